@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// EvidenceCmd parses evidence files and prints their records.
+type EvidenceCmd struct {
+	Format string   `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
+	Files  []string `arg:"" type:"existingfile" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles."`
+}
+
+// Help is shown below the flags by --help.
+func (c *EvidenceCmd) Help() string {
+	return `Each file's format is recognised from its content, not its name.
+Warnings about malformed lines go to stderr (and into the JSON output).
+
+Examples:
+  cwforensics evidence ss.txt lsof.txt
+  cwforensics evidence --format tsv jstack.txt > threads.tsv
+  cwforensics evidence --format json goroutines.txt`
+}
+
+// evidenceSchemaVersion is the version of the JSON that evidence --format json
+// writes; it changes when a field is renamed or removed.
+const evidenceSchemaVersion = 1
+
+// Run reads every file, then prints the records in the chosen format.
+func (c *EvidenceCmd) Run(e *env) error {
+	evs := make([]*dumps.Evidence, 0, len(c.Files))
+	for _, path := range c.Files {
+		ev, err := readEvidenceFile(path)
+		if err != nil {
+			return err
+		}
+		for _, w := range ev.Warnings {
+			fmt.Fprintf(e.Stderr, "warning: %s\n", w)
+		}
+		evs = append(evs, ev)
+	}
+	return writeEvidence(e.Stdout, c.Format, evs)
+}
+
+func readEvidenceFile(path string) (*dumps.Evidence, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open evidence: %w", err)
+	}
+	defer f.Close()
+	return dumps.Read(f, path)
+}
+
+func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			SchemaVersion int               `json:"schema_version"`
+			Files         []*dumps.Evidence `json:"files"`
+		}{evidenceSchemaVersion, evs})
+	}
+	// One table per kind of record; a blank line separates them when the
+	// files hold both sockets and threads.
+	first := true
+	for _, t := range []*table{socketTable(evs), dumpTable(evs)} {
+		if t == nil {
+			continue
+		}
+		if !first {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+		}
+		first = false
+		var err error
+		if format == "tsv" {
+			err = t.writeTSV(w)
+		} else {
+			err = t.writeText(w)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

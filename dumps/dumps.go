@@ -1,0 +1,41 @@
+// Package dumps reads the evidence saved during an incident into typed
+// records: socket listings (ss, lsof, netstat, /proc) and thread or goroutine
+// dumps (jstack, jcmd, Go tracebacks and profiles). Every record and every
+// warning carries the position it came from, so a report can cite it.
+//
+// Parsers are ReadX(r io.Reader, name string): name is used only in
+// positions and messages. Only I/O failures are errors; a malformed line is a
+// Warning and parsing goes on.
+package dumps
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Pos is a position in an evidence file: the file name as the user gave it
+// and a 1-based line number (0 when the position is the whole file).
+type Pos struct {
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+}
+
+func (p Pos) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return p.File
+}
+
+// Warning is a problem with the input that did not stop parsing: a line that
+// looked like ours but could not be read, a truncated record.
+type Warning struct {
+	Pos Pos    `json:"pos"`
+	Msg string `json:"msg"`
+}
+
+func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
+
+// ErrUnknownFormat is returned by Sniff and Read for a file that is none of
+// the formats this package reads.
+var ErrUnknownFormat = errors.New("not a recognised evidence format")

@@ -1,0 +1,101 @@
+package dumps
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Kind is the format of an evidence file, as recognised by Sniff from its
+// content (never from its name).
+type Kind uint8
+
+//go:generate stringer -type=Kind -linecomment
+
+// Kinds of evidence. The zero value means unknown.
+const (
+	KindUnknown          Kind = iota // unknown
+	KindSS                           // ss
+	KindSSSummary                    // ss-summary
+	KindLsof                         // lsof
+	KindLsofFields                   // lsof-fields
+	KindNetstat                      // netstat
+	KindProcNetTCP                   // proc-net-tcp
+	KindProcFD                       // proc-fd
+	KindProcLimits                   // proc-limits
+	KindUlimit                       // ulimit
+	KindJstack                       // jstack
+	KindJVMJSON                      // jvm-json
+	KindGoroutines                   // goroutines
+	KindGoroutineProfile             // goroutine-profile
+	KindPprof                        // pprof
+)
+
+// MarshalText makes a Kind appear by name in JSON.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// sniffLen is how much of a file Sniff looks at.
+const sniffLen = 64 << 10
+
+// A format is one kind of evidence: how to recognise it from the first bytes
+// of a file and how to read the whole file into an Evidence.
+type format struct {
+	kind  Kind
+	match func(head []byte) bool
+	read  func(ev *Evidence, r io.Reader) error
+}
+
+// formats lists every format in the order Sniff tries them: dumps first,
+// whose markers are the most specific, then socket listings.
+func formats() []format {
+	return append(dumpFormats(), socketFormats()...)
+}
+
+// Evidence is everything read from one evidence file.
+type Evidence struct {
+	File string `json:"file"`
+	Kind Kind   `json:"kind"`
+	SocketEvidence
+	DumpEvidence
+	Warnings []Warning `json:"warnings"`
+}
+
+// Sniff reports the format of the evidence whose first bytes are head (up to
+// 64 KiB are looked at), or ErrUnknownFormat.
+func Sniff(head []byte) (Kind, error) {
+	f, err := sniff(head)
+	return f.kind, err
+}
+
+func sniff(head []byte) (format, error) {
+	if len(head) > sniffLen {
+		head = head[:sniffLen]
+	}
+	for _, f := range formats() {
+		if f.match(head) {
+			return f, nil
+		}
+	}
+	return format{}, ErrUnknownFormat
+}
+
+// Read recognises the format of r and reads it. name is the file name used in
+// positions. A file in no known format gives an error wrapping
+// ErrUnknownFormat; a malformed part of a known format gives warnings.
+func Read(r io.Reader, name string) (*Evidence, error) {
+	br := bufio.NewReaderSize(r, sniffLen)
+	head, err := br.Peek(sniffLen)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	f, err := sniff(head)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack or Go goroutine output)", name, err)
+	}
+	ev := &Evidence{File: name, Kind: f.kind}
+	if err := f.read(ev, br); err != nil {
+		return ev, fmt.Errorf("read %s as %s: %w", name, f.kind, err)
+	}
+	return ev, nil
+}

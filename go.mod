@@ -1,0 +1,13 @@
+module github.com/cwforensics/cwforensics
+
+go 1.24
+
+require (
+	github.com/alecthomas/kong v1.17.0 // indirect
+	github.com/chzyer/readline v1.5.1 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/google/gopacket v1.1.19 // indirect
+	github.com/google/pprof v0.0.0-20250630185457-6e76a2b096b5 // indirect
+	github.com/ianlancetaylor/demangle v0.0.0-20250417193237-f615e6bd150b // indirect
+	golang.org/x/sys v0.32.0 // indirect
+)

@@ -26,6 +26,8 @@ func (f Flags) Has(m Flags) bool { return f&m == m }
 // Tunnel is the encapsulation that was removed to reach a TCP segment.
 type Tunnel uint8
 
+//go:generate stringer -type=Tunnel -linecomment
+
 // Tunnels that are decapsulated. The zero value means none.
 const (
 	TunnelNone   Tunnel = iota // none

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// ConnsCmd lists the TCP connections of packet captures.
+type ConnsCmd struct {
+	Local    []string      `placeholder:"IP|CIDR" help:"Address or network whose endpoints are local (repeatable). Without it, an endpoint in CLOSE_WAIT is the local one of its row, else the endpoint that accepted the connection."`
+	State    string        `default:"all" placeholder:"STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
+	MinIdle  time.Duration `default:"0s" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
+	Format   string        `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
+	Filter   string        `placeholder:"BPF" help:"Read only packets matching this tcpdump filter expression (needs a build with libpcap)."`
+	Captures []string      `arg:"" type:"existingfile" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed; several files (rotated captures) are merged in timestamp order."`
+}
+
+// Help is shown below the flags by --help.
+func (c *ConnsCmd) Help() string {
+	return `A confirmed CLOSE_WAIT is a local endpoint whose peer sent a FIN that a later
+local segment acknowledged, with no local FIN and no RST up to the end of the
+capture. Times are capture times; the capture's last packet is "now".
+
+Examples:
+  cwforensics conns capture.pcap
+  cwforensics conns --local 10.0.0.0/8 --state close-wait --min-idle 5m rotated-*.pcap
+  cwforensics conns --format tsv --filter 'tcp port 8080' capture.pcapng.gz > conns.tsv`
+}
+
+// connsSchemaVersion is the version of the JSON conns writes.
+const connsSchemaVersion = 1
+
+// Run reads the captures and prints the connections.
+func (c *ConnsCmd) Run(e *env) error {
+	local, err := parsePrefixes(c.Local)
+	if err != nil {
+		return err
+	}
+	keep, err := stateFilter(c.State)
+	if err != nil {
+		return err
+	}
+	res, err := readCaptures(c.Captures, pcapstate.Options{Local: local, Filter: c.Filter, Log: e.Log})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(e.Stderr, "warning: %s\n", w)
+	}
+	var conns []pcapstate.Conn
+	for i := range res.Conns {
+		cn := &res.Conns[i]
+		if keep(cn) && cn.Idle(res.End) >= c.MinIdle {
+			conns = append(conns, *cn)
+		}
+	}
+	switch c.Format {
+	case "json":
+		out := *res
+		out.Conns = conns
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			SchemaVersion int `json:"schema_version"`
+			*pcapstate.Result
+		}{connsSchemaVersion, &out})
+	case "tsv":
+		return connsTable(conns, res.End).writeTSV(e.Stdout)
+	}
+	if err := connsText(conns, res.End).writeText(e.Stdout); err != nil {
+		return err
+	}
+	return writeConnsSummary(e.Stdout, res)
+}
+
+// readCaptures opens the capture files and reads them together.
+func readCaptures(paths []string, opts pcapstate.Options) (*pcapstate.Result, error) {
+	inputs := make([]pcapstate.Input, 0, len(paths))
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("open capture: %w", err)
+		}
+		defer f.Close()
+		inputs = append(inputs, pcapstate.Input{Name: p, R: f})
+	}
+	return pcapstate.Read(inputs, opts)
+}
+
+// parsePrefixes parses --local values: an address is a one-address prefix.
+func parsePrefixes(vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			if p, err := netip.ParsePrefix(s); err == nil {
+				out = append(out, p.Masked())
+				continue
+			}
+			a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+			if err != nil {
+				return nil, fmt.Errorf("--local %q: not an IP address or CIDR network", s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out, nil
+}
+
+// stateFilter returns the predicate for --state.
+func stateFilter(s string) (func(*pcapstate.Conn) bool, error) {
+	norm := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))
+	switch norm {
+	case "ALL", "":
+		return func(*pcapstate.Conn) bool { return true }, nil
+	case "CLOSE_WAIT":
+		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitConfirmed }, nil
+	case "UNCONFIRMED":
+		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitUnconfirmed }, nil
+	}
+	for st := pcapstate.Unknown; st <= pcapstate.Closed; st++ {
+		if st.String() == norm || strings.ReplaceAll(st.String(), "_", "") == norm {
+			return func(c *pcapstate.Conn) bool { return c.Local.State == st }, nil
+		}
+	}
+	return nil, fmt.Errorf("--state %q: want all, close-wait, unconfirmed or a TCP state name (established, syn-sent, syn-recv, fin-wait1, fin-wait2, closing, time-wait, last-ack, closed, unknown)", s)
+}
+
+// rfc3339Nano is RFC 3339 with exactly nine fractional digits, UTC.
+const rfc3339Nano = "2006-01-02T15:04:05.000000000Z07:00"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(rfc3339Nano)
+}
+
+func fmtSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+func idleOf(c *pcapstate.Conn, end time.Time) time.Duration {
+	if c.Local.Since.IsZero() {
+		return 0
+	}
+	return c.Idle(end)
+}
+
+// connsHeader is the stable TSV header of conns; columns are only ever
+// added at the end.
+var connsHeader = []string{
+	"local_addr", "local_port", "remote_addr", "remote_port", "state", "since",
+	"remote_state", "remote_since", "verdict", "idle_seconds",
+	"local_packets", "remote_packets", "local_bytes", "remote_bytes",
+	"first", "last", "vlan", "tunnel", "handshake", "local_opened", "local_by",
+	"local_markers", "remote_markers", "first_packet", "remote_fin", "fin_ack", "why",
+}
+
+func connsTable(conns []pcapstate.Conn, end time.Time) *table {
+	t := &table{header: connsHeader}
+	for i := range conns {
+		c := &conns[i]
+		t.add(
+			c.Local.Addr.Addr().String(), strconv.Itoa(int(c.Local.Addr.Port())),
+			c.Remote.Addr.Addr().String(), strconv.Itoa(int(c.Remote.Addr.Port())),
+			c.Local.State.String(), fmtTime(c.Local.Since),
+			c.Remote.State.String(), fmtTime(c.Remote.Since),
+			verdictCell(c.Verdict), fmtSeconds(idleOf(c, end)),
+			strconv.FormatUint(c.Local.Packets, 10), strconv.FormatUint(c.Remote.Packets, 10),
+			strconv.FormatUint(c.Local.Bytes, 10), strconv.FormatUint(c.Remote.Bytes, 10),
+			fmtTime(c.First), fmtTime(c.Last), strconv.Itoa(int(c.VLAN)), tunnelCell(c.Tunnel),
+			strconv.FormatBool(c.Handshake), strconv.FormatBool(c.LocalOpened), c.LocalBy.String(),
+			c.Local.Markers.String(), c.Remote.Markers.String(),
+			c.FirstPacket.String(), c.Remote.FIN.String(), c.Remote.FINAck.String(), c.Why,
+		)
+	}
+	return t
+}
+
+func verdictCell(v pcapstate.Verdict) string {
+	if v == pcapstate.NotCloseWait {
+		return ""
+	}
+	return v.String()
+}
+
+func tunnelCell(t pcapstate.Tunnel) string {
+	if t == pcapstate.TunnelNone {
+		return ""
+	}
+	return t.String()
+}
+
+// connsText is the table for people: fewer columns, durations rounded.
+func connsText(conns []pcapstate.Conn, end time.Time) *table {
+	t := &table{header: []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS"}}
+	for i := range conns {
+		c := &conns[i]
+		markers := c.Local.Markers.String()
+		if m := c.Remote.Markers.String(); m != "" {
+			if markers != "" {
+				markers += " "
+			}
+			markers += "peer:" + m
+		}
+		since := ""
+		if !c.Local.Since.IsZero() {
+			since = c.Local.Since.UTC().Format("2006-01-02 15:04:05.000")
+		}
+		t.add(c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
+			idleOf(c, end).Round(time.Millisecond).String(), c.Remote.State.String(), verdictCell(c.Verdict),
+			fmt.Sprintf("%d/%d", c.Local.Packets, c.Remote.Packets),
+			fmt.Sprintf("%d/%d", c.Local.Bytes, c.Remote.Bytes), markers)
+	}
+	return t
+}
+
+func writeConnsSummary(w io.Writer, res *pcapstate.Result) error {
+	var confirmed, unconfirmed int
+	for i := range res.Conns {
+		switch res.Conns[i].Verdict {
+		case pcapstate.CloseWaitConfirmed:
+			confirmed++
+		case pcapstate.CloseWaitUnconfirmed:
+			unconfirmed++
+		}
+	}
+	var skipped []string
+	for _, s := range res.Skipped {
+		skipped = append(skipped, fmt.Sprintf("%s %d", s.Kind, s.Packets))
+	}
+	nonTCP := ""
+	if len(skipped) > 0 {
+		nonTCP = " (" + strings.Join(skipped, ", ") + ")"
+	}
+	span := ""
+	if !res.Start.IsZero() {
+		span = fmt.Sprintf(", %s to %s", fmtTime(res.Start), fmtTime(res.End))
+	}
+	_, err := fmt.Fprintf(w, "\n%d connections, %d CLOSE_WAIT (confirmed), %d unconfirmed, %d packets, %d non-TCP%s, %d filtered out, %d warnings%s\n",
+		len(res.Conns), confirmed, unconfirmed, res.Packets, res.NonTCP(), nonTCP, res.Filtered, len(res.Warnings), span)
+	return err
+}

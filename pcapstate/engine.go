@@ -1,0 +1,369 @@
+package pcapstate
+
+import (
+	"net/netip"
+	"time"
+)
+
+// ref is a compact Pos: the index of the file among the inputs and the
+// packet number in it. The zero ref names no packet.
+type ref struct {
+	file uint32 // index + 1
+	n    uint32
+}
+
+// connKey identifies a 5-tuple regardless of direction: the two endpoints
+// in a canonical order, plus the VLAN.
+type connKey struct {
+	lo, hi         [16]byte
+	loPort, hiPort uint16
+	vlan           uint16
+}
+
+// makeKey returns the key of seg's connection and whether seg's source is
+// the key's lo endpoint.
+func makeKey(seg *Segment) (connKey, bool) {
+	s, d := seg.Src.As16(), seg.Dst.As16()
+	k := connKey{vlan: seg.VLAN}
+	if c := compare16(s, d); c < 0 || (c == 0 && seg.SrcPort <= seg.DstPort) {
+		k.lo, k.hi, k.loPort, k.hiPort = s, d, seg.SrcPort, seg.DstPort
+		return k, true
+	}
+	k.lo, k.hi, k.loPort, k.hiPort = d, s, seg.DstPort, seg.SrcPort
+	return k, false
+}
+
+func compare16(a, b [16]byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// seqLT compares TCP sequence numbers with 32-bit wrap-around (RFC 1982).
+func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
+
+// seqGE reports a >= b with wrap-around.
+func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }
+
+// endpoint is the engine's bookkeeping for one side of a connection.
+type endpoint struct {
+	addr     netip.AddrPort
+	state    State
+	since    int64
+	pkts     uint64
+	bytes    uint64
+	markers  Markers
+	seqKnown bool
+	synSeen  bool
+	finSent  bool
+	finAcked bool // the peer acknowledged our FIN
+	isn      uint32
+	nxt      uint32 // highest sequence number sent, plus one (snd.nxt)
+	finSeq   uint32 // sequence number the FIN occupies
+	synRef   ref
+	finRef   ref
+	finAck   ref // the peer's packet that acknowledged our FIN
+	rstRef   ref
+	cwAt     int64 // when CLOSE_WAIT was entered, 0 if never
+	cwEnd    int64 // when it was left, 0 if not
+}
+
+// maxAnomalies is how many anomalies a connection keeps in detail; the rest
+// are counted.
+const maxAnomalies = 4
+
+type anomaly struct {
+	at    int64
+	r     ref
+	side  uint8
+	state State
+	ev    Event
+}
+
+// conn is the engine's bookkeeping for one connection. ep[0] is the opener
+// (the client), ep[1] the acceptor.
+type conn struct {
+	key       connKey
+	ep        [2]endpoint
+	first     int64
+	last      int64
+	firstRef  ref
+	lastRef   ref
+	handshake bool
+	reused    bool
+	rst       bool
+	queued    bool // on the linger queue
+	doneAt    int64
+	tunnel    Tunnel
+	nAnom     int
+	anoms     [maxAnomalies]anomaly
+}
+
+// done reports whether the connection is over: reset, or both endpoints
+// closed. A new SYN on its 5-tuple starts a new connection.
+func (c *conn) done() bool {
+	if c.rst {
+		return true
+	}
+	closed := func(s State) bool { return s == Closed || s == TimeWait }
+	return closed(c.ep[0].state) && closed(c.ep[1].state)
+}
+
+// linger is how long, in capture time, a finished connection stays in the
+// table so that late retransmissions are not mistaken for a new connection
+// seen mid-stream (Linux keeps TIME_WAIT for 60 s).
+const linger = 2 * time.Minute
+
+type lingering struct {
+	key connKey
+	at  int64
+}
+
+// tracker runs the state machine of every connection in the capture.
+type tracker struct {
+	conns  map[connKey]*conn
+	queue  []lingering // finished connections, in the order they finished
+	qhead  int
+	free   []*conn
+	retire func(c *conn) // called for a connection leaving the table
+}
+
+func newTracker(retire func(c *conn)) *tracker {
+	return &tracker{conns: make(map[connKey]*conn), retire: retire}
+}
+
+// serverPort guesses, for a connection seen without its handshake, whether
+// port a is the server's rather than port b: the well-known or lower port.
+func serverPort(a, b uint16) bool {
+	switch {
+	case a < 1024 && b >= 1024:
+		return true
+	case b < 1024 && a >= 1024:
+		return false
+	case a < 32768 && b >= 32768:
+		return true
+	case b < 32768 && a >= 32768:
+		return false
+	}
+	return a < b
+}
+
+// add runs one segment, captured at ts (ns) as packet r, through its
+// connection's state machine.
+func (t *tracker) add(seg *Segment, ts int64, r ref) {
+	t.expire(ts)
+	k, _ := makeKey(seg)
+	c := t.conns[k]
+	f := seg.Flags
+	reused := false
+	if c != nil && f&(SYN|ACK|RST) == SYN && c.done() {
+		t.drop(c)
+		c, reused = nil, true
+	}
+	if c == nil {
+		c = t.newConn(k, seg, ts, r)
+		c.reused = reused
+	}
+	s := 0
+	if seg.Src != c.ep[0].addr.Addr() || seg.SrcPort != c.ep[0].addr.Port() {
+		s = 1
+	}
+	e, p := &c.ep[s], &c.ep[1-s]
+	e.pkts++
+	e.bytes += uint64(seg.Payload)
+	c.last, c.lastRef = ts, r
+	if seg.HeaderCut {
+		e.markers |= MarkHeaderCut
+	}
+	if f&RST != 0 {
+		e.markers |= MarkRST
+		if e.rstRef == (ref{}) {
+			e.rstRef = r
+		}
+		c.rst = true
+		c.apply(s, SendRST, ts, r)
+		c.apply(1-s, RecvRST, ts, r)
+		t.finish(c, ts)
+		return
+	}
+
+	// Sequence space: SYN and FIN occupy one number each.
+	end := seg.Seq + seg.Payload
+	if f&SYN != 0 {
+		end++
+		if f&ACK == 0 || !e.synSeen {
+			e.isn, e.synSeen = seg.Seq, true
+		}
+		if e.synRef == (ref{}) {
+			e.synRef = r
+		}
+		c.handshake = c.handshake || f&ACK == 0 || p.synSeen
+	}
+	if f&FIN != 0 {
+		end++
+	}
+	if e.seqKnown {
+		switch {
+		case f&FIN != 0 && e.finSent && seg.Seq+seg.Payload == e.finSeq:
+			e.markers |= MarkRetransmittedFIN
+		case f&FIN != 0 && seqLT(e.nxt, seg.Seq):
+			e.markers |= MarkOutOfOrderFIN // a gap before the FIN
+		case f&(SYN|FIN) == 0 && seg.Payload <= 1 && seg.Seq == e.nxt-1:
+			e.markers |= MarkKeepAlive
+		}
+		if seg.Payload > 0 && p.finSent && seqLT(e.nxt, seg.Seq+seg.Payload) {
+			e.markers |= MarkDataAfterPeerFIN
+		}
+	}
+	if !e.seqKnown || seqLT(e.nxt, end) {
+		e.nxt, e.seqKnown = end, true
+	}
+	if seg.Window == 0 && f&SYN == 0 {
+		e.markers |= MarkZeroWindow
+	}
+
+	// Events in TCP's processing order: SYN, ACK, FIN.
+	if f&SYN != 0 {
+		if f&ACK != 0 {
+			c.apply(s, SendSYNACK, ts, r)
+			c.apply(1-s, RecvSYNACK, ts, r)
+		} else {
+			c.apply(s, SendSYN, ts, r)
+			c.apply(1-s, RecvSYN, ts, r)
+		}
+	}
+	if f&ACK != 0 {
+		if f&SYN == 0 && p.state == SynRecv && p.synSeen && seqGE(seg.Ack, p.isn+1) {
+			c.apply(1-s, RecvAckOfSYN, ts, r)
+		}
+		if p.finSent && !p.finAcked && seqGE(seg.Ack, p.finSeq+1) {
+			p.finAcked, p.finAck = true, r
+			c.apply(1-s, RecvAckOfFIN, ts, r)
+		}
+	}
+	if f&FIN != 0 {
+		if fs := seg.Seq + seg.Payload; !e.finSent || seqLT(e.finSeq, fs) {
+			if !e.finSent {
+				e.finRef = r
+			}
+			e.finSent, e.finSeq = true, fs
+		}
+		ev := SendFIN
+		if e.state == CloseWait && p.finSent && (f&ACK == 0 || seqLT(seg.Ack, p.finSeq+1)) {
+			ev = SendFINCrossed
+		}
+		c.apply(s, ev, ts, r)
+		c.apply(1-s, RecvFIN, ts, r)
+	}
+	if f&(SYN|FIN) == 0 {
+		c.apply(s, SendSegment, ts, r)
+		c.apply(1-s, RecvSegment, ts, r)
+	}
+	if c.done() {
+		t.finish(c, ts)
+	}
+}
+
+// apply moves endpoint s of c along the edge for ev.
+func (c *conn) apply(s int, ev Event, ts int64, r ref) {
+	e := &c.ep[s]
+	to, ok := step(e.state, ev)
+	if !ok {
+		if c.nAnom < maxAnomalies {
+			c.anoms[c.nAnom] = anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev}
+		}
+		c.nAnom++
+		return
+	}
+	if to == e.state {
+		return
+	}
+	switch {
+	case to == CloseWait:
+		e.cwAt, e.cwEnd = ts, 0
+	case ev == SendFINCrossed:
+		e.cwAt = 0 // it never was in CLOSE_WAIT
+	case e.state == CloseWait:
+		e.cwEnd = ts
+	}
+	e.state, e.since = to, ts
+}
+
+func (t *tracker) newConn(k connKey, seg *Segment, ts int64, r ref) *conn {
+	var c *conn
+	if n := len(t.free); n > 0 {
+		c, t.free = t.free[n-1], t.free[:n-1]
+		*c = conn{}
+	} else {
+		c = new(conn)
+	}
+	src := netip.AddrPortFrom(seg.Src, seg.SrcPort)
+	dst := netip.AddrPortFrom(seg.Dst, seg.DstPort)
+	opener := src
+	switch f := seg.Flags; {
+	case f&(SYN|ACK) == SYN:
+	case f&(SYN|ACK) == SYN|ACK:
+		opener = dst
+	case serverPort(seg.SrcPort, seg.DstPort):
+		opener = dst
+	}
+	c.key, c.first, c.firstRef, c.tunnel = k, ts, r, seg.Tunnel
+	if opener == src {
+		c.ep[0].addr, c.ep[1].addr = src, dst
+	} else {
+		c.ep[0].addr, c.ep[1].addr = dst, src
+	}
+	t.conns[k] = c
+	return c
+}
+
+// finish queues a finished connection for retirement after the linger time.
+func (t *tracker) finish(c *conn, ts int64) {
+	c.doneAt = ts
+	if !c.queued {
+		c.queued = true
+		t.queue = append(t.queue, lingering{c.key, ts})
+	}
+}
+
+// expire retires the finished connections whose linger time has passed.
+func (t *tracker) expire(now int64) {
+	for t.qhead < len(t.queue) {
+		l := t.queue[t.qhead]
+		if now-l.at < int64(linger) {
+			break
+		}
+		t.qhead++
+		c := t.conns[l.key]
+		if c == nil || !c.queued {
+			continue
+		}
+		if !c.done() {
+			c.queued = false // revived: a late segment reopened it
+			continue
+		}
+		if now-c.doneAt < int64(linger) {
+			t.queue = append(t.queue, lingering{l.key, c.doneAt})
+			continue
+		}
+		t.drop(c)
+	}
+	if t.qhead > 4096 && t.qhead*2 > len(t.queue) {
+		t.queue = t.queue[:copy(t.queue, t.queue[t.qhead:])]
+		t.qhead = 0
+	}
+}
+
+// drop removes c from the table, hands it to retire and recycles it.
+func (t *tracker) drop(c *conn) {
+	delete(t.conns, c.key)
+	c.queued = false
+	t.retire(c)
+	t.free = append(t.free, c)
+}

@@ -1,0 +1,139 @@
+package pcapstate
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// exporter turns the engine's compact bookkeeping into Conn values.
+type exporter struct {
+	names []string
+	local []netip.Prefix
+}
+
+func (x *exporter) pos(r ref) Pos {
+	if r.file == 0 || int(r.file) > len(x.names) {
+		return Pos{}
+	}
+	return Pos{File: x.names[r.file-1], Packet: uint64(r.n)}
+}
+
+func nsTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func (x *exporter) isLocal(a netip.Addr) bool {
+	for _, p := range x.local {
+		if p.Contains(a.Unmap()) || p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// confirmed reports whether endpoint s of c is in a confirmed CLOSE_WAIT:
+// the peer sent a FIN, a later segment from s acknowledged it, and s sent
+// no FIN and nobody a RST.
+func (c *conn) confirmed(s int) bool {
+	e, p := &c.ep[s], &c.ep[1-s]
+	return e.state == CloseWait && p.finSent && p.finAcked && !e.finSent && !c.rst
+}
+
+// localSide chooses which endpoint of c is local, and by which rule.
+func (x *exporter) localSide(c *conn) (int, LocalRule) {
+	if len(x.local) > 0 {
+		l0, l1 := x.isLocal(c.ep[0].addr.Addr()), x.isLocal(c.ep[1].addr.Addr())
+		if l0 != l1 {
+			if l0 {
+				return 0, LocalByFlag
+			}
+			return 1, LocalByFlag
+		}
+	}
+	// Confirmed CLOSE_WAIT first, then any CLOSE_WAIT, then the acceptor.
+	for _, s := range []int{1, 0} {
+		if c.confirmed(s) {
+			return s, LocalByCloseWait
+		}
+	}
+	for _, s := range []int{1, 0} {
+		if c.ep[s].state == CloseWait {
+			return s, LocalByCloseWait
+		}
+	}
+	return 1, LocalByServer
+}
+
+func (x *exporter) side(e *endpoint, peer *endpoint) Side {
+	return Side{
+		Addr:         e.addr,
+		State:        e.state,
+		Since:        nsTime(e.since),
+		Packets:      e.pkts,
+		Bytes:        e.bytes,
+		Markers:      e.markers,
+		SYN:          x.pos(e.synRef),
+		FIN:          x.pos(e.finRef),
+		FINAck:       x.pos(e.finAck),
+		RST:          x.pos(e.rstRef),
+		CloseWaitAt:  nsTime(e.cwAt),
+		CloseWaitEnd: nsTime(e.cwEnd),
+	}
+}
+
+// export describes c as seen at time end.
+func (x *exporter) export(c *conn, end int64) Conn {
+	l, rule := x.localSide(c)
+	le, re := &c.ep[l], &c.ep[1-l]
+	out := Conn{
+		Local:        x.side(le, re),
+		Remote:       x.side(re, le),
+		LocalBy:      rule,
+		LocalOpened:  l == 0,
+		VLAN:         c.key.vlan,
+		Tunnel:       c.tunnel,
+		First:        nsTime(c.first),
+		Last:         nsTime(c.last),
+		FirstPacket:  x.pos(c.firstRef),
+		LastPacket:   x.pos(c.lastRef),
+		Handshake:    c.handshake,
+		OneWay:       le.pkts == 0 || re.pkts == 0,
+		Reused:       c.reused,
+		AnomalyCount: c.nAnom,
+	}
+	for i := range min(c.nAnom, maxAnomalies) {
+		a := c.anoms[i]
+		out.Anomalies = append(out.Anomalies, Anomaly{Pos: x.pos(a.r), At: nsTime(a.at), Local: int(a.side) == l, State: a.state, Event: a.ev})
+	}
+	if le.state == CloseWait {
+		out.Verdict, out.Why = x.explain(c, l, end)
+	}
+	return out
+}
+
+// explain gives the verdict on a local endpoint in CLOSE_WAIT and the
+// packets behind it.
+func (x *exporter) explain(c *conn, l int, end int64) (Verdict, string) {
+	le, re := &c.ep[l], &c.ep[1-l]
+	var b strings.Builder
+	fmt.Fprintf(&b, "remote FIN at %s", x.pos(re.finRef))
+	if c.confirmed(l) {
+		fmt.Fprintf(&b, ", acknowledged by the local endpoint at %s; no local FIN and no RST up to the capture end (%s)",
+			x.pos(re.finAck), nsTime(end).Format(time.RFC3339Nano))
+		return CloseWaitConfirmed, b.String()
+	}
+	switch {
+	case le.pkts == 0:
+		b.WriteString("; nothing was seen from the local endpoint (one-way capture), so the FIN may never have arrived")
+	case !re.finAcked:
+		b.WriteString("; no later segment from the local endpoint acknowledges it")
+	default:
+		b.WriteString("; the state machine does not support it")
+	}
+	return CloseWaitUnconfirmed, b.String()
+}

@@ -1,0 +1,263 @@
+package pcapstate
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/gopacket/layers"
+)
+
+// Input is one capture to read: its name as the user gave it (used only in
+// positions and messages) and its content.
+type Input struct {
+	Name string
+	R    io.Reader
+}
+
+// Options tune Read.
+type Options struct {
+	// Local lists the networks whose endpoints are local. A connection whose
+	// endpoints are both or neither inside is given its local endpoint by
+	// the fallback rules of LocalRule.
+	Local []netip.Prefix
+	// Filter is a BPF expression (tcpdump syntax) packets must match. It
+	// needs libpcap: a build without it returns ErrNoFilter.
+	Filter string
+	// Keep decides which finished connections are kept in the result. A
+	// finished connection is released as soon as its linger time passes;
+	// nil keeps them all. Connections still open at the end are always kept.
+	Keep func(*Conn) bool
+	// Log receives debug diagnostics; nil discards them.
+	Log *slog.Logger
+}
+
+// FileStats describes one capture file.
+type FileStats struct {
+	Name      string    `json:"name"`
+	Format    string    `json:"format"`
+	Packets   uint64    `json:"packets"`
+	First     time.Time `json:"first"`
+	Last      time.Time `json:"last"`
+	LinkTypes []string  `json:"link_types"`
+	Truncated bool      `json:"truncated"` // reading stopped at damage (see the warnings)
+	linkSeen  map[layers.LinkType]bool
+}
+
+// SkipCount is how many frames were not TCP segments, by kind.
+type SkipCount struct {
+	Kind    string `json:"kind"`
+	Packets uint64 `json:"packets"`
+}
+
+// Result is everything the captures say about TCP connections.
+type Result struct {
+	Files []FileStats `json:"files"`
+	// Start and End are the capture times of the first and last packets of
+	// all files: the analysis's only clock.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Packets counts every frame read; Segments those that were TCP;
+	// Filtered those the BPF filter rejected.
+	Packets  uint64      `json:"packets"`
+	Segments uint64      `json:"segments"`
+	Filtered uint64      `json:"filtered"`
+	Skipped  []SkipCount `json:"skipped"`
+	// Conns are sorted by local endpoint, remote endpoint, then first packet.
+	Conns    []Conn    `json:"conns"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// NonTCP is the number of frames that held no TCP segment.
+func (r *Result) NonTCP() uint64 {
+	var n uint64
+	for _, s := range r.Skipped {
+		n += s.Packets
+	}
+	return n
+}
+
+// source is one input being read, with its current packet.
+type source struct {
+	idx   int
+	name  string
+	pr    packetReader
+	rec   record
+	n     uint64 // packets read so far
+	stats *FileStats
+}
+
+// Read reads the captures, merging their packets in timestamp order, and
+// returns every TCP connection with its state at the end. A file that is not
+// a capture is an error naming it; a truncated or corrupt file gives the
+// packets before the damage and a warning.
+func Read(inputs []Input, opts Options) (*Result, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	filter, err := newFilter(opts.Filter)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Files: make([]FileStats, len(inputs))}
+	names := make([]string, len(inputs))
+	var srcs []*source
+	for i, in := range inputs {
+		names[i] = in.Name
+		pr, err := openCapture(in.R)
+		if err != nil {
+			if errors.Is(err, ErrNotCapture) {
+				return nil, fmt.Errorf("%s: %w", in.Name, err)
+			}
+			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+		}
+		res.Files[i] = FileStats{Name: in.Name, Format: pr.format(), linkSeen: map[layers.LinkType]bool{}}
+		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &res.Files[i]})
+	}
+
+	ex := exporter{names: names, local: opts.Local}
+	tr := newTracker(func(c *conn) {
+		out := ex.export(c, c.last)
+		if opts.Keep == nil || opts.Keep(&out) {
+			res.Conns = append(res.Conns, out)
+		}
+	})
+
+	// Prime every source with its first packet, then always take the
+	// earliest (ties go to the file named first).
+	h := srcs[:0]
+	for _, s := range srcs {
+		if s.advance(res) {
+			h = append(h, s)
+		}
+	}
+	var dec Decoder
+	var seg Segment
+	var skipped [SkipKinds]uint64
+	start, end := int64(0), int64(0)
+	for len(h) > 0 {
+		bi := 0
+		for i := 1; i < len(h); i++ {
+			if h[i].rec.ts < h[bi].rec.ts {
+				bi = i
+			}
+		}
+		s := h[bi]
+		rec := &s.rec
+		if res.Packets == 0 || rec.ts < start {
+			start = rec.ts
+		}
+		end = max(end, rec.ts)
+		res.Packets++
+		if filter != nil {
+			ok, err := filter.match(rec)
+			if err != nil {
+				return nil, fmt.Errorf("filter %s: packet %d: %w", s.name, s.n, err)
+			}
+			if !ok {
+				res.Filtered++
+				if !s.advance(res) {
+					h = slices.Delete(h, bi, bi+1)
+				}
+				continue
+			}
+		}
+		if k := dec.Decode(rec.link, rec.data, &seg); k != SkipNone {
+			skipped[k]++
+		} else {
+			res.Segments++
+			tr.add(&seg, rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))})
+		}
+		if !s.advance(res) {
+			h = slices.Delete(h, bi, bi+1)
+		}
+	}
+	if res.Packets > 0 {
+		res.Start, res.End = time.Unix(0, start).UTC(), time.Unix(0, end).UTC()
+	}
+	for k, n := range skipped {
+		if n > 0 {
+			res.Skipped = append(res.Skipped, SkipCount{Skip(k).String(), n})
+		}
+	}
+	for _, c := range tr.conns {
+		res.Conns = append(res.Conns, ex.export(c, end))
+	}
+	slices.SortFunc(res.Conns, compareConns)
+	for i := range res.Files {
+		f := &res.Files[i]
+		for lt := range f.linkSeen {
+			f.LinkTypes = append(f.LinkTypes, linkName(lt))
+		}
+		slices.Sort(f.LinkTypes)
+	}
+	log.Debug("captures read", "files", len(inputs), "packets", res.Packets, "segments", res.Segments, "conns", len(res.Conns))
+	return res, nil
+}
+
+func linkName(lt layers.LinkType) string {
+	if s := lt.String(); !strings.HasPrefix(s, "Unknown") {
+		return s
+	}
+	return fmt.Sprintf("linktype-%d", int(lt))
+}
+
+// advance reads the source's next packet. It returns false at the end of the
+// file or at damage, which it records as a warning.
+func (s *source) advance(res *Result) bool {
+	err := s.pr.next(&s.rec)
+	if err == nil {
+		s.n++
+		st := s.stats
+		st.Packets++
+		t := time.Unix(0, s.rec.ts).UTC()
+		if st.First.IsZero() || t.Before(st.First) {
+			st.First = t
+		}
+		if t.After(st.Last) {
+			st.Last = t
+		}
+		st.linkSeen[s.rec.link] = true
+		return true
+	}
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	msg := err.Error()
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		msg = "file ends inside this packet's record: truncated capture"
+	}
+	s.stats.Truncated = true
+	res.Warnings = append(res.Warnings, Warning{
+		Pos:    Pos{File: s.name, Packet: s.n + 1},
+		Offset: s.rec.offset,
+		Msg:    fmt.Sprintf("%s; the %d packets before it were used", msg, s.n),
+	})
+	return false
+}
+
+func compareConns(a, b Conn) int {
+	if c := a.Local.Addr.Compare(b.Local.Addr); c != 0 {
+		return c
+	}
+	if c := a.Remote.Addr.Compare(b.Remote.Addr); c != 0 {
+		return c
+	}
+	if c := a.First.Compare(b.First); c != 0 {
+		return c
+	}
+	if a.VLAN != b.VLAN {
+		return int(a.VLAN) - int(b.VLAN)
+	}
+	if c := strings.Compare(a.FirstPacket.File, b.FirstPacket.File); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.FirstPacket.Packet, b.FirstPacket.Packet)
+}

@@ -73,7 +73,8 @@ type window struct {
 	buf        []byte
 	start, end int
 	off        int64 // file offset of buf[start]
-	eof        bool
+	eof        bool  // the reader has no more data
+	err        error // why, when it was not a clean end of file
 }
 
 func newWindow(r io.Reader) *window { return &window{r: r, buf: make([]byte, 1<<20)} }
@@ -83,7 +84,10 @@ func newWindow(r io.Reader) *window { return &window{r: r, buf: make([]byte, 1<<
 func (w *window) need(n int) error {
 	for w.end-w.start < n {
 		if w.eof {
-			if w.end == w.start {
+			switch {
+			case w.err != nil:
+				return w.err
+			case w.end == w.start:
 				return io.EOF
 			}
 			return io.ErrUnexpectedEOF
@@ -98,10 +102,12 @@ func (w *window) need(n int) error {
 		}
 		m, err := w.r.Read(w.buf[w.end:])
 		w.end += m
-		if err == io.EOF {
+		if err != nil {
+			// Keep what was read; the error shows when more is needed.
 			w.eof = true
-		} else if err != nil {
-			return err
+			if err != io.EOF {
+				w.err = err
+			}
 		}
 	}
 	return nil
@@ -146,7 +152,7 @@ func openCapture(r io.Reader) (packetReader, error) {
 	case le == magicPcapMicro || le == magicPcapNano || be == magicPcapMicro || be == magicPcapNano:
 		return newPcapReader(w)
 	case le == magicPcapngBlock:
-		return &pcapngReader{w: w}, nil
+		return newPcapngReader(w)
 	}
 	return nil, fmt.Errorf("%w: starts with % x", ErrNotCapture, magic)
 }
@@ -235,6 +241,27 @@ type ngIface struct {
 	tsExp    uint8
 	tsPow10  bool
 	tsOffset int64 // seconds added to every timestamp
+}
+
+// newPcapngReader checks that the file starts with a whole section header
+// block: anything less is not a capture.
+func newPcapngReader(w *window) (*pcapngReader, error) {
+	if err := w.need(28); err != nil {
+		return nil, fmt.Errorf("%w: pcapng section header cut short", ErrNotCapture)
+	}
+	h := w.peek(28)
+	order := binary.ByteOrder(binary.LittleEndian)
+	switch binary.LittleEndian.Uint32(h[8:]) {
+	case pcapngBOM:
+	case 0x4d3c2b1a:
+		order = binary.BigEndian
+	default:
+		return nil, fmt.Errorf("%w: pcapng byte-order magic % x", ErrNotCapture, h[8:12])
+	}
+	if n := order.Uint32(h[4:]); n < 28 || n > maxRecord || w.need(int(n)) != nil {
+		return nil, fmt.Errorf("%w: pcapng section header cut short", ErrNotCapture)
+	}
+	return &pcapngReader{w: w}, nil
 }
 
 func (p *pcapngReader) format() string { return "pcapng" }

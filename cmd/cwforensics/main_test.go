@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files from current output")
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
+	}
+}
+
+// cli runs the command line in dir (the repository root when empty) and
+// returns its exit status, stdout and stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// inRoot runs the test from the repository root, where the README's paths
+// are relative to.
+func inRoot(t *testing.T) {
+	t.Helper()
+	t.Chdir("../..")
+}
+
+func TestCLIExitCodes(t *testing.T) {
+	inRoot(t)
+	notCapture := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notCapture, []byte("just some notes\n"), 0o644)
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		stderr  string
+		oneLine bool
+	}{
+		{"help", []string{"--help"}, 0, "", false},
+		{"version", []string{"--version"}, 0, "", false},
+		{"unknown flag", []string{"conns", "--bogus", "x"}, 2, "unknown flag --bogus", false},
+		{"missing file", []string{"conns", "does-not-exist.pcap"}, 2, "does-not-exist.pcap", false},
+		{"bad state", []string{"conns", "--state", "sleepy", "testdata/conformance/zeek/traces/http_get.pcap"}, 1, `--state "sleepy"`, true},
+		{"bad local", []string{"conns", "--local", "10.0.0.300", "testdata/conformance/zeek/traces/http_get.pcap"}, 1, `--local "10.0.0.300"`, true},
+		{"not a capture", []string{"conns", notCapture}, 1, notCapture + ": not a pcap or pcapng capture", true},
+		{"ok", []string{"conns", "testdata/conformance/zeek/traces/http_get.pcap"}, 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := cli(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.stderr)
+			}
+			if tt.oneLine && strings.Count(stderr, "\n") != 1 {
+				t.Errorf("error is not one line: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestCLIEnvVars(t *testing.T) {
+	inRoot(t)
+	t.Setenv("CWFORENSICS_FORMAT", "tsv")
+	code, out, _ := cli(t, "conns", "testdata/conformance/zeek/traces/http_get.pcap")
+	if code != 0 || !strings.HasPrefix(out, "local_addr\tlocal_port\t") {
+		t.Errorf("CWFORENSICS_FORMAT=tsv not honoured: exit %d, %q", code, out)
+	}
+}
+
+// TestCLIFilter runs in both builds: with libpcap the filter selects
+// packets; without it --filter is a clear error (make test runs this test
+// with CGO_ENABLED=0 too).
+func TestCLIFilter(t *testing.T) {
+	inRoot(t)
+	capture := "testdata/conformance/zeek/traces/http_get.pcap"
+	code, out, stderr := cli(t, "conns", "--format", "tsv", "--filter", "tcp port 80", capture)
+	if !pcapstate.FilterAvailable {
+		if code != 1 || !strings.Contains(stderr, "need libpcap") {
+			t.Fatalf("pure-Go build: exit %d, stderr %q", code, stderr)
+		}
+		return
+	}
+	if code != 0 || strings.Count(out, "\n") != 2 {
+		t.Fatalf("tcp port 80: exit %d, %q %q", code, out, stderr)
+	}
+	code, out, _ = cli(t, "conns", "--format", "tsv", "--filter", "tcp port 81", capture)
+	if code != 0 || strings.Count(out, "\n") != 1 {
+		t.Fatalf("tcp port 81 should leave only the header: exit %d, %q", code, out)
+	}
+	code, _, stderr = cli(t, "conns", "--filter", "tcp port eighty", capture)
+	if code != 1 || !strings.Contains(stderr, "compile filter") {
+		t.Fatalf("bad filter: exit %d, %q", code, stderr)
+	}
+}
+
+// TestConnsGolden pins the TSV and JSON output of conns on conformance
+// captures.
+func TestConnsGolden(t *testing.T) {
+	inRoot(t)
+	for _, name := range []string{"http_get.pcap", "tunnels_Teredo.pcap", "tunnels_gtp_gtp2_different_udp_port.pcap", "mixed-vlan-mpls.pcap", "tcp_one-sided-2745.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			capture := "testdata/conformance/zeek/traces/" + name
+			code, out, stderr := cli(t, "conns", "--format", "tsv", capture)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			checkGolden(t, "cmd/cwforensics/testdata/conns/"+name+".tsv", []byte(out))
+			code, out, stderr = cli(t, "conns", "--format", "json", "--state", "close-wait", capture)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			checkGolden(t, "cmd/cwforensics/testdata/conns/"+name+".json", []byte(out))
+		})
+	}
+}
+
+// TestDocExamples runs every example of the README and docs/: in a
+// ```console block, a line "$ cwforensics ARGS" is run from the repository
+// root and what follows, up to the next "$ " line or the end of the block,
+// must be its output. This keeps the documentation true.
+func TestDocExamples(t *testing.T) {
+	inRoot(t)
+	docs, _ := filepath.Glob("docs/*.md")
+	for _, doc := range append([]string{"README.md"}, docs...) {
+		for _, ex := range docExamples(t, doc) {
+			t.Run(ex.pos, func(t *testing.T) {
+				code, out, stderr := cli(t, ex.args...)
+				if code != 0 && ex.want == "" {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				if diff := cmp.Diff(ex.want, strings.TrimRight(out, "\n")); diff != "" {
+					t.Errorf("output differs from the documentation (-doc +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+type docExample struct {
+	pos  string
+	args []string
+	want string
+}
+
+func docExamples(t *testing.T, path string) []docExample {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []docExample
+	var cur *docExample
+	var lines []string
+	in := false
+	flush := func() {
+		if cur != nil {
+			cur.want = strings.TrimRight(strings.Join(lines, "\n"), "\n")
+			out = append(out, *cur)
+		}
+		cur, lines = nil, nil
+	}
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "```console"):
+			in = true
+		case in && strings.HasPrefix(line, "```"):
+			flush()
+			in = false
+		case in && strings.HasPrefix(line, "$ "):
+			flush()
+			args := splitArgs(strings.TrimPrefix(line, "$ "))
+			if len(args) == 0 || args[0] != "cwforensics" {
+				continue // other commands (make, go) are not run here
+			}
+			cur = &docExample{pos: strings.ReplaceAll(path, "/", "_") + ":" + strconv.Itoa(n), args: args[1:]}
+		case in && cur != nil:
+			lines = append(lines, line)
+		}
+	}
+	return out
+}
+
+// splitArgs splits a shell command line on spaces, honouring single quotes.
+func splitArgs(s string) []string {
+	var args []string
+	var b strings.Builder
+	quoted, have := false, false
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			quoted, have = !quoted, true
+		case r == ' ' && !quoted:
+			if have {
+				args = append(args, b.String())
+				b.Reset()
+				have = false
+			}
+		default:
+			b.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, b.String())
+	}
+	return args
+}
+

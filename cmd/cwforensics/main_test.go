@@ -234,4 +234,3 @@ func splitArgs(s string) []string {
 	}
 	return args
 }
-

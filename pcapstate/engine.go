@@ -127,11 +127,12 @@ type lingering struct {
 
 // tracker runs the state machine of every connection in the capture.
 type tracker struct {
-	conns  map[connKey]*conn
-	queue  []lingering // finished connections, in the order they finished
-	qhead  int
-	free   []*conn
-	retire func(c *conn) // called for a connection leaving the table
+	conns   map[connKey]*conn
+	queue   []lingering // finished connections, in the order they finished
+	qhead   int
+	free    []*conn
+	retire  func(c *conn) // called for a connection leaving the table
+	created uint64        // connections seen
 }
 
 func newTracker(retire func(c *conn)) *tracker {
@@ -303,6 +304,7 @@ func (t *tracker) newConn(k connKey, seg *Segment, ts int64, r ref) *conn {
 	} else {
 		c = new(conn)
 	}
+	t.created++
 	src := netip.AddrPortFrom(seg.Src, seg.SrcPort)
 	dst := netip.AddrPortFrom(seg.Dst, seg.DstPort)
 	opener := src

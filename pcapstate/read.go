@@ -69,6 +69,8 @@ type Result struct {
 	Segments uint64      `json:"segments"`
 	Filtered uint64      `json:"filtered"`
 	Skipped  []SkipCount `json:"skipped"`
+	// Connections counts every connection seen, kept in Conns or not.
+	Connections uint64 `json:"connections"`
 	// Conns are sorted by local endpoint, remote endpoint, then first packet.
 	Conns    []Conn    `json:"conns"`
 	Warnings []Warning `json:"warnings"`
@@ -187,6 +189,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 			res.Skipped = append(res.Skipped, SkipCount{Skip(k).String(), n})
 		}
 	}
+	res.Connections = tr.created
 	for _, c := range tr.conns {
 		res.Conns = append(res.Conns, ex.export(c, end))
 	}

@@ -48,7 +48,9 @@ func (c *ConnsCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	res, err := readCaptures(c.Captures, pcapstate.Options{Local: local, Filter: c.Filter, Log: e.Log})
+	// Finished connections that fail the state filter are released as the
+	// capture is read, so memory follows the connections open at once.
+	res, err := readCaptures(c.Captures, pcapstate.Options{Local: local, Filter: c.Filter, Keep: keep, Log: e.Log})
 	if err != nil {
 		return err
 	}
@@ -229,7 +231,7 @@ func connsText(conns []pcapstate.Conn, end time.Time) *table {
 
 func writeConnsSummary(w io.Writer, res *pcapstate.Result) error {
 	var confirmed, unconfirmed int
-	for i := range res.Conns {
+	for i := range res.Conns { // every open connection is kept, so these counts are whole
 		switch res.Conns[i].Verdict {
 		case pcapstate.CloseWaitConfirmed:
 			confirmed++
@@ -250,6 +252,6 @@ func writeConnsSummary(w io.Writer, res *pcapstate.Result) error {
 		span = fmt.Sprintf(", %s to %s", fmtTime(res.Start), fmtTime(res.End))
 	}
 	_, err := fmt.Fprintf(w, "\n%d connections, %d CLOSE_WAIT (confirmed), %d unconfirmed, %d packets, %d non-TCP%s, %d filtered out, %d warnings%s\n",
-		len(res.Conns), confirmed, unconfirmed, res.Packets, res.NonTCP(), nonTCP, res.Filtered, len(res.Warnings), span)
+		res.Connections, confirmed, unconfirmed, res.Packets, res.NonTCP(), nonTCP, res.Filtered, len(res.Warnings), span)
 	return err
 }

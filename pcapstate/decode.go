@@ -84,6 +84,10 @@ const (
 	portTeredo = 3544
 )
 
+// tunnelPPPoE marks an IP packet in a PPPoE session for ipv4 and ipv6,
+// which treat it as TunnelNone otherwise.
+const tunnelPPPoE Tunnel = 255
+
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 
@@ -283,15 +287,20 @@ func (d *Decoder) pppoe(b []byte, seg *Segment) Skip {
 	}
 	switch proto {
 	case 0x0021:
-		return d.ipv4(b, n, TunnelNone, seg)
+		return d.ipv4(b, n, tunnelPPPoE, seg)
 	case 0x0057:
-		return d.ipv6(b, n, TunnelNone, seg)
+		return d.ipv6(b, n, tunnelPPPoE, seg)
 	}
 	return SkipOtherPPP // LCP, IPCP, IPv6CP, CHAP, ...
 }
 
 // ipv4 decodes an IPv4 packet. wire is the length the enclosing header
-// gives it, -1 when it gives none; tun is the tunnel it was found in.
+// gives it, -1 when it gives none; tun is the tunnel it was found in. An IP
+// length beyond wire is malformed, except after PPPoE (tun ==
+// tunnelPPPoE), where the PPPoE length wins: some access concentrators pad
+// small IPv4 packets to 46 bytes and count the padding in the IPv4 total
+// length but not in the PPPoE length, and the peer's next sequence number
+// shows the PPPoE length is the true one (as Wireshark also reads it).
 func (d *Decoder) ipv4(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 	if len(b) < 20 {
 		return SkipTruncated
@@ -305,6 +314,9 @@ func (d *Decoder) ipv4(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 		// TSO/GSO: the sending host captured a segment before the NIC
 		// cut it, with total length 0. The captured length is all there is.
 		total = len(b)
+	}
+	if tun == tunnelPPPoE {
+		total, tun = min(total, wire), TunnelNone
 	}
 	if hl < 20 || total < hl || (wire >= 0 && total > wire) {
 		return SkipMalformed
@@ -331,6 +343,9 @@ func (d *Decoder) ipv6(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 		return SkipMalformed
 	}
 	n := int(be16(b[4:])) // payload length: extension headers and upper layer
+	if tun == tunnelPPPoE {
+		n, tun = min(n, wire-40), TunnelNone
+	}
 	if wire >= 0 && 40+n > wire {
 		return SkipMalformed
 	}

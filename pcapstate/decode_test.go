@@ -2,13 +2,21 @@ package pcapstate
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
 )
 
 // Addresses, ports and numbers of the test segments.
@@ -329,6 +337,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "pppoe ipv4", link: layers.LinkTypeEthernet, frame: eth(0x8864, []byte{0x11, 0, 0, 1}, u16(uint16(2+len(v4))), u16(0x0021), v4), seg: seg4(nil)},
 		{name: "pppoe pfc ipv6", link: layers.LinkTypeEthernet, frame: eth(0x8864, []byte{0x11, 0, 0, 1}, u16(uint16(1+len(v6))), []byte{0x57}, v6), seg: seg6(nil)},
 		{name: "pppoe over qinq", link: layers.LinkTypeEthernet, frame: eth(0x88a8, tag(100, 0x8100), tag(7, 0x8864), []byte{0x11, 0, 0, 1}, u16(uint16(2+len(v4))), u16(0x0021), v4), seg: seg4(vlan)},
+		{name: "pppoe padded ipv4", link: layers.LinkTypeEthernet, frame: eth(0x8864, []byte{0x11, 0, 0, 1}, u16(uint16(2+len(ack))), u16(0x0021), bad(append(ack, 0, 0, 0, 0, 0, 0), func(p []byte) { p[3] += 6 })), seg: seg4(func(s *Segment) { s.Payload, s.Flags = 0, ACK })},
 		{name: "pppoe lcp", link: layers.LinkTypeEthernet, frame: eth(0x8864, []byte{0x11, 0, 0, 1, 0, 6}, u16(0xc021), []byte{9, 1, 0, 4}), want: SkipOtherPPP},
 		{name: "pppoe length too short", link: layers.LinkTypeEthernet, frame: eth(0x8864, []byte{0x11, 0, 0, 1}, u16(40), u16(0x0021), v4), want: SkipMalformed},
 		{name: "pppoe discovery", link: layers.LinkTypeEthernet, frame: eth(0x8863, []byte{0x11, 9, 0, 0, 0, 0}), want: SkipOtherEtherType},
@@ -580,4 +589,246 @@ func TestDecodeAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("Decode allocates %v times per run of %d frames, want 0", allocs, len(cases))
 	}
+}
+
+// zeekTraces is where the conformance captures are.
+const zeekTraces = "../testdata/conformance/zeek/traces"
+
+// frame is one captured frame of a test capture.
+type frame struct {
+	link layers.LinkType
+	data []byte
+}
+
+// readFrames reads every frame of a pcap or pcapng file with pcapgo.
+func readFrames(tb testing.TB, path string) []frame {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var frames []frame
+	if strings.HasSuffix(path, ".pcapng") {
+		r, err := pcapgo.NewNgReader(f, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		for {
+			data, ci, err := r.ReadPacketData()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				tb.Fatalf("%s: packet %d: %v", path, len(frames)+1, err)
+			}
+			iface, err := r.Interface(ci.InterfaceIndex)
+			if err != nil {
+				tb.Fatalf("%s: packet %d: %v", path, len(frames)+1, err)
+			}
+			frames = append(frames, frame{iface.LinkType, data})
+		}
+		return frames
+	}
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	for {
+		data, _, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			tb.Fatalf("%s: packet %d: %v", path, len(frames)+1, err)
+		}
+		frames = append(frames, frame{r.LinkType(), data})
+	}
+	return frames
+}
+
+// zeekCaptures lists the conformance captures.
+func zeekCaptures(tb testing.TB) []string {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join(zeekTraces, "*.pcap*"))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no captures in %s: %v", zeekTraces, err)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// reference is what gopacket's full decoder says of a frame: the TCP
+// layer and the IP layer right around it, if any.
+func reference(f frame) (seg Segment, tcp *layers.TCP, ok bool) {
+	pkt := gopacket.NewPacket(f.data, f.link, gopacket.DecodeOptions{NoCopy: true})
+	var ip gopacket.Layer
+	for _, l := range pkt.Layers() {
+		switch l := l.(type) {
+		case *layers.IPv4, *layers.IPv6:
+			ip = l
+		case *layers.Dot1Q:
+			if seg.VLAN == 0 && !ok {
+				seg.VLAN = l.VLANIdentifier
+				ok = true // first tag seen
+			}
+		case *layers.TCP:
+			tcp = l
+		}
+	}
+	if tcp == nil || ip == nil {
+		return seg, nil, false
+	}
+	seg.SrcPort, seg.DstPort = uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	seg.Seq, seg.Ack, seg.Window = tcp.Seq, tcp.Ack, tcp.Window
+	for i, on := range []bool{tcp.FIN, tcp.SYN, tcp.RST, tcp.PSH, tcp.ACK, tcp.URG, tcp.ECE, tcp.CWR} {
+		if on {
+			seg.Flags |= 1 << i
+		}
+	}
+	hl := int(tcp.DataOffset) * 4
+	switch ip := ip.(type) {
+	case *layers.IPv4:
+		seg.Src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+		seg.Dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
+		seg.Payload = uint32(int(ip.Length) - int(ip.IHL)*4 - hl)
+	case *layers.IPv6:
+		seg.Src, _ = netip.AddrFromSlice(ip.SrcIP)
+		seg.Dst, _ = netip.AddrFromSlice(ip.DstIP)
+		exts := len(ip.Payload) - len(tcp.Contents) - len(tcp.Payload) // extension headers between
+		seg.Payload = uint32(int(ip.Length) - exts - hl)
+	}
+	return seg, tcp, true
+}
+
+// TestDecodeZeekCrossCheck decodes every packet of every conformance
+// capture and compares the segment with gopacket's full decoder. The only
+// differences allowed are those gopacket cannot decode: Teredo (no decoder
+// in gopacket), tunnels in the first fragment of an outer IP datagram
+// (gopacket stops at the fragment) and TCP headers cut inside their
+// options by the snaplen (gopacket rejects the layer).
+func TestDecodeZeekCrossCheck(t *testing.T) {
+	var d Decoder
+	type flow struct {
+		a, b netip.AddrPort
+	}
+	var (
+		total, same int
+		why         = map[string]int{}
+		skips       [SkipKinds]int
+	)
+	for _, path := range zeekCaptures(t) {
+		name := filepath.Base(path)
+		flows := map[flow]int{}
+		tunnels := map[Tunnel]int{}
+		vlans := 0
+		for i, f := range readFrames(t, path) {
+			total++
+			var seg Segment
+			got := d.Decode(f.link, f.data, &seg)
+			skips[got]++
+			ref, refTCP, refOK := reference(f)
+			pos := fmt.Sprintf("%s: packet %d", name, i+1)
+			if got == SkipNone {
+				a, b := netip.AddrPortFrom(seg.Src, seg.SrcPort), netip.AddrPortFrom(seg.Dst, seg.DstPort)
+				if b.Compare(a) < 0 {
+					a, b = b, a
+				}
+				flows[flow{a, b}]++
+				tunnels[seg.Tunnel]++
+				if seg.VLAN != 0 {
+					vlans++
+				}
+			}
+			switch {
+			case got == SkipNone && refOK:
+				want := ref
+				want.HeaderCut, want.Tunnel = seg.HeaderCut, seg.Tunnel
+				if n, ok := pppoeShorter(f); ok && seg.Payload < want.Payload && want.Payload-seg.Payload == n {
+					why["ipv4 total length beyond the pppoe length (padded ipv4): gopacket counts the padding as payload"]++
+					want.Payload = seg.Payload
+				}
+				if diff := cmp.Diff(want, seg, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+					t.Errorf("%s (-gopacket +ours):\n%s", pos, diff)
+					continue
+				}
+				same++
+			case got == SkipNone && seg.Tunnel == TunnelTeredo:
+				why["teredo: no decoder in gopacket"]++
+			case got == SkipNone && seg.Tunnel == TunnelGTPU && outerFragment(f):
+				why["gtp-u in the first fragment of an outer datagram: gopacket stops at the fragment"]++
+			case got == SkipNone && seg.HeaderCut && refTCP == nil:
+				why["tcp header cut in its options: gopacket rejects the layer"]++
+			case got == SkipNone:
+				t.Errorf("%s: we decode %+v, gopacket finds no TCP", pos, seg)
+			case refOK:
+				t.Errorf("%s: we skip (%v), gopacket decodes %+v", pos, got, ref)
+			}
+		}
+		t.Logf("%s: flows %d, tunnels %v, tagged %d", name, len(flows), tunnels, vlans)
+		switch name {
+		case "tunnels_gtp_gtp2_different_udp_port.pcap":
+			f := flow{netip.MustParseAddrPort("10.131.17.170:51803"), netip.MustParseAddrPort("173.199.115.168:80")}
+			if flows[f] == 0 || tunnels[TunnelGTPU] == 0 {
+				t.Errorf("%s: no GTP-U segment of %v in %v", name, f, flows)
+			}
+		case "tunnels_Teredo.pcap":
+			n := 0
+			for f, c := range flows {
+				if f.a.Addr().Is6() {
+					n += c
+				}
+			}
+			if n == 0 || tunnels[TunnelTeredo] != n {
+				t.Errorf("%s: %d IPv6 TCP segments, %d through Teredo; want some, all through Teredo", name, n, tunnels[TunnelTeredo])
+			}
+		case "mixed-vlan-mpls.pcap", "pppoe-over-qinq.pcap":
+			if len(flows) == 0 || vlans == 0 {
+				t.Errorf("%s: %d flows, %d tagged segments; want TCP flows, some tagged", name, len(flows), vlans)
+			}
+		}
+	}
+	// Checked independently with tshark: 22 TCP segments in Teredo on ports
+	// 3797/32900, 42 outer first fragments (MF set, offset 0) of GTP-U
+	// datagrams, 6 PPPoE frames whose IPv4 total length is 46 while the
+	// PPPoE length says 42 (the peer's next seq confirms 0 payload bytes).
+	wantWhy := map[string]int{
+		"teredo: no decoder in gopacket": 22,
+		"gtp-u in the first fragment of an outer datagram: gopacket stops at the fragment":                42,
+		"ipv4 total length beyond the pppoe length (padded ipv4): gopacket counts the padding as payload": 6,
+	}
+	if diff := cmp.Diff(wantWhy, why); diff != "" {
+		t.Errorf("differences with gopacket changed (-want +got):\n%s", diff)
+	}
+	var lines []string
+	for k, v := range why {
+		lines = append(lines, fmt.Sprintf("%d %s", v, k))
+	}
+	sort.Strings(lines)
+	t.Logf("%d packets: %d segments equal to gopacket's; differences: %s", total, same, strings.Join(lines, "; "))
+	for s, n := range skips {
+		if n > 0 {
+			t.Logf("  %v: %d", Skip(s), n)
+		}
+	}
+}
+
+// pppoeShorter reports by how many bytes the IPv4 total length of a PPPoE
+// frame exceeds the PPPoE length, if it does.
+func pppoeShorter(f frame) (uint32, bool) {
+	pkt := gopacket.NewPacket(f.data, f.link, gopacket.DecodeOptions{NoCopy: true})
+	p, ok := pkt.Layer(layers.LayerTypePPPoE).(*layers.PPPoE)
+	ip, ok4 := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	if !ok || !ok4 || int(ip.Length) <= int(p.Length)-2 {
+		return 0, false
+	}
+	return uint32(int(ip.Length) - (int(p.Length) - 2)), true
+}
+
+// outerFragment reports whether the outermost IPv4 header of an Ethernet
+// frame (after VLAN tags) has more fragments to come.
+func outerFragment(f frame) bool {
+	pkt := gopacket.NewPacket(f.data, f.link, gopacket.DecodeOptions{NoCopy: true})
+	ip, ok := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	return ok && ip.Flags&layers.IPv4MoreFragments != 0 && ip.FragOffset == 0
 }

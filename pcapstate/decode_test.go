@@ -832,3 +832,71 @@ func outerFragment(f frame) bool {
 	ip, ok := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
 	return ok && ip.Flags&layers.IPv4MoreFragments != 0 && ip.FragOffset == 0
 }
+
+// FuzzDecode decodes arbitrary frames of every supported link type. The
+// invariants: no panic; a known Skip kind; a segment has two addresses of
+// one family; and cutting the last byte off (as a smaller snaplen would)
+// gives a truncation, the same skip, or the same segment (only HeaderCut
+// and the window once cut may change; for frames whose IP length field is
+// 0 (TSO) the captured length is the IP length, so the payload may change
+// or the header no longer fit; a Teredo frame found by the any-port
+// heuristic may turn into plain UDP).
+func FuzzDecode(f *testing.F) {
+	for _, tc := range decodeCases(f) {
+		f.Add(uint8(tc.link), tc.frame)
+	}
+	for _, path := range zeekCaptures(f) {
+		frames := readFrames(f, path)
+		if len(frames) > 40 {
+			frames = frames[:40]
+		}
+		for _, fr := range frames {
+			f.Add(uint8(fr.link), fr.data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, link uint8, data []byte) {
+		var d Decoder
+		var seg, cut Segment
+		got := d.Decode(layers.LinkType(link), data, &seg)
+		if int(got) >= SkipKinds {
+			t.Fatalf("unknown Skip %d", got)
+		}
+		if got == SkipNone && (!seg.Src.IsValid() || !seg.Dst.IsValid() || seg.Src.Is4() != seg.Dst.Is4()) {
+			t.Fatalf("segment with bad addresses: %+v", seg)
+		}
+		if len(data) == 0 {
+			return
+		}
+		c := d.Decode(layers.LinkType(link), data[:len(data)-1], &cut)
+		switch {
+		case c == SkipTruncated, c == got && got != SkipNone:
+		case c == SkipUDP && seg.Tunnel == TunnelTeredo: // set before the inner packet is decoded
+		case c == SkipMalformed && tsoLength(link, data): // the captured length is the IP length
+		case c == SkipNone && got == SkipNone:
+			want := seg
+			want.HeaderCut = cut.HeaderCut
+			if cut.HeaderCut {
+				want.Window = cut.Window
+			}
+			if cut.Payload != seg.Payload && tsoLength(link, data) {
+				want.Payload = cut.Payload
+			}
+			if want != cut {
+				t.Fatalf("cut by one byte: %+v, uncut: %+v", cut, seg)
+			}
+		default:
+			t.Fatalf("cut by one byte: %v, uncut: %v", c, got)
+		}
+	})
+}
+
+// tsoLength reports whether some IP header of the frame may have a zero
+// length field, which makes the decoder take the captured length.
+func tsoLength(link uint8, data []byte) bool {
+	for i := 0; i+6 <= len(data); i++ {
+		if (data[i]>>4 == 4 && data[i+2] == 0 && data[i+3] == 0) || (data[i]>>4 == 6 && data[i+4] == 0 && data[i+5] == 0) {
+			return true
+		}
+	}
+	return false
+}

@@ -15,7 +15,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-func zeekTraces(t testing.TB) []string {
+func traceFiles(t testing.TB) []string {
 	t.Helper()
 	traces, err := filepath.Glob(filepath.Join(zeekDir, "traces", "*"))
 	if err != nil || len(traces) == 0 {
@@ -65,7 +65,7 @@ func readWithPcapgo(t *testing.T, data []byte) []refPacket {
 // TestReaderMatchesPcapgo reads every conformance capture with our reader
 // and with pcapgo and compares every packet: bytes, lengths, time, link type.
 func TestReaderMatchesPcapgo(t *testing.T) {
-	for _, path := range zeekTraces(t) {
+	for _, path := range traceFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -118,7 +118,7 @@ func readBytes(t testing.TB, name string, data []byte) (*Result, error) {
 // TestGzipSameAsPlain checks that a gzip-compressed capture gives the same
 // result as the plain one.
 func TestGzipSameAsPlain(t *testing.T) {
-	for _, path := range zeekTraces(t) {
+	for _, path := range traceFiles(t) {
 		data, _ := os.ReadFile(path)
 		plain, err := readBytes(t, "x", data)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -518,4 +520,24 @@ func TestInvalidFramingPanics(t *testing.T) {
 		}
 	}()
 	New(DefaultStart, Interface{Framing: Framing{Link: RawIP, VLANs: []uint16{1}}})
+}
+
+func TestWriteFiles(t *testing.T) {
+	dir := t.TempDir()
+	f := Format{Pcapng: true, Gzip: true}
+	s := rotatedACK(Options{})
+	paths, err := s.WriteFiles(dir, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 || filepath.Base(paths[1]) != "rotated-ack.1.pcapng.gz" {
+		t.Fatalf("paths %q", paths)
+	}
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRead(t, s.Capture.File(i), f, readCapture(t, b, f))
+	}
 }

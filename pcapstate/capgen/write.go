@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -245,4 +247,40 @@ func (c *Capture) writePcapng(w io.Writer, f Format) error {
 		}
 	}
 	return nil
+}
+
+// Ext is the usual file name extension of format f: .pcap or .pcapng, then
+// .gz when compressed.
+func (f Format) Ext() string {
+	ext := ".pcap"
+	if f.Pcapng {
+		ext = ".pcapng"
+	}
+	if f.Gzip {
+		ext += ".gz"
+	}
+	return ext
+}
+
+// WriteFiles writes each file of s's capture into dir in format f, named
+// after the scenario (rotated captures: name.0.pcap, name.1.pcap, ...),
+// and returns their paths in order.
+func (s Scenario) WriteFiles(dir string, f Format) ([]string, error) {
+	var paths []string
+	for i := range s.Capture.Files() {
+		name := s.Name + f.Ext()
+		if s.Capture.Files() > 1 {
+			name = fmt.Sprintf("%s.%d%s", s.Name, i, f.Ext())
+		}
+		b, err := s.Capture.File(i).Bytes(f)
+		if err != nil {
+			return paths, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return paths, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
 }

@@ -1,0 +1,286 @@
+package capgen
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Format says how a capture is written.
+type Format struct {
+	// Pcapng writes pcapng (SHB, one IDB per interface, EPBs) instead of
+	// classic pcap.
+	Pcapng bool
+	// Nanos writes a classic pcap with nanosecond timestamps (magic
+	// a1b23c4d); otherwise they are truncated to microseconds.
+	Nanos bool
+	// TSResol is the pcapng if_tsresol of every interface: the timestamp
+	// unit is 10^-TSResol seconds, 0..9. Zero writes no if_tsresol option,
+	// which means microseconds.
+	TSResol uint8
+	// BigEndian writes every header in big-endian byte order (as captured
+	// on a big-endian host); the default is little-endian.
+	BigEndian bool
+	// Gzip compresses the output with gzip (no name, no time: deterministic).
+	Gzip bool
+}
+
+// Write writes every packet of c to w in format f. A classic pcap file has a
+// single link type, so all its packets must be on interfaces with the same
+// link type; the file header takes the first interface's snaplen.
+func (c *Capture) Write(w io.Writer, f Format) error {
+	if f.TSResol > 9 {
+		return fmt.Errorf("write capture: if_tsresol %d: want 0..9", f.TSResol)
+	}
+	var gz *gzip.Writer
+	if f.Gzip {
+		gz = gzip.NewWriter(w)
+		w = gz
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var err error
+	if f.Pcapng {
+		err = c.writePcapng(bw, f)
+	} else {
+		err = c.writePcap(bw, f)
+	}
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write capture: %w", err)
+	}
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			return fmt.Errorf("write capture: gzip: %w", err)
+		}
+	}
+	return nil
+}
+
+// Bytes returns the capture written in format f.
+func (c *Capture) Bytes(f Format) ([]byte, error) {
+	var b bytes.Buffer
+	err := c.Write(&b, f)
+	return b.Bytes(), err
+}
+
+// byteOrder is what the writers need of binary.LittleEndian and BigEndian.
+type byteOrder interface {
+	binary.ByteOrder
+	binary.AppendByteOrder
+}
+
+func order(f Format) byteOrder {
+	if f.BigEndian {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+// pcapWriter writes classic pcap records; it is shared with Load.
+type pcapWriter struct {
+	w     io.Writer
+	bo    byteOrder
+	nanos bool
+	hdr   [24]byte
+}
+
+func (p *pcapWriter) header(snap uint32, link uint16) error {
+	magic := uint32(0xa1b2c3d4)
+	if p.nanos {
+		magic = 0xa1b23c4d
+	}
+	h := p.hdr[:24]
+	p.bo.PutUint32(h[0:], magic)
+	p.bo.PutUint16(h[4:], 2)
+	p.bo.PutUint16(h[6:], 4)
+	p.bo.PutUint32(h[8:], 0)  // thiszone
+	p.bo.PutUint32(h[12:], 0) // sigfigs
+	p.bo.PutUint32(h[16:], snap)
+	p.bo.PutUint32(h[20:], uint32(link))
+	_, err := p.w.Write(h)
+	return err
+}
+
+func (p *pcapWriter) packet(t time.Time, data []byte, snap uint32) error {
+	caplen := uint32(len(data))
+	if caplen > snap {
+		caplen = snap
+	}
+	frac := uint32(t.Nanosecond())
+	if !p.nanos {
+		frac /= 1000
+	}
+	h := p.hdr[:16]
+	p.bo.PutUint32(h[0:], uint32(t.Unix()))
+	p.bo.PutUint32(h[4:], frac)
+	p.bo.PutUint32(h[8:], caplen)
+	p.bo.PutUint32(h[12:], uint32(len(data)))
+	if _, err := p.w.Write(h); err != nil {
+		return err
+	}
+	_, err := p.w.Write(data[:caplen])
+	return err
+}
+
+func (c *Capture) writePcap(w io.Writer, f Format) error {
+	link := c.ifaces[0].Framing.Link
+	for i, p := range c.pkts {
+		if l := c.ifaces[p.Iface].Framing.Link; l != link {
+			return fmt.Errorf("write pcap: packet %d: link type %d, file has %d: use pcapng", i+1, l.LinkType(), link.LinkType())
+		}
+	}
+	pw := &pcapWriter{w: w, bo: order(f), nanos: f.Nanos}
+	if err := pw.header(c.ifaces[0].snapLen(), link.LinkType()); err != nil {
+		return fmt.Errorf("write pcap: %w", err)
+	}
+	for i, p := range c.pkts {
+		if err := pw.packet(p.Time, p.Data, c.ifaces[p.Iface].snapLen()); err != nil {
+			return fmt.Errorf("write pcap: packet %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// pcapng block types and options.
+const (
+	ngSHB          = 0x0a0d0d0a
+	ngIDB          = 0x00000001
+	ngEPB          = 0x00000006
+	ngOptEnd       = 0
+	ngOptIfName    = 2
+	ngOptIfTSResol = 9
+)
+
+// ngBlock builds pcapng blocks in one reused buffer.
+type ngBlock struct {
+	bo  byteOrder
+	buf []byte
+}
+
+func (n *ngBlock) start(typ uint32) {
+	n.buf = n.bo.AppendUint32(n.buf[:0], typ)
+	n.buf = n.bo.AppendUint32(n.buf, 0) // length, set by end
+}
+
+func (n *ngBlock) u16(v uint16) { n.buf = n.bo.AppendUint16(n.buf, v) }
+func (n *ngBlock) u32(v uint32) { n.buf = n.bo.AppendUint32(n.buf, v) }
+
+// bytes appends b padded to 32 bits.
+func (n *ngBlock) bytes(b []byte) {
+	n.buf = append(n.buf, b...)
+	n.buf = appendZeros(n.buf, (4-len(b)%4)%4)
+}
+
+func (n *ngBlock) option(code uint16, v []byte) {
+	n.u16(code)
+	n.u16(uint16(len(v)))
+	n.bytes(v)
+}
+
+func (n *ngBlock) end(w io.Writer) error {
+	l := uint32(len(n.buf) + 4)
+	n.bo.PutUint32(n.buf[4:], l)
+	n.u32(l)
+	_, err := w.Write(n.buf)
+	return err
+}
+
+func (c *Capture) writePcapng(w io.Writer, f Format) error {
+	n := &ngBlock{bo: order(f)}
+	n.start(ngSHB)
+	n.u32(0x1a2b3c4d)
+	n.u16(1)
+	n.u16(0)
+	n.u32(0xffffffff) // section length unknown
+	n.u32(0xffffffff)
+	if err := n.end(w); err != nil {
+		return fmt.Errorf("write pcapng: section header: %w", err)
+	}
+	unit := int64(1000) // nanoseconds per timestamp unit; microseconds by default
+	if f.TSResol != 0 {
+		unit = 1
+		for r := f.TSResol; r < 9; r++ {
+			unit *= 10
+		}
+	}
+	for i, ifc := range c.ifaces {
+		n.start(ngIDB)
+		n.u16(ifc.Framing.Link.LinkType())
+		n.u16(0)
+		n.u32(ifc.snapLen())
+		if ifc.Name != "" {
+			n.option(ngOptIfName, []byte(ifc.Name))
+		}
+		if f.TSResol != 0 {
+			n.option(ngOptIfTSResol, []byte{f.TSResol})
+		}
+		if ifc.Name != "" || f.TSResol != 0 {
+			n.option(ngOptEnd, nil)
+		}
+		if err := n.end(w); err != nil {
+			return fmt.Errorf("write pcapng: interface %d: %w", i, err)
+		}
+	}
+	for i, p := range c.pkts {
+		caplen := uint32(len(p.Data))
+		if s := c.ifaces[p.Iface].snapLen(); caplen > s {
+			caplen = s
+		}
+		ts := uint64(p.Time.UnixNano() / unit)
+		n.start(ngEPB)
+		n.u32(uint32(p.Iface))
+		n.u32(uint32(ts >> 32))
+		n.u32(uint32(ts))
+		n.u32(caplen)
+		n.u32(uint32(len(p.Data)))
+		n.bytes(p.Data[:caplen])
+		if err := n.end(w); err != nil {
+			return fmt.Errorf("write pcapng: packet %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Ext is the usual file name extension of format f: .pcap or .pcapng, then
+// .gz when compressed.
+func (f Format) Ext() string {
+	ext := ".pcap"
+	if f.Pcapng {
+		ext = ".pcapng"
+	}
+	if f.Gzip {
+		ext += ".gz"
+	}
+	return ext
+}
+
+// WriteFiles writes each file of s's capture into dir in format f, named
+// after the scenario (rotated captures: name.0.pcap, name.1.pcap, ...),
+// and returns their paths in order.
+func (s Scenario) WriteFiles(dir string, f Format) ([]string, error) {
+	var paths []string
+	for i := range s.Capture.Files() {
+		name := s.Name + f.Ext()
+		if s.Capture.Files() > 1 {
+			name = fmt.Sprintf("%s.%d%s", s.Name, i, f.Ext())
+		}
+		b, err := s.Capture.File(i).Bytes(f)
+		if err != nil {
+			return paths, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return paths, fmt.Errorf("scenario %s: %w", s.Name, err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}

@@ -63,15 +63,20 @@ type endpoint struct {
 	synSeen  bool
 	finSent  bool
 	finAcked bool // the peer acknowledged our FIN
-	isn      uint32
-	nxt      uint32 // highest sequence number sent, plus one (snd.nxt)
-	finSeq   uint32 // sequence number the FIN occupies
-	synRef   ref
-	finRef   ref
-	finAck   ref // the peer's packet that acknowledged our FIN
-	rstRef   ref
-	cwAt     int64 // when CLOSE_WAIT was entered, 0 if never
-	cwEnd    int64 // when it was left, 0 if not
+	// finHole is set while our FIN is out of order: it was sent beyond a
+	// hole in our sequence space, so the peer cannot have taken it yet.
+	finHole bool
+	zeroWin bool // our last advertised window was zero
+	isn     uint32
+	nxt     uint32 // highest sequence number sent, plus one (snd.nxt)
+	finSeq  uint32 // sequence number the FIN occupies
+	synRef  ref
+	finRef  ref
+	finAt   int64 // when our first FIN was seen
+	finAck  ref   // the peer's packet that acknowledged our FIN
+	rstRef  ref
+	cwAt    int64 // when CLOSE_WAIT was entered, 0 if never
+	cwEnd   int64 // when it was left, 0 if not
 }
 
 // maxAnomalies is how many anomalies a connection keeps in detail; the rest
@@ -209,13 +214,17 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 	if f&FIN != 0 {
 		end++
 	}
+	hole := false // a hole before this segment's FIN
 	if e.seqKnown {
 		switch {
 		case f&FIN != 0 && e.finSent && seg.Seq+seg.Payload == e.finSeq:
 			e.markers |= MarkRetransmittedFIN
 		case f&FIN != 0 && seqLT(e.nxt, seg.Seq):
-			e.markers |= MarkOutOfOrderFIN // a gap before the FIN
-		case f&(SYN|FIN) == 0 && seg.Payload <= 1 && seg.Seq == e.nxt-1:
+			e.markers |= MarkOutOfOrderFIN
+			hole = true
+		case f&(SYN|FIN) == 0 && seg.Payload <= 1 && seg.Seq == e.nxt-1 && !p.zeroWin:
+			// A zero-window probe has the same shape; it is told apart by
+			// the peer's closed window.
 			e.markers |= MarkKeepAlive
 		}
 		if seg.Payload > 0 && p.finSent && seqLT(e.nxt, seg.Seq+seg.Payload) {
@@ -225,8 +234,17 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 	if !e.seqKnown || seqLT(e.nxt, end) {
 		e.nxt, e.seqKnown = end, true
 	}
-	if seg.Window == 0 && f&SYN == 0 {
-		e.markers |= MarkZeroWindow
+	if f&SYN == 0 {
+		e.zeroWin = seg.Window == 0
+		if e.zeroWin {
+			e.markers |= MarkZeroWindow
+		}
+	}
+	// The segment that fills the hole before an out-of-order FIN delivers
+	// the FIN: the peer enters CLOSE_WAIT now.
+	if e.finHole && f&FIN == 0 && seg.Seq+seg.Payload == e.finSeq {
+		e.finHole = false
+		c.apply(1-s, RecvFIN, ts, r)
 	}
 
 	// Events in TCP's processing order: SYN, ACK, FIN.
@@ -244,6 +262,11 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 			c.apply(1-s, RecvAckOfSYN, ts, r)
 		}
 		if p.finSent && !p.finAcked && seqGE(seg.Ack, p.finSeq+1) {
+			if p.finHole {
+				// Acknowledging the FIN proves the hole was filled.
+				p.finHole = false
+				c.apply(s, RecvFIN, ts, r)
+			}
 			p.finAcked, p.finAck = true, r
 			c.apply(1-s, RecvAckOfFIN, ts, r)
 		}
@@ -251,7 +274,7 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 	if f&FIN != 0 {
 		if fs := seg.Seq + seg.Payload; !e.finSent || seqLT(e.finSeq, fs) {
 			if !e.finSent {
-				e.finRef = r
+				e.finRef, e.finAt = r, ts
 			}
 			e.finSent, e.finSeq = true, fs
 		}
@@ -260,7 +283,12 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 			ev = SendFINCrossed
 		}
 		c.apply(s, ev, ts, r)
-		c.apply(1-s, RecvFIN, ts, r)
+		if hole {
+			// The peer takes the FIN only when the hole is filled.
+			e.finHole = true
+		} else if !e.finHole {
+			c.apply(1-s, RecvFIN, ts, r)
+		}
 	}
 	if f&(SYN|FIN) == 0 {
 		c.apply(s, SendSegment, ts, r)

@@ -136,6 +136,15 @@ func TestEngineSituations(t *testing.T) {
 			remoteMarks: MarkOutOfOrderFIN,
 		},
 		{
+			name: "out-of-order FIN whose hole is never seen filled",
+			segs: script(
+				sp{'c', FIN | ACK, 1101, 5001, 0, 0},
+				sp{'s', ACK, 5001, 1001, 0, 0},
+			),
+			wantConns: 1, localAddr: srv, localState: CloseWait, remoteState: FinWait1, verdict: CloseWaitUnconfirmed,
+			remoteMarks: MarkOutOfOrderFIN,
+		},
+		{
 			name: "keep-alives and a zero window in CLOSE_WAIT",
 			segs: script(
 				sp{'c', FIN | ACK, 1001, 5001, 0, 0},

@@ -88,6 +88,15 @@ func (x *exporter) side(e *endpoint, peer *endpoint) Side {
 
 // export describes c as seen at time end.
 func (x *exporter) export(c *conn, end int64) Conn {
+	for s := range c.ep {
+		if e := &c.ep[s]; e.finHole && !c.rst {
+			// The capture ends before the hole in front of this FIN was
+			// seen filled: the peer may have the FIN (the capture missed
+			// the data) or not. Count it as received, unconfirmed.
+			e.finHole = false
+			c.apply(1-s, RecvFIN, c.ep[s].finAt, e.finRef)
+		}
+	}
 	l, rule := x.localSide(c)
 	le, re := &c.ep[l], &c.ep[1-l]
 	out := Conn{

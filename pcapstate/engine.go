@@ -1,6 +1,8 @@
 package pcapstate
 
 import (
+	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"time"
 )
@@ -34,15 +36,10 @@ func makeKey(seg *Segment) (connKey, bool) {
 }
 
 func compare16(a, b [16]byte) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		return cmp.Compare(x, y)
 	}
-	return 0
+	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
 }
 
 // seqLT compares TCP sequence numbers with 32-bit wrap-around (RFC 1982).

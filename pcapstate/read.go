@@ -48,6 +48,8 @@ type FileStats struct {
 	LinkTypes []string  `json:"link_types"`
 	Truncated bool      `json:"truncated"` // reading stopped at damage (see the warnings)
 	linkSeen  map[layers.LinkType]bool
+	first     int64
+	last      int64
 }
 
 // SkipCount is how many frames were not TCP segments, by kind.
@@ -87,12 +89,13 @@ func (r *Result) NonTCP() uint64 {
 
 // source is one input being read, with its current packet.
 type source struct {
-	idx   int
-	name  string
-	pr    packetReader
-	rec   record
-	n     uint64 // packets read so far
-	stats *FileStats
+	idx      int
+	name     string
+	pr       packetReader
+	rec      record
+	n        uint64 // packets read so far
+	stats    *FileStats
+	lastLink layers.LinkType
 }
 
 // Read reads the captures, merging their packets in timestamp order, and
@@ -196,6 +199,9 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	slices.SortFunc(res.Conns, compareConns)
 	for i := range res.Files {
 		f := &res.Files[i]
+		if f.Packets > 0 {
+			f.First, f.Last = time.Unix(0, f.first).UTC(), time.Unix(0, f.last).UTC()
+		}
 		for lt := range f.linkSeen {
 			f.LinkTypes = append(f.LinkTypes, linkName(lt))
 		}
@@ -220,14 +226,15 @@ func (s *source) advance(res *Result) bool {
 		s.n++
 		st := s.stats
 		st.Packets++
-		t := time.Unix(0, s.rec.ts).UTC()
-		if st.First.IsZero() || t.Before(st.First) {
-			st.First = t
+		if ts := s.rec.ts; st.Packets == 1 {
+			st.first, st.last = ts, ts
+		} else {
+			st.first, st.last = min(st.first, ts), max(st.last, ts)
 		}
-		if t.After(st.Last) {
-			st.Last = t
+		if s.rec.link != s.lastLink || st.Packets == 1 {
+			s.lastLink = s.rec.link
+			st.linkSeen[s.rec.link] = true
 		}
-		st.linkSeen[s.rec.link] = true
 		return true
 	}
 	if errors.Is(err, io.EOF) {

@@ -129,14 +129,32 @@ var next = map[edge]State{
 	{Closed, RecvAckOfFIN}:      Closed,
 }
 
-// step returns the state after ev, and false when no edge is listed.
-func step(s State, ev Event) (State, bool) {
-	if ev == SendRST || ev == RecvRST {
-		return Closed, true
+const (
+	numStates = int(Closed) + 1
+	numEvents = int(SendFINCrossed) + 1
+)
+
+// stepTable is next as an array, for the per-packet path: entry 0 means no
+// edge, otherwise the state plus one.
+var stepTable = func() (t [numStates][numEvents]uint8) {
+	for e, to := range next {
+		t[e.from][e.on] = uint8(to) + 1
 	}
-	to, ok := next[edge{s, ev}]
-	if !ok {
+	for s := range numStates {
+		t[s][SendRST], t[s][RecvRST] = uint8(Closed)+1, uint8(Closed)+1
+	}
+	return t
+}()
+
+// step returns the state after ev, and false when no edge is listed. RST
+// sent or received closes the endpoint from any state.
+func step(s State, ev Event) (State, bool) {
+	if int(s) >= numStates || int(ev) >= numEvents {
 		return s, false
 	}
-	return to, true
+	to := stepTable[s][ev]
+	if to == 0 {
+		return s, false
+	}
+	return State(to - 1), true
 }

@@ -30,13 +30,26 @@ type Options struct {
 	// Filter is a BPF expression (tcpdump syntax) packets must match. It
 	// needs libpcap: a build without it returns ErrNoFilter.
 	Filter string
-	// Keep decides which finished connections are kept in the result. A
-	// finished connection is released as soon as its linger time passes;
-	// nil keeps them all. Connections still open at the end are always kept.
+	// Retain says which finished connections are kept in the result; a
+	// finished connection is released as soon as its linger time passes.
+	// Connections still open at the end are always kept.
+	Retain Retain
+	// Keep, when not nil, further decides which retained finished
+	// connections are kept.
 	Keep func(*Conn) bool
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
 }
+
+// Retain selects the finished connections a Result keeps.
+type Retain uint8
+
+// What to retain of finished connections.
+const (
+	RetainAll       Retain = iota // every connection
+	RetainCloseWait               // those that had an endpoint in CLOSE_WAIT (transient CLOSE_WAIT)
+	RetainNone                    // none: only connections open at the end
+)
 
 // FileStats describes one capture file.
 type FileStats struct {
@@ -129,6 +142,14 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 
 	ex := exporter{names: names, local: opts.Local}
 	tr := newTracker(func(c *conn) {
+		switch opts.Retain {
+		case RetainNone:
+			return
+		case RetainCloseWait:
+			if c.ep[0].cwAt == 0 && c.ep[1].cwAt == 0 {
+				return
+			}
+		}
 		out := ex.export(c, c.last)
 		if opts.Keep == nil || opts.Keep(&out) {
 			res.Conns = append(res.Conns, out)

@@ -59,7 +59,7 @@ func BenchmarkReplay(b *testing.B) {
 	packets := 0
 	for b.Loop() {
 		res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}},
-			pcapstate.Options{Keep: func(*pcapstate.Conn) bool { return false }})
+			pcapstate.Options{Retain: pcapstate.RetainNone})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -44,13 +44,13 @@ func (c *ConnsCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	keep, err := stateFilter(c.State)
+	keep, retain, err := stateFilter(c.State)
 	if err != nil {
 		return err
 	}
 	// Finished connections that fail the state filter are released as the
 	// capture is read, so memory follows the connections open at once.
-	res, err := readCaptures(c.Captures, pcapstate.Options{Local: local, Filter: c.Filter, Keep: keep, Log: e.Log})
+	res, err := readCaptures(c.Captures, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, Log: e.Log})
 	if err != nil {
 		return err
 	}
@@ -120,23 +120,29 @@ func parsePrefixes(vals []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// stateFilter returns the predicate for --state.
-func stateFilter(s string) (func(*pcapstate.Conn) bool, error) {
+// stateFilter returns the predicate for --state, and which finished
+// connections the engine must retain for it (a finished connection is
+// CLOSED or TIME_WAIT on both sides).
+func stateFilter(s string) (func(*pcapstate.Conn) bool, pcapstate.Retain, error) {
 	norm := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))
 	switch norm {
 	case "ALL", "":
-		return func(*pcapstate.Conn) bool { return true }, nil
+		return func(*pcapstate.Conn) bool { return true }, pcapstate.RetainAll, nil
 	case "CLOSE_WAIT":
-		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitConfirmed }, nil
+		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitConfirmed }, pcapstate.RetainNone, nil
 	case "UNCONFIRMED":
-		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitUnconfirmed }, nil
+		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitUnconfirmed }, pcapstate.RetainNone, nil
 	}
 	for st := pcapstate.Unknown; st <= pcapstate.Closed; st++ {
 		if st.String() == norm || strings.ReplaceAll(st.String(), "_", "") == norm {
-			return func(c *pcapstate.Conn) bool { return c.Local.State == st }, nil
+			retain := pcapstate.RetainNone
+			if st == pcapstate.Closed || st == pcapstate.TimeWait {
+				retain = pcapstate.RetainAll
+			}
+			return func(c *pcapstate.Conn) bool { return c.Local.State == st }, retain, nil
 		}
 	}
-	return nil, fmt.Errorf("--state %q: want all, close-wait, unconfirmed or a TCP state name (established, syn-sent, syn-recv, fin-wait1, fin-wait2, closing, time-wait, last-ack, closed, unknown)", s)
+	return nil, 0, fmt.Errorf("--state %q: want all, close-wait, unconfirmed or a TCP state name (established, syn-sent, syn-recv, fin-wait1, fin-wait2, closing, time-wait, last-ack, closed, unknown)", s)
 }
 
 // rfc3339Nano is RFC 3339 with exactly nine fractional digits, UTC.

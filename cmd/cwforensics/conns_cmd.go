@@ -257,7 +257,16 @@ func writeConnsSummary(w io.Writer, res *pcapstate.Result) error {
 	if !res.Start.IsZero() {
 		span = fmt.Sprintf(", %s to %s", fmtTime(res.Start), fmtTime(res.End))
 	}
-	_, err := fmt.Fprintf(w, "\n%d connections, %d CLOSE_WAIT (confirmed), %d unconfirmed, %d packets, %d non-TCP%s, %d filtered out, %d warnings%s\n",
-		res.Connections, confirmed, unconfirmed, res.Packets, res.NonTCP(), nonTCP, res.Filtered, len(res.Warnings), span)
+	_, err := fmt.Fprintf(w, "\n%s, %d CLOSE_WAIT (confirmed), %d unconfirmed, %s, %d non-TCP%s, %d filtered out, %s%s\n",
+		plural(int(res.Connections), "connection"), confirmed, unconfirmed, plural(int(res.Packets), "packet"),
+		res.NonTCP(), nonTCP, res.Filtered, plural(len(res.Warnings), "warning"), span)
 	return err
+}
+
+// plural is "1 connection" or "2 connections".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

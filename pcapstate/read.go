@@ -156,55 +156,30 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	})
 
-	// Prime every source with its first packet, then always take the
-	// earliest (ties go to the file named first).
-	h := srcs[:0]
-	for _, s := range srcs {
-		if s.advance(res) {
-			h = append(h, s)
-		}
+	// One goroutine reads, merges and decodes the captures into batches of
+	// segments while this one runs the state machines: the two halves of
+	// the work take about the same time.
+	full := make(chan *batch, pipelineDepth)
+	free := make(chan *batch, pipelineDepth+1)
+	for range pipelineDepth + 1 {
+		free <- &batch{items: make([]item, 0, batchSize)}
 	}
-	var dec Decoder
-	var seg Segment
-	var skipped [SkipKinds]uint64
-	start, end := int64(0), int64(0)
-	for len(h) > 0 {
-		bi := 0
-		for i := 1; i < len(h); i++ {
-			if h[i].rec.ts < h[bi].rec.ts {
-				bi = i
-			}
+	pr := &producer{srcs: srcs, filter: filter}
+	go pr.run(full, free)
+	for b := range full {
+		for i := range b.items {
+			it := &b.items[i]
+			tr.add(&it.seg, it.ts, it.r)
 		}
-		s := h[bi]
-		rec := &s.rec
-		if res.Packets == 0 || rec.ts < start {
-			start = rec.ts
-		}
-		end = max(end, rec.ts)
-		res.Packets++
-		if filter != nil {
-			ok, err := filter.match(rec)
-			if err != nil {
-				return nil, fmt.Errorf("filter %s: packet %d: %w", s.name, s.n, err)
-			}
-			if !ok {
-				res.Filtered++
-				if !s.advance(res) {
-					h = slices.Delete(h, bi, bi+1)
-				}
-				continue
-			}
-		}
-		if k := dec.Decode(rec.link, rec.data, &seg); k != SkipNone {
-			skipped[k]++
-		} else {
-			res.Segments++
-			tr.add(&seg, rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))})
-		}
-		if !s.advance(res) {
-			h = slices.Delete(h, bi, bi+1)
-		}
+		b.items = b.items[:0]
+		free <- b
 	}
+	if pr.err != nil {
+		return nil, pr.err
+	}
+	start, end := pr.start, pr.end
+	res.Packets, res.Filtered, res.Segments, res.Warnings = pr.packets, pr.filtered, pr.segments, pr.warnings
+	skipped := pr.skipped
 	if res.Packets > 0 {
 		res.Start, res.End = time.Unix(0, start).UTC(), time.Unix(0, end).UTC()
 	}
@@ -239,9 +214,103 @@ func linkName(lt layers.LinkType) string {
 	return fmt.Sprintf("linktype-%d", int(lt))
 }
 
+// Pipeline sizes: segments per batch and batches in flight.
+const (
+	batchSize     = 2048
+	pipelineDepth = 4
+)
+
+// item is one decoded segment on its way to the state machines.
+type item struct {
+	seg Segment
+	ts  int64
+	r   ref
+}
+
+type batch struct{ items []item }
+
+// producer reads the sources in timestamp order, filters and decodes their
+// packets. Its fields are read by Read only after full is closed.
+type producer struct {
+	srcs     []*source
+	filter   filter
+	packets  uint64
+	filtered uint64
+	segments uint64
+	skipped  [SkipKinds]uint64
+	start    int64
+	end      int64
+	warnings []Warning
+	err      error
+}
+
+// run sends batches of segments on full, taking empty ones from free, and
+// closes full at the end or at the first error.
+func (p *producer) run(full chan<- *batch, free <-chan *batch) {
+	defer close(full)
+	// Prime every source with its first packet, then always take the
+	// earliest (ties go to the file named first).
+	h := p.srcs[:0]
+	for _, s := range p.srcs {
+		if s.advance(&p.warnings) {
+			h = append(h, s)
+		}
+	}
+	var dec Decoder
+	b := <-free
+	for len(h) > 0 {
+		bi := 0
+		for i := 1; i < len(h); i++ {
+			if h[i].rec.ts < h[bi].rec.ts {
+				bi = i
+			}
+		}
+		s := h[bi]
+		rec := &s.rec
+		if p.packets == 0 || rec.ts < p.start {
+			p.start = rec.ts
+		}
+		p.end = max(p.end, rec.ts)
+		p.packets++
+		keep := true
+		if p.filter != nil {
+			ok, err := p.filter.match(rec)
+			if err != nil {
+				p.err = fmt.Errorf("filter %s: packet %d: %w", s.name, s.n, err)
+				return
+			}
+			if !ok {
+				p.filtered++
+				keep = false
+			}
+		}
+		if keep {
+			b.items = b.items[:len(b.items)+1]
+			it := &b.items[len(b.items)-1]
+			if k := dec.Decode(rec.link, rec.data, &it.seg); k != SkipNone {
+				p.skipped[k]++
+				b.items = b.items[:len(b.items)-1]
+			} else {
+				p.segments++
+				it.ts, it.r = rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
+				if len(b.items) == cap(b.items) {
+					full <- b
+					b = <-free
+				}
+			}
+		}
+		if !s.advance(&p.warnings) {
+			h = slices.Delete(h, bi, bi+1)
+		}
+	}
+	if len(b.items) > 0 {
+		full <- b
+	}
+}
+
 // advance reads the source's next packet. It returns false at the end of the
 // file or at damage, which it records as a warning.
-func (s *source) advance(res *Result) bool {
+func (s *source) advance(warnings *[]Warning) bool {
 	err := s.pr.next(&s.rec)
 	if err == nil {
 		s.n++
@@ -266,7 +335,7 @@ func (s *source) advance(res *Result) bool {
 		msg = "file ends inside this packet's record: truncated capture"
 	}
 	s.stats.Truncated = true
-	res.Warnings = append(res.Warnings, Warning{
+	*warnings = append(*warnings, Warning{
 		Pos:    Pos{File: s.name, Packet: s.n + 1},
 		Offset: s.rec.offset,
 		Msg:    fmt.Sprintf("%s; the %d packets before it were used", msg, s.n),

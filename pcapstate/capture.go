@@ -77,7 +77,9 @@ type window struct {
 	err        error // why, when it was not a clean end of file
 }
 
-func newWindow(r io.Reader) *window { return &window{r: r, buf: make([]byte, 1<<20)} }
+// newWindow starts small, for the many small captures; need grows it to
+// hold the largest record, and readFull keeps it at 1 MiB for big files.
+func newWindow(r io.Reader) *window { return &window{r: r, buf: make([]byte, 64<<10)} }
 
 // need makes n bytes available at buf[start:]. It returns io.EOF when the
 // file ended exactly at start, io.ErrUnexpectedEOF when it ended inside.
@@ -92,7 +94,9 @@ func (w *window) need(n int) error {
 			}
 			return io.ErrUnexpectedEOF
 		}
-		if n > len(w.buf) {
+		if n > len(w.buf) || (w.start > 0 && len(w.buf) < 1<<20 && w.off > 1<<20) {
+			// Grow to fit n; a file past its first MiB gets a 1 MiB window
+			// so that compaction copies stay rare.
 			nb := make([]byte, max(n, 2*len(w.buf)))
 			w.end = copy(nb, w.buf[w.start:w.end])
 			w.buf, w.start = nb, 0

@@ -161,9 +161,6 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// the work take about the same time.
 	full := make(chan *batch, pipelineDepth)
 	free := make(chan *batch, pipelineDepth+1)
-	for range pipelineDepth + 1 {
-		free <- &batch{items: make([]item, 0, batchSize)}
-	}
 	pr := &producer{srcs: srcs, filter: filter}
 	go pr.run(full, free)
 	for b := range full {
@@ -257,7 +254,24 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 	}
 	var dec Decoder
-	b := <-free
+	// Batches are made as needed, at most pipelineDepth+1 of them: a small
+	// capture needs one small batch.
+	made := 0
+	size := 64
+	get := func() *batch {
+		select {
+		case b := <-free:
+			return b
+		default:
+		}
+		if made <= pipelineDepth {
+			made++
+			size = min(size*4, batchSize)
+			return &batch{items: make([]item, 0, size)}
+		}
+		return <-free
+	}
+	b := get()
 	for len(h) > 0 {
 		bi := 0
 		for i := 1; i < len(h); i++ {
@@ -295,7 +309,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 				it.ts, it.r = rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
 				if len(b.items) == cap(b.items) {
 					full <- b
-					b = <-free
+					b = get()
 				}
 			}
 		}

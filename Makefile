@@ -3,6 +3,8 @@
 GO       ?= go
 CC       ?= cc
 FUZZTIME ?= 30s
+# Minimizing a large interesting input can stall a short run; bound it.
+FUZZFLAGS ?= -fuzzminimizetime=5s
 BIN      := bin/cwforensics
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # libpcap (for --filter) is used when its headers are there; without them the
@@ -32,7 +34,7 @@ fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test $(GOFLAGS_) -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t"; \
-	    $(GO) test $(GOFLAGS_) -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	    $(GO) test $(GOFLAGS_) -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $(FUZZFLAGS) $$pkg; \
 	  done; \
 	done
 

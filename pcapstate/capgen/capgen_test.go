@@ -428,6 +428,10 @@ func TestScenarioVerdicts(t *testing.T) {
 					if ep.e.CloseWait != "" && ep.e.State != CloseWait && ep.e.State != "" {
 						t.Errorf("%s: %v: verdict %q with state %s", s.Name, ep.e.Addr, ep.e.CloseWait, ep.e.State)
 					}
+					ev := ep.e.Evidence
+					if ep.e.CloseWait == Confirmed && (ev.FINAck == 0 || ev.FIN != 0 || ev.RST != 0) {
+						t.Errorf("%s: %v: confirmed with evidence %+v", s.Name, ep.e.Addr, ev)
+					}
 					if !slices.IsSorted(ep.e.Markers) {
 						t.Errorf("%s: markers not sorted", s.Name)
 					}
@@ -539,5 +543,46 @@ func TestWriteFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkRead(t, s.Capture.File(i), f, readCapture(t, b, f))
+	}
+}
+
+// TestEvidence pins the evidence packets of a few scenarios, counted by
+// hand: the handshake is packets 1-3, the request and response 4-7.
+func TestEvidence(t *testing.T) {
+	byName := map[string]Scenario{}
+	for _, s := range Scenarios(Options{}) {
+		byName[s.Name] = s
+	}
+	for _, tc := range []struct {
+		name           string
+		client, server Evidence
+		serverPackets  int
+	}{
+		{"close-wait-confirmed", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 9}, 4},
+		{"fin-out-of-order", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 10}, 4},
+		{"fin-retransmitted", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 10}, 4},
+		{"fin-with-data-ack-data-only", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2}, 4},
+		{"close-simultaneous", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FIN: 9}, 4},
+		{"close-both", Evidence{SYN: 1, FIN: 8, FINAck: 11}, Evidence{SYN: 2, FIN: 10, FINAck: 9}, 5},
+		{"rst-after-fin", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 9, RST: 10}, 5},
+		{"mid-connection", Evidence{FIN: 5}, Evidence{FINAck: 6}, 3},
+		{"one-way", Evidence{SYN: 1, FIN: 5}, Evidence{}, 0},
+		{"rotated-ack", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 9}, 4},
+		{"rotated-ack-first-file", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2}, 3},
+	} {
+		s, ok := byName[tc.name]
+		if !ok {
+			t.Errorf("no scenario %s", tc.name)
+			continue
+		}
+		e := s.Conns[0]
+		if e.Client.Evidence != tc.client || e.Server.Evidence != tc.server || e.Server.Packets != tc.serverPackets {
+			t.Errorf("%s: client %+v server %+v (%d packets), want %+v %+v (%d)", tc.name,
+				e.Client.Evidence, e.Server.Evidence, e.Server.Packets, tc.client, tc.server, tc.serverPackets)
+		}
+	}
+	s := byName["port-reuse-after-rst"]
+	if len(s.Conns) != 2 || s.Conns[0].Client.Evidence.RST != 8 || s.Conns[1].Client.Evidence.SYN != 9 {
+		t.Errorf("port-reuse-after-rst: %+v", s.Conns)
 	}
 }

@@ -89,6 +89,7 @@ type Conn struct {
 	noOpt bool
 	f     *Framing
 	buf   []byte
+	pkts  []int // numbers of the packets it added
 }
 
 // Conn starts a connection from client to server. Both addresses must be of
@@ -131,6 +132,10 @@ func (k *Conn) Client() netip.AddrPort { return k.s[FromClient].addr }
 
 // Server returns the server endpoint.
 func (k *Conn) Server() netip.AddrPort { return k.s[FromServer].addr }
+
+// Packets returns the numbers of the packets the connection added, in the
+// order they were sent (Capture.Swap moves them, not the numbers).
+func (k *Conn) Packets() []int { return k.pkts }
 
 // Counts returns how many packets and payload bytes from dir's side are in
 // the capture.
@@ -261,6 +266,7 @@ func (k *Conn) Send(s Segment) int {
 	p := &k.c.pkts[n-1]
 	p.Src, p.Dst, p.Seg = from.addr, to.addr, s
 	p.Seg.Options = opts
+	k.pkts = append(k.pkts, n)
 	return n
 }
 

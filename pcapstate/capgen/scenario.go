@@ -2,6 +2,7 @@ package capgen
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -68,7 +69,19 @@ type Endpoint struct {
 	// sent that are in the capture (payload from the IP lengths, including
 	// bytes cut by the snaplen).
 	Packets, Bytes int
-	Markers        []Marker // sorted; nil: none
+	Markers        []Marker // sorted, complete; nil: none
+	Evidence       Evidence
+}
+
+// Evidence are the packets behind a verdict, by number in the scenario's
+// Capture (from 1; Capture.FilePos maps a number to a rotated file), 0 when
+// there is none. Each is the first such packet the endpoint sent, in
+// capture order.
+type Evidence struct {
+	SYN    int // its SYN (or SYN-ACK)
+	FIN    int // its FIN
+	FINAck int // its first segment acknowledging the peer's FIN
+	RST    int // its RST
 }
 
 // Expect is the correct verdict on one connection.
@@ -154,11 +167,40 @@ func (b *scen) conn() *Conn {
 // at is the timestamp of packet n.
 func (b *scen) at(n int) time.Time { return b.c.pkts[n-1].Time }
 
-// expect adds the verdict on connection k, with the counts of what k sent.
+// expect adds the verdict on connection k, with the counts and evidence
+// of the packets k sent that are in the scenario's capture.
 func (b *scen) expect(k *Conn, client, server Endpoint) {
 	client.Addr, server.Addr = k.Client(), k.Server()
-	client.Packets, client.Bytes = k.Counts(FromClient)
-	server.Packets, server.Bytes = k.Counts(FromServer)
+	var finEnd [2]uint32 // ack that covers the FIN of each side
+	var finSeen [2]bool
+	ep := [2]*Endpoint{&client, &server}
+	nums := slices.Clone(k.Packets())
+	slices.Sort(nums)
+	for _, n := range nums {
+		if n > b.s.Capture.Len() {
+			break // rotated away
+		}
+		p := b.c.pkts[n-1]
+		d := FromServer
+		if p.Src == k.Client() {
+			d = FromClient
+		}
+		e, s := ep[d], p.Seg
+		e.Packets++
+		e.Bytes += s.Len
+		first := func(at *int, on bool) {
+			if on && *at == 0 {
+				*at = n
+			}
+		}
+		first(&e.Evidence.SYN, s.Flags&SYN != 0)
+		first(&e.Evidence.FIN, s.Flags&FIN != 0)
+		first(&e.Evidence.RST, s.Flags&RST != 0)
+		first(&e.Evidence.FINAck, finSeen[d.peer()] && s.Flags&ACK != 0 && int32(s.Ack-finEnd[d.peer()]) >= 0)
+		if s.Flags&FIN != 0 {
+			finEnd[d], finSeen[d] = s.Seq+uint32(s.Len)+1, true
+		}
+	}
 	b.s.Conns = append(b.s.Conns, Expect{Client: client, Server: server})
 }
 
@@ -305,14 +347,11 @@ func keepAliveCloseWait(o Options) Scenario {
 }
 
 func zeroWindow(o Options) Scenario {
-	b := newScen("zero-window", "The client uploads until the server advertises a zero window; the client probes, the server opens its window again, then the client closes and the server acknowledges the FIN: confirmed CLOSE_WAIT, zero-window marker on the server.", o)
+	b := newScen("zero-window", "The client uploads until the server advertises a zero window; 2s later the server opens its window again, then the client closes and the server acknowledges the FIN: confirmed CLOSE_WAIT, zero-window marker on the server.", o)
 	k := b.established()
 	k.Data(FromClient, 1400)
 	k.Data(FromClient, 1400)
 	k.Window(FromServer, 0)
-	k.Wait(200 * time.Millisecond)
-	k.KeepAlive(FromClient, 0) // zero-window probe: seq = next-1
-	k.ACK(FromServer)
 	k.Wait(2 * time.Second)
 	k.Window(FromServer, 65160)
 	fin := k.FIN(FromClient)
@@ -409,11 +448,11 @@ func seqWrapFIN(o Options) Scenario {
 }
 
 func seqWrapData(o Options) Scenario {
-	b := newScen("seq-wrap-data", "The client's last data segment crosses 2^32 and its FIN sits just after the wrap (seq 0x000002c3); the server acknowledges it: confirmed CLOSE_WAIT.", o)
+	b := newScen("seq-wrap-data", "The client's last data segment crosses 2^32 and its FIN sits just after the wrap (seq 0x000002c5); the server acknowledges it: confirmed CLOSE_WAIT.", o)
 	k := b.conn()
 	k.ISN(FromClient, 0xfffffe00)
 	k.Handshake()
-	k.Data(FromClient, 1220) // 0xfffffe01 .. 0x000002c4 (exclusive)
+	k.Data(FromClient, 1220) // 0xfffffe01 .. 0x000002c4
 	k.ACK(FromServer)
 	k.Data(FromServer, 100)
 	k.ACK(FromClient)
@@ -470,36 +509,29 @@ func localClosesFirst(o Options) Scenario {
 	return b.s
 }
 
-// rotated builds the two-file capture of rotated-ack. first holds the
-// packet and byte counts of each side in the first file.
-func rotated(b *scen) (k *Conn, fin, ack int, first [2][2]int) {
+// rotated builds the two-file capture of rotated-ack.
+func rotated(b *scen) (k *Conn, fin, ack int) {
 	k = b.established()
 	fin = k.FIN(FromClient)
-	for d := range first {
-		first[d][0], first[d][1] = k.Counts(Dir(d))
-	}
 	b.c.Rotate()
 	k.Wait(time.Second)
 	ack = k.ACK(FromServer)
 	k.Wait(30 * time.Second)
-	return k, fin, ack, first
+	return k, fin, ack
 }
 
 func rotatedACK(o Options) Scenario {
 	b := newScen("rotated-ack", "The client's FIN is the last packet of the first file; the server's ACK of it is in the second file (tcpdump -C/-G rotation). Read together: confirmed CLOSE_WAIT since the FIN. The first file alone is rotated-ack-first-file.", o)
-	k, fin, ack, _ := rotated(b)
+	k, fin, ack := rotated(b)
 	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed})
 	return b.s
 }
 
 func rotatedACKFirstFile(o Options) Scenario {
 	b := newScen("rotated-ack-first-file", "The first file of rotated-ack alone: it ends with the client's FIN, not yet acknowledged, so the CLOSE_WAIT is unconfirmed.", o)
-	k, fin, _, first := rotated(b)
-	b.expect(k, Endpoint{State: FinWait1, Since: b.at(fin)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Unconfirmed})
-	e := &b.s.Conns[0]
-	e.Client.Packets, e.Client.Bytes = first[FromClient][0], first[FromClient][1]
-	e.Server.Packets, e.Server.Bytes = first[FromServer][0], first[FromServer][1]
+	k, fin, _ := rotated(b)
 	b.s.Capture = b.c.File(0)
+	b.expect(k, Endpoint{State: FinWait1, Since: b.at(fin)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Unconfirmed})
 	return b.s
 }
 

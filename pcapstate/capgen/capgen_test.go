@@ -586,3 +586,25 @@ func TestEvidence(t *testing.T) {
 		t.Errorf("port-reuse-after-rst: %+v", s.Conns)
 	}
 }
+
+func TestConnFraming(t *testing.T) {
+	c := New(DefaultStart, Interface{Framing: Framing{VLANs: []uint16{10}}})
+	cl, sv := netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")
+	c.Conn(cl, sv, ConnOptions{}).Handshake()
+	c.Conn(cl, sv, ConnOptions{Framing: &Framing{VLANs: []uint16{20}}}).Handshake()
+	var vlans []uint16
+	for _, p := range c.Packets() {
+		pkt := gopacket.NewPacket(p.Data, layers.LinkTypeEthernet, gopacket.Default)
+		if q, ok := pkt.Layer(layers.LayerTypeDot1Q).(*layers.Dot1Q); ok {
+			vlans = append(vlans, q.VLANIdentifier)
+		}
+	}
+	if want := []uint16{10, 10, 10, 20, 20, 20}; !slices.Equal(vlans, want) {
+		t.Errorf("VLANs %v, want %v", vlans, want)
+	}
+	b, err := c.Bytes(Format{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRead(t, c, Format{}, readCapture(t, b, Format{}))
+}

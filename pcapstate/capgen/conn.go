@@ -42,6 +42,10 @@ type ConnOptions struct {
 	// and every other segment carries NOP, NOP, timestamps (12 bytes), so a
 	// small snaplen cuts the header inside its options.
 	NoOptions bool
+	// Framing, when set, replaces the interface's framing for this
+	// connection (another VLAN, another MPLS label...). Its Link must be the
+	// interface's.
+	Framing *Framing
 }
 
 // Segment is one TCP segment for Conn.Send: every header field the
@@ -104,6 +108,12 @@ func (c *Capture) Conn(client, server netip.AddrPort, o ConnOptions) *Conn {
 		panic(fmt.Sprintf("capgen: conn %s -> %s: no interface %d", client, server, o.Iface))
 	}
 	f := &c.ifaces[o.Iface].Framing
+	if o.Framing != nil {
+		if msg := o.Framing.valid(); msg != "" || o.Framing.Link != f.Link {
+			panic(fmt.Sprintf("capgen: conn %s -> %s: framing %+v on a %d link: %s", client, server, *o.Framing, f.Link.LinkType(), msg))
+		}
+		f = o.Framing
+	}
 	if f.Tunnel == Teredo && client.Addr().Is4() {
 		panic(fmt.Sprintf("capgen: conn %s -> %s: Teredo carries IPv6 only", client, server))
 	}

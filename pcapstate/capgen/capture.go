@@ -32,7 +32,7 @@ func (i Interface) snapLen() uint32 {
 
 // Packet is one captured frame, stored whole: writers cut it to its
 // interface's snaplen. Src, Dst and Seg say what TCP segment it carries
-// (zero for a frame given to Add), so tests can compare a decoder's output
+// (zero for a frame given to Add or Noise), so tests can compare a decoder's output
 // with what was generated.
 type Packet struct {
 	Time     time.Time
@@ -40,6 +40,7 @@ type Packet struct {
 	Data     []byte
 	Src, Dst netip.AddrPort
 	Seg      Segment // Options as written
+	Noise    Noise   // the kind of a frame made by Capture.Noise
 }
 
 // Capture collects packets with explicit capture timestamps. Its clock starts

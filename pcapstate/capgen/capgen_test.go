@@ -19,29 +19,31 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-// framings covers every framing once, each written in another format, so
-// that every format is read back too.
-var framings = []struct {
+// formats pairs each of Variants with a format, so that every format is
+// read back too.
+var formats = []Format{
+	{}, {Nanos: true}, {BigEndian: true}, {Nanos: true, BigEndian: true},
+	{Pcapng: true}, {Pcapng: true, TSResol: 9}, {Gzip: true},
+	{Pcapng: true, BigEndian: true, TSResol: 9}, {Pcapng: true, Gzip: true, TSResol: 3},
+	{Nanos: true, Gzip: true}, {Pcapng: true, BigEndian: true}, {},
+	{Pcapng: true, TSResol: 6}, {Nanos: true},
+}
+
+type framing struct {
 	name   string
 	f      Framing
 	v6     bool
 	format Format
-}{
-	{"ethernet", Framing{}, false, Format{}},
-	{"ethernet-pad", Framing{Pad: true}, false, Format{Nanos: true}},
-	{"dot1q", Framing{VLANs: []uint16{42}}, true, Format{BigEndian: true}},
-	{"qinq", Framing{VLANs: []uint16{100, 42}}, false, Format{Nanos: true, BigEndian: true}},
-	{"mpls", Framing{MPLS: []uint32{16, 17}}, false, Format{Pcapng: true}},
-	{"pppoe", Framing{PPPoE: 0x1234}, true, Format{Pcapng: true, TSResol: 9}},
-	{"sll", Framing{Link: SLL}, false, Format{Gzip: true}},
-	{"sll2", Framing{Link: SLL2}, true, Format{Pcapng: true, BigEndian: true, TSResol: 9}},
-	{"raw", Framing{Link: RawIP}, false, Format{Pcapng: true, Gzip: true, TSResol: 3}},
-	{"null", Framing{Link: Null}, true, Format{Nanos: true, Gzip: true}},
-	{"gtpu", Framing{Tunnel: GTPU}, false, Format{Pcapng: true, BigEndian: true}},
-	{"gtpu-ipv6", Framing{Tunnel: GTPU}, true, Format{}},
-	{"teredo", Framing{Tunnel: Teredo}, true, Format{Pcapng: true, TSResol: 6}},
-	{"ipv6-destopts", Framing{IPv6DestOpts: true}, true, Format{Nanos: true}},
 }
+
+// framings covers every framing once, each written in another format.
+var framings = func() []framing {
+	var out []framing
+	for i, v := range Variants() {
+		out = append(out, framing{v.Name, v.Options.Interface.Framing, v.Options.IPv6, formats[i%len(formats)]})
+	}
+	return out
+}()
 
 // read is one packet as a reader saw it.
 type read struct {

@@ -546,3 +546,35 @@ func TCPOffset(f Framing, v6 bool) int {
 	h := hdr{src: netip.AddrPortFrom(a, 1), dst: netip.AddrPortFrom(z, 2)}
 	return len(appendFrame(nil, &f, &h)) - 20
 }
+
+// Variant is one way to frame every scenario.
+type Variant struct {
+	Name    string
+	Options Options
+}
+
+// Variants returns one Options per framing, so engine tests can run every
+// scenario under each: plain, padded, 802.1Q and QinQ Ethernet, MPLS,
+// PPPoE, SLL, SLL2, raw IP, BSD loopback, GTP-U (IPv4 and IPv6 inside),
+// Teredo and an IPv6 extension header; IPv4 and IPv6 alternate.
+func Variants() []Variant {
+	v := func(name string, f Framing, v6 bool) Variant {
+		return Variant{name, Options{Interface: Interface{Framing: f}, IPv6: v6}}
+	}
+	return []Variant{
+		v("ethernet", Framing{}, false),
+		v("ethernet-pad", Framing{Pad: true}, false),
+		v("dot1q", Framing{VLANs: []uint16{42}}, true),
+		v("qinq", Framing{VLANs: []uint16{100, 42}}, false),
+		v("mpls", Framing{MPLS: []uint32{16, 17}}, false),
+		v("pppoe", Framing{PPPoE: 0x1234}, true),
+		v("sll", Framing{Link: SLL}, false),
+		v("sll2", Framing{Link: SLL2}, true),
+		v("raw", Framing{Link: RawIP}, false),
+		v("null", Framing{Link: Null}, true),
+		v("gtpu", Framing{Tunnel: GTPU}, false),
+		v("gtpu-ipv6", Framing{Tunnel: GTPU}, true),
+		v("teredo", Framing{Tunnel: Teredo}, true),
+		v("ipv6-destopts", Framing{IPv6DestOpts: true}, true),
+	}
+}

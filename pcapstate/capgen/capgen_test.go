@@ -334,7 +334,7 @@ func TestSnaplenCutsFrames(t *testing.T) {
 }
 
 func TestPcapngInterfaces(t *testing.T) {
-	c := New(DefaultStart,
+	c := New(defaultStart,
 		Interface{Name: "eth0", Framing: Framing{VLANs: []uint16{7}}},
 		Interface{Name: "any", Framing: Framing{Link: SLL2}, SnapLen: 96},
 		Interface{Name: "tun0", Framing: Framing{Link: RawIP}},
@@ -485,7 +485,7 @@ func oracle(pkts []Packet, ep, peer netip.AddrPort) Verdict {
 }
 
 func TestConnSequence(t *testing.T) {
-	c := New(DefaultStart)
+	c := New(defaultStart)
 	k := c.Conn(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), ConnOptions{NoOptions: true})
 	k.ISN(FromClient, 0xfffffffe).ISN(FromServer, 100)
 	k.Handshake()
@@ -525,7 +525,7 @@ func TestInvalidFramingPanics(t *testing.T) {
 			t.Error("VLAN on a raw IP link: no panic")
 		}
 	}()
-	New(DefaultStart, Interface{Framing: Framing{Link: RawIP, VLANs: []uint16{1}}})
+	New(defaultStart, Interface{Framing: Framing{Link: RawIP, VLANs: []uint16{1}}})
 }
 
 func TestWriteFiles(t *testing.T) {
@@ -590,7 +590,7 @@ func TestEvidence(t *testing.T) {
 }
 
 func TestConnFraming(t *testing.T) {
-	c := New(DefaultStart, Interface{Framing: Framing{VLANs: []uint16{10}}})
+	c := New(defaultStart, Interface{Framing: Framing{VLANs: []uint16{10}}})
 	cl, sv := netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")
 	c.Conn(cl, sv, ConnOptions{}).Handshake()
 	c.Conn(cl, sv, ConnOptions{Framing: &Framing{VLANs: []uint16{20}}}).Handshake()

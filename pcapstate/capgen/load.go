@@ -28,7 +28,7 @@ type LoadOptions struct {
 	// sent. 0: none leaks.
 	LeakEvery int
 	Seed      uint64        // which open connection sends next (PCG seed)
-	Start     time.Time     // time of the first packet [DefaultStart]
+	Start     time.Time     // time of the first packet [2026-03-14T15:09:26.535897932Z]
 	Step      time.Duration // time between packets [10µs]
 }
 
@@ -46,7 +46,7 @@ func (o *LoadOptions) defaults() {
 		o.Payload = 100
 	}
 	if o.Start.IsZero() {
-		o.Start = DefaultStart
+		o.Start = defaultStart
 	}
 	if o.Step == 0 {
 		o.Step = 10 * time.Microsecond

@@ -22,7 +22,7 @@ func noiseCapture() *Capture {
 			ifaces = append(ifaces, Interface{Name: fr.name, Framing: fr.f})
 		}
 	}
-	c := New(DefaultStart, ifaces...)
+	c := New(defaultStart, ifaces...)
 	for i, ifc := range ifaces {
 		for _, n := range noiseKinds {
 			if (n == NoiseARP || n == NoiseEtherType) && (ifc.Framing.Link == RawIP || ifc.Framing.Link == Null) {

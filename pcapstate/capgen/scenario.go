@@ -105,9 +105,9 @@ type Scenario struct {
 	Conns []Expect
 }
 
-// DefaultStart is when scenario captures start unless Options.Start is
+// defaultStart is when scenario captures start unless Options.Start is
 // set. It has nanoseconds, so truncation to microseconds shows.
-var DefaultStart = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
+var defaultStart = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
 // Options shape every scenario.
 type Options struct {
@@ -117,7 +117,7 @@ type Options struct {
 	// IPv6 uses 2001:db8::1 and 2001:db8::2 instead of 10.0.0.1 and
 	// 10.0.0.2. A Teredo framing implies it.
 	IPv6  bool
-	Start time.Time // zero: DefaultStart
+	Start time.Time // zero: 2026-03-14T15:09:26.535897932Z
 }
 
 // Scenario endpoints: the client's port is ephemeral, the server is local.
@@ -136,7 +136,7 @@ type scen struct {
 
 func newScen(name, doc string, o Options) *scen {
 	if o.Start.IsZero() {
-		o.Start = DefaultStart
+		o.Start = defaultStart
 	}
 	if o.Interface.Framing.Tunnel == Teredo {
 		o.IPv6 = true

@@ -36,7 +36,7 @@ func tsharkCases() []tsharkCase {
 	all := &Capture{}
 	var local []netip.AddrPort
 	for i, fr := range framings {
-		o := Options{Interface: Interface{Framing: fr.f}, IPv6: fr.v6, Start: DefaultStart.Add(time.Duration(i) * time.Hour)}
+		o := Options{Interface: Interface{Framing: fr.f}, IPv6: fr.v6, Start: defaultStart.Add(time.Duration(i) * time.Hour)}
 		scens := Scenarios(o)
 		s := scens[i%len(scens)]
 		if fr.name == "ipv6-destopts" {

@@ -33,7 +33,7 @@ type Format struct {
 
 // Write writes every packet of c to w in format f. A classic pcap file has a
 // single link type, so all its packets must be on interfaces with the same
-// link type; the file header takes the first interface's snaplen.
+// link type; the file header takes the largest snaplen of the interfaces.
 func (c *Capture) Write(w io.Writer, f Format) error {
 	if f.TSResol > 9 {
 		return fmt.Errorf("write capture: if_tsresol %d: want 0..9", f.TSResol)
@@ -137,8 +137,12 @@ func (c *Capture) writePcap(w io.Writer, f Format) error {
 			return fmt.Errorf("write pcap: packet %d: link type %d, file has %d: use pcapng", i+1, l.LinkType(), link.LinkType())
 		}
 	}
+	var snap uint32 // the largest, so that no record exceeds it
+	for _, ifc := range c.ifaces {
+		snap = max(snap, ifc.snapLen())
+	}
 	pw := &pcapWriter{w: w, bo: order(f), nanos: f.Nanos}
-	if err := pw.header(c.ifaces[0].snapLen(), link.LinkType()); err != nil {
+	if err := pw.header(snap, link.LinkType()); err != nil {
 		return fmt.Errorf("write pcap: %w", err)
 	}
 	for i, p := range c.pkts {

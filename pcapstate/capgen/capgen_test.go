@@ -610,3 +610,28 @@ func TestConnFraming(t *testing.T) {
 	}
 	checkRead(t, c, Format{}, readCapture(t, b, Format{}))
 }
+
+func TestSplitFiles(t *testing.T) {
+	s := splitByDirection(Options{})
+	c := s.Capture
+	if c.Files() != 2 {
+		t.Fatalf("%d files, want 2", c.Files())
+	}
+	for i, want := range []netip.AddrPort{s.Conns[0].Client.Addr, s.Local} {
+		f := c.File(i)
+		if f.Len() == 0 {
+			t.Fatalf("file %d is empty", i)
+		}
+		for _, p := range f.Packets() {
+			if p.Src != want {
+				t.Errorf("file %d has a packet from %v", i, p.Src)
+			}
+		}
+	}
+	if f, n := c.FilePos(2); f != 1 || n != 1 { // the SYN-ACK
+		t.Errorf("FilePos(2) = %d, %d; want 1, 1", f, n)
+	}
+	if f, n := c.FilePos(3); f != 0 || n != 2 {
+		t.Errorf("FilePos(3) = %d, %d; want 0, 2", f, n)
+	}
+}

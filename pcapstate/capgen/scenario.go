@@ -74,8 +74,8 @@ type Endpoint struct {
 }
 
 // Evidence are the packets behind a verdict, by number in the scenario's
-// Capture (from 1; Capture.FilePos maps a number to a rotated file), 0 when
-// there is none. Each is the first such packet the endpoint sent, in
+// Capture (from 1; Capture.FilePos maps a number to its file and number
+// there), 0 when there is none. Each is the first such packet the endpoint sent, in
 // capture order.
 type Evidence struct {
 	SYN    int // its SYN (or SYN-ACK)
@@ -95,7 +95,8 @@ type Scenario struct {
 	Name string
 	Doc  string // what happens and why the verdict is right
 	// Capture holds the packets; it has several Files when the scenario
-	// spans rotated captures, which must be read together.
+	// spans rotated or parallel captures, which must be read together
+	// (WriteFiles writes them).
 	Capture *Capture
 	// Local is the endpoint to pass as --local (the server in every
 	// scenario).
@@ -130,6 +131,7 @@ const (
 type scen struct {
 	o     Options
 	c     *Capture
+	file  int // with the scenario's capture one file of c: its index; else -1
 	s     Scenario
 	conns []*Conn
 }
@@ -141,7 +143,7 @@ func newScen(name, doc string, o Options) *scen {
 	if o.Interface.Framing.Tunnel == Teredo {
 		o.IPv6 = true
 	}
-	return &scen{o: o, s: Scenario{Name: name, Doc: doc}}
+	return &scen{o: o, s: Scenario{Name: name, Doc: doc}, file: -1}
 }
 
 // capture starts the capture on ifc.
@@ -177,10 +179,10 @@ func (b *scen) expect(k *Conn, client, server Endpoint) {
 	nums := slices.Clone(k.Packets())
 	slices.Sort(nums)
 	for _, n := range nums {
-		if n > b.s.Capture.Len() {
-			break // rotated away
-		}
 		p := b.c.pkts[n-1]
+		if b.file >= 0 && p.file != b.file {
+			continue // in another file
+		}
 		d := FromServer
 		if p.Src == k.Client() {
 			d = FromClient
@@ -251,6 +253,7 @@ var scenarios = []func(Options) Scenario{
 	localClosesFirst,
 	rotatedACK,
 	rotatedACKFirstFile,
+	splitByDirection,
 }
 
 func closeWaitConfirmed(o Options) Scenario {
@@ -530,8 +533,23 @@ func rotatedACK(o Options) Scenario {
 func rotatedACKFirstFile(o Options) Scenario {
 	b := newScen("rotated-ack-first-file", "The first file of rotated-ack alone: it ends with the client's FIN, not yet acknowledged, so the CLOSE_WAIT is unconfirmed.", o)
 	k, fin, _ := rotated(b)
-	b.s.Capture = b.c.File(0)
+	b.s.Capture, b.file = b.c.File(0), 0
 	b.expect(k, Endpoint{State: FinWait1, Since: b.at(fin)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Unconfirmed})
+	return b.s
+}
+
+func splitByDirection(o Options) Scenario {
+	b := newScen("split-by-direction", "Two files written at the same time, one per direction (as by two capture processes): the client's segments in the first, the server's in the second, overlapping in time. Merged in timestamp order they give close-wait-confirmed: confirmed CLOSE_WAIT since the FIN. Either file alone is a one-way capture.", o)
+	k := b.established()
+	fin := k.FIN(FromClient)
+	ack := k.ACK(FromServer)
+	k.Wait(30 * time.Second)
+	for _, n := range k.Packets() {
+		if b.c.pkts[n-1].Src == k.Server() {
+			b.c.SetFile(n, 1)
+		}
+	}
+	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed})
 	return b.s
 }
 

@@ -1,6 +1,8 @@
 package capgen
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -103,5 +105,45 @@ func TestDocScenarioTable(t *testing.T) {
 	}
 	if diff := cmp.Diff(table, got); diff != "" {
 		t.Errorf("%s is stale (go test ./pcapstate/capgen -update, then review git diff):\n%s", docPath, diff)
+	}
+}
+
+// TestGoldenDigests pins the SHA-256 of every scenario in a few formats, so
+// that any change to the bytes (and to the engine tests built on them) shows
+// up in review.
+func TestGoldenDigests(t *testing.T) {
+	var b strings.Builder
+	for _, v := range Variants() {
+		for _, s := range Scenarios(v.Options) {
+			for _, f := range []Format{{}, {Pcapng: true, BigEndian: true, TSResol: 9}} {
+				for i := range s.Capture.Files() {
+					data, err := s.Capture.File(i).Bytes(f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					fmt.Fprintf(&b, "%x %s %s.%d%s\n", sha256.Sum256(data), v.Name, s.Name, i, f.Ext())
+				}
+			}
+		}
+	}
+	var load bytes.Buffer
+	if _, err := Load(&load, LoadOptions{Conns: 200, Open: 20, LeakEvery: 5, SnapLen: 96}); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "%x load 200 conns\n", sha256.Sum256(load.Bytes()))
+	checkGolden(t, "testdata/digests.golden", []byte(b.String()))
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
 	}
 }

@@ -241,12 +241,17 @@ func (k *Conn) Retransmit(dir Dir) int {
 
 // Send emits s as is (nil Options: the default ones). It moves the sender's
 // next sequence number forward when s ends beyond it (wrap-around aware), so
-// Next and the following segments stay consistent.
+// Next and the following segments stay consistent. It panics on options
+// that are not a multiple of 4 bytes or longer than 40, and on a segment
+// too long for an IP packet.
 func (k *Conn) Send(s Segment) int {
 	from, to := &k.s[s.Dir], &k.s[s.Dir.peer()]
 	opts := s.Options
 	if opts == nil && !k.noOpt {
 		opts = k.defaultOptions(s)
+	}
+	if len(opts)%4 != 0 || len(opts) > 40 || s.Len < 0 || 20+len(opts)+s.Len > 65535-40-8 {
+		panic(fmt.Sprintf("capgen: segment with %d bytes of options and %d of payload", len(opts), s.Len))
 	}
 	end := s.Seq + uint32(s.Len)
 	if s.Flags&SYN != 0 {

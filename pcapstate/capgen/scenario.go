@@ -339,13 +339,13 @@ func keepAliveCloseWait(o Options) Scenario {
 	b := newScen("keep-alive-close-wait", "Confirmed CLOSE_WAIT, then the server sends TCP keep-alives every 75s (seq = next-1, with 0 then 1 garbage byte) that the client acknowledges: they are neither data nor FINs, the server stays in CLOSE_WAIT since the FIN; keep-alive marker on the server.", o)
 	k := b.established()
 	fin := k.FIN(FromClient)
-	k.ACK(FromServer)
+	ack := k.ACK(FromServer)
 	for i := range 3 {
 		k.Wait(75 * time.Second)
 		k.KeepAlive(FromServer, i%2)
 		k.ACK(FromClient)
 	}
-	b.expect(k, Endpoint{State: FinWait2}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkKeepAlive}})
+	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkKeepAlive}})
 	return b.s
 }
 
@@ -367,11 +367,11 @@ func dataAfterFIN(o Options) Scenario {
 	b := newScen("data-after-fin", "After the client's FIN (acknowledged), the server still sends 500 bytes, which the client acknowledges: legal in CLOSE_WAIT, so still confirmed, with a data-after-fin marker on the server.", o)
 	k := b.established()
 	fin := k.FIN(FromClient)
-	k.ACK(FromServer)
+	ack := k.ACK(FromServer)
 	k.Wait(time.Second)
 	k.Data(FromServer, 500)
 	k.ACK(FromClient)
-	b.expect(k, Endpoint{State: FinWait2}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkDataAfterFIN}})
+	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkDataAfterFIN}})
 	return b.s
 }
 

@@ -153,21 +153,6 @@ func tcpFlags(t *layers.TCP) Flags {
 	return f
 }
 
-// wantTime is t as format f stores it.
-func wantTime(t time.Time, f Format) time.Time {
-	switch {
-	case f.Pcapng && f.TSResol != 0:
-		unit := time.Duration(1)
-		for r := f.TSResol; r < 9; r++ {
-			unit *= 10
-		}
-		return t.Truncate(unit)
-	case !f.Pcapng && f.Nanos:
-		return t
-	}
-	return t.Truncate(time.Microsecond)
-}
-
 // checkRead compares what pcapgo and gopacket read back with what c holds.
 func checkRead(t *testing.T, c *Capture, f Format, got []read) {
 	t.Helper()
@@ -182,7 +167,7 @@ func checkRead(t *testing.T, c *Capture, f Format, got []read) {
 		if want := layers.LinkType(ifc.Framing.Link.LinkType() & 0xff); g.link != want {
 			t.Errorf("packet %d: link type %v, want %v", i+1, g.link, want)
 		}
-		if want := wantTime(p.Time, f); !g.ci.Timestamp.Equal(want) {
+		if want := f.Stored(p.Time); !g.ci.Timestamp.Equal(want) {
 			t.Errorf("packet %d: time %v, want %v", i+1, g.ci.Timestamp, want)
 		}
 		if g.ci.Length != len(p.Data) || g.ci.CaptureLength != min(len(p.Data), int(ifc.snapLen())) {
@@ -633,5 +618,24 @@ func TestSplitFiles(t *testing.T) {
 	}
 	if f, n := c.FilePos(3); f != 0 || n != 2 {
 		t.Errorf("FilePos(3) = %d, %d; want 0, 2", f, n)
+	}
+}
+
+func TestFormatStored(t *testing.T) {
+	ts := time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
+	for _, tc := range []struct {
+		f    Format
+		nano int
+	}{
+		{Format{}, 123456000},
+		{Format{Nanos: true}, 123456789},
+		{Format{Pcapng: true}, 123456000},
+		{Format{Pcapng: true, TSResol: 9}, 123456789},
+		{Format{Pcapng: true, TSResol: 3}, 123000000},
+		{Format{Pcapng: true, Nanos: true}, 123456000}, // Nanos is for classic pcap only
+	} {
+		if got := tc.f.Stored(ts).Nanosecond(); got != tc.nano {
+			t.Errorf("%+v: %d ns, want %d", tc.f, got, tc.nano)
+		}
 	}
 }

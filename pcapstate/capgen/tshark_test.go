@@ -126,7 +126,7 @@ func TestTshark(t *testing.T) {
 // tsharkWant is the line tshark must print for p.
 func tsharkWant(c *Capture, p Packet, f Format, fromClient bool) string {
 	ifc := c.Interfaces()[p.Iface]
-	ts := wantTime(p.Time, f)
+	ts := f.Stored(p.Time)
 	caplen := min(len(p.Data), int(ifc.snapLen()))
 	v4src, v6src := "", ""
 	if ifc.Framing.Tunnel != NoTunnel {

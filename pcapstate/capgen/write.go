@@ -253,6 +253,23 @@ func (c *Capture) writePcapng(w io.Writer, f Format) error {
 	return nil
 }
 
+// Stored returns t as a reader gets it back from format f: truncated to
+// microseconds, nanoseconds or the pcapng if_tsresol unit. Compare an
+// Endpoint's Since with the engine's answer through it.
+func (f Format) Stored(t time.Time) time.Time {
+	switch {
+	case f.Pcapng && f.TSResol != 0:
+		unit := time.Duration(1)
+		for r := f.TSResol; r < 9; r++ {
+			unit *= 10
+		}
+		return t.Truncate(unit)
+	case !f.Pcapng && f.Nanos:
+		return t
+	}
+	return t.Truncate(time.Microsecond)
+}
+
 // Ext is the usual file name extension of format f: .pcap or .pcapng, then
 // .gz when compressed.
 func (f Format) Ext() string {

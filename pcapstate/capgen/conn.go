@@ -97,10 +97,12 @@ type Conn struct {
 }
 
 // Conn starts a connection from client to server. Both addresses must be of
-// the same family; on a Teredo interface they must be IPv6. The initial
+// the same family (IPv4-mapped IPv6 addresses count as IPv4); on a Teredo interface they must be IPv6. The initial
 // sequence numbers are derived from the ports and the number of connections
 // made so far (deterministic); change them with ISN.
 func (c *Capture) Conn(client, server netip.AddrPort, o ConnOptions) *Conn {
+	client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
+	server = netip.AddrPortFrom(server.Addr().Unmap(), server.Port())
 	if client.Addr().Is4() != server.Addr().Is4() {
 		panic(fmt.Sprintf("capgen: conn %s -> %s: mixed address families", client, server))
 	}

@@ -19,29 +19,31 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-// framings covers every framing once, each written in another format, so
-// that every format is read back too.
-var framings = []struct {
+// formats pairs each of Variants with a format, so that every format is
+// read back too.
+var formats = []Format{
+	{}, {Nanos: true}, {BigEndian: true}, {Nanos: true, BigEndian: true},
+	{Pcapng: true}, {Pcapng: true, TSResol: 9}, {Gzip: true},
+	{Pcapng: true, BigEndian: true, TSResol: 9}, {Pcapng: true, Gzip: true, TSResol: 3},
+	{Nanos: true, Gzip: true}, {Pcapng: true, BigEndian: true}, {},
+	{Pcapng: true, TSResol: 6}, {Nanos: true},
+}
+
+type framing struct {
 	name   string
 	f      Framing
 	v6     bool
 	format Format
-}{
-	{"ethernet", Framing{}, false, Format{}},
-	{"ethernet-pad", Framing{Pad: true}, false, Format{Nanos: true}},
-	{"dot1q", Framing{VLANs: []uint16{42}}, true, Format{BigEndian: true}},
-	{"qinq", Framing{VLANs: []uint16{100, 42}}, false, Format{Nanos: true, BigEndian: true}},
-	{"mpls", Framing{MPLS: []uint32{16, 17}}, false, Format{Pcapng: true}},
-	{"pppoe", Framing{PPPoE: 0x1234}, true, Format{Pcapng: true, TSResol: 9}},
-	{"sll", Framing{Link: SLL}, false, Format{Gzip: true}},
-	{"sll2", Framing{Link: SLL2}, true, Format{Pcapng: true, BigEndian: true, TSResol: 9}},
-	{"raw", Framing{Link: RawIP}, false, Format{Pcapng: true, Gzip: true, TSResol: 3}},
-	{"null", Framing{Link: Null}, true, Format{Nanos: true, Gzip: true}},
-	{"gtpu", Framing{Tunnel: GTPU}, false, Format{Pcapng: true, BigEndian: true}},
-	{"gtpu-ipv6", Framing{Tunnel: GTPU}, true, Format{}},
-	{"teredo", Framing{Tunnel: Teredo}, true, Format{Pcapng: true, TSResol: 6}},
-	{"ipv6-destopts", Framing{IPv6DestOpts: true}, true, Format{Nanos: true}},
 }
+
+// framings covers every framing once, each written in another format.
+var framings = func() []framing {
+	var out []framing
+	for i, v := range Variants() {
+		out = append(out, framing{v.Name, v.Options.Interface.Framing, v.Options.IPv6, formats[i%len(formats)]})
+	}
+	return out
+}()
 
 // read is one packet as a reader saw it.
 type read struct {
@@ -151,21 +153,6 @@ func tcpFlags(t *layers.TCP) Flags {
 	return f
 }
 
-// wantTime is t as format f stores it.
-func wantTime(t time.Time, f Format) time.Time {
-	switch {
-	case f.Pcapng && f.TSResol != 0:
-		unit := time.Duration(1)
-		for r := f.TSResol; r < 9; r++ {
-			unit *= 10
-		}
-		return t.Truncate(unit)
-	case !f.Pcapng && f.Nanos:
-		return t
-	}
-	return t.Truncate(time.Microsecond)
-}
-
 // checkRead compares what pcapgo and gopacket read back with what c holds.
 func checkRead(t *testing.T, c *Capture, f Format, got []read) {
 	t.Helper()
@@ -180,7 +167,7 @@ func checkRead(t *testing.T, c *Capture, f Format, got []read) {
 		if want := layers.LinkType(ifc.Framing.Link.LinkType() & 0xff); g.link != want {
 			t.Errorf("packet %d: link type %v, want %v", i+1, g.link, want)
 		}
-		if want := wantTime(p.Time, f); !g.ci.Timestamp.Equal(want) {
+		if want := f.Stored(p.Time); !g.ci.Timestamp.Equal(want) {
 			t.Errorf("packet %d: time %v, want %v", i+1, g.ci.Timestamp, want)
 		}
 		if g.ci.Length != len(p.Data) || g.ci.CaptureLength != min(len(p.Data), int(ifc.snapLen())) {
@@ -332,7 +319,7 @@ func TestSnaplenCutsFrames(t *testing.T) {
 }
 
 func TestPcapngInterfaces(t *testing.T) {
-	c := New(DefaultStart,
+	c := New(defaultStart,
 		Interface{Name: "eth0", Framing: Framing{VLANs: []uint16{7}}},
 		Interface{Name: "any", Framing: Framing{Link: SLL2}, SnapLen: 96},
 		Interface{Name: "tun0", Framing: Framing{Link: RawIP}},
@@ -428,6 +415,10 @@ func TestScenarioVerdicts(t *testing.T) {
 					if ep.e.CloseWait != "" && ep.e.State != CloseWait && ep.e.State != "" {
 						t.Errorf("%s: %v: verdict %q with state %s", s.Name, ep.e.Addr, ep.e.CloseWait, ep.e.State)
 					}
+					ev := ep.e.Evidence
+					if ep.e.CloseWait == Confirmed && (ev.FINAck == 0 || ev.FIN != 0 || ev.RST != 0) {
+						t.Errorf("%s: %v: confirmed with evidence %+v", s.Name, ep.e.Addr, ev)
+					}
 					if !slices.IsSorted(ep.e.Markers) {
 						t.Errorf("%s: markers not sorted", s.Name)
 					}
@@ -479,7 +470,7 @@ func oracle(pkts []Packet, ep, peer netip.AddrPort) Verdict {
 }
 
 func TestConnSequence(t *testing.T) {
-	c := New(DefaultStart)
+	c := New(defaultStart)
 	k := c.Conn(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), ConnOptions{NoOptions: true})
 	k.ISN(FromClient, 0xfffffffe).ISN(FromServer, 100)
 	k.Handshake()
@@ -519,7 +510,7 @@ func TestInvalidFramingPanics(t *testing.T) {
 			t.Error("VLAN on a raw IP link: no panic")
 		}
 	}()
-	New(DefaultStart, Interface{Framing: Framing{Link: RawIP, VLANs: []uint16{1}}})
+	New(defaultStart, Interface{Framing: Framing{Link: RawIP, VLANs: []uint16{1}}})
 }
 
 func TestWriteFiles(t *testing.T) {
@@ -539,5 +530,112 @@ func TestWriteFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkRead(t, s.Capture.File(i), f, readCapture(t, b, f))
+	}
+}
+
+// TestEvidence pins the evidence packets of a few scenarios, counted by
+// hand: the handshake is packets 1-3, the request and response 4-7.
+func TestEvidence(t *testing.T) {
+	byName := map[string]Scenario{}
+	for _, s := range Scenarios(Options{}) {
+		byName[s.Name] = s
+	}
+	for _, tc := range []struct {
+		name           string
+		client, server Evidence
+		serverPackets  int
+	}{
+		{"close-wait-confirmed", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 9}, 4},
+		{"fin-out-of-order", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 10}, 4},
+		{"fin-retransmitted", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 10}, 4},
+		{"fin-with-data-ack-data-only", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2}, 4},
+		{"close-simultaneous", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FIN: 9}, 4},
+		{"close-both", Evidence{SYN: 1, FIN: 8, FINAck: 11}, Evidence{SYN: 2, FIN: 10, FINAck: 9}, 5},
+		{"rst-after-fin", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 9, RST: 10}, 5},
+		{"mid-connection", Evidence{FIN: 5}, Evidence{FINAck: 6}, 3},
+		{"one-way", Evidence{SYN: 1, FIN: 5}, Evidence{}, 0},
+		{"rotated-ack", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2, FINAck: 9}, 4},
+		{"rotated-ack-first-file", Evidence{SYN: 1, FIN: 8}, Evidence{SYN: 2}, 3},
+	} {
+		s, ok := byName[tc.name]
+		if !ok {
+			t.Errorf("no scenario %s", tc.name)
+			continue
+		}
+		e := s.Conns[0]
+		if e.Client.Evidence != tc.client || e.Server.Evidence != tc.server || e.Server.Packets != tc.serverPackets {
+			t.Errorf("%s: client %+v server %+v (%d packets), want %+v %+v (%d)", tc.name,
+				e.Client.Evidence, e.Server.Evidence, e.Server.Packets, tc.client, tc.server, tc.serverPackets)
+		}
+	}
+	s := byName["port-reuse-after-rst"]
+	if len(s.Conns) != 2 || s.Conns[0].Client.Evidence.RST != 8 || s.Conns[1].Client.Evidence.SYN != 9 {
+		t.Errorf("port-reuse-after-rst: %+v", s.Conns)
+	}
+}
+
+func TestConnFraming(t *testing.T) {
+	c := New(defaultStart, Interface{Framing: Framing{VLANs: []uint16{10}}})
+	cl, sv := netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")
+	c.Conn(cl, sv, ConnOptions{}).Handshake()
+	c.Conn(cl, sv, ConnOptions{Framing: &Framing{VLANs: []uint16{20}}}).Handshake()
+	var vlans []uint16
+	for _, p := range c.Packets() {
+		pkt := gopacket.NewPacket(p.Data, layers.LinkTypeEthernet, gopacket.Default)
+		if q, ok := pkt.Layer(layers.LayerTypeDot1Q).(*layers.Dot1Q); ok {
+			vlans = append(vlans, q.VLANIdentifier)
+		}
+	}
+	if want := []uint16{10, 10, 10, 20, 20, 20}; !slices.Equal(vlans, want) {
+		t.Errorf("VLANs %v, want %v", vlans, want)
+	}
+	b, err := c.Bytes(Format{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRead(t, c, Format{}, readCapture(t, b, Format{}))
+}
+
+func TestSplitFiles(t *testing.T) {
+	s := splitByDirection(Options{})
+	c := s.Capture
+	if c.Files() != 2 {
+		t.Fatalf("%d files, want 2", c.Files())
+	}
+	for i, want := range []netip.AddrPort{s.Conns[0].Client.Addr, s.Local} {
+		f := c.File(i)
+		if f.Len() == 0 {
+			t.Fatalf("file %d is empty", i)
+		}
+		for _, p := range f.Packets() {
+			if p.Src != want {
+				t.Errorf("file %d has a packet from %v", i, p.Src)
+			}
+		}
+	}
+	if f, n := c.FilePos(2); f != 1 || n != 1 { // the SYN-ACK
+		t.Errorf("FilePos(2) = %d, %d; want 1, 1", f, n)
+	}
+	if f, n := c.FilePos(3); f != 0 || n != 2 {
+		t.Errorf("FilePos(3) = %d, %d; want 0, 2", f, n)
+	}
+}
+
+func TestFormatStored(t *testing.T) {
+	ts := time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
+	for _, tc := range []struct {
+		f    Format
+		nano int
+	}{
+		{Format{}, 123456000},
+		{Format{Nanos: true}, 123456789},
+		{Format{Pcapng: true}, 123456000},
+		{Format{Pcapng: true, TSResol: 9}, 123456789},
+		{Format{Pcapng: true, TSResol: 3}, 123000000},
+		{Format{Pcapng: true, Nanos: true}, 123456000}, // Nanos is for classic pcap only
+	} {
+		if got := tc.f.Stored(ts).Nanosecond(); got != tc.nano {
+			t.Errorf("%+v: %d ns, want %d", tc.f, got, tc.nano)
+		}
 	}
 }

@@ -32,7 +32,7 @@ func (i Interface) snapLen() uint32 {
 
 // Packet is one captured frame, stored whole: writers cut it to its
 // interface's snaplen. Src, Dst and Seg say what TCP segment it carries
-// (zero for a frame given to Add), so tests can compare a decoder's output
+// (zero for a frame given to Add or Noise), so tests can compare a decoder's output
 // with what was generated.
 type Packet struct {
 	Time     time.Time
@@ -40,6 +40,8 @@ type Packet struct {
 	Data     []byte
 	Src, Dst netip.AddrPort
 	Seg      Segment // Options as written
+	Noise    Noise   // the kind of a frame made by Capture.Noise
+	file     int
 }
 
 // Capture collects packets with explicit capture timestamps. Its clock starts
@@ -49,7 +51,8 @@ type Packet struct {
 type Capture struct {
 	ifaces []Interface
 	pkts   []Packet
-	files  []int // index of the first packet of every file after the first
+	file   int // the file new packets go to
+	nfiles int // files made by SetFile
 	now    time.Time
 	conns  int
 }
@@ -89,46 +92,60 @@ func (c *Capture) Len() int { return len(c.pkts) }
 // Add appends a frame on interface iface at the current capture time and
 // returns its packet number (from 1). The frame is stored whole.
 func (c *Capture) Add(iface int, frame []byte) int {
-	c.pkts = append(c.pkts, Packet{Time: c.now, Iface: iface, Data: frame})
+	c.pkts = append(c.pkts, Packet{Time: c.now, Iface: iface, Data: frame, file: c.file})
 	c.now = c.now.Add(Gap)
 	return len(c.pkts)
 }
 
 // Swap exchanges the frames of packets a and b (numbers from 1) but not
-// their timestamps, so time still runs forward: the way to show segments
-// out of order.
+// their timestamps and files, so time still runs forward: the way to show
+// segments out of order.
 func (c *Capture) Swap(a, b int) {
 	pa, pb := &c.pkts[a-1], &c.pkts[b-1]
 	pa.Time, pb.Time = pb.Time, pa.Time
+	pa.file, pb.file = pb.file, pa.file
 	*pa, *pb = *pb, *pa
 }
 
 // Rotate starts a new file: the packets added from now on go to it, as with
 // tcpdump -C or -G. Packet numbers keep counting across files in the
 // Capture; in each File they start again from 1.
-func (c *Capture) Rotate() { c.files = append(c.files, len(c.pkts)) }
+func (c *Capture) Rotate() {
+	c.file = c.Files()
+}
 
-// Files is the number of files, 1 if Rotate was never called.
-func (c *Capture) Files() int { return len(c.files) + 1 }
+// SetFile moves packet n to file i (from 0), for files written at the same
+// time: one per direction, host or interface. Each file keeps its packets in
+// capture order, so files may overlap in time.
+func (c *Capture) SetFile(n, i int) {
+	c.pkts[n-1].file = i
+	c.nfiles = max(c.nfiles, i+1)
+}
+
+// Files is the number of files, 1 if Rotate and SetFile were never called.
+func (c *Capture) Files() int { return max(c.nfiles, c.file+1) }
 
 // File returns the packets of file i (from 0) as a capture of their own,
 // with the same interfaces, ready to be written.
 func (c *Capture) File(i int) *Capture {
-	bounds := append(append([]int{0}, c.files...), len(c.pkts))
 	f := &Capture{ifaces: c.ifaces, now: c.now}
-	f.pkts = c.pkts[bounds[i]:bounds[i+1]:bounds[i+1]]
+	for _, p := range c.pkts {
+		if p.file == i {
+			p.file = 0
+			f.pkts = append(f.pkts, p)
+		}
+	}
 	return f
 }
 
 // FilePos returns the file (from 0) and the packet number within it (from 1)
 // of packet n of the whole capture.
 func (c *Capture) FilePos(n int) (file, packet int) {
-	first := 0
-	for i, at := range c.files {
-		if n-1 < at {
-			return i, n - first
+	file = c.pkts[n-1].file
+	for _, p := range c.pkts[:n] {
+		if p.file == file {
+			packet++
 		}
-		first = at
 	}
-	return len(c.files), n - first
+	return file, packet
 }

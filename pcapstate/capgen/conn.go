@@ -42,6 +42,10 @@ type ConnOptions struct {
 	// and every other segment carries NOP, NOP, timestamps (12 bytes), so a
 	// small snaplen cuts the header inside its options.
 	NoOptions bool
+	// Framing, when set, replaces the interface's framing for this
+	// connection (another VLAN, another MPLS label...). Its Link must be the
+	// interface's.
+	Framing *Framing
 }
 
 // Segment is one TCP segment for Conn.Send: every header field the
@@ -89,13 +93,16 @@ type Conn struct {
 	noOpt bool
 	f     *Framing
 	buf   []byte
+	pkts  []int // numbers of the packets it added
 }
 
 // Conn starts a connection from client to server. Both addresses must be of
-// the same family; on a Teredo interface they must be IPv6. The initial
+// the same family (IPv4-mapped IPv6 addresses count as IPv4); on a Teredo interface they must be IPv6. The initial
 // sequence numbers are derived from the ports and the number of connections
 // made so far (deterministic); change them with ISN.
 func (c *Capture) Conn(client, server netip.AddrPort, o ConnOptions) *Conn {
+	client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
+	server = netip.AddrPortFrom(server.Addr().Unmap(), server.Port())
 	if client.Addr().Is4() != server.Addr().Is4() {
 		panic(fmt.Sprintf("capgen: conn %s -> %s: mixed address families", client, server))
 	}
@@ -103,6 +110,12 @@ func (c *Capture) Conn(client, server netip.AddrPort, o ConnOptions) *Conn {
 		panic(fmt.Sprintf("capgen: conn %s -> %s: no interface %d", client, server, o.Iface))
 	}
 	f := &c.ifaces[o.Iface].Framing
+	if o.Framing != nil {
+		if msg := o.Framing.valid(); msg != "" || o.Framing.Link != f.Link {
+			panic(fmt.Sprintf("capgen: conn %s -> %s: framing %+v on a %d link: %s", client, server, *o.Framing, f.Link.LinkType(), msg))
+		}
+		f = o.Framing
+	}
 	if f.Tunnel == Teredo && client.Addr().Is4() {
 		panic(fmt.Sprintf("capgen: conn %s -> %s: Teredo carries IPv6 only", client, server))
 	}
@@ -131,6 +144,10 @@ func (k *Conn) Client() netip.AddrPort { return k.s[FromClient].addr }
 
 // Server returns the server endpoint.
 func (k *Conn) Server() netip.AddrPort { return k.s[FromServer].addr }
+
+// Packets returns the numbers of the packets the connection added, in the
+// order they were sent (Capture.Swap moves them, not the numbers).
+func (k *Conn) Packets() []int { return k.pkts }
 
 // Counts returns how many packets and payload bytes from dir's side are in
 // the capture.
@@ -226,12 +243,17 @@ func (k *Conn) Retransmit(dir Dir) int {
 
 // Send emits s as is (nil Options: the default ones). It moves the sender's
 // next sequence number forward when s ends beyond it (wrap-around aware), so
-// Next and the following segments stay consistent.
+// Next and the following segments stay consistent. It panics on options
+// that are not a multiple of 4 bytes or longer than 40, and on a segment
+// too long for an IP packet.
 func (k *Conn) Send(s Segment) int {
 	from, to := &k.s[s.Dir], &k.s[s.Dir.peer()]
 	opts := s.Options
 	if opts == nil && !k.noOpt {
 		opts = k.defaultOptions(s)
+	}
+	if len(opts)%4 != 0 || len(opts) > 40 || s.Len < 0 || 20+len(opts)+s.Len > 65535-40-8 {
+		panic(fmt.Sprintf("capgen: segment with %d bytes of options and %d of payload", len(opts), s.Len))
 	}
 	end := s.Seq + uint32(s.Len)
 	if s.Flags&SYN != 0 {
@@ -261,6 +283,7 @@ func (k *Conn) Send(s Segment) int {
 	p := &k.c.pkts[n-1]
 	p.Src, p.Dst, p.Seg = from.addr, to.addr, s
 	p.Seg.Options = opts
+	k.pkts = append(k.pkts, n)
 	return n
 }
 

@@ -13,14 +13,20 @@
 // (confirmed CLOSE_WAIT, one-way capture, unacknowledged, retransmitted,
 // out-of-order FIN, FIN on data, keep-alives, zero window, port reuse,
 // mid-connection start, snaplen cuts, sequence wrap-around, RST after FIN,
-// normal, simultaneous and local-first close, rotated files), each with
-// its expected verdict as plain data, so engine tests can table-drive over
-// them for any framing:
+// normal, simultaneous and local-first close, rotated and parallel files),
+// each with its expected verdict as plain data (states, since, CLOSE_WAIT
+// verdict, counts, markers and evidence packets per endpoint), so engine
+// tests can table-drive over them for every framing in Variants:
 //
-//	for _, s := range capgen.Scenarios(capgen.Options{IPv6: true}) {
-//		data, _ := s.Capture.Bytes(capgen.Format{Pcapng: true})
-//		// run the engine on data with --local s.Local, compare with s.Conns
+//	for _, v := range capgen.Variants() {
+//		for _, s := range capgen.Scenarios(v.Options) {
+//			data, _ := s.Capture.Bytes(capgen.Format{Pcapng: true})
+//			// run the engine on data with --local s.Local, compare with s.Conns
+//		}
 //	}
+//
+// Capture.Noise adds frames the engine must count or warn about (ARP, UDP,
+// ICMP, GRE, fragments, corrupt headers).
 //
 // Load streams a large interleaved capture for benchmarks without holding
 // it in memory.

@@ -1,6 +1,7 @@
 package capgen_test
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"time"
@@ -41,4 +42,42 @@ func ExampleConn() {
 	// 8 03:05:20.007 10.0.0.2:8080 > 10.0.0.1:40000 seq=6df70dcb ack=0000002e flags=0x10 len=0
 	// 9 03:05:20.008 10.0.0.1:40000 > 10.0.0.2:8080 seq=0000002e ack=6df70dcc flags=0x10 len=0
 	// FIN is packet 6 - 866 bytes of pcap, <nil>
+}
+
+// Every scenario with the local (server) endpoint's expected state and
+// CLOSE_WAIT verdict, here under QinQ over IPv6.
+func ExampleScenarios() {
+	o := capgen.Options{Interface: capgen.Interface{Framing: capgen.Framing{VLANs: []uint16{100, 42}}}, IPv6: true}
+	for _, s := range capgen.Scenarios(o) {
+		for _, e := range s.Conns {
+			state, verdict := string(e.Server.State), string(e.Server.CloseWait)
+			fmt.Printf("%-28s files=%d packets=%-3d server %-11s %s\n", s.Name, s.Capture.Files(), s.Capture.Len(), cmp.Or(state, "?"), cmp.Or(verdict, "-"))
+		}
+	}
+	// Output:
+	// close-wait-confirmed         files=1 packets=9   server CLOSE_WAIT  confirmed
+	// one-way                      files=1 packets=5   server ?           unconfirmed
+	// fin-unacked                  files=1 packets=8   server CLOSE_WAIT  unconfirmed
+	// fin-retransmitted            files=1 packets=10  server CLOSE_WAIT  confirmed
+	// fin-out-of-order             files=1 packets=10  server CLOSE_WAIT  confirmed
+	// fin-with-data                files=1 packets=9   server CLOSE_WAIT  confirmed
+	// fin-with-data-ack-data-only  files=1 packets=9   server CLOSE_WAIT  unconfirmed
+	// keep-alive-close-wait        files=1 packets=15  server CLOSE_WAIT  confirmed
+	// zero-window                  files=1 packets=13  server CLOSE_WAIT  confirmed
+	// data-after-fin               files=1 packets=11  server CLOSE_WAIT  confirmed
+	// port-reuse-after-close       files=1 packets=20  server CLOSED      -
+	// port-reuse-after-close       files=1 packets=20  server CLOSE_WAIT  confirmed
+	// port-reuse-after-rst         files=1 packets=17  server CLOSED      -
+	// port-reuse-after-rst         files=1 packets=17  server CLOSE_WAIT  confirmed
+	// mid-connection               files=1 packets=6   server CLOSE_WAIT  confirmed
+	// snaplen-cut                  files=1 packets=11  server CLOSE_WAIT  confirmed
+	// seq-wrap-fin                 files=1 packets=11  server CLOSE_WAIT  confirmed
+	// seq-wrap-data                files=1 packets=9   server CLOSE_WAIT  confirmed
+	// rst-after-fin                files=1 packets=10  server CLOSED      -
+	// close-both                   files=1 packets=11  server CLOSED      -
+	// close-simultaneous           files=1 packets=9   server CLOSING     -
+	// local-closes-first           files=1 packets=9   server FIN_WAIT2   -
+	// rotated-ack                  files=2 packets=9   server CLOSE_WAIT  confirmed
+	// rotated-ack-first-file       files=1 packets=8   server CLOSE_WAIT  unconfirmed
+	// split-by-direction           files=2 packets=9   server CLOSE_WAIT  confirmed
 }

@@ -77,6 +77,9 @@ func (f Framing) valid() string {
 	if f.Link != Ethernet && (len(f.VLANs) > 0 || f.PPPoE != 0 || f.Pad) {
 		return "VLANs, PPPoE and Pad need the Ethernet link"
 	}
+	if len(f.MPLS) > 0 && (f.Link == RawIP || f.Link == Null) {
+		return "MPLS needs a link with an EtherType"
+	}
 	return ""
 }
 
@@ -138,67 +141,11 @@ func appendFrame(b []byte, f *Framing, h *hdr) []byte {
 	outerV6 := v6 && f.Tunnel == NoTunnel
 	start := len(b)
 
-	// Link layer.
 	ethType := uint16(etherIPv4)
-	pppProto := uint16(pppIPv4)
 	if outerV6 {
-		ethType, pppProto = etherIPv6, pppIPv6
+		ethType = etherIPv6
 	}
-	if len(f.MPLS) > 0 {
-		ethType, pppProto = etherMPLS, pppMPLS
-	}
-	switch f.Link {
-	case Ethernet:
-		b = append(b, h.dstMAC[:]...)
-		b = append(b, h.srcMAC[:]...)
-		for i, v := range f.VLANs {
-			tpid := uint16(ether8021Q)
-			if i == 0 && len(f.VLANs) > 1 {
-				tpid = ether8021AD
-			}
-			b = binary.BigEndian.AppendUint16(b, tpid)
-			b = binary.BigEndian.AppendUint16(b, v&0x0fff)
-		}
-		if f.PPPoE != 0 {
-			b = binary.BigEndian.AppendUint16(b, etherPPPoE)
-			b = append(b, 0x11, 0x00) // version 1, type 1, code 0 (session data)
-			b = binary.BigEndian.AppendUint16(b, f.PPPoE)
-			b = binary.BigEndian.AppendUint16(b, uint16(2+4*len(f.MPLS)+inner))
-			b = binary.BigEndian.AppendUint16(b, pppProto)
-		} else {
-			b = binary.BigEndian.AppendUint16(b, ethType)
-		}
-	case SLL, SLL2:
-		pkttype := byte(4) // PACKET_OUTGOING: the capture runs on the server
-		if h.fromClient {
-			pkttype = 0 // PACKET_HOST
-		}
-		if f.Link == SLL {
-			b = append(b, 0, pkttype, 0, 1, 0, 6) // packet type, ARPHRD_ETHER, address length
-			b = append(b, h.srcMAC[:]...)
-			b = append(b, 0, 0)
-			b = binary.BigEndian.AppendUint16(b, ethType)
-		} else {
-			b = binary.BigEndian.AppendUint16(b, ethType)
-			b = append(b, 0, 0, 0, 0, 0, 2, 0, 1, pkttype, 6) // reserved, ifindex 2, ARPHRD_ETHER, type, address length
-			b = append(b, h.srcMAC[:]...)
-			b = append(b, 0, 0)
-		}
-	case Null:
-		fam := uint32(2) // AF_INET
-		if outerV6 {
-			fam = 24 // AF_INET6 on NetBSD/OpenBSD; Wireshark and libpcap also know 28 and 30
-		}
-		b = binary.LittleEndian.AppendUint32(b, fam)
-	case RawIP:
-	}
-	for i, l := range f.MPLS {
-		e := l<<12 | 64 // TTL 64
-		if i == len(f.MPLS)-1 {
-			e |= 1 << 8 // bottom of stack
-		}
-		b = binary.BigEndian.AppendUint32(b, e)
-	}
+	b = appendLink(b, f, h.srcMAC, h.dstMAC, h.fromClient, ethType, inner)
 
 	// Tunnel.
 	udpAt := -1
@@ -270,6 +217,76 @@ func appendFrame(b []byte, f *Framing, h *hdr) []byte {
 	}
 	if f.Link == Ethernet && f.Pad && len(b)-start < 60 {
 		b = appendZeros(b, 60-(len(b)-start))
+	}
+	return b
+}
+
+// appendLink appends f's link-layer header, and its MPLS labels when the
+// packet is IP, for a packet of n bytes with EtherType et. PPPoE and MPLS
+// only wrap IP: an ARP frame on such an interface has the VLAN tags only.
+func appendLink(b []byte, f *Framing, srcMAC, dstMAC [6]byte, fromClient bool, et uint16, n int) []byte {
+	ip := et == etherIPv4 || et == etherIPv6
+	mpls := ip && len(f.MPLS) > 0
+	pppProto := uint16(pppIPv4)
+	if et == etherIPv6 {
+		pppProto = pppIPv6
+	}
+	if mpls {
+		et, pppProto = etherMPLS, pppMPLS
+	}
+	switch f.Link {
+	case Ethernet:
+		b = append(b, dstMAC[:]...)
+		b = append(b, srcMAC[:]...)
+		for i, v := range f.VLANs {
+			tpid := uint16(ether8021Q)
+			if i == 0 && len(f.VLANs) > 1 {
+				tpid = ether8021AD
+			}
+			b = binary.BigEndian.AppendUint16(b, tpid)
+			b = binary.BigEndian.AppendUint16(b, v&0x0fff)
+		}
+		if f.PPPoE != 0 && ip {
+			b = binary.BigEndian.AppendUint16(b, etherPPPoE)
+			b = append(b, 0x11, 0x00) // version 1, type 1, code 0 (session data)
+			b = binary.BigEndian.AppendUint16(b, f.PPPoE)
+			b = binary.BigEndian.AppendUint16(b, uint16(2+4*len(f.MPLS)+n))
+			b = binary.BigEndian.AppendUint16(b, pppProto)
+		} else {
+			b = binary.BigEndian.AppendUint16(b, et)
+		}
+	case SLL, SLL2:
+		pkttype := byte(4) // PACKET_OUTGOING: the capture runs on the server
+		if fromClient {
+			pkttype = 0 // PACKET_HOST
+		}
+		if f.Link == SLL {
+			b = append(b, 0, pkttype, 0, 1, 0, 6) // packet type, ARPHRD_ETHER, address length
+			b = append(b, srcMAC[:]...)
+			b = append(b, 0, 0)
+			b = binary.BigEndian.AppendUint16(b, et)
+		} else {
+			b = binary.BigEndian.AppendUint16(b, et)
+			b = append(b, 0, 0, 0, 0, 0, 2, 0, 1, pkttype, 6) // reserved, ifindex 2, ARPHRD_ETHER, type, address length
+			b = append(b, srcMAC[:]...)
+			b = append(b, 0, 0)
+		}
+	case Null:
+		fam := uint32(2) // AF_INET
+		if et == etherIPv6 {
+			fam = 24 // AF_INET6 on NetBSD/OpenBSD; Wireshark and libpcap also know 28 and 30
+		}
+		b = binary.LittleEndian.AppendUint32(b, fam)
+	case RawIP:
+	}
+	if mpls {
+		for i, l := range f.MPLS {
+			e := l<<12 | 64 // TTL 64
+			if i == len(f.MPLS)-1 {
+				e |= 1 << 8 // bottom of stack
+			}
+			b = binary.BigEndian.AppendUint32(b, e)
+		}
 	}
 	return b
 }

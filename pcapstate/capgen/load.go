@@ -1,7 +1,6 @@
 package capgen
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -28,8 +27,11 @@ type LoadOptions struct {
 	// sent. 0: none leaks.
 	LeakEvery int
 	Seed      uint64        // which open connection sends next (PCG seed)
-	Start     time.Time     // time of the first packet [DefaultStart]
+	Start     time.Time     // time of the first packet [2026-03-14T15:09:26.535897932Z]
 	Step      time.Duration // time between packets [10µs]
+	Format    Format        // [classic pcap, microseconds, little-endian]
+	Framing   Framing       // [plain Ethernet]
+	IPv6      bool          // IPv6 endpoints (see Endpoints)
 }
 
 func (o *LoadOptions) defaults() {
@@ -46,7 +48,7 @@ func (o *LoadOptions) defaults() {
 		o.Payload = 100
 	}
 	if o.Start.IsZero() {
-		o.Start = DefaultStart
+		o.Start = defaultStart
 	}
 	if o.Step == 0 {
 		o.Step = 10 * time.Microsecond
@@ -57,13 +59,20 @@ func (o *LoadOptions) defaults() {
 const loadPorts = 50000
 
 // Endpoints returns the client and server of connection i (from 0) of a
-// Load capture: clients count up from 10.0.0.1 (50,000 ports each, from
-// 10000), the server is 10.255.0.1:8080.
+// Load capture: clients count up from 10.0.0.1 (or 2001:db8::1), 50,000
+// ports each from 10000; the server is 10.255.0.1:8080 (or
+// [2001:db8:ffff::1]:8080).
 func (o LoadOptions) Endpoints(i int) (client, server netip.AddrPort) {
+	port := uint16(10000 + i%loadPorts)
+	if o.IPv6 {
+		a := [16]byte{0x20, 0x01, 0x0d, 0xb8}
+		binary.BigEndian.PutUint32(a[12:], 1+uint32(i/loadPorts))
+		s := [16]byte{0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 15: 1}
+		return netip.AddrPortFrom(netip.AddrFrom16(a), port), netip.AddrPortFrom(netip.AddrFrom16(s), 8080)
+	}
 	var a [4]byte
 	binary.BigEndian.PutUint32(a[:], 10<<24+1+uint32(i/loadPorts))
-	client = netip.AddrPortFrom(netip.AddrFrom4(a), uint16(10000+i%loadPorts))
-	return client, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 255, 0, 1}), 8080)
+	return netip.AddrPortFrom(netip.AddrFrom4(a), port), netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 255, 0, 1}), 8080)
 }
 
 // Leaks reports whether connection i ends in CLOSE_WAIT.
@@ -89,23 +98,27 @@ type loadConn struct {
 	src, dst netip.AddrPort
 }
 
-// Load streams a classic pcap (Ethernet, microseconds, little-endian) of
-// o.Conns complete TCP connections, o.Open of them interleaved at any time,
-// to w. Memory follows o.Open, not the capture's length, so it writes
-// captures of millions of packets for benchmarks. The same options give the
-// same bytes.
+// Load streams a capture of o.Conns complete TCP connections, o.Open of
+// them interleaved at any time, to w. Memory follows o.Open, not the
+// capture's length, so it writes captures of millions of packets for
+// benchmarks. The same options give the same bytes.
 func Load(w io.Writer, o LoadOptions) (LoadStats, error) {
 	o.defaults()
+	if msg := o.Framing.valid(); msg != "" {
+		return LoadStats{}, fmt.Errorf("load capture: %s", msg)
+	}
+	if o.Framing.Tunnel == Teredo && !o.IPv6 {
+		return LoadStats{}, fmt.Errorf("load capture: Teredo carries IPv6 only")
+	}
 	var st LoadStats
-	bw := bufio.NewWriterSize(w, 1<<20)
-	pw := &pcapWriter{w: bw, bo: binary.LittleEndian}
-	snap := o.SnapLen
-	if snap == 0 {
-		snap = DefaultSnapLen
-	}
-	if err := pw.header(snap, Ethernet.LinkType()); err != nil {
-		return st, fmt.Errorf("write load capture: %w", err)
-	}
+	ifaces := []Interface{{Framing: o.Framing, SnapLen: o.SnapLen}}
+	err := writeFile(w, o.Format, ifaces, func(fw fileWriter) error {
+		return load(fw, o, ifaces[0].snapLen(), &st)
+	})
+	return st, err
+}
+
+func load(fw fileWriter, o LoadOptions, snap uint32, st *LoadStats) error {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x63617067656e))
 	open := make([]loadConn, 0, o.Open)
 	next := 0
@@ -123,7 +136,6 @@ func Load(w io.Writer, o LoadOptions) (LoadStats, error) {
 	}
 	var buf []byte
 	var opts [20]byte
-	f := Framing{}
 	now := o.Start
 	for next < o.Conns || len(open) > 0 {
 		for len(open) < o.Open && next < o.Conns {
@@ -133,9 +145,9 @@ func Load(w io.Writer, o LoadOptions) (LoadStats, error) {
 		j := rng.IntN(len(open))
 		c := &open[j]
 		h := c.segment(o.Exchanges, o.Payload, uint32(now.UnixMilli()), opts[:])
-		buf = appendFrame(buf[:0], &f, &h)
-		if err := pw.packet(now, buf, snap); err != nil {
-			return st, fmt.Errorf("write load capture: packet %d: %w", st.Packets+1, err)
+		buf = appendFrame(buf[:0], &o.Framing, &h)
+		if err := fw.packet(now, 0, buf, snap); err != nil {
+			return fmt.Errorf("packet %d: %w", st.Packets+1, err)
 		}
 		st.Packets++
 		st.Bytes += int64(len(buf))
@@ -147,10 +159,7 @@ func Load(w io.Writer, o LoadOptions) (LoadStats, error) {
 			open = open[:len(open)-1]
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return st, fmt.Errorf("write load capture: %w", err)
-	}
-	return st, nil
+	return nil
 }
 
 // segment returns c's next segment and moves its sequence numbers. The

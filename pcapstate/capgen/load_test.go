@@ -8,7 +8,17 @@ import (
 )
 
 func TestLoad(t *testing.T) {
-	o := LoadOptions{Conns: 500, Open: 40, LeakEvery: 7, Seed: 3, SnapLen: 96}
+	for _, o := range []LoadOptions{
+		{Conns: 500, Open: 40, LeakEvery: 7, Seed: 3, SnapLen: 96},
+		{Conns: 500, Open: 40, LeakEvery: 7, Seed: 4, SnapLen: 120, IPv6: true,
+			Framing: Framing{VLANs: []uint16{5}}, Format: Format{Pcapng: true, Gzip: true, TSResol: 9}},
+	} {
+		checkLoad(t, o)
+	}
+}
+
+func checkLoad(t *testing.T, o LoadOptions) {
+	t.Helper()
 	var b bytes.Buffer
 	st, err := Load(&b, o)
 	if err != nil {
@@ -21,27 +31,27 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(again, o); err != nil || !bytes.Equal(again.Bytes(), b.Bytes()) {
 		t.Errorf("two loads differ (%v)", err)
 	}
-	got := readCapture(t, b.Bytes(), Format{})
+	got := readCapture(t, b.Bytes(), o.Format)
 	if len(got) != st.Packets {
 		t.Fatalf("read %d packets, stats say %d", len(got), st.Packets)
 	}
-	// Rebuild the segments with gopacket (frames are cut at 96 bytes, after
-	// the TCP options, so headers decode) and judge every connection with
+	// Rebuild the segments with gopacket (frames are cut after the TCP
+	// options, so headers decode) and judge every connection with
 	// the test oracle.
 	conns := map[netip.AddrPort][]Packet{}
 	var order []netip.AddrPort
 	interleaved := false
 	var prev netip.AddrPort
 	for i, g := range got {
-		if g.ci.CaptureLength != min(96, g.ci.Length) {
+		if g.ci.CaptureLength != min(int(o.SnapLen), g.ci.Length) {
 			t.Fatalf("packet %d: captured %d of %d", i+1, g.ci.CaptureLength, g.ci.Length)
 		}
-		src, dst, tcp, err := decodeTCP(Ethernet, g.data)
+		src, dst, tcp, err := decodeTCP(o.Framing.Link, g.data)
 		if err != nil {
 			t.Fatalf("packet %d: %v", i+1, err)
 		}
 		p := Packet{Src: netip.AddrPortFrom(src, uint16(tcp.SrcPort)), Dst: netip.AddrPortFrom(dst, uint16(tcp.DstPort))}
-		p.Seg = Segment{Flags: tcpFlags(tcp), Seq: tcp.Seq, Ack: tcp.Ack, Len: g.ci.Length - 14 - 20 - int(tcp.DataOffset)*4}
+		p.Seg = Segment{Flags: tcpFlags(tcp), Seq: tcp.Seq, Ack: tcp.Ack, Len: g.ci.Length - TCPOffset(o.Framing, o.IPv6) - int(tcp.DataOffset)*4}
 		client := p.Src
 		if tcp.SrcPort == 8080 {
 			client = p.Dst
@@ -89,4 +99,16 @@ func BenchmarkLoad(b *testing.B) {
 		packets += st.Packets
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+}
+
+func TestLoadBadOptions(t *testing.T) {
+	for _, o := range []LoadOptions{
+		{Framing: Framing{Tunnel: Teredo}},
+		{Framing: Framing{Link: RawIP, VLANs: []uint16{1}}},
+		{Format: Format{Pcapng: true, TSResol: 12}},
+	} {
+		if _, err := Load(io.Discard, o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
 }

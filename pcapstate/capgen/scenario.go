@@ -2,6 +2,7 @@ package capgen
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -68,7 +69,19 @@ type Endpoint struct {
 	// sent that are in the capture (payload from the IP lengths, including
 	// bytes cut by the snaplen).
 	Packets, Bytes int
-	Markers        []Marker // sorted; nil: none
+	Markers        []Marker // sorted, complete; nil: none
+	Evidence       Evidence
+}
+
+// Evidence are the packets behind a verdict, by number in the scenario's
+// Capture (from 1; Capture.FilePos maps a number to its file and number
+// there), 0 when there is none. Each is the first such packet the endpoint sent, in
+// capture order.
+type Evidence struct {
+	SYN    int // its SYN (or SYN-ACK)
+	FIN    int // its FIN
+	FINAck int // its first segment acknowledging the peer's FIN
+	RST    int // its RST
 }
 
 // Expect is the correct verdict on one connection.
@@ -82,7 +95,8 @@ type Scenario struct {
 	Name string
 	Doc  string // what happens and why the verdict is right
 	// Capture holds the packets; it has several Files when the scenario
-	// spans rotated captures, which must be read together.
+	// spans rotated or parallel captures, which must be read together
+	// (WriteFiles writes them).
 	Capture *Capture
 	// Local is the endpoint to pass as --local (the server in every
 	// scenario).
@@ -92,9 +106,9 @@ type Scenario struct {
 	Conns []Expect
 }
 
-// DefaultStart is when scenario captures start unless Options.Start is
+// defaultStart is when scenario captures start unless Options.Start is
 // set. It has nanoseconds, so truncation to microseconds shows.
-var DefaultStart = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
+var defaultStart = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.UTC)
 
 // Options shape every scenario.
 type Options struct {
@@ -104,7 +118,7 @@ type Options struct {
 	// IPv6 uses 2001:db8::1 and 2001:db8::2 instead of 10.0.0.1 and
 	// 10.0.0.2. A Teredo framing implies it.
 	IPv6  bool
-	Start time.Time // zero: DefaultStart
+	Start time.Time // zero: 2026-03-14T15:09:26.535897932Z
 }
 
 // Scenario endpoints: the client's port is ephemeral, the server is local.
@@ -117,18 +131,19 @@ const (
 type scen struct {
 	o     Options
 	c     *Capture
+	file  int // with the scenario's capture one file of c: its index; else -1
 	s     Scenario
 	conns []*Conn
 }
 
 func newScen(name, doc string, o Options) *scen {
 	if o.Start.IsZero() {
-		o.Start = DefaultStart
+		o.Start = defaultStart
 	}
 	if o.Interface.Framing.Tunnel == Teredo {
 		o.IPv6 = true
 	}
-	return &scen{o: o, s: Scenario{Name: name, Doc: doc}}
+	return &scen{o: o, s: Scenario{Name: name, Doc: doc}, file: -1}
 }
 
 // capture starts the capture on ifc.
@@ -154,11 +169,40 @@ func (b *scen) conn() *Conn {
 // at is the timestamp of packet n.
 func (b *scen) at(n int) time.Time { return b.c.pkts[n-1].Time }
 
-// expect adds the verdict on connection k, with the counts of what k sent.
+// expect adds the verdict on connection k, with the counts and evidence
+// of the packets k sent that are in the scenario's capture.
 func (b *scen) expect(k *Conn, client, server Endpoint) {
 	client.Addr, server.Addr = k.Client(), k.Server()
-	client.Packets, client.Bytes = k.Counts(FromClient)
-	server.Packets, server.Bytes = k.Counts(FromServer)
+	var finEnd [2]uint32 // ack that covers the FIN of each side
+	var finSeen [2]bool
+	ep := [2]*Endpoint{&client, &server}
+	nums := slices.Clone(k.Packets())
+	slices.Sort(nums)
+	for _, n := range nums {
+		p := b.c.pkts[n-1]
+		if b.file >= 0 && p.file != b.file {
+			continue // in another file
+		}
+		d := FromServer
+		if p.Src == k.Client() {
+			d = FromClient
+		}
+		e, s := ep[d], p.Seg
+		e.Packets++
+		e.Bytes += s.Len
+		first := func(at *int, on bool) {
+			if on && *at == 0 {
+				*at = n
+			}
+		}
+		first(&e.Evidence.SYN, s.Flags&SYN != 0)
+		first(&e.Evidence.FIN, s.Flags&FIN != 0)
+		first(&e.Evidence.RST, s.Flags&RST != 0)
+		first(&e.Evidence.FINAck, finSeen[d.peer()] && s.Flags&ACK != 0 && int32(s.Ack-finEnd[d.peer()]) >= 0)
+		if s.Flags&FIN != 0 {
+			finEnd[d], finSeen[d] = s.Seq+uint32(s.Len)+1, true
+		}
+	}
 	b.s.Conns = append(b.s.Conns, Expect{Client: client, Server: server})
 }
 
@@ -209,6 +253,7 @@ var scenarios = []func(Options) Scenario{
 	localClosesFirst,
 	rotatedACK,
 	rotatedACKFirstFile,
+	splitByDirection,
 }
 
 func closeWaitConfirmed(o Options) Scenario {
@@ -294,25 +339,22 @@ func keepAliveCloseWait(o Options) Scenario {
 	b := newScen("keep-alive-close-wait", "Confirmed CLOSE_WAIT, then the server sends TCP keep-alives every 75s (seq = next-1, with 0 then 1 garbage byte) that the client acknowledges: they are neither data nor FINs, the server stays in CLOSE_WAIT since the FIN; keep-alive marker on the server.", o)
 	k := b.established()
 	fin := k.FIN(FromClient)
-	k.ACK(FromServer)
+	ack := k.ACK(FromServer)
 	for i := range 3 {
 		k.Wait(75 * time.Second)
 		k.KeepAlive(FromServer, i%2)
 		k.ACK(FromClient)
 	}
-	b.expect(k, Endpoint{State: FinWait2}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkKeepAlive}})
+	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkKeepAlive}})
 	return b.s
 }
 
 func zeroWindow(o Options) Scenario {
-	b := newScen("zero-window", "The client uploads until the server advertises a zero window; the client probes, the server opens its window again, then the client closes and the server acknowledges the FIN: confirmed CLOSE_WAIT, zero-window marker on the server.", o)
+	b := newScen("zero-window", "The client uploads until the server advertises a zero window; 2s later the server opens its window again, then the client closes and the server acknowledges the FIN: confirmed CLOSE_WAIT, zero-window marker on the server.", o)
 	k := b.established()
 	k.Data(FromClient, 1400)
 	k.Data(FromClient, 1400)
 	k.Window(FromServer, 0)
-	k.Wait(200 * time.Millisecond)
-	k.KeepAlive(FromClient, 0) // zero-window probe: seq = next-1
-	k.ACK(FromServer)
 	k.Wait(2 * time.Second)
 	k.Window(FromServer, 65160)
 	fin := k.FIN(FromClient)
@@ -325,11 +367,11 @@ func dataAfterFIN(o Options) Scenario {
 	b := newScen("data-after-fin", "After the client's FIN (acknowledged), the server still sends 500 bytes, which the client acknowledges: legal in CLOSE_WAIT, so still confirmed, with a data-after-fin marker on the server.", o)
 	k := b.established()
 	fin := k.FIN(FromClient)
-	k.ACK(FromServer)
+	ack := k.ACK(FromServer)
 	k.Wait(time.Second)
 	k.Data(FromServer, 500)
 	k.ACK(FromClient)
-	b.expect(k, Endpoint{State: FinWait2}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkDataAfterFIN}})
+	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed, Markers: []Marker{MarkDataAfterFIN}})
 	return b.s
 }
 
@@ -409,11 +451,11 @@ func seqWrapFIN(o Options) Scenario {
 }
 
 func seqWrapData(o Options) Scenario {
-	b := newScen("seq-wrap-data", "The client's last data segment crosses 2^32 and its FIN sits just after the wrap (seq 0x000002c3); the server acknowledges it: confirmed CLOSE_WAIT.", o)
+	b := newScen("seq-wrap-data", "The client's last data segment crosses 2^32 and its FIN sits just after the wrap (seq 0x000002c5); the server acknowledges it: confirmed CLOSE_WAIT.", o)
 	k := b.conn()
 	k.ISN(FromClient, 0xfffffe00)
 	k.Handshake()
-	k.Data(FromClient, 1220) // 0xfffffe01 .. 0x000002c4 (exclusive)
+	k.Data(FromClient, 1220) // 0xfffffe01 .. 0x000002c4
 	k.ACK(FromServer)
 	k.Data(FromServer, 100)
 	k.ACK(FromClient)
@@ -470,36 +512,44 @@ func localClosesFirst(o Options) Scenario {
 	return b.s
 }
 
-// rotated builds the two-file capture of rotated-ack. first holds the
-// packet and byte counts of each side in the first file.
-func rotated(b *scen) (k *Conn, fin, ack int, first [2][2]int) {
+// rotated builds the two-file capture of rotated-ack.
+func rotated(b *scen) (k *Conn, fin, ack int) {
 	k = b.established()
 	fin = k.FIN(FromClient)
-	for d := range first {
-		first[d][0], first[d][1] = k.Counts(Dir(d))
-	}
 	b.c.Rotate()
 	k.Wait(time.Second)
 	ack = k.ACK(FromServer)
 	k.Wait(30 * time.Second)
-	return k, fin, ack, first
+	return k, fin, ack
 }
 
 func rotatedACK(o Options) Scenario {
 	b := newScen("rotated-ack", "The client's FIN is the last packet of the first file; the server's ACK of it is in the second file (tcpdump -C/-G rotation). Read together: confirmed CLOSE_WAIT since the FIN. The first file alone is rotated-ack-first-file.", o)
-	k, fin, ack, _ := rotated(b)
+	k, fin, ack := rotated(b)
 	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed})
 	return b.s
 }
 
 func rotatedACKFirstFile(o Options) Scenario {
 	b := newScen("rotated-ack-first-file", "The first file of rotated-ack alone: it ends with the client's FIN, not yet acknowledged, so the CLOSE_WAIT is unconfirmed.", o)
-	k, fin, _, first := rotated(b)
+	k, fin, _ := rotated(b)
+	b.s.Capture, b.file = b.c.File(0), 0
 	b.expect(k, Endpoint{State: FinWait1, Since: b.at(fin)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Unconfirmed})
-	e := &b.s.Conns[0]
-	e.Client.Packets, e.Client.Bytes = first[FromClient][0], first[FromClient][1]
-	e.Server.Packets, e.Server.Bytes = first[FromServer][0], first[FromServer][1]
-	b.s.Capture = b.c.File(0)
+	return b.s
+}
+
+func splitByDirection(o Options) Scenario {
+	b := newScen("split-by-direction", "Two files written at the same time, one per direction (as by two capture processes): the client's segments in the first, the server's in the second, overlapping in time. Merged in timestamp order they give close-wait-confirmed: confirmed CLOSE_WAIT since the FIN. Either file alone is a one-way capture.", o)
+	k := b.established()
+	fin := k.FIN(FromClient)
+	ack := k.ACK(FromServer)
+	k.Wait(30 * time.Second)
+	for _, n := range k.Packets() {
+		if b.c.pkts[n-1].Src == k.Server() {
+			b.c.SetFile(n, 1)
+		}
+	}
+	b.expect(k, Endpoint{State: FinWait2, Since: b.at(ack)}, Endpoint{State: CloseWait, Since: b.at(fin), CloseWait: Confirmed})
 	return b.s
 }
 
@@ -513,4 +563,36 @@ func TCPOffset(f Framing, v6 bool) int {
 	f.Pad = false
 	h := hdr{src: netip.AddrPortFrom(a, 1), dst: netip.AddrPortFrom(z, 2)}
 	return len(appendFrame(nil, &f, &h)) - 20
+}
+
+// Variant is one way to frame every scenario.
+type Variant struct {
+	Name    string
+	Options Options
+}
+
+// Variants returns one Options per framing, so engine tests can run every
+// scenario under each: plain, padded, 802.1Q and QinQ Ethernet, MPLS,
+// PPPoE, SLL, SLL2, raw IP, BSD loopback, GTP-U (IPv4 and IPv6 inside),
+// Teredo and an IPv6 extension header; IPv4 and IPv6 alternate.
+func Variants() []Variant {
+	v := func(name string, f Framing, v6 bool) Variant {
+		return Variant{name, Options{Interface: Interface{Framing: f}, IPv6: v6}}
+	}
+	return []Variant{
+		v("ethernet", Framing{}, false),
+		v("ethernet-pad", Framing{Pad: true}, false),
+		v("dot1q", Framing{VLANs: []uint16{42}}, true),
+		v("qinq", Framing{VLANs: []uint16{100, 42}}, false),
+		v("mpls", Framing{MPLS: []uint32{16, 17}}, false),
+		v("pppoe", Framing{PPPoE: 0x1234}, true),
+		v("sll", Framing{Link: SLL}, false),
+		v("sll2", Framing{Link: SLL2}, true),
+		v("raw", Framing{Link: RawIP}, false),
+		v("null", Framing{Link: Null}, true),
+		v("gtpu", Framing{Tunnel: GTPU}, false),
+		v("gtpu-ipv6", Framing{Tunnel: GTPU}, true),
+		v("teredo", Framing{Tunnel: Teredo}, true),
+		v("ipv6-destopts", Framing{IPv6DestOpts: true}, true),
+	}
 }

@@ -36,7 +36,7 @@ func tsharkCases() []tsharkCase {
 	all := &Capture{}
 	var local []netip.AddrPort
 	for i, fr := range framings {
-		o := Options{Interface: Interface{Framing: fr.f}, IPv6: fr.v6, Start: DefaultStart.Add(time.Duration(i) * time.Hour)}
+		o := Options{Interface: Interface{Framing: fr.f}, IPv6: fr.v6, Start: defaultStart.Add(time.Duration(i) * time.Hour)}
 		scens := Scenarios(o)
 		s := scens[i%len(scens)]
 		if fr.name == "ipv6-destopts" {
@@ -126,7 +126,7 @@ func TestTshark(t *testing.T) {
 // tsharkWant is the line tshark must print for p.
 func tsharkWant(c *Capture, p Packet, f Format, fromClient bool) string {
 	ifc := c.Interfaces()[p.Iface]
-	ts := wantTime(p.Time, f)
+	ts := f.Stored(p.Time)
 	caplen := min(len(p.Data), int(ifc.snapLen()))
 	v4src, v6src := "", ""
 	if ifc.Framing.Tunnel != NoTunnel {

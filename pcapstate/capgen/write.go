@@ -33,32 +33,66 @@ type Format struct {
 
 // Write writes every packet of c to w in format f. A classic pcap file has a
 // single link type, so all its packets must be on interfaces with the same
-// link type; the file header takes the first interface's snaplen.
+// link type; the file header takes the largest snaplen of the interfaces.
 func (c *Capture) Write(w io.Writer, f Format) error {
+	if !f.Pcapng {
+		link := c.ifaces[0].Framing.Link
+		for i, p := range c.pkts {
+			if l := c.ifaces[p.Iface].Framing.Link; l != link {
+				return fmt.Errorf("write pcap: packet %d: link type %d, file has %d: use pcapng", i+1, l.LinkType(), link.LinkType())
+			}
+		}
+	}
+	return writeFile(w, f, c.ifaces, func(fw fileWriter) error {
+		for i, p := range c.pkts {
+			if err := fw.packet(p.Time, p.Iface, p.Data, c.ifaces[p.Iface].snapLen()); err != nil {
+				return fmt.Errorf("packet %d: %w", i+1, err)
+			}
+		}
+		return nil
+	})
+}
+
+// fileWriter writes the records of a capture file.
+type fileWriter interface {
+	packet(t time.Time, iface int, data []byte, snap uint32) error
+}
+
+// writeFile writes the file header for ifaces in format f to w, then the
+// records that each writes, compressed if f says so.
+func writeFile(w io.Writer, f Format, ifaces []Interface, each func(fileWriter) error) error {
+	what := "pcap"
+	if f.Pcapng {
+		what = "pcapng"
+	}
 	if f.TSResol > 9 {
-		return fmt.Errorf("write capture: if_tsresol %d: want 0..9", f.TSResol)
+		return fmt.Errorf("write %s: if_tsresol %d: want 0..9", what, f.TSResol)
 	}
 	var gz *gzip.Writer
 	if f.Gzip {
 		gz = gzip.NewWriter(w)
 		w = gz
 	}
-	bw := bufio.NewWriterSize(w, 1<<16)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var fw fileWriter
 	var err error
 	if f.Pcapng {
-		err = c.writePcapng(bw, f)
+		fw, err = newNgWriter(bw, f, ifaces)
 	} else {
-		err = c.writePcap(bw, f)
+		fw, err = newPcapWriter(bw, f, ifaces)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: header: %w", what, err)
+	}
+	if err := each(fw); err != nil {
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write capture: %w", err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	if gz != nil {
 		if err := gz.Close(); err != nil {
-			return fmt.Errorf("write capture: gzip: %w", err)
+			return fmt.Errorf("write %s: gzip: %w", what, err)
 		}
 	}
 	return nil
@@ -84,7 +118,7 @@ func order(f Format) byteOrder {
 	return binary.LittleEndian
 }
 
-// pcapWriter writes classic pcap records; it is shared with Load.
+// pcapWriter writes classic pcap records.
 type pcapWriter struct {
 	w     io.Writer
 	bo    byteOrder
@@ -92,7 +126,14 @@ type pcapWriter struct {
 	hdr   [24]byte
 }
 
-func (p *pcapWriter) header(snap uint32, link uint16) error {
+// newPcapWriter writes the file header: the first interface's link type and
+// the largest snaplen, so that no record exceeds it.
+func newPcapWriter(w io.Writer, f Format, ifaces []Interface) (*pcapWriter, error) {
+	p := &pcapWriter{w: w, bo: order(f), nanos: f.Nanos}
+	var snap uint32
+	for _, ifc := range ifaces {
+		snap = max(snap, ifc.snapLen())
+	}
 	magic := uint32(0xa1b2c3d4)
 	if p.nanos {
 		magic = 0xa1b23c4d
@@ -104,12 +145,12 @@ func (p *pcapWriter) header(snap uint32, link uint16) error {
 	p.bo.PutUint32(h[8:], 0)  // thiszone
 	p.bo.PutUint32(h[12:], 0) // sigfigs
 	p.bo.PutUint32(h[16:], snap)
-	p.bo.PutUint32(h[20:], uint32(link))
+	p.bo.PutUint32(h[20:], uint32(ifaces[0].Framing.Link.LinkType()))
 	_, err := p.w.Write(h)
-	return err
+	return p, err
 }
 
-func (p *pcapWriter) packet(t time.Time, data []byte, snap uint32) error {
+func (p *pcapWriter) packet(t time.Time, _ int, data []byte, snap uint32) error {
 	caplen := uint32(len(data))
 	if caplen > snap {
 		caplen = snap
@@ -128,25 +169,6 @@ func (p *pcapWriter) packet(t time.Time, data []byte, snap uint32) error {
 	}
 	_, err := p.w.Write(data[:caplen])
 	return err
-}
-
-func (c *Capture) writePcap(w io.Writer, f Format) error {
-	link := c.ifaces[0].Framing.Link
-	for i, p := range c.pkts {
-		if l := c.ifaces[p.Iface].Framing.Link; l != link {
-			return fmt.Errorf("write pcap: packet %d: link type %d, file has %d: use pcapng", i+1, l.LinkType(), link.LinkType())
-		}
-	}
-	pw := &pcapWriter{w: w, bo: order(f), nanos: f.Nanos}
-	if err := pw.header(c.ifaces[0].snapLen(), link.LinkType()); err != nil {
-		return fmt.Errorf("write pcap: %w", err)
-	}
-	for i, p := range c.pkts {
-		if err := pw.packet(p.Time, p.Data, c.ifaces[p.Iface].snapLen()); err != nil {
-			return fmt.Errorf("write pcap: packet %d: %w", i+1, err)
-		}
-	}
-	return nil
 }
 
 // pcapng block types and options.
@@ -193,8 +215,24 @@ func (n *ngBlock) end(w io.Writer) error {
 	return err
 }
 
-func (c *Capture) writePcapng(w io.Writer, f Format) error {
-	n := &ngBlock{bo: order(f)}
+// ngWriter writes pcapng blocks.
+type ngWriter struct {
+	w    io.Writer
+	n    ngBlock
+	unit int64 // nanoseconds per timestamp unit
+}
+
+// newNgWriter writes the section header and one interface description per
+// interface.
+func newNgWriter(w io.Writer, f Format, ifaces []Interface) (*ngWriter, error) {
+	g := &ngWriter{w: w, n: ngBlock{bo: order(f)}, unit: 1000} // microseconds by default
+	if f.TSResol != 0 {
+		g.unit = 1
+		for r := f.TSResol; r < 9; r++ {
+			g.unit *= 10
+		}
+	}
+	n := &g.n
 	n.start(ngSHB)
 	n.u32(0x1a2b3c4d)
 	n.u16(1)
@@ -202,16 +240,9 @@ func (c *Capture) writePcapng(w io.Writer, f Format) error {
 	n.u32(0xffffffff) // section length unknown
 	n.u32(0xffffffff)
 	if err := n.end(w); err != nil {
-		return fmt.Errorf("write pcapng: section header: %w", err)
+		return nil, err
 	}
-	unit := int64(1000) // nanoseconds per timestamp unit; microseconds by default
-	if f.TSResol != 0 {
-		unit = 1
-		for r := f.TSResol; r < 9; r++ {
-			unit *= 10
-		}
-	}
-	for i, ifc := range c.ifaces {
+	for i, ifc := range ifaces {
 		n.start(ngIDB)
 		n.u16(ifc.Framing.Link.LinkType())
 		n.u16(0)
@@ -226,27 +257,44 @@ func (c *Capture) writePcapng(w io.Writer, f Format) error {
 			n.option(ngOptEnd, nil)
 		}
 		if err := n.end(w); err != nil {
-			return fmt.Errorf("write pcapng: interface %d: %w", i, err)
+			return nil, fmt.Errorf("interface %d: %w", i, err)
 		}
 	}
-	for i, p := range c.pkts {
-		caplen := uint32(len(p.Data))
-		if s := c.ifaces[p.Iface].snapLen(); caplen > s {
-			caplen = s
-		}
-		ts := uint64(p.Time.UnixNano() / unit)
-		n.start(ngEPB)
-		n.u32(uint32(p.Iface))
-		n.u32(uint32(ts >> 32))
-		n.u32(uint32(ts))
-		n.u32(caplen)
-		n.u32(uint32(len(p.Data)))
-		n.bytes(p.Data[:caplen])
-		if err := n.end(w); err != nil {
-			return fmt.Errorf("write pcapng: packet %d: %w", i+1, err)
-		}
+	return g, nil
+}
+
+func (g *ngWriter) packet(t time.Time, iface int, data []byte, snap uint32) error {
+	caplen := uint32(len(data))
+	if caplen > snap {
+		caplen = snap
 	}
-	return nil
+	ts := uint64(t.UnixNano() / g.unit)
+	n := &g.n
+	n.start(ngEPB)
+	n.u32(uint32(iface))
+	n.u32(uint32(ts >> 32))
+	n.u32(uint32(ts))
+	n.u32(caplen)
+	n.u32(uint32(len(data)))
+	n.bytes(data[:caplen])
+	return n.end(g.w)
+}
+
+// Stored returns t as a reader gets it back from format f: truncated to
+// microseconds, nanoseconds or the pcapng if_tsresol unit. Compare an
+// Endpoint's Since with the engine's answer through it.
+func (f Format) Stored(t time.Time) time.Time {
+	switch {
+	case f.Pcapng && f.TSResol != 0:
+		unit := time.Duration(1)
+		for r := f.TSResol; r < 9; r++ {
+			unit *= 10
+		}
+		return t.Truncate(unit)
+	case !f.Pcapng && f.Nanos:
+		return t
+	}
+	return t.Truncate(time.Microsecond)
 }
 
 // Ext is the usual file name extension of format f: .pcap or .pcapng, then

@@ -149,3 +149,43 @@ func checkSide(t *testing.T, who string, got pcapstate.Side, v pcapstate.Verdict
 		t.Errorf("%s: markers %v, want %v", who, gm, wm)
 	}
 }
+
+// TestNoiseCounted mixes frames that hold no trackable TCP segment into a
+// capture with a CLOSE_WAIT: each is counted under its kind, none is
+// dropped silently, and the verdict is unchanged.
+func TestNoiseCounted(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0] // close-wait-confirmed
+	c := sc.Capture
+	want := map[string]uint64{}
+	for n, kind := range map[capgen.Noise]string{
+		capgen.NoiseARP:       "arp",
+		capgen.NoiseEtherType: "other-ethertype",
+		capgen.NoiseUDP:       "udp",
+		capgen.NoiseICMP:      "icmp",
+		capgen.NoiseGRE:       "unsupported-tunnel",
+		capgen.NoiseFragment:  "ip-fragment",
+		capgen.NoiseShortIP:   "truncated",
+		capgen.NoiseBadTCP:    "malformed",
+	} {
+		c.Noise(0, n, false)
+		want[kind]++
+	}
+	var b bytes.Buffer
+	if err := c.Write(&b, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "noise.pcap", R: &b}}, pcapstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, s := range res.Skipped {
+		got[s.Kind] = s.Packets
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("skipped %v, want %v", got, want)
+	}
+	if res.Segments+res.NonTCP() != res.Packets || len(res.Conns) != 1 || res.Conns[0].Verdict != pcapstate.CloseWaitConfirmed {
+		t.Errorf("%d packets, %d segments, %d non-TCP, conns %+v", res.Packets, res.Segments, res.NonTCP(), res.Conns)
+	}
+}

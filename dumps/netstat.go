@@ -1,0 +1,283 @@
+package dumps
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// netstatProtos maps netstat's Proto column (Linux net-tools, macOS, FreeBSD,
+// Windows) to a protocol.
+var netstatProtos = map[string]Proto{
+	"tcp": ProtoTCP, "tcp4": ProtoTCP, "tcp6": ProtoTCP, "tcp46": ProtoTCP, "TCP": ProtoTCP, "TCPv6": ProtoTCP,
+	"udp": ProtoUDP, "udp4": ProtoUDP, "udp6": ProtoUDP, "udp46": ProtoUDP, "udpl": ProtoUDP, "udpl6": ProtoUDP,
+	"UDP": ProtoUDP, "UDPv6": ProtoUDP,
+	"raw": ProtoRaw, "raw6": ProtoRaw, "raw4": ProtoRaw, "icm4": ProtoRaw, "icm6": ProtoRaw,
+	"unix": ProtoUnix,
+	"sctp": ProtoOther, "sctp4": ProtoOther, "sctp6": ProtoOther, "dccp": ProtoOther,
+}
+
+// netstatTimerRe matches the Timer column of netstat -o at the end of a row.
+var netstatTimerRe = regexp.MustCompile(`\s*((?:off|on|keepalive|timewait|probe|unkn)\s+\([^)]*\))\s*$`)
+
+// ReadNetstat parses netstat output from Linux (net-tools: -antp, -aeep,
+// -lnp, -o, the unix section), macOS and the BSDs (addr.port notation, -A's
+// PCB columns) and Windows (-an, -ano, -aonb with the component and [exe]
+// lines under each row). Only I/O failures are errors; bad rows become
+// warnings.
+func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+	var (
+		ev     SocketEvidence
+		warns  []Warning
+		snaps  = snapshots{name: name}
+		inRows bool
+	)
+	err := scanLines(r, name, &warns, func(n int, line string) {
+		text := strings.TrimSpace(line)
+		wasRows := inRows
+		inRows = false
+		if text == "" {
+			return
+		}
+		switch {
+		case strings.HasPrefix(text, "Active Internet connections"), text == "Active Connections":
+			snaps.header(n, text)
+			return
+		case strings.HasPrefix(text, "Active "), strings.HasPrefix(text, "Proto "), strings.HasPrefix(text, "Proto/ID"),
+			strings.HasPrefix(text, "Socket ") && strings.Contains(text, "Proto"),
+			strings.HasPrefix(text, "Address ") && strings.Contains(text, "Type"):
+			return // section titles and column headers
+		}
+		s, ours, err := parseNetstatLine(text)
+		if ours {
+			if err != nil {
+				warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
+				return
+			}
+			s.Src = Pos{name, n}
+			s.Snapshot, s.SnapshotTime = snaps.record(n)
+			ev.Sockets = append(ev.Sockets, s)
+			inRows = true
+			return
+		}
+		// Windows -b: the component and [exe] lines under a row.
+		if wasRows && len(ev.Sockets) > 0 && ev.Sockets[len(ev.Sockets)-1].ProtoRaw == strings.ToUpper(ev.Sockets[len(ev.Sockets)-1].ProtoRaw) {
+			last := &ev.Sockets[len(ev.Sockets)-1]
+			if exe, ok := strings.CutPrefix(text, "["); ok && strings.HasSuffix(exe, "]") {
+				if len(last.Owners) == 0 {
+					last.Owners = []Owner{{}}
+				}
+				last.Owners[0].Process = strings.TrimSuffix(exe, "]")
+			} else {
+				if last.Extra != "" {
+					last.Extra += "; "
+				}
+				last.Extra += text
+			}
+			inRows = true
+			return
+		}
+		if m := parseMarker(text); m.is {
+			snaps.mark(n, text, m.time)
+			return
+		}
+		ev.SkippedLines++
+	})
+	ev.SocketSnapshots = snaps.list
+	return ev, warns, err
+}
+
+// netstatEndpoint parses an address in either notation: Linux and Windows
+// "addr:port" / "[v6]:port", or BSD "addr.port". A colon followed by no dot
+// means the colon form.
+func netstatEndpoint(s string) (Endpoint, error) {
+	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i:], ".") {
+		return parseEndpoint(s)
+	}
+	h, p, err := splitHostPortDot(s)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	return makeEndpoint(h, p)
+}
+
+// parseNetstatLine parses one netstat row:
+//
+//	tcp        0      0 10.0.0.1:8080   10.0.0.2:51234  CLOSE_WAIT  1000  4242  123/java
+//	tcp4       0      0  192.168.1.2.5486 140.82.113.26.443  CLOSE_WAIT
+//	7fb03cb94d505aed cedd0cbf tcp4  0  0  192.168.1.2.5486 140.82.113.26.443  ESTABLISHED
+//	TCP    192.168.31.221:4604    82.102.152.152:443     CLOSE_WAIT      27568
+//	unix  2      [ ACC ]     STREAM     LISTENING      18438 1/systemd  /run/lvm/lvmpolld.socket
+func parseNetstatLine(text string) (s Socket, ours bool, err error) {
+	s.Tool = KindNetstat
+	tok, rest := cutField(text)
+	for i := 0; i < 2 && len(tok) >= 6 && isHex(tok); i++ { // macOS -A: PCB address and flow hash
+		tok, rest = cutField(rest)
+	}
+	proto, ok := netstatProtos[tok]
+	if !ok {
+		return s, false, nil
+	}
+	s.Proto, s.ProtoRaw = proto, tok
+	if proto == ProtoUnix {
+		return s, true, parseNetstatUnix(&s, rest)
+	}
+	windows := tok == strings.ToUpper(tok)
+	if !windows {
+		var rq, sq string
+		rq, rest = cutField(rest)
+		sq, rest = cutField(rest)
+		q1, err1 := strconv.ParseUint(rq, 10, 64)
+		q2, err2 := strconv.ParseUint(sq, 10, 64)
+		if err1 != nil || err2 != nil {
+			return s, true, fmt.Errorf("bad Recv-Q/Send-Q %q %q", rq, sq)
+		}
+		s.RecvQ, s.SendQ = u64p(q1), u64p(q2)
+	}
+	var local, foreign string
+	local, rest = cutField(rest)
+	foreign, rest = cutField(rest)
+	if foreign == "" {
+		return s, true, errors.New("truncated row: want local and foreign address")
+	}
+	if s.Local, err = netstatEndpoint(local); err != nil {
+		return s, true, fmt.Errorf("local %w", err)
+	}
+	if s.Remote, err = netstatEndpoint(foreign); err != nil {
+		return s, true, fmt.Errorf("foreign %w", err)
+	}
+	if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {
+		s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
+	}
+	if st, r := cutField(rest); st != "" {
+		if v, err := strconv.Atoi(st); err == nil && proto == ProtoRaw && v > 0 && v <= int(StateClosing) {
+			s.State, s.StateRaw, rest = State(v), st, r // Linux raw sockets print the number
+		} else if v, ok := stateWord(st); ok {
+			s.State, s.StateRaw, rest = v, st, r
+		} else if isStateLike(st) {
+			s.StateRaw, rest = st, r // BOUND, DELETE_TCB, ...
+		}
+	}
+	f := strings.Fields(rest)
+	if windows {
+		if len(f) > 0 && isDigits(f[0]) {
+			pid, err := strconv.Atoi(f[0])
+			if err != nil {
+				return s, true, fmt.Errorf("bad PID %q", f[0])
+			}
+			s.Owners = []Owner{{PID: intp(pid)}}
+			f = f[1:]
+		}
+	} else if len(f) >= 2 && isDigits(f[1]) && !isPidProg(f[0]) { // -e: User Inode
+		v, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return s, true, fmt.Errorf("bad inode %q", f[1])
+		}
+		s.User, s.Inode, f = f[0], v, f[2:]
+	}
+	if len(f) > 0 && isPidProg(f[0]) {
+		o, err := parsePidProg(strings.Join(f, " "))
+		if err != nil {
+			return s, true, err
+		}
+		if o != nil {
+			s.Owners = []Owner{*o}
+		}
+		f = nil
+	}
+	if s.User != "" && isDigits(s.User) {
+		if v, err := strconv.Atoi(s.User); err == nil {
+			s.UID, s.User = intp(v), ""
+		}
+	}
+	if len(f) > 0 {
+		s.Extra = strings.Join(f, " ")
+	}
+	return s, true, nil
+}
+
+// isStateLike reports whether a column looks like a state word the enum does
+// not know (all capitals, digits and underscores).
+func isStateLike(s string) bool {
+	if len(s) < 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c == '_' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return !isDigits(s)
+}
+
+// isPidProg reports whether s is netstat -p's column: "123/java" or "-".
+func isPidProg(s string) bool {
+	if s == "-" {
+		return true
+	}
+	p, _, ok := strings.Cut(s, "/")
+	return ok && isDigits(p)
+}
+
+// parsePidProg parses "123/java -jar x" (program names may hold spaces) or
+// "-" (not ours to see: nil).
+func parsePidProg(s string) (*Owner, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	p, prog, _ := strings.Cut(s, "/")
+	pid, err := strconv.Atoi(p)
+	if err != nil {
+		return nil, fmt.Errorf("bad PID/Program %q", s)
+	}
+	return &Owner{PID: intp(pid), Process: strings.TrimSpace(prog)}, nil
+}
+
+// parseNetstatUnix parses the rest of a Linux unix-socket row: RefCnt,
+// Flags in brackets, Type, State (may be blank), I-Node, PID/Program (with
+// -p), Path (may be blank).
+func parseNetstatUnix(s *Socket, rest string) error {
+	ref, rest := cutField(rest)
+	if !isDigits(ref) {
+		return fmt.Errorf("bad RefCnt %q", ref)
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if !strings.HasPrefix(rest, "[") {
+		return errors.New("want [ flags ] after RefCnt")
+	}
+	end := strings.IndexByte(rest, ']')
+	if end < 0 {
+		return errors.New("unterminated [ flags ]")
+	}
+	rest = rest[end+1:]
+	typ, rest := cutField(rest)
+	if typ == "" {
+		return errors.New("truncated unix row")
+	}
+	tok, r := cutField(rest)
+	if !isDigits(tok) {
+		s.StateRaw, rest = tok, r
+		tok, r = cutField(rest)
+	}
+	ino, err := strconv.ParseUint(tok, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad I-Node %q", tok)
+	}
+	s.Inode, rest = ino, r
+	if tok, r := cutField(rest); isPidProg(tok) {
+		o, err := parsePidProg(tok)
+		if err != nil {
+			return err
+		}
+		if o != nil {
+			s.Owners = []Owner{*o}
+		}
+		rest = r
+	}
+	s.Local.Host = strings.TrimSpace(rest)
+	s.Extra = "type=" + typ
+	return nil
+}

@@ -93,8 +93,11 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 // netstatEndpoint parses an address in either notation: Linux and Windows
 // "addr:port" / "[v6]:port", or BSD "addr.port". A colon followed by no dot
 // means the colon form.
-func netstatEndpoint(s string) (Endpoint, error) {
-	if i := strings.LastIndexByte(s, ':'); i >= 0 && !strings.Contains(s[i:], ".") {
+// Only the BSDs write tcp4, tcp46 and the like, so a Linux "tcp" row is
+// never read in dot notation.
+func netstatEndpoint(s, proto string) (Endpoint, error) {
+	bsd := strings.HasSuffix(proto, "4") || strings.HasSuffix(proto, "6")
+	if i := strings.LastIndexByte(s, ':'); !bsd || i >= 0 && !strings.Contains(s[i:], ".") {
 		return parseEndpoint(s)
 	}
 	h, p, err := splitHostPortDot(s)
@@ -143,10 +146,10 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	if foreign == "" {
 		return s, true, errors.New("truncated row: want local and foreign address")
 	}
-	if s.Local, err = netstatEndpoint(local); err != nil {
+	if s.Local, err = netstatEndpoint(local, tok); err != nil {
 		return s, true, fmt.Errorf("local %w", err)
 	}
-	if s.Remote, err = netstatEndpoint(foreign); err != nil {
+	if s.Remote, err = netstatEndpoint(foreign, tok); err != nil {
 		return s, true, fmt.Errorf("foreign %w", err)
 	}
 	if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {

@@ -16,29 +16,29 @@ import (
 // jcRecord is the subset of jc's JSON (netstat, ss, lsof, proc_net_tcp
 // parsers) that the conformance test compares.
 type jcRecord struct {
-	Proto        string          `json:"proto"`
-	Netid        string          `json:"netid"`
-	Transport    string          `json:"transport_protocol"`
-	State        *string         `json:"state"`
-	LocalAddr    string          `json:"local_address"`
-	LocalPort    json.RawMessage `json:"local_port"`
-	ForeignAddr  string          `json:"foreign_address"`
-	ForeignPort  json.RawMessage `json:"foreign_port"`
-	PeerAddr     string          `json:"peer_address"`
-	PeerPort     json.RawMessage `json:"peer_port"`
-	RemoteAddr   string          `json:"remote_address"`
-	RemotePort   json.RawMessage `json:"remote_port"`
-	PID          *int            `json:"pid"`
-	Program      *string         `json:"program_name"`
-	Command      string          `json:"command"`
-	FD           string          `json:"fd"`
-	Node         json.RawMessage `json:"node"`
-	Name         string          `json:"name"`
-	Type         string          `json:"type"`
-	Interface    string          `json:"interface"`
-	Inode        *uint64         `json:"inode"`
-	UID          *int            `json:"uid"`
-	Opts         *struct {
+	Proto       string          `json:"proto"`
+	Netid       string          `json:"netid"`
+	Transport   string          `json:"transport_protocol"`
+	State       *string         `json:"state"`
+	LocalAddr   string          `json:"local_address"`
+	LocalPort   json.RawMessage `json:"local_port"`
+	ForeignAddr string          `json:"foreign_address"`
+	ForeignPort json.RawMessage `json:"foreign_port"`
+	PeerAddr    string          `json:"peer_address"`
+	PeerPort    json.RawMessage `json:"peer_port"`
+	RemoteAddr  string          `json:"remote_address"`
+	RemotePort  json.RawMessage `json:"remote_port"`
+	PID         *int            `json:"pid"`
+	Program     *string         `json:"program_name"`
+	Command     string          `json:"command"`
+	FD          string          `json:"fd"`
+	Node        json.RawMessage `json:"node"`
+	Name        string          `json:"name"`
+	Type        string          `json:"type"`
+	Interface   string          `json:"interface"`
+	Inode       *uint64         `json:"inode"`
+	UID         *int            `json:"uid"`
+	Opts        *struct {
 		ProcessID map[string]struct {
 			User string `json:"user"`
 			FD   string `json:"file_descriptor"`
@@ -80,7 +80,7 @@ func (r jcRecord) tcp() bool {
 // comparable is one socket reduced to what both parses say.
 type comparable struct {
 	state, laddr, lport, raddr, rport string
-	owners                           string // "pid/name/fd" sorted, or ""
+	owners                            string // "pid/name/fd" sorted, or ""
 }
 
 func (c comparable) String() string {

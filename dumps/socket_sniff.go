@@ -111,7 +111,7 @@ func sniffSocket(head []byte) Kind {
 			case 'p':
 				pLines++
 			case 'f':
-				if isLsofFD(line[1:]) {
+				if fd, _, _ := strings.Cut(line[1:], "\x00"); isLsofFD(fd) {
 					fLines++
 				}
 			}

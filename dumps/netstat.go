@@ -152,8 +152,10 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	if s.Remote, err = netstatEndpoint(foreign, tok); err != nil {
 		return s, true, fmt.Errorf("foreign %w", err)
 	}
-	if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {
-		s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
+	if strings.IndexByte(rest, '(') >= 0 { // only then can there be a Timer: the regexp is costly
+		if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {
+			s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
+		}
 	}
 	if st, r := cutField(rest); st != "" {
 		if v, err := strconv.Atoi(st); err == nil && proto == ProtoRaw && v > 0 && v <= int(StateClosing) {

@@ -28,7 +28,7 @@ type lineReader struct {
 }
 
 func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+	return &lineReader{br: bufio.NewReaderSize(r, 16<<10)}
 }
 
 // next returns the next line; ok is false at the end of the input, when err

@@ -26,11 +26,26 @@ func socketFormats() []format {
 		{KindProcLimits, ReadProcLimits},
 		{KindUlimit, ReadUlimit},
 	}
+	// formats() is built once per Sniff, so the head is looked at once for
+	// all socket kinds: the first matcher computes, the others reuse.
+	var (
+		seen []byte
+		kind Kind
+	)
+	sniffed := func(head []byte) Kind {
+		if seen == nil || len(seen) != len(head) || len(head) > 0 && &seen[0] != &head[0] {
+			seen, kind = head, sniffSocket(head)
+			if seen == nil {
+				seen = []byte{}
+			}
+		}
+		return kind
+	}
 	fs := make([]format, 0, len(kinds))
 	for _, k := range kinds {
 		fs = append(fs, format{
 			kind:  k.kind,
-			match: func(head []byte) bool { return sniffSocket(head) == k.kind },
+			match: func(head []byte) bool { return sniffed(head) == k.kind },
 			read:  readSockets(k.kind, k.read),
 		})
 	}

@@ -13,11 +13,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files from current output")
+// The -update flag is shared with the other golden tests of this package:
+// register it only if no other test file did.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files from current output")
+	}
+}
 
-func checkGolden(t *testing.T, path string, got []byte) {
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func checkSocketGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +86,7 @@ func TestSocketGolden(t *testing.T) {
 			if ev != nil {
 				dumpSocketEvidence(&b, ev)
 			}
-			checkGolden(t, path+".golden", b.Bytes())
+			checkSocketGolden(t, path+".golden", b.Bytes())
 		})
 	}
 }

@@ -318,10 +318,10 @@ func parseLimitLine(text string) (Limit, error) {
 	}
 	l := Limit{Name: f[0]}
 	var err error
-	if l.Soft, err = limitValue(f[1]); err != nil {
+	if l.Soft, l.SoftUnlimited, err = limitValue(f[1]); err != nil {
 		return l, err
 	}
-	if l.Hard, err = limitValue(f[2]); err != nil {
+	if l.Hard, l.HardUnlimited, err = limitValue(f[2]); err != nil {
 		return l, err
 	}
 	if len(f) > 3 {
@@ -330,15 +330,15 @@ func parseLimitLine(text string) (Limit, error) {
 	return l, nil
 }
 
-func limitValue(s string) (*uint64, error) {
+func limitValue(s string) (v *uint64, unlimited bool, err error) {
 	if s == "unlimited" {
-		return nil, nil
+		return nil, true, nil
 	}
-	v, err := strconv.ParseUint(s, 10, 64)
+	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("bad limit %q", s)
+		return nil, false, fmt.Errorf("bad limit %q", s)
 	}
-	return &v, nil
+	return &n, false, nil
 }
 
 var (
@@ -358,16 +358,16 @@ func ReadUlimit(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		hard  bool
 	)
 	add := func(n int, v string) {
-		val, err := limitValue(v)
+		val, unl, err := limitValue(v)
 		if err != nil {
 			warns = append(warns, Warning{Pos{name, n}, "ulimit: " + err.Error()})
 			return
 		}
 		l := Limit{Name: nofileName, Units: "files", Src: Pos{name, n}}
 		if hard {
-			l.Hard = val
+			l.Hard, l.HardUnlimited = val, unl
 		} else {
-			l.Soft = val
+			l.Soft, l.SoftUnlimited = val, unl
 		}
 		l.Snapshot, _ = snaps.record(n)
 		ev.Limits = append(ev.Limits, l)

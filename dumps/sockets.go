@@ -184,6 +184,18 @@ type Socket struct {
 	Src          Pos       `json:"src"`
 }
 
+// ToolName is the command that printed the socket: ss, lsof, netstat or
+// proc (for /proc/net/tcp).
+func (s *Socket) ToolName() string {
+	switch s.Tool {
+	case KindLsof, KindLsofFields:
+		return "lsof"
+	case KindProcNetTCP, KindProcFD:
+		return "proc"
+	}
+	return s.Tool.String()
+}
+
 // Owner0 is the first owner, or the zero Owner.
 func (s *Socket) Owner0() Owner {
 	if len(s.Owners) == 0 {
@@ -235,14 +247,16 @@ type FD struct {
 }
 
 // Limit is one resource limit from /proc/PID/limits, or the open-files limit
-// from ulimit. Soft and Hard are nil when unlimited (or, for ulimit, not
-// shown).
+// from ulimit. A value is either a number, or unlimited, or (ulimit shows
+// one of the two) absent: then both the pointer is nil and the flag false.
 type Limit struct {
-	PID      *int    `json:"pid,omitempty"`
-	Name     string  `json:"name"` // as in /proc/PID/limits: "Max open files"
-	Soft     *uint64 `json:"soft"`
-	Hard     *uint64 `json:"hard"`
-	Units    string  `json:"units,omitempty"`
+	PID           *int    `json:"pid,omitempty"`
+	Name          string  `json:"name"` // as in /proc/PID/limits: "Max open files"
+	Soft          *uint64 `json:"soft,omitempty"`
+	SoftUnlimited bool    `json:"soft_unlimited,omitempty"`
+	Hard          *uint64 `json:"hard,omitempty"`
+	HardUnlimited bool    `json:"hard_unlimited,omitempty"`
+	Units         string  `json:"units,omitempty"`
 	Snapshot int     `json:"snapshot"`
 	Src      Pos     `json:"src"`
 }

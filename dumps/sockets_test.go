@@ -160,7 +160,8 @@ func dumpSocketEvidence(b *bytes.Buffer, ev *Evidence) {
 		fmt.Fprintf(b, "fd %s snap=%d pid=%s fd=%d inode=%d target=%q\n", f.Src, f.Snapshot, optInt(f.PID), f.FD, f.Inode, f.Target)
 	}
 	for _, l := range ev.Limits {
-		fmt.Fprintf(b, "limit %s snap=%d pid=%s %q soft=%s hard=%s units=%q\n", l.Src, l.Snapshot, optInt(l.PID), l.Name, optU64(l.Soft), optU64(l.Hard), l.Units)
+		fmt.Fprintf(b, "limit %s snap=%d pid=%s %q soft=%s hard=%s units=%q\n", l.Src, l.Snapshot, optInt(l.PID), l.Name,
+			limitString(l.Soft, l.SoftUnlimited), limitString(l.Hard, l.HardUnlimited), l.Units)
 	}
 	if ev.SkippedLines > 0 {
 		fmt.Fprintf(b, "skipped %d lines\n", ev.SkippedLines)
@@ -168,4 +169,11 @@ func dumpSocketEvidence(b *bytes.Buffer, ev *Evidence) {
 	for _, w := range ev.Warnings {
 		fmt.Fprintf(b, "warning %s\n", w)
 	}
+}
+
+func limitString(v *uint64, unlimited bool) string {
+	if unlimited {
+		return "unlimited"
+	}
+	return optU64(v)
 }

@@ -257,8 +257,8 @@ type Limit struct {
 	Hard          *uint64 `json:"hard,omitempty"`
 	HardUnlimited bool    `json:"hard_unlimited,omitempty"`
 	Units         string  `json:"units,omitempty"`
-	Snapshot int     `json:"snapshot"`
-	Src      Pos     `json:"src"`
+	Snapshot      int     `json:"snapshot"`
+	Src           Pos     `json:"src"`
 }
 
 // SocketEvidence holds the socket records of one file: sockets from ss,

@@ -34,6 +34,7 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		warns  []Warning
 		snaps  = snapshots{name: name}
 		inRows bool
+		cut    = -1 // the record whose details were cut, warned once
 	)
 	err := scanLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
@@ -71,11 +72,9 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 					last.Owners = []Owner{{}}
 				}
 				last.Owners[0].Process = strings.TrimSuffix(exe, "]")
-			} else {
-				if last.Extra != "" {
-					last.Extra += "; "
-				}
-				last.Extra += text
+			} else if !appendExtra(last, "; ", text) && cut != len(ev.Sockets)-1 {
+				cut = len(ev.Sockets) - 1
+				warns = append(warns, Warning{Pos{name, n}, "netstat: line under the row above dropped, and any more: details longer than 4 KiB"})
 			}
 			inRows = true
 			return

@@ -140,6 +140,9 @@ func TestSocketReadersHostileInput(t *testing.T) {
 		"long line": huge + "\n" + good,
 		"truncated": "State Recv-Q Send-Q Local Address:Port Peer Address:Port\nCLOSE-WAIT 1 0 10.0.0.1:80 10.0.0.2:5",
 		"only cr":   strings.Repeat("\r", 1000),
+		// 200k continuation lines under one row: linear, with warnings.
+		"continuations": "tcp ESTAB 0 0 1.2.3.4:5 6.7.8.9:10\n" + strings.Repeat("\t cubic wscale:7,7 rto:204\n", 200000) +
+			"  TCP    0.0.0.0:135    0.0.0.0:0    LISTENING    1712\n" + strings.Repeat("  RpcSs\n", 200000),
 	}
 	for _, r := range socketReaders {
 		for name, in := range inputs {

@@ -302,3 +302,20 @@ func isDigits(s string) bool {
 
 func intp(v int) *int       { return &v }
 func u64p(v uint64) *uint64 { return &v }
+
+// maxExtra caps Socket.Extra: continuation lines (ss -i, Windows -b) are
+// appended to it, and a flood of them must not make parsing quadratic.
+const maxExtra = 4 << 10
+
+// appendExtra adds text to s.Extra after sep, unless Extra is full; it
+// reports whether the text was kept.
+func appendExtra(s *Socket, sep, text string) bool {
+	if len(s.Extra)+len(sep)+len(text) > maxExtra {
+		return false
+	}
+	if s.Extra != "" {
+		s.Extra += sep
+	}
+	s.Extra += text
+	return true
+}

@@ -54,6 +54,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		hint    ssHint
 		inRows  bool // the previous line was a record or its continuation
 		inTrans bool
+		cut     = -1 // the record whose details were cut, warned once
 	)
 	summary := func() *SocketSummary {
 		return &ev.SocketSummaries[len(ev.SocketSummaries)-1]
@@ -91,11 +92,10 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		// Continuation of the record above: -i, -m, -e details on their own
 		// indented line.
 		if wasRows && (line[0] == ' ' || line[0] == '\t') && len(ev.Sockets) > 0 {
-			last := &ev.Sockets[len(ev.Sockets)-1]
-			if last.Extra != "" {
-				last.Extra += " "
+			if !appendExtra(&ev.Sockets[len(ev.Sockets)-1], " ", text) && cut != len(ev.Sockets)-1 {
+				cut = len(ev.Sockets) - 1
+				warns = append(warns, Warning{Pos{name, n}, "ss: continuation of the record above dropped, and any more: details longer than 4 KiB"})
 			}
-			last.Extra += text
 			inRows = true
 			return
 		}

@@ -116,8 +116,14 @@ func netstatEndpoint(s, proto string) (Endpoint, error) {
 func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	s.Tool = KindNetstat
 	tok, rest := cutField(text)
-	for i := 0; i < 2 && len(tok) >= 6 && isHex(tok); i++ { // macOS -A: PCB address and flow hash
+	if typ, r := cutField(rest); len(tok) >= 8 && isHex(tok) && bsdUnixTypes[typ] {
+		return s, true, parseBSDUnix(&s, typ, r)
+	}
+	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && isHex(tok) { // macOS -A: PCB address and flow hash
 		tok, rest = cutField(rest)
+		if _, ok := netstatProtos[tok]; !ok && isHex(tok) {
+			tok, rest = cutField(rest)
+		}
 	}
 	proto, ok := netstatProtos[tok]
 	if !ok {
@@ -282,6 +288,32 @@ func parseNetstatUnix(s *Socket, rest string) error {
 		rest = r
 	}
 	s.Local.Host = strings.TrimSpace(rest)
+	s.Extra = "type=" + typ
+	return nil
+}
+
+// bsdUnixTypes are the Type column of the unix section of macOS and FreeBSD
+// netstat.
+var bsdUnixTypes = map[string]bool{"stream": true, "dgram": true, "seqpac": true, "seqpacket": true}
+
+// parseBSDUnix parses the rest of a macOS/FreeBSD unix-socket row after the
+// PCB address and Type: Recv-Q Send-Q Inode Conn Refs Nextref [Addr]. Inode
+// is a kernel vnode address there, not an inode number, and is not kept.
+func parseBSDUnix(s *Socket, typ, rest string) error {
+	s.Proto, s.ProtoRaw = ProtoUnix, "unix"
+	f := strings.Fields(rest)
+	if len(f) < 6 {
+		return errors.New("truncated unix row: want Recv-Q Send-Q Inode Conn Refs Nextref")
+	}
+	q1, err1 := strconv.ParseUint(f[0], 10, 64)
+	q2, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad Recv-Q/Send-Q %q %q", f[0], f[1])
+	}
+	s.RecvQ, s.SendQ = u64p(q1), u64p(q2)
+	if len(f) > 6 {
+		s.Local.Host = strings.Join(f[6:], " ")
+	}
 	s.Extra = "type=" + typ
 	return nil
 }

@@ -293,3 +293,97 @@ func lsofNameOf(s Socket) string {
 	}
 	return n
 }
+
+// jcFamily maps one jc record of any protocol to our Proto name, or "" for
+// records that are not sockets in our model: macOS kernel event (kevt) and
+// kernel control (kctl) sockets and the "Registered kernel control modules"
+// table, which cwforensics passes over; lsof files that are not sockets.
+func jcFamily(r map[string]any) string {
+	str := func(k string) string {
+		if v, ok := r[k].(string); ok {
+			return v
+		}
+		return ""
+	}
+	if _, ok := r["command"]; ok { // lsof
+		switch str("type") {
+		case "IPv4", "IPv6":
+			if strings.HasSuffix(str("name"), ")") {
+				return "tcp" // see jcRecord.tcp: jc lost NODE, TCP rows carry a state
+			}
+			return "udp"
+		case "unix":
+			return "unix"
+		case "sock":
+			return "other"
+		}
+		return ""
+	}
+	p := str("netid")
+	if p == "" {
+		p = str("proto")
+	}
+	p = strings.ToLower(p)
+	switch {
+	case p == "" && r["remote_address"] != nil: // proc_net_tcp
+		return "tcp"
+	case p == "" && r["address"] != nil: // BSD unix section
+		return "unix"
+	case strings.HasPrefix(p, "tcp"):
+		return "tcp"
+	case strings.HasPrefix(p, "udp"):
+		return "udp"
+	case p == "unix" || strings.HasPrefix(p, "u_"):
+		return "unix"
+	case strings.HasPrefix(p, "raw") || strings.HasPrefix(p, "icm"):
+		return "raw"
+	case p == "nl" || strings.HasPrefix(p, "p_") || strings.HasPrefix(p, "v_"):
+		return "other"
+	}
+	return "" // kevt, kctl, kernel control module registrations
+}
+
+// TestJCConformanceAllProtocols compares, per file, the number of sockets of
+// every protocol (tcp, udp, unix, raw, other) with jc's records.
+func TestJCConformanceAllProtocols(t *testing.T) {
+	jsons, _ := filepath.Glob("../testdata/conformance/sockets/jc/*.json")
+	matched := 0
+	for _, jf := range jsons {
+		in := strings.TrimSuffix(jf, ".json")
+		if _, err := os.Stat(in + ".out"); err == nil {
+			in += ".out"
+		}
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := Read(bytes.NewReader(data), filepath.Base(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got := map[string]int{}
+		for _, s := range ev.Sockets {
+			got[s.Proto.String()]++
+		}
+		raw, err := os.ReadFile(jf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recs []map[string]any
+		if err := json.Unmarshal(raw, &recs); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{}
+		for _, r := range recs {
+			if f := jcFamily(r); f != "" {
+				want[f]++
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: sockets per protocol %v, jc %v", filepath.Base(in), got, want)
+			continue
+		}
+		matched++
+	}
+	t.Logf("%d/%d jc files agree on the count of every protocol", matched, len(jsons))
+}

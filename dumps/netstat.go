@@ -64,8 +64,8 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			inRows = true
 			return
 		}
-		// Windows -b: the component and [exe] lines under a row.
-		if wasRows && len(ev.Sockets) > 0 && ev.Sockets[len(ev.Sockets)-1].ProtoRaw == strings.ToUpper(ev.Sockets[len(ev.Sockets)-1].ProtoRaw) {
+		// Windows -b: the component and [exe] lines, indented, under a row.
+		if wasRows && line[0] == ' ' && len(ev.Sockets) > 0 && ev.Sockets[len(ev.Sockets)-1].ProtoRaw == strings.ToUpper(ev.Sockets[len(ev.Sockets)-1].ProtoRaw) {
 			last := &ev.Sockets[len(ev.Sockets)-1]
 			if exe, ok := strings.CutPrefix(text, "["); ok && strings.HasSuffix(exe, "]") {
 				if len(last.Owners) == 0 {

@@ -136,16 +136,14 @@ func (e Endpoint) AddrString() string {
 	return e.Host
 }
 
-// PortString is the port number, or the name as written, or "".
+// PortString is the port number, or the name as written, or "" when the
+// tool printed none (a Unix socket path, lsof's listening socket's remote).
 func (e Endpoint) PortString() string {
-	if e.PortName != "" {
+	switch {
+	case e.PortName != "":
 		return e.PortName
-	}
-	if e.Port != 0 {
+	case e.Port != 0 || e.Addr.IsValid():
 		return strconv.Itoa(int(e.Port))
-	}
-	if e.Addr.IsValid() || e.Host != "" {
-		return "0"
 	}
 	return ""
 }

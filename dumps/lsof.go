@@ -56,12 +56,12 @@ func ReadLsof(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			ev.Sockets = append(ev.Sockets, s)
 			return
 		}
-		if isLsofRow(text) {
-			return // a file that is not a socket
-		}
-		if m := parseMarker(text); m.is {
+		if m := parseMarker(text); m.is { // before isLsofRow: "Tue Nov 24 07:00:00 UTC 2026" has its shape
 			snaps.mark(n, text, m.time)
 			return
+		}
+		if isLsofRow(text) {
+			return // a file that is not a socket
 		}
 		ev.SkippedLines++
 	})
@@ -320,12 +320,17 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 		if strings.TrimSpace(line) == "" {
 			return
 		}
-		if !isLsofFieldLine(line) {
-			flush()
+		// A date starts with a capital, as do some field identifiers
+		// ("Tue ..." would read as a T field): try markers first for those.
+		if c := line[0]; c >= 'A' && c <= 'Z' || !isLsofFieldLine(line) {
 			if m := parseMarker(line); m.is {
+				flush()
 				snaps.mark(n, strings.TrimSpace(line), m.time)
 				return
 			}
+		}
+		if !isLsofFieldLine(line) {
+			flush()
 			ev.SkippedLines++
 			return
 		}

@@ -2,6 +2,7 @@ package dumps
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -92,6 +93,19 @@ func fuzzSocketReader(f *testing.F, read socketReader) {
 			t.Fatalf("in-memory input failed: %v", err)
 		}
 		checkSocketInvariants(t, ev, warns)
+		// Deterministic, and always encodable as the documented JSON.
+		ev2, warns2, _ := read(bytes.NewReader(data), "fuzz")
+		j1, err1 := json.Marshal(struct {
+			E SocketEvidence
+			W []Warning
+		}{ev, warns})
+		j2, err2 := json.Marshal(struct {
+			E SocketEvidence
+			W []Warning
+		}{ev2, warns2})
+		if err1 != nil || err2 != nil || !bytes.Equal(j1, j2) {
+			t.Fatalf("JSON %v %v, or two reads differ", err1, err2)
+		}
 	})
 }
 

@@ -174,6 +174,16 @@ func TestSocketReadersHostileInput(t *testing.T) {
 			})
 		}
 	}
+	// Read (Sniff, then the parser) gives records or a clear error.
+	for name, in := range inputs {
+		ev, err := Read(strings.NewReader(in), "in")
+		if err != nil && !errors.Is(err, ErrUnknownFormat) {
+			t.Errorf("Read(%s): %v", name, err)
+		}
+		if err == nil {
+			checkSocketInvariants(t, ev.SocketEvidence, nil)
+		}
+	}
 	// ss goes on after the long line and reads the good one.
 	ev, _, _ := ReadSS(strings.NewReader(inputs["long line"]), "in")
 	if n := len(ev.Sockets); n == 0 || ev.Sockets[n-1].Src.Line != 2 || ev.Sockets[n-1].State != StateCloseWait {

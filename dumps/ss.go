@@ -55,6 +55,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		inRows  bool // the previous line was a record or its continuation
 		inTrans bool
 		cut     = -1 // the record whose details were cut, warned once
+		noState bool // warned about rows without a State column
 	)
 	summary := func() *SocketSummary {
 		return &ev.SocketSummaries[len(ev.SocketSummaries)-1]
@@ -87,6 +88,10 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
 			ev.Sockets = append(ev.Sockets, s)
 			inRows = true
+			if s.StateRaw == "" && !noState {
+				noState = true
+				warns = append(warns, Warning{Pos{name, n}, "ss: no State column (a `state` filter) and no ss command line above that names one state: state unknown"})
+			}
 			return
 		}
 		// Continuation of the record above: -i, -m, -e details on their own

@@ -343,12 +343,13 @@ func limitValue(s string) (v *uint64, unlimited bool, err error) {
 
 var (
 	ulimitCmdRe = regexp.MustCompile(`\bulimit\s+(-[a-zA-Z]+)`)
-	ulimitARe   = regexp.MustCompile(`^(?:open files\s+\((?:blocks, )?-n\)|-n:\s+file descriptors)\s+(\S+)$`)
+	ulimitARe   = regexp.MustCompile(`^(?:open files\s+\(-n\)|-n:\s+file descriptors|nofiles(?:\(descriptors\))?)\s+(\S+)$`)
 	nofileName  = "Max open files"
 )
 
 // ReadUlimit parses `ulimit -n` (a number or "unlimited"; soft unless the
-// prompt shows -H) and the open files line of `ulimit -a` (bash, dash, zsh),
+// prompt shows -H) and the open files line of `ulimit -a` (bash "open files
+// (-n)", dash "nofiles", zsh "-n: file descriptors"),
 // as Limits named "Max open files". Only I/O failures are errors.
 func ReadUlimit(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (

@@ -31,6 +31,7 @@ netstat -aeeop | awk -v p=":$PORT" 'NR <= 2 || index($0, p)' > real-netstat-aeeo
 { echo "\$ ls -l /proc/$PID/fd"; ls -l "/proc/$PID/fd"; } > real-proc-fd.txt
 { echo "\$ cat /proc/$PID/limits"; cat "/proc/$PID/limits"; } > real-proc-limits.txt
 { echo "\$ ulimit -n"; ulimit -n; echo "\$ ulimit -Hn"; ulimit -Hn; } > real-ulimit.txt
+{ echo "\$ bash -c 'ulimit -a'"; bash -c 'ulimit -a'; echo "\$ dash -c 'ulimit -a'"; dash -c 'ulimit -a'; } > real-ulimit-a.txt
 # Three snapshots, as `while sleep 1; do date; ss ...; done` saves them,
 # pasted with the prompt.
 { echo "\$ while sleep 1; do date -u; ss -tan state close-wait '$filt'; done"

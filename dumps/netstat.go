@@ -30,10 +30,11 @@ var netstatTimerRe = regexp.MustCompile(`\s*((?:off|on|keepalive|timewait|probe|
 // warnings.
 func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
-		ev     SocketEvidence
-		warns  []Warning
-		snaps  = snapshots{name: name}
-		inRows bool
+		ev      SocketEvidence
+		warns   []Warning
+		snaps   = snapshots{name: name}
+		bsdCols []string // macOS -v: the columns after (state)
+		inRows  bool
 		cut    = -1 // the record whose details were cut, warned once
 	)
 	err := scanLines(r, name, &warns, func(n int, line string) {
@@ -46,6 +47,11 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		switch {
 		case strings.HasPrefix(text, "Active Internet connections"), text == "Active Connections":
 			snaps.header(n, text)
+			bsdCols = nil
+			return
+		case strings.HasPrefix(text, "Proto ") && strings.Contains(text, "(state)"):
+			_, after, _ := strings.Cut(text, "(state)")
+			bsdCols = strings.Fields(after)
 			return
 		case strings.HasPrefix(text, "Active "), strings.HasPrefix(text, "Proto "), strings.HasPrefix(text, "Proto/ID"),
 			strings.HasPrefix(text, "Socket ") && strings.Contains(text, "Proto"),
@@ -57,6 +63,11 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			if err != nil {
 				warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
 				return
+			}
+			if len(bsdCols) > 0 && s.Extra != "" && s.Proto != ProtoUnix {
+				if err := applyBSDColumns(&s, bsdCols); err != nil {
+					warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
+				}
 			}
 			s.Src = Pos{name, n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
@@ -90,20 +101,21 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 }
 
 // netstatEndpoint parses an address in either notation: Linux and Windows
-// "addr:port" / "[v6]:port", or BSD "addr.port". A colon followed by no dot
-// means the colon form.
-// Only the BSDs write tcp4, tcp46 and the like, so a Linux "tcp" row is
-// never read in dot notation.
-func netstatEndpoint(s, proto string) (Endpoint, error) {
-	bsd := strings.HasSuffix(proto, "4") || strings.HasSuffix(proto, "6")
-	if i := strings.LastIndexByte(s, ':'); !bsd || i >= 0 && !strings.Contains(s[i:], ".") {
-		return parseEndpoint(s)
+// "addr:port" / "[v6]:port", or BSD "addr.port" (bsd is then true). A colon
+// followed by no dot means the colon form. Only the BSDs write tcp4, tcp46
+// and the like, so a Linux "tcp" row is never read in dot notation.
+func netstatEndpoint(s, proto string) (e Endpoint, bsd bool, err error) {
+	bsdProto := strings.HasSuffix(proto, "4") || strings.HasSuffix(proto, "6")
+	if i := strings.LastIndexByte(s, ':'); !bsdProto || i >= 0 && !strings.Contains(s[i:], ".") {
+		e, err = parseEndpoint(s)
+		return e, false, err
 	}
 	h, p, err := splitHostPortDot(s)
 	if err != nil {
-		return Endpoint{}, err
+		return Endpoint{}, true, err
 	}
-	return makeEndpoint(h, p)
+	e, err = makeEndpoint(h, p)
+	return e, true, err
 }
 
 // parseNetstatLine parses one netstat row:
@@ -151,10 +163,11 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	if foreign == "" {
 		return s, true, errors.New("truncated row: want local and foreign address")
 	}
-	if s.Local, err = netstatEndpoint(local, tok); err != nil {
+	var bsd bool
+	if s.Local, bsd, err = netstatEndpoint(local, tok); err != nil {
 		return s, true, fmt.Errorf("local %w", err)
 	}
-	if s.Remote, err = netstatEndpoint(foreign, tok); err != nil {
+	if s.Remote, _, err = netstatEndpoint(foreign, tok); err != nil {
 		return s, true, fmt.Errorf("foreign %w", err)
 	}
 	if strings.IndexByte(rest, '(') >= 0 { // only then can there be a Timer: the regexp is costly
@@ -172,6 +185,10 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 		}
 	}
 	f := strings.Fields(rest)
+	if bsd { // macOS -v columns, read by ReadNetstat with the header
+		s.Extra = strings.Join(f, " ")
+		return s, true, nil
+	}
 	if windows {
 		if len(f) > 0 && isDigits(f[0]) {
 			pid, err := strconv.Atoi(f[0])
@@ -316,4 +333,53 @@ func parseBSDUnix(s *Socket, typ, rest string) error {
 	}
 	s.Extra = "type=" + typ
 	return nil
+}
+
+// applyBSDColumns reads the columns macOS `netstat -v` prints after
+// (state), kept in s.Extra by parseNetstatLine, by the names of the header:
+// pid (older macOS) or process:pid (macOS 13 and later; the process name
+// may hold spaces) become the owner, the others stay in Extra as name=value.
+func applyBSDColumns(s *Socket, cols []string) error {
+	f := strings.Fields(s.Extra)
+	var extra []string
+	j := 0
+	for _, c := range cols {
+		if j >= len(f) {
+			break
+		}
+		switch c {
+		case "pid":
+			pid, err := strconv.Atoi(f[j])
+			if err != nil {
+				return fmt.Errorf("bad pid %q", f[j])
+			}
+			s.Owners = []Owner{{PID: intp(pid)}}
+			j++
+		case "process:pid":
+			end := j
+			for end < len(f)-1 && !hasPIDSuffix(f[end]) {
+				end++
+			}
+			v := strings.Join(f[j:end+1], " ")
+			i := strings.LastIndexByte(v, ':')
+			pid, err := strconv.Atoi(v[i+1:])
+			if i < 0 || err != nil {
+				return fmt.Errorf("bad process:pid %q", v)
+			}
+			s.Owners = []Owner{{PID: intp(pid), Process: v[:i]}}
+			j = end + 1
+		default:
+			extra = append(extra, c+"="+f[j])
+			j++
+		}
+	}
+	extra = append(extra, f[j:]...)
+	s.Extra = strings.Join(extra, " ")
+	return nil
+}
+
+// hasPIDSuffix reports whether s ends in ":<digits>".
+func hasPIDSuffix(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	return i >= 0 && isDigits(s[i+1:])
 }

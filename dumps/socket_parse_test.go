@@ -101,7 +101,7 @@ func TestEndpoints(t *testing.T) {
 		{"[::1", "tcp", "", "", true},
 	}
 	for _, tt := range tests {
-		e, err := netstatEndpoint(tt.in, tt.proto)
+		e, _, err := netstatEndpoint(tt.in, tt.proto)
 		if (err != nil) != tt.bad {
 			t.Errorf("netstatEndpoint(%q, %s) error %v", tt.in, tt.proto, err)
 			continue

@@ -35,7 +35,7 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		snaps   = snapshots{name: name}
 		bsdCols []string // macOS -v: the columns after (state)
 		inRows  bool
-		cut    = -1 // the record whose details were cut, warned once
+		cut     = -1 // the record whose details were cut, warned once
 	)
 	err := scanLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)

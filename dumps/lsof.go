@@ -30,9 +30,9 @@ func ReadLsof(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
 		ev    SocketEvidence
 		warns []Warning
-		snaps = snapshots{name: name}
+		snaps = socketSnaps{name: name}
 	)
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
 		if text == "" {
 			return
@@ -56,7 +56,7 @@ func ReadLsof(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			ev.Sockets = append(ev.Sockets, s)
 			return
 		}
-		if m := parseMarker(text); m.is { // before isLsofRow: "Tue Nov 24 07:00:00 UTC 2026" has its shape
+		if m := parseListingMarker(text); m.is { // before isLsofRow: "Tue Nov 24 07:00:00 UTC 2026" has its shape
 			snaps.mark(n, text, m.time)
 			return
 		}
@@ -78,7 +78,7 @@ func isLsofRow(text string) bool {
 		return false
 	}
 	for i := 1; i < 4 && i < len(f)-3; i++ {
-		if isDigits(f[i]) {
+		if digitsOnly(f[i]) {
 			for _, fd := range f[i+1 : min(i+4, len(f))] {
 				if isLsofFD(fd) {
 					return true
@@ -125,7 +125,7 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 	}
 	p := -1
 	for i := 1; i < t-2; i++ {
-		if isDigits(f[i]) {
+		if digitsOnly(f[i]) {
 			p = i
 			break
 		}
@@ -137,12 +137,12 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 	if err != nil {
 		return s, true, fmt.Errorf("bad PID %q", f[p])
 	}
-	o := Owner{PID: intp(pid), Process: strings.Join(f[:p], " "), User: f[t-2]}
+	o := Owner{PID: ptrInt(pid), Process: strings.Join(f[:p], " "), User: f[t-2]}
 	if fd, ok := lsofFD(f[t-1]); ok {
-		o.FD = intp(fd)
+		o.FD = ptrInt(fd)
 	}
 	var extra []string
-	if t-2 > p+1 && isDigits(f[p+1]) {
+	if t-2 > p+1 && digitsOnly(f[p+1]) {
 		extra = append(extra, "tid="+f[p+1])
 	}
 	s.Owners = []Owner{o}
@@ -155,7 +155,7 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 		}
 		node := -1
 		for j := t + 2; j < len(f) && j <= t+3; j++ {
-			if isDigits(f[j]) {
+			if digitsOnly(f[j]) {
 				node = j
 			}
 		}
@@ -192,7 +192,7 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 		return s, true, fmt.Errorf("no protocol (TCP, UDP) in NODE column")
 	}
 	s.Proto = lsofProtos[f[node]]
-	if node > t+1 && isDigits(f[t+1]) {
+	if node > t+1 && digitsOnly(f[t+1]) {
 		s.Inode, _ = strconv.ParseUint(f[t+1], 10, 64) // Linux: DEVICE of a socket is its inode
 	}
 	if node+1 >= len(f) {
@@ -270,9 +270,9 @@ func parseLsofInfo(s *Socket, words []string) error {
 				return fmt.Errorf("bad %s", w)
 			}
 			if k == "QR" {
-				s.RecvQ = u64p(q)
+				s.RecvQ = ptrU64(q)
 			} else {
-				s.SendQ = u64p(q)
+				s.SendQ = ptrU64(q)
 			}
 		default:
 			extra = append(extra, w)
@@ -296,7 +296,7 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 	var (
 		ev    SocketEvidence
 		warns []Warning
-		snaps = snapshots{name: name}
+		snaps = socketSnaps{name: name}
 		proc  Owner
 		file  *lsofFile
 	)
@@ -316,14 +316,14 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 			ev.Sockets = append(ev.Sockets, s)
 		}
 	}
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		if strings.TrimSpace(line) == "" {
 			return
 		}
 		// A date starts with a capital, as do some field identifiers
 		// ("Tue ..." would read as a T field): try markers first for those.
 		if c := line[0]; c >= 'A' && c <= 'Z' || !isLsofFieldLine(line) {
-			if m := parseMarker(line); m.is {
+			if m := parseListingMarker(line); m.is {
 				flush()
 				snaps.mark(n, strings.TrimSpace(line), m.time)
 				return
@@ -348,7 +348,7 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 					proc = Owner{}
 					continue
 				}
-				proc = Owner{PID: intp(pid)}
+				proc = Owner{PID: ptrInt(pid)}
 			case 'c':
 				proc.Process = val
 			case 'L':
@@ -388,7 +388,7 @@ func isLsofFieldLine(line string) bool {
 	switch c {
 	case 'p', 'g', 'R':
 		v, _, _ := strings.Cut(line[1:], "\x00")
-		return isDigits(v)
+		return digitsOnly(v)
 	}
 	return !strings.Contains(line, " -> ") || c == 'n'
 }
@@ -427,7 +427,7 @@ func (f *lsofFile) socket(proc Owner) (s Socket, ok bool, err error) {
 	s.Tool, s.Src, s.Inode = KindLsofFields, f.src, f.inode
 	o := proc
 	if fd, ok := lsofFD(f.fd); ok {
-		o.FD = intp(fd)
+		o.FD = ptrInt(fd)
 	}
 	s.Owners = []Owner{o}
 	s.ProtoRaw = f.typ

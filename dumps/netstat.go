@@ -32,12 +32,12 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
 		ev      SocketEvidence
 		warns   []Warning
-		snaps   = snapshots{name: name}
+		snaps   = socketSnaps{name: name}
 		bsdCols []string // macOS -v: the columns after (state)
 		inRows  bool
 		cut     = -1 // the record whose details were cut, warned once
 	)
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
 		wasRows := inRows
 		inRows = false
@@ -90,7 +90,7 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			inRows = true
 			return
 		}
-		if m := parseMarker(text); m.is {
+		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)
 			return
 		}
@@ -127,14 +127,14 @@ func netstatEndpoint(s, proto string) (e Endpoint, bsd bool, err error) {
 //	unix  2      [ ACC ]     STREAM     LISTENING      18438 1/systemd  /run/lvm/lvmpolld.socket
 func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	s.Tool = KindNetstat
-	tok, rest := cutField(text)
-	if typ, r := cutField(rest); len(tok) >= 8 && isHex(tok) && bsdUnixTypes[typ] {
+	tok, rest := nextField(text)
+	if typ, r := nextField(rest); len(tok) >= 8 && hexOnly(tok) && bsdUnixTypes[typ] {
 		return s, true, parseBSDUnix(&s, typ, r)
 	}
-	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && isHex(tok) { // macOS -A: PCB address and flow hash
-		tok, rest = cutField(rest)
-		if _, ok := netstatProtos[tok]; !ok && isHex(tok) {
-			tok, rest = cutField(rest)
+	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && hexOnly(tok) { // macOS -A: PCB address and flow hash
+		tok, rest = nextField(rest)
+		if _, ok := netstatProtos[tok]; !ok && hexOnly(tok) {
+			tok, rest = nextField(rest)
 		}
 	}
 	proto, ok := netstatProtos[tok]
@@ -148,18 +148,18 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	windows := tok == strings.ToUpper(tok)
 	if !windows {
 		var rq, sq string
-		rq, rest = cutField(rest)
-		sq, rest = cutField(rest)
+		rq, rest = nextField(rest)
+		sq, rest = nextField(rest)
 		q1, err1 := strconv.ParseUint(rq, 10, 64)
 		q2, err2 := strconv.ParseUint(sq, 10, 64)
 		if err1 != nil || err2 != nil {
 			return s, true, fmt.Errorf("bad Recv-Q/Send-Q %q %q", rq, sq)
 		}
-		s.RecvQ, s.SendQ = u64p(q1), u64p(q2)
+		s.RecvQ, s.SendQ = ptrU64(q1), ptrU64(q2)
 	}
 	var local, foreign string
-	local, rest = cutField(rest)
-	foreign, rest = cutField(rest)
+	local, rest = nextField(rest)
+	foreign, rest = nextField(rest)
 	if foreign == "" {
 		return s, true, errors.New("truncated row: want local and foreign address")
 	}
@@ -175,7 +175,7 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 			s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
 		}
 	}
-	if st, r := cutField(rest); st != "" {
+	if st, r := nextField(rest); st != "" {
 		if v, err := strconv.Atoi(st); err == nil && proto == ProtoRaw && v > 0 && v <= int(StateClosing) {
 			s.State, s.StateRaw, rest = State(v), st, r // Linux raw sockets print the number
 		} else if v, ok := stateWord(st); ok {
@@ -190,15 +190,15 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 		return s, true, nil
 	}
 	if windows {
-		if len(f) > 0 && isDigits(f[0]) {
+		if len(f) > 0 && digitsOnly(f[0]) {
 			pid, err := strconv.Atoi(f[0])
 			if err != nil {
 				return s, true, fmt.Errorf("bad PID %q", f[0])
 			}
-			s.Owners = []Owner{{PID: intp(pid)}}
+			s.Owners = []Owner{{PID: ptrInt(pid)}}
 			f = f[1:]
 		}
-	} else if len(f) >= 2 && isDigits(f[1]) && !isPidProg(f[0]) { // -e: User Inode
+	} else if len(f) >= 2 && digitsOnly(f[1]) && !isPidProg(f[0]) { // -e: User Inode
 		v, err := strconv.ParseUint(f[1], 10, 64)
 		if err != nil {
 			return s, true, fmt.Errorf("bad inode %q", f[1])
@@ -215,9 +215,9 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 		}
 		f = nil
 	}
-	if s.User != "" && isDigits(s.User) {
+	if s.User != "" && digitsOnly(s.User) {
 		if v, err := strconv.Atoi(s.User); err == nil {
-			s.UID, s.User = intp(v), ""
+			s.UID, s.User = ptrInt(v), ""
 		}
 	}
 	if len(f) > 0 {
@@ -237,7 +237,7 @@ func isStateLike(s string) bool {
 			return false
 		}
 	}
-	return !isDigits(s)
+	return !digitsOnly(s)
 }
 
 // isPidProg reports whether s is netstat -p's column: "123/java" or "-".
@@ -246,7 +246,7 @@ func isPidProg(s string) bool {
 		return true
 	}
 	p, _, ok := strings.Cut(s, "/")
-	return ok && isDigits(p)
+	return ok && digitsOnly(p)
 }
 
 // parsePidProg parses "123/java -jar x" (program names may hold spaces) or
@@ -260,15 +260,15 @@ func parsePidProg(s string) (*Owner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad PID/Program %q", s)
 	}
-	return &Owner{PID: intp(pid), Process: strings.TrimSpace(prog)}, nil
+	return &Owner{PID: ptrInt(pid), Process: strings.TrimSpace(prog)}, nil
 }
 
 // parseNetstatUnix parses the rest of a Linux unix-socket row: RefCnt,
 // Flags in brackets, Type, State (may be blank), I-Node, PID/Program (with
 // -p), Path (may be blank).
 func parseNetstatUnix(s *Socket, rest string) error {
-	ref, rest := cutField(rest)
-	if !isDigits(ref) {
+	ref, rest := nextField(rest)
+	if !digitsOnly(ref) {
 		return fmt.Errorf("bad RefCnt %q", ref)
 	}
 	rest = strings.TrimLeft(rest, " ")
@@ -280,21 +280,21 @@ func parseNetstatUnix(s *Socket, rest string) error {
 		return errors.New("unterminated [ flags ]")
 	}
 	rest = rest[end+1:]
-	typ, rest := cutField(rest)
+	typ, rest := nextField(rest)
 	if typ == "" {
 		return errors.New("truncated unix row")
 	}
-	tok, r := cutField(rest)
-	if !isDigits(tok) {
+	tok, r := nextField(rest)
+	if !digitsOnly(tok) {
 		s.StateRaw, rest = tok, r
-		tok, r = cutField(rest)
+		tok, r = nextField(rest)
 	}
 	ino, err := strconv.ParseUint(tok, 10, 64)
 	if err != nil {
 		return fmt.Errorf("bad I-Node %q", tok)
 	}
 	s.Inode, rest = ino, r
-	if tok, r := cutField(rest); isPidProg(tok) {
+	if tok, r := nextField(rest); isPidProg(tok) {
 		o, err := parsePidProg(tok)
 		if err != nil {
 			return err
@@ -327,7 +327,7 @@ func parseBSDUnix(s *Socket, typ, rest string) error {
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("bad Recv-Q/Send-Q %q %q", f[0], f[1])
 	}
-	s.RecvQ, s.SendQ = u64p(q1), u64p(q2)
+	s.RecvQ, s.SendQ = ptrU64(q1), ptrU64(q2)
 	if len(f) > 6 {
 		s.Local.Host = strings.Join(f[6:], " ")
 	}
@@ -353,7 +353,7 @@ func applyBSDColumns(s *Socket, cols []string) error {
 			if err != nil {
 				return fmt.Errorf("bad pid %q", f[j])
 			}
-			s.Owners = []Owner{{PID: intp(pid)}}
+			s.Owners = []Owner{{PID: ptrInt(pid)}}
 			j++
 		case "process:pid":
 			end := j
@@ -366,7 +366,7 @@ func applyBSDColumns(s *Socket, cols []string) error {
 			if i < 0 || err != nil {
 				return fmt.Errorf("bad process:pid %q", v)
 			}
-			s.Owners = []Owner{{PID: intp(pid), Process: v[:i]}}
+			s.Owners = []Owner{{PID: ptrInt(pid), Process: v[:i]}}
 			j = end + 1
 		default:
 			extra = append(extra, c+"="+f[j])
@@ -381,5 +381,5 @@ func applyBSDColumns(s *Socket, cols []string) error {
 // hasPIDSuffix reports whether s ends in ":<digits>".
 func hasPIDSuffix(s string) bool {
 	i := strings.LastIndexByte(s, ':')
-	return i >= 0 && isDigits(s[i+1:])
+	return i >= 0 && digitsOnly(s[i+1:])
 }

@@ -47,11 +47,11 @@ func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
 		ev    SocketEvidence
 		warns []Warning
-		snaps = snapshots{name: name}
+		snaps = socketSnaps{name: name}
 		udp   bool
 		pid   *int
 	)
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
 		switch {
 		case text == "" || strings.HasPrefix(text, "total "):
@@ -72,7 +72,7 @@ func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		case fdSectionRe.MatchString(text):
 			v, err := strconv.Atoi(fdSectionRe.FindStringSubmatch(text)[1])
 			if err == nil {
-				pid = intp(v)
+				pid = ptrInt(v)
 			}
 			return
 		case text[0] == 'l' && strings.Contains(text, " -> "):
@@ -96,11 +96,11 @@ func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		case text[0] == 'd' && (strings.HasSuffix(text, " .") || strings.HasSuffix(text, " ..")):
 			return // ls -la's . and ..
 		}
-		if m := parseMarker(text); m.is {
+		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)
 			if pm := procPIDRe.FindStringSubmatch(m.cmd); pm != nil {
 				if v, err := strconv.Atoi(pm[1]); err == nil {
-					pid = intp(v)
+					pid = ptrInt(v)
 				}
 			} else if strings.Contains(m.cmd, "/proc/") {
 				pid = nil // /proc/self, /proc/*
@@ -149,7 +149,7 @@ func parseProcNetLine(text string, udp bool) (Socket, error) {
 	if !ok || err1 != nil || err2 != nil {
 		return s, fmt.Errorf("bad tx_queue:rx_queue %q", f[4])
 	}
-	s.SendQ, s.RecvQ = u64p(txv), u64p(rxv)
+	s.SendQ, s.RecvQ = ptrU64(txv), ptrU64(rxv)
 	tr, when, ok := strings.Cut(f[5], ":")
 	trv, err1 := strconv.ParseUint(tr, 16, 8)
 	whenv, err2 := strconv.ParseUint(when, 16, 64)
@@ -168,7 +168,7 @@ func parseProcNetLine(text string, udp bool) (Socket, error) {
 	if err != nil {
 		return s, fmt.Errorf("bad uid %q", f[7])
 	}
-	s.UID = intp(uid)
+	s.UID = ptrInt(uid)
 	if s.Inode, err = strconv.ParseUint(f[9], 10, 64); err != nil {
 		return s, fmt.Errorf("bad inode %q", f[9])
 	}
@@ -226,9 +226,9 @@ func JoinFDs(socks []Socket, fds []FD) {
 				}
 			}
 			if !dup {
-				o := Owner{FD: intp(f.FD)}
+				o := Owner{FD: ptrInt(f.FD)}
 				if f.PID != nil {
-					o.PID = intp(*f.PID)
+					o.PID = ptrInt(*f.PID)
 				}
 				s.Owners = append(s.Owners, o)
 			}
@@ -254,7 +254,7 @@ func JoinEvidence(evs []*Evidence) {
 
 var (
 	limitsHeaderRe = regexp.MustCompile(`^Limit\s+Soft Limit\s+Hard Limit\s+Units`)
-	spacesRe       = regexp.MustCompile(`\s{2,}`)
+	limitColsRe    = regexp.MustCompile(`\s{2,}`)
 )
 
 // ReadProcLimits parses /proc/PID/limits (the pid comes from a prompt or
@@ -264,10 +264,10 @@ func ReadProcLimits(r io.Reader, name string) (SocketEvidence, []Warning, error)
 	var (
 		ev    SocketEvidence
 		warns []Warning
-		snaps = snapshots{name: name}
+		snaps = socketSnaps{name: name}
 		pid   *int
 	)
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
 		switch {
 		case text == "":
@@ -286,19 +286,19 @@ func ReadProcLimits(r io.Reader, name string) (SocketEvidence, []Warning, error)
 			ev.Limits = append(ev.Limits, l)
 			return
 		}
-		if m := parseMarker(text); m.is {
+		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)
 			pid = nil
 			if pm := procPIDRe.FindStringSubmatch(m.cmd); pm != nil {
 				if v, err := strconv.Atoi(pm[1]); err == nil {
-					pid = intp(v)
+					pid = ptrInt(v)
 				}
 			}
 			return
 		}
 		if pm := procPIDRe.FindStringSubmatch(text); pm != nil && strings.Contains(text, "limits") {
 			if v, err := strconv.Atoi(pm[1]); err == nil {
-				pid = intp(v) // "==> /proc/123/limits <==" from head/tail
+				pid = ptrInt(v) // "==> /proc/123/limits <==" from head/tail
 			}
 			snaps.mark(n, text, time.Time{})
 			return
@@ -312,7 +312,7 @@ func ReadProcLimits(r io.Reader, name string) (SocketEvidence, []Warning, error)
 // parseLimitLine parses "Max open files            1024                 1048576              files".
 // Columns are separated by two or more spaces; names have single ones.
 func parseLimitLine(text string) (Limit, error) {
-	f := spacesRe.Split(text, -1)
+	f := limitColsRe.Split(text, -1)
 	if len(f) < 3 {
 		return Limit{}, errors.New("want Limit, Soft Limit, Hard Limit [Units]")
 	}
@@ -355,7 +355,7 @@ func ReadUlimit(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
 		ev    SocketEvidence
 		warns []Warning
-		snaps = snapshots{name: name}
+		snaps = socketSnaps{name: name}
 		hard  bool
 	)
 	add := func(n int, v string) {
@@ -373,12 +373,12 @@ func ReadUlimit(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		l.Snapshot, _ = snaps.record(n)
 		ev.Limits = append(ev.Limits, l)
 	}
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
 		switch {
 		case text == "":
 			return
-		case isDigits(text) || text == "unlimited":
+		case digitsOnly(text) || text == "unlimited":
 			add(n, text)
 			return
 		case ulimitARe.MatchString(text):
@@ -386,7 +386,7 @@ func ReadUlimit(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			add(n, ulimitARe.FindStringSubmatch(text)[1])
 			return
 		}
-		if m := parseMarker(text); m.is {
+		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)
 			if um := ulimitCmdRe.FindStringSubmatch(m.cmd); um != nil {
 				hard = strings.Contains(um[1], "H")

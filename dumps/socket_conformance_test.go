@@ -77,17 +77,17 @@ func (r jcRecord) tcp() bool {
 	return r.RemoteAddr != "" // proc_net_tcp
 }
 
-// comparable is one socket reduced to what both parses say.
-type comparable struct {
+// cmpSocket is one socket reduced to what both parses say.
+type cmpSocket struct {
 	state, laddr, lport, raddr, rport string
 	owners                            string // "pid/name/fd" sorted, or ""
 }
 
-func (c comparable) String() string {
+func (c cmpSocket) String() string {
 	return fmt.Sprintf("%s %s:%s -> %s:%s [%s]", c.state, c.laddr, c.lport, c.raddr, c.rport, c.owners)
 }
 
-// normAddr makes jc's address text and ours comparable: IP addresses as
+// normAddr makes jc's address text and ours cmpSocket: IP addresses as
 // netip prints them (brackets dropped), anything else as written.
 func normAddr(s string) string {
 	h := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
@@ -97,8 +97,8 @@ func normAddr(s string) string {
 	return s
 }
 
-func ourComparable(s Socket, withOwners bool) comparable {
-	c := comparable{
+func ourCmpSocket(s Socket, withOwners bool) cmpSocket {
+	c := cmpSocket{
 		state: s.State.String(), laddr: normAddr(s.Local.AddrString()), lport: s.Local.PortString(),
 		raddr: normAddr(s.Remote.AddrString()), rport: s.Remote.PortString(),
 	}
@@ -111,7 +111,7 @@ func ourComparable(s Socket, withOwners bool) comparable {
 	if withOwners {
 		var os []string
 		for _, o := range s.Owners {
-			os = append(os, fmt.Sprintf("%s/%s/%s", optInt(o.PID), o.Process, optInt(o.FD)))
+			os = append(os, fmt.Sprintf("%s/%s/%s", fmtOptInt(o.PID), o.Process, fmtOptInt(o.FD)))
 		}
 		sort.Strings(os)
 		c.owners = strings.Join(os, ",")
@@ -119,8 +119,8 @@ func ourComparable(s Socket, withOwners bool) comparable {
 	return c
 }
 
-func jcComparable(r jcRecord, withOwners bool) comparable {
-	c := comparable{laddr: normAddr(r.LocalAddr), lport: rawString(r.LocalPort)}
+func jcCmpSocket(r jcRecord, withOwners bool) cmpSocket {
+	c := cmpSocket{laddr: normAddr(r.LocalAddr), lport: rawString(r.LocalPort)}
 	if r.Interface != "" {
 		c.laddr += "%" + r.Interface // ss: 127.0.0.53%lo
 	}
@@ -164,7 +164,7 @@ func jcComparable(r jcRecord, withOwners bool) comparable {
 type jcDifference struct {
 	why string
 	// fix rewrites jc's comparable the way we (rightly) read the line.
-	fix func(c *comparable)
+	fix func(c *cmpSocket)
 }
 
 // jcDifferences lists, per file, where jc and we differ on purpose.
@@ -176,7 +176,7 @@ var jcDifferences = map[string]jcDifference{
 	// the process empty when Windows could not say.
 	"windows-10_netstat-aonb.out": {
 		why: "program name without [brackets]; no process name for 'Can not obtain ownership information'",
-		fix: func(c *comparable) {
+		fix: func(c *cmpSocket) {
 			c.owners = strings.NewReplacer("/[", "/", "]/", "/", "/Can not obtain ownership information/", "//").Replace(c.owners)
 		},
 	},
@@ -241,14 +241,14 @@ func TestJCConformance(t *testing.T) {
 						t.Errorf("%s: NAME %q, jc %q", got[i].Src, g, want[i].Name)
 						bad++
 					}
-					if o := got[i].Owner0(); optInt(o.PID) != strconv.Itoa(*want[i].PID) || o.Process != want[i].Command {
-						t.Errorf("%s: owner %s/%s, jc %d/%s", got[i].Src, optInt(o.PID), o.Process, *want[i].PID, want[i].Command)
+					if o := got[i].Owner0(); fmtOptInt(o.PID) != strconv.Itoa(*want[i].PID) || o.Process != want[i].Command {
+						t.Errorf("%s: owner %s/%s, jc %d/%s", got[i].Src, fmtOptInt(o.PID), o.Process, *want[i].PID, want[i].Command)
 						bad++
 					}
 					continue
 				}
 				withOwners := want[i].PID != nil || want[i].Opts != nil && len(want[i].Opts.ProcessID) > 0
-				g, w := ourComparable(got[i], withOwners), jcComparable(want[i], withOwners)
+				g, w := ourCmpSocket(got[i], withOwners), jcCmpSocket(want[i], withOwners)
 				if want[i].Opts == nil && withOwners {
 					g.owners = strings.ReplaceAll(g.owners, "/-", "/-") // netstat: no fd on either side
 				}
@@ -263,7 +263,7 @@ func TestJCConformance(t *testing.T) {
 					t.Errorf("%s: inode %d, jc %d", got[i].Src, got[i].Inode, *want[i].Inode)
 				}
 				if want[i].UID != nil && (got[i].UID == nil || *got[i].UID != *want[i].UID) {
-					t.Errorf("%s: uid %s, jc %d", got[i].Src, optInt(got[i].UID), *want[i].UID)
+					t.Errorf("%s: uid %s, jc %d", got[i].Src, fmtOptInt(got[i].UID), *want[i].UID)
 				}
 			}
 			if bad == 0 {

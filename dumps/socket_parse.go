@@ -12,35 +12,35 @@ import (
 	"time"
 )
 
-// maxLine is the longest line the socket parsers keep; the rest of a longer
+// maxSocketLine is the longest line the socket parsers keep; the rest of a longer
 // line is discarded with a warning (ss -p lists can be long, 10 MB lines are
 // junk).
-const maxLine = 1 << 20
+const maxSocketLine = 1 << 20
 
-// lineReader reads lines of any length without failing on long ones: a line
-// longer than maxLine is cut and flagged. It strips the line terminator
+// longLineReader reads lines of any length without failing on long ones: a line
+// longer than maxSocketLine is cut and flagged. It strips the line terminator
 // (\n or \r\n).
-type lineReader struct {
+type longLineReader struct {
 	br   *bufio.Reader
 	n    int    // number of the line last returned, 1-based
 	buf  []byte // the line being assembled
-	long bool   // the line last returned was cut at maxLine
+	long bool   // the line last returned was cut at maxSocketLine
 }
 
-func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 16<<10)}
+func newLongLineReader(r io.Reader) *longLineReader {
+	return &longLineReader{br: bufio.NewReaderSize(r, 16<<10)}
 }
 
 // next returns the next line; ok is false at the end of the input, when err
 // holds any I/O failure.
-func (l *lineReader) next() (line string, ok bool, err error) {
+func (l *longLineReader) next() (line string, ok bool, err error) {
 	l.buf, l.long = l.buf[:0], false
 	for {
 		frag, err := l.br.ReadSlice('\n')
-		if len(l.buf)+len(frag) <= maxLine {
+		if len(l.buf)+len(frag) <= maxSocketLine {
 			l.buf = append(l.buf, frag...)
 		} else {
-			if room := maxLine - len(l.buf); room > 0 {
+			if room := maxSocketLine - len(l.buf); room > 0 {
 				l.buf = append(l.buf, frag[:room]...)
 			}
 			l.long = true
@@ -66,11 +66,11 @@ func (l *lineReader) next() (line string, ok bool, err error) {
 	}
 }
 
-// scanLines calls fn for every line of r with its 1-based number; a line cut
-// at maxLine gets a warning and is passed on cut. It returns the I/O error,
+// scanSocketLines calls fn for every line of r with its 1-based number; a line cut
+// at maxSocketLine gets a warning and is passed on cut. It returns the I/O error,
 // if any, with the position.
-func scanLines(r io.Reader, name string, warns *[]Warning, fn func(n int, line string)) error {
-	lr := newLineReader(r)
+func scanSocketLines(r io.Reader, name string, warns *[]Warning, fn func(n int, line string)) error {
+	lr := newLongLineReader(r)
 	for {
 		line, ok, err := lr.next()
 		if err != nil {
@@ -80,7 +80,7 @@ func scanLines(r io.Reader, name string, warns *[]Warning, fn func(n int, line s
 			return nil
 		}
 		if lr.long {
-			*warns = append(*warns, Warning{Pos{name, lr.n}, fmt.Sprintf("line longer than %d bytes, cut", maxLine)})
+			*warns = append(*warns, Warning{Pos{name, lr.n}, fmt.Sprintf("line longer than %d bytes, cut", maxSocketLine)})
 		}
 		fn(lr.n, line)
 	}
@@ -152,7 +152,7 @@ func makeEndpoint(host, port string) (Endpoint, error) {
 	} else {
 		e.Host = host
 	}
-	if isDigits(port) {
+	if digitsOnly(port) {
 		v, err := strconv.ParseUint(port, 10, 16)
 		if err != nil {
 			return e, fmt.Errorf("bad port %q", port)
@@ -173,8 +173,8 @@ func parseEndpoint(s string) (Endpoint, error) {
 	return makeEndpoint(h, p)
 }
 
-// snapshots tracks the listings in one file and which one is current.
-type snapshots struct {
+// socketSnaps tracks the listings in one file and which one is current.
+type socketSnaps struct {
 	name    string
 	list    []SocketSnapshot
 	records int // records in the current snapshot
@@ -183,7 +183,7 @@ type snapshots struct {
 // mark handles a line that separates listings (a date, a watch header, a
 // shell prompt): it starts a new snapshot unless the current one is still
 // empty, in which case it only adds the time if it had none.
-func (s *snapshots) mark(line int, label string, t time.Time) {
+func (s *socketSnaps) mark(line int, label string, t time.Time) {
 	if n := len(s.list); n > 0 && s.records == 0 {
 		if s.list[n-1].Time.IsZero() && !t.IsZero() {
 			s.list[n-1].Time, s.list[n-1].Label, s.list[n-1].Src = t, label, Pos{s.name, line}
@@ -196,14 +196,14 @@ func (s *snapshots) mark(line int, label string, t time.Time) {
 
 // header handles a table header: a repeated header after records starts a
 // new listing.
-func (s *snapshots) header(line int, label string) {
+func (s *socketSnaps) header(line int, label string) {
 	if s.records > 0 {
 		s.mark(line, label, time.Time{})
 	}
 }
 
 // record counts a record at line and returns its snapshot index and time.
-func (s *snapshots) record(line int) (int, time.Time) {
+func (s *socketSnaps) record(line int) (int, time.Time) {
 	if len(s.list) == 0 {
 		s.list = append(s.list, SocketSnapshot{Index: 0, Src: Pos{s.name, line}})
 	}
@@ -214,16 +214,16 @@ func (s *snapshots) record(line int) (int, time.Time) {
 
 // Markers between listings.
 var (
-	// promptRe matches a shell prompt followed by a command: "$ ss -tan",
+	// shellPromptRe matches a shell prompt followed by a command: "$ ss -tan",
 	// "root@host:~# lsof -i", "[root@host ~]# netstat -antp", "PS C:\> netstat",
 	// "C:\Users\me>netstat -ano", "> ss".
-	promptRe = regexp.MustCompile(`^(?:\([^)]*\)\s*)?(?:\[[^\]]*\]\s?[$#]|[\w.-]+@[\w.-]+(?::\S*)?\s?[$#%]|[$#%>]|PS [^>]*>|[A-Za-z]:\\[^>]*>)\s*(\S.*)$`)
-	// watchRe matches watch's header: "Every 1.0s: ss -s   host: Mon Nov 23 07:01:07 2026".
-	watchRe   = regexp.MustCompile(`^Every\s+[\d.,]+s:\s+(.*?)\s+(\S+):\s+(\w{3} \w{3}\s+\d+ [\d:]+ \d{4})`)
-	procPIDRe = regexp.MustCompile(`/proc/(\d+)/`)
+	shellPromptRe = regexp.MustCompile(`^(?:\([^)]*\)\s*)?(?:\[[^\]]*\]\s?[$#]|[\w.-]+@[\w.-]+(?::\S*)?\s?[$#%]|[$#%>]|PS [^>]*>|[A-Za-z]:\\[^>]*>)\s*(\S.*)$`)
+	// watchHeaderRe matches watch's header: "Every 1.0s: ss -s   host: Mon Nov 23 07:01:07 2026".
+	watchHeaderRe = regexp.MustCompile(`^Every\s+[\d.,]+s:\s+(.*?)\s+(\S+):\s+(\w{3} \w{3}\s+\d+ [\d:]+ \d{4})`)
+	procPIDRe     = regexp.MustCompile(`/proc/(\d+)/`)
 )
 
-var dateLayouts = []string{
+var stampLayouts = []string{
 	"Mon Jan 2 15:04:05 MST 2006",
 	"Mon Jan 2 15:04:05 -0700 2006",
 	"Mon Jan 2 15:04:05 2006",
@@ -244,11 +244,11 @@ var dateLayouts = []string{
 	time.RFC1123,
 }
 
-// parseDateLine recognises a line that is only a time stamp, as written by
+// parseStampLine recognises a line that is only a time stamp, as written by
 // date(1) in its usual forms, possibly inside decorations ("=== ... ===",
 // "# ...", "date: ..."). A zone abbreviation other than UTC/GMT is kept as
 // written but has no known offset (Go's rule for MST-style zones).
-func parseDateLine(s string) (time.Time, bool) {
+func parseStampLine(s string) (time.Time, bool) {
 	if len(s) < 10 || len(s) > 80 {
 		return time.Time{}, false
 	}
@@ -260,7 +260,7 @@ func parseDateLine(s string) (time.Time, bool) {
 	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') {
 		return time.Time{}, false
 	}
-	for _, l := range dateLayouts {
+	for _, l := range stampLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t, true
 		}
@@ -268,29 +268,29 @@ func parseDateLine(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// marker is what a non-record line says about the listings around it.
-type marker struct {
+// listingMarker is what a non-record line says about the listings around it.
+type listingMarker struct {
 	is   bool      // the line separates listings
 	time time.Time // its time, when it has one
 	cmd  string    // the command of a prompt or watch header
 }
 
-func parseMarker(text string) marker {
+func parseListingMarker(text string) listingMarker {
 	t := strings.TrimSpace(text)
 	if t == "" {
-		return marker{}
+		return listingMarker{}
 	}
-	if m := watchRe.FindStringSubmatch(t); m != nil {
+	if m := watchHeaderRe.FindStringSubmatch(t); m != nil {
 		ts, _ := time.Parse("Mon Jan 2 15:04:05 2006", strings.Join(strings.Fields(m[3]), " "))
-		return marker{is: true, time: ts, cmd: m[1]}
+		return listingMarker{is: true, time: ts, cmd: m[1]}
 	}
-	if ts, ok := parseDateLine(t); ok {
-		return marker{is: true, time: ts}
+	if ts, ok := parseStampLine(t); ok {
+		return listingMarker{is: true, time: ts}
 	}
-	if m := promptRe.FindStringSubmatch(t); m != nil {
-		return marker{is: true, cmd: m[1]}
+	if m := shellPromptRe.FindStringSubmatch(t); m != nil {
+		return listingMarker{is: true, cmd: m[1]}
 	}
-	return marker{}
+	return listingMarker{}
 }
 
 // ssHint is what an ss command line says about output that may not say it

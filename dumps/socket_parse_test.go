@@ -52,11 +52,11 @@ func TestParseSSUsers(t *testing.T) {
 		rest    string
 		wantErr bool
 	}{
-		{`("java",pid=1,fd=3)) x`, []Owner{{PID: intp(1), Process: "java", FD: intp(3)}}, " x", false},
-		{`("a",pid=1,fd=3),("b",pid=2,fd=4))`, []Owner{{PID: intp(1), Process: "a", FD: intp(3)}, {PID: intp(2), Process: "b", FD: intp(4)}}, "", false},
-		{`("Web Content",pid=,fd=9))`, []Owner{{Process: "Web Content", FD: intp(9)}}, "", false},
-		{`("x",y"",pid=5,fd=6))`, []Owner{{PID: intp(5), Process: `x",y"`, FD: intp(6)}}, "", false},
-		{`("sshd",1215,3))`, []Owner{{PID: intp(1215), Process: "sshd", FD: intp(3)}}, "", false},
+		{`("java",pid=1,fd=3)) x`, []Owner{{PID: ptrInt(1), Process: "java", FD: ptrInt(3)}}, " x", false},
+		{`("a",pid=1,fd=3),("b",pid=2,fd=4))`, []Owner{{PID: ptrInt(1), Process: "a", FD: ptrInt(3)}, {PID: ptrInt(2), Process: "b", FD: ptrInt(4)}}, "", false},
+		{`("Web Content",pid=,fd=9))`, []Owner{{Process: "Web Content", FD: ptrInt(9)}}, "", false},
+		{`("x",y"",pid=5,fd=6))`, []Owner{{PID: ptrInt(5), Process: `x",y"`, FD: ptrInt(6)}}, "", false},
+		{`("sshd",1215,3))`, []Owner{{PID: ptrInt(1215), Process: "sshd", FD: ptrInt(3)}}, "", false},
 		{`("java",pid=42x,fd=1))`, nil, "", true},
 		{`("java",pid=4,fd=1`, nil, "", true},
 		{`("java`, nil, "", true},
@@ -154,9 +154,9 @@ func TestMarkers(t *testing.T) {
 		{"State Recv-Q Send-Q", false, time.Time{}, ""},
 	}
 	for _, tt := range tests {
-		m := parseMarker(tt.in)
+		m := parseListingMarker(tt.in)
 		if m.is != tt.is || !m.time.Equal(tt.time) || m.cmd != tt.cmd {
-			t.Errorf("parseMarker(%q) = %+v; want is=%v time=%v cmd=%q", tt.in, m, tt.is, tt.time, tt.cmd)
+			t.Errorf("parseListingMarker(%q) = %+v; want is=%v time=%v cmd=%q", tt.in, m, tt.is, tt.time, tt.cmd)
 		}
 	}
 }

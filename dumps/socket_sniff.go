@@ -116,7 +116,7 @@ func sniffSocket(head []byte) Kind {
 			score[KindProcLimits]++
 		case ulimitARe.MatchString(text):
 			score[KindUlimit] += 2
-		case isDigits(text) || text == "unlimited":
+		case digitsOnly(text) || text == "unlimited":
 			numbers++
 		case ssTotalRe.MatchString(text) || ssTCPRe.MatchString(text):
 			score[KindSSSummary]++

@@ -5,14 +5,14 @@ import (
 	"time"
 )
 
-func fmtTime(t time.Time) string {
+func fmtSnapTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
 	return t.Format(time.RFC3339Nano)
 }
 
-func sortedKeys(m map[string]int) []string {
+func sortedCountKeys(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

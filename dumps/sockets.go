@@ -63,7 +63,7 @@ var stateNames = map[string]State{
 // CLOSE-WAIT, CLOSE_WAIT, close-wait, Close Wait are all accepted, as is
 // the two-digit hex of /proc/net/tcp ("08"). ok is false for anything else.
 func ParseState(s string) (st State, ok bool) {
-	if len(s) == 2 && isHex(s) {
+	if len(s) == 2 && hexOnly(s) {
 		v, err := strconv.ParseUint(s, 16, 8)
 		if err == nil && v >= uint64(StateEstablished) && v <= uint64(StateClosing) {
 			return State(v), true
@@ -93,7 +93,7 @@ func ParseState(s string) (st State, ok bool) {
 // stateWord is ParseState for the state column of a listing: a word, never
 // /proc's hex.
 func stateWord(s string) (State, bool) {
-	if len(s) == 2 && isHex(s) {
+	if len(s) == 2 && hexOnly(s) {
 		return StateUnknown, false
 	}
 	return ParseState(s)
@@ -273,7 +273,7 @@ type SocketEvidence struct {
 	SkippedLines int `json:"skipped_lines,omitempty"`
 }
 
-func isHex(s string) bool {
+func hexOnly(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -286,7 +286,7 @@ func isHex(s string) bool {
 	return true
 }
 
-func isDigits(s string) bool {
+func digitsOnly(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -298,8 +298,8 @@ func isDigits(s string) bool {
 	return true
 }
 
-func intp(v int) *int       { return &v }
-func u64p(v uint64) *uint64 { return &v }
+func ptrInt(v int) *int       { return &v }
+func ptrU64(v uint64) *uint64 { return &v }
 
 // maxExtra caps Socket.Extra: continuation lines (ss -i, Windows -b) are
 // appended to it, and a flood of them must not make parsing quadratic.

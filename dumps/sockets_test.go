@@ -21,14 +21,14 @@ func init() {
 	}
 }
 
-func updating() bool {
+func updatingGoldens() bool {
 	f := flag.Lookup("update")
 	return f != nil && f.Value.String() == "true"
 }
 
 func checkSocketGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if updating() {
+	if updatingGoldens() {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -91,14 +91,14 @@ func TestSocketGolden(t *testing.T) {
 	}
 }
 
-func optInt(p *int) string {
+func fmtOptInt(p *int) string {
 	if p == nil {
 		return "-"
 	}
 	return strconv.Itoa(*p)
 }
 
-func optU64(p *uint64) string {
+func fmtOptU64(p *uint64) string {
 	if p == nil {
 		return "-"
 	}
@@ -123,20 +123,20 @@ func endpointString(e Endpoint) string {
 func dumpSocketEvidence(b *bytes.Buffer, ev *Evidence) {
 	fmt.Fprintf(b, "kind %s\n", ev.Kind)
 	for _, s := range ev.SocketSnapshots {
-		fmt.Fprintf(b, "snapshot %d %s time=%s label=%q\n", s.Index, s.Src, fmtTime(s.Time), s.Label)
+		fmt.Fprintf(b, "snapshot %d %s time=%s label=%q\n", s.Index, s.Src, fmtSnapTime(s.Time), s.Label)
 	}
 	for _, s := range ev.Sockets {
 		fmt.Fprintf(b, "socket %s snap=%d tool=%s %s(%s) %s(%q) local=%s remote=%s q=%s/%s",
 			s.Src, s.Snapshot, s.Tool, s.Proto, s.ProtoRaw, s.State, s.StateRaw,
-			endpointString(s.Local), endpointString(s.Remote), optU64(s.RecvQ), optU64(s.SendQ))
+			endpointString(s.Local), endpointString(s.Remote), fmtOptU64(s.RecvQ), fmtOptU64(s.SendQ))
 		for _, o := range s.Owners {
-			fmt.Fprintf(b, " owner=[%q pid=%s fd=%s user=%q]", o.Process, optInt(o.PID), optInt(o.FD), o.User)
+			fmt.Fprintf(b, " owner=[%q pid=%s fd=%s user=%q]", o.Process, fmtOptInt(o.PID), fmtOptInt(o.FD), o.User)
 		}
 		if s.Inode != 0 {
 			fmt.Fprintf(b, " inode=%d", s.Inode)
 		}
 		if s.UID != nil || s.User != "" {
-			fmt.Fprintf(b, " uid=%s user=%q", optInt(s.UID), s.User)
+			fmt.Fprintf(b, " uid=%s user=%q", fmtOptInt(s.UID), s.User)
 		}
 		if s.Timer != "" {
 			fmt.Fprintf(b, " timer=%q", s.Timer)
@@ -147,8 +147,8 @@ func dumpSocketEvidence(b *bytes.Buffer, ev *Evidence) {
 		b.WriteByte('\n')
 	}
 	for _, s := range ev.SocketSummaries {
-		fmt.Fprintf(b, "summary %s snap=%d total=%s", s.Src, s.Snapshot, optInt(s.Total))
-		for _, k := range sortedKeys(s.TCP) {
+		fmt.Fprintf(b, "summary %s snap=%d total=%s", s.Src, s.Snapshot, fmtOptInt(s.Total))
+		for _, k := range sortedCountKeys(s.TCP) {
 			fmt.Fprintf(b, " %s=%d", k, s.TCP[k])
 		}
 		for _, tc := range s.Transports {
@@ -157,10 +157,10 @@ func dumpSocketEvidence(b *bytes.Buffer, ev *Evidence) {
 		b.WriteByte('\n')
 	}
 	for _, f := range ev.FDs {
-		fmt.Fprintf(b, "fd %s snap=%d pid=%s fd=%d inode=%d target=%q\n", f.Src, f.Snapshot, optInt(f.PID), f.FD, f.Inode, f.Target)
+		fmt.Fprintf(b, "fd %s snap=%d pid=%s fd=%d inode=%d target=%q\n", f.Src, f.Snapshot, fmtOptInt(f.PID), f.FD, f.Inode, f.Target)
 	}
 	for _, l := range ev.Limits {
-		fmt.Fprintf(b, "limit %s snap=%d pid=%s %q soft=%s hard=%s units=%q\n", l.Src, l.Snapshot, optInt(l.PID), l.Name,
+		fmt.Fprintf(b, "limit %s snap=%d pid=%s %q soft=%s hard=%s units=%q\n", l.Src, l.Snapshot, fmtOptInt(l.PID), l.Name,
 			limitString(l.Soft, l.SoftUnlimited), limitString(l.Hard, l.HardUnlimited), l.Units)
 	}
 	if ev.SkippedLines > 0 {
@@ -175,5 +175,5 @@ func limitString(v *uint64, unlimited bool) string {
 	if unlimited {
 		return "unlimited"
 	}
-	return optU64(v)
+	return fmtOptU64(v)
 }

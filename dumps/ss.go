@@ -50,7 +50,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
 		ev      SocketEvidence
 		warns   []Warning
-		snaps   = snapshots{name: name}
+		snaps   = socketSnaps{name: name}
 		hint    ssHint
 		inRows  bool // the previous line was a record or its continuation
 		inTrans bool
@@ -66,7 +66,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		ev.SocketSummaries = append(ev.SocketSummaries, SocketSummary{Snapshot: i, SnapshotTime: t, Src: Pos{name, n}})
 		return summary()
 	}
-	err := scanLines(r, name, &warns, func(n int, line string) {
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
 		wasRows := inRows
 		inRows = false
@@ -137,7 +137,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			summary().Transports = append(summary().Transports, TransportCount{m[1], num(m[2]), num(m[3]), num(m[4])})
 			return
 		}
-		if m := parseMarker(text); m.is {
+		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)
 			if h, ok := parseSSCommand(m.cmd); ok {
 				hint = h
@@ -175,8 +175,8 @@ func parseSSCounts(total, list string) (map[string]int, error) {
 	return counts, nil
 }
 
-// cutField returns the first whitespace-separated field of s and the rest.
-func cutField(s string) (field, rest string) {
+// nextField returns the first whitespace-separated field of s and the rest.
+func nextField(s string) (field, rest string) {
 	s = strings.TrimLeft(s, " \t")
 	i := strings.IndexAny(s, " \t")
 	if i < 0 {
@@ -200,24 +200,24 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 	if s.Proto == ProtoUnknown {
 		s.Proto = ProtoTCP // ss shows no Netid column when it lists one protocol, -t by default
 	}
-	tok, rest := cutField(text)
+	tok, rest := nextField(text)
 	unix := false
 	if nid, ok := ssNetids[tok]; ok {
 		s.Proto, s.ProtoRaw, unix, ours = nid.proto, tok, nid.unix, true
-		tok, rest = cutField(rest)
+		tok, rest = nextField(rest)
 	}
 	if st, ok := stateWord(tok); ok {
 		s.State, s.StateRaw, ours = st, tok, true
-		tok, rest = cutField(rest)
+		tok, rest = nextField(rest)
 	} else if tok == "UNKNOWN" {
 		s.State, s.StateRaw, ours = StateUnknown, tok, true
-		tok, rest = cutField(rest)
+		tok, rest = nextField(rest)
 	}
-	sendq, rest2 := cutField(rest)
+	sendq, rest2 := nextField(rest)
 	if !ours {
 		// The state-filter form: two queue numbers, then two addresses.
-		addr, _ := cutField(rest2)
-		if !isDigits(tok) || !isDigits(sendq) || !strings.Contains(addr, ":") {
+		addr, _ := nextField(rest2)
+		if !digitsOnly(tok) || !digitsOnly(sendq) || !strings.Contains(addr, ":") {
 			return s, false, nil
 		}
 		ours = true
@@ -230,15 +230,15 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 	if err1 != nil || err2 != nil {
 		return s, true, fmt.Errorf("bad Recv-Q/Send-Q %q %q", tok, sendq)
 	}
-	s.RecvQ, s.SendQ = u64p(rq), u64p(sq)
+	s.RecvQ, s.SendQ = ptrU64(rq), ptrU64(sq)
 	rest = rest2
 	var local, peer string
 	if unix {
 		var lport, pport string
-		local, rest = cutField(rest)
-		lport, rest = cutField(rest)
-		peer, rest = cutField(rest)
-		pport, rest = cutField(rest)
+		local, rest = nextField(rest)
+		lport, rest = nextField(rest)
+		peer, rest = nextField(rest)
+		pport, rest = nextField(rest)
 		if pport == "" {
 			return s, true, errors.New("truncated unix socket record: want path, inode, peer, peer inode")
 		}
@@ -248,8 +248,8 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 		}
 		s.Remote.PortName, s.Local.PortName = pport, lport
 	} else {
-		local, rest = cutField(rest)
-		peer, rest = cutField(rest)
+		local, rest = nextField(rest)
+		peer, rest = nextField(rest)
 		if peer == "" {
 			return s, true, errors.New("truncated record: want local and peer address")
 		}
@@ -297,15 +297,15 @@ func parseSSExtras(s *Socket, rest string) error {
 			continue
 		}
 		var tok string
-		tok, rest = cutField(rest)
+		tok, rest = nextField(rest)
 		switch {
-		case strings.HasPrefix(tok, "uid:") && isDigits(tok[4:]):
+		case strings.HasPrefix(tok, "uid:") && digitsOnly(tok[4:]):
 			v, err := strconv.Atoi(tok[4:])
 			if err != nil {
 				return fmt.Errorf("bad %s", tok)
 			}
-			s.UID = intp(v)
-		case strings.HasPrefix(tok, "ino:") && isDigits(tok[4:]):
+			s.UID = ptrInt(v)
+		case strings.HasPrefix(tok, "ino:") && digitsOnly(tok[4:]):
 			v, err := strconv.ParseUint(tok[4:], 10, 64)
 			if err != nil {
 				return fmt.Errorf("bad %s", tok)
@@ -334,7 +334,7 @@ func parseSSUsers(s string) ([]Owner, string, error) {
 			return owners, s[1:], nil
 		}
 		if !strings.HasPrefix(s, `("`) {
-			return owners, s, fmt.Errorf("bad users entry at %q", clip(s))
+			return owners, s, fmt.Errorf("bad users entry at %q", clipMsg(s))
 		}
 		s = s[2:]
 		end := -1
@@ -350,7 +350,7 @@ func parseSSUsers(s string) ([]Owner, string, error) {
 			}
 		}
 		if end < 0 {
-			return owners, s, fmt.Errorf("unterminated process name at %q", clip(s))
+			return owners, s, fmt.Errorf("unterminated process name at %q", clipMsg(s))
 		}
 		o := Owner{Process: s[:end]}
 		s = s[end+1:]
@@ -380,9 +380,9 @@ func parseSSUsers(s string) ([]Owner, string, error) {
 			}
 			switch k {
 			case "pid":
-				o.PID = intp(n)
+				o.PID = ptrInt(n)
 			case "fd":
-				o.FD = intp(n)
+				o.FD = ptrInt(n)
 			}
 		}
 		owners = append(owners, o)
@@ -390,8 +390,8 @@ func parseSSUsers(s string) ([]Owner, string, error) {
 	}
 }
 
-// clip shortens s for a message.
-func clip(s string) string {
+// clipMsg shortens s for a message.
+func clipMsg(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "..."
 	}

@@ -33,9 +33,9 @@ func socketTable(evs []*dumps.Evidence) *table {
 			t.add(
 				s.Src.String(), s.ToolName(), s.Proto.String(),
 				s.Local.AddrString(), s.Local.PortString(), s.Remote.AddrString(), s.Remote.PortString(),
-				state, optInt(o.PID), o.Process, optInt(o.FD),
-				optU64(s.RecvQ), optU64(s.SendQ), inodeCell(s.Inode), optInt(s.UID), ownersCell(s.Owners),
-				strconv.Itoa(s.Snapshot), timeCell(s.SnapshotTime), s.Timer,
+				state, sockCellInt(o.PID), o.Process, sockCellInt(o.FD),
+				sockCellU64(s.RecvQ), sockCellU64(s.SendQ), sockCellInode(s.Inode), sockCellInt(s.UID), sockCellOwners(s.Owners),
+				strconv.Itoa(s.Snapshot), sockCellTime(s.SnapshotTime), s.Timer,
 			)
 		}
 	}
@@ -63,14 +63,14 @@ func socketExtraTables(evs []*dumps.Evidence) []*table {
 			for _, c := range s.Transports {
 				tr = append(tr, c.Transport+"="+strconv.Itoa(c.Total))
 			}
-			sum.add(s.Src.String(), strconv.Itoa(s.Snapshot), timeCell(s.SnapshotTime), optInt(s.Total),
+			sum.add(s.Src.String(), strconv.Itoa(s.Snapshot), sockCellTime(s.SnapshotTime), sockCellInt(s.Total),
 				count("total"), count("estab"), count("closed"), count("orphaned"), count("timewait"), strings.Join(tr, ","))
 		}
 		for _, f := range ev.FDs {
-			fds.add(f.Src.String(), strconv.Itoa(f.Snapshot), optInt(f.PID), strconv.Itoa(f.FD), inodeCell(f.Inode), f.Target)
+			fds.add(f.Src.String(), strconv.Itoa(f.Snapshot), sockCellInt(f.PID), strconv.Itoa(f.FD), sockCellInode(f.Inode), f.Target)
 		}
 		for _, l := range ev.Limits {
-			lim.add(l.Src.String(), strconv.Itoa(l.Snapshot), optInt(l.PID), l.Name, limitCell(l.Soft, l.SoftUnlimited), limitCell(l.Hard, l.HardUnlimited), l.Units)
+			lim.add(l.Src.String(), strconv.Itoa(l.Snapshot), sockCellInt(l.PID), l.Name, sockCellLimit(l.Soft, l.SoftUnlimited), sockCellLimit(l.Hard, l.HardUnlimited), l.Units)
 		}
 	}
 	var out []*table
@@ -82,48 +82,48 @@ func socketExtraTables(evs []*dumps.Evidence) []*table {
 	return out
 }
 
-func optInt(p *int) string {
+func sockCellInt(p *int) string {
 	if p == nil {
 		return ""
 	}
 	return strconv.Itoa(*p)
 }
 
-func optU64(p *uint64) string {
+func sockCellU64(p *uint64) string {
 	if p == nil {
 		return ""
 	}
 	return strconv.FormatUint(*p, 10)
 }
 
-func inodeCell(v uint64) string {
+func sockCellInode(v uint64) string {
 	if v == 0 {
 		return ""
 	}
 	return strconv.FormatUint(v, 10)
 }
 
-func timeCell(t time.Time) string {
+func sockCellTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.Format(time.RFC3339Nano)
 }
 
-// limitCell is a limit value, "unlimited", or "" when the listing did not
+// sockCellLimit is a limit value, "unlimited", or "" when the listing did not
 // show it (ulimit shows one of soft and hard).
-func limitCell(v *uint64, unlimited bool) string {
+func sockCellLimit(v *uint64, unlimited bool) string {
 	if unlimited {
 		return "unlimited"
 	}
-	return optU64(v)
+	return sockCellU64(v)
 }
 
-// ownersCell lists every owner as pid:fd:process, comma-separated.
-func ownersCell(os []dumps.Owner) string {
+// sockCellOwners lists every owner as pid:fd:process, comma-separated.
+func sockCellOwners(os []dumps.Owner) string {
 	parts := make([]string, 0, len(os))
 	for _, o := range os {
-		parts = append(parts, optInt(o.PID)+":"+optInt(o.FD)+":"+o.Process)
+		parts = append(parts, sockCellInt(o.PID)+":"+sockCellInt(o.FD)+":"+o.Process)
 	}
 	return strings.Join(parts, ",")
 }

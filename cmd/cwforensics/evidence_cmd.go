@@ -43,6 +43,7 @@ func (c *EvidenceCmd) Run(e *env) error {
 		}
 		evs = append(evs, ev)
 	}
+	dumps.JoinEvidence(evs) // fd listings give sockets of other files their owners
 	return writeEvidence(e.Stdout, c.Format, evs)
 }
 
@@ -67,7 +68,7 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	// One table per kind of record; a blank line separates them when the
 	// files hold both sockets and threads.
 	first := true
-	for _, t := range []*table{socketTable(evs), dumpTable(evs)} {
+	for _, t := range append([]*table{socketTable(evs), dumpTable(evs)}, socketExtraTables(evs)...) {
 		if t == nil {
 			continue
 		}

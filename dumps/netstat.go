@@ -1,0 +1,385 @@
+package dumps
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// netstatProtos maps netstat's Proto column (Linux net-tools, macOS, FreeBSD,
+// Windows) to a protocol.
+var netstatProtos = map[string]Proto{
+	"tcp": ProtoTCP, "tcp4": ProtoTCP, "tcp6": ProtoTCP, "tcp46": ProtoTCP, "TCP": ProtoTCP, "TCPv6": ProtoTCP,
+	"udp": ProtoUDP, "udp4": ProtoUDP, "udp6": ProtoUDP, "udp46": ProtoUDP, "udpl": ProtoUDP, "udpl6": ProtoUDP,
+	"UDP": ProtoUDP, "UDPv6": ProtoUDP,
+	"raw": ProtoRaw, "raw6": ProtoRaw, "raw4": ProtoRaw, "icm4": ProtoRaw, "icm6": ProtoRaw,
+	"unix": ProtoUnix,
+	"sctp": ProtoOther, "sctp4": ProtoOther, "sctp6": ProtoOther, "dccp": ProtoOther,
+}
+
+// netstatTimerRe matches the Timer column of netstat -o at the end of a row.
+var netstatTimerRe = regexp.MustCompile(`\s*((?:off|on|keepalive|timewait|probe|unkn)\s+\([^)]*\))\s*$`)
+
+// ReadNetstat parses netstat output from Linux (net-tools: -antp, -aeep,
+// -lnp, -o, the unix section), macOS and the BSDs (addr.port notation, -A's
+// PCB columns) and Windows (-an, -ano, -aonb with the component and [exe]
+// lines under each row). Only I/O failures are errors; bad rows become
+// warnings.
+func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+	var (
+		ev      SocketEvidence
+		warns   []Warning
+		snaps   = socketSnaps{name: name}
+		bsdCols []string // macOS -v: the columns after (state)
+		inRows  bool
+		cut     = -1 // the record whose details were cut, warned once
+	)
+	err := scanSocketLines(r, name, &warns, func(n int, line string) {
+		text := strings.TrimSpace(line)
+		wasRows := inRows
+		inRows = false
+		if text == "" {
+			return
+		}
+		switch {
+		case strings.HasPrefix(text, "Active Internet connections"), text == "Active Connections":
+			snaps.header(n, text)
+			bsdCols = nil
+			return
+		case strings.HasPrefix(text, "Proto ") && strings.Contains(text, "(state)"):
+			_, after, _ := strings.Cut(text, "(state)")
+			bsdCols = strings.Fields(after)
+			return
+		case strings.HasPrefix(text, "Active "), strings.HasPrefix(text, "Proto "), strings.HasPrefix(text, "Proto/ID"),
+			strings.HasPrefix(text, "Socket ") && strings.Contains(text, "Proto"),
+			strings.HasPrefix(text, "Address ") && strings.Contains(text, "Type"):
+			return // section titles and column headers
+		}
+		s, ours, err := parseNetstatLine(text)
+		if ours {
+			if err != nil {
+				warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
+				return
+			}
+			if len(bsdCols) > 0 && s.Extra != "" && s.Proto != ProtoUnix {
+				if err := applyBSDColumns(&s, bsdCols); err != nil {
+					warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
+				}
+			}
+			s.Src = Pos{name, n}
+			s.Snapshot, s.SnapshotTime = snaps.record(n)
+			ev.Sockets = append(ev.Sockets, s)
+			inRows = true
+			return
+		}
+		// Windows -b: the component and [exe] lines, indented, under a row.
+		if wasRows && line[0] == ' ' && len(ev.Sockets) > 0 && ev.Sockets[len(ev.Sockets)-1].ProtoRaw == strings.ToUpper(ev.Sockets[len(ev.Sockets)-1].ProtoRaw) {
+			last := &ev.Sockets[len(ev.Sockets)-1]
+			if exe, ok := strings.CutPrefix(text, "["); ok && strings.HasSuffix(exe, "]") {
+				if len(last.Owners) == 0 {
+					last.Owners = []Owner{{}}
+				}
+				last.Owners[0].Process = strings.TrimSuffix(exe, "]")
+			} else if !appendExtra(last, "; ", text) && cut != len(ev.Sockets)-1 {
+				cut = len(ev.Sockets) - 1
+				warns = append(warns, Warning{Pos{name, n}, "netstat: line under the row above dropped, and any more: details longer than 4 KiB"})
+			}
+			inRows = true
+			return
+		}
+		if m := parseListingMarker(text); m.is {
+			snaps.mark(n, text, m.time)
+			return
+		}
+		ev.SkippedLines++
+	})
+	ev.SocketSnapshots = snaps.list
+	return ev, warns, err
+}
+
+// netstatEndpoint parses an address in either notation: Linux and Windows
+// "addr:port" / "[v6]:port", or BSD "addr.port" (bsd is then true). A colon
+// followed by no dot means the colon form. Only the BSDs write tcp4, tcp46
+// and the like, so a Linux "tcp" row is never read in dot notation.
+func netstatEndpoint(s, proto string) (e Endpoint, bsd bool, err error) {
+	bsdProto := strings.HasSuffix(proto, "4") || strings.HasSuffix(proto, "6")
+	if i := strings.LastIndexByte(s, ':'); !bsdProto || i >= 0 && !strings.Contains(s[i:], ".") {
+		e, err = parseEndpoint(s)
+		return e, false, err
+	}
+	h, p, err := splitHostPortDot(s)
+	if err != nil {
+		return Endpoint{}, true, err
+	}
+	e, err = makeEndpoint(h, p)
+	return e, true, err
+}
+
+// parseNetstatLine parses one netstat row:
+//
+//	tcp        0      0 10.0.0.1:8080   10.0.0.2:51234  CLOSE_WAIT  1000  4242  123/java
+//	tcp4       0      0  192.168.1.2.5486 140.82.113.26.443  CLOSE_WAIT
+//	7fb03cb94d505aed cedd0cbf tcp4  0  0  192.168.1.2.5486 140.82.113.26.443  ESTABLISHED
+//	TCP    192.168.31.221:4604    82.102.152.152:443     CLOSE_WAIT      27568
+//	unix  2      [ ACC ]     STREAM     LISTENING      18438 1/systemd  /run/lvm/lvmpolld.socket
+func parseNetstatLine(text string) (s Socket, ours bool, err error) {
+	s.Tool = KindNetstat
+	tok, rest := nextField(text)
+	if typ, r := nextField(rest); len(tok) >= 8 && hexOnly(tok) && bsdUnixTypes[typ] {
+		return s, true, parseBSDUnix(&s, typ, r)
+	}
+	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && hexOnly(tok) { // macOS -A: PCB address and flow hash
+		tok, rest = nextField(rest)
+		if _, ok := netstatProtos[tok]; !ok && hexOnly(tok) {
+			tok, rest = nextField(rest)
+		}
+	}
+	proto, ok := netstatProtos[tok]
+	if !ok {
+		return s, false, nil
+	}
+	s.Proto, s.ProtoRaw = proto, tok
+	if proto == ProtoUnix {
+		return s, true, parseNetstatUnix(&s, rest)
+	}
+	windows := tok == strings.ToUpper(tok)
+	if !windows {
+		var rq, sq string
+		rq, rest = nextField(rest)
+		sq, rest = nextField(rest)
+		q1, err1 := strconv.ParseUint(rq, 10, 64)
+		q2, err2 := strconv.ParseUint(sq, 10, 64)
+		if err1 != nil || err2 != nil {
+			return s, true, fmt.Errorf("bad Recv-Q/Send-Q %q %q", rq, sq)
+		}
+		s.RecvQ, s.SendQ = ptrU64(q1), ptrU64(q2)
+	}
+	var local, foreign string
+	local, rest = nextField(rest)
+	foreign, rest = nextField(rest)
+	if foreign == "" {
+		return s, true, errors.New("truncated row: want local and foreign address")
+	}
+	var bsd bool
+	if s.Local, bsd, err = netstatEndpoint(local, tok); err != nil {
+		return s, true, fmt.Errorf("local %w", err)
+	}
+	if s.Remote, _, err = netstatEndpoint(foreign, tok); err != nil {
+		return s, true, fmt.Errorf("foreign %w", err)
+	}
+	if strings.IndexByte(rest, '(') >= 0 { // only then can there be a Timer: the regexp is costly
+		if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {
+			s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
+		}
+	}
+	if st, r := nextField(rest); st != "" {
+		if v, err := strconv.Atoi(st); err == nil && proto == ProtoRaw && v > 0 && v <= int(StateClosing) {
+			s.State, s.StateRaw, rest = State(v), st, r // Linux raw sockets print the number
+		} else if v, ok := stateWord(st); ok {
+			s.State, s.StateRaw, rest = v, st, r
+		} else if isStateLike(st) {
+			s.StateRaw, rest = st, r // BOUND, DELETE_TCB, ...
+		}
+	}
+	f := strings.Fields(rest)
+	if bsd { // macOS -v columns, read by ReadNetstat with the header
+		s.Extra = strings.Join(f, " ")
+		return s, true, nil
+	}
+	if windows {
+		if len(f) > 0 && digitsOnly(f[0]) {
+			pid, err := strconv.Atoi(f[0])
+			if err != nil {
+				return s, true, fmt.Errorf("bad PID %q", f[0])
+			}
+			s.Owners = []Owner{{PID: ptrInt(pid)}}
+			f = f[1:]
+		}
+	} else if len(f) >= 2 && digitsOnly(f[1]) && !isPidProg(f[0]) { // -e: User Inode
+		v, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return s, true, fmt.Errorf("bad inode %q", f[1])
+		}
+		s.User, s.Inode, f = f[0], v, f[2:]
+	}
+	if len(f) > 0 && isPidProg(f[0]) {
+		o, err := parsePidProg(strings.Join(f, " "))
+		if err != nil {
+			return s, true, err
+		}
+		if o != nil {
+			s.Owners = []Owner{*o}
+		}
+		f = nil
+	}
+	if s.User != "" && digitsOnly(s.User) {
+		if v, err := strconv.Atoi(s.User); err == nil {
+			s.UID, s.User = ptrInt(v), ""
+		}
+	}
+	if len(f) > 0 {
+		s.Extra = strings.Join(f, " ")
+	}
+	return s, true, nil
+}
+
+// isStateLike reports whether a column looks like a state word the enum does
+// not know (all capitals, digits and underscores).
+func isStateLike(s string) bool {
+	if len(s) < 3 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c == '_' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return !digitsOnly(s)
+}
+
+// isPidProg reports whether s is netstat -p's column: "123/java" or "-".
+func isPidProg(s string) bool {
+	if s == "-" {
+		return true
+	}
+	p, _, ok := strings.Cut(s, "/")
+	return ok && digitsOnly(p)
+}
+
+// parsePidProg parses "123/java -jar x" (program names may hold spaces) or
+// "-" (not ours to see: nil).
+func parsePidProg(s string) (*Owner, error) {
+	if s == "-" {
+		return nil, nil
+	}
+	p, prog, _ := strings.Cut(s, "/")
+	pid, err := strconv.Atoi(p)
+	if err != nil {
+		return nil, fmt.Errorf("bad PID/Program %q", s)
+	}
+	return &Owner{PID: ptrInt(pid), Process: strings.TrimSpace(prog)}, nil
+}
+
+// parseNetstatUnix parses the rest of a Linux unix-socket row: RefCnt,
+// Flags in brackets, Type, State (may be blank), I-Node, PID/Program (with
+// -p), Path (may be blank).
+func parseNetstatUnix(s *Socket, rest string) error {
+	ref, rest := nextField(rest)
+	if !digitsOnly(ref) {
+		return fmt.Errorf("bad RefCnt %q", ref)
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if !strings.HasPrefix(rest, "[") {
+		return errors.New("want [ flags ] after RefCnt")
+	}
+	end := strings.IndexByte(rest, ']')
+	if end < 0 {
+		return errors.New("unterminated [ flags ]")
+	}
+	rest = rest[end+1:]
+	typ, rest := nextField(rest)
+	if typ == "" {
+		return errors.New("truncated unix row")
+	}
+	tok, r := nextField(rest)
+	if !digitsOnly(tok) {
+		s.StateRaw, rest = tok, r
+		tok, r = nextField(rest)
+	}
+	ino, err := strconv.ParseUint(tok, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad I-Node %q", tok)
+	}
+	s.Inode, rest = ino, r
+	if tok, r := nextField(rest); isPidProg(tok) {
+		o, err := parsePidProg(tok)
+		if err != nil {
+			return err
+		}
+		if o != nil {
+			s.Owners = []Owner{*o}
+		}
+		rest = r
+	}
+	s.Local.Host = strings.TrimSpace(rest)
+	s.Extra = "type=" + typ
+	return nil
+}
+
+// bsdUnixTypes are the Type column of the unix section of macOS and FreeBSD
+// netstat.
+var bsdUnixTypes = map[string]bool{"stream": true, "dgram": true, "seqpac": true, "seqpacket": true}
+
+// parseBSDUnix parses the rest of a macOS/FreeBSD unix-socket row after the
+// PCB address and Type: Recv-Q Send-Q Inode Conn Refs Nextref [Addr]. Inode
+// is a kernel vnode address there, not an inode number, and is not kept.
+func parseBSDUnix(s *Socket, typ, rest string) error {
+	s.Proto, s.ProtoRaw = ProtoUnix, "unix"
+	f := strings.Fields(rest)
+	if len(f) < 6 {
+		return errors.New("truncated unix row: want Recv-Q Send-Q Inode Conn Refs Nextref")
+	}
+	q1, err1 := strconv.ParseUint(f[0], 10, 64)
+	q2, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("bad Recv-Q/Send-Q %q %q", f[0], f[1])
+	}
+	s.RecvQ, s.SendQ = ptrU64(q1), ptrU64(q2)
+	if len(f) > 6 {
+		s.Local.Host = strings.Join(f[6:], " ")
+	}
+	s.Extra = "type=" + typ
+	return nil
+}
+
+// applyBSDColumns reads the columns macOS `netstat -v` prints after
+// (state), kept in s.Extra by parseNetstatLine, by the names of the header:
+// pid (older macOS) or process:pid (macOS 13 and later; the process name
+// may hold spaces) become the owner, the others stay in Extra as name=value.
+func applyBSDColumns(s *Socket, cols []string) error {
+	f := strings.Fields(s.Extra)
+	var extra []string
+	j := 0
+	for _, c := range cols {
+		if j >= len(f) {
+			break
+		}
+		switch c {
+		case "pid":
+			pid, err := strconv.Atoi(f[j])
+			if err != nil {
+				return fmt.Errorf("bad pid %q", f[j])
+			}
+			s.Owners = []Owner{{PID: ptrInt(pid)}}
+			j++
+		case "process:pid":
+			end := j
+			for end < len(f)-1 && !hasPIDSuffix(f[end]) {
+				end++
+			}
+			v := strings.Join(f[j:end+1], " ")
+			i := strings.LastIndexByte(v, ':')
+			pid, err := strconv.Atoi(v[i+1:])
+			if i < 0 || err != nil {
+				return fmt.Errorf("bad process:pid %q", v)
+			}
+			s.Owners = []Owner{{PID: ptrInt(pid), Process: v[:i]}}
+			j = end + 1
+		default:
+			extra = append(extra, c+"="+f[j])
+			j++
+		}
+	}
+	extra = append(extra, f[j:]...)
+	s.Extra = strings.Join(extra, " ")
+	return nil
+}
+
+// hasPIDSuffix reports whether s ends in ":<digits>".
+func hasPIDSuffix(s string) bool {
+	i := strings.LastIndexByte(s, ':')
+	return i >= 0 && digitsOnly(s[i+1:])
+}

@@ -346,7 +346,7 @@ func (d *Decoder) ipv6(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 	if tun == tunnelPPPoE {
 		n, tun = min(n, wire-40), TunnelNone
 	}
-	if wire >= 0 && 40+n > wire {
+	if wire >= 0 && (40+n > wire || n < 0) {
 		return SkipMalformed
 	}
 	seg.Src = netip.AddrFrom16([16]byte(b[8:24]))

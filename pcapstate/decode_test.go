@@ -678,6 +678,9 @@ func reference(f frame) (seg Segment, tcp *layers.TCP, ok bool) {
 			tcp = l
 		}
 	}
+	if tcp != nil && len(tcp.Contents) < 20 {
+		tcp = nil // gopacket adds the layer even when decoding it failed
+	}
 	if tcp == nil || ip == nil {
 		return seg, nil, false
 	}
@@ -688,17 +691,21 @@ func reference(f frame) (seg Segment, tcp *layers.TCP, ok bool) {
 			seg.Flags |= 1 << i
 		}
 	}
-	hl := int(tcp.DataOffset) * 4
+	// The payload length: the IP length less every header from the IP
+	// header to the end of TCP's. gopacket keeps IPv6 hop-by-hop in the IPv6
+	// layer and IPv4 AH in a layer of its own, so the headers are measured
+	// by offset in the shared buffer (NoCopy): a subslice's offset is the
+	// difference of capacities.
+	headers := cap(ip.LayerContents()) - cap(tcp.Contents) + int(tcp.DataOffset)*4
 	switch ip := ip.(type) {
 	case *layers.IPv4:
 		seg.Src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
 		seg.Dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
-		seg.Payload = uint32(int(ip.Length) - int(ip.IHL)*4 - hl)
+		seg.Payload = uint32(int(ip.Length) - headers)
 	case *layers.IPv6:
 		seg.Src, _ = netip.AddrFromSlice(ip.SrcIP)
 		seg.Dst, _ = netip.AddrFromSlice(ip.DstIP)
-		exts := len(ip.Payload) - len(tcp.Contents) - len(tcp.Payload) // extension headers between
-		seg.Payload = uint32(int(ip.Length) - exts - hl)
+		seg.Payload = uint32(40 + int(ip.Length) - headers)
 	}
 	return seg, tcp, true
 }
@@ -816,16 +823,31 @@ func TestDecodeZeekCrossCheck(t *testing.T) {
 	}
 }
 
-// pppoeShorter reports by how many bytes the IPv4 total length of a PPPoE
-// frame exceeds the PPPoE length, if it does.
+// pppoeShorter reports by how many bytes the IP length of a PPPoE frame
+// exceeds what the PPPoE length leaves for it, if it does.
 func pppoeShorter(f frame) (uint32, bool) {
 	pkt := gopacket.NewPacket(f.data, f.link, gopacket.DecodeOptions{NoCopy: true})
 	p, ok := pkt.Layer(layers.LayerTypePPPoE).(*layers.PPPoE)
-	ip, ok4 := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
-	if !ok || !ok4 || int(ip.Length) <= int(p.Length)-2 {
+	if !ok {
 		return 0, false
 	}
-	return uint32(int(ip.Length) - (int(p.Length) - 2)), true
+	room := int(p.Length) - 2 // less the PPP protocol field
+	if ppp, ok := pkt.Layer(layers.LayerTypePPP).(*layers.PPP); ok && len(ppp.Contents) == 1 {
+		room = int(p.Length) - 1
+	}
+	var ipLen int
+	switch ip := pkt.NetworkLayer().(type) {
+	case *layers.IPv4:
+		ipLen = int(ip.Length)
+	case *layers.IPv6:
+		ipLen = 40 + int(ip.Length)
+	default:
+		return 0, false
+	}
+	if ipLen <= room {
+		return 0, false
+	}
+	return uint32(ipLen - room), true
 }
 
 // TestDecodeZeekCut decodes every prefix of every frame of the Zeek
@@ -885,7 +907,8 @@ func outerFragment(f frame) bool {
 
 // FuzzDecode decodes arbitrary frames of every supported link type. The
 // invariants: no panic; a known Skip kind; a segment has two addresses of
-// one family; and cutting the last byte off (as a smaller snaplen would)
+// one family and, where gopacket's full decoder also finds TCP, equals its
+// reading (checkAgainstGopacket); and cutting the last byte off (as a smaller snaplen would)
 // gives a truncation, the same skip, or the same segment (only HeaderCut
 // and the window once cut may change; for frames whose IP length field is
 // 0 (TSO) the captured length is the IP length, so the payload may change
@@ -914,13 +937,16 @@ func FuzzDecode(f *testing.F) {
 		if got == SkipNone && (!seg.Src.IsValid() || !seg.Dst.IsValid() || seg.Src.Is4() != seg.Dst.Is4()) {
 			t.Fatalf("segment with bad addresses: %+v", seg)
 		}
+		if got == SkipNone {
+			checkAgainstGopacket(t, frame{layers.LinkType(link), data}, seg)
+		}
 		if len(data) == 0 {
 			return
 		}
 		c := d.Decode(layers.LinkType(link), data[:len(data)-1], &cut)
 		switch {
 		case c == SkipTruncated, c == got && got != SkipNone:
-		case c == SkipUDP && seg.Tunnel == TunnelTeredo: // set before the inner packet is decoded
+		case (c == SkipUDP || c == SkipIPFragment) && seg.Tunnel == TunnelTeredo: // set before the inner packet is decoded
 		case c == SkipMalformed && tsoLength(link, data): // the captured length is the IP length
 		case c == SkipNone && got == SkipNone:
 			want := seg
@@ -938,6 +964,29 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("cut by one byte: %v, uncut: %v", c, got)
 		}
 	})
+}
+
+// checkAgainstGopacket compares a segment with what gopacket's full
+// decoder finds in the same frame, when it finds TCP at all. Where the two
+// may rightly differ, the comparison is skipped: IP length 0 (TSO), PPPoE
+// lengths below the IP length, tunnels (gopacket decodes GTP-U without
+// checking its lengths).
+func checkAgainstGopacket(t *testing.T, f frame, seg Segment) {
+	t.Helper()
+	// gopacket's PPPoE decoder slices up to the PPPoE length within the
+	// slice's capacity, so give it none beyond the frame.
+	f.data = f.data[:len(f.data):len(f.data)]
+	ref, _, ok := reference(f)
+	if !ok || seg.Tunnel != TunnelNone || tsoLength(uint8(f.link), f.data) {
+		return
+	}
+	if _, ok := pppoeShorter(f); ok {
+		return
+	}
+	ref.HeaderCut = seg.HeaderCut
+	if ref != seg {
+		t.Fatalf("decoded %+v, gopacket %+v", seg, ref)
+	}
 }
 
 // tsoLength reports whether some IP header of the frame may have a zero

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -897,6 +898,69 @@ func TestDecodeZeekCut(t *testing.T) {
 	t.Logf("%d cut frames decoded: %d segments, %d of them with a cut TCP header", decodes, segments, headerCuts)
 }
 
+// TestDecodeRealCaptures compares the decoder with tshark on real loopback
+// captures made on Linux by testdata/decode/make-captures.sh: `tcpdump -i
+// any` in Linux cooked v1 and v2, and `tcpdump -i lo -s 60`, which cuts
+// IPv4 segments inside their TCP options and IPv6 ones before the TCP
+// flags. The .tshark.tsv files are tshark's reading of each packet.
+func TestDecodeRealCaptures(t *testing.T) {
+	paths, err := filepath.Glob("testdata/decode/*.pcap")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no captures in testdata/decode: %v", err)
+	}
+	var d Decoder
+	for _, path := range paths {
+		name := filepath.Base(path)
+		frames := readFrames(t, path)
+		tsv, err := os.ReadFile(strings.TrimSuffix(path, ".pcap") + ".tshark.tsv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := strings.Split(strings.TrimSuffix(string(tsv), "\n"), "\n")[1:] // less the header; rows may end in empty columns
+		if len(rows) != len(frames) {
+			t.Fatalf("%s: %d frames, %d tshark rows", name, len(frames), len(rows))
+		}
+		segments, cut, truncated := 0, 0, 0
+		for i, row := range rows {
+			c := strings.Split(row, "\t")
+			if len(c) != 12 {
+				t.Fatalf("%s: tshark row %d has %d columns", name, i+1, len(c))
+			}
+			var seg Segment
+			got := d.Decode(frames[i].link, frames[i].data, &seg)
+			pos := fmt.Sprintf("%s: packet %d", name, i+1)
+			if c[9] == "" { // tshark has no flags: cut before them
+				if got != SkipTruncated {
+					t.Errorf("%s: %v, want truncated", pos, got)
+				}
+				truncated++
+				continue
+			}
+			if got != SkipNone {
+				t.Errorf("%s: %v, want a segment", pos, got)
+				continue
+			}
+			flags, err := strconv.ParseUint(strings.TrimPrefix(c[9], "0x"), 16, 16)
+			if err != nil {
+				t.Fatalf("%s: flags %q: %v", pos, c[9], err)
+			}
+			want := fmt.Sprintf("%s%s %s%s %s %s %s %s %d %s %s", c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], flags&0xff, c[10], c[11])
+			have := fmt.Sprintf("%v %v %d %d %d %d %d %d %d", seg.Src, seg.Dst, seg.SrcPort, seg.DstPort, seg.Seq, seg.Ack, seg.Flags, seg.Window, seg.Payload)
+			if have != want {
+				t.Errorf("%s:\n got %s\nwant %s (tshark)", pos, have, want)
+			}
+			segments++
+			if seg.HeaderCut {
+				cut++
+			}
+		}
+		t.Logf("%s: %d segments (%d with a cut header), %d truncated", name, segments, cut, truncated)
+		if segments == 0 || (strings.Contains(name, "snaplen") && (cut == 0 || truncated == 0)) {
+			t.Errorf("%s: the capture no longer covers what it was made for", name)
+		}
+	}
+}
+
 // outerFragment reports whether the outermost IPv4 header of an Ethernet
 // frame (after VLAN tags) has more fragments to come.
 func outerFragment(f frame) bool {
@@ -918,7 +982,11 @@ func FuzzDecode(f *testing.F) {
 	for _, tc := range decodeCases(f) {
 		f.Add(uint8(tc.link), tc.frame)
 	}
-	for _, path := range zeekCaptures(f) {
+	own, err := filepath.Glob("testdata/decode/*.pcap")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, path := range append(zeekCaptures(f), own...) {
 		frames := readFrames(f, path)
 		if len(frames) > 40 {
 			frames = frames[:40]

@@ -61,6 +61,7 @@ const (
 	etherMPLS     = 0x8847
 	etherMPLSMult = 0x8848
 	etherPPPoES   = 0x8864
+	etherTEB      = 0x6558 // transparent Ethernet bridging, in Geneve
 
 	protoHopByHop = 0
 	protoICMP     = 1
@@ -80,8 +81,11 @@ const (
 	protoL2TP     = 115
 	protoMPLSinIP = 137
 
-	portGTPU   = 2152
-	portTeredo = 3544
+	portGTPU       = 2152
+	portTeredo     = 3544
+	portVXLAN      = 4789
+	portVXLANLinux = 8472 // the Linux kernel's default before the IANA port (flannel)
+	portGeneve     = 6081
 )
 
 // tunnelPPPoE marks an IP packet in a PPPoE session for ipv4 and ipv6,
@@ -534,6 +538,15 @@ func (d *Decoder) udp(b []byte, n int, frag bool, tun Tunnel, seg *Segment) Skip
 		return d.teredo(b, ul, seg)
 	case frag:
 		return SkipIPFragment
+	case (dp == portVXLAN || dp == portVXLANLinux || dp == portGeneve) && ul >= 8:
+		// VXLAN and Geneve carry Ethernet frames: counted, not decapsulated.
+		if len(b) < 8 {
+			return SkipTruncated
+		}
+		if (dp != portGeneve && b[0]&^0x80 == 0x08) || // I flag (and G of VXLAN-GBP), no others
+			(dp == portGeneve && b[0]>>6 == 0 && be16(b[2:]) == etherTEB) {
+			return SkipUnsupportedTunnel
+		}
 	}
 	return SkipUDP
 }

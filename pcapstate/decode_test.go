@@ -381,6 +381,10 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "ipip", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolIPv4, v4), want: SkipUnsupportedTunnel},
 		{name: "6in4", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolIPv6, v6), want: SkipUnsupportedTunnel},
 		{name: "gre", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolGRE, cat([]byte{0, 0, 8, 0}, v4)), want: SkipUnsupportedTunnel},
+		{name: "vxlan", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolUDP, udpBody(51000, 4789, cat([]byte{8, 0, 0, 0, 0, 0, 42, 0}, eth(0x0800, v4)))), want: SkipUnsupportedTunnel},
+		{name: "vxlan linux port", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolUDP, udpBody(51000, 8472, cat([]byte{8, 0, 0, 0, 0, 0, 42, 0}, eth(0x0800, v4)))), want: SkipUnsupportedTunnel},
+		{name: "geneve", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolUDP, udpBody(51000, 6081, cat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, eth(0x0800, v4)))), want: SkipUnsupportedTunnel},
+		{name: "udp on vxlan port, not vxlan", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolUDP, udpBody(51000, 4789, make([]byte, 20))), want: SkipUDP},
 		{name: "sctp", link: layers.LinkTypeRaw, frame: ip4Proto(tb, layers.IPProtocolSCTP, make([]byte, 12)), want: SkipOtherIPProtocol},
 
 		// GTP-U.
@@ -581,16 +585,22 @@ func TestSkipNames(t *testing.T) {
 }
 
 func TestDecodeAllocs(t *testing.T) {
-	cases := decodeCases(t)
+	var frames []frame
+	for _, tc := range decodeCases(t) {
+		frames = append(frames, frame{tc.link, tc.frame})
+	}
+	for _, path := range zeekCaptures(t) {
+		frames = append(frames, readFrames(t, path)...)
+	}
 	var d Decoder
 	var seg Segment
-	allocs := testing.AllocsPerRun(100, func() {
-		for _, tc := range cases {
-			d.Decode(tc.link, tc.frame, &seg)
+	allocs := testing.AllocsPerRun(20, func() {
+		for _, f := range frames {
+			d.Decode(f.link, f.data, &seg)
 		}
 	})
 	if allocs != 0 {
-		t.Errorf("Decode allocates %v times per run of %d frames, want 0", allocs, len(cases))
+		t.Errorf("Decode allocates %v times per run of %d frames, want 0", allocs, len(frames))
 	}
 }
 

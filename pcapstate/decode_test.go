@@ -1077,3 +1077,50 @@ func tsoLength(link uint8, data []byte) bool {
 	}
 	return false
 }
+
+// ExampleDecoder reads a capture with pcapgo and decodes every frame,
+// counting the ones that hold no TCP segment by kind.
+func ExampleDecoder() {
+	f, err := os.Open("../testdata/conformance/zeek/traces/tunnels_gtp_gtp2_different_udp_port.pcap")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var (
+		d       Decoder
+		seg     Segment
+		skipped [SkipKinds]int
+		n       int
+	)
+	for {
+		data, _, err := r.ZeroCopyReadPacketData()
+		if err != nil {
+			break // io.EOF, or a damaged capture: the reader's business
+		}
+		n++
+		if s := d.Decode(r.LinkType(), data, &seg); s != SkipNone {
+			skipped[s]++
+			continue
+		}
+		if n == 1 {
+			fmt.Printf("packet 1: %v:%d > %v:%d seq %d ack %d flags %#x payload %d tunnel %d\n",
+				seg.Src, seg.SrcPort, seg.Dst, seg.DstPort, seg.Seq, seg.Ack, uint8(seg.Flags), seg.Payload, seg.Tunnel)
+		}
+		skipped[SkipNone]++
+	}
+	for s, c := range skipped {
+		if c > 0 {
+			fmt.Printf("%s: %d\n", Skip(s), c)
+		}
+	}
+	// Output:
+	// packet 1: 10.131.17.170:51803 > 173.199.115.168:80 seq 3907987487 ack 0 flags 0x2 payload 0 tunnel 1
+	// none: 78
+	// ip-fragment: 42
+}

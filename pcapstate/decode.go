@@ -581,7 +581,11 @@ func (d *Decoder) gtpu(b []byte, n int, seg *Segment) Skip {
 			return SkipTruncated
 		}
 		off = 12
-		for next := b[11]; next != 0; {
+		next := b[11]
+		if flags&0x04 == 0 {
+			next = 0 // without E the next extension header type is to be ignored
+		}
+		for next != 0 {
 			if len(b) < off+1 {
 				return SkipTruncated
 			}

@@ -391,6 +391,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "gtp-u", link: layers.LinkTypeEthernet, frame: decEth(0x0800, gtpFull), seg: decSeg4(gtpu)},
 		{name: "gtp-u source port only", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 5906, decGTP(0, 0xff, nil, v6))), seg: decSeg6(gtpu)},
 		{name: "gtp-u sequence number", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(5906, 2152, decGTP(0x02, 0xff, []byte{0, 9, 0, 0}, v4))), seg: decSeg4(gtpu)},
+		{name: "gtp-u sequence number, stray next type", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(5906, 2152, decGTP(0x02, 0xff, []byte{0, 9, 0, 0x85}, v4))), seg: decSeg4(gtpu)},
 		{name: "gtp-u extension headers", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0x04, 0xff, gtpExt, v4opts))), seg: decSeg4(gtpu)},
 		{name: "gtp-u over ipv6 vlan", link: layers.LinkTypeEthernet, frame: decEth(0x8100, decTag(100, 0x86dd), decGTPOver6(tb, decGTP(0, 0xff, nil, v4))), seg: decSeg4(func(s *Segment) { s.Tunnel, s.VLAN = TunnelGTPU, 100 })},
 		{name: "gtp-u in first outer fragment", link: layers.LinkTypeRaw, frame: gtpFrag, seg: decSeg4(gtpu)},

@@ -150,8 +150,8 @@ func (d *Decoder) ethernet(b []byte, seg *Segment) Skip {
 		if len(b) < 8 {
 			return SkipTruncated
 		}
-		if b[0] != 0xaa || b[1] != 0xaa || b[2] != 0x03 {
-			return SkipOtherEtherType // STP, IPX, NetBIOS and other LLC protocols
+		if b[0] != 0xaa || b[1] != 0xaa || b[2] != 0x03 || b[3] != 0 || b[4] != 0 || (b[5] != 0 && b[5] != 0xf8) {
+			return SkipOtherEtherType // STP, IPX, NetBIOS, other LLC; SNAP with a vendor's own protocol IDs (CDP, ...)
 		}
 		et = be16(b[6:])
 		b = b[8:]

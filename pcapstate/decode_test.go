@@ -372,6 +372,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		// Other protocols.
 		{name: "arp", link: layers.LinkTypeEthernet, frame: decEth(0x0806, make([]byte, 28)), want: SkipARP},
 		{name: "lldp", link: layers.LinkTypeEthernet, frame: decEth(0x88cc, make([]byte, 30)), want: SkipOtherEtherType},
+		{name: "cdp snap", link: layers.LinkTypeEthernet, frame: decCat(decMACs, decU16(30), []byte{0xaa, 0xaa, 3, 0, 0, 0x0c}, decU16(0x2000), make([]byte, 22)), want: SkipOtherEtherType},
 		{name: "stp llc", link: layers.LinkTypeEthernet, frame: decCat(decMACs, decU16(38), []byte{0x42, 0x42, 3}, make([]byte, 35)), want: SkipOtherEtherType},
 		{name: "udp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(5353, 53, make([]byte, 30))), want: SkipUDP},
 		{name: "udp length beyond ip", link: layers.LinkTypeRaw, frame: bad(decIP4(tb, layers.IPProtocolUDP, decUDP(5353, 53, make([]byte, 30))), func(p []byte) { p[25] = 200 }), want: SkipMalformed},

@@ -51,10 +51,11 @@ func Sniff(head []byte) bool {
 // reader's buffer and is valid until the next call to next.
 type record struct {
 	data    []byte
-	ts      int64 // capture time, ns since the Unix epoch
-	origLen int   // length of the frame on the wire
-	link    layers.LinkType
-	offset  int64 // byte offset of the record in the (decompressed) file
+	ts      int64           // capture time, ns since the Unix epoch
+	origLen int             // length of the frame on the wire
+	link    layers.LinkType // as Decode takes it (see DecoderLinkType)
+	rawLink uint32          // as the file stores it
+	offset  int64           // byte offset of the record in the (decompressed) file
 }
 
 // packetReader reads the packet records of one capture file.
@@ -168,6 +169,7 @@ type pcapReader struct {
 	order   binary.ByteOrder
 	nanos   bool
 	link    layers.LinkType
+	rawLink uint32
 	snaplen uint32
 }
 
@@ -188,7 +190,8 @@ func newPcapReader(w *window) (*pcapReader, error) {
 	}
 	p.snaplen = p.order.Uint32(h[16:])
 	// The upper bits of the link type field carry FCS information.
-	p.link = layers.LinkType(p.order.Uint32(h[20:]) & 0x0fffffff)
+	p.rawLink = p.order.Uint32(h[20:]) & 0x0fffffff
+	p.link = decoderLink(p.rawLink)
 	w.skip(24)
 	return p, nil
 }
@@ -223,9 +226,23 @@ func (p *pcapReader) next(rec *record) error {
 	w.skip(int(capLen))
 	rec.ts = int64(sec)*1e9 + int64(sub)
 	rec.origLen = int(max(origLen, capLen))
-	rec.link = p.link
+	rec.link, rec.rawLink = p.link, p.rawLink
 	return nil
 }
+
+// decoderLink maps a stored link type to Decode's, or to one Decode counts
+// as unsupported.
+func decoderLink(n uint32) layers.LinkType {
+	if lt, ok := DecoderLinkType(n); ok {
+		return lt
+	}
+	return linkTypeUnsupported
+}
+
+// linkTypeUnsupported stands for a link type that layers.LinkType cannot
+// hold; Decode counts its frames as unsupported (147 is LINKTYPE_USER0,
+// private to a site, never decoded).
+const linkTypeUnsupported = layers.LinkType(147)
 
 // pcapngReader reads pcapng files: several sections, interfaces with their
 // own link types and timestamp resolutions, enhanced, simple and obsolete
@@ -239,6 +256,7 @@ type pcapngReader struct {
 
 type ngIface struct {
 	link    layers.LinkType
+	rawLink uint32
 	snaplen uint32
 	// A timestamp is ticks of 1/tsDiv seconds: tsPow10 true means
 	// tsDiv = 10^tsExp, false 2^tsExp.
@@ -344,7 +362,7 @@ func (p *pcapngReader) readIDB(body []byte) error {
 		return fmt.Errorf("corrupt interface description block: %d bytes", len(body))
 	}
 	ifc := ngIface{
-		link:    layers.LinkType(p.order.Uint16(body)),
+		rawLink: uint32(p.order.Uint16(body)),
 		snaplen: p.order.Uint32(body[4:]),
 		tsExp:   6,
 		tsPow10: true,
@@ -365,6 +383,7 @@ func (p *pcapngReader) readIDB(body []byte) error {
 		}
 		opts = opts[4+(olen+3)&^3:]
 	}
+	ifc.link = decoderLink(ifc.rawLink)
 	if (ifc.tsPow10 && ifc.tsExp > 18) || (!ifc.tsPow10 && ifc.tsExp > 63) {
 		return fmt.Errorf("unsupported timestamp resolution in interface %d", len(p.ifaces))
 	}
@@ -412,7 +431,7 @@ func (p *pcapngReader) readPacket(typ uint32, body []byte, rec *record) error {
 	rec.data = body[20 : 20+capLen]
 	rec.ts = ifc.ns(ticks)
 	rec.origLen = int(max(origLen, capLen))
-	rec.link = ifc.link
+	rec.link, rec.rawLink = ifc.link, ifc.rawLink
 	p.lastTS = rec.ts
 	return nil
 }
@@ -432,6 +451,6 @@ func (p *pcapngReader) readSimple(body []byte, rec *record) error {
 	rec.data = body[4 : 4+capLen]
 	rec.ts = p.lastTS // simple packet blocks carry no timestamp
 	rec.origLen = int(max(origLen, capLen))
-	rec.link = p.ifaces[0].link
+	rec.link, rec.rawLink = p.ifaces[0].link, p.ifaces[0].rawLink
 	return nil
 }

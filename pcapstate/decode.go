@@ -61,6 +61,7 @@ const (
 	etherMPLS     = 0x8847
 	etherMPLSMult = 0x8848
 	etherPPPoES   = 0x8864
+	etherTEB      = 0x6558 // transparent Ethernet bridging, in Geneve
 
 	protoHopByHop = 0
 	protoICMP     = 1
@@ -80,8 +81,11 @@ const (
 	protoL2TP     = 115
 	protoMPLSinIP = 137
 
-	portGTPU   = 2152
-	portTeredo = 3544
+	portGTPU       = 2152
+	portTeredo     = 3544
+	portVXLAN      = 4789
+	portVXLANLinux = 8472 // the Linux kernel's default before the IANA port (flannel)
+	portGeneve     = 6081
 )
 
 // tunnelPPPoE marks an IP packet in a PPPoE session for ipv4 and ipv6,
@@ -146,8 +150,8 @@ func (d *Decoder) ethernet(b []byte, seg *Segment) Skip {
 		if len(b) < 8 {
 			return SkipTruncated
 		}
-		if b[0] != 0xaa || b[1] != 0xaa || b[2] != 0x03 {
-			return SkipOtherEtherType // STP, IPX, NetBIOS and other LLC protocols
+		if b[0] != 0xaa || b[1] != 0xaa || b[2] != 0x03 || b[3] != 0 || b[4] != 0 || (b[5] != 0 && b[5] != 0xf8) {
+			return SkipOtherEtherType // STP, IPX, NetBIOS, other LLC; SNAP with a vendor's own protocol IDs (CDP, ...)
 		}
 		et = be16(b[6:])
 		b = b[8:]
@@ -346,7 +350,7 @@ func (d *Decoder) ipv6(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 	if tun == tunnelPPPoE {
 		n, tun = min(n, wire-40), TunnelNone
 	}
-	if wire >= 0 && 40+n > wire {
+	if wire >= 0 && (40+n > wire || n < 0) {
 		return SkipMalformed
 	}
 	seg.Src = netip.AddrFrom16([16]byte(b[8:24]))
@@ -534,6 +538,15 @@ func (d *Decoder) udp(b []byte, n int, frag bool, tun Tunnel, seg *Segment) Skip
 		return d.teredo(b, ul, seg)
 	case frag:
 		return SkipIPFragment
+	case (dp == portVXLAN || dp == portVXLANLinux || dp == portGeneve) && ul >= 8:
+		// VXLAN and Geneve carry Ethernet frames: counted, not decapsulated.
+		if len(b) < 8 {
+			return SkipTruncated
+		}
+		if (dp != portGeneve && b[0]&^0x80 == 0x08) || // I flag (and G of VXLAN-GBP), no others
+			(dp == portGeneve && b[0]>>6 == 0 && be16(b[2:]) == etherTEB) {
+			return SkipUnsupportedTunnel
+		}
 	}
 	return SkipUDP
 }
@@ -568,7 +581,11 @@ func (d *Decoder) gtpu(b []byte, n int, seg *Segment) Skip {
 			return SkipTruncated
 		}
 		off = 12
-		for next := b[11]; next != 0; {
+		next := b[11]
+		if flags&0x04 == 0 {
+			next = 0 // without E the next extension header type is to be ignored
+		}
+		for next != 0 {
 			if len(b) < off+1 {
 				return SkipTruncated
 			}

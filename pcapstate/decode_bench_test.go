@@ -7,11 +7,11 @@ import (
 	"github.com/google/gopacket/layers"
 )
 
-// benchFrames is every frame of every Zeek conformance capture.
-func benchFrames(b *testing.B) []frame {
-	var all []frame
-	for _, path := range zeekCaptures(b) {
-		all = append(all, readFrames(b, path)...)
+// decBenchFrames is every frame of every Zeek conformance capture.
+func decBenchFrames(b *testing.B) []decFrame {
+	var all []decFrame
+	for _, path := range decZeekCaptures(b) {
+		all = append(all, decReadFrames(b, path)...)
 	}
 	return all
 }
@@ -19,7 +19,7 @@ func benchFrames(b *testing.B) []frame {
 // BenchmarkDecode decodes every packet of the Zeek captures (4516 frames of
 // every kind: plain, VLAN, MPLS, PPPoE over QinQ, GTP-U, Teredo, non-TCP).
 func BenchmarkDecode(b *testing.B) {
-	frames := benchFrames(b)
+	frames := decBenchFrames(b)
 	var d Decoder
 	var seg Segment
 	packets, segments := 0, 0
@@ -44,7 +44,7 @@ func BenchmarkDecode(b *testing.B) {
 // gopacket v1.1.19 and decodes neither Teredo nor GTP-U in
 // fragments nor cut TCP headers, and gives no payload length by itself).
 func BenchmarkDecodingLayerParser(b *testing.B) {
-	frames := benchFrames(b)
+	frames := decBenchFrames(b)
 	var (
 		eth   layers.Ethernet
 		dot1q layers.Dot1Q

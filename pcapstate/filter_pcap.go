@@ -17,27 +17,31 @@ const FilterAvailable = true
 // bpfFilter compiles the expression once per link type, with libpcap.
 type bpfFilter struct {
 	expr  string
-	progs map[layers.LinkType]*pcap.BPF
+	progs map[uint32]*pcap.BPF
 }
 
 func newFilter(expr string) (filter, error) {
 	if expr == "" {
 		return nil, nil
 	}
-	f := &bpfFilter{expr: expr, progs: map[layers.LinkType]*pcap.BPF{}}
+	f := &bpfFilter{expr: expr, progs: map[uint32]*pcap.BPF{}}
 	// Compile for Ethernet now so that a bad expression fails before any
 	// file is read.
-	if _, err := f.prog(layers.LinkTypeEthernet); err != nil {
+	if _, err := f.prog(uint32(layers.LinkTypeEthernet)); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
-func (f *bpfFilter) prog(lt layers.LinkType) (*pcap.BPF, error) {
+func (f *bpfFilter) prog(lt uint32) (*pcap.BPF, error) {
 	if p, ok := f.progs[lt]; ok {
 		return p, nil
 	}
-	p, err := pcap.NewBPF(lt, 262144, f.expr)
+	if lt > 255 {
+		// gopacket's libpcap binding passes link types as 8 bits.
+		return nil, fmt.Errorf("compile filter %q: link type %s is not supported by the libpcap binding; filter the capture with tcpdump -r IN -w OUT first", f.expr, linkName(lt))
+	}
+	p, err := pcap.NewBPF(layers.LinkType(lt), 262144, f.expr)
 	if err != nil {
 		return nil, fmt.Errorf("compile filter %q for link type %s: %w", f.expr, linkName(lt), err)
 	}
@@ -46,7 +50,7 @@ func (f *bpfFilter) prog(lt layers.LinkType) (*pcap.BPF, error) {
 }
 
 func (f *bpfFilter) match(rec *record) (bool, error) {
-	p, err := f.prog(rec.link)
+	p, err := f.prog(rec.rawLink)
 	if err != nil {
 		return false, err
 	}

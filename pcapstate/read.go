@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/gopacket/layers"
 )
 
 // Input is one capture to read: its name as the user gave it (used only in
@@ -60,7 +59,7 @@ type FileStats struct {
 	Last      time.Time `json:"last"`
 	LinkTypes []string  `json:"link_types"`
 	Truncated bool      `json:"truncated"` // reading stopped at damage (see the warnings)
-	linkSeen  map[layers.LinkType]bool
+	linkSeen  map[uint32]bool
 	first     int64
 	last      int64
 }
@@ -108,7 +107,7 @@ type source struct {
 	rec      record
 	n        uint64 // packets read so far
 	stats    *FileStats
-	lastLink layers.LinkType
+	lastLink uint32
 }
 
 // Read reads the captures, merging their packets in timestamp order, and
@@ -136,7 +135,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 			}
 			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
 		}
-		res.Files[i] = FileStats{Name: in.Name, Format: pr.format(), linkSeen: map[layers.LinkType]bool{}}
+		res.Files[i] = FileStats{Name: in.Name, Format: pr.format(), linkSeen: map[uint32]bool{}}
 		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &res.Files[i]})
 	}
 
@@ -204,11 +203,17 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	return res, nil
 }
 
-func linkName(lt layers.LinkType) string {
-	if s := lt.String(); !strings.HasPrefix(s, "Unknown") {
-		return s
+// linkName names a link type as stored in a capture file.
+func linkName(n uint32) string {
+	if n == 276 {
+		return "LinuxSLL2"
 	}
-	return fmt.Sprintf("linktype-%d", int(lt))
+	if lt, ok := DecoderLinkType(n); ok {
+		if s := lt.String(); !strings.HasPrefix(s, "Unknown") {
+			return s
+		}
+	}
+	return fmt.Sprintf("linktype-%d", n)
 }
 
 // Pipeline sizes: segments per batch and batches in flight.
@@ -335,9 +340,9 @@ func (s *source) advance(warnings *[]Warning) bool {
 		} else {
 			st.first, st.last = min(st.first, ts), max(st.last, ts)
 		}
-		if s.rec.link != s.lastLink || st.Packets == 1 {
-			s.lastLink = s.rec.link
-			st.linkSeen[s.rec.link] = true
+		if s.rec.rawLink != s.lastLink || st.Packets == 1 {
+			s.lastLink = s.rec.rawLink
+			st.linkSeen[s.rec.rawLink] = true
 		}
 		return true
 	}

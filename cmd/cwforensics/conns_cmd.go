@@ -20,7 +20,7 @@ type ConnsCmd struct {
 	MinIdle  time.Duration `default:"0s" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
 	Format   string        `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
 	Filter   string        `placeholder:"BPF" help:"Read only packets matching this tcpdump filter expression (needs a build with libpcap)."`
-	Captures []string      `arg:"" type:"existingfile" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed; several files (rotated captures) are merged in timestamp order."`
+	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed; several files (rotated captures) are merged in timestamp order."`
 }
 
 // Help is shown below the flags by --help.
@@ -270,3 +270,7 @@ func plural(n int, word string) string {
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
+
+// Validate runs while the command line is parsed: a missing file is a usage
+// error.
+func (c *ConnsCmd) Validate() error { return existingFiles(c.Captures) }

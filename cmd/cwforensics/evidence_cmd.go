@@ -12,7 +12,7 @@ import (
 // EvidenceCmd parses evidence files and prints their records.
 type EvidenceCmd struct {
 	Format string   `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Files  []string `arg:"" type:"existingfile" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles."`
+	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles."`
 }
 
 // Help is shown below the flags by --help.
@@ -90,3 +90,7 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	}
 	return nil
 }
+
+// Validate runs while the command line is parsed: a missing file is a usage
+// error.
+func (c *EvidenceCmd) Validate() error { return existingFiles(c.Files) }

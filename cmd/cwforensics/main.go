@@ -118,3 +118,20 @@ func newLogger(w io.Writer, g Globals) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// existingFiles checks that every path names a readable regular file. It
+// stands in for kong's existingfile type, which makes paths absolute: the
+// paths must stay as the user typed them, because positions in the output
+// cite them.
+func existingFiles(paths []string) error {
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("%s: no such file", p)
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s: is a directory, not a file", p)
+		}
+	}
+	return nil
+}

@@ -335,6 +335,9 @@ func classifyGo(state string, frames []Frame) Class {
 	if len(frames) > 0 {
 		c.Frame, c.Func = 0, frames[0].Func
 	}
+	if _, cr := findRule(connRules, frames); cr.pool != "" {
+		c.Pool = cr.pool // e.g. a persistConn writeLoop waiting in select
+	}
 	if a, ok := goStateActivity[state]; ok {
 		if a == ActSocketRead {
 			a = ActUnknown // IO wait on a file or pipe, not a socket we know

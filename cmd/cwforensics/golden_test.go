@@ -25,4 +25,3 @@ func checkGolden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
 	}
 }
-

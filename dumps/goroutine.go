@@ -72,17 +72,18 @@ const (
 )
 
 type goParser struct {
-	name    string
-	dumps   []*GoroutineDump
-	warns   []Warning
-	cur     *GoroutineDump
-	g       *Goroutine
-	anc     *Ancestor // ancestor being read, nil when in the goroutine itself
-	state   goState
-	seen    map[int64]bool
-	between bool   // a non-blank line outside goroutines since the last one
-	panic   string // a panic message waiting for its dump
-	panicAt int
+	name     string
+	dumps    []*GoroutineDump
+	warns    []Warning
+	cur      *GoroutineDump
+	g        *Goroutine
+	anc      *Ancestor // ancestor being read, nil when in the goroutine itself
+	state    goState
+	seen     map[int64]bool
+	between  bool   // a non-blank line outside goroutines since the last one
+	panic    string // a panic message waiting for its dump
+	panicAt  int
+	lastLine int
 }
 
 // ReadGoroutines parses Go goroutine dumps. Several dumps in one input (a
@@ -122,7 +123,7 @@ func (p *goParser) endGoroutine(line int) {
 }
 
 func (p *goParser) endDump() {
-	p.endGoroutine(0)
+	p.endGoroutine(p.lastLine)
 	if p.cur != nil {
 		finishGoroutineDump(p.cur)
 		p.dumps = append(p.dumps, p.cur)
@@ -151,6 +152,7 @@ func finishGoroutineDump(d *GoroutineDump) {
 }
 
 func (p *goParser) line(raw string, n int) {
+	p.lastLine = n
 	text := strings.TrimSpace(raw)
 	if m := reGoroutineHeader.FindStringSubmatch(text); m != nil {
 		p.header(m, n)

@@ -248,6 +248,8 @@ func classifyThread(t *Thread) Class {
 		}
 	case t.State == "RUNNABLE" || t.Status == "runnable":
 		top.Activity = ActRunning
+	case t.VM && strings.HasPrefix(t.Status, "waiting"):
+		top.Activity = ActIdle // a GC or VM thread waiting for work
 	default:
 		top.Activity = ActUnknown
 	}

@@ -59,7 +59,7 @@ type Ancestor struct {
 
 // reGoroutineHeader matches "goroutine 1 [running]:" and the Go 1.22+
 // "goroutine 1 gp=0xc000002380 m=0 mp=0x5d0f60 [running]:".
-var reGoroutineHeader = regexp.MustCompile(`^goroutine (\d+) (?:gp=0x[0-9a-f]+ m=\S+ mp=\S+ )?\[([^\]]*)\]:$`)
+var reGoroutineHeader = regexp.MustCompile(`^goroutine (\d+) (?:gp=0x[0-9a-f]+ m=\S+ (?:mp=\S+ )?)?\[([^\]]*)\]:$`)
 
 // goroutine parser states; each comment is an example line that leads there.
 type goState uint8

@@ -118,6 +118,9 @@ func (p *goParser) endGoroutine(line int) {
 		p.warn(line, "goroutine %d: stack ends before the file:line of its last frame", p.g.ID)
 	}
 	p.g.Class = classifyGo(p.g.State, p.g.Frames)
+	if p.g.Frames == nil {
+		p.g.Frames = []Frame{}
+	}
 	p.cur.Goroutines = append(p.cur.Goroutines, *p.g)
 	p.g, p.anc, p.state = nil, nil, goOutside
 }

@@ -45,6 +45,9 @@ func finishProfile(p *GoroutineProfile) {
 	for i := range p.Groups {
 		g := &p.Groups[i]
 		g.Class = classifyGo("", g.Frames)
+		if g.Frames == nil {
+			g.Frames = []Frame{}
+		}
 		items[i] = stackItem{kind: "goroutine", frames: g.Frames, member: Member{Count: g.Count, Pos: g.Pos}, class: g.Class}
 	}
 	p.Buckets = buildBuckets(items)

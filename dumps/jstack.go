@@ -252,6 +252,9 @@ func (p *jstackParser) endDump() {
 // no java.lang.Thread.State line (JDK 6-8 Java threads print the state).
 func finishThread(t *Thread) {
 	t.VM = t.ID == 0 && t.State == ""
+	if t.Frames == nil {
+		t.Frames = []Frame{} // JSON: "frames": [] rather than null
+	}
 }
 
 func (p *jstackParser) line(raw string, n int) {

@@ -116,6 +116,8 @@ func ReadJVMJSON(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 					t.Locks = append(t.Locks, jsonLock(LockHeld, l, m.Depth))
 				}
 			}
+			finishThread(&t)
+			t.VM = false // the JSON dump lists Java threads only
 			d.Threads = append(d.Threads, t)
 		}
 	}

@@ -2,6 +2,7 @@ package dumps
 
 import (
 	"bytes"
+	"compress/gzip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -280,12 +281,21 @@ func TestSniff(t *testing.T) {
 		`{"Action":"output","Output":"goroutine 33 [running]:\n"}` + "\n":                                 KindGoroutines,
 		"goroutine 1 gp=0xc000002380 m=nil [IO wait]:\n":                                                  KindGoroutines,
 		"goroutine profile: total 3\n3 @ 0x1 0x2\n":                                                       KindGoroutineProfile,
-		"\x1f\x8b\x08\x00":       KindPprof,
 		"  {\"threadDump\": {}}": KindJVMJSON,
 	} {
 		if got, err := Sniff([]byte(in)); got != want {
 			t.Errorf("Sniff(%q) = %s, %v; want %s", in, got, err, want)
 		}
+	}
+	if k, _ := Sniff(mustRead(t, conf+"goroutines/go-profiler-notes/1.pprof.lookup.goroutine.debug0.pb.gz")); k != KindPprof {
+		t.Errorf("debug=0 profile sniffed as %s", k)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("State Recv-Q Send-Q\n"))
+	zw.Close()
+	if matchPprof(gz.Bytes()) {
+		t.Error("a gzipped text file taken for a pprof profile")
 	}
 	files, _ := filepath.Glob(conf + "sockets/jc/*.out")
 	if len(files) == 0 {

@@ -3,6 +3,8 @@ package dumps
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"regexp"
@@ -106,9 +108,47 @@ func matchGoroutines(head []byte) bool { return reGoroutineMark.Match(head) }
 
 func matchGoroutineProfile(head []byte) bool { return reProfileMark.Match(head) }
 
-// matchPprof recognises a gzipped protocol buffer, the debug=0 form of a
-// goroutine profile (ReadPprof checks that it is one).
-func matchPprof(head []byte) bool { return len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b }
+// matchPprof recognises a gzipped protocol buffer whose first fields are
+// fields of a pprof Profile message (numbers 1 to 14, varint or
+// length-delimited), the debug=0 form of a goroutine profile; ReadPprof
+// checks the sample type. Other gzipped files are left to other formats.
+func matchPprof(head []byte) bool {
+	if len(head) < 2 || head[0] != 0x1f || head[1] != 0x8b {
+		return false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(head))
+	if err != nil {
+		return false
+	}
+	var buf [512]byte
+	n, _ := io.ReadFull(zr, buf[:])
+	b := buf[:n]
+	fields := 0
+	for len(b) > 0 && fields < 8 {
+		tag, k := binary.Uvarint(b)
+		if k <= 0 {
+			break // cut by the buffer
+		}
+		b = b[k:]
+		field, wire := tag>>3, tag&7
+		if field < 1 || field > 14 || (wire != 0 && wire != 2) {
+			return false
+		}
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			break
+		}
+		b = b[k:]
+		if wire == 2 {
+			if v > uint64(len(b)) {
+				break // continues past the buffer
+			}
+			b = b[v:]
+		}
+		fields++
+	}
+	return fields > 0
+}
 
 // matchJVMJSON recognises the JSON written by jcmd Thread.dump_to_file
 // -format=json: an object whose first key is "threadDump".

@@ -365,3 +365,29 @@ func classifyGo(state string, frames []Frame) Class {
 	}
 	return c
 }
+
+// platformPrefixes are the function prefixes of the Go runtime and standard
+// library and of the JDK: frames a reader skips to find the program's code.
+var platformPrefixes = []string{
+	"runtime.", "runtime/", "internal/", "sync.", "sync/", "syscall.", "time.", "net.", "net/", "os.", "io.", "bufio.", "crypto/", "context.",
+	"java.", "javax.", "jdk.", "sun.", "com.sun.",
+}
+
+// AppFrame is the index of the first frame of the program's own code (or of
+// a library it uses): the first frame outside the Go standard library and
+// the JDK. It is -1 when every frame is theirs.
+func AppFrame(frames []Frame) int {
+	for i, f := range frames {
+		platform := false
+		for _, p := range platformPrefixes {
+			if strings.HasPrefix(f.Func, p) {
+				platform = true
+				break
+			}
+		}
+		if !platform && f.Func != "non-Go function" {
+			return i
+		}
+	}
+	return -1
+}

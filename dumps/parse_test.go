@@ -385,3 +385,24 @@ func TestOwnDumps(t *testing.T) {
 		t.Errorf("SIGQUIT dump: %d dumps", len(sq.GoroutineDumps))
 	}
 }
+
+func TestAppFrame(t *testing.T) {
+	for _, c := range []struct {
+		fns  []string
+		want int
+	}{
+		{[]string{"internal/poll.runtime_pollWait", "net.(*conn).Read", "main.handle"}, 2},
+		{[]string{"sun.nio.ch.SocketDispatcher.read0", "java.net.Socket$SocketInputStream.read", "com.example.Client.call"}, 2},
+		{[]string{"com.zaxxer.hikari.util.ConcurrentBag.borrow"}, 0},
+		{[]string{"runtime.gopark", "runtime.goexit"}, -1},
+		{nil, -1},
+	} {
+		var fs []Frame
+		for _, f := range c.fns {
+			fs = append(fs, Frame{Func: f})
+		}
+		if got := AppFrame(fs); got != c.want {
+			t.Errorf("AppFrame(%v) = %d, want %d", c.fns, got, c.want)
+		}
+	}
+}

@@ -67,7 +67,13 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	// One table per kind of record; a blank line separates them when the
 	// files hold both sockets and threads.
 	first := true
-	for _, t := range []*table{socketTable(evs), dumpTable(evs)} {
+	tables := []*table{socketTable(evs), dumpTable(evs)}
+	if format == "table" {
+		// For people: the stack groups and their evolution too (JSON has them;
+		// the TSV stays one kind of row per table).
+		tables = append(tables, bucketTable(evs), seriesTable(evs))
+	}
+	for _, t := range tables {
 		if t == nil {
 			continue
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -24,9 +25,10 @@ import (
 //	frames   stack frames listed, not counting "created by"
 //
 // then activity (the classifier's verdict), pool (the pool or client
-// library involved) and top (the first frame's function).
+// library involved), top (the first frame's function) and app (the first
+// frame outside the Go standard library and the JDK, see dumps.AppFrame).
 func dumpTable(evs []*dumps.Evidence) *table {
-	t := &table{header: []string{"source", "kind", "id", "name", "state", "wait", "count", "frames", "activity", "pool", "top"}}
+	t := &table{header: []string{"source", "kind", "id", "name", "state", "wait", "count", "frames", "activity", "pool", "top", "app"}}
 	for _, ev := range evs {
 		for _, d := range ev.ThreadDumps {
 			for _, th := range d.Threads {
@@ -35,19 +37,19 @@ func dumpTable(evs []*dumps.Evidence) *table {
 					state = th.Status
 				}
 				t.add(th.Pos.String(), th.Kind(), optID(th.ID), th.Name, state, "0", "1", strconv.Itoa(len(th.Frames)),
-					th.Class.Activity.String(), th.Class.Pool, topFunc(th.Frames))
+					th.Class.Activity.String(), th.Class.Pool, topFunc(th.Frames), appFunc(th.Frames))
 			}
 		}
 		for _, d := range ev.GoroutineDumps {
 			for _, g := range d.Goroutines {
 				t.add(g.Pos.String(), "goroutine", strconv.FormatInt(g.ID, 10), "", g.State, seconds(g.Wait), "1", strconv.Itoa(len(g.Frames)),
-					g.Class.Activity.String(), g.Class.Pool, topFunc(g.Frames))
+					g.Class.Activity.String(), g.Class.Pool, topFunc(g.Frames), appFunc(g.Frames))
 			}
 		}
 		for _, p := range ev.GoroutineProfiles {
 			for _, g := range p.Groups {
 				t.add(g.Pos.String(), "goroutine", "", "", "", "0", strconv.Itoa(g.Count), strconv.Itoa(len(g.Frames)),
-					g.Class.Activity.String(), g.Class.Pool, topFunc(g.Frames))
+					g.Class.Activity.String(), g.Class.Pool, topFunc(g.Frames), appFunc(g.Frames))
 			}
 		}
 	}
@@ -71,4 +73,57 @@ func topFunc(fs []dumps.Frame) string {
 		return ""
 	}
 	return fs[0].Func
+}
+
+// bucketTable is the table of stack groups (buckets) of every dump, largest
+// first, for people (the table format): one row per group with how many
+// threads or goroutines share the stack. Nil when there are no dumps.
+func bucketTable(evs []*dumps.Evidence) *table {
+	t := &table{header: []string{"dump", "group", "kind", "state", "count", "max_wait", "activity", "pool", "top", "app"}}
+	add := func(pos dumps.Pos, bs []dumps.Bucket) {
+		for _, b := range bs {
+			t.add(pos.String(), b.ID, b.Kind, b.State, strconv.Itoa(b.Count), seconds(b.MaxWait), b.Class.Activity.String(), b.Class.Pool, topFunc(b.Frames), appFunc(b.Frames))
+		}
+	}
+	for _, ev := range evs {
+		for _, d := range ev.ThreadDumps {
+			add(d.Pos, d.Buckets)
+		}
+		for _, d := range ev.GoroutineDumps {
+			add(d.Pos, d.Buckets)
+		}
+		for _, p := range ev.GoroutineProfiles {
+			add(p.Pos, p.Buckets)
+		}
+	}
+	if len(t.rows) == 0 {
+		return nil
+	}
+	return t
+}
+
+// seriesTable follows the stack groups across the dumps of each file that
+// holds several (table format only). Nil when no file does.
+func seriesTable(evs []*dumps.Evidence) *table {
+	t := &table{header: []string{"file", "group", "status", "counts", "kind", "state", "activity", "pool", "top", "app"}}
+	for _, ev := range evs {
+		for _, s := range ev.Series {
+			counts := make([]string, len(s.Counts))
+			for i, c := range s.Counts {
+				counts[i] = strconv.Itoa(c)
+			}
+			t.add(ev.File, s.ID, s.Status.String(), strings.Join(counts, ","), s.Kind, s.State, s.Class.Activity.String(), s.Class.Pool, topFunc(s.Frames), appFunc(s.Frames))
+		}
+	}
+	if len(t.rows) == 0 {
+		return nil
+	}
+	return t
+}
+
+func appFunc(fs []dumps.Frame) string {
+	if i := dumps.AppFrame(fs); i >= 0 {
+		return fs[i].Func
+	}
+	return ""
 }

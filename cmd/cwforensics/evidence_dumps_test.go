@@ -75,3 +75,19 @@ func relPaths(t *testing.T, s string) string {
 	}
 	return strings.ReplaceAll(s, root+string(filepath.Separator), "")
 }
+
+// TestEvidenceDumpsTable checks the table format for people: threads, then
+// the stack groups, then the series of a file holding three dumps.
+func TestEvidenceDumpsTable(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"evidence", "../../testdata/dumps/go-debug2-series.txt"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	got := relPaths(t, stdout.String())
+	for _, h := range []string{"source  ", "dump  ", "file  "} {
+		if strings.Count(got, "\n"+h)+strings.Count(got[:len(h)], h) != 1 {
+			t.Errorf("want one table whose header starts with %q", h)
+		}
+	}
+	checkGolden(t, "../../testdata/dumps/golden/cli_evidence_series.txt.golden", []byte(got))
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +34,16 @@ type Goroutine struct {
 	// minutes]"; the runtime prints it only from one minute on.
 	Wait           time.Duration `json:"wait_ns,omitempty"`
 	LockedToThread bool          `json:"locked_to_thread,omitempty"`
-	// Flags are the other words of the header, e.g. "syncbubble".
-	Flags  []string `json:"flags,omitempty"`
-	Frames []Frame  `json:"frames"`
+	// Flags are the other words of the header: "leaked", "scan",
+	// "durable", "synctest bubble 3".
+	Flags []string `json:"flags,omitempty"`
+	// Leaked is set for a goroutine the runtime found leaked (Go 1.26
+	// goroutine leak detection: "[chan receive (leaked)]").
+	Leaked bool `json:"leaked,omitempty"`
+	// Labels are the pprof labels the header prints with
+	// GODEBUG=tracebacklabels=1, sorted by key.
+	Labels []Label `json:"labels,omitempty"`
+	Frames []Frame `json:"frames"`
 	// FramesElided is set when the runtime cut the stack
 	// ("...additional frames elided...").
 	FramesElided bool `json:"frames_elided,omitempty"`
@@ -59,7 +67,7 @@ type Ancestor struct {
 
 // reGoroutineHeader matches "goroutine 1 [running]:" and the Go 1.22+
 // "goroutine 1 gp=0xc000002380 m=0 mp=0x5d0f60 [running]:".
-var reGoroutineHeader = regexp.MustCompile(`^goroutine (\d+) (?:gp=0x[0-9a-f]+ m=\S+ (?:mp=\S+ )?)?\[([^\]]*)\]:$`)
+var reGoroutineHeader = regexp.MustCompile(`^goroutine (\d+) (?:gp=0x[0-9a-f]+ m=\S+ (?:mp=\S+ )?)?\[(.*)\]:$`)
 
 // goroutine parser states; each comment is an example line that leads there.
 type goState uint8
@@ -213,10 +221,25 @@ func (p *goParser) header(m []string, n int) {
 }
 
 // parseState reads the bracket of a header: "IO wait, 12 minutes",
-// "running, locked to thread", "select (no cases)".
+// "running, locked to thread", "select (no cases)", and the Go 1.25+ forms
+// "chan receive (leaked)", "sleep (durable), synctest bubble 3" and
+// `running labels:{"k": "v"}` (GODEBUG=tracebacklabels=1).
 func (p *goParser) parseState(g *Goroutine, s string, n int) {
+	if i := strings.Index(s, " labels:{"); i >= 0 {
+		ls, err := parseLabels(s[i+len(" labels:"):])
+		if err != nil {
+			p.warn(n, "goroutine %d: %v", g.ID, err)
+		}
+		g.Labels, s = ls, s[:i]
+	}
 	parts := strings.Split(s, ", ")
 	g.State = parts[0]
+	for _, suffix := range []string{" (scan)", " (leaked)", " (durable)"} {
+		if st, ok := strings.CutSuffix(g.State, suffix); ok {
+			g.State = st
+			g.Flags = append(g.Flags, suffix[2:len(suffix)-1])
+		}
+	}
 	for _, part := range parts[1:] {
 		switch {
 		case part == "locked to thread":
@@ -232,6 +255,7 @@ func (p *goParser) parseState(g *Goroutine, s string, n int) {
 			g.Flags = append(g.Flags, part)
 		}
 	}
+	g.Leaked = slices.Contains(g.Flags, "leaked")
 }
 
 // funcLine reads the line after a header or a file line: a function call,

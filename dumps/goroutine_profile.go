@@ -1,7 +1,6 @@
 package dumps
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -180,16 +179,56 @@ func parseProfileFrame(s string) (Frame, error) {
 	return fr, nil
 }
 
-// parseLabels parses `{"key":"value", ...}` into sorted labels.
+// parseLabels parses pprof labels as Go prints them, `{"key":"value", ...}`
+// (debug=1) or `{"key": "value", ...}` (tracebacks), with Go quoting, into
+// labels sorted by key.
 func parseLabels(s string) ([]Label, error) {
-	var m map[string]string
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, err
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "{")
+	if !ok {
+		return nil, fmt.Errorf("labels %q do not start with {", clip(s))
 	}
-	ls := make([]Label, 0, len(m))
-	for k, v := range m {
+	var ls []Label
+	for {
+		rest = strings.TrimLeft(rest, " ")
+		if r, ok := strings.CutPrefix(rest, "}"); ok {
+			if strings.TrimSpace(r) != "" {
+				return nil, fmt.Errorf("text after the labels: %q", clip(r))
+			}
+			break
+		}
+		if len(ls) > 0 {
+			if rest, ok = strings.CutPrefix(rest, ","); !ok {
+				return nil, fmt.Errorf("missing comma in labels %q", clip(s))
+			}
+			rest = strings.TrimLeft(rest, " ")
+		}
+		k, r, err := unquotePrefix(rest)
+		if err != nil {
+			return nil, err
+		}
+		r, ok := strings.CutPrefix(strings.TrimLeft(r, " "), ":")
+		if !ok {
+			return nil, fmt.Errorf("missing colon in labels %q", clip(s))
+		}
+		v, r, err := unquotePrefix(strings.TrimLeft(r, " "))
+		if err != nil {
+			return nil, err
+		}
 		ls = append(ls, Label{k, v})
+		rest = r
 	}
-	slices.SortFunc(ls, func(a, b Label) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Key, b.Key) })
 	return ls, nil
+}
+
+func unquotePrefix(s string) (string, string, error) {
+	q, err := strconv.QuotedPrefix(s)
+	if err != nil {
+		return "", "", fmt.Errorf("bad quoted label in %q", clip(s))
+	}
+	v, err := strconv.Unquote(q)
+	if err != nil {
+		return "", "", fmt.Errorf("bad quoted label %q", clip(q))
+	}
+	return v, s[len(q):], nil
 }

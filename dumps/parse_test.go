@@ -133,14 +133,25 @@ func TestGoroutineHeaders(t *testing.T) {
 		"main.h()\n\t/x/main.go:5 +0x1\n" +
 		"created by main.main in goroutine 1\n\t/x/main.go:9 +0x2\n\n" +
 		"goroutine 10 [chan receive, bad minutes]:\n" +
-		"main.i()\n\t/x/main.go:6 +0x1\n"
+		"main.i()\n\t/x/main.go:6 +0x1\n\n" +
+		`goroutine 11 gp=0xc000003380 m=nil [chan receive (leaked), 2 minutes, synctest bubble 3 labels:{"a]": "x\ty", "b": "2"}]:` + "\n" +
+		"main.j()\n\t/x/main.go:7 +0x1\n\n" +
+		"goroutine 12 [select (no cases) (scan)]:\n" +
+		"main.k()\n\t/x/main.go:8 +0x1\n"
 	ds, warns, err := ReadGoroutines(strings.NewReader(in), "g.txt")
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("ReadGoroutines: %d dumps, %v", len(ds), err)
 	}
 	gs := ds[0].Goroutines
-	if len(gs) != 4 {
-		t.Fatalf("%d goroutines, want 4", len(gs))
+	if len(gs) != 6 {
+		t.Fatalf("%d goroutines, want 6", len(gs))
+	}
+	if g := gs[4]; g.ID != 11 || g.State != "chan receive" || !g.Leaked || g.Wait != 2*time.Minute ||
+		!cmp.Equal(g.Flags, []string{"leaked", "synctest bubble 3"}) || !cmp.Equal(g.Labels, []Label{{"a]", "x\ty"}, {"b", "2"}}) {
+		t.Errorf("goroutine 11: %+v", g)
+	}
+	if g := gs[5]; g.State != "select (no cases)" || !cmp.Equal(g.Flags, []string{"scan"}) || g.Class.Activity != ActChanWait {
+		t.Errorf("goroutine 12: %+v", g)
 	}
 	if g := gs[0]; g.ID != 7 || g.State != "IO wait" || g.Wait != 12*time.Minute || !g.LockedToThread {
 		t.Errorf("goroutine 7: %+v", g)
@@ -403,6 +414,25 @@ func TestAppFrame(t *testing.T) {
 		}
 		if got := AppFrame(fs); got != c.want {
 			t.Errorf("AppFrame(%v) = %d, want %d", c.fns, got, c.want)
+		}
+	}
+}
+
+func TestParseLabels(t *testing.T) {
+	for in, want := range map[string][]Label{
+		`{"test_label":"test_value"}`:       {{"test_label", "test_value"}},
+		`{"b": "2", "a": "1"}`:              {{"a", "1"}, {"b", "2"}},
+		`{"k":"\xff\u00e9", "x":"a,b:c}"}`: {{"k", "\xffé"}, {"x", "a,b:c}"}},
+		`{}`:                                nil,
+	} {
+		got, err := parseLabels(in)
+		if err != nil || !cmp.Equal(got, want) {
+			t.Errorf("parseLabels(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`"a":"b"`, `{"a" "b"}`, `{"a":"b" "c":"d"}`, `{"a":b}`, `{"a":"b"} x`, `{"a":"b"`} {
+		if _, err := parseLabels(bad); err == nil {
+			t.Errorf("parseLabels(%s): no error", bad)
 		}
 	}
 }

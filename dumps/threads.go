@@ -98,7 +98,7 @@ func dumpFormats() []format {
 var (
 	reJstackMark = regexp.MustCompile(`(?m)^\s*(Full thread dump |java\.lang\.Thread\.State: )`)
 	// A goroutine header, at a line start or inside a JSON string.
-	reGoroutineMark = regexp.MustCompile(`(?m)(^|\\n|"Output":")goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ (mp=\S+ )?)?\[[^\]\n]*\]:`)
+	reGoroutineMark = regexp.MustCompile(`(?m)(^|\\n|"Output":")goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ (mp=\S+ )?)?\[[^\n]*\]:`)
 	reProfileMark   = regexp.MustCompile(`(?m)^goroutine profile: total \d+\r?$`)
 )
 

@@ -131,7 +131,10 @@ func writeEvidence(b *bytes.Buffer, ev *Evidence) {
 		for _, g := range d.Goroutines {
 			fmt.Fprintf(b, "%s goroutine %d [%s] wait=%s locked=%t elided=%t", g.Pos, g.ID, g.State, g.Wait, g.LockedToThread, g.FramesElided)
 			if len(g.Flags) > 0 {
-				fmt.Fprintf(b, " flags=%q", g.Flags)
+				fmt.Fprintf(b, " flags=%q leaked=%t", g.Flags, g.Leaked)
+			}
+			if len(g.Labels) > 0 {
+				fmt.Fprintf(b, " labels=%v", g.Labels)
 			}
 			fmt.Fprintf(b, " class=%s\n", classString(g.Class))
 			for _, f := range g.Frames {

@@ -420,10 +420,10 @@ func TestAppFrame(t *testing.T) {
 
 func TestParseLabels(t *testing.T) {
 	for in, want := range map[string][]Label{
-		`{"test_label":"test_value"}`:       {{"test_label", "test_value"}},
-		`{"b": "2", "a": "1"}`:              {{"a", "1"}, {"b", "2"}},
+		`{"test_label":"test_value"}`:      {{"test_label", "test_value"}},
+		`{"b": "2", "a": "1"}`:             {{"a", "1"}, {"b", "2"}},
 		`{"k":"\xff\u00e9", "x":"a,b:c}"}`: {{"k", "\xffé"}, {"x", "a,b:c}"}},
-		`{}`:                                nil,
+		`{}`:                               nil,
 	} {
 		got, err := parseLabels(in)
 		if err != nil || !cmp.Equal(got, want) {

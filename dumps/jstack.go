@@ -565,40 +565,14 @@ func parseThreadHeader(text string) (Thread, error) {
 	f := strings.Fields(rest)
 	i := 0
 	for ; i < len(f); i++ {
-		tok := f[i]
-		var err error
-		switch {
-		case tok == "daemon":
-			t.Daemon = true
-		case tok == "virtual":
-		case strings.HasPrefix(tok, "#"):
-			t.ID, err = strconv.ParseInt(tok[1:], 10, 64)
-		case strings.HasPrefix(tok, "[") && strings.HasSuffix(tok, "]") && !strings.HasPrefix(tok, "[0x"):
-			// [5379]: the OS thread id in decimal (JDK 19+), also in nid.
-		case strings.HasPrefix(tok, "prio="):
-			t.Prio, err = strconv.Atoi(tok[5:])
-		case strings.HasPrefix(tok, "os_prio="):
-			t.OSPrio, err = strconv.Atoi(tok[8:])
-		case strings.HasPrefix(tok, "cpu="):
-			t.CPU, err = parseJVMDuration(tok[4:])
-		case strings.HasPrefix(tok, "elapsed="):
-			t.Elapsed, err = parseJVMDuration(tok[8:])
-		case strings.HasPrefix(tok, "tid="):
-			t.TID = tok[4:]
-		case strings.HasPrefix(tok, "nid="):
-			t.NID = tok[4:]
-		case strings.HasPrefix(tok, "allocated="), strings.HasPrefix(tok, "defined_classes="):
-		default:
-			if strings.Contains(tok, "=") {
-				continue // an attribute of a later JDK
-			}
-			goto status
-		}
+		attr, err := t.headerAttr(f[i])
 		if err != nil {
-			return t, fmt.Errorf("bad %s in thread header %q", tok, clip(text))
+			return t, fmt.Errorf("bad %s in thread header %q", f[i], clip(text))
+		}
+		if !attr {
+			break
 		}
 	}
-status:
 	// The rest is the status, then the stack address: "waiting on condition [0x...]".
 	var st []string
 	for ; i < len(f); i++ {
@@ -611,13 +585,36 @@ status:
 	return t, nil
 }
 
-// parseJVMDuration reads "274.58ms" or "0.61s".
-func parseJVMDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, err
+// headerAttr reads one attribute of a thread header into t; it returns
+// false for a word that is not an attribute (the status begins there).
+func (t *Thread) headerAttr(tok string) (bool, error) {
+	var err error
+	switch {
+	case tok == "daemon":
+		t.Daemon = true
+	case tok == "virtual":
+	case strings.HasPrefix(tok, "#"):
+		t.ID, err = strconv.ParseInt(tok[1:], 10, 64)
+	case strings.HasPrefix(tok, "[") && strings.HasSuffix(tok, "]") && !strings.HasPrefix(tok, "[0x"):
+		// [5379]: the OS thread id in decimal (JDK 19+), also in nid.
+	case strings.HasPrefix(tok, "prio="):
+		t.Prio, err = strconv.Atoi(tok[5:])
+	case strings.HasPrefix(tok, "os_prio="):
+		t.OSPrio, err = strconv.Atoi(tok[8:])
+	case strings.HasPrefix(tok, "cpu="):
+		t.CPU, err = time.ParseDuration(tok[4:])
+	case strings.HasPrefix(tok, "elapsed="):
+		t.Elapsed, err = time.ParseDuration(tok[8:])
+	case strings.HasPrefix(tok, "tid="):
+		t.TID = tok[4:]
+	case strings.HasPrefix(tok, "nid="):
+		t.NID = tok[4:]
+	case strings.Contains(tok, "="):
+		// allocated=, defined_classes= and attributes of later JDKs.
+	default:
+		return false, nil
 	}
-	return d, nil
+	return true, err
 }
 
 // parseJavaFrame parses the text after "at ":

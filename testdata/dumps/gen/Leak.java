@@ -9,6 +9,8 @@
 //   - "parked-N" waits on a ReentrantLock held by "holder".
 //   - "reader-N" reads from "silent", a server that never writes nor closes.
 //   - "dead-A" and "dead-B" deadlock on two monitors.
+//   - "jucdead-A" and "jucdead-B" deadlock on two ReentrantLocks (their
+//     owners show only in jstack -l / jcmd Thread.print -l).
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -21,6 +23,7 @@ public class Leak {
     static final Object pool = new Object();
     static final ReentrantLock poolLock = new ReentrantLock();
     static final Object left = new Object(), right = new Object();
+    static final ReentrantLock lockA = new ReentrantLock(), lockB = new ReentrantLock();
     static final List<Socket> kept = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
@@ -44,6 +47,8 @@ public class Leak {
         }
         start("dead-A", () -> { synchronized (left) { Thread.sleep(100); synchronized (right) { } } });
         start("dead-B", () -> { synchronized (right) { Thread.sleep(100); synchronized (left) { } } });
+        start("jucdead-A", () -> { lockA.lock(); Thread.sleep(100); lockB.lock(); });
+        start("jucdead-B", () -> { lockB.lock(); Thread.sleep(100); lockA.lock(); });
         System.out.println("ready " + ProcessHandle.current().pid());
         for (int i = 1; ; i++) {
             final int port = closer.getLocalPort();

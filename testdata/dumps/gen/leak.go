@@ -5,9 +5,10 @@
 // SIGQUIT. It serves pprof on the address given as its argument.
 //
 //   - a loopback server that answers and then closes every connection;
-//   - "fetch" goroutines (one more every 400 ms) that get a response and
-//     never close its body, blocked on a mutex held forever: the
-//     persistConn readLoop of each sits in IO wait on a CLOSE_WAIT socket;
+//   - "fetch" goroutines (one more every 400 ms for the first 12 seconds,
+//     then the program is still) that get a response and never close its
+//     body, blocked on a mutex held forever: the persistConn readLoop and
+//     writeLoop of each stay, with the socket in CLOSE_WAIT;
 //   - "reader" goroutines blocked reading a server that never writes;
 //   - goroutines waiting on a channel nobody sends on;
 //   - a database/sql-like pool: goroutines waiting for a connection slot.
@@ -63,7 +64,7 @@ func main() {
 	}
 	fmt.Println("ready", os.Getpid())
 	go func() {
-		for {
+		for i := 0; i < 30; i++ {
 			go fetch("http://" + closer.Addr().String() + "/")
 			time.Sleep(400 * time.Millisecond)
 		}

@@ -77,6 +77,7 @@ const (
 	goFunc                   // `goroutine 1 [running]:`, or a file line: a function line or the end comes next
 	goFile                   // `main.main()`: its `\t/path/main.go:12 +0x1d` comes next
 	goCreated                // `created by main.main in goroutine 1`: its file line comes next
+	goMStack                 // `runtime stack:`: the frames of an M (fatal errors), skipped up to a blank line
 )
 
 type goParser struct {
@@ -176,12 +177,18 @@ func (p *goParser) line(raw string, n int) {
 		p.funcLine(raw, text, n)
 	case goFile, goCreated:
 		p.fileLine(text, n)
+	case goMStack:
+		if text == "" {
+			p.state = goOutside
+		}
 	}
 }
 
 func (p *goParser) outside(text string, n int) {
 	switch {
 	case text == "":
+	case text == "runtime stack:":
+		p.state = goMStack
 	case strings.HasPrefix(text, "panic: "), strings.HasPrefix(text, "fatal error: "), strings.HasPrefix(text, "SIGQUIT: "):
 		if p.cur != nil {
 			p.endDump()

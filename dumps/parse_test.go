@@ -446,3 +446,38 @@ func TestParseLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsAndSeriesAcrossFiles follows the leaking worker threads from
+// one jstack file into the three dumps of another, taken later.
+func TestRecordsAndSeriesAcrossFiles(t *testing.T) {
+	var snaps []Snapshot
+	total := 0
+	for _, name := range []string{"jstack-jdk17.txt", "jstack-series-in-log.txt"} {
+		ev, err := Read(bytes.NewReader(mustRead(t, "../testdata/dumps/"+name)), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := ev.Records()
+		for _, r := range rs {
+			if r.Kind == "vm-thread" && r.ID != -1 || r.Count != 1 || r.Pos.Line < 1 {
+				t.Fatalf("record %+v", r)
+			}
+		}
+		total += len(rs)
+		jvm, g, p := ev.Snapshots()
+		if len(g)+len(p) != 0 {
+			t.Fatalf("%s: Go snapshots from a JVM dump", name)
+		}
+		snaps = append(snaps, jvm...)
+	}
+	if len(snaps) != 4 || snaps[0].Time == "" || snaps[0].Time >= snaps[3].Time {
+		t.Fatalf("snapshots %d, times %q .. %q", len(snaps), snaps[0].Time, snaps[len(snaps)-1].Time)
+	}
+	gs := CompareSeries(snaps)
+	if len(gs) == 0 || gs[0].Status != SeriesGrowing || gs[0].Class.Activity != ActLockWait || gs[0].Counts[0] >= gs[0].Counts[3] {
+		t.Errorf("first group %+v, want the growing workers", gs[0])
+	}
+	if total < 4*30 {
+		t.Errorf("%d records in four dumps", total)
+	}
+}

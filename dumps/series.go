@@ -31,9 +31,10 @@ func (s SeriesStatus) String() string {
 func (s SeriesStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Snapshot is one dump of a series, reduced to its buckets. Label names it
-// in output ("jstack.txt:3" or a time).
+// in output ("jstack.txt:3"); Time is the dump's time as printed, if any.
 type Snapshot struct {
 	Label   string
+	Time    string
 	Buckets []Bucket
 }
 
@@ -121,25 +122,16 @@ func seriesStatus(counts []int) SeriesStatus {
 }
 
 func threadSeries(ds []*ThreadDump) []SeriesGroup {
-	snaps := make([]Snapshot, len(ds))
-	for i, d := range ds {
-		snaps[i] = Snapshot{Label: d.Pos.String(), Buckets: d.Buckets}
-	}
-	return CompareSeries(snaps)
+	jvm, _, _ := (&DumpEvidence{ThreadDumps: ds}).Snapshots()
+	return CompareSeries(jvm)
 }
 
 func goroutineSeries(ds []*GoroutineDump) []SeriesGroup {
-	snaps := make([]Snapshot, len(ds))
-	for i, d := range ds {
-		snaps[i] = Snapshot{Label: d.Pos.String(), Buckets: d.Buckets}
-	}
-	return CompareSeries(snaps)
+	_, g, _ := (&DumpEvidence{GoroutineDumps: ds}).Snapshots()
+	return CompareSeries(g)
 }
 
 func profileSeries(ps []*GoroutineProfile) []SeriesGroup {
-	snaps := make([]Snapshot, len(ps))
-	for i, p := range ps {
-		snaps[i] = Snapshot{Label: p.Pos.String(), Buckets: p.Buckets}
-	}
-	return CompareSeries(snaps)
+	_, _, p := (&DumpEvidence{GoroutineProfiles: ps}).Snapshots()
+	return CompareSeries(p)
 }

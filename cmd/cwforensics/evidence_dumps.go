@@ -30,27 +30,9 @@ import (
 func dumpTable(evs []*dumps.Evidence) *table {
 	t := &table{header: []string{"source", "kind", "id", "name", "state", "wait", "count", "frames", "activity", "pool", "top", "app"}}
 	for _, ev := range evs {
-		for _, d := range ev.ThreadDumps {
-			for _, th := range d.Threads {
-				state := th.State
-				if state == "" {
-					state = th.Status
-				}
-				t.add(th.Pos.String(), th.Kind(), optID(th.ID), th.Name, state, "0", "1", strconv.Itoa(len(th.Frames)),
-					th.Class.Activity.String(), th.Class.Pool, topFunc(th.Frames), appFunc(th.Frames))
-			}
-		}
-		for _, d := range ev.GoroutineDumps {
-			for _, g := range d.Goroutines {
-				t.add(g.Pos.String(), "goroutine", strconv.FormatInt(g.ID, 10), "", g.State, seconds(g.Wait), "1", strconv.Itoa(len(g.Frames)),
-					g.Class.Activity.String(), g.Class.Pool, topFunc(g.Frames), appFunc(g.Frames))
-			}
-		}
-		for _, p := range ev.GoroutineProfiles {
-			for _, g := range p.Groups {
-				t.add(g.Pos.String(), "goroutine", "", "", "", "0", strconv.Itoa(g.Count), strconv.Itoa(len(g.Frames)),
-					g.Class.Activity.String(), g.Class.Pool, topFunc(g.Frames), appFunc(g.Frames))
-			}
+		for _, r := range ev.Records() {
+			t.add(r.Pos.String(), r.Kind, optID(r.ID), r.Name, r.State, seconds(r.Wait), strconv.Itoa(r.Count), strconv.Itoa(len(r.Frames)),
+				r.Class.Activity.String(), r.Class.Pool, topFunc(r.Frames), appFunc(r.Frames))
 		}
 	}
 	if len(t.rows) == 0 {
@@ -60,7 +42,7 @@ func dumpTable(evs []*dumps.Evidence) *table {
 }
 
 func optID(id int64) string {
-	if id == 0 {
+	if id < 0 {
 		return ""
 	}
 	return strconv.FormatInt(id, 10)

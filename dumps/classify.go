@@ -248,6 +248,8 @@ func classifyThread(t *Thread) Class {
 		}
 	case t.State == "RUNNABLE" || t.Status == "runnable":
 		top.Activity = ActRunning
+	case t.Carrying != 0:
+		top.Activity = ActRunning // a carrier running a virtual thread
 	case t.VM && strings.HasPrefix(t.Status, "waiting"):
 		top.Activity = ActIdle // a GC or VM thread waiting for work
 	default:
@@ -358,6 +360,8 @@ func classifyGo(state string, frames []Frame) Class {
 			c.Activity = ActCondWait
 		case f.Func == "time.Sleep":
 			c.Activity = ActSleep
+		case strings.HasPrefix(f.Func, "runtime/pprof."):
+			c.Activity = ActRunning // the goroutine writing the profile
 		default:
 			continue
 		}

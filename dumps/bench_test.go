@@ -6,7 +6,7 @@ import (
 )
 
 func benchLines(b *testing.B, path string, read func([]byte) error) {
-	data := mustRead(b, path)
+	data := readTestFile(b, path)
 	lines := bytes.Count(data, []byte("\n"))
 	b.SetBytes(int64(len(data)))
 	n := 0

@@ -62,10 +62,10 @@ func TestConformanceGostackparse(t *testing.T) {
 				Errors     []string
 				Goroutines []gspGoroutine
 			}
-			if err := json.Unmarshal(mustRead(t, gp), &want); err != nil {
+			if err := json.Unmarshal(readTestFile(t, gp), &want); err != nil {
 				t.Fatal(err)
 			}
-			ds, warns, err := ReadGoroutines(bytes.NewReader(mustRead(t, txt)), filepath.Base(txt))
+			ds, warns, err := ReadGoroutines(bytes.NewReader(readTestFile(t, txt)), filepath.Base(txt))
 			if err != nil || len(warns) > 0 {
 				t.Fatalf("ReadGoroutines: err %v, warnings %v", err, warns)
 			}
@@ -110,7 +110,7 @@ func TestConformanceProfilerNotes(t *testing.T) {
 	} {
 		t.Run(c.prefix, func(t *testing.T) {
 			read := func(file string) *Evidence {
-				ev, err := Read(bytes.NewReader(mustRead(t, dir+file)), file)
+				ev, err := Read(bytes.NewReader(readTestFile(t, dir+file)), file)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -191,7 +191,7 @@ func groupKeys(gs []ProfileGroup) []string {
 func TestConformanceGotestsum(t *testing.T) {
 	dir := conf + "goroutines/gotestsum/"
 	summarize := func(file string) (string, []string) {
-		ev, err := Read(bytes.NewReader(mustRead(t, dir+file)), file)
+		ev, err := Read(bytes.NewReader(readTestFile(t, dir+file)), file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +242,7 @@ func TestConformanceJstack(t *testing.T) {
 	for _, path := range files {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			ev, err := Read(bytes.NewReader(mustRead(t, path)), name)
+			ev, err := Read(bytes.NewReader(readTestFile(t, path)), name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,7 @@ func seed(f *testing.F, patterns ...string) {
 	for _, p := range patterns {
 		files, _ := filepath.Glob(p)
 		for _, file := range files {
-			f.Add(mustRead(f, file))
+			f.Add(readTestFile(f, file))
 		}
 	}
 }

@@ -298,7 +298,7 @@ func TestSniff(t *testing.T) {
 			t.Errorf("Sniff(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
-	if k, _ := Sniff(mustRead(t, conf+"goroutines/go-profiler-notes/1.pprof.lookup.goroutine.debug0.pb.gz")); k != KindPprof {
+	if k, _ := Sniff(readTestFile(t, conf+"goroutines/go-profiler-notes/1.pprof.lookup.goroutine.debug0.pb.gz")); k != KindPprof {
 		t.Errorf("debug=0 profile sniffed as %s", k)
 	}
 	var gz bytes.Buffer
@@ -313,7 +313,7 @@ func TestSniff(t *testing.T) {
 		t.Fatal("no socket listings in the conformance set")
 	}
 	for _, f := range files {
-		head := mustRead(t, f)
+		head := readTestFile(t, f)
 		for _, df := range dumpFormats() {
 			if df.match(head) {
 				t.Errorf("%s: socket listing sniffed as %s", filepath.Base(f), df.kind)
@@ -350,7 +350,7 @@ func TestLineSourceJSON(t *testing.T) {
 // the leak shows as a growing group, and the debug=0/1/2 totals agree.
 func TestOwnDumps(t *testing.T) {
 	read := func(name string) *Evidence {
-		ev, err := Read(bytes.NewReader(mustRead(t, "../testdata/dumps/"+name)), name)
+		ev, err := Read(bytes.NewReader(readTestFile(t, "../testdata/dumps/"+name)), name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -453,7 +453,7 @@ func TestRecordsAndSeriesAcrossFiles(t *testing.T) {
 	var snaps []Snapshot
 	total := 0
 	for _, name := range []string{"jstack-jdk17.txt", "jstack-series-in-log.txt"} {
-		ev, err := Read(bytes.NewReader(mustRead(t, "../testdata/dumps/"+name)), name)
+		ev, err := Read(bytes.NewReader(readTestFile(t, "../testdata/dumps/"+name)), name)
 		if err != nil {
 			t.Fatal(err)
 		}

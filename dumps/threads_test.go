@@ -3,40 +3,12 @@ package dumps
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from current output")
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
-	}
-}
-
-func mustRead(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
 
 // dumpInputs lists every dump input with the golden file it is checked
 // against: testdata/dumps/X.ext -> X.golden next to it; conformance and
@@ -79,7 +51,7 @@ func TestGolden(t *testing.T) {
 	for path, golden := range in {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			name := filepath.Base(path)
-			ev, err := Read(bytes.NewReader(mustRead(t, path)), name)
+			ev, err := Read(bytes.NewReader(readTestFile(t, path)), name)
 			var b bytes.Buffer
 			if err != nil {
 				fmt.Fprintf(&b, "error: %v\n", err)
@@ -87,7 +59,7 @@ func TestGolden(t *testing.T) {
 			if ev != nil {
 				writeEvidence(&b, ev)
 			}
-			checkGolden(t, golden, b.Bytes())
+			goldenCheck(t, golden, b.Bytes())
 		})
 	}
 }

@@ -30,7 +30,7 @@ func TestEvidenceDumpsTSV(t *testing.T) {
 	if h := lines[0]; !strings.HasPrefix(h, "source\tkind\tid\tname\tstate\twait\tcount\tframes\t") {
 		t.Errorf("header %q does not start with the stable columns", h)
 	}
-	checkGolden(t, "../../testdata/dumps/golden/cli_evidence.tsv.golden", []byte(got))
+	dumpsGolden(t, "../../testdata/dumps/golden/cli_evidence.tsv.golden", []byte(got))
 }
 
 // TestEvidenceDumpsJSON checks that the JSON output holds the dump records
@@ -93,5 +93,5 @@ func TestEvidenceDumpsTable(t *testing.T) {
 	// Column widths depend on the absolute paths kong makes: the golden has
 	// every run of spaces squeezed to two.
 	got = regexp.MustCompile(`  +`).ReplaceAllString(got, "  ")
-	checkGolden(t, "../../testdata/dumps/golden/cli_evidence_series.txt.golden", []byte(got))
+	dumpsGolden(t, "../../testdata/dumps/golden/cli_evidence_series.txt.golden", []byte(got))
 }

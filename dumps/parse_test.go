@@ -3,6 +3,7 @@ package dumps
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -479,5 +480,28 @@ func TestRecordsAndSeriesAcrossFiles(t *testing.T) {
 	}
 	if total < 4*30 {
 		t.Errorf("%d records in four dumps", total)
+	}
+}
+
+// TestContainerLogStamps checks that a dump from `kubectl logs --timestamps`
+// reads like the plain one.
+func TestContainerLogStamps(t *testing.T) {
+	plain := readTestFile(t, conf+"goroutines/gostackparse/waitsince.txt")
+	var stamped strings.Builder
+	for i, l := range strings.SplitAfter(string(plain), "\n") {
+		if l != "" {
+			fmt.Fprintf(&stamped, "2024-01-02T03:04:%02d.%09dZ %s", i%60, i, l)
+		}
+	}
+	a, err := Read(bytes.NewReader(plain), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Read(strings.NewReader(stamped.String()), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("stamped dump reads differently (-plain +stamped):\n%s", diff)
 	}
 }

@@ -96,11 +96,17 @@ func dumpFormats() []format {
 // Sniff patterns. They look for the markers a dump prints, anywhere in the
 // head, so that a dump inside a log or a `go test -json` stream is found.
 var (
-	reJstackMark = regexp.MustCompile(`(?m)^\s*(Full thread dump |java\.lang\.Thread\.State: )`)
+	reJstackMark = regexp.MustCompile(`(?m)^` + logStamp + `?\s*(Full thread dump |java\.lang\.Thread\.State: )`)
 	// A goroutine header, at a line start or inside a JSON string.
-	reGoroutineMark = regexp.MustCompile(`(?m)(^|\\n|"Output":")goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ (mp=\S+ )?)?\[[^\n]*\]:`)
-	reProfileMark   = regexp.MustCompile(`(?m)^goroutine profile: total \d+\r?$`)
+	reGoroutineMark = regexp.MustCompile(`(?m)(^` + logStamp + `?|\\n|"Output":")goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ (mp=\S+ )?)?\[[^\n]*\]:`)
+	reProfileMark   = regexp.MustCompile(`(?m)^` + logStamp + `?goroutine profile: total \d+\r?$`)
 )
+
+// logStamp is the RFC 3339 time that `docker logs -t` and `kubectl logs
+// --timestamps` put before every line; lineSource removes it.
+const logStamp = `(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) )`
+
+var reLogStamp = regexp.MustCompile(`^` + logStamp)
 
 func matchJstack(head []byte) bool { return reJstackMark.Match(head) }
 
@@ -168,7 +174,8 @@ type textLine struct {
 }
 
 // lineSource yields the lines of a text file with trailing CR and spaces
-// removed. Lines of a `go test -json` stream (objects with an "Output"
+// removed, and with the RFC 3339 time stamp of container logs (docker logs
+// -t, kubectl logs --timestamps) removed from the start. Lines of a `go test -json` stream (objects with an "Output"
 // field) are unwrapped: the Output texts are joined and split into lines
 // again, each positioned at the JSON line its text began on.
 type lineSource struct {
@@ -216,6 +223,11 @@ func (s *lineSource) next() (textLine, bool) {
 			}
 		}
 		s.flushPartial()
+		if len(raw) > 20 && raw[4] == '-' && raw[10] == 'T' {
+			if loc := reLogStamp.FindIndex(raw); loc != nil {
+				raw = raw[loc[1]:] // a container log time stamp
+			}
+		}
 		s.pending = append(s.pending, textLine{trimEOL(string(raw)), s.n})
 	}
 	l := s.pending[0]

@@ -68,7 +68,19 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	// One table per kind of record; a blank line separates them when the
 	// files hold both sockets and threads.
 	first := true
-	for _, t := range append([]*table{socketTable(evs), dumpTable(evs)}, socketExtraTables(evs)...) {
+	tables := []*table{socketTable(evs), dumpTable(evs)}
+	extra := socketExtraTables(evs)
+	switch {
+	case format == "table":
+		// For people: ss -s summaries, fd listings, limits, the stack groups
+		// and their evolution too (JSON has them all).
+		tables = append(append(tables, extra...), bucketTable(evs), seriesTable(evs))
+	case tables[0] == nil && tables[1] == nil:
+		// The TSV keeps one kind of row per table: the other records only
+		// when the files hold neither sockets nor threads.
+		tables = extra
+	}
+	for _, t := range tables {
 		if t == nil {
 			continue
 		}

@@ -1,0 +1,409 @@
+package dumps
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// GoroutineDump is one full Go goroutine dump: debug=2, runtime.Stack(buf,
+// true), a SIGQUIT or panic traceback, alone or inside a log, test output or
+// a `go test -json` stream.
+type GoroutineDump struct {
+	// Pos is the line of the first goroutine header (or of the panic
+	// message before it).
+	Pos Pos `json:"pos"`
+	// Panic is the "panic: ..." or "fatal error: ..." message printed before
+	// the goroutines, if any.
+	Panic      string      `json:"panic,omitempty"`
+	Goroutines []Goroutine `json:"goroutines"`
+	Buckets    []Bucket    `json:"buckets"`
+}
+
+// Goroutine is one goroutine of a dump.
+type Goroutine struct {
+	Pos Pos   `json:"pos"`
+	ID  int64 `json:"id"`
+	// State is the wait reason ("IO wait", "chan receive", "running").
+	State string `json:"state"`
+	// Wait is how long the goroutine has been blocked, from "[..., 12
+	// minutes]"; the runtime prints it only from one minute on.
+	Wait           time.Duration `json:"wait_ns,omitempty"`
+	LockedToThread bool          `json:"locked_to_thread,omitempty"`
+	// Flags are the other words of the header: "leaked", "scan",
+	// "durable", "synctest bubble 3".
+	Flags []string `json:"flags,omitempty"`
+	// Leaked is set for a goroutine the runtime found leaked (Go 1.26
+	// goroutine leak detection: "[chan receive (leaked)]").
+	Leaked bool `json:"leaked,omitempty"`
+	// Labels are the pprof labels the header prints with
+	// GODEBUG=tracebacklabels=1, sorted by key.
+	Labels []Label `json:"labels,omitempty"`
+	Frames []Frame `json:"frames"`
+	// FramesElided is set when the runtime cut the stack
+	// ("...additional frames elided...").
+	FramesElided bool `json:"frames_elided,omitempty"`
+	// CreatedBy is the go statement that started the goroutine, and
+	// CreatorID the goroutine that ran it (Go 1.21+; 0 when not printed).
+	CreatedBy *Frame `json:"created_by,omitempty"`
+	CreatorID int64  `json:"creator_id,omitempty"`
+	// Ancestors are the "[originating from goroutine N]" stacks printed with
+	// GODEBUG=tracebackancestors, nearest first.
+	Ancestors []Ancestor `json:"ancestors,omitempty"`
+	Class     Class      `json:"class"`
+}
+
+// Ancestor is the stack of a goroutine that created another one.
+type Ancestor struct {
+	Pos       Pos     `json:"pos"`
+	ID        int64   `json:"id"`
+	Frames    []Frame `json:"frames"`
+	CreatedBy *Frame  `json:"created_by,omitempty"`
+}
+
+// reGoroutineHeader matches "goroutine 1 [running]:" and the Go 1.22+
+// "goroutine 1 gp=0xc000002380 m=0 mp=0x5d0f60 [running]:".
+var reGoroutineHeader = regexp.MustCompile(`^goroutine (\d+) (?:gp=0x[0-9a-f]+ m=\S+ (?:mp=\S+ )?)?\[(.*)\]:$`)
+
+// goroutine parser states; each comment is an example line that leads there.
+type goState uint8
+
+const (
+	goOutside goState = iota // anything outside a goroutine: `panic: boom`, log lines
+	goFunc                   // `goroutine 1 [running]:`, or a file line: a function line or the end comes next
+	goFile                   // `main.main()`: its `\t/path/main.go:12 +0x1d` comes next
+	goCreated                // `created by main.main in goroutine 1`: its file line comes next
+	goMStack                 // `runtime stack:`: the frames of an M (fatal errors), skipped up to a blank line
+)
+
+type goParser struct {
+	name     string
+	dumps    []*GoroutineDump
+	warns    []Warning
+	cur      *GoroutineDump
+	g        *Goroutine
+	anc      *Ancestor // ancestor being read, nil when in the goroutine itself
+	state    goState
+	seen     map[int64]bool
+	between  bool   // a non-blank line outside goroutines since the last one
+	panic    string // a panic message waiting for its dump
+	panicAt  int
+	lastLine int
+}
+
+// ReadGoroutines parses Go goroutine dumps. Several dumps in one input (a
+// goroutine id seen twice, or other text between goroutines) are returned in
+// order. Only I/O failures are errors; a malformed line becomes a Warning.
+func ReadGoroutines(r io.Reader, name string) ([]*GoroutineDump, []Warning, error) {
+	p := &goParser{name: name}
+	src := newLineSource(r)
+	for {
+		l, ok := src.next()
+		if !ok {
+			break
+		}
+		p.line(l.text, l.line)
+	}
+	p.endDump()
+	if err := src.err(); err != nil {
+		return p.dumps, p.warns, fmt.Errorf("%s:%d: %w", name, src.n+1, err)
+	}
+	return p.dumps, p.warns, nil
+}
+
+func (p *goParser) warn(line int, format string, args ...any) {
+	p.warns = append(p.warns, Warning{Pos{p.name, line}, fmt.Sprintf(format, args...)})
+}
+
+func (p *goParser) endGoroutine(line int) {
+	if p.g == nil {
+		return
+	}
+	if p.state == goFile || p.state == goCreated {
+		p.warn(line, "goroutine %d: stack ends before the file:line of its last frame", p.g.ID)
+	}
+	p.g.Class = classifyGo(p.g.State, p.g.Frames)
+	if p.g.Frames == nil {
+		p.g.Frames = []Frame{}
+	}
+	p.cur.Goroutines = append(p.cur.Goroutines, *p.g)
+	p.g, p.anc, p.state = nil, nil, goOutside
+}
+
+func (p *goParser) endDump() {
+	p.endGoroutine(p.lastLine)
+	if p.cur != nil {
+		finishGoroutineDump(p.cur)
+		p.dumps = append(p.dumps, p.cur)
+	}
+	p.cur, p.seen, p.between = nil, nil, false
+}
+
+func finishGoroutineDump(d *GoroutineDump) {
+	items := make([]stackItem, len(d.Goroutines))
+	for i := range d.Goroutines {
+		g := &d.Goroutines[i]
+		extra := ""
+		if g.CreatedBy != nil {
+			extra = g.CreatedBy.String()
+		}
+		if g.LockedToThread {
+			extra += " locked"
+		}
+		if g.FramesElided {
+			extra += " elided"
+		}
+		items[i] = stackItem{kind: "goroutine", state: g.State, frames: g.Frames, extra: extra,
+			member: Member{ID: g.ID, Count: 1, Pos: g.Pos}, wait: g.Wait, class: g.Class}
+	}
+	d.Buckets = buildBuckets(items)
+}
+
+func (p *goParser) line(raw string, n int) {
+	p.lastLine = n
+	text := strings.TrimSpace(raw)
+	if m := reGoroutineHeader.FindStringSubmatch(text); m != nil {
+		p.header(m, n)
+		return
+	}
+	switch p.state {
+	case goOutside:
+		p.outside(text, n)
+	case goFunc:
+		p.funcLine(raw, text, n)
+	case goFile, goCreated:
+		p.fileLine(text, n)
+	case goMStack:
+		if text == "" {
+			p.state = goOutside
+		}
+	}
+}
+
+func (p *goParser) outside(text string, n int) {
+	switch {
+	case text == "":
+	case text == "runtime stack:":
+		p.state = goMStack
+	case strings.HasPrefix(text, "panic: "), strings.HasPrefix(text, "fatal error: "), strings.HasPrefix(text, "SIGQUIT: "):
+		if p.cur != nil {
+			p.endDump()
+		}
+		if p.panic == "" {
+			p.panic, p.panicAt = text, n
+		}
+	default:
+		if p.cur != nil && len(p.cur.Goroutines) > 0 {
+			p.between = true
+		}
+	}
+}
+
+func (p *goParser) header(m []string, n int) {
+	p.endGoroutine(n)
+	id, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		p.warn(n, "bad goroutine id %q", m[1])
+		return
+	}
+	if p.cur != nil && (p.seen[id] || p.between) {
+		p.endDump()
+	}
+	if p.cur == nil {
+		p.cur = &GoroutineDump{Pos: Pos{p.name, n}}
+		if p.panic != "" {
+			p.cur.Panic, p.cur.Pos.Line = p.panic, p.panicAt
+			p.panic = ""
+		}
+		p.seen = map[int64]bool{}
+	}
+	p.seen[id] = true
+	g := &Goroutine{Pos: Pos{p.name, n}, ID: id}
+	p.parseState(g, m[2], n)
+	p.g, p.state = g, goFunc
+}
+
+// parseState reads the bracket of a header: "IO wait, 12 minutes",
+// "running, locked to thread", "select (no cases)", and the Go 1.25+ forms
+// "chan receive (leaked)", "sleep (durable), synctest bubble 3" and
+// `running labels:{"k": "v"}` (GODEBUG=tracebacklabels=1).
+func (p *goParser) parseState(g *Goroutine, s string, n int) {
+	if i := strings.Index(s, " labels:{"); i >= 0 {
+		ls, err := parseLabels(s[i+len(" labels:"):])
+		if err != nil {
+			p.warn(n, "goroutine %d: %v", g.ID, err)
+		}
+		g.Labels, s = ls, s[:i]
+	}
+	parts := strings.Split(s, ", ")
+	g.State = parts[0]
+	for _, suffix := range []string{" (scan)", " (leaked)", " (durable)"} {
+		if st, ok := strings.CutSuffix(g.State, suffix); ok {
+			g.State = st
+			g.Flags = append(g.Flags, suffix[2:len(suffix)-1])
+		}
+	}
+	for _, part := range parts[1:] {
+		switch {
+		case part == "locked to thread":
+			g.LockedToThread = true
+		case strings.HasSuffix(part, " minutes"):
+			k, err := strconv.Atoi(strings.TrimSuffix(part, " minutes"))
+			if err != nil || k < 0 {
+				p.warn(n, "bad wait time %q in goroutine header", part)
+				continue
+			}
+			g.Wait = time.Duration(k) * time.Minute
+		default:
+			g.Flags = append(g.Flags, part)
+		}
+	}
+	g.Leaked = slices.Contains(g.Flags, "leaked")
+}
+
+// funcLine reads the line after a header or a file line: a function call,
+// "created by", an elision or ancestor marker, or the blank line that ends
+// the goroutine.
+func (p *goParser) funcLine(raw, text string, n int) {
+	g := p.g
+	switch {
+	case text == "":
+		p.endGoroutine(n)
+	case text == "...additional frames elided...":
+		if p.anc == nil {
+			g.FramesElided = true
+		}
+	case strings.HasPrefix(text, "created by "):
+		f, creator := parseCreatedBy(strings.TrimPrefix(text, "created by "))
+		if p.anc != nil {
+			p.anc.CreatedBy = &f
+		} else {
+			g.CreatedBy, g.CreatorID = &f, creator
+		}
+		p.state = goCreated
+	case strings.HasPrefix(text, "[originating from goroutine ") && strings.HasSuffix(text, "]:"):
+		id, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(text, "[originating from goroutine "), "]:"), 10, 64)
+		if err != nil {
+			p.warn(n, "bad ancestor goroutine id in %q", text)
+			return
+		}
+		g.Ancestors = append(g.Ancestors, Ancestor{Pos: Pos{p.name, n}, ID: id})
+		p.anc = &g.Ancestors[len(g.Ancestors)-1]
+	case text == "goroutine running on other thread; stack unavailable":
+	case strings.HasPrefix(raw, "\t") || strings.HasPrefix(text, "pc=0x") || strings.Contains(text, "fp=0x"):
+		if strings.HasPrefix(text, "pc=0x") {
+			return // the pc of a "non-Go function" frame
+		}
+		p.warn(n, "goroutine %d: file line without a function line: %q", g.ID, clip(text))
+	default:
+		f, err := parseGoCall(text)
+		if err != nil {
+			// A line that is not a stack frame ends the goroutine: the
+			// dump was cut or is followed by other output.
+			p.endGoroutine(n)
+			p.outside(text, n)
+			return
+		}
+		if f.Func == "non-Go function" {
+			p.addFrame(f)
+			return
+		}
+		p.addFrame(f)
+		p.state = goFile
+	}
+}
+
+func (p *goParser) addFrame(f Frame) {
+	if p.anc != nil {
+		p.anc.Frames = append(p.anc.Frames, f)
+		return
+	}
+	p.g.Frames = append(p.g.Frames, f)
+}
+
+// fileLine reads "\t/usr/lib/go/src/net/fd_posix.go:55 +0x25" into the frame
+// or created-by just read.
+func (p *goParser) fileLine(text string, n int) {
+	var f *Frame
+	switch {
+	case p.state == goCreated && p.anc != nil:
+		f = p.anc.CreatedBy
+	case p.state == goCreated:
+		f = p.g.CreatedBy
+	case p.anc != nil:
+		f = &p.anc.Frames[len(p.anc.Frames)-1]
+	default:
+		f = &p.g.Frames[len(p.g.Frames)-1]
+	}
+	p.state = goFunc
+	file, line, err := parseGoFileLine(text)
+	if err != nil {
+		p.warn(n, "goroutine %d: %v", p.g.ID, err)
+		if text == "" {
+			p.endGoroutine(n)
+		}
+		return
+	}
+	f.File, f.Line = file, line
+}
+
+// parseGoCall parses a function line: "main.main()", "net.(*conn).Read(0xc0000a2000,
+// {0xc000300000?, 0x1000, 0x1000})", "main.goSleep(...)", "panic({0x4b0e80?, 0xc00001c0d8?})",
+// "main.F[...](...)". The arguments are dropped: they hold addresses.
+func parseGoCall(s string) (Frame, error) {
+	if s == "non-Go function" {
+		return Frame{Func: s}, nil
+	}
+	if !strings.HasSuffix(s, ")") {
+		return Frame{}, fmt.Errorf("not a function call: %q", clip(s))
+	}
+	open := strings.LastIndexByte(s, '(')
+	// Arguments hold no parentheses, except "(...)".
+	if strings.HasSuffix(s, "(...)") {
+		open = len(s) - 5
+	}
+	if open <= 0 || strings.ContainsAny(s[:open], " \t") {
+		return Frame{}, fmt.Errorf("not a function call: %q", clip(s))
+	}
+	return Frame{Func: s[:open]}, nil
+}
+
+// parseCreatedBy parses what follows "created by": "main.main in goroutine 1"
+// (Go 1.21+), "net/http.(*Server).Serve" or, before Go 1.17 in some builds,
+// "main.main(0x1)".
+func parseCreatedBy(s string) (Frame, int64) {
+	var creator int64
+	if fn, id, ok := strings.Cut(s, " in goroutine "); ok {
+		if k, err := strconv.ParseInt(id, 10, 64); err == nil {
+			creator = k
+			s = fn
+		}
+	}
+	if f, err := parseGoCall(s); err == nil {
+		return f, creator
+	}
+	return Frame{Func: s}, creator
+}
+
+// parseGoFileLine parses "/path/file.go:123 +0x1d", "_testmain.go:47 +0x1d",
+// "/path/file.go:12" or "file.go:12 +0x1d fp=0x... sp=0x... pc=0x...".
+func parseGoFileLine(s string) (string, int, error) {
+	if i := strings.Index(s, " +0x"); i >= 0 {
+		s = s[:i]
+	} else if i := strings.Index(s, " fp=0x"); i >= 0 {
+		s = s[:i]
+	}
+	colon := strings.LastIndexByte(s, ':')
+	if colon <= 0 {
+		return "", 0, fmt.Errorf("bad file:line %q", clip(s))
+	}
+	line, err := strconv.Atoi(s[colon+1:])
+	if err != nil || line < 0 {
+		return "", 0, fmt.Errorf("bad line number in %q", clip(s))
+	}
+	return s[:colon], line, nil
+}

@@ -1,0 +1,716 @@
+package dumps
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ThreadDump is one JVM thread dump: jstack, jstack -l, jcmd PID
+// Thread.print, the SIGQUIT output, or jcmd Thread.dump_to_file -format=json.
+type ThreadDump struct {
+	// Pos is where the dump starts (its time or "Full thread dump" line).
+	Pos Pos `json:"pos"`
+	// PID is the process id when the dump prints it (jcmd's first line
+	// "1234:", the JSON dump's processId); 0 when it does not.
+	PID int `json:"pid,omitempty"`
+	// Time is the time the dump prints before "Full thread dump", as
+	// printed ("2024-01-02 03:04:05", local time of the JVM's host).
+	Time string `json:"time,omitempty"`
+	// VM is the text after "Full thread dump", e.g. "OpenJDK 64-Bit Server
+	// VM (21.0.2+13 mixed mode, sharing)".
+	VM      string   `json:"vm,omitempty"`
+	Threads []Thread `json:"threads"`
+	// SMRLength is the length of "Threads class SMR info" (JDK 11+), the
+	// number of Java threads the JVM says the dump lists; -1 when absent.
+	SMRLength int `json:"smr_length"`
+	// JNIGlobalRefs is from "JNI global refs: N" or "JNI global
+	// references: N"; -1 when absent.
+	JNIGlobalRefs int `json:"jni_global_refs"`
+	// Deadlocks are the cycles of the lock-wait graph, computed by us.
+	Deadlocks []Deadlock `json:"deadlocks,omitempty"`
+	// ReportedDeadlocks are the JVM's own "Found one Java-level deadlock"
+	// sections; ReportedDeadlockCount is N from "Found N deadlock(s).", -1
+	// when the dump has no such line.
+	ReportedDeadlocks     []Deadlock `json:"reported_deadlocks,omitempty"`
+	ReportedDeadlockCount int        `json:"reported_deadlock_count"`
+	// Buckets groups the threads with identical stacks.
+	Buckets []Bucket `json:"buckets"`
+}
+
+// When parses Time (which carries no zone) as UTC; ok is false when the dump
+// printed no time.
+func (d *ThreadDump) When() (t time.Time, ok bool) {
+	t, err := time.Parse(time.DateTime, d.Time)
+	if err != nil {
+		t, err = time.Parse(time.RFC3339Nano, d.Time) // the JSON dump's time
+	}
+	return t, err == nil
+}
+
+// Thread is one thread of a JVM dump.
+type Thread struct {
+	Pos  Pos    `json:"pos"`
+	Name string `json:"name"`
+	// ID is the Java thread id ("#12", or "t@12" in VisualVM dumps); 0 for
+	// threads that print none.
+	ID int64 `json:"id,omitempty"`
+	// VM is true for a JVM-internal thread (GC, compiler, VM Thread): a
+	// thread without a Java id nor a java.lang.Thread.State line.
+	VM     bool `json:"vm,omitempty"`
+	Daemon bool `json:"daemon,omitempty"`
+	Prio   int  `json:"prio,omitempty"`
+	OSPrio int  `json:"os_prio,omitempty"`
+	// CPU and Elapsed are from cpu= and elapsed= (JDK 11+).
+	CPU     time.Duration `json:"cpu_ns,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	TID     string        `json:"tid,omitempty"`
+	// NID is the native thread id as printed (hex before JDK 19).
+	NID string `json:"nid,omitempty"`
+	// Status is the header's text after nid ("waiting on condition").
+	Status string `json:"status,omitempty"`
+	// State is the java.lang.Thread.State (RUNNABLE, BLOCKED, WAITING,
+	// TIMED_WAITING, NEW, TERMINATED) and StateDetail the rest of that line
+	// ("on object monitor", "parking", "sleeping").
+	State       string `json:"state,omitempty"`
+	StateDetail string `json:"state_detail,omitempty"`
+	// Virtual marks a virtual thread and Container its thread container
+	// (JSON dumps only: jstack does not list virtual threads).
+	Virtual   bool   `json:"virtual,omitempty"`
+	Container string `json:"container,omitempty"`
+	// Carrying is the id of the virtual thread this carrier runs, 0 if none
+	// ("Carrying virtual thread #N", or "Mounted virtual thread #N" in JDK
+	// 25, after which the virtual thread's own frames follow the carrier's:
+	// they start at Frames[MountedAt]).
+	Carrying  int64   `json:"carrying,omitempty"`
+	MountedAt int     `json:"mounted_at,omitempty"`
+	Frames    []Frame `json:"frames"`
+	// Locks are the lock lines under the frames, in order.
+	Locks []Lock `json:"locks,omitempty"`
+	// Ownable lists "Locked ownable synchronizers" (jstack -l).
+	Ownable []Lock `json:"ownable,omitempty"`
+	// Class is what the thread is doing, for the report.
+	Class Class `json:"class"`
+}
+
+// Kind is "thread" for a Java thread and "vm-thread" for a JVM-internal one.
+func (t *Thread) Kind() string {
+	if t.VM {
+		return "vm-thread"
+	}
+	return "thread"
+}
+
+// LockOp is what a thread does with a lock.
+type LockOp uint8
+
+// Lock operations, from the "- ..." lines of a stack.
+const (
+	LockUnknown   LockOp = iota // unknown
+	LockHeld                    // locked
+	LockWaitEnter               // waiting to lock
+	LockWaitOn                  // waiting on
+	LockParked                  // parking to wait for
+	LockRelock                  // waiting to re-lock in wait()
+	LockElided                  // eliminated
+	LockOwnable                 // ownable synchronizer
+)
+
+var lockOpNames = [...]string{"unknown", "locked", "waiting to lock", "waiting on", "parking to wait for", "waiting to re-lock in wait()", "eliminated", "ownable synchronizer"}
+
+func (o LockOp) String() string {
+	if int(o) < len(lockOpNames) {
+		return lockOpNames[o]
+	}
+	return "LockOp(" + itoa(int(o)) + ")"
+}
+
+// MarshalText makes a LockOp appear by name in JSON.
+func (o LockOp) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// Lock is one lock line: the object address ("0x000000076ab62208", or
+// "Class@hash" in VisualVM dumps) and its class. Frame is the index of the
+// frame the line is under (-1 for ownable synchronizers).
+type Lock struct {
+	Op    LockOp `json:"op"`
+	Addr  string `json:"addr,omitempty"`
+	Class string `json:"class,omitempty"`
+	Frame int    `json:"frame"`
+}
+
+// Deadlock is one cycle of threads each waiting for a lock the next holds.
+// Threads are names in cycle order, starting with the least name. Blocked
+// are threads outside the cycle whose chain of waits leads into it (the JVM
+// lists those it walked through before reaching the cycle), sorted.
+type Deadlock struct {
+	Threads []string `json:"threads"`
+	Blocked []string `json:"blocked,omitempty"`
+	Pos     Pos      `json:"pos"`
+	// heldBy is the JVM report's "which is held by" per thread, while it is read.
+	heldBy map[string]string
+	order  []string
+}
+
+// jstack parser states; each comment is an example line that leads there.
+type jstackState uint8
+
+const (
+	jsOutside   jstackState = iota // between threads: `Full thread dump ...`, `2024-01-02 03:04:05`
+	jsThread                       // `"main" #1 prio=5 ... runnable [0x...]` and its stack
+	jsOwnable                      // `   Locked ownable synchronizers:`
+	jsSMR                          // `Threads class SMR info:` until `}`
+	jsDeadlock                     // `Found one Java-level deadlock:` until `Java stack information`
+	jsDeadStack                    // `Java stack information for the threads listed above:`
+)
+
+type jstackParser struct {
+	name    string
+	dumps   []*ThreadDump
+	warns   []Warning
+	cur     *ThreadDump
+	th      *Thread // thread being read, nil when none
+	last    *Thread // last thread read, for a Locked ownable synchronizers block after a blank line
+	state   jstackState
+	pid     int    // a "1234:" line waiting for its dump
+	timeStr string // a time line waiting for its dump
+	timeAt  int
+	cycle   *Deadlock
+}
+
+// ReadJstack parses JVM thread dumps: jstack, jstack -l, jcmd PID
+// Thread.print or SIGQUIT output, alone or inside a log, from JDK 6 to 25.
+// Several dumps in one input are returned in order. Only I/O failures are
+// errors; a malformed line becomes a Warning.
+func ReadJstack(r io.Reader, name string) ([]*ThreadDump, []Warning, error) {
+	p := &jstackParser{name: name}
+	src := newLineSource(r)
+	for {
+		l, ok := src.next()
+		if !ok {
+			break
+		}
+		p.line(l.text, l.line)
+	}
+	p.endDump()
+	if err := src.err(); err != nil {
+		return p.dumps, p.warns, fmt.Errorf("%s:%d: %w", name, src.n+1, err)
+	}
+	return p.dumps, p.warns, nil
+}
+
+func (p *jstackParser) warn(line int, format string, args ...any) {
+	p.warns = append(p.warns, Warning{Pos{p.name, line}, fmt.Sprintf(format, args...)})
+}
+
+func newThreadDump(pos Pos) *ThreadDump {
+	return &ThreadDump{Pos: pos, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
+}
+
+// dump returns the current dump, starting one at line when there is none
+// (a file of thread stacks without the "Full thread dump" header).
+func (p *jstackParser) dump(line int) *ThreadDump {
+	if p.cur == nil {
+		p.cur = newThreadDump(Pos{p.name, line})
+		p.takePending()
+	}
+	return p.cur
+}
+
+func (p *jstackParser) takePending() {
+	if p.timeStr != "" {
+		p.cur.Time, p.cur.Pos.Line = p.timeStr, p.timeAt
+	}
+	if p.pid != 0 {
+		p.cur.PID = p.pid
+	}
+	p.timeStr, p.pid = "", 0
+}
+
+func (p *jstackParser) endThread() {
+	if p.th != nil {
+		finishThread(p.th)
+		p.cur.Threads = append(p.cur.Threads, *p.th)
+		p.last = &p.cur.Threads[len(p.cur.Threads)-1]
+		p.th = nil
+	}
+}
+
+func (p *jstackParser) endDump() {
+	p.endThread()
+	p.cycle = nil
+	if p.cur != nil {
+		finishThreadDump(p.cur)
+		p.dumps = append(p.dumps, p.cur)
+	}
+	p.cur, p.last, p.state = nil, nil, jsOutside
+}
+
+// finishThread marks JVM-internal threads; VM threads print no Java id and
+// no java.lang.Thread.State line (JDK 6-8 Java threads print the state).
+func finishThread(t *Thread) {
+	t.VM = t.ID == 0 && t.State == ""
+	if t.Frames == nil {
+		t.Frames = []Frame{} // JSON: "frames": [] rather than null
+	}
+}
+
+func (p *jstackParser) line(raw string, n int) {
+	text := strings.TrimSpace(raw)
+	switch p.state {
+	case jsSMR:
+		if strings.HasPrefix(text, "}") {
+			p.state = jsOutside
+		}
+		p.smrLength(text, n)
+		return
+	case jsDeadlock, jsDeadStack:
+		if p.deadlockLine(text, n) {
+			return
+		}
+	case jsThread:
+		if p.threadLine(text, n) {
+			return
+		}
+	case jsOwnable:
+		if strings.HasPrefix(text, "- ") {
+			p.ownableLine(text[2:], n)
+			return
+		}
+		p.state = jsOutside
+		if text == "" {
+			return
+		}
+	}
+	p.outsideLine(text, n)
+}
+
+// outsideLine handles a line between threads.
+func (p *jstackParser) outsideLine(text string, n int) {
+	switch {
+	case text == "":
+		p.endThread()
+	case strings.HasPrefix(text, "Full thread dump"):
+		// A new dump; an earlier one in the same input ends here.
+		if p.cur != nil && (len(p.cur.Threads) > 0 || p.th != nil || p.cur.VM != "") {
+			p.endDump()
+		}
+		d := p.dump(n)
+		d.VM = strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(text, "Full thread dump")), ":")
+	case isDumpTime(text):
+		if p.cur != nil && len(p.cur.Threads) > 0 {
+			p.endDump()
+		}
+		p.timeStr, p.timeAt = text, n
+	case isPIDLine(text):
+		if p.cur != nil && len(p.cur.Threads) > 0 {
+			p.endDump()
+		}
+		p.pid, _ = strconv.Atoi(strings.TrimSuffix(text, ":"))
+	case strings.HasPrefix(text, `"`) && !strings.HasSuffix(text, `":`):
+		t, err := parseThreadHeader(text)
+		if err != nil {
+			p.warn(n, "%v", err)
+			return
+		}
+		p.endThread()
+		d := p.dump(n)
+		if d.ReportedDeadlockCount >= 0 || d.JNIGlobalRefs >= 0 {
+			// The trailer of the previous dump was seen without a new
+			// header: this is the next dump, printed without one.
+			p.endDump()
+			p.dump(n)
+		}
+		t.Pos = Pos{p.name, n}
+		p.th, p.state = &t, jsThread
+	case strings.HasPrefix(text, "Locked ownable synchronizers:"):
+		if p.last == nil {
+			p.warn(n, "Locked ownable synchronizers without a thread")
+			return
+		}
+		p.state = jsOwnable
+	case strings.HasPrefix(text, "Threads class SMR info:"):
+		p.dump(n)
+		p.state = jsSMR
+	case strings.HasPrefix(text, "_java_thread_list="):
+		// Only reached when the SMR header was cut off; the length is read below.
+	case strings.HasPrefix(text, "JNI global ref"):
+		_, v, _ := strings.Cut(text, ":")
+		v, _, _ = strings.Cut(strings.TrimSpace(v), ",")
+		k, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			p.warn(n, "bad JNI global refs line %q", text)
+			return
+		}
+		p.dump(n).JNIGlobalRefs = k
+	case text == "Found one Java-level deadlock:":
+		d := p.dump(n)
+		d.ReportedDeadlocks = append(d.ReportedDeadlocks, Deadlock{Pos: Pos{p.name, n}})
+		p.cycle = &d.ReportedDeadlocks[len(d.ReportedDeadlocks)-1]
+		p.state = jsDeadlock
+	case strings.HasPrefix(text, "Found ") && strings.Contains(text, "deadlock"):
+		p.foundLine(text, n)
+	}
+	// Anything else is text around the dump (a log, a heap summary): skipped.
+	if strings.HasPrefix(text, "_java_thread_list=") {
+		p.smrLength(text, n)
+	}
+}
+
+func (p *jstackParser) smrLength(text string, n int) {
+	_, v, ok := strings.Cut(text, "length=")
+	if !ok {
+		return
+	}
+	v, _, _ = strings.Cut(v, ",")
+	k, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		p.warn(n, "bad SMR thread list length in %q", text)
+		return
+	}
+	p.dump(n).SMRLength = k
+}
+
+// foundLine reads "Found 1 deadlock." or "Found 3 deadlocks.".
+func (p *jstackParser) foundLine(text string, n int) {
+	f := strings.Fields(text)
+	if len(f) != 3 || !strings.HasPrefix(f[2], "deadlock") {
+		return
+	}
+	k, err := strconv.Atoi(f[1])
+	if err != nil {
+		p.warn(n, "bad deadlock count in %q", text)
+		return
+	}
+	p.dump(n).ReportedDeadlockCount = k
+	p.state = jsOutside
+	if p.cur != nil {
+		finishReported(p.cur)
+	}
+}
+
+// deadlockLine reads the JVM's deadlock report; it returns false for a line
+// that ends the report.
+//
+//	"Thread-A":
+//	  waiting to lock monitor 0x... (object 0x..., a java.lang.Object),
+//	  which is held by "Thread-B"
+func (p *jstackParser) deadlockLine(text string, n int) bool {
+	switch {
+	case strings.HasPrefix(text, "Found "):
+		return false
+	case strings.HasPrefix(text, "Java stack information for the threads listed above"):
+		p.state = jsDeadStack
+	case p.state == jsDeadlock && strings.HasPrefix(text, `"`) && strings.HasSuffix(text, `":`):
+		if c := p.cycle; c != nil {
+			c.order = append(c.order, text[1:len(text)-2])
+		}
+	case p.state == jsDeadlock && strings.HasPrefix(text, `which is held by "`) && strings.HasSuffix(text, `"`):
+		if c := p.cycle; c != nil && len(c.order) > 0 {
+			if c.heldBy == nil {
+				c.heldBy = map[string]string{}
+			}
+			c.heldBy[c.order[len(c.order)-1]] = strings.TrimSuffix(strings.TrimPrefix(text, `which is held by "`), `"`)
+		}
+	}
+	return true
+}
+
+// finishReported splits each reported deadlock into its cycle (following
+// "which is held by" from the last thread listed, which is on the cycle)
+// and the threads that only wait into it.
+func finishReported(d *ThreadDump) {
+	for i := range d.ReportedDeadlocks {
+		c := &d.ReportedDeadlocks[i]
+		if len(c.order) == 0 {
+			continue
+		}
+		on := map[string]bool{}
+		var cyc []string
+		for t := c.order[len(c.order)-1]; t != "" && !on[t]; t = c.heldBy[t] {
+			on[t] = true
+			cyc = append(cyc, t)
+		}
+		c.Threads, c.Blocked = rotateLeast(cyc), nil
+		for _, t := range c.order {
+			if !on[t] {
+				c.Blocked = append(c.Blocked, t)
+			}
+		}
+		slices.Sort(c.Blocked)
+		c.order, c.heldBy = nil, nil
+	}
+}
+
+// threadLine reads a line of a thread's stack; it returns false for a line
+// that is not part of it.
+func (p *jstackParser) threadLine(text string, n int) bool {
+	t := p.th
+	switch {
+	case text == "":
+		p.endThread()
+		p.state = jsOutside
+		return true
+	case strings.HasPrefix(text, "at "):
+		f, err := parseJavaFrame(text[3:])
+		if err != nil {
+			p.warn(n, "%v", err)
+			return true
+		}
+		t.Frames = append(t.Frames, f)
+	case strings.HasPrefix(text, "- "):
+		l, err := parseLockLine(text[2:])
+		if err != nil {
+			p.warn(n, "%v", err)
+			return true
+		}
+		l.Frame = len(t.Frames) - 1
+		t.Locks = append(t.Locks, l)
+	case strings.HasPrefix(text, "java.lang.Thread.State:"):
+		st := strings.TrimSpace(strings.TrimPrefix(text, "java.lang.Thread.State:"))
+		st, detail, _ := strings.Cut(st, " ")
+		t.State = st
+		t.StateDetail = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(detail), "("), ")")
+	case strings.HasPrefix(text, "Carrying virtual thread #"), strings.HasPrefix(text, "Mounted virtual thread #"):
+		_, v, _ := strings.Cut(text, "#")
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			p.warn(n, "bad carried virtual thread id in %q", text)
+			return true
+		}
+		t.Carrying = id
+		if strings.HasPrefix(text, "Mounted") {
+			t.MountedAt = len(t.Frames)
+		}
+	case strings.HasPrefix(text, "Locked ownable synchronizers:"):
+		p.endThread()
+		p.state = jsOwnable
+	case strings.HasPrefix(text, `"`), strings.HasPrefix(text, "Full thread dump"), strings.HasPrefix(text, "JNI global"),
+		strings.HasPrefix(text, "Found "), isDumpTime(text):
+		// The stack ended without a blank line.
+		p.endThread()
+		p.state = jsOutside
+		return false
+	case strings.HasPrefix(text, "No compile task"), strings.HasPrefix(text, "Compiling:"):
+		// Compiler thread detail lines.
+	default:
+		p.warn(n, "unrecognised line in the stack of thread %q: %q", t.Name, clip(text))
+	}
+	return true
+}
+
+func (p *jstackParser) ownableLine(text string, n int) {
+	if text == "None" || p.last == nil {
+		return
+	}
+	text = strings.TrimPrefix(text, "locked ")
+	l, err := parseLockRef(text)
+	if err != nil {
+		p.warn(n, "%v", err)
+		return
+	}
+	l.Op, l.Frame = LockOwnable, -1
+	p.last.Ownable = append(p.last.Ownable, l)
+}
+
+func isDumpTime(s string) bool {
+	if len(s) != len(time.DateTime) {
+		return false
+	}
+	_, err := time.Parse(time.DateTime, s)
+	return err == nil
+}
+
+// isPIDLine matches the "1234:" line jcmd prints first.
+func isPIDLine(s string) bool {
+	if len(s) < 2 || s[len(s)-1] != ':' {
+		return false
+	}
+	for i := 0; i < len(s)-1; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseThreadHeader parses a thread header line:
+//
+//	"main" #1 [5379] prio=5 os_prio=31 cpu=274.58ms elapsed=0.61s tid=0x0000 nid=5379 runnable  [0x0000]
+//	"VM Thread" os_prio=31 cpu=2.52ms elapsed=0.61s tid=0x000 nid=17923 runnable
+//	"Handler" daemon prio=10 tid=0x00002ad4 nid=0x4745 waiting for monitor entry [0x00002ad4]
+//	"Timer-180" - Thread t@332
+func parseThreadHeader(text string) (Thread, error) {
+	var t Thread
+	end := strings.LastIndex(text, `" `)
+	if end <= 0 {
+		if len(text) > 1 && strings.HasSuffix(text, `"`) {
+			end = len(text) - 1 // a name alone
+		} else {
+			return t, fmt.Errorf("bad thread header %q: no closing quote", clip(text))
+		}
+	}
+	t.Name = text[1:end]
+	rest := strings.TrimSpace(text[end+1:])
+	if r, ok := strings.CutPrefix(rest, "- Thread t@"); ok {
+		id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
+		if err != nil {
+			return t, fmt.Errorf("bad thread id in header %q", clip(text))
+		}
+		t.ID = id
+		return t, nil
+	}
+	f := strings.Fields(rest)
+	i := 0
+	for ; i < len(f); i++ {
+		attr, err := t.headerAttr(f[i])
+		if err != nil {
+			return t, fmt.Errorf("bad %s in thread header %q", f[i], clip(text))
+		}
+		if !attr {
+			break
+		}
+	}
+	// The rest is the status, then the stack address: "waiting on condition [0x...]".
+	var st []string
+	for ; i < len(f); i++ {
+		if strings.HasPrefix(f[i], "[0x") {
+			break
+		}
+		st = append(st, f[i])
+	}
+	t.Status = strings.Join(st, " ")
+	return t, nil
+}
+
+// headerAttr reads one attribute of a thread header into t; it returns
+// false for a word that is not an attribute (the status begins there).
+func (t *Thread) headerAttr(tok string) (bool, error) {
+	var err error
+	switch {
+	case tok == "daemon":
+		t.Daemon = true
+	case tok == "virtual":
+	case strings.HasPrefix(tok, "#"):
+		t.ID, err = strconv.ParseInt(tok[1:], 10, 64)
+	case strings.HasPrefix(tok, "[") && strings.HasSuffix(tok, "]") && !strings.HasPrefix(tok, "[0x"):
+		// [5379]: the OS thread id in decimal (JDK 19+), also in nid.
+	case strings.HasPrefix(tok, "prio="):
+		t.Prio, err = strconv.Atoi(tok[5:])
+	case strings.HasPrefix(tok, "os_prio="):
+		t.OSPrio, err = strconv.Atoi(tok[8:])
+	case strings.HasPrefix(tok, "cpu="):
+		t.CPU, err = time.ParseDuration(tok[4:])
+	case strings.HasPrefix(tok, "elapsed="):
+		t.Elapsed, err = time.ParseDuration(tok[8:])
+	case strings.HasPrefix(tok, "tid="):
+		t.TID = tok[4:]
+	case strings.HasPrefix(tok, "nid="):
+		t.NID = tok[4:]
+	case strings.Contains(tok, "="):
+		// allocated=, defined_classes= and attributes of later JDKs.
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// parseJavaFrame parses the text after "at ":
+//
+//	java.io.FileInputStream.readBytes(java.base@25/Native Method)
+//	java.io.FileInputStream.read(java.base@25/FileInputStream.java:281)
+//	com.Foo$$Lambda/0x0000.run(Unknown Source)
+func parseJavaFrame(s string) (Frame, error) {
+	open := strings.IndexByte(s, '(')
+	if open <= 0 || !strings.HasSuffix(s, ")") {
+		return Frame{}, fmt.Errorf("bad stack frame %q", clip(s))
+	}
+	f := Frame{Func: s[:open]}
+	loc := s[open+1 : len(s)-1]
+	// "loader/module@version/File.java:12": file names hold no slash.
+	if slash := strings.LastIndexByte(loc, '/'); slash >= 0 {
+		f.Module, loc = strings.Trim(loc[:slash], "/"), loc[slash+1:]
+	}
+	switch loc {
+	case "Native Method":
+		f.Native = true
+		return f, nil
+	case "Unknown Source", "":
+		return f, nil
+	}
+	file, line, ok := strings.Cut(loc, ":")
+	f.File = file
+	if ok {
+		n, err := strconv.Atoi(line)
+		if err != nil {
+			return Frame{}, fmt.Errorf("bad line number in stack frame %q", clip(s))
+		}
+		f.Line = n
+	}
+	return f, nil
+}
+
+// parseLockLine parses a lock line after "- ":
+//
+//	locked <0x000000052f820a68> (a java.lang.ProcessImpl$ProcessPipeInputStream)
+//	waiting to lock <0x...> (a java.lang.Object)
+//	waiting on <0x...> (a java.util.TaskQueue)
+//	parking to wait for  <0x...> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)
+//	waiting to re-lock in wait() <0x...> (a java.lang.Object)
+//	eliminated <owner is scalar replaced> (a java.lang.Object)
+//	locked java.io.BufferedInputStream@5284339c
+func parseLockLine(s string) (Lock, error) {
+	ops := []struct {
+		prefix string
+		op     LockOp
+	}{
+		{"locked ", LockHeld},
+		{"waiting to lock ", LockWaitEnter},
+		{"waiting on ", LockWaitOn},
+		{"parking to wait for ", LockParked},
+		{"waiting to re-lock in wait() ", LockRelock},
+		{"eliminated ", LockElided},
+	}
+	for _, o := range ops {
+		if rest, ok := strings.CutPrefix(s, o.prefix); ok {
+			l, err := parseLockRef(strings.TrimSpace(rest))
+			l.Op = o.op
+			return l, err
+		}
+	}
+	return Lock{}, fmt.Errorf("unrecognised lock line %q", clip(s))
+}
+
+// parseLockRef parses "<0x...> (a java.lang.Object)", "<no object reference
+// available>" or "java.io.BufferedInputStream@5284339c".
+func parseLockRef(s string) (Lock, error) {
+	var l Lock
+	if strings.HasPrefix(s, "<") {
+		end := strings.IndexByte(s, '>')
+		if end < 0 {
+			return l, fmt.Errorf("bad lock reference %q", clip(s))
+		}
+		if a := s[1:end]; strings.HasPrefix(a, "0x") {
+			l.Addr = a
+		}
+		rest := strings.TrimSpace(s[end+1:])
+		if c, ok := strings.CutPrefix(rest, "(a "); ok {
+			l.Class = strings.TrimSuffix(c, ")")
+		}
+		return l, nil
+	}
+	if at := strings.LastIndexByte(s, '@'); at > 0 {
+		return Lock{Addr: s, Class: s[:at]}, nil
+	}
+	return l, fmt.Errorf("bad lock reference %q", clip(s))
+}
+
+// clip shortens text quoted in a warning.
+func clip(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "..."
+	}
+	return s
+}

@@ -1,0 +1,507 @@
+package dumps
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseThreadHeader(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Thread
+	}{
+		{`"main" #3 [5379] prio=5 os_prio=31 cpu=274.58ms elapsed=0.61s allocated=44228K defined_classes=1953 tid=0x000000014a83fa00 nid=5379 runnable  [0x000000016b3d1000]`,
+			Thread{Name: "main", ID: 3, Prio: 5, OSPrio: 31, CPU: 274580 * time.Microsecond, Elapsed: 610 * time.Millisecond, TID: "0x000000014a83fa00", NID: "5379", Status: "runnable"}},
+		{`"Handling GET /x : ajp-8009-133" daemon prio=10 tid=0x00002ad443486800 nid=0x4745 waiting for monitor entry [0x00002ad476030000]`,
+			Thread{Name: "Handling GET /x : ajp-8009-133", Daemon: true, Prio: 10, TID: "0x00002ad443486800", NID: "0x4745", Status: "waiting for monitor entry"}},
+		{`"VM Thread" os_prio=31 cpu=2.52ms elapsed=0.61s tid=0x000000014b011200 nid=17923 runnable  `,
+			Thread{Name: "VM Thread", OSPrio: 31, CPU: 2520 * time.Microsecond, Elapsed: 610 * time.Millisecond, TID: "0x000000014b011200", NID: "17923", Status: "runnable"}},
+		{`"Timer-180" - Thread t@332`, Thread{Name: "Timer-180", ID: 332}},
+		{`"a "quoted" name" #7 prio=5 tid=0x1 nid=0x2 in Object.wait()  [0x3]`,
+			Thread{Name: `a "quoted" name`, ID: 7, Prio: 5, TID: "0x1", NID: "0x2", Status: "in Object.wait()"}},
+		{`"ForkJoinPool-1-worker-1" #65 [62471] daemon prio=5 os_prio=31 cpu=305.89ms elapsed=15.79s allocated=39288B defined_classes=4 tid=0x000000013e056a00  [0x0000000174151000]`,
+			Thread{Name: "ForkJoinPool-1-worker-1", ID: 65, Daemon: true, Prio: 5, OSPrio: 31, CPU: 305890 * time.Microsecond, Elapsed: 15790 * time.Millisecond, TID: "0x000000013e056a00"}},
+	} {
+		got, err := parseThreadHeader(c.in)
+		if err != nil {
+			t.Errorf("parseThreadHeader(%q): %v", c.in, err)
+			continue
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("parseThreadHeader(%q) (-want +got):\n%s", c.in, diff)
+		}
+	}
+	for _, bad := range []string{`"unterminated`, `"x" #abc prio=5`, `"x" prio=high`, `"x" cpu=5parsecs`} {
+		if _, err := parseThreadHeader(bad); err == nil {
+			t.Errorf("parseThreadHeader(%q): no error", bad)
+		}
+	}
+}
+
+func TestParseJavaFrameAndLocks(t *testing.T) {
+	for in, want := range map[string]Frame{
+		"java.io.FileInputStream.readBytes(java.base@25/Native Method)":                     {Func: "java.io.FileInputStream.readBytes", Module: "java.base@25", Native: true},
+		"java.io.FileInputStream.read(java.base@25/FileInputStream.java:281)":               {Func: "java.io.FileInputStream.read", File: "FileInputStream.java", Line: 281, Module: "java.base@25"},
+		"com.Foo$$Lambda/0x000007fc0113c400.generate(Unknown Source)":                       {Func: "com.Foo$$Lambda/0x000007fc0113c400.generate"},
+		"java.lang.Object.wait(Native Method)":                                              {Func: "java.lang.Object.wait", Native: true},
+		"demo.Main.main(app//Main.java:12)":                                                 {Func: "demo.Main.main", File: "Main.java", Line: 12, Module: "app"},
+		"sun.reflect.GeneratedMethodAccessor718.invoke(Unknown Source)":                     {Func: "sun.reflect.GeneratedMethodAccessor718.invoke"},
+		"java.lang.invoke.LambdaForm$DMH/0x0000.invokeVirtual(java.base@25/LambdaForm$DMH)": {Func: "java.lang.invoke.LambdaForm$DMH/0x0000.invokeVirtual", File: "LambdaForm$DMH", Module: "java.base@25"},
+	} {
+		got, err := parseJavaFrame(in)
+		if err != nil || got != want {
+			t.Errorf("parseJavaFrame(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"noparen", "x(Foo.java:12", "(Foo.java:1)", "x(Foo.java:twelve)"} {
+		if _, err := parseJavaFrame(bad); err == nil {
+			t.Errorf("parseJavaFrame(%q): no error", bad)
+		}
+	}
+	for in, want := range map[string]Lock{
+		"locked <0x000000052f820a68> (a java.lang.ProcessImpl$ProcessPipeInputStream)":        {Op: LockHeld, Addr: "0x000000052f820a68", Class: "java.lang.ProcessImpl$ProcessPipeInputStream"},
+		"waiting to lock <0x1> (a java.lang.Object)":                                          {Op: LockWaitEnter, Addr: "0x1", Class: "java.lang.Object"},
+		"waiting on <0x2> (a java.util.TaskQueue)":                                            {Op: LockWaitOn, Addr: "0x2", Class: "java.util.TaskQueue"},
+		"parking to wait for  <0x3> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)": {Op: LockParked, Addr: "0x3", Class: "java.util.concurrent.locks.ReentrantLock$NonfairSync"},
+		"waiting to re-lock in wait() <0x4> (a java.lang.Object)":                             {Op: LockRelock, Addr: "0x4", Class: "java.lang.Object"},
+		"eliminated <owner is scalar replaced> (a java.lang.Object)":                          {Op: LockElided, Class: "java.lang.Object"},
+		"waiting on <no object reference available>":                                          {Op: LockWaitOn},
+		"locked java.io.BufferedInputStream@5284339c":                                         {Op: LockHeld, Addr: "java.io.BufferedInputStream@5284339c", Class: "java.io.BufferedInputStream"},
+	} {
+		got, err := parseLockLine(in)
+		if err != nil || got != want {
+			t.Errorf("parseLockLine(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"holding <0x1>", "locked <0x1", "locked nothing"} {
+		if _, err := parseLockLine(bad); err == nil {
+			t.Errorf("parseLockLine(%q): no error", bad)
+		}
+	}
+}
+
+func TestParseGoLines(t *testing.T) {
+	for in, want := range map[string]string{
+		"main.main()": "main.main",
+		"net.(*conn).Read(0xc0000a2000, {0xc000300000?, 0x1000, 0x1000})": "net.(*conn).Read",
+		"main.goSleep(...)":                 "main.goSleep",
+		"panic({0x4b0e80?, 0xc00001c0d8?})": "panic",
+		"main.F[...](...)":                  "main.F[...]",
+		"non-Go function":                   "non-Go function",
+	} {
+		got, err := parseGoCall(in)
+		if err != nil || got.Func != want {
+			t.Errorf("parseGoCall(%q) = %q, %v; want %q", in, got.Func, err, want)
+		}
+	}
+	for _, bad := range []string{"exit status 2", "FAIL\tpkg\t1.0s", "main.main("} {
+		if _, err := parseGoCall(bad); err == nil {
+			t.Errorf("parseGoCall(%q): no error", bad)
+		}
+	}
+	for in, want := range map[string]Frame{
+		"/usr/lib/go/src/net/fd_posix.go:55 +0x25": {File: "/usr/lib/go/src/net/fd_posix.go", Line: 55},
+		"_testmain.go:47 +0x1d":                    {File: "_testmain.go", Line: 47},
+		"/x/cgo.go:53":                             {File: "/x/cgo.go", Line: 53},
+		"runtime/asm_amd64.s:681 +0x7d fp=0x7ffd3ddd0d50 sp=0x7ffd3ddd0d48": {File: "runtime/asm_amd64.s", Line: 681},
+		"C:/Program Files/Go/src/x.go:9 +0x1":                               {File: "C:/Program Files/Go/src/x.go", Line: 9},
+	} {
+		file, line, err := parseGoFileLine(in)
+		if err != nil || file != want.File || line != want.Line {
+			t.Errorf("parseGoFileLine(%q) = %q, %d, %v; want %+v", in, file, line, err, want)
+		}
+	}
+	for _, bad := range []string{"nocolon", "/x.go:abc +0x1", ":12"} {
+		if _, _, err := parseGoFileLine(bad); err == nil {
+			t.Errorf("parseGoFileLine(%q): no error", bad)
+		}
+	}
+}
+
+func TestGoroutineHeaders(t *testing.T) {
+	in := "goroutine 7 [IO wait, 12 minutes, locked to thread]:\n" +
+		"main.f()\n\t/x/main.go:3 +0x1\n\n" +
+		"goroutine 8 gp=0xc000002380 m=0 mp=0x5d0f60 [running]:\n" +
+		"main.g()\n\t/x/main.go:4 +0x1\n\n" +
+		"goroutine 9 gp=0xc000003380 m=nil [select, 3 minutes, syncbubble]:\n" +
+		"main.h()\n\t/x/main.go:5 +0x1\n" +
+		"created by main.main in goroutine 1\n\t/x/main.go:9 +0x2\n\n" +
+		"goroutine 10 [chan receive, bad minutes]:\n" +
+		"main.i()\n\t/x/main.go:6 +0x1\n\n" +
+		`goroutine 11 gp=0xc000003380 m=nil [chan receive (leaked), 2 minutes, synctest bubble 3 labels:{"a]": "x\ty", "b": "2"}]:` + "\n" +
+		"main.j()\n\t/x/main.go:7 +0x1\n\n" +
+		"goroutine 12 [select (no cases) (scan)]:\n" +
+		"main.k()\n\t/x/main.go:8 +0x1\n"
+	ds, warns, err := ReadGoroutines(strings.NewReader(in), "g.txt")
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("ReadGoroutines: %d dumps, %v", len(ds), err)
+	}
+	gs := ds[0].Goroutines
+	if len(gs) != 6 {
+		t.Fatalf("%d goroutines, want 6", len(gs))
+	}
+	if g := gs[4]; g.ID != 11 || g.State != "chan receive" || !g.Leaked || g.Wait != 2*time.Minute ||
+		!cmp.Equal(g.Flags, []string{"leaked", "synctest bubble 3"}) || !cmp.Equal(g.Labels, []Label{{"a]", "x\ty"}, {"b", "2"}}) {
+		t.Errorf("goroutine 11: %+v", g)
+	}
+	if g := gs[5]; g.State != "select (no cases)" || !cmp.Equal(g.Flags, []string{"scan"}) || g.Class.Activity != ActChanWait {
+		t.Errorf("goroutine 12: %+v", g)
+	}
+	if g := gs[0]; g.ID != 7 || g.State != "IO wait" || g.Wait != 12*time.Minute || !g.LockedToThread {
+		t.Errorf("goroutine 7: %+v", g)
+	}
+	if g := gs[1]; g.ID != 8 || g.State != "running" {
+		t.Errorf("goroutine 8: %+v", g)
+	}
+	if g := gs[2]; g.ID != 9 || g.State != "select" || g.Wait != 3*time.Minute || !cmp.Equal(g.Flags, []string{"syncbubble"}) ||
+		g.CreatedBy == nil || g.CreatedBy.Line != 9 || g.CreatorID != 1 {
+		t.Errorf("goroutine 9: %+v", g)
+	}
+	if diff := cmp.Diff([]Warning{{Pos{"g.txt", 15}, `bad wait time "bad minutes" in goroutine header`}}, warns); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// TestSeveralDumpsAndLogs checks that dumps are found between log lines,
+// split into a series, and read the same with CRLF line ends.
+func TestSeveralDumpsAndLogs(t *testing.T) {
+	g := func(id int, fn string) string {
+		return "goroutine " + itoa(id) + " [chan receive]:\n" + fn + "()\n\t/x/main.go:3 +0x1\n\n"
+	}
+	in := "2024/01/02 INFO starting\n" + g(1, "main.a") + g(2, "main.b") +
+		"2024/01/02 WARN dumping again\n" + g(1, "main.a") + g(3, "main.b") + g(4, "main.b") + "2024/01/02 INFO bye\n"
+	for _, text := range []string{in, strings.ReplaceAll(in, "\n", "\r\n")} {
+		ev, err := Read(strings.NewReader(text), "app.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Kind != KindGoroutines || len(ev.GoroutineDumps) != 2 || len(ev.Warnings) != 0 {
+			t.Fatalf("kind %s, %d dumps, warnings %v", ev.Kind, len(ev.GoroutineDumps), ev.Warnings)
+		}
+		if len(ev.Series) != 2 || ev.Series[0].Status != SeriesGrowing || ev.Series[0].Frames[0].Func != "main.b" ||
+			!cmp.Equal(ev.Series[0].Counts, []int{1, 2}) || ev.Series[1].Status != SeriesPersistent {
+			t.Errorf("series %+v", ev.Series)
+		}
+	}
+}
+
+func TestSeriesStatus(t *testing.T) {
+	for _, c := range []struct {
+		counts []int
+		want   SeriesStatus
+	}{
+		{[]int{1, 2, 3}, SeriesGrowing},
+		{[]int{2, 2, 3}, SeriesGrowing},
+		{[]int{3, 2, 3}, SeriesPersistent},
+		{[]int{2, 2}, SeriesPersistent},
+		{[]int{0, 0, 1}, SeriesNew},
+		{[]int{1, 0}, SeriesGone},
+		{[]int{1, 0, 1}, SeriesIntermittent},
+		{[]int{0, 1, 0}, SeriesIntermittent},
+	} {
+		if got := seriesStatus(c.counts); got != c.want {
+			t.Errorf("seriesStatus(%v) = %s, want %s", c.counts, got, c.want)
+		}
+	}
+	if CompareSeries([]Snapshot{{Label: "one"}}) != nil {
+		t.Error("one snapshot is not a series")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	fr := func(fns ...string) []Frame {
+		var fs []Frame
+		for _, f := range fns {
+			fs = append(fs, Frame{Func: f})
+		}
+		return fs
+	}
+	for _, c := range []struct {
+		name  string
+		th    Thread
+		act   Activity
+		pool  string
+		frame int
+	}{
+		{"hikari", Thread{State: "TIMED_WAITING", Frames: fr("jdk.internal.misc.Unsafe.park", "java.util.concurrent.locks.LockSupport.parkNanos",
+			"java.util.concurrent.SynchronousQueue.poll", "com.zaxxer.hikari.util.ConcurrentBag.borrow", "com.zaxxer.hikari.pool.HikariPool.getConnection"),
+			Locks: []Lock{{Op: LockParked, Class: "java.util.concurrent.SynchronousQueue$TransferStack", Frame: 0}}}, ActPoolBorrow, "HikariCP", 3},
+		{"httpclient4", Thread{State: "WAITING", Frames: fr("sun.misc.Unsafe.park", "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.await",
+			"org.apache.http.pool.AbstractConnPool.getPoolEntryBlocking")}, ActPoolBorrow, "Apache HttpClient 4", 2},
+		{"httpclient5", Thread{State: "WAITING", Frames: fr("jdk.internal.misc.Unsafe.park", "org.apache.hc.core5.pool.StrictConnPool.lease")}, ActPoolBorrow, "Apache HttpClient 5", 1},
+		{"dbcp", Thread{State: "WAITING", Frames: fr("jdk.internal.misc.Unsafe.park", "org.apache.commons.pool2.impl.LinkedBlockingDeque.takeFirst",
+			"org.apache.commons.pool2.impl.GenericObjectPool.borrowObject")}, ActPoolBorrow, "DBCP", 2},
+		{"c3p0", Thread{State: "TIMED_WAITING", Frames: fr("java.lang.Object.wait", "com.mchange.v2.resourcepool.BasicResourcePool.awaitAvailable")}, ActPoolBorrow, "c3p0", 1},
+		{"okhttp", Thread{State: "RUNNABLE", Frames: fr("okhttp3.internal.connection.RealConnectionPool.callAcquirePooledConnection")}, ActPoolBorrow, "OkHttp", 0},
+		{"socketRead0", Thread{State: "RUNNABLE", Frames: fr("java.net.SocketInputStream.socketRead0", "java.net.SocketInputStream.socketRead",
+			"java.net.SocketInputStream.read", "org.apache.http.impl.io.SessionInputBufferImpl.fillBuffer")}, ActSocketRead, "Apache HttpClient 4", 0},
+		{"nio poll", Thread{State: "RUNNABLE", Frames: fr("sun.nio.ch.Net.poll", "sun.nio.ch.NioSocketImpl.park", "sun.nio.ch.NioSocketImpl.timedRead",
+			"sun.nio.ch.NioSocketImpl.implRead")}, ActSocketRead, "", 2},
+		{"epoll", Thread{State: "RUNNABLE", Frames: fr("sun.nio.ch.EPoll.wait", "sun.nio.ch.EPollSelectorImpl.doSelect")}, ActSelect, "", 0},
+		{"monitor", Thread{State: "BLOCKED", Frames: fr("demo.Pool.get", "demo.Main.run"), Locks: []Lock{{Op: LockWaitEnter, Addr: "0x1", Frame: 0}}}, ActLockWait, "", 0},
+		{"reentrant", Thread{State: "WAITING", Frames: fr("jdk.internal.misc.Unsafe.park", "java.util.concurrent.locks.ReentrantLock.lock"),
+			Locks: []Lock{{Op: LockParked, Class: "java.util.concurrent.locks.ReentrantLock$NonfairSync", Frame: 0}}}, ActLockWait, "", 0},
+		{"idle worker", Thread{State: "WAITING", Frames: fr("jdk.internal.misc.Unsafe.park", "java.util.concurrent.LinkedBlockingQueue.take",
+			"java.util.concurrent.ThreadPoolExecutor.getTask"),
+			Locks: []Lock{{Op: LockParked, Class: "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject", Frame: 0}}}, ActIdle, "", 0},
+		{"object wait", Thread{State: "WAITING", Frames: fr("java.lang.Object.wait"), Locks: []Lock{{Op: LockWaitOn, Addr: "0x1", Frame: 0}}}, ActCondWait, "", 0},
+		{"sleep", Thread{State: "TIMED_WAITING", StateDetail: "sleeping", Frames: fr("java.lang.Thread.sleep")}, ActSleep, "", 0},
+		{"vm thread", Thread{VM: true, Status: "runnable"}, ActRunning, "", -1},
+	} {
+		got := classifyThread(&c.th)
+		if got.Activity != c.act || got.Pool != c.pool || got.Frame != c.frame {
+			t.Errorf("%s: classifyThread = %+v, want %s %q frame %d", c.name, got, c.act, c.pool, c.frame)
+		}
+	}
+	for _, c := range []struct {
+		name, state string
+		frames      []Frame
+		act         Activity
+		pool        string
+	}{
+		{"conn read", "IO wait", fr("internal/poll.runtime_pollWait", "internal/poll.(*pollDesc).wait", "internal/poll.(*FD).Read", "net.(*netFD).Read", "net.(*conn).Read",
+			"net/http.(*persistConn).Read", "bufio.(*Reader).fill", "net/http.(*persistConn).readLoop"), ActSocketRead, "net/http persistConn"},
+		{"database/sql", "select", fr("database/sql.(*DB).conn", "database/sql.(*DB).query"), ActPoolBorrow, "database/sql"},
+		{"getConn", "select", fr("net/http.(*Transport).getConn", "net/http.(*Transport).roundTrip"), ActPoolBorrow, "net/http Transport"},
+		{"chan", "chan receive", fr("main.worker"), ActChanWait, ""},
+		{"mutex", "sync.Mutex.Lock", fr("sync.runtime_SemacquireMutex", "sync.(*Mutex).lockSlow"), ActLockWait, ""},
+		{"pipe", "IO wait", fr("internal/poll.runtime_pollWait", "os.(*File).Read"), ActUnknown, ""},
+		{"profile chan", "", fr("runtime.gopark", "runtime.chanrecv", "main.worker"), ActChanWait, ""},
+	} {
+		got := classifyGo(c.state, c.frames)
+		if got.Activity != c.act || got.Pool != c.pool {
+			t.Errorf("%s: classifyGo = %+v, want %s %q", c.name, got, c.act, c.pool)
+		}
+	}
+}
+
+// TestSniff checks that the dump formats are recognised inside other
+// output, and that no socket listing of the conformance set is taken for a
+// dump.
+func TestSniff(t *testing.T) {
+	for in, want := range map[string]Kind{
+		"12:00 INFO x\n2024-01-02 03:04:05\nFull thread dump OpenJDK 64-Bit Server VM (21 mixed mode):\n": KindJstack,
+		"\"main\" #1 prio=5 tid=0x1 nid=0x2 runnable\n   java.lang.Thread.State: RUNNABLE\n":              KindJstack,
+		"=== RUN TestX\npanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n":                             KindGoroutines,
+		`{"Action":"output","Output":"goroutine 33 [running]:\n"}` + "\n":                                 KindGoroutines,
+		"goroutine 1 gp=0xc000002380 m=nil [IO wait]:\n":                                                  KindGoroutines,
+		"goroutine profile: total 3\n3 @ 0x1 0x2\n":                                                       KindGoroutineProfile,
+		"  {\"threadDump\": {}}": KindJVMJSON,
+	} {
+		if got, err := Sniff([]byte(in)); got != want {
+			t.Errorf("Sniff(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if k, _ := Sniff(readTestFile(t, conf+"goroutines/go-profiler-notes/1.pprof.lookup.goroutine.debug0.pb.gz")); k != KindPprof {
+		t.Errorf("debug=0 profile sniffed as %s", k)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("State Recv-Q Send-Q\n"))
+	zw.Close()
+	if matchPprof(gz.Bytes()) {
+		t.Error("a gzipped text file taken for a pprof profile")
+	}
+	files, _ := filepath.Glob(conf + "sockets/jc/*.out")
+	if len(files) == 0 {
+		t.Fatal("no socket listings in the conformance set")
+	}
+	for _, f := range files {
+		head := readTestFile(t, f)
+		for _, df := range dumpFormats() {
+			if df.match(head) {
+				t.Errorf("%s: socket listing sniffed as %s", filepath.Base(f), df.kind)
+			}
+		}
+	}
+}
+
+// TestLineSourceJSON checks that test output split across JSON events is
+// joined into lines positioned at the event where each line began.
+func TestLineSourceJSON(t *testing.T) {
+	in := `{"Action":"run","Test":"T"}` + "\n" +
+		`{"Action":"output","Output":"goroutine 1 [run"}` + "\n" +
+		`{"Action":"output","Output":"ning]:\nmain.main()\n"}` + "\n" +
+		"plain line\r\n" +
+		`{"Action":"output","Output":"tail"}` + "\n"
+	src := newLineSource(strings.NewReader(in))
+	var got []textLine
+	for {
+		l, ok := src.next()
+		if !ok {
+			break
+		}
+		got = append(got, l)
+	}
+	want := []textLine{{"goroutine 1 [running]:", 2}, {"main.main()", 3}, {"plain line", 4}, {"tail", 5}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(textLine{})); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
+
+// TestOwnDumps checks the dumps made on this machine (testdata/dumps/gen):
+// Java threads equal the SMR length, our deadlock cycles equal the JVM's,
+// the leak shows as a growing group, and the debug=0/1/2 totals agree.
+func TestOwnDumps(t *testing.T) {
+	read := func(name string) *Evidence {
+		ev, err := Read(bytes.NewReader(readTestFile(t, "../testdata/dumps/"+name)), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Warnings) > 0 {
+			t.Errorf("%s: warnings %v", name, ev.Warnings)
+		}
+		return ev
+	}
+	for _, name := range []string{"jstack-jdk17.txt", "jstack-l-jdk17.txt", "jcmd-thread-print-jdk17.txt", "jstack-series-in-log.txt"} {
+		ev := read(name)
+		for _, d := range ev.ThreadDumps {
+			java := 0
+			for _, th := range d.Threads {
+				if !th.VM {
+					java++
+				}
+			}
+			if d.SMRLength < 0 || java != d.SMRLength {
+				t.Errorf("%s: %d Java threads, SMR length %d", d.Pos, java, d.SMRLength)
+			}
+			// Two deadlocks: on monitors (dead-A/B) and on ReentrantLocks
+			// (jucdead-A/B). The owner of a ReentrantLock shows only with -l,
+			// so without it we find the monitor cycle alone.
+			jvm, ours := cycleSet(d.ReportedDeadlocks), cycleSet(d.Deadlocks)
+			withL := name == "jstack-l-jdk17.txt" || name == "jcmd-thread-print-jdk17.txt"
+			switch {
+			case d.ReportedDeadlockCount != 2 || len(jvm) != 2:
+				t.Errorf("%s: JVM reports %d deadlocks: %v", d.Pos, d.ReportedDeadlockCount, jvm)
+			case withL && !cmp.Equal(ours, jvm):
+				t.Errorf("%s: our deadlocks %v, the JVM's %v", d.Pos, ours, jvm)
+			case !withL && !cmp.Equal(ours, []string{"dead-A -> dead-B"}):
+				t.Errorf("%s: our deadlocks %v, want the monitor cycle only", d.Pos, ours)
+			}
+		}
+	}
+	if d := read("jcmd-thread-print-jdk17.txt").ThreadDumps[0]; d.PID == 0 {
+		t.Error("jcmd dump: no pid")
+	}
+	ev := read("jstack-series-in-log.txt")
+	if len(ev.ThreadDumps) != 3 || len(ev.Series) == 0 || ev.Series[0].Status != SeriesGrowing || !strings.HasPrefix(ev.Series[0].Frames[0].Func, "Leak.lambda$main$") {
+		t.Errorf("jstack series: %d dumps, first group %+v", len(ev.ThreadDumps), ev.Series[:min(1, len(ev.Series))])
+	}
+	gev := read("go-debug2-series.txt")
+	if len(gev.GoroutineDumps) != 3 || len(gev.Series) == 0 || gev.Series[0].Status != SeriesGrowing {
+		t.Errorf("goroutine series: %d dumps, first group %+v", len(gev.GoroutineDumps), gev.Series[:min(1, len(gev.Series))])
+	}
+	d0, d1, d2 := read("go-goroutine-debug0.pb.gz"), read("go-goroutine-debug1.txt"), read("go-goroutine-debug2.txt")
+	if a, b, c := d0.GoroutineProfiles[0].Total, d1.GoroutineProfiles[0].Total, len(d2.GoroutineDumps[0].Goroutines); a != b || b != c {
+		t.Errorf("goroutine totals debug0 %d, debug1 %d, debug2 %d", a, b, c)
+	}
+	sq := read("go-sigquit.log")
+	if len(sq.GoroutineDumps) != 1 || sq.GoroutineDumps[0].Panic != "SIGQUIT: quit" || len(sq.GoroutineDumps[0].Goroutines) < 30 {
+		t.Errorf("SIGQUIT dump: %d dumps", len(sq.GoroutineDumps))
+	}
+}
+
+func TestAppFrame(t *testing.T) {
+	for _, c := range []struct {
+		fns  []string
+		want int
+	}{
+		{[]string{"internal/poll.runtime_pollWait", "net.(*conn).Read", "main.handle"}, 2},
+		{[]string{"sun.nio.ch.SocketDispatcher.read0", "java.net.Socket$SocketInputStream.read", "com.example.Client.call"}, 2},
+		{[]string{"com.zaxxer.hikari.util.ConcurrentBag.borrow"}, 0},
+		{[]string{"runtime.gopark", "runtime.goexit"}, -1},
+		{nil, -1},
+	} {
+		var fs []Frame
+		for _, f := range c.fns {
+			fs = append(fs, Frame{Func: f})
+		}
+		if got := AppFrame(fs); got != c.want {
+			t.Errorf("AppFrame(%v) = %d, want %d", c.fns, got, c.want)
+		}
+	}
+}
+
+func TestParseLabels(t *testing.T) {
+	for in, want := range map[string][]Label{
+		`{"test_label":"test_value"}`:      {{"test_label", "test_value"}},
+		`{"b": "2", "a": "1"}`:             {{"a", "1"}, {"b", "2"}},
+		`{"k":"\xff\u00e9", "x":"a,b:c}"}`: {{"k", "\xffé"}, {"x", "a,b:c}"}},
+		`{}`:                               nil,
+	} {
+		got, err := parseLabels(in)
+		if err != nil || !cmp.Equal(got, want) {
+			t.Errorf("parseLabels(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`"a":"b"`, `{"a" "b"}`, `{"a":"b" "c":"d"}`, `{"a":b}`, `{"a":"b"} x`, `{"a":"b"`} {
+		if _, err := parseLabels(bad); err == nil {
+			t.Errorf("parseLabels(%s): no error", bad)
+		}
+	}
+}
+
+// TestRecordsAndSeriesAcrossFiles follows the leaking worker threads from
+// one jstack file into the three dumps of another, taken later.
+func TestRecordsAndSeriesAcrossFiles(t *testing.T) {
+	var snaps []Snapshot
+	total := 0
+	for _, name := range []string{"jstack-jdk17.txt", "jstack-series-in-log.txt"} {
+		ev, err := Read(bytes.NewReader(readTestFile(t, "../testdata/dumps/"+name)), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs := ev.Records()
+		for _, r := range rs {
+			if r.Kind == "vm-thread" && r.ID != -1 || r.Count != 1 || r.Pos.Line < 1 {
+				t.Fatalf("record %+v", r)
+			}
+		}
+		total += len(rs)
+		jvm, g, p := ev.Snapshots()
+		if len(g)+len(p) != 0 {
+			t.Fatalf("%s: Go snapshots from a JVM dump", name)
+		}
+		snaps = append(snaps, jvm...)
+	}
+	if len(snaps) != 4 || snaps[0].Time == "" || snaps[0].Time >= snaps[3].Time {
+		t.Fatalf("snapshots %d, times %q .. %q", len(snaps), snaps[0].Time, snaps[len(snaps)-1].Time)
+	}
+	gs := CompareSeries(snaps)
+	if len(gs) == 0 || gs[0].Status != SeriesGrowing || gs[0].Class.Activity != ActLockWait || gs[0].Counts[0] >= gs[0].Counts[3] {
+		t.Errorf("first group %+v, want the growing workers", gs[0])
+	}
+	if total < 4*30 {
+		t.Errorf("%d records in four dumps", total)
+	}
+}
+
+// TestContainerLogStamps checks that a dump from `kubectl logs --timestamps`
+// reads like the plain one.
+func TestContainerLogStamps(t *testing.T) {
+	plain := readTestFile(t, conf+"goroutines/gostackparse/waitsince.txt")
+	var stamped strings.Builder
+	for i, l := range strings.SplitAfter(string(plain), "\n") {
+		if l != "" {
+			fmt.Fprintf(&stamped, "2024-01-02T03:04:%02d.%09dZ %s", i%60, i, l)
+		}
+	}
+	a, err := Read(bytes.NewReader(plain), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Read(strings.NewReader(stamped.String()), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("stamped dump reads differently (-plain +stamped):\n%s", diff)
+	}
+}

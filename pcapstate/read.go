@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // Input is one capture to read: its name as the user gave it (used only in

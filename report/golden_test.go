@@ -1,0 +1,103 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cwforensics/cwforensics/report"
+	"github.com/cwforensics/cwforensics/report/internal/sample"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files from current output")
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
+	}
+}
+
+// writers are the three formats, by golden-file extension.
+var writers = []struct {
+	ext   string
+	write func(*bytes.Buffer, *report.Model) error
+}{
+	{"html", func(b *bytes.Buffer, m *report.Model) error { return report.WriteHTML(b, m) }},
+	{"md", func(b *bytes.Buffer, m *report.Model) error { return report.WriteMarkdown(b, m) }},
+	{"json", func(b *bytes.Buffer, m *report.Model) error { return report.WriteJSON(b, m) }},
+}
+
+func finalized(t testing.TB, c sample.Case) *report.Model {
+	t.Helper()
+	m := c.Model()
+	if err := m.Finalize(); err != nil {
+		t.Fatalf("%s: Finalize: %v", c.Name, err)
+	}
+	return m
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range sample.Cases() {
+		for _, w := range writers {
+			t.Run(c.Name+"."+w.ext, func(t *testing.T) {
+				var a, b bytes.Buffer
+				if err := w.write(&a, finalized(t, c)); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.write(&b, finalized(t, c)); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(a.Bytes(), b.Bytes()) {
+					t.Fatal("two renderings of the same model differ")
+				}
+				checkGolden(t, filepath.Join("testdata", "golden", c.Name+"."+w.ext), a.Bytes())
+			})
+		}
+	}
+}
+
+// TestJSONRoundTrip checks that a report read back from its JSON renders
+// the same in every format, and that Finalize changes nothing the second
+// time.
+func TestJSONRoundTrip(t *testing.T) {
+	for _, c := range sample.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			m := finalized(t, c)
+			var js bytes.Buffer
+			if err := report.WriteJSON(&js, m); err != nil {
+				t.Fatal(err)
+			}
+			back, err := report.ReadJSON(bytes.NewReader(js.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := back.Finalize(); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range writers {
+				var a, b bytes.Buffer
+				if err := w.write(&a, m); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.write(&b, back); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(a.String(), b.String()); diff != "" {
+					t.Errorf("%s differs after a JSON round trip:\n%s", w.ext, diff)
+				}
+			}
+		})
+	}
+}

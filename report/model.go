@@ -150,6 +150,7 @@ type Flow struct {
 // Suspect is a thread or a group of identical goroutines that holds or waits
 // on the finding's sockets.
 type Suspect struct {
+	ID       string        `json:"id"` // derived: anchor, "<finding>-t<n>"
 	Kind     SuspectKind   `json:"kind"`
 	Name     string        `json:"name"`            // thread name, or the goroutine group's top function
 	State    string        `json:"state"`           // e.g. "RUNNABLE", "IO wait", "WAITING (parking)"
@@ -161,7 +162,6 @@ type Suspect struct {
 	Link     Strength      `json:"link"`            // how well it is tied to the sockets
 	Why      []string      `json:"why"`             // what ties it, e.g. "137 goroutines, 137 sockets to 10.0.0.5:5432"
 	Evidence []string      `json:"evidence"`        // positions in the dump
-	ID       string        `json:"id"`              // derived: anchor, "<finding>-t<n>"
 	Locks    []string      `json:"locks,omitempty"` // locks held or waited on, when the dump says
 }
 

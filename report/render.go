@@ -140,14 +140,15 @@ func mdEscape(s string) string {
 }
 
 // mdCode writes trusted text as a Markdown code span, with a fence longer
-// than any run of backticks inside it.
+// than any run of backticks inside it. Text that a code span would show
+// raw but that could still break out (markup, table pipes, control or
+// invisible characters) falls back to mdEscape.
 func mdCode(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
+	if strings.ContainsAny(s, "<>&|\n\r") || strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || isInvisible(r) || r == utf8.RuneError
+	}) >= 0 {
+		return mdEscape(s)
+	}
 	fence, run := "`", 0
 	for _, r := range s {
 		if r == '`' {

@@ -310,3 +310,52 @@ func Empty() *report.Model {
 		Warnings: []report.Warning{{Pos: "lo.pcap: packet 77", Msg: "truncated packet record (24 of 66 bytes)"}},
 	}
 }
+
+// DocExample is the small model whose JSON is the example in
+// docs/report-json.md: one Go process, two stuck sockets, one goroutine
+// group, one transient socket.
+func DocExample() *report.Model {
+	end := start.Add(10 * time.Minute)
+	local := ep("10.0.0.4", 8080)
+	r1, r2, r3 := ep("10.0.0.9", 51544), ep("10.0.0.9", 51602), ep("10.0.0.9", 51610)
+	m := &report.Model{
+		Title:   "CLOSE_WAIT analysis: example",
+		Summary: report.Summary{Connections: 42, CaptureStart: start, CaptureEnd: end, FDLimit: 1024, FDLimitFrom: "limits.txt:9"},
+		Sockets: []report.Socket{
+			{Local: local, Remote: r1, Status: report.StatusConfirmed, Since: start.Add(2 * time.Minute), Age: 8 * time.Minute,
+				PID: 3117, Process: "api", FD: 12, Evidence: []string{"capture.pcap: packet 812", "ss.txt:2"}},
+			{Local: local, Remote: r2, Status: report.StatusCaptureOnly, Since: start.Add(9 * time.Minute), Age: time.Minute,
+				PID: 3117, Process: "api", Evidence: []string{"capture.pcap: packet 4410"}},
+			{Local: local, Remote: r3, Status: report.StatusClosedLater, Since: start.Add(5 * time.Minute), Age: 120 * time.Millisecond,
+				PID: 3117, Process: "api", Evidence: []string{"capture.pcap: packet 2270"}},
+		},
+		Timeline: []report.Point{{At: start, Count: 0}, {At: start.Add(5 * time.Minute), Count: 1}, {At: end, Count: 2}},
+		Inputs: []report.Input{
+			{Path: "capture.pcap", Kind: "pcap", Status: report.InputRead, Records: 4501},
+			{Path: "ss.txt", Kind: "ss", Status: report.InputRead, Records: 3},
+			{Path: "goroutines.txt", Kind: "goroutines", Status: report.InputRead, Records: 9},
+			{Path: "README", Status: report.InputIgnored, Reason: "not a capture or a known evidence format"},
+		},
+		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"10.0.0.4"}, Note: "from ss.txt"},
+		Warnings:    []report.Warning{{Pos: "ss.txt:3", Msg: "no users:(()) field; process unknown"}},
+	}
+	growth, span := report.Growth(m.Timeline)
+	m.Summary.Growth = growth
+	sev, why := report.Rate(report.DefaultThresholds(), report.Measure{Count: 2, FDLimit: 1024, Oldest: 8 * time.Minute, Growth: growth, GrowthSpan: span})
+	m.Findings = []report.Finding{{
+		Category: report.CategoryMissingClose, Severity: sev, SeverityReasons: why, Confidence: 0.8,
+		Process: report.Process{PID: 3117, Name: "api", Runtime: report.RuntimeGo},
+		Sockets: []string{key(local, r1), key(local, r2)},
+		Suspects: []report.Suspect{{
+			Kind: report.SuspectGoroutine, Name: "main.handle", State: "chan send", Wait: 8 * time.Minute, Count: 2,
+			Frames: []string{"runtime.gopark", "runtime.chansend1", "main.handle"}, Link: report.StrengthStrong,
+			Why: []string{"2 goroutines, 2 sockets on :8080"}, Evidence: []string{"goroutines.txt:4"},
+		}},
+		Supporting:    []report.Claim{{Text: "the client closed; the server never did", Evidence: []string{"capture.pcap: packet 812"}}},
+		Contradicting: []report.Claim{{Text: "one connection was closed after 120ms", Evidence: []string{"capture.pcap: packet 2270"}}},
+		Advice: []report.Advice{{Runtime: report.RuntimeGo, Text: "`defer conn.Close()` after Accept."},
+			{Text: "Shorten TCP keep-alive.", Stopgap: true, Config: "sysctl -w net.ipv4.tcp_keepalive_time=60",
+				Why: "frees kernel state, not the file descriptor"}},
+	}}
+	return m
+}

@@ -395,7 +395,7 @@ func chartsOf(socks []Socket) Charts {
 	if len(ports) == 0 {
 		ages = []Bar{}
 	}
-	return Charts{ByLocalPort: topOf(ports), ByPeer: topOf(peers), AgeBuckets: ages}
+	return Charts{ByLocalPort: topOf(ports, "ports"), ByPeer: topOf(peers, "peers"), AgeBuckets: ages}
 }
 
 // ageBuckets are the age histogram's buckets, cut at the thresholds.
@@ -411,8 +411,10 @@ var ageBuckets = []struct {
 	{"≥ 2h", math.MaxInt64, SeverityCritical},
 }
 
-// topOf is the largest counts, ties by label, with the rest as "other".
-func topOf(counts map[string]int) []Bar {
+// topOf is the largest counts, ties by label, with the rest as "N others";
+// many groups of one (ephemeral client ports) become a single bar
+// "N <noun>, 1 each".
+func topOf(counts map[string]int, noun string) []Bar {
 	bars := make([]Bar, 0, len(counts))
 	for l, c := range counts {
 		bars = append(bars, Bar{Label: l, Count: c})
@@ -420,6 +422,11 @@ func topOf(counts map[string]int) []Bar {
 	slices.SortFunc(bars, func(a, b Bar) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), comparePos(a.Label, b.Label))
 	})
+	if len(bars) > topBars && bars[len(bars)-1].Count == 1 {
+		first := slices.IndexFunc(bars, func(b Bar) bool { return b.Count == 1 })
+		ones := len(bars) - first
+		bars = append(bars[:first], Bar{Label: fmt.Sprintf("%d %s, 1 each", ones, noun), Count: ones})
+	}
 	if len(bars) > topBars {
 		other := Bar{Label: fmt.Sprintf("%d others", len(bars)-topBars+1)}
 		for _, b := range bars[topBars-1:] {

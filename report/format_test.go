@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +163,35 @@ func unescapedPipes(s string) int {
 		slashes = 0
 	}
 	return n
+}
+
+func TestAxis(t *testing.T) {
+	for _, tt := range []struct{ peak, max, step int }{
+		{0, 1, 1}, {1, 1, 1}, {3, 3, 1}, {4, 4, 1}, {5, 6, 2}, {8, 8, 2}, {9, 10, 5}, {20, 20, 5},
+		{50, 60, 20}, {137, 150, 50}, {200, 200, 50}, {4097, 6000, 2000},
+	} {
+		if m, s := axis(tt.peak); m != tt.max || s != tt.step {
+			t.Errorf("axis(%d) = %d, %d; want %d, %d", tt.peak, m, s, tt.max, tt.step)
+		}
+	}
+}
+
+func TestTopOf(t *testing.T) {
+	counts := map[string]int{":8080": 40, ":9090": 3}
+	for i := range 20 {
+		counts[":"+strconv.Itoa(33000+i)] = 1
+	}
+	got := topOf(counts, "ports")
+	want := []Bar{{Label: ":8080", Count: 40}, {Label: ":9090", Count: 3}, {Label: "20 ports, 1 each", Count: 20}}
+	if !slices.Equal(got, want) {
+		t.Errorf("topOf = %+v, want %+v", got, want)
+	}
+	many := map[string]int{}
+	for i := range 12 {
+		many[":"+strconv.Itoa(8000+i)] = 2 + i
+	}
+	got = topOf(many, "ports")
+	if len(got) != topBars || got[0] != (Bar{Label: ":8011", Count: 13}) || got[topBars-1] != (Bar{Label: "5 others", Count: 2 + 3 + 4 + 5 + 6}) {
+		t.Errorf("topOf(12 ports) = %+v", got)
+	}
 }

@@ -108,21 +108,20 @@ type svgMark struct {
 
 func r1(x float64) float64 { return math.Round(x*10) / 10 }
 
-// niceMax rounds a maximum up to 1, 2 or 5 times a power of ten, at least 1.
-func niceMax(n int) int {
-	if n <= 1 {
-		return 1
-	}
+// axis is a y axis for counts up to peak: integer ticks at a step of 1, 2
+// or 5 times a power of ten, at most four steps.
+func axis(peak int) (ymax, step int) {
+	need := max(1, (peak+3)/4)
 	p := 1
-	for p*10 < n {
-		p *= 10
-	}
-	for _, f := range []int{1, 2, 5, 10} {
-		if f*p >= n {
-			return f * p
+	for ; ; p *= 10 {
+		for _, f := range []int{1, 2, 5} {
+			if f*p >= need {
+				step = f * p
+				n := max(1, (peak+step-1)/step)
+				return n * step, step
+			}
 		}
 	}
-	return 10 * p
 }
 
 const (
@@ -150,7 +149,7 @@ func timelineChart(m *Model) svgChart {
 	for _, p := range pts {
 		peak = max(peak, p.Count)
 	}
-	ymax := niceMax(peak)
+	ymax, step := axis(peak)
 	x := func(i int) float64 { return r1(left + (right-left)*pts[i].At.Sub(t0).Seconds()/span) }
 	y := func(n int) float64 { return r1(bottom - (bottom-top)*float64(n)/float64(ymax)) }
 	path := fmt.Sprintf("M%v %v", x(0), y(pts[0].Count))
@@ -159,8 +158,7 @@ func timelineChart(m *Model) svgChart {
 	}
 	c.Path = path
 	c.Area = path + fmt.Sprintf(" V%v H%v Z", r1(bottom), x(0))
-	for k := 0; k <= 4; k++ {
-		n := ymax * k / 4
+	for n := 0; n <= ymax; n += step {
 		yy := y(n)
 		c.Grid = append(c.Grid, svgLine{left, yy, right, yy})
 		c.Ticks = append(c.Ticks, svgTick{X: left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})
@@ -219,10 +217,9 @@ func histogram(bars []Bar) svgChart {
 	for _, b := range bars {
 		peak = max(peak, b.Count)
 	}
-	ymax := niceMax(peak)
+	ymax, step := axis(peak)
 	slot := (right - left) / float64(len(bars))
-	for k := 0; k <= 4; k++ {
-		n := ymax * k / 4
+	for n := 0; n <= ymax; n += step {
 		yy := r1(bottom - (bottom-top)*float64(n)/float64(ymax))
 		c.Grid = append(c.Grid, svgLine{left, yy, right, yy})
 		c.Ticks = append(c.Ticks, svgTick{X: left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})

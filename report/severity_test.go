@@ -66,7 +66,9 @@ func TestRate(t *testing.T) {
 
 func TestGrowth(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(min float64, n int) Point { return Point{At: t0.Add(time.Duration(min * float64(time.Minute))), Count: n} }
+	at := func(min float64, n int) Point {
+		return Point{At: t0.Add(time.Duration(min * float64(time.Minute))), Count: n}
+	}
 	tests := []struct {
 		name string
 		pts  []Point

@@ -48,7 +48,7 @@ fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 head -c 8 "$out/report.png" | od -An -c | grep -q 'P   N   G' || fail "screenshot is not a PNG"
 grep -q 'id="verdict"' "$out/report.dom.html" || fail "rendered DOM has no verdict"
 grep -q '<h1>' "$out/report.dom.html" || fail "rendered DOM has no title"
-grep -q '<svg' "$out/report.dom.html" || fail "rendered DOM has no chart"
+grep -q '<figure' "$out/report.dom.html" || fail "rendered DOM has no chart section"
 if grep -Eio '<script|(src|href|action|formaction|poster|data|xlink:href)="?(https?:|//|ftp:|file:|data:|javascript:)|url\(|@import' \
     "$out/report.dom.html" | head -5 | grep .; then
   fail "rendered DOM references something outside the page"

@@ -82,9 +82,10 @@ func ConfidenceLabel(c float64) string {
 }
 
 // anchor turns an evidence position (untrusted text) into an HTML id made
-// only of safe characters, the same for every occurrence of the position.
+// only of safe characters, the same for every occurrence of the position
+// (and after a JSON round trip, which turns invalid UTF-8 into U+FFFD).
 func anchor(pos string) string {
 	h := fnv.New64a()
-	h.Write([]byte(pos))
+	h.Write([]byte(strings.ToValidUTF8(pos, "\uFFFD")))
 	return fmt.Sprintf("ev-%016x", h.Sum64())
 }

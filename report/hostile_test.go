@@ -2,8 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"fmt"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,48 +11,13 @@ import (
 	"github.com/cwforensics/cwforensics/report/internal/sample"
 )
 
-// hostile is evidence written by an attacker: a thread, process or file name
-// with HTML, Markdown, a terminal escape, NUL, line breaks and a bidi
-// override.
-const hostile = "<script>alert(1)</script></textarea>\"><img src=x onerror=alert(2)>" +
-	"|cell|`tick`*b*_i_[x](javascript:alert(3))\x1b[31mred\x00nul\nline\r\u202eexe.txt #h ~s~ &amp; \xff"
-
-// poison sets every string in v (a pointer) to the hostile text, numbered so
-// that strings stay distinct, except the socket keys a finding refers to.
-func poison(v reflect.Value, n *int) {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if !v.IsNil() {
-			poison(v.Elem(), n)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			if !f.IsExported() || (v.Type() == reflect.TypeFor[report.Finding]() && f.Name == "Sockets") {
-				continue
-			}
-			poison(v.Field(i), n)
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			poison(v.Index(i), n)
-		}
-	case reflect.String:
-		*n++
-		v.SetString(fmt.Sprintf("%s%d", hostile, *n))
-	}
-}
-
 func hostileModel(t *testing.T) *report.Model {
-	m := sample.JavaPoolLeak()
-	m.Findings[0].Advice = report.Advise(report.CategoryPoolLeak, report.RuntimeJava)
-	n := 0
-	poison(reflect.ValueOf(m), &n)
-	if n < 50 {
-		t.Fatalf("only %d strings poisoned", n)
-	}
+	m := sample.Hostile()
 	if err := m.Finalize(); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(m.Findings[0].Process.Name, "<script>") || !strings.Contains(m.Warnings[0].Pos, "\x1b") {
+		t.Fatal("sample.Hostile did not poison the model")
 	}
 	return m
 }

@@ -7,7 +7,8 @@
 #   scripts/e2e.sh path/to/report.html
 #   E2E_CASE=java-pool-leak scripts/e2e.sh
 #
-# Output: out/e2e/report.html, report.png, report.dom.html, chromium.log.
+# Output: out/e2e/report.html, report.png, report.dom.html, hostile.dom.html,
+# chromium.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,14 +35,26 @@ trap 'rm -rf "$profile"' EXIT
 # and show in the log; the DOM check below also refuses any external reference.
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
   --disable-background-networking --disable-component-update --disable-sync
-  --disable-default-apps --disable-extensions --hide-scrollbars
+  --disable-default-apps --disable-extensions --hide-scrollbars --disable-dev-shm-usage
   --host-resolver-rules="MAP * ~NOTFOUND" --user-data-dir="$profile")
 url="file://$PWD/$html"
+: >"$out/chromium.log"
 
-"$chromium" "${flags[@]}" --window-size=${E2E_WINDOW:-1280,2400} --screenshot="$PWD/$out/report.png" "$url" \
-  >"$out/chromium.log" 2>&1
-"$chromium" "${flags[@]}" --virtual-time-budget=2000 --dump-dom "$url" \
-  >"$out/report.dom.html" 2>>"$out/chromium.log"
+# browse runs chromium with a time limit, once more if it hangs (headless
+# Chromium without a GPU or D-Bus now and then never exits).
+browse() {
+  local try
+  for try in 1 2; do
+    if timeout -k 5 90 "$chromium" "${flags[@]}" "$@" 2>>"$out/chromium.log"; then
+      return 0
+    fi
+    echo "e2e: chromium attempt $try failed or timed out" >&2
+  done
+  return 1
+}
+
+browse --window-size=${E2E_WINDOW:-1280,2400} --screenshot="$PWD/$out/report.png" "$url" >/dev/null
+browse --virtual-time-budget=2000 --dump-dom "$url" >"$out/report.dom.html"
 
 fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
 [ -s "$out/report.png" ] || fail "no screenshot"
@@ -59,4 +72,13 @@ fi
 if grep -Ei 'ERR_NAME_NOT_RESOLVED|net::ERR_' "$out/chromium.log"; then
   fail "chromium tried the network"
 fi
+# Hostile evidence (HTML, Markdown, control characters in every string)
+# must come out of the browser as text: no element or attribute it injected.
+go run ./report/internal/e2ehtml -case hostile -o "$out/hostile.html"
+browse --virtual-time-budget=2000 --dump-dom "file://$PWD/$out/hostile.html" >"$out/hostile.dom.html"
+grep -q 'alert(1)' "$out/hostile.dom.html" || fail "hostile page lost its text"
+if grep -Eio '<(script|img|iframe|textarea)|<[^>]*\son[a-z]+=|href="javascript' "$out/hostile.dom.html" | head -5 | grep .; then
+  fail "hostile evidence injected markup into the page"
+fi
+
 echo "e2e: ok: $out/report.png ($(wc -c <"$out/report.png") bytes), DOM $(wc -c <"$out/report.dom.html") bytes, no external reference"

@@ -24,6 +24,7 @@ func Cases() []Case {
 		{"java-pool-leak", JavaPoolLeak},
 		{"normal-churn", NormalChurn},
 		{"empty", Empty},
+		{"hostile", Hostile},
 	}
 }
 

@@ -28,7 +28,7 @@ func (m *Model) Finalize() error {
 	for i := range m.Sockets {
 		s := &m.Sockets[i]
 		s.Local.Addr, s.Remote.Addr = s.Local.Addr.Unmap(), s.Remote.Addr.Unmap()
-		s.Key = s.Local.String() + "-" + s.Remote.String()
+		s.Key = SocketKey(s.Local, s.Remote)
 		if seen[s.Key] {
 			errs = append(errs, fmt.Errorf("socket %s listed twice", s.Key))
 		}

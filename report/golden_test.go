@@ -105,3 +105,23 @@ func TestJSONRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkWrite renders the 141-socket Go sample in each format.
+func BenchmarkWrite(b *testing.B) {
+	m := sample.GoServerLeak()
+	if err := m.Finalize(); err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range writers {
+		b.Run(w.ext, func(b *testing.B) {
+			var buf bytes.Buffer
+			for b.Loop() {
+				buf.Reset()
+				if err := w.write(&buf, m); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(m.Sockets))*float64(b.N)/b.Elapsed().Seconds(), "sockets/s")
+		})
+	}
+}

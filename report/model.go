@@ -139,6 +139,12 @@ type Socket struct {
 	Evidence      []string      `json:"evidence"`                  // positions, e.g. "ss.txt:42", "capture.pcap: packet 51234"
 }
 
+// SocketKey is the key of the socket between two endpoints, as in
+// Socket.Key and Finding.Sockets: "10.0.0.4:8080-10.0.0.9:51544".
+func SocketKey(local, remote Endpoint) string {
+	return local.String() + "-" + remote.String()
+}
+
 // Flow is a group of a finding's sockets with the same local port and peer.
 type Flow struct {
 	Local  string `json:"local"`  // e.g. ":8080" or "10.0.0.1:*" when ports vary

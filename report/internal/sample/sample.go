@@ -35,7 +35,7 @@ func ep(addr string, port int) report.Endpoint {
 	return report.Endpoint{Addr: netip.MustParseAddr(addr), Port: uint16(port)}
 }
 
-func key(l, r report.Endpoint) string { return l.String() + "-" + r.String() }
+func key(l, r report.Endpoint) string { return report.SocketKey(l, r) }
 
 // GoServerLeak is a Go server (inventory-api, pid 3117) whose handler
 // forwards each request to a channel nobody drains after the client hangs

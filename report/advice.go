@@ -3,7 +3,7 @@ package report
 // keepaliveStopgap is the advice every leak gets last: the kernel knobs
 // people reach for first, and why they are not a fix.
 var keepaliveStopgap = Advice{
-	Text: "As a stopgap only, shorten TCP keep-alive so the kernel notices dead peers sooner.",
+	Text: "Shorten TCP keep-alive so the kernel notices dead peers sooner.",
 	Config: "sysctl -w net.ipv4.tcp_keepalive_time=60 net.ipv4.tcp_keepalive_intvl=10 " +
 		"net.ipv4.tcp_keepalive_probes=6",
 	Stopgap: true,

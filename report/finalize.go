@@ -358,7 +358,9 @@ func (m *Model) finishSummary() {
 	}
 	s.StartText, s.EndText = FormatTime(s.CaptureStart), FormatTime(s.CaptureEnd)
 	s.OldestText = ageText(oldest, lower)
-	s.GrowthText = FormatGrowth(s.Growth)
+	if s.Growth != 0 || len(m.Timeline) >= 2 || s.CaptureSpan > 0 {
+		s.GrowthText = FormatGrowth(s.Growth)
+	}
 }
 
 // topBars is how many bars a chart shows before folding the rest into

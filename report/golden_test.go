@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -63,8 +64,39 @@ func TestGolden(t *testing.T) {
 				if !bytes.Equal(a.Bytes(), b.Bytes()) {
 					t.Fatal("two renderings of the same model differ")
 				}
+				if w.ext == "html" {
+					checkSelfContained(t, a.String())
+				}
 				checkGolden(t, filepath.Join("testdata", "golden", c.Name+"."+w.ext), a.Bytes())
 			})
+		}
+	}
+}
+
+// externalRef matches, inside a tag, anything that would make a browser
+// fetch or run something: scripts, sources, URLs with a scheme, CSS imports.
+var externalRef = regexp.MustCompile(`(?i)<script|<(img|iframe|object|embed|link|video|audio|source)\b|` +
+	`\s(src|srcset|href|action|poster|data)="?(https?:|//|ftp:|file:|data:|javascript:)|url\(|@import`)
+
+// checkSelfContained fails when the page could fetch or run anything.
+func checkSelfContained(t *testing.T, page string) {
+	t.Helper()
+	for _, tag := range regexp.MustCompile(`<[^>]*>`).FindAllString(page, -1) {
+		if externalRef.MatchString(tag) {
+			t.Errorf("page is not self-contained: %s", tag)
+		}
+	}
+	if i := strings.Index(page, "<style>"); i < 0 || strings.Contains(page[i:strings.Index(page, "</style>")], "url(") {
+		t.Error("page has no inline style or its style fetches something")
+	}
+	for _, href := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.HasPrefix(href[1], "#") {
+			t.Errorf("link %q leaves the page", href[1])
+		}
+	}
+	for _, href := range regexp.MustCompile(`href="#([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.Contains(page, `id="`+href[1]+`"`) {
+			t.Errorf("link to #%s has no target", href[1])
 		}
 	}
 }

@@ -212,6 +212,10 @@ func histogram(bars []Bar) svgChart {
 		c.H, c.Empty = 60, "no socket stuck in CLOSE_WAIT"
 		return c
 	}
+	if last := bars[len(bars)-1]; last.Label == "unknown" && last.Count == total {
+		c.H, c.Empty = 60, "ages unknown: no capture or dump timed these sockets"
+		return c
+	}
 	left, right, top, bottom := 48.0, chartW-16, 20.0, chartH-36
 	peak := 0
 	for _, b := range bars {

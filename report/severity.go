@@ -85,8 +85,15 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		}
 	}
 	if len(why) == 0 {
-		why = append(why, fmt.Sprintf("info: %d sockets, none older than %s, no sustained growth",
-			m.Count, FormatDuration(t.AgeWarning)))
+		age := "ages unknown"
+		if m.Oldest > 0 {
+			age = "none older than " + FormatDuration(t.AgeWarning)
+		}
+		growth := "growth unknown"
+		if m.GrowthSpan >= t.GrowthMinSpan {
+			growth = "no sustained growth"
+		}
+		why = append(why, fmt.Sprintf("info: %d sockets, %s, %s", m.Count, age, growth))
 	}
 	return sev, why
 }

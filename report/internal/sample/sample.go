@@ -23,6 +23,7 @@ func Cases() []Case {
 		{"go-server-leak", GoServerLeak},
 		{"java-pool-leak", JavaPoolLeak},
 		{"normal-churn", NormalChurn},
+		{"python-no-capture", PythonNoCapture},
 		{"empty", Empty},
 		{"hostile", Hostile},
 	}
@@ -358,5 +359,61 @@ func DocExample() *report.Model {
 			{Text: "Shorten TCP keep-alive.", Stopgap: true, Config: "sysctl -w net.ipv4.tcp_keepalive_time=60",
 				Why: "frees kernel state, not the file descriptor"}},
 	}}
+	return m
+}
+
+// PythonNoCapture has no capture at all: two `ss` snapshots a minute apart
+// and a py-spy dump. A Python server's error path skips close(), so its
+// sockets are kernel-only with unknown ages (one gone by the second
+// snapshot), and a peer leaves our closed connections in FIN_WAIT2.
+func PythonNoCapture() *report.Model {
+	m := &report.Model{
+		Title:       "CLOSE_WAIT analysis: report-worker after deploy",
+		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"::1", "127.0.0.1"}, Note: "from ss-1.txt and ss-2.txt"},
+	}
+	local := ep("::ffff:127.0.0.1", 9000)
+	var keys []string
+	for i := range 6 {
+		r := ep("::ffff:127.0.0.1", 45100+i*3)
+		st := report.StatusKernelOnly
+		ev := []string{fmt.Sprintf("ss-1.txt:%d", 4+i), fmt.Sprintf("ss-2.txt:%d", 4+i)}
+		if i == 5 {
+			st, ev = report.StatusGoneLater, ev[:1]
+		}
+		m.Sockets = append(m.Sockets, report.Socket{Local: local, Remote: r, Status: st, PID: 812, Process: "python3",
+			FD: 7 + i, Evidence: ev})
+		if st.Stuck() {
+			keys = append(keys, key(local, r))
+		}
+	}
+	peer := ep("::1", 6379)
+	m.Sockets = append(m.Sockets, report.Socket{Local: ep("::1", 50210), Remote: peer, Status: report.StatusFinWait2,
+		Evidence: []string{"ss-2.txt:12"}})
+	m.Timeline = nil
+	m.Summary.Growth = 0
+	sev, why := report.Rate(report.DefaultThresholds(), report.Measure{Count: len(keys)})
+	m.Findings = []report.Finding{{
+		Category: report.CategoryErrorHandling, Severity: sev, SeverityReasons: why, Confidence: 0.55,
+		Process: report.Process{PID: 812, Name: "python3", Runtime: report.RuntimePython, Cmdline: "python3 worker.py --port 9000"},
+		Sockets: keys,
+		Suspects: []report.Suspect{{
+			Kind: report.SuspectThread, Name: "Thread-3 (process_request_thread)", State: "idle", Count: 1, Link: report.StrengthWeak,
+			Frames:   []string{"socket.socket.recv", "worker.handle_client", "socketserver.BaseRequestHandler.__init__"},
+			Why:      []string{"handle_client catches ConnectionResetError and returns without conn.close()"},
+			Evidence: []string{"py-spy.txt:31"},
+		}},
+		Supporting:    []report.Claim{{Text: "5 sockets on :9000 stay in CLOSE_WAIT in both snapshots", Evidence: []string{"ss-1.txt:4", "ss-2.txt:4"}}},
+		Contradicting: []report.Claim{{Text: "no capture: when they entered CLOSE_WAIT is unknown", Evidence: []string{"ss-1.txt:1"}}},
+		Note:          "No capture was given; ages are unknown and the severity rests on the count alone.",
+	}, {
+		Category: report.CategoryRemotePeerLeak, Severity: report.SeverityInfo, SeverityReasons: []string{"info: 1 socket in FIN_WAIT2"},
+		Confidence: 0.3, Sockets: nil,
+		Supporting: []report.Claim{{Text: "[::1]:6379 has not closed a connection we closed", Evidence: []string{"ss-2.txt:12"}}},
+	}}
+	m.Inputs = []report.Input{
+		{Path: "ss-1.txt", Kind: "ss", Status: report.InputRead, Records: 9},
+		{Path: "ss-2.txt", Kind: "ss", Status: report.InputRead, Records: 8},
+		{Path: "py-spy.txt", Kind: "py-spy", Status: report.InputIgnored, Reason: "Python stack dumps are not parsed yet; the suspect was added by hand"},
+	}
 	return m
 }

@@ -164,6 +164,8 @@ func JavaPoolLeak() *report.Model {
 			s.Since = start.Add(-time.Duration(i) * 150 * time.Second)
 			if i >= 10 {
 				s.AgeLowerBound, s.Age, s.Since = true, 15*time.Minute, time.Time{}
+			} else { // dated by the listing taken 25 minutes before the capture
+				s.Evidence = append(s.Evidence, fmt.Sprintf("ss-0247.txt:%d", 3+i))
 			}
 		} else {
 			s.Status = report.StatusConfirmed
@@ -223,8 +225,8 @@ func JavaPoolLeak() *report.Model {
 			{Text: "40 threads wait to borrow a pooled connection", Evidence: []string{"jstack.txt:118"}},
 		},
 		Contradicting: []report.Claim{
-			{Text: "20 sockets predate the capture, so when they entered CLOSE_WAIT is estimated",
-				Evidence: []string{"ss.txt:5"}},
+			{Text: "20 sockets predate the capture: 10 are dated by an earlier listing, the other 10 only known to be older than the capture",
+				Evidence: []string{"ss-0247.txt:3", "ss.txt:15"}},
 		},
 	}, {
 		Category: report.CategoryBlockedHoldingSocket, Severity: sev2, SeverityReasons: why2, Confidence: 0.64,
@@ -245,6 +247,7 @@ func JavaPoolLeak() *report.Model {
 	m.Inputs = []report.Input{
 		{Path: "capture.pcap", Kind: "pcap", Status: report.InputRead, Records: 9120},
 		{Path: "ss.txt", Kind: "ss", Status: report.InputRead, Records: 63},
+		{Path: "ss-0247.txt", Kind: "ss", Status: report.InputRead, Records: 31},
 		{Path: "lsof.txt", Kind: "lsof", Status: report.InputRead, Records: 88},
 		{Path: "jstack.txt", Kind: "jstack", Status: report.InputRead, Records: 97},
 		{Path: "limits.txt", Kind: "proc-limits", Status: report.InputRead, Records: 1},

@@ -63,6 +63,9 @@ func (m *Model) Finalize() error {
 			errs = append(errs, fmt.Errorf("finding %s: confidence %v is not within 0..1", f.ID, f.Confidence))
 			f.Confidence = 0
 		}
+		if f.Severity == SeverityUnknown {
+			errs = append(errs, fmt.Errorf("finding %s: no severity (use Rate)", f.ID))
+		}
 		f.ConfidenceLabel = ConfidenceLabel(f.Confidence)
 		if f.Title == "" {
 			f.Title = categoryTitle[f.Category]

@@ -22,16 +22,18 @@ func TestFinalizeErrors(t *testing.T) {
 		m    Model
 		want []string
 	}{
-		{"consistent", Model{Sockets: []Socket{a}, Findings: []Finding{{Category: CategoryMissingClose,
+		{"consistent", Model{Sockets: []Socket{a}, Findings: []Finding{{Category: CategoryMissingClose, Severity: SeverityInfo,
 			Process: Process{PID: 7}, Confidence: 0.5, Sockets: []string{"10.0.0.1:80-10.0.0.2:5000"}}}}, nil},
+		{"no severity", Model{Findings: []Finding{{Category: CategoryPoolLeak, Process: Process{PID: 3}}}},
+			[]string{"finding pool-leak-3: no severity (use Rate)"}},
 		{"IPv4-mapped duplicate", Model{Sockets: []Socket{a, mapped}},
 			[]string{"socket 10.0.0.1:80-10.0.0.2:5000 listed twice"}},
-		{"dangling socket key", Model{Findings: []Finding{{Category: CategoryPoolLeak, Process: Process{PID: 9},
+		{"dangling socket key", Model{Findings: []Finding{{Category: CategoryPoolLeak, Process: Process{PID: 9}, Severity: SeverityInfo,
 			Sockets: []string{"10.0.0.1:80-10.0.0.3:1"}}}},
 			[]string{"finding pool-leak-9: no socket 10.0.0.1:80-10.0.0.3:1"}},
-		{"duplicate finding", Model{Findings: []Finding{{Category: CategoryPoolLeak}, {Category: CategoryPoolLeak}}},
+		{"duplicate finding", Model{Findings: []Finding{{Category: CategoryPoolLeak, Severity: SeverityInfo}, {Category: CategoryPoolLeak, Severity: SeverityInfo}}},
 			[]string{"finding pool-leak-unknown listed twice"}},
-		{"confidence out of range", Model{Findings: []Finding{{Category: CategoryErrorHandling, Process: Process{PID: 1}, Confidence: 1.5}}},
+		{"confidence out of range", Model{Findings: []Finding{{Category: CategoryErrorHandling, Severity: SeverityWarning, Process: Process{PID: 1}, Confidence: 1.5}}},
 			[]string{"finding error-handling-1: confidence 1.5 is not within 0..1"}},
 	}
 	for _, tt := range tests {

@@ -47,5 +47,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	staticcheck -tags '$(TAGS)' ./...
 
+# e2e renders an HTML report, opens it in headless Chromium (installed from
+# Debian when missing), screenshots it to out/e2e/report.png and checks the
+# rendered page; E2E_HTML=path checks an existing report instead.
+e2e:
+	scripts/e2e.sh $(E2E_HTML)
+
 clean:
 	rm -rf bin

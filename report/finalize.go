@@ -1,0 +1,545 @@
+package report
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Finalize makes a Model ready to render: it sorts every list, fills the
+// fields marked "derived" (keys, IDs, display texts, counts, charts, the
+// verdict) and checks that the findings' socket keys exist. Build calls it
+// last; calling it again changes nothing. The error lists every problem
+// found; the model is still filled as far as possible.
+func (m *Model) Finalize() error {
+	var errs []error
+	m.SchemaVersion = SchemaVersion
+	if m.Title == "" {
+		m.Title = "CLOSE_WAIT analysis"
+	}
+
+	// Sockets: normalise, key, sort.
+	seen := map[string]bool{}
+	for i := range m.Sockets {
+		s := &m.Sockets[i]
+		s.Local.Addr, s.Remote.Addr = s.Local.Addr.Unmap(), s.Remote.Addr.Unmap()
+		s.Key = SocketKey(s.Local, s.Remote)
+		if seen[s.Key] {
+			errs = append(errs, fmt.Errorf("socket %s listed twice", s.Key))
+		}
+		seen[s.Key] = true
+		if !s.Since.IsZero() {
+			s.Since = s.Since.UTC()
+		}
+		s.SinceText = FormatTime(s.Since)
+		s.AgeText = ageText(s.Age, s.AgeLowerBound)
+		s.Evidence = sortPositions(s.Evidence)
+		s.Finding = ""
+	}
+	slices.SortFunc(m.Sockets, func(a, b Socket) int {
+		return cmp.Or(compareBool(b.Status.Stuck(), a.Status.Stuck()), cmp.Compare(b.Age, a.Age),
+			cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmp.Compare(a.Key, b.Key))
+	})
+	index := make(map[string]int, len(m.Sockets))
+	for i, s := range m.Sockets {
+		index[s.Key] = i
+	}
+
+	// Findings.
+	ids := map[string]bool{}
+	for i := range m.Findings {
+		f := &m.Findings[i]
+		f.ID = FindingID(f.Category, f.Process.PID)
+		if ids[f.ID] {
+			errs = append(errs, fmt.Errorf("finding %s listed twice", f.ID))
+		}
+		ids[f.ID] = true
+		if math.IsNaN(f.Confidence) || f.Confidence < 0 || f.Confidence > 1 {
+			errs = append(errs, fmt.Errorf("finding %s: confidence %v is not within 0..1", f.ID, f.Confidence))
+			f.Confidence = 0
+		}
+		if f.Severity == SeverityUnknown {
+			errs = append(errs, fmt.Errorf("finding %s: no severity (use Rate)", f.ID))
+		}
+		f.ConfidenceLabel = ConfidenceLabel(f.Confidence)
+		if f.Title == "" {
+			f.Title = categoryTitle[f.Category]
+		}
+		if f.SeverityReasons == nil {
+			f.SeverityReasons = []string{}
+		}
+		if len(f.Advice) == 0 {
+			f.Advice = Advise(f.Category, f.Process.Runtime)
+		}
+		errs = append(errs, m.finishFindingSockets(f, index)...)
+		for j := range f.Suspects {
+			finishSuspect(&f.Suspects[j])
+		}
+		slices.SortStableFunc(f.Suspects, func(a, b Suspect) int {
+			return cmp.Or(cmp.Compare(b.Link, a.Link), cmp.Compare(b.Count, a.Count),
+				cmp.Compare(a.Name, b.Name), cmp.Compare(a.State, b.State))
+		})
+		for j := range f.Suspects {
+			f.Suspects[j].ID = f.ID + "-t" + strconv.Itoa(j+1)
+		}
+		finishClaims(f.Supporting)
+		finishClaims(f.Contradicting)
+		f.Evidence = findingEvidence(f, m.Sockets, index)
+	}
+	slices.SortStableFunc(m.Findings, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence),
+			cmp.Compare(b.SocketCount, a.SocketCount), cmp.Compare(a.ID, b.ID))
+	})
+	for _, f := range m.Findings { // first claim wins, in finding order
+		for _, k := range f.Sockets {
+			if i, ok := index[k]; ok && m.Sockets[i].Finding == "" {
+				m.Sockets[i].Finding = f.ID
+			}
+		}
+	}
+
+	m.finishTimeline()
+	m.finishSummary()
+	m.Charts = chartsOf(m.Sockets)
+	m.Verdict = verdictOf(m)
+
+	slices.SortFunc(m.Inputs, func(a, b Input) int { return cmp.Compare(a.Path, b.Path) })
+	slices.SortFunc(m.Warnings, func(a, b Warning) int {
+		return cmp.Or(comparePos(a.Pos, b.Pos), cmp.Compare(a.Msg, b.Msg))
+	})
+	m.LocalSource.Addrs = nonNil(m.LocalSource.Addrs)
+	m.Findings, m.Sockets, m.Timeline = nonNil(m.Findings), nonNil(m.Sockets), nonNil(m.Timeline)
+	m.Inputs, m.Warnings = nonNil(m.Inputs), nonNil(m.Warnings)
+	m.Summary.Warnings = len(m.Warnings)
+	return errors.Join(errs...)
+}
+
+// FindingID is the ID (and HTML anchor) of the finding for a root cause in
+// a process: "pool-leak-4242", or "pool-leak-unknown" without a pid.
+func FindingID(c Category, pid int) string {
+	if pid <= 0 {
+		return c.String() + "-unknown"
+	}
+	return c.String() + "-" + strconv.Itoa(pid)
+}
+
+// categoryTitle is the default one-line title of a finding.
+var categoryTitle = map[Category]string{
+	CategoryUnknown:              "Unclassified CLOSE_WAIT sockets",
+	CategoryMissingClose:         "Sockets never closed after the peer hung up",
+	CategoryPoolLeak:             "Connection pool leaks connections",
+	CategoryBlockedHoldingSocket: "Threads blocked indefinitely while holding sockets",
+	CategoryErrorHandling:        "Error paths leave sockets open",
+	CategoryRemotePeerLeak:       "The peer never closes its side",
+	CategoryNormalChurn:          "Normal connection churn",
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// statusRank orders sockets in tables: stuck ones first, context last.
+func statusRank(s Status) int {
+	return [...]int{
+		StatusConfirmed:   0,
+		StatusCaptureOnly: 1,
+		StatusKernelOnly:  2,
+		StatusGoneLater:   3,
+		StatusFinWait2:    4,
+		StatusClosedLater: 5,
+		StatusUnknown:     6,
+	}[min(s, StatusFinWait2)]
+}
+
+func ageText(d time.Duration, lowerBound bool) string {
+	switch {
+	case d <= 0 && !lowerBound:
+		return ""
+	case lowerBound:
+		return "> " + FormatDuration(d)
+	}
+	return FormatDuration(d)
+}
+
+// finishFindingSockets sorts the finding's socket keys in table order, drops
+// duplicates, reports keys that name no socket and fills the counts, flows
+// and oldest age.
+func (m *Model) finishFindingSockets(f *Finding, index map[string]int) []error {
+	var errs []error
+	keys := make([]string, 0, len(f.Sockets))
+	for _, k := range f.Sockets {
+		if _, ok := index[k]; !ok {
+			errs = append(errs, fmt.Errorf("finding %s: no socket %s", f.ID, k))
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(index[a], index[b]) })
+	f.Sockets = slices.Compact(keys)
+	f.SocketCount = len(f.Sockets)
+
+	type flowKey struct{ local, remote string }
+	type flow struct {
+		Flow
+		lports, rports map[uint16]bool
+		lip, rip       string
+		oldest         time.Duration
+		lower          bool
+	}
+	groups := map[flowKey]*flow{}
+	var order []flowKey
+	var oldest time.Duration
+	var oldestLower bool
+	for _, k := range f.Sockets {
+		s := m.Sockets[index[k]]
+		if s.Age > oldest || (s.Age == oldest && s.AgeLowerBound) {
+			oldest, oldestLower = s.Age, s.AgeLowerBound
+		}
+		fk := flowKey{s.Local.Addr.String(), s.Remote.Addr.String()}
+		g := groups[fk]
+		if g == nil {
+			g = &flow{lports: map[uint16]bool{}, rports: map[uint16]bool{}}
+			g.lip, g.rip = hostPart(s.Local), hostPart(s.Remote)
+			groups[fk] = g
+			order = append(order, fk)
+		}
+		g.Count++
+		g.lports[s.Local.Port], g.rports[s.Remote.Port] = true, true
+		if s.Age > g.oldest {
+			g.oldest, g.lower = s.Age, s.AgeLowerBound
+		}
+	}
+	f.OldestText = ageText(oldest, oldestLower)
+	f.Flows = make([]Flow, 0, len(order))
+	for _, fk := range order {
+		g := groups[fk]
+		g.Local, g.Remote = g.lip+":"+portsText(g.lports), g.rip+":"+portsText(g.rports)
+		g.Oldest = ageText(g.oldest, g.lower)
+		f.Flows = append(f.Flows, g.Flow)
+	}
+	slices.SortFunc(f.Flows, func(a, b Flow) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Local, b.Local), cmp.Compare(a.Remote, b.Remote))
+	})
+	return errs
+}
+
+// hostPart is the address of an endpoint as it appears before ":port".
+func hostPart(e Endpoint) string {
+	s := e.String()
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// portsText is the port all sockets of a flow share, or "*" when they differ.
+func portsText(ports map[uint16]bool) string {
+	if len(ports) != 1 {
+		return "*"
+	}
+	for p := range ports {
+		return strconv.Itoa(int(p))
+	}
+	return "*"
+}
+
+func finishSuspect(s *Suspect) {
+	s.WaitText = ageText(s.Wait, false)
+	s.Evidence = sortPositions(s.Evidence)
+	s.Frames, s.Why = nonNil(s.Frames), nonNil(s.Why)
+	if s.Culprit == "" {
+		s.Culprit = culpritOf(s.Frames)
+	}
+	if s.Count <= 0 {
+		s.Count = 1
+	}
+}
+
+func finishClaims(cs []Claim) {
+	for i := range cs {
+		cs[i].Evidence = sortPositions(cs[i].Evidence)
+	}
+}
+
+// findingEvidence is every position a finding cites: its sockets', its
+// suspects' and its claims'.
+func findingEvidence(f *Finding, socks []Socket, index map[string]int) []string {
+	var all []string
+	for _, k := range f.Sockets {
+		all = append(all, socks[index[k]].Evidence...)
+	}
+	for _, s := range f.Suspects {
+		all = append(all, s.Evidence...)
+	}
+	for _, c := range f.Supporting {
+		all = append(all, c.Evidence...)
+	}
+	for _, c := range f.Contradicting {
+		all = append(all, c.Evidence...)
+	}
+	f.Supporting, f.Contradicting = nonNil(f.Supporting), nonNil(f.Contradicting)
+	f.Suspects = nonNil(f.Suspects)
+	return sortPositions(all)
+}
+
+func (m *Model) finishTimeline() {
+	slices.SortStableFunc(m.Timeline, func(a, b Point) int { return a.At.Compare(b.At) })
+	start := m.Summary.CaptureStart
+	if start.IsZero() && len(m.Timeline) > 0 {
+		start = m.Timeline[0].At
+	}
+	for i := range m.Timeline {
+		p := &m.Timeline[i]
+		p.At = p.At.UTC()
+		p.Offset = "+" + FormatDuration(p.At.Sub(start))
+	}
+}
+
+func (m *Model) finishSummary() {
+	s := &m.Summary
+	*s = Summary{
+		Connections:  s.Connections,
+		CaptureStart: s.CaptureStart,
+		CaptureEnd:   s.CaptureEnd,
+		Growth:       s.Growth,
+		FDLimit:      s.FDLimit,
+		FDLimitFrom:  s.FDLimitFrom,
+	}
+	pids := map[int]bool{}
+	var oldest time.Duration
+	var lower bool
+	for _, k := range m.Sockets {
+		switch k.Status {
+		case StatusConfirmed:
+			s.Confirmed++
+		case StatusCaptureOnly:
+			s.CaptureOnly++
+		case StatusKernelOnly:
+			s.KernelOnly++
+		case StatusGoneLater:
+			s.GoneLater++
+		case StatusClosedLater:
+			s.ClosedLater++
+		case StatusFinWait2:
+			s.FinWait2++
+		}
+		if !k.Status.Stuck() {
+			continue
+		}
+		if k.PID > 0 {
+			pids[k.PID] = true
+		}
+		if k.Age > oldest || (k.Age == oldest && k.AgeLowerBound) {
+			oldest, lower = k.Age, k.AgeLowerBound
+		}
+	}
+	s.CloseWait = s.Confirmed + s.CaptureOnly + s.KernelOnly
+	s.KernelListed = s.Confirmed + s.KernelOnly
+	s.Processes = len(pids)
+	s.Findings = len(m.Findings)
+	if !s.CaptureStart.IsZero() {
+		s.CaptureStart = s.CaptureStart.UTC()
+	}
+	if !s.CaptureEnd.IsZero() {
+		s.CaptureEnd = s.CaptureEnd.UTC()
+	}
+	if !s.CaptureStart.IsZero() && !s.CaptureEnd.IsZero() {
+		s.CaptureSpan = s.CaptureEnd.Sub(s.CaptureStart)
+		s.SpanText = FormatDuration(s.CaptureSpan)
+	}
+	s.StartText, s.EndText = FormatTime(s.CaptureStart), FormatTime(s.CaptureEnd)
+	s.OldestText = ageText(oldest, lower)
+	if s.Growth != 0 || len(m.Timeline) >= 2 || s.CaptureSpan > 0 {
+		s.GrowthText = FormatGrowth(s.Growth)
+	}
+}
+
+// topBars is how many bars a chart shows before folding the rest into
+// "other".
+const topBars = 8
+
+func chartsOf(socks []Socket) Charts {
+	ports, peers := map[string]int{}, map[string]int{}
+	ages := make([]Bar, len(ageBuckets))
+	for i, b := range ageBuckets {
+		ages[i] = Bar{Label: b.label, Level: b.level}
+	}
+	unknownAge := 0
+	for _, s := range socks {
+		if !s.Status.Stuck() {
+			continue
+		}
+		ports[":"+strconv.Itoa(int(s.Local.Port))]++
+		peers[s.Remote.Addr.String()]++
+		if s.Age <= 0 && !s.AgeLowerBound {
+			unknownAge++
+			continue
+		}
+		for i, b := range ageBuckets {
+			if s.Age < b.below || i == len(ageBuckets)-1 {
+				ages[i].Count++
+				break
+			}
+		}
+	}
+	if unknownAge > 0 {
+		ages = append(ages, Bar{Label: "unknown", Count: unknownAge})
+	}
+	if len(ports) == 0 {
+		ages = []Bar{}
+	}
+	return Charts{ByLocalPort: topOf(ports, "ports"), ByPeer: topOf(peers, "peers"), AgeBuckets: ages}
+}
+
+// ageBuckets are the age histogram's buckets, cut at the thresholds.
+var ageBuckets = []struct {
+	label string
+	below time.Duration
+	level Severity
+}{
+	{"< 1m", time.Minute, SeverityInfo},
+	{"1m–5m", 5 * time.Minute, SeverityInfo},
+	{"5m–30m", 30 * time.Minute, SeverityWarning},
+	{"30m–2h", 2 * time.Hour, SeverityCritical},
+	{"≥ 2h", math.MaxInt64, SeverityCritical},
+}
+
+// topOf is the largest counts, ties by label, with the rest as "N others";
+// many groups of one (ephemeral client ports) become a single bar
+// "N <noun>, 1 each".
+func topOf(counts map[string]int, noun string) []Bar {
+	bars := make([]Bar, 0, len(counts))
+	for l, c := range counts {
+		bars = append(bars, Bar{Label: l, Count: c})
+	}
+	slices.SortFunc(bars, func(a, b Bar) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), comparePos(a.Label, b.Label))
+	})
+	if len(bars) > topBars && bars[len(bars)-1].Count == 1 {
+		first := slices.IndexFunc(bars, func(b Bar) bool { return b.Count == 1 })
+		ones := len(bars) - first
+		bars = append(bars[:first], Bar{Label: fmt.Sprintf("%d %s, 1 each", ones, noun), Count: ones})
+	}
+	if len(bars) > topBars {
+		other := Bar{Label: fmt.Sprintf("%d others", len(bars)-topBars+1)}
+		for _, b := range bars[topBars-1:] {
+			other.Count += b.Count
+		}
+		bars = append(bars[:topBars-1], other)
+	}
+	return bars
+}
+
+func verdictOf(m *Model) Verdict {
+	if len(m.Findings) == 0 {
+		text := "No finding: no socket is stuck in CLOSE_WAIT"
+		if n := m.Summary.CloseWait; n > 0 {
+			text = fmt.Sprintf("%d sockets in CLOSE_WAIT, not classified", n)
+		}
+		return Verdict{Severity: SeverityInfo, Text: text}
+	}
+	f := m.Findings[0]
+	v := Verdict{Finding: f.ID, Category: f.Category, Severity: f.Severity, Process: f.Process}
+	if f.Category == CategoryNormalChurn {
+		v.Text = fmt.Sprintf("%s in %s: nothing exceeds the thresholds", f.Title, f.Process)
+		return v
+	}
+	v.Text = fmt.Sprintf("%s in %s: %d %s in CLOSE_WAIT", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))
+	if f.OldestText != "" {
+		v.Text += ", oldest " + f.OldestText
+	}
+	if len(f.Suspects) > 0 && f.Suspects[0].Culprit != "" {
+		s := f.Suspects[0]
+		v.Text += fmt.Sprintf(", held by %d %s in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
+	}
+	return v
+}
+
+// sortPositions sorts positions by file, then line or packet number, and
+// drops duplicates. It never returns nil.
+func sortPositions(ps []string) []string {
+	out := slices.Clone(ps)
+	slices.SortFunc(out, comparePos)
+	out = slices.Compact(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// comparePos orders "ss.txt:9" before "ss.txt:42" and "capture.pcap: packet
+// 7" before "capture.pcap: packet 51234"; anything else by text.
+func comparePos(a, b string) int {
+	fa, na, oka := splitPos(a)
+	fb, nb, okb := splitPos(b)
+	if oka && okb && fa == fb {
+		return cmp.Or(cmp.Compare(na, nb), cmp.Compare(a, b))
+	}
+	return cmp.Or(cmp.Compare(fa, fb), cmp.Compare(a, b))
+}
+
+func splitPos(p string) (file string, n uint64, ok bool) {
+	if f, num, found := strings.Cut(p, ": packet "); found {
+		if v, err := strconv.ParseUint(num, 10, 64); err == nil {
+			return f, v, true
+		}
+	}
+	if i := strings.LastIndexByte(p, ':'); i >= 0 {
+		if v, err := strconv.ParseUint(p[i+1:], 10, 64); err == nil {
+			return p[:i], v, true
+		}
+	}
+	return p, 0, false
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func plural(word string, n int) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// libraryPrefixes are function-name prefixes of runtimes and standard or
+// common libraries: the culprit is the first frame outside them.
+var libraryPrefixes = []string{
+	"runtime.", "internal/", "net.", "net/", "io.", "bufio.", "sync.", "syscall.", "crypto/", "os.",
+	"java.", "javax.", "jdk.", "sun.", "com.sun.", "org.apache.http.", "org.apache.hc.", "com.zaxxer.hikari.",
+	"socket.", "ssl.", "selectors.", "threading.", "socketserver.", "http.client.", "urllib3.",
+}
+
+// culpritOf is the innermost frame that is not library code, or "" when
+// all are (Build then names the culprit itself, e.g. a pool's read loop).
+func culpritOf(frames []string) string {
+	for _, f := range frames {
+		lib := false
+		for _, p := range libraryPrefixes {
+			if strings.HasPrefix(f, p) {
+				lib = true
+				break
+			}
+		}
+		if !lib {
+			return f
+		}
+	}
+	return ""
+}

@@ -1,0 +1,136 @@
+package report
+
+import (
+	"fmt"
+	"time"
+)
+
+// Thresholds are the limits practitioners use for CLOSE_WAIT: a count above
+// 100 is a warning and above half the process's fd limit critical; a socket
+// stuck for more than 5 minutes is a warning and more than 30 critical; and a
+// count that keeps growing deserves attention before it reaches either.
+type Thresholds struct {
+	CountWarning    int           // more stuck sockets than this is a warning
+	FDShareCritical float64       // more than this share of the fd limit is critical
+	AgeWarning      time.Duration // an oldest socket older than this is a warning
+	AgeCritical     time.Duration // an oldest socket older than this is critical
+	GrowthWarning   float64       // sockets per minute: growth at or above this is a warning
+	GrowthMinSpan   time.Duration // growth measured over less time than this is ignored
+	ExhaustCritical time.Duration // growth that crosses FDShareCritical within this is critical
+}
+
+// DefaultThresholds are the practitioners' numbers (see docs/report.md).
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		CountWarning:    100,
+		FDShareCritical: 0.5,
+		AgeWarning:      5 * time.Minute,
+		AgeCritical:     30 * time.Minute,
+		GrowthWarning:   1,
+		GrowthMinSpan:   time.Minute,
+		ExhaustCritical: time.Hour,
+	}
+}
+
+// Measure is what Rate judges for one process (or one finding).
+type Measure struct {
+	Count      int           // sockets stuck in CLOSE_WAIT
+	FDLimit    int           // the process's open-files limit, 0 when unknown
+	Oldest     time.Duration // age of the oldest stuck socket, 0 when unknown
+	Growth     float64       // sockets gained per minute (see Growth), 0 when unknown
+	GrowthSpan time.Duration // how long the growth was measured over
+}
+
+// Rate computes the severity of a measure and says, one line per threshold
+// crossed, why. A measure with no stuck socket is info. Rate is pure.
+func Rate(t Thresholds, m Measure) (Severity, []string) {
+	if m.Count <= 0 {
+		return SeverityInfo, []string{"no socket stuck in CLOSE_WAIT"}
+	}
+	sev := SeverityInfo
+	var why []string
+	raise := func(s Severity, format string, args ...any) {
+		sev = max(sev, s)
+		why = append(why, s.String()+": "+fmt.Sprintf(format, args...))
+	}
+	fdCritical := 0.0
+	if m.FDLimit > 0 {
+		fdCritical = t.FDShareCritical * float64(m.FDLimit)
+	}
+	switch {
+	case fdCritical > 0 && float64(m.Count) > fdCritical:
+		raise(SeverityCritical, "%d sockets in CLOSE_WAIT is more than %.0f%% of the fd limit %d",
+			m.Count, t.FDShareCritical*100, m.FDLimit)
+	case m.Count > t.CountWarning:
+		raise(SeverityWarning, "%d sockets in CLOSE_WAIT is more than %d", m.Count, t.CountWarning)
+	}
+	switch {
+	case m.Oldest > t.AgeCritical:
+		raise(SeverityCritical, "oldest socket stuck for %s, more than %s",
+			FormatDuration(m.Oldest), FormatDuration(t.AgeCritical))
+	case m.Oldest > t.AgeWarning:
+		raise(SeverityWarning, "oldest socket stuck for %s, more than %s",
+			FormatDuration(m.Oldest), FormatDuration(t.AgeWarning))
+	}
+	if m.Growth > 0 && m.GrowthSpan >= t.GrowthMinSpan {
+		left := fdCritical - float64(m.Count)
+		eta := time.Duration(left / m.Growth * float64(time.Minute))
+		switch {
+		case fdCritical > 0 && left > 0 && eta <= t.ExhaustCritical:
+			raise(SeverityCritical, "growing %s over %s: %.0f%% of the fd limit %d is reached in about %s",
+				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), t.FDShareCritical*100, m.FDLimit, FormatDuration(eta))
+		case m.Growth >= t.GrowthWarning:
+			raise(SeverityWarning, "growing %s over %s, at least %s",
+				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), FormatGrowth(t.GrowthWarning))
+		}
+	}
+	if len(why) == 0 {
+		age := "ages unknown"
+		if m.Oldest > 0 {
+			age = "none older than " + FormatDuration(t.AgeWarning)
+		}
+		growth := "growth unknown"
+		if m.GrowthSpan >= t.GrowthMinSpan {
+			growth = "no sustained growth"
+		}
+		why = append(why, fmt.Sprintf("info: %d sockets, %s, %s", m.Count, age, growth))
+	}
+	return sev, why
+}
+
+// Growth is the least-squares slope of the CLOSE_WAIT count over time, in
+// sockets per minute, and the time the points span. Fewer than two points or
+// points at a single instant give zero.
+func Growth(points []Point) (perMinute float64, span time.Duration) {
+	if len(points) < 2 {
+		return 0, 0
+	}
+	first, last := points[0].At, points[0].At
+	for _, p := range points {
+		if p.At.Before(first) {
+			first = p.At
+		}
+		if p.At.After(last) {
+			last = p.At
+		}
+	}
+	span = last.Sub(first)
+	if span <= 0 {
+		return 0, 0
+	}
+	n := float64(len(points))
+	var sx, sy, sxx, sxy float64
+	for _, p := range points {
+		x := p.At.Sub(first).Minutes()
+		y := float64(p.Count)
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+	}
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return 0, span
+	}
+	return (n*sxy - sx*sy) / den, span
+}

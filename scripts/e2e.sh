@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# e2e: render an HTML report, open it in headless Chromium (Debian's), take a
+# screenshot a person can look at, and check from the rendered DOM that the
+# page shows its verdict and references nothing outside itself.
+#
+#   scripts/e2e.sh                    # sample model (report/internal/sample)
+#   scripts/e2e.sh path/to/report.html
+#   E2E_CASE=java-pool-leak scripts/e2e.sh
+#
+# Output: out/e2e/report.html, report.png, report.dom.html, hostile.dom.html,
+# chromium.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=out/e2e
+mkdir -p "$out"
+html=$out/report.html
+if [ $# -gt 0 ]; then
+  cp "$1" "$html"
+else
+  go run ./report/internal/e2ehtml -case "${E2E_CASE:-go-server-leak}" -o "$html"
+fi
+
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$chromium" ]; then
+  echo "e2e: installing chromium (Debian package)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  chromium=$(command -v chromium)
+fi
+
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+# Every host resolves to nothing, so any fetch the page attempted would fail
+# and show in the log; the DOM check below also refuses any external reference.
+flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+  --disable-background-networking --disable-component-update --disable-sync
+  --disable-default-apps --disable-extensions --hide-scrollbars --disable-dev-shm-usage
+  --host-resolver-rules="MAP * ~NOTFOUND" --user-data-dir="$profile")
+url="file://$PWD/$html"
+: >"$out/chromium.log"
+
+# browse runs chromium with a time limit, once more if it hangs (headless
+# Chromium without a GPU or D-Bus now and then never exits).
+browse() {
+  local try
+  for try in 1 2; do
+    if timeout -k 5 90 "$chromium" "${flags[@]}" "$@" 2>>"$out/chromium.log"; then
+      return 0
+    fi
+    echo "e2e: chromium attempt $try failed or timed out" >&2
+  done
+  return 1
+}
+
+browse --window-size=${E2E_WINDOW:-1280,2400} --screenshot="$PWD/$out/report.png" "$url" >/dev/null
+browse --virtual-time-budget=2000 --dump-dom "$url" >"$out/report.dom.html"
+
+fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
+[ -s "$out/report.png" ] || fail "no screenshot"
+head -c 8 "$out/report.png" | od -An -c | grep -q 'P   N   G' || fail "screenshot is not a PNG"
+grep -q 'id="verdict"' "$out/report.dom.html" || fail "rendered DOM has no verdict"
+grep -q '<h1>' "$out/report.dom.html" || fail "rendered DOM has no title"
+grep -q '<figure' "$out/report.dom.html" || fail "rendered DOM has no chart section"
+if grep -Eio '<script|(src|href|action|formaction|poster|data|xlink:href)="?(https?:|//|ftp:|file:|data:|javascript:)|url\(|@import' \
+    "$out/report.dom.html" | head -5 | grep .; then
+  fail "rendered DOM references something outside the page"
+fi
+if grep -Eio 'https?://[^" <]+' "$out/report.dom.html" | head -5 | grep .; then
+  fail "rendered DOM contains a URL"
+fi
+if grep -Ei 'ERR_NAME_NOT_RESOLVED|net::ERR_' "$out/chromium.log"; then
+  fail "chromium tried the network"
+fi
+# Hostile evidence (HTML, Markdown, control characters in every string)
+# must come out of the browser as text: no element or attribute it injected.
+go run ./report/internal/e2ehtml -case hostile -o "$out/hostile.html"
+browse --virtual-time-budget=2000 --dump-dom "file://$PWD/$out/hostile.html" >"$out/hostile.dom.html"
+grep -q 'alert(1)' "$out/hostile.dom.html" || fail "hostile page lost its text"
+if grep -Eio '<(script|img|iframe|textarea)|<[^>]*\son[a-z]+=|href="javascript' "$out/hostile.dom.html" | head -5 | grep .; then
+  fail "hostile evidence injected markup into the page"
+fi
+
+echo "e2e: ok: $out/report.png ($(wc -c <"$out/report.png") bytes), DOM $(wc -c <"$out/report.dom.html") bytes, no external reference"

@@ -68,9 +68,10 @@ wait_count() {
 	return 1
 }
 
-# start_capture FILE IFACE BPF starts tcpdump writing FILE; sets CAP_PID.
+# start_capture FILE IFACE BPF [TCPDUMP-ARGS...] starts tcpdump writing FILE
+# (pcap); sets CAP_PID.
 start_capture() {
-	tcpdump -i "$2" -U -s "$SNAPLEN" -Z root -w "$1" "$3" 2>"$SCRATCH/tcpdump.err" &
+	tcpdump -i "$2" -U -s "$SNAPLEN" -Z root "${@:4}" -w "$1" "$3" 2>"$SCRATCH/tcpdump.err" &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
 	local i
@@ -82,12 +83,34 @@ start_capture() {
 	return 1
 }
 
-# stop_capture stops tcpdump and prints its packet counts to stderr.
+# start_pcapng FILE IFACE BPF starts dumpcap (Wireshark's capture engine)
+# writing FILE in pcapng alongside tcpdump; sets PCAPNG_PID. Optional: does
+# nothing when dumpcap is not installed.
+PCAPNG_PID=
+start_pcapng() {
+	command -v dumpcap >/dev/null || { log "no dumpcap: no pcapng capture"; return 0; }
+	dumpcap -q -i "$2" -s "$SNAPLEN" -f "$3" -w "$1" 2>"$SCRATCH/dumpcap.err" &
+	PCAPNG_PID=$!
+	PIDS+=("$PCAPNG_PID")
+	local i
+	for i in $(seq 1 50); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	cat "$SCRATCH/dumpcap.err" >&2
+	return 1
+}
+
+# stop_capture stops tcpdump (and dumpcap) and prints the counts to stderr.
 stop_capture() {
 	sleep 0.3
 	kill -INT "$CAP_PID"
 	wait "$CAP_PID" || true
 	cat "$SCRATCH/tcpdump.err" >&2
+	if [ -n "$PCAPNG_PID" ]; then
+		kill -INT "$PCAPNG_PID"
+		wait "$PCAPNG_PID" || true
+	fi
 }
 
 # versions FILE records the versions of every tool that made the fixtures.

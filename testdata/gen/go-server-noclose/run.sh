@@ -4,6 +4,7 @@
 # close, leaving 20 server sockets in CLOSE_WAIT held by goroutines blocked in
 # main.(*server).waitAudit; 3 more clients stay connected (ESTABLISHED, same
 # goroutine stack) and 2 connect without sending (handler in IO wait).
+# Captured twice at once: tcpdump (capture.pcap) and dumpcap (capture.pcapng).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -18,6 +19,7 @@ log "building"
 (cd "$REPO" && "$GO" build -o "$SCRATCH/noclose-server" ./testdata/gen/$NAME/main.go)
 
 start_capture "$OUT/capture.pcap" lo "tcp port $PORT"
+start_pcapng "$OUT/capture.pcapng" lo "tcp port $PORT" # same traffic, pcapng
 GOTRACEBACK=all "$SCRATCH/noclose-server" -addr 127.0.0.1:$PORT -debug 127.0.0.1:$DEBUG 2>"$SCRATCH/stderr.txt" &
 SRV=$!
 PIDS+=("$SRV")
@@ -64,6 +66,7 @@ cat >"$OUT/case.json" <<JSON
   "evidence_taken": "$EVIDENCE",
   "process": {"name": "noclose-server", "pid": $SRV, "runtime": "go"},
   "local": "127.0.0.1:$PORT",
+  "captures": {"capture.pcap": "tcpdump -i lo -U -s $SNAPLEN 'tcp port $PORT' (pcap, EN10MB)", "capture.pcapng": "dumpcap -i lo -s $SNAPLEN -f 'tcp port $PORT' (pcapng), the same traffic at the same time"},
   "root_cause": "missing-close",
   "summary": "the handler waits forever for an audit acknowledgement that is never sent, so conn.Close is never reached; every connection the client closed stays in CLOSE_WAIT",
   "holder": {"function": "main.(*server).waitAudit", "caller": "main.(*server).handle", "goroutine_state": "chan receive"},

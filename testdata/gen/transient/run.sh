@@ -4,6 +4,7 @@
 # sockets sit in CLOSE_WAIT for 4 to 7.5 s and are then closed by the
 # application one after another (LAST_ACK, then gone). Not a leak: the
 # capture shows every server FIN, and the snapshots show the count fall to 0.
+# Captured with `tcpdump -i any -y LINUX_SLL` (Linux cooked capture v1).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -13,7 +14,7 @@ OUT=$REPO/testdata/cases/$NAME
 PORT=18086
 rm -rf "$OUT" && mkdir -p "$OUT"
 
-start_capture "$OUT/capture.pcap" lo "tcp port $PORT"
+start_capture "$OUT/capture.pcap" any "tcp port $PORT" -y LINUX_SLL
 "$PY" "$GEN_DIR/line_server.py" --port $PORT --mode slow-close --delay 4 2>"$SCRATCH/server.log" &
 SRV=$!
 PIDS+=("$SRV")
@@ -47,6 +48,7 @@ cat >"$OUT/case.json" <<JSON
   "ended": "$END",
   "process": {"name": "python3", "cmdline": "python3 line_server.py --mode slow-close", "pid": $SRV, "runtime": "python"},
   "local": "127.0.0.1:$PORT",
+  "capture_link_type": "LINUX_SLL (tcpdump -i any -y LINUX_SLL)",
   "root_cause": "normal-churn",
   "summary": "clients time out after 0.5 s and close; the server finishes its work 4-7.5 s later and closes each socket. CLOSE_WAIT is transient: $CW at the snapshot, 0 at the end of the capture, every server FIN is in the capture",
   "holder": {"function": "serve (line_server.py, slow-close mode: time.sleep before conn.close)"},

@@ -113,6 +113,15 @@ stop_capture() {
 	fi
 }
 
+# start_prober PORT PAYLOAD [HOST] starts a health probe that sends one
+# well-formed request every 3 s, reads the answer and closes: ordinary,
+# correctly closed traffic that also keeps packets coming until the capture
+# stops, so the capture's own clock shows how long the stuck sockets sat.
+start_prober() {
+	"$PY" "$GEN_DIR/client.py" --host "${3:-127.0.0.1}" --port "$1" --count 100 --gap 3 --read --payload "$2" &
+	PIDS+=("$!")
+}
+
 # versions FILE records the versions of every tool that made the fixtures.
 versions() {
 	{

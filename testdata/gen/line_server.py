@@ -8,6 +8,8 @@
   per connection, so they finish one after another), then close without
   answering: its sockets sit in CLOSE_WAIT for a few seconds when the client
   gives up first, and are then closed (transient).
+--keepalive N turns on TCP keepalive on accepted sockets, first probe after
+N s idle and then every N s (as Go servers do by default, with 15 s).
 """
 import argparse
 import socket
@@ -35,6 +37,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--mode", choices=["never-close", "slow-close"], required=True)
     p.add_argument("--delay", type=float, default=5.0)
+    p.add_argument("--keepalive", type=int, default=0)
     a = p.parse_args()
     family = socket.AF_INET6 if ":" in a.host else socket.AF_INET
     ls = socket.socket(family, socket.SOCK_STREAM)
@@ -44,6 +47,10 @@ def main():
     n = 0
     while True:
         conn, peer = ls.accept()
+        if a.keepalive:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, a.keepalive)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, a.keepalive)
         threading.Thread(target=serve, args=(conn, peer, a.mode, a.delay + 0.5 * n), daemon=True).start()
         n += 1
 

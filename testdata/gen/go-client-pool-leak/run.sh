@@ -22,6 +22,7 @@ SRV=$!
 PIDS+=("$SRV")
 wait_listen $PORT
 STARTED=$(now)
+start_prober $PORT 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
 GOTRACEBACK=all "$SCRATCH/pricefeed" -upstream "http://127.0.0.1:$PORT" -debug 127.0.0.1:$DEBUG -n 12 2>"$SCRATCH/stderr.txt" &
 CLI=$!
 PIDS+=("$CLI")
@@ -50,6 +51,7 @@ cat >"$OUT/case.json" <<JSON
   "evidence_taken": "$EVIDENCE",
   "process": {"name": "pricefeed", "pid": $CLI, "runtime": "go"},
   "peer": {"name": "python3 idle_http_server.py", "pid": $SRV, "addr": "127.0.0.1:$PORT", "idle_timeout_s": 2},
+  "health_probe": "a separate client sends one good request every 3 s, reads the answer and closes (clean connections, not part of the leak)",
   "root_cause": "pool-leak",
   "summary": "main.fetchPrice returns without closing resp.Body, so no connection goes back to the transport's pool; each request dials a new one, the server closes them after 2 s idle and the client's sockets stay in CLOSE_WAIT with their persistConn goroutines",
   "holder": {"function": "net/http.(*persistConn).readLoop", "leaking_function": "main.fetchPrice"},

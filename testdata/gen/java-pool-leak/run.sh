@@ -27,6 +27,7 @@ SRV=$!
 PIDS+=("$SRV")
 wait_listen $PORT
 STARTED=$(now)
+start_prober $PORT 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
 "$JDK/bin/java" -cp "$SCRATCH/classes:$CP" PoolLeak "http://127.0.0.1:$PORT" >"$SCRATCH/client.log" 2>&1 &
 CLI=$!
 PIDS+=("$CLI")
@@ -63,6 +64,7 @@ cat >"$OUT/case.json" <<JSON
   "evidence_taken": "$EVIDENCE",
   "process": {"name": "java", "main_class": "PoolLeak", "pid": $CLI, "runtime": "java", "java": "$("$JDK/bin/java" -version 2>&1 | sed -n 2p)"},
   "peer": {"name": "python3 idle_http_server.py", "pid": $SRV, "addr": "127.0.0.1:$PORT", "idle_timeout_s": 2},
+  "health_probe": "a separate client sends one good request every 3 s, reads the answer and closes (clean connections, not part of the leak)",
   "root_cause": "pool-leak",
   "summary": "PoolLeak\$InventoryClient.fetchStock never consumes or closes the CloseableHttpResponse, so each of the 4 pooled connections stays leased; the server closed them after 2 s idle, leaving them in CLOSE_WAIT, and the other requests wait forever for a connection",
   "holder": {"function": "PoolLeak\$InventoryClient.fetchStock", "blocked_in": "org.apache.http.pool.AbstractConnPool.getPoolEntryBlocking", "threads": "inventory-worker-1..6"},

@@ -19,6 +19,7 @@ SRV=$!
 PIDS+=("$SRV")
 wait_listen $PORT
 STARTED=$(now)
+start_prober $PORT '{"order": "health"}\n'
 
 log "5 good requests, 8 bad ones, 5 good, 6 bad"
 "$PY" "$GEN_DIR/client.py" --port $PORT --count 5 --read --payload '{"order": "A-{i}"}\n'
@@ -47,6 +48,7 @@ cat >"$OUT/case.json" <<JSON
   "process": {"name": "python3", "cmdline": "python3 server.py --port $PORT", "pid": $SRV, "runtime": "python"},
   "local": "127.0.0.1:$PORT",
   "capture_link_type": "LINUX_SLL2 (tcpdump -i any)",
+  "health_probe": "a separate client sends one good request every 3 s, reads the answer and closes (clean connections, not part of the leak)",
   "root_cause": "missing-close",
   "summary": "handle_client logs a parse error and returns without conn.close(); the socket stays referenced from ACTIVE, so every connection that sent a malformed request stays in CLOSE_WAIT after the client closes",
   "holder": {"function": "handle_client (server.py, except branch)", "thread": "none: the handler thread has exited; the socket is only referenced from the ACTIVE dict"},

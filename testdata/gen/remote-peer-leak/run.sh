@@ -4,7 +4,9 @@
 # --mode never-close) on [::1]:18085, reads the answer and closes. The peer
 # never closes, so its 10 sockets stay in CLOSE_WAIT and ours sit in
 # FIN_WAIT2 (orphaned, no process) until tcp_fin_timeout. Seen from our side
-# the fault is the remote's; the capture shows our FIN first and no FIN back.
+# the fault is the remote's; the capture shows our FIN first and no FIN back,
+# then the peer's TCP keepalive probes (every 5 s) on its CLOSE_WAIT sockets,
+# answered by our orphaned FIN_WAIT2 sockets, until the capture stops.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -15,7 +17,7 @@ PORT=18085
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 start_capture "$OUT/capture.pcap" lo "tcp port $PORT"
-"$PY" "$GEN_DIR/line_server.py" --host ::1 --port $PORT --mode never-close &
+"$PY" "$GEN_DIR/line_server.py" --host ::1 --port $PORT --mode never-close --keepalive 5 &
 PEER=$!
 PIDS+=("$PEER")
 wait_listen $PORT
@@ -40,7 +42,7 @@ cat >"$OUT/case.json" <<JSON
   "started": "$STARTED",
   "evidence_taken": "$EVIDENCE",
   "local": "the client side: [::1] ephemeral ports -> [::1]:$PORT (our sockets are orphaned in FIN_WAIT2, no process)",
-  "process": {"name": "python3", "cmdline": "python3 line_server.py --mode never-close", "pid": $PEER, "role": "remote peer (the one holding CLOSE_WAIT)"},
+  "process": {"name": "python3", "cmdline": "python3 line_server.py --mode never-close --keepalive 5", "pid": $PEER, "role": "remote peer (the one holding CLOSE_WAIT)"},
   "root_cause": "remote-peer-leak",
   "summary": "we close first after each answer; the peer never closes its accepted sockets, so they stay in CLOSE_WAIT on its side and ours wait in FIN_WAIT2 for a FIN that never comes (until net.ipv4.tcp_fin_timeout)",
   "holder": {"function": "serve (line_server.py, never-close mode: stored in KEPT)", "side": "remote"},

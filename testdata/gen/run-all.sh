@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 for g in sockets jvm go go-server-noclose java-pool-leak python-skip-close \
-	go-client-pool-leak remote-peer-leak transient; do
+	go-client-pool-leak remote-peer-leak transient hostile-names; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

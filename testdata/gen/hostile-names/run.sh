@@ -2,8 +2,8 @@
 # Makes testdata/cases/hostile-names: a leaky Java server (Hostile.java) whose
 # handler threads are named with HTML, Markdown, control characters, a
 # newline and non-ASCII text, started through a symlink named '<b>api|*x*`'
-# so that the process name (comm) is hostile too. 6 clients send a line and
-# close; the 6 server sockets stay in CLOSE_WAIT, each held by a handler
+# so that the process name (comm) is hostile too. 6 clients (3, then 3 more
+# 10 s later) send a line and close; the 6 server sockets stay in CLOSE_WAIT, each held by a handler
 # thread in Object.wait. For testing that every report format escapes
 # evidence, with real tool output.
 set -euo pipefail
@@ -26,9 +26,11 @@ SRV=$!
 PIDS+=("$SRV")
 wait_listen $PORT
 STARTED=$(now)
-"$PY" "$GEN_DIR/client.py" --port $PORT --count 6 --payload 'HELLO {i}\n'
+"$PY" "$GEN_DIR/client.py" --port $PORT --count 3 --payload 'HELLO {i}\n'
+sleep 10 # a second wave later, so the first wave's age shows in capture time
+"$PY" "$GEN_DIR/client.py" --port $PORT --count 3 --payload 'HELLO again {i}\n'
 wait_count close-wait "( sport = :$PORT )" 6
-sleep 10
+sleep 5
 
 save_evidence "$OUT" "$SRV" $PORT
 "$JDK/bin/jstack" -l "$SRV" >"$OUT/jstack-l.txt"

@@ -6,8 +6,8 @@
 //   - a holder keeps 2 connections whose peer closed them (CLOSE_WAIT) while
 //     it waits on a channel;
 //   - goroutines in chan receive, chan send, select, sync.Mutex.Lock,
-//     sync.WaitGroup.Wait, sync.Cond.Wait, time.Sleep, and one locked to its
-//     OS thread;
+//     sync.WaitGroup.Wait, sync.Cond.Wait, time.Sleep, one locked to its
+//     OS thread, and (built with cgo, see cgo.go) one in a blocking C call;
 //   - a net/http client keeps 2 idle and 2 leaked (unread body) keep-alive
 //     connections, so persistConn readLoop/writeLoop goroutines exist.
 //
@@ -29,6 +29,10 @@ import (
 	"sync"
 	"time"
 )
+
+// startNative starts a goroutine blocked in a cgo call; set by cgo.go when
+// the program is built with cgo.
+var startNative func()
 
 var (
 	blackholeConns []net.Conn
@@ -192,6 +196,9 @@ func main() {
 		cond.Wait()
 	}()
 	go func() { time.Sleep(time.Hour) }()
+	if startNative != nil {
+		startNative()
+	}
 
 	client := &http.Client{}
 	base := "http://" + *httpAddr

@@ -2,7 +2,8 @@
 # Makes testdata/real/go: goroutine dumps of stuckgo (main.go), built with the
 # machine's Go, with goroutines in IO wait on loopback sockets for over a
 # minute, chan receive/send, select, sync waits, locked to thread, and
-# net/http persistConn readLoop/writeLoop goroutines. Forms: pprof
+# net/http persistConn readLoop/writeLoop goroutines, and one in a cgo call
+# (built with cgo when a C compiler is there). Forms: pprof
 # goroutine debug=2 (early, before any wait reaches a minute, and late),
 # debug=1, debug=0 (gzipped protobuf), runtime.Stack(buf, true), a SIGQUIT
 # traceback with GOTRACEBACK=all, and an unrecovered panic (second instance)
@@ -13,7 +14,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 OUT=$REPO/testdata/real/go
 rm -rf "$OUT" && mkdir -p "$OUT"
-(cd "$REPO" && "$GO" build -o "$SCRATCH/stuckgo" ./testdata/gen/go/main.go)
+CGO=0
+command -v cc >/dev/null && CGO=1
+(cd "$REPO" && CGO_ENABLED=$CGO "$GO" build -o "$SCRATCH/stuckgo" ./testdata/gen/go)
 
 GOTRACEBACK=all "$SCRATCH/stuckgo" 2>"$SCRATCH/stderr.txt" &
 MAIN=$!

@@ -36,9 +36,13 @@ save_evidence "$OUT" "$SRV" $PORT
 "$JDK/bin/jstack" -l "$SRV" >"$OUT/jstack-l.txt"
 "$JDK/bin/jcmd" "$SRV" Thread.print >"$OUT/jcmd-thread-print.txt"
 if "$JDK/bin/java" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
-	"$JDK/bin/jcmd" "$SRV" Thread.dump_to_file -format=json "$OUT/threads.json" >/dev/null
+	# jcmd's own answer is kept: on JDK 25 the JSON writer stops at the thread
+	# name with control characters, leaving threads.json truncated.
+	"$JDK/bin/jcmd" "$SRV" Thread.dump_to_file -format=json "$OUT/threads.json" >"$OUT/jcmd-dump-to-file.out" 2>&1 || true
 fi
-echo "jstack -l PID > jstack-l.txt; jcmd PID Thread.print > jcmd-thread-print.txt; jcmd PID Thread.dump_to_file -format=json threads.json" >>"$OUT/COMMANDS.txt"
+echo "jstack -l PID > jstack-l.txt; jcmd PID Thread.print > jcmd-thread-print.txt; jcmd PID Thread.dump_to_file -format=json threads.json > jcmd-dump-to-file.out" >>"$OUT/COMMANDS.txt"
+JSON_OK=false
+if [ -e "$OUT/threads.json" ] && jq empty "$OUT/threads.json" 2>/dev/null; then JSON_OK=true; fi
 EVIDENCE=$(now)
 CW=$(count_state close-wait "( sport = :$PORT )")
 stop_capture
@@ -55,7 +59,9 @@ cat >"$OUT/case.json" <<JSON
   "root_cause": "blocked-holding-socket",
   "summary": "each handler reads one line and then waits forever on a monitor without closing its socket; the 6 sockets the clients closed stay in CLOSE_WAIT",
   "holder": {"function": "Hostile.handle", "thread_state": "WAITING (on object monitor)", "thread_names": $(jq -n '["<script>alert(\"cw\")</script>", "| col | **bold** _em_ [link](http://127.0.0.1/) `code`", "esc\u001b[31mred\u001b[0m bell\u0007 tab\there", "two\nlines \"Thread.State: RUNNABLE\"", "&amp; &lt;b&gt; '"'"'single'"'"' \"double\" </td></tr>", "Ünïcødé-线程-🙂"]')},
-  "counts": {"close_wait": $CW, "threads_in_Hostile_handle": $WAITING}
+  "counts": {"close_wait": $CW, "threads_in_Hostile_handle": $WAITING},
+  "threads_json_valid": $JSON_OK,
+  "threads_json_note": "as written by the JVM; when threads_json_valid is false the JDK's JSON writer stopped partway (it does not survive the control characters in a thread name), so the file is truncated: a real input that must give a clear error, not a panic"
 }
 JSON
 check_capture "$OUT/capture.pcap"

@@ -7,6 +7,7 @@
 # below testdata/gen/ that is removed on exit).
 
 GEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the run.sh scripts that source this file
 REPO=$(cd "$GEN_DIR/../.." && pwd)
 PY=${PY:-/usr/bin/python3}
 GO=${GO:-/usr/local/go/bin/go}
@@ -41,8 +42,8 @@ log() { echo "[$(date -u +%T)] $*" >&2; }
 
 # wait_listen PORT waits until something listens on TCP PORT.
 wait_listen() {
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		if [ -n "$(ss -Htln "( sport = :$1 )")" ]; then return 0; fi
 		sleep 0.1
 	done
@@ -57,8 +58,8 @@ count_state() {
 
 # wait_count STATE FILTER N waits (up to 20 s) until exactly N sockets match.
 wait_count() {
-	local i n
-	for i in $(seq 1 200); do
+	local _ n
+	for _ in $(seq 1 200); do
 		n=$(count_state "$1" "$2")
 		if [ "$n" -eq "$3" ]; then return 0; fi
 		sleep 0.1
@@ -74,8 +75,8 @@ start_capture() {
 	tcpdump -i "$2" -U -s "$SNAPLEN" -Z root "${@:4}" -w "$1" "$3" 2>"$SCRATCH/tcpdump.err" &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		grep -q 'listening on' "$SCRATCH/tcpdump.err" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -92,8 +93,8 @@ start_pcapng() {
 	dumpcap -q -i "$2" -s "$SNAPLEN" -f "$3" -w "$1" 2>"$SCRATCH/dumpcap.err" &
 	PCAPNG_PID=$!
 	PIDS+=("$PCAPNG_PID")
-	local i
-	for i in $(seq 1 50); do
+	local _
+	for _ in $(seq 1 50); do
 		[ -s "$1" ] && return 0
 		sleep 0.1
 	done

@@ -7,6 +7,7 @@
 # goroutine. Dumps via net/http/pprof and SIGQUIT (GOTRACEBACK=all).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=go-client-pool-leak

@@ -7,6 +7,7 @@
 # Captured twice at once: tcpdump (capture.pcap) and dumpcap (capture.pcapng).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=go-server-noclose

@@ -10,6 +10,7 @@
 # with GOTRACEBACK=all. Takes about 75 s: waits need a minute to be printed.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 OUT=$REPO/testdata/real/go
@@ -55,4 +56,4 @@ cp "$SCRATCH/panic.txt" "$OUT/panic.txt"
 	echo "second instance pid $PANICKER, GOTRACEBACK=all -panic-after 68s: stderr > panic.txt"
 } >"$OUT/COMMANDS.txt"
 versions "$OUT/VERSIONS.txt"
-log done
+log "done"

@@ -8,6 +8,7 @@
 # evidence, with real tool output.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=hostile-names

@@ -7,6 +7,7 @@
 # AbstractConnPool.getPoolEntryBlocking waiting for a free connection.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=java-pool-leak

@@ -9,6 +9,7 @@
 # program's own stdout log.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 CP=/usr/share/java/commons-pool2.jar
@@ -69,4 +70,4 @@ if [ -x "$JDK25/bin/java" ]; then
 else
 	log "no JDK 25 at $JDK25: skipping the JDK 21+ dumps"
 fi
-log done
+log "done"

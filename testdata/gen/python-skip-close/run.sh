@@ -6,6 +6,7 @@
 # (Linux cooked capture, LINUX_SLL2) to have one case in that link type.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=python-skip-close

@@ -9,6 +9,7 @@
 # answered by our orphaned FIN_WAIT2 sockets, until the capture stops.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=remote-peer-leak

@@ -9,6 +9,7 @@
 # filter where it has one, otherwise with keep_ports from lib.sh.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 OUT=$REPO/testdata/real/sockets

@@ -7,6 +7,7 @@
 # Captured with `tcpdump -i any -y LINUX_SLL` (Linux cooked capture v1).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
 NAME=transient
@@ -27,8 +28,11 @@ CW=$(count_state close-wait "( sport = :$PORT )")
 save_evidence "$OUT" "$SRV" $PORT
 EVIDENCE=$(now)
 CW_AFTER=$(count_state close-wait "( sport = :$PORT )")
-[ "$CW" = 8 ] && [ "$CW_AFTER" = 8 ] || { echo "the app closed sockets while the evidence was saved ($CW, $CW_AFTER)" >&2; exit 1; }
-for i in $(seq 1 12); do
+if [ "$CW" != 8 ] || [ "$CW_AFTER" != 8 ]; then
+	echo "the app closed sockets while the evidence was saved ($CW, $CW_AFTER)" >&2
+	exit 1
+fi
+for _ in $(seq 1 12); do
 	date
 	ss -tanp state close-wait "( sport = :$PORT )"
 	sleep 1

@@ -2,7 +2,7 @@
 # Regenerates every real fixture (testdata/real/*, testdata/cases/*) on this
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
 # net-tools, iproute2, python3, Go, a JDK 17 (and optionally 25) and Debian's
-# libhttpclient-java and libcommons-pool2-java. Loopback only; about 5
+# libhttpclient-java and libcommons-pool2-java. Loopback only; 5 to 8
 # minutes. The outputs differ on every run (pids, ports, times): commit them
 # once and make the goldens from the committed files.
 #

@@ -15,7 +15,8 @@ bash go/run.sh &
 GOGEN=$!
 trap 'kill $GOGEN 2>/dev/null || true' EXIT
 for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
-	go-client-pool-leak remote-peer-leak transient hostile-names gotest; do
+	go-client-pool-leak remote-peer-leak transient hostile-names \
+	older-than-capture gotest; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

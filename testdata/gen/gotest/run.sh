@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes testdata/real/go/gotest-timeout.txt and gotest-timeout.json: the
+# Makes testdata/real/gotest/gotest-timeout.txt and gotest-timeout.json: the
 # output of `go test -v` and `go test -json` on leak_test.go, whose test
 # blocks in a socket read without a deadline until -timeout 3s makes the
 # test binary panic and print every goroutine (on 127.0.0.1 only). The
@@ -9,8 +9,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
 
-OUT=$REPO/testdata/real/go
-mkdir -p "$OUT"
+OUT=$REPO/testdata/real/gotest
+rm -rf "$OUT" && mkdir -p "$OUT"
 cd "$REPO"
 "$GO" test -count=1 -v -timeout 3s ./testdata/gen/gotest >"$OUT/gotest-timeout.txt" 2>&1 || true
 "$GO" test -count=1 -json -timeout 3s ./testdata/gen/gotest >"$OUT/gotest-timeout.json" 2>&1 || true
@@ -18,5 +18,6 @@ grep -q 'panic: test timed out' "$OUT/gotest-timeout.txt"
 {
 	echo "go test -count=1 -v -timeout 3s ./testdata/gen/gotest > gotest-timeout.txt"
 	echo "go test -count=1 -json -timeout 3s ./testdata/gen/gotest > gotest-timeout.json"
-} >"$OUT/COMMANDS-gotest.txt"
+} >"$OUT/COMMANDS.txt"
+versions "$OUT/VERSIONS.txt"
 log "done"

@@ -55,3 +55,10 @@ e2e:
 
 clean:
 	rm -rf bin
+
+# fixtures regenerates the real captures, socket listings and dumps under
+# testdata/real and testdata/cases on this machine (root, loopback only, a
+# few minutes; see testdata/README.md). Not part of test: commit the output.
+.PHONY: fixtures
+fixtures:
+	bash testdata/gen/run-all.sh

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -14,6 +15,9 @@ func seed(f *testing.F, patterns ...string) {
 	for _, p := range patterns {
 		files, _ := filepath.Glob(p)
 		for _, file := range files {
+			if st, err := os.Stat(file); err != nil || st.IsDir() {
+				continue
+			}
 			f.Add(readTestFile(f, file))
 		}
 	}
@@ -29,7 +33,7 @@ func checkWarnings(t *testing.T, warns []Warning, lines bool) {
 }
 
 func FuzzReadJstack(f *testing.F) {
-	seed(f, conf+"jstack/*", "../testdata/dumps/*.txt", "../testdata/real/jvm/*")
+	seed(f, conf+"jstack/*", "../testdata/dumps/*.txt", "../testdata/real/jvm/*/*")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ds, warns, err := ReadJstack(bytes.NewReader(data), "fuzz")
 		if err != nil && !errors.Is(err, bufio.ErrTooLong) {
@@ -100,7 +104,7 @@ func FuzzReadPprof(f *testing.F) {
 
 func FuzzReadJVMJSON(f *testing.F) {
 	f.Add([]byte(jvmJSONSample))
-	seed(f, "../testdata/real/jvm/*.json")
+	seed(f, "../testdata/real/jvm/*/*.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, warns, err := ReadJVMJSON(bytes.NewReader(data), "fuzz")
 		if err == nil && d == nil {

@@ -55,7 +55,8 @@ func socketInputs(t testing.TB) []string {
 		}
 		for _, e := range ents {
 			n := e.Name()
-			if e.IsDir() || strings.HasSuffix(n, ".golden") || strings.HasSuffix(n, ".sh") || strings.HasSuffix(n, ".py") || strings.HasSuffix(n, ".md") {
+			if e.IsDir() || strings.HasSuffix(n, ".golden") || strings.HasSuffix(n, ".sh") || strings.HasSuffix(n, ".py") || strings.HasSuffix(n, ".md") ||
+				n == "COMMANDS.txt" || n == "VERSIONS.txt" {
 				continue
 			}
 			files = append(files, filepath.Join(dir, n))

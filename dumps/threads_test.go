@@ -24,7 +24,7 @@ func dumpInputs(tb testing.TB) map[string]string {
 		in[p] = strings.TrimSuffix(p, filepath.Ext(p)) + ".golden"
 	}
 	for _, dir := range []string{"conformance/jstack", "conformance/goroutines/go-profiler-notes", "conformance/goroutines/gostackparse",
-		"conformance/goroutines/gotestsum", "real/jvm", "real/go"} {
+		"conformance/goroutines/gotestsum", "real/jvm/jdk17", "real/jvm/jdk25", "real/go", "real/gotest"} {
 		ps, _ := filepath.Glob(filepath.Join("../testdata", dir, "*"))
 		for _, p := range ps {
 			switch filepath.Ext(p) {
@@ -33,6 +33,9 @@ func dumpInputs(tb testing.TB) map[string]string {
 			}
 			if strings.HasSuffix(p, ".golden.json") {
 				continue // gostackparse's oracle, checked field by field
+			}
+			if b := filepath.Base(p); b == "COMMANDS.txt" || b == "VERSIONS.txt" {
+				continue // how the real dumps were made, not dumps
 			}
 			if st, err := os.Stat(p); err != nil || st.IsDir() {
 				continue

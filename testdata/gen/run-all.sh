@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates every real fixture (testdata/real/*, testdata/cases/*) on this
+# machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
+# net-tools, iproute2, python3, Go, a JDK 17 (and optionally 25) and Debian's
+# libhttpclient-java and libcommons-pool2-java. Loopback only; 5 to 8
+# minutes. The outputs differ on every run (pids, ports, times): commit them
+# once and make the goldens from the committed files.
+#
+# go/run.sh spends over a minute waiting for goroutine waits to pass a minute,
+# so it runs alongside the others (its ports, 18060-18065 and 16060/16065,
+# are its own); the rest run one after another.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash go/run.sh &
+GOGEN=$!
+trap 'kill $GOGEN 2>/dev/null || true' EXIT
+for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
+	go-client-pool-leak remote-peer-leak transient hostile-names \
+	older-than-capture gotest; do
+	echo "== $g" >&2
+	bash "$g/run.sh"
+done
+wait $GOGEN
+trap - EXIT

@@ -454,3 +454,13 @@ func (p *pcapngReader) readSimple(body []byte, rec *record) error {
 	rec.link, rec.rawLink = p.ifaces[0].link, p.ifaces[0].rawLink
 	return nil
 }
+
+// Check reads the start of r and reports its capture format ("pcap" or
+// "pcapng"), or an error wrapping ErrNotCapture.
+func Check(r io.Reader) (string, error) {
+	pr, err := openCapture(r)
+	if err != nil {
+		return "", err
+	}
+	return pr.format(), nil
+}

@@ -28,6 +28,7 @@ type CLI struct {
 
 	Version kong.VersionFlag `env:"-" help:"Print the version and exit."`
 
+	Analyze  AnalyzeCmd  `cmd:"" help:"Correlate captures, socket listings and dumps into a report of the root cause."`
 	Conns    ConnsCmd    `cmd:"" help:"List the TCP connections in packet captures and their states at capture end."`
 	Evidence EvidenceCmd `cmd:"" help:"Parse saved socket listings and thread or goroutine dumps and print the records."`
 }

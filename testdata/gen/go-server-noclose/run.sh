@@ -68,7 +68,7 @@ cat >"$OUT/case.json" <<JSON
   "process": {"name": "noclose-server", "pid": $SRV, "runtime": "go"},
   "local": "127.0.0.1:$PORT",
   "captures": {"capture.pcap": "tcpdump -i lo -U -s $SNAPLEN 'tcp port $PORT' (pcap, EN10MB)", "capture.pcapng": "dumpcap -i lo -s $SNAPLEN -f 'tcp port $PORT' (pcapng), the same traffic at the same time"},
-  "root_cause": "missing-close",
+  "root_cause": "blocked-holding-socket",
   "summary": "the handler waits forever for an audit acknowledgement that is never sent, so conn.Close is never reached; every connection the client closed stays in CLOSE_WAIT",
   "holder": {"function": "main.(*server).waitAudit", "caller": "main.(*server).handle", "goroutine_state": "chan receive"},
   "counts": {"close_wait": $CW, "established": 5, "goroutines_in_waitAudit": $WAITERS, "goroutines_in_io_wait_read": 2},

@@ -1,0 +1,542 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// BuildInput is everything analyze read, for Build to correlate.
+type BuildInput struct {
+	Title string
+	// Capture is the result of reading every capture together; nil when
+	// none was given. It must be read with RetainCloseWait (or RetainAll)
+	// so that transient CLOSE_WAIT is in it.
+	Capture *pcapstate.Result
+	// Evidence holds the socket listings and dumps, in the order read.
+	Evidence []*dumps.Evidence
+	// Inputs lists every file given, read or not.
+	Inputs []Input
+	// Local says how the capture's local endpoints were chosen.
+	Local LocalSource
+	// MinIdle drops capture sockets in CLOSE_WAIT for less than this.
+	MinIdle time.Duration
+	// MaxFDs, when not 0, is the fd limit of every process (--max-fds).
+	MaxFDs int
+	// DumpPIDs links dump files (as named in Evidence) to processes when
+	// nothing in the dump says which (--dump PID=FILE).
+	DumpPIDs map[string]int
+	// Thresholds; the zero value means DefaultThresholds.
+	Thresholds Thresholds
+}
+
+// key is a socket by its endpoints, IPv4-mapped IPv6 addresses unmapped.
+type key struct{ local, remote netip.AddrPort }
+
+func mkKey(l, r netip.AddrPort) key {
+	return key{netip.AddrPortFrom(l.Addr().Unmap(), l.Port()), netip.AddrPortFrom(r.Addr().Unmap(), r.Port())}
+}
+
+func (k key) reversed() key { return key{k.remote, k.local} }
+
+func endpointOf(a netip.AddrPort) Endpoint { return Endpoint{Addr: a.Addr(), Port: a.Port()} }
+
+// listing is one socket line of a kernel listing.
+type listing struct {
+	state dumps.State
+	// stateFrom says where an unknown state was taken from, "" when the
+	// tool printed it.
+	stateFrom string
+	owners    []dumps.Owner
+	pos       string
+	file      string
+	snap      int
+	at        time.Time // snapshot time, zero when the file shows none
+}
+
+// proc is what the evidence says about one process.
+type proc struct {
+	pid       int
+	name      string
+	runtime   Runtime
+	fdLimit   int
+	fdFrom    string
+	listening map[uint16]string // local ports it listens on -> position
+	dumps     []*dumps.Evidence
+	dumpNotes []string
+}
+
+// builder holds Build's indexes.
+type builder struct {
+	in       BuildInput
+	m        *Model
+	kernel   map[key][]listing
+	procs    map[int]*proc
+	portPID  map[uint16]int // listening port -> pid
+	defLimit int            // ulimit -n without a pid
+	limFrom  string
+	sockets  map[key]*Socket
+	conns    map[key]*pcapstate.Conn
+	rsts     map[int]int // pid -> connections the local side reset
+	unconf   []string    // unconfirmed capture CLOSE_WAIT, positions
+}
+
+// Build correlates captures, socket listings and dumps into a Model:
+// stuck sockets with their process and fd, the threads or goroutines that
+// hold them, one finding per root cause per process, severities, charts.
+// It calls Finalize. Build is pure: the same input gives the same model.
+func Build(in BuildInput) (*Model, error) {
+	if in.Thresholds == (Thresholds{}) {
+		in.Thresholds = DefaultThresholds()
+	}
+	b := &builder{
+		in:      in,
+		m:       &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
+		kernel:  map[key][]listing{},
+		procs:   map[int]*proc{},
+		portPID: map[uint16]int{},
+		sockets: map[key]*Socket{},
+		conns:   map[key]*pcapstate.Conn{},
+		rsts:    map[int]int{},
+	}
+	b.indexEvidence()
+	b.linkDumps()
+	b.captureSockets()
+	b.kernelSockets()
+	b.owners()
+	b.findings()
+	b.timeline()
+	b.summary()
+	b.warnings()
+	for _, s := range b.sortedSockets() {
+		s.Evidence = slices.DeleteFunc(s.Evidence, func(e string) bool { return e == "" })
+		b.m.Sockets = append(b.m.Sockets, *s)
+	}
+	err := b.m.Finalize()
+	return b.m, err
+}
+
+func (b *builder) proc(pid int) *proc {
+	p := b.procs[pid]
+	if p == nil {
+		p = &proc{pid: pid, listening: map[uint16]string{}}
+		b.procs[pid] = p
+	}
+	return p
+}
+
+// stateInName finds a TCP state named in a file name, for ss listings made
+// with a state filter, which print no State column.
+var stateInName = regexp.MustCompile(`(?i)(close[-_]?wait|fin[-_]?wait[-_]?2|established|time[-_]?wait|last[-_]?ack)`)
+
+// indexEvidence indexes the kernel's sockets by endpoints and collects what
+// the listings say about processes: names, listening ports, fd limits.
+func (b *builder) indexEvidence() {
+	// States as other listings print them, for stateless ss lines.
+	known := map[key]dumps.State{}
+	for _, ev := range b.in.Evidence {
+		for _, s := range ev.Sockets {
+			if k, ok := sockKey(&s); ok && s.State != dumps.StateUnknown {
+				known[k] = s.State
+			}
+		}
+	}
+	for _, ev := range b.in.Evidence {
+		for _, l := range ev.Limits {
+			if l.Name != "Max open files" || l.Soft == nil {
+				continue
+			}
+			if l.PID != nil {
+				p := b.proc(*l.PID)
+				p.fdLimit, p.fdFrom = int(*l.Soft), l.Src.String()
+			} else if b.defLimit == 0 {
+				b.defLimit, b.limFrom = int(*l.Soft), l.Src.String()
+			}
+		}
+		for _, s := range ev.Sockets {
+			if s.Proto != dumps.ProtoTCP {
+				continue
+			}
+			for _, o := range s.Owners {
+				if o.PID == nil {
+					continue
+				}
+				p := b.proc(*o.PID)
+				if len(o.Process) > len(p.name) {
+					p.name = o.Process // lsof cuts names to 9 characters, ss to 15
+				}
+				if s.State == dumps.StateListen && s.Local.Port != 0 {
+					p.listening[s.Local.Port] = s.Src.String()
+					if _, ok := b.portPID[s.Local.Port]; !ok {
+						b.portPID[s.Local.Port] = *o.PID
+					}
+				}
+			}
+			k, ok := sockKey(&s)
+			if !ok {
+				continue
+			}
+			l := listing{state: s.State, owners: s.Owners, pos: s.Src.String(), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime}
+			if l.state == dumps.StateUnknown {
+				if st, ok := known[k]; ok {
+					l.state, l.stateFrom = st, "the same socket in another listing"
+				} else if m := stateInName.FindString(filepath.Base(ev.File)); m != "" {
+					if st, ok := dumps.ParseState(strings.ReplaceAll(strings.ToUpper(m), "-", "_")); ok {
+						l.state, l.stateFrom = st, "the file name "+filepath.Base(ev.File)
+					}
+				}
+			}
+			b.kernel[k] = append(b.kernel[k], l)
+		}
+	}
+}
+
+// sockKey keys a listed socket; sockets without IP addresses and ports
+// (resolved names, listeners) have none.
+func sockKey(s *dumps.Socket) (key, bool) {
+	if !s.Local.Addr.IsValid() || !s.Remote.Addr.IsValid() || s.Remote.Port == 0 {
+		return key{}, false
+	}
+	return mkKey(netip.AddrPortFrom(s.Local.Addr.WithZone(""), s.Local.Port), netip.AddrPortFrom(s.Remote.Addr.WithZone(""), s.Remote.Port)), true
+}
+
+// kernelState is the latest state the listings give a socket, with the
+// listing it comes from.
+func (b *builder) kernelState(k key) (listing, bool) {
+	ls := b.kernel[k]
+	if len(ls) == 0 {
+		return listing{}, false
+	}
+	best := ls[0]
+	for _, l := range ls[1:] {
+		if l.at.After(best.at) {
+			best = l
+		}
+	}
+	return best, true
+}
+
+func (b *builder) kernelCloseWait(k key) []listing {
+	var out []listing
+	for _, l := range b.kernel[k] {
+		if l.state == dumps.StateCloseWait {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// captureSockets turns the capture's connections into report sockets:
+// CLOSE_WAIT at capture end (confirmed by the kernel's listings or seen
+// only in the capture, or gone from a later listing), transient CLOSE_WAIT
+// that the application closed, and our FIN_WAIT2 toward a peer in
+// CLOSE_WAIT.
+func (b *builder) captureSockets() {
+	res := b.in.Capture
+	if res == nil {
+		return
+	}
+	for i := range res.Conns {
+		c := &res.Conns[i]
+		local, remote := c.Local, c.Remote
+		k := mkKey(local.Addr, remote.Addr)
+		if len(b.kernel[k]) == 0 && len(b.kernel[k.reversed()]) > 0 {
+			// The kernel lists the other end as ours (both ends are local
+			// on loopback): take the listing's side.
+			local, remote, k = remote, local, k.reversed()
+		}
+		b.conns[k] = c
+		if !local.RST.IsZero() {
+			if pid := b.portPID[local.Addr.Port()]; pid > 0 {
+				b.rsts[pid]++
+			}
+		}
+		switch {
+		case local.State == pcapstate.CloseWait:
+			b.captureCloseWait(c, k, local, remote)
+			if remote.State == pcapstate.FinWait2 {
+				// Both ends on this host (loopback): the kernel lists our
+				// end in FIN_WAIT2 too when it is still there.
+				for _, l := range b.kernel[k.reversed()] {
+					if l.state == dumps.StateFinWait2 {
+						b.finWait2(k.reversed(), remote, local)
+						break
+					}
+				}
+			}
+		case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
+			b.finWait2(k, local, remote)
+		case !local.CloseWaitAt.IsZero() && !local.CloseWaitEnd.IsZero() && local.CloseWaitEnd.Sub(local.CloseWaitAt) >= max(b.in.MinIdle, transientMin):
+			s := b.socket(k)
+			s.Status = StatusClosedLater
+			s.Since = local.CloseWaitAt
+			s.Age = local.CloseWaitEnd.Sub(local.CloseWaitAt)
+			s.Evidence = append(s.Evidence, pos(remote.FIN), pos(local.FIN))
+		}
+	}
+}
+
+// transientMin is how long a CLOSE_WAIT that the application closed must
+// have lasted to be shown: a normal close passes through CLOSE_WAIT for the
+// microseconds between the peer's FIN and ours.
+const transientMin = time.Second
+
+// finWait2 adds our end of a connection whose peer never closes.
+func (b *builder) finWait2(k key, local, remote pcapstate.Side) {
+	s := b.socket(k)
+	s.Status = StatusFinWait2
+	s.Since = local.Since
+	s.Age = b.in.Capture.End.Sub(local.Since)
+	s.Evidence = append(s.Evidence, pos(local.FIN), pos(remote.FINAck))
+	for _, l := range b.kernel[k] {
+		if l.state == dumps.StateFinWait2 {
+			s.Evidence = append(s.Evidence, l.pos)
+		}
+	}
+}
+
+func (b *builder) captureCloseWait(c *pcapstate.Conn, k key, local, remote pcapstate.Side) {
+	res := b.in.Capture
+	age := res.End.Sub(local.Since)
+	cw := b.kernelCloseWait(k)
+	if c.Verdict != pcapstate.CloseWaitConfirmed && len(cw) == 0 {
+		b.unconf = append(b.unconf, pos(remote.FIN))
+		return
+	}
+	if age < b.in.MinIdle {
+		return
+	}
+	s := b.socket(k)
+	s.Since, s.Age = local.Since, age
+	s.Evidence = append(s.Evidence, pos(remote.FIN), pos(remote.FINAck))
+	switch {
+	case len(cw) > 0:
+		s.Status = StatusConfirmed
+		for _, l := range cw {
+			s.Evidence = append(s.Evidence, l.pos)
+		}
+	default:
+		s.Status = StatusCaptureOnly
+		// A listing taken after the capture that shows the socket in
+		// another state, or a timed listing of its port without it, says it
+		// was closed since.
+		if l, ok := b.kernelState(k); ok && !l.at.IsZero() && l.at.After(res.End) {
+			s.Status = StatusGoneLater
+			s.Evidence = append(s.Evidence, l.pos)
+		}
+	}
+}
+
+// kernelSockets adds the sockets the kernel lists in CLOSE_WAIT that the
+// capture did not account for: older than the capture, or not captured.
+func (b *builder) kernelSockets() {
+	res := b.in.Capture
+	keys := make([]key, 0, len(b.kernel))
+	for k := range b.kernel {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	for _, k := range keys {
+		cw := b.kernelCloseWait(k)
+		if len(cw) == 0 {
+			continue
+		}
+		if s, ok := b.sockets[k]; ok {
+			if s.Status == StatusClosedLater {
+				// Listed in CLOSE_WAIT, then closed in the capture: the
+				// listing came first unless its time says otherwise.
+				for _, l := range cw {
+					s.Evidence = append(s.Evidence, l.pos)
+				}
+			}
+			continue
+		}
+		if c, ok := b.conns[k]; ok && c.Local.State != pcapstate.CloseWait && res != nil {
+			// The capture saw this connection and it was not in CLOSE_WAIT
+			// at its end; a listing without a time cannot say which is
+			// later, so the kernel's word stands, as kernel-only.
+			_ = c
+		}
+		s := b.socket(k)
+		s.Status = StatusKernelOnly
+		for _, l := range cw {
+			s.Evidence = append(s.Evidence, l.pos)
+		}
+		first, last := cw[0].at, cw[0].at
+		for _, l := range cw {
+			if !l.at.IsZero() && (first.IsZero() || l.at.Before(first)) {
+				first = l.at
+			}
+			if l.at.After(last) {
+				last = l.at
+			}
+		}
+		switch {
+		case res != nil && b.portSeen(k):
+			// The capture saw traffic on this port but not this
+			// connection closing: it was in CLOSE_WAIT before the capture.
+			s.Age, s.AgeLowerBound = res.End.Sub(res.Start), true
+		case !first.IsZero() && last.After(first):
+			s.Since = first
+			s.Age, s.AgeLowerBound = last.Sub(first), true
+		}
+	}
+}
+
+// portSeen reports whether the capture holds connections on k's local port.
+func (b *builder) portSeen(k key) bool {
+	for ck := range b.conns {
+		if ck.local.Port() == k.local.Port() && ck.local.Addr() == k.local.Addr() {
+			return true
+		}
+	}
+	return false
+}
+
+func compareKeys(a, b key) int {
+	return cmp.Or(a.local.Compare(b.local), a.remote.Compare(b.remote))
+}
+
+func (b *builder) socket(k key) *Socket {
+	s := b.sockets[k]
+	if s == nil {
+		s = &Socket{Local: endpointOf(k.local), Remote: endpointOf(k.remote)}
+		b.sockets[k] = s
+	}
+	return s
+}
+
+func (b *builder) sortedSockets() []*Socket {
+	keys := make([]key, 0, len(b.sockets))
+	for k := range b.sockets {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	out := make([]*Socket, len(keys))
+	for i, k := range keys {
+		out[i] = b.sockets[k]
+	}
+	return out
+}
+
+func pos(p pcapstate.Pos) string { return p.String() }
+
+// owners gives every socket its process and fd: from the listings that name
+// it, else from the process listening on its local port (an accepted
+// connection).
+func (b *builder) owners() {
+	for k, s := range b.sockets {
+		var best *dumps.Owner
+		var from string
+		for _, l := range b.kernel[k] {
+			for i := range l.owners {
+				o := &l.owners[i]
+				if o.PID != nil && (best == nil || (best.FD == nil && o.FD != nil)) {
+					best, from = o, l.pos
+				}
+			}
+		}
+		if best != nil {
+			s.PID = *best.PID
+			if best.FD != nil {
+				s.FD = *best.FD
+			}
+			s.Process = b.proc(s.PID).name
+			if s.Process == "" {
+				s.Process = best.Process
+			}
+			s.Evidence = append(s.Evidence, from)
+			continue
+		}
+		if s.Status == StatusFinWait2 {
+			continue // our FIN_WAIT2 sockets are often orphaned: no process
+		}
+		if pid, ok := b.portPID[k.local.Port()]; ok {
+			s.PID, s.Process = pid, b.proc(pid).name
+			s.Evidence = append(s.Evidence, b.proc(pid).listening[k.local.Port()])
+		}
+	}
+}
+
+// dumpPIDInName finds a pid in a dump's file name: jstack-1234.txt,
+// 1234.jstack, goroutines.1234.txt.
+var dumpPIDInName = regexp.MustCompile(`(?:^|[^0-9])([0-9]{2,7})(?:[^0-9]|$)`)
+
+// linkDumps links every dump file to the process it was taken from: the pid
+// the dump prints (jcmd), --dump PID=FILE, a known pid in the file name, or
+// the only process whose runtime fits.
+func (b *builder) linkDumps() {
+	for _, ev := range b.in.Evidence {
+		if len(ev.ThreadDumps)+len(ev.GoroutineDumps)+len(ev.GoroutineProfiles) == 0 {
+			continue
+		}
+		rt := RuntimeGo
+		if len(ev.ThreadDumps) > 0 {
+			rt = RuntimeJava
+		}
+		pid, how := 0, ""
+		for _, d := range ev.ThreadDumps {
+			if d.PID > 0 {
+				pid, how = d.PID, fmt.Sprintf("the dump prints pid %d (%s)", d.PID, d.Pos)
+				break
+			}
+		}
+		if pid == 0 {
+			if p, ok := b.in.DumpPIDs[ev.File]; ok {
+				pid, how = p, fmt.Sprintf("--dump %d=%s", p, ev.File)
+			}
+		}
+		if pid == 0 {
+			for _, m := range dumpPIDInName.FindAllStringSubmatch(filepath.Base(ev.File), -1) {
+				if n, err := strconv.Atoi(m[1]); err == nil && b.procs[n] != nil {
+					pid, how = n, fmt.Sprintf("pid %d in the file name", n)
+					break
+				}
+			}
+		}
+		if pid == 0 {
+			// The only process of that runtime among those the listings name.
+			var cands []int
+			for p, pr := range b.procs {
+				if runtimeOfName(pr.name) == rt || (runtimeOfName(pr.name) == RuntimeUnknown && rt == RuntimeGo) {
+					cands = append(cands, p)
+				}
+			}
+			if len(cands) == 1 {
+				pid = cands[0]
+				how = fmt.Sprintf("the only %s process in the socket listings (give --dump PID=FILE to say otherwise)", rt)
+			}
+		}
+		if pid == 0 {
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: ev.File, Msg: "dump not linked to a process: it prints no pid and no listing names one process of its runtime; give --dump PID=FILE"})
+			continue
+		}
+		p := b.proc(pid)
+		p.runtime = rt
+		p.dumps = append(p.dumps, ev)
+		p.dumpNotes = append(p.dumpNotes, fmt.Sprintf("%s is a dump of pid %d: %s", ev.File, pid, how))
+	}
+}
+
+// runtimeOfName guesses a process's runtime from its command name.
+func runtimeOfName(name string) Runtime {
+	n := strings.ToLower(name)
+	switch {
+	case n == "java" || strings.HasPrefix(n, "java"):
+		return RuntimeJava
+	case strings.HasPrefix(n, "python"):
+		return RuntimePython
+	case n == "node" || strings.HasPrefix(n, "node"):
+		return RuntimeNode
+	}
+	return RuntimeUnknown
+}

@@ -47,14 +47,24 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	staticcheck -tags '$(TAGS)' ./...
 
-# e2e renders an HTML report, opens it in headless Chromium (installed from
-# Debian when missing), screenshots it to out/e2e/report.png and checks the
-# rendered page; E2E_HTML=path checks an existing report instead.
+# e2e renders the HTML report of a real case (java-pool-leak; E2E_CASE=name
+# for another), opens it in headless Chromium (installed from Debian when
+# missing), screenshots it to out/e2e/report.png and checks the rendered
+# page, and that hostile evidence stays text; E2E_HTML=path checks an
+# existing report instead.
 e2e:
-	scripts/e2e.sh $(E2E_HTML)
+	E2E_TAGS='$(TAGS)' scripts/e2e.sh $(E2E_HTML)
+
+# demo runs the main job on a bundled real case: the Markdown report on
+# stdout, the HTML and JSON reports in out/demo/.
+demo:
+	@mkdir -p out/demo
+	$(GO) run $(GOFLAGS_) ./cmd/cwforensics analyze -o out/demo/report.html -o out/demo/report.json -o out/demo/report.md testdata/cases/java-pool-leak
+	@cat out/demo/report.md
+	@echo; echo "HTML and JSON reports: out/demo/report.html, out/demo/report.json"
 
 clean:
-	rm -rf bin
+	rm -rf bin out
 
 # fixtures regenerates the real captures, socket listings and dumps under
 # testdata/real and testdata/cases on this machine (root, loopback only, a

@@ -72,7 +72,14 @@ type proc struct {
 	fdFrom    string
 	listening map[uint16]string // local ports it listens on -> position
 	dumps     []*dumps.Evidence
-	dumpNotes []string
+	dumpNotes []dumpNote
+}
+
+// dumpNote says how a dump file was linked to its process.
+type dumpNote struct {
+	file string
+	how  string
+	pos  string // where the dump says so, if it does
 }
 
 // builder holds Build's indexes.
@@ -483,22 +490,22 @@ func (b *builder) linkDumps() {
 		if len(ev.ThreadDumps) > 0 {
 			rt = RuntimeJava
 		}
-		pid, how := 0, ""
+		pid, how, at := 0, "", ""
 		for _, d := range ev.ThreadDumps {
 			if d.PID > 0 {
-				pid, how = d.PID, fmt.Sprintf("the dump prints pid %d (%s)", d.PID, d.Pos)
+				pid, how, at = d.PID, "the dump prints the pid", d.Pos.String()
 				break
 			}
 		}
 		if pid == 0 {
 			if p, ok := b.in.DumpPIDs[ev.File]; ok {
-				pid, how = p, fmt.Sprintf("--dump %d=%s", p, ev.File)
+				pid, how = p, "--dump"
 			}
 		}
 		if pid == 0 {
 			for _, m := range dumpPIDInName.FindAllStringSubmatch(filepath.Base(ev.File), -1) {
 				if n, err := strconv.Atoi(m[1]); err == nil && b.procs[n] != nil {
-					pid, how = n, fmt.Sprintf("pid %d in the file name", n)
+					pid, how = n, "the pid is in the file name"
 					break
 				}
 			}
@@ -513,7 +520,7 @@ func (b *builder) linkDumps() {
 			}
 			if len(cands) == 1 {
 				pid = cands[0]
-				how = fmt.Sprintf("the only %s process in the socket listings (give --dump PID=FILE to say otherwise)", rt)
+				how = fmt.Sprintf("the only %s process in the socket listings; give --dump PID=FILE to say otherwise", rt)
 			}
 		}
 		if pid == 0 {
@@ -523,7 +530,7 @@ func (b *builder) linkDumps() {
 		p := b.proc(pid)
 		p.runtime = rt
 		p.dumps = append(p.dumps, ev)
-		p.dumpNotes = append(p.dumpNotes, fmt.Sprintf("%s is a dump of pid %d: %s", ev.File, pid, how))
+		p.dumpNotes = append(p.dumpNotes, dumpNote{file: filepath.Base(ev.File), how: how, pos: at})
 	}
 }
 

@@ -276,8 +276,8 @@ func (b *builder) stuckFinding(g *group) Finding {
 		}
 	}
 	haveDump := from != ""
-	for _, note := range b.proc(g.pid).dumpNotes {
-		f.Supporting = append(f.Supporting, Claim{Text: note})
+	if c, ok := b.dumpClaim(g.pid); ok {
+		f.Supporting = append(f.Supporting, c)
 	}
 	switch {
 	case isOut && len(pool) > 0:
@@ -325,6 +325,32 @@ func (b *builder) stuckFinding(g *group) Finding {
 		f.Note = "Take a thread or goroutine dump of the process during the incident to show the code that holds the sockets."
 	}
 	return f
+}
+
+// dumpClaim says which dumps were taken from the process and how that is
+// known, one clause per way.
+func (b *builder) dumpClaim(pid int) (Claim, bool) {
+	p := b.proc(pid)
+	if len(p.dumpNotes) == 0 {
+		return Claim{}, false
+	}
+	var hows []string
+	files := map[string][]string{}
+	var ev []string
+	for _, n := range p.dumpNotes {
+		files[n.how] = append(files[n.how], n.file)
+		if !slices.Contains(hows, n.how) {
+			hows = append(hows, n.how)
+		}
+		if n.pos != "" {
+			ev = append(ev, n.pos)
+		}
+	}
+	var parts []string
+	for _, h := range hows {
+		parts = append(parts, strings.Join(files[h], ", ")+" ("+h+")")
+	}
+	return Claim{Text: fmt.Sprintf("dumps of pid %d: %s", pid, strings.Join(parts, "; ")), Evidence: ev}, true
 }
 
 func kindWord(ss []suspect) string {
@@ -463,7 +489,7 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		}
 		out = append(out, Suspect{
 			Kind: s.kind, Name: name, State: state, Wait: bk.MaxWait, Count: bk.Count,
-			Frames: frames, Link: link, Why: why, Evidence: evidence, Culprit: topFunc(bk),
+			Frames: frames, Link: link, Why: why, Evidence: evidence, Culprit: cmp.Or(culpritOf(frames), topFunc(bk)),
 		})
 	}
 	slices.SortStableFunc(out, func(a, c Suspect) int {

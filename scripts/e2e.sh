@@ -3,9 +3,9 @@
 # screenshot a person can look at, and check from the rendered DOM that the
 # page shows its verdict and references nothing outside itself.
 #
-#   scripts/e2e.sh                    # sample model (report/internal/sample)
+#   scripts/e2e.sh                    # analyze testdata/cases/java-pool-leak
 #   scripts/e2e.sh path/to/report.html
-#   E2E_CASE=java-pool-leak scripts/e2e.sh
+#   E2E_CASE=go-server-noclose scripts/e2e.sh
 #
 # Output: out/e2e/report.html, report.png, report.dom.html, hostile.dom.html,
 # chromium.log.
@@ -15,10 +15,11 @@ cd "$(dirname "$0")/.."
 out=out/e2e
 mkdir -p "$out"
 html=$out/report.html
+tags=(-tags "${E2E_TAGS:-}")
 if [ $# -gt 0 ]; then
   cp "$1" "$html"
 else
-  go run ./report/internal/e2ehtml -case "${E2E_CASE:-go-server-leak}" -o "$html"
+  go run "${tags[@]}" ./cmd/cwforensics analyze -o "$html" "testdata/cases/${E2E_CASE:-java-pool-leak}"
 fi
 
 chromium=$(command -v chromium || command -v chromium-browser || true)
@@ -74,11 +75,17 @@ if grep -Ei 'ERR_NAME_NOT_RESOLVED|net::ERR_' "$out/chromium.log"; then
 fi
 # Hostile evidence (HTML, Markdown, control characters in every string)
 # must come out of the browser as text: no element or attribute it injected.
+# First a model with hostile text in every field, then the real case whose
+# JVM threads and process were given such names.
 go run ./report/internal/e2ehtml -case hostile -o "$out/hostile.html"
-browse --virtual-time-budget=2000 --dump-dom "file://$PWD/$out/hostile.html" >"$out/hostile.dom.html"
+go run "${tags[@]}" ./cmd/cwforensics analyze -o "$out/hostile-case.html" testdata/cases/hostile-names
+for page in hostile hostile-case; do
+  browse --virtual-time-budget=2000 --dump-dom "file://$PWD/$out/$page.html" >"$out/$page.dom.html"
+  if grep -Eio '<(script|img|iframe|textarea)[ >]|<b>api|<[^>]*\son[a-z]+=|href="javascript' "$out/$page.dom.html" | head -5 | grep .; then
+    fail "hostile evidence injected markup into $page.html"
+  fi
+done
 grep -q 'alert(1)' "$out/hostile.dom.html" || fail "hostile page lost its text"
-if grep -Eio '<(script|img|iframe|textarea)|<[^>]*\son[a-z]+=|href="javascript' "$out/hostile.dom.html" | head -5 | grep .; then
-  fail "hostile evidence injected markup into the page"
-fi
+grep -q 'alert(&quot;cw&quot;)\|alert("cw")' "$out/hostile-case.dom.html" || fail "hostile case lost its thread name"
 
 echo "e2e: ok: $out/report.png ($(wc -c <"$out/report.png") bytes), DOM $(wc -c <"$out/report.dom.html") bytes, no external reference"

@@ -165,6 +165,9 @@ func (c *AnalyzeCmd) write(stdout io.Writer, m *report.Model) error {
 	}
 	for _, path := range c.Output {
 		format, _ := formatOf(path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
 		f, err := os.Create(path)
 		if err != nil {
 			return fmt.Errorf("write report: %w", err)

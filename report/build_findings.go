@@ -203,7 +203,8 @@ func (b *builder) suspects(pid int) ([]suspect, string) {
 		s.pool = act == dumps.ActPoolBorrow || bk.Class.Pool != ""
 		switch act {
 		case dumps.ActDeadlocked, dumps.ActLockWait, dumps.ActCondWait, dumps.ActChanWait, dumps.ActSocketRead, dumps.ActSocketWrite:
-			s.block = dumps.AppFrame(bk.Frames) >= 0
+			// A timed wait (TIMED_WAITING) ends by itself: not indefinite.
+			s.block = dumps.AppFrame(bk.Frames) >= 0 && !strings.HasPrefix(bk.State, "TIMED")
 		}
 		if s.pool || s.block {
 			out = append(out, s)

@@ -129,3 +129,93 @@ func hasDump(m *report.Model) bool {
 	}
 	return false
 }
+
+func TestAnalyzeFlags(t *testing.T) {
+	inRoot(t)
+	java := "testdata/cases/java-pool-leak"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"below the thresholds", []string{"--fail-on", "warning", java}, 0, ""},
+		{"fd limit makes 4 sockets critical", []string{"--fail-on", "critical", "--max-fds", "6", java}, exitFinding, "is critical"},
+		{"warning reached by critical", []string{"--fail-on", "warning", "--max-fds", "6", java}, exitFinding, "--fail-on warning"},
+		{"bad output extension", []string{"-o", "report.pdf", java}, exitUsage, "unknown report format"},
+		{"bad --dump", []string{"--dump", "java=jstack.txt", java}, exitUsage, "want PID=FILE"},
+		{"missing path", []string{"testdata/cases/nope"}, exitUsage, "no such file"},
+		{"bad --local", []string{"--local", "nowhere", java}, exitFailure, "--local"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := cli(t, append([]string{"analyze", "--format", "json"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(stderr, tt.err) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.err)
+			}
+		})
+	}
+}
+
+// TestAnalyzeDumpFlag links an unlinkable dump with --dump: a goroutine
+// dump that prints no pid, beside listings of two Go processes, names
+// neither.
+func TestAnalyzeDumpFlag(t *testing.T) {
+	inRoot(t)
+	dir := "testdata/cases/go-server-noclose/"
+	args := []string{"analyze", "--format", "json", dir + "ss-tanpoei.txt", dir + "goroutine-debug2.txt", "testdata/cases/go-client-pool-leak/ss-tanpoei.txt"}
+	_, out, _ := cli(t, args...)
+	if !strings.Contains(out, "dump not linked to a process") {
+		t.Fatalf("two processes and an anonymous dump: no warning\n%s", out)
+	}
+	_, out, _ = cli(t, append(args, "--dump", "21535="+dir+"goroutine-debug2.txt")...)
+	m, err := report.ReadJSON(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) == 0 || len(m.Findings[0].Suspects) == 0 || m.Findings[0].Suspects[0].Culprit != "main.(*server).waitAudit" {
+		t.Errorf("--dump did not link the dump: %+v", m.Verdict)
+	}
+}
+
+// TestAnalyzeHostileCase checks the real case whose thread and process
+// names hold HTML, Markdown and control characters: every format keeps
+// them as text.
+func TestAnalyzeHostileCase(t *testing.T) {
+	inRoot(t)
+	for _, format := range []string{"html", "md", "json"} {
+		_, out, _ := cli(t, "analyze", "--format", format, "testdata/cases/hostile-names")
+		if strings.Contains(out, "<script") || strings.Contains(out, "<b>api") {
+			t.Errorf("%s: raw markup from the evidence", format)
+		}
+		for _, c := range out {
+			if (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c == '\u202e' {
+				t.Errorf("%s: control character %U in the output", format, c)
+				break
+			}
+		}
+		if format == "md" {
+			checkMarkdownTables(t, out)
+		}
+	}
+}
+
+// checkMarkdownTables checks that every row of every table has as many
+// cell separators (unescaped pipes) as the table's header: evidence with a
+// pipe in it must not add a column.
+func checkMarkdownTables(t *testing.T, md string) {
+	t.Helper()
+	want := -1
+	for _, line := range strings.Split(md, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			want = -1
+			continue
+		}
+		n := strings.Count(line, "|") - strings.Count(line, `\|`)
+		if want < 0 {
+			want = n
+		} else if n != want {
+			t.Errorf("table row with %d separators, header has %d: %q", n, want, line)
+		}
+	}
+}

@@ -137,7 +137,7 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 	if err != nil {
 		return s, true, fmt.Errorf("bad PID %q", f[p])
 	}
-	o := Owner{PID: ptrInt(pid), Process: strings.Join(f[:p], " "), User: f[t-2]}
+	o := Owner{PID: ptrInt(pid), Process: lsofUnescape(strings.Join(f[:p], " ")), User: f[t-2]}
 	if fd, ok := lsofFD(f[t-1]); ok {
 		o.FD = ptrInt(fd)
 	}
@@ -350,7 +350,7 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 				}
 				proc = Owner{PID: ptrInt(pid)}
 			case 'c':
-				proc.Process = val
+				proc.Process = lsofUnescape(val)
 			case 'L':
 				proc.User = val
 			case 'u':
@@ -456,4 +456,25 @@ func (f *lsofFile) socket(proc Owner) (s Socket, ok bool, err error) {
 		return s, true, err
 	}
 	return s, true, parseLsofInfo(&s, f.info)
+}
+
+// lsofUnescape undoes lsof's escaping of command names: a byte it would
+// not print (a space in the COMMAND column, a control character) is
+// written \xNN; other backslashes are kept as written.
+func lsofUnescape(s string) string {
+	if !strings.Contains(s, `\x`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			if v, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"bytes"
 	"flag"
 	"os"
@@ -114,6 +115,13 @@ func TestCLIFilter(t *testing.T) {
 	code, _, stderr = cli(t, "conns", "--filter", "tcp port eighty", capture)
 	if code != 1 || !strings.Contains(stderr, "compile filter") {
 		t.Fatalf("bad filter: exit %d, %q", code, stderr)
+	}
+	// A LINUX_SLL2 capture (tcpdump -i any): tcpdump 4.99.3 itself counts
+	// 16 FINs from port 18083 in it with this filter.
+	code, out, stderr = cli(t, "conns", "--format", "json", "--filter", "tcp[tcpflags] & tcp-fin != 0 and src port 18083", "testdata/cases/python-skip-close/capture.pcap")
+	var res struct{ Packets, Filtered int }
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.Packets-res.Filtered != 16 {
+		t.Fatalf("SLL2 filter: exit %d, %d of %d packets kept, want 16: %s", code, res.Packets-res.Filtered, res.Packets, stderr)
 	}
 }
 

@@ -100,19 +100,8 @@ type goParser struct {
 // order. Only I/O failures are errors; a malformed line becomes a Warning.
 func ReadGoroutines(r io.Reader, name string) ([]*GoroutineDump, []Warning, error) {
 	p := &goParser{name: name}
-	src := newLineSource(r)
-	for {
-		l, ok := src.next()
-		if !ok {
-			break
-		}
-		p.line(l.text, l.line)
-	}
-	p.endDump()
-	if err := src.err(); err != nil {
-		return p.dumps, p.warns, fmt.Errorf("%s:%d: %w", name, src.n+1, err)
-	}
-	return p.dumps, p.warns, nil
+	err := feedLines(r, name, p)
+	return p.dumps, p.warns, err
 }
 
 func (p *goParser) warn(line int, format string, args ...any) {

@@ -186,19 +186,8 @@ type jstackParser struct {
 // errors; a malformed line becomes a Warning.
 func ReadJstack(r io.Reader, name string) ([]*ThreadDump, []Warning, error) {
 	p := &jstackParser{name: name}
-	src := newLineSource(r)
-	for {
-		l, ok := src.next()
-		if !ok {
-			break
-		}
-		p.line(l.text, l.line)
-	}
-	p.endDump()
-	if err := src.err(); err != nil {
-		return p.dumps, p.warns, fmt.Errorf("%s:%d: %w", name, src.n+1, err)
-	}
-	return p.dumps, p.warns, nil
+	err := feedLines(r, name, p)
+	return p.dumps, p.warns, err
 }
 
 func (p *jstackParser) warn(line int, format string, args ...any) {

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -259,6 +260,31 @@ func (s *lineSource) flushPartial() {
 }
 
 func (s *lineSource) err() error { return s.sc.Err() }
+
+// lineParser is a multi-line dump format's state machine, fed one line at
+// a time; endDump closes the dump in progress at the end of the input.
+type lineParser interface {
+	line(text string, n int)
+	endDump()
+}
+
+// feedLines runs p over every line of r (CRLF, JSON test streams and log
+// prefixes handled by lineSource). Only an I/O failure is an error.
+func feedLines(r io.Reader, name string, p lineParser) error {
+	src := newLineSource(r)
+	for {
+		l, ok := src.next()
+		if !ok {
+			break
+		}
+		p.line(l.text, l.line)
+	}
+	p.endDump()
+	if err := src.err(); err != nil {
+		return fmt.Errorf("%s:%d: %w", name, src.n+1, err)
+	}
+	return nil
+}
 
 func trimEOL(s string) string { return strings.TrimRight(s, " \t\r") }
 

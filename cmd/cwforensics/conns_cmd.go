@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -83,18 +82,10 @@ func (c *ConnsCmd) Run(e *env) error {
 	return writeConnsSummary(e.Stdout, res)
 }
 
-// readCaptures opens the capture files and reads them together.
+// readCaptures opens the capture files and reads them together, naming
+// each as typed.
 func readCaptures(paths []string, opts pcapstate.Options) (*pcapstate.Result, error) {
-	inputs := make([]pcapstate.Input, 0, len(paths))
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("open capture: %w", err)
-		}
-		defer f.Close()
-		inputs = append(inputs, pcapstate.Input{Name: p, R: f})
-	}
-	return pcapstate.Read(inputs, opts)
+	return readCapturesNamed(paths, paths, opts)
 }
 
 // parsePrefixes parses --local values: an address is a one-address prefix.

@@ -223,11 +223,14 @@ func laterDump(a, b *dumps.ThreadDump) bool {
 }
 
 // stuckFinding classifies the stuck sockets of one process.
-func (b *builder) stuckFinding(g *group) Finding {
+func (b *builder) stuckFinding(g *group) (f Finding) {
 	n := len(g.stuck)
 	proc := b.process(g.pid)
-	f := Finding{Process: proc, Sockets: b.keysOf(g.stuck)}
-	f.Severity, f.SeverityReasons = b.measure(g.pid, g.stuck)
+	f = Finding{Process: proc, Sockets: b.keysOf(g.stuck)}
+	defer func() {
+		// Rated last: ages may come from the dump (see agesFromDump).
+		f.Severity, f.SeverityReasons = b.measure(g.pid, g.stuck)
+	}()
 
 	var confirmed, captureOnly, kernelOnly int
 	outbound := 0
@@ -322,6 +325,9 @@ func (b *builder) stuckFinding(g *group) Finding {
 		}
 	}
 	f.Suspects = b.reportSuspects(sus, g.stuck)
+	if c, ok := b.agesFromDump(g.stuck, f.Suspects); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
 	if !haveDump && proc.Runtime != RuntimeUnknown && proc.Runtime != RuntimePython && proc.Runtime != RuntimeNode {
 		f.Note = "Take a thread or goroutine dump of the process during the incident to show the code that holds the sockets."
 	}
@@ -352,6 +358,30 @@ func (b *builder) dumpClaim(pid int) (Claim, bool) {
 		parts = append(parts, strings.Join(files[h], ", ")+" ("+h+")")
 	}
 	return Claim{Text: fmt.Sprintf("dumps of pid %d: %s", pid, strings.Join(parts, "; ")), Evidence: ev}, true
+}
+
+// agesFromDump dates sockets that neither a capture nor timed listings
+// date, by the wait the dump states for a strongly linked suspect
+// ("[IO wait, 14 minutes]"): the sockets are at least that old.
+func (b *builder) agesFromDump(stuck []key, sus []Suspect) (Claim, bool) {
+	for _, k := range stuck {
+		if b.sockets[k].Age > 0 {
+			return Claim{}, false
+		}
+	}
+	for _, s := range sus {
+		if s.Link != StrengthStrong || s.Wait <= 0 {
+			continue
+		}
+		for _, k := range stuck {
+			b.sockets[k].Age, b.sockets[k].AgeLowerBound = s.Wait, true
+		}
+		return Claim{
+			Text:     fmt.Sprintf("no capture dates the sockets; the %d %s holding them have waited %s, so the sockets are at least that old", s.Count, plural(s.Kind.String(), s.Count), FormatDuration(s.Wait)),
+			Evidence: s.Evidence,
+		}, true
+	}
+	return Claim{}, false
 }
 
 func kindWord(ss []suspect) string {

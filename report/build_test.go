@@ -1,0 +1,50 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// TestBuildAgesFromDump is the classic incident without a capture: 137
+// sockets in CLOSE_WAIT to one peer and 137 persistConn goroutines waiting
+// 14 minutes in a Go client. The sockets are dated by the dump, the finding
+// is a pool leak, and 14 minutes is over the 5-minute warning.
+func TestBuildAgesFromDump(t *testing.T) {
+	var ss strings.Builder
+	ss.WriteString("State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n")
+	for i := range 137 {
+		fmt.Fprintf(&ss, "CLOSE-WAIT 0      0      10.0.0.7:%d    10.0.0.9:5432 users:((\"billing\",pid=4242,fd=%d))\n", 40000+i, 10+i)
+	}
+	var gd strings.Builder
+	for i := range 137 {
+		fmt.Fprintf(&gd, "goroutine %d [select, 14 minutes]:\nnet/http.(*persistConn).readLoop(0xc000%04x)\n\t/usr/local/go/src/net/http/transport.go:2395 +0xcad\ncreated by net/http.(*Transport).dialConn in goroutine 1\n\t/usr/local/go/src/net/http/transport.go:1944 +0x174e\n\n", 100+i, i)
+	}
+	sev, err := dumps.Read(strings.NewReader(ss.String()), "ss.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gev, err := dumps.Read(strings.NewReader(gd.String()), "goroutines-4242.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{sev, gev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) != 1 {
+		t.Fatalf("%d findings: %+v", len(m.Findings), m.Verdict)
+	}
+	f := m.Findings[0]
+	if f.Category != CategoryPoolLeak || f.Process.PID != 4242 || f.SocketCount != 137 {
+		t.Errorf("finding %s pid %d with %d sockets, want pool-leak pid 4242 with 137", f.Category, f.Process.PID, f.SocketCount)
+	}
+	if f.Severity != SeverityWarning || f.OldestText != "> 14m00s" {
+		t.Errorf("severity %s, oldest %q; want warning and > 14m00s: %v", f.Severity, f.OldestText, f.SeverityReasons)
+	}
+	if len(f.Suspects) == 0 || f.Suspects[0].Count != 137 || f.Suspects[0].Link != StrengthStrong {
+		t.Errorf("suspects %+v", f.Suspects)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // htmlView is the Model plus what only the HTML page needs: chart geometry
@@ -163,9 +164,11 @@ func timelineChart(m *Model) svgChart {
 		c.Grid = append(c.Grid, svgLine{left, yy, right, yy})
 		c.Ticks = append(c.Ticks, svgTick{X: left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})
 	}
+	// Time labels at even steps of the span, not at points: points bunch
+	// up where the count changes often, and their labels would overlap.
 	for k := 0; k <= 4; k++ {
-		i := (len(pts) - 1) * k / 4
-		c.Ticks = append(c.Ticks, svgTick{X: x(i), Y: bottom + 18, Label: pts[i].Offset,
+		d := time.Duration(float64(t1.Sub(t0)) * float64(k) / 4)
+		c.Ticks = append(c.Ticks, svgTick{X: r1(left + (right-left)*float64(k)/4), Y: bottom + 18, Label: "+" + FormatDuration(d),
 			Anchor: [...]string{"start", "middle", "middle", "middle", "end"}[k]})
 	}
 	if th := DefaultThresholds().CountWarning; ymax > th {

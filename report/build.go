@@ -367,12 +367,9 @@ func (b *builder) kernelSockets() {
 			}
 			continue
 		}
-		if c, ok := b.conns[k]; ok && c.Local.State != pcapstate.CloseWait && res != nil {
-			// The capture saw this connection and it was not in CLOSE_WAIT
-			// at its end; a listing without a time cannot say which is
-			// later, so the kernel's word stands, as kernel-only.
-			_ = c
-		}
+		// A connection the capture saw but not in CLOSE_WAIT at its end:
+		// a listing without a time cannot say which came later, so the
+		// kernel's word stands, as kernel-only.
 		s := b.socket(k)
 		s.Status = StatusKernelOnly
 		for _, l := range cw {

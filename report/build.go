@@ -93,8 +93,7 @@ type builder struct {
 	limFrom  string
 	sockets  map[key]*Socket
 	conns    map[key]*pcapstate.Conn
-	rsts     map[int]int // pid -> connections the local side reset
-	unconf   []string    // unconfirmed capture CLOSE_WAIT, positions
+	unconf   []string // unconfirmed capture CLOSE_WAIT, positions
 }
 
 // Build correlates captures, socket listings and dumps into a Model:
@@ -113,7 +112,6 @@ func Build(in BuildInput) (*Model, error) {
 		portPID: map[uint16]int{},
 		sockets: map[key]*Socket{},
 		conns:   map[key]*pcapstate.Conn{},
-		rsts:    map[int]int{},
 	}
 	b.indexEvidence()
 	b.linkDumps()
@@ -262,11 +260,6 @@ func (b *builder) captureSockets() {
 			local, remote, k = remote, local, k.reversed()
 		}
 		b.conns[k] = c
-		if !local.RST.IsZero() {
-			if pid := b.portPID[local.Addr.Port()]; pid > 0 {
-				b.rsts[pid]++
-			}
-		}
 		switch {
 		case local.State == pcapstate.CloseWait:
 			b.captureCloseWait(c, k, local, remote)

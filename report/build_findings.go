@@ -48,6 +48,14 @@ func (b *builder) findings() {
 		slices.SortFunc(g.closed, compareKeys)
 		anyStuck = anyStuck || len(g.stuck) > 0 || len(g.finWait2) > 0
 	}
+	for pid := range b.procs {
+		if groups[pid] == nil {
+			// A process with no socket in the report may still reset its
+			// connections (error-handling).
+			groups[pid] = &group{pid: pid}
+			pids = append(pids, pid)
+		}
+	}
 	slices.Sort(pids)
 	for _, pid := range pids {
 		g := groups[pid]

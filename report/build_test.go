@@ -1,11 +1,16 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
 
 // TestBuildAgesFromDump is the classic incident without a capture: 137
@@ -46,5 +51,51 @@ func TestBuildAgesFromDump(t *testing.T) {
 	}
 	if len(f.Suspects) == 0 || f.Suspects[0].Count != 137 || f.Suspects[0].Link != StrengthStrong {
 		t.Errorf("suspects %+v", f.Suspects)
+	}
+}
+
+// TestBuildErrorHandling: a server that resets 8 of its 10 connections
+// after the request, instead of answering and closing, gets an
+// error-handling finding citing the resets.
+func TestBuildErrorHandling(t *testing.T) {
+	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	for i := range 10 {
+		k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i)), server, capgen.ConnOptions{})
+		k.Handshake()
+		k.Data(capgen.FromClient, 100)
+		if i < 8 {
+			k.RST(capgen.FromServer)
+		} else {
+			k.Data(capgen.FromServer, 200)
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+	}
+	var pcap bytes.Buffer
+	if err := c.Write(&pcap, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "c.pcap", R: &pcap}}, pcapstate.Options{Retain: pcapstate.RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n" +
+		"LISTEN 0      128    10.0.0.2:8080      0.0.0.0:*         users:((\"api\",pid=77,fd=3))\n"
+	ev, err := dumps.Read(strings.NewReader(ss), "ss.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) != 1 || m.Findings[0].Category != CategoryErrorHandling || m.Findings[0].Process.PID != 77 {
+		t.Fatalf("findings %+v", m.Findings)
+	}
+	if ev := m.Findings[0].Supporting[0].Evidence; len(ev) != 8 || !strings.HasPrefix(ev[0], "c.pcap: packet ") {
+		t.Errorf("evidence %v, want the 8 resets", ev)
 	}
 }

@@ -743,7 +743,10 @@ func (b *builder) summary() {
 		s.Connections = int(res.Connections)
 		s.CaptureStart, s.CaptureEnd = res.Start, res.End
 	}
-	s.Growth, _ = Growth(b.m.Timeline)
+	// Growth over less than GrowthMinSpan is noise: left unknown.
+	if g, span := Growth(b.m.Timeline); span >= b.in.Thresholds.GrowthMinSpan {
+		s.Growth = g
+	}
 	// The fd limit of the process holding the most stuck sockets.
 	best, bestN := 0, 0
 	counts := map[int]int{}

@@ -361,7 +361,9 @@ func (m *Model) finishSummary() {
 	}
 	s.StartText, s.EndText = FormatTime(s.CaptureStart), FormatTime(s.CaptureEnd)
 	s.OldestText = ageText(oldest, lower)
-	if s.Growth != 0 || len(m.Timeline) >= 2 || s.CaptureSpan > 0 {
+	// A growth of zero is shown only when it was measured over long
+	// enough to mean something.
+	if _, span := Growth(m.Timeline); s.Growth != 0 || max(span, s.CaptureSpan) >= DefaultThresholds().GrowthMinSpan {
 		s.GrowthText = FormatGrowth(s.Growth)
 	}
 }

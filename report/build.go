@@ -501,6 +501,19 @@ func (b *builder) linkDumps() {
 			}
 		}
 		if pid == 0 {
+			// A listed process's name in the file name, when only one fits.
+			base := strings.ToLower(filepath.Base(ev.File))
+			var named []int
+			for p, pr := range b.procs {
+				if len(pr.name) >= 3 && strings.Contains(base, strings.ToLower(pr.name)) {
+					named = append(named, p)
+				}
+			}
+			if len(named) == 1 {
+				pid, how = named[0], "the process name is in the file name"
+			}
+		}
+		if pid == 0 {
 			// The only process of that runtime among those the listings name.
 			var cands []int
 			for p, pr := range b.procs {

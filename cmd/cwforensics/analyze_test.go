@@ -169,13 +169,33 @@ func TestAnalyzeDumpFlag(t *testing.T) {
 		t.Fatalf("two processes and an anonymous dump: no warning\n%s", out)
 	}
 	_, out, _ = cli(t, append(args, "--dump", "21535="+dir+"goroutine-debug2.txt")...)
+	checkLinked(t, out, "--dump")
+
+	// The process's name in the dump's file name links it too.
+	named := filepath.Join(t.TempDir(), "noclose-server-goroutines.txt")
+	raw, err := os.ReadFile(dir + "goroutine-debug2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(named, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = cli(t, "analyze", "--format", "json", dir+"ss-tanpoei.txt", named, "testdata/cases/go-client-pool-leak/ss-tanpoei.txt")
+	checkLinked(t, out, "the process name in the file name")
+}
+
+func checkLinked(t *testing.T, out, how string) {
+	t.Helper()
 	m, err := report.ReadJSON(strings.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Findings) == 0 || len(m.Findings[0].Suspects) == 0 || m.Findings[0].Suspects[0].Culprit != "main.(*server).waitAudit" {
-		t.Errorf("--dump did not link the dump: %+v", m.Verdict)
+	for _, f := range m.Findings {
+		if f.Process.PID == 21535 && len(f.Suspects) > 0 && f.Suspects[0].Culprit == "main.(*server).waitAudit" {
+			return
+		}
 	}
+	t.Errorf("%s did not link the dump: %+v", how, m.Verdict)
 }
 
 // TestAnalyzeHostileCase checks the real case whose thread and process

@@ -3,6 +3,7 @@ package pcapstate
 import (
 	"cmp"
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 )
@@ -48,13 +49,14 @@ func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
 // seqGE reports a >= b with wrap-around.
 func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }
 
-// endpoint is the engine's bookkeeping for one side of a connection.
+// endpoint is the engine's bookkeeping for one side of a connection. Its
+// address is in the connection's key; the fields used on every segment
+// come first.
 type endpoint struct {
-	addr     netip.AddrPort
+	nxt      uint32 // highest sequence number sent, plus one (snd.nxt)
+	isn      uint32
+	finSeq   uint32 // sequence number the FIN occupies
 	state    State
-	since    int64
-	pkts     uint64
-	bytes    uint64
 	markers  Markers
 	seqKnown bool
 	synSeen  bool
@@ -64,14 +66,14 @@ type endpoint struct {
 	// hole in our sequence space, so the peer cannot have taken it yet.
 	finHole bool
 	zeroWin bool // our last advertised window was zero
-	isn     uint32
-	nxt     uint32 // highest sequence number sent, plus one (snd.nxt)
-	finSeq  uint32 // sequence number the FIN occupies
+	since   int64
+	pkts    uint64
+	bytes   uint64
 	synRef  ref
 	finRef  ref
-	finAt   int64 // when our first FIN was seen
-	finAck  ref   // the peer's packet that acknowledged our FIN
+	finAck  ref // the peer's packet that acknowledged our FIN
 	rstRef  ref
+	finAt   int64 // when our first FIN was seen
 	cwAt    int64 // when CLOSE_WAIT was entered, 0 if never
 	cwEnd   int64 // when it was left, 0 if not
 }
@@ -89,22 +91,56 @@ type anomaly struct {
 }
 
 // conn is the engine's bookkeeping for one connection. ep[0] is the opener
-// (the client), ep[1] the acceptor.
+// (the client), ep[1] the acceptor; their addresses are the key's lo and
+// hi endpoints, in the order openerLo says. Anomalies after the first are
+// kept in an array allocated for the few connections that have several.
 type conn struct {
 	key       connKey
+	v4        [2]bool // whether endpoint i's address is IPv4 (not IPv6, not IPv4-mapped)
+	openerLo  bool    // ep[0] is the key's lo endpoint
+	handshake bool
+	reused    bool
+	rst       bool
+	queued    bool // on the linger queue
+	live      bool // in the table
+	tunnel    Tunnel
 	ep        [2]endpoint
 	first     int64
 	last      int64
 	firstRef  ref
 	lastRef   ref
-	handshake bool
-	reused    bool
-	rst       bool
-	queued    bool // on the linger queue
 	doneAt    int64
-	tunnel    Tunnel
+	idx       uint32 // index in the tracker's slab
+	gen       uint32 // incarnation of the slab slot, to tell stale queue entries
+	pos       uint32 // index in tracker.conns
 	nAnom     int
-	anoms     [maxAnomalies]anomaly
+	anom0     anomaly                    // the first anomaly
+	more      *[maxAnomalies - 1]anomaly // the next ones, allocated when they occur
+}
+
+// anomaly returns the i-th anomaly kept, i < min(c.nAnom, maxAnomalies).
+func (c *conn) anomaly(i int) anomaly {
+	if i == 0 {
+		return c.anom0
+	}
+	return c.more[i-1]
+}
+
+// addr returns endpoint i's address and port as found in the key.
+func (c *conn) addr(i int) (a *[16]byte, port uint16) {
+	if (i == 0) == c.openerLo {
+		return &c.key.lo, c.key.loPort
+	}
+	return &c.key.hi, c.key.hiPort
+}
+
+// addrPort returns endpoint i's address as the packets gave it.
+func (c *conn) addrPort(i int) netip.AddrPort {
+	a, port := c.addr(i)
+	if c.v4[i] {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[12:])), port)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(*a), port)
 }
 
 // done reports whether the connection is over: reset, or both endpoints
@@ -122,23 +158,56 @@ func (c *conn) done() bool {
 // seen mid-stream (Linux keeps TIME_WAIT for 60 s).
 const linger = 2 * time.Minute
 
+// lingering is a finished connection on the linger queue: its slab index
+// and incarnation, and when it finished.
 type lingering struct {
-	key connKey
 	at  int64
+	idx uint32
+	gen uint32
 }
 
-// tracker runs the state machine of every connection in the capture.
+// Conns live in chunks of a slab, so that growing the slab never copies
+// them and memory grows in small steps.
+const (
+	chunkBits = 10
+	chunkSize = 1 << chunkBits
+)
+
+// tracker runs the state machine of every connection in the capture. Its
+// memory follows the connections in the table (open, or finished within
+// the linger time): a released conn's slot is reused.
 type tracker struct {
-	conns   map[connKey]*conn
+	table   table
+	chunks  []*[chunkSize]conn
+	free    []uint32    // free slab indices
+	conns   []*conn     // the connections in the table, in no order
 	queue   []lingering // finished connections, in the order they finished
 	qhead   int
-	free    []*conn
 	retire  func(c *conn) // called for a connection leaving the table
 	created uint64        // connections seen
 }
 
 func newTracker(retire func(c *conn)) *tracker {
-	return &tracker{conns: make(map[connKey]*conn), retire: retire}
+	return &tracker{table: newTable(rand.Uint64()), retire: retire}
+}
+
+// at returns the conn in slab slot i.
+func (t *tracker) at(i uint32) *conn { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// lookup returns the connection with key k (hash h), or nil.
+func (t *tracker) lookup(k *connKey, h uint64) *conn {
+	tag := uint32(h >> 32)
+	for i := t.table.home(tag); ; i = (i + 1) & t.table.mask {
+		v := t.table.slots[i]
+		if v == 0 {
+			return nil
+		}
+		if uint32(v>>32) == tag {
+			if c := t.at(uint32(v) - 1); c.key == *k {
+				return c
+			}
+		}
+	}
 }
 
 // serverPort guesses, for a connection seen without its handshake, whether
@@ -161,8 +230,9 @@ func serverPort(a, b uint16) bool {
 // connection's state machine.
 func (t *tracker) add(seg *Segment, ts int64, r ref) {
 	t.expire(ts)
-	k, _ := makeKey(seg)
-	c := t.conns[k]
+	k, srcLo := makeKey(seg)
+	h := k.hash(t.table.seed)
+	c := t.lookup(&k, h)
 	f := seg.Flags
 	reused := false
 	if c != nil && f&(SYN|ACK|RST) == SYN && c.done() {
@@ -170,12 +240,17 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 		c, reused = nil, true
 	}
 	if c == nil {
-		c = t.newConn(k, seg, ts, r)
+		c = t.newConn(&k, h, srcLo, seg, ts, r)
 		c.reused = reused
 	}
-	s := 0
-	if seg.Src != c.ep[0].addr.Addr() || seg.SrcPort != c.ep[0].addr.Port() {
-		s = 1
+	// The sender is ep[0] when it has ep[0]'s address, port and family.
+	s := 1
+	src := &k.hi
+	if srcLo {
+		src = &k.lo
+	}
+	if a, port := c.addr(0); seg.SrcPort == port && *src == *a && seg.Src.Is4() == c.v4[0] {
+		s = 0
 	}
 	e, p := &c.ep[s], &c.ep[1-s]
 	e.pkts++
@@ -301,8 +376,15 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	e := &c.ep[s]
 	to, ok := step(e.state, ev)
 	if !ok {
-		if c.nAnom < maxAnomalies {
-			c.anoms[c.nAnom] = anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev}
+		a := anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev}
+		switch {
+		case c.nAnom == 0:
+			c.anom0 = a
+		case c.nAnom < maxAnomalies:
+			if c.more == nil {
+				c.more = new([maxAnomalies - 1]anomaly)
+			}
+			c.more[c.nAnom-1] = a
 		}
 		c.nAnom++
 		return
@@ -321,32 +403,41 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	e.state, e.since = to, ts
 }
 
-func (t *tracker) newConn(k connKey, seg *Segment, ts int64, r ref) *conn {
-	var c *conn
+// newConn adds the connection of seg, whose key k has hash h and whose
+// source is k's lo endpoint when srcLo.
+func (t *tracker) newConn(k *connKey, h uint64, srcLo bool, seg *Segment, ts int64, r ref) *conn {
+	var idx uint32
 	if n := len(t.free); n > 0 {
-		c, t.free = t.free[n-1], t.free[:n-1]
-		*c = conn{}
+		idx, t.free = t.free[n-1], t.free[:n-1]
 	} else {
-		c = new(conn)
+		idx = uint32(len(t.chunks)) << chunkBits
+		t.chunks = append(t.chunks, new([chunkSize]conn))
+		for i := range uint32(chunkSize - 1) {
+			t.free = append(t.free, idx+chunkSize-1-i)
+		}
 	}
+	c := t.at(idx)
+	*c = conn{idx: idx, gen: c.gen + 1, pos: uint32(len(t.conns)), live: true}
+	t.conns = append(t.conns, c)
 	t.created++
-	src := netip.AddrPortFrom(seg.Src, seg.SrcPort)
-	dst := netip.AddrPortFrom(seg.Dst, seg.DstPort)
-	opener := src
+	openerSrc := true
 	switch f := seg.Flags; {
 	case f&(SYN|ACK) == SYN:
 	case f&(SYN|ACK) == SYN|ACK:
-		opener = dst
+		openerSrc = false
 	case serverPort(seg.SrcPort, seg.DstPort):
-		opener = dst
+		openerSrc = false
 	}
-	c.key, c.first, c.firstRef, c.tunnel = k, ts, r, seg.Tunnel
-	if opener == src {
-		c.ep[0].addr, c.ep[1].addr = src, dst
-	} else {
-		c.ep[0].addr, c.ep[1].addr = dst, src
+	if seg.Src == seg.Dst && seg.SrcPort == seg.DstPort {
+		openerSrc = true // both ends are the same: ep[0] is the source
 	}
-	t.conns[k] = c
+	c.key, c.first, c.firstRef, c.tunnel = *k, ts, r, seg.Tunnel
+	c.openerLo = openerSrc == srcLo
+	c.v4 = [2]bool{seg.Src.Is4(), seg.Dst.Is4()}
+	if !openerSrc {
+		c.v4[0], c.v4[1] = c.v4[1], c.v4[0]
+	}
+	t.table.insert(h, idx)
 	return c
 }
 
@@ -355,7 +446,7 @@ func (t *tracker) finish(c *conn, ts int64) {
 	c.doneAt = ts
 	if !c.queued {
 		c.queued = true
-		t.queue = append(t.queue, lingering{c.key, ts})
+		t.queue = append(t.queue, lingering{ts, c.idx, c.gen})
 	}
 }
 
@@ -367,8 +458,8 @@ func (t *tracker) expire(now int64) {
 			break
 		}
 		t.qhead++
-		c := t.conns[l.key]
-		if c == nil || !c.queued {
+		c := t.at(l.idx)
+		if c.gen != l.gen || !c.live || !c.queued {
 			continue
 		}
 		if !c.done() {
@@ -376,7 +467,7 @@ func (t *tracker) expire(now int64) {
 			continue
 		}
 		if now-c.doneAt < int64(linger) {
-			t.queue = append(t.queue, lingering{l.key, c.doneAt})
+			t.queue = append(t.queue, lingering{c.doneAt, l.idx, l.gen})
 			continue
 		}
 		t.drop(c)
@@ -389,8 +480,12 @@ func (t *tracker) expire(now int64) {
 
 // drop removes c from the table, hands it to retire and recycles it.
 func (t *tracker) drop(c *conn) {
-	delete(t.conns, c.key)
-	c.queued = false
+	t.table.remove(c.key.hash(t.table.seed), c.idx)
+	last := t.conns[len(t.conns)-1]
+	last.pos, t.conns[c.pos] = c.pos, last
+	t.conns = t.conns[:len(t.conns)-1]
+	c.queued, c.live = false, false
 	t.retire(c)
-	t.free = append(t.free, c)
+	c.more = nil
+	t.free = append(t.free, c.idx)
 }

@@ -47,7 +47,7 @@ func (c *conn) confirmed(s int) bool {
 // localSide chooses which endpoint of c is local, and by which rule.
 func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	if len(x.local) > 0 {
-		l0, l1 := x.isLocal(c.ep[0].addr.Addr()), x.isLocal(c.ep[1].addr.Addr())
+		l0, l1 := x.isLocal(c.addrPort(0).Addr()), x.isLocal(c.addrPort(1).Addr())
 		if l0 != l1 {
 			if l0 {
 				return 0, LocalByFlag
@@ -69,9 +69,9 @@ func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	return 1, LocalByServer
 }
 
-func (x *exporter) side(e *endpoint, peer *endpoint) Side {
+func (x *exporter) side(e *endpoint, addr netip.AddrPort) Side {
 	return Side{
-		Addr:         e.addr,
+		Addr:         addr,
 		State:        e.state,
 		Since:        nsTime(e.since),
 		Packets:      e.pkts,
@@ -100,8 +100,8 @@ func (x *exporter) export(c *conn, end int64) Conn {
 	l, rule := x.localSide(c)
 	le, re := &c.ep[l], &c.ep[1-l]
 	out := Conn{
-		Local:        x.side(le, re),
-		Remote:       x.side(re, le),
+		Local:        x.side(le, c.addrPort(l)),
+		Remote:       x.side(re, c.addrPort(1-l)),
 		LocalBy:      rule,
 		LocalOpened:  l == 0,
 		VLAN:         c.key.vlan,
@@ -116,7 +116,7 @@ func (x *exporter) export(c *conn, end int64) Conn {
 		AnomalyCount: c.nAnom,
 	}
 	for i := range min(c.nAnom, maxAnomalies) {
-		a := c.anoms[i]
+		a := c.anomaly(i)
 		out.Anomalies = append(out.Anomalies, Anomaly{Pos: x.pos(a.r), At: nsTime(a.at), Local: int(a.side) == l, State: a.state, Event: a.ev})
 	}
 	if le.state == CloseWait {

@@ -184,8 +184,18 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	}
 	res.Connections = tr.created
-	for _, c := range tr.conns {
-		res.Conns = append(res.Conns, ex.export(c, end))
+	// Export the connections still in the table a chunk of the slab at a
+	// time, releasing each chunk once exported: the Conns grow as the
+	// engine's state shrinks.
+	res.Conns = slices.Grow(res.Conns, len(tr.conns))
+	tr.conns, tr.free = nil, nil
+	for i, ch := range tr.chunks {
+		for j := range ch {
+			if c := &ch[j]; c.live {
+				res.Conns = append(res.Conns, ex.export(c, end))
+			}
+		}
+		tr.chunks[i] = nil
 	}
 	slices.SortFunc(res.Conns, compareConns)
 	for i := range res.Files {

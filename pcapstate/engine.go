@@ -185,6 +185,7 @@ type tracker struct {
 	qhead   int
 	retire  func(c *conn) // called for a connection leaving the table
 	created uint64        // connections seen
+	sink    uint64        // keeps prefetch's loads
 }
 
 func newTracker(retire func(c *conn)) *tracker {
@@ -193,6 +194,28 @@ func newTracker(retire func(c *conn)) *tracker {
 
 // at returns the conn in slab slot i.
 func (t *tracker) at(i uint32) *conn { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// prefetch reads, for each hash of hs, the table slot and the hot parts of
+// the conn it names. The loads do not depend on each other, so the CPU
+// waits for their cache misses all at once instead of one after the other
+// as add would; add then finds them in the cache. The table may change
+// before add runs: this is only a hint.
+func (t *tracker) prefetch(hs []uint64) {
+	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
+	var sink uint64
+	for _, h := range hs {
+		sink += slots[uint32(h>>32)>>shift&mask]
+	}
+	for _, h := range hs {
+		v := slots[uint32(h>>32)>>shift&mask]
+		if v == 0 || uint32(v>>32) != uint32(h>>32) {
+			continue
+		}
+		c := t.at(uint32(v) - 1)
+		sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last)
+	}
+	t.sink += sink
+}
 
 // lookup returns the connection with key k (hash h), or nil.
 func (t *tracker) lookup(k *connKey, h uint64) *conn {
@@ -229,10 +252,55 @@ func serverPort(a, b uint16) bool {
 // add runs one segment, captured at ts (ns) as packet r, through its
 // connection's state machine.
 func (t *tracker) add(seg *Segment, ts int64, r ref) {
-	t.expire(ts)
+	var it item
+	it.set(seg, t.table.seed, ts, r)
+	t.addItem(&it)
+}
+
+// item is a segment as the state machines take it: its connection's key
+// and hash, and only the fields they read. It is what the producer hands
+// to the engine, so it is kept small (88 bytes, against 96 for a Segment
+// alone): every byte of it crosses from one core's cache to the other's.
+type item struct {
+	h         uint64 // k.hash(seed)
+	ts        int64
+	r         ref
+	Seq, Ack  uint32
+	Payload   uint32
+	Window    uint16
+	key       connKey
+	Flags     Flags
+	Tunnel    Tunnel
+	HeaderCut bool
+	srcLo     bool // the source is the key's lo endpoint
+	srcV4     bool // the source address is IPv4
+	dstV4     bool
+}
+
+// set fills it from seg, captured at ts as packet r; seed is the tracker's.
+func (it *item) set(seg *Segment, seed uint64, ts int64, r ref) {
 	k, srcLo := makeKey(seg)
-	h := k.hash(t.table.seed)
-	c := t.lookup(&k, h)
+	*it = item{
+		h: k.hash(seed), ts: ts, r: r,
+		Seq: seg.Seq, Ack: seg.Ack, Payload: seg.Payload, Window: seg.Window,
+		key: k, Flags: seg.Flags, Tunnel: seg.Tunnel, HeaderCut: seg.HeaderCut,
+		srcLo: srcLo, srcV4: seg.Src.Is4(), dstV4: seg.Dst.Is4(),
+	}
+}
+
+// ports returns the segment's source and destination ports.
+func (it *item) ports() (src, dst uint16) {
+	if it.srcLo {
+		return it.key.loPort, it.key.hiPort
+	}
+	return it.key.hiPort, it.key.loPort
+}
+
+// addItem runs one segment through its connection's state machine.
+func (t *tracker) addItem(seg *item) {
+	ts, r := seg.ts, seg.r
+	t.expire(ts)
+	c := t.lookup(&seg.key, seg.h)
 	f := seg.Flags
 	reused := false
 	if c != nil && f&(SYN|ACK|RST) == SYN && c.done() {
@@ -240,16 +308,17 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 		c, reused = nil, true
 	}
 	if c == nil {
-		c = t.newConn(&k, h, srcLo, seg, ts, r)
+		c = t.newConn(seg)
 		c.reused = reused
 	}
 	// The sender is ep[0] when it has ep[0]'s address, port and family.
+	srcPort, _ := seg.ports()
 	s := 1
-	src := &k.hi
-	if srcLo {
-		src = &k.lo
+	src := &seg.key.hi
+	if seg.srcLo {
+		src = &seg.key.lo
 	}
-	if a, port := c.addr(0); seg.SrcPort == port && *src == *a && seg.Src.Is4() == c.v4[0] {
+	if a, port := c.addr(0); srcPort == port && *src == *a && seg.srcV4 == c.v4[0] {
 		s = 0
 	}
 	e, p := &c.ep[s], &c.ep[1-s]
@@ -403,9 +472,8 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	e.state, e.since = to, ts
 }
 
-// newConn adds the connection of seg, whose key k has hash h and whose
-// source is k's lo endpoint when srcLo.
-func (t *tracker) newConn(k *connKey, h uint64, srcLo bool, seg *Segment, ts int64, r ref) *conn {
+// newConn adds the connection of seg.
+func (t *tracker) newConn(seg *item) *conn {
 	var idx uint32
 	if n := len(t.free); n > 0 {
 		idx, t.free = t.free[n-1], t.free[:n-1]
@@ -425,19 +493,19 @@ func (t *tracker) newConn(k *connKey, h uint64, srcLo bool, seg *Segment, ts int
 	case f&(SYN|ACK) == SYN:
 	case f&(SYN|ACK) == SYN|ACK:
 		openerSrc = false
-	case serverPort(seg.SrcPort, seg.DstPort):
+	case serverPort(seg.ports()):
 		openerSrc = false
 	}
-	if seg.Src == seg.Dst && seg.SrcPort == seg.DstPort {
+	if k := &seg.key; k.lo == k.hi && k.loPort == k.hiPort && seg.srcV4 == seg.dstV4 {
 		openerSrc = true // both ends are the same: ep[0] is the source
 	}
-	c.key, c.first, c.firstRef, c.tunnel = *k, ts, r, seg.Tunnel
-	c.openerLo = openerSrc == srcLo
-	c.v4 = [2]bool{seg.Src.Is4(), seg.Dst.Is4()}
+	c.key, c.first, c.firstRef, c.tunnel = seg.key, seg.ts, seg.r, seg.Tunnel
+	c.openerLo = openerSrc == seg.srcLo
+	c.v4 = [2]bool{seg.srcV4, seg.dstV4}
 	if !openerSrc {
 		c.v4[0], c.v4[1] = c.v4[1], c.v4[0]
 	}
-	t.table.insert(h, idx)
+	t.table.insert(seg.h, idx)
 	return c
 }
 

@@ -159,12 +159,20 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// the work take about the same time.
 	full := make(chan *batch, pipelineDepth)
 	free := make(chan *batch, pipelineDepth+1)
-	pr := &producer{srcs: srcs, filter: filter}
+	pr := &producer{srcs: srcs, filter: filter, seed: tr.table.seed}
 	go pr.run(full, free)
+	var hs [prefetchGroup]uint64
 	for b := range full {
-		for i := range b.items {
-			it := &b.items[i]
-			tr.add(&it.seg, it.ts, it.r)
+		// Prefetch the conns of a group of segments, then run them.
+		for g := 0; g < len(b.items); g += prefetchGroup {
+			group := b.items[g:min(g+prefetchGroup, len(b.items))]
+			for i := range group {
+				hs[i] = group[i].h
+			}
+			tr.prefetch(hs[:len(group)])
+			for i := range group {
+				tr.addItem(&group[i])
+			}
 		}
 		b.items = b.items[:0]
 		free <- b
@@ -231,12 +239,9 @@ const (
 	pipelineDepth = 4
 )
 
-// item is one decoded segment on its way to the state machines.
-type item struct {
-	seg Segment
-	ts  int64
-	r   ref
-}
+// prefetchGroup is how many segments' conns Read prefetches at once: enough
+// to overlap their cache misses, few enough that they stay in the cache.
+const prefetchGroup = 16
 
 type batch struct{ items []item }
 
@@ -245,6 +250,7 @@ type batch struct{ items []item }
 type producer struct {
 	srcs     []*source
 	filter   filter
+	seed     uint64 // the tracker's hash seed
 	packets  uint64
 	filtered uint64
 	segments uint64
@@ -268,6 +274,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 	}
 	var dec Decoder
+	var seg Segment
 	// Batches are made as needed, at most pipelineDepth+1 of them: a small
 	// capture needs one small batch.
 	made := 0
@@ -313,14 +320,12 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 		}
 		if keep {
-			b.items = b.items[:len(b.items)+1]
-			it := &b.items[len(b.items)-1]
-			if k := dec.Decode(rec.link, rec.data, &it.seg); k != SkipNone {
+			if k := dec.Decode(rec.link, rec.data, &seg); k != SkipNone {
 				p.skipped[k]++
-				b.items = b.items[:len(b.items)-1]
 			} else {
 				p.segments++
-				it.ts, it.r = rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
+				b.items = b.items[:len(b.items)+1]
+				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))})
 				if len(b.items) == cap(b.items) {
 					full <- b
 					b = get()

@@ -1,7 +1,6 @@
 package pcapstate
 
 import (
-	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
@@ -18,29 +17,52 @@ type ref struct {
 // connKey identifies a 5-tuple regardless of direction: the two endpoints
 // in a canonical order, plus the VLAN.
 type connKey struct {
-	lo, hi         [16]byte
+	lo, hi         addr128
 	loPort, hiPort uint16
 	vlan           uint16
+}
+
+// addr128 is an IPv6 address, or an IPv4 address mapped into IPv6, as two
+// big-endian words: it is built, compared and hashed a word at a time,
+// never byte by byte (a 16-byte load of bytes just stored 8 at a time
+// cannot be forwarded from the store buffer and waits for it to drain).
+type addr128 [2]uint64
+
+// words returns a as an addr128's two words. They are returned as scalars,
+// in registers: an array result goes through memory (see addr128).
+func words(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		// As4's 4 bytes are forwarded from the store buffer; As16's 16
+		// are not (the IPv6 case pays for it).
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// netip returns a as an IPv4 address when v4, else as IPv6.
+func (a addr128) netip(v4 bool) netip.Addr {
+	if v4 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(a[1]))
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], a[0])
+	binary.BigEndian.PutUint64(b[8:], a[1])
+	return netip.AddrFrom16(b)
 }
 
 // makeKey returns the key of seg's connection and whether seg's source is
 // the key's lo endpoint.
 func makeKey(seg *Segment) (connKey, bool) {
-	s, d := seg.Src.As16(), seg.Dst.As16()
-	k := connKey{vlan: seg.VLAN}
-	if c := compare16(s, d); c < 0 || (c == 0 && seg.SrcPort <= seg.DstPort) {
-		k.lo, k.hi, k.loPort, k.hiPort = s, d, seg.SrcPort, seg.DstPort
-		return k, true
+	s0, s1 := words(seg.Src)
+	d0, d1 := words(seg.Dst)
+	if s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && seg.SrcPort <= seg.DstPort))) {
+		return connKey{lo: addr128{s0, s1}, hi: addr128{d0, d1}, loPort: seg.SrcPort, hiPort: seg.DstPort, vlan: seg.VLAN}, true
 	}
-	k.lo, k.hi, k.loPort, k.hiPort = d, s, seg.DstPort, seg.SrcPort
-	return k, false
-}
-
-func compare16(a, b [16]byte) int {
-	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
-		return cmp.Compare(x, y)
-	}
-	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+	return connKey{lo: addr128{d0, d1}, hi: addr128{s0, s1}, loPort: seg.DstPort, hiPort: seg.SrcPort, vlan: seg.VLAN}, false
 }
 
 // seqLT compares TCP sequence numbers with 32-bit wrap-around (RFC 1982).
@@ -127,7 +149,7 @@ func (c *conn) anomaly(i int) anomaly {
 }
 
 // addr returns endpoint i's address and port as found in the key.
-func (c *conn) addr(i int) (a *[16]byte, port uint16) {
+func (c *conn) addr(i int) (a *addr128, port uint16) {
 	if (i == 0) == c.openerLo {
 		return &c.key.lo, c.key.loPort
 	}
@@ -137,10 +159,7 @@ func (c *conn) addr(i int) (a *[16]byte, port uint16) {
 // addrPort returns endpoint i's address as the packets gave it.
 func (c *conn) addrPort(i int) netip.AddrPort {
 	a, port := c.addr(i)
-	if c.v4[i] {
-		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[12:])), port)
-	}
-	return netip.AddrPortFrom(netip.AddrFrom16(*a), port)
+	return netip.AddrPortFrom(a.netip(c.v4[i]), port)
 }
 
 // done reports whether the connection is over: reset, or both endpoints

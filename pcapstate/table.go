@@ -1,9 +1,6 @@
 package pcapstate
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "math/bits"
 
 // table maps connection keys to slab indices: open addressing with linear
 // probing over 8-byte slots, each the upper 32 bits of the key's hash (the
@@ -81,14 +78,13 @@ func (t *table) remove(h uint64, idx uint32) {
 	t.n--
 }
 
-// hash mixes the key's 38 bytes with the table's seed (the multiply-fold
+// hash mixes the key's 38 bytes, as five words, with the table's seed (the multiply-fold
 // mixing of wyhash).
 func (k *connKey) hash(seed uint64) uint64 {
 	const p0, p1, p2, p3 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3
-	le := binary.LittleEndian
 	ports := uint64(k.loPort) | uint64(k.hiPort)<<16 | uint64(k.vlan)<<32
-	h := mix(le.Uint64(k.lo[:8])^seed^p0, le.Uint64(k.lo[8:])^p1)
-	h ^= mix(le.Uint64(k.hi[:8])^seed^p2, le.Uint64(k.hi[8:])^p3)
+	h := mix(k.lo[0]^seed^p0, k.lo[1]^p1)
+	h ^= mix(k.hi[0]^seed^p2, k.hi[1]^p3)
 	return mix(h^ports^p1, seed^p0)
 }
 

@@ -22,6 +22,13 @@ type connKey struct {
 	vlan           uint16
 }
 
+// eq is k == *o, a word at a time and inlined (== on the struct calls
+// memequal).
+func (k *connKey) eq(o *connKey) bool {
+	return k.lo[1] == o.lo[1] && k.hi[1] == o.hi[1] && k.loPort == o.loPort && k.hiPort == o.hiPort &&
+		k.lo[0] == o.lo[0] && k.hi[0] == o.hi[0] && k.vlan == o.vlan
+}
+
 // addr128 is an IPv6 address, or an IPv4 address mapped into IPv6, as two
 // big-endian words: it is built, compared and hashed a word at a time,
 // never byte by byte (a 16-byte load of bytes just stored 8 at a time
@@ -226,8 +233,14 @@ func (t *tracker) prefetch(hs []uint64) {
 		sink += slots[uint32(h>>32)>>shift&mask]
 	}
 	for _, h := range hs {
-		v := slots[uint32(h>>32)>>shift&mask]
-		if v == 0 || uint32(v>>32) != uint32(h>>32) {
+		tag := uint32(h >> 32)
+		i := tag >> shift & mask
+		v := slots[i]
+		for v != 0 && uint32(v>>32) != tag {
+			i = (i + 1) & mask
+			v = slots[i]
+		}
+		if v == 0 {
 			continue
 		}
 		c := t.at(uint32(v) - 1)
@@ -245,7 +258,7 @@ func (t *tracker) lookup(k *connKey, h uint64) *conn {
 			return nil
 		}
 		if uint32(v>>32) == tag {
-			if c := t.at(uint32(v) - 1); c.key == *k {
+			if c := t.at(uint32(v) - 1); c.key.eq(k) {
 				return c
 			}
 		}

@@ -241,7 +241,7 @@ const (
 
 // prefetchGroup is how many segments' conns Read prefetches at once: enough
 // to overlap their cache misses, few enough that they stay in the cache.
-const prefetchGroup = 16
+const prefetchGroup = 32
 
 type batch struct{ items []item }
 

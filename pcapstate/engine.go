@@ -221,24 +221,49 @@ func newTracker(retire func(c *conn)) *tracker {
 // at returns the conn in slab slot i.
 func (t *tracker) at(i uint32) *conn { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
-// prefetch reads, for each hash of hs, the table slot and the hot parts of
-// the conn it names. The loads do not depend on each other, so the CPU
+// prefetchGroup is how many segments' conns run prefetches at once: enough
+// to overlap their cache misses, few enough that they stay in the cache.
+const prefetchGroup = 32
+
+// run runs items through the state machines, prefetching the conns of each
+// group of them first.
+func (t *tracker) run(items []item) {
+	for g := 0; g < len(items); g += prefetchGroup {
+		group := items[g:min(g+prefetchGroup, len(items))]
+		t.prefetch(group)
+		for i := range group {
+			t.addItem(&group[i])
+		}
+	}
+}
+
+// prefetch reads, for each item, the table slots of its probe and the hot
+// parts of the conn it finds, and for each SYN the free slab slot its new
+// conn will likely take. The loads do not depend on each other, so the CPU
 // waits for their cache misses all at once instead of one after the other
-// as add would; add then finds them in the cache. The table may change
-// before add runs: this is only a hint.
-func (t *tracker) prefetch(hs []uint64) {
+// as addItem would; addItem then finds them in the cache. The table may
+// change before addItem runs: this is only a hint.
+func (t *tracker) prefetch(items []item) {
 	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
 	var sink uint64
-	for _, h := range hs {
-		sink += slots[uint32(h>>32)>>shift&mask]
+	for i := range items {
+		sink += slots[uint32(items[i].h>>32)>>shift&mask]
 	}
-	for _, h := range hs {
-		tag := uint32(h >> 32)
-		i := tag >> shift & mask
-		v := slots[i]
+	free := len(t.free)
+	for i := range items {
+		it := &items[i]
+		if it.Flags&(SYN|ACK) == SYN && free > 0 {
+			free--
+			c := t.at(t.free[free])
+			sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last) + uint64(c.nAnom)
+			continue
+		}
+		tag := uint32(it.h >> 32)
+		j := tag >> shift & mask
+		v := slots[j]
 		for v != 0 && uint32(v>>32) != tag {
-			i = (i + 1) & mask
-			v = slots[i]
+			j = (j + 1) & mask
+			v = slots[j]
 		}
 		if v == 0 {
 			continue

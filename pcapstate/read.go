@@ -161,19 +161,8 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	free := make(chan *batch, pipelineDepth+1)
 	pr := &producer{srcs: srcs, filter: filter, seed: tr.table.seed}
 	go pr.run(full, free)
-	var hs [prefetchGroup]uint64
 	for b := range full {
-		// Prefetch the conns of a group of segments, then run them.
-		for g := 0; g < len(b.items); g += prefetchGroup {
-			group := b.items[g:min(g+prefetchGroup, len(b.items))]
-			for i := range group {
-				hs[i] = group[i].h
-			}
-			tr.prefetch(hs[:len(group)])
-			for i := range group {
-				tr.addItem(&group[i])
-			}
-		}
+		tr.run(b.items)
 		b.items = b.items[:0]
 		free <- b
 	}
@@ -238,10 +227,6 @@ const (
 	batchSize     = 2048
 	pipelineDepth = 4
 )
-
-// prefetchGroup is how many segments' conns Read prefetches at once: enough
-// to overlap their cache misses, few enough that they stay in the cache.
-const prefetchGroup = 32
 
 type batch struct{ items []item }
 

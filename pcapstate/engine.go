@@ -78,9 +78,9 @@ func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
 // seqGE reports a >= b with wrap-around.
 func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }
 
-// endpoint is the engine's bookkeeping for one side of a connection. Its
-// address is in the connection's key; the fields used on every segment
-// come first.
+// endpoint is the part of the engine's bookkeeping for one side of a
+// connection that most segments read or write; what a few segments write
+// once is in epCold. Its address is in the connection's key.
 type endpoint struct {
 	nxt      uint32 // highest sequence number sent, plus one (snd.nxt)
 	isn      uint32
@@ -94,17 +94,22 @@ type endpoint struct {
 	// finHole is set while our FIN is out of order: it was sent beyond a
 	// hole in our sequence space, so the peer cannot have taken it yet.
 	finHole bool
-	zeroWin bool // our last advertised window was zero
-	since   int64
+	zeroWin bool  // our last advertised window was zero
+	since   int64 // when state was entered
 	pkts    uint64
 	bytes   uint64
-	synRef  ref
-	finRef  ref
-	finAck  ref // the peer's packet that acknowledged our FIN
-	rstRef  ref
-	finAt   int64 // when our first FIN was seen
-	cwAt    int64 // when CLOSE_WAIT was entered, 0 if never
-	cwEnd   int64 // when it was left, 0 if not
+}
+
+// epCold is the rest of an endpoint's bookkeeping: the packets behind the
+// verdict and the times of its FIN and CLOSE_WAIT.
+type epCold struct {
+	synRef ref
+	finRef ref
+	finAck ref // the peer's packet that acknowledged our FIN
+	rstRef ref
+	finAt  int64 // when our first FIN was seen
+	cwAt   int64 // when CLOSE_WAIT was entered, 0 if never
+	cwEnd  int64 // when it was left, 0 if not
 }
 
 // maxAnomalies is how many anomalies a connection keeps in detail; the rest
@@ -133,18 +138,21 @@ type conn struct {
 	queued    bool // on the linger queue
 	live      bool // in the table
 	tunnel    Tunnel
-	ep        [2]endpoint
-	first     int64
-	last      int64
-	firstRef  ref
-	lastRef   ref
-	doneAt    int64
 	idx       uint32 // index in the tracker's slab
 	gen       uint32 // incarnation of the slab slot, to tell stale queue entries
 	pos       uint32 // index in tracker.conns
-	nAnom     int
-	anom0     anomaly                    // the first anomaly
-	more      *[maxAnomalies - 1]anomaly // the next ones, allocated when they occur
+	ep        [2]endpoint
+	last      int64
+	lastRef   ref
+	// The fields above are read or written by most segments: they take
+	// three cache lines of the conn's six; the ones below, a few.
+	cold     [2]epCold
+	first    int64
+	firstRef ref
+	doneAt   int64
+	nAnom    int
+	anom0    anomaly                    // the first anomaly
+	more     *[maxAnomalies - 1]anomaly // the next ones, allocated when they occur
 }
 
 // anomaly returns the i-th anomaly kept, i < min(c.nAnom, maxAnomalies).
@@ -255,7 +263,7 @@ func (t *tracker) prefetch(items []item) {
 		if it.Flags&(SYN|ACK) == SYN && free > 0 {
 			free--
 			c := t.at(t.free[free])
-			sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last) + uint64(c.nAnom)
+			sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last) + uint64(c.cold[0].finAt) + uint64(c.cold[1].cwAt) + uint64(c.nAnom)
 			continue
 		}
 		tag := uint32(it.h >> 32)
@@ -387,8 +395,8 @@ func (t *tracker) addItem(seg *item) {
 	}
 	if f&RST != 0 {
 		e.markers |= MarkRST
-		if e.rstRef == (ref{}) {
-			e.rstRef = r
+		if ec := &c.cold[s]; ec.rstRef == (ref{}) {
+			ec.rstRef = r
 		}
 		c.rst = true
 		c.apply(s, SendRST, ts, r)
@@ -404,8 +412,8 @@ func (t *tracker) addItem(seg *item) {
 		if f&ACK == 0 || !e.synSeen {
 			e.isn, e.synSeen = seg.Seq, true
 		}
-		if e.synRef == (ref{}) {
-			e.synRef = r
+		if ec := &c.cold[s]; ec.synRef == (ref{}) {
+			ec.synRef = r
 		}
 		c.handshake = c.handshake || f&ACK == 0 || p.synSeen
 	}
@@ -465,14 +473,14 @@ func (t *tracker) addItem(seg *item) {
 				p.finHole = false
 				c.apply(s, RecvFIN, ts, r)
 			}
-			p.finAcked, p.finAck = true, r
+			p.finAcked, c.cold[1-s].finAck = true, r
 			c.apply(1-s, RecvAckOfFIN, ts, r)
 		}
 	}
 	if f&FIN != 0 {
 		if fs := seg.Seq + seg.Payload; !e.finSent || seqLT(e.finSeq, fs) {
 			if !e.finSent {
-				e.finRef, e.finAt = r, ts
+				c.cold[s].finRef, c.cold[s].finAt = r, ts
 			}
 			e.finSent, e.finSeq = true, fs
 		}
@@ -518,13 +526,13 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	if to == e.state {
 		return
 	}
-	switch {
+	switch ec := &c.cold[s]; {
 	case to == CloseWait:
-		e.cwAt, e.cwEnd = ts, 0
+		ec.cwAt, ec.cwEnd = ts, 0
 	case ev == SendFINCrossed:
-		e.cwAt = 0 // it never was in CLOSE_WAIT
+		ec.cwAt = 0 // it never was in CLOSE_WAIT
 	case e.state == CloseWait:
-		e.cwEnd = ts
+		ec.cwEnd = ts
 	}
 	e.state, e.since = to, ts
 }

@@ -69,7 +69,7 @@ func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	return 1, LocalByServer
 }
 
-func (x *exporter) side(e *endpoint, addr netip.AddrPort) Side {
+func (x *exporter) side(e *endpoint, ec *epCold, addr netip.AddrPort) Side {
 	return Side{
 		Addr:         addr,
 		State:        e.state,
@@ -77,12 +77,12 @@ func (x *exporter) side(e *endpoint, addr netip.AddrPort) Side {
 		Packets:      e.pkts,
 		Bytes:        e.bytes,
 		Markers:      e.markers,
-		SYN:          x.pos(e.synRef),
-		FIN:          x.pos(e.finRef),
-		FINAck:       x.pos(e.finAck),
-		RST:          x.pos(e.rstRef),
-		CloseWaitAt:  nsTime(e.cwAt),
-		CloseWaitEnd: nsTime(e.cwEnd),
+		SYN:          x.pos(ec.synRef),
+		FIN:          x.pos(ec.finRef),
+		FINAck:       x.pos(ec.finAck),
+		RST:          x.pos(ec.rstRef),
+		CloseWaitAt:  nsTime(ec.cwAt),
+		CloseWaitEnd: nsTime(ec.cwEnd),
 	}
 }
 
@@ -94,14 +94,14 @@ func (x *exporter) export(c *conn, end int64) Conn {
 			// seen filled: the peer may have the FIN (the capture missed
 			// the data) or not. Count it as received, unconfirmed.
 			e.finHole = false
-			c.apply(1-s, RecvFIN, c.ep[s].finAt, e.finRef)
+			c.apply(1-s, RecvFIN, c.cold[s].finAt, c.cold[s].finRef)
 		}
 	}
 	l, rule := x.localSide(c)
 	le, re := &c.ep[l], &c.ep[1-l]
 	out := Conn{
-		Local:        x.side(le, c.addrPort(l)),
-		Remote:       x.side(re, c.addrPort(1-l)),
+		Local:        x.side(le, &c.cold[l], c.addrPort(l)),
+		Remote:       x.side(re, &c.cold[1-l], c.addrPort(1-l)),
 		LocalBy:      rule,
 		LocalOpened:  l == 0,
 		VLAN:         c.key.vlan,
@@ -130,10 +130,10 @@ func (x *exporter) export(c *conn, end int64) Conn {
 func (x *exporter) explain(c *conn, l int, end int64) (Verdict, string) {
 	le, re := &c.ep[l], &c.ep[1-l]
 	var b strings.Builder
-	fmt.Fprintf(&b, "remote FIN at %s", x.pos(re.finRef))
+	fmt.Fprintf(&b, "remote FIN at %s", x.pos(c.cold[1-l].finRef))
 	if c.confirmed(l) {
 		fmt.Fprintf(&b, ", acknowledged by the local endpoint at %s; no local FIN and no RST up to the capture end (%s)",
-			x.pos(re.finAck), nsTime(end).Format(time.RFC3339Nano))
+			x.pos(c.cold[1-l].finAck), nsTime(end).Format(time.RFC3339Nano))
 		return CloseWaitConfirmed, b.String()
 	}
 	switch {

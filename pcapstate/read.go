@@ -144,7 +144,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		case RetainNone:
 			return
 		case RetainCloseWait:
-			if c.ep[0].cwAt == 0 && c.ep[1].cwAt == 0 {
+			if c.cold[0].cwAt == 0 && c.cold[1].cwAt == 0 {
 				return
 			}
 		}

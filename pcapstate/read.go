@@ -183,9 +183,12 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	res.Connections = tr.created
 	// Export the connections still in the table a chunk of the slab at a
 	// time, releasing each chunk once exported: the Conns grow as the
-	// engine's state shrinks.
-	res.Conns = slices.Grow(res.Conns, len(tr.conns))
-	tr.conns, tr.free = nil, nil
+	// engine's state shrinks. The rest of the engine's state (its table,
+	// lists and linger queue) is released first, before the Conns are
+	// allocated, so that the collection this allocation starts frees it.
+	n := len(tr.conns)
+	tr.table, tr.conns, tr.free, tr.queue = table{}, nil, nil, nil
+	res.Conns = slices.Grow(res.Conns, n)
 	for i, ch := range tr.chunks {
 		for j := range ch {
 			if c := &ch[j]; c.live {

@@ -3,7 +3,6 @@ package pcapstate
 import (
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -126,42 +125,38 @@ func (x *exporter) export(c *conn, end int64) Conn {
 }
 
 // explain gives the verdict on a local endpoint in CLOSE_WAIT and the
-// packets behind it. The text is built in one allocation: tens of
-// thousands of connections can be left in CLOSE_WAIT.
+// packets behind it. The text is built on the stack and allocated once, at
+// its size: tens of thousands of connections can be left in CLOSE_WAIT.
 func (x *exporter) explain(c *conn, l int, end int64) (Verdict, string) {
 	le, re := &c.ep[l], &c.ep[1-l]
-	fin, ack := x.pos(c.cold[1-l].finRef), x.pos(c.cold[1-l].finAck)
-	var b strings.Builder
-	b.Grow(len(fin.File) + len(ack.File) + 200)
-	b.WriteString("remote FIN at ")
-	writePos(&b, fin)
+	var buf [320]byte
+	b := append(buf[:0], "remote FIN at "...)
+	b = appendPos(b, x.pos(c.cold[1-l].finRef))
 	if c.confirmed(l) {
-		b.WriteString(", acknowledged by the local endpoint at ")
-		writePos(&b, ack)
-		b.WriteString("; no local FIN and no RST up to the capture end (")
-		var buf [64]byte
-		b.Write(nsTime(end).AppendFormat(buf[:0], time.RFC3339Nano))
-		b.WriteString(")")
-		return CloseWaitConfirmed, b.String()
+		b = append(b, ", acknowledged by the local endpoint at "...)
+		b = appendPos(b, x.pos(c.cold[1-l].finAck))
+		b = append(b, "; no local FIN and no RST up to the capture end ("...)
+		b = nsTime(end).AppendFormat(b, time.RFC3339Nano)
+		b = append(b, ')')
+		return CloseWaitConfirmed, string(b)
 	}
 	switch {
 	case le.pkts == 0:
-		b.WriteString("; nothing was seen from the local endpoint (one-way capture), so the FIN may never have arrived")
+		b = append(b, "; nothing was seen from the local endpoint (one-way capture), so the FIN may never have arrived"...)
 	case !re.finAcked:
-		b.WriteString("; no later segment from the local endpoint acknowledges it")
+		b = append(b, "; no later segment from the local endpoint acknowledges it"...)
 	default:
-		b.WriteString("; the state machine does not support it")
+		b = append(b, "; the state machine does not support it"...)
 	}
-	return CloseWaitUnconfirmed, b.String()
+	return CloseWaitUnconfirmed, string(b)
 }
 
-// writePos writes p.String() to b without allocating.
-func writePos(b *strings.Builder, p Pos) {
+// appendPos appends p.String() to b.
+func appendPos(b []byte, p Pos) []byte {
 	if p.File == "" {
-		return
+		return b
 	}
-	b.WriteString(p.File)
-	b.WriteString(": packet ")
-	var buf [20]byte
-	b.Write(strconv.AppendUint(buf[:0], p.Packet, 10))
+	b = append(b, p.File...)
+	b = append(b, ": packet "...)
+	return strconv.AppendUint(b, p.Packet, 10)
 }

@@ -1,8 +1,8 @@
 package pcapstate
 
 import (
-	"cmp"
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 )
@@ -17,29 +17,59 @@ type ref struct {
 // connKey identifies a 5-tuple regardless of direction: the two endpoints
 // in a canonical order, plus the VLAN.
 type connKey struct {
-	lo, hi         [16]byte
+	lo, hi         addr128
 	loPort, hiPort uint16
 	vlan           uint16
+}
+
+// eq is k == *o, a word at a time and inlined (== on the struct calls
+// memequal).
+func (k *connKey) eq(o *connKey) bool {
+	return k.lo[1] == o.lo[1] && k.hi[1] == o.hi[1] && k.loPort == o.loPort && k.hiPort == o.hiPort &&
+		k.lo[0] == o.lo[0] && k.hi[0] == o.hi[0] && k.vlan == o.vlan
+}
+
+// addr128 is an IPv6 address, or an IPv4 address mapped into IPv6, as two
+// big-endian words: it is built, compared and hashed a word at a time,
+// never byte by byte (a 16-byte load of bytes just stored 8 at a time
+// cannot be forwarded from the store buffer and waits for it to drain).
+type addr128 [2]uint64
+
+// words returns a as an addr128's two words. They are returned as scalars,
+// in registers: an array result goes through memory (see addr128).
+func words(a netip.Addr) (hi, lo uint64) {
+	if a.Is4() {
+		// As4's 4 bytes are forwarded from the store buffer; As16's 16
+		// are not (the IPv6 case pays for it).
+		b := a.As4()
+		return 0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// netip returns a as an IPv4 address when v4, else as IPv6.
+func (a addr128) netip(v4 bool) netip.Addr {
+	if v4 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(a[1]))
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], a[0])
+	binary.BigEndian.PutUint64(b[8:], a[1])
+	return netip.AddrFrom16(b)
 }
 
 // makeKey returns the key of seg's connection and whether seg's source is
 // the key's lo endpoint.
 func makeKey(seg *Segment) (connKey, bool) {
-	s, d := seg.Src.As16(), seg.Dst.As16()
-	k := connKey{vlan: seg.VLAN}
-	if c := compare16(s, d); c < 0 || (c == 0 && seg.SrcPort <= seg.DstPort) {
-		k.lo, k.hi, k.loPort, k.hiPort = s, d, seg.SrcPort, seg.DstPort
-		return k, true
+	s0, s1 := words(seg.Src)
+	d0, d1 := words(seg.Dst)
+	if s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && seg.SrcPort <= seg.DstPort))) {
+		return connKey{lo: addr128{s0, s1}, hi: addr128{d0, d1}, loPort: seg.SrcPort, hiPort: seg.DstPort, vlan: seg.VLAN}, true
 	}
-	k.lo, k.hi, k.loPort, k.hiPort = d, s, seg.DstPort, seg.SrcPort
-	return k, false
-}
-
-func compare16(a, b [16]byte) int {
-	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
-		return cmp.Compare(x, y)
-	}
-	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+	return connKey{lo: addr128{d0, d1}, hi: addr128{s0, s1}, loPort: seg.DstPort, hiPort: seg.SrcPort, vlan: seg.VLAN}, false
 }
 
 // seqLT compares TCP sequence numbers with 32-bit wrap-around (RFC 1982).
@@ -48,13 +78,14 @@ func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
 // seqGE reports a >= b with wrap-around.
 func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }
 
-// endpoint is the engine's bookkeeping for one side of a connection.
+// endpoint is the part of the engine's bookkeeping for one side of a
+// connection that most segments read or write; what a few segments write
+// once is in epCold. Its address is in the connection's key.
 type endpoint struct {
-	addr     netip.AddrPort
+	nxt      uint32 // highest sequence number sent, plus one (snd.nxt)
+	isn      uint32
+	finSeq   uint32 // sequence number the FIN occupies
 	state    State
-	since    int64
-	pkts     uint64
-	bytes    uint64
 	markers  Markers
 	seqKnown bool
 	synSeen  bool
@@ -63,17 +94,22 @@ type endpoint struct {
 	// finHole is set while our FIN is out of order: it was sent beyond a
 	// hole in our sequence space, so the peer cannot have taken it yet.
 	finHole bool
-	zeroWin bool // our last advertised window was zero
-	isn     uint32
-	nxt     uint32 // highest sequence number sent, plus one (snd.nxt)
-	finSeq  uint32 // sequence number the FIN occupies
-	synRef  ref
-	finRef  ref
-	finAt   int64 // when our first FIN was seen
-	finAck  ref   // the peer's packet that acknowledged our FIN
-	rstRef  ref
-	cwAt    int64 // when CLOSE_WAIT was entered, 0 if never
-	cwEnd   int64 // when it was left, 0 if not
+	zeroWin bool  // our last advertised window was zero
+	since   int64 // when state was entered
+	pkts    uint64
+	bytes   uint64
+}
+
+// epCold is the rest of an endpoint's bookkeeping: the packets behind the
+// verdict and the times of its FIN and CLOSE_WAIT.
+type epCold struct {
+	synRef ref
+	finRef ref
+	finAck ref // the peer's packet that acknowledged our FIN
+	rstRef ref
+	finAt  int64 // when our first FIN was seen
+	cwAt   int64 // when CLOSE_WAIT was entered, 0 if never
+	cwEnd  int64 // when it was left, 0 if not
 }
 
 // maxAnomalies is how many anomalies a connection keeps in detail; the rest
@@ -89,22 +125,56 @@ type anomaly struct {
 }
 
 // conn is the engine's bookkeeping for one connection. ep[0] is the opener
-// (the client), ep[1] the acceptor.
+// (the client), ep[1] the acceptor; their addresses are the key's lo and
+// hi endpoints, in the order openerLo says. Anomalies after the first are
+// kept in an array allocated for the few connections that have several.
 type conn struct {
 	key       connKey
-	ep        [2]endpoint
-	first     int64
-	last      int64
-	firstRef  ref
-	lastRef   ref
+	v4        [2]bool // whether endpoint i's address is IPv4 (not IPv6, not IPv4-mapped)
+	openerLo  bool    // ep[0] is the key's lo endpoint
 	handshake bool
 	reused    bool
 	rst       bool
 	queued    bool // on the linger queue
-	doneAt    int64
+	live      bool // in the table
 	tunnel    Tunnel
-	nAnom     int
-	anoms     [maxAnomalies]anomaly
+	idx       uint32 // index in the tracker's slab
+	gen       uint32 // incarnation of the slab slot, to tell stale queue entries
+	pos       uint32 // index in tracker.conns
+	ep        [2]endpoint
+	last      int64
+	lastRef   ref
+	// The fields above are read or written by most segments: they take
+	// three cache lines of the conn's six; the ones below, a few.
+	cold     [2]epCold
+	first    int64
+	firstRef ref
+	doneAt   int64
+	nAnom    int
+	anom0    anomaly                    // the first anomaly
+	more     *[maxAnomalies - 1]anomaly // the next ones, allocated when they occur
+}
+
+// anomaly returns the i-th anomaly kept, i < min(c.nAnom, maxAnomalies).
+func (c *conn) anomaly(i int) anomaly {
+	if i == 0 {
+		return c.anom0
+	}
+	return c.more[i-1]
+}
+
+// addr returns endpoint i's address and port as found in the key.
+func (c *conn) addr(i int) (a *addr128, port uint16) {
+	if (i == 0) == c.openerLo {
+		return &c.key.lo, c.key.loPort
+	}
+	return &c.key.hi, c.key.hiPort
+}
+
+// addrPort returns endpoint i's address as the packets gave it.
+func (c *conn) addrPort(i int) netip.AddrPort {
+	a, port := c.addr(i)
+	return netip.AddrPortFrom(a.netip(c.v4[i]), port)
 }
 
 // done reports whether the connection is over: reset, or both endpoints
@@ -122,23 +192,110 @@ func (c *conn) done() bool {
 // seen mid-stream (Linux keeps TIME_WAIT for 60 s).
 const linger = 2 * time.Minute
 
+// lingering is a finished connection on the linger queue: its slab index
+// and incarnation, and when it finished.
 type lingering struct {
-	key connKey
 	at  int64
+	idx uint32
+	gen uint32
 }
 
-// tracker runs the state machine of every connection in the capture.
+// Conns live in chunks of a slab, so that growing the slab never copies
+// them and memory grows in small steps.
+const (
+	chunkBits = 10
+	chunkSize = 1 << chunkBits
+)
+
+// tracker runs the state machine of every connection in the capture. Its
+// memory follows the connections in the table (open, or finished within
+// the linger time): a released conn's slot is reused.
 type tracker struct {
-	conns   map[connKey]*conn
+	table   table
+	chunks  []*[chunkSize]conn
+	free    []uint32    // free slab indices
+	conns   []*conn     // the connections in the table, in no order
 	queue   []lingering // finished connections, in the order they finished
 	qhead   int
-	free    []*conn
 	retire  func(c *conn) // called for a connection leaving the table
 	created uint64        // connections seen
+	sink    uint64        // keeps prefetch's loads
 }
 
 func newTracker(retire func(c *conn)) *tracker {
-	return &tracker{conns: make(map[connKey]*conn), retire: retire}
+	return &tracker{table: newTable(rand.Uint64()), retire: retire}
+}
+
+// at returns the conn in slab slot i.
+func (t *tracker) at(i uint32) *conn { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// prefetchGroup is how many segments' conns run prefetches at once: enough
+// to overlap their cache misses, few enough that they stay in the cache.
+const prefetchGroup = 32
+
+// run runs items through the state machines, prefetching the conns of each
+// group of them first.
+func (t *tracker) run(items []item) {
+	for g := 0; g < len(items); g += prefetchGroup {
+		group := items[g:min(g+prefetchGroup, len(items))]
+		t.prefetch(group)
+		for i := range group {
+			t.addItem(&group[i])
+		}
+	}
+}
+
+// prefetch reads, for each item, the table slots of its probe and the hot
+// parts of the conn it finds, and for each SYN the free slab slot its new
+// conn will likely take. The loads do not depend on each other, so the CPU
+// waits for their cache misses all at once instead of one after the other
+// as addItem would; addItem then finds them in the cache. The table may
+// change before addItem runs: this is only a hint.
+func (t *tracker) prefetch(items []item) {
+	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
+	var sink uint64
+	for i := range items {
+		sink += slots[uint32(items[i].h>>32)>>shift&mask]
+	}
+	free := len(t.free)
+	for i := range items {
+		it := &items[i]
+		if it.Flags&(SYN|ACK) == SYN && free > 0 {
+			free--
+			c := t.at(t.free[free])
+			sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last) + uint64(c.cold[0].finAt) + uint64(c.cold[1].cwAt) + uint64(c.nAnom)
+			continue
+		}
+		tag := uint32(it.h >> 32)
+		j := tag >> shift & mask
+		v := slots[j]
+		for v != 0 && uint32(v>>32) != tag {
+			j = (j + 1) & mask
+			v = slots[j]
+		}
+		if v == 0 {
+			continue
+		}
+		c := t.at(uint32(v) - 1)
+		sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last)
+	}
+	t.sink += sink
+}
+
+// lookup returns the connection with key k (hash h), or nil.
+func (t *tracker) lookup(k *connKey, h uint64) *conn {
+	tag := uint32(h >> 32)
+	for i := t.table.home(tag); ; i = (i + 1) & t.table.mask {
+		v := t.table.slots[i]
+		if v == 0 {
+			return nil
+		}
+		if uint32(v>>32) == tag {
+			if c := t.at(uint32(v) - 1); c.key.eq(k) {
+				return c
+			}
+		}
+	}
 }
 
 // serverPort guesses, for a connection seen without its handshake, whether
@@ -160,9 +317,55 @@ func serverPort(a, b uint16) bool {
 // add runs one segment, captured at ts (ns) as packet r, through its
 // connection's state machine.
 func (t *tracker) add(seg *Segment, ts int64, r ref) {
+	var it item
+	it.set(seg, t.table.seed, ts, r)
+	t.addItem(&it)
+}
+
+// item is a segment as the state machines take it: its connection's key
+// and hash, and only the fields they read. It is what the producer hands
+// to the engine, so it is kept small (88 bytes, against 96 for a Segment
+// alone): every byte of it crosses from one core's cache to the other's.
+type item struct {
+	h         uint64 // k.hash(seed)
+	ts        int64
+	r         ref
+	Seq, Ack  uint32
+	Payload   uint32
+	Window    uint16
+	key       connKey
+	Flags     Flags
+	Tunnel    Tunnel
+	HeaderCut bool
+	srcLo     bool // the source is the key's lo endpoint
+	srcV4     bool // the source address is IPv4
+	dstV4     bool
+}
+
+// set fills it from seg, captured at ts as packet r; seed is the tracker's.
+func (it *item) set(seg *Segment, seed uint64, ts int64, r ref) {
+	k, srcLo := makeKey(seg)
+	*it = item{
+		h: k.hash(seed), ts: ts, r: r,
+		Seq: seg.Seq, Ack: seg.Ack, Payload: seg.Payload, Window: seg.Window,
+		key: k, Flags: seg.Flags, Tunnel: seg.Tunnel, HeaderCut: seg.HeaderCut,
+		srcLo: srcLo, srcV4: seg.Src.Is4(), dstV4: seg.Dst.Is4(),
+	}
+}
+
+// ports returns the segment's source and destination ports.
+func (it *item) ports() (src, dst uint16) {
+	if it.srcLo {
+		return it.key.loPort, it.key.hiPort
+	}
+	return it.key.hiPort, it.key.loPort
+}
+
+// addItem runs one segment through its connection's state machine.
+func (t *tracker) addItem(seg *item) {
+	ts, r := seg.ts, seg.r
 	t.expire(ts)
-	k, _ := makeKey(seg)
-	c := t.conns[k]
+	c := t.lookup(&seg.key, seg.h)
 	f := seg.Flags
 	reused := false
 	if c != nil && f&(SYN|ACK|RST) == SYN && c.done() {
@@ -170,12 +373,18 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 		c, reused = nil, true
 	}
 	if c == nil {
-		c = t.newConn(k, seg, ts, r)
+		c = t.newConn(seg)
 		c.reused = reused
 	}
-	s := 0
-	if seg.Src != c.ep[0].addr.Addr() || seg.SrcPort != c.ep[0].addr.Port() {
-		s = 1
+	// The sender is ep[0] when it has ep[0]'s address, port and family.
+	srcPort, _ := seg.ports()
+	s := 1
+	src := &seg.key.hi
+	if seg.srcLo {
+		src = &seg.key.lo
+	}
+	if a, port := c.addr(0); srcPort == port && *src == *a && seg.srcV4 == c.v4[0] {
+		s = 0
 	}
 	e, p := &c.ep[s], &c.ep[1-s]
 	e.pkts++
@@ -186,8 +395,8 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 	}
 	if f&RST != 0 {
 		e.markers |= MarkRST
-		if e.rstRef == (ref{}) {
-			e.rstRef = r
+		if ec := &c.cold[s]; ec.rstRef == (ref{}) {
+			ec.rstRef = r
 		}
 		c.rst = true
 		c.apply(s, SendRST, ts, r)
@@ -203,8 +412,8 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 		if f&ACK == 0 || !e.synSeen {
 			e.isn, e.synSeen = seg.Seq, true
 		}
-		if e.synRef == (ref{}) {
-			e.synRef = r
+		if ec := &c.cold[s]; ec.synRef == (ref{}) {
+			ec.synRef = r
 		}
 		c.handshake = c.handshake || f&ACK == 0 || p.synSeen
 	}
@@ -264,14 +473,14 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 				p.finHole = false
 				c.apply(s, RecvFIN, ts, r)
 			}
-			p.finAcked, p.finAck = true, r
+			p.finAcked, c.cold[1-s].finAck = true, r
 			c.apply(1-s, RecvAckOfFIN, ts, r)
 		}
 	}
 	if f&FIN != 0 {
 		if fs := seg.Seq + seg.Payload; !e.finSent || seqLT(e.finSeq, fs) {
 			if !e.finSent {
-				e.finRef, e.finAt = r, ts
+				c.cold[s].finRef, c.cold[s].finAt = r, ts
 			}
 			e.finSent, e.finSeq = true, fs
 		}
@@ -301,8 +510,15 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	e := &c.ep[s]
 	to, ok := step(e.state, ev)
 	if !ok {
-		if c.nAnom < maxAnomalies {
-			c.anoms[c.nAnom] = anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev}
+		a := anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev}
+		switch {
+		case c.nAnom == 0:
+			c.anom0 = a
+		case c.nAnom < maxAnomalies:
+			if c.more == nil {
+				c.more = new([maxAnomalies - 1]anomaly)
+			}
+			c.more[c.nAnom-1] = a
 		}
 		c.nAnom++
 		return
@@ -310,43 +526,51 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	if to == e.state {
 		return
 	}
-	switch {
+	switch ec := &c.cold[s]; {
 	case to == CloseWait:
-		e.cwAt, e.cwEnd = ts, 0
+		ec.cwAt, ec.cwEnd = ts, 0
 	case ev == SendFINCrossed:
-		e.cwAt = 0 // it never was in CLOSE_WAIT
+		ec.cwAt = 0 // it never was in CLOSE_WAIT
 	case e.state == CloseWait:
-		e.cwEnd = ts
+		ec.cwEnd = ts
 	}
 	e.state, e.since = to, ts
 }
 
-func (t *tracker) newConn(k connKey, seg *Segment, ts int64, r ref) *conn {
-	var c *conn
+// newConn adds the connection of seg.
+func (t *tracker) newConn(seg *item) *conn {
+	var idx uint32
 	if n := len(t.free); n > 0 {
-		c, t.free = t.free[n-1], t.free[:n-1]
-		*c = conn{}
+		idx, t.free = t.free[n-1], t.free[:n-1]
 	} else {
-		c = new(conn)
+		idx = uint32(len(t.chunks)) << chunkBits
+		t.chunks = append(t.chunks, new([chunkSize]conn))
+		for i := range uint32(chunkSize - 1) {
+			t.free = append(t.free, idx+chunkSize-1-i)
+		}
 	}
+	c := t.at(idx)
+	*c = conn{idx: idx, gen: c.gen + 1, pos: uint32(len(t.conns)), live: true}
+	t.conns = append(t.conns, c)
 	t.created++
-	src := netip.AddrPortFrom(seg.Src, seg.SrcPort)
-	dst := netip.AddrPortFrom(seg.Dst, seg.DstPort)
-	opener := src
+	openerSrc := true
 	switch f := seg.Flags; {
 	case f&(SYN|ACK) == SYN:
 	case f&(SYN|ACK) == SYN|ACK:
-		opener = dst
-	case serverPort(seg.SrcPort, seg.DstPort):
-		opener = dst
+		openerSrc = false
+	case serverPort(seg.ports()):
+		openerSrc = false
 	}
-	c.key, c.first, c.firstRef, c.tunnel = k, ts, r, seg.Tunnel
-	if opener == src {
-		c.ep[0].addr, c.ep[1].addr = src, dst
-	} else {
-		c.ep[0].addr, c.ep[1].addr = dst, src
+	if k := &seg.key; k.lo == k.hi && k.loPort == k.hiPort && seg.srcV4 == seg.dstV4 {
+		openerSrc = true // both ends are the same: ep[0] is the source
 	}
-	t.conns[k] = c
+	c.key, c.first, c.firstRef, c.tunnel = seg.key, seg.ts, seg.r, seg.Tunnel
+	c.openerLo = openerSrc == seg.srcLo
+	c.v4 = [2]bool{seg.srcV4, seg.dstV4}
+	if !openerSrc {
+		c.v4[0], c.v4[1] = c.v4[1], c.v4[0]
+	}
+	t.table.insert(seg.h, idx)
 	return c
 }
 
@@ -355,7 +579,7 @@ func (t *tracker) finish(c *conn, ts int64) {
 	c.doneAt = ts
 	if !c.queued {
 		c.queued = true
-		t.queue = append(t.queue, lingering{c.key, ts})
+		t.queue = append(t.queue, lingering{ts, c.idx, c.gen})
 	}
 }
 
@@ -367,8 +591,8 @@ func (t *tracker) expire(now int64) {
 			break
 		}
 		t.qhead++
-		c := t.conns[l.key]
-		if c == nil || !c.queued {
+		c := t.at(l.idx)
+		if c.gen != l.gen || !c.live || !c.queued {
 			continue
 		}
 		if !c.done() {
@@ -376,7 +600,7 @@ func (t *tracker) expire(now int64) {
 			continue
 		}
 		if now-c.doneAt < int64(linger) {
-			t.queue = append(t.queue, lingering{l.key, c.doneAt})
+			t.queue = append(t.queue, lingering{c.doneAt, l.idx, l.gen})
 			continue
 		}
 		t.drop(c)
@@ -389,8 +613,12 @@ func (t *tracker) expire(now int64) {
 
 // drop removes c from the table, hands it to retire and recycles it.
 func (t *tracker) drop(c *conn) {
-	delete(t.conns, c.key)
-	c.queued = false
+	t.table.remove(c.key.hash(t.table.seed), c.idx)
+	last := t.conns[len(t.conns)-1]
+	last.pos, t.conns[c.pos] = c.pos, last
+	t.conns = t.conns[:len(t.conns)-1]
+	c.queued, c.live = false, false
 	t.retire(c)
-	t.free = append(t.free, c)
+	c.more = nil
+	t.free = append(t.free, c.idx)
 }

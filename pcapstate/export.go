@@ -1,9 +1,8 @@
 package pcapstate
 
 import (
-	"fmt"
 	"net/netip"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -47,7 +46,7 @@ func (c *conn) confirmed(s int) bool {
 // localSide chooses which endpoint of c is local, and by which rule.
 func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	if len(x.local) > 0 {
-		l0, l1 := x.isLocal(c.ep[0].addr.Addr()), x.isLocal(c.ep[1].addr.Addr())
+		l0, l1 := x.isLocal(c.addrPort(0).Addr()), x.isLocal(c.addrPort(1).Addr())
 		if l0 != l1 {
 			if l0 {
 				return 0, LocalByFlag
@@ -69,20 +68,20 @@ func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	return 1, LocalByServer
 }
 
-func (x *exporter) side(e *endpoint, peer *endpoint) Side {
+func (x *exporter) side(e *endpoint, ec *epCold, addr netip.AddrPort) Side {
 	return Side{
-		Addr:         e.addr,
+		Addr:         addr,
 		State:        e.state,
 		Since:        nsTime(e.since),
 		Packets:      e.pkts,
 		Bytes:        e.bytes,
 		Markers:      e.markers,
-		SYN:          x.pos(e.synRef),
-		FIN:          x.pos(e.finRef),
-		FINAck:       x.pos(e.finAck),
-		RST:          x.pos(e.rstRef),
-		CloseWaitAt:  nsTime(e.cwAt),
-		CloseWaitEnd: nsTime(e.cwEnd),
+		SYN:          x.pos(ec.synRef),
+		FIN:          x.pos(ec.finRef),
+		FINAck:       x.pos(ec.finAck),
+		RST:          x.pos(ec.rstRef),
+		CloseWaitAt:  nsTime(ec.cwAt),
+		CloseWaitEnd: nsTime(ec.cwEnd),
 	}
 }
 
@@ -94,14 +93,14 @@ func (x *exporter) export(c *conn, end int64) Conn {
 			// seen filled: the peer may have the FIN (the capture missed
 			// the data) or not. Count it as received, unconfirmed.
 			e.finHole = false
-			c.apply(1-s, RecvFIN, c.ep[s].finAt, e.finRef)
+			c.apply(1-s, RecvFIN, c.cold[s].finAt, c.cold[s].finRef)
 		}
 	}
 	l, rule := x.localSide(c)
 	le, re := &c.ep[l], &c.ep[1-l]
 	out := Conn{
-		Local:        x.side(le, re),
-		Remote:       x.side(re, le),
+		Local:        x.side(le, &c.cold[l], c.addrPort(l)),
+		Remote:       x.side(re, &c.cold[1-l], c.addrPort(1-l)),
 		LocalBy:      rule,
 		LocalOpened:  l == 0,
 		VLAN:         c.key.vlan,
@@ -116,7 +115,7 @@ func (x *exporter) export(c *conn, end int64) Conn {
 		AnomalyCount: c.nAnom,
 	}
 	for i := range min(c.nAnom, maxAnomalies) {
-		a := c.anoms[i]
+		a := c.anomaly(i)
 		out.Anomalies = append(out.Anomalies, Anomaly{Pos: x.pos(a.r), At: nsTime(a.at), Local: int(a.side) == l, State: a.state, Event: a.ev})
 	}
 	if le.state == CloseWait {
@@ -126,23 +125,38 @@ func (x *exporter) export(c *conn, end int64) Conn {
 }
 
 // explain gives the verdict on a local endpoint in CLOSE_WAIT and the
-// packets behind it.
+// packets behind it. The text is built on the stack and allocated once, at
+// its size: tens of thousands of connections can be left in CLOSE_WAIT.
 func (x *exporter) explain(c *conn, l int, end int64) (Verdict, string) {
 	le, re := &c.ep[l], &c.ep[1-l]
-	var b strings.Builder
-	fmt.Fprintf(&b, "remote FIN at %s", x.pos(re.finRef))
+	var buf [320]byte
+	b := append(buf[:0], "remote FIN at "...)
+	b = appendPos(b, x.pos(c.cold[1-l].finRef))
 	if c.confirmed(l) {
-		fmt.Fprintf(&b, ", acknowledged by the local endpoint at %s; no local FIN and no RST up to the capture end (%s)",
-			x.pos(re.finAck), nsTime(end).Format(time.RFC3339Nano))
-		return CloseWaitConfirmed, b.String()
+		b = append(b, ", acknowledged by the local endpoint at "...)
+		b = appendPos(b, x.pos(c.cold[1-l].finAck))
+		b = append(b, "; no local FIN and no RST up to the capture end ("...)
+		b = nsTime(end).AppendFormat(b, time.RFC3339Nano)
+		b = append(b, ')')
+		return CloseWaitConfirmed, string(b)
 	}
 	switch {
 	case le.pkts == 0:
-		b.WriteString("; nothing was seen from the local endpoint (one-way capture), so the FIN may never have arrived")
+		b = append(b, "; nothing was seen from the local endpoint (one-way capture), so the FIN may never have arrived"...)
 	case !re.finAcked:
-		b.WriteString("; no later segment from the local endpoint acknowledges it")
+		b = append(b, "; no later segment from the local endpoint acknowledges it"...)
 	default:
-		b.WriteString("; the state machine does not support it")
+		b = append(b, "; the state machine does not support it"...)
 	}
-	return CloseWaitUnconfirmed, b.String()
+	return CloseWaitUnconfirmed, string(b)
+}
+
+// appendPos appends p.String() to b.
+func appendPos(b []byte, p Pos) []byte {
+	if p.File == "" {
+		return b
+	}
+	b = append(b, p.File...)
+	b = append(b, ": packet "...)
+	return strconv.AppendUint(b, p.Packet, 10)
 }

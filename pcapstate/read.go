@@ -144,7 +144,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		case RetainNone:
 			return
 		case RetainCloseWait:
-			if c.ep[0].cwAt == 0 && c.ep[1].cwAt == 0 {
+			if c.cold[0].cwAt == 0 && c.cold[1].cwAt == 0 {
 				return
 			}
 		}
@@ -159,13 +159,10 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// the work take about the same time.
 	full := make(chan *batch, pipelineDepth)
 	free := make(chan *batch, pipelineDepth+1)
-	pr := &producer{srcs: srcs, filter: filter}
+	pr := &producer{srcs: srcs, filter: filter, seed: tr.table.seed}
 	go pr.run(full, free)
 	for b := range full {
-		for i := range b.items {
-			it := &b.items[i]
-			tr.add(&it.seg, it.ts, it.r)
-		}
+		tr.run(b.items)
 		b.items = b.items[:0]
 		free <- b
 	}
@@ -184,8 +181,21 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	}
 	res.Connections = tr.created
-	for _, c := range tr.conns {
-		res.Conns = append(res.Conns, ex.export(c, end))
+	// Export the connections still in the table a chunk of the slab at a
+	// time, releasing each chunk once exported: the Conns grow as the
+	// engine's state shrinks. The rest of the engine's state (its table,
+	// lists and linger queue) is released first, before the Conns are
+	// allocated, so that the collection this allocation starts frees it.
+	n := len(tr.conns)
+	tr.table, tr.conns, tr.free, tr.queue = table{}, nil, nil, nil
+	res.Conns = slices.Grow(res.Conns, n)
+	for i, ch := range tr.chunks {
+		for j := range ch {
+			if c := &ch[j]; c.live {
+				res.Conns = append(res.Conns, ex.export(c, end))
+			}
+		}
+		tr.chunks[i] = nil
 	}
 	slices.SortFunc(res.Conns, compareConns)
 	for i := range res.Files {
@@ -221,13 +231,6 @@ const (
 	pipelineDepth = 4
 )
 
-// item is one decoded segment on its way to the state machines.
-type item struct {
-	seg Segment
-	ts  int64
-	r   ref
-}
-
 type batch struct{ items []item }
 
 // producer reads the sources in timestamp order, filters and decodes their
@@ -235,6 +238,7 @@ type batch struct{ items []item }
 type producer struct {
 	srcs     []*source
 	filter   filter
+	seed     uint64 // the tracker's hash seed
 	packets  uint64
 	filtered uint64
 	segments uint64
@@ -258,22 +262,29 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 	}
 	var dec Decoder
+	var seg Segment
 	// Batches are made as needed, at most pipelineDepth+1 of them: a small
 	// capture needs one small batch.
 	made := 0
 	size := 64
 	get := func() *batch {
+		var b *batch
 		select {
-		case b := <-free:
-			return b
+		case b = <-free:
 		default:
+			if made <= pipelineDepth {
+				made++
+				size = min(size*4, batchSize)
+				return &batch{items: make([]item, 0, size)}
+			}
+			b = <-free
 		}
-		if made <= pipelineDepth {
-			made++
-			size = min(size*4, batchSize)
-			return &batch{items: make([]item, 0, size)}
-		}
-		return <-free
+		// The engine read this batch last, so its cache lines are in the
+		// other core's cache. Clearing it in one sequential sweep takes
+		// them back with the hardware prefetcher's help; filling it item by
+		// item would take each line's miss while decoding.
+		clear(b.items[:cap(b.items)])
+		return b
 	}
 	b := get()
 	for len(h) > 0 {
@@ -303,14 +314,12 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 		}
 		if keep {
-			b.items = b.items[:len(b.items)+1]
-			it := &b.items[len(b.items)-1]
-			if k := dec.Decode(rec.link, rec.data, &it.seg); k != SkipNone {
+			if k := dec.Decode(rec.link, rec.data, &seg); k != SkipNone {
 				p.skipped[k]++
-				b.items = b.items[:len(b.items)-1]
 			} else {
 				p.segments++
-				it.ts, it.r = rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
+				b.items = b.items[:len(b.items)+1]
+				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))})
 				if len(b.items) == cap(b.items) {
 					full <- b
 					b = get()

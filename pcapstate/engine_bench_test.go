@@ -1,0 +1,52 @@
+package pcapstate
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkEngineLarge runs the state machines alone (no reading or
+// decoding) over the first 4 million segments of the capture that
+// BenchmarkReplayLarge writes into $CWFORENSICS_BENCH_LARGE: 60,000
+// connections open at once and the leaked ones piling up, as in the whole
+// capture. It measures the engine goroutine, the one that bounds Read's
+// speed, on one core.
+func BenchmarkEngineLarge(b *testing.B) {
+	dir := os.Getenv("CWFORENSICS_BENCH_LARGE")
+	if testing.Short() || dir == "" {
+		b.Skip("set CWFORENSICS_BENCH_LARGE=DIR and run BenchmarkReplayLarge first, which writes the capture there")
+	}
+	f, err := os.Open(filepath.Join(dir, "load-1000000-60000-20.pcap"))
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	pr, err := openCapture(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 4 << 20
+	seed := newTracker(nil).table.seed
+	items := make([]item, 0, n)
+	var (
+		dec Decoder
+		seg Segment
+		rec record
+	)
+	for i := uint32(1); len(items) < n && pr.next(&rec) == nil; i++ {
+		if dec.Decode(rec.link, rec.data, &seg) == SkipNone {
+			items = items[:len(items)+1]
+			items[len(items)-1].set(&seg, seed, rec.ts, ref{1, i})
+		}
+	}
+	runtime.GC()
+	b.ReportAllocs()
+	for b.Loop() {
+		tr := newTracker(func(*conn) {})
+		tr.table.seed = seed
+		tr.run(items)
+	}
+	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "packets/s")
+}

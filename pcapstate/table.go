@@ -1,0 +1,94 @@
+package pcapstate
+
+import "math/bits"
+
+// table maps connection keys to slab indices: open addressing with linear
+// probing over 8-byte slots, each the upper 32 bits of the key's hash (the
+// tag, which also gives the slot's home) and the index plus one (0: empty).
+// A lookup reads one or two neighbouring slots and then the one conn whose
+// tag matches, where a map of keys to pointers reads more memory and
+// compares 38-byte keys. It keeps at most half its slots full and never
+// shrinks: its size follows the most connections open at once.
+type table struct {
+	slots []uint64
+	mask  uint32
+	shift uint32 // 32 - log2(len(slots))
+	n     int
+	seed  uint64 // per tracker, so that no capture can be built to collide
+}
+
+const tableMinBits = 10
+
+func newTable(seed uint64) table {
+	return table{slots: make([]uint64, 1<<tableMinBits), mask: 1<<tableMinBits - 1, shift: 32 - tableMinBits, seed: seed}
+}
+
+// home is the first slot probed for tag.
+func (t *table) home(tag uint32) uint32 { return tag >> t.shift }
+
+// insert adds index idx for a key of hash h that is not in the table.
+func (t *table) insert(h uint64, idx uint32) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	t.put(h>>32<<32 | uint64(idx+1))
+	t.n++
+}
+
+func (t *table) put(v uint64) {
+	i := t.home(uint32(v >> 32))
+	for t.slots[i] != 0 {
+		i = (i + 1) & t.mask
+	}
+	t.slots[i] = v
+}
+
+func (t *table) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	t.mask = uint32(len(t.slots) - 1)
+	t.shift = 32 - uint32(bits.Len(uint(len(t.slots)))-1)
+	for _, v := range old {
+		if v != 0 {
+			t.put(v)
+		}
+	}
+}
+
+// remove deletes index idx, for a key of hash h, shifting back the entries
+// after it so that no probe sequence is broken.
+func (t *table) remove(h uint64, idx uint32) {
+	want := h>>32<<32 | uint64(idx+1)
+	i := t.home(uint32(h >> 32))
+	for t.slots[i] != want {
+		if t.slots[i] == 0 {
+			return // not there: nothing to do
+		}
+		i = (i + 1) & t.mask
+	}
+	for j := (i + 1) & t.mask; t.slots[j] != 0; j = (j + 1) & t.mask {
+		// The entry at j may move to the hole at i only if its home is not
+		// in (i, j], cyclically.
+		if home := t.home(uint32(t.slots[j] >> 32)); (j-home)&t.mask >= (j-i)&t.mask {
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = 0
+	t.n--
+}
+
+// hash mixes the key's 38 bytes, as five words, with the table's seed (the multiply-fold
+// mixing of wyhash).
+func (k *connKey) hash(seed uint64) uint64 {
+	const p0, p1, p2, p3 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3
+	ports := uint64(k.loPort) | uint64(k.hiPort)<<16 | uint64(k.vlan)<<32
+	h := mix(k.lo[0]^seed^p0, k.lo[1]^p1)
+	h ^= mix(k.hi[0]^seed^p2, k.hi[1]^p3)
+	return mix(h^ports^p1, seed^p0)
+}
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}

@@ -341,3 +341,18 @@ func TestStateTable(t *testing.T) {
 		})
 	}
 }
+
+// TestNormalCloseNoAnomaly: the last ACK of a normal close is both the ACK
+// of the FIN and a segment received by the LAST_ACK endpoint; neither is an
+// anomaly.
+func TestNormalCloseNoAnomaly(t *testing.T) {
+	conns := replay(t, script(
+		sp{'c', FIN | ACK, 1001, 5001, 0, 0},
+		sp{'s', ACK, 5001, 1002, 0, 0},
+		sp{'s', FIN | ACK, 5001, 1002, 0, 0},
+		sp{'c', ACK, 1002, 5002, 0, 0},
+	))
+	if len(conns) != 1 || conns[0].AnomalyCount != 0 {
+		t.Errorf("anomalies %d: %+v", conns[0].AnomalyCount, conns[0].Anomalies)
+	}
+}

@@ -139,7 +139,8 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	}
 
 	ex := exporter{names: names, local: opts.Local}
-	tr := newTracker(func(c *conn) {
+	// keepFinished exports a finished connection if Retain and Keep want it.
+	keepFinished := func(c *conn) {
 		switch opts.Retain {
 		case RetainNone:
 			return
@@ -152,7 +153,8 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		if opts.Keep == nil || opts.Keep(&out) {
 			res.Conns = append(res.Conns, out)
 		}
-	})
+	}
+	tr := newTracker(keepFinished)
 
 	// One goroutine reads, merges and decodes the captures into batches of
 	// segments while this one runs the state machines: the two halves of
@@ -191,7 +193,14 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	res.Conns = slices.Grow(res.Conns, n)
 	for i, ch := range tr.chunks {
 		for j := range ch {
-			if c := &ch[j]; c.live {
+			c := &ch[j]
+			switch {
+			case !c.live:
+			case c.done():
+				// Finished, still lingering: kept as Retain says, like
+				// those released before the end.
+				keepFinished(c)
+			default:
 				res.Conns = append(res.Conns, ex.export(c, end))
 			}
 		}

@@ -189,3 +189,24 @@ func TestNoiseCounted(t *testing.T) {
 		t.Errorf("%d packets, %d segments, %d non-TCP, conns %+v", res.Packets, res.Segments, res.NonTCP(), res.Conns)
 	}
 }
+
+// TestRetainNone: with RetainNone the result holds only connections still
+// open at the end, none of the finished ones lingering in the table.
+func TestRetainNone(t *testing.T) {
+	for _, sc := range capgen.Scenarios(capgen.Options{}) {
+		var b bytes.Buffer
+		if err := sc.Capture.Write(&b, capgen.Format{}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := pcapstate.Read([]pcapstate.Input{{Name: "x", R: &b}}, pcapstate.Options{Retain: pcapstate.RetainNone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Conns {
+			if c.Local.RST != (pcapstate.Pos{}) || c.Remote.RST != (pcapstate.Pos{}) ||
+				(c.Local.State == pcapstate.Closed || c.Local.State == pcapstate.TimeWait) && (c.Remote.State == pcapstate.Closed || c.Remote.State == pcapstate.TimeWait) {
+				t.Errorf("%s: finished connection %v-%v kept", sc.Name, c.Local.Addr, c.Remote.Addr)
+			}
+		}
+	}
+}

@@ -99,7 +99,10 @@ var next = map[edge]State{
 	{CloseWait, SendSegment}:   CloseWait, // we may still send; the peer can't
 	{CloseWait, RecvSegment}:   CloseWait, // keep-alives, window probes, ACKs
 	{LastAck, SendSegment}:     LastAck,
-	{LastAck, RecvSegment}:     LastAck,
+	// The ACK that closes a LAST_ACK endpoint is a segment it receives too;
+	// late segments to a closed endpoint change nothing.
+	{Closed, RecvSegment}:  Closed,
+	{LastAck, RecvSegment}: LastAck,
 
 	// Closing.
 	{Unknown, SendFIN}:          FinWait1, // capture began mid-connection

@@ -177,12 +177,15 @@ func parseSSCounts(total, list string) (map[string]int, error) {
 
 // nextField returns the first whitespace-separated field of s and the rest.
 func nextField(s string) (field, rest string) {
-	s = strings.TrimLeft(s, " \t")
-	i := strings.IndexAny(s, " \t")
-	if i < 0 {
-		return s, ""
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
 	}
-	return s[:i], s[i:]
+	j := i
+	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+		j++
+	}
+	return s[i:j], s[j:]
 }
 
 // parseSSLine parses one ss record:

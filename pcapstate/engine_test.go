@@ -317,6 +317,7 @@ func TestStateTable(t *testing.T) {
 	}{
 		{"active open", []Event{SendSYN, RecvSYNACK}, Established, 0},
 		{"passive open", []Event{RecvSYN, SendSYNACK, RecvAckOfSYN}, Established, 0},
+		{"capture begins at the SYN-ACK", []Event{RecvSYNACK, RecvFIN}, CloseWait, 0},
 		{"passive close", []Event{SendSYN, RecvSYNACK, RecvFIN}, CloseWait, 0},
 		{"passive close completes", []Event{SendSYN, RecvSYNACK, RecvFIN, SendFIN, RecvAckOfFIN}, Closed, 0},
 		{"active close", []Event{SendSYN, RecvSYNACK, SendFIN, RecvAckOfFIN, RecvFIN}, TimeWait, 0},

@@ -74,6 +74,7 @@ var next = map[edge]State{
 	{SynSent, RecvSYN}:        SynSent, // simultaneous open: our SYN-ACK follows
 	{SynRecv, RecvSYN}:        SynRecv, // retransmitted SYN
 	{SynSent, RecvSYNACK}:     Established,
+	{Unknown, RecvSYNACK}:     Established, // the capture began after its SYN
 	{Established, RecvSYNACK}: Established, // retransmitted SYN-ACK
 	{SynRecv, RecvAckOfSYN}:   Established,
 	{SynRecv, RecvSYNACK}:     SynRecv, // simultaneous open, our ACK of it follows

@@ -2,7 +2,6 @@ package dumps
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,35 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/cwforensics/cwforensics/internal/golden"
 )
-
-// The -update flag is shared with the other golden tests of this package:
-// register it only if no other test file did.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files from current output")
-	}
-}
-
-func updatingGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-func checkSocketGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if updatingGoldens() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
-	}
-}
 
 // socketInputs lists every socket input file: testdata/sockets/ and, when
 // it exists, testdata/real/sockets/ (outputs of this machine's tools).
@@ -87,7 +59,7 @@ func TestSocketGolden(t *testing.T) {
 			if ev != nil {
 				dumpSocketEvidence(&b, ev)
 			}
-			checkSocketGolden(t, path+".golden", b.Bytes())
+			golden.Check(t, path+".golden", b.Bytes())
 		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/internal/golden"
 )
 
 // dumpInputs lists every dump input with the golden file it is checked
@@ -51,7 +53,7 @@ func TestGolden(t *testing.T) {
 	if len(in) < 40 {
 		t.Fatalf("found %d dump inputs, want the conformance set (40+)", len(in))
 	}
-	for path, golden := range in {
+	for path, want := range in {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			name := filepath.Base(path)
 			ev, err := Read(bytes.NewReader(readTestFile(t, path)), name)
@@ -62,7 +64,7 @@ func TestGolden(t *testing.T) {
 			if ev != nil {
 				writeEvidence(&b, ev)
 			}
-			goldenCheck(t, golden, b.Bytes())
+			golden.Check(t, want, b.Bytes())
 		})
 	}
 }

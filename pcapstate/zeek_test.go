@@ -2,6 +2,7 @@ package pcapstate
 
 import (
 	"bufio"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/internal/golden"
 )
 
 // zeekDir holds the public captures with Zeek's own verdicts; see
@@ -147,4 +151,44 @@ func mustReadFile(t testing.TB, path string, opts Options) *Result {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// TestZeekGolden pins everything the engine says about each conformance
+// capture, one line per connection, so that a change of any state, marker,
+// count or cited packet shows in review (go test -update rewrites them).
+func TestZeekGolden(t *testing.T) {
+	for _, trace := range traceFiles(t) {
+		name := filepath.Base(trace)
+		t.Run(name, func(t *testing.T) {
+			res := mustReadFile(t, trace, Options{})
+			var b strings.Builder
+			fmt.Fprintf(&b, "packets %d segments %d connections %d start %s end %s\n",
+				res.Packets, res.Segments, res.Connections, res.Start.Format(time.RFC3339Nano), res.End.Format(time.RFC3339Nano))
+			for _, s := range res.Skipped {
+				fmt.Fprintf(&b, "skipped %s %d\n", s.Kind, s.Packets)
+			}
+			for _, c := range res.Conns {
+				fmt.Fprintf(&b, "conn %s %s vlan=%d tunnel=%s handshake=%t one-way=%t reused=%t local-by=%s\n",
+					c.Local.Addr, c.Remote.Addr, c.VLAN, c.Tunnel, c.Handshake, c.OneWay, c.Reused, c.LocalBy)
+				for _, s := range []struct {
+					who  string
+					side Side
+				}{{"local", c.Local}, {"remote", c.Remote}} {
+					fmt.Fprintf(&b, "  %s %s since=%s pkts=%d bytes=%d markers=%q syn=%q fin=%q fin-ack=%q rst=%q\n",
+						s.who, s.side.State, s.side.Since.Format(time.RFC3339Nano), s.side.Packets, s.side.Bytes, s.side.Markers,
+						s.side.SYN, s.side.FIN, s.side.FINAck, s.side.RST)
+				}
+				if c.Verdict != NotCloseWait {
+					fmt.Fprintf(&b, "  verdict %s: %s\n", c.Verdict, c.Why)
+				}
+				for _, a := range c.Anomalies {
+					fmt.Fprintf(&b, "  anomaly %s local=%t %s on %s\n", a.Pos, a.Local, a.Event, a.State)
+				}
+				if c.AnomalyCount > len(c.Anomalies) {
+					fmt.Fprintf(&b, "  anomalies %d in all\n", c.AnomalyCount)
+				}
+			}
+			golden.Check(t, filepath.Join("testdata", "golden", strings.TrimSuffix(name, filepath.Ext(name))+".golden"), []byte(b.String()))
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/report"
 	"github.com/cwforensics/cwforensics/report/internal/sample"
 )
@@ -44,7 +45,7 @@ func TestDocExample(t *testing.T) {
 	if err := report.WriteJSON(&want, m); err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	if golden.Updating() {
 		doc, err := os.ReadFile(jsonDoc)
 		if err != nil {
 			t.Fatal(err)

@@ -2,8 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,25 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/report"
 	"github.com/cwforensics/cwforensics/report/internal/sample"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from current output")
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
-	}
-}
 
 // writers are the three formats, by golden-file extension.
 var writers = []struct {
@@ -67,7 +50,7 @@ func TestGolden(t *testing.T) {
 				if w.ext == "html" {
 					checkSelfContained(t, a.String())
 				}
-				checkGolden(t, filepath.Join("testdata", "golden", c.Name+"."+w.ext), a.Bytes())
+				golden.Check(t, filepath.Join("testdata", "golden", c.Name+"."+w.ext), a.Bytes())
 			})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/report"
 )
 
@@ -56,7 +57,7 @@ func TestAnalyzeCases(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkGolden(t, filepath.Join(dir, ".golden", filepath.Base(o)), got)
+				golden.Check(t, filepath.Join(dir, ".golden", filepath.Base(o)), got)
 			}
 			f, err := os.Open(outs[2])
 			if err != nil {

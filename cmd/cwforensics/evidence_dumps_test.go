@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -30,7 +31,7 @@ func TestEvidenceDumpsTSV(t *testing.T) {
 	if h := lines[0]; !strings.HasPrefix(h, "source\tkind\tid\tname\tstate\twait\tcount\tframes\t") {
 		t.Errorf("header %q does not start with the stable columns", h)
 	}
-	dumpsGolden(t, "../../testdata/dumps/golden/cli_evidence.tsv.golden", []byte(got))
+	golden.Check(t, "../../testdata/dumps/golden/cli_evidence.tsv.golden", []byte(got))
 }
 
 // TestEvidenceDumpsJSON checks that the JSON output holds the dump records
@@ -93,5 +94,5 @@ func TestEvidenceDumpsTable(t *testing.T) {
 	// Column widths depend on the absolute paths kong makes: the golden has
 	// every run of spaces squeezed to two.
 	got = regexp.MustCompile(`  +`).ReplaceAllString(got, "  ")
-	dumpsGolden(t, "../../testdata/dumps/golden/cli_evidence_series.txt.golden", []byte(got))
+	golden.Check(t, "../../testdata/dumps/golden/cli_evidence_series.txt.golden", []byte(got))
 }

@@ -3,36 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/google/go-cmp/cmp"
+	"github.com/cwforensics/cwforensics/internal/golden"
 )
-
-// The -update flag may be registered by another test file of this package.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files from current output")
-	}
-}
-
-func checkSocketsGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, _ := os.ReadFile(path)
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
-	}
-}
 
 // socketEvidenceFiles are read for the table and JSON goldens: a listing
 // with several owners and bad lines, /proc/net/tcp joined to fd listings,
@@ -66,7 +44,7 @@ func TestSocketEvidenceGolden(t *testing.T) {
 			if err := writeEvidence(&b, format, readSocketEvidence(t)); err != nil {
 				t.Fatal(err)
 			}
-			checkSocketsGolden(t, "testdata/evidence_sockets."+format+".golden", b.Bytes())
+			golden.Check(t, "testdata/evidence_sockets."+format+".golden", b.Bytes())
 		})
 	}
 }

@@ -4,35 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from current output")
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
-	}
-}
 
 // cli runs the command line in dir (the repository root when empty) and
 // returns its exit status, stdout and stderr.
@@ -136,12 +117,12 @@ func TestConnsGolden(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			checkGolden(t, "cmd/cwforensics/testdata/conns/"+name+".tsv", []byte(out))
+			golden.Check(t, "cmd/cwforensics/testdata/conns/"+name+".tsv", []byte(out))
 			code, out, stderr = cli(t, "conns", "--format", "json", "--state", "close-wait", capture)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			checkGolden(t, "cmd/cwforensics/testdata/conns/"+name+".json", []byte(out))
+			golden.Check(t, "cmd/cwforensics/testdata/conns/"+name+".json", []byte(out))
 		})
 	}
 }

@@ -3,17 +3,15 @@ package capgen
 import (
 	"bytes"
 	"crypto/sha256"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from current output")
 
 const (
 	docPath  = "../../docs/capgen.md"
@@ -97,7 +95,7 @@ func TestDocScenarioTable(t *testing.T) {
 		t.Fatalf("%s: no scenario table markers", docPath)
 	}
 	got := scenarioTable()
-	if *update {
+	if golden.Updating() {
 		if err := os.WriteFile(docPath, []byte(before+docBegin+got+docEnd+after), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -131,19 +129,5 @@ func TestGoldenDigests(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(&b, "%x load 200 conns\n", sha256.Sum256(load.Bytes()))
-	checkGolden(t, "testdata/digests.golden", []byte(b.String()))
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, _ := os.ReadFile(path) // a missing file reads as empty and shows up in the diff
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s is stale (go test -update, then review git diff):\n%s", path, diff)
-	}
+	golden.Check(t, "testdata/digests.golden", []byte(b.String()))
 }

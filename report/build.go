@@ -93,7 +93,13 @@ type builder struct {
 	limFrom  string
 	sockets  map[key]*Socket
 	conns    map[key]*pcapstate.Conn
-	unconf   []string // unconfirmed capture CLOSE_WAIT, positions
+	// seenLocal holds the local endpoints of the captured connections.
+	seenLocal map[netip.AddrPort]bool
+	// connsByPID counts, per listening process, its captured connections
+	// and the positions of the resets its side sent.
+	connsByPID map[int]int
+	resets     map[int][]string
+	unconf     []string // unconfirmed capture CLOSE_WAIT, positions
 }
 
 // Build correlates captures, socket listings and dumps into a Model:
@@ -105,13 +111,16 @@ func Build(in BuildInput) (*Model, error) {
 		in.Thresholds = DefaultThresholds()
 	}
 	b := &builder{
-		in:      in,
-		m:       &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
-		kernel:  map[key][]listing{},
-		procs:   map[int]*proc{},
-		portPID: map[uint16]int{},
-		sockets: map[key]*Socket{},
-		conns:   map[key]*pcapstate.Conn{},
+		in:         in,
+		m:          &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
+		kernel:     map[key][]listing{},
+		procs:      map[int]*proc{},
+		portPID:    map[uint16]int{},
+		sockets:    map[key]*Socket{},
+		conns:      map[key]*pcapstate.Conn{},
+		seenLocal:  map[netip.AddrPort]bool{},
+		connsByPID: map[int]int{},
+		resets:     map[int][]string{},
 	}
 	b.indexEvidence()
 	b.linkDumps()
@@ -260,6 +269,13 @@ func (b *builder) captureSockets() {
 			local, remote, k = remote, local, k.reversed()
 		}
 		b.conns[k] = c
+		b.seenLocal[k.local] = true
+		if pid := b.portPID[k.local.Port()]; pid > 0 {
+			b.connsByPID[pid]++
+			if !local.RST.IsZero() {
+				b.resets[pid] = append(b.resets[pid], local.RST.String())
+			}
+		}
 		switch {
 		case local.State == pcapstate.CloseWait:
 			b.captureCloseWait(c, k, local, remote)
@@ -378,7 +394,7 @@ func (b *builder) kernelSockets() {
 			}
 		}
 		switch {
-		case res != nil && b.portSeen(k):
+		case res != nil && b.seenLocal[k.local]:
 			// The capture saw traffic on this port but not this
 			// connection closing: it was in CLOSE_WAIT before the capture.
 			s.Age, s.AgeLowerBound = res.End.Sub(res.Start), true
@@ -387,16 +403,6 @@ func (b *builder) kernelSockets() {
 			s.Age, s.AgeLowerBound = last.Sub(first), true
 		}
 	}
-}
-
-// portSeen reports whether the capture holds connections on k's local port.
-func (b *builder) portSeen(k key) bool {
-	for ck := range b.conns {
-		if ck.local.Port() == k.local.Port() && ck.local.Addr() == k.local.Addr() {
-			return true
-		}
-	}
-	return false
 }
 
 func compareKeys(a, b key) int {

@@ -610,26 +610,8 @@ func (b *builder) churnFinding(g *group) Finding {
 // connections: sockets torn down with RST after errors, a sign of error
 // paths that abort rather than close.
 func (b *builder) errorHandlingFinding(pid int) (Finding, bool) {
-	res := b.in.Capture
-	if res == nil || pid == 0 {
-		return Finding{}, false
-	}
-	var resets []string
-	total := 0
-	for k, c := range b.conns {
-		if b.portPID[k.local.Port()] != pid {
-			continue
-		}
-		total++
-		local := c.Local
-		if mkKey(c.Local.Addr, c.Remote.Addr) != k {
-			local = c.Remote
-		}
-		if !local.RST.IsZero() {
-			resets = append(resets, local.RST.String())
-		}
-	}
-	if len(resets) < 5 || len(resets)*10 < total {
+	resets, total := b.resets[pid], b.connsByPID[pid]
+	if pid == 0 || len(resets) < 5 || len(resets)*10 < total {
 		return Finding{}, false
 	}
 	sortPos(resets)
@@ -656,14 +638,12 @@ func (b *builder) timeline() {
 	if res != nil {
 		for i := range res.Conns {
 			c := &res.Conns[i]
-			for _, s := range []pcapstate.Side{c.Local, c.Remote} {
+			for _, end := range [][2]pcapstate.Side{{c.Local, c.Remote}, {c.Remote, c.Local}} {
+				s := end[0]
 				if s.CloseWaitAt.IsZero() {
 					continue
 				}
-				k := mkKey(s.Addr, c.Local.Addr)
-				if s.Addr == c.Local.Addr {
-					k = mkKey(c.Local.Addr, c.Remote.Addr)
-				}
+				k := mkKey(s.Addr, end[1].Addr)
 				if sk, ok := b.sockets[k]; !ok || (!sk.Status.Stuck() && sk.Status != StatusClosedLater) {
 					continue // a CLOSE_WAIT of the remote end, or one too young
 				}

@@ -230,14 +230,12 @@ func parseDumps(vals []string) (map[string]int, error) {
 func collect(paths []string) (map[string]string, []report.Input, error) {
 	files := map[string]string{}
 	var inputs []report.Input
-	add := func(path string) error {
+	add := func(path string) {
 		name := filepath.ToSlash(path)
-		if _, dup := files[name]; dup {
-			return nil
+		if _, dup := files[name]; !dup {
+			files[name] = path
+			inputs = append(inputs, classify(path, name))
 		}
-		files[name] = path
-		inputs = append(inputs, classify(path, name))
-		return nil
 	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -258,10 +256,10 @@ func collect(paths []string) (map[string]string, []report.Input, error) {
 				}
 				return nil
 			}
-			if !d.Type().IsRegular() {
-				return nil
+			if d.Type().IsRegular() {
+				add(path)
 			}
-			return add(path)
+			return nil
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("walk %s: %w", p, err)

@@ -2,9 +2,11 @@ package pcapstate
 
 import (
 	"encoding/binary"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"time"
+	"unsafe"
 )
 
 // ref is a compact Pos: the index of the file among the inputs and the
@@ -61,17 +63,6 @@ func (a addr128) netip(v4 bool) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-// makeKey returns the key of seg's connection and whether seg's source is
-// the key's lo endpoint.
-func makeKey(seg *Segment) (connKey, bool) {
-	s0, s1 := words(seg.Src)
-	d0, d1 := words(seg.Dst)
-	if s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && seg.SrcPort <= seg.DstPort))) {
-		return connKey{lo: addr128{s0, s1}, hi: addr128{d0, d1}, loPort: seg.SrcPort, hiPort: seg.DstPort, vlan: seg.VLAN}, true
-	}
-	return connKey{lo: addr128{d0, d1}, hi: addr128{s0, s1}, loPort: seg.DstPort, hiPort: seg.SrcPort, vlan: seg.VLAN}, false
-}
-
 // seqLT compares TCP sequence numbers with 32-bit wrap-around (RFC 1982).
 func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
 
@@ -79,8 +70,8 @@ func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
 func seqGE(a, b uint32) bool { return int32(a-b) >= 0 }
 
 // endpoint is the part of the engine's bookkeeping for one side of a
-// connection that most segments read or write; what a few segments write
-// once is in epCold. Its address is in the connection's key.
+// connection that plain segments (no SYN, FIN or RST) read or write; what
+// the others write is in epCold. Its address is in the connection's key.
 type endpoint struct {
 	nxt      uint32 // highest sequence number sent, plus one (snd.nxt)
 	isn      uint32
@@ -95,17 +86,19 @@ type endpoint struct {
 	// hole in our sequence space, so the peer cannot have taken it yet.
 	finHole bool
 	zeroWin bool  // our last advertised window was zero
+	finAck  ref   // the peer's packet that acknowledged our FIN (a plain ACK, so here)
 	since   int64 // when state was entered
 	pkts    uint64
 	bytes   uint64
 }
 
 // epCold is the rest of an endpoint's bookkeeping: the packets behind the
-// verdict and the times of its FIN and CLOSE_WAIT.
+// verdict and the times of its FIN and CLOSE_WAIT. Only segments with a
+// SYN, FIN or RST write it, and the rare changes of state into or out of
+// CLOSE_WAIT that another segment causes.
 type epCold struct {
 	synRef ref
 	finRef ref
-	finAck ref // the peer's packet that acknowledged our FIN
 	rstRef ref
 	finAt  int64 // when our first FIN was seen
 	cwAt   int64 // when CLOSE_WAIT was entered, 0 if never
@@ -126,8 +119,14 @@ type anomaly struct {
 
 // conn is the engine's bookkeeping for one connection. ep[0] is the opener
 // (the client), ep[1] the acceptor; their addresses are the key's lo and
-// hi endpoints, in the order openerLo says. Anomalies after the first are
-// kept in an array allocated for the few connections that have several.
+// hi endpoints, in the order openerLo says.
+//
+// A conn is six cache lines (connBytes) and the slab's chunks start on a
+// page, so every conn starts on a cache line. Its first three lines
+// (hotBytes) hold what most segments read or write, the last three what a
+// few do (a SYN, FIN or RST, a change into or out of CLOSE_WAIT, an
+// anomaly): the engine prefetches only the lines a segment needs. A conn
+// holds no pointer, so the garbage collector never scans the slab.
 type conn struct {
 	key       connKey
 	v4        [2]bool // whether endpoint i's address is IPv4 (not IPv6, not IPv4-mapped)
@@ -135,33 +134,32 @@ type conn struct {
 	handshake bool
 	reused    bool
 	rst       bool
-	queued    bool // on the linger queue
-	live      bool // in the table
-	tunnel    Tunnel
+	queued    bool   // on the linger queue
+	live      bool   // in the table
 	idx       uint32 // index in the tracker's slab
 	gen       uint32 // incarnation of the slab slot, to tell stale queue entries
-	pos       uint32 // index in tracker.conns
 	ep        [2]endpoint
 	last      int64
 	lastRef   ref
-	// The fields above are read or written by most segments: they take
-	// three cache lines of the conn's six; the ones below, a few.
+	_         [hotBytes - 184]byte
+
 	cold     [2]epCold
 	first    int64
 	firstRef ref
 	doneAt   int64
-	nAnom    int
-	anom0    anomaly                    // the first anomaly
-	more     *[maxAnomalies - 1]anomaly // the next ones, allocated when they occur
+	nAnom    uint32
+	more     uint32 // anomalies after the first: index+1 in tracker.more, 0 if none
+	tunnel   Tunnel
+	anom0    anomaly // the first anomaly
+	_        [connBytes - hotBytes - 160]byte
 }
 
-// anomaly returns the i-th anomaly kept, i < min(c.nAnom, maxAnomalies).
-func (c *conn) anomaly(i int) anomaly {
-	if i == 0 {
-		return c.anom0
-	}
-	return c.more[i-1]
-}
+// The size of a conn and of its hot part; a test checks the layout.
+const (
+	cacheLine = 64
+	hotBytes  = 3 * cacheLine
+	connBytes = 6 * cacheLine
+)
 
 // addr returns endpoint i's address and port as found in the key.
 func (c *conn) addr(i int) (a *addr128, port uint16) {
@@ -196,6 +194,7 @@ const linger = 2 * time.Minute
 // and incarnation, and when it finished.
 type lingering struct {
 	at  int64
+	h   uint64 // the key's hash
 	idx uint32
 	gen uint32
 }
@@ -211,15 +210,19 @@ const (
 // memory follows the connections in the table (open, or finished within
 // the linger time): a released conn's slot is reused.
 type tracker struct {
-	table   table
-	chunks  []*[chunkSize]conn
-	free    []uint32    // free slab indices
-	conns   []*conn     // the connections in the table, in no order
-	queue   []lingering // finished connections, in the order they finished
-	qhead   int
-	retire  func(c *conn) // called for a connection leaving the table
-	created uint64        // connections seen
-	sink    uint64        // keeps prefetch's loads
+	table    table
+	chunks   []*[chunkSize]conn
+	free     []uint32 // free slab indices
+	ready    []uint32 // slab indices reserved for new conns, from rhead on
+	rhead    int
+	live     int         // connections in the table
+	queue    []lingering // finished connections, in the order they finished
+	qhead    int
+	qahead   int                         // queue entries before it were prefetched
+	retire   func(c *conn)               // called for a connection leaving the table
+	created  uint64                      // connections seen
+	more     [][maxAnomalies - 1]anomaly // anomalies after the first, for the conns that have several
+	moreFree []uint32                    // free indices in more
 }
 
 func newTracker(retire func(c *conn)) *tracker {
@@ -229,41 +232,78 @@ func newTracker(retire func(c *conn)) *tracker {
 // at returns the conn in slab slot i.
 func (t *tracker) at(i uint32) *conn { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
-// prefetchGroup is how many segments' conns run prefetches at once: enough
-// to overlap their cache misses, few enough that they stay in the cache.
+// prefetchGroup is how many segments' cache lines are prefetched at once.
 const prefetchGroup = 32
 
-// run runs items through the state machines, prefetching the conns of each
-// group of them first.
+// How many groups ahead the table slots and the conns are prefetched.
+const (
+	slotsAhead = 2
+	connsAhead = 1
+)
+
+// run runs items through the state machines. The engine waits on memory:
+// each segment reads a table slot and a conn, at random among tens of
+// thousands, and a cache miss takes as long as running tens of segments.
+// So run works on groups of segments as a pipeline: while it runs one
+// group, it has the conns of the next group and the table slots of the
+// group after that on their way into the cache, by prefetch instructions
+// that do not wait for the memory.
 func (t *tracker) run(items []item) {
-	for g := 0; g < len(items); g += prefetchGroup {
-		group := items[g:min(g+prefetchGroup, len(items))]
-		t.prefetch(group)
-		for i := range group {
-			t.addItem(&group[i])
+	n := len(items)
+	group := func(g int) []item {
+		if g >= n {
+			return nil
+		}
+		return items[g:min(g+prefetchGroup, n)]
+	}
+	for g := 0; g < slotsAhead*prefetchGroup; g += prefetchGroup {
+		t.prefetchSlots(group(g))
+	}
+	for g := 0; g < connsAhead*prefetchGroup; g += prefetchGroup {
+		t.prefetchConns(group(g))
+	}
+	for g := 0; g < n; g += prefetchGroup {
+		t.prefetchSlots(group(g + slotsAhead*prefetchGroup))
+		t.prefetchConns(group(g + connsAhead*prefetchGroup))
+		for i := range group(g) {
+			t.addItem(&items[g+i])
 		}
 	}
 }
 
-// prefetch reads, for each item, the table slots of its probe and the hot
-// parts of the conn it finds, and for each SYN the free slab slot its new
-// conn will likely take. The loads do not depend on each other, so the CPU
-// waits for their cache misses all at once instead of one after the other
-// as addItem would; addItem then finds them in the cache. The table may
-// change before addItem runs: this is only a hint.
-func (t *tracker) prefetch(items []item) {
+// prefetchSlots prefetches the first table slot each item's lookup reads.
+func (t *tracker) prefetchSlots(items []item) {
+	var addrs [prefetchGroup]uintptr
 	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
-	var sink uint64
 	for i := range items {
-		sink += slots[uint32(items[i].h>>32)>>shift&mask]
+		addrs[i] = uintptr(unsafe.Pointer(&slots[uint32(items[i].h>>32)>>shift&mask]))
 	}
-	free := len(t.free)
+	prefetch(addrs[:len(items)])
+}
+
+// prefetchConns prefetches the conns the items will run on: the hot lines
+// of the conn found in the table (all of it for a FIN or RST), all of the
+// free conn a SYN will likely take, and the conns (and table slots) of the
+// finished connections whose linger time ends during these items. The
+// table may change before the items run: this is only a hint.
+func (t *tracker) prefetchConns(items []item) {
+	if len(items) == 0 {
+		return
+	}
+	var addrs [6*prefetchGroup + 4*expireAhead]uintptr
+	na := 0
+	lines := func(c *conn, n int) {
+		p := uintptr(unsafe.Pointer(c))
+		for i := range n {
+			addrs[na+i] = p + uintptr(i*cacheLine)
+		}
+		na += n
+	}
+	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
 	for i := range items {
 		it := &items[i]
-		if it.Flags&(SYN|ACK) == SYN && free > 0 {
-			free--
-			c := t.at(t.free[free])
-			sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last) + uint64(c.cold[0].finAt) + uint64(c.cold[1].cwAt) + uint64(c.nAnom)
+		if it.Flags&(SYN|ACK) == SYN && len(t.ready)-t.rhead < (connsAhead+1)*prefetchGroup {
+			lines(t.reserve(), connBytes/cacheLine)
 			continue
 		}
 		tag := uint32(it.h >> 32)
@@ -276,11 +316,27 @@ func (t *tracker) prefetch(items []item) {
 		if v == 0 {
 			continue
 		}
-		c := t.at(uint32(v) - 1)
-		sink += uint64(c.key.vlan) + uint64(c.ep[0].nxt) + c.ep[0].pkts + uint64(c.ep[1].nxt) + c.ep[1].pkts + uint64(c.last)
+		n := hotBytes / cacheLine
+		if it.Flags&(SYN|FIN|RST) != 0 {
+			n = connBytes / cacheLine
+		}
+		lines(t.at(uint32(v)-1), n)
 	}
-	t.sink += sink
+	// The connections expire retires during these items.
+	end := items[len(items)-1].ts - int64(linger)
+	for q := max(t.qahead, t.qhead); q < len(t.queue) && q < t.qhead+expireAhead && t.queue[q].at <= end; q++ {
+		l := &t.queue[q]
+		lines(t.at(l.idx), hotBytes/cacheLine)
+		addrs[na] = uintptr(unsafe.Pointer(&slots[uint32(l.h>>32)>>shift&mask]))
+		na++
+		t.qahead = q + 1
+	}
+	prefetch(addrs[:na])
 }
+
+// expireAhead bounds how many finished connections prefetchConns prefetches
+// for expire at once.
+const expireAhead = 16
 
 // lookup returns the connection with key k (hash h), or nil.
 func (t *tracker) lookup(k *connKey, h uint64) *conn {
@@ -343,14 +399,27 @@ type item struct {
 }
 
 // set fills it from seg, captured at ts as packet r; seed is the tracker's.
+// The key's endpoints are put in a canonical order (lo, then hi) so that
+// both directions of a connection have the same key. Every field is stored
+// on its own, from registers: building the item as a value and copying it
+// would load, 16 bytes at a time, words just stored 8 at a time, which
+// waits for the stores to drain.
 func (it *item) set(seg *Segment, seed uint64, ts int64, r ref) {
-	k, srcLo := makeKey(seg)
-	*it = item{
-		h: k.hash(seed), ts: ts, r: r,
-		Seq: seg.Seq, Ack: seg.Ack, Payload: seg.Payload, Window: seg.Window,
-		key: k, Flags: seg.Flags, Tunnel: seg.Tunnel, HeaderCut: seg.HeaderCut,
-		srcLo: srcLo, srcV4: seg.Src.Is4(), dstV4: seg.Dst.Is4(),
+	s0, s1 := words(seg.Src)
+	d0, d1 := words(seg.Dst)
+	sp, dp := seg.SrcPort, seg.DstPort
+	srcLo := s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && sp <= dp)))
+	if !srcLo {
+		s0, s1, d0, d1, sp, dp = d0, d1, s0, s1, dp, sp
 	}
+	k := &it.key
+	k.lo[0], k.lo[1], k.hi[0], k.hi[1] = s0, s1, d0, d1
+	k.loPort, k.hiPort, k.vlan = sp, dp, seg.VLAN
+	it.h = hashKey(s0, s1, d0, d1, sp, dp, seg.VLAN, seed)
+	it.ts, it.r = ts, r
+	it.Seq, it.Ack, it.Payload, it.Window = seg.Seq, seg.Ack, seg.Payload, seg.Window
+	it.Flags, it.Tunnel, it.HeaderCut = seg.Flags, seg.Tunnel, seg.HeaderCut
+	it.srcLo, it.srcV4, it.dstV4 = srcLo, seg.Src.Is4(), seg.Dst.Is4()
 }
 
 // ports returns the segment's source and destination ports.
@@ -399,8 +468,8 @@ func (t *tracker) addItem(seg *item) {
 			ec.rstRef = r
 		}
 		c.rst = true
-		c.apply(s, SendRST, ts, r)
-		c.apply(1-s, RecvRST, ts, r)
+		t.apply(c, s, SendRST, ts, r)
+		t.apply(c, 1-s, RecvRST, ts, r)
 		t.finish(c, ts)
 		return
 	}
@@ -450,31 +519,31 @@ func (t *tracker) addItem(seg *item) {
 	// the FIN: the peer enters CLOSE_WAIT now.
 	if e.finHole && f&FIN == 0 && seg.Seq+seg.Payload == e.finSeq {
 		e.finHole = false
-		c.apply(1-s, RecvFIN, ts, r)
+		t.apply(c, 1-s, RecvFIN, ts, r)
 	}
 
 	// Events in TCP's processing order: SYN, ACK, FIN.
 	if f&SYN != 0 {
 		if f&ACK != 0 {
-			c.apply(s, SendSYNACK, ts, r)
-			c.apply(1-s, RecvSYNACK, ts, r)
+			t.apply(c, s, SendSYNACK, ts, r)
+			t.apply(c, 1-s, RecvSYNACK, ts, r)
 		} else {
-			c.apply(s, SendSYN, ts, r)
-			c.apply(1-s, RecvSYN, ts, r)
+			t.apply(c, s, SendSYN, ts, r)
+			t.apply(c, 1-s, RecvSYN, ts, r)
 		}
 	}
 	if f&ACK != 0 {
 		if f&SYN == 0 && p.state == SynRecv && p.synSeen && seqGE(seg.Ack, p.isn+1) {
-			c.apply(1-s, RecvAckOfSYN, ts, r)
+			t.apply(c, 1-s, RecvAckOfSYN, ts, r)
 		}
 		if p.finSent && !p.finAcked && seqGE(seg.Ack, p.finSeq+1) {
 			if p.finHole {
 				// Acknowledging the FIN proves the hole was filled.
 				p.finHole = false
-				c.apply(s, RecvFIN, ts, r)
+				t.apply(c, s, RecvFIN, ts, r)
 			}
-			p.finAcked, c.cold[1-s].finAck = true, r
-			c.apply(1-s, RecvAckOfFIN, ts, r)
+			p.finAcked, p.finAck = true, r
+			t.apply(c, 1-s, RecvAckOfFIN, ts, r)
 		}
 	}
 	if f&FIN != 0 {
@@ -488,17 +557,17 @@ func (t *tracker) addItem(seg *item) {
 		if e.state == CloseWait && p.finSent && (f&ACK == 0 || seqLT(seg.Ack, p.finSeq+1)) {
 			ev = SendFINCrossed
 		}
-		c.apply(s, ev, ts, r)
+		t.apply(c, s, ev, ts, r)
 		if hole {
 			// The peer takes the FIN only when the hole is filled.
 			e.finHole = true
 		} else if !e.finHole {
-			c.apply(1-s, RecvFIN, ts, r)
+			t.apply(c, 1-s, RecvFIN, ts, r)
 		}
 	}
 	if f&(SYN|FIN) == 0 {
-		c.apply(s, SendSegment, ts, r)
-		c.apply(1-s, RecvSegment, ts, r)
+		t.apply(c, s, SendSegment, ts, r)
+		t.apply(c, 1-s, RecvSegment, ts, r)
 	}
 	if c.done() {
 		t.finish(c, ts)
@@ -506,21 +575,11 @@ func (t *tracker) addItem(seg *item) {
 }
 
 // apply moves endpoint s of c along the edge for ev.
-func (c *conn) apply(s int, ev Event, ts int64, r ref) {
+func (t *tracker) apply(c *conn, s int, ev Event, ts int64, r ref) {
 	e := &c.ep[s]
 	to, ok := step(e.state, ev)
 	if !ok {
-		a := anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev}
-		switch {
-		case c.nAnom == 0:
-			c.anom0 = a
-		case c.nAnom < maxAnomalies:
-			if c.more == nil {
-				c.more = new([maxAnomalies - 1]anomaly)
-			}
-			c.more[c.nAnom-1] = a
-		}
-		c.nAnom++
+		t.addAnomaly(c, anomaly{at: ts, r: r, side: uint8(s), state: e.state, ev: ev})
 		return
 	}
 	if to == e.state {
@@ -537,21 +596,74 @@ func (c *conn) apply(s int, ev Event, ts int64, r ref) {
 	e.state, e.since = to, ts
 }
 
+// addAnomaly records an anomaly of c: the first in c, the next ones (up to
+// maxAnomalies) in t.more; the rest are only counted.
+func (t *tracker) addAnomaly(c *conn, a anomaly) {
+	switch {
+	case c.nAnom == 0:
+		c.anom0 = a
+	case c.nAnom < maxAnomalies:
+		if c.more == 0 {
+			if n := len(t.moreFree); n > 0 {
+				c.more, t.moreFree = t.moreFree[n-1]+1, t.moreFree[:n-1]
+			} else {
+				t.more = append(t.more, [maxAnomalies - 1]anomaly{})
+				c.more = uint32(len(t.more))
+			}
+		}
+		t.more[c.more-1][c.nAnom-1] = a
+	}
+	if c.nAnom < math.MaxUint32 {
+		c.nAnom++
+	}
+}
+
+// anomaly returns the i-th anomaly kept for c, i < min(c.nAnom, maxAnomalies).
+func (t *tracker) anomaly(c *conn, i int) anomaly {
+	if i == 0 {
+		return c.anom0
+	}
+	return t.more[c.more-1][i-1]
+}
+
+// alloc takes a free slab slot, growing the slab when there is none.
+func (t *tracker) alloc() uint32 {
+	if n := len(t.free); n > 0 {
+		idx := t.free[n-1]
+		t.free = t.free[:n-1]
+		return idx
+	}
+	idx := uint32(len(t.chunks)) << chunkBits
+	t.chunks = append(t.chunks, new([chunkSize]conn))
+	for i := range uint32(chunkSize - 1) {
+		t.free = append(t.free, idx+chunkSize-1-i)
+	}
+	return idx
+}
+
+// reserve takes a free slab slot for a connection about to be created and
+// returns its conn, for prefetching; newConn uses the reserved slots first,
+// in the order they were reserved.
+func (t *tracker) reserve() *conn {
+	idx := t.alloc()
+	t.ready = append(t.ready, idx)
+	return t.at(idx)
+}
+
 // newConn adds the connection of seg.
 func (t *tracker) newConn(seg *item) *conn {
 	var idx uint32
-	if n := len(t.free); n > 0 {
-		idx, t.free = t.free[n-1], t.free[:n-1]
-	} else {
-		idx = uint32(len(t.chunks)) << chunkBits
-		t.chunks = append(t.chunks, new([chunkSize]conn))
-		for i := range uint32(chunkSize - 1) {
-			t.free = append(t.free, idx+chunkSize-1-i)
+	if t.rhead < len(t.ready) {
+		idx = t.ready[t.rhead]
+		if t.rhead++; t.rhead == len(t.ready) {
+			t.ready, t.rhead = t.ready[:0], 0
 		}
+	} else {
+		idx = t.alloc()
 	}
 	c := t.at(idx)
-	*c = conn{idx: idx, gen: c.gen + 1, pos: uint32(len(t.conns)), live: true}
-	t.conns = append(t.conns, c)
+	*c = conn{idx: idx, gen: c.gen + 1, live: true}
+	t.live++
 	t.created++
 	openerSrc := true
 	switch f := seg.Flags; {
@@ -579,7 +691,7 @@ func (t *tracker) finish(c *conn, ts int64) {
 	c.doneAt = ts
 	if !c.queued {
 		c.queued = true
-		t.queue = append(t.queue, lingering{ts, c.idx, c.gen})
+		t.queue = append(t.queue, lingering{ts, c.key.hash(t.table.seed), c.idx, c.gen})
 	}
 }
 
@@ -600,25 +712,30 @@ func (t *tracker) expire(now int64) {
 			continue
 		}
 		if now-c.doneAt < int64(linger) {
-			t.queue = append(t.queue, lingering{c.doneAt, l.idx, l.gen})
+			t.queue = append(t.queue, lingering{c.doneAt, l.h, l.idx, l.gen})
 			continue
 		}
-		t.drop(c)
+		t.dropHashed(c, l.h)
 	}
 	if t.qhead > 4096 && t.qhead*2 > len(t.queue) {
 		t.queue = t.queue[:copy(t.queue, t.queue[t.qhead:])]
+		t.qahead = max(t.qahead-t.qhead, 0)
 		t.qhead = 0
 	}
 }
 
 // drop removes c from the table, hands it to retire and recycles it.
-func (t *tracker) drop(c *conn) {
-	t.table.remove(c.key.hash(t.table.seed), c.idx)
-	last := t.conns[len(t.conns)-1]
-	last.pos, t.conns[c.pos] = c.pos, last
-	t.conns = t.conns[:len(t.conns)-1]
+func (t *tracker) drop(c *conn) { t.dropHashed(c, c.key.hash(t.table.seed)) }
+
+// dropHashed is drop for a conn whose key hashes to h.
+func (t *tracker) dropHashed(c *conn, h uint64) {
+	t.table.remove(h, c.idx)
+	t.live--
 	c.queued, c.live = false, false
 	t.retire(c)
-	c.more = nil
+	if c.more != 0 {
+		t.moreFree = append(t.moreFree, c.more-1)
+		c.more = 0
+	}
 	t.free = append(t.free, c.idx)
 }

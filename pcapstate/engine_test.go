@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var (
@@ -29,6 +30,7 @@ func replay(t *testing.T, segs []sp, local ...netip.Prefix) []Conn {
 	var out []Conn
 	ex := exporter{names: []string{"test.pcap"}, local: local}
 	tr := newTracker(func(c *conn) { out = append(out, ex.export(c, c.last)) })
+	ex.tr = tr
 	base := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano()
 	var ts int64
 	for i, p := range segs {
@@ -44,8 +46,12 @@ func replay(t *testing.T, segs []sp, local ...netip.Prefix) []Conn {
 		ts = base + int64(i)*int64(time.Millisecond)
 		tr.add(&seg, ts, ref{file: 1, n: uint32(i + 1)})
 	}
-	for _, c := range tr.conns {
-		out = append(out, ex.export(c, ts))
+	for _, ch := range tr.chunks {
+		for i := range ch {
+			if c := &ch[i]; c.live {
+				out = append(out, ex.export(c, ts))
+			}
+		}
 	}
 	return out
 }
@@ -332,11 +338,11 @@ func TestStateTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &conn{}
+			tr, c := newTracker(nil), &conn{}
 			for i, ev := range tt.events {
-				c.apply(0, ev, int64(i+1), ref{})
+				tr.apply(c, 0, ev, int64(i+1), ref{})
 			}
-			if got := c.ep[0].state; got != tt.want || c.nAnom != tt.anom {
+			if got := c.ep[0].state; got != tt.want || int(c.nAnom) != tt.anom {
 				t.Errorf("state %v with %d anomalies, want %v with %d", got, c.nAnom, tt.want, tt.anom)
 			}
 		})
@@ -355,5 +361,29 @@ func TestNormalCloseNoAnomaly(t *testing.T) {
 	))
 	if len(conns) != 1 || conns[0].AnomalyCount != 0 {
 		t.Errorf("anomalies %d: %+v", conns[0].AnomalyCount, conns[0].Anomalies)
+	}
+}
+
+// TestConnLayout checks the layout the prefetches rely on: a conn is
+// connBytes, its hot fields are in its first hotBytes, and chunks of conns
+// start on a cache line.
+func TestConnLayout(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is laid out for 64-bit platforms")
+	}
+	if got := unsafe.Sizeof(conn{}); got != connBytes {
+		t.Errorf("a conn is %d bytes, want %d", got, connBytes)
+	}
+	if got := unsafe.Offsetof(conn{}.cold); got != hotBytes {
+		t.Errorf("the cold fields start at byte %d, want %d", got, hotBytes)
+	}
+	tr := newTracker(nil)
+	for range 3 * chunkSize {
+		tr.newConn(&item{Flags: SYN})
+	}
+	for i, ch := range tr.chunks {
+		if p := uintptr(unsafe.Pointer(ch)); p%cacheLine != 0 {
+			t.Errorf("chunk %d starts at %#x, not on a cache line", i, p)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 type exporter struct {
 	names []string
 	local []netip.Prefix
+	tr    *tracker // the tracker whose conns are exported
 }
 
 func (x *exporter) pos(r ref) Pos {
@@ -78,7 +79,7 @@ func (x *exporter) side(e *endpoint, ec *epCold, addr netip.AddrPort) Side {
 		Markers:      e.markers,
 		SYN:          x.pos(ec.synRef),
 		FIN:          x.pos(ec.finRef),
-		FINAck:       x.pos(ec.finAck),
+		FINAck:       x.pos(e.finAck),
 		RST:          x.pos(ec.rstRef),
 		CloseWaitAt:  nsTime(ec.cwAt),
 		CloseWaitEnd: nsTime(ec.cwEnd),
@@ -93,7 +94,7 @@ func (x *exporter) export(c *conn, end int64) Conn {
 			// seen filled: the peer may have the FIN (the capture missed
 			// the data) or not. Count it as received, unconfirmed.
 			e.finHole = false
-			c.apply(1-s, RecvFIN, c.cold[s].finAt, c.cold[s].finRef)
+			x.tr.apply(c, 1-s, RecvFIN, c.cold[s].finAt, c.cold[s].finRef)
 		}
 	}
 	l, rule := x.localSide(c)
@@ -112,10 +113,10 @@ func (x *exporter) export(c *conn, end int64) Conn {
 		Handshake:    c.handshake,
 		OneWay:       le.pkts == 0 || re.pkts == 0,
 		Reused:       c.reused,
-		AnomalyCount: c.nAnom,
+		AnomalyCount: int(c.nAnom),
 	}
-	for i := range min(c.nAnom, maxAnomalies) {
-		a := c.anomaly(i)
+	for i := range min(int(c.nAnom), maxAnomalies) {
+		a := x.tr.anomaly(c, i)
 		out.Anomalies = append(out.Anomalies, Anomaly{Pos: x.pos(a.r), At: nsTime(a.at), Local: int(a.side) == l, State: a.state, Event: a.ev})
 	}
 	if le.state == CloseWait {
@@ -134,7 +135,7 @@ func (x *exporter) explain(c *conn, l int, end int64) (Verdict, string) {
 	b = appendPos(b, x.pos(c.cold[1-l].finRef))
 	if c.confirmed(l) {
 		b = append(b, ", acknowledged by the local endpoint at "...)
-		b = appendPos(b, x.pos(c.cold[1-l].finAck))
+		b = appendPos(b, x.pos(c.ep[1-l].finAck))
 		b = append(b, "; no local FIN and no RST up to the capture end ("...)
 		b = nsTime(end).AppendFormat(b, time.RFC3339Nano)
 		b = append(b, ')')

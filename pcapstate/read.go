@@ -155,6 +155,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	}
 	tr := newTracker(keepFinished)
+	ex.tr = tr
 
 	// One goroutine reads, merges and decodes the captures into batches of
 	// segments while this one runs the state machines: the two halves of
@@ -188,8 +189,8 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// engine's state shrinks. The rest of the engine's state (its table,
 	// lists and linger queue) is released first, before the Conns are
 	// allocated, so that the collection this allocation starts frees it.
-	n := len(tr.conns)
-	tr.table, tr.conns, tr.free, tr.queue = table{}, nil, nil, nil
+	n := tr.live
+	tr.table, tr.free, tr.queue = table{}, nil, nil
 	res.Conns = slices.Grow(res.Conns, n)
 	for i, ch := range tr.chunks {
 		for j := range ch {

@@ -81,10 +81,15 @@ func (t *table) remove(h uint64, idx uint32) {
 // hash mixes the key's 38 bytes, as five words, with the table's seed (the multiply-fold
 // mixing of wyhash).
 func (k *connKey) hash(seed uint64) uint64 {
+	return hashKey(k.lo[0], k.lo[1], k.hi[0], k.hi[1], k.loPort, k.hiPort, k.vlan, seed)
+}
+
+// hashKey is connKey.hash on the key's fields.
+func hashKey(lo0, lo1, hi0, hi1 uint64, loPort, hiPort, vlan uint16, seed uint64) uint64 {
 	const p0, p1, p2, p3 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3
-	ports := uint64(k.loPort) | uint64(k.hiPort)<<16 | uint64(k.vlan)<<32
-	h := mix(k.lo[0]^seed^p0, k.lo[1]^p1)
-	h ^= mix(k.hi[0]^seed^p2, k.hi[1]^p3)
+	ports := uint64(loPort) | uint64(hiPort)<<16 | uint64(vlan)<<32
+	h := mix(lo0^seed^p0, lo1^p1)
+	h ^= mix(hi0^seed^p2, hi1^p3)
 	return mix(h^ports^p1, seed^p0)
 }
 

@@ -79,7 +79,14 @@ type window struct {
 }
 
 // newWindow starts small, for the many small captures; need grows it to
-// hold the largest record, and readFull keeps it at 1 MiB for big files.
+// hold the largest record, and to windowBig for big files.
+// windowBig is the window of a big file: large enough that compaction
+// copies and read calls are rare, small enough that what a read call
+// copies in is still in the core's cache (1 or 2 MiB of L2 on today's
+// x86 cores) when the packets are decoded. A 1 MiB window read the
+// reference capture about 10% slower than 256 KiB.
+const windowBig = 256 << 10
+
 func newWindow(r io.Reader) *window { return &window{r: r, buf: make([]byte, 64<<10)} }
 
 // need makes n bytes available at buf[start:]. It returns io.EOF when the
@@ -95,9 +102,9 @@ func (w *window) need(n int) error {
 			}
 			return io.ErrUnexpectedEOF
 		}
-		if n > len(w.buf) || (w.start > 0 && len(w.buf) < 1<<20 && w.off > 1<<20) {
-			// Grow to fit n; a file past its first MiB gets a 1 MiB window
-			// so that compaction copies stay rare.
+		if n > len(w.buf) || (w.start > 0 && len(w.buf) < windowBig && w.off > windowBig) {
+			// Grow to fit n; a file past its first windowBig bytes gets a
+			// window of that size, so that compaction copies stay rare.
 			nb := make([]byte, max(n, 2*len(w.buf)))
 			w.end = copy(nb, w.buf[w.start:w.end])
 			w.buf, w.start = nb, 0

@@ -7,9 +7,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/google/gopacket v1.1.19
 	github.com/google/pprof v0.0.0-20250630185457-6e76a2b096b5
+	golang.org/x/sys v0.32.0
 )
 
-require (
-	golang.org/x/net v0.0.0-20190620200207-3b0461eec859 // indirect
-	golang.org/x/sys v0.32.0 // indirect
-)
+require golang.org/x/net v0.0.0-20190620200207-3b0461eec859 // indirect

@@ -121,12 +121,13 @@ type anomaly struct {
 // (the client), ep[1] the acceptor; their addresses are the key's lo and
 // hi endpoints, in the order openerLo says.
 //
-// A conn is six cache lines (connBytes) and the slab's chunks start on a
+// A conn is five cache lines (connBytes) and the slab's chunks start on a
 // page, so every conn starts on a cache line. Its first three lines
-// (hotBytes) hold what most segments read or write, the last three what a
-// few do (a SYN, FIN or RST, a change into or out of CLOSE_WAIT, an
-// anomaly): the engine prefetches only the lines a segment needs. A conn
-// holds no pointer, so the garbage collector never scans the slab.
+// (hotBytes) hold what every segment reads or writes, the last two what a
+// few do (a SYN, FIN or RST, a change into or out of CLOSE_WAIT): the
+// engine prefetches only the lines a segment needs. A conn holds no
+// pointer, so the garbage collector never scans the slab; the few
+// anomalies are kept in the tracker.
 type conn struct {
 	key       connKey
 	v4        [2]bool // whether endpoint i's address is IPv4 (not IPv6, not IPv4-mapped)
@@ -146,19 +147,17 @@ type conn struct {
 	cold     [2]epCold
 	first    int64
 	firstRef ref
-	doneAt   int64
 	nAnom    uint32
-	more     uint32 // anomalies after the first: index+1 in tracker.more, 0 if none
+	anoms    uint32 // the anomalies kept: index+1 in tracker.anoms, 0 if none
 	tunnel   Tunnel
-	anom0    anomaly // the first anomaly
-	_        [connBytes - hotBytes - 160]byte
+	_        [connBytes - hotBytes - 121]byte
 }
 
 // The size of a conn and of its hot part; a test checks the layout.
 const (
 	cacheLine = 64
 	hotBytes  = 3 * cacheLine
-	connBytes = 6 * cacheLine
+	connBytes = 5 * cacheLine
 )
 
 // addr returns endpoint i's address and port as found in the key.
@@ -199,38 +198,28 @@ type lingering struct {
 	gen uint32
 }
 
-// Conns live in chunks of a slab, so that growing the slab never copies
-// them and memory grows in small steps.
-const (
-	chunkBits = 10
-	chunkSize = 1 << chunkBits
-)
-
 // tracker runs the state machine of every connection in the capture. Its
 // memory follows the connections in the table (open, or finished within
 // the linger time): a released conn's slot is reused.
 type tracker struct {
-	table    table
-	chunks   []*[chunkSize]conn
-	free     []uint32 // free slab indices
-	ready    []uint32 // slab indices reserved for new conns, from rhead on
-	rhead    int
-	live     int         // connections in the table
-	queue    []lingering // finished connections, in the order they finished
-	qhead    int
-	qahead   int                         // queue entries before it were prefetched
-	retire   func(c *conn)               // called for a connection leaving the table
-	created  uint64                      // connections seen
-	more     [][maxAnomalies - 1]anomaly // anomalies after the first, for the conns that have several
-	moreFree []uint32                    // free indices in more
+	table     table
+	chunks    []chunk  // the slab
+	free      []uint32 // free slab indices
+	ready     []uint32 // slab indices reserved for new conns, from rhead on
+	rhead     int
+	live      int         // connections in the table
+	queue     []lingering // finished connections, in the order they finished
+	qhead     int
+	qahead    int                     // queue entries before it were prefetched
+	retire    func(c *conn)           // called for a connection leaving the table
+	created   uint64                  // connections seen
+	anoms     [][maxAnomalies]anomaly // the anomalies of the conns that have some
+	anomsFree []uint32                // free indices in anoms
 }
 
 func newTracker(retire func(c *conn)) *tracker {
 	return &tracker{table: newTable(rand.Uint64()), retire: retire}
 }
-
-// at returns the conn in slab slot i.
-func (t *tracker) at(i uint32) *conn { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
 // prefetchGroup is how many segments' cache lines are prefetched at once.
 const prefetchGroup = 32
@@ -596,34 +585,31 @@ func (t *tracker) apply(c *conn, s int, ev Event, ts int64, r ref) {
 	e.state, e.since = to, ts
 }
 
-// addAnomaly records an anomaly of c: the first in c, the next ones (up to
-// maxAnomalies) in t.more; the rest are only counted.
+// addAnomaly records an anomaly of c: the first maxAnomalies in t.anoms,
+// out of the conn (few connections have any); the rest are only counted.
 func (t *tracker) addAnomaly(c *conn, a anomaly) {
-	switch {
-	case c.nAnom == 0:
-		c.anom0 = a
-	case c.nAnom < maxAnomalies:
-		if c.more == 0 {
-			if n := len(t.moreFree); n > 0 {
-				c.more, t.moreFree = t.moreFree[n-1]+1, t.moreFree[:n-1]
+	if c.nAnom < maxAnomalies {
+		if c.anoms == 0 {
+			if n := len(t.anomsFree); n > 0 {
+				c.anoms, t.anomsFree = t.anomsFree[n-1]+1, t.anomsFree[:n-1]
 			} else {
-				t.more = append(t.more, [maxAnomalies - 1]anomaly{})
-				c.more = uint32(len(t.more))
+				t.anoms = append(t.anoms, [maxAnomalies]anomaly{})
+				c.anoms = uint32(len(t.anoms))
 			}
 		}
-		t.more[c.more-1][c.nAnom-1] = a
+		t.anoms[c.anoms-1][c.nAnom] = a
 	}
 	if c.nAnom < math.MaxUint32 {
 		c.nAnom++
 	}
 }
 
-// anomaly returns the i-th anomaly kept for c, i < min(c.nAnom, maxAnomalies).
-func (t *tracker) anomaly(c *conn, i int) anomaly {
-	if i == 0 {
-		return c.anom0
+// anomalies returns the anomalies kept for c.
+func (t *tracker) anomalies(c *conn) []anomaly {
+	if c.anoms == 0 {
+		return nil
 	}
-	return t.more[c.more-1][i-1]
+	return t.anoms[c.anoms-1][:min(c.nAnom, maxAnomalies)]
 }
 
 // alloc takes a free slab slot, growing the slab when there is none.
@@ -633,10 +619,9 @@ func (t *tracker) alloc() uint32 {
 		t.free = t.free[:n-1]
 		return idx
 	}
-	idx := uint32(len(t.chunks)) << chunkBits
-	t.chunks = append(t.chunks, new([chunkSize]conn))
-	for i := range uint32(chunkSize - 1) {
-		t.free = append(t.free, idx+chunkSize-1-i)
+	idx, n := t.grow()
+	for i := range n - 1 {
+		t.free = append(t.free, idx+n-1-i)
 	}
 	return idx
 }
@@ -688,7 +673,6 @@ func (t *tracker) newConn(seg *item) *conn {
 
 // finish queues a finished connection for retirement after the linger time.
 func (t *tracker) finish(c *conn, ts int64) {
-	c.doneAt = ts
 	if !c.queued {
 		c.queued = true
 		t.queue = append(t.queue, lingering{ts, c.key.hash(t.table.seed), c.idx, c.gen})
@@ -711,8 +695,10 @@ func (t *tracker) expire(now int64) {
 			c.queued = false // revived: a late segment reopened it
 			continue
 		}
-		if now-c.doneAt < int64(linger) {
-			t.queue = append(t.queue, lingering{c.doneAt, l.h, l.idx, l.gen})
+		// A finished conn's last packet is the one that finished it, or
+		// a later one that left it finished.
+		if now-c.last < int64(linger) {
+			t.queue = append(t.queue, lingering{c.last, l.h, l.idx, l.gen})
 			continue
 		}
 		t.dropHashed(c, l.h)
@@ -733,9 +719,9 @@ func (t *tracker) dropHashed(c *conn, h uint64) {
 	t.live--
 	c.queued, c.live = false, false
 	t.retire(c)
-	if c.more != 0 {
-		t.moreFree = append(t.moreFree, c.more-1)
-		c.more = 0
+	if c.anoms != 0 {
+		t.anomsFree = append(t.anomsFree, c.anoms-1)
+		c.anoms = 0
 	}
 	t.free = append(t.free, c.idx)
 }

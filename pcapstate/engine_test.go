@@ -30,6 +30,7 @@ func replay(t *testing.T, segs []sp, local ...netip.Prefix) []Conn {
 	var out []Conn
 	ex := exporter{names: []string{"test.pcap"}, local: local}
 	tr := newTracker(func(c *conn) { out = append(out, ex.export(c, c.last)) })
+	defer tr.release()
 	ex.tr = tr
 	base := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano()
 	var ts int64
@@ -47,8 +48,8 @@ func replay(t *testing.T, segs []sp, local ...netip.Prefix) []Conn {
 		tr.add(&seg, ts, ref{file: 1, n: uint32(i + 1)})
 	}
 	for _, ch := range tr.chunks {
-		for i := range ch {
-			if c := &ch[i]; c.live {
+		for i := range ch.conns {
+			if c := &ch.conns[i]; c.live {
 				out = append(out, ex.export(c, ts))
 			}
 		}
@@ -378,11 +379,12 @@ func TestConnLayout(t *testing.T) {
 		t.Errorf("the cold fields start at byte %d, want %d", got, hotBytes)
 	}
 	tr := newTracker(nil)
-	for range 3 * chunkSize {
+	for range firstChunk + 2*chunkSize {
 		tr.newConn(&item{Flags: SYN})
 	}
+	defer tr.release()
 	for i, ch := range tr.chunks {
-		if p := uintptr(unsafe.Pointer(ch)); p%cacheLine != 0 {
+		if p := uintptr(unsafe.Pointer(unsafe.SliceData(ch.conns))); p%cacheLine != 0 {
 			t.Errorf("chunk %d starts at %#x, not on a cache line", i, p)
 		}
 	}

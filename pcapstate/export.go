@@ -115,8 +115,7 @@ func (x *exporter) export(c *conn, end int64) Conn {
 		Reused:       c.reused,
 		AnomalyCount: int(c.nAnom),
 	}
-	for i := range min(int(c.nAnom), maxAnomalies) {
-		a := x.tr.anomaly(c, i)
+	for _, a := range x.tr.anomalies(c) {
 		out.Anomalies = append(out.Anomalies, Anomaly{Pos: x.pos(a.r), At: nsTime(a.at), Local: int(a.side) == l, State: a.state, Event: a.ev})
 	}
 	if le.state == CloseWait {

@@ -155,6 +155,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	}
 	tr := newTracker(keepFinished)
+	defer tr.release()
 	ex.tr = tr
 
 	// One goroutine reads, merges and decodes the captures into batches of
@@ -187,14 +188,15 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// Export the connections still in the table a chunk of the slab at a
 	// time, releasing each chunk once exported: the Conns grow as the
 	// engine's state shrinks. The rest of the engine's state (its table,
-	// lists and linger queue) is released first, before the Conns are
-	// allocated, so that the collection this allocation starts frees it.
+	// lists and linger queue) is released first, and the slab compacted,
+	// before the Conns are allocated.
 	n := tr.live
 	tr.table, tr.free, tr.queue = table{}, nil, nil
+	tr.compact()
 	res.Conns = slices.Grow(res.Conns, n)
 	for i, ch := range tr.chunks {
-		for j := range ch {
-			c := &ch[j]
+		for j := range ch.conns {
+			c := &ch.conns[j]
 			switch {
 			case !c.live:
 			case c.done():
@@ -205,7 +207,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 				res.Conns = append(res.Conns, ex.export(c, end))
 			}
 		}
-		tr.chunks[i] = nil
+		tr.releaseChunk(i)
 	}
 	slices.SortFunc(res.Conns, compareConns)
 	for i := range res.Files {

@@ -2,6 +2,7 @@ package pcapstate_test
 
 import (
 	"bytes"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -67,4 +68,43 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(st.Packets), "packets/op")
+}
+
+// TestLoadManyChunks reads a capture whose open connections need several
+// chunks of the engine's slab (the first, on the Go heap, and mapped
+// ones), so that the slab grows, is compacted at the end and is released
+// while exporting: every connection comes out once, with its verdict.
+func TestLoadManyChunks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 30,000-connection capture")
+	}
+	data, st := loadCapture(t, 30000, 16000)
+	for _, retain := range []pcapstate.Retain{pcapstate.RetainAll, pcapstate.RetainNone} {
+		res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, pcapstate.Options{Retain: retain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		confirmed := 0
+		type id struct {
+			l, r  netip.AddrPort
+			first time.Time
+		}
+		seen := map[id]bool{}
+		for _, c := range res.Conns {
+			if c.Verdict == pcapstate.CloseWaitConfirmed {
+				confirmed++
+			}
+			k := id{c.Local.Addr, c.Remote.Addr, c.First}
+			if seen[k] {
+				t.Fatalf("retain %d: %v -> %v exported twice", retain, c.Local.Addr, c.Remote.Addr)
+			}
+			seen[k] = true
+		}
+		if confirmed != st.CloseWait || int(res.Connections) != st.Conns {
+			t.Errorf("retain %d: confirmed %d of %d, connections %d of %d", retain, confirmed, st.CloseWait, res.Connections, st.Conns)
+		}
+		if retain == pcapstate.RetainAll && len(res.Conns) != st.Conns {
+			t.Errorf("retain all: %d conns, want %d", len(res.Conns), st.Conns)
+		}
+	}
 }

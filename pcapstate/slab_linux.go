@@ -1,0 +1,34 @@
+package pcapstate
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// mapChunk maps chunkBytes of memory outside the Go heap, on a chunkBytes
+// boundary, and asks for transparent huge pages there. It returns nil if
+// the memory cannot be mapped: the caller uses the Go heap instead.
+func mapChunk() unsafe.Pointer {
+	// Map twice the size and unmap what lies outside the aligned middle.
+	p, err := unix.MmapPtr(-1, 0, nil, 2*chunkBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil
+	}
+	start := uintptr(p)
+	aligned := (start + chunkBytes - 1) &^ (chunkBytes - 1)
+	if head := aligned - start; head > 0 {
+		_ = unix.MunmapPtr(p, head)
+	}
+	if tail := start + 2*chunkBytes - (aligned + chunkBytes); tail > 0 {
+		_ = unix.MunmapPtr(unsafe.Add(p, aligned+chunkBytes-start), tail)
+	}
+	q := unsafe.Add(p, aligned-start)
+	// Without huge pages (disabled, or another page size) the chunk still
+	// works with small ones.
+	_ = unix.Madvise(unsafe.Slice((*byte)(q), chunkBytes), unix.MADV_HUGEPAGE)
+	return q
+}
+
+// unmapChunk returns a chunk from mapChunk to the system.
+func unmapChunk(p unsafe.Pointer) { _ = unix.MunmapPtr(p, chunkBytes) }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,30 +58,101 @@ func (c *ConnsCmd) Run(e *env) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(e.Stderr, "warning: %s\n", w)
 	}
-	var conns []pcapstate.Conn
+	// Every open connection is in the Result, so the summary counts it all;
+	// they are counted before the filters.
+	confirmed, unconfirmed := closeWaitCounts(res.Conns)
+	// The rows are filtered in place and written as they are formatted:
+	// a capture can leave tens of thousands of connections, and neither
+	// a copy of them nor the whole output is ever held in memory.
+	n := 0
 	for i := range res.Conns {
-		cn := &res.Conns[i]
-		if keep(cn) && cn.Idle(res.End) >= c.MinIdle {
-			conns = append(conns, *cn)
+		if cn := &res.Conns[i]; keep(cn) && cn.Idle(res.End) >= c.MinIdle {
+			res.Conns[n] = *cn
+			n++
 		}
 	}
+	clear(res.Conns[n:])
+	res.Conns = res.Conns[:n]
+	if n == 0 {
+		res.Conns = nil
+	}
+	w := bufio.NewWriterSize(e.Stdout, 64<<10)
 	switch c.Format {
 	case "json":
-		out := *res
-		out.Conns = conns
-		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			SchemaVersion int `json:"schema_version"`
-			*pcapstate.Result
-		}{connsSchemaVersion, &out})
+		err = writeConnsJSON(w, res)
 	case "tsv":
-		return connsTable(conns, res.End).writeTSV(e.Stdout)
+		err = writeConnsTSV(w, res.Conns, res.End)
+	default:
+		err = writeConnsText(w, res.Conns, res.End)
+		if err == nil {
+			err = writeConnsSummary(w, res, confirmed, unconfirmed)
+		}
 	}
-	if err := connsText(conns, res.End).writeText(e.Stdout); err != nil {
+	if err != nil {
 		return err
 	}
-	return writeConnsSummary(e.Stdout, res)
+	return w.Flush()
+}
+
+// writeConnsJSON writes res as the schema_version 1 JSON of conns, one
+// connection at a time: the same bytes as encoding the whole document
+// with two-space indentation, without holding it in memory.
+func writeConnsJSON(w io.Writer, res *pcapstate.Result) error {
+	type doc struct {
+		SchemaVersion int `json:"schema_version"`
+		*pcapstate.Result
+	}
+	conns := res.Conns
+	if len(conns) == 0 {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc{connsSchemaVersion, res})
+	}
+	// Encode the document with a placeholder for the conns, then write
+	// each connection in its place, indented as the array's elements.
+	out := *res
+	out.Conns = nil
+	head, err := json.MarshalIndent(doc{connsSchemaVersion, &out}, "", "  ")
+	if err != nil {
+		return err
+	}
+	const hole = `"conns": null`
+	before, after, ok := bytes.Cut(head, []byte(hole))
+	if !ok {
+		return fmt.Errorf("encode conns: no %s in the document", hole)
+	}
+	if _, err := w.Write(append(before, `"conns": [`...)); err != nil {
+		return err
+	}
+	// One encoder into one buffer for all of them: it reuses its buffers.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	for i := range conns {
+		buf.Reset()
+		if err := enc.Encode(&conns[i]); err != nil {
+			return err
+		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		sep := ",\n    "
+		if i == 0 {
+			sep = "\n    "
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(w, "\n  ]"); err != nil {
+		return err
+	}
+	if _, err := w.Write(after); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
 }
 
 // readCaptures opens the capture files and reads them together, naming
@@ -167,11 +240,16 @@ var connsHeader = []string{
 	"local_markers", "remote_markers", "first_packet", "remote_fin", "fin_ack", "why",
 }
 
-func connsTable(conns []pcapstate.Conn, end time.Time) *table {
-	t := &table{header: connsHeader}
+// writeConnsTSV writes the TSV header and a row per connection.
+func writeConnsTSV(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
+	if err := writeTSVRow(w, connsHeader); err != nil {
+		return err
+	}
+	cells := make([]string, 0, len(connsHeader))
+	var row []byte
 	for i := range conns {
 		c := &conns[i]
-		t.add(
+		cells = append(cells[:0],
 			c.Local.Addr.Addr().String(), strconv.Itoa(int(c.Local.Addr.Port())),
 			c.Remote.Addr.Addr().String(), strconv.Itoa(int(c.Remote.Addr.Port())),
 			c.Local.State.String(), fmtTime(c.Local.Since),
@@ -184,8 +262,12 @@ func connsTable(conns []pcapstate.Conn, end time.Time) *table {
 			c.Local.Markers.String(), c.Remote.Markers.String(),
 			c.FirstPacket.String(), c.Remote.FIN.String(), c.Remote.FINAck.String(), c.Why,
 		)
+		row = appendTSVRow(row[:0], cells)
+		if _, err := w.Write(row); err != nil {
+			return err
+		}
 	}
-	return t
+	return nil
 }
 
 func verdictCell(v pcapstate.Verdict) string {
@@ -202,9 +284,12 @@ func tunnelCell(t pcapstate.Tunnel) string {
 	return t.String()
 }
 
-// connsText is the table for people: fewer columns, durations rounded.
-func connsText(conns []pcapstate.Conn, end time.Time) *table {
-	t := &table{header: []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS"}}
+// writeConnsText writes the table for people: fewer columns, durations
+// rounded, aligned (which needs every row before the first is written:
+// the tabwriter holds the text, about 150 bytes a row).
+func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
+	tw := newTextTable(w)
+	tw.row("LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS")
 	for i := range conns {
 		c := &conns[i]
 		markers := c.Local.Markers.String()
@@ -218,24 +303,32 @@ func connsText(conns []pcapstate.Conn, end time.Time) *table {
 		if !c.Local.Since.IsZero() {
 			since = c.Local.Since.UTC().Format("2006-01-02 15:04:05.000")
 		}
-		t.add(c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
+		tw.row(c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
 			idleOf(c, end).Round(time.Millisecond).String(), c.Remote.State.String(), verdictCell(c.Verdict),
 			fmt.Sprintf("%d/%d", c.Local.Packets, c.Remote.Packets),
 			fmt.Sprintf("%d/%d", c.Local.Bytes, c.Remote.Bytes), markers)
 	}
-	return t
+	return tw.Flush()
 }
 
-func writeConnsSummary(w io.Writer, res *pcapstate.Result) error {
-	var confirmed, unconfirmed int
-	for i := range res.Conns { // every open connection is kept, so these counts are whole
-		switch res.Conns[i].Verdict {
+// closeWaitCounts counts the confirmed and unconfirmed CLOSE_WAIT
+// endpoints among conns.
+func closeWaitCounts(conns []pcapstate.Conn) (confirmed, unconfirmed int) {
+	for i := range conns {
+		switch conns[i].Verdict {
 		case pcapstate.CloseWaitConfirmed:
 			confirmed++
 		case pcapstate.CloseWaitUnconfirmed:
 			unconfirmed++
 		}
 	}
+	return confirmed, unconfirmed
+}
+
+// writeConnsSummary writes the line under the table: what the captures
+// held, with the CLOSE_WAIT counts of every connection (not only those
+// listed).
+func writeConnsSummary(w io.Writer, res *pcapstate.Result, confirmed, unconfirmed int) error {
 	var skipped []string
 	for _, s := range res.Skipped {
 		skipped = append(skipped, fmt.Sprintf("%s %d", s.Kind, s.Packets))

@@ -223,3 +223,44 @@ func splitArgs(s string) []string {
 	}
 	return args
 }
+
+// TestConnsJSONStreamed checks that conns, which writes its JSON one
+// connection at a time, writes the bytes encoding the whole document at
+// once would: on every connection of a capture (many, with anomalies and
+// both verdicts), on one, and on none.
+func TestConnsJSONStreamed(t *testing.T) {
+	inRoot(t)
+	f, err := os.Open("testdata/cases/python-skip-close/capture.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "capture.pcap", R: f}}, pcapstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Conns) < 10 {
+		t.Fatalf("only %d conns", len(res.Conns))
+	}
+	all := res.Conns
+	for _, conns := range [][]pcapstate.Conn{all, all[:1], nil} {
+		r := *res
+		r.Conns = conns
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			SchemaVersion int `json:"schema_version"`
+			*pcapstate.Result
+		}{connsSchemaVersion, &r}); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := writeConnsJSON(&got, &r); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+			t.Errorf("%d conns: streamed JSON differs (-whole +streamed):\n%s", len(conns), diff)
+		}
+	}
+}

@@ -21,33 +21,75 @@ func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 // newline or carriage return inside a cell is written as \\, \t, \n or \r,
 // and any other control character as \xNN, so every row stays one line.
 func (t *table) writeTSV(w io.Writer) error {
-	var b strings.Builder
 	for _, r := range append([][]string{t.header}, t.rows...) {
-		for i, c := range r {
-			if i > 0 {
-				b.WriteByte('\t')
-			}
-			b.WriteString(escapeCell(c))
+		if err := writeTSVRow(w, r); err != nil {
+			return err
 		}
-		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, b.String())
+	return nil
+}
+
+// writeTSVRow writes one row of cells as writeTSV does.
+func writeTSVRow(w io.Writer, cells []string) error {
+	_, err := w.Write(appendTSVRow(nil, cells))
 	return err
+}
+
+// appendTSVRow appends one row of cells, as writeTSV writes it, to b.
+func appendTSVRow(b []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			b = append(b, '\t')
+		}
+		b = append(b, escapeCell(c)...)
+	}
+	return append(b, '\n')
 }
 
 // writeText writes the table aligned in columns with two spaces between them.
 func (t *table) writeText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, r := range append([][]string{t.header}, t.rows...) {
-		for i, c := range r {
-			if i > 0 {
-				fmt.Fprint(tw, "\t")
-			}
-			fmt.Fprint(tw, escapeCell(c))
-		}
-		fmt.Fprint(tw, "\n")
+	tw := newTextTable(w)
+	tw.row(t.header...)
+	for _, r := range t.rows {
+		tw.row(r...)
 	}
 	return tw.Flush()
+}
+
+// textTable aligns rows of cells in columns with two spaces between them.
+type textTable struct {
+	tw  *tabwriter.Writer
+	err error // the first write error
+}
+
+func newTextTable(w io.Writer) *textTable {
+	return &textTable{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+}
+
+// row adds a row of cells, escaped as in writeTSV.
+func (t *textTable) row(cells ...string) {
+	for i, c := range cells {
+		if t.err != nil {
+			return
+		}
+		if i > 0 {
+			_, t.err = io.WriteString(t.tw, "\t")
+		}
+		if t.err == nil {
+			_, t.err = io.WriteString(t.tw, escapeCell(c))
+		}
+	}
+	if t.err == nil {
+		_, t.err = io.WriteString(t.tw, "\n")
+	}
+}
+
+// Flush writes the aligned rows.
+func (t *textTable) Flush() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.tw.Flush()
 }
 
 func escapeCell(s string) string {

@@ -2,6 +2,7 @@ package pcapstate
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -209,7 +210,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 		tr.releaseChunk(i)
 	}
-	slices.SortFunc(res.Conns, compareConns)
+	sortConns(res.Conns)
 	for i := range res.Files {
 		f := &res.Files[i]
 		if f.Packets > 0 {
@@ -399,4 +400,102 @@ func compareConns(a, b Conn) int {
 		return c
 	}
 	return cmp.Compare(a.FirstPacket.Packet, b.FirstPacket.Packet)
+}
+
+// connKeyOrder is what compareConns compares, in words: sorting these and
+// then moving each Conn once is about ten times faster than sorting the
+// Conns, whose comparisons go through netip and whose swaps move 624
+// bytes.
+type connKeyOrder struct {
+	local, remote addrOrder
+	firstSec      int64
+	firstNsec     int32
+	vlan          uint16
+	i             int32 // the Conn's index
+	packet        uint64
+	file          string
+}
+
+// addrOrder orders an address and port as netip.AddrPort.Compare does
+// for addresses without a zone (packets carry none).
+type addrOrder struct {
+	hi, lo uint64
+	port   uint16
+	bits   uint8
+}
+
+func addrOrderOf(ap netip.AddrPort) addrOrder {
+	a := ap.Addr()
+	b := a.As16()
+	return addrOrder{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), ap.Port(), uint8(a.BitLen() / 8)}
+}
+
+func (a addrOrder) compare(b addrOrder) int {
+	if c := cmp.Compare(a.bits, b.bits); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.lo, b.lo); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.port, b.port)
+}
+
+// sortConns sorts conns as compareConns orders them.
+func sortConns(conns []Conn) {
+	keys := make([]connKeyOrder, len(conns))
+	for i := range conns {
+		c := &conns[i]
+		if c.Local.Addr.Addr().Zone() != "" || c.Remote.Addr.Addr().Zone() != "" {
+			slices.SortFunc(conns, compareConns) // not from a packet: the general way
+			return
+		}
+		keys[i] = connKeyOrder{
+			local: addrOrderOf(c.Local.Addr), remote: addrOrderOf(c.Remote.Addr),
+			firstSec: c.First.Unix(), firstNsec: int32(c.First.Nanosecond()),
+			vlan: c.VLAN, i: int32(i), packet: c.FirstPacket.Packet, file: c.FirstPacket.File,
+		}
+	}
+	slices.SortFunc(keys, func(a, b connKeyOrder) int {
+		if c := a.local.compare(b.local); c != 0 {
+			return c
+		}
+		if c := a.remote.compare(b.remote); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.firstSec, b.firstSec); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.firstNsec, b.firstNsec); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.vlan, b.vlan); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.file, b.file); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.packet, b.packet)
+	})
+	// Put each Conn in its place, following the permutation's cycles:
+	// the Conn at j must become the one at keys[j].i.
+	for i := range keys {
+		if int(keys[i].i) == i {
+			continue
+		}
+		tmp := conns[i]
+		j := i
+		for {
+			k := int(keys[j].i)
+			keys[j].i = int32(j)
+			if k == i {
+				conns[j] = tmp
+				break
+			}
+			conns[j] = conns[k]
+			j = k
+		}
+	}
 }

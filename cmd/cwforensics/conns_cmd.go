@@ -219,10 +219,6 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(rfc3339Nano)
 }
 
-func fmtSeconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
-}
-
 func idleOf(c *pcapstate.Conn, end time.Time) time.Duration {
 	if c.Local.Since.IsZero() {
 		return 0
@@ -245,29 +241,74 @@ func writeConnsTSV(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
 	if err := writeTSVRow(w, connsHeader); err != nil {
 		return err
 	}
-	cells := make([]string, 0, len(connsHeader))
 	var row []byte
 	for i := range conns {
-		c := &conns[i]
-		cells = append(cells[:0],
-			c.Local.Addr.Addr().String(), strconv.Itoa(int(c.Local.Addr.Port())),
-			c.Remote.Addr.Addr().String(), strconv.Itoa(int(c.Remote.Addr.Port())),
-			c.Local.State.String(), fmtTime(c.Local.Since),
-			c.Remote.State.String(), fmtTime(c.Remote.Since),
-			verdictCell(c.Verdict), fmtSeconds(idleOf(c, end)),
-			strconv.FormatUint(c.Local.Packets, 10), strconv.FormatUint(c.Remote.Packets, 10),
-			strconv.FormatUint(c.Local.Bytes, 10), strconv.FormatUint(c.Remote.Bytes, 10),
-			fmtTime(c.First), fmtTime(c.Last), strconv.Itoa(int(c.VLAN)), tunnelCell(c.Tunnel),
-			strconv.FormatBool(c.Handshake), strconv.FormatBool(c.LocalOpened), c.LocalBy.String(),
-			c.Local.Markers.String(), c.Remote.Markers.String(),
-			c.FirstPacket.String(), c.Remote.FIN.String(), c.Remote.FINAck.String(), c.Why,
-		)
-		row = appendTSVRow(row[:0], cells)
+		row = appendConnTSV(row[:0], &conns[i], end)
 		if _, err := w.Write(row); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// appendConnTSV appends the TSV row of c, the columns of connsHeader, to
+// b. Cells are formatted in place, so that tens of thousands of rows make
+// no garbage; text from the input (file names) is escaped as escapeCell
+// does.
+func appendConnTSV(b []byte, c *pcapstate.Conn, end time.Time) []byte {
+	b = c.Local.Addr.Addr().AppendTo(b)
+	b = strconv.AppendUint(append(b, '\t'), uint64(c.Local.Addr.Port()), 10)
+	b = c.Remote.Addr.Addr().AppendTo(append(b, '\t'))
+	b = strconv.AppendUint(append(b, '\t'), uint64(c.Remote.Addr.Port()), 10)
+	b = append(append(b, '\t'), c.Local.State.String()...)
+	b = appendTime(append(b, '\t'), c.Local.Since)
+	b = append(append(b, '\t'), c.Remote.State.String()...)
+	b = appendTime(append(b, '\t'), c.Remote.Since)
+	b = append(append(b, '\t'), verdictCell(c.Verdict)...)
+	b = strconv.AppendFloat(append(b, '\t'), idleOf(c, end).Seconds(), 'f', -1, 64)
+	b = strconv.AppendUint(append(b, '\t'), c.Local.Packets, 10)
+	b = strconv.AppendUint(append(b, '\t'), c.Remote.Packets, 10)
+	b = strconv.AppendUint(append(b, '\t'), c.Local.Bytes, 10)
+	b = strconv.AppendUint(append(b, '\t'), c.Remote.Bytes, 10)
+	b = appendTime(append(b, '\t'), c.First)
+	b = appendTime(append(b, '\t'), c.Last)
+	b = strconv.AppendUint(append(b, '\t'), uint64(c.VLAN), 10)
+	b = append(append(b, '\t'), tunnelCell(c.Tunnel)...)
+	b = strconv.AppendBool(append(b, '\t'), c.Handshake)
+	b = strconv.AppendBool(append(b, '\t'), c.LocalOpened)
+	b = append(append(b, '\t'), c.LocalBy.String()...)
+	b = appendMarkers(append(b, '\t'), c.Local.Markers)
+	b = appendMarkers(append(b, '\t'), c.Remote.Markers)
+	b = appendPos(append(b, '\t'), c.FirstPacket)
+	b = appendPos(append(b, '\t'), c.Remote.FIN)
+	b = appendPos(append(b, '\t'), c.Remote.FINAck)
+	b = appendEscaped(append(b, '\t'), c.Why)
+	return append(b, '\n')
+}
+
+// appendTime appends fmtTime(t).
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return t.UTC().AppendFormat(b, rfc3339Nano)
+}
+
+// appendPos appends p.String(), escaped.
+func appendPos(b []byte, p pcapstate.Pos) []byte {
+	if p.IsZero() {
+		return b
+	}
+	b = appendEscaped(b, p.File)
+	return strconv.AppendUint(append(b, ": packet "...), p.Packet, 10)
+}
+
+// appendMarkers appends m.String() without building it when empty.
+func appendMarkers(b []byte, m pcapstate.Markers) []byte {
+	if m == 0 {
+		return b
+	}
+	return append(b, m.String()...)
 }
 
 func verdictCell(v pcapstate.Verdict) string {

@@ -92,6 +92,16 @@ func (t *textTable) Flush() error {
 	return t.tw.Flush()
 }
 
+// appendEscaped appends escapeCell(s) to b.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return append(b, escapeCell(s)...)
+		}
+	}
+	return append(b, s...)
+}
+
 func escapeCell(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {

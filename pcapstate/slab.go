@@ -67,18 +67,21 @@ func (t *tracker) release() {
 // has the size of the busiest moment (the reference capture's 110,000
 // conns) while most of it is free, and the Result is about to be
 // allocated. The table, the free list and the linger queue are no longer
-// valid afterwards.
-func (t *tracker) compact() {
+// valid afterwards. With dropFinished, finished conns (lingering in the
+// table) are released instead of moved; it returns how many conns it
+// kept.
+func (t *tracker) compact(dropFinished bool) (kept int) {
 	wc, wj := 0, 0 // where the next conn moves to
 	for rc := range t.chunks {
 		conns := t.chunks[rc].conns
 		for rj := range conns {
-			if !conns[rj].live {
+			if !conns[rj].live || dropFinished && conns[rj].done() {
 				continue
 			}
 			if rc != wc || rj != wj {
 				t.chunks[wc].conns[wj] = conns[rj]
 			}
+			kept++
 			if wj++; wj == len(t.chunks[wc].conns) {
 				wc, wj = wc+1, 0
 			}
@@ -96,4 +99,5 @@ func (t *tracker) compact() {
 		t.releaseChunk(i)
 	}
 	t.chunks = t.chunks[:keep]
+	return kept
 }

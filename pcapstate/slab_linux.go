@@ -32,3 +32,14 @@ func mapChunk() unsafe.Pointer {
 
 // unmapChunk returns a chunk from mapChunk to the system.
 func unmapChunk(p unsafe.Pointer) { _ = unix.MunmapPtr(p, chunkBytes) }
+
+// adviseHuge asks for transparent huge pages over the whole 2 MiB pages
+// inside b, memory just allocated and not yet touched (its first touch
+// then faults in 2 MiB at a time).
+func adviseHuge(b unsafe.Pointer, n uintptr) {
+	start := (uintptr(b) + chunkBytes - 1) &^ (chunkBytes - 1)
+	end := (uintptr(b) + n) &^ (chunkBytes - 1)
+	if end > start {
+		_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(b, start-uintptr(b))), end-start), unix.MADV_HUGEPAGE)
+	}
+}

@@ -8,3 +8,5 @@ import "unsafe"
 func mapChunk() unsafe.Pointer { return nil }
 
 func unmapChunk(unsafe.Pointer) {}
+
+func adviseHuge(unsafe.Pointer, uintptr) {}

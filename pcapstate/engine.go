@@ -305,6 +305,7 @@ func (t *tracker) prefetchConns(items []item) {
 		if v == 0 {
 			continue
 		}
+		it.hint = uint32(v)
 		n := hotBytes / cacheLine
 		if it.Flags&(SYN|FIN|RST) != 0 {
 			n = connBytes / cacheLine
@@ -372,13 +373,16 @@ func (t *tracker) add(seg *Segment, ts int64, r ref) {
 // to the engine, so it is kept small (88 bytes, against 96 for a Segment
 // alone): every byte of it crosses from one core's cache to the other's.
 type item struct {
-	h         uint64 // k.hash(seed)
-	ts        int64
-	r         ref
-	Seq, Ack  uint32
-	Payload   uint32
-	Window    uint16
+	h        uint64 // k.hash(seed)
+	ts       int64
+	r        ref
+	Seq, Ack uint32
+	Payload  uint32
+	// hint is the slab index (plus one) of the conn prefetchConns found
+	// for this item, 0 if none; addItem checks it before looking up.
+	hint      uint32
 	key       connKey
+	Window    uint16
 	Flags     Flags
 	Tunnel    Tunnel
 	HeaderCut bool
@@ -423,7 +427,17 @@ func (it *item) ports() (src, dst uint16) {
 func (t *tracker) addItem(seg *item) {
 	ts, r := seg.ts, seg.r
 	t.expire(ts)
-	c := t.lookup(&seg.key, seg.h)
+	var c *conn
+	if seg.hint != 0 {
+		// The conn prefetchConns found, if it is still the one in the
+		// table for this key (there is one at most): no second probe.
+		if h := t.at(seg.hint - 1); h.live && h.key.eq(&seg.key) {
+			c = h
+		}
+	}
+	if c == nil {
+		c = t.lookup(&seg.key, seg.h)
+	}
 	f := seg.Flags
 	reused := false
 	if c != nil && f&(SYN|ACK|RST) == SYN && c.done() {

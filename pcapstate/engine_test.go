@@ -375,6 +375,9 @@ func TestConnLayout(t *testing.T) {
 	if got := unsafe.Sizeof(conn{}); got != connBytes {
 		t.Errorf("a conn is %d bytes, want %d", got, connBytes)
 	}
+	if got := unsafe.Sizeof(item{}); got != 88 {
+		t.Errorf("an item is %d bytes, want 88 (every byte crosses between cores)", got)
+	}
 	if got := unsafe.Offsetof(conn{}.cold); got != hotBytes {
 		t.Errorf("the cold fields start at byte %d, want %d", got, hotBytes)
 	}

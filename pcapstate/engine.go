@@ -226,6 +226,7 @@ const prefetchGroup = 32
 
 // How many groups ahead the table slots and the conns are prefetched.
 const (
+	itemsAhead = 4
 	slotsAhead = 2
 	connsAhead = 1
 )
@@ -245,6 +246,9 @@ func (t *tracker) run(items []item) {
 		}
 		return items[g:min(g+prefetchGroup, n)]
 	}
+	for g := 0; g < itemsAhead*prefetchGroup; g += prefetchGroup {
+		prefetchItems(group(g))
+	}
 	for g := 0; g < slotsAhead*prefetchGroup; g += prefetchGroup {
 		t.prefetchSlots(group(g))
 	}
@@ -252,12 +256,31 @@ func (t *tracker) run(items []item) {
 		t.prefetchConns(group(g))
 	}
 	for g := 0; g < n; g += prefetchGroup {
+		prefetchItems(group(g + itemsAhead*prefetchGroup))
 		t.prefetchSlots(group(g + slotsAhead*prefetchGroup))
 		t.prefetchConns(group(g + connsAhead*prefetchGroup))
 		for i := range group(g) {
 			t.addItem(&items[g+i])
 		}
 	}
+}
+
+// prefetchItems prefetches the items themselves: the producer wrote them
+// on the other core, and the first pass over a group (prefetchSlots) would
+// otherwise wait for each of their cache lines to come over.
+func prefetchItems(items []item) {
+	if len(items) == 0 {
+		return
+	}
+	var addrs [prefetchGroup*unsafe.Sizeof(item{})/cacheLine + 2]uintptr
+	start := uintptr(unsafe.Pointer(&items[0]))
+	end := start + uintptr(len(items))*unsafe.Sizeof(item{})
+	na := 0
+	for p := start &^ (cacheLine - 1); p < end; p += cacheLine {
+		addrs[na] = p
+		na++
+	}
+	prefetch(addrs[:na])
 }
 
 // prefetchSlots prefetches the first table slot each item's lookup reads.

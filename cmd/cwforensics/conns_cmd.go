@@ -326,13 +326,15 @@ func tunnelCell(t pcapstate.Tunnel) string {
 }
 
 // writeConnsText writes the table for people: fewer columns, durations
-// rounded, aligned (which needs every row before the first is written:
-// the tabwriter holds the text, about 150 bytes a row).
+// rounded, aligned in columns as a tabwriter would, without holding the
+// rows (writeAligned formats each twice).
 func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
-	tw := newTextTable(w)
-	tw.row("LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS")
-	for i := range conns {
-		c := &conns[i]
+	header := []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS"}
+	return writeAligned(w, len(conns)+1, func(i int, cells []string) []string {
+		if i == 0 {
+			return append(cells, header...)
+		}
+		c := &conns[i-1]
 		markers := c.Local.Markers.String()
 		if m := c.Remote.Markers.String(); m != "" {
 			if markers != "" {
@@ -344,12 +346,11 @@ func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
 		if !c.Local.Since.IsZero() {
 			since = c.Local.Since.UTC().Format("2006-01-02 15:04:05.000")
 		}
-		tw.row(c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
+		return append(cells, c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
 			idleOf(c, end).Round(time.Millisecond).String(), c.Remote.State.String(), verdictCell(c.Verdict),
-			fmt.Sprintf("%d/%d", c.Local.Packets, c.Remote.Packets),
-			fmt.Sprintf("%d/%d", c.Local.Bytes, c.Remote.Bytes), markers)
-	}
-	return tw.Flush()
+			strconv.FormatUint(c.Local.Packets, 10)+"/"+strconv.FormatUint(c.Remote.Packets, 10),
+			strconv.FormatUint(c.Local.Bytes, 10)+"/"+strconv.FormatUint(c.Remote.Bytes, 10), markers)
+	})
 }
 
 // closeWaitCounts counts the confirmed and unconfirmed CLOSE_WAIT

@@ -264,3 +264,27 @@ func TestConnsJSONStreamed(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAligned checks that writeAligned writes what the tabwriter of
+// table.writeText writes, on rows with empty cells (also in the last
+// column), wide and non-ASCII cells, and cells that need escaping.
+func TestWriteAligned(t *testing.T) {
+	rows := [][]string{
+		{"LOCAL", "STATE", "IDLE", "MARKERS"},
+		{"10.0.0.1:80", "CLOSE_WAIT", "1m0s", ""},
+		{"[2001:db8::1]:443", "", "12h3m4.5s", "keep-alive"},
+		{"", "ESTABLISHED", "", "peer:rst"},
+		{"büro:1", "tab\there", "new\nline", "back\\slash"},
+	}
+	tab := &table{header: rows[0], rows: rows[1:]}
+	var want, got bytes.Buffer
+	if err := tab.writeText(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeAligned(&got, len(rows), func(i int, cells []string) []string { return append(cells, rows[i]...) }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("writeAligned differs from the tabwriter (-tabwriter +writeAligned):\n%s", diff)
+	}
+}

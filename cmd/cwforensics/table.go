@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // table is rows of text cells under a header, printed as TSV for programs or
@@ -54,6 +55,45 @@ func (t *table) writeText(w io.Writer) error {
 		tw.row(r...)
 	}
 	return tw.Flush()
+}
+
+// writeAligned writes n rows of cells aligned in columns two spaces apart,
+// byte for byte as writeText's tabwriter does for rows of as many cells,
+// without holding them: row(i, cells) appends row i's cells to cells, and
+// is called twice for each row, to measure the columns and to write.
+// Cells are escaped with escapeCell; they must not contain the tabwriter's
+// escape byte 0xff, which a tabwriter would treat specially (the callers'
+// cells are addresses, numbers, times and names of states).
+func writeAligned(w io.Writer, n int, row func(i int, cells []string) []string) error {
+	var widths []int
+	var cells []string
+	for i := range n {
+		cells = row(i, cells[:0])
+		for j := range max(len(cells)-1, 0) { // the last cell is not a column
+			if j == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], utf8.RuneCountInString(escapeCell(cells[j])))
+		}
+	}
+	var b []byte
+	for i := range n {
+		cells = row(i, cells[:0])
+		b = b[:0]
+		for j, c := range cells {
+			c = escapeCell(c)
+			b = append(b, c...)
+			if j < len(cells)-1 {
+				for k := utf8.RuneCountInString(c); k < widths[j]+2; k++ {
+					b = append(b, ' ')
+				}
+			}
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // textTable aligns rows of cells in columns with two spaces between them.

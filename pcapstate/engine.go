@@ -224,7 +224,8 @@ func newTracker(retire func(c *conn)) *tracker {
 // prefetchGroup is how many segments' cache lines are prefetched at once.
 const prefetchGroup = 32
 
-// How many groups ahead the table slots and the conns are prefetched.
+// How many groups ahead the items, the table slots and the conns are
+// prefetched.
 const (
 	itemsAhead = 4
 	slotsAhead = 2
@@ -235,9 +236,9 @@ const (
 // each segment reads a table slot and a conn, at random among tens of
 // thousands, and a cache miss takes as long as running tens of segments.
 // So run works on groups of segments as a pipeline: while it runs one
-// group, it has the conns of the next group and the table slots of the
-// group after that on their way into the cache, by prefetch instructions
-// that do not wait for the memory.
+// group, it has the conns of the next group, the table slots of the group
+// after that and the items further ahead on their way into the cache, by
+// prefetch instructions that do not wait for the memory.
 func (t *tracker) run(items []item) {
 	n := len(items)
 	group := func(g int) []item {
@@ -314,6 +315,7 @@ func (t *tracker) prefetchConns(items []item) {
 	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
 	for i := range items {
 		it := &items[i]
+		it.hint = 0
 		if it.Flags&(SYN|ACK) == SYN && len(t.ready)-t.rhead < (connsAhead+1)*prefetchGroup {
 			lines(t.reserve(), connBytes/cacheLine)
 			continue
@@ -436,6 +438,7 @@ func (it *item) set(seg *Segment, seed uint64, ts int64, r ref) {
 	it.Seq, it.Ack, it.Payload, it.Window = seg.Seq, seg.Ack, seg.Payload, seg.Window
 	it.Flags, it.Tunnel, it.HeaderCut = seg.Flags, seg.Tunnel, seg.HeaderCut
 	it.srcLo, it.srcV4, it.dstV4 = srcLo, seg.Src.Is4(), seg.Dst.Is4()
+	it.hint = 0
 }
 
 // ports returns the segment's source and destination ports.

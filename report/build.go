@@ -127,8 +127,9 @@ func Build(in BuildInput) (*Model, error) {
 	b.captureSockets()
 	b.kernelSockets()
 	b.owners()
-	b.findings()
+	// The timeline first: the findings rate the growth it shows.
 	b.timeline()
+	b.findings()
 	b.summary()
 	b.warnings()
 	for _, s := range b.sortedSockets() {

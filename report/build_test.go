@@ -99,3 +99,39 @@ func TestBuildErrorHandling(t *testing.T) {
 		t.Errorf("evidence %v, want the 8 resets", ev)
 	}
 }
+
+// TestBuildGrowth: 30 sockets enter CLOSE_WAIT in a server over 4 minutes
+// and stay: fewer than 100 and none older than 5 minutes, but the count
+// grows at 7.5 a minute, and the finding's severity says so (the findings
+// are rated after the timeline is built).
+func TestBuildGrowth(t *testing.T) {
+	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	for i := range 30 {
+		k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i)), server, capgen.ConnOptions{})
+		k.Handshake()
+		k.Data(capgen.FromClient, 100)
+		k.FIN(capgen.FromClient)
+		k.ACK(capgen.FromServer)
+		c.Wait(8 * time.Second)
+	}
+	var pcap bytes.Buffer
+	if err := c.Write(&pcap, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "c.pcap", R: &pcap}}, pcapstate.Options{Retain: pcapstate.RetainCloseWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(BuildInput{Capture: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) != 1 || m.Findings[0].SocketCount != 30 {
+		t.Fatalf("findings %+v", m.Findings)
+	}
+	f := m.Findings[0]
+	if f.Severity != SeverityWarning || !strings.Contains(strings.Join(f.SeverityReasons, "; "), "growing +7.") {
+		t.Errorf("severity %s %v, want a warning for the growth", f.Severity, f.SeverityReasons)
+	}
+}

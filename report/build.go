@@ -100,6 +100,9 @@ type builder struct {
 	connsByPID map[int]int
 	resets     map[int][]string
 	unconf     []string // unconfirmed capture CLOSE_WAIT, positions
+	// closedLaterUnlisted counts, per process, the closed-later sockets
+	// beyond the longest maxClosedLater, which are counted but not listed.
+	closedLaterUnlisted map[int]int
 }
 
 // Build correlates captures, socket listings and dumps into a Model:
@@ -121,6 +124,8 @@ func Build(in BuildInput) (*Model, error) {
 		seenLocal:  map[netip.AddrPort]bool{},
 		connsByPID: map[int]int{},
 		resets:     map[int][]string{},
+
+		closedLaterUnlisted: map[int]int{},
 	}
 	b.indexEvidence()
 	b.linkDumps()
@@ -129,6 +134,7 @@ func Build(in BuildInput) (*Model, error) {
 	b.owners()
 	// The timeline first: the findings rate the growth it shows.
 	b.timeline()
+	b.limitClosedLater()
 	b.findings()
 	b.summary()
 	b.warnings()
@@ -299,6 +305,44 @@ func (b *builder) captureSockets() {
 			s.Age = local.CloseWaitEnd.Sub(local.CloseWaitAt)
 			s.Evidence = append(s.Evidence, pos(remote.FIN), pos(local.FIN))
 		}
+	}
+}
+
+// maxClosedLater is how many closed-later sockets of one process the report
+// lists, the longest first: a busy server passes connections by the
+// thousand through a CLOSE_WAIT of a second or more, which is counted (and
+// drawn in the timeline) but not worth a row each.
+const maxClosedLater = 100
+
+// limitClosedLater keeps the longest maxClosedLater closed-later sockets of
+// every process and counts the others. It runs after the timeline, which
+// draws them all.
+func (b *builder) limitClosedLater() {
+	type aged struct {
+		age time.Duration
+		k   key
+	}
+	byPID := map[int][]aged{}
+	for k, s := range b.sockets {
+		if s.Status == StatusClosedLater {
+			byPID[s.PID] = append(byPID[s.PID], aged{s.Age, k})
+		}
+	}
+	for pid, socks := range byPID {
+		if len(socks) <= maxClosedLater {
+			continue
+		}
+		slices.SortFunc(socks, func(x, y aged) int {
+			if c := cmp.Compare(y.age, x.age); c != 0 {
+				return c
+			}
+			return compareKeys(x.k, y.k)
+		})
+		for _, s := range socks[maxClosedLater:] {
+			delete(b.sockets, s.k)
+		}
+		b.closedLaterUnlisted[pid] = len(socks) - maxClosedLater
+		b.m.Summary.ClosedLaterUnlisted += len(socks) - maxClosedLater
 	}
 }
 

@@ -592,17 +592,19 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 // churnFinding reports CLOSE_WAIT that the application closed later, when
 // nothing is stuck: normal connection churn.
 func (b *builder) churnFinding(g *group) Finding {
-	n := len(g.closed)
+	unlisted := b.closedLaterUnlisted[g.pid]
+	n := len(g.closed) + unlisted
 	var longest time.Duration
 	for _, k := range g.closed {
 		longest = max(longest, b.sockets[k].Age)
 	}
 	f := Finding{Category: CategoryNormalChurn, Process: b.process(g.pid), Sockets: b.keysOf(g.closed), Confidence: 0.8, Severity: SeverityInfo}
 	f.SeverityReasons = []string{"info: no socket is in CLOSE_WAIT at the end of the capture"}
-	f.Supporting = append(f.Supporting, Claim{
-		Text:     fmt.Sprintf("%d %s went through CLOSE_WAIT and the application closed each of them (the longest after %s): transient CLOSE_WAIT, not a leak", n, plural("socket", n), FormatDuration(longest)),
-		Evidence: b.evidenceOf(g.closed, 6),
-	})
+	text := fmt.Sprintf("%d %s went through CLOSE_WAIT and the application closed each of them (the longest after %s): transient CLOSE_WAIT, not a leak", n, plural("socket", n), FormatDuration(longest))
+	if unlisted > 0 {
+		text += fmt.Sprintf("; the %d longest are listed", len(g.closed))
+	}
+	f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: b.evidenceOf(g.closed, 6)})
 	return f
 }
 

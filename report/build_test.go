@@ -135,3 +135,56 @@ func TestBuildGrowth(t *testing.T) {
 		t.Errorf("severity %s %v, want a warning for the growth", f.Severity, f.SeverityReasons)
 	}
 }
+
+// TestBuildClosedLaterLimit: a server closes 150 connections after 2 to 17
+// seconds in CLOSE_WAIT. The report lists the 100 longest, counts all 150,
+// says so in the churn finding, and draws all of them in the timeline.
+func TestBuildClosedLaterLimit(t *testing.T) {
+	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	var conns []*capgen.Conn
+	for i := range 150 {
+		k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i)), server, capgen.ConnOptions{})
+		k.Handshake()
+		k.FIN(capgen.FromClient)
+		k.ACK(capgen.FromServer)
+		conns = append(conns, k)
+	}
+	c.Wait(2 * time.Second)
+	for _, k := range conns {
+		k.FIN(capgen.FromServer)
+		k.ACK(capgen.FromClient)
+		c.Wait(100 * time.Millisecond)
+	}
+	var pcap bytes.Buffer
+	if err := c.Write(&pcap, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "c.pcap", R: &pcap}}, pcapstate.Options{Retain: pcapstate.RetainCloseWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(BuildInput{Capture: res})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Summary.ClosedLater != 150 || m.Summary.ClosedLaterUnlisted != 50 || len(m.Sockets) != 100 {
+		t.Fatalf("closed later %d, unlisted %d, %d sockets listed; want 150, 50, 100", m.Summary.ClosedLater, m.Summary.ClosedLaterUnlisted, len(m.Sockets))
+	}
+	for _, s := range m.Sockets {
+		if s.Local.Port-41000 < 50 {
+			t.Errorf("socket of port %d listed, not among the 100 longest", s.Local.Port)
+		}
+	}
+	if len(m.Findings) != 1 || !strings.HasPrefix(m.Findings[0].Supporting[0].Text, "150 sockets went through CLOSE_WAIT") ||
+		!strings.HasSuffix(m.Findings[0].Supporting[0].Text, "the 100 longest are listed") {
+		t.Errorf("findings %+v", m.Findings)
+	}
+	peak := 0
+	for _, p := range m.Timeline {
+		peak = max(peak, p.Count)
+	}
+	if peak != 150 {
+		t.Errorf("timeline peaks at %d, want all 150", peak)
+	}
+}

@@ -316,6 +316,9 @@ func (m *Model) finishSummary() {
 		Growth:       s.Growth,
 		FDLimit:      s.FDLimit,
 		FDLimitFrom:  s.FDLimitFrom,
+
+		ClosedLaterUnlisted: s.ClosedLaterUnlisted,
+		ClosedLater:         s.ClosedLaterUnlisted,
 	}
 	pids := map[int]bool{}
 	var oldest time.Duration

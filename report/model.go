@@ -40,29 +40,32 @@ type Verdict struct {
 // Summary counts what the report found. Counts by status are derived from
 // Sockets; Connections and the capture span come from Build.
 type Summary struct {
-	Connections  int           `json:"connections"`   // TCP connections seen in the captures
-	CloseWait    int           `json:"close_wait"`    // derived: stuck sockets (confirmed + capture-only + kernel-only)
-	Confirmed    int           `json:"confirmed"`     // derived: in CLOSE_WAIT at capture end and still listed by the kernel
-	CaptureOnly  int           `json:"capture_only"`  // derived: in CLOSE_WAIT at capture end, no later listing to confirm
-	KernelOnly   int           `json:"kernel_only"`   // derived: listed in CLOSE_WAIT, never seen closing in a capture
-	KernelListed int           `json:"kernel_listed"` // derived: confirmed + kernel-only
-	GoneLater    int           `json:"gone_later"`    // derived: CLOSE_WAIT in the capture, absent from a later listing
-	ClosedLater  int           `json:"closed_later"`  // derived: transient CLOSE_WAIT the application closed
-	FinWait2     int           `json:"fin_wait_2"`    // derived: our FIN_WAIT2 toward a peer that never closed
-	Processes    int           `json:"processes"`     // derived: distinct pids holding stuck sockets
-	Findings     int           `json:"findings"`      // derived
-	Warnings     int           `json:"warnings"`      // derived
-	CaptureStart time.Time     `json:"capture_start,omitzero"`
-	CaptureEnd   time.Time     `json:"capture_end,omitzero"`
-	CaptureSpan  time.Duration `json:"capture_span_ns"`           // derived: CaptureEnd - CaptureStart
-	SpanText     string        `json:"capture_span"`              // derived: e.g. "15m00s"
-	StartText    string        `json:"capture_start_text"`        // derived: e.g. "2026-11-20 03:12:00 UTC"
-	EndText      string        `json:"capture_end_text"`          // derived
-	OldestText   string        `json:"oldest_close_wait"`         // derived: age of the oldest stuck socket
-	Growth       float64       `json:"growth_per_minute"`         // CLOSE_WAIT sockets gained per minute (Growth)
-	GrowthText   string        `json:"growth_text"`               // derived: e.g. "+9.1/min"
-	FDLimit      int           `json:"fd_limit,omitempty"`        // of the main process, 0 when unknown
-	FDLimitFrom  string        `json:"fd_limit_source,omitempty"` // e.g. "proc-limits.txt:9" or "--max-fds"
+	Connections  int `json:"connections"`   // TCP connections seen in the captures
+	CloseWait    int `json:"close_wait"`    // derived: stuck sockets (confirmed + capture-only + kernel-only)
+	Confirmed    int `json:"confirmed"`     // derived: in CLOSE_WAIT at capture end and still listed by the kernel
+	CaptureOnly  int `json:"capture_only"`  // derived: in CLOSE_WAIT at capture end, no later listing to confirm
+	KernelOnly   int `json:"kernel_only"`   // derived: listed in CLOSE_WAIT, never seen closing in a capture
+	KernelListed int `json:"kernel_listed"` // derived: confirmed + kernel-only
+	GoneLater    int `json:"gone_later"`    // derived: CLOSE_WAIT in the capture, absent from a later listing
+	ClosedLater  int `json:"closed_later"`  // derived: transient CLOSE_WAIT the application closed, listed or not
+	// ClosedLaterUnlisted counts the closed-later sockets not in Sockets:
+	// a process lists its 100 longest.
+	ClosedLaterUnlisted int           `json:"closed_later_unlisted"`
+	FinWait2            int           `json:"fin_wait_2"` // derived: our FIN_WAIT2 toward a peer that never closed
+	Processes           int           `json:"processes"`  // derived: distinct pids holding stuck sockets
+	Findings            int           `json:"findings"`   // derived
+	Warnings            int           `json:"warnings"`   // derived
+	CaptureStart        time.Time     `json:"capture_start,omitzero"`
+	CaptureEnd          time.Time     `json:"capture_end,omitzero"`
+	CaptureSpan         time.Duration `json:"capture_span_ns"`           // derived: CaptureEnd - CaptureStart
+	SpanText            string        `json:"capture_span"`              // derived: e.g. "15m00s"
+	StartText           string        `json:"capture_start_text"`        // derived: e.g. "2026-11-20 03:12:00 UTC"
+	EndText             string        `json:"capture_end_text"`          // derived
+	OldestText          string        `json:"oldest_close_wait"`         // derived: age of the oldest stuck socket
+	Growth              float64       `json:"growth_per_minute"`         // CLOSE_WAIT sockets gained per minute (Growth)
+	GrowthText          string        `json:"growth_text"`               // derived: e.g. "+9.1/min"
+	FDLimit             int           `json:"fd_limit,omitempty"`        // of the main process, 0 when unknown
+	FDLimitFrom         string        `json:"fd_limit_source,omitempty"` // e.g. "proc-limits.txt:9" or "--max-fds"
 }
 
 // Finding is one root cause in one process, with the evidence for and

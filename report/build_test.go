@@ -187,4 +187,14 @@ func TestBuildClosedLaterLimit(t *testing.T) {
 	if peak != 150 {
 		t.Errorf("timeline peaks at %d, want all 150", peak)
 	}
+	var md, html bytes.Buffer
+	if err := WriteMarkdown(&md, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "150 transient, closed later (the 50 shortest not listed)") || !strings.Contains(html.String(), "(50 shortest not listed)") {
+		t.Errorf("the reports do not say that 50 closed-later sockets are not listed")
+	}
 }

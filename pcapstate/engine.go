@@ -207,7 +207,6 @@ type tracker struct {
 	free      []uint32 // free slab indices
 	ready     []uint32 // slab indices reserved for new conns, from rhead on
 	rhead     int
-	live      int         // connections in the table
 	queue     []lingering // finished connections, in the order they finished
 	qhead     int
 	qahead    int                     // queue entries before it were prefetched
@@ -688,7 +687,6 @@ func (t *tracker) newConn(seg *item) *conn {
 	}
 	c := t.at(idx)
 	*c = conn{idx: idx, gen: c.gen + 1, live: true}
-	t.live++
 	t.created++
 	openerSrc := true
 	switch f := seg.Flags; {
@@ -756,7 +754,6 @@ func (t *tracker) drop(c *conn) { t.dropHashed(c, c.key.hash(t.table.seed)) }
 // dropHashed is drop for a conn whose key hashes to h.
 func (t *tracker) dropHashed(c *conn, h uint64) {
 	t.table.remove(h, c.idx)
-	t.live--
 	c.queued, c.live = false, false
 	t.retire(c)
 	if c.anoms != 0 {

@@ -141,8 +141,8 @@ func TestRunStaleHint(t *testing.T) {
 	if len(released) != 1 {
 		t.Fatalf("%d connections released, want a", len(released))
 	}
-	if tr.live != 2 {
-		t.Errorf("%d connections in the table, want b and the late a", tr.live)
+	if tr.table.n != 2 {
+		t.Errorf("%d connections in the table, want b and the late a", tr.table.n)
 	}
 	hb := items[len(life)].h
 	if c := tr.lookup(&items[len(life)].key, hb); c == nil || c.ep[0].pkts+c.ep[1].pkts != 2 {

@@ -1,20 +1,46 @@
 package pcapstate
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 )
 
-// TestSortConns checks that sortConns orders connections as compareConns
-// does, on every connection of all the Zeek captures read together (IPv4
-// and IPv6, VLANs, tunnels, 26 files, reused 5-tuples), shuffled.
+// referenceOrder is the documented order of a Result's Conns, written with
+// netip's and time's own comparisons.
+func referenceOrder(a, b Conn) int {
+	if c := a.Local.Addr.Compare(b.Local.Addr); c != 0 {
+		return c
+	}
+	if c := a.Remote.Addr.Compare(b.Remote.Addr); c != 0 {
+		return c
+	}
+	if c := a.First.Compare(b.First); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.VLAN, b.VLAN); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.FirstPacket.File, b.FirstPacket.File); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.FirstPacket.Packet, b.FirstPacket.Packet)
+}
+
+// TestSortConns checks that sortConns and compareConns order connections
+// as referenceOrder does, on every connection of all the Zeek captures
+// read together (IPv4 and IPv6, VLANs, tunnels, 26 files, reused
+// 5-tuples), shuffled, plus addresses with zones and ties broken by file
+// and packet.
 func TestSortConns(t *testing.T) {
 	traces, err := filepath.Glob(filepath.Join(zeekDir, "traces", "*"))
 	if err != nil || len(traces) == 0 {
@@ -42,15 +68,26 @@ func TestSortConns(t *testing.T) {
 	dup.FirstPacket.File = "~" + dup.FirstPacket.File
 	dup2 := res.Conns[0]
 	dup2.FirstPacket.Packet++
-	conns := append(slices.Clone(res.Conns), dup, dup2)
+	zoned := res.Conns[0]
+	zoned.Local.Addr = netip.MustParseAddrPort("[fe80::1%eth0]:80")
+	zoned2 := zoned
+	zoned2.Local.Addr = netip.MustParseAddrPort("[fe80::1%eth1]:80")
+	zoned3 := zoned
+	zoned3.Local.Addr = netip.MustParseAddrPort("[fe80::1]:80")
+	conns := append(slices.Clone(res.Conns), dup, dup2, zoned, zoned2, zoned3)
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 3 {
 		r.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
 		want := slices.Clone(conns)
-		slices.SortFunc(want, compareConns)
+		slices.SortFunc(want, referenceOrder)
+		byCompare := slices.Clone(conns)
+		slices.SortFunc(byCompare, compareConns)
 		sortConns(conns)
-		if diff := cmp.Diff(order(want), order(conns)); diff != "" {
-			t.Fatalf("sortConns differs from compareConns (-want +got):\n%s", diff)
+		if diff := gocmp.Diff(order(want), order(conns)); diff != "" {
+			t.Fatalf("sortConns differs from the reference order (-want +got):\n%s", diff)
+		}
+		if diff := gocmp.Diff(order(want), order(byCompare)); diff != "" {
+			t.Fatalf("compareConns differs from the reference order (-want +got):\n%s", diff)
 		}
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"text/tabwriter"
 
 	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/pcapstate"
@@ -265,9 +267,10 @@ func TestConnsJSONStreamed(t *testing.T) {
 	}
 }
 
-// TestWriteAligned checks that writeAligned writes what the tabwriter of
-// table.writeText writes, on rows with empty cells (also in the last
-// column), wide and non-ASCII cells, and cells that need escaping.
+// TestWriteAligned checks that writeAligned writes what text/tabwriter
+// (minimum width 0, padding 2, spaces) writes for the same escaped cells,
+// on rows with empty cells (also in the last column), wide and non-ASCII
+// cells, and cells that need escaping.
 func TestWriteAligned(t *testing.T) {
 	rows := [][]string{
 		{"LOCAL", "STATE", "IDLE", "MARKERS"},
@@ -276,15 +279,50 @@ func TestWriteAligned(t *testing.T) {
 		{"", "ESTABLISHED", "", "peer:rst"},
 		{"büro:1", "tab\there", "new\nline", "back\\slash"},
 	}
-	tab := &table{header: rows[0], rows: rows[1:]}
 	var want, got bytes.Buffer
-	if err := tab.writeText(&want); err != nil {
+	tw := tabwriter.NewWriter(&want, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		for i, c := range r {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, escapeCell(c))
+		}
+		fmt.Fprint(tw, "\n")
+	}
+	if err := tw.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeAligned(&got, len(rows), func(i int, cells []string) []string { return append(cells, rows[i]...) }); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
-		t.Errorf("writeAligned differs from the tabwriter (-tabwriter +writeAligned):\n%s", diff)
+		t.Errorf("writeAligned differs from text/tabwriter (-tabwriter +writeAligned):\n%s", diff)
+	}
+}
+
+// TestEscapeCell: what could break a row or drive a terminal is escaped,
+// other text is kept as it is.
+func TestEscapeCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"10.0.0.1:80", "10.0.0.1:80"},
+		{"", ""},
+		{`C:\tmp`, `C:\\tmp`},
+		{"a\tb\nc\rd", `a\tb\nc\rd`},
+		{"\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
+		{"del\x7f", `del\x7f`},
+		{"ev\xffil", `ev\xffil`},
+		{"csi\x9b2J", `csi\x9b2J`},
+		{"csi\u009b2J", `csi\xc2\x9b2J`},
+		{"büro 日本 \uFFFD", "büro 日本 \uFFFD"},
+		{"nbsp\u00a0", "nbsp\u00a0"},
+	}
+	for _, tt := range tests {
+		if got := escapeCell(tt.in); got != tt.want {
+			t.Errorf("escapeCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := string(appendEscaped([]byte("x"), tt.in)); got != "x"+tt.want {
+			t.Errorf("appendEscaped(%q) = %q, want x%q", tt.in, got, tt.want)
+		}
 	}
 }

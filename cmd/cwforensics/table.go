@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 )
 
@@ -49,21 +48,19 @@ func appendTSVRow(b []byte, cells []string) []byte {
 
 // writeText writes the table aligned in columns with two spaces between them.
 func (t *table) writeText(w io.Writer) error {
-	tw := newTextTable(w)
-	tw.row(t.header...)
-	for _, r := range t.rows {
-		tw.row(r...)
-	}
-	return tw.Flush()
+	return writeAligned(w, len(t.rows)+1, func(i int, cells []string) []string {
+		if i == 0 {
+			return append(cells, t.header...)
+		}
+		return append(cells, t.rows[i-1]...)
+	})
 }
 
 // writeAligned writes n rows of cells aligned in columns two spaces apart,
-// byte for byte as writeText's tabwriter does for rows of as many cells,
-// without holding them: row(i, cells) appends row i's cells to cells, and
-// is called twice for each row, to measure the columns and to write.
-// Cells are escaped with escapeCell; they must not contain the tabwriter's
-// escape byte 0xff, which a tabwriter would treat specially (the callers'
-// cells are addresses, numbers, times and names of states).
+// as text/tabwriter pads them, without holding them: row(i, cells) appends
+// row i's cells to cells, and is called twice for each row, to measure the
+// columns and to write. Cells are escaped with escapeCell; a column's
+// width counts runes, the last cell of a row is not padded.
 func writeAligned(w io.Writer, n int, row func(i int, cells []string) []string) error {
 	var widths []int
 	var cells []string
@@ -96,79 +93,54 @@ func writeAligned(w io.Writer, n int, row func(i int, cells []string) []string) 
 	return nil
 }
 
-// textTable aligns rows of cells in columns with two spaces between them.
-type textTable struct {
-	tw  *tabwriter.Writer
-	err error // the first write error
-}
-
-func newTextTable(w io.Writer) *textTable {
-	return &textTable{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
-}
-
-// row adds a row of cells, escaped as in writeTSV.
-func (t *textTable) row(cells ...string) {
-	for i, c := range cells {
-		if t.err != nil {
-			return
-		}
-		if i > 0 {
-			_, t.err = io.WriteString(t.tw, "\t")
-		}
-		if t.err == nil {
-			_, t.err = io.WriteString(t.tw, escapeCell(c))
-		}
-	}
-	if t.err == nil {
-		_, t.err = io.WriteString(t.tw, "\n")
-	}
-}
-
-// Flush writes the aligned rows.
-func (t *textTable) Flush() error {
-	if t.err != nil {
-		return t.err
-	}
-	return t.tw.Flush()
-}
-
 // appendEscaped appends escapeCell(s) to b.
 func appendEscaped(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' {
-			return append(b, escapeCell(s)...)
-		}
+	if cellClean(s) {
+		return append(b, s...)
 	}
-	return append(b, s...)
+	return append(b, escapeCell(s)...)
 }
 
-func escapeCell(s string) string {
-	clean := true
+// cellClean reports whether s needs no escaping: printable ASCII only,
+// no backslash (the common case, checked without decoding).
+func cellClean(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' {
-			clean = false
-			break
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			return false
 		}
 	}
-	if clean {
+	return true
+}
+
+// escapeCell makes s safe for one cell of a line on a terminal: a
+// backslash, tab, newline or carriage return is written \\, \t, \n or
+// \r, other control characters (C0, DEL, and C1 as bytes or encoded in
+// UTF-8, which some terminals obey) and bytes that are not UTF-8 as \xNN.
+// Other text, non-ASCII included, is kept.
+func escapeCell(s string) string {
+	if cellClean(s) {
 		return s
 	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\':
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\\':
 			b.WriteString(`\\`)
-		case c == '\t':
+		case r == '\t':
 			b.WriteString(`\t`)
-		case c == '\n':
+		case r == '\n':
 			b.WriteString(`\n`)
-		case c == '\r':
+		case r == '\r':
 			b.WriteString(`\r`)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
+		case r == utf8.RuneError && n == 1, r < 0x20, r >= 0x7f && r < 0xa0:
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
 		default:
-			b.WriteByte(c)
+			b.WriteString(s[i : i+n])
 		}
+		i += n
 	}
 	return b.String()
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
 	"regexp"
@@ -93,13 +94,21 @@ type builder struct {
 	limFrom  string
 	sockets  map[key]*Socket
 	conns    map[key]*pcapstate.Conn
-	// seenLocal holds the local endpoints of the captured connections.
-	seenLocal map[netip.AddrPort]bool
+	// seenLocal holds the local endpoints of the captured connections
+	// that are local endpoints of listed sockets (kernelLocal), the only
+	// ones asked about.
+	seenLocal   map[netip.AddrPort]bool
+	kernelLocal map[netip.AddrPort]bool
 	// connsByPID counts, per listening process, its captured connections
 	// and the positions of the resets its side sent.
 	connsByPID map[int]int
-	resets     map[int][]string
+	resets     map[int]*resetList
 	unconf     []string // unconfirmed capture CLOSE_WAIT, positions
+	// candidates are the closed-later sockets to list, the longest
+	// maxClosedLater of each local port, and closedEvents when each of
+	// the closed-later sockets, listed or not, entered and left CLOSE_WAIT.
+	candidates   map[uint16]*candidates
+	closedEvents []interval
 	// closedLaterUnlisted counts, per process, the closed-later sockets
 	// beyond the longest maxClosedLater, which are counted but not listed.
 	closedLaterUnlisted map[int]int
@@ -110,9 +119,29 @@ type builder struct {
 // hold them, one finding per root cause per process, severities, charts.
 // It calls Finalize. Build is pure: the same input gives the same model.
 func Build(in BuildInput) (*Model, error) {
+	res := in.Capture
+	in.Capture = nil
+	return NewBuilder(in).Build(res)
+}
+
+// A Builder is Build in two steps, so that a capture's finished
+// connections need not be kept: NewBuilder reads the evidence, Finished
+// takes each finished connection as pcapstate.Read releases it (use it as
+// Options.Keep, with RetainAll), and Build takes what Read returns. The
+// report is the one Build would make from every connection at once, except
+// that, of the closed-later sockets of a local port, only the longest
+// maxClosedLater are kept to be listed (the others are counted), and that
+// a kernel-only socket no longer borrows its timeline from a finished
+// connection of the same endpoints.
+type Builder struct{ b *builder }
+
+// NewBuilder starts a report from in; in.Capture is ignored (give the
+// capture to Build).
+func NewBuilder(in BuildInput) *Builder {
 	if in.Thresholds == (Thresholds{}) {
 		in.Thresholds = DefaultThresholds()
 	}
+	in.Capture = nil
 	b := &builder{
 		in:         in,
 		m:          &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
@@ -123,13 +152,42 @@ func Build(in BuildInput) (*Model, error) {
 		conns:      map[key]*pcapstate.Conn{},
 		seenLocal:  map[netip.AddrPort]bool{},
 		connsByPID: map[int]int{},
-		resets:     map[int][]string{},
+
+		kernelLocal: map[netip.AddrPort]bool{},
+		resets:      map[int]*resetList{},
+		candidates:  map[uint16]*candidates{},
 
 		closedLaterUnlisted: map[int]int{},
 	}
 	b.indexEvidence()
 	b.linkDumps()
-	b.captureSockets()
+	return &Builder{b}
+}
+
+// Finished takes a finished connection of the capture and returns false:
+// the Builder keeps what it needs of it, and Read need not keep it.
+func (bb *Builder) Finished(c *pcapstate.Conn) bool {
+	bb.b.addConn(c, false)
+	return false
+}
+
+// SetInputs sets the list of files given, read or not (BuildInput.Inputs),
+// when it is complete only after the captures are read.
+func (bb *Builder) SetInputs(in []Input) { bb.b.in.Inputs, bb.b.m.Inputs = in, in }
+
+// Build makes the model from the evidence, the finished connections given
+// to Finished and res, the result of reading the captures (nil without
+// any), whose connections it takes all. It calls Finalize. A Builder
+// builds one model.
+func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
+	b := bb.b
+	b.in.Capture = res
+	if res != nil {
+		for i := range res.Conns {
+			b.addConn(&res.Conns[i], true)
+		}
+	}
+	b.closedLaterSockets()
 	b.kernelSockets()
 	b.owners()
 	// The timeline first: the findings rate the growth it shows.
@@ -217,6 +275,7 @@ func (b *builder) indexEvidence() {
 				}
 			}
 			b.kernel[k] = append(b.kernel[k], l)
+			b.kernelLocal[k.local] = true
 		}
 	}
 }
@@ -256,55 +315,181 @@ func (b *builder) kernelCloseWait(k key) []listing {
 	return out
 }
 
-// captureSockets turns the capture's connections into report sockets:
-// CLOSE_WAIT at capture end (confirmed by the kernel's listings or seen
-// only in the capture, or gone from a later listing), transient CLOSE_WAIT
-// that the application closed, and our FIN_WAIT2 toward a peer in
-// CLOSE_WAIT.
-func (b *builder) captureSockets() {
-	res := b.in.Capture
-	if res == nil {
-		return
-	}
-	for i := range res.Conns {
-		c := &res.Conns[i]
-		local, remote := c.Local, c.Remote
-		k := mkKey(local.Addr, remote.Addr)
-		if len(b.kernel[k]) == 0 && len(b.kernel[k.reversed()]) > 0 {
-			// The kernel lists the other end as ours (both ends are local
-			// on loopback): take the listing's side.
-			local, remote, k = remote, local, k.reversed()
-		}
+// addConn takes one of the capture's connections: CLOSE_WAIT at capture
+// end (confirmed by the kernel's listings or seen only in the capture, or
+// gone from a later listing), transient CLOSE_WAIT that the application
+// closed, and our FIN_WAIT2 toward a peer in CLOSE_WAIT; and the counts of
+// connections and resets per process. stored says whether c stays valid
+// (a connection of the Result) or not (one given to Finished).
+func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
+	local, remote, k := b.sides(c)
+	if stored {
 		b.conns[k] = c
+	}
+	if b.kernelLocal[k.local] {
 		b.seenLocal[k.local] = true
-		if pid := b.portPID[k.local.Port()]; pid > 0 {
-			b.connsByPID[pid]++
-			if !local.RST.IsZero() {
-				b.resets[pid] = append(b.resets[pid], local.RST.String())
+	}
+	if pid := b.portPID[k.local.Port()]; pid > 0 {
+		b.connsByPID[pid]++
+		if !local.RST.IsZero() {
+			rl := b.resets[pid]
+			if rl == nil {
+				rl = &resetList{}
+				b.resets[pid] = rl
 			}
+			rl.add(local.RST.String())
 		}
-		switch {
-		case local.State == pcapstate.CloseWait:
-			b.captureCloseWait(c, k, local, remote)
-			if remote.State == pcapstate.FinWait2 {
-				// Both ends on this host (loopback): the kernel lists our
-				// end in FIN_WAIT2 too when it is still there.
-				for _, l := range b.kernel[k.reversed()] {
-					if l.state == dumps.StateFinWait2 {
-						b.finWait2(k.reversed(), remote, local)
-						break
-					}
+	}
+	switch {
+	case local.State == pcapstate.CloseWait:
+		b.captureCloseWait(c, k, local, remote)
+		if remote.State == pcapstate.FinWait2 {
+			// Both ends on this host (loopback): the kernel lists our
+			// end in FIN_WAIT2 too when it is still there.
+			for _, l := range b.kernel[k.reversed()] {
+				if l.state == dumps.StateFinWait2 {
+					b.finWait2(k.reversed(), remote, local)
+					break
 				}
 			}
-		case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
-			b.finWait2(k, local, remote)
-		case !local.CloseWaitAt.IsZero() && !local.CloseWaitEnd.IsZero() && local.CloseWaitEnd.Sub(local.CloseWaitAt) >= max(b.in.MinIdle, transientMin):
-			s := b.socket(k)
-			s.Status = StatusClosedLater
-			s.Since = local.CloseWaitAt
-			s.Age = local.CloseWaitEnd.Sub(local.CloseWaitAt)
-			s.Evidence = append(s.Evidence, pos(remote.FIN), pos(local.FIN))
 		}
+	case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
+		b.finWait2(k, local, remote)
+	case b.closedLater(local):
+		b.closedEvents = append(b.closedEvents, interval{local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano()})
+		cs := b.candidates[k.local.Port()]
+		if cs == nil {
+			cs = &candidates{}
+			b.candidates[k.local.Port()] = cs
+		}
+		cs.add(candidate{k: k, since: local.CloseWaitAt, age: local.CloseWaitEnd.Sub(local.CloseWaitAt), fins: [2]pcapstate.Pos{remote.FIN, local.FIN}})
+	}
+}
+
+// sides returns c's local and remote ends as the report takes them, and
+// the key of its local end.
+func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key) {
+	local, remote = c.Local, c.Remote
+	k = mkKey(local.Addr, remote.Addr)
+	if len(b.kernel[k]) == 0 && len(b.kernel[k.reversed()]) > 0 {
+		// The kernel lists the other end as ours (both ends are local
+		// on loopback): take the listing's side.
+		local, remote, k = remote, local, k.reversed()
+	}
+	return local, remote, k
+}
+
+// closedLater reports whether a local end left a CLOSE_WAIT that lasted
+// long enough to show: a closed-later socket, in addConn's order of cases
+// (a local end in FIN_WAIT2 has no CLOSE_WAIT end).
+func (b *builder) closedLater(local pcapstate.Side) bool {
+	return local.State != pcapstate.CloseWait && !local.CloseWaitAt.IsZero() && !local.CloseWaitEnd.IsZero() &&
+		local.CloseWaitEnd.Sub(local.CloseWaitAt) >= max(b.in.MinIdle, transientMin)
+}
+
+// closedLaterSockets makes the closed-later sockets of the candidates, where
+// no other socket has their endpoints (a later connection of the same
+// endpoints stuck in CLOSE_WAIT wins), and counts the others of each
+// process as not listed.
+func (b *builder) closedLaterSockets() {
+	ports := slices.Sorted(maps.Keys(b.candidates))
+	for _, port := range ports {
+		cs := b.candidates[port]
+		b.closedLaterUnlisted[b.portPID[port]] += cs.dropped
+		b.m.Summary.ClosedLaterUnlisted += cs.dropped
+		for _, cd := range cs.h {
+			if b.sockets[cd.k] != nil {
+				continue
+			}
+			s := b.socket(cd.k)
+			s.Status = StatusClosedLater
+			s.Since, s.Age = cd.since, cd.age
+			s.Evidence = append(s.Evidence, pos(cd.fins[0]), pos(cd.fins[1]))
+		}
+	}
+}
+
+// interval is when a socket entered and left CLOSE_WAIT, in ns since the
+// epoch (capture times are UTC): a busy capture has millions.
+type interval struct{ at, end int64 }
+
+// candidate is a closed-later socket that may be listed.
+type candidate struct {
+	k     key
+	since time.Time
+	age   time.Duration
+	fins  [2]pcapstate.Pos // the remote FIN and ours
+}
+
+// less orders candidates from the one least worth listing: the shortest,
+// then the latest key.
+func (c *candidate) less(o *candidate) bool {
+	if c.age != o.age {
+		return c.age < o.age
+	}
+	return compareKeys(c.k, o.k) > 0
+}
+
+// candidates keeps the maxClosedLater candidates most worth listing, in a
+// heap whose root is the least, and counts those it dropped.
+type candidates struct {
+	h       []candidate
+	dropped int
+}
+
+func (cs *candidates) add(c candidate) {
+	if len(cs.h) < maxClosedLater {
+		cs.h = append(cs.h, c)
+		for i := len(cs.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !cs.h[i].less(&cs.h[p]) {
+				break
+			}
+			cs.h[i], cs.h[p] = cs.h[p], cs.h[i]
+			i = p
+		}
+		return
+	}
+	cs.dropped++
+	if !cs.h[0].less(&c) {
+		return // no better than the least kept
+	}
+	cs.h[0] = c
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(cs.h) && cs.h[l].less(&cs.h[m]) {
+			m = l
+		}
+		if r < len(cs.h) && cs.h[r].less(&cs.h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		cs.h[i], cs.h[m] = cs.h[m], cs.h[i]
+		i = m
+	}
+}
+
+// resetList is the resets a process's side sent: how many, and the
+// earliest maxResetEvidence positions.
+type resetList struct {
+	n     int
+	first []string
+}
+
+// maxResetEvidence is how many resets the error-handling finding cites.
+const maxResetEvidence = 8
+
+func (rl *resetList) add(p string) {
+	rl.n++
+	i, _ := slices.BinarySearchFunc(rl.first, p, comparePos)
+	if i >= maxResetEvidence {
+		return
+	}
+	rl.first = slices.Insert(rl.first, i, p)
+	if len(rl.first) > maxResetEvidence {
+		rl.first = rl.first[:maxResetEvidence]
 	}
 }
 

@@ -613,15 +613,14 @@ func (b *builder) churnFinding(g *group) Finding {
 // paths that abort rather than close.
 func (b *builder) errorHandlingFinding(pid int) (Finding, bool) {
 	resets, total := b.resets[pid], b.connsByPID[pid]
-	if pid == 0 || len(resets) < 5 || len(resets)*10 < total {
+	if pid == 0 || resets == nil || resets.n < 5 || resets.n*10 < total {
 		return Finding{}, false
 	}
-	sortPos(resets)
 	f := Finding{Category: CategoryErrorHandling, Process: b.process(pid), Confidence: 0.5, Severity: SeverityInfo}
-	f.SeverityReasons = []string{fmt.Sprintf("info: %d of %d connections reset by this process", len(resets), total)}
+	f.SeverityReasons = []string{fmt.Sprintf("info: %d of %d connections reset by this process", resets.n, total)}
 	f.Supporting = append(f.Supporting, Claim{
-		Text:     fmt.Sprintf("the process reset %d of its %d captured connections instead of closing them: error paths that abort sockets", len(resets), total),
-		Evidence: resets[:min(len(resets), 8)],
+		Text:     fmt.Sprintf("the process reset %d of its %d captured connections instead of closing them: error paths that abort sockets", resets.n, total),
+		Evidence: slices.Clone(resets.first),
 	})
 	return f, true
 }
@@ -637,6 +636,11 @@ func (b *builder) timeline() {
 		delta int
 	}
 	var evs []ev
+	// The closed-later sockets, listed or not, as the connections were
+	// taken; then the CLOSE_WAIT of the connections of stuck sockets.
+	for _, iv := range b.closedEvents {
+		evs = append(evs, ev{time.Unix(0, iv.at).UTC(), 1}, ev{time.Unix(0, iv.end).UTC(), -1})
+	}
 	if res != nil {
 		for i := range res.Conns {
 			c := &res.Conns[i]
@@ -645,8 +649,11 @@ func (b *builder) timeline() {
 				if s.CloseWaitAt.IsZero() {
 					continue
 				}
+				if local, _, _ := b.sides(c); local.Addr == s.Addr && b.closedLater(local) {
+					continue // among the closed-later sockets above
+				}
 				k := mkKey(s.Addr, end[1].Addr)
-				if sk, ok := b.sockets[k]; !ok || (!sk.Status.Stuck() && sk.Status != StatusClosedLater) {
+				if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
 					continue // a CLOSE_WAIT of the remote end, or one too young
 				}
 				evs = append(evs, ev{s.CloseWaitAt, 1})

@@ -110,13 +110,21 @@ func (c *AnalyzeCmd) Run(e *env) error {
 		}
 	}
 
+	// The builder takes every finished connection as the captures are
+	// read, keeping what the report needs of it (counts, the longest
+	// transient CLOSE_WAITs): memory follows the connections open at once.
+	in := report.BuildInput{
+		Title: c.Title, Evidence: evs, Local: src,
+		MinIdle: c.MinIdle, MaxFDs: c.MaxFDs, DumpPIDs: dumpPIDs,
+	}
+	builder := report.NewBuilder(in)
 	var res *pcapstate.Result
 	if len(captures) > 0 {
 		paths := make([]string, len(captures))
 		for i, p := range captures {
 			paths[i] = files[p]
 		}
-		res, err = readCapturesNamed(paths, captures, pcapstate.Options{Local: local, Filter: c.Filter, Retain: pcapstate.RetainCloseWait, Log: e.Log})
+		res, err = readCapturesNamed(paths, captures, pcapstate.Options{Local: local, Filter: c.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, Log: e.Log})
 		if err != nil {
 			return err
 		}
@@ -128,10 +136,8 @@ func (c *AnalyzeCmd) Run(e *env) error {
 			}
 		}
 	}
-	m, err := report.Build(report.BuildInput{
-		Title: c.Title, Capture: res, Evidence: evs, Inputs: inputs, Local: src,
-		MinIdle: c.MinIdle, MaxFDs: c.MaxFDs, DumpPIDs: dumpPIDs,
-	})
+	builder.SetInputs(inputs)
+	m, err := builder.Build(res)
 	if err != nil {
 		return fmt.Errorf("build report: %w", err)
 	}

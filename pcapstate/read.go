@@ -35,7 +35,9 @@ type Options struct {
 	// Connections still open at the end are always kept.
 	Retain Retain
 	// Keep, when not nil, further decides which retained finished
-	// connections are kept.
+	// connections are kept. It is called once per connection, as it is
+	// released, from one goroutine; the Conn it gets is only valid during
+	// the call (it is reused), so Keep copies what it wants of it.
 	Keep func(*Conn) bool
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
@@ -142,6 +144,9 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 
 	ex := exporter{names: names, local: opts.Local}
 	// keepFinished exports a finished connection if Retain and Keep want it.
+	// Keep sees it in one Conn reused for all: a million connections that
+	// Keep looks at and drops leave no garbage.
+	var scratch Conn
 	keepFinished := func(c *conn) {
 		switch opts.Retain {
 		case RetainNone:
@@ -151,9 +156,9 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 				return
 			}
 		}
-		out := ex.export(c, c.last)
-		if opts.Keep == nil || opts.Keep(&out) {
-			res.Conns = append(res.Conns, out)
+		scratch = ex.export(c, c.last)
+		if opts.Keep == nil || opts.Keep(&scratch) {
+			res.Conns = append(res.Conns, scratch)
 		}
 	}
 	tr := newTracker(keepFinished)

@@ -631,15 +631,17 @@ func sortPos(ps []string) { copy(ps, sortPositions(ps)) }
 // the capture's connections, else from timed kernel listings.
 func (b *builder) timeline() {
 	res := b.in.Capture
+	// Events in ns since the epoch: a busy capture has millions, and
+	// their order is all that matters (events at one instant merge).
 	type ev struct {
-		at    time.Time
+		at    int64
 		delta int
 	}
-	var evs []ev
+	evs := make([]ev, 0, 2*len(b.closedEvents)+2*len(b.sockets))
 	// The closed-later sockets, listed or not, as the connections were
 	// taken; then the CLOSE_WAIT of the connections of stuck sockets.
 	for _, iv := range b.closedEvents {
-		evs = append(evs, ev{time.Unix(0, iv.at).UTC(), 1}, ev{time.Unix(0, iv.end).UTC(), -1})
+		evs = append(evs, ev{iv.at, 1}, ev{iv.end, -1})
 	}
 	if res != nil {
 		for i := range res.Conns {
@@ -656,9 +658,9 @@ func (b *builder) timeline() {
 				if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
 					continue // a CLOSE_WAIT of the remote end, or one too young
 				}
-				evs = append(evs, ev{s.CloseWaitAt, 1})
+				evs = append(evs, ev{s.CloseWaitAt.UnixNano(), 1})
 				if !s.CloseWaitEnd.IsZero() {
-					evs = append(evs, ev{s.CloseWaitEnd, -1})
+					evs = append(evs, ev{s.CloseWaitEnd.UnixNano(), -1})
 				}
 			}
 		}
@@ -667,16 +669,19 @@ func (b *builder) timeline() {
 		b.m.Timeline = b.kernelTimeline()
 		return
 	}
-	slices.SortStableFunc(evs, func(a, c ev) int { return a.at.Compare(c.at) })
+	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
 	pts := []Point{{At: res.Start, Count: 0}}
 	n := 0
-	for _, e := range evs {
+	for i, e := range evs {
 		n += e.delta
-		if last := &pts[len(pts)-1]; last.At.Equal(e.at) {
-			last.Count = n
-			continue
+		if i+1 < len(evs) && evs[i+1].at == e.at {
+			continue // the count after every event of this instant
 		}
-		pts = append(pts, Point{At: e.at, Count: n})
+		if at := time.Unix(0, e.at).UTC(); pts[len(pts)-1].At.Equal(at) {
+			pts[len(pts)-1].Count = n
+		} else {
+			pts = append(pts, Point{At: at, Count: n})
+		}
 	}
 	if !pts[len(pts)-1].At.Equal(res.End) {
 		pts = append(pts, Point{At: res.End, Count: n})

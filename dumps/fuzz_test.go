@@ -114,6 +114,18 @@ func FuzzReadJVMJSON(f *testing.F) {
 	})
 }
 
+func FuzzReadJVMText(f *testing.F) {
+	f.Add([]byte(jvmText21))
+	seed(f, "../testdata/real/jvm/*/thread-dump-to-file.txt", "../testdata/cases/*/thread-dump-to-file.txt")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, warns, err := ReadJVMText(bytes.NewReader(data), "fuzz")
+		if err == nil && d == nil {
+			t.Fatal("no dump and no error")
+		}
+		checkWarnings(t, warns, true)
+	})
+}
+
 // FuzzRead runs the whole chain, Sniff then the parser, on any input.
 func FuzzRead(f *testing.F) {
 	seed(f, conf+"jstack/*", conf+"goroutines/*/*")

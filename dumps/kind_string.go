@@ -23,11 +23,12 @@ func _() {
 	_ = x[KindGoroutines-12]
 	_ = x[KindGoroutineProfile-13]
 	_ = x[KindPprof-14]
+	_ = x[KindJVMText-15]
 }
 
-const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprof"
+const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-text"
 
-var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123}
+var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131}
 
 func (i Kind) String() string {
 	idx := int(i) - 0

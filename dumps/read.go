@@ -30,6 +30,7 @@ const (
 	KindGoroutines                   // goroutines
 	KindGoroutineProfile             // goroutine-profile
 	KindPprof                        // pprof
+	KindJVMText                      // jvm-text
 )
 
 // MarshalText makes a Kind appear by name in JSON.

@@ -65,6 +65,14 @@ func dumpFormats() []format {
 			}
 			return err
 		}},
+		{KindJVMText, matchJVMText, func(ev *Evidence, r io.Reader) error {
+			d, warns, err := ReadJVMText(r, ev.File)
+			ev.Warnings = append(ev.Warnings, warns...)
+			if d != nil {
+				ev.ThreadDumps = append(ev.ThreadDumps, d)
+			}
+			return err
+		}},
 		{KindJstack, matchJstack, func(ev *Evidence, r io.Reader) error {
 			ds, warns, err := ReadJstack(r, ev.File)
 			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -56,7 +55,7 @@ func TestRunMatchesAdd(t *testing.T) {
 				}
 			}
 		}
-		slices.SortFunc(out, compareConns)
+		sortConns(out)
 		return out
 	}
 	want := conns(func(tr *tracker) {

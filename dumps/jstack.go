@@ -673,7 +673,8 @@ func parseLockLine(s string) (Lock, error) {
 }
 
 // parseLockRef parses "<0x...> (a java.lang.Object)", "<no object reference
-// available>" or "java.io.BufferedInputStream@5284339c".
+// available>", "java.io.BufferedInputStream@5284339c" or, in the text of
+// jcmd Thread.dump_to_file, "<java.lang.Object@5284339c>".
 func parseLockRef(s string) (Lock, error) {
 	var l Lock
 	if strings.HasPrefix(s, "<") {
@@ -681,7 +682,11 @@ func parseLockRef(s string) (Lock, error) {
 		if end < 0 {
 			return l, fmt.Errorf("bad lock reference %q", clip(s))
 		}
-		if a := s[1:end]; strings.HasPrefix(a, "0x") {
+		a := s[1:end]
+		if at := strings.LastIndexByte(a, '@'); at > 0 && !strings.HasPrefix(a, "0x") {
+			return Lock{Addr: a, Class: a[:at]}, nil
+		}
+		if strings.HasPrefix(a, "0x") {
 			l.Addr = a
 		}
 		rest := strings.TrimSpace(s[end+1:])

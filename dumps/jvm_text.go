@@ -97,7 +97,7 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 		case t == nil:
 			warn(l.line, "line outside a thread: %q", clip(text))
 		case strings.HasPrefix(text, "- "):
-			lk, err := parseJVMTextLock(text[2:])
+			lk, err := parseLockLine(text[2:])
 			if err != nil {
 				warn(l.line, "thread %q: %v", t.Name, err)
 				continue
@@ -140,30 +140,4 @@ func parseJVMTextHeader(s string) (Thread, error) {
 		}
 	}
 	return Thread{}, fmt.Errorf("bad thread header %q", clip(s))
-}
-
-// parseJVMTextLock parses a lock line after "- ": "parking to wait for
-// <java.util.concurrent.locks.ReentrantLock$NonfairSync@6d06d69c>",
-// "waiting on <...>", "waiting to lock <...>", "locked <...>".
-func parseJVMTextLock(s string) (Lock, error) {
-	ops := []struct {
-		prefix string
-		op     LockOp
-	}{
-		{"locked ", LockHeld},
-		{"waiting to lock ", LockWaitEnter},
-		{"waiting on ", LockWaitOn},
-		{"parking to wait for ", LockParked},
-		{"waiting to re-lock in wait() ", LockRelock},
-	}
-	for _, o := range ops {
-		if rest, ok := strings.CutPrefix(s, o.prefix); ok {
-			obj := strings.TrimSpace(rest)
-			if !strings.HasPrefix(obj, "<") || !strings.HasSuffix(obj, ">") || len(obj) < 3 {
-				return Lock{}, fmt.Errorf("bad lock reference %q", clip(rest))
-			}
-			return jsonLock(o.op, obj[1:len(obj)-1], 0), nil
-		}
-	}
-	return Lock{}, fmt.Errorf("unrecognised lock line %q", clip(s))
 }

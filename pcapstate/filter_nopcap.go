@@ -1,4 +1,4 @@
-//go:build !cgo || nopcap
+//go:build !pcap
 
 package pcapstate
 

@@ -68,6 +68,7 @@ type listing struct {
 type proc struct {
 	pid       int
 	name      string
+	nameRank  int // how complete the source of name is, see nameRank
 	runtime   Runtime
 	fdLimit   int
 	fdFrom    string
@@ -213,6 +214,30 @@ func (b *builder) proc(pid int) *proc {
 	return p
 }
 
+// nameRank ranks the sources of a process name by how complete they are:
+// ss and lsof print the kernel's command name (ss up to 15 characters, lsof
+// up to 9, or all of it with +c 0); netstat's program column is argv[0]
+// cut to its column width ("./server/repo" for ./server/repository), so
+// it is taken only when nothing else names the process.
+func nameRank(tool dumps.Kind) int {
+	switch tool {
+	case dumps.KindSS, dumps.KindLsof, dumps.KindLsofFields:
+		return 2
+	case dumps.KindNetstat:
+		return 1
+	}
+	return 1
+}
+
+// takeName keeps the name from the most complete source, and of two from
+// sources of the same rank the longer (lsof's cut beside ss's).
+func (p *proc) takeName(name string, rank int) {
+	if name == "" || rank < p.nameRank || (rank == p.nameRank && len(name) <= len(p.name)) {
+		return
+	}
+	p.name, p.nameRank = name, rank
+}
+
 // stateInName finds a TCP state named in a file name, for ss listings made
 // with a state filter, which print no State column.
 var stateInName = regexp.MustCompile(`(?i)(close[-_]?wait|fin[-_]?wait[-_]?2|established|time[-_]?wait|last[-_]?ack)`)
@@ -250,9 +275,7 @@ func (b *builder) indexEvidence() {
 					continue
 				}
 				p := b.proc(*o.PID)
-				if len(o.Process) > len(p.name) {
-					p.name = o.Process // lsof cuts names to 9 characters, ss to 15
-				}
+				p.takeName(o.Process, nameRank(s.Tool))
 				if s.State == dumps.StateListen && s.Local.Port != 0 {
 					p.listening[s.Local.Port] = s.Src.String()
 					if _, ok := b.portPID[s.Local.Port]; !ok {

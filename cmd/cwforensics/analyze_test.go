@@ -140,7 +140,8 @@ func TestAnalyzeFlags(t *testing.T) {
 		code int
 		err  string
 	}{
-		{"below the thresholds", []string{"--fail-on", "warning", java}, 0, ""},
+		{"a confirmed leak is a warning, below critical", []string{"--fail-on", "critical", java}, 0, ""},
+		{"a confirmed leak is at least a warning", []string{"--fail-on", "warning", java}, exitFinding, "--fail-on warning"},
 		{"fd limit makes 4 sockets critical", []string{"--fail-on", "critical", "--max-fds", "6", java}, exitFinding, "is critical"},
 		{"warning reached by critical", []string{"--fail-on", "warning", "--max-fds", "6", java}, exitFinding, "--fail-on warning"},
 		{"bad output extension", []string{"-o", "report.pdf", java}, exitUsage, "unknown report format"},

@@ -34,13 +34,13 @@ type Model struct {
 // the other candidates with their scores.
 type DumpLink struct {
 	File       string      `json:"file"`
-	PID        int         `json:"pid"`             // 0 when not linked
-	Method     string      `json:"method"`          // "pid-line", "flag", "content" or "unlinked"
-	Score      float64     `json:"score"`           // of the chosen process, 0..1
-	Link       Strength    `json:"link"`            // how strong the tie is
-	Why        []string    `json:"why"`             // what ties it, with positions where there are
-	Evidence   []string    `json:"evidence"`        // positions in the dump and the listings
-	Candidates []Candidate `json:"candidates"`      // every process considered, best first
+	PID        int         `json:"pid"`            // 0 when not linked
+	Method     string      `json:"method"`         // "pid-line", "flag", "content" or "unlinked"
+	Score      float64     `json:"score"`          // of the chosen process, 0..1
+	Link       Strength    `json:"link"`           // how strong the tie is
+	Why        []string    `json:"why"`            // what ties it, with positions where there are
+	Evidence   []string    `json:"evidence"`       // positions in the dump and the listings
+	Candidates []Candidate `json:"candidates"`     // every process considered, best first
 	Note       string      `json:"note,omitempty"` // e.g. why it is ambiguous
 }
 

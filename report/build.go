@@ -2,13 +2,11 @@ package report
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +71,7 @@ type proc struct {
 	fdLimit   int
 	fdFrom    string
 	listening map[uint16]string // local ports it listens on -> position
+	socks     map[key]bool      // its TCP sockets other than listeners, as listed
 	dumps     []*dumps.Evidence
 	dumpNotes []dumpNote
 }
@@ -208,7 +207,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 func (b *builder) proc(pid int) *proc {
 	p := b.procs[pid]
 	if p == nil {
-		p = &proc{pid: pid, listening: map[uint16]string{}}
+		p = &proc{pid: pid, listening: map[uint16]string{}, socks: map[key]bool{}}
 		b.procs[pid] = p
 	}
 	return p
@@ -286,6 +285,11 @@ func (b *builder) indexEvidence() {
 			k, ok := sockKey(&s)
 			if !ok {
 				continue
+			}
+			for _, o := range s.Owners {
+				if o.PID != nil && s.State != dumps.StateListen {
+					b.proc(*o.PID).socks[k] = true
+				}
 			}
 			l := listing{state: s.State, owners: s.Owners, pos: s.Src.String(), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime}
 			if l.state == dumps.StateUnknown {
@@ -589,9 +593,15 @@ func (b *builder) captureCloseWait(c *pcapstate.Conn, k key, local, remote pcaps
 	s.Evidence = append(s.Evidence, pos(remote.FIN), pos(remote.FINAck))
 	switch {
 	case len(cw) > 0:
-		s.Status = StatusConfirmed
+		// Still listed after the capture's end: stuck at least this long.
+		s.Status, s.AgeLowerBound = StatusConfirmed, true
 		for _, l := range cw {
 			s.Evidence = append(s.Evidence, l.pos)
+			// A listing taken after the capture that still shows the
+			// socket in CLOSE_WAIT: stuck at least until then.
+			if l.at.After(local.Since.Add(s.Age)) {
+				s.Age, s.AgeLowerBound = l.at.Sub(local.Since), true
+			}
 		}
 	default:
 		s.Status = StatusCaptureOnly
@@ -649,8 +659,13 @@ func (b *builder) kernelSockets() {
 		switch {
 		case res != nil && b.seenLocal[k.local]:
 			// The capture saw traffic on this port but not this
-			// connection closing: it was in CLOSE_WAIT before the capture.
-			s.Age, s.AgeLowerBound = res.End.Sub(res.Start), true
+			// connection closing: it was in CLOSE_WAIT before the capture,
+			// and until the latest listing that shows it.
+			end := res.End
+			if last.After(end) {
+				end = last
+			}
+			s.Age, s.AgeLowerBound = end.Sub(res.Start), true
 		case !first.IsZero() && last.After(first):
 			s.Since = first
 			s.Age, s.AgeLowerBound = last.Sub(first), true
@@ -720,79 +735,6 @@ func (b *builder) owners() {
 			s.PID, s.Process = pid, b.proc(pid).name
 			s.Evidence = append(s.Evidence, b.proc(pid).listening[k.local.Port()])
 		}
-	}
-}
-
-// dumpPIDInName finds a pid in a dump's file name: jstack-1234.txt,
-// 1234.jstack, goroutines.1234.txt.
-var dumpPIDInName = regexp.MustCompile(`(?:^|[^0-9])([0-9]{2,7})(?:[^0-9]|$)`)
-
-// linkDumps links every dump file to the process it was taken from: the pid
-// the dump prints (jcmd), --dump PID=FILE, a known pid in the file name, or
-// the only process whose runtime fits.
-func (b *builder) linkDumps() {
-	for _, ev := range b.in.Evidence {
-		if len(ev.ThreadDumps)+len(ev.GoroutineDumps)+len(ev.GoroutineProfiles) == 0 {
-			continue
-		}
-		rt := RuntimeGo
-		if len(ev.ThreadDumps) > 0 {
-			rt = RuntimeJava
-		}
-		pid, how, at := 0, "", ""
-		for _, d := range ev.ThreadDumps {
-			if d.PID > 0 {
-				pid, how, at = d.PID, "the dump prints the pid", d.Pos.String()
-				break
-			}
-		}
-		if pid == 0 {
-			if p, ok := b.in.DumpPIDs[ev.File]; ok {
-				pid, how = p, "--dump"
-			}
-		}
-		if pid == 0 {
-			for _, m := range dumpPIDInName.FindAllStringSubmatch(filepath.Base(ev.File), -1) {
-				if n, err := strconv.Atoi(m[1]); err == nil && b.procs[n] != nil {
-					pid, how = n, "the pid is in the file name"
-					break
-				}
-			}
-		}
-		if pid == 0 {
-			// A listed process's name in the file name, when only one fits.
-			base := strings.ToLower(filepath.Base(ev.File))
-			var named []int
-			for p, pr := range b.procs {
-				if len(pr.name) >= 3 && strings.Contains(base, strings.ToLower(pr.name)) {
-					named = append(named, p)
-				}
-			}
-			if len(named) == 1 {
-				pid, how = named[0], "the process name is in the file name"
-			}
-		}
-		if pid == 0 {
-			// The only process of that runtime among those the listings name.
-			var cands []int
-			for p, pr := range b.procs {
-				if runtimeOfName(pr.name) == rt || (runtimeOfName(pr.name) == RuntimeUnknown && rt == RuntimeGo) {
-					cands = append(cands, p)
-				}
-			}
-			if len(cands) == 1 {
-				pid = cands[0]
-				how = fmt.Sprintf("the only %s process in the socket listings; give --dump PID=FILE to say otherwise", rt)
-			}
-		}
-		if pid == 0 {
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: ev.File, Msg: "dump not linked to a process: it prints no pid and no listing names one process of its runtime; give --dump PID=FILE"})
-			continue
-		}
-		p := b.proc(pid)
-		p.runtime = rt
-		p.dumps = append(p.dumps, ev)
-		p.dumpNotes = append(p.dumpNotes, dumpNote{file: filepath.Base(ev.File), how: how, pos: at})
 	}
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -213,33 +214,43 @@ func (b *builder) suspects(pid int) ([]suspect, string) {
 		if bk.Kind == "vm-thread" {
 			continue
 		}
-		s := suspect{bucket: bk, kind: kind, series: status[bk.ID]}
-		act := bk.Class.Activity
-		s.pool = act == dumps.ActPoolBorrow || bk.Class.Pool != ""
-		timed := strings.HasPrefix(bk.State, "TIMED") || act == dumps.ActSleep || timerWait(bk)
-		switch act {
-		case dumps.ActDeadlocked, dumps.ActLockWait, dumps.ActCondWait, dumps.ActChanWait, dumps.ActSocketRead, dumps.ActSocketWrite:
-			// A timed wait (TIMED_WAITING, a timer or ticker) ends by
-			// itself: not indefinite.
-			s.block = dumps.AppFrame(bk.Frames) >= 0 && !timed
-		}
-		switch {
-		case act == dumps.ActPoolBorrow:
-			s.role = RoleWaiter
-		case bk.Class.Pool != "" && !timed && (act == dumps.ActSocketRead || act == dumps.ActChanWait || act == dumps.ActCondWait || act == dumps.ActUnknown):
-			// A pooled connection's own loop: it holds that connection.
-			s.role, s.connLoop = RoleHolder, true
-		case s.block && (act == dumps.ActLockWait || act == dumps.ActDeadlocked):
-			s.role, s.lockWait = RoleWaiter, true
-			s.locks = lockOwners(lastJVM, bk)
-		case s.block:
-			s.role = RoleHolder
-		}
+		s := classifyBucket(bk, lastJVM)
+		s.kind, s.series = kind, status[bk.ID]
 		if s.pool || s.block {
 			out = append(out, s)
 		}
 	}
 	return out, from
+}
+
+// classifyBucket says what a stack group does with connections: whether
+// it waits in a pool, blocks indefinitely in application code, holds a
+// connection (a pool's per-connection loop, a blocked reader) or waits for
+// one or for a lock (with the lock's owner when d, its JVM dump, says).
+func classifyBucket(bk dumps.Bucket, d *dumps.ThreadDump) suspect {
+	s := suspect{bucket: bk}
+	act := bk.Class.Activity
+	s.pool = act == dumps.ActPoolBorrow || bk.Class.Pool != ""
+	timed := strings.HasPrefix(bk.State, "TIMED") || act == dumps.ActSleep || timerWait(bk)
+	switch act {
+	case dumps.ActDeadlocked, dumps.ActLockWait, dumps.ActCondWait, dumps.ActChanWait, dumps.ActSocketRead, dumps.ActSocketWrite:
+		// A timed wait (TIMED_WAITING, a timer or ticker) ends by
+		// itself: not indefinite.
+		s.block = dumps.AppFrame(bk.Frames) >= 0 && !timed
+	}
+	switch {
+	case act == dumps.ActPoolBorrow:
+		s.role = RoleWaiter
+	case bk.Class.Pool != "" && !timed && (act == dumps.ActSocketRead || act == dumps.ActChanWait || act == dumps.ActCondWait || act == dumps.ActUnknown):
+		// A pooled connection's own loop: it holds that connection.
+		s.role, s.connLoop = RoleHolder, true
+	case s.block && (act == dumps.ActLockWait || act == dumps.ActDeadlocked):
+		s.role, s.lockWait = RoleWaiter, true
+		s.locks = lockOwners(d, bk)
+	case s.block:
+		s.role = RoleHolder
+	}
+	return s
 }
 
 func laterDump(a, b *dumps.ThreadDump) bool {
@@ -490,7 +501,18 @@ func (b *builder) remoteEnds(keys []key) []key {
 // close: the leak is on the remote side.
 func (b *builder) remoteLeakFinding(g *group) Finding {
 	n := len(g.finWait2)
-	f := Finding{Category: CategoryRemotePeerLeak, Process: b.process(g.pid), Sockets: b.keysOf(g.finWait2), Confidence: 0.8}
+	f := Finding{Category: CategoryRemotePeerLeak, Mechanism: MechanismRemote, Process: b.process(g.pid), Sockets: b.keysOf(g.finWait2), Confidence: confidences.RemotePeer}
+	if g.pid == 0 {
+		// Our FIN_WAIT2 ends are orphaned (closed by us, so no process
+		// lists them): the local process is the one that owns the live
+		// connections to the same peer.
+		if pid, c, ok := b.peerOwner(g.finWait2); ok {
+			f.Process = b.process(pid)
+			f.Supporting = append(f.Supporting, c)
+		} else {
+			f.Contradicting = append(f.Contradicting, Claim{Text: "our FIN_WAIT2 sockets are orphaned (no process lists them) and no listed process owns other connections to the same peer: the local side cannot be named"})
+		}
+	}
 	peers := map[string]bool{}
 	for _, k := range g.finWait2 {
 		peers[k.remote.Addr().String()+":"+strconv.Itoa(int(k.remote.Port()))] = true
@@ -507,6 +529,57 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 	f.Severity, f.SeverityReasons = b.measure(0, g.finWait2, false)
 	f.Note = "The code to fix runs on the peer; on this host, net.ipv4.tcp_fin_timeout bounds how long orphaned FIN_WAIT2 sockets stay."
 	return f
+}
+
+// peerOwner finds the process that owns the live connections to the peers
+// of some orphaned sockets: the listed sockets to the same peer address and
+// port, by owner. It is found when one process owns most of them.
+func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
+	peers := map[netip.AddrPort]bool{}
+	for _, k := range keys {
+		peers[k.remote] = true
+	}
+	count := map[int]int{}
+	ev := map[int][]string{}
+	total := 0
+	for k, ls := range b.kernel {
+		if !peers[k.remote] {
+			continue
+		}
+		for _, l := range ls {
+			if l.state != dumps.StateEstablished && l.state != dumps.StateCloseWait && l.state != dumps.StateSynSent {
+				continue
+			}
+			for _, o := range l.owners {
+				if o.PID != nil {
+					count[*o.PID]++
+					total++
+					ev[*o.PID] = append(ev[*o.PID], l.pos)
+					break
+				}
+			}
+		}
+	}
+	best, bestN := 0, 0
+	for pid, n := range count {
+		if n > bestN || (n == bestN && pid < best) {
+			best, bestN = pid, n
+		}
+	}
+	if best == 0 || bestN*2 <= total {
+		return 0, Claim{}, false
+	}
+	e := sortPositions(ev[best])
+	names := make([]string, 0, len(peers))
+	for p := range peers {
+		names = append(names, p.String())
+	}
+	slices.Sort(names)
+	return best, Claim{
+		Text: fmt.Sprintf("%s owns %d of the %d live connections the listings show to the same peer (%s): the orphaned FIN_WAIT2 sockets were its connections, which it closed",
+			b.process(best), bestN, total, strings.Join(names[:min(3, len(names))], ", ")),
+		Evidence: e[:min(6, len(e))],
+	}, true
 }
 
 // churnFinding reports the transient CLOSE_WAIT of a process: sockets the

@@ -72,6 +72,7 @@ func (b *builder) findings() {
 			b.m.Findings = append(b.m.Findings, f)
 		}
 	}
+	b.m.Findings = append(b.m.Findings, b.exhaustionFindings()...)
 }
 
 // process describes pid for a finding.

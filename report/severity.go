@@ -22,6 +22,9 @@ type Thresholds struct {
 	// been in CLOSE_WAIT for its process's leak to count as confirmed,
 	// which is at least a warning: a close in progress takes milliseconds.
 	ConfirmedMinAge time.Duration
+	// FDExhausted is the share of the fd limit at which a process's open
+	// fds (from fd listings) are exhausted: critical.
+	FDExhausted float64
 }
 
 // DefaultThresholds are the practitioners' numbers (see docs/report.md).
@@ -35,6 +38,7 @@ func DefaultThresholds() Thresholds {
 		GrowthMinSpan:   time.Minute,
 		ExhaustCritical: time.Hour,
 		ConfirmedMinAge: 5 * time.Second,
+		FDExhausted:     0.95,
 	}
 }
 
@@ -55,7 +59,8 @@ var confidences = struct {
 	RemotePeer         float64 // our FIN_WAIT2 toward a peer in CLOSE_WAIT
 	ErrorHandling      float64 // the process resets at least 10% of its connections
 	Transient          float64 // CLOSE_WAIT closed later, or gone from a later listing
-	Exhaustion         float64 // open fds at the limit, or connections waiting unaccepted
+	Exhaustion         float64 // open fds at the limit, from an fd listing tied to the process
+	Queued             float64 // connections waiting unaccepted, fd count unknown
 }{
 	PoolLoops:          0.9,
 	PoolBorrowersAll:   0.9,
@@ -71,6 +76,7 @@ var confidences = struct {
 	ErrorHandling:      0.5,
 	Transient:          0.8,
 	Exhaustion:         0.9,
+	Queued:             0.6,
 }
 
 // Measure is what Rate judges for one process (or one finding).

@@ -313,13 +313,6 @@ func (b *builder) agesFromDump(stuck []key, sus []Suspect) (Claim, bool) {
 	return Claim{}, false
 }
 
-func kindWord(ss []suspect) string {
-	if len(ss) > 0 {
-		return ss[0].kind.String()
-	}
-	return "thread"
-}
-
 func poolName(ss []suspect) string {
 	for _, s := range ss {
 		if s.bucket.Class.Pool != "" {
@@ -336,8 +329,6 @@ func poolActivity(ss []suspect) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func blockActivity(ss []suspect) string { return poolActivity(ss) }
 
 // topFunc names a stack group by the function that matters: the program's
 // own code, else the first frame past the runtime's scheduling (a pooled

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -27,6 +28,10 @@ const (
 	weightCount = 0.5
 	// A listening port or a peer of the process in a thread name.
 	weightNames = 0.3
+	// The same thread names as a dump that says it is of the process (a
+	// jstack beside a jcmd of the same JVM): weightSame times the share,
+	// when at least 80% of the names (3 or more) are the same.
+	weightSame = 0.5
 	// The process's command name as a directory or package in the
 	// dump's source paths or function names.
 	weightPaths = 0.3
@@ -45,11 +50,63 @@ const (
 // 1234.jstack, goroutines.1234.txt.
 var dumpPIDInName = regexp.MustCompile(`(?:^|[^0-9])([0-9]{2,7})(?:[^0-9]|$)`)
 
-// linkDumps links every dump file to the process it was taken from.
+// linkDumps links every dump file to the process it was taken from: first
+// the dumps that say (a pid line, --dump), then the others by their
+// content, which may compare them with the first.
 func (b *builder) linkDumps() {
+	var later []*dumps.Evidence
+	known := map[int]map[string][]string{} // pid -> file -> thread names
 	for _, ev := range b.in.Evidence {
+		if b.linkDump(ev, nil) {
+			_, names, _, _ := dumpContent(ev)
+			pid := b.m.DumpLinks[len(b.m.DumpLinks)-1].PID
+			if known[pid] == nil {
+				known[pid] = map[string][]string{}
+			}
+			known[pid][ev.File] = names
+		} else if len(ev.ThreadDumps)+len(ev.GoroutineDumps)+len(ev.GoroutineProfiles) > 0 {
+			later = append(later, ev)
+		}
+	}
+	for _, ev := range later {
+		b.linkDump(ev, known)
+	}
+}
+
+// sameThreads is the largest share of names found among the thread names
+// of one of the files, and that file; 0 with fewer than 3 names.
+func sameThreads(names []string, files map[string][]string) (string, float64) {
+	if len(names) < 3 {
+		return "", 0
+	}
+	best, bestShare := "", 0.0
+	for _, file := range slices.Sorted(maps.Keys(files)) {
+		set := map[string]bool{}
+		for _, n := range files[file] {
+			set[n] = true
+		}
+		in := 0
+		for _, n := range names {
+			if set[n] {
+				in++
+			}
+		}
+		if share := float64(in) / float64(len(names)); share > bestShare {
+			best, bestShare = filepath.Base(file), share
+		}
+	}
+	if bestShare < 0.8 {
+		return "", 0
+	}
+	return best, bestShare
+}
+
+// linkDump links one dump file; known is nil in the first pass, which
+// links only the dumps that say whose they are, and reports whether it did.
+func (b *builder) linkDump(ev *dumps.Evidence, known map[int]map[string][]string) bool {
+	{
 		if len(ev.ThreadDumps)+len(ev.GoroutineDumps)+len(ev.GoroutineProfiles) == 0 {
-			continue
+			return false
 		}
 		rt := RuntimeGo
 		if len(ev.ThreadDumps) > 0 {
@@ -73,8 +130,11 @@ func (b *builder) linkDumps() {
 				link.Why = []string{fmt.Sprintf("--dump %d=%s", p, ev.File)}
 			}
 		}
+		if link.PID == 0 && known == nil {
+			return false
+		}
 		if link.PID == 0 {
-			b.scoreDump(ev, rt, &link)
+			b.scoreDump(ev, rt, &link, known)
 			if link.PID > 0 {
 				how = fmt.Sprintf("linked by its content, score %.2f: %s", link.Score, strings.Join(link.Why, "; "))
 			}
@@ -92,19 +152,23 @@ func (b *builder) linkDumps() {
 			link.Note = msg
 			b.m.Warnings = append(b.m.Warnings, Warning{Pos: ev.File, Msg: msg})
 			b.m.DumpLinks = append(b.m.DumpLinks, link)
-			continue
+			return false
 		}
 		b.m.DumpLinks = append(b.m.DumpLinks, link)
 		p := b.proc(link.PID)
+		if link.Link == StrengthWeak && (p.weakDump == 0 || link.Score < p.weakDump) {
+			p.weakDump = link.Score
+		}
 		p.runtime = rt
 		p.dumps = append(p.dumps, ev)
 		p.dumpNotes = append(p.dumpNotes, dumpNote{file: filepath.Base(ev.File), how: how, pos: at})
 	}
+	return true
 }
 
 // scoreDump scores every candidate process for a dump that names none, and
 // links the best when it is clearly ahead.
-func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink) {
+func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, known map[int]map[string][]string) {
 	var cands []int
 	for pid, p := range b.procs {
 		if pid <= 0 || p.name == "" && len(p.socks) == 0 {
@@ -127,12 +191,7 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink) {
 			pidsInName = append(pidsInName, n)
 		}
 	}
-	sameRuntime := 0
-	for _, pid := range cands {
-		if runtimeOfName(b.procs[pid].name) == rt || rt == RuntimeGo {
-			sameRuntime++
-		}
-	}
+	sameRuntime := len(cands)
 	for _, pid := range cands {
 		p := b.procs[pid]
 		c := Candidate{PID: pid, Name: p.name}
@@ -148,6 +207,9 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink) {
 		}
 		if w := b.namedIn(p, names); w != "" {
 			add(weightNames, "%s", w)
+		}
+		if file, share := sameThreads(names, known[pid]); share > 0 {
+			add(weightSame*share, "%.0f%% of its thread names are those of %s, a dump of this process", 100*share, file)
 		}
 		if name := strings.ToLower(p.name); len(name) >= 3 && name != "java" {
 			for _, path := range paths {

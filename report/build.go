@@ -74,6 +74,9 @@ type proc struct {
 	socks     map[key]bool      // its TCP sockets other than listeners, as listed
 	dumps     []*dumps.Evidence
 	dumpNotes []dumpNote
+	// weakDump is the score of the weakest link of a dump tied to the
+	// process by its content below a moderate link, 0 when none is.
+	weakDump float64
 }
 
 // dumpNote says how a dump file was linked to its process.

@@ -379,6 +379,10 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if !haveDump && proc.Runtime != RuntimeUnknown && proc.Runtime != RuntimePython && proc.Runtime != RuntimeNode {
 		f.Note = "Take a thread or goroutine dump of the process during the incident to show the code that holds the sockets."
 	}
+	if w := b.proc(pid).weakDump; pid > 0 && w > 0 && haveDump {
+		f.Confidence = min(f.Confidence, confidences.WeakDump)
+		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
+	}
 	f.Advice = adviseGroup(f.Category, proc.Runtime, f.Suspects)
 	f.Severity, f.SeverityReasons = b.measure(pid, sg.keys, pid > 0 && confirmed+kernelOnly > 0)
 	return f

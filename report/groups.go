@@ -60,6 +60,60 @@ type sockGroup struct {
 	split bool
 	// of is the size of the flow the group was split from.
 	of int
+	// byExchange says the split follows what the capture shows: exactly
+	// the held sockets had an unfinished exchange at the peer's FIN.
+	byExchange bool
+}
+
+// exchange classes of a socket's connection at the peer's FIN, in the
+// order holders are given sockets.
+const (
+	exchangeUnfinished = iota // one side sent data, the other never did
+	exchangeNone              // no data either way
+	exchangeUnknown           // the capture did not see the connection
+	exchangeDone              // both sides sent data
+)
+
+// exchange classifies the data a stuck socket's connection carried before
+// the peer's FIN, from the capture's byte counts.
+func (b *builder) exchange(k key) int {
+	c, ok := b.conns[k]
+	if !ok {
+		return exchangeUnknown
+	}
+	ours, theirs := c.Local.Bytes, c.Remote.Bytes
+	if mkKey(c.Local.Addr, c.Remote.Addr) != k {
+		ours, theirs = theirs, ours
+	}
+	switch {
+	case ours > 0 && theirs > 0:
+		return exchangeDone
+	case ours > 0 || theirs > 0:
+		return exchangeUnfinished
+	}
+	return exchangeNone
+}
+
+// exchangeText says what the capture shows of some sockets' exchanges, ""
+// when it saw none of them.
+func (b *builder) exchangeText(keys []key) string {
+	var n [4]int
+	for _, k := range keys {
+		n[b.exchange(k)]++
+	}
+	if n[exchangeUnknown] == len(keys) {
+		return ""
+	}
+	var parts []string
+	for _, c := range []struct {
+		i    int
+		text string
+	}{{exchangeUnfinished, "had an unfinished exchange (one side sent data, the other never answered)"}, {exchangeDone, "carried data both ways"}, {exchangeNone, "carried no data"}, {exchangeUnknown, "are not in the capture"}} {
+		if n[c.i] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[c.i], c.text))
+		}
+	}
+	return "before the peer's FIN, of these sockets " + strings.Join(parts, ", ")
 }
 
 // holdCount is how many sockets some holders account for: one per thread or
@@ -177,19 +231,30 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: f.keys, holders: f.holders, of: n})
 		default:
 			// Fewer holders than sockets: the holders account for h
-			// sockets, the newest to enter CLOSE_WAIT (a thread parks
-			// on a socket it still uses; a leak by a path that returned
-			// accumulates from the start), and the rest are another group.
+			// sockets and the rest are another group. A holder waits
+			// inside an exchange it has not finished (a request it has
+			// not answered, or a response it still waits for), so the
+			// sockets whose exchange was unfinished at the peer's FIN go
+			// to the holders first; then the newest to enter CLOSE_WAIT
+			// (a leak by a path that returned accumulates from the start).
 			keys := slices.Clone(f.keys)
 			slices.SortStableFunc(keys, func(x, y key) int {
-				return cmp.Or(b.sockets[y].Since.Compare(b.sockets[x].Since), compareKeys(x, y))
+				return cmp.Or(cmp.Compare(b.exchange(x), b.exchange(y)),
+					b.sockets[y].Since.Compare(b.sockets[x].Since), compareKeys(x, y))
 			})
 			held := keys[:h]
 			slices.SortFunc(held, compareKeys)
 			others := slices.Clone(keys[h:])
 			slices.SortFunc(others, compareKeys)
-			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: held, holders: f.holders, split: true, of: n})
+			// The split follows the exchanges when exactly the held
+			// sockets had an unfinished one.
+			byExchange := b.exchange(held[len(held)-1]) == exchangeUnfinished && b.exchange(others[0]) != exchangeUnfinished
+			for _, k := range others {
+				byExchange = byExchange && b.exchange(k) != exchangeUnfinished
+			}
+			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: held, holders: f.holders, split: true, byExchange: byExchange, of: n})
 			rest(f, others, true)
+			out[len(out)-1].byExchange = byExchange
 		}
 	}
 	slices.SortStableFunc(out, func(a, c sockGroup) int { return cmp.Compare(len(c.keys), len(a.keys)) })
@@ -317,9 +382,13 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 				f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%s tied to the sockets %s: %s", topFunc(s.bucket), sg.flow.key, s.tie)})
 			}
 		}
-		if sg.split {
+		switch {
+		case sg.split && sg.byExchange:
+			f.Confidence = min(f.Confidence, confidences.SplitByExchange)
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow, and exactly %d of them had an unfinished exchange at the peer's FIN (a request not answered, or a response not received): the holders wait inside those", h, sg.of, n)})
+		case sg.split:
 			f.Confidence = min(f.Confidence, confidences.Split)
-			f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow: the dump carries no fds, so which %d sockets they hold is not known; the newest to enter CLOSE_WAIT are listed here, the counts are what the evidence shows", h, sg.of, n)})
+			f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow: the dump carries no fds, so which %d sockets they hold is not known; those with an unfinished exchange, then the newest to enter CLOSE_WAIT, are listed here; the counts are what the evidence shows", h, sg.of, n)})
 		}
 	case MechanismPool:
 		f.Category = CategoryPoolLeak
@@ -352,6 +421,9 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			text := fmt.Sprintf("the dump (%s) shows no thread or goroutine reading or holding these sockets: nothing will ever close them", from)
 			if sg.split {
 				f.Confidence = confidences.Split
+				if sg.byExchange {
+					f.Confidence = confidences.SplitByExchange
+				}
 				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, sg.of-n, sg.of, n)
 			}
 			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []string{from}})
@@ -363,6 +435,9 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		}
 	}
 	f.Waiters = max(f.Waiters, holdCount(waiters))
+	if text := b.exchangeText(sg.keys); text != "" {
+		f.Supporting = append(f.Supporting, Claim{Text: text})
+	}
 	if len(peers) == 1 {
 		for p := range peers {
 			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every socket of the group goes to the same peer %s", p)})

@@ -384,3 +384,47 @@ func TestTimersAreNotIndefinite(t *testing.T) {
 		t.Errorf("a wait on a timer is a %s, block %v", s.role, s.block)
 	}
 }
+
+// TestGroupsSplitByExchange: of 10 sockets stuck on :8080, 4 carried a
+// request the server never answered and 6 an answer; 4 handler threads are
+// parked holding sockets. The holders get exactly the 4 unanswered ones.
+func TestGroupsSplitByExchange(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.5:8080")
+	res := capture(t, func(c *capgen.Capture) {
+		for i := range 10 {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), uint16(41000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 100)
+			if i%10 >= 4 {
+				k.Data(capgen.FromServer, 500) // answered, then dropped
+			}
+			c.Wait(time.Second)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	lines := []string{`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("java",pid=500,fd=5))`}
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`CLOSE-WAIT 1      0      10.0.0.5:8080      10.0.0.9:%d   users:(("java",pid=500,fd=%d))`, 41000+i, 20+i))
+	}
+	var threads [][3]string
+	for i := range 4 {
+		threads = append(threads, parkedHolder(fmt.Sprintf("conn-handler-%d", i+1)))
+	}
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" + strings.Join(lines, "\n") + "\n"
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "jcmd.txt", jcmdDump(500, threads...))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.Mechanism == MechanismThread })
+	if i < 0 {
+		t.Fatalf("no held group: %+v", m.Findings)
+	}
+	f := m.Findings[i]
+	want := []string{"10.0.0.5:8080-10.0.0.9:41000", "10.0.0.5:8080-10.0.0.9:41001", "10.0.0.5:8080-10.0.0.9:41002", "10.0.0.5:8080-10.0.0.9:41003"}
+	got := slices.Sorted(slices.Values(f.Sockets))
+	if !slices.Equal(got, want) || f.Confidence != confidences.SplitByExchange {
+		t.Errorf("held group %v at %.2f, want the unanswered %v at %.2f", got, f.Confidence, want, confidences.SplitByExchange)
+	}
+}

@@ -54,6 +54,7 @@ var confidences = struct {
 	BlockedMatched     float64 // holders blocked in application code, as many as the sockets (to +50%)
 	BlockedFew         float64 // holders blocked in application code, at least 80% as many
 	Split              float64 // a flow shared between holders and the rest by count
+	SplitByExchange    float64 // the same, when exactly the held sockets had an unfinished exchange in the capture
 	WeakDump           float64 // the dump behind it is tied to the process weakly (score below 0.45)
 	MissingCloseDump   float64 // a dump shows nobody holding the sockets
 	MissingCloseNoDump float64 // no dump
@@ -71,6 +72,7 @@ var confidences = struct {
 	BlockedMatched:     0.8,
 	BlockedFew:         0.6,
 	Split:              0.65,
+	SplitByExchange:    0.75,
 	WeakDump:           0.6,
 	MissingCloseDump:   0.75,
 	MissingCloseNoDump: 0.55,

@@ -135,6 +135,17 @@ func Advise(c Category, rt Runtime) []Advice {
 	return out
 }
 
+// adviseExhaustion is what to do about a process out of descriptors, before
+// the advice for what leaks them.
+func adviseExhaustion() []Advice {
+	return []Advice{
+		{Text: "Fix what holds the descriptors (the other findings of the process, or its groups of stuck sockets): once it stops leaking, accept() succeeds again and the listen queue drains."},
+		{Text: "Raise the open-files limit so the process survives until the fix ships.", Stopgap: true,
+			Config: "LimitNOFILE=65536 (systemd unit), or ulimit -n 65536 before starting it",
+			Why:    "a higher limit only delays exhaustion: leaked sockets keep piling up until the code closes them"},
+	}
+}
+
 // adviseGroup is Advise for one group of sockets, led by what to change in
 // the code the evidence names: the frame that borrowed or holds the
 // socket, and the path that skipped the release, for the runtime.

@@ -35,8 +35,9 @@ const (
 	// The process's command name as a directory or package in the
 	// dump's source paths or function names.
 	weightPaths = 0.3
-	// The only listed process of the dump's runtime.
-	weightOnly = 0.3
+	// The only listed process that may run the dump's runtime: enough to
+	// link, weakly, when nothing else speaks for or against it.
+	weightOnly = 0.4
 	// The file name, a hint only: a listed pid in it, or the command name.
 	weightFilePID  = 0.3
 	weightFileName = 0.2
@@ -156,7 +157,10 @@ func (b *builder) linkDump(ev *dumps.Evidence, known map[int]map[string][]string
 		}
 		b.m.DumpLinks = append(b.m.DumpLinks, link)
 		p := b.proc(link.PID)
-		if link.Link == StrengthWeak && (p.weakDump == 0 || link.Score < p.weakDump) {
+		switch {
+		case link.Link != StrengthWeak:
+			p.strongDump = true
+		case p.weakDump == 0 || link.Score < p.weakDump:
 			p.weakDump = link.Score
 		}
 		p.runtime = rt
@@ -266,6 +270,7 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 // names, and the source paths and function names of the program's code.
 func dumpContent(ev *dumps.Evidence) (held int, names, paths []string, at string) {
 	var buckets []dumps.Bucket
+	profile := false
 	switch {
 	case len(ev.ThreadDumps) > 0:
 		d := ev.ThreadDumps[len(ev.ThreadDumps)-1]
@@ -275,7 +280,7 @@ func dumpContent(ev *dumps.Evidence) (held int, names, paths []string, at string
 		buckets, at = d.Buckets, d.Pos.String()
 	case len(ev.GoroutineProfiles) > 0:
 		d := ev.GoroutineProfiles[len(ev.GoroutineProfiles)-1]
-		buckets, at = d.Buckets, d.Pos.String()
+		buckets, at, profile = d.Buckets, d.Pos.String(), true
 	}
 	var ss []suspect
 	seen := map[string]bool{}
@@ -285,7 +290,11 @@ func dumpContent(ev *dumps.Evidence) (held int, names, paths []string, at string
 		io := act == dumps.ActSocketRead || act == dumps.ActSocketWrite
 		// As in tieHolders, a lone blocked stack that does no socket I/O
 		// (a main goroutine, a signal waiter) is not counted.
-		if (s.role != RoleUnknown || io) && (bk.Count > 1 || io || s.connLoop) {
+		// A debug=1 profile leaves out the runtime frames a wait shows
+		// in, so a group of goroutines parked in application code there
+		// has no activity: counted as blocked when it is 2 or more.
+		parked := profile && act == dumps.ActUnknown && bk.Count > 1 && dumps.AppFrame(bk.Frames) >= 0
+		if parked || (s.role != RoleUnknown || io) && (bk.Count > 1 || io || s.connLoop) {
 			ss = append(ss, s)
 		}
 		for _, m := range bk.Members {

@@ -75,8 +75,10 @@ type proc struct {
 	dumps     []*dumps.Evidence
 	dumpNotes []dumpNote
 	// weakDump is the score of the weakest link of a dump tied to the
-	// process by its content below a moderate link, 0 when none is.
-	weakDump float64
+	// process by its content below a moderate link, 0 when none is;
+	// strongDump says another dump is tied to it at least moderately.
+	weakDump   float64
+	strongDump bool
 }
 
 // dumpNote says how a dump file was linked to its process.
@@ -106,6 +108,16 @@ type builder struct {
 	// and the positions of the resets its side sent.
 	connsByPID map[int]int
 	resets     map[int]*resetList
+	// closedByUs counts, per local port, the connections whose local end
+	// sent data and then its own FIN: the application closes on that path.
+	closedByUs map[uint16]int
+	// ownedListen says, per listing file, the local ports whose listener
+	// the file names an owner for: a connection of that port the file
+	// lists without an owner was never accepted.
+	ownedListen map[string]map[uint16]int
+	// queued holds the stuck sockets never accepted (in a listen queue),
+	// with the pid of the listener.
+	queued map[key]int
 	unconf     []string // unconfirmed capture CLOSE_WAIT, positions
 	// candidates are the closed-later sockets to list, the longest
 	// maxClosedLater of each local port, and closedEvents when each of
@@ -155,6 +167,10 @@ func NewBuilder(in BuildInput) *Builder {
 		conns:      map[key]*pcapstate.Conn{},
 		seenLocal:  map[netip.AddrPort]bool{},
 		connsByPID: map[int]int{},
+		closedByUs: map[uint16]int{},
+
+		ownedListen: map[string]map[uint16]int{},
+		queued:      map[key]int{},
 
 		kernelLocal: map[netip.AddrPort]bool{},
 		resets:      map[int]*resetList{},
@@ -279,6 +295,10 @@ func (b *builder) indexEvidence() {
 				p := b.proc(*o.PID)
 				p.takeName(o.Process, nameRank(s.Tool))
 				if s.State == dumps.StateListen && s.Local.Port != 0 {
+					if b.ownedListen[ev.File] == nil {
+						b.ownedListen[ev.File] = map[uint16]int{}
+					}
+					b.ownedListen[ev.File][s.Local.Port] = *o.PID
 					p.listening[s.Local.Port] = s.Src.String()
 					if _, ok := b.portPID[s.Local.Port]; !ok {
 						b.portPID[s.Local.Port] = *o.PID
@@ -359,6 +379,9 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 	if b.kernelLocal[k.local] {
 		b.seenLocal[k.local] = true
 	}
+	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
+		b.closedByUs[k.local.Port()]++
+	}
 	if pid := b.portPID[k.local.Port()]; pid > 0 {
 		b.connsByPID[pid]++
 		if !local.RST.IsZero() {
@@ -401,9 +424,15 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key) {
 	local, remote = c.Local, c.Remote
 	k = mkKey(local.Addr, remote.Addr)
-	if len(b.kernel[k]) == 0 && len(b.kernel[k.reversed()]) > 0 {
+	mine, theirs := len(b.kernel[k]) > 0, len(b.kernel[k.reversed()]) > 0
+	switch {
+	case !mine && theirs:
 		// The kernel lists the other end as ours (both ends are local
 		// on loopback): take the listing's side.
+		local, remote, k = remote, local, k.reversed()
+	case mine && theirs && local.CloseWaitAt.IsZero() && !remote.CloseWaitAt.IsZero():
+		// Both ends are listed (loopback): the report is about the end
+		// that went through CLOSE_WAIT.
 		local, remote, k = remote, local, k.reversed()
 	}
 	return local, remote, k
@@ -734,11 +763,31 @@ func (b *builder) owners() {
 		if s.Status == StatusFinWait2 {
 			continue // our FIN_WAIT2 sockets are often orphaned: no process
 		}
+		if pid, pos, ok := b.neverAccepted(k); ok {
+			// Listed without an owner by a listing that names the
+			// listener's: in the listen queue, no process has it.
+			b.queued[k] = pid
+			s.Evidence = append(s.Evidence, pos)
+			continue
+		}
 		if pid, ok := b.portPID[k.local.Port()]; ok {
 			s.PID, s.Process = pid, b.proc(pid).name
 			s.Evidence = append(s.Evidence, b.proc(pid).listening[k.local.Port()])
 		}
 	}
+}
+
+// neverAccepted reports whether a listing that names the owner of the
+// listener of k's local port lists k without an owner: a connection the
+// kernel completed and no process accepted. It returns the listener's pid
+// and the listing's position.
+func (b *builder) neverAccepted(k key) (int, string, bool) {
+	for _, l := range b.kernel[k] {
+		if pid, ok := b.ownedListen[l.file][k.local.Port()]; ok && len(l.owners) == 0 {
+			return pid, l.pos, true
+		}
+	}
+	return 0, "", false
 }
 
 // runtimeOfName guesses a process's runtime from its command name.

@@ -32,6 +32,8 @@ func (b *builder) findings() {
 			groups[s.PID] = g
 		}
 		switch {
+		case s.Status.Stuck() && b.queued[k] > 0:
+			// never accepted: reported with the listener's descriptors
 		case s.Status.Stuck():
 			g.stuck = append(g.stuck, k)
 		case s.Status == StatusFinWait2:
@@ -72,7 +74,7 @@ func (b *builder) findings() {
 			b.m.Findings = append(b.m.Findings, f)
 		}
 	}
-	b.m.Findings = append(b.m.Findings, b.exhaustionFindings()...)
+	b.m.Findings = b.exhaustionFindings(b.m.Findings)
 }
 
 // process describes pid for a finding.
@@ -160,7 +162,8 @@ type suspect struct {
 	// connLoop marks a pool's per-connection goroutine or thread (a
 	// persistConn's readLoop): it holds one connection.
 	connLoop bool
-	// lockWait marks a wait for a lock or monitor another thread holds.
+	// lockWait marks a wait for a lock or monitor another thread holds
+	// (its locks name the owner).
 	lockWait bool
 	// locks describes the locks waited for, with their owners.
 	locks []string
@@ -246,7 +249,10 @@ func classifyBucket(bk dumps.Bucket, d *dumps.ThreadDump) suspect {
 		// A pooled connection's own loop: it holds that connection.
 		s.role, s.connLoop = RoleHolder, true
 	case s.block && (act == dumps.ActLockWait || act == dumps.ActDeadlocked):
-		s.role, s.lockWait = RoleWaiter, true
+		// Blocked on a lock in application code, in the middle of serving
+		// a connection: it holds that socket until the lock's owner lets
+		// go, and the owner is named.
+		s.role, s.lockWait = RoleHolder, true
 		s.locks = lockOwners(d, bk)
 	case s.block:
 		s.role = RoleHolder
@@ -414,7 +420,7 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 			why = append(why, fmt.Sprintf("%s (%s)", what, cmp.Or(bk.Class.Pool, bk.Class.Activity.String())))
 		} else if s.lockWait {
 			score++
-			why = append(why, fmt.Sprintf("waiting for a lock (%s) in application code, %s", bk.Class.Activity, topFunc(bk)))
+			why = append(why, fmt.Sprintf("blocked on a lock (%s) in application code, %s, holding the socket it serves", bk.Class.Activity, topFunc(bk)))
 		} else if s.block {
 			score++
 			why = append(why, fmt.Sprintf("blocked (%s) in application code, %s, with no timeout in sight", bk.Class.Activity, topFunc(bk)))
@@ -514,6 +520,12 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 		names = append(names, p)
 	}
 	slices.Sort(names)
+	f.Title = "The peers never close their side"
+	f.Group = fmt.Sprintf("%d peers: %s", len(names), strings.Join(names[:min(3, len(names))], ", "))
+	if len(names) == 1 {
+		f.Title = "The peer " + names[0] + " never closes its side"
+		f.Group = "peer " + names[0]
+	}
 	f.Supporting = append(f.Supporting, Claim{
 		Text:     fmt.Sprintf("%d of our %s sent a FIN that the peer acknowledged, and the peer never sent its own: ours wait in FIN_WAIT2, the peer's sockets are in CLOSE_WAIT (peer %s)", n, plural("socket", n), strings.Join(names[:min(3, len(names))], ", ")),
 		Evidence: b.evidenceOf(g.finWait2, 6),

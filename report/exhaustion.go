@@ -89,42 +89,48 @@ func (b *builder) openFDs() map[int]fdCount {
 	return out
 }
 
-// unaccepted lists, per listening process, the connections established on
-// its listening port that no process owns: they wait in the listen queue,
-// not accepted. A listing counts only when it names the owner of the
-// listener itself (made with -p, with the privilege to see owners).
+// unaccepted lists, per listening process, the connections on its
+// listening port that no process owns (established, or already in
+// CLOSE_WAIT when the client gave up): they wait in the listen queue, not
+// accepted. A listing counts only when it names the owner of the listener
+// itself (made with -p, with the privilege to see owners).
 func (b *builder) unaccepted() map[int][]string {
-	out := map[int][]string{}
+	type seen struct {
+		pid int
+		pos string
+	}
+	socks := map[key]seen{}
 	for _, ev := range b.in.Evidence {
-		owned := map[uint16]int{}
+		owned := b.ownedListen[ev.File]
 		for _, s := range ev.Sockets {
-			if s.State != dumps.StateListen {
-				continue
-			}
-			for _, o := range s.Owners {
-				if o.PID != nil {
-					owned[s.Local.Port] = *o.PID
-				}
-			}
-		}
-		for _, s := range ev.Sockets {
-			if s.State != dumps.StateEstablished && s.State != dumps.StateSynRecv {
+			if s.State != dumps.StateEstablished && s.State != dumps.StateSynRecv && s.State != dumps.StateCloseWait {
 				continue
 			}
 			pid, ok := owned[s.Local.Port]
-			if !ok || slices.ContainsFunc(s.Owners, func(o dumps.Owner) bool { return o.PID != nil }) {
+			k, kok := sockKey(&s)
+			if !ok || !kok || slices.ContainsFunc(s.Owners, func(o dumps.Owner) bool { return o.PID != nil }) {
 				continue
 			}
-			out[pid] = append(out[pid], s.Src.String())
+			if old, dup := socks[k]; !dup || comparePos(s.Src.String(), old.pos) < 0 {
+				socks[k] = seen{pid, s.Src.String()}
+			}
 		}
+	}
+	out := map[int][]string{}
+	for _, s := range socks {
+		out[s.pid] = append(out[s.pid], s.pos)
 	}
 	return out
 }
 
 // exhaustionFindings reports processes whose open fds reach the limit, or
 // whose listen queue holds connections no one accepts: a server out of
-// descriptors cannot accept, so clients queue and time out.
-func (b *builder) exhaustionFindings() []Finding {
+// descriptors cannot accept, so clients queue and time out. An exhausted
+// process's largest group of stuck sockets becomes the fd-exhaustion
+// finding (its mechanism says how they are held); the connections stuck in
+// CLOSE_WAIT in its listen queue, which no process holds, are a finding of
+// their own.
+func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 	fds := b.openFDs()
 	queued := b.unaccepted()
 	pids := map[int]bool{}
@@ -134,31 +140,19 @@ func (b *builder) exhaustionFindings() []Finding {
 	for pid := range queued {
 		pids[pid] = true
 	}
-	var out []Finding
+	full := map[int]bool{}
 	for _, pid := range slices.Sorted(maps.Keys(pids)) {
-		limit, limFrom := b.in.MaxFDs, "--max-fds"
-		if limit == 0 {
-			limit, limFrom = b.proc(pid).fdLimit, b.proc(pid).fdFrom
-		}
-		if limit == 0 {
-			limit, limFrom = b.defLimit, b.limFrom
-		}
+		limit, limFrom := b.fdLimitOf(pid)
 		open, q := fds[pid], queued[pid]
-		full := limit > 0 && open.n > 0 && float64(open.n) >= b.in.Thresholds.FDExhausted*float64(limit)
-		if !full && len(q) == 0 {
+		full[pid] = limit > 0 && open.n > 0 && float64(open.n) >= b.in.Thresholds.FDExhausted*float64(limit)
+		if !full[pid] && len(q) == 0 {
 			continue
 		}
-		f := Finding{Category: CategoryFDExhaustion, Mechanism: MechanismDescriptors, Process: b.process(pid), Confidence: confidences.Exhaustion}
-		stuck := 0
-		for _, s := range b.sockets {
-			if s.PID == pid && s.Status.Stuck() {
-				stuck++
-			}
-		}
+		var claims []Claim
 		var parts []string
 		if open.n > 0 && limit > 0 {
 			parts = append(parts, fmt.Sprintf("%d open fds of a limit of %d", open.n, limit))
-			f.Supporting = append(f.Supporting, Claim{
+			claims = append(claims, Claim{
 				Text:     fmt.Sprintf("%s has %d open fds and may open %d (%.0f%%); the fd listing is tied to it because %s", b.process(pid), open.n, limit, 100*float64(open.n)/float64(limit), open.from),
 				Evidence: compactPos(open.pos, limFrom),
 			})
@@ -167,30 +161,109 @@ func (b *builder) exhaustionFindings() []Finding {
 			ports := b.listenPorts(pid)
 			parts = append(parts, fmt.Sprintf("%d %s waiting unaccepted on %s", len(q), plural("connection", len(q)), ports))
 			sortPos(q)
-			f.Supporting = append(f.Supporting, Claim{
-				Text:     fmt.Sprintf("%d %s established on %s, the process's listening port, that no process owns: they wait in the listen queue and are never accepted", len(q), plural("connection", len(q)), ports),
+			claims = append(claims, Claim{
+				Text:     fmt.Sprintf("%d %s on %s, the process's listening port, that no process owns: they wait in the listen queue and are never accepted", len(q), plural("connection", len(q)), ports),
 				Evidence: q[:min(6, len(q))],
 			})
 		}
-		if stuck > 0 {
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d of its descriptors are sockets stuck in CLOSE_WAIT (see its other findings)", stuck)})
+		var sev Severity
+		var reason string
+		if full[pid] {
+			sev = SeverityCritical
+			reason = fmt.Sprintf("critical: %d open fds reach %.0f%% of the fd limit %d: accept() and open() fail with EMFILE", open.n, b.in.Thresholds.FDExhausted*100, limit)
+		} else {
+			sev = SeverityWarning
+			reason = fmt.Sprintf("warning: %d %s wait unaccepted; the fd count is unknown or below %.0f%% of the limit", len(q), plural("connection", len(q)), b.in.Thresholds.FDExhausted*100)
 		}
-		f.Group = strings.Join(parts, ", ")
-		switch {
-		case full:
+		if i := largestGroup(fs, pid); full[pid] && i >= 0 {
+			// The leak is what exhausts the descriptors: one finding.
+			f := &fs[i]
+			f.Category = CategoryFDExhaustion
+			f.Confidence = max(f.Confidence, confidences.Exhaustion)
 			f.Severity = SeverityCritical
-			f.SeverityReasons = []string{fmt.Sprintf("critical: %d open fds reach %.0f%% of the fd limit %d: accept() and open() fail with EMFILE", open.n, b.in.Thresholds.FDExhausted*100, limit)}
-		default:
-			f.Severity = SeverityWarning
+			f.SeverityReasons = append([]string{reason}, f.SeverityReasons...)
+			f.Supporting = append(claims, f.Supporting...)
+			f.Group = strings.Join(parts, ", ") + "; " + f.Group
+			f.Advice = append(adviseExhaustion(), f.Advice...)
+			continue
+		}
+		f := Finding{Category: CategoryFDExhaustion, Mechanism: MechanismDescriptors, Process: b.process(pid), Confidence: confidences.Exhaustion,
+			Severity: sev, SeverityReasons: []string{reason}, Supporting: claims, Group: strings.Join(parts, ", ")}
+		if !full[pid] {
 			f.Confidence = confidences.Queued
-			f.SeverityReasons = []string{fmt.Sprintf("warning: %d %s wait unaccepted; the fd count is unknown or below %.0f%% of the limit", len(q), plural("connection", len(q)), b.in.Thresholds.FDExhausted*100)}
 			if limit == 0 || open.n == 0 {
 				f.Contradicting = append(f.Contradicting, Claim{Text: "no fd listing or limit shows how many descriptors the process holds: save `ls -l /proc/PID/fd` and `cat /proc/PID/limits`"})
 			}
 		}
-		out = append(out, f)
+		stuck := 0
+		for _, s := range b.sockets {
+			if s.PID == pid && s.Status.Stuck() {
+				stuck++
+			}
+		}
+		if stuck > 0 {
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d of its descriptors are sockets stuck in CLOSE_WAIT (see its other findings)", stuck)})
+		}
+		f.Advice = adviseExhaustion()
+		fs = append(fs, f)
 	}
-	return out
+	// Connections that reached CLOSE_WAIT in a listen queue: the client
+	// gave up before any process accepted them.
+	byPID := map[int][]key{}
+	for k, pid := range b.queued {
+		if s := b.sockets[k]; s != nil && s.Status.Stuck() {
+			byPID[pid] = append(byPID[pid], k)
+		}
+	}
+	for _, pid := range slices.Sorted(maps.Keys(byPID)) {
+		keys := byPID[pid]
+		slices.SortFunc(keys, compareKeys)
+		n := len(keys)
+		f := Finding{Category: CategoryFDExhaustion, Mechanism: MechanismDescriptors, Sockets: b.keysOf(keys), Confidence: confidences.Queued,
+			Title: "Connections never accepted, in CLOSE_WAIT in a listen queue"}
+		f.Group = fmt.Sprintf("never accepted: in the listen queue of %s (the listener of %s)", b.listenPorts(pid), b.process(pid))
+		f.Supporting = append(f.Supporting, Claim{
+			Text:     fmt.Sprintf("%d %s in CLOSE_WAIT that no process owns, on %s, listed by a listing that names the listener's owner %s: the kernel completed them, no process accepted them, and their clients gave up; they are not %s's sockets and nothing can close them until an accept succeeds", n, plural("connection", n), b.listenPorts(pid), b.process(pid), b.process(pid)),
+			Evidence: b.evidenceOf(keys, 6),
+		})
+		f.Severity, f.SeverityReasons = SeverityWarning, []string{fmt.Sprintf("warning: %d %s wait in the listen queue of %s in CLOSE_WAIT", n, plural("connection", n), b.process(pid))}
+		if full[pid] {
+			f.Confidence = confidences.Exhaustion
+			f.Severity, f.SeverityReasons = SeverityCritical, []string{fmt.Sprintf("critical: %s is out of descriptors, so its listen queue is not drained", b.process(pid))}
+		}
+		f.Advice = adviseExhaustion()
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// fdLimitOf is a process's fd limit and where it comes from.
+func (b *builder) fdLimitOf(pid int) (int, string) {
+	if b.in.MaxFDs > 0 {
+		return b.in.MaxFDs, "--max-fds"
+	}
+	if p := b.proc(pid); p.fdLimit > 0 {
+		return p.fdLimit, p.fdFrom
+	}
+	return b.defLimit, b.limFrom
+}
+
+// largestGroup is the index of the largest group of stuck sockets of a
+// process among the findings, -1 when it has none.
+func largestGroup(fs []Finding, pid int) int {
+	best := -1
+	for i, f := range fs {
+		if f.Process.PID != pid || pid == 0 {
+			continue
+		}
+		switch f.Mechanism {
+		case MechanismThread, MechanismPool, MechanismUnreferenced:
+			if best < 0 || len(f.Sockets) > len(fs[best].Sockets) {
+				best = i
+			}
+		}
+	}
+	return best
 }
 
 // listenPorts lists a process's listening ports, ":8080, :8443".

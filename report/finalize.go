@@ -95,9 +95,10 @@ func (m *Model) Finalize() error {
 		f.Evidence = findingEvidence(f, m.Sockets, index)
 	}
 	// Most severe first; of equal severity, stuck sockets before context
-	// (transient churn, resets), then the larger group, then the surer.
+	// (transient churn, resets), a known process before none, then the
+	// larger group, then the surer.
 	slices.SortStableFunc(m.Findings, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), compareBool(contextOnly(a.Category), contextOnly(b.Category)),
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), compareBool(contextOnly(a), contextOnly(b)), compareBool(a.Process.PID <= 0, b.Process.PID <= 0),
 			cmp.Compare(b.SocketCount, a.SocketCount), cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(a.ID, b.ID))
 	})
 	for _, f := range m.Findings { // one finding per socket: groups do not overlap
@@ -138,10 +139,15 @@ func (m *Model) Finalize() error {
 	return errors.Join(errs...)
 }
 
-// contextOnly reports whether findings of a category are about sockets that
-// are not stuck: churn the application closed, resets.
-func contextOnly(c Category) bool {
-	return c == CategoryNormalChurn || c == CategoryErrorHandling
+// contextOnly reports whether a finding is about sockets that are not
+// stuck: churn the application closed, resets (error handling seen only in
+// resets, not a group of stuck sockets).
+func contextOnly(f Finding) bool {
+	switch f.Mechanism {
+	case MechanismThread, MechanismPool, MechanismUnreferenced, MechanismDescriptors:
+		return false
+	}
+	return f.Category == CategoryNormalChurn || f.Category == CategoryErrorHandling
 }
 
 // FindingID is the ID (and HTML anchor) of the finding for a root cause in
@@ -492,9 +498,12 @@ func verdictOf(m *Model) Verdict {
 		v.Text += "; nothing is stuck"
 		return v
 	case CategoryRemotePeerLeak:
-		v.Text = fmt.Sprintf("%s (%s): %d of our %s in FIN_WAIT2, the peer's ends in CLOSE_WAIT", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))
+		v.Text = fmt.Sprintf("%s: %d of our %s in FIN_WAIT2, the peer's ends in CLOSE_WAIT", f.Title, f.SocketCount, plural("socket", f.SocketCount))
 		if f.OldestText != "" {
 			v.Text += ", oldest " + f.OldestText
+		}
+		if f.Process.PID > 0 || f.Process.Name != "" {
+			v.Text += "; our side: " + f.Process.String()
 		}
 		return v
 	case CategoryFDExhaustion:
@@ -530,7 +539,7 @@ func groupsOf(fs []Finding, pid int) (parts []string, total int) {
 	}
 	var gs []Finding
 	for _, f := range fs {
-		if f.Process.PID == pid && !contextOnly(f.Category) && f.Category != CategoryRemotePeerLeak && f.Category != CategoryFDExhaustion {
+		if f.Process.PID == pid && !contextOnly(f) && f.Category != CategoryRemotePeerLeak && f.Mechanism != MechanismDescriptors {
 			gs = append(gs, f)
 		}
 	}

@@ -266,7 +266,7 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 func (b *builder) stuckFindings(g *group) []Finding {
 	sus, from := b.suspects(g.pid)
 	haveDump := from != ""
-	var holders, waiters, lockWaiters []suspect
+	var holders, waiters []suspect
 	pool := false
 	for _, s := range sus {
 		pool = pool || s.pool
@@ -274,22 +274,9 @@ func (b *builder) stuckFindings(g *group) []Finding {
 		case RoleHolder:
 			holders = append(holders, s)
 		case RoleWaiter:
-			if s.lockWait {
-				lockWaiters = append(lockWaiters, s)
-			} else {
-				waiters = append(waiters, s)
-			}
+			waiters = append(waiters, s)
 		}
 	}
-	// Threads blocked on a lock hold the socket they were serving when
-	// nothing else does and they are about as many as the sockets.
-	if len(holders) == 0 && len(lockWaiters) > 0 && holdCount(lockWaiters)*2 >= len(g.stuck) {
-		for i := range lockWaiters {
-			lockWaiters[i].role = RoleHolder
-		}
-		holders, lockWaiters = lockWaiters, nil
-	}
-	waiters = append(waiters, lockWaiters...)
 	groups := b.sockGroups(g.pid, g.stuck, holders, pool, haveDump)
 	var out []Finding
 	for i := range groups {
@@ -416,14 +403,24 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Category = CategoryMissingClose
 		f.Confidence = confidences.MissingCloseNoDump
 		f.Group = "referenced by no running code"
+		if c, ok := b.errorPath(sg); ok {
+			// Answered, then dropped, where other connections of the
+			// same port are closed after their answer: the close is
+			// skipped on one path, not missing from all.
+			f.Category = CategoryErrorHandling
+			f.Confidence = confidences.ErrorPath
+			f.Group = "answered, then left open by a path that skips the close"
+			f.Supporting = append(f.Supporting, c)
+		}
 		if haveDump {
-			f.Confidence = confidences.MissingCloseDump
+			f.Confidence = max(f.Confidence, confidences.MissingCloseDump)
 			text := fmt.Sprintf("the dump (%s) shows no thread or goroutine reading or holding these sockets: nothing will ever close them", from)
 			if sg.split {
-				f.Confidence = confidences.Split
+				cap := confidences.Split
 				if sg.byExchange {
-					f.Confidence = confidences.SplitByExchange
+					cap = confidences.SplitByExchange
 				}
+				f.Confidence = min(f.Confidence, cap)
 				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, sg.of-n, sg.of, n)
 			}
 			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []string{from}})
@@ -454,7 +451,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if !haveDump && proc.Runtime != RuntimeUnknown && proc.Runtime != RuntimePython && proc.Runtime != RuntimeNode {
 		f.Note = "Take a thread or goroutine dump of the process during the incident to show the code that holds the sockets."
 	}
-	if w := b.proc(pid).weakDump; pid > 0 && w > 0 && haveDump {
+	if p := b.proc(pid); pid > 0 && p.weakDump > 0 && !p.strongDump && haveDump {
+		w := p.weakDump
 		f.Confidence = min(f.Confidence, confidences.WeakDump)
 		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
 	}
@@ -557,4 +555,29 @@ func lockOwner(d *dumps.ThreadDump, addr string, t *dumps.Thread) (string, strin
 		}
 	}
 	return "", ""
+}
+
+// errorPath reports whether a group of sockets no code refers to was left
+// open by one path only: the capture shows every one of them answered (data
+// both ways before the peer's FIN), and the process closed other
+// connections of the same local port after answering them.
+func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
+	if sg.flow.key.outbound {
+		return Claim{}, false
+	}
+	closed := b.closedByUs[sg.flow.key.port]
+	if closed == 0 {
+		return Claim{}, false
+	}
+	for _, k := range sg.keys {
+		if b.exchange(k) != exchangeDone {
+			return Claim{}, false
+		}
+	}
+	n := len(sg.keys)
+	return Claim{
+		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering: the close is skipped on one path, an error or early-return path",
+			n, plural("connection", n), closed, plural("connection", closed), sg.flow.key.port),
+		Evidence: b.evidenceOf(sg.keys, 2),
+	}, true
 }

@@ -350,7 +350,8 @@ func TestFDExhaustion(t *testing.T) {
 		`ESTAB      0      0      10.0.0.2:8080      10.0.0.1:41000` + "\n" +
 		`ESTAB      0      0      10.0.0.2:8080      10.0.0.1:41001` + "\n" +
 		`ESTAB      0      0      10.0.0.2:8080      10.0.0.1:41002` + "\n" +
-		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:40000   users:(("api",pid=9,fd=4))` + "\n"
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:40000   users:(("api",pid=9,fd=4))` + "\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:40001` + "\n"
 	var fd strings.Builder
 	fd.WriteString("/proc/9/fd:\n")
 	for i := range 20 {
@@ -367,11 +368,18 @@ func TestFDExhaustion(t *testing.T) {
 		t.Fatalf("no fd-exhaustion finding: %+v", m.Findings)
 	}
 	f := m.Findings[i]
-	if f.Severity != SeverityCritical || f.Process.PID != 9 || f.Group != "20 open fds of a limit of 20, 3 connections waiting unaccepted on :8080" {
-		t.Errorf("finding %s pid %d group %q", f.Severity, f.Process.PID, f.Group)
+	// The leaked socket that fills the table is the exhaustion finding's.
+	if f.Severity != SeverityCritical || f.Process.PID != 9 || f.SocketCount != 1 || f.Mechanism != MechanismUnreferenced ||
+		f.Group != "20 open fds of a limit of 20, 4 connections waiting unaccepted on :8080; referenced by no running code" {
+		t.Errorf("finding %s pid %d, %d sockets, %s, group %q", f.Severity, f.Process.PID, f.SocketCount, f.Mechanism, f.Group)
 	}
-	if m.Verdict.Category != CategoryFDExhaustion {
+	if m.Verdict.Category != CategoryFDExhaustion || m.Verdict.Process.PID != 9 {
 		t.Errorf("verdict %q", m.Verdict.Text)
+	}
+	// The connection in CLOSE_WAIT in the listen queue is no process's.
+	j := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.Category == CategoryFDExhaustion && f.Process.PID == 0 })
+	if j < 0 || m.Findings[j].SocketCount != 1 || m.Findings[j].Sockets[0] != "10.0.0.2:8080-10.0.0.1:40001" {
+		t.Errorf("no finding for the unaccepted socket in CLOSE_WAIT: %+v", m.Findings)
 	}
 }
 

@@ -57,6 +57,7 @@ var confidences = struct {
 	SplitByExchange    float64 // the same, when exactly the held sockets had an unfinished exchange in the capture
 	WeakDump           float64 // the dump behind it is tied to the process weakly (score below 0.45)
 	MissingCloseDump   float64 // a dump shows nobody holding the sockets
+	ErrorPath          float64 // answered then left open, while the port's other connections are closed after their answer
 	MissingCloseNoDump float64 // no dump
 	RemotePeer         float64 // our FIN_WAIT2 toward a peer in CLOSE_WAIT
 	ErrorHandling      float64 // the process resets at least 10% of its connections
@@ -75,6 +76,7 @@ var confidences = struct {
 	SplitByExchange:    0.75,
 	WeakDump:           0.6,
 	MissingCloseDump:   0.75,
+	ErrorPath:          0.7,
 	MissingCloseNoDump: 0.55,
 	RemotePeer:         0.8,
 	ErrorHandling:      0.5,

@@ -118,7 +118,7 @@ type builder struct {
 	// queued holds the stuck sockets never accepted (in a listen queue),
 	// with the pid of the listener.
 	queued map[key]int
-	unconf     []string // unconfirmed capture CLOSE_WAIT, positions
+	unconf []string // unconfirmed capture CLOSE_WAIT, positions
 	// candidates are the closed-later sockets to list, the longest
 	// maxClosedLater of each local port, and closedEvents when each of
 	// the closed-later sockets, listed or not, entered and left CLOSE_WAIT.

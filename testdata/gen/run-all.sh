@@ -16,7 +16,8 @@ GOGEN=$!
 trap 'kill $GOGEN 2>/dev/null || true' EXIT
 for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
-	older-than-capture gotest fd-exhaustion; do
+	older-than-capture gotest fd-exhaustion \
+	go-two-services; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

@@ -55,6 +55,7 @@ type caseGroup struct {
 	Category  string `json:"category"`
 	CloseWait int    `json:"close_wait"`
 	Holder    string `json:"holder_frame"` // empty when no thread holds them
+	Peer      string `json:"peer"`         // the remote end to blame, when the fault is the peer's
 }
 
 // gapCheck reports the outcome of one named check of a case, turned around
@@ -191,6 +192,10 @@ func checkGroups(c gapCheck, m *report.Model, groups []caseGroup) {
 			continue
 		}
 		c.check(key+"category", f.Category.String() == g.Category, "%s (pid %d): %s, want %s", g.Name, g.PID, f.Category, g.Category)
+		if g.Peer != "" {
+			c.check(key+"peer", strings.Contains(m.Verdict.Text, g.Peer) || strings.Contains(f.Title, g.Peer),
+				"the verdict (%q) and the finding's title (%q) do not name the peer %s", m.Verdict.Text, f.Title, g.Peer)
+		}
 		c.check(key+"count", f.SocketCount == g.CloseWait, "%s (pid %d): %d sockets, want %d", g.Name, g.PID, f.SocketCount, g.CloseWait)
 		if g.Holder != "" {
 			c.check(key+"holder", holds(f, g.Holder), "%s (pid %d): first suspect %v does not hold %s", g.Name, g.PID, firstSuspect(f), g.Holder)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every real fixture (testdata/real/*, testdata/cases/*) on this
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
-# net-tools, iproute2, python3, Go, a JDK 17 (and optionally 25) and Debian's
+# net-tools, iproute2 (and network namespaces: `ip netns add`), python3, Go, a JDK 17 (and optionally 25) and Debian's
 # libhttpclient-java and libcommons-pool2-java. Loopback only; 5 to 8
 # minutes. The outputs differ on every run (pids, ports, times): commit them
 # once and make the goldens from the committed files.
@@ -17,7 +17,7 @@ trap 'kill $GOGEN 2>/dev/null || true' EXIT
 for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
 	older-than-capture gotest fd-exhaustion \
-	go-two-services; do
+	go-two-services netns-remote-leak; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

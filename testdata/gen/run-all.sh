@@ -17,7 +17,7 @@ trap 'kill $GOGEN 2>/dev/null || true' EXIT
 for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
 	older-than-capture gotest fd-exhaustion \
-	go-two-services netns-remote-leak; do
+	go-two-services netns-remote-leak java-two-mechanisms; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

@@ -20,7 +20,7 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
 	older-than-capture gotest fd-exhaustion \
 	go-two-services netns-remote-leak java-two-mechanisms \
-	nginx-upstream-leak; do
+	nginx-upstream-leak pool-idle-evict; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

@@ -92,6 +92,12 @@ type Thread struct {
 	Locks []Lock `json:"locks,omitempty"`
 	// Ownable lists "Locked ownable synchronizers" (jstack -l).
 	Ownable []Lock `json:"ownable,omitempty"`
+	// LockOwner and LockOwnerID name the thread that holds the lock this
+	// thread waits for, when the dump says (the JMX form's `owned by "x"
+	// Id=5`); the lock graph uses them when the owner's own stack, cut at 8
+	// frames, no longer shows the lock.
+	LockOwner   string `json:"lock_owner,omitempty"`
+	LockOwnerID int64  `json:"lock_owner_id,omitempty"`
 	// Class is what the thread is doing, for the report.
 	Class Class `json:"class"`
 }
@@ -231,6 +237,7 @@ func (p *jstackParser) endDump() {
 	p.endThread()
 	p.cycle = nil
 	if p.cur != nil {
+		markVMThreads(p.cur)
 		finishThreadDump(p.cur)
 		p.dumps = append(p.dumps, p.cur)
 	}
@@ -244,6 +251,45 @@ func finishThread(t *Thread) {
 	if t.Frames == nil {
 		t.Frames = []Frame{} // JSON: "frames": [] rather than null
 	}
+}
+
+// markVMThreads decides which threads are JVM-internal in a dump that
+// prints neither Java thread ids nor java.lang.Thread.State lines (JDK 5,
+// HP-UX and other pre-JDK 6 dumps), where finishThread's rule would take
+// every thread for a VM thread: a thread with Java frames is an application
+// thread, and one without is a VM thread when its name is one the JVM
+// gives its own threads (vmThreadName).
+func markVMThreads(d *ThreadDump) {
+	for _, t := range d.Threads {
+		if t.ID != 0 || t.State != "" {
+			return // a JDK 6+ dump: the rule of finishThread holds
+		}
+	}
+	for i := range d.Threads {
+		t := &d.Threads[i]
+		t.VM = len(t.Frames) == 0 && vmThreadName(t.Name)
+	}
+}
+
+// vmThreadNames are the names HotSpot, JRockit and their ports give their
+// internal threads, which run no Java code; numbered ones end in "#N" or a
+// number, which the prefix leaves out.
+var vmThreadNames = []string{
+	"VM Thread", "VM Periodic Task Thread", "GC task thread", "GC Thread", "Gang worker",
+	"Concurrent Mark-Sweep GC Thread", "Concurrent GC Thread", "G1 ", "Exception Catcher Thread",
+	"Suspend Checker Thread", "ZGC ", "Shenandoah ",
+}
+
+func vmThreadName(name string) bool {
+	if len(name) > 2 && name[0] == '(' && name[len(name)-1] == ')' {
+		return true // JRockit: "(GC Main Thread)", "(Signal Handler)"
+	}
+	for _, p := range vmThreadNames {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *jstackParser) line(raw string, n int) {
@@ -565,13 +611,24 @@ func parseThreadHeader(text string) (Thread, error) {
 	// The rest is the status, then the stack address: "waiting on condition [0x...]".
 	var st []string
 	for ; i < len(f); i++ {
-		if strings.HasPrefix(f[i], "[0x") {
+		if isStackRange(f[i]) {
 			break
 		}
 		st = append(st, f[i])
 	}
 	t.Status = strings.Join(st, " ")
 	return t, nil
+}
+
+// isStackRange reports whether a header word is the stack address range
+// that ends a thread header: "[0x00007f...]", "[0xa967c000..0xa967c1c0]",
+// or HP-UX's "[9fffffffb6f00000..9fffffffb6f00a40]" without 0x.
+func isStackRange(w string) bool {
+	if !strings.HasPrefix(w, "[") || !strings.HasSuffix(w, "]") {
+		return false
+	}
+	a, _, _ := strings.Cut(w[1:len(w)-1], "..")
+	return hexOnly(strings.TrimPrefix(a, "0x"))
 }
 
 // headerAttr reads one attribute of a thread header into t; it returns

@@ -31,6 +31,7 @@ const (
 	KindGoroutineProfile             // goroutine-profile
 	KindPprof                        // pprof
 	KindJVMText                      // jvm-text
+	KindJVMThreadInfo                // jvm-threadinfo
 )
 
 // MarshalText makes a Kind appear by name in JSON.

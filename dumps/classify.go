@@ -131,6 +131,12 @@ var ioRules = []frameRule{
 	{"sun.nio.ch.WindowsSelectorImpl", ActSelect, ""},
 	{"sun.nio.ch.SelectorImpl.select", ActSelect, ""},
 	{"io.netty.channel.epoll.Native.epollWait", ActSelect, ""},
+	// JRockit's own socket natives, under the java.net frames.
+	{"jrockit.net.SocketNativeIO.readBytesPinned", ActSocketRead, ""},
+	{"jrockit.net.SocketNativeIO.socketRead", ActSocketRead, ""},
+	{"jrockit.net.SocketNativeIO.writeBytesPinned", ActSocketWrite, ""},
+	{"jrockit.net.SocketNativeIO.socketWrite", ActSocketWrite, ""},
+	{"jrockit.net.SocketNativeIO.accept", ActAccept, ""},
 	// Go: the netpoller and the net package.
 	{"net.(*conn).Read", ActSocketRead, ""},
 	{"net.(*conn).Write", ActSocketWrite, ""},
@@ -277,12 +283,8 @@ func threadState(t *Thread) string {
 		return "BLOCKED"
 	case strings.HasPrefix(s, "in Object.wait()"), strings.HasPrefix(s, "waiting on condition"), s == "parking":
 		return "WAITING"
-	case s == "sleeping":
-		return "TIMED_WAITING"
-	case !strings.Contains(s, ","):
-		return ""
 	}
-	// JRockit: "alive, in native, waiting, daemon".
+	// JRockit: "alive, in native, waiting" (R24: "active, native_waiting").
 	state := ""
 	for _, w := range strings.Split(s, ",") {
 		switch w = strings.TrimSpace(w); {
@@ -292,7 +294,7 @@ func threadState(t *Thread) string {
 			state = "WAITING"
 		case w == "sleeping":
 			state = "TIMED_WAITING"
-		case w == "alive" && state == "":
+		case (w == "alive" || w == "active") && state == "":
 			state = "RUNNABLE"
 		}
 	}

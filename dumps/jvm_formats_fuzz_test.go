@@ -56,3 +56,7 @@ func FuzzReadDumpFiles(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadJRockit(f *testing.F) {
+	fuzzThreadDumps(f, ReadJRockit, "../testdata/dumps/threadlogic-jrockit-*")
+}

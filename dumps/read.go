@@ -32,6 +32,7 @@ const (
 	KindPprof                        // pprof
 	KindJVMText                      // jvm-text
 	KindJVMThreadInfo                // jvm-threadinfo
+	KindJRockit                      // jrockit
 )
 
 // MarshalText makes a Kind appear by name in JSON.

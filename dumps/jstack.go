@@ -503,6 +503,9 @@ func (p *jstackParser) threadLine(text string, n int) bool {
 		}
 		l.Frame = len(t.Frames) - 1
 		t.Locks = append(t.Locks, l)
+		if l.Op == LockWaitEnter {
+			t.LockOwner, t.LockOwnerID = lockOwnerSuffix(text)
+		}
 	case strings.HasPrefix(text, "java.lang.Thread.State:"):
 		st := strings.TrimSpace(strings.TrimPrefix(text, "java.lang.Thread.State:"))
 		st, detail, _ := strings.Cut(st, " ")
@@ -540,7 +543,7 @@ func (p *jstackParser) ownableLine(text string, n int) {
 	if text == "None" || p.last == nil {
 		return
 	}
-	text = strings.TrimPrefix(text, "locked ")
+	text = strings.TrimPrefix(strings.TrimPrefix(text, "locked "), "Locked ") // Spring Boot writes "Locked"
 	l, err := parseLockRef(text)
 	if err != nil {
 		p.warn(n, "%v", err)
@@ -548,6 +551,26 @@ func (p *jstackParser) ownableLine(text string, n int) {
 	}
 	l.Op, l.Frame = LockOwnable, -1
 	p.last.Ownable = append(p.last.Ownable, l)
+}
+
+// lockOwnerSuffix reads the owner Spring Boot's text thread dump writes
+// after a lock a thread waits to enter: `... (a java.lang.Object) owned by
+// "cache-refresher" t@21`; "" and 0 when the line names none.
+func lockOwnerSuffix(line string) (string, int64) {
+	i := strings.LastIndex(line, ` owned by "`)
+	if i < 0 {
+		return "", 0
+	}
+	o := line[i+len(` owned by "`):]
+	q := strings.LastIndex(o, `" t@`)
+	if q < 0 {
+		return "", 0
+	}
+	id, err := strconv.ParseInt(o[q+len(`" t@`):], 10, 64)
+	if err != nil {
+		return "", 0
+	}
+	return o[:q], id
 }
 
 func isDumpTime(s string) bool {
@@ -743,12 +766,13 @@ func parseLockRef(s string) (Lock, error) {
 		if at := strings.LastIndexByte(a, '@'); at > 0 && !strings.HasPrefix(a, "0x") {
 			return Lock{Addr: a, Class: a[:at]}, nil
 		}
-		if strings.HasPrefix(a, "0x") {
+		if strings.HasPrefix(a, "0x") || hexOnly(a) { // Spring Boot: the identity hash without 0x
 			l.Addr = a
 		}
 		rest := strings.TrimSpace(s[end+1:])
 		if c, ok := strings.CutPrefix(rest, "(a "); ok {
-			l.Class = strings.TrimSuffix(c, ")")
+			c, _, _ = strings.Cut(c, ")") // Spring Boot: `) owned by "x" t@5` may follow
+			l.Class = c
 		}
 		return l, nil
 	}

@@ -183,3 +183,58 @@ func TestThreadState(t *testing.T) {
 		}
 	}
 }
+
+// TestReadSpringBootThreadDump reads the text form of Spring Boot's
+// /actuator/threaddump (PlainTextThreadDumpFormatter): VisualVM-style
+// headers, identity hashes without 0x, "owned by" after a lock wait,
+// "Locked" ownable synchronizers. Its deadlock is found from the locks.
+func TestReadSpringBootThreadDump(t *testing.T) {
+	in := `2024-05-06 07:08:09
+Full thread dump OpenJDK 64-Bit Server VM (17.0.10+7 mixed mode, sharing):
+
+"http-nio-8080-exec-1" - Thread t@31
+   java.lang.Thread.State: BLOCKED
+	at com.app.Cache.get(Cache.java:10)
+	- waiting to lock <7f31245a> (a java.lang.Object) owned by "http-nio-8080-exec-2" t@32
+	- locked <6d6f6e28> (a java.lang.String)
+
+   Locked ownable synchronizers:
+	- None
+
+"http-nio-8080-exec-2" - Thread t@32
+   java.lang.Thread.State: WAITING
+	at java.base@17.0.10/jdk.internal.misc.Unsafe.park(Native Method)
+	- parking to wait for <1b6d3586> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)
+	at com.app.Cache.put(Cache.java:20)
+	- locked <7f31245a> (a java.lang.Object)
+
+   Locked ownable synchronizers:
+	- Locked <4554617c> (a java.util.concurrent.ThreadPoolExecutor$Worker)
+
+"http-nio-8080-exec-3" - Thread t@33
+   java.lang.Thread.State: BLOCKED
+	at com.app.Names.intern(Names.java:5)
+	- waiting to lock <6d6f6e28> (a java.lang.String) owned by "http-nio-8080-exec-1" t@31
+
+   Locked ownable synchronizers:
+	- Locked <1b6d3586> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)
+
+`
+	ev, err := Read(strings.NewReader(in), "threaddump.txt")
+	if err != nil || ev.Kind != KindJstack || len(ev.Warnings) != 0 || len(ev.ThreadDumps) != 1 {
+		t.Fatalf("kind %s, warnings %v, err %v", ev.Kind, ev.Warnings, err)
+	}
+	th := ev.ThreadDumps[0].Threads
+	e1, e2 := th[0], th[1]
+	if e1.ID != 31 || e1.LockOwner != "http-nio-8080-exec-2" || e1.LockOwnerID != 32 ||
+		e1.Locks[0] != (Lock{Op: LockWaitEnter, Addr: "7f31245a", Class: "java.lang.Object", Frame: 0}) {
+		t.Errorf("exec-1: %+v", e1)
+	}
+	if len(e2.Ownable) != 1 || e2.Ownable[0].Addr != "4554617c" || e2.Ownable[0].Class != "java.util.concurrent.ThreadPoolExecutor$Worker" {
+		t.Errorf("exec-2 synchronizers: %+v", e2.Ownable)
+	}
+	d := ev.ThreadDumps[0].Deadlocks
+	if len(d) != 1 || !cmp.Equal(d[0].Threads, []string{"http-nio-8080-exec-1", "http-nio-8080-exec-2", "http-nio-8080-exec-3"}) {
+		t.Errorf("deadlocks: %+v", d)
+	}
+}

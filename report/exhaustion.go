@@ -183,7 +183,7 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 			f.Severity = SeverityCritical
 			f.SeverityReasons = append([]string{reason}, f.SeverityReasons...)
 			f.Supporting = append(claims, f.Supporting...)
-			f.Group = strings.Join(parts, ", ") + "; " + f.Group
+			f.Group = fmt.Sprintf("%s; %d %s in CLOSE_WAIT %s", strings.Join(parts, ", "), len(f.Sockets), plural("socket", len(f.Sockets)), f.Group)
 			f.Advice = append(adviseExhaustion(), f.Advice...)
 			continue
 		}

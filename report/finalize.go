@@ -511,6 +511,9 @@ func verdictOf(m *Model) Verdict {
 		if f.Group != "" {
 			v.Text += ": " + f.Group
 		}
+		if f.OldestText != "" {
+			v.Text += ", oldest " + f.OldestText
+		}
 		return v
 	}
 	v.Text = fmt.Sprintf("%s in %s: %d %s in CLOSE_WAIT", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))

@@ -370,7 +370,7 @@ func TestFDExhaustion(t *testing.T) {
 	f := m.Findings[i]
 	// The leaked socket that fills the table is the exhaustion finding's.
 	if f.Severity != SeverityCritical || f.Process.PID != 9 || f.SocketCount != 1 || f.Mechanism != MechanismUnreferenced ||
-		f.Group != "20 open fds of a limit of 20, 4 connections waiting unaccepted on :8080; referenced by no running code" {
+		f.Group != "20 open fds of a limit of 20, 4 connections waiting unaccepted on :8080; 1 socket in CLOSE_WAIT referenced by no running code" {
 		t.Errorf("finding %s pid %d, %d sockets, %s, group %q", f.Severity, f.Process.PID, f.SocketCount, f.Mechanism, f.Group)
 	}
 	if m.Verdict.Category != CategoryFDExhaustion || m.Verdict.Process.PID != 9 {

@@ -206,7 +206,7 @@ func absInt(n int) int {
 	return n
 }
 
-// groupsOf splits a process's stuck sockets into groups by mechanism and
+// sockGroups splits a process's stuck sockets into groups by mechanism and
 // flow. pool says the dump shows the process's connection pool (borrowers
 // waiting, pool frames), which is what keeps outbound sockets no thread
 // holds.
@@ -248,7 +248,10 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 			slices.SortFunc(others, compareKeys)
 			// The split follows the exchanges when exactly the held
 			// sockets had an unfinished one.
-			byExchange := b.exchange(held[len(held)-1]) == exchangeUnfinished && b.exchange(others[0]) != exchangeUnfinished
+			byExchange := true
+			for _, k := range held {
+				byExchange = byExchange && b.exchange(k) == exchangeUnfinished
+			}
 			for _, k := range others {
 				byExchange = byExchange && b.exchange(k) != exchangeUnfinished
 			}

@@ -6,22 +6,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cwforensics/cwforensics/analysis"
 	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/report"
 )
 
 // ConnsCmd lists the TCP connections of packet captures.
 type ConnsCmd struct {
-	Local    []string      `placeholder:"IP|CIDR" help:"Address or network whose endpoints are local (repeatable). Without it, an endpoint in CLOSE_WAIT is the local one of its row, else the endpoint that accepted the connection."`
-	State    string        `default:"all" placeholder:"STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
-	MinIdle  time.Duration `default:"0s" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
-	Format   string        `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Filter   string        `placeholder:"BPF" help:"Read only packets matching this tcpdump filter expression (needs a build with libpcap)."`
-	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed; several files (rotated captures) are merged in timestamp order."`
+	Local    []string      `placeholder:"IP|CIDR" env:"CWFORENSICS_CONNS_LOCAL,CWFORENSICS_LOCAL" help:"Address or network whose endpoints are local (repeatable). Without it, an endpoint in CLOSE_WAIT is the local one of its row, else the endpoint that accepted the connection."`
+	State    string        `default:"all" placeholder:"STATE" env:"CWFORENSICS_CONNS_STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
+	MinIdle  time.Duration `default:"0s" env:"CWFORENSICS_CONNS_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
+	Format   string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
+	Filter   string        `placeholder:"BPF" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression (needs a build with libpcap)."`
+	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 
 // Help is shown below the flags by --help.
@@ -41,9 +42,9 @@ const connsSchemaVersion = 1
 
 // Run reads the captures and prints the connections.
 func (c *ConnsCmd) Run(e *env) error {
-	local, err := parsePrefixes(c.Local)
+	local, err := report.ParseLocal(c.Local)
 	if err != nil {
-		return err
+		return fmt.Errorf("--local %w", err)
 	}
 	keep, retain, err := stateFilter(c.State)
 	if err != nil {
@@ -51,13 +52,22 @@ func (c *ConnsCmd) Run(e *env) error {
 	}
 	// Finished connections that fail the state filter are released as the
 	// capture is read, so memory follows the connections open at once.
-	res, err := readCaptures(c.Captures, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, Log: e.Log})
+	srcs, err := analysis.Walk(c.Captures, analysis.WalkOptions{Stdin: e.Stdin})
 	if err != nil {
 		return err
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(e.Stderr, "warning: %s\n", w)
+	res, skipped, err := analysis.ReadCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, Log: e.Log})
+	if err != nil {
+		return err
 	}
+	var ws []warning
+	for _, in := range skipped {
+		ws = append(ws, warning{in.Path, in.Status.String() + ": " + in.Reason})
+	}
+	for _, w := range res.Warnings {
+		ws = append(ws, warning{fmt.Sprintf("%s (byte offset %d)", w.Pos, w.Offset), w.Msg})
+	}
+	warn(e.Stderr, ws)
 	// Every open connection is in the Result, so the summary counts it all;
 	// they are counted before the filters.
 	confirmed, unconfirmed := closeWaitCounts(res.Conns)
@@ -153,35 +163,6 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result) error {
 	}
 	_, err = io.WriteString(w, "\n")
 	return err
-}
-
-// readCaptures opens the capture files and reads them together, naming
-// each as typed.
-func readCaptures(paths []string, opts pcapstate.Options) (*pcapstate.Result, error) {
-	return readCapturesNamed(paths, paths, opts)
-}
-
-// parsePrefixes parses --local values: an address is a one-address prefix.
-func parsePrefixes(vals []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, v := range vals {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			if p, err := netip.ParsePrefix(s); err == nil {
-				out = append(out, p.Masked())
-				continue
-			}
-			a, err := netip.ParseAddr(strings.Trim(s, "[]"))
-			if err != nil {
-				return nil, fmt.Errorf("--local %q: not an IP address or CIDR network", s)
-			}
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-		}
-	}
-	return out, nil
 }
 
 // stateFilter returns the predicate for --state, and which finished
@@ -396,7 +377,3 @@ func plural(n int, word string) string {
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
-
-// Validate runs while the command line is parsed: a missing file is a usage
-// error.
-func (c *ConnsCmd) Validate() error { return existingFiles(c.Captures) }

@@ -15,7 +15,7 @@ import (
 // read from its source. Captures compress 3 to 20 times, text listings
 // and dumps 10 to 50; a decompression bomb, 1000 times and more.
 const (
-	MaxInflateRatio = 1000
+	MaxInflateRatio = 500
 	MaxInflateFree  = 1 << 20
 )
 

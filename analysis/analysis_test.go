@@ -323,9 +323,9 @@ func TestWalk(t *testing.T) {
 	must(os.WriteFile(filepath.Join(real, "sub", "jstack.txt"), mustRead(t, caseDir+"jstack.txt"), 0o644))
 	in := filepath.Join(root, "in")
 	must(os.Mkdir(in, 0o755))
-	must(os.Symlink(real, filepath.Join(in, "linked")))                            // a linked folder
+	must(os.Symlink(real, filepath.Join(in, "linked")))                               // a linked folder
 	must(os.Symlink(filepath.Join(real, "ss.txt"), filepath.Join(in, "ss-link.txt"))) // a linked file
-	must(os.Symlink(in, filepath.Join(in, "loop")))                                 // a loop
+	must(os.Symlink(in, filepath.Join(in, "loop")))                                   // a loop
 	must(os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(in, "dangling")))
 	must(mkfifo(filepath.Join(in, "fifo")))
 	deep := filepath.Join(in, "d1", "d2", "d3")

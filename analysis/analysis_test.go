@@ -389,3 +389,18 @@ func TestSortSources(t *testing.T) {
 		t.Errorf("%v", names)
 	}
 }
+
+// TestUnsupportedLinkType: a capture whose only link type the decoder
+// does not know is ignored, naming the type, and counts as lost.
+func TestUnsupportedLinkType(t *testing.T) {
+	data := pcapWith([]byte("payload"))
+	binary.LittleEndian.PutUint32(data[20:], 147) // LINKTYPE_USER0
+	m, err := Analyze(context.Background(), []Source{Bytes("user0.pcap", data), Bytes("ss.txt", mustRead(t, caseDir+"ss-tanpoei.txt"))}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := inputNamed(t, m, "user0.pcap")
+	if in.Status != report.InputIgnored || in.Cause != report.CauseLinkType || in.Reason != "unsupported link type 147" || !in.Lost() {
+		t.Errorf("%+v", in)
+	}
+}

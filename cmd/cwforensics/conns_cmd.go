@@ -124,4 +124,3 @@ func stateFilter(s string) (func(*pcapstate.Conn) bool, pcapstate.Retain, error)
 	}
 	return nil, 0, fmt.Errorf("--state %q: want all, close-wait, unconfirmed or a TCP state name (established, syn-sent, syn-recv, fin-wait1, fin-wait2, closing, time-wait, last-ack, closed, unknown)", s)
 }
-

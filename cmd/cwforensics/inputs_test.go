@@ -289,6 +289,11 @@ func TestEscapedNames(t *testing.T) {
 	if !strings.Contains(stderr, `evil\x1b[31m\nname.txt:3`) || !strings.Contains(stderr, "(and 4 more like it)") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("stderr %q: want one escaped, folded warning", stderr)
 	}
+	// Debug log lines name the file escaped too (slog quotes it).
+	_, _, stderr = cli(t, "--log-level", "debug", "analyze", "--format", "json", tmp)
+	if strings.Contains(stderr, "\x1b") || !strings.Contains(stderr, `\x1b`) {
+		t.Errorf("log lines: %q", stderr)
+	}
 	// An error naming the file is escaped too.
 	os.WriteFile(evil, []byte("notes\n"), 0o644)
 	_, _, stderr = cli(t, "evidence", evil)
@@ -303,5 +308,26 @@ func TestWarnFolds(t *testing.T) {
 	want := "warning: a:1: bad line (and 2 more like it)\nwarning: b:1: other\nwarning: no position\\x07\n"
 	if b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+// TestAnalyzeUnreadableFolder: a folder that cannot be listed is an
+// ignored input, and the walk goes on (root reads everything: skipped).
+func TestAnalyzeUnreadableFolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads folders whatever their mode; TestWalk covers too-deep folders and dangling links")
+	}
+	inRoot(t)
+	tmp := t.TempDir()
+	abs, _ := filepath.Abs(javaCase)
+	os.Symlink(abs, filepath.Join(tmp, "incident"))
+	locked := filepath.Join(tmp, "locked")
+	os.Mkdir(locked, 0o755)
+	os.WriteFile(filepath.Join(locked, "ss.txt"), []byte("x"), 0o644)
+	os.Chmod(locked, 0)
+	defer os.Chmod(locked, 0o755)
+	code, out, stderr := cli(t, "analyze", "--format", "json", tmp)
+	if code != 0 || socketCount(t, out) == 0 || !strings.Contains(stderr, "locked: ignored: folder not readable") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -283,6 +284,15 @@ func TestNothingUsable(t *testing.T) {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("%q does not say %q", err, s)
 		}
+	}
+	// Many inputs: the first twenty are named, the rest counted.
+	var srcs []Source
+	for i := range 25 {
+		srcs = append(srcs, Bytes(fmt.Sprintf("n%02d", i), []byte("notes\n")))
+	}
+	_, err = Analyze(context.Background(), append(srcs, Source{Name: "no-open"}), Options{})
+	if !errors.As(err, &nu) || len(nu.Inputs) != 26 || !strings.Contains(err.Error(), "n19: ignored") || strings.Contains(err.Error(), "n20") || !strings.Contains(err.Error(), "and 6 more") {
+		t.Errorf("26 inputs: %v", err)
 	}
 }
 

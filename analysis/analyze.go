@@ -52,14 +52,22 @@ func (e *NothingUsableError) Error() string {
 	if len(e.Inputs) == 0 {
 		return ErrNothingUsable.Error() + ": no input given"
 	}
-	lines := make([]string, len(e.Inputs))
+	var lines []string
 	for i, in := range e.Inputs {
-		lines[i] = in.StatusLine()
+		if i == maxListed {
+			lines = append(lines, fmt.Sprintf("and %d more", len(e.Inputs)-maxListed))
+			break
+		}
+		lines = append(lines, in.StatusLine())
 	}
 	return fmt.Sprintf("%s from %d %s: %s", ErrNothingUsable, len(e.Inputs), plural(len(e.Inputs), "input"), strings.Join(lines, "; "))
 }
 
 func (e *NothingUsableError) Unwrap() error { return ErrNothingUsable }
+
+// maxListed is how many inputs the error of a run with nothing usable
+// names; Inputs has them all.
+const maxListed = 20
 
 // Analyze reads every source once, captures and evidence, and builds the
 // report. Every source appears in the report's inputs with its status:

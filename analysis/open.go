@@ -57,6 +57,9 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 		in.Status, in.Cause, in.Reason = status, cause, reason
 		return nil, in
 	}
+	if src.Open == nil {
+		return fail(report.InputIgnored, report.CauseUnreadable, "no content given")
+	}
 	rc, err := src.Open()
 	if err != nil {
 		return fail(report.InputIgnored, report.CauseUnreadable, "not readable: "+err.Error())

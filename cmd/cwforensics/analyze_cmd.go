@@ -90,13 +90,15 @@ func (c *AnalyzeCmd) Run(e *env) error {
 	if sev == report.SeverityUnknown {
 		return nil
 	}
-	if len(lost) > 0 {
-		return fmt.Errorf("--fail-on %s: %s could not be read, the report cannot vouch for them", c.FailOn, plural(len(lost), "input"))
-	}
 	for _, f := range m.Findings {
 		if f.Severity >= sev {
 			return &exitError{code: exitFinding, err: fmt.Errorf("finding %s is %s (--fail-on %s)", f.ID, f.Severity, c.FailOn)}
 		}
+	}
+	// No finding reached the severity; that is a pass only if every
+	// input that may hold evidence was read.
+	if len(lost) > 0 {
+		return fmt.Errorf("--fail-on %s: %s could not be read, the report cannot vouch for them", c.FailOn, plural(len(lost), "input"))
 	}
 	return nil
 }

@@ -84,6 +84,10 @@ func TestAnalyzeFailOnLostInput(t *testing.T) {
 	if socketCount(t, out) == 0 {
 		t.Errorf("no report written before failing")
 	}
+	// A finding that reaches the severity is still exit 3.
+	if code, _, stderr := cli(t, "analyze", "--format", "json", "--fail-on", "critical", "--max-fds", "6", tmp); code != exitFinding {
+		t.Errorf("critical finding and a lost input: exit %d, want %d: %s", code, exitFinding, stderr)
+	}
 	// Without --fail-on the run passes, and says what was lost.
 	code, _, stderr = cli(t, "analyze", "--format", "json", tmp)
 	if code != 0 || !strings.Contains(stderr, "warning: ") {

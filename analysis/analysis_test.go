@@ -418,3 +418,18 @@ func TestUnsupportedLinkType(t *testing.T) {
 		t.Errorf("%+v", in)
 	}
 }
+
+// TestTruncatedGzip: a gzipped listing cut short gives the sockets before
+// the cut and a warning, as a truncated plain file would.
+func TestTruncatedGzip(t *testing.T) {
+	ss := mustRead(t, caseDir+"ss-tanpoei.txt")
+	whole, _ := readOne(t, "ss.txt.gz", gz(t, ss))
+	z := gz(t, ss)
+	ev, _ := readOne(t, "ss.txt.gz", z[:len(z)*2/3])
+	if len(ev.Sockets) == 0 || len(ev.Sockets) >= len(whole.Sockets) {
+		t.Errorf("%d sockets of %d", len(ev.Sockets), len(whole.Sockets))
+	}
+	if n := len(ev.Warnings); n == 0 || !strings.Contains(ev.Warnings[n-1].Msg, "cut short") {
+		t.Errorf("warnings %v", ev.Warnings)
+	}
+}

@@ -105,7 +105,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 			caps = append(caps, o)
 			continue
 		}
-		ev, err := dumps.ReadKind(o.r, src.Name, o.kind)
+		ev, err := readEvidence(o)
 		o.close()
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {

@@ -161,3 +161,15 @@ func peek(r *bufio.Reader) ([]byte, error) {
 	}
 	return head, nil
 }
+
+// readEvidence reads a recognised evidence input to its end. A gzip
+// stream cut short (a truncated file) keeps what was read before the cut,
+// with a warning, as a truncated plain file would.
+func readEvidence(o *opened) (*dumps.Evidence, error) {
+	ev, err := dumps.ReadKind(o.r, o.in.Path, o.kind)
+	if err != nil && ev != nil && o.bound != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+		ev.Warnings = append(ev.Warnings, dumps.Warning{Pos: dumps.Pos{File: o.in.Path}, Msg: "the gzip stream is cut short (a truncated file): what came before the cut was read"})
+		return ev, nil
+	}
+	return ev, err
+}

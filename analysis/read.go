@@ -60,7 +60,7 @@ func ReadEvidence(ctx context.Context, srcs []Source) ([]*dumps.Evidence, []repo
 		o, in := recognise(ctx, src)
 		switch {
 		case o != nil && !o.capture:
-			ev, err := dumps.ReadKind(o.r, src.Name, o.kind)
+			ev, err := readEvidence(o)
 			o.close()
 			if err != nil {
 				return nil, nil, err

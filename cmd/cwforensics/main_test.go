@@ -12,6 +12,7 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"github.com/alecthomas/kong"
 	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/google/go-cmp/cmp"
@@ -344,5 +345,51 @@ func TestEscapeCell(t *testing.T) {
 		if got := string(appendEscaped([]byte("x"), tt.in)); got != "x"+tt.want {
 			t.Errorf("appendEscaped(%q) = %q, want x%q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestEnvNames checks the convention every flag follows: its first
+// environment variable is CWFORENSICS_<COMMAND>_<FLAG> (global flags
+// CWFORENSICS_<FLAG>), and no variable is shared by flags of different
+// meanings, such as --format, whose values differ between commands.
+func TestEnvNames(t *testing.T) {
+	var cli CLI
+	p, err := kong.New(&cli, kong.Name("cwforensics"), kong.Vars{"version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envName := func(parts ...string) string {
+		return strings.ToUpper(strings.ReplaceAll(strings.Join(append([]string{"CWFORENSICS"}, parts...), "_"), "-", "_"))
+	}
+	shared := map[string]string{} // variable -> flag name and help
+	check := func(cmd string, flags []*kong.Flag) {
+		for _, f := range flags {
+			if f.Name == "help" || f.Name == "version" {
+				continue
+			}
+			want := envName(f.Name)
+			if cmd != "" {
+				want = envName(cmd, f.Name)
+			}
+			if len(f.Envs) == 0 || f.Envs[0] != want {
+				t.Errorf("%s --%s: environment %v, want %s first", cmd, f.Name, f.Envs, want)
+			}
+			for _, e := range f.Envs[1:] {
+				if e != envName(f.Name) {
+					t.Errorf("%s --%s: shared variable %s, want %s", cmd, f.Name, e, envName(f.Name))
+				}
+				if prev, ok := shared[e]; ok && prev != f.Name {
+					t.Errorf("%s is shared by --%s and --%s", e, prev, f.Name)
+				}
+				shared[e] = f.Name
+			}
+		}
+	}
+	check("", p.Model.Flags)
+	for _, c := range p.Model.Children {
+		check(c.Name, c.Flags)
+	}
+	if _, ok := shared["CWFORENSICS_FORMAT"]; ok {
+		t.Error("CWFORENSICS_FORMAT is shared, but --format means different things")
 	}
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"fmt"
 	"io"
@@ -335,5 +336,22 @@ func TestAnalyzeUnreadableFolder(t *testing.T) {
 	code, out, stderr := cli(t, "analyze", "--format", "json", tmp)
 	if code != 0 || socketCount(t, out) == 0 || !strings.Contains(stderr, "locked: ignored: folder not readable") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestAnalyzeInterrupted: a run whose context ends (Ctrl-C) writes no
+// report and exits 1.
+func TestAnalyzeInterrupted(t *testing.T) {
+	inRoot(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "report.html")
+	var stdout, stderr bytes.Buffer
+	code := runContext(ctx, []string{"analyze", "-o", out, javaCase}, nil, &stdout, &stderr)
+	if code != exitFailure || !strings.Contains(stderr.String(), "interrupted: nothing written") {
+		t.Errorf("exit %d, %q", code, stderr.String())
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a report was written")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 )
@@ -61,7 +63,14 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	// Ctrl-C or SIGTERM stops the reading: no report is written (a report
+	// being written is finished, atomically). A second one kills.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // exitCalled is what kong's exit hook panics with, so run can return the code
@@ -69,7 +78,12 @@ func main() {
 type exitCalled struct{ code int }
 
 // run parses args, runs the command and returns the process exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// runContext is run whose reading stops when ctx is done.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var cli CLI
 	defer func() {
 		if r := recover(); r != nil {
@@ -93,15 +107,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "cwforensics: %v\n", err)
 		return exitFailure
 	}
-	ctx, err := parser.Parse(args)
+	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "cwforensics: %s\n", escapeCell(err.Error()))
 		fmt.Fprintln(stderr, "Run 'cwforensics --help' for usage.")
 		return exitUsage
 	}
 	log := newLogger(stderr, cli.Globals)
-	e := &env{Ctx: context.Background(), Stdin: stdin, Stdout: stdout, Stderr: stderr, Log: log}
-	if err := ctx.Run(e); err != nil {
+	e := &env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, Log: log}
+	if err := kctx.Run(e); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			err = errors.New("interrupted: nothing written")
+		}
 		fmt.Fprintf(stderr, "cwforensics: %s\n", escapeCell(err.Error()))
 		var ee *exitError
 		if errors.As(err, &ee) {

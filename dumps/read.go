@@ -31,6 +31,10 @@ const (
 	KindGoroutineProfile             // goroutine-profile
 	KindPprof                        // pprof
 	KindJVMText                      // jvm-text
+	KindPython                       // python
+	KindPySpyJSON                    // py-spy-json
+	KindNodeReport                   // node-report
+	KindAppLog                       // app-log
 )
 
 // MarshalText makes a Kind appear by name in JSON.
@@ -59,6 +63,7 @@ type Evidence struct {
 	Kind Kind   `json:"kind"`
 	SocketEvidence
 	DumpEvidence
+	RuntimeEvidence
 	Warnings []Warning `json:"warnings"`
 }
 

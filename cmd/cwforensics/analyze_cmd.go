@@ -292,7 +292,7 @@ func classify(path, name string) report.Input {
 		return in
 	}
 	head = head[:n]
-	if kind, err := dumps.Sniff(head); err == nil {
+	if kind, ok := sniffEvidence(head); ok {
 		in.Kind, in.Status = kind.String(), report.InputRead
 		return in
 	}

@@ -12,7 +12,7 @@ import (
 // EvidenceCmd parses evidence files and prints their records.
 type EvidenceCmd struct {
 	Format string   `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles."`
+	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles, Python faulthandler/py-spy dumps, Node.js diagnostic reports, application logs."`
 }
 
 // Help is shown below the flags by --help.
@@ -53,7 +53,7 @@ func readEvidenceFile(path string) (*dumps.Evidence, error) {
 		return nil, fmt.Errorf("open evidence: %w", err)
 	}
 	defer f.Close()
-	return dumps.Read(f, path)
+	return readEvidence(f, path)
 }
 
 func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
@@ -69,7 +69,7 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	// files hold both sockets and threads.
 	first := true
 	tables := []*table{socketTable(evs), dumpTable(evs)}
-	extra := socketExtraTables(evs)
+	extra := append(socketExtraTables(evs), runtimeTables(evs)...)
 	switch {
 	case format == "table":
 		// For people: ss -s summaries, fd listings, limits, the stack groups

@@ -190,7 +190,6 @@ var connRules = []frameRule{
 	{"org.apache.commons.dbcp", 0, "DBCP"},
 	{"urllib3.", 0, "urllib3"},
 	{"requests.", 0, "requests"},
-	{"http.client.", 0, "http.client"},
 	{"httpcore.", 0, "httpcore"},
 	{"aiohttp.", 0, "aiohttp"},
 	{"sqlalchemy.", 0, "SQLAlchemy"},

@@ -390,8 +390,9 @@ func frame(file, line, fn string) dumps.Frame {
 }
 
 // Module is the dotted module name of a source file as a traceback prints
-// it: the path below site-packages, dist-packages or lib/pythonX.Y, or
-// the file's base name, without .py and __init__
+// it: the path below site-packages, dist-packages or lib/pythonX.Y, a
+// relative path (py-spy prints paths relative to sys.path), or the base
+// name of another absolute path, without .py and __init__
 // ("/usr/lib/python3.11/http/client.py" is http.client). Frozen modules
 // ("<frozen importlib._bootstrap>") keep their name; other names in angle
 // brackets ("<string>") give "".
@@ -417,7 +418,11 @@ func Module(file string) string {
 			}
 		}
 	}
-	if rel == "" {
+	switch {
+	case rel != "":
+	case !strings.HasPrefix(f, "/") && !strings.HasPrefix(f, ".") && !(len(f) > 2 && f[1] == ':'):
+		rel = f // relative to sys.path, as py-spy prints: http/client.py
+	default:
 		rel = f[strings.LastIndexByte(f, '/')+1:]
 	}
 	rel = strings.TrimSuffix(rel, ".py")
@@ -511,12 +516,13 @@ func parseAddr(s string) (dumps.Endpoint, error) {
 
 // Match reports whether head holds Python evidence: a faulthandler or
 // py-spy header, py-spy JSON, a ResourceWarning for an unclosed socket, or
-// two or more traceback frame lines that are not an exception's.
+// two or more traceback frame lines with a thread header or no exception
+// ("Traceback (most recent call last):") among them.
 func Match(head []byte) bool {
 	if isSpyJSON(head) {
 		return true
 	}
-	frames, exc := 0, 0
+	frames, exc, headers := 0, 0, 0
 	for line := range bytes.Lines(head) {
 		t := strings.TrimRight(string(line), "\r\n")
 		switch {
@@ -528,9 +534,11 @@ func Match(head []byte) bool {
 			frames++
 		case strings.HasPrefix(t, "Traceback (most recent call last)"):
 			exc++
+		case strings.Contains(t, "Thread") && reStackHeader.MatchString(strings.TrimSpace(t)):
+			headers++
 		}
 	}
-	return frames >= 2 && exc == 0
+	return frames >= 2 && (exc == 0 || headers > 0)
 }
 
 // clip bounds text kept from the input.

@@ -714,7 +714,14 @@ func (b *builder) linkDumps() {
 		}
 		rt := RuntimeGo
 		if len(ev.ThreadDumps) > 0 {
-			rt = RuntimeJava
+			switch ev.ThreadDumps[0].Runtime {
+			case "python":
+				rt = RuntimePython
+			case "node":
+				rt = RuntimeNode
+			default:
+				rt = RuntimeJava
+			}
 		}
 		pid, how, at := 0, "", ""
 		for _, d := range ev.ThreadDumps {

@@ -291,6 +291,7 @@ func (b *builder) stuckFinding(g *group) (f Finding) {
 	if c, ok := b.dumpClaim(g.pid); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
+	f.Supporting = append(f.Supporting, b.runtimeSocketClaims(g.pid, g.stuck)...)
 	switch {
 	case isOut && len(pool) > 0:
 		f.Category = CategoryPoolLeak

@@ -100,9 +100,9 @@ func TestRealCase(t *testing.T) {
 func TestMatch(t *testing.T) {
 	for text, want := range map[string]bool{
 		`{"header": {"reportVersion": 3, "nodejsVersion": "v16.0.0"}}`: true,
-		`{"threadDump": {}}`:                                          false,
-		`[{"header": 1}]`:                                             false,
-		`{"header": {"reportVersion": 3}}`:                            false,
+		`{"threadDump": {}}`:               false,
+		`[{"header": 1}]`:                  false,
+		`{"header": {"reportVersion": 3}}`: false,
 	} {
 		if got := Match([]byte(text)); got != want {
 			t.Errorf("Match(%s) = %v, want %v", text, got, want)

@@ -192,6 +192,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b.owners()
 	// The timeline first: the findings rate the growth it shows.
 	b.timeline()
+	b.logTimeline()
 	b.limitClosedLater()
 	b.findings()
 	b.summary()

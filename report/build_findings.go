@@ -102,7 +102,8 @@ func (b *builder) measure(pid int, keys []key) (Severity, []string) {
 		limit = b.defLimit
 	}
 	growth, span := Growth(b.m.Timeline)
-	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, Growth: growth, GrowthSpan: span})
+	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, Growth: growth, GrowthSpan: span,
+		ExhaustedLog: b.exhaustedLog(pid)})
 }
 
 func (b *builder) keysOf(keys []key) []string {
@@ -292,6 +293,9 @@ func (b *builder) stuckFinding(g *group) (f Finding) {
 		f.Supporting = append(f.Supporting, c)
 	}
 	f.Supporting = append(f.Supporting, b.runtimeSocketClaims(g.pid, g.stuck)...)
+	if c, ok := b.logClaim(g.pid); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
 	switch {
 	case isOut && len(pool) > 0:
 		f.Category = CategoryPoolLeak

@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,4 +100,126 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) []Claim {
 		cs = append(cs, Claim{Text: text, Evidence: wpos})
 	}
 	return cs
+}
+
+// maxLogLines bounds the positions kept per class of log lines.
+const maxLogLines = 5
+
+// logTimeline groups the log events of every log by file and class, in
+// time order, for the report's list of log events.
+func (b *builder) logTimeline() {
+	for _, ev := range b.in.Evidence {
+		byClass := map[dumps.LogClass]*LogClass{}
+		var order []dumps.LogClass
+		for _, e := range ev.LogEvents {
+			c := byClass[e.Class]
+			if c == nil {
+				c = &LogClass{File: ev.File, Class: e.Class.String(), Example: e.Message}
+				byClass[e.Class] = c
+				order = append(order, e.Class)
+			}
+			c.Count++
+			if len(c.Lines) < maxLogLines {
+				c.Lines = append(c.Lines, e.Pos.String())
+			}
+			if !e.Time.IsZero() {
+				if c.First.IsZero() || e.Time.Before(c.First) {
+					c.First = e.Time
+				}
+				if e.Time.After(c.Last) {
+					c.Last = e.Time
+				}
+			}
+		}
+		for _, cl := range order {
+			c := byClass[cl]
+			if !c.First.IsZero() {
+				c.FirstText, c.LastText = FormatTime(c.First), FormatTime(c.Last)
+			}
+			b.m.LogEvents = append(b.m.LogEvents, *c)
+		}
+	}
+	slices.SortStableFunc(b.m.LogEvents, func(x, y LogClass) int {
+		if x.First.IsZero() != y.First.IsZero() {
+			if x.First.IsZero() {
+				return 1
+			}
+			return -1
+		}
+		if c := x.First.Compare(y.First); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.File, y.File)
+	})
+}
+
+// logEventsOf lists the log events of process pid: lines that name it,
+// and lines that name no process when their log is given to it with
+// --dump PID=FILE or only one process holds stuck sockets.
+func (b *builder) logEventsOf(pid int) []dumps.LogEvent {
+	stuckPIDs := map[int]bool{}
+	for _, s := range b.sockets {
+		if s.Status.Stuck() {
+			stuckPIDs[s.PID] = true
+		}
+	}
+	var out []dumps.LogEvent
+	for _, ev := range b.in.Evidence {
+		given, named := b.in.DumpPIDs[ev.File]
+		for _, e := range ev.LogEvents {
+			switch {
+			case e.PID != 0:
+				if e.PID != pid {
+					continue
+				}
+			case named:
+				if given != pid {
+					continue
+				}
+			case len(stuckPIDs) != 1 || !stuckPIDs[pid]:
+				continue
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// exhaustedLog lists the positions of the log lines of process pid that
+// say descriptors ran out.
+func (b *builder) exhaustedLog(pid int) []string {
+	var out []string
+	for _, e := range b.logEventsOf(pid) {
+		if e.Class == dumps.LogFDExhausted {
+			out = append(out, e.Pos.String())
+		}
+	}
+	return out
+}
+
+// logClaim sums up the log lines of process pid by class: how many, and
+// the first few positions.
+func (b *builder) logClaim(pid int) (Claim, bool) {
+	evs := b.logEventsOf(pid)
+	if len(evs) == 0 {
+		return Claim{}, false
+	}
+	counts := map[dumps.LogClass]int{}
+	var classes []dumps.LogClass
+	var pos []string
+	for _, e := range evs {
+		if counts[e.Class] == 0 {
+			classes = append(classes, e.Class)
+		}
+		counts[e.Class]++
+		if len(pos) < maxClaimEvidence {
+			pos = append(pos, e.Pos.String())
+		}
+	}
+	slices.Sort(classes)
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%d %s", counts[c], c)
+	}
+	return Claim{Text: "the process's logs name " + strings.Join(parts, ", ") + " (log lines by class)", Evidence: pos}, true
 }

@@ -22,6 +22,9 @@ type Model struct {
 	Findings    []Finding   `json:"findings"`
 	Sockets     []Socket    `json:"sockets"`  // every socket the report talks about
 	Timeline    []Point     `json:"timeline"` // CLOSE_WAIT count over capture time
+	// LogEvents are the application log lines that name connection or
+	// descriptor problems, by class, in time order (see LogClass).
+	LogEvents []LogClass `json:"log_events,omitempty"`
 	Charts      Charts      `json:"charts"`   // derived from Sockets
 	Inputs      []Input     `json:"inputs"`
 	LocalSource LocalSource `json:"local_source"`
@@ -190,6 +193,23 @@ type Advice struct {
 }
 
 // Point is the number of sockets in CLOSE_WAIT at one instant of capture time.
+// LogClass is the log lines of one class (conn-reset, fd-exhausted, ...)
+// of one log file, in time order, for the report's timeline of events.
+type LogClass struct {
+	File  string    `json:"file"`
+	Class string    `json:"class"`
+	Count int       `json:"count"`
+	First time.Time `json:"first,omitzero"` // time of the first line, zero when the log has none
+	Last  time.Time `json:"last,omitzero"`
+	// FirstText and LastText are First and Last as the report prints them.
+	FirstText string `json:"first_text,omitempty"`
+	LastText  string `json:"last_text,omitempty"`
+	// Lines are the positions of the first lines, at most maxLogLines, and
+	// Example the first line's message.
+	Lines   []string `json:"lines"`
+	Example string   `json:"example"`
+}
+
 type Point struct {
 	At     time.Time `json:"at"`
 	Count  int       `json:"count"`

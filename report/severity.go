@@ -17,6 +17,10 @@ type Thresholds struct {
 	GrowthWarning   float64       // sockets per minute: growth at or above this is a warning
 	GrowthMinSpan   time.Duration // growth measured over less time than this is ignored
 	ExhaustCritical time.Duration // growth that crosses FDShareCritical within this is critical
+	// FDLogShare: when a log says descriptors ran out, stuck sockets
+	// holding at least this share of the fd limit make it critical (they
+	// are a material part of what ran out).
+	FDLogShare float64
 }
 
 // DefaultThresholds are the practitioners' numbers (see docs/report.md).
@@ -29,6 +33,7 @@ func DefaultThresholds() Thresholds {
 		GrowthWarning:   1,
 		GrowthMinSpan:   time.Minute,
 		ExhaustCritical: time.Hour,
+		FDLogShare:      0.1,
 	}
 }
 
@@ -39,6 +44,9 @@ type Measure struct {
 	Oldest     time.Duration // age of the oldest stuck socket, 0 when unknown
 	Growth     float64       // sockets gained per minute (see Growth), 0 when unknown
 	GrowthSpan time.Duration // how long the growth was measured over
+	// ExhaustedLog are the positions of log lines of the process saying
+	// descriptors ran out (EMFILE, "too many open files"), empty when none.
+	ExhaustedLog []string
 }
 
 // Rate computes the severity of a measure and says, one line per threshold
@@ -82,6 +90,19 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		case m.Growth >= t.GrowthWarning:
 			raise(SeverityWarning, "growing %s over %s, at least %s",
 				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), FormatGrowth(t.GrowthWarning))
+		}
+	}
+	if len(m.ExhaustedLog) > 0 {
+		at := m.ExhaustedLog[0]
+		if n := len(m.ExhaustedLog); n > 1 {
+			at += fmt.Sprintf(" and %d more", n-1)
+		}
+		switch {
+		case m.FDLimit > 0 && float64(m.Count) >= t.FDLogShare*float64(m.FDLimit):
+			raise(SeverityCritical, "the log says descriptors ran out (%s) while %d sockets in CLOSE_WAIT hold %.0f%% of the fd limit %d",
+				at, m.Count, 100*float64(m.Count)/float64(m.FDLimit), m.FDLimit)
+		case m.FDLimit == 0:
+			raise(SeverityWarning, "the log says descriptors ran out (%s); the fd limit is unknown", at)
 		}
 	}
 	if len(why) == 0 {

@@ -83,7 +83,7 @@ cat >"$OUT/case.json" <<JSON
   "capture_link_type": "EN10MB (tcpdump -i lo)",
   "root_cause": "blocked-holding-socket",
   "summary": "each QUOTE handler thread blocks in http.client (socket.readinto under _read_status) on an upstream that never answers, holding the client's socket; the clients give up and close, so 6 server sockets sit in CLOSE_WAIT held by 6 blocked threads",
-  "holder": {"function": "handle (service.py) -> http.client getresponse -> socket.readinto", "thread": "handler-1 .. handler-6, in the faulthandler dump in stderr.txt"},
+  "holder": {"function": "service.handle (service.py) -> http.client getresponse -> socket.readinto", "thread": "handler-1 .. handler-6, in the faulthandler dump in stderr.txt"},
   "counts": {"close_wait": $CW, "blocked_threads": 6, "resource_warnings": 5, "resets_logged": 3},
   "logs": {"stderr.txt": "faulthandler dump (SIGUSR1) and 5 ResourceWarnings with tracemalloc tracebacks", "app.log": "the service's log: bad requests and Connection reset by peer"}
 }

@@ -17,18 +17,19 @@ type Model struct {
 	SchemaVersion int    `json:"schema_version"` // derived: SchemaVersion
 	Title         string `json:"title"`          // e.g. "CLOSE_WAIT analysis: checkout incident"
 
-	Verdict  Verdict   `json:"verdict"` // derived: the headline
-	Summary  Summary   `json:"summary"`
-	Findings []Finding `json:"findings"`
-	Sockets  []Socket  `json:"sockets"`  // every socket the report talks about
-	Timeline []Point   `json:"timeline"` // CLOSE_WAIT count over capture time
-	// LogEvents are the application log lines that name connection or
-	// descriptor problems, by class, in time order (see LogClass).
-	LogEvents   []LogClass  `json:"log_events,omitempty"`
-	Charts      Charts      `json:"charts"` // derived from Sockets
+	Verdict     Verdict     `json:"verdict"` // derived: the headline
+	Summary     Summary     `json:"summary"`
+	Findings    []Finding   `json:"findings"`
+	Sockets     []Socket    `json:"sockets"`  // every socket the report talks about
+	Timeline    []Point     `json:"timeline"` // CLOSE_WAIT count over capture time
+	Charts      Charts      `json:"charts"`   // derived from Sockets
 	Inputs      []Input     `json:"inputs"`
 	LocalSource LocalSource `json:"local_source"`
 	Warnings    []Warning   `json:"warnings"`
+
+	// LogEvents are the application log lines that name connection or
+	// descriptor problems, by class, in time order (see LogClass).
+	LogEvents []LogClass `json:"log_events,omitempty"`
 }
 
 // Verdict is the report's headline: the most severe finding in one line.

@@ -57,6 +57,9 @@ func readEvidence(r io.Reader, name string) (*dumps.Evidence, error) {
 	if _, err := dumps.Sniff(head); err == nil {
 		return dumps.Read(br, name)
 	}
+	if python.Match(head) && !node.Match(head) {
+		return readPython(br, name)
+	}
 	for _, f := range runtimeFormats {
 		if f.match(head) {
 			ev, err := f.read(br, name)
@@ -67,4 +70,38 @@ func readEvidence(r io.Reader, name string) (*dumps.Evidence, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack, Go goroutine output, a Python or Node.js dump, or an application log)", name, dumps.ErrUnknownFormat)
+}
+
+// readPython reads Python evidence and, from the same stream, the log
+// events of its other lines: a service's stderr holds its log lines and
+// exception tracebacks as well as faulthandler dumps and ResourceWarnings.
+func readPython(r io.Reader, name string) (*dumps.Evidence, error) {
+	pr, pw := io.Pipe()
+	type result struct {
+		events []dumps.LogEvent
+		lines  int
+		warns  []dumps.Warning
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		evs, lines, warns, err := applog.ReadLog(pr, name)
+		_, _ = io.Copy(io.Discard, pr) // past a line too long for the log reader
+		done <- result{evs, lines, warns, err}
+	}()
+	tee := io.TeeReader(r, pw)
+	ev, err := python.Read(tee, name)
+	if err == nil {
+		_, err = io.Copy(io.Discard, tee) // what the Python reader left (py-spy JSON)
+	}
+	pw.CloseWithError(err)
+	res := <-done
+	if err != nil {
+		return ev, fmt.Errorf("read %s as %s: %w", name, dumps.KindPython, err)
+	}
+	if ev.Kind == dumps.KindPython {
+		ev.LogEvents, ev.LogLines = res.events, res.lines
+		ev.Warnings = append(ev.Warnings, res.warns...)
+	}
+	return ev, nil
 }

@@ -48,7 +48,7 @@ func TestEvidenceRuntimesJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		kind                            string
+		kind                          string
 		dumps, procs, sockets, events int
 	}{
 		{"python", 1, 0, 7, 7}, // the warnings are log events too

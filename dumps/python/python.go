@@ -206,6 +206,10 @@ func (p *reader) outside(text string, n int) {
 		p.endDump() // a fatal error or dump_traceback_later starts a dump
 		return
 	}
+	if !mayStart(text) {
+		p.other(text)
+		return
+	}
 	if m := reFaultHeader.FindStringSubmatch(text); m != nil {
 		id := m[2]
 		if id == "" {
@@ -277,7 +281,22 @@ func (p *reader) outside(text string, n int) {
 		p.traceExc = strings.HasPrefix(strings.TrimSpace(p.prev), "Traceback (most recent call last)")
 		return
 	}
-	if p.sock != nil && strings.HasPrefix(text, "  ") && p.sock.Src.Line == n-1 {
+	p.other(text)
+}
+
+// mayStart is the cheap test before the patterns of outside: a line that
+// can start a thread, a dump, a warning or a traceback block.
+func mayStart(text string) bool {
+	t := strings.TrimLeft(text, " \t")
+	return strings.HasPrefix(t, "Thread") || strings.HasPrefix(t, "Current thread") || strings.HasPrefix(t, "Stack (") ||
+		strings.HasPrefix(t, "Process ") || strings.HasPrefix(t, "Python v") || strings.HasPrefix(t, `File "`) ||
+		strings.HasPrefix(t, "Object allocated at") || strings.Contains(text, "ResourceWarning: unclosed <")
+}
+
+// other handles a line that starts nothing: the source line under a
+// warning, or other output, which ends a dump.
+func (p *reader) other(text string) {
+	if p.sock != nil && strings.HasPrefix(text, "  ") {
 		return // the source line under a warning
 	}
 	if p.cur != nil && len(p.cur.Threads) > 0 && !reStackHeader.MatchString(strings.TrimSpace(text)) {

@@ -292,7 +292,8 @@ func (b *builder) stuckFinding(g *group) (f Finding) {
 	if c, ok := b.dumpClaim(g.pid); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
-	f.Supporting = append(f.Supporting, b.runtimeSocketClaims(g.pid, g.stuck)...)
+	rtClaims, paused := b.runtimeSocketClaims(g.pid, g.stuck)
+	f.Supporting = append(f.Supporting, rtClaims...)
 	if c, ok := b.logClaim(g.pid); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
@@ -332,6 +333,7 @@ func (b *builder) stuckFinding(g *group) (f Finding) {
 			f.Contradicting = append(f.Contradicting, Claim{Text: "the sockets are outbound: a client or pool that never releases connections is as likely"})
 		}
 	}
+	pausedFloor(&f, paused, n)
 	if len(peers) == 1 {
 		for p := range peers {
 			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every stuck socket goes to the same peer %s", p)})

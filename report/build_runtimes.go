@@ -15,12 +15,18 @@ import (
 // cites.
 const maxClaimEvidence = 6
 
+// pausedConfidence is the confidence of a connection-leak finding (a pool
+// or a missing close) when a runtime report shows at least half of the
+// stuck sockets open and paused: the process holds them and reads none.
+const pausedConfidence = 0.8
+
 // runtimeSocketClaims says what runtime reports tell about the stuck
 // sockets of process pid: a Node.js report's tcp handles with the same
 // endpoints (the process and fd exactly, and whether anything reads them),
 // and Python's ResourceWarnings for sockets on the same local endpoint (the
-// line that made sockets the program dropped without close()).
-func (b *builder) runtimeSocketClaims(pid int, stuck []key) []Claim {
+// line that made sockets the program dropped without close()). paused
+// counts the stuck sockets the report shows paused.
+func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused int) {
 	inStuck := make(map[key]bool, len(stuck))
 	locals := map[netip.AddrPort]bool{}
 	for _, k := range stuck {
@@ -28,13 +34,13 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) []Claim {
 		locals[k.local] = true
 	}
 	var (
-		handles, paused int
-		fds             []string
-		hpos, wpos      []string
-		warned          int
-		allocated       = map[string]bool{}
-		alloc           []string
-		report          string
+		handles    int
+		fds        []string
+		hpos, wpos []string
+		warned     int
+		allocated  = map[string]bool{}
+		alloc      []string
+		report     string
 	)
 	for _, ev := range b.in.Evidence {
 		for _, s := range ev.RuntimeSockets {
@@ -84,7 +90,6 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) []Claim {
 			}
 		}
 	}
-	var cs []Claim
 	if handles > 0 {
 		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, strings.Join(fds, ", "))
 		if paused > 0 {
@@ -99,7 +104,15 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) []Claim {
 		}
 		cs = append(cs, Claim{Text: text, Evidence: wpos})
 	}
-	return cs
+	return cs, paused
+}
+
+// pausedFloor raises the confidence of a connection-leak finding whose
+// stuck sockets a runtime report shows paused, at least half of them.
+func pausedFloor(f *Finding, paused, stuck int) {
+	if paused*2 >= stuck && (f.Category == CategoryPoolLeak || f.Category == CategoryMissingClose) {
+		f.Confidence = max(f.Confidence, pausedConfidence)
+	}
 }
 
 // maxLogLines bounds the positions kept per class of log lines.

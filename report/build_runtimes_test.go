@@ -95,4 +95,7 @@ func TestBuildNodeHandles(t *testing.T) {
 		!strings.Contains(claim.Text, "3 of them are paused") || len(claim.Evidence) != 3 || claim.Evidence[0] != "report.json:100" {
 		t.Errorf("claim %+v", claim)
 	}
+	if f := m.Findings[0]; f.Category != CategoryPoolLeak || f.Confidence != pausedConfidence {
+		t.Errorf("%s with confidence %.2f, want pool-leak at %.2f: the paused handles show the leak", f.Category, f.Confidence, pausedConfidence)
+	}
 }

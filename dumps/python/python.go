@@ -115,6 +115,11 @@ func Read(r io.Reader, name string) (*dumps.Evidence, error) {
 	ev.ThreadDumps = res.Dumps
 	ev.Processes = res.Processes
 	ev.RuntimeSockets = res.Sockets
+	if len(ev.ThreadDumps) > 1 {
+		// Dumps taken some seconds apart (SIGUSR1 twice): which stacks stay.
+		snaps, _, _ := ev.Snapshots()
+		ev.Series = dumps.CompareSeries(snaps)
+	}
 	return ev, err
 }
 

@@ -104,6 +104,21 @@ func TestParseUnclosed(t *testing.T) {
 	}
 }
 
+// TestTwoDumps: the dump_traceback_later dump and the dump after it, in
+// one file, are two dumps of the same four threads, compared as a series.
+func TestTwoDumps(t *testing.T) {
+	ev, err := Read(bytes.NewReader(readFile(t, "testdata/real-timeout-twice.txt")), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.ThreadDumps) != 2 || len(ev.ThreadDumps[0].Threads) != 4 || len(ev.ThreadDumps[1].Threads) != 4 || ev.ThreadDumps[1].Pos.Line != 23 {
+		t.Fatalf("dumps %+v", ev.ThreadDumps)
+	}
+	if len(ev.Series) == 0 {
+		t.Error("no series")
+	}
+}
+
 func TestMatch(t *testing.T) {
 	for text, want := range map[string]bool{
 		"Thread 0x00007f3c2a7fc700 (most recent call first):\n  File \"x.py\", line 1 in f\n": true,
@@ -137,6 +152,10 @@ func TestClassify(t *testing.T) {
 		{"pyspy.txt", 20, dumps.ActPoolBorrow, "urllib3"},
 		{"pyspy.txt", 25, dumps.ActRunning, ""},
 		{"current-frames.txt", 3, dumps.ActAccept, ""},
+		{"real-current-frames.txt", 2, dumps.ActSocketRead, ""}, // c.recv(100): the source line tells
+		{"real-current-frames.txt", 22, dumps.ActAccept, ""},
+		{"real-timeout-twice.txt", 2, dumps.ActUnknown, ""}, // faulthandler prints no source line
+		{"real-timeout-twice.txt", 35, dumps.ActAccept, ""},
 		{"current-frames.txt", 9, dumps.ActSocketRead, ""},
 	}
 	evs := map[string]*dumps.Evidence{}

@@ -160,6 +160,7 @@ func NewBuilder(in BuildInput) *Builder {
 		closedLaterUnlisted: map[int]int{},
 	}
 	b.indexEvidence()
+	b.indexRuntimes()
 	b.linkDumps()
 	return &Builder{b}
 }

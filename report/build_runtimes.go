@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,28 @@ const maxClaimEvidence = 6
 // or a missing close) when a runtime report shows at least half of the
 // stuck sockets open and paused: the process holds them and reads none.
 const pausedConfidence = 0.8
+
+// indexRuntimes takes from runtime reports what the listings may not
+// say: a process's name (the command's first word) and its open-files
+// limit (a Node.js report's userLimits).
+func (b *builder) indexRuntimes() {
+	for _, ev := range b.in.Evidence {
+		for _, rp := range ev.Processes {
+			if rp.PID <= 0 {
+				continue
+			}
+			p := b.proc(rp.PID)
+			if p.name == "" {
+				if f := strings.Fields(rp.Command); len(f) > 0 {
+					p.name = filepath.Base(f[0])
+				}
+			}
+			if p.fdLimit == 0 && rp.FDLimit > 0 {
+				p.fdLimit, p.fdFrom = rp.FDLimit, rp.Pos.String()
+			}
+		}
+	}
+}
 
 // runtimeSocketClaims says what runtime reports tell about the stuck
 // sockets of process pid: a Node.js report's tcp handles with the same

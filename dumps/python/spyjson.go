@@ -44,8 +44,8 @@ func isSpyJSON(head []byte) bool {
 
 // ReadSpyJSON reads `py-spy dump --json` output: one dump of the process,
 // its threads' frames most recent first. Native frames (--native) keep
-// their binary as File. A JSON error is returned with what was read before
-// it as nil; the caller gets a warning-free empty dump rather than a guess.
+// their binary as File. JSON that does not decode (a cut file) gives a
+// warning and no dump; only I/O failures are errors.
 func ReadSpyJSON(r io.Reader, name string) (*dumps.ThreadDump, dumps.RuntimeProcess, []dumps.Warning, error) {
 	var traces []spyTrace
 	dec := json.NewDecoder(r)

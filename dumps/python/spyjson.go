@@ -44,14 +44,27 @@ func isSpyJSON(head []byte) bool {
 
 // ReadSpyJSON reads `py-spy dump --json` output: one dump of the process,
 // its threads' frames most recent first. Native frames (--native) keep
-// their binary as File. JSON that does not decode (a cut file) gives a
-// warning and no dump; only I/O failures are errors.
+// their binary as File. A cut file gives the threads before the cut and a
+// warning; only I/O failures are errors.
 func ReadSpyJSON(r io.Reader, name string) (*dumps.ThreadDump, dumps.RuntimeProcess, []dumps.Warning, error) {
 	var traces []spyTrace
+	var warns []dumps.Warning
 	dec := json.NewDecoder(r)
-	if err := dec.Decode(&traces); err != nil {
-		w := dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("py-spy JSON cut or malformed: %v", err)}
+	if _, err := dec.Token(); err != nil { // [
+		w := dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("py-spy JSON: %v", err)}
 		return nil, dumps.RuntimeProcess{}, []dumps.Warning{w}, nil
+	}
+	for dec.More() {
+		var tr spyTrace
+		if err := dec.Decode(&tr); err != nil {
+			// A cut file: the threads before the cut are kept.
+			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("py-spy JSON cut or malformed after %d threads: %v", len(traces), err)})
+			break
+		}
+		traces = append(traces, tr)
+	}
+	if len(traces) == 0 {
+		return nil, dumps.RuntimeProcess{}, warns, nil
 	}
 	d := &dumps.ThreadDump{Pos: dumps.Pos{File: name}, Runtime: "python", SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
 	p := dumps.RuntimeProcess{Pos: dumps.Pos{File: name}, Runtime: "python"}
@@ -83,5 +96,5 @@ func ReadSpyJSON(r io.Reader, name string) (*dumps.ThreadDump, dumps.RuntimeProc
 		d.Threads = append(d.Threads, t)
 	}
 	dumps.FinishThreadDump(d)
-	return d, p, nil, nil
+	return d, p, warns, nil
 }

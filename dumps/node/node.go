@@ -106,11 +106,10 @@ func ReadReport(r io.Reader, name string) (*Report, []dumps.Warning, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	var rep report
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return nil, []dumps.Warning{{Pos: dumps.Pos{File: name, Line: lineOf(data, err)}, Msg: "node report: " + err.Error()}}, nil
+	rep, warns := decodeReport(data, name)
+	if rep == nil {
+		return nil, warns, nil
 	}
-	var warns []dumps.Warning
 	h := rep.Header
 	out := &Report{Handles: map[string]int{}}
 	out.Process = dumps.RuntimeProcess{
@@ -175,6 +174,44 @@ func ReadReport(r io.Reader, name string) (*Report, []dumps.Warning, error) {
 		out.Sockets = append(out.Sockets, s)
 	}
 	return out, warns, nil
+}
+
+// decodeReport decodes the report's top-level fields one at a time, so
+// that a report cut while being written keeps the fields before the cut
+// (the header, the stacks; the libuv handles come later) with a warning.
+// It returns nil when not even the opening brace is there.
+func decodeReport(data []byte, name string) (*report, []dumps.Warning) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	warn := func(err error) []dumps.Warning {
+		line := lineOf(data, err)
+		if line == 0 {
+			line = bytes.Count(data[:dec.InputOffset()], []byte("\n")) + 1
+		}
+		return []dumps.Warning{{Pos: dumps.Pos{File: name, Line: line}, Msg: "node report cut or malformed: " + err.Error()}}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		if err == nil {
+			err = errors.New("not a JSON object")
+		}
+		return nil, warn(err)
+	}
+	rep := &report{}
+	fields := map[string]any{"header": &rep.Header, "javascriptStack": &rep.JavaScriptStack, "libuv": &rep.Libuv, "userLimits": &rep.UserLimits}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return rep, warn(err)
+		}
+		key, _ := t.(string)
+		var v any = new(json.RawMessage)
+		if f, ok := fields[key]; ok {
+			v = f
+		}
+		if err := dec.Decode(v); err != nil {
+			return rep, warn(err)
+		}
+	}
+	return rep, nil
 }
 
 // parse reads an endpoint: the address from ip4 or ip6 (Node 13+), or from

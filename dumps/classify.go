@@ -448,7 +448,7 @@ func pythonStdlib(f Frame) bool {
 		return true
 	case strings.Contains(file, "-packages/"):
 		return false
-	case strings.Contains(file, "/lib/python") || strings.Contains(file, `\Lib\`):
+	case strings.Contains(file, "/lib/python") || strings.Contains(file, "/Lib/") || strings.Contains(file, `\Lib\`):
 		return true
 	case !strings.ContainsAny(file, `/\`):
 		mod, _, _ := strings.Cut(f.Func, ".")

@@ -414,7 +414,7 @@ func frame(file, line, fn string) dumps.Frame {
 }
 
 // Module is the dotted module name of a source file as a traceback prints
-// it: the path below site-packages, dist-packages or lib/pythonX.Y, a
+// it: the path below site-packages, dist-packages, lib/pythonX.Y or Lib, a
 // relative path (py-spy prints paths relative to sys.path), or the base
 // name of another absolute path, without .py and __init__
 // ("/usr/lib/python3.11/http/client.py" is http.client). Frozen modules
@@ -440,6 +440,8 @@ func Module(file string) string {
 			if j := strings.IndexByte(f[i+len("/lib/python"):], '/'); j >= 0 {
 				rel = f[i+len("/lib/python")+j+1:]
 			}
+		} else if i := strings.LastIndex(f, "/Lib/"); i >= 0 {
+			rel = f[i+len("/Lib/"):] // a CPython source tree, a Windows install
 		}
 	}
 	switch {
@@ -447,7 +449,16 @@ func Module(file string) string {
 	case !strings.HasPrefix(f, "/") && !strings.HasPrefix(f, ".") && !(len(f) > 2 && f[1] == ':'):
 		rel = f // relative to sys.path, as py-spy prints: http/client.py
 	default:
-		rel = f[strings.LastIndexByte(f, '/')+1:]
+		// Another absolute path: the file's name, or its package's for an
+		// __init__.py.
+		dir, base := "", f
+		if i := strings.LastIndexByte(f, '/'); i >= 0 {
+			dir, base = f[:i], f[i+1:]
+		}
+		if base == "__init__.py" && dir != "" {
+			base = dir[strings.LastIndexByte(dir, '/')+1:]
+		}
+		rel = base
 	}
 	rel = strings.TrimSuffix(rel, ".py")
 	rel = strings.TrimSuffix(rel, "/__init__")

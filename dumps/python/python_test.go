@@ -256,3 +256,37 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestPublicSamples checks the public samples against what their sources
+// show: the faulthandler documentation's fatal-error dump (one current
+// thread, two frames, string_at on top) and the py-spy dump quoted in
+// benfred/py-spy#221 (process 25585, Python 3.7.3, one idle thread with no
+// Python frame).
+func TestPublicSamples(t *testing.T) {
+	ev, err := Read(bytes.NewReader(readFile(t, "testdata/faulthandler-doc.txt")), "doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.ThreadDumps) != 1 || len(ev.ThreadDumps[0].Threads) != 1 {
+		t.Fatalf("dumps %+v", ev.ThreadDumps)
+	}
+	th := ev.ThreadDumps[0].Threads[0]
+	if th.Status != "current" || th.NID != "0x00007fb899f39700" || len(th.Frames) != 2 ||
+		th.Frames[0].Func != "ctypes.string_at" || th.Frames[0].Line != 486 || th.Frames[1].File != "<stdin>" {
+		t.Errorf("thread %+v", th)
+	}
+	ev, err = Read(bytes.NewReader(readFile(t, "testdata/pyspy-issue221.txt")), "issue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Processes) != 1 || ev.Processes[0].PID != 25585 || ev.Processes[0].Version != "3.7.3" ||
+		!strings.HasPrefix(ev.Processes[0].Command, "uwsgi --wsgi-file") {
+		t.Errorf("processes %+v", ev.Processes)
+	}
+	if len(ev.ThreadDumps) != 1 || ev.ThreadDumps[0].PID != 25585 || len(ev.ThreadDumps[0].Threads) != 1 {
+		t.Fatalf("dumps %+v", ev.ThreadDumps)
+	}
+	if th := ev.ThreadDumps[0].Threads[0]; th.Name != "uWSGIWorker1Core0" || th.ID != 25585 || th.Status != "idle" || len(th.Frames) != 0 || th.Class.Activity != dumps.ActIdle {
+		t.Errorf("thread %+v", th)
+	}
+}

@@ -47,7 +47,9 @@ type report struct {
 		Message string   `json:"message"`
 		Stack   []string `json:"stack"`
 	} `json:"javascriptStack"`
-	Libuv      []handle `json:"libuv"`
+	Libuv []handle `json:"libuv"`
+	// Workers are the worker threads' own reports, each with its handles.
+	Workers    []report `json:"workers"`
 	UserLimits map[string]struct {
 		Soft json.RawMessage `json:"soft"`
 	} `json:"userLimits"`
@@ -136,13 +138,21 @@ func ReadReport(r io.Reader, name string) (*Report, []dumps.Warning, error) {
 		out.Stack = d
 	}
 	handleLines := handlePositions(data)
-	for i, hd := range rep.Libuv {
+	handles := rep.Libuv
+	for _, w := range rep.Workers {
+		handles = append(handles, w.Libuv...) // cited at the "workers" line
+	}
+	workersAt := keyLine(data, `"workers"`)
+	for i, hd := range handles {
 		out.Handles[hd.Type]++
 		if hd.Type != "tcp" {
 			continue
 		}
 		s := dumps.RuntimeSocket{Src: dumps.Pos{File: name}, Runtime: "node", Source: "libuv-tcp", PID: h.ProcessID, FD: -1}
-		if i < len(handleLines) {
+		switch {
+		case i >= len(rep.Libuv):
+			s.Src.Line = workersAt
+		case i < len(handleLines):
 			s.Src.Line = handleLines[i]
 		}
 		if hd.FD != nil {
@@ -196,7 +206,7 @@ func decodeReport(data []byte, name string) (*report, []dumps.Warning) {
 		return nil, warn(err)
 	}
 	rep := &report{}
-	fields := map[string]any{"header": &rep.Header, "javascriptStack": &rep.JavaScriptStack, "libuv": &rep.Libuv, "userLimits": &rep.UserLimits}
+	fields := map[string]any{"header": &rep.Header, "javascriptStack": &rep.JavaScriptStack, "libuv": &rep.Libuv, "workers": &rep.Workers, "userLimits": &rep.UserLimits}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {

@@ -114,7 +114,11 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		}
 	}
 	if handles > 0 {
-		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, strings.Join(fds, ", "))
+		fdList := strings.Join(fds, ", ")
+		if len(fds) < handles {
+			fdList += fmt.Sprintf(" and %d more", handles-len(fds))
+		}
+		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, fdList)
 		if paused > 0 {
 			text += fmt.Sprintf("; %d of them are paused: nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
 		}

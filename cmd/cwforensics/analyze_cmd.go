@@ -331,6 +331,7 @@ func readCapturesNamed(paths, names []string, opts pcapstate.Options) (*pcapstat
 // evidenceRecords counts what one evidence file holds.
 func evidenceRecords(ev *dumps.Evidence) int {
 	n := len(ev.Sockets) + len(ev.FDs) + len(ev.Limits) + len(ev.SocketSummaries)
+	n += len(ev.Processes) + len(ev.RuntimeSockets) + len(ev.LogEvents)
 	for _, d := range ev.ThreadDumps {
 		n += len(d.Threads)
 	}

@@ -54,11 +54,16 @@ func readEvidence(r io.Reader, name string) (*dumps.Evidence, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if _, err := dumps.Sniff(head); err == nil {
+	if kind, err := dumps.Sniff(head); err == nil {
+		switch kind {
+		case dumps.KindJstack, dumps.KindGoroutines, dumps.KindGoroutineProfile:
+			// Dumps are often found inside a service's log or stderr.
+			return withLogEvents(dumps.Read, br, name)
+		}
 		return dumps.Read(br, name)
 	}
 	if python.Match(head) && !node.Match(head) {
-		return readPython(br, name)
+		return withLogEvents(python.Read, br, name)
 	}
 	for _, f := range runtimeFormats {
 		if f.match(head) {
@@ -72,34 +77,35 @@ func readEvidence(r io.Reader, name string) (*dumps.Evidence, error) {
 	return nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack, Go goroutine output, a Python or Node.js dump, or an application log)", name, dumps.ErrUnknownFormat)
 }
 
-// readPython reads Python evidence and, from the same stream, the log
-// events of its other lines: a service's stderr holds its log lines and
-// exception tracebacks as well as faulthandler dumps and ResourceWarnings.
-func readPython(r io.Reader, name string) (*dumps.Evidence, error) {
+// withLogEvents reads a dump with read and, from the same stream, the log
+// events of its other lines: a service's stderr or log holds its log lines
+// and exception tracebacks as well as the dump (a faulthandler or Go dump,
+// Python's ResourceWarnings). The two readers share a pipe; nothing is held
+// in memory.
+func withLogEvents(read func(io.Reader, string) (*dumps.Evidence, error), r io.Reader, name string) (*dumps.Evidence, error) {
 	pr, pw := io.Pipe()
 	type result struct {
 		events []dumps.LogEvent
 		lines  int
 		warns  []dumps.Warning
-		err    error
 	}
 	done := make(chan result, 1)
 	go func() {
-		evs, lines, warns, err := applog.ReadLog(pr, name)
-		_, _ = io.Copy(io.Discard, pr) // past a line too long for the log reader
-		done <- result{evs, lines, warns, err}
+		evs, lines, warns, _ := applog.ReadLog(pr, name) // its only error is the dump reader's, below
+		_, _ = io.Copy(io.Discard, pr)                   // past a line too long for the log reader
+		done <- result{evs, lines, warns}
 	}()
 	tee := io.TeeReader(r, pw)
-	ev, err := python.Read(tee, name)
+	ev, err := read(tee, name)
 	if err == nil {
-		_, err = io.Copy(io.Discard, tee) // what the Python reader left (py-spy JSON)
+		_, err = io.Copy(io.Discard, tee) // what the dump reader left (py-spy JSON)
 	}
 	pw.CloseWithError(err)
 	res := <-done
 	if err != nil {
-		return ev, fmt.Errorf("read %s as %s: %w", name, dumps.KindPython, err)
+		return ev, err
 	}
-	if ev.Kind == dumps.KindPython {
+	if ev != nil && ev.Kind != dumps.KindPySpyJSON {
 		ev.LogEvents, ev.LogLines = res.events, res.lines
 		ev.Warnings = append(ev.Warnings, res.warns...)
 	}

@@ -23,7 +23,8 @@ Warnings about malformed lines go to stderr (and into the JSON output).
 Examples:
   cwforensics evidence ss.txt lsof.txt
   cwforensics evidence --format tsv jstack.txt > threads.tsv
-  cwforensics evidence --format json goroutines.txt`
+  cwforensics evidence --format json goroutines.txt
+  cwforensics evidence stderr.txt report.20261202.164320.4242.0.001.json app.log`
 }
 
 // evidenceSchemaVersion is the version of the JSON that evidence --format json

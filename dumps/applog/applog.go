@@ -134,6 +134,20 @@ func stampStart(s string) bool {
 	return s[4] == '-' || s[4] == '/'
 }
 
+// mayHavePrefix is the cheap test of a line that may start with a time,
+// a syslog prefix, or be a JSON or logfmt record: not a continuation.
+func mayHavePrefix(s string) bool {
+	switch {
+	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+		return false
+	case s[0] == '{' || s[0] == '<' || s[0] == '[' || s[0] >= '0' && s[0] <= '9':
+		return true
+	case s[0] >= 'A' && s[0] <= 'Z' && len(s) > 16 && s[3] == ' ':
+		return true // Dec  2 10:05:00 ...
+	}
+	return strings.IndexByte(s, '=') > 0
+}
+
 // isLogfmt: three key=value pairs, one of them a time, level or message.
 func isLogfmt(s string) bool {
 	ms := reLogfmt.FindAllStringSubmatch(s, 8)
@@ -193,10 +207,14 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 	var (
 		events  []dumps.LogEvent
 		warns   []dumps.Warning
-		last    dumps.LogEvent // the fields of the last line with a prefix
 		dropped = map[dumps.LogClass]int{}
 		kept    = map[dumps.LogClass]int{}
 		n       int
+		// lastRaw is the last line that may carry a prefix (a time, a
+		// level, a program), parsed only when a continuation needs it.
+		lastRaw    string
+		last       dumps.LogEvent
+		lastParsed bool
 	)
 	for sc.Scan() {
 		n++
@@ -204,12 +222,25 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 		if text == "" {
 			continue
 		}
+		if Classify(text) == dumps.LogNone {
+			// Most lines: no event, and only a cheap look at the prefix.
+			if mayHavePrefix(text) {
+				lastRaw, lastParsed = text, false
+			}
+			continue
+		}
 		sh := lineShape(text)
 		e := parseLine(text, sh)
 		if sh == shapeCont || (e.Time.IsZero() && e.Level == "" && e.Program == "") {
+			if !lastParsed {
+				if lastRaw != "" {
+					last = parseLine(lastRaw, lineShape(lastRaw))
+				}
+				lastParsed = true
+			}
 			e.Time, e.Level, e.Program, e.PID = last.Time, last.Level, last.Program, last.PID
 		} else {
-			last = e
+			lastRaw, last, lastParsed = text, e, true
 		}
 		e.Class = Classify(e.Message)
 		if e.Class == dumps.LogNone {

@@ -24,15 +24,17 @@ func _() {
 	_ = x[KindGoroutineProfile-13]
 	_ = x[KindPprof-14]
 	_ = x[KindJVMText-15]
-	_ = x[KindPython-16]
-	_ = x[KindPySpyJSON-17]
-	_ = x[KindNodeReport-18]
-	_ = x[KindAppLog-19]
+	_ = x[KindJVMThreadInfo-16]
+	_ = x[KindJRockit-17]
+	_ = x[KindPython-18]
+	_ = x[KindPySpyJSON-19]
+	_ = x[KindNodeReport-20]
+	_ = x[KindAppLog-21]
 }
 
-const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textpythonpy-spy-jsonnode-reportapp-log"
+const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textjvm-threadinfojrockitpythonpy-spy-jsonnode-reportapp-log"
 
-var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 137, 148, 159, 166}
+var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 145, 152, 158, 169, 180, 187}
 
 func (i Kind) String() string {
 	idx := int(i) - 0

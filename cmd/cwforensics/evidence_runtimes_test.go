@@ -22,7 +22,7 @@ var runtimeFiles = []string{
 // and checks the tables against a golden file.
 func TestEvidenceRuntimes(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(append([]string{"evidence"}, runtimeFiles...), &stdout, &stderr); code != exitOK {
+	if code := run(append([]string{"evidence"}, runtimeFiles...), nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	golden.Check(t, "testdata/evidence_runtimes.table.golden", []byte(relPaths(t, stdout.String())))
@@ -32,7 +32,7 @@ func TestEvidenceRuntimes(t *testing.T) {
 // are under their JSON keys.
 func TestEvidenceRuntimesJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run(append([]string{"evidence", "--format", "json"}, runtimeFiles...), &stdout, &stderr); code != exitOK {
+	if code := run(append([]string{"evidence", "--format", "json"}, runtimeFiles...), nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	var out struct {

@@ -1,9 +1,6 @@
-package main
+package analysis
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -20,24 +17,19 @@ type runtimeFormat struct {
 	read  func(r io.Reader, name string) (*dumps.Evidence, error)
 }
 
-// runtimeFormats are tried in this order after dumps.Sniff knows none of
-// its own: the Node.js report's JSON, then Python's dumps and warnings,
-// then application logs, whose recogniser is the least specific (a log
-// with a faulthandler dump in it is read as Python).
+// runtimeFormats are tried in this order after dumps.RecognizeText knows
+// none of its own: the Node.js report's JSON, then Python's dumps and
+// warnings, then application logs, whose recogniser is the least specific.
 var runtimeFormats = []runtimeFormat{
 	{dumps.KindNodeReport, node.Match, node.Read},
 	{dumps.KindPython, python.Match, python.Read},
 	{dumps.KindAppLog, applog.Match, applog.Read},
 }
 
-// sniffEvidence names the format of the evidence whose first bytes are head:
-// one of dumps' formats, or one of runtimeFormats.
-func sniffEvidence(head []byte) (dumps.Kind, bool) {
-	if kind, err := dumps.Sniff(head); err == nil {
-		return kind, true
-	}
-	if len(head) > 64<<10 {
-		head = head[:64<<10]
+// recogniseRuntime names the runtime format of head, or false.
+func recogniseRuntime(head []byte) (dumps.Kind, bool) {
+	if len(head) > peekLen {
+		head = head[:peekLen]
 	}
 	for _, f := range runtimeFormats {
 		if f.match(head) {
@@ -47,34 +39,34 @@ func sniffEvidence(head []byte) (dumps.Kind, bool) {
 	return dumps.KindUnknown, false
 }
 
-// readEvidence recognises the format of r and reads it.
-func readEvidence(r io.Reader, name string) (*dumps.Evidence, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+// readRuntime reads evidence of kind k: a runtime format, or one of dumps'
+// formats. Dumps that are often found inside a service's log or stderr
+// (jstack, Go tracebacks and profiles, Python's dumps) are read together
+// with the log events of their other lines.
+func readRuntime(r io.Reader, name string, k dumps.Kind) (*dumps.Evidence, error) {
+	readKind := func(r io.Reader, name string) (*dumps.Evidence, error) { return dumps.ReadKind(r, name, k) }
+	switch k {
+	case dumps.KindNodeReport:
+		return node.Read(r, name)
+	case dumps.KindAppLog:
+		return applog.Read(r, name)
+	case dumps.KindPython, dumps.KindPySpyJSON:
+		return withLogEvents(python.Read, r, name)
+	case dumps.KindJstack, dumps.KindGoroutines, dumps.KindGoroutineProfile:
+		return withLogEvents(readKind, r, name)
 	}
-	if kind, err := dumps.Sniff(head); err == nil {
-		switch kind {
-		case dumps.KindJstack, dumps.KindGoroutines, dumps.KindGoroutineProfile:
-			// Dumps are often found inside a service's log or stderr.
-			return withLogEvents(dumps.Read, br, name)
-		}
-		return dumps.Read(br, name)
+	return readKind(r, name)
+}
+
+// runtimeKind reports whether k is read by readRuntime rather than by
+// dumps.ReadKind alone.
+func runtimeKind(k dumps.Kind) bool {
+	switch k {
+	case dumps.KindNodeReport, dumps.KindAppLog, dumps.KindPython, dumps.KindPySpyJSON,
+		dumps.KindJstack, dumps.KindGoroutines, dumps.KindGoroutineProfile:
+		return true
 	}
-	if python.Match(head) && !node.Match(head) {
-		return withLogEvents(python.Read, br, name)
-	}
-	for _, f := range runtimeFormats {
-		if f.match(head) {
-			ev, err := f.read(br, name)
-			if err != nil {
-				return ev, fmt.Errorf("read %s as %s: %w", name, f.kind, err)
-			}
-			return ev, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack, Go goroutine output, a Python or Node.js dump, or an application log)", name, dumps.ErrUnknownFormat)
+	return false
 }
 
 // withLogEvents reads a dump with read and, from the same stream, the log

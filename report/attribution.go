@@ -111,7 +111,14 @@ func (b *builder) linkDump(ev *dumps.Evidence, known map[int]map[string][]string
 		}
 		rt := RuntimeGo
 		if len(ev.ThreadDumps) > 0 {
-			rt = RuntimeJava
+			switch ev.ThreadDumps[0].Runtime {
+			case "python":
+				rt = RuntimePython
+			case "node":
+				rt = RuntimeNode
+			default:
+				rt = RuntimeJava
+			}
 		}
 		link := DumpLink{File: ev.File}
 		how, at := "", ""

@@ -179,6 +179,7 @@ func NewBuilder(in BuildInput) *Builder {
 		closedLaterUnlisted: map[int]int{},
 	}
 	b.indexEvidence()
+	b.indexRuntimes()
 	b.linkDumps()
 	return &Builder{b}
 }
@@ -211,6 +212,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b.owners()
 	// The timeline first: the findings rate the growth it shows.
 	b.timeline()
+	b.logTimeline()
 	b.limitClosedLater()
 	b.findings()
 	b.summary()

@@ -103,7 +103,8 @@ func (b *builder) measure(pid int, keys []key, confirmed bool) (Severity, []stri
 		limit = b.defLimit
 	}
 	growth, span := Growth(b.m.Timeline)
-	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, OldestLower: lower, Growth: growth, GrowthSpan: span, Confirmed: confirmed})
+	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, OldestLower: lower, Growth: growth, GrowthSpan: span, Confirmed: confirmed,
+		ExhaustedLog: b.exhaustedLog(pid)})
 }
 
 func (b *builder) keysOf(keys []key) []string {

@@ -626,6 +626,7 @@ var libraryPrefixes = []string{
 	"runtime.", "internal/", "net.", "net/", "io.", "bufio.", "sync.", "syscall.", "crypto/", "os.",
 	"java.", "javax.", "jdk.", "sun.", "com.sun.", "org.apache.http.", "org.apache.hc.", "com.zaxxer.hikari.",
 	"socket.", "ssl.", "selectors.", "threading.", "socketserver.", "http.client.", "urllib3.",
+	"queue.", "http.server.", "asyncio.", "concurrent.futures.", "requests.", "httpcore.", "aiohttp.", // Python
 }
 
 // culpritOf is the innermost frame that is not library code, or "" when

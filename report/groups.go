@@ -332,6 +332,11 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if c, ok := b.dumpClaim(pid); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
+	rtClaims, paused := b.runtimeSocketClaims(pid, sg.keys)
+	f.Supporting = append(f.Supporting, rtClaims...)
+	if c, ok := b.logClaim(pid); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
 	var sus []suspect
 	switch sg.mech {
 	case MechanismThread:
@@ -443,6 +448,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every socket of the group goes to the same peer %s", p)})
 		}
 	}
+	pausedFloor(&f, paused, n)
 	if sg.mech != MechanismPool {
 		// Lock waiters next to the holders: named with the lock's owner.
 		sus = append(sus, waiters...)

@@ -27,6 +27,10 @@ type Model struct {
 	LocalSource LocalSource `json:"local_source"`
 	DumpLinks   []DumpLink  `json:"dump_links"` // how each dump was tied to a process
 	Warnings    []Warning   `json:"warnings"`
+
+	// LogEvents are the application log lines that name connection or
+	// descriptor problems, by class, in time order (see LogClass).
+	LogEvents []LogClass `json:"log_events,omitempty"`
 }
 
 // DumpLink says which process a thread or goroutine dump was taken from and
@@ -219,6 +223,23 @@ type Advice struct {
 }
 
 // Point is the number of sockets in CLOSE_WAIT at one instant of capture time.
+// LogClass is the log lines of one class (conn-reset, fd-exhausted, ...)
+// of one log file, in time order, for the report's timeline of events.
+type LogClass struct {
+	File  string    `json:"file"`
+	Class string    `json:"class"`
+	Count int       `json:"count"`
+	First time.Time `json:"first,omitzero"` // time of the first line, zero when the log has none
+	Last  time.Time `json:"last,omitzero"`
+	// FirstText and LastText are First and Last as the report prints them.
+	FirstText string `json:"first_text,omitempty"`
+	LastText  string `json:"last_text,omitempty"`
+	// Lines are the positions of the first lines, at most maxLogLines, and
+	// Example the first line's message.
+	Lines   []string `json:"lines"`
+	Example string   `json:"example"`
+}
+
 type Point struct {
 	At     time.Time `json:"at"`
 	Count  int       `json:"count"`

@@ -25,6 +25,10 @@ type Thresholds struct {
 	// FDExhausted is the share of the fd limit at which a process's open
 	// fds (from fd listings) are exhausted: critical.
 	FDExhausted float64
+	// FDLogShare: when a log says descriptors ran out, stuck sockets
+	// holding at least this share of the fd limit make it critical (they
+	// are a material part of what ran out).
+	FDLogShare float64
 }
 
 // DefaultThresholds are the practitioners' numbers (see docs/report.md).
@@ -39,6 +43,7 @@ func DefaultThresholds() Thresholds {
 		ExhaustCritical: time.Hour,
 		ConfirmedMinAge: 5 * time.Second,
 		FDExhausted:     0.95,
+		FDLogShare:      0.1,
 	}
 }
 
@@ -98,6 +103,9 @@ type Measure struct {
 	// Confirmed says the sockets are a leak by one known process that the
 	// kernel still lists after ConfirmedMinAge: at least a warning.
 	Confirmed bool
+	// ExhaustedLog are the positions of log lines of the process saying
+	// descriptors ran out (EMFILE, "too many open files"), empty when none.
+	ExhaustedLog []string
 }
 
 // Rate computes the severity of a measure and says, one line per threshold
@@ -142,6 +150,19 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		case m.Growth >= t.GrowthWarning:
 			raise(SeverityWarning, "growing %s over %s, at least %s",
 				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), FormatGrowth(t.GrowthWarning))
+		}
+	}
+	if len(m.ExhaustedLog) > 0 {
+		at := m.ExhaustedLog[0]
+		if n := len(m.ExhaustedLog); n > 1 {
+			at += fmt.Sprintf(" and %d more", n-1)
+		}
+		switch {
+		case m.FDLimit > 0 && float64(m.Count) >= t.FDLogShare*float64(m.FDLimit):
+			raise(SeverityCritical, "the log says descriptors ran out (%s) while %d sockets in CLOSE_WAIT hold %.0f%% of the fd limit %d",
+				at, m.Count, 100*float64(m.Count)/float64(m.FDLimit), m.FDLimit)
+		case m.FDLimit == 0:
+			raise(SeverityWarning, "the log says descriptors ran out (%s); the fd limit is unknown", at)
 		}
 	}
 	if sev < SeverityWarning && m.Confirmed && m.Oldest >= t.ConfirmedMinAge {

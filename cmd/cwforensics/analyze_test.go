@@ -250,7 +250,7 @@ func firstSuspect(f report.Finding) string {
 func hasDump(m *report.Model) bool {
 	for _, in := range m.Inputs {
 		switch in.Kind {
-		case "jstack", "jvm-json", "goroutines", "goroutine-profile", "pprof":
+		case "jstack", "jvm-json", "jvm-text", "goroutines", "goroutine-profile", "pprof", "python", "py-spy-json":
 			return true
 		}
 	}

@@ -217,7 +217,7 @@ func (d *Decoder) cooked(arphrd, proto uint16, b []byte, seg *Segment) Skip {
 }
 
 // etherType decodes the payload b of ethertype et, found in in, going
-// through any VLAN tags, PBB and VN-Tag headers, MPLS label stacks and
+// through any VLAN tags, PBB, VN-Tag and Cisco MetaData headers, MPLS label stacks and
 // PPPoE sessions. The VLAN ID kept is the outermost tag's: a tunnelled
 // frame's tag only counts when the outer frame had none.
 func (d *Decoder) etherType(et uint16, b []byte, in encap, seg *Segment) Skip {
@@ -253,6 +253,13 @@ func (d *Decoder) etherType(et uint16, b []byte, in encap, seg *Segment) Skip {
 			}
 			et = be16(b[4:])
 			b = b[6:]
+		case etherCMD:
+			// Cisco MetaData (TrustSec): version, length, option, SGT.
+			if len(b) < 8 {
+				return SkipTruncated
+			}
+			et = be16(b[6:])
+			b = b[8:]
 		case etherMPLS, etherMPLSMult:
 			return d.mpls(b, in, seg)
 		case etherPPPoES:

@@ -16,6 +16,7 @@ const (
 const (
 	etherPBB       = 0x88e7 // 802.1ah provider backbone bridging I-tag
 	etherVNTag     = 0x8926 // Cisco VN-Tag (802.1Qbh)
+	etherCMD       = 0x8909 // Cisco MetaData (TrustSec SGT)
 	etherPPP       = 0x880b // PPP in PPTP's enhanced GRE
 	etherERSPAN12  = 0x88be // ERSPAN type I (no header) and II
 	etherERSPAN3   = 0x22eb // ERSPAN type III
@@ -246,6 +247,13 @@ func (d *Decoder) gre(b []byte, n int, frag bool, in encap, seg *Segment) Skip {
 	switch proto {
 	case etherIPv4, etherIPv6:
 		return d.ipPayload(b, n, in, seg)
+	case etherCMD:
+		// In GRE, Cisco MetaData puts the payload's protocol type first,
+		// then version, length, option and SGT.
+		if len(b) < 8 {
+			return SkipTruncated
+		}
+		return d.etherType(be16(b), b[8:], in, seg)
 	case etherTEB:
 		return d.ethernet(b, in, seg)
 	case etherMPLS, etherMPLSMult:

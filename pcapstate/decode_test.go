@@ -308,7 +308,9 @@ func decodeCases(tb testing.TB) []decodeCase {
 	geneveSeg := func(s *Segment) { s.Tunnel = TunnelGeneve }
 	ipip := func(s *Segment) { s.Tunnel = TunnelIPinIP }
 	vxlanHdr := []byte{8, 0, 0, 0, 0, 0, 42, 0}
-	vxlan := func(p []byte) []byte { return decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 4789, decCat(vxlanHdr, p))) }
+	vxlan := func(p []byte) []byte {
+		return decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 4789, decCat(vxlanHdr, p)))
+	}
 	// Geneve with 8 bytes of options.
 	geneveHdr := func(proto uint16) []byte {
 		return decCat([]byte{2, 0}, decU16(proto), []byte{0, 0, 42, 0}, []byte{0x01, 0x02, 0x80, 1, 0, 0, 0, 9})
@@ -1128,6 +1130,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	own = append(own, decEncapCaptures(f)...)
 	for _, path := range append(decZeekCaptures(f), own...) {
 		frames := decReadFrames(f, path)
 		if len(frames) > 40 {

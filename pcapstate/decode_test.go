@@ -723,7 +723,7 @@ func TestDecodeAllocs(t *testing.T) {
 	for _, tc := range decodeCases(t) {
 		frames = append(frames, decFrame{tc.link, tc.frame})
 	}
-	for _, path := range decZeekCaptures(t) {
+	for _, path := range append(decZeekCaptures(t), decEncapCaptures(t)...) {
 		frames = append(frames, decReadFrames(t, path)...)
 	}
 	var d Decoder

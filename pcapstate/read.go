@@ -76,7 +76,7 @@ type FileStats struct {
 	// as "ignored: ...": "no packets", "unsupported link type 147",
 	// "all 12 packets filtered out", "no TCP segment in 120 packets
 	// (unsupported-tunnel 118, arp 2)", "no packet before the damage".
-	Ignored string `json:"ignored,omitempty"`
+	Ignored  string `json:"ignored,omitempty"`
 	linkSeen map[uint32]bool
 	skips    [SkipKinds]uint64
 	first    int64

@@ -117,8 +117,8 @@ func TestConnsIgnored(t *testing.T) {
 	const ignored = "ignored capture pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap: unsupported link type 149"
 	args := []string{"pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap", "pcapstate/testdata/encap/gre.pcap"}
 	code, out, stderr := cli(t, append([]string{"conns"}, args...)...)
-	if code != 0 || !strings.HasSuffix(out, "\n"+ignored+"\n") {
-		t.Errorf("table: exit %d, %q", code, out)
+	if code != 0 || !strings.HasSuffix(out, "\n"+ignored+"\n") || stderr != "" {
+		t.Errorf("table: exit %d, %q, stderr %q", code, out, stderr)
 	}
 	code, out, stderr = cli(t, append([]string{"conns", "--format", "tsv"}, args...)...)
 	if code != 0 || strings.Contains(out, "ignored") || stderr != "warning: "+ignored+"\n" {

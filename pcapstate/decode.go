@@ -494,8 +494,26 @@ func jumboLength(opts []byte) (int, bool) {
 
 // transport decodes the upper layer of an IP packet: b is what was
 // captured of it, n its length from the IP header, frag whether the IP
-// packet is the first fragment of a larger datagram.
+// packet is the first fragment of a larger datagram. In a first fragment,
+// what follows the fragment's n bytes (Ethernet padding) is not read, and
+// headers that go on past them are in the next fragment: ip-fragment, not
+// truncated.
 func (d *Decoder) transport(proto uint8, b []byte, n int, frag bool, in encap, seg *Segment) Skip {
+	if !frag {
+		return d.payload(proto, b, n, false, in, seg)
+	}
+	if len(b) > n {
+		b = b[:n]
+	}
+	s := d.payload(proto, b, n, true, in, seg)
+	if s == SkipTruncated && len(b) == n {
+		return SkipIPFragment
+	}
+	return s
+}
+
+// payload is transport's work.
+func (d *Decoder) payload(proto uint8, b []byte, n int, frag bool, in encap, seg *Segment) Skip {
 	switch proto {
 	case protoTCP:
 		return tcp(b, n, frag, seg)

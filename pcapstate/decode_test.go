@@ -490,6 +490,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "erspan type iii subheader", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x22, 0xeb, 0, 0, 0, 1}, erspan3(0, true), decEth(0x0800, v4))), seg: decSeg4(erspan)},
 		{name: "erspan type iii ip frame", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x22, 0xeb, 0, 0, 0, 1}, erspan3(2, false), v4)), seg: decSeg4(erspan)},
 		{name: "erspan type ii wrong version", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x88, 0xbe, 0, 0, 0, 1}, erspan3(0, false), decEth(0x0800, v4))), want: SkipUnsupportedTunnel},
+		{name: "gre in a padded first fragment too short for the inner header", link: layers.LinkTypeEthernet, frame: decEth(0x0800, bad(decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4))[:20+4+10], func(p []byte) { p[2], p[3], p[6] = 0, 34, 0x20 }), make([]byte, 12)), want: SkipIPFragment},
 		{name: "gre in first outer fragment", link: layers.LinkTypeRaw, frame: bad(decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4))[:20+4+60], func(p []byte) { p[2], p[3], p[6] = 0, 84, 0x20 }), seg: decSeg4(gre)},
 
 		// UDP tunnels.

@@ -134,15 +134,18 @@ func (d *Decoder) nflog(b []byte, seg *Segment) Skip {
 			return SkipMalformed
 		}
 		if t == nflogPayload {
-			b = b[4:]
+			// The payload is the packet as far as the log rule's copy
+			// range (nft's snaplen, iptables' --nflog-size) let it: a
+			// snaplen, not the packet's length.
+			b = b[4:min(len(b), l)]
 			if len(b) < 1 {
 				return SkipTruncated
 			}
 			switch {
 			case fam == 2 && b[0]>>4 == 4: // AF_INET
-				return d.ipv4(b, l-4, encap{}, seg)
+				return d.ipv4(b, -1, encap{}, seg)
 			case fam == 10 && b[0]>>4 == 6: // AF_INET6
-				return d.ipv6(b, l-4, encap{}, seg)
+				return d.ipv6(b, -1, encap{}, seg)
 			case fam == 2 || fam == 10:
 				return SkipMalformed
 			}

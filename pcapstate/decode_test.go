@@ -461,6 +461,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "cisco hdlc slarp", link: layers.LinkTypeC_HDLC, frame: decCat([]byte{0x8f, 0}, decU16(0x8035), make([]byte, 18)), want: SkipOtherEtherType},
 		{name: "nflog ipv4", link: linkTypeNFLOG, frame: nflog(2, binary.LittleEndian, v4), seg: decSeg4(nil)},
 		{name: "nflog ipv6 big-endian tlvs", link: linkTypeNFLOG, frame: nflog(10, binary.BigEndian, v6), seg: decSeg6(nil)},
+		{name: "nflog payload cut by the copy range", link: linkTypeNFLOG, frame: nflog(2, binary.LittleEndian, v4opts[:20+30]), seg: decSeg4(func(s *Segment) { s.HeaderCut = true })},
 		{name: "nflog family ipv4 holding ipv6", link: linkTypeNFLOG, frame: nflog(2, binary.LittleEndian, v6), want: SkipMalformed},
 		{name: "nflog bridge family", link: linkTypeNFLOG, frame: nflog(7, binary.LittleEndian, decEth(0x0800, v4)), want: SkipOtherEtherType},
 		{name: "ipoib ipv4", link: linkTypeIPoIB, frame: ipoib(0x0800, v4), seg: decSeg4(nil)},

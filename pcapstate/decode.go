@@ -97,9 +97,10 @@ func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 // partly filled and must not be used.
 func (d *Decoder) Decode(link layers.LinkType, data []byte, seg *Segment) Skip {
 	*seg = Segment{}
-	switch link {
-	case layers.LinkTypeEthernet:
+	if link == layers.LinkTypeEthernet { // most captures: before the switch's search
 		return d.ethernet(data, encap{}, seg)
+	}
+	switch link {
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		return d.loopback(data, seg)
 	case layers.LinkTypeRaw, linkTypeRawDLT12, linkTypeRawDLT14:
@@ -221,6 +222,9 @@ func (d *Decoder) cooked(arphrd, proto uint16, b []byte, seg *Segment) Skip {
 // PPPoE sessions. The VLAN ID kept is the outermost tag's: a tunnelled
 // frame's tag only counts when the outer frame had none.
 func (d *Decoder) etherType(et uint16, b []byte, in encap, seg *Segment) Skip {
+	if et == etherIPv4 { // most frames: before the switch's search
+		return d.ipv4(b, -1, in, seg)
+	}
 	tagged := in.tun != TunnelNone && seg.VLAN != 0
 	for {
 		switch et {
@@ -500,6 +504,9 @@ func jumboLength(opts []byte) (int, bool) {
 // truncated.
 func (d *Decoder) transport(proto uint8, b []byte, n int, frag bool, in encap, seg *Segment) Skip {
 	if !frag {
+		if proto == protoTCP { // most frames: no call in between
+			return tcp(b, n, false, seg)
+		}
 		return d.payload(proto, b, n, false, in, seg)
 	}
 	if len(b) > n {

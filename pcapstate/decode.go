@@ -389,6 +389,10 @@ func (d *Decoder) ipv4(b []byte, wire int, in encap, seg *Segment) Skip {
 	seg.Src = netip.AddrFrom4([4]byte(b[12:16]))
 	seg.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	frag := be16(b[6:])
+	if frag&0x3fff != 0 && b[9] == protoTCP {
+		start := uint32(frag&0x1fff) * 8
+		seg.frag = fragPos{be16(b[4:]), start, start + uint32(total-hl), frag&0x2000 != 0}
+	}
 	if frag&0x1fff != 0 {
 		return SkipIPFragment // no transport header in a non-first fragment
 	}

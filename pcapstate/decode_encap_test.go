@@ -177,7 +177,7 @@ func TestDecodeEncapCaptures(t *testing.T) {
 			if outerFrags > 0 && ref.Payload != seg.Payload && decOuterFragment(frames[i]) {
 				ref.Payload = seg.Payload // gopacket, too, counts what the fragment holds
 			}
-			if diff := cmp.Diff(ref, seg, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(ref, seg, decSegCmp); diff != "" {
 				t.Errorf("%s (-gopacket +ours):\n%s", pos, diff)
 				continue
 			}
@@ -243,7 +243,7 @@ func TestDecodeBigTCP(t *testing.T) {
 			t.Errorf("%s: %v, want a segment", tc.file, got)
 			continue
 		}
-		if diff := cmp.Diff(tc.want, seg, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		if diff := cmp.Diff(tc.want, seg, decSegCmp); diff != "" {
 			t.Errorf("%s (-tcpdump +ours):\n%s", tc.file, diff)
 		}
 	}

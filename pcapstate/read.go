@@ -295,6 +295,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	}
 	var dec Decoder
 	var seg Segment
+	var frags fragTable
 	// Batches are made as needed, at most pipelineDepth+1 of them: a small
 	// capture needs one small batch.
 	made := 0
@@ -347,14 +348,24 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 		}
 		if keep {
-			if k := dec.Decode(rec.link, rec.data, &seg); k != SkipNone {
-				p.skipped[k]++
-				s.stats.skips[k]++
-			} else {
+			r := ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
+			k := dec.Decode(rec.link, rec.data, &seg)
+			if k == SkipNone {
 				p.segments++
 				s.stats.Segments++
+			} else {
+				p.skipped[k]++
+				s.stats.skips[k]++
+			}
+			if (k == SkipNone || k == SkipIPFragment) && seg.frag.end != 0 {
+				// A fragment of TCP: the segment waits for its datagram's
+				// length (see fragTable).
+				if frags.add(&seg, rec.ts, r) {
+					b = p.emit(frags.ready, b, full, get)
+				}
+			} else if k == SkipNone {
 				b.items = b.items[:len(b.items)+1]
-				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))})
+				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, r)
 				if len(b.items) == cap(b.items) {
 					full <- b
 					b = get()
@@ -365,9 +376,26 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			h = slices.Delete(h, bi, bi+1)
 		}
 	}
+	frags.flush()
+	b = p.emit(frags.ready, b, full, get)
 	if len(b.items) > 0 {
 		full <- b
 	}
+}
+
+// emit appends the segments fragment reassembly released to b, sending b
+// on full and taking another from get when it fills, and returns the
+// batch being filled.
+func (p *producer) emit(ready []readyFrag, b *batch, full chan<- *batch, get func() *batch) *batch {
+	for i := range ready {
+		b.items = b.items[:len(b.items)+1]
+		b.items[len(b.items)-1].set(&ready[i].seg, p.seed, ready[i].ts, ready[i].r)
+		if len(b.items) == cap(b.items) {
+			full <- b
+			b = get()
+		}
+	}
+	return b
 }
 
 // advance reads the source's next packet. It returns false at the end of the

@@ -58,11 +58,14 @@ type Segment struct {
 	HeaderCut bool
 	// Fragment is set when the segment came in the first fragment of a
 	// fragmented IP datagram: Payload then counts only the TCP payload in
-	// that fragment (the rest is in later fragments, which are not
-	// reassembled).
+	// that fragment. (Read completes it from the later fragments of IPv4
+	// datagrams: the segments it tracks have their whole payload.)
 	Fragment bool
 	// VLAN is the outermost 802.1Q VLAN ID, 0 when the frame had no tag.
 	VLAN uint16
 	// Tunnel is the outermost tunnel removed to reach the segment.
 	Tunnel Tunnel
+	// frag places an IPv4 fragment of TCP in its datagram, for Read to
+	// complete the payload length of the segment of a first fragment.
+	frag fragPos
 }

@@ -82,22 +82,52 @@ func (c *ConnsCmd) Run(e *env) error {
 	if n == 0 {
 		res.Conns = nil
 	}
+	// A capture that gave no TCP segment says why: in the JSON's files,
+	// under the table, and on stderr with TSV, whose stdout is the rows.
+	ignored := ignoredCaptures(res)
 	w := bufio.NewWriterSize(e.Stdout, 64<<10)
 	switch c.Format {
 	case "json":
 		err = writeConnsJSON(w, res)
 	case "tsv":
 		err = writeConnsTSV(w, res.Conns, res.End)
+		for _, s := range ignored {
+			fmt.Fprintf(e.Stderr, "warning: %s\n", s)
+		}
 	default:
 		err = writeConnsText(w, res.Conns, res.End)
 		if err == nil {
 			err = writeConnsSummary(w, res, confirmed, unconfirmed)
 		}
+		for _, s := range ignored {
+			if err == nil {
+				_, err = fmt.Fprintf(w, "%s\n", s)
+			}
+		}
 	}
 	if err != nil {
 		return err
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if res.Segments == 0 && res.Filtered == 0 {
+		// Nothing could be read: not an empty list of connections.
+		return fmt.Errorf("no TCP segment in any capture: %s", strings.Join(ignored, "; "))
+	}
+	return nil
+}
+
+// ignoredCaptures says, for each capture that gave no TCP segment, why:
+// "ignored capture x.pcap: unsupported link type 147".
+func ignoredCaptures(res *pcapstate.Result) []string {
+	var out []string
+	for _, f := range res.Files {
+		if f.Ignored != "" {
+			out = append(out, fmt.Sprintf("ignored capture %s: %s", escapeCell(f.Name), f.Ignored))
+		}
+	}
+	return out
 }
 
 // stateFilter returns the predicate for --state, and which finished

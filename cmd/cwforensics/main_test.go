@@ -53,6 +53,8 @@ func TestCLIExitCodes(t *testing.T) {
 		{"bad local", []string{"conns", "--local", "10.0.0.300", "testdata/conformance/zeek/traces/http_get.pcap"}, 1, `--local "10.0.0.300"`, true},
 		{"not a capture", []string{"conns", notCapture}, 1, notCapture + ": not a pcap or pcapng capture", true},
 		{"ok", []string{"conns", "testdata/conformance/zeek/traces/http_get.pcap"}, 0, "", false},
+		{"unsupported link type", []string{"conns", "pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap"}, 1, "no TCP segment in any capture: ignored capture pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap: unsupported link type 149", true},
+		{"no tcp", []string{"conns", "--format", "json", "pcapstate/testdata/public/nflog.pcap"}, 1, "nflog.pcap: no TCP segment in 4 packets (udp 4)", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +128,33 @@ func TestCLIFilter(t *testing.T) {
 	var res struct{ Packets, Filtered int }
 	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.Packets-res.Filtered != 16 {
 		t.Fatalf("SLL2 filter: exit %d, %d of %d packets kept, want 16: %s", code, res.Packets-res.Filtered, res.Packets, stderr)
+	}
+}
+
+// TestConnsIgnored checks that conns says, in every format, which capture
+// gave no TCP segment and why, also when another capture gave some.
+func TestConnsIgnored(t *testing.T) {
+	inRoot(t)
+	const ignored = "ignored capture pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap: unsupported link type 149"
+	args := []string{"pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap", "pcapstate/testdata/encap/gre.pcap"}
+	code, out, stderr := cli(t, append([]string{"conns"}, args...)...)
+	if code != 0 || !strings.HasSuffix(out, "\n"+ignored+"\n") || stderr != "" {
+		t.Errorf("table: exit %d, %q, stderr %q", code, out, stderr)
+	}
+	code, out, stderr = cli(t, append([]string{"conns", "--format", "tsv"}, args...)...)
+	if code != 0 || strings.Contains(out, "ignored") || stderr != "warning: "+ignored+"\n" {
+		t.Errorf("tsv: exit %d, stderr %q", code, stderr)
+	}
+	code, out, _ = cli(t, append([]string{"conns", "--format", "json"}, args...)...)
+	var doc struct {
+		Files []struct {
+			Name, Ignored        string
+			UnsupportedLinkTypes []uint32 `json:"unsupported_link_types"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || len(doc.Files) != 2 ||
+		doc.Files[0].Ignored != "unsupported link type 149" || len(doc.Files[0].UnsupportedLinkTypes) != 1 || doc.Files[1].Ignored != "" {
+		t.Errorf("json: exit %d, %v, files %+v", code, err, doc.Files)
 	}
 }
 

@@ -289,7 +289,9 @@ func (n *Port) String() string {
 	return quals(n.Proto, n.Dir, "port") + fmt.Sprintf(" %d", n.Lo)
 }
 
-func (n *IPProto) String() string { return quals(n.Proto, DirDefault, "proto") + fmt.Sprintf(" %d", n.Num) }
+func (n *IPProto) String() string {
+	return quals(n.Proto, DirDefault, "proto") + fmt.Sprintf(" %d", n.Num)
+}
 
 func (n *VLAN) String() string {
 	if n.HasID {

@@ -145,7 +145,7 @@ type parser struct {
 	last qual // the qualifiers a bare id after and/or takes
 }
 
-func (p *parser) peek() token       { return p.toks[p.i] }
+func (p *parser) peek() token        { return p.toks[p.i] }
 func (p *parser) peekAt(k int) token { return p.toks[min(p.i+k, len(p.toks)-1)] }
 func (p *parser) next() token {
 	t := p.toks[p.i]
@@ -552,7 +552,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func put32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+func put32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+}
 
 // masked4 reads the /len or mask M after an IPv4 network.
 func (p *parser) masked4(q qual, t token, v uint32) (Node, error) {

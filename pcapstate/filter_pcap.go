@@ -63,8 +63,13 @@ func (f *bpfFilter) prog(lt uint32) (*pcap.BPF, error) {
 	if p, ok := f.progs[lt]; ok {
 		return p, nil
 	}
-	if lt == rawLinkSLL2 {
+	switch lt {
+	case rawLinkSLL2:
 		lt = rawLinkSLL
+	case 101:
+		// LINKTYPE_RAW in files is DLT_RAW (12 on Linux) for libpcap,
+		// which maps it when it reads a file.
+		lt = 12
 	}
 	if lt > 255 {
 		// gopacket's libpcap binding passes link types as 8 bits.

@@ -274,6 +274,14 @@ func (n *Host) addrString() string {
 	if bits == n.Len*8 {
 		return a.String()
 	}
+	if !n.Net && n.Len == 4 && bits%8 == 0 && bits > 0 {
+		// host 10.1: a short address, which stands for a network.
+		parts := make([]string, bits/8)
+		for i := range parts {
+			parts[i] = fmt.Sprint(n.Addr[i])
+		}
+		return strings.Join(parts, ".")
+	}
 	return fmt.Sprintf("%s/%d", a, bits)
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // Program is an expression compiled for one link type. It is safe for
@@ -433,7 +434,24 @@ func (c *compiler) host(n *Host) pred {
 		if isConst(lt, predFalse) {
 			return predFalse
 		}
-		return and(lt, dir(n.Dir, cmp32(c.plOff+src, mask, addr), cmp32(c.plOff+dst, mask, addr)))
+		if n.Dir != DirDefault {
+			return and(lt, dir(n.Dir, cmp32(c.plOff+src, mask, addr), cmp32(c.plOff+dst, mask, addr)))
+		}
+		// src or dst in one call: the source first, as libpcap loads them.
+		so, do := uint64(c.plOff+src), uint64(c.plOff+dst)
+		return and(lt, func(d []byte, _ uint32) result {
+			v, ok := load(d, so, 4)
+			if !ok {
+				return abort
+			}
+			if v&mask == addr {
+				return yes
+			}
+			if v, ok = load(d, do, 4); !ok {
+				return abort
+			}
+			return boolResult(v&mask == addr)
+		})
 	}
 	ip := func() pred { return one(etherIP, 12, 16) }
 	arp := func() pred { return one(etherARP, 14, 24) }
@@ -490,38 +508,65 @@ func (c *compiler) port(n *Port) pred {
 		nums = []uint8{num}
 	}
 	lo, hi := uint32(n.Lo), uint32(n.Hi)
-	in := func(v uint32) bool { return v >= lo && v <= hi }
-	// ports at a constant offset (IPv6) or after the IPv4 header.
-	atConst := func(off uint32) pred {
-		return func(d []byte, _ uint32) result {
-			v, ok := load(d, uint64(off), 2)
+	src, dst := n.Dir != DirDst, n.Dir != DirSrc
+	both := n.Dir == DirAnd
+	// ports tests the source and destination ports at off as the
+	// direction says, loading them in libpcap's order (source first).
+	ports := func(d []byte, off uint64) result {
+		if src {
+			v, ok := load(d, off, 2)
 			if !ok {
 				return abort
 			}
-			return boolResult(in(v))
+			in := v >= lo && v <= hi
+			if in && !both {
+				return yes
+			}
+			if !in && (both || !dst) {
+				return no
+			}
 		}
-	}
-	atTran4 := func(rel uint64) pred {
-		plOff := c.plOff
-		return func(d []byte, _ uint32) result {
-			t, ok := transport4(d, plOff)
-			if !ok {
-				return abort
-			}
-			v, ok := load(d, t+rel, 2)
-			if !ok {
-				return abort
-			}
-			return boolResult(in(v))
+		v, ok := load(d, off+2, 2)
+		if !ok {
+			return abort
 		}
+		return boolResult(v >= lo && v <= hi)
 	}
-	var p4, p6 pred = predFalse, predFalse
-	for _, num := range nums {
-		p4 = or(p4, cmp8(c.plOff+9, 0xff, num))
-		p6 = or(p6, cmp8(c.plOff+6, 0xff, num))
+	// protoIn tests the protocol byte at off against nums.
+	protoIn := func(d []byte, off uint32) result {
+		if uint64(off) >= uint64(len(d)) {
+			return abort
+		}
+		for _, num := range nums {
+			if d[off] == num {
+				return yes
+			}
+		}
+		return no
 	}
-	v6 := and(c.linktype(etherIPv6), and(p6, dir(n.Dir, atConst(c.plOff+40), atConst(c.plOff+42))))
-	v4 := and(c.linktype(etherIP), and(and(p4, c.notFragment()), dir(n.Dir, atTran4(0), atTran4(2))))
+	pl := c.plOff
+	v6 := and(c.linktype(etherIPv6), func(d []byte, _ uint32) result {
+		if r := protoIn(d, pl+6); r != yes {
+			return r
+		}
+		return ports(d, uint64(pl)+40)
+	})
+	v4 := and(c.linktype(etherIP), func(d []byte, _ uint32) result {
+		if r := protoIn(d, pl+9); r != yes {
+			return r
+		}
+		if uint64(pl)+8 > uint64(len(d)) {
+			return abort
+		}
+		if binary.BigEndian.Uint16(d[pl+6:])&0x1fff != 0 {
+			return no // a fragment other than the first
+		}
+		t, ok := transport4(d, pl)
+		if !ok {
+			return abort
+		}
+		return ports(d, t)
+	})
 	return or(v6, v4)
 }
 
@@ -545,6 +590,34 @@ func (c *compiler) vlan(n *VLAN) (pred, error) {
 	return p, nil
 }
 
+// relOp is a comparison, unsigned as in BPF.
+type relOp uint8
+
+const (
+	relEq relOp = iota
+	relNe
+	relGt
+	relGe
+	relLt
+	relLe
+)
+
+func (op relOp) holds(a, b uint32) bool {
+	switch op {
+	case relEq:
+		return a == b
+	case relNe:
+		return a != b
+	case relGt:
+		return a > b
+	case relGe:
+		return a >= b
+	case relLt:
+		return a < b
+	}
+	return a <= b
+}
+
 // relation is libpcap's gen_relation: the protocol checks of the right
 // side, then of the left, then both values and their comparison.
 func (c *compiler) relation(n *Relation) (pred, error) {
@@ -556,33 +629,45 @@ func (c *compiler) relation(n *Relation) (pred, error) {
 	if err != nil {
 		return nil, err
 	}
-	var cmp func(a, b uint32) bool
+	var cmp relOp
 	switch n.Op {
 	case "=":
-		cmp = func(a, b uint32) bool { return a == b }
+		cmp = relEq
 	case "!=":
-		cmp = func(a, b uint32) bool { return a != b }
+		cmp = relNe
 	case ">":
-		cmp = func(a, b uint32) bool { return a > b }
+		cmp = relGt
 	case ">=":
-		cmp = func(a, b uint32) bool { return a >= b }
+		cmp = relGe
 	case "<":
-		cmp = func(a, b uint32) bool { return a < b }
+		cmp = relLt
 	case "<=":
-		cmp = func(a, b uint32) bool { return a <= b }
+		cmp = relLe
 	default:
 		return nil, c.errf(n.At, "internal error: comparison %q", n.Op)
 	}
-	test := func(d []byte, w uint32) result {
-		a, ok := l(d, w)
-		if !ok {
-			return abort
+	var test pred
+	if k, ok := n.R.(*Num); ok {
+		b := k.V
+		test = func(d []byte, w uint32) result {
+			a, ok := l(d, w)
+			if !ok {
+				return abort
+			}
+			return boolResult(cmp.holds(a, b))
 		}
-		b, ok := r(d, w)
-		if !ok {
-			return abort
+	} else {
+		test = func(d []byte, w uint32) result {
+			a, ok := l(d, w)
+			if !ok {
+				return abort
+			}
+			b, ok := r(d, w)
+			if !ok {
+				return abort
+			}
+			return boolResult(cmp.holds(a, b))
 		}
-		return boolResult(cmp(a, b))
 	}
 	return and(rc, and(lc, test)), nil
 }
@@ -611,13 +696,23 @@ func (c *compiler) arith(a Arith) (arith, pred, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		op, err := opcode(a.Op)
+		if err != nil {
+			return nil, nil, c.errf(a.At, "%v", err)
+		}
+		if k, ok := a.R.(*Num); ok {
+			y := k.V
+			return func(d []byte, w uint32) (uint32, bool) {
+				x, ok := l(d, w)
+				if !ok {
+					return 0, false
+				}
+				return op.apply(x, y)
+			}, lc, nil
+		}
 		r, _, err := c.arith(a.R)
 		if err != nil {
 			return nil, nil, err
-		}
-		op, err := binop(a.Op)
-		if err != nil {
-			return nil, nil, c.errf(a.At, "%v", err)
 		}
 		return func(d []byte, w uint32) (uint32, bool) {
 			x, ok := l(d, w)
@@ -628,7 +723,7 @@ func (c *compiler) arith(a Arith) (arith, pred, error) {
 			if !ok {
 				return 0, false
 			}
-			return op(x, y)
+			return op.apply(x, y)
 		}, lc, nil
 	case *Load:
 		return c.load(a)
@@ -636,50 +731,68 @@ func (c *compiler) arith(a Arith) (arith, pred, error) {
 	return nil, nil, c.errf(a.Pos(), "internal error: unknown arithmetic %T", a)
 }
 
-func binop(op string) (func(x, y uint32) (uint32, bool), error) {
-	switch op {
-	case "+":
-		return func(x, y uint32) (uint32, bool) { return x + y, true }, nil
-	case "-":
-		return func(x, y uint32) (uint32, bool) { return x - y, true }, nil
-	case "*":
-		return func(x, y uint32) (uint32, bool) { return x * y, true }, nil
-	case "/":
-		return func(x, y uint32) (uint32, bool) {
-			if y == 0 {
-				return 0, false
-			}
-			return x / y, true
-		}, nil
-	case "%":
-		return func(x, y uint32) (uint32, bool) {
-			if y == 0 {
-				return 0, false
-			}
-			return x % y, true
-		}, nil
-	case "&":
-		return func(x, y uint32) (uint32, bool) { return x & y, true }, nil
-	case "|":
-		return func(x, y uint32) (uint32, bool) { return x | y, true }, nil
-	case "^":
-		return func(x, y uint32) (uint32, bool) { return x ^ y, true }, nil
-	case "<<":
-		return func(x, y uint32) (uint32, bool) {
-			if y >= 32 {
-				return 0, true
-			}
-			return x << y, true
-		}, nil
-	case ">>":
-		return func(x, y uint32) (uint32, bool) {
-			if y >= 32 {
-				return 0, true
-			}
-			return x >> y, true
-		}, nil
+// arithOp is an arithmetic operator, applied with a switch rather than
+// through a function value: one indirect call less per operation.
+type arithOp uint8
+
+const (
+	opAdd arithOp = iota
+	opSub
+	opMul
+	opDiv
+	opMod
+	opAnd
+	opOr
+	opXor
+	opLsh
+	opRsh
+)
+
+func opcode(op string) (arithOp, error) {
+	i := slices.Index([]string{"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"}, op)
+	if i < 0 {
+		return 0, fmt.Errorf("internal error: operator %q", op)
 	}
-	return nil, fmt.Errorf("internal error: operator %q", op)
+	return arithOp(i), nil
+}
+
+// apply computes x op y as BPF does: 32 bits unsigned, a division or
+// modulus by zero stops the program (ok false), a shift by 32 or more
+// gives 0.
+func (op arithOp) apply(x, y uint32) (uint32, bool) {
+	switch op {
+	case opAdd:
+		return x + y, true
+	case opSub:
+		return x - y, true
+	case opMul:
+		return x * y, true
+	case opDiv:
+		if y == 0 {
+			return 0, false
+		}
+		return x / y, true
+	case opMod:
+		if y == 0 {
+			return 0, false
+		}
+		return x % y, true
+	case opAnd:
+		return x & y, true
+	case opOr:
+		return x | y, true
+	case opXor:
+		return x ^ y, true
+	case opLsh:
+		if y >= 32 {
+			return 0, true
+		}
+		return x << y, true
+	}
+	if y >= 32 {
+		return 0, true
+	}
+	return x >> y, true
 }
 
 // load is proto[index:size] (libpcap's gen_load): the offset is relative
@@ -712,6 +825,27 @@ func (c *compiler) load(a *Load) (arith, pred, error) {
 		check = and(and(c.linktype(etherIP), cmp8(c.plOff+9, 0xff, num)), c.notFragment())
 	default:
 		return nil, nil, c.errf(a.At, "%q does not support the index operation", a.Proto)
+	}
+	if k, ok := a.Index.(*Num); ok {
+		i := uint64(k.V)
+		if a.Proto == ProtoTCP || a.Proto == ProtoUDP || a.Proto == ProtoICMP || a.Proto == ProtoSCTP {
+			// The common case, tcp[13]: one call.
+			plOff := c.plOff
+			return func(d []byte, _ uint32) (uint32, bool) {
+				b, ok := transport4(d, plOff)
+				if !ok {
+					return 0, false
+				}
+				return load(d, b+i, size)
+			}, and(checks, check), nil
+		}
+		return func(d []byte, _ uint32) (uint32, bool) {
+			b, ok := base(d)
+			if !ok {
+				return 0, false
+			}
+			return load(d, b+i, size)
+		}, and(checks, check), nil
 	}
 	return func(d []byte, w uint32) (uint32, bool) {
 		i, ok := idx(d, w)

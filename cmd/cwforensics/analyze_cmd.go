@@ -28,7 +28,7 @@ type AnalyzeCmd struct {
 	Output  []string      `short:"o" placeholder:"FILE" help:"Write the report to FILE (repeatable); the format comes from the extension: .html, .md or .json. Without -o the report goes to stdout."`
 	Format  string        `default:"md" enum:"md,html,json" help:"Format of the report on stdout, when no -o is given (${enum})."`
 	Dump    []string      `placeholder:"PID=FILE" help:"Say which process a thread or goroutine dump was taken from, when the dump and its name do not (repeatable)."`
-	Filter  string        `placeholder:"BPF" help:"Read only capture packets matching this tcpdump filter expression (needs a build with libpcap)."`
+	Filter  string        `placeholder:"EXPR" help:"Read only capture packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/analyze.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Title   string        `help:"Title of the report." default:"CLOSE_WAIT analysis"`
 	Paths   []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked); each file is recognised by its content."`
 }

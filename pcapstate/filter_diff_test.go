@@ -88,12 +88,6 @@ func linkRelative(expr string) bool {
 	return false
 }
 
-type diffPacket struct {
-	data    []byte
-	rec     record
-	rawLink uint32
-}
-
 func diffCaptures(t *testing.T) []string {
 	var files []string
 	for _, pat := range []string{"../testdata/conformance/zeek/traces/*", "../testdata/cases/*/capture.pcap*", "testdata/decode/*.pcap"} {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwforensics/cwforensics/internal/measure"
 	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
@@ -123,7 +124,7 @@ func BenchmarkReplayFilter(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			packets := 0
-			cpu0 := cpuTime()
+			cpu0 := measure.CPUTime()
 			for b.Loop() {
 				res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}},
 					pcapstate.Options{Retain: pcapstate.RetainNone, Filter: expr})
@@ -138,7 +139,7 @@ func BenchmarkReplayFilter(b *testing.B) {
 			b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 			// Both goroutines' CPU time: on a shared machine wall time
 			// counts the waits.
-			b.ReportMetric(float64(packets)/(cpuTime()-cpu0).Seconds(), "packets/cpu-s")
+			b.ReportMetric(float64(packets)/(measure.CPUTime()-cpu0).Seconds(), "packets/cpu-s")
 			b.ReportMetric(float64(st.Packets), "packets/op")
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/internal/measure"
 )
 
 // Frames for the evaluator tests, built by hand.
@@ -264,7 +266,7 @@ func BenchmarkMatch(b *testing.B) {
 		}
 		b.Run(expr, func(b *testing.B) {
 			n, matched := 0, 0
-			cpu0 := cpuTime()
+			cpu0 := measure.CPUTime()
 			for b.Loop() {
 				for _, f := range frames {
 					if p.Match(f, len(f)) {
@@ -278,7 +280,7 @@ func BenchmarkMatch(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "packets/s")
 			// CPU time: on a shared machine wall time counts the waits.
-			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "packets/cpu-s")
+			b.ReportMetric(float64(n)/(measure.CPUTime()-cpu0).Seconds(), "packets/cpu-s")
 		})
 	}
 }

@@ -324,6 +324,36 @@ func (c *compiler) notFragment() pred {
 	}
 }
 
+// ipv4Guard is ip and ip proto num and not a later fragment, the guard
+// of tcp[...] and the like (libpcap's order of loads: the link type, the
+// protocol, the fragment offset). On link types with an ethertype it is
+// one call instead of five.
+func (c *compiler) ipv4Guard(num uint8) pred {
+	if c.link.kind != kindEther {
+		return and(and(c.linktype(etherIP), cmp8(c.plOff+9, 0xff, num)), c.notFragment())
+	}
+	to, pl := uint64(c.typeOff), uint64(c.plOff)
+	return func(d []byte, _ uint32) result {
+		n := uint64(len(d))
+		if to+2 > n {
+			return abort
+		}
+		if binary.BigEndian.Uint16(d[to:]) != etherIP {
+			return no
+		}
+		if pl+9 >= n {
+			return abort
+		}
+		if d[pl+9] != num {
+			return no
+		}
+		if pl+8 > n {
+			return abort
+		}
+		return boolResult(binary.BigEndian.Uint16(d[pl+6:])&0x1fff == 0)
+	}
+}
+
 // transport4 returns the offset of the IPv4 payload: the network
 // offset plus four times the header length nibble (BPF's ldx 4*([k]&0xf)).
 func transport4(d []byte, plOff uint32) (uint64, bool) {
@@ -453,6 +483,9 @@ func (c *compiler) host(n *Host) pred {
 			return boolResult(v&mask == addr)
 		})
 	}
+	if n.Proto == ProtoDefault && c.link.kind == kindEther {
+		return c.hostEther(n.Dir, addr, mask)
+	}
 	ip := func() pred { return one(etherIP, 12, 16) }
 	arp := func() pred { return one(etherARP, 14, 24) }
 	rarp := func() pred { return one(etherRARP, 14, 24) }
@@ -466,6 +499,49 @@ func (c *compiler) host(n *Host) pred {
 	}
 	// No qualifier: IPv4, ARP and RARP (libpcap's gen_host).
 	return or(or(ip(), arp()), rarp())
+}
+
+// hostEther is an IPv4 host or net without a protocol qualifier (IPv4,
+// ARP or RARP) on a link type with an ethertype, in one call: the loads
+// of libpcap's three branches, which test the same ethertype field.
+func (c *compiler) hostEther(d Dir, addr, mask uint32) pred {
+	to, pl := uint64(c.typeOff), uint64(c.plOff)
+	at := func(b []byte, off uint64) (bool, bool) {
+		v, ok := load(b, off, 4)
+		return v&mask == addr, ok
+	}
+	test := func(b []byte, so, do uint64) result {
+		if d != DirDst {
+			in, ok := at(b, so)
+			switch {
+			case !ok:
+				return abort
+			case d == DirSrc:
+				return boolResult(in)
+			case in && d == DirDefault:
+				return yes
+			case !in && d == DirAnd:
+				return no
+			}
+		}
+		in, ok := at(b, do)
+		if !ok {
+			return abort
+		}
+		return boolResult(in)
+	}
+	return func(b []byte, _ uint32) result {
+		if to+2 > uint64(len(b)) {
+			return abort
+		}
+		switch binary.BigEndian.Uint16(b[to:]) {
+		case etherIP:
+			return test(b, pl+12, pl+16)
+		case etherARP, etherRARP:
+			return test(b, pl+14, pl+24)
+		}
+		return no
+	}
 }
 
 // dir combines the source and destination tests of a direction qualifier.
@@ -567,7 +643,24 @@ func (c *compiler) port(n *Port) pred {
 		}
 		return ports(d, t)
 	})
-	return or(v6, v4)
+	if c.link.kind != kindEther {
+		return or(v6, v4)
+	}
+	// One call on link types with an ethertype: the same loads in the
+	// same order, as the IPv6 and IPv4 branches test the same field.
+	to := uint64(c.typeOff)
+	return func(d []byte, w uint32) result {
+		if to+2 > uint64(len(d)) {
+			return abort
+		}
+		switch binary.BigEndian.Uint16(d[to:]) {
+		case etherIPv6:
+			return v6(d, w)
+		case etherIP:
+			return v4(d, w)
+		}
+		return no
+	}
 }
 
 func (c *compiler) vlan(n *VLAN) (pred, error) {
@@ -822,7 +915,7 @@ func (c *compiler) load(a *Load) (arith, pred, error) {
 		plOff := c.plOff
 		num, _, _ := a.Proto.ipProto()
 		base = func(d []byte) (uint64, bool) { return transport4(d, plOff) }
-		check = and(and(c.linktype(etherIP), cmp8(c.plOff+9, 0xff, num)), c.notFragment())
+		check = c.ipv4Guard(num)
 	default:
 		return nil, nil, c.errf(a.At, "%q does not support the index operation", a.Proto)
 	}

@@ -31,12 +31,10 @@ type token struct {
 	escaped bool   // a tWord written \name: never a keyword
 }
 
+// String is the token for messages: quoted, or "the end".
 func (t token) String() string {
-	switch t.kind {
-	case tEOF:
+	if t.kind == tEOF {
 		return "the end"
-	case tOp:
-		return fmt.Sprintf("%q", t.text)
 	}
 	return fmt.Sprintf("%q", t.text)
 }

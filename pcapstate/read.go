@@ -27,8 +27,9 @@ type Options struct {
 	// endpoints are both or neither inside is given its local endpoint by
 	// the fallback rules of LocalRule.
 	Local []netip.Prefix
-	// Filter is a BPF expression (tcpdump syntax) packets must match. It
-	// needs libpcap: a build without it returns ErrNoFilter.
+	// Filter is a tcpdump filter expression packets must match, with
+	// libpcap's semantics (see package filter for the subset the pure-Go
+	// build implements; the libpcap build has the whole language).
 	Filter string
 	// Retain says which finished connections are kept in the result; a
 	// finished connection is released as soon as its linger time passes.
@@ -269,7 +270,7 @@ type batch struct{ items []item }
 // packets. Its fields are read by Read only after full is closed.
 type producer struct {
 	srcs     []*source
-	filter   filter
+	filter   matcher
 	seed     uint64 // the tracker's hash seed
 	packets  uint64
 	filtered uint64

@@ -17,7 +17,7 @@ type ConnsCmd struct {
 	State    string        `default:"all" placeholder:"STATE" env:"CWFORENSICS_CONNS_STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
 	MinIdle  time.Duration `default:"0s" env:"CWFORENSICS_CONNS_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
 	Format   string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Filter   string        `placeholder:"BPF" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression (needs a build with libpcap)."`
+	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 

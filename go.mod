@@ -7,6 +7,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/google/gopacket v1.1.19
 	github.com/google/pprof v0.0.0-20250630185457-6e76a2b096b5
+	go.etcd.io/bbolt v1.4.3
 	golang.org/x/sys v0.32.0
 )
 

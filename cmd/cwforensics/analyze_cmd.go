@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/cwforensics/cwforensics/report"
+	"github.com/cwforensics/cwforensics/serve"
 )
 
 // AnalyzeCmd correlates captures and evidence into a report.
@@ -68,15 +71,44 @@ func (c *AnalyzeCmd) Validate() error {
 
 // Run reads everything, builds the report and writes it.
 func (c *AnalyzeCmd) Run(e *env) error {
+	m, err := c.model(e.Log, watch{ctx: context.Background()})
+	if err != nil {
+		return err
+	}
+	if err := c.write(e.Stdout, m); err != nil {
+		return err
+	}
+	if sev := failSeverity(c.FailOn); sev != report.SeverityUnknown {
+		for _, f := range m.Findings {
+			if f.Severity >= sev {
+				return &exitError{code: exitFinding, err: fmt.Errorf("finding %s is %s (--fail-on %s)", f.ID, f.Severity, c.FailOn)}
+			}
+		}
+	}
+	return nil
+}
+
+// watch lets a caller other than the command line follow and stop a run of
+// the pipeline: serve's adapter (serve_cmd.go) fills it, Run passes only a
+// context that never ends.
+type watch struct {
+	ctx      context.Context      // reading stops with its error once it is done
+	root     string               // Paths are relative to root, and cited so
+	progress func(serve.Progress) // nil: no progress; called from several goroutines
+}
+
+// model reads everything and builds the report.
+func (c *AnalyzeCmd) model(log *slog.Logger, wt watch) (*report.Model, error) {
 	local, err := parsePrefixes(c.Local)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dumpPIDs, _ := parseDumps(c.Dump)
-	files, inputs, err := collect(c.Paths)
+	files, inputs, err := collect(wt.root, c.Paths)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	prog := newProgressCounter(wt.progress, inputs, files)
 	var captures []string
 	var evs []*dumps.Evidence
 	for i := range inputs {
@@ -87,6 +119,9 @@ func (c *AnalyzeCmd) Run(e *env) error {
 		}
 		if in.Status != report.InputRead {
 			continue
+		}
+		if err := wt.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read evidence: %w", err)
 		}
 		ev, err := readEvidenceFile(files[in.Path])
 		if err != nil {
@@ -124,9 +159,12 @@ func (c *AnalyzeCmd) Run(e *env) error {
 		for i, p := range captures {
 			paths[i] = files[p]
 		}
-		res, err = readCapturesNamed(paths, captures, pcapstate.Options{Local: local, Filter: c.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, Log: e.Log})
+		res, err = readCapturesNamed(paths, captures, prog.reader(wt.ctx), pcapstate.Options{Local: local, Filter: c.Filter, Retain: pcapstate.RetainAll, Keep: prog.keep(builder.Finished), Log: log})
+		if err == nil {
+			err = wt.ctx.Err()
+		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := range inputs {
 			for _, f := range res.Files {
@@ -135,23 +173,14 @@ func (c *AnalyzeCmd) Run(e *env) error {
 				}
 			}
 		}
+		prog.packets(res.Files)
 	}
 	builder.SetInputs(inputs)
 	m, err := builder.Build(res)
 	if err != nil {
-		return fmt.Errorf("build report: %w", err)
+		return nil, fmt.Errorf("build report: %w", err)
 	}
-	if err := c.write(e.Stdout, m); err != nil {
-		return err
-	}
-	if sev := failSeverity(c.FailOn); sev != report.SeverityUnknown {
-		for _, f := range m.Findings {
-			if f.Severity >= sev {
-				return &exitError{code: exitFinding, err: fmt.Errorf("finding %s is %s (--fail-on %s)", f.ID, f.Severity, c.FailOn)}
-			}
-		}
-	}
-	return nil
+	return m, nil
 }
 
 func failSeverity(s string) report.Severity {
@@ -233,17 +262,29 @@ func parseDumps(vals []string) (map[string]int, error) {
 // collect walks the paths and recognises each file by its content. It
 // returns the path of every file by the name it is shown under, and the
 // inputs for the report.
-func collect(paths []string) (map[string]string, []report.Input, error) {
+// With a root, the paths are relative to it and files are named relative
+// to it.
+func collect(root string, paths []string) (map[string]string, []report.Input, error) {
 	files := map[string]string{}
 	var inputs []report.Input
 	add := func(path string) {
 		name := filepath.ToSlash(path)
+		if root != "" {
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				rel = path
+			}
+			name = filepath.ToSlash(rel)
+		}
 		if _, dup := files[name]; !dup {
 			files[name] = path
 			inputs = append(inputs, classify(path, name))
 		}
 	}
 	for _, p := range paths {
+		if root != "" {
+			p = filepath.Join(root, p)
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read %s: %w", p, err)
@@ -315,7 +356,8 @@ func classify(path, name string) report.Input {
 }
 
 // readCapturesNamed reads captures from paths, naming them as names.
-func readCapturesNamed(paths, names []string, opts pcapstate.Options) (*pcapstate.Result, error) {
+// wrap, when not nil, wraps each file's reader.
+func readCapturesNamed(paths, names []string, wrap func(io.Reader) io.Reader, opts pcapstate.Options) (*pcapstate.Result, error) {
 	inputs := make([]pcapstate.Input, 0, len(paths))
 	for i, p := range paths {
 		f, err := os.Open(p)
@@ -323,7 +365,11 @@ func readCapturesNamed(paths, names []string, opts pcapstate.Options) (*pcapstat
 			return nil, fmt.Errorf("open capture: %w", err)
 		}
 		defer f.Close()
-		inputs = append(inputs, pcapstate.Input{Name: names[i], R: f})
+		var r io.Reader = f
+		if wrap != nil {
+			r = wrap(f)
+		}
+		inputs = append(inputs, pcapstate.Input{Name: names[i], R: r})
 	}
 	return pcapstate.Read(inputs, opts)
 }

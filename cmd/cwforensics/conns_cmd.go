@@ -158,7 +158,7 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result) error {
 // readCaptures opens the capture files and reads them together, naming
 // each as typed.
 func readCaptures(paths []string, opts pcapstate.Options) (*pcapstate.Result, error) {
-	return readCapturesNamed(paths, paths, opts)
+	return readCapturesNamed(paths, paths, nil, opts)
 }
 
 // parsePrefixes parses --local values: an address is a one-address prefix.

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -230,15 +229,13 @@ func jsonError(w http.ResponseWriter, code int, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		code, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"encode response"}`+"\n")
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		code, out = http.StatusInternalServerError, []byte(`{"error": "encode response"}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(append(out, '\n'))
 }
 
 // fail answers an error: its own status for an httpError, 404 for an
@@ -459,7 +456,3 @@ func styleHashes(page []byte) string {
 	}
 	return strings.Join(out, " ")
 }
-
-// drain reads what is left of a body, up to a bound, so that a short
-// error response reaches a client still sending.
-func drain(r io.Reader) { _, _ = io.CopyN(io.Discard, r, 1<<20) }

@@ -39,7 +39,7 @@ type page struct {
 func (s *Service) render(w http.ResponseWriter, r *http.Request, code int, name string, p page) {
 	var b [18]byte
 	_, _ = rand.Read(b[:])
-	p.Nonce = base64.StdEncoding.EncodeToString(b[:])
+	p.Nonce = base64.RawURLEncoding.EncodeToString(b[:])
 	p.CSRF = csrfToken(w, r)
 	p.MaxUpload = formatBytes(s.cfg.MaxUpload)
 	var buf bytes.Buffer

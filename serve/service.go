@@ -53,15 +53,15 @@ type Analyzer interface {
 
 // Config configures a Service.
 type Config struct {
-	Dir       string          // data directory: the database and the files
-	Analyzer  Analyzer        // required
+	Dir       string           // data directory: the database and the files
+	Analyzer  Analyzer         // required
 	Now       func() time.Time // the clock; required
-	Log       *slog.Logger    // nil discards
-	MaxUpload int64           // bytes per upload, all files together; 0: 1 GiB
-	Workers   int             // analyses at once; 0: 1
-	Timeout   time.Duration   // per analysis; 0: none
-	Retention time.Duration   // analyses older than this are deleted by Sweep; 0: kept
-	Token     string          // when set, every request needs it (bearer header or session cookie)
+	Log       *slog.Logger     // nil discards
+	MaxUpload int64            // bytes per upload, all files together; 0: 1 GiB
+	Workers   int              // analyses at once; 0: 1
+	Timeout   time.Duration    // per analysis; 0: none
+	Retention time.Duration    // analyses older than this are deleted by Sweep; 0: kept
+	Token     string           // when set, every request needs it (bearer header or session cookie)
 	// LocalOnly refuses requests whose Host is not a loopback name or
 	// address: without a token, this stops DNS rebinding.
 	LocalOnly bool
@@ -447,4 +447,6 @@ func validID(id string) bool {
 
 // ReportPath is the file holding an analysis's report in format (html, md
 // or json), for tests and tools.
-func (s *Service) ReportPath(id, format string) string { return filepath.Clean(s.st.reportPath(id, format)) }
+func (s *Service) ReportPath(id, format string) string {
+	return filepath.Clean(s.st.reportPath(id, format))
+}

@@ -123,7 +123,7 @@ func (c *AnalyzeCmd) model(log *slog.Logger, wt watch) (*report.Model, error) {
 		if err := wt.ctx.Err(); err != nil {
 			return nil, fmt.Errorf("read evidence: %w", err)
 		}
-		ev, err := readEvidenceFile(files[in.Path])
+		ev, err := readEvidenceNamed(files[in.Path], in.Path)
 		if err != nil {
 			in.Status, in.Reason, in.Kind = report.InputFailed, err.Error(), ""
 			continue

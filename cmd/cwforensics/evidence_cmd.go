@@ -47,13 +47,16 @@ func (c *EvidenceCmd) Run(e *env) error {
 	return writeEvidence(e.Stdout, c.Format, evs)
 }
 
-func readEvidenceFile(path string) (*dumps.Evidence, error) {
+func readEvidenceFile(path string) (*dumps.Evidence, error) { return readEvidenceNamed(path, path) }
+
+// readEvidenceNamed reads the evidence file at path, citing it as name.
+func readEvidenceNamed(path, name string) (*dumps.Evidence, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open evidence: %w", err)
 	}
 	defer f.Close()
-	return dumps.Read(f, path)
+	return dumps.Read(f, name)
 }
 
 func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {

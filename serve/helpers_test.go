@@ -92,7 +92,7 @@ func (f *fakeAnalyzer) Analyze(ctx context.Context, dir string, files []string, 
 
 // harness is a service behind an httptest server.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *Service
 	srv   *httptest.Server
 	dir   string
@@ -100,7 +100,7 @@ type harness struct {
 	an    *fakeAnalyzer
 }
 
-func start(t *testing.T, cfg Config) *harness {
+func start(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: cfg.Dir, clock: newClock()}
 	if h.dir == "" {

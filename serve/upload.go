@@ -198,15 +198,15 @@ func sanitize(name string) string {
 		}
 	}
 	out := strings.TrimLeft(b.String(), ".")
+	if strings.Trim(out, "_") == "" {
+		out = "file" + out
+	}
 	if len(out) > maxNameLen {
 		ext := filepath.Ext(out)
 		if len(ext) > 16 {
 			ext = ""
 		}
 		out = out[:maxNameLen-len(ext)] + ext
-	}
-	if strings.Trim(out, "_") == "" {
-		out = "file" + out
 	}
 	return out
 }

@@ -3,9 +3,9 @@ package dumps
 import (
 	"cmp"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -51,25 +51,62 @@ type stackItem struct {
 
 // buildBuckets groups items, largest groups first, then in file order.
 func buildBuckets(items []stackItem) []Bucket {
-	index := map[string]int{}
-	var bs []Bucket
+	var b bucketer
 	for _, it := range items {
-		id := stackID(it)
-		i, ok := index[id]
-		if !ok {
-			i = len(bs)
-			index[id] = i
-			bs = append(bs, Bucket{ID: id, Kind: it.kind, State: it.state, Frames: it.frames, Class: it.class, MinWait: it.wait, MaxWait: it.wait})
-		}
-		b := &bs[i]
-		b.Count += it.member.Count
-		b.Members = append(b.Members, it.member)
-		b.MinWait = min(b.MinWait, it.wait)
-		b.MaxWait = max(b.MaxWait, it.wait)
-		if it.class.Activity == ActDeadlocked {
-			b.Class = it.class
-		}
+		b.add(it, false)
 	}
+	return b.buckets()
+}
+
+// bucketer groups stack items as they are read, so that a dump's records
+// need not be kept: memory follows the distinct stacks and one Member per
+// thread or goroutine.
+type bucketer struct {
+	index map[uint64]int
+	bs    []Bucket
+}
+
+// add counts it in its bucket. With clone, the bucket a new stack opens
+// copies the item's strings, which may point into a line the caller
+// reuses.
+func (b *bucketer) add(it stackItem, clone bool) { b.addHashed(stackHash(it), it, clone) }
+
+// has reports whether the stack whose hash is h has a bucket.
+func (b *bucketer) has(h uint64) bool {
+	_, ok := b.index[h]
+	return ok
+}
+
+// addHashed is add for an item whose stackHash is h. An item whose bucket
+// exists only adds its member, wait and deadlock class.
+func (b *bucketer) addHashed(h uint64, it stackItem, clone bool) {
+	i, ok := b.index[h]
+	if !ok {
+		if b.index == nil {
+			b.index = map[uint64]int{}
+		}
+		i = len(b.bs)
+		b.index[h] = i
+		frames, state, class := it.frames, it.state, it.class
+		if clone {
+			frames, state = cloneFrames(frames), strings.Clone(state)
+			class.Func = strings.Clone(class.Func)
+		}
+		b.bs = append(b.bs, Bucket{ID: fmt.Sprintf("%016x", h), Kind: it.kind, State: state, Frames: frames, Class: class, MinWait: it.wait, MaxWait: it.wait})
+	}
+	bk := &b.bs[i]
+	bk.Count += it.member.Count
+	bk.Members = append(bk.Members, it.member)
+	bk.MinWait = min(bk.MinWait, it.wait)
+	bk.MaxWait = max(bk.MaxWait, it.wait)
+	if it.class.Activity == ActDeadlocked {
+		bk.Class = it.class
+	}
+}
+
+// buckets returns the buckets, largest first, then in file order.
+func (b *bucketer) buckets() []Bucket {
+	bs := b.bs
 	slices.SortStableFunc(bs, func(a, b Bucket) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c
@@ -79,19 +116,44 @@ func buildBuckets(items []stackItem) []Bucket {
 	return bs
 }
 
-func stackID(it stackItem) string {
-	h := fnv.New64a()
-	w := func(s string) {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+func cloneFrames(fs []Frame) []Frame {
+	out := make([]Frame, len(fs))
+	for i, f := range fs {
+		out[i] = f
+		out[i].Func, out[i].File = strings.Clone(f.Func), strings.Clone(f.File)
+		if f.Module != "" {
+			out[i].Module = strings.Clone(f.Module)
+		}
 	}
+	return out
+}
+
+// stackHash is FNV-1a (64 bits) over the grouped fields, each followed by
+// a zero byte, line numbers in decimal: the bucket ID, stable across dumps
+// and runs. It allocates nothing.
+func stackHash(it stackItem) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	w := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		h *= prime // the zero byte: h ^ 0 == h
+	}
+	var num [20]byte
 	w(it.kind)
 	w(it.state)
 	for _, f := range it.frames {
 		w(f.Func)
 		w(f.File)
-		w(strconv.Itoa(f.Line))
+		for _, c := range strconv.AppendInt(num[:0], int64(f.Line), 10) {
+			h = (h ^ uint64(c)) * prime
+		}
+		h *= prime
 	}
 	w(it.extra)
-	return fmt.Sprintf("%016x", h.Sum64())
+	return h
 }

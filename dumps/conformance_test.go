@@ -128,7 +128,7 @@ func TestConformanceProfilerNotes(t *testing.T) {
 			p0, p1 := d0.GoroutineProfiles[0], d1.GoroutineProfiles[0]
 			n2 := 0
 			for _, d := range d2.GoroutineDumps {
-				n2 += len(d.Goroutines)
+				n2 += d.Total()
 			}
 			sum1 := 0
 			for _, g := range p1.Groups {
@@ -150,7 +150,7 @@ func TestConformanceProfilerNotes(t *testing.T) {
 			}
 			if c.runtimeStack {
 				rs := read(strings.TrimSuffix(c.prefix, ".pprof.lookup") + ".runtime.stack.txt")
-				if n := len(rs.GoroutineDumps[0].Goroutines); n != c.total {
+				if n := rs.GoroutineDumps[0].Total(); n != c.total {
 					t.Errorf("runtime.Stack has %d goroutines, want %d", n, c.total)
 				}
 			}
@@ -198,7 +198,11 @@ func TestConformanceGotestsum(t *testing.T) {
 		if ev.Kind != KindGoroutines || len(ev.GoroutineDumps) != 1 {
 			t.Fatalf("%s: kind %s, %d dumps; want one goroutine dump", file, ev.Kind, len(ev.GoroutineDumps))
 		}
-		d := ev.GoroutineDumps[0]
+		ds, _, err := ReadGoroutines(bytes.NewReader(readTestFile(t, dir+file)), file)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("%s: ReadGoroutines: %d dumps, %v", file, len(ds), err)
+		}
+		d := ds[0]
 		var gs []string
 		for _, g := range d.Goroutines {
 			gs = append(gs, fmt.Sprintf("%d [%s] %d frames", g.ID, g.State, len(g.Frames)))

@@ -19,9 +19,20 @@ type GoroutineDump struct {
 	Pos Pos `json:"pos"`
 	// Panic is the "panic: ..." or "fatal error: ..." message printed before
 	// the goroutines, if any.
-	Panic      string      `json:"panic,omitempty"`
-	Goroutines []Goroutine `json:"goroutines"`
+	Panic string `json:"panic,omitempty"`
+	// Goroutines are the goroutines one by one, kept by ReadGoroutines;
+	// Read, which analyze uses, keeps only the Buckets.
+	Goroutines []Goroutine `json:"goroutines,omitempty"`
 	Buckets    []Bucket    `json:"buckets"`
+}
+
+// Total is the number of goroutines in the dump.
+func (d *GoroutineDump) Total() int {
+	n := 0
+	for _, b := range d.Buckets {
+		n += b.Count
+	}
+	return n
 }
 
 // Goroutine is one goroutine of a dump.
@@ -81,14 +92,20 @@ const (
 )
 
 type goParser struct {
-	name     string
+	name string
+	// keep keeps every goroutine in its dump; without it a goroutine is
+	// only counted in its bucket, and the parser reuses its record.
+	keep     bool
+	bk       bucketer
+	count    int // goroutines in the current dump
+	spare    *Goroutine
 	dumps    []*GoroutineDump
 	warns    []Warning
 	cur      *GoroutineDump
 	g        *Goroutine
 	anc      *Ancestor // ancestor being read, nil when in the goroutine itself
 	state    goState
-	seen     map[int64]bool
+	seen     idSet
 	between  bool   // a non-blank line outside goroutines since the last one
 	panic    string // a panic message waiting for its dump
 	panicAt  int
@@ -99,6 +116,16 @@ type goParser struct {
 // goroutine id seen twice, or other text between goroutines) are returned in
 // order. Only I/O failures are errors; a malformed line becomes a Warning.
 func ReadGoroutines(r io.Reader, name string) ([]*GoroutineDump, []Warning, error) {
+	p := &goParser{name: name, keep: true}
+	err := feedLines(r, name, p)
+	return p.dumps, p.warns, err
+}
+
+// readGoroutineBuckets is ReadGoroutines without the goroutines: each is
+// counted in its bucket as it is read, so memory follows the distinct
+// stacks (a dump of a million goroutines across a few hundred stacks stays
+// small).
+func readGoroutineBuckets(r io.Reader, name string) ([]*GoroutineDump, []Warning, error) {
 	p := &goParser{name: name}
 	err := feedLines(r, name, p)
 	return p.dumps, p.warns, err
@@ -115,48 +142,60 @@ func (p *goParser) endGoroutine(line int) {
 	if p.state == goFile || p.state == goCreated {
 		p.warn(line, "goroutine %d: stack ends before the file:line of its last frame", p.g.ID)
 	}
-	p.g.Class = classifyGo(p.g.State, p.g.Frames)
-	if p.g.Frames == nil {
-		p.g.Frames = []Frame{}
+	g := p.g
+	if g.Frames == nil {
+		g.Frames = []Frame{}
 	}
-	p.cur.Goroutines = append(p.cur.Goroutines, *p.g)
+	it := goroutineItem(g)
+	h := stackHash(it)
+	if p.keep || !p.bk.has(h) {
+		// The class follows from the state and frames, which the bucket
+		// key holds: a stack seen before is not classified again.
+		g.Class = classifyGo(g.State, g.Frames)
+		it.class = g.Class
+	}
+	p.bk.addHashed(h, it, !p.keep)
+	p.count++
+	if p.keep {
+		p.cur.Goroutines = append(p.cur.Goroutines, *g)
+	} else {
+		p.spare = g
+	}
 	p.g, p.anc, p.state = nil, nil, goOutside
 }
 
 func (p *goParser) endDump() {
 	p.endGoroutine(p.lastLine)
 	if p.cur != nil {
-		finishGoroutineDump(p.cur)
+		p.cur.Buckets = p.bk.buckets()
 		p.dumps = append(p.dumps, p.cur)
 	}
-	p.cur, p.seen, p.between = nil, nil, false
+	p.cur, p.between, p.bk, p.count = nil, false, bucketer{}, 0
+	p.seen.reset()
 }
 
-func finishGoroutineDump(d *GoroutineDump) {
-	items := make([]stackItem, len(d.Goroutines))
-	for i := range d.Goroutines {
-		g := &d.Goroutines[i]
-		extra := ""
-		if g.CreatedBy != nil {
-			extra = g.CreatedBy.String()
-		}
-		if g.LockedToThread {
-			extra += " locked"
-		}
-		if g.FramesElided {
-			extra += " elided"
-		}
-		items[i] = stackItem{kind: "goroutine", state: g.State, frames: g.Frames, extra: extra,
-			member: Member{ID: g.ID, Count: 1, Pos: g.Pos}, wait: g.Wait, class: g.Class}
+// goroutineItem is what bucketing needs of a goroutine: the creator and
+// the locked and elided marks count as part of the stack.
+func goroutineItem(g *Goroutine) stackItem {
+	extra := ""
+	if g.CreatedBy != nil {
+		extra = g.CreatedBy.String()
 	}
-	d.Buckets = buildBuckets(items)
+	if g.LockedToThread {
+		extra += " locked"
+	}
+	if g.FramesElided {
+		extra += " elided"
+	}
+	return stackItem{kind: "goroutine", state: g.State, frames: g.Frames, extra: extra,
+		member: Member{ID: g.ID, Count: 1, Pos: g.Pos}, wait: g.Wait, class: g.Class}
 }
 
 func (p *goParser) line(raw string, n int) {
 	p.lastLine = n
 	text := strings.TrimSpace(raw)
-	if m := reGoroutineHeader.FindStringSubmatch(text); m != nil {
-		p.header(m, n)
+	if id, bracket, ok := goroutineHeader(text); ok {
+		p.header(id, bracket, n)
 		return
 	}
 	switch p.state {
@@ -186,20 +225,41 @@ func (p *goParser) outside(text string, n int) {
 			p.panic, p.panicAt = text, n
 		}
 	default:
-		if p.cur != nil && len(p.cur.Goroutines) > 0 {
+		if p.cur != nil && p.count > 0 {
 			p.between = true
 		}
 	}
 }
 
-func (p *goParser) header(m []string, n int) {
+// goroutineHeader splits a goroutine header into its id and the text in
+// its brackets. The common form is read by hand; the Go 1.22+ form with
+// gp=, m= and mp= goes through reGoroutineHeader.
+func goroutineHeader(text string) (id, bracket string, ok bool) {
+	rest, ok := strings.CutPrefix(text, "goroutine ")
+	if !ok {
+		return "", "", false
+	}
+	digits := 0
+	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	if digits > 0 && len(rest) >= digits+4 && rest[digits] == ' ' && rest[digits+1] == '[' && strings.HasSuffix(rest, "]:") {
+		return rest[:digits], rest[digits+2 : len(rest)-2], true
+	}
+	if m := reGoroutineHeader.FindStringSubmatch(text); m != nil {
+		return m[1], m[2], true
+	}
+	return "", "", false
+}
+
+func (p *goParser) header(idText, bracket string, n int) {
 	p.endGoroutine(n)
-	id, err := strconv.ParseInt(m[1], 10, 64)
+	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil {
-		p.warn(n, "bad goroutine id %q", m[1])
+		p.warn(n, "bad goroutine id %q", idText)
 		return
 	}
-	if p.cur != nil && (p.seen[id] || p.between) {
+	if p.cur != nil && (p.seen.has(id) || p.between) {
 		p.endDump()
 	}
 	if p.cur == nil {
@@ -208,11 +268,17 @@ func (p *goParser) header(m []string, n int) {
 			p.cur.Panic, p.cur.Pos.Line = p.panic, p.panicAt
 			p.panic = ""
 		}
-		p.seen = map[int64]bool{}
 	}
-	p.seen[id] = true
-	g := &Goroutine{Pos: Pos{p.name, n}, ID: id}
-	p.parseState(g, m[2], n)
+	p.seen.add(id)
+	g := p.spare
+	p.spare = nil
+	if g == nil {
+		g = &Goroutine{}
+	} else {
+		*g = Goroutine{Frames: g.Frames[:0]} // counted already: reuse its record
+	}
+	g.Pos, g.ID = Pos{p.name, n}, id
+	p.parseState(g, bracket, n)
 	p.g, p.state = g, goFunc
 }
 
@@ -395,4 +461,44 @@ func parseGoFileLine(s string) (string, int, error) {
 		return "", 0, fmt.Errorf("bad line number in %q", clip(s))
 	}
 	return s[:colon], line, nil
+}
+
+// idSet is a set of goroutine ids: a bitmap for the ids below 1<<26 (the
+// runtime hands them out from 1 upwards, so a dump of a million goroutines
+// takes 128 KiB, not a map of a million entries), a map for the rest.
+type idSet struct {
+	bits []uint64
+	more map[int64]struct{}
+}
+
+const idSetBits = 1 << 26
+
+func (s *idSet) has(id int64) bool {
+	if id >= 0 && id < idSetBits {
+		w := int(id >> 6)
+		return w < len(s.bits) && s.bits[w]&(1<<(id&63)) != 0
+	}
+	_, ok := s.more[id]
+	return ok
+}
+
+func (s *idSet) add(id int64) {
+	if id >= 0 && id < idSetBits {
+		w := int(id >> 6)
+		if w >= len(s.bits) {
+			s.bits = slices.Grow(s.bits, w+1-len(s.bits))[:w+1]
+		}
+		s.bits[w] |= 1 << (id & 63)
+		return
+	}
+	if s.more == nil {
+		s.more = map[int64]struct{}{}
+	}
+	s.more[id] = struct{}{}
+}
+
+// reset empties the set, keeping the bitmap's memory.
+func (s *idSet) reset() {
+	clear(s.bits)
+	s.bits, s.more = s.bits[:0], nil
 }

@@ -399,11 +399,11 @@ func TestOwnDumps(t *testing.T) {
 		t.Errorf("goroutine series: %d dumps, first group %+v", len(gev.GoroutineDumps), gev.Series[:min(1, len(gev.Series))])
 	}
 	d0, d1, d2 := read("go-goroutine-debug0.pb.gz"), read("go-goroutine-debug1.txt"), read("go-goroutine-debug2.txt")
-	if a, b, c := d0.GoroutineProfiles[0].Total, d1.GoroutineProfiles[0].Total, len(d2.GoroutineDumps[0].Goroutines); a != b || b != c {
+	if a, b, c := d0.GoroutineProfiles[0].Total, d1.GoroutineProfiles[0].Total, d2.GoroutineDumps[0].Total(); a != b || b != c {
 		t.Errorf("goroutine totals debug0 %d, debug1 %d, debug2 %d", a, b, c)
 	}
 	sq := read("go-sigquit.log")
-	if len(sq.GoroutineDumps) != 1 || sq.GoroutineDumps[0].Panic != "SIGQUIT: quit" || len(sq.GoroutineDumps[0].Goroutines) < 30 {
+	if len(sq.GoroutineDumps) != 1 || sq.GoroutineDumps[0].Panic != "SIGQUIT: quit" || sq.GoroutineDumps[0].Total() < 30 {
 		t.Errorf("SIGQUIT dump: %d dumps", len(sq.GoroutineDumps))
 	}
 }

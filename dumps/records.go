@@ -1,6 +1,10 @@
 package dumps
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // Record is a uniform view of one thread, goroutine or profile group, for
 // code that treats them alike (the report, the evidence table).
@@ -47,6 +51,20 @@ func (e *DumpEvidence) Records() []Record {
 		for _, g := range d.Goroutines {
 			rs = append(rs, Record{Pos: g.Pos, Dump: d.Pos, Kind: "goroutine", ID: g.ID, State: g.State, Wait: g.Wait, Count: 1, Frames: g.Frames, Class: g.Class})
 		}
+		if d.Goroutines != nil {
+			continue
+		}
+		// Read keeps a dump's buckets only: a record per bucket, at its
+		// first goroutine, with its longest wait, in file order.
+		from := len(rs)
+		for _, b := range d.Buckets {
+			id := int64(-1)
+			if b.Count == 1 {
+				id = b.Members[0].ID
+			}
+			rs = append(rs, Record{Pos: b.Members[0].Pos, Dump: d.Pos, Kind: "goroutine", ID: id, State: b.State, Wait: b.MaxWait, Count: b.Count, Frames: b.Frames, Class: b.Class})
+		}
+		slices.SortFunc(rs[from:], func(a, b Record) int { return cmp.Compare(a.Pos.Line, b.Pos.Line) })
 	}
 	for _, p := range e.GoroutineProfiles {
 		for _, g := range p.Groups {

@@ -86,7 +86,7 @@ func dumpFormats() []format {
 			return err
 		}},
 		{KindGoroutines, matchGoroutines, func(ev *Evidence, r io.Reader) error {
-			ds, warns, err := ReadGoroutines(r, ev.File)
+			ds, warns, err := readGoroutineBuckets(r, ev.File)
 			ev.GoroutineDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
 			ev.Series = goroutineSeries(ds)
 			return err
@@ -240,7 +240,11 @@ func (s *lineSource) next() (textLine, bool) {
 		s.pending = append(s.pending, textLine{trimEOL(string(raw)), s.n})
 	}
 	l := s.pending[0]
-	s.pending = s.pending[1:]
+	if len(s.pending) == 1 {
+		s.pending = s.pending[:0] // keep the array: one line at a time is the rule
+	} else {
+		s.pending = s.pending[1:]
+	}
 	return l, true
 }
 

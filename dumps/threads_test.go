@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/google/go-cmp/cmp"
 )
 
 // dumpInputs lists every dump input with the golden file it is checked
@@ -56,7 +57,11 @@ func TestGolden(t *testing.T) {
 	for path, want := range in {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			name := filepath.Base(path)
-			ev, err := Read(bytes.NewReader(readTestFile(t, path)), name)
+			data := readTestFile(t, path)
+			ev, err := Read(bytes.NewReader(data), name)
+			if ev != nil && ev.Kind == KindGoroutines {
+				ev.GoroutineDumps = withGoroutines(t, data, name, ev.GoroutineDumps)
+			}
 			var b bytes.Buffer
 			if err != nil {
 				fmt.Fprintf(&b, "error: %v\n", err)
@@ -67,6 +72,26 @@ func TestGolden(t *testing.T) {
 			golden.Check(t, want, b.Bytes())
 		})
 	}
+}
+
+// withGoroutines reads the goroutine dumps again with ReadGoroutines, which
+// keeps every goroutine, for the goldens, and checks that Read, which
+// buckets them as it reads, gave the same buckets.
+func withGoroutines(t *testing.T, data []byte, name string, lean []*GoroutineDump) []*GoroutineDump {
+	t.Helper()
+	full, _, _ := ReadGoroutines(bytes.NewReader(data), name)
+	if len(full) != len(lean) {
+		t.Fatalf("ReadGoroutines found %d dumps, Read %d", len(full), len(lean))
+	}
+	for i := range full {
+		if diff := cmp.Diff(full[i].Buckets, lean[i].Buckets); diff != "" {
+			t.Errorf("dump %d: Read's buckets differ from ReadGoroutines' (-full +read):\n%s", i, diff)
+		}
+		if lean[i].Goroutines != nil || lean[i].Total() != len(full[i].Goroutines) {
+			t.Errorf("dump %d: Read kept %d goroutines and counted %d, want none kept and %d counted", i, len(lean[i].Goroutines), lean[i].Total(), len(full[i].Goroutines))
+		}
+	}
+	return full
 }
 
 // writeEvidence is the plain text form of the goldens.

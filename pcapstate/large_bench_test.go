@@ -4,13 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/cwforensics/cwforensics/internal/measure"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,39 +69,6 @@ func largeCapture(tb testing.TB) (string, capgen.LoadStats) {
 	return path, st
 }
 
-// heapPeak samples the Go heap (live objects plus unswept garbage) and the
-// memory the runtime holds from the OS, every millisecond until stop is
-// closed, and keeps the highest values.
-type heapPeak struct {
-	stop       chan struct{}
-	done       sync.WaitGroup
-	heap, held uint64
-}
-
-func startHeapPeak() *heapPeak {
-	p := &heapPeak{stop: make(chan struct{})}
-	p.done.Add(1)
-	go func() {
-		defer p.done.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			p.heap = max(p.heap, s[0].Value.Uint64())
-			p.held = max(p.held, s[1].Value.Uint64()-s[2].Value.Uint64())
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *heapPeak) end() { close(p.stop); p.done.Wait() }
-
 // readLarge reads the large capture as `conns --state close-wait` does.
 func readLarge(tb testing.TB, path string) *pcapstate.Result {
 	tb.Helper()
@@ -127,9 +93,9 @@ func BenchmarkReplayLarge(b *testing.B) {
 	b.ReportAllocs()
 	runtime.GC()
 	var rss uint64
-	rssOK := resetPeakRSS()
-	peak := startHeapPeak()
-	cpu0 := cpuTime()
+	rssOK := measure.ResetPeakRSS()
+	peak := measure.Start()
+	cpu0 := measure.CPUTime()
 	packets := 0
 	var gcCPU time.Duration
 	for b.Loop() {
@@ -137,25 +103,25 @@ func BenchmarkReplayLarge(b *testing.B) {
 		// outside the timer, so that each read's peaks are its own, as in
 		// a fresh process.
 		b.StopTimer()
-		c := cpuTime()
+		c := measure.CPUTime()
 		debug.FreeOSMemory()
-		gcCPU += cpuTime() - c
-		resetPeakRSS()
+		gcCPU += measure.CPUTime() - c
+		measure.ResetPeakRSS()
 		b.StartTimer()
 		res := readLarge(b, path)
 		packets += int(res.Packets)
-		rss = max(rss, peakRSS())
+		rss = max(rss, measure.PeakRSS())
 	}
-	cpu := cpuTime() - cpu0 - gcCPU
-	peak.end()
+	cpu := measure.CPUTime() - cpu0 - gcCPU
+	peak.End()
 	if packets != b.N*st.Packets {
 		b.Fatalf("read %d packets in %d runs, want %d each", packets, b.N, st.Packets)
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(packets)/cpu.Seconds(), "packets/cpu-s")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
-	b.ReportMetric(float64(peak.heap)/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(peak.held)/(1<<20), "peak-held-MiB")
+	b.ReportMetric(float64(peak.Heap)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(peak.Held)/(1<<20), "peak-held-MiB")
 	if rssOK {
 		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
 	}
@@ -173,11 +139,11 @@ const maxLargeMemory = 100 << 20
 func TestLargeMemory(t *testing.T) {
 	path, st := largeCapture(t)
 	runtime.GC()
-	rssOK := resetPeakRSS()
-	peak := startHeapPeak()
+	rssOK := measure.ResetPeakRSS()
+	peak := measure.Start()
 	res := readLarge(t, path)
-	peak.end()
-	rss := peakRSS()
+	peak.End()
+	rss := measure.PeakRSS()
 	confirmed := 0
 	for _, c := range res.Conns {
 		if c.Verdict == pcapstate.CloseWaitConfirmed {
@@ -188,8 +154,8 @@ func TestLargeMemory(t *testing.T) {
 		t.Errorf("confirmed %d of %d, packets %d of %d, connections %d of %d", confirmed, st.CloseWait, res.Packets, st.Packets, res.Connections, st.Conns)
 	}
 	t.Logf("%d conns at the end; peak Go heap %.1f MiB, peak held by the Go runtime %.1f MiB, peak resident %.1f MiB (the issue's budget: 100 MiB)",
-		len(res.Conns), float64(peak.heap)/(1<<20), float64(peak.held)/(1<<20), float64(rss)/(1<<20))
-	used, what := peak.held, "the Go runtime held"
+		len(res.Conns), float64(peak.Heap)/(1<<20), float64(peak.Held)/(1<<20), float64(rss)/(1<<20))
+	used, what := peak.Held, "the Go runtime held"
 	if rssOK {
 		used, what = rss, "the process's peak resident memory was"
 	}

@@ -381,7 +381,7 @@ func evidenceRecords(ev *dumps.Evidence) int {
 		n += len(d.Threads)
 	}
 	for _, d := range ev.GoroutineDumps {
-		n += len(d.Goroutines)
+		n += d.Total()
 	}
 	for _, p := range ev.GoroutineProfiles {
 		n += len(p.Groups)

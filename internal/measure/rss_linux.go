@@ -1,4 +1,4 @@
-package pcapstate_test
+package measure
 
 import (
 	"bytes"
@@ -6,13 +6,13 @@ import (
 	"strconv"
 )
 
-// resetPeakRSS starts a new measurement of the process's peak resident
+// ResetPeakRSS starts a new measurement of the process's peak resident
 // memory (Linux 4.0 and later); it reports whether that is possible.
-func resetPeakRSS() bool { return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil }
+func ResetPeakRSS() bool { return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil }
 
-// peakRSS returns the process's peak resident memory since resetPeakRSS:
-// every page it touched, Go heap or not (the slab is mapped outside it).
-func peakRSS() uint64 {
+// PeakRSS returns the process's peak resident memory since ResetPeakRSS:
+// every page it touched, Go heap or not.
+func PeakRSS() uint64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0

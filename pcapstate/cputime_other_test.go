@@ -1,8 +1,0 @@
-//go:build !unix
-
-package pcapstate_test
-
-import "time"
-
-// cpuTime is not measured off Unix; packets/cpu-s then reads +Inf.
-func cpuTime() time.Duration { return 0 }

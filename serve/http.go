@@ -353,8 +353,10 @@ func (s *Service) apiList(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]apiAnalysis, len(all))
 	for i, a := range all {
-		if live, err := s.Get(a.ID); err == nil {
-			a = live
+		if a.Status == StatusRunning {
+			if live, err := s.Get(a.ID); err == nil {
+				a = live
+			}
 		}
 		out[i] = view(a)
 	}

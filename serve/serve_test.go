@@ -151,7 +151,7 @@ func TestHostileUploads(t *testing.T) {
 		}
 	})
 	t.Run("Content-Length over the limit", func(t *testing.T) {
-		req := h.req("POST", "/api/analyses", strings.NewReader(strings.Repeat("x", 100<<10)))
+		req := h.req("POST", "/api/analyses", strings.NewReader(strings.Repeat("x", 200<<10)))
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
 		code, body, _ := h.do(req)
 		if code != http.StatusRequestEntityTooLarge {

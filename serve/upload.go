@@ -40,6 +40,7 @@ const (
 	maxFields     = 64
 	maxFiles      = 1000
 	maxNameLen    = 100
+	multipartRoom = 64 << 10 // bytes of multipart framing and fields allowed beyond MaxUpload
 )
 
 // receive streams a multipart upload to disk part by part: every part with
@@ -50,7 +51,7 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) (*Analysis, up
 	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "multipart/form-data" {
 		return nil, form, &httpError{http.StatusUnsupportedMediaType, "the upload must be multipart/form-data, one part per file"}
 	}
-	if r.ContentLength > s.cfg.MaxUpload {
+	if r.ContentLength > s.cfg.MaxUpload+multipartRoom {
 		return nil, form, s.tooLarge()
 	}
 	id, err := newID()
@@ -92,7 +93,7 @@ var errShutdown = errors.New("the service is shutting down")
 func (s *Service) receiveParts(w http.ResponseWriter, r *http.Request, dir string) (*Analysis, uploadForm, error) {
 	var form uploadForm
 	// Bytes beyond the limit plus some room for the multipart framing fail.
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload+multipartRoom)
 	body := cancelReader{s.uploads, r.Body}
 	ctype := r.Header.Get("Content-Type")
 	_, params, _ := mime.ParseMediaType(ctype)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cwforensics/cwforensics/serve"
 )
 
 // startServe runs the serve command on a free loopback port until the
@@ -218,5 +221,38 @@ func TestServeToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("with token: %d", resp.StatusCode)
+	}
+}
+
+// TestCLIAnalyzerProgressAndCancel: the adapter reports the files it
+// recognised and the capture bytes it read, and stops on its context.
+func TestCLIAnalyzerProgressAndCancel(t *testing.T) {
+	inRoot(t)
+	dir, _ := filepath.Abs("testdata/cases/java-pool-leak")
+	files := []string{"capture.pcap", "ss-tanpoei.txt", "jstack.txt", "COMMANDS.txt"}
+	fi, err := os.Stat(filepath.Join(dir, "capture.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last serve.Progress
+	calls := 0
+	a := cliAnalyzer{log: slog.New(slog.DiscardHandler)}
+	rep, err := a.Analyze(context.Background(), dir, files, serve.Options{}, func(p serve.Progress) { last = p; calls++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 2 || last.Recognised != 3 || last.BytesTotal != fi.Size() || last.BytesRead != fi.Size() || last.Packets == 0 || last.Connections == 0 {
+		t.Errorf("%d progress calls, last %+v", calls, last)
+	}
+	if !bytes.Contains(rep.Markdown, []byte("ss-tanpoei.txt:")) || bytes.Contains(rep.Markdown, []byte(dir)) {
+		t.Errorf("the report does not cite the files by their names alone")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := a.Analyze(ctx, dir, files, serve.Options{}, func(serve.Progress) {}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled analysis: %v", err)
+	}
+	if _, err := a.Analyze(context.Background(), dir, files, serve.Options{Local: []string{"nonsense"}}, func(serve.Progress) {}); err == nil {
+		t.Errorf("a bad local address was taken")
 	}
 }

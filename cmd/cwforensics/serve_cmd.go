@@ -24,14 +24,14 @@ import (
 
 // ServeCmd runs the web service.
 type ServeCmd struct {
-	Listen    string        `default:"127.0.0.1:8080" placeholder:"ADDR" help:"Address to listen on. Any address other than loopback needs --token-file."`
-	Data      string        `default:"cwforensics-data" placeholder:"DIR" help:"Data directory: the database, the uploads and the reports."`
-	MaxUpload string        `name:"max-upload" default:"2G" placeholder:"SIZE" help:"Largest upload, all files together (k, M, G, T: binary units)."`
-	Workers   int           `default:"2" placeholder:"N" help:"Analyses run at once."`
-	Timeout   time.Duration `default:"30m" placeholder:"D" help:"Time limit of one analysis (0: none)."`
+	Listen    string        `default:"127.0.0.1:8080" placeholder:"ADDR" help:"Address to listen on (${default}). Any address other than loopback needs --token-file."`
+	Data      string        `default:"cwforensics-data" placeholder:"DIR" help:"Data directory: the database, the uploads and the reports (${default})."`
+	MaxUpload string        `name:"max-upload" default:"2G" placeholder:"SIZE" help:"Largest upload, all files together (${default}; k, M, G, T: binary units)."`
+	Workers   int           `default:"2" placeholder:"N" help:"Analyses run at once (${default})."`
+	Timeout   time.Duration `default:"30m" placeholder:"D" help:"Time limit of one analysis (${default}; 0: none)."`
 	TokenFile string        `name:"token-file" placeholder:"F" help:"File holding the token clients must send (Authorization: Bearer, or the login form)."`
 	Retention time.Duration `default:"0s" placeholder:"D" help:"Delete analyses older than this, e.g. 720h (0: keep them)."`
-	Grace     time.Duration `default:"30s" placeholder:"D" help:"On SIGTERM, how long running analyses get to finish before they are requeued."`
+	Grace     time.Duration `default:"30s" placeholder:"D" help:"On SIGTERM, how long running analyses get to finish before they are requeued (${default})."`
 }
 
 // Help is shown below the flags by --help.

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -254,5 +255,67 @@ func TestCLIAnalyzerProgressAndCancel(t *testing.T) {
 	}
 	if _, err := a.Analyze(context.Background(), dir, files, serve.Options{Local: []string{"nonsense"}}, func(serve.Progress) {}); err == nil {
 		t.Errorf("a bad local address was taken")
+	}
+}
+
+// TestServeDocExamples runs docs/serve.md's curl session (curl and jq
+// needed) against a service with a token, in a folder holding the files it
+// uploads, and checks what it leaves: the Markdown report, the analysis
+// deleted.
+func TestServeDocExamples(t *testing.T) {
+	inRoot(t)
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	doc, err := os.ReadFile("docs/serve.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(doc, []byte("```sh\nT=\"Authorization"))
+	if start < 0 {
+		t.Fatal("docs/serve.md has no curl session starting with T=\"Authorization")
+	}
+	block := doc[start+len("```sh\n"):]
+	block = block[:bytes.Index(block, []byte("```"))]
+
+	work := t.TempDir()
+	tokFile := filepath.Join(work, "token")
+	os.WriteFile(tokFile, []byte("doc-example-token-0123456789\n"), 0o600)
+	for dst, src := range map[string]string{"capture.pcap": "capture.pcap", "ss.txt": "ss-tanpoei.txt", "jstack.txt": "jstack.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata/cases/java-pool-leak", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(work, dst), data, 0o600)
+	}
+	base := startServe(t, ServeCmd{TokenFile: tokFile})
+	script := strings.NewReplacer("/etc/cwforensics/token", tokFile, "http://127.0.0.1:8080", base).Replace(string(block))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the doc's session failed: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte(`"done"`)) || !bytes.Contains(out, []byte("checkout incident")) {
+		t.Errorf("the session printed:\n%s", out)
+	}
+	md, err := os.ReadFile(filepath.Join(work, "report.md"))
+	if err != nil || !bytes.HasPrefix(md, []byte("# CLOSE\\_WAIT analysis")) {
+		t.Errorf("report.md: %v %.80q", err, md)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/analyses", nil)
+	req.Header.Set("Authorization", "Bearer doc-example-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l struct{ Analyses []any }
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || len(l.Analyses) != 0 {
+		t.Errorf("after the session's DELETE: %d analyses, %v", len(l.Analyses), err)
 	}
 }

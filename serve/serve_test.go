@@ -704,3 +704,11 @@ func cookieNamed(hd http.Header, name string) *http.Cookie {
 	}
 	return nil
 }
+
+func TestSecondServiceOnSameData(t *testing.T) {
+	h := start(t, Config{})
+	_, err := New(Config{Dir: h.dir, Analyzer: &fakeAnalyzer{}, Now: h.clock.Now})
+	if err == nil || !strings.Contains(err.Error(), "another cwforensics serve") {
+		t.Errorf("second service: %v", err)
+	}
+}

@@ -84,7 +84,10 @@ func openStore(dir string) (*store, error) {
 			return nil, fmt.Errorf("open data directory: %w", err)
 		}
 	}
-	db, err := bolt.Open(filepath.Join(dir, "cwforensics.db"), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := bolt.Open(filepath.Join(dir, "cwforensics.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open database %s: locked: is another cwforensics serve using %s? %w", filepath.Join(dir, "cwforensics.db"), dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", filepath.Join(dir, "cwforensics.db"), err)
 	}

@@ -91,7 +91,21 @@ func (s *Service) logged(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.cfg.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
+		s.mu.Lock()
+		closed := s.closed
+		if !closed {
+			s.inflight.Add(1)
+		}
+		s.mu.Unlock()
+		if closed {
+			sw.Header().Set("Connection", "close")
+			jsonError(sw, http.StatusServiceUnavailable, "the service is shutting down")
+		} else {
+			func() {
+				defer s.inflight.Done() // even if the handler panics
+				h.ServeHTTP(sw, r)
+			}()
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", cmpInt(sw.code, http.StatusOK)), slog.Int64("bytes", sw.bytes),

@@ -80,6 +80,8 @@ type Service struct {
 	progress map[string]Progress // of running analyses
 	wake     chan struct{}       // a job was queued
 	stopping bool
+	closed   bool           // the database is closing: requests get 503
+	inflight sync.WaitGroup // requests being served
 
 	uploads    context.Context // cancelled at shutdown: uploads under way fail
 	stopUpload context.CancelFunc
@@ -407,7 +409,8 @@ func (s *Service) Sweep() (int, error) {
 
 // Shutdown stops the service: uploads under way fail, no job is started,
 // running analyses get until ctx is done to finish and are then stopped and
-// requeued. The database is closed.
+// requeued. Once requests under way have ended, the database is closed
+// and later requests get 503.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
@@ -422,6 +425,12 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	s.stopWork()
+	// Requests under way end (uploads were told to stop) before the
+	// database closes; later ones are refused.
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.inflight.Wait()
 	if err := s.st.close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}

@@ -192,6 +192,7 @@ func TestServeFlags(t *testing.T) {
 	}{
 		{[]string{"serve", "--listen", "0.0.0.0:0", "--data", dir}, "not a loopback address: give --token-file"},
 		{[]string{"serve", "--listen", "[::]:0", "--data", dir}, "not a loopback address"},
+		{[]string{"serve", "--listen", ":0", "--data", dir}, "not a loopback address"},
 		{[]string{"serve", "--listen", "127.0.0.1:0", "--token-file", short, "--data", dir}, "at least 16 characters"},
 		{[]string{"serve", "--listen", "127.0.0.1:0", "--token-file", filepath.Join(dir, "none"), "--data", dir}, "read --token-file"},
 		{[]string{"serve", "--max-upload", "lots", "--data", dir}, "--max-upload"},

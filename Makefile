@@ -80,8 +80,9 @@ clean:
 	rm -rf bin out
 
 # fixtures regenerates the real captures, socket listings and dumps under
-# testdata/real and testdata/cases on this machine (root, loopback only, a
-# few minutes; see testdata/README.md). Not part of test: commit the output.
+# testdata/real and testdata/cases on this machine (root; loopback, or
+# network namespaces the scripts make and delete; about 15 minutes; see
+# testdata/README.md). Not part of test: commit the output.
 .PHONY: fixtures
 fixtures:
 	bash testdata/gen/run-all.sh

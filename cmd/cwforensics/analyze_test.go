@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,61 @@ type caseTruth struct {
 	RootCause string         `json:"root_cause"`
 	Holder    map[string]any `json:"holder"`
 	Counts    map[string]int `json:"counts"`
+	// Groups, when present, are every group of stuck sockets the report
+	// must find, one finding each, whatever their order.
+	Groups []caseGroup `json:"groups"`
+}
+
+// knownGaps is testdata/known-gaps.json: per case, the checks of
+// checkTruth today's analyze is known to fail (key: the check, value: what
+// the report says instead). The cases' own files are as their scripts
+// made them; what the tool gets wrong about them is kept here. A listed
+// check that fails is logged; one that passes fails the test, so the entry
+// goes once the tool gets it right.
+func knownGaps(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("cmd/cwforensics/testdata/known-gaps.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gaps map[string]map[string]string
+	if err := json.Unmarshal(raw, &gaps); err != nil {
+		t.Fatalf("known-gaps.json: %v", err)
+	}
+	return gaps
+}
+
+// caseGroup is one group of stuck sockets of a case: who holds them, how
+// many, why, and the function holding them when a thread or goroutine does.
+type caseGroup struct {
+	PID       int    `json:"pid"` // 0: no process (not accepted yet, or orphaned)
+	Name      string `json:"name"`
+	Category  string `json:"category"`
+	CloseWait int    `json:"close_wait"`
+	Holder    string `json:"holder_frame"` // empty when no thread holds them
+	Peer      string `json:"peer"`         // the remote end to blame, when the fault is the peer's
+}
+
+// gapCheck reports the outcome of one named check of a case, turned around
+// for the checks its case.json lists as known gaps of the tool.
+type gapCheck struct {
+	t    *testing.T
+	gaps map[string]string
+	seen map[string]bool
+}
+
+func (g gapCheck) check(key string, ok bool, format string, args ...any) {
+	g.t.Helper()
+	g.seen[key] = true
+	gap, known := g.gaps[key]
+	switch {
+	case !ok && known:
+		g.t.Logf("known gap %s (%s): "+format, append([]any{key, gap}, args...)...)
+	case !ok:
+		g.t.Errorf("%s: "+format, append([]any{key}, args...)...)
+	case known:
+		g.t.Errorf("%s is right now: remove it from testdata/known-gaps.json", key)
+	}
 }
 
 // TestAnalyzeCases runs analyze on every end-to-end case of testdata/cases,
@@ -35,6 +91,7 @@ func TestAnalyzeCases(t *testing.T) {
 	if len(dirs) < 3 {
 		t.Fatalf("found %d cases", len(dirs))
 	}
+	gaps := knownGaps(t)
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
@@ -68,57 +125,126 @@ func TestAnalyzeCases(t *testing.T) {
 			if err != nil {
 				t.Fatalf("report.json does not read back: %v", err)
 			}
-			checkTruth(t, m, truth)
+			checkTruth(t, m, truth, gaps[name])
 		})
 	}
 }
 
-func checkTruth(t *testing.T, m *report.Model, truth caseTruth) {
+func checkTruth(t *testing.T, m *report.Model, truth caseTruth, gaps map[string]string) {
 	t.Helper()
 	if len(m.Findings) == 0 {
 		t.Fatalf("no finding; verdict %q", m.Verdict.Text)
 	}
+	c := gapCheck{t, gaps, map[string]bool{}}
+	defer func() {
+		for k := range gaps {
+			if !c.seen[k] {
+				t.Errorf("known-gaps.json lists %s, which is not checked", k)
+			}
+		}
+	}()
 	want := truth.RootCause
-	if want == "remote-peer-leak" {
+	if want == "remote-peer-leak" && truth.Process.PID != 0 {
 		// Made over loopback, the peer runs on this host too: its sockets
 		// in CLOSE_WAIT are listed, so its missing close is the finding
 		// and our FIN_WAIT2 ends are shown beside it.
 		want = "missing-close"
-		if n := m.Summary.FinWait2; n != truth.Counts["fin_wait2_local"] {
-			t.Errorf("%d sockets in FIN_WAIT2, want %d", n, truth.Counts["fin_wait2_local"])
-		}
+	}
+	if n, ok := truth.Counts["fin_wait2_local"]; ok {
+		c.check("fin_wait2", m.Summary.FinWait2 == n, "%d sockets in FIN_WAIT2, want %d", m.Summary.FinWait2, n)
 	}
 	f := m.Findings[0]
-	if f.Category.String() != want || m.Verdict.Category.String() != want {
-		t.Errorf("root cause %s (verdict %s), want %s: %s", f.Category, m.Verdict.Category, want, m.Verdict.Text)
+	c.check("process", f.Process.PID == truth.Process.PID && f.Process.Name == truth.Process.Name,
+		"process %s, want %s (pid %d)", f.Process, truth.Process.Name, truth.Process.PID)
+	if len(truth.Groups) > 0 {
+		checkGroups(c, m, truth.Groups)
+		return
 	}
-	if f.Process.PID != truth.Process.PID || f.Process.Name != truth.Process.Name {
-		t.Errorf("process %s, want %s (pid %d)", f.Process, truth.Process.Name, truth.Process.PID)
-	}
+	c.check("category", f.Category.String() == want && m.Verdict.Category.String() == want,
+		"root cause %s (verdict %s), want %s: %s", f.Category, m.Verdict.Category, want, m.Verdict.Text)
 	count := truth.Counts["close_wait"]
 	for _, k := range []string{"close_wait_remote", "close_wait_at_evidence"} {
 		if n, ok := truth.Counts[k]; ok {
 			count = n
 		}
 	}
-	if f.SocketCount != count {
-		t.Errorf("%d sockets, want %d", f.SocketCount, count)
-	}
+	c.check("count", f.SocketCount == count, "%d sockets, want %d", f.SocketCount, count)
 	holder, _ := truth.Holder["function"].(string)
-	if holder == "" || len(f.Suspects) == 0 {
-		if holder != "" && hasDump(m) {
-			t.Errorf("no suspect, want %s", holder)
-		}
-		return
-	}
 	holder, _, _ = strings.Cut(holder, " ")
+	if holder != "" && (len(f.Suspects) > 0 || hasDump(m)) {
+		c.check("holder", holds(f, holder), "first suspect %v does not hold %s", firstSuspect(f), holder)
+		if len(f.Suspects) > 0 {
+			s := f.Suspects[0]
+			c.check("link", s.Link == report.StrengthStrong, "first suspect's link is %s, want strong: %v", s.Link, s.Why)
+		}
+	}
+}
+
+// checkGroups checks every group of a case with several: one finding each,
+// with its category, count and holder.
+func checkGroups(c gapCheck, m *report.Model, groups []caseGroup) {
+	c.t.Helper()
+	for i, g := range groups {
+		key := fmt.Sprintf("groups/%d/", i)
+		f, ok := findingOf(m, g)
+		c.check(key+"found", ok, "no finding for %s (pid %d)", g.Name, g.PID)
+		if !ok {
+			continue
+		}
+		c.check(key+"category", f.Category.String() == g.Category, "%s (pid %d): %s, want %s", g.Name, g.PID, f.Category, g.Category)
+		if g.Peer != "" {
+			c.check(key+"peer", strings.Contains(m.Verdict.Text, g.Peer) || strings.Contains(f.Title, g.Peer),
+				"the verdict (%q) and the finding's title (%q) do not name the peer %s", m.Verdict.Text, f.Title, g.Peer)
+		}
+		c.check(key+"count", f.SocketCount == g.CloseWait, "%s (pid %d): %d sockets, want %d", g.Name, g.PID, f.SocketCount, g.CloseWait)
+		if g.Holder != "" {
+			c.check(key+"holder", holds(f, g.Holder), "%s (pid %d): first suspect %v does not hold %s", g.Name, g.PID, firstSuspect(f), g.Holder)
+			if holds(f, g.Holder) {
+				c.check(key+"link", f.Suspects[0].Link == report.StrengthStrong, "%s (pid %d): link %s, want strong: %v", g.Name, g.PID, f.Suspects[0].Link, f.Suspects[0].Why)
+			}
+		} else {
+			c.check(key+"holder", len(f.Suspects) == 0 || f.Suspects[0].Link != report.StrengthStrong,
+				"%s (pid %d): no thread holds these sockets, yet %v is strongly linked", g.Name, g.PID, firstSuspect(f))
+		}
+	}
+}
+
+// findingOf is the finding of the group's process (by pid; by name too
+// when the group has no pid), the one of the group's category when the
+// process has several.
+func findingOf(m *report.Model, g caseGroup) (report.Finding, bool) {
+	var found []report.Finding
+	for _, f := range m.Findings {
+		if f.Process.PID == g.PID && (g.PID != 0 || f.Process.Name == g.Name) {
+			found = append(found, f)
+		}
+	}
+	for _, f := range found {
+		if f.Category.String() == g.Category {
+			return f, true
+		}
+	}
+	if len(found) == 0 {
+		return report.Finding{}, false
+	}
+	return found[0], true
+}
+
+// holds reports whether the finding's first suspect is, or has in its
+// stack, the function.
+func holds(f report.Finding, function string) bool {
+	if len(f.Suspects) == 0 {
+		return false
+	}
 	s := f.Suspects[0]
-	if s.Culprit != holder && !slices.Contains(s.Frames, holder) {
-		t.Errorf("first suspect %s (culprit %s, frames %v) does not hold %s", s.Name, s.Culprit, s.Frames, holder)
+	return s.Culprit == function || slices.Contains(s.Frames, function)
+}
+
+func firstSuspect(f report.Finding) string {
+	if len(f.Suspects) == 0 {
+		return "none"
 	}
-	if s.Link != report.StrengthStrong {
-		t.Errorf("first suspect's link is %s, want strong: %v", s.Link, s.Why)
-	}
+	return f.Suspects[0].Name + " (culprit " + f.Suspects[0].Culprit + ")"
 }
 
 func hasDump(m *report.Model) bool {

@@ -172,7 +172,8 @@ port_filter() {
 }
 
 # save_evidence DIR PID PORT... saves the socket evidence for PID and the
-# given ports into DIR, one file per command. Listings that cannot be limited
+# given ports into DIR, one file per command (PID `-`: only the listings of
+# every process, none of one process's own files; see save_proc). Listings that cannot be limited
 # to the ports by the tool itself are filtered with keep_ports, and the
 # command lines are recorded in DIR/COMMANDS.txt.
 save_evidence() {
@@ -190,24 +191,47 @@ save_evidence() {
 		echo "ss -s > ss-s.txt"
 		echo "lsof -nP -iTCP:$lsofports > lsof-iTCP.txt"
 		echo "lsof -nP -iTCP:$lsofports -sTCP:CLOSE_WAIT > lsof-close-wait.txt"
-		echo "lsof -p $pid > lsof-p.txt"
 		echo "netstat -antp | keep_ports $* > netstat-antp.txt"
 		echo "cat /proc/net/tcp | keep_ports $* > proc-net-tcp.txt"
 		echo "cat /proc/net/tcp6 | keep_ports $* > proc-net-tcp6.txt"
-		echo "ls -l /proc/$pid/fd > proc-fd.txt"
-		echo "cat /proc/$pid/limits > proc-limits.txt"
 	} >"$dir/COMMANDS.txt"
 	ss -tanpoei "$f" >"$dir/ss-tanpoei.txt"
 	ss -tan state close-wait "$f" >"$dir/ss-close-wait.txt"
 	ss -s >"$dir/ss-s.txt"
 	lsof -nP -iTCP:"$lsofports" >"$dir/lsof-iTCP.txt" || true
 	lsof -nP -iTCP:"$lsofports" -sTCP:CLOSE_WAIT >"$dir/lsof-close-wait.txt" || true
-	lsof -p "$pid" >"$dir/lsof-p.txt" 2>/dev/null || true
 	netstat -antp 2>/dev/null | keep_ports "$@" >"$dir/netstat-antp.txt"
 	keep_ports "$@" </proc/net/tcp >"$dir/proc-net-tcp.txt"
 	keep_ports "$@" </proc/net/tcp6 >"$dir/proc-net-tcp6.txt"
-	ls -l "/proc/$pid/fd" >"$dir/proc-fd.txt"
-	cat "/proc/$pid/limits" >"$dir/proc-limits.txt"
+	if [ "$pid" != - ]; then
+		echo "lsof -p $pid > lsof-p.txt" >>"$dir/COMMANDS.txt"
+		lsof -p "$pid" >"$dir/lsof-p.txt" 2>/dev/null || true
+		save_proc "$dir" "$pid" proc full
+	fi
+}
+
+# save_proc DIR PID PREFIX [full] saves `ls -l /proc/PID/fd` and
+# /proc/PID/limits as DIR/PREFIX-fd.txt and DIR/PREFIX-limits.txt and, with
+# `full`, /proc/PID/cmdline (NULs shown as spaces) and /proc/PID/status as
+# PREFIX-cmdline.txt and PREFIX-status.txt; appends the commands to
+# DIR/COMMANDS.txt.
+save_proc() {
+	local dir=$1 pid=$2 pre=$3
+	{
+		echo "ls -l /proc/$pid/fd > $pre-fd.txt"
+		echo "cat /proc/$pid/limits > $pre-limits.txt"
+		if [ "${4:-}" = full ]; then
+			echo "tr '\\0' ' ' < /proc/$pid/cmdline > $pre-cmdline.txt"
+			echo "cat /proc/$pid/status > $pre-status.txt"
+		fi
+	} >>"$dir/COMMANDS.txt"
+	ls -l "/proc/$pid/fd" >"$dir/$pre-fd.txt"
+	cat "/proc/$pid/limits" >"$dir/$pre-limits.txt"
+	if [ "${4:-}" = full ]; then
+		tr '\0' ' ' <"/proc/$pid/cmdline" >"$dir/$pre-cmdline.txt"
+		echo >>"$dir/$pre-cmdline.txt"
+		cat "/proc/$pid/status" >"$dir/$pre-status.txt"
+	fi
 }
 
 # check_capture FILE prints a short summary of a capture to stderr and fails
@@ -218,4 +242,12 @@ check_capture() {
 	log "$1: $size bytes"
 	[ "$size" -gt 24 ] && [ "$size" -lt 1048576 ]
 	tcpdump -nr "$1" 2>/dev/null | tail -3 >&2
+}
+
+# fresh_case_dir DIR empties (or makes) the output directory DIR of a case
+# but keeps its hand-written EXPECTED.md, whose numbers then need review
+# against the new case.json.
+fresh_case_dir() {
+	mkdir -p "$1"
+	find "$1" -mindepth 1 -maxdepth 1 ! -name EXPECTED.md -exec rm -rf {} +
 }

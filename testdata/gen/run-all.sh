@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates every real fixture (testdata/real/*, testdata/cases/*) on this
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
-# net-tools, iproute2, python3, Go, a JDK 17 (and optionally 25) and Debian's
-# libhttpclient-java and libcommons-pool2-java. Loopback only; 5 to 8
-# minutes. The outputs differ on every run (pids, ports, times): commit them
+# net-tools, iproute2 (with network namespaces: `ip netns add`), python3,
+# curl, Go, a JDK 17 (and optionally 25), Debian's libhttpclient-java and
+# libcommons-pool2-java, and nginx (nginx-light). Loopback, or network
+# namespaces the scripts make and delete; about 15 minutes. The outputs
+# differ on every run (pids, ports, times): commit them
 # once and make the goldens from the committed files.
 #
 # go/run.sh spends over a minute waiting for goroutine waits to pass a minute,
@@ -16,7 +18,9 @@ GOGEN=$!
 trap 'kill $GOGEN 2>/dev/null || true' EXIT
 for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
-	older-than-capture gotest; do
+	older-than-capture gotest fd-exhaustion \
+	go-two-services netns-remote-leak java-two-mechanisms \
+	nginx-upstream-leak pool-idle-evict; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

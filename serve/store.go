@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Status is where an analysis is in its life.
@@ -85,7 +86,7 @@ func openStore(dir string) (*store, error) {
 		}
 	}
 	db, err := bolt.Open(filepath.Join(dir, "cwforensics.db"), 0o600, &bolt.Options{Timeout: time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open database %s: locked: is another cwforensics serve using %s? %w", filepath.Join(dir, "cwforensics.db"), dir, err)
 	}
 	if err != nil {

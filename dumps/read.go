@@ -31,6 +31,8 @@ const (
 	KindGoroutineProfile             // goroutine-profile
 	KindPprof                        // pprof
 	KindJVMText                      // jvm-text
+	KindJVMThreadInfo                // jvm-threadinfo
+	KindJRockit                      // jrockit
 )
 
 // MarshalText makes a Kind appear by name in JSON.

@@ -73,6 +73,18 @@ func dumpFormats() []format {
 			}
 			return err
 		}},
+		{KindJRockit, matchJRockit, func(ev *Evidence, r io.Reader) error {
+			ds, warns, err := ReadJRockit(r, ev.File)
+			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
+			ev.Series = threadSeries(ds)
+			return err
+		}},
+		{KindJVMThreadInfo, matchThreadInfo, func(ev *Evidence, r io.Reader) error {
+			ds, warns, err := ReadThreadInfo(r, ev.File)
+			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
+			ev.Series = threadSeries(ds)
+			return err
+		}},
 		{KindJstack, matchJstack, func(ev *Evidence, r io.Reader) error {
 			ds, warns, err := ReadJstack(r, ev.File)
 			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)

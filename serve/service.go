@@ -31,11 +31,11 @@ type Options struct {
 // Progress is how far an analysis has come.
 type Progress struct {
 	Files       int   `json:"files"`            // files uploaded
-	Recognised  int   `json:"files_recognised"` // files recognised as a capture or evidence
-	BytesTotal  int64 `json:"bytes_total"`      // bytes of the captures
-	BytesRead   int64 `json:"bytes_read"`       // capture bytes read so far
-	Connections int64 `json:"connections"`      // connections finished so far
-	Packets     int64 `json:"packets"`          // packets read; known once the captures are read
+	Recognised  int   `json:"files_recognised"` // files read as a capture or evidence; known at the end
+	BytesTotal  int64 `json:"bytes_total"`      // bytes of all the files
+	BytesRead   int64 `json:"bytes_read"`       // bytes read so far
+	Connections int64 `json:"connections"`      // TCP connections in the captures; known at the end
+	Packets     int64 `json:"packets"`          // packets in the captures; known at the end
 }
 
 // Reports are one analysis's reports, byte for byte what analyze writes

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,27 +10,26 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/analysis"
 	"github.com/cwforensics/cwforensics/report"
 	"github.com/cwforensics/cwforensics/serve"
 )
 
 // ServeCmd runs the web service.
 type ServeCmd struct {
-	Listen    string        `default:"127.0.0.1:8080" placeholder:"ADDR" help:"Address to listen on (${default}). Any address other than loopback needs --token-file."`
-	Data      string        `default:"cwforensics-data" placeholder:"DIR" help:"Data directory: the database, the uploads and the reports (${default})."`
-	MaxUpload string        `name:"max-upload" default:"2G" placeholder:"SIZE" help:"Largest upload, all files together (${default}; k, M, G, T: binary units)."`
-	Workers   int           `default:"2" placeholder:"N" help:"Analyses run at once (${default})."`
-	Timeout   time.Duration `default:"30m" placeholder:"D" help:"Time limit of one analysis (${default}; 0: none)."`
-	TokenFile string        `name:"token-file" placeholder:"F" help:"File holding the token clients must send (Authorization: Bearer, or the login form)."`
-	Retention time.Duration `default:"0s" placeholder:"D" help:"Delete analyses older than this, e.g. 720h (0: keep them)."`
-	Grace     time.Duration `default:"30s" placeholder:"D" help:"On SIGTERM, how long running analyses get to finish before they are requeued (${default})."`
+	Listen    string        `env:"CWFORENSICS_SERVE_LISTEN" default:"127.0.0.1:8080" placeholder:"ADDR" help:"Address to listen on (${default}). Any address other than loopback needs --token-file."`
+	Data      string        `env:"CWFORENSICS_SERVE_DATA" default:"cwforensics-data" placeholder:"DIR" help:"Data directory: the database, the uploads and the reports (${default})."`
+	MaxUpload string        `env:"CWFORENSICS_SERVE_MAX_UPLOAD" name:"max-upload" default:"2G" placeholder:"SIZE" help:"Largest upload, all files together (${default}; k, M, G, T: binary units)."`
+	Workers   int           `env:"CWFORENSICS_SERVE_WORKERS" default:"2" placeholder:"N" help:"Analyses run at once (${default})."`
+	Timeout   time.Duration `env:"CWFORENSICS_SERVE_TIMEOUT" default:"30m" placeholder:"D" help:"Time limit of one analysis (${default}; 0: none)."`
+	TokenFile string        `env:"CWFORENSICS_SERVE_TOKEN_FILE" name:"token-file" placeholder:"F" help:"File holding the token clients must send (Authorization: Bearer, or the login form)."`
+	Retention time.Duration `env:"CWFORENSICS_SERVE_RETENTION" default:"0s" placeholder:"D" help:"Delete analyses older than this, e.g. 720h (0: keep them)."`
+	Grace     time.Duration `env:"CWFORENSICS_SERVE_GRACE" default:"30s" placeholder:"D" help:"On SIGTERM, how long running analyses get to finish before they are requeued (${default})."`
 }
 
 // Help is shown below the flags by --help.
@@ -45,11 +43,9 @@ Examples:
   curl -F file=@capture.pcap -F file=@ss.txt http://127.0.0.1:8080/api/analyses`
 }
 
-// Run serves until SIGTERM or SIGINT.
+// Run serves until SIGTERM or SIGINT (e.Ctx ends).
 func (c *ServeCmd) Run(e *env) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	return c.serve(ctx, e, nil)
+	return c.serve(e.Ctx, e, nil)
 }
 
 // serve runs the service until ctx is done; ready, when not nil, gets the
@@ -153,24 +149,45 @@ func isLoopback(listen string) (bool, error) {
 	return err == nil && a.IsLoopback(), nil
 }
 
-// cliAnalyzer runs analyze's pipeline for the service, so that the service
-// serves the bytes analyze writes for the same files. It is the one place
-// to switch when the analysis becomes a library entry point.
+// cliAnalyzer runs analysis.Analyze for the service, with the options
+// analyze passes, so that the service serves the bytes analyze writes for
+// the same files. Each file is a Source named as uploaded; reading it
+// counts bytes for the progress and stops with the context.
 type cliAnalyzer struct{ log *slog.Logger }
 
 func (a cliAnalyzer) Analyze(ctx context.Context, dir string, files []string, opts serve.Options, progress func(serve.Progress)) (serve.Reports, error) {
-	c := AnalyzeCmd{Local: opts.Local, Paths: files, Title: "CLOSE_WAIT analysis", FailOn: "none", Format: "md"}
-	m, err := c.model(a.log, watch{ctx: ctx, root: dir, progress: progress})
+	local, err := report.ParseLocal(opts.Local)
+	if err != nil {
+		return serve.Reports{}, fmt.Errorf("local %w", err)
+	}
+	pc := &progressCounter{fn: progress, base: serve.Progress{Files: len(files)}}
+	srcs := make([]analysis.Source, len(files))
+	for i, name := range files {
+		path := filepath.Join(dir, name)
+		if fi, err := os.Stat(path); err == nil {
+			pc.base.BytesTotal += fi.Size()
+		}
+		srcs[i] = analysis.Source{Name: name, Open: func() (io.ReadCloser, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, err
+			}
+			return &countingReader{f: f, ctx: ctx, pc: pc}, nil
+		}}
+	}
+	pc.send()
+	m, err := analysis.Analyze(ctx, srcs, analysis.Options{Title: "CLOSE_WAIT analysis", Local: local, DumpPIDs: map[string]int{}, Log: a.log})
 	if err != nil {
 		return serve.Reports{}, err
 	}
+	pc.done(m)
 	var out serve.Reports
 	for _, f := range []struct {
 		format string
 		dst    *[]byte
 	}{{"html", &out.HTML}, {"md", &out.Markdown}, {"json", &out.JSON}} {
 		var buf bytes.Buffer
-		if err := writeReport(&buf, f.format, m); err != nil {
+		if err := report.Write(&buf, f.format, m); err != nil {
 			return serve.Reports{}, err
 		}
 		*f.dst = buf.Bytes()
@@ -178,88 +195,54 @@ func (a cliAnalyzer) Analyze(ctx context.Context, dir string, files []string, op
 	return out, nil
 }
 
-// progressCounter follows a run of the pipeline for watch.progress.
+// progressCounter adds up the bytes read of every file.
 type progressCounter struct {
-	fn    func(serve.Progress)
-	base  serve.Progress
-	read  atomic.Int64
-	sent  atomic.Int64 // bytes read when progress was last sent
-	conns atomic.Int64
-}
-
-func newProgressCounter(fn func(serve.Progress), inputs []report.Input, files map[string]string) *progressCounter {
-	pc := &progressCounter{fn: fn}
-	if fn == nil {
-		return pc
-	}
-	for _, in := range inputs {
-		if in.Status == report.InputRead {
-			pc.base.Recognised++
-		}
-		if in.Kind == "pcap" || in.Kind == "pcapng" {
-			if fi, err := os.Stat(files[in.Path]); err == nil {
-				pc.base.BytesTotal += fi.Size()
-			}
-		}
-	}
-	pc.send()
-	return pc
+	fn   func(serve.Progress)
+	base serve.Progress
+	read atomic.Int64
+	sent atomic.Int64 // bytes read when progress was last sent
 }
 
 func (pc *progressCounter) send() {
 	p := pc.base
-	p.BytesRead, p.Connections = pc.read.Load(), pc.conns.Load()
+	p.BytesRead = pc.read.Load()
 	pc.fn(p)
 }
 
-// reader counts the bytes read and stops reading once ctx is done; nil
-// (no wrapping) for the command line.
-func (pc *progressCounter) reader(ctx context.Context) func(io.Reader) io.Reader {
-	if pc.fn == nil && ctx.Done() == nil {
-		return nil
+// done sends what the report says was read: the files recognised, the
+// packets and connections of the captures.
+func (pc *progressCounter) done(m *report.Model) {
+	for _, in := range m.Inputs {
+		if in.Usable() {
+			pc.base.Recognised++
+		}
+		if in.Kind == "pcap" || in.Kind == "pcapng" {
+			pc.base.Packets += int64(in.Records)
+		}
 	}
-	return func(r io.Reader) io.Reader { return &countingReader{r: r, ctx: ctx, pc: pc} }
-}
-
-// keep counts the finished connections on their way to k.
-func (pc *progressCounter) keep(k func(*pcapstate.Conn) bool) func(*pcapstate.Conn) bool {
-	if pc.fn == nil {
-		return k
-	}
-	return func(c *pcapstate.Conn) bool {
-		pc.conns.Add(1)
-		return k(c)
-	}
-}
-
-// packets sends the final counts once the captures are read.
-func (pc *progressCounter) packets(files []pcapstate.FileStats) {
-	if pc.fn == nil {
-		return
-	}
-	for _, f := range files {
-		pc.base.Packets += int64(f.Packets)
-	}
+	pc.base.Connections = int64(m.Summary.Connections)
 	pc.send()
 }
 
+// countingReader is an open file that counts what is read of it and stops
+// once ctx is done.
 type countingReader struct {
-	r   io.Reader
+	f   *os.File
 	ctx context.Context
 	pc  *progressCounter
 }
 
-var errStopped = errors.New("analysis stopped")
-
 func (c *countingReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("%w: %w", errStopped, err)
+		return 0, err
 	}
-	n, err := c.r.Read(p)
+	n, err := c.f.Read(p)
 	total := c.pc.read.Add(int64(n))
-	if c.pc.fn != nil && total-c.pc.sent.Load() >= 1<<20 {
+	if total-c.pc.sent.Load() >= 1<<20 {
 		c.pc.sent.Store(total)
 		c.pc.send()
 	}
 	return n, err
 }
+
+func (c *countingReader) Close() error { return c.f.Close() }

@@ -226,15 +226,20 @@ func TestServeToken(t *testing.T) {
 	}
 }
 
-// TestCLIAnalyzerProgressAndCancel: the adapter reports the files it
-// recognised and the capture bytes it read, and stops on its context.
+// TestCLIAnalyzerProgressAndCancel: the adapter reports the bytes it read,
+// the files recognised, the packets and connections, and stops on its
+// context.
 func TestCLIAnalyzerProgressAndCancel(t *testing.T) {
 	inRoot(t)
 	dir, _ := filepath.Abs("testdata/cases/java-pool-leak")
 	files := []string{"capture.pcap", "ss-tanpoei.txt", "jstack.txt", "COMMANDS.txt"}
-	fi, err := os.Stat(filepath.Join(dir, "capture.pcap"))
-	if err != nil {
-		t.Fatal(err)
+	var total int64
+	for _, f := range files {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
 	}
 	var last serve.Progress
 	calls := 0
@@ -243,7 +248,7 @@ func TestCLIAnalyzerProgressAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls < 2 || last.Recognised != 3 || last.BytesTotal != fi.Size() || last.BytesRead != fi.Size() || last.Packets == 0 || last.Connections == 0 {
+	if calls < 2 || last.Recognised != 3 || last.BytesTotal != total || last.BytesRead == 0 || last.BytesRead > total || last.Packets == 0 || last.Connections == 0 {
 		t.Errorf("%d progress calls, last %+v", calls, last)
 	}
 	if !bytes.Contains(rep.Markdown, []byte("ss-tanpoei.txt:")) || bytes.Contains(rep.Markdown, []byte(dir)) {

@@ -7,8 +7,12 @@
 #   scripts/e2e.sh path/to/report.html
 #   E2E_CASE=go-server-noclose scripts/e2e.sh
 #
+# Then the service (cwforensics serve) in Chromium driven from Go with
+# chromedp: TestServeInChromium in cmd/cwforensics (build tag e2e).
+#
 # Output: out/e2e/report.html, report.png, report.dom.html, hostile.dom.html,
-# chromium.log.
+# chromium.log; serve-upload.png, serve-analysis.png, serve-report.png,
+# serve-list.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,5 +91,10 @@ for page in hostile hostile-case; do
 done
 grep -q 'alert(1)' "$out/hostile.dom.html" || fail "hostile page lost its text"
 grep -q 'alert(&quot;cw&quot;)\|alert("cw")' "$out/hostile-case.dom.html" || fail "hostile case lost its thread name"
+
+# The service: upload a case through its form in Chromium driven by
+# chromedp, watch the progress page become the report, find it in the
+# list, delete it; no CSP violation or script error on any page.
+E2E_CHROMIUM="$chromium" go test -tags "e2e ${E2E_TAGS:-}" -count=1 -run TestServeInChromium ./cmd/cwforensics
 
 echo "e2e: ok: $out/report.png ($(wc -c <"$out/report.png") bytes), DOM $(wc -c <"$out/report.dom.html") bytes, no external reference"

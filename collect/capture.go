@@ -41,7 +41,7 @@ func captureCommand(iface string, ports []int) Command {
 func (c *collector) startCapture(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
 	cmd := captureCommand(c.o.Interface, c.o.Ports)
-	st := c.step(Step{Name: "capture", Argv: cmd.Argv()})
+	st := c.step(phaseCapture, Step{Name: "capture", Argv: cmd.Argv()})
 	if c.o.Duration <= 0 {
 		st.Status, st.Note = StatusSkipped, "--duration 0: no capture"
 		c.done(st)

@@ -190,6 +190,7 @@ func prepareDir(dir string, force bool) error {
 // manifest, each by a rename so no half-written file is ever seen.
 func (c *collector) finish() error {
 	c.m.Finished = c.o.Now().UTC()
+	slices.SortStableFunc(c.m.Steps, func(a, b *Step) int { return a.phase - b.phase })
 	names := make([]string, 0, len(c.files))
 	for n := range c.files {
 		names = append(names, n)
@@ -200,6 +201,19 @@ func (c *collector) finish() error {
 		src := filepath.Join(c.partial, n)
 		fi, err := os.Stat(src)
 		if err != nil {
+			continue
+		}
+		if fi.Size() == 0 {
+			// A command that printed nothing (it failed, or found
+			// nothing): its step says so; an empty file says nothing.
+			if err := os.Remove(src); err != nil {
+				return fmt.Errorf("remove empty %s: %w", n, err)
+			}
+			for _, st := range c.m.Steps {
+				if st.Output == n {
+					st.Output = ""
+				}
+			}
 			continue
 		}
 		if err := os.Rename(src, filepath.Join(c.o.Dir, n)); err != nil {
@@ -241,10 +255,11 @@ func writeAtomic(path string, data []byte) error {
 }
 
 // step records a new step in plan order and returns it.
-func (c *collector) step(s Step) *Step {
+func (c *collector) step(phase int, s Step) *Step {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := &s
+	st.phase = phase
 	c.m.Steps = append(c.m.Steps, st)
 	return st
 }
@@ -291,8 +306,12 @@ func (c *collector) output(name string) (*os.File, error) {
 // analyze dates the listing and knows the command (and the pid of
 // /proc/PID files).
 func (c *collector) header(t time.Time, argv []string) []byte {
-	return []byte("date: " + t.UTC().Format(time.RFC3339Nano) + "\n$ " + strings.Join(argv, " ") + "\n")
+	return []byte("date: " + t.UTC().Format(stampLayout) + "\n$ " + strings.Join(argv, " ") + "\n")
 }
+
+// stampLayout is the date line's layout: RFC 3339 in UTC with a fixed
+// number of digits.
+const stampLayout = "2006-01-02T15:04:05.000000Z07:00"
 
 // countWriter counts the bytes written through it.
 type countWriter struct {
@@ -443,26 +462,30 @@ func (c *collector) readProcFile(st *Step, name, out string, header, nulToSpace 
 // listings takes one round of the socket listings and the processes' fd
 // listings (round 1 at the start, 2 at the end), in parallel.
 func (c *collector) listings(ctx context.Context, round int) {
+	phase := phaseFirst
+	if round > 1 {
+		phase = phaseLast
+	}
 	var wg sync.WaitGroup
 	run := func(st *Step, cmd Command, out string) {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.command(ctx, st, cmd, out, true) }()
 	}
-	run(c.step(Step{Name: "ss", Round: round}), Command{Name: "ss", Args: []string{"-tanpoei"}}, "ss-tanpoei.txt")
-	run(c.step(Step{Name: "lsof", Round: round}), Command{Name: "lsof", Args: []string{"-nP", "-iTCP"}}, "lsof-iTCP.txt")
-	run(c.step(Step{Name: "netstat", Round: round}), Command{Name: "netstat", Args: []string{"-antp"}}, "netstat-antp.txt")
+	run(c.step(phase, Step{Name: "ss", Round: round}), Command{Name: "ss", Args: []string{"-tanpoei"}}, "ss-tanpoei.txt")
+	run(c.step(phase, Step{Name: "lsof", Round: round}), Command{Name: "lsof", Args: []string{"-nP", "-iTCP"}}, "lsof-iTCP.txt")
+	run(c.step(phase, Step{Name: "netstat", Round: round}), Command{Name: "netstat", Args: []string{"-antp"}}, "netstat-antp.txt")
 	for _, t := range []string{"tcp", "tcp6"} {
-		c.readProcFile(c.step(Step{Name: "proc net " + t, Round: round}), "net/"+t, "proc-net-"+t+".txt", true, false)
+		c.readProcFile(c.step(phase, Step{Name: "proc net " + t, Round: round}), "net/"+t, "proc-net-"+t+".txt", true, false)
 	}
 	for _, p := range c.m.Processes {
 		pid := strconv.Itoa(p.PID)
 		pre := "proc-" + pid + "-"
 		if round == 1 {
-			c.readProcFile(c.step(Step{Name: "proc limits", PID: p.PID}), pid+"/limits", pre+"limits.txt", true, false)
-			c.readProcFile(c.step(Step{Name: "proc cmdline", PID: p.PID}), pid+"/cmdline", pre+"cmdline.txt", false, true)
-			c.readProcFile(c.step(Step{Name: "proc status", PID: p.PID}), pid+"/status", pre+"status.txt", false, false)
+			c.readProcFile(c.step(phase, Step{Name: "proc limits", PID: p.PID}), pid+"/limits", pre+"limits.txt", true, false)
+			c.readProcFile(c.step(phase, Step{Name: "proc cmdline", PID: p.PID}), pid+"/cmdline", pre+"cmdline.txt", false, true)
+			c.readProcFile(c.step(phase, Step{Name: "proc status", PID: p.PID}), pid+"/status", pre+"status.txt", false, false)
 		}
-		run(c.step(Step{Name: "fd listing", PID: p.PID, Round: round}), Command{Name: "ls", Args: []string{"-l", "/proc/" + pid + "/fd"}}, pre+"fd.txt")
+		run(c.step(phase, Step{Name: "fd listing", PID: p.PID, Round: round}), Command{Name: "ls", Args: []string{"-l", "/proc/" + pid + "/fd"}}, pre+"fd.txt")
 	}
 	wg.Wait()
 }

@@ -27,7 +27,7 @@ func (c *collector) dumps(ctx context.Context) {
 	}
 	if c.o.PprofURL == "" {
 		for _, pid := range goPIDs {
-			c.done(c.step(Step{Name: "goroutine dump", PID: pid, Status: StatusSkipped, Note: "Go process and no --pprof-url: no goroutine dump"}))
+			c.done(c.step(phaseDumps, Step{Name: "goroutine dump", PID: pid, Status: StatusSkipped, Note: "Go process and no --pprof-url: no goroutine dump"}))
 		}
 	}
 	for i := range c.m.Processes {
@@ -49,14 +49,14 @@ func (c *collector) dumps(ctx context.Context) {
 			switch p.Runtime {
 			case RuntimeJVM:
 				cmd = c.jcmd(p)
-				st = c.step(Step{Name: "jcmd Thread.print", PID: p.PID, Round: round})
+				st = c.step(phaseDumps, Step{Name: "jcmd Thread.print", PID: p.PID, Round: round})
 				if cmd.UID != nil {
 					st.Note = fmt.Sprintf("run as uid %d, the JVM's user", *cmd.UID)
 				}
 				out = "jcmd-" + pid + "-" + strconv.Itoa(round) + ".txt"
 			case RuntimePython:
 				cmd = Command{Name: "py-spy", Args: []string{"dump", "--pid", pid}}
-				st = c.step(Step{Name: "py-spy dump", PID: p.PID, Round: round})
+				st = c.step(phaseDumps, Step{Name: "py-spy dump", PID: p.PID, Round: round})
 				out = "py-spy-" + pid + "-" + strconv.Itoa(round) + ".txt"
 			default:
 				continue
@@ -72,17 +72,13 @@ func (c *collector) dumps(ctx context.Context) {
 				pid = goPIDs[0]
 				name += "-" + strconv.Itoa(pid)
 			}
+			st2 := c.step(phaseDumps, Step{Name: "goroutine dump debug=2", PID: pid, Round: round})
 			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.fetch(ctx, c.step(Step{Name: "goroutine dump debug=2", PID: pid, Round: round}), debug2, name+"-debug2-"+strconv.Itoa(round)+".txt")
-			}()
+			go func() { defer wg.Done(); c.fetch(ctx, st2, debug2, name+"-debug2-"+strconv.Itoa(round)+".txt") }()
 			if round == 1 {
+				st1 := c.step(phaseDumps, Step{Name: "goroutine profile debug=1", PID: pid})
 				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					c.fetch(ctx, c.step(Step{Name: "goroutine profile debug=1", PID: pid}), debug1, name+"-debug1.txt")
-				}()
+				go func() { defer wg.Done(); c.fetch(ctx, st1, debug1, name+"-debug1.txt") }()
 			}
 		}
 		wg.Wait()
@@ -229,7 +225,17 @@ type nodeOptions struct {
 
 func parseNodeOptions(args, environ []string) nodeOptions {
 	o := nodeOptions{signal: "SIGUSR2"}
-	all := slices.Clone(args)
+	// Node's own options come before the script; what follows is the
+	// script's. NODE_OPTIONS holds only Node's.
+	var all []string
+	for i, a := range args {
+		if i > 0 && (a == "--" || !strings.HasPrefix(a, "-")) {
+			break
+		}
+		if i > 0 {
+			all = append(all, a)
+		}
+	}
 	for _, e := range environ {
 		if v, ok := strings.CutPrefix(e, "NODE_OPTIONS="); ok {
 			all = append(all, strings.Fields(v)...)
@@ -237,9 +243,6 @@ func parseNodeOptions(args, environ []string) nodeOptions {
 	}
 	for i := 0; i < len(all); i++ {
 		a := all[i]
-		if a == "--" {
-			break
-		}
 		k, v, hasV := strings.Cut(a, "=")
 		val := func() string {
 			if hasV {
@@ -270,7 +273,7 @@ func parseNodeOptions(args, environ []string) nodeOptions {
 // catches SIGUSR2 (otherwise SIGUSR2 would kill it), and copies the report
 // into the folder.
 func (c *collector) nodeReport(ctx context.Context, p *Process) {
-	st := c.step(Step{Name: "node report", PID: p.PID})
+	st := c.step(phaseDumps, Step{Name: "node report", PID: p.PID})
 	defer c.done(st)
 	no := parseNodeOptions(p.args, p.environ)
 	switch {

@@ -53,13 +53,13 @@ const (
 
 // Step is one command or read, in the order they were planned.
 type Step struct {
-	Name     string     `json:"name"`             // what it is: "ss", "capture", "jcmd Thread.print", "proc limits"
-	PID      int        `json:"pid,omitempty"`    // the process it is about
-	Round    int        `json:"round,omitempty"`  // which repetition (listings: 1 at the start, 2 at the end; dumps: 1..--dumps)
-	Argv     []string   `json:"argv,omitempty"`   // the command run
-	URL      string     `json:"url,omitempty"`    // the URL fetched
-	Read     string     `json:"read,omitempty"`   // the file read
-	Status   string     `json:"status"`           // ok, failed, timeout, missing, skipped
+	Name     string     `json:"name"`            // what it is: "ss", "capture", "jcmd Thread.print", "proc limits"
+	PID      int        `json:"pid,omitempty"`   // the process it is about
+	Round    int        `json:"round,omitempty"` // which repetition (listings: 1 at the start, 2 at the end; dumps: 1..--dumps)
+	Argv     []string   `json:"argv,omitempty"`  // the command run
+	URL      string     `json:"url,omitempty"`   // the URL fetched
+	Read     string     `json:"read,omitempty"`  // the file read
+	Status   string     `json:"status"`          // ok, failed, timeout, missing, skipped
 	ExitCode *int       `json:"exit_code,omitempty"`
 	Error    string     `json:"error,omitempty"`  // why it failed
 	Stderr   string     `json:"stderr,omitempty"` // its stderr, at most 4 KiB (the end kept)
@@ -68,7 +68,18 @@ type Step struct {
 	Finished *time.Time `json:"finished,omitempty"`
 	Output   string     `json:"output,omitempty"` // file in the folder it wrote to (listings append a round)
 	Size     int64      `json:"size,omitempty"`   // bytes it added to Output
+
+	phase int // capture, first listings, dumps, last listings: the manifest's order
 }
+
+// Phases of a run, the order of the manifest's steps; within a phase, steps
+// are in the order they were planned.
+const (
+	phaseCapture = iota
+	phaseFirst
+	phaseDumps
+	phaseLast
+)
 
 // FileEntry is one file the folder holds, besides the manifest.
 type FileEntry struct {

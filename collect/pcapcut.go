@@ -2,12 +2,12 @@ package collect
 
 import (
 	"encoding/binary"
-	"errors"
 	"io"
 )
 
-// errCaptureFull is what pcapCutter returns once the size limit is reached.
-var errCaptureFull = errors.New("capture size limit reached")
+// maxRecord bounds a record's length; a larger one means the stream is
+// not what it seems.
+const maxRecord = 1 << 26
 
 // pcapCutter writes a pcap stream (tcpdump -w -) to w up to max bytes, cut
 // at a packet boundary, so the file stays a valid capture. It calls full
@@ -21,7 +21,7 @@ type pcapCutter struct {
 	written int64
 	buf     []byte // bytes of the record not yet complete
 	order   binary.ByteOrder
-	header  bool // the global header has been written
+	header  bool // the global header has been written (order is known once buf holds its magic)
 	done    bool
 	raw     bool // not pcap: byte limit only
 }
@@ -46,6 +46,7 @@ func (c *pcapCutter) Write(p []byte) (int, error) {
 		}
 		c.written += int64(need)
 		c.buf = c.buf[need:]
+		c.header = true
 	}
 	if c.raw && !c.done && len(c.buf) > 0 {
 		room := c.max - c.written
@@ -83,6 +84,9 @@ func (c *pcapCutter) next() int {
 		return -1
 	}
 	if !c.header {
+		if c.order != nil {
+			return 24
+		}
 		if len(c.buf) < 4 {
 			return -1
 		}
@@ -95,11 +99,15 @@ func (c *pcapCutter) next() int {
 			c.raw = true
 			return -1
 		}
-		c.header = true
 		return 24
 	}
 	if len(c.buf) < 16 {
 		return -1
 	}
-	return 16 + int(c.order.Uint32(c.buf[8:12]))
+	n := c.order.Uint32(c.buf[8:12])
+	if n > maxRecord {
+		c.raw = true // not a record tcpdump writes: keep bytes, not packets
+		return -1
+	}
+	return 16 + int(n)
 }

@@ -137,7 +137,11 @@ func choose(pr Proc, pids, ports []int) ([]Process, string) {
 		}
 		switch {
 		case cw > 0:
-			out = append(out, Process{PID: pid, Why: fmt.Sprintf("owns %d CLOSE_WAIT sockets", cw)})
+			why := fmt.Sprintf("owns %d CLOSE_WAIT sockets", cw)
+			if cw == 1 {
+				why = "owns a CLOSE_WAIT socket"
+			}
+			out = append(out, Process{PID: pid, Why: why})
 		case len(whys) > 0:
 			ws := make([]string, 0, len(whys))
 			for w := range whys {

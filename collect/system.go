@@ -44,10 +44,12 @@ type Exec struct{}
 // LookPath finds name in PATH.
 func (Exec) LookPath(name string) (string, error) { return exec.LookPath(name) }
 
-// Run runs c with os/exec; stdin is empty.
+// Run runs c with os/exec in the C locale; stdin is empty.
 func (Exec) Run(ctx context.Context, c Command, stdout, stderr io.Writer) (int, error) {
 	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// The C locale: the listings' headers and dates as analyze knows them.
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if c.Interrupt {
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		cmd.WaitDelay = 5 * time.Second

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -75,7 +76,7 @@ func (c *CollectCmd) Run(e *env) error {
 	if isTerminal(e.Stderr) {
 		o.Progress = e.Stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m, err := saver.Run(ctx, o)
 	if err != nil {

@@ -131,6 +131,12 @@ var ioRules = []frameRule{
 	{"sun.nio.ch.WindowsSelectorImpl", ActSelect, ""},
 	{"sun.nio.ch.SelectorImpl.select", ActSelect, ""},
 	{"io.netty.channel.epoll.Native.epollWait", ActSelect, ""},
+	// JRockit's own socket natives, under the java.net frames.
+	{"jrockit.net.SocketNativeIO.readBytesPinned", ActSocketRead, ""},
+	{"jrockit.net.SocketNativeIO.socketRead", ActSocketRead, ""},
+	{"jrockit.net.SocketNativeIO.writeBytesPinned", ActSocketWrite, ""},
+	{"jrockit.net.SocketNativeIO.socketWrite", ActSocketWrite, ""},
+	{"jrockit.net.SocketNativeIO.accept", ActAccept, ""},
 	// Go: the netpoller and the net package.
 	{"net.(*conn).Read", ActSocketRead, ""},
 	{"net.(*conn).Write", ActSocketWrite, ""},
@@ -235,18 +241,19 @@ func classifyThread(t *Thread) Class {
 	if len(t.Frames) > 0 {
 		top.Frame, top.Func = 0, t.Frames[0].Func
 	}
+	state := threadState(t)
 	switch {
-	case t.State == "BLOCKED":
+	case state == "BLOCKED":
 		top.Activity = ActLockWait
 	case t.StateDetail == "sleeping" || strings.HasPrefix(top.Func, "java.lang.Thread.sleep"):
 		top.Activity = ActSleep
-	case t.State == "WAITING" || t.State == "TIMED_WAITING":
+	case state == "WAITING" || state == "TIMED_WAITING":
 		if hasLock(t.Locks, LockWaitOn) {
 			top.Activity = ActCondWait
 		} else {
 			top.Activity = ActIdle
 		}
-	case t.State == "RUNNABLE" || t.Status == "runnable":
+	case state == "RUNNABLE":
 		top.Activity = ActRunning
 	case t.Carrying != 0:
 		top.Activity = ActRunning // a carrier running a virtual thread
@@ -256,6 +263,42 @@ func classifyThread(t *Thread) Class {
 		top.Activity = ActUnknown
 	}
 	return top
+}
+
+// threadState is the thread's java.lang.Thread.State, or for a dump that
+// prints none (JDK 5, HP-UX and other pre-JDK 6 dumps, JRockit) the state its
+// header's status implies: "waiting for monitor entry" and JRockit's
+// "blocked" are BLOCKED, "in Object.wait()", "waiting on condition",
+// "waiting" and "parked" WAITING, "sleeping" TIMED_WAITING, "runnable" and
+// a JRockit "alive" thread with no wait RUNNABLE; "" when nothing says.
+func threadState(t *Thread) string {
+	if t.State != "" {
+		return t.State
+	}
+	s := t.Status
+	switch {
+	case s == "runnable":
+		return "RUNNABLE"
+	case strings.HasPrefix(s, "waiting for monitor entry"):
+		return "BLOCKED"
+	case strings.HasPrefix(s, "in Object.wait()"), strings.HasPrefix(s, "waiting on condition"), s == "parking":
+		return "WAITING"
+	}
+	// JRockit: "alive, in native, waiting" (R24: "active, native_waiting").
+	state := ""
+	for _, w := range strings.Split(s, ",") {
+		switch w = strings.TrimSpace(w); {
+		case strings.HasPrefix(w, "blocked"):
+			return "BLOCKED"
+		case w == "waiting", w == "parked":
+			state = "WAITING"
+		case w == "sleeping":
+			state = "TIMED_WAITING"
+		case (w == "alive" || w == "active") && state == "":
+			state = "RUNNABLE"
+		}
+	}
+	return state
 }
 
 // lockFrame is the frame of the first lock the thread waits for, or the

@@ -92,6 +92,12 @@ type Thread struct {
 	Locks []Lock `json:"locks,omitempty"`
 	// Ownable lists "Locked ownable synchronizers" (jstack -l).
 	Ownable []Lock `json:"ownable,omitempty"`
+	// LockOwner and LockOwnerID name the thread that holds the lock this
+	// thread waits for, when the dump says (the JMX form's `owned by "x"
+	// Id=5`); the lock graph uses them when the owner's own stack, cut at 8
+	// frames, no longer shows the lock.
+	LockOwner   string `json:"lock_owner,omitempty"`
+	LockOwnerID int64  `json:"lock_owner_id,omitempty"`
 	// Class is what the thread is doing, for the report.
 	Class Class `json:"class"`
 }
@@ -231,6 +237,7 @@ func (p *jstackParser) endDump() {
 	p.endThread()
 	p.cycle = nil
 	if p.cur != nil {
+		markVMThreads(p.cur)
 		finishThreadDump(p.cur)
 		p.dumps = append(p.dumps, p.cur)
 	}
@@ -244,6 +251,45 @@ func finishThread(t *Thread) {
 	if t.Frames == nil {
 		t.Frames = []Frame{} // JSON: "frames": [] rather than null
 	}
+}
+
+// markVMThreads decides which threads are JVM-internal in a dump that
+// prints neither Java thread ids nor java.lang.Thread.State lines (JDK 5,
+// HP-UX and other pre-JDK 6 dumps), where finishThread's rule would take
+// every thread for a VM thread: a thread with Java frames is an application
+// thread, and one without is a VM thread when its name is one the JVM
+// gives its own threads (vmThreadName).
+func markVMThreads(d *ThreadDump) {
+	for _, t := range d.Threads {
+		if t.ID != 0 || t.State != "" {
+			return // a JDK 6+ dump: the rule of finishThread holds
+		}
+	}
+	for i := range d.Threads {
+		t := &d.Threads[i]
+		t.VM = len(t.Frames) == 0 && vmThreadName(t.Name)
+	}
+}
+
+// vmThreadNames are the names HotSpot, JRockit and their ports give their
+// internal threads, which run no Java code; numbered ones end in "#N" or a
+// number, which the prefix leaves out.
+var vmThreadNames = []string{
+	"VM Thread", "VM Periodic Task Thread", "GC task thread", "GC Thread", "Gang worker",
+	"Concurrent Mark-Sweep GC Thread", "Concurrent GC Thread", "G1 ", "Exception Catcher Thread",
+	"Suspend Checker Thread", "ZGC ", "Shenandoah ",
+}
+
+func vmThreadName(name string) bool {
+	if len(name) > 2 && name[0] == '(' && name[len(name)-1] == ')' {
+		return true // JRockit: "(GC Main Thread)", "(Signal Handler)"
+	}
+	for _, p := range vmThreadNames {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *jstackParser) line(raw string, n int) {
@@ -457,6 +503,9 @@ func (p *jstackParser) threadLine(text string, n int) bool {
 		}
 		l.Frame = len(t.Frames) - 1
 		t.Locks = append(t.Locks, l)
+		if l.Op == LockWaitEnter {
+			t.LockOwner, t.LockOwnerID = lockOwnerSuffix(text)
+		}
 	case strings.HasPrefix(text, "java.lang.Thread.State:"):
 		st := strings.TrimSpace(strings.TrimPrefix(text, "java.lang.Thread.State:"))
 		st, detail, _ := strings.Cut(st, " ")
@@ -494,7 +543,7 @@ func (p *jstackParser) ownableLine(text string, n int) {
 	if text == "None" || p.last == nil {
 		return
 	}
-	text = strings.TrimPrefix(text, "locked ")
+	text = strings.TrimPrefix(strings.TrimPrefix(text, "locked "), "Locked ") // Spring Boot writes "Locked"
 	l, err := parseLockRef(text)
 	if err != nil {
 		p.warn(n, "%v", err)
@@ -502,6 +551,26 @@ func (p *jstackParser) ownableLine(text string, n int) {
 	}
 	l.Op, l.Frame = LockOwnable, -1
 	p.last.Ownable = append(p.last.Ownable, l)
+}
+
+// lockOwnerSuffix reads the owner Spring Boot's text thread dump writes
+// after a lock a thread waits to enter: `... (a java.lang.Object) owned by
+// "cache-refresher" t@21`; "" and 0 when the line names none.
+func lockOwnerSuffix(line string) (string, int64) {
+	i := strings.LastIndex(line, ` owned by "`)
+	if i < 0 {
+		return "", 0
+	}
+	o := line[i+len(` owned by "`):]
+	q := strings.LastIndex(o, `" t@`)
+	if q < 0 {
+		return "", 0
+	}
+	id, err := strconv.ParseInt(o[q+len(`" t@`):], 10, 64)
+	if err != nil {
+		return "", 0
+	}
+	return o[:q], id
 }
 
 func isDumpTime(s string) bool {
@@ -565,13 +634,24 @@ func parseThreadHeader(text string) (Thread, error) {
 	// The rest is the status, then the stack address: "waiting on condition [0x...]".
 	var st []string
 	for ; i < len(f); i++ {
-		if strings.HasPrefix(f[i], "[0x") {
+		if isStackRange(f[i]) {
 			break
 		}
 		st = append(st, f[i])
 	}
 	t.Status = strings.Join(st, " ")
 	return t, nil
+}
+
+// isStackRange reports whether a header word is the stack address range
+// that ends a thread header: "[0x00007f...]", "[0xa967c000..0xa967c1c0]",
+// or HP-UX's "[9fffffffb6f00000..9fffffffb6f00a40]" without 0x.
+func isStackRange(w string) bool {
+	if !strings.HasPrefix(w, "[") || !strings.HasSuffix(w, "]") {
+		return false
+	}
+	a, _, _ := strings.Cut(w[1:len(w)-1], "..")
+	return hexOnly(strings.TrimPrefix(a, "0x"))
 }
 
 // headerAttr reads one attribute of a thread header into t; it returns
@@ -686,12 +766,13 @@ func parseLockRef(s string) (Lock, error) {
 		if at := strings.LastIndexByte(a, '@'); at > 0 && !strings.HasPrefix(a, "0x") {
 			return Lock{Addr: a, Class: a[:at]}, nil
 		}
-		if strings.HasPrefix(a, "0x") {
+		if strings.HasPrefix(a, "0x") || hexOnly(a) { // Spring Boot: the identity hash without 0x
 			l.Addr = a
 		}
 		rest := strings.TrimSpace(s[end+1:])
 		if c, ok := strings.CutPrefix(rest, "(a "); ok {
-			l.Class = strings.TrimSuffix(c, ")")
+			c, _, _ = strings.Cut(c, ")") // Spring Boot: `) owned by "x" t@5` may follow
+			l.Class = c
 		}
 		return l, nil
 	}

@@ -90,6 +90,13 @@ func lockCycles(d *ThreadDump) []Deadlock {
 		if a := waitedLock(&d.Threads[i]); a != "" {
 			if o, ok := owner[a]; ok && o != i {
 				next[i] = o
+			} else if id := d.Threads[i].LockOwnerID; !ok && id != 0 {
+				for j := range d.Threads {
+					if d.Threads[j].ID == id && j != i {
+						next[i] = j
+						break
+					}
+				}
 			}
 		}
 	}

@@ -24,11 +24,13 @@ func _() {
 	_ = x[KindGoroutineProfile-13]
 	_ = x[KindPprof-14]
 	_ = x[KindJVMText-15]
+	_ = x[KindJVMThreadInfo-16]
+	_ = x[KindJRockit-17]
 }
 
-const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-text"
+const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textjvm-threadinfojrockit"
 
-var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131}
+var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 145, 152}
 
 func (i Kind) String() string {
 	idx := int(i) - 0

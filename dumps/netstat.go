@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,12 +31,12 @@ var netstatTimerRe = regexp.MustCompile(`\s*((?:off|on|keepalive|timewait|probe|
 // warnings.
 func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 	var (
-		ev      SocketEvidence
-		warns   []Warning
-		snaps   = socketSnaps{name: name}
-		bsdCols []string // macOS -v: the columns after (state)
-		inRows  bool
-		cut     = -1 // the record whose details were cut, warned once
+		ev     SocketEvidence
+		warns  []Warning
+		snaps  = socketSnaps{name: name}
+		bsd    netstatLayout // the columns a BSD header names around the addresses
+		inRows bool
+		cut    = -1 // the record whose details were cut, warned once
 	)
 	err := scanSocketLines(r, name, &warns, func(n int, line string) {
 		text := strings.TrimSpace(line)
@@ -47,27 +48,32 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		switch {
 		case strings.HasPrefix(text, "Active Internet connections"), text == "Active Connections":
 			snaps.header(n, text)
-			bsdCols = nil
+			bsd = netstatLayout{}
 			return
-		case strings.HasPrefix(text, "Proto ") && strings.Contains(text, "(state)"):
-			_, after, _ := strings.Cut(text, "(state)")
-			bsdCols = strings.Fields(after)
+		}
+		if l, ok := parseNetstatHeader(text); ok {
+			bsd = l
 			return
+		}
+		switch {
 		case strings.HasPrefix(text, "Active "), strings.HasPrefix(text, "Proto "), strings.HasPrefix(text, "Proto/ID"),
 			strings.HasPrefix(text, "Socket ") && strings.Contains(text, "Proto"),
 			strings.HasPrefix(text, "Address ") && strings.Contains(text, "Type"):
 			return // section titles and column headers
 		}
-		s, ours, err := parseNetstatLine(text)
+		s, pre, ours, err := parseNetstatRow(text, bsd.pre)
 		if ours {
 			if err != nil {
 				warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
 				return
 			}
-			if len(bsdCols) > 0 && s.Extra != "" && s.Proto != ProtoUnix {
-				if err := applyBSDColumns(&s, bsdCols); err != nil {
+			if len(bsd.post) > 0 && s.Extra != "" && s.Proto != ProtoUnix {
+				if err := applyBSDColumns(&s, bsd.post); err != nil {
 					warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
 				}
+			}
+			if pre != "" {
+				s.Extra = strings.TrimSpace(pre + " " + s.Extra)
 			}
 			s.Src = Pos{name, n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
@@ -118,18 +124,74 @@ func netstatEndpoint(s, proto string) (e Endpoint, bsd bool, err error) {
 	return e, true, err
 }
 
-// parseNetstatLine parses one netstat row:
+// netstatLayout is what a macOS or FreeBSD header says of the columns
+// around the addresses: pre are those between Proto and Local Address
+// (Recv-Q Send-Q, or -T's Rexmit OOORcv 0-win), post those after Foreign
+// Address and (state) (-v's rhiwat shiwat pid ..., -x's R-MBUF ..., -P's
+// Log ID, -b's rxbytes txbytes).
+type netstatLayout struct {
+	pre, post []string
+}
+
+// parseNetstatHeader reads a BSD column header:
+//
+//	Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)     rhiwat shiwat    pid   epid  state    options
+//	Tcpcb            Proto Rexmit OOORcv 0-win  Local Address      Foreign Address
+//	Tcpcb            Proto Recv-Q Send-Q Local Address      Foreign Address    (state)     Log ID
+//
+// Linux and Windows headers (with State, not (state)) are not BSD ones.
+func parseNetstatHeader(text string) (netstatLayout, bool) {
+	f := strings.Fields(strings.Replace(text, "Log ID", "Log-ID", 1))
+	proto, local := -1, -1
+	for i, w := range f {
+		switch {
+		case w == "Proto" && proto < 0:
+			proto = i
+		case w == "Local" && i+3 < len(f) && f[i+1] == "Address" && f[i+2] == "Foreign" && f[i+3] == "Address":
+			local = i
+		}
+	}
+	if proto < 0 || local <= proto {
+		return netstatLayout{}, false
+	}
+	post := f[local+4:]
+	if len(post) > 0 && post[0] == "(state)" {
+		post = post[1:]
+	} else if len(post) > 0 && post[0] == "State" || proto > 0 && !(f[0] == "Tcpcb" || f[0] == "Socket") {
+		return netstatLayout{}, false // Linux or Windows
+	} else if len(post) == 0 && !slices.Contains(f[proto+1:local], "Rexmit") {
+		return netstatLayout{}, false // Windows -an, Linux without State: nothing to learn
+	}
+	pre := f[proto+1 : local]
+	if slices.Equal(pre, []string{"Recv-Q", "Send-Q"}) {
+		pre = nil // the default
+	}
+	return netstatLayout{pre: pre, post: post}, true
+}
+
+// parseNetstatLine parses one netstat row with the usual columns; see
+// parseNetstatRow.
+func parseNetstatLine(text string) (s Socket, ours bool, err error) {
+	s, _, ours, err = parseNetstatRow(text, nil)
+	return s, ours, err
+}
+
+// parseNetstatRow parses one netstat row:
 //
 //	tcp        0      0 10.0.0.1:8080   10.0.0.2:51234  CLOSE_WAIT  1000  4242  123/java
 //	tcp4       0      0  192.168.1.2.5486 140.82.113.26.443  CLOSE_WAIT
 //	7fb03cb94d505aed cedd0cbf tcp4  0  0  192.168.1.2.5486 140.82.113.26.443  ESTABLISHED
 //	TCP    192.168.31.221:4604    82.102.152.152:443     CLOSE_WAIT      27568
 //	unix  2      [ ACC ]     STREAM     LISTENING      18438 1/systemd  /run/lvm/lvmpolld.socket
-func parseNetstatLine(text string) (s Socket, ours bool, err error) {
+//
+// pre names the BSD columns before the addresses when they are not Recv-Q
+// Send-Q (FreeBSD -T: Rexmit OOORcv 0-win); their values come back as
+// name=value words in preExtra.
+func parseNetstatRow(text string, pre []string) (s Socket, preExtra string, ours bool, err error) {
 	s.Tool = KindNetstat
 	tok, rest := nextField(text)
 	if typ, r := nextField(rest); len(tok) >= 8 && hexOnly(tok) && bsdUnixTypes[typ] {
-		return s, true, parseBSDUnix(&s, typ, r)
+		return s, preExtra, true, parseBSDUnix(&s, typ, r)
 	}
 	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && hexOnly(tok) { // macOS -A: PCB address and flow hash
 		tok, rest = nextField(rest)
@@ -139,21 +201,35 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	}
 	proto, ok := netstatProtos[tok]
 	if !ok {
-		return s, false, nil
+		return s, "", false, nil
 	}
 	s.Proto, s.ProtoRaw = proto, tok
 	if proto == ProtoUnix {
-		return s, true, parseNetstatUnix(&s, rest)
+		return s, preExtra, true, parseNetstatUnix(&s, rest)
 	}
 	windows := tok == strings.ToUpper(tok)
-	if !windows {
+	first, _ := nextField(rest)
+	if bsdRow := strings.HasSuffix(tok, "4") || strings.HasSuffix(tok, "6"); !windows && pre != nil && bsdRow && !digitsOnly(first) {
+		// FreeBSD -T leaves its columns blank on UDP rows.
+	} else if !windows && pre != nil && bsdRow {
+		var words []string
+		for _, c := range pre {
+			var v string
+			v, rest = nextField(rest)
+			if !digitsOnly(v) {
+				return s, "", true, fmt.Errorf("bad %s %q", c, v)
+			}
+			words = append(words, c+"="+v)
+		}
+		preExtra = strings.Join(words, " ")
+	} else if !windows {
 		var rq, sq string
 		rq, rest = nextField(rest)
 		sq, rest = nextField(rest)
 		q1, err1 := strconv.ParseUint(rq, 10, 64)
 		q2, err2 := strconv.ParseUint(sq, 10, 64)
 		if err1 != nil || err2 != nil {
-			return s, true, fmt.Errorf("bad Recv-Q/Send-Q %q %q", rq, sq)
+			return s, preExtra, true, fmt.Errorf("bad Recv-Q/Send-Q %q %q", rq, sq)
 		}
 		s.RecvQ, s.SendQ = ptrU64(q1), ptrU64(q2)
 	}
@@ -161,14 +237,14 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	local, rest = nextField(rest)
 	foreign, rest = nextField(rest)
 	if foreign == "" {
-		return s, true, errors.New("truncated row: want local and foreign address")
+		return s, preExtra, true, errors.New("truncated row: want local and foreign address")
 	}
 	var bsd bool
 	if s.Local, bsd, err = netstatEndpoint(local, tok); err != nil {
-		return s, true, fmt.Errorf("local %w", err)
+		return s, preExtra, true, fmt.Errorf("local %w", err)
 	}
 	if s.Remote, _, err = netstatEndpoint(foreign, tok); err != nil {
-		return s, true, fmt.Errorf("foreign %w", err)
+		return s, preExtra, true, fmt.Errorf("foreign %w", err)
 	}
 	if strings.IndexByte(rest, '(') >= 0 { // only then can there be a Timer: the regexp is costly
 		if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {
@@ -187,13 +263,13 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	f := strings.Fields(rest)
 	if bsd { // macOS -v columns, read by ReadNetstat with the header
 		s.Extra = strings.Join(f, " ")
-		return s, true, nil
+		return s, preExtra, true, nil
 	}
 	if windows {
 		if len(f) > 0 && digitsOnly(f[0]) {
 			pid, err := strconv.Atoi(f[0])
 			if err != nil {
-				return s, true, fmt.Errorf("bad PID %q", f[0])
+				return s, preExtra, true, fmt.Errorf("bad PID %q", f[0])
 			}
 			s.Owners = []Owner{{PID: ptrInt(pid)}}
 			f = f[1:]
@@ -201,14 +277,14 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	} else if len(f) >= 2 && digitsOnly(f[1]) && !isPidProg(f[0]) { // -e: User Inode
 		v, err := strconv.ParseUint(f[1], 10, 64)
 		if err != nil {
-			return s, true, fmt.Errorf("bad inode %q", f[1])
+			return s, preExtra, true, fmt.Errorf("bad inode %q", f[1])
 		}
 		s.User, s.Inode, f = f[0], v, f[2:]
 	}
 	if len(f) > 0 && isPidProg(f[0]) {
 		o, err := parsePidProg(strings.Join(f, " "))
 		if err != nil {
-			return s, true, err
+			return s, preExtra, true, err
 		}
 		if o != nil {
 			s.Owners = []Owner{*o}
@@ -223,7 +299,7 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 	if len(f) > 0 {
 		s.Extra = strings.Join(f, " ")
 	}
-	return s, true, nil
+	return s, preExtra, true, nil
 }
 
 // isStateLike reports whether a column looks like a state word the enum does

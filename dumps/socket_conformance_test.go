@@ -186,10 +186,15 @@ var jcDifferences = map[string]jcDifference{
 // expected JSON: count, then per socket in order the state, both endpoints,
 // and the owning pid/process (and fd where jc has it).
 func TestJCConformance(t *testing.T) {
-	dir := "../testdata/conformance/sockets/jc"
-	jsons, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil || len(jsons) == 0 {
-		t.Fatalf("no jc fixtures in %s: %v", dir, err)
+	// The shared conformance set, and jc's fixtures of the BSD and Windows
+	// forms it lacks (testdata/sockets/jc).
+	var jsons []string
+	for _, dir := range []string{"../testdata/conformance/sockets/jc", "../testdata/sockets/jc"} {
+		js, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		if err != nil || len(js) == 0 {
+			t.Fatalf("no jc fixtures in %s: %v", dir, err)
+		}
+		jsons = append(jsons, js...)
 	}
 	matched := 0
 	for _, jf := range jsons {

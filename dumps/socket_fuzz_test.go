@@ -33,6 +33,8 @@ func socketSeeds(t testing.TB) [][]byte {
 	t.Helper()
 	files := socketInputs(t)
 	jc, _ := filepath.Glob("../testdata/conformance/sockets/jc/*")
+	more, _ := filepath.Glob("../testdata/sockets/jc/*")
+	jc = append(jc, more...)
 	for _, f := range jc {
 		if !strings.HasSuffix(f, ".json") {
 			files = append(files, f)

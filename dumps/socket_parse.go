@@ -221,6 +221,10 @@ var (
 	// watchHeaderRe matches watch's header: "Every 1.0s: ss -s   host: Mon Nov 23 07:01:07 2026".
 	watchHeaderRe = regexp.MustCompile(`^Every\s+[\d.,]+s:\s+(.*?)\s+(\S+):\s+(\w{3} \w{3}\s+\d+ [\d:]+ \d{4})`)
 	procPIDRe     = regexp.MustCompile(`/proc/(\d+)/`)
+	// commandHeaderRe matches a line that names the command behind the
+	// listing below it, as collection scripts write it: "COMMAND: ss -tan
+	// state close-wait", "# command: ...", "cmd = ...", "COMMANDS: ...".
+	commandHeaderRe = regexp.MustCompile(`(?i)^(?:#+\s*)?(?:commands?|cmd|command line)\s*[:=]\s*(\S.*)$`)
 )
 
 var stampLayouts = []string{
@@ -286,6 +290,9 @@ func parseListingMarker(text string) listingMarker {
 	}
 	if ts, ok := parseStampLine(t); ok {
 		return listingMarker{is: true, time: ts}
+	}
+	if m := commandHeaderRe.FindStringSubmatch(t); m != nil {
+		return listingMarker{is: true, cmd: m[1]}
 	}
 	if m := shellPromptRe.FindStringSubmatch(t); m != nil {
 		return listingMarker{is: true, cmd: m[1]}

@@ -150,6 +150,10 @@ func TestMarkers(t *testing.T) {
 		{"root@app-3:~# lsof -i", true, time.Time{}, "lsof -i"},
 		{"[root@db-2 ~]# netstat -antp", true, time.Time{}, "netstat -antp"},
 		{`C:\Users\me>netstat -ano`, true, time.Time{}, "netstat -ano"},
+		{"COMMAND: ss -tan state close-wait", true, time.Time{}, "ss -tan state close-wait"},
+		{"# cmd = ss -tn state close-wait '( sport = :8080 )'", true, time.Time{}, "ss -tn state close-wait '( sport = :8080 )'"},
+		{"Commands: ss -Htan state close-wait", true, time.Time{}, "ss -Htan state close-wait"},
+		{"COMMAND     PID   USER   FD   TYPE DEVICE SIZE/OFF NODE NAME", false, time.Time{}, ""},
 		{"tcp 0 0 10.0.0.1:80 10.0.0.2:5000 CLOSE_WAIT", false, time.Time{}, ""},
 		{"State Recv-Q Send-Q", false, time.Time{}, ""},
 	}

@@ -67,7 +67,7 @@ func readSockets(kind Kind, fn func(io.Reader, string) (SocketEvidence, []Warnin
 }
 
 var (
-	netstatHeaderRe = regexp.MustCompile(`^(?:Active Internet connections|Active Connections$|Active UNIX domain sockets|Proto\s+Recv-Q\s+Send-Q|Proto\s+Local Address)`)
+	netstatHeaderRe = regexp.MustCompile(`^(?:Active Internet connections|Active Connections$|Active UNIX domain sockets|Proto\s+Recv-Q\s+Send-Q|Proto\s+Local Address|(?:Tcpcb\s+)?Proto\s+Rexmit\s+OOORcv)`)
 	lsofHeaderRe    = regexp.MustCompile(`^COMMAND\s+PID\s.*\bFD\s+TYPE\s.*\bNAME$`)
 	maxOpenFilesRe  = regexp.MustCompile(`^Max open files\s{2,}`)
 )

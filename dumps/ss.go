@@ -34,6 +34,12 @@ var ssNetids = map[string]struct {
 	"icmp6": {ProtoRaw, false},
 }
 
+// ssNoStateNote is the one note a file gets when its rows have no State
+// column (an ss `state` filter) and no command line in the file says which
+// state: the rows keep an unknown state, and analyze takes it from the other
+// listings of the same socket.
+const ssNoStateNote = "ss: rows without a State column (a `state` filter) and no command line in the file naming one state: their state is left unknown here; analyze takes it from the other listings of the same socket"
+
 // ss -s summary lines.
 var (
 	ssTotalRe     = regexp.MustCompile(`^Total:\s+(\d+)`)
@@ -90,7 +96,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			inRows = true
 			if s.StateRaw == "" && !noState {
 				noState = true
-				warns = append(warns, Warning{Pos{name, n}, "ss: no State column (a `state` filter) and no ss command line above that names one state: state unknown"})
+				warns = append(warns, Warning{Pos{name, n}, ssNoStateNote}) // once, at the first such row
 			}
 			return
 		}

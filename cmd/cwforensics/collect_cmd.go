@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -66,8 +63,8 @@ func (c *CollectCmd) options() saver.Options {
 	}
 }
 
-// Run collects; an interrupt (Ctrl-C) stops the capture and the commands
-// and still writes what was saved.
+// Run collects; an interrupt (Ctrl-C, SIGTERM: main's context) stops the
+// capture and the commands and still writes what was saved.
 func (c *CollectCmd) Run(e *env) error {
 	o := c.options()
 	o.Runner, o.Proc, o.Now, o.Log = saver.Exec{}, saver.OSProc{}, time.Now, e.Log
@@ -76,9 +73,7 @@ func (c *CollectCmd) Run(e *env) error {
 	if isTerminal(e.Stderr) {
 		o.Progress = e.Stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	m, err := saver.Run(ctx, o)
+	m, err := saver.Run(e.Ctx, o)
 	if err != nil {
 		return fmt.Errorf("collect: %w", err)
 	}

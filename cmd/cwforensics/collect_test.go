@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cwforensics/cwforensics/analysis"
+	"github.com/cwforensics/cwforensics/report"
 )
 
 // TestCLICollectUsage: the flags are checked before anything runs.
@@ -30,7 +34,7 @@ func TestCLICollectUsage(t *testing.T) {
 		{[]string{"collect", "--port", "70000", "-o", dir}, "not a TCP port"},
 	} {
 		var stdout, stderr bytes.Buffer
-		if code := run(tt.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
+		if code := run(tt.args, nil, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), exitUsage, tt.want)
 		}
 	}
@@ -38,7 +42,7 @@ func TestCLICollectUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"collect", "--duration", "0", "-o", dir}, &stdout, &stderr); code != exitFailure || !strings.Contains(stderr.String(), "not empty") {
+	if code := run([]string{"collect", "--duration", "0", "-o", dir}, nil, &stdout, &stderr); code != exitFailure || !strings.Contains(stderr.String(), "not empty") {
 		t.Errorf("a non-empty folder: exit %d, stderr %q", code, stderr.String())
 	}
 }
@@ -232,7 +236,7 @@ func TestCollectRealProcesses(t *testing.T) {
 	// The Go holder's peers close inside the capture, which then confirms
 	// its CLOSE_WAIT; the others' closed before.
 	time.AfterFunc(1500*time.Millisecond, closeClients)
-	if code := run(args, &stdout, &stderr); code != exitOK {
+	if code := run(args, nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("collect: exit %d\n%s", code, stderr.String())
 	}
 	t.Logf("collect took %s", time.Since(start).Round(time.Millisecond))
@@ -263,10 +267,18 @@ func TestCollectRealProcesses(t *testing.T) {
 		runtimes[p.PID] = p.Runtime
 	}
 
+	// The folder through the analysis library, as analyze reads it.
+	srcs, err := analysis.Walk([]string{dir}, analysis.WalkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := analysis.Analyze(context.Background(), srcs, analysis.Options{Title: "collect"})
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
 	stdout.Reset()
-	stderr.Reset()
-	if code := run([]string{"analyze", "--format", "json", dir}, &stdout, &stderr); code != exitOK {
-		t.Fatalf("analyze: exit %d\n%s", code, stderr.String())
+	if err := report.WriteJSON(&stdout, model); err != nil {
+		t.Fatal(err)
 	}
 	var rep struct {
 		Findings []struct {

@@ -13,18 +13,18 @@ import (
 
 // CollectCmd saves the evidence of an incident as it happens.
 type CollectCmd struct {
-	PID              []int         `name:"pid" placeholder:"PID" help:"Process to save (repeatable). Default: the processes owning sockets on --port, else those owning CLOSE_WAIT sockets."`
-	Port             []int         `name:"port" placeholder:"N" help:"TCP port to capture and to find processes by (repeatable). Default: every TCP packet."`
-	Duration         time.Duration `default:"60s" help:"How long the packet capture runs (0: no capture)."`
-	MaxCapture       string        `name:"max-capture-size" default:"200MB" placeholder:"SIZE" help:"Stop the capture before it passes this size (B, KB, MB, GB: powers of 1000; KiB, MiB, GiB)."`
-	Interface        string        `default:"any" help:"Interface to capture on (tcpdump -i)."`
-	PprofURL         string        `name:"pprof-url" placeholder:"URL" help:"Go: the pprof address of the process (http://127.0.0.1:6060 or .../debug/pprof/goroutine); its goroutine dumps are fetched."`
-	AllowRemotePprof bool          `name:"allow-remote-pprof" help:"Allow a --pprof-url whose host is not loopback."`
-	Dumps            int           `default:"3" help:"Thread or goroutine dumps per process."`
-	DumpInterval     time.Duration `default:"5s" help:"Time between two dumps."`
-	CommandTimeout   time.Duration `default:"30s" help:"Time limit of each command (the capture has --duration)."`
-	Force            bool          `help:"Write into an output folder that is not empty (files of the same names are replaced)."`
-	Output           string        `short:"o" required:"" placeholder:"DIR" help:"Folder to save into; made when missing; refused when not empty unless --force."`
+	PID              []int         `name:"pid" placeholder:"PID" env:"CWFORENSICS_COLLECT_PID" help:"Process to save (repeatable). Default: the processes owning sockets on --port, else those owning CLOSE_WAIT sockets."`
+	Port             []int         `name:"port" placeholder:"N" env:"CWFORENSICS_COLLECT_PORT" help:"TCP port to capture and to find processes by (repeatable). Default: every TCP packet."`
+	Duration         time.Duration `default:"60s" env:"CWFORENSICS_COLLECT_DURATION" help:"How long the packet capture runs (0: no capture)."`
+	MaxCapture       string        `name:"max-capture-size" default:"200MB" placeholder:"SIZE" env:"CWFORENSICS_COLLECT_MAX_CAPTURE_SIZE" help:"Stop the capture before it passes this size (B, KB, MB, GB: powers of 1000; KiB, MiB, GiB)."`
+	Interface        string        `default:"any" env:"CWFORENSICS_COLLECT_INTERFACE" help:"Interface to capture on (tcpdump -i)."`
+	PprofURL         string        `name:"pprof-url" placeholder:"URL" env:"CWFORENSICS_COLLECT_PPROF_URL" help:"Go: the pprof address of the process (http://127.0.0.1:6060 or .../debug/pprof/goroutine); its goroutine dumps are fetched."`
+	AllowRemotePprof bool          `name:"allow-remote-pprof" env:"CWFORENSICS_COLLECT_ALLOW_REMOTE_PPROF" help:"Allow a --pprof-url whose host is not loopback."`
+	Dumps            int           `default:"3" env:"CWFORENSICS_COLLECT_DUMPS" help:"Thread or goroutine dumps per process."`
+	DumpInterval     time.Duration `default:"5s" env:"CWFORENSICS_COLLECT_DUMP_INTERVAL" help:"Time between two dumps."`
+	CommandTimeout   time.Duration `default:"30s" env:"CWFORENSICS_COLLECT_COMMAND_TIMEOUT" help:"Time limit of each command (the capture has --duration)."`
+	Force            bool          `env:"CWFORENSICS_COLLECT_FORCE" help:"Write into an output folder that is not empty (files of the same names are replaced)."`
+	Output           string        `short:"o" required:"" placeholder:"DIR" env:"CWFORENSICS_COLLECT_OUTPUT" help:"Folder to save into; made when missing; refused when not empty unless --force."`
 }
 
 // Help is shown below the flags by --help.

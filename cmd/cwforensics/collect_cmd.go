@@ -5,8 +5,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	// analyze_cmd.go has a func collect: the package goes by another name here.
 	saver "github.com/cwforensics/cwforensics/collect"
 )
@@ -90,12 +88,13 @@ func (c *CollectCmd) Run(e *env) error {
 	return nil
 }
 
-// isTerminal reports whether w is a terminal.
+// isTerminal reports whether w is a terminal (a character device: also
+// /dev/null, where progress lines do no harm).
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -214,3 +214,22 @@ func TestTerminalFD(t *testing.T) {
 		}
 	}
 }
+
+// TestDocProgressExample checks the progress line docs/analyze.md shows
+// is the one drawn for the counts it describes.
+func TestDocProgressExample(t *testing.T) {
+	inRoot(t)
+	doc, err := os.ReadFile("docs/analyze.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(doc), "<!-- progress-example -->\n```\n")
+	example, _, ok2 := strings.Cut(after, "\n```")
+	if !ok || !ok2 {
+		t.Fatal("docs/analyze.md has no progress example")
+	}
+	s := progressStat{Bytes: 12 << 20, Total: 48 << 20, Packets: 104000, Elapsed: 2 * time.Second, Name: "capture.pcap"}
+	if got := progressLine(s, progressWidth); got != example {
+		t.Errorf("docs/analyze.md shows\n%s\nprogressLine draws\n%s", example, got)
+	}
+}

@@ -394,6 +394,34 @@ func TestWalk(t *testing.T) {
 	}
 }
 
+// TestWalkSize: a regular file's source has its size, for progress; a
+// named pipe and standard input have -1 (unknown).
+func TestWalkSize(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ss.txt")
+	if err := os.WriteFile(file, []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{file, "-"}
+	want := []int64{5, -1}
+	if runtime.GOOS != "windows" {
+		fifo := filepath.Join(dir, "fifo")
+		if err := mkfifo(fifo); err != nil {
+			t.Fatal(err)
+		}
+		paths, want = append(paths, fifo), append(want, -1)
+	}
+	srcs, err := Walk(paths, WalkOptions{Stdin: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range srcs {
+		if s.Size != want[i] {
+			t.Errorf("%s: Size %d, want %d", s.Name, s.Size, want[i])
+		}
+	}
+}
+
 // TestSortSources: sources are read in name order, a name given twice once.
 func TestSortSources(t *testing.T) {
 	got := sortSources([]Source{{Name: "b"}, {Name: "a"}, {Name: "b"}})

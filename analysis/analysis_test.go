@@ -218,7 +218,7 @@ func pcapWith(payload []byte) []byte {
 // capture, by its magic number.
 func TestBinaryFirst(t *testing.T) {
 	payload := []byte("HTTP/1.1 200 OK\r\n\r\ngoroutine profile: total 3\n2 @ 0x1 0x2\n#\t0x1\tmain.main+0x1\t/x.go:1\n")
-	if k, err := dumps.Recognize(payload[19:]); err != nil || k != dumps.KindGoroutineProfile {
+	if k, err := Formats().Recognize(payload[19:]); err != nil || k != dumps.KindGoroutineProfile {
 		t.Fatalf("the payload alone is not a goroutine profile: %v %v", k, err)
 	}
 	// The capture's one frame holds no TCP, so it is ignored as a capture

@@ -111,7 +111,7 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 		o.capture, o.in.Kind = true, format
 		return o, o.in
 	}
-	if k, err := dumps.RecognizeBinary(head); err == nil {
+	if k, err := Formats().RecognizeBinary(head); err == nil {
 		o.kind, o.in.Kind = k, k.String()
 		return o, o.in
 	}
@@ -130,7 +130,7 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 			return fail(report.InputIgnored, report.CauseUnreadable, "not readable: "+err.Error())
 		}
 	}
-	k, err := dumps.RecognizeText(head)
+	k, err := Formats().RecognizeText(head)
 	if err != nil {
 		if rk, ok := recogniseRuntime(head); ok {
 			k, err = rk, nil
@@ -176,7 +176,7 @@ func readEvidence(o *opened) (*dumps.Evidence, error) {
 	if runtimeKind(o.kind) {
 		ev, err = readRuntime(o.r, o.in.Path, o.kind)
 	} else {
-		ev, err = dumps.ReadKind(o.r, o.in.Path, o.kind)
+		ev, err = Formats().ReadKind(o.r, o.in.Path, o.kind)
 	}
 	if err != nil && ev != nil && o.bound != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 		ev.Warnings = append(ev.Warnings, dumps.Warning{Pos: dumps.Pos{File: o.in.Path}, Msg: "the gzip stream is cut short (a truncated file): what came before the cut was read"})

@@ -17,7 +17,7 @@ type runtimeFormat struct {
 	read  func(r io.Reader, name string) (*dumps.Evidence, error)
 }
 
-// runtimeFormats are tried in this order after dumps.RecognizeText knows
+// runtimeFormats are tried in this order after Formats().RecognizeText knows
 // none of its own: the Node.js report's JSON, then Python's dumps and
 // warnings, then application logs, whose recogniser is the least specific.
 var runtimeFormats = []runtimeFormat{
@@ -44,7 +44,7 @@ func recogniseRuntime(head []byte) (dumps.Kind, bool) {
 // (jstack, Go tracebacks and profiles, Python's dumps) are read together
 // with the log events of their other lines.
 func readRuntime(r io.Reader, name string, k dumps.Kind) (*dumps.Evidence, error) {
-	readKind := func(r io.Reader, name string) (*dumps.Evidence, error) { return dumps.ReadKind(r, name, k) }
+	readKind := func(r io.Reader, name string) (*dumps.Evidence, error) { return Formats().ReadKind(r, name, k) }
 	switch k {
 	case dumps.KindNodeReport:
 		return node.Read(r, name)
@@ -59,7 +59,7 @@ func readRuntime(r io.Reader, name string, k dumps.Kind) (*dumps.Evidence, error
 }
 
 // runtimeKind reports whether k is read by readRuntime rather than by
-// dumps.ReadKind alone.
+// Formats().ReadKind alone.
 func runtimeKind(k dumps.Kind) bool {
 	switch k {
 	case dumps.KindNodeReport, dumps.KindAppLog, dumps.KindPython, dumps.KindPySpyJSON,

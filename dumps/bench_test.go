@@ -5,6 +5,22 @@ import (
 	"testing"
 )
 
+// BenchmarkReadJstack reads the 263 KB, 428-thread playframework dump.
+func BenchmarkReadJstack(b *testing.B) {
+	benchLines(b, conf+"jstack/playframework_threaddump.txt", func(d []byte) error {
+		_, _, err := ReadJstack(bytes.NewReader(d), "bench")
+		return err
+	})
+}
+
+// BenchmarkRead is Sniff plus the parser, as the CLI runs it.
+func BenchmarkRead(b *testing.B) {
+	benchLines(b, conf+"jstack/playframework_threaddump.txt", func(d []byte) error {
+		_, err := testChain().Read(bytes.NewReader(d), "bench")
+		return err
+	})
+}
+
 func benchLines(b *testing.B, path string, read func([]byte) error) {
 	data := readTestFile(b, path)
 	lines := bytes.Count(data, []byte("\n"))
@@ -17,34 +33,4 @@ func benchLines(b *testing.B, path string, read func([]byte) error) {
 		n += lines
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
-}
-
-// BenchmarkReadJstack reads the 263 KB, 428-thread playframework dump.
-func BenchmarkReadJstack(b *testing.B) {
-	benchLines(b, conf+"jstack/playframework_threaddump.txt", func(d []byte) error {
-		_, _, err := ReadJstack(bytes.NewReader(d), "bench")
-		return err
-	})
-}
-
-func BenchmarkReadGoroutines(b *testing.B) {
-	benchLines(b, conf+"goroutines/gostackparse/frameselided_goroutine.txt", func(d []byte) error {
-		_, _, err := ReadGoroutines(bytes.NewReader(d), "bench")
-		return err
-	})
-}
-
-func BenchmarkReadGoroutineProfile(b *testing.B) {
-	benchLines(b, conf+"goroutines/go-profiler-notes/2.net.http.pprof.goroutine.debug1.txt", func(d []byte) error {
-		_, _, err := ReadGoroutineProfile(bytes.NewReader(d), "bench")
-		return err
-	})
-}
-
-// BenchmarkRead is Sniff plus the parser, as the CLI runs it.
-func BenchmarkRead(b *testing.B) {
-	benchLines(b, conf+"jstack/playframework_threaddump.txt", func(d []byte) error {
-		_, err := Read(bytes.NewReader(d), "bench")
-		return err
-	})
 }

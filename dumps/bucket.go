@@ -39,29 +39,29 @@ type Member struct {
 	Pos   Pos    `json:"pos"`
 }
 
-// stackItem is what bucketing needs from a record.
-type stackItem struct {
-	kind, state string
-	frames      []Frame
-	extra       string // more of the key: JVM lock operations, created-by
-	member      Member
-	wait        time.Duration
-	class       Class
+// StackItem is what bucketing needs from a record.
+type StackItem struct {
+	Kind, State string
+	Frames      []Frame
+	Extra       string // more of the key: JVM lock operations, created-by
+	Member      Member
+	Wait        time.Duration
+	Class       Class
 }
 
-// buildBuckets groups items, largest groups first, then in file order.
-func buildBuckets(items []stackItem) []Bucket {
-	var b bucketer
+// BuildBuckets groups items, largest groups first, then in file order.
+func BuildBuckets(items []StackItem) []Bucket {
+	var b Bucketer
 	for _, it := range items {
-		b.add(it, false)
+		b.Add(it, false)
 	}
-	return b.buckets()
+	return b.Buckets()
 }
 
-// bucketer groups stack items as they are read, so that a dump's records
+// Bucketer groups stack items as they are read, so that a dump's records
 // need not be kept: memory follows the distinct stacks and one Member per
 // thread or goroutine.
-type bucketer struct {
+type Bucketer struct {
 	index map[uint64]int
 	bs    []Bucket
 }
@@ -69,17 +69,17 @@ type bucketer struct {
 // add counts it in its bucket. With clone, the bucket a new stack opens
 // copies the item's strings, which may point into a line the caller
 // reuses.
-func (b *bucketer) add(it stackItem, clone bool) { b.addHashed(stackHash(it), it, clone) }
+func (b *Bucketer) Add(it StackItem, clone bool) { b.AddHashed(StackHash(it), it, clone) }
 
 // has reports whether the stack whose hash is h has a bucket.
-func (b *bucketer) has(h uint64) bool {
+func (b *Bucketer) Has(h uint64) bool {
 	_, ok := b.index[h]
 	return ok
 }
 
-// addHashed is add for an item whose stackHash is h. An item whose bucket
+// addHashed is add for an item whose StackHash is h. An item whose bucket
 // exists only adds its member, wait and deadlock class.
-func (b *bucketer) addHashed(h uint64, it stackItem, clone bool) {
+func (b *Bucketer) AddHashed(h uint64, it StackItem, clone bool) {
 	i, ok := b.index[h]
 	if !ok {
 		if b.index == nil {
@@ -87,25 +87,25 @@ func (b *bucketer) addHashed(h uint64, it stackItem, clone bool) {
 		}
 		i = len(b.bs)
 		b.index[h] = i
-		frames, state, class := it.frames, it.state, it.class
+		frames, state, class := it.Frames, it.State, it.Class
 		if clone {
 			frames, state = cloneFrames(frames), strings.Clone(state)
 			class.Func = strings.Clone(class.Func)
 		}
-		b.bs = append(b.bs, Bucket{ID: fmt.Sprintf("%016x", h), Kind: it.kind, State: state, Frames: frames, Class: class, MinWait: it.wait, MaxWait: it.wait})
+		b.bs = append(b.bs, Bucket{ID: fmt.Sprintf("%016x", h), Kind: it.Kind, State: state, Frames: frames, Class: class, MinWait: it.Wait, MaxWait: it.Wait})
 	}
 	bk := &b.bs[i]
-	bk.Count += it.member.Count
-	bk.Members = append(bk.Members, it.member)
-	bk.MinWait = min(bk.MinWait, it.wait)
-	bk.MaxWait = max(bk.MaxWait, it.wait)
-	if it.class.Activity == ActDeadlocked {
-		bk.Class = it.class
+	bk.Count += it.Member.Count
+	bk.Members = append(bk.Members, it.Member)
+	bk.MinWait = min(bk.MinWait, it.Wait)
+	bk.MaxWait = max(bk.MaxWait, it.Wait)
+	if it.Class.Activity == ActDeadlocked {
+		bk.Class = it.Class
 	}
 }
 
 // buckets returns the buckets, largest first, then in file order.
-func (b *bucketer) buckets() []Bucket {
+func (b *Bucketer) Buckets() []Bucket {
 	bs := b.bs
 	slices.SortStableFunc(bs, func(a, b Bucket) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
@@ -128,10 +128,10 @@ func cloneFrames(fs []Frame) []Frame {
 	return out
 }
 
-// stackHash is FNV-1a (64 bits) over the grouped fields, each followed by
+// StackHash is FNV-1a (64 bits) over the grouped fields, each followed by
 // a zero byte, line numbers in decimal: the bucket ID, stable across dumps
 // and runs. It allocates nothing.
-func stackHash(it stackItem) uint64 {
+func StackHash(it StackItem) uint64 {
 	const (
 		offset = 14695981039346656037
 		prime  = 1099511628211
@@ -144,9 +144,9 @@ func stackHash(it stackItem) uint64 {
 		h *= prime // the zero byte: h ^ 0 == h
 	}
 	var num [20]byte
-	w(it.kind)
-	w(it.state)
-	for _, f := range it.frames {
+	w(it.Kind)
+	w(it.State)
+	for _, f := range it.Frames {
 		w(f.Func)
 		w(f.File)
 		for _, c := range strconv.AppendInt(num[:0], int64(f.Line), 10) {
@@ -154,6 +154,6 @@ func stackHash(it stackItem) uint64 {
 		}
 		h *= prime
 	}
-	w(it.extra)
+	w(it.Extra)
 	return h
 }

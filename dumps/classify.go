@@ -402,9 +402,9 @@ var goStateActivity = map[string]Activity{
 	"stopping the world":      ActRunning,
 }
 
-// classifyGo classifies a goroutine (or a profile group, state "") from its
+// ClassifyGo classifies a goroutine (or a profile group, state "") from its
 // frames and wait reason.
-func classifyGo(state string, frames []Frame) Class {
+func ClassifyGo(state string, frames []Frame) Class {
 	if c, ok := classifyFrames(frames); ok {
 		return c
 	}

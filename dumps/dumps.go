@@ -1,7 +1,12 @@
-// Package dumps reads the evidence saved during an incident into typed
-// records: socket listings (ss, lsof, netstat, /proc) and thread or goroutine
-// dumps (jstack, jcmd, Go tracebacks and profiles). Every record and every
-// warning carries the position it came from, so a report can cite it.
+// Package dumps holds the typed records of the evidence saved during an
+// incident (socket listings, thread and goroutine dumps, runtime reports,
+// logs), the classification and bucketing of stacks, and the Chain of
+// format recognisers. It reads socket listings (ss, lsof, netstat, /proc)
+// and JVM dumps (jstack, jcmd) itself; each other family of evidence has
+// its own package that fills these records: dumps/golang (Go tracebacks
+// and profiles), dumps/python, dumps/node, dumps/applog. Every record and
+// every warning carries the position it came from, so a report can cite
+// it.
 //
 // Parsers are ReadX(r io.Reader, name string): name is used only in
 // positions and messages. Only I/O failures are errors; a malformed line is a
@@ -36,6 +41,6 @@ type Warning struct {
 
 func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
 
-// ErrUnknownFormat is returned by Sniff and Read for a file that is none of
+// ErrUnknownFormat is returned by a Chain's Sniff and Read for a file that is none of
 // the formats this package reads.
 var ErrUnknownFormat = errors.New("not a recognised evidence format")

@@ -9,29 +9,6 @@ import (
 	"testing"
 )
 
-// seed adds every file matching the patterns to the corpus.
-func seed(f *testing.F, patterns ...string) {
-	f.Helper()
-	for _, p := range patterns {
-		files, _ := filepath.Glob(p)
-		for _, file := range files {
-			if st, err := os.Stat(file); err != nil || st.IsDir() {
-				continue
-			}
-			f.Add(readTestFile(f, file))
-		}
-	}
-}
-
-func checkWarnings(t *testing.T, warns []Warning, lines bool) {
-	t.Helper()
-	for _, w := range warns {
-		if w.Pos.File != "fuzz" || (lines && w.Pos.Line < 1) || w.Msg == "" {
-			t.Fatalf("bad warning %+v", w)
-		}
-	}
-}
-
 func FuzzReadJstack(f *testing.F) {
 	seed(f, conf+"jstack/*", "../testdata/dumps/*.txt", "../testdata/real/jvm/*/*")
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -54,51 +31,6 @@ func FuzzReadJstack(f *testing.F) {
 				t.Fatalf("buckets count %d threads, dump has %d", n, len(d.Threads))
 			}
 		}
-	})
-}
-
-func FuzzReadGoroutines(f *testing.F) {
-	seed(f, conf+"goroutines/*/*.txt", conf+"goroutines/*/*.out", "../testdata/real/go/*")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ds, warns, err := ReadGoroutines(bytes.NewReader(data), "fuzz")
-		if err != nil && !errors.Is(err, bufio.ErrTooLong) {
-			t.Fatalf("in-memory input failed: %v", err)
-		}
-		checkWarnings(t, warns, true)
-		for _, d := range ds {
-			if len(d.Goroutines) == 0 {
-				t.Fatal("dump without goroutines")
-			}
-			n := 0
-			for _, b := range d.Buckets {
-				n += b.Count
-			}
-			if n != len(d.Goroutines) {
-				t.Fatalf("buckets count %d goroutines, dump has %d", n, len(d.Goroutines))
-			}
-		}
-	})
-}
-
-func FuzzReadGoroutineProfile(f *testing.F) {
-	seed(f, conf+"goroutines/go-profiler-notes/*debug1*")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, warns, err := ReadGoroutineProfile(bytes.NewReader(data), "fuzz")
-		if err != nil && !errors.Is(err, bufio.ErrTooLong) {
-			t.Fatalf("in-memory input failed: %v", err)
-		}
-		checkWarnings(t, warns, true)
-	})
-}
-
-func FuzzReadPprof(f *testing.F) {
-	seed(f, conf+"goroutines/go-profiler-notes/*debug0*")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p, warns, err := ReadPprof(bytes.NewReader(data), "fuzz")
-		if err == nil && p == nil {
-			t.Fatal("no profile and no error")
-		}
-		checkWarnings(t, warns, false)
 	})
 }
 
@@ -126,13 +58,25 @@ func FuzzReadJVMText(f *testing.F) {
 	})
 }
 
-// FuzzRead runs the whole chain, Sniff then the parser, on any input.
-func FuzzRead(f *testing.F) {
-	seed(f, conf+"jstack/*", conf+"goroutines/*/*")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := Read(bytes.NewReader(data), "fuzz")
-		if err == nil && ev == nil {
-			t.Fatal("no evidence and no error")
+// seed adds every file matching the patterns to the corpus.
+func seed(f *testing.F, patterns ...string) {
+	f.Helper()
+	for _, p := range patterns {
+		files, _ := filepath.Glob(p)
+		for _, file := range files {
+			if st, err := os.Stat(file); err != nil || st.IsDir() {
+				continue
+			}
+			f.Add(readTestFile(f, file))
 		}
-	})
+	}
+}
+
+func checkWarnings(t *testing.T, warns []Warning, lines bool) {
+	t.Helper()
+	for _, w := range warns {
+		if w.Pos.File != "fuzz" || (lines && w.Pos.Line < 1) || w.Msg == "" {
+			t.Fatalf("bad warning %+v", w)
+		}
+	}
 }

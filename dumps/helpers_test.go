@@ -13,3 +13,7 @@ func readTestFile(tb testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// testChain is the chain of the formats dumps reads itself, in the order
+// analysis.Formats tries them; the Go formats are dumps/golang's.
+func testChain() Chain { return append(JVMFormats(), SocketFormats()...) }

@@ -538,7 +538,7 @@ func (p *jstackParser) threadLine(text string, n int) bool {
 	case strings.HasPrefix(text, "No compile task"), strings.HasPrefix(text, "Compiling:"):
 		// Compiler thread detail lines.
 	default:
-		p.warn(n, "unrecognised line in the stack of thread %q: %q", t.Name, clip(text))
+		p.warn(n, "unrecognised line in the stack of thread %q: %q", t.Name, Clip(text))
 	}
 	return true
 }
@@ -611,7 +611,7 @@ func parseThreadHeader(text string) (Thread, error) {
 		if len(text) > 1 && strings.HasSuffix(text, `"`) {
 			end = len(text) - 1 // a name alone
 		} else {
-			return t, fmt.Errorf("bad thread header %q: no closing quote", clip(text))
+			return t, fmt.Errorf("bad thread header %q: no closing quote", Clip(text))
 		}
 	}
 	t.Name = text[1:end]
@@ -619,7 +619,7 @@ func parseThreadHeader(text string) (Thread, error) {
 	if r, ok := strings.CutPrefix(rest, "- Thread t@"); ok {
 		id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
 		if err != nil {
-			return t, fmt.Errorf("bad thread id in header %q", clip(text))
+			return t, fmt.Errorf("bad thread id in header %q", Clip(text))
 		}
 		t.ID = id
 		return t, nil
@@ -629,7 +629,7 @@ func parseThreadHeader(text string) (Thread, error) {
 	for ; i < len(f); i++ {
 		attr, err := t.headerAttr(f[i])
 		if err != nil {
-			return t, fmt.Errorf("bad %s in thread header %q", f[i], clip(text))
+			return t, fmt.Errorf("bad %s in thread header %q", f[i], Clip(text))
 		}
 		if !attr {
 			break
@@ -698,7 +698,7 @@ func (t *Thread) headerAttr(tok string) (bool, error) {
 func parseJavaFrame(s string) (Frame, error) {
 	open := strings.IndexByte(s, '(')
 	if open <= 0 || !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("bad stack frame %q", clip(s))
+		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
 	}
 	f := Frame{Func: s[:open]}
 	loc := s[open+1 : len(s)-1]
@@ -718,7 +718,7 @@ func parseJavaFrame(s string) (Frame, error) {
 	if ok {
 		n, err := strconv.Atoi(line)
 		if err != nil {
-			return Frame{}, fmt.Errorf("bad line number in stack frame %q", clip(s))
+			return Frame{}, fmt.Errorf("bad line number in stack frame %q", Clip(s))
 		}
 		f.Line = n
 	}
@@ -753,7 +753,7 @@ func parseLockLine(s string) (Lock, error) {
 			return l, err
 		}
 	}
-	return Lock{}, fmt.Errorf("unrecognised lock line %q", clip(s))
+	return Lock{}, fmt.Errorf("unrecognised lock line %q", Clip(s))
 }
 
 // parseLockRef parses "<0x...> (a java.lang.Object)", "<no object reference
@@ -764,7 +764,7 @@ func parseLockRef(s string) (Lock, error) {
 	if strings.HasPrefix(s, "<") {
 		end := strings.IndexByte(s, '>')
 		if end < 0 {
-			return l, fmt.Errorf("bad lock reference %q", clip(s))
+			return l, fmt.Errorf("bad lock reference %q", Clip(s))
 		}
 		a := s[1:end]
 		if at := strings.LastIndexByte(a, '@'); at > 0 && !strings.HasPrefix(a, "0x") {
@@ -783,11 +783,11 @@ func parseLockRef(s string) (Lock, error) {
 	if at := strings.LastIndexByte(s, '@'); at > 0 {
 		return Lock{Addr: s, Class: s[:at]}, nil
 	}
-	return l, fmt.Errorf("bad lock reference %q", clip(s))
+	return l, fmt.Errorf("bad lock reference %q", Clip(s))
 }
 
-// clip shortens text quoted in a warning.
-func clip(s string) string {
+// Clip shortens text quoted in a warning.
+func Clip(s string) string {
 	if len(s) > 120 {
 		return s[:120] + "..."
 	}

@@ -21,16 +21,16 @@ func finishThreadDump(d *ThreadDump) {
 			}
 		}
 	}
-	items := make([]stackItem, len(d.Threads))
+	items := make([]StackItem, len(d.Threads))
 	for i := range d.Threads {
 		t := &d.Threads[i]
-		items[i] = stackItem{kind: t.Kind(), state: t.State, frames: t.Frames, extra: lockKey(t.Locks),
-			member: Member{ID: t.ID, Name: t.Name, Count: 1, Pos: t.Pos}, class: t.Class}
+		items[i] = StackItem{Kind: t.Kind(), State: t.State, Frames: t.Frames, Extra: lockKey(t.Locks),
+			Member: Member{ID: t.ID, Name: t.Name, Count: 1, Pos: t.Pos}, Class: t.Class}
 		if t.State == "" {
-			items[i].state = t.Status
+			items[i].State = t.Status
 		}
 	}
-	d.Buckets = buildBuckets(items)
+	d.Buckets = BuildBuckets(items)
 }
 
 // lockKey is the part of a thread's locks that belongs to its stack's

@@ -50,7 +50,7 @@ func FuzzReadThreadInfo(f *testing.F) {
 func FuzzReadDumpFiles(f *testing.F) {
 	seed(f, "../testdata/dumps/*.txt", "../testdata/dumps/*.log")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := Read(bytes.NewReader(data), "fuzz")
+		ev, err := testChain().Read(bytes.NewReader(data), "fuzz")
 		if err == nil && ev == nil {
 			t.Fatal("no evidence and no error")
 		}

@@ -45,7 +45,7 @@ func TestNewJVMRecognisersClaimOnlyTheirs(t *testing.T) {
 		t.Errorf("claimed %v, want the 4 JRockit and JMX fixtures", claimed)
 	}
 	// A FreeBSD -T listing cut to its header and rows is still netstat.
-	if k, err := Sniff([]byte("Proto Rexmit OOORcv 0-win  Local Address          Foreign Address\ntcp4       3      0      0 192.168.71.163.22      192.168.71.1.64330\n")); k != KindNetstat {
+	if k, err := testChain().Sniff([]byte("Proto Rexmit OOORcv 0-win  Local Address          Foreign Address\ntcp4       3      0      0 192.168.71.163.22      192.168.71.1.64330\n")); k != KindNetstat {
 		t.Errorf("netstat -T without its title: %s, %v", k, err)
 	}
 }

@@ -186,7 +186,7 @@ func (p *jrockitParser) logical(raw string, n int) {
 		t.Pos = Pos{p.name, n}
 		p.th = &t
 	case p.th == nil:
-		p.warn(n, "line outside a thread: "+strconv.Quote(clip(text)))
+		p.warn(n, "line outside a thread: "+strconv.Quote(Clip(text)))
 	case strings.HasPrefix(text, "at "):
 		f, err := parseJRockitFrame(text[3:])
 		if err != nil {
@@ -206,7 +206,7 @@ func (p *jrockitParser) logical(raw string, n int) {
 			p.th.Locks = append(p.th.Locks, l)
 		}
 	default:
-		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(p.th.Name)+": "+strconv.Quote(clip(text)))
+		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(p.th.Name)+": "+strconv.Quote(Clip(text)))
 	}
 }
 
@@ -248,7 +248,7 @@ func parseJRockitHeader(text string) (Thread, error) {
 		}
 	}
 	if end < 0 {
-		return t, fmt.Errorf("bad JRockit thread header %q", clip(text))
+		return t, fmt.Errorf("bad JRockit thread header %q", Clip(text))
 	}
 	t.Name = text[1:end]
 	rest := text[end+2:]
@@ -264,7 +264,7 @@ func parseJRockitHeader(text string) (Thread, error) {
 			if v != "?" {
 				id, err := strconv.ParseInt(v, 0, 64)
 				if err != nil {
-					return t, fmt.Errorf("bad id in JRockit thread header %q", clip(text))
+					return t, fmt.Errorf("bad id in JRockit thread header %q", Clip(text))
 				}
 				if !strings.HasPrefix(v, "0x") { // R24's id=0x80 is a VM handle, not a Java id
 					t.ID = id
@@ -277,7 +277,7 @@ func parseJRockitHeader(text string) (Thread, error) {
 		case "prio":
 			prio, err := strconv.Atoi(v)
 			if err != nil {
-				return t, fmt.Errorf("bad prio in JRockit thread header %q", clip(text))
+				return t, fmt.Errorf("bad prio in JRockit thread header %q", Clip(text))
 			}
 			t.Prio = prio
 		}
@@ -308,14 +308,14 @@ func parseJRockitFrame(s string) (Frame, error) {
 	}
 	open := strings.LastIndexByte(s, '(')
 	if open <= 0 || !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("bad stack frame %q", clip(s))
+		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
 	}
 	fn := s[:open]
 	if sig := strings.IndexByte(fn, '('); sig >= 0 {
 		fn = fn[:sig]
 	}
 	if fn == "" {
-		return Frame{}, fmt.Errorf("bad stack frame %q", clip(s))
+		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
 	}
 	return parseJavaFrame(strings.ReplaceAll(fn, "/", ".") + s[open:])
 }
@@ -351,7 +351,7 @@ func parseJRockitLockRef(s string) (Lock, error) {
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 {
-		return Lock{}, fmt.Errorf("bad lock reference %q", clip(s))
+		return Lock{}, fmt.Errorf("bad lock reference %q", Clip(s))
 	}
 	return Lock{Addr: s[at+1:], Class: strings.ReplaceAll(s[:at], "/", ".")}, nil
 }

@@ -139,7 +139,7 @@ func jsonLock(op LockOp, obj string, frame int) Lock {
 func parseStackTraceElement(s string) (Frame, error) {
 	open := strings.IndexByte(s, '(')
 	if open <= 0 || !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("bad stack frame %q", clip(s))
+		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
 	}
 	head := s[:open]
 	mod := ""

@@ -104,7 +104,7 @@ func TestReadJVMJSON(t *testing.T) {
 	if _, _, err := ReadJVMJSON(strings.NewReader("{"), "x.json"); err == nil {
 		t.Error("truncated JSON: no error")
 	}
-	if k, _ := Sniff([]byte(jvmJSONSample)); k != KindJVMJSON {
+	if k, _ := testChain().Sniff([]byte(jvmJSONSample)); k != KindJVMJSON {
 		t.Errorf("Sniff = %s, want jvm-json", k)
 	}
 }

@@ -95,7 +95,7 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 			nt.Pos = Pos{File: name, Line: l.line}
 			t = &nt
 		case t == nil:
-			warn(l.line, "line outside a thread: %q", clip(text))
+			warn(l.line, "line outside a thread: %q", Clip(text))
 		case strings.HasPrefix(text, "- "):
 			lk, err := parseLockLine(text[2:])
 			if err != nil {
@@ -127,11 +127,11 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 func parseJVMTextHeader(s string) (Thread, error) {
 	sp := strings.IndexByte(s, ' ')
 	if sp < 0 || !strings.HasPrefix(s[sp+1:], `"`) {
-		return Thread{}, fmt.Errorf("bad thread header %q", clip(s))
+		return Thread{}, fmt.Errorf("bad thread header %q", Clip(s))
 	}
 	id, err := strconv.ParseInt(s[1:sp], 10, 64)
 	if err != nil {
-		return Thread{}, fmt.Errorf("bad thread id in %q", clip(s))
+		return Thread{}, fmt.Errorf("bad thread id in %q", Clip(s))
 	}
 	rest := s[sp+2:]
 	for q := strings.LastIndexByte(rest, '"'); q >= 0; q = strings.LastIndexByte(rest[:q], '"') {
@@ -139,5 +139,5 @@ func parseJVMTextHeader(s string) (Thread, error) {
 			return Thread{Name: rest[:q], ID: id, Virtual: m[1] != "", State: m[2]}, nil
 		}
 	}
-	return Thread{}, fmt.Errorf("bad thread header %q", clip(s))
+	return Thread{}, fmt.Errorf("bad thread header %q", Clip(s))
 }

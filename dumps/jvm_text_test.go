@@ -82,7 +82,7 @@ func TestReadJVMText(t *testing.T) {
 			t.Errorf("ReadJVMText(%q): no error", bad)
 		}
 	}
-	if k, _ := Sniff([]byte(jvmText21)); k != KindJVMText {
+	if k, _ := testChain().Sniff([]byte(jvmText21)); k != KindJVMText {
 		t.Errorf("Sniff = %s, want jvm-text", k)
 	}
 }

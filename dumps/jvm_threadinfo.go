@@ -164,7 +164,7 @@ func (p *threadInfoParser) line(raw string, n int) {
 		l.Frame = len(t.Frames) - 1
 		t.Locks = append(t.Locks, l)
 	default:
-		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(t.Name)+": "+strconv.Quote(clip(text)))
+		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(t.Name)+": "+strconv.Quote(Clip(text)))
 	}
 }
 
@@ -181,7 +181,7 @@ func (p *threadInfoParser) header(m []string, n int) {
 	p.endThread()
 	id, err := strconv.ParseInt(m[3], 10, 64)
 	if err != nil {
-		p.warn(n, "bad thread id in "+strconv.Quote(clip(m[0])))
+		p.warn(n, "bad thread id in "+strconv.Quote(Clip(m[0])))
 		return
 	}
 	if p.cur != nil && (p.ids[id] || p.gap && len(p.cur.Threads) > 0) {
@@ -221,7 +221,7 @@ func (p *threadInfoParser) header(m []string, n int) {
 		if oid, err := strconv.ParseInt(o[q+len(`" Id=`):], 10, 64); q >= 0 && err == nil {
 			t.LockOwner, t.LockOwnerID = o[:q], oid
 		} else {
-			p.warn(n, "bad lock owner in "+strconv.Quote(clip(m[0])))
+			p.warn(n, "bad lock owner in "+strconv.Quote(Clip(m[0])))
 		}
 		tail = tail[:owned]
 	}
@@ -237,7 +237,7 @@ func (p *threadInfoParser) header(m []string, n int) {
 			p.lock = lk
 		}
 	} else if strings.TrimSpace(tail) != "" {
-		p.warn(n, "unrecognised end of thread header "+strconv.Quote(clip(m[0])))
+		p.warn(n, "unrecognised end of thread header "+strconv.Quote(Clip(m[0])))
 	}
 	p.th = t
 }

@@ -220,7 +220,7 @@ Full thread dump OpenJDK 64-Bit Server VM (17.0.10+7 mixed mode, sharing):
 	- Locked <1b6d3586> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)
 
 `
-	ev, err := Read(strings.NewReader(in), "threaddump.txt")
+	ev, err := testChain().Read(strings.NewReader(in), "threaddump.txt")
 	if err != nil || ev.Kind != KindJstack || len(ev.Warnings) != 0 || len(ev.ThreadDumps) != 1 {
 		t.Fatalf("kind %s, warnings %v, err %v", ev.Kind, ev.Warnings, err)
 	}

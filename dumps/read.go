@@ -45,19 +45,21 @@ func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 // sniffLen is how much of a file Sniff looks at.
 const sniffLen = 64 << 10
 
-// A format is one kind of evidence: how to recognise it from the first bytes
-// of a file and how to read the whole file into an Evidence.
-type format struct {
-	kind  Kind
-	match func(head []byte) bool
-	read  func(ev *Evidence, r io.Reader) error
+// Format is one kind of evidence: how to recognise it from the first bytes
+// of a file and how to read the whole file into an Evidence. Each family
+// of evidence (dumps/golang, ...) lists its formats; dumps lists those it
+// still reads itself (JVMFormats, SocketFormats).
+type Format struct {
+	Kind  Kind
+	Match func(head []byte) bool
+	Read  func(ev *Evidence, r io.Reader) error
 }
 
-// formats lists every format in the order Sniff tries them: dumps first,
-// whose markers are the most specific, then socket listings.
-func formats() []format {
-	return append(dumpFormats(), socketFormats()...)
-}
+// Chain is the formats in the order they are tried: the most specific
+// markers first. The matchers of SocketFormats share the last head they
+// looked at, so a Chain is built for each file, never shared between
+// goroutines.
+type Chain []Format
 
 // Evidence is everything read from one evidence file.
 type Evidence struct {
@@ -71,7 +73,7 @@ type Evidence struct {
 
 // Sniff reports the format of the evidence whose first bytes are head (up to
 // 64 KiB are looked at), or ErrUnknownFormat. It is Recognize.
-func Sniff(head []byte) (Kind, error) { return Recognize(head) }
+func (c Chain) Sniff(head []byte) (Kind, error) { return c.Recognize(head) }
 
 // Recognize reports the format of the evidence whose first bytes are head
 // (up to 64 KiB are looked at; decompressed, and UTF-8 for text), or an
@@ -79,82 +81,82 @@ func Sniff(head []byte) (Kind, error) { return Recognize(head) }
 // structure, then text formats by their markers. A caller with its own
 // steps between the two (transcoding text) calls RecognizeBinary and
 // RecognizeText.
-func Recognize(head []byte) (Kind, error) {
-	if k, err := RecognizeBinary(head); err == nil {
+func (c Chain) Recognize(head []byte) (Kind, error) {
+	if k, err := c.RecognizeBinary(head); err == nil {
 		return k, nil
 	}
-	return RecognizeText(head)
+	return c.RecognizeText(head)
 }
 
 // RecognizeBinary recognises the binary evidence formats (a pprof protocol
 // buffer, gzipped or not) from head, or returns ErrUnknownFormat. Markers of
 // text formats can appear inside binary data, so these go first.
-func RecognizeBinary(head []byte) (Kind, error) {
-	f, err := sniff(head, true)
-	return f.kind, err
+func (c Chain) RecognizeBinary(head []byte) (Kind, error) {
+	f, err := c.sniff(head, true)
+	return f.Kind, err
 }
 
 // RecognizeText recognises the text evidence formats from head, which must
 // be UTF-8 (transcoded when the file was not), or returns ErrUnknownFormat.
-func RecognizeText(head []byte) (Kind, error) {
-	f, err := sniff(head, false)
-	return f.kind, err
+func (c Chain) RecognizeText(head []byte) (Kind, error) {
+	f, err := c.sniff(head, false)
+	return f.Kind, err
 }
 
 // binaryKind reports whether a format is binary: recognised by its
 // structure before any text marker is looked for.
 func binaryKind(k Kind) bool { return k == KindPprof }
 
-// sniff finds the first format of formats() of the binary or text group
-// that matches head.
-func sniff(head []byte, binary bool) (format, error) {
+// sniff finds the first format of c of the binary or text group that
+// matches head.
+func (c Chain) sniff(head []byte, binary bool) (Format, error) {
 	if len(head) > sniffLen {
 		head = head[:sniffLen]
 	}
-	for _, f := range formats() {
-		if binaryKind(f.kind) == binary && f.match(head) {
+	for _, f := range c {
+		if binaryKind(f.Kind) == binary && f.Match(head) {
 			return f, nil
 		}
 	}
-	return format{}, ErrUnknownFormat
+	return Format{}, ErrUnknownFormat
 }
 
 // formatOf returns the format of kind k.
-func formatOf(k Kind) (format, bool) {
-	for _, f := range formats() {
-		if f.kind == k {
+func (c Chain) formatOf(k Kind) (Format, bool) {
+	for _, f := range c {
+		if f.Kind == k {
 			return f, true
 		}
 	}
-	return format{}, false
+	return Format{}, false
 }
 
 // Read recognises the format of r and reads it. name is the file name used in
 // positions. A file in no known format gives an error wrapping
 // ErrUnknownFormat; a malformed part of a known format gives warnings.
-func Read(r io.Reader, name string) (*Evidence, error) {
+func (c Chain) Read(r io.Reader, name string) (*Evidence, error) {
 	br := bufio.NewReaderSize(r, sniffLen)
 	head, err := br.Peek(sniffLen)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	k, err := Recognize(head)
+	k, err := c.Recognize(head)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack or Go goroutine output)", name, err)
 	}
-	return ReadKind(br, name, k)
+	return c.ReadKind(br, name, k)
 }
 
 // ReadKind reads r, whose format Recognize found to be k, from its first
 // byte: nothing is sniffed again. name is the file name used in positions.
-func ReadKind(r io.Reader, name string, k Kind) (*Evidence, error) {
-	f, ok := formatOf(k)
+func (c Chain) ReadKind(r io.Reader, name string, k Kind) (*Evidence, error) {
+	f, ok := c.formatOf(k)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w (kind %s)", name, ErrUnknownFormat, k)
 	}
-	ev := &Evidence{File: name, Kind: f.kind}
-	if err := f.read(ev, r); err != nil {
-		return ev, fmt.Errorf("read %s as %s: %w", name, f.kind, err)
+	ev := &Evidence{File: name, Kind: f.Kind}
+	if err := f.Read(ev, r); err != nil {
+		return ev, fmt.Errorf("read %s as %s: %w", name, f.Kind, err)
 	}
 	return ev, nil
 }

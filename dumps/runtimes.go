@@ -130,17 +130,17 @@ func FinishThreadDump(d *ThreadDump) {
 		finishThreadDump(d)
 		return
 	}
-	items := make([]stackItem, len(d.Threads))
+	items := make([]StackItem, len(d.Threads))
 	for i := range d.Threads {
 		t := &d.Threads[i]
 		if t.Frames == nil {
 			t.Frames = []Frame{}
 		}
 		t.Class = classifyScript(t)
-		items[i] = stackItem{kind: t.Kind(), state: t.State, frames: t.Frames,
-			member: Member{ID: t.ID, Name: t.Name, Count: 1, Pos: t.Pos}, class: t.Class}
+		items[i] = StackItem{Kind: t.Kind(), State: t.State, Frames: t.Frames,
+			Member: Member{ID: t.ID, Name: t.Name, Count: 1, Pos: t.Pos}, Class: t.Class}
 	}
-	d.Buckets = buildBuckets(items)
+	d.Buckets = BuildBuckets(items)
 }
 
 // sourceRules classify the top frame of a Python stack by its source line

@@ -125,13 +125,3 @@ func threadSeries(ds []*ThreadDump) []SeriesGroup {
 	jvm, _, _ := (&DumpEvidence{ThreadDumps: ds}).Snapshots()
 	return CompareSeries(jvm)
 }
-
-func goroutineSeries(ds []*GoroutineDump) []SeriesGroup {
-	_, g, _ := (&DumpEvidence{GoroutineDumps: ds}).Snapshots()
-	return CompareSeries(g)
-}
-
-func profileSeries(ps []*GoroutineProfile) []SeriesGroup {
-	_, _, p := (&DumpEvidence{GoroutineProfiles: ps}).Snapshots()
-	return CompareSeries(p)
-}

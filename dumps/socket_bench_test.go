@@ -64,7 +64,7 @@ func BenchmarkSniffSockets(b *testing.B) {
 	perRun := bytes.Count(data, []byte("\n"))
 	lines := 0
 	for b.Loop() {
-		if _, err := Sniff(data); err != nil {
+		if _, err := testChain().Sniff(data); err != nil {
 			b.Fatal(err)
 		}
 		lines += perRun

@@ -208,7 +208,7 @@ func TestJCConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev, err := Read(bytes.NewReader(data), name)
+			ev, err := testChain().Read(bytes.NewReader(data), name)
 			if err != nil {
 				t.Fatalf("read: %v", err)
 			}
@@ -362,7 +362,7 @@ func TestJCConformanceAllProtocols(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := Read(bytes.NewReader(data), filepath.Base(in))
+		ev, err := testChain().Read(bytes.NewReader(data), filepath.Base(in))
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}

@@ -25,7 +25,7 @@ func TestStateCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := Read(bytes.NewReader(data), tt.file)
+		ev, err := testChain().Read(bytes.NewReader(data), tt.file)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -127,8 +127,8 @@ func FuzzSniffSockets(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		kind, err := Sniff(data)
-		ev, rerr := Read(bytes.NewReader(data), "fuzz")
+		kind, err := testChain().Sniff(data)
+		ev, rerr := testChain().Read(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			if !errors.Is(err, ErrUnknownFormat) || !errors.Is(rerr, ErrUnknownFormat) {
 				t.Fatalf("Sniff: %v, Read: %v", err, rerr)
@@ -178,9 +178,9 @@ func TestSocketReadersHostileInput(t *testing.T) {
 	}
 	// Read (Sniff, then the parser) gives records or a clear error.
 	for name, in := range inputs {
-		ev, err := Read(strings.NewReader(in), "in")
+		ev, err := testChain().Read(strings.NewReader(in), "in")
 		if err != nil && !errors.Is(err, ErrUnknownFormat) {
-			t.Errorf("Read(%s): %v", name, err)
+			t.Errorf("testChain().Read(%s): %v", name, err)
 		}
 		if err == nil {
 			checkSocketInvariants(t, ev.SocketEvidence, nil)

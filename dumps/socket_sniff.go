@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// socketFormats lists the socket formats in the order Sniff tries them. Each
+// SocketFormats lists the socket formats in the order a Chain tries them. Each
 // matcher asks sniffSocket, which looks at the whole head once: a table
 // header decides (the first one in the file wins), else the kind whose row
 // shape the most lines have.
-func socketFormats() []format {
+func SocketFormats() []Format {
 	kinds := []struct {
 		kind Kind
 		read func(io.Reader, string) (SocketEvidence, []Warning, error)
@@ -26,7 +26,7 @@ func socketFormats() []format {
 		{KindProcLimits, ReadProcLimits},
 		{KindUlimit, ReadUlimit},
 	}
-	// formats() is built once per Sniff, so the head is looked at once for
+	// A Chain is built for each file, so the head is looked at once for
 	// all socket kinds: the first matcher computes, the others reuse.
 	var (
 		seen []byte
@@ -41,12 +41,12 @@ func socketFormats() []format {
 		}
 		return kind
 	}
-	fs := make([]format, 0, len(kinds))
+	fs := make([]Format, 0, len(kinds))
 	for _, k := range kinds {
-		fs = append(fs, format{
-			kind:  k.kind,
-			match: func(head []byte) bool { return sniffed(head) == k.kind },
-			read:  readSockets(k.kind, k.read),
+		fs = append(fs, Format{
+			Kind:  k.kind,
+			Match: func(head []byte) bool { return sniffed(head) == k.kind },
+			Read:  readSockets(k.kind, k.read),
 		})
 	}
 	return fs

@@ -49,7 +49,7 @@ func TestSniffSocketsLeavesOtherEvidence(t *testing.T) {
 				wk = v
 			}
 		}
-		if got, err := Sniff(data); got != wk || err != nil {
+		if got, err := testChain().Sniff(data); got != wk || err != nil {
 			t.Errorf("%s: Sniff = %s, %v; want %s", p, got, err, wk)
 		}
 	}

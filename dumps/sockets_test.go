@@ -52,7 +52,7 @@ func TestSocketGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b bytes.Buffer
-			ev, err := Read(bytes.NewReader(data), filepath.Base(path))
+			ev, err := testChain().Read(bytes.NewReader(data), filepath.Base(path))
 			if err != nil {
 				fmt.Fprintf(&b, "error: %v\n", err)
 			}

@@ -3,14 +3,11 @@ package dumps
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // DumpEvidence holds the thread and goroutine records of one file. A file may
@@ -59,8 +56,11 @@ func (f Frame) String() string {
 	return f.Func + " " + f.File + ":" + itoa(f.Line)
 }
 
-func dumpFormats() []format {
-	return []format{
+// JVMFormats lists the JVM dump formats in the order a Chain tries them:
+// jcmd JSON and text, JRockit, JMX ThreadInfo, then jstack, whose marker
+// is the least specific.
+func JVMFormats() []Format {
+	return []Format{
 		{KindJVMJSON, matchJVMJSON, func(ev *Evidence, r io.Reader) error {
 			d, warns, err := ReadJVMJSON(r, ev.File)
 			ev.Warnings = append(ev.Warnings, warns...)
@@ -95,103 +95,22 @@ func dumpFormats() []format {
 			ev.Series = threadSeries(ds)
 			return err
 		}},
-		{KindGoroutineProfile, matchGoroutineProfile, func(ev *Evidence, r io.Reader) error {
-			ps, warns, err := ReadGoroutineProfile(r, ev.File)
-			ev.GoroutineProfiles, ev.Warnings = ps, append(ev.Warnings, warns...)
-			ev.Series = profileSeries(ps)
-			return err
-		}},
-		{KindGoroutines, matchGoroutines, func(ev *Evidence, r io.Reader) error {
-			ds, warns, err := readGoroutineBuckets(r, ev.File)
-			ev.GoroutineDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
-			ev.Series = goroutineSeries(ds)
-			return err
-		}},
-		{KindPprof, matchPprof, func(ev *Evidence, r io.Reader) error {
-			p, warns, err := ReadPprof(r, ev.File)
-			ev.Warnings = append(ev.Warnings, warns...)
-			if p != nil {
-				ev.GoroutineProfiles = append(ev.GoroutineProfiles, p)
-			}
-			return err
-		}},
 	}
 }
 
 // Sniff patterns. They look for the markers a dump prints, anywhere in the
 // head, so that a dump inside a log or a `go test -json` stream is found.
 var (
-	reJstackMark = regexp.MustCompile(`(?m)^` + logStamp + `?\s*(Full thread dump |java\.lang\.Thread\.State: )`)
-	// A goroutine header, at a line start or inside a JSON string.
-	reGoroutineMark = regexp.MustCompile(`(?m)(^` + logStamp + `?|\\n|"Output":")goroutine \d+ (gp=0x[0-9a-f]+ m=\S+ (mp=\S+ )?)?\[[^\n]*\]:`)
-	reProfileMark   = regexp.MustCompile(`(?m)^` + logStamp + `?goroutine profile: total \d+\r?$`)
+	reJstackMark = regexp.MustCompile(`(?m)^` + LogStamp + `?\s*(Full thread dump |java\.lang\.Thread\.State: )`)
 )
 
-// logStamp is the RFC 3339 time that `docker logs -t` and `kubectl logs
+// LogStamp is the RFC 3339 time that `docker logs -t` and `kubectl logs
 // --timestamps` put before every line; lineSource removes it.
-const logStamp = `(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) )`
+const LogStamp = `(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) )`
 
-var reLogStamp = regexp.MustCompile(`^` + logStamp)
+var reLogStamp = regexp.MustCompile(`^` + LogStamp)
 
 func matchJstack(head []byte) bool { return reJstackMark.Match(head) }
-
-func matchGoroutines(head []byte) bool { return reGoroutineMark.Match(head) }
-
-func matchGoroutineProfile(head []byte) bool { return reProfileMark.Match(head) }
-
-// matchPprof recognises a protocol buffer whose first fields are fields of
-// a pprof Profile message (numbers 1 to 14, varint or length-delimited),
-// the debug=0 form of a goroutine profile, gzipped as pprof writes it or
-// already decompressed; ReadPprof checks the sample type. Other gzipped
-// files are left to other formats. Without gzip the check is stricter, as
-// text can pass for a few protobuf fields: three fields at least, and
-// binary bytes (below a tab, or not UTF-8) among the first 512.
-func matchPprof(head []byte) bool {
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(head))
-		if err != nil {
-			return false
-		}
-		var buf [512]byte
-		n, _ := io.ReadFull(zr, buf[:])
-		return pprofFields(buf[:n]) > 0
-	}
-	b := head[:min(len(head), 512)]
-	if !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x09 || r == utf8.RuneError }) {
-		return false
-	}
-	return pprofFields(b) >= 3
-}
-
-// pprofFields counts the leading fields of b (at most 8) that can be
-// fields of a Profile message, or returns 0 when one cannot.
-func pprofFields(b []byte) int {
-	fields := 0
-	for len(b) > 0 && fields < 8 {
-		tag, k := binary.Uvarint(b)
-		if k <= 0 {
-			break // cut by the buffer
-		}
-		b = b[k:]
-		field, wire := tag>>3, tag&7
-		if field < 1 || field > 14 || (wire != 0 && wire != 2) {
-			return 0
-		}
-		v, k := binary.Uvarint(b)
-		if k <= 0 {
-			break
-		}
-		b = b[k:]
-		if wire == 2 {
-			if v > uint64(len(b)) {
-				break // continues past the buffer
-			}
-			b = b[v:]
-		}
-		fields++
-	}
-	return fields
-}
 
 // matchJVMJSON recognises the JSON written by jcmd Thread.dump_to_file
 // -format=json: an object whose first key is "threadDump".
@@ -325,6 +244,22 @@ func feedLines(r io.Reader, name string, p lineParser) error {
 	}
 	return nil
 }
+
+// FeedLines runs a line parser of another package over every line of r,
+// as feedLines does: line is called with each line's text and number, end
+// at the end of the input. Only an I/O failure is an error.
+func FeedLines(r io.Reader, name string, line func(text string, n int), end func()) error {
+	return feedLines(r, name, funcParser{line, end})
+}
+
+// funcParser is a lineParser made of two functions.
+type funcParser struct {
+	lineFn func(text string, n int)
+	endFn  func()
+}
+
+func (p funcParser) line(text string, n int) { p.lineFn(text, n) }
+func (p funcParser) endDump()                { p.endFn() }
 
 func trimEOL(s string) string { return strings.TrimRight(s, " \t\r") }
 

@@ -19,7 +19,7 @@ func runtimeInput(t *testing.T, n int, extra ...*dumps.Evidence) BuildInput {
 	for i := range n {
 		fmt.Fprintf(&ss, "CLOSE-WAIT 1      0      10.0.0.5:%d    10.0.0.9:443      users:((\"node\",pid=77,fd=%d))\n", 40000+i, 20+i)
 	}
-	ev, err := dumps.Read(strings.NewReader(ss.String()), "ss.txt")
+	ev, err := readDumps(strings.NewReader(ss.String()), "ss.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,11 +27,11 @@ func TestBuildAgesFromDump(t *testing.T) {
 	for i := range 137 {
 		fmt.Fprintf(&gd, "goroutine %d [select, 14 minutes]:\nnet/http.(*persistConn).readLoop(0xc000%04x)\n\t/usr/local/go/src/net/http/transport.go:2395 +0xcad\ncreated by net/http.(*Transport).dialConn in goroutine 1\n\t/usr/local/go/src/net/http/transport.go:1944 +0x174e\n\n", 100+i, i)
 	}
-	sev, err := dumps.Read(strings.NewReader(ss.String()), "ss.txt")
+	sev, err := readDumps(strings.NewReader(ss.String()), "ss.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	gev, err := dumps.Read(strings.NewReader(gd.String()), "goroutines-4242.txt")
+	gev, err := readDumps(strings.NewReader(gd.String()), "goroutines-4242.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestBuildErrorHandling(t *testing.T) {
 	}
 	ss := "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n" +
 		"LISTEN 0      128    10.0.0.2:8080      0.0.0.0:*         users:((\"api\",pid=77,fd=3))\n"
-	ev, err := dumps.Read(strings.NewReader(ss), "ss.txt")
+	ev, err := readDumps(strings.NewReader(ss), "ss.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestBuilderStreaming(t *testing.T) {
 	data := capture.Bytes()
 	ss := "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n" +
 		"LISTEN 0      128    0.0.0.0:8080       0.0.0.0:*         users:((\"api\",pid=77,fd=3))\n"
-	ev, err := dumps.Read(strings.NewReader(ss), "ss.txt")
+	ev, err := readDumps(strings.NewReader(ss), "ss.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 
 func readEv(t *testing.T, name, text string) *dumps.Evidence {
 	t.Helper()
-	ev, err := dumps.Read(strings.NewReader(text), name)
+	ev, err := readDumps(strings.NewReader(text), name)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

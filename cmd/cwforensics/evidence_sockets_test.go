@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/analysis"
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/internal/golden"
 )
@@ -27,7 +28,7 @@ func readSocketEvidence(t *testing.T) []*dumps.Evidence {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := dumps.Read(bytes.NewReader(data), name)
+		ev, err := analysis.Formats().Read(bytes.NewReader(data), name)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,8 @@
-package dumps
+package golang
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"fmt"
 	"io"
 	"slices"
@@ -8,48 +10,17 @@ import (
 	"strings"
 )
 
-// GoroutineProfile is an aggregated goroutine profile: the debug=1 text
-// ("goroutine profile: total K") or the debug=0 protobuf. Goroutines with
-// the same stack are one Group with a count; the profile has no ids, states
-// or wait times.
-type GoroutineProfile struct {
-	Pos Pos `json:"pos"`
-	// Total is the goroutine count the profile states (the debug=1 header;
-	// the sum of the sample values for debug=0).
-	Total  int            `json:"total"`
-	Groups []ProfileGroup `json:"groups"`
-	// Buckets groups the groups by stack; debug=1 can list one stack
-	// several times with different labels.
-	Buckets []Bucket `json:"buckets"`
-}
-
-// ProfileGroup is one stack of a profile and how many goroutines have it.
-type ProfileGroup struct {
-	Pos    Pos     `json:"pos"`
-	Count  int     `json:"count"`
-	Frames []Frame `json:"frames"`
-	// Labels are the pprof labels, sorted by key.
-	Labels []Label `json:"labels,omitempty"`
-	Class  Class   `json:"class"`
-}
-
-// Label is one pprof label.
-type Label struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-func finishProfile(p *GoroutineProfile) {
-	items := make([]stackItem, len(p.Groups))
+func finishProfile(p *dumps.GoroutineProfile) {
+	items := make([]dumps.StackItem, len(p.Groups))
 	for i := range p.Groups {
 		g := &p.Groups[i]
-		g.Class = classifyGo("", g.Frames)
+		g.Class = dumps.ClassifyGo("", g.Frames)
 		if g.Frames == nil {
-			g.Frames = []Frame{}
+			g.Frames = []dumps.Frame{}
 		}
-		items[i] = stackItem{kind: "goroutine", frames: g.Frames, member: Member{Count: g.Count, Pos: g.Pos}, class: g.Class}
+		items[i] = dumps.StackItem{Kind: "goroutine", Frames: g.Frames, Member: dumps.Member{Count: g.Count, Pos: g.Pos}, Class: g.Class}
 	}
-	p.Buckets = buildBuckets(items)
+	p.Buckets = dumps.BuildBuckets(items)
 }
 
 // ReadGoroutineProfile parses debug=1 goroutine profiles:
@@ -60,16 +31,16 @@ func finishProfile(p *GoroutineProfile) {
 //	#	0x106cd1e	time.Sleep+0xbe	/usr/local/go/src/runtime/time.go:188
 //
 // Several profiles in one input are returned in order. A header total that
-// differs from the sum of the counts is a Warning.
-func ReadGoroutineProfile(r io.Reader, name string) ([]*GoroutineProfile, []Warning, error) {
+// differs from the sum of the counts is a dumps.Warning.
+func ReadGoroutineProfile(r io.Reader, name string) ([]*dumps.GoroutineProfile, []dumps.Warning, error) {
 	var (
-		profs []*GoroutineProfile
-		warns []Warning
-		cur   *GoroutineProfile
-		grp   *ProfileGroup
+		profs []*dumps.GoroutineProfile
+		warns []dumps.Warning
+		cur   *dumps.GoroutineProfile
+		grp   *dumps.ProfileGroup
 	)
 	warn := func(n int, format string, args ...any) {
-		warns = append(warns, Warning{Pos{name, n}, fmt.Sprintf(format, args...)})
+		warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: fmt.Sprintf(format, args...)})
 	}
 	endGroup := func() {
 		if grp != nil {
@@ -93,24 +64,19 @@ func ReadGoroutineProfile(r io.Reader, name string) ([]*GoroutineProfile, []Warn
 		profs = append(profs, cur)
 		cur = nil
 	}
-	src := newLineSource(r)
-	for {
-		l, ok := src.next()
-		if !ok {
-			break
-		}
-		text, n := strings.TrimSpace(l.text), l.line
+	line := func(raw string, n int) {
+		text := strings.TrimSpace(raw)
 		if t, ok := strings.CutPrefix(text, "goroutine profile: total "); ok {
 			endProfile(n)
 			k, err := strconv.Atoi(t)
 			if err != nil {
 				warn(n, "bad goroutine profile total %q", t)
 			}
-			cur = &GoroutineProfile{Pos: Pos{name, n}, Total: k}
-			continue
+			cur = &dumps.GoroutineProfile{Pos: dumps.Pos{File: name, Line: n}, Total: k}
+			return
 		}
 		if cur == nil {
-			continue // text before the profile
+			return // text before the profile
 		}
 		switch {
 		case text == "":
@@ -118,23 +84,23 @@ func ReadGoroutineProfile(r io.Reader, name string) ([]*GoroutineProfile, []Warn
 		case strings.HasPrefix(text, "# labels: "):
 			if grp == nil {
 				warn(n, "labels without a stack")
-				continue
+				return
 			}
 			ls, err := parseLabels(strings.TrimPrefix(text, "# labels: "))
 			if err != nil {
 				warn(n, "bad labels: %v", err)
-				continue
+				return
 			}
 			grp.Labels = ls
 		case strings.HasPrefix(text, "#"):
 			if grp == nil {
 				warn(n, "frame without a stack")
-				continue
+				return
 			}
 			f, err := parseProfileFrame(strings.TrimSpace(text[1:]))
 			if err != nil {
 				warn(n, "%v", err)
-				continue
+				return
 			}
 			grp.Frames = append(grp.Frames, f)
 		default:
@@ -143,36 +109,33 @@ func ReadGoroutineProfile(r io.Reader, name string) ([]*GoroutineProfile, []Warn
 			if !ok || err != nil || k < 0 {
 				// The profile ended: other output follows.
 				endProfile(n)
-				continue
+				return
 			}
 			endGroup()
-			grp = &ProfileGroup{Pos: Pos{name, n}, Count: k}
+			grp = &dumps.ProfileGroup{Pos: dumps.Pos{File: name, Line: n}, Count: k}
 		}
 	}
-	endProfile(0)
-	if err := src.err(); err != nil {
-		return profs, warns, fmt.Errorf("%s:%d: %w", name, src.n+1, err)
-	}
-	return profs, warns, nil
+	err := dumps.FeedLines(r, name, line, func() { endProfile(0) })
+	return profs, warns, err
 }
 
 // parseProfileFrame parses "0x106cd1e	time.Sleep+0xbe	/usr/local/go/src/runtime/time.go:188".
-func parseProfileFrame(s string) (Frame, error) {
+func parseProfileFrame(s string) (dumps.Frame, error) {
 	f := strings.Fields(s)
 	if len(f) < 2 || !strings.HasPrefix(f[0], "0x") {
-		return Frame{}, fmt.Errorf("bad profile frame %q", clip(s))
+		return dumps.Frame{}, fmt.Errorf("bad profile frame %q", dumps.Clip(s))
 	}
 	fn := f[1]
 	if i := strings.LastIndex(fn, "+0x"); i > 0 {
 		fn = fn[:i]
 	}
-	fr := Frame{Func: fn}
+	fr := dumps.Frame{Func: fn}
 	if len(f) >= 3 {
 		// The file may hold spaces: it is the rest of the line.
 		loc := strings.TrimSpace(s[strings.Index(s, f[1])+len(f[1]):])
 		file, line, err := parseGoFileLine(loc)
 		if err != nil {
-			return Frame{}, fmt.Errorf("bad profile frame %q: %w", clip(s), err)
+			return dumps.Frame{}, fmt.Errorf("bad profile frame %q: %w", dumps.Clip(s), err)
 		}
 		fr.File, fr.Line = file, line
 	}
@@ -182,23 +145,23 @@ func parseProfileFrame(s string) (Frame, error) {
 // parseLabels parses pprof labels as Go prints them, `{"key":"value", ...}`
 // (debug=1) or `{"key": "value", ...}` (tracebacks), with Go quoting, into
 // labels sorted by key.
-func parseLabels(s string) ([]Label, error) {
+func parseLabels(s string) ([]dumps.Label, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "{")
 	if !ok {
-		return nil, fmt.Errorf("labels %q do not start with {", clip(s))
+		return nil, fmt.Errorf("labels %q do not start with {", dumps.Clip(s))
 	}
-	var ls []Label
+	var ls []dumps.Label
 	for {
 		rest = strings.TrimLeft(rest, " ")
 		if r, ok := strings.CutPrefix(rest, "}"); ok {
 			if strings.TrimSpace(r) != "" {
-				return nil, fmt.Errorf("text after the labels: %q", clip(r))
+				return nil, fmt.Errorf("text after the labels: %q", dumps.Clip(r))
 			}
 			break
 		}
 		if len(ls) > 0 {
 			if rest, ok = strings.CutPrefix(rest, ","); !ok {
-				return nil, fmt.Errorf("missing comma in labels %q", clip(s))
+				return nil, fmt.Errorf("missing comma in labels %q", dumps.Clip(s))
 			}
 			rest = strings.TrimLeft(rest, " ")
 		}
@@ -208,27 +171,27 @@ func parseLabels(s string) ([]Label, error) {
 		}
 		r, ok := strings.CutPrefix(strings.TrimLeft(r, " "), ":")
 		if !ok {
-			return nil, fmt.Errorf("missing colon in labels %q", clip(s))
+			return nil, fmt.Errorf("missing colon in labels %q", dumps.Clip(s))
 		}
 		v, r, err := unquotePrefix(strings.TrimLeft(r, " "))
 		if err != nil {
 			return nil, err
 		}
-		ls = append(ls, Label{k, v})
+		ls = append(ls, dumps.Label{Key: k, Value: v})
 		rest = r
 	}
-	slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortStableFunc(ls, func(a, b dumps.Label) int { return strings.Compare(a.Key, b.Key) })
 	return ls, nil
 }
 
 func unquotePrefix(s string) (string, string, error) {
 	q, err := strconv.QuotedPrefix(s)
 	if err != nil {
-		return "", "", fmt.Errorf("bad quoted label in %q", clip(s))
+		return "", "", fmt.Errorf("bad quoted label in %q", dumps.Clip(s))
 	}
 	v, err := strconv.Unquote(q)
 	if err != nil {
-		return "", "", fmt.Errorf("bad quoted label %q", clip(q))
+		return "", "", fmt.Errorf("bad quoted label %q", dumps.Clip(q))
 	}
 	return v, s[len(q):], nil
 }

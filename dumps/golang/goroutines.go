@@ -1,6 +1,8 @@
-package dumps
+package golang
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"fmt"
 	"io"
 	"regexp"
@@ -9,72 +11,6 @@ import (
 	"strings"
 	"time"
 )
-
-// GoroutineDump is one full Go goroutine dump: debug=2, runtime.Stack(buf,
-// true), a SIGQUIT or panic traceback, alone or inside a log, test output or
-// a `go test -json` stream.
-type GoroutineDump struct {
-	// Pos is the line of the first goroutine header (or of the panic
-	// message before it).
-	Pos Pos `json:"pos"`
-	// Panic is the "panic: ..." or "fatal error: ..." message printed before
-	// the goroutines, if any.
-	Panic string `json:"panic,omitempty"`
-	// Goroutines are the goroutines one by one, kept by ReadGoroutines;
-	// Read, which analyze uses, keeps only the Buckets.
-	Goroutines []Goroutine `json:"goroutines,omitempty"`
-	Buckets    []Bucket    `json:"buckets"`
-}
-
-// Total is the number of goroutines in the dump.
-func (d *GoroutineDump) Total() int {
-	n := 0
-	for _, b := range d.Buckets {
-		n += b.Count
-	}
-	return n
-}
-
-// Goroutine is one goroutine of a dump.
-type Goroutine struct {
-	Pos Pos   `json:"pos"`
-	ID  int64 `json:"id"`
-	// State is the wait reason ("IO wait", "chan receive", "running").
-	State string `json:"state"`
-	// Wait is how long the goroutine has been blocked, from "[..., 12
-	// minutes]"; the runtime prints it only from one minute on.
-	Wait           time.Duration `json:"wait_ns,omitempty"`
-	LockedToThread bool          `json:"locked_to_thread,omitempty"`
-	// Flags are the other words of the header: "leaked", "scan",
-	// "durable", "synctest bubble 3".
-	Flags []string `json:"flags,omitempty"`
-	// Leaked is set for a goroutine the runtime found leaked (Go 1.26
-	// goroutine leak detection: "[chan receive (leaked)]").
-	Leaked bool `json:"leaked,omitempty"`
-	// Labels are the pprof labels the header prints with
-	// GODEBUG=tracebacklabels=1, sorted by key.
-	Labels []Label `json:"labels,omitempty"`
-	Frames []Frame `json:"frames"`
-	// FramesElided is set when the runtime cut the stack
-	// ("...additional frames elided...").
-	FramesElided bool `json:"frames_elided,omitempty"`
-	// CreatedBy is the go statement that started the goroutine, and
-	// CreatorID the goroutine that ran it (Go 1.21+; 0 when not printed).
-	CreatedBy *Frame `json:"created_by,omitempty"`
-	CreatorID int64  `json:"creator_id,omitempty"`
-	// Ancestors are the "[originating from goroutine N]" stacks printed with
-	// GODEBUG=tracebackancestors, nearest first.
-	Ancestors []Ancestor `json:"ancestors,omitempty"`
-	Class     Class      `json:"class"`
-}
-
-// Ancestor is the stack of a goroutine that created another one.
-type Ancestor struct {
-	Pos       Pos     `json:"pos"`
-	ID        int64   `json:"id"`
-	Frames    []Frame `json:"frames"`
-	CreatedBy *Frame  `json:"created_by,omitempty"`
-}
 
 // reGoroutineHeader matches "goroutine 1 [running]:" and the Go 1.22+
 // "goroutine 1 gp=0xc000002380 m=0 mp=0x5d0f60 [running]:".
@@ -96,14 +32,14 @@ type goParser struct {
 	// keep keeps every goroutine in its dump; without it a goroutine is
 	// only counted in its bucket, and the parser reuses its record.
 	keep     bool
-	bk       bucketer
+	bk       dumps.Bucketer
 	count    int // goroutines in the current dump
-	spare    *Goroutine
-	dumps    []*GoroutineDump
-	warns    []Warning
-	cur      *GoroutineDump
-	g        *Goroutine
-	anc      *Ancestor // ancestor being read, nil when in the goroutine itself
+	spare    *dumps.Goroutine
+	dumps    []*dumps.GoroutineDump
+	warns    []dumps.Warning
+	cur      *dumps.GoroutineDump
+	g        *dumps.Goroutine
+	anc      *dumps.Ancestor // ancestor being read, nil when in the goroutine itself
 	state    goState
 	seen     idSet
 	between  bool   // a non-blank line outside goroutines since the last one
@@ -114,10 +50,10 @@ type goParser struct {
 
 // ReadGoroutines parses Go goroutine dumps. Several dumps in one input (a
 // goroutine id seen twice, or other text between goroutines) are returned in
-// order. Only I/O failures are errors; a malformed line becomes a Warning.
-func ReadGoroutines(r io.Reader, name string) ([]*GoroutineDump, []Warning, error) {
+// order. Only I/O failures are errors; a malformed line becomes a dumps.Warning.
+func ReadGoroutines(r io.Reader, name string) ([]*dumps.GoroutineDump, []dumps.Warning, error) {
 	p := &goParser{name: name, keep: true}
-	err := feedLines(r, name, p)
+	err := dumps.FeedLines(r, name, p.line, p.endDump)
 	return p.dumps, p.warns, err
 }
 
@@ -125,14 +61,14 @@ func ReadGoroutines(r io.Reader, name string) ([]*GoroutineDump, []Warning, erro
 // counted in its bucket as it is read, so memory follows the distinct
 // stacks (a dump of a million goroutines across a few hundred stacks stays
 // small).
-func readGoroutineBuckets(r io.Reader, name string) ([]*GoroutineDump, []Warning, error) {
+func readGoroutineBuckets(r io.Reader, name string) ([]*dumps.GoroutineDump, []dumps.Warning, error) {
 	p := &goParser{name: name}
-	err := feedLines(r, name, p)
+	err := dumps.FeedLines(r, name, p.line, p.endDump)
 	return p.dumps, p.warns, err
 }
 
 func (p *goParser) warn(line int, format string, args ...any) {
-	p.warns = append(p.warns, Warning{Pos{p.name, line}, fmt.Sprintf(format, args...)})
+	p.warns = append(p.warns, dumps.Warning{Pos: dumps.Pos{File: p.name, Line: line}, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (p *goParser) endGoroutine(line int) {
@@ -144,17 +80,17 @@ func (p *goParser) endGoroutine(line int) {
 	}
 	g := p.g
 	if g.Frames == nil {
-		g.Frames = []Frame{}
+		g.Frames = []dumps.Frame{}
 	}
 	it := goroutineItem(g)
-	h := stackHash(it)
-	if p.keep || !p.bk.has(h) {
+	h := dumps.StackHash(it)
+	if p.keep || !p.bk.Has(h) {
 		// The class follows from the state and frames, which the bucket
 		// key holds: a stack seen before is not classified again.
-		g.Class = classifyGo(g.State, g.Frames)
-		it.class = g.Class
+		g.Class = dumps.ClassifyGo(g.State, g.Frames)
+		it.Class = g.Class
 	}
-	p.bk.addHashed(h, it, !p.keep)
+	p.bk.AddHashed(h, it, !p.keep)
 	p.count++
 	if p.keep {
 		p.cur.Goroutines = append(p.cur.Goroutines, *g)
@@ -167,16 +103,16 @@ func (p *goParser) endGoroutine(line int) {
 func (p *goParser) endDump() {
 	p.endGoroutine(p.lastLine)
 	if p.cur != nil {
-		p.cur.Buckets = p.bk.buckets()
+		p.cur.Buckets = p.bk.Buckets()
 		p.dumps = append(p.dumps, p.cur)
 	}
-	p.cur, p.between, p.bk, p.count = nil, false, bucketer{}, 0
+	p.cur, p.between, p.bk, p.count = nil, false, dumps.Bucketer{}, 0
 	p.seen.reset()
 }
 
 // goroutineItem is what bucketing needs of a goroutine: the creator and
 // the locked and elided marks count as part of the stack.
-func goroutineItem(g *Goroutine) stackItem {
+func goroutineItem(g *dumps.Goroutine) dumps.StackItem {
 	extra := ""
 	if g.CreatedBy != nil {
 		extra = g.CreatedBy.String()
@@ -187,8 +123,8 @@ func goroutineItem(g *Goroutine) stackItem {
 	if g.FramesElided {
 		extra += " elided"
 	}
-	return stackItem{kind: "goroutine", state: g.State, frames: g.Frames, extra: extra,
-		member: Member{ID: g.ID, Count: 1, Pos: g.Pos}, wait: g.Wait, class: g.Class}
+	return dumps.StackItem{Kind: "goroutine", State: g.State, Frames: g.Frames, Extra: extra,
+		Member: dumps.Member{ID: g.ID, Count: 1, Pos: g.Pos}, Wait: g.Wait, Class: g.Class}
 }
 
 func (p *goParser) line(raw string, n int) {
@@ -263,7 +199,7 @@ func (p *goParser) header(idText, bracket string, n int) {
 		p.endDump()
 	}
 	if p.cur == nil {
-		p.cur = &GoroutineDump{Pos: Pos{p.name, n}}
+		p.cur = &dumps.GoroutineDump{Pos: dumps.Pos{File: p.name, Line: n}}
 		if p.panic != "" {
 			p.cur.Panic, p.cur.Pos.Line = p.panic, p.panicAt
 			p.panic = ""
@@ -273,11 +209,11 @@ func (p *goParser) header(idText, bracket string, n int) {
 	g := p.spare
 	p.spare = nil
 	if g == nil {
-		g = &Goroutine{}
+		g = &dumps.Goroutine{}
 	} else {
-		*g = Goroutine{Frames: g.Frames[:0]} // counted already: reuse its record
+		*g = dumps.Goroutine{Frames: g.Frames[:0]} // counted already: reuse its record
 	}
-	g.Pos, g.ID = Pos{p.name, n}, id
+	g.Pos, g.ID = dumps.Pos{File: p.name, Line: n}, id
 	p.parseState(g, bracket, n)
 	p.g, p.state = g, goFunc
 }
@@ -286,7 +222,7 @@ func (p *goParser) header(idText, bracket string, n int) {
 // "running, locked to thread", "select (no cases)", and the Go 1.25+ forms
 // "chan receive (leaked)", "sleep (durable), synctest bubble 3" and
 // `running labels:{"k": "v"}` (GODEBUG=tracebacklabels=1).
-func (p *goParser) parseState(g *Goroutine, s string, n int) {
+func (p *goParser) parseState(g *dumps.Goroutine, s string, n int) {
 	if i := strings.Index(s, " labels:{"); i >= 0 {
 		ls, err := parseLabels(s[i+len(" labels:"):])
 		if err != nil {
@@ -346,14 +282,14 @@ func (p *goParser) funcLine(raw, text string, n int) {
 			p.warn(n, "bad ancestor goroutine id in %q", text)
 			return
 		}
-		g.Ancestors = append(g.Ancestors, Ancestor{Pos: Pos{p.name, n}, ID: id})
+		g.Ancestors = append(g.Ancestors, dumps.Ancestor{Pos: dumps.Pos{File: p.name, Line: n}, ID: id})
 		p.anc = &g.Ancestors[len(g.Ancestors)-1]
 	case text == "goroutine running on other thread; stack unavailable":
 	case strings.HasPrefix(raw, "\t") || strings.HasPrefix(text, "pc=0x") || strings.Contains(text, "fp=0x"):
 		if strings.HasPrefix(text, "pc=0x") {
 			return // the pc of a "non-Go function" frame
 		}
-		p.warn(n, "goroutine %d: file line without a function line: %q", g.ID, clip(text))
+		p.warn(n, "goroutine %d: file line without a function line: %q", g.ID, dumps.Clip(text))
 	default:
 		f, err := parseGoCall(text)
 		if err != nil {
@@ -372,7 +308,7 @@ func (p *goParser) funcLine(raw, text string, n int) {
 	}
 }
 
-func (p *goParser) addFrame(f Frame) {
+func (p *goParser) addFrame(f dumps.Frame) {
 	if p.anc != nil {
 		p.anc.Frames = append(p.anc.Frames, f)
 		return
@@ -383,7 +319,7 @@ func (p *goParser) addFrame(f Frame) {
 // fileLine reads "\t/usr/lib/go/src/net/fd_posix.go:55 +0x25" into the frame
 // or created-by just read.
 func (p *goParser) fileLine(text string, n int) {
-	var f *Frame
+	var f *dumps.Frame
 	switch {
 	case p.state == goCreated && p.anc != nil:
 		f = p.anc.CreatedBy
@@ -409,12 +345,12 @@ func (p *goParser) fileLine(text string, n int) {
 // parseGoCall parses a function line: "main.main()", "net.(*conn).Read(0xc0000a2000,
 // {0xc000300000?, 0x1000, 0x1000})", "main.goSleep(...)", "panic({0x4b0e80?, 0xc00001c0d8?})",
 // "main.F[...](...)". The arguments are dropped: they hold addresses.
-func parseGoCall(s string) (Frame, error) {
+func parseGoCall(s string) (dumps.Frame, error) {
 	if s == "non-Go function" {
-		return Frame{Func: s}, nil
+		return dumps.Frame{Func: s}, nil
 	}
 	if !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("not a function call: %q", clip(s))
+		return dumps.Frame{}, fmt.Errorf("not a function call: %q", dumps.Clip(s))
 	}
 	open := strings.LastIndexByte(s, '(')
 	// Arguments hold no parentheses, except "(...)".
@@ -422,15 +358,15 @@ func parseGoCall(s string) (Frame, error) {
 		open = len(s) - 5
 	}
 	if open <= 0 || strings.ContainsAny(s[:open], " \t") {
-		return Frame{}, fmt.Errorf("not a function call: %q", clip(s))
+		return dumps.Frame{}, fmt.Errorf("not a function call: %q", dumps.Clip(s))
 	}
-	return Frame{Func: s[:open]}, nil
+	return dumps.Frame{Func: s[:open]}, nil
 }
 
 // parseCreatedBy parses what follows "created by": "main.main in goroutine 1"
 // (Go 1.21+), "net/http.(*Server).Serve" or, before Go 1.17 in some builds,
 // "main.main(0x1)".
-func parseCreatedBy(s string) (Frame, int64) {
+func parseCreatedBy(s string) (dumps.Frame, int64) {
 	var creator int64
 	if fn, id, ok := strings.Cut(s, " in goroutine "); ok {
 		if k, err := strconv.ParseInt(id, 10, 64); err == nil {
@@ -441,7 +377,7 @@ func parseCreatedBy(s string) (Frame, int64) {
 	if f, err := parseGoCall(s); err == nil {
 		return f, creator
 	}
-	return Frame{Func: s}, creator
+	return dumps.Frame{Func: s}, creator
 }
 
 // parseGoFileLine parses "/path/file.go:123 +0x1d", "_testmain.go:47 +0x1d",
@@ -454,11 +390,11 @@ func parseGoFileLine(s string) (string, int, error) {
 	}
 	colon := strings.LastIndexByte(s, ':')
 	if colon <= 0 {
-		return "", 0, fmt.Errorf("bad file:line %q", clip(s))
+		return "", 0, fmt.Errorf("bad file:line %q", dumps.Clip(s))
 	}
 	line, err := strconv.Atoi(s[colon+1:])
 	if err != nil || line < 0 {
-		return "", 0, fmt.Errorf("bad line number in %q", clip(s))
+		return "", 0, fmt.Errorf("bad line number in %q", dumps.Clip(s))
 	}
 	return s[:colon], line, nil
 }

@@ -1,14 +1,16 @@
-package dumps
+package golang
 
 import (
 	"bufio"
 	"fmt"
-	"github.com/cwforensics/cwforensics/internal/measure"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/internal/measure"
 )
 
 // largeGoroutines is the shape of issue 13's goroutine dump: a million
@@ -65,13 +67,13 @@ func largeGoroutineDump(tb testing.TB) (string, int64) {
 	return path, fi.Size()
 }
 
-func readLargeGoroutines(tb testing.TB, path string) *Evidence {
+func readLargeGoroutines(tb testing.TB, path string) *dumps.Evidence {
 	f, err := os.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	ev, err := Read(f, "goroutines.txt")
+	ev, err := dumps.Chain(Formats()).Read(f, "goroutines.txt")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func BenchmarkReadGoroutinesLarge(b *testing.B) {
 	b.ReportMetric(float64(size)*float64(reads)/1e6/cpu, "MB/cpu-s")
 }
 
-func countGoroutines(ev *Evidence) int {
+func countGoroutines(ev *dumps.Evidence) int {
 	n := 0
 	for _, d := range ev.GoroutineDumps {
 		for _, bk := range d.Buckets {

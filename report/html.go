@@ -164,12 +164,20 @@ func timelineChart(m *Model) svgChart {
 		c.Grid = append(c.Grid, svgLine{left, yy, right, yy})
 		c.Ticks = append(c.Ticks, svgTick{X: left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})
 	}
-	// Time labels at even steps of the span, not at points: points bunch
-	// up where the count changes often, and their labels would overlap.
-	for k := 0; k <= 4; k++ {
-		d := time.Duration(float64(t1.Sub(t0)) * float64(k) / 4)
-		c.Ticks = append(c.Ticks, svgTick{X: r1(left + (right-left)*float64(k)/4), Y: bottom + 18, Label: "+" + FormatDuration(d),
-			Anchor: [...]string{"start", "middle", "middle", "middle", "end"}[k]})
+	// Time labels at round steps (1, 2 or 5 units, 15s, 30s, ...), not at
+	// points: points bunch up where the count changes often. Each label is
+	// written as precisely as the step needs, so no two are the same.
+	tstep := timeStep(t1.Sub(t0))
+	for d := time.Duration(0); d <= t1.Sub(t0); d += tstep {
+		xx := r1(left + (right-left)*d.Seconds()/span)
+		anchor := "middle"
+		switch {
+		case d == 0:
+			anchor = "start"
+		case xx > right-24:
+			anchor = "end"
+		}
+		c.Ticks = append(c.Ticks, svgTick{X: xx, Y: bottom + 18, Label: "+" + tickLabel(d, tstep), Anchor: anchor})
 	}
 	if th := DefaultThresholds().CountWarning; ymax > th {
 		yy := y(th)
@@ -240,4 +248,58 @@ func histogram(bars []Bar) svgChart {
 			VX: r1(x + slot*0.35), VY: r1(bottom - h - 5), Anchor: "middle"})
 	}
 	return c
+}
+
+// timeSteps are the round steps of the time axis beyond one second.
+var timeSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// timeStep is the smallest round step that cuts span into at most four
+// parts: 1, 2 or 5 times a power of ten below a second, a clock-like step
+// above, whole days beyond timeSteps.
+func timeStep(span time.Duration) time.Duration {
+	need := (span + 3) / 4
+	if need < time.Second {
+		for p := time.Duration(1); ; p *= 10 {
+			for _, f := range []time.Duration{1, 2, 5} {
+				if f*p >= need {
+					return f * p
+				}
+			}
+		}
+	}
+	for _, s := range timeSteps {
+		if s >= need {
+			return s
+		}
+	}
+	day := 24 * time.Hour
+	return (need + day - 1) / day * day
+}
+
+// tickLabel writes d, a multiple of step, exactly: FormatDuration when the
+// step is a whole number of seconds (its two units then suffice), else in
+// the largest unit not above d with as many decimals as the step needs:
+// "750ms", "1.5s", "2.25ms".
+func tickLabel(d, step time.Duration) string {
+	if step >= time.Second || d == 0 {
+		return FormatDuration(d)
+	}
+	unit, name := time.Second, "s"
+	switch {
+	case d < time.Microsecond:
+		unit, name = time.Nanosecond, "ns"
+	case d < time.Millisecond:
+		unit, name = time.Microsecond, "µs"
+	case d < time.Second:
+		unit, name = time.Millisecond, "ms"
+	}
+	decimals := 0
+	for u := step; u < unit; u *= 10 {
+		decimals++
+	}
+	return strconv.FormatFloat(float64(d)/float64(unit), 'f', decimals, 64) + name
 }

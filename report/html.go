@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -64,8 +65,8 @@ func newHTMLView(m *Model) htmlView {
 	slices.SortFunc(v.Evidence, func(a, b evidenceEntry) int { return comparePos(a.Pos, b.Pos) })
 	v.Charts = []svgChart{
 		timelineChart(m),
-		barChart("By local port", "Stuck sockets per local port", m.Charts.ByLocalPort),
-		barChart("By peer", "Stuck sockets per remote address", m.Charts.ByPeer),
+		barChart("By local port", "Stuck sockets per local port", "on", m.Charts.ByLocalPort),
+		barChart("By peer", "Stuck sockets per remote address", "from", m.Charts.ByPeer),
 		histogram(m.Charts.AgeBuckets),
 	}
 	return v
@@ -77,6 +78,7 @@ type svgChart struct {
 	Title, Caption string
 	W, H           float64
 	Empty          string // shown instead of the chart when there is no data
+	Single         string // shown instead of a chart of a single bar
 	Bars           []svgBar
 	Path, Area     string // timeline line and fill, SVG path data made of numbers only
 	Ticks          []svgTick
@@ -186,11 +188,23 @@ func timelineChart(m *Model) svgChart {
 	return c
 }
 
-// barChart draws horizontal bars, largest first.
-func barChart(title, caption string, bars []Bar) svgChart {
+// Compact is whether the chart is a line of text rather than a drawing.
+func (c svgChart) Compact() bool { return c.Empty != "" || c.Single != "" }
+
+// barChart draws horizontal bars, largest first. A single bar says nothing
+// a sentence would not: "all 45 on :8080" (prep is "on"), or the bar's own
+// label when it folds many groups of one.
+func barChart(title, caption, prep string, bars []Bar) svgChart {
 	c := svgChart{Title: title, Caption: caption, W: chartW}
-	if len(bars) == 0 {
+	switch {
+	case len(bars) == 0:
 		c.H, c.Empty = 60, "no socket stuck in CLOSE_WAIT"
+		return c
+	case len(bars) == 1 && strings.HasSuffix(bars[0].Label, ", 1 each"):
+		c.Single = bars[0].Label
+		return c
+	case len(bars) == 1:
+		c.Single = fmt.Sprintf("all %s %s %s", FormatCount(bars[0].Count), prep, bars[0].Label)
 		return c
 	}
 	row, top, labelW := 24.0, 8.0, 150.0

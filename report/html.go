@@ -10,13 +10,47 @@ import (
 	"time"
 )
 
-// htmlView is the Model plus what only the HTML page needs: chart geometry
-// and the evidence index that claims link to.
+// Row limits of the HTML report. Whatever the number of sockets, the page
+// lists at most HTMLSocketRows of them (stuck ones first, oldest first),
+// with aggregates over all of them above; the JSON report has every one.
+const (
+	HTMLSocketRows  = 200
+	HTMLWarningRows = 200
+	aggRows         = 10 // rows of each aggregate table before "N others"
+)
+
+// Per-finding limits of both the HTML and the Markdown report: a finding
+// over thousands of peers or threads shows its largest groups.
+const (
+	FlowRows    = 20
+	SuspectRows = 20
+)
+
+// htmlView is the Model plus what only the HTML page needs: chart geometry,
+// aggregates, the rows shown and the evidence index that claims link to.
 type htmlView struct {
 	*Model
-	Charts   []svgChart
-	Evidence []evidenceEntry
-	SockRow  map[string]int // socket key -> row index, for links
+	Charts     []svgChart
+	Aggregates []aggTable
+	Shown      []Socket // the first HTMLSocketRows sockets
+	Hidden     int      // sockets not listed on the page
+	Warned     []Warning
+	Unwarned   int // warnings not listed on the page
+	Evidence   []evidenceEntry
+}
+
+// aggTable counts the stuck sockets by one attribute.
+type aggTable struct {
+	Title string
+	Rows  []aggRow
+}
+
+type aggRow struct {
+	Label  string // untrusted: process names, addresses
+	Href   string // "#finding-id" or ""
+	Count  int
+	Share  string // e.g. "42%"
+	Oldest string
 }
 
 // evidenceEntry is one position in the evidence index and what cites it.
@@ -33,10 +67,11 @@ type citer struct {
 }
 
 func newHTMLView(m *Model) htmlView {
-	v := htmlView{Model: m, SockRow: make(map[string]int, len(m.Sockets))}
-	for i, s := range m.Sockets {
-		v.SockRow[s.Key] = i
-	}
+	v := htmlView{Model: m, Shown: m.Sockets[:min(len(m.Sockets), HTMLSocketRows)],
+		Warned: m.Warnings[:min(len(m.Warnings), HTMLWarningRows)]}
+	v.Hidden, v.Unwarned = len(m.Sockets)-len(v.Shown), len(m.Warnings)-len(v.Warned)
+	// The index lists what the page shows: positions cited by findings,
+	// by the suspects listed and by the sockets listed.
 	cites := map[string][]citer{}
 	add := func(pos []string, c citer) {
 		for _, p := range pos {
@@ -52,11 +87,11 @@ func newHTMLView(m *Model) htmlView {
 		for _, c := range f.Contradicting {
 			add(c.Evidence, citer{"#" + f.ID, "contradicts " + f.ID})
 		}
-		for _, s := range f.Suspects {
+		for _, s := range firstN(f.Suspects, SuspectRows) {
 			add(s.Evidence, citer{"#" + s.ID, s.Kind.String() + " " + s.Name})
 		}
 	}
-	for i, s := range m.Sockets {
+	for i, s := range v.Shown {
 		add(s.Evidence, citer{fmt.Sprintf("#sock-%d", i+1), "socket " + s.Key})
 	}
 	for p, c := range cites {
@@ -69,7 +104,104 @@ func newHTMLView(m *Model) htmlView {
 		barChart("By peer", "Stuck sockets per remote address", "from", m.Charts.ByPeer),
 		histogram(m.Charts.AgeBuckets),
 	}
+	v.Aggregates = aggregates(m)
 	return v
+}
+
+// firstN is the first n elements of s, or all of them.
+func firstN[T any](s []T, n int) []T { return s[:min(len(s), n)] }
+
+// aggregates counts the stuck sockets by process, finding, peer address,
+// local port and age, largest first, the rest folded into "N others".
+func aggregates(m *Model) []aggTable {
+	type acc struct {
+		label, href string
+		n           int
+		oldest      time.Duration
+		lower       bool
+	}
+	titles := map[string]string{}
+	for _, f := range m.Findings {
+		titles[f.ID] = f.Title + ": " + f.Process.String()
+	}
+	keys := []func(s Socket) (string, string){
+		func(s Socket) (string, string) { return Process{PID: s.PID, Name: s.Process}.String(), "" },
+		func(s Socket) (string, string) {
+			if s.Finding == "" {
+				return "no finding", ""
+			}
+			return titles[s.Finding], "#" + s.Finding
+		},
+		func(s Socket) (string, string) { return s.Remote.Addr.String(), "" },
+		func(s Socket) (string, string) { return ":" + strconv.Itoa(int(s.Local.Port)), "" },
+	}
+	names := []string{"By process", "By finding", "By peer address", "By local port"}
+	total := m.Summary.CloseWait
+	share := func(n int) string {
+		if total == 0 {
+			return ""
+		}
+		if p := 100 * n / total; p > 0 || n == 0 {
+			return strconv.Itoa(p) + "%"
+		}
+		return "< 1%"
+	}
+	var out []aggTable
+	for k, key := range keys {
+		groups := map[string]*acc{}
+		for _, s := range m.Sockets {
+			if !s.Status.Stuck() {
+				continue
+			}
+			label, href := key(s)
+			a := groups[label]
+			if a == nil {
+				a = &acc{label: label, href: href}
+				groups[label] = a
+			}
+			a.n++
+			if s.Age > a.oldest || (s.Age == a.oldest && s.AgeLowerBound) {
+				a.oldest, a.lower = s.Age, s.AgeLowerBound
+			}
+		}
+		if len(groups) == 0 {
+			continue
+		}
+		all := make([]*acc, 0, len(groups))
+		for _, a := range groups {
+			all = append(all, a)
+		}
+		slices.SortFunc(all, func(a, b *acc) int { return cmp.Or(cmp.Compare(b.n, a.n), comparePos(a.label, b.label)) })
+		t := aggTable{Title: names[k]}
+		for i, a := range all {
+			if i == aggRows-1 && len(all) > aggRows {
+				rest := aggRow{Label: fmt.Sprintf("%s others", FormatCount(len(all)-i))}
+				var oldest time.Duration
+				var lower bool
+				for _, b := range all[i:] {
+					rest.Count += b.n
+					if b.oldest > oldest || (b.oldest == oldest && b.lower) {
+						oldest, lower = b.oldest, b.lower
+					}
+				}
+				rest.Share, rest.Oldest = share(rest.Count), ageText(oldest, lower)
+				t.Rows = append(t.Rows, rest)
+				break
+			}
+			t.Rows = append(t.Rows, aggRow{Label: a.label, Href: a.href, Count: a.n, Share: share(a.n), Oldest: ageText(a.oldest, a.lower)})
+		}
+		out = append(out, t)
+	}
+	if total > 0 {
+		t := aggTable{Title: "By age"}
+		for _, b := range m.Charts.AgeBuckets {
+			if b.Count > 0 {
+				t.Rows = append(t.Rows, aggRow{Label: b.Label, Count: b.Count, Share: share(b.Count)})
+			}
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // svgChart is a chart drawn in Go; the template only places its parts, and

@@ -30,6 +30,9 @@ var funcs = map[string]any{
 	"md":       mdEscape,
 	"code":     mdCode,
 	"how":      how,
+	"flows":    func(f []Flow) []Flow { return firstN(f, FlowRows) },
+	"suspects": func(s []Suspect) []Suspect { return firstN(s, SuspectRows) },
+	"sub":      func(a, b int) int { return a - b },
 }
 
 var (

@@ -42,6 +42,7 @@ type htmlView struct {
 // aggTable counts the stuck sockets by one attribute.
 type aggTable struct {
 	Title string
+	Ages  bool // rows are age buckets: no "oldest" column
 	Rows  []aggRow
 }
 
@@ -193,7 +194,7 @@ func aggregates(m *Model) []aggTable {
 		out = append(out, t)
 	}
 	if total > 0 {
-		t := aggTable{Title: "By age"}
+		t := aggTable{Title: "By age", Ages: true}
 		for _, b := range m.Charts.AgeBuckets {
 			if b.Count > 0 {
 				t.Rows = append(t.Rows, aggRow{Label: b.Label, Count: b.Count, Share: share(b.Count)})

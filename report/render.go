@@ -43,7 +43,10 @@ var (
 )
 
 // WriteHTML writes the model as one self-contained HTML page: inline CSS,
-// inline SVG charts drawn here, no script and nothing fetched from anywhere.
+// inline SVG charts drawn here, one inline script of the template's own that
+// filters and pages the socket table, and nothing fetched from anywhere. The
+// page's size is bounded: it lists HTMLSocketRows sockets after aggregates
+// over all of them, and says how many it leaves out.
 // Every string from the evidence goes through html/template's contextual
 // escaping; control characters are then shown as \xNN.
 func WriteHTML(w io.Writer, m *Model) error {

@@ -41,7 +41,7 @@ func Stuck(n, procs int) *report.Model {
 		g := &groups[i%procs]
 		l := report.Endpoint{Addr: local, Port: uint16(g.port)}
 		r := report.Endpoint{Addr: peerAddr(i % peers), Port: uint16(1024 + i/peers%64000)}
-		age := time.Duration(int64(2*time.Hour) * int64(i%997) / 997)
+		age := time.Duration(int64(2*time.Hour) * int64(i%997+1) / 998)
 		s := report.Socket{Local: l, Remote: r, PID: g.proc.PID, Process: g.proc.Name, FD: 10 + i/procs,
 			Evidence: []string{fmt.Sprintf("ss.txt:%d", 2+i)}}
 		if age < span {

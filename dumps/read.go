@@ -65,22 +65,63 @@ type Evidence struct {
 }
 
 // Sniff reports the format of the evidence whose first bytes are head (up to
-// 64 KiB are looked at), or ErrUnknownFormat.
-func Sniff(head []byte) (Kind, error) {
-	f, err := sniff(head)
+// 64 KiB are looked at), or ErrUnknownFormat. It is Recognize.
+func Sniff(head []byte) (Kind, error) { return Recognize(head) }
+
+// Recognize reports the format of the evidence whose first bytes are head
+// (up to 64 KiB are looked at; decompressed, and UTF-8 for text), or an
+// error wrapping ErrUnknownFormat: binary formats first, by their magic and
+// structure, then text formats by their markers. A caller with its own
+// steps between the two (transcoding text) calls RecognizeBinary and
+// RecognizeText.
+func Recognize(head []byte) (Kind, error) {
+	if k, err := RecognizeBinary(head); err == nil {
+		return k, nil
+	}
+	return RecognizeText(head)
+}
+
+// RecognizeBinary recognises the binary evidence formats (a pprof protocol
+// buffer, gzipped or not) from head, or returns ErrUnknownFormat. Markers of
+// text formats can appear inside binary data, so these go first.
+func RecognizeBinary(head []byte) (Kind, error) {
+	f, err := sniff(head, true)
 	return f.kind, err
 }
 
-func sniff(head []byte) (format, error) {
+// RecognizeText recognises the text evidence formats from head, which must
+// be UTF-8 (transcoded when the file was not), or returns ErrUnknownFormat.
+func RecognizeText(head []byte) (Kind, error) {
+	f, err := sniff(head, false)
+	return f.kind, err
+}
+
+// binaryKind reports whether a format is binary: recognised by its
+// structure before any text marker is looked for.
+func binaryKind(k Kind) bool { return k == KindPprof }
+
+// sniff finds the first format of formats() of the binary or text group
+// that matches head.
+func sniff(head []byte, binary bool) (format, error) {
 	if len(head) > sniffLen {
 		head = head[:sniffLen]
 	}
 	for _, f := range formats() {
-		if f.match(head) {
+		if binaryKind(f.kind) == binary && f.match(head) {
 			return f, nil
 		}
 	}
 	return format{}, ErrUnknownFormat
+}
+
+// formatOf returns the format of kind k.
+func formatOf(k Kind) (format, bool) {
+	for _, f := range formats() {
+		if f.kind == k {
+			return f, true
+		}
+	}
+	return format{}, false
 }
 
 // Read recognises the format of r and reads it. name is the file name used in
@@ -92,12 +133,22 @@ func Read(r io.Reader, name string) (*Evidence, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	f, err := sniff(head)
+	k, err := Recognize(head)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack or Go goroutine output)", name, err)
 	}
+	return ReadKind(br, name, k)
+}
+
+// ReadKind reads r, whose format Recognize found to be k, from its first
+// byte: nothing is sniffed again. name is the file name used in positions.
+func ReadKind(r io.Reader, name string, k Kind) (*Evidence, error) {
+	f, ok := formatOf(k)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w (kind %s)", name, ErrUnknownFormat, k)
+	}
 	ev := &Evidence{File: name, Kind: f.kind}
-	if err := f.read(ev, br); err != nil {
+	if err := f.read(ev, r); err != nil {
 		return ev, fmt.Errorf("read %s as %s: %w", name, f.kind, err)
 	}
 	return ev, nil

@@ -10,6 +10,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // DumpEvidence holds the thread and goroutine records of one file. A file may
@@ -135,21 +136,33 @@ func matchGoroutines(head []byte) bool { return reGoroutineMark.Match(head) }
 
 func matchGoroutineProfile(head []byte) bool { return reProfileMark.Match(head) }
 
-// matchPprof recognises a gzipped protocol buffer whose first fields are
-// fields of a pprof Profile message (numbers 1 to 14, varint or
-// length-delimited), the debug=0 form of a goroutine profile; ReadPprof
-// checks the sample type. Other gzipped files are left to other formats.
+// matchPprof recognises a protocol buffer whose first fields are fields of
+// a pprof Profile message (numbers 1 to 14, varint or length-delimited),
+// the debug=0 form of a goroutine profile, gzipped as pprof writes it or
+// already decompressed; ReadPprof checks the sample type. Other gzipped
+// files are left to other formats. Without gzip the check is stricter, as
+// text can pass for a few protobuf fields: three fields at least, and
+// binary bytes (below a tab, or not UTF-8) among the first 512.
 func matchPprof(head []byte) bool {
-	if len(head) < 2 || head[0] != 0x1f || head[1] != 0x8b {
+	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(head))
+		if err != nil {
+			return false
+		}
+		var buf [512]byte
+		n, _ := io.ReadFull(zr, buf[:])
+		return pprofFields(buf[:n]) > 0
+	}
+	b := head[:min(len(head), 512)]
+	if !bytes.ContainsFunc(b, func(r rune) bool { return r < 0x09 || r == utf8.RuneError }) {
 		return false
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(head))
-	if err != nil {
-		return false
-	}
-	var buf [512]byte
-	n, _ := io.ReadFull(zr, buf[:])
-	b := buf[:n]
+	return pprofFields(b) >= 3
+}
+
+// pprofFields counts the leading fields of b (at most 8) that can be
+// fields of a Profile message, or returns 0 when one cannot.
+func pprofFields(b []byte) int {
 	fields := 0
 	for len(b) > 0 && fields < 8 {
 		tag, k := binary.Uvarint(b)
@@ -159,7 +172,7 @@ func matchPprof(head []byte) bool {
 		b = b[k:]
 		field, wire := tag>>3, tag&7
 		if field < 1 || field > 14 || (wire != 0 && wire != 2) {
-			return false
+			return 0
 		}
 		v, k := binary.Uvarint(b)
 		if k <= 0 {
@@ -174,7 +187,7 @@ func matchPprof(head []byte) bool {
 		}
 		fields++
 	}
-	return fields > 0
+	return fields
 }
 
 // matchJVMJSON recognises the JSON written by jcmd Thread.dump_to_file

@@ -2,6 +2,7 @@ package pcapstate
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -466,6 +467,26 @@ func (p *pcapngReader) readSimple(body []byte, rec *record) error {
 // "pcapng"), or an error wrapping ErrNotCapture.
 func Check(r io.Reader) (string, error) {
 	pr, err := openCapture(r)
+	if err != nil {
+		return "", err
+	}
+	return pr.format(), nil
+}
+
+// Recognize reports the capture format ("pcap" or "pcapng") of the file
+// whose first bytes are head, or an error wrapping ErrNotCapture. head must
+// be decompressed (a gzip stream is not recognised) and hold the whole file
+// header, as Read needs it: a file Recognize accepts opens. Magic numbers
+// are checked first, so no text in a capture's payload is ever taken for
+// its format.
+func Recognize(head []byte) (string, error) {
+	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		return "", fmt.Errorf("%w: gzip-compressed (decompress it first)", ErrNotCapture)
+	}
+	if !Sniff(head) {
+		return "", ErrNotCapture
+	}
+	pr, err := openCapture(bytes.NewReader(head))
 	if err != nil {
 		return "", err
 	}

@@ -2,7 +2,7 @@ package report
 
 import "fmt"
 
-//go:generate stringer -type=Category,Severity,Runtime,Status,Strength,SuspectKind,LocalMethod,InputStatus -linecomment -output=enums_string.go
+//go:generate stringer -type=Category,Severity,Runtime,Status,Strength,SuspectKind,LocalMethod,InputStatus,InputCause -linecomment -output=enums_string.go
 
 // Category is a root cause of a CLOSE_WAIT pile-up. The zero value means
 // unknown.
@@ -110,7 +110,38 @@ const (
 	InputRead                       // read
 	InputIgnored                    // ignored
 	InputFailed                     // failed
+	InputWarned                     // read-with-warnings
 )
+
+// InputCause says why an input was ignored or failed. The zero value means
+// none (the input was read).
+type InputCause uint8
+
+// Causes of an input not read. Loses tells those that may hide evidence.
+const (
+	CauseNone       InputCause = iota // none
+	CauseFormat                       // unknown-format
+	CauseEmpty                        // empty
+	CauseDuplicate                    // duplicate
+	CauseNotRegular                   // not-regular-file
+	CauseUnreadable                   // unreadable
+	CauseTooDeep                      // too-deep
+	CauseLinkType                     // unsupported-link-type
+	CauseCorrupt                      // corrupt
+	CauseTooLarge                     // decompression-bound
+)
+
+// Loses reports whether an input ignored or failed for this cause may have
+// held evidence: it could not be opened, walked, decoded or decompressed.
+// An unknown format, an empty file, a file read under another name, and a
+// socket or device file met in a folder hide nothing.
+func (c InputCause) Loses() bool {
+	switch c {
+	case CauseFormat, CauseEmpty, CauseDuplicate, CauseNotRegular:
+		return false
+	}
+	return true
+}
 
 // enumText is the one implementation behind every enum's UnmarshalText: it
 // finds name among the String values of 0..n-1.
@@ -191,6 +222,15 @@ func (s InputStatus) MarshalText() ([]byte, error) { return []byte(s.String()), 
 
 // UnmarshalText reads an input status by name.
 func (s *InputStatus) UnmarshalText(b []byte) (err error) {
-	*s, err = enumText(`input status`, b, int(InputFailed)+1, InputStatus.String)
+	*s, err = enumText(`input status`, b, int(InputWarned)+1, InputStatus.String)
+	return err
+}
+
+// MarshalText makes an input cause appear by name in JSON.
+func (c InputCause) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads an input cause by name.
+func (c *InputCause) UnmarshalText(b []byte) (err error) {
+	*c, err = enumText(`input cause`, b, int(CauseTooLarge)+1, InputCause.String)
 	return err
 }

@@ -215,9 +215,31 @@ type Charts struct {
 type Input struct {
 	Path    string      `json:"path"`              // as the user gave it (relative)
 	Kind    string      `json:"kind"`              // e.g. "pcap", "ss", "jstack", "" when ignored
-	Status  InputStatus `json:"status"`            // read, ignored or failed
-	Reason  string      `json:"reason,omitempty"`  // why it was ignored or failed
+	Status  InputStatus `json:"status"`            // read, read-with-warnings, ignored or failed
+	Cause   InputCause  `json:"cause,omitempty"`   // why it was ignored or failed
+	Reason  string      `json:"reason,omitempty"`  // why it was ignored or failed, in words
 	Records int         `json:"records,omitempty"` // packets, sockets or threads read
+	// Warnings counts the warnings about this input (read-with-warnings),
+	// and FirstWarnings gives the positions of the first ones.
+	Warnings      int      `json:"warnings,omitempty"`
+	FirstWarnings []string `json:"first_warnings,omitempty"`
+}
+
+// Usable reports whether the input was read, with or without warnings.
+func (in Input) Usable() bool { return in.Status == InputRead || in.Status == InputWarned }
+
+// Lost reports whether the input may hold evidence the report does not
+// use: it failed, or was ignored for a reason other than its format, its
+// emptiness or its being read under another name. A check such as
+// --fail-on cannot vouch for a report that lost an input.
+func (in Input) Lost() bool {
+	switch in.Status {
+	case InputFailed:
+		return true
+	case InputIgnored:
+		return in.Cause.Loses()
+	}
+	return false
 }
 
 // LocalSource says how the local endpoints were chosen.

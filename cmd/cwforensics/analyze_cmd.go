@@ -1,62 +1,51 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/analysis"
 	"github.com/cwforensics/cwforensics/report"
 )
 
 // AnalyzeCmd correlates captures and evidence into a report.
 type AnalyzeCmd struct {
-	Local   []string      `placeholder:"IP|CIDR" help:"Address or network whose endpoints are local (repeatable). Default: the local addresses the socket listings show, else the endpoints in CLOSE_WAIT."`
-	MinIdle time.Duration `default:"0s" help:"Leave out capture sockets in CLOSE_WAIT for less than this at capture end (e.g. 1m)."`
-	MaxFDs  int           `name:"max-fds" placeholder:"N" help:"The processes' open-files limit, when no /proc/PID/limits or ulimit -n output is given."`
-	FailOn  string        `name:"fail-on" default:"none" enum:"none,warning,critical" help:"Exit with status 3 when a finding reaches this severity (${enum})."`
-	Output  []string      `short:"o" placeholder:"FILE" help:"Write the report to FILE (repeatable); the format comes from the extension: .html, .md or .json. Without -o the report goes to stdout."`
-	Format  string        `default:"md" enum:"md,html,json" help:"Format of the report on stdout, when no -o is given (${enum})."`
-	Dump    []string      `placeholder:"PID=FILE" help:"Say which process a thread or goroutine dump was taken from, when the dump and its name do not (repeatable)."`
-	Filter  string        `placeholder:"BPF" help:"Read only capture packets matching this tcpdump filter expression (needs a build with libpcap)."`
-	Title   string        `help:"Title of the report." default:"CLOSE_WAIT analysis"`
-	Paths   []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked); each file is recognised by its content."`
+	Local   []string      `placeholder:"IP|CIDR" env:"CWFORENSICS_ANALYZE_LOCAL,CWFORENSICS_LOCAL" help:"Address or network whose endpoints are local (repeatable). Default: the local addresses the socket listings show, else the endpoints in CLOSE_WAIT."`
+	MinIdle time.Duration `default:"0s" env:"CWFORENSICS_ANALYZE_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"Leave out capture sockets in CLOSE_WAIT for less than this at capture end (e.g. 1m)."`
+	MaxFDs  int           `name:"max-fds" placeholder:"N" env:"CWFORENSICS_ANALYZE_MAX_FDS" help:"The processes' open-files limit, when no /proc/PID/limits or ulimit -n output is given."`
+	FailOn  string        `name:"fail-on" default:"none" enum:"none,warning,critical" env:"CWFORENSICS_ANALYZE_FAIL_ON" help:"Exit with status 3 when a finding reaches this severity (${enum}); with status 1 when an input could not be read."`
+	Output  []string      `short:"o" placeholder:"FILE" env:"CWFORENSICS_ANALYZE_OUTPUT" help:"Write the report to FILE (repeatable), atomically; the format comes from the extension: .html, .md or .json. Without -o the report goes to stdout."`
+	Format  string        `default:"md" enum:"md,html,json" env:"CWFORENSICS_ANALYZE_FORMAT" help:"Format of the report on stdout, when no -o is given (${enum})."`
+	Dump    []string      `placeholder:"PID=FILE" env:"CWFORENSICS_ANALYZE_DUMP" help:"Say which process a thread or goroutine dump was taken from, when the dump and its name do not (repeatable)."`
+	Filter  string        `placeholder:"BPF" env:"CWFORENSICS_ANALYZE_FILTER,CWFORENSICS_FILTER" help:"Read only capture packets matching this tcpdump filter expression."`
+	Title   string        `env:"CWFORENSICS_ANALYZE_TITLE" help:"Title of the report." default:"CLOSE_WAIT analysis"`
+	Paths   []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked, links followed); - is standard input. Each file is recognised by its content."`
 }
 
 // Help is shown below the flags by --help.
 func (c *AnalyzeCmd) Help() string {
-	return `Every file is recognised by its content: pcap and pcapng captures (plain or
-gzip), ss, lsof, netstat, /proc/net/tcp, /proc/PID/fd and limits, ulimit -n,
-jstack and jcmd thread dumps, Go goroutine dumps and profiles. The report
-says what was read, what was ignored and why.
+	return `Every input is recognised by its content, read once (pipes, process
+substitution and - for standard input work as files do), gzip-decompressed
+and UTF-16 transcoded when it is: pcap and pcapng captures, ss, lsof,
+netstat, /proc/net/tcp, /proc/PID/fd and limits, ulimit -n, jstack and jcmd
+thread dumps, Go goroutine dumps and profiles. The report lists every input
+with its status: read, read-with-warnings, ignored or failed, and why.
 
 Examples:
   cwforensics analyze incident/
   cwforensics analyze -o report.html -o report.md -o report.json incident/
-  cwforensics analyze --local 10.0.0.5 --fail-on critical capture.pcap ss.txt jstack.txt`
+  cwforensics analyze --local 10.0.0.5 --fail-on critical capture.pcap ss.txt jstack.txt
+  ssh host ss -tanp | cwforensics analyze capture.pcap.gz -`
 }
 
 // exitFinding is the exit status when --fail-on is reached.
 const exitFinding = 3
 
-// Validate runs while the command line is parsed: a missing path is a usage
-// error.
+// Validate runs while the command line is parsed: a bad -o or --dump is a
+// usage error. Paths are looked at by Run: a missing one is an error (1).
 func (c *AnalyzeCmd) Validate() error {
-	for _, p := range c.Paths {
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("%s: no such file or directory", p)
-		}
-	}
 	for _, o := range c.Output {
 		if _, err := formatOf(o); err != nil {
 			return err
@@ -68,88 +57,48 @@ func (c *AnalyzeCmd) Validate() error {
 
 // Run reads everything, builds the report and writes it.
 func (c *AnalyzeCmd) Run(e *env) error {
-	local, err := parsePrefixes(c.Local)
+	local, err := report.ParseLocal(c.Local)
 	if err != nil {
-		return err
+		return fmt.Errorf("--local %w", err)
 	}
 	dumpPIDs, _ := parseDumps(c.Dump)
-	files, inputs, err := collect(c.Paths)
+	srcs, err := analysis.Walk(c.Paths, analysis.WalkOptions{Stdin: e.Stdin})
 	if err != nil {
 		return err
 	}
-	var captures []string
-	var evs []*dumps.Evidence
-	for i := range inputs {
-		in := &inputs[i]
-		if in.Kind == "pcap" || in.Kind == "pcapng" {
-			captures = append(captures, in.Path)
-			continue
-		}
-		if in.Status != report.InputRead {
-			continue
-		}
-		ev, err := readEvidenceFile(files[in.Path])
-		if err != nil {
-			in.Status, in.Reason, in.Kind = report.InputFailed, err.Error(), ""
-			continue
-		}
-		ev.File = in.Path
-		evs = append(evs, ev)
-		in.Records = evidenceRecords(ev)
-	}
-	dumps.JoinEvidence(evs)
-
-	src := report.LocalSource{Method: report.LocalCapture, Note: "no --local and no socket listing: an endpoint in CLOSE_WAIT is taken as local, else the endpoint that accepted the connection"}
-	switch {
-	case len(local) > 0:
-		src = report.LocalSource{Method: report.LocalFlag, Addrs: prefixStrings(local)}
-	default:
-		if ps, from := evidenceLocals(evs); len(ps) > 0 {
-			local = ps
-			src = report.LocalSource{Method: report.LocalEvidence, Addrs: prefixStrings(ps), Note: "local addresses of the sockets in " + strings.Join(from, ", ")}
-		}
-	}
-
-	// The builder takes every finished connection as the captures are
-	// read, keeping what the report needs of it (counts, the longest
-	// transient CLOSE_WAITs): memory follows the connections open at once.
-	in := report.BuildInput{
-		Title: c.Title, Evidence: evs, Local: src,
-		MinIdle: c.MinIdle, MaxFDs: c.MaxFDs, DumpPIDs: dumpPIDs,
-	}
-	builder := report.NewBuilder(in)
-	var res *pcapstate.Result
-	if len(captures) > 0 {
-		paths := make([]string, len(captures))
-		for i, p := range captures {
-			paths[i] = files[p]
-		}
-		res, err = readCapturesNamed(paths, captures, pcapstate.Options{Local: local, Filter: c.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, Log: e.Log})
-		if err != nil {
-			return err
-		}
-		for i := range inputs {
-			for _, f := range res.Files {
-				if f.Name == inputs[i].Path {
-					inputs[i].Records = int(f.Packets)
-				}
-			}
-		}
-	}
-	builder.SetInputs(inputs)
-	m, err := builder.Build(res)
-	if err != nil {
-		return fmt.Errorf("build report: %w", err)
-	}
-	if err := c.write(e.Stdout, m); err != nil {
+	if err := checkOutputs(c.Output, srcs); err != nil {
 		return err
 	}
-	if sev := failSeverity(c.FailOn); sev != report.SeverityUnknown {
-		for _, f := range m.Findings {
-			if f.Severity >= sev {
-				return &exitError{code: exitFinding, err: fmt.Errorf("finding %s is %s (--fail-on %s)", f.ID, f.Severity, c.FailOn)}
-			}
+	m, err := analysis.Analyze(e.Ctx, srcs, analysis.Options{
+		Title: c.Title, Local: local, MinIdle: c.MinIdle, MaxFDs: c.MaxFDs,
+		DumpPIDs: dumpPIDs, Filter: c.Filter, Log: e.Log,
+	})
+	if err != nil {
+		return err
+	}
+	var lost []warning
+	for _, in := range m.Inputs {
+		if in.Lost() {
+			lost = append(lost, warning{in.Path, in.Status.String() + ": " + in.Reason})
 		}
+	}
+	warn(e.Stderr, lost)
+	if err := c.write(e, m); err != nil {
+		return err
+	}
+	sev := failSeverity(c.FailOn)
+	if sev == report.SeverityUnknown {
+		return nil
+	}
+	for _, f := range m.Findings {
+		if f.Severity >= sev {
+			return &exitError{code: exitFinding, err: fmt.Errorf("finding %s is %s (--fail-on %s)", f.ID, f.Severity, c.FailOn)}
+		}
+	}
+	// No finding reached the severity; that is a pass only if every
+	// input that may hold evidence was read.
+	if len(lost) > 0 {
+		return fmt.Errorf("--fail-on %s: %s could not be read, the report cannot vouch for them", c.FailOn, plural(len(lost), "input"))
 	}
 	return nil
 }
@@ -165,55 +114,17 @@ func failSeverity(s string) report.Severity {
 }
 
 // write writes the report to every -o file, or to stdout.
-func (c *AnalyzeCmd) write(stdout io.Writer, m *report.Model) error {
+func (c *AnalyzeCmd) write(e *env, m *report.Model) error {
 	if len(c.Output) == 0 {
-		return writeReport(stdout, c.Format, m)
+		return report.Write(e.Stdout, c.Format, m)
 	}
 	for _, path := range c.Output {
 		format, _ := formatOf(path)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-		bw := bufio.NewWriter(f)
-		err = writeReport(bw, format, m)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := writeAtomic(path, func(w *bufioWriter) error { return report.Write(w, format, m) }); err != nil {
 			return fmt.Errorf("write report %s: %w", path, err)
 		}
 	}
 	return nil
-}
-
-func writeReport(w io.Writer, format string, m *report.Model) error {
-	switch format {
-	case "html":
-		return report.WriteHTML(w, m)
-	case "json":
-		return report.WriteJSON(w, m)
-	}
-	return report.WriteMarkdown(w, m)
-}
-
-// formatOf is the report format for an output file, from its extension.
-func formatOf(path string) (string, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".html", ".htm":
-		return "html", nil
-	case ".md", ".markdown":
-		return "md", nil
-	case ".json":
-		return "json", nil
-	}
-	return "", fmt.Errorf("-o %s: unknown report format, want a .html, .md or .json file", path)
 }
 
 // parseDumps parses --dump PID=FILE values.
@@ -228,162 +139,4 @@ func parseDumps(vals []string) (map[string]int, error) {
 		out[file] = n
 	}
 	return out, nil
-}
-
-// collect walks the paths and recognises each file by its content. It
-// returns the path of every file by the name it is shown under, and the
-// inputs for the report.
-func collect(paths []string) (map[string]string, []report.Input, error) {
-	files := map[string]string{}
-	var inputs []report.Input
-	add := func(path string) {
-		name := filepath.ToSlash(path)
-		if _, dup := files[name]; !dup {
-			files[name] = path
-			inputs = append(inputs, classify(path, name))
-		}
-	}
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", p, err)
-		}
-		if !fi.IsDir() {
-			add(p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				add(path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("walk %s: %w", p, err)
-		}
-	}
-	slices.SortFunc(inputs, func(a, b report.Input) int { return strings.Compare(a.Path, b.Path) })
-	return files, inputs, nil
-}
-
-// classify recognises one file: a capture, evidence, or neither (ignored,
-// with the reason).
-func classify(path, name string) report.Input {
-	in := report.Input{Path: name}
-	f, err := os.Open(path)
-	if err != nil {
-		in.Status, in.Reason = report.InputFailed, err.Error()
-		return in
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		in.Status, in.Reason = report.InputFailed, err.Error()
-		return in
-	}
-	head = head[:n]
-	if kind, err := dumps.Sniff(head); err == nil {
-		in.Kind, in.Status = kind.String(), report.InputRead
-		return in
-	}
-	if pcapstate.Sniff(head) {
-		if _, err := f.Seek(0, io.SeekStart); err == nil {
-			format, err := pcapstate.Check(f)
-			if err == nil {
-				in.Kind, in.Status = format, report.InputRead
-				return in
-			}
-			in.Status, in.Reason = report.InputIgnored, err.Error()
-			return in
-		}
-	}
-	in.Status, in.Reason = report.InputIgnored, "not a capture (pcap, pcapng) nor socket listing nor thread or goroutine dump"
-	if n == 0 {
-		in.Reason = "empty file"
-	}
-	return in
-}
-
-// readCapturesNamed reads captures from paths, naming them as names.
-func readCapturesNamed(paths, names []string, opts pcapstate.Options) (*pcapstate.Result, error) {
-	inputs := make([]pcapstate.Input, 0, len(paths))
-	for i, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("open capture: %w", err)
-		}
-		defer f.Close()
-		inputs = append(inputs, pcapstate.Input{Name: names[i], R: f})
-	}
-	return pcapstate.Read(inputs, opts)
-}
-
-// evidenceRecords counts what one evidence file holds.
-func evidenceRecords(ev *dumps.Evidence) int {
-	n := len(ev.Sockets) + len(ev.FDs) + len(ev.Limits) + len(ev.SocketSummaries)
-	for _, d := range ev.ThreadDumps {
-		n += len(d.Threads)
-	}
-	for _, d := range ev.GoroutineDumps {
-		n += d.Total()
-	}
-	for _, p := range ev.GoroutineProfiles {
-		n += len(p.Groups)
-	}
-	return n
-}
-
-// evidenceLocals lists the local addresses of the TCP sockets the listings
-// show, except wildcards, and the files they come from.
-func evidenceLocals(evs []*dumps.Evidence) ([]netip.Prefix, []string) {
-	seen := map[netip.Addr]bool{}
-	var from []string
-	for _, ev := range evs {
-		used := false
-		for _, s := range ev.Sockets {
-			a := s.Local.Addr
-			if s.Proto != dumps.ProtoTCP || !a.IsValid() || a.IsUnspecified() || !s.Remote.Addr.IsValid() || s.Remote.Addr.IsUnspecified() {
-				continue
-			}
-			a = a.Unmap().WithZone("")
-			if !seen[a] {
-				seen[a] = true
-			}
-			used = true
-		}
-		if used {
-			from = append(from, ev.File)
-		}
-	}
-	var out []netip.Prefix
-	for a := range seen {
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
-	}
-	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
-	if len(from) > 3 {
-		from = append(from[:3], fmt.Sprintf("%d more", len(from)-3))
-	}
-	return out, from
-}
-
-func prefixStrings(ps []netip.Prefix) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		if p.IsSingleIP() {
-			out[i] = p.Addr().String()
-		} else {
-			out[i] = p.String()
-		}
-	}
-	return out
 }

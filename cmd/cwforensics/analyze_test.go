@@ -272,7 +272,7 @@ func TestAnalyzeFlags(t *testing.T) {
 		{"warning reached by critical", []string{"--fail-on", "warning", "--max-fds", "6", java}, exitFinding, "--fail-on warning"},
 		{"bad output extension", []string{"-o", "report.pdf", java}, exitUsage, "unknown report format"},
 		{"bad --dump", []string{"--dump", "java=jstack.txt", java}, exitUsage, "want PID=FILE"},
-		{"missing path", []string{"testdata/cases/nope"}, exitUsage, "no such file"},
+		{"missing path", []string{"testdata/cases/nope"}, exitFailure, "no such file"},
 		{"bad --local", []string{"--local", "nowhere", java}, exitFailure, "--local"},
 	}
 	for _, tt := range tests {

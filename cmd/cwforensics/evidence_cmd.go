@@ -4,15 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/cwforensics/cwforensics/analysis"
 	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // EvidenceCmd parses evidence files and prints their records.
 type EvidenceCmd struct {
-	Format string   `default:"table" enum:"table,tsv,json" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles."`
+	Format string   `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_EVIDENCE_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
+	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles (plain, gzip or UTF-16), or folders of them; - is standard input."`
 }
 
 // Help is shown below the flags by --help.
@@ -32,28 +32,25 @@ const evidenceSchemaVersion = 1
 
 // Run reads every file, then prints the records in the chosen format.
 func (c *EvidenceCmd) Run(e *env) error {
-	evs := make([]*dumps.Evidence, 0, len(c.Files))
-	for _, path := range c.Files {
-		ev, err := readEvidenceFile(path)
-		if err != nil {
-			return err
-		}
-		for _, w := range ev.Warnings {
-			fmt.Fprintf(e.Stderr, "warning: %s\n", w)
-		}
-		evs = append(evs, ev)
-	}
-	dumps.JoinEvidence(evs) // fd listings give sockets of other files their owners
-	return writeEvidence(e.Stdout, c.Format, evs)
-}
-
-func readEvidenceFile(path string) (*dumps.Evidence, error) {
-	f, err := os.Open(path)
+	srcs, err := analysis.Walk(c.Files, analysis.WalkOptions{Stdin: e.Stdin})
 	if err != nil {
-		return nil, fmt.Errorf("open evidence: %w", err)
+		return err
 	}
-	defer f.Close()
-	return dumps.Read(f, path)
+	evs, skipped, err := analysis.ReadEvidence(e.Ctx, srcs)
+	if err != nil {
+		return err
+	}
+	var ws []warning
+	for _, in := range skipped {
+		ws = append(ws, warning{in.Path, in.Status.String() + ": " + in.Reason})
+	}
+	for _, ev := range evs {
+		for _, w := range ev.Warnings {
+			ws = append(ws, warning{w.Pos.String(), w.Msg})
+		}
+	}
+	warn(e.Stderr, ws)
+	return writeEvidence(e.Stdout, c.Format, evs)
 }
 
 func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
@@ -102,7 +99,3 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	}
 	return nil
 }
-
-// Validate runs while the command line is parsed: a missing file is a usage
-// error.
-func (c *EvidenceCmd) Validate() error { return existingFiles(c.Files) }

@@ -23,7 +23,7 @@ func TestEvidenceDumpsTSV(t *testing.T) {
 		"../../testdata/conformance/goroutines/go-profiler-notes/1.pprof.lookup.goroutine.debug0.pb.gz",
 	}
 	var stdout, stderr bytes.Buffer
-	if code := run(append([]string{"evidence", "--format", "tsv"}, files...), &stdout, &stderr); code != exitOK {
+	if code := run(append([]string{"evidence", "--format", "tsv"}, files...), nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	got := relPaths(t, stdout.String())
@@ -38,7 +38,7 @@ func TestEvidenceDumpsTSV(t *testing.T) {
 // under snake_case keys.
 func TestEvidenceDumpsJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"evidence", "--format", "json", "../../testdata/conformance/jstack/jthreaddump_deadlock.txt"}, &stdout, &stderr); code != exitOK {
+	if code := run([]string{"evidence", "--format", "json", "../../testdata/conformance/jstack/jthreaddump_deadlock.txt"}, nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	var out struct {
@@ -82,7 +82,7 @@ func relPaths(t *testing.T, s string) string {
 // the stack groups, then the series of a file holding three dumps.
 func TestEvidenceDumpsTable(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"evidence", "../../testdata/dumps/go-debug2-series.txt"}, &stdout, &stderr); code != exitOK {
+	if code := run([]string{"evidence", "../../testdata/dumps/go-debug2-series.txt"}, nil, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	got := relPaths(t, stdout.String())

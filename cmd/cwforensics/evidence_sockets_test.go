@@ -134,7 +134,7 @@ func TestSocketJSONSchema(t *testing.T) {
 // stderr, and a one-line error for a file in no known format.
 func TestEvidenceCLISockets(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"evidence", "--format", "tsv", "../../testdata/sockets/ss-breakage.txt"}, &out, &errb)
+	code := run([]string{"evidence", "--format", "tsv", "../../testdata/sockets/ss-breakage.txt"}, nil, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -146,7 +146,7 @@ func TestEvidenceCLISockets(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code = run([]string{"evidence", "../../testdata/sockets/not-evidence.txt"}, &out, &errb)
+	code = run([]string{"evidence", "../../testdata/sockets/not-evidence.txt"}, nil, &out, &errb)
 	if code != exitFailure || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "not-evidence.txt: not a recognised evidence format") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}

@@ -4,11 +4,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 )
@@ -18,8 +21,8 @@ var version = "dev"
 
 // Globals are the flags every command shares.
 type Globals struct {
-	LogLevel string `default:"warn" enum:"debug,info,warn,error" help:"Log level for diagnostics on stderr (${enum})."`
-	LogJSON  bool   `help:"Write diagnostics on stderr as JSON lines."`
+	LogLevel string `default:"warn" enum:"debug,info,warn,error" env:"CWFORENSICS_LOG_LEVEL" help:"Log level for diagnostics on stderr (${enum})."`
+	LogJSON  bool   `env:"CWFORENSICS_LOG_JSON" help:"Write diagnostics on stderr as JSON lines."`
 }
 
 // CLI is the command line: one field per command, each in its own <name>_cmd.go.
@@ -33,8 +36,11 @@ type CLI struct {
 	Evidence EvidenceCmd `cmd:"" help:"Parse saved socket listings and thread or goroutine dumps and print the records."`
 }
 
-// env is what every command's Run gets: where to write and where to log.
+// env is what every command's Run gets: what to read for "-", where to
+// write and where to log.
 type env struct {
+	Ctx    context.Context
+	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 	Log    *slog.Logger
@@ -57,7 +63,14 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// Ctrl-C or SIGTERM stops the reading: no report is written (a report
+	// being written is finished, atomically). A second one kills.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // exitCalled is what kong's exit hook panics with, so run can return the code
@@ -65,7 +78,12 @@ func main() {
 type exitCalled struct{ code int }
 
 // run parses args, runs the command and returns the process exit status.
-func run(args []string, stdout, stderr io.Writer) (code int) {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// runContext is run whose reading stops when ctx is done.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var cli CLI
 	defer func() {
 		if r := recover(); r != nil {
@@ -81,7 +99,6 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		kong.Description("Post-incident analysis of TCP connections stuck in CLOSE_WAIT."),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.DefaultEnvars("CWFORENSICS"),
 		kong.Vars{"version": version},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { panic(exitCalled{c}) }),
@@ -90,15 +107,19 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "cwforensics: %v\n", err)
 		return exitFailure
 	}
-	ctx, err := parser.Parse(args)
+	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "cwforensics: %v\n", err)
+		fmt.Fprintf(stderr, "cwforensics: %s\n", escapeCell(err.Error()))
 		fmt.Fprintln(stderr, "Run 'cwforensics --help' for usage.")
 		return exitUsage
 	}
 	log := newLogger(stderr, cli.Globals)
-	if err := ctx.Run(&env{Stdout: stdout, Stderr: stderr, Log: log}); err != nil {
-		fmt.Fprintf(stderr, "cwforensics: %v\n", err)
+	e := &env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, Log: log}
+	if err := kctx.Run(e); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			err = errors.New("interrupted: nothing written")
+		}
+		fmt.Fprintf(stderr, "cwforensics: %s\n", escapeCell(err.Error()))
 		var ee *exitError
 		if errors.As(err, &ee) {
 			return ee.code
@@ -120,19 +141,38 @@ func newLogger(w io.Writer, g Globals) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// existingFiles checks that every path names a readable regular file. It
-// stands in for kong's existingfile type, which makes paths absolute: the
-// paths must stay as the user typed them, because positions in the output
-// cite them.
-func existingFiles(paths []string) error {
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return fmt.Errorf("%s: no such file", p)
-		}
-		if fi.IsDir() {
-			return fmt.Errorf("%s: is a directory, not a file", p)
-		}
+// warning is one line warn writes: where, and what (grouped by).
+type warning struct{ pos, msg string }
+
+// warn writes warnings to stderr, one a line, escaped as table cells are
+// (a file name or evidence never reaches the terminal raw), and folds the
+// warnings with the same message into the first: "pos: msg (and 41 more
+// like it)".
+func warn(w io.Writer, ws []warning) {
+	type group struct {
+		first warning
+		n     int
 	}
-	return nil
+	var order []string
+	groups := map[string]*group{}
+	for _, x := range ws {
+		g := groups[x.msg]
+		if g == nil {
+			g = &group{first: x}
+			groups[x.msg] = g
+			order = append(order, x.msg)
+		}
+		g.n++
+	}
+	for _, k := range order {
+		g := groups[k]
+		line := "warning: " + escapeCell(g.first.msg)
+		if g.first.pos != "" {
+			line = "warning: " + escapeCell(g.first.pos) + ": " + escapeCell(g.first.msg)
+		}
+		if g.n > 1 {
+			line += fmt.Sprintf(" (and %d more like it)", g.n-1)
+		}
+		fmt.Fprintln(w, line)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"github.com/alecthomas/kong"
 	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/google/go-cmp/cmp"
@@ -22,7 +23,7 @@ import (
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
+	code := run(args, nil, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -47,7 +48,7 @@ func TestCLIExitCodes(t *testing.T) {
 		{"help", []string{"--help"}, 0, "", false},
 		{"version", []string{"--version"}, 0, "", false},
 		{"unknown flag", []string{"conns", "--bogus", "x"}, 2, "unknown flag --bogus", false},
-		{"missing file", []string{"conns", "does-not-exist.pcap"}, 2, "does-not-exist.pcap", false},
+		{"missing file", []string{"conns", "does-not-exist.pcap"}, 1, "does-not-exist.pcap: no such file", true},
 		{"bad state", []string{"conns", "--state", "sleepy", "testdata/conformance/zeek/traces/http_get.pcap"}, 1, `--state "sleepy"`, true},
 		{"bad local", []string{"conns", "--local", "10.0.0.300", "testdata/conformance/zeek/traces/http_get.pcap"}, 1, `--local "10.0.0.300"`, true},
 		{"not a capture", []string{"conns", notCapture}, 1, notCapture + ": not a pcap or pcapng capture", true},
@@ -66,12 +67,32 @@ func TestCLIExitCodes(t *testing.T) {
 	}
 }
 
+// TestCLIEnvVars checks that environment variables apply per command:
+// CWFORENSICS_CONNS_FORMAT sets conns's format, and CWFORENSICS_FORMAT,
+// which no command reads (the commands' formats differ), breaks none.
 func TestCLIEnvVars(t *testing.T) {
 	inRoot(t)
-	t.Setenv("CWFORENSICS_FORMAT", "tsv")
-	code, out, _ := cli(t, "conns", "testdata/conformance/zeek/traces/http_get.pcap")
+	capture := "testdata/conformance/zeek/traces/http_get.pcap"
+	t.Setenv("CWFORENSICS_CONNS_FORMAT", "tsv")
+	t.Setenv("CWFORENSICS_FORMAT", "html")
+	t.Setenv("CWFORENSICS_ANALYZE_FORMAT", "json")
+	code, out, stderr := cli(t, "conns", capture)
 	if code != 0 || !strings.HasPrefix(out, "local_addr\tlocal_port\t") {
-		t.Errorf("CWFORENSICS_FORMAT=tsv not honoured: exit %d, %q", code, out)
+		t.Errorf("CWFORENSICS_CONNS_FORMAT=tsv not honoured: exit %d, %q %s", code, out, stderr)
+	}
+	code, out, stderr = cli(t, "analyze", capture)
+	if code != 0 || !strings.HasPrefix(out, "{") {
+		t.Errorf("CWFORENSICS_ANALYZE_FORMAT=json not honoured: exit %d, %.40q %s", code, out, stderr)
+	}
+	code, _, stderr = cli(t, "evidence", "testdata/cases/java-pool-leak/ss-tanpoei.txt")
+	if code != 0 {
+		t.Errorf("evidence with CWFORENSICS_FORMAT=html: exit %d %s", code, stderr)
+	}
+	// Flags with one meaning in every command share a variable.
+	t.Setenv("CWFORENSICS_LOCAL", "10.9.9.9")
+	code, out, _ = cli(t, "analyze", capture)
+	if code != 0 || !strings.Contains(out, `"10.9.9.9"`) {
+		t.Errorf("CWFORENSICS_LOCAL not honoured by analyze: exit %d", code)
 	}
 }
 
@@ -324,5 +345,51 @@ func TestEscapeCell(t *testing.T) {
 		if got := string(appendEscaped([]byte("x"), tt.in)); got != "x"+tt.want {
 			t.Errorf("appendEscaped(%q) = %q, want x%q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestEnvNames checks the convention every flag follows: its first
+// environment variable is CWFORENSICS_<COMMAND>_<FLAG> (global flags
+// CWFORENSICS_<FLAG>), and no variable is shared by flags of different
+// meanings, such as --format, whose values differ between commands.
+func TestEnvNames(t *testing.T) {
+	var cli CLI
+	p, err := kong.New(&cli, kong.Name("cwforensics"), kong.Vars{"version": "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envName := func(parts ...string) string {
+		return strings.ToUpper(strings.ReplaceAll(strings.Join(append([]string{"CWFORENSICS"}, parts...), "_"), "-", "_"))
+	}
+	shared := map[string]string{} // variable -> flag name and help
+	check := func(cmd string, flags []*kong.Flag) {
+		for _, f := range flags {
+			if f.Name == "help" || f.Name == "version" {
+				continue
+			}
+			want := envName(f.Name)
+			if cmd != "" {
+				want = envName(cmd, f.Name)
+			}
+			if len(f.Envs) == 0 || f.Envs[0] != want {
+				t.Errorf("%s --%s: environment %v, want %s first", cmd, f.Name, f.Envs, want)
+			}
+			for _, e := range f.Envs[1:] {
+				if e != envName(f.Name) {
+					t.Errorf("%s --%s: shared variable %s, want %s", cmd, f.Name, e, envName(f.Name))
+				}
+				if prev, ok := shared[e]; ok && prev != f.Name {
+					t.Errorf("%s is shared by --%s and --%s", e, prev, f.Name)
+				}
+				shared[e] = f.Name
+			}
+		}
+	}
+	check("", p.Model.Flags)
+	for _, c := range p.Model.Children {
+		check(c.Name, c.Flags)
+	}
+	if _, ok := shared["CWFORENSICS_FORMAT"]; ok {
+		t.Error("CWFORENSICS_FORMAT is shared, but --format means different things")
 	}
 }

@@ -309,7 +309,7 @@ func Empty() *report.Model {
 			CaptureEnd: start.Add(90 * time.Second)},
 		LocalSource: report.LocalSource{Method: report.LocalCapture, Addrs: []string{"127.0.0.1"}},
 		Inputs: []report.Input{
-			{Path: "lo.pcap", Kind: "pcap", Status: report.InputRead, Records: 77},
+			{Path: "lo.pcap", Kind: "pcap", Status: report.InputWarned, Records: 77, Warnings: 1, FirstWarnings: []string{"lo.pcap: packet 77"}},
 			{Path: "dump.bin", Status: report.InputFailed, Reason: "dump.bin: not a pcap or pcapng file (bad magic 0x7f454c46)"},
 		},
 		Warnings: []report.Warning{{Pos: "lo.pcap: packet 77", Msg: "truncated packet record (24 of 66 bytes)"}},

@@ -1,0 +1,84 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/report"
+)
+
+// ReadCaptures reads the sources as captures, together, merged in
+// timestamp order as pcapstate.Read does, each opened once. A source named
+// (not walked) that is not a capture is an error naming it; a walked one,
+// and anything ignored, is returned among the inputs passed over.
+func ReadCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) (*pcapstate.Result, []report.Input, error) {
+	var caps []*opened
+	defer func() {
+		for _, c := range caps {
+			c.close()
+		}
+	}()
+	var skipped []report.Input
+	for _, src := range srcs {
+		o, in := recognise(ctx, src)
+		switch {
+		case o != nil && o.capture:
+			caps = append(caps, o)
+			continue
+		case o != nil:
+			o.close()
+			in.Status, in.Cause, in.Reason = report.InputIgnored, report.CauseFormat, in.Kind+" evidence, not a capture"
+		}
+		if !src.Walked {
+			if in.Cause == report.CauseFormat && in.Kind == "" {
+				return nil, nil, fmt.Errorf("%s: %w", src.Name, pcapstate.ErrNotCapture)
+			}
+			return nil, nil, fmt.Errorf("%s: %w (%s)", src.Name, pcapstate.ErrNotCapture, in.Reason)
+		}
+		skipped = append(skipped, in)
+	}
+	if len(caps) == 0 {
+		return nil, skipped, fmt.Errorf("no capture among the %d inputs", len(srcs))
+	}
+	res, err := readCaptures(ctx, caps, opts)
+	return res, skipped, err
+}
+
+// ReadEvidence reads the sources as evidence files, each opened once, and
+// joins them (dumps.JoinEvidence). A source named (not walked) that is not
+// evidence, or whose reading fails, is an error naming it; a walked one is
+// returned among the inputs passed over.
+func ReadEvidence(ctx context.Context, srcs []Source) ([]*dumps.Evidence, []report.Input, error) {
+	var evs []*dumps.Evidence
+	var skipped []report.Input
+	for _, src := range srcs {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		o, in := recognise(ctx, src)
+		switch {
+		case o != nil && !o.capture:
+			ev, err := readEvidence(o)
+			o.close()
+			if err != nil {
+				return nil, nil, err
+			}
+			evs = append(evs, ev)
+			continue
+		case o != nil:
+			o.close()
+			in.Status, in.Cause, in.Reason = report.InputIgnored, report.CauseFormat, "a "+in.Kind+" capture, not evidence"
+		}
+		if !src.Walked {
+			if in.Cause == report.CauseFormat && in.Kind == "" {
+				return nil, nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack or Go goroutine output)", src.Name, dumps.ErrUnknownFormat)
+			}
+			return nil, nil, fmt.Errorf("%s: %w (%s)", src.Name, dumps.ErrUnknownFormat, in.Reason)
+		}
+		skipped = append(skipped, in)
+	}
+	dumps.JoinEvidence(evs)
+	return evs, skipped, nil
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// writeConnsJSON writes res as the schema_version 1 JSON of conns, one
+// connection at a time: the same bytes as encoding the whole document
+// with two-space indentation, without holding it in memory.
+func writeConnsJSON(w io.Writer, res *pcapstate.Result) error {
+	type doc struct {
+		SchemaVersion int `json:"schema_version"`
+		*pcapstate.Result
+	}
+	conns := res.Conns
+	if len(conns) == 0 {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc{connsSchemaVersion, res})
+	}
+	// Encode the document with a placeholder for the conns, then write
+	// each connection in its place, indented as the array's elements.
+	out := *res
+	out.Conns = nil
+	head, err := json.MarshalIndent(doc{connsSchemaVersion, &out}, "", "  ")
+	if err != nil {
+		return err
+	}
+	const hole = `"conns": null`
+	before, after, ok := bytes.Cut(head, []byte(hole))
+	if !ok {
+		return fmt.Errorf("encode conns: no %s in the document", hole)
+	}
+	if _, err := w.Write(append(before, `"conns": [`...)); err != nil {
+		return err
+	}
+	// One encoder into one buffer for all of them: it reuses its buffers.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	for i := range conns {
+		buf.Reset()
+		if err := enc.Encode(&conns[i]); err != nil {
+			return err
+		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		sep := ",\n    "
+		if i == 0 {
+			sep = "\n    "
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(w, "\n  ]"); err != nil {
+		return err
+	}
+	if _, err := w.Write(after); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
+}
+
+// rfc3339Nano is RFC 3339 with exactly nine fractional digits, UTC.
+const rfc3339Nano = "2006-01-02T15:04:05.000000000Z07:00"
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(rfc3339Nano)
+}
+
+func idleOf(c *pcapstate.Conn, end time.Time) time.Duration {
+	if c.Local.Since.IsZero() {
+		return 0
+	}
+	return c.Idle(end)
+}
+
+// connsHeader is the stable TSV header of conns; columns are only ever
+// added at the end.
+var connsHeader = []string{
+	"local_addr", "local_port", "remote_addr", "remote_port", "state", "since",
+	"remote_state", "remote_since", "verdict", "idle_seconds",
+	"local_packets", "remote_packets", "local_bytes", "remote_bytes",
+	"first", "last", "vlan", "tunnel", "handshake", "local_opened", "local_by",
+	"local_markers", "remote_markers", "first_packet", "remote_fin", "fin_ack", "why",
+}
+
+// writeConnsTSV writes the TSV header and a row per connection.
+func writeConnsTSV(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
+	if err := writeTSVRow(w, connsHeader); err != nil {
+		return err
+	}
+	var row []byte
+	for i := range conns {
+		row = appendConnTSV(row[:0], &conns[i], end)
+		if _, err := w.Write(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendConnTSV appends the TSV row of c, the columns of connsHeader, to
+// b. Cells are formatted in place, so that tens of thousands of rows make
+// no garbage; text from the input (file names) is escaped as escapeCell
+// does.
+func appendConnTSV(b []byte, c *pcapstate.Conn, end time.Time) []byte {
+	b = c.Local.Addr.Addr().AppendTo(b)
+	b = strconv.AppendUint(append(b, '\t'), uint64(c.Local.Addr.Port()), 10)
+	b = c.Remote.Addr.Addr().AppendTo(append(b, '\t'))
+	b = strconv.AppendUint(append(b, '\t'), uint64(c.Remote.Addr.Port()), 10)
+	b = append(append(b, '\t'), c.Local.State.String()...)
+	b = appendTime(append(b, '\t'), c.Local.Since)
+	b = append(append(b, '\t'), c.Remote.State.String()...)
+	b = appendTime(append(b, '\t'), c.Remote.Since)
+	b = append(append(b, '\t'), verdictCell(c.Verdict)...)
+	b = strconv.AppendFloat(append(b, '\t'), idleOf(c, end).Seconds(), 'f', -1, 64)
+	b = strconv.AppendUint(append(b, '\t'), c.Local.Packets, 10)
+	b = strconv.AppendUint(append(b, '\t'), c.Remote.Packets, 10)
+	b = strconv.AppendUint(append(b, '\t'), c.Local.Bytes, 10)
+	b = strconv.AppendUint(append(b, '\t'), c.Remote.Bytes, 10)
+	b = appendTime(append(b, '\t'), c.First)
+	b = appendTime(append(b, '\t'), c.Last)
+	b = strconv.AppendUint(append(b, '\t'), uint64(c.VLAN), 10)
+	b = append(append(b, '\t'), tunnelCell(c.Tunnel)...)
+	b = strconv.AppendBool(append(b, '\t'), c.Handshake)
+	b = strconv.AppendBool(append(b, '\t'), c.LocalOpened)
+	b = append(append(b, '\t'), c.LocalBy.String()...)
+	b = appendMarkers(append(b, '\t'), c.Local.Markers)
+	b = appendMarkers(append(b, '\t'), c.Remote.Markers)
+	b = appendPos(append(b, '\t'), c.FirstPacket)
+	b = appendPos(append(b, '\t'), c.Remote.FIN)
+	b = appendPos(append(b, '\t'), c.Remote.FINAck)
+	b = appendEscaped(append(b, '\t'), c.Why)
+	return append(b, '\n')
+}
+
+// appendTime appends fmtTime(t).
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return t.UTC().AppendFormat(b, rfc3339Nano)
+}
+
+// appendPos appends p.String(), escaped.
+func appendPos(b []byte, p pcapstate.Pos) []byte {
+	if p.IsZero() {
+		return b
+	}
+	b = appendEscaped(b, p.File)
+	return strconv.AppendUint(append(b, ": packet "...), p.Packet, 10)
+}
+
+// appendMarkers appends m.String() without building it when empty.
+func appendMarkers(b []byte, m pcapstate.Markers) []byte {
+	if m == 0 {
+		return b
+	}
+	return append(b, m.String()...)
+}
+
+func verdictCell(v pcapstate.Verdict) string {
+	if v == pcapstate.NotCloseWait {
+		return ""
+	}
+	return v.String()
+}
+
+func tunnelCell(t pcapstate.Tunnel) string {
+	if t == pcapstate.TunnelNone {
+		return ""
+	}
+	return t.String()
+}
+
+// writeConnsText writes the table for people: fewer columns, durations
+// rounded, aligned in columns as a tabwriter would, without holding the
+// rows (writeAligned formats each twice).
+func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
+	header := []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS"}
+	return writeAligned(w, len(conns)+1, func(i int, cells []string) []string {
+		if i == 0 {
+			return append(cells, header...)
+		}
+		c := &conns[i-1]
+		markers := c.Local.Markers.String()
+		if m := c.Remote.Markers.String(); m != "" {
+			if markers != "" {
+				markers += " "
+			}
+			markers += "peer:" + m
+		}
+		since := ""
+		if !c.Local.Since.IsZero() {
+			since = c.Local.Since.UTC().Format("2006-01-02 15:04:05.000")
+		}
+		return append(cells, c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
+			idleOf(c, end).Round(time.Millisecond).String(), c.Remote.State.String(), verdictCell(c.Verdict),
+			strconv.FormatUint(c.Local.Packets, 10)+"/"+strconv.FormatUint(c.Remote.Packets, 10),
+			strconv.FormatUint(c.Local.Bytes, 10)+"/"+strconv.FormatUint(c.Remote.Bytes, 10), markers)
+	})
+}
+
+// closeWaitCounts counts the confirmed and unconfirmed CLOSE_WAIT
+// endpoints among conns.
+func closeWaitCounts(conns []pcapstate.Conn) (confirmed, unconfirmed int) {
+	for i := range conns {
+		switch conns[i].Verdict {
+		case pcapstate.CloseWaitConfirmed:
+			confirmed++
+		case pcapstate.CloseWaitUnconfirmed:
+			unconfirmed++
+		}
+	}
+	return confirmed, unconfirmed
+}
+
+// writeConnsSummary writes the line under the table: what the captures
+// held, with the CLOSE_WAIT counts of every connection (not only those
+// listed).
+func writeConnsSummary(w io.Writer, res *pcapstate.Result, confirmed, unconfirmed int) error {
+	var skipped []string
+	for _, s := range res.Skipped {
+		skipped = append(skipped, fmt.Sprintf("%s %d", s.Kind, s.Packets))
+	}
+	nonTCP := ""
+	if len(skipped) > 0 {
+		nonTCP = " (" + strings.Join(skipped, ", ") + ")"
+	}
+	span := ""
+	if !res.Start.IsZero() {
+		span = fmt.Sprintf(", %s to %s", fmtTime(res.Start), fmtTime(res.End))
+	}
+	_, err := fmt.Fprintf(w, "\n%s, %d CLOSE_WAIT (confirmed), %d unconfirmed, %s, %d non-TCP%s, %d filtered out, %s%s\n",
+		plural(int(res.Connections), "connection"), confirmed, unconfirmed, plural(int(res.Packets), "packet"),
+		res.NonTCP(), nonTCP, res.Filtered, plural(len(res.Warnings), "warning"), span)
+	return err
+}
+
+// plural is "1 connection" or "2 connections".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

@@ -1,0 +1,111 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// firstWarnings is how many warning positions an input's status cites.
+const firstWarnings = 3
+
+// EvidenceRecords counts what one evidence file holds: sockets, fds,
+// limits, summaries, threads, goroutines and profile groups.
+func EvidenceRecords(ev *dumps.Evidence) int {
+	n := len(ev.Sockets) + len(ev.FDs) + len(ev.Limits) + len(ev.SocketSummaries)
+	for _, d := range ev.ThreadDumps {
+		n += len(d.Threads)
+	}
+	for _, d := range ev.GoroutineDumps {
+		n += d.Total()
+	}
+	for _, p := range ev.GoroutineProfiles {
+		n += len(p.Groups)
+	}
+	return n
+}
+
+// EvidenceInput is the Input of an evidence file that was read: read, or
+// read with warnings, with its kind and records.
+func EvidenceInput(ev *dumps.Evidence) Input {
+	in := Input{Path: ev.File, Kind: ev.Kind.String(), Status: InputRead, Records: EvidenceRecords(ev)}
+	for _, w := range ev.Warnings {
+		in.warn(w.Pos.String())
+	}
+	return in
+}
+
+// CaptureInput is the Input of one capture that Read read: read, read with
+// warnings (damage stopped it early, a record was corrupt), ignored when it
+// held no packet or only packets of link types the decoder does not know,
+// failed when damage left no packet.
+func CaptureInput(f *pcapstate.FileStats, res *pcapstate.Result) Input {
+	in := Input{Path: f.Name, Kind: f.Format, Status: InputRead, Records: int(f.Packets)}
+	var first string
+	for _, w := range res.Warnings {
+		if w.Pos.File == f.Name {
+			if first == "" {
+				first = w.Msg
+			}
+			in.warn(w.Pos.String())
+		}
+	}
+	switch {
+	case f.Packets == 0 && in.Warnings > 0:
+		in.Status, in.Cause, in.Reason = InputFailed, CauseCorrupt, first
+		in.Warnings, in.FirstWarnings = 0, nil
+	case f.Packets == 0:
+		in.Status, in.Cause, in.Reason = InputIgnored, CauseEmpty, "capture holds no packets"
+	default:
+		// Here go the facts pcapstate gives about a file's undecodable
+		// packets: a capture none of whose link types the decoder knows
+		// is ignored, with the types.
+		if lts := unsupportedLinks(f.LinkTypes); len(lts) > 0 && len(lts) == len(f.LinkTypes) {
+			in.Status, in.Cause = InputIgnored, CauseLinkType
+			in.Reason = "unsupported link type " + strings.Join(lts, ", ")
+		}
+	}
+	return in
+}
+
+// unsupportedLinks returns the numbers of the link types, as FileStats
+// names them, that the decoder does not know ("linktype-N").
+func unsupportedLinks(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if v, ok := strings.CutPrefix(n, "linktype-"); ok {
+			if _, err := strconv.Atoi(v); err == nil {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// warn counts a warning at pos, keeping the first positions.
+func (in *Input) warn(pos string) {
+	if in.Status == InputRead {
+		in.Status = InputWarned
+	}
+	in.Warnings++
+	if len(in.FirstWarnings) < firstWarnings {
+		in.FirstWarnings = append(in.FirstWarnings, pos)
+	}
+}
+
+// StatusLine says in one line what became of the input, as a terminal or
+// a log shows it: "ss.txt: read-with-warnings (2 warnings, first at
+// ss.txt:4)".
+func (in Input) StatusLine() string {
+	s := in.Path + ": " + in.Status.String()
+	switch {
+	case in.Reason != "":
+		s += " (" + in.Reason + ")"
+	case in.Warnings > 0:
+		s += fmt.Sprintf(" (%d %s, first at %s)", in.Warnings, plural("warning", in.Warnings), strings.Join(in.FirstWarnings, ", "))
+	}
+	return s
+}

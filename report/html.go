@@ -24,6 +24,7 @@ const (
 const (
 	FlowRows    = 20
 	SuspectRows = 20
+	CiteRows    = 12 // positions a claim, suspect or socket cites
 )
 
 // htmlView is the Model plus what only the HTML page needs: chart geometry,
@@ -75,7 +76,7 @@ func newHTMLView(m *Model) htmlView {
 	// by the suspects listed and by the sockets listed.
 	cites := map[string][]citer{}
 	add := func(pos []string, c citer) {
-		for _, p := range pos {
+		for _, p := range firstN(pos, CiteRows) {
 			if l := cites[p]; len(l) == 0 || l[len(l)-1] != c {
 				cites[p] = append(l, c)
 			}

@@ -119,3 +119,25 @@ func TestMarkdownSaysWhatIsLeftOut(t *testing.T) {
 		t.Errorf("markdown does not say %q", want)
 	}
 }
+
+// TestCitationsBounded: a socket citing many positions shows the first
+// report.CiteRows and says how many more, in both formats.
+func TestCitationsBounded(t *testing.T) {
+	m := sample.Stuck(3, 1)
+	for i := range 40 {
+		m.Sockets[0].Evidence = append(m.Sockets[0].Evidence, fmt.Sprintf("lsof.txt:%d", 100+i))
+	}
+	n := len(m.Sockets[0].Evidence)
+	if err := m.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	more := fmt.Sprintf("and %d more", n-report.CiteRows)
+	for format, out := range map[string]string{"html": html(t, m), "md": markdown(t, m)} {
+		if !strings.Contains(out, more) {
+			t.Errorf("%s does not say %q", format, more)
+		}
+		if strings.Contains(out, "lsof.txt:139") {
+			t.Errorf("%s lists the 40th citation", format)
+		}
+	}
+}

@@ -12,7 +12,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 TAGS     ?=
 GOFLAGS_ := -tags '$(TAGS)'
 
-.PHONY: all build test test-pcap golden fuzz bench lint demo e2e clean
+.PHONY: all build test test-pcap golden fuzz bench lint demo e2e load clean
 
 all: lint test
 
@@ -56,6 +56,8 @@ lint:
 # missing), screenshots it to out/e2e/report.png and checks the rendered
 # page, and that hostile evidence stays text; E2E_HTML=path checks an
 # existing report instead.
+# Then it drives cwforensics serve in the same Chromium (chromedp, build
+# tag e2e): upload through the form, progress, report, list, delete.
 e2e:
 	E2E_TAGS='$(TAGS)' scripts/e2e.sh $(E2E_HTML)
 
@@ -66,6 +68,13 @@ demo:
 	$(GO) run $(GOFLAGS_) ./cmd/cwforensics analyze -o out/demo/report.html -o out/demo/report.json -o out/demo/report.md testdata/cases/java-pool-leak
 	@cat out/demo/report.md
 	@echo; echo "HTML and JSON reports: out/demo/report.html, out/demo/report.json"
+
+# load puts cwforensics serve under load on this machine: a 2 GiB capture
+# and 50 small analyses uploaded at once (LOADFLAGS="-size 256M -small 10"
+# for a short run); it prints the peak memory and throughput
+# (docs/performance.md).
+load:
+	$(GO) run ./testdata/tools/loadserve $(LOADFLAGS)
 
 clean:
 	rm -rf bin out

@@ -20,7 +20,7 @@ const peekLen = 64 << 10
 const maxGzipLayers = 3
 
 // reasonUnknown is why an input in no known format is ignored.
-const reasonUnknown = "not a capture (pcap, pcapng) nor socket listing nor thread or goroutine dump"
+const reasonUnknown = "not a capture (pcap, pcapng) nor socket listing nor thread or goroutine dump nor runtime report nor log"
 
 // opened is an input whose format is known, positioned at its first
 // (decompressed, UTF-8) byte.
@@ -132,6 +132,11 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 	}
 	k, err := dumps.RecognizeText(head)
 	if err != nil {
+		if rk, ok := recogniseRuntime(head); ok {
+			k, err = rk, nil
+		}
+	}
+	if err != nil {
 		o.close()
 		if len(head) == 0 {
 			return fail(report.InputIgnored, report.CauseEmpty, "empty file")
@@ -166,7 +171,13 @@ func peek(r *bufio.Reader) ([]byte, error) {
 // stream cut short (a truncated file) keeps what was read before the cut,
 // with a warning, as a truncated plain file would.
 func readEvidence(o *opened) (*dumps.Evidence, error) {
-	ev, err := dumps.ReadKind(o.r, o.in.Path, o.kind)
+	var ev *dumps.Evidence
+	var err error
+	if runtimeKind(o.kind) {
+		ev, err = readRuntime(o.r, o.in.Path, o.kind)
+	} else {
+		ev, err = dumps.ReadKind(o.r, o.in.Path, o.kind)
+	}
 	if err != nil && ev != nil && o.bound != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 		ev.Warnings = append(ev.Warnings, dumps.Warning{Pos: dumps.Pos{File: o.in.Path}, Msg: "the gzip stream is cut short (a truncated file): what came before the cut was read"})
 		return ev, nil

@@ -73,7 +73,7 @@ func ReadEvidence(ctx context.Context, srcs []Source) ([]*dumps.Evidence, []repo
 		}
 		if !src.Walked {
 			if in.Cause == report.CauseFormat && in.Kind == "" {
-				return nil, nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack or Go goroutine output)", src.Name, dumps.ErrUnknownFormat)
+				return nil, nil, fmt.Errorf("%s: %w (expected ss, lsof, netstat, /proc, jstack, Go goroutine output, a Python or Node.js dump, or an application log)", src.Name, dumps.ErrUnknownFormat)
 			}
 			return nil, nil, fmt.Errorf("%s: %w (%s)", src.Name, dumps.ErrUnknownFormat, in.Reason)
 		}

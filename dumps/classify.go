@@ -90,6 +90,11 @@ var poolRules = []frameRule{
 	{"database/sql.(*DB).conn", ActPoolBorrow, "database/sql"},
 	{"net/http.(*Transport).getConn", ActPoolBorrow, "net/http Transport"},
 	{"net/http.(*Transport).queueForIdleConn", ActPoolBorrow, "net/http Transport"},
+	// Python frames are module.function (dumps/python names them so).
+	{"urllib3.connectionpool._get_conn", ActPoolBorrow, "urllib3"},
+	{"sqlalchemy.pool.impl._do_get", ActPoolBorrow, "SQLAlchemy"},
+	{"psycopg_pool.pool.getconn", ActPoolBorrow, "psycopg_pool"},
+	{"aiohttp.connector._wait_for_available_connection", ActPoolBorrow, "aiohttp"},
 }
 
 // ioRules are socket operations, looked for from the top of the stack.
@@ -149,6 +154,26 @@ var ioRules = []frameRule{
 	{"internal/poll.(*FD).Accept", ActAccept, ""},
 	{"crypto/tls.(*Conn).Read", ActSocketRead, ""},
 	{"crypto/tls.(*Conn).Write", ActSocketWrite, ""},
+	// Python: the standard library's socket, ssl, selectors and http.client
+	// (socket.recv and sendall are C functions no frame shows: the top
+	// frame's source line tells them, see sourceRules).
+	{"socket.readinto", ActSocketRead, ""},
+	{"socket.accept", ActAccept, ""},
+	{"socket.create_connection", ActConnect, ""},
+	{"ssl.read", ActSocketRead, ""},
+	{"ssl.recv", ActSocketRead, ""},
+	{"ssl.recv_into", ActSocketRead, ""},
+	{"ssl.write", ActSocketWrite, ""},
+	{"ssl.send", ActSocketWrite, ""},
+	{"ssl.sendall", ActSocketWrite, ""},
+	{"http.client._read_status", ActSocketRead, ""},
+	{"http.client._safe_read", ActSocketRead, ""},
+	{"http.client._read_next_chunk_size", ActSocketRead, ""},
+	{"http.client.readinto", ActSocketRead, ""},
+	{"http.client.send", ActSocketWrite, ""},
+	{"selectors.select", ActSelect, ""},
+	{"asyncio.selector_events.sock_recv", ActSocketRead, ""},
+	{"asyncio.streams.read", ActSocketRead, ""},
 }
 
 // netPoll is the JDK 13+ poll a socket read or write waits in; what it
@@ -169,6 +194,11 @@ var connRules = []frameRule{
 	{"okhttp3.", 0, "OkHttp"},
 	{"com.mchange.v2.", 0, "c3p0"},
 	{"org.apache.commons.dbcp", 0, "DBCP"},
+	{"urllib3.", 0, "urllib3"},
+	{"requests.", 0, "requests"},
+	{"httpcore.", 0, "httpcore"},
+	{"aiohttp.", 0, "aiohttp"},
+	{"sqlalchemy.", 0, "SQLAlchemy"},
 }
 
 func findRule(rules []frameRule, frames []Frame) (int, frameRule) {
@@ -432,9 +462,46 @@ func AppFrame(frames []Frame) int {
 				break
 			}
 		}
-		if !platform && f.Func != "non-Go function" {
+		if !platform && f.Func != "non-Go function" && !pythonStdlib(f) && !nodeInternal(f) {
 			return i
 		}
 	}
 	return -1
+}
+
+// pythonStdlibModules are the top-level modules of Python's standard
+// library a stack goes through on its way to the network, for frames whose
+// file has no directory (py-spy prints some so).
+var pythonStdlibModules = map[string]bool{
+	"socket": true, "ssl": true, "selectors": true, "select": true, "threading": true, "queue": true, "http": true,
+	"socketserver": true, "asyncio": true, "concurrent": true, "urllib": true, "email": true, "json": true,
+	"logging": true, "traceback": true, "runpy": true, "importlib": true, "contextlib": true, "functools": true,
+	"time": true, "subprocess": true, "multiprocessing": true, "xmlrpc": true, "wsgiref": true, "ftplib": true, "smtplib": true,
+}
+
+// pythonStdlib reports whether f is a frame of Python's standard library:
+// a file under lib/pythonX.Y outside site-packages, a frozen module, or a
+// bare file name of a standard module.
+func pythonStdlib(f Frame) bool {
+	file := f.File
+	switch {
+	case !strings.HasSuffix(file, ".py") && !strings.HasPrefix(file, "<frozen"):
+		return false
+	case strings.HasPrefix(file, "<frozen"):
+		return true
+	case strings.Contains(file, "-packages/"):
+		return false
+	case strings.Contains(file, "/lib/python") || strings.Contains(file, "/Lib/") || strings.Contains(file, `\Lib\`):
+		return true
+	case !strings.ContainsAny(file, `/\`):
+		mod, _, _ := strings.Cut(f.Func, ".")
+		return pythonStdlibModules[mod]
+	}
+	return false
+}
+
+// nodeInternal reports whether f is a frame of Node.js itself
+// (node:internal/..., node:net, internal/... before Node 16).
+func nodeInternal(f Frame) bool {
+	return strings.HasPrefix(f.File, "node:") || strings.HasPrefix(f.File, "internal/")
 }

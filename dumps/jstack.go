@@ -14,6 +14,10 @@ import (
 type ThreadDump struct {
 	// Pos is where the dump starts (its time or "Full thread dump" line).
 	Pos Pos `json:"pos"`
+	// Runtime is "" for a JVM dump, "python" for a Python one (faulthandler,
+	// py-spy, traceback.print_stack) and "node" for a Node.js report's
+	// JavaScript stack; see FinishThreadDump.
+	Runtime string `json:"runtime,omitempty"`
 	// PID is the process id when the dump prints it (jcmd's first line
 	// "1234:", the JSON dump's processId); 0 when it does not.
 	PID int `json:"pid,omitempty"`

@@ -26,11 +26,15 @@ func _() {
 	_ = x[KindJVMText-15]
 	_ = x[KindJVMThreadInfo-16]
 	_ = x[KindJRockit-17]
+	_ = x[KindPython-18]
+	_ = x[KindPySpyJSON-19]
+	_ = x[KindNodeReport-20]
+	_ = x[KindAppLog-21]
 }
 
-const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textjvm-threadinfojrockit"
+const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textjvm-threadinfojrockitpythonpy-spy-jsonnode-reportapp-log"
 
-var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 145, 152}
+var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 145, 152, 158, 169, 180, 187}
 
 func (i Kind) String() string {
 	idx := int(i) - 0

@@ -33,6 +33,10 @@ const (
 	KindJVMText                      // jvm-text
 	KindJVMThreadInfo                // jvm-threadinfo
 	KindJRockit                      // jrockit
+	KindPython                       // python
+	KindPySpyJSON                    // py-spy-json
+	KindNodeReport                   // node-report
+	KindAppLog                       // app-log
 )
 
 // MarshalText makes a Kind appear by name in JSON.
@@ -61,6 +65,7 @@ type Evidence struct {
 	Kind Kind   `json:"kind"`
 	SocketEvidence
 	DumpEvidence
+	RuntimeEvidence
 	Warnings []Warning `json:"warnings"`
 }
 

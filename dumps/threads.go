@@ -42,6 +42,9 @@ type Frame struct {
 	Module string `json:"module,omitempty"`
 	// Native marks a JVM native method.
 	Native bool `json:"native,omitempty"`
+	// Source is the source line a Python traceback prints under the
+	// frame ("data = conn.recv(1024)"), trimmed; empty when none.
+	Source string `json:"source,omitempty"`
 }
 
 func (f Frame) String() string {

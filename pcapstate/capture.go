@@ -57,6 +57,7 @@ type record struct {
 	link    layers.LinkType // as Decode takes it (see DecoderLinkType)
 	rawLink uint32          // as the file stores it
 	offset  int64           // byte offset of the record in the (decompressed) file
+	warn    string          // damage the reader repaired in this record, for a warning
 }
 
 // packetReader reads the packet records of one capture file.
@@ -179,7 +180,13 @@ type pcapReader struct {
 	link    layers.LinkType
 	rawLink uint32
 	snaplen uint32
+	clamped int // records whose fraction of a second was clamped
 }
+
+// maxClampWarnings bounds the warnings about clamped timestamps of one
+// file: a writer that gets every record wrong is named ten times, not a
+// million.
+const maxClampWarnings = 10
 
 func newPcapReader(w *window) (*pcapReader, error) {
 	if err := w.need(24); err != nil {
@@ -218,16 +225,29 @@ func (p *pcapReader) next(rec *record) error {
 	if capLen > maxRecord {
 		return fmt.Errorf("corrupt record header: captured length %d", capLen)
 	}
-	if !p.nanos {
-		if sub >= 1e6 {
-			return fmt.Errorf("corrupt record header: %d microseconds", sub)
-		}
-		sub *= 1000
-	} else if sub >= 1e9 {
-		return fmt.Errorf("corrupt record header: %d nanoseconds", sub)
-	}
 	if err := w.need(16 + int(capLen)); err != nil {
 		return err
+	}
+	// A fraction of a second out of range is a writer's bug in one
+	// field, not a lost record boundary (the lengths are sane): clamp it
+	// to the second's last tick and go on, with a warning.
+	rec.warn = ""
+	unit, limit := "microseconds", uint32(1e6)
+	if p.nanos {
+		unit, limit = "nanoseconds", 1e9
+	}
+	if sub >= limit {
+		p.clamped++
+		if p.clamped <= maxClampWarnings {
+			rec.warn = fmt.Sprintf("record header: timestamp fraction of %d %s, clamped to %d", sub, unit, limit-1)
+			if p.clamped == maxClampWarnings {
+				rec.warn += "; further such records are clamped without a warning"
+			}
+		}
+		sub = limit - 1
+	}
+	if !p.nanos {
+		sub *= 1000
 	}
 	w.skip(16)
 	rec.data = w.peek(int(capLen))

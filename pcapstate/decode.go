@@ -88,10 +88,6 @@ const (
 	portGeneve     = 6081
 )
 
-// tunnelPPPoE marks an IP packet in a PPPoE session for ipv4 and ipv6,
-// which treat it as TunnelNone otherwise.
-const tunnelPPPoE Tunnel = 255
-
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 
@@ -101,9 +97,10 @@ func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 // partly filled and must not be used.
 func (d *Decoder) Decode(link layers.LinkType, data []byte, seg *Segment) Skip {
 	*seg = Segment{}
+	if link == layers.LinkTypeEthernet { // most captures: before the switch's search
+		return d.ethernet(data, encap{}, seg)
+	}
 	switch link {
-	case layers.LinkTypeEthernet:
-		return d.ethernet(data, seg)
 	case layers.LinkTypeNull, layers.LinkTypeLoop:
 		return d.loopback(data, seg)
 	case layers.LinkTypeRaw, linkTypeRawDLT12, linkTypeRawDLT14:
@@ -116,6 +113,16 @@ func (d *Decoder) Decode(link layers.LinkType, data []byte, seg *Segment) Skip {
 		return d.sll(data, seg)
 	case LinkTypeLinuxSLL2:
 		return d.sll2(data, seg)
+	case layers.LinkTypePPP:
+		return d.ppp(data, -1, encap{}, seg)
+	case layers.LinkTypePPP_HDLC:
+		return d.pppSerial(data, seg)
+	case layers.LinkTypeC_HDLC:
+		return d.ciscoHDLC(data, encap{}, seg)
+	case linkTypeNFLOG:
+		return d.nflog(data, seg)
+	case linkTypeIPoIB:
+		return d.ipoib(data, seg)
 	}
 	return SkipUnsupportedLink
 }
@@ -132,15 +139,15 @@ func (d *Decoder) rawIP(b []byte, want uint8, seg *Segment) Skip {
 	}
 	switch v {
 	case 4:
-		return d.ipv4(b, -1, TunnelNone, seg)
+		return d.ipv4(b, -1, encap{}, seg)
 	case 6:
-		return d.ipv6(b, -1, TunnelNone, seg)
+		return d.ipv6(b, -1, encap{}, seg)
 	}
 	return SkipMalformed
 }
 
-// ethernet decodes an Ethernet II or 802.3 LLC/SNAP frame.
-func (d *Decoder) ethernet(b []byte, seg *Segment) Skip {
+// ethernet decodes an Ethernet II or 802.3 LLC/SNAP frame found in in.
+func (d *Decoder) ethernet(b []byte, in encap, seg *Segment) Skip {
 	if len(b) < 14 {
 		return SkipTruncated
 	}
@@ -156,7 +163,7 @@ func (d *Decoder) ethernet(b []byte, seg *Segment) Skip {
 		et = be16(b[6:])
 		b = b[8:]
 	}
-	return d.etherType(et, b, seg)
+	return d.etherType(et, b, in, seg)
 }
 
 // loopback decodes BSD null (0) and OpenBSD loop (108) frames: a 4-byte
@@ -172,9 +179,9 @@ func (d *Decoder) loopback(b []byte, seg *Segment) Skip {
 	}
 	switch fam {
 	case 2: // AF_INET everywhere
-		return d.ipv4(b[4:], -1, TunnelNone, seg)
+		return d.ipv4(b[4:], -1, encap{}, seg)
 	case 23, 24, 28, 30: // AF_INET6: Windows (Npcap), Net/OpenBSD, FreeBSD, Darwin
-		return d.ipv6(b[4:], -1, TunnelNone, seg)
+		return d.ipv6(b[4:], -1, encap{}, seg)
 	}
 	return SkipOtherEtherType
 }
@@ -207,19 +214,24 @@ func (d *Decoder) cooked(arphrd, proto uint16, b []byte, seg *Segment) Skip {
 	if proto < 0x0600 { // 802.2 LLC, Novell 802.3, CAN and other non-ethertypes
 		return SkipOtherEtherType
 	}
-	return d.etherType(proto, b, seg)
+	return d.etherType(proto, b, encap{}, seg)
 }
 
-// etherType decodes the payload b of ethertype et, going through any
-// VLAN tags, MPLS label stacks and PPPoE sessions.
-func (d *Decoder) etherType(et uint16, b []byte, seg *Segment) Skip {
-	tagged := false
+// etherType decodes the payload b of ethertype et, found in in, going
+// through any VLAN tags, PBB, VN-Tag and Cisco MetaData headers, MPLS label stacks and
+// PPPoE sessions. The VLAN ID kept is the outermost tag's: a tunnelled
+// frame's tag only counts when the outer frame had none.
+func (d *Decoder) etherType(et uint16, b []byte, in encap, seg *Segment) Skip {
+	if et == etherIPv4 { // most frames: before the switch's search
+		return d.ipv4(b, -1, in, seg)
+	}
+	tagged := in.tun != TunnelNone && seg.VLAN != 0
 	for {
 		switch et {
 		case etherIPv4:
-			return d.ipv4(b, -1, TunnelNone, seg)
+			return d.ipv4(b, -1, in, seg)
 		case etherIPv6:
-			return d.ipv6(b, -1, TunnelNone, seg)
+			return d.ipv6(b, -1, in, seg)
 		case etherVLAN, etherQinQ, etherQinQOld:
 			if len(b) < 4 {
 				return SkipTruncated
@@ -230,10 +242,32 @@ func (d *Decoder) etherType(et uint16, b []byte, seg *Segment) Skip {
 			}
 			et = be16(b[2:])
 			b = b[4:]
+		case etherPBB:
+			// 802.1ah I-tag: flags and I-SID, then the customer's
+			// destination and source MAC addresses and ethertype.
+			if len(b) < 18 {
+				return SkipTruncated
+			}
+			et = be16(b[16:])
+			b = b[18:]
+		case etherVNTag:
+			// Cisco VN-Tag (802.1Qbh): 4 bytes of virtual interface IDs.
+			if len(b) < 6 {
+				return SkipTruncated
+			}
+			et = be16(b[4:])
+			b = b[6:]
+		case etherCMD:
+			// Cisco MetaData (TrustSec): version, length, option, SGT.
+			if len(b) < 8 {
+				return SkipTruncated
+			}
+			et = be16(b[6:])
+			b = b[8:]
 		case etherMPLS, etherMPLSMult:
-			return d.mpls(b, seg)
+			return d.mpls(b, in, seg)
 		case etherPPPoES:
-			return d.pppoe(b, seg)
+			return d.pppoe(b, in, seg)
 		case etherARP, etherRARP:
 			return SkipARP
 		default:
@@ -244,7 +278,7 @@ func (d *Decoder) etherType(et uint16, b []byte, seg *Segment) Skip {
 
 // mpls skips a label stack and guesses the payload from its first nibble,
 // as there is no protocol field.
-func (d *Decoder) mpls(b []byte, seg *Segment) Skip {
+func (d *Decoder) mpls(b []byte, in encap, seg *Segment) Skip {
 	for {
 		if len(b) < 4 {
 			return SkipTruncated
@@ -260,16 +294,16 @@ func (d *Decoder) mpls(b []byte, seg *Segment) Skip {
 	}
 	switch b[0] >> 4 {
 	case 4:
-		return d.ipv4(b, -1, TunnelNone, seg)
+		return d.ipv4(b, -1, in, seg)
 	case 6:
-		return d.ipv6(b, -1, TunnelNone, seg)
+		return d.ipv6(b, -1, in, seg)
 	}
 	return SkipMPLSNonIP // pseudowires (Ethernet over MPLS), control words
 }
 
 // pppoe decodes a PPPoE session frame (RFC 2516) and its PPP protocol
 // field, which may be compressed to one byte (RFC 1661 PFC).
-func (d *Decoder) pppoe(b []byte, seg *Segment) Skip {
+func (d *Decoder) pppoe(b []byte, in encap, seg *Segment) Skip {
 	if len(b) < 7 {
 		return SkipTruncated
 	}
@@ -289,23 +323,46 @@ func (d *Decoder) pppoe(b []byte, seg *Segment) Skip {
 	if n < 0 {
 		return SkipMalformed
 	}
-	switch proto {
-	case 0x0021:
-		return d.ipv4(b, n, tunnelPPPoE, seg)
-	case 0x0057:
-		return d.ipv6(b, n, tunnelPPPoE, seg)
+	in.pppoe = true
+	return d.pppPayload(proto, b, n, in, seg)
+}
+
+// encap is where a header was found: the outermost tunnel around it
+// (TunnelNone outside any), how many tunnels deep, whether it is the
+// payload of a PPPoE session, and whether the length handed down was taken
+// from the captured length because a length field was 0 (TSO/GSO, BIG
+// TCP), so that an inner length field of 0 may be taken the same way.
+type encap struct {
+	tun      Tunnel
+	depth    uint8
+	pppoe    bool
+	guessLen bool
+}
+
+// maxTunnels bounds tunnels in tunnels: deeper is counted as
+// unsupported-tunnel, so that a crafted frame cannot recurse for long.
+const maxTunnels = 4
+
+// inner returns the encapsulation of a tunnel t's payload, and false when
+// it would be nested too deep. The outermost tunnel names the segment's.
+func (in encap) inner(t Tunnel, seg *Segment) (encap, bool) {
+	if in.depth >= maxTunnels {
+		return in, false
 	}
-	return SkipOtherPPP // LCP, IPCP, IPv6CP, CHAP, ...
+	if seg.Tunnel == TunnelNone {
+		seg.Tunnel = t
+	}
+	return encap{tun: t, depth: in.depth + 1}, true
 }
 
 // ipv4 decodes an IPv4 packet. wire is the length the enclosing header
-// gives it, -1 when it gives none; tun is the tunnel it was found in. An IP
-// length beyond wire is malformed, except after PPPoE (tun ==
-// tunnelPPPoE), where the PPPoE length wins: some access concentrators pad
-// small IPv4 packets to 46 bytes and count the padding in the IPv4 total
-// length but not in the PPPoE length, and the peer's next sequence number
-// shows the PPPoE length is the true one (as Wireshark also reads it).
-func (d *Decoder) ipv4(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
+// gives it, -1 when it gives none; in is where it was found. An IP length
+// beyond wire is malformed, except after PPPoE, where the PPPoE length
+// wins: some access concentrators pad small IPv4 packets to 46 bytes and
+// count the padding in the IPv4 total length but not in the PPPoE length,
+// and the peer's next sequence number shows the PPPoE length is the true
+// one (as Wireshark also reads it).
+func (d *Decoder) ipv4(b []byte, wire int, in encap, seg *Segment) Skip {
 	if len(b) < 20 {
 		return SkipTruncated
 	}
@@ -314,13 +371,14 @@ func (d *Decoder) ipv4(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 	}
 	hl := int(b[0]&0x0f) * 4
 	total := int(be16(b[2:]))
-	if total == 0 && tun == TunnelNone && wire < 0 {
+	in.guessLen = false
+	if total == 0 && wire < 0 && !in.pppoe {
 		// TSO/GSO: the sending host captured a segment before the NIC
 		// cut it, with total length 0. The captured length is all there is.
-		total = len(b)
+		total, in.guessLen = len(b), true
 	}
-	if tun == tunnelPPPoE {
-		total, tun = min(total, wire), TunnelNone
+	if in.pppoe {
+		total, in.pppoe = min(total, wire), false
 	}
 	if hl < 20 || total < hl || (wire >= 0 && total > wire) {
 		return SkipMalformed
@@ -331,15 +389,19 @@ func (d *Decoder) ipv4(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 	seg.Src = netip.AddrFrom4([4]byte(b[12:16]))
 	seg.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	frag := be16(b[6:])
+	if frag&0x3fff != 0 && b[9] == protoTCP {
+		start := uint32(frag&0x1fff) * 8
+		seg.frag = fragPos{be16(b[4:]), start, start + uint32(total-hl), frag&0x2000 != 0}
+	}
 	if frag&0x1fff != 0 {
 		return SkipIPFragment // no transport header in a non-first fragment
 	}
-	return d.transport(b[9], b[hl:], total-hl, frag&0x2000 != 0, tun, seg)
+	return d.transport(b[9], b[hl:], total-hl, frag&0x2000 != 0, in, seg)
 }
 
-// ipv6 decodes an IPv6 packet and its extension headers. wire and tun are
+// ipv6 decodes an IPv6 packet and its extension headers. wire and in are
 // as for ipv4.
-func (d *Decoder) ipv6(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
+func (d *Decoder) ipv6(b []byte, wire int, in encap, seg *Segment) Skip {
 	if len(b) < 40 {
 		return SkipTruncated
 	}
@@ -347,12 +409,14 @@ func (d *Decoder) ipv6(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 		return SkipMalformed
 	}
 	n := int(be16(b[4:])) // payload length: extension headers and upper layer
-	if tun == tunnelPPPoE {
-		n, tun = min(n, wire-40), TunnelNone
+	if in.pppoe {
+		n, in.pppoe = min(n, wire-40), false
+		wire = -2 // bounds checked; a 0 length is not TSO
 	}
 	if wire >= 0 && (40+n > wire || n < 0) {
 		return SkipMalformed
 	}
+	in.guessLen = false
 	seg.Src = netip.AddrFrom16([16]byte(b[8:24]))
 	seg.Dst = netip.AddrFrom16([16]byte(b[24:40]))
 	nh := b[6]
@@ -370,15 +434,15 @@ func (d *Decoder) ipv6(b []byte, wire int, tun Tunnel, seg *Segment) Skip {
 			return SkipIPv6NoNext
 		default:
 			if unknown {
-				if tun != TunnelNone || wire >= 0 {
+				if wire != -1 {
 					return SkipMalformed
 				}
-				n = len(b) // TSO/GSO or BIG TCP without a jumbo option
+				n, in.guessLen = len(b), true // TSO/GSO or BIG TCP without a jumbo option
 			}
 			if off > len(b) {
 				return SkipTruncated
 			}
-			return d.transport(nh, b[off:], n-off, frag, tun, seg)
+			return d.transport(nh, b[off:], n-off, frag, in, seg)
 		}
 		if len(b) < off+8 {
 			return SkipTruncated
@@ -438,16 +502,38 @@ func jumboLength(opts []byte) (int, bool) {
 
 // transport decodes the upper layer of an IP packet: b is what was
 // captured of it, n its length from the IP header, frag whether the IP
-// packet is the first fragment of a larger datagram.
-func (d *Decoder) transport(proto uint8, b []byte, n int, frag bool, tun Tunnel, seg *Segment) Skip {
+// packet is the first fragment of a larger datagram. In a first fragment,
+// what follows the fragment's n bytes (Ethernet padding) is not read, and
+// headers that go on past them are in the next fragment: ip-fragment, not
+// truncated.
+func (d *Decoder) transport(proto uint8, b []byte, n int, frag bool, in encap, seg *Segment) Skip {
+	if !frag {
+		if proto == protoTCP { // most frames: no call in between
+			return tcp(b, n, false, seg)
+		}
+		return d.payload(proto, b, n, false, in, seg)
+	}
+	if len(b) > n {
+		b = b[:n]
+	}
+	s := d.payload(proto, b, n, true, in, seg)
+	if s == SkipTruncated && len(b) == n {
+		return SkipIPFragment
+	}
+	return s
+}
+
+// payload is transport's work.
+func (d *Decoder) payload(proto uint8, b []byte, n int, frag bool, in encap, seg *Segment) Skip {
 	switch proto {
 	case protoTCP:
-		if frag {
-			return SkipIPFragment // the IP length is the fragment's, not the segment's
-		}
-		return tcp(b, n, seg)
+		return tcp(b, n, frag, seg)
 	case protoUDP:
-		return d.udp(b, n, frag, tun, seg)
+		return d.udp(b, n, frag, in, seg)
+	case protoGRE:
+		return d.gre(b, n, frag, in, seg)
+	case protoIPIP, proto6in4:
+		return d.ipInIP(proto, b, n, frag, in, seg)
 	}
 	if frag {
 		return SkipIPFragment
@@ -472,24 +558,36 @@ func (d *Decoder) transport(proto uint8, b []byte, n int, frag bool, tun Tunnel,
 		if len(b) < hl {
 			return SkipTruncated
 		}
-		return d.transport(b[0], b[hl:], n-hl, false, tun, seg)
-	case protoIPIP, proto6in4, protoGRE, protoEtherIP, protoL2TP, protoMPLSinIP:
+		return d.transport(b[0], b[hl:], n-hl, false, in, seg)
+	case protoEtherIP, protoL2TP, protoMPLSinIP:
 		return SkipUnsupportedTunnel
 	}
 	return SkipOtherIPProtocol
 }
 
 // tcp decodes a TCP header of n bytes with its payload (from the IP
-// length), of which b was captured.
-func tcp(b []byte, n int, seg *Segment) Skip {
+// length), of which b was captured. In the first fragment of an IP
+// datagram (frag), n is the fragment's share: the segment is decoded when
+// its header is whole in the fragment and marked Fragment, and a header
+// split across fragments (RFC 1858's tiny fragments) is ip-fragment.
+func tcp(b []byte, n int, frag bool, seg *Segment) Skip {
 	if n < 20 {
+		if frag {
+			return SkipIPFragment
+		}
 		return SkipMalformed
 	}
 	if len(b) < 14 {
 		return SkipTruncated
 	}
 	hl := int(b[12]>>4) * 4
-	if hl < 20 || hl > n {
+	if hl < 20 {
+		return SkipMalformed
+	}
+	if hl > n {
+		if frag {
+			return SkipIPFragment
+		}
 		return SkipMalformed
 	}
 	seg.SrcPort = be16(b)
@@ -502,16 +600,19 @@ func tcp(b []byte, n int, seg *Segment) Skip {
 	}
 	seg.HeaderCut = len(b) < hl
 	seg.Payload = uint32(n - hl)
+	seg.Fragment = frag
 	return SkipNone
 }
 
-// udp decodes a UDP header and the GTP-U or Teredo tunnel it may carry.
-// Tunnels are only looked for outside tunnels (tun == TunnelNone). The UDP
-// length covers the whole datagram, so a tunnel is decoded even in the
-// first fragment of a fragmented datagram: the inner IP header carries the
-// inner packet's true length.
-func (d *Decoder) udp(b []byte, n int, frag bool, tun Tunnel, seg *Segment) Skip {
+// udp decodes a UDP header and the tunnel it may carry: GTP-U, Teredo,
+// VXLAN or Geneve. The UDP length covers the whole datagram, so a tunnel is
+// decoded even in the first fragment of a fragmented datagram: the inner
+// IP header carries the inner packet's true length.
+func (d *Decoder) udp(b []byte, n int, frag bool, in encap, seg *Segment) Skip {
 	if n < 8 {
+		if frag {
+			return SkipIPFragment
+		}
 		return SkipMalformed
 	}
 	if len(b) < 8 {
@@ -519,34 +620,31 @@ func (d *Decoder) udp(b []byte, n int, frag bool, tun Tunnel, seg *Segment) Skip
 	}
 	sp, dp := be16(b), be16(b[2:])
 	ul := int(be16(b[4:]))
-	if ul == 0 && !frag { // IPv6 jumbogram (RFC 2675)
-		ul = n
+	if ul == 0 && !frag { // IPv6 jumbogram (RFC 2675), GSO, BIG TCP
+		ul, in.guessLen = n, true
 	}
 	if ul < 8 || (!frag && ul > n) {
 		return SkipMalformed
 	}
-	if tun != TunnelNone {
-		return SkipUDP
-	}
 	b, ul = b[8:], ul-8
 	switch {
 	case sp == portGTPU || dp == portGTPU:
-		return d.gtpu(b, ul, seg)
+		return d.gtpu(b, ul, in, seg)
 	case sp == portTeredo || dp == portTeredo:
-		return d.teredo(b, ul, seg)
+		return d.teredo(b, ul, in, seg)
 	case !d.TeredoPortOnly && looksTeredo(b, ul):
-		return d.teredo(b, ul, seg)
-	case frag:
+		return d.teredo(b, ul, in, seg)
+	case dp == portVXLAN || dp == portVXLANLinux:
+		if s := d.vxlan(b, ul, in, seg); s != SkipUDP {
+			return s
+		}
+	case dp == portGeneve:
+		if s := d.geneve(b, ul, in, seg); s != SkipUDP {
+			return s
+		}
+	}
+	if frag {
 		return SkipIPFragment
-	case (dp == portVXLAN || dp == portVXLANLinux || dp == portGeneve) && ul >= 8:
-		// VXLAN and Geneve carry Ethernet frames: counted, not decapsulated.
-		if len(b) < 8 {
-			return SkipTruncated
-		}
-		if (dp != portGeneve && b[0]&^0x80 == 0x08) || // I flag (and G of VXLAN-GBP), no others
-			(dp == portGeneve && b[0]>>6 == 0 && be16(b[2:]) == etherTEB) {
-			return SkipUnsupportedTunnel
-		}
 	}
 	return SkipUDP
 }
@@ -554,7 +652,7 @@ func (d *Decoder) udp(b []byte, n int, frag bool, tun Tunnel, seg *Segment) Skip
 // gtpu decodes a GTPv1-U header (3GPP TS 29.281) of a UDP payload of n
 // bytes, with its optional sequence number, N-PDU number and chain of
 // extension headers, and the IP packet of a T-PDU.
-func (d *Decoder) gtpu(b []byte, n int, seg *Segment) Skip {
+func (d *Decoder) gtpu(b []byte, n int, in encap, seg *Segment) Skip {
 	if n < 8 {
 		return SkipMalformed
 	}
@@ -603,12 +701,20 @@ func (d *Decoder) gtpu(b []byte, n int, seg *Segment) Skip {
 	if len(b) < off+1 {
 		return SkipTruncated
 	}
-	seg.Tunnel = TunnelGTPU
+	wire := end - off
+	if in.guessLen {
+		wire = -1
+	}
 	switch b[off] >> 4 {
-	case 4:
-		return d.ipv4(b[off:], end-off, TunnelGTPU, seg)
-	case 6:
-		return d.ipv6(b[off:], end-off, TunnelGTPU, seg)
+	case 4, 6:
+		in, ok := in.inner(TunnelGTPU, seg)
+		if !ok {
+			return SkipUnsupportedTunnel
+		}
+		if b[off]>>4 == 4 {
+			return d.ipv4(b[off:], wire, in, seg)
+		}
+		return d.ipv6(b[off:], wire, in, seg)
 	}
 	return SkipUnsupportedTunnel // Ethernet or unstructured PDU sessions
 }
@@ -669,7 +775,7 @@ func isTeredoAddr(a []byte) bool {
 }
 
 // teredo decodes the IPv6 packet in a Teredo UDP payload of n bytes.
-func (d *Decoder) teredo(b []byte, n int, seg *Segment) Skip {
+func (d *Decoder) teredo(b []byte, n int, in encap, seg *Segment) Skip {
 	off, s := teredoHeaders(b, n)
 	if s != SkipNone {
 		return s
@@ -677,6 +783,9 @@ func (d *Decoder) teredo(b []byte, n int, seg *Segment) Skip {
 	if b[off]>>4 != 6 {
 		return SkipUDP // not Teredo data on the Teredo port
 	}
-	seg.Tunnel = TunnelTeredo
-	return d.ipv6(b[off:], n-off, TunnelTeredo, seg)
+	in, ok := in.inner(TunnelTeredo, seg)
+	if !ok {
+		return SkipUnsupportedTunnel
+	}
+	return d.ipv6(b[off:], n-off, in, seg)
 }

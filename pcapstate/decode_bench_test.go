@@ -76,3 +76,29 @@ func BenchmarkDecodingLayerParser(b *testing.B) {
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// BenchmarkDecodeEncap decodes every frame of the encapsulation captures
+// (testdata/encap and testdata/public: GRE, ERSPAN, VXLAN, Geneve, IP in
+// IP, PPP, HDLC, NFLOG, IPoIB, PBB, VN-Tag, fragments).
+func BenchmarkDecodeEncap(b *testing.B) {
+	var frames []decFrame
+	for _, path := range decEncapCaptures(b) {
+		frames = append(frames, decReadFrames(b, path)...)
+	}
+	var d Decoder
+	var seg Segment
+	packets, segments := 0, 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range frames {
+			if d.Decode(f.link, f.data, &seg) == SkipNone {
+				segments++
+			}
+		}
+		packets += len(frames)
+	}
+	if segments == 0 {
+		b.Fatal("no segment decoded")
+	}
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -29,6 +30,7 @@ var (
 	decTeredoCli = netip.MustParseAddr("2001:0:4137:9e50:8000:f12a:b9c8:2815")
 	decOuterSrc  = netip.MustParseAddr("10.0.0.1")
 	decOuterDst  = netip.MustParseAddr("10.0.0.2")
+	decOuterV6   = netip.MustParseAddr("2001:db8:1::1")
 )
 
 const (
@@ -39,6 +41,10 @@ const (
 	decWindow     = 512
 	decPayloadLen = 100
 )
+
+// decSegCmp compares Segments by their exported fields (Read's fragment
+// bookkeeping aside), addresses by value.
+var decSegCmp = cmp.Options{cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmpopts.IgnoreUnexported(Segment{})}
 
 // decSerialize builds a packet from gopacket layers with lengths and
 // checksums filled in.
@@ -296,6 +302,71 @@ func decodeCases(tb testing.TB) []decodeCase {
 		return p
 	}
 
+	// A first fragment holding the TCP header and 48 bytes of payload, and
+	// one holding 8 bytes of the TCP header (RFC 1858's tiny fragment).
+	v4first := bad(v4[:20+20+48], func(p []byte) { p[2], p[3], p[6] = 0, 88, 0x20 })
+	v4tiny := bad(v4[:20+8], func(p []byte) { p[2], p[3], p[6] = 0, 28, 0x20 })
+
+	gre := func(s *Segment) { s.Tunnel = TunnelGRE }
+	erspan := func(s *Segment) { s.Tunnel = TunnelERSPAN }
+	vxlanSeg := func(s *Segment) { s.Tunnel = TunnelVXLAN }
+	geneveSeg := func(s *Segment) { s.Tunnel = TunnelGeneve }
+	ipip := func(s *Segment) { s.Tunnel = TunnelIPinIP }
+	vxlanHdr := []byte{8, 0, 0, 0, 0, 0, 42, 0}
+	vxlan := func(p []byte) []byte {
+		return decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 4789, decCat(vxlanHdr, p)))
+	}
+	// Geneve with 8 bytes of options.
+	geneveHdr := func(proto uint16) []byte {
+		return decCat([]byte{2, 0}, decU16(proto), []byte{0, 0, 42, 0}, []byte{0x01, 0x02, 0x80, 1, 0, 0, 0, 9})
+	}
+	// ERSPAN type II (version 1, VLAN 0, session 5) and type III
+	// (version 2, frame type 0 or 2, O flag for the subheader).
+	erspan2 := []byte{0x10, 0, 0, 5, 0, 0, 0, 0}
+	erspan3 := func(ft byte, o bool) []byte {
+		h := []byte{0x20, 0, 0, 5, 1, 2, 3, 4, 0, 0, ft << 2, 0}
+		if o {
+			h[11] = 1
+			h = append(h, 0, 0, 0, 0, 0, 0, 0, 0)
+		}
+		return h
+	}
+	// A 4-byte NFLOG header of family fam, a prefix TLV and the payload
+	// TLV, with TLV lengths and types in byte order o.
+	nflog := func(fam byte, o binary.AppendByteOrder, pkt []byte) []byte {
+		tlv := func(t uint16, v []byte) []byte {
+			h := o.AppendUint16(nil, uint16(4+len(v)))
+			h = o.AppendUint16(h, t)
+			h = append(h, v...)
+			for len(h)%4 != 0 {
+				h = append(h, 0)
+			}
+			return h
+		}
+		return decCat([]byte{fam, 0, 0, 1}, tlv(10, []byte("prefix\x00")), tlv(1, []byte{8, 0, 1, 0}), tlv(9, pkt))
+	}
+	ipoib := func(et uint16, p []byte) []byte { return decCat(make([]byte, 40), decU16(et), []byte{0, 0}, p) }
+	v4in6 := func() []byte {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv4,
+			SrcIP: net.IP(decV6Src.AsSlice()), DstIP: net.IP(decV6Dst.AsSlice())}
+		return decSerialize(tb, ip, gopacket.Payload(v4))
+	}()
+	v6in6 := func() []byte {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6,
+			SrcIP: net.IP(decV6Src.AsSlice()), DstIP: net.IP(decV6Dst.AsSlice())}
+		return decSerialize(tb, ip, gopacket.Payload(v6))
+	}()
+	greOver6 := func() []byte {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolGRE,
+			SrcIP: net.IP(decOuterV6.AsSlice()), DstIP: net.IP(decV6Dst.AsSlice())}
+		return decSerialize(tb, ip, gopacket.Payload(decCat([]byte{0, 0, 0x86, 0xdd}, v6)))
+	}()
+	// Tunnels nested one deeper than the decoder follows.
+	nested := v4
+	for range maxTunnels + 1 {
+		nested = decIP4(tb, layers.IPProtocolIPv4, nested)
+	}
+
 	return []decodeCase{
 		// Link types.
 		{name: "ethernet ipv4", link: layers.LinkTypeEthernet, frame: decEth(0x0800, v4), seg: decSeg4(nil)},
@@ -350,7 +421,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "ipv6 hop-by-hop routing dstopts", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, hbh, rt, dst), seg: decSeg6(nil)},
 		{name: "ipv6 atomic fragment", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, frag6(0, false)), seg: decSeg6(nil)},
 		{name: "ipv6 ah", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, dst, ah6), seg: decSeg6(nil)},
-		{name: "ipv6 first fragment", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, frag6(0, true)), want: SkipIPFragment},
+		{name: "ipv6 first fragment", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, frag6(0, true)), seg: decSeg6(func(s *Segment) { s.Fragment = true })},
 		{name: "ipv6 later fragment", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, frag6(100, false)), want: SkipIPFragment},
 		{name: "ipv6 esp", link: layers.LinkTypeRaw, frame: decIP6Ext(v6, hbh, decExt{50, make([]byte, 16)})[:40+8+8], want: SkipESP},
 		{name: "ipv6 no next header", link: layers.LinkTypeRaw, frame: bad(v6, func(p []byte) { p[6] = 59 }), want: SkipIPv6NoNext},
@@ -361,7 +432,8 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "ipv4 ah", link: layers.LinkTypeRaw, frame: ah4, seg: decSeg4(nil)},
 		{name: "ethernet padding", link: layers.LinkTypeEthernet, frame: padded, seg: decSeg4(func(s *Segment) { s.Payload, s.Flags = 0, ACK })},
 		{name: "tso total length 0", link: layers.LinkTypeEthernet, frame: decEth(0x0800, tso), seg: decSeg4(nil), noCut: true},
-		{name: "ipv4 first fragment", link: layers.LinkTypeRaw, frame: v4frag(0, true), want: SkipIPFragment},
+		{name: "ipv4 first fragment", link: layers.LinkTypeRaw, frame: v4first, seg: decSeg4(func(s *Segment) { s.Payload, s.Fragment = 48, true })},
+		{name: "ipv4 tiny first fragment", link: layers.LinkTypeRaw, frame: v4tiny, want: SkipIPFragment},
 		{name: "ipv4 later fragment", link: layers.LinkTypeRaw, frame: v4frag(185, false), want: SkipIPFragment},
 		{name: "ipv4 ihl below 5", link: layers.LinkTypeRaw, frame: bad(v4, func(p []byte) { p[0] = 0x44 }), want: SkipMalformed},
 		{name: "ipv4 total below ihl", link: layers.LinkTypeRaw, frame: bad(v4, func(p []byte) { p[2], p[3] = 0, 16 }), want: SkipMalformed},
@@ -379,14 +451,74 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "icmp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolICMPv4, make([]byte, 8)), want: SkipICMP},
 		{name: "icmpv6", link: layers.LinkTypeRaw, frame: bad(v6, func(p []byte) { p[6] = 58 }), want: SkipICMPv6},
 		{name: "ipv4 esp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolESP, make([]byte, 16)), want: SkipESP},
-		{name: "ipip", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolIPv4, v4), want: SkipUnsupportedTunnel},
-		{name: "6in4", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolIPv6, v6), want: SkipUnsupportedTunnel},
-		{name: "gre", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4)), want: SkipUnsupportedTunnel},
-		{name: "vxlan", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 4789, decCat([]byte{8, 0, 0, 0, 0, 0, 42, 0}, decEth(0x0800, v4)))), want: SkipUnsupportedTunnel},
-		{name: "vxlan linux port", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 8472, decCat([]byte{8, 0, 0, 0, 0, 0, 42, 0}, decEth(0x0800, v4)))), want: SkipUnsupportedTunnel},
-		{name: "geneve", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 6081, decCat([]byte{0, 0, 0x65, 0x58, 0, 0, 42, 0}, decEth(0x0800, v4)))), want: SkipUnsupportedTunnel},
 		{name: "udp on vxlan port, not vxlan", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 4789, make([]byte, 20))), want: SkipUDP},
 		{name: "sctp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolSCTP, make([]byte, 12)), want: SkipOtherIPProtocol},
+
+		// More link types.
+		{name: "ppp", link: layers.LinkTypePPP, frame: decCat([]byte{0xff, 3, 0, 0x21}, v4), seg: decSeg4(nil)},
+		{name: "ppp no address", link: layers.LinkTypePPP, frame: decCat([]byte{0, 0x57}, v6), seg: decSeg6(nil)},
+		{name: "ppp compressed protocol", link: layers.LinkTypePPP, frame: decCat([]byte{0x21}, v4), seg: decSeg4(nil)},
+		{name: "ppp lcp", link: layers.LinkTypePPP, frame: decCat([]byte{0xff, 3, 0xc0, 0x21}, []byte{9, 1, 0, 4}), want: SkipOtherPPP},
+		{name: "ppp mpls", link: layers.LinkTypePPP, frame: decCat([]byte{0xff, 3, 0x02, 0x81}, []byte{0, 0x10, 0x11, 64}, v4), seg: decSeg4(nil)},
+		{name: "ppp in hdlc", link: layers.LinkTypePPP_HDLC, frame: decCat([]byte{0xff, 3, 0, 0x21}, v4opts), seg: decSeg4(nil)},
+		{name: "ppp in hdlc, cisco framing", link: layers.LinkTypePPP_HDLC, frame: decCat([]byte{0x0f, 0}, decU16(0x86dd), v6), seg: decSeg6(nil)},
+		{name: "cisco hdlc", link: layers.LinkTypeC_HDLC, frame: decCat([]byte{0x0f, 0}, decU16(0x0800), v4), seg: decSeg4(nil)},
+		{name: "cisco hdlc slarp", link: layers.LinkTypeC_HDLC, frame: decCat([]byte{0x8f, 0}, decU16(0x8035), make([]byte, 18)), want: SkipOtherEtherType},
+		{name: "nflog ipv4", link: linkTypeNFLOG, frame: nflog(2, binary.LittleEndian, v4), seg: decSeg4(nil)},
+		{name: "nflog ipv6 big-endian tlvs", link: linkTypeNFLOG, frame: nflog(10, binary.BigEndian, v6), seg: decSeg6(nil)},
+		{name: "nflog payload cut by the copy range", link: linkTypeNFLOG, frame: nflog(2, binary.LittleEndian, v4opts[:20+30]), seg: decSeg4(func(s *Segment) { s.HeaderCut = true })},
+		{name: "nflog family ipv4 holding ipv6", link: linkTypeNFLOG, frame: nflog(2, binary.LittleEndian, v6), want: SkipMalformed},
+		{name: "nflog bridge family", link: linkTypeNFLOG, frame: nflog(7, binary.LittleEndian, decEth(0x0800, v4)), want: SkipOtherEtherType},
+		{name: "ipoib ipv4", link: linkTypeIPoIB, frame: ipoib(0x0800, v4), seg: decSeg4(nil)},
+		{name: "ipoib ipv6", link: linkTypeIPoIB, frame: ipoib(0x86dd, v6opts), seg: decSeg6(nil)},
+		{name: "ipoib arp", link: linkTypeIPoIB, frame: ipoib(0x0806, make([]byte, 28)), want: SkipARP},
+		{name: "pbb", link: layers.LinkTypeEthernet, frame: decEth(0x88a8, decTag(100, 0x88e7), []byte{0, 0, 0x10, 0x01}, decMACs, decU16(0x8100), decTag(200, 0x0800), v4), seg: decSeg4(vlan)},
+		{name: "vn-tag", link: layers.LinkTypeEthernet, frame: decEth(0x8926, []byte{0x80, 0x05, 0, 0x02}, decU16(0x86dd), v6), seg: decSeg6(nil)},
+
+		// GRE.
+		{name: "gre ipv4", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4)), seg: decSeg4(gre)},
+		{name: "gre keyed ipv6", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x20, 0, 0x86, 0xdd, 0, 0, 0, 42}, v6)), seg: decSeg6(gre)},
+		{name: "gre checksum key sequence", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0xb0, 0, 8, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 42, 0, 0, 0, 7}, v4)), seg: decSeg4(gre)},
+		{name: "gre routing", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x40, 0, 8, 0, 0, 0, 0, 0}, []byte{8, 0, 0, 4, 1, 2, 3, 4}, []byte{0, 0, 0, 0}, v4)), seg: decSeg4(gre)},
+		{name: "gre over ipv6", link: layers.LinkTypeRaw, frame: greOver6, seg: decSeg6(gre)},
+		{name: "gre ethernet", link: layers.LinkTypeEthernet, frame: decEth(0x0800, decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x20, 0, 0x65, 0x58, 0, 0, 1, 0}, decEth(0x8100, decTag(300, 0x0800), v4)))), seg: decSeg4(func(s *Segment) { s.Tunnel, s.VLAN = TunnelGRE, 300 })},
+		{name: "gre mpls", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 0x88, 0x47}, []byte{0, 0x10, 0x11, 64}, v4)), seg: decSeg4(gre)},
+		{name: "gre wccp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 0x88, 0x3e}, []byte{0, 0, 0, 0}, v4)), seg: decSeg4(gre)},
+		{name: "gre pptp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x30, 0x81, 0x88, 0x0b}, decU16(uint16(4+len(v4))), []byte{0, 9, 0, 0, 0, 3, 0, 0, 0, 2}, []byte{0xff, 3, 0, 0x21}, v4)), seg: decSeg4(gre)},
+		{name: "gre pptp ack only", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x20, 0x81, 0x88, 0x0b}, []byte{0, 0, 0, 9, 0, 0, 0, 2})), want: SkipTunnelControl},
+		{name: "gre keepalive", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 0, 0}, decIP4(tb, layers.IPProtocolGRE, []byte{0, 0, 0, 0}))), want: SkipTunnelControl},
+		{name: "gre other protocol", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 0x81, 0x37}, make([]byte, 30))), want: SkipUnsupportedTunnel},
+		{name: "gre version 2", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 2, 8, 0}, v4)), want: SkipUnsupportedTunnel},
+		{name: "gre inner length beyond outer", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4[:len(v4)-1])), want: SkipMalformed},
+		{name: "erspan type i", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 0x88, 0xbe}, decEth(0x0800, v4))), seg: decSeg4(erspan)},
+		{name: "erspan type ii", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x88, 0xbe, 0, 0, 0, 1}, erspan2, decEth(0x0800, v4))), seg: decSeg4(erspan)},
+		{name: "erspan type iii", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x22, 0xeb, 0, 0, 0, 1}, erspan3(0, false), decEth(0x86dd, v6))), seg: decSeg6(erspan)},
+		{name: "erspan type iii subheader", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x22, 0xeb, 0, 0, 0, 1}, erspan3(0, true), decEth(0x0800, v4))), seg: decSeg4(erspan)},
+		{name: "erspan type iii ip frame", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x22, 0xeb, 0, 0, 0, 1}, erspan3(2, false), v4)), seg: decSeg4(erspan)},
+		{name: "erspan type ii wrong version", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0x10, 0, 0x88, 0xbe, 0, 0, 0, 1}, erspan3(0, false), decEth(0x0800, v4))), want: SkipUnsupportedTunnel},
+		{name: "gre in a padded first fragment too short for the inner header", link: layers.LinkTypeEthernet, frame: decEth(0x0800, bad(decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4))[:20+4+10], func(p []byte) { p[2], p[3], p[6] = 0, 34, 0x20 }), make([]byte, 12)), want: SkipIPFragment},
+		{name: "gre in first outer fragment", link: layers.LinkTypeRaw, frame: bad(decIP4(tb, layers.IPProtocolGRE, decCat([]byte{0, 0, 8, 0}, v4))[:20+4+60], func(p []byte) { p[2], p[3], p[6] = 0, 84, 0x20 }), seg: decSeg4(gre)},
+
+		// UDP tunnels.
+		{name: "vxlan", link: layers.LinkTypeRaw, frame: vxlan(decEth(0x0800, v4)), seg: decSeg4(vxlanSeg)},
+		{name: "vxlan linux port", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 8472, decCat(vxlanHdr, decEth(0x86dd, v6)))), seg: decSeg6(vxlanSeg)},
+		{name: "vxlan inner vlan", link: layers.LinkTypeEthernet, frame: decEth(0x0800, vxlan(decEth(0x8100, decTag(100, 0x0800), v4))), seg: decSeg4(func(s *Segment) { s.Tunnel, s.VLAN = TunnelVXLAN, 100 })},
+		{name: "vxlan outer vlan kept", link: layers.LinkTypeEthernet, frame: decEth(0x8100, decTag(100, 0x0800), vxlan(decEth(0x8100, decTag(200, 0x0800), v4))), seg: decSeg4(func(s *Segment) { s.Tunnel, s.VLAN = TunnelVXLAN, 100 })},
+		{name: "vxlan inner arp", link: layers.LinkTypeRaw, frame: vxlan(decEth(0x0806, make([]byte, 28))), want: SkipARP},
+		{name: "geneve ethernet", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 6081, decCat(geneveHdr(0x6558), decEth(0x0800, v4)))), seg: decSeg4(geneveSeg)},
+		{name: "geneve ipv4", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 6081, decCat(geneveHdr(0x0800), v4))), seg: decSeg4(geneveSeg)},
+		{name: "geneve ipv6 over ipv6", link: layers.LinkTypeRaw, frame: decGeneveOver6(tb, decCat(geneveHdr(0x86dd), v6)), seg: decSeg6(geneveSeg)},
+		{name: "geneve protocol mismatch", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 6081, decCat(geneveHdr(0x0800), v6))), want: SkipMalformed},
+		{name: "geneve other protocol", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 6081, decCat(geneveHdr(0x894f), make([]byte, 20)))), want: SkipUnsupportedTunnel},
+		{name: "geneve options beyond udp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(51000, 6081, []byte{0x3f, 0, 0x65, 0x58, 0, 0, 42, 0})), want: SkipMalformed},
+
+		// IP in IP.
+		{name: "4in4", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolIPv4, v4), seg: decSeg4(ipip)},
+		{name: "6in4", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolIPv6, v6), seg: decSeg6(ipip)},
+		{name: "4in6", link: layers.LinkTypeRaw, frame: v4in6, seg: decSeg4(ipip)},
+		{name: "6in6", link: layers.LinkTypeEthernet, frame: decEth(0x86dd, v6in6), seg: decSeg6(ipip)},
+		{name: "4in4 inner length beyond outer", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolIPv4, v4[:len(v4)-2]), want: SkipMalformed},
+		{name: "tunnels nested too deep", link: layers.LinkTypeRaw, frame: nested, want: SkipUnsupportedTunnel},
 
 		// GTP-U.
 		{name: "gtp-u", link: layers.LinkTypeEthernet, frame: decEth(0x0800, gtpFull), seg: decSeg4(gtpu)},
@@ -400,7 +532,7 @@ func decodeCases(tb testing.TB) []decodeCase {
 		{name: "gtpv2 on 2152", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decCat([]byte{0x48, 32, 0, 8}, make([]byte, 8)))), want: SkipUnsupportedTunnel},
 		{name: "gtp-u length beyond udp", link: layers.LinkTypeRaw, frame: bad(decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0, 0xff, nil, v4))), func(p []byte) { p[31]++ }), want: SkipMalformed},
 		{name: "gtp-u inner length beyond gtp", link: layers.LinkTypeRaw, frame: bad(decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0, 0xff, nil, v4))), func(p []byte) { p[39]++ }), want: SkipMalformed},
-		{name: "gtp-u inner udp", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0, 0xff, nil, decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0, 0xff, nil, v4)))))), want: SkipUDP},
+		{name: "gtp-u in gtp-u", link: layers.LinkTypeRaw, frame: decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0, 0xff, nil, decIP4(tb, layers.IPProtocolUDP, decUDP(2152, 2152, decGTP(0, 0xff, nil, v4)))))), seg: decSeg4(gtpu)},
 
 		// Teredo.
 		{name: "teredo", link: layers.LinkTypeEthernet, frame: decEth(0x0800, decIP4(tb, layers.IPProtocolUDP, decUDP(3544, 50000, v6teredo))), seg: decSeg6(teredoSeg)},
@@ -425,6 +557,13 @@ func decIP4Ack(tb testing.TB) []byte {
 	return decSerialize(tb, ip, t)
 }
 
+// decGeneveOver6 is IPv6 and UDP to port 6081 around a Geneve message.
+func decGeneveOver6(tb testing.TB, msg []byte) []byte {
+	ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
+		SrcIP: net.IP(decOuterV6.AsSlice()), DstIP: net.IP(decV6Dst.AsSlice())}
+	return decSerialize(tb, ip, gopacket.Payload(decUDP(40000, 6081, msg)))
+}
+
 // decGTPOver6 is IPv6 and UDP to port 2152 around a GTP-U message.
 func decGTPOver6(tb testing.TB, msg []byte) []byte {
 	ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
@@ -444,7 +583,7 @@ func TestDecode(t *testing.T) {
 			if got != SkipNone {
 				return
 			}
-			if diff := cmp.Diff(tc.seg, seg, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(tc.seg, seg, decSegCmp); diff != "" {
 				t.Errorf("segment (-want +got):\n%s", diff)
 			}
 		})
@@ -457,7 +596,6 @@ func TestDecode(t *testing.T) {
 // set (and the window when its two bytes are in).
 func TestDecodeCut(t *testing.T) {
 	var d Decoder
-	addrEq := cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 	for _, tc := range decodeCases(t) {
 		if tc.noCut {
 			continue
@@ -489,7 +627,7 @@ func TestDecodeCut(t *testing.T) {
 				if seg.HeaderCut && seg.Window == 0 {
 					want.Window = 0
 				}
-				if diff := cmp.Diff(want, seg, addrEq); diff != "" {
+				if diff := cmp.Diff(want, seg, decSegCmp); diff != "" {
 					t.Fatalf("cut at %d of %d (-want +got):\n%s", n, len(tc.frame), diff)
 				}
 			}
@@ -581,7 +719,7 @@ func TestSkipNames(t *testing.T) {
 		}
 		seen[name] = true
 	}
-	if got := Skip(SkipKinds).String(); got != "Skip(17)" {
+	if got := Skip(SkipKinds).String(); got != "Skip(18)" {
 		t.Errorf("SkipKinds is not one past the last kind: Skip(SkipKinds) = %q", got)
 	}
 }
@@ -591,7 +729,7 @@ func TestDecodeAllocs(t *testing.T) {
 	for _, tc := range decodeCases(t) {
 		frames = append(frames, decFrame{tc.link, tc.frame})
 	}
-	for _, path := range decZeekCaptures(t) {
+	for _, path := range append(decZeekCaptures(t), decEncapCaptures(t)...) {
 		frames = append(frames, decReadFrames(t, path)...)
 	}
 	var d Decoder
@@ -771,7 +909,7 @@ func TestDecodeZeekCrossCheck(t *testing.T) {
 					want.Payload = seg.Payload
 					same-- // counted below, but as a difference
 				}
-				if diff := cmp.Diff(want, seg, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				if diff := cmp.Diff(want, seg, decSegCmp); diff != "" {
 					t.Errorf("%s (-gopacket +ours):\n%s", pos, diff)
 					continue
 				}
@@ -998,6 +1136,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	own = append(own, decEncapCaptures(f)...)
 	for _, path := range append(decZeekCaptures(f), own...) {
 		frames := decReadFrames(f, path)
 		if len(frames) > 40 {

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cwforensics/cwforensics/pcapstate/filter"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcap"
 )
-
-// FilterAvailable reports whether this build can apply BPF filters.
-const FilterAvailable = true
 
 // bpfFilter compiles the expression once per link type, with libpcap.
 type bpfFilter struct {
@@ -30,10 +28,28 @@ const (
 	rawLinkSLL2 = 276
 )
 
-func newFilter(expr string) (filter, error) {
+// newFilter returns the matcher of a filter expression, nil for none. The
+// libpcap build uses the pure-Go filter for what it supports, which the
+// differential test (TestFilterDiff) holds to libpcap's answers packet by
+// packet, and libpcap for the rest of tcpdump's language and for link
+// types the pure-Go filter does not know.
+func newFilter(expr string) (matcher, error) {
 	if expr == "" {
 		return nil, nil
 	}
+	g, err := newGoFilter(expr)
+	if err == nil {
+		g.fallback = func() (matcher, error) { return newBPFFilter(expr) }
+		return g, nil
+	}
+	if !errors.Is(err, filter.ErrUnsupported) {
+		return nil, err
+	}
+	return newBPFFilter(expr)
+}
+
+// newBPFFilter compiles expr with libpcap.
+func newBPFFilter(expr string) (*bpfFilter, error) {
 	f := &bpfFilter{expr: expr, progs: map[uint32]*pcap.BPF{}}
 	// Compile for Ethernet now so that a bad expression fails before any
 	// file is read.
@@ -47,8 +63,13 @@ func (f *bpfFilter) prog(lt uint32) (*pcap.BPF, error) {
 	if p, ok := f.progs[lt]; ok {
 		return p, nil
 	}
-	if lt == rawLinkSLL2 {
+	switch lt {
+	case rawLinkSLL2:
 		lt = rawLinkSLL
+	case 101:
+		// LINKTYPE_RAW in files is DLT_RAW (12 on Linux) for libpcap,
+		// which maps it when it reads a file.
+		lt = 12
 	}
 	if lt > 255 {
 		// gopacket's libpcap binding passes link types as 8 bits.

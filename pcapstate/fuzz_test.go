@@ -12,7 +12,7 @@ import (
 // non-captures, warnings with positions, confirmed verdicts backed by their
 // packets.
 func FuzzRead(f *testing.F) {
-	for _, path := range traceFiles(f) {
+	for _, path := range append(traceFiles(f), decEncapCaptures(f)...) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)

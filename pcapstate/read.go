@@ -27,8 +27,9 @@ type Options struct {
 	// endpoints are both or neither inside is given its local endpoint by
 	// the fallback rules of LocalRule.
 	Local []netip.Prefix
-	// Filter is a BPF expression (tcpdump syntax) packets must match. It
-	// needs libpcap: a build without it returns ErrNoFilter.
+	// Filter is a tcpdump filter expression packets must match, with
+	// libpcap's semantics (see package filter for the subset the pure-Go
+	// build implements; the libpcap build has the whole language).
 	Filter string
 	// Retain says which finished connections are kept in the result; a
 	// finished connection is released as soon as its linger time passes.
@@ -53,7 +54,7 @@ const (
 	RetainNone                    // none: only connections open at the end
 )
 
-// FileStats describes one capture file.
+// FileStats describes one capture file and what could be read from it.
 type FileStats struct {
 	Name      string    `json:"name"`
 	Format    string    `json:"format"`
@@ -62,9 +63,25 @@ type FileStats struct {
 	Last      time.Time `json:"last"`
 	LinkTypes []string  `json:"link_types"`
 	Truncated bool      `json:"truncated"` // reading stopped at damage (see the warnings)
-	linkSeen  map[uint32]bool
-	first     int64
-	last      int64
+	// Segments counts the file's frames that held a TCP segment, Filtered
+	// those the BPF filter rejected, Skipped the others by kind (as in the
+	// Result).
+	Segments uint64      `json:"segments"`
+	Filtered uint64      `json:"filtered"`
+	Skipped  []SkipCount `json:"skipped"`
+	// UnsupportedLinkTypes are the link types of the file (as stored in
+	// it, e.g. 147) whose frames the decoder cannot read, sorted.
+	UnsupportedLinkTypes []uint32 `json:"unsupported_link_types"`
+	// Ignored is empty when the file gave at least one TCP segment;
+	// otherwise it says why it gave none, for a report to show the input
+	// as "ignored: ...": "no packets", "unsupported link type 147",
+	// "all 12 packets filtered out", "no TCP segment in 120 packets
+	// (unsupported-tunnel 118, arp 2)", "no packet before the damage".
+	Ignored  string `json:"ignored,omitempty"`
+	linkSeen map[uint32]bool
+	skips    [SkipKinds]uint64
+	first    int64
+	last     int64
 }
 
 // SkipCount is how many frames were not TCP segments, by kind.
@@ -222,14 +239,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	}
 	sortConns(res.Conns)
 	for i := range res.Files {
-		f := &res.Files[i]
-		if f.Packets > 0 {
-			f.First, f.Last = time.Unix(0, f.first).UTC(), time.Unix(0, f.last).UTC()
-		}
-		for lt := range f.linkSeen {
-			f.LinkTypes = append(f.LinkTypes, linkName(lt))
-		}
-		slices.Sort(f.LinkTypes)
+		res.Files[i].finish()
 	}
 	log.Debug("captures read", "files", len(inputs), "packets", res.Packets, "segments", res.Segments, "conns", len(res.Conns))
 	return res, nil
@@ -260,7 +270,7 @@ type batch struct{ items []item }
 // packets. Its fields are read by Read only after full is closed.
 type producer struct {
 	srcs     []*source
-	filter   filter
+	filter   matcher
 	seed     uint64 // the tracker's hash seed
 	packets  uint64
 	filtered uint64
@@ -286,6 +296,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	}
 	var dec Decoder
 	var seg Segment
+	var frags fragTable
 	// Batches are made as needed, at most pipelineDepth+1 of them: a small
 	// capture needs one small batch.
 	made := 0
@@ -333,16 +344,29 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 			if !ok {
 				p.filtered++
+				s.stats.Filtered++
 				keep = false
 			}
 		}
 		if keep {
-			if k := dec.Decode(rec.link, rec.data, &seg); k != SkipNone {
-				p.skipped[k]++
-			} else {
+			r := ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
+			k := dec.Decode(rec.link, rec.data, &seg)
+			if k == SkipNone {
 				p.segments++
+				s.stats.Segments++
+			} else {
+				p.skipped[k]++
+				s.stats.skips[k]++
+			}
+			if (k == SkipNone || k == SkipIPFragment) && seg.frag.end != 0 {
+				// A fragment of TCP: the segment waits for its datagram's
+				// length (see fragTable).
+				if frags.add(&seg, rec.ts, r) {
+					b = p.emit(frags.ready, b, full, get)
+				}
+			} else if k == SkipNone {
 				b.items = b.items[:len(b.items)+1]
-				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))})
+				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, r)
 				if len(b.items) == cap(b.items) {
 					full <- b
 					b = get()
@@ -353,9 +377,26 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			h = slices.Delete(h, bi, bi+1)
 		}
 	}
+	frags.flush()
+	b = p.emit(frags.ready, b, full, get)
 	if len(b.items) > 0 {
 		full <- b
 	}
+}
+
+// emit appends the segments fragment reassembly released to b, sending b
+// on full and taking another from get when it fills, and returns the
+// batch being filled.
+func (p *producer) emit(ready []readyFrag, b *batch, full chan<- *batch, get func() *batch) *batch {
+	for i := range ready {
+		b.items = b.items[:len(b.items)+1]
+		b.items[len(b.items)-1].set(&ready[i].seg, p.seed, ready[i].ts, ready[i].r)
+		if len(b.items) == cap(b.items) {
+			full <- b
+			b = get()
+		}
+	}
+	return b
 }
 
 // advance reads the source's next packet. It returns false at the end of the
@@ -374,6 +415,9 @@ func (s *source) advance(warnings *[]Warning) bool {
 		if s.rec.rawLink != s.lastLink || st.Packets == 1 {
 			s.lastLink = s.rec.rawLink
 			st.linkSeen[s.rec.rawLink] = true
+		}
+		if s.rec.warn != "" {
+			*warnings = append(*warnings, Warning{Pos: Pos{File: s.name, Packet: s.n}, Offset: s.rec.offset, Msg: s.rec.warn})
 		}
 		return true
 	}

@@ -162,7 +162,7 @@ func TestNoiseCounted(t *testing.T) {
 		capgen.NoiseEtherType: "other-ethertype",
 		capgen.NoiseUDP:       "udp",
 		capgen.NoiseICMP:      "icmp",
-		capgen.NoiseGRE:       "unsupported-tunnel",
+		capgen.NoiseGRE:       "tunnel-control",
 		capgen.NoiseFragment:  "ip-fragment",
 		capgen.NoiseShortIP:   "truncated",
 		capgen.NoiseBadTCP:    "malformed",

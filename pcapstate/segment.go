@@ -33,6 +33,11 @@ const (
 	TunnelNone   Tunnel = iota // none
 	TunnelGTPU                 // gtp-u
 	TunnelTeredo               // teredo
+	TunnelGRE                  // gre
+	TunnelERSPAN               // erspan
+	TunnelVXLAN                // vxlan
+	TunnelGeneve               // geneve
+	TunnelIPinIP               // ip-in-ip
 )
 
 // Segment is one TCP segment as the state engine needs it. A Decoder fills
@@ -51,7 +56,16 @@ type Segment struct {
 	// HeaderCut is set when the captured bytes end inside the TCP header
 	// (in its options); ports, flags, seq and ack are still valid.
 	HeaderCut bool
+	// Fragment is set when the segment came in the first fragment of a
+	// fragmented IP datagram: Payload then counts only the TCP payload in
+	// that fragment. (Read completes it from the later fragments of IPv4
+	// datagrams: the segments it tracks have their whole payload.)
+	Fragment bool
 	// VLAN is the outermost 802.1Q VLAN ID, 0 when the frame had no tag.
-	VLAN   uint16
+	VLAN uint16
+	// Tunnel is the outermost tunnel removed to reach the segment.
 	Tunnel Tunnel
+	// frag places an IPv4 fragment of TCP in its datagram, for Read to
+	// complete the payload length of the segment of a first fragment.
+	frag fragPos
 }

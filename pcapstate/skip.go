@@ -27,8 +27,9 @@ const (
 	SkipOtherIPProtocol               // other-ip-protocol
 	SkipGTPSignalling                 // gtp-signalling
 	SkipUnsupportedTunnel             // unsupported-tunnel
+	SkipTunnelControl                 // tunnel-control
 )
 
 // SkipKinds is the number of Skip values, SkipNone included, so that a
 // caller can count skips in a [SkipKinds]int array instead of a map.
-const SkipKinds = int(SkipUnsupportedTunnel) + 1
+const SkipKinds = int(SkipTunnelControl) + 1

@@ -25,11 +25,12 @@ func _() {
 	_ = x[SkipOtherIPProtocol-14]
 	_ = x[SkipGTPSignalling-15]
 	_ = x[SkipUnsupportedTunnel-16]
+	_ = x[SkipTunnelControl-17]
 }
 
-const _Skip_name = "nonetruncatedmalformedunsupported-link-typearpother-ethertypeother-ppp-protocolmpls-non-ipip-fragmentudpicmpicmpv6ipsec-espipv6-no-next-headerother-ip-protocolgtp-signallingunsupported-tunnel"
+const _Skip_name = "nonetruncatedmalformedunsupported-link-typearpother-ethertypeother-ppp-protocolmpls-non-ipip-fragmentudpicmpicmpv6ipsec-espipv6-no-next-headerother-ip-protocolgtp-signallingunsupported-tunneltunnel-control"
 
-var _Skip_index = [...]uint8{0, 4, 13, 22, 43, 46, 61, 79, 90, 101, 104, 108, 114, 123, 142, 159, 173, 191}
+var _Skip_index = [...]uint8{0, 4, 13, 22, 43, 46, 61, 79, 90, 101, 104, 108, 114, 123, 142, 159, 173, 191, 205}
 
 func (i Skip) String() string {
 	idx := int(i) - 0

@@ -11,11 +11,16 @@ func _() {
 	_ = x[TunnelNone-0]
 	_ = x[TunnelGTPU-1]
 	_ = x[TunnelTeredo-2]
+	_ = x[TunnelGRE-3]
+	_ = x[TunnelERSPAN-4]
+	_ = x[TunnelVXLAN-5]
+	_ = x[TunnelGeneve-6]
+	_ = x[TunnelIPinIP-7]
 }
 
-const _Tunnel_name = "nonegtp-uteredo"
+const _Tunnel_name = "nonegtp-uteredogreerspanvxlangeneveip-in-ip"
 
-var _Tunnel_index = [...]uint8{0, 4, 9, 15}
+var _Tunnel_index = [...]uint8{0, 4, 9, 15, 18, 24, 29, 35, 43}
 
 func (i Tunnel) String() string {
 	idx := int(i) - 0

@@ -1,5 +1,10 @@
 package report
 
+import (
+	"fmt"
+	"strings"
+)
+
 // keepaliveStopgap is the advice every leak gets last: the kernel knobs
 // people reach for first, and why they are not a fix.
 var keepaliveStopgap = Advice{
@@ -128,4 +133,48 @@ func Advise(c Category, rt Runtime) []Advice {
 		out = append(out, keepaliveStopgap)
 	}
 	return out
+}
+
+// adviseExhaustion is what to do about a process out of descriptors, before
+// the advice for what leaks them.
+func adviseExhaustion() []Advice {
+	return []Advice{
+		{Text: "Fix what holds the descriptors (the other findings of the process, or its groups of stuck sockets): once it stops leaking, accept() succeeds again and the listen queue drains."},
+		{Text: "Raise the open-files limit so the process survives until the fix ships.", Stopgap: true,
+			Config: "LimitNOFILE=65536 (systemd unit), or ulimit -n 65536 before starting it",
+			Why:    "a higher limit only delays exhaustion: leaked sockets keep piling up until the code closes them"},
+	}
+}
+
+// adviseGroup is Advise for one group of sockets, led by what to change in
+// the code the evidence names: the frame that borrowed or holds the
+// socket, and the path that skipped the release, for the runtime.
+func adviseGroup(c Category, rt Runtime, sus []Suspect) []Advice {
+	general := Advise(c, rt)
+	if len(sus) == 0 || sus[0].Culprit == "" {
+		return general
+	}
+	s := sus[0]
+	code := "`" + strings.ReplaceAll(s.Culprit, "`", "'") + "`"
+	var a Advice
+	switch {
+	case c == CategoryPoolLeak && s.Role == RoleHolder && rt == RuntimeGo:
+		a.Text = fmt.Sprintf("Each of the %d goroutines in %s belongs to a pooled connection whose response was never finished: in the code that calls `http.Client.Do` (or `Get`, `Post`), add `defer resp.Body.Close()` right after the error check and drain the body (`io.Copy(io.Discard, resp.Body)`) on every path, error statuses included, so the connection goes back to the pool.", s.Count, code)
+	case c == CategoryPoolLeak && s.Role == RoleWaiter && rt == RuntimeJava:
+		a.Text = fmt.Sprintf("%s borrows the pooled connections (%d %s wait there for one): release the lease on every path, `try (CloseableHttpResponse r = client.execute(req)) { ... EntityUtils.consume(r.getEntity()); }` or `try (Connection c = ds.getConnection())`, the error and early-return paths included.", code, s.Count, plural("thread", s.Count))
+	case c == CategoryPoolLeak && s.Role == RoleWaiter:
+		a.Text = fmt.Sprintf("%s borrows the pooled connections (%d wait there for one): give each back on every path (a context manager, `finally`, `defer`), the error and early-return paths included.", code, s.Count)
+	case c == CategoryBlockedHoldingSocket && rt == RuntimeJava:
+		a.Text = fmt.Sprintf("%s holds its socket while it waits (%s): put a timeout on the wait (`Socket.setSoTimeout`, `wait(ms)`, `tryLock(timeout)`), and close the socket in `finally` or try-with-resources so the timeout path releases it.", code, s.State)
+	case c == CategoryBlockedHoldingSocket && rt == RuntimeGo:
+		a.Text = fmt.Sprintf("%s holds its connection while it waits (%s): wait with a deadline (`select` on `ctx.Done()` or `time.After`, `conn.SetReadDeadline`), and `defer conn.Close()` where the connection is accepted so every return releases it.", code, s.State)
+	case c == CategoryBlockedHoldingSocket && rt == RuntimePython:
+		a.Text = fmt.Sprintf("%s holds its socket while it waits (%s): wait with a timeout, and serve the connection inside `with conn:` so every exit closes it.", code, s.State)
+	case c == CategoryBlockedHoldingSocket:
+		a.Text = fmt.Sprintf("%s holds its socket while it waits (%s): bound the wait with a timeout and close the socket on the timeout path.", code, s.State)
+	default:
+		return general
+	}
+	a.Runtime = rt
+	return append([]Advice{a}, general...)
 }

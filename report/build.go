@@ -2,13 +2,11 @@ package report
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,12 +66,19 @@ type listing struct {
 type proc struct {
 	pid       int
 	name      string
+	nameRank  int // how complete the source of name is, see nameRank
 	runtime   Runtime
 	fdLimit   int
 	fdFrom    string
 	listening map[uint16]string // local ports it listens on -> position
+	socks     map[key]bool      // its TCP sockets other than listeners, as listed
 	dumps     []*dumps.Evidence
 	dumpNotes []dumpNote
+	// weakDump is the score of the weakest link of a dump tied to the
+	// process by its content below a moderate link, 0 when none is;
+	// strongDump says another dump is tied to it at least moderately.
+	weakDump   float64
+	strongDump bool
 }
 
 // dumpNote says how a dump file was linked to its process.
@@ -103,7 +108,17 @@ type builder struct {
 	// and the positions of the resets its side sent.
 	connsByPID map[int]int
 	resets     map[int]*resetList
-	unconf     []string // unconfirmed capture CLOSE_WAIT, positions
+	// closedByUs counts, per local port, the connections whose local end
+	// sent data and then its own FIN: the application closes on that path.
+	closedByUs map[uint16]int
+	// ownedListen says, per listing file, the local ports whose listener
+	// the file names an owner for: a connection of that port the file
+	// lists without an owner was never accepted.
+	ownedListen map[string]map[uint16]int
+	// queued holds the stuck sockets never accepted (in a listen queue),
+	// with the pid of the listener.
+	queued map[key]int
+	unconf []string // unconfirmed capture CLOSE_WAIT, positions
 	// candidates are the closed-later sockets to list, the longest
 	// maxClosedLater of each local port, and closedEvents when each of
 	// the closed-later sockets, listed or not, entered and left CLOSE_WAIT.
@@ -152,6 +167,10 @@ func NewBuilder(in BuildInput) *Builder {
 		conns:      map[key]*pcapstate.Conn{},
 		seenLocal:  map[netip.AddrPort]bool{},
 		connsByPID: map[int]int{},
+		closedByUs: map[uint16]int{},
+
+		ownedListen: map[string]map[uint16]int{},
+		queued:      map[key]int{},
 
 		kernelLocal: map[netip.AddrPort]bool{},
 		resets:      map[int]*resetList{},
@@ -160,6 +179,7 @@ func NewBuilder(in BuildInput) *Builder {
 		closedLaterUnlisted: map[int]int{},
 	}
 	b.indexEvidence()
+	b.indexRuntimes()
 	b.linkDumps()
 	return &Builder{b}
 }
@@ -192,6 +212,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b.owners()
 	// The timeline first: the findings rate the growth it shows.
 	b.timeline()
+	b.logTimeline()
 	b.limitClosedLater()
 	b.findings()
 	b.summary()
@@ -207,10 +228,34 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 func (b *builder) proc(pid int) *proc {
 	p := b.procs[pid]
 	if p == nil {
-		p = &proc{pid: pid, listening: map[uint16]string{}}
+		p = &proc{pid: pid, listening: map[uint16]string{}, socks: map[key]bool{}}
 		b.procs[pid] = p
 	}
 	return p
+}
+
+// nameRank ranks the sources of a process name by how complete they are:
+// ss and lsof print the kernel's command name (ss up to 15 characters, lsof
+// up to 9, or all of it with +c 0); netstat's program column is argv[0]
+// cut to its column width ("./server/repo" for ./server/repository), so
+// it is taken only when nothing else names the process.
+func nameRank(tool dumps.Kind) int {
+	switch tool {
+	case dumps.KindSS, dumps.KindLsof, dumps.KindLsofFields:
+		return 2
+	case dumps.KindNetstat:
+		return 1
+	}
+	return 1
+}
+
+// takeName keeps the name from the most complete source, and of two from
+// sources of the same rank the longer (lsof's cut beside ss's).
+func (p *proc) takeName(name string, rank int) {
+	if name == "" || rank < p.nameRank || (rank == p.nameRank && len(name) <= len(p.name)) {
+		return
+	}
+	p.name, p.nameRank = name, rank
 }
 
 // stateInName finds a TCP state named in a file name, for ss listings made
@@ -250,10 +295,12 @@ func (b *builder) indexEvidence() {
 					continue
 				}
 				p := b.proc(*o.PID)
-				if len(o.Process) > len(p.name) {
-					p.name = o.Process // lsof cuts names to 9 characters, ss to 15
-				}
+				p.takeName(o.Process, nameRank(s.Tool))
 				if s.State == dumps.StateListen && s.Local.Port != 0 {
+					if b.ownedListen[ev.File] == nil {
+						b.ownedListen[ev.File] = map[uint16]int{}
+					}
+					b.ownedListen[ev.File][s.Local.Port] = *o.PID
 					p.listening[s.Local.Port] = s.Src.String()
 					if _, ok := b.portPID[s.Local.Port]; !ok {
 						b.portPID[s.Local.Port] = *o.PID
@@ -263,6 +310,11 @@ func (b *builder) indexEvidence() {
 			k, ok := sockKey(&s)
 			if !ok {
 				continue
+			}
+			for _, o := range s.Owners {
+				if o.PID != nil && s.State != dumps.StateListen {
+					b.proc(*o.PID).socks[k] = true
+				}
 			}
 			l := listing{state: s.State, owners: s.Owners, pos: s.Src.String(), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime}
 			if l.state == dumps.StateUnknown {
@@ -329,6 +381,9 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 	if b.kernelLocal[k.local] {
 		b.seenLocal[k.local] = true
 	}
+	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
+		b.closedByUs[k.local.Port()]++
+	}
 	if pid := b.portPID[k.local.Port()]; pid > 0 {
 		b.connsByPID[pid]++
 		if !local.RST.IsZero() {
@@ -371,9 +426,15 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key) {
 	local, remote = c.Local, c.Remote
 	k = mkKey(local.Addr, remote.Addr)
-	if len(b.kernel[k]) == 0 && len(b.kernel[k.reversed()]) > 0 {
+	mine, theirs := len(b.kernel[k]) > 0, len(b.kernel[k.reversed()]) > 0
+	switch {
+	case !mine && theirs:
 		// The kernel lists the other end as ours (both ends are local
 		// on loopback): take the listing's side.
+		local, remote, k = remote, local, k.reversed()
+	case mine && theirs && local.CloseWaitAt.IsZero() && !remote.CloseWaitAt.IsZero():
+		// Both ends are listed (loopback): the report is about the end
+		// that went through CLOSE_WAIT.
 		local, remote, k = remote, local, k.reversed()
 	}
 	return local, remote, k
@@ -566,9 +627,15 @@ func (b *builder) captureCloseWait(c *pcapstate.Conn, k key, local, remote pcaps
 	s.Evidence = append(s.Evidence, pos(remote.FIN), pos(remote.FINAck))
 	switch {
 	case len(cw) > 0:
-		s.Status = StatusConfirmed
+		// Still listed after the capture's end: stuck at least this long.
+		s.Status, s.AgeLowerBound = StatusConfirmed, true
 		for _, l := range cw {
 			s.Evidence = append(s.Evidence, l.pos)
+			// A listing taken after the capture that still shows the
+			// socket in CLOSE_WAIT: stuck at least until then.
+			if l.at.After(local.Since.Add(s.Age)) {
+				s.Age, s.AgeLowerBound = l.at.Sub(local.Since), true
+			}
 		}
 	default:
 		s.Status = StatusCaptureOnly
@@ -626,8 +693,13 @@ func (b *builder) kernelSockets() {
 		switch {
 		case res != nil && b.seenLocal[k.local]:
 			// The capture saw traffic on this port but not this
-			// connection closing: it was in CLOSE_WAIT before the capture.
-			s.Age, s.AgeLowerBound = res.End.Sub(res.Start), true
+			// connection closing: it was in CLOSE_WAIT before the capture,
+			// and until the latest listing that shows it.
+			end := res.End
+			if last.After(end) {
+				end = last
+			}
+			s.Age, s.AgeLowerBound = end.Sub(res.Start), true
 		case !first.IsZero() && last.After(first):
 			s.Since = first
 			s.Age, s.AgeLowerBound = last.Sub(first), true
@@ -693,6 +765,13 @@ func (b *builder) owners() {
 		if s.Status == StatusFinWait2 {
 			continue // our FIN_WAIT2 sockets are often orphaned: no process
 		}
+		if pid, pos, ok := b.neverAccepted(k); ok {
+			// Listed without an owner by a listing that names the
+			// listener's: in the listen queue, no process has it.
+			b.queued[k] = pid
+			s.Evidence = append(s.Evidence, pos)
+			continue
+		}
 		if pid, ok := b.portPID[k.local.Port()]; ok {
 			s.PID, s.Process = pid, b.proc(pid).name
 			s.Evidence = append(s.Evidence, b.proc(pid).listening[k.local.Port()])
@@ -700,77 +779,17 @@ func (b *builder) owners() {
 	}
 }
 
-// dumpPIDInName finds a pid in a dump's file name: jstack-1234.txt,
-// 1234.jstack, goroutines.1234.txt.
-var dumpPIDInName = regexp.MustCompile(`(?:^|[^0-9])([0-9]{2,7})(?:[^0-9]|$)`)
-
-// linkDumps links every dump file to the process it was taken from: the pid
-// the dump prints (jcmd), --dump PID=FILE, a known pid in the file name, or
-// the only process whose runtime fits.
-func (b *builder) linkDumps() {
-	for _, ev := range b.in.Evidence {
-		if len(ev.ThreadDumps)+len(ev.GoroutineDumps)+len(ev.GoroutineProfiles) == 0 {
-			continue
+// neverAccepted reports whether a listing that names the owner of the
+// listener of k's local port lists k without an owner: a connection the
+// kernel completed and no process accepted. It returns the listener's pid
+// and the listing's position.
+func (b *builder) neverAccepted(k key) (int, string, bool) {
+	for _, l := range b.kernel[k] {
+		if pid, ok := b.ownedListen[l.file][k.local.Port()]; ok && len(l.owners) == 0 {
+			return pid, l.pos, true
 		}
-		rt := RuntimeGo
-		if len(ev.ThreadDumps) > 0 {
-			rt = RuntimeJava
-		}
-		pid, how, at := 0, "", ""
-		for _, d := range ev.ThreadDumps {
-			if d.PID > 0 {
-				pid, how, at = d.PID, "the dump prints the pid", d.Pos.String()
-				break
-			}
-		}
-		if pid == 0 {
-			if p, ok := b.in.DumpPIDs[ev.File]; ok {
-				pid, how = p, "--dump"
-			}
-		}
-		if pid == 0 {
-			for _, m := range dumpPIDInName.FindAllStringSubmatch(filepath.Base(ev.File), -1) {
-				if n, err := strconv.Atoi(m[1]); err == nil && b.procs[n] != nil {
-					pid, how = n, "the pid is in the file name"
-					break
-				}
-			}
-		}
-		if pid == 0 {
-			// A listed process's name in the file name, when only one fits.
-			base := strings.ToLower(filepath.Base(ev.File))
-			var named []int
-			for p, pr := range b.procs {
-				if len(pr.name) >= 3 && strings.Contains(base, strings.ToLower(pr.name)) {
-					named = append(named, p)
-				}
-			}
-			if len(named) == 1 {
-				pid, how = named[0], "the process name is in the file name"
-			}
-		}
-		if pid == 0 {
-			// The only process of that runtime among those the listings name.
-			var cands []int
-			for p, pr := range b.procs {
-				if runtimeOfName(pr.name) == rt || (runtimeOfName(pr.name) == RuntimeUnknown && rt == RuntimeGo) {
-					cands = append(cands, p)
-				}
-			}
-			if len(cands) == 1 {
-				pid = cands[0]
-				how = fmt.Sprintf("the only %s process in the socket listings; give --dump PID=FILE to say otherwise", rt)
-			}
-		}
-		if pid == 0 {
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: ev.File, Msg: "dump not linked to a process: it prints no pid and no listing names one process of its runtime; give --dump PID=FILE"})
-			continue
-		}
-		p := b.proc(pid)
-		p.runtime = rt
-		p.dumps = append(p.dumps, ev)
-		p.dumpNotes = append(p.dumpNotes, dumpNote{file: filepath.Base(ev.File), how: how, pos: at})
 	}
+	return 0, "", false
 }
 
 // runtimeOfName guesses a process's runtime from its command name.

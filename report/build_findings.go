@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,22 +32,22 @@ func (b *builder) findings() {
 			groups[s.PID] = g
 		}
 		switch {
+		case s.Status.Stuck() && b.queued[k] > 0:
+			// never accepted: reported with the listener's descriptors
 		case s.Status.Stuck():
 			g.stuck = append(g.stuck, k)
 		case s.Status == StatusFinWait2:
 			g.finWait2 = append(g.finWait2, k)
-		case s.Status == StatusClosedLater:
-			g.closed = append(g.closed, k)
+		case s.Status == StatusClosedLater || s.Status == StatusGoneLater:
+			g.closed = append(g.closed, k) // transient: closed, or gone later
 		}
 	}
 	pids := make([]int, 0, len(groups))
-	anyStuck := false
 	for pid, g := range groups {
 		pids = append(pids, pid)
 		slices.SortFunc(g.stuck, compareKeys)
 		slices.SortFunc(g.finWait2, compareKeys)
 		slices.SortFunc(g.closed, compareKeys)
-		anyStuck = anyStuck || len(g.stuck) > 0 || len(g.finWait2) > 0
 	}
 	for pid := range b.procs {
 		if groups[pid] == nil {
@@ -60,19 +61,20 @@ func (b *builder) findings() {
 	for _, pid := range pids {
 		g := groups[pid]
 		if len(g.stuck) > 0 {
-			b.m.Findings = append(b.m.Findings, b.stuckFinding(g))
+			b.m.Findings = append(b.m.Findings, b.stuckFindings(g)...)
 		}
 		if fw := b.remoteEnds(g.finWait2); len(fw) > 0 {
 			g.finWait2 = fw
 			b.m.Findings = append(b.m.Findings, b.remoteLeakFinding(g))
 		}
-		if !anyStuck && len(g.closed) > 0 {
+		if len(g.closed) > 0 || b.closedLaterUnlisted[pid] > 0 {
 			b.m.Findings = append(b.m.Findings, b.churnFinding(g))
 		}
 		if f, ok := b.errorHandlingFinding(pid); ok {
 			b.m.Findings = append(b.m.Findings, f)
 		}
 	}
+	b.m.Findings = b.exhaustionFindings(b.m.Findings)
 }
 
 // process describes pid for a finding.
@@ -88,12 +90,11 @@ func (b *builder) process(pid int) Process {
 	return Process{PID: pid, Name: p.name, Runtime: rt}
 }
 
-// measure rates a process's stuck sockets against the thresholds.
-func (b *builder) measure(pid int, keys []key) (Severity, []string) {
-	var oldest time.Duration
-	for _, k := range keys {
-		oldest = max(oldest, b.sockets[k].Age)
-	}
+// measure rates a group of a process's stuck sockets against the
+// thresholds; confirmed says the kernel still lists them in one known
+// process (a confirmed leak).
+func (b *builder) measure(pid int, keys []key, confirmed bool) (Severity, []string) {
+	oldest, lower := b.ageOf(keys)
 	limit := b.in.MaxFDs
 	if limit == 0 && pid > 0 {
 		limit = b.proc(pid).fdLimit
@@ -102,7 +103,8 @@ func (b *builder) measure(pid int, keys []key) (Severity, []string) {
 		limit = b.defLimit
 	}
 	growth, span := Growth(b.m.Timeline)
-	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, Growth: growth, GrowthSpan: span})
+	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, OldestLower: lower, Growth: growth, GrowthSpan: span, Confirmed: confirmed,
+		ExhaustedLog: b.exhaustedLog(pid)})
 }
 
 func (b *builder) keysOf(keys []key) []string {
@@ -157,6 +159,17 @@ type suspect struct {
 	series dumps.SeriesStatus
 	pool   bool
 	block  bool
+	role   Role
+	// connLoop marks a pool's per-connection goroutine or thread (a
+	// persistConn's readLoop): it holds one connection.
+	connLoop bool
+	// lockWait marks a wait for a lock or monitor another thread holds
+	// (its locks name the owner).
+	lockWait bool
+	// locks describes the locks waited for, with their owners.
+	locks []string
+	// tie says why the holder was tied to its group's flow.
+	tie string
 }
 
 // suspects lists the stack groups of the process's latest dump that hold or
@@ -206,19 +219,46 @@ func (b *builder) suspects(pid int) ([]suspect, string) {
 		if bk.Kind == "vm-thread" {
 			continue
 		}
-		s := suspect{bucket: bk, kind: kind, series: status[bk.ID]}
-		act := bk.Class.Activity
-		s.pool = act == dumps.ActPoolBorrow || bk.Class.Pool != ""
-		switch act {
-		case dumps.ActDeadlocked, dumps.ActLockWait, dumps.ActCondWait, dumps.ActChanWait, dumps.ActSocketRead, dumps.ActSocketWrite:
-			// A timed wait (TIMED_WAITING) ends by itself: not indefinite.
-			s.block = dumps.AppFrame(bk.Frames) >= 0 && !strings.HasPrefix(bk.State, "TIMED")
-		}
+		s := classifyBucket(bk, lastJVM)
+		s.kind, s.series = kind, status[bk.ID]
 		if s.pool || s.block {
 			out = append(out, s)
 		}
 	}
 	return out, from
+}
+
+// classifyBucket says what a stack group does with connections: whether
+// it waits in a pool, blocks indefinitely in application code, holds a
+// connection (a pool's per-connection loop, a blocked reader) or waits for
+// one or for a lock (with the lock's owner when d, its JVM dump, says).
+func classifyBucket(bk dumps.Bucket, d *dumps.ThreadDump) suspect {
+	s := suspect{bucket: bk}
+	act := bk.Class.Activity
+	s.pool = act == dumps.ActPoolBorrow || bk.Class.Pool != ""
+	timed := strings.HasPrefix(bk.State, "TIMED") || act == dumps.ActSleep || timerWait(bk)
+	switch act {
+	case dumps.ActDeadlocked, dumps.ActLockWait, dumps.ActCondWait, dumps.ActChanWait, dumps.ActSocketRead, dumps.ActSocketWrite:
+		// A timed wait (TIMED_WAITING, a timer or ticker) ends by
+		// itself: not indefinite.
+		s.block = dumps.AppFrame(bk.Frames) >= 0 && !timed
+	}
+	switch {
+	case act == dumps.ActPoolBorrow:
+		s.role = RoleWaiter
+	case bk.Class.Pool != "" && !timed && (act == dumps.ActSocketRead || act == dumps.ActChanWait || act == dumps.ActCondWait || act == dumps.ActUnknown):
+		// A pooled connection's own loop: it holds that connection.
+		s.role, s.connLoop = RoleHolder, true
+	case s.block && (act == dumps.ActLockWait || act == dumps.ActDeadlocked):
+		// Blocked on a lock in application code, in the middle of serving
+		// a connection: it holds that socket until the lock's owner lets
+		// go, and the owner is named.
+		s.role, s.lockWait = RoleHolder, true
+		s.locks = lockOwners(d, bk)
+	case s.block:
+		s.role = RoleHolder
+	}
+	return s
 }
 
 func laterDump(a, b *dumps.ThreadDump) bool {
@@ -228,118 +268,6 @@ func laterDump(a, b *dumps.ThreadDump) bool {
 		return ta.After(tb)
 	}
 	return true // file order
-}
-
-// stuckFinding classifies the stuck sockets of one process.
-func (b *builder) stuckFinding(g *group) (f Finding) {
-	n := len(g.stuck)
-	proc := b.process(g.pid)
-	f = Finding{Process: proc, Sockets: b.keysOf(g.stuck)}
-	defer func() {
-		// Rated last: ages may come from the dump (see agesFromDump).
-		f.Severity, f.SeverityReasons = b.measure(g.pid, g.stuck)
-	}()
-
-	var confirmed, captureOnly, kernelOnly int
-	outbound := 0
-	peers := map[string]int{}
-	for _, k := range g.stuck {
-		switch b.sockets[k].Status {
-		case StatusConfirmed:
-			confirmed++
-		case StatusCaptureOnly:
-			captureOnly++
-		case StatusKernelOnly:
-			kernelOnly++
-		}
-		if b.outbound(g.pid, k) {
-			outbound++
-		}
-		peers[k.remote.String()]++
-	}
-	owner := "an unknown process"
-	if g.pid > 0 {
-		owner = proc.String()
-	}
-	f.Supporting = append(f.Supporting, Claim{
-		Text:     fmt.Sprintf("%d %s in CLOSE_WAIT held by %s: %d listed by the kernel and confirmed by the capture, %d seen only in the capture, %d listed only by the kernel", n, plural("socket", n), owner, confirmed, captureOnly, kernelOnly),
-		Evidence: b.evidenceOf(g.stuck, 6),
-	})
-	if g.pid == 0 {
-		f.Contradicting = append(f.Contradicting, Claim{Text: "no socket listing names the process holding these sockets: save `ss -tanp` or `lsof -nP -iTCP -sTCP:CLOSE_WAIT` as root during the incident"})
-	}
-	isOut := outbound*2 > n
-	dir := "accepted by the process (it listens on the local port)"
-	if isOut {
-		dir = "opened by the process (outbound)"
-	}
-	f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d of %d sockets were %s", max(outbound, n-outbound), n, dir)})
-
-	sus, from := b.suspects(g.pid)
-	var pool, block []suspect
-	poolCount, blockCount := 0, 0
-	for _, s := range sus {
-		if s.pool {
-			pool = append(pool, s)
-			poolCount += s.bucket.Count
-		} else {
-			block = append(block, s)
-			blockCount += s.bucket.Count
-		}
-	}
-	haveDump := from != ""
-	if c, ok := b.dumpClaim(g.pid); ok {
-		f.Supporting = append(f.Supporting, c)
-	}
-	switch {
-	case isOut && len(pool) > 0:
-		f.Category = CategoryPoolLeak
-		f.Confidence = 0.85
-		if poolCount >= n {
-			f.Confidence = 0.9
-		}
-		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s in the connection pool of %s (%s)", poolCount, plural(pool[0].kind.String(), poolCount), poolName(pool), poolActivity(pool)), Evidence: suspectEvidence(pool)})
-	case isOut && !haveDump && len(peers) == 1:
-		f.Category = CategoryPoolLeak
-		f.Confidence = 0.45
-		f.Contradicting = append(f.Contradicting, Claim{Text: "no thread or goroutine dump of this process: the pool and the code that borrowed the connections cannot be shown"})
-	case len(block) > 0 && blockCount*2 >= n:
-		f.Category = CategoryBlockedHoldingSocket
-		f.Confidence = 0.6
-		if blockCount >= n && blockCount*2 <= n*3 {
-			f.Confidence = 0.8
-		}
-		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s blocked indefinitely in application code (%s), about as many as the stuck sockets", blockCount, plural(block[0].kind.String(), blockCount), blockActivity(block)), Evidence: suspectEvidence(block)})
-	default:
-		f.Category = CategoryMissingClose
-		f.Confidence = 0.55
-		if haveDump {
-			f.Confidence = 0.75
-			text := fmt.Sprintf("the dump (%s) shows no thread or goroutine reading or holding these sockets in numbers: nothing will ever close them", from)
-			if blockCount > 0 {
-				text = fmt.Sprintf("the dump (%s) shows only %d blocked %s in application code for %d stuck sockets: most sockets are held by no running code", from, blockCount, plural(kindWord(block), blockCount), n)
-			}
-			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []string{from}})
-		} else {
-			f.Contradicting = append(f.Contradicting, Claim{Text: "no thread or goroutine dump of this process: a thread blocked while holding the sockets cannot be ruled out"})
-		}
-		if isOut {
-			f.Contradicting = append(f.Contradicting, Claim{Text: "the sockets are outbound: a client or pool that never releases connections is as likely"})
-		}
-	}
-	if len(peers) == 1 {
-		for p := range peers {
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every stuck socket goes to the same peer %s", p)})
-		}
-	}
-	f.Suspects = b.reportSuspects(sus, g.stuck)
-	if c, ok := b.agesFromDump(g.stuck, f.Suspects); ok {
-		f.Supporting = append(f.Supporting, c)
-	}
-	if !haveDump && proc.Runtime != RuntimeUnknown && proc.Runtime != RuntimePython && proc.Runtime != RuntimeNode {
-		f.Note = "Take a thread or goroutine dump of the process during the incident to show the code that holds the sockets."
-	}
-	return f
 }
 
 // dumpClaim says which dumps were taken from the process and how that is
@@ -392,13 +320,6 @@ func (b *builder) agesFromDump(stuck []key, sus []Suspect) (Claim, bool) {
 	return Claim{}, false
 }
 
-func kindWord(ss []suspect) string {
-	if len(ss) > 0 {
-		return ss[0].kind.String()
-	}
-	return "thread"
-}
-
 func poolName(ss []suspect) string {
 	for _, s := range ss {
 		if s.bucket.Class.Pool != "" {
@@ -415,8 +336,6 @@ func poolActivity(ss []suspect) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-func blockActivity(ss []suspect) string { return poolActivity(ss) }
 
 // topFunc names a stack group by the function that matters: the program's
 // own code, else the first frame past the runtime's scheduling (a pooled
@@ -492,7 +411,17 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		}
 		if s.pool {
 			score++
-			why = append(why, fmt.Sprintf("in the connection pool (%s)", cmp.Or(bk.Class.Pool, bk.Class.Activity.String())))
+			what := "in the connection pool"
+			switch {
+			case s.role == RoleWaiter:
+				what = "waiting to borrow from the connection pool, holding no connection"
+			case s.connLoop:
+				what = "one per pooled connection, holding it"
+			}
+			why = append(why, fmt.Sprintf("%s (%s)", what, cmp.Or(bk.Class.Pool, bk.Class.Activity.String())))
+		} else if s.lockWait {
+			score++
+			why = append(why, fmt.Sprintf("blocked on a lock (%s) in application code, %s, holding the socket it serves", bk.Class.Activity, topFunc(bk)))
 		} else if s.block {
 			score++
 			why = append(why, fmt.Sprintf("blocked (%s) in application code, %s, with no timeout in sight", bk.Class.Activity, topFunc(bk)))
@@ -529,6 +458,7 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		out = append(out, Suspect{
 			Kind: s.kind, Name: name, State: state, Wait: bk.MaxWait, Count: bk.Count,
 			Frames: frames, Link: link, Why: why, Evidence: evidence, Culprit: cmp.Or(culpritOf(frames), topFunc(bk)),
+			Role: s.role, Locks: s.locks,
 		})
 	}
 	slices.SortStableFunc(out, func(a, c Suspect) int {
@@ -570,7 +500,18 @@ func (b *builder) remoteEnds(keys []key) []key {
 // close: the leak is on the remote side.
 func (b *builder) remoteLeakFinding(g *group) Finding {
 	n := len(g.finWait2)
-	f := Finding{Category: CategoryRemotePeerLeak, Process: b.process(g.pid), Sockets: b.keysOf(g.finWait2), Confidence: 0.8}
+	f := Finding{Category: CategoryRemotePeerLeak, Mechanism: MechanismRemote, Process: b.process(g.pid), Sockets: b.keysOf(g.finWait2), Confidence: confidences.RemotePeer}
+	if g.pid == 0 {
+		// Our FIN_WAIT2 ends are orphaned (closed by us, so no process
+		// lists them): the local process is the one that owns the live
+		// connections to the same peer.
+		if pid, c, ok := b.peerOwner(g.finWait2); ok {
+			f.Process = b.process(pid)
+			f.Supporting = append(f.Supporting, c)
+		} else {
+			f.Contradicting = append(f.Contradicting, Claim{Text: "our FIN_WAIT2 sockets are orphaned (no process lists them) and no listed process owns other connections to the same peer: the local side cannot be named"})
+		}
+	}
 	peers := map[string]bool{}
 	for _, k := range g.finWait2 {
 		peers[k.remote.Addr().String()+":"+strconv.Itoa(int(k.remote.Port()))] = true
@@ -580,31 +521,114 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 		names = append(names, p)
 	}
 	slices.Sort(names)
+	f.Title = "The peers never close their side"
+	f.Group = fmt.Sprintf("%d peers: %s", len(names), strings.Join(names[:min(3, len(names))], ", "))
+	if len(names) == 1 {
+		f.Title = "The peer " + names[0] + " never closes its side"
+		f.Group = "peer " + names[0]
+	}
 	f.Supporting = append(f.Supporting, Claim{
 		Text:     fmt.Sprintf("%d of our %s sent a FIN that the peer acknowledged, and the peer never sent its own: ours wait in FIN_WAIT2, the peer's sockets are in CLOSE_WAIT (peer %s)", n, plural("socket", n), strings.Join(names[:min(3, len(names))], ", ")),
 		Evidence: b.evidenceOf(g.finWait2, 6),
 	})
-	f.Severity, f.SeverityReasons = b.measure(0, g.finWait2)
+	f.Severity, f.SeverityReasons = b.measure(0, g.finWait2, false)
 	f.Note = "The code to fix runs on the peer; on this host, net.ipv4.tcp_fin_timeout bounds how long orphaned FIN_WAIT2 sockets stay."
 	return f
 }
 
-// churnFinding reports CLOSE_WAIT that the application closed later, when
-// nothing is stuck: normal connection churn.
+// peerOwner finds the process that owns the live connections to the peers
+// of some orphaned sockets: the listed sockets to the same peer address and
+// port, by owner. It is found when one process owns most of them.
+func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
+	peers := map[netip.AddrPort]bool{}
+	for _, k := range keys {
+		peers[k.remote] = true
+	}
+	count := map[int]int{}
+	ev := map[int][]string{}
+	total := 0
+	for k, ls := range b.kernel {
+		if !peers[k.remote] {
+			continue
+		}
+		for _, l := range ls {
+			if l.state != dumps.StateEstablished && l.state != dumps.StateCloseWait && l.state != dumps.StateSynSent {
+				continue
+			}
+			for _, o := range l.owners {
+				if o.PID != nil {
+					count[*o.PID]++
+					total++
+					ev[*o.PID] = append(ev[*o.PID], l.pos)
+					break
+				}
+			}
+		}
+	}
+	best, bestN := 0, 0
+	for pid, n := range count {
+		if n > bestN || (n == bestN && pid < best) {
+			best, bestN = pid, n
+		}
+	}
+	if best == 0 || bestN*2 <= total {
+		return 0, Claim{}, false
+	}
+	e := sortPositions(ev[best])
+	names := make([]string, 0, len(peers))
+	for p := range peers {
+		names = append(names, p.String())
+	}
+	slices.Sort(names)
+	return best, Claim{
+		Text: fmt.Sprintf("%s owns %d of the %d live connections the listings show to the same peer (%s): the orphaned FIN_WAIT2 sockets were its connections, which it closed",
+			b.process(best), bestN, total, strings.Join(names[:min(3, len(names))], ", ")),
+		Evidence: e[:min(6, len(e))],
+	}, true
+}
+
+// churnFinding reports the transient CLOSE_WAIT of a process: sockets the
+// application closed later in the capture, and sockets in CLOSE_WAIT at
+// the capture's end that a later listing no longer shows. Transient
+// CLOSE_WAIT is never a leak, whatever else the process holds.
 func (b *builder) churnFinding(g *group) Finding {
 	unlisted := b.closedLaterUnlisted[g.pid]
-	n := len(g.closed) + unlisted
-	var longest time.Duration
+	var closed, gone []key
 	for _, k := range g.closed {
+		if b.sockets[k].Status == StatusGoneLater {
+			gone = append(gone, k)
+		} else {
+			closed = append(closed, k)
+		}
+	}
+	n := len(closed) + unlisted
+	var longest time.Duration
+	for _, k := range closed {
 		longest = max(longest, b.sockets[k].Age)
 	}
-	f := Finding{Category: CategoryNormalChurn, Process: b.process(g.pid), Sockets: b.keysOf(g.closed), Confidence: 0.8, Severity: SeverityInfo}
-	f.SeverityReasons = []string{"info: no socket is in CLOSE_WAIT at the end of the capture"}
-	text := fmt.Sprintf("%d %s went through CLOSE_WAIT and the application closed each of them (the longest after %s): transient CLOSE_WAIT, not a leak", n, plural("socket", n), FormatDuration(longest))
-	if unlisted > 0 {
-		text += fmt.Sprintf("; the %d longest are listed", len(g.closed))
+	f := Finding{Category: CategoryNormalChurn, Mechanism: MechanismTransient, Process: b.process(g.pid), Sockets: b.keysOf(g.closed), Confidence: confidences.Transient, Severity: SeverityInfo}
+	f.SeverityReasons = []string{"info: transient CLOSE_WAIT, each socket closed by the application; not a leak"}
+	var parts []string
+	if n > 0 {
+		text := fmt.Sprintf("%d %s went through CLOSE_WAIT and the application closed each of them (the longest after %s): transient CLOSE_WAIT, not a leak", n, plural("socket", n), FormatDuration(longest))
+		if unlisted > 0 {
+			text += fmt.Sprintf("; the %d longest are listed", len(closed))
+		}
+		f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: b.evidenceOf(closed, 6)})
+		parts = append(parts, fmt.Sprintf("%d closed after up to %s", n, FormatDuration(longest)))
 	}
-	f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: b.evidenceOf(g.closed, 6)})
+	if len(gone) > 0 {
+		var oldest time.Duration
+		for _, k := range gone {
+			oldest = max(oldest, b.sockets[k].Age)
+		}
+		f.Supporting = append(f.Supporting, Claim{
+			Text:     fmt.Sprintf("%d %s in CLOSE_WAIT at the end of the capture (for up to %s) are gone from a later listing: closed since, transient", len(gone), plural("socket", len(gone)), FormatDuration(oldest)),
+			Evidence: b.evidenceOf(gone, 6),
+		})
+		parts = append(parts, fmt.Sprintf("%d gone from a later listing", len(gone)))
+	}
+	f.Group = strings.Join(parts, ", ")
 	return f
 }
 

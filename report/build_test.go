@@ -46,8 +46,8 @@ func TestBuildAgesFromDump(t *testing.T) {
 	if f.Category != CategoryPoolLeak || f.Process.PID != 4242 || f.SocketCount != 137 {
 		t.Errorf("finding %s pid %d with %d sockets, want pool-leak pid 4242 with 137", f.Category, f.Process.PID, f.SocketCount)
 	}
-	if f.Severity != SeverityWarning || f.OldestText != "> 14m00s" {
-		t.Errorf("severity %s, oldest %q; want warning and > 14m00s: %v", f.Severity, f.OldestText, f.SeverityReasons)
+	if f.Severity != SeverityWarning || f.OldestText != ">= 14m00s" {
+		t.Errorf("severity %s, oldest %q; want warning and >= 14m00s: %v", f.Severity, f.OldestText, f.SeverityReasons)
 	}
 	if len(f.Suspects) == 0 || f.Suspects[0].Count != 137 || f.Suspects[0].Link != StrengthStrong {
 		t.Errorf("suspects %+v", f.Suspects)

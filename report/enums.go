@@ -2,7 +2,7 @@ package report
 
 import "fmt"
 
-//go:generate stringer -type=Category,Severity,Runtime,Status,Strength,SuspectKind,LocalMethod,InputStatus,InputCause -linecomment -output=enums_string.go
+//go:generate stringer -type=Category,Severity,Runtime,Status,Strength,SuspectKind,LocalMethod,InputStatus,InputCause,Mechanism,Role -linecomment -output=enums_string.go
 
 // Category is a root cause of a CLOSE_WAIT pile-up. The zero value means
 // unknown.
@@ -17,6 +17,34 @@ const (
 	CategoryErrorHandling                        // error-handling
 	CategoryRemotePeerLeak                       // remote-peer-leak
 	CategoryNormalChurn                          // normal-churn
+	CategoryFDExhaustion                         // fd-exhaustion
+)
+
+// Mechanism is how a group of stuck sockets is held: what keeps the
+// application from closing them. The zero value means unknown.
+type Mechanism uint8
+
+// Mechanisms, as named in the JSON schema.
+const (
+	MechanismUnknown      Mechanism = iota // unknown
+	MechanismThread                        // held-by-thread
+	MechanismPool                          // held-by-pool
+	MechanismUnreferenced                  // unreferenced
+	MechanismTransient                     // transient
+	MechanismRemote                        // remote-peer
+	MechanismDescriptors                   // descriptors
+)
+
+// Role says whether a thread or goroutine holds a finding's sockets or
+// waits for something (a lock, a pooled connection) without holding one.
+// The zero value means unknown.
+type Role uint8
+
+// Roles.
+const (
+	RoleUnknown Role = iota // unknown
+	RoleHolder              // holder
+	RoleWaiter              // waiter
 )
 
 // Severity says how urgent a finding is. The zero value means unknown.
@@ -159,7 +187,7 @@ func (c Category) MarshalText() ([]byte, error) { return []byte(c.String()), nil
 
 // UnmarshalText reads a category by name.
 func (c *Category) UnmarshalText(b []byte) (err error) {
-	*c, err = enumText(`category`, b, int(CategoryNormalChurn)+1, Category.String)
+	*c, err = enumText(`category`, b, int(CategoryFDExhaustion)+1, Category.String)
 	return err
 }
 
@@ -232,5 +260,23 @@ func (c InputCause) MarshalText() ([]byte, error) { return []byte(c.String()), n
 // UnmarshalText reads an input cause by name.
 func (c *InputCause) UnmarshalText(b []byte) (err error) {
 	*c, err = enumText(`input cause`, b, int(CauseTooLarge)+1, InputCause.String)
+	return err
+}
+
+// MarshalText writes the mechanism by name.
+func (m Mechanism) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads a mechanism by name.
+func (m *Mechanism) UnmarshalText(b []byte) (err error) {
+	*m, err = enumText(`mechanism`, b, int(MechanismDescriptors)+1, Mechanism.String)
+	return err
+}
+
+// MarshalText writes the role by name.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a role by name.
+func (r *Role) UnmarshalText(b []byte) (err error) {
+	*r, err = enumText(`role`, b, int(RoleWaiter)+1, Role.String)
 	return err
 }

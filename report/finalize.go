@@ -54,9 +54,12 @@ func (m *Model) Finalize() error {
 	ids := map[string]bool{}
 	for i := range m.Findings {
 		f := &m.Findings[i]
-		f.ID = FindingID(f.Category, f.Process.PID)
-		if ids[f.ID] {
-			errs = append(errs, fmt.Errorf("finding %s listed twice", f.ID))
+		// More groups of one category in one process: -2, -3, in the
+		// order Build made them (largest first).
+		base := FindingID(f.Category, f.Process.PID)
+		f.ID = base
+		for n := 2; ids[f.ID]; n++ {
+			f.ID = base + "-" + strconv.Itoa(n)
 		}
 		ids[f.ID] = true
 		if math.IsNaN(f.Confidence) || f.Confidence < 0 || f.Confidence > 1 {
@@ -91,14 +94,22 @@ func (m *Model) Finalize() error {
 		finishClaims(f.Contradicting)
 		f.Evidence = findingEvidence(f, m.Sockets, index)
 	}
+	// Most severe first; of equal severity, stuck sockets before context
+	// (transient churn, resets), a known process before none, then the
+	// larger group, then the surer.
 	slices.SortStableFunc(m.Findings, func(a, b Finding) int {
-		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(b.Confidence, a.Confidence),
-			cmp.Compare(b.SocketCount, a.SocketCount), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), compareBool(contextOnly(a), contextOnly(b)), compareBool(a.Process.PID <= 0, b.Process.PID <= 0),
+			cmp.Compare(b.SocketCount, a.SocketCount), cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(a.ID, b.ID))
 	})
-	for _, f := range m.Findings { // first claim wins, in finding order
+	for _, f := range m.Findings { // one finding per socket: groups do not overlap
 		for _, k := range f.Sockets {
-			if i, ok := index[k]; ok && m.Sockets[i].Finding == "" {
+			i, ok := index[k]
+			switch {
+			case !ok:
+			case m.Sockets[i].Finding == "":
 				m.Sockets[i].Finding = f.ID
+			default:
+				errs = append(errs, fmt.Errorf("socket %s is in findings %s and %s", k, m.Sockets[i].Finding, f.ID))
 			}
 		}
 	}
@@ -112,11 +123,31 @@ func (m *Model) Finalize() error {
 	slices.SortFunc(m.Warnings, func(a, b Warning) int {
 		return cmp.Or(comparePos(a.Pos, b.Pos), cmp.Compare(a.Msg, b.Msg))
 	})
+	for i := range m.DumpLinks {
+		d := &m.DumpLinks[i]
+		d.Why, d.Candidates, d.Evidence = nonNil(d.Why), nonNil(d.Candidates), sortPositions(d.Evidence)
+		for j := range d.Candidates {
+			d.Candidates[j].Why = nonNil(d.Candidates[j].Why)
+		}
+	}
+	slices.SortFunc(m.DumpLinks, func(a, b DumpLink) int { return cmp.Compare(a.File, b.File) })
+	m.DumpLinks = nonNil(m.DumpLinks)
 	m.LocalSource.Addrs = nonNil(m.LocalSource.Addrs)
 	m.Findings, m.Sockets, m.Timeline = nonNil(m.Findings), nonNil(m.Sockets), nonNil(m.Timeline)
 	m.Inputs, m.Warnings = nonNil(m.Inputs), nonNil(m.Warnings)
 	m.Summary.Warnings = len(m.Warnings)
 	return errors.Join(errs...)
+}
+
+// contextOnly reports whether a finding is about sockets that are not
+// stuck: churn the application closed, resets (error handling seen only in
+// resets, not a group of stuck sockets).
+func contextOnly(f Finding) bool {
+	switch f.Mechanism {
+	case MechanismThread, MechanismPool, MechanismUnreferenced, MechanismDescriptors:
+		return false
+	}
+	return f.Category == CategoryNormalChurn || f.Category == CategoryErrorHandling
 }
 
 // FindingID is the ID (and HTML anchor) of the finding for a root cause in
@@ -136,7 +167,8 @@ var categoryTitle = map[Category]string{
 	CategoryBlockedHoldingSocket: "Threads blocked indefinitely while holding sockets",
 	CategoryErrorHandling:        "Error paths leave sockets open",
 	CategoryRemotePeerLeak:       "The peer never closes its side",
-	CategoryNormalChurn:          "Normal connection churn",
+	CategoryNormalChurn:          "Transient CLOSE_WAIT, closed later",
+	CategoryFDExhaustion:         "File descriptors exhausted",
 }
 
 // compareBool orders false before true.
@@ -168,7 +200,7 @@ func ageText(d time.Duration, lowerBound bool) string {
 	case d <= 0 && !lowerBound:
 		return ""
 	case lowerBound:
-		return "> " + FormatDuration(d)
+		return ">= " + FormatDuration(d)
 	}
 	return FormatDuration(d)
 }
@@ -457,8 +489,31 @@ func verdictOf(m *Model) Verdict {
 	}
 	f := m.Findings[0]
 	v := Verdict{Finding: f.ID, Category: f.Category, Severity: f.Severity, Process: f.Process}
-	if f.Category == CategoryNormalChurn {
-		v.Text = fmt.Sprintf("%s in %s: nothing exceeds the thresholds", f.Title, f.Process)
+	switch f.Category {
+	case CategoryNormalChurn:
+		v.Text = fmt.Sprintf("%s in %s: %d %s went through CLOSE_WAIT and were closed", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))
+		if f.OldestText != "" {
+			v.Text += ", the longest after " + f.OldestText
+		}
+		v.Text += "; nothing is stuck"
+		return v
+	case CategoryRemotePeerLeak:
+		v.Text = fmt.Sprintf("%s: %d of our %s in FIN_WAIT2, the peer's ends in CLOSE_WAIT", f.Title, f.SocketCount, plural("socket", f.SocketCount))
+		if f.OldestText != "" {
+			v.Text += ", oldest " + f.OldestText
+		}
+		if f.Process.PID > 0 || f.Process.Name != "" {
+			v.Text += "; our side: " + f.Process.String()
+		}
+		return v
+	case CategoryFDExhaustion:
+		v.Text = f.Title + " in " + f.Process.String()
+		if f.Group != "" {
+			v.Text += ": " + f.Group
+		}
+		if f.OldestText != "" {
+			v.Text += ", oldest " + f.OldestText
+		}
 		return v
 	}
 	v.Text = fmt.Sprintf("%s in %s: %d %s in CLOSE_WAIT", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))
@@ -467,9 +522,51 @@ func verdictOf(m *Model) Verdict {
 	}
 	if len(f.Suspects) > 0 && f.Suspects[0].Culprit != "" {
 		s := f.Suspects[0]
-		v.Text += fmt.Sprintf(", held by %d %s in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
+		if s.Role == RoleWaiter {
+			v.Text += fmt.Sprintf(", %d %s waiting in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
+		} else {
+			v.Text += fmt.Sprintf(", held by %d %s in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
+		}
+	}
+	if parts, total := groupsOf(m.Findings, f.Process.PID); len(parts) > 1 {
+		v.Text += fmt.Sprintf("; the process's %d stuck sockets are %d groups: %s", total, len(parts), strings.Join(parts, " + "))
 	}
 	return v
+}
+
+// groupsOf describes the groups of stuck sockets of one process, largest
+// first, as "14 held by threads (blocked-holding-socket)", and their total.
+func groupsOf(fs []Finding, pid int) (parts []string, total int) {
+	if pid <= 0 {
+		return nil, 0
+	}
+	var gs []Finding
+	for _, f := range fs {
+		if f.Process.PID == pid && !contextOnly(f) && f.Category != CategoryRemotePeerLeak && f.Mechanism != MechanismDescriptors {
+			gs = append(gs, f)
+		}
+	}
+	slices.SortStableFunc(gs, func(a, b Finding) int { return cmp.Compare(b.SocketCount, a.SocketCount) })
+	for _, f := range gs {
+		total += f.SocketCount
+		if f.Mechanism == MechanismUnknown {
+			parts = append(parts, fmt.Sprintf("%d (%s)", f.SocketCount, f.Category))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d %s (%s)", f.SocketCount, mechanismPhrase[f.Mechanism], f.Category))
+		}
+	}
+	return parts, total
+}
+
+// mechanismPhrase says how a group's sockets are held, after a count.
+var mechanismPhrase = map[Mechanism]string{
+	MechanismUnknown:      "not attributed",
+	MechanismThread:       "held by blocked threads or goroutines",
+	MechanismPool:         "kept by a pool with no thread on them",
+	MechanismUnreferenced: "referenced by no running code",
+	MechanismTransient:    "closed later",
+	MechanismRemote:       "left by the peer",
+	MechanismDescriptors:  "exhausting descriptors",
 }
 
 // sortPositions sorts positions by file, then line or packet number, and
@@ -529,6 +626,7 @@ var libraryPrefixes = []string{
 	"runtime.", "internal/", "net.", "net/", "io.", "bufio.", "sync.", "syscall.", "crypto/", "os.",
 	"java.", "javax.", "jdk.", "sun.", "com.sun.", "org.apache.http.", "org.apache.hc.", "com.zaxxer.hikari.",
 	"socket.", "ssl.", "selectors.", "threading.", "socketserver.", "http.client.", "urllib3.",
+	"queue.", "http.server.", "asyncio.", "concurrent.futures.", "requests.", "httpcore.", "aiohttp.", // Python
 }
 
 // culpritOf is the innermost frame that is not library code, or "" when

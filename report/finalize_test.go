@@ -31,8 +31,11 @@ func TestFinalizeErrors(t *testing.T) {
 		{"dangling socket key", Model{Findings: []Finding{{Category: CategoryPoolLeak, Process: Process{PID: 9}, Severity: SeverityInfo,
 			Sockets: []string{"10.0.0.1:80-10.0.0.3:1"}}}},
 			[]string{"finding pool-leak-9: no socket 10.0.0.1:80-10.0.0.3:1"}},
-		{"duplicate finding", Model{Findings: []Finding{{Category: CategoryPoolLeak, Severity: SeverityInfo}, {Category: CategoryPoolLeak, Severity: SeverityInfo}}},
-			[]string{"finding pool-leak-unknown listed twice"}},
+		{"two groups of one category", Model{Findings: []Finding{{Category: CategoryPoolLeak, Severity: SeverityInfo}, {Category: CategoryPoolLeak, Severity: SeverityInfo}}}, nil},
+		{"groups overlap", Model{Sockets: []Socket{a}, Findings: []Finding{
+			{Category: CategoryPoolLeak, Severity: SeverityInfo, Process: Process{PID: 7}, Sockets: []string{"10.0.0.1:80-10.0.0.2:5000"}},
+			{Category: CategoryMissingClose, Severity: SeverityInfo, Process: Process{PID: 7}, Sockets: []string{"10.0.0.1:80-10.0.0.2:5000"}}}},
+			[]string{"socket 10.0.0.1:80-10.0.0.2:5000 is in findings missing-close-7 and pool-leak-7"}},
 		{"confidence out of range", Model{Findings: []Finding{{Category: CategoryErrorHandling, Severity: SeverityWarning, Process: Process{PID: 1}, Confidence: 1.5}}},
 			[]string{"finding error-handling-1: confidence 1.5 is not within 0..1"}},
 	}
@@ -78,7 +81,7 @@ func TestFinalizeDerived(t *testing.T) {
 		keys = append(keys, s.Key+" "+s.AgeText+" "+s.Finding)
 	}
 	want := []string{
-		"10.0.0.1:8080-10.0.0.8:1 > 10m00s missing-close-1",
+		"10.0.0.1:8080-10.0.0.8:1 >= 10m00s missing-close-1",
 		"10.0.0.1:8080-10.0.0.9:1 9m00s missing-close-1",
 		"10.0.0.1:8080-10.0.0.9:2 5ms ",
 	}
@@ -86,12 +89,12 @@ func TestFinalizeDerived(t *testing.T) {
 		t.Errorf("sockets (-want +got):\n%s", diff)
 	}
 	f := m.Findings[0]
-	if f.ID != "missing-close-1" || f.SocketCount != 2 || f.OldestText != "> 10m00s" || f.ConfidenceLabel != "high" ||
+	if f.ID != "missing-close-1" || f.SocketCount != 2 || f.OldestText != ">= 10m00s" || f.ConfidenceLabel != "high" ||
 		f.Title != categoryTitle[CategoryMissingClose] || len(f.Advice) == 0 {
 		t.Errorf("finding derived fields: %+v", f)
 	}
 	if diff := cmp.Diff([]Flow{
-		{Local: "10.0.0.1:8080", Remote: "10.0.0.8:1", Count: 1, Oldest: "> 10m00s"},
+		{Local: "10.0.0.1:8080", Remote: "10.0.0.8:1", Count: 1, Oldest: ">= 10m00s"},
 		{Local: "10.0.0.1:8080", Remote: "10.0.0.9:1", Count: 1, Oldest: "9m00s"},
 	}, f.Flows); diff != "" {
 		t.Errorf("flows (-want +got):\n%s", diff)
@@ -107,10 +110,10 @@ func TestFinalizeDerived(t *testing.T) {
 	}
 	sum := m.Summary
 	if sum.CloseWait != 2 || sum.Confirmed != 1 || sum.KernelOnly != 1 || sum.KernelListed != 2 || sum.ClosedLater != 1 ||
-		sum.Processes != 2 || sum.SpanText != "10m00s" || sum.OldestText != "> 10m00s" {
+		sum.Processes != 2 || sum.SpanText != "10m00s" || sum.OldestText != ">= 10m00s" {
 		t.Errorf("summary: %+v", sum)
 	}
-	wantVerdict := "Sockets never closed after the peer hung up in srv (pid 1): 2 sockets in CLOSE_WAIT, oldest > 10m00s, held by 2 goroutines in main.handle"
+	wantVerdict := "Sockets never closed after the peer hung up in srv (pid 1): 2 sockets in CLOSE_WAIT, oldest >= 10m00s, held by 2 goroutines in main.handle"
 	if m.Verdict.Text != wantVerdict || m.Verdict.Finding != "missing-close-1" {
 		t.Errorf("verdict = %q (%s), want %q", m.Verdict.Text, m.Verdict.Finding, wantVerdict)
 	}

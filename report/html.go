@@ -319,8 +319,26 @@ func timelineChart(m *Model) svgChart {
 		yy := y(th)
 		c.Marks = append(c.Marks, svgMark{svgLine{left, yy, right, yy}, "warning: " + strconv.Itoa(th), "warn", right - 4, yy - 4})
 	}
+	// Log events in the capture's time: a line where each class of a log
+	// first appears (the earliest few, labels stepped down so they do not
+	// overlap).
+	marked := 0
+	for _, e := range m.LogEvents {
+		if marked == maxLogMarks {
+			break
+		}
+		if e.First.IsZero() || e.First.Before(t0) || e.First.After(t1) {
+			continue
+		}
+		xx := r1(left + (right-left)*e.First.Sub(t0).Seconds()/span)
+		c.Marks = append(c.Marks, svgMark{svgLine{xx, top, xx, bottom}, fmt.Sprintf("%s (%d)", e.Class, e.Count), "log", max(xx-3, left+60), top + 10 + 12*float64(marked)})
+		marked++
+	}
 	return c
 }
+
+// maxLogMarks bounds the log-event lines drawn on the timeline.
+const maxLogMarks = 4
 
 // Compact is whether the chart is a line of text rather than a drawing.
 func (c svgChart) Compact() bool { return c.Empty != "" || c.Single != "" }

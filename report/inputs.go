@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -13,9 +12,11 @@ import (
 const firstWarnings = 3
 
 // EvidenceRecords counts what one evidence file holds: sockets, fds,
-// limits, summaries, threads, goroutines and profile groups.
+// limits, summaries, threads, goroutines and profile groups, runtime
+// processes and sockets, and log events.
 func EvidenceRecords(ev *dumps.Evidence) int {
 	n := len(ev.Sockets) + len(ev.FDs) + len(ev.Limits) + len(ev.SocketSummaries)
+	n += len(ev.Processes) + len(ev.RuntimeSockets) + len(ev.LogEvents)
 	for _, d := range ev.ThreadDumps {
 		n += len(d.Threads)
 	}
@@ -60,29 +61,14 @@ func CaptureInput(f *pcapstate.FileStats, res *pcapstate.Result) Input {
 	case f.Packets == 0:
 		in.Status, in.Cause, in.Reason = InputIgnored, CauseEmpty, "capture holds no packets"
 	default:
-		// Here go the facts pcapstate gives about a file's undecodable
-		// packets: a capture none of whose link types the decoder knows
-		// is ignored, with the types.
-		if lts := unsupportedLinks(f.LinkTypes); len(lts) > 0 && len(lts) == len(f.LinkTypes) {
-			in.Status, in.Cause = InputIgnored, CauseLinkType
-			in.Reason = "unsupported link type " + strings.Join(lts, ", ")
+		// A capture none of whose link types the decoder reads is
+		// ignored, with the types (pcapstate's FileStats says which, and
+		// why the file gave no TCP segment).
+		if f.Segments == 0 && len(f.UnsupportedLinkTypes) > 0 && len(f.UnsupportedLinkTypes) == len(f.LinkTypes) {
+			in.Status, in.Cause, in.Reason = InputIgnored, CauseLinkType, f.Ignored
 		}
 	}
 	return in
-}
-
-// unsupportedLinks returns the numbers of the link types, as FileStats
-// names them, that the decoder does not know ("linktype-N").
-func unsupportedLinks(names []string) []string {
-	var out []string
-	for _, n := range names {
-		if v, ok := strings.CutPrefix(n, "linktype-"); ok {
-			if _, err := strconv.Atoi(v); err == nil {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
 }
 
 // warn counts a warning at pos, keeping the first positions.

@@ -25,7 +25,35 @@ type Model struct {
 	Charts      Charts      `json:"charts"`   // derived from Sockets
 	Inputs      []Input     `json:"inputs"`
 	LocalSource LocalSource `json:"local_source"`
+	DumpLinks   []DumpLink  `json:"dump_links"` // how each dump was tied to a process
 	Warnings    []Warning   `json:"warnings"`
+
+	// LogEvents are the application log lines that name connection or
+	// descriptor problems, by class, in time order (see LogClass).
+	LogEvents []LogClass `json:"log_events,omitempty"`
+}
+
+// DumpLink says which process a thread or goroutine dump was taken from and
+// how sure that is: the evidence that ties it, each with its weight, and
+// the other candidates with their scores.
+type DumpLink struct {
+	File       string      `json:"file"`
+	PID        int         `json:"pid"`            // 0 when not linked
+	Method     string      `json:"method"`         // "pid-line", "flag", "content" or "unlinked"
+	Score      float64     `json:"score"`          // of the chosen process, 0..1
+	Link       Strength    `json:"link"`           // how strong the tie is
+	Why        []string    `json:"why"`            // what ties it, with positions where there are
+	Evidence   []string    `json:"evidence"`       // positions in the dump and the listings
+	Candidates []Candidate `json:"candidates"`     // every process considered, best first
+	Note       string      `json:"note,omitempty"` // e.g. why it is ambiguous
+}
+
+// Candidate is one process a dump may have been taken from, with its score.
+type Candidate struct {
+	PID   int      `json:"pid"`
+	Name  string   `json:"name"`
+	Score float64  `json:"score"`
+	Why   []string `json:"why"`
 }
 
 // Verdict is the report's headline: the most severe finding in one line.
@@ -71,8 +99,10 @@ type Summary struct {
 // Finding is one root cause in one process, with the evidence for and
 // against it and what to do about it.
 type Finding struct {
-	ID              string    `json:"id"`               // derived: "<category>-<pid>", an anchor
+	ID              string    `json:"id"`               // derived: "<category>-<pid>", then "-2", "-3" for more groups of one category in one process; an anchor
 	Category        Category  `json:"category"`         // root cause
+	Mechanism       Mechanism `json:"mechanism"`        // how the group's sockets are held
+	Group           string    `json:"group,omitempty"`  // what sets the group apart, e.g. "held by 3 threads in Handler.serve"
 	Severity        Severity  `json:"severity"`         // from Rate
 	SeverityReasons []string  `json:"severity_reasons"` // from Rate: which thresholds were crossed
 	Confidence      float64   `json:"confidence"`       // 0..1: how sure the classification is
@@ -83,6 +113,8 @@ type Finding struct {
 	SocketCount     int       `json:"socket_count"`     // derived: len(Sockets)
 	Flows           []Flow    `json:"flows"`            // derived: sockets grouped by local port and peer
 	OldestText      string    `json:"oldest"`           // derived: age of the oldest socket
+	Holders         int       `json:"holders"`          // threads or goroutines that hold the sockets (blocked while holding one)
+	Waiters         int       `json:"waiters"`          // threads or goroutines waiting for a lock or a pooled connection, holding none
 	Suspects        []Suspect `json:"suspects"`         // threads or goroutines, strongest link first
 	Supporting      []Claim   `json:"supporting"`       // evidence for this root cause
 	Contradicting   []Claim   `json:"contradicting"`    // evidence against it
@@ -168,6 +200,7 @@ type Suspect struct {
 	Count    int           `json:"count"`           // threads or goroutines with this stack
 	Frames   []string      `json:"frames"`          // function names, innermost first
 	Culprit  string        `json:"culprit"`         // the application function holding the socket; derived from Frames when empty
+	Role     Role          `json:"role"`            // whether it holds the sockets or waits for a lock or a connection
 	Link     Strength      `json:"link"`            // how well it is tied to the sockets
 	Why      []string      `json:"why"`             // what ties it, e.g. "137 goroutines, 137 sockets to 10.0.0.5:5432"
 	Evidence []string      `json:"evidence"`        // positions in the dump
@@ -190,6 +223,23 @@ type Advice struct {
 }
 
 // Point is the number of sockets in CLOSE_WAIT at one instant of capture time.
+// LogClass is the log lines of one class (conn-reset, fd-exhausted, ...)
+// of one log file, in time order, for the report's timeline of events.
+type LogClass struct {
+	File  string    `json:"file"`
+	Class string    `json:"class"`
+	Count int       `json:"count"`
+	First time.Time `json:"first,omitzero"` // time of the first line, zero when the log has none
+	Last  time.Time `json:"last,omitzero"`
+	// FirstText and LastText are First and Last as the report prints them.
+	FirstText string `json:"first_text,omitempty"`
+	LastText  string `json:"last_text,omitempty"`
+	// Lines are the positions of the first lines, at most maxLogLines, and
+	// Example the first line's message.
+	Lines   []string `json:"lines"`
+	Example string   `json:"example"`
+}
+
 type Point struct {
 	At     time.Time `json:"at"`
 	Count  int       `json:"count"`

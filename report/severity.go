@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -17,6 +18,17 @@ type Thresholds struct {
 	GrowthWarning   float64       // sockets per minute: growth at or above this is a warning
 	GrowthMinSpan   time.Duration // growth measured over less time than this is ignored
 	ExhaustCritical time.Duration // growth that crosses FDShareCritical within this is critical
+	// ConfirmedMinAge is how long a socket the kernel still lists must have
+	// been in CLOSE_WAIT for its process's leak to count as confirmed,
+	// which is at least a warning: a close in progress takes milliseconds.
+	ConfirmedMinAge time.Duration
+	// FDExhausted is the share of the fd limit at which a process's open
+	// fds (from fd listings) are exhausted: critical.
+	FDExhausted float64
+	// FDLogShare: when a log says descriptors ran out, stuck sockets
+	// holding at least this share of the fd limit make it critical (they
+	// are a material part of what ran out).
+	FDLogShare float64
 }
 
 // DefaultThresholds are the practitioners' numbers (see docs/report.md).
@@ -29,7 +41,53 @@ func DefaultThresholds() Thresholds {
 		GrowthWarning:   1,
 		GrowthMinSpan:   time.Minute,
 		ExhaustCritical: time.Hour,
+		ConfirmedMinAge: 5 * time.Second,
+		FDExhausted:     0.95,
+		FDLogShare:      0.1,
 	}
+}
+
+// confidences are how sure each classification is, by the evidence behind
+// it; docs/analyze.md prints this table. A group split from a flow by
+// counts (fewer holders than sockets) is capped at Split.
+var confidences = struct {
+	PoolLoops          float64 // a pool's per-connection goroutines hold the sockets (persistConn readLoop)
+	PoolBorrowersAll   float64 // outbound, threads wait to borrow from the pool, at least as many as the sockets
+	PoolBorrowers      float64 // outbound, threads wait to borrow from the pool
+	PoolFrames         float64 // outbound, the dump shows pool frames but nobody waiting
+	PoolNoDump         float64 // outbound to one peer, no dump
+	BlockedMatched     float64 // holders blocked in application code, as many as the sockets (to +50%)
+	BlockedFew         float64 // holders blocked in application code, at least 80% as many
+	Split              float64 // a flow shared between holders and the rest by count
+	SplitByExchange    float64 // the same, when exactly the held sockets had an unfinished exchange in the capture
+	WeakDump           float64 // the dump behind it is tied to the process weakly (score below 0.45)
+	MissingCloseDump   float64 // a dump shows nobody holding the sockets
+	ErrorPath          float64 // answered then left open, while the port's other connections are closed after their answer
+	MissingCloseNoDump float64 // no dump
+	RemotePeer         float64 // our FIN_WAIT2 toward a peer in CLOSE_WAIT
+	ErrorHandling      float64 // the process resets at least 10% of its connections
+	Transient          float64 // CLOSE_WAIT closed later, or gone from a later listing
+	Exhaustion         float64 // open fds at the limit, from an fd listing tied to the process
+	Queued             float64 // connections waiting unaccepted, fd count unknown
+}{
+	PoolLoops:          0.9,
+	PoolBorrowersAll:   0.9,
+	PoolBorrowers:      0.85,
+	PoolFrames:         0.7,
+	PoolNoDump:         0.45,
+	BlockedMatched:     0.8,
+	BlockedFew:         0.6,
+	Split:              0.65,
+	SplitByExchange:    0.75,
+	WeakDump:           0.6,
+	MissingCloseDump:   0.75,
+	ErrorPath:          0.7,
+	MissingCloseNoDump: 0.55,
+	RemotePeer:         0.8,
+	ErrorHandling:      0.5,
+	Transient:          0.8,
+	Exhaustion:         0.9,
+	Queued:             0.6,
 }
 
 // Measure is what Rate judges for one process (or one finding).
@@ -39,6 +97,15 @@ type Measure struct {
 	Oldest     time.Duration // age of the oldest stuck socket, 0 when unknown
 	Growth     float64       // sockets gained per minute (see Growth), 0 when unknown
 	GrowthSpan time.Duration // how long the growth was measured over
+	// OldestLower says Oldest is a lower bound (the socket was still there
+	// when the latest evidence was taken).
+	OldestLower bool
+	// Confirmed says the sockets are a leak by one known process that the
+	// kernel still lists after ConfirmedMinAge: at least a warning.
+	Confirmed bool
+	// ExhaustedLog are the positions of log lines of the process saying
+	// descriptors ran out (EMFILE, "too many open files"), empty when none.
+	ExhaustedLog []string
 }
 
 // Rate computes the severity of a measure and says, one line per threshold
@@ -64,13 +131,14 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 	case m.Count > t.CountWarning:
 		raise(SeverityWarning, "%d sockets in CLOSE_WAIT is more than %d", m.Count, t.CountWarning)
 	}
+	oldest := ageText(m.Oldest, m.OldestLower)
 	switch {
 	case m.Oldest > t.AgeCritical:
 		raise(SeverityCritical, "oldest socket stuck for %s, more than %s",
-			FormatDuration(m.Oldest), FormatDuration(t.AgeCritical))
+			oldest, FormatDuration(t.AgeCritical))
 	case m.Oldest > t.AgeWarning:
 		raise(SeverityWarning, "oldest socket stuck for %s, more than %s",
-			FormatDuration(m.Oldest), FormatDuration(t.AgeWarning))
+			oldest, FormatDuration(t.AgeWarning))
 	}
 	if m.Growth > 0 && m.GrowthSpan >= t.GrowthMinSpan {
 		left := fdCritical - float64(m.Count)
@@ -83,6 +151,28 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 			raise(SeverityWarning, "growing %s over %s, at least %s",
 				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), FormatGrowth(t.GrowthWarning))
 		}
+	}
+	if len(m.ExhaustedLog) > 0 {
+		at := m.ExhaustedLog[0]
+		if n := len(m.ExhaustedLog); n > 1 {
+			at += fmt.Sprintf(" and %d more", n-1)
+		}
+		switch {
+		case m.FDLimit > 0 && float64(m.Count) >= t.FDLogShare*float64(m.FDLimit):
+			raise(SeverityCritical, "the log says descriptors ran out (%s) while %d sockets in CLOSE_WAIT hold %.0f%% of the fd limit %d",
+				at, m.Count, 100*float64(m.Count)/float64(m.FDLimit), m.FDLimit)
+		case m.FDLimit == 0:
+			raise(SeverityWarning, "the log says descriptors ran out (%s); the fd limit is unknown", at)
+		}
+	}
+	if sev < SeverityWarning && m.Confirmed && m.Oldest >= t.ConfirmedMinAge {
+		limit := "the fd limit"
+		if m.FDLimit > 0 {
+			limit += " " + strconv.Itoa(m.FDLimit)
+		}
+		raise(SeverityWarning, "a confirmed leak: %d %s one process holds, still listed by the kernel after %s (warning above %d sockets or %s, critical above %.0f%% of %s or %s)",
+			m.Count, plural("socket", m.Count), oldest, t.CountWarning, FormatDuration(t.AgeWarning),
+			t.FDShareCritical*100, limit, FormatDuration(t.AgeCritical))
 	}
 	if len(why) == 0 {
 		age := "ages unknown"

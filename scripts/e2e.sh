@@ -11,9 +11,12 @@
 # Stuck: 1, 50 and 45,000 stuck sockets, in one process and in several),
 # screenshots each to out/e2e/shape-N-P.png and checks that the page stays
 # under 8 MiB, lists at most 200 sockets and says how many it leaves out.
+# Then the service (cwforensics serve) in Chromium driven from Go with
+# chromedp: TestServeInChromium in cmd/cwforensics (build tag e2e).
 #
 # Output: out/e2e/report.html, report.png, report.dom.html, hostile.dom.html,
-# shape-*.html, shape-*.png, chromium.log.
+# shape-*.html, shape-*.png, chromium.log; serve-upload.png,
+# serve-analysis.png, serve-report.png, serve-list.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -116,5 +119,10 @@ for shape in 1:1 50:1 50:3 45000:1 45000:4; do
   fi
   echo "e2e: $page: $size bytes, $rows rows listed, $out/$page.png"
 done
+
+# The service: upload a case through its form in Chromium driven by
+# chromedp, watch the progress page become the report, find it in the
+# list, delete it; no CSP violation or script error on any page.
+E2E_CHROMIUM="$chromium" go test -tags "e2e ${E2E_TAGS:-}" -count=1 -run TestServeInChromium ./cmd/cwforensics
 
 echo "e2e: ok: $out/report.png ($(wc -c <"$out/report.png") bytes), DOM $(wc -c <"$out/report.dom.html") bytes, no external reference"

@@ -19,7 +19,7 @@ type AnalyzeCmd struct {
 	Output  []string      `short:"o" placeholder:"FILE" env:"CWFORENSICS_ANALYZE_OUTPUT" help:"Write the report to FILE (repeatable), atomically; the format comes from the extension: .html, .md or .json. Without -o the report goes to stdout."`
 	Format  string        `default:"md" enum:"md,html,json" env:"CWFORENSICS_ANALYZE_FORMAT" help:"Format of the report on stdout, when no -o is given (${enum})."`
 	Dump    []string      `placeholder:"PID=FILE" env:"CWFORENSICS_ANALYZE_DUMP" help:"Say which process a thread or goroutine dump was taken from, when the dump and its name do not (repeatable)."`
-	Filter  string        `placeholder:"BPF" env:"CWFORENSICS_ANALYZE_FILTER,CWFORENSICS_FILTER" help:"Read only capture packets matching this tcpdump filter expression."`
+	Filter  string        `placeholder:"EXPR" env:"CWFORENSICS_ANALYZE_FILTER,CWFORENSICS_FILTER" help:"Read only capture packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/analyze.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Title   string        `env:"CWFORENSICS_ANALYZE_TITLE" help:"Title of the report." default:"CLOSE_WAIT analysis"`
 	Paths   []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked, links followed); - is standard input. Each file is recognised by its content."`
 }

@@ -251,7 +251,7 @@ func firstSuspect(f report.Finding) string {
 func hasDump(m *report.Model) bool {
 	for _, in := range m.Inputs {
 		switch in.Kind {
-		case "jstack", "jvm-json", "goroutines", "goroutine-profile", "pprof":
+		case "jstack", "jvm-json", "jvm-text", "goroutines", "goroutine-profile", "pprof", "python", "py-spy-json":
 			return true
 		}
 	}
@@ -267,7 +267,8 @@ func TestAnalyzeFlags(t *testing.T) {
 		code int
 		err  string
 	}{
-		{"below the thresholds", []string{"--fail-on", "warning", java}, 0, ""},
+		{"a confirmed leak is a warning, below critical", []string{"--fail-on", "critical", java}, 0, ""},
+		{"a confirmed leak is at least a warning", []string{"--fail-on", "warning", java}, exitFinding, "--fail-on warning"},
 		{"fd limit makes 4 sockets critical", []string{"--fail-on", "critical", "--max-fds", "6", java}, exitFinding, "is critical"},
 		{"warning reached by critical", []string{"--fail-on", "warning", "--max-fds", "6", java}, exitFinding, "--fail-on warning"},
 		{"bad output extension", []string{"-o", "report.pdf", java}, exitUsage, "unknown report format"},
@@ -285,21 +286,23 @@ func TestAnalyzeFlags(t *testing.T) {
 	}
 }
 
-// TestAnalyzeDumpFlag links an unlinkable dump with --dump: a goroutine
-// dump that prints no pid, beside listings of two Go processes, names
-// neither.
+// TestAnalyzeDumpFlag links a goroutine dump that prints no pid, beside
+// listings of two Go processes: by its content (as many goroutines on
+// connections as the server has sockets), by --dump, which overrides, and
+// the file name is only a hint.
 func TestAnalyzeDumpFlag(t *testing.T) {
 	inRoot(t)
 	dir := "testdata/cases/go-server-noclose/"
 	args := []string{"analyze", "--format", "json", dir + "ss-tanpoei.txt", dir + "goroutine-debug2.txt", "testdata/cases/go-client-pool-leak/ss-tanpoei.txt"}
 	_, out, _ := cli(t, args...)
-	if !strings.Contains(out, "dump not linked to a process") {
-		t.Fatalf("two processes and an anonymous dump: no warning\n%s", out)
+	if strings.Contains(out, "dump not linked to a process") {
+		t.Fatalf("two processes, a dump whose content fits one: not linked\n%s", out)
 	}
+	checkLinked(t, out, "content")
 	_, out, _ = cli(t, append(args, "--dump", "21535="+dir+"goroutine-debug2.txt")...)
-	checkLinked(t, out, "--dump")
+	checkLinked(t, out, "flag")
 
-	// The process's name in the dump's file name links it too.
+	// The process's name in the dump's file name adds to the score.
 	named := filepath.Join(t.TempDir(), "noclose-server-goroutines.txt")
 	raw, err := os.ReadFile(dir + "goroutine-debug2.txt")
 	if err != nil {
@@ -309,7 +312,7 @@ func TestAnalyzeDumpFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, out, _ = cli(t, "analyze", "--format", "json", dir+"ss-tanpoei.txt", named, "testdata/cases/go-client-pool-leak/ss-tanpoei.txt")
-	checkLinked(t, out, "the process name in the file name")
+	checkLinked(t, out, "content")
 }
 
 func checkLinked(t *testing.T, out, how string) {
@@ -318,12 +321,16 @@ func checkLinked(t *testing.T, out, how string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	linked := false
+	for _, d := range m.DumpLinks {
+		linked = linked || (d.PID == 21535 && d.Method == how)
+	}
 	for _, f := range m.Findings {
-		if f.Process.PID == 21535 && len(f.Suspects) > 0 && f.Suspects[0].Culprit == "main.(*server).waitAudit" {
+		if linked && f.Process.PID == 21535 && len(f.Suspects) > 0 && f.Suspects[0].Culprit == "main.(*server).waitAudit" {
 			return
 		}
 	}
-	t.Errorf("%s did not link the dump: %+v", how, m.Verdict)
+	t.Errorf("%s did not link the dump: %+v %+v", how, m.Verdict, m.DumpLinks)
 }
 
 // TestAnalyzeHostileCase checks the real case whose thread and process

@@ -17,7 +17,7 @@ type ConnsCmd struct {
 	State    string        `default:"all" placeholder:"STATE" env:"CWFORENSICS_CONNS_STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
 	MinIdle  time.Duration `default:"0s" env:"CWFORENSICS_CONNS_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
 	Format   string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Filter   string        `placeholder:"BPF" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression (needs a build with libpcap)."`
+	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 
@@ -82,22 +82,52 @@ func (c *ConnsCmd) Run(e *env) error {
 	if n == 0 {
 		res.Conns = nil
 	}
+	// A capture that gave no TCP segment says why: in the JSON's files,
+	// under the table, and on stderr with TSV, whose stdout is the rows.
+	ignored := ignoredCaptures(res)
 	w := bufio.NewWriterSize(e.Stdout, 64<<10)
 	switch c.Format {
 	case "json":
 		err = writeConnsJSON(w, res)
 	case "tsv":
 		err = writeConnsTSV(w, res.Conns, res.End)
+		for _, s := range ignored {
+			fmt.Fprintf(e.Stderr, "warning: %s\n", s)
+		}
 	default:
 		err = writeConnsText(w, res.Conns, res.End)
 		if err == nil {
 			err = writeConnsSummary(w, res, confirmed, unconfirmed)
 		}
+		for _, s := range ignored {
+			if err == nil {
+				_, err = fmt.Fprintf(w, "%s\n", s)
+			}
+		}
 	}
 	if err != nil {
 		return err
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if res.Segments == 0 && res.Filtered == 0 {
+		// Nothing could be read: not an empty list of connections.
+		return fmt.Errorf("no TCP segment in any capture: %s", strings.Join(ignored, "; "))
+	}
+	return nil
+}
+
+// ignoredCaptures says, for each capture that gave no TCP segment, why:
+// "ignored capture x.pcap: unsupported link type 147".
+func ignoredCaptures(res *pcapstate.Result) []string {
+	var out []string
+	for _, f := range res.Files {
+		if f.Ignored != "" {
+			out = append(out, fmt.Sprintf("ignored capture %s: %s", escapeCell(f.Name), f.Ignored))
+		}
+	}
+	return out
 }
 
 // stateFilter returns the predicate for --state, and which finished

@@ -12,7 +12,7 @@ import (
 // EvidenceCmd parses evidence files and prints their records.
 type EvidenceCmd struct {
 	Format string   `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_EVIDENCE_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles (plain, gzip or UTF-16), or folders of them; - is standard input."`
+	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles, Python faulthandler/py-spy dumps, Node.js diagnostic reports, application logs (plain, gzip or UTF-16), or folders of them; - is standard input."`
 }
 
 // Help is shown below the flags by --help.
@@ -23,7 +23,8 @@ Warnings about malformed lines go to stderr (and into the JSON output).
 Examples:
   cwforensics evidence ss.txt lsof.txt
   cwforensics evidence --format tsv jstack.txt > threads.tsv
-  cwforensics evidence --format json goroutines.txt`
+  cwforensics evidence --format json goroutines.txt
+  cwforensics evidence stderr.txt report.20261202.164320.4242.0.001.json app.log`
 }
 
 // evidenceSchemaVersion is the version of the JSON that evidence --format json
@@ -66,7 +67,7 @@ func writeEvidence(w io.Writer, format string, evs []*dumps.Evidence) error {
 	// files hold both sockets and threads.
 	first := true
 	tables := []*table{socketTable(evs), dumpTable(evs)}
-	extra := socketExtraTables(evs)
+	extra := append(socketExtraTables(evs), runtimeTables(evs)...)
 	switch {
 	case format == "table":
 		// For people: ss -s summaries, fd listings, limits, the stack groups

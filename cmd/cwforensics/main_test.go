@@ -53,6 +53,8 @@ func TestCLIExitCodes(t *testing.T) {
 		{"bad local", []string{"conns", "--local", "10.0.0.300", "testdata/conformance/zeek/traces/http_get.pcap"}, 1, `--local "10.0.0.300"`, true},
 		{"not a capture", []string{"conns", notCapture}, 1, notCapture + ": not a pcap or pcapng capture", true},
 		{"ok", []string{"conns", "testdata/conformance/zeek/traces/http_get.pcap"}, 0, "", false},
+		{"unsupported link type", []string{"conns", "pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap"}, 1, "no TCP segment in any capture: ignored capture pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap: unsupported link type 149", true},
+		{"no tcp", []string{"conns", "--format", "json", "pcapstate/testdata/public/nflog.pcap"}, 1, "nflog.pcap: no TCP segment in 4 packets (udp 4)", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,29 +98,39 @@ func TestCLIEnvVars(t *testing.T) {
 	}
 }
 
-// TestCLIFilter runs in both builds: with libpcap the filter selects
-// packets; without it --filter is a clear error (make test runs this test
-// with CGO_ENABLED=0 too).
+// TestCLIFilter runs in every build: the pure-Go filter in the default
+// one (make test runs it with CGO_ENABLED=0 too), the pure-Go filter with
+// libpcap behind it in the pcap build.
 func TestCLIFilter(t *testing.T) {
 	inRoot(t)
 	capture := "testdata/conformance/zeek/traces/http_get.pcap"
 	code, out, stderr := cli(t, "conns", "--format", "tsv", "--filter", "tcp port 80", capture)
-	if !pcapstate.FilterAvailable {
-		if code != 1 || !strings.Contains(stderr, "need libpcap") {
-			t.Fatalf("pure-Go build: exit %d, stderr %q", code, stderr)
-		}
-		return
-	}
-	if code != 0 || strings.Count(out, "\n") != 2 {
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "192.150.187.43\t80\t141.142.228.5\t59856\t") {
 		t.Fatalf("tcp port 80: exit %d, %q %q", code, out, stderr)
 	}
 	code, out, _ = cli(t, "conns", "--format", "tsv", "--filter", "tcp port 81", capture)
 	if code != 0 || strings.Count(out, "\n") != 1 {
 		t.Fatalf("tcp port 81 should leave only the header: exit %d, %q", code, out)
 	}
+	// A port name: the pure-Go filter has no services database, so the
+	// libpcap build hands the expression to libpcap, which has.
 	code, _, stderr = cli(t, "conns", "--filter", "tcp port eighty", capture)
-	if code != 1 || !strings.Contains(stderr, "compile filter") {
-		t.Fatalf("bad filter: exit %d, %q", code, stderr)
+	want := `filter "tcp port eighty": at offset 9: want a port number, not "eighty"`
+	if withLibpcap {
+		want = `unknown port 'eighty'`
+	}
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("bad filter: exit %d, %q, want %q", code, stderr, want)
+	}
+	// An expression outside the pure-Go subset: the default build names
+	// the part and the libpcap build; the libpcap build runs it.
+	code, out, stderr = cli(t, "conns", "--format", "tsv", "--filter", "tcp and not pppoes", capture)
+	if withLibpcap {
+		if code != 0 || strings.Count(out, "\n") != 2 {
+			t.Fatalf("tcp and not pppoes through libpcap: exit %d, %q", code, stderr)
+		}
+	} else if code != 1 || !strings.Contains(stderr, `at offset 12: "pppoes" is not supported by the pure-Go filter; a build with libpcap (make build TAGS=pcap)`) {
+		t.Fatalf("unsupported filter: exit %d, %q", code, stderr)
 	}
 	// A LINUX_SLL2 capture (tcpdump -i any): tcpdump 4.99.3 itself counts
 	// 16 FINs from port 18083 in it with this filter.
@@ -126,6 +138,44 @@ func TestCLIFilter(t *testing.T) {
 	var res struct{ Packets, Filtered int }
 	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.Packets-res.Filtered != 16 {
 		t.Fatalf("SLL2 filter: exit %d, %d of %d packets kept, want 16: %s", code, res.Packets-res.Filtered, res.Packets, stderr)
+	}
+	// analyze takes the filter too: without the peers' FINs no socket is
+	// in CLOSE_WAIT.
+	for _, tt := range []struct{ expr, want string }{
+		{"tcp port 18083", `"close_wait": 14,`},
+		{"tcp port 18083 and not tcp[tcpflags] & tcp-fin != 0", `"close_wait": 0,`},
+	} {
+		code, out, stderr = cli(t, "analyze", "--format", "json", "--filter", tt.expr, "testdata/cases/python-skip-close/capture.pcap")
+		if code != 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("analyze --filter %q: exit %d, want %s: %s", tt.expr, code, tt.want, stderr)
+		}
+	}
+}
+
+// TestConnsIgnored checks that conns says, in every format, which capture
+// gave no TCP segment and why, also when another capture gave some.
+func TestConnsIgnored(t *testing.T) {
+	inRoot(t)
+	const ignored = "ignored capture pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap: unsupported link type 149"
+	args := []string{"pcapstate/testdata/public/LINKTYPE_USER2_PKTAP.pcap", "pcapstate/testdata/encap/gre.pcap"}
+	code, out, stderr := cli(t, append([]string{"conns"}, args...)...)
+	if code != 0 || !strings.HasSuffix(out, "\n"+ignored+"\n") || stderr != "" {
+		t.Errorf("table: exit %d, %q, stderr %q", code, out, stderr)
+	}
+	code, out, stderr = cli(t, append([]string{"conns", "--format", "tsv"}, args...)...)
+	if code != 0 || strings.Contains(out, "ignored") || stderr != "warning: "+ignored+"\n" {
+		t.Errorf("tsv: exit %d, stderr %q", code, stderr)
+	}
+	code, out, _ = cli(t, append([]string{"conns", "--format", "json"}, args...)...)
+	var doc struct {
+		Files []struct {
+			Name, Ignored        string
+			UnsupportedLinkTypes []uint32 `json:"unsupported_link_types"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || len(doc.Files) != 2 ||
+		doc.Files[0].Ignored != "unsupported link type 149" || len(doc.Files[0].UnsupportedLinkTypes) != 1 || doc.Files[1].Ignored != "" {
+		t.Errorf("json: exit %d, %v, files %+v", code, err, doc.Files)
 	}
 }
 

@@ -16,7 +16,7 @@ const (
 	NoiseEtherType                  // unknown EtherType 0x88b5 (IEEE local experimental)
 	NoiseUDP                        // UDP datagram 10.0.0.1:5353 -> 10.0.0.2:53
 	NoiseICMP                       // ICMP echo request, or ICMPv6 echo request
-	NoiseGRE                        // GRE (IP protocol 47) carrying an IPv4 TCP SYN: a tunnel that is not decapsulated
+	NoiseGRE                        // GRE keepalive (IP protocol 47, protocol type 0, carrying the peer's GRE reply): tunnel control, no TCP
 	NoiseFragment                   // IPv4 TCP non-first fragment (offset 1480): no TCP header in it
 	NoiseShortIP                    // frame ends 10 bytes into the IP header, not cut by the snaplen: corrupt
 	NoiseBadTCP                     // TCP header with data offset 3 (12 bytes): invalid
@@ -78,9 +78,10 @@ func (c *Capture) Noise(iface int, n Noise, v6 bool) int {
 			body = ipPacket(src, dst, 1, icmp, -1)
 		}
 	case NoiseGRE:
-		h := hdr{src: netip.AddrPortFrom(src, 40001), dst: netip.AddrPortFrom(dst, 8080), flags: SYN, window: 64240, seq: 1}
-		inner := appendFrame(nil, &Framing{Link: RawIP}, &h)
-		body = ipPacket(src, dst, 47, append([]byte{0, 0, 8, 0}, inner...), -1)
+		// The keepalive's payload is the reply the peer is to send back
+		// through the tunnel: GRE with protocol type 0 from dst to src.
+		reply := ipPacket(dst, src, 47, []byte{0, 0, 0, 0}, -1)
+		body = ipPacket(src, dst, 47, append([]byte{0, 0, 0, 0}, reply...), -1)
 	case NoiseFragment:
 		body = ipPacket(src, dst, 6, make([]byte, 100), -1)
 		binary.BigEndian.PutUint16(body[6:], 1480/8) // offset, MF clear

@@ -99,7 +99,7 @@ func TestNoiseTshark(t *testing.T) {
 	}
 	want := map[Noise]string{
 		NoiseARP: ":arp", NoiseEtherType: ":ethertype:data", NoiseUDP: ":udp:echo", NoiseICMP: ":icmp",
-		NoiseGRE: ":gre:ip:tcp", NoiseFragment: ":ip:data", NoiseShortIP: "", NoiseBadTCP: ":tcp",
+		NoiseGRE: ":gre", NoiseFragment: ":ip:data", NoiseShortIP: "", NoiseBadTCP: ":tcp",
 	}
 	for i, p := range c.Packets() {
 		protos, malformed, _ := strings.Cut(lines[i], "\t")

@@ -3,8 +3,9 @@
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
 # net-tools, iproute2 (with network namespaces: `ip netns add`), python3,
 # curl, Go, a JDK 17 (and optionally 25), Debian's libhttpclient-java and
-# libcommons-pool2-java, and nginx (nginx-light). Loopback, or network
-# namespaces the scripts make and delete; about 15 minutes. The outputs
+# libcommons-pool2-java, nginx (nginx-light) and Node.js (nodejs).
+# Loopback, or network namespaces the scripts make and delete; about 15
+# minutes. The outputs
 # differ on every run (pids, ports, times): commit them
 # once and make the goldens from the committed files.
 #
@@ -20,7 +21,7 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
 	older-than-capture gotest fd-exhaustion \
 	go-two-services netns-remote-leak java-two-mechanisms \
-	nginx-upstream-leak pool-idle-evict; do
+	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

@@ -343,16 +343,23 @@ func DocExample() *report.Model {
 		},
 		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"10.0.0.4"}, Note: "from ss.txt"},
 		Warnings:    []report.Warning{{Pos: "ss.txt:3", Msg: "no users:(()) field; process unknown"}},
+		DumpLinks: []report.DumpLink{{
+			File: "goroutines.txt", PID: 3117, Method: "content", Score: 0.8, Link: report.StrengthStrong,
+			Why:        []string{"2 goroutines blocked in application code for 2 stuck sockets of pid 3117 (ss.txt:2)"},
+			Evidence:   []string{"goroutines.txt:4", "ss.txt:2"},
+			Candidates: []report.Candidate{{PID: 3117, Name: "api", Score: 0.8, Why: []string{"counts match"}}},
+		}},
 	}
 	growth, span := report.Growth(m.Timeline)
 	m.Summary.Growth = growth
 	sev, why := report.Rate(report.DefaultThresholds(), report.Measure{Count: 2, FDLimit: 1024, Oldest: 8 * time.Minute, Growth: growth, GrowthSpan: span})
 	m.Findings = []report.Finding{{
-		Category: report.CategoryMissingClose, Severity: sev, SeverityReasons: why, Confidence: 0.8,
+		Category: report.CategoryBlockedHoldingSocket, Mechanism: report.MechanismThread, Group: "held by 2 goroutines in main.handle",
+		Severity: sev, SeverityReasons: why, Confidence: 0.8, Holders: 2,
 		Process: report.Process{PID: 3117, Name: "api", Runtime: report.RuntimeGo},
 		Sockets: []string{key(local, r1), key(local, r2)},
 		Suspects: []report.Suspect{{
-			Kind: report.SuspectGoroutine, Name: "main.handle", State: "chan send", Wait: 8 * time.Minute, Count: 2,
+			Kind: report.SuspectGoroutine, Name: "main.handle", State: "chan send", Wait: 8 * time.Minute, Count: 2, Role: report.RoleHolder,
 			Frames: []string{"runtime.gopark", "runtime.chansend1", "main.handle"}, Link: report.StrengthStrong,
 			Why: []string{"2 goroutines, 2 sockets on :8080"}, Evidence: []string{"goroutines.txt:4"},
 		}},

@@ -1,0 +1,467 @@
+// Package applog reads application logs for the lines that name a
+// connection or descriptor problem: connection resets, broken pipes,
+// descriptor exhaustion, connection-pool starvation, an upstream closing
+// early, an unclosed socket. Each becomes a dumps.LogEvent with its
+// position, its time stamp and a class decided by the message, whatever
+// program wrote it.
+//
+// A file is a log by its line structure: most of its lines that are not
+// continuation lines (indented stack frames, "Caused by:") start with a time
+// stamp, a syslog prefix, or are JSON objects or logfmt records. Plain
+// time-stamped lines (Python logging, Log4j/Logback, Go's log, nginx's
+// error log), JSON lines (Bunyan, Pino, zap, logrus, slog), logfmt,
+// `journalctl -o json`, `journalctl -o short-iso` and syslog (RFC 3164 and
+// 5424) are read.
+package applog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// A rule maps messages holding one of its phrases to a class. Rules are
+// tried in order: the first that matches decides. Phrases are lower case
+// and matched against the lower-cased message, so that a file of a million
+// lines is classed at the speed of a substring search.
+type rule struct {
+	class   dumps.LogClass
+	phrases []string
+}
+
+// rules class a message by what it says, in the words of the runtimes and
+// libraries that say it (errno names and numbers, exception classes, the
+// standard messages).
+var rules = []rule{
+	{dumps.LogFDExhausted, []string{"too many open files", "emfile", "enfile", "[errno 24]", "[errno 23]", "file table overflow"}},
+	{dumps.LogPoolStarved, []string{"connectionpooltimeoutexception", "timeout waiting for connection from pool", "connection is not available, request timed out",
+		"client.timeout exceeded while awaiting headers", "queuepool limit of size", "connection pool is full", "pooltimeout",
+		"unable to acquire jdbc connection", "pool exhausted", "timed out waiting for a free connection"}},
+	{dumps.LogUpstreamClosed, []string{"upstream prematurely closed connection", "socket hang up", "remotedisconnected", "remote end closed connection without response",
+		"nohttpresponseexception", "server closed idle connection", "server closed the connection unexpectedly", "unexpected eof", "connection closed prematurely"}},
+	{dumps.LogConnReset, []string{"econnreset", "connection reset", "[errno 104]", "connectionreseterror"}},
+	{dumps.LogBrokenPipe, []string{"epipe", "broken pipe", "[errno 32]", "brokenpipeerror"}},
+	{dumps.LogUnclosedSocket, []string{"resourcewarning: unclosed <socket", "resourcewarning: unclosed <ssl.sslsocket"}},
+	{dumps.LogTimeout, []string{"etimedout", "read timed out", "i/o timeout", "sockettimeoutexception", "[errno 110]"}},
+}
+
+// Classify returns the class of a log message, LogNone when it names no
+// connection or descriptor problem.
+func Classify(msg string) dumps.LogClass {
+	low := strings.ToLower(msg)
+	for _, r := range rules {
+		for _, p := range r.phrases {
+			if strings.Contains(low, p) {
+				return r.class
+			}
+		}
+	}
+	return dumps.LogNone
+}
+
+// Time stamps and prefixes a log line may start with.
+var (
+	// 2026-12-02T16:40:41.832Z, 2026-12-02 16:40:41,832, 2026/12/02 16:40:41,
+	// 2026-12-02T16:40:41+0000 (short-iso), optionally in brackets.
+	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
+	// Dec  2 16:40:41 host prog[123]: (RFC 3164)
+	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d) (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
+	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
+	// host prog[123]: after a short-iso stamp
+	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// A level word near the start.
+	reLevel = regexp.MustCompile(`(?i)^\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|SEVERE|ALERT|EMERG|PANIC)\]?:?$`)
+	// logfmt: key=value pairs.
+	reLogfmt = regexp.MustCompile(`(?:^|\s)([\w.@-]+)=("(?:[^"\\]|\\.)*"|\S*)`)
+	// An endpoint a message names: 10.0.0.5:8080, [::1]:8080.
+	reEndpoint = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}\b|\[[0-9A-Fa-f:.]+\]:\d{1,5}`)
+)
+
+// A line's structure.
+type shape uint8
+
+const (
+	shapeOther shape = iota
+	shapeStamped
+	shapeSyslog
+	shapeJSON
+	shapeLogfmt
+	shapeCont // a continuation: indented, or an exception's "Caused by:"
+)
+
+func lineShape(s string) shape {
+	switch {
+	case s == "":
+		return shapeOther
+	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+		return shapeCont
+	case s[0] == '{' && strings.HasSuffix(strings.TrimSpace(s), "}"):
+		return shapeJSON
+	case stampStart(s) && reISO.MatchString(s):
+		return shapeStamped
+	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
+		return shapeSyslog
+	}
+	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
+		return shapeLogfmt
+	}
+	return shapeOther
+}
+
+// stampStart reports whether s starts with four digits, optionally after
+// a bracket: the cheap test before reISO.
+func stampStart(s string) bool {
+	if s[0] == '[' {
+		s = s[1:]
+	}
+	if len(s) < 19 {
+		return false
+	}
+	for i := range 4 {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s[4] == '-' || s[4] == '/'
+}
+
+// mayHavePrefix is the cheap test of a line that may start with a time,
+// a syslog prefix, or be a JSON or logfmt record: not a continuation.
+func mayHavePrefix(s string) bool {
+	switch {
+	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+		return false
+	case s[0] == '{' || s[0] == '<' || s[0] == '[' || s[0] >= '0' && s[0] <= '9':
+		return true
+	case s[0] >= 'A' && s[0] <= 'Z' && len(s) > 16 && s[3] == ' ':
+		return true // Dec  2 10:05:00 ...
+	}
+	return strings.IndexByte(s, '=') > 0
+}
+
+// isLogfmt: three key=value pairs, one of them a time, level or message.
+func isLogfmt(s string) bool {
+	ms := reLogfmt.FindAllStringSubmatch(s, 8)
+	if len(ms) < 3 {
+		return false
+	}
+	for _, m := range ms {
+		switch strings.ToLower(m[1]) {
+		case "time", "ts", "t", "timestamp", "level", "lvl", "msg", "message":
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether head is a log: at least 3 lines that are not
+// continuations, and at least 3 in 5 of them with a log structure.
+func Match(head []byte) bool {
+	if i := bytes.LastIndexByte(head, '\n'); i >= 0 && i < len(head)-1 {
+		head = head[:i+1] // the last line may be cut
+	}
+	total, structured := 0, 0
+	for line := range bytes.Lines(head) {
+		s := strings.TrimRight(string(line), "\r\n")
+		switch lineShape(s) {
+		case shapeCont:
+		case shapeOther:
+			if strings.TrimSpace(s) != "" {
+				total++
+			}
+		default:
+			total++
+			structured++
+		}
+	}
+	return total >= 3 && structured*5 >= total*3
+}
+
+// maxPerClass bounds the events kept per class; the rest are counted in a
+// warning.
+const maxPerClass = 1000
+
+// Read reads a log into a dumps.Evidence of kind app-log.
+func Read(r io.Reader, name string) (*dumps.Evidence, error) {
+	evs, lines, warns, err := ReadLog(r, name)
+	ev := &dumps.Evidence{File: name, Kind: dumps.KindAppLog, Warnings: warns}
+	ev.LogEvents, ev.LogLines = evs, lines
+	return ev, err
+}
+
+// ReadLog reads every line of a log and returns its events and the number
+// of lines. A continuation line takes the time of the line it continues.
+// Only I/O failures are errors.
+func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	var (
+		events  []dumps.LogEvent
+		warns   []dumps.Warning
+		dropped = map[dumps.LogClass]int{}
+		kept    = map[dumps.LogClass]int{}
+		n       int
+		// lastRaw is the last line that may carry a prefix (a time, a
+		// level, a program), parsed only when a continuation needs it.
+		lastRaw    string
+		last       dumps.LogEvent
+		lastParsed bool
+	)
+	for sc.Scan() {
+		n++
+		text := strings.TrimRight(sc.Text(), " \t\r")
+		if text == "" {
+			continue
+		}
+		if Classify(text) == dumps.LogNone {
+			// Most lines: no event, and only a cheap look at the prefix.
+			if mayHavePrefix(text) {
+				lastRaw, lastParsed = text, false
+			}
+			continue
+		}
+		sh := lineShape(text)
+		e := parseLine(text, sh)
+		if sh == shapeCont || (e.Time.IsZero() && e.Level == "" && e.Program == "") {
+			if !lastParsed {
+				if lastRaw != "" {
+					last = parseLine(lastRaw, lineShape(lastRaw))
+				}
+				lastParsed = true
+			}
+			e.Time, e.Level, e.Program, e.PID = last.Time, last.Level, last.Program, last.PID
+		} else {
+			lastRaw, last, lastParsed = text, e, true
+		}
+		e.Class = Classify(e.Message)
+		if e.Class == dumps.LogNone {
+			continue
+		}
+		if kept[e.Class] >= maxPerClass {
+			dropped[e.Class]++
+			continue
+		}
+		kept[e.Class]++
+		e.Pos = dumps.Pos{File: name, Line: n}
+		e.Endpoint = reEndpoint.FindString(e.Message)
+		e.Message = clip(e.Message)
+		events = append(events, e)
+	}
+	for c := dumps.LogConnReset; c <= dumps.LogTimeout; c++ {
+		if dropped[c] > 0 {
+			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("%d more %s lines not listed (the first %d are)", dropped[c], c, maxPerClass)})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return events, n, warns, fmt.Errorf("%s:%d: %w", name, n+1, err)
+	}
+	return events, n, warns, nil
+}
+
+// parseLine splits a line into its prefix fields and its message.
+func parseLine(s string, sh shape) dumps.LogEvent {
+	var e dumps.LogEvent
+	switch sh {
+	case shapeJSON:
+		if parseJSON(s, &e) {
+			return e
+		}
+	case shapeLogfmt:
+		parseLogfmt(s, &e)
+		return e
+	case shapeSyslog:
+		if m := re5424.FindStringSubmatch(s); m != nil {
+			e.Time, _ = parseTime(m[1])
+			e.Program = nilDash(m[3])
+			e.PID, _ = strconv.Atoi(m[4])
+			e.Message = s[len(m[0]):]
+			return e
+		}
+		if m := reBSD.FindStringSubmatch(s); m != nil {
+			// No year: the time is left out rather than guessed.
+			e.Program = m[5]
+			e.PID, _ = strconv.Atoi(m[6])
+			e.Message = s[len(m[0]):]
+			e.Level, e.Message = level(e.Message)
+			return e
+		}
+	case shapeStamped:
+		m := reISO.FindStringSubmatchIndex(s)
+		e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
+		rest := strings.TrimLeft(s[m[1]:], " ")
+		if hp := reHostProg.FindStringSubmatch(rest); hp != nil && !reLevel.MatchString(hp[1]) {
+			e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
+			e.PID, _ = strconv.Atoi(hp[3])
+			rest = rest[len(hp[0]):]
+		}
+		e.Level, e.Message = level(rest)
+		return e
+	}
+	e.Message = s
+	return e
+}
+
+// level takes a level word from the first few words of a message.
+func level(s string) (string, string) {
+	words := strings.Fields(s)
+	for i, w := range words {
+		if i >= 4 {
+			break
+		}
+		if m := reLevel.FindStringSubmatch(w); m != nil {
+			return m[1], s
+		}
+	}
+	return "", s
+}
+
+// parseTime reads the stamps the patterns above accept; a stamp without a
+// zone is read as UTC.
+func parseTime(s string) (time.Time, bool) {
+	s = strings.Replace(s, ",", ".", 1)
+	s = strings.Replace(s, "/", "-", 2)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// JSON keys that hold a line's fields, in order of preference.
+var (
+	timeKeys  = []string{"__REALTIME_TIMESTAMP", "@timestamp", "timestamp", "time", "ts", "t", "date"}
+	levelKeys = []string{"level", "severity", "lvl", "log.level", "PRIORITY", "levelname"}
+	msgKeys   = []string{"MESSAGE", "msg", "message", "error", "err", "exception", "stack"}
+	progKeys  = []string{"SYSLOG_IDENTIFIER", "_COMM", "logger", "name", "service", "app"}
+	pidKeys   = []string{"_PID", "pid"}
+)
+
+func parseJSON(s string, e *dumps.LogEvent) bool {
+	var obj map[string]any
+	if json.Unmarshal([]byte(s), &obj) != nil {
+		return false
+	}
+	for _, k := range timeKeys {
+		if v, ok := obj[k]; ok {
+			if t, ok := jsonTime(k, v); ok {
+				e.Time = t
+				break
+			}
+		}
+	}
+	e.Level = firstString(obj, levelKeys)
+	e.Program = clip(firstString(obj, progKeys))
+	if p := firstString(obj, pidKeys); p != "" {
+		e.PID, _ = strconv.Atoi(p)
+	}
+	// The message and the error both: "request failed" + "read: connection reset by peer".
+	var parts []string
+	for _, k := range msgKeys {
+		if v := str(obj[k]); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	e.Message = strings.Join(parts, ": ")
+	return true
+}
+
+func jsonTime(key string, v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case string:
+		if key == "__REALTIME_TIMESTAMP" {
+			us, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			return time.UnixMicro(us).UTC(), true
+		}
+		return parseTime(v)
+	case float64:
+		// Epoch seconds (zap, Python), milliseconds (Pino, Bunyan's numbers).
+		switch {
+		case v > 1e11 && v < 1e14:
+			return time.UnixMilli(int64(v)).UTC(), true
+		case v > 1e8 && v < 1e11:
+			sec := int64(v)
+			return time.Unix(sec, int64((v-float64(sec))*1e9)).UTC().Truncate(time.Microsecond), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func firstString(obj map[string]any, keys []string) string {
+	for _, k := range keys {
+		if v := str(obj[k]); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+func parseLogfmt(s string, e *dumps.LogEvent) {
+	fields := map[string]any{}
+	for _, m := range reLogfmt.FindAllStringSubmatch(s, -1) {
+		v := m[2]
+		if u, err := strconv.Unquote(v); err == nil {
+			v = u
+		}
+		fields[m[1]] = v
+	}
+	for _, k := range timeKeys {
+		if v, ok := fields[k]; ok {
+			if t, ok := jsonTime(k, v); ok {
+				e.Time = t
+				break
+			}
+		}
+	}
+	e.Level = firstString(fields, levelKeys)
+	e.Program = clip(firstString(fields, progKeys))
+	var parts []string
+	for _, k := range msgKeys {
+		if v := str(fields[k]); v != "" {
+			parts = append(parts, v)
+		}
+	}
+	e.Message = strings.Join(parts, ": ")
+	if e.Message == "" {
+		e.Message = s
+	}
+}
+
+func nilDash(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+func clip(s string) string {
+	const max = 300
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}

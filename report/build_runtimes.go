@@ -1,0 +1,265 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// maxClaimEvidence bounds the positions one claim about runtime sockets
+// cites.
+const maxClaimEvidence = 6
+
+// pausedConfidence is the confidence of a connection-leak finding (a pool
+// or a missing close) when a runtime report shows at least half of the
+// stuck sockets open and paused: the process holds them and reads none.
+const pausedConfidence = 0.8
+
+// indexRuntimes takes from runtime reports what the listings may not
+// say: a process's name (the command's first word) and its open-files
+// limit (a Node.js report's userLimits).
+func (b *builder) indexRuntimes() {
+	for _, ev := range b.in.Evidence {
+		for _, rp := range ev.Processes {
+			if rp.PID <= 0 {
+				continue
+			}
+			p := b.proc(rp.PID)
+			if p.name == "" {
+				if f := strings.Fields(rp.Command); len(f) > 0 {
+					p.name = filepath.Base(f[0])
+				}
+			}
+			if p.fdLimit == 0 && rp.FDLimit > 0 {
+				p.fdLimit, p.fdFrom = rp.FDLimit, rp.Pos.String()
+			}
+		}
+	}
+}
+
+// runtimeSocketClaims says what runtime reports tell about the stuck
+// sockets of process pid: a Node.js report's tcp handles with the same
+// endpoints (the process and fd exactly, and whether anything reads them),
+// and Python's ResourceWarnings for sockets on the same local endpoint (the
+// line that made sockets the program dropped without close()). paused
+// counts the stuck sockets the report shows paused.
+func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused int) {
+	inStuck := make(map[key]bool, len(stuck))
+	locals := map[netip.AddrPort]bool{}
+	for _, k := range stuck {
+		inStuck[k] = true
+		locals[k.local] = true
+	}
+	var (
+		handles    int
+		fds        []string
+		hpos, wpos []string
+		warned     int
+		allocated  = map[string]bool{}
+		alloc      []string
+		report     string
+	)
+	for _, ev := range b.in.Evidence {
+		for _, s := range ev.RuntimeSockets {
+			if !s.Local.Addr.IsValid() {
+				continue
+			}
+			local := netip.AddrPortFrom(s.Local.Addr.Unmap().WithZone(""), s.Local.Port)
+			switch s.Source {
+			case "libuv-tcp":
+				if !s.Remote.Addr.IsValid() || (pid > 0 && s.PID > 0 && s.PID != pid) {
+					continue
+				}
+				k := mkKey(local, netip.AddrPortFrom(s.Remote.Addr.WithZone(""), s.Remote.Port))
+				if !inStuck[k] {
+					continue
+				}
+				handles++
+				report = ev.File
+				if s.Paused {
+					paused++
+				}
+				if s.FD >= 0 && len(fds) < maxClaimEvidence {
+					fds = append(fds, strconv.Itoa(s.FD))
+				}
+				if len(hpos) < maxClaimEvidence {
+					hpos = append(hpos, s.Src.String())
+				}
+			case "resource-warning":
+				if !locals[local] {
+					continue
+				}
+				warned++
+				if len(wpos) < maxClaimEvidence {
+					wpos = append(wpos, s.Src.String())
+				}
+				if i := dumps.AppFrame(s.Frames); i >= 0 {
+					fr := s.Frames[i]
+					f := fr.String()
+					if fr.Func == "" {
+						f = fr.File + ":" + strconv.Itoa(fr.Line) // tracemalloc names no function
+					}
+					if !allocated[f] && len(alloc) < 3 {
+						allocated[f] = true
+						alloc = append(alloc, f)
+					}
+				}
+			}
+		}
+	}
+	if handles > 0 {
+		fdList := strings.Join(fds, ", ")
+		if len(fds) < handles {
+			fdList += fmt.Sprintf(" and %d more", handles-len(fds))
+		}
+		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, fdList)
+		if paused > 0 {
+			text += fmt.Sprintf("; %d of them are paused: nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
+		}
+		cs = append(cs, Claim{Text: text, Evidence: hpos})
+	}
+	if warned > 0 {
+		text := fmt.Sprintf("Python reported %d %s on the same local endpoint that the program dropped without close() (ResourceWarning: unclosed socket)", warned, plural("socket", warned))
+		if len(alloc) > 0 {
+			text += ", made at " + strings.Join(alloc, ", ")
+		}
+		cs = append(cs, Claim{Text: text, Evidence: wpos})
+	}
+	return cs, paused
+}
+
+// pausedFloor raises the confidence of a connection-leak finding whose
+// stuck sockets a runtime report shows paused, at least half of them.
+func pausedFloor(f *Finding, paused, stuck int) {
+	if paused*2 >= stuck && (f.Category == CategoryPoolLeak || f.Category == CategoryMissingClose) {
+		f.Confidence = max(f.Confidence, pausedConfidence)
+	}
+}
+
+// maxLogLines bounds the positions kept per class of log lines.
+const maxLogLines = 5
+
+// logTimeline groups the log events of every log by file and class, in
+// time order, for the report's list of log events.
+func (b *builder) logTimeline() {
+	for _, ev := range b.in.Evidence {
+		byClass := map[dumps.LogClass]*LogClass{}
+		var order []dumps.LogClass
+		for _, e := range ev.LogEvents {
+			c := byClass[e.Class]
+			if c == nil {
+				c = &LogClass{File: ev.File, Class: e.Class.String(), Example: e.Message}
+				byClass[e.Class] = c
+				order = append(order, e.Class)
+			}
+			c.Count++
+			if len(c.Lines) < maxLogLines {
+				c.Lines = append(c.Lines, e.Pos.String())
+			}
+			if !e.Time.IsZero() {
+				if c.First.IsZero() || e.Time.Before(c.First) {
+					c.First = e.Time
+				}
+				if e.Time.After(c.Last) {
+					c.Last = e.Time
+				}
+			}
+		}
+		for _, cl := range order {
+			c := byClass[cl]
+			if !c.First.IsZero() {
+				c.FirstText, c.LastText = FormatTime(c.First), FormatTime(c.Last)
+			}
+			b.m.LogEvents = append(b.m.LogEvents, *c)
+		}
+	}
+	slices.SortStableFunc(b.m.LogEvents, func(x, y LogClass) int {
+		if x.First.IsZero() != y.First.IsZero() {
+			if x.First.IsZero() {
+				return 1
+			}
+			return -1
+		}
+		if c := x.First.Compare(y.First); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.File, y.File)
+	})
+}
+
+// logEventsOf lists the log events of process pid: lines that name it,
+// and lines that name no process when their log is given to it with
+// --dump PID=FILE or only one process holds stuck sockets.
+func (b *builder) logEventsOf(pid int) []dumps.LogEvent {
+	stuckPIDs := map[int]bool{}
+	for _, s := range b.sockets {
+		if s.Status.Stuck() {
+			stuckPIDs[s.PID] = true
+		}
+	}
+	var out []dumps.LogEvent
+	for _, ev := range b.in.Evidence {
+		given, named := b.in.DumpPIDs[ev.File]
+		for _, e := range ev.LogEvents {
+			switch {
+			case e.PID != 0:
+				if e.PID != pid {
+					continue
+				}
+			case named:
+				if given != pid {
+					continue
+				}
+			case len(stuckPIDs) != 1 || !stuckPIDs[pid]:
+				continue
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// exhaustedLog lists the positions of the log lines of process pid that
+// say descriptors ran out.
+func (b *builder) exhaustedLog(pid int) []string {
+	var out []string
+	for _, e := range b.logEventsOf(pid) {
+		if e.Class == dumps.LogFDExhausted {
+			out = append(out, e.Pos.String())
+		}
+	}
+	return out
+}
+
+// logClaim sums up the log lines of process pid by class: how many, and
+// the first few positions.
+func (b *builder) logClaim(pid int) (Claim, bool) {
+	evs := b.logEventsOf(pid)
+	if len(evs) == 0 {
+		return Claim{}, false
+	}
+	counts := map[dumps.LogClass]int{}
+	var classes []dumps.LogClass
+	var pos []string
+	for _, e := range evs {
+		if counts[e.Class] == 0 {
+			classes = append(classes, e.Class)
+		}
+		counts[e.Class]++
+		if len(pos) < maxClaimEvidence {
+			pos = append(pos, e.Pos.String())
+		}
+	}
+	slices.Sort(classes)
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%d %s", counts[c], c)
+	}
+	return Claim{Text: "the process's logs name " + strings.Join(parts, ", ") + " (log lines by class)", Evidence: pos}, true
+}

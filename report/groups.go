@@ -1,0 +1,592 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// A process's stuck sockets are split into groups, one finding each: first
+// by mechanism (held by a blocked thread or goroutine, kept by a pool with
+// no thread on them, referenced by nothing), then by flow (local port and
+// peer). A thread dump carries no fds, so threads are tied to flows by what
+// their names say, else by counts; when a flow has fewer holders than
+// sockets, the holders account for as many sockets as there are holders and
+// the rest are a group of their own, and both findings say the split is by
+// count.
+
+// flowKey names a flow of stuck sockets: an accepted socket by its local
+// port and peer address, an outbound one by its peer address and port.
+type flowKey struct {
+	outbound bool
+	port     uint16 // local port (accepted) or peer port (outbound)
+	peer     string // peer address
+}
+
+func (f flowKey) String() string {
+	if f.outbound {
+		return "outbound to " + netJoin(f.peer, f.port)
+	}
+	return "accepted on :" + strconv.Itoa(int(f.port)) + " from " + f.peer
+}
+
+func netJoin(addr string, port uint16) string {
+	if strings.Contains(addr, ":") {
+		return "[" + addr + "]:" + strconv.Itoa(int(port))
+	}
+	return addr + ":" + strconv.Itoa(int(port))
+}
+
+// flow is the stuck sockets of one flowKey and the holders tied to it.
+type flow struct {
+	key     flowKey
+	keys    []key
+	holders []suspect
+}
+
+// sockGroup is one group of a process's stuck sockets: one finding.
+type sockGroup struct {
+	mech    Mechanism
+	flow    *flow
+	keys    []key
+	holders []suspect
+	// split is set when a flow's sockets were shared between its holders
+	// and the rest by count: which sockets the holders hold is not known.
+	split bool
+	// of is the size of the flow the group was split from.
+	of int
+	// byExchange says the split follows what the capture shows: exactly
+	// the held sockets had an unfinished exchange at the peer's FIN.
+	byExchange bool
+}
+
+// exchange classes of a socket's connection at the peer's FIN, in the
+// order holders are given sockets.
+const (
+	exchangeUnfinished = iota // one side sent data, the other never did
+	exchangeNone              // no data either way
+	exchangeUnknown           // the capture did not see the connection
+	exchangeDone              // both sides sent data
+)
+
+// exchange classifies the data a stuck socket's connection carried before
+// the peer's FIN, from the capture's byte counts.
+func (b *builder) exchange(k key) int {
+	c, ok := b.conns[k]
+	if !ok {
+		return exchangeUnknown
+	}
+	ours, theirs := c.Local.Bytes, c.Remote.Bytes
+	if mkKey(c.Local.Addr, c.Remote.Addr) != k {
+		ours, theirs = theirs, ours
+	}
+	switch {
+	case ours > 0 && theirs > 0:
+		return exchangeDone
+	case ours > 0 || theirs > 0:
+		return exchangeUnfinished
+	}
+	return exchangeNone
+}
+
+// exchangeText says what the capture shows of some sockets' exchanges, ""
+// when it saw none of them.
+func (b *builder) exchangeText(keys []key) string {
+	var n [4]int
+	for _, k := range keys {
+		n[b.exchange(k)]++
+	}
+	if n[exchangeUnknown] == len(keys) {
+		return ""
+	}
+	var parts []string
+	for _, c := range []struct {
+		i    int
+		text string
+	}{{exchangeUnfinished, "had an unfinished exchange (one side sent data, the other never answered)"}, {exchangeDone, "carried data both ways"}, {exchangeNone, "carried no data"}, {exchangeUnknown, "are not in the capture"}} {
+		if n[c.i] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[c.i], c.text))
+		}
+	}
+	return "before the peer's FIN, of these sockets " + strings.Join(parts, ", ")
+}
+
+// holdCount is how many sockets some holders account for: one per thread or
+// goroutine, except that a pool's per-connection goroutines (a persistConn's
+// readLoop and writeLoop) are counted once per connection.
+func holdCount(ss []suspect) int {
+	perPool := map[string]int{}
+	n := 0
+	for _, s := range ss {
+		if s.connLoop {
+			perPool[s.bucket.Class.Pool] = max(perPool[s.bucket.Class.Pool], s.bucket.Count)
+			continue
+		}
+		n += s.bucket.Count
+	}
+	for _, c := range perPool {
+		n += c
+	}
+	return n
+}
+
+// flowsOf splits stuck sockets by flow, largest first.
+func (b *builder) flowsOf(pid int, stuck []key) []*flow {
+	index := map[flowKey]*flow{}
+	var out []*flow
+	for _, k := range stuck {
+		fk := flowKey{peer: k.remote.Addr().String(), port: k.local.Port()}
+		if b.outbound(pid, k) {
+			fk.outbound, fk.port = true, k.remote.Port()
+		}
+		f := index[fk]
+		if f == nil {
+			f = &flow{key: fk}
+			index[fk] = f
+			out = append(out, f)
+		}
+		f.keys = append(f.keys, k)
+	}
+	slices.SortStableFunc(out, func(a, c *flow) int {
+		return cmp.Or(cmp.Compare(len(c.keys), len(a.keys)), cmp.Compare(a.key.String(), c.key.String()))
+	})
+	return out
+}
+
+// tieHolders gives each holder to one flow: the flow its thread names or
+// frames name, else the only flow, else the flow whose count is closest to
+// its own among those it fits.
+//
+// A lone blocked thread or goroutine (a stack of one) that neither does
+// socket I/O nor names a flow is not taken for a holder: a program's main
+// goroutine, a signal or shutdown waiter look like that.
+func (b *builder) tieHolders(flows []*flow, holders []suspect) {
+	for _, h := range holders {
+		var best *flow
+		why := ""
+		for _, f := range flows {
+			if name := b.peerInNames(h.bucket, f.keys); name != "" {
+				best, why = f, name
+				break
+			}
+		}
+		act := h.bucket.Class.Activity
+		if best == nil && h.bucket.Count < 2 && !h.connLoop && act != dumps.ActSocketRead && act != dumps.ActSocketWrite {
+			continue
+		}
+		if best == nil && len(flows) == 1 {
+			best, why = flows[0], onlyFlow
+		}
+		if best == nil {
+			n := h.bucket.Count
+			for _, f := range flows {
+				if best == nil || absInt(len(f.keys)-n) < absInt(len(best.keys)-n) {
+					best = f
+				}
+			}
+			why = fmt.Sprintf("%d %s, the flow whose count (%d) is closest; no name or frame ties it to a flow", n, plural(h.kind.String(), n), len(best.keys))
+		}
+		h.tie = why
+		best.holders = append(best.holders, h)
+	}
+}
+
+// onlyFlow is why a holder is tied to the only flow of its process.
+const onlyFlow = "the process's only flow of stuck sockets"
+
+func absInt(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// sockGroups splits a process's stuck sockets into groups by mechanism and
+// flow. pool says the dump shows the process's connection pool (borrowers
+// waiting, pool frames), which is what keeps outbound sockets no thread
+// holds.
+func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, haveDump bool) []sockGroup {
+	flows := b.flowsOf(pid, stuck)
+	b.tieHolders(flows, holders)
+	var out []sockGroup
+	rest := func(f *flow, keys []key, split bool) {
+		mech := MechanismUnreferenced
+		if f.key.outbound && (pool || (!haveDump && len(flows) == 1)) {
+			mech = MechanismPool
+		}
+		out = append(out, sockGroup{mech: mech, flow: f, keys: keys, split: split, of: len(f.keys)})
+	}
+	for _, f := range flows {
+		n, h := len(f.keys), holdCount(f.holders)
+		switch {
+		case h == 0:
+			rest(f, f.keys, false)
+		case h*5 >= n*4:
+			// At least 80% as many holders as sockets: the flow is held.
+			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: f.keys, holders: f.holders, of: n})
+		default:
+			// Fewer holders than sockets: the holders account for h
+			// sockets and the rest are another group. A holder waits
+			// inside an exchange it has not finished (a request it has
+			// not answered, or a response it still waits for), so the
+			// sockets whose exchange was unfinished at the peer's FIN go
+			// to the holders first; then the newest to enter CLOSE_WAIT
+			// (a leak by a path that returned accumulates from the start).
+			keys := slices.Clone(f.keys)
+			slices.SortStableFunc(keys, func(x, y key) int {
+				return cmp.Or(cmp.Compare(b.exchange(x), b.exchange(y)),
+					b.sockets[y].Since.Compare(b.sockets[x].Since), compareKeys(x, y))
+			})
+			held := keys[:h]
+			slices.SortFunc(held, compareKeys)
+			others := slices.Clone(keys[h:])
+			slices.SortFunc(others, compareKeys)
+			// The split follows the exchanges when exactly the held
+			// sockets had an unfinished one.
+			byExchange := true
+			for _, k := range held {
+				byExchange = byExchange && b.exchange(k) == exchangeUnfinished
+			}
+			for _, k := range others {
+				byExchange = byExchange && b.exchange(k) != exchangeUnfinished
+			}
+			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: held, holders: f.holders, split: true, byExchange: byExchange, of: n})
+			rest(f, others, true)
+			out[len(out)-1].byExchange = byExchange
+		}
+	}
+	slices.SortStableFunc(out, func(a, c sockGroup) int { return cmp.Compare(len(c.keys), len(a.keys)) })
+	return out
+}
+
+// stuckFindings classifies the stuck sockets of one process: one finding
+// per group.
+func (b *builder) stuckFindings(g *group) []Finding {
+	sus, from := b.suspects(g.pid)
+	haveDump := from != ""
+	var holders, waiters []suspect
+	pool := false
+	for _, s := range sus {
+		pool = pool || s.pool
+		switch s.role {
+		case RoleHolder:
+			holders = append(holders, s)
+		case RoleWaiter:
+			waiters = append(waiters, s)
+		}
+	}
+	groups := b.sockGroups(g.pid, g.stuck, holders, pool, haveDump)
+	var out []Finding
+	for i := range groups {
+		f := b.groupFinding(g.pid, &groups[i], waiters, haveDump, from)
+		if len(groups) > 1 {
+			var parts []string
+			for j, o := range groups {
+				parts = append(parts, fmt.Sprintf("%d %s (%s)", len(o.keys), mechanismPhrase[o.mech], o.flow.key))
+				if j == i {
+					parts[j] = "**" + parts[j] + "**"
+				}
+			}
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("group %d of %d of the %d sockets %s holds in CLOSE_WAIT: %s",
+				i+1, len(groups), len(g.stuck), b.process(g.pid), strings.ReplaceAll(strings.Join(parts, " + "), "**", ""))})
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// groupFinding makes the finding of one group.
+func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDump bool, from string) (f Finding) {
+	n := len(sg.keys)
+	proc := b.process(pid)
+	f = Finding{Process: proc, Sockets: b.keysOf(sg.keys), Mechanism: sg.mech}
+	var confirmed, captureOnly, kernelOnly int
+	peers := map[string]int{}
+	for _, k := range sg.keys {
+		switch b.sockets[k].Status {
+		case StatusConfirmed:
+			confirmed++
+		case StatusCaptureOnly:
+			captureOnly++
+		case StatusKernelOnly:
+			kernelOnly++
+		}
+		peers[k.remote.String()]++
+	}
+	owner := "an unknown process"
+	if pid > 0 {
+		owner = proc.String()
+	}
+	f.Supporting = append(f.Supporting, Claim{
+		Text:     fmt.Sprintf("%d %s in CLOSE_WAIT held by %s, %s: %d listed by the kernel and confirmed by the capture, %d seen only in the capture, %d listed only by the kernel", n, plural("socket", n), owner, sg.flow.key, confirmed, captureOnly, kernelOnly),
+		Evidence: b.evidenceOf(sg.keys, 6),
+	})
+	if pid == 0 {
+		f.Contradicting = append(f.Contradicting, Claim{Text: "no socket listing names the process holding these sockets: save `ss -tanp` or `lsof -nP -iTCP -sTCP:CLOSE_WAIT` as root during the incident"})
+	}
+	if c, ok := b.dumpClaim(pid); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
+	rtClaims, paused := b.runtimeSocketClaims(pid, sg.keys)
+	f.Supporting = append(f.Supporting, rtClaims...)
+	if c, ok := b.logClaim(pid); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
+	var sus []suspect
+	switch sg.mech {
+	case MechanismThread:
+		sus = sg.holders
+		h := holdCount(sg.holders)
+		f.Holders = h
+		var loops []suspect
+		for _, s := range sg.holders {
+			if s.connLoop {
+				loops = append(loops, s)
+			}
+		}
+		if holdCount(loops)*2 > h {
+			others := slices.DeleteFunc(slices.Clone(sg.holders), func(s suspect) bool { return s.connLoop })
+			sg.holders = append(loops, others...)
+			sus = sg.holders
+			// A pool's own per-connection goroutines hold the sockets: the
+			// connections were never given back (a body left unclosed).
+			f.Category = CategoryPoolLeak
+			f.Confidence = confidences.PoolLoops
+			f.Group = fmt.Sprintf("held by the per-connection %ss of %s (%d connections)", sg.holders[0].kind, poolName(sg.holders), h)
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s per pooled connection of %s (%s): connections that were never given back, each waiting for its response body to be read or closed", h, plural(sg.holders[0].kind.String(), h), poolName(sg.holders), poolActivity(sg.holders)), Evidence: suspectEvidence(sg.holders)})
+		} else {
+			f.Category = CategoryBlockedHoldingSocket
+			f.Confidence = confidences.BlockedFew
+			if h >= n && h*2 <= n*3 {
+				f.Confidence = confidences.BlockedMatched
+			}
+			var by []string
+			for _, s := range sg.holders {
+				by = append(by, fmt.Sprintf("%d %s in %s", s.bucket.Count, plural(s.kind.String(), s.bucket.Count), topFunc(s.bucket)))
+			}
+			f.Group = "held by " + strings.Join(by, ", ")
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s blocked indefinitely in application code while holding a socket (%s)", h, plural(sg.holders[0].kind.String(), h), poolActivity(sg.holders)), Evidence: suspectEvidence(sg.holders)})
+		}
+		for _, s := range sg.holders {
+			if s.tie != onlyFlow {
+				f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%s tied to the sockets %s: %s", topFunc(s.bucket), sg.flow.key, s.tie)})
+			}
+		}
+		switch {
+		case sg.split && sg.byExchange:
+			f.Confidence = min(f.Confidence, confidences.SplitByExchange)
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow, and exactly %d of them had an unfinished exchange at the peer's FIN (a request not answered, or a response not received): the holders wait inside those", h, sg.of, n)})
+		case sg.split:
+			f.Confidence = min(f.Confidence, confidences.Split)
+			f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow: the dump carries no fds, so which %d sockets they hold is not known; those with an unfinished exchange, then the newest to enter CLOSE_WAIT, are listed here; the counts are what the evidence shows", h, sg.of, n)})
+		}
+	case MechanismPool:
+		f.Category = CategoryPoolLeak
+		pw := poolWaiters(waiters)
+		f.Waiters = holdCount(pw)
+		switch {
+		case len(pw) > 0:
+			sus = pw
+			f.Confidence = confidences.PoolBorrowers
+			if f.Waiters >= n {
+				f.Confidence = confidences.PoolBorrowersAll
+			}
+			f.Group = fmt.Sprintf("kept by %s, %d %s waiting to borrow", poolName(pw), f.Waiters, plural(pw[0].kind.String(), f.Waiters))
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s wait to borrow from the connection pool of %s (%s) and hold no connection: the pool's connections are leased and never returned, and no thread is on them", f.Waiters, plural(pw[0].kind.String(), f.Waiters), poolName(pw), poolActivity(pw)), Evidence: suspectEvidence(pw)})
+		case haveDump:
+			f.Confidence = confidences.PoolFrames
+			f.Group = "kept by the process's connection pool, no thread on them"
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("the dump (%s) shows the process's connection pool and no thread reading or holding these outbound sockets", from), Evidence: []string{from}})
+		default:
+			f.Confidence = confidences.PoolNoDump
+			f.Group = "outbound to one peer, no dump"
+			f.Contradicting = append(f.Contradicting, Claim{Text: "no thread or goroutine dump of this process: the pool and the code that borrowed the connections cannot be shown"})
+		}
+	default:
+		f.Category = CategoryMissingClose
+		f.Confidence = confidences.MissingCloseNoDump
+		f.Group = "referenced by no running code"
+		if c, ok := b.errorPath(sg); ok {
+			// Answered, then dropped, where other connections of the
+			// same port are closed after their answer: the close is
+			// skipped on one path, not missing from all.
+			f.Category = CategoryErrorHandling
+			f.Confidence = confidences.ErrorPath
+			f.Group = "answered, then left open by a path that skips the close"
+			f.Supporting = append(f.Supporting, c)
+		}
+		if haveDump {
+			f.Confidence = max(f.Confidence, confidences.MissingCloseDump)
+			text := fmt.Sprintf("the dump (%s) shows no thread or goroutine reading or holding these sockets: nothing will ever close them", from)
+			if sg.split {
+				cap := confidences.Split
+				if sg.byExchange {
+					cap = confidences.SplitByExchange
+				}
+				f.Confidence = min(f.Confidence, cap)
+				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, sg.of-n, sg.of, n)
+			}
+			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []string{from}})
+		} else {
+			f.Contradicting = append(f.Contradicting, Claim{Text: "no thread or goroutine dump of this process: a thread blocked while holding the sockets cannot be ruled out"})
+		}
+		if sg.flow.key.outbound {
+			f.Contradicting = append(f.Contradicting, Claim{Text: "the sockets are outbound: a client or pool that never releases connections is as likely"})
+		}
+	}
+	f.Waiters = max(f.Waiters, holdCount(waiters))
+	if text := b.exchangeText(sg.keys); text != "" {
+		f.Supporting = append(f.Supporting, Claim{Text: text})
+	}
+	if len(peers) == 1 {
+		for p := range peers {
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every socket of the group goes to the same peer %s", p)})
+		}
+	}
+	pausedFloor(&f, paused, n)
+	if sg.mech != MechanismPool {
+		// Lock waiters next to the holders: named with the lock's owner.
+		sus = append(sus, waiters...)
+	}
+	f.Suspects = b.reportSuspects(sus, sg.keys)
+	if c, ok := b.agesFromDump(sg.keys, f.Suspects); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
+	if !haveDump && proc.Runtime != RuntimeUnknown && proc.Runtime != RuntimePython && proc.Runtime != RuntimeNode {
+		f.Note = "Take a thread or goroutine dump of the process during the incident to show the code that holds the sockets."
+	}
+	if p := b.proc(pid); pid > 0 && p.weakDump > 0 && !p.strongDump && haveDump {
+		w := p.weakDump
+		f.Confidence = min(f.Confidence, confidences.WeakDump)
+		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
+	}
+	f.Advice = adviseGroup(f.Category, proc.Runtime, f.Suspects)
+	f.Severity, f.SeverityReasons = b.measure(pid, sg.keys, pid > 0 && confirmed+kernelOnly > 0)
+	return f
+}
+
+// poolWaiters are the waiters that wait to borrow from a pool.
+func poolWaiters(ws []suspect) []suspect {
+	var out []suspect
+	for _, w := range ws {
+		if w.bucket.Class.Activity == dumps.ActPoolBorrow {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// ageOf is the age of the oldest of some sockets and whether it is a lower
+// bound.
+func (b *builder) ageOf(keys []key) (time.Duration, bool) {
+	var oldest time.Duration
+	lower := false
+	for _, k := range keys {
+		s := b.sockets[k]
+		if s.Age > oldest || (s.Age == oldest && s.AgeLowerBound) {
+			oldest, lower = s.Age, s.AgeLowerBound
+		}
+	}
+	return oldest, lower
+}
+
+// timerWait reports whether a stack waits on a timer or ticker (Go's time
+// package, a sleep): such a wait ends by itself.
+func timerWait(bk dumps.Bucket) bool {
+	for _, f := range bk.Frames {
+		if strings.HasPrefix(f.Func, "time.") || strings.HasPrefix(f.Func, "runtime.timeSleep") ||
+			strings.HasPrefix(f.Func, "java.lang.Thread.sleep") {
+			return true
+		}
+	}
+	return false
+}
+
+// lockOwners describes the locks the first thread of a bucket waits for,
+// each with the thread that holds it and where: "waiting to lock
+// <0x...> (a java.lang.Object) held by "cache-refresher" in
+// Cache.refresh".
+func lockOwners(d *dumps.ThreadDump, bk dumps.Bucket) []string {
+	if d == nil || len(bk.Members) == 0 {
+		return nil
+	}
+	var t *dumps.Thread
+	for i := range d.Threads {
+		if d.Threads[i].Pos == bk.Members[0].Pos {
+			t = &d.Threads[i]
+			break
+		}
+	}
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for _, l := range t.Locks {
+		if l.Op != dumps.LockWaitEnter && l.Op != dumps.LockParked && l.Op != dumps.LockRelock {
+			continue
+		}
+		text := fmt.Sprintf("%s <%s> (%s)", l.Op, l.Addr, l.Class)
+		if owner, where := lockOwner(d, l.Addr, t); owner != "" {
+			text += fmt.Sprintf(" held by %q", owner)
+			if where != "" {
+				text += " in " + where
+			}
+		}
+		out = append(out, text)
+	}
+	return out
+}
+
+// lockOwner finds the thread other than t that holds the lock at addr, and
+// the application frame it holds it in.
+func lockOwner(d *dumps.ThreadDump, addr string, t *dumps.Thread) (string, string) {
+	if addr == "" {
+		return "", ""
+	}
+	for i := range d.Threads {
+		o := &d.Threads[i]
+		if o == t {
+			continue
+		}
+		for _, l := range append(slices.Clone(o.Locks), o.Ownable...) {
+			if l.Addr == addr && (l.Op == dumps.LockHeld || l.Op == dumps.LockOwnable) {
+				where := ""
+				if j := dumps.AppFrame(o.Frames); j >= 0 {
+					where = o.Frames[j].Func
+				}
+				return o.Name, where
+			}
+		}
+	}
+	return "", ""
+}
+
+// errorPath reports whether a group of sockets no code refers to was left
+// open by one path only: the capture shows every one of them answered (data
+// both ways before the peer's FIN), and the process closed other
+// connections of the same local port after answering them.
+func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
+	if sg.flow.key.outbound {
+		return Claim{}, false
+	}
+	closed := b.closedByUs[sg.flow.key.port]
+	if closed == 0 {
+		return Claim{}, false
+	}
+	for _, k := range sg.keys {
+		if b.exchange(k) != exchangeDone {
+			return Claim{}, false
+		}
+	}
+	n := len(sg.keys)
+	return Claim{
+		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering: the close is skipped on one path, an error or early-return path",
+			n, plural("connection", n), closed, plural("connection", closed), sg.flow.key.port),
+		Evidence: b.evidenceOf(sg.keys, 2),
+	}, true
+}

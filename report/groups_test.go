@@ -1,0 +1,460 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
+)
+
+// The tests in this file stand for the classes of attribution failure seen
+// on real incidents (issue 12), each with synthetic evidence in the formats
+// the real tools print.
+
+func readEv(t *testing.T, name, text string) *dumps.Evidence {
+	t.Helper()
+	ev, err := dumps.Read(strings.NewReader(text), name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return ev
+}
+
+// jcmdDump writes a jcmd Thread.print of pid with threads, each given as
+// (name, state line, frames and lock lines).
+func jcmdDump(pid int, threads ...[3]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d:\n2026-01-02 03:05:05\nFull thread dump OpenJDK 64-Bit Server VM (17.0.15+6 mixed mode, sharing):\n\n", pid)
+	for i, t := range threads {
+		fmt.Fprintf(&b, "\"%s\" #%d prio=5 os_prio=0 cpu=1.00ms elapsed=60.00s tid=0x00007f00000%05x nid=0x%x waiting\n   java.lang.Thread.State: %s\n%s\n", t[0], 20+i, i, 100+i, t[1], t[2])
+	}
+	return b.String()
+}
+
+// parkedHolder is a handler thread waiting on a monitor in application code
+// while it holds the connection it serves.
+func parkedHolder(name string) [3]string {
+	return [3]string{name, "WAITING (on object monitor)",
+		"\tat java.lang.Object.wait(java.base@17.0.15/Native Method)\n" +
+			"\t- waiting on <0x000000069ec29340> (a java.lang.Object)\n" +
+			"\tat java.lang.Object.wait(java.base@17.0.15/Object.java:338)\n" +
+			"\tat com.example.Handler.awaitAck(Handler.java:42)\n" +
+			"\tat com.example.Handler.serve(Handler.java:20)\n" +
+			"\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n"}
+}
+
+// ssLoop is two `ss -tanp` snapshots 30 s apart, each after a date line,
+// listing the same sockets.
+func ssLoop(lines []string) string {
+	var b strings.Builder
+	for _, at := range []string{"Fri Jan  2 03:04:35 UTC 2026", "Fri Jan  2 03:05:05 UTC 2026"} {
+		b.WriteString(at + "\nState      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n")
+		for _, l := range lines {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestGroupsTwoMechanisms: a JVM has 10 sockets stuck on its port 8080;
+// 4 handler threads wait on a monitor, each holding the connection it
+// serves, and 6 sockets no thread refers to (an error path that returned).
+// Two findings, with their own counts, add up to the 10.
+func TestGroupsTwoMechanisms(t *testing.T) {
+	lines := []string{`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("java",pid=500,fd=5))`}
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`CLOSE-WAIT 1      0      10.0.0.5:8080      10.0.0.9:%d   users:(("java",pid=500,fd=%d))`, 41000+i, 20+i))
+	}
+	var threads [][3]string
+	for i := range 4 {
+		threads = append(threads, parkedHolder(fmt.Sprintf("conn-handler-%d", i+1)))
+	}
+	threads = append(threads, [3]string{"pool-1-thread-1", "WAITING (parking)",
+		"\tat jdk.internal.misc.Unsafe.park(java.base@17.0.15/Native Method)\n" +
+			"\t- parking to wait for  <0x000000069ec2a000> (a java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject)\n" +
+			"\tat java.util.concurrent.locks.LockSupport.park(java.base@17.0.15/LockSupport.java:341)\n" +
+			"\tat java.util.concurrent.ThreadPoolExecutor.getTask(java.base@17.0.15/ThreadPoolExecutor.java:1062)\n" +
+			"\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n"})
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{
+		readEv(t, "ss-loop.txt", ssLoop(lines)),
+		readEv(t, "jcmd.txt", jcmdDump(500, threads...)),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range m.Findings {
+		got = append(got, fmt.Sprintf("%s %s %d holders=%d %s", f.Category, f.Mechanism, f.SocketCount, f.Holders, f.Severity))
+	}
+	want := []string{
+		"missing-close unreferenced 6 holders=0 warning",
+		"blocked-holding-socket held-by-thread 4 holders=4 warning",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	held := m.Findings[1]
+	if len(held.Suspects) == 0 || held.Suspects[0].Culprit != "com.example.Handler.awaitAck" || held.Suspects[0].Count != 4 ||
+		held.Suspects[0].Role != RoleHolder || !strings.HasPrefix(held.Suspects[0].Name, "conn-handler-") {
+		t.Errorf("held group's suspects %+v", held.Suspects)
+	}
+	if !strings.Contains(m.Verdict.Text, "the process's 10 stuck sockets are 2 groups: 6 referenced by no running code (missing-close) + 4 held by blocked threads or goroutines (blocked-holding-socket)") {
+		t.Errorf("verdict %q does not add the groups up", m.Verdict.Text)
+	}
+	if held.OldestText != ">= 30s" {
+		t.Errorf("oldest %q, want >= 30s from the two timed listings", held.OldestText)
+	}
+	if !strings.Contains(strings.Join(held.SeverityReasons, " "), "a confirmed leak") {
+		t.Errorf("severity reasons %v", held.SeverityReasons)
+	}
+	if len(held.Advice) == 0 || !strings.Contains(held.Advice[0].Text, "com.example.Handler.awaitAck") {
+		t.Errorf("advice does not name the code: %+v", held.Advice)
+	}
+}
+
+// TestGroupsWaitersAreNotHolders: threads blocked on a monitor another
+// thread owns wait; when nothing else holds the sockets and they are as
+// many, they hold them, and the lock's owner is named.
+func TestGroupsWaitersAreNotHolders(t *testing.T) {
+	lines := []string{`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("java",pid=500,fd=5))`}
+	for i := range 3 {
+		lines = append(lines, fmt.Sprintf(`CLOSE-WAIT 1      0      10.0.0.5:8080      10.0.0.9:%d   users:(("java",pid=500,fd=%d))`, 41000+i, 20+i))
+	}
+	var threads [][3]string
+	for i := range 3 {
+		threads = append(threads, [3]string{fmt.Sprintf("uploader-%d", i), "BLOCKED (on object monitor)",
+			"\tat com.example.Upload.send(Upload.java:57)\n\t- waiting to lock <0x000000069ec29340> (a java.lang.Object)\n\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n"})
+	}
+	threads = append(threads, [3]string{"cache-refresher", "TIMED_WAITING (sleeping)",
+		"\tat java.lang.Thread.sleep(java.base@17.0.15/Native Method)\n\tat com.example.Cache.refresh(Cache.java:12)\n\t- locked <0x000000069ec29340> (a java.lang.Object)\n\tat java.lang.Thread.run(java.base@17.0.15/Thread.java:840)\n"})
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{
+		readEv(t, "ss-loop.txt", ssLoop(lines)),
+		readEv(t, "jcmd.txt", jcmdDump(500, threads...)),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) != 1 {
+		t.Fatalf("%d findings", len(m.Findings))
+	}
+	f := m.Findings[0]
+	if f.Category != CategoryBlockedHoldingSocket || f.Holders != 3 || len(f.Suspects) == 0 {
+		t.Fatalf("finding %s holders %d suspects %+v", f.Category, f.Holders, f.Suspects)
+	}
+	locks := strings.Join(f.Suspects[0].Locks, "; ")
+	if !strings.Contains(locks, `held by "cache-refresher" in com.example.Cache.refresh`) {
+		t.Errorf("locks %q do not name the owner", locks)
+	}
+}
+
+// TestLinkAmbiguous: two Go processes with as many sockets each, and a
+// goroutine dump that fits both: not linked, and the report shows both
+// candidates with equal scores; --dump decides.
+func TestLinkAmbiguous(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	for i := range 3 {
+		ss += fmt.Sprintf("CLOSE-WAIT 1 0 10.0.0.5:%d 10.0.0.9:5432 users:((\"api-a\",pid=101,fd=%d))\n", 40000+i, 10+i)
+		ss += fmt.Sprintf("CLOSE-WAIT 1 0 10.0.0.5:%d 10.0.0.9:6379 users:((\"api-b\",pid=202,fd=%d))\n", 41000+i, 10+i)
+	}
+	var gd strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&gd, "goroutine %d [select]:\nnet/http.(*persistConn).readLoop(0xc000%04x)\n\t/usr/local/go/src/net/http/transport.go:2395 +0xcad\ncreated by net/http.(*Transport).dialConn in goroutine 1\n\t/usr/local/go/src/net/http/transport.go:1944 +0x174e\n\n", 10+i, i)
+	}
+	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "goroutines.txt", gd.String())}}
+	m, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.DumpLinks) != 1 {
+		t.Fatalf("dump links %+v", m.DumpLinks)
+	}
+	d := m.DumpLinks[0]
+	if d.PID != 0 || d.Method != "unlinked" || len(d.Candidates) != 2 || d.Candidates[0].Score != d.Candidates[1].Score {
+		t.Errorf("link %+v, want unlinked with two equal candidates", d)
+	}
+	if !slices.ContainsFunc(m.Warnings, func(w Warning) bool { return strings.Contains(w.Msg, "api-a (pid 101) 0.50, api-b (pid 202) 0.50") }) {
+		t.Errorf("warnings %+v do not show the candidates", m.Warnings)
+	}
+	in.DumpPIDs = map[string]int{"goroutines.txt": 202}
+	m, err = Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.DumpLinks[0]; d.PID != 202 || d.Method != "flag" {
+		t.Errorf("with --dump: %+v", d)
+	}
+}
+
+// capture builds a capture with gen and reads it.
+func capture(t *testing.T, gen func(c *capgen.Capture), local ...string) *pcapstate.Result {
+	t.Helper()
+	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC))
+	gen(c)
+	var pcap bytes.Buffer
+	if err := c.Write(&pcap, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	var prefixes []netip.Prefix
+	for _, l := range local {
+		prefixes = append(prefixes, netip.MustParsePrefix(l))
+	}
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "c.pcap", R: &pcap}}, pcapstate.Options{Retain: pcapstate.RetainAll, Local: prefixes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestAgeFromLatestEvidence: the peer's FIN at 03:04:01, the capture ends
+// at 03:04:02, and a listing taken at 03:04:32 still shows the socket in
+// CLOSE_WAIT: it is at least 30 s old, not 1 s.
+func TestAgeFromLatestEvidence(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	res := capture(t, func(c *capgen.Capture) {
+		k := c.Conn(netip.MustParseAddrPort("10.0.0.1:41000"), server, capgen.ConnOptions{})
+		k.Handshake()
+		k.Data(capgen.FromClient, 100)
+		c.Wait(time.Second)
+		k.FIN(capgen.FromClient)
+		k.ACK(capgen.FromServer)
+		c.Wait(time.Second)
+		k.Data(capgen.FromServer, 10) // the last packet
+	}, "10.0.0.2/32")
+	ss := "Fri Jan  2 03:04:32 UTC 2026\nState      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:41000   users:(("api",pid=9,fd=12))` + "\n"
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Sockets) != 1 || m.Sockets[0].AgeText != ">= 30s" || m.Sockets[0].Status != StatusConfirmed {
+		t.Fatalf("sockets %+v, want one confirmed, >= 30s", m.Sockets)
+	}
+	if m.Findings[0].Severity != SeverityWarning {
+		t.Errorf("a confirmed leak of 30 s: %s %v", m.Findings[0].Severity, m.Findings[0].SeverityReasons)
+	}
+}
+
+// TestNameFromMostCompleteSource: netstat's program column is argv[0] cut
+// to its width; ss's command name is the kernel's, whole. ss wins, in
+// whatever order the files come.
+func TestNameFromMostCompleteSource(t *testing.T) {
+	netstat := "Active Internet connections (servers and established)\n" +
+		"Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n" +
+		"tcp        1      0 10.0.0.2:8080           10.0.0.1:41000          CLOSE_WAIT  9/./server/repo     \n"
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:41000   users:(("repo",pid=9,fd=12))` + "\n"
+	for _, order := range [][2]string{{"netstat.txt", "ss.txt"}, {"ss.txt", "netstat.txt"}} {
+		files := map[string]string{"netstat.txt": netstat, "ss.txt": ss}
+		m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, order[0], files[order[0]]), readEv(t, order[1], files[order[1]])}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := m.Findings[0].Process; p.Name != "repo" {
+			t.Errorf("%v: process %q, want ss's repo", order, p.Name)
+		}
+	}
+}
+
+// TestRemotePeerHasAFace: our ends wait in FIN_WAIT2, orphaned (no process
+// lists them), toward a peer that never closes; the process that owns the
+// live connections to that peer is the local side.
+func TestRemotePeerHasAFace(t *testing.T) {
+	peer := netip.MustParseAddrPort("10.0.0.9:6379")
+	res := capture(t, func(c *capgen.Capture) {
+		for i := range 3 {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(50000+i)), peer, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 20)
+			k.Data(capgen.FromServer, 20)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		c.Wait(10 * time.Second)
+		k := c.Conn(netip.MustParseAddrPort("10.0.0.1:51000"), peer, capgen.ConnOptions{})
+		k.Handshake()
+	}, "10.0.0.1/32")
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"FIN-WAIT-2 0      0      10.0.0.1:50000     10.0.0.9:6379\n" +
+		"FIN-WAIT-2 0      0      10.0.0.1:50001     10.0.0.9:6379\n" +
+		"FIN-WAIT-2 0      0      10.0.0.1:50002     10.0.0.9:6379\n" +
+		`ESTAB      0      0      10.0.0.1:51000     10.0.0.9:6379    users:(("worker",pid=77,fd=9))` + "\n" +
+		`ESTAB      0      0      10.0.0.1:51001     10.0.0.9:6379    users:(("worker",pid=77,fd=10))` + "\n"
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	f := m.Findings[0]
+	if f.Category != CategoryRemotePeerLeak || f.SocketCount != 3 || f.Process.PID != 77 || f.Process.Name != "worker" {
+		t.Errorf("finding %s with %d sockets in %s, want remote-peer-leak, 3, worker (pid 77): %v", f.Category, f.SocketCount, f.Process, f.Supporting)
+	}
+}
+
+// TestTransientBesideLeak: a server closes 3 connections 2 s after the
+// client's FIN and never closes 2 others. The 3 are a transient finding of
+// their own (info), never counted in the leak.
+func TestTransientBesideLeak(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	res := capture(t, func(c *capgen.Capture) {
+		var ks []*capgen.Conn
+		for i := range 5 {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 100)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			ks = append(ks, k)
+		}
+		c.Wait(2 * time.Second)
+		for _, k := range ks[:3] {
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+		}
+		c.Wait(20 * time.Second)
+		ks[4].Data(capgen.FromServer, 1)
+	}, "10.0.0.2/32")
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("api",pid=9,fd=3))` + "\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:41003   users:(("api",pid=9,fd=12))` + "\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:41004   users:(("api",pid=9,fd=13))` + "\n"
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range m.Findings {
+		got = append(got, fmt.Sprintf("%s %d %s", f.Category, f.SocketCount, f.Severity))
+	}
+	if want := []string{"missing-close 2 warning", "normal-churn 3 info"}; !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	if c := m.Findings[1]; !strings.Contains(c.Group, "3 closed after up to 2s") {
+		t.Errorf("transient group %q", c.Group)
+	}
+}
+
+// TestFDExhaustion: a server at its fd limit, with connections waiting
+// unaccepted on its listening port.
+func TestFDExhaustion(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		`LISTEN     3      4      0.0.0.0:8080       0.0.0.0:*         users:(("api",pid=9,fd=3))` + "\n" +
+		`ESTAB      0      0      10.0.0.2:8080      10.0.0.1:41000` + "\n" +
+		`ESTAB      0      0      10.0.0.2:8080      10.0.0.1:41001` + "\n" +
+		`ESTAB      0      0      10.0.0.2:8080      10.0.0.1:41002` + "\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:40000   users:(("api",pid=9,fd=4))` + "\n" +
+		`CLOSE-WAIT 1      0      10.0.0.2:8080      10.0.0.1:40001` + "\n"
+	var fd strings.Builder
+	fd.WriteString("/proc/9/fd:\n")
+	for i := range 20 {
+		fmt.Fprintf(&fd, "lrwx------ 1 root root 64 Jan  2 03:04 %d -> socket:[%d]\n", i, 1000+i)
+	}
+	limits := "Limit                     Soft Limit           Hard Limit           Units     \n" +
+		"Max open files            20                   20                   files     \n"
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "fd.txt", fd.String()), readEv(t, "limits-9.txt", limits)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.Category == CategoryFDExhaustion })
+	if i < 0 {
+		t.Fatalf("no fd-exhaustion finding: %+v", m.Findings)
+	}
+	f := m.Findings[i]
+	// The leaked socket that fills the table is the exhaustion finding's.
+	if f.Severity != SeverityCritical || f.Process.PID != 9 || f.SocketCount != 1 || f.Mechanism != MechanismUnreferenced ||
+		f.Group != "20 open fds of a limit of 20, 4 connections waiting unaccepted on :8080; 1 socket in CLOSE_WAIT referenced by no running code" {
+		t.Errorf("finding %s pid %d, %d sockets, %s, group %q", f.Severity, f.Process.PID, f.SocketCount, f.Mechanism, f.Group)
+	}
+	if m.Verdict.Category != CategoryFDExhaustion || m.Verdict.Process.PID != 9 {
+		t.Errorf("verdict %q", m.Verdict.Text)
+	}
+	// The connection in CLOSE_WAIT in the listen queue is no process's.
+	j := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.Category == CategoryFDExhaustion && f.Process.PID == 0 })
+	if j < 0 || m.Findings[j].SocketCount != 1 || m.Findings[j].Sockets[0] != "10.0.0.2:8080-10.0.0.1:40001" {
+		t.Errorf("no finding for the unaccepted socket in CLOSE_WAIT: %+v", m.Findings)
+	}
+}
+
+// TestTimersAreNotIndefinite: goroutines in a select on a ticker, as many
+// as the stuck sockets, are not taken for holders.
+func TestTimersAreNotIndefinite(t *testing.T) {
+	bk := dumps.Bucket{Kind: "goroutine", State: "select", Count: 3, Class: dumps.Class{Activity: dumps.ActChanWait},
+		Frames: []dumps.Frame{{Func: "runtime.gopark"}, {Func: "runtime.selectgo"}, {Func: "time.Sleep"}, {Func: "main.poll"}}}
+	if s := classifyBucket(bk, nil); s.block || s.role != RoleUnknown {
+		t.Errorf("a wait on a timer is a %s, block %v", s.role, s.block)
+	}
+}
+
+// TestGroupsSplitByExchange: of 10 sockets stuck on :8080, 4 carried a
+// request the server never answered and 6 an answer; 4 handler threads are
+// parked holding sockets. The holders get exactly the 4 unanswered ones, and
+// the split is the capture's (0.75). With 5 unanswered for 4 holders, the
+// split is by count only (0.65).
+func TestGroupsSplitByExchange(t *testing.T) {
+	for _, tt := range []struct {
+		unanswered int
+		want       float64
+	}{{4, confidences.SplitByExchange}, {5, confidences.Split}} {
+		t.Run(fmt.Sprint(tt.unanswered), func(t *testing.T) {
+			f := splitCase(t, tt.unanswered)
+			got := slices.Sorted(slices.Values(f.Sockets))
+			if len(got) != 4 || f.Confidence != tt.want {
+				t.Errorf("held group %v at %.2f, want 4 sockets at %.2f", got, f.Confidence, tt.want)
+			}
+			for _, k := range got {
+				var port int
+				fmt.Sscanf(k[strings.LastIndexByte(k, ':')+1:], "%d", &port)
+				if port-41000 >= tt.unanswered {
+					t.Errorf("held socket %s was answered", k)
+				}
+			}
+		})
+	}
+}
+
+// splitCase builds the case of TestGroupsSplitByExchange and returns the
+// held group's finding.
+func splitCase(t *testing.T, unanswered int) Finding {
+	t.Helper()
+	server := netip.MustParseAddrPort("10.0.0.5:8080")
+	res := capture(t, func(c *capgen.Capture) {
+		for i := range 10 {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), uint16(41000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 100)
+			if i >= unanswered {
+				k.Data(capgen.FromServer, 500) // answered, then dropped
+			}
+			c.Wait(time.Second)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	lines := []string{`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("java",pid=500,fd=5))`}
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`CLOSE-WAIT 1      0      10.0.0.5:8080      10.0.0.9:%d   users:(("java",pid=500,fd=%d))`, 41000+i, 20+i))
+	}
+	var threads [][3]string
+	for i := range 4 {
+		threads = append(threads, parkedHolder(fmt.Sprintf("conn-handler-%d", i+1)))
+	}
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" + strings.Join(lines, "\n") + "\n"
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "jcmd.txt", jcmdDump(500, threads...))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.Mechanism == MechanismThread })
+	if i < 0 {
+		t.Fatalf("no held group: %+v", m.Findings)
+	}
+	return m.Findings[i]
+}

@@ -11,6 +11,7 @@ require (
 	github.com/google/pprof v0.0.0-20250630185457-6e76a2b096b5
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/sys v0.34.0
+	golang.org/x/term v0.33.0
 )
 
 require (

@@ -221,11 +221,13 @@ func TestBinaryFirst(t *testing.T) {
 	if k, err := dumps.Recognize(payload[19:]); err != nil || k != dumps.KindGoroutineProfile {
 		t.Fatalf("the payload alone is not a goroutine profile: %v %v", k, err)
 	}
-	m, err := Analyze(context.Background(), []Source{Bytes("http.pcap", pcapWith(payload))}, Options{})
+	// The capture's one frame holds no TCP, so it is ignored as a capture
+	// without TCP; the listing beside it keeps the run usable.
+	m, err := Analyze(context.Background(), []Source{Bytes("http.pcap", pcapWith(payload)), Bytes("ss.txt", mustRead(t, caseDir+"ss-tanpoei.txt"))}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in := inputNamed(t, m, "http.pcap"); in.Kind != "pcap" || in.Records != 1 || !in.Usable() {
+	if in := inputNamed(t, m, "http.pcap"); in.Kind != "pcap" || in.Records != 1 || in.Cause != report.CauseNoTCP {
 		t.Errorf("capture with a profile in its payload: %+v", in)
 	}
 }
@@ -389,6 +391,34 @@ func TestWalk(t *testing.T) {
 	}
 	if _, err := Walk([]string{"-", "-"}, WalkOptions{Stdin: strings.NewReader("x")}); err == nil {
 		t.Errorf("- twice: no error")
+	}
+}
+
+// TestWalkSize: a regular file's source has its size, for progress; a
+// named pipe and standard input have -1 (unknown).
+func TestWalkSize(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ss.txt")
+	if err := os.WriteFile(file, []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{file, "-"}
+	want := []int64{5, -1}
+	if runtime.GOOS != "windows" {
+		fifo := filepath.Join(dir, "fifo")
+		if err := mkfifo(fifo); err != nil {
+			t.Fatal(err)
+		}
+		paths, want = append(paths, fifo), append(want, -1)
+	}
+	srcs, err := Walk(paths, WalkOptions{Stdin: strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range srcs {
+		if s.Size != want[i] {
+			t.Errorf("%s: Size %d, want %d", s.Name, s.Size, want[i])
+		}
 	}
 }
 

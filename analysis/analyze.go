@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -38,6 +39,9 @@ type Options struct {
 	Filter string
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
+	// Packets, when not nil, counts the capture packets read so far, for
+	// a progress display (pcapstate.Options.Packets).
+	Packets *atomic.Uint64
 }
 
 // ErrNothingUsable is wrapped by Analyze's error when no input could be
@@ -130,7 +134,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 	var res *pcapstate.Result
 	if len(caps) > 0 {
 		var err error
-		res, err = readCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, Log: log})
+		res, err = readCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, Log: log, Packets: opts.Packets})
 		if err != nil {
 			return nil, err
 		}

@@ -27,18 +27,22 @@ type Source struct {
 	// Walked says the source was found in a folder rather than named:
 	// a command that reads one kind of input passes over the others.
 	Walked bool
+	// Size is how many bytes Open's reader gives, when known before
+	// opening (a regular file; a gzip file counts compressed), for a
+	// progress display; -1 when unknown (a pipe, standard input).
+	Size int64
 }
 
 // Bytes is a Source over data held in memory.
 func Bytes(name string, data []byte) Source {
-	return Source{Name: name, Open: func() (io.ReadCloser, error) {
+	return Source{Name: name, Size: int64(len(data)), Open: func() (io.ReadCloser, error) {
 		return io.NopCloser(strings.NewReader(string(data))), nil
 	}}
 }
 
 // Reader is a Source over an open reader (standard input, an upload).
 func Reader(name string, r io.Reader) Source {
-	return Source{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+	return Source{Name: name, Size: -1, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
 }
 
 // StdinName is how standard input ("-") is named in positions.
@@ -132,7 +136,11 @@ func (w *walker) file(path string, fi fs.FileInfo, walked bool) {
 		w.skip(name, report.InputIgnored, report.CauseNotRegular, "not a regular file ("+fileType(fi.Mode())+"); name it to read it")
 		return
 	}
-	w.out = append(w.out, Source{Name: name, Walked: walked, Open: func() (io.ReadCloser, error) {
+	size := int64(-1)
+	if fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	w.out = append(w.out, Source{Name: name, Walked: walked, Size: size, Open: func() (io.ReadCloser, error) {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, unwrapPath(err)

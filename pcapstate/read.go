@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -42,7 +43,16 @@ type Options struct {
 	Keep func(*Conn) bool
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
+	// Packets, when not nil, is set to the number of packets read so
+	// far, every packetsEvery packets and at the end of the captures,
+	// for a caller that shows progress from another goroutine. Read only
+	// stores to it.
+	Packets *atomic.Uint64
 }
+
+// packetsEvery is how often Options.Packets is updated: an atomic store
+// per packet would cost the reading loop a shared cache line.
+const packetsEvery = 4096
 
 // Retain selects the finished connections a Result keeps.
 type Retain uint8
@@ -187,7 +197,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// the work take about the same time.
 	full := make(chan *batch, pipelineDepth)
 	free := make(chan *batch, pipelineDepth+1)
-	pr := &producer{srcs: srcs, filter: filter, seed: tr.table.seed}
+	pr := &producer{srcs: srcs, filter: filter, seed: tr.table.seed, progress: opts.Packets}
 	go pr.run(full, free)
 	for b := range full {
 		tr.run(b.items)
@@ -280,12 +290,16 @@ type producer struct {
 	end      int64
 	warnings []Warning
 	err      error
+	progress *atomic.Uint64 // Options.Packets
 }
 
 // run sends batches of segments on full, taking empty ones from free, and
 // closes full at the end or at the first error.
 func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	defer close(full)
+	if p.progress != nil {
+		defer func() { p.progress.Store(p.packets) }()
+	}
 	// Prime every source with its first packet, then always take the
 	// earliest (ties go to the file named first).
 	h := p.srcs[:0]
@@ -335,6 +349,9 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 		p.end = max(p.end, rec.ts)
 		p.packets++
+		if p.progress != nil && p.packets%packetsEvery == 0 {
+			p.progress.Store(p.packets)
+		}
 		keep := true
 		if p.filter != nil {
 			ok, err := p.filter.match(rec)

@@ -157,15 +157,18 @@ const (
 	CauseLinkType                     // unsupported-link-type
 	CauseCorrupt                      // corrupt
 	CauseTooLarge                     // decompression-bound
+	CauseNoTCP                        // no-tcp
 )
 
 // Loses reports whether an input ignored or failed for this cause may have
 // held evidence: it could not be opened, walked, decoded or decompressed.
-// An unknown format, an empty file, a file read under another name, and a
-// socket or device file met in a folder hide nothing.
+// An unknown format, an empty file, a file read under another name, a
+// socket or device file met in a folder, and a capture whose packets were
+// decoded but held no TCP segment (its reason counts them by kind) hide
+// nothing.
 func (c InputCause) Loses() bool {
 	switch c {
-	case CauseFormat, CauseEmpty, CauseDuplicate, CauseNotRegular:
+	case CauseFormat, CauseEmpty, CauseDuplicate, CauseNotRegular, CauseNoTCP:
 		return false
 	}
 	return true
@@ -259,7 +262,7 @@ func (c InputCause) MarshalText() ([]byte, error) { return []byte(c.String()), n
 
 // UnmarshalText reads an input cause by name.
 func (c *InputCause) UnmarshalText(b []byte) (err error) {
-	*c, err = enumText(`input cause`, b, int(CauseTooLarge)+1, InputCause.String)
+	*c, err = enumText(`input cause`, b, int(CauseNoTCP)+1, InputCause.String)
 	return err
 }
 

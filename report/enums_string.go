@@ -194,11 +194,12 @@ func _() {
 	_ = x[CauseLinkType-7]
 	_ = x[CauseCorrupt-8]
 	_ = x[CauseTooLarge-9]
+	_ = x[CauseNoTCP-10]
 }
 
-const _InputCause_name = "noneunknown-formatemptyduplicatenot-regular-fileunreadabletoo-deepunsupported-link-typecorruptdecompression-bound"
+const _InputCause_name = "noneunknown-formatemptyduplicatenot-regular-fileunreadabletoo-deepunsupported-link-typecorruptdecompression-boundno-tcp"
 
-var _InputCause_index = [...]uint8{0, 4, 18, 23, 32, 48, 58, 66, 87, 94, 113}
+var _InputCause_index = [...]uint8{0, 4, 18, 23, 32, 48, 58, 66, 87, 94, 113, 119}
 
 func (i InputCause) String() string {
 	idx := int(i) - 0

@@ -64,8 +64,13 @@ func CaptureInput(f *pcapstate.FileStats, res *pcapstate.Result) Input {
 		// A capture none of whose link types the decoder reads is
 		// ignored, with the types (pcapstate's FileStats says which, and
 		// why the file gave no TCP segment).
-		if f.Segments == 0 && len(f.UnsupportedLinkTypes) > 0 && len(f.UnsupportedLinkTypes) == len(f.LinkTypes) {
+		switch {
+		case f.Segments == 0 && len(f.UnsupportedLinkTypes) > 0 && len(f.UnsupportedLinkTypes) == len(f.LinkTypes):
 			in.Status, in.Cause, in.Reason = InputIgnored, CauseLinkType, f.Ignored
+		case f.Segments == 0 && f.Filtered < f.Packets && f.Ignored != "":
+			// Decoded, but not one TCP segment (a filter that
+			// rejected every packet leaves the capture read).
+			in.Status, in.Cause, in.Reason = InputIgnored, CauseNoTCP, f.Ignored
 		}
 	}
 	return in

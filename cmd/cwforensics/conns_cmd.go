@@ -18,6 +18,7 @@ type ConnsCmd struct {
 	MinIdle  time.Duration `default:"0s" env:"CWFORENSICS_CONNS_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
 	Format   string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
 	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
+	Progress string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_CONNS_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
 	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 
@@ -52,7 +53,11 @@ func (c *ConnsCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	res, skipped, err := analysis.ReadCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, Log: e.Log})
+	var read meter
+	srcs = countSources(srcs, &read)
+	stop := startProgress(e, c.Progress, &read)
+	res, skipped, err := analysis.ReadCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, Log: e.Log, Packets: &read.packets})
+	stop()
 	if err != nil {
 		return err
 	}

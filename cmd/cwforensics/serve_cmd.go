@@ -152,7 +152,7 @@ func isLoopback(listen string) (bool, error) {
 // cliAnalyzer runs analysis.Analyze for the service, with the options
 // analyze passes, so that the service serves the bytes analyze writes for
 // the same files. Each file is a Source named as uploaded; reading it
-// counts bytes for the progress and stops with the context.
+// counts bytes for the progress (analysis stops it with the context).
 type cliAnalyzer struct{ log *slog.Logger }
 
 func (a cliAnalyzer) Analyze(ctx context.Context, dir string, files []string, opts serve.Options, progress func(serve.Progress)) (serve.Reports, error) {
@@ -164,15 +164,17 @@ func (a cliAnalyzer) Analyze(ctx context.Context, dir string, files []string, op
 	srcs := make([]analysis.Source, len(files))
 	for i, name := range files {
 		path := filepath.Join(dir, name)
+		size := int64(-1)
 		if fi, err := os.Stat(path); err == nil {
-			pc.base.BytesTotal += fi.Size()
+			size = fi.Size()
+			pc.base.BytesTotal += size
 		}
-		srcs[i] = analysis.Source{Name: name, Open: func() (io.ReadCloser, error) {
+		srcs[i] = analysis.Source{Name: name, Size: size, Open: func() (io.ReadCloser, error) {
 			f, err := os.Open(path)
 			if err != nil {
 				return nil, err
 			}
-			return &countingReader{f: f, ctx: ctx, pc: pc}, nil
+			return &countingReader{rc: f, n: &pc.read, onRead: pc.read1MiB}, nil
 		}}
 	}
 	pc.send()
@@ -209,6 +211,14 @@ func (pc *progressCounter) send() {
 	pc.fn(p)
 }
 
+// read1MiB sends the progress each time another MiB has been read.
+func (pc *progressCounter) read1MiB(total int64) {
+	if total-pc.sent.Load() >= 1<<20 {
+		pc.sent.Store(total)
+		pc.send()
+	}
+}
+
 // done sends what the report says was read: the files recognised, the
 // packets and connections of the captures.
 func (pc *progressCounter) done(m *report.Model) {
@@ -223,26 +233,3 @@ func (pc *progressCounter) done(m *report.Model) {
 	pc.base.Connections = int64(m.Summary.Connections)
 	pc.send()
 }
-
-// countingReader is an open file that counts what is read of it and stops
-// once ctx is done.
-type countingReader struct {
-	f   *os.File
-	ctx context.Context
-	pc  *progressCounter
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.f.Read(p)
-	total := c.pc.read.Add(int64(n))
-	if total-c.pc.sent.Load() >= 1<<20 {
-		c.pc.sent.Store(total)
-		c.pc.send()
-	}
-	return n, err
-}
-
-func (c *countingReader) Close() error { return c.f.Close() }

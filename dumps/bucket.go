@@ -66,18 +66,18 @@ type Bucketer struct {
 	bs    []Bucket
 }
 
-// add counts it in its bucket. With clone, the bucket a new stack opens
+// Add counts it in its bucket. With clone, the bucket a new stack opens
 // copies the item's strings, which may point into a line the caller
 // reuses.
 func (b *Bucketer) Add(it StackItem, clone bool) { b.AddHashed(StackHash(it), it, clone) }
 
-// has reports whether the stack whose hash is h has a bucket.
+// Has reports whether the stack whose hash is h has a bucket.
 func (b *Bucketer) Has(h uint64) bool {
 	_, ok := b.index[h]
 	return ok
 }
 
-// addHashed is add for an item whose StackHash is h. An item whose bucket
+// AddHashed is Add for an item whose StackHash is h. An item whose bucket
 // exists only adds its member, wait and deadlock class.
 func (b *Bucketer) AddHashed(h uint64, it StackItem, clone bool) {
 	i, ok := b.index[h]
@@ -104,7 +104,7 @@ func (b *Bucketer) AddHashed(h uint64, it StackItem, clone bool) {
 	}
 }
 
-// buckets returns the buckets, largest first, then in file order.
+// Buckets returns the buckets, largest first, then in file order.
 func (b *Bucketer) Buckets() []Bucket {
 	bs := b.bs
 	slices.SortStableFunc(bs, func(a, b Bucket) int {

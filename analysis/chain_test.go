@@ -11,6 +11,7 @@ import (
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/golang"
+	"github.com/cwforensics/cwforensics/dumps/jvm"
 )
 
 // TestRecognizeChain: binary formats and text formats are recognised by
@@ -100,7 +101,7 @@ func TestSniff(t *testing.T) {
 	}
 	for _, f := range files {
 		head := readTestFile(t, f)
-		for _, df := range append(dumps.JVMFormats(), golang.Formats()...) {
+		for _, df := range append(jvm.Formats(), golang.Formats()...) {
 			if df.Match(head) {
 				t.Errorf("%s: socket listing sniffed as %s", filepath.Base(f), df.Kind)
 			}
@@ -111,6 +112,25 @@ func TestSniff(t *testing.T) {
 // FuzzRead runs the whole chain, Sniff then the parser, on any input.
 func FuzzRead(f *testing.F) {
 	for _, pat := range []string{dumpsConf + "jstack/*", dumpsConf + "goroutines/*/*"} {
+		files, _ := filepath.Glob(pat)
+		for _, file := range files {
+			if st, err := os.Stat(file); err == nil && !st.IsDir() {
+				f.Add(readTestFile(f, file))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev, err := Formats().Read(bytes.NewReader(data), "fuzz")
+		if err == nil && ev == nil {
+			t.Fatal("no evidence and no error")
+		}
+	})
+}
+
+// FuzzReadDumpFiles runs the whole chain, Sniff then the parser, seeded
+// with every dump of testdata/dumps.
+func FuzzReadDumpFiles(f *testing.F) {
+	for _, pat := range []string{"../testdata/dumps/*.txt", "../testdata/dumps/*.log"} {
 		files, _ := filepath.Glob(pat)
 		for _, file := range files {
 			if st, err := os.Stat(file); err == nil && !st.IsDir() {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/golang"
+	"github.com/cwforensics/cwforensics/dumps/jvm"
 )
 
 // Formats is the chain of recognisers of the evidence formats that dumps
@@ -15,7 +16,7 @@ import (
 // its socket matchers share the head they last looked at.
 func Formats() dumps.Chain {
 	var c dumps.Chain
-	c = append(c, dumps.JVMFormats()...)
+	c = append(c, jvm.Formats()...)
 	c = append(c, golang.Formats()...)
 	c = append(c, dumps.SocketFormats()...)
 	return c

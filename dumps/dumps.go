@@ -2,11 +2,11 @@
 // incident (socket listings, thread and goroutine dumps, runtime reports,
 // logs), the classification and bucketing of stacks, and the Chain of
 // format recognisers. It reads socket listings (ss, lsof, netstat, /proc)
-// and JVM dumps (jstack, jcmd) itself; each other family of evidence has
-// its own package that fills these records: dumps/golang (Go tracebacks
-// and profiles), dumps/python, dumps/node, dumps/applog. Every record and
-// every warning carries the position it came from, so a report can cite
-// it.
+// itself; each other family of evidence has its own package that fills
+// these records: dumps/jvm (jstack, jcmd, JRockit, JMX ThreadInfo),
+// dumps/golang (Go tracebacks and profiles), dumps/python, dumps/node,
+// dumps/applog. Every record and every warning carries the position it
+// came from, so a report can cite it.
 //
 // Parsers are ReadX(r io.Reader, name string): name is used only in
 // positions and messages. Only I/O failures are errors; a malformed line is a
@@ -44,3 +44,11 @@ func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
 // ErrUnknownFormat is returned by a Chain's Sniff and Read for a file that is none of
 // the formats this package reads.
 var ErrUnknownFormat = errors.New("not a recognised evidence format")
+
+// Clip shortens text quoted in a warning.
+func Clip(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "..."
+	}
+	return s
+}

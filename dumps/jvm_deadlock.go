@@ -15,7 +15,7 @@ func finishThreadDump(d *ThreadDump) {
 	for _, c := range d.Deadlocks {
 		for _, name := range c.Threads {
 			for i := range d.Threads {
-				if t := &d.Threads[i]; t.Name == name && waitedLock(t) != "" {
+				if t := &d.Threads[i]; t.Name == name && WaitedLock(t) != "" {
 					t.Class.Activity, t.Class.Pool = ActDeadlocked, ""
 				}
 			}
@@ -48,9 +48,9 @@ func lockKey(ls []Lock) string {
 	return b.String()
 }
 
-// waitedLock is the address of the lock the thread waits to acquire: a
+// WaitedLock is the address of the lock the thread waits to acquire: a
 // monitor it waits to enter or re-enter, or the synchronizer it parks on.
-func waitedLock(t *Thread) string {
+func WaitedLock(t *Thread) string {
 	for _, l := range t.Locks {
 		switch l.Op {
 		case LockWaitEnter, LockRelock, LockParked:
@@ -87,7 +87,7 @@ func lockCycles(d *ThreadDump) []Deadlock {
 	next := make([]int, len(d.Threads))
 	for i := range d.Threads {
 		next[i] = -1
-		if a := waitedLock(&d.Threads[i]); a != "" {
+		if a := WaitedLock(&d.Threads[i]); a != "" {
 			if o, ok := owner[a]; ok && o != i {
 				next[i] = o
 			} else if id := d.Threads[i].LockOwnerID; !ok && id != 0 {
@@ -128,7 +128,7 @@ func lockCycles(d *ThreadDump) []Deadlock {
 			for _, j := range path[at:] {
 				cycleOf[j] = len(cycles)
 			}
-			cycles = append(cycles, Deadlock{Threads: rotateLeast(names), Pos: Pos{d.Pos.File, line}})
+			cycles = append(cycles, Deadlock{Threads: RotateLeast(names), Pos: Pos{d.Pos.File, line}})
 		}
 		for _, j := range path {
 			color[j] = 2
@@ -165,8 +165,8 @@ func waitsOn(t *Thread, addr string) bool {
 	return false
 }
 
-// rotateLeast rotates a cycle so that it starts with its least name.
-func rotateLeast(names []string) []string {
+// RotateLeast rotates a cycle so that it starts with its least name.
+func RotateLeast(names []string) []string {
 	if len(names) == 0 {
 		return names
 	}

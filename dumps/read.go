@@ -47,8 +47,8 @@ const sniffLen = 64 << 10
 
 // Format is one kind of evidence: how to recognise it from the first bytes
 // of a file and how to read the whole file into an Evidence. Each family
-// of evidence (dumps/golang, ...) lists its formats; dumps lists those it
-// still reads itself (JVMFormats, SocketFormats).
+// of evidence (dumps/jvm, dumps/golang) lists its formats; dumps lists
+// those it still reads itself (SocketFormats).
 type Format struct {
 	Kind  Kind
 	Match func(head []byte) bool

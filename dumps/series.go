@@ -120,8 +120,3 @@ func seriesStatus(counts []int) SeriesStatus {
 	}
 	return SeriesIntermittent
 }
-
-func threadSeries(ds []*ThreadDump) []SeriesGroup {
-	jvm, _, _ := (&DumpEvidence{ThreadDumps: ds}).Snapshots()
-	return CompareSeries(jvm)
-}

@@ -56,72 +56,11 @@ func (f Frame) String() string {
 	return f.Func + " " + f.File + ":" + itoa(f.Line)
 }
 
-// JVMFormats lists the JVM dump formats in the order a Chain tries them:
-// jcmd JSON and text, JRockit, JMX ThreadInfo, then jstack, whose marker
-// is the least specific.
-func JVMFormats() []Format {
-	return []Format{
-		{KindJVMJSON, matchJVMJSON, func(ev *Evidence, r io.Reader) error {
-			d, warns, err := ReadJVMJSON(r, ev.File)
-			ev.Warnings = append(ev.Warnings, warns...)
-			if d != nil {
-				ev.ThreadDumps = append(ev.ThreadDumps, d)
-			}
-			return err
-		}},
-		{KindJVMText, matchJVMText, func(ev *Evidence, r io.Reader) error {
-			d, warns, err := ReadJVMText(r, ev.File)
-			ev.Warnings = append(ev.Warnings, warns...)
-			if d != nil {
-				ev.ThreadDumps = append(ev.ThreadDumps, d)
-			}
-			return err
-		}},
-		{KindJRockit, matchJRockit, func(ev *Evidence, r io.Reader) error {
-			ds, warns, err := ReadJRockit(r, ev.File)
-			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
-			ev.Series = threadSeries(ds)
-			return err
-		}},
-		{KindJVMThreadInfo, matchThreadInfo, func(ev *Evidence, r io.Reader) error {
-			ds, warns, err := ReadThreadInfo(r, ev.File)
-			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
-			ev.Series = threadSeries(ds)
-			return err
-		}},
-		{KindJstack, matchJstack, func(ev *Evidence, r io.Reader) error {
-			ds, warns, err := ReadJstack(r, ev.File)
-			ev.ThreadDumps, ev.Warnings = ds, append(ev.Warnings, warns...)
-			ev.Series = threadSeries(ds)
-			return err
-		}},
-	}
-}
-
-// Sniff patterns. They look for the markers a dump prints, anywhere in the
-// head, so that a dump inside a log or a `go test -json` stream is found.
-var (
-	reJstackMark = regexp.MustCompile(`(?m)^` + LogStamp + `?\s*(Full thread dump |java\.lang\.Thread\.State: )`)
-)
-
 // LogStamp is the RFC 3339 time that `docker logs -t` and `kubectl logs
 // --timestamps` put before every line; lineSource removes it.
 const LogStamp = `(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) )`
 
 var reLogStamp = regexp.MustCompile(`^` + LogStamp)
-
-func matchJstack(head []byte) bool { return reJstackMark.Match(head) }
-
-// matchJVMJSON recognises the JSON written by jcmd Thread.dump_to_file
-// -format=json: an object whose first key is "threadDump".
-func matchJVMJSON(head []byte) bool {
-	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	if len(t) == 0 || t[0] != '{' {
-		return false
-	}
-	t = bytes.TrimLeft(t[1:], " \t\r\n")
-	return bytes.HasPrefix(t, []byte(`"threadDump"`))
-}
 
 // A textLine is one line of input with its 1-based position.
 type textLine struct {
@@ -284,3 +223,21 @@ func itoa(n int) string {
 	}
 	return string(b[i:])
 }
+
+// Lines yields the lines of a text file to a parser of another package as
+// lineSource does (trailing CR and spaces, container log stamps and `go
+// test -json` wrapping removed), for a parser that pulls its lines rather
+// than being fed them (FeedLines).
+type Lines struct{ src *lineSource }
+
+// NewLines returns the lines of r.
+func NewLines(r io.Reader) *Lines { return &Lines{newLineSource(r)} }
+
+// Next returns the next line and its 1-based number, or false at the end.
+func (l *Lines) Next() (text string, n int, ok bool) {
+	tl, ok := l.src.next()
+	return tl.text, tl.line, ok
+}
+
+// Err is the I/O error that ended the lines, if any.
+func (l *Lines) Err() error { return l.src.err() }

@@ -5,13 +5,14 @@ import (
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/golang"
+	"github.com/cwforensics/cwforensics/dumps/jvm"
 )
 
 // readDumps reads test evidence through the chain analysis.Formats builds
 // (analysis imports report, so report's tests cannot call it).
 func readDumps(r io.Reader, name string) (*dumps.Evidence, error) {
 	var c dumps.Chain
-	c = append(c, dumps.JVMFormats()...)
+	c = append(c, jvm.Formats()...)
 	c = append(c, golang.Formats()...)
 	c = append(c, dumps.SocketFormats()...)
 	return c.Read(r, name)

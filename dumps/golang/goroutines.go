@@ -50,7 +50,7 @@ type goParser struct {
 
 // ReadGoroutines parses Go goroutine dumps. Several dumps in one input (a
 // goroutine id seen twice, or other text between goroutines) are returned in
-// order. Only I/O failures are errors; a malformed line becomes a dumps.Warning.
+// order. Only I/O failures are errors; a malformed line becomes a Warning.
 func ReadGoroutines(r io.Reader, name string) ([]*dumps.GoroutineDump, []dumps.Warning, error) {
 	p := &goParser{name: name, keep: true}
 	err := dumps.FeedLines(r, name, p.line, p.endDump)

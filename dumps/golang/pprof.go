@@ -24,7 +24,7 @@ const maxPprofSize = 256 << 20
 // ReadPprof parses a debug=0 goroutine profile (a gzipped protocol buffer
 // from pprof.Lookup("goroutine").WriteTo(w, 0) or /debug/pprof/goroutine).
 // A file that is not a pprof profile, or a profile of another kind, is an
-// error; a sample with an unusable value is a dumps.Warning.
+// error; a sample with an unusable value is a Warning.
 func ReadPprof(r io.Reader, name string) (*dumps.GoroutineProfile, []dumps.Warning, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxPprofSize+1))
 	if err != nil {

@@ -31,7 +31,7 @@ func finishProfile(p *dumps.GoroutineProfile) {
 //	#	0x106cd1e	time.Sleep+0xbe	/usr/local/go/src/runtime/time.go:188
 //
 // Several profiles in one input are returned in order. A header total that
-// differs from the sum of the counts is a dumps.Warning.
+// differs from the sum of the counts is a Warning.
 func ReadGoroutineProfile(r io.Reader, name string) ([]*dumps.GoroutineProfile, []dumps.Warning, error) {
 	var (
 		profs []*dumps.GoroutineProfile

@@ -1,6 +1,8 @@
-package dumps
+package jvm
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"io"
 	"regexp"
 	"strconv"
@@ -46,14 +48,14 @@ func matchThreadInfo(head []byte) bool {
 // being read (th != nil) and whether its synchronizers list is.
 type threadInfoParser struct {
 	name  string
-	dumps []*ThreadDump
-	warns []Warning
-	cur   *ThreadDump
+	dumps []*dumps.ThreadDump
+	warns []dumps.Warning
+	cur   *dumps.ThreadDump
 	ids   map[int64]bool // thread ids of the current dump
-	th    *Thread
-	lock  Lock // the lock the header names, until the stack names it
-	syncs bool // in "Number of locked synchronizers" of th
-	gap   bool // text other than threads since the last thread
+	th    *dumps.Thread
+	lock  dumps.Lock // the lock the header names, until the stack names it
+	syncs bool       // in "Number of locked synchronizers" of th
+	gap   bool       // text other than threads since the last thread
 	time  string
 	timeN int
 }
@@ -63,14 +65,14 @@ type threadInfoParser struct {
 // log; the threads printed together make one dump, and the next dump starts
 // after other text or where a thread id repeats. Only I/O failures are
 // errors; a malformed line becomes a Warning.
-func ReadThreadInfo(r io.Reader, name string) ([]*ThreadDump, []Warning, error) {
+func ReadThreadInfo(r io.Reader, name string) ([]*dumps.ThreadDump, []dumps.Warning, error) {
 	p := &threadInfoParser{name: name}
-	err := feedLines(r, name, p)
+	err := dumps.FeedLines(r, name, p.line, p.endDump)
 	return p.dumps, p.warns, err
 }
 
 func (p *threadInfoParser) warn(n int, msg string) {
-	p.warns = append(p.warns, Warning{Pos{p.name, n}, msg})
+	p.warns = append(p.warns, dumps.Warning{Pos: dumps.Pos{File: p.name, Line: n}, Msg: msg})
 }
 
 func (p *threadInfoParser) endThread() {
@@ -83,26 +85,26 @@ func (p *threadInfoParser) endThread() {
 			// TDA's variant prints the locks above the frames: they belong
 			// to the top frame.
 			l.Frame = 0
-			if l.Op == LockWaitOn && isParkFrame(t.Frames[0].Func) {
-				l.Op = LockParked
+			if l.Op == dumps.LockWaitOn && isParkFrame(t.Frames[0].Func) {
+				l.Op = dumps.LockParked
 			}
 		}
 	}
-	if p.lock.Addr != "" && waitedLock(t) == "" && !hasLock(t.Locks, LockWaitOn) {
+	if p.lock.Addr != "" && dumps.WaitedLock(t) == "" && !hasLock(t.Locks, dumps.LockWaitOn) {
 		p.lock.Frame = min(0, len(t.Frames)-1)
 		t.Locks = append(t.Locks, p.lock) // an empty stack: only the header names the lock
 	}
 	if t.Frames == nil {
-		t.Frames = []Frame{}
+		t.Frames = []dumps.Frame{}
 	}
 	p.cur.Threads = append(p.cur.Threads, *t)
-	p.th, p.syncs, p.lock = nil, false, Lock{}
+	p.th, p.syncs, p.lock = nil, false, dumps.Lock{}
 }
 
 func (p *threadInfoParser) endDump() {
 	p.endThread()
 	if p.cur != nil && len(p.cur.Threads) > 0 {
-		finishThreadDump(p.cur)
+		dumps.FinishThreadDump(p.cur)
 		p.dumps = append(p.dumps, p.cur)
 	}
 	p.cur, p.ids, p.gap = nil, nil, false
@@ -120,7 +122,7 @@ func (p *threadInfoParser) line(raw string, n int) {
 		return // inside a thread (before its synchronizers) or between threads
 	case strings.HasPrefix(text, "Full thread dump"):
 		p.endDump()
-		p.cur = newThreadDump(Pos{p.name, n})
+		p.cur = newThreadDump(dumps.Pos{File: p.name, Line: n})
 		p.cur.VM = strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(text, "Full thread dump")), ":")
 		p.takeTime()
 		return
@@ -153,7 +155,7 @@ func (p *threadInfoParser) line(raw string, n int) {
 			p.warn(n, err.Error())
 			return
 		}
-		l.Op, l.Frame = LockOwnable, -1
+		l.Op, l.Frame = dumps.LockOwnable, -1
 		t.Ownable = append(t.Ownable, l)
 	case strings.HasPrefix(text, "- "):
 		l, err := parseThreadInfoLock(strings.TrimSpace(text[2:]), t)
@@ -164,7 +166,7 @@ func (p *threadInfoParser) line(raw string, n int) {
 		l.Frame = len(t.Frames) - 1
 		t.Locks = append(t.Locks, l)
 	default:
-		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(t.Name)+": "+strconv.Quote(Clip(text)))
+		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(t.Name)+": "+strconv.Quote(dumps.Clip(text)))
 	}
 }
 
@@ -181,21 +183,21 @@ func (p *threadInfoParser) header(m []string, n int) {
 	p.endThread()
 	id, err := strconv.ParseInt(m[3], 10, 64)
 	if err != nil {
-		p.warn(n, "bad thread id in "+strconv.Quote(Clip(m[0])))
+		p.warn(n, "bad thread id in "+strconv.Quote(dumps.Clip(m[0])))
 		return
 	}
 	if p.cur != nil && (p.ids[id] || p.gap && len(p.cur.Threads) > 0) {
 		p.endDump()
 	}
 	if p.cur == nil {
-		p.cur = newThreadDump(Pos{p.name, n})
+		p.cur = newThreadDump(dumps.Pos{File: p.name, Line: n})
 		p.takeTime()
 	}
 	if p.ids == nil {
 		p.ids = map[int64]bool{}
 	}
 	p.ids[id], p.gap = true, false
-	t := &Thread{Pos: Pos{p.name, n}, Name: m[1], ID: id, State: m[5]}
+	t := &dumps.Thread{Pos: dumps.Pos{File: p.name, Line: n}, Name: m[1], ID: id, State: m[5]}
 	for _, a := range strings.Fields(m[2]) {
 		switch {
 		case a == "daemon":
@@ -221,7 +223,7 @@ func (p *threadInfoParser) header(m []string, n int) {
 		if oid, err := strconv.ParseInt(o[q+len(`" Id=`):], 10, 64); q >= 0 && err == nil {
 			t.LockOwner, t.LockOwnerID = o[:q], oid
 		} else {
-			p.warn(n, "bad lock owner in "+strconv.Quote(Clip(m[0])))
+			p.warn(n, "bad lock owner in "+strconv.Quote(dumps.Clip(m[0])))
 		}
 		tail = tail[:owned]
 	}
@@ -230,14 +232,14 @@ func (p *threadInfoParser) header(m []string, n int) {
 		if err != nil {
 			p.warn(n, err.Error())
 		} else {
-			lk.Op = LockWaitOn
+			lk.Op = dumps.LockWaitOn
 			if t.State == "BLOCKED" {
-				lk.Op = LockWaitEnter
+				lk.Op = dumps.LockWaitEnter
 			}
 			p.lock = lk
 		}
 	} else if strings.TrimSpace(tail) != "" {
-		p.warn(n, "unrecognised end of thread header "+strconv.Quote(Clip(m[0])))
+		p.warn(n, "unrecognised end of thread header "+strconv.Quote(dumps.Clip(m[0])))
 	}
 	p.th = t
 }
@@ -246,18 +248,18 @@ func (p *threadInfoParser) header(m []string, n int) {
 // "locked java.lang.Object@7f31245a", "blocked on X", "waiting on X", or
 // TDA's jstack-style "waiting on <0x18df8a5> (a [I)". A wait on the lock a
 // parked thread waits for (its top frame is Unsafe.park) is a park.
-func parseThreadInfoLock(s string, t *Thread) (Lock, error) {
+func parseThreadInfoLock(s string, t *dumps.Thread) (dumps.Lock, error) {
 	if rest, ok := strings.CutPrefix(s, "blocked on "); ok {
 		l, err := parseLockRef(strings.TrimSpace(rest))
-		l.Op = LockWaitEnter
+		l.Op = dumps.LockWaitEnter
 		return l, err
 	}
 	l, err := parseLockLine(s)
 	if err != nil {
 		return l, err
 	}
-	if l.Op == LockWaitOn && len(t.Frames) > 0 && isParkFrame(t.Frames[len(t.Frames)-1].Func) {
-		l.Op = LockParked
+	if l.Op == dumps.LockWaitOn && len(t.Frames) > 0 && isParkFrame(t.Frames[len(t.Frames)-1].Func) {
+		l.Op = dumps.LockParked
 	}
 	return l, nil
 }
@@ -266,4 +268,14 @@ func parseThreadInfoLock(s string, t *Thread) (Lock, error) {
 // thread waits for a java.util.concurrent lock or condition.
 func isParkFrame(fn string) bool {
 	return fn == "jdk.internal.misc.Unsafe.park" || fn == "sun.misc.Unsafe.park" || strings.HasPrefix(fn, "java.util.concurrent.locks.LockSupport.park")
+}
+
+// hasLock reports whether one of ls is an operation op.
+func hasLock(ls []dumps.Lock, op dumps.LockOp) bool {
+	for _, l := range ls {
+		if l.Op == op {
+			return true
+		}
+	}
+	return false
 }

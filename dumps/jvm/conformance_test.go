@@ -1,4 +1,4 @@
-package dumps
+package jvm
 
 import (
 	"bytes"
@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/go-cmp/cmp"
 )
-
-const conf = "../testdata/conformance/"
 
 // TestConformanceJstack checks every jstack file: the Java thread count
 // equals the SMR list length, and our deadlock cycles equal the JVM's.
@@ -32,11 +31,11 @@ func TestConformanceJstack(t *testing.T) {
 	for _, path := range files {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			ev, err := testChain().Read(bytes.NewReader(readTestFile(t, path)), name)
+			ev, err := chain().Read(bytes.NewReader(readTestFile(t, path)), name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev.Kind != KindJstack || len(ev.ThreadDumps) != 1 {
+			if ev.Kind != dumps.KindJstack || len(ev.ThreadDumps) != 1 {
 				t.Fatalf("kind %s, %d dumps; want one jstack dump", ev.Kind, len(ev.ThreadDumps))
 			}
 			if len(ev.Warnings) > 0 {
@@ -70,7 +69,7 @@ func TestConformanceJstack(t *testing.T) {
 				// list every thread blocked by it.
 				for i, r := range d.ReportedDeadlocks {
 					for _, b := range r.Blocked {
-						if !slices.ContainsFunc(d.Deadlocks, func(c Deadlock) bool { return slices.Contains(c.Blocked, b) }) {
+						if !slices.ContainsFunc(d.Deadlocks, func(c dumps.Deadlock) bool { return slices.Contains(c.Blocked, b) }) {
 							t.Errorf("reported deadlock %d: %q waits into the cycle; we do not say so", i+1, b)
 						}
 					}
@@ -80,7 +79,7 @@ func TestConformanceJstack(t *testing.T) {
 	}
 }
 
-func cycleSet(ds []Deadlock) []string {
+func cycleSet(ds []dumps.Deadlock) []string {
 	var out []string
 	for _, d := range ds {
 		out = append(out, strings.Join(d.Threads, " -> "))

@@ -1,6 +1,8 @@
-package dumps
+package jvm
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"fmt"
 	"io"
 	"regexp"
@@ -65,10 +67,10 @@ const (
 
 type jrockitParser struct {
 	name  string
-	dumps []*ThreadDump
-	warns []Warning
-	cur   *ThreadDump
-	th    *Thread
+	dumps []*dumps.ThreadDump
+	warns []dumps.Warning
+	cur   *dumps.ThreadDump
+	th    *dumps.Thread
 	state jrockitState
 	// The logical line being assembled from wrapped ones, and its number.
 	pend  string
@@ -78,9 +80,9 @@ type jrockitParser struct {
 // ReadJRockit parses JRockit thread dumps, alone or inside a log, several
 // to a file. Only I/O failures are errors; a malformed line becomes a
 // Warning.
-func ReadJRockit(r io.Reader, name string) ([]*ThreadDump, []Warning, error) {
+func ReadJRockit(r io.Reader, name string) ([]*dumps.ThreadDump, []dumps.Warning, error) {
 	p := &jrockitParser{name: name}
-	err := feedLines(r, name, p)
+	err := dumps.FeedLines(r, name, p.line, p.endDump)
 	return p.dumps, p.warns, err
 }
 
@@ -104,7 +106,7 @@ func (p *jrockitParser) flush() {
 }
 
 func (p *jrockitParser) warn(n int, msg string) {
-	p.warns = append(p.warns, Warning{Pos{p.name, n}, msg})
+	p.warns = append(p.warns, dumps.Warning{Pos: dumps.Pos{File: p.name, Line: n}, Msg: msg})
 }
 
 func (p *jrockitParser) endThread() {
@@ -118,7 +120,7 @@ func (p *jrockitParser) endThread() {
 			}
 		}
 		if t.Frames == nil {
-			t.Frames = []Frame{}
+			t.Frames = []dumps.Frame{}
 		}
 		p.cur.Threads = append(p.cur.Threads, *t)
 		p.th = nil
@@ -133,7 +135,7 @@ func (p *jrockitParser) endDump() {
 func (p *jrockitParser) endDumpNow() {
 	p.endThread()
 	if p.cur != nil {
-		finishThreadDump(p.cur)
+		dumps.FinishThreadDump(p.cur)
 		p.dumps = append(p.dumps, p.cur)
 	}
 	p.cur, p.state = nil, jrOutside
@@ -145,7 +147,7 @@ func (p *jrockitParser) logical(raw string, n int) {
 	switch {
 	case text == jrockitStart:
 		p.endDumpNow()
-		p.cur, p.state = newThreadDump(Pos{p.name, n}), jrHead
+		p.cur, p.state = newThreadDump(dumps.Pos{File: p.name, Line: n}), jrHead
 		return
 	case strings.HasPrefix(text, jrockitEnd): // a log line may follow on the same line
 		p.endDumpNow()
@@ -183,10 +185,10 @@ func (p *jrockitParser) logical(raw string, n int) {
 			p.warn(n, err.Error())
 			return
 		}
-		t.Pos = Pos{p.name, n}
+		t.Pos = dumps.Pos{File: p.name, Line: n}
 		p.th = &t
 	case p.th == nil:
-		p.warn(n, "line outside a thread: "+strconv.Quote(Clip(text)))
+		p.warn(n, "line outside a thread: "+strconv.Quote(dumps.Clip(text)))
 	case strings.HasPrefix(text, "at "):
 		f, err := parseJRockitFrame(text[3:])
 		if err != nil {
@@ -206,7 +208,7 @@ func (p *jrockitParser) logical(raw string, n int) {
 			p.th.Locks = append(p.th.Locks, l)
 		}
 	default:
-		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(p.th.Name)+": "+strconv.Quote(Clip(text)))
+		p.warn(n, "unrecognised line in the stack of thread "+strconv.Quote(p.th.Name)+": "+strconv.Quote(dumps.Clip(text)))
 	}
 }
 
@@ -214,13 +216,13 @@ func (p *jrockitParser) logical(raw string, n int) {
 // in Object.wait under LockSupport.whPark, so its stack shows a monitor
 // wait where HotSpot shows "parking to wait for"; a sleeping thread waits
 // in Object.wait under Thread.sleep.
-func jrockitParks(t *Thread) {
+func jrockitParks(t *dumps.Thread) {
 	for _, w := range strings.Split(t.Status, ", ") {
 		switch w {
 		case "parked":
 			for i := range t.Locks {
-				if t.Locks[i].Op == LockWaitOn {
-					t.Locks[i].Op = LockParked
+				if t.Locks[i].Op == dumps.LockWaitOn {
+					t.Locks[i].Op = dumps.LockParked
 				}
 			}
 		case "sleeping":
@@ -238,8 +240,8 @@ func jrockitParks(t *Thread) {
 // The words after the attributes are the status, comma-separated; daemon
 // among them marks a daemon thread. The name may hold quotes: it ends at
 // the last `" ` followed by an attribute.
-func parseJRockitHeader(text string) (Thread, error) {
-	var t Thread
+func parseJRockitHeader(text string) (dumps.Thread, error) {
+	var t dumps.Thread
 	end := -1
 	for i := strings.LastIndex(text, `" `); i > 0; i = strings.LastIndex(text[:i], `" `) {
 		if rest := text[i+2:]; strings.HasPrefix(rest, "id=") || strings.HasPrefix(rest, "prio=") {
@@ -248,7 +250,7 @@ func parseJRockitHeader(text string) (Thread, error) {
 		}
 	}
 	if end < 0 {
-		return t, fmt.Errorf("bad JRockit thread header %q", Clip(text))
+		return t, fmt.Errorf("bad JRockit thread header %q", dumps.Clip(text))
 	}
 	t.Name = text[1:end]
 	rest := text[end+2:]
@@ -264,7 +266,7 @@ func parseJRockitHeader(text string) (Thread, error) {
 			if v != "?" {
 				id, err := strconv.ParseInt(v, 0, 64)
 				if err != nil {
-					return t, fmt.Errorf("bad id in JRockit thread header %q", Clip(text))
+					return t, fmt.Errorf("bad id in JRockit thread header %q", dumps.Clip(text))
 				}
 				if !strings.HasPrefix(v, "0x") { // R24's id=0x80 is a VM handle, not a Java id
 					t.ID = id
@@ -277,7 +279,7 @@ func parseJRockitHeader(text string) (Thread, error) {
 		case "prio":
 			prio, err := strconv.Atoi(v)
 			if err != nil {
-				return t, fmt.Errorf("bad prio in JRockit thread header %q", Clip(text))
+				return t, fmt.Errorf("bad prio in JRockit thread header %q", dumps.Clip(text))
 			}
 			t.Prio = prio
 		}
@@ -302,20 +304,20 @@ func parseJRockitHeader(text string) (Thread, error) {
 //	jrockit/vm/Threads.waitForSignal(Native Method)@0x11187A10
 //
 // The class's slashes become dots and the signature is dropped.
-func parseJRockitFrame(s string) (Frame, error) {
+func parseJRockitFrame(s string) (dumps.Frame, error) {
 	if at := strings.LastIndex(s, ")@0x"); at >= 0 && hexOnly(s[at+4:]) {
 		s = s[:at+1]
 	}
 	open := strings.LastIndexByte(s, '(')
 	if open <= 0 || !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
+		return dumps.Frame{}, fmt.Errorf("bad stack frame %q", dumps.Clip(s))
 	}
 	fn := s[:open]
 	if sig := strings.IndexByte(fn, '('); sig >= 0 {
 		fn = fn[:sig]
 	}
 	if fn == "" {
-		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
+		return dumps.Frame{}, fmt.Errorf("bad stack frame %q", dumps.Clip(s))
 	}
 	return parseJavaFrame(strings.ReplaceAll(fn, "/", ".") + s[open:])
 }
@@ -323,16 +325,16 @@ func parseJRockitFrame(s string) (Frame, error) {
 // parseJRockitLock parses a lock line; ok is false for lines that name no
 // lock operation the graph uses (a thin lock's "Lock released" note of
 // other kinds is kept as held).
-func parseJRockitLock(text string) (l Lock, ok bool, err error) {
+func parseJRockitLock(text string) (l dumps.Lock, ok bool, err error) {
 	ops := []struct {
 		prefix string
-		op     LockOp
+		op     dumps.LockOp
 	}{
-		{"-- Waiting for notification on:", LockWaitOn},
-		{"-- Blocked trying to get lock:", LockWaitEnter},
-		{"-- Parking to wait for:", LockParked},
-		{"^-- Holding lock:", LockHeld},
-		{"^-- Lock released while waiting:", LockHeld}, // as jstack's "- locked" under a wait
+		{"-- Waiting for notification on:", dumps.LockWaitOn},
+		{"-- Blocked trying to get lock:", dumps.LockWaitEnter},
+		{"-- Parking to wait for:", dumps.LockParked},
+		{"^-- Holding lock:", dumps.LockHeld},
+		{"^-- Lock released while waiting:", dumps.LockHeld}, // as jstack's "- locked" under a wait
 	}
 	for _, o := range ops {
 		if rest, found := strings.CutPrefix(text, o.prefix); found {
@@ -341,17 +343,44 @@ func parseJRockitLock(text string) (l Lock, ok bool, err error) {
 			return l, err == nil, err
 		}
 	}
-	return Lock{}, false, nil // other notes ("-- Waiting for ...", "^-- ...")
+	return dumps.Lock{}, false, nil // other notes ("-- Waiting for ...", "^-- ...")
 }
 
 // parseJRockitLockRef parses "weblogic/t3/srvr/T3Srvr@0x01DB6168[fat lock]".
-func parseJRockitLockRef(s string) (Lock, error) {
+func parseJRockitLockRef(s string) (dumps.Lock, error) {
 	if b := strings.IndexByte(s, '['); b > 0 {
 		s = s[:b]
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 {
-		return Lock{}, fmt.Errorf("bad lock reference %q", Clip(s))
+		return dumps.Lock{}, fmt.Errorf("bad lock reference %q", dumps.Clip(s))
 	}
-	return Lock{Addr: s[at+1:], Class: strings.ReplaceAll(s[:at], "/", ".")}, nil
+	return dumps.Lock{Addr: s[at+1:], Class: strings.ReplaceAll(s[:at], "/", ".")}, nil
+}
+
+// nextField returns the first whitespace-separated field of s and the rest.
+func nextField(s string) (field, rest string) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// hexOnly reports whether s is a non-empty run of hexadecimal digits.
+func hexOnly(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

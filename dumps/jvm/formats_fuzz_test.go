@@ -1,4 +1,4 @@
-package dumps
+package jvm
 
 import (
 	"bufio"
@@ -6,19 +6,22 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
 // fuzzThreadDumps runs a JVM dump reader on any input and checks the
 // invariants every reader keeps: no failure on in-memory input, positioned
 // warnings, every thread at a line, buckets that count every thread.
-func fuzzThreadDumps(f *testing.F, read func(io.Reader, string) ([]*ThreadDump, []Warning, error), patterns ...string) {
-	seed(f, patterns...)
+func fuzzThreadDumps(f *testing.F, read func(io.Reader, string) ([]*dumps.ThreadDump, []dumps.Warning, error), patterns ...string) {
+	dumptest.Seed(f, patterns...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ds, warns, err := read(bytes.NewReader(data), "fuzz")
 		if err != nil && !errors.Is(err, bufio.ErrTooLong) {
 			t.Fatalf("in-memory input failed: %v", err)
 		}
-		checkWarnings(t, warns, true)
+		dumptest.CheckWarnings(t, warns, true)
 		for _, d := range ds {
 			n := 0
 			for _, b := range d.Buckets {
@@ -42,21 +45,9 @@ func fuzzThreadDumps(f *testing.F, read func(io.Reader, string) ([]*ThreadDump, 
 }
 
 func FuzzReadThreadInfo(f *testing.F) {
-	fuzzThreadDumps(f, ReadThreadInfo, "../testdata/dumps/jmx-*", "../testdata/dumps/tda-jmx-*")
-}
-
-// FuzzReadDumpFiles runs the whole chain, Sniff then the parser, seeded
-// with every dump of testdata/dumps.
-func FuzzReadDumpFiles(f *testing.F) {
-	seed(f, "../testdata/dumps/*.txt", "../testdata/dumps/*.log")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := testChain().Read(bytes.NewReader(data), "fuzz")
-		if err == nil && ev == nil {
-			t.Fatal("no evidence and no error")
-		}
-	})
+	fuzzThreadDumps(f, ReadThreadInfo, "../../testdata/dumps/jmx-*", "../../testdata/dumps/tda-jmx-*")
 }
 
 func FuzzReadJRockit(f *testing.F) {
-	fuzzThreadDumps(f, ReadJRockit, "../testdata/dumps/threadlogic-jrockit-*")
+	fuzzThreadDumps(f, ReadJRockit, "../../testdata/dumps/threadlogic-jrockit-*")
 }

@@ -1,9 +1,10 @@
-package dumps
+package jvm
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -51,32 +52,32 @@ func TestReadThreadInfoShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]Warning{{Pos{"log.txt", 30}, `bad stack frame "no frame here"`}}, warns); diff != "" {
+	if diff := cmp.Diff([]dumps.Warning{{Pos: dumps.Pos{File: "log.txt", Line: 30}, Msg: `bad stack frame "no frame here"`}}, warns); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	if len(ds) != 3 || len(ds[0].Threads) != 6 || len(ds[1].Threads) != 1 || len(ds[2].Threads) != 1 {
 		t.Fatalf("%d dumps; want 3 of 6, 1 and 1 threads", len(ds))
 	}
 	th := ds[0].Threads
-	if m := th[0]; m.ID != 1 || m.State != "RUNNABLE" || m.StateDetail != "in native" || m.Class.Activity != ActSocketRead || m.Pos.Line != 2 {
+	if m := th[0]; m.ID != 1 || m.State != "RUNNABLE" || m.StateDetail != "in native" || m.Class.Activity != dumps.ActSocketRead || m.Pos.Line != 2 {
 		t.Errorf("main: %+v", m)
 	}
-	if w := th[1]; !w.Daemon || w.Prio != 5 || w.Frames[0].Module != "java.base@17.0.15" || w.Class.Activity != ActIdle ||
-		len(w.Locks) != 1 || w.Locks[0].Op != LockParked || w.Locks[0].Frame != 0 {
+	if w := th[1]; !w.Daemon || w.Prio != 5 || w.Frames[0].Module != "java.base@17.0.15" || w.Class.Activity != dumps.ActIdle ||
+		len(w.Locks) != 1 || w.Locks[0].Op != dumps.LockParked || w.Locks[0].Frame != 0 {
 		t.Errorf("pool worker: %+v", w)
 	}
 	a, b := th[2], th[3]
-	if a.Name != `a "quoted" name` || a.LockOwner != "b" || a.LockOwnerID != 6 || a.Locks[0].Op != LockWaitEnter || a.Locks[1].Op != LockHeld {
+	if a.Name != `a "quoted" name` || a.LockOwner != "b" || a.LockOwnerID != 6 || a.Locks[0].Op != dumps.LockWaitEnter || a.Locks[1].Op != dumps.LockHeld {
 		t.Errorf("a: %+v", a)
 	}
 	if b.LockOwner != `a "quoted" name` || len(b.Ownable) != 1 || b.Ownable[0].Addr != "java.util.concurrent.locks.ReentrantLock$NonfairSync@4554617c" {
 		t.Errorf("b: %+v", b)
 	}
 	if len(ds[0].Deadlocks) != 1 || !cmp.Equal(ds[0].Deadlocks[0].Threads, []string{`a "quoted" name`, "b"}) ||
-		a.Class.Activity != ActDeadlocked || b.Class.Activity != ActDeadlocked {
+		a.Class.Activity != dumps.ActDeadlocked || b.Class.Activity != dumps.ActDeadlocked {
 		t.Errorf("deadlocks %+v; a %v, b %v", ds[0].Deadlocks, a.Class, b.Class)
 	}
-	if idle := th[4]; len(idle.Locks) != 1 || idle.Locks[0].Addr != "java.lang.Object@cc" || idle.Locks[0].Op != LockWaitOn || idle.Class.Activity != ActCondWait {
+	if idle := th[4]; len(idle.Locks) != 1 || idle.Locks[0].Addr != "java.lang.Object@cc" || idle.Locks[0].Op != dumps.LockWaitOn || idle.Class.Activity != dumps.ActCondWait {
 		t.Errorf("empty stack waiting on a monitor: %+v", idle)
 	}
 }
@@ -136,15 +137,15 @@ func TestVMThreadsWithoutState(t *testing.T) {
 	want := []struct {
 		name string
 		vm   bool
-		act  Activity
+		act  dumps.Activity
 	}{
-		{"Timer-0", false, ActCondWait},
-		{"http-8080-1", false, ActLockWait},
-		{"reader", false, ActSocketRead},
-		{"DestroyJavaVM", false, ActIdle},
-		{"Low Memory Detector", false, ActRunning},
-		{"VM Thread", true, ActRunning},
-		{"GC task thread#0 (ParallelGC)", true, ActRunning},
+		{"Timer-0", false, dumps.ActCondWait},
+		{"http-8080-1", false, dumps.ActLockWait},
+		{"reader", false, dumps.ActSocketRead},
+		{"DestroyJavaVM", false, dumps.ActIdle},
+		{"Low Memory Detector", false, dumps.ActRunning},
+		{"VM Thread", true, dumps.ActRunning},
+		{"GC task thread#0 (ParallelGC)", true, dumps.ActRunning},
 	}
 	th := ds[0].Threads
 	if len(th) != len(want) {
@@ -157,30 +158,6 @@ func TestVMThreadsWithoutState(t *testing.T) {
 	}
 	if th[2].Status != "runnable" {
 		t.Errorf("HP-UX stack range left in the status: %q", th[2].Status)
-	}
-}
-
-func TestThreadState(t *testing.T) {
-	tests := []struct {
-		state, status, want string
-	}{
-		{"TIMED_WAITING", "waiting on condition", "TIMED_WAITING"},
-		{"", "runnable", "RUNNABLE"},
-		{"", "waiting for monitor entry", "BLOCKED"},
-		{"", "in Object.wait()", "WAITING"},
-		{"", "waiting on condition", "WAITING"},
-		{"", "alive, in native, waiting, daemon", "WAITING"},
-		{"", "alive, blocked (on thin lock), daemon", "BLOCKED"},
-		{"", "alive, in native, sleeping", "TIMED_WAITING"},
-		{"", "alive, in native, parked, daemon", "WAITING"},
-		{"", "alive, in native, daemon", "RUNNABLE"},
-		{"", "alive, native_waiting, daemon", "RUNNABLE"},
-		{"", "suspended", ""},
-	}
-	for _, tt := range tests {
-		if got := threadState(&Thread{State: tt.state, Status: tt.status}); got != tt.want {
-			t.Errorf("threadState(%q, %q) = %q, want %q", tt.state, tt.status, got, tt.want)
-		}
 	}
 }
 
@@ -220,14 +197,14 @@ Full thread dump OpenJDK 64-Bit Server VM (17.0.10+7 mixed mode, sharing):
 	- Locked <1b6d3586> (a java.util.concurrent.locks.ReentrantLock$NonfairSync)
 
 `
-	ev, err := testChain().Read(strings.NewReader(in), "threaddump.txt")
-	if err != nil || ev.Kind != KindJstack || len(ev.Warnings) != 0 || len(ev.ThreadDumps) != 1 {
+	ev, err := chain().Read(strings.NewReader(in), "threaddump.txt")
+	if err != nil || ev.Kind != dumps.KindJstack || len(ev.Warnings) != 0 || len(ev.ThreadDumps) != 1 {
 		t.Fatalf("kind %s, warnings %v, err %v", ev.Kind, ev.Warnings, err)
 	}
 	th := ev.ThreadDumps[0].Threads
 	e1, e2 := th[0], th[1]
 	if e1.ID != 31 || e1.LockOwner != "http-nio-8080-exec-2" || e1.LockOwnerID != 32 ||
-		e1.Locks[0] != (Lock{Op: LockWaitEnter, Addr: "7f31245a", Class: "java.lang.Object", Frame: 0}) {
+		e1.Locks[0] != (dumps.Lock{Op: dumps.LockWaitEnter, Addr: "7f31245a", Class: "java.lang.Object", Frame: 0}) {
 		t.Errorf("exec-1: %+v", e1)
 	}
 	if len(e2.Ownable) != 1 || e2.Ownable[0].Addr != "4554617c" || e2.Ownable[0].Class != "java.util.concurrent.ThreadPoolExecutor$Worker" {

@@ -1,6 +1,8 @@
-package dumps
+package jvm
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"bytes"
 	"fmt"
 	"io"
@@ -36,22 +38,23 @@ func matchJVMText(head []byte) bool {
 	return reJVMTextHead.Match(head) && reJVMTextThread.Match(head)
 }
 
-// ReadJVMText parses the plain-text thread dump of jcmd PID
+// ReadText parses the plain-text thread dump of jcmd PID
 // Thread.dump_to_file. A file that does not start as such a dump is an
 // error; a line that cannot be read is a Warning with its position.
-func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
-	src := newLineSource(r)
-	var warns []Warning
+func ReadText(r io.Reader, name string) (*dumps.ThreadDump, []dumps.Warning, error) {
+	src := dumps.NewLines(r)
+	var warns []dumps.Warning
 	warn := func(n int, format string, args ...any) {
-		warns = append(warns, Warning{Pos{File: name, Line: n}, fmt.Sprintf(format, args...)})
+		warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: fmt.Sprintf(format, args...)})
 	}
 	// The three header lines, after any blank ones.
 	var head []textLine
 	for len(head) < 3 {
-		l, ok := src.next()
+		text, n, ok := src.Next()
 		if !ok {
 			break
 		}
+		l := textLine{text, n}
 		if len(head) == 0 && strings.TrimSpace(l.text) == "" {
 			continue
 		}
@@ -64,10 +67,10 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: not a jcmd Thread.dump_to_file dump: line %d is not a process id", name, head[0].line)
 	}
-	d := newThreadDump(Pos{File: name, Line: head[0].line})
+	d := newThreadDump(dumps.Pos{File: name, Line: head[0].line})
 	d.PID, d.Time, d.VM = pid, strings.TrimSpace(head[1].text), strings.TrimSpace(head[2].text)
 
-	var t *Thread
+	var t *dumps.Thread
 	end := func() {
 		if t != nil {
 			finishThread(t)
@@ -77,10 +80,11 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 		}
 	}
 	for {
-		l, ok := src.next()
+		raw, n, ok := src.Next()
 		if !ok {
 			break
 		}
+		l := textLine{raw, n}
 		text := strings.TrimSpace(l.text)
 		switch {
 		case text == "":
@@ -92,10 +96,10 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 				warn(l.line, "%v", err)
 				continue
 			}
-			nt.Pos = Pos{File: name, Line: l.line}
+			nt.Pos = dumps.Pos{File: name, Line: l.line}
 			t = &nt
 		case t == nil:
-			warn(l.line, "line outside a thread: %q", Clip(text))
+			warn(l.line, "line outside a thread: %q", dumps.Clip(text))
 		case strings.HasPrefix(text, "- "):
 			lk, err := parseLockLine(text[2:])
 			if err != nil {
@@ -114,30 +118,36 @@ func ReadJVMText(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 		}
 	}
 	end()
-	if err := src.err(); err != nil {
+	if err := src.Err(); err != nil {
 		return d, warns, fmt.Errorf("%s: %w", name, err)
 	}
-	finishThreadDump(d)
+	dumps.FinishThreadDump(d)
 	return d, warns, nil
 }
 
 // parseJVMTextHeader parses `#23 "name" WAITING 2026-...Z`, `#31 ""
 // virtual` and the like. The name may hold quotes: it ends at the last
 // quote after which the rest is a header's tail.
-func parseJVMTextHeader(s string) (Thread, error) {
+func parseJVMTextHeader(s string) (dumps.Thread, error) {
 	sp := strings.IndexByte(s, ' ')
 	if sp < 0 || !strings.HasPrefix(s[sp+1:], `"`) {
-		return Thread{}, fmt.Errorf("bad thread header %q", Clip(s))
+		return dumps.Thread{}, fmt.Errorf("bad thread header %q", dumps.Clip(s))
 	}
 	id, err := strconv.ParseInt(s[1:sp], 10, 64)
 	if err != nil {
-		return Thread{}, fmt.Errorf("bad thread id in %q", Clip(s))
+		return dumps.Thread{}, fmt.Errorf("bad thread id in %q", dumps.Clip(s))
 	}
 	rest := s[sp+2:]
 	for q := strings.LastIndexByte(rest, '"'); q >= 0; q = strings.LastIndexByte(rest[:q], '"') {
 		if m := reJVMTextTail.FindStringSubmatch(rest[q:]); m != nil {
-			return Thread{Name: rest[:q], ID: id, Virtual: m[1] != "", State: m[2]}, nil
+			return dumps.Thread{Name: rest[:q], ID: id, Virtual: m[1] != "", State: m[2]}, nil
 		}
 	}
-	return Thread{}, fmt.Errorf("bad thread header %q", Clip(s))
+	return dumps.Thread{}, fmt.Errorf("bad thread header %q", dumps.Clip(s))
+}
+
+// A textLine is one line of input with its 1-based position.
+type textLine struct {
+	text string
+	line int
 }

@@ -1,9 +1,10 @@
-package dumps
+package jvm
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -47,7 +48,7 @@ Full thread dump OpenJDK 64-Bit Server VM (21.0.2+13 mixed mode):
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]Warning{{Pos{"j.txt", 10}, `unrecognised line in the stack of thread "pool-1": "what is this line"`}}, warns); diff != "" {
+		if diff := cmp.Diff([]dumps.Warning{{Pos: dumps.Pos{File: "j.txt", Line: 10}, Msg: `unrecognised line in the stack of thread "pool-1": "what is this line"`}}, warns); diff != "" {
 			t.Errorf("warnings (-want +got):\n%s", diff)
 		}
 		if len(ds) != 2 {
@@ -58,13 +59,13 @@ Full thread dump OpenJDK 64-Bit Server VM (21.0.2+13 mixed mode):
 			t.Errorf("first dump: pid %d time %q pos %s threads %d jni %d smr %d", d.PID, d.Time, d.Pos, len(d.Threads), d.JNIGlobalRefs, d.SMRLength)
 		}
 		pool, holder, gc := d.Threads[0], d.Threads[1], d.Threads[2]
-		if pool.Class.Activity != ActPoolBorrow || pool.Class.Pool != "HikariCP" || len(pool.Frames) != 2 || pool.StateDetail != "parking" {
+		if pool.Class.Activity != dumps.ActPoolBorrow || pool.Class.Pool != "HikariCP" || len(pool.Frames) != 2 || pool.StateDetail != "parking" {
 			t.Errorf("pool-1: %+v", pool)
 		}
-		if holder.Pos.Line != 11 || holder.Class.Activity != ActSocketRead || len(holder.Ownable) != 1 || holder.Ownable[0].Addr != "0x10" {
+		if holder.Pos.Line != 11 || holder.Class.Activity != dumps.ActSocketRead || len(holder.Ownable) != 1 || holder.Ownable[0].Addr != "0x10" {
 			t.Errorf("holder: %+v", holder)
 		}
-		if !gc.VM || gc.Kind() != "vm-thread" || gc.Class.Activity != ActRunning {
+		if !gc.VM || gc.Kind() != "vm-thread" || gc.Class.Activity != dumps.ActRunning {
 			t.Errorf("GC thread: %+v", gc)
 		}
 		if d2 := ds[1]; d2.PID != 0 || d2.Time != "2024-01-02 03:04:10" || len(d2.Threads) != 1 {

@@ -1,9 +1,10 @@
-package dumps
+package jvm
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -74,8 +75,8 @@ const jvmJSONSample = `{
   }
 }`
 
-func TestReadJVMJSON(t *testing.T) {
-	d, warns, err := ReadJVMJSON(strings.NewReader(jvmJSONSample), "dump.json")
+func TestReadJSON(t *testing.T) {
+	d, warns, err := ReadJSON(strings.NewReader(jvmJSONSample), "dump.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,26 +86,26 @@ func TestReadJVMJSON(t *testing.T) {
 	if when, ok := d.When(); !ok || when.Year() != 2025 {
 		t.Errorf("When() = %v, %t", when, ok)
 	}
-	if diff := cmp.Diff([]Warning{{Pos{File: "dump.json"}, `thread "": bad stack frame "bad frame"`}}, warns); diff != "" {
+	if diff := cmp.Diff([]dumps.Warning{{Pos: dumps.Pos{File: "dump.json"}, Msg: `thread "": bad stack frame "bad frame"`}}, warns); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	if len(d.Deadlocks) != 1 || !cmp.Equal(d.Deadlocks[0].Threads, []string{"A", "B"}) {
 		t.Errorf("deadlocks %v, want A <-> B", d.Deadlocks)
 	}
 	v := d.Threads[2]
-	if !v.Virtual || v.ID != 30 || v.Container == "" || v.Class.Activity != ActSocketRead {
+	if !v.Virtual || v.ID != 30 || v.Container == "" || v.Class.Activity != dumps.ActSocketRead {
 		t.Errorf("virtual thread %+v", v)
 	}
 	if f := v.Frames[3]; f.Func != "java.lang.invoke.LambdaForm$DMH/0x00007f0001234400.invokeVirtual" || f.Module != "java.base" {
 		t.Errorf("hidden class frame %+v", f)
 	}
-	if f := d.Threads[0].Frames[0]; f != (Frame{Func: "demo.Main.left", File: "Main.java", Line: 10, Module: "app"}) {
+	if f := d.Threads[0].Frames[0]; f != (dumps.Frame{Func: "demo.Main.left", File: "Main.java", Line: 10, Module: "app"}) {
 		t.Errorf("frame %+v", f)
 	}
-	if _, _, err := ReadJVMJSON(strings.NewReader("{"), "x.json"); err == nil {
+	if _, _, err := ReadJSON(strings.NewReader("{"), "x.json"); err == nil {
 		t.Error("truncated JSON: no error")
 	}
-	if k, _ := testChain().Sniff([]byte(jvmJSONSample)); k != KindJVMJSON {
+	if k, _ := chain().Sniff([]byte(jvmJSONSample)); k != dumps.KindJVMJSON {
 		t.Errorf("Sniff = %s, want jvm-json", k)
 	}
 }

@@ -1,9 +1,10 @@
-package dumps
+package jvm
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -64,15 +65,15 @@ Chain 1:
 	}
 	mux, w2, pool, gc := d.Threads[0], d.Threads[1], d.Threads[2], d.Threads[3]
 	if mux.Name != "ExecuteThread: '1' for queue: 'weblogic.socket.Muxer'" || mux.ID != 24 || mux.TID != "21" || !mux.Daemon ||
-		mux.Status != "alive, in native" || mux.Class.Activity != ActSocketRead || mux.Frames[2].Func != "java.net.SocketInputStream.socketRead0" {
+		mux.Status != "alive, in native" || mux.Class.Activity != dumps.ActSocketRead || mux.Frames[2].Func != "java.net.SocketInputStream.socketRead0" {
 		t.Errorf("muxer: %+v", mux)
 	}
-	wantLock := []Lock{{Op: LockWaitEnter, Addr: "0x630c588", Class: "java.lang.String", Frame: 0}}
-	if diff := cmp.Diff(wantLock, w2.Locks); diff != "" || !w2.Daemon || w2.Status != "alive, blocked" || w2.Class.Activity != ActLockWait ||
-		len(w2.Frames) != 1 || w2.Frames[0] != (Frame{Func: "com.app.Cache.get", File: "Cache.java", Line: 10}) {
+	wantLock := []dumps.Lock{{Op: dumps.LockWaitEnter, Addr: "0x630c588", Class: "java.lang.String", Frame: 0}}
+	if diff := cmp.Diff(wantLock, w2.Locks); diff != "" || !w2.Daemon || w2.Status != "alive, blocked" || w2.Class.Activity != dumps.ActLockWait ||
+		len(w2.Frames) != 1 || w2.Frames[0] != (dumps.Frame{Func: "com.app.Cache.get", File: "Cache.java", Line: 10}) {
 		t.Errorf("wrapped, blocked thread: %+v\n%s", w2, diff)
 	}
-	if pool.Class.Activity != ActIdle || pool.Locks[0].Op != LockParked {
+	if pool.Class.Activity != dumps.ActIdle || pool.Locks[0].Op != dumps.LockParked {
 		t.Errorf("parked pool worker: %+v", pool)
 	}
 	if !gc.VM || gc.ID != 0 || gc.Kind() != "vm-thread" {
@@ -83,13 +84,13 @@ Chain 1:
 func TestParseJRockitFrame(t *testing.T) {
 	tests := []struct {
 		in   string
-		want Frame
+		want dumps.Frame
 	}{
-		{"java/lang/Object.wait(J)V(Native Method)", Frame{Func: "java.lang.Object.wait", Native: true}},
-		{"weblogic/t3/srvr/T3Srvr.run([Ljava/lang/String;)I(T3Srvr.java:380)", Frame{Func: "weblogic.t3.srvr.T3Srvr.run", File: "T3Srvr.java", Line: 380}},
-		{"java/lang/Object.wait(Object.java:485)", Frame{Func: "java.lang.Object.wait", File: "Object.java", Line: 485}},
-		{"jrockit/vm/Threads.waitForSignal(Native Method)@0x11187A10", Frame{Func: "jrockit.vm.Threads.waitForSignal", Native: true}},
-		{"jrockit/vm/Locks.wait(Ljava/lang/Object;J)V(Unknown Source)", Frame{Func: "jrockit.vm.Locks.wait"}},
+		{"java/lang/Object.wait(J)V(Native Method)", dumps.Frame{Func: "java.lang.Object.wait", Native: true}},
+		{"weblogic/t3/srvr/T3Srvr.run([Ljava/lang/String;)I(T3Srvr.java:380)", dumps.Frame{Func: "weblogic.t3.srvr.T3Srvr.run", File: "T3Srvr.java", Line: 380}},
+		{"java/lang/Object.wait(Object.java:485)", dumps.Frame{Func: "java.lang.Object.wait", File: "Object.java", Line: 485}},
+		{"jrockit/vm/Threads.waitForSignal(Native Method)@0x11187A10", dumps.Frame{Func: "jrockit.vm.Threads.waitForSignal", Native: true}},
+		{"jrockit/vm/Locks.wait(Ljava/lang/Object;J)V(Unknown Source)", dumps.Frame{Func: "jrockit.vm.Locks.wait"}},
 	}
 	for _, tt := range tests {
 		got, err := parseJRockitFrame(tt.in)

@@ -1,10 +1,12 @@
-package dumps
+package jvm
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // TestNewJVMRecognisersClaimOnlyTheirs runs the JRockit and JMX recognisers
@@ -12,8 +14,8 @@ import (
 // other (jstack dumps, Go dumps, captures, socket listings, the other's).
 func TestNewJVMRecognisersClaimOnlyTheirs(t *testing.T) {
 	var files []string
-	for _, pat := range []string{"../testdata/dumps/*", "../testdata/conformance/*/*", "../testdata/conformance/goroutines/*/*",
-		"../testdata/real/*/*", "../testdata/real/jvm/*/*", "../testdata/sockets/*", "../testdata/sockets/jc/*", "../testdata/cases/*/*"} {
+	for _, pat := range []string{"../../testdata/dumps/*", "../../testdata/conformance/*/*", "../../testdata/conformance/goroutines/*/*",
+		"../../testdata/real/*/*", "../../testdata/real/jvm/*/*", "../../testdata/sockets/*", "../../testdata/sockets/jc/*", "../../testdata/cases/*/*"} {
 		ps, _ := filepath.Glob(pat)
 		files = append(files, ps...)
 	}
@@ -45,7 +47,7 @@ func TestNewJVMRecognisersClaimOnlyTheirs(t *testing.T) {
 		t.Errorf("claimed %v, want the 4 JRockit and JMX fixtures", claimed)
 	}
 	// A FreeBSD -T listing cut to its header and rows is still netstat.
-	if k, err := testChain().Sniff([]byte("Proto Rexmit OOORcv 0-win  Local Address          Foreign Address\ntcp4       3      0      0 192.168.71.163.22      192.168.71.1.64330\n")); k != KindNetstat {
+	if k, err := chain().Sniff([]byte("Proto Rexmit OOORcv 0-win  Local Address          Foreign Address\ntcp4       3      0      0 192.168.71.163.22      192.168.71.1.64330\n")); k != dumps.KindNetstat {
 		t.Errorf("netstat -T without its title: %s, %v", k, err)
 	}
 }

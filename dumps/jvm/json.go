@@ -1,6 +1,8 @@
-package dumps
+package jvm
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -61,21 +63,21 @@ func (s *jsonString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ReadJVMJSON parses the JSON thread dump of jcmd PID Thread.dump_to_file
+// ReadJSON parses the JSON thread dump of jcmd PID Thread.dump_to_file
 // -format=json (JDK 21+). Virtual threads are listed with the platform
 // threads. A file that is not such JSON is an error; an unreadable frame or
 // id is a Warning. Positions are the file (JSON has no useful lines).
-func ReadJVMJSON(r io.Reader, name string) (*ThreadDump, []Warning, error) {
+func ReadJSON(r io.Reader, name string) (*dumps.ThreadDump, []dumps.Warning, error) {
 	var doc jvmJSON
 	if err := json.NewDecoder(r).Decode(&doc); err != nil {
 		return nil, nil, fmt.Errorf("%s: not a JSON thread dump: %w", name, err)
 	}
 	td := doc.ThreadDump
-	var warns []Warning
+	var warns []dumps.Warning
 	warn := func(format string, args ...any) {
-		warns = append(warns, Warning{Pos{File: name}, fmt.Sprintf(format, args...)})
+		warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf(format, args...)})
 	}
-	d := newThreadDump(Pos{File: name})
+	d := newThreadDump(dumps.Pos{File: name})
 	d.Time, d.VM = td.Time, td.RuntimeVersion
 	if td.ProcessID != "" {
 		pid, err := strconv.Atoi(string(td.ProcessID))
@@ -86,7 +88,7 @@ func ReadJVMJSON(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 	}
 	for _, c := range td.ThreadContainers {
 		for _, jt := range c.Threads {
-			t := Thread{Pos: Pos{File: name}, Name: jt.Name, State: jt.State, Virtual: jt.Virtual, Container: c.Container}
+			t := dumps.Thread{Pos: dumps.Pos{File: name}, Name: jt.Name, State: jt.State, Virtual: jt.Virtual, Container: c.Container}
 			if jt.TID != "" {
 				id, err := strconv.ParseInt(string(jt.TID), 10, 64)
 				if err != nil {
@@ -103,17 +105,17 @@ func ReadJVMJSON(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 				t.Frames = append(t.Frames, f)
 			}
 			if jt.BlockedOn != "" {
-				t.Locks = append(t.Locks, jsonLock(LockWaitEnter, jt.BlockedOn, 0))
+				t.Locks = append(t.Locks, jsonLock(dumps.LockWaitEnter, jt.BlockedOn, 0))
 			}
 			if jt.WaitingOn != "" {
-				t.Locks = append(t.Locks, jsonLock(LockWaitOn, jt.WaitingOn, 0))
+				t.Locks = append(t.Locks, jsonLock(dumps.LockWaitOn, jt.WaitingOn, 0))
 			}
 			if jt.ParkBlocker != nil && jt.ParkBlocker.Object != "" {
-				t.Locks = append(t.Locks, jsonLock(LockParked, jt.ParkBlocker.Object, 0))
+				t.Locks = append(t.Locks, jsonLock(dumps.LockParked, jt.ParkBlocker.Object, 0))
 			}
 			for _, m := range jt.MonitorsOwned {
 				for _, l := range m.Locks {
-					t.Locks = append(t.Locks, jsonLock(LockHeld, l, m.Depth))
+					t.Locks = append(t.Locks, jsonLock(dumps.LockHeld, l, m.Depth))
 				}
 			}
 			finishThread(&t)
@@ -121,12 +123,12 @@ func ReadJVMJSON(r io.Reader, name string) (*ThreadDump, []Warning, error) {
 			d.Threads = append(d.Threads, t)
 		}
 	}
-	finishThreadDump(d)
+	dumps.FinishThreadDump(d)
 	return d, warns, nil
 }
 
-func jsonLock(op LockOp, obj string, frame int) Lock {
-	l := Lock{Op: op, Addr: obj, Frame: frame}
+func jsonLock(op dumps.LockOp, obj string, frame int) dumps.Lock {
+	l := dumps.Lock{Op: op, Addr: obj, Frame: frame}
 	if at := strings.LastIndexByte(obj, '@'); at > 0 {
 		l.Class = obj[:at]
 	}
@@ -136,10 +138,10 @@ func jsonLock(op LockOp, obj string, frame int) Lock {
 // parseStackTraceElement parses StackTraceElement.toString():
 // "java.base/java.lang.Object.wait0(Native Method)",
 // "app//com.example.Main.main(Main.java:12)".
-func parseStackTraceElement(s string) (Frame, error) {
+func parseStackTraceElement(s string) (dumps.Frame, error) {
 	open := strings.IndexByte(s, '(')
 	if open <= 0 || !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
+		return dumps.Frame{}, fmt.Errorf("bad stack frame %q", dumps.Clip(s))
 	}
 	head := s[:open]
 	mod := ""
@@ -154,7 +156,7 @@ func parseStackTraceElement(s string) (Frame, error) {
 	}
 	f, err := parseJavaFrame(head + s[open:])
 	if err != nil {
-		return Frame{}, err
+		return dumps.Frame{}, err
 	}
 	if f.Module == "" {
 		f.Module = mod

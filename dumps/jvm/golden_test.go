@@ -1,4 +1,4 @@
-package dumps_test
+package jvm
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 	"github.com/cwforensics/cwforensics/internal/golden"
 )
@@ -15,7 +14,7 @@ import (
 // jvmInputs are the JVM dump inputs with their goldens; dumps/golang
 // checks the Go ones (testdata/dumps/go-*, the goroutine directories).
 func jvmInputs(tb testing.TB) map[string]string {
-	return dumptest.Inputs(tb, "../testdata", func(name string) bool { return !strings.HasPrefix(name, "go-") },
+	return dumptest.Inputs(tb, "../../testdata", func(name string) bool { return !strings.HasPrefix(name, "go-") },
 		"conformance/jstack", "real/jvm/jdk17", "real/jvm/jdk25")
 }
 
@@ -28,7 +27,7 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			name := filepath.Base(path)
 			data := dumptest.ReadFile(t, path)
-			ev, err := dumps.Chain(append(dumps.JVMFormats(), dumps.SocketFormats()...)).Read(bytes.NewReader(data), name)
+			ev, err := chain().Read(bytes.NewReader(data), name)
 			var b bytes.Buffer
 			if err != nil {
 				fmt.Fprintf(&b, "error: %v\n", err)

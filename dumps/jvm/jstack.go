@@ -1,6 +1,8 @@
-package dumps
+package jvm
 
 import (
+	"github.com/cwforensics/cwforensics/dumps"
+
 	"fmt"
 	"io"
 	"slices"
@@ -8,161 +10,6 @@ import (
 	"strings"
 	"time"
 )
-
-// ThreadDump is one JVM thread dump: jstack, jstack -l, jcmd PID
-// Thread.print, the SIGQUIT output, or jcmd Thread.dump_to_file -format=json.
-type ThreadDump struct {
-	// Pos is where the dump starts (its time or "Full thread dump" line).
-	Pos Pos `json:"pos"`
-	// Runtime is "" for a JVM dump, "python" for a Python one (faulthandler,
-	// py-spy, traceback.print_stack) and "node" for a Node.js report's
-	// JavaScript stack; see FinishThreadDump.
-	Runtime string `json:"runtime,omitempty"`
-	// PID is the process id when the dump prints it (jcmd's first line
-	// "1234:", the JSON dump's processId); 0 when it does not.
-	PID int `json:"pid,omitempty"`
-	// Time is the time the dump prints before "Full thread dump", as
-	// printed ("2024-01-02 03:04:05", local time of the JVM's host).
-	Time string `json:"time,omitempty"`
-	// VM is the text after "Full thread dump", e.g. "OpenJDK 64-Bit Server
-	// VM (21.0.2+13 mixed mode, sharing)".
-	VM      string   `json:"vm,omitempty"`
-	Threads []Thread `json:"threads"`
-	// SMRLength is the length of "Threads class SMR info" (JDK 11+), the
-	// number of Java threads the JVM says the dump lists; -1 when absent.
-	SMRLength int `json:"smr_length"`
-	// JNIGlobalRefs is from "JNI global refs: N" or "JNI global
-	// references: N"; -1 when absent.
-	JNIGlobalRefs int `json:"jni_global_refs"`
-	// Deadlocks are the cycles of the lock-wait graph, computed by us.
-	Deadlocks []Deadlock `json:"deadlocks,omitempty"`
-	// ReportedDeadlocks are the JVM's own "Found one Java-level deadlock"
-	// sections; ReportedDeadlockCount is N from "Found N deadlock(s).", -1
-	// when the dump has no such line.
-	ReportedDeadlocks     []Deadlock `json:"reported_deadlocks,omitempty"`
-	ReportedDeadlockCount int        `json:"reported_deadlock_count"`
-	// Buckets groups the threads with identical stacks.
-	Buckets []Bucket `json:"buckets"`
-}
-
-// When parses Time (which carries no zone) as UTC; ok is false when the dump
-// printed no time.
-func (d *ThreadDump) When() (t time.Time, ok bool) {
-	t, err := time.Parse(time.DateTime, d.Time)
-	if err != nil {
-		t, err = time.Parse(time.RFC3339Nano, d.Time) // the JSON dump's time
-	}
-	return t, err == nil
-}
-
-// Thread is one thread of a JVM dump.
-type Thread struct {
-	Pos  Pos    `json:"pos"`
-	Name string `json:"name"`
-	// ID is the Java thread id ("#12", or "t@12" in VisualVM dumps); 0 for
-	// threads that print none.
-	ID int64 `json:"id,omitempty"`
-	// VM is true for a JVM-internal thread (GC, compiler, VM Thread): a
-	// thread without a Java id nor a java.lang.Thread.State line.
-	VM     bool `json:"vm,omitempty"`
-	Daemon bool `json:"daemon,omitempty"`
-	Prio   int  `json:"prio,omitempty"`
-	OSPrio int  `json:"os_prio,omitempty"`
-	// CPU and Elapsed are from cpu= and elapsed= (JDK 11+).
-	CPU     time.Duration `json:"cpu_ns,omitempty"`
-	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
-	TID     string        `json:"tid,omitempty"`
-	// NID is the native thread id as printed (hex before JDK 19).
-	NID string `json:"nid,omitempty"`
-	// Status is the header's text after nid ("waiting on condition").
-	Status string `json:"status,omitempty"`
-	// State is the java.lang.Thread.State (RUNNABLE, BLOCKED, WAITING,
-	// TIMED_WAITING, NEW, TERMINATED) and StateDetail the rest of that line
-	// ("on object monitor", "parking", "sleeping").
-	State       string `json:"state,omitempty"`
-	StateDetail string `json:"state_detail,omitempty"`
-	// Virtual marks a virtual thread and Container its thread container
-	// (JSON dumps only: jstack does not list virtual threads).
-	Virtual   bool   `json:"virtual,omitempty"`
-	Container string `json:"container,omitempty"`
-	// Carrying is the id of the virtual thread this carrier runs, 0 if none
-	// ("Carrying virtual thread #N", or "Mounted virtual thread #N" in JDK
-	// 25, after which the virtual thread's own frames follow the carrier's:
-	// they start at Frames[MountedAt]).
-	Carrying  int64   `json:"carrying,omitempty"`
-	MountedAt int     `json:"mounted_at,omitempty"`
-	Frames    []Frame `json:"frames"`
-	// Locks are the lock lines under the frames, in order.
-	Locks []Lock `json:"locks,omitempty"`
-	// Ownable lists "Locked ownable synchronizers" (jstack -l).
-	Ownable []Lock `json:"ownable,omitempty"`
-	// LockOwner and LockOwnerID name the thread that holds the lock this
-	// thread waits for, when the dump says (the JMX form's `owned by "x"
-	// Id=5`); the lock graph uses them when the owner's own stack, cut at 8
-	// frames, no longer shows the lock.
-	LockOwner   string `json:"lock_owner,omitempty"`
-	LockOwnerID int64  `json:"lock_owner_id,omitempty"`
-	// Class is what the thread is doing, for the report.
-	Class Class `json:"class"`
-}
-
-// Kind is "thread" for a Java thread and "vm-thread" for a JVM-internal one.
-func (t *Thread) Kind() string {
-	if t.VM {
-		return "vm-thread"
-	}
-	return "thread"
-}
-
-// LockOp is what a thread does with a lock.
-type LockOp uint8
-
-// Lock operations, from the "- ..." lines of a stack.
-const (
-	LockUnknown   LockOp = iota // unknown
-	LockHeld                    // locked
-	LockWaitEnter               // waiting to lock
-	LockWaitOn                  // waiting on
-	LockParked                  // parking to wait for
-	LockRelock                  // waiting to re-lock in wait()
-	LockElided                  // eliminated
-	LockOwnable                 // ownable synchronizer
-)
-
-var lockOpNames = [...]string{"unknown", "locked", "waiting to lock", "waiting on", "parking to wait for", "waiting to re-lock in wait()", "eliminated", "ownable synchronizer"}
-
-func (o LockOp) String() string {
-	if int(o) < len(lockOpNames) {
-		return lockOpNames[o]
-	}
-	return "LockOp(" + itoa(int(o)) + ")"
-}
-
-// MarshalText makes a LockOp appear by name in JSON.
-func (o LockOp) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
-
-// Lock is one lock line: the object address ("0x000000076ab62208", or
-// "Class@hash" in VisualVM dumps) and its class. Frame is the index of the
-// frame the line is under (-1 for ownable synchronizers).
-type Lock struct {
-	Op    LockOp `json:"op"`
-	Addr  string `json:"addr,omitempty"`
-	Class string `json:"class,omitempty"`
-	Frame int    `json:"frame"`
-}
-
-// Deadlock is one cycle of threads each waiting for a lock the next holds.
-// Threads are names in cycle order, starting with the least name. Blocked
-// are threads outside the cycle whose chain of waits leads into it (the JVM
-// lists those it walked through before reaching the cycle), sorted.
-type Deadlock struct {
-	Threads []string `json:"threads"`
-	Blocked []string `json:"blocked,omitempty"`
-	Pos     Pos      `json:"pos"`
-	// heldBy is the JVM report's "which is held by" per thread, while it is read.
-	heldBy map[string]string
-	order  []string
-}
 
 // jstack parser states; each comment is an example line that leads there.
 type jstackState uint8
@@ -178,41 +25,53 @@ const (
 
 type jstackParser struct {
 	name    string
-	dumps   []*ThreadDump
-	warns   []Warning
-	cur     *ThreadDump
-	th      *Thread // thread being read, nil when none
-	last    *Thread // last thread read, for a Locked ownable synchronizers block after a blank line
+	dumps   []*dumps.ThreadDump
+	warns   []dumps.Warning
+	cur     *dumps.ThreadDump
+	th      *dumps.Thread // thread being read, nil when none
+	last    *dumps.Thread // last thread read, for a Locked ownable synchronizers block after a blank line
 	state   jstackState
 	pid     int    // a "1234:" line waiting for its dump
 	timeStr string // a time line waiting for its dump
 	timeAt  int
-	cycle   *Deadlock
+	// reported holds, for each deadlock the JVM reported in dump
+	// reportedIn, what is read of it before its cycle is known; cycle is
+	// the one being read.
+	reported   []reportedCycle
+	reportedIn *dumps.ThreadDump
+	cycle      *reportedCycle
+}
+
+// reportedCycle is a deadlock of the JVM's report while it is read.
+type reportedCycle struct {
+	// heldBy is the JVM report's "which is held by" per thread.
+	heldBy map[string]string
+	order  []string
 }
 
 // ReadJstack parses JVM thread dumps: jstack, jstack -l, jcmd PID
 // Thread.print or SIGQUIT output, alone or inside a log, from JDK 6 to 25.
 // Several dumps in one input are returned in order. Only I/O failures are
 // errors; a malformed line becomes a Warning.
-func ReadJstack(r io.Reader, name string) ([]*ThreadDump, []Warning, error) {
+func ReadJstack(r io.Reader, name string) ([]*dumps.ThreadDump, []dumps.Warning, error) {
 	p := &jstackParser{name: name}
-	err := feedLines(r, name, p)
+	err := dumps.FeedLines(r, name, p.line, p.endDump)
 	return p.dumps, p.warns, err
 }
 
 func (p *jstackParser) warn(line int, format string, args ...any) {
-	p.warns = append(p.warns, Warning{Pos{p.name, line}, fmt.Sprintf(format, args...)})
+	p.warns = append(p.warns, dumps.Warning{Pos: dumps.Pos{File: p.name, Line: line}, Msg: fmt.Sprintf(format, args...)})
 }
 
-func newThreadDump(pos Pos) *ThreadDump {
-	return &ThreadDump{Pos: pos, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
+func newThreadDump(pos dumps.Pos) *dumps.ThreadDump {
+	return &dumps.ThreadDump{Pos: pos, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
 }
 
 // dump returns the current dump, starting one at line when there is none
 // (a file of thread stacks without the "Full thread dump" header).
-func (p *jstackParser) dump(line int) *ThreadDump {
+func (p *jstackParser) dump(line int) *dumps.ThreadDump {
 	if p.cur == nil {
-		p.cur = newThreadDump(Pos{p.name, line})
+		p.cur = newThreadDump(dumps.Pos{File: p.name, Line: line})
 		p.takePending()
 	}
 	return p.cur
@@ -242,7 +101,7 @@ func (p *jstackParser) endDump() {
 	p.cycle = nil
 	if p.cur != nil {
 		markVMThreads(p.cur)
-		finishThreadDump(p.cur)
+		dumps.FinishThreadDump(p.cur)
 		p.dumps = append(p.dumps, p.cur)
 	}
 	p.cur, p.last, p.state = nil, nil, jsOutside
@@ -250,10 +109,10 @@ func (p *jstackParser) endDump() {
 
 // finishThread marks JVM-internal threads; VM threads print no Java id and
 // no java.lang.Thread.State line (JDK 6-8 Java threads print the state).
-func finishThread(t *Thread) {
+func finishThread(t *dumps.Thread) {
 	t.VM = t.ID == 0 && t.State == ""
 	if t.Frames == nil {
-		t.Frames = []Frame{} // JSON: "frames": [] rather than null
+		t.Frames = []dumps.Frame{} // JSON: "frames": [] rather than null
 	}
 }
 
@@ -263,7 +122,7 @@ func finishThread(t *Thread) {
 // every thread for a VM thread: a thread with Java frames is an application
 // thread, and one without is a VM thread when its name is one the JVM
 // gives its own threads (vmThreadName).
-func markVMThreads(d *ThreadDump) {
+func markVMThreads(d *dumps.ThreadDump) {
 	for _, t := range d.Threads {
 		if t.ID != 0 || t.State != "" {
 			return // a JDK 6+ dump: the rule of finishThread holds
@@ -362,7 +221,7 @@ func (p *jstackParser) outsideLine(text string, n int) {
 			p.endDump()
 			p.dump(n)
 		}
-		t.Pos = Pos{p.name, n}
+		t.Pos = dumps.Pos{File: p.name, Line: n}
 		p.th, p.state = &t, jsThread
 	case strings.HasPrefix(text, "Locked ownable synchronizers:"):
 		if p.last == nil {
@@ -386,8 +245,12 @@ func (p *jstackParser) outsideLine(text string, n int) {
 		p.dump(n).JNIGlobalRefs = k
 	case text == "Found one Java-level deadlock:":
 		d := p.dump(n)
-		d.ReportedDeadlocks = append(d.ReportedDeadlocks, Deadlock{Pos: Pos{p.name, n}})
-		p.cycle = &d.ReportedDeadlocks[len(d.ReportedDeadlocks)-1]
+		d.ReportedDeadlocks = append(d.ReportedDeadlocks, dumps.Deadlock{Pos: dumps.Pos{File: p.name, Line: n}})
+		if p.reportedIn != d {
+			p.reported, p.reportedIn = nil, d
+		}
+		p.reported = append(p.reported, reportedCycle{})
+		p.cycle = &p.reported[len(p.reported)-1]
 		p.state = jsDeadlock
 	case strings.HasPrefix(text, "Found ") && strings.Contains(text, "deadlock"):
 		p.foundLine(text, n)
@@ -425,8 +288,8 @@ func (p *jstackParser) foundLine(text string, n int) {
 	}
 	p.dump(n).ReportedDeadlockCount = k
 	p.state = jsOutside
-	if p.cur != nil {
-		finishReported(p.cur)
+	if p.cur != nil && p.reportedIn == p.cur {
+		finishReported(p.cur, p.reported)
 	}
 }
 
@@ -460,26 +323,26 @@ func (p *jstackParser) deadlockLine(text string, n int) bool {
 // finishReported splits each reported deadlock into its cycle (following
 // "which is held by" from the last thread listed, which is on the cycle)
 // and the threads that only wait into it.
-func finishReported(d *ThreadDump) {
+func finishReported(d *dumps.ThreadDump, rs []reportedCycle) {
 	for i := range d.ReportedDeadlocks {
-		c := &d.ReportedDeadlocks[i]
-		if len(c.order) == 0 {
+		c, r := &d.ReportedDeadlocks[i], &rs[i]
+		if len(r.order) == 0 {
 			continue
 		}
 		on := map[string]bool{}
 		var cyc []string
-		for t := c.order[len(c.order)-1]; t != "" && !on[t]; t = c.heldBy[t] {
+		for t := r.order[len(r.order)-1]; t != "" && !on[t]; t = r.heldBy[t] {
 			on[t] = true
 			cyc = append(cyc, t)
 		}
-		c.Threads, c.Blocked = rotateLeast(cyc), nil
-		for _, t := range c.order {
+		c.Threads, c.Blocked = dumps.RotateLeast(cyc), nil
+		for _, t := range r.order {
 			if !on[t] {
 				c.Blocked = append(c.Blocked, t)
 			}
 		}
 		slices.Sort(c.Blocked)
-		c.order, c.heldBy = nil, nil
+		r.order, r.heldBy = nil, nil
 	}
 }
 
@@ -507,7 +370,7 @@ func (p *jstackParser) threadLine(text string, n int) bool {
 		}
 		l.Frame = len(t.Frames) - 1
 		t.Locks = append(t.Locks, l)
-		if l.Op == LockWaitEnter {
+		if l.Op == dumps.LockWaitEnter {
 			t.LockOwner, t.LockOwnerID = lockOwnerSuffix(text)
 		}
 	case strings.HasPrefix(text, "java.lang.Thread.State:"):
@@ -538,7 +401,7 @@ func (p *jstackParser) threadLine(text string, n int) bool {
 	case strings.HasPrefix(text, "No compile task"), strings.HasPrefix(text, "Compiling:"):
 		// Compiler thread detail lines.
 	default:
-		p.warn(n, "unrecognised line in the stack of thread %q: %q", t.Name, Clip(text))
+		p.warn(n, "unrecognised line in the stack of thread %q: %q", t.Name, dumps.Clip(text))
 	}
 	return true
 }
@@ -553,7 +416,7 @@ func (p *jstackParser) ownableLine(text string, n int) {
 		p.warn(n, "%v", err)
 		return
 	}
-	l.Op, l.Frame = LockOwnable, -1
+	l.Op, l.Frame = dumps.LockOwnable, -1
 	p.last.Ownable = append(p.last.Ownable, l)
 }
 
@@ -604,14 +467,14 @@ func isPIDLine(s string) bool {
 //	"VM Thread" os_prio=31 cpu=2.52ms elapsed=0.61s tid=0x000 nid=17923 runnable
 //	"Handler" daemon prio=10 tid=0x00002ad4 nid=0x4745 waiting for monitor entry [0x00002ad4]
 //	"Timer-180" - Thread t@332
-func parseThreadHeader(text string) (Thread, error) {
-	var t Thread
+func parseThreadHeader(text string) (dumps.Thread, error) {
+	var t dumps.Thread
 	end := strings.LastIndex(text, `" `)
 	if end <= 0 {
 		if len(text) > 1 && strings.HasSuffix(text, `"`) {
 			end = len(text) - 1 // a name alone
 		} else {
-			return t, fmt.Errorf("bad thread header %q: no closing quote", Clip(text))
+			return t, fmt.Errorf("bad thread header %q: no closing quote", dumps.Clip(text))
 		}
 	}
 	t.Name = text[1:end]
@@ -619,7 +482,7 @@ func parseThreadHeader(text string) (Thread, error) {
 	if r, ok := strings.CutPrefix(rest, "- Thread t@"); ok {
 		id, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
 		if err != nil {
-			return t, fmt.Errorf("bad thread id in header %q", Clip(text))
+			return t, fmt.Errorf("bad thread id in header %q", dumps.Clip(text))
 		}
 		t.ID = id
 		return t, nil
@@ -627,9 +490,9 @@ func parseThreadHeader(text string) (Thread, error) {
 	f := strings.Fields(rest)
 	i := 0
 	for ; i < len(f); i++ {
-		attr, err := t.headerAttr(f[i])
+		attr, err := headerAttr(&t, f[i])
 		if err != nil {
-			return t, fmt.Errorf("bad %s in thread header %q", f[i], Clip(text))
+			return t, fmt.Errorf("bad %s in thread header %q", f[i], dumps.Clip(text))
 		}
 		if !attr {
 			break
@@ -660,7 +523,7 @@ func isStackRange(w string) bool {
 
 // headerAttr reads one attribute of a thread header into t; it returns
 // false for a word that is not an attribute (the status begins there).
-func (t *Thread) headerAttr(tok string) (bool, error) {
+func headerAttr(t *dumps.Thread, tok string) (bool, error) {
 	var err error
 	switch {
 	case tok == "daemon":
@@ -695,12 +558,12 @@ func (t *Thread) headerAttr(tok string) (bool, error) {
 //	java.io.FileInputStream.readBytes(java.base@25/Native Method)
 //	java.io.FileInputStream.read(java.base@25/FileInputStream.java:281)
 //	com.Foo$$Lambda/0x0000.run(Unknown Source)
-func parseJavaFrame(s string) (Frame, error) {
+func parseJavaFrame(s string) (dumps.Frame, error) {
 	open := strings.IndexByte(s, '(')
 	if open <= 0 || !strings.HasSuffix(s, ")") {
-		return Frame{}, fmt.Errorf("bad stack frame %q", Clip(s))
+		return dumps.Frame{}, fmt.Errorf("bad stack frame %q", dumps.Clip(s))
 	}
-	f := Frame{Func: s[:open]}
+	f := dumps.Frame{Func: s[:open]}
 	loc := s[open+1 : len(s)-1]
 	// "loader/module@version/File.java:12": file names hold no slash.
 	if slash := strings.LastIndexByte(loc, '/'); slash >= 0 {
@@ -718,7 +581,7 @@ func parseJavaFrame(s string) (Frame, error) {
 	if ok {
 		n, err := strconv.Atoi(line)
 		if err != nil {
-			return Frame{}, fmt.Errorf("bad line number in stack frame %q", Clip(s))
+			return dumps.Frame{}, fmt.Errorf("bad line number in stack frame %q", dumps.Clip(s))
 		}
 		f.Line = n
 	}
@@ -734,17 +597,17 @@ func parseJavaFrame(s string) (Frame, error) {
 //	waiting to re-lock in wait() <0x...> (a java.lang.Object)
 //	eliminated <owner is scalar replaced> (a java.lang.Object)
 //	locked java.io.BufferedInputStream@5284339c
-func parseLockLine(s string) (Lock, error) {
+func parseLockLine(s string) (dumps.Lock, error) {
 	ops := []struct {
 		prefix string
-		op     LockOp
+		op     dumps.LockOp
 	}{
-		{"locked ", LockHeld},
-		{"waiting to lock ", LockWaitEnter},
-		{"waiting on ", LockWaitOn},
-		{"parking to wait for ", LockParked},
-		{"waiting to re-lock in wait() ", LockRelock},
-		{"eliminated ", LockElided},
+		{"locked ", dumps.LockHeld},
+		{"waiting to lock ", dumps.LockWaitEnter},
+		{"waiting on ", dumps.LockWaitOn},
+		{"parking to wait for ", dumps.LockParked},
+		{"waiting to re-lock in wait() ", dumps.LockRelock},
+		{"eliminated ", dumps.LockElided},
 	}
 	for _, o := range ops {
 		if rest, ok := strings.CutPrefix(s, o.prefix); ok {
@@ -753,22 +616,22 @@ func parseLockLine(s string) (Lock, error) {
 			return l, err
 		}
 	}
-	return Lock{}, fmt.Errorf("unrecognised lock line %q", Clip(s))
+	return dumps.Lock{}, fmt.Errorf("unrecognised lock line %q", dumps.Clip(s))
 }
 
 // parseLockRef parses "<0x...> (a java.lang.Object)", "<no object reference
 // available>", "java.io.BufferedInputStream@5284339c" or, in the text of
 // jcmd Thread.dump_to_file, "<java.lang.Object@5284339c>".
-func parseLockRef(s string) (Lock, error) {
-	var l Lock
+func parseLockRef(s string) (dumps.Lock, error) {
+	var l dumps.Lock
 	if strings.HasPrefix(s, "<") {
 		end := strings.IndexByte(s, '>')
 		if end < 0 {
-			return l, fmt.Errorf("bad lock reference %q", Clip(s))
+			return l, fmt.Errorf("bad lock reference %q", dumps.Clip(s))
 		}
 		a := s[1:end]
 		if at := strings.LastIndexByte(a, '@'); at > 0 && !strings.HasPrefix(a, "0x") {
-			return Lock{Addr: a, Class: a[:at]}, nil
+			return dumps.Lock{Addr: a, Class: a[:at]}, nil
 		}
 		if strings.HasPrefix(a, "0x") || hexOnly(a) { // Spring Boot: the identity hash without 0x
 			l.Addr = a
@@ -781,15 +644,7 @@ func parseLockRef(s string) (Lock, error) {
 		return l, nil
 	}
 	if at := strings.LastIndexByte(s, '@'); at > 0 {
-		return Lock{Addr: s, Class: s[:at]}, nil
+		return dumps.Lock{Addr: s, Class: s[:at]}, nil
 	}
-	return l, fmt.Errorf("bad lock reference %q", Clip(s))
-}
-
-// Clip shortens text quoted in a warning.
-func Clip(s string) string {
-	if len(s) > 120 {
-		return s[:120] + "..."
-	}
-	return s
+	return l, fmt.Errorf("bad lock reference %q", dumps.Clip(s))
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -144,6 +145,13 @@ func FuzzReadDumpFiles(f *testing.F) {
 			t.Fatal("no evidence and no error")
 		}
 	})
+}
+
+func TestReadUnknown(t *testing.T) {
+	_, err := Formats().Read(strings.NewReader("hello\nworld\n"), "x.txt")
+	if !errors.Is(err, dumps.ErrUnknownFormat) {
+		t.Fatalf("Read(junk) = %v, want ErrUnknownFormat", err)
+	}
 }
 
 // dumpsConf is the conformance set the tests of dumps and its families

@@ -4,6 +4,7 @@ import (
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/golang"
 	"github.com/cwforensics/cwforensics/dumps/jvm"
+	"github.com/cwforensics/cwforensics/dumps/sockets"
 )
 
 // Formats is the chain of recognisers of the evidence formats that dumps
@@ -18,6 +19,6 @@ func Formats() dumps.Chain {
 	var c dumps.Chain
 	c = append(c, jvm.Formats()...)
 	c = append(c, golang.Formats()...)
-	c = append(c, dumps.SocketFormats()...)
+	c = append(c, sockets.Formats()...)
 	return c
 }

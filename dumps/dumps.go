@@ -1,12 +1,13 @@
 // Package dumps holds the typed records of the evidence saved during an
 // incident (socket listings, thread and goroutine dumps, runtime reports,
-// logs), the classification and bucketing of stacks, and the Chain of
-// format recognisers. It reads socket listings (ss, lsof, netstat, /proc)
-// itself; each other family of evidence has its own package that fills
-// these records: dumps/jvm (jstack, jcmd, JRockit, JMX ThreadInfo),
-// dumps/golang (Go tracebacks and profiles), dumps/python, dumps/node,
-// dumps/applog. Every record and every warning carries the position it
-// came from, so a report can cite it.
+// logs), the classification and bucketing of stacks, the deadlock cycles
+// of thread dumps, the joins across files, and the Chain of format
+// recognisers. Each family of evidence has its own package that reads its
+// formats into these records: dumps/sockets (ss, lsof, netstat, /proc,
+// ulimit), dumps/jvm (jstack, jcmd, JRockit, JMX ThreadInfo), dumps/golang
+// (Go tracebacks and profiles), dumps/python, dumps/node, dumps/applog.
+// Every record and every warning carries the position it came from, so a
+// report can cite it.
 //
 // Parsers are ReadX(r io.Reader, name string): name is used only in
 // positions and messages. Only I/O failures are errors; a malformed line is a

@@ -47,8 +47,8 @@ const sniffLen = 64 << 10
 
 // Format is one kind of evidence: how to recognise it from the first bytes
 // of a file and how to read the whole file into an Evidence. Each family
-// of evidence (dumps/jvm, dumps/golang) lists its formats; dumps lists
-// those it still reads itself (SocketFormats).
+// of evidence lists its formats (jvm.Formats, golang.Formats,
+// sockets.Formats).
 type Format struct {
 	Kind  Kind
 	Match func(head []byte) bool
@@ -56,7 +56,7 @@ type Format struct {
 }
 
 // Chain is the formats in the order they are tried: the most specific
-// markers first. The matchers of SocketFormats share the last head they
+// markers first. The matchers of sockets.Formats share the last head they
 // looked at, so a Chain is built for each file, never shared between
 // goroutines.
 type Chain []Format

@@ -90,15 +90,6 @@ func ParseState(s string) (st State, ok bool) {
 	return st, ok
 }
 
-// stateWord is ParseState for the state column of a listing: a word, never
-// /proc's hex.
-func stateWord(s string) (State, bool) {
-	if len(s) == 2 && hexOnly(s) {
-		return StateUnknown, false
-	}
-	return ParseState(s)
-}
-
 // Proto is the transport of a socket, IPv4 and IPv6 alike.
 type Proto uint8
 
@@ -286,34 +277,4 @@ func hexOnly(s string) bool {
 	return true
 }
 
-func digitsOnly(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func ptrInt(v int) *int       { return &v }
-func ptrU64(v uint64) *uint64 { return &v }
-
-// maxExtra caps Socket.Extra: continuation lines (ss -i, Windows -b) are
-// appended to it, and a flood of them must not make parsing quadratic.
-const maxExtra = 4 << 10
-
-// appendExtra adds text to s.Extra after sep, unless Extra is full; it
-// reports whether the text was kept.
-func appendExtra(s *Socket, sep, text string) bool {
-	if len(s.Extra)+len(sep)+len(text) > maxExtra {
-		return false
-	}
-	if s.Extra != "" {
-		s.Extra += sep
-	}
-	s.Extra += text
-	return true
-}
+func ptrInt(v int) *int { return &v }

@@ -6,6 +6,7 @@ import (
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/golang"
 	"github.com/cwforensics/cwforensics/dumps/jvm"
+	"github.com/cwforensics/cwforensics/dumps/sockets"
 )
 
 // readDumps reads test evidence through the chain analysis.Formats builds
@@ -14,6 +15,6 @@ func readDumps(r io.Reader, name string) (*dumps.Evidence, error) {
 	var c dumps.Chain
 	c = append(c, jvm.Formats()...)
 	c = append(c, golang.Formats()...)
-	c = append(c, dumps.SocketFormats()...)
+	c = append(c, sockets.Formats()...)
 	return c.Read(r, name)
 }

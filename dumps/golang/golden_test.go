@@ -9,6 +9,7 @@ import (
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
+	"github.com/cwforensics/cwforensics/dumps/sockets"
 	"github.com/cwforensics/cwforensics/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
@@ -33,7 +34,7 @@ func TestGolden(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			name := filepath.Base(path)
 			data := dumptest.ReadFile(t, path)
-			ev, err := dumps.Chain(append(Formats(), dumps.SocketFormats()...)).Read(bytes.NewReader(data), name)
+			ev, err := dumps.Chain(append(Formats(), sockets.Formats()...)).Read(bytes.NewReader(data), name)
 			if ev != nil && ev.Kind == dumps.KindGoroutines {
 				ev.GoroutineDumps = withGoroutines(t, data, name, ev.GoroutineDumps)
 			}

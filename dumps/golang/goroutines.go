@@ -1,8 +1,6 @@
 package golang
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"fmt"
 	"io"
 	"regexp"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // reGoroutineHeader matches "goroutine 1 [running]:" and the Go 1.22+

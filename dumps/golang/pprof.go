@@ -1,8 +1,6 @@
 package golang
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/pprof/profile"
 )
 

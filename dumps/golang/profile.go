@@ -1,13 +1,13 @@
 package golang
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 func finishProfile(p *dumps.GoroutineProfile) {

@@ -1,13 +1,13 @@
 package jvm
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"fmt"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // The thread dump of Oracle (BEA) JRockit, from jrcmd PID print_threads,

@@ -1,14 +1,14 @@
 package jvm
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // The JSON of jcmd PID Thread.dump_to_file -format=json (JDK 21+). Numbers

@@ -1,14 +1,14 @@
 package jvm
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // jstack parser states; each comment is an example line that leads there.

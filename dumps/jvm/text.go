@@ -1,14 +1,14 @@
 package jvm
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"bytes"
 	"fmt"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // The plain-text thread dump of jcmd PID Thread.dump_to_file FILE (JDK 21+,

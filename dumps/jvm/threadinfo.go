@@ -1,12 +1,12 @@
 package jvm
 
 import (
-	"github.com/cwforensics/cwforensics/dumps"
-
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // The JMX form of a JVM thread dump: java.lang.management.ThreadInfo's

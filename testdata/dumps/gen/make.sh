@@ -4,7 +4,7 @@
 #   sh testdata/dumps/gen/make.sh
 # It needs a JDK (java, jstack, jcmd), Go and curl. The dumps hold the time
 # and pids of the run, so rerunning changes the fixtures: update the goldens
-# (go test ./dumps -update) and review the diff.
+# (go test ./dumps/jvm ./dumps/golang -update) and review the diff.
 set -eu
 cd "$(dirname "$0")"
 out=..

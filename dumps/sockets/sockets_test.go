@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/internal/golden"
 )
 
@@ -17,7 +18,7 @@ import (
 func socketInputs(t testing.TB) []string {
 	t.Helper()
 	var files []string
-	for _, dir := range []string{"../testdata/sockets", "../testdata/real/sockets"} {
+	for _, dir := range []string{"../../testdata/sockets", "../../testdata/real/sockets"} {
 		ents, err := os.ReadDir(dir)
 		if os.IsNotExist(err) {
 			continue
@@ -78,7 +79,7 @@ func fmtOptU64(p *uint64) string {
 	return strconv.FormatUint(*p, 10)
 }
 
-func endpointString(e Endpoint) string {
+func endpointString(e dumps.Endpoint) string {
 	s := e.AddrString()
 	if e.Iface != "" {
 		s += "%" + e.Iface
@@ -93,7 +94,7 @@ func endpointString(e Endpoint) string {
 }
 
 // dumpSocketEvidence writes one line per record and warning, with positions.
-func dumpSocketEvidence(b *bytes.Buffer, ev *Evidence) {
+func dumpSocketEvidence(b *bytes.Buffer, ev *dumps.Evidence) {
 	fmt.Fprintf(b, "kind %s\n", ev.Kind)
 	for _, s := range ev.SocketSnapshots {
 		fmt.Fprintf(b, "snapshot %d %s time=%s label=%q\n", s.Index, s.Src, fmtSnapTime(s.Time), s.Label)

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func benchSocketReader(b *testing.B, read socketReader, path string) {
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
 }
 
-const jcDir = "../testdata/conformance/sockets/jc/"
+const jcDir = "../../testdata/conformance/sockets/jc/"
 
 func BenchmarkReadSS(b *testing.B) {
 	benchSocketReader(b, ReadSS, jcDir+"ubuntu-18.04_ss-sudo-tulpen.out")
@@ -37,7 +37,7 @@ func BenchmarkReadLsof(b *testing.B) {
 }
 
 func BenchmarkReadLsofFields(b *testing.B) {
-	benchSocketReader(b, ReadLsofFields, "../testdata/sockets/real-lsof-fields.txt")
+	benchSocketReader(b, ReadLsofFields, "../../testdata/sockets/real-lsof-fields.txt")
 }
 
 func BenchmarkReadNetstat(b *testing.B) {
@@ -49,7 +49,7 @@ func BenchmarkReadProcNetTCP(b *testing.B) {
 }
 
 func BenchmarkReadProcLimits(b *testing.B) {
-	benchSocketReader(b, ReadProcLimits, "../testdata/sockets/real-proc-limits.txt")
+	benchSocketReader(b, ReadProcLimits, "../../testdata/sockets/real-proc-limits.txt")
 }
 
 // BenchmarkSniffSockets measures format recognition on a 64 KiB head.

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func TestStateCounts(t *testing.T) {
 		{"proc-join.txt", "0:TIME_WAIT=1/1 0:CLOSE_WAIT=2/2 0:LISTEN=1/1"},
 	}
 	for _, tt := range tests {
-		data, err := os.ReadFile("../testdata/sockets/" + tt.file)
+		data, err := os.ReadFile("../../testdata/sockets/" + tt.file)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
-package dumps
+package sockets
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,7 +69,7 @@ tcp6       0      0  fe80::1%lo0.631        *.*                    LISTEN      1
 	for _, s := range ev.Sockets {
 		q := "-"
 		if s.RecvQ != nil {
-			q = itoa(int(*s.RecvQ))
+			q = strconv.Itoa(int(*s.RecvQ))
 		}
 		got = append(got, row{s.Src.Line, s.Local.AddrString() + "." + s.Local.PortString(), s.State.String(), q, fmtOptInt(s.Owner0().PID), s.Extra})
 	}

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"encoding/hex"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 var (
@@ -29,9 +31,9 @@ var procTimers = [...]string{"off", "on", "keepalive", "timewait", "probe"}
 // timers, uid and inode. `ls -l /proc/PID/fd` listings in the same file are
 // read too, and joined to the sockets by inode. Only I/O failures are
 // errors; bad rows become warnings.
-func ReadProcNetTCP(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadProcNetTCP(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	ev, warns, err := readProc(r, name)
-	JoinFDs(ev.Sockets, ev.FDs)
+	dumps.JoinFDs(ev.Sockets, ev.FDs)
 	return ev, warns, err
 }
 
@@ -39,14 +41,14 @@ func ReadProcNetTCP(r io.Reader, name string) (SocketEvidence, []Warning, error)
 // "/proc/PID/fd:" lines say whose fds follow, and a prompt naming
 // /proc/PID/fd): one FD per symlink, with the inode of sockets. /proc/net/tcp
 // rows in the same file are read too.
-func ReadProcFD(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadProcFD(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	return ReadProcNetTCP(r, name)
 }
 
-func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func readProc(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev    SocketEvidence
-		warns []Warning
+		ev    dumps.SocketEvidence
+		warns []dumps.Warning
 		snaps = socketSnaps{name: name}
 		udp   bool
 		pid   *int
@@ -62,10 +64,10 @@ func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		case procRowRe.MatchString(text):
 			s, err := parseProcNetLine(text, udp)
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "/proc/net: " + err.Error()})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "/proc/net: " + err.Error()})
 				return
 			}
-			s.Src = Pos{name, n}
+			s.Src = dumps.Pos{File: name, Line: n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
 			ev.Sockets = append(ev.Sockets, s)
 			return
@@ -78,15 +80,15 @@ func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		case text[0] == 'l' && strings.Contains(text, " -> "):
 			m := fdLineRe.FindStringSubmatch(text)
 			if m == nil {
-				warns = append(warns, Warning{Pos{name, n}, "ls -l: not a symlink line of a fd listing"})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "ls -l: not a symlink line of a fd listing"})
 				return
 			}
 			fd, err := strconv.Atoi(m[1])
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, fmt.Sprintf("ls -l: bad fd %q", m[1])})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: fmt.Sprintf("ls -l: bad fd %q", m[1])})
 				return
 			}
-			f := FD{PID: pid, FD: fd, Target: m[2], Src: Pos{name, n}}
+			f := dumps.FD{PID: pid, FD: fd, Target: m[2], Src: dumps.Pos{File: name, Line: n}}
 			if sm := socketLinkRe.FindStringSubmatch(m[2]); sm != nil {
 				f.Inode, _ = strconv.ParseUint(sm[1], 10, 64)
 			}
@@ -119,10 +121,10 @@ func readProc(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 //
 // sl, local and remote address:port in hex, st, tx_queue:rx_queue,
 // tr:tm->when, retrnsmt, uid, timeout, inode, then details not kept.
-func parseProcNetLine(text string, udp bool) (Socket, error) {
-	s := Socket{Tool: KindProcNetTCP, Proto: ProtoTCP, ProtoRaw: "tcp"}
+func parseProcNetLine(text string, udp bool) (dumps.Socket, error) {
+	s := dumps.Socket{Tool: dumps.KindProcNetTCP, Proto: dumps.ProtoTCP, ProtoRaw: "tcp"}
 	if udp {
-		s.Proto, s.ProtoRaw = ProtoUDP, "udp"
+		s.Proto, s.ProtoRaw = dumps.ProtoUDP, "udp"
 	}
 	f := strings.Fields(text)
 	if len(f) < 10 {
@@ -138,7 +140,7 @@ func parseProcNetLine(text string, udp bool) (Socket, error) {
 	if s.Local.Addr.Is6() {
 		s.ProtoRaw += "6"
 	}
-	st, ok := ParseState(f[3])
+	st, ok := dumps.ParseState(f[3])
 	if !ok || len(f[3]) != 2 {
 		return s, fmt.Errorf("bad st %q", f[3])
 	}
@@ -178,21 +180,21 @@ func parseProcNetLine(text string, udp bool) (Socket, error) {
 // procEndpoint decodes "0100007F:0050" (IPv4) or 32 hex digits and a port
 // (IPv6): each 32-bit word of the address is in the host's byte order, taken
 // to be little-endian (x86, arm64); the port is big-endian hex.
-func procEndpoint(s string) (Endpoint, error) {
+func procEndpoint(s string) (dumps.Endpoint, error) {
 	h, p, ok := strings.Cut(s, ":")
 	if !ok || len(p) != 4 || (len(h) != 8 && len(h) != 32) {
-		return Endpoint{}, fmt.Errorf("bad address %q: want hex addr:port", s)
+		return dumps.Endpoint{}, fmt.Errorf("bad address %q: want hex addr:port", s)
 	}
 	b, err := hex.DecodeString(h)
 	if err != nil {
-		return Endpoint{}, fmt.Errorf("bad address %q: %w", s, err)
+		return dumps.Endpoint{}, fmt.Errorf("bad address %q: %w", s, err)
 	}
 	for i := 0; i+4 <= len(b); i += 4 {
 		b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
 	}
 	port, err := strconv.ParseUint(p, 16, 16)
 	if err != nil {
-		return Endpoint{}, fmt.Errorf("bad port %q", p)
+		return dumps.Endpoint{}, fmt.Errorf("bad port %q", p)
 	}
 	var a netip.Addr
 	if len(b) == 4 {
@@ -200,56 +202,7 @@ func procEndpoint(s string) (Endpoint, error) {
 	} else {
 		a = netip.AddrFrom16([16]byte(b))
 	}
-	return Endpoint{Addr: a, Port: uint16(port)}, nil
-}
-
-// JoinFDs adds to each socket with an inode the owners that fd listings show
-// for that inode (pid when the listing says it, and the fd). Owners already
-// there are kept; the same pid and fd is not added twice.
-func JoinFDs(socks []Socket, fds []FD) {
-	byInode := map[uint64][]FD{}
-	for _, f := range fds {
-		if f.Inode != 0 {
-			byInode[f.Inode] = append(byInode[f.Inode], f)
-		}
-	}
-	for i := range socks {
-		s := &socks[i]
-		if s.Inode == 0 {
-			continue
-		}
-		for _, f := range byInode[s.Inode] {
-			dup := false
-			for _, o := range s.Owners {
-				if o.FD != nil && *o.FD == f.FD && (o.PID == nil) == (f.PID == nil) && (o.PID == nil || *o.PID == *f.PID) {
-					dup = true
-				}
-			}
-			if !dup {
-				o := Owner{FD: ptrInt(f.FD)}
-				if f.PID != nil {
-					o.PID = ptrInt(*f.PID)
-				}
-				s.Owners = append(s.Owners, o)
-			}
-		}
-	}
-}
-
-// JoinEvidence joins the fd listings of every file to the sockets of every
-// file by inode (see JoinFDs), so /proc/net/tcp saved in one file and
-// `ls -l /proc/PID/fd` in another give each socket its pid and fd.
-func JoinEvidence(evs []*Evidence) {
-	var fds []FD
-	for _, ev := range evs {
-		fds = append(fds, ev.FDs...)
-	}
-	if len(fds) == 0 {
-		return
-	}
-	for _, ev := range evs {
-		JoinFDs(ev.Sockets, fds)
-	}
+	return dumps.Endpoint{Addr: a, Port: uint16(port)}, nil
 }
 
 var (
@@ -260,10 +213,10 @@ var (
 // ReadProcLimits parses /proc/PID/limits (the pid comes from a prompt or
 // header naming /proc/PID/limits, when there is one). Only I/O failures are
 // errors; bad rows become warnings.
-func ReadProcLimits(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadProcLimits(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev    SocketEvidence
-		warns []Warning
+		ev    dumps.SocketEvidence
+		warns []dumps.Warning
 		snaps = socketSnaps{name: name}
 		pid   *int
 	)
@@ -278,10 +231,10 @@ func ReadProcLimits(r io.Reader, name string) (SocketEvidence, []Warning, error)
 		case strings.HasPrefix(text, "Max "):
 			l, err := parseLimitLine(text)
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "limits: " + err.Error()})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "limits: " + err.Error()})
 				return
 			}
-			l.PID, l.Src = pid, Pos{name, n}
+			l.PID, l.Src = pid, dumps.Pos{File: name, Line: n}
 			l.Snapshot, _ = snaps.record(n)
 			ev.Limits = append(ev.Limits, l)
 			return
@@ -311,12 +264,12 @@ func ReadProcLimits(r io.Reader, name string) (SocketEvidence, []Warning, error)
 
 // parseLimitLine parses "Max open files            1024                 1048576              files".
 // Columns are separated by two or more spaces; names have single ones.
-func parseLimitLine(text string) (Limit, error) {
+func parseLimitLine(text string) (dumps.Limit, error) {
 	f := limitColsRe.Split(text, -1)
 	if len(f) < 3 {
-		return Limit{}, errors.New("want Limit, Soft Limit, Hard Limit [Units]")
+		return dumps.Limit{}, errors.New("want Limit, Soft Limit, Hard Limit [Units]")
 	}
-	l := Limit{Name: f[0]}
+	l := dumps.Limit{Name: f[0]}
 	var err error
 	if l.Soft, l.SoftUnlimited, err = limitValue(f[1]); err != nil {
 		return l, err
@@ -351,20 +304,20 @@ var (
 // prompt shows -H) and the open files line of `ulimit -a` (bash "open files
 // (-n)", dash "nofiles", zsh "-n: file descriptors"),
 // as Limits named "Max open files". Only I/O failures are errors.
-func ReadUlimit(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadUlimit(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev    SocketEvidence
-		warns []Warning
+		ev    dumps.SocketEvidence
+		warns []dumps.Warning
 		snaps = socketSnaps{name: name}
 		hard  bool
 	)
 	add := func(n int, v string) {
 		val, unl, err := limitValue(v)
 		if err != nil {
-			warns = append(warns, Warning{Pos{name, n}, "ulimit: " + err.Error()})
+			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "ulimit: " + err.Error()})
 			return
 		}
-		l := Limit{Name: nofileName, Units: "files", Src: Pos{name, n}}
+		l := dumps.Limit{Name: nofileName, Units: "files", Src: dumps.Pos{File: name, Line: n}}
 		if hard {
 			l.Hard, l.HardUnlimited = val, unl
 		} else {

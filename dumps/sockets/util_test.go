@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"sort"

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // maxSocketLine is the longest line the socket parsers keep; the rest of a longer
@@ -69,7 +71,7 @@ func (l *longLineReader) next() (line string, ok bool, err error) {
 // scanSocketLines calls fn for every line of r with its 1-based number; a line cut
 // at maxSocketLine gets a warning and is passed on cut. It returns the I/O error,
 // if any, with the position.
-func scanSocketLines(r io.Reader, name string, warns *[]Warning, fn func(n int, line string)) error {
+func scanSocketLines(r io.Reader, name string, warns *[]dumps.Warning, fn func(n int, line string)) error {
 	lr := newLongLineReader(r)
 	for {
 		line, ok, err := lr.next()
@@ -80,7 +82,7 @@ func scanSocketLines(r io.Reader, name string, warns *[]Warning, fn func(n int, 
 			return nil
 		}
 		if lr.long {
-			*warns = append(*warns, Warning{Pos{name, lr.n}, fmt.Sprintf("line longer than %d bytes, cut", maxSocketLine)})
+			*warns = append(*warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: lr.n}, Msg: fmt.Sprintf("line longer than %d bytes, cut", maxSocketLine)})
 		}
 		fn(lr.n, line)
 	}
@@ -125,8 +127,8 @@ func splitHostPortDot(s string) (host, port string, err error) {
 }
 
 // makeEndpoint builds an Endpoint from an address and a port as written.
-func makeEndpoint(host, port string) (Endpoint, error) {
-	var e Endpoint
+func makeEndpoint(host, port string) (dumps.Endpoint, error) {
+	var e dumps.Endpoint
 	if host == "" {
 		return e, errors.New("empty address")
 	}
@@ -165,10 +167,10 @@ func makeEndpoint(host, port string) (Endpoint, error) {
 }
 
 // parseEndpoint parses a Linux-style "addr:port".
-func parseEndpoint(s string) (Endpoint, error) {
+func parseEndpoint(s string) (dumps.Endpoint, error) {
 	h, p, err := splitHostPort(s)
 	if err != nil {
-		return Endpoint{}, err
+		return dumps.Endpoint{}, err
 	}
 	return makeEndpoint(h, p)
 }
@@ -176,7 +178,7 @@ func parseEndpoint(s string) (Endpoint, error) {
 // socketSnaps tracks the listings in one file and which one is current.
 type socketSnaps struct {
 	name    string
-	list    []SocketSnapshot
+	list    []dumps.SocketSnapshot
 	records int // records in the current snapshot
 }
 
@@ -186,11 +188,11 @@ type socketSnaps struct {
 func (s *socketSnaps) mark(line int, label string, t time.Time) {
 	if n := len(s.list); n > 0 && s.records == 0 {
 		if s.list[n-1].Time.IsZero() && !t.IsZero() {
-			s.list[n-1].Time, s.list[n-1].Label, s.list[n-1].Src = t, label, Pos{s.name, line}
+			s.list[n-1].Time, s.list[n-1].Label, s.list[n-1].Src = t, label, dumps.Pos{File: s.name, Line: line}
 		}
 		return
 	}
-	s.list = append(s.list, SocketSnapshot{Index: len(s.list), Time: t, Label: label, Src: Pos{s.name, line}})
+	s.list = append(s.list, dumps.SocketSnapshot{Index: len(s.list), Time: t, Label: label, Src: dumps.Pos{File: s.name, Line: line}})
 	s.records = 0
 }
 
@@ -205,7 +207,7 @@ func (s *socketSnaps) header(line int, label string) {
 // record counts a record at line and returns its snapshot index and time.
 func (s *socketSnaps) record(line int) (int, time.Time) {
 	if len(s.list) == 0 {
-		s.list = append(s.list, SocketSnapshot{Index: 0, Src: Pos{s.name, line}})
+		s.list = append(s.list, dumps.SocketSnapshot{Index: 0, Src: dumps.Pos{File: s.name, Line: line}})
 	}
 	s.records++
 	cur := s.list[len(s.list)-1]
@@ -304,8 +306,8 @@ func parseListingMarker(text string) listingMarker {
 // itself: the protocol when the Netid column is missing, the state when a
 // single `state X` filter dropped the State column.
 type ssHint struct {
-	proto Proto
-	state State
+	proto dumps.Proto
+	state dumps.State
 }
 
 func parseSSCommand(cmd string) (ssHint, bool) {
@@ -321,38 +323,38 @@ func parseSSCommand(cmd string) (ssHint, bool) {
 		return ssHint{}, false
 	}
 	var h ssHint
-	protos := map[Proto]bool{}
+	protos := map[dumps.Proto]bool{}
 	states := 0
 	for j := i + 1; j < len(f); j++ {
 		a := strings.Trim(f[j], `'"`)
 		switch {
 		case a == "--tcp":
-			protos[ProtoTCP] = true
+			protos[dumps.ProtoTCP] = true
 		case a == "--udp":
-			protos[ProtoUDP] = true
+			protos[dumps.ProtoUDP] = true
 		case a == "--unix":
-			protos[ProtoUnix] = true
+			protos[dumps.ProtoUnix] = true
 		case a == "--raw":
-			protos[ProtoRaw] = true
+			protos[dumps.ProtoRaw] = true
 		case strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--"):
 			for _, c := range a[1:] {
 				switch c {
 				case 't':
-					protos[ProtoTCP] = true
+					protos[dumps.ProtoTCP] = true
 				case 'u':
-					protos[ProtoUDP] = true
+					protos[dumps.ProtoUDP] = true
 				case 'x':
-					protos[ProtoUnix] = true
+					protos[dumps.ProtoUnix] = true
 				case 'w':
-					protos[ProtoRaw] = true
+					protos[dumps.ProtoRaw] = true
 				}
 			}
 		case a == "state" && j+1 < len(f):
 			states++
-			if st, ok := ParseState(strings.Trim(f[j+1], `'"`)); ok {
+			if st, ok := dumps.ParseState(strings.Trim(f[j+1], `'"`)); ok {
 				h.state = st
 			} else {
-				h.state = StateUnknown
+				h.state = dumps.StateUnknown
 				states++ // connected, synchronized, all...: not one state
 			}
 			j++
@@ -361,7 +363,7 @@ func parseSSCommand(cmd string) (ssHint, bool) {
 		}
 	}
 	if states != 1 {
-		h.state = StateUnknown
+		h.state = dumps.StateUnknown
 	}
 	if len(protos) == 1 {
 		for p := range protos {

@@ -1,38 +1,44 @@
-package dumps
+// Package sockets reads socket listings: ss (and ss -s), lsof (and lsof
+// -F), netstat of Linux, the BSDs, macOS and Windows, /proc/net/tcp,
+// /proc/PID/fd, /proc/PID/limits and ulimit -a, into the record types of
+// package dumps (Socket, FD, Limit).
+package sockets
 
 import (
 	"bytes"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
-// SocketFormats lists the socket formats in the order a Chain tries them. Each
+// Formats lists the socket formats in the order a dumps.Chain tries them. Each
 // matcher asks sniffSocket, which looks at the whole head once: a table
 // header decides (the first one in the file wins), else the kind whose row
 // shape the most lines have.
-func SocketFormats() []Format {
+func Formats() []dumps.Format {
 	kinds := []struct {
-		kind Kind
-		read func(io.Reader, string) (SocketEvidence, []Warning, error)
+		kind dumps.Kind
+		read func(io.Reader, string) (dumps.SocketEvidence, []dumps.Warning, error)
 	}{
-		{KindSS, ReadSS},
-		{KindSSSummary, ReadSS},
-		{KindLsof, ReadLsof},
-		{KindLsofFields, ReadLsofFields},
-		{KindNetstat, ReadNetstat},
-		{KindProcNetTCP, ReadProcNetTCP},
-		{KindProcFD, ReadProcFD},
-		{KindProcLimits, ReadProcLimits},
-		{KindUlimit, ReadUlimit},
+		{dumps.KindSS, ReadSS},
+		{dumps.KindSSSummary, ReadSS},
+		{dumps.KindLsof, ReadLsof},
+		{dumps.KindLsofFields, ReadLsofFields},
+		{dumps.KindNetstat, ReadNetstat},
+		{dumps.KindProcNetTCP, ReadProcNetTCP},
+		{dumps.KindProcFD, ReadProcFD},
+		{dumps.KindProcLimits, ReadProcLimits},
+		{dumps.KindUlimit, ReadUlimit},
 	}
 	// A Chain is built for each file, so the head is looked at once for
 	// all socket kinds: the first matcher computes, the others reuse.
 	var (
 		seen []byte
-		kind Kind
+		kind dumps.Kind
 	)
-	sniffed := func(head []byte) Kind {
+	sniffed := func(head []byte) dumps.Kind {
 		if seen == nil || len(seen) != len(head) || len(head) > 0 && &seen[0] != &head[0] {
 			seen, kind = head, sniffSocket(head)
 			if seen == nil {
@@ -41,9 +47,9 @@ func SocketFormats() []Format {
 		}
 		return kind
 	}
-	fs := make([]Format, 0, len(kinds))
+	fs := make([]dumps.Format, 0, len(kinds))
 	for _, k := range kinds {
-		fs = append(fs, Format{
+		fs = append(fs, dumps.Format{
 			Kind:  k.kind,
 			Match: func(head []byte) bool { return sniffed(head) == k.kind },
 			Read:  readSockets(k.kind, k.read),
@@ -54,13 +60,13 @@ func SocketFormats() []Format {
 
 // readSockets adapts a socket parser to the format table. A file in which
 // nothing was found gets a warning, so an empty result is never silent.
-func readSockets(kind Kind, fn func(io.Reader, string) (SocketEvidence, []Warning, error)) func(*Evidence, io.Reader) error {
-	return func(ev *Evidence, r io.Reader) error {
+func readSockets(kind dumps.Kind, fn func(io.Reader, string) (dumps.SocketEvidence, []dumps.Warning, error)) func(*dumps.Evidence, io.Reader) error {
+	return func(ev *dumps.Evidence, r io.Reader) error {
 		se, warns, err := fn(r, ev.File)
 		ev.SocketEvidence = se
 		ev.Warnings = append(ev.Warnings, warns...)
 		if err == nil && len(se.Sockets)+len(se.SocketSummaries)+len(se.FDs)+len(se.Limits) == 0 {
-			ev.Warnings = append(ev.Warnings, Warning{Pos{File: ev.File}, "no records found in " + kind.String() + " output"})
+			ev.Warnings = append(ev.Warnings, dumps.Warning{Pos: dumps.Pos{File: ev.File}, Msg: "no records found in " + kind.String() + " output"})
 		}
 		return err
 	}
@@ -73,9 +79,9 @@ var (
 )
 
 // sniffSocket returns the socket format of head, or KindUnknown.
-func sniffSocket(head []byte) Kind {
-	first := map[Kind]int{}
-	score := map[Kind]int{}
+func sniffSocket(head []byte) dumps.Kind {
+	first := map[dumps.Kind]int{}
+	score := map[dumps.Kind]int{}
 	var pLines, fLines, nonEmpty, ulimitCmd, numbers int
 	for i, raw := range bytes.Split(head, []byte("\n")) {
 		line := strings.TrimRight(string(raw), "\r")
@@ -84,24 +90,24 @@ func sniffSocket(head []byte) Kind {
 			continue
 		}
 		nonEmpty++
-		strong := KindUnknown
+		strong := dumps.KindUnknown
 		switch {
 		case strings.Contains(text, "Local Address:Port"):
-			strong = KindSS
+			strong = dumps.KindSS
 		case ssTransportRe.MatchString(text), ssTCPRe.MatchString(text) && strings.Contains(text, "estab"):
-			strong = KindSSSummary
+			strong = dumps.KindSSSummary
 		case lsofHeaderRe.MatchString(text):
-			strong = KindLsof
+			strong = dumps.KindLsof
 		case netstatHeaderRe.MatchString(text):
-			strong = KindNetstat
+			strong = dumps.KindNetstat
 		case procHeaderRe.MatchString(text):
-			strong = KindProcNetTCP
+			strong = dumps.KindProcNetTCP
 		case fdSectionRe.MatchString(text):
-			strong = KindProcFD
+			strong = dumps.KindProcFD
 		case limitsHeaderRe.MatchString(text):
-			strong = KindProcLimits
+			strong = dumps.KindProcLimits
 		}
-		if strong != KindUnknown {
+		if strong != dumps.KindUnknown {
 			if _, ok := first[strong]; !ok {
 				first[strong] = i
 			}
@@ -109,17 +115,17 @@ func sniffSocket(head []byte) Kind {
 		}
 		switch {
 		case procRowRe.MatchString(text):
-			score[KindProcNetTCP]++
+			score[dumps.KindProcNetTCP]++
 		case text[0] == 'l' && fdLineRe.MatchString(text):
-			score[KindProcFD]++
+			score[dumps.KindProcFD]++
 		case maxOpenFilesRe.MatchString(text):
-			score[KindProcLimits]++
+			score[dumps.KindProcLimits]++
 		case ulimitARe.MatchString(text):
-			score[KindUlimit] += 2
+			score[dumps.KindUlimit] += 2
 		case digitsOnly(text) || text == "unlimited":
 			numbers++
 		case ssTotalRe.MatchString(text) || ssTCPRe.MatchString(text):
-			score[KindSSSummary]++
+			score[dumps.KindSSSummary]++
 		}
 		if isLsofFieldLine(line) {
 			switch line[0] {
@@ -134,41 +140,41 @@ func sniffSocket(head []byte) Kind {
 		if ulimitCmdRe.MatchString(text) {
 			ulimitCmd++
 		}
-		if s, ours, err := parseLsofLine(text); ours && err == nil && s.Proto != ProtoUnknown {
-			score[KindLsof]++
+		if s, ours, err := parseLsofLine(text); ours && err == nil && s.Proto != dumps.ProtoUnknown {
+			score[dumps.KindLsof]++
 			continue
 		}
 		if _, ours, err := parseNetstatLine(text); ours && err == nil && !strings.Contains(text, "users:((") {
-			score[KindNetstat]++
+			score[dumps.KindNetstat]++
 			continue
 		}
 		if _, ours, err := parseSSLine(text, ssHint{}); ours && err == nil {
-			score[KindSS]++
+			score[dumps.KindSS]++
 		}
 	}
 	if len(first) > 0 {
-		best, at := KindUnknown, -1
-		for _, k := range []Kind{KindSS, KindSSSummary, KindLsof, KindNetstat, KindProcNetTCP, KindProcFD, KindProcLimits} {
+		best, at := dumps.KindUnknown, -1
+		for _, k := range []dumps.Kind{dumps.KindSS, dumps.KindSSSummary, dumps.KindLsof, dumps.KindNetstat, dumps.KindProcNetTCP, dumps.KindProcFD, dumps.KindProcLimits} {
 			if i, ok := first[k]; ok && (at < 0 || i < at) {
 				best, at = k, i
 			}
 		}
-		if _, ok := first[KindSS]; best == KindSSSummary && (ok || score[KindSS] > 0) {
-			best = KindSS // listings and summaries together: ReadSS reads both
+		if _, ok := first[dumps.KindSS]; best == dumps.KindSSSummary && (ok || score[dumps.KindSS] > 0) {
+			best = dumps.KindSS // listings and summaries together: ReadSS reads both
 		}
-		if _, ok := first[KindProcNetTCP]; best == KindProcFD && (ok || score[KindProcNetTCP] > 0) {
-			best = KindProcNetTCP
+		if _, ok := first[dumps.KindProcNetTCP]; best == dumps.KindProcFD && (ok || score[dumps.KindProcNetTCP] > 0) {
+			best = dumps.KindProcNetTCP
 		}
 		return best
 	}
 	if pLines > 0 && fLines > 0 {
-		return KindLsofFields
+		return dumps.KindLsofFields
 	}
 	if numbers > 0 && (ulimitCmd > 0 || nonEmpty == 1) {
-		score[KindUlimit] += numbers
+		score[dumps.KindUlimit] += numbers
 	}
-	best, max := KindUnknown, 0
-	for _, k := range []Kind{KindProcNetTCP, KindProcFD, KindProcLimits, KindLsof, KindNetstat, KindSS, KindSSSummary, KindUlimit} {
+	best, max := dumps.KindUnknown, 0
+	for _, k := range []dumps.Kind{dumps.KindProcNetTCP, dumps.KindProcFD, dumps.KindProcLimits, dumps.KindLsof, dumps.KindNetstat, dumps.KindSS, dumps.KindSSSummary, dumps.KindUlimit} {
 		if score[k] > max {
 			best, max = k, score[k]
 		}

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"errors"
@@ -7,31 +7,33 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // ssNetids maps ss's Netid column to a protocol. unix marks the families
 // whose addresses are two columns (path, then inode as the port).
 var ssNetids = map[string]struct {
-	proto Proto
+	proto dumps.Proto
 	unix  bool
 }{
-	"tcp":   {ProtoTCP, false},
-	"udp":   {ProtoUDP, false},
-	"raw":   {ProtoRaw, false},
-	"u_str": {ProtoUnix, true},
-	"u_dgr": {ProtoUnix, true},
-	"u_seq": {ProtoUnix, true},
-	"nl":    {ProtoOther, false},
-	"p_raw": {ProtoOther, false},
-	"p_dgr": {ProtoOther, false},
-	"mptcp": {ProtoOther, false},
-	"sctp":  {ProtoOther, false},
-	"dccp":  {ProtoOther, false},
-	"tipc":  {ProtoOther, false},
-	"v_str": {ProtoOther, false},
-	"v_dgr": {ProtoOther, false},
-	"xdp":   {ProtoOther, false},
-	"icmp6": {ProtoRaw, false},
+	"tcp":   {dumps.ProtoTCP, false},
+	"udp":   {dumps.ProtoUDP, false},
+	"raw":   {dumps.ProtoRaw, false},
+	"u_str": {dumps.ProtoUnix, true},
+	"u_dgr": {dumps.ProtoUnix, true},
+	"u_seq": {dumps.ProtoUnix, true},
+	"nl":    {dumps.ProtoOther, false},
+	"p_raw": {dumps.ProtoOther, false},
+	"p_dgr": {dumps.ProtoOther, false},
+	"mptcp": {dumps.ProtoOther, false},
+	"sctp":  {dumps.ProtoOther, false},
+	"dccp":  {dumps.ProtoOther, false},
+	"tipc":  {dumps.ProtoOther, false},
+	"v_str": {dumps.ProtoOther, false},
+	"v_dgr": {dumps.ProtoOther, false},
+	"xdp":   {dumps.ProtoOther, false},
+	"icmp6": {dumps.ProtoRaw, false},
 }
 
 // ssNoStateNote is the one note a file gets when its rows have no State
@@ -52,10 +54,10 @@ var (
 // the `state X` filter form without a State column, -H without a header) and
 // `ss -s` summaries, several snapshots to a file. Only I/O failures are
 // errors; bad lines become warnings.
-func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadSS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev      SocketEvidence
-		warns   []Warning
+		ev      dumps.SocketEvidence
+		warns   []dumps.Warning
 		snaps   = socketSnaps{name: name}
 		hint    ssHint
 		inRows  bool // the previous line was a record or its continuation
@@ -63,13 +65,13 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		cut     = -1 // the record whose details were cut, warned once
 		noState bool // warned about rows without a State column
 	)
-	summary := func() *SocketSummary {
+	summary := func() *dumps.SocketSummary {
 		return &ev.SocketSummaries[len(ev.SocketSummaries)-1]
 	}
-	newSummary := func(n int) *SocketSummary {
+	newSummary := func(n int) *dumps.SocketSummary {
 		snaps.header(n, "")
 		i, t := snaps.record(n)
-		ev.SocketSummaries = append(ev.SocketSummaries, SocketSummary{Snapshot: i, SnapshotTime: t, Src: Pos{name, n}})
+		ev.SocketSummaries = append(ev.SocketSummaries, dumps.SocketSummary{Snapshot: i, SnapshotTime: t, Src: dumps.Pos{File: name, Line: n}})
 		return summary()
 	}
 	err := scanSocketLines(r, name, &warns, func(n int, line string) {
@@ -87,16 +89,16 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		s, ours, err := parseSSLine(text, hint)
 		if ours {
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "ss: " + err.Error()})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "ss: " + err.Error()})
 				return
 			}
-			s.Src = Pos{name, n}
+			s.Src = dumps.Pos{File: name, Line: n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
 			ev.Sockets = append(ev.Sockets, s)
 			inRows = true
 			if s.StateRaw == "" && !noState {
 				noState = true
-				warns = append(warns, Warning{Pos{name, n}, ssNoStateNote}) // once, at the first such row
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: ssNoStateNote}) // once, at the first such row
 			}
 			return
 		}
@@ -105,7 +107,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		if wasRows && (line[0] == ' ' || line[0] == '\t') && len(ev.Sockets) > 0 {
 			if !appendExtra(&ev.Sockets[len(ev.Sockets)-1], " ", text) && cut != len(ev.Sockets)-1 {
 				cut = len(ev.Sockets) - 1
-				warns = append(warns, Warning{Pos{name, n}, "ss: continuation of the record above dropped, and any more: details longer than 4 KiB"})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "ss: continuation of the record above dropped, and any more: details longer than 4 KiB"})
 			}
 			inRows = true
 			return
@@ -115,14 +117,14 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			m := ssTotalRe.FindStringSubmatch(text)
 			v, err := strconv.Atoi(m[1])
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "ss -s: bad total " + m[1]})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "ss -s: bad total " + m[1]})
 				return
 			}
 			newSummary(n).Total = &v
 			return
 		case ssTCPRe.MatchString(text):
 			m := ssTCPRe.FindStringSubmatch(text)
-			var sum *SocketSummary
+			var sum *dumps.SocketSummary
 			if k := len(ev.SocketSummaries); k > 0 && summary().TCP == nil && summary().Snapshot == len(snaps.list)-1 {
 				sum = summary()
 			} else {
@@ -130,7 +132,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			}
 			counts, err := parseSSCounts(m[1], m[2])
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "ss -s: " + err.Error()})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "ss -s: " + err.Error()})
 			}
 			sum.TCP = counts
 			return
@@ -140,7 +142,7 @@ func ReadSS(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		case inTrans && ssTransRowRe.MatchString(text) && len(ev.SocketSummaries) > 0:
 			m := ssTransRowRe.FindStringSubmatch(text)
 			num := func(s string) int { v, _ := strconv.Atoi(s); return v } // "-" is 0
-			summary().Transports = append(summary().Transports, TransportCount{m[1], num(m[2]), num(m[3]), num(m[4])})
+			summary().Transports = append(summary().Transports, dumps.TransportCount{Transport: m[1], Total: num(m[2]), IP: num(m[3]), IPv6: num(m[4])})
 			return
 		}
 		if m := parseListingMarker(text); m.is {
@@ -203,11 +205,11 @@ func nextField(s string) (field, rest string) {
 //
 // ours is false when the line does not start like an ss record; err is set
 // when it does but cannot be read.
-func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
-	s.Tool = KindSS
+func parseSSLine(text string, hint ssHint) (s dumps.Socket, ours bool, err error) {
+	s.Tool = dumps.KindSS
 	s.Proto, s.State = hint.proto, hint.state
-	if s.Proto == ProtoUnknown {
-		s.Proto = ProtoTCP // ss shows no Netid column when it lists one protocol, -t by default
+	if s.Proto == dumps.ProtoUnknown {
+		s.Proto = dumps.ProtoTCP // ss shows no Netid column when it lists one protocol, -t by default
 	}
 	tok, rest := nextField(text)
 	unix := false
@@ -219,7 +221,7 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 		s.State, s.StateRaw, ours = st, tok, true
 		tok, rest = nextField(rest)
 	} else if tok == "UNKNOWN" {
-		s.State, s.StateRaw, ours = StateUnknown, tok, true
+		s.State, s.StateRaw, ours = dumps.StateUnknown, tok, true
 		tok, rest = nextField(rest)
 	}
 	sendq, rest2 := nextField(rest)
@@ -231,7 +233,7 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 		}
 		ours = true
 	}
-	if s.StateRaw == "" && s.State != StateUnknown {
+	if s.StateRaw == "" && s.State != dumps.StateUnknown {
 		s.StateRaw = strings.ToLower(strings.ReplaceAll(s.State.String(), "_", "-")) // from the state filter
 	}
 	rq, err1 := strconv.ParseUint(tok, 10, 64)
@@ -251,7 +253,7 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 		if pport == "" {
 			return s, true, errors.New("truncated unix socket record: want path, inode, peer, peer inode")
 		}
-		s.Local, s.Remote = Endpoint{Host: local}, Endpoint{Host: peer}
+		s.Local, s.Remote = dumps.Endpoint{Host: local}, dumps.Endpoint{Host: peer}
 		if v, err := strconv.ParseUint(lport, 10, 64); err == nil {
 			s.Inode = v
 		}
@@ -262,8 +264,8 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 		if peer == "" {
 			return s, true, errors.New("truncated record: want local and peer address")
 		}
-		if s.Proto == ProtoOther {
-			s.Local, s.Remote = Endpoint{Host: local}, Endpoint{Host: peer}
+		if s.Proto == dumps.ProtoOther {
+			s.Local, s.Remote = dumps.Endpoint{Host: local}, dumps.Endpoint{Host: peer}
 		} else {
 			if s.Local, err = parseEndpoint(local); err != nil {
 				return s, true, fmt.Errorf("local %w", err)
@@ -281,7 +283,7 @@ func parseSSLine(text string, hint ssHint) (s Socket, ours bool, err error) {
 
 // parseSSExtras reads what follows the addresses: users:((...)),
 // timer:(...), uid:N, ino:N; anything else is kept in Extra as written.
-func parseSSExtras(s *Socket, rest string) error {
+func parseSSExtras(s *dumps.Socket, rest string) error {
 	var extra []string
 	for {
 		rest = strings.TrimLeft(rest, " \t")
@@ -332,8 +334,8 @@ func parseSSExtras(s *Socket, rest string) error {
 // ("java",pid=123,fd=45),("x y",pid=,fd=4) or the old form ("sshd",1215,3).
 // Process names may hold spaces, commas and quotes, so a name ends only at
 // a quote followed by ",pid=", ",fd=", ",<digit>" or ")".
-func parseSSUsers(s string) ([]Owner, string, error) {
-	var owners []Owner
+func parseSSUsers(s string) ([]dumps.Owner, string, error) {
+	var owners []dumps.Owner
 	for {
 		s = strings.TrimLeft(s, ", ")
 		if s == "" {
@@ -361,7 +363,7 @@ func parseSSUsers(s string) ([]Owner, string, error) {
 		if end < 0 {
 			return owners, s, fmt.Errorf("unterminated process name at %q", clipMsg(s))
 		}
-		o := Owner{Process: s[:end]}
+		o := dumps.Owner{Process: s[:end]}
 		s = s[end+1:]
 		rp := strings.IndexByte(s, ')')
 		if rp < 0 {

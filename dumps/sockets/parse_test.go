@@ -1,45 +1,46 @@
-package dumps
+package sockets
 
 import (
 	"testing"
 	"time"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestParseState(t *testing.T) {
 	tests := []struct {
 		in   string
-		want State
+		want dumps.State
 		ok   bool
 	}{
-		{"CLOSE-WAIT", StateCloseWait, true},
-		{"CLOSE_WAIT", StateCloseWait, true},
-		{"close-wait", StateCloseWait, true},
-		{"08", StateCloseWait, true},
-		{"0A", StateListen, true},
-		{"0a", StateListen, true},
-		{"LISTENING", StateListen, true},
-		{"ESTAB", StateEstablished, true},
-		{"SYN_RCVD", StateSynRecv, true},
-		{"FIN_WAIT_1", StateFinWait1, true},
-		{"FIN-WAIT-2", StateFinWait2, true},
-		{"UNCONN", StateClose, true},
-		{"CLOSED", StateClose, true},
-		{"0C", StateUnknown, false},
-		{"00", StateUnknown, false},
-		{"BOUND", StateUnknown, false},
-		{"", StateUnknown, false},
-		{"CLOSE_WAIT_CLOSE_WAIT_CLOSE_WAIT", StateUnknown, false},
+		{"CLOSE-WAIT", dumps.StateCloseWait, true},
+		{"CLOSE_WAIT", dumps.StateCloseWait, true},
+		{"close-wait", dumps.StateCloseWait, true},
+		{"08", dumps.StateCloseWait, true},
+		{"0A", dumps.StateListen, true},
+		{"0a", dumps.StateListen, true},
+		{"LISTENING", dumps.StateListen, true},
+		{"ESTAB", dumps.StateEstablished, true},
+		{"SYN_RCVD", dumps.StateSynRecv, true},
+		{"FIN_WAIT_1", dumps.StateFinWait1, true},
+		{"FIN-WAIT-2", dumps.StateFinWait2, true},
+		{"UNCONN", dumps.StateClose, true},
+		{"CLOSED", dumps.StateClose, true},
+		{"0C", dumps.StateUnknown, false},
+		{"00", dumps.StateUnknown, false},
+		{"BOUND", dumps.StateUnknown, false},
+		{"", dumps.StateUnknown, false},
+		{"CLOSE_WAIT_CLOSE_WAIT_CLOSE_WAIT", dumps.StateUnknown, false},
 	}
 	for _, tt := range tests {
-		got, ok := ParseState(tt.in)
+		got, ok := dumps.ParseState(tt.in)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ParseState(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
-	for s := StateEstablished; s <= StateClosing; s++ {
-		if got, ok := ParseState(s.String()); got != s || !ok {
+	for s := dumps.StateEstablished; s <= dumps.StateClosing; s++ {
+		if got, ok := dumps.ParseState(s.String()); got != s || !ok {
 			t.Errorf("ParseState(%s.String()) = %v", s, got)
 		}
 	}
@@ -48,15 +49,15 @@ func TestParseState(t *testing.T) {
 func TestParseSSUsers(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    []Owner
+		want    []dumps.Owner
 		rest    string
 		wantErr bool
 	}{
-		{`("java",pid=1,fd=3)) x`, []Owner{{PID: ptrInt(1), Process: "java", FD: ptrInt(3)}}, " x", false},
-		{`("a",pid=1,fd=3),("b",pid=2,fd=4))`, []Owner{{PID: ptrInt(1), Process: "a", FD: ptrInt(3)}, {PID: ptrInt(2), Process: "b", FD: ptrInt(4)}}, "", false},
-		{`("Web Content",pid=,fd=9))`, []Owner{{Process: "Web Content", FD: ptrInt(9)}}, "", false},
-		{`("x",y"",pid=5,fd=6))`, []Owner{{PID: ptrInt(5), Process: `x",y"`, FD: ptrInt(6)}}, "", false},
-		{`("sshd",1215,3))`, []Owner{{PID: ptrInt(1215), Process: "sshd", FD: ptrInt(3)}}, "", false},
+		{`("java",pid=1,fd=3)) x`, []dumps.Owner{{PID: ptrInt(1), Process: "java", FD: ptrInt(3)}}, " x", false},
+		{`("a",pid=1,fd=3),("b",pid=2,fd=4))`, []dumps.Owner{{PID: ptrInt(1), Process: "a", FD: ptrInt(3)}, {PID: ptrInt(2), Process: "b", FD: ptrInt(4)}}, "", false},
+		{`("Web Content",pid=,fd=9))`, []dumps.Owner{{Process: "Web Content", FD: ptrInt(9)}}, "", false},
+		{`("x",y"",pid=5,fd=6))`, []dumps.Owner{{PID: ptrInt(5), Process: `x",y"`, FD: ptrInt(6)}}, "", false},
+		{`("sshd",1215,3))`, []dumps.Owner{{PID: ptrInt(1215), Process: "sshd", FD: ptrInt(3)}}, "", false},
 		{`("java",pid=42x,fd=1))`, nil, "", true},
 		{`("java",pid=4,fd=1`, nil, "", true},
 		{`("java`, nil, "", true},
@@ -171,13 +172,13 @@ func TestParseSSCommand(t *testing.T) {
 		want ssHint
 		ok   bool
 	}{
-		{"ss -tan state close-wait", ssHint{ProtoTCP, StateCloseWait}, true},
-		{"sudo ss -Hun", ssHint{ProtoUDP, StateUnknown}, true},
-		{"ss -tan state established state close-wait", ssHint{ProtoTCP, StateUnknown}, true},
-		{"ss -tan state connected", ssHint{ProtoTCP, StateUnknown}, true},
+		{"ss -tan state close-wait", ssHint{dumps.ProtoTCP, dumps.StateCloseWait}, true},
+		{"sudo ss -Hun", ssHint{dumps.ProtoUDP, dumps.StateUnknown}, true},
+		{"ss -tan state established state close-wait", ssHint{dumps.ProtoTCP, dumps.StateUnknown}, true},
+		{"ss -tan state connected", ssHint{dumps.ProtoTCP, dumps.StateUnknown}, true},
 		{"ss -tun", ssHint{}, true},
 		{"ss -s | grep -i wait", ssHint{}, true},
-		{"watch -n 1 'ss -tn state close-wait'", ssHint{ProtoTCP, StateCloseWait}, true},
+		{"watch -n 1 'ss -tn state close-wait'", ssHint{dumps.ProtoTCP, dumps.StateCloseWait}, true},
 		{"lsof -i", ssHint{}, false},
 	}
 	for _, tt := range tests {

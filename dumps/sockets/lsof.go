@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"errors"
@@ -7,13 +7,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // lsofProtos maps lsof's NODE column of an IPv4/IPv6 file (and -F's P field)
 // to a protocol.
-var lsofProtos = map[string]Proto{
-	"TCP": ProtoTCP, "UDP": ProtoUDP, "UDPLITE": ProtoUDP, "RAW": ProtoRaw, "raw": ProtoRaw,
-	"SCTP": ProtoOther, "ICMP": ProtoRaw, "ICMPV6": ProtoRaw, "ICMP6": ProtoRaw,
+var lsofProtos = map[string]dumps.Proto{
+	"TCP": dumps.ProtoTCP, "UDP": dumps.ProtoUDP, "UDPLITE": dumps.ProtoUDP, "RAW": dumps.ProtoRaw, "raw": dumps.ProtoRaw,
+	"SCTP": dumps.ProtoOther, "ICMP": dumps.ProtoRaw, "ICMPV6": dumps.ProtoRaw, "ICMP6": dumps.ProtoRaw,
 }
 
 // lsofTypes are the TYPE values of socket files.
@@ -26,10 +28,10 @@ var lsofTypes = map[string]bool{"IPv4": true, "IPv6": true, "unix": true, "sock"
 // other files are lsof's too and are passed over. The state lsof writes in
 // the NAME column, "(CLOSE_WAIT)" or "(TST=CLOSE_WAIT QR=0 QS=0)" with -T,
 // is the socket's state.
-func ReadLsof(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadLsof(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev    SocketEvidence
-		warns []Warning
+		ev    dumps.SocketEvidence
+		warns []dumps.Warning
 		snaps = socketSnaps{name: name}
 	)
 	err := scanSocketLines(r, name, &warns, func(n int, line string) {
@@ -48,10 +50,10 @@ func ReadLsof(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		s, ours, err := parseLsofLine(text)
 		if ours {
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "lsof: " + err.Error()})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "lsof: " + err.Error()})
 				return
 			}
-			s.Src = Pos{name, n}
+			s.Src = dumps.Pos{File: name, Line: n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
 			ev.Sockets = append(ev.Sockets, s)
 			return
@@ -110,8 +112,8 @@ func isLsofFD(s string) bool {
 //
 // The COMMAND column may hold spaces, so the row is read around its TYPE
 // column. ours is false for rows that are not socket files.
-func parseLsofLine(text string) (s Socket, ours bool, err error) {
-	s.Tool = KindLsof
+func parseLsofLine(text string) (s dumps.Socket, ours bool, err error) {
+	s.Tool = dumps.KindLsof
 	f := strings.Fields(text)
 	t := -1
 	for i := 4; i < len(f) && i < 10; i++ {
@@ -137,7 +139,7 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 	if err != nil {
 		return s, true, fmt.Errorf("bad PID %q", f[p])
 	}
-	o := Owner{PID: ptrInt(pid), Process: lsofUnescape(strings.Join(f[:p], " ")), User: f[t-2]}
+	o := dumps.Owner{PID: ptrInt(pid), Process: lsofUnescape(strings.Join(f[:p], " ")), User: f[t-2]}
 	if fd, ok := lsofFD(f[t-1]); ok {
 		o.FD = ptrInt(fd)
 	}
@@ -145,13 +147,13 @@ func parseLsofLine(text string) (s Socket, ours bool, err error) {
 	if t-2 > p+1 && digitsOnly(f[p+1]) {
 		extra = append(extra, "tid="+f[p+1])
 	}
-	s.Owners = []Owner{o}
+	s.Owners = []dumps.Owner{o}
 	s.ProtoRaw = f[t]
 	switch f[t] {
 	case "unix", "sock":
-		s.Proto = ProtoUnix
+		s.Proto = dumps.ProtoUnix
 		if f[t] == "sock" {
-			s.Proto = ProtoOther
+			s.Proto = dumps.ProtoOther
 		}
 		node := -1
 		for j := t + 2; j < len(f) && j <= t+3; j++ {
@@ -224,7 +226,7 @@ func lsofFD(s string) (int, bool) {
 // parseLsofName parses lsof's NAME of an Internet socket:
 // "10.0.0.1:8080->10.0.0.2:51234 (CLOSE_WAIT)", "*:8080 (LISTEN)",
 // "[::1]:22->[::1]:5000 (TST=ESTABLISHED QR=0 QS=0)", "*:68".
-func parseLsofName(s *Socket, nm string) error {
+func parseLsofName(s *dumps.Socket, nm string) error {
 	addrs, info, hasInfo := strings.Cut(nm, " (")
 	if hasInfo {
 		info = strings.TrimSuffix(strings.TrimSpace(info), ")")
@@ -248,7 +250,7 @@ func parseLsofName(s *Socket, nm string) error {
 // parseLsofInfo reads the words inside NAME's parentheses or -F's T fields:
 // a bare state, or TST=/ST= state, QR=/QS= queues, and other -T details
 // kept in Extra.
-func parseLsofInfo(s *Socket, words []string) error {
+func parseLsofInfo(s *dumps.Socket, words []string) error {
 	var extra []string
 	for _, w := range words {
 		k, v, kv := strings.Cut(w, "=")
@@ -292,12 +294,12 @@ func parseLsofInfo(s *Socket, words []string) error {
 // process set and f a file set. A file becomes a socket record when its type
 // (t) is IPv4, IPv6, unix or sock, its protocol (P) or TCP info (T) is
 // given, or its name is an address pair.
-func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadLsofFields(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev    SocketEvidence
-		warns []Warning
+		ev    dumps.SocketEvidence
+		warns []dumps.Warning
 		snaps = socketSnaps{name: name}
-		proc  Owner
+		proc  dumps.Owner
 		file  *lsofFile
 	)
 	flush := func() {
@@ -308,7 +310,7 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 		file = nil
 		s, ok, err := f.socket(proc)
 		if err != nil {
-			warns = append(warns, Warning{f.src, "lsof -F: " + err.Error()})
+			warns = append(warns, dumps.Warning{Pos: f.src, Msg: "lsof -F: " + err.Error()})
 			return
 		}
 		if ok {
@@ -344,11 +346,11 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 				flush()
 				pid, err := strconv.Atoi(val)
 				if err != nil {
-					warns = append(warns, Warning{Pos{name, n}, fmt.Sprintf("lsof -F: bad PID %q", val)})
-					proc = Owner{}
+					warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: fmt.Sprintf("lsof -F: bad PID %q", val)})
+					proc = dumps.Owner{}
 					continue
 				}
-				proc = Owner{PID: ptrInt(pid)}
+				proc = dumps.Owner{PID: ptrInt(pid)}
 			case 'c':
 				proc.Process = lsofUnescape(val)
 			case 'L':
@@ -362,7 +364,7 @@ func ReadLsofFields(r io.Reader, name string) (SocketEvidence, []Warning, error)
 				snaps.mark(n, fld, time.Time{})
 			case 'f':
 				flush()
-				file = &lsofFile{fd: val, src: Pos{name, n}}
+				file = &lsofFile{fd: val, src: dumps.Pos{File: name, Line: n}}
 			default:
 				if file != nil {
 					file.set(id, val)
@@ -398,7 +400,7 @@ type lsofFile struct {
 	fd, typ, proto, name string
 	inode                uint64
 	info                 []string // T fields
-	src                  Pos
+	src                  dumps.Pos
 }
 
 func (f *lsofFile) set(id byte, val string) {
@@ -419,34 +421,34 @@ func (f *lsofFile) set(id byte, val string) {
 	}
 }
 
-func (f *lsofFile) socket(proc Owner) (s Socket, ok bool, err error) {
+func (f *lsofFile) socket(proc dumps.Owner) (s dumps.Socket, ok bool, err error) {
 	isPair := strings.Contains(f.name, "->")
 	if !lsofTypes[f.typ] && f.proto == "" && len(f.info) == 0 && !isPair {
 		return s, false, nil
 	}
-	s.Tool, s.Src, s.Inode = KindLsofFields, f.src, f.inode
+	s.Tool, s.Src, s.Inode = dumps.KindLsofFields, f.src, f.inode
 	o := proc
 	if fd, ok := lsofFD(f.fd); ok {
 		o.FD = ptrInt(fd)
 	}
-	s.Owners = []Owner{o}
+	s.Owners = []dumps.Owner{o}
 	s.ProtoRaw = f.typ
 	switch {
 	case f.typ == "unix":
-		s.Proto = ProtoUnix
+		s.Proto = dumps.ProtoUnix
 		s.Local.Host = f.name
 		return s, true, nil
 	case f.proto != "":
 		p, ok := lsofProtos[strings.ToUpper(f.proto)]
 		if !ok {
-			p = ProtoOther
+			p = dumps.ProtoOther
 		}
 		s.Proto = p
 		s.ProtoRaw = strings.ToLower(f.proto) + strings.TrimPrefix(f.typ, "IPv")
 	case len(f.info) > 0:
-		s.Proto = ProtoTCP // T fields are TCP/TPI information
+		s.Proto = dumps.ProtoTCP // T fields are TCP/TPI information
 	case f.typ == "sock":
-		s.Proto = ProtoOther
+		s.Proto = dumps.ProtoOther
 	}
 	if f.typ == "sock" || f.name == "" {
 		s.Extra = f.name

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // jcRecord is the subset of jc's JSON (netstat, ss, lsof, proc_net_tcp
@@ -97,12 +99,12 @@ func normAddr(s string) string {
 	return s
 }
 
-func ourCmpSocket(s Socket, withOwners bool) cmpSocket {
+func ourCmpSocket(s dumps.Socket, withOwners bool) cmpSocket {
 	c := cmpSocket{
 		state: s.State.String(), laddr: normAddr(s.Local.AddrString()), lport: s.Local.PortString(),
 		raddr: normAddr(s.Remote.AddrString()), rport: s.Remote.PortString(),
 	}
-	if s.State == StateUnknown {
+	if s.State == dumps.StateUnknown {
 		c.state = s.StateRaw
 	}
 	if s.Local.Iface != "" {
@@ -126,7 +128,7 @@ func jcCmpSocket(r jcRecord, withOwners bool) cmpSocket {
 	}
 	if r.State != nil {
 		st := *r.State
-		if v, ok := ParseState(st); ok {
+		if v, ok := dumps.ParseState(st); ok {
 			st = v.String()
 		}
 		c.state = st
@@ -189,7 +191,7 @@ func TestJCConformance(t *testing.T) {
 	// The shared conformance set, and jc's fixtures of the BSD and Windows
 	// forms it lacks (testdata/sockets/jc).
 	var jsons []string
-	for _, dir := range []string{"../testdata/conformance/sockets/jc", "../testdata/sockets/jc"} {
+	for _, dir := range []string{"../../testdata/conformance/sockets/jc", "../../testdata/sockets/jc"} {
 		js, err := filepath.Glob(filepath.Join(dir, "*.json"))
 		if err != nil || len(js) == 0 {
 			t.Fatalf("no jc fixtures in %s: %v", dir, err)
@@ -229,9 +231,9 @@ func TestJCConformance(t *testing.T) {
 					want = append(want, r)
 				}
 			}
-			var got []Socket
+			var got []dumps.Socket
 			for _, s := range ev.Sockets {
-				if s.Proto == ProtoTCP {
+				if s.Proto == dumps.ProtoTCP {
 					got = append(got, s)
 				}
 			}
@@ -281,8 +283,8 @@ func TestJCConformance(t *testing.T) {
 
 // lsofNameOf writes a socket back in lsof's NAME form, to compare with jc,
 // which keeps NAME whole.
-func lsofNameOf(s Socket) string {
-	ep := func(e Endpoint) string {
+func lsofNameOf(s dumps.Socket) string {
+	ep := func(e dumps.Endpoint) string {
 		a := e.AddrString()
 		if e.Addr.Is6() {
 			a = "[" + a + "]"
@@ -299,7 +301,7 @@ func lsofNameOf(s Socket) string {
 	return n
 }
 
-// jcFamily maps one jc record of any protocol to our Proto name, or "" for
+// jcFamily maps one jc record of any protocol to our dumps.Proto name, or "" for
 // records that are not sockets in our model: macOS kernel event (kevt) and
 // kernel control (kctl) sockets and the "Registered kernel control modules"
 // table, which cwforensics passes over; lsof files that are not sockets.
@@ -351,7 +353,7 @@ func jcFamily(r map[string]any) string {
 // TestJCConformanceAllProtocols compares, per file, the number of sockets of
 // every protocol (tcp, udp, unix, raw, other) with jc's records.
 func TestJCConformanceAllProtocols(t *testing.T) {
-	jsons, _ := filepath.Glob("../testdata/conformance/sockets/jc/*.json")
+	jsons, _ := filepath.Glob("../../testdata/conformance/sockets/jc/*.json")
 	matched := 0
 	for _, jf := range jsons {
 		in := strings.TrimSuffix(jf, ".json")

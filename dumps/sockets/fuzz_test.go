@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"bytes"
@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
-type socketReader func(io.Reader, string) (SocketEvidence, []Warning, error)
+type socketReader func(io.Reader, string) (dumps.SocketEvidence, []dumps.Warning, error)
 
 // socketReaders are every socket parser, by name.
 var socketReaders = []struct {
@@ -32,8 +34,8 @@ var socketReaders = []struct {
 func socketSeeds(t testing.TB) [][]byte {
 	t.Helper()
 	files := socketInputs(t)
-	jc, _ := filepath.Glob("../testdata/conformance/sockets/jc/*")
-	more, _ := filepath.Glob("../testdata/sockets/jc/*")
+	jc, _ := filepath.Glob("../../testdata/conformance/sockets/jc/*")
+	more, _ := filepath.Glob("../../testdata/sockets/jc/*")
 	jc = append(jc, more...)
 	for _, f := range jc {
 		if !strings.HasSuffix(f, ".json") {
@@ -54,7 +56,7 @@ func socketSeeds(t testing.TB) [][]byte {
 // checkSocketInvariants checks what must hold for any input: positions are
 // 1-based lines, snapshots are numbered in order and every record points at
 // one of them.
-func checkSocketInvariants(t *testing.T, ev SocketEvidence, warns []Warning) {
+func checkSocketInvariants(t *testing.T, ev dumps.SocketEvidence, warns []dumps.Warning) {
 	t.Helper()
 	for _, w := range warns {
 		if w.Pos.Line < 1 {
@@ -66,7 +68,7 @@ func checkSocketInvariants(t *testing.T, ev SocketEvidence, warns []Warning) {
 			t.Errorf("snapshot %d: %+v", i, s)
 		}
 	}
-	snap := func(what string, i int, p Pos) {
+	snap := func(what string, i int, p dumps.Pos) {
 		if p.Line < 1 || i < 0 || i >= len(ev.SocketSnapshots) {
 			t.Errorf("%s at %v: snapshot %d of %d", what, p, i, len(ev.SocketSnapshots))
 		}
@@ -98,12 +100,12 @@ func fuzzSocketReader(f *testing.F, read socketReader) {
 		// Deterministic, and always encodable as the documented JSON.
 		ev2, warns2, _ := read(bytes.NewReader(data), "fuzz")
 		j1, err1 := json.Marshal(struct {
-			E SocketEvidence
-			W []Warning
+			E dumps.SocketEvidence
+			W []dumps.Warning
 		}{ev, warns})
 		j2, err2 := json.Marshal(struct {
-			E SocketEvidence
-			W []Warning
+			E dumps.SocketEvidence
+			W []dumps.Warning
 		}{ev2, warns2})
 		if err1 != nil || err2 != nil || !bytes.Equal(j1, j2) {
 			t.Fatalf("JSON %v %v, or two reads differ", err1, err2)
@@ -121,7 +123,7 @@ func FuzzReadProcLimits(f *testing.F) { fuzzSocketReader(f, ReadProcLimits) }
 func FuzzReadUlimit(f *testing.F)     { fuzzSocketReader(f, ReadUlimit) }
 
 // FuzzSniffSockets checks that Sniff and Read agree and never fail on
-// in-memory input except with ErrUnknownFormat.
+// in-memory input except with dumps.ErrUnknownFormat.
 func FuzzSniffSockets(f *testing.F) {
 	for _, s := range socketSeeds(f) {
 		f.Add(s)
@@ -130,7 +132,7 @@ func FuzzSniffSockets(f *testing.F) {
 		kind, err := testChain().Sniff(data)
 		ev, rerr := testChain().Read(bytes.NewReader(data), "fuzz")
 		if err != nil {
-			if !errors.Is(err, ErrUnknownFormat) || !errors.Is(rerr, ErrUnknownFormat) {
+			if !errors.Is(err, dumps.ErrUnknownFormat) || !errors.Is(rerr, dumps.ErrUnknownFormat) {
 				t.Fatalf("Sniff: %v, Read: %v", err, rerr)
 			}
 			return
@@ -179,8 +181,8 @@ func TestSocketReadersHostileInput(t *testing.T) {
 	// Read (Sniff, then the parser) gives records or a clear error.
 	for name, in := range inputs {
 		ev, err := testChain().Read(strings.NewReader(in), "in")
-		if err != nil && !errors.Is(err, ErrUnknownFormat) {
-			t.Errorf("testChain().Read(%s): %v", name, err)
+		if err != nil && !errors.Is(err, dumps.ErrUnknownFormat) {
+			t.Errorf("Read(%s): %v", name, err)
 		}
 		if err == nil {
 			checkSocketInvariants(t, ev.SocketEvidence, nil)
@@ -188,7 +190,7 @@ func TestSocketReadersHostileInput(t *testing.T) {
 	}
 	// ss goes on after the long line and reads the good one.
 	ev, _, _ := ReadSS(strings.NewReader(inputs["long line"]), "in")
-	if n := len(ev.Sockets); n == 0 || ev.Sockets[n-1].Src.Line != 2 || ev.Sockets[n-1].State != StateCloseWait {
+	if n := len(ev.Sockets); n == 0 || ev.Sockets[n-1].Src.Line != 2 || ev.Sockets[n-1].State != dumps.StateCloseWait {
 		t.Errorf("the line after the long one was not read: %+v", ev.Sockets)
 	}
 }

@@ -1,4 +1,4 @@
-package dumps
+package sockets
 
 import (
 	"errors"
@@ -8,17 +8,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cwforensics/cwforensics/dumps"
 )
 
 // netstatProtos maps netstat's Proto column (Linux net-tools, macOS, FreeBSD,
 // Windows) to a protocol.
-var netstatProtos = map[string]Proto{
-	"tcp": ProtoTCP, "tcp4": ProtoTCP, "tcp6": ProtoTCP, "tcp46": ProtoTCP, "TCP": ProtoTCP, "TCPv6": ProtoTCP,
-	"udp": ProtoUDP, "udp4": ProtoUDP, "udp6": ProtoUDP, "udp46": ProtoUDP, "udpl": ProtoUDP, "udpl6": ProtoUDP,
-	"UDP": ProtoUDP, "UDPv6": ProtoUDP,
-	"raw": ProtoRaw, "raw6": ProtoRaw, "raw4": ProtoRaw, "icm4": ProtoRaw, "icm6": ProtoRaw,
-	"unix": ProtoUnix,
-	"sctp": ProtoOther, "sctp4": ProtoOther, "sctp6": ProtoOther, "dccp": ProtoOther,
+var netstatProtos = map[string]dumps.Proto{
+	"tcp": dumps.ProtoTCP, "tcp4": dumps.ProtoTCP, "tcp6": dumps.ProtoTCP, "tcp46": dumps.ProtoTCP, "TCP": dumps.ProtoTCP, "TCPv6": dumps.ProtoTCP,
+	"udp": dumps.ProtoUDP, "udp4": dumps.ProtoUDP, "udp6": dumps.ProtoUDP, "udp46": dumps.ProtoUDP, "udpl": dumps.ProtoUDP, "udpl6": dumps.ProtoUDP,
+	"UDP": dumps.ProtoUDP, "UDPv6": dumps.ProtoUDP,
+	"raw": dumps.ProtoRaw, "raw6": dumps.ProtoRaw, "raw4": dumps.ProtoRaw, "icm4": dumps.ProtoRaw, "icm6": dumps.ProtoRaw,
+	"unix": dumps.ProtoUnix,
+	"sctp": dumps.ProtoOther, "sctp4": dumps.ProtoOther, "sctp6": dumps.ProtoOther, "dccp": dumps.ProtoOther,
 }
 
 // netstatTimerRe matches the Timer column of netstat -o at the end of a row.
@@ -29,10 +31,10 @@ var netstatTimerRe = regexp.MustCompile(`\s*((?:off|on|keepalive|timewait|probe|
 // PCB columns) and Windows (-an, -ano, -aonb with the component and [exe]
 // lines under each row). Only I/O failures are errors; bad rows become
 // warnings.
-func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
+func ReadNetstat(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
-		ev     SocketEvidence
-		warns  []Warning
+		ev     dumps.SocketEvidence
+		warns  []dumps.Warning
 		snaps  = socketSnaps{name: name}
 		bsd    netstatLayout // the columns a BSD header names around the addresses
 		inRows bool
@@ -64,18 +66,18 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 		s, pre, ours, err := parseNetstatRow(text, bsd.pre)
 		if ours {
 			if err != nil {
-				warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "netstat: " + err.Error()})
 				return
 			}
-			if len(bsd.post) > 0 && s.Extra != "" && s.Proto != ProtoUnix {
+			if len(bsd.post) > 0 && s.Extra != "" && s.Proto != dumps.ProtoUnix {
 				if err := applyBSDColumns(&s, bsd.post); err != nil {
-					warns = append(warns, Warning{Pos{name, n}, "netstat: " + err.Error()})
+					warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "netstat: " + err.Error()})
 				}
 			}
 			if pre != "" {
 				s.Extra = strings.TrimSpace(pre + " " + s.Extra)
 			}
-			s.Src = Pos{name, n}
+			s.Src = dumps.Pos{File: name, Line: n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
 			ev.Sockets = append(ev.Sockets, s)
 			inRows = true
@@ -86,12 +88,12 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 			last := &ev.Sockets[len(ev.Sockets)-1]
 			if exe, ok := strings.CutPrefix(text, "["); ok && strings.HasSuffix(exe, "]") {
 				if len(last.Owners) == 0 {
-					last.Owners = []Owner{{}}
+					last.Owners = []dumps.Owner{{}}
 				}
 				last.Owners[0].Process = strings.TrimSuffix(exe, "]")
 			} else if !appendExtra(last, "; ", text) && cut != len(ev.Sockets)-1 {
 				cut = len(ev.Sockets) - 1
-				warns = append(warns, Warning{Pos{name, n}, "netstat: line under the row above dropped, and any more: details longer than 4 KiB"})
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: "netstat: line under the row above dropped, and any more: details longer than 4 KiB"})
 			}
 			inRows = true
 			return
@@ -110,7 +112,7 @@ func ReadNetstat(r io.Reader, name string) (SocketEvidence, []Warning, error) {
 // "addr:port" / "[v6]:port", or BSD "addr.port" (bsd is then true). A colon
 // followed by no dot means the colon form. Only the BSDs write tcp4, tcp46
 // and the like, so a Linux "tcp" row is never read in dot notation.
-func netstatEndpoint(s, proto string) (e Endpoint, bsd bool, err error) {
+func netstatEndpoint(s, proto string) (e dumps.Endpoint, bsd bool, err error) {
 	bsdProto := strings.HasSuffix(proto, "4") || strings.HasSuffix(proto, "6")
 	if i := strings.LastIndexByte(s, ':'); !bsdProto || i >= 0 && !strings.Contains(s[i:], ".") {
 		e, err = parseEndpoint(s)
@@ -118,7 +120,7 @@ func netstatEndpoint(s, proto string) (e Endpoint, bsd bool, err error) {
 	}
 	h, p, err := splitHostPortDot(s)
 	if err != nil {
-		return Endpoint{}, true, err
+		return dumps.Endpoint{}, true, err
 	}
 	e, err = makeEndpoint(h, p)
 	return e, true, err
@@ -171,7 +173,7 @@ func parseNetstatHeader(text string) (netstatLayout, bool) {
 
 // parseNetstatLine parses one netstat row with the usual columns; see
 // parseNetstatRow.
-func parseNetstatLine(text string) (s Socket, ours bool, err error) {
+func parseNetstatLine(text string) (s dumps.Socket, ours bool, err error) {
 	s, _, ours, err = parseNetstatRow(text, nil)
 	return s, ours, err
 }
@@ -187,8 +189,8 @@ func parseNetstatLine(text string) (s Socket, ours bool, err error) {
 // pre names the BSD columns before the addresses when they are not Recv-Q
 // Send-Q (FreeBSD -T: Rexmit OOORcv 0-win); their values come back as
 // name=value words in preExtra.
-func parseNetstatRow(text string, pre []string) (s Socket, preExtra string, ours bool, err error) {
-	s.Tool = KindNetstat
+func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string, ours bool, err error) {
+	s.Tool = dumps.KindNetstat
 	tok, rest := nextField(text)
 	if typ, r := nextField(rest); len(tok) >= 8 && hexOnly(tok) && bsdUnixTypes[typ] {
 		return s, preExtra, true, parseBSDUnix(&s, typ, r)
@@ -204,7 +206,7 @@ func parseNetstatRow(text string, pre []string) (s Socket, preExtra string, ours
 		return s, "", false, nil
 	}
 	s.Proto, s.ProtoRaw = proto, tok
-	if proto == ProtoUnix {
+	if proto == dumps.ProtoUnix {
 		return s, preExtra, true, parseNetstatUnix(&s, rest)
 	}
 	windows := tok == strings.ToUpper(tok)
@@ -252,8 +254,8 @@ func parseNetstatRow(text string, pre []string) (s Socket, preExtra string, ours
 		}
 	}
 	if st, r := nextField(rest); st != "" {
-		if v, err := strconv.Atoi(st); err == nil && proto == ProtoRaw && v > 0 && v <= int(StateClosing) {
-			s.State, s.StateRaw, rest = State(v), st, r // Linux raw sockets print the number
+		if v, err := strconv.Atoi(st); err == nil && proto == dumps.ProtoRaw && v > 0 && v <= int(dumps.StateClosing) {
+			s.State, s.StateRaw, rest = dumps.State(v), st, r // Linux raw sockets print the number
 		} else if v, ok := stateWord(st); ok {
 			s.State, s.StateRaw, rest = v, st, r
 		} else if isStateLike(st) {
@@ -271,7 +273,7 @@ func parseNetstatRow(text string, pre []string) (s Socket, preExtra string, ours
 			if err != nil {
 				return s, preExtra, true, fmt.Errorf("bad PID %q", f[0])
 			}
-			s.Owners = []Owner{{PID: ptrInt(pid)}}
+			s.Owners = []dumps.Owner{{PID: ptrInt(pid)}}
 			f = f[1:]
 		}
 	} else if len(f) >= 2 && digitsOnly(f[1]) && !isPidProg(f[0]) { // -e: User Inode
@@ -287,7 +289,7 @@ func parseNetstatRow(text string, pre []string) (s Socket, preExtra string, ours
 			return s, preExtra, true, err
 		}
 		if o != nil {
-			s.Owners = []Owner{*o}
+			s.Owners = []dumps.Owner{*o}
 		}
 		f = nil
 	}
@@ -327,7 +329,7 @@ func isPidProg(s string) bool {
 
 // parsePidProg parses "123/java -jar x" (program names may hold spaces) or
 // "-" (not ours to see: nil).
-func parsePidProg(s string) (*Owner, error) {
+func parsePidProg(s string) (*dumps.Owner, error) {
 	if s == "-" {
 		return nil, nil
 	}
@@ -336,13 +338,13 @@ func parsePidProg(s string) (*Owner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad PID/Program %q", s)
 	}
-	return &Owner{PID: ptrInt(pid), Process: strings.TrimSpace(prog)}, nil
+	return &dumps.Owner{PID: ptrInt(pid), Process: strings.TrimSpace(prog)}, nil
 }
 
 // parseNetstatUnix parses the rest of a Linux unix-socket row: RefCnt,
 // Flags in brackets, Type, State (may be blank), I-Node, PID/Program (with
 // -p), Path (may be blank).
-func parseNetstatUnix(s *Socket, rest string) error {
+func parseNetstatUnix(s *dumps.Socket, rest string) error {
 	ref, rest := nextField(rest)
 	if !digitsOnly(ref) {
 		return fmt.Errorf("bad RefCnt %q", ref)
@@ -376,7 +378,7 @@ func parseNetstatUnix(s *Socket, rest string) error {
 			return err
 		}
 		if o != nil {
-			s.Owners = []Owner{*o}
+			s.Owners = []dumps.Owner{*o}
 		}
 		rest = r
 	}
@@ -392,8 +394,8 @@ var bsdUnixTypes = map[string]bool{"stream": true, "dgram": true, "seqpac": true
 // parseBSDUnix parses the rest of a macOS/FreeBSD unix-socket row after the
 // PCB address and Type: Recv-Q Send-Q Inode Conn Refs Nextref [Addr]. Inode
 // is a kernel vnode address there, not an inode number, and is not kept.
-func parseBSDUnix(s *Socket, typ, rest string) error {
-	s.Proto, s.ProtoRaw = ProtoUnix, "unix"
+func parseBSDUnix(s *dumps.Socket, typ, rest string) error {
+	s.Proto, s.ProtoRaw = dumps.ProtoUnix, "unix"
 	f := strings.Fields(rest)
 	if len(f) < 6 {
 		return errors.New("truncated unix row: want Recv-Q Send-Q Inode Conn Refs Nextref")
@@ -415,7 +417,7 @@ func parseBSDUnix(s *Socket, typ, rest string) error {
 // (state), kept in s.Extra by parseNetstatLine, by the names of the header:
 // pid (older macOS) or process:pid (macOS 13 and later; the process name
 // may hold spaces) become the owner, the others stay in Extra as name=value.
-func applyBSDColumns(s *Socket, cols []string) error {
+func applyBSDColumns(s *dumps.Socket, cols []string) error {
 	f := strings.Fields(s.Extra)
 	var extra []string
 	j := 0
@@ -429,7 +431,7 @@ func applyBSDColumns(s *Socket, cols []string) error {
 			if err != nil {
 				return fmt.Errorf("bad pid %q", f[j])
 			}
-			s.Owners = []Owner{{PID: ptrInt(pid)}}
+			s.Owners = []dumps.Owner{{PID: ptrInt(pid)}}
 			j++
 		case "process:pid":
 			end := j
@@ -442,7 +444,7 @@ func applyBSDColumns(s *Socket, cols []string) error {
 			if i < 0 || err != nil {
 				return fmt.Errorf("bad process:pid %q", v)
 			}
-			s.Owners = []Owner{{PID: ptrInt(pid), Process: v[:i]}}
+			s.Owners = []dumps.Owner{{PID: ptrInt(pid), Process: v[:i]}}
 			j = end + 1
 		default:
 			extra = append(extra, c+"="+f[j])

@@ -302,6 +302,18 @@ func (c *collector) output(name string) (*os.File, error) {
 	return os.OpenFile(filepath.Join(c.partial, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 }
 
+// stepOutput opens a step's output file and names it in the step; when it
+// cannot, the step has failed with the reason.
+func (c *collector) stepOutput(st *Step, out string) (*os.File, bool) {
+	f, err := c.output(out)
+	if err != nil {
+		st.Status, st.Error = StatusFailed, err.Error()
+		return nil, false
+	}
+	st.Output = out
+	return f, true
+}
+
 // header is the date line and the prompt that start a listing, so that
 // analyze dates the listing and knows the command (and the pid of
 // /proc/PID files).
@@ -384,13 +396,11 @@ func (c *collector) command(ctx context.Context, st *Step, cmd Command, out stri
 		return
 	}
 	defer c.release()
-	f, err := c.output(out)
-	if err != nil {
-		st.Status, st.Error = StatusFailed, err.Error()
+	f, ok := c.stepOutput(st, out)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st.Output = out
 	st.Started = c.stamp()
 	if header {
 		if _, err := f.Write(c.header(*st.Started, st.Argv)); err != nil {
@@ -440,13 +450,11 @@ func (c *collector) readProcFile(st *Step, name, out string, header, nulToSpace 
 	if nulToSpace {
 		data = append(bytes.ReplaceAll(bytes.TrimRight(data, "\x00"), []byte{0}, []byte{' '}), '\n')
 	}
-	f, err := c.output(out)
-	if err != nil {
-		st.Status, st.Error = StatusFailed, err.Error()
+	f, ok := c.stepOutput(st, out)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st.Output = out
 	if header {
 		data = append(c.header(*st.Started, []string{"cat", st.Read}), append(data, '\n')...)
 	}

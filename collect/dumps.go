@@ -195,13 +195,11 @@ func (c *collector) fetch(ctx context.Context, st *Step, u, out string) {
 		st.Status, st.Error, st.Stderr = StatusFailed, "HTTP "+resp.Status, strings.ToValidUTF8(strings.TrimSpace(string(body)), "?")
 		return
 	}
-	f, err := c.output(out)
-	if err != nil {
-		st.Status, st.Error = StatusFailed, err.Error()
+	f, ok := c.stepOutput(st, out)
+	if !ok {
 		return
 	}
 	defer f.Close()
-	st.Output = out
 	n, err := io.Copy(f, resp.Body)
 	st.Finished, st.Size = c.stamp(), n
 	if err != nil {

@@ -6,16 +6,53 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// htmlView is the Model plus what only the HTML page needs: chart geometry
-// and the evidence index that claims link to.
+// Row limits of the HTML report. Whatever the number of sockets, the page
+// lists at most HTMLSocketRows of them (stuck ones first, oldest first),
+// with aggregates over all of them above; the JSON report has every one.
+const (
+	HTMLSocketRows  = 200
+	HTMLWarningRows = 200
+	aggRows         = 10 // rows of each aggregate table before "N others"
+)
+
+// Per-finding limits of both the HTML and the Markdown report: a finding
+// over thousands of peers or threads shows its largest groups.
+const (
+	FlowRows    = 20
+	SuspectRows = 20
+	CiteRows    = 12 // positions a claim, suspect or socket cites
+)
+
+// htmlView is the Model plus what only the HTML page needs: chart geometry,
+// aggregates, the rows shown and the evidence index that claims link to.
 type htmlView struct {
 	*Model
-	Charts   []svgChart
-	Evidence []evidenceEntry
-	SockRow  map[string]int // socket key -> row index, for links
+	Charts     []svgChart
+	Aggregates []aggTable
+	Shown      []Socket // the first HTMLSocketRows sockets
+	Hidden     int      // sockets not listed on the page
+	Warned     []Warning
+	Unwarned   int // warnings not listed on the page
+	Evidence   []evidenceEntry
+}
+
+// aggTable counts the stuck sockets by one attribute.
+type aggTable struct {
+	Title string
+	Ages  bool // rows are age buckets: no "oldest" column
+	Rows  []aggRow
+}
+
+type aggRow struct {
+	Label  string // untrusted: process names, addresses
+	Href   string // "#finding-id" or ""
+	Count  int
+	Share  string // e.g. "42%"
+	Oldest string
 }
 
 // evidenceEntry is one position in the evidence index and what cites it.
@@ -32,13 +69,14 @@ type citer struct {
 }
 
 func newHTMLView(m *Model) htmlView {
-	v := htmlView{Model: m, SockRow: make(map[string]int, len(m.Sockets))}
-	for i, s := range m.Sockets {
-		v.SockRow[s.Key] = i
-	}
+	v := htmlView{Model: m, Shown: m.Sockets[:min(len(m.Sockets), HTMLSocketRows)],
+		Warned: m.Warnings[:min(len(m.Warnings), HTMLWarningRows)]}
+	v.Hidden, v.Unwarned = len(m.Sockets)-len(v.Shown), len(m.Warnings)-len(v.Warned)
+	// The index lists what the page shows: positions cited by findings,
+	// by the suspects listed and by the sockets listed.
 	cites := map[string][]citer{}
 	add := func(pos []string, c citer) {
-		for _, p := range pos {
+		for _, p := range firstN(pos, CiteRows) {
 			if l := cites[p]; len(l) == 0 || l[len(l)-1] != c {
 				cites[p] = append(l, c)
 			}
@@ -51,11 +89,11 @@ func newHTMLView(m *Model) htmlView {
 		for _, c := range f.Contradicting {
 			add(c.Evidence, citer{"#" + f.ID, "contradicts " + f.ID})
 		}
-		for _, s := range f.Suspects {
+		for _, s := range firstN(f.Suspects, SuspectRows) {
 			add(s.Evidence, citer{"#" + s.ID, s.Kind.String() + " " + s.Name})
 		}
 	}
-	for i, s := range m.Sockets {
+	for i, s := range v.Shown {
 		add(s.Evidence, citer{fmt.Sprintf("#sock-%d", i+1), "socket " + s.Key})
 	}
 	for p, c := range cites {
@@ -64,11 +102,108 @@ func newHTMLView(m *Model) htmlView {
 	slices.SortFunc(v.Evidence, func(a, b evidenceEntry) int { return comparePos(a.Pos, b.Pos) })
 	v.Charts = []svgChart{
 		timelineChart(m),
-		barChart("By local port", "Stuck sockets per local port", m.Charts.ByLocalPort),
-		barChart("By peer", "Stuck sockets per remote address", m.Charts.ByPeer),
+		barChart("By local port", "Stuck sockets per local port", "on", m.Charts.ByLocalPort),
+		barChart("By peer", "Stuck sockets per remote address", "from", m.Charts.ByPeer),
 		histogram(m.Charts.AgeBuckets),
 	}
+	v.Aggregates = aggregates(m)
 	return v
+}
+
+// firstN is the first n elements of s, or all of them.
+func firstN[T any](s []T, n int) []T { return s[:min(len(s), n)] }
+
+// aggregates counts the stuck sockets by process, finding, peer address,
+// local port and age, largest first, the rest folded into "N others".
+func aggregates(m *Model) []aggTable {
+	type acc struct {
+		label, href string
+		n           int
+		oldest      time.Duration
+		lower       bool
+	}
+	titles := map[string]string{}
+	for _, f := range m.Findings {
+		titles[f.ID] = f.Title + ": " + f.Process.String()
+	}
+	keys := []func(s Socket) (string, string){
+		func(s Socket) (string, string) { return Process{PID: s.PID, Name: s.Process}.String(), "" },
+		func(s Socket) (string, string) {
+			if s.Finding == "" {
+				return "no finding", ""
+			}
+			return titles[s.Finding], "#" + s.Finding
+		},
+		func(s Socket) (string, string) { return s.Remote.Addr.String(), "" },
+		func(s Socket) (string, string) { return ":" + strconv.Itoa(int(s.Local.Port)), "" },
+	}
+	names := []string{"By process", "By finding", "By peer address", "By local port"}
+	total := m.Summary.CloseWait
+	share := func(n int) string {
+		if total == 0 {
+			return ""
+		}
+		if p := 100 * n / total; p > 0 || n == 0 {
+			return strconv.Itoa(p) + "%"
+		}
+		return "< 1%"
+	}
+	var out []aggTable
+	for k, key := range keys {
+		groups := map[string]*acc{}
+		for _, s := range m.Sockets {
+			if !s.Status.Stuck() {
+				continue
+			}
+			label, href := key(s)
+			a := groups[label]
+			if a == nil {
+				a = &acc{label: label, href: href}
+				groups[label] = a
+			}
+			a.n++
+			if s.Age > a.oldest || (s.Age == a.oldest && s.AgeLowerBound) {
+				a.oldest, a.lower = s.Age, s.AgeLowerBound
+			}
+		}
+		if len(groups) == 0 {
+			continue
+		}
+		all := make([]*acc, 0, len(groups))
+		for _, a := range groups {
+			all = append(all, a)
+		}
+		slices.SortFunc(all, func(a, b *acc) int { return cmp.Or(cmp.Compare(b.n, a.n), comparePos(a.label, b.label)) })
+		t := aggTable{Title: names[k]}
+		for i, a := range all {
+			if i == aggRows-1 && len(all) > aggRows {
+				rest := aggRow{Label: fmt.Sprintf("%s others", FormatCount(len(all)-i))}
+				var oldest time.Duration
+				var lower bool
+				for _, b := range all[i:] {
+					rest.Count += b.n
+					if b.oldest > oldest || (b.oldest == oldest && b.lower) {
+						oldest, lower = b.oldest, b.lower
+					}
+				}
+				rest.Share, rest.Oldest = share(rest.Count), ageText(oldest, lower)
+				t.Rows = append(t.Rows, rest)
+				break
+			}
+			t.Rows = append(t.Rows, aggRow{Label: a.label, Href: a.href, Count: a.n, Share: share(a.n), Oldest: ageText(a.oldest, a.lower)})
+		}
+		out = append(out, t)
+	}
+	if total > 0 {
+		t := aggTable{Title: "By age", Ages: true}
+		for _, b := range m.Charts.AgeBuckets {
+			if b.Count > 0 {
+				t.Rows = append(t.Rows, aggRow{Label: b.Label, Count: b.Count, Share: share(b.Count)})
+			}
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // svgChart is a chart drawn in Go; the template only places its parts, and
@@ -77,6 +212,7 @@ type svgChart struct {
 	Title, Caption string
 	W, H           float64
 	Empty          string // shown instead of the chart when there is no data
+	Single         string // shown instead of a chart of a single bar
 	Bars           []svgBar
 	Path, Area     string // timeline line and fill, SVG path data made of numbers only
 	Ticks          []svgTick
@@ -164,12 +300,20 @@ func timelineChart(m *Model) svgChart {
 		c.Grid = append(c.Grid, svgLine{left, yy, right, yy})
 		c.Ticks = append(c.Ticks, svgTick{X: left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})
 	}
-	// Time labels at even steps of the span, not at points: points bunch
-	// up where the count changes often, and their labels would overlap.
-	for k := 0; k <= 4; k++ {
-		d := time.Duration(float64(t1.Sub(t0)) * float64(k) / 4)
-		c.Ticks = append(c.Ticks, svgTick{X: r1(left + (right-left)*float64(k)/4), Y: bottom + 18, Label: "+" + FormatDuration(d),
-			Anchor: [...]string{"start", "middle", "middle", "middle", "end"}[k]})
+	// Time labels at round steps (1, 2 or 5 units, 15s, 30s, ...), not at
+	// points: points bunch up where the count changes often. Each label is
+	// written as precisely as the step needs, so no two are the same.
+	tstep := timeStep(t1.Sub(t0))
+	for d := time.Duration(0); d <= t1.Sub(t0); d += tstep {
+		xx := r1(left + (right-left)*d.Seconds()/span)
+		anchor := "middle"
+		switch {
+		case d == 0:
+			anchor = "start"
+		case xx > right-24:
+			anchor = "end"
+		}
+		c.Ticks = append(c.Ticks, svgTick{X: xx, Y: bottom + 18, Label: "+" + tickLabel(d, tstep), Anchor: anchor})
 	}
 	if th := DefaultThresholds().CountWarning; ymax > th {
 		yy := y(th)
@@ -196,11 +340,23 @@ func timelineChart(m *Model) svgChart {
 // maxLogMarks bounds the log-event lines drawn on the timeline.
 const maxLogMarks = 4
 
-// barChart draws horizontal bars, largest first.
-func barChart(title, caption string, bars []Bar) svgChart {
+// Compact is whether the chart is a line of text rather than a drawing.
+func (c svgChart) Compact() bool { return c.Empty != "" || c.Single != "" }
+
+// barChart draws horizontal bars, largest first. A single bar says nothing
+// a sentence would not: "all 45 on :8080" (prep is "on"), or the bar's own
+// label when it folds many groups of one.
+func barChart(title, caption, prep string, bars []Bar) svgChart {
 	c := svgChart{Title: title, Caption: caption, W: chartW}
-	if len(bars) == 0 {
+	switch {
+	case len(bars) == 0:
 		c.H, c.Empty = 60, "no socket stuck in CLOSE_WAIT"
+		return c
+	case len(bars) == 1 && strings.HasSuffix(bars[0].Label, ", 1 each"):
+		c.Single = bars[0].Label
+		return c
+	case len(bars) == 1:
+		c.Single = fmt.Sprintf("all %s %s %s", FormatCount(bars[0].Count), prep, bars[0].Label)
 		return c
 	}
 	row, top, labelW := 24.0, 8.0, 150.0
@@ -258,4 +414,58 @@ func histogram(bars []Bar) svgChart {
 			VX: r1(x + slot*0.35), VY: r1(bottom - h - 5), Anchor: "middle"})
 	}
 	return c
+}
+
+// timeSteps are the round steps of the time axis beyond one second.
+var timeSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// timeStep is the smallest round step that cuts span into at most four
+// parts: 1, 2 or 5 times a power of ten below a second, a clock-like step
+// above, whole days beyond timeSteps.
+func timeStep(span time.Duration) time.Duration {
+	need := (span + 3) / 4
+	if need < time.Second {
+		for p := time.Duration(1); ; p *= 10 {
+			for _, f := range []time.Duration{1, 2, 5} {
+				if f*p >= need {
+					return f * p
+				}
+			}
+		}
+	}
+	for _, s := range timeSteps {
+		if s >= need {
+			return s
+		}
+	}
+	day := 24 * time.Hour
+	return (need + day - 1) / day * day
+}
+
+// tickLabel writes d, a multiple of step, exactly: FormatDuration when the
+// step is a whole number of seconds (its two units then suffice), else in
+// the largest unit not above d with as many decimals as the step needs:
+// "750ms", "1.5s", "2.25ms".
+func tickLabel(d, step time.Duration) string {
+	if step >= time.Second || d == 0 {
+		return FormatDuration(d)
+	}
+	unit, name := time.Second, "s"
+	switch {
+	case d < time.Microsecond:
+		unit, name = time.Nanosecond, "ns"
+	case d < time.Millisecond:
+		unit, name = time.Microsecond, "µs"
+	case d < time.Second:
+		unit, name = time.Millisecond, "ms"
+	}
+	decimals := 0
+	for u := step; u < unit; u *= 10 {
+		decimals++
+	}
+	return strconv.FormatFloat(float64(d)/float64(unit), 'f', decimals, 64) + name
 }

@@ -30,6 +30,10 @@ var funcs = map[string]any{
 	"md":       mdEscape,
 	"code":     mdCode,
 	"how":      how,
+	"flows":    func(f []Flow) []Flow { return firstN(f, FlowRows) },
+	"suspects": func(s []Suspect) []Suspect { return firstN(s, SuspectRows) },
+	"sub":      func(a, b int) int { return a - b },
+	"cites":    func(p []string) []string { return firstN(p, CiteRows) },
 }
 
 var (
@@ -40,7 +44,10 @@ var (
 )
 
 // WriteHTML writes the model as one self-contained HTML page: inline CSS,
-// inline SVG charts drawn here, no script and nothing fetched from anywhere.
+// inline SVG charts drawn here, one inline script of the template's own that
+// filters and pages the socket table, and nothing fetched from anywhere. The
+// page's size is bounded: it lists HTMLSocketRows sockets after aggregates
+// over all of them, and says how many it leaves out.
 // Every string from the evidence goes through html/template's contextual
 // escaping; control characters are then shown as \xNN.
 func WriteHTML(w io.Writer, m *Model) error {

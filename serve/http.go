@@ -429,8 +429,11 @@ func (s *Service) apiReport(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ctype)
 	if format == "html" {
 		// The page may be shown in the analysis page's frame; its inline
-		// styles are allowed by hash, nothing else runs or loads.
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHashes(data)+"; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox")
+		// styles and its own script (which pages the socket table) are
+		// allowed by hash, in a sandbox of an opaque origin; nothing else
+		// runs or loads.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src "+styleHashes(data)+"; script-src "+scriptHashes(data)+
+			"; frame-ancestors 'self'; base-uri 'none'; form-action 'none'; sandbox allow-scripts")
 		h.Set("X-Frame-Options", "SAMEORIGIN")
 	}
 	if r.URL.Query().Get("download") != "" {
@@ -440,9 +443,24 @@ func (s *Service) apiReport(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	styleElem = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
-	styleAttr = regexp.MustCompile(` style="([^"]*)"`)
+	scriptElem = regexp.MustCompile(`(?s)<script id="cwf-script">(.*?)</script>`)
+	styleElem  = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+	styleAttr  = regexp.MustCompile(` style="([^"]*)"`)
 )
+
+// scriptHashes lists CSP hashes of the report's own script, the one the
+// report template writes; "'none'" when the page has none.
+func scriptHashes(page []byte) string {
+	var out []string
+	for _, m := range scriptElem.FindAllSubmatch(page, -1) {
+		h := sha256.Sum256(m[1])
+		out = append(out, "'sha256-"+base64.StdEncoding.EncodeToString(h[:])+"'")
+	}
+	if len(out) == 0 {
+		return "'none'"
+	}
+	return strings.Join(out, " ")
+}
 
 // styleHashes lists CSP hashes of the page's style elements and style
 // attributes.

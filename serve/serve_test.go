@@ -3,6 +3,8 @@ package serve
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -645,8 +647,15 @@ func TestPagesAndHeaders(t *testing.T) {
 	}
 	_, body, hd := h.do(h.req("GET", "/api/analyses/"+ans["id"]+"/report.html", nil))
 	csp := hd.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "'sha256-") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+	if !strings.Contains(csp, "sandbox allow-scripts;") && !strings.HasSuffix(csp, "sandbox allow-scripts") ||
+		!strings.Contains(csp, "'sha256-") || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "allow-same-origin") {
 		t.Errorf("report CSP %q", csp)
+	}
+	// The only script allowed is the report's own, by its hash ('none'
+	// when the report lists no socket and so has no script).
+	hasScript := bytes.Contains(body, []byte(`<script id="cwf-script">`))
+	if want := "script-src " + scriptHashes(body) + ";"; hasScript == (scriptHashes(body) == "'none'") || !strings.Contains(csp, want) {
+		t.Errorf("report CSP %q does not allow exactly the report's own script (%s)", csp, want)
 	}
 	if want := styleHashes(body); !strings.Contains(csp, want) {
 		t.Errorf("report CSP lacks the hashes of its styles")
@@ -710,5 +719,18 @@ func TestSecondServiceOnSameData(t *testing.T) {
 	_, err := New(Config{Dir: h.dir, Analyzer: &fakeAnalyzer{}, Now: h.clock.Now})
 	if err == nil || !strings.Contains(err.Error(), "another cwforensics serve") {
 		t.Errorf("second service: %v", err)
+	}
+}
+
+// TestScriptHashes: the report's own script is allowed by the hash of its
+// text, and nothing else that looks like a script is.
+func TestScriptHashes(t *testing.T) {
+	page := []byte(`<p>&lt;script&gt;x</p><script id="cwf-script">(function () {})();</script>`)
+	h := sha256.Sum256([]byte("(function () {})();"))
+	if got, want := scriptHashes(page), "'sha256-"+base64.StdEncoding.EncodeToString(h[:])+"'"; got != want {
+		t.Errorf("scriptHashes = %s, want %s", got, want)
+	}
+	if got := scriptHashes([]byte(`<script>alert(1)</script>`)); got != "'none'" {
+		t.Errorf("a script that is not the report's own is allowed: %s", got)
 	}
 }

@@ -2,6 +2,9 @@
 // (scripts/e2e.sh) to open in a real browser.
 //
 //	go run ./report/internal/e2ehtml -case go-server-leak -o out/e2e/report.html
+//	go run ./report/internal/e2ehtml -case stuck -sockets 45000 -procs 4 -o out/e2e/stuck.html
+//
+// The case "stuck" is sample.Stuck: a synthetic incident of any size.
 package main
 
 import (
@@ -17,15 +20,19 @@ import (
 func main() {
 	name := flag.String("case", "go-server-leak", "sample model to render")
 	out := flag.String("o", "report.html", "HTML file to write")
+	sockets := flag.Int("sockets", 50, "stuck sockets of the case stuck")
+	procs := flag.Int("procs", 1, "processes of the case stuck")
 	flag.Parse()
-	if err := run(*name, *out); err != nil {
+	cases := sample.Cases()
+	cases = append(cases, sample.Case{Name: "stuck", Model: func() *report.Model { return sample.Stuck(*sockets, *procs) }})
+	if err := run(cases, *name, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "e2ehtml:", err)
 		os.Exit(1)
 	}
 }
 
-func run(name, out string) error {
-	for _, c := range sample.Cases() {
+func run(cases []sample.Case, name, out string) error {
+	for _, c := range cases {
 		if c.Name != name {
 			continue
 		}

@@ -29,7 +29,7 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Version kong.VersionFlag `env:"-" help:"Print the version and exit."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
 
 	Analyze  AnalyzeCmd  `cmd:"" help:"Correlate captures, socket listings and dumps into a report of the root cause."`
 	Conns    ConnsCmd    `cmd:"" help:"List the TCP connections in packet captures and their states at capture end."`

@@ -41,6 +41,13 @@ type Options struct {
 	// released, from one goroutine; the Conn it gets is only valid during
 	// the call (it is reused), so Keep copies what it wants of it.
 	Keep func(*Conn) bool
+	// SummarizeHalfOpen leaves out of Conns the connections an endpoint
+	// accepted that are still half-open at the end (the opener's SYN seen,
+	// retransmitted or not, nothing else from either side, no anomaly) and
+	// counts them per local endpoint in Result.HalfOpen instead: a SYN
+	// flood leaves millions of them, each a Conn of 624 bytes, and none
+	// can be in CLOSE_WAIT. Without it, Conns lists them all.
+	SummarizeHalfOpen bool
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
 	// Packets, when not nil, is set to the number of packets read so
@@ -116,8 +123,66 @@ type Result struct {
 	// Connections counts every connection seen, kept in Conns or not.
 	Connections uint64 `json:"connections"`
 	// Conns are sorted by local endpoint, remote endpoint, then first packet.
-	Conns    []Conn    `json:"conns"`
-	Warnings []Warning `json:"warnings"`
+	Conns []Conn `json:"conns"`
+	// HalfOpen counts, per local endpoint, the half-open connections left
+	// out of Conns (Options.SummarizeHalfOpen), sorted by local endpoint
+	// then VLAN.
+	HalfOpen []HalfOpen `json:"half_open,omitempty"`
+	Warnings []Warning  `json:"warnings"`
+}
+
+// HalfOpen is the half-open connections to one local endpoint still open
+// at the end of the captures: each is a remote endpoint's SYN (or its
+// retransmissions) that the local endpoint never answered.
+type HalfOpen struct {
+	Local netip.AddrPort `json:"local"`
+	VLAN  uint16         `json:"vlan"`
+	Conns uint64         `json:"conns"`
+	// First and FirstPacket are the earliest SYN of these connections,
+	// Last and LastPacket the latest packet.
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	FirstPacket Pos       `json:"first_packet"`
+	LastPacket  Pos       `json:"last_packet"`
+}
+
+// halfOpen reports whether c, open at the end, is half-open: the opener
+// sent only its SYN (and retransmissions of it), the acceptor nothing.
+func (c *conn) halfOpen() bool {
+	return c.handshake && !c.reused && !c.rst && c.nAnom == 0 && c.ep[1].pkts == 0 &&
+		c.ep[0].state == SynSent && c.ep[0].bytes == 0 && c.ep[0].markers == 0
+}
+
+// halfOpenKey groups half-open connections.
+type halfOpenKey struct {
+	local netip.AddrPort
+	vlan  uint16
+}
+
+// addHalfOpen counts c, a half-open connection whose local endpoint is l,
+// in sums.
+func (x *exporter) addHalfOpen(sums map[halfOpenKey]*HalfOpen, c *conn, l int) {
+	k := halfOpenKey{c.addrPort(l), c.key.vlan}
+	h := sums[k]
+	if h == nil {
+		h = &HalfOpen{Local: k.local, VLAN: k.vlan, First: nsTime(c.first), FirstPacket: x.pos(c.firstRef)}
+		sums[k] = h
+	}
+	h.Conns++
+	if first := nsTime(c.first); first.Before(h.First) || first.Equal(h.First) && lessRef(c.firstRef, h.FirstPacket, x) {
+		h.First, h.FirstPacket = first, x.pos(c.firstRef)
+	}
+	if last := nsTime(c.last); last.After(h.Last) || h.Last.IsZero() || last.Equal(h.Last) && !lessRef(c.lastRef, h.LastPacket, x) {
+		h.Last, h.LastPacket = last, x.pos(c.lastRef)
+	}
+}
+
+// lessRef reports whether packet r comes before position p in the order
+// of the inputs.
+func lessRef(r ref, p Pos, x *exporter) bool {
+	q := x.pos(r)
+	fi, fp := slices.Index(x.names, q.File), slices.Index(x.names, p.File)
+	return fi < fp || fi == fp && q.Packet < p.Packet
 }
 
 // NonTCP is the number of frames that held no TCP segment.
@@ -230,6 +295,27 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// of faults in a virtual machine, a few ms with huge pages).
 	tr.table, tr.free, tr.queue = table{}, nil, nil
 	n := tr.compact(opts.Retain == RetainNone)
+	// summarize reports whether c, open at the end, goes into the
+	// half-open counts rather than Conns, and its local endpoint.
+	summarize := func(c *conn) (int, bool) {
+		if !opts.SummarizeHalfOpen || !c.halfOpen() {
+			return 0, false
+		}
+		l, _ := ex.localSide(c)
+		return l, l == 1
+	}
+	if opts.SummarizeHalfOpen {
+		for _, ch := range tr.chunks {
+			for j := range ch.conns {
+				if c := &ch.conns[j]; c.live && !c.done() {
+					if _, ok := summarize(c); ok {
+						n--
+					}
+				}
+			}
+		}
+	}
+	sums := map[halfOpenKey]*HalfOpen{}
 	res.Conns = slices.Grow(res.Conns, n)
 	adviseHuge(unsafe.Pointer(unsafe.SliceData(res.Conns)), uintptr(cap(res.Conns))*unsafe.Sizeof(Conn{}))
 	for i, ch := range tr.chunks {
@@ -242,11 +328,24 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 				// those released before the end.
 				keepFinished(c)
 			default:
+				if l, ok := summarize(c); ok {
+					ex.addHalfOpen(sums, c, l)
+					continue
+				}
 				res.Conns = append(res.Conns, ex.export(c, end))
 			}
 		}
 		tr.releaseChunk(i)
 	}
+	for _, h := range sums {
+		res.HalfOpen = append(res.HalfOpen, *h)
+	}
+	slices.SortFunc(res.HalfOpen, func(a, b HalfOpen) int {
+		if c := a.Local.Compare(b.Local); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.VLAN, b.VLAN)
+	})
 	sortConns(res.Conns)
 	for i := range res.Files {
 		res.Files[i].finish()

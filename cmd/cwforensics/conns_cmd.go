@@ -56,7 +56,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	var read meter
 	srcs = countSources(srcs, &read)
 	stop := startProgress(e, c.Progress, &read)
-	res, skipped, err := analysis.ReadCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, Log: e.Log, Packets: &read.packets})
+	res, skipped, err := analysis.ReadCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets})
 	stop()
 	if err != nil {
 		return err
@@ -121,6 +121,15 @@ func (c *ConnsCmd) Run(e *env) error {
 		return fmt.Errorf("no TCP segment in any capture: %s", strings.Join(ignored, "; "))
 	}
 	return nil
+}
+
+// listsHalfOpen reports whether the --state filter s can list a
+// connection still half-open at the end (a remote SYN the local endpoint
+// never answered, whose local state is UNKNOWN). When it cannot, Read
+// only counts them (Result.HalfOpen): a SYN flood leaves millions.
+func listsHalfOpen(s string) bool {
+	norm := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))
+	return norm == "ALL" || norm == "" || norm == pcapstate.Unknown.String()
 }
 
 // ignoredCaptures says, for each capture that gave no TCP segment, why:

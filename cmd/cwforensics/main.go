@@ -29,11 +29,11 @@ type Globals struct {
 type CLI struct {
 	Globals
 
-	Version kong.VersionFlag `env:"-" help:"Print the version and exit."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
 
 	Analyze  AnalyzeCmd  `cmd:"" help:"Correlate captures, socket listings and dumps into a report of the root cause."`
 	Conns    ConnsCmd    `cmd:"" help:"List the TCP connections in packet captures and their states at capture end."`
-	Evidence EvidenceCmd `cmd:"" help:"Parse saved socket listings and thread or goroutine dumps and print the records."`
+	Evidence EvidenceCmd `cmd:"" help:"Parse saved socket listings, thread and goroutine dumps, runtime reports and logs, and print the records."`
 	Serve    ServeCmd    `cmd:"" help:"Run a web service where a team uploads incident material and gets the report."`
 	Collect  CollectCmd  `cmd:"" help:"Save the evidence of an incident as it happens (Linux, as root), as the folder analyze reads."`
 }

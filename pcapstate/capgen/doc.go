@@ -29,7 +29,8 @@
 // ICMP, GRE, fragments, corrupt headers).
 //
 // Load streams a large interleaved capture for benchmarks without holding
-// it in memory.
+// it in memory; Flood streams a SYN flood (SYNs from distinct sources to
+// one port, never answered).
 //
 // gopacket 1.1.19 keeps link types in a uint8: pcapgo reports SLL2 (276)
 // as 20, and its pcapng reader skips packets of interfaces whose link type

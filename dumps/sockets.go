@@ -63,7 +63,7 @@ var stateNames = map[string]State{
 // CLOSE-WAIT, CLOSE_WAIT, close-wait, Close Wait are all accepted, as is
 // the two-digit hex of /proc/net/tcp ("08"). ok is false for anything else.
 func ParseState(s string) (st State, ok bool) {
-	if len(s) == 2 && hexOnly(s) {
+	if len(s) == 2 && HexOnly(s) {
 		v, err := strconv.ParseUint(s, 16, 8)
 		if err == nil && v >= uint64(StateEstablished) && v <= uint64(StateClosing) {
 			return State(v), true
@@ -264,7 +264,9 @@ type SocketEvidence struct {
 	SkippedLines int `json:"skipped_lines,omitempty"`
 }
 
-func hexOnly(s string) bool {
+// HexOnly reports whether s is a non-empty run of hexadecimal digits
+// (/proc addresses and inodes, JVM thread ids and lock addresses).
+func HexOnly(s string) bool {
 	if s == "" {
 		return false
 	}

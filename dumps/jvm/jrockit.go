@@ -305,7 +305,7 @@ func parseJRockitHeader(text string) (dumps.Thread, error) {
 //
 // The class's slashes become dots and the signature is dropped.
 func parseJRockitFrame(s string) (dumps.Frame, error) {
-	if at := strings.LastIndex(s, ")@0x"); at >= 0 && hexOnly(s[at+4:]) {
+	if at := strings.LastIndex(s, ")@0x"); at >= 0 && dumps.HexOnly(s[at+4:]) {
 		s = s[:at+1]
 	}
 	open := strings.LastIndexByte(s, '(')
@@ -369,18 +369,4 @@ func nextField(s string) (field, rest string) {
 		j++
 	}
 	return s[i:j], s[j:]
-}
-
-// hexOnly reports whether s is a non-empty run of hexadecimal digits.
-func hexOnly(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }

@@ -518,7 +518,7 @@ func isStackRange(w string) bool {
 		return false
 	}
 	a, _, _ := strings.Cut(w[1:len(w)-1], "..")
-	return hexOnly(strings.TrimPrefix(a, "0x"))
+	return dumps.HexOnly(strings.TrimPrefix(a, "0x"))
 }
 
 // headerAttr reads one attribute of a thread header into t; it returns
@@ -633,7 +633,7 @@ func parseLockRef(s string) (dumps.Lock, error) {
 		if at := strings.LastIndexByte(a, '@'); at > 0 && !strings.HasPrefix(a, "0x") {
 			return dumps.Lock{Addr: a, Class: a[:at]}, nil
 		}
-		if strings.HasPrefix(a, "0x") || hexOnly(a) { // Spring Boot: the identity hash without 0x
+		if strings.HasPrefix(a, "0x") || dumps.HexOnly(a) { // Spring Boot: the identity hash without 0x
 			l.Addr = a
 		}
 		rest := strings.TrimSpace(s[end+1:])

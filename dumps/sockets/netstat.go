@@ -192,12 +192,12 @@ func parseNetstatLine(text string) (s dumps.Socket, ours bool, err error) {
 func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string, ours bool, err error) {
 	s.Tool = dumps.KindNetstat
 	tok, rest := nextField(text)
-	if typ, r := nextField(rest); len(tok) >= 8 && hexOnly(tok) && bsdUnixTypes[typ] {
+	if typ, r := nextField(rest); len(tok) >= 8 && dumps.HexOnly(tok) && bsdUnixTypes[typ] {
 		return s, preExtra, true, parseBSDUnix(&s, typ, r)
 	}
-	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && hexOnly(tok) { // macOS -A: PCB address and flow hash
+	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && dumps.HexOnly(tok) { // macOS -A: PCB address and flow hash
 		tok, rest = nextField(rest)
-		if _, ok := netstatProtos[tok]; !ok && hexOnly(tok) {
+		if _, ok := netstatProtos[tok]; !ok && dumps.HexOnly(tok) {
 			tok, rest = nextField(rest)
 		}
 	}

@@ -5,7 +5,7 @@ import "github.com/cwforensics/cwforensics/dumps"
 // stateWord is ParseState for the state column of a listing: a word, never
 // /proc's hex.
 func stateWord(s string) (dumps.State, bool) {
-	if len(s) == 2 && hexOnly(s) {
+	if len(s) == 2 && dumps.HexOnly(s) {
 		return dumps.StateUnknown, false
 	}
 	return dumps.ParseState(s)
@@ -36,20 +36,6 @@ func appendExtra(s *dumps.Socket, sep, text string) bool {
 		s.Extra += sep
 	}
 	s.Extra += text
-	return true
-}
-
-// hexOnly reports whether s is a non-empty run of hexadecimal digits.
-func hexOnly(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
 	return true
 }
 

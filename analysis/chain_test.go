@@ -110,28 +110,10 @@ func TestSniff(t *testing.T) {
 	}
 }
 
-// FuzzRead runs the whole chain, Sniff then the parser, on any input.
+// FuzzRead runs the whole chain, Sniff then the parser, on any input,
+// seeded with the conformance dumps and every dump of testdata/dumps.
 func FuzzRead(f *testing.F) {
-	for _, pat := range []string{dumpsConf + "jstack/*", dumpsConf + "goroutines/*/*"} {
-		files, _ := filepath.Glob(pat)
-		for _, file := range files {
-			if st, err := os.Stat(file); err == nil && !st.IsDir() {
-				f.Add(readTestFile(f, file))
-			}
-		}
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := Formats().Read(bytes.NewReader(data), "fuzz")
-		if err == nil && ev == nil {
-			t.Fatal("no evidence and no error")
-		}
-	})
-}
-
-// FuzzReadDumpFiles runs the whole chain, Sniff then the parser, seeded
-// with every dump of testdata/dumps.
-func FuzzReadDumpFiles(f *testing.F) {
-	for _, pat := range []string{"../testdata/dumps/*.txt", "../testdata/dumps/*.log"} {
+	for _, pat := range []string{dumpsConf + "jstack/*", dumpsConf + "goroutines/*/*", "../testdata/dumps/*.txt", "../testdata/dumps/*.log"} {
 		files, _ := filepath.Glob(pat)
 		for _, file := range files {
 			if st, err := os.Stat(file); err == nil && !st.IsDir() {

@@ -154,7 +154,9 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 				p.Start = plausible(p.SnapshotTime.Add(-*p.Elapsed))
 			}
 			ev.Procs = append(ev.Procs, p)
-		case strings.Contains(line, "\x00") || namePID >= 0 && len(ev.Procs) == 0:
+		case strings.Contains(line, "\x00") || namePID >= 0 && len(ev.Procs) == 0 || n == 1 && strings.HasSuffix(line, " "):
+			// cat's NULs; or the one line of a file named for its pid, or
+			// ending in the space tr makes of the last NUL.
 			addCmdline(n, line, namePID)
 		default:
 			ev.SkippedLines++

@@ -19,14 +19,10 @@ type listedProc struct {
 	start          time.Time
 	startRank      int
 	startFrom      string
-	// ticks is a /proc/PID/stat starttime whose file had no btime: the
-	// start is known once a boot time is.
-	ticks       *uint64
-	ticksFrom   string
-	elapsed     time.Duration
-	elapsedAt   time.Time
-	elapsedOK   bool
-	elapsedFrom string
+	elapsed        time.Duration
+	elapsedAt      time.Time
+	elapsedOK      bool
+	elapsedFrom    string
 }
 
 // startRank ranks the sources of a start time by how exact they are:

@@ -190,6 +190,7 @@ func dumpAgeOf(ev *dumps.Evidence) dumpAge {
 // ageMargin), is not the process's; ages that fit are a weak sign that it
 // is. It returns 0 and "" when either side says nothing.
 func (b *builder) ageEvidence(p *proc, a dumpAge) (float64, string) {
+	a.at = b.dumpClock(p, a.at)
 	if a.oldest == 0 && a.at.IsZero() {
 		return 0, ""
 	}
@@ -218,6 +219,29 @@ func (b *builder) ageEvidence(p *proc, a dumpAge) (float64, string) {
 		return weightAgeTooOld, fmt.Sprintf("%s (%s), but the process had run only %s %s", a.what, a.pos, fmtDur(uptime), how)
 	}
 	return weightAgeFits, fmt.Sprintf("%s (%s), within the %s the process had run %s", a.what, a.pos, fmtDur(uptime), how)
+}
+
+// zoneSlack is how far a dump's printed time may be from the listings'
+// times and still be taken to be on their clock: a JVM prints its host's
+// local time without a zone, and an incident's evidence is saved within
+// minutes, so a dump hours away from the listings is in another zone.
+const zoneSlack = time.Hour
+
+// dumpClock is the dump's time when it can be compared with the process's
+// start: within zoneSlack of the latest listing, or, with no listing time,
+// when the start is ps's lstart, which is on the host's local clock too.
+// Otherwise zero.
+func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
+	switch {
+	case at.IsZero():
+	case !b.lastEvidence.IsZero():
+		if d := at.Sub(b.lastEvidence); d > zoneSlack || d < -zoneSlack {
+			return time.Time{}
+		}
+	case p.startRank != 1:
+		return time.Time{}
+	}
+	return at
 }
 
 // fmtDur prints a duration to the second.

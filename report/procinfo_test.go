@@ -118,6 +118,34 @@ func TestLinkDumpBeforeStart(t *testing.T) {
 	}
 }
 
+// TestLinkDumpTimeOtherZone: a JVM dump's time is its host's local time
+// without a zone; five hours from every listing, it is in another zone
+// and not weighed, so the dump stays as ambiguous as its content is.
+func TestLinkDumpTimeOtherZone(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40000 10.0.0.9:5432 users:((\"java\",pid=101,fd=10))\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:41000 10.0.0.9:5432 users:((\"java\",pid=202,fd=10))\n"
+	ps := "date: 2026-12-03T08:00:00Z\n  PID  PPID                  STARTED ELAPSED COMMAND\n" +
+		"  101     1 Thu Dec  3 07:00:00 2026    3600 java -jar a.jar\n" +
+		"  202     1 Thu Dec  3 07:55:00 2026     300 java -jar b.jar\n"
+	jstack := "2026-12-03 02:59:00\nFull thread dump OpenJDK 64-Bit Server VM (17.0.15+6 mixed mode):\n\n" +
+		"\"worker-1\" #20 prio=5 os_prio=0 cpu=1.00ms elapsed=60.00s tid=0x00007f0000001000 nid=0x100 runnable  [0x00007f0000100000]\n" +
+		"   java.lang.Thread.State: RUNNABLE\n\tat sun.nio.ch.SocketDispatcher.read0(java.base@17.0.15/Native Method)\n\tat com.example.Client.read(Client.java:10)\n\n"
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "ps.txt", ps), readEv(t, "jstack.txt", jstack)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.DumpLinks[0]
+	if d.PID != 0 || len(d.Candidates) != 2 || d.Candidates[0].Score != d.Candidates[1].Score {
+		t.Fatalf("link %+v, want unlinked with equal scores", d)
+	}
+	for _, c := range d.Candidates {
+		if slices.ContainsFunc(c.Why, func(w string) bool { return strings.Contains(w, "the dump was taken at") }) {
+			t.Errorf("pid %d: the dump's time was weighed: %q", c.PID, c.Why)
+		}
+	}
+}
+
 // TestProcessNameSource: the name comes from the most complete source,
 // whatever the order of the files: ps's argv[0] (and its command line),
 // then ss's kernel name, then netstat's program column cut to its width,

@@ -109,7 +109,7 @@ func sniffSocket(head []byte) dumps.Kind {
 			strong = dumps.KindProcFD
 		case limitsHeaderRe.MatchString(text):
 			strong = dumps.KindProcLimits
-		case psHeaderRe.MatchString(text):
+		case strings.Contains(text, "PID") && psHeaderRe.MatchString(text):
 			strong = dumps.KindPS
 		case strings.Contains(text, "/cmdline") && cmdlineMarker(text):
 			strong = dumps.KindProcCmdline
@@ -121,7 +121,7 @@ func sniffSocket(head []byte) dumps.Kind {
 			continue
 		}
 		switch {
-		case procStatRe.MatchString(text) || btimeRe.MatchString(text):
+		case strings.Contains(text, ") ") && procStatRe.MatchString(text) || strings.HasPrefix(text, "btime ") && btimeRe.MatchString(text):
 			score[dumps.KindProcStat] += 2
 			continue
 		case procRowRe.MatchString(text):

@@ -482,15 +482,23 @@ func (c *collector) listings(ctx context.Context, round int) {
 	run(c.step(phase, Step{Name: "ss", Round: round}), Command{Name: "ss", Args: []string{"-tanpoei"}}, "ss-tanpoei.txt")
 	run(c.step(phase, Step{Name: "lsof", Round: round}), Command{Name: "lsof", Args: []string{"-nP", "-iTCP"}}, "lsof-iTCP.txt")
 	run(c.step(phase, Step{Name: "netstat", Round: round}), Command{Name: "netstat", Args: []string{"-antp"}}, "netstat-antp.txt")
+	// ps in UTC: lstart prints local time without a zone. Its etimes
+	// under the date line gives the start as well.
+	run(c.step(phase, Step{Name: "ps", Round: round, Note: "run with TZ=UTC"}), Command{Name: "ps", Args: []string{"-eo", "pid,ppid,lstart,etimes,args"}, Env: []string{"TZ=UTC"}}, "ps-eo.txt")
 	for _, t := range []string{"tcp", "tcp6"} {
 		c.readProcFile(c.step(phase, Step{Name: "proc net " + t, Round: round}), "net/"+t, "proc-net-"+t+".txt", true, false)
+	}
+	if round == 1 {
+		// btime: the boot time that dates /proc/PID/stat's starttime.
+		c.readProcFile(c.step(phase, Step{Name: "proc stat"}), "stat", "proc-stat.txt", true, false)
 	}
 	for _, p := range c.m.Processes {
 		pid := strconv.Itoa(p.PID)
 		pre := "proc-" + pid + "-"
 		if round == 1 {
 			c.readProcFile(c.step(phase, Step{Name: "proc limits", PID: p.PID}), pid+"/limits", pre+"limits.txt", true, false)
-			c.readProcFile(c.step(phase, Step{Name: "proc cmdline", PID: p.PID}), pid+"/cmdline", pre+"cmdline.txt", false, true)
+			c.readProcFile(c.step(phase, Step{Name: "proc cmdline", PID: p.PID}), pid+"/cmdline", pre+"cmdline.txt", true, true)
+			c.readProcFile(c.step(phase, Step{Name: "proc stat", PID: p.PID}), pid+"/stat", pre+"stat.txt", true, false)
 			c.readProcFile(c.step(phase, Step{Name: "proc status", PID: p.PID}), pid+"/status", pre+"status.txt", false, false)
 		}
 		run(c.step(phase, Step{Name: "fd listing", PID: p.PID, Round: round}), Command{Name: "ls", Args: []string{"-l", "/proc/" + pid + "/fd"}}, pre+"fd.txt")

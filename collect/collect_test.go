@@ -19,6 +19,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/dumps/sockets"
 	"github.com/cwforensics/cwforensics/internal/golden"
 )
 
@@ -53,12 +55,14 @@ func world(t *testing.T) *fakeProc {
 	p := &fakeProc{files: map[string][]byte{}, links: map[string]string{}}
 	p.set("net/tcp", procNetTCP)
 	p.set("net/tcp6", "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
+	p.set("stat", "cpu  26606 0 8875 563623 627 0 140 939 0 0\nbtime 1796230800\nprocesses 14418\n")
 	proc := func(pid int, exe, cmdline, status string, inodes ...int) {
 		d := fmt.Sprint(pid)
 		p.links[d+"/exe"] = exe
 		p.links[d+"/cwd"] = "/srv/app"
 		p.set(d+"/cmdline", strings.ReplaceAll(cmdline, " ", "\x00")+"\x00")
 		p.set(d+"/status", "Name:\t"+pathBase(exe)+"\n"+status)
+		p.set(d+"/stat", fmt.Sprintf("%d (%s) S 1 %d %d 0 -1 4194560 1322 0 0 0 5 3 0 0 20 0 6 0 %d 16965632 3351 18446744073709551615", pid, pathBase(exe), pid, pid, 100000+pid))
 		p.set(d+"/limits", "Limit                     Soft Limit           Hard Limit           Units     \nMax open files            1024                 524288               files     \n")
 		p.set(d+"/environ", "PATH=/usr/bin\x00")
 		p.set(d+"/maps", "")
@@ -131,6 +135,7 @@ func fakeRunnerFor() *fakeRunner {
 		"tcpdump": tcpdump(3),
 		"ss":      print("State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\nCLOSE-WAIT 0 0 127.0.0.1:8080 127.0.0.1:50000 users:((\"java\",pid=100,fd=4))\n", 0),
 		"lsof":    print("", 1),
+		"ps":      print("    PID    PPID                  STARTED ELAPSED COMMAND\n    100       1 Wed Dec  2 17:10:00 2026    1500 java -jar app.jar\n", 0),
 		"ls":      print("total 0\nlrwx------ 1 root root 64 Dec  2 17:00 4 -> socket:[1001]\n", 0),
 		"/usr/lib/jvm/java-17/bin/jcmd": func(_ context.Context, c Command, stdout, _ io.Writer) (int, error) {
 			fmt.Fprintf(stdout, "%s:\n2026-12-02 17:35:00\nFull thread dump OpenJDK 64-Bit Server VM:\n", c.Args[0])
@@ -294,7 +299,7 @@ func TestMissingTools(t *testing.T) {
 		statuses[fmt.Sprintf("%s %d %d", s.Name, s.PID, s.Round)] = s.Status
 	}
 	for k, want := range map[string]string{
-		"capture 0 0": StatusMissing, "ss 0 1": StatusMissing, "lsof 0 2": StatusMissing,
+		"capture 0 0": StatusMissing, "ss 0 1": StatusMissing, "lsof 0 2": StatusMissing, "ps 0 1": StatusMissing, "proc stat 400 0": StatusOK,
 		"proc limits 400 0": StatusOK, "proc net tcp 0 1": StatusOK, "py-spy dump 400 2": StatusMissing,
 		"proc limits 999 0": StatusFailed, "fd listing 999 1": StatusMissing,
 	} {
@@ -529,5 +534,58 @@ func TestManifestJSONRoundTrip(t *testing.T) {
 	}
 	if m["schema_version"] != float64(ManifestVersion) {
 		t.Errorf("schema_version %v", m["schema_version"])
+	}
+}
+
+// TestProcessListingsRead: the process listings collect saves (ps,
+// /proc/PID/cmdline, /proc/PID/stat, /proc/stat) are read by content as
+// analyze reads them: the pid, the command line and the start time.
+func TestProcessListingsRead(t *testing.T) {
+	r, p := fakeRunnerFor(), world(t)
+	o := testOptions(t, r, p)
+	o.PIDs, o.Dumps, o.Duration = []int{100}, 0, 0
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Kind    string
+		PID     int
+		Command string
+		Start   string
+	}
+	var got []row
+	for _, name := range []string{"ps-eo.txt", "proc-100-cmdline.txt", "proc-100-stat.txt", "proc-stat.txt"} {
+		data, err := os.ReadFile(filepath.Join(o.Dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := dumps.Chain(sockets.Formats()).Read(bytes.NewReader(data), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(ev.Warnings) > 0 {
+			t.Errorf("%s: warnings %v", name, ev.Warnings)
+		}
+		for _, p := range ev.Procs {
+			got = append(got, row{ev.Kind.String(), p.PID, p.Command, p.Start.Format(time.RFC3339)})
+		}
+		for _, b := range ev.BootTimes {
+			got = append(got, row{ev.Kind.String(), 0, "btime", b.Time.Format(time.RFC3339)})
+		}
+	}
+	// ps runs twice; its start is the date line less etimes (the fake
+	// clock's date lines are at 17:35:00 and after).
+	start := func(s string) bool { return strings.HasPrefix(s, "2026-12-02T17:10:") }
+	want := []string{"ps 100 java -jar app.jar", "ps 100 java -jar app.jar", "proc-cmdline 100 java -jar app.jar", "proc-stat 100 ", "proc-stat 0 btime"}
+	if len(got) != len(want) {
+		t.Fatalf("records %+v, want %v", got, want)
+	}
+	for i, g := range got {
+		if fmt.Sprintf("%s %d %s", g.Kind, g.PID, g.Command) != want[i] {
+			t.Errorf("record %d: %+v, want %s", i, g, want[i])
+		}
+	}
+	if !start(got[0].Start) || got[3].Start != "0001-01-01T00:00:00Z" || got[4].Start != "2026-12-02T17:00:00Z" {
+		t.Errorf("start times %+v", got)
 	}
 }

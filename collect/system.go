@@ -22,6 +22,8 @@ type Command struct {
 	// Interrupt, when set, stops the command with SIGINT rather than
 	// SIGKILL when its context ends (tcpdump then flushes and exits).
 	Interrupt bool
+	// Env adds variables to the command's environment ("TZ=UTC").
+	Env []string
 }
 
 // Argv is the command line as recorded in the manifest.
@@ -49,7 +51,7 @@ func (Exec) Run(ctx context.Context, c Command, stdout, stderr io.Writer) (int, 
 	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// The C locale: the listings' headers and dates as analyze knows them.
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), c.Env...)
 	if c.Interrupt {
 		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 		cmd.WaitDelay = 5 * time.Second

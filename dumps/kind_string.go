@@ -30,11 +30,14 @@ func _() {
 	_ = x[KindPySpyJSON-19]
 	_ = x[KindNodeReport-20]
 	_ = x[KindAppLog-21]
+	_ = x[KindPS-22]
+	_ = x[KindProcStat-23]
+	_ = x[KindProcCmdline-24]
 }
 
-const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textjvm-threadinfojrockitpythonpy-spy-jsonnode-reportapp-log"
+const _Kind_name = "unknownssss-summarylsoflsof-fieldsnetstatproc-net-tcpproc-fdproc-limitsulimitjstackjvm-jsongoroutinesgoroutine-profilepprofjvm-textjvm-threadinfojrockitpythonpy-spy-jsonnode-reportapp-logpsproc-statproc-cmdline"
 
-var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 145, 152, 158, 169, 180, 187}
+var _Kind_index = [...]uint8{0, 7, 9, 19, 23, 34, 41, 53, 60, 71, 77, 83, 91, 101, 118, 123, 131, 145, 152, 158, 169, 180, 187, 189, 198, 210}
 
 func (i Kind) String() string {
 	idx := int(i) - 0

@@ -37,6 +37,9 @@ const (
 	KindPySpyJSON                    // py-spy-json
 	KindNodeReport                   // node-report
 	KindAppLog                       // app-log
+	KindPS                           // ps
+	KindProcStat                     // proc-stat
+	KindProcCmdline                  // proc-cmdline
 )
 
 // MarshalText makes a Kind appear by name in JSON.

@@ -252,13 +252,18 @@ type Limit struct {
 
 // SocketEvidence holds the socket records of one file: sockets from ss,
 // lsof, netstat or /proc/net/tcp, ss -s summaries, fd listings and limits,
-// each tagged with the snapshot it belongs to.
+// and the processes of process listings, each tagged with the snapshot it
+// belongs to.
 type SocketEvidence struct {
 	Sockets         []Socket         `json:"sockets,omitempty"`
 	SocketSnapshots []SocketSnapshot `json:"socket_snapshots,omitempty"`
 	SocketSummaries []SocketSummary  `json:"socket_summaries,omitempty"`
 	FDs             []FD             `json:"fds,omitempty"`
 	Limits          []Limit          `json:"limits,omitempty"`
+	// Procs are the processes of process listings (ps, /proc/PID/cmdline,
+	// /proc/PID/stat), and BootTimes the btime lines of /proc/stat.
+	Procs     []ProcessInfo `json:"procs,omitempty"`
+	BootTimes []BootTime    `json:"boot_times,omitempty"`
 	// SkippedLines counts lines that were not part of the listing (prompts,
 	// other commands' output) and were ignored without a warning.
 	SkippedLines int `json:"skipped_lines,omitempty"`

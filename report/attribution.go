@@ -38,6 +38,13 @@ const (
 	// The only listed process that may run the dump's runtime: enough to
 	// link, weakly, when nothing else speaks for or against it.
 	weightOnly = 0.4
+	// The dump's ages against the process's start (a process listing's
+	// lstart, etimes, or /proc/PID/stat with btime): a dump taken before
+	// the process started, or whose oldest thread or goroutine is older
+	// than the process was then, is not the process's; ages that fit are
+	// a weak sign that it is (every old enough process fits).
+	weightAgeTooOld = -0.6
+	weightAgeFits   = 0.1
 	// The file name, a hint only: a listed pid in it, or the command name.
 	weightFilePID  = 0.3
 	weightFileName = 0.2
@@ -182,7 +189,7 @@ func (b *builder) linkDump(ev *dumps.Evidence, known map[int]map[string][]string
 func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, known map[int]map[string][]string) {
 	var cands []int
 	for pid, p := range b.procs {
-		if pid <= 0 || p.name == "" && len(p.socks) == 0 {
+		if pid <= 0 || !p.listed && len(p.socks) == 0 {
 			continue
 		}
 		prt := runtimeOfName(p.name)
@@ -195,6 +202,7 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		return
 	}
 	held, names, paths, at := dumpContent(ev)
+	age := dumpAgeOf(ev)
 	base := strings.ToLower(filepath.Base(ev.File))
 	var pidsInName []int
 	for _, m := range dumpPIDInName.FindAllStringSubmatch(base, -1) {
@@ -208,7 +216,7 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		c := Candidate{PID: pid, Name: p.name}
 		add := func(w float64, format string, args ...any) {
 			c.Score += w
-			c.Why = append(c.Why, fmt.Sprintf("+%.2f ", w)+fmt.Sprintf(format, args...))
+			c.Why = append(c.Why, fmt.Sprintf("%+.2f ", w)+fmt.Sprintf(format, args...))
 		}
 		if n := len(p.socks); n > 0 && held > 0 {
 			sim := float64(min(n, held)) / float64(max(n, held))
@@ -233,12 +241,15 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		if sameRuntime == 1 {
 			add(weightOnly, "the only listed process that may run %s", rt)
 		}
+		if w, why := b.ageEvidence(p, age); why != "" {
+			add(w, "%s", why)
+		}
 		if slices.Contains(pidsInName, pid) {
 			add(weightFilePID, "the pid is in the file name")
 		} else if len(p.name) >= 3 && strings.Contains(base, strings.ToLower(p.name)) {
 			add(weightFileName, "the command name is in the file name")
 		}
-		c.Score = math.Round(min(1, c.Score)*100) / 100
+		c.Score = math.Round(max(0, min(1, c.Score))*100) / 100
 		link.Candidates = append(link.Candidates, c)
 	}
 	slices.SortStableFunc(link.Candidates, func(x, y Candidate) int {

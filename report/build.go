@@ -64,16 +64,32 @@ type listing struct {
 
 // proc is what the evidence says about one process.
 type proc struct {
-	pid       int
-	name      string
-	nameRank  int // how complete the source of name is, see nameRank
-	runtime   Runtime
-	fdLimit   int
-	fdFrom    string
-	listening map[uint16]string // local ports it listens on -> position
-	socks     map[key]bool      // its TCP sockets other than listeners, as listed
-	dumps     []*dumps.Evidence
-	dumpNotes []dumpNote
+	pid      int
+	name     string
+	nameRank int    // how complete the source of name is, see nameRank
+	nameFrom string // the position of the listing that gave name
+	cmdline  string // the full command line, when a process listing gives it
+	cmdFrom  string
+	// listed says a socket listing or a runtime report names the process:
+	// only those are candidates for a dump (a ps listing names every
+	// process of the machine).
+	listed bool
+	// start is when the process started, when a process listing says
+	// (startRank: how exact, see startRank), and elapsed how long it had
+	// run when ps listed it.
+	start       time.Time
+	startRank   int
+	startFrom   string
+	elapsed     time.Duration
+	elapsedOK   bool
+	elapsedFrom string
+	runtime     Runtime
+	fdLimit     int
+	fdFrom      string
+	listening   map[uint16]string // local ports it listens on -> position
+	socks       map[key]bool      // its TCP sockets other than listeners, as listed
+	dumps       []*dumps.Evidence
+	dumpNotes   []dumpNote
 	// weakDump is the score of the weakest link of a dump tied to the
 	// process by its content below a moderate link, 0 when none is;
 	// strongDump says another dump is tied to it at least moderately.
@@ -90,15 +106,21 @@ type dumpNote struct {
 
 // builder holds Build's indexes.
 type builder struct {
-	in       BuildInput
-	m        *Model
-	kernel   map[key][]listing
-	procs    map[int]*proc
-	portPID  map[uint16]int // listening port -> pid
-	defLimit int            // ulimit -n without a pid
-	limFrom  string
-	sockets  map[key]*Socket
-	conns    map[key]*pcapstate.Conn
+	in     BuildInput
+	m      *Model
+	kernel map[key][]listing
+	procs  map[int]*proc
+	// plist is what process listings (ps, /proc/PID/cmdline and stat)
+	// say of each pid, given to the processes the other evidence names.
+	plist map[int]*listedProc
+	// lastEvidence is the time of the latest listing that shows one,
+	// zero when none does.
+	lastEvidence time.Time
+	portPID      map[uint16]int // listening port -> pid
+	defLimit     int            // ulimit -n without a pid
+	limFrom      string
+	sockets      map[key]*Socket
+	conns        map[key]*pcapstate.Conn
 	// seenLocal holds the local endpoints of the captured connections
 	// that are local endpoints of listed sockets (kernelLocal), the only
 	// ones asked about.
@@ -180,7 +202,10 @@ func NewBuilder(in BuildInput) *Builder {
 	}
 	b.indexEvidence()
 	b.indexRuntimes()
+	b.indexProcessListings()
+	b.applyProcessListings()
 	b.linkDumps()
+	b.applyProcessListings() // the processes dumps name
 	return &Builder{b}
 }
 
@@ -235,13 +260,16 @@ func (b *builder) proc(pid int) *proc {
 }
 
 // nameRank ranks the sources of a process name by how complete they are:
-// ss and lsof print the kernel's command name (ss up to 15 characters, lsof
+// ps's command line and /proc/PID/cmdline hold the whole argv[0]; ss, lsof
+// and /proc/PID/stat print the kernel's command name (ss up to 15 characters, lsof
 // up to 9, or all of it with +c 0); netstat's program column is argv[0]
 // cut to its column width ("./server/repo" for ./server/repository), so
 // it is taken only when nothing else names the process.
 func nameRank(tool dumps.Kind) int {
 	switch tool {
-	case dumps.KindSS, dumps.KindLsof, dumps.KindLsofFields:
+	case dumps.KindPS, dumps.KindProcCmdline:
+		return 3
+	case dumps.KindSS, dumps.KindLsof, dumps.KindLsofFields, dumps.KindProcStat:
 		return 2
 	case dumps.KindNetstat:
 		return 1
@@ -251,11 +279,11 @@ func nameRank(tool dumps.Kind) int {
 
 // takeName keeps the name from the most complete source, and of two from
 // sources of the same rank the longer (lsof's cut beside ss's).
-func (p *proc) takeName(name string, rank int) {
+func (p *proc) takeName(name string, rank int, from string) {
 	if name == "" || rank < p.nameRank || (rank == p.nameRank && len(name) <= len(p.name)) {
 		return
 	}
-	p.name, p.nameRank = name, rank
+	p.name, p.nameRank, p.nameFrom = name, rank, from
 }
 
 // stateInName finds a TCP state named in a file name, for ss listings made
@@ -295,7 +323,8 @@ func (b *builder) indexEvidence() {
 					continue
 				}
 				p := b.proc(*o.PID)
-				p.takeName(o.Process, nameRank(s.Tool))
+				p.takeName(o.Process, nameRank(s.Tool), s.Src.String())
+				p.listed = true
 				if s.State == dumps.StateListen && s.Local.Port != 0 {
 					if b.ownedListen[ev.File] == nil {
 						b.ownedListen[ev.File] = map[uint16]int{}

@@ -31,9 +31,10 @@ func (b *builder) indexRuntimes() {
 				continue
 			}
 			p := b.proc(rp.PID)
+			p.listed = true
 			if p.name == "" {
 				if f := strings.Fields(rp.Command); len(f) > 0 {
-					p.name = filepath.Base(f[0])
+					p.name, p.nameFrom = filepath.Base(f[0]), rp.Pos.String()
 				}
 			}
 			if p.fdLimit == 0 && rp.FDLimit > 0 {

@@ -12,10 +12,10 @@ import (
 const firstWarnings = 3
 
 // EvidenceRecords counts what one evidence file holds: sockets, fds,
-// limits, summaries, threads, goroutines and profile groups, runtime
+// limits, summaries, listed processes and boot times, threads, goroutines and profile groups, runtime
 // processes and sockets, and log events.
 func EvidenceRecords(ev *dumps.Evidence) int {
-	n := len(ev.Sockets) + len(ev.FDs) + len(ev.Limits) + len(ev.SocketSummaries)
+	n := len(ev.Sockets) + len(ev.FDs) + len(ev.Limits) + len(ev.SocketSummaries) + len(ev.Procs) + len(ev.BootTimes)
 	n += len(ev.Processes) + len(ev.RuntimeSockets) + len(ev.LogEvents)
 	for _, d := range ev.ThreadDumps {
 		n += len(d.Threads)

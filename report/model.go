@@ -129,6 +129,11 @@ type Process struct {
 	Name    string  `json:"name"`              // command name, e.g. "java"
 	Runtime Runtime `json:"runtime"`           // decides the advice
 	Cmdline string  `json:"cmdline,omitempty"` // when the evidence has it
+	// NameFrom and CmdlineFrom are the positions of the listings that gave
+	// the name and the command line, the most complete source first (ps or
+	// /proc/PID/cmdline, then ss or lsof, then netstat).
+	NameFrom    string `json:"name_source,omitempty"`
+	CmdlineFrom string `json:"cmdline_source,omitempty"`
 }
 
 // String is "name (pid N)", or what is known of it.

@@ -46,12 +46,21 @@ func socketTable(evs []*dumps.Evidence) *table {
 }
 
 // socketExtraTables are the other socket evidence: ss -s summaries, fd
-// listings and limits, one table each when the files hold any.
+// listings, limits and process listings (ps, /proc/PID/cmdline,
+// /proc/PID/stat), one table each when the files hold any.
 func socketExtraTables(evs []*dumps.Evidence) []*table {
 	sum := &table{header: []string{"source", "snapshot", "snapshot_time", "total", "tcp", "tcp_estab", "tcp_closed", "tcp_orphaned", "tcp_timewait", "transports"}}
 	fds := &table{header: []string{"source", "snapshot", "pid", "fd", "inode", "target"}}
 	lim := &table{header: []string{"source", "snapshot", "pid", "limit", "soft", "hard", "units"}}
+	procs := &table{header: []string{"source", "tool", "snapshot", "pid", "ppid", "start", "elapsed", "comm", "command"}}
 	for _, ev := range evs {
+		for _, p := range ev.Procs {
+			elapsed := ""
+			if p.Elapsed != nil {
+				elapsed = strconv.FormatInt(int64(*p.Elapsed/time.Second), 10)
+			}
+			procs.add(p.Src.String(), p.Tool.String(), strconv.Itoa(p.Snapshot), strconv.Itoa(p.PID), sockCellInt(p.PPID), sockCellTime(p.Start), elapsed, p.Comm, p.Command)
+		}
 		for _, s := range ev.SocketSummaries {
 			count := func(k string) string {
 				if v, ok := s.TCP[k]; ok {
@@ -74,7 +83,7 @@ func socketExtraTables(evs []*dumps.Evidence) []*table {
 		}
 	}
 	var out []*table
-	for _, t := range []*table{sum, fds, lim} {
+	for _, t := range []*table{sum, fds, lim, procs} {
 		if len(t.rows) > 0 {
 			out = append(out, t)
 		}

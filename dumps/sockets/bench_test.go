@@ -71,3 +71,7 @@ func BenchmarkSniffSockets(b *testing.B) {
 	}
 	b.ReportMetric(float64(lines)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func BenchmarkReadPS(b *testing.B) {
+	benchSocketReader(b, ReadPS, "../../testdata/sockets/real-ps-eo.txt")
+}

@@ -28,6 +28,7 @@ var socketReaders = []struct {
 	{"proc-fd", ReadProcFD},
 	{"proc-limits", ReadProcLimits},
 	{"ulimit", ReadUlimit},
+	{"ps", ReadPS},
 }
 
 // socketSeeds is every socket input: ours and jc's.
@@ -85,6 +86,17 @@ func checkSocketInvariants(t *testing.T, ev dumps.SocketEvidence, warns []dumps.
 	for _, l := range ev.Limits {
 		snap("limit", l.Snapshot, l.Src)
 	}
+	for _, p := range ev.Procs {
+		snap("process", p.Snapshot, p.Src)
+		if p.PID < 0 {
+			t.Errorf("process at %v: pid %d", p.Src, p.PID)
+		}
+	}
+	for _, b := range ev.BootTimes {
+		if b.Src.Line < 1 {
+			t.Errorf("boot time without a line: %+v", b)
+		}
+	}
 }
 
 func fuzzSocketReader(f *testing.F, read socketReader) {
@@ -121,6 +133,7 @@ func FuzzReadProcNetTCP(f *testing.F) { fuzzSocketReader(f, ReadProcNetTCP) }
 func FuzzReadProcFD(f *testing.F)     { fuzzSocketReader(f, ReadProcFD) }
 func FuzzReadProcLimits(f *testing.F) { fuzzSocketReader(f, ReadProcLimits) }
 func FuzzReadUlimit(f *testing.F)     { fuzzSocketReader(f, ReadUlimit) }
+func FuzzReadPS(f *testing.F)         { fuzzSocketReader(f, ReadPS) }
 
 // FuzzSniffSockets checks that Sniff and Read agree and never fail on
 // in-memory input except with dumps.ErrUnknownFormat.

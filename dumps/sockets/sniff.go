@@ -31,6 +31,9 @@ func Formats() []dumps.Format {
 		{dumps.KindProcFD, ReadProcFD},
 		{dumps.KindProcLimits, ReadProcLimits},
 		{dumps.KindUlimit, ReadUlimit},
+		{dumps.KindPS, ReadPS},
+		{dumps.KindProcStat, ReadPS},
+		{dumps.KindProcCmdline, ReadPS},
 	}
 	// A Chain is built for each file, so the head is looked at once for
 	// all socket kinds: the first matcher computes, the others reuse.
@@ -65,7 +68,7 @@ func readSockets(kind dumps.Kind, fn func(io.Reader, string) (dumps.SocketEviden
 		se, warns, err := fn(r, ev.File)
 		ev.SocketEvidence = se
 		ev.Warnings = append(ev.Warnings, warns...)
-		if err == nil && len(se.Sockets)+len(se.SocketSummaries)+len(se.FDs)+len(se.Limits) == 0 {
+		if err == nil && len(se.Sockets)+len(se.SocketSummaries)+len(se.FDs)+len(se.Limits)+len(se.Procs)+len(se.BootTimes) == 0 {
 			ev.Warnings = append(ev.Warnings, dumps.Warning{Pos: dumps.Pos{File: ev.File}, Msg: "no records found in " + kind.String() + " output"})
 		}
 		return err
@@ -106,6 +109,10 @@ func sniffSocket(head []byte) dumps.Kind {
 			strong = dumps.KindProcFD
 		case limitsHeaderRe.MatchString(text):
 			strong = dumps.KindProcLimits
+		case strings.Contains(text, "PID") && psHeaderRe.MatchString(text):
+			strong = dumps.KindPS
+		case strings.Contains(text, "/cmdline") && cmdlineMarker(text):
+			strong = dumps.KindProcCmdline
 		}
 		if strong != dumps.KindUnknown {
 			if _, ok := first[strong]; !ok {
@@ -114,6 +121,9 @@ func sniffSocket(head []byte) dumps.Kind {
 			continue
 		}
 		switch {
+		case strings.Contains(text, ") ") && procStatRe.MatchString(text) || strings.HasPrefix(text, "btime ") && btimeRe.MatchString(text):
+			score[dumps.KindProcStat] += 2
+			continue
 		case procRowRe.MatchString(text):
 			score[dumps.KindProcNetTCP]++
 		case text[0] == 'l' && fdLineRe.MatchString(text):
@@ -154,7 +164,7 @@ func sniffSocket(head []byte) dumps.Kind {
 	}
 	if len(first) > 0 {
 		best, at := dumps.KindUnknown, -1
-		for _, k := range []dumps.Kind{dumps.KindSS, dumps.KindSSSummary, dumps.KindLsof, dumps.KindNetstat, dumps.KindProcNetTCP, dumps.KindProcFD, dumps.KindProcLimits} {
+		for _, k := range []dumps.Kind{dumps.KindSS, dumps.KindSSSummary, dumps.KindLsof, dumps.KindNetstat, dumps.KindProcNetTCP, dumps.KindProcFD, dumps.KindProcLimits, dumps.KindPS, dumps.KindProcCmdline} {
 			if i, ok := first[k]; ok && (at < 0 || i < at) {
 				best, at = k, i
 			}
@@ -174,10 +184,47 @@ func sniffSocket(head []byte) dumps.Kind {
 		score[dumps.KindUlimit] += numbers
 	}
 	best, max := dumps.KindUnknown, 0
-	for _, k := range []dumps.Kind{dumps.KindProcNetTCP, dumps.KindProcFD, dumps.KindProcLimits, dumps.KindLsof, dumps.KindNetstat, dumps.KindSS, dumps.KindSSSummary, dumps.KindUlimit} {
+	for _, k := range []dumps.Kind{dumps.KindProcNetTCP, dumps.KindProcFD, dumps.KindProcLimits, dumps.KindLsof, dumps.KindNetstat, dumps.KindSS, dumps.KindSSSummary, dumps.KindUlimit, dumps.KindProcStat} {
 		if score[k] > max {
 			best, max = k, score[k]
 		}
 	}
+	if best == dumps.KindUnknown && bareCmdline(head) {
+		return dumps.KindProcCmdline
+	}
 	return best
+}
+
+// cmdlineMarker reports whether a line announces a /proc/PID/cmdline: the
+// header of head or tail, or a prompt or command line that prints it.
+func cmdlineMarker(text string) bool {
+	if m := headTailRe.FindStringSubmatch(text); m != nil {
+		mode, _ := cmdlineTarget(m[1])
+		return mode == psCmdline
+	}
+	if m := parseListingMarker(text); m.is {
+		mode, _ := cmdlineTarget(m.cmd)
+		return mode == psCmdline
+	}
+	return false
+}
+
+// bareCmdline reports whether head is a /proc/PID/cmdline saved without a
+// header: one line of printable words, either NUL-terminated as cat saves
+// it, or ending in the space that tr '\0' ' ' makes of the last NUL.
+func bareCmdline(head []byte) bool {
+	line, rest, _ := bytes.Cut(head, []byte("\n"))
+	if len(bytes.TrimSpace(rest)) > 0 || len(bytes.TrimSpace(line)) == 0 {
+		return false
+	}
+	nul := line[len(line)-1] == 0
+	if !nul && line[len(line)-1] != ' ' {
+		return false
+	}
+	for _, c := range line {
+		if c != 0 && (c < ' ' || c == 0x7f) {
+			return false
+		}
+	}
+	return true
 }

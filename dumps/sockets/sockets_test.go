@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/internal/golden"
@@ -70,6 +71,13 @@ func fmtOptInt(p *int) string {
 		return "-"
 	}
 	return strconv.Itoa(*p)
+}
+
+func fmtOptDuration(p *time.Duration) string {
+	if p == nil {
+		return "-"
+	}
+	return p.String()
 }
 
 func fmtOptU64(p *uint64) string {
@@ -136,6 +144,13 @@ func dumpSocketEvidence(b *bytes.Buffer, ev *dumps.Evidence) {
 	for _, l := range ev.Limits {
 		fmt.Fprintf(b, "limit %s snap=%d pid=%s %q soft=%s hard=%s units=%q\n", l.Src, l.Snapshot, fmtOptInt(l.PID), l.Name,
 			limitString(l.Soft, l.SoftUnlimited), limitString(l.Hard, l.HardUnlimited), l.Units)
+	}
+	for _, p := range ev.Procs {
+		fmt.Fprintf(b, "process %s snap=%d tool=%s pid=%d ppid=%s comm=%q start=%s elapsed=%s ticks=%s command=%q\n", p.Src, p.Snapshot, p.Tool, p.PID,
+			fmtOptInt(p.PPID), p.Comm, fmtSnapTime(p.Start), fmtOptDuration(p.Elapsed), fmtOptU64(p.StartTicks), p.Command)
+	}
+	for _, bt := range ev.BootTimes {
+		fmt.Fprintf(b, "boot %s time=%s\n", bt.Src, fmtSnapTime(bt.Time))
 	}
 	if ev.SkippedLines > 0 {
 		fmt.Fprintf(b, "skipped %d lines\n", ev.SkippedLines)

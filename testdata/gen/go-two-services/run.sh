@@ -55,6 +55,19 @@ for p in $LEDGER $QUOTE; do
 	lsof -p "$p" >"$OUT/lsof-p-$p.txt" 2>/dev/null || true
 	save_proc "$OUT" "$p" "proc-$p" full
 done
+# The process listing with start times, as collect saves it (TZ=UTC: lstart
+# has no zone), kept to the three processes of the case; /proc/PID/stat and
+# /proc/stat's btime date them to the clock tick.
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%S.%NZ)"
+	echo "$ ps -eo pid,ppid,lstart,etimes,args"
+	TZ=UTC ps -eo pid,ppid,lstart,etimes,args | awk -v a="$LEDGER" -v b="$QUOTE" -v c="$JOURNAL" 'NR==1 || $1==a || $1==b || $1==c'
+} >"$OUT/ps-eo.txt"
+tail -n +1 "/proc/$LEDGER/stat" "/proc/$QUOTE/stat" /proc/stat >"$OUT/proc-stat.txt"
+{
+	echo "TZ=UTC ps -eo pid,ppid,lstart,etimes,args | (header and the case's three pids) > ps-eo.txt, after date"
+	echo "tail -n +1 /proc/$LEDGER/stat /proc/$QUOTE/stat /proc/stat > proc-stat.txt"
+} >>"$OUT/COMMANDS.txt"
 curl -sS "http://127.0.0.1:16111/debug/pprof/goroutine?debug=2" >"$OUT/goroutines-a.txt"
 curl -sS "http://127.0.0.1:16111/debug/pprof/goroutine?debug=1" >"$OUT/goroutines-a-debug1.txt"
 curl -sS "http://127.0.0.1:16112/debug/pprof/goroutine?debug=2" >"$OUT/goroutines-b.txt"

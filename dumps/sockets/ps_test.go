@@ -1,0 +1,134 @@
+package sockets
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParsePSRow(t *testing.T) {
+	lstartCols := strings.Fields("PID PPID STARTED ELAPSED COMMAND")
+	sec := func(s int) *time.Duration { d := time.Duration(s) * time.Second; return &d }
+	tests := []struct {
+		name    string
+		cols    []string
+		line    string
+		want    dumps.ProcessInfo
+		wantErr string
+	}{
+		{"lstart etimes args", lstartCols, " 4002  1 Thu Dec  3 07:00:00 2026   60 ./server/repository -listen :8080",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 4002, PPID: ptrInt(1), Start: time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC), Elapsed: sec(60), Command: "./server/repository -listen :8080"}, ""},
+		{"etime with days", strings.Fields("PID ELAPSED CMD"), "7 1-02:03:04 x  y",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 7, Elapsed: sec(93784), Command: "x  y"}, ""},
+		{"etime mm:ss", strings.Fields("PID ELAPSED ARGS"), "7 01:05 x",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 7, Elapsed: sec(65), Command: "x"}, ""},
+		{"ps aux", strings.Fields("USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"), "root 12 0.0 0.1 100 200 ? S Dec02 0:00 /usr/sbin/sshd -D",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "/usr/sbin/sshd -D"}, ""},
+		{"start as month day", strings.Fields("PID STARTED COMMAND"), "12 Dec 02 sshd",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "sshd"}, ""},
+		{"bad pid", lstartCols, "x 1 Thu Dec  3 07:00:00 2026 60 a", dumps.ProcessInfo{}, `bad PID "x"`},
+		{"negative ppid", lstartCols, "1 -1 Thu Dec  3 07:00:00 2026 60 a", dumps.ProcessInfo{}, `bad PPID "-1"`},
+		{"bad lstart", lstartCols, "1 0 Thu Dec 33 07:00:00 2026 60 a", dumps.ProcessInfo{}, "bad start time"},
+		{"cut row", lstartCols, "1 0", dumps.ProcessInfo{}, "row ends before its STARTED column"},
+		{"no command", lstartCols, "1 0 Thu Dec  3 07:00:00 2026 60", dumps.ProcessInfo{}, "no command"},
+		{"bad etime", lstartCols, "1 0 Thu Dec  3 07:00:00 2026 1:2:3:4 a", dumps.ProcessInfo{}, "bad elapsed time"},
+		{"no pid column", strings.Fields("USER COMMAND"), "root x", dumps.ProcessInfo{}, "no PID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parsePSRow(tt.line, tt.cols)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseProcStat(t *testing.T) {
+	line := "4002 (a) b) c) S 1 4002 4002 0 -1 4194560 1322 0 0 0 5 3 0 0 20 0 6 0 172800 1000000 300"
+	p, err := parseProcStat(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PID != 4002 || p.Comm != "a) b) c" || p.PPID == nil || *p.PPID != 1 || p.StartTicks == nil || *p.StartTicks != 172800 {
+		t.Errorf("got %+v", p)
+	}
+	if got := dumps.StartAfterBoot(time.Unix(1000, 0).UTC(), 150); !got.Equal(time.Unix(1001, 500_000_000)) {
+		t.Errorf("StartAfterBoot = %v", got)
+	}
+}
+
+// TestReadPSForms checks the forms the parser meets in one file: a stat
+// line and its machine's btime give an absolute start; ps's elapsed time
+// under a dated snapshot gives one too, which wins over lstart (local time
+// read as UTC); a cmdline cat printed without a newline runs into tail's
+// next header.
+func TestReadPSForms(t *testing.T) {
+	in := "date: 2026-12-03T08:00:00Z\n$ ps -eo pid,ppid,lstart,etimes,args\n" +
+		"PID PPID STARTED ELAPSED COMMAND\n" +
+		"9 1 Thu Dec  3 09:59:00 2026 120 ./srv -x\n" +
+		"==> /proc/9/cmdline <==\n./srv\x00-x\x00==> /proc/10/cmdline <==\n" +
+		"./other\x00\n" +
+		"10 (other) S 1 10 10 0 -1 4194560 1322 0 0 0 5 3 0 0 20 0 6 0 6000 1 1\n" +
+		"btime 1796284800\n"
+	ev, warns, err := ReadPS(strings.NewReader(in), "in")
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("err %v, warnings %v", err, warns)
+	}
+	type row struct {
+		Tool    string
+		PID     int
+		Command string
+		Start   time.Time
+	}
+	var got []row
+	for _, p := range ev.Procs {
+		got = append(got, row{p.Tool.String(), p.PID, p.Command, p.Start})
+	}
+	want := []row{
+		{"ps", 9, "./srv -x", time.Date(2026, 12, 3, 7, 58, 0, 0, time.UTC)},
+		{"proc-cmdline", 9, "./srv -x", time.Time{}},
+		{"proc-cmdline", 10, "./other", time.Time{}},
+		{"proc-stat", 10, "", time.Date(2026, 12, 3, 8, 1, 0, 0, time.UTC)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestSniffProcessListings(t *testing.T) {
+	tests := []struct {
+		in   string
+		want dumps.Kind
+	}{
+		{"  PID  PPID                  STARTED ELAPSED COMMAND\n    1     0 Thu Dec  3 06:32:44 2026    2854 /sbin/init\n", dumps.KindPS},
+		{"UID        PID  PPID  C STIME TTY          TIME CMD\nroot         1     0  0 06:32 ?        00:00:07 /sbin/init\n", dumps.KindPS},
+		{"./srv\x00-x\x00", dumps.KindProcCmdline},
+		{"./srv -x \n", dumps.KindProcCmdline},
+		{"$ cat /proc/12/cmdline\n./srv -x\n", dumps.KindProcCmdline},
+		{"12 (srv) S 1 12 12 0 -1 4194560 1322 0 0 0 5 3 0 0 20 0 6 0 6000 1 1\n", dumps.KindProcStat},
+		{"cpu  1 2 3\nbtime 1796284800\n", dumps.KindProcStat},
+		// Not a cmdline: two lines, or a line without the trailing NUL or space.
+		{"hello world\nbye\n", dumps.KindUnknown},
+		{"hello world\n", dumps.KindUnknown},
+		// lsof's header starts with COMMAND and ends with NAME.
+		{"COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME\n", dumps.KindLsof},
+	}
+	for _, tt := range tests {
+		if got := sniffSocket([]byte(tt.in)); got != tt.want {
+			t.Errorf("sniffSocket(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,248 @@
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// listedProc is what the process listings (ps, /proc/PID/cmdline,
+// /proc/PID/stat) say of one pid.
+type listedProc struct {
+	name, nameFrom string
+	nameRank       int
+	cmdline        string
+	cmdFrom        string
+	start          time.Time
+	startRank      int
+	startFrom      string
+	elapsed        time.Duration
+	elapsedAt      time.Time
+	elapsedOK      bool
+	elapsedFrom    string
+}
+
+// startRank ranks the sources of a start time by how exact they are:
+// /proc/PID/stat's starttime after btime (to the clock tick, in UTC); a
+// dated snapshot less ps's elapsed seconds (the date line says its zone);
+// ps's lstart (local time of the host, read as UTC).
+func startRank(p *dumps.ProcessInfo) int {
+	switch {
+	case p.Tool == dumps.KindProcStat:
+		return 3
+	case p.Elapsed != nil && !p.SnapshotTime.IsZero():
+		return 2
+	}
+	return 1
+}
+
+// commandName is the name a command line gives its process: the base of
+// argv[0] ("./server/repository -listen :8080" is "repository"), the
+// name a kernel thread is shown with ("[kthreadd]"), or the first word of
+// a title a process set itself ("nginx: worker process" is "nginx").
+func commandName(cmd string) string {
+	if strings.HasPrefix(cmd, "[") && strings.HasSuffix(cmd, "]") {
+		return cmd[1 : len(cmd)-1]
+	}
+	f := strings.Fields(cmd)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimRight(filepath.Base(f[0]), ":")
+}
+
+// indexProcessListings reads the process listings: names, command lines
+// and start times by pid, and the time of the latest listing.
+func (b *builder) indexProcessListings() {
+	b.plist = map[int]*listedProc{}
+	var boot time.Time
+	for _, ev := range b.in.Evidence {
+		for _, bt := range ev.BootTimes {
+			if boot.IsZero() {
+				boot = bt.Time
+			}
+		}
+		for _, s := range ev.SocketSnapshots {
+			if s.Time.After(b.lastEvidence) {
+				b.lastEvidence = s.Time
+			}
+		}
+	}
+	for _, ev := range b.in.Evidence {
+		for i := range ev.Procs {
+			p := &ev.Procs[i]
+			lp := b.plist[p.PID]
+			if lp == nil {
+				lp = &listedProc{}
+				b.plist[p.PID] = lp
+			}
+			from := p.Src.String()
+			name := p.Comm
+			if p.Command != "" {
+				name = commandName(p.Command)
+				if len(p.Command) > len(lp.cmdline) {
+					lp.cmdline, lp.cmdFrom = p.Command, from
+				}
+			}
+			rank := nameRank(p.Tool)
+			if p.Command == "" {
+				rank = nameRank(dumps.KindSS) // stat's comm: the kernel's 15 bytes
+			}
+			if name != "" && (rank > lp.nameRank || rank == lp.nameRank && len(name) > len(lp.name)) {
+				lp.name, lp.nameRank, lp.nameFrom = name, rank, from
+			}
+			start := p.Start
+			if start.IsZero() && p.StartTicks != nil && !boot.IsZero() {
+				start = dumps.StartAfterBoot(boot, *p.StartTicks)
+			}
+			if r := startRank(p); !start.IsZero() && r > lp.startRank {
+				lp.start, lp.startRank, lp.startFrom = start, r, from
+			}
+			if p.Elapsed != nil && (!lp.elapsedOK || p.SnapshotTime.After(lp.elapsedAt)) {
+				lp.elapsed, lp.elapsedAt, lp.elapsedOK, lp.elapsedFrom = *p.Elapsed, p.SnapshotTime, true, from
+			}
+			// The time of the listing: its snapshot's, or lstart plus
+			// the elapsed time ps printed beside it.
+			at := p.SnapshotTime
+			if at.IsZero() && p.Elapsed != nil && !p.Start.IsZero() {
+				at = p.Start.Add(*p.Elapsed)
+			}
+			if at.After(b.lastEvidence) {
+				b.lastEvidence = at
+			}
+		}
+	}
+}
+
+// applyProcessListings gives the processes that the other evidence names
+// what the process listings say of them; a process only ps lists is not
+// one the report talks about.
+func (b *builder) applyProcessListings() {
+	for pid, p := range b.procs {
+		lp := b.plist[pid]
+		if lp == nil {
+			continue
+		}
+		p.takeName(lp.name, lp.nameRank, lp.nameFrom)
+		if lp.cmdline != "" {
+			p.cmdline, p.cmdFrom = lp.cmdline, lp.cmdFrom
+		}
+		p.start, p.startRank, p.startFrom = lp.start, lp.startRank, lp.startFrom
+		p.elapsed, p.elapsedOK, p.elapsedFrom = lp.elapsed, lp.elapsedOK, lp.elapsedFrom
+	}
+}
+
+// ageMargin is how much older than a process's uptime a dump's oldest
+// thread or goroutine may be before the dump is said not to be the
+// process's: Go states waits in whole minutes, and a dump whose time is
+// not known may have been taken a little after the listing that gives the
+// uptime.
+const ageMargin = time.Minute
+
+// dumpAge is what a dump says about the age of the process it was taken
+// from: its oldest thread or goroutine, and its own time when it prints
+// one.
+type dumpAge struct {
+	oldest time.Duration // 0 when the dump states no age
+	what   string        // e.g. "a goroutine has waited 14m0s"
+	pos    string
+	at     time.Time // the dump's time, zero when it prints none
+}
+
+// dumpAgeOf reads the ages the latest dump of a file states: goroutine
+// waits ("[chan send, 14 minutes]"), JVM threads' elapsed= times, and a
+// JVM dump's time line.
+func dumpAgeOf(ev *dumps.Evidence) dumpAge {
+	var a dumpAge
+	switch {
+	case len(ev.ThreadDumps) > 0:
+		d := ev.ThreadDumps[len(ev.ThreadDumps)-1]
+		if t, ok := d.When(); ok && d.Runtime == "" {
+			a.at = t
+		}
+		for _, t := range d.Threads {
+			if t.Elapsed > a.oldest {
+				a.oldest, a.pos = t.Elapsed, t.Pos.String()
+				a.what = fmt.Sprintf("thread %q has run %s (elapsed=)", t.Name, fmtDur(t.Elapsed))
+			}
+		}
+		if a.pos == "" {
+			a.pos = d.Pos.String()
+		}
+	case len(ev.GoroutineDumps) > 0:
+		d := ev.GoroutineDumps[len(ev.GoroutineDumps)-1]
+		for _, bk := range d.Buckets {
+			if bk.MaxWait > a.oldest && len(bk.Members) > 0 {
+				a.oldest, a.pos = bk.MaxWait, bk.Members[0].Pos.String()
+				a.what = fmt.Sprintf("a goroutine has waited %s", fmtDur(bk.MaxWait))
+			}
+		}
+	}
+	return a
+}
+
+// ageEvidence weighs a dump's ages against a process's start: a dump
+// taken before the process started, or whose oldest thread or goroutine
+// is older than the process was when the dump was taken (beyond
+// ageMargin), is not the process's; ages that fit are a weak sign that it
+// is. It returns 0 and "" when either side says nothing.
+func (b *builder) ageEvidence(p *proc, a dumpAge) (float64, string) {
+	a.at = b.dumpClock(p, a.at)
+	if a.oldest == 0 && a.at.IsZero() {
+		return 0, ""
+	}
+	var (
+		uptime time.Duration
+		how    string
+	)
+	switch {
+	case !p.start.IsZero() && !a.at.IsZero():
+		if a.at.Before(p.start.Add(-ageMargin)) {
+			return weightAgeTooOld, fmt.Sprintf("the dump was taken at %s, before the process started at %s (%s)",
+				a.at.Format(time.DateTime), p.start.UTC().Format(time.DateTime), p.startFrom)
+		}
+		uptime, how = a.at.Sub(p.start), fmt.Sprintf("at the dump's time, started %s (%s)", p.start.UTC().Format(time.DateTime), p.startFrom)
+	case !p.start.IsZero() && !b.lastEvidence.IsZero():
+		uptime, how = b.lastEvidence.Sub(p.start), fmt.Sprintf("by the latest listing, started %s (%s)", p.start.UTC().Format(time.DateTime), p.startFrom)
+	case p.elapsedOK:
+		uptime, how = p.elapsed, fmt.Sprintf("when ps listed it (%s)", p.elapsedFrom)
+	default:
+		return 0, ""
+	}
+	if a.oldest == 0 {
+		return 0, ""
+	}
+	if a.oldest > uptime+ageMargin {
+		return weightAgeTooOld, fmt.Sprintf("%s (%s), but the process had run only %s %s", a.what, a.pos, fmtDur(uptime), how)
+	}
+	return weightAgeFits, fmt.Sprintf("%s (%s), within the %s the process had run %s", a.what, a.pos, fmtDur(uptime), how)
+}
+
+// zoneSlack is how far a dump's printed time may be from the listings'
+// times and still be taken to be on their clock: a JVM prints its host's
+// local time without a zone, and an incident's evidence is saved within
+// minutes, so a dump hours away from the listings is in another zone.
+const zoneSlack = time.Hour
+
+// dumpClock is the dump's time when it can be compared with the process's
+// start: within zoneSlack of the latest listing, or, with no listing time,
+// when the start is ps's lstart, which is on the host's local clock too.
+// Otherwise zero.
+func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
+	switch {
+	case at.IsZero():
+	case !b.lastEvidence.IsZero():
+		if d := at.Sub(b.lastEvidence); d > zoneSlack || d < -zoneSlack {
+			return time.Time{}
+		}
+	case p.startRank != 1:
+		return time.Time{}
+	}
+	return at
+}
+
+// fmtDur prints a duration to the second.
+func fmtDur(d time.Duration) string { return d.Round(time.Second).String() }

@@ -1,0 +1,205 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// twoGoProcesses is an ss listing of two Go processes with three stuck
+// sockets each, and a goroutine dump whose three readLoops fit both by
+// their count: content alone cannot tell whose the dump is.
+func twoGoProcesses(wait string) (ss, gd string) {
+	ss = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	for i := range 3 {
+		ss += fmt.Sprintf("CLOSE-WAIT 1 0 10.0.0.5:%d 10.0.0.9:5432 users:((\"api-a\",pid=101,fd=%d))\n", 40000+i, 10+i)
+		ss += fmt.Sprintf("CLOSE-WAIT 1 0 10.0.0.5:%d 10.0.0.9:6379 users:((\"api-b\",pid=202,fd=%d))\n", 41000+i, 10+i)
+	}
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "goroutine %d [select%s]:\nnet/http.(*persistConn).readLoop(0xc000%04x)\n\t/usr/local/go/src/net/http/transport.go:2395 +0xcad\ncreated by net/http.(*Transport).dialConn in goroutine 1\n\t/usr/local/go/src/net/http/transport.go:1944 +0x174e\n\n", 10+i, wait, i)
+	}
+	return ss, b.String()
+}
+
+// TestLinkByStartTime: two Go processes of one runtime whose sockets and
+// goroutines fit the dump alike (TestLinkAmbiguous); only their start
+// times tell them apart. The dump's readLoops have waited 14 minutes:
+// api-b started 3 minutes before the listing, so the dump is not its, and
+// api-a, up 20 minutes, gets it. The start comes from ps (elapsed seconds
+// under a dated listing) or from /proc/PID/stat with /proc/stat's btime in
+// another file, and the report says which evidence scored.
+func TestLinkByStartTime(t *testing.T) {
+	ss, gd := twoGoProcesses(", 14 minutes")
+	ps := "date: 2026-12-03T08:00:00Z\n$ ps -eo pid,ppid,lstart,etimes,args\n" +
+		"    PID    PPID                  STARTED ELAPSED COMMAND\n" +
+		"    101       1 Thu Dec  3 07:40:00 2026    1200 /srv/api-a -listen :8080\n" +
+		"    202       1 Thu Dec  3 07:57:00 2026     180 /srv/api-b -listen :8081\n"
+	// btime 2026-12-03T07:00:00Z; api-a 40 min after boot, api-b 57.
+	stat := "==> /proc/101/stat <==\n101 (api-a) S 1 101 101 0 -1 4194560 1322 0 0 0 5 3 0 0 20 0 6 0 240000 1 1\n" +
+		"==> /proc/202/stat <==\n202 (api-b) S 1 202 202 0 -1 4194560 1322 0 0 0 5 3 0 0 20 0 6 0 342000 1 1\n"
+	boot := "==> /proc/stat <==\ncpu  1 2 3\nbtime 1796281200\n"
+	dated := "date: 2026-12-03T08:00:00Z\n" + ss
+	for _, tt := range []struct {
+		name string
+		evs  []*dumps.Evidence
+		want string // what the winner's age line cites
+	}{
+		{"ps", []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "ps.txt", ps)}, "ps.txt:4"},
+		{"stat and btime", []*dumps.Evidence{readEv(t, "ss.txt", dated), readEv(t, "stat.txt", stat), readEv(t, "proc-stat.txt", boot)}, "stat.txt:2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Build(BuildInput{Evidence: append(tt.evs, readEv(t, "goroutines.txt", gd))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := m.DumpLinks[0]
+			if d.PID != 101 || d.Method != "content" || d.Score != 0.6 {
+				t.Fatalf("link %+v, want pid 101 by content at 0.60", d)
+			}
+			if !slices.ContainsFunc(d.Why, func(w string) bool {
+				return strings.HasPrefix(w, "+0.10 a goroutine has waited 14m0s (goroutines.txt:1), within the 20m0s") && strings.Contains(w, tt.want)
+			}) {
+				t.Errorf("why %q does not say the ages fit, citing %s", d.Why, tt.want)
+			}
+			b := d.Candidates[1]
+			if b.PID != 202 || b.Score != 0 || !slices.ContainsFunc(b.Why, func(w string) bool {
+				return strings.HasPrefix(w, "-0.60 a goroutine has waited 14m0s") && strings.Contains(w, "had run only 3m0s")
+			}) {
+				t.Errorf("api-b %+v: want 0 with the age against it", b)
+			}
+		})
+	}
+}
+
+// TestLinkAgesSayNothing: goroutines that waited less than a minute
+// state no age, so start times neither add nor take away: the dump stays
+// ambiguous between the two processes.
+func TestLinkAgesSayNothing(t *testing.T) {
+	ss, gd := twoGoProcesses("")
+	ps := "date: 2026-12-03T08:00:00Z\n  PID  PPID ELAPSED COMMAND\n  101     1    1200 api-a\n  202     1     180 api-b\n"
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "ps.txt", ps), readEv(t, "goroutines.txt", gd)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.DumpLinks[0]; d.PID != 0 || d.Candidates[0].Score != d.Candidates[1].Score {
+		t.Errorf("link %+v, want unlinked with equal scores", d)
+	}
+}
+
+// TestLinkDumpBeforeStart: a JVM dump printed its time, 07:50, and one
+// of the two JVMs started at 07:55: it cannot be that one's.
+func TestLinkDumpBeforeStart(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40000 10.0.0.9:5432 users:((\"java\",pid=101,fd=10))\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:41000 10.0.0.9:5432 users:((\"java\",pid=202,fd=10))\n"
+	ps := "  PID  PPID                  STARTED ELAPSED COMMAND\n" +
+		"  101     1 Thu Dec  3 07:00:00 2026    3600 java -jar a.jar\n" +
+		"  202     1 Thu Dec  3 07:55:00 2026     300 java -jar b.jar\n"
+	jstack := "2026-12-03 07:50:00\nFull thread dump OpenJDK 64-Bit Server VM (17.0.15+6 mixed mode):\n\n" +
+		"\"worker-1\" #20 prio=5 os_prio=0 cpu=1.00ms elapsed=600.00s tid=0x00007f0000001000 nid=0x100 runnable  [0x00007f0000100000]\n" +
+		"   java.lang.Thread.State: RUNNABLE\n\tat sun.nio.ch.SocketDispatcher.read0(java.base@17.0.15/Native Method)\n\tat com.example.Client.read(Client.java:10)\n\n"
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "ps.txt", ps), readEv(t, "jstack.txt", jstack)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.DumpLinks[0]
+	if d.PID != 101 {
+		t.Fatalf("link %+v, want pid 101", d)
+	}
+	b := d.Candidates[1]
+	if b.PID != 202 || !slices.ContainsFunc(b.Why, func(w string) bool {
+		return strings.HasPrefix(w, "-0.60 the dump was taken at 2026-12-03 07:50:00, before the process started at 2026-12-03 07:55:00 (ps.txt:3)")
+	}) {
+		t.Errorf("pid 202 %+v: want the dump's time against it", b)
+	}
+}
+
+// TestLinkDumpTimeOtherZone: a JVM dump's time is its host's local time
+// without a zone; five hours from every listing, it is in another zone
+// and not weighed, so the dump stays as ambiguous as its content is.
+func TestLinkDumpTimeOtherZone(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40000 10.0.0.9:5432 users:((\"java\",pid=101,fd=10))\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:41000 10.0.0.9:5432 users:((\"java\",pid=202,fd=10))\n"
+	ps := "date: 2026-12-03T08:00:00Z\n  PID  PPID                  STARTED ELAPSED COMMAND\n" +
+		"  101     1 Thu Dec  3 07:00:00 2026    3600 java -jar a.jar\n" +
+		"  202     1 Thu Dec  3 07:55:00 2026     300 java -jar b.jar\n"
+	jstack := "2026-12-03 02:59:00\nFull thread dump OpenJDK 64-Bit Server VM (17.0.15+6 mixed mode):\n\n" +
+		"\"worker-1\" #20 prio=5 os_prio=0 cpu=1.00ms elapsed=60.00s tid=0x00007f0000001000 nid=0x100 runnable  [0x00007f0000100000]\n" +
+		"   java.lang.Thread.State: RUNNABLE\n\tat sun.nio.ch.SocketDispatcher.read0(java.base@17.0.15/Native Method)\n\tat com.example.Client.read(Client.java:10)\n\n"
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "ps.txt", ps), readEv(t, "jstack.txt", jstack)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.DumpLinks[0]
+	if d.PID != 0 || len(d.Candidates) != 2 || d.Candidates[0].Score != d.Candidates[1].Score {
+		t.Fatalf("link %+v, want unlinked with equal scores", d)
+	}
+	for _, c := range d.Candidates {
+		if slices.ContainsFunc(c.Why, func(w string) bool { return strings.Contains(w, "the dump was taken at") }) {
+			t.Errorf("pid %d: the dump's time was weighed: %q", c.PID, c.Why)
+		}
+	}
+}
+
+// TestProcessNameSource: the name comes from the most complete source,
+// whatever the order of the files: ps's argv[0] (and its command line),
+// then ss's kernel name, then netstat's program column cut to its width,
+// which never replaces a longer name.
+func TestProcessNameSource(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:8080 10.0.0.9:5000 users:((\"repository\",pid=4002,fd=10))\n"
+	netstat := "Active Internet connections (servers and established)\n" +
+		"Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n" +
+		"tcp        1      0 10.0.0.5:8080           10.0.0.9:5000           CLOSE_WAIT  4002/./server/repo\n"
+	ps := "  PID  PPID ELAPSED COMMAND\n 4002     1      60 ./server/repository-sync -listen :8080\n"
+	cmdline := "$ cat /proc/4002/cmdline\n./server/repository-sync\x00-listen\x00:8080\x00-v\x00\n"
+	for _, tt := range []struct {
+		name             string
+		files            [][2]string
+		wantName, from   string
+		wantCmd, cmdFrom string
+	}{
+		{"netstat alone", [][2]string{{"netstat.txt", netstat}}, "./server/repo", "netstat.txt:3", "", ""},
+		{"netstat after ss", [][2]string{{"ss.txt", ss}, {"netstat.txt", netstat}}, "repository", "ss.txt:2", "", ""},
+		{"netstat before ss", [][2]string{{"netstat.txt", netstat}, {"ss.txt", ss}}, "repository", "ss.txt:2", "", ""},
+		{"ps", [][2]string{{"netstat.txt", netstat}, {"ps.txt", ps}, {"ss.txt", ss}}, "repository-sync", "ps.txt:2", "./server/repository-sync -listen :8080", "ps.txt:2"},
+		{"cmdline is longer", [][2]string{{"ss.txt", ss}, {"ps.txt", ps}, {"cmdline.txt", cmdline}}, "repository-sync", "ps.txt:2", "./server/repository-sync -listen :8080 -v", "cmdline.txt:2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var evs []*dumps.Evidence
+			for _, f := range tt.files {
+				evs = append(evs, readEv(t, f[0], f[1]))
+			}
+			m, err := Build(BuildInput{Evidence: evs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) == 0 {
+				t.Fatal("no finding")
+			}
+			p := m.Findings[0].Process
+			if p.PID != 4002 || p.Name != tt.wantName || p.NameFrom != tt.from || p.Cmdline != tt.wantCmd || p.CmdlineFrom != tt.cmdFrom {
+				t.Errorf("process %+v, want %q from %s, command line %q from %s", p, tt.wantName, tt.from, tt.wantCmd, tt.cmdFrom)
+			}
+		})
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	for in, want := range map[string]string{
+		"./server/repository -listen :8080": "repository",
+		"[kthreadd]":                        "kthreadd",
+		"nginx: worker process":             "nginx",
+		"/usr/bin/java -jar a.jar":          "java",
+		"":                                  "",
+	} {
+		if got := commandName(in); got != want {
+			t.Errorf("commandName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -53,3 +53,32 @@ func Clip(s string) string {
 	}
 	return s
 }
+
+// Bound caps text a record keeps from its input (a command line, a log
+// message, a frame's name) at 300 bytes, so that a hostile line cannot
+// make a record, or the report that prints it, arbitrarily large.
+func Bound(s string) string {
+	const max = 300
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
+// NextField returns the first field of s separated by spaces or tabs, and
+// the rest of s after it.
+func NextField(s string) (field, rest string) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// IntPtr returns a pointer to a copy of v, for the optional fields of the
+// records (Owner.PID, Owner.FD).
+func IntPtr(v int) *int { return &v }

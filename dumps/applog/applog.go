@@ -253,7 +253,7 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 		kept[e.Class]++
 		e.Pos = dumps.Pos{File: name, Line: n}
 		e.Endpoint = reEndpoint.FindString(e.Message)
-		e.Message = clip(e.Message)
+		e.Message = dumps.Bound(e.Message)
 		events = append(events, e)
 	}
 	for c := dumps.LogConnReset; c <= dumps.LogTimeout; c++ {
@@ -360,7 +360,7 @@ func parseJSON(s string, e *dumps.LogEvent) bool {
 		}
 	}
 	e.Level = firstString(obj, levelKeys)
-	e.Program = clip(firstString(obj, progKeys))
+	e.Program = dumps.Bound(firstString(obj, progKeys))
 	if p := firstString(obj, pidKeys); p != "" {
 		e.PID, _ = strconv.Atoi(p)
 	}
@@ -438,7 +438,7 @@ func parseLogfmt(s string, e *dumps.LogEvent) {
 		}
 	}
 	e.Level = firstString(fields, levelKeys)
-	e.Program = clip(firstString(fields, progKeys))
+	e.Program = dumps.Bound(firstString(fields, progKeys))
 	var parts []string
 	for _, k := range msgKeys {
 		if v := str(fields[k]); v != "" {
@@ -454,14 +454,6 @@ func parseLogfmt(s string, e *dumps.LogEvent) {
 func nilDash(s string) string {
 	if s == "-" {
 		return ""
-	}
-	return s
-}
-
-func clip(s string) string {
-	const max = 300
-	if len(s) > max {
-		return s[:max] + "..."
 	}
 	return s
 }

@@ -3,48 +3,19 @@ package applog
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
+// TestGolden compares the records of every file of testdata/ with its
+// .golden (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*")
-	for _, file := range files {
-		if strings.HasSuffix(file, ".golden") {
-			continue
-		}
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data := readFile(t, file)
-			if !Match(data) {
-				t.Errorf("Match(%s) = false", file)
-			}
-			ev, err := Read(bytes.NewReader(data), filepath.Base(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(ev, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, file+".golden", append(got, '\n'))
-		})
-	}
+	dumptest.JSONGoldens(t, "testdata/*", Match, Read)
 }
 
 func TestClassify(t *testing.T) {
@@ -115,7 +86,7 @@ func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*")
 	for _, file := range files {
 		if !strings.HasSuffix(file, ".golden") {
-			f.Add(readFile(f, file))
+			f.Add(dumptest.ReadFile(f, file))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -2,6 +2,7 @@ package applog
 
 import (
 	"bytes"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func BenchmarkReadLog(b *testing.B) {
 	}
 	var mix []byte
 	for f, line := range ordinary {
-		mix = append(mix, readFile(b, "testdata/"+f)...)
+		mix = append(mix, dumptest.ReadFile(b, "testdata/"+f)...)
 		mix = append(mix, strings.Repeat(line, 20)...)
 	}
 	data := bytes.Repeat(mix, 200)

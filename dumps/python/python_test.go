@@ -5,48 +5,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// TestGolden reads every file of testdata/ and compares the records with
-// testdata/NAME.golden (go test -update rewrites them).
+// TestGolden compares the records of every file of testdata/ with its
+// .golden (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*")
-	for _, file := range files {
-		if strings.HasSuffix(file, ".golden") {
-			continue
-		}
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data := readFile(t, file)
-			if !Match(data) {
-				t.Errorf("Match(%s) = false", file)
-			}
-			ev, err := Read(bytes.NewReader(data), filepath.Base(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(ev, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, file+".golden", append(got, '\n'))
-		})
-	}
+	dumptest.JSONGoldens(t, "testdata/*", Match, Read)
 }
 
 func TestModule(t *testing.T) {
@@ -107,7 +77,7 @@ func TestParseUnclosed(t *testing.T) {
 // TestTwoDumps: the dump_traceback_later dump and the dump after it, in
 // one file, are two dumps of the same four threads, compared as a series.
 func TestTwoDumps(t *testing.T) {
-	ev, err := Read(bytes.NewReader(readFile(t, "testdata/real-timeout-twice.txt")), "x")
+	ev, err := Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/real-timeout-twice.txt")), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +133,7 @@ func TestClassify(t *testing.T) {
 		ev := evs[tt.file]
 		if ev == nil {
 			var err error
-			ev, err = Read(bytes.NewReader(readFile(t, "testdata/"+tt.file)), tt.file)
+			ev, err = Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/"+tt.file)), tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,10 +169,10 @@ func TestRealCase(t *testing.T) {
 			Warnings  int `json:"resource_warnings"`
 		} `json:"counts"`
 	}
-	if err := json.Unmarshal(readFile(t, dir+"case.json"), &c); err != nil {
+	if err := json.Unmarshal(dumptest.ReadFile(t, dir+"case.json"), &c); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := Read(bytes.NewReader(readFile(t, dir+"stderr.txt")), "stderr.txt")
+	ev, err := Read(bytes.NewReader(dumptest.ReadFile(t, dir+"stderr.txt")), "stderr.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +203,7 @@ func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*")
 	for _, file := range files {
 		if !strings.HasSuffix(file, ".golden") {
-			f.Add(readFile(f, file))
+			f.Add(dumptest.ReadFile(f, file))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -263,7 +233,7 @@ func FuzzRead(f *testing.F) {
 // benfred/py-spy#221 (process 25585, Python 3.7.3, one idle thread with no
 // Python frame).
 func TestPublicSamples(t *testing.T) {
-	ev, err := Read(bytes.NewReader(readFile(t, "testdata/faulthandler-doc.txt")), "doc")
+	ev, err := Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/faulthandler-doc.txt")), "doc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +245,7 @@ func TestPublicSamples(t *testing.T) {
 		th.Frames[0].Func != "ctypes.string_at" || th.Frames[0].Line != 486 || th.Frames[1].File != "<stdin>" {
 		t.Errorf("thread %+v", th)
 	}
-	ev, err = Read(bytes.NewReader(readFile(t, "testdata/pyspy-issue221.txt")), "issue")
+	ev, err = Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/pyspy-issue221.txt")), "issue")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,13 @@ func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
 // the formats this package reads.
 var ErrUnknownFormat = errors.New("not a recognised evidence format")
 
+// NoStateNote is the one note an ss listing gets, at its first row, when
+// its rows have no State column (a `state` filter such as `ss -tan state
+// close-wait`) and no command line in the file names the state. The
+// report replaces it with one note saying where the states were taken
+// from, so that a listing gets one note, not two.
+const NoStateNote = "ss: rows without a State column (a `state` filter) and no command line in the file naming one state: their state is left unknown here; analyze takes it from the other listings of the same socket"
+
 // Clip shortens text quoted in a warning.
 func Clip(s string) string {
 	if len(s) > 120 {

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -801,22 +802,42 @@ func (b *builder) warnings() {
 			}
 		}
 	}
+	// An ss listing with a state filter prints no State column: its states
+	// come from the same socket in another listing or from the file's
+	// name. One note per file says so, in place of the parser's note that
+	// the state is unknown.
+	from := map[string][]string{}
+	for _, ls := range b.kernel {
+		for _, l := range ls {
+			if l.stateFrom != "" && !slices.Contains(from[l.file], l.stateFrom) {
+				from[l.file] = append(from[l.file], l.stateFrom)
+			}
+		}
+	}
+	stateNote := func(file string) string {
+		srcs := slices.Clone(from[file])
+		slices.Sort(srcs)
+		return "the listing prints no state (an ss state filter); states were taken from " + strings.Join(srcs, " and ")
+	}
+	noted := map[string]bool{}
 	for _, ev := range b.in.Evidence {
 		for _, w := range ev.Warnings {
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: w.Pos.String(), Msg: w.Msg})
+			msg := w.Msg
+			if msg == dumps.NoStateNote && len(from[w.Pos.File]) > 0 {
+				msg = stateNote(w.Pos.File)
+				noted[w.Pos.File] = true
+			}
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: w.Pos.String(), Msg: msg})
 		}
 	}
 	if n := len(b.unconf); n > 0 {
 		sortPos(b.unconf)
 		b.m.Warnings = append(b.m.Warnings, Warning{Pos: b.unconf[0], Msg: fmt.Sprintf("%d %s in CLOSE_WAIT at capture end cannot be confirmed (the FIN's acknowledgement is not in the capture, or only one direction was captured) and no listing shows them; they are left out", n, plural("socket", n))})
 	}
-	stateless := map[string]bool{}
-	for _, ls := range b.kernel {
-		for _, l := range ls {
-			if l.stateFrom != "" && !stateless[l.file] {
-				stateless[l.file] = true
-				b.m.Warnings = append(b.m.Warnings, Warning{Pos: l.file, Msg: "the listing prints no state (an ss state filter); states were taken from " + l.stateFrom})
-			}
+	files := slices.Sorted(maps.Keys(from))
+	for _, f := range files {
+		if !noted[f] {
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: f, Msg: stateNote(f)})
 		}
 	}
 }

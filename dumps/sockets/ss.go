@@ -36,11 +36,6 @@ var ssNetids = map[string]struct {
 	"icmp6": {dumps.ProtoRaw, false},
 }
 
-// ssNoStateNote is the one note a file gets when its rows have no State
-// column (an ss `state` filter) and no command line in the file says which
-// state: the rows keep an unknown state, and analyze takes it from the other
-// listings of the same socket.
-const ssNoStateNote = "ss: rows without a State column (a `state` filter) and no command line in the file naming one state: their state is left unknown here; analyze takes it from the other listings of the same socket"
 
 // ss -s summary lines.
 var (
@@ -98,7 +93,7 @@ func ReadSS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			inRows = true
 			if s.StateRaw == "" && !noState {
 				noState = true
-				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: ssNoStateNote}) // once, at the first such row
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: dumps.NoStateNote}) // once, at the first such row
 			}
 			return
 		}

@@ -263,3 +263,24 @@ func (b *builder) logClaim(pid int) (Claim, bool) {
 	}
 	return Claim{Text: "the process's logs name " + strings.Join(parts, ", ") + " (log lines by class)", Evidence: pos}, true
 }
+
+// countTimeline makes the series of TCP socket counts of timed `ss -s`
+// summaries, in time order; summaries without a time (a single `ss -s`)
+// make none, nor does a single timed one.
+func (b *builder) countTimeline() {
+	var pts []CountPoint
+	for _, ev := range b.in.Evidence {
+		for _, s := range ev.SocketSummaries {
+			if s.SnapshotTime.IsZero() || s.TCP == nil {
+				continue
+			}
+			pts = append(pts, CountPoint{At: s.SnapshotTime, TCP: s.TCP["total"], Estab: s.TCP["estab"], Closed: s.TCP["closed"],
+				Orphaned: s.TCP["orphaned"], TimeWait: s.TCP["timewait"], Pos: s.Src.String()})
+		}
+	}
+	if len(pts) < 2 {
+		return
+	}
+	slices.SortStableFunc(pts, func(x, y CountPoint) int { return x.At.Compare(y.At) })
+	b.m.SocketCounts = pts
+}

@@ -337,6 +337,19 @@ func (m *Model) finishTimeline() {
 		p.At = p.At.UTC()
 		p.Offset = "+" + FormatDuration(p.At.Sub(start))
 	}
+	if start.IsZero() && len(m.SocketCounts) > 0 {
+		start = m.SocketCounts[0].At
+	}
+	for i := range m.SocketCounts {
+		p := &m.SocketCounts[i]
+		p.At = p.At.UTC()
+		p.AtText = FormatTime(p.At)
+		if d := p.At.Sub(start); d >= 0 {
+			p.Offset = "+" + FormatDuration(d)
+		} else {
+			p.Offset = "-" + FormatDuration(-d)
+		}
+	}
 }
 
 func (m *Model) finishSummary() {

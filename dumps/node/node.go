@@ -265,26 +265,15 @@ func commandLine(raw json.RawMessage) string {
 	return s
 }
 
-// reFrame reads a V8 stack line: "at fn (file:line:col)" or "at file:line:col".
-var reFrame = regexp.MustCompile(`^\s*at (?:(.*?) \((.*?)(?::(\d+)(?::\d+)?)?\)|(.*?)(?::(\d+)(?::\d+)?)?)$`)
-
 // jsStack reads the javascriptStack lines into frames, most recent first
 // as V8 prints them. Lines that are not frames ("No stack.",
 // "Unavailable.") are left out.
 func jsStack(lines []string) []dumps.Frame {
 	var fs []dumps.Frame
 	for _, l := range lines {
-		m := reFrame.FindStringSubmatch(l)
-		if m == nil {
-			continue
+		if f, ok := dumps.ParseJSFrame(l); ok {
+			fs = append(fs, f)
 		}
-		f := dumps.Frame{Func: dumps.Bound(m[1]), File: dumps.Bound(m[2])}
-		line := m[3]
-		if m[1] == "" && m[2] == "" {
-			f.Func, f.File, line = "<anonymous>", dumps.Bound(m[4]), m[5]
-		}
-		f.Line, _ = strconv.Atoi(line)
-		fs = append(fs, f)
 	}
 	return fs
 }

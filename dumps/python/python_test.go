@@ -260,3 +260,30 @@ func TestPublicSamples(t *testing.T) {
 		t.Errorf("thread %+v", th)
 	}
 }
+
+// TestSpyJSONFields reads a trace carrying every field of py-spy's
+// serialised StackTrace, Frame, LocalVariable and ProcessInfo (the serde
+// structs of benfred/py-spy src/stack_trace.rs, commit 013a8a8e, MIT; the
+// tool itself cannot be installed here): locals and the parent process
+// are read past, the process's pid and command line kept.
+func TestSpyJSONFields(t *testing.T) {
+	const in = `[{"pid": 77, "thread_id": 140000, "thread_name": "worker-1", "os_thread_id": 78, "active": true, "owns_gil": false,
+  "frames": [{"name": "recv_into", "filename": "/usr/lib/python3.12/socket.py", "module": null, "short_filename": "socket.py", "line": 720,
+              "locals": [{"name": "self", "addr": 139000, "arg": true, "repr": "<socket.socket fd=9>"}, {"name": "b", "addr": 139100, "arg": false, "repr": null}]},
+             {"name": "fetch", "filename": "/srv/app/client.py", "module": null, "short_filename": null, "line": 12, "locals": null}],
+  "process_info": {"pid": 77, "command_line": "python3 client.py", "parent": {"pid": 1, "command_line": "/sbin/init", "parent": null}}}]`
+	d, p, warns, err := ReadSpyJSON(strings.NewReader(in), "spy.json")
+	if err != nil || len(warns) > 0 {
+		t.Fatal(err, warns)
+	}
+	if p.PID != 77 || p.Command != "python3 client.py" || d.PID != 77 {
+		t.Errorf("process %+v, dump pid %d", p, d.PID)
+	}
+	if len(d.Threads) != 1 {
+		t.Fatalf("%d threads", len(d.Threads))
+	}
+	th := d.Threads[0]
+	if th.Name != "worker-1" || th.ID != 78 || th.Status != "active" || len(th.Frames) != 2 || th.Frames[1].Line != 12 {
+		t.Errorf("thread %+v", th)
+	}
+}

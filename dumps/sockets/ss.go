@@ -36,7 +36,6 @@ var ssNetids = map[string]struct {
 	"icmp6": {dumps.ProtoRaw, false},
 }
 
-
 // ss -s summary lines.
 var (
 	ssTotalRe     = regexp.MustCompile(`^Total:\s+(\d+)`)

@@ -535,9 +535,12 @@ func verdictOf(m *Model) Verdict {
 	}
 	if len(f.Suspects) > 0 && f.Suspects[0].Culprit != "" {
 		s := f.Suspects[0]
-		if s.Role == RoleWaiter {
+		switch {
+		case s.Role == RoleWaiter:
 			v.Text += fmt.Sprintf(", %d %s waiting in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
-		} else {
+		case s.Kind == SuspectStack:
+			v.Text += fmt.Sprintf(", made by %s (%d %s the process printed)", s.Culprit, s.Count, plural("stack", s.Count))
+		default:
 			v.Text += fmt.Sprintf(", held by %d %s in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
 		}
 	}

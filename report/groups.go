@@ -406,7 +406,10 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s wait to borrow from the connection pool of %s (%s) and hold no connection: the pool's connections are leased and never returned, and no thread is on them", f.Waiters, plural(pw[0].kind.String(), f.Waiters), poolName(pw), poolActivity(pw)), Evidence: suspectEvidence(pw)})
 		case len(sg.issuers) > 0:
 			f.Confidence = confidences.PoolFrames
-			f.Group = "kept open by responses nobody reads, made by " + topFunc(sg.issuers[0].bucket)
+			f.Group = "kept open by the process, no code on them, made by " + topFunc(sg.issuers[0].bucket)
+			if paused*2 >= n {
+				f.Group = "open and read by nothing (paused), made by " + topFunc(sg.issuers[0].bucket)
+			}
 			f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.issuers), Evidence: suspectEvidence(sg.issuers)})
 			sus = sg.issuers
 		case haveDump:

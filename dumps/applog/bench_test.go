@@ -2,15 +2,46 @@ package applog
 
 import (
 	"bytes"
-	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
 // BenchmarkReadLog reads a mix of the log formats in which, as in a real
 // service log, most lines name no problem: each testdata file followed by
 // 20 ordinary lines of its format. It reports lines/s.
 func BenchmarkReadLog(b *testing.B) {
+	data := benchLog(b)
+	lines := bytes.Count(data, []byte("\n"))
+	n := 0
+	for b.Loop() {
+		if _, _, _, err := ReadLog(bytes.NewReader(data), "bench"); err != nil {
+			b.Fatal(err)
+		}
+		n += lines
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkRead reads the same logs with Node.js's warnings and their
+// JavaScript stacks among them, through Read, which collects the stacks.
+func BenchmarkRead(b *testing.B) {
+	data := append(benchLog(b), bytes.Repeat(dumptest.ReadFile(b, "testdata/node-trace-warnings.log"), 200)...)
+	lines := bytes.Count(data, []byte("\n"))
+	n := 0
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(data), "bench"); err != nil {
+			b.Fatal(err)
+		}
+		n += lines
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// benchLog is each testdata log followed by 20 ordinary lines of its
+// format, 200 times.
+func benchLog(b *testing.B) []byte {
 	ordinary := map[string]string{
 		"mixed-plain.log": "2026-12-02 10:05:09.000  INFO 4242 --- [http-nio-8080-exec-3] c.e.orders.Api : GET /v1/orders 200 12ms\n",
 		"json-lines.log":  `{"level":30,"time":1796205909123,"pid":812,"hostname":"web-1","name":"api","msg":"request completed","responseTime":12}` + "\n",
@@ -23,14 +54,5 @@ func BenchmarkReadLog(b *testing.B) {
 		mix = append(mix, dumptest.ReadFile(b, "testdata/"+f)...)
 		mix = append(mix, strings.Repeat(line, 20)...)
 	}
-	data := bytes.Repeat(mix, 200)
-	lines := bytes.Count(data, []byte("\n"))
-	n := 0
-	for b.Loop() {
-		if _, _, _, err := ReadLog(bytes.NewReader(data), "bench"); err != nil {
-			b.Fatal(err)
-		}
-		n += lines
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+	return bytes.Repeat(mix, 200)
 }

@@ -2,8 +2,9 @@ package node
 
 import (
 	"bytes"
-	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
 // BenchmarkReadReport reads the real report of 9 tcp handles, reporting

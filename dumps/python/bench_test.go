@@ -2,8 +2,9 @@ package python
 
 import (
 	"bytes"
-	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
 // BenchmarkReadText reads the real faulthandler stderr, reporting lines/s.

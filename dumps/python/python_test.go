@@ -287,3 +287,29 @@ func TestSpyJSONFields(t *testing.T) {
 		t.Errorf("thread %+v", th)
 	}
 }
+
+// TestPySpyThreadHeaders: the thread headers py-spy dump prints, as quoted
+// in its issues (#221: "Thread 25585 (idle): "uWSGIWorker1Core0"", the OS
+// thread id; #567: "Thread 0x7ED3637AE700 (active): "ThreadPoolExecutor-275_6"",
+// the Python thread id when the OS one is unknown) and its other states.
+func TestPySpyThreadHeaders(t *testing.T) {
+	tests := []struct {
+		header, name, nid, status string
+	}{
+		{`Thread 25585 (idle): "uWSGIWorker1Core0"`, "uWSGIWorker1Core0", "25585", "idle"},
+		{`Thread 0x7ED3637AE700 (active): "ThreadPoolExecutor-275_6"`, "ThreadPoolExecutor-275_6", "0x7ED3637AE700", "active"},
+		{`Thread 4243 (active+gil): "MainThread"`, "MainThread", "4243", "active"},
+		{`Thread 0x7F00 (idle)`, "", "0x7F00", "idle"},
+	}
+	for _, tt := range tests {
+		in := "Process 4242: python3 app.py\nPython v3.11.2 (/usr/bin/python3.11)\n\n" + tt.header + "\n    recv_into (socket.py:706)\n    fetch (app.py:12)\n"
+		ev, err := Read(strings.NewReader(in), "spy.txt")
+		if err != nil || len(ev.Warnings) > 0 || len(ev.ThreadDumps) != 1 || len(ev.ThreadDumps[0].Threads) != 1 {
+			t.Fatalf("%s: %v, %+v", tt.header, err, ev)
+		}
+		th := ev.ThreadDumps[0].Threads[0]
+		if th.Name != tt.name || th.NID != tt.nid || th.Status != tt.status || len(th.Frames) != 2 || th.Frames[1].Func != "app.fetch" {
+			t.Errorf("%s: name %q nid %s status %s frames %+v", tt.header, th.Name, th.NID, th.Status, th.Frames)
+		}
+	}
+}

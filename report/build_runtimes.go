@@ -59,6 +59,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 	var (
 		handles    int
 		fds        []string
+		pausedFDs  []string
 		hpos, wpos []string
 		warned     int
 		allocated  = map[string]bool{}
@@ -84,6 +85,14 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 				report = ev.File
 				if s.Paused {
 					paused++
+					if s.FD >= 0 && len(pausedFDs) < maxClaimEvidence {
+						pausedFDs = append(pausedFDs, strconv.Itoa(s.FD))
+					}
+				}
+				// Each socket cites its handle, so that the table of
+				// sockets says which are in the report.
+				if sk, ok := b.sockets[k]; ok && !slices.Contains(sk.Evidence, s.Src.String()) {
+					sk.Evidence = append(sk.Evidence, s.Src.String())
 				}
 				if s.FD >= 0 && len(fds) < maxClaimEvidence {
 					fds = append(fds, strconv.Itoa(s.FD))
@@ -119,8 +128,15 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 			fdList += fmt.Sprintf(" and %d more", handles-len(fds))
 		}
 		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, fdList)
-		if paused > 0 {
-			text += fmt.Sprintf("; %d of them are paused: nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
+		switch {
+		case paused > 0 && paused == handles:
+			text += fmt.Sprintf("; all %d are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
+		case paused > 0:
+			list := strings.Join(pausedFDs, ", ")
+			if len(pausedFDs) < paused {
+				list += fmt.Sprintf(" and %d more", paused-len(pausedFDs))
+			}
+			text += fmt.Sprintf("; %d of them are paused (open, not reading: fd %s): nothing reads them, so the peer's FIN is never read and nothing closes them", paused, list)
 		}
 		cs = append(cs, Claim{Text: text, Evidence: hpos})
 	}

@@ -83,3 +83,61 @@ func TestNodeStacks(t *testing.T) {
 		})
 	}
 }
+
+// TestPausedHandles: the claim says which stuck sockets are paused handles
+// (by fd) when not all are, and each socket cites its handle.
+func TestPausedHandles(t *testing.T) {
+	const dir = "../testdata/cases/node-unconsumed/"
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := readDumps(bytes.NewReader(ssData), "ss.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repData, err := os.ReadFile(dir + "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := node.Read(bytes.NewReader(repData), "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range rep.RuntimeSockets {
+		s := &rep.RuntimeSockets[i]
+		if i < 3 {
+			s.Paused, s.Active = false, true // reading again
+		} else if len(want) < 2 {
+			want = append(want, fmt.Sprint(s.FD))
+		}
+	}
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{ss, rep}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	var claim string
+	for _, c := range m.Findings[0].Supporting {
+		if strings.Contains(c.Text, "tcp handles") {
+			claim = c.Text
+		}
+	}
+	if !strings.Contains(claim, "6 of them are paused (open, not reading: fd "+strings.Join(want, ", ")) {
+		t.Errorf("claim %q does not name the 6 paused fds", claim)
+	}
+	cited := 0
+	for _, s := range m.Sockets {
+		for _, e := range s.Evidence {
+			if strings.HasPrefix(e, "node-report.json:") {
+				cited++
+			}
+		}
+	}
+	if cited != len(rep.RuntimeSockets) {
+		t.Errorf("%d sockets cite their handle, want %d", cited, len(rep.RuntimeSockets))
+	}
+}

@@ -14,6 +14,12 @@ import (
 // never panic, and every source must come out with a status.
 func FuzzRecognise(f *testing.F) {
 	files, _ := filepath.Glob(caseDir + "*")
+	// The runtime formats' own samples: Node.js reports, Python dumps,
+	// logs with JavaScript stacks.
+	for _, pat := range []string{"../dumps/node/testdata/*.json", "../dumps/python/testdata/*", "../dumps/applog/testdata/*.log"} {
+		more, _ := filepath.Glob(pat)
+		files = append(files, more...)
+	}
 	for _, p := range files {
 		data, err := os.ReadFile(p)
 		if err != nil || len(data) > 64<<10 {

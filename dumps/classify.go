@@ -174,6 +174,12 @@ var ioRules = []frameRule{
 	{"selectors.select", ActSelect, ""},
 	{"asyncio.selector_events.sock_recv", ActSocketRead, ""},
 	{"asyncio.streams.read", ActSocketRead, ""},
+	// Node.js: the libuv stream callbacks V8 names after their wraps
+	// (node:internal/stream_base_commons, node:net).
+	{"TCP.onStreamRead", ActSocketRead, ""},
+	{"TCPConnectWrap.afterConnect", ActConnect, ""},
+	{"TCPWrap.onconnection", ActAccept, ""},
+	{"TCP.onconnection", ActAccept, ""},
 }
 
 // netPoll is the JDK 13+ poll a socket read or write waits in; what it
@@ -500,8 +506,27 @@ func pythonStdlib(f Frame) bool {
 	return false
 }
 
-// nodeInternal reports whether f is a frame of Node.js itself
-// (node:internal/..., node:net, internal/... before Node 16).
+// nodeCoreFiles are the files of Node.js's own JavaScript as stacks name
+// them before Node 16 prefixed them with "node:" (net.js, _http_client.js;
+// internal/... has its own prefix).
+var nodeCoreFiles = map[string]bool{
+	"net.js": true, "events.js": true, "timers.js": true, "stream.js": true, "http.js": true, "https.js": true, "tls.js": true,
+	"_http_client.js": true, "_http_agent.js": true, "_http_common.js": true, "_http_incoming.js": true, "_http_outgoing.js": true,
+	"_http_server.js": true, "_stream_readable.js": true, "_stream_writable.js": true, "_tls_wrap.js": true, "dns.js": true,
+	"fs.js": true, "child_process.js": true, "module.js": true, "domain.js": true, "util.js": true, "buffer.js": true,
+}
+
+// nodeInternal reports whether f is a frame of Node.js itself: a file
+// node:internal/..., node:net, node:_http_client (Node 16+), internal/...
+// or a bare core file (net.js, _http_client.js) before Node 16, or a V8
+// builtin without a file ("at new Promise (<anonymous>)", "(native)").
+// User code and libraries from node_modules are everything else.
 func nodeInternal(f Frame) bool {
-	return strings.HasPrefix(f.File, "node:") || strings.HasPrefix(f.File, "internal/")
+	switch {
+	case strings.HasPrefix(f.File, "node:") || strings.HasPrefix(f.File, "internal/"):
+		return true
+	case f.File == "<anonymous>" || f.File == "native" || strings.HasPrefix(f.File, "index "):
+		return true
+	}
+	return nodeCoreFiles[f.File]
 }

@@ -46,6 +46,13 @@ func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
 // the formats this package reads.
 var ErrUnknownFormat = errors.New("not a recognised evidence format")
 
+// NoStateNote is the one note an ss listing gets, at its first row, when
+// its rows have no State column (a `state` filter such as `ss -tan state
+// close-wait`) and no command line in the file names the state. The
+// report replaces it with one note saying where the states were taken
+// from, so that a listing gets one note, not two.
+const NoStateNote = "ss: rows without a State column (a `state` filter) and no command line in the file naming one state: their state is left unknown here; analyze takes it from the other listings of the same socket"
+
 // Clip shortens text quoted in a warning.
 func Clip(s string) string {
 	if len(s) > 120 {
@@ -53,3 +60,32 @@ func Clip(s string) string {
 	}
 	return s
 }
+
+// Bound caps text a record keeps from its input (a command line, a log
+// message, a frame's name) at 300 bytes, so that a hostile line cannot
+// make a record, or the report that prints it, arbitrarily large.
+func Bound(s string) string {
+	const max = 300
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
+// NextField returns the first field of s separated by spaces or tabs, and
+// the rest of s after it.
+func NextField(s string) (field, rest string) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// IntPtr returns a pointer to a copy of v, for the optional fields of the
+// records (Owner.PID, Owner.FD).
+func IntPtr(v int) *int { return &v }

@@ -23,9 +23,9 @@ func JoinFDs(socks []Socket, fds []FD) {
 				}
 			}
 			if !dup {
-				o := Owner{FD: ptrInt(f.FD)}
+				o := Owner{FD: IntPtr(f.FD)}
 				if f.PID != nil {
-					o.PID = ptrInt(*f.PID)
+					o.PID = IntPtr(*f.PID)
 				}
 				s.Owners = append(s.Owners, o)
 			}

@@ -283,5 +283,3 @@ func HexOnly(s string) bool {
 	}
 	return true
 }
-
-func ptrInt(v int) *int { return &v }

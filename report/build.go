@@ -238,6 +238,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	// The timeline first: the findings rate the growth it shows.
 	b.timeline()
 	b.logTimeline()
+	b.countTimeline()
 	b.limitClosedLater()
 	b.findings()
 	b.summary()

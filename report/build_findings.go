@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -170,6 +171,40 @@ type suspect struct {
 	locks []string
 	// tie says why the holder was tied to its group's flow.
 	tie string
+	// issuer marks a group of JavaScript stacks a Node.js process printed
+	// (see nodeStacks): where code made or used the sockets, and paused
+	// how many of the group's stuck sockets its report shows paused.
+	issuer bool
+	paused int
+}
+
+// nodeStacks lists the groups of JavaScript stacks that Node.js dumps of
+// process pid hold (a diagnostic report's javascriptStack, the stacks of
+// warnings and errors its log prints) whose frames reach the program's own
+// code, largest first, and the position of the first. Node.js runs
+// JavaScript on one event loop: a stack is where code ran, never a thread
+// waiting on a socket, so these name the code and are not holders.
+func (b *builder) nodeStacks(pid int) ([]suspect, string) {
+	var out []suspect
+	from := ""
+	for _, ev := range b.proc(pid).dumps {
+		for _, d := range ev.ThreadDumps {
+			if d.Runtime != "node" {
+				continue
+			}
+			for _, bk := range d.Buckets {
+				if dumps.AppFrame(bk.Frames) < 0 {
+					continue
+				}
+				if from == "" {
+					from = d.Pos.String()
+				}
+				out = append(out, suspect{bucket: bk, kind: SuspectStack, issuer: true})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(x, y suspect) int { return cmp.Compare(y.bucket.Count, x.bucket.Count) })
+	return out, from
 }
 
 // suspects lists the stack groups of the process's latest dump that hold or
@@ -182,6 +217,9 @@ func (b *builder) suspects(pid int) ([]suspect, string) {
 	var lastGo *dumps.GoroutineDump
 	var lastProf *dumps.GoroutineProfile
 	for _, ev := range p.dumps {
+		if isNodeDump(ev) {
+			continue // nodeStacks: where code ran, not threads holding sockets
+		}
 		j, g, pr := ev.Snapshots()
 		jvm, gor, prof = append(jvm, j...), append(gor, g...), append(prof, pr...)
 		for _, d := range ev.ThreadDumps {
@@ -337,6 +375,11 @@ func poolActivity(ss []suspect) string {
 	return strings.Join(parts, ", ")
 }
 
+// isNodeDump reports whether ev's thread dumps are Node.js's.
+func isNodeDump(ev *dumps.Evidence) bool {
+	return len(ev.ThreadDumps) > 0 && ev.ThreadDumps[0].Runtime == "node"
+}
+
 // topFunc names a stack group by the function that matters: the program's
 // own code, else the first frame past the runtime's scheduling (a pooled
 // connection's net/http.(*persistConn).readLoop).
@@ -426,6 +469,13 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 			score++
 			why = append(why, fmt.Sprintf("blocked (%s) in application code, %s, with no timeout in sight", bk.Class.Activity, topFunc(bk)))
 		}
+		if s.issuer {
+			why = append(why, fmt.Sprintf("where the process's code ran (JavaScript %s it printed, %s), not a thread holding the sockets: Node.js runs its code on one event loop", plural("stack", bk.Count), topFunc(bk)))
+			if s.paused > 0 && s.paused*2 >= n {
+				score++
+				why = append(why, fmt.Sprintf("the process's Node.js report shows %d of the %d stuck %s paused: open, and read by nothing", s.paused, n, plural("socket", n)))
+			}
+		}
 		link := StrengthWeak
 		switch {
 		case score >= 3:
@@ -455,9 +505,16 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		if state == "" {
 			state = bk.Class.Activity.String()
 		}
+		if s.issuer {
+			state = "printed" // a stack the process printed: no thread state
+		}
+		culprit := cmp.Or(culpritOf(frames), topFunc(bk))
+		if s.issuer {
+			culprit = topFunc(bk) // the first frame outside Node.js's own files
+		}
 		out = append(out, Suspect{
 			Kind: s.kind, Name: name, State: state, Wait: bk.MaxWait, Count: bk.Count,
-			Frames: frames, Link: link, Why: why, Evidence: evidence, Culprit: cmp.Or(culpritOf(frames), topFunc(bk)),
+			Frames: frames, Link: link, Why: why, Evidence: evidence, Culprit: culprit,
 			Role: s.role, Locks: s.locks,
 		})
 	}
@@ -801,22 +858,42 @@ func (b *builder) warnings() {
 			}
 		}
 	}
+	// An ss listing with a state filter prints no State column: its states
+	// come from the same socket in another listing or from the file's
+	// name. One note per file says so, in place of the parser's note that
+	// the state is unknown.
+	from := map[string][]string{}
+	for _, ls := range b.kernel {
+		for _, l := range ls {
+			if l.stateFrom != "" && !slices.Contains(from[l.file], l.stateFrom) {
+				from[l.file] = append(from[l.file], l.stateFrom)
+			}
+		}
+	}
+	stateNote := func(file string) string {
+		srcs := slices.Clone(from[file])
+		slices.Sort(srcs)
+		return "the listing prints no state (an ss state filter); states were taken from " + strings.Join(srcs, " and ")
+	}
+	noted := map[string]bool{}
 	for _, ev := range b.in.Evidence {
 		for _, w := range ev.Warnings {
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: w.Pos.String(), Msg: w.Msg})
+			msg := w.Msg
+			if msg == dumps.NoStateNote && len(from[w.Pos.File]) > 0 {
+				msg = stateNote(w.Pos.File)
+				noted[w.Pos.File] = true
+			}
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: w.Pos.String(), Msg: msg})
 		}
 	}
 	if n := len(b.unconf); n > 0 {
 		sortPos(b.unconf)
 		b.m.Warnings = append(b.m.Warnings, Warning{Pos: b.unconf[0], Msg: fmt.Sprintf("%d %s in CLOSE_WAIT at capture end cannot be confirmed (the FIN's acknowledgement is not in the capture, or only one direction was captured) and no listing shows them; they are left out", n, plural("socket", n))})
 	}
-	stateless := map[string]bool{}
-	for _, ls := range b.kernel {
-		for _, l := range ls {
-			if l.stateFrom != "" && !stateless[l.file] {
-				stateless[l.file] = true
-				b.m.Warnings = append(b.m.Warnings, Warning{Pos: l.file, Msg: "the listing prints no state (an ss state filter); states were taken from " + l.stateFrom})
-			}
+	files := slices.Sorted(maps.Keys(from))
+	for _, f := range files {
+		if !noted[f] {
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: f, Msg: stateNote(f)})
 		}
 	}
 }

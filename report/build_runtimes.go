@@ -60,6 +60,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 	var (
 		handles    int
 		fds        []string
+		pausedFDs  []string
 		hpos, wpos []string
 		warned     int
 		allocated  = map[string]bool{}
@@ -85,6 +86,14 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 				report = ev.File
 				if s.Paused {
 					paused++
+					if s.FD >= 0 && len(pausedFDs) < maxClaimEvidence {
+						pausedFDs = append(pausedFDs, strconv.Itoa(s.FD))
+					}
+				}
+				// Each socket cites its handle, so that the table of
+				// sockets says which are in the report.
+				if sk, ok := b.sockets[k]; ok && !slices.Contains(sk.Evidence, s.Src.String()) {
+					sk.Evidence = append(sk.Evidence, s.Src.String())
 				}
 				if s.FD >= 0 && len(fds) < maxClaimEvidence {
 					fds = append(fds, strconv.Itoa(s.FD))
@@ -120,8 +129,15 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 			fdList += fmt.Sprintf(" and %d more", handles-len(fds))
 		}
 		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, fdList)
-		if paused > 0 {
-			text += fmt.Sprintf("; %d of them are paused: nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
+		switch {
+		case paused > 0 && paused == handles:
+			text += fmt.Sprintf("; all %d are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
+		case paused > 0:
+			list := strings.Join(pausedFDs, ", ")
+			if len(pausedFDs) < paused {
+				list += fmt.Sprintf(" and %d more", paused-len(pausedFDs))
+			}
+			text += fmt.Sprintf("; %d of them are paused (open, not reading: fd %s): nothing reads them, so the peer's FIN is never read and nothing closes them", paused, list)
 		}
 		cs = append(cs, Claim{Text: text, Evidence: hpos})
 	}
@@ -263,4 +279,25 @@ func (b *builder) logClaim(pid int) (Claim, bool) {
 		parts[i] = fmt.Sprintf("%d %s", counts[c], c)
 	}
 	return Claim{Text: "the process's logs name " + strings.Join(parts, ", ") + " (log lines by class)", Evidence: pos}, true
+}
+
+// countTimeline makes the series of TCP socket counts of timed `ss -s`
+// summaries, in time order; summaries without a time (a single `ss -s`)
+// make none, nor does a single timed one.
+func (b *builder) countTimeline() {
+	var pts []CountPoint
+	for _, ev := range b.in.Evidence {
+		for _, s := range ev.SocketSummaries {
+			if s.SnapshotTime.IsZero() || s.TCP == nil {
+				continue
+			}
+			pts = append(pts, CountPoint{At: s.SnapshotTime, TCP: s.TCP["total"], Estab: s.TCP["estab"], Closed: s.TCP["closed"],
+				Orphaned: s.TCP["orphaned"], TimeWait: s.TCP["timewait"], Pos: s.Src.String()})
+		}
+	}
+	if len(pts) < 2 {
+		return
+	}
+	slices.SortStableFunc(pts, func(x, y CountPoint) int { return x.At.Compare(y.At) })
+	b.m.SocketCounts = pts
 }

@@ -92,7 +92,7 @@ func TestBuildNodeHandles(t *testing.T) {
 		}
 	}
 	if claim == nil || !strings.HasPrefix(claim.Text, "3 of the stuck sockets") || !strings.Contains(claim.Text, "fd 20, 21, 22") ||
-		!strings.Contains(claim.Text, "3 of them are paused") || len(claim.Evidence) != 3 || claim.Evidence[0] != "report.json:100" {
+		!strings.Contains(claim.Text, "all 3 are paused") || len(claim.Evidence) != 3 || claim.Evidence[0] != "report.json:100" {
 		t.Errorf("claim %+v", claim)
 	}
 	if f := m.Findings[0]; f.Category != CategoryPoolLeak || f.Confidence != pausedConfidence {

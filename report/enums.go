@@ -114,6 +114,10 @@ const (
 	SuspectUnknown   SuspectKind = iota // unknown
 	SuspectThread                       // thread
 	SuspectGoroutine                    // goroutine
+	// SuspectStack is a group of JavaScript stacks a Node.js process
+	// printed (a warning's or an error's, in its log): where code ran,
+	// not a thread that waits.
+	SuspectStack // stack
 )
 
 // LocalMethod says how the local endpoints of the capture were chosen.
@@ -235,7 +239,7 @@ func (k SuspectKind) MarshalText() ([]byte, error) { return []byte(k.String()), 
 
 // UnmarshalText reads a suspect kind by name.
 func (k *SuspectKind) UnmarshalText(b []byte) (err error) {
-	*k, err = enumText(`suspect kind`, b, int(SuspectGoroutine)+1, SuspectKind.String)
+	*k, err = enumText(`suspect kind`, b, int(SuspectStack)+1, SuspectKind.String)
 	return err
 }
 

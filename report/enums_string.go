@@ -124,11 +124,12 @@ func _() {
 	_ = x[SuspectUnknown-0]
 	_ = x[SuspectThread-1]
 	_ = x[SuspectGoroutine-2]
+	_ = x[SuspectStack-3]
 }
 
-const _SuspectKind_name = "unknownthreadgoroutine"
+const _SuspectKind_name = "unknownthreadgoroutinestack"
 
-var _SuspectKind_index = [...]uint8{0, 7, 13, 22}
+var _SuspectKind_index = [...]uint8{0, 7, 13, 22, 27}
 
 func (i SuspectKind) String() string {
 	idx := int(i) - 0

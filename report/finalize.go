@@ -337,6 +337,19 @@ func (m *Model) finishTimeline() {
 		p.At = p.At.UTC()
 		p.Offset = "+" + FormatDuration(p.At.Sub(start))
 	}
+	if start.IsZero() && len(m.SocketCounts) > 0 {
+		start = m.SocketCounts[0].At
+	}
+	for i := range m.SocketCounts {
+		p := &m.SocketCounts[i]
+		p.At = p.At.UTC()
+		p.AtText = FormatTime(p.At)
+		if d := p.At.Sub(start); d >= 0 {
+			p.Offset = "+" + FormatDuration(d)
+		} else {
+			p.Offset = "-" + FormatDuration(-d)
+		}
+	}
 }
 
 func (m *Model) finishSummary() {
@@ -522,9 +535,12 @@ func verdictOf(m *Model) Verdict {
 	}
 	if len(f.Suspects) > 0 && f.Suspects[0].Culprit != "" {
 		s := f.Suspects[0]
-		if s.Role == RoleWaiter {
+		switch {
+		case s.Role == RoleWaiter:
 			v.Text += fmt.Sprintf(", %d %s waiting in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
-		} else {
+		case s.Kind == SuspectStack:
+			v.Text += fmt.Sprintf(", made by %s (%d %s the process printed)", s.Culprit, s.Count, plural("stack", s.Count))
+		default:
 			v.Text += fmt.Sprintf(", held by %d %s in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
 		}
 	}

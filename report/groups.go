@@ -63,6 +63,10 @@ type sockGroup struct {
 	// byExchange says the split follows what the capture shows: exactly
 	// the held sockets had an unfinished exchange at the peer's FIN.
 	byExchange bool
+	// issuers are the process's groups of JavaScript stacks (nodeStacks):
+	// the code that made the sockets of a Node.js process, which no thread
+	// holds.
+	issuers []suspect
 }
 
 // exchange classes of a socket's connection at the peer's FIN, in the
@@ -281,8 +285,10 @@ func (b *builder) stuckFindings(g *group) []Finding {
 		}
 	}
 	groups := b.sockGroups(g.pid, g.stuck, holders, pool, haveDump)
+	issuers, _ := b.nodeStacks(g.pid)
 	var out []Finding
 	for i := range groups {
+		groups[i].issuers = issuers
 		f := b.groupFinding(g.pid, &groups[i], waiters, haveDump, from)
 		if len(groups) > 1 {
 			var parts []string
@@ -398,6 +404,14 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			}
 			f.Group = fmt.Sprintf("kept by %s, %d %s waiting to borrow", poolName(pw), f.Waiters, plural(pw[0].kind.String(), f.Waiters))
 			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s wait to borrow from the connection pool of %s (%s) and hold no connection: the pool's connections are leased and never returned, and no thread is on them", f.Waiters, plural(pw[0].kind.String(), f.Waiters), poolName(pw), poolActivity(pw)), Evidence: suspectEvidence(pw)})
+		case len(sg.issuers) > 0:
+			f.Confidence = confidences.PoolFrames
+			f.Group = "kept open by the process, no code on them, made by " + topFunc(sg.issuers[0].bucket)
+			if paused*2 >= n {
+				f.Group = "open and read by nothing (paused), made by " + topFunc(sg.issuers[0].bucket)
+			}
+			f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.issuers), Evidence: suspectEvidence(sg.issuers)})
+			sus = sg.issuers
 		case haveDump:
 			f.Confidence = confidences.PoolFrames
 			f.Group = "kept by the process's connection pool, no thread on them"
@@ -432,6 +446,9 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, sg.of-n, sg.of, n)
 			}
 			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []string{from}})
+		} else if len(sg.issuers) > 0 {
+			f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.issuers), Evidence: suspectEvidence(sg.issuers)})
+			sus = sg.issuers
 		} else {
 			f.Contradicting = append(f.Contradicting, Claim{Text: "no thread or goroutine dump of this process: a thread blocked while holding the sockets cannot be ruled out"})
 		}
@@ -452,6 +469,11 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if sg.mech != MechanismPool {
 		// Lock waiters next to the holders: named with the lock's owner.
 		sus = append(sus, waiters...)
+	}
+	for i := range sus {
+		if sus[i].issuer {
+			sus[i].paused = paused
+		}
 	}
 	f.Suspects = b.reportSuspects(sus, sg.keys)
 	if c, ok := b.agesFromDump(sg.keys, f.Suspects); ok {
@@ -589,4 +611,19 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 			n, plural("connection", n), closed, plural("connection", closed), sg.flow.key.port),
 		Evidence: b.evidenceOf(sg.keys, 2),
 	}, true
+}
+
+// issuersText says what the JavaScript stacks of a Node.js process show:
+// where the code that made the sockets ran.
+func issuersText(is []suspect) string {
+	n := 0
+	var where []string
+	for _, s := range is {
+		n += s.bucket.Count
+		if len(where) < 3 {
+			i := dumps.AppFrame(s.bucket.Frames)
+			where = append(where, s.bucket.Frames[i].String())
+		}
+	}
+	return fmt.Sprintf("%d JavaScript %s the process printed name the code that made these sockets: %s (Node.js holds a socket in the objects of the code that made it, not in a waiting thread)", n, plural("stack", n), strings.Join(where, ", "))
 }

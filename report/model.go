@@ -31,6 +31,26 @@ type Model struct {
 	// LogEvents are the application log lines that name connection or
 	// descriptor problems, by class, in time order (see LogClass).
 	LogEvents []LogClass `json:"log_events,omitempty"`
+
+	// SocketCounts is the kernel's TCP socket counts over time, from `ss -s`
+	// summaries taken repeatedly with a time stamp (a `date; ss -s; sleep 5`
+	// loop): a series only when at least two summaries have a time.
+	SocketCounts []CountPoint `json:"socket_counts,omitempty"`
+}
+
+// CountPoint is one timed `ss -s` summary: the TCP line's total and its
+// counts by state as ss prints them (estab, closed, orphaned, timewait;
+// `ss -s` has no CLOSE_WAIT count).
+type CountPoint struct {
+	At       time.Time `json:"at"`
+	AtText   string    `json:"at_text"` // derived: At as the report prints it
+	Offset   string    `json:"offset"`  // derived: time since the capture's start or the first summary
+	TCP      int       `json:"tcp"`
+	Estab    int       `json:"estab"`
+	Closed   int       `json:"closed"`
+	Orphaned int       `json:"orphaned"`
+	TimeWait int       `json:"timewait"`
+	Pos      string    `json:"pos"` // the summary's first line (Total:)
 }
 
 // DumpLink says which process a thread or goroutine dump was taken from and

@@ -249,6 +249,11 @@ func firstSuspect(f report.Finding) string {
 }
 
 func hasDump(m *report.Model) bool {
+	for _, l := range m.DumpLinks {
+		if l.PID > 0 {
+			return true // a runtime report's or a log's stacks too
+		}
+	}
 	for _, in := range m.Inputs {
 		switch in.Kind {
 		case "jstack", "jvm-json", "jvm-text", "goroutines", "goroutine-profile", "pprof", "python", "py-spy-json":

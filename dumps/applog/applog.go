@@ -78,6 +78,8 @@ var (
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// Node.js's process warning prefix, with the pid.
+	reNodeWarning = regexp.MustCompile(`^\(node:(\d+)\) `)
 	// A level word near the start.
 	reLevel = regexp.MustCompile(`(?i)^\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|SEVERE|ALERT|EMERG|PANIC)\]?:?$`)
 	// logfmt: key=value pairs.
@@ -96,6 +98,9 @@ const (
 	shapeJSON
 	shapeLogfmt
 	shapeCont // a continuation: indented, or an exception's "Caused by:"
+	// shapeNodeWarning is Node.js's process warning on stderr:
+	// "(node:29625) Warning: ...", "(node:29625) [DEP0005] DeprecationWarning: ...".
+	shapeNodeWarning
 )
 
 func lineShape(s string) shape {
@@ -106,6 +111,8 @@ func lineShape(s string) shape {
 		return shapeCont
 	case s[0] == '{' && strings.HasSuffix(strings.TrimSpace(s), "}"):
 		return shapeJSON
+	case s[0] == '(' && reNodeWarning.MatchString(s):
+		return shapeNodeWarning
 	case stampStart(s) && reISO.MatchString(s):
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
@@ -140,7 +147,7 @@ func mayHavePrefix(s string) bool {
 	switch {
 	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
 		return false
-	case s[0] == '{' || s[0] == '<' || s[0] == '[' || s[0] >= '0' && s[0] <= '9':
+	case s[0] == '{' || s[0] == '<' || s[0] == '[' || s[0] == '(' || s[0] >= '0' && s[0] <= '9':
 		return true
 	case s[0] >= 'A' && s[0] <= 'Z' && len(s) > 16 && s[3] == ' ':
 		return true // Dec  2 10:05:00 ...
@@ -190,11 +197,15 @@ func Match(head []byte) bool {
 // warning.
 const maxPerClass = 1000
 
-// Read reads a log into a dumps.Evidence of kind app-log.
+// Read reads a log into a dumps.Evidence of kind app-log: its events, and
+// the JavaScript stacks it prints as Node.js thread dumps (see jsStacks).
 func Read(r io.Reader, name string) (*dumps.Evidence, error) {
-	evs, lines, warns, err := ReadLog(r, name)
+	js := &jsStacks{name: name}
+	evs, lines, warns, err := readLog(r, name, js)
 	ev := &dumps.Evidence{File: name, Kind: dumps.KindAppLog, Warnings: warns}
 	ev.LogEvents, ev.LogLines = evs, lines
+	ev.ThreadDumps = js.finish()
+	ev.Warnings = append(ev.Warnings, js.warns...)
 	return ev, err
 }
 
@@ -202,6 +213,10 @@ func Read(r io.Reader, name string) (*dumps.Evidence, error) {
 // of lines. A continuation line takes the time of the line it continues.
 // Only I/O failures are errors.
 func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, error) {
+	return readLog(r, name, nil)
+}
+
+func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []dumps.Warning, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	var (
@@ -221,6 +236,9 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 		text := strings.TrimRight(sc.Text(), " \t\r")
 		if text == "" {
 			continue
+		}
+		if js != nil && js.line(n, text) {
+			continue // a stack frame
 		}
 		if Classify(text) == dumps.LogNone {
 			// Most lines: no event, and only a cheap look at the prefix.
@@ -253,7 +271,7 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 		kept[e.Class]++
 		e.Pos = dumps.Pos{File: name, Line: n}
 		e.Endpoint = reEndpoint.FindString(e.Message)
-		e.Message = clip(e.Message)
+		e.Message = dumps.Bound(e.Message)
 		events = append(events, e)
 	}
 	for c := dumps.LogConnReset; c <= dumps.LogTimeout; c++ {
@@ -294,6 +312,12 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 			e.Level, e.Message = level(e.Message)
 			return e
 		}
+	case shapeNodeWarning:
+		m := reNodeWarning.FindStringSubmatch(s)
+		e.Program = "node"
+		e.PID, _ = strconv.Atoi(m[1])
+		e.Level, e.Message = "warning", s[len(m[0]):]
+		return e
 	case shapeStamped:
 		m := reISO.FindStringSubmatchIndex(s)
 		e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
@@ -360,7 +384,7 @@ func parseJSON(s string, e *dumps.LogEvent) bool {
 		}
 	}
 	e.Level = firstString(obj, levelKeys)
-	e.Program = clip(firstString(obj, progKeys))
+	e.Program = dumps.Bound(firstString(obj, progKeys))
 	if p := firstString(obj, pidKeys); p != "" {
 		e.PID, _ = strconv.Atoi(p)
 	}
@@ -438,7 +462,7 @@ func parseLogfmt(s string, e *dumps.LogEvent) {
 		}
 	}
 	e.Level = firstString(fields, levelKeys)
-	e.Program = clip(firstString(fields, progKeys))
+	e.Program = dumps.Bound(firstString(fields, progKeys))
 	var parts []string
 	for _, k := range msgKeys {
 		if v := str(fields[k]); v != "" {
@@ -458,10 +482,99 @@ func nilDash(s string) string {
 	return s
 }
 
-func clip(s string) string {
-	const max = 300
-	if len(s) > max {
-		return s[:max] + "..."
+// maxStacks and maxStackFrames bound the JavaScript stacks kept from one
+// log and the frames kept of one stack.
+const (
+	maxStacks      = 10000
+	maxStackFrames = 200
+)
+
+// jsStacks collects the JavaScript stacks a log prints (Node.js prints an
+// error's or a warning's stack under its message, one "    at fn
+// (file:line:col)" line a frame): each becomes a "thread" of a Node.js
+// thread dump, named by the line above it, so that the code the stacks
+// name can be joined to the process like a thread dump's. The pid is the
+// one that line names ("(node:29625) Warning: ...", a syslog or journal
+// prefix); the stacks of each pid make one dump, those of no pid another.
+type jsStacks struct {
+	name string
+	// header is the last line that is not a frame, and its number.
+	header     string
+	headerLine int
+	cur        *dumps.Thread
+	curPID     int
+	dumps      []*dumps.ThreadDump
+	kept       int
+	dropped    int
+	warns      []dumps.Warning
+}
+
+// line takes one line of the log and reports whether it is a stack frame.
+func (j *jsStacks) line(n int, text string) bool {
+	if text[0] == ' ' || text[0] == '\t' {
+		if f, ok := dumps.ParseJSFrame(text); ok {
+			j.frame(n, f)
+			return true
+		}
 	}
-	return s
+	j.flush()
+	j.header, j.headerLine = text, n
+	return false
+}
+
+func (j *jsStacks) frame(n int, f dumps.Frame) {
+	if j.cur == nil {
+		at := j.headerLine
+		if at == 0 || at < n-1 {
+			at = n // no line right above: the stack starts here
+		}
+		h := parseLine(j.header, lineShape(j.header))
+		name := strings.TrimSpace(h.Message)
+		if at == n || name == "" {
+			name = "stack"
+		}
+		j.cur = &dumps.Thread{Pos: dumps.Pos{File: j.name, Line: at}, Name: dumps.Clip(name)}
+		j.curPID = h.PID
+	}
+	if len(j.cur.Frames) < maxStackFrames {
+		j.cur.Frames = append(j.cur.Frames, f)
+	}
+}
+
+// flush ends the stack being read, if any.
+func (j *jsStacks) flush() {
+	t := j.cur
+	if t == nil {
+		return
+	}
+	j.cur = nil
+	if j.kept >= maxStacks {
+		j.dropped++
+		return
+	}
+	j.kept++
+	var d *dumps.ThreadDump
+	for _, x := range j.dumps {
+		if x.PID == j.curPID {
+			d = x
+			break
+		}
+	}
+	if d == nil {
+		d = &dumps.ThreadDump{Pos: t.Pos, Runtime: "node", PID: j.curPID, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
+		j.dumps = append(j.dumps, d)
+	}
+	d.Threads = append(d.Threads, *t)
+}
+
+// finish ends the last stack and classifies and buckets every dump.
+func (j *jsStacks) finish() []*dumps.ThreadDump {
+	j.flush()
+	if j.dropped > 0 {
+		j.warns = append(j.warns, dumps.Warning{Pos: dumps.Pos{File: j.name}, Msg: fmt.Sprintf("%d more JavaScript stacks not read (the first %d are)", j.dropped, maxStacks)})
+	}
+	for _, d := range j.dumps {
+		dumps.FinishThreadDump(d)
+	}
+	return j.dumps
 }

@@ -3,48 +3,20 @@ package applog
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
+// TestGolden compares the records of every file of testdata/ with its
+// .golden (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*")
-	for _, file := range files {
-		if strings.HasSuffix(file, ".golden") {
-			continue
-		}
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data := readFile(t, file)
-			if !Match(data) {
-				t.Errorf("Match(%s) = false", file)
-			}
-			ev, err := Read(bytes.NewReader(data), filepath.Base(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(ev, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, file+".golden", append(got, '\n'))
-		})
-	}
+	dumptest.JSONGoldens(t, "testdata/*", Match, Read)
 }
 
 func TestClassify(t *testing.T) {
@@ -115,7 +87,7 @@ func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*")
 	for _, file := range files {
 		if !strings.HasSuffix(file, ".golden") {
-			f.Add(readFile(f, file))
+			f.Add(dumptest.ReadFile(f, file))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -130,4 +102,52 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJSStacks: the JavaScript stacks a log prints become Node.js thread
+// dumps, one per pid, each stack named by the line above it.
+func TestJSStacks(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string // per dump "pid:thread name/first frame,..." separated by "; "
+	}{
+		{"node process warning with --trace-warnings",
+			"2026-12-03T07:28:33.304Z report 1: body skipped\n(node:23891) UnconsumedBodyWarning: report 1\n    at poll (/srv/client.js:22:18)\n    at listOnTimeout (node:internal/timers:581:17)\n(node:23891) UnconsumedBodyWarning: report 2\n    at poll (/srv/client.js:22:18)\n",
+			"23891:UnconsumedBodyWarning: report 1/poll,UnconsumedBodyWarning: report 2/poll"},
+		{"an error in a time-stamped log, no pid",
+			"2026-12-03 10:00:00 ERROR request failed\nError: socket hang up\n    at connResetException (node:internal/errors:720:14)\n    at Socket.socketOnEnd (node:_http_client:525:23)\n    at fetchAll (/srv/app.js:40:3)\n",
+			"0:Error: socket hang up/connResetException"},
+		{"two processes in a journal",
+			"2026-12-03T10:00:00+0000 host app[10]: Error: x\n    at a (/srv/a.js:1:1)\n2026-12-03T10:00:01+0000 host app[11]: Error: y\n    at b (/srv/b.js:2:2)\n",
+			"10:Error: x/a; 11:Error: y/b"},
+		{"Java frames are not JavaScript",
+			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
+			""},
+		{"a stack with no line above",
+			"    at a (/srv/a.js:1:1)\n",
+			"0:stack/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := Read(strings.NewReader(tt.in), "l")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ds []string
+			for _, d := range ev.ThreadDumps {
+				var ts []string
+				for _, th := range d.Threads {
+					ts = append(ts, th.Name+"/"+th.Frames[0].Func)
+				}
+				ds = append(ds, strconv.Itoa(d.PID)+":"+strings.Join(ts, ","))
+				if d.Runtime != "node" || len(d.Buckets) == 0 {
+					t.Errorf("dump %+v not finished as Node.js's", d.Pos)
+				}
+			}
+			if got := strings.Join(ds, "; "); got != tt.want {
+				t.Errorf("stacks %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

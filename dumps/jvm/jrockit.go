@@ -255,7 +255,7 @@ func parseJRockitHeader(text string) (dumps.Thread, error) {
 	t.Name = text[1:end]
 	rest := text[end+2:]
 	for {
-		tok, r := nextField(rest)
+		tok, r := dumps.NextField(rest)
 		k, v, ok := strings.Cut(tok, "=")
 		if !ok || tok == "" {
 			break
@@ -356,17 +356,4 @@ func parseJRockitLockRef(s string) (dumps.Lock, error) {
 		return dumps.Lock{}, fmt.Errorf("bad lock reference %q", dumps.Clip(s))
 	}
 	return dumps.Lock{Addr: s[at+1:], Class: strings.ReplaceAll(s[:at], "/", ".")}, nil
-}
-
-// nextField returns the first whitespace-separated field of s and the rest.
-func nextField(s string) (field, rest string) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	j := i
-	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
-		j++
-	}
-	return s[i:j], s[j:]
 }

@@ -116,7 +116,7 @@ func ReadReport(r io.Reader, name string) (*Report, []dumps.Warning, error) {
 	out := &Report{Handles: map[string]int{}}
 	out.Process = dumps.RuntimeProcess{
 		Pos: dumps.Pos{File: name, Line: keyLine(data, `"header"`)}, Runtime: "node", PID: h.ProcessID,
-		Version: clip(h.NodeVersion), Cwd: clip(h.Cwd), Command: clip(commandLine(h.CommandLine)), Trigger: clip(h.Trigger),
+		Version: dumps.Bound(h.NodeVersion), Cwd: dumps.Bound(h.Cwd), Command: dumps.Bound(commandLine(h.CommandLine)), Trigger: dumps.Bound(h.Trigger),
 	}
 	if t, err := time.Parse(time.RFC3339, h.DumpEventTime); err == nil {
 		out.Process.Time = t.UTC()
@@ -133,7 +133,7 @@ func ReadReport(r io.Reader, name string) (*Report, []dumps.Warning, error) {
 	}
 	if st := jsStack(rep.JavaScriptStack.Stack); len(st) > 0 {
 		d := &dumps.ThreadDump{Pos: dumps.Pos{File: name, Line: keyLine(data, `"javascriptStack"`)}, Runtime: "node", PID: h.ProcessID, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
-		d.Threads = []dumps.Thread{{Pos: d.Pos, Name: "main", Status: clip(rep.JavaScriptStack.Message), Frames: st}}
+		d.Threads = []dumps.Thread{{Pos: d.Pos, Name: "main", Status: dumps.Bound(rep.JavaScriptStack.Message), Frames: st}}
 		dumps.FinishThreadDump(d)
 		out.Stack = d
 	}
@@ -239,7 +239,7 @@ func (e *endpoint) parse() (dumps.Endpoint, error) {
 		}
 	}
 	if !ep.Addr.IsValid() {
-		ep.Host = clip(e.Host)
+		ep.Host = dumps.Bound(e.Host)
 	}
 	p := strings.Trim(string(e.Port), `"`)
 	if p == "" || p == "null" {
@@ -247,7 +247,7 @@ func (e *endpoint) parse() (dumps.Endpoint, error) {
 	}
 	n, err := strconv.ParseUint(p, 10, 16)
 	if err != nil {
-		return ep, fmt.Errorf("port %q: %w", clip(p), err)
+		return ep, fmt.Errorf("port %q: %w", dumps.Bound(p), err)
 	}
 	ep.Port = uint16(n)
 	return ep, nil
@@ -265,26 +265,15 @@ func commandLine(raw json.RawMessage) string {
 	return s
 }
 
-// reFrame reads a V8 stack line: "at fn (file:line:col)" or "at file:line:col".
-var reFrame = regexp.MustCompile(`^\s*at (?:(.*?) \((.*?)(?::(\d+)(?::\d+)?)?\)|(.*?)(?::(\d+)(?::\d+)?)?)$`)
-
 // jsStack reads the javascriptStack lines into frames, most recent first
 // as V8 prints them. Lines that are not frames ("No stack.",
 // "Unavailable.") are left out.
 func jsStack(lines []string) []dumps.Frame {
 	var fs []dumps.Frame
 	for _, l := range lines {
-		m := reFrame.FindStringSubmatch(l)
-		if m == nil {
-			continue
+		if f, ok := dumps.ParseJSFrame(l); ok {
+			fs = append(fs, f)
 		}
-		f := dumps.Frame{Func: clip(m[1]), File: clip(m[2])}
-		line := m[3]
-		if m[1] == "" && m[2] == "" {
-			f.Func, f.File, line = "<anonymous>", clip(m[4]), m[5]
-		}
-		f.Line, _ = strconv.Atoi(line)
-		fs = append(fs, f)
 	}
 	return fs
 }
@@ -348,12 +337,4 @@ func lineOf(data []byte, err error) int {
 		return 0
 	}
 	return bytes.Count(data[:se.Offset], []byte("\n")) + 1
-}
-
-func clip(s string) string {
-	const max = 300
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }

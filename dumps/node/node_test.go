@@ -3,48 +3,23 @@ package node
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
+// TestGolden compares the records of every file of testdata/ with its
+// .golden (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data := readFile(t, file)
-			if !Match(data) {
-				t.Errorf("Match(%s) = false", file)
-			}
-			ev, err := Read(bytes.NewReader(data), filepath.Base(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(ev, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, file+".golden", append(got, '\n'))
-		})
-	}
+	dumptest.JSONGoldens(t, "testdata/*.json", Match, Read)
 }
 
 // TestDocExample checks the example of Node.js's doc/api/report.md against
 // what the document itself shows.
 func TestDocExample(t *testing.T) {
-	rep, warns, err := ReadReport(bytes.NewReader(readFile(t, "testdata/doc-example.json")), "r.json")
+	rep, warns, err := ReadReport(bytes.NewReader(dumptest.ReadFile(t, "testdata/doc-example.json")), "r.json")
 	if err != nil || len(warns) > 0 {
 		t.Fatal(err, warns)
 	}
@@ -73,14 +48,14 @@ func TestRealCase(t *testing.T) {
 			CloseWait int `json:"close_wait"`
 		} `json:"counts"`
 	}
-	if err := json.Unmarshal(readFile(t, dir+"case.json"), &c); err != nil {
+	if err := json.Unmarshal(dumptest.ReadFile(t, dir+"case.json"), &c); err != nil {
 		t.Fatal(err)
 	}
-	rep, _, err := ReadReport(bytes.NewReader(readFile(t, dir+"node-report.json")), "node-report.json")
+	rep, _, err := ReadReport(bytes.NewReader(dumptest.ReadFile(t, dir+"node-report.json")), "node-report.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ss := string(readFile(t, dir+"ss-tanpoei.txt"))
+	ss := string(dumptest.ReadFile(t, dir+"ss-tanpoei.txt"))
 	paused := 0
 	for _, s := range rep.Sockets {
 		if !s.Paused {
@@ -113,7 +88,7 @@ func TestMatch(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, file := range files {
-		f.Add(readFile(f, file))
+		f.Add(dumptest.ReadFile(f, file))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Match(data)

@@ -3,11 +3,13 @@ package python
 import (
 	"bytes"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
 // BenchmarkReadText reads the real faulthandler stderr, reporting lines/s.
 func BenchmarkReadText(b *testing.B) {
-	data := bytes.Repeat(readFile(b, "testdata/faulthandler-stderr.txt"), 50)
+	data := bytes.Repeat(dumptest.ReadFile(b, "testdata/faulthandler-stderr.txt"), 50)
 	lines := bytes.Count(data, []byte("\n"))
 	n := 0
 	for b.Loop() {

@@ -184,7 +184,7 @@ func (p *reader) line(text string, n int) {
 			return
 		}
 		if strings.HasPrefix(text, "    ") && len(p.trace) > 0 && p.trace[len(p.trace)-1].Source == "" {
-			p.trace[len(p.trace)-1].Source = clip(strings.TrimSpace(text))
+			p.trace[len(p.trace)-1].Source = dumps.Bound(strings.TrimSpace(text))
 			return
 		}
 		p.endBlock()
@@ -194,7 +194,7 @@ func (p *reader) line(text string, n int) {
 			return
 		}
 		if strings.HasPrefix(text, "    ") && len(p.malloc) > 0 && p.malloc[len(p.malloc)-1].Source == "" {
-			p.malloc[len(p.malloc)-1].Source = clip(strings.TrimSpace(text))
+			p.malloc[len(p.malloc)-1].Source = dumps.Bound(strings.TrimSpace(text))
 			return
 		}
 		p.endBlock()
@@ -240,7 +240,7 @@ func (p *reader) outside(text string, n int) {
 		p.endDump()
 		pid, _ := strconv.Atoi(m[1])
 		p.pid = pid
-		p.res.Processes = append(p.res.Processes, dumps.RuntimeProcess{Pos: dumps.Pos{File: p.name, Line: n}, Runtime: "python", PID: pid, Command: clip(m[2])})
+		p.res.Processes = append(p.res.Processes, dumps.RuntimeProcess{Pos: dumps.Pos{File: p.name, Line: n}, Runtime: "python", PID: pid, Command: dumps.Bound(m[2])})
 		p.dump(n).PID = pid
 		return
 	}
@@ -471,7 +471,7 @@ func Module(file string) string {
 func parseUnclosed(typ, attrs string) (dumps.RuntimeSocket, error) {
 	s := dumps.RuntimeSocket{Runtime: "python", Source: "resource-warning", FD: -1}
 	if !strings.HasSuffix(typ, "socket") && !strings.HasSuffix(typ, "Socket") {
-		return s, fmt.Errorf("unclosed %s: not a socket", clip(typ))
+		return s, fmt.Errorf("unclosed %s: not a socket", dumps.Bound(typ))
 	}
 	for rest := attrs; rest != ""; {
 		rest = strings.TrimLeft(rest, ", ")
@@ -503,7 +503,7 @@ func parseUnclosed(typ, attrs string) (dumps.RuntimeSocket, error) {
 		case "fd":
 			fd, err := strconv.Atoi(v)
 			if err != nil {
-				return s, fmt.Errorf("unclosed socket: fd %q: %w", clip(v), err)
+				return s, fmt.Errorf("unclosed socket: fd %q: %w", dumps.Bound(v), err)
 			}
 			s.FD = fd
 		case "family":
@@ -538,13 +538,13 @@ func parseAddr(s string) (dumps.Endpoint, error) {
 	port, _, _ := strings.Cut(strings.TrimSpace(rest), ",")
 	n, err := strconv.ParseUint(strings.TrimSpace(port), 10, 16)
 	if err != nil {
-		return dumps.Endpoint{}, fmt.Errorf("port %q: %w", clip(port), err)
+		return dumps.Endpoint{}, fmt.Errorf("port %q: %w", dumps.Bound(port), err)
 	}
 	ep := dumps.Endpoint{Port: uint16(n)}
 	if a, err := netip.ParseAddr(host); err == nil {
 		ep.Addr = a.Unmap()
 	} else {
-		ep.Host = clip(host)
+		ep.Host = dumps.Bound(host)
 	}
 	return ep, nil
 }
@@ -574,13 +574,4 @@ func Match(head []byte) bool {
 		}
 	}
 	return frames >= 2 && (exc == 0 || headers > 0)
-}
-
-// clip bounds text kept from the input.
-func clip(s string) string {
-	const max = 300
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }

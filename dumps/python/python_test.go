@@ -5,48 +5,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// TestGolden reads every file of testdata/ and compares the records with
-// testdata/NAME.golden (go test -update rewrites them).
+// TestGolden compares the records of every file of testdata/ with its
+// .golden (go test -update rewrites them).
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*")
-	for _, file := range files {
-		if strings.HasSuffix(file, ".golden") {
-			continue
-		}
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			data := readFile(t, file)
-			if !Match(data) {
-				t.Errorf("Match(%s) = false", file)
-			}
-			ev, err := Read(bytes.NewReader(data), filepath.Base(file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := json.MarshalIndent(ev, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Check(t, file+".golden", append(got, '\n'))
-		})
-	}
+	dumptest.JSONGoldens(t, "testdata/*", Match, Read)
 }
 
 func TestModule(t *testing.T) {
@@ -107,7 +77,7 @@ func TestParseUnclosed(t *testing.T) {
 // TestTwoDumps: the dump_traceback_later dump and the dump after it, in
 // one file, are two dumps of the same four threads, compared as a series.
 func TestTwoDumps(t *testing.T) {
-	ev, err := Read(bytes.NewReader(readFile(t, "testdata/real-timeout-twice.txt")), "x")
+	ev, err := Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/real-timeout-twice.txt")), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +133,7 @@ func TestClassify(t *testing.T) {
 		ev := evs[tt.file]
 		if ev == nil {
 			var err error
-			ev, err = Read(bytes.NewReader(readFile(t, "testdata/"+tt.file)), tt.file)
+			ev, err = Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/"+tt.file)), tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,10 +169,10 @@ func TestRealCase(t *testing.T) {
 			Warnings  int `json:"resource_warnings"`
 		} `json:"counts"`
 	}
-	if err := json.Unmarshal(readFile(t, dir+"case.json"), &c); err != nil {
+	if err := json.Unmarshal(dumptest.ReadFile(t, dir+"case.json"), &c); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := Read(bytes.NewReader(readFile(t, dir+"stderr.txt")), "stderr.txt")
+	ev, err := Read(bytes.NewReader(dumptest.ReadFile(t, dir+"stderr.txt")), "stderr.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +203,7 @@ func FuzzRead(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*")
 	for _, file := range files {
 		if !strings.HasSuffix(file, ".golden") {
-			f.Add(readFile(f, file))
+			f.Add(dumptest.ReadFile(f, file))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -263,7 +233,7 @@ func FuzzRead(f *testing.F) {
 // benfred/py-spy#221 (process 25585, Python 3.7.3, one idle thread with no
 // Python frame).
 func TestPublicSamples(t *testing.T) {
-	ev, err := Read(bytes.NewReader(readFile(t, "testdata/faulthandler-doc.txt")), "doc")
+	ev, err := Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/faulthandler-doc.txt")), "doc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +245,7 @@ func TestPublicSamples(t *testing.T) {
 		th.Frames[0].Func != "ctypes.string_at" || th.Frames[0].Line != 486 || th.Frames[1].File != "<stdin>" {
 		t.Errorf("thread %+v", th)
 	}
-	ev, err = Read(bytes.NewReader(readFile(t, "testdata/pyspy-issue221.txt")), "issue")
+	ev, err = Read(bytes.NewReader(dumptest.ReadFile(t, "testdata/pyspy-issue221.txt")), "issue")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +258,58 @@ func TestPublicSamples(t *testing.T) {
 	}
 	if th := ev.ThreadDumps[0].Threads[0]; th.Name != "uWSGIWorker1Core0" || th.ID != 25585 || th.Status != "idle" || len(th.Frames) != 0 || th.Class.Activity != dumps.ActIdle {
 		t.Errorf("thread %+v", th)
+	}
+}
+
+// TestSpyJSONFields reads a trace carrying every field of py-spy's
+// serialised StackTrace, Frame, LocalVariable and ProcessInfo (the serde
+// structs of benfred/py-spy src/stack_trace.rs, commit 013a8a8e, MIT; the
+// tool itself cannot be installed here): locals and the parent process
+// are read past, the process's pid and command line kept.
+func TestSpyJSONFields(t *testing.T) {
+	const in = `[{"pid": 77, "thread_id": 140000, "thread_name": "worker-1", "os_thread_id": 78, "active": true, "owns_gil": false,
+  "frames": [{"name": "recv_into", "filename": "/usr/lib/python3.12/socket.py", "module": null, "short_filename": "socket.py", "line": 720,
+              "locals": [{"name": "self", "addr": 139000, "arg": true, "repr": "<socket.socket fd=9>"}, {"name": "b", "addr": 139100, "arg": false, "repr": null}]},
+             {"name": "fetch", "filename": "/srv/app/client.py", "module": null, "short_filename": null, "line": 12, "locals": null}],
+  "process_info": {"pid": 77, "command_line": "python3 client.py", "parent": {"pid": 1, "command_line": "/sbin/init", "parent": null}}}]`
+	d, p, warns, err := ReadSpyJSON(strings.NewReader(in), "spy.json")
+	if err != nil || len(warns) > 0 {
+		t.Fatal(err, warns)
+	}
+	if p.PID != 77 || p.Command != "python3 client.py" || d.PID != 77 {
+		t.Errorf("process %+v, dump pid %d", p, d.PID)
+	}
+	if len(d.Threads) != 1 {
+		t.Fatalf("%d threads", len(d.Threads))
+	}
+	th := d.Threads[0]
+	if th.Name != "worker-1" || th.ID != 78 || th.Status != "active" || len(th.Frames) != 2 || th.Frames[1].Line != 12 {
+		t.Errorf("thread %+v", th)
+	}
+}
+
+// TestPySpyThreadHeaders: the thread headers py-spy dump prints, as quoted
+// in its issues (#221: "Thread 25585 (idle): "uWSGIWorker1Core0"", the OS
+// thread id; #567: "Thread 0x7ED3637AE700 (active): "ThreadPoolExecutor-275_6"",
+// the Python thread id when the OS one is unknown) and its other states.
+func TestPySpyThreadHeaders(t *testing.T) {
+	tests := []struct {
+		header, name, nid, status string
+	}{
+		{`Thread 25585 (idle): "uWSGIWorker1Core0"`, "uWSGIWorker1Core0", "25585", "idle"},
+		{`Thread 0x7ED3637AE700 (active): "ThreadPoolExecutor-275_6"`, "ThreadPoolExecutor-275_6", "0x7ED3637AE700", "active"},
+		{`Thread 4243 (active+gil): "MainThread"`, "MainThread", "4243", "active"},
+		{`Thread 0x7F00 (idle)`, "", "0x7F00", "idle"},
+	}
+	for _, tt := range tests {
+		in := "Process 4242: python3 app.py\nPython v3.11.2 (/usr/bin/python3.11)\n\n" + tt.header + "\n    recv_into (socket.py:706)\n    fetch (app.py:12)\n"
+		ev, err := Read(strings.NewReader(in), "spy.txt")
+		if err != nil || len(ev.Warnings) > 0 || len(ev.ThreadDumps) != 1 || len(ev.ThreadDumps[0].Threads) != 1 {
+			t.Fatalf("%s: %v, %+v", tt.header, err, ev)
+		}
+		th := ev.ThreadDumps[0].Threads[0]
+		if th.Name != tt.name || th.NID != tt.nid || th.Status != tt.status || len(th.Frames) != 2 || th.Frames[1].Func != "app.fetch" {
+			t.Errorf("%s: name %q nid %s status %s frames %+v", tt.header, th.Name, th.NID, th.Status, th.Frames)
+		}
 	}
 }

@@ -73,11 +73,11 @@ func ReadSpyJSON(r io.Reader, name string) (*dumps.ThreadDump, dumps.RuntimeProc
 			d.PID, p.PID = tr.PID, tr.PID
 		}
 		if tr.ProcessInfo != nil && p.Command == "" {
-			p.Command = clip(tr.ProcessInfo.CommandLine)
+			p.Command = dumps.Bound(tr.ProcessInfo.CommandLine)
 		}
 		t := dumps.Thread{Pos: dumps.Pos{File: name}, NID: "0x" + strconv.FormatUint(tr.ThreadID, 16), Status: "idle"}
 		if tr.ThreadName != nil {
-			t.Name = clip(*tr.ThreadName)
+			t.Name = dumps.Bound(*tr.ThreadName)
 		}
 		if tr.OSThreadID != nil {
 			t.ID = *tr.OSThreadID
@@ -88,10 +88,10 @@ func ReadSpyJSON(r io.Reader, name string) (*dumps.ThreadDump, dumps.RuntimeProc
 		t.Frames = make([]dumps.Frame, 0, len(tr.Frames))
 		for _, f := range tr.Frames {
 			if f.Module != nil && *f.Module != "" {
-				t.Frames = append(t.Frames, dumps.Frame{Func: clip(f.Name), File: clip(*f.Module), Native: true})
+				t.Frames = append(t.Frames, dumps.Frame{Func: dumps.Bound(f.Name), File: dumps.Bound(*f.Module), Native: true})
 				continue
 			}
-			t.Frames = append(t.Frames, frame(clip(f.Filename), strconv.Itoa(f.Line), clip(f.Name)))
+			t.Frames = append(t.Frames, frame(dumps.Bound(f.Filename), strconv.Itoa(f.Line), dumps.Bound(f.Name)))
 		}
 		d.Threads = append(d.Threads, t)
 	}

@@ -139,9 +139,9 @@ func parseLsofLine(text string) (s dumps.Socket, ours bool, err error) {
 	if err != nil {
 		return s, true, fmt.Errorf("bad PID %q", f[p])
 	}
-	o := dumps.Owner{PID: ptrInt(pid), Process: lsofUnescape(strings.Join(f[:p], " ")), User: f[t-2]}
+	o := dumps.Owner{PID: dumps.IntPtr(pid), Process: lsofUnescape(strings.Join(f[:p], " ")), User: f[t-2]}
 	if fd, ok := lsofFD(f[t-1]); ok {
-		o.FD = ptrInt(fd)
+		o.FD = dumps.IntPtr(fd)
 	}
 	var extra []string
 	if t-2 > p+1 && digitsOnly(f[p+1]) {
@@ -350,7 +350,7 @@ func ReadLsofFields(r io.Reader, name string) (dumps.SocketEvidence, []dumps.War
 					proc = dumps.Owner{}
 					continue
 				}
-				proc = dumps.Owner{PID: ptrInt(pid)}
+				proc = dumps.Owner{PID: dumps.IntPtr(pid)}
 			case 'c':
 				proc.Process = lsofUnescape(val)
 			case 'L':
@@ -429,7 +429,7 @@ func (f *lsofFile) socket(proc dumps.Owner) (s dumps.Socket, ok bool, err error)
 	s.Tool, s.Src, s.Inode = dumps.KindLsofFields, f.src, f.inode
 	o := proc
 	if fd, ok := lsofFD(f.fd); ok {
-		o.FD = ptrInt(fd)
+		o.FD = dumps.IntPtr(fd)
 	}
 	s.Owners = []dumps.Owner{o}
 	s.ProtoRaw = f.typ

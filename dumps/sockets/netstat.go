@@ -191,14 +191,14 @@ func parseNetstatLine(text string) (s dumps.Socket, ours bool, err error) {
 // name=value words in preExtra.
 func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string, ours bool, err error) {
 	s.Tool = dumps.KindNetstat
-	tok, rest := nextField(text)
-	if typ, r := nextField(rest); len(tok) >= 8 && dumps.HexOnly(tok) && bsdUnixTypes[typ] {
+	tok, rest := dumps.NextField(text)
+	if typ, r := dumps.NextField(rest); len(tok) >= 8 && dumps.HexOnly(tok) && bsdUnixTypes[typ] {
 		return s, preExtra, true, parseBSDUnix(&s, typ, r)
 	}
 	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && dumps.HexOnly(tok) { // macOS -A: PCB address and flow hash
-		tok, rest = nextField(rest)
+		tok, rest = dumps.NextField(rest)
 		if _, ok := netstatProtos[tok]; !ok && dumps.HexOnly(tok) {
-			tok, rest = nextField(rest)
+			tok, rest = dumps.NextField(rest)
 		}
 	}
 	proto, ok := netstatProtos[tok]
@@ -210,14 +210,14 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 		return s, preExtra, true, parseNetstatUnix(&s, rest)
 	}
 	windows := tok == strings.ToUpper(tok)
-	first, _ := nextField(rest)
+	first, _ := dumps.NextField(rest)
 	if bsdRow := strings.HasSuffix(tok, "4") || strings.HasSuffix(tok, "6"); !windows && pre != nil && bsdRow && !digitsOnly(first) {
 		// FreeBSD -T leaves its columns blank on UDP rows.
 	} else if !windows && pre != nil && bsdRow {
 		var words []string
 		for _, c := range pre {
 			var v string
-			v, rest = nextField(rest)
+			v, rest = dumps.NextField(rest)
 			if !digitsOnly(v) {
 				return s, "", true, fmt.Errorf("bad %s %q", c, v)
 			}
@@ -226,8 +226,8 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 		preExtra = strings.Join(words, " ")
 	} else if !windows {
 		var rq, sq string
-		rq, rest = nextField(rest)
-		sq, rest = nextField(rest)
+		rq, rest = dumps.NextField(rest)
+		sq, rest = dumps.NextField(rest)
 		q1, err1 := strconv.ParseUint(rq, 10, 64)
 		q2, err2 := strconv.ParseUint(sq, 10, 64)
 		if err1 != nil || err2 != nil {
@@ -236,8 +236,8 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 		s.RecvQ, s.SendQ = ptrU64(q1), ptrU64(q2)
 	}
 	var local, foreign string
-	local, rest = nextField(rest)
-	foreign, rest = nextField(rest)
+	local, rest = dumps.NextField(rest)
+	foreign, rest = dumps.NextField(rest)
 	if foreign == "" {
 		return s, preExtra, true, errors.New("truncated row: want local and foreign address")
 	}
@@ -253,7 +253,7 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 			s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
 		}
 	}
-	if st, r := nextField(rest); st != "" {
+	if st, r := dumps.NextField(rest); st != "" {
 		if v, err := strconv.Atoi(st); err == nil && proto == dumps.ProtoRaw && v > 0 && v <= int(dumps.StateClosing) {
 			s.State, s.StateRaw, rest = dumps.State(v), st, r // Linux raw sockets print the number
 		} else if v, ok := stateWord(st); ok {
@@ -273,7 +273,7 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 			if err != nil {
 				return s, preExtra, true, fmt.Errorf("bad PID %q", f[0])
 			}
-			s.Owners = []dumps.Owner{{PID: ptrInt(pid)}}
+			s.Owners = []dumps.Owner{{PID: dumps.IntPtr(pid)}}
 			f = f[1:]
 		}
 	} else if len(f) >= 2 && digitsOnly(f[1]) && !isPidProg(f[0]) { // -e: User Inode
@@ -295,7 +295,7 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 	}
 	if s.User != "" && digitsOnly(s.User) {
 		if v, err := strconv.Atoi(s.User); err == nil {
-			s.UID, s.User = ptrInt(v), ""
+			s.UID, s.User = dumps.IntPtr(v), ""
 		}
 	}
 	if len(f) > 0 {
@@ -338,14 +338,14 @@ func parsePidProg(s string) (*dumps.Owner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad PID/Program %q", s)
 	}
-	return &dumps.Owner{PID: ptrInt(pid), Process: strings.TrimSpace(prog)}, nil
+	return &dumps.Owner{PID: dumps.IntPtr(pid), Process: strings.TrimSpace(prog)}, nil
 }
 
 // parseNetstatUnix parses the rest of a Linux unix-socket row: RefCnt,
 // Flags in brackets, Type, State (may be blank), I-Node, PID/Program (with
 // -p), Path (may be blank).
 func parseNetstatUnix(s *dumps.Socket, rest string) error {
-	ref, rest := nextField(rest)
+	ref, rest := dumps.NextField(rest)
 	if !digitsOnly(ref) {
 		return fmt.Errorf("bad RefCnt %q", ref)
 	}
@@ -358,21 +358,21 @@ func parseNetstatUnix(s *dumps.Socket, rest string) error {
 		return errors.New("unterminated [ flags ]")
 	}
 	rest = rest[end+1:]
-	typ, rest := nextField(rest)
+	typ, rest := dumps.NextField(rest)
 	if typ == "" {
 		return errors.New("truncated unix row")
 	}
-	tok, r := nextField(rest)
+	tok, r := dumps.NextField(rest)
 	if !digitsOnly(tok) {
 		s.StateRaw, rest = tok, r
-		tok, r = nextField(rest)
+		tok, r = dumps.NextField(rest)
 	}
 	ino, err := strconv.ParseUint(tok, 10, 64)
 	if err != nil {
 		return fmt.Errorf("bad I-Node %q", tok)
 	}
 	s.Inode, rest = ino, r
-	if tok, r := nextField(rest); isPidProg(tok) {
+	if tok, r := dumps.NextField(rest); isPidProg(tok) {
 		o, err := parsePidProg(tok)
 		if err != nil {
 			return err
@@ -431,7 +431,7 @@ func applyBSDColumns(s *dumps.Socket, cols []string) error {
 			if err != nil {
 				return fmt.Errorf("bad pid %q", f[j])
 			}
-			s.Owners = []dumps.Owner{{PID: ptrInt(pid)}}
+			s.Owners = []dumps.Owner{{PID: dumps.IntPtr(pid)}}
 			j++
 		case "process:pid":
 			end := j
@@ -444,7 +444,7 @@ func applyBSDColumns(s *dumps.Socket, cols []string) error {
 			if i < 0 || err != nil {
 				return fmt.Errorf("bad process:pid %q", v)
 			}
-			s.Owners = []dumps.Owner{{PID: ptrInt(pid), Process: v[:i]}}
+			s.Owners = []dumps.Owner{{PID: dumps.IntPtr(pid), Process: v[:i]}}
 			j = end + 1
 		default:
 			extra = append(extra, c+"="+f[j])

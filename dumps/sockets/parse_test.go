@@ -53,11 +53,11 @@ func TestParseSSUsers(t *testing.T) {
 		rest    string
 		wantErr bool
 	}{
-		{`("java",pid=1,fd=3)) x`, []dumps.Owner{{PID: ptrInt(1), Process: "java", FD: ptrInt(3)}}, " x", false},
-		{`("a",pid=1,fd=3),("b",pid=2,fd=4))`, []dumps.Owner{{PID: ptrInt(1), Process: "a", FD: ptrInt(3)}, {PID: ptrInt(2), Process: "b", FD: ptrInt(4)}}, "", false},
-		{`("Web Content",pid=,fd=9))`, []dumps.Owner{{Process: "Web Content", FD: ptrInt(9)}}, "", false},
-		{`("x",y"",pid=5,fd=6))`, []dumps.Owner{{PID: ptrInt(5), Process: `x",y"`, FD: ptrInt(6)}}, "", false},
-		{`("sshd",1215,3))`, []dumps.Owner{{PID: ptrInt(1215), Process: "sshd", FD: ptrInt(3)}}, "", false},
+		{`("java",pid=1,fd=3)) x`, []dumps.Owner{{PID: dumps.IntPtr(1), Process: "java", FD: dumps.IntPtr(3)}}, " x", false},
+		{`("a",pid=1,fd=3),("b",pid=2,fd=4))`, []dumps.Owner{{PID: dumps.IntPtr(1), Process: "a", FD: dumps.IntPtr(3)}, {PID: dumps.IntPtr(2), Process: "b", FD: dumps.IntPtr(4)}}, "", false},
+		{`("Web Content",pid=,fd=9))`, []dumps.Owner{{Process: "Web Content", FD: dumps.IntPtr(9)}}, "", false},
+		{`("x",y"",pid=5,fd=6))`, []dumps.Owner{{PID: dumps.IntPtr(5), Process: `x",y"`, FD: dumps.IntPtr(6)}}, "", false},
+		{`("sshd",1215,3))`, []dumps.Owner{{PID: dumps.IntPtr(1215), Process: "sshd", FD: dumps.IntPtr(3)}}, "", false},
 		{`("java",pid=42x,fd=1))`, nil, "", true},
 		{`("java",pid=4,fd=1`, nil, "", true},
 		{`("java`, nil, "", true},

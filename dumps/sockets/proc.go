@@ -74,7 +74,7 @@ func readProc(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, 
 		case fdSectionRe.MatchString(text):
 			v, err := strconv.Atoi(fdSectionRe.FindStringSubmatch(text)[1])
 			if err == nil {
-				pid = ptrInt(v)
+				pid = dumps.IntPtr(v)
 			}
 			return
 		case text[0] == 'l' && strings.Contains(text, " -> "):
@@ -102,7 +102,7 @@ func readProc(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, 
 			snaps.mark(n, text, m.time)
 			if pm := procPIDRe.FindStringSubmatch(m.cmd); pm != nil {
 				if v, err := strconv.Atoi(pm[1]); err == nil {
-					pid = ptrInt(v)
+					pid = dumps.IntPtr(v)
 				}
 			} else if strings.Contains(m.cmd, "/proc/") {
 				pid = nil // /proc/self, /proc/*
@@ -170,7 +170,7 @@ func parseProcNetLine(text string, udp bool) (dumps.Socket, error) {
 	if err != nil {
 		return s, fmt.Errorf("bad uid %q", f[7])
 	}
-	s.UID = ptrInt(uid)
+	s.UID = dumps.IntPtr(uid)
 	if s.Inode, err = strconv.ParseUint(f[9], 10, 64); err != nil {
 		return s, fmt.Errorf("bad inode %q", f[9])
 	}
@@ -244,14 +244,14 @@ func ReadProcLimits(r io.Reader, name string) (dumps.SocketEvidence, []dumps.War
 			pid = nil
 			if pm := procPIDRe.FindStringSubmatch(m.cmd); pm != nil {
 				if v, err := strconv.Atoi(pm[1]); err == nil {
-					pid = ptrInt(v)
+					pid = dumps.IntPtr(v)
 				}
 			}
 			return
 		}
 		if pm := procPIDRe.FindStringSubmatch(text); pm != nil && strings.Contains(text, "limits") {
 			if v, err := strconv.Atoi(pm[1]); err == nil {
-				pid = ptrInt(v) // "==> /proc/123/limits <==" from head/tail
+				pid = dumps.IntPtr(v) // "==> /proc/123/limits <==" from head/tail
 			}
 			snaps.mark(n, text, time.Time{})
 			return

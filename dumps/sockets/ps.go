@@ -226,7 +226,7 @@ func parseProcStat(text string) (dumps.ProcessInfo, error) {
 	if err != nil || ppid < 0 {
 		return p, fmt.Errorf("bad ppid %q", m[4])
 	}
-	p.PPID = ptrInt(ppid)
+	p.PPID = dumps.IntPtr(ppid)
 	f := strings.Fields(m[5]) // fields 5 to 22
 	ticks, err := strconv.ParseUint(f[17], 10, 64)
 	if err != nil || ticks > maxTicks {
@@ -274,7 +274,7 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 			if err != nil || v < 0 {
 				return p, fmt.Errorf("bad PPID %q", dumps.Clip(w))
 			}
-			p.PPID = ptrInt(v)
+			p.PPID = dumps.IntPtr(v)
 		case "STARTED", "START", "STIME":
 			switch {
 			case hasWord(weekdays, w): // lstart

@@ -20,7 +20,7 @@ func TestParsePSRow(t *testing.T) {
 		wantErr string
 	}{
 		{"lstart etimes args", lstartCols, " 4002  1 Thu Dec  3 07:00:00 2026   60 ./server/repository -listen :8080",
-			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 4002, PPID: ptrInt(1), Start: time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC), Elapsed: sec(60), Command: "./server/repository -listen :8080"}, ""},
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 4002, PPID: dumps.IntPtr(1), Start: time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC), Elapsed: sec(60), Command: "./server/repository -listen :8080"}, ""},
 		{"etime with days", strings.Fields("PID ELAPSED CMD"), "7 1-02:03:04 x  y",
 			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 7, Elapsed: sec(93784), Command: "x  y"}, ""},
 		{"etime mm:ss", strings.Fields("PID ELAPSED ARGS"), "7 01:05 x",

@@ -36,12 +36,6 @@ var ssNetids = map[string]struct {
 	"icmp6": {dumps.ProtoRaw, false},
 }
 
-// ssNoStateNote is the one note a file gets when its rows have no State
-// column (an ss `state` filter) and no command line in the file says which
-// state: the rows keep an unknown state, and analyze takes it from the other
-// listings of the same socket.
-const ssNoStateNote = "ss: rows without a State column (a `state` filter) and no command line in the file naming one state: their state is left unknown here; analyze takes it from the other listings of the same socket"
-
 // ss -s summary lines.
 var (
 	ssTotalRe     = regexp.MustCompile(`^Total:\s+(\d+)`)
@@ -98,7 +92,7 @@ func ReadSS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			inRows = true
 			if s.StateRaw == "" && !noState {
 				noState = true
-				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: ssNoStateNote}) // once, at the first such row
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: dumps.NoStateNote}) // once, at the first such row
 			}
 			return
 		}
@@ -183,19 +177,6 @@ func parseSSCounts(total, list string) (map[string]int, error) {
 	return counts, nil
 }
 
-// nextField returns the first whitespace-separated field of s and the rest.
-func nextField(s string) (field, rest string) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	j := i
-	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
-		j++
-	}
-	return s[i:j], s[j:]
-}
-
 // parseSSLine parses one ss record:
 //
 //	tcp   CLOSE-WAIT 1      0      10.0.0.1:8080   10.0.0.2:51234  users:(("java",pid=123,fd=45))
@@ -211,23 +192,23 @@ func parseSSLine(text string, hint ssHint) (s dumps.Socket, ours bool, err error
 	if s.Proto == dumps.ProtoUnknown {
 		s.Proto = dumps.ProtoTCP // ss shows no Netid column when it lists one protocol, -t by default
 	}
-	tok, rest := nextField(text)
+	tok, rest := dumps.NextField(text)
 	unix := false
 	if nid, ok := ssNetids[tok]; ok {
 		s.Proto, s.ProtoRaw, unix, ours = nid.proto, tok, nid.unix, true
-		tok, rest = nextField(rest)
+		tok, rest = dumps.NextField(rest)
 	}
 	if st, ok := stateWord(tok); ok {
 		s.State, s.StateRaw, ours = st, tok, true
-		tok, rest = nextField(rest)
+		tok, rest = dumps.NextField(rest)
 	} else if tok == "UNKNOWN" {
 		s.State, s.StateRaw, ours = dumps.StateUnknown, tok, true
-		tok, rest = nextField(rest)
+		tok, rest = dumps.NextField(rest)
 	}
-	sendq, rest2 := nextField(rest)
+	sendq, rest2 := dumps.NextField(rest)
 	if !ours {
 		// The state-filter form: two queue numbers, then two addresses.
-		addr, _ := nextField(rest2)
+		addr, _ := dumps.NextField(rest2)
 		if !digitsOnly(tok) || !digitsOnly(sendq) || !strings.Contains(addr, ":") {
 			return s, false, nil
 		}
@@ -246,10 +227,10 @@ func parseSSLine(text string, hint ssHint) (s dumps.Socket, ours bool, err error
 	var local, peer string
 	if unix {
 		var lport, pport string
-		local, rest = nextField(rest)
-		lport, rest = nextField(rest)
-		peer, rest = nextField(rest)
-		pport, rest = nextField(rest)
+		local, rest = dumps.NextField(rest)
+		lport, rest = dumps.NextField(rest)
+		peer, rest = dumps.NextField(rest)
+		pport, rest = dumps.NextField(rest)
 		if pport == "" {
 			return s, true, errors.New("truncated unix socket record: want path, inode, peer, peer inode")
 		}
@@ -259,8 +240,8 @@ func parseSSLine(text string, hint ssHint) (s dumps.Socket, ours bool, err error
 		}
 		s.Remote.PortName, s.Local.PortName = pport, lport
 	} else {
-		local, rest = nextField(rest)
-		peer, rest = nextField(rest)
+		local, rest = dumps.NextField(rest)
+		peer, rest = dumps.NextField(rest)
 		if peer == "" {
 			return s, true, errors.New("truncated record: want local and peer address")
 		}
@@ -308,14 +289,14 @@ func parseSSExtras(s *dumps.Socket, rest string) error {
 			continue
 		}
 		var tok string
-		tok, rest = nextField(rest)
+		tok, rest = dumps.NextField(rest)
 		switch {
 		case strings.HasPrefix(tok, "uid:") && digitsOnly(tok[4:]):
 			v, err := strconv.Atoi(tok[4:])
 			if err != nil {
 				return fmt.Errorf("bad %s", tok)
 			}
-			s.UID = ptrInt(v)
+			s.UID = dumps.IntPtr(v)
 		case strings.HasPrefix(tok, "ino:") && digitsOnly(tok[4:]):
 			v, err := strconv.ParseUint(tok[4:], 10, 64)
 			if err != nil {
@@ -391,9 +372,9 @@ func parseSSUsers(s string) ([]dumps.Owner, string, error) {
 			}
 			switch k {
 			case "pid":
-				o.PID = ptrInt(n)
+				o.PID = dumps.IntPtr(n)
 			case "fd":
-				o.FD = ptrInt(n)
+				o.FD = dumps.IntPtr(n)
 			}
 		}
 		owners = append(owners, o)

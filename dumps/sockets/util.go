@@ -39,8 +39,6 @@ func appendExtra(s *dumps.Socket, sep, text string) bool {
 	return true
 }
 
-func ptrInt(v int) *int { return &v }
-
 // maxExtra caps Socket.Extra: continuation lines (ss -i, Windows -b) are
 // appended to it, and a flood of them must not make parsing quadratic.
 const maxExtra = 4 << 10

@@ -5,13 +5,16 @@ package dumptest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/internal/golden"
 )
 
 // WriteEvidence writes ev in the plain text form of the goldens of
@@ -236,4 +239,36 @@ func BenchLines(b *testing.B, path string, read func([]byte) error) {
 		n += lines
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// JSONGoldens reads every file that pattern matches (but the .golden
+// files), checks that match recognises it, and compares read's evidence,
+// as indented JSON, with the file's .golden beside it (go test -update
+// rewrites them).
+func JSONGoldens(t *testing.T, pattern string, match func([]byte) bool, read func(io.Reader, string) (*dumps.Evidence, error)) {
+	t.Helper()
+	files, _ := filepath.Glob(pattern)
+	if len(files) == 0 {
+		t.Fatalf("no file matches %s", pattern)
+	}
+	for _, file := range files {
+		if strings.HasSuffix(file, ".golden") {
+			continue
+		}
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data := ReadFile(t, file)
+			if !match(data) {
+				t.Errorf("%s is not recognised", file)
+			}
+			ev, err := read(bytes.NewReader(data), filepath.Base(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.MarshalIndent(ev, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, file+".golden", append(got, '\n'))
+		})
+	}
 }

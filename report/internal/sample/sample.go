@@ -401,6 +401,11 @@ func PythonNoCapture() *report.Model {
 		Evidence: []string{"ss-2.txt:12"}})
 	m.Timeline = nil
 	m.Summary.Growth = 0
+	// A `date; ss -s; sleep 5` loop saved beside the listings.
+	for i, n := range []int{212, 219, 231} {
+		m.SocketCounts = append(m.SocketCounts, report.CountPoint{At: start.Add(time.Duration(i) * 5 * time.Second), TCP: n, Estab: 180,
+			Closed: 12, TimeWait: 9, Pos: fmt.Sprintf("ss-s-loop.txt:%d", 2+12*i)})
+	}
 	sev, why := report.Rate(report.DefaultThresholds(), report.Measure{Count: len(keys)})
 	m.Findings = []report.Finding{{
 		Category: report.CategoryErrorHandling, Severity: sev, SeverityReasons: why, Confidence: 0.55,

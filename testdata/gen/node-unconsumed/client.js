@@ -5,6 +5,11 @@
 // server's FIN waits in the kernel behind the unread data, the socket goes
 // to CLOSE_WAIT and stays there, and the diagnostic report shows its libuv
 // tcp handle open but not active (not reading).
+//
+// Like a request tracer, poll keeps an Error made where each request is
+// issued and, when it leaves a body unread, emits it as a process warning:
+// run with --trace-warnings, Node prints "(node:PID) Name: message" and the
+// stack of where the request was made on stderr.
 'use strict';
 const http = require('http');
 
@@ -14,6 +19,8 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const kept = [];
 
 function poll(i) {
+  const issued = new Error(`report ${i}: response body not consumed`);
+  issued.name = 'UnconsumedBodyWarning';
   http.get({ host: '127.0.0.1', port, path: `/report/${i}`, agent }, (res) => {
     if (res.statusCode === 200 && i % 4 === 0) {
       res.setEncoding('utf8');
@@ -23,6 +30,7 @@ function poll(i) {
       return;
     }
     kept.push(res); // bug: the body is never read
+    process.emitWarning(issued);
     console.log(`${new Date().toISOString()} report ${i}: status ${res.statusCode}, body skipped`);
   }).on('error', (err) => console.error(`${new Date().toISOString()} report ${i}: ${err.code} ${err.message}`));
 }

@@ -1,0 +1,143 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/dumps/applog"
+	"github.com/cwforensics/cwforensics/dumps/node"
+)
+
+// TestNodeStacks: the JavaScript stacks a Node.js process prints name its
+// code; the link is strong only when their count matches the stuck
+// sockets and the report shows those paused, and stacks of Node's own
+// frames only name nothing.
+func TestNodeStacks(t *testing.T) {
+	const dir = "../testdata/cases/node-unconsumed/"
+	read := func(name string, r func([]byte) (*dumps.Evidence, error)) *dumps.Evidence {
+		data, err := os.ReadFile(dir + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := r(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	ss := read("ss-tanpoei.txt", func(b []byte) (*dumps.Evidence, error) { return readDumps(bytes.NewReader(b), "ss.txt") })
+	rep := read("node-report.json", func(b []byte) (*dumps.Evidence, error) { return node.Read(bytes.NewReader(b), "node-report.json") })
+	pid := rep.Processes[0].PID
+	log := func(n int, frames ...string) *dumps.Evidence {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "2026-12-03T07:28:33.%03dZ report %d: body skipped\n(node:%d) Warning: report %d\n", i, i, pid, i)
+			for _, f := range frames {
+				b.WriteString("    at " + f + "\n")
+			}
+		}
+		ev, err := applog.Read(strings.NewReader(b.String()), "client.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	user := []string{"poll (/srv/client.js:22:18)", "Timeout._onTimeout (/srv/client.js:38:50)", "listOnTimeout (node:internal/timers:581:17)"}
+	tests := []struct {
+		name    string
+		log     *dumps.Evidence
+		culprit string
+		link    Strength
+	}{
+		{"a stack per stuck socket, all paused", log(9, user...), "poll", StrengthStrong},
+		{"two stacks for nine sockets", log(2, user...), "poll", StrengthWeak},
+		{"Node's own frames only", log(9, "listOnTimeout (node:internal/timers:581:17)", "process.processTimers (node:internal/timers:519:7)"), "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{ss, rep, tt.log}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) == 0 || m.Findings[0].Process.PID != pid {
+				t.Fatalf("findings %+v", m.Findings)
+			}
+			f := m.Findings[0]
+			if tt.culprit == "" {
+				if len(f.Suspects) > 0 {
+					t.Errorf("suspects %+v, want none", f.Suspects)
+				}
+				return
+			}
+			if len(f.Suspects) == 0 {
+				t.Fatalf("no suspect; group %q", f.Group)
+			}
+			s := f.Suspects[0]
+			if s.Kind != SuspectStack || s.Culprit != tt.culprit || s.Link != tt.link {
+				t.Errorf("suspect %s %s, link %s; want stack %s, %s: %v", s.Kind, s.Culprit, s.Link, tt.culprit, tt.link, s.Why)
+			}
+		})
+	}
+}
+
+// TestPausedHandles: the claim says which stuck sockets are paused handles
+// (by fd) when not all are, and each socket cites its handle.
+func TestPausedHandles(t *testing.T) {
+	const dir = "../testdata/cases/node-unconsumed/"
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := readDumps(bytes.NewReader(ssData), "ss.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repData, err := os.ReadFile(dir + "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := node.Read(bytes.NewReader(repData), "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range rep.RuntimeSockets {
+		s := &rep.RuntimeSockets[i]
+		if i < 3 {
+			s.Paused, s.Active = false, true // reading again
+		} else if len(want) < 2 {
+			want = append(want, fmt.Sprint(s.FD))
+		}
+	}
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{ss, rep}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	var claim string
+	for _, c := range m.Findings[0].Supporting {
+		if strings.Contains(c.Text, "tcp handles") {
+			claim = c.Text
+		}
+	}
+	if !strings.Contains(claim, "6 of them are paused (open, not reading: fd "+strings.Join(want, ", ")) {
+		t.Errorf("claim %q does not name the 6 paused fds", claim)
+	}
+	cited := 0
+	for _, s := range m.Sockets {
+		for _, e := range s.Evidence {
+			if strings.HasPrefix(e, "node-report.json:") {
+				cited++
+			}
+		}
+	}
+	if cited != len(rep.RuntimeSockets) {
+		t.Errorf("%d sockets cite their handle, want %d", cited, len(rep.RuntimeSockets))
+	}
+}

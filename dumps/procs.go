@@ -6,7 +6,11 @@ import "time"
 // output, a /proc/PID/cmdline, or a /proc/PID/stat line. Tool says which.
 type ProcessInfo struct {
 	Tool Kind `json:"tool"` // ps, proc-cmdline or proc-stat
-	PID  int  `json:"pid"`
+	// PID is 0 when the listing does not say whose it is: a cmdline saved
+	// with `cat /proc/PID/cmdline > file` under a name without the pid.
+	// The report gives such a command line to the one listed process its
+	// command name fits, and says so.
+	PID int `json:"pid"`
 	// PPID is the parent's pid when the listing shows it (pid 0 is the
 	// parent of init and of the kernel's threads).
 	PPID *int `json:"ppid,omitempty"`

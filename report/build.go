@@ -64,12 +64,13 @@ type listing struct {
 
 // proc is what the evidence says about one process.
 type proc struct {
-	pid      int
-	name     string
-	nameRank int    // how complete the source of name is, see nameRank
-	nameFrom string // the position of the listing that gave name
-	cmdline  string // the full command line, when a process listing gives it
-	cmdFrom  string
+	pid       int
+	name      string
+	nameRank  int    // how complete the source of name is, see nameRank
+	nameFrom  string // the position of the listing that gave name
+	cmdline   string // the full command line, when a process listing gives it
+	cmdFrom   string
+	cmdByName bool // cmdline from a file naming no pid, matched by name
 	// listed says a socket listing or a runtime report names the process:
 	// only those are candidates for a dump (a ps listing names every
 	// process of the machine).
@@ -113,6 +114,8 @@ type builder struct {
 	// plist is what process listings (ps, /proc/PID/cmdline and stat)
 	// say of each pid, given to the processes the other evidence names.
 	plist map[int]*listedProc
+	// unowned are the command lines that name no pid, until matched.
+	unowned []*dumps.ProcessInfo
 	// lastEvidence is the time of the latest listing that shows one,
 	// zero when none does.
 	lastEvidence time.Time

@@ -154,6 +154,9 @@ type Process struct {
 	// /proc/PID/cmdline, then ss or lsof, then netstat).
 	NameFrom    string `json:"name_source,omitempty"`
 	CmdlineFrom string `json:"cmdline_source,omitempty"`
+	// CmdlineByName says the command line came from a file that names no
+	// pid, given to this process as the only one whose name it fits.
+	CmdlineByName bool `json:"cmdline_by_name,omitempty"`
 }
 
 // String is "name (pid N)", or what is known of it.

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ type listedProc struct {
 	nameRank       int
 	cmdline        string
 	cmdFrom        string
+	cmdByName      bool
 	start          time.Time
 	startRank      int
 	startFrom      string
@@ -74,6 +77,12 @@ func (b *builder) indexProcessListings() {
 	for _, ev := range b.in.Evidence {
 		for i := range ev.Procs {
 			p := &ev.Procs[i]
+			if p.PID <= 0 {
+				if p.Command != "" {
+					b.unowned = append(b.unowned, p) // matched by name once the processes are known
+				}
+				continue
+			}
 			lp := b.plist[p.PID]
 			if lp == nil {
 				lp = &listedProc{}
@@ -84,7 +93,7 @@ func (b *builder) indexProcessListings() {
 			if p.Command != "" {
 				name = commandName(p.Command)
 				if len(p.Command) > len(lp.cmdline) {
-					lp.cmdline, lp.cmdFrom = p.Command, from
+					lp.cmdline, lp.cmdFrom, lp.cmdByName = p.Command, from, false
 				}
 			}
 			rank := nameRank(p.Tool)
@@ -121,6 +130,7 @@ func (b *builder) indexProcessListings() {
 // what the process listings say of them; a process only ps lists is not
 // one the report talks about.
 func (b *builder) applyProcessListings() {
+	b.matchUnowned()
 	for pid, p := range b.procs {
 		lp := b.plist[pid]
 		if lp == nil {
@@ -128,7 +138,7 @@ func (b *builder) applyProcessListings() {
 		}
 		p.takeName(lp.name, lp.nameRank, lp.nameFrom)
 		if lp.cmdline != "" {
-			p.cmdline, p.cmdFrom = lp.cmdline, lp.cmdFrom
+			p.cmdline, p.cmdFrom, p.cmdByName = lp.cmdline, lp.cmdFrom, lp.cmdByName
 		}
 		p.start, p.startRank, p.startFrom = lp.start, lp.startRank, lp.startFrom
 		p.elapsed, p.elapsedOK, p.elapsedFrom = lp.elapsed, lp.elapsedOK, lp.elapsedFrom
@@ -246,3 +256,58 @@ func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
 
 // fmtDur prints a duration to the second.
 func fmtDur(d time.Duration) string { return d.Round(time.Second).String() }
+
+// matchUnowned gives each command line that says no pid (a cmdline saved
+// under a name without one) to the one process the other evidence names
+// whose command name it fits: the same name, or a name the listing cut
+// (lsof's 9 characters, the kernel's 15) that it begins with. With no
+// such process or several, it is left out with a warning that says
+// which. A command line is matched once.
+func (b *builder) matchUnowned() {
+	for _, p := range b.unowned {
+		name := commandName(p.Command)
+		var pids []int
+		for pid, pr := range b.procs {
+			if pid > 0 && pr.name != "" && fitsName(name, pr.name) {
+				pids = append(pids, pid)
+			}
+		}
+		slices.Sort(pids)
+		from := p.Src.String()
+		switch len(pids) {
+		case 1:
+			lp := b.plist[pids[0]]
+			if lp == nil {
+				lp = &listedProc{}
+				b.plist[pids[0]] = lp
+			}
+			if lp.cmdline == "" {
+				lp.cmdline, lp.cmdFrom, lp.cmdByName = p.Command, from, true
+			}
+			if lp.nameRank < nameRank(dumps.KindProcCmdline) {
+				lp.name, lp.nameRank, lp.nameFrom = name, nameRank(dumps.KindProcCmdline), from
+			}
+		case 0:
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: from, Msg: fmt.Sprintf("this command line names no pid and its command name %q fits no listed process: it is left out (save it as proc-PID-cmdline.txt, or keep the `==> /proc/PID/cmdline <==` line)", name)})
+		default:
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: from, Msg: fmt.Sprintf("this command line names no pid and its command name %q fits %d listed processes (pids %s): it is left out (save it as proc-PID-cmdline.txt)", name, len(pids), joinInts(pids))})
+		}
+	}
+	b.unowned = nil
+}
+
+// fitsName reports whether a command line's name is a listed process's
+// name, or begins with it where a listing cuts names (8 characters or
+// more: lsof's 9, netstat's and the kernel's 15 or 16).
+func fitsName(cmdName, listed string) bool {
+	return cmdName == listed || len(listed) >= 8 && strings.HasPrefix(cmdName, listed)
+}
+
+// joinInts writes numbers separated by commas.
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

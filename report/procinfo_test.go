@@ -203,3 +203,52 @@ func TestCommandName(t *testing.T) {
 		}
 	}
 }
+
+// TestCmdlineWithoutPID: a cmdline saved under a name without the pid
+// goes to the one process whose listed name its command name fits (the
+// same name, or lsof's cut of it), says so, and is left out with a
+// warning when no process or several fit.
+func TestCmdlineWithoutPID(t *testing.T) {
+	const cmd = "/opt/relay/bin/metrics-shipper\x00-collector\x0010.0.0.9:5432\x00" // as cat saves it
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40000 10.0.0.9:5432 users:((\"metrics-shipper\",pid=101,fd=10))\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40001 10.0.0.9:6379 users:((\"cache-warmer\",pid=202,fd=11))\n"
+	lsof := "COMMAND    PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n" +
+		"metrics-s  101 root   10u  IPv4  1  0t0  TCP 10.0.0.5:40000->10.0.0.9:5432 (CLOSE_WAIT)\n" +
+		"metrics-s  303 root   10u  IPv4  2  0t0  TCP 10.0.0.5:40002->10.0.0.9:5432 (CLOSE_WAIT)\n"
+	for _, tt := range []struct {
+		name    string
+		listing *dumps.Evidence
+		pid     int    // who gets the command line; 0: nobody
+		warning string // in the warning when nobody does
+	}{
+		{"ss names it", readEv(t, "ss.txt", ss), 101, ""},
+		{"lsof's cut name, two processes", readEv(t, "lsof.txt", lsof), 0, "fits 2 listed processes (pids 101, 303)"},
+		{"no such process", readEv(t, "ss.txt", strings.ReplaceAll(ss, "metrics-shipper", "other-daemon")), 0, "fits no listed process"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{tt.listing, readEv(t, "cmdline.txt", cmd)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got int
+			for _, f := range m.Findings {
+				if f.Process.Cmdline != "" {
+					if !f.Process.CmdlineByName || f.Process.CmdlineFrom != "cmdline.txt:1" {
+						t.Errorf("process %+v: want the command line from cmdline.txt:1, by name", f.Process)
+					}
+					got = f.Process.PID
+				}
+			}
+			if got != tt.pid {
+				t.Errorf("command line given to pid %d, want %d", got, tt.pid)
+			}
+			warned := slices.ContainsFunc(m.Warnings, func(w Warning) bool {
+				return w.Pos == "cmdline.txt:1" && strings.Contains(w.Msg, "names no pid")
+			})
+			if warned != (tt.warning != "") || tt.warning != "" && !slices.ContainsFunc(m.Warnings, func(w Warning) bool { return strings.Contains(w.Msg, tt.warning) }) {
+				t.Errorf("warnings %+v, want one saying %q", m.Warnings, tt.warning)
+			}
+		})
+	}
+}

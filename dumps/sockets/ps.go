@@ -74,11 +74,9 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 		warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: fmt.Sprintf(format, args...)})
 	}
 	addCmdline := func(n int, text string, pid int) {
-		if pid < 0 {
-			warn(n, "cmdline: no pid (keep the `==> /proc/PID/cmdline <==` or prompt line, or name the file proc-PID-cmdline.txt)")
-			return
-		}
-		p := dumps.ProcessInfo{Tool: dumps.KindProcCmdline, PID: pid, Command: cmdlineText(text), Src: dumps.Pos{File: name, Line: n}}
+		// Whose cmdline it is may not be said (pid 0): the report
+		// matches its command name against the listed processes.
+		p := dumps.ProcessInfo{Tool: dumps.KindProcCmdline, PID: max(pid, 0), Command: cmdlineText(text), Src: dumps.Pos{File: name, Line: n}}
 		p.Snapshot, p.SnapshotTime = snaps.record(n)
 		ev.Procs = append(ev.Procs, p)
 	}

@@ -19,30 +19,30 @@ import (
 // handles the timeout or failed read; a success, to the ordinary path (a
 // pool that keeps idle connections, a body never read).
 
-// LastExchange classes what a stuck socket's connection carried last
+// Exchange classes what a stuck socket's connection carried last
 // before the peer's FIN, from the capture.
-type LastExchange uint8
+type Exchange uint8
 
 // Last exchanges, as named in the JSON schema. The zero value means the
 // group is not one of a split by last exchange.
 const (
-	LastUnknown       LastExchange = iota // unknown
-	LastErrorStatus                       // error-status
-	LastSuccessStatus                     // success-status
-	LastOurs                              // data-from-us
-	LastTheirs                            // data-from-peer
-	LastNoData                            // no-data
+	LastUnknown       Exchange = iota // unknown
+	LastErrorStatus                   // error-status
+	LastSuccessStatus                 // success-status
+	LastOurs                          // data-from-us
+	LastTheirs                        // data-from-peer
+	LastNoData                        // no-data
 )
 
-// lastExchanges is the number of LastExchange values.
+// lastExchanges is the number of Exchange values.
 const lastExchanges = LastNoData + 1
 
-// MarshalText makes a LastExchange appear by name in JSON.
-func (l LastExchange) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+// MarshalText makes an Exchange appear by name in JSON.
+func (l Exchange) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
-// UnmarshalText reads a LastExchange by name.
-func (l *LastExchange) UnmarshalText(b []byte) (err error) {
-	*l, err = enumText(`last exchange`, b, int(lastExchanges), LastExchange.String)
+// UnmarshalText reads an Exchange by name.
+func (l *Exchange) UnmarshalText(b []byte) (err error) {
+	*l, err = enumText(`last exchange`, b, int(lastExchanges), Exchange.String)
 	return err
 }
 
@@ -59,7 +59,7 @@ var lastPhrase = [lastExchanges]string{
 
 // exchangeSeen is the last exchange of one stuck socket's connection.
 type exchangeSeen struct {
-	class  LastExchange
+	class  Exchange
 	ours   bool             // the last data came from our end
 	status uint16           // the status of that response
 	method pcapstate.Method // the method of that request, if it was one
@@ -143,7 +143,7 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 		for c, keys := range by {
 			if len(keys) > 0 {
 				sub := g
-				sub.keys, sub.last, sub.byLast = keys, LastExchange(c), true
+				sub.keys, sub.last, sub.byLast = keys, Exchange(c), true
 				out = append(out, sub)
 			}
 		}

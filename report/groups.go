@@ -66,7 +66,7 @@ type sockGroup struct {
 	// last is the last exchange before the peer's FIN that the group's
 	// sockets share (LastUnknown: not classed), and byLast says the group
 	// was split from the others of its mechanism and flow by it.
-	last   LastExchange
+	last   Exchange
 	byLast bool
 }
 

@@ -517,14 +517,14 @@ func TestGroupsByLastExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byLast := map[LastExchange]Finding{}
+	byLast := map[Exchange]Finding{}
 	for _, f := range m.Findings {
 		if f.Process.PID == 700 {
 			byLast[f.LastExchange] = f
 		}
 	}
 	for _, want := range []struct {
-		last     LastExchange
+		last     Exchange
 		n        int
 		category Category
 		conf     float64

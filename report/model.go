@@ -99,31 +99,32 @@ type Summary struct {
 // Finding is one root cause in one process, with the evidence for and
 // against it and what to do about it.
 type Finding struct {
-	ID        string    `json:"id"`              // derived: "<category>-<pid>", then "-2", "-3" for more groups of one category in one process; an anchor
-	Category  Category  `json:"category"`        // root cause
-	Mechanism Mechanism `json:"mechanism"`       // how the group's sockets are held
-	Group     string    `json:"group,omitempty"` // what sets the group apart, e.g. "held by 3 threads in Handler.serve"
+	ID              string    `json:"id"`               // derived: "<category>-<pid>", then "-2", "-3" for more groups of one category in one process; an anchor
+	Category        Category  `json:"category"`         // root cause
+	Mechanism       Mechanism `json:"mechanism"`        // how the group's sockets are held
+	Group           string    `json:"group,omitempty"`  // what sets the group apart, e.g. "held by 3 threads in Handler.serve"
+	Severity        Severity  `json:"severity"`         // from Rate
+	SeverityReasons []string  `json:"severity_reasons"` // from Rate: which thresholds were crossed
+	Confidence      float64   `json:"confidence"`       // 0..1: how sure the classification is
+	ConfidenceLabel string    `json:"confidence_label"` // derived: low, medium or high
+	Title           string    `json:"title"`            // one line; derived from category when empty
+	Process         Process   `json:"process"`          // the process holding the sockets
+	Sockets         []string  `json:"sockets"`          // keys of Model.Sockets, see Socket.Key
+	SocketCount     int       `json:"socket_count"`     // derived: len(Sockets)
+	Flows           []Flow    `json:"flows"`            // derived: sockets grouped by local port and peer
+	OldestText      string    `json:"oldest"`           // derived: age of the oldest socket
+	Holders         int       `json:"holders"`          // threads or goroutines that hold the sockets (blocked while holding one)
+	Waiters         int       `json:"waiters"`          // threads or goroutines waiting for a lock or a pooled connection, holding none
+	Suspects        []Suspect `json:"suspects"`         // threads or goroutines, strongest link first
+	Supporting      []Claim   `json:"supporting"`       // evidence for this root cause
+	Contradicting   []Claim   `json:"contradicting"`    // evidence against it
+	Evidence        []string  `json:"evidence"`         // derived: every position cited, sorted
+	Advice          []Advice  `json:"advice"`           // derived from Advise when empty
+	Note            string    `json:"note,omitempty"`   // free text from Build, e.g. a caveat
+
 	// LastExchange is what the group's connections carried last before
-	// the peer's FIN, when the group was classed by it (unknown: not).
-	LastExchange    LastExchange `json:"last_exchange,omitempty"`
-	Severity        Severity     `json:"severity"`         // from Rate
-	SeverityReasons []string     `json:"severity_reasons"` // from Rate: which thresholds were crossed
-	Confidence      float64      `json:"confidence"`       // 0..1: how sure the classification is
-	ConfidenceLabel string       `json:"confidence_label"` // derived: low, medium or high
-	Title           string       `json:"title"`            // one line; derived from category when empty
-	Process         Process      `json:"process"`          // the process holding the sockets
-	Sockets         []string     `json:"sockets"`          // keys of Model.Sockets, see Socket.Key
-	SocketCount     int          `json:"socket_count"`     // derived: len(Sockets)
-	Flows           []Flow       `json:"flows"`            // derived: sockets grouped by local port and peer
-	OldestText      string       `json:"oldest"`           // derived: age of the oldest socket
-	Holders         int          `json:"holders"`          // threads or goroutines that hold the sockets (blocked while holding one)
-	Waiters         int          `json:"waiters"`          // threads or goroutines waiting for a lock or a pooled connection, holding none
-	Suspects        []Suspect    `json:"suspects"`         // threads or goroutines, strongest link first
-	Supporting      []Claim      `json:"supporting"`       // evidence for this root cause
-	Contradicting   []Claim      `json:"contradicting"`    // evidence against it
-	Evidence        []string     `json:"evidence"`         // derived: every position cited, sorted
-	Advice          []Advice     `json:"advice"`           // derived from Advise when empty
-	Note            string       `json:"note,omitempty"`   // free text from Build, e.g. a caveat
+	// the peer's FIN, when the group is classed by it (unknown: it is not).
+	LastExchange Exchange `json:"last_exchange,omitempty"`
 }
 
 // Process identifies the process holding sockets.

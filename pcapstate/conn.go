@@ -92,6 +92,13 @@ type Side struct {
 	// CloseWaitEnd is when it left (zero if still there at capture end).
 	CloseWaitAt  time.Time `json:"close_wait_at"`
 	CloseWaitEnd time.Time `json:"close_wait_end"`
+	// LastRequest is the method of the last HTTP/1.x request this endpoint
+	// began sending before the peer's FIN, and LastStatus the status code
+	// of the last response it began (0 if none): the exchange the peer's
+	// FIN cut off, recognised from a request or status line at the start
+	// of a segment's payload.
+	LastRequest Method `json:"last_request"`
+	LastStatus  uint16 `json:"last_status"`
 }
 
 // Verdict is what the capture proves about the local endpoint's CLOSE_WAIT.
@@ -121,6 +128,26 @@ const (
 
 // MarshalText makes a LocalRule appear by name in JSON.
 func (r LocalRule) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// Sender says which endpoint of a connection sent something.
+type Sender uint8
+
+// Senders. The zero value means neither.
+const (
+	SenderNone   Sender = iota // none
+	SenderLocal                // local
+	SenderRemote               // remote
+)
+
+//go:generate stringer -type=Sender -linecomment
+
+// MarshalText writes a Sender by name, and no sender as "".
+func (s Sender) MarshalText() ([]byte, error) {
+	if s == SenderNone {
+		return []byte{}, nil
+	}
+	return []byte(s.String()), nil
+}
 
 // Anomaly is a segment that did not fit the state machine: an event with no
 // edge from the endpoint's state. Anomalies are data, never errors.
@@ -158,6 +185,9 @@ type Conn struct {
 	// Reused is true when the 5-tuple carried an earlier connection in the
 	// capture.
 	Reused bool `json:"reused"`
+	// LastDataFrom is the endpoint that sent the last new data before
+	// either FIN (for an endpoint in CLOSE_WAIT, before its peer's FIN).
+	LastDataFrom Sender `json:"last_data_from"`
 	// Verdict and Why explain the local endpoint's CLOSE_WAIT, if any.
 	Verdict      Verdict   `json:"verdict"`
 	Why          string    `json:"why"`

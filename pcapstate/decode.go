@@ -601,6 +601,13 @@ func tcp(b []byte, n int, frag bool, seg *Segment) Skip {
 	seg.HeaderCut = len(b) < hl
 	seg.Payload = uint32(n - hl)
 	seg.Fragment = frag
+	seg.HTTP = 0
+	// The payload's captured bytes: the snaplen may cut them, and a short
+	// frame's link-layer padding after them is not payload. One load
+	// passes over the payloads whose first byte begins no HTTP message.
+	if n > hl && len(b) > hl && httpFirst[b[hl]] {
+		seg.HTTP = httpStartOf(b[hl:min(len(b), n)])
+	}
 	return SkipNone
 }
 

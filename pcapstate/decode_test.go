@@ -858,6 +858,11 @@ func decReference(f decFrame) (seg Segment, tcp *layers.TCP, ok bool) {
 		seg.Dst, _ = netip.AddrFromSlice(ip.DstIP)
 		seg.Payload = uint32(40 + int(ip.Length) - headers)
 	}
+	// gopacket's payload, cut to the IP length: the padding of a short
+	// frame is not in it.
+	if p := tcp.Payload; len(p) > 0 {
+		seg.HTTP = httpStartOf(p[:min(len(p), int(seg.Payload))])
+	}
 	return seg, tcp, true
 }
 
@@ -1008,7 +1013,7 @@ func decPPPoEShorter(f decFrame) (uint32, bool) {
 // HeaderCut set and, once the window is cut, window 0.
 func TestDecodeZeekCut(t *testing.T) {
 	var d Decoder
-	decodes, segments, headerCuts := 0, 0, 0
+	decodes, segments, headerCuts, httpCuts := 0, 0, 0, 0
 	for _, path := range decZeekCaptures(t) {
 		name := filepath.Base(path)
 		for i, f := range decReadFrames(t, path) {
@@ -1033,6 +1038,16 @@ func TestDecodeZeekCut(t *testing.T) {
 				segments++
 				w := full
 				w.HeaderCut = seg.HeaderCut
+				if seg.HTTP != full.HTTP {
+					// The cut took the bytes that recognise a message, or
+					// the end of a request line whose version disqualified
+					// it: never another message.
+					if seg.HTTP != 0 && full.HTTP != 0 {
+						t.Fatalf("%s: packet %d cut at %d: HTTP %d, uncut %d", name, i+1, n, seg.HTTP, full.HTTP)
+					}
+					w.HTTP = seg.HTTP
+					httpCuts++
+				}
 				if seg.HeaderCut {
 					headerCuts++
 					if seg.Window == 0 {
@@ -1045,7 +1060,7 @@ func TestDecodeZeekCut(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d cut frames decoded: %d segments, %d of them with a cut TCP header", decodes, segments, headerCuts)
+	t.Logf("%d cut frames decoded: %d segments, %d of them with a cut TCP header, %d with an HTTP start cut", decodes, segments, headerCuts, httpCuts)
 }
 
 // TestDecodeRealCaptures compares the decoder with tshark on real loopback

@@ -124,10 +124,10 @@ type anomaly struct {
 // A conn is five cache lines (connBytes) and the slab's chunks start on a
 // page, so every conn starts on a cache line. Its first three lines
 // (hotBytes) hold what every segment reads or writes, the last two what a
-// few do (a SYN, FIN or RST, a change into or out of CLOSE_WAIT): the
-// engine prefetches only the lines a segment needs. A conn holds no
-// pointer, so the garbage collector never scans the slab; the few
-// anomalies are kept in the tracker.
+// few do (a SYN, FIN or RST, a change into or out of CLOSE_WAIT, the
+// start of an HTTP/1.x message): the engine prefetches only the lines a
+// segment needs. A conn holds no pointer, so the garbage collector never
+// scans the slab; the few anomalies are kept in the tracker.
 type conn struct {
 	key       connKey
 	v4        [2]bool // whether endpoint i's address is IPv4 (not IPv6, not IPv4-mapped)
@@ -142,7 +142,10 @@ type conn struct {
 	ep        [2]endpoint
 	last      int64
 	lastRef   ref
-	_         [hotBytes - 184]byte
+	// lastData is the endpoint that sent the last new data before either
+	// FIN, plus one; 0 if none did. Any data segment writes it.
+	lastData uint8
+	_        [hotBytes - 185]byte
 
 	cold     [2]epCold
 	first    int64
@@ -150,7 +153,21 @@ type conn struct {
 	nAnom    uint32
 	anoms    uint32 // the anomalies kept: index+1 in tracker.anoms, 0 if none
 	tunnel   Tunnel
-	_        [connBytes - hotBytes - 121]byte
+	// method and status are, per endpoint, the method of the last HTTP/1.x
+	// request and the status of the last response it began sending before
+	// the peer's FIN; only a segment that begins one writes them.
+	// They fill the conn's last bytes (TestConnLayout checks the size).
+	method [2]Method
+	status [2]uint16
+}
+
+// noteHTTP records that endpoint s began the HTTP/1.x message h.
+func (c *conn) noteHTTP(s int, h HTTPStart) {
+	if m := h.Method(); m != MethodNone {
+		c.method[s] = m
+		return
+	}
+	c.status[s] = h.Status()
 }
 
 // The size of a conn and of its hot part; a test checks the layout.
@@ -331,7 +348,7 @@ func (t *tracker) prefetchConns(items []item) {
 		}
 		it.hint = uint32(v)
 		n := hotBytes / cacheLine
-		if it.Flags&(SYN|FIN|RST) != 0 {
+		if it.Flags&(SYN|FIN|RST) != 0 || it.http != 0 {
 			n = connBytes / cacheLine
 		}
 		lines(t.at(uint32(v)-1), n)
@@ -404,16 +421,25 @@ type item struct {
 	Payload  uint32
 	// hint is the slab index (plus one) of the conn prefetchConns found
 	// for this item, 0 if none; addItem checks it before looking up.
-	hint      uint32
-	key       connKey
-	Window    uint16
-	Flags     Flags
-	Tunnel    Tunnel
-	HeaderCut bool
-	srcLo     bool // the source is the key's lo endpoint
-	srcV4     bool // the source address is IPv4
-	dstV4     bool
+	hint   uint32
+	key    connKey
+	http   HTTPStart // the HTTP/1.x message the payload begins, if any
+	Flags  Flags
+	Tunnel Tunnel
+	bits   itemBits
+	srcLo  bool // the source is the key's lo endpoint
+	srcV4  bool // the source address is IPv4
+	dstV4  bool
 }
+
+// itemBits are the segment's booleans that only addItem reads, packed so
+// that the item stays at 88 bytes.
+type itemBits uint8
+
+const (
+	itemHeaderCut itemBits = 1 << iota // Segment.HeaderCut
+	itemZeroWin                        // the segment advertises a zero window
+)
 
 // set fills it from seg, captured at ts as packet r; seed is the tracker's.
 // The key's endpoints are put in a canonical order (lo, then hi) so that
@@ -434,8 +460,16 @@ func (it *item) set(seg *Segment, seed uint64, ts int64, r ref) {
 	k.loPort, k.hiPort, k.vlan = sp, dp, seg.VLAN
 	it.h = hashKey(s0, s1, d0, d1, sp, dp, seg.VLAN, seed)
 	it.ts, it.r = ts, r
-	it.Seq, it.Ack, it.Payload, it.Window = seg.Seq, seg.Ack, seg.Payload, seg.Window
-	it.Flags, it.Tunnel, it.HeaderCut = seg.Flags, seg.Tunnel, seg.HeaderCut
+	it.Seq, it.Ack, it.Payload, it.http = seg.Seq, seg.Ack, seg.Payload, seg.HTTP
+	it.Flags, it.Tunnel = seg.Flags, seg.Tunnel
+	var bits itemBits
+	if seg.HeaderCut {
+		bits |= itemHeaderCut
+	}
+	if seg.Window == 0 {
+		bits |= itemZeroWin
+	}
+	it.bits = bits
 	it.srcLo, it.srcV4, it.dstV4 = srcLo, seg.Src.Is4(), seg.Dst.Is4()
 	it.hint = 0
 }
@@ -487,7 +521,7 @@ func (t *tracker) addItem(seg *item) {
 	e.pkts++
 	e.bytes += uint64(seg.Payload)
 	c.last, c.lastRef = ts, r
-	if seg.HeaderCut {
+	if seg.bits&itemHeaderCut != 0 {
 		e.markers |= MarkHeaderCut
 	}
 	if f&RST != 0 {
@@ -535,10 +569,19 @@ func (t *tracker) addItem(seg *item) {
 		}
 	}
 	if !e.seqKnown || seqLT(e.nxt, end) {
+		// New data before either FIN: the last exchange seen before the
+		// peer's FIN. A segment that begins an HTTP/1.x message has the
+		// whole conn prefetched (prefetchConns).
+		if seg.Payload > 0 && !p.finSent && !e.finSent {
+			c.lastData = uint8(s) + 1
+			if seg.http != 0 {
+				c.noteHTTP(s, seg.http)
+			}
+		}
 		e.nxt, e.seqKnown = end, true
 	}
 	if f&SYN == 0 {
-		e.zeroWin = seg.Window == 0
+		e.zeroWin = seg.bits&itemZeroWin != 0
 		if e.zeroWin {
 			e.markers |= MarkZeroWindow
 		}

@@ -69,9 +69,12 @@ func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	return 1, LocalByServer
 }
 
-func (x *exporter) side(e *endpoint, ec *epCold, addr netip.AddrPort) Side {
+func (x *exporter) side(c *conn, s int) Side {
+	e, ec := &c.ep[s], &c.cold[s]
 	return Side{
-		Addr:         addr,
+		LastRequest:  c.method[s],
+		LastStatus:   c.status[s],
+		Addr:         c.addrPort(s),
 		State:        e.state,
 		Since:        nsTime(e.since),
 		Packets:      e.pkts,
@@ -100,8 +103,8 @@ func (x *exporter) export(c *conn, end int64) Conn {
 	l, rule := x.localSide(c)
 	le, re := &c.ep[l], &c.ep[1-l]
 	out := Conn{
-		Local:        x.side(le, &c.cold[l], c.addrPort(l)),
-		Remote:       x.side(re, &c.cold[1-l], c.addrPort(1-l)),
+		Local:        x.side(c, l),
+		Remote:       x.side(c, 1-l),
 		LocalBy:      rule,
 		LocalOpened:  l == 0,
 		VLAN:         c.key.vlan,
@@ -114,6 +117,12 @@ func (x *exporter) export(c *conn, end int64) Conn {
 		OneWay:       le.pkts == 0 || re.pkts == 0,
 		Reused:       c.reused,
 		AnomalyCount: int(c.nAnom),
+	}
+	switch int(c.lastData) - 1 {
+	case l:
+		out.LastDataFrom = SenderLocal
+	case 1 - l:
+		out.LastDataFrom = SenderRemote
 	}
 	for _, a := range x.tr.anomalies(c) {
 		out.Anomalies = append(out.Anomalies, Anomaly{Pos: x.pos(a.r), At: nsTime(a.at), Local: int(a.side) == l, State: a.state, Event: a.ev})

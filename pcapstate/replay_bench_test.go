@@ -72,6 +72,35 @@ func BenchmarkReplay(b *testing.B) {
 	b.ReportMetric(float64(st.Packets), "packets/op")
 }
 
+// BenchmarkReplayHTTP is BenchmarkReplay with every data segment
+// beginning an HTTP/1.1 message (a request line from the client, a status
+// line from the server): the decoder recognises each and the engine
+// records it, prefetching the whole conn.
+func BenchmarkReplayHTTP(b *testing.B) {
+	var buf bytes.Buffer
+	st, err := capgen.Load(&buf, capgen.LoadOptions{Conns: 20000, Open: 2000, LeakEvery: 20, Seed: 1, Step: 10 * time.Millisecond, HTTP: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	packets := 0
+	for b.Loop() {
+		res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}},
+			pcapstate.Options{Retain: pcapstate.RetainNone})
+		if err != nil {
+			b.Fatal(err)
+		}
+		packets += int(res.Packets)
+		if c := res.Conns[0]; c.Local.LastStatus != 200 || c.Remote.LastRequest != pcapstate.MethodGET {
+			b.Fatalf("last exchange not recognised: %+v", c)
+		}
+	}
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(st.Packets), "packets/op")
+}
+
 // TestLoadManyChunks reads a capture whose open connections need several
 // chunks of the engine's slab (the first, on the Go heap, and mapped
 // ones), so that the slab grows, is compacted at the end and is released

@@ -65,6 +65,9 @@ type Segment struct {
 	VLAN uint16
 	// Tunnel is the outermost tunnel removed to reach the segment.
 	Tunnel Tunnel
+	// HTTP is the HTTP/1.x request or status line the payload begins
+	// with, from its captured bytes; zero when it begins neither.
+	HTTP HTTPStart
 	// frag places an IPv4 fragment of TCP in its datagram, for Read to
 	// complete the payload length of the segment of a first fragment.
 	frag fragPos

@@ -136,6 +136,9 @@ type builder struct {
 	// closedByUs counts, per local port, the connections whose local end
 	// sent data and then its own FIN: the application closes on that path.
 	closedByUs map[uint16]int
+	// closedClient counts, per server endpoint, the connections their
+	// client closed, by the server's last status.
+	closedClient map[netip.AddrPort]closedByClient
 	// ownedListen says, per listing file, the local ports whose listener
 	// the file names an owner for: a connection of that port the file
 	// lists without an owner was never accepted.
@@ -183,16 +186,17 @@ func NewBuilder(in BuildInput) *Builder {
 	}
 	in.Capture = nil
 	b := &builder{
-		in:         in,
-		m:          &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
-		kernel:     map[key][]listing{},
-		procs:      map[int]*proc{},
-		portPID:    map[uint16]int{},
-		sockets:    map[key]*Socket{},
-		conns:      map[key]*pcapstate.Conn{},
-		seenLocal:  map[netip.AddrPort]bool{},
-		connsByPID: map[int]int{},
-		closedByUs: map[uint16]int{},
+		in:           in,
+		m:            &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
+		kernel:       map[key][]listing{},
+		procs:        map[int]*proc{},
+		portPID:      map[uint16]int{},
+		sockets:      map[key]*Socket{},
+		conns:        map[key]*pcapstate.Conn{},
+		seenLocal:    map[netip.AddrPort]bool{},
+		connsByPID:   map[int]int{},
+		closedByUs:   map[uint16]int{},
+		closedClient: map[netip.AddrPort]closedByClient{},
 
 		ownedListen: map[string]map[uint16]int{},
 		queued:      map[key]int{},
@@ -417,6 +421,7 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
 		b.closedByUs[k.local.Port()]++
 	}
+	b.noteClosedByClient(c)
 	if pid := b.portPID[k.local.Port()]; pid > 0 {
 		b.connsByPID[pid]++
 		if !local.RST.IsZero() {

@@ -565,9 +565,12 @@ func groupsOf(fs []Finding, pid int) (parts []string, total int) {
 	slices.SortStableFunc(gs, func(a, b Finding) int { return cmp.Compare(b.SocketCount, a.SocketCount) })
 	for _, f := range gs {
 		total += f.SocketCount
-		if f.Mechanism == MechanismUnknown {
+		switch {
+		case f.Mechanism == MechanismUnknown:
 			parts = append(parts, fmt.Sprintf("%d (%s)", f.SocketCount, f.Category))
-		} else {
+		case f.LastExchange != LastUnknown:
+			parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", f.SocketCount, mechanismPhrase[f.Mechanism], lastPhrase[f.LastExchange], f.Category))
+		default:
 			parts = append(parts, fmt.Sprintf("%d %s (%s)", f.SocketCount, mechanismPhrase[f.Mechanism], f.Category))
 		}
 	}

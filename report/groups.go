@@ -67,6 +67,11 @@ type sockGroup struct {
 	// the code that made the sockets of a Node.js process, which no thread
 	// holds.
 	issuers []suspect
+	// last is the last exchange before the peer's FIN that the group's
+	// sockets share (LastUnknown: not classed), and byLast says the group
+	// was split from the others of its mechanism and flow by it.
+	last   Exchange
+	byLast bool
 }
 
 // exchange classes of a socket's connection at the peer's FIN, in the
@@ -264,6 +269,7 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 			out[len(out)-1].byExchange = byExchange
 		}
 	}
+	out = b.splitByLastExchange(out)
 	slices.SortStableFunc(out, func(a, c sockGroup) int { return cmp.Compare(len(c.keys), len(a.keys)) })
 	return out
 }
@@ -293,7 +299,11 @@ func (b *builder) stuckFindings(g *group) []Finding {
 		if len(groups) > 1 {
 			var parts []string
 			for j, o := range groups {
-				parts = append(parts, fmt.Sprintf("%d %s (%s)", len(o.keys), mechanismPhrase[o.mech], o.flow.key))
+				if o.byLast {
+					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", len(o.keys), mechanismPhrase[o.mech], lastPhrase[o.last], o.flow.key))
+				} else {
+					parts = append(parts, fmt.Sprintf("%d %s (%s)", len(o.keys), mechanismPhrase[o.mech], o.flow.key))
+				}
 				if j == i {
 					parts[j] = "**" + parts[j] + "**"
 				}
@@ -456,6 +466,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			f.Contradicting = append(f.Contradicting, Claim{Text: "the sockets are outbound: a client or pool that never releases connections is as likely"})
 		}
 	}
+	lead, haveLead := b.lastExchangeFinding(&f, sg, proc.Runtime)
 	f.Waiters = max(f.Waiters, holdCount(waiters))
 	if text := b.exchangeText(sg.keys); text != "" {
 		f.Supporting = append(f.Supporting, Claim{Text: text})
@@ -488,6 +499,9 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
 	}
 	f.Advice = adviseGroup(f.Category, proc.Runtime, f.Suspects)
+	if haveLead {
+		f.Advice = append([]Advice{lead}, f.Advice...)
+	}
 	f.Severity, f.SeverityReasons = b.measure(pid, sg.keys, pid > 0 && confirmed+kernelOnly > 0)
 	return f
 }

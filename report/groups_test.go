@@ -458,3 +458,106 @@ func splitCase(t *testing.T, unanswered int) Finding {
 	}
 	return m.Findings[i]
 }
+
+// TestGroupsByLastExchange: a JVM client has 10 sockets stuck toward one
+// server, no thread on them: 5 got an error status (503) before the
+// server's FIN, 3 sent a request the server never answered, 2 got a 200.
+// Four other connections got a 200 and were closed by the client. Three
+// groups, one finding each: the error statuses (error-handling, with the
+// success path's closes as the contrast, and the fix on the error-status
+// branch), the unanswered requests (error-handling: the timeout path), and
+// the successes (the pool's).
+func TestGroupsByLastExchange(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.8:8443")
+	client := netip.MustParseAddr("10.0.0.5")
+	type conn struct {
+		answer string // the server's status line, "" for none
+		closed bool   // the client closes after the answer
+	}
+	var script []conn
+	for range 5 {
+		script = append(script, conn{answer: "HTTP/1.1 503 Service Unavailable\r\n"})
+	}
+	for range 3 {
+		script = append(script, conn{})
+	}
+	for range 2 {
+		script = append(script, conn{answer: "HTTP/1.1 200 OK\r\n"})
+	}
+	for range 4 {
+		script = append(script, conn{answer: "HTTP/1.1 200 OK\r\n", closed: true})
+	}
+	res := capture(t, func(c *capgen.Capture) {
+		for i, s := range script {
+			k := c.Conn(netip.AddrPortFrom(client, uint16(50000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+			if s.answer != "" {
+				k.Message(capgen.FromServer, s.answer, 300)
+				k.ACK(capgen.FromClient)
+			}
+			c.Wait(time.Second)
+			if s.closed {
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+				continue
+			}
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	for i := range 10 {
+		ss += fmt.Sprintf("CLOSE-WAIT 1      0      10.0.0.5:%d      10.0.0.8:8443   users:((\"java\",pid=700,fd=%d))\n", 50000+i, 30+i)
+	}
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byLast := map[Exchange]Finding{}
+	for _, f := range m.Findings {
+		if f.Process.PID == 700 {
+			byLast[f.LastExchange] = f
+		}
+	}
+	for _, want := range []struct {
+		last     Exchange
+		n        int
+		category Category
+		conf     float64
+		advice   string
+	}{
+		{LastErrorStatus, 5, CategoryErrorHandling, confidences.LastError, "EntityUtils.consume"},
+		{LastOurs, 3, CategoryErrorHandling, confidences.LastUnanswered, "never answered"},
+		{LastSuccessStatus, 2, CategoryPoolLeak, confidences.PoolNoDump, ""},
+	} {
+		f, ok := byLast[want.last]
+		if !ok {
+			t.Errorf("no %v group: %v", want.last, slices.Collect(func(yield func(string) bool) {
+				for _, f := range m.Findings {
+					yield(fmt.Sprintf("%v %v %d", f.Category, f.LastExchange, len(f.Sockets)))
+				}
+			}))
+			continue
+		}
+		if len(f.Sockets) != want.n || f.Category != want.category || f.Confidence != want.conf {
+			t.Errorf("%v: %d sockets, %v at %.2f; want %d, %v at %.2f", want.last, len(f.Sockets), f.Category, f.Confidence, want.n, want.category, want.conf)
+		}
+		if want.advice != "" && (len(f.Advice) == 0 || !strings.Contains(f.Advice[0].Text, want.advice)) {
+			t.Errorf("%v: advice %+v, want first %q", want.last, f.Advice, want.advice)
+		}
+		cites := false
+		for _, c := range f.Supporting {
+			cites = cites || strings.Contains(c.Text, "last data before the peer's FIN") && len(c.Evidence) > 0 && strings.HasPrefix(c.Evidence[0], "c.pcap: packet ")
+		}
+		if !cites {
+			t.Errorf("%v: no claim citing the peer's FINs: %+v", want.last, f.Supporting)
+		}
+	}
+	if !strings.Contains(m.Verdict.Text, "5 kept by a pool with no thread on them, last response before the peer's FIN an error status (error-handling)") {
+		t.Errorf("verdict %q does not add up the groups by last exchange", m.Verdict.Text)
+	}
+}

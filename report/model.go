@@ -141,6 +141,10 @@ type Finding struct {
 	Evidence        []string  `json:"evidence"`         // derived: every position cited, sorted
 	Advice          []Advice  `json:"advice"`           // derived from Advise when empty
 	Note            string    `json:"note,omitempty"`   // free text from Build, e.g. a caveat
+
+	// LastExchange is what the group's connections carried last before
+	// the peer's FIN, when the group is classed by it (unknown: it is not).
+	LastExchange Exchange `json:"last_exchange,omitempty"`
 }
 
 // Process identifies the process holding sockets.

@@ -63,6 +63,9 @@ var confidences = struct {
 	WeakDump           float64 // the dump behind it is tied to the process weakly (score below 0.45)
 	MissingCloseDump   float64 // a dump shows nobody holding the sockets
 	ErrorPath          float64 // answered then left open, while the port's other connections are closed after their answer
+	LastError          float64 // the last response before the peer's FIN was an error status, and the capture shows the success path closing
+	LastErrorAlone     float64 // the same, without connections closed after a success to compare with
+	LastUnanswered     float64 // outbound, our request unanswered before the peer's FIN, no thread on the socket
 	MissingCloseNoDump float64 // no dump
 	RemotePeer         float64 // our FIN_WAIT2 toward a peer in CLOSE_WAIT
 	ErrorHandling      float64 // the process resets at least 10% of its connections
@@ -82,6 +85,9 @@ var confidences = struct {
 	WeakDump:           0.6,
 	MissingCloseDump:   0.75,
 	ErrorPath:          0.7,
+	LastError:          0.8,
+	LastErrorAlone:     0.65,
+	LastUnanswered:     0.6,
 	MissingCloseNoDump: 0.55,
 	RemotePeer:         0.8,
 	ErrorHandling:      0.5,

@@ -57,6 +57,9 @@ type caseGroup struct {
 	CloseWait int    `json:"close_wait"`
 	Holder    string `json:"holder_frame"` // empty when no thread holds them
 	Peer      string `json:"peer"`         // the remote end to blame, when the fault is the peer's
+	// LastExchange, when set, is the finding's last_exchange: it tells
+	// apart two groups of one process and category.
+	LastExchange string `json:"last_exchange"`
 }
 
 // gapCheck reports the outcome of one named check of a case, turned around
@@ -221,7 +224,7 @@ func findingOf(m *report.Model, g caseGroup) (report.Finding, bool) {
 		}
 	}
 	for _, f := range found {
-		if f.Category.String() == g.Category {
+		if f.Category.String() == g.Category && (g.LastExchange == "" || f.LastExchange.String() == g.LastExchange) {
 			return f, true
 		}
 	}

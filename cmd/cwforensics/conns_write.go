@@ -98,6 +98,7 @@ var connsHeader = []string{
 	"local_packets", "remote_packets", "local_bytes", "remote_bytes",
 	"first", "last", "vlan", "tunnel", "handshake", "local_opened", "local_by",
 	"local_markers", "remote_markers", "first_packet", "remote_fin", "fin_ack", "why",
+	"last_data_from", "local_last_request", "local_last_status", "remote_last_request", "remote_last_status",
 }
 
 // writeConnsTSV writes the TSV header and a row per connection.
@@ -147,7 +148,36 @@ func appendConnTSV(b []byte, c *pcapstate.Conn, end time.Time) []byte {
 	b = appendPos(append(b, '\t'), c.Remote.FIN)
 	b = appendPos(append(b, '\t'), c.Remote.FINAck)
 	b = appendEscaped(append(b, '\t'), c.Why)
+	b = appendSender(append(b, '\t'), c.LastDataFrom)
+	b = appendMethod(append(b, '\t'), c.Local.LastRequest)
+	b = appendStatus(append(b, '\t'), c.Local.LastStatus)
+	b = appendMethod(append(b, '\t'), c.Remote.LastRequest)
+	b = appendStatus(append(b, '\t'), c.Remote.LastStatus)
 	return append(b, '\n')
+}
+
+// appendSender appends local or remote, nothing for neither.
+func appendSender(b []byte, s pcapstate.Sender) []byte {
+	if s == pcapstate.SenderNone {
+		return b
+	}
+	return append(b, s.String()...)
+}
+
+// appendMethod appends an HTTP method, nothing for none.
+func appendMethod(b []byte, m pcapstate.Method) []byte {
+	if m == pcapstate.MethodNone {
+		return b
+	}
+	return append(b, m.String()...)
+}
+
+// appendStatus appends an HTTP status code, nothing for none.
+func appendStatus(b []byte, code uint16) []byte {
+	if code == 0 {
+		return b
+	}
+	return strconv.AppendUint(b, uint64(code), 10)
 }
 
 // appendTime appends fmtTime(t).

@@ -55,7 +55,10 @@ type Segment struct {
 	Flags    Flags
 	Seq, Ack uint32
 	Window   uint16
-	Len      int // payload bytes (zeros)
+	Len      int // payload bytes (Lead, then zeros)
+	// Lead is the payload's first bytes (at most Len of them), e.g. an
+	// HTTP request or status line.
+	Lead []byte
 	// Options are the raw TCP options, padded by the caller to a multiple of
 	// 4 bytes; nil means the connection's default for these flags.
 	Options []byte
@@ -187,6 +190,15 @@ func (k *Conn) Data(dir Dir, n int) int {
 	return k.Send(s)
 }
 
+// Message emits n payload bytes from dir (PSH, ACK) that begin with lead,
+// e.g. "HTTP/1.1 500 Internal Server Error\r\n".
+func (k *Conn) Message(dir Dir, lead string, n int) int {
+	s := k.Next(dir)
+	s.Flags |= PSH
+	s.Len, s.Lead = max(n, len(lead)), []byte(lead)
+	return k.Send(s)
+}
+
 // ACK emits a pure acknowledgment from dir of everything the peer sent.
 func (k *Conn) ACK(dir Dir) int { return k.Send(k.Next(dir)) }
 
@@ -274,7 +286,7 @@ func (k *Conn) Send(s Segment) int {
 		src: from.addr, dst: to.addr, srcMAC: from.mac, dstMAC: to.mac,
 		fromClient: s.Dir == FromClient, ipid: from.ipid,
 		seq: s.Seq, ack: s.Ack, flags: s.Flags, window: s.Window,
-		opts: opts, payload: s.Len,
+		opts: opts, payload: s.Len, lead: s.Lead,
 	}
 	k.buf = appendFrame(k.buf[:0], k.f, &h)
 	from.packets++

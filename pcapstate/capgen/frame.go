@@ -116,10 +116,12 @@ type hdr struct {
 	flags          Flags
 	window         uint16
 	opts           []byte // TCP options, a multiple of 4 bytes long
-	payload        int    // payload bytes (zeros)
+	payload        int    // payload bytes (zeros after lead)
+	lead           []byte // the payload's first bytes, at most payload of them
 }
 
-// appendFrame appends the whole frame of h to b (payload bytes are zero).
+// appendFrame appends the whole frame of h to b (payload bytes are h.lead,
+// then zeros).
 func appendFrame(b []byte, f *Framing, h *hdr) []byte {
 	v6 := h.src.Addr().Is6() && !h.src.Addr().Is4In6()
 	tcpLen := 20 + len(h.opts) + h.payload
@@ -203,7 +205,9 @@ func appendFrame(b []byte, f *Framing, h *hdr) []byte {
 	b = binary.BigEndian.AppendUint16(b, h.window)
 	b = append(b, 0, 0, 0, 0) // checksum, urgent pointer
 	b = append(b, h.opts...)
-	b = appendZeros(b, h.payload)
+	lead := h.lead[:min(len(h.lead), h.payload)]
+	b = append(b, lead...)
+	b = appendZeros(b, h.payload-len(lead))
 	sum := pseudoSum(h.src.Addr(), h.dst.Addr(), 6, tcpLen)
 	binary.BigEndian.PutUint16(b[tcpAt+16:], finish(sum, b[tcpAt:]))
 

@@ -32,7 +32,17 @@ type LoadOptions struct {
 	Format    Format        // [classic pcap, microseconds, little-endian]
 	Framing   Framing       // [plain Ethernet]
 	IPv6      bool          // IPv6 endpoints (see Endpoints)
+	// HTTP begins each client data segment with an HTTP/1.1 request line
+	// and each server one with a status line (200), so that every data
+	// segment begins an HTTP message.
+	HTTP bool
 }
+
+// The first bytes of the data segments of LoadOptions.HTTP.
+var (
+	loadRequest  = []byte("GET /load HTTP/1.1\r\nHost: load\r\n\r\n")
+	loadResponse = []byte("HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n")
+)
 
 func (o *LoadOptions) defaults() {
 	if o.Conns == 0 {
@@ -145,6 +155,12 @@ func load(fw fileWriter, o LoadOptions, snap uint32, st *LoadStats) error {
 		j := rng.IntN(len(open))
 		c := &open[j]
 		h := c.segment(o.Exchanges, o.Payload, uint32(now.UnixMilli()), opts[:])
+		if o.HTTP && h.payload > 0 {
+			h.lead = loadResponse
+			if h.fromClient {
+				h.lead = loadRequest
+			}
+		}
 		buf = appendFrame(buf[:0], &o.Framing, &h)
 		if err := fw.packet(now, 0, buf, snap); err != nil {
 			return fmt.Errorf("packet %d: %w", st.Packets+1, err)

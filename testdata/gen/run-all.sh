@@ -21,7 +21,8 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
 	older-than-capture gotest fd-exhaustion \
 	go-two-services netns-remote-leak java-two-mechanisms \
-	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed; do
+	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed \
+	python-client-error-status; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

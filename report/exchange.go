@@ -1,0 +1,352 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// A group of stuck sockets no thread holds is split further by the last
+// exchange the capture saw on their connections before the peer's FIN: the
+// code path that left a socket open is the one that handled that exchange.
+// An error status answered to our request leads to the branch that returns
+// on it; a request of ours the peer never answered, to the branch that
+// handles the timeout or failed read; a success, to the ordinary path (a
+// pool that keeps idle connections, a body never read).
+
+// Exchange classes what a stuck socket's connection carried last
+// before the peer's FIN, from the capture.
+type Exchange uint8
+
+// Last exchanges, as named in the JSON schema. The zero value means the
+// group is not one of a split by last exchange.
+const (
+	LastUnknown       Exchange = iota // unknown
+	LastErrorStatus                   // error-status
+	LastSuccessStatus                 // success-status
+	LastOurs                          // data-from-us
+	LastTheirs                        // data-from-peer
+	LastNoData                        // no-data
+)
+
+// lastExchanges is the number of Exchange values.
+const lastExchanges = LastNoData + 1
+
+// MarshalText makes an Exchange appear by name in JSON.
+func (l Exchange) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads an Exchange by name.
+func (l *Exchange) UnmarshalText(b []byte) (err error) {
+	*l, err = enumText(`last exchange`, b, int(lastExchanges), Exchange.String)
+	return err
+}
+
+// lastPhrase says a group's last exchange, after a count, in the list of a
+// process's groups.
+var lastPhrase = [lastExchanges]string{
+	LastUnknown:       "not seen in the capture",
+	LastErrorStatus:   "last response before the peer's FIN an error status",
+	LastSuccessStatus: "last response before the peer's FIN a success",
+	LastOurs:          "last data before the peer's FIN from us",
+	LastTheirs:        "last data before the peer's FIN from the peer",
+	LastNoData:        "no data seen before the peer's FIN",
+}
+
+// exchangeSeen is the last exchange of one stuck socket's connection.
+type exchangeSeen struct {
+	class  Exchange
+	ours   bool             // the last data came from our end
+	status uint16           // the status of that response
+	method pcapstate.Method // the method of that request, if it was one
+	fin    string           // the peer's FIN, a capture position
+}
+
+// lastExchangeOf classes the last exchange of stuck socket k's connection;
+// LastUnknown when the capture did not see the connection.
+func (b *builder) lastExchangeOf(k key) exchangeSeen {
+	c, ok := b.conns[k]
+	if !ok {
+		return exchangeSeen{}
+	}
+	ours, theirs := c.Local, c.Remote
+	from := c.LastDataFrom
+	if mkKey(c.Local.Addr, c.Remote.Addr) != k {
+		ours, theirs = theirs, ours
+		switch from {
+		case pcapstate.SenderLocal:
+			from = pcapstate.SenderRemote
+		case pcapstate.SenderRemote:
+			from = pcapstate.SenderLocal
+		}
+	}
+	e := exchangeSeen{class: LastNoData, fin: theirs.FIN.String()}
+	var s pcapstate.Side
+	switch from {
+	case pcapstate.SenderLocal:
+		s, e.ours = ours, true
+	case pcapstate.SenderRemote:
+		s = theirs
+	default:
+		return e
+	}
+	if s.LastStatus != 0 && s.LastRequest == pcapstate.MethodNone {
+		e.class, e.status = LastSuccessStatus, s.LastStatus
+		if s.LastStatus >= 400 {
+			e.class = LastErrorStatus
+		}
+		return e
+	}
+	e.class, e.method = LastTheirs, s.LastRequest
+	if e.ours {
+		e.class = LastOurs
+	}
+	return e
+}
+
+// splitByLastExchange splits the groups no thread holds by their sockets'
+// last exchanges, when the capture saw more than one kind among them; a
+// group of one kind is marked with it. Groups held by threads are not
+// split: their holders wait inside the exchange, which already decided
+// which sockets they hold.
+func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
+	var out []sockGroup
+	for _, g := range gs {
+		if g.mech == MechanismThread {
+			out = append(out, g)
+			continue
+		}
+		var by [lastExchanges][]key
+		kinds := 0 // seen in the capture
+		for _, k := range g.keys {
+			c := b.lastExchangeOf(k).class
+			if len(by[c]) == 0 && c != LastUnknown {
+				kinds++
+			}
+			by[c] = append(by[c], k)
+		}
+		if kinds < 2 {
+			// One kind: the group is classed by it when the capture saw
+			// every one of its sockets.
+			if len(by[LastUnknown]) == 0 {
+				g.last = b.lastExchangeOf(g.keys[0]).class
+			}
+			out = append(out, g)
+			continue
+		}
+		// The sockets the capture did not see (older than it) are a group
+		// of their own, not classed.
+		for c, keys := range by {
+			if len(keys) > 0 {
+				sub := g
+				sub.keys, sub.last, sub.byLast = keys, Exchange(c), true
+				out = append(out, sub)
+			}
+		}
+	}
+	return out
+}
+
+// countsText lists values by count, most frequent first: "500 ×14, 404 ×3".
+func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
+	vals := make([]T, 0, len(n))
+	for v := range n {
+		vals = append(vals, v)
+	}
+	slices.SortFunc(vals, func(a, c T) int { return cmp.Or(cmp.Compare(n[c], n[a]), cmp.Compare(a, c)) })
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = name(v) + " ×" + strconv.Itoa(n[v])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// closedByClient counts, per server endpoint (the acceptor), the captured
+// connections whose client (the opener) closed them, by the class of the
+// server's last status: what the clients do on the paths that do close.
+type closedByClient struct{ success, errors int }
+
+// noteClosedByClient counts c in b.closedClient when its opener closed it.
+func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
+	if !c.Handshake {
+		return
+	}
+	client, server := c.Remote, c.Local
+	if c.LocalOpened {
+		client, server = c.Local, c.Remote
+	}
+	if client.FIN.IsZero() || server.LastStatus == 0 {
+		return
+	}
+	a := netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port())
+	n := b.closedClient[a]
+	if server.LastStatus >= 400 {
+		n.errors++
+	} else {
+		n.success++
+	}
+	b.closedClient[a] = n
+}
+
+// lastExchangeFinding adds to f what the capture shows of its group's
+// last exchanges: a claim citing the peer's FINs, the group's name, and,
+// where the exchange names the path that skipped the close, the category
+// and the confidence; it returns the fix for that path, if any, to lead
+// the advice. rt is the process's runtime.
+func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Advice, bool) {
+	if sg.last == LastUnknown {
+		return Advice{}, false
+	}
+	f.LastExchange = sg.last
+	n := len(sg.keys)
+	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
+	ours := 0
+	var fins []string
+	for _, k := range sg.keys {
+		e := b.lastExchangeOf(k)
+		if e.status != 0 {
+			statuses[e.status]++
+		}
+		if e.method != pcapstate.MethodNone {
+			methods[e.method]++
+		}
+		if e.ours {
+			ours++
+		}
+		if e.fin != "" {
+			fins = append(fins, e.fin)
+		}
+	}
+	fins = sortPositions(fins)
+	status := countsText(statuses, func(s uint16) string { return strconv.Itoa(int(s)) })
+	method := countsText(methods, pcapstate.Method.String)
+	who := "the peer's"
+	if ours == n {
+		who = "our"
+	}
+	conns := fmt.Sprintf("%d %s", n, plural("connection", n))
+	var text, group string
+	outbound := sg.flow.key.outbound
+	switch sg.last {
+	case LastErrorStatus:
+		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with an error status (%s)", conns, who, status)
+		group = "last response before the peer's FIN an error status (" + status + ")"
+		if outbound && ours == 0 {
+			text += ": the code that got it returned without closing or reading the response, so the connection was never released"
+		}
+	case LastSuccessStatus:
+		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with a success status (%s)", conns, who, status)
+		group = "last response before the peer's FIN a success (" + status + ")"
+	case LastOurs:
+		group = "last data before the peer's FIN from us"
+		switch {
+		case method != "":
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was our request (%s), never answered", conns, method)
+			group += ": a request (" + method + ") never answered"
+			if outbound {
+				text += ": the peer closed while we waited for the response, and the path that handles the timeout or the failed read returned without closing"
+			}
+		case outbound:
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us (no HTTP request recognised), and the peer never answered it", conns)
+		default:
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us (no HTTP response recognised): the peer closed after our last write", conns)
+		}
+	case LastTheirs:
+		group = "last data before the peer's FIN from the peer"
+		if method != "" {
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was the peer's request (%s), which this process never answered", conns, method)
+			group += ": a request (" + method + ") never answered"
+		} else {
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer (no HTTP recognised), and this process sent nothing after it", conns)
+		}
+	case LastNoData:
+		text = fmt.Sprintf("the capture saw no data on these %s before the peer's FIN", conns)
+		group = "no data before the peer's FIN"
+	}
+	if sg.byLast {
+		text += fmt.Sprintf("; the other sockets of the flow (%d in all) ended otherwise, so they are groups of their own", sg.of)
+	}
+	f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: fins[:min(len(fins), 6)]})
+	if f.Group == "" {
+		f.Group = group
+	} else {
+		f.Group = group + "; " + f.Group
+	}
+	switch {
+	case sg.last == LastErrorStatus:
+		f.Category = CategoryErrorHandling
+		conf := confidences.LastErrorAlone
+		if c, ok := b.errorStatusContrast(sg); ok {
+			conf = confidences.LastError
+			f.Supporting = append(f.Supporting, c)
+		}
+		f.Confidence = b.capSplit(conf, sg)
+		return adviseErrorStatus(rt, outbound && ours == 0, status), true
+	case sg.last == LastOurs && outbound && method != "":
+		f.Category = CategoryErrorHandling
+		f.Confidence = b.capSplit(confidences.LastUnanswered, sg)
+		return Advice{Runtime: rt, Text: fmt.Sprintf("These requests (%s) were never answered: the peer closed while the client waited. The branch that handles the timeout or the failed read returns without closing the connection; close it there (%s).", method, closeOnError[rt])}, true
+	}
+	return Advice{}, false
+}
+
+// capSplit caps a confidence as a group split from its flow by counts is.
+func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
+	switch {
+	case sg.split && sg.byExchange:
+		return min(conf, confidences.SplitByExchange)
+	case sg.split:
+		return min(conf, confidences.Split)
+	}
+	return conf
+}
+
+// errorStatusContrast says whether the capture shows the clients of the
+// same server closing their connections after a success, while none of
+// the group's was closed after its error: the close is skipped on the
+// error path only.
+func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
+	if !sg.flow.key.outbound || len(sg.keys) == 0 {
+		return Claim{}, false
+	}
+	peer := sg.keys[0].remote
+	n := b.closedClient[netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())]
+	if n.success == 0 {
+		return Claim{}, false
+	}
+	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
+		n.success, plural("connection", n.success), peer, n.errors)}, true
+}
+
+// closeOnError is how each runtime closes a connection on an error path.
+var closeOnError = map[Runtime]string{
+	RuntimeGo:      "`defer resp.Body.Close()` right after the error check of `client.Do`, and let a failed `Do` return: it closes the connection itself",
+	RuntimeJava:    "try-with-resources or `finally` around the request, the `SocketTimeoutException` branch included; `HttpURLConnection.disconnect()` there",
+	RuntimePython:  "`with closing(conn):` or `conn.close()` in `except TimeoutError:` or `finally:`",
+	RuntimeNode:    "`req.destroy()` in the 'timeout' and 'error' handlers",
+	RuntimeUnknown: "close the connection in the timeout and error branches",
+}
+
+// adviseErrorStatus is the fix for a group whose last exchange was an
+// error status: the branch that returns on it. client says the process
+// got the status (it is the client); otherwise it sent it.
+func adviseErrorStatus(rt Runtime, client bool, status string) Advice {
+	if !client {
+		return Advice{Runtime: rt, Text: fmt.Sprintf("The branch that answers with an error status (%s) returns without closing the connection, while the success path closes it: close it after writing the error response (`finally`, `with`, `defer`), or keep it alive on purpose with an idle timeout.", status)}
+	}
+	text := map[Runtime]string{
+		RuntimeGo:      "The branch that returns on the error status (`if resp.StatusCode != http.StatusOK { return ... }`) never closes the body: put `defer resp.Body.Close()` right after the error check of `client.Do`, before the status check, and drain it (`io.Copy(io.Discard, resp.Body)`) so the connection goes back to the pool.",
+		RuntimeJava:    "The branch that throws on the error status never releases the response: `try (CloseableHttpResponse r = client.execute(req)) { if (r.getCode() >= 400) { EntityUtils.consume(r.getEntity()); throw ...; } }`; with `HttpURLConnection`, read and close `getErrorStream()` (or call `disconnect()`) before throwing.",
+		RuntimePython:  "The branch that raises on the error status never closes the response nor gives the connection back: `resp.close()` and release or close the connection before raising (`with conn.getresponse() as resp:`, `finally: conn.close()`; with requests, `with session.get(url) as r:`).",
+		RuntimeNode:    "The branch that returns on the error status never consumes the response: call `res.resume()` (or `res.destroy()`) before returning so the socket is freed; with fetch, `await res.body?.cancel()`.",
+		RuntimeUnknown: "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released.",
+	}[rt]
+	if text == "" {
+		text = "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released."
+	}
+	return Advice{Runtime: rt, Text: fmt.Sprintf("Error statuses (%s): %s", status, text)}
+}

@@ -50,6 +50,9 @@ type Options struct {
 	SummarizeHalfOpen bool
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
+	// noHalves makes every connection a conn from its first segment
+	// (see half), for the tests that check halves against it.
+	noHalves bool
 	// Packets, when not nil, is set to the number of packets read so
 	// far, every packetsEvery packets and at the end of the captures,
 	// for a caller that shows progress from another goroutine. Read only
@@ -232,6 +235,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	}
 	tr := newTracker(keepFinished)
+	tr.noHalves = opts.noHalves
 	defer tr.release()
 	ex.tr = tr
 

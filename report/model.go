@@ -31,6 +31,29 @@ type Model struct {
 	// LogEvents are the application log lines that name connection or
 	// descriptor problems, by class, in time order (see LogClass).
 	LogEvents []LogClass `json:"log_events,omitempty"`
+
+	// HalfOpen are the half-open connections still open at the capture
+	// end (a remote SYN, retransmitted or not, that the local endpoint
+	// never answered), counted per local endpoint: a SYN flood or a full
+	// accept backlog, never CLOSE_WAIT, so none is a socket of the report.
+	HalfOpen []HalfOpenNote `json:"half_open,omitempty"`
+}
+
+// HalfOpenNote is the half-open connections to one local endpoint.
+type HalfOpenNote struct {
+	Local   Endpoint `json:"local"`
+	VLAN    uint16   `json:"vlan,omitempty"`
+	Conns   int      `json:"conns"`   // half-open connections
+	Sources int      `json:"sources"` // distinct remote addresses among them
+	// First is the earliest SYN, Last the latest packet, with the
+	// packets that show them.
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	FirstPacket string    `json:"first_packet"`
+	LastPacket  string    `json:"last_packet"`
+	// Text is the note as the report prints it: "2,000,000 half-open
+	// connections (SYNs never answered) to local port 80 ...".
+	Text string `json:"text"`
 }
 
 // DumpLink says which process a thread or goroutine dump was taken from and

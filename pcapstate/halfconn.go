@@ -243,15 +243,6 @@ func (t *tracker) promote(idx uint32, hash uint64) *conn {
 	return c
 }
 
-// dropHalf removes half idx, whose key hashes to hash, from the table: its
-// 5-tuple starts a new connection. Nothing retires it: a half is never
-// finished, so retire (which sees finished connections) would not.
-func (t *tracker) dropHalf(idx uint32, hash uint64) {
-	h := t.halfAt(idx)
-	t.table.remove(hash, idx|halfBit)
-	t.freeHalf(h, idx)
-}
-
 // halfOpen reports whether h, open at the end, is half-open as
 // conn.halfOpen says.
 func (h *half) halfOpen() bool { return h.bits&halfReused == 0 }

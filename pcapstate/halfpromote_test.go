@@ -169,15 +169,24 @@ func TestHalvesStayHalves(t *testing.T) {
 	items := promotionItems(t, []string{"syn", "syn retransmitted, never answered", "syn", "syn then syn-ack"}, 42)
 	tr := newTracker(func(*conn) {})
 	defer tr.release()
-	for i := range items[:len(items)-1] {
+	answer := -1
+	for i := range items {
+		if items[i].Flags&ACK != 0 {
+			answer = i
+			continue
+		}
 		tr.addItem(&items[i])
 	}
-	if tr.halves != 4 || len(tr.chunks) != 0 {
-		t.Fatalf("%d halves and %d slab chunks before the SYN-ACK, want 4 and none", tr.halves, len(tr.chunks))
+	if answer < 0 {
+		t.Fatal("no SYN-ACK")
 	}
-	tr.addItem(&items[len(items)-1])
-	if tr.halves != 3 || tr.table.n != 4 || tr.lookup(&items[len(items)-1].key, items[len(items)-1].h) == nil {
-		t.Errorf("after the SYN-ACK: %d halves, %d in the table, want 3 and 4 with a conn for it", tr.halves, tr.table.n)
+	if tr.halves != 4 || len(tr.chunks) != 0 || tr.created != 4 {
+		t.Fatalf("%d halves, %d slab chunks and %d connections before the SYN-ACK, want 4, none and 4", tr.halves, len(tr.chunks), tr.created)
+	}
+	a := &items[answer]
+	tr.addItem(a)
+	if tr.halves != 3 || tr.table.n != 4 || tr.lookup(&a.key, a.h) == nil || tr.created != 4 {
+		t.Errorf("after the SYN-ACK: %d halves, %d in the table, %d connections; want 3 and 4 with a conn for it, and 4", tr.halves, tr.table.n, tr.created)
 	}
 }
 

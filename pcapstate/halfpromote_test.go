@@ -222,3 +222,48 @@ func TestReadHalvesMatchFullPath(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfOpenSources reads two floods at once, to two local endpoints
+// (their SYNs interleaved in time) and with ordinary traffic between
+// them: each endpoint's count and distinct sources, with halves and
+// without.
+func TestHalfOpenSources(t *testing.T) {
+	targets := []netip.AddrPort{netip.MustParseAddrPort("10.255.0.1:80"), netip.MustParseAddrPort("[2001:db8::80]:443")}
+	syns := []int{6000, 5000}
+	var floods [2]bytes.Buffer
+	want := map[netip.AddrPort][2]uint64{}
+	for i, target := range targets {
+		o := capgen.FloodOptions{SYNs: syns[i], PerSecond: 3000, Seed: uint64(i + 11), Target: target}
+		if _, err := capgen.Flood(&floods[i], o); err != nil {
+			t.Fatal(err)
+		}
+		sources := map[netip.Addr]bool{}
+		for j := range o.SYNs {
+			sources[capgen.FloodSource(j, o.Seed, i == 1).Addr()] = true
+		}
+		want[target] = [2]uint64{uint64(o.SYNs), uint64(len(sources))}
+	}
+	var load bytes.Buffer
+	if _, err := capgen.Load(&load, capgen.LoadOptions{Conns: 500, Open: 50, LeakEvery: 7, Seed: 8}); err != nil {
+		t.Fatal(err)
+	}
+	open := func() []Input {
+		return []Input{
+			{Name: "a.pcap", R: bytes.NewReader(floods[0].Bytes())}, {Name: "b.pcap", R: bytes.NewReader(floods[1].Bytes())},
+			{Name: "load.pcap", R: bytes.NewReader(load.Bytes())},
+		}
+	}
+	for _, noHalves := range []bool{false, true} {
+		res, err := Read(open(), Options{Retain: RetainNone, SummarizeHalfOpen: true, noHalves: noHalves})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[netip.AddrPort][2]uint64{}
+		for _, h := range res.HalfOpen {
+			got[h.Local] = [2]uint64{h.Conns, h.Sources}
+		}
+		if diff := gocmp.Diff(want, got, addrCmp); diff != "" {
+			t.Errorf("noHalves %v: half-open conns and sources per endpoint (-want +got):\n%s", noHalves, diff)
+		}
+	}
+}

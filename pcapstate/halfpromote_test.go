@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -266,4 +267,34 @@ func TestHalfOpenSources(t *testing.T) {
 			t.Errorf("noHalves %v: half-open conns and sources per endpoint (-want +got):\n%s", noHalves, diff)
 		}
 	}
+}
+
+// FuzzHalves reads arbitrary captures with halves and without (every
+// connection a conn from its first segment), counting the half-open
+// connections or listing them: the Results must be the same.
+func FuzzHalves(f *testing.F) {
+	for _, path := range append(traceFiles(f), decEncapCaptures(f)...) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(data) > 64<<10 {
+			continue
+		}
+		f.Add(data, false)
+		f.Add(data[:len(data)*2/3], true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, summarize bool) {
+		read := func(noHalves bool) *Result {
+			res, err := Read([]Input{{Name: "fuzz.pcap", R: bytes.NewReader(data)}}, Options{SummarizeHalfOpen: summarize, noHalves: noHalves})
+			if err != nil {
+				return nil
+			}
+			return res
+		}
+		got, want := read(false), read(true)
+		if diff := gocmp.Diff(want, got, addrCmp, gocmp.AllowUnexported(FileStats{})); diff != "" {
+			t.Fatalf("Result with halves differs from the full path (-full +halves):\n%s", diff)
+		}
+	})
 }

@@ -126,7 +126,9 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 
 	// The builder takes every finished connection as the captures are
 	// read, keeping what the report needs of it: memory follows the
-	// connections open at once.
+	// connections open at once. Half-open connections (a SYN flood can
+	// leave millions) are only counted, per local endpoint: the report
+	// notes them and lists none.
 	builder := report.NewBuilder(report.BuildInput{
 		Title: opts.Title, Evidence: evs, Local: from,
 		MinIdle: opts.MinIdle, MaxFDs: opts.MaxFDs, DumpPIDs: opts.DumpPIDs,
@@ -134,7 +136,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 	var res *pcapstate.Result
 	if len(caps) > 0 {
 		var err error
-		res, err = readCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, Log: log, Packets: opts.Packets})
+		res, err = readCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets})
 		if err != nil {
 			return nil, err
 		}

@@ -231,6 +231,18 @@ type tracker struct {
 	created   uint64                  // connections seen
 	anoms     [][maxAnomalies]anomaly // the anomalies of the conns that have some
 	anomsFree []uint32                // free indices in anoms
+
+	// The connections that have seen only their opener's SYN (see half),
+	// in chunks beside the slab, with their free slots; the halfMores of
+	// those whose SYN was retransmitted; how many are live.
+	halfChunks   []halfChunk
+	halfFree     []uint32
+	halfMore     []halfMore
+	halfMoreFree []uint32
+	halves       int
+	// noHalves makes every connection a conn from its first segment, for
+	// the tests that check halves against it.
+	noHalves bool
 }
 
 func newTracker(retire func(c *conn)) *tracker {
@@ -319,7 +331,7 @@ func (t *tracker) prefetchConns(items []item) {
 	if len(items) == 0 {
 		return
 	}
-	var addrs [6*prefetchGroup + 4*expireAhead]uintptr
+	var addrs [7*prefetchGroup + 4*expireAhead]uintptr
 	na := 0
 	lines := func(c *conn, n int) {
 		p := uintptr(unsafe.Pointer(c))
@@ -329,12 +341,27 @@ func (t *tracker) prefetchConns(items []item) {
 		na += n
 	}
 	slots, mask, shift := t.table.slots, t.table.mask, t.table.shift
+	newHalves := 0
 	for i := range items {
 		it := &items[i]
 		it.hint = 0
-		if it.Flags&(SYN|ACK) == SYN && len(t.ready)-t.rhead < (connsAhead+1)*prefetchGroup {
-			lines(t.reserve(), connBytes/cacheLine)
-			continue
+		if it.Flags&(SYN|ACK) == SYN {
+			// Most likely a new connection: a half when the SYN is
+			// compactable, else a conn.
+			if !t.noHalves && compactable(it) {
+				// The half it will take: the free list is used from its
+				// end, after the group running now takes its own.
+				if h := t.nextHalf(prefetchGroup + newHalves); h != nil {
+					addrs[na] = uintptr(unsafe.Pointer(h))
+					na++
+				}
+				newHalves++
+				continue
+			}
+			if len(t.ready)-t.rhead < (connsAhead+1)*prefetchGroup {
+				lines(t.reserve(), connBytes/cacheLine)
+				continue
+			}
 		}
 		tag := uint32(it.h >> 32)
 		j := tag >> shift & mask
@@ -344,6 +371,15 @@ func (t *tracker) prefetchConns(items []item) {
 			v = slots[j]
 		}
 		if v == 0 {
+			continue
+		}
+		if uint32(v)&halfBit != 0 {
+			// A half: this segment likely promotes it to a conn.
+			addrs[na] = uintptr(unsafe.Pointer(t.halfAt(uint32(v)&^halfBit - 1)))
+			na++
+			if len(t.ready)-t.rhead < (connsAhead+1)*prefetchGroup {
+				lines(t.reserve(), connBytes/cacheLine)
+			}
 			continue
 		}
 		it.hint = uint32(v)
@@ -369,18 +405,31 @@ func (t *tracker) prefetchConns(items []item) {
 // for expire at once.
 const expireAhead = 16
 
-// lookup returns the connection with key k (hash h), or nil.
+// lookup returns the connection with key k (hash h) if it is a conn, or
+// nil.
 func (t *tracker) lookup(k *connKey, h uint64) *conn {
+	c, _ := t.find(k, h)
+	return c
+}
+
+// find returns the connection with key k (hash h): a conn, or the index
+// plus one of a half, or neither (nil, 0).
+func (t *tracker) find(k *connKey, h uint64) (*conn, uint32) {
 	tag := uint32(h >> 32)
 	for i := t.table.home(tag); ; i = (i + 1) & t.table.mask {
 		v := t.table.slots[i]
 		if v == 0 {
-			return nil
+			return nil, 0
 		}
-		if uint32(v>>32) == tag {
-			if c := t.at(uint32(v) - 1); c.key.eq(k) {
-				return c
+		if uint32(v>>32) != tag {
+			continue
+		}
+		if x := uint32(v); x&halfBit != 0 {
+			if t.halfAt(x&^halfBit - 1).keyEq(k) {
+				return nil, x &^ halfBit
 			}
+		} else if c := t.at(x - 1); c.key.eq(k) {
+			return c, 0
 		}
 	}
 }
@@ -495,7 +544,16 @@ func (t *tracker) addItem(seg *item) {
 		}
 	}
 	if c == nil {
-		c = t.lookup(&seg.key, seg.h)
+		var hi uint32
+		if c, hi = t.find(&seg.key, seg.h); hi != 0 {
+			// A half: a retransmission of its SYN leaves it one, any
+			// other segment makes it a conn.
+			if h := t.halfAt(hi - 1); h.retransmits(seg) {
+				t.resyn(h, seg)
+				return
+			}
+			c = t.promote(hi-1, seg.h)
+		}
 	}
 	f := seg.Flags
 	reused := false
@@ -504,6 +562,10 @@ func (t *tracker) addItem(seg *item) {
 		c, reused = nil, true
 	}
 	if c == nil {
+		if !t.noHalves && compactable(seg) {
+			t.newHalf(seg, reused)
+			return
+		}
 		c = t.newConn(seg)
 		c.reused = reused
 	}
@@ -717,8 +779,9 @@ func (t *tracker) reserve() *conn {
 	return t.at(idx)
 }
 
-// newConn adds the connection of seg.
-func (t *tracker) newConn(seg *item) *conn {
+// takeConn takes a slab slot, reserved ones first, and returns its conn,
+// cleared and live.
+func (t *tracker) takeConn() *conn {
 	var idx uint32
 	if t.rhead < len(t.ready) {
 		idx = t.ready[t.rhead]
@@ -730,6 +793,13 @@ func (t *tracker) newConn(seg *item) *conn {
 	}
 	c := t.at(idx)
 	*c = conn{idx: idx, gen: c.gen + 1, live: true}
+	return c
+}
+
+// newConn adds the connection of seg.
+func (t *tracker) newConn(seg *item) *conn {
+	c := t.takeConn()
+	idx := c.idx
 	t.created++
 	openerSrc := true
 	switch f := seg.Flags; {

@@ -47,13 +47,7 @@ func replay(t *testing.T, segs []sp, local ...netip.Prefix) []Conn {
 		ts = base + int64(i)*int64(time.Millisecond)
 		tr.add(&seg, ts, ref{file: 1, n: uint32(i + 1)})
 	}
-	for _, ch := range tr.chunks {
-		for i := range ch.conns {
-			if c := &ch.conns[i]; c.live {
-				out = append(out, ex.export(c, ts))
-			}
-		}
-	}
+	tr.eachOpen(func(c *conn) { out = append(out, ex.export(c, ts)) })
 	return out
 }
 

@@ -78,8 +78,12 @@ func TestSummarizeHalfOpenFlood(t *testing.T) {
 		t.Fatalf("%d conns without summary, %d with; want %d and 0", len(all.Conns), len(summed.Conns), o.SYNs)
 	}
 	start := time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
+	sources := map[netip.Addr]bool{}
+	for i := range o.SYNs {
+		sources[capgen.FloodSource(i, o.Seed, false).Addr()] = true
+	}
 	want := []HalfOpen{{
-		Local: netip.MustParseAddrPort("10.255.0.1:80"), Conns: 3000,
+		Local: netip.MustParseAddrPort("10.255.0.1:80"), Conns: 3000, Sources: uint64(len(sources)),
 		First: start, FirstPacket: Pos{"flood.pcap", 1},
 		Last: start.Add(2999 * time.Millisecond), LastPacket: Pos{"flood.pcap", 3000},
 	}}

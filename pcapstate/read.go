@@ -50,6 +50,9 @@ type Options struct {
 	SummarizeHalfOpen bool
 	// Log receives debug diagnostics; nil discards them.
 	Log *slog.Logger
+	// noHalves makes every connection a conn from its first segment
+	// (see half), for the tests that check halves against it.
+	noHalves bool
 	// Packets, when not nil, is set to the number of packets read so
 	// far, every packetsEvery packets and at the end of the captures,
 	// for a caller that shows progress from another goroutine. Read only
@@ -138,6 +141,10 @@ type HalfOpen struct {
 	Local netip.AddrPort `json:"local"`
 	VLAN  uint16         `json:"vlan"`
 	Conns uint64         `json:"conns"`
+	// Sources counts the distinct remote addresses among them (IPv6
+	// ones told apart by a 64-bit hash: two of them colliding, about one
+	// chance in 10^7 among two million, would count once).
+	Sources uint64 `json:"sources"`
 	// First and FirstPacket are the earliest SYN of these connections,
 	// Last and LastPacket the latest packet.
 	First       time.Time `json:"first"`
@@ -157,32 +164,6 @@ func (c *conn) halfOpen() bool {
 type halfOpenKey struct {
 	local netip.AddrPort
 	vlan  uint16
-}
-
-// addHalfOpen counts c, a half-open connection whose local endpoint is l,
-// in sums.
-func (x *exporter) addHalfOpen(sums map[halfOpenKey]*HalfOpen, c *conn, l int) {
-	k := halfOpenKey{c.addrPort(l), c.key.vlan}
-	h := sums[k]
-	if h == nil {
-		h = &HalfOpen{Local: k.local, VLAN: k.vlan, First: nsTime(c.first), FirstPacket: x.pos(c.firstRef)}
-		sums[k] = h
-	}
-	h.Conns++
-	if first := nsTime(c.first); first.Before(h.First) || first.Equal(h.First) && lessRef(c.firstRef, h.FirstPacket, x) {
-		h.First, h.FirstPacket = first, x.pos(c.firstRef)
-	}
-	if last := nsTime(c.last); last.After(h.Last) || h.Last.IsZero() || last.Equal(h.Last) && !lessRef(c.lastRef, h.LastPacket, x) {
-		h.Last, h.LastPacket = last, x.pos(c.lastRef)
-	}
-}
-
-// lessRef reports whether packet r comes before position p in the order
-// of the inputs.
-func lessRef(r ref, p Pos, x *exporter) bool {
-	q := x.pos(r)
-	fi, fp := slices.Index(x.names, q.File), slices.Index(x.names, p.File)
-	return fi < fp || fi == fp && q.Packet < p.Packet
 }
 
 // NonTCP is the number of frames that held no TCP segment.
@@ -254,6 +235,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		}
 	}
 	tr := newTracker(keepFinished)
+	tr.noHalves = opts.noHalves
 	defer tr.release()
 	ex.tr = tr
 
@@ -293,6 +275,10 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	// written whole (the collector's first scan touches it all): huge
 	// pages spare tens of thousands of page faults (30 MiB took 60-80 ms
 	// of faults in a virtual machine, a few ms with huge pages).
+	// The table's slots outlive it as scratch memory for counting the
+	// half-open connections' sources: there are at least twice as many
+	// slots as connections in the table.
+	spare := tr.table
 	tr.table, tr.free, tr.queue = table{}, nil, nil
 	n := tr.compact(opts.Retain == RetainNone)
 	// summarize reports whether c, open at the end, goes into the
@@ -304,20 +290,53 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 		l, _ := ex.localSide(c)
 		return l, l == 1
 	}
+	summarizeHalf := func(h *half) bool { return opts.SummarizeHalfOpen && h.halfOpen() && ex.acceptorLocal(h) }
+	hs := newHalfOpenSums(spare.slots)
+	halvesLeft := tr.halves // exported as Conns
 	if opts.SummarizeHalfOpen {
+		// The few half-open connections that are conns (their SYN
+		// retransmitted with another ISN, or cut by the snaplen), then the
+		// halves.
 		for _, ch := range tr.chunks {
 			for j := range ch.conns {
 				if c := &ch.conns[j]; c.live && !c.done() {
-					if _, ok := summarize(c); ok {
+					if l, ok := summarize(c); ok {
 						n--
+						a, port := c.addr(l)
+						ra, _ := c.addr(1 - l)
+						hs.add(endpointKey{*a, port, c.key.vlan, c.v4[l]}, sourceValue(ra, c.v4[1-l]), c.first, c.firstRef, c.last, c.lastRef)
 					}
 				}
 			}
 		}
+		tr.eachHalf(func(h *half) {
+			if !summarizeHalf(h) {
+				return
+			}
+			halvesLeft--
+			_, last, lastRef := tr.lastSYN(h)
+			a, v4 := h.opener()
+			hs.add(h.acceptor(), sourceValue(a, v4), h.first, h.firstRef, last, lastRef)
+		})
+		hs.countSources()
 	}
-	sums := map[halfOpenKey]*HalfOpen{}
+	spare.release()
+	n += halvesLeft
 	res.Conns = slices.Grow(res.Conns, n)
 	adviseHuge(unsafe.Pointer(unsafe.SliceData(res.Conns)), uintptr(cap(res.Conns))*unsafe.Sizeof(Conn{}))
+	// The halves left are exported as the conns they stand for.
+	if halvesLeft > 0 {
+		var hc conn
+		tr.eachHalf(func(h *half) {
+			if summarizeHalf(h) {
+				return
+			}
+			hc = conn{live: true}
+			tr.fill(&hc, h)
+			res.Conns = append(res.Conns, ex.export(&hc, end))
+		})
+	}
+	tr.releaseHalves()
 	for i, ch := range tr.chunks {
 		for j := range ch.conns {
 			c := &ch.conns[j]
@@ -328,24 +347,15 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 				// those released before the end.
 				keepFinished(c)
 			default:
-				if l, ok := summarize(c); ok {
-					ex.addHalfOpen(sums, c, l)
-					continue
+				if _, ok := summarize(c); ok {
+					continue // counted above
 				}
 				res.Conns = append(res.Conns, ex.export(c, end))
 			}
 		}
 		tr.releaseChunk(i)
 	}
-	for _, h := range sums {
-		res.HalfOpen = append(res.HalfOpen, *h)
-	}
-	slices.SortFunc(res.HalfOpen, func(a, b HalfOpen) int {
-		if c := a.Local.Compare(b.Local); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.VLAN, b.VLAN)
-	})
+	res.HalfOpen = hs.result(&ex)
 	sortConns(res.Conns)
 	for i := range res.Files {
 		res.Files[i].finish()

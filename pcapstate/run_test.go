@@ -48,13 +48,7 @@ func TestRunMatchesAdd(t *testing.T) {
 		tr.table.seed = 42
 		ex.tr = tr
 		feed(tr)
-		for _, ch := range tr.chunks {
-			for i := range ch.conns {
-				if c := &ch.conns[i]; c.live {
-					out = append(out, ex.export(c, times[len(times)-1]))
-				}
-			}
-		}
+		tr.eachOpen(func(c *conn) { out = append(out, ex.export(c, times[len(times)-1])) })
 		sortConns(out)
 		return out
 	}

@@ -59,6 +59,8 @@ func (t *tracker) release() {
 	for i := range t.chunks {
 		t.releaseChunk(i)
 	}
+	t.releaseHalves()
+	t.table.release()
 }
 
 // compact moves the conns in the table to the front of the slab, in slab

@@ -9,9 +9,17 @@ import (
 // mapChunk maps chunkBytes of memory outside the Go heap, on a chunkBytes
 // boundary, and asks for transparent huge pages there. It returns nil if
 // the memory cannot be mapped: the caller uses the Go heap instead.
-func mapChunk() unsafe.Pointer {
-	// Map twice the size and unmap what lies outside the aligned middle.
-	p, err := unix.MmapPtr(-1, 0, nil, 2*chunkBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+func mapChunk() unsafe.Pointer { return mapHuge(chunkBytes) }
+
+// unmapChunk returns a chunk from mapChunk to the system.
+func unmapChunk(p unsafe.Pointer) { unmapHuge(p, chunkBytes) }
+
+// mapHuge maps n bytes (a multiple of chunkBytes) outside the Go heap, on
+// a chunkBytes boundary, with transparent huge pages asked for; nil if it
+// cannot.
+func mapHuge(n uintptr) unsafe.Pointer {
+	// Map a chunk more and unmap what lies outside the aligned middle.
+	p, err := unix.MmapPtr(-1, 0, nil, n+chunkBytes, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		return nil
 	}
@@ -20,18 +28,18 @@ func mapChunk() unsafe.Pointer {
 	if head := aligned - start; head > 0 {
 		_ = unix.MunmapPtr(p, head)
 	}
-	if tail := start + 2*chunkBytes - (aligned + chunkBytes); tail > 0 {
-		_ = unix.MunmapPtr(unsafe.Add(p, aligned+chunkBytes-start), tail)
+	if tail := start + n + chunkBytes - (aligned + n); tail > 0 {
+		_ = unix.MunmapPtr(unsafe.Add(p, aligned+n-start), tail)
 	}
 	q := unsafe.Add(p, aligned-start)
-	// Without huge pages (disabled, or another page size) the chunk still
-	// works with small ones.
-	_ = unix.Madvise(unsafe.Slice((*byte)(q), chunkBytes), unix.MADV_HUGEPAGE)
+	// Without huge pages (disabled, or another page size) the memory
+	// still works with small ones.
+	_ = unix.Madvise(unsafe.Slice((*byte)(q), n), unix.MADV_HUGEPAGE)
 	return q
 }
 
-// unmapChunk returns a chunk from mapChunk to the system.
-func unmapChunk(p unsafe.Pointer) { _ = unix.MunmapPtr(p, chunkBytes) }
+// unmapHuge returns n bytes from mapHuge to the system.
+func unmapHuge(p unsafe.Pointer, n uintptr) { _ = unix.MunmapPtr(p, n) }
 
 // adviseHuge asks for transparent huge pages over the whole 2 MiB pages
 // inside b, memory just allocated and not yet touched (its first touch

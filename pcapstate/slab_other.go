@@ -9,4 +9,9 @@ func mapChunk() unsafe.Pointer { return nil }
 
 func unmapChunk(unsafe.Pointer) {}
 
+// mapHuge maps nothing on this system: the caller uses the Go heap.
+func mapHuge(uintptr) unsafe.Pointer { return nil }
+
+func unmapHuge(unsafe.Pointer, uintptr) {}
+
 func adviseHuge(unsafe.Pointer, uintptr) {}

@@ -1,6 +1,10 @@
 package pcapstate
 
-import "math/bits"
+import (
+	"math/bits"
+	"runtime"
+	"unsafe"
+)
 
 // table maps connection keys to slab indices: open addressing with linear
 // probing over 8-byte slots, each the upper 32 bits of the key's hash (the
@@ -15,6 +19,39 @@ type table struct {
 	shift uint32 // 32 - log2(len(slots))
 	n     int
 	seed  uint64 // per tracker, so that no capture can be built to collide
+	// mapped is set when slots were mapped outside the Go heap (a table
+	// of chunkBytes or more: a SYN flood's holds millions of entries),
+	// so that growing it returns the old slots at once rather than
+	// leaving them to the collector, and huge pages spare the page
+	// faults of touching tens of MiB.
+	mapped *mapping
+}
+
+// mapping is memory from mapHuge, unmapped by a cleanup if it is lost
+// without release.
+type mapping struct {
+	cleanup runtime.Cleanup
+	p       unsafe.Pointer
+	n       uintptr
+}
+
+type region struct {
+	p unsafe.Pointer
+	n uintptr
+}
+
+func newMapping(p unsafe.Pointer, n uintptr) *mapping {
+	m := &mapping{p: p, n: n}
+	m.cleanup = runtime.AddCleanup(m, func(r region) { unmapHuge(r.p, r.n) }, region{p, n})
+	return m
+}
+
+// release unmaps m's memory; nil releases nothing.
+func (m *mapping) release() {
+	if m != nil {
+		m.cleanup.Stop()
+		unmapHuge(m.p, m.n)
+	}
 }
 
 const tableMinBits = 10
@@ -43,9 +80,27 @@ func (t *table) put(v uint64) {
 	t.slots[i] = v
 }
 
+// newSlots returns n zeroed slots, mapped outside the Go heap when they
+// take a chunk or more (with their mapping), else on the Go heap.
+func newSlots(n int) ([]uint64, *mapping) {
+	if size := uintptr(n) * 8; size >= chunkBytes {
+		if p := mapHuge(size); p != nil {
+			return unsafe.Slice((*uint64)(p), n), newMapping(p, size)
+		}
+	}
+	return make([]uint64, n), nil
+}
+
+// release returns the slots' memory if they were mapped; the table must
+// not be used again.
+func (t *table) release() {
+	t.mapped.release()
+	*t = table{}
+}
+
 func (t *table) grow() {
-	old := t.slots
-	t.slots = make([]uint64, 2*len(old))
+	old, oldMapped := t.slots, t.mapped
+	t.slots, t.mapped = newSlots(2 * len(old))
 	t.mask = uint32(len(t.slots) - 1)
 	t.shift = 32 - uint32(bits.Len(uint(len(t.slots)))-1)
 	for _, v := range old {
@@ -53,6 +108,7 @@ func (t *table) grow() {
 			t.put(v)
 		}
 	}
+	oldMapped.release()
 }
 
 // remove deletes index idx, for a key of hash h, shifting back the entries
@@ -96,4 +152,17 @@ func hashKey(lo0, lo1, hi0, hi1 uint64, loPort, hiPort, vlan uint16, seed uint64
 func mix(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
 	return hi ^ lo
+}
+
+// replace changes the index of a key of hash h from old to idx (each a
+// slot's low word less one, as insert takes it), in place: the tag, and so
+// the probe sequence, stays.
+func (t *table) replace(h uint64, old, idx uint32) {
+	want := h>>32<<32 | uint64(old+1)
+	for i := t.home(uint32(h >> 32)); t.slots[i] != 0; i = (i + 1) & t.mask {
+		if t.slots[i] == want {
+			t.slots[i] = h>>32<<32 | uint64(idx+1)
+			return
+		}
+	}
 }

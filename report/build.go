@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -238,6 +239,9 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 		for i := range res.Conns {
 			b.addConn(&res.Conns[i], true)
 		}
+		for i := range res.HalfOpen {
+			b.addHalfOpen(&res.HalfOpen[i])
+		}
 	}
 	b.closedLaterSockets()
 	b.kernelSockets()
@@ -457,6 +461,44 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 		}
 		cs.add(candidate{k: k, since: local.CloseWaitAt, age: local.CloseWaitEnd.Sub(local.CloseWaitAt), fins: [2]pcapstate.Pos{remote.FIN, local.FIN}})
 	}
+}
+
+// addHalfOpen takes the half-open connections to one local endpoint
+// (pcapstate.Options.SummarizeHalfOpen): they count as connections of the
+// process on that port and show the endpoint in the capture, as each would
+// through addConn, and make a note of their own.
+func (b *builder) addHalfOpen(h *pcapstate.HalfOpen) {
+	local := netip.AddrPortFrom(h.Local.Addr().Unmap(), h.Local.Port())
+	if b.kernelLocal[local] {
+		b.seenLocal[local] = true
+	}
+	if pid := b.portPID[local.Port()]; pid > 0 {
+		b.connsByPID[pid] += int(h.Conns)
+	}
+	n := HalfOpenNote{
+		Local: endpointOf(local), VLAN: h.VLAN, Conns: int(h.Conns), Sources: int(h.Sources),
+		First: h.First, Last: h.Last, FirstPacket: h.FirstPacket.String(), LastPacket: h.LastPacket.String(),
+	}
+	n.Text = halfOpenText(&n)
+	b.m.HalfOpen = append(b.m.HalfOpen, n)
+}
+
+// halfOpenText is a HalfOpenNote's sentence.
+func halfOpenText(n *HalfOpenNote) string {
+	var s strings.Builder
+	s.WriteString(FormatCount(n.Conns) + " half-open " + plural("connection", n.Conns) + " (SYNs never answered) to local port ")
+	s.WriteString(strconv.Itoa(int(n.Local.Port)) + " (" + n.Local.String())
+	if n.VLAN != 0 {
+		s.WriteString(", VLAN " + strconv.Itoa(int(n.VLAN)))
+	}
+	s.WriteString(") from " + FormatCount(n.Sources) + " " + plural("source", n.Sources))
+	if n.First.Equal(n.Last) {
+		s.WriteString(", at " + FormatTime(n.First))
+	} else {
+		s.WriteString(", between " + FormatTime(n.First) + " and " + FormatTime(n.Last))
+	}
+	s.WriteString(": a SYN flood, or a listener whose accept backlog is full, not CLOSE_WAIT; first SYN at " + n.FirstPacket + ", last packet at " + n.LastPacket + ".")
+	return s.String()
 }
 
 // sides returns c's local and remote ends as the report takes them, and

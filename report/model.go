@@ -36,6 +36,12 @@ type Model struct {
 	// summaries taken repeatedly with a time stamp (a `date; ss -s; sleep 5`
 	// loop): a series only when at least two summaries have a time.
 	SocketCounts []CountPoint `json:"socket_counts,omitempty"`
+
+	// HalfOpen are the half-open connections still open at the capture
+	// end (a remote SYN, retransmitted or not, that the local endpoint
+	// never answered), counted per local endpoint: a SYN flood or a full
+	// accept backlog, never CLOSE_WAIT, so none is a socket of the report.
+	HalfOpen []HalfOpenNote `json:"half_open,omitempty"`
 }
 
 // CountPoint is one timed `ss -s` summary: the TCP line's total and its
@@ -51,6 +57,23 @@ type CountPoint struct {
 	Orphaned int       `json:"orphaned"`
 	TimeWait int       `json:"timewait"`
 	Pos      string    `json:"pos"` // the summary's first line (Total:)
+}
+
+// HalfOpenNote is the half-open connections to one local endpoint.
+type HalfOpenNote struct {
+	Local   Endpoint `json:"local"`
+	VLAN    uint16   `json:"vlan,omitempty"`
+	Conns   int      `json:"conns"`   // half-open connections
+	Sources int      `json:"sources"` // distinct remote addresses among them
+	// First is the earliest SYN, Last the latest packet, with the
+	// packets that show them.
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	FirstPacket string    `json:"first_packet"`
+	LastPacket  string    `json:"last_packet"`
+	// Text is the note as the report prints it: "2,000,000 half-open
+	// connections (SYNs never answered) to local port 80 ...".
+	Text string `json:"text"`
 }
 
 // DumpLink says which process a thread or goroutine dump was taken from and

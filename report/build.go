@@ -117,6 +117,8 @@ type builder struct {
 	plist map[int]*listedProc
 	// unowned are the command lines that name no pid, until matched.
 	unowned []*dumps.ProcessInfo
+	// unmatched are those of them no single process's name fits.
+	unmatched []*dumps.ProcessInfo
 	// lastEvidence is the time of the latest listing that shows one,
 	// zero when none does.
 	lastEvidence time.Time

@@ -565,6 +565,9 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 		if pid, c, ok := b.peerOwner(g.finWait2); ok {
 			f.Process = b.process(pid)
 			f.Supporting = append(f.Supporting, c)
+		} else if p, c, ok := b.peerInCmdline(g.finWait2); ok {
+			f.Process = p
+			f.Supporting = append(f.Supporting, c)
 		} else {
 			f.Contradicting = append(f.Contradicting, Claim{Text: "our FIN_WAIT2 sockets are orphaned (no process lists them) and no listed process owns other connections to the same peer: the local side cannot be named"})
 		}

@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -288,8 +290,10 @@ func (b *builder) matchUnowned() {
 				lp.name, lp.nameRank, lp.nameFrom = name, nameRank(dumps.KindProcCmdline), from
 			}
 		case 0:
+			b.unmatched = append(b.unmatched, p)
 			b.m.Warnings = append(b.m.Warnings, Warning{Pos: from, Msg: fmt.Sprintf("this command line names no pid and its command name %q fits no listed process: it is left out (save it as proc-PID-cmdline.txt, or keep the `==> /proc/PID/cmdline <==` line)", name)})
 		default:
+			b.unmatched = append(b.unmatched, p)
 			b.m.Warnings = append(b.m.Warnings, Warning{Pos: from, Msg: fmt.Sprintf("this command line names no pid and its command name %q fits %d listed processes (pids %s): it is left out (save it as proc-PID-cmdline.txt)", name, len(pids), joinInts(pids))})
 		}
 	}
@@ -310,4 +314,94 @@ func joinInts(v []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, ", ")
+}
+
+// peerInCmdline names the local side of orphaned sockets toward a peer
+// when no listing shows a live connection to it: the one process whose
+// command line names the peer's address and port (a client's
+// `-collector 10.0.0.9:5432`). A command line that names no pid gives
+// its program's name only. It is found when exactly one command line
+// names the peer.
+func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
+	peers := map[netip.AddrPort]bool{}
+	for _, k := range keys {
+		peers[k.remote] = true
+	}
+	type hit struct {
+		pid       int
+		cmd, from string
+		peer      netip.AddrPort
+	}
+	var hits []hit
+	names := func(cmd string) (netip.AddrPort, bool) {
+		for p := range peers {
+			if cmdlineNames(cmd, p) {
+				return p, true
+			}
+		}
+		return netip.AddrPort{}, false
+	}
+	for _, pid := range slices.Sorted(maps.Keys(b.plist)) {
+		if lp := b.plist[pid]; lp.cmdline != "" {
+			if p, ok := names(lp.cmdline); ok {
+				hits = append(hits, hit{pid, lp.cmdline, lp.cmdFrom, p})
+			}
+		}
+	}
+	for _, u := range b.unmatched {
+		if p, ok := names(u.Command); ok {
+			hits = append(hits, hit{0, u.Command, u.Src.String(), p})
+		}
+	}
+	if len(hits) != 1 {
+		return Process{}, Claim{}, false
+	}
+	h := hits[0]
+	proc := Process{Name: commandName(h.cmd), Cmdline: h.cmd, CmdlineFrom: h.from, NameFrom: h.from}
+	who := proc.Name + ", whose pid the evidence does not give,"
+	if h.pid > 0 {
+		if _, listed := b.procs[h.pid]; listed {
+			proc = b.process(h.pid)
+		} else {
+			lp := b.plist[h.pid] // known only to the process listings
+			proc = Process{PID: h.pid, Name: lp.name, NameFrom: lp.nameFrom, Runtime: runtimeOfName(lp.name),
+				Cmdline: lp.cmdline, CmdlineFrom: lp.cmdFrom, CmdlineByName: lp.cmdByName}
+		}
+		who = proc.String()
+	}
+	return proc, Claim{
+		Text: fmt.Sprintf("%s names the peer %s in its command line and no other process does: the orphaned FIN_WAIT2 sockets were most likely its connections, which it closed (a weak link: no listing shows it holding one)",
+			who, h.peer),
+		Evidence: []string{h.from},
+	}, true
+}
+
+// cmdlineNames reports whether a command line names an endpoint: its
+// address and port as one word or the value of a flag (`10.0.0.9:5432`,
+// `--to=[2001:db8::9]:5432`, `http://10.0.0.9:5432/`).
+func cmdlineNames(cmd string, p netip.AddrPort) bool {
+	want := p.String()
+	for rest := cmd; ; {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			return false
+		}
+		before, after := byte(' '), byte(' ')
+		if i > 0 {
+			before = rest[i-1]
+		}
+		if j := i + len(want); j < len(rest) {
+			after = rest[j]
+		}
+		// Not part of a longer address or port: 110.0.0.9:54321.
+		if !isAddrByte(before) && !isDigit(after) {
+			return true
+		}
+		rest = rest[i+len(want):]
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isAddrByte(c byte) bool {
+	return isDigit(c) || c == '.' || c == ':' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

@@ -2,11 +2,14 @@ package report
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
 
 // twoGoProcesses is an ss listing of two Go processes with three stuck
@@ -248,6 +251,88 @@ func TestCmdlineWithoutPID(t *testing.T) {
 			})
 			if warned != (tt.warning != "") || tt.warning != "" && !slices.ContainsFunc(m.Warnings, func(w Warning) bool { return strings.Contains(w.Msg, tt.warning) }) {
 				t.Errorf("warnings %+v, want one saying %q", m.Warnings, tt.warning)
+			}
+		})
+	}
+}
+
+func TestCmdlineNames(t *testing.T) {
+	v4 := netip.MustParseAddrPort("10.0.0.9:5432")
+	v6 := netip.MustParseAddrPort("[2001:db8::9]:5432")
+	for _, tt := range []struct {
+		cmd  string
+		p    netip.AddrPort
+		want bool
+	}{
+		{"shipper -collector 10.0.0.9:5432", v4, true},
+		{"shipper --to=10.0.0.9:5432 -v", v4, true},
+		{"curl http://10.0.0.9:5432/health", v4, true},
+		{"shipper -collector 110.0.0.9:5432", v4, false},
+		{"shipper -collector 10.0.0.9:54321", v4, false},
+		{"shipper -collector 10.0.0.9:543", v4, false},
+		{"shipper -collector 10.0.0.9 -port 5432", v4, false}, // address and port apart: not said to be this endpoint
+		{"shipper -a 110.0.0.9:54321 -b 10.0.0.9:5432", v4, true},
+		{"shipper -collector [2001:db8::9]:5432", v6, true},
+		{"shipper -collector [2001:db8::99]:5432", v6, false},
+	} {
+		if got := cmdlineNames(tt.cmd, tt.p); got != tt.want {
+			t.Errorf("cmdlineNames(%q, %s) = %v, want %v", tt.cmd, tt.p, got, tt.want)
+		}
+	}
+}
+
+// TestRemoteLeakNamedByCmdline: orphaned FIN_WAIT2 sockets toward a peer
+// that no listed socket connects to are given to the one process whose
+// command line names the peer, as a weak link; two such command lines
+// name nobody.
+func TestRemoteLeakNamedByCmdline(t *testing.T) {
+	peer := netip.MustParseAddrPort("10.0.0.9:5432")
+	res := capture(t, func(c *capgen.Capture) {
+		for i := range 2 {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.5"), uint16(40000+i)), peer, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 20)
+			k.Data(capgen.FromServer, 20)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"FIN-WAIT-2 0 0 10.0.0.5:40000 10.0.0.9:5432\n" +
+		"FIN-WAIT-2 0 0 10.0.0.5:40001 10.0.0.9:5432\n" +
+		"ESTAB 0 0 10.0.0.5:8080 10.0.0.7:50000 users:((\"api\",pid=77,fd=9))\n"
+	shipper := "==> /proc/101/cmdline <==\n/opt/bin/shipper\x00-collector\x0010.0.0.9:5432\x00\n"
+	other := "==> /proc/202/cmdline <==\n/opt/bin/backfill\x00--to=10.0.0.9:5432\x00\n"
+	for _, tt := range []struct {
+		name  string
+		cmds  string
+		named string
+		pid   int
+	}{
+		{"one names the peer", shipper, "shipper", 101},
+		{"no pid", "/opt/bin/shipper\x00-collector\x0010.0.0.9:5432\x00", "shipper", 0},
+		{"two name it", shipper + other, "", 0},
+		{"none names it", strings.ReplaceAll(shipper, "5432", "5433"), "", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "cmdline.txt", tt.cmds)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.Category == CategoryRemotePeerLeak })
+			if i < 0 {
+				t.Fatalf("no remote-peer-leak finding in %+v", m.Findings)
+			}
+			f := m.Findings[i]
+			if f.Process.Name != tt.named || f.Process.PID != tt.pid {
+				t.Errorf("process %q, want %q", f.Process, tt.named)
+			}
+			cites := slices.ContainsFunc(f.Supporting, func(c Claim) bool {
+				return strings.Contains(c.Text, "names the peer 10.0.0.9:5432 in its command line")
+			})
+			if cites != (tt.named != "") {
+				t.Errorf("claims %+v: the command-line claim should be there only when a process is named", f.Supporting)
 			}
 		})
 	}

@@ -106,6 +106,9 @@ func newHTMLView(m *Model) htmlView {
 		barChart("By peer", "Stuck sockets per remote address", "from", m.Charts.ByPeer),
 		histogram(m.Charts.AgeBuckets),
 	}
+	if len(m.SocketCounts) >= 2 {
+		v.Charts = append(v.Charts, socketCountChart(m))
+	}
 	v.Aggregates = aggregates(m)
 	return v
 }
@@ -270,54 +273,17 @@ const (
 func timelineChart(m *Model) svgChart {
 	c := svgChart{Title: "CLOSE_WAIT over capture time", W: chartW, H: chartH,
 		Caption: "Sockets in CLOSE_WAIT at each instant of the capture"}
-	pts := m.Timeline
-	if len(pts) < 2 {
-		c.Empty = "no timeline: fewer than two points in capture time"
+	at, counts := make([]time.Time, len(m.Timeline)), make([]int, len(m.Timeline))
+	for i, p := range m.Timeline {
+		at[i], counts[i] = p.At, p.Count
+	}
+	c, g, ok := stepChart(c, at, counts, "no timeline: fewer than two points in capture time", "no timeline: every point is at the same instant")
+	if !ok {
 		return c
 	}
-	left, right, top, bottom := 48.0, chartW-16, 16.0, chartH-36
-	t0, t1 := pts[0].At, pts[len(pts)-1].At
-	span := t1.Sub(t0).Seconds()
-	if span <= 0 {
-		c.Empty = "no timeline: every point is at the same instant"
-		return c
-	}
-	peak := 0
-	for _, p := range pts {
-		peak = max(peak, p.Count)
-	}
-	ymax, step := axis(peak)
-	x := func(i int) float64 { return r1(left + (right-left)*pts[i].At.Sub(t0).Seconds()/span) }
-	y := func(n int) float64 { return r1(bottom - (bottom-top)*float64(n)/float64(ymax)) }
-	path := fmt.Sprintf("M%v %v", x(0), y(pts[0].Count))
-	for i := 1; i < len(pts); i++ {
-		path += fmt.Sprintf(" H%v V%v", x(i), y(pts[i].Count))
-	}
-	c.Path = path
-	c.Area = path + fmt.Sprintf(" V%v H%v Z", r1(bottom), x(0))
-	for n := 0; n <= ymax; n += step {
-		yy := y(n)
-		c.Grid = append(c.Grid, svgLine{left, yy, right, yy})
-		c.Ticks = append(c.Ticks, svgTick{X: left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})
-	}
-	// Time labels at round steps (1, 2 or 5 units, 15s, 30s, ...), not at
-	// points: points bunch up where the count changes often. Each label is
-	// written as precisely as the step needs, so no two are the same.
-	tstep := timeStep(t1.Sub(t0))
-	for d := time.Duration(0); d <= t1.Sub(t0); d += tstep {
-		xx := r1(left + (right-left)*d.Seconds()/span)
-		anchor := "middle"
-		switch {
-		case d == 0:
-			anchor = "start"
-		case xx > right-24:
-			anchor = "end"
-		}
-		c.Ticks = append(c.Ticks, svgTick{X: xx, Y: bottom + 18, Label: "+" + tickLabel(d, tstep), Anchor: anchor})
-	}
-	if th := DefaultThresholds().CountWarning; ymax > th {
-		yy := y(th)
-		c.Marks = append(c.Marks, svgMark{svgLine{left, yy, right, yy}, "warning: " + strconv.Itoa(th), "warn", right - 4, yy - 4})
+	if th := DefaultThresholds().CountWarning; g.ymax > th {
+		yy := g.y(th)
+		c.Marks = append(c.Marks, svgMark{svgLine{g.left, yy, g.right, yy}, "warning: " + strconv.Itoa(th), "warn", g.right - 4, yy - 4})
 	}
 	// Log events in the capture's time: a line where each class of a log
 	// first appears (the earliest few, labels stepped down so they do not
@@ -327,14 +293,94 @@ func timelineChart(m *Model) svgChart {
 		if marked == maxLogMarks {
 			break
 		}
-		if e.First.IsZero() || e.First.Before(t0) || e.First.After(t1) {
+		if e.First.IsZero() || e.First.Before(g.t0) || e.First.After(g.t1) {
 			continue
 		}
-		xx := r1(left + (right-left)*e.First.Sub(t0).Seconds()/span)
-		c.Marks = append(c.Marks, svgMark{svgLine{xx, top, xx, bottom}, fmt.Sprintf("%s (%d)", e.Class, e.Count), "log", max(xx-3, left+60), top + 10 + 12*float64(marked)})
+		xx := g.x(e.First)
+		c.Marks = append(c.Marks, svgMark{svgLine{xx, g.top, xx, g.bottom}, fmt.Sprintf("%s (%d)", e.Class, e.Count), "log", max(xx-3, g.left+60), g.top + 10 + 12*float64(marked)})
 		marked++
 	}
 	return c
+}
+
+// socketCountChart draws the TCP total of timed `ss -s` summaries over
+// time, beside the CLOSE_WAIT timeline: ss -s counts no CLOSE_WAIT, but
+// a total that keeps growing is what a leak looks like from there.
+func socketCountChart(m *Model) svgChart {
+	c := svgChart{Title: "TCP sockets (ss -s)", W: chartW, H: chartH,
+		Caption: "The TCP total of each timed ss -s summary"}
+	at, counts := make([]time.Time, len(m.SocketCounts)), make([]int, len(m.SocketCounts))
+	for i, p := range m.SocketCounts {
+		at[i], counts[i] = p.At, p.TCP
+	}
+	c, _, _ = stepChart(c, at, counts, "fewer than two timed summaries", "every summary is at the same instant")
+	return c
+}
+
+// chartGeom is where a step chart put its plot: its edges, time span and
+// scale, for the marks drawn over it.
+type chartGeom struct {
+	left, right, top, bottom float64
+	t0, t1                   time.Time
+	ymax                     int
+}
+
+func (g chartGeom) x(t time.Time) float64 {
+	return r1(g.left + (g.right-g.left)*t.Sub(g.t0).Seconds()/g.t1.Sub(g.t0).Seconds())
+}
+
+func (g chartGeom) y(n int) float64 {
+	return r1(g.bottom - (g.bottom-g.top)*float64(n)/float64(g.ymax))
+}
+
+// stepChart draws counts at instants (in time order) as a step line with
+// its area, a count axis at round steps and time labels: c with the
+// drawing and its geometry, or c saying why there is none (empty with
+// fewer than two points, or all at one instant) and false.
+func stepChart(c svgChart, at []time.Time, counts []int, few, oneInstant string) (svgChart, chartGeom, bool) {
+	if len(at) < 2 {
+		c.Empty = few
+		return c, chartGeom{}, false
+	}
+	g := chartGeom{left: 48.0, right: chartW - 16, top: 16.0, bottom: chartH - 36, t0: at[0], t1: at[len(at)-1]}
+	span := g.t1.Sub(g.t0).Seconds()
+	if span <= 0 {
+		c.Empty = oneInstant
+		return c, chartGeom{}, false
+	}
+	peak := 0
+	for _, n := range counts {
+		peak = max(peak, n)
+	}
+	var step int
+	g.ymax, step = axis(peak)
+	path := fmt.Sprintf("M%v %v", g.x(at[0]), g.y(counts[0]))
+	for i := 1; i < len(at); i++ {
+		path += fmt.Sprintf(" H%v V%v", g.x(at[i]), g.y(counts[i]))
+	}
+	c.Path = path
+	c.Area = path + fmt.Sprintf(" V%v H%v Z", r1(g.bottom), g.x(at[0]))
+	for n := 0; n <= g.ymax; n += step {
+		yy := g.y(n)
+		c.Grid = append(c.Grid, svgLine{g.left, yy, g.right, yy})
+		c.Ticks = append(c.Ticks, svgTick{X: g.left - 6, Y: yy + 4, Label: FormatCount(n), Anchor: "end"})
+	}
+	// Time labels at round steps (1, 2 or 5 units, 15s, 30s, ...), not at
+	// points: points bunch up where the count changes often. Each label is
+	// written as precisely as the step needs, so no two are the same.
+	tstep := timeStep(g.t1.Sub(g.t0))
+	for d := time.Duration(0); d <= g.t1.Sub(g.t0); d += tstep {
+		xx := r1(g.left + (g.right-g.left)*d.Seconds()/span)
+		anchor := "middle"
+		switch {
+		case d == 0:
+			anchor = "start"
+		case xx > g.right-24:
+			anchor = "end"
+		}
+		c.Ticks = append(c.Ticks, svgTick{X: xx, Y: g.bottom + 18, Label: "+" + tickLabel(d, tstep), Anchor: anchor})
+	}
+	return c, g, true
 }
 
 // maxLogMarks bounds the log-event lines drawn on the timeline.

@@ -67,8 +67,32 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		alloc      []string
 		report     string
 	)
+	// Node 12 to 16 name a handle's endpoints by host name only
+	// ("localhost"): such a handle is joined by its fd to the stuck
+	// socket the listings give the process and fd, or else by its two
+	// ports when one stuck socket has them.
+	byFD := map[int]key{}
+	byPorts := map[[2]uint16][]key{}
+	for _, k := range stuck {
+		if sk := b.sockets[k]; sk != nil && sk.FD > 0 && (pid == 0 || sk.PID == pid) {
+			byFD[sk.FD] = k
+		}
+		pp := [2]uint16{k.local.Port(), k.remote.Port()}
+		byPorts[pp] = append(byPorts[pp], k)
+	}
 	for _, ev := range b.in.Evidence {
 		for _, s := range ev.RuntimeSockets {
+			if s.Source == "libuv-tcp" && (!s.Local.Addr.IsValid() || !s.Remote.Addr.IsValid()) && s.Remote.Port != 0 && (pid == 0 || s.PID == 0 || s.PID == pid) {
+				k, ok := byFD[s.FD]
+				if !ok || k.local.Port() != s.Local.Port || k.remote.Port() != s.Remote.Port {
+					ks := byPorts[[2]uint16{s.Local.Port, s.Remote.Port}]
+					if len(ks) != 1 {
+						continue
+					}
+					k = ks[0]
+				}
+				s.Local.Addr, s.Remote.Addr = k.local.Addr(), k.remote.Addr()
+			}
 			if !s.Local.Addr.IsValid() {
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,5 +140,53 @@ func TestPausedHandles(t *testing.T) {
 	}
 	if cited != len(rep.RuntimeSockets) {
 		t.Errorf("%d sockets cite their handle, want %d", cited, len(rep.RuntimeSockets))
+	}
+}
+
+// TestHostOnlyHandles: Node 12 and 16 name a tcp handle's endpoints by
+// host name only ("localhost"); the real report of Node 16 is joined to
+// the listing of its process by fd, or by the two ports where the listing
+// gives no fd, and the claim counts its three paused client sockets.
+func TestHostOnlyHandles(t *testing.T) {
+	repData, err := os.ReadFile("../dumps/node/testdata/real-node16.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := node.Read(bytes.NewReader(repData), "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withFD := range []bool{true, false} {
+		t.Run(fmt.Sprint("fd ", withFD), func(t *testing.T) {
+			ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+			n := 0
+			for _, s := range rep.RuntimeSockets {
+				if !s.Paused {
+					continue
+				}
+				if s.Local.Addr.IsValid() {
+					t.Fatalf("handle %+v has an address: not Node 16's host-only form", s)
+				}
+				owner := ""
+				if withFD {
+					owner = fmt.Sprintf(` users:(("node",pid=%d,fd=%d))`, s.PID, s.FD)
+				}
+				ss += fmt.Sprintf("CLOSE-WAIT 0 0 127.0.0.1:%d 127.0.0.1:%d%s\n", s.Local.Port, s.Remote.Port, owner)
+				n++
+			}
+			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), rep}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) == 0 {
+				t.Fatal("no finding")
+			}
+			ok := slices.ContainsFunc(m.Findings[0].Supporting, func(c Claim) bool {
+				return strings.Contains(c.Text, fmt.Sprintf("%d of the stuck sockets are open tcp handles", n)) && strings.Contains(c.Text, fmt.Sprintf("all %d are paused", n))
+			})
+			if n != 3 || !ok {
+				t.Errorf("%d paused handles; claims %+v do not count them", n, m.Findings[0].Supporting)
+			}
+		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
 )
 
@@ -102,4 +104,63 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRealReports checks the reports of real Node.js 12, 16, 22 and 24
+// (testdata/gen/node-reports: three client sockets paused in CLOSE_WAIT,
+// to a server of the same process on port 18161, whose three ends wait
+// in FIN_WAIT2, and its listener): the version and pid of the header, and
+// each tcp handle with its fd, endpoints and whether it is paused, across
+// the reportVersion 2 (Node 12, 16) and 5 (Node 22, 24) layouts.
+func TestRealReports(t *testing.T) {
+	for _, major := range []string{"12", "16", "22", "24"} {
+		t.Run("node"+major, func(t *testing.T) {
+			data := dumptest.ReadFile(t, "testdata/real-node"+major+".json")
+			var hdr struct {
+				Header struct {
+					ProcessID int `json:"processId"`
+				} `json:"header"`
+			}
+			if err := json.Unmarshal(data, &hdr); err != nil {
+				t.Fatal(err)
+			}
+			rep, warns, err := ReadReport(bytes.NewReader(data), "r.json")
+			if err != nil || len(warns) > 0 {
+				t.Fatal(err, warns)
+			}
+			if !strings.HasPrefix(rep.Process.Version, "v"+major+".") || rep.Process.PID != hdr.Header.ProcessID || rep.Process.PID == 0 {
+				t.Errorf("process %+v, want node %s with the header's pid %d", rep.Process, major, hdr.Header.ProcessID)
+			}
+			var paused, others, listeners int
+			fds := map[int]bool{}
+			for _, s := range rep.Sockets {
+				if s.FD <= 0 || fds[s.FD] {
+					t.Errorf("socket %+v: fd missing or repeated", s)
+				}
+				fds[s.FD] = true
+				switch {
+				case s.Remote.Port == 0:
+					listeners++
+				case s.Paused:
+					paused++
+					// Node 12 and 16 name the endpoints by host only.
+					loopback := s.Local.Addr.String() == "127.0.0.1" || !s.Local.Addr.IsValid() && s.Local.Host == "localhost"
+					if s.Remote.Port != 18161 || !loopback {
+						t.Errorf("paused socket %+v, want a client of 127.0.0.1:18161", s)
+					}
+				default:
+					others++
+					if s.Local.Port != 18161 {
+						t.Errorf("socket %+v, want the server's end on :18161", s)
+					}
+				}
+			}
+			if paused != 3 || others != 3 || listeners > 1 {
+				t.Errorf("%d paused, %d other connected, %d listening sockets; want 3, 3 and the listener", paused, others, listeners)
+			}
+			if rep.Stack == nil || !slices.ContainsFunc(rep.Stack.Threads[0].Frames, func(f dumps.Frame) bool { return strings.HasSuffix(f.File, "paused.js") }) {
+				t.Errorf("stack %+v does not reach paused.js", rep.Stack)
+			}
+		})
+	}
 }

@@ -821,6 +821,7 @@ func pos(p pcapstate.Pos) string { return p.String() }
 // it, else from the process listening on its local port (an accepted
 // connection).
 func (b *builder) owners() {
+	handles := b.handleOwners()
 	for k, s := range b.sockets {
 		var best *dumps.Owner
 		var from string
@@ -830,6 +831,13 @@ func (b *builder) owners() {
 				if o.PID != nil && (best == nil || (best.FD == nil && o.FD != nil)) {
 					best, from = o, l.pos
 				}
+			}
+		}
+		if best == nil {
+			// A runtime report's handle names its process and fd
+			// exactly where no listing names an owner.
+			if h, ok := handles[k]; ok {
+				best, from = &h.owner, h.pos
 			}
 		}
 		if best != nil {
@@ -886,4 +894,48 @@ func runtimeOfName(name string) Runtime {
 		return RuntimeNode
 	}
 	return RuntimeUnknown
+}
+
+// handleOwner is a socket's process and fd as a runtime report's handle
+// gives them, and the handle's position.
+type handleOwner struct {
+	owner dumps.Owner
+	pos   string
+}
+
+// handleOwners indexes by endpoints the connected tcp handles of Node.js
+// reports that name their process: an exact owner (pid and fd) for
+// sockets no listing gives one. A handle that names its endpoints by
+// host only (Node 12 to 16: "localhost") is keyed by the one socket of
+// the report with its two ports, if there is one.
+func (b *builder) handleOwners() map[key]handleOwner {
+	out := map[key]handleOwner{}
+	var byPorts map[[2]uint16][]key
+	for _, ev := range b.in.Evidence {
+		for _, s := range ev.RuntimeSockets {
+			if s.Source != "libuv-tcp" || s.PID <= 0 || s.FD < 0 || s.Remote.Port == 0 {
+				continue
+			}
+			var k key
+			if s.Local.Addr.IsValid() && s.Remote.Addr.IsValid() {
+				k = mkKey(netip.AddrPortFrom(s.Local.Addr.Unmap().WithZone(""), s.Local.Port), netip.AddrPortFrom(s.Remote.Addr.Unmap().WithZone(""), s.Remote.Port))
+			} else {
+				if byPorts == nil {
+					byPorts = map[[2]uint16][]key{}
+					for sk := range b.sockets {
+						pp := [2]uint16{sk.local.Port(), sk.remote.Port()}
+						byPorts[pp] = append(byPorts[pp], sk)
+					}
+				}
+				ks := byPorts[[2]uint16{s.Local.Port, s.Remote.Port}]
+				if len(ks) != 1 {
+					continue
+				}
+				k = ks[0]
+			}
+			pid, fd := s.PID, s.FD
+			out[k] = handleOwner{dumps.Owner{PID: &pid, FD: &fd, Process: b.proc(pid).name}, s.Src.String()}
+		}
+	}
+	return out
 }

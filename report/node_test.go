@@ -187,6 +187,55 @@ func TestHostOnlyHandles(t *testing.T) {
 			if n != 3 || !ok {
 				t.Errorf("%d paused handles; claims %+v do not count them", n, m.Findings[0].Supporting)
 			}
+			// Without owners in the listing, the handles name the
+			// process: the report's pid, each socket its fd.
+			if p := m.Findings[0].Process; p.PID != rep.RuntimeSockets[0].PID {
+				t.Errorf("process %s, want the report's pid %d", p, rep.RuntimeSockets[0].PID)
+			}
+			for _, sk := range m.Sockets {
+				if sk.Status.Stuck() && (sk.PID == 0 || sk.FD == 0) {
+					t.Errorf("socket %s: pid %d fd %d, want both from its handle", sk.Key, sk.PID, sk.FD)
+				}
+			}
 		})
+	}
+}
+
+// TestHandlesNameOwners: /proc/net/tcp names no process; the real Node 20
+// report of node-unconsumed gives each stuck socket its pid and fd.
+func TestHandlesNameOwners(t *testing.T) {
+	const dir = "../testdata/cases/node-unconsumed/"
+	var evs []*dumps.Evidence
+	for _, f := range []string{"proc-net-tcp.txt", "node-report.json"} {
+		data, err := os.ReadFile(dir + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := readDumps
+		if strings.HasSuffix(f, ".json") {
+			read = node.Read
+		}
+		ev, err := read(bytes.NewReader(data), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	m, err := Build(BuildInput{Evidence: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := 0
+	for _, sk := range m.Sockets {
+		if !sk.Status.Stuck() {
+			continue
+		}
+		stuck++
+		if sk.PID != 23891 || sk.FD <= 0 || !slices.ContainsFunc(sk.Evidence, func(e string) bool { return strings.HasPrefix(e, "node-report.json:") }) {
+			t.Errorf("socket %s: pid %d fd %d evidence %v, want pid 23891 and an fd from the report", sk.Key, sk.PID, sk.FD, sk.Evidence)
+		}
+	}
+	if stuck != 9 || len(m.Findings) == 0 || m.Findings[0].Process.PID != 23891 {
+		t.Errorf("%d stuck sockets, findings %+v: want 9 of pid 23891", stuck, m.Findings)
 	}
 }

@@ -25,15 +25,27 @@ import (
 type flowKey struct {
 	outbound bool
 	port     uint16 // local port (accepted) or peer port (outbound)
-	peer     string // peer address
+	peer     string // peer address; "" when the flow folds several
+	// peers counts the peer addresses of a folded flow (see flowsOf).
+	peers int
 }
 
 func (f flowKey) String() string {
-	if f.outbound {
+	switch {
+	case f.peers > 1 && f.outbound:
+		return fmt.Sprintf("outbound to port %d of %d addresses", f.port, f.peers)
+	case f.peers > 1:
+		return fmt.Sprintf("accepted on :%d from %d addresses", f.port, f.peers)
+	case f.outbound:
 		return "outbound to " + netJoin(f.peer, f.port)
 	}
 	return "accepted on :" + strconv.Itoa(int(f.port)) + " from " + f.peer
 }
+
+// maxPeerFlows is how many peer addresses of one port get a flow each:
+// a server's clients or a pool's backends beyond that are one flow, so
+// that a port that many peers reach is one finding, not one per peer.
+const maxPeerFlows = 3
 
 func netJoin(addr string, port uint16) string {
 	if strings.Contains(addr, ":") {
@@ -161,9 +173,43 @@ func (b *builder) flowsOf(pid int, stuck []key) []*flow {
 		}
 		f.keys = append(f.keys, k)
 	}
+	out = foldPeers(out)
 	slices.SortStableFunc(out, func(a, c *flow) int {
 		return cmp.Or(cmp.Compare(len(c.keys), len(a.keys)), cmp.Compare(a.key.String(), c.key.String()))
 	})
+	return out
+}
+
+// foldPeers makes one flow of the flows of a port (a listening port, or
+// a peer port outbound) that more than maxPeerFlows peer addresses share.
+func foldPeers(flows []*flow) []*flow {
+	type port struct {
+		outbound bool
+		port     uint16
+	}
+	n := map[port]int{}
+	for _, f := range flows {
+		n[port{f.key.outbound, f.key.port}]++
+	}
+	folded := map[port]*flow{}
+	out := flows[:0:0]
+	for _, f := range flows {
+		p := port{f.key.outbound, f.key.port}
+		if n[p] <= maxPeerFlows {
+			out = append(out, f)
+			continue
+		}
+		g := folded[p]
+		if g == nil {
+			g = &flow{key: flowKey{outbound: p.outbound, port: p.port, peers: n[p]}}
+			folded[p] = g
+			out = append(out, g)
+		}
+		g.keys = append(g.keys, f.keys...)
+	}
+	for _, g := range folded {
+		slices.SortFunc(g.keys, compareKeys)
+	}
 	return out
 }
 

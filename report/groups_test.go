@@ -561,3 +561,50 @@ func TestGroupsByLastExchange(t *testing.T) {
 		t.Errorf("verdict %q does not add up the groups by last exchange", m.Verdict.Text)
 	}
 }
+
+// TestManyPeersOneFlow: a server's stuck sockets from up to three client
+// addresses are a flow each; from more, one flow of the port that names
+// how many addresses, so that a server many clients reach is one finding.
+func TestManyPeersOneFlow(t *testing.T) {
+	for _, tt := range []struct {
+		clients  int
+		findings int
+		group    string
+	}{
+		{2, 2, "accepted on :8080 from 10.0.1."},
+		{3, 3, "accepted on :8080 from 10.0.1."},
+		{8, 1, "accepted on :8080 from 8 addresses"},
+	} {
+		t.Run(fmt.Sprint(tt.clients, " clients"), func(t *testing.T) {
+			server := netip.MustParseAddrPort("10.0.0.2:8080")
+			res := capture(t, func(c *capgen.Capture) {
+				for i := range tt.clients * 2 {
+					client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 1, byte(1 + i%tt.clients)}), uint16(40000+i))
+					k := c.Conn(client, server, capgen.ConnOptions{})
+					k.Handshake()
+					k.Data(capgen.FromClient, 20)
+					k.Data(capgen.FromServer, 20)
+					k.FIN(capgen.FromClient)
+					k.ACK(capgen.FromServer)
+				}
+				c.Wait(30 * time.Second)
+			}, "10.0.0.2/32")
+			m, err := Build(BuildInput{Capture: res})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) != tt.findings {
+				t.Fatalf("%d findings, want %d: %v", len(m.Findings), tt.findings, m.Verdict.Text)
+			}
+			for _, f := range m.Findings {
+				said := f.Group
+				for _, c := range f.Supporting {
+					said += "\n" + c.Text
+				}
+				if !strings.Contains(said, tt.group) || f.SocketCount != tt.clients*2/tt.findings {
+					t.Errorf("finding saying %q with %d sockets, want %q with %d", said, f.SocketCount, tt.group, tt.clients*2/tt.findings)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -15,14 +16,82 @@ import (
 // leaves raw but that are invisible or control characters (DEL, C1 controls,
 // bidi overrides) are written as \uNNNN escapes, which decode to the same
 // string.
+//
+// The sockets, which are most of a large report, are encoded one at a
+// time into the output, so that memory does not grow with the report's
+// size (400,000 stuck sockets make 270 MB of JSON).
 func WriteJSON(w io.Writer, m *Model) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := writeJSON(bw, m); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write json report: %w", err)
+	}
+	return nil
+}
+
+// socketsNull is the top-level "sockets" field of the model encoded
+// without its sockets, where writeJSON streams them in.
+const socketsNull = "\n  \"sockets\": null"
+
+func writeJSON(w *bufio.Writer, m *Model) error {
+	head := *m
+	head.Sockets = nil
+	out, err := encodeJSON(&head, "")
+	if err != nil {
+		return err
+	}
+	i := bytes.Index(out, []byte(socketsNull))
+	if m.Sockets == nil || i < 0 {
+		out, err = encodeJSON(m, "")
+		if err != nil {
+			return err
+		}
+		return writeSafe(w, out)
+	}
+	i += len(socketsNull) - len("null")
+	if err := writeSafe(w, out[:i]); err != nil {
+		return err
+	}
+	if len(m.Sockets) == 0 {
+		_, err = w.WriteString("[]")
+	} else {
+		_, err = w.WriteString("[\n    ")
+		for j := range m.Sockets {
+			if j > 0 && err == nil {
+				_, err = w.WriteString(",\n    ")
+			}
+			var s []byte
+			if s, err = encodeJSON(&m.Sockets[j], "    "); err == nil {
+				err = writeSafe(w, bytes.TrimSuffix(s, []byte("\n")))
+			}
+		}
+		if err == nil {
+			_, err = w.WriteString("\n  ]")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write json report: %w", err)
+	}
+	return writeSafe(w, out[i+len("null"):])
+}
+
+// encodeJSON encodes v indented as WriteJSON does, each line after the
+// first prefixed.
+func encodeJSON(v any, prefix string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(m); err != nil {
-		return fmt.Errorf("render json report: %w", err)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("render json report: %w", err)
 	}
-	out := buf.Bytes()
+	return buf.Bytes(), nil
+}
+
+// writeSafe writes encoded JSON with the characters that needsRewrite
+// names as \uNNNN escapes.
+func writeSafe(w *bufio.Writer, out []byte) error {
 	if bytes.IndexFunc(out, func(r rune) bool { return needsRewrite(r, utf8.RuneLen(r)) && r != '\n' }) >= 0 {
 		var esc []byte
 		for _, r := range string(out) {

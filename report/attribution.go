@@ -35,6 +35,15 @@ const (
 	// The process's command name as a directory or package in the
 	// dump's source paths or function names.
 	weightPaths = 0.3
+	// The program an interpreter's command line runs (its script, -m
+	// module, -jar jar or main class, see programOf) in the dump's
+	// frames: as its main module (a Python frame at <module>, a Node.js
+	// module's top level, the main thread's main method), in another
+	// frame, or a frame's file in the script's directory. Two processes
+	// of one interpreter differ here when nothing else tells them apart.
+	weightProgMain  = 0.5
+	weightProgFrame = 0.4
+	weightProgDir   = 0.2
 	// The only listed process that may run the dump's runtime: enough to
 	// link, weakly, when nothing else speaks for or against it.
 	weightOnly = 0.4
@@ -202,6 +211,10 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		return
 	}
 	held, names, paths, at := dumpContent(ev)
+	var threads []dumps.Thread
+	if n := len(ev.ThreadDumps); n > 0 {
+		threads = ev.ThreadDumps[n-1].Threads
+	}
 	age := dumpAgeOf(ev)
 	base := strings.ToLower(filepath.Base(ev.File))
 	var pidsInName []int
@@ -236,6 +249,12 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 					add(weightPaths, "the command name %q is a directory or package in the dump's code (%s)", p.name, path)
 					break
 				}
+			}
+		}
+		if prog := programOf(p.cmdline); prog.kind != progNone && len(threads) > 0 {
+			if m, frame := programIn(prog, threads); m != matchNone {
+				add(map[progMatch]float64{matchMain: weightProgMain, matchFrame: weightProgFrame, matchDir: weightProgDir}[m],
+					"%s", programWhy(m, prog, frame, pid, p.cmdFrom))
 			}
 		}
 		if sameRuntime == 1 {

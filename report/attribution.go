@@ -33,7 +33,8 @@ const (
 	// when at least 80% of the names (3 or more) are the same.
 	weightSame = 0.5
 	// The process's command name as a directory or package in the
-	// dump's source paths or function names.
+	// dump's source paths or function names; not an interpreter's
+	// (python3 is in every path of Python's own library).
 	weightPaths = 0.3
 	// The program an interpreter's command line runs (its script, -m
 	// module, -jar jar or main class, see programOf) in the dump's
@@ -243,7 +244,7 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		if file, share := sameThreads(names, known[pid]); share > 0 {
 			add(weightSame*share, "%.0f%% of its thread names are those of %s, a dump of this process", 100*share, file)
 		}
-		if name := strings.ToLower(p.name); len(name) >= 3 && name != "java" {
+		if name := strings.ToLower(p.name); len(name) >= 3 && !interpreter(name) {
 			for _, path := range paths {
 				if pathNames(path, name) {
 					add(weightPaths, "the command name %q is a directory or package in the dump's code (%s)", p.name, path)

@@ -36,6 +36,13 @@ var (
 	nodeInterp   = regexp.MustCompile(`^(?:node|nodejs)$`)
 )
 
+// interpreter reports whether a command name is an interpreter's, whose
+// own files (/usr/lib/python3.11/, node:internal) say nothing of which
+// program it runs.
+func interpreter(name string) bool {
+	return pythonInterp.MatchString(name) || nodeInterp.MatchString(name) || name == "java"
+}
+
 // Options that take the next word as their argument, per interpreter;
 // every other word that starts with "-" is a flag alone (or carries its
 // value after "=").
@@ -131,12 +138,20 @@ const (
 
 // programIn says how the frames of a dump run a program and which frame
 // shows it (file or function as the dump prints it).
+//
+// A file beside the script counts only when the dump shows no main
+// module: one that shows another program's is not the script's.
 func programIn(p program, threads []dumps.Thread) (progMatch, string) {
-	best, what := matchNone, ""
+	best, what, hasMain := matchNone, "", false
+	for _, t := range threads {
+		for i := range t.Frames {
+			hasMain = hasMain || mainFrame(t, i)
+		}
+	}
 	for _, t := range threads {
 		for i, fr := range t.Frames {
 			m := frameRuns(p, fr)
-			if m == matchNone {
+			if m == matchNone || m == matchDir && hasMain {
 				continue
 			}
 			if m == matchFrame && mainFrame(t, i) {

@@ -272,3 +272,15 @@ func programWhy(m progMatch, p program, frame string, pid int, cmdFrom string) s
 	}
 	return fmt.Sprintf("the frames run %s, in the directory of %s, which pid %d's command line runs (%s)", frame, p, pid, cmdFrom)
 }
+
+// cmdSource cites where a process's command line came from, and, for one
+// saved without its pid, what tied it to the process.
+func cmdSource(p *proc) string {
+	switch {
+	case p.cmdHow != "":
+		return p.cmdFrom + ", saved without its pid, tied to it by the fd listing beside it"
+	case p.cmdByName:
+		return p.cmdFrom + ", saved without its pid, tied to it by its command name"
+	}
+	return p.cmdFrom
+}

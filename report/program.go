@@ -139,8 +139,9 @@ const (
 // programIn says how the frames of a dump run a program and which frame
 // shows it (file or function as the dump prints it).
 //
-// A file beside the script counts only when the dump shows no main
-// module: one that shows another program's is not the script's.
+// A dump that shows its main module names its program there: another
+// frame or a file beside the script counts only when it shows none (a
+// library's app.py is not the script app.py).
 func programIn(p program, threads []dumps.Thread) (progMatch, string) {
 	best, what, hasMain := matchNone, "", false
 	for _, t := range threads {
@@ -151,11 +152,11 @@ func programIn(p program, threads []dumps.Thread) (progMatch, string) {
 	for _, t := range threads {
 		for i, fr := range t.Frames {
 			m := frameRuns(p, fr)
-			if m == matchNone || m == matchDir && hasMain {
-				continue
-			}
 			if m == matchFrame && mainFrame(t, i) {
 				m = matchMain
+			}
+			if m == matchNone || hasMain && m != matchMain || p.kind == progJar && m != matchMain {
+				continue
 			}
 			if m > best {
 				best, what = m, fr.File
@@ -185,9 +186,10 @@ func mainFrame(t dumps.Thread, i int) bool {
 
 // frameRuns says whether a frame runs the program: its file is the
 // script (the same path, or ending in the path the command line gives,
-// relative to a working directory not known), the module's file, or its
-// function a method of the main class or of a package the jar is named
-// after.
+// relative to a working directory not known, outside installed
+// packages), the module's file, or its function a method of the main
+// class or of a package the jar is named after (counted only as the main
+// module: a library's package may share the jar's name).
 func frameRuns(p program, f dumps.Frame) progMatch {
 	file := strings.TrimPrefix(f.File, "file://")
 	switch p.kind {
@@ -196,7 +198,7 @@ func frameRuns(p program, f dumps.Frame) progMatch {
 			return matchNone
 		}
 		for _, s := range scriptFiles(p.name) {
-			if file == s || !path.IsAbs(s) && strings.HasSuffix(file, "/"+s) {
+			if file == s || !path.IsAbs(s) && strings.HasSuffix(file, "/"+s) && !libraryFile(file) {
 				return matchFrame
 			}
 		}
@@ -225,6 +227,18 @@ func frameRuns(p program, f dumps.Frame) progMatch {
 		}
 	}
 	return matchNone
+}
+
+// libraryFile reports whether a file is an installed package's, which a
+// script named by a relative path is not: a library's app.py is not the
+// app.py of `python3 app.py`.
+func libraryFile(file string) bool {
+	for _, dir := range []string{"/site-packages/", "/dist-packages/", "/node_modules/"} {
+		if strings.Contains(file, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // scriptFiles are the files a script argument may be: itself, cleaned,

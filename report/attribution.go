@@ -254,8 +254,7 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		}
 		if prog := programOf(p.cmdline); prog.kind != progNone && len(threads) > 0 {
 			if m, frame := programIn(prog, threads); m != matchNone {
-				add(map[progMatch]float64{matchMain: weightProgMain, matchFrame: weightProgFrame, matchDir: weightProgDir}[m],
-					"%s", programWhy(m, prog, frame, pid, cmdSource(p)))
+				add(progWeight(m), "%s", programWhy(m, prog, frame, pid, cmdSource(p)))
 			}
 		}
 		if sameRuntime == 1 {

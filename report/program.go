@@ -136,6 +136,19 @@ const (
 	matchMain            // the dump's main module is the program
 )
 
+// progWeight is the weight of each way a dump's frames run a program.
+func progWeight(m progMatch) float64 {
+	switch m {
+	case matchMain:
+		return weightProgMain
+	case matchFrame:
+		return weightProgFrame
+	case matchDir:
+		return weightProgDir
+	}
+	return 0
+}
+
 // programIn says how the frames of a dump run a program and which frame
 // shows it (file or function as the dump prints it).
 //

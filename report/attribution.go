@@ -33,8 +33,18 @@ const (
 	// when at least 80% of the names (3 or more) are the same.
 	weightSame = 0.5
 	// The process's command name as a directory or package in the
-	// dump's source paths or function names.
+	// dump's source paths or function names; not an interpreter's
+	// (python3 is in every path of Python's own library).
 	weightPaths = 0.3
+	// The program an interpreter's command line runs (its script, -m
+	// module, -jar jar or main class, see programOf) in the dump's
+	// frames: as its main module (a Python frame at <module>, a Node.js
+	// module's top level, the main thread's main method), in another
+	// frame, or a frame's file in the script's directory. Two processes
+	// of one interpreter differ here when nothing else tells them apart.
+	weightProgMain  = 0.5
+	weightProgFrame = 0.4
+	weightProgDir   = 0.2
 	// The only listed process that may run the dump's runtime: enough to
 	// link, weakly, when nothing else speaks for or against it.
 	weightOnly = 0.4
@@ -202,6 +212,10 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		return
 	}
 	held, names, paths, at := dumpContent(ev)
+	var threads []dumps.Thread
+	if n := len(ev.ThreadDumps); n > 0 {
+		threads = ev.ThreadDumps[n-1].Threads
+	}
 	age := dumpAgeOf(ev)
 	base := strings.ToLower(filepath.Base(ev.File))
 	var pidsInName []int
@@ -230,12 +244,17 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 		if file, share := sameThreads(names, known[pid]); share > 0 {
 			add(weightSame*share, "%.0f%% of its thread names are those of %s, a dump of this process", 100*share, file)
 		}
-		if name := strings.ToLower(p.name); len(name) >= 3 && name != "java" {
+		if name := strings.ToLower(p.name); len(name) >= 3 && !interpreter(name) {
 			for _, path := range paths {
 				if pathNames(path, name) {
 					add(weightPaths, "the command name %q is a directory or package in the dump's code (%s)", p.name, path)
 					break
 				}
+			}
+		}
+		if prog := programOf(p.cmdline); prog.kind != progNone && len(threads) > 0 {
+			if m, frame := programIn(prog, threads); m != matchNone {
+				add(progWeight(m), "%s", programWhy(m, prog, frame, pid, cmdSource(p)))
 			}
 		}
 		if sameRuntime == 1 {

@@ -71,7 +71,8 @@ type proc struct {
 	nameFrom  string // the position of the listing that gave name
 	cmdline   string // the full command line, when a process listing gives it
 	cmdFrom   string
-	cmdByName bool // cmdline from a file naming no pid, matched by name
+	cmdByName bool   // cmdline from a file naming no pid, matched by name
+	cmdHow    string // how such a cmdline was tied when its name fits several processes
 	// listed says a socket listing or a runtime report names the process:
 	// only those are candidates for a dump (a ps listing names every
 	// process of the machine).

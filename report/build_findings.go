@@ -88,7 +88,7 @@ func (b *builder) process(pid int) Process {
 	if rt == RuntimeUnknown {
 		rt = runtimeOfName(p.name)
 	}
-	return Process{PID: pid, Name: p.name, Runtime: rt, NameFrom: p.nameFrom, Cmdline: p.cmdline, CmdlineFrom: p.cmdFrom, CmdlineByName: p.cmdByName}
+	return Process{PID: pid, Name: p.name, Runtime: rt, NameFrom: p.nameFrom, Cmdline: p.cmdline, CmdlineFrom: p.cmdFrom, CmdlineByName: p.cmdByName, CmdlineHow: p.cmdHow}
 }
 
 // measure rates a group of a process's stuck sockets against the

@@ -22,20 +22,7 @@ type fdCount struct {
 // files. A listing that does not say whose fds these are is tied to the
 // process owning its sockets' inodes.
 func (b *builder) openFDs() map[int]fdCount {
-	byInode := map[uint64]int{}
-	for _, ev := range b.in.Evidence {
-		for _, s := range ev.Sockets {
-			if s.Inode == 0 {
-				continue
-			}
-			for _, o := range s.Owners {
-				if o.PID != nil {
-					byInode[s.Inode] = *o.PID
-					break
-				}
-			}
-		}
-	}
+	byInode := b.inodeOwners()
 	out := map[int]fdCount{}
 	for _, ev := range b.in.Evidence {
 		if len(ev.FDs) == 0 {
@@ -83,6 +70,68 @@ func (b *builder) openFDs() map[int]fdCount {
 		for pid, a := range per {
 			if len(a.fds) > out[pid].n {
 				out[pid] = fdCount{n: len(a.fds), pos: a.pos, from: a.from}
+			}
+		}
+	}
+	return out
+}
+
+// inodeOwners maps socket inodes to the pid a listing says owns them.
+func (b *builder) inodeOwners() map[uint64]int {
+	byInode := map[uint64]int{}
+	for _, ev := range b.in.Evidence {
+		for _, s := range ev.Sockets {
+			if s.Inode == 0 {
+				continue
+			}
+			for _, o := range s.Owners {
+				if o.PID != nil {
+					byInode[s.Inode] = *o.PID
+					break
+				}
+			}
+		}
+	}
+	return byInode
+}
+
+// ownedBy is the one process a per-process file is of, by its content.
+type ownedBy struct {
+	pid      int
+	pos, why string
+}
+
+// fdListingsOf says, for each fd listing (`ls -l /proc/PID/fd`) that
+// is of one process by its content, whose it is and why: the pid it
+// names, or the one process that owns its sockets' inodes. A listing of
+// several processes, or of none the other evidence names, is left out.
+func (b *builder) fdListingsOf() map[string]ownedBy {
+	byInode := b.inodeOwners()
+	out := map[string]ownedBy{}
+	for _, ev := range b.in.Evidence {
+		if len(ev.FDs) == 0 {
+			continue
+		}
+		named, votes := map[int]bool{}, map[int]int{}
+		for _, f := range ev.FDs {
+			switch {
+			case f.PID != nil:
+				named[*f.PID] = true
+			case f.Inode != 0:
+				if pid, ok := byInode[f.Inode]; ok {
+					votes[pid]++
+				}
+			}
+		}
+		pos := ev.FDs[0].Src.String()
+		switch {
+		case len(named) == 1 && len(votes) == 0:
+			for pid := range named {
+				out[ev.File] = ownedBy{pid: pid, pos: pos, why: "it names the pid"}
+			}
+		case len(named) == 0 && len(votes) == 1:
+			for pid, n := range votes {
+				out[ev.File] = ownedBy{pid: pid, pos: pos, why: fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)}
 			}
 		}
 	}

@@ -184,6 +184,11 @@ type Process struct {
 	// CmdlineByName says the command line came from a file that names no
 	// pid, given to this process as the only one whose name it fits.
 	CmdlineByName bool `json:"cmdline_by_name,omitempty"`
+	// CmdlineHow says how such a command line was tied to this process
+	// when its command name fits several (two python3): the per-process
+	// files beside it that are of this one; empty when the name alone
+	// did.
+	CmdlineHow string `json:"cmdline_how,omitempty"`
 }
 
 // String is "name (pid N)", or what is known of it.

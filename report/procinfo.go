@@ -21,6 +21,7 @@ type listedProc struct {
 	cmdline        string
 	cmdFrom        string
 	cmdByName      bool
+	cmdHow         string
 	start          time.Time
 	startRank      int
 	startFrom      string
@@ -140,7 +141,7 @@ func (b *builder) applyProcessListings() {
 		}
 		p.takeName(lp.name, lp.nameRank, lp.nameFrom)
 		if lp.cmdline != "" {
-			p.cmdline, p.cmdFrom, p.cmdByName = lp.cmdline, lp.cmdFrom, lp.cmdByName
+			p.cmdline, p.cmdFrom, p.cmdByName, p.cmdHow = lp.cmdline, lp.cmdFrom, lp.cmdByName, lp.cmdHow
 		}
 		p.start, p.startRank, p.startFrom = lp.start, lp.startRank, lp.startFrom
 		p.elapsed, p.elapsedOK, p.elapsedFrom = lp.elapsed, lp.elapsedOK, lp.elapsedFrom
@@ -276,6 +277,12 @@ func (b *builder) matchUnowned() {
 		}
 		slices.Sort(pids)
 		from := p.Src.String()
+		how := ""
+		if len(pids) > 1 {
+			if pid, why := b.besideUnowned(p, pids); pid > 0 {
+				pids, how = []int{pid}, why
+			}
+		}
 		switch len(pids) {
 		case 1:
 			lp := b.plist[pids[0]]
@@ -284,7 +291,7 @@ func (b *builder) matchUnowned() {
 				b.plist[pids[0]] = lp
 			}
 			if lp.cmdline == "" {
-				lp.cmdline, lp.cmdFrom, lp.cmdByName = p.Command, from, true
+				lp.cmdline, lp.cmdFrom, lp.cmdByName, lp.cmdHow = p.Command, from, true, how
 			}
 			if lp.nameRank < nameRank(dumps.KindProcCmdline) {
 				lp.name, lp.nameRank, lp.nameFrom = name, nameRank(dumps.KindProcCmdline), from
@@ -298,6 +305,43 @@ func (b *builder) matchUnowned() {
 		}
 	}
 	b.unowned = nil
+}
+
+// besideUnowned ties a command line that names no pid, whose command
+// name fits several processes (two python3), to the one of them that the
+// per-process files in its folder are of by their content: fd listings
+// (`ls -l /proc/PID/fd`) that name the pid or whose socket inodes are
+// one process's sockets. It holds only when the folder has no other
+// command line without a pid, and those files name exactly one of the
+// candidates; it returns 0 otherwise, and how it tied the two when it
+// did.
+func (b *builder) besideUnowned(p *dumps.ProcessInfo, pids []int) (int, string) {
+	dir := filepath.Dir(p.Src.File)
+	for _, o := range b.unowned {
+		if o != p && filepath.Dir(o.Src.File) == dir {
+			return 0, ""
+		}
+	}
+	listings := b.fdListingsOf()
+	var (
+		found []int
+		whys  []string
+	)
+	for _, file := range slices.Sorted(maps.Keys(listings)) {
+		l := listings[file]
+		if filepath.Dir(file) != dir || !slices.Contains(pids, l.pid) {
+			continue
+		}
+		if !slices.Contains(found, l.pid) {
+			found = append(found, l.pid)
+		}
+		whys = append(whys, fmt.Sprintf("the fd listing %s (%s)", l.pos, l.why))
+	}
+	if len(found) != 1 {
+		return 0, ""
+	}
+	return found[0], fmt.Sprintf("given to pid %d, the one of the %d processes named %q (pids %s) that the per-process files beside it are of: %s",
+		found[0], len(pids), commandName(p.Command), joinInts(pids), strings.Join(whys, "; "))
 }
 
 // fitsName reports whether a command line's name is a listed process's

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -333,6 +334,65 @@ func TestRemoteLeakNamedByCmdline(t *testing.T) {
 			})
 			if cites != (tt.named != "") {
 				t.Errorf("claims %+v: the command-line claim should be there only when a process is named", f.Supporting)
+			}
+		})
+	}
+}
+
+// TestCmdlineBesideFDListing: a cmdline that names no pid, whose command
+// name fits two processes (two python3), goes to the one that the fd
+// listing in its folder is of by content (its socket inodes, or the pid
+// it names), and the report says how; it stays left out when the fd
+// listings there are of both, or when the folder holds another cmdline
+// without a pid.
+func TestCmdlineBesideFDListing(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40000 10.0.0.9:8080 users:((\"python3\",pid=101,fd=10)) ino:5001 sk:1\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40001 10.0.0.9:8080 users:((\"python3\",pid=202,fd=10)) ino:6001 sk:2\n"
+	fdOf := func(inode int) string {
+		return "total 0\nlr-x------ 1 root root 64 Dec  3 07:41 0 -> /dev/null\n" +
+			fmt.Sprintf("lrwx------ 1 root root 64 Dec  3 07:41 10 -> socket:[%d]\n", inode)
+	}
+	const cmd = "/usr/bin/python3\x00worker.py\x00--queue\x00a\x00"
+	for _, tt := range []struct {
+		name  string
+		files map[string]string
+		pid   int    // who gets the command line; 0: nobody
+		how   string // in CmdlineHow
+	}{
+		{"fd listing by inode", map[string]string{"case/proc-fd.txt": fdOf(6001)}, 202,
+			`given to pid 202, the one of the 2 processes named "python3" (pids 101, 202) that the per-process files beside it are of: the fd listing case/proc-fd.txt:2 (1 of its socket inodes are sockets of pid 202)`},
+		{"fd listing naming its pid", map[string]string{"case/proc-fd.txt": "$ ls -l /proc/101/fd\n" + fdOf(9)}, 101, "(it names the pid)"},
+		{"fd listings of both", map[string]string{"case/proc-fd-a.txt": fdOf(6001), "case/proc-fd-b.txt": fdOf(5001)}, 0, ""},
+		{"fd listing in another folder", map[string]string{"other/proc-fd.txt": fdOf(6001)}, 0, ""},
+		{"two cmdlines without pid", map[string]string{"case/proc-fd.txt": fdOf(6001), "case/cmdline-2.txt": cmd}, 0, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			evs := []*dumps.Evidence{readEv(t, "case/ss.txt", ss), readEv(t, "case/cmdline.txt", cmd)}
+			for _, f := range slices.Sorted(maps.Keys(tt.files)) {
+				evs = append(evs, readEv(t, f, tt.files[f]))
+			}
+			m, err := Build(BuildInput{Evidence: evs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got int
+			for _, f := range m.Findings {
+				if f.Process.Cmdline != "" {
+					if !strings.Contains(f.Process.CmdlineHow, tt.how) || tt.how == "" {
+						t.Errorf("process %+v: want how %q", f.Process, tt.how)
+					}
+					got = f.Process.PID
+				}
+			}
+			if got != tt.pid {
+				t.Errorf("command line given to pid %d, want %d", got, tt.pid)
+			}
+			warned := slices.ContainsFunc(m.Warnings, func(w Warning) bool {
+				return w.Pos == "case/cmdline.txt:1" && strings.Contains(w.Msg, "fits 2 listed processes (pids 101, 202)")
+			})
+			if warned != (tt.pid == 0) {
+				t.Errorf("warnings %+v: want one saying it fits 2 processes: %v", m.Warnings, tt.pid == 0)
 			}
 		})
 	}

@@ -54,27 +54,34 @@ func writeJSON(w *bufio.Writer, m *Model) error {
 	if err := writeSafe(w, out[:i]); err != nil {
 		return err
 	}
-	if len(m.Sockets) == 0 {
-		_, err = w.WriteString("[]")
-	} else {
-		_, err = w.WriteString("[\n    ")
-		for j := range m.Sockets {
-			if j > 0 && err == nil {
-				_, err = w.WriteString(",\n    ")
-			}
-			var s []byte
-			if s, err = encodeJSON(&m.Sockets[j], "    "); err == nil {
-				err = writeSafe(w, bytes.TrimSuffix(s, []byte("\n")))
-			}
-		}
-		if err == nil {
-			_, err = w.WriteString("\n  ]")
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("write json report: %w", err)
+	if err := writeSockets(w, m.Sockets); err != nil {
+		return err
 	}
 	return writeSafe(w, out[i+len("null"):])
+}
+
+// writeSockets writes the sockets as the model's encoding would indent
+// them, one at a time.
+func writeSockets(w *bufio.Writer, socks []Socket) error {
+	if len(socks) == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[\n    ") // a bufio.Writer keeps its first error for Flush
+	for j := range socks {
+		if j > 0 {
+			w.WriteString(",\n    ")
+		}
+		s, err := encodeJSON(&socks[j], "    ")
+		if err != nil {
+			return err
+		}
+		if err := writeSafe(w, bytes.TrimSuffix(s, []byte("\n"))); err != nil {
+			return err
+		}
+	}
+	_, err := w.WriteString("\n  ]")
+	return err
 }
 
 // encodeJSON encodes v indented as WriteJSON does, each line after the

@@ -37,10 +37,6 @@ type Options struct {
 	// soon as its linger time passes. Connections still open at the end
 	// are always handed over.
 	Retain Retain
-	// Keep, when not nil, further decides which retained finished
-	// connections Read keeps; the Conn it gets is only valid during the
-	// call. Deprecated: read a Stream, which hands over every connection.
-	Keep func(*Conn) bool
 	// SummarizeHalfOpen leaves out of Conns the connections an endpoint
 	// accepted that are still half-open at the end (the opener's SYN seen,
 	// retransmitted or not, nothing else from either side, no anomaly) and
@@ -216,9 +212,6 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 			conns = slices.Grow(conns, s.left)
 			adviseHuge(unsafe.Pointer(unsafe.SliceData(conns)), uintptr(cap(conns))*unsafe.Sizeof(Conn{}))
 		}
-		if s.curDone && opts.Keep != nil && !opts.Keep(s.Conn()) {
-			continue
-		}
 		conns = append(conns, *s.Conn())
 	}
 	if err := s.Err(); err != nil {
@@ -226,7 +219,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 	}
 	res := s.Result()
 	res.Conns = conns
-	sortConns(res.Conns)
+	SortConns(res.Conns)
 	return res, nil
 }
 
@@ -538,8 +531,10 @@ func (a *connKeyOrder) compare(b *connKeyOrder) int {
 	return cmp.Compare(a.packet, b.packet)
 }
 
-// sortConns sorts conns in connKeyOrder's order.
-func sortConns(conns []Conn) {
+// SortConns sorts connections as a Result's Conns are: by local endpoint,
+// remote endpoint, then first packet (connKeyOrder), for a caller that
+// keeps some of those a Stream hands over.
+func SortConns(conns []Conn) {
 	keys := make([]connKeyOrder, len(conns))
 	adviseHuge(unsafe.Pointer(unsafe.SliceData(keys)), uintptr(len(keys))*unsafe.Sizeof(connKeyOrder{}))
 	for i := range conns {

@@ -43,8 +43,6 @@ type Stream struct {
 	phase phase
 	err   error
 	cur   *Conn
-	// curDone says cur is finished (for Options.Keep).
-	curDone bool
 	// pending are the finished connections the engine released while it
 	// ran the last batch of segments, handed over from next on: the
 	// batch is reused for the next run.
@@ -145,7 +143,7 @@ func (s *Stream) Next() bool {
 		switch s.phase {
 		case phaseRead:
 			if s.next < len(s.pending) {
-				s.cur, s.curDone = &s.pending[s.next], true
+				s.cur = &s.pending[s.next]
 				s.next++
 				s.handed++
 				return true
@@ -343,7 +341,6 @@ func (s *Stream) nextConn() bool {
 				// like those released before the end.
 				if s.retained(c) {
 					s.handOver(s.ex.export(c, c.last))
-					s.curDone = true
 					return true
 				}
 			default:
@@ -364,6 +361,6 @@ func (s *Stream) nextConn() bool {
 // handOver makes c, a connection left at the end, the current one.
 func (s *Stream) handOver(c Conn) {
 	s.one = c
-	s.cur, s.curDone = &s.one, false
+	s.cur = &s.one
 	s.handed++
 }

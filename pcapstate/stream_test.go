@@ -99,7 +99,7 @@ func TestStreamIsRead(t *testing.T) {
 		if got.Conns != nil {
 			t.Fatalf("retain %d: the stream's Result has %d conns", opts.Retain, len(got.Conns))
 		}
-		sortConns(conns)
+		SortConns(conns)
 		got.Conns = conns
 		wj, _ := json.Marshal(want)
 		gj, _ := json.Marshal(got)

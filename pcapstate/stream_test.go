@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"reflect"
 	"testing"
 	"time"
 
@@ -137,5 +138,17 @@ func TestStreamClose(t *testing.T) {
 	s.Close()
 	if r.n != read {
 		t.Errorf("%d bytes read after Close", r.n-read)
+	}
+}
+
+// TestOptionsHoldNoCode: Options holds values only, so that the engine
+// never calls its caller's code (data flows one way, see the package
+// documentation).
+func TestOptionsHoldNoCode(t *testing.T) {
+	typ := reflect.TypeFor[Options]()
+	for i := range typ.NumField() {
+		if f := typ.Field(i); f.Type.Kind() == reflect.Func || f.Type.Kind() == reflect.Interface {
+			t.Errorf("Options.%s is a %s: the engine would call back into its caller", f.Name, f.Type.Kind())
+		}
 	}
 }

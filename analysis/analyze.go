@@ -124,22 +124,30 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 	dumps.JoinEvidence(evs) // fd listings give the sockets of other files their owners
 	local, from := report.ChooseLocal(opts.Local, evs)
 
-	// The builder takes every finished connection as the captures are
-	// read, keeping what the report needs of it: memory follows the
-	// connections open at once. Half-open connections (a SYN flood can
-	// leave millions) are only counted, per local endpoint: the report
-	// notes them and lists none.
+	// The builder takes the connections one at a time as the stream hands
+	// them over, the finished ones while the captures are read, keeping
+	// what the report needs of each: memory follows the connections open
+	// at once. Half-open connections (a SYN flood can leave millions) are
+	// only counted, per local endpoint: the report notes them and lists
+	// none.
 	builder := report.NewBuilder(report.BuildInput{
 		Title: opts.Title, Evidence: evs, Local: from,
 		MinIdle: opts.MinIdle, MaxFDs: opts.MaxFDs, DumpPIDs: opts.DumpPIDs,
 	})
 	var res *pcapstate.Result
 	if len(caps) > 0 {
-		var err error
-		res, err = readCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, Keep: builder.Finished, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets})
+		cs, err := streamCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets})
 		if err != nil {
 			return nil, err
 		}
+		for cs.Next() {
+			builder.Add(cs.Conn())
+		}
+		cs.Close()
+		if err := cs.Err(); err != nil {
+			return nil, err
+		}
+		res = cs.Result()
 		for i := range res.Files {
 			inputs = append(inputs, captureInput(caps[i], &res.Files[i], res))
 		}
@@ -163,17 +171,74 @@ func sortSources(srcs []Source) []Source {
 	return slices.CompactFunc(out, func(a, b Source) bool { return a.Name == b.Name })
 }
 
-// readCaptures reads the recognised captures together.
-func readCaptures(ctx context.Context, caps []*opened, opts pcapstate.Options) (*pcapstate.Result, error) {
+// Captures are the connections of captures read together, as their
+// pcapstate.Stream hands them over (see StreamCaptures), until the context
+// ends.
+type Captures struct {
+	s    *pcapstate.Stream
+	ctx  context.Context
+	caps []*opened
+	n    int
+	err  error
+}
+
+// ctxEvery is how many connections Captures hands over between two looks
+// at its context.
+const ctxEvery = 4096
+
+// streamCaptures starts reading the recognised captures together; Close
+// closes them.
+func streamCaptures(ctx context.Context, caps []*opened, opts pcapstate.Options) (*Captures, error) {
 	ins := make([]pcapstate.Input, len(caps))
 	for i, c := range caps {
 		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
 	}
-	res, err := pcapstate.Read(ins, opts)
-	if cerr := ctx.Err(); cerr != nil {
-		return nil, cerr
+	s, err := pcapstate.NewStream(ins, opts)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, err
 	}
-	return res, err
+	return &Captures{s: s, ctx: ctx, caps: caps}, nil
+}
+
+// Next advances to the next connection, as pcapstate.Stream.Next does,
+// and returns false when the context ends.
+func (c *Captures) Next() bool {
+	if c.err != nil {
+		return false
+	}
+	if c.n++; c.n%ctxEvery == 0 {
+		if c.err = c.ctx.Err(); c.err != nil {
+			return false
+		}
+	}
+	if c.s.Next() {
+		return true
+	}
+	c.err = cmp.Or(c.ctx.Err(), c.s.Err())
+	return false
+}
+
+// Conn returns the connection Next advanced to, valid until the next
+// call to Next.
+func (c *Captures) Conn() *pcapstate.Conn { return c.s.Conn() }
+
+// Err returns what ended the connections early: the context's end or the
+// stream's error.
+func (c *Captures) Err() error { return c.err }
+
+// Result is the stream's Result (pcapstate.Stream.Result), complete once
+// Next has returned false and Err is nil.
+func (c *Captures) Result() *pcapstate.Result { return c.s.Result() }
+
+// Close stops reading and closes the captures.
+func (c *Captures) Close() {
+	c.s.Close()
+	for _, o := range c.caps {
+		o.close()
+	}
 }
 
 // captureInput is the Input of a capture read: as report.CaptureInput

@@ -9,17 +9,18 @@ import (
 	"github.com/cwforensics/cwforensics/report"
 )
 
-// ReadCaptures reads the sources as captures, together, merged in
-// timestamp order as pcapstate.Read does, each opened once. A source named
-// (not walked) that is not a capture is an error naming it; a walked one,
-// and anything ignored, is returned among the inputs passed over.
-func ReadCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) (*pcapstate.Result, []report.Input, error) {
+// StreamCaptures starts reading the sources as captures, together, merged
+// in timestamp order as pcapstate.Stream does, each opened once: Next hands
+// over their connections, and Close closes them. A source named (not
+// walked) that is not a capture is an error naming it; a walked one, and
+// anything ignored, is returned among the inputs passed over.
+func StreamCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) (*Captures, []report.Input, error) {
 	var caps []*opened
-	defer func() {
+	closeAll := func() {
 		for _, c := range caps {
 			c.close()
 		}
-	}()
+	}
 	var skipped []report.Input
 	for _, src := range srcs {
 		o, in := recognise(ctx, src)
@@ -32,6 +33,7 @@ func ReadCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) (*
 			in.Status, in.Cause, in.Reason = report.InputIgnored, report.CauseFormat, in.Kind+" evidence, not a capture"
 		}
 		if !src.Walked {
+			closeAll()
 			if in.Cause == report.CauseFormat && in.Kind == "" {
 				return nil, nil, fmt.Errorf("%s: %w", src.Name, pcapstate.ErrNotCapture)
 			}
@@ -42,8 +44,12 @@ func ReadCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) (*
 	if len(caps) == 0 {
 		return nil, skipped, fmt.Errorf("no capture among the %d inputs", len(srcs))
 	}
-	res, err := readCaptures(ctx, caps, opts)
-	return res, skipped, err
+	cs, err := streamCaptures(ctx, caps, opts)
+	if err != nil {
+		closeAll()
+		return nil, skipped, err
+	}
+	return cs, skipped, nil
 }
 
 // ReadEvidence reads the sources as evidence files, each opened once, and

@@ -124,7 +124,7 @@ func runTracker(items []item, noHalves, pipeline bool) ([]Conn, uint64) {
 	}
 	end := its[len(its)-1].ts + int64(time.Second)
 	tr.eachOpen(func(c *conn) { out = append(out, ex.export(c, end)) })
-	sortConns(out)
+	SortConns(out)
 	return out, tr.created
 }
 

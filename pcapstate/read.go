@@ -32,15 +32,11 @@ type Options struct {
 	// libpcap's semantics (see package filter for the subset the pure-Go
 	// build implements; the libpcap build has the whole language).
 	Filter string
-	// Retain says which finished connections are kept in the result; a
-	// finished connection is released as soon as its linger time passes.
-	// Connections still open at the end are always kept.
+	// Retain says which finished connections a Stream hands over (and
+	// Read keeps); a finished connection is released from the engine as
+	// soon as its linger time passes. Connections still open at the end
+	// are always handed over.
 	Retain Retain
-	// Keep, when not nil, further decides which retained finished
-	// connections are kept. It is called once per connection, as it is
-	// released, from one goroutine; the Conn it gets is only valid during
-	// the call (it is reused), so Keep copies what it wants of it.
-	Keep func(*Conn) bool
 	// SummarizeHalfOpen leaves out of Conns the connections an endpoint
 	// accepted that are still half-open at the end (the opener's SYN seen,
 	// retransmitted or not, nothing else from either side, no anomaly) and
@@ -125,7 +121,9 @@ type Result struct {
 	Skipped  []SkipCount `json:"skipped"`
 	// Connections counts every connection seen, kept in Conns or not.
 	Connections uint64 `json:"connections"`
-	// Conns are sorted by local endpoint, remote endpoint, then first packet.
+	// Conns are sorted by local endpoint, remote endpoint, then first
+	// packet. Read fills it; a Stream hands the connections over one at a
+	// time instead, and its Result has none.
 	Conns []Conn `json:"conns"`
 	// HalfOpen counts, per local endpoint, the half-open connections left
 	// out of Conns (Options.SummarizeHalfOpen), sorted by local endpoint
@@ -187,180 +185,41 @@ type source struct {
 }
 
 // Read reads the captures, merging their packets in timestamp order, and
-// returns every TCP connection with its state at the end. A file that is not
-// a capture is an error naming it; a truncated or corrupt file gives the
-// packets before the damage and a warning.
+// returns every TCP connection with its state at the end (those Retain
+// keeps of the finished ones, and every one still open). A file that is
+// not a capture is an error naming it; a truncated or corrupt file gives
+// the packets before the damage and a warning. Read is a Stream whose
+// connections are collected and sorted: memory grows with the connections
+// kept, where a Stream's follows the connections open at once.
 func Read(inputs []Input, opts Options) (*Result, error) {
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	filter, err := newFilter(opts.Filter)
+	s, err := NewStream(inputs, opts)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Files: make([]FileStats, len(inputs))}
-	names := make([]string, len(inputs))
-	var srcs []*source
-	for i, in := range inputs {
-		names[i] = in.Name
-		pr, err := openCapture(in.R)
-		if err != nil {
-			if errors.Is(err, ErrNotCapture) {
-				return nil, fmt.Errorf("%s: %w", in.Name, err)
-			}
-			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+	defer s.Close()
+	var conns []Conn
+	grown := false
+	for s.Next() {
+		if !grown && s.phase != phaseRead {
+			// The connections left at the end are about to be exported:
+			// their memory is fresh and about to be written whole (the
+			// collector's first scan touches it all), so it is allocated
+			// once, at its size, after the engine's table is released;
+			// huge pages spare tens of thousands of page faults (30 MiB
+			// took 60-80 ms of faults in a virtual machine, a few ms with
+			// huge pages).
+			grown = true
+			conns = slices.Grow(conns, s.left)
+			adviseHuge(unsafe.Pointer(unsafe.SliceData(conns)), uintptr(cap(conns))*unsafe.Sizeof(Conn{}))
 		}
-		res.Files[i] = FileStats{Name: in.Name, Format: pr.format(), linkSeen: map[uint32]bool{}}
-		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &res.Files[i]})
+		conns = append(conns, *s.Conn())
 	}
-
-	ex := exporter{names: names, local: opts.Local}
-	// keepFinished exports a finished connection if Retain and Keep want it.
-	// Keep sees it in one Conn reused for all: a million connections that
-	// Keep looks at and drops leave no garbage.
-	var scratch Conn
-	keepFinished := func(c *conn) {
-		switch opts.Retain {
-		case RetainNone:
-			return
-		case RetainCloseWait:
-			if c.cold[0].cwAt == 0 && c.cold[1].cwAt == 0 {
-				return
-			}
-		}
-		scratch = ex.export(c, c.last)
-		if opts.Keep == nil || opts.Keep(&scratch) {
-			res.Conns = append(res.Conns, scratch)
-		}
+	if err := s.Err(); err != nil {
+		return nil, err
 	}
-	tr := newTracker(keepFinished)
-	tr.noHalves = opts.noHalves
-	defer tr.release()
-	ex.tr = tr
-
-	// One goroutine reads, merges and decodes the captures into batches of
-	// segments while this one runs the state machines: the two halves of
-	// the work take about the same time.
-	full := make(chan *batch, pipelineDepth)
-	free := make(chan *batch, pipelineDepth+1)
-	pr := &producer{srcs: srcs, filter: filter, seed: tr.table.seed, progress: opts.Packets}
-	go pr.run(full, free)
-	for b := range full {
-		tr.run(b.items)
-		b.items = b.items[:0]
-		free <- b
-	}
-	if pr.err != nil {
-		return nil, pr.err
-	}
-	start, end := pr.start, pr.end
-	res.Packets, res.Filtered, res.Segments, res.Warnings = pr.packets, pr.filtered, pr.segments, pr.warnings
-	skipped := pr.skipped
-	if res.Packets > 0 {
-		res.Start, res.End = time.Unix(0, start).UTC(), time.Unix(0, end).UTC()
-	}
-	for k, n := range skipped {
-		if n > 0 {
-			res.Skipped = append(res.Skipped, SkipCount{Skip(k).String(), n})
-		}
-	}
-	res.Connections = tr.created
-	// Export the connections still in the table a chunk of the slab at a
-	// time, releasing each chunk once exported: the Conns grow as the
-	// engine's state shrinks. The rest of the engine's state (its table,
-	// lists and linger queue) is released first, and the slab compacted
-	// (without the finished connections when none is retained), before
-	// the Conns are allocated. Their memory is fresh and about to be
-	// written whole (the collector's first scan touches it all): huge
-	// pages spare tens of thousands of page faults (30 MiB took 60-80 ms
-	// of faults in a virtual machine, a few ms with huge pages).
-	// The table's slots outlive it as scratch memory for counting the
-	// half-open connections' sources: there are at least twice as many
-	// slots as connections in the table.
-	spare := tr.table
-	tr.table, tr.free, tr.queue = table{}, nil, nil
-	n := tr.compact(opts.Retain == RetainNone)
-	// summarize reports whether c, open at the end, goes into the
-	// half-open counts rather than Conns, and its local endpoint.
-	summarize := func(c *conn) (int, bool) {
-		if !opts.SummarizeHalfOpen || !c.halfOpen() {
-			return 0, false
-		}
-		l, _ := ex.localSide(c)
-		return l, l == 1
-	}
-	summarizeHalf := func(h *half) bool { return opts.SummarizeHalfOpen && h.halfOpen() && ex.acceptorLocal(h) }
-	hs := newHalfOpenSums(spare.slots)
-	halvesLeft := tr.halves // exported as Conns
-	if opts.SummarizeHalfOpen {
-		// The few half-open connections that are conns (their SYN
-		// retransmitted with another ISN, or cut by the snaplen), then the
-		// halves.
-		for _, ch := range tr.chunks {
-			for j := range ch.conns {
-				if c := &ch.conns[j]; c.live && !c.done() {
-					if l, ok := summarize(c); ok {
-						n--
-						a, port := c.addr(l)
-						ra, _ := c.addr(1 - l)
-						hs.add(endpointKey{*a, port, c.key.vlan, c.v4[l]}, sourceValue(ra, c.v4[1-l]), c.first, c.firstRef, c.last, c.lastRef)
-					}
-				}
-			}
-		}
-		tr.eachHalf(func(h *half) {
-			if !summarizeHalf(h) {
-				return
-			}
-			halvesLeft--
-			_, last, lastRef := tr.lastSYN(h)
-			a, v4 := h.opener()
-			hs.add(h.acceptor(), sourceValue(a, v4), h.first, h.firstRef, last, lastRef)
-		})
-		hs.countSources()
-	}
-	spare.release()
-	n += halvesLeft
-	res.Conns = slices.Grow(res.Conns, n)
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(res.Conns)), uintptr(cap(res.Conns))*unsafe.Sizeof(Conn{}))
-	// The halves left are exported as the conns they stand for.
-	if halvesLeft > 0 {
-		var hc conn
-		tr.eachHalf(func(h *half) {
-			if summarizeHalf(h) {
-				return
-			}
-			hc = conn{live: true}
-			tr.fill(&hc, h)
-			res.Conns = append(res.Conns, ex.export(&hc, end))
-		})
-	}
-	tr.releaseHalves()
-	for i, ch := range tr.chunks {
-		for j := range ch.conns {
-			c := &ch.conns[j]
-			switch {
-			case !c.live:
-			case c.done():
-				// Finished, still lingering: kept as Retain says, like
-				// those released before the end.
-				keepFinished(c)
-			default:
-				if _, ok := summarize(c); ok {
-					continue // counted above
-				}
-				res.Conns = append(res.Conns, ex.export(c, end))
-			}
-		}
-		tr.releaseChunk(i)
-	}
-	res.HalfOpen = hs.result(&ex)
-	sortConns(res.Conns)
-	for i := range res.Files {
-		res.Files[i].finish()
-	}
-	log.Debug("captures read", "files", len(inputs), "packets", res.Packets, "segments", res.Segments, "conns", len(res.Conns))
+	res := s.Result()
+	res.Conns = conns
+	SortConns(res.Conns)
 	return res, nil
 }
 
@@ -386,7 +245,7 @@ const (
 type batch struct{ items []item }
 
 // producer reads the sources in timestamp order, filters and decodes their
-// packets. Its fields are read by Read only after full is closed.
+// packets. Its fields are read by the Stream only after full is closed.
 type producer struct {
 	srcs     []*source
 	filter   matcher
@@ -400,10 +259,13 @@ type producer struct {
 	warnings []Warning
 	err      error
 	progress *atomic.Uint64 // Options.Packets
+	// stop is closed when the Stream is closed before the end: run
+	// returns at its next batch (or progress update).
+	stop <-chan struct{}
 }
 
 // run sends batches of segments on full, taking empty ones from free, and
-// closes full at the end or at the first error.
+// closes full at the end, at the first error, or when stop is closed.
 func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	defer close(full)
 	if p.progress != nil {
@@ -424,6 +286,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	// capture needs one small batch.
 	made := 0
 	size := 64
+	// get returns an empty batch, nil when the stream is stopped.
 	get := func() *batch {
 		var b *batch
 		select {
@@ -434,7 +297,11 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 				size = min(size*4, batchSize)
 				return &batch{items: make([]item, 0, size)}
 			}
-			b = <-free
+			select {
+			case b = <-free:
+			case <-p.stop:
+				return nil
+			}
 		}
 		// The engine read this batch last, so its cache lines are in the
 		// other core's cache. Clearing it in one sequential sweep takes
@@ -458,8 +325,15 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 		p.end = max(p.end, rec.ts)
 		p.packets++
-		if p.progress != nil && p.packets%packetsEvery == 0 {
-			p.progress.Store(p.packets)
+		if p.packets%packetsEvery == 0 {
+			if p.progress != nil {
+				p.progress.Store(p.packets)
+			}
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
 		}
 		keep := true
 		if p.filter != nil {
@@ -488,14 +362,17 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 				// A fragment of TCP: the segment waits for its datagram's
 				// length (see fragTable).
 				if frags.add(&seg, rec.ts, r) {
-					b = p.emit(frags.ready, b, full, get)
+					if b = p.emit(frags.ready, b, full, get); b == nil {
+						return
+					}
 				}
 			} else if k == SkipNone {
 				b.items = b.items[:len(b.items)+1]
 				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, r)
 				if len(b.items) == cap(b.items) {
-					full <- b
-					b = get()
+					if b = p.send(b, full, get); b == nil {
+						return
+					}
 				}
 			}
 		}
@@ -504,22 +381,36 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 	}
 	frags.flush()
-	b = p.emit(frags.ready, b, full, get)
-	if len(b.items) > 0 {
-		full <- b
+	if b = p.emit(frags.ready, b, full, get); b != nil && len(b.items) > 0 {
+		select {
+		case full <- b:
+		case <-p.stop:
+		}
+	}
+}
+
+// send sends b on full and returns the batch to fill next from get, or nil
+// when the stream is stopped.
+func (p *producer) send(b *batch, full chan<- *batch, get func() *batch) *batch {
+	select {
+	case full <- b:
+		return get()
+	case <-p.stop:
+		return nil
 	}
 }
 
 // emit appends the segments fragment reassembly released to b, sending b
 // on full and taking another from get when it fills, and returns the
-// batch being filled.
+// batch being filled, nil when the stream is stopped.
 func (p *producer) emit(ready []readyFrag, b *batch, full chan<- *batch, get func() *batch) *batch {
 	for i := range ready {
 		b.items = b.items[:len(b.items)+1]
 		b.items[len(b.items)-1].set(&ready[i].seg, p.seed, ready[i].ts, ready[i].r)
 		if len(b.items) == cap(b.items) {
-			full <- b
-			b = get()
+			if b = p.send(b, full, get); b == nil {
+				return nil
+			}
 		}
 	}
 	return b
@@ -640,8 +531,10 @@ func (a *connKeyOrder) compare(b *connKeyOrder) int {
 	return cmp.Compare(a.packet, b.packet)
 }
 
-// sortConns sorts conns in connKeyOrder's order.
-func sortConns(conns []Conn) {
+// SortConns sorts connections as a Result's Conns are: by local endpoint,
+// remote endpoint, then first packet (connKeyOrder), for a caller that
+// keeps some of those a Stream hands over.
+func SortConns(conns []Conn) {
 	keys := make([]connKeyOrder, len(conns))
 	adviseHuge(unsafe.Pointer(unsafe.SliceData(keys)), uintptr(len(keys))*unsafe.Sizeof(connKeyOrder{}))
 	for i := range conns {

@@ -27,13 +27,12 @@ func loadCapture(tb testing.TB, conns, open int) ([]byte, capgen.LoadStats) {
 }
 
 // TestLoadVerdicts checks the engine on the benchmark's capture: exactly
-// the leaked connections are in confirmed CLOSE_WAIT, and finished
-// connections are released as the capture is read.
+// the leaked connections are in confirmed CLOSE_WAIT, a Stream hands over
+// every connection once, and finished connections are released as the
+// capture is read (Read, retaining none, keeps only those left at the end).
 func TestLoadVerdicts(t *testing.T) {
 	data, st := loadCapture(t, 20000, 2000)
-	kept := 0
-	res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}},
-		pcapstate.Options{Keep: func(*pcapstate.Conn) bool { kept++; return false }})
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, pcapstate.Options{Retain: pcapstate.RetainNone})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +47,23 @@ func TestLoadVerdicts(t *testing.T) {
 	}
 	// Left at the end: the leaked, the open and those finished in the last
 	// two minutes (20,000 connections over 43 minutes: about 930).
-	if kept == 0 || len(res.Conns) > st.CloseWait+st.MaxOpen+st.Conns/10 {
-		t.Errorf("%d connections left at the end, %d released: finished connections are not released", len(res.Conns), kept)
+	if len(res.Conns) > st.CloseWait+st.MaxOpen+st.Conns/10 {
+		t.Errorf("%d connections left at the end: finished connections are not released", len(res.Conns))
+	}
+	s, err := pcapstate.NewStream([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, pcapstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	handed := 0
+	for s.Next() {
+		handed++
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if handed != st.Conns || s.Result().Conns != nil {
+		t.Errorf("the stream handed over %d connections of %d, and its Result has %d", handed, st.Conns, len(s.Result().Conns))
 	}
 }
 
@@ -67,6 +81,35 @@ func BenchmarkReplay(b *testing.B) {
 			b.Fatal(err)
 		}
 		packets += int(res.Packets)
+	}
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(st.Packets), "packets/op")
+}
+
+// BenchmarkReplayStream is BenchmarkReplay reading a Stream that hands
+// over every connection, as analyze reads the captures: the difference is
+// the cost of exporting the finished connections and handing them over.
+func BenchmarkReplayStream(b *testing.B) {
+	data, st := loadCapture(b, 20000, 2000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	packets := 0
+	for b.Loop() {
+		s, err := pcapstate.NewStream([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, pcapstate.Options{Retain: pcapstate.RetainAll})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for s.Next() {
+			n++
+		}
+		if err := s.Err(); err != nil {
+			b.Fatal(err)
+		}
+		if n != st.Conns {
+			b.Fatalf("%d connections handed over, want %d", n, st.Conns)
+		}
+		packets += int(s.Result().Packets)
 	}
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(st.Packets), "packets/op")

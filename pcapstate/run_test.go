@@ -49,7 +49,7 @@ func TestRunMatchesAdd(t *testing.T) {
 		ex.tr = tr
 		feed(tr)
 		tr.eachOpen(func(c *conn) { out = append(out, ex.export(c, times[len(times)-1])) })
-		sortConns(out)
+		SortConns(out)
 		return out
 	}
 	want := conns(func(tr *tracker) {

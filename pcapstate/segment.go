@@ -1,6 +1,3 @@
-// Package pcapstate reads packet captures and rebuilds the state machine of
-// every TCP connection in them, with capture time as the only clock, to find
-// the endpoints left in CLOSE_WAIT when the capture ends.
 package pcapstate
 
 import "net/netip"

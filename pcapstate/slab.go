@@ -59,6 +59,7 @@ func (t *tracker) release() {
 	for i := range t.chunks {
 		t.releaseChunk(i)
 	}
+	t.chunks = nil
 	t.releaseHalves()
 	t.table.release()
 }

@@ -36,7 +36,7 @@ func referenceOrder(a, b Conn) int {
 	return cmp.Compare(a.FirstPacket.Packet, b.FirstPacket.Packet)
 }
 
-// TestSortConns checks that sortConns orders connections as
+// TestSortConns checks that SortConns orders connections as
 // referenceOrder does, on every connection of all the Zeek captures
 // read together (IPv4 and IPv6, VLANs, tunnels, 26 files, reused
 // 5-tuples), shuffled, plus addresses with zones and ties broken by file
@@ -80,9 +80,9 @@ func TestSortConns(t *testing.T) {
 		r.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
 		want := slices.Clone(conns)
 		slices.SortFunc(want, referenceOrder)
-		sortConns(conns)
+		SortConns(conns)
 		if diff := gocmp.Diff(order(want), order(conns)); diff != "" {
-			t.Fatalf("sortConns differs from the reference order (-want +got):\n%s", diff)
+			t.Fatalf("SortConns differs from the reference order (-want +got):\n%s", diff)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"errors"
 	"maps"
 	"net/netip"
 	"path/filepath"
@@ -18,9 +19,10 @@ import (
 // BuildInput is everything analyze read, for Build to correlate.
 type BuildInput struct {
 	Title string
-	// Capture is the result of reading every capture together; nil when
-	// none was given. It must be read with RetainCloseWait (or RetainAll)
-	// so that transient CLOSE_WAIT is in it.
+	// Capture is the result of reading every capture together, for
+	// Build; nil when none was given. It must be read with RetainCloseWait
+	// (or RetainAll) so that transient CLOSE_WAIT is in it. A Builder
+	// takes the connections through Add instead.
 	Capture *pcapstate.Result
 	// Evidence holds the socket listings and dumps, in the order read.
 	Evidence []*dumps.Evidence
@@ -127,7 +129,15 @@ type builder struct {
 	defLimit     int            // ulimit -n without a pid
 	limFrom      string
 	sockets      map[key]*Socket
-	conns        map[key]*pcapstate.Conn
+	// kernelCW holds the sockets a listing shows in CLOSE_WAIT; seen and
+	// spans what the report keeps of the capture's connections of the
+	// sockets that may be stuck, ends those open at the end that wait for
+	// it (see conns.go).
+	kernelCW map[key]bool
+	seen     map[key]*connSeen
+	spans    map[key][]interval
+	ends     []openEnd
+	added    int // connections given to Add
 	// seenLocal holds the local endpoints of the captured connections
 	// that are local endpoints of listed sockets (kernelLocal), the only
 	// ones asked about.
@@ -165,30 +175,40 @@ type builder struct {
 // stuck sockets with their process and fd, the threads or goroutines that
 // hold them, one finding per root cause per process, severities, charts.
 // It calls Finalize. Build is pure: the same input gives the same model.
+// It is a Builder given in.Capture's connections through Add, the one
+// path analyze takes with a pcapstate.Stream.
 func Build(in BuildInput) (*Model, error) {
 	res := in.Capture
 	in.Capture = nil
-	return NewBuilder(in).Build(res)
+	bb := NewBuilder(in)
+	if res == nil {
+		return bb.Build(nil)
+	}
+	for i := range res.Conns {
+		bb.Add(&res.Conns[i])
+	}
+	rest := *res
+	rest.Conns = nil
+	return bb.Build(&rest)
 }
 
-// A Builder is Build in two steps, so that a capture's finished
-// connections need not be kept: NewBuilder reads the evidence, Finished
-// takes each finished connection as pcapstate.Read releases it (use it as
-// Options.Keep, with RetainAll), and Build takes what Read returns. The
-// report is the one Build would make from every connection at once, except
-// that, of the closed-later sockets of a local port, only the longest
-// maxClosedLater are kept to be listed (the others are counted), and that
-// a kernel-only socket no longer borrows its timeline from a finished
-// connection of the same endpoints.
+// A Builder builds one report from the evidence and a stream of the
+// capture's connections: NewBuilder reads the evidence, Add takes each
+// connection (in any order: the finished ones as pcapstate.Stream hands
+// them over while the captures are read, then those still open), and Build
+// takes the rest of what the captures say. It keeps no connection, only
+// what the report needs of each (see conns.go), so that memory follows the
+// connections open at once. Of the closed-later sockets of a local port,
+// only the longest maxClosedLater are kept to be listed; the others are
+// counted.
 type Builder struct{ b *builder }
 
-// NewBuilder starts a report from in; in.Capture is ignored (give the
-// capture to Build).
+// NewBuilder starts a report from in; in.Capture must be nil (give its
+// connections to Add, the rest to Build).
 func NewBuilder(in BuildInput) *Builder {
 	if in.Thresholds == (Thresholds{}) {
 		in.Thresholds = DefaultThresholds()
 	}
-	in.Capture = nil
 	b := &builder{
 		in:           in,
 		m:            &Model{Title: in.Title, Inputs: in.Inputs, LocalSource: in.Local},
@@ -196,7 +216,9 @@ func NewBuilder(in BuildInput) *Builder {
 		procs:        map[int]*proc{},
 		portPID:      map[uint16]int{},
 		sockets:      map[key]*Socket{},
-		conns:        map[key]*pcapstate.Conn{},
+		kernelCW:     map[key]bool{},
+		seen:         map[key]*connSeen{},
+		spans:        map[key][]interval{},
 		seenLocal:    map[netip.AddrPort]bool{},
 		connsByPID:   map[int]int{},
 		closedByUs:   map[uint16]int{},
@@ -220,28 +242,37 @@ func NewBuilder(in BuildInput) *Builder {
 	return &Builder{b}
 }
 
-// Finished takes a finished connection of the capture and returns false:
-// the Builder keeps what it needs of it, and Read need not keep it.
-func (bb *Builder) Finished(c *pcapstate.Conn) bool {
-	bb.b.addConn(c, false)
-	return false
-}
+// Add takes one of the capture's connections; c is not kept, and may be
+// reused once Add returns.
+func (bb *Builder) Add(c *pcapstate.Conn) { bb.b.addConn(c) }
 
 // SetInputs sets the list of files given, read or not (BuildInput.Inputs),
 // when it is complete only after the captures are read.
 func (bb *Builder) SetInputs(in []Input) { bb.b.in.Inputs, bb.b.m.Inputs = in, in }
 
-// Build makes the model from the evidence, the finished connections given
-// to Finished and res, the result of reading the captures (nil without
-// any), whose connections it takes all. It calls Finalize. A Builder
-// builds one model.
+// errConnsInResult is Builder.Build's error for a Result with connections:
+// they go through Add, once each.
+var errConnsInResult = errors.New("the capture's connections go to Builder.Add, not in the Result given to Build")
+
+// errNoResult is Builder.Build's error for connections given to Add
+// without the Result of the captures they come from.
+var errNoResult = errors.New("connections given to Builder.Add without the captures' Result")
+
+// Build makes the model from the evidence, the connections given to Add
+// and res, what reading the captures gave besides them (nil without any
+// capture; its Conns must be empty, as a pcapstate.Stream's Result is). It
+// calls Finalize. A Builder builds one model.
 func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b := bb.b
+	if b.in.Capture != nil || res != nil && len(res.Conns) > 0 {
+		return nil, errConnsInResult
+	}
+	if res == nil && b.added > 0 {
+		return nil, errNoResult
+	}
 	b.in.Capture = res
 	if res != nil {
-		for i := range res.Conns {
-			b.addConn(&res.Conns[i], true)
-		}
+		b.openEnds()
 		for i := range res.HalfOpen {
 			b.addHalfOpen(&res.HalfOpen[i])
 		}
@@ -372,6 +403,9 @@ func (b *builder) indexEvidence() {
 			}
 			b.kernel[k] = append(b.kernel[k], l)
 			b.kernelLocal[k.local] = true
+			if l.state == dumps.StateCloseWait {
+				b.kernelCW[k] = true
+			}
 		}
 	}
 }
@@ -413,15 +447,15 @@ func (b *builder) kernelCloseWait(k key) []listing {
 
 // addConn takes one of the capture's connections: CLOSE_WAIT at capture
 // end (confirmed by the kernel's listings or seen only in the capture, or
-// gone from a later listing), transient CLOSE_WAIT that the application
-// closed, and our FIN_WAIT2 toward a peer in CLOSE_WAIT; and the counts of
-// connections and resets per process. stored says whether c stays valid
-// (a connection of the Result) or not (one given to Finished).
-func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
+// gone from a later listing) and our FIN_WAIT2 toward a peer in CLOSE_WAIT,
+// listed once the capture's end is known (openEnds); transient CLOSE_WAIT
+// that the application closed; the counts of connections and resets per
+// process; and what the findings and the timeline ask later of the sockets
+// that may be stuck (keep).
+func (b *builder) addConn(c *pcapstate.Conn) {
+	b.added++
 	local, remote, k := b.sides(c)
-	if stored {
-		b.conns[k] = c
-	}
+	b.keep(c, local, remote, k)
 	if b.kernelLocal[k.local] {
 		b.seenLocal[k.local] = true
 	}
@@ -442,19 +476,14 @@ func (b *builder) addConn(c *pcapstate.Conn, stored bool) {
 	}
 	switch {
 	case local.State == pcapstate.CloseWait:
-		b.captureCloseWait(c, k, local, remote)
-		if remote.State == pcapstate.FinWait2 {
+		b.ends = append(b.ends, openEnd{k: k, verdict: c.Verdict, since: local.Since, fin: remote.FIN, finAck: remote.FINAck})
+		if remote.State == pcapstate.FinWait2 && b.kernelListsFinWait2(k.reversed()) {
 			// Both ends on this host (loopback): the kernel lists our
 			// end in FIN_WAIT2 too when it is still there.
-			for _, l := range b.kernel[k.reversed()] {
-				if l.state == dumps.StateFinWait2 {
-					b.finWait2(k.reversed(), remote, local)
-					break
-				}
-			}
+			b.ends = append(b.ends, openEnd{k: k.reversed(), finWait2: true, since: remote.Since, fin: remote.FIN, finAck: local.FINAck})
 		}
 	case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
-		b.finWait2(k, local, remote)
+		b.ends = append(b.ends, openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
 	case b.closedLater(local):
 		b.closedEvents = append(b.closedEvents, interval{local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano()})
 		cs := b.candidates[k.local.Port()]
@@ -681,12 +710,13 @@ func (b *builder) limitClosedLater() {
 const transientMin = time.Second
 
 // finWait2 adds our end of a connection whose peer never closes.
-func (b *builder) finWait2(k key, local, remote pcapstate.Side) {
+func (b *builder) finWait2(e *openEnd) {
+	k := e.k
 	s := b.socket(k)
 	s.Status = StatusFinWait2
-	s.Since = local.Since
-	s.Age = b.in.Capture.End.Sub(local.Since)
-	s.Evidence = append(s.Evidence, pos(local.FIN), pos(remote.FINAck))
+	s.Since = e.since
+	s.Age = b.in.Capture.End.Sub(e.since)
+	s.Evidence = append(s.Evidence, pos(e.fin), pos(e.finAck))
 	for _, l := range b.kernel[k] {
 		if l.state == dumps.StateFinWait2 {
 			s.Evidence = append(s.Evidence, l.pos)
@@ -694,20 +724,22 @@ func (b *builder) finWait2(k key, local, remote pcapstate.Side) {
 	}
 }
 
-func (b *builder) captureCloseWait(c *pcapstate.Conn, k key, local, remote pcapstate.Side) {
-	res := b.in.Capture
-	age := res.End.Sub(local.Since)
+// captureCloseWait adds our end of a connection in CLOSE_WAIT at the
+// capture's end.
+func (b *builder) captureCloseWait(e *openEnd) {
+	res, k := b.in.Capture, e.k
+	age := res.End.Sub(e.since)
 	cw := b.kernelCloseWait(k)
-	if c.Verdict != pcapstate.CloseWaitConfirmed && len(cw) == 0 {
-		b.unconf = append(b.unconf, pos(remote.FIN))
+	if e.verdict != pcapstate.CloseWaitConfirmed && len(cw) == 0 {
+		b.unconf = append(b.unconf, pos(e.fin))
 		return
 	}
 	if age < b.in.MinIdle {
 		return
 	}
 	s := b.socket(k)
-	s.Since, s.Age = local.Since, age
-	s.Evidence = append(s.Evidence, pos(remote.FIN), pos(remote.FINAck))
+	s.Since, s.Age = e.since, age
+	s.Evidence = append(s.Evidence, pos(e.fin), pos(e.finAck))
 	switch {
 	case len(cw) > 0:
 		// Still listed after the capture's end: stuck at least this long.
@@ -716,8 +748,8 @@ func (b *builder) captureCloseWait(c *pcapstate.Conn, k key, local, remote pcaps
 			s.Evidence = append(s.Evidence, l.pos)
 			// A listing taken after the capture that still shows the
 			// socket in CLOSE_WAIT: stuck at least until then.
-			if l.at.After(local.Since.Add(s.Age)) {
-				s.Age, s.AgeLowerBound = l.at.Sub(local.Since), true
+			if l.at.After(e.since.Add(s.Age)) {
+				s.Age, s.AgeLowerBound = l.at.Sub(e.since), true
 			}
 		}
 	default:

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
-	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
 // group is the sockets of one process, by what they show.
@@ -136,11 +135,8 @@ func (b *builder) evidenceOf(keys []key, n int) []string {
 // capture saw it open it, or its local port is not one the process listens
 // on while the remote port is one a process listens on or the lower one.
 func (b *builder) outbound(pid int, k key) bool {
-	if c, ok := b.conns[k]; ok && c.Handshake {
-		if c.Local.Addr == k.local || mkKey(c.Local.Addr, c.Remote.Addr) == k {
-			return c.LocalOpened
-		}
-		return !c.LocalOpened
+	if c, ok := b.seen[k]; ok && c.handshake {
+		return c.weOpened
 	}
 	if pid > 0 {
 		if _, ok := b.proc(pid).listening[k.local.Port()]; ok {
@@ -723,29 +719,19 @@ func (b *builder) timeline() {
 	}
 	evs := make([]ev, 0, 2*len(b.closedEvents)+2*len(b.sockets))
 	// The closed-later sockets, listed or not, as the connections were
-	// taken; then the CLOSE_WAIT of the connections of stuck sockets.
+	// taken; then the CLOSE_WAIT of the connections of stuck sockets
+	// (a CLOSE_WAIT of the remote end, or one too young, has none).
 	for _, iv := range b.closedEvents {
 		evs = append(evs, ev{iv.at, 1}, ev{iv.end, -1})
 	}
-	if res != nil {
-		for i := range res.Conns {
-			c := &res.Conns[i]
-			for _, end := range [][2]pcapstate.Side{{c.Local, c.Remote}, {c.Remote, c.Local}} {
-				s := end[0]
-				if s.CloseWaitAt.IsZero() {
-					continue
-				}
-				if local, _, _ := b.sides(c); local.Addr == s.Addr && b.closedLater(local) {
-					continue // among the closed-later sockets above
-				}
-				k := mkKey(s.Addr, end[1].Addr)
-				if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
-					continue // a CLOSE_WAIT of the remote end, or one too young
-				}
-				evs = append(evs, ev{s.CloseWaitAt.UnixNano(), 1})
-				if !s.CloseWaitEnd.IsZero() {
-					evs = append(evs, ev{s.CloseWaitEnd.UnixNano(), -1})
-				}
+	for k, ivs := range b.spans {
+		if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
+			continue
+		}
+		for _, iv := range ivs {
+			evs = append(evs, ev{iv.at, 1})
+			if iv.end != 0 {
+				evs = append(evs, ev{iv.end, -1})
 			}
 		}
 	}

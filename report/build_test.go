@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,16 +101,8 @@ func TestBuildErrorHandling(t *testing.T) {
 	if ev := m.Findings[0].Supporting[0].Evidence; len(ev) != 8 || !strings.HasPrefix(ev[0], "c.pcap: packet ") {
 		t.Errorf("evidence %v, want the 8 resets", ev)
 	}
-	// The same, the finished connections streamed to a Builder.
-	bb := NewBuilder(BuildInput{Evidence: []*dumps.Evidence{ev}})
-	res2, err := pcapstate.Read([]pcapstate.Input{{Name: "c.pcap", R: bytes.NewReader(pcap2)}}, pcapstate.Options{Retain: pcapstate.RetainAll, Keep: bb.Finished})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := bb.Build(res2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The same, the connections streamed to a Builder.
+	m2 := streamBuild(t, BuildInput{Evidence: []*dumps.Evidence{ev}}, "c.pcap", pcap2, pcapstate.Options{Retain: pcapstate.RetainAll})
 	if len(m2.Findings) != 1 || fmt.Sprint(m2.Findings[0].Supporting) != fmt.Sprint(m.Findings[0].Supporting) {
 		t.Errorf("streamed: findings %+v, want %+v", m2.Findings, m.Findings)
 	}
@@ -213,58 +207,120 @@ func TestBuildClosedLaterLimit(t *testing.T) {
 	}
 }
 
-// TestBuilderStreaming checks that a Builder given the finished connections
-// one at a time, as analyze does, makes the report Build makes from all of
-// them at once: on a capture where thousands of connections are closed
-// after a second or more in CLOSE_WAIT (more than a port lists) and some
-// leak, with a listing naming the server.
+// streamBuild builds the report of in and capture data as analyze does:
+// the connections a pcapstate.Stream hands over go to a Builder one at a
+// time, as they come.
+func streamBuild(t *testing.T, in BuildInput, name string, data []byte, opts pcapstate.Options) *Model {
+	t.Helper()
+	s, err := pcapstate.NewStream([]pcapstate.Input{{Name: name, R: bytes.NewReader(data)}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bb := NewBuilder(in)
+	for s.Next() {
+		bb.Add(s.Conn())
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := bb.Build(s.Result())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestBuilderStreaming checks that a Builder given the connections one at
+// a time, as a pcapstate.Stream hands them over (the finished ones while
+// the capture is read, then those left open), makes the report Build makes
+// from Read's sorted Result, and so does Build given them in reverse: the
+// report does not depend on the order. The capture has thousands of
+// connections closed after a second or more in CLOSE_WAIT (more than a
+// port lists) and some leaks, with a listing naming the server and
+// showing some of the leaked sockets and some closed ones in CLOSE_WAIT.
 func TestBuilderStreaming(t *testing.T) {
 	var capture bytes.Buffer
 	if _, err := capgen.Load(&capture, capgen.LoadOptions{Conns: 3000, Open: 400, LeakEvery: 9, Seed: 5, Step: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	data := capture.Bytes()
+	opts := pcapstate.Options{Retain: pcapstate.RetainAll}
+	all, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ss := "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n" +
 		"LISTEN 0      128    0.0.0.0:8080       0.0.0.0:*         users:((\"api\",pid=77,fd=3))\n"
+	// Every 50th connection listed in CLOSE_WAIT: stuck ones, and closed
+	// ones whose listing makes them kernel-only, so that the summaries of
+	// finished connections are taken too.
+	for i, c := range all.Conns {
+		if i%50 == 0 {
+			ss += fmt.Sprintf("CLOSE-WAIT 0 0 %s %s users:((\"api\",pid=77,fd=%d))\n", c.Local.Addr, c.Remote.Addr, 100+i)
+		}
+	}
 	ev, err := readDumps(strings.NewReader(ss), "ss.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := BuildInput{Evidence: []*dumps.Evidence{ev}}
-	read := func(opts pcapstate.Options) *pcapstate.Result {
-		res, err := pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, opts)
-		if err != nil {
+	withAll := in
+	withAll.Capture = all
+	want, err := Build(withAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := streamBuild(t, in, "load.pcap", data, opts)
+	reversed := *all
+	reversed.Conns = slices.Clone(all.Conns)
+	slices.Reverse(reversed.Conns)
+	withReversed := in
+	withReversed.Capture = &reversed
+	rev, err := Build(withReversed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wj, gj, rj bytes.Buffer
+	for _, w := range []struct {
+		b *bytes.Buffer
+		m *Model
+	}{{&wj, want}, {&gj, got}, {&rj, rev}} {
+		if err := WriteJSON(w.b, w.m); err != nil {
 			t.Fatal(err)
 		}
-		return res
-	}
-	all := in
-	all.Capture = read(pcapstate.Options{Retain: pcapstate.RetainAll})
-	want, err := Build(all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb := NewBuilder(in)
-	res := read(pcapstate.Options{Retain: pcapstate.RetainAll, Keep: bb.Finished})
-	if len(res.Conns) >= len(all.Capture.Conns)/2 {
-		t.Fatalf("Read kept %d of %d connections", len(res.Conns), len(all.Capture.Conns))
-	}
-	got, err := bb.Build(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wj, gj bytes.Buffer
-	if err := WriteJSON(&wj, want); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteJSON(&gj, got); err != nil {
-		t.Fatal(err)
 	}
 	if wj.String() != gj.String() {
 		t.Errorf("the streamed report differs from Build's:\n%s", firstDiff(wj.String(), gj.String()))
 	}
+	if wj.String() != rj.String() {
+		t.Errorf("Build's report differs with the connections reversed:\n%s", firstDiff(wj.String(), rj.String()))
+	}
 	if want.Summary.ClosedLaterUnlisted == 0 || want.Summary.CloseWait == 0 {
 		t.Errorf("closed-later unlisted %d, stuck %d: the capture does not exercise the limit and the leaks", want.Summary.ClosedLaterUnlisted, want.Summary.CloseWait)
+	}
+	kernelOnly := 0
+	for _, s := range want.Sockets {
+		if s.Status == StatusKernelOnly {
+			kernelOnly++
+		}
+	}
+	if kernelOnly == 0 {
+		t.Errorf("no kernel-only socket: the listing does not exercise the finished connections' summaries")
+	}
+}
+
+// TestBuilderRefusesConnsTwice: a Builder takes the connections through
+// Add only, so that no connection is taken by two paths.
+func TestBuilderRefusesConnsTwice(t *testing.T) {
+	res := &pcapstate.Result{Conns: make([]pcapstate.Conn, 1)}
+	if _, err := NewBuilder(BuildInput{}).Build(res); !errors.Is(err, errConnsInResult) {
+		t.Errorf("Build with a Result's connections: %v", err)
+	}
+	bb := NewBuilder(BuildInput{})
+	bb.Add(&res.Conns[0])
+	if _, err := bb.Build(nil); !errors.Is(err, errNoResult) {
+		t.Errorf("Build without the Result of the connections added: %v", err)
 	}
 }
 

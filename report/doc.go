@@ -2,9 +2,17 @@
 // three ways: a self-contained HTML page, GitHub-flavoured Markdown for an
 // incident ticket and versioned JSON.
 //
-// Build (in build.go) correlates capture connections, socket records and
-// thread dumps into a Model; it then calls Model.Finalize, which sorts
-// everything, fills the derived and display fields and checks references.
-// The writers only format a finalized Model: the same Model always gives
-// byte-identical output.
+// Data flows one way: pcapstate (and dumps) -> report -> renderers, with
+// no callback back. A Builder (in build.go) reads the evidence
+// (NewBuilder), then takes the capture's connections one at a time
+// (Add), in the order a pcapstate.Stream hands them over or any other: it
+// keeps no connection, only counts and, for the sockets it may list as
+// stuck, a compact summary of each (conns.go), so that memory follows the
+// connections open at once. Build then takes the rest of what the captures
+// say, correlates everything into a Model and calls Model.Finalize, which
+// sorts everything, fills the derived and display fields and checks
+// references. The function Build is that Builder given a
+// pcapstate.Result's connections through Add: tests and analyze take the
+// same path. The writers only format a finalized Model: the same Model
+// always gives byte-identical output.
 package report

@@ -69,39 +69,26 @@ type exchangeSeen struct {
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
 // LastUnknown when the capture did not see the connection.
 func (b *builder) lastExchangeOf(k key) exchangeSeen {
-	c, ok := b.conns[k]
+	c, ok := b.seen[k]
 	if !ok {
 		return exchangeSeen{}
 	}
-	ours, theirs := c.Local, c.Remote
-	from := c.LastDataFrom
-	if mkKey(c.Local.Addr, c.Remote.Addr) != k {
-		ours, theirs = theirs, ours
-		switch from {
-		case pcapstate.SenderLocal:
-			from = pcapstate.SenderRemote
-		case pcapstate.SenderRemote:
-			from = pcapstate.SenderLocal
-		}
-	}
-	e := exchangeSeen{class: LastNoData, fin: theirs.FIN.String()}
-	var s pcapstate.Side
-	switch from {
+	e := exchangeSeen{class: LastNoData, fin: c.theirFIN.String()}
+	switch c.lastFrom {
 	case pcapstate.SenderLocal:
-		s, e.ours = ours, true
+		e.ours = true
 	case pcapstate.SenderRemote:
-		s = theirs
 	default:
 		return e
 	}
-	if s.LastStatus != 0 && s.LastRequest == pcapstate.MethodNone {
-		e.class, e.status = LastSuccessStatus, s.LastStatus
-		if s.LastStatus >= 400 {
+	if c.lastStatus != 0 && c.lastRequest == pcapstate.MethodNone {
+		e.class, e.status = LastSuccessStatus, c.lastStatus
+		if c.lastStatus >= 400 {
 			e.class = LastErrorStatus
 		}
 		return e
 	}
-	e.class, e.method = LastTheirs, s.LastRequest
+	e.class, e.method = LastTheirs, c.lastRequest
 	if e.ours {
 		e.class = LastOurs
 	}

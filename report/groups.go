@@ -98,14 +98,11 @@ const (
 // exchange classifies the data a stuck socket's connection carried before
 // the peer's FIN, from the capture's byte counts.
 func (b *builder) exchange(k key) int {
-	c, ok := b.conns[k]
+	c, ok := b.seen[k]
 	if !ok {
 		return exchangeUnknown
 	}
-	ours, theirs := c.Local.Bytes, c.Remote.Bytes
-	if mkKey(c.Local.Addr, c.Remote.Addr) != k {
-		ours, theirs = theirs, ours
-	}
+	ours, theirs := c.ours, c.theirs
 	switch {
 	case ours > 0 && theirs > 0:
 		return exchangeDone

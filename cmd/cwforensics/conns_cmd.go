@@ -47,8 +47,6 @@ func (c *ConnsCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	// Finished connections that fail the state filter are released as the
-	// capture is read, so memory follows the connections open at once.
 	srcs, err := analysis.Walk(c.Captures, analysis.WalkOptions{Stdin: e.Stdin})
 	if err != nil {
 		return err
@@ -56,11 +54,35 @@ func (c *ConnsCmd) Run(e *env) error {
 	var read meter
 	srcs = countSources(srcs, &read)
 	stop := startProgress(e, c.Progress, &read)
-	res, skipped, err := analysis.ReadCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Keep: keep, SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets})
-	stop()
+	cs, skipped, err := analysis.StreamCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets})
 	if err != nil {
+		stop()
 		return err
 	}
+	// The connections that fail the state filter are dropped as they are
+	// handed over (the finished ones while the captures are read), so
+	// memory follows the connections listed. The summary counts every
+	// connection, before the filters.
+	var conns []pcapstate.Conn
+	confirmed, unconfirmed := 0, 0
+	for cs.Next() {
+		cn := cs.Conn()
+		switch cn.Verdict {
+		case pcapstate.CloseWaitConfirmed:
+			confirmed++
+		case pcapstate.CloseWaitUnconfirmed:
+			unconfirmed++
+		}
+		if keep(cn) {
+			conns = append(conns, *cn)
+		}
+	}
+	cs.Close()
+	stop()
+	if err := cs.Err(); err != nil {
+		return err
+	}
+	res := cs.Result()
 	var ws []warning
 	for _, in := range skipped {
 		ws = append(ws, warning{in.Path, in.Status.String() + ": " + in.Reason})
@@ -69,24 +91,25 @@ func (c *ConnsCmd) Run(e *env) error {
 		ws = append(ws, warning{fmt.Sprintf("%s (byte offset %d)", w.Pos, w.Offset), w.Msg})
 	}
 	warn(e.Stderr, ws)
-	// Every open connection is in the Result, so the summary counts it all;
-	// they are counted before the filters.
-	confirmed, unconfirmed := closeWaitCounts(res.Conns)
-	// The rows are filtered in place and written as they are formatted:
-	// a capture can leave tens of thousands of connections, and neither
-	// a copy of them nor the whole output is ever held in memory.
+	// How long a connection has been in its state is known once the
+	// captures' end is: the idle filter comes last, in place. The rows are
+	// written as they are formatted: a capture can leave tens of thousands
+	// of connections, and neither a copy of them nor the whole output is
+	// ever held in memory.
 	n := 0
-	for i := range res.Conns {
-		if cn := &res.Conns[i]; keep(cn) && cn.Idle(res.End) >= c.MinIdle {
-			res.Conns[n] = *cn
+	for i := range conns {
+		if conns[i].Idle(res.End) >= c.MinIdle {
+			conns[n] = conns[i]
 			n++
 		}
 	}
-	clear(res.Conns[n:])
-	res.Conns = res.Conns[:n]
+	clear(conns[n:])
+	conns = conns[:n]
 	if n == 0 {
-		res.Conns = nil
+		conns = nil
 	}
+	pcapstate.SortConns(conns)
+	res.Conns = conns
 	// A capture that gave no TCP segment says why: in the JSON's files,
 	// under the table, and on stderr with TSV, whose stdout is the rows.
 	ignored := ignoredCaptures(res)

@@ -247,20 +247,6 @@ func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
 	})
 }
 
-// closeWaitCounts counts the confirmed and unconfirmed CLOSE_WAIT
-// endpoints among conns.
-func closeWaitCounts(conns []pcapstate.Conn) (confirmed, unconfirmed int) {
-	for i := range conns {
-		switch conns[i].Verdict {
-		case pcapstate.CloseWaitConfirmed:
-			confirmed++
-		case pcapstate.CloseWaitUnconfirmed:
-			unconfirmed++
-		}
-	}
-	return confirmed, unconfirmed
-}
-
 // writeConnsSummary writes the line under the table: what the captures
 // held, with the CLOSE_WAIT counts of every connection (not only those
 // listed).

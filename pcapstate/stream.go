@@ -1,0 +1,366 @@
+package pcapstate
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// A Stream reads captures and hands over their connections one at a time,
+// as the caller asks for them, the way bufio.Scanner hands over lines:
+//
+//	s, err := pcapstate.NewStream(inputs, opts)
+//	if err != nil { ... }
+//	defer s.Close()
+//	for s.Next() {
+//		c := s.Conn() // valid until the next call to Next: copy what you keep
+//	}
+//	if err := s.Err(); err != nil { ... }
+//	res := s.Result() // everything else the captures say
+//
+// Next first hands over the finished connections Options.Retain keeps, as
+// the engine releases them while the captures are read (each at the end
+// of its linger time), then the connections still open at the end (and
+// the finished ones still lingering). The engine runs inside Next, between
+// the connections it hands over: it never calls the caller's code, and
+// the caller never holds more of the captures than what it copies. The
+// finished connections come in batches the Stream reuses, so that memory
+// follows the connections open at once, not those seen.
+//
+// The order of the connections is the engine's, not Read's sorted order.
+type Stream struct {
+	opts  Options
+	log   *slog.Logger
+	files int
+	res   *Result
+	ex    exporter
+	tr    *tracker
+	pr    *producer
+	full  chan *batch
+	free  chan *batch
+	stop  chan struct{}
+	phase phase
+	err   error
+	cur   *Conn
+	// pending are the finished connections the engine released while it
+	// ran the last batch of segments, handed over from next on: the
+	// batch is reused for the next run.
+	pending []Conn
+	next    int
+	// At the end: the capture's last packet, the connections left to
+	// hand over (at most left), where the halves' (hc, hj) and the
+	// conns' (cc, cj) walks are, and the Conn the last one was exported
+	// to; handed counts the connections handed over.
+	end            int64
+	left           int
+	hc, hj, cc, cj int
+	half           conn
+	one            Conn
+	handed         uint64
+}
+
+// phase is what a Stream hands over next.
+type phase uint8
+
+const (
+	phaseRead   phase = iota // finished connections, as the captures are read
+	phaseHalves              // the halves left at the end, as the conns they stand for
+	phaseConns               // the conns left at the end
+	phaseDone                // nothing: the engine's memory is released
+)
+
+// NewStream opens the captures and starts reading them, merging their
+// packets in timestamp order. A file that is not a capture is an error
+// naming it; a truncated or corrupt file gives the packets before the
+// damage and a warning. Close releases what a Stream not read to its end
+// holds.
+func NewStream(inputs []Input, opts Options) (*Stream, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	filter, err := newFilter(opts.Filter)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{opts: opts, log: log, files: len(inputs), res: &Result{Files: make([]FileStats, len(inputs))}}
+	names := make([]string, len(inputs))
+	var srcs []*source
+	for i, in := range inputs {
+		names[i] = in.Name
+		pr, err := openCapture(in.R)
+		if err != nil {
+			if errors.Is(err, ErrNotCapture) {
+				return nil, fmt.Errorf("%s: %w", in.Name, err)
+			}
+			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+		}
+		s.res.Files[i] = FileStats{Name: in.Name, Format: pr.format(), linkSeen: map[uint32]bool{}}
+		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &s.res.Files[i]})
+	}
+	s.ex = exporter{names: names, local: opts.Local}
+	s.tr = newTracker(s.retire)
+	s.tr.noHalves = opts.noHalves
+	s.ex.tr = s.tr
+	// One goroutine reads, merges and decodes the captures into batches of
+	// segments while Next runs the state machines: the two halves of the
+	// work take about the same time.
+	s.full = make(chan *batch, pipelineDepth)
+	s.free = make(chan *batch, pipelineDepth+1)
+	s.stop = make(chan struct{})
+	s.pr = &producer{srcs: srcs, filter: filter, seed: s.tr.table.seed, progress: opts.Packets, stop: s.stop}
+	go s.pr.run(s.full, s.free)
+	return s, nil
+}
+
+// retire takes a connection the engine releases: exported to the pending
+// batch if Retain keeps it. One batch reused for all: a million
+// connections handed over leave no garbage but their anomalies and
+// verdicts' texts.
+func (s *Stream) retire(c *conn) {
+	if !s.retained(c) {
+		return
+	}
+	s.pending = append(s.pending, s.ex.export(c, c.last))
+}
+
+// retained reports whether Retain keeps c, a finished connection.
+func (s *Stream) retained(c *conn) bool {
+	switch s.opts.Retain {
+	case RetainNone:
+		return false
+	case RetainCloseWait:
+		return c.cold[0].cwAt != 0 || c.cold[1].cwAt != 0
+	}
+	return true
+}
+
+// Next advances to the next connection, which Conn returns. It returns
+// false at the end of the captures or at an error, which Err returns.
+func (s *Stream) Next() bool {
+	for {
+		switch s.phase {
+		case phaseRead:
+			if s.next < len(s.pending) {
+				s.cur = &s.pending[s.next]
+				s.next++
+				s.handed++
+				return true
+			}
+			s.pending, s.next = s.pending[:0], 0
+			b, ok := <-s.full
+			if !ok {
+				if !s.endOfCaptures() {
+					return false
+				}
+				continue
+			}
+			s.tr.run(b.items)
+			b.items = b.items[:0]
+			s.free <- b
+		case phaseHalves:
+			if s.nextHalf() {
+				return true
+			}
+		case phaseConns:
+			if s.nextConn() {
+				return true
+			}
+		default:
+			s.cur = nil
+			return false
+		}
+	}
+}
+
+// Conn returns the connection Next advanced to. It is valid until the next
+// call to Next or Close, which may reuse it: copy what you keep.
+func (s *Stream) Conn() *Conn { return s.cur }
+
+// Err returns the error that ended the stream, nil at the end of the
+// captures.
+func (s *Stream) Err() error { return s.err }
+
+// Result returns what the captures say besides their connections: files,
+// times, counts, the half-open summary and warnings. It is complete once
+// Next has returned false with no error; its Conns are nil (the Stream
+// handed them over).
+func (s *Stream) Result() *Result { return s.res }
+
+// Close stops reading and releases the engine's memory. It is needed only
+// when the stream is not read to its end (Next returning false), and may
+// be called more than once.
+func (s *Stream) Close() {
+	if s.phase == phaseDone {
+		return
+	}
+	if s.phase == phaseRead {
+		// The producer returns at its next batch: wait for it, so that
+		// it reads none of the inputs after Close.
+		close(s.stop)
+		for range s.full {
+		}
+	}
+	s.finish()
+}
+
+// finish releases the engine's memory.
+func (s *Stream) finish() {
+	s.tr.release()
+	s.phase, s.cur, s.pending = phaseDone, nil, nil
+}
+
+// endOfCaptures completes the Result once every packet is read and
+// prepares the end's walks: it reports whether connections may follow.
+//
+// The rest of the engine's state (its table, lists and linger queue) is
+// released first, and the slab compacted (without the finished connections
+// when none is retained), so that the connections left can be exported a
+// chunk of the slab at a time, each chunk released once walked: a caller
+// that keeps them grows as the engine's state shrinks. The table's slots
+// outlive it as scratch memory for counting the half-open connections'
+// sources: there are at least twice as many slots as connections in the
+// table.
+func (s *Stream) endOfCaptures() bool {
+	pr, tr, res := s.pr, s.tr, s.res
+	s.pending = nil
+	if pr.err != nil {
+		s.err = pr.err
+		s.finish()
+		return false
+	}
+	res.Packets, res.Filtered, res.Segments, res.Warnings = pr.packets, pr.filtered, pr.segments, pr.warnings
+	if res.Packets > 0 {
+		res.Start, res.End = time.Unix(0, pr.start).UTC(), time.Unix(0, pr.end).UTC()
+	}
+	for k, n := range pr.skipped {
+		if n > 0 {
+			res.Skipped = append(res.Skipped, SkipCount{Skip(k).String(), n})
+		}
+	}
+	res.Connections = tr.created
+	s.end = pr.end
+	spare := tr.table
+	tr.table, tr.free, tr.queue = table{}, nil, nil
+	n := tr.compact(s.opts.Retain == RetainNone)
+	hs := newHalfOpenSums(spare.slots)
+	halvesLeft := tr.halves // exported as Conns
+	if s.opts.SummarizeHalfOpen {
+		// The few half-open connections that are conns (their SYN
+		// retransmitted with another ISN, or cut by the snaplen), then the
+		// halves.
+		for _, ch := range tr.chunks {
+			for j := range ch.conns {
+				if c := &ch.conns[j]; c.live && !c.done() {
+					if l, ok := s.summarize(c); ok {
+						n--
+						a, port := c.addr(l)
+						ra, _ := c.addr(1 - l)
+						hs.add(endpointKey{*a, port, c.key.vlan, c.v4[l]}, sourceValue(ra, c.v4[1-l]), c.first, c.firstRef, c.last, c.lastRef)
+					}
+				}
+			}
+		}
+		tr.eachHalf(func(h *half) {
+			if !s.summarizeHalf(h) {
+				return
+			}
+			halvesLeft--
+			_, last, lastRef := tr.lastSYN(h)
+			a, v4 := h.opener()
+			hs.add(h.acceptor(), sourceValue(a, v4), h.first, h.firstRef, last, lastRef)
+		})
+		hs.countSources()
+	}
+	spare.release()
+	res.HalfOpen = hs.result(&s.ex)
+	for i := range res.Files {
+		res.Files[i].finish()
+	}
+	s.left = n + halvesLeft
+	s.phase = phaseHalves
+	if halvesLeft == 0 {
+		tr.releaseHalves()
+		s.phase = phaseConns
+	}
+	return true
+}
+
+// summarize reports whether c, open at the end, goes into the half-open
+// counts rather than the connections handed over, and its local endpoint.
+func (s *Stream) summarize(c *conn) (int, bool) {
+	if !s.opts.SummarizeHalfOpen || !c.halfOpen() {
+		return 0, false
+	}
+	l, _ := s.ex.localSide(c)
+	return l, l == 1
+}
+
+// summarizeHalf is summarize for a half.
+func (s *Stream) summarizeHalf(h *half) bool {
+	return s.opts.SummarizeHalfOpen && h.halfOpen() && s.ex.acceptorLocal(h)
+}
+
+// nextHalf hands over the next half left at the end as the conn it stands
+// for; at the last, it releases the halves and moves on to the conns.
+func (s *Stream) nextHalf() bool {
+	tr := s.tr
+	for ; s.hc < len(tr.halfChunks); s.hc, s.hj = s.hc+1, 0 {
+		ch := &tr.halfChunks[s.hc]
+		for s.hj < len(ch.halves) {
+			h := &ch.halves[s.hj]
+			s.hj++
+			if h.bits&halfLive == 0 || s.summarizeHalf(h) {
+				continue
+			}
+			s.half = conn{live: true}
+			tr.fill(&s.half, h)
+			s.handOver(s.ex.export(&s.half, s.end))
+			return true
+		}
+	}
+	tr.releaseHalves()
+	s.phase = phaseConns
+	return false
+}
+
+// nextConn hands over the next conn left at the end, releasing each chunk
+// of the slab once walked; after the last, it releases the rest.
+func (s *Stream) nextConn() bool {
+	tr := s.tr
+	for ; s.cc < len(tr.chunks); s.cc, s.cj = s.cc+1, 0 {
+		conns := tr.chunks[s.cc].conns
+		for s.cj < len(conns) {
+			c := &conns[s.cj]
+			s.cj++
+			switch {
+			case !c.live:
+			case c.done():
+				// Finished, still lingering: handed over as Retain says,
+				// like those released before the end.
+				if s.retained(c) {
+					s.handOver(s.ex.export(c, c.last))
+					return true
+				}
+			default:
+				if _, ok := s.summarize(c); ok {
+					continue // counted in the half-open summary
+				}
+				s.handOver(s.ex.export(c, s.end))
+				return true
+			}
+		}
+		tr.releaseChunk(s.cc)
+	}
+	s.log.Debug("captures read", "files", s.files, "packets", s.res.Packets, "segments", s.res.Segments, "conns", s.handed)
+	s.finish()
+	return false
+}
+
+// handOver makes c, a connection left at the end, the current one.
+func (s *Stream) handOver(c Conn) {
+	s.one = c
+	s.cur = &s.one
+	s.handed++
+}

@@ -1,0 +1,154 @@
+package pcapstate
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
+)
+
+// streamCapture is a capture of 6,000 connections, 600 open at once,
+// every 20th left in CLOSE_WAIT, over 9 minutes: most finished connections
+// are released while it is read.
+func streamCapture(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 6000, Open: 600, LeakEvery: 20, Seed: 3, Step: 10 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// countingReader counts the bytes read from r.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestStreamHandsOverWhileReading: the finished connections come out of a
+// Stream while the capture is still being read, in batches that stay
+// small (the engine releases a few per batch of segments), and the Stream
+// keeps none of them.
+func TestStreamHandsOverWhileReading(t *testing.T) {
+	data := streamCapture(t)
+	r := &countingReader{r: bytes.NewReader(data)}
+	s, err := NewStream([]Input{{Name: "load.pcap", R: r}}, Options{Retain: RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	whileReading, maxBatch, firstAt := 0, 0, -1
+	for s.Next() {
+		if s.phase != phaseRead {
+			continue
+		}
+		if firstAt < 0 {
+			firstAt = r.n
+		}
+		whileReading++
+		maxBatch = max(maxBatch, len(s.pending))
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if whileReading < 4000 {
+		t.Errorf("%d connections handed over while reading, want most of the 6000", whileReading)
+	}
+	if firstAt < 0 || firstAt > len(data)/2 {
+		t.Errorf("first connection handed over after %d of %d bytes", firstAt, len(data))
+	}
+	if maxBatch > batchSize {
+		t.Errorf("the engine released %d connections in one batch of segments", maxBatch)
+	}
+	if s.pending != nil || s.phase != phaseDone {
+		t.Errorf("the stream holds %d connections after its end (phase %d)", len(s.pending), s.phase)
+	}
+}
+
+// TestStreamIsRead: the connections a Stream hands over, sorted, are the
+// Result Read returns, and the rest of its Result is Read's, for each
+// Retain and with the half-open connections summarized or not.
+func TestStreamIsRead(t *testing.T) {
+	data := streamCapture(t)
+	for _, opts := range []Options{{Retain: RetainAll}, {Retain: RetainCloseWait}, {Retain: RetainNone, SummarizeHalfOpen: true}} {
+		want, err := Read([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var conns []Conn
+		for s.Next() {
+			conns = append(conns, *s.Conn())
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		got := s.Result()
+		if got.Conns != nil {
+			t.Fatalf("retain %d: the stream's Result has %d conns", opts.Retain, len(got.Conns))
+		}
+		SortConns(conns)
+		got.Conns = conns
+		wj, _ := json.Marshal(want)
+		gj, _ := json.Marshal(got)
+		if !bytes.Equal(wj, gj) {
+			t.Errorf("retain %d: the stream's connections differ from Read's (%d against %d)", opts.Retain, len(got.Conns), len(want.Conns))
+		}
+	}
+}
+
+// TestStreamClose: a Stream closed before its end stops its reader, which
+// reads no more of the capture, and releases the engine.
+func TestStreamClose(t *testing.T) {
+	data := streamCapture(t)
+	r := &countingReader{r: bytes.NewReader(data)}
+	s, err := NewStream([]Input{{Name: "load.pcap", R: r}}, Options{Retain: RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if !s.Next() {
+			t.Fatal("the stream ended early")
+		}
+	}
+	s.Close()
+	read := r.n
+	if _, ok := <-s.full; ok {
+		t.Fatal("the reader still sends batches after Close")
+	}
+	if read == len(data) {
+		t.Errorf("the whole capture was read before Close")
+	}
+	if s.Next() || s.Conn() != nil || s.tr.chunks != nil {
+		t.Errorf("a closed stream hands over connections or holds the engine's memory")
+	}
+	s.Close()
+	if r.n != read {
+		t.Errorf("%d bytes read after Close", r.n-read)
+	}
+}
+
+// TestOptionsHoldNoCode: Options holds values only, so that the engine
+// never calls its caller's code (data flows one way, see the package
+// documentation).
+func TestOptionsHoldNoCode(t *testing.T) {
+	typ := reflect.TypeFor[Options]()
+	for i := range typ.NumField() {
+		if f := typ.Field(i); f.Type.Kind() == reflect.Func || f.Type.Kind() == reflect.Interface {
+			t.Errorf("Options.%s is a %s: the engine would call back into its caller", f.Name, f.Type.Kind())
+		}
+	}
+}

@@ -51,6 +51,9 @@ func (b *builder) indexRuntimes() {
 // line that made sockets the program dropped without close()). paused
 // counts the stuck sockets the report shows paused.
 func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused int) {
+	if !slices.ContainsFunc(b.in.Evidence, func(ev *dumps.Evidence) bool { return len(ev.RuntimeSockets) > 0 }) {
+		return nil, 0 // no runtime report: nothing to index
+	}
 	inStuck := make(map[key]bool, len(stuck))
 	locals := map[netip.AddrPort]bool{}
 	for _, k := range stuck {
@@ -71,18 +74,23 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 	// ("localhost"): such a handle is joined by its fd to the stuck
 	// socket the listings give the process and fd, or else by its two
 	// ports when one stuck socket has them.
-	byFD := map[int]key{}
-	byPorts := map[[2]uint16][]key{}
-	for _, k := range stuck {
-		if sk := b.sockets[k]; sk != nil && sk.FD > 0 && (pid == 0 || sk.PID == pid) {
-			byFD[sk.FD] = k
-		}
-		pp := [2]uint16{k.local.Port(), k.remote.Port()}
-		byPorts[pp] = append(byPorts[pp], k)
-	}
+	var (
+		byFD    map[int]key
+		byPorts map[[2]uint16][]key
+	)
 	for _, ev := range b.in.Evidence {
 		for _, s := range ev.RuntimeSockets {
 			if s.Source == "libuv-tcp" && (!s.Local.Addr.IsValid() || !s.Remote.Addr.IsValid()) && s.Remote.Port != 0 && (pid == 0 || s.PID == 0 || s.PID == pid) {
+				if byFD == nil {
+					byFD, byPorts = map[int]key{}, map[[2]uint16][]key{}
+					for _, k := range stuck {
+						if sk := b.sockets[k]; sk != nil && sk.FD > 0 && (pid == 0 || sk.PID == pid) {
+							byFD[sk.FD] = k
+						}
+						pp := [2]uint16{k.local.Port(), k.remote.Port()}
+						byPorts[pp] = append(byPorts[pp], k)
+					}
+				}
 				k, ok := byFD[s.FD]
 				if !ok || k.local.Port() != s.Local.Port || k.remote.Port() != s.Remote.Port {
 					ks := byPorts[[2]uint16{s.Local.Port, s.Remote.Port}]

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,58 +156,54 @@ func holdCount(ss []suspect) int {
 
 // flowsOf splits stuck sockets by flow, largest first.
 func (b *builder) flowsOf(pid int, stuck []key) []*flow {
-	index := map[flowKey]*flow{}
-	var out []*flow
-	for _, k := range stuck {
-		fk := flowKey{peer: k.remote.Addr().String(), port: k.local.Port()}
-		if b.outbound(pid, k) {
-			fk.outbound, fk.port = true, k.remote.Port()
-		}
-		f := index[fk]
-		if f == nil {
-			f = &flow{key: fk}
-			index[fk] = f
-			out = append(out, f)
-		}
-		f.keys = append(f.keys, k)
-	}
-	out = foldPeers(out)
-	slices.SortStableFunc(out, func(a, c *flow) int {
-		return cmp.Or(cmp.Compare(len(c.keys), len(a.keys)), cmp.Compare(a.key.String(), c.key.String()))
-	})
-	return out
-}
-
-// foldPeers makes one flow of the flows of a port (a listening port, or
-// a peer port outbound) that more than maxPeerFlows peer addresses share.
-func foldPeers(flows []*flow) []*flow {
+	// The peers of each port first: a port that more than maxPeerFlows
+	// peer addresses share is one flow.
 	type port struct {
 		outbound bool
 		port     uint16
 	}
-	n := map[port]int{}
-	for _, f := range flows {
-		n[port{f.key.outbound, f.key.port}]++
+	type peerFlow struct {
+		port
+		peer netip.Addr
 	}
-	folded := map[port]*flow{}
-	out := flows[:0:0]
-	for _, f := range flows {
-		p := port{f.key.outbound, f.key.port}
-		if n[p] <= maxPeerFlows {
+	portOf := func(k key) port {
+		if b.outbound(pid, k) {
+			return port{true, k.remote.Port()}
+		}
+		return port{false, k.local.Port()}
+	}
+	peers := map[port]map[netip.Addr]bool{}
+	for _, k := range stuck {
+		p := portOf(k)
+		if peers[p] == nil {
+			peers[p] = map[netip.Addr]bool{}
+		}
+		peers[p][k.remote.Addr()] = true
+	}
+	index := map[peerFlow]*flow{}
+	var out []*flow
+	for _, k := range stuck {
+		p := portOf(k)
+		pf := peerFlow{port: p}
+		n := len(peers[p])
+		if n <= maxPeerFlows {
+			pf.peer = k.remote.Addr()
+		}
+		f := index[pf]
+		if f == nil {
+			fk := flowKey{outbound: p.outbound, port: p.port, peers: n}
+			if n <= maxPeerFlows {
+				fk.peer, fk.peers = pf.peer.String(), 0
+			}
+			f = &flow{key: fk}
+			index[pf] = f
 			out = append(out, f)
-			continue
 		}
-		g := folded[p]
-		if g == nil {
-			g = &flow{key: flowKey{outbound: p.outbound, port: p.port, peers: n[p]}}
-			folded[p] = g
-			out = append(out, g)
-		}
-		g.keys = append(g.keys, f.keys...)
+		f.keys = append(f.keys, k)
 	}
-	for _, g := range folded {
-		slices.SortFunc(g.keys, compareKeys)
-	}
+	slices.SortStableFunc(out, func(a, c *flow) int {
+		return cmp.Or(cmp.Compare(len(c.keys), len(a.keys)), cmp.Compare(a.key.String(), c.key.String()))
+	})
 	return out
 }
 

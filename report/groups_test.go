@@ -269,12 +269,7 @@ func TestRemotePeerHasAFace(t *testing.T) {
 	peer := netip.MustParseAddrPort("10.0.0.9:6379")
 	res := capture(t, func(c *capgen.Capture) {
 		for i := range 3 {
-			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(50000+i)), peer, capgen.ConnOptions{})
-			k.Handshake()
-			k.Data(capgen.FromClient, 20)
-			k.Data(capgen.FromServer, 20)
-			k.FIN(capgen.FromClient)
-			k.ACK(capgen.FromServer)
+			clientCloses(c, netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(50000+i)), peer)
 		}
 		c.Wait(10 * time.Second)
 		k := c.Conn(netip.MustParseAddrPort("10.0.0.1:51000"), peer, capgen.ConnOptions{})
@@ -579,13 +574,7 @@ func TestManyPeersOneFlow(t *testing.T) {
 			server := netip.MustParseAddrPort("10.0.0.2:8080")
 			res := capture(t, func(c *capgen.Capture) {
 				for i := range tt.clients * 2 {
-					client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 1, byte(1 + i%tt.clients)}), uint16(40000+i))
-					k := c.Conn(client, server, capgen.ConnOptions{})
-					k.Handshake()
-					k.Data(capgen.FromClient, 20)
-					k.Data(capgen.FromServer, 20)
-					k.FIN(capgen.FromClient)
-					k.ACK(capgen.FromServer)
+					clientCloses(c, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 1, byte(1 + i%tt.clients)}), uint16(40000+i)), server)
 				}
 				c.Wait(30 * time.Second)
 			}, "10.0.0.2/32")
@@ -607,4 +596,16 @@ func TestManyPeersOneFlow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientCloses adds a connection that exchanges data and that the client
+// closes first; the server acknowledges the FIN and never closes: the
+// server's end in CLOSE_WAIT, the client's in FIN_WAIT2.
+func clientCloses(c *capgen.Capture, client, server netip.AddrPort) {
+	k := c.Conn(client, server, capgen.ConnOptions{})
+	k.Handshake()
+	k.Data(capgen.FromClient, 20)
+	k.Data(capgen.FromServer, 20)
+	k.FIN(capgen.FromClient)
+	k.ACK(capgen.FromServer)
 }

@@ -290,12 +290,7 @@ func TestRemoteLeakNamedByCmdline(t *testing.T) {
 	peer := netip.MustParseAddrPort("10.0.0.9:5432")
 	res := capture(t, func(c *capgen.Capture) {
 		for i := range 2 {
-			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.5"), uint16(40000+i)), peer, capgen.ConnOptions{})
-			k.Handshake()
-			k.Data(capgen.FromClient, 20)
-			k.Data(capgen.FromServer, 20)
-			k.FIN(capgen.FromClient)
-			k.ACK(capgen.FromServer)
+			clientCloses(c, netip.AddrPortFrom(netip.MustParseAddr("10.0.0.5"), uint16(40000+i)), peer)
 		}
 		c.Wait(10 * time.Second)
 	}, "10.0.0.5/32")

@@ -496,7 +496,7 @@ func verdictOf(m *Model) Verdict {
 	if len(m.Findings) == 0 {
 		text := "No finding: no socket is stuck in CLOSE_WAIT"
 		if n := m.Summary.CloseWait; n > 0 {
-			text = fmt.Sprintf("%d sockets in CLOSE_WAIT, not classified", n)
+			text = fmt.Sprintf("%s sockets in CLOSE_WAIT, not classified", FormatCount(n))
 		}
 		return Verdict{Severity: SeverityInfo, Text: text}
 	}
@@ -504,14 +504,14 @@ func verdictOf(m *Model) Verdict {
 	v := Verdict{Finding: f.ID, Category: f.Category, Severity: f.Severity, Process: f.Process}
 	switch f.Category {
 	case CategoryNormalChurn:
-		v.Text = fmt.Sprintf("%s in %s: %d %s went through CLOSE_WAIT and were closed", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))
+		v.Text = fmt.Sprintf("%s in %s: %s %s went through CLOSE_WAIT and were closed", f.Title, f.Process, FormatCount(f.SocketCount), plural("socket", f.SocketCount))
 		if f.OldestText != "" {
 			v.Text += ", the longest after " + f.OldestText
 		}
 		v.Text += "; nothing is stuck"
 		return v
 	case CategoryRemotePeerLeak:
-		v.Text = fmt.Sprintf("%s: %d of our %s in FIN_WAIT2, the peer's ends in CLOSE_WAIT", f.Title, f.SocketCount, plural("socket", f.SocketCount))
+		v.Text = fmt.Sprintf("%s: %s of our %s in FIN_WAIT2, the peer's ends in CLOSE_WAIT", f.Title, FormatCount(f.SocketCount), plural("socket", f.SocketCount))
 		if f.OldestText != "" {
 			v.Text += ", oldest " + f.OldestText
 		}
@@ -529,7 +529,7 @@ func verdictOf(m *Model) Verdict {
 		}
 		return v
 	}
-	v.Text = fmt.Sprintf("%s in %s: %d %s in CLOSE_WAIT", f.Title, f.Process, f.SocketCount, plural("socket", f.SocketCount))
+	v.Text = fmt.Sprintf("%s in %s: %s %s in CLOSE_WAIT", f.Title, f.Process, FormatCount(f.SocketCount), plural("socket", f.SocketCount))
 	if f.OldestText != "" {
 		v.Text += ", oldest " + f.OldestText
 	}

@@ -52,3 +52,15 @@ func TestWriteJSONStreamsSockets(t *testing.T) {
 		})
 	}
 }
+
+// TestVerdictCountsGrouped: the verdict writes counts as the rest of the
+// report does, with thousands separators.
+func TestVerdictCountsGrouped(t *testing.T) {
+	m := sample.Stuck(1200, 1)
+	if err := m.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains([]byte(m.Verdict.Text), []byte("1,200 sockets in CLOSE_WAIT")) {
+		t.Errorf("verdict %q does not say 1,200 sockets", m.Verdict.Text)
+	}
+}

@@ -34,6 +34,7 @@ var advice = map[Category]map[Runtime][]Advice{
 		RuntimePython: {
 			{Text: "Use the socket as a context manager (`with conn:` or `with socket.create_connection((host, port)) as conn:`) so it is closed when the block exits, by return or by exception."},
 			{Text: "When a context manager does not fit, close in `finally:`; an `except` block that logs and returns leaks the socket."},
+			{Text: "With asyncio streams, a handler must `writer.close()` and `await writer.wait_closed()` (in `finally:`) once `reader.read()` returns `b''` or `reader.at_eof()`: returning without it leaves the socket in CLOSE_WAIT, the event loop never closes it for you."},
 		},
 		RuntimeNode: {
 			{Text: "Call `socket.end()` or `socket.destroy()` on 'end', 'error' and 'timeout'; with `allowHalfOpen: true` the socket stays in CLOSE_WAIT until you do."},

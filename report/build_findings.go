@@ -740,23 +740,44 @@ func (b *builder) timeline() {
 		return
 	}
 	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
-	pts := []Point{{At: res.Start, Count: 0}}
-	n := 0
+	// The count after each instant, written over evs (an instant's events
+	// are at or after its slot): a Point each would be millions of 48
+	// bytes, made only to be thinned to 400.
+	m, n := 0, 0
 	for i, e := range evs {
 		n += e.delta
 		if i+1 < len(evs) && evs[i+1].at == e.at {
 			continue // the count after every event of this instant
 		}
-		if at := time.Unix(0, e.at).UTC(); pts[len(pts)-1].At.Equal(at) {
-			pts[len(pts)-1].Count = n
-		} else {
-			pts = append(pts, Point{At: at, Count: n})
+		evs[m] = ev{e.at, n}
+		m++
+	}
+	counts := evs[:m]
+	// The points are the capture's start, the instants (the first merged
+	// into the start when it is the same instant) and the capture's end
+	// unless the last instant is it.
+	start := Point{At: res.Start, Count: 0}
+	if time.Unix(0, counts[0].at).UTC().Equal(res.Start) {
+		start.Count = counts[0].delta
+		counts = counts[1:]
+	}
+	last := start
+	if len(counts) > 0 {
+		last = Point{At: time.Unix(0, counts[len(counts)-1].at).UTC(), Count: counts[len(counts)-1].delta}
+	}
+	total := 1 + len(counts)
+	if !last.At.Equal(res.End) {
+		total++
+	}
+	b.m.Timeline = thin(total, 400, func(i int) Point {
+		switch {
+		case i == 0:
+			return start
+		case i <= len(counts):
+			return Point{At: time.Unix(0, counts[i-1].at).UTC(), Count: counts[i-1].delta}
 		}
-	}
-	if !pts[len(pts)-1].At.Equal(res.End) {
-		pts = append(pts, Point{At: res.End, Count: n})
-	}
-	b.m.Timeline = thin(pts, 400)
+		return Point{At: res.End, Count: n}
+	})
 }
 
 // kernelTimeline counts CLOSE_WAIT sockets per timed listing snapshot.
@@ -780,25 +801,30 @@ func (b *builder) kernelTimeline() []Point {
 	return pts
 }
 
-// thin keeps at most n points, the first, the last and the highest of each
-// stretch, so a long capture draws fast and keeps its peaks.
-func thin(pts []Point, n int) []Point {
-	if len(pts) <= n {
-		return pts
+// thin keeps at most n of the points at(0) to at(total-1), the first, the
+// last and the highest of each stretch, so a long capture draws fast and
+// keeps its peaks; it makes only the points it looks at.
+func thin(total, n int, at func(int) Point) []Point {
+	if total <= n {
+		out := make([]Point, total)
+		for i := range out {
+			out[i] = at(i)
+		}
+		return out
 	}
-	out := []Point{pts[0]}
-	step := float64(len(pts)-2) / float64(n-2)
+	out := []Point{at(0)}
+	step := float64(total-2) / float64(n-2)
 	for i := 0; i < n-2; i++ {
 		lo, hi := 1+int(float64(i)*step), 1+int(float64(i+1)*step)
-		best := pts[lo]
-		for _, p := range pts[lo:min(hi, len(pts)-1)] {
-			if p.Count > best.Count {
+		best := at(lo)
+		for j := lo; j < min(hi, total-1); j++ {
+			if p := at(j); p.Count > best.Count {
 				best = p
 			}
 		}
 		out = append(out, best)
 	}
-	return append(out, pts[len(pts)-1])
+	return append(out, at(total-1))
 }
 
 func (b *builder) summary() {

@@ -3,7 +3,9 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -712,18 +714,16 @@ func sortPos(ps []string) { copy(ps, sortPositions(ps)) }
 func (b *builder) timeline() {
 	res := b.in.Capture
 	// Events in ns since the epoch: a busy capture has millions, and
-	// their order is all that matters (events at one instant merge).
+	// their order is all that matters (events at one instant merge). The
+	// closed-later sockets' (listed or not, as the connections were taken)
+	// are b.closedAt and b.closedEnd, each sorted in place; here are the
+	// CLOSE_WAIT of the connections of stuck sockets (a CLOSE_WAIT of the
+	// remote end, or one too young, has none).
 	type ev struct {
 		at    int64
 		delta int
 	}
-	evs := make([]ev, 0, 2*len(b.closedEvents)+2*len(b.sockets))
-	// The closed-later sockets, listed or not, as the connections were
-	// taken; then the CLOSE_WAIT of the connections of stuck sockets
-	// (a CLOSE_WAIT of the remote end, or one too young, has none).
-	for _, iv := range b.closedEvents {
-		evs = append(evs, ev{iv.at, 1}, ev{iv.end, -1})
-	}
+	var evs []ev
 	for k, ivs := range b.spans {
 		if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
 			continue
@@ -735,28 +735,69 @@ func (b *builder) timeline() {
 			}
 		}
 	}
-	if len(evs) == 0 {
+	if len(evs) == 0 && len(b.closedAt) == 0 {
 		b.m.Timeline = b.kernelTimeline()
 		return
 	}
 	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
-	pts := []Point{{At: res.Start, Count: 0}}
-	n := 0
-	for i, e := range evs {
-		n += e.delta
-		if i+1 < len(evs) && evs[i+1].at == e.at {
-			continue // the count after every event of this instant
-		}
-		if at := time.Unix(0, e.at).UTC(); pts[len(pts)-1].At.Equal(at) {
-			pts[len(pts)-1].Count = n
-		} else {
-			pts = append(pts, Point{At: at, Count: n})
+	slices.Sort(b.closedAt)
+	slices.Sort(b.closedEnd)
+	// instants yields every instant with an event, in time order, and the
+	// count after its events, merging the three sorted lists.
+	instants := func(yield func(at int64, n int) bool) {
+		ups, downs, others := b.closedAt, b.closedEnd, evs
+		n := 0
+		for len(ups)+len(downs)+len(others) > 0 {
+			at := int64(math.MaxInt64)
+			if len(ups) > 0 {
+				at = ups[0]
+			}
+			if len(downs) > 0 {
+				at = min(at, downs[0])
+			}
+			if len(others) > 0 {
+				at = min(at, others[0].at)
+			}
+			for len(ups) > 0 && ups[0] == at {
+				n, ups = n+1, ups[1:]
+			}
+			for len(downs) > 0 && downs[0] == at {
+				n, downs = n-1, downs[1:]
+			}
+			for len(others) > 0 && others[0].at == at {
+				n, others = n+others[0].delta, others[1:]
+			}
+			if !yield(at, n) {
+				return
+			}
 		}
 	}
-	if !pts[len(pts)-1].At.Equal(res.End) {
-		pts = append(pts, Point{At: res.End, Count: n})
+	// The points are the capture's start, the instants (the first merged
+	// into the start when it is the same instant) and the capture's end
+	// unless the last instant is it; thin looks at them in order, so that
+	// there is no Point for each of the millions.
+	points := func(yield func(Point) bool) {
+		prev := Point{At: res.Start, Count: 0}
+		for at, n := range instants {
+			t := time.Unix(0, at).UTC()
+			if prev.At.Equal(t) {
+				prev.Count = n
+				continue
+			}
+			if !yield(prev) {
+				return
+			}
+			prev = Point{At: t, Count: n}
+		}
+		if yield(prev) && !prev.At.Equal(res.End) {
+			yield(Point{At: res.End, Count: prev.Count})
+		}
 	}
-	b.m.Timeline = thin(pts, 400)
+	total := 0
+	for range points {
+		total++
+	}
+	b.m.Timeline = thin(total, 400, points)
 }
 
 // kernelTimeline counts CLOSE_WAIT sockets per timed listing snapshot.
@@ -780,25 +821,40 @@ func (b *builder) kernelTimeline() []Point {
 	return pts
 }
 
-// thin keeps at most n points, the first, the last and the highest of each
-// stretch, so a long capture draws fast and keeps its peaks.
-func thin(pts []Point, n int) []Point {
-	if len(pts) <= n {
-		return pts
+// thin keeps at most n of the total points pts yields in order, the first,
+// the last and the highest of each stretch, so a long capture draws fast
+// and keeps its peaks; it keeps no other point.
+func thin(total, n int, pts iter.Seq[Point]) []Point {
+	out := make([]Point, 0, min(total, n))
+	if total <= n {
+		for p := range pts {
+			out = append(out, p)
+		}
+		return out
 	}
-	out := []Point{pts[0]}
-	step := float64(len(pts)-2) / float64(n-2)
-	for i := 0; i < n-2; i++ {
-		lo, hi := 1+int(float64(i)*step), 1+int(float64(i+1)*step)
-		best := pts[lo]
-		for _, p := range pts[lo:min(hi, len(pts)-1)] {
-			if p.Count > best.Count {
+	// Stretch i is the points lo to min(hi, total-1) (excluded); each
+	// begins where the one before ends, and holds one point at least
+	// (step is more than 1).
+	step := float64(total-2) / float64(n-2)
+	var best Point
+	i, j := 0, 0
+	for p := range pts {
+		switch {
+		case j == 0 || j == total-1:
+			out = append(out, p)
+		case i < n-2:
+			lo, hi := 1+int(float64(i)*step), min(1+int(float64(i+1)*step), total-1)
+			if j == lo || p.Count > best.Count {
 				best = p
 			}
+			if j == hi-1 {
+				out = append(out, best)
+				i++
+			}
 		}
-		out = append(out, best)
+		j++
 	}
-	return append(out, pts[len(pts)-1])
+	return out
 }
 
 func (b *builder) summary() {

@@ -68,15 +68,21 @@ func writeSockets(w *bufio.Writer, socks []Socket) error {
 		return err
 	}
 	w.WriteString("[\n    ") // a bufio.Writer keeps its first error for Flush
+	// One encoder and buffer for every socket: the encoder keeps its
+	// indenting buffer, so that 50,000 sockets do not allocate two
+	// buffers each (200 MB of garbage).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
 	for j := range socks {
 		if j > 0 {
 			w.WriteString(",\n    ")
 		}
-		s, err := encodeJSON(&socks[j], "    ")
-		if err != nil {
-			return err
+		buf.Reset()
+		if err := enc.Encode(&socks[j]); err != nil {
+			return fmt.Errorf("render json report: %w", err)
 		}
-		if err := writeSafe(w, bytes.TrimSuffix(s, []byte("\n"))); err != nil {
+		if err := writeSafe(w, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
 			return err
 		}
 	}

@@ -152,3 +152,31 @@ func TestOptionsHoldNoCode(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamLeft: Left is 0 while the captures are read and, after their
+// end, bounds the connections handed over from then on (exactly them
+// when Retain keeps no finished connection), so that a caller can size
+// its list once.
+func TestStreamLeft(t *testing.T) {
+	data := streamCapture(t)
+	for _, opts := range []Options{{Retain: RetainAll}, {Retain: RetainNone, SummarizeHalfOpen: true}} {
+		s, err := NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		during, after := 0, 0
+		for s.Next() {
+			if s.Left() == 0 {
+				during++
+			} else {
+				after++
+			}
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if after == 0 || s.Left() < after || opts.Retain == RetainNone && (s.Left() != after || during != 0) {
+			t.Errorf("retain %d: %d handed over while reading, %d after; Left %d", opts.Retain, during, after, s.Left())
+		}
+	}
+}

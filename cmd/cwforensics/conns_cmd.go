@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	// connection, before the filters.
 	var conns []pcapstate.Conn
 	confirmed, unconfirmed := 0, 0
+	sized := false
 	for cs.Next() {
 		cn := cs.Conn()
 		switch cn.Verdict {
@@ -74,6 +76,11 @@ func (c *ConnsCmd) Run(e *env) error {
 			unconfirmed++
 		}
 		if keep(cn) {
+			if left := cs.Left(); !sized && left > 0 {
+				// The connections left at the end come next: room for
+				// all of them once, not doubling as they come.
+				conns, sized = slices.Grow(conns, left), true
+			}
 			conns = append(conns, *cn)
 		}
 	}

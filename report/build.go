@@ -122,6 +122,9 @@ type builder struct {
 	unowned []*dumps.ProcessInfo
 	// unmatched are those of them no single process's name fits.
 	unmatched []*dumps.ProcessInfo
+	// handles are the Node.js reports' connected tcp handles, keyed by
+	// resolveHandles.
+	handles []nodeHandle
 	// lastEvidence is the time of the latest listing that shows one,
 	// zero when none does.
 	lastEvidence time.Time
@@ -857,7 +860,15 @@ func pos(p pcapstate.Pos) string { return p.String() }
 // it, else from the process listening on its local port (an accepted
 // connection).
 func (b *builder) owners() {
-	handles := b.handleOwners()
+	b.resolveHandles()
+	// A runtime report's handle names its process and fd exactly where
+	// no listing names an owner.
+	handles := map[key]*nodeHandle{}
+	for i, h := range b.handles {
+		if h.s.PID > 0 && h.s.FD >= 0 {
+			handles[h.k] = &b.handles[i]
+		}
+	}
 	for k, s := range b.sockets {
 		var best *dumps.Owner
 		var from string
@@ -869,12 +880,9 @@ func (b *builder) owners() {
 				}
 			}
 		}
-		if best == nil {
-			// A runtime report's handle names its process and fd
-			// exactly where no listing names an owner.
-			if h, ok := handles[k]; ok {
-				best, from = &h.owner, h.pos
-			}
+		if h, ok := handles[k]; ok && best == nil {
+			pid, fd := h.s.PID, h.s.FD
+			best, from = &dumps.Owner{PID: &pid, FD: &fd}, h.s.Src.String()
 		}
 		if best != nil {
 			s.PID = *best.PID
@@ -932,46 +940,60 @@ func runtimeOfName(name string) Runtime {
 	return RuntimeUnknown
 }
 
-// handleOwner is a socket's process and fd as a runtime report's handle
-// gives them, and the handle's position.
-type handleOwner struct {
-	owner dumps.Owner
-	pos   string
+// nodeHandle is a connected tcp handle of a Node.js report, with the
+// socket it stands for and the report's file.
+type nodeHandle struct {
+	s    dumps.RuntimeSocket
+	k    key
+	file string
 }
 
-// handleOwners indexes by endpoints the connected tcp handles of Node.js
-// reports that name their process: an exact owner (pid and fd) for
-// sockets no listing gives one. A handle that names its endpoints by
-// host only (Node 12 to 16: "localhost") is keyed by the one socket of
-// the report with its two ports, if there is one.
-func (b *builder) handleOwners() map[key]handleOwner {
-	out := map[key]handleOwner{}
-	var byPorts map[[2]uint16][]key
+// resolveHandles keys the connected tcp handles of Node.js reports once,
+// for the owners and the findings: by their endpoints; a handle that
+// names them by host only (Node 12 to 16: "localhost") by the socket the
+// listings give its process and fd, or else by the one socket with its
+// two ports.
+func (b *builder) resolveHandles() {
+	var (
+		byOwner map[[2]int]key
+		byPorts map[[2]uint16][]key
+	)
 	for _, ev := range b.in.Evidence {
 		for _, s := range ev.RuntimeSockets {
-			if s.Source != "libuv-tcp" || s.PID <= 0 || s.FD < 0 || s.Remote.Port == 0 {
+			if s.Source != "libuv-tcp" || s.Remote.Port == 0 {
 				continue
 			}
-			var k key
 			if s.Local.Addr.IsValid() && s.Remote.Addr.IsValid() {
-				k = mkKey(netip.AddrPortFrom(s.Local.Addr.Unmap().WithZone(""), s.Local.Port), netip.AddrPortFrom(s.Remote.Addr.Unmap().WithZone(""), s.Remote.Port))
-			} else {
-				if byPorts == nil {
-					byPorts = map[[2]uint16][]key{}
-					for sk := range b.sockets {
-						pp := [2]uint16{sk.local.Port(), sk.remote.Port()}
-						byPorts[pp] = append(byPorts[pp], sk)
+				k := mkKey(netip.AddrPortFrom(s.Local.Addr.Unmap().WithZone(""), s.Local.Port), netip.AddrPortFrom(s.Remote.Addr.Unmap().WithZone(""), s.Remote.Port))
+				b.handles = append(b.handles, nodeHandle{s, k, ev.File})
+				continue
+			}
+			if byPorts == nil {
+				byOwner, byPorts = map[[2]int]key{}, map[[2]uint16][]key{}
+				for k, ls := range b.kernel {
+					for _, l := range ls {
+						for _, o := range l.owners {
+							if o.PID != nil && o.FD != nil {
+								byOwner[[2]int{*o.PID, *o.FD}] = k
+							}
+						}
 					}
 				}
+				for k := range b.sockets {
+					pp := [2]uint16{k.local.Port(), k.remote.Port()}
+					byPorts[pp] = append(byPorts[pp], k)
+				}
+			}
+			k, ok := byOwner[[2]int{s.PID, s.FD}]
+			if !ok || k.local.Port() != s.Local.Port || k.remote.Port() != s.Remote.Port {
 				ks := byPorts[[2]uint16{s.Local.Port, s.Remote.Port}]
 				if len(ks) != 1 {
 					continue
 				}
 				k = ks[0]
 			}
-			pid, fd := s.PID, s.FD
-			out[k] = handleOwner{dumps.Owner{PID: &pid, FD: &fd, Process: b.proc(pid).name}, s.Src.String()}
+			s.Local.Addr, s.Remote.Addr = k.local.Addr(), k.remote.Addr()
+			b.handles = append(b.handles, nodeHandle{s, k, ev.File})
 		}
 	}
-	return out
 }

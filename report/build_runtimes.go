@@ -70,87 +70,53 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		alloc      []string
 		report     string
 	)
-	// Node 12 to 16 name a handle's endpoints by host name only
-	// ("localhost"): such a handle is joined by its fd to the stuck
-	// socket the listings give the process and fd, or else by its two
-	// ports when one stuck socket has them.
-	var (
-		byFD    map[int]key
-		byPorts map[[2]uint16][]key
-	)
+	for _, h := range b.handles {
+		s := h.s
+		if (pid > 0 && s.PID > 0 && s.PID != pid) || !inStuck[h.k] {
+			continue
+		}
+		handles++
+		report = h.file
+		if s.Paused {
+			paused++
+			if s.FD >= 0 && len(pausedFDs) < maxClaimEvidence {
+				pausedFDs = append(pausedFDs, strconv.Itoa(s.FD))
+			}
+		}
+		// Each socket cites its handle, so that the table of sockets
+		// says which are in the report.
+		if sk, ok := b.sockets[h.k]; ok && !slices.Contains(sk.Evidence, s.Src.String()) {
+			sk.Evidence = append(sk.Evidence, s.Src.String())
+		}
+		if s.FD >= 0 && len(fds) < maxClaimEvidence {
+			fds = append(fds, strconv.Itoa(s.FD))
+		}
+		if len(hpos) < maxClaimEvidence {
+			hpos = append(hpos, s.Src.String())
+		}
+	}
 	for _, ev := range b.in.Evidence {
 		for _, s := range ev.RuntimeSockets {
-			if s.Source == "libuv-tcp" && (!s.Local.Addr.IsValid() || !s.Remote.Addr.IsValid()) && s.Remote.Port != 0 && (pid == 0 || s.PID == 0 || s.PID == pid) {
-				if byFD == nil {
-					byFD, byPorts = map[int]key{}, map[[2]uint16][]key{}
-					for _, k := range stuck {
-						if sk := b.sockets[k]; sk != nil && sk.FD > 0 && (pid == 0 || sk.PID == pid) {
-							byFD[sk.FD] = k
-						}
-						pp := [2]uint16{k.local.Port(), k.remote.Port()}
-						byPorts[pp] = append(byPorts[pp], k)
-					}
-				}
-				k, ok := byFD[s.FD]
-				if !ok || k.local.Port() != s.Local.Port || k.remote.Port() != s.Remote.Port {
-					ks := byPorts[[2]uint16{s.Local.Port, s.Remote.Port}]
-					if len(ks) != 1 {
-						continue
-					}
-					k = ks[0]
-				}
-				s.Local.Addr, s.Remote.Addr = k.local.Addr(), k.remote.Addr()
-			}
-			if !s.Local.Addr.IsValid() {
+			if s.Source != "resource-warning" || !s.Local.Addr.IsValid() {
 				continue
 			}
 			local := netip.AddrPortFrom(s.Local.Addr.Unmap().WithZone(""), s.Local.Port)
-			switch s.Source {
-			case "libuv-tcp":
-				if !s.Remote.Addr.IsValid() || (pid > 0 && s.PID > 0 && s.PID != pid) {
-					continue
+			if !locals[local] {
+				continue
+			}
+			warned++
+			if len(wpos) < maxClaimEvidence {
+				wpos = append(wpos, s.Src.String())
+			}
+			if i := dumps.AppFrame(s.Frames); i >= 0 {
+				fr := s.Frames[i]
+				f := fr.String()
+				if fr.Func == "" {
+					f = fr.File + ":" + strconv.Itoa(fr.Line) // tracemalloc names no function
 				}
-				k := mkKey(local, netip.AddrPortFrom(s.Remote.Addr.WithZone(""), s.Remote.Port))
-				if !inStuck[k] {
-					continue
-				}
-				handles++
-				report = ev.File
-				if s.Paused {
-					paused++
-					if s.FD >= 0 && len(pausedFDs) < maxClaimEvidence {
-						pausedFDs = append(pausedFDs, strconv.Itoa(s.FD))
-					}
-				}
-				// Each socket cites its handle, so that the table of
-				// sockets says which are in the report.
-				if sk, ok := b.sockets[k]; ok && !slices.Contains(sk.Evidence, s.Src.String()) {
-					sk.Evidence = append(sk.Evidence, s.Src.String())
-				}
-				if s.FD >= 0 && len(fds) < maxClaimEvidence {
-					fds = append(fds, strconv.Itoa(s.FD))
-				}
-				if len(hpos) < maxClaimEvidence {
-					hpos = append(hpos, s.Src.String())
-				}
-			case "resource-warning":
-				if !locals[local] {
-					continue
-				}
-				warned++
-				if len(wpos) < maxClaimEvidence {
-					wpos = append(wpos, s.Src.String())
-				}
-				if i := dumps.AppFrame(s.Frames); i >= 0 {
-					fr := s.Frames[i]
-					f := fr.String()
-					if fr.Func == "" {
-						f = fr.File + ":" + strconv.Itoa(fr.Line) // tracemalloc names no function
-					}
-					if !allocated[f] && len(alloc) < 3 {
-						allocated[f] = true
-						alloc = append(alloc, f)
-					}
+				if !allocated[f] && len(alloc) < 3 {
+					allocated[f] = true
+					alloc = append(alloc, f)
 				}
 			}
 		}

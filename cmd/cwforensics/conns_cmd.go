@@ -66,7 +66,6 @@ func (c *ConnsCmd) Run(e *env) error {
 	// connection, before the filters.
 	var conns []pcapstate.Conn
 	confirmed, unconfirmed := 0, 0
-	sized := false
 	for cs.Next() {
 		cn := cs.Conn()
 		switch cn.Verdict {
@@ -76,10 +75,15 @@ func (c *ConnsCmd) Run(e *env) error {
 			unconfirmed++
 		}
 		if keep(cn) {
-			if left := cs.Left(); !sized && left > 0 {
-				// The connections left at the end come next: room for
-				// all of them once, not doubling as they come.
-				conns, sized = slices.Grow(conns, left), true
+			if len(conns) == cap(conns) {
+				// Doubling, not append's quarter steps for large
+				// slices, whose copies were most of conns' memory; no
+				// more than the connections still to come need.
+				n := max(2*cap(conns), 1024)
+				if left := cs.Left(); left > 0 {
+					n = min(n, len(conns)+left)
+				}
+				conns = slices.Grow(conns, n-len(conns))
 			}
 			conns = append(conns, *cn)
 		}

@@ -43,7 +43,10 @@ func writeJSON(w *bufio.Writer, m *Model) error {
 		return err
 	}
 	i := bytes.Index(out, []byte(socketsNull))
-	if m.Sockets == nil || i < 0 {
+	if m.Sockets == nil {
+		return writeSafe(w, out) // head is the model
+	}
+	if i < 0 {
 		out, err = encodeJSON(m, "")
 		if err != nil {
 			return err

@@ -179,7 +179,7 @@ func dumpAgeOf(ev *dumps.Evidence) dumpAge {
 		for _, t := range d.Threads {
 			if t.Elapsed > a.oldest {
 				a.oldest, a.pos = t.Elapsed, t.Pos.String()
-				a.what = fmt.Sprintf("thread %q has run %s (elapsed=)", t.Name, fmtDur(t.Elapsed))
+				a.what = fmt.Sprintf("thread %q has run %s (elapsed=)", t.Name, FormatDuration(t.Elapsed))
 			}
 		}
 		if a.pos == "" {
@@ -190,7 +190,7 @@ func dumpAgeOf(ev *dumps.Evidence) dumpAge {
 		for _, bk := range d.Buckets {
 			if bk.MaxWait > a.oldest && len(bk.Members) > 0 {
 				a.oldest, a.pos = bk.MaxWait, bk.Members[0].Pos.String()
-				a.what = fmt.Sprintf("a goroutine has waited %s", fmtDur(bk.MaxWait))
+				a.what = fmt.Sprintf("a goroutine has waited %s", FormatDuration(bk.MaxWait))
 			}
 		}
 	}
@@ -218,7 +218,9 @@ func (b *builder) ageEvidence(p *proc, a dumpAge) (float64, string) {
 				a.at.Format(time.DateTime), p.start.UTC().Format(time.DateTime), p.startFrom)
 		}
 		uptime, how = a.at.Sub(p.start), fmt.Sprintf("at the dump's time, started %s (%s)", p.start.UTC().Format(time.DateTime), p.startFrom)
-	case !p.start.IsZero() && !b.lastEvidence.IsZero():
+	case !p.start.IsZero() && !b.lastEvidence.IsZero() && p.startRank > 1:
+		// ps's lstart is the host's local time read as UTC: not on the
+		// listings' clock, so only an uptime ps printed beside it counts.
 		uptime, how = b.lastEvidence.Sub(p.start), fmt.Sprintf("by the latest listing, started %s (%s)", p.start.UTC().Format(time.DateTime), p.startFrom)
 	case p.elapsedOK:
 		uptime, how = p.elapsed, fmt.Sprintf("when ps listed it (%s)", p.elapsedFrom)
@@ -229,9 +231,9 @@ func (b *builder) ageEvidence(p *proc, a dumpAge) (float64, string) {
 		return 0, ""
 	}
 	if a.oldest > uptime+ageMargin {
-		return weightAgeTooOld, fmt.Sprintf("%s (%s), but the process had run only %s %s", a.what, a.pos, fmtDur(uptime), how)
+		return weightAgeTooOld, fmt.Sprintf("%s (%s), but the process had run only %s %s", a.what, a.pos, FormatDuration(uptime), how)
 	}
-	return weightAgeFits, fmt.Sprintf("%s (%s), within the %s the process had run %s", a.what, a.pos, fmtDur(uptime), how)
+	return weightAgeFits, fmt.Sprintf("%s (%s), within the %s the process had run %s", a.what, a.pos, FormatDuration(uptime), how)
 }
 
 // zoneSlack is how far a dump's printed time may be from the listings'
@@ -258,7 +260,6 @@ func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
 }
 
 // fmtDur prints a duration to the second.
-func fmtDur(d time.Duration) string { return d.Round(time.Second).String() }
 
 // matchUnowned gives each command line that says no pid (a cmdline saved
 // under a name without one) to the one process the other evidence names
@@ -345,11 +346,21 @@ func (b *builder) besideUnowned(p *dumps.ProcessInfo, pids []int) (int, string) 
 }
 
 // fitsName reports whether a command line's name is a listed process's
-// name, or begins with it where a listing cuts names (8 characters or
-// more: lsof's 9, netstat's and the kernel's 15 or 16).
+// name, or begins with it where the listed name has exactly the width a
+// listing cuts names to (lsof's 9 characters, the kernel's 15): a whole
+// name such as postgres does not fit postgres_exporter.
 func fitsName(cmdName, listed string) bool {
-	return cmdName == listed || len(listed) >= 8 && strings.HasPrefix(cmdName, listed)
+	cut := len(listed) == lsofNameWidth || len(listed) == commWidth
+	return cmdName == listed || cut && strings.HasPrefix(cmdName, listed)
 }
+
+// The widths listings cut command names to: lsof's COMMAND column (9
+// unless +c) and the kernel's comm (TASK_COMM_LEN less its NUL), which
+// ss, /proc/PID/stat and status print.
+const (
+	lsofNameWidth = 9
+	commWidth     = 15
+)
 
 // joinInts writes numbers separated by commas.
 func joinInts(v []int) string {
@@ -377,8 +388,9 @@ func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 		peer      netip.AddrPort
 	}
 	var hits []hit
+	order := slices.SortedFunc(maps.Keys(peers), func(a, c netip.AddrPort) int { return a.Compare(c) })
 	names := func(cmd string) (netip.AddrPort, bool) {
-		for p := range peers {
+		for _, p := range order {
 			if cmdlineNames(cmd, p) {
 				return p, true
 			}

@@ -65,13 +65,13 @@ func TestLinkByStartTime(t *testing.T) {
 				t.Fatalf("link %+v, want pid 101 by content at 0.60", d)
 			}
 			if !slices.ContainsFunc(d.Why, func(w string) bool {
-				return strings.HasPrefix(w, "+0.10 a goroutine has waited 14m0s (goroutines.txt:1), within the 20m0s") && strings.Contains(w, tt.want)
+				return strings.HasPrefix(w, "+0.10 a goroutine has waited 14m00s (goroutines.txt:1), within the 20m00s") && strings.Contains(w, tt.want)
 			}) {
 				t.Errorf("why %q does not say the ages fit, citing %s", d.Why, tt.want)
 			}
 			b := d.Candidates[1]
 			if b.PID != 202 || b.Score != 0 || !slices.ContainsFunc(b.Why, func(w string) bool {
-				return strings.HasPrefix(w, "-0.60 a goroutine has waited 14m0s") && strings.Contains(w, "had run only 3m0s")
+				return strings.HasPrefix(w, "-0.60 a goroutine has waited 14m00s") && strings.Contains(w, "had run only 3m00s")
 			}) {
 				t.Errorf("api-b %+v: want 0 with the age against it", b)
 			}
@@ -390,5 +390,23 @@ func TestCmdlineBesideFDListing(t *testing.T) {
 				t.Errorf("warnings %+v: want one saying it fits 2 processes: %v", m.Warnings, tt.pid == 0)
 			}
 		})
+	}
+}
+
+func TestFitsName(t *testing.T) {
+	for _, tt := range []struct {
+		cmd, listed string
+		want        bool
+	}{
+		{"metrics-shipper", "metrics-shipper", true},
+		{"metrics-shipper", "metrics-s", true},               // lsof's 9
+		{"containerd-shim-runc-v2", "containerd-shim", true}, // the kernel's 15
+		{"postgres_exporter", "postgres", false},             // a whole name, not a cut
+		{"containerd-shim-runc-v2", "containerd", false},
+		{"java", "java", true},
+	} {
+		if got := fitsName(tt.cmd, tt.listed); got != tt.want {
+			t.Errorf("fitsName(%q, %q) = %v, want %v", tt.cmd, tt.listed, got, tt.want)
+		}
 	}
 }

@@ -259,8 +259,6 @@ func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
 	return at
 }
 
-// fmtDur prints a duration to the second.
-
 // matchUnowned gives each command line that says no pid (a cmdline saved
 // under a name without one) to the one process the other evidence names
 // whose command name it fits: the same name, or a name the listing cut
@@ -270,13 +268,21 @@ func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
 func (b *builder) matchUnowned() {
 	for _, p := range b.unowned {
 		name := commandName(p.Command)
-		var pids []int
+		// The candidates are the processes the other evidence names and
+		// those a process listing (ps) names: a second python3 that ss
+		// does not list (no socket, no -p rights) makes it ambiguous.
+		fit := map[int]bool{}
 		for pid, pr := range b.procs {
 			if pid > 0 && pr.name != "" && fitsName(name, pr.name) {
-				pids = append(pids, pid)
+				fit[pid] = true
 			}
 		}
-		slices.Sort(pids)
+		for pid, lp := range b.plist {
+			if pid > 0 && lp.name != "" && fitsName(name, lp.name) {
+				fit[pid] = true
+			}
+		}
+		pids := slices.Sorted(maps.Keys(fit))
 		from := p.Src.String()
 		how := ""
 		if len(pids) > 1 {

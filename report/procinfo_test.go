@@ -410,3 +410,21 @@ func TestFitsName(t *testing.T) {
 		}
 	}
 }
+
+// TestCmdlineWithoutPIDPsNamesTwo: ss names one python3, ps two; a
+// pid-less cmdline of python3 fits both and goes to neither.
+func TestCmdlineWithoutPIDPsNamesTwo(t *testing.T) {
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		"CLOSE-WAIT 1 0 10.0.0.5:40000 10.0.0.9:5432 users:((\"python3\",pid=101,fd=10))\n"
+	ps := "    PID    PPID COMMAND\n    101       1 python3 worker.py\n    202       1 python3 other.py\n"
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "ps.txt", ps),
+		readEv(t, "cmdline.txt", "python3\x00worker.py\x00")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(m.Warnings, func(w Warning) bool {
+		return w.Pos == "cmdline.txt:1" && strings.Contains(w.Msg, "pids 101, 202")
+	}) {
+		t.Errorf("warnings %+v: want the cmdline left out, fitting pids 101 and 202", m.Warnings)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,10 @@ var (
 	// ("==> /proc/1234/cmdline <==" of head or tail) or a prompt.
 	procFileRe = regexp.MustCompile(`/proc/(\d+|self|\*)/(cmdline|stat)\b`)
 	// headTailRe is the header head and tail print before each file.
-	headTailRe = regexp.MustCompile(`^==> (.+) <==$`)
+	// busyboxElapsedRe is BusyBox's etime past an hour: hours and
+	// minutes (1h02), days and hours (3d05), or days (123d).
+	busyboxElapsedRe = regexp.MustCompile(`^(\d{1,9})(h|d)(\d\d)?$`)
+	headTailRe       = regexp.MustCompile(`^==> (.+) <==$`)
 	// cmdlineNameRe finds the pid in the name of a file that holds one
 	// cmdline and no header: proc/1234/cmdline, proc-1234-cmdline.txt.
 	cmdlineNameRe = regexp.MustCompile(`(?:^|[/_.-])(\d+)[/_.-]cmdline(?:\.[A-Za-z]+)?$`)
@@ -149,7 +153,9 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			p.Src = dumps.Pos{File: name, Line: n}
 			p.Snapshot, p.SnapshotTime = snaps.record(n)
 			if p.Elapsed != nil && !p.SnapshotTime.IsZero() {
-				p.Start = plausible(p.SnapshotTime.Add(-*p.Elapsed))
+				if t := plausible(p.SnapshotTime.Add(-*p.Elapsed)); !t.IsZero() {
+					p.Start = t // else lstart's, if any
+				}
 			}
 			ev.Procs = append(ev.Procs, p)
 		case strings.Contains(line, "\x00") || namePID >= 0 && len(ev.Procs) == 0 || n == 1 && strings.HasSuffix(line, " "):
@@ -241,14 +247,8 @@ func parseProcStat(text string) (dumps.ProcessInfo, error) {
 func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 	p := dumps.ProcessInfo{Tool: dumps.KindPS, PID: -1}
 	rest := line
-	word := func() string {
-		rest = strings.TrimLeft(rest, " \t")
-		i := strings.IndexAny(rest, " \t")
-		if i < 0 {
-			i = len(rest)
-		}
-		w := rest[:i]
-		rest = rest[i:]
+	word := func() (w string) {
+		w, rest = dumps.NextField(rest)
 		return w
 	}
 	for i, c := range cols {
@@ -274,16 +274,25 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 			}
 			p.PPID = dumps.IntPtr(v)
 		case "STARTED", "START", "STIME":
+			saved := rest
+			ws := []string{w, word(), word(), word(), word()}
 			switch {
-			case hasWord(weekdays, w): // lstart
-				ws := []string{w, word(), word(), word(), word()}
+			case slices.Contains(weekdays, w) || c == "STARTED" && clockLike(ws[3]): // lstart
+				// In another language ("Do  3 Dez 07:01:02 2026") it is
+				// still five words: taken, with no start time, so that
+				// the columns after it stay in place.
 				t, err := time.Parse("Mon Jan 2 15:04:05 2006", strings.Join(ws, " "))
-				if err != nil {
+				if err != nil && slices.Contains(weekdays, w) {
 					return p, fmt.Errorf("bad start time %q", dumps.Clip(strings.Join(ws, " ")))
 				}
-				p.Start = plausible(t)
-			case hasWord(months, w) && c == "STARTED": // start: "Dec 02"
+				if err == nil {
+					p.Start = plausible(t)
+				}
+			case slices.Contains(months, w) && c == "STARTED": // start: "Dec 02"
+				rest = saved
 				word()
+			default:
+				rest = saved
 			}
 		case "ELAPSED":
 			d, err := parseElapsed(w)
@@ -302,18 +311,24 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 	return p, nil
 }
 
-func hasWord(ws []string, w string) bool {
-	for _, x := range ws {
-		if x == w {
-			return true
-		}
-	}
-	return false
+// clockLike reports whether w is a time of day as lstart prints it,
+// hh:mm:ss.
+func clockLike(w string) bool {
+	return len(w) == 8 && w[2] == ':' && w[5] == ':' && digitsOnly(w[:2]+w[3:5]+w[6:])
 }
 
-// parseElapsed parses ps's etimes (seconds) or etime ([[dd-]hh:]mm:ss).
+// parseElapsed parses ps's etimes (seconds), etime ([[dd-]hh:]mm:ss), or
+// BusyBox's etime past an hour (1h02, 3d05, 123d).
 func parseElapsed(s string) (time.Duration, error) {
 	bad := fmt.Errorf("bad elapsed time %q", dumps.Clip(s))
+	if m := busyboxElapsedRe.FindStringSubmatch(s); m != nil {
+		big, _ := strconv.ParseInt(m[1], 10, 32)
+		small, _ := strconv.ParseInt(m[3], 10, 32) // "" for 123d: 0
+		if m[2] == "h" {
+			return time.Duration(big)*time.Hour + time.Duration(small)*time.Minute, nil
+		}
+		return time.Duration(big)*24*time.Hour + time.Duration(small)*time.Hour, nil
+	}
 	if digitsOnly(s) {
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || v > 1<<33 {

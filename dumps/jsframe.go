@@ -15,8 +15,9 @@ import (
 //
 // A named frame needs the space before its parenthesis (a JVM frame,
 // "at java.net.Socket.read(Socket.java:10)", has none); an anonymous one
-// needs file:line:column.
-var reJSFrame = regexp.MustCompile(`^\s*at (?:async )?(?:(.+?) \((.*?)(?::(\d+)(?::\d+)?)?\)|(\S+?):(\d+):\d+)$`)
+// needs file:line:column. The last frame of an error with properties
+// (ECONNRESET's errno, code, syscall) ends in the " {" that opens them.
+var reJSFrame = regexp.MustCompile(`^\s*at (?:async )?(?:(.+?) \((.*?)(?::(\d+)(?::\d+)?)?\)|(\S+?):(\d+):\d+)(?: \{)?$`)
 
 // ParseJSFrame reads one V8 stack line into a Frame (Func, File, Line);
 // false when the line is not one.

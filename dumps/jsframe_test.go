@@ -11,6 +11,7 @@ func TestParseJSFrame(t *testing.T) {
 		internal bool // nodeInternal's verdict, for AppFrame
 	}{
 		{"    at poll (/srv/app/client.js:17:18)", true, "poll", "/srv/app/client.js", 17, false},
+		{"    at TCP.onStreamRead (node:internal/stream_base_commons:217:20) {", true, "TCP.onStreamRead", "node:internal/stream_base_commons", 217, true},
 		{"    at Timeout._onTimeout (/srv/app/client.js:33:40)", true, "Timeout._onTimeout", "/srv/app/client.js", 33, false},
 		{"    at listOnTimeout (node:internal/timers:573:17)", true, "listOnTimeout", "node:internal/timers", 573, true},
 		{"    at Socket.socketOnData (node:_http_client:541:22)", true, "Socket.socketOnData", "node:_http_client", 541, true},

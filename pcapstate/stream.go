@@ -148,6 +148,7 @@ func (s *Stream) Next() bool {
 				s.handed++
 				return true
 			}
+			clear(s.pending) // their anomalies and texts are the caller's now
 			s.pending, s.next = s.pending[:0], 0
 			b, ok := <-s.full
 			if !ok {

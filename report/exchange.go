@@ -300,13 +300,26 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if !sg.flow.key.outbound || len(sg.keys) == 0 {
 		return Claim{}, false
 	}
-	peer := sg.keys[0].remote
-	n := b.closedClient[netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())]
-	if n.success == 0 {
+	// The group's peers: one, or several when their flow folds a port
+	// many peers share.
+	seen := map[netip.AddrPort]bool{}
+	var success, errors int
+	for _, k := range sg.keys {
+		if !seen[k.remote] {
+			seen[k.remote] = true
+			n := b.closedClient[k.remote]
+			success, errors = success+n.success, errors+n.errors
+		}
+	}
+	if success == 0 {
 		return Claim{}, false
 	}
+	to := sg.keys[0].remote.String()
+	if len(seen) > 1 {
+		to = fmt.Sprintf("the group's %d peers", len(seen))
+	}
 	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-		n.success, plural("connection", n.success), peer, n.errors)}, true
+		success, plural("connection", success), to, errors)}, true
 }
 
 // closeOnError is how each runtime closes a connection on an error path.

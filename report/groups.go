@@ -331,7 +331,12 @@ func (b *builder) stuckFindings(g *group) []Finding {
 		}
 	}
 	groups := b.sockGroups(g.pid, g.stuck, holders, pool, haveDump)
-	issuers, _ := b.nodeStacks(g.pid)
+	// A Node.js process's stacks say which code made its sockets; with
+	// several groups nothing says which group a stack made.
+	var issuers []suspect
+	if len(groups) == 1 {
+		issuers, _ = b.nodeStacks(g.pid)
+	}
 	var out []Finding
 	for i := range groups {
 		groups[i].issuers = issuers

@@ -149,7 +149,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 		}
 		res = cs.Result()
 		for i := range res.Files {
-			inputs = append(inputs, captureInput(caps[i], &res.Files[i], res))
+			inputs = append(inputs, captureInput(caps[res.Files[i].Input], &res.Files[i], res))
 		}
 	}
 	if !slices.ContainsFunc(inputs, report.Input.Usable) {
@@ -249,6 +249,9 @@ func (c *Captures) Close() {
 // says, failed when its gzip layer passed the decompression bound.
 func captureInput(o *opened, f *pcapstate.FileStats, res *pcapstate.Result) report.Input {
 	in := report.CaptureInput(f, res)
+	if f.Via != "" {
+		in.Kind += ", from partial state " + f.Via
+	}
 	if o.bound != nil && o.bound.tripped != nil {
 		in.Status, in.Cause, in.Reason = report.InputFailed, report.CauseTooLarge, o.bound.tripped.Error()
 		in.Warnings, in.FirstWarnings = 0, nil

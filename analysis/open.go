@@ -102,6 +102,10 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 		return fail(report.InputIgnored, report.CauseEmpty, reason)
 	}
 	// Binary formats, by magic numbers and structure.
+	if pcapstate.SniffPartial(head) {
+		o.capture, o.in.Kind = true, "partial state"
+		return o, o.in
+	}
 	if pcapstate.Sniff(head) {
 		format, err := pcapstate.Recognize(head)
 		if err != nil {

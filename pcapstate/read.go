@@ -93,7 +93,12 @@ type FileStats struct {
 	// as "ignored: ...": "no packets", "unsupported link type 147",
 	// "all 12 packets filtered out", "no TCP segment in 120 packets
 	// (unsupported-tunnel 118, arp 2)", "no packet before the damage".
-	Ignored  string `json:"ignored,omitempty"`
+	Ignored string `json:"ignored,omitempty"`
+	// Via names the partial state the file was read through, "" when
+	// it was read itself; Input is the index, among the Stream's
+	// inputs, of the capture or partial state it came from.
+	Via      string `json:"via,omitempty"`
+	Input    int    `json:"-"`
 	linkSeen map[uint32]bool
 	skips    [SkipKinds]uint64
 	first    int64
@@ -182,6 +187,18 @@ type source struct {
 	n        uint64 // packets read so far
 	stats    *FileStats
 	lastLink uint32
+	// pendWarn is the warning of the packet last read, kept by
+	// WritePartial for that packet's record.
+	pendWarn Warning
+	// A partial state's source reads its records instead of packets
+	// (part), the last in prec. Its files are the Result's from base on,
+	// with their stats and packets read so far; idx, n and stats follow
+	// the file of the last record.
+	part  *partReader
+	prec  partRecord
+	base  int
+	files []*FileStats
+	ns    []uint64
 }
 
 // Read reads the captures, merging their packets in timestamp order, and
@@ -336,7 +353,14 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 		}
 		keep := true
-		if p.filter != nil {
+		if s.part != nil {
+			// A partial state's record: filtered and decoded when it
+			// was written.
+			if keep = !s.prec.filt; !keep {
+				p.filtered++
+				s.stats.Filtered++
+			}
+		} else if p.filter != nil {
 			ok, err := p.filter.match(rec)
 			if err != nil {
 				p.err = fmt.Errorf("filter %s: packet %d: %w", s.name, s.n, err)
@@ -350,7 +374,13 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 		}
 		if keep {
 			r := ref{file: uint32(s.idx + 1), n: uint32(min(s.n, 1<<32-1))}
-			k := dec.Decode(rec.link, rec.data, &seg)
+			var k Skip
+			sp := &seg
+			if s.part != nil {
+				k, sp = s.prec.skip, &s.prec.seg
+			} else {
+				k = dec.Decode(rec.link, rec.data, &seg)
+			}
 			if k == SkipNone {
 				p.segments++
 				s.stats.Segments++
@@ -358,17 +388,17 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 				p.skipped[k]++
 				s.stats.skips[k]++
 			}
-			if (k == SkipNone || k == SkipIPFragment) && seg.frag.end != 0 {
+			if (k == SkipNone || k == SkipIPFragment) && sp.frag.end != 0 {
 				// A fragment of TCP: the segment waits for its datagram's
 				// length (see fragTable).
-				if frags.add(&seg, rec.ts, r) {
+				if frags.add(sp, rec.ts, r) {
 					if b = p.emit(frags.ready, b, full, get); b == nil {
 						return
 					}
 				}
 			} else if k == SkipNone {
 				b.items = b.items[:len(b.items)+1]
-				b.items[len(b.items)-1].set(&seg, p.seed, rec.ts, r)
+				b.items[len(b.items)-1].set(sp, p.seed, rec.ts, r)
 				if len(b.items) == cap(b.items) {
 					if b = p.send(b, full, get); b == nil {
 						return
@@ -419,6 +449,9 @@ func (p *producer) emit(ready []readyFrag, b *batch, full chan<- *batch, get fun
 // advance reads the source's next packet. It returns false at the end of the
 // file or at damage, which it records as a warning.
 func (s *source) advance(warnings *[]Warning) bool {
+	if s.part != nil {
+		return s.advancePart(warnings)
+	}
 	err := s.pr.next(&s.rec)
 	if err == nil {
 		s.n++

@@ -1,9 +1,12 @@
 package pcapstate
 
 import (
+	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -84,20 +87,50 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{opts: opts, log: log, files: len(inputs), res: &Result{Files: make([]FileStats, len(inputs))}}
-	names := make([]string, len(inputs))
+	s := &Stream{opts: opts, log: log, files: len(inputs), res: &Result{}}
+	// A capture is one of the Result's files; a partial state is those
+	// of its captures, in its order.
 	var srcs []*source
 	for i, in := range inputs {
-		names[i] = in.Name
-		pr, err := openCapture(in.R)
+		br := bufio.NewReaderSize(in.R, 64<<10)
+		if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
+			pr, err := openPartial(br)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", in.Name, err)
+			}
+			if pr.hdr.Filter != opts.Filter {
+				return nil, fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written", in.Name, pr.hdr.Filter, opts.Filter)
+			}
+			src := &source{name: in.Name, part: pr, base: len(s.res.Files), ns: make([]uint64, len(pr.hdr.Files))}
+			for _, f := range pr.hdr.Files {
+				s.res.Files = append(s.res.Files, FileStats{Name: f.Name, Format: f.Format, Via: in.Name, Input: i, linkSeen: map[uint32]bool{}})
+			}
+			srcs = append(srcs, src)
+			continue
+		}
+		pr, err := openCapture(br)
 		if err != nil {
 			if errors.Is(err, ErrNotCapture) {
 				return nil, fmt.Errorf("%s: %w", in.Name, err)
 			}
 			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
 		}
-		s.res.Files[i] = FileStats{Name: in.Name, Format: pr.format(), linkSeen: map[uint32]bool{}}
-		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &s.res.Files[i]})
+		s.res.Files = append(s.res.Files, FileStats{Name: in.Name, Format: pr.format(), Input: i, linkSeen: map[uint32]bool{}})
+		srcs = append(srcs, &source{idx: len(s.res.Files) - 1, name: in.Name, pr: pr})
+	}
+	names := make([]string, len(s.res.Files))
+	for i := range s.res.Files {
+		names[i] = s.res.Files[i].Name
+	}
+	for _, src := range srcs {
+		if src.part == nil {
+			src.stats = &s.res.Files[src.idx]
+			continue
+		}
+		for j := range src.ns {
+			src.files = append(src.files, &s.res.Files[src.base+j])
+		}
+		src.idx, src.stats = src.base, src.files[0]
 	}
 	s.ex = exporter{names: names, local: opts.Local}
 	s.tr = newTracker(s.retire)
@@ -238,6 +271,7 @@ func (s *Stream) endOfCaptures() bool {
 		return false
 	}
 	res.Packets, res.Filtered, res.Segments, res.Warnings = pr.packets, pr.filtered, pr.segments, pr.warnings
+	sortWarnings(res.Warnings, res.Files)
 	if res.Packets > 0 {
 		res.Start, res.End = time.Unix(0, pr.start).UTC(), time.Unix(0, pr.end).UTC()
 	}
@@ -370,4 +404,18 @@ func (s *Stream) handOver(c Conn) {
 	s.one = c
 	s.cur = &s.one
 	s.handed++
+}
+
+// sortWarnings orders warnings by file, in the order of the Result's
+// files, then packet: the order in which the files' packets are read is
+// the merge's, which partial states written from several files do not
+// keep.
+func sortWarnings(ws []Warning, files []FileStats) {
+	idx := make(map[string]int, len(files))
+	for i := len(files) - 1; i >= 0; i-- {
+		idx[files[i].Name] = i
+	}
+	slices.SortStableFunc(ws, func(a, b Warning) int {
+		return cmp.Or(cmp.Compare(idx[a.Pos.File], idx[b.Pos.File]), cmp.Compare(a.Pos.Packet, b.Pos.Packet))
+	})
 }

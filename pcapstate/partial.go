@@ -1,0 +1,1024 @@
+package pcapstate
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/netip"
+	"slices"
+)
+
+// A partial state is what the engine takes from a slice of the traffic
+// (one or more capture files), written so that reading several of them
+// together gives exactly what reading their captures together gives: the
+// same connections with the same verdicts, positions, counts and warnings.
+//
+// It holds, per packet and in the order the captures were merged, what the
+// engine and the statistics take from it: for a TCP segment its 5-tuple
+// (defined once per block, then an index), flags, sequence and
+// acknowledgement numbers as differences from the same direction's last,
+// payload length and the bits the state machines read (zero window, cut
+// header, HTTP/1.x start, tunnel); for an IP fragment of TCP what
+// reassembly needs; for any other packet its time and why it was passed
+// over; a damaged record's warning. The connections' state is rebuilt
+// when the partial states are read, by the one engine, in time order: a
+// connection cut by a slice boundary (inside its handshake, between a FIN
+// and its ACK, across port reuse) is continued exactly as in one pass,
+// because nothing about it was decided when its slice was written.
+//
+// The format (version 1):
+//
+//	magic "cwforensics partial state\n", uvarint version
+//	frames: type byte, uvarint length, payload, CRC-32C of type and payload
+//	  'H' header: JSON {filter, files: [{name, format}]}
+//	  'B' block of records (a block decodes on its own: its tuples and
+//	      times start afresh)
+//	  'T' trailer: JSON {records, files: [{link_types}]}, the last frame
+//
+// A file that ends before its trailer, or whose frame fails its checksum,
+// is damaged: what came before the damage is used, with a warning.
+
+// partialMagic begins every partial state file.
+const partialMagic = "cwforensics partial state\n"
+
+// PartialVersion is the version of the partial state format this package
+// writes and reads.
+const PartialVersion = 1
+
+// Frame types.
+const (
+	frameHeader  = 'H'
+	frameBlock   = 'B'
+	frameTrailer = 'T'
+)
+
+// Bounds: a block is flushed once its records pass blockBytes; a frame
+// longer than maxFrame is damage, not data.
+const (
+	blockBytes = 256 << 10
+	maxFrame   = 16 << 20
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// SniffPartial reports whether head, the first bytes of a file, begins a
+// partial state.
+func SniffPartial(head []byte) bool {
+	n := min(len(head), len(partialMagic))
+	return n >= 8 && string(head[:n]) == partialMagic[:n]
+}
+
+type partialHeader struct {
+	Version int           `json:"version"`
+	Filter  string        `json:"filter"`
+	Files   []partialFile `json:"files"`
+}
+
+type partialFile struct {
+	Name   string `json:"name"`
+	Format string `json:"format"`
+}
+
+type partialTrailer struct {
+	Records uint64          `json:"records"`
+	Files   []partialLinked `json:"files"`
+}
+
+type partialLinked struct {
+	LinkTypes []uint32 `json:"link_types"`
+}
+
+// Record kinds: the low two bits of a record's first byte.
+const (
+	recTick uint8 = iota // a packet that gave no segment: filtered or passed over
+	recSeg               // a TCP segment
+	recFrag              // an IPv4 fragment of TCP, for reassembly
+	recEOF               // the end of a file (not a packet)
+)
+
+// Bits of a record's first byte above its kind. A segment's has its
+// direction, whether an extra byte follows, and its TCP flags as an index
+// in segFlags (segFlagsRaw: a byte of flags follows); the other records'
+// have the file and warning bits.
+const (
+	recFile    = 1 << 2 // a file index follows: the record is another file's
+	recWarn    = 1 << 3 // a warning follows (offset, text)
+	recTrunc   = 1 << 4 // end of file: reading stopped at damage
+	recReverse = 1 << 2 // segments: sent by the tuple's second endpoint
+	recExtra   = 1 << 3 // segments: an extra byte of rarer fields follows
+	recFlags   = 4      // segments: the shift of the flags' index
+)
+
+// segFlags are the TCP flags most segments have, coded in a segment's
+// first byte; others take a byte of their own.
+var segFlags = [...]Flags{ACK, PSH | ACK, SYN, SYN | ACK, FIN | ACK, FIN | PSH | ACK, RST, RST | ACK,
+	SYN | ECE | CWR, SYN | ACK | ECE, ACK | ECE, ACK | CWR, PSH | ACK | CWR, FIN, 0}
+
+const segFlagsRaw = len(segFlags)
+
+// Bits of a segment's extra byte.
+const (
+	extFile      = 1 << iota // as recFile
+	extWarn                  // as recWarn
+	extNewTup                // the tuple is defined here
+	extZeroWin               // the window advertised is zero
+	extHeaderCut             // Segment.HeaderCut
+	extFragment              // Segment.Fragment
+	extTunnel                // a tunnel byte follows
+	extHTTP                  // an HTTPStart follows
+)
+
+// tickFiltered is a tick's kind byte for a packet the filter rejected;
+// other ticks carry the Skip that passed the packet over.
+const tickFiltered = 0xff
+
+// tupleKey is a 5-tuple in a canonical order (a < b), plus the VLAN.
+type tupleKey struct {
+	a, b netip.AddrPort
+	vlan uint16
+}
+
+// tupleState is what the records of one tuple are coded against: each
+// direction's (0: from a) next sequence number after its last segment.
+// A segment's sequence number is coded as its difference from its
+// direction's next, its acknowledgement number as its difference from
+// the other direction's next: both are 0 for in-order traffic.
+type tupleState struct {
+	key  tupleKey
+	nxt  [2]uint32
+	used uint32 // the block it was last used in
+	live bool
+}
+
+// tupleTable numbers the tuples of a partial state. A tuple keeps its
+// number while it is used: at each block's start, the tuples not used in
+// the last two blocks are forgotten and their numbers reused, lowest
+// first, so that the writer and the reader, doing the same, agree, and
+// the table holds the tuples of a few blocks, not of the whole capture.
+type tupleTable struct {
+	states []tupleState
+	free   []uint32
+	block  uint32
+}
+
+// newBlock starts a block, calling forget for each tuple it forgets.
+func (t *tupleTable) newBlock(forget func(k tupleKey)) {
+	t.block++
+	if t.block < 3 {
+		return
+	}
+	for i := range t.states {
+		if st := &t.states[i]; st.live && st.used+2 < t.block {
+			if forget != nil {
+				forget(st.key)
+			}
+			*st = tupleState{}
+			t.free = append(t.free, uint32(i))
+		}
+	}
+}
+
+// add numbers a new tuple.
+func (t *tupleTable) add(k tupleKey) uint32 {
+	st := tupleState{key: k, used: t.block, live: true}
+	if len(t.free) > 0 {
+		i := t.free[0]
+		t.free = t.free[1:]
+		t.states[i] = st
+		return i
+	}
+	t.states = append(t.states, st)
+	return uint32(len(t.states) - 1)
+}
+
+// advance moves direction dir past seg.
+func (st *tupleState) advance(dir int, seg *Segment) {
+	n := seg.Seq + seg.Payload
+	if seg.Flags&SYN != 0 {
+		n++
+	}
+	if seg.Flags&FIN != 0 {
+		n++
+	}
+	st.nxt[dir] = n
+}
+
+// partWriter codes records into blocks and frames.
+type partWriter struct {
+	w       *bufio.Writer
+	buf     []byte
+	tuples  map[tupleKey]uint32
+	tab     tupleTable
+	lastTS  []int64
+	cur     int // file of the last record in the block
+	records uint64
+	written int64
+	err     error
+}
+
+func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
+	pw := &partWriter{w: bufio.NewWriterSize(w, 64<<10), tuples: map[tupleKey]uint32{}, lastTS: make([]int64, len(hdr.Files))}
+	pw.tab.newBlock(nil)
+	pw.raw([]byte(partialMagic))
+	pw.raw(binary.AppendUvarint(nil, PartialVersion))
+	js, err := json.Marshal(hdr)
+	if err != nil {
+		pw.err = err
+		return pw
+	}
+	pw.frame(frameHeader, js)
+	return pw
+}
+
+func (pw *partWriter) raw(b []byte) {
+	if pw.err != nil {
+		return
+	}
+	n, err := pw.w.Write(b)
+	pw.written += int64(n)
+	pw.err = err
+}
+
+// frame writes one frame: type, length, payload, checksum.
+func (pw *partWriter) frame(typ byte, payload []byte) {
+	var head [1 + binary.MaxVarintLen64]byte
+	head[0] = typ
+	n := 1 + binary.PutUvarint(head[1:], uint64(len(payload)))
+	pw.raw(head[:n])
+	pw.raw(payload)
+	crc := crc32.Update(crc32.Checksum(head[:1], castagnoli), castagnoli, payload)
+	pw.raw(binary.LittleEndian.AppendUint32(nil, crc))
+}
+
+// flush writes the block being coded, and starts the next afresh.
+func (pw *partWriter) flush() {
+	if len(pw.buf) == 0 {
+		return
+	}
+	pw.frame(frameBlock, pw.buf)
+	pw.buf = pw.buf[:0]
+	pw.tab.newBlock(func(k tupleKey) { delete(pw.tuples, k) })
+}
+
+// begin starts a record of file f at ts with first byte b, its warning if
+// any.
+func (pw *partWriter) begin(b uint8, f int, ts int64, warn string, offset int64) {
+	pw.records++
+	if f != pw.cur {
+		b |= recFile
+	}
+	if warn != "" {
+		b |= recWarn
+	}
+	pw.buf = append(pw.buf, b)
+	if f != pw.cur {
+		pw.buf = binary.AppendUvarint(pw.buf, uint64(f))
+		pw.cur = f
+	}
+	if warn != "" {
+		pw.buf = binary.AppendVarint(pw.buf, offset)
+		pw.buf = binary.AppendUvarint(pw.buf, uint64(len(warn)))
+		pw.buf = append(pw.buf, warn...)
+	}
+	pw.buf = appendTS(pw.buf, ts-pw.lastTS[f])
+	pw.lastTS[f] = ts
+}
+
+// room starts a new block when the one being coded is full; every record
+// begins with it, before it looks at the block's tuples.
+func (pw *partWriter) room() {
+	if len(pw.buf) >= blockBytes {
+		pw.flush()
+	}
+}
+
+// appendTS codes a time difference in ns: in microseconds when it is a
+// whole number of them (as in every pcap file written in microseconds),
+// the low bit saying which.
+func appendTS(b []byte, d int64) []byte {
+	if d%1000 == 0 {
+		return binary.AppendUvarint(b, zigzag(d/1000)<<1)
+	}
+	return binary.AppendUvarint(b, zigzag(d)<<1|1)
+}
+
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// ts decodes what appendTS coded.
+func (d *decoder) ts() int64 {
+	u := d.uvarint()
+	if u&1 == 0 {
+		return unzigzag(u>>1) * 1000
+	}
+	return unzigzag(u >> 1)
+}
+
+// tick records a packet that gave no segment: kind is its Skip, or
+// tickFiltered.
+func (pw *partWriter) tick(f int, ts int64, kind uint8, warn string, offset int64) {
+	pw.room()
+	pw.begin(recTick, f, ts, warn, offset)
+	pw.buf = append(pw.buf, kind)
+}
+
+// eof records the end of file f; trunc when it ended at damage, with the
+// warning said there.
+func (pw *partWriter) eof(f int, trunc bool, warn string, offset int64) {
+	pw.room()
+	b := recEOF
+	if trunc {
+		b |= recTrunc
+	}
+	pw.begin(b, f, pw.lastTS[f], warn, offset)
+}
+
+// frag records an IPv4 fragment of TCP as Decode gave it (k).
+func (pw *partWriter) frag(f int, ts int64, k Skip, seg *Segment, warn string, offset int64) {
+	pw.room()
+	pw.begin(recFrag, f, ts, warn, offset)
+	b := pw.buf
+	b = append(b, uint8(k))
+	b = appendAddr(b, seg.Src)
+	b = appendAddr(b, seg.Dst)
+	b = binary.BigEndian.AppendUint16(b, seg.SrcPort)
+	b = binary.BigEndian.AppendUint16(b, seg.DstPort)
+	b = binary.BigEndian.AppendUint32(b, seg.Seq)
+	b = binary.BigEndian.AppendUint32(b, seg.Ack)
+	b = append(b, uint8(seg.Flags))
+	b = binary.BigEndian.AppendUint16(b, seg.Window)
+	b = binary.AppendUvarint(b, uint64(seg.Payload))
+	var bits uint8
+	if seg.HeaderCut {
+		bits |= 1
+	}
+	if seg.Fragment {
+		bits |= 2
+	}
+	if seg.frag.more {
+		bits |= 4
+	}
+	b = append(b, bits)
+	b = binary.AppendUvarint(b, uint64(seg.VLAN))
+	b = append(b, uint8(seg.Tunnel))
+	b = binary.AppendUvarint(b, uint64(seg.HTTP))
+	b = binary.BigEndian.AppendUint16(b, seg.frag.id)
+	b = binary.AppendUvarint(b, uint64(seg.frag.start))
+	b = binary.AppendUvarint(b, uint64(seg.frag.end))
+	pw.buf = b
+}
+
+// seg records a TCP segment.
+func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int64) {
+	pw.room()
+	pw.records++
+	src, dst := netip.AddrPortFrom(seg.Src, seg.SrcPort), netip.AddrPortFrom(seg.Dst, seg.DstPort)
+	k := tupleKey{src, dst, seg.VLAN}
+	dir := 0
+	if src.Compare(dst) > 0 {
+		k.a, k.b, dir = dst, src, 1
+	}
+	var ext uint8
+	idx, known := pw.tuples[k]
+	if !known {
+		ext |= extNewTup
+		idx = pw.tab.add(k)
+		pw.tuples[k] = idx
+	}
+	st := &pw.tab.states[idx]
+	st.used = pw.tab.block
+	if f != pw.cur {
+		ext |= extFile
+	}
+	if warn != "" {
+		ext |= extWarn
+	}
+	if seg.Window == 0 {
+		ext |= extZeroWin
+	}
+	if seg.HeaderCut {
+		ext |= extHeaderCut
+	}
+	if seg.Fragment {
+		ext |= extFragment
+	}
+	if seg.Tunnel != TunnelNone {
+		ext |= extTunnel
+	}
+	if seg.HTTP != 0 {
+		ext |= extHTTP
+	}
+	fi := segFlagsRaw
+	for i, fl := range segFlags {
+		if fl == seg.Flags {
+			fi = i
+			break
+		}
+	}
+	b := recSeg | uint8(fi)<<recFlags
+	if dir == 1 {
+		b |= recReverse
+	}
+	if ext != 0 {
+		b |= recExtra
+	}
+	buf := append(pw.buf, b)
+	if ext != 0 {
+		buf = append(buf, ext)
+	}
+	if fi == segFlagsRaw {
+		buf = append(buf, uint8(seg.Flags))
+	}
+	if ext&extFile != 0 {
+		buf = binary.AppendUvarint(buf, uint64(f))
+		pw.cur = f
+	}
+	if ext&extWarn != 0 {
+		buf = binary.AppendVarint(buf, offset)
+		buf = binary.AppendUvarint(buf, uint64(len(warn)))
+		buf = append(buf, warn...)
+	}
+	buf = appendTS(buf, ts-pw.lastTS[f])
+	pw.lastTS[f] = ts
+	if ext&extNewTup != 0 {
+		buf = appendAddr(buf, k.a.Addr())
+		buf = appendAddr(buf, k.b.Addr())
+		buf = binary.BigEndian.AppendUint16(buf, k.a.Port())
+		buf = binary.BigEndian.AppendUint16(buf, k.b.Port())
+		buf = binary.AppendUvarint(buf, uint64(k.vlan))
+	} else {
+		buf = binary.AppendUvarint(buf, uint64(idx))
+	}
+	buf = binary.AppendVarint(buf, int64(int32(seg.Seq-st.nxt[dir])))
+	buf = binary.AppendVarint(buf, int64(int32(seg.Ack-st.nxt[1-dir])))
+	buf = binary.AppendUvarint(buf, uint64(seg.Payload))
+	st.advance(dir, seg)
+	if ext&extTunnel != 0 {
+		buf = append(buf, uint8(seg.Tunnel))
+	}
+	if ext&extHTTP != 0 {
+		buf = binary.AppendUvarint(buf, uint64(seg.HTTP))
+	}
+	pw.buf = buf
+}
+
+// close writes the last block and the trailer.
+func (pw *partWriter) close(tr partialTrailer) error {
+	pw.flush()
+	tr.Records = pw.records
+	js, err := json.Marshal(tr)
+	if err != nil {
+		return err
+	}
+	pw.frame(frameTrailer, js)
+	if pw.err == nil {
+		pw.err = pw.w.Flush()
+	}
+	return pw.err
+}
+
+// appendAddr codes an address: its length (4 or 16) and bytes; an IPv6
+// address keeps its zone out (packets carry none).
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		v := a.As4()
+		return append(append(b, 4), v[:]...)
+	}
+	v := a.As16()
+	return append(append(b, 16), v[:]...)
+}
+
+// partRecord is one record as read back.
+type partRecord struct {
+	kind   uint8
+	file   int
+	ts     int64
+	skip   Skip
+	filt   bool // a tick: the filter rejected the packet
+	trunc  bool // end of file: at damage
+	seg    Segment
+	warn   string
+	offset int64
+}
+
+// errPartial is the damage a partial state reader found.
+var errPartial = errors.New("damaged partial state")
+
+// partReader reads a partial state's records.
+type partReader struct {
+	r       *bufio.Reader
+	off     int64 // bytes read
+	hdr     partialHeader
+	trailer *partialTrailer
+	block   []byte
+	pos     int
+	tab     tupleTable
+	lastTS  []int64
+	cur     int
+	records uint64
+}
+
+// openPartial reads a partial state's magic, version and header from r.
+func openPartial(r io.Reader) (*partReader, error) {
+	pr := &partReader{r: bufio.NewReaderSize(r, 64<<10)}
+	magic := make([]byte, len(partialMagic))
+	if _, err := io.ReadFull(pr.r, magic); err != nil || string(magic) != partialMagic {
+		return nil, fmt.Errorf("%w: no partial state magic", errPartial)
+	}
+	pr.off = int64(len(magic))
+	v, err := binary.ReadUvarint(pr.r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: version: %w", errPartial, err)
+	}
+	pr.off += int64(len(binary.AppendUvarint(nil, v)))
+	if v != PartialVersion {
+		return nil, fmt.Errorf("partial state version %d: this cwforensics reads version %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
+	}
+	typ, payload, err := pr.frame()
+	if err != nil {
+		return nil, err
+	}
+	if typ != frameHeader {
+		return nil, fmt.Errorf("%w: first frame is %q, not the header", errPartial, typ)
+	}
+	if err := json.Unmarshal(payload, &pr.hdr); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", errPartial, err)
+	}
+	if len(pr.hdr.Files) == 0 {
+		return nil, fmt.Errorf("%w: header names no capture", errPartial)
+	}
+	pr.lastTS = make([]int64, len(pr.hdr.Files))
+	return pr, nil
+}
+
+// frame reads the next frame and checks it.
+func (pr *partReader) frame() (byte, []byte, error) {
+	start := pr.off
+	typ, err := pr.r.ReadByte()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, fmt.Errorf("%w: the file ends at byte %d without its trailer: truncated", errPartial, start)
+		}
+		return 0, nil, err
+	}
+	n, err := binary.ReadUvarint(pr.r)
+	if err != nil || n > maxFrame {
+		return 0, nil, fmt.Errorf("%w: frame at byte %d has a bad length", errPartial, start)
+	}
+	payload := slices.Grow(pr.block[:0], int(n)+4)[:n+4]
+	if _, err := io.ReadFull(pr.r, payload); err != nil {
+		return 0, nil, fmt.Errorf("%w: frame at byte %d is cut short: truncated", errPartial, start)
+	}
+	pr.off += 1 + int64(len(binary.AppendUvarint(nil, n))) + int64(n) + 4
+	crc := crc32.Update(crc32.Checksum([]byte{typ}, castagnoli), castagnoli, payload[:n])
+	if crc != binary.LittleEndian.Uint32(payload[n:]) {
+		return 0, nil, fmt.Errorf("%w: frame at byte %d fails its checksum", errPartial, start)
+	}
+	return typ, payload[:n], nil
+}
+
+// next reads the next record into rec; io.EOF after the trailer.
+func (pr *partReader) next(rec *partRecord) error {
+	for pr.pos >= len(pr.block) {
+		if pr.trailer != nil {
+			return io.EOF
+		}
+		typ, payload, err := pr.frame()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case frameBlock:
+			pr.block, pr.pos = payload, 0
+			pr.tab.newBlock(nil)
+		case frameTrailer:
+			var tr partialTrailer
+			if err := json.Unmarshal(payload, &tr); err != nil {
+				return fmt.Errorf("%w: trailer: %w", errPartial, err)
+			}
+			if tr.Records != pr.records {
+				return fmt.Errorf("%w: trailer counts %d records, the blocks hold %d", errPartial, tr.Records, pr.records)
+			}
+			pr.trailer, pr.block, pr.pos = &tr, nil, 0
+			return io.EOF
+		default:
+			return fmt.Errorf("%w: unknown frame type %q", errPartial, typ)
+		}
+	}
+	if err := pr.decode(rec); err != nil {
+		return fmt.Errorf("%w: record %d: %w", errPartial, pr.records+1, err)
+	}
+	pr.records++
+	return nil
+}
+
+var errShort = errors.New("record cut short")
+
+// decode decodes the record at pr.pos.
+func (pr *partReader) decode(rec *partRecord) error {
+	d := decoder{b: pr.block, i: pr.pos}
+	b := d.byte()
+	*rec = partRecord{kind: b & 3, file: pr.cur}
+	var ext uint8
+	hasFile, hasWarn := b&recFile != 0, b&recWarn != 0
+	if rec.kind == recSeg {
+		if b&recExtra != 0 {
+			ext = d.byte()
+		}
+		fi := int(b >> recFlags)
+		switch {
+		case fi < len(segFlags):
+			rec.seg.Flags = segFlags[fi]
+		case fi == segFlagsRaw:
+			rec.seg.Flags = Flags(d.byte())
+		}
+		hasFile, hasWarn = ext&extFile != 0, ext&extWarn != 0
+	}
+	if hasFile {
+		f := d.uvarint()
+		if f >= uint64(len(pr.hdr.Files)) {
+			return fmt.Errorf("file %d of %d", f, len(pr.hdr.Files))
+		}
+		rec.file, pr.cur = int(f), int(f)
+	}
+	if hasWarn {
+		rec.offset = d.varint()
+		n := d.uvarint()
+		rec.warn = string(d.bytes(n))
+	}
+	rec.ts = pr.lastTS[rec.file] + d.ts()
+	pr.lastTS[rec.file] = rec.ts
+	switch rec.kind {
+	case recTick:
+		k := d.byte()
+		if k == tickFiltered {
+			rec.filt = true
+		} else if int(k) < SkipKinds {
+			rec.skip = Skip(k)
+		} else {
+			return fmt.Errorf("tick of kind %d", k)
+		}
+	case recEOF:
+		rec.trunc = b&recTrunc != 0
+	case recFrag:
+		rec.skip = Skip(d.byte())
+		s := &rec.seg
+		s.Src, s.Dst = d.addr(), d.addr()
+		s.SrcPort, s.DstPort = d.u16(), d.u16()
+		s.Seq, s.Ack = d.u32(), d.u32()
+		s.Flags = Flags(d.byte())
+		s.Window = d.u16()
+		s.Payload = uint32(d.uvarint())
+		bits := d.byte()
+		s.HeaderCut, s.Fragment, s.frag.more = bits&1 != 0, bits&2 != 0, bits&4 != 0
+		s.VLAN = uint16(d.uvarint())
+		s.Tunnel = Tunnel(d.byte())
+		s.HTTP = HTTPStart(d.uvarint())
+		s.frag.id = d.u16()
+		s.frag.start, s.frag.end = uint32(d.uvarint()), uint32(d.uvarint())
+		if rec.skip != SkipNone && rec.skip != SkipIPFragment || s.frag.end == 0 {
+			return errors.New("fragment record without a fragment")
+		}
+	case recSeg:
+		var st *tupleState
+		if ext&extNewTup != 0 {
+			a, bb := d.addr(), d.addr()
+			pa, pb := d.u16(), d.u16()
+			vlan := uint16(d.uvarint())
+			st = &pr.tab.states[pr.tab.add(tupleKey{netip.AddrPortFrom(a, pa), netip.AddrPortFrom(bb, pb), vlan})]
+		} else {
+			i := d.uvarint()
+			if i >= uint64(len(pr.tab.states)) || !pr.tab.states[i].live {
+				return fmt.Errorf("tuple %d not defined", i)
+			}
+			st = &pr.tab.states[i]
+		}
+		st.used = pr.tab.block
+		dir := 0
+		src, dst := st.key.a, st.key.b
+		if b&recReverse != 0 {
+			dir, src, dst = 1, dst, src
+		}
+		s := &rec.seg
+		s.Src, s.SrcPort, s.Dst, s.DstPort, s.VLAN = src.Addr(), src.Port(), dst.Addr(), dst.Port(), st.key.vlan
+		s.Seq = st.nxt[dir] + uint32(d.varint())
+		s.Ack = st.nxt[1-dir] + uint32(d.varint())
+		s.Payload = uint32(d.uvarint())
+		st.advance(dir, s)
+		s.Window = 1
+		if ext&extZeroWin != 0 {
+			s.Window = 0
+		}
+		s.HeaderCut, s.Fragment = ext&extHeaderCut != 0, ext&extFragment != 0
+		if ext&extTunnel != 0 {
+			s.Tunnel = Tunnel(d.byte())
+		}
+		if ext&extHTTP != 0 {
+			s.HTTP = HTTPStart(d.uvarint())
+		}
+	}
+	if d.err != nil {
+		return d.err
+	}
+	pr.pos = d.i
+	return nil
+}
+
+// decoder reads a block's fields, remembering the first overrun.
+type decoder struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errShort
+	}
+	d.i = len(d.b)
+}
+
+func (d *decoder) byte() uint8 {
+	if d.i >= len(d.b) {
+		d.fail()
+		return 0
+	}
+	d.i++
+	return d.b[d.i-1]
+}
+
+func (d *decoder) bytes(n uint64) []byte {
+	if n > uint64(len(d.b)-d.i) {
+		d.fail()
+		return nil
+	}
+	d.i += int(n)
+	return d.b[d.i-int(n) : d.i]
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.i:])
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.i += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b[d.i:])
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.i += n
+	return v
+}
+
+func (d *decoder) u16() uint16 {
+	b := d.bytes(2)
+	if b == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint16(b)
+}
+
+func (d *decoder) u32() uint32 {
+	b := d.bytes(4)
+	if b == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(b)
+}
+
+func (d *decoder) addr() netip.Addr {
+	switch d.byte() {
+	case 4:
+		b := d.bytes(4)
+		if b == nil {
+			return netip.Addr{}
+		}
+		return netip.AddrFrom4([4]byte(b))
+	case 16:
+		b := d.bytes(16)
+		if b == nil {
+			return netip.Addr{}
+		}
+		return netip.AddrFrom16([16]byte(b))
+	}
+	if d.err == nil {
+		d.err = errors.New("bad address length")
+	}
+	d.i = len(d.b)
+	return netip.Addr{}
+}
+
+// PartialStats is what WritePartial wrote.
+type PartialStats struct {
+	Files    int    // capture files read
+	Packets  uint64 // packets read
+	Segments uint64 // of which TCP segments
+	Bytes    int64  // bytes written
+}
+
+// WritePartial reads the captures as Read would (merged in time order,
+// through opts.Filter) and writes their partial state to w. Only
+// opts.Filter is used: the rest applies when partial states are read. A
+// damaged capture gives the packets before the damage, and its warning
+// goes into the partial state, as Read would report it.
+func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, error) {
+	filter, err := newFilter(opts.Filter)
+	if err != nil {
+		return PartialStats{}, err
+	}
+	hdr := partialHeader{Version: PartialVersion, Filter: opts.Filter}
+	stats := make([]FileStats, len(inputs))
+	var srcs []*source
+	for i, in := range inputs {
+		br := bufio.NewReaderSize(in.R, 64<<10)
+		if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
+			return PartialStats{}, fmt.Errorf("%s: already a partial state: give partial states to conns or analyze, or the captures to partial", in.Name)
+		}
+		pr, err := openCapture(br)
+		if err != nil {
+			if errors.Is(err, ErrNotCapture) {
+				return PartialStats{}, fmt.Errorf("%s: %w", in.Name, err)
+			}
+			return PartialStats{}, fmt.Errorf("open capture %s: %w", in.Name, err)
+		}
+		hdr.Files = append(hdr.Files, partialFile{Name: in.Name, Format: pr.format()})
+		stats[i] = FileStats{Name: in.Name, linkSeen: map[uint32]bool{}}
+		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &stats[i]})
+	}
+	pw := newPartWriter(w, hdr)
+	p := &producer{srcs: srcs, filter: filter, progress: opts.Packets}
+	if err := p.writePartial(pw); err != nil {
+		return PartialStats{}, err
+	}
+	var tr partialTrailer
+	for i := range stats {
+		lts := make([]uint32, 0, len(stats[i].linkSeen))
+		for lt := range stats[i].linkSeen {
+			lts = append(lts, lt)
+		}
+		slices.Sort(lts)
+		tr.Files = append(tr.Files, partialLinked{LinkTypes: lts})
+	}
+	if err := pw.close(tr); err != nil {
+		return PartialStats{}, fmt.Errorf("write partial state: %w", err)
+	}
+	return PartialStats{Files: len(inputs), Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+}
+
+// writePartial reads the sources in timestamp order, as run does, and
+// codes every packet into pw.
+func (p *producer) writePartial(pw *partWriter) error {
+	if p.progress != nil {
+		defer func() { p.progress.Store(p.packets) }()
+	}
+	h := p.srcs[:0]
+	var warn []Warning
+	for _, s := range p.srcs {
+		if s.advance(&warn) {
+			h = append(h, s)
+			s.pend(warn)
+		} else {
+			pw.eofOf(s, warn)
+		}
+		warn = warn[:0]
+	}
+	var dec Decoder
+	var seg Segment
+	for len(h) > 0 {
+		bi := 0
+		for i := 1; i < len(h); i++ {
+			if h[i].rec.ts < h[bi].rec.ts {
+				bi = i
+			}
+		}
+		s := h[bi]
+		rec := &s.rec
+		p.packets++
+		if p.progress != nil && p.packets%packetsEvery == 0 {
+			p.progress.Store(p.packets)
+		}
+		w, off := s.pendWarn.Msg, s.pendWarn.Offset
+		s.pendWarn = Warning{}
+		f := s.idx
+		keep := true
+		if p.filter != nil {
+			ok, err := p.filter.match(rec)
+			if err != nil {
+				return fmt.Errorf("filter %s: packet %d: %w", s.name, s.n, err)
+			}
+			if !ok {
+				keep = false
+				pw.tick(f, rec.ts, tickFiltered, w, off)
+			}
+		}
+		if keep {
+			k := dec.Decode(rec.link, rec.data, &seg)
+			switch {
+			case (k == SkipNone || k == SkipIPFragment) && seg.frag.end != 0:
+				pw.frag(f, rec.ts, k, &seg, w, off)
+			case k == SkipNone:
+				p.segments++
+				pw.seg(f, rec.ts, &seg, w, off)
+			default:
+				pw.tick(f, rec.ts, uint8(k), w, off)
+			}
+			if k == SkipNone && seg.frag.end != 0 {
+				p.segments++
+			}
+		}
+		if !s.advance(&warn) {
+			h = slices.Delete(h, bi, bi+1)
+			pw.eofOf(s, warn)
+		} else {
+			s.pend(warn)
+		}
+		warn = warn[:0]
+		if pw.err != nil {
+			return fmt.Errorf("write partial state: %w", pw.err)
+		}
+	}
+	return nil
+}
+
+// eofOf records the end of s's file, with the warning advance gave when
+// it ended at damage.
+func (pw *partWriter) eofOf(s *source, warn []Warning) {
+	if s.stats.Truncated && len(warn) > 0 {
+		w := warn[len(warn)-1]
+		pw.eof(s.idx, true, w.Msg, w.Offset)
+		return
+	}
+	pw.eof(s.idx, false, "", 0)
+}
+
+// pend keeps the warning advance gave for the packet it read, if any, for
+// that packet's record.
+func (s *source) pend(warn []Warning) {
+	if len(warn) > 0 {
+		s.pendWarn = warn[len(warn)-1]
+	}
+}
+
+// advancePart reads a partial state source's next packet record, as
+// advance reads a capture's next packet: its file's stats and warnings
+// are kept as reading the capture would keep them. It returns false after
+// the trailer, or at damage, which it records as a warning on the file
+// being read.
+func (s *source) advancePart(warnings *[]Warning) bool {
+	for {
+		r := &s.prec
+		if err := s.part.next(r); err != nil {
+			if errors.Is(err, io.EOF) {
+				for i, f := range s.part.trailer.Files {
+					if i < len(s.files) {
+						for _, lt := range f.LinkTypes {
+							s.files[i].linkSeen[lt] = true
+						}
+					}
+				}
+				return false
+			}
+			f := s.part.cur
+			s.files[f].Truncated = true
+			*warnings = append(*warnings, Warning{
+				Pos:    Pos{File: s.files[f].Name, Packet: s.ns[f] + 1},
+				Offset: s.part.off,
+				Msg:    fmt.Sprintf("partial state %s: %v; the records before it were used", s.name, err),
+			})
+			return false
+		}
+		st := s.files[r.file]
+		if r.kind == recEOF {
+			if r.trunc {
+				st.Truncated = true
+				*warnings = append(*warnings, Warning{Pos: Pos{File: st.Name, Packet: s.ns[r.file] + 1}, Offset: r.offset, Msg: r.warn})
+			}
+			continue
+		}
+		s.ns[r.file]++
+		n := s.ns[r.file]
+		s.idx, s.n, s.stats = s.base+r.file, n, st
+		st.Packets++
+		if st.Packets == 1 {
+			st.first, st.last = r.ts, r.ts
+		} else {
+			st.first, st.last = min(st.first, r.ts), max(st.last, r.ts)
+		}
+		if r.warn != "" {
+			*warnings = append(*warnings, Warning{Pos: Pos{File: st.Name, Packet: n}, Offset: r.offset, Msg: r.warn})
+		}
+		s.rec.ts = r.ts
+		return true
+	}
+}

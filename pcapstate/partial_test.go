@@ -1,0 +1,370 @@
+package pcapstate_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
+)
+
+// partialOf writes the partial state of the captures.
+func partialOf(t testing.TB, opts pcapstate.Options, caps ...pcapstate.Input) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := pcapstate.WritePartial(&b, caps, opts); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func input(name string, b []byte) pcapstate.Input {
+	return pcapstate.Input{Name: name, R: bytes.NewReader(b)}
+}
+
+// readAll reads the inputs with opts, every connection retained.
+func readAll(t testing.TB, opts pcapstate.Options, ins ...pcapstate.Input) *pcapstate.Result {
+	t.Helper()
+	res, err := pcapstate.Read(ins, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Files {
+		res.Files[i].Via, res.Files[i].Input = "", 0
+	}
+	return res
+}
+
+// sameResult fails unless got, read through partial states, is want, read
+// from the captures.
+func sameResult(t *testing.T, what string, got, want *pcapstate.Result) {
+	t.Helper()
+	if reflect.DeepEqual(got, want) {
+		return
+	}
+	switch {
+	case len(got.Conns) != len(want.Conns):
+		t.Errorf("%s: %d connections, want %d", what, len(got.Conns), len(want.Conns))
+	case !reflect.DeepEqual(got.Files, want.Files):
+		t.Errorf("%s: files\n got %+v\nwant %+v", what, got.Files, want.Files)
+	case !reflect.DeepEqual(got.Warnings, want.Warnings):
+		t.Errorf("%s: warnings\n got %v\nwant %v", what, got.Warnings, want.Warnings)
+	default:
+		for i := range got.Conns {
+			if !reflect.DeepEqual(got.Conns[i], want.Conns[i]) {
+				t.Errorf("%s: connection %d\n got %+v\nwant %+v", what, i, got.Conns[i], want.Conns[i])
+				return
+			}
+		}
+		t.Errorf("%s: results differ\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+// cutScenario writes the scenario's packets as two files, the first
+// holding packets 1 to k.
+func cutScenario(t testing.TB, sc capgen.Scenario, k int, f capgen.Format) (a, b []byte) {
+	t.Helper()
+	c := sc.Capture
+	for n := 1; n <= c.Len(); n++ {
+		file := 0
+		if n > k {
+			file = 1
+		}
+		c.SetFile(n, file)
+	}
+	var bufs [2]bytes.Buffer
+	for i := range bufs {
+		if err := c.File(i).Write(&bufs[i], f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bufs[0].Bytes(), bufs[1].Bytes()
+}
+
+// TestPartialCutEverywhere cuts every scenario of the "Exact" list (port
+// reuse, retransmitted and out-of-order FINs, FINs on data, keep-alives,
+// midstream starts, snaplen cuts, tunnels...) after every one of its
+// packets, so inside every handshake, between every FIN and its ACK and
+// across every port reuse, and checks that the partial states of the two
+// slices read together give exactly what the two captures give: the same
+// connections, verdicts, positions, counts, files and warnings. So do
+// one partial state of both slices, and a partial state read with the
+// other slice's capture.
+func TestPartialCutEverywhere(t *testing.T) {
+	framings := []struct {
+		name string
+		o    capgen.Options
+		f    capgen.Format
+	}{
+		{"ethernet", capgen.Options{}, capgen.Format{}},
+		{"ipv6-pcapng-gz", capgen.Options{IPv6: true}, capgen.Format{Pcapng: true, Gzip: true}},
+		{"vlan-gtpu-snaplen", capgen.Options{Interface: capgen.Interface{Framing: capgen.Framing{VLANs: []uint16{42}, Tunnel: capgen.GTPU}, SnapLen: 96}}, capgen.Format{Nanos: true}},
+	}
+	cuts := 0
+	for _, fr := range framings {
+		for _, sc := range capgen.Scenarios(fr.o) {
+			local := netip.PrefixFrom(sc.Local.Addr(), sc.Local.Addr().BitLen())
+			opts := pcapstate.Options{Local: []netip.Prefix{local}}
+			for k := 0; k <= sc.Capture.Len(); k++ {
+				a, b := cutScenario(t, sc, k, fr.f)
+				want := readAll(t, opts, input("a.pcap", a), input("b.pcap", b))
+				pa := partialOf(t, opts, input("a.pcap", a))
+				pb := partialOf(t, opts, input("b.pcap", b))
+				name := fmt.Sprintf("%s/%s/cut after packet %d", fr.name, sc.Name, k)
+				sameResult(t, name+": two partial states", readAll(t, opts, input("a.part", pa), input("b.part", pb)), want)
+				sameResult(t, name+": a partial state and a capture", readAll(t, opts, input("a.part", pa), input("b.pcap", b)), want)
+				pab := partialOf(t, opts, input("a.pcap", a), input("b.pcap", b))
+				sameResult(t, name+": one partial state of both", readAll(t, opts, input("ab.part", pab)), want)
+				cuts++
+				if t.Failed() {
+					t.Logf("scenario: %s", sc.Doc)
+					return
+				}
+			}
+		}
+	}
+	t.Logf("%d cuts", cuts)
+}
+
+// TestPartialCutBetweenFINAndACK checks the verdict itself, not only its
+// equality, on the cut the issue names: the peer's FIN in one slice, our
+// ACK of it in the next.
+func TestPartialCutBetweenFINAndACK(t *testing.T) {
+	c := capgen.New(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	server := netip.MustParseAddrPort("10.0.0.1:8080")
+	client := netip.MustParseAddrPort("10.0.0.2:40000")
+	k := c.Conn(client, server, capgen.ConnOptions{})
+	k.Handshake()
+	k.Data(capgen.FromClient, 100)
+	k.ACK(capgen.FromServer)
+	fin := k.FIN(capgen.FromClient)
+	k.Wait(time.Second)
+	k.ACK(capgen.FromServer)
+	k.Wait(time.Minute)
+	k.KeepAlive(capgen.FromServer, 0)
+	sc := capgen.Scenario{Name: "fin-ack", Capture: c}
+	a, b := cutScenario(t, sc, fin, capgen.Format{})
+	opts := pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32")}}
+	pa := partialOf(t, opts, input("a.pcap", a))
+	pb := partialOf(t, opts, input("b.pcap", b))
+	res := readAll(t, opts, input("a.part", pa), input("b.part", pb))
+	if len(res.Conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(res.Conns))
+	}
+	cn := res.Conns[0]
+	if cn.Verdict != pcapstate.CloseWaitConfirmed || cn.Remote.FIN.String() != "a.pcap: packet 6" || cn.Remote.FINAck.String() != "b.pcap: packet 1" {
+		t.Errorf("verdict %v, FIN at %v acknowledged at %v; want confirmed, a.pcap: packet 6, b.pcap: packet 1", cn.Verdict, cn.Remote.FIN, cn.Remote.FINAck)
+	}
+}
+
+// splitPcap cuts a classic pcap file into files of at most n packets each.
+func splitPcap(t testing.TB, b []byte, n int) [][]byte {
+	t.Helper()
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		t.Fatal("not a little-endian microsecond pcap")
+	}
+	hdr := b[:24]
+	var out [][]byte
+	var cur []byte
+	count := 0
+	for off := 24; off < len(b); {
+		l := int(binary.LittleEndian.Uint32(b[off+8:]))
+		rec := b[off : off+16+l]
+		off += 16 + l
+		if count%n == 0 {
+			if cur != nil {
+				out = append(out, cur)
+			}
+			cur = append([]byte(nil), hdr...)
+		}
+		cur = append(cur, rec...)
+		count++
+	}
+	return append(out, cur)
+}
+
+// TestPartialRotatedLoad reads a load of interleaved connections, some
+// left in CLOSE_WAIT, cut into rotated files of a prime number of packets
+// (so the cuts fall anywhere in the connections), through one partial
+// state per file, and compares with reading the files themselves.
+func TestPartialRotatedLoad(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 3000, Open: 300, LeakEvery: 7, HTTP: true, Step: 50 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	files := splitPcap(t, b.Bytes(), 4999)
+	if len(files) < 5 {
+		t.Fatalf("%d files", len(files))
+	}
+	opts := pcapstate.Options{Retain: pcapstate.RetainCloseWait}
+	var caps, parts []pcapstate.Input
+	var capBytes, partBytes int
+	for i, f := range files {
+		name := fmt.Sprintf("load.pcap%d", i)
+		caps = append(caps, input(name, f))
+		p := partialOf(t, opts, input(name, f))
+		parts = append(parts, input(name+".part", p))
+		capBytes += len(f)
+		partBytes += len(p)
+	}
+	want := readAll(t, opts, caps...)
+	got := readAll(t, opts, parts...)
+	sameResult(t, "rotated load", got, want)
+	leaked := 0
+	for _, c := range want.Conns {
+		if c.Verdict == pcapstate.CloseWaitConfirmed {
+			leaked++
+		}
+	}
+	if leaked != 3000/7 {
+		t.Errorf("%d confirmed CLOSE_WAIT, want %d", leaked, 3000/7)
+	}
+	t.Logf("%d files, captures %d bytes, partial states %d bytes (1/%.1f)", len(files), capBytes, partBytes, float64(capBytes)/float64(partBytes))
+}
+
+// TestPartialSize: the partial state of the reference load's shape (see
+// docs/performance.md: a packet every millisecond, 13-packet connections
+// with 100-byte payloads, every 20th leaked) is at most a tenth of its
+// capture.
+func TestPartialSize(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 20000, Open: 2000, LeakEvery: 20, Step: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	p := partialOf(t, pcapstate.Options{}, input("load.pcap", b.Bytes()))
+	t.Logf("capture %d bytes, partial state %d bytes (1/%.1f)", b.Len(), len(p), float64(b.Len())/float64(len(p)))
+	if len(p)*10 > b.Len() {
+		t.Errorf("partial state is %d bytes, more than a tenth of the capture's %d", len(p), b.Len())
+	}
+}
+
+// TestPartialFilter: a partial state keeps the filter it was written with,
+// and reading it with another is an error that says so.
+func TestPartialFilter(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	a, b := cutScenario(t, sc, 3, capgen.Format{})
+	opts := pcapstate.Options{Filter: "tcp port 8080 or tcp port 80"}
+	want := readAll(t, opts, input("a.pcap", a), input("b.pcap", b))
+	pa := partialOf(t, opts, input("a.pcap", a))
+	pb := partialOf(t, opts, input("b.pcap", b))
+	sameResult(t, "filtered", readAll(t, opts, input("a.part", pa), input("b.part", pb)), want)
+	_, err := pcapstate.Read([]pcapstate.Input{input("a.part", pa)}, pcapstate.Options{})
+	if err == nil || !strings.Contains(err.Error(), "a.part: a partial state written with filter") {
+		t.Errorf("read with another filter: %v", err)
+	}
+}
+
+// TestPartialDamage: a partial state cut short, or with a byte changed,
+// gives the records before the damage and a warning naming the partial
+// state; one of another version is an error.
+func TestPartialDamage(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 20000, Open: 100, LeakEvery: 5}); err != nil {
+		t.Fatal(err)
+	}
+	opts := pcapstate.Options{}
+	p := partialOf(t, opts, input("load.pcap", b.Bytes()))
+	full := readAll(t, opts, input("load.part", p))
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"truncated", p[:len(p)*2/3], "cut short: truncated"},
+		{"no trailer", p[:len(p)-10], "truncated"},
+		{"flipped byte", flip(p, len(p)/2), "fails its checksum"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := readAll(t, opts, input("load.part", tc.data))
+			if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Msg, "partial state load.part") || !strings.Contains(res.Warnings[0].Msg, tc.want) {
+				t.Fatalf("warnings %v, want one naming load.part and %q", res.Warnings, tc.want)
+			}
+			if !res.Files[0].Truncated || res.Packets == 0 || res.Packets >= full.Packets && tc.name != "no trailer" {
+				t.Errorf("truncated %v, %d packets of %d", res.Files[0].Truncated, res.Packets, full.Packets)
+			}
+		})
+	}
+	v2 := bytes.Clone(p)
+	v2[len("cwforensics partial state\n")] = 2
+	if _, err := pcapstate.Read([]pcapstate.Input{input("v2.part", v2)}, opts); err == nil || !strings.Contains(err.Error(), "version 2") {
+		t.Errorf("version 2: %v", err)
+	}
+	if _, err := pcapstate.WritePartial(&bytes.Buffer{}, []pcapstate.Input{input("load.part", p)}, opts); err == nil || !strings.Contains(err.Error(), "already a partial state") {
+		t.Errorf("partial of a partial: %v", err)
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	out := bytes.Clone(b)
+	out[i] ^= 0x40
+	return out
+}
+
+// TestPartialDamagedCapture: a capture cut inside a packet gives its
+// warning through the partial state as it does read directly.
+func TestPartialDamagedCapture(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 200, Open: 20, LeakEvery: 3}); err != nil {
+		t.Fatal(err)
+	}
+	cut := b.Bytes()[:b.Len()-30]
+	opts := pcapstate.Options{}
+	want := readAll(t, opts, input("cut.pcap", cut))
+	if len(want.Warnings) == 0 {
+		t.Fatal("no warning for the cut capture")
+	}
+	got := readAll(t, opts, input("cut.part", partialOf(t, opts, input("cut.pcap", cut))))
+	sameResult(t, "damaged capture", got, want)
+}
+
+// TestPartialTestdata writes the partial states of the public and generated
+// captures in testdata, two at a time, and reads them back against the
+// captures.
+func TestPartialTestdata(t *testing.T) {
+	var paths []string
+	for _, glob := range []string{"testdata/public/*.pcap*", "testdata/decode/*.pcap*", "testdata/encap/*.pcap*"} {
+		m, _ := filepath.Glob(glob)
+		paths = append(paths, m...)
+	}
+	if len(paths) == 0 {
+		t.Skip("no captures in testdata")
+	}
+	read := 0
+	for i := 0; i+1 < len(paths); i += 2 {
+		var ins, parts []pcapstate.Input
+		ok := true
+		for _, p := range paths[i : i+2] {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := input(filepath.Base(p), data)
+			var pb bytes.Buffer
+			if _, err := pcapstate.WritePartial(&pb, []pcapstate.Input{in}, pcapstate.Options{}); err != nil {
+				if errors.Is(err, pcapstate.ErrNotCapture) {
+					ok = false
+					break
+				}
+				t.Fatal(err)
+			}
+			ins = append(ins, input(filepath.Base(p), data))
+			parts = append(parts, input(filepath.Base(p)+".part", pb.Bytes()))
+		}
+		if !ok {
+			continue
+		}
+		want := readAll(t, pcapstate.Options{}, ins...)
+		sameResult(t, strings.Join(paths[i:i+2], " + "), readAll(t, pcapstate.Options{}, parts...), want)
+		read++
+	}
+	t.Logf("%d pairs", read)
+}

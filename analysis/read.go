@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/pcapstate"
@@ -15,6 +16,25 @@ import (
 // walked) that is not a capture is an error naming it; a walked one, and
 // anything ignored, is returned among the inputs passed over.
 func StreamCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) (*Captures, []report.Input, error) {
+	caps, skipped, err := openCaptures(ctx, srcs)
+	if err != nil {
+		return nil, skipped, err
+	}
+	cs, err := streamCaptures(ctx, caps, opts)
+	if err != nil {
+		for _, c := range caps {
+			c.close()
+		}
+		return nil, skipped, err
+	}
+	return cs, skipped, nil
+}
+
+// openCaptures recognises the sources and opens the captures and partial
+// states among them. A source named (not walked) that is neither is an
+// error naming it; a walked one, and anything ignored, is returned among
+// the inputs passed over.
+func openCaptures(ctx context.Context, srcs []Source) ([]*opened, []report.Input, error) {
 	var caps []*opened
 	closeAll := func() {
 		for _, c := range caps {
@@ -44,12 +64,34 @@ func StreamCaptures(ctx context.Context, srcs []Source, opts pcapstate.Options) 
 	if len(caps) == 0 {
 		return nil, skipped, fmt.Errorf("no capture among the %d inputs", len(srcs))
 	}
-	cs, err := streamCaptures(ctx, caps, opts)
+	return caps, skipped, nil
+}
+
+// WritePartial writes to w the partial state of the captures among srcs
+// (pcapstate.WritePartial), each opened once, recognised by content as
+// StreamCaptures recognises them; a partial state among them is an error.
+func WritePartial(ctx context.Context, srcs []Source, w io.Writer, opts pcapstate.Options) (pcapstate.PartialStats, []report.Input, error) {
+	caps, skipped, err := openCaptures(ctx, srcs)
 	if err != nil {
-		closeAll()
-		return nil, skipped, err
+		return pcapstate.PartialStats{}, skipped, err
 	}
-	return cs, skipped, nil
+	defer func() {
+		for _, c := range caps {
+			c.close()
+		}
+	}()
+	ins := make([]pcapstate.Input, len(caps))
+	for i, c := range caps {
+		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
+	}
+	st, err := pcapstate.WritePartial(w, ins, opts)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return st, skipped, cerr
+		}
+		return st, skipped, err
+	}
+	return st, skipped, nil
 }
 
 // ReadEvidence reads the sources as evidence files, each opened once, and

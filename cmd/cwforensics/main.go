@@ -33,6 +33,7 @@ type CLI struct {
 
 	Analyze  AnalyzeCmd  `cmd:"" help:"Correlate captures, socket listings and dumps into a report of the root cause."`
 	Conns    ConnsCmd    `cmd:"" help:"List the TCP connections in packet captures and their states at capture end."`
+	Partial  PartialCmd  `cmd:"" help:"Write the partial state of a slice of the captures, for conns and analyze to merge with the others."`
 	Evidence EvidenceCmd `cmd:"" help:"Parse saved socket listings, thread and goroutine dumps, runtime reports and logs, and print the records."`
 	Serve    ServeCmd    `cmd:"" help:"Run a web service where a team uploads incident material and gets the report."`
 	Collect  CollectCmd  `cmd:"" help:"Save the evidence of an incident as it happens (Linux, as root), as the folder analyze reads."`

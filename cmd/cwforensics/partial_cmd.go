@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cwforensics/cwforensics/analysis"
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// PartialCmd writes the partial state of a slice of the captures.
+type PartialCmd struct {
+	Output   string   `short:"o" required:"" placeholder:"FILE" help:"File to write the partial state to (written atomically: a failed run leaves no file); - is standard output."`
+	Filter   string   `placeholder:"EXPR" env:"CWFORENSICS_PARTIAL_FILTER,CWFORENSICS_FILTER" help:"Keep only packets matching this tcpdump filter expression; conns and analyze must then read the partial state with the same --filter."`
+	Progress string   `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_PARTIAL_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, always, never (${enum})."`
+	Captures []string `arg:"" name:"capture" help:"Capture files of the slice: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several are merged in timestamp order."`
+}
+
+// Help is shown below the flags by --help.
+func (c *PartialCmd) Help() string {
+	return `A partial state holds what the state engine takes from each packet of the
+captures, about a tenth of their size. conns and analyze read partial states
+wherever they read captures (they are recognised by content) and merge them in
+time order: the result is the one reading all the captures at once gives,
+whatever the slices (a connection cut by a slice boundary continues in the
+next). Write one partial state per slice, on as many machines or cores as you
+like, then read them all together: see docs/scale.md.
+
+Examples:
+  cwforensics partial -o slice-03.cwfp capture-03.pcap.gz
+  ls capture-*.pcap.gz | xargs -P 8 -I{} cwforensics partial --progress never -o {}.cwfp {}
+  cwforensics analyze -o report.html capture-*.pcap.gz.cwfp ss.txt jstack.txt`
+}
+
+// Run reads the captures and writes their partial state.
+func (c *PartialCmd) Run(e *env) error {
+	srcs, err := analysis.Walk(c.Captures, analysis.WalkOptions{Stdin: e.Stdin})
+	if err != nil {
+		return err
+	}
+	if c.Output != "-" {
+		if err := checkOutputs([]string{c.Output}, srcs); err != nil {
+			return err
+		}
+	}
+	var read meter
+	srcs = countSources(srcs, &read)
+	stop := startProgress(e, c.Progress, &read)
+	opts := pcapstate.Options{Filter: c.Filter, Packets: &read.packets}
+	var st pcapstate.PartialStats
+	write := func(w io.Writer) error {
+		var skipped []warning
+		s, ins, err := analysis.WritePartial(e.Ctx, srcs, w, opts)
+		for _, in := range ins {
+			skipped = append(skipped, warning{in.Path, in.Status.String() + ": " + in.Reason})
+		}
+		stop()
+		warn(e.Stderr, skipped)
+		st = s
+		return err
+	}
+	if c.Output == "-" {
+		err = write(e.Stdout)
+	} else {
+		err = writeAtomic(c.Output, func(w *bufioWriter) error { return write(w) })
+	}
+	stop()
+	if err != nil {
+		return err
+	}
+	ratio := ""
+	if read.total > 0 && st.Bytes > 0 {
+		ratio = fmt.Sprintf(", 1/%.1f of the captures' %s", float64(read.total)/float64(st.Bytes), formatBytes(read.total))
+	}
+	fmt.Fprintf(e.Stderr, "partial: %s, %d packets (%d TCP segments): %s written to %s%s\n",
+		plural(st.Files, "capture"), st.Packets, st.Segments, formatBytes(st.Bytes), c.Output, ratio)
+	return nil
+}

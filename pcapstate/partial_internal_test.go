@@ -1,0 +1,172 @@
+package pcapstate
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cwforensics/cwforensics/internal/golden"
+)
+
+// partialGoldens are the captures whose partial states are kept in
+// testdata/partial, byte for byte, so that a change of the format that
+// forgets PartialVersion fails; their records are kept as text beside.
+var partialGoldens = []string{
+	filepath.Join(zeekDir, "traces", "ftp_ipv6.pcap"),
+	filepath.Join(zeekDir, "traces", "tcp_retransmit-fast009.pcap"),
+	filepath.Join(zeekDir, "traces", "tunnels_Teredo.pcap"),
+	filepath.Join("testdata", "public", "erspan-type-ii-3.pcap"),
+}
+
+func writePartialOf(t testing.TB, paths ...string) []byte {
+	t.Helper()
+	var ins []Input
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins = append(ins, Input{Name: filepath.Base(p), R: bytes.NewReader(data)})
+	}
+	var b bytes.Buffer
+	if _, err := WritePartial(&b, ins, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// dumpPartial lists a partial state's records, one per line.
+func dumpPartial(t testing.TB, data []byte) string {
+	t.Helper()
+	pr, err := openPartial(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "filter %q files %+v\n", pr.hdr.Filter, pr.hdr.Files)
+	var rec partRecord
+	for {
+		if err := pr.next(&rec); err != nil {
+			if pr.trailer == nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		fmt.Fprintf(&b, "file %d ts %d ", rec.file, rec.ts)
+		switch rec.kind {
+		case recTick:
+			if rec.filt {
+				b.WriteString("filtered")
+			} else {
+				b.WriteString("skip " + rec.skip.String())
+			}
+		case recEOF:
+			fmt.Fprintf(&b, "end truncated=%v", rec.trunc)
+		default:
+			s := &rec.seg
+			kind := "seg"
+			if rec.kind == recFrag {
+				kind = fmt.Sprintf("frag %v id %d [%d,%d) more=%v", rec.skip, s.frag.id, s.frag.start, s.frag.end, s.frag.more)
+			}
+			fmt.Fprintf(&b, "%s %v:%d > %v:%d flags %#02x seq %d ack %d len %d zerowin=%v cut=%v frag=%v vlan %d tunnel %v http %d",
+				kind, s.Src, s.SrcPort, s.Dst, s.DstPort, uint8(s.Flags), s.Seq, s.Ack, s.Payload, s.Window == 0, s.HeaderCut, s.Fragment, s.VLAN, s.Tunnel, s.HTTP)
+		}
+		if rec.warn != "" {
+			fmt.Fprintf(&b, " warning at %d: %s", rec.offset, rec.warn)
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "trailer %+v\n", *pr.trailer)
+	return b.String()
+}
+
+// TestPartialGolden keeps the partial states of real captures (IPv6,
+// retransmissions, a Teredo tunnel, ERSPAN) byte for byte, and their
+// records as text.
+func TestPartialGolden(t *testing.T) {
+	for _, p := range partialGoldens {
+		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		data := writePartialOf(t, p)
+		golden.Check(t, filepath.Join("testdata", "partial", name+".cwfp"), data)
+		golden.Check(t, filepath.Join("testdata", "partial", name+".records"), []byte(dumpPartial(t, data)))
+	}
+}
+
+// TestPartialZeekTraces reads every Zeek trace through its partial state,
+// and all of them through one, against reading the traces themselves.
+func TestPartialZeekTraces(t *testing.T) {
+	traces := traceFiles(t)
+	var caps, parts []Input
+	for _, p := range traces {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(p)
+		caps = append(caps, Input{Name: name, R: bytes.NewReader(data)})
+		parts = append(parts, Input{Name: name + ".cwfp", R: bytes.NewReader(writePartialOf(t, p))})
+	}
+	read := func(ins []Input) *Result {
+		for i := range ins {
+			ins[i].R.(*bytes.Reader).Seek(0, 0)
+		}
+		res, err := Read(ins, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range res.Files {
+			res.Files[i].Via, res.Files[i].Input = "", 0
+		}
+		return res
+	}
+	for i := range traces {
+		if want, got := read(caps[i:i+1]), read(parts[i:i+1]); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the partial state gives another result", traces[i])
+		}
+	}
+	all := Input{Name: "all.cwfp", R: bytes.NewReader(writePartialOf(t, traces...))}
+	if want, got := read(caps), read([]Input{all}); !reflect.DeepEqual(got, want) {
+		t.Errorf("all traces: the partial state gives another result")
+	}
+}
+
+// FuzzReadPartial feeds damaged partial states to Read: no panic, an error
+// only for a bad header, warnings that name a capture of the header and
+// the partial state, counts that agree.
+func FuzzReadPartial(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	for _, p := range seeds {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := Read([]Input{{Name: "fuzz.cwfp", R: bytes.NewReader(data)}}, Options{})
+		if err != nil {
+			return
+		}
+		for _, w := range res.Warnings {
+			known := false
+			for _, fs := range res.Files {
+				known = known || fs.Name == w.Pos.File
+			}
+			if !known || w.Pos.Packet < 1 {
+				t.Fatalf("warning at an unknown position: %+v", w)
+			}
+		}
+		var segs uint64
+		for _, c := range res.Conns {
+			segs += c.Local.Packets + c.Remote.Packets
+		}
+		if segs != res.Segments || res.Segments+res.NonTCP()+res.Filtered != res.Packets {
+			t.Fatalf("packet counts disagree: %d in conns, %d segments, %d non-TCP, %d filtered, %d packets", segs, res.Segments, res.NonTCP(), res.Filtered, res.Packets)
+		}
+	})
+}

@@ -861,6 +861,14 @@ func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, erro
 	if err := p.writePartial(pw); err != nil {
 		return PartialStats{}, err
 	}
+	if err := pw.close(trailerOf(stats)); err != nil {
+		return PartialStats{}, fmt.Errorf("write partial state: %w", err)
+	}
+	return PartialStats{Files: len(inputs), Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+}
+
+// trailerOf is the trailer of a partial state of files with these stats.
+func trailerOf(stats []FileStats) partialTrailer {
 	var tr partialTrailer
 	for i := range stats {
 		lts := make([]uint32, 0, len(stats[i].linkSeen))
@@ -870,10 +878,7 @@ func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, erro
 		slices.Sort(lts)
 		tr.Files = append(tr.Files, partialLinked{LinkTypes: lts})
 	}
-	if err := pw.close(tr); err != nil {
-		return PartialStats{}, fmt.Errorf("write partial state: %w", err)
-	}
-	return PartialStats{Files: len(inputs), Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+	return tr
 }
 
 // writePartial reads the sources in timestamp order, as run does, and

@@ -2,6 +2,7 @@ package pcapstate_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -367,4 +369,77 @@ func TestPartialTestdata(t *testing.T) {
 		read++
 	}
 	t.Logf("%d pairs", read)
+}
+
+// TestJobsMatchOnePass reads rotated captures (one cut short, some
+// gzip-compressed) with their decoding spread over goroutines through
+// spooled partial states, and compares with the one producer.
+func TestJobsMatchOnePass(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 3000, Open: 300, LeakEvery: 7, Step: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	files := splitPcap(t, b.Bytes(), 3001)
+	files[2] = files[2][:len(files[2])-100] // cut inside its last packet
+	mk := func() []pcapstate.Input {
+		var ins []pcapstate.Input
+		for i, f := range files {
+			name := fmt.Sprintf("rot%d.pcap", i)
+			if i%2 == 1 {
+				var z bytes.Buffer
+				zw := gzip.NewWriter(&z)
+				zw.Write(f)
+				zw.Close()
+				f, name = z.Bytes(), name+".gz"
+			}
+			ins = append(ins, input(name, f))
+		}
+		return ins
+	}
+	for _, retain := range []pcapstate.Retain{pcapstate.RetainAll, pcapstate.RetainNone} {
+		want := readAll(t, pcapstate.Options{Retain: retain}, mk()...)
+		if len(want.Warnings) != 1 {
+			t.Fatalf("warnings %v, want the cut file's", want.Warnings)
+		}
+		for _, jobs := range []int{2, 3, 16} {
+			got := readAll(t, pcapstate.Options{Retain: retain, Jobs: jobs, SpoolDir: t.TempDir()}, mk()...)
+			sameResult(t, fmt.Sprintf("retain %d, %d jobs", retain, jobs), got, want)
+		}
+	}
+}
+
+// TestJobsClosedEarly: a Stream closed before its end stops the goroutines
+// writing spools and leaves no file in the spool folder.
+func TestJobsClosedEarly(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 20000, Open: 300, Step: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	files := splitPcap(t, b.Bytes(), 20011)
+	before := runtime.NumGoroutine()
+	dir := t.TempDir()
+	var ins []pcapstate.Input
+	for i, f := range files {
+		ins = append(ins, input(fmt.Sprintf("rot%d.pcap", i), f))
+	}
+	s, err := pcapstate.NewStream(ins, pcapstate.Options{Jobs: 2, SpoolDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if !s.Next() {
+			t.Fatal("the stream ended early")
+		}
+	}
+	s.Close()
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("files left in the spool folder: %v", left)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before", n, before)
+	}
 }

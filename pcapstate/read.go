@@ -54,6 +54,15 @@ type Options struct {
 	// for a caller that shows progress from another goroutine. Read only
 	// stores to it.
 	Packets *atomic.Uint64
+	// Jobs, above 1, is how many of the capture files given (when there
+	// are two or more) are decoded at once, each by its own goroutine
+	// into a spool file in SpoolDir (the system's temporary folder when
+	// empty), while the engine reads the spools in time order as partial
+	// states: the result is the same, the decoding (most of the work of
+	// gzip-compressed captures) runs on that many cores. A spool is about
+	// a tenth of its capture and has no name on disk.
+	Jobs     int
+	SpoolDir string
 }
 
 // packetsEvery is how often Options.Packets is updated: an atomic store
@@ -194,11 +203,12 @@ type source struct {
 	// (part), the last in prec. Its files are the Result's from base on,
 	// with their stats and packets read so far; idx, n and stats follow
 	// the file of the last record.
-	part  *partReader
-	prec  partRecord
-	base  int
-	files []*FileStats
-	ns    []uint64
+	part    *partReader
+	prec    partRecord
+	spooled bool // part reads a spool of a capture given (Options.Jobs)
+	base    int
+	files   []*FileStats
+	ns      []uint64
 }
 
 // Read reads the captures, merging their packets in timestamp order, and

@@ -61,6 +61,9 @@ type Stream struct {
 	half           conn
 	one            Conn
 	handed         uint64
+	// stopSpools stops the goroutines writing spools and releases them
+	// (Options.Jobs), nil when none.
+	stopSpools func()
 }
 
 // phase is what a Stream hands over next.
@@ -88,9 +91,10 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 		return nil, err
 	}
 	s := &Stream{opts: opts, log: log, files: len(inputs), res: &Result{}}
-	// A capture is one of the Result's files; a partial state is those
-	// of its captures, in its order.
-	var srcs []*source
+	// Every input is opened first: a file that is neither a capture nor a
+	// partial state is an error before anything is read.
+	opened := make([]*source, len(inputs))
+	var caps []*source
 	for i, in := range inputs {
 		br := bufio.NewReaderSize(in.R, 64<<10)
 		if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
@@ -101,11 +105,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			if pr.hdr.Filter != opts.Filter {
 				return nil, fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written", in.Name, pr.hdr.Filter, opts.Filter)
 			}
-			src := &source{name: in.Name, part: pr, base: len(s.res.Files), ns: make([]uint64, len(pr.hdr.Files))}
-			for _, f := range pr.hdr.Files {
-				s.res.Files = append(s.res.Files, FileStats{Name: f.Name, Format: f.Format, Via: in.Name, Input: i, linkSeen: map[uint32]bool{}})
-			}
-			srcs = append(srcs, src)
+			opened[i] = &source{name: in.Name, part: pr}
 			continue
 		}
 		pr, err := openCapture(br)
@@ -115,8 +115,45 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			}
 			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
 		}
-		s.res.Files = append(s.res.Files, FileStats{Name: in.Name, Format: pr.format(), Input: i, linkSeen: map[uint32]bool{}})
-		srcs = append(srcs, &source{idx: len(s.res.Files) - 1, name: in.Name, pr: pr})
+		opened[i] = &source{name: in.Name, pr: pr}
+		caps = append(caps, opened[i])
+	}
+	if opts.Jobs > 1 && len(caps) > 1 {
+		// Rotated captures: each decoded on its own into a spool, read
+		// back as a partial state (see spool.go).
+		readers, stop, err := spoolCaptures(caps, opts.Filter, opts.Jobs, opts.SpoolDir)
+		if err != nil {
+			return nil, err
+		}
+		s.stopSpools = stop
+		for k, src := range caps {
+			pr, err := openPartial(readers[k])
+			if err != nil {
+				stop()
+				return nil, fmt.Errorf("%s: %w", src.name, err)
+			}
+			src.pr, src.part, src.spooled = nil, pr, true
+		}
+	}
+	// A capture is one of the Result's files; a partial state is those
+	// of its captures, in its order.
+	var srcs []*source
+	for i, src := range opened {
+		if src.part == nil {
+			s.res.Files = append(s.res.Files, FileStats{Name: src.name, Format: src.pr.format(), Input: i, linkSeen: map[uint32]bool{}})
+			src.idx = len(s.res.Files) - 1
+			srcs = append(srcs, src)
+			continue
+		}
+		src.base, src.ns = len(s.res.Files), make([]uint64, len(src.part.hdr.Files))
+		via := src.name
+		if src.spooled {
+			via = ""
+		}
+		for _, f := range src.part.hdr.Files {
+			s.res.Files = append(s.res.Files, FileStats{Name: f.Name, Format: f.Format, Via: via, Input: i, linkSeen: map[uint32]bool{}})
+		}
+		srcs = append(srcs, src)
 	}
 	names := make([]string, len(s.res.Files))
 	for i := range s.res.Files {
@@ -247,6 +284,10 @@ func (s *Stream) Close() {
 
 // finish releases the engine's memory.
 func (s *Stream) finish() {
+	if s.stopSpools != nil {
+		s.stopSpools()
+		s.stopSpools = nil
+	}
 	s.tr.release()
 	s.phase, s.cur, s.pending = phaseDone, nil, nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -42,6 +43,9 @@ type Options struct {
 	// Packets, when not nil, counts the capture packets read so far, for
 	// a progress display (pcapstate.Options.Packets).
 	Packets *atomic.Uint64
+	// Jobs is pcapstate.Options.Jobs for the captures; 0 chooses
+	// (ChooseJobs).
+	Jobs int
 }
 
 // ErrNothingUsable is wrapped by Analyze's error when no input could be
@@ -136,7 +140,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 	})
 	var res *pcapstate.Result
 	if len(caps) > 0 {
-		cs, err := streamCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets})
+		cs, err := streamCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets, Jobs: opts.Jobs})
 		if err != nil {
 			return nil, err
 		}
@@ -189,6 +193,9 @@ const ctxEvery = 4096
 // streamCaptures starts reading the recognised captures together; Close
 // closes them.
 func streamCaptures(ctx context.Context, caps []*opened, opts pcapstate.Options) (*Captures, error) {
+	if opts.Jobs == 0 {
+		opts.Jobs = ChooseJobs(len(caps), runtime.NumCPU())
+	}
 	ins := make([]pcapstate.Input, len(caps))
 	for i, c := range caps {
 		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
@@ -274,4 +281,16 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// ChooseJobs is how many capture files are decoded at once
+// (pcapstate.Options.Jobs) when the user does not say: every core but the
+// engine's when there are several files and at least 4 cores, else 1. On
+// 2 cores the one pass is faster: its producer and engine already use
+// both, and a spooled capture costs about twice the CPU (docs/scale.md).
+func ChooseJobs(files, cores int) int {
+	if files < 2 || cores < 4 {
+		return 1
+	}
+	return min(files, cores-1)
 }

@@ -125,9 +125,15 @@ func spoolCaptures(srcs []*source, expr string, jobs int, dir string) ([]io.Read
 		}
 		spools[i], readers[i] = sp, &spoolReader{sp: sp}
 	}
+	// The writers read the captures through sources of their own: the
+	// Stream's become partial state sources, reading the spools.
+	own := make([]*source, len(srcs))
+	for i, src := range srcs {
+		own[i] = &source{name: src.name, pr: src.pr}
+	}
 	slots := make(chan struct{}, jobs)
 	go func() {
-		for i, src := range srcs {
+		for i, src := range own {
 			slots <- struct{}{}
 			go func() {
 				defer func() { <-slots }()

@@ -22,6 +22,7 @@ type AnalyzeCmd struct {
 	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_ANALYZE_FILTER,CWFORENSICS_FILTER" help:"Read only capture packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/analyze.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Title    string        `env:"CWFORENSICS_ANALYZE_TITLE" help:"Title of the report." default:"CLOSE_WAIT analysis"`
 	Progress string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_ANALYZE_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
+	Jobs     int           `default:"0" placeholder:"N" env:"CWFORENSICS_ANALYZE_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
 	Paths    []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked, links followed); - is standard input. Each file is recognised by its content."`
 }
 
@@ -75,7 +76,7 @@ func (c *AnalyzeCmd) Run(e *env) error {
 	stop := startProgress(e, c.Progress, &read)
 	m, err := analysis.Analyze(e.Ctx, srcs, analysis.Options{
 		Title: c.Title, Local: local, MinIdle: c.MinIdle, MaxFDs: c.MaxFDs,
-		DumpPIDs: dumpPIDs, Filter: c.Filter, Log: e.Log, Packets: &read.packets,
+		DumpPIDs: dumpPIDs, Filter: c.Filter, Log: e.Log, Packets: &read.packets, Jobs: c.Jobs,
 	})
 	stop()
 	if err != nil {

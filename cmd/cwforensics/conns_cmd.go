@@ -20,6 +20,7 @@ type ConnsCmd struct {
 	Format   string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
 	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Progress string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_CONNS_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
+	Jobs     int           `default:"0" placeholder:"N" env:"CWFORENSICS_CONNS_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
 	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 
@@ -55,7 +56,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	var read meter
 	srcs = countSources(srcs, &read)
 	stop := startProgress(e, c.Progress, &read)
-	cs, skipped, err := analysis.StreamCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets})
+	cs, skipped, err := analysis.StreamCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets, Jobs: c.Jobs})
 	if err != nil {
 		stop()
 		return err

@@ -10,7 +10,7 @@ import (
 
 // PartialCmd writes the partial state of a slice of the captures.
 type PartialCmd struct {
-	Output   string   `short:"o" required:"" placeholder:"FILE" help:"File to write the partial state to (written atomically: a failed run leaves no file); - is standard output."`
+	Output   string   `short:"o" required:"" placeholder:"FILE" env:"CWFORENSICS_PARTIAL_OUTPUT" help:"File to write the partial state to (written atomically: a failed run leaves no file); - is standard output."`
 	Filter   string   `placeholder:"EXPR" env:"CWFORENSICS_PARTIAL_FILTER,CWFORENSICS_FILTER" help:"Keep only packets matching this tcpdump filter expression; conns and analyze must then read the partial state with the same --filter."`
 	Progress string   `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_PARTIAL_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, always, never (${enum})."`
 	Captures []string `arg:"" name:"capture" help:"Capture files of the slice: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several are merged in timestamp order."`

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -141,5 +142,48 @@ func TestPosText(t *testing.T) {
 	}
 	if b, _ := json.Marshal(omit); string(b) != "{}" {
 		t.Errorf("a zero position with omitzero = %s, want {}", b)
+	}
+}
+
+// TestRenderedPositionOrder checks that every writer cites a socket's
+// positions in their order, not in their texts' order, in the HTML
+// evidence index too.
+func TestRenderedPositionOrder(t *testing.T) {
+	m := &Model{Sockets: []Socket{{Local: testEP("10.0.0.4", 8080), Remote: testEP("10.0.0.9", 5000), Status: StatusConfirmed,
+		Evidence: []Pos{linePos("ss.txt", 42), packetPos("capture.pcap", 51234), linePos("ss.txt", 9), packetPos("capture.pcap", 7)}}}}
+	if err := m.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	order := []string{"capture.pcap: packet 7", "capture.pcap: packet 51234", "ss.txt:9", "ss.txt:42"}
+	for name, write := range map[string]func(*bytes.Buffer, *Model) error{
+		"html":     func(b *bytes.Buffer, m *Model) error { return WriteHTML(b, m) },
+		"markdown": func(b *bytes.Buffer, m *Model) error { return WriteMarkdown(b, m) },
+		"json":     func(b *bytes.Buffer, m *Model) error { return WriteJSON(b, m) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		// Each citation ends where the next begins: after a quote, a
+		// comma or a tag.
+		for _, from := range []int{0, strings.LastIndex(out, "Evidence index")} {
+			if from < 0 {
+				continue // only the HTML page has an index
+			}
+			last := -1
+			for _, p := range order {
+				i := -1
+				for _, end := range []string{`"`, ",", "<", " |"} {
+					if j := strings.Index(out[from:], p+end); j >= 0 && (i < 0 || j < i) {
+						i = j
+					}
+				}
+				if i < 0 || i < last {
+					t.Errorf("%s: %q at %d, after the position before it (%d)", name, p, i, last)
+				}
+				last = i
+			}
+		}
 	}
 }

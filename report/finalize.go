@@ -308,7 +308,20 @@ func finishClaims(cs []Claim) {
 // findingEvidence is every position a finding cites: its sockets', its
 // suspects' and its claims'.
 func findingEvidence(f *Finding, socks []Socket, index map[string]int) []Pos {
-	var all []Pos
+	n := 0
+	for _, k := range f.Sockets {
+		n += len(socks[index[k]].Evidence)
+	}
+	for _, s := range f.Suspects {
+		n += len(s.Evidence)
+	}
+	for _, c := range f.Supporting {
+		n += len(c.Evidence)
+	}
+	for _, c := range f.Contradicting {
+		n += len(c.Evidence)
+	}
+	all := make([]Pos, 0, n) // a finding of 400,000 sockets cites a million positions
 	for _, k := range f.Sockets {
 		all = append(all, socks[index[k]].Evidence...)
 	}
@@ -323,7 +336,7 @@ func findingEvidence(f *Finding, socks []Socket, index map[string]int) []Pos {
 	}
 	f.Supporting, f.Contradicting = nonNil(f.Supporting), nonNil(f.Contradicting)
 	f.Suspects = nonNil(f.Suspects)
-	return sortPositions(all)
+	return sortOwnPositions(all)
 }
 
 func (m *Model) finishTimeline() {

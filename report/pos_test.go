@@ -32,10 +32,10 @@ func TestPosConstructors(t *testing.T) {
 		want Pos
 		text string
 	}{
-		{TextPos(dumps.Pos{File: "ss.txt", Line: 42}), Pos{Kind: PosLine, File: "ss.txt", Line: 42}, "ss.txt:42"},
+		{TextPos(dumps.Pos{File: "ss.txt", Line: 42}), Pos{Kind: PosLine, File: "ss.txt", N: 42}, "ss.txt:42"},
 		{TextPos(dumps.Pos{File: "ss.txt"}), Pos{Kind: PosFile, File: "ss.txt"}, "ss.txt"},
 		{TextPos(dumps.Pos{}), Pos{}, ""},
-		{PacketPos(pcapstate.Pos{File: "capture.pcap", Packet: 51234}), Pos{Kind: PosPacket, File: "capture.pcap", Packet: 51234}, "capture.pcap: packet 51234"},
+		{PacketPos(pcapstate.Pos{File: "capture.pcap", Packet: 51234}), Pos{Kind: PosPacket, File: "capture.pcap", N: 51234}, "capture.pcap: packet 51234"},
 		{PacketPos(pcapstate.Pos{}), Pos{}, ""},
 		{FilePos("limits.txt"), Pos{Kind: PosFile, File: "limits.txt"}, "limits.txt"},
 		{SourcePos("--max-fds"), Pos{Kind: PosSource, File: "--max-fds"}, "--max-fds"},
@@ -113,7 +113,7 @@ func TestSortPositionsNotByText(t *testing.T) {
 func TestPosText(t *testing.T) {
 	for _, p := range []Pos{
 		linePos("ss.txt", 42), packetPos("capture.pcap", 51234), packetPos("capture.pcap", 0),
-		FilePos("notes"), FilePos("ss.txt:100"), FilePos("odd:007"), FilePos("f:+7"), FilePos("a: packet x"),
+		FilePos("notes"), FilePos("ss.txt:100"), FilePos("odd:007"), FilePos("f:+7"), FilePos("g:-7"), FilePos("h:0"), FilePos("b: packet 01"), FilePos("a: packet x"),
 		packetPos("cap: packet 3", 9), linePos("x:2", 1), SourcePos("--max-fds"), {},
 	} {
 		b, err := json.Marshal(p)

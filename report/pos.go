@@ -10,17 +10,19 @@ import (
 	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
-// PosKind says what a Pos points at. The zero value is no position.
+// PosKind says what a Pos points at: a whole file ("ss.txt"), a line of a
+// text file ("ss.txt:42"), a packet of a capture ("capture.pcap: packet
+// 51234"), or a source of evidence that is no file (a command-line flag,
+// "--max-fds", or the captures as a whole, "captures"). The zero value is
+// no position.
 type PosKind uint8
 
 const (
-	PosNone   PosKind = iota // no position
-	PosFile                  // a whole file: "ss.txt"
-	PosLine                  // a line of a text file: "ss.txt:42"
-	PosPacket                // a packet of a capture: "capture.pcap: packet 51234"
-	// PosSource is a source of evidence that is no file: a command-line
-	// flag ("--max-fds"), or the captures as a whole ("captures").
-	PosSource
+	PosNone   PosKind = iota // none
+	PosFile                  // file
+	PosLine                  // line
+	PosPacket                // packet
+	PosSource                // source
 )
 
 // Pos is where the report found something: a line of an evidence file, a

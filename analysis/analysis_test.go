@@ -270,7 +270,7 @@ func TestStatuses(t *testing.T) {
 		}
 	}
 	in := inputNamed(t, m, "warned.txt")
-	if in.Warnings == 0 || len(in.FirstWarnings) == 0 || !strings.HasPrefix(in.FirstWarnings[0], "warned.txt:") {
+	if in.Warnings == 0 || len(in.FirstWarnings) == 0 || in.FirstWarnings[0].File != "warned.txt" {
 		t.Errorf("warned.txt: %d warnings at %v", in.Warnings, in.FirstWarnings)
 	}
 }

@@ -44,7 +44,7 @@ func TestAnalyzeHalfOpen(t *testing.T) {
 	for i := range fo.SYNs {
 		sources[capgen.FloodSource(i, fo.Seed, false).Addr().String()] = true
 	}
-	if h.Conns != fo.SYNs || h.Sources != len(sources) || h.Local.Port != 80 || h.FirstPacket != "flood.pcap: packet 1" || h.LastPacket != "flood.pcap: packet 5000" {
+	if h.Conns != fo.SYNs || h.Sources != len(sources) || h.Local.Port != 80 || h.FirstPacket.String() != "flood.pcap: packet 1" || h.LastPacket.String() != "flood.pcap: packet 5000" {
 		t.Errorf("note %+v, want %d conns from %d sources to port 80, packets 1 to 5000", h, fo.SYNs, len(sources))
 	}
 	// docs/report.md shows this note as its example.

@@ -138,13 +138,13 @@ func (b *builder) linkDump(ev *dumps.Evidence, known map[int]map[string][]string
 			}
 		}
 		link := DumpLink{File: ev.File}
-		how, at := "", ""
+		how, at := "", Pos{}
 		for _, d := range ev.ThreadDumps {
 			if d.PID > 0 {
 				link.PID, link.Method, link.Score, link.Link = d.PID, "pid-line", 1, StrengthStrong
-				how, at = "the dump prints the pid", d.Pos.String()
+				how, at = "the dump prints the pid", TextPos(d.Pos)
 				link.Why = []string{fmt.Sprintf("the dump prints pid %d (%s)", d.PID, at)}
-				link.Evidence = []string{at}
+				link.Evidence = []Pos{at}
 				break
 			}
 		}
@@ -175,7 +175,7 @@ func (b *builder) linkDump(ev *dumps.Evidence, known map[int]map[string][]string
 			}
 			link.Method = "unlinked"
 			link.Note = msg
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: ev.File, Msg: msg})
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: FilePos(ev.File), Msg: msg})
 			b.m.DumpLinks = append(b.m.DumpLinks, link)
 			return false
 		}
@@ -305,19 +305,19 @@ func (b *builder) scoreDump(ev *dumps.Evidence, rt Runtime, link *DumpLink, know
 // dumpContent reads what linking needs from the latest dump of a file: how
 // many threads or goroutines hold or wait on connections, the thread
 // names, and the source paths and function names of the program's code.
-func dumpContent(ev *dumps.Evidence) (held int, names, paths []string, at string) {
+func dumpContent(ev *dumps.Evidence) (held int, names, paths []string, at Pos) {
 	var buckets []dumps.Bucket
 	profile := false
 	switch {
 	case len(ev.ThreadDumps) > 0:
 		d := ev.ThreadDumps[len(ev.ThreadDumps)-1]
-		buckets, at = d.Buckets, d.Pos.String()
+		buckets, at = d.Buckets, TextPos(d.Pos)
 	case len(ev.GoroutineDumps) > 0:
 		d := ev.GoroutineDumps[len(ev.GoroutineDumps)-1]
-		buckets, at = d.Buckets, d.Pos.String()
+		buckets, at = d.Buckets, TextPos(d.Pos)
 	case len(ev.GoroutineProfiles) > 0:
 		d := ev.GoroutineProfiles[len(ev.GoroutineProfiles)-1]
-		buckets, at, profile = d.Buckets, d.Pos.String(), true
+		buckets, at, profile = d.Buckets, TextPos(d.Pos), true
 	}
 	var ss []suspect
 	seen := map[string]bool{}

@@ -59,7 +59,7 @@ type listing struct {
 	// tool printed it.
 	stateFrom string
 	owners    []dumps.Owner
-	pos       string
+	pos       Pos
 	file      string
 	snap      int
 	at        time.Time // snapshot time, zero when the file shows none
@@ -70,9 +70,9 @@ type proc struct {
 	pid       int
 	name      string
 	nameRank  int    // how complete the source of name is, see nameRank
-	nameFrom  string // the position of the listing that gave name
+	nameFrom  Pos    // the position of the listing that gave name
 	cmdline   string // the full command line, when a process listing gives it
-	cmdFrom   string
+	cmdFrom   Pos
 	cmdByName bool   // cmdline from a file naming no pid, matched by name
 	cmdHow    string // how such a cmdline was tied when its name fits several processes
 	// listed says a socket listing or a runtime report names the process:
@@ -84,15 +84,15 @@ type proc struct {
 	// run when ps listed it.
 	start       time.Time
 	startRank   int
-	startFrom   string
+	startFrom   Pos
 	elapsed     time.Duration
 	elapsedOK   bool
-	elapsedFrom string
+	elapsedFrom Pos
 	runtime     Runtime
 	fdLimit     int
-	fdFrom      string
-	listening   map[uint16]string // local ports it listens on -> position
-	socks       map[key]bool      // its TCP sockets other than listeners, as listed
+	fdFrom      Pos
+	listening   map[uint16]Pos // local ports it listens on -> position
+	socks       map[key]bool   // its TCP sockets other than listeners, as listed
 	dumps       []*dumps.Evidence
 	dumpNotes   []dumpNote
 	// weakDump is the score of the weakest link of a dump tied to the
@@ -106,7 +106,7 @@ type proc struct {
 type dumpNote struct {
 	file string
 	how  string
-	pos  string // where the dump says so, if it does
+	pos  Pos // where the dump says so, if it does
 }
 
 // builder holds Build's indexes.
@@ -130,7 +130,7 @@ type builder struct {
 	lastEvidence time.Time
 	portPID      map[uint16]int // listening port -> pid
 	defLimit     int            // ulimit -n without a pid
-	limFrom      string
+	limFrom      Pos
 	sockets      map[key]*Socket
 	// kernelCW holds the sockets a listing shows in CLOSE_WAIT; seen and
 	// spans what the report keeps of the capture's connections of the
@@ -163,7 +163,7 @@ type builder struct {
 	// queued holds the stuck sockets never accepted (in a listen queue),
 	// with the pid of the listener.
 	queued map[key]int
-	unconf []string // unconfirmed capture CLOSE_WAIT, positions
+	unconf []Pos // unconfirmed capture CLOSE_WAIT, positions
 	// candidates are the closed-later sockets to list, the longest
 	// maxClosedLater of each local port; closedAt and closedEnd are when
 	// each of the closed-later sockets, listed or not, entered and left
@@ -294,7 +294,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b.summary()
 	b.warnings()
 	for _, s := range b.sortedSockets() {
-		s.Evidence = slices.DeleteFunc(s.Evidence, func(e string) bool { return e == "" })
+		s.Evidence = slices.DeleteFunc(s.Evidence, Pos.IsZero)
 		b.m.Sockets = append(b.m.Sockets, *s)
 	}
 	err := b.m.Finalize()
@@ -304,7 +304,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 func (b *builder) proc(pid int) *proc {
 	p := b.procs[pid]
 	if p == nil {
-		p = &proc{pid: pid, listening: map[uint16]string{}, socks: map[key]bool{}}
+		p = &proc{pid: pid, listening: map[uint16]Pos{}, socks: map[key]bool{}}
 		b.procs[pid] = p
 	}
 	return p
@@ -330,7 +330,7 @@ func nameRank(tool dumps.Kind) int {
 
 // takeName keeps the name from the most complete source, and of two from
 // sources of the same rank the longer (lsof's cut beside ss's).
-func (p *proc) takeName(name string, rank int, from string) {
+func (p *proc) takeName(name string, rank int, from Pos) {
 	if name == "" || rank < p.nameRank || (rank == p.nameRank && len(name) <= len(p.name)) {
 		return
 	}
@@ -360,9 +360,9 @@ func (b *builder) indexEvidence() {
 			}
 			if l.PID != nil {
 				p := b.proc(*l.PID)
-				p.fdLimit, p.fdFrom = int(*l.Soft), l.Src.String()
+				p.fdLimit, p.fdFrom = int(*l.Soft), TextPos(l.Src)
 			} else if b.defLimit == 0 {
-				b.defLimit, b.limFrom = int(*l.Soft), l.Src.String()
+				b.defLimit, b.limFrom = int(*l.Soft), TextPos(l.Src)
 			}
 		}
 		for _, s := range ev.Sockets {
@@ -374,14 +374,14 @@ func (b *builder) indexEvidence() {
 					continue
 				}
 				p := b.proc(*o.PID)
-				p.takeName(o.Process, nameRank(s.Tool), s.Src.String())
+				p.takeName(o.Process, nameRank(s.Tool), TextPos(s.Src))
 				p.listed = true
 				if s.State == dumps.StateListen && s.Local.Port != 0 {
 					if b.ownedListen[ev.File] == nil {
 						b.ownedListen[ev.File] = map[uint16]int{}
 					}
 					b.ownedListen[ev.File][s.Local.Port] = *o.PID
-					p.listening[s.Local.Port] = s.Src.String()
+					p.listening[s.Local.Port] = TextPos(s.Src)
 					if _, ok := b.portPID[s.Local.Port]; !ok {
 						b.portPID[s.Local.Port] = *o.PID
 					}
@@ -396,7 +396,7 @@ func (b *builder) indexEvidence() {
 					b.proc(*o.PID).socks[k] = true
 				}
 			}
-			l := listing{state: s.State, owners: s.Owners, pos: s.Src.String(), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime}
+			l := listing{state: s.State, owners: s.Owners, pos: TextPos(s.Src), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime}
 			if l.state == dumps.StateUnknown {
 				if st, ok := known[k]; ok {
 					l.state, l.stateFrom = st, "the same socket in another listing"
@@ -476,7 +476,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 				rl = &resetList{}
 				b.resets[pid] = rl
 			}
-			rl.add(local.RST.String())
+			rl.add(PacketPos(local.RST))
 		}
 	}
 	switch {
@@ -515,7 +515,7 @@ func (b *builder) addHalfOpen(h *pcapstate.HalfOpen) {
 	}
 	n := HalfOpenNote{
 		Local: endpointOf(local), VLAN: h.VLAN, Conns: int(h.Conns), Sources: int(h.Sources),
-		First: h.First, Last: h.Last, FirstPacket: h.FirstPacket.String(), LastPacket: h.LastPacket.String(),
+		First: h.First, Last: h.Last, FirstPacket: PacketPos(h.FirstPacket), LastPacket: PacketPos(h.LastPacket),
 	}
 	n.Text = halfOpenText(&n)
 	b.m.HalfOpen = append(b.m.HalfOpen, n)
@@ -535,7 +535,7 @@ func halfOpenText(n *HalfOpenNote) string {
 	} else {
 		s.WriteString(", between " + FormatTime(n.First) + " and " + FormatTime(n.Last))
 	}
-	s.WriteString(": a SYN flood, or a listener whose accept backlog is full, not CLOSE_WAIT; first SYN at " + n.FirstPacket + ", last packet at " + n.LastPacket + ".")
+	s.WriteString(": a SYN flood, or a listener whose accept backlog is full, not CLOSE_WAIT; first SYN at " + n.FirstPacket.String() + ", last packet at " + n.LastPacket.String() + ".")
 	return s.String()
 }
 
@@ -583,7 +583,7 @@ func (b *builder) closedLaterSockets() {
 			s := b.socket(cd.k)
 			s.Status = StatusClosedLater
 			s.Since, s.Age = cd.since, cd.age
-			s.Evidence = append(s.Evidence, pos(cd.fins[0]), pos(cd.fins[1]))
+			s.Evidence = append(s.Evidence, PacketPos(cd.fins[0]), PacketPos(cd.fins[1]))
 		}
 	}
 }
@@ -654,15 +654,15 @@ func (cs *candidates) add(c candidate) {
 // earliest maxResetEvidence positions.
 type resetList struct {
 	n     int
-	first []string
+	first []Pos
 }
 
 // maxResetEvidence is how many resets the error-handling finding cites.
 const maxResetEvidence = 8
 
-func (rl *resetList) add(p string) {
+func (rl *resetList) add(p Pos) {
 	rl.n++
-	i, _ := slices.BinarySearchFunc(rl.first, p, comparePos)
+	i, _ := slices.BinarySearchFunc(rl.first, p, Pos.Compare)
 	if i >= maxResetEvidence {
 		return
 	}
@@ -722,7 +722,7 @@ func (b *builder) finWait2(e *openEnd) {
 	s.Status = StatusFinWait2
 	s.Since = e.since
 	s.Age = b.in.Capture.End.Sub(e.since)
-	s.Evidence = append(s.Evidence, pos(e.fin), pos(e.finAck))
+	s.Evidence = append(s.Evidence, PacketPos(e.fin), PacketPos(e.finAck))
 	for _, l := range b.kernel[k] {
 		if l.state == dumps.StateFinWait2 {
 			s.Evidence = append(s.Evidence, l.pos)
@@ -737,7 +737,7 @@ func (b *builder) captureCloseWait(e *openEnd) {
 	age := res.End.Sub(e.since)
 	cw := b.kernelCloseWait(k)
 	if e.verdict != pcapstate.CloseWaitConfirmed && len(cw) == 0 {
-		b.unconf = append(b.unconf, pos(e.fin))
+		b.unconf = append(b.unconf, PacketPos(e.fin))
 		return
 	}
 	if age < b.in.MinIdle {
@@ -745,7 +745,7 @@ func (b *builder) captureCloseWait(e *openEnd) {
 	}
 	s := b.socket(k)
 	s.Since, s.Age = e.since, age
-	s.Evidence = append(s.Evidence, pos(e.fin), pos(e.finAck))
+	s.Evidence = append(s.Evidence, PacketPos(e.fin), PacketPos(e.finAck))
 	switch {
 	case len(cw) > 0:
 		// Still listed after the capture's end: stuck at least this long.
@@ -854,8 +854,6 @@ func (b *builder) sortedSockets() []*Socket {
 	return out
 }
 
-func pos(p pcapstate.Pos) string { return p.String() }
-
 // owners gives every socket its process and fd: from the listings that name
 // it, else from the process listening on its local port (an accepted
 // connection).
@@ -871,7 +869,7 @@ func (b *builder) owners() {
 	}
 	for k, s := range b.sockets {
 		var best *dumps.Owner
-		var from string
+		var from Pos
 		for _, l := range b.kernel[k] {
 			for i := range l.owners {
 				o := &l.owners[i]
@@ -882,7 +880,7 @@ func (b *builder) owners() {
 		}
 		if h, ok := handles[k]; ok && best == nil {
 			pid, fd := h.s.PID, h.s.FD
-			best, from = &dumps.Owner{PID: &pid, FD: &fd}, h.s.Src.String()
+			best, from = &dumps.Owner{PID: &pid, FD: &fd}, TextPos(h.s.Src)
 		}
 		if best != nil {
 			s.PID = *best.PID
@@ -917,13 +915,13 @@ func (b *builder) owners() {
 // listener of k's local port lists k without an owner: a connection the
 // kernel completed and no process accepted. It returns the listener's pid
 // and the listing's position.
-func (b *builder) neverAccepted(k key) (int, string, bool) {
+func (b *builder) neverAccepted(k key) (int, Pos, bool) {
 	for _, l := range b.kernel[k] {
 		if pid, ok := b.ownedListen[l.file][k.local.Port()]; ok && len(l.owners) == 0 {
 			return pid, l.pos, true
 		}
 	}
-	return 0, "", false
+	return 0, Pos{}, false
 }
 
 // runtimeOfName guesses a process's runtime from its command name.

@@ -118,11 +118,11 @@ func (b *builder) keysOf(keys []key) []string {
 }
 
 // evidenceOf collects the positions of some sockets, at most n.
-func (b *builder) evidenceOf(keys []key, n int) []string {
-	out := []string{}
+func (b *builder) evidenceOf(keys []key, n int) []Pos {
+	out := []Pos{}
 	for _, k := range keys {
 		for _, e := range b.sockets[k].Evidence {
-			if e != "" && !slices.Contains(out, e) {
+			if !e.IsZero() && !slices.Contains(out, e) {
 				out = append(out, e)
 			}
 		}
@@ -182,9 +182,9 @@ type suspect struct {
 // code, largest first, and the position of the first. Node.js runs
 // JavaScript on one event loop: a stack is where code ran, never a thread
 // waiting on a socket, so these name the code and are not holders.
-func (b *builder) nodeStacks(pid int) ([]suspect, string) {
+func (b *builder) nodeStacks(pid int) ([]suspect, Pos) {
 	var out []suspect
-	from := ""
+	var from Pos
 	for _, ev := range b.proc(pid).dumps {
 		for _, d := range ev.ThreadDumps {
 			if d.Runtime != "node" {
@@ -194,8 +194,8 @@ func (b *builder) nodeStacks(pid int) ([]suspect, string) {
 				if dumps.AppFrame(bk.Frames) < 0 {
 					continue
 				}
-				if from == "" {
-					from = d.Pos.String()
+				if from.IsZero() {
+					from = TextPos(d.Pos)
 				}
 				out = append(out, suspect{bucket: bk, kind: SuspectStack, issuer: true})
 			}
@@ -208,7 +208,7 @@ func (b *builder) nodeStacks(pid int) ([]suspect, string) {
 // suspects lists the stack groups of the process's latest dump that hold or
 // wait on connections: pool borrows and pooled-connection loops, and app
 // code blocked on a lock, a monitor, a channel or a socket read.
-func (b *builder) suspects(pid int) ([]suspect, string) {
+func (b *builder) suspects(pid int) ([]suspect, Pos) {
 	p := b.proc(pid)
 	var jvm, gor, prof []dumps.Snapshot
 	var lastJVM *dumps.ThreadDump
@@ -234,17 +234,17 @@ func (b *builder) suspects(pid int) ([]suspect, string) {
 	}
 	var buckets []dumps.Bucket
 	var series []dumps.SeriesGroup
-	var from string
+	var from Pos
 	kind := SuspectGoroutine
 	switch {
 	case lastJVM != nil:
-		buckets, series, from, kind = lastJVM.Buckets, dumps.CompareSeries(jvm), lastJVM.Pos.String(), SuspectThread
+		buckets, series, from, kind = lastJVM.Buckets, dumps.CompareSeries(jvm), TextPos(lastJVM.Pos), SuspectThread
 	case lastGo != nil:
-		buckets, series, from = lastGo.Buckets, dumps.CompareSeries(gor), lastGo.Pos.String()
+		buckets, series, from = lastGo.Buckets, dumps.CompareSeries(gor), TextPos(lastGo.Pos)
 	case lastProf != nil:
-		buckets, series, from = lastProf.Buckets, dumps.CompareSeries(prof), lastProf.Pos.String()
+		buckets, series, from = lastProf.Buckets, dumps.CompareSeries(prof), TextPos(lastProf.Pos)
 	default:
-		return nil, ""
+		return nil, Pos{}
 	}
 	status := map[string]dumps.SeriesStatus{}
 	for _, s := range series {
@@ -315,13 +315,13 @@ func (b *builder) dumpClaim(pid int) (Claim, bool) {
 	}
 	var hows []string
 	files := map[string][]string{}
-	var ev []string
+	var ev []Pos
 	for _, n := range p.dumpNotes {
 		files[n.how] = append(files[n.how], n.file)
 		if !slices.Contains(hows, n.how) {
 			hows = append(hows, n.how)
 		}
-		if n.pos != "" {
+		if !n.pos.IsZero() {
 			ev = append(ev, n.pos)
 		}
 	}
@@ -399,11 +399,11 @@ func topFunc(bk dumps.Bucket) string {
 	return "?"
 }
 
-func suspectEvidence(ss []suspect) []string {
-	var out []string
+func suspectEvidence(ss []suspect) []Pos {
+	var out []Pos
 	for _, s := range ss {
 		for _, m := range s.bucket.Members {
-			out = append(out, m.Pos.String())
+			out = append(out, TextPos(m.Pos))
 			if len(out) >= 6 {
 				return out
 			}
@@ -492,9 +492,9 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		for _, fr := range bk.Frames {
 			frames = append(frames, fr.Func)
 		}
-		var evidence []string
+		var evidence []Pos
 		for _, m := range bk.Members {
-			evidence = append(evidence, m.Pos.String())
+			evidence = append(evidence, TextPos(m.Pos))
 			if len(evidence) >= 5 {
 				break
 			}
@@ -603,7 +603,7 @@ func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
 		peers[k.remote] = true
 	}
 	count := map[int]int{}
-	ev := map[int][]string{}
+	ev := map[int][]Pos{}
 	total := 0
 	for k, ls := range b.kernel {
 		if !peers[k.remote] {
@@ -706,8 +706,6 @@ func (b *builder) errorHandlingFinding(pid int) (Finding, bool) {
 	})
 	return f, true
 }
-
-func sortPos(ps []string) { copy(ps, sortPositions(ps)) }
 
 // timeline is the number of sockets in CLOSE_WAIT over capture time, from
 // the capture's connections, else from timed kernel listings.
@@ -882,7 +880,7 @@ func (b *builder) summary() {
 	}
 	switch {
 	case b.in.MaxFDs > 0:
-		s.FDLimit, s.FDLimitFrom = b.in.MaxFDs, "--max-fds"
+		s.FDLimit, s.FDLimitFrom = b.in.MaxFDs, maxFDsFlag
 	case best > 0 && b.proc(best).fdLimit > 0:
 		s.FDLimit, s.FDLimitFrom = b.proc(best).fdLimit, b.proc(best).fdFrom
 	case b.defLimit > 0:
@@ -895,11 +893,11 @@ func (b *builder) summary() {
 func (b *builder) warnings() {
 	if res := b.in.Capture; res != nil {
 		for _, w := range res.Warnings {
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: w.Pos.String(), Msg: fmt.Sprintf("%s (byte offset %d)", w.Msg, w.Offset)})
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: PacketPos(w.Pos), Msg: fmt.Sprintf("%s (byte offset %d)", w.Msg, w.Offset)})
 		}
 		for _, sk := range res.Skipped {
 			if sk.Kind == "truncated" || sk.Kind == "malformed" {
-				b.m.Warnings = append(b.m.Warnings, Warning{Pos: "captures", Msg: fmt.Sprintf("%d %s frames could not be decoded", sk.Packets, sk.Kind)})
+				b.m.Warnings = append(b.m.Warnings, Warning{Pos: SourcePos("captures"), Msg: fmt.Sprintf("%d %s frames could not be decoded", sk.Packets, sk.Kind)})
 			}
 		}
 	}
@@ -928,17 +926,16 @@ func (b *builder) warnings() {
 				msg = stateNote(w.Pos.File)
 				noted[w.Pos.File] = true
 			}
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: w.Pos.String(), Msg: msg})
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: TextPos(w.Pos), Msg: msg})
 		}
 	}
 	if n := len(b.unconf); n > 0 {
-		sortPos(b.unconf)
-		b.m.Warnings = append(b.m.Warnings, Warning{Pos: b.unconf[0], Msg: fmt.Sprintf("%d %s in CLOSE_WAIT at capture end cannot be confirmed (the FIN's acknowledgement is not in the capture, or only one direction was captured) and no listing shows them; they are left out", n, plural("socket", n))})
+		b.m.Warnings = append(b.m.Warnings, Warning{Pos: slices.MinFunc(b.unconf, Pos.Compare), Msg: fmt.Sprintf("%d %s in CLOSE_WAIT at capture end cannot be confirmed (the FIN's acknowledgement is not in the capture, or only one direction was captured) and no listing shows them; they are left out", n, plural("socket", n))})
 	}
 	files := slices.Sorted(maps.Keys(from))
 	for _, f := range files {
 		if !noted[f] {
-			b.m.Warnings = append(b.m.Warnings, Warning{Pos: f, Msg: stateNote(f)})
+			b.m.Warnings = append(b.m.Warnings, Warning{Pos: FilePos(f), Msg: stateNote(f)})
 		}
 	}
 }

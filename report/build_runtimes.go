@@ -34,11 +34,11 @@ func (b *builder) indexRuntimes() {
 			p.listed = true
 			if p.name == "" {
 				if f := strings.Fields(rp.Command); len(f) > 0 {
-					p.name, p.nameFrom = filepath.Base(f[0]), rp.Pos.String()
+					p.name, p.nameFrom = filepath.Base(f[0]), TextPos(rp.Pos)
 				}
 			}
 			if p.fdLimit == 0 && rp.FDLimit > 0 {
-				p.fdLimit, p.fdFrom = rp.FDLimit, rp.Pos.String()
+				p.fdLimit, p.fdFrom = rp.FDLimit, TextPos(rp.Pos)
 			}
 		}
 	}
@@ -64,7 +64,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		handles    int
 		fds        []string
 		pausedFDs  []string
-		hpos, wpos []string
+		hpos, wpos []Pos
 		warned     int
 		allocated  = map[string]bool{}
 		alloc      []string
@@ -85,14 +85,14 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		}
 		// Each socket cites its handle, so that the table of sockets
 		// says which are in the report.
-		if sk, ok := b.sockets[h.k]; ok && !slices.Contains(sk.Evidence, s.Src.String()) {
-			sk.Evidence = append(sk.Evidence, s.Src.String())
+		if sk, ok := b.sockets[h.k]; ok && !slices.Contains(sk.Evidence, TextPos(s.Src)) {
+			sk.Evidence = append(sk.Evidence, TextPos(s.Src))
 		}
 		if s.FD >= 0 && len(fds) < maxClaimEvidence {
 			fds = append(fds, strconv.Itoa(s.FD))
 		}
 		if len(hpos) < maxClaimEvidence {
-			hpos = append(hpos, s.Src.String())
+			hpos = append(hpos, TextPos(s.Src))
 		}
 	}
 	for _, ev := range b.in.Evidence {
@@ -106,7 +106,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 			}
 			warned++
 			if len(wpos) < maxClaimEvidence {
-				wpos = append(wpos, s.Src.String())
+				wpos = append(wpos, TextPos(s.Src))
 			}
 			if i := dumps.AppFrame(s.Frames); i >= 0 {
 				fr := s.Frames[i]
@@ -175,7 +175,7 @@ func (b *builder) logTimeline() {
 			}
 			c.Count++
 			if len(c.Lines) < maxLogLines {
-				c.Lines = append(c.Lines, e.Pos.String())
+				c.Lines = append(c.Lines, TextPos(e.Pos))
 			}
 			if !e.Time.IsZero() {
 				if c.First.IsZero() || e.Time.Before(c.First) {
@@ -242,11 +242,11 @@ func (b *builder) logEventsOf(pid int) []dumps.LogEvent {
 
 // exhaustedLog lists the positions of the log lines of process pid that
 // say descriptors ran out.
-func (b *builder) exhaustedLog(pid int) []string {
-	var out []string
+func (b *builder) exhaustedLog(pid int) []Pos {
+	var out []Pos
 	for _, e := range b.logEventsOf(pid) {
 		if e.Class == dumps.LogFDExhausted {
-			out = append(out, e.Pos.String())
+			out = append(out, TextPos(e.Pos))
 		}
 	}
 	return out
@@ -261,14 +261,14 @@ func (b *builder) logClaim(pid int) (Claim, bool) {
 	}
 	counts := map[dumps.LogClass]int{}
 	var classes []dumps.LogClass
-	var pos []string
+	var pos []Pos
 	for _, e := range evs {
 		if counts[e.Class] == 0 {
 			classes = append(classes, e.Class)
 		}
 		counts[e.Class]++
 		if len(pos) < maxClaimEvidence {
-			pos = append(pos, e.Pos.String())
+			pos = append(pos, TextPos(e.Pos))
 		}
 	}
 	slices.Sort(classes)
@@ -290,7 +290,7 @@ func (b *builder) countTimeline() {
 				continue
 			}
 			pts = append(pts, CountPoint{At: s.SnapshotTime, TCP: s.TCP["total"], Estab: s.TCP["estab"], Closed: s.TCP["closed"],
-				Orphaned: s.TCP["orphaned"], TimeWait: s.TCP["timewait"], Pos: s.Src.String()})
+				Orphaned: s.TCP["orphaned"], TimeWait: s.TCP["timewait"], Pos: TextPos(s.Src)})
 		}
 	}
 	if len(pts) < 2 {

@@ -51,7 +51,7 @@ func TestBuildLogExhaustion(t *testing.T) {
 	if f.Severity != SeverityCritical || !strings.Contains(strings.Join(f.SeverityReasons, "\n"), "descriptors ran out (app.log:9)") {
 		t.Errorf("severity %s %v, want critical citing app.log:9", f.Severity, f.SeverityReasons)
 	}
-	if len(m.LogEvents) != 2 || m.LogEvents[0].Class != "conn-reset" || m.LogEvents[1].Lines[0] != "app.log:9" {
+	if len(m.LogEvents) != 2 || m.LogEvents[0].Class != "conn-reset" || m.LogEvents[1].Lines[0] != linePos("app.log", 9) {
 		t.Errorf("log events %+v", m.LogEvents)
 	}
 	// The same log with a pid of another process is not this finding's.
@@ -92,7 +92,7 @@ func TestBuildNodeHandles(t *testing.T) {
 		}
 	}
 	if claim == nil || !strings.HasPrefix(claim.Text, "3 of the stuck sockets") || !strings.Contains(claim.Text, "fd 20, 21, 22") ||
-		!strings.Contains(claim.Text, "all 3 are paused") || len(claim.Evidence) != 3 || claim.Evidence[0] != "report.json:100" {
+		!strings.Contains(claim.Text, "all 3 are paused") || len(claim.Evidence) != 3 || claim.Evidence[0] != linePos("report.json", 100) {
 		t.Errorf("claim %+v", claim)
 	}
 	if f := m.Findings[0]; f.Category != CategoryPoolLeak || f.Confidence != pausedConfidence {

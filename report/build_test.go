@@ -98,7 +98,7 @@ func TestBuildErrorHandling(t *testing.T) {
 	if len(m.Findings) != 1 || m.Findings[0].Category != CategoryErrorHandling || m.Findings[0].Process.PID != 77 {
 		t.Fatalf("findings %+v", m.Findings)
 	}
-	if ev := m.Findings[0].Supporting[0].Evidence; len(ev) != 8 || !strings.HasPrefix(ev[0], "c.pcap: packet ") {
+	if ev := m.Findings[0].Supporting[0].Evidence; len(ev) != 8 || ev[0].Kind != PosPacket || ev[0].File != "c.pcap" {
 		t.Errorf("evidence %v, want the 8 resets", ev)
 	}
 	// The same, the connections streamed to a Builder.

@@ -46,7 +46,7 @@ func TestCountTimeline(t *testing.T) {
 			}
 			var got []string
 			for _, p := range m.SocketCounts {
-				got = append(got, strings.Join([]string{p.Pos, itoa(p.TCP), itoa(p.Estab)}, " "))
+				got = append(got, strings.Join([]string{p.Pos.String(), itoa(p.TCP), itoa(p.Estab)}, " "))
 			}
 			if g := strings.Join(got, "; "); g != tt.want {
 				t.Errorf("series %q, want %q", g, tt.want)

@@ -15,4 +15,9 @@
 // pcapstate.Result's connections through Add: tests and analyze take the
 // same path. The writers only format a finalized Model: the same Model
 // always gives byte-identical output.
+//
+// Positions stay typed from the parsers to the renderers: a Pos (a line
+// of a text file, a packet of a capture, a whole file, or a source that is
+// no file such as --max-fds) is made from a dumps.Pos or a pcapstate.Pos,
+// sorted by its fields, and printed only by the writers.
 package report

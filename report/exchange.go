@@ -63,7 +63,7 @@ type exchangeSeen struct {
 	ours   bool             // the last data came from our end
 	status uint16           // the status of that response
 	method pcapstate.Method // the method of that request, if it was one
-	fin    string           // the peer's FIN, a capture position
+	fin    Pos              // the peer's FIN, a capture position
 }
 
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
@@ -73,7 +73,7 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 	if !ok {
 		return exchangeSeen{}
 	}
-	e := exchangeSeen{class: LastNoData, fin: c.theirFIN.String()}
+	e := exchangeSeen{class: LastNoData, fin: PacketPos(c.theirFIN)}
 	switch c.lastFrom {
 	case pcapstate.SenderLocal:
 		e.ours = true
@@ -192,7 +192,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	n := len(sg.keys)
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
 	ours := 0
-	var fins []string
+	var fins []Pos
 	for _, k := range sg.keys {
 		e := b.lastExchangeOf(k)
 		if e.status != 0 {
@@ -204,7 +204,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		if e.ours {
 			ours++
 		}
-		if e.fin != "" {
+		if !e.fin.IsZero() {
 			fins = append(fins, e.fin)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // fdCount is how many fds an fd listing shows a process holding.
 type fdCount struct {
 	n    int
-	pos  string // the listing's first line
+	pos  Pos    // the listing's first line
 	from string // how the listing was tied to the process
 }
 
@@ -34,7 +34,7 @@ func (b *builder) openFDs() map[int]fdCount {
 		}
 		type acc struct {
 			fds  map[int]bool
-			pos  string
+			pos  Pos
 			from string
 		}
 		per := map[int]*acc{}
@@ -53,14 +53,14 @@ func (b *builder) openFDs() map[int]fdCount {
 			}
 			a := per[*f.PID]
 			if a == nil {
-				a = &acc{fds: map[int]bool{}, pos: f.Src.String(), from: "the listing names the pid"}
+				a = &acc{fds: map[int]bool{}, pos: TextPos(f.Src), from: "the listing names the pid"}
 				per[*f.PID] = a
 			}
 			a.fds[f.FD] = true
 		}
 		if len(anon) > 0 && len(votes) == 1 {
 			for pid, n := range votes {
-				a := &acc{fds: map[int]bool{}, pos: anon[0].Src.String(), from: fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)}
+				a := &acc{fds: map[int]bool{}, pos: TextPos(anon[0].Src), from: fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)}
 				for _, f := range anon {
 					a.fds[f.FD] = true
 				}
@@ -97,8 +97,9 @@ func (b *builder) inodeOwners() map[uint64]int {
 
 // ownedBy is the one process a per-process file is of, by its content.
 type ownedBy struct {
-	pid      int
-	pos, why string
+	pid int
+	pos Pos
+	why string
 }
 
 // fdListingsOf says, for each fd listing (`ls -l /proc/PID/fd`) that
@@ -123,7 +124,7 @@ func (b *builder) fdListingsOf() map[string]ownedBy {
 				}
 			}
 		}
-		pos := ev.FDs[0].Src.String()
+		pos := TextPos(ev.FDs[0].Src)
 		switch {
 		case len(named) == 1 && len(votes) == 0:
 			for pid := range named {
@@ -143,10 +144,10 @@ func (b *builder) fdListingsOf() map[string]ownedBy {
 // CLOSE_WAIT when the client gave up): they wait in the listen queue, not
 // accepted. A listing counts only when it names the owner of the listener
 // itself (made with -p, with the privilege to see owners).
-func (b *builder) unaccepted() map[int][]string {
+func (b *builder) unaccepted() map[int][]Pos {
 	type seen struct {
 		pid int
-		pos string
+		pos Pos
 	}
 	socks := map[key]seen{}
 	for _, ev := range b.in.Evidence {
@@ -160,12 +161,12 @@ func (b *builder) unaccepted() map[int][]string {
 			if !ok || !kok || slices.ContainsFunc(s.Owners, func(o dumps.Owner) bool { return o.PID != nil }) {
 				continue
 			}
-			if old, dup := socks[k]; !dup || comparePos(s.Src.String(), old.pos) < 0 {
-				socks[k] = seen{pid, s.Src.String()}
+			if old, dup := socks[k]; !dup || TextPos(s.Src).Compare(old.pos) < 0 {
+				socks[k] = seen{pid, TextPos(s.Src)}
 			}
 		}
 	}
-	out := map[int][]string{}
+	out := map[int][]Pos{}
 	for _, s := range socks {
 		out[s.pid] = append(out[s.pid], s.pos)
 	}
@@ -203,13 +204,13 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 			parts = append(parts, fmt.Sprintf("%d open fds of a limit of %d", open.n, limit))
 			claims = append(claims, Claim{
 				Text:     fmt.Sprintf("%s has %d open fds and may open %d (%.0f%%); the fd listing is tied to it because %s", b.process(pid), open.n, limit, 100*float64(open.n)/float64(limit), open.from),
-				Evidence: compactPos(open.pos, limFrom),
+				Evidence: filePositions(open.pos, limFrom),
 			})
 		}
 		if len(q) > 0 {
 			ports := b.listenPorts(pid)
 			parts = append(parts, fmt.Sprintf("%d %s waiting unaccepted on %s", len(q), plural("connection", len(q)), ports))
-			sortPos(q)
+			slices.SortFunc(q, Pos.Compare)
 			claims = append(claims, Claim{
 				Text:     fmt.Sprintf("%d %s on %s, the process's listening port, that no process owns: they wait in the listen queue and are never accepted", len(q), plural("connection", len(q)), ports),
 				Evidence: q[:min(6, len(q))],
@@ -287,9 +288,9 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 }
 
 // fdLimitOf is a process's fd limit and where it comes from.
-func (b *builder) fdLimitOf(pid int) (int, string) {
+func (b *builder) fdLimitOf(pid int) (int, Pos) {
 	if b.in.MaxFDs > 0 {
-		return b.in.MaxFDs, "--max-fds"
+		return b.in.MaxFDs, maxFDsFlag
 	}
 	if p := b.proc(pid); p.fdLimit > 0 {
 		return p.fdLimit, p.fdFrom
@@ -328,11 +329,15 @@ func (b *builder) listenPorts(pid int) string {
 	return strings.Join(ps, ", ")
 }
 
-// compactPos drops empty and non-position entries ("--max-fds").
-func compactPos(ps ...string) []string {
-	var out []string
+// maxFDsFlag is where an fd limit given with --max-fds comes from.
+var maxFDsFlag = SourcePos("--max-fds")
+
+// filePositions keeps the positions in files: no zero position, no source
+// that is no file (--max-fds).
+func filePositions(ps ...Pos) []Pos {
+	var out []Pos
 	for _, p := range ps {
-		if p != "" && !strings.HasPrefix(p, "--") {
+		if !p.IsZero() && p.Kind != PosSource {
 			out = append(out, p)
 		}
 	}

@@ -121,7 +121,7 @@ func (m *Model) Finalize() error {
 
 	slices.SortFunc(m.Inputs, func(a, b Input) int { return cmp.Compare(a.Path, b.Path) })
 	slices.SortFunc(m.Warnings, func(a, b Warning) int {
-		return cmp.Or(comparePos(a.Pos, b.Pos), cmp.Compare(a.Msg, b.Msg))
+		return cmp.Or(a.Pos.Compare(b.Pos), cmp.Compare(a.Msg, b.Msg))
 	})
 	for i := range m.DumpLinks {
 		d := &m.DumpLinks[i]
@@ -307,8 +307,21 @@ func finishClaims(cs []Claim) {
 
 // findingEvidence is every position a finding cites: its sockets', its
 // suspects' and its claims'.
-func findingEvidence(f *Finding, socks []Socket, index map[string]int) []string {
-	var all []string
+func findingEvidence(f *Finding, socks []Socket, index map[string]int) []Pos {
+	n := 0
+	for _, k := range f.Sockets {
+		n += len(socks[index[k]].Evidence)
+	}
+	for _, s := range f.Suspects {
+		n += len(s.Evidence)
+	}
+	for _, c := range f.Supporting {
+		n += len(c.Evidence)
+	}
+	for _, c := range f.Contradicting {
+		n += len(c.Evidence)
+	}
+	all := make([]Pos, 0, n) // a finding of 400,000 sockets cites a million positions
 	for _, k := range f.Sockets {
 		all = append(all, socks[index[k]].Evidence...)
 	}
@@ -323,7 +336,7 @@ func findingEvidence(f *Finding, socks []Socket, index map[string]int) []string 
 	}
 	f.Supporting, f.Contradicting = nonNil(f.Supporting), nonNil(f.Contradicting)
 	f.Suspects = nonNil(f.Suspects)
-	return sortPositions(all)
+	return sortOwnPositions(all)
 }
 
 func (m *Model) finishTimeline() {
@@ -421,7 +434,7 @@ func (m *Model) finishSummary() {
 const topBars = 8
 
 func chartsOf(socks []Socket) Charts {
-	ports, peers := map[string]int{}, map[string]int{}
+	ports, peers := map[barKey]int{}, map[barKey]int{}
 	ages := make([]Bar, len(ageBuckets))
 	for i, b := range ageBuckets {
 		ages[i] = Bar{Label: b.label, Level: b.level}
@@ -431,8 +444,8 @@ func chartsOf(socks []Socket) Charts {
 		if !s.Status.Stuck() {
 			continue
 		}
-		ports[":"+strconv.Itoa(int(s.Local.Port))]++
-		peers[s.Remote.Addr.String()]++
+		ports[portKey(s.Local.Port)]++
+		peers[barKey{label: s.Remote.Addr.String()}]++
 		if s.Age <= 0 && !s.AgeLowerBound {
 			unknownAge++
 			continue
@@ -466,17 +479,34 @@ var ageBuckets = []struct {
 	{"≥ 2h", math.MaxInt64, SeverityCritical},
 }
 
-// topOf is the largest counts, ties by label, with the rest as "N others";
+// barKey is what a bar or an aggregate row counts: a local port, ordered
+// by number (":9" before ":80"), or anything else, ordered by its label.
+type barKey struct {
+	port  uint16
+	label string
+}
+
+func portKey(port uint16) barKey { return barKey{port, ":" + strconv.Itoa(int(port))} }
+
+func (k barKey) compare(o barKey) int {
+	return cmp.Or(cmp.Compare(k.port, o.port), cmp.Compare(k.label, o.label))
+}
+
+// topOf is the largest counts, ties by key, with the rest as "N others";
 // many groups of one (ephemeral client ports) become a single bar
 // "N <noun>, 1 each".
-func topOf(counts map[string]int, noun string) []Bar {
-	bars := make([]Bar, 0, len(counts))
-	for l, c := range counts {
-		bars = append(bars, Bar{Label: l, Count: c})
+func topOf(counts map[barKey]int, noun string) []Bar {
+	keys := make([]barKey, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
 	}
-	slices.SortFunc(bars, func(a, b Bar) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), comparePos(a.Label, b.Label))
+	slices.SortFunc(keys, func(a, b barKey) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), a.compare(b))
 	})
+	bars := make([]Bar, len(keys))
+	for i, k := range keys {
+		bars[i] = Bar{Label: k.label, Count: counts[k]}
+	}
 	if len(bars) > topBars && bars[len(bars)-1].Count == 1 {
 		first := slices.IndexFunc(bars, func(b Bar) bool { return b.Count == 1 })
 		ones := len(bars) - first
@@ -586,43 +616,6 @@ var mechanismPhrase = map[Mechanism]string{
 	MechanismTransient:    "closed later",
 	MechanismRemote:       "left by the peer",
 	MechanismDescriptors:  "exhausting descriptors",
-}
-
-// sortPositions sorts positions by file, then line or packet number, and
-// drops duplicates. It never returns nil.
-func sortPositions(ps []string) []string {
-	out := slices.Clone(ps)
-	slices.SortFunc(out, comparePos)
-	out = slices.Compact(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out
-}
-
-// comparePos orders "ss.txt:9" before "ss.txt:42" and "capture.pcap: packet
-// 7" before "capture.pcap: packet 51234"; anything else by text.
-func comparePos(a, b string) int {
-	fa, na, oka := splitPos(a)
-	fb, nb, okb := splitPos(b)
-	if oka && okb && fa == fb {
-		return cmp.Or(cmp.Compare(na, nb), cmp.Compare(a, b))
-	}
-	return cmp.Or(cmp.Compare(fa, fb), cmp.Compare(a, b))
-}
-
-func splitPos(p string) (file string, n uint64, ok bool) {
-	if f, num, found := strings.Cut(p, ": packet "); found {
-		if v, err := strconv.ParseUint(num, 10, 64); err == nil {
-			return f, v, true
-		}
-	}
-	if i := strings.LastIndexByte(p, ':'); i >= 0 {
-		if v, err := strconv.ParseUint(p[i+1:], 10, 64); err == nil {
-			return p[:i], v, true
-		}
-	}
-	return p, 0, false
 }
 
 func nonNil[T any](s []T) []T {

@@ -61,7 +61,7 @@ func TestFinalizeDerived(t *testing.T) {
 		Sockets: []Socket{
 			{Local: srv, Remote: testEP("10.0.0.9", 2), Status: StatusClosedLater, Age: 5 * time.Millisecond, PID: 1},
 			{Local: srv, Remote: testEP("10.0.0.9", 1), Status: StatusConfirmed, Since: t0.Add(time.Minute), Age: 9 * time.Minute, PID: 1,
-				Evidence: []string{"ss.txt:10", "cap.pcap: packet 12", "ss.txt:9", "ss.txt:10"}},
+				Evidence: []Pos{linePos("ss.txt", 10), packetPos("cap.pcap", 12), linePos("ss.txt", 9), linePos("ss.txt", 10)}},
 			{Local: srv, Remote: testEP("10.0.0.8", 1), Status: StatusKernelOnly, Age: 10 * time.Minute, AgeLowerBound: true, PID: 2},
 		},
 		Findings: []Finding{{Category: CategoryMissingClose, Process: Process{PID: 1, Name: "srv", Runtime: RuntimeGo},
@@ -105,7 +105,7 @@ func TestFinalizeDerived(t *testing.T) {
 	if s := f.Suspects[1]; s.Culprit != "" || s.Count != 1 {
 		t.Errorf("library-only suspect: culprit %q count %d", s.Culprit, s.Count)
 	}
-	if diff := cmp.Diff([]string{"cap.pcap: packet 12", "ss.txt:9", "ss.txt:10"}, f.Evidence); diff != "" {
+	if diff := cmp.Diff([]Pos{packetPos("cap.pcap", 12), linePos("ss.txt", 9), linePos("ss.txt", 10)}, f.Evidence); diff != "" {
 		t.Errorf("evidence (-want +got):\n%s", diff)
 	}
 	sum := m.Summary

@@ -2,7 +2,6 @@ package report
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,19 +47,6 @@ func TestFormatCountGrowthConfidence(t *testing.T) {
 		if got := ConfidenceLabel(c); got != want {
 			t.Errorf("ConfidenceLabel(%v) = %q, want %q", c, got, want)
 		}
-	}
-}
-
-func TestSortPositions(t *testing.T) {
-	in := []string{"ss.txt:42", "capture.pcap: packet 51234", "ss.txt:9", "capture.pcap: packet 7",
-		"jstack.txt:1180", "ss.txt:9", "notes", "jstack.txt:118"}
-	want := []string{"capture.pcap: packet 7", "capture.pcap: packet 51234", "jstack.txt:118",
-		"jstack.txt:1180", "notes", "ss.txt:9", "ss.txt:42"}
-	if got := sortPositions(in); !slices.Equal(got, want) {
-		t.Errorf("sortPositions = %q, want %q", got, want)
-	}
-	if got := sortPositions(nil); got == nil || len(got) != 0 {
-		t.Errorf("sortPositions(nil) = %#v, want empty non-nil", got)
 	}
 }
 
@@ -177,18 +163,18 @@ func TestAxis(t *testing.T) {
 }
 
 func TestTopOf(t *testing.T) {
-	counts := map[string]int{":8080": 40, ":9090": 3}
+	counts := map[barKey]int{portKey(8080): 40, portKey(9090): 3}
 	for i := range 20 {
-		counts[":"+strconv.Itoa(33000+i)] = 1
+		counts[portKey(uint16(33000+i))] = 1
 	}
 	got := topOf(counts, "ports")
 	want := []Bar{{Label: ":8080", Count: 40}, {Label: ":9090", Count: 3}, {Label: "20 ports, 1 each", Count: 20}}
 	if !slices.Equal(got, want) {
 		t.Errorf("topOf = %+v, want %+v", got, want)
 	}
-	many := map[string]int{}
+	many := map[barKey]int{}
 	for i := range 12 {
-		many[":"+strconv.Itoa(8000+i)] = 2 + i
+		many[portKey(uint16(8000+i))] = 2 + i
 	}
 	got = topOf(many, "ports")
 	if len(got) != topBars || got[0] != (Bar{Label: ":8011", Count: 13}) || got[topBars-1] != (Bar{Label: "5 others", Count: 2 + 3 + 4 + 5 + 6}) {

@@ -318,7 +318,7 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 // per group.
 func (b *builder) stuckFindings(g *group) []Finding {
 	sus, from := b.suspects(g.pid)
-	haveDump := from != ""
+	haveDump := !from.IsZero()
 	var holders, waiters []suspect
 	pool := false
 	for _, s := range sus {
@@ -362,7 +362,7 @@ func (b *builder) stuckFindings(g *group) []Finding {
 }
 
 // groupFinding makes the finding of one group.
-func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDump bool, from string) (f Finding) {
+func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDump bool, from Pos) (f Finding) {
 	n := len(sg.keys)
 	proc := b.process(pid)
 	f = Finding{Process: proc, Sockets: b.keysOf(sg.keys), Mechanism: sg.mech}
@@ -470,7 +470,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		case haveDump:
 			f.Confidence = confidences.PoolFrames
 			f.Group = "kept by the process's connection pool, no thread on them"
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("the dump (%s) shows the process's connection pool and no thread reading or holding these outbound sockets", from), Evidence: []string{from}})
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("the dump (%s) shows the process's connection pool and no thread reading or holding these outbound sockets", from), Evidence: []Pos{from}})
 		default:
 			f.Confidence = confidences.PoolNoDump
 			f.Group = "outbound to one peer, no dump"
@@ -500,7 +500,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 				f.Confidence = min(f.Confidence, cap)
 				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, sg.of-n, sg.of, n)
 			}
-			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []string{from}})
+			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []Pos{from}})
 		} else if len(sg.issuers) > 0 {
 			f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.issuers), Evidence: suspectEvidence(sg.issuers)})
 			sus = sg.issuers

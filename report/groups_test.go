@@ -546,7 +546,7 @@ func TestGroupsByLastExchange(t *testing.T) {
 		}
 		cites := false
 		for _, c := range f.Supporting {
-			cites = cites || strings.Contains(c.Text, "last data before the peer's FIN") && len(c.Evidence) > 0 && strings.HasPrefix(c.Evidence[0], "c.pcap: packet ")
+			cites = cites || strings.Contains(c.Text, "last data before the peer's FIN") && len(c.Evidence) > 0 && c.Evidence[0].Kind == PosPacket && c.Evidence[0].File == "c.pcap"
 		}
 		if !cites {
 			t.Errorf("%v: no claim citing the peer's FINs: %+v", want.last, f.Supporting)

@@ -16,7 +16,7 @@ func hostileModel(t *testing.T) *report.Model {
 	if err := m.Finalize(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(m.Findings[0].Process.Name, "<script>") || !strings.Contains(m.Warnings[0].Pos, "\x1b") {
+	if !strings.Contains(m.Findings[0].Process.Name, "<script>") || !strings.Contains(m.Warnings[0].Pos.File, "\x1b") {
 		t.Fatal("sample.Hostile did not poison the model")
 	}
 	return m

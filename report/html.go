@@ -57,7 +57,7 @@ type aggRow struct {
 
 // evidenceEntry is one position in the evidence index and what cites it.
 type evidenceEntry struct {
-	Pos     string
+	Pos     Pos
 	Anchor  string
 	CitedBy []citer
 }
@@ -74,8 +74,8 @@ func newHTMLView(m *Model) htmlView {
 	v.Hidden, v.Unwarned = len(m.Sockets)-len(v.Shown), len(m.Warnings)-len(v.Warned)
 	// The index lists what the page shows: positions cited by findings,
 	// by the suspects listed and by the sockets listed.
-	cites := map[string][]citer{}
-	add := func(pos []string, c citer) {
+	cites := map[Pos][]citer{}
+	add := func(pos []Pos, c citer) {
 		for _, p := range firstN(pos, CiteRows) {
 			if l := cites[p]; len(l) == 0 || l[len(l)-1] != c {
 				cites[p] = append(l, c)
@@ -97,9 +97,9 @@ func newHTMLView(m *Model) htmlView {
 		add(s.Evidence, citer{fmt.Sprintf("#sock-%d", i+1), "socket " + s.Key})
 	}
 	for p, c := range cites {
-		v.Evidence = append(v.Evidence, evidenceEntry{Pos: p, Anchor: anchor(p), CitedBy: c})
+		v.Evidence = append(v.Evidence, evidenceEntry{Pos: p, Anchor: anchor(p.String()), CitedBy: c})
 	}
-	slices.SortFunc(v.Evidence, func(a, b evidenceEntry) int { return comparePos(a.Pos, b.Pos) })
+	slices.SortFunc(v.Evidence, func(a, b evidenceEntry) int { return a.Pos.Compare(b.Pos) })
 	v.Charts = []svgChart{
 		timelineChart(m),
 		barChart("By local port", "Stuck sockets per local port", "on", m.Charts.ByLocalPort),
@@ -120,25 +120,28 @@ func firstN[T any](s []T, n int) []T { return s[:min(len(s), n)] }
 // local port and age, largest first, the rest folded into "N others".
 func aggregates(m *Model) []aggTable {
 	type acc struct {
-		label, href string
-		n           int
-		oldest      time.Duration
-		lower       bool
+		key    barKey
+		href   string
+		n      int
+		oldest time.Duration
+		lower  bool
 	}
 	titles := map[string]string{}
 	for _, f := range m.Findings {
 		titles[f.ID] = f.Title + ": " + f.Process.String()
 	}
-	keys := []func(s Socket) (string, string){
-		func(s Socket) (string, string) { return Process{PID: s.PID, Name: s.Process}.String(), "" },
-		func(s Socket) (string, string) {
-			if s.Finding == "" {
-				return "no finding", ""
-			}
-			return titles[s.Finding], "#" + s.Finding
+	keys := []func(s Socket) (barKey, string){
+		func(s Socket) (barKey, string) {
+			return barKey{label: Process{PID: s.PID, Name: s.Process}.String()}, ""
 		},
-		func(s Socket) (string, string) { return s.Remote.Addr.String(), "" },
-		func(s Socket) (string, string) { return ":" + strconv.Itoa(int(s.Local.Port)), "" },
+		func(s Socket) (barKey, string) {
+			if s.Finding == "" {
+				return barKey{label: "no finding"}, ""
+			}
+			return barKey{label: titles[s.Finding]}, "#" + s.Finding
+		},
+		func(s Socket) (barKey, string) { return barKey{label: s.Remote.Addr.String()}, "" },
+		func(s Socket) (barKey, string) { return portKey(s.Local.Port), "" },
 	}
 	names := []string{"By process", "By finding", "By peer address", "By local port"}
 	total := m.Summary.CloseWait
@@ -153,16 +156,16 @@ func aggregates(m *Model) []aggTable {
 	}
 	var out []aggTable
 	for k, key := range keys {
-		groups := map[string]*acc{}
+		groups := map[barKey]*acc{}
 		for _, s := range m.Sockets {
 			if !s.Status.Stuck() {
 				continue
 			}
-			label, href := key(s)
-			a := groups[label]
+			k, href := key(s)
+			a := groups[k]
 			if a == nil {
-				a = &acc{label: label, href: href}
-				groups[label] = a
+				a = &acc{key: k, href: href}
+				groups[k] = a
 			}
 			a.n++
 			if s.Age > a.oldest || (s.Age == a.oldest && s.AgeLowerBound) {
@@ -176,7 +179,7 @@ func aggregates(m *Model) []aggTable {
 		for _, a := range groups {
 			all = append(all, a)
 		}
-		slices.SortFunc(all, func(a, b *acc) int { return cmp.Or(cmp.Compare(b.n, a.n), comparePos(a.label, b.label)) })
+		slices.SortFunc(all, func(a, b *acc) int { return cmp.Or(cmp.Compare(b.n, a.n), a.key.compare(b.key)) })
 		t := aggTable{Title: names[k]}
 		for i, a := range all {
 			if i == aggRows-1 && len(all) > aggRows {
@@ -193,7 +196,7 @@ func aggregates(m *Model) []aggTable {
 				t.Rows = append(t.Rows, rest)
 				break
 			}
-			t.Rows = append(t.Rows, aggRow{Label: a.label, Href: a.href, Count: a.n, Share: share(a.n), Oldest: ageText(a.oldest, a.lower)})
+			t.Rows = append(t.Rows, aggRow{Label: a.key.label, Href: a.href, Count: a.n, Share: share(a.n), Oldest: ageText(a.oldest, a.lower)})
 		}
 		out = append(out, t)
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/pcapstate"
@@ -34,7 +33,7 @@ func EvidenceRecords(ev *dumps.Evidence) int {
 func EvidenceInput(ev *dumps.Evidence) Input {
 	in := Input{Path: ev.File, Kind: ev.Kind.String(), Status: InputRead, Records: EvidenceRecords(ev)}
 	for _, w := range ev.Warnings {
-		in.warn(w.Pos.String())
+		in.warn(TextPos(w.Pos))
 	}
 	return in
 }
@@ -51,7 +50,7 @@ func CaptureInput(f *pcapstate.FileStats, res *pcapstate.Result) Input {
 			if first == "" {
 				first = w.Msg
 			}
-			in.warn(w.Pos.String())
+			in.warn(PacketPos(w.Pos))
 		}
 	}
 	switch {
@@ -77,7 +76,7 @@ func CaptureInput(f *pcapstate.FileStats, res *pcapstate.Result) Input {
 }
 
 // warn counts a warning at pos, keeping the first positions.
-func (in *Input) warn(pos string) {
+func (in *Input) warn(pos Pos) {
 	if in.Status == InputRead {
 		in.Status = InputWarned
 	}
@@ -96,7 +95,7 @@ func (in Input) StatusLine() string {
 	case in.Reason != "":
 		s += " (" + in.Reason + ")"
 	case in.Warnings > 0:
-		s += fmt.Sprintf(" (%d %s, first at %s)", in.Warnings, plural("warning", in.Warnings), strings.Join(in.FirstWarnings, ", "))
+		s += fmt.Sprintf(" (%d %s, first at %s)", in.Warnings, plural("warning", in.Warnings), joinPositions(in.FirstWarnings, ", "))
 	}
 	return s
 }

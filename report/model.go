@@ -56,7 +56,7 @@ type CountPoint struct {
 	Closed   int       `json:"closed"`
 	Orphaned int       `json:"orphaned"`
 	TimeWait int       `json:"timewait"`
-	Pos      string    `json:"pos"` // the summary's first line (Total:)
+	Pos      Pos       `json:"pos"` // the summary's first line (Total:)
 }
 
 // HalfOpenNote is the half-open connections to one local endpoint.
@@ -69,8 +69,8 @@ type HalfOpenNote struct {
 	// packets that show them.
 	First       time.Time `json:"first"`
 	Last        time.Time `json:"last"`
-	FirstPacket string    `json:"first_packet"`
-	LastPacket  string    `json:"last_packet"`
+	FirstPacket Pos       `json:"first_packet"`
+	LastPacket  Pos       `json:"last_packet"`
 	// Text is the note as the report prints it: "2,000,000 half-open
 	// connections (SYNs never answered) to local port 80 ...".
 	Text string `json:"text"`
@@ -86,7 +86,7 @@ type DumpLink struct {
 	Score      float64     `json:"score"`          // of the chosen process, 0..1
 	Link       Strength    `json:"link"`           // how strong the tie is
 	Why        []string    `json:"why"`            // what ties it, with positions where there are
-	Evidence   []string    `json:"evidence"`       // positions in the dump and the listings
+	Evidence   []Pos       `json:"evidence"`       // positions in the dump and the listings
 	Candidates []Candidate `json:"candidates"`     // every process considered, best first
 	Note       string      `json:"note,omitempty"` // e.g. why it is ambiguous
 }
@@ -128,15 +128,15 @@ type Summary struct {
 	Warnings            int           `json:"warnings"`   // derived
 	CaptureStart        time.Time     `json:"capture_start,omitzero"`
 	CaptureEnd          time.Time     `json:"capture_end,omitzero"`
-	CaptureSpan         time.Duration `json:"capture_span_ns"`           // derived: CaptureEnd - CaptureStart
-	SpanText            string        `json:"capture_span"`              // derived: e.g. "15m00s"
-	StartText           string        `json:"capture_start_text"`        // derived: e.g. "2026-11-20 03:12:00 UTC"
-	EndText             string        `json:"capture_end_text"`          // derived
-	OldestText          string        `json:"oldest_close_wait"`         // derived: age of the oldest stuck socket
-	Growth              float64       `json:"growth_per_minute"`         // CLOSE_WAIT sockets gained per minute (Growth)
-	GrowthText          string        `json:"growth_text"`               // derived: e.g. "+9.1/min"
-	FDLimit             int           `json:"fd_limit,omitempty"`        // of the main process, 0 when unknown
-	FDLimitFrom         string        `json:"fd_limit_source,omitempty"` // e.g. "proc-limits.txt:9" or "--max-fds"
+	CaptureSpan         time.Duration `json:"capture_span_ns"`          // derived: CaptureEnd - CaptureStart
+	SpanText            string        `json:"capture_span"`             // derived: e.g. "15m00s"
+	StartText           string        `json:"capture_start_text"`       // derived: e.g. "2026-11-20 03:12:00 UTC"
+	EndText             string        `json:"capture_end_text"`         // derived
+	OldestText          string        `json:"oldest_close_wait"`        // derived: age of the oldest stuck socket
+	Growth              float64       `json:"growth_per_minute"`        // CLOSE_WAIT sockets gained per minute (Growth)
+	GrowthText          string        `json:"growth_text"`              // derived: e.g. "+9.1/min"
+	FDLimit             int           `json:"fd_limit,omitempty"`       // of the main process, 0 when unknown
+	FDLimitFrom         Pos           `json:"fd_limit_source,omitzero"` // e.g. "proc-limits.txt:9" or "--max-fds"
 }
 
 // Finding is one root cause in one process, with the evidence for and
@@ -161,7 +161,7 @@ type Finding struct {
 	Suspects        []Suspect `json:"suspects"`         // threads or goroutines, strongest link first
 	Supporting      []Claim   `json:"supporting"`       // evidence for this root cause
 	Contradicting   []Claim   `json:"contradicting"`    // evidence against it
-	Evidence        []string  `json:"evidence"`         // derived: every position cited, sorted
+	Evidence        []Pos     `json:"evidence"`         // derived: every position cited, sorted
 	Advice          []Advice  `json:"advice"`           // derived from Advise when empty
 	Note            string    `json:"note,omitempty"`   // free text from Build, e.g. a caveat
 
@@ -179,8 +179,8 @@ type Process struct {
 	// NameFrom and CmdlineFrom are the positions of the listings that gave
 	// the name and the command line, the most complete source first (ps or
 	// /proc/PID/cmdline, then ss or lsof, then netstat).
-	NameFrom    string `json:"name_source,omitempty"`
-	CmdlineFrom string `json:"cmdline_source,omitempty"`
+	NameFrom    Pos `json:"name_source,omitzero"`
+	CmdlineFrom Pos `json:"cmdline_source,omitzero"`
 	// CmdlineByName says the command line came from a file that names no
 	// pid, given to this process as the only one whose name it fits.
 	CmdlineByName bool `json:"cmdline_by_name,omitempty"`
@@ -231,7 +231,7 @@ type Socket struct {
 	Process       string        `json:"process,omitempty"`         // command name
 	FD            int           `json:"fd,omitempty"`              // 0 when unknown
 	Finding       string        `json:"finding,omitempty"`         // derived: ID of the finding that claims it
-	Evidence      []string      `json:"evidence"`                  // positions, e.g. "ss.txt:42", "capture.pcap: packet 51234"
+	Evidence      []Pos         `json:"evidence"`                  // positions, e.g. "ss.txt:42", "capture.pcap: packet 51234"
 }
 
 // SocketKey is the key of the socket between two endpoints, as in
@@ -263,14 +263,14 @@ type Suspect struct {
 	Role     Role          `json:"role"`            // whether it holds the sockets or waits for a lock or a connection
 	Link     Strength      `json:"link"`            // how well it is tied to the sockets
 	Why      []string      `json:"why"`             // what ties it, e.g. "137 goroutines, 137 sockets to 10.0.0.5:5432"
-	Evidence []string      `json:"evidence"`        // positions in the dump
+	Evidence []Pos         `json:"evidence"`        // positions in the dump
 	Locks    []string      `json:"locks,omitempty"` // locks held or waited on, when the dump says
 }
 
 // Claim is one statement about a finding and the positions that back it.
 type Claim struct {
-	Text     string   `json:"text"`
-	Evidence []string `json:"evidence"`
+	Text     string `json:"text"`
+	Evidence []Pos  `json:"evidence"`
 }
 
 // Advice is one thing to do about a finding.
@@ -296,8 +296,8 @@ type LogClass struct {
 	LastText  string `json:"last_text,omitempty"`
 	// Lines are the positions of the first lines, at most maxLogLines, and
 	// Example the first line's message.
-	Lines   []string `json:"lines"`
-	Example string   `json:"example"`
+	Lines   []Pos  `json:"lines"`
+	Example string `json:"example"`
 }
 
 type Point struct {
@@ -331,8 +331,8 @@ type Input struct {
 	Records int         `json:"records,omitempty"` // packets, sockets or threads read
 	// Warnings counts the warnings about this input (read-with-warnings),
 	// and FirstWarnings gives the positions of the first ones.
-	Warnings      int      `json:"warnings,omitempty"`
-	FirstWarnings []string `json:"first_warnings,omitempty"`
+	Warnings      int   `json:"warnings,omitempty"`
+	FirstWarnings []Pos `json:"first_warnings,omitempty"`
 }
 
 // Usable reports whether the input was read, with or without warnings.
@@ -361,6 +361,6 @@ type LocalSource struct {
 
 // Warning is a problem with the input that did not stop the analysis.
 type Warning struct {
-	Pos string `json:"pos"` // e.g. "ss.txt:42", "capture.pcap: packet 1234"
+	Pos Pos    `json:"pos"` // e.g. "ss.txt:42", "capture.pcap: packet 1234", "captures"
 	Msg string `json:"msg"`
 }

@@ -133,7 +133,7 @@ func TestPausedHandles(t *testing.T) {
 	cited := 0
 	for _, s := range m.Sockets {
 		for _, e := range s.Evidence {
-			if strings.HasPrefix(e, "node-report.json:") {
+			if e.Kind == PosLine && e.File == "node-report.json" {
 				cited++
 			}
 		}
@@ -231,7 +231,7 @@ func TestHandlesNameOwners(t *testing.T) {
 			continue
 		}
 		stuck++
-		if sk.PID != 23891 || sk.FD <= 0 || !slices.ContainsFunc(sk.Evidence, func(e string) bool { return strings.HasPrefix(e, "node-report.json:") }) {
+		if sk.PID != 23891 || sk.FD <= 0 || !slices.ContainsFunc(sk.Evidence, func(e Pos) bool { return e.Kind == PosLine && e.File == "node-report.json" }) {
 			t.Errorf("socket %s: pid %d fd %d evidence %v, want pid 23891 and an fd from the report", sk.Key, sk.PID, sk.FD, sk.Evidence)
 		}
 	}

@@ -16,19 +16,20 @@ import (
 // listedProc is what the process listings (ps, /proc/PID/cmdline,
 // /proc/PID/stat) say of one pid.
 type listedProc struct {
-	name, nameFrom string
-	nameRank       int
-	cmdline        string
-	cmdFrom        string
-	cmdByName      bool
-	cmdHow         string
-	start          time.Time
-	startRank      int
-	startFrom      string
-	elapsed        time.Duration
-	elapsedAt      time.Time
-	elapsedOK      bool
-	elapsedFrom    string
+	name        string
+	nameFrom    Pos
+	nameRank    int
+	cmdline     string
+	cmdFrom     Pos
+	cmdByName   bool
+	cmdHow      string
+	start       time.Time
+	startRank   int
+	startFrom   Pos
+	elapsed     time.Duration
+	elapsedAt   time.Time
+	elapsedOK   bool
+	elapsedFrom Pos
 }
 
 // startRank ranks the sources of a start time by how exact they are:
@@ -91,7 +92,7 @@ func (b *builder) indexProcessListings() {
 				lp = &listedProc{}
 				b.plist[p.PID] = lp
 			}
-			from := p.Src.String()
+			from := TextPos(p.Src)
 			name := p.Comm
 			if p.Command != "" {
 				name = commandName(p.Command)
@@ -161,7 +162,7 @@ const ageMargin = time.Minute
 type dumpAge struct {
 	oldest time.Duration // 0 when the dump states no age
 	what   string        // e.g. "a goroutine has waited 14m0s"
-	pos    string
+	pos    Pos
 	at     time.Time // the dump's time, zero when it prints none
 }
 
@@ -178,18 +179,18 @@ func dumpAgeOf(ev *dumps.Evidence) dumpAge {
 		}
 		for _, t := range d.Threads {
 			if t.Elapsed > a.oldest {
-				a.oldest, a.pos = t.Elapsed, t.Pos.String()
+				a.oldest, a.pos = t.Elapsed, TextPos(t.Pos)
 				a.what = fmt.Sprintf("thread %q has run %s (elapsed=)", t.Name, FormatDuration(t.Elapsed))
 			}
 		}
-		if a.pos == "" {
-			a.pos = d.Pos.String()
+		if a.pos.IsZero() {
+			a.pos = TextPos(d.Pos)
 		}
 	case len(ev.GoroutineDumps) > 0:
 		d := ev.GoroutineDumps[len(ev.GoroutineDumps)-1]
 		for _, bk := range d.Buckets {
 			if bk.MaxWait > a.oldest && len(bk.Members) > 0 {
-				a.oldest, a.pos = bk.MaxWait, bk.Members[0].Pos.String()
+				a.oldest, a.pos = bk.MaxWait, TextPos(bk.Members[0].Pos)
 				a.what = fmt.Sprintf("a goroutine has waited %s", FormatDuration(bk.MaxWait))
 			}
 		}
@@ -283,7 +284,7 @@ func (b *builder) matchUnowned() {
 			}
 		}
 		pids := slices.Sorted(maps.Keys(fit))
-		from := p.Src.String()
+		from := TextPos(p.Src)
 		how := ""
 		if len(pids) > 1 {
 			if pid, why := b.besideUnowned(p, pids); pid > 0 {
@@ -389,9 +390,10 @@ func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 		peers[k.remote] = true
 	}
 	type hit struct {
-		pid       int
-		cmd, from string
-		peer      netip.AddrPort
+		pid  int
+		cmd  string
+		from Pos
+		peer netip.AddrPort
 	}
 	var hits []hit
 	order := slices.SortedFunc(maps.Keys(peers), func(a, c netip.AddrPort) int { return a.Compare(c) })
@@ -412,7 +414,7 @@ func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 	}
 	for _, u := range b.unmatched {
 		if p, ok := names(u.Command); ok {
-			hits = append(hits, hit{0, u.Command, u.Src.String(), p})
+			hits = append(hits, hit{0, u.Command, TextPos(u.Src), p})
 		}
 	}
 	if len(hits) != 1 {
@@ -434,7 +436,7 @@ func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 	return proc, Claim{
 		Text: fmt.Sprintf("%s names the peer %s in its command line and no other process does: the orphaned FIN_WAIT2 sockets were most likely its connections, which it closed (a weak link: no listing shows it holding one)",
 			who, h.peer),
-		Evidence: []string{h.from},
+		Evidence: []Pos{h.from},
 	}, true
 }
 

@@ -187,7 +187,7 @@ func TestProcessNameSource(t *testing.T) {
 				t.Fatal("no finding")
 			}
 			p := m.Findings[0].Process
-			if p.PID != 4002 || p.Name != tt.wantName || p.NameFrom != tt.from || p.Cmdline != tt.wantCmd || p.CmdlineFrom != tt.cmdFrom {
+			if p.PID != 4002 || p.Name != tt.wantName || p.NameFrom.String() != tt.from || p.Cmdline != tt.wantCmd || p.CmdlineFrom.String() != tt.cmdFrom {
 				t.Errorf("process %+v, want %q from %s, command line %q from %s", p, tt.wantName, tt.from, tt.wantCmd, tt.cmdFrom)
 			}
 		})
@@ -238,7 +238,7 @@ func TestCmdlineWithoutPID(t *testing.T) {
 			var got int
 			for _, f := range m.Findings {
 				if f.Process.Cmdline != "" {
-					if !f.Process.CmdlineByName || f.Process.CmdlineFrom != "cmdline.txt:1" {
+					if !f.Process.CmdlineByName || f.Process.CmdlineFrom != linePos("cmdline.txt", 1) {
 						t.Errorf("process %+v: want the command line from cmdline.txt:1, by name", f.Process)
 					}
 					got = f.Process.PID
@@ -248,7 +248,7 @@ func TestCmdlineWithoutPID(t *testing.T) {
 				t.Errorf("command line given to pid %d, want %d", got, tt.pid)
 			}
 			warned := slices.ContainsFunc(m.Warnings, func(w Warning) bool {
-				return w.Pos == "cmdline.txt:1" && strings.Contains(w.Msg, "names no pid")
+				return w.Pos == linePos("cmdline.txt", 1) && strings.Contains(w.Msg, "names no pid")
 			})
 			if warned != (tt.warning != "") || tt.warning != "" && !slices.ContainsFunc(m.Warnings, func(w Warning) bool { return strings.Contains(w.Msg, tt.warning) }) {
 				t.Errorf("warnings %+v, want one saying %q", m.Warnings, tt.warning)
@@ -384,7 +384,7 @@ func TestCmdlineBesideFDListing(t *testing.T) {
 				t.Errorf("command line given to pid %d, want %d", got, tt.pid)
 			}
 			warned := slices.ContainsFunc(m.Warnings, func(w Warning) bool {
-				return w.Pos == "case/cmdline.txt:1" && strings.Contains(w.Msg, "fits 2 listed processes (pids 101, 202)")
+				return w.Pos == linePos("case/cmdline.txt", 1) && strings.Contains(w.Msg, "fits 2 listed processes (pids 101, 202)")
 			})
 			if warned != (tt.pid == 0) {
 				t.Errorf("warnings %+v: want one saying it fits 2 processes: %v", m.Warnings, tt.pid == 0)
@@ -423,7 +423,7 @@ func TestCmdlineWithoutPIDPsNamesTwo(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.ContainsFunc(m.Warnings, func(w Warning) bool {
-		return w.Pos == "cmdline.txt:1" && strings.Contains(w.Msg, "pids 101, 202")
+		return w.Pos == linePos("cmdline.txt", 1) && strings.Contains(w.Msg, "pids 101, 202")
 	}) {
 		t.Errorf("warnings %+v: want the cmdline left out, fitting pids 101 and 202", m.Warnings)
 	}

@@ -305,9 +305,9 @@ func programWhy(m progMatch, p program, frame string, pid int, cmdFrom string) s
 func cmdSource(p *proc) string {
 	switch {
 	case p.cmdHow != "":
-		return p.cmdFrom + ", saved without its pid, tied to it by the fd listing beside it"
+		return p.cmdFrom.String() + ", saved without its pid, tied to it by the fd listing beside it"
 	case p.cmdByName:
-		return p.cmdFrom + ", saved without its pid, tied to it by its command name"
+		return p.cmdFrom.String() + ", saved without its pid, tied to it by its command name"
 	}
-	return p.cmdFrom
+	return p.cmdFrom.String()
 }

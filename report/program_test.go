@@ -159,7 +159,7 @@ func TestLinkByProgram(t *testing.T) {
 				t.Errorf("candidates %+v: want %d at %.2f saying %q", d.Candidates, want, tt.score, tt.why)
 			}
 			if !slices.ContainsFunc(m.Warnings, func(w Warning) bool {
-				return w.Pos == tt.file && !slices.ContainsFunc(d.Candidates, func(c Candidate) bool {
+				return w.Pos == FilePos(tt.file) && !slices.ContainsFunc(d.Candidates, func(c Candidate) bool {
 					return !strings.Contains(w.Msg, fmt.Sprintf("%s (pid %d) %.2f", tt.comm, c.PID, c.Score))
 				})
 			}) {

@@ -33,7 +33,7 @@ var funcs = map[string]any{
 	"flows":    func(f []Flow) []Flow { return firstN(f, FlowRows) },
 	"suspects": func(s []Suspect) []Suspect { return firstN(s, SuspectRows) },
 	"sub":      func(a, b int) int { return a - b },
-	"cites":    func(p []string) []string { return firstN(p, CiteRows) },
+	"cites":    func(p []Pos) []Pos { return firstN(p, CiteRows) },
 }
 
 var (

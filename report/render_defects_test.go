@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/report"
 	"github.com/cwforensics/cwforensics/report/internal/sample"
 )
@@ -125,7 +126,7 @@ func TestMarkdownSaysWhatIsLeftOut(t *testing.T) {
 func TestCitationsBounded(t *testing.T) {
 	m := sample.Stuck(3, 1)
 	for i := range 40 {
-		m.Sockets[0].Evidence = append(m.Sockets[0].Evidence, fmt.Sprintf("lsof.txt:%d", 100+i))
+		m.Sockets[0].Evidence = append(m.Sockets[0].Evidence, report.TextPos(dumps.Pos{File: "lsof.txt", Line: 100 + i}))
 	}
 	n := len(m.Sockets[0].Evidence)
 	if err := m.Finalize(); err != nil {

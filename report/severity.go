@@ -111,7 +111,7 @@ type Measure struct {
 	Confirmed bool
 	// ExhaustedLog are the positions of log lines of the process saying
 	// descriptors ran out (EMFILE, "too many open files"), empty when none.
-	ExhaustedLog []string
+	ExhaustedLog []Pos
 }
 
 // Rate computes the severity of a measure and says, one line per threshold
@@ -159,7 +159,7 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		}
 	}
 	if len(m.ExhaustedLog) > 0 {
-		at := m.ExhaustedLog[0]
+		at := m.ExhaustedLog[0].String()
 		if n := len(m.ExhaustedLog); n > 1 {
 			at += fmt.Sprintf(" and %d more", n-1)
 		}

@@ -48,7 +48,7 @@ func TestStateFilterNote(t *testing.T) {
 			var got []string
 			for _, w := range m.Warnings {
 				if strings.Contains(w.Msg, "State column") || strings.Contains(w.Msg, "prints no state") {
-					got = append(got, w.Pos+": "+w.Msg)
+					got = append(got, w.Pos.String()+": "+w.Msg)
 				}
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {

@@ -44,7 +44,7 @@ func TestAnalyzeStateFilterListing(t *testing.T) {
 	notes := func(m *report.Model, file, text string) int {
 		n := 0
 		for _, w := range m.Warnings {
-			if strings.HasPrefix(w.Pos, file) && strings.Contains(w.Msg, text) {
+			if strings.HasPrefix(w.Pos.File, file) && strings.Contains(w.Msg, text) {
 				n++
 			}
 		}
@@ -54,7 +54,7 @@ func TestAnalyzeStateFilterListing(t *testing.T) {
 		n := 0
 		for _, s := range m.Sockets {
 			for _, e := range s.Evidence {
-				if strings.HasPrefix(e, file+":") && s.Status.Stuck() {
+				if e.File == file && e.Kind == report.PosLine && s.Status.Stuck() {
 					n++
 					break
 				}

@@ -18,7 +18,7 @@ const HostileText = "<script>alert(1)</script></textarea>\"><img src=x onerror=a
 // number, except the socket keys the findings refer to.
 func Hostile() *report.Model {
 	m := JavaPoolLeak()
-	m.Warnings = []report.Warning{{Pos: "jstack.txt:7", Msg: "thread header without a state"}}
+	m.Warnings = []report.Warning{{Pos: line("jstack.txt", 7), Msg: "thread header without a state"}}
 	for i := range m.Findings {
 		m.Findings[i].Advice = report.Advise(m.Findings[i].Category, m.Findings[i].Process.Runtime)
 	}
@@ -34,6 +34,12 @@ func poison(v reflect.Value, n *int) {
 			poison(v.Elem(), n)
 		}
 	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[report.Pos]() {
+			// A position whose file name is hostile, printed as it is.
+			*n++
+			v.Set(reflect.ValueOf(report.FilePos(fmt.Sprintf("%s%d", HostileText, *n))))
+			return
+		}
 		for i := range v.NumField() {
 			f := v.Type().Field(i)
 			if !f.IsExported() || (v.Type() == reflect.TypeFor[report.Finding]() && f.Name == "Sockets") {

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/cwforensics/cwforensics/report"
 )
 
@@ -48,7 +50,7 @@ func GoServerLeak() *report.Model {
 		Title: "CLOSE_WAIT analysis: inventory-api outage",
 		Summary: report.Summary{
 			Connections: 1893, CaptureStart: start, CaptureEnd: end,
-			FDLimit: 1024, FDLimitFrom: "proc/3117/limits:9",
+			FDLimit: 1024, FDLimitFrom: line("proc/3117/limits", 9),
 		},
 		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"10.20.0.4"},
 			Note: "local addresses of the sockets listed in ss.txt"},
@@ -63,7 +65,7 @@ func GoServerLeak() *report.Model {
 		// 28s after it began, one more every ~6.4s.
 		since := start.Add(28*time.Second + time.Duration(i)*6400*time.Millisecond)
 		st := report.StatusConfirmed
-		ev := []string{fmt.Sprintf("capture.pcap: packet %d", 812+i*131), fmt.Sprintf("ss.txt:%d", 2+i)}
+		ev := []report.Pos{packet("capture.pcap", 812+i*131), line("ss.txt", 2+i)}
 		if i >= 134 {
 			st, ev = report.StatusCaptureOnly, ev[:1] // entered after ss.txt was taken
 		}
@@ -75,7 +77,7 @@ func GoServerLeak() *report.Model {
 		remote := ep("10.20.1.20", 51000+i)
 		m.Sockets = append(m.Sockets, report.Socket{Local: local, Remote: remote, Status: report.StatusClosedLater,
 			Since: start.Add(time.Duration(60+i*90) * time.Second), Age: 180 * time.Millisecond,
-			PID: 3117, Process: "inventory-api", Evidence: []string{fmt.Sprintf("capture.pcap: packet %d", 2210+i*977)}})
+			PID: 3117, Process: "inventory-api", Evidence: []report.Pos{packet("capture.pcap", 2210+i*977)}})
 	}
 	for i := 0; i <= 30; i++ {
 		at := start.Add(time.Duration(i) * 30 * time.Second)
@@ -103,25 +105,25 @@ func GoServerLeak() *report.Model {
 			Why: []string{"137 goroutines and 137 CLOSE_WAIT sockets on :8080",
 				"waiting up to 14 minutes; the oldest socket is 14m32s old",
 				"main.(*server).handleConn holds the net.Conn and has no deferred Close"},
-			Evidence: []string{"goroutines.txt:14", "goroutines.txt:15", "goroutines.txt:22"},
+			Evidence: []report.Pos{line("goroutines.txt", 14), line("goroutines.txt", 15), line("goroutines.txt", 22)},
 		}, {
 			Kind: report.SuspectGoroutine, Name: "net/http.(*Server).Serve", State: "IO wait",
 			Count: 1, Link: report.StrengthWeak,
 			Frames: []string{"internal/poll.runtime_pollWait", "internal/poll.(*FD).Accept", "net.(*TCPListener).Accept",
 				"main.(*server).serve", "main.main"},
 			Why:      []string{"the accept loop owns the listener on :8080, not the stuck sockets"},
-			Evidence: []string{"goroutines.txt:1"},
+			Evidence: []report.Pos{line("goroutines.txt", 1)},
 		}},
 		Supporting: []report.Claim{
 			{Text: "137 connections on :8080 received the client's FIN and were never closed by the server",
-				Evidence: []string{"capture.pcap: packet 812", "capture.pcap: packet 18498"}},
+				Evidence: []report.Pos{packet("capture.pcap", 812), packet("capture.pcap", 18498)}},
 			{Text: "ss lists 134 of them in CLOSE_WAIT with inventory-api as owner; the other 3 entered after it was taken",
-				Evidence: []string{"ss.txt:2", "ss.txt:135"}},
-			{Text: "no goroutine is blocked reading these connections", Evidence: []string{"goroutines.txt:1"}},
+				Evidence: []report.Pos{line("ss.txt", 2), line("ss.txt", 135)}},
+			{Text: "no goroutine is blocked reading these connections", Evidence: []report.Pos{line("goroutines.txt", 1)}},
 		},
 		Contradicting: []report.Claim{
 			{Text: "4 other connections from 10.20.1.20 were closed within 180ms, so the close path works on success",
-				Evidence: []string{"capture.pcap: packet 2210", "capture.pcap: packet 5141"}},
+				Evidence: []report.Pos{packet("capture.pcap", 2210), packet("capture.pcap", 5141)}},
 		},
 	}}
 	m.Inputs = []report.Input{
@@ -132,8 +134,8 @@ func GoServerLeak() *report.Model {
 		{Path: "notes.md", Status: report.InputIgnored, Reason: "not a capture or a known evidence format"},
 	}
 	m.Warnings = []report.Warning{
-		{Pos: "capture.pcap: packet 9120", Msg: "TCP header cut by the snap length inside its options; ports, flags, seq and ack kept"},
-		{Pos: "ss.txt:139", Msg: "unknown state \"SYN-RECV2\"; line skipped"},
+		{Pos: packet("capture.pcap", 9120), Msg: "TCP header cut by the snap length inside its options; ports, flags, seq and ack kept"},
+		{Pos: line("ss.txt", 139), Msg: "unknown state \"SYN-RECV2\"; line skipped"},
 	}
 	return m
 }
@@ -147,7 +149,7 @@ func JavaPoolLeak() *report.Model {
 	m := &report.Model{
 		Title: "CLOSE_WAIT analysis: order-service connection errors",
 		Summary: report.Summary{Connections: 412, CaptureStart: start, CaptureEnd: end,
-			FDLimit: 4096, FDLimitFrom: "limits.txt:9"},
+			FDLimit: 4096, FDLimitFrom: line("limits.txt", 9)},
 		LocalSource: report.LocalSource{Method: report.LocalFlag, Addrs: []string{"10.20.0.7/32"}},
 	}
 	local := "10.20.0.7"
@@ -158,20 +160,20 @@ func JavaPoolLeak() *report.Model {
 	for i := range 48 {
 		l := ep(local, 33000+i*113)
 		s := report.Socket{Local: l, Remote: db, PID: 4242, Process: "java", FD: 211 + i,
-			Evidence: []string{fmt.Sprintf("ss.txt:%d", 5+i), fmt.Sprintf("lsof.txt:%d", 30+i)}}
+			Evidence: []report.Pos{line("ss.txt", 5+i), line("lsof.txt", 30+i)}}
 		if i < 20 { // idle before the capture began: the server closed them earlier
 			s.Status, s.Age, s.AgeLowerBound = report.StatusKernelOnly, 15*time.Minute+time.Duration(i)*150*time.Second, false
 			s.Since = start.Add(-time.Duration(i) * 150 * time.Second)
 			if i >= 10 {
 				s.AgeLowerBound, s.Age, s.Since = true, 15*time.Minute, time.Time{}
 			} else { // dated by the listing taken 25 minutes before the capture
-				s.Evidence = append(s.Evidence, fmt.Sprintf("ss-0247.txt:%d", 3+i))
+				s.Evidence = append(s.Evidence, line("ss-0247.txt", 3+i))
 			}
 		} else {
 			s.Status = report.StatusConfirmed
 			s.Since = start.Add(time.Duration(i-20) * 29 * time.Second)
 			s.Age = end.Sub(s.Since)
-			s.Evidence = append(s.Evidence, fmt.Sprintf("capture.pcap: packet %d", 300+(i-20)*211))
+			s.Evidence = append(s.Evidence, packet("capture.pcap", 300+(i-20)*211))
 		}
 		m.Sockets = append(m.Sockets, s)
 		poolKeys = append(poolKeys, key(l, db))
@@ -183,7 +185,7 @@ func JavaPoolLeak() *report.Model {
 		m.Sockets = append(m.Sockets, report.Socket{Local: l, Remote: pay, Status: report.StatusConfirmed,
 			Since: start.Add(time.Duration(2+i) * time.Minute), Age: time.Duration(13-i) * time.Minute,
 			PID: 4242, Process: "java", FD: 301 + i,
-			Evidence: []string{fmt.Sprintf("capture.pcap: packet %d", 4100+i*7), fmt.Sprintf("ss.txt:%d", 60+i)}})
+			Evidence: []report.Pos{packet("capture.pcap", 4100+i*7), line("ss.txt", 60+i)}})
 		payKeys = append(payKeys, key(l, pay))
 	}
 	for i := 0; i <= 15; i++ {
@@ -208,25 +210,25 @@ func JavaPoolLeak() *report.Model {
 			Count: 40, Link: report.StrengthModerate, Frames: hikari,
 			Why: []string{"40 request threads wait in HikariPool.getConnection for a connection to 10.20.0.5:5432",
 				"the pool's 48 connections to that server are all in CLOSE_WAIT"},
-			Evidence: []string{"jstack.txt:118", "jstack.txt:1180"},
+			Evidence: []report.Pos{line("jstack.txt", 118), line("jstack.txt", 1180)},
 		}, {
 			Kind: report.SuspectThread, Name: "HikariPool-1 housekeeper", State: "TIMED_WAITING (parking)",
 			Count: 1, Link: report.StrengthWeak,
 			Frames: []string{"jdk.internal.misc.Unsafe.park", "java.util.concurrent.ScheduledThreadPoolExecutor$DelayedWorkQueue.take",
 				"java.util.concurrent.ThreadPoolExecutor.getTask", "java.lang.Thread.run"},
 			Why:      []string{"idle but never evicted connections: the housekeeper runs, yet idleTimeout is longer than the server's"},
-			Evidence: []string{"jstack.txt:2011"},
+			Evidence: []report.Pos{line("jstack.txt", 2011)},
 		}},
 		Supporting: []report.Claim{
 			{Text: "all 48 sockets are outbound from java to 10.20.0.5:5432, the database",
-				Evidence: []string{"ss.txt:5", "lsof.txt:30"}},
+				Evidence: []report.Pos{line("ss.txt", 5), line("lsof.txt", 30)}},
 			{Text: "the server closed each connection after 10 minutes idle (FIN from 10.20.0.5)",
-				Evidence: []string{"capture.pcap: packet 300", "capture.pcap: packet 6002"}},
-			{Text: "40 threads wait to borrow a pooled connection", Evidence: []string{"jstack.txt:118"}},
+				Evidence: []report.Pos{packet("capture.pcap", 300), packet("capture.pcap", 6002)}},
+			{Text: "40 threads wait to borrow a pooled connection", Evidence: []report.Pos{line("jstack.txt", 118)}},
 		},
 		Contradicting: []report.Claim{
 			{Text: "20 sockets predate the capture: 10 are dated by an earlier listing, the other 10 only known to be older than the capture",
-				Evidence: []string{"ss-0247.txt:3", "ss.txt:15"}},
+				Evidence: []report.Pos{line("ss-0247.txt", 3), line("ss.txt", 15)}},
 		},
 	}, {
 		Category: report.CategoryBlockedHoldingSocket, Severity: sev2, SeverityReasons: why2, Confidence: 0.64,
@@ -239,10 +241,10 @@ func JavaPoolLeak() *report.Model {
 				"com.example.payments.CallbackClient.awaitAck", "com.example.payments.CallbackWorker.run"},
 			Locks:    []string{"locked <0x00000000e1a2b3c8> (a com.example.payments.CallbackClient)"},
 			Why:      []string{"reading from 10.20.3.9:443 with no socket timeout", "2 threads, 2 sockets to 10.20.3.9:443 in CLOSE_WAIT for 12–13 minutes"},
-			Evidence: []string{"jstack.txt:2230", "jstack.txt:2251"},
+			Evidence: []report.Pos{line("jstack.txt", 2230), line("jstack.txt", 2251)},
 		}},
 		Supporting: []report.Claim{{Text: "the peer closed both connections; the threads still sit in read",
-			Evidence: []string{"capture.pcap: packet 4100", "jstack.txt:2230"}}},
+			Evidence: []report.Pos{packet("capture.pcap", 4100), line("jstack.txt", 2230)}}},
 	}}
 	m.Inputs = []report.Input{
 		{Path: "capture.pcap", Kind: "pcap", Status: report.InputRead, Records: 9120},
@@ -272,13 +274,13 @@ func NormalChurn() *report.Model {
 		r := ep("192.168.7.40", 52000+i*17)
 		m.Sockets = append(m.Sockets, report.Socket{Local: local, Remote: r, Status: report.StatusClosedLater,
 			Since: start.Add(time.Duration(20+i*41) * time.Second), Age: time.Duration(40+i*130) * time.Millisecond,
-			PID: 812, Process: "gunicorn", Evidence: []string{fmt.Sprintf("capture.pcap: packet %d", 90+i*400)}})
+			PID: 812, Process: "gunicorn", Evidence: []report.Pos{packet("capture.pcap", 90+i*400)}})
 	}
 	for i := range 2 {
 		r := ep("192.168.7.41", 60100+i)
 		m.Sockets = append(m.Sockets, report.Socket{Local: local, Remote: r, Status: report.StatusCaptureOnly,
 			Since: end.Add(-time.Duration(3+i*37) * time.Second), Age: time.Duration(3+i*37) * time.Second,
-			PID: 812, Process: "gunicorn", Evidence: []string{fmt.Sprintf("capture.pcap: packet %d", 2990+i*3)}})
+			PID: 812, Process: "gunicorn", Evidence: []report.Pos{packet("capture.pcap", 2990+i*3)}})
 		keys = append(keys, key(local, r))
 	}
 	for i := 0; i <= 10; i++ {
@@ -292,8 +294,8 @@ func NormalChurn() *report.Model {
 		Process: proc, Sockets: keys,
 		Supporting: []report.Claim{
 			{Text: "6 connections passed through CLOSE_WAIT and were closed by gunicorn within 690ms",
-				Evidence: []string{"capture.pcap: packet 90", "capture.pcap: packet 2090"}},
-			{Text: "the 2 open at the end of the capture are 3s and 40s old", Evidence: []string{"capture.pcap: packet 2990"}},
+				Evidence: []report.Pos{packet("capture.pcap", 90), packet("capture.pcap", 2090)}},
+			{Text: "the 2 open at the end of the capture are 3s and 40s old", Evidence: []report.Pos{packet("capture.pcap", 2990)}},
 		},
 	}}
 	m.Inputs = []report.Input{{Path: "capture.pcapng", Kind: "pcapng", Status: report.InputRead, Records: 3110}}
@@ -309,10 +311,10 @@ func Empty() *report.Model {
 			CaptureEnd: start.Add(90 * time.Second)},
 		LocalSource: report.LocalSource{Method: report.LocalCapture, Addrs: []string{"127.0.0.1"}},
 		Inputs: []report.Input{
-			{Path: "lo.pcap", Kind: "pcap", Status: report.InputWarned, Records: 77, Warnings: 1, FirstWarnings: []string{"lo.pcap: packet 77"}},
+			{Path: "lo.pcap", Kind: "pcap", Status: report.InputWarned, Records: 77, Warnings: 1, FirstWarnings: []report.Pos{packet("lo.pcap", 77)}},
 			{Path: "dump.bin", Status: report.InputFailed, Reason: "dump.bin: not a pcap or pcapng file (bad magic 0x7f454c46)"},
 		},
-		Warnings: []report.Warning{{Pos: "lo.pcap: packet 77", Msg: "truncated packet record (24 of 66 bytes)"}},
+		Warnings: []report.Warning{{Pos: packet("lo.pcap", 77), Msg: "truncated packet record (24 of 66 bytes)"}},
 	}
 }
 
@@ -325,14 +327,14 @@ func DocExample() *report.Model {
 	r1, r2, r3 := ep("10.0.0.9", 51544), ep("10.0.0.9", 51602), ep("10.0.0.9", 51610)
 	m := &report.Model{
 		Title:   "CLOSE_WAIT analysis: example",
-		Summary: report.Summary{Connections: 42, CaptureStart: start, CaptureEnd: end, FDLimit: 1024, FDLimitFrom: "limits.txt:9"},
+		Summary: report.Summary{Connections: 42, CaptureStart: start, CaptureEnd: end, FDLimit: 1024, FDLimitFrom: line("limits.txt", 9)},
 		Sockets: []report.Socket{
 			{Local: local, Remote: r1, Status: report.StatusConfirmed, Since: start.Add(2 * time.Minute), Age: 8 * time.Minute,
-				PID: 3117, Process: "api", FD: 12, Evidence: []string{"capture.pcap: packet 812", "ss.txt:2"}},
+				PID: 3117, Process: "api", FD: 12, Evidence: []report.Pos{packet("capture.pcap", 812), line("ss.txt", 2)}},
 			{Local: local, Remote: r2, Status: report.StatusCaptureOnly, Since: start.Add(9 * time.Minute), Age: time.Minute,
-				PID: 3117, Process: "api", Evidence: []string{"capture.pcap: packet 4410"}},
+				PID: 3117, Process: "api", Evidence: []report.Pos{packet("capture.pcap", 4410)}},
 			{Local: local, Remote: r3, Status: report.StatusClosedLater, Since: start.Add(5 * time.Minute), Age: 120 * time.Millisecond,
-				PID: 3117, Process: "api", Evidence: []string{"capture.pcap: packet 2270"}},
+				PID: 3117, Process: "api", Evidence: []report.Pos{packet("capture.pcap", 2270)}},
 		},
 		Timeline: []report.Point{{At: start, Count: 0}, {At: start.Add(5 * time.Minute), Count: 1}, {At: end, Count: 2}},
 		Inputs: []report.Input{
@@ -342,11 +344,11 @@ func DocExample() *report.Model {
 			{Path: "README", Status: report.InputIgnored, Reason: "not a capture or a known evidence format"},
 		},
 		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"10.0.0.4"}, Note: "from ss.txt"},
-		Warnings:    []report.Warning{{Pos: "ss.txt:3", Msg: "no users:(()) field; process unknown"}},
+		Warnings:    []report.Warning{{Pos: line("ss.txt", 3), Msg: "no users:(()) field; process unknown"}},
 		DumpLinks: []report.DumpLink{{
 			File: "goroutines.txt", PID: 3117, Method: "content", Score: 0.8, Link: report.StrengthStrong,
 			Why:        []string{"2 goroutines blocked in application code for 2 stuck sockets of pid 3117 (ss.txt:2)"},
-			Evidence:   []string{"goroutines.txt:4", "ss.txt:2"},
+			Evidence:   []report.Pos{line("goroutines.txt", 4), line("ss.txt", 2)},
 			Candidates: []report.Candidate{{PID: 3117, Name: "api", Score: 0.8, Why: []string{"counts match"}}},
 		}},
 	}
@@ -361,10 +363,10 @@ func DocExample() *report.Model {
 		Suspects: []report.Suspect{{
 			Kind: report.SuspectGoroutine, Name: "main.handle", State: "chan send", Wait: 8 * time.Minute, Count: 2, Role: report.RoleHolder,
 			Frames: []string{"runtime.gopark", "runtime.chansend1", "main.handle"}, Link: report.StrengthStrong,
-			Why: []string{"2 goroutines, 2 sockets on :8080"}, Evidence: []string{"goroutines.txt:4"},
+			Why: []string{"2 goroutines, 2 sockets on :8080"}, Evidence: []report.Pos{line("goroutines.txt", 4)},
 		}},
-		Supporting:    []report.Claim{{Text: "the client closed; the server never did", Evidence: []string{"capture.pcap: packet 812"}}},
-		Contradicting: []report.Claim{{Text: "one connection was closed after 120ms", Evidence: []string{"capture.pcap: packet 2270"}}},
+		Supporting:    []report.Claim{{Text: "the client closed; the server never did", Evidence: []report.Pos{packet("capture.pcap", 812)}}},
+		Contradicting: []report.Claim{{Text: "one connection was closed after 120ms", Evidence: []report.Pos{packet("capture.pcap", 2270)}}},
 		Advice: []report.Advice{{Runtime: report.RuntimeGo, Text: "`defer conn.Close()` after Accept."},
 			{Text: "Shorten TCP keep-alive.", Stopgap: true, Config: "sysctl -w net.ipv4.tcp_keepalive_time=60",
 				Why: "frees kernel state, not the file descriptor"}},
@@ -386,7 +388,7 @@ func PythonNoCapture() *report.Model {
 	for i := range 6 {
 		r := ep("::ffff:127.0.0.1", 45100+i*3)
 		st := report.StatusKernelOnly
-		ev := []string{fmt.Sprintf("ss-1.txt:%d", 4+i), fmt.Sprintf("ss-2.txt:%d", 4+i)}
+		ev := []report.Pos{line("ss-1.txt", 4+i), line("ss-2.txt", 4+i)}
 		if i == 5 {
 			st, ev = report.StatusGoneLater, ev[:1]
 		}
@@ -398,13 +400,13 @@ func PythonNoCapture() *report.Model {
 	}
 	peer := ep("::1", 6379)
 	m.Sockets = append(m.Sockets, report.Socket{Local: ep("::1", 50210), Remote: peer, Status: report.StatusFinWait2,
-		Evidence: []string{"ss-2.txt:12"}})
+		Evidence: []report.Pos{line("ss-2.txt", 12)}})
 	m.Timeline = nil
 	m.Summary.Growth = 0
 	// A `date; ss -s; sleep 5` loop saved beside the listings.
 	for i, n := range []int{212, 219, 231} {
 		m.SocketCounts = append(m.SocketCounts, report.CountPoint{At: start.Add(time.Duration(i) * 5 * time.Second), TCP: n, Estab: 180,
-			Closed: 12, TimeWait: 9, Pos: fmt.Sprintf("ss-s-loop.txt:%d", 2+12*i)})
+			Closed: 12, TimeWait: 9, Pos: line("ss-s-loop.txt", 2+12*i)})
 	}
 	sev, why := report.Rate(report.DefaultThresholds(), report.Measure{Count: len(keys)})
 	m.Findings = []report.Finding{{
@@ -415,15 +417,15 @@ func PythonNoCapture() *report.Model {
 			Kind: report.SuspectThread, Name: "Thread-3 (process_request_thread)", State: "idle", Count: 1, Link: report.StrengthWeak,
 			Frames:   []string{"socket.socket.recv", "worker.handle_client", "socketserver.BaseRequestHandler.__init__"},
 			Why:      []string{"handle_client catches ConnectionResetError and returns without conn.close()"},
-			Evidence: []string{"py-spy.txt:31"},
+			Evidence: []report.Pos{line("py-spy.txt", 31)},
 		}},
-		Supporting:    []report.Claim{{Text: "5 sockets on :9000 stay in CLOSE_WAIT in both snapshots", Evidence: []string{"ss-1.txt:4", "ss-2.txt:4"}}},
-		Contradicting: []report.Claim{{Text: "no capture: when they entered CLOSE_WAIT is unknown", Evidence: []string{"ss-1.txt:1"}}},
+		Supporting:    []report.Claim{{Text: "5 sockets on :9000 stay in CLOSE_WAIT in both snapshots", Evidence: []report.Pos{line("ss-1.txt", 4), line("ss-2.txt", 4)}}},
+		Contradicting: []report.Claim{{Text: "no capture: when they entered CLOSE_WAIT is unknown", Evidence: []report.Pos{line("ss-1.txt", 1)}}},
 		Note:          "No capture was given; ages are unknown and the severity rests on the count alone.",
 	}, {
 		Category: report.CategoryRemotePeerLeak, Severity: report.SeverityInfo, SeverityReasons: []string{"info: 1 socket in FIN_WAIT2"},
 		Confidence: 0.3, Sockets: nil,
-		Supporting: []report.Claim{{Text: "[::1]:6379 has not closed a connection we closed", Evidence: []string{"ss-2.txt:12"}}},
+		Supporting: []report.Claim{{Text: "[::1]:6379 has not closed a connection we closed", Evidence: []report.Pos{line("ss-2.txt", 12)}}},
 	}}
 	m.Inputs = []report.Input{
 		{Path: "ss-1.txt", Kind: "ss", Status: report.InputRead, Records: 9},
@@ -431,4 +433,12 @@ func PythonNoCapture() *report.Model {
 		{Path: "py-spy.txt", Kind: "py-spy", Status: report.InputIgnored, Reason: "Python stack dumps are not parsed yet; the suspect was added by hand"},
 	}
 	return m
+}
+
+// line is a line of a text evidence file.
+func line(file string, n int) report.Pos { return report.TextPos(dumps.Pos{File: file, Line: n}) }
+
+// packet is a packet of a capture.
+func packet(file string, n int) report.Pos {
+	return report.PacketPos(pcapstate.Pos{File: file, Packet: uint64(n)})
 }

@@ -20,7 +20,7 @@ func Stuck(n, procs int) *report.Model {
 	end := start.Add(span)
 	m := &report.Model{
 		Title:       fmt.Sprintf("CLOSE_WAIT analysis: %d stuck sockets in %d %s", n, procs, plural("process", procs)),
-		Summary:     report.Summary{Connections: 3*n + 17, CaptureStart: start, CaptureEnd: end, FDLimit: 1 << 20, FDLimitFrom: "limits.txt:9"},
+		Summary:     report.Summary{Connections: 3*n + 17, CaptureStart: start, CaptureEnd: end, FDLimit: 1 << 20, FDLimitFrom: line("limits.txt", 9)},
 		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"10.40.0.2"}, Note: "local addresses of the sockets listed in ss.txt"},
 	}
 	type group struct {
@@ -43,10 +43,10 @@ func Stuck(n, procs int) *report.Model {
 		r := report.Endpoint{Addr: peerAddr(i % peers), Port: uint16(1024 + i/peers%64000)}
 		age := time.Duration(int64(2*time.Hour) * int64(i%997+1) / 998)
 		s := report.Socket{Local: l, Remote: r, PID: g.proc.PID, Process: g.proc.Name, FD: 10 + i/procs,
-			Evidence: []string{fmt.Sprintf("ss.txt:%d", 2+i)}}
+			Evidence: []report.Pos{line("ss.txt", 2+i)}}
 		if age < span {
 			s.Status, s.Since, s.Age = report.StatusConfirmed, end.Add(-age), age
-			s.Evidence = append(s.Evidence, fmt.Sprintf("capture.pcap: packet %d", 100+i*7))
+			s.Evidence = append(s.Evidence, packet("capture.pcap", 100+i*7))
 		} else {
 			s.Status, s.Age, s.AgeLowerBound = report.StatusKernelOnly, span, true
 		}
@@ -58,9 +58,9 @@ func Stuck(n, procs int) *report.Model {
 		m.Sockets = append(m.Sockets,
 			report.Socket{Local: l, Remote: report.Endpoint{Addr: netip.MustParseAddr("10.40.9.9"), Port: uint16(50000 + i)},
 				Status: report.StatusClosedLater, Since: start.Add(time.Duration(i) * time.Minute), Age: 250 * time.Millisecond,
-				Evidence: []string{fmt.Sprintf("capture.pcap: packet %d", 50+i)}},
+				Evidence: []report.Pos{packet("capture.pcap", 50+i)}},
 			report.Socket{Local: report.Endpoint{Addr: local, Port: uint16(40000 + i)}, Remote: report.Endpoint{Addr: netip.MustParseAddr("10.40.8.8"), Port: 6379},
-				Status: report.StatusFinWait2, Evidence: []string{fmt.Sprintf("ss.txt:%d", n+10+i)}})
+				Status: report.StatusFinWait2, Evidence: []report.Pos{line("ss.txt", n+10+i)}})
 	}
 	for k := 0; k <= 30; k++ {
 		m.Timeline = append(m.Timeline, report.Point{At: start.Add(time.Duration(k) * time.Minute), Count: n * (70 + k) / 100})
@@ -80,14 +80,14 @@ func Stuck(n, procs int) *report.Model {
 					"com.example.billing.infrastructure.persistence.connection.ResilientConnectionProviderWithRetries.acquireConnectionOrWaitForTheConfiguredTimeout",
 					"com.example.billing.api.InvoiceController.handle"},
 				Why:      []string{fmt.Sprintf("%d threads wait on a pool of %d sockets in CLOSE_WAIT", len(g.keys)/10+1, len(g.keys))},
-				Evidence: []string{fmt.Sprintf("threads/jstack-%d-very-long-file-name-from-the-incident-bundle-2026-11-20T03-42-00Z.txt:%d", g.proc.PID, 40+p)},
+				Evidence: []report.Pos{line(fmt.Sprintf("threads/jstack-%d-very-long-file-name-from-the-incident-bundle-2026-11-20T03-42-00Z.txt", g.proc.PID), 40+p)},
 			}},
 			Supporting: []report.Claim{{Text: fmt.Sprintf("%d sockets on :%d stay in CLOSE_WAIT", len(g.keys), g.port),
-				Evidence: []string{"ss.txt:2", fmt.Sprintf("evidence/host-a/captures/rotated/capture-2026-11-20T03-12-00Z.pcapng: packet %d", 100+p)}}},
+				Evidence: []report.Pos{line("ss.txt", 2), packet("evidence/host-a/captures/rotated/capture-2026-11-20T03-12-00Z.pcapng", 100+p)}}},
 		})
 	}
 	for w := range n / 1000 {
-		m.Warnings = append(m.Warnings, report.Warning{Pos: fmt.Sprintf("ss.txt:%d", 3+w*1000), Msg: "line without a state column"})
+		m.Warnings = append(m.Warnings, report.Warning{Pos: line("ss.txt", 3+w*1000), Msg: "line without a state column"})
 	}
 	m.Inputs = []report.Input{
 		{Path: "capture.pcap", Kind: "pcap", Status: report.InputRead, Records: 3*n + 17},

@@ -160,8 +160,9 @@ func compactable(seg *item) bool {
 	return seg.Flags&(SYN|ACK|FIN|RST) == SYN && seg.Payload == 0 && seg.bits&itemHeaderCut == 0
 }
 
-// newHalf adds the connection of seg, a compactable SYN, as a half.
-func (t *tracker) newHalf(seg *item, reused bool) {
+// newHalf adds the connection of seg, a compactable SYN, as a half;
+// empty is as table.insertAt takes it.
+func (t *tracker) newHalf(seg *item, reused bool, empty uint32) {
 	idx := t.allocHalf()
 	h := t.halfAt(idx)
 	k := &seg.key
@@ -174,7 +175,7 @@ func (t *tracker) newHalf(seg *item, reused bool) {
 	}
 	t.created++
 	t.halves++
-	t.table.insert(seg.h, idx|halfBit)
+	t.table.insertAt(empty, seg.h, idx|halfBit)
 }
 
 // retransmits reports whether seg, a segment of h's connection, is a

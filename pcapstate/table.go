@@ -72,6 +72,18 @@ func (t *table) insert(h uint64, idx uint32) {
 	t.n++
 }
 
+// insertAt is insert for a key whose probe ended at slot empty-1, empty
+// (no key added or removed since): the key goes there unless the table
+// must grow first. With empty 0 it is insert.
+func (t *table) insertAt(empty uint32, h uint64, idx uint32) {
+	if empty == 0 || 2*(t.n+1) > len(t.slots) {
+		t.insert(h, idx)
+		return
+	}
+	t.slots[empty-1] = h>>32<<32 | uint64(idx+1)
+	t.n++
+}
+
 func (t *table) put(v uint64) {
 	i := t.home(uint32(v >> 32))
 	for t.slots[i] != 0 {

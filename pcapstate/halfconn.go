@@ -218,8 +218,18 @@ func (t *tracker) lastSYN(h *half) (syns uint32, last int64, lastRef ref) {
 // fill sets c to the conn the engine would have made of h's SYNs.
 func (t *tracker) fill(c *conn, h *half) {
 	syns, last, lastRef := t.lastSYN(h)
-	c.key, c.first, c.firstRef, c.tunnel = h.key(), h.first, h.firstRef, h.tunnel
-	c.openerLo, c.v4 = h.bits&halfSrcLo != 0, [2]bool{h.bits&halfSrcV4 != 0, h.bits&halfDstV4 != 0}
+	// Field by field, as newHalf writes a half: h.key() and the v4 pair
+	// as values would be built on the stack and loaded back wider than
+	// they were stored, which waits for the store buffer (where the
+	// stores clearing c are) to drain.
+	k := &c.key
+	k.lo = h.lo
+	k.hi = h.hi
+	k.loPort, k.hiPort, k.vlan = h.loPort, h.hiPort, h.vlan
+	c.first, c.firstRef, c.tunnel = h.first, h.firstRef, h.tunnel
+	c.openerLo = h.bits&halfSrcLo != 0
+	c.v4[0] = h.bits&halfSrcV4 != 0
+	c.v4[1] = h.bits&halfDstV4 != 0
 	c.reused, c.handshake = h.bits&halfReused != 0, true
 	c.last, c.lastRef = last, lastRef
 	e := &c.ep[0]

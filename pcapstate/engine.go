@@ -236,6 +236,7 @@ type tracker struct {
 	// in chunks beside the slab, with their free slots; the halfMores of
 	// those whose SYN was retransmitted; how many are live.
 	halfChunks   []halfChunk
+	halfNext     chan halfChunk // the next chunk, being made ready (prepareHalfChunk)
 	halfFree     []uint32
 	halfMore     []halfMore
 	halfMoreFree []uint32

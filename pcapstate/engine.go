@@ -241,6 +241,8 @@ type tracker struct {
 	halfMore     []halfMore
 	halfMoreFree []uint32
 	halves       int
+	// prefetched holds the addresses prefetchConns prefetches.
+	prefetched [7*prefetchGroup + 4*expireAhead]uintptr
 	// noHalves makes every connection a conn from its first segment, for
 	// the tests that check halves against it.
 	noHalves bool
@@ -338,7 +340,7 @@ func (t *tracker) prefetchConns(items []item) {
 	if len(items) == 0 {
 		return
 	}
-	var addrs [7*prefetchGroup + 4*expireAhead]uintptr
+	addrs := &t.prefetched // not a local array, which would be zeroed at every call
 	na := 0
 	lines := func(c *conn, n int) {
 		p := uintptr(unsafe.Pointer(c))

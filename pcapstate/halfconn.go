@@ -64,11 +64,6 @@ func (h *half) keyEq(k *connKey) bool {
 		h.lo[0] == k.lo[0] && h.hi[0] == k.hi[0] && h.vlan == k.vlan
 }
 
-// key returns h's key.
-func (h *half) key() connKey {
-	return connKey{lo: h.lo, hi: h.hi, loPort: h.loPort, hiPort: h.hiPort, vlan: h.vlan}
-}
-
 // halfMore is what a half keeps once its SYN was retransmitted: how many
 // SYNs, the last one's time and packet.
 type halfMore struct {
@@ -260,7 +255,7 @@ func (t *tracker) lastSYN(h *half) (syns uint32, last int64, lastRef ref) {
 // fill sets c to the conn the engine would have made of h's SYNs.
 func (t *tracker) fill(c *conn, h *half) {
 	syns, last, lastRef := t.lastSYN(h)
-	// Field by field, as newHalf writes a half: h.key() and the v4 pair
+	// Field by field, as newHalf writes a half: the key and the v4 pair
 	// as values would be built on the stack and loaded back wider than
 	// they were stored, which waits for the store buffer (where the
 	// stores clearing c are) to drain.

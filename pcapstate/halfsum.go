@@ -76,7 +76,7 @@ type halfOpenSums struct {
 // Sources are added to the set sourceBatchSize at a time, their slots
 // prefetched sourceBatches-1 batches before.
 const (
-	sourceBatchSize = 16
+	sourceBatchSize = 8
 	sourceBatches   = 4
 )
 

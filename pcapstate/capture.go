@@ -176,6 +176,7 @@ func openCapture(r io.Reader) (packetReader, error) {
 type pcapReader struct {
 	w       *window
 	order   binary.ByteOrder
+	be      bool // order is big-endian
 	nanos   bool
 	link    layers.LinkType
 	rawLink uint32
@@ -196,7 +197,7 @@ func newPcapReader(w *window) (*pcapReader, error) {
 	p := &pcapReader{w: w, order: binary.LittleEndian}
 	m := binary.LittleEndian.Uint32(h)
 	if m != magicPcapMicro && m != magicPcapNano {
-		p.order = binary.BigEndian
+		p.order, p.be = binary.BigEndian, true
 		m = binary.BigEndian.Uint32(h)
 	}
 	p.nanos = m == magicPcapNano
@@ -219,9 +220,16 @@ func (p *pcapReader) next(rec *record) error {
 	if err := w.need(16); err != nil {
 		return err
 	}
+	// Read little-endian and swapped for a big-endian file: a call
+	// through p.order for each field cost the producer a tenth of its
+	// time on a flood of small records.
 	h := w.peek(16)
-	sec, sub := p.order.Uint32(h), p.order.Uint32(h[4:])
-	capLen, origLen := p.order.Uint32(h[8:]), p.order.Uint32(h[12:])
+	sec, sub := binary.LittleEndian.Uint32(h), binary.LittleEndian.Uint32(h[4:])
+	capLen, origLen := binary.LittleEndian.Uint32(h[8:]), binary.LittleEndian.Uint32(h[12:])
+	if p.be {
+		sec, sub = bits.ReverseBytes32(sec), bits.ReverseBytes32(sub)
+		capLen, origLen = bits.ReverseBytes32(capLen), bits.ReverseBytes32(origLen)
+	}
 	if capLen > maxRecord {
 		return fmt.Errorf("corrupt record header: captured length %d", capLen)
 	}

@@ -236,10 +236,13 @@ type tracker struct {
 	// in chunks beside the slab, with their free slots; the halfMores of
 	// those whose SYN was retransmitted; how many are live.
 	halfChunks   []halfChunk
+	halfNext     chan halfChunk // the next chunk, being made ready (prepareHalfChunk)
 	halfFree     []uint32
 	halfMore     []halfMore
 	halfMoreFree []uint32
 	halves       int
+	// prefetched holds the addresses prefetchConns prefetches.
+	prefetched [7*prefetchGroup + 4*expireAhead]uintptr
 	// noHalves makes every connection a conn from its first segment, for
 	// the tests that check halves against it.
 	noHalves bool
@@ -250,23 +253,29 @@ func newTracker(retire func(c *conn)) *tracker {
 }
 
 // prefetchGroup is how many segments' cache lines are prefetched at once.
-const prefetchGroup = 32
+// A core has room for only a few dozen misses in flight: a group of 32
+// asked for a hundred lines or more at once (items, slots, conns or
+// halves), and the prefetches past that room came too late or not at all
+// (a SYN flood's table slots, 32 MiB read at random, were waited for at
+// 30 ns a segment). Small groups spread the same prefetches over the
+// segments run in between.
+const prefetchGroup = 4
 
 // How many groups ahead the items, the table slots and the conns are
-// prefetched.
+// prefetched: 128, 64 and 32 segments.
 const (
-	itemsAhead = 4
-	slotsAhead = 2
-	connsAhead = 1
+	itemsAhead = 32
+	slotsAhead = 16
+	connsAhead = 8
 )
 
 // run runs items through the state machines. The engine waits on memory:
 // each segment reads a table slot and a conn, at random among tens of
 // thousands, and a cache miss takes as long as running tens of segments.
 // So run works on groups of segments as a pipeline: while it runs one
-// group, it has the conns of the next group, the table slots of the group
-// after that and the items further ahead on their way into the cache, by
-// prefetch instructions that do not wait for the memory.
+// group, it has the conns of the groups a little ahead, the table slots
+// of those further ahead and the items further still on their way into
+// the cache, by prefetch instructions that do not wait for the memory.
 func (t *tracker) run(items []item) {
 	n := len(items)
 	group := func(g int) []item {
@@ -331,7 +340,7 @@ func (t *tracker) prefetchConns(items []item) {
 	if len(items) == 0 {
 		return
 	}
-	var addrs [7*prefetchGroup + 4*expireAhead]uintptr
+	addrs := &t.prefetched // not a local array, which would be zeroed at every call
 	na := 0
 	lines := func(c *conn, n int) {
 		p := uintptr(unsafe.Pointer(c))
@@ -350,8 +359,9 @@ func (t *tracker) prefetchConns(items []item) {
 			// compactable, else a conn.
 			if !t.noHalves && compactable(it) {
 				// The half it will take: the free list is used from its
-				// end, after the group running now takes its own.
-				if h := t.nextHalf(prefetchGroup + newHalves); h != nil {
+				// end, after the segments before these (connsAhead
+				// groups, all SYNs in a flood) take their own.
+				if h := t.nextHalf(connsAhead*prefetchGroup + newHalves); h != nil {
 					addrs[na] = uintptr(unsafe.Pointer(h))
 					na++
 				}
@@ -408,28 +418,31 @@ const expireAhead = 16
 // lookup returns the connection with key k (hash h) if it is a conn, or
 // nil.
 func (t *tracker) lookup(k *connKey, h uint64) *conn {
-	c, _ := t.find(k, h)
+	c, _, _ := t.find(k, h)
 	return c
 }
 
 // find returns the connection with key k (hash h): a conn, or the index
-// plus one of a half, or neither (nil, 0).
-func (t *tracker) find(k *connKey, h uint64) (*conn, uint32) {
+// plus one of a half, or neither (nil, 0) and then the index plus one of
+// the empty slot that ended the probe, where the key goes if it is added
+// before the table changes (table.insertAt): a new connection costs one
+// probe, not two.
+func (t *tracker) find(k *connKey, h uint64) (c *conn, half, empty uint32) {
 	tag := uint32(h >> 32)
 	for i := t.table.home(tag); ; i = (i + 1) & t.table.mask {
 		v := t.table.slots[i]
 		if v == 0 {
-			return nil, 0
+			return nil, 0, i + 1
 		}
 		if uint32(v>>32) != tag {
 			continue
 		}
 		if x := uint32(v); x&halfBit != 0 {
 			if t.halfAt(x&^halfBit - 1).keyEq(k) {
-				return nil, x &^ halfBit
+				return nil, x &^ halfBit, 0
 			}
 		} else if c := t.at(x - 1); c.key.eq(k) {
-			return c, 0
+			return c, 0, 0
 		}
 	}
 }
@@ -536,6 +549,7 @@ func (t *tracker) addItem(seg *item) {
 	ts, r := seg.ts, seg.r
 	t.expire(ts)
 	var c *conn
+	var empty uint32 // the empty slot find ended at, plus one
 	if seg.hint != 0 {
 		// The conn prefetchConns found, if it is still the one in the
 		// table for this key (there is one at most): no second probe.
@@ -545,7 +559,7 @@ func (t *tracker) addItem(seg *item) {
 	}
 	if c == nil {
 		var hi uint32
-		if c, hi = t.find(&seg.key, seg.h); hi != 0 {
+		if c, hi, empty = t.find(&seg.key, seg.h); hi != 0 {
 			// A half: a retransmission of its SYN leaves it one, any
 			// other segment makes it a conn.
 			if h := t.halfAt(hi - 1); h.retransmits(seg) {
@@ -563,10 +577,10 @@ func (t *tracker) addItem(seg *item) {
 	}
 	if c == nil {
 		if !t.noHalves && compactable(seg) {
-			t.newHalf(seg, reused)
+			t.newHalf(seg, reused, empty)
 			return
 		}
-		c = t.newConn(seg)
+		c = t.newConn(seg, empty)
 		c.reused = reused
 	}
 	// The sender is ep[0] when it has ep[0]'s address, port and family.
@@ -796,8 +810,8 @@ func (t *tracker) takeConn() *conn {
 	return c
 }
 
-// newConn adds the connection of seg.
-func (t *tracker) newConn(seg *item) *conn {
+// newConn adds the connection of seg; empty is as table.insertAt takes it.
+func (t *tracker) newConn(seg *item, empty uint32) *conn {
 	c := t.takeConn()
 	idx := c.idx
 	t.created++
@@ -818,7 +832,7 @@ func (t *tracker) newConn(seg *item) *conn {
 	if !openerSrc {
 		c.v4[0], c.v4[1] = c.v4[1], c.v4[0]
 	}
-	t.table.insert(seg.h, idx)
+	t.table.insertAt(empty, seg.h, idx)
 	return c
 }
 

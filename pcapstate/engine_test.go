@@ -377,7 +377,7 @@ func TestConnLayout(t *testing.T) {
 	}
 	tr := newTracker(nil)
 	for range firstChunk + 2*chunkSize {
-		tr.newConn(&item{Flags: SYN})
+		tr.newConn(&item{Flags: SYN}, 0)
 	}
 	defer tr.release()
 	for i, ch := range tr.chunks {

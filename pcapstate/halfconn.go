@@ -64,11 +64,6 @@ func (h *half) keyEq(k *connKey) bool {
 		h.lo[0] == k.lo[0] && h.hi[0] == k.hi[0] && h.vlan == k.vlan
 }
 
-// key returns h's key.
-func (h *half) key() connKey {
-	return connKey{lo: h.lo, hi: h.hi, loPort: h.loPort, hiPort: h.hiPort, vlan: h.vlan}
-}
-
 // halfMore is what a half keeps once its SYN was retransmitted: how many
 // SYNs, the last one's time and packet.
 type halfMore struct {
@@ -108,14 +103,24 @@ func (t *tracker) allocHalf() uint32 {
 	if n := len(t.halfFree); n > 0 {
 		idx := t.halfFree[n-1]
 		t.halfFree = t.halfFree[:n-1]
+		if n == halfChunkSize/2 && t.halfNext == nil && len(t.halfChunks) > 1 {
+			// Halves fill the mapped chunks: the next one is made
+			// ready beside the engine.
+			t.prepareHalfChunk()
+		}
 		return idx
 	}
 	var ch halfChunk
-	if len(t.halfChunks) == 0 {
+	switch {
+	case len(t.halfChunks) == 0:
 		ch.halves = make([]half, halfFirstChunk)
-	} else if p := mapChunk(); p != nil {
-		ch = halfChunk{halves: unsafe.Slice((*half)(p), halfChunkSize), mapped: true, cleanup: runtime.AddCleanup(t, unmapChunk, p)}
-	} else {
+	case t.halfNext != nil:
+		ch = <-t.halfNext
+		t.halfNext = nil
+	default:
+		ch = t.mapHalfChunk(false)
+	}
+	if ch.halves == nil {
 		ch.halves = make([]half, halfChunkSize)
 	}
 	t.halfChunks = append(t.halfChunks, ch)
@@ -124,6 +129,34 @@ func (t *tracker) allocHalf() uint32 {
 		t.halfFree = append(t.halfFree, first+n-1-i)
 	}
 	return first
+}
+
+// mapHalfChunk maps a half chunk outside the Go heap, faulting its pages
+// in when fault is set; its halves are nil if it cannot.
+func (t *tracker) mapHalfChunk(fault bool) halfChunk {
+	p := mapChunk()
+	if p == nil {
+		return halfChunk{}
+	}
+	if fault {
+		b := unsafe.Slice((*byte)(p), chunkBytes)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 0
+		}
+	}
+	return halfChunk{halves: unsafe.Slice((*half)(p), halfChunkSize), mapped: true, cleanup: runtime.AddCleanup(t, unmapChunk, p)}
+}
+
+// prepareHalfChunk maps the next half chunk and faults its pages in on
+// another goroutine, for allocHalf to take from t.halfNext. A page fault
+// zeroes a page (2 MiB with huge pages), and on a virtual machine whose
+// host backs its memory lazily that took the flood's engine 0.1 s or
+// more of its 2 million SYNs (64 chunks); the other core, which the
+// producer leaves idle part of the time, does it instead.
+func (t *tracker) prepareHalfChunk() {
+	next := make(chan halfChunk, 1)
+	t.halfNext = next
+	go func() { next <- t.mapHalfChunk(true) }()
 }
 
 // nextHalf returns the half the k-th newHalf from now will take (from 0),
@@ -137,6 +170,10 @@ func (t *tracker) nextHalf(k int) *half {
 
 // releaseHalves returns the memory of every half chunk.
 func (t *tracker) releaseHalves() {
+	if t.halfNext != nil {
+		t.halfChunks = append(t.halfChunks, <-t.halfNext)
+		t.halfNext = nil
+	}
 	for i := range t.halfChunks {
 		t.releaseHalfChunk(i)
 	}
@@ -160,21 +197,27 @@ func compactable(seg *item) bool {
 	return seg.Flags&(SYN|ACK|FIN|RST) == SYN && seg.Payload == 0 && seg.bits&itemHeaderCut == 0
 }
 
-// newHalf adds the connection of seg, a compactable SYN, as a half.
-func (t *tracker) newHalf(seg *item, reused bool) {
+// newHalf adds the connection of seg, a compactable SYN, as a half;
+// empty is as table.insertAt takes it.
+func (t *tracker) newHalf(seg *item, reused bool, empty uint32) {
 	idx := t.allocHalf()
 	h := t.halfAt(idx)
 	k := &seg.key
-	*h = half{
-		lo: k.lo, hi: k.hi, loPort: k.loPort, hiPort: k.hiPort, vlan: k.vlan, bits: halfBitsOf(seg),
-		tunnel: seg.Tunnel, first: seg.ts, firstRef: seg.r, isn: seg.Seq,
-	}
+	// Field by field, every one of them: a composite literal is built on
+	// the stack and copied 16 bytes at a time, and those loads of bytes
+	// just stored 8 at a time wait for the store buffer to drain (the
+	// flood's engine spent a third of its time there).
+	bits := halfBitsOf(seg)
 	if reused {
-		h.bits |= halfReused
+		bits |= halfReused
 	}
+	h.lo = k.lo
+	h.hi = k.hi
+	h.loPort, h.hiPort, h.vlan, h.bits, h.tunnel = k.loPort, k.hiPort, k.vlan, bits, seg.Tunnel
+	h.first, h.firstRef, h.isn, h.more = seg.ts, seg.r, seg.Seq, 0
 	t.created++
 	t.halves++
-	t.table.insert(seg.h, idx|halfBit)
+	t.table.insertAt(empty, seg.h, idx|halfBit)
 }
 
 // retransmits reports whether seg, a segment of h's connection, is a
@@ -212,8 +255,18 @@ func (t *tracker) lastSYN(h *half) (syns uint32, last int64, lastRef ref) {
 // fill sets c to the conn the engine would have made of h's SYNs.
 func (t *tracker) fill(c *conn, h *half) {
 	syns, last, lastRef := t.lastSYN(h)
-	c.key, c.first, c.firstRef, c.tunnel = h.key(), h.first, h.firstRef, h.tunnel
-	c.openerLo, c.v4 = h.bits&halfSrcLo != 0, [2]bool{h.bits&halfSrcV4 != 0, h.bits&halfDstV4 != 0}
+	// Field by field, as newHalf writes a half: the key and the v4 pair
+	// as values would be built on the stack and loaded back wider than
+	// they were stored, which waits for the store buffer (where the
+	// stores clearing c are) to drain.
+	k := &c.key
+	k.lo = h.lo
+	k.hi = h.hi
+	k.loPort, k.hiPort, k.vlan = h.loPort, h.hiPort, h.vlan
+	c.first, c.firstRef, c.tunnel = h.first, h.firstRef, h.tunnel
+	c.openerLo = h.bits&halfSrcLo != 0
+	c.v4[0] = h.bits&halfSrcV4 != 0
+	c.v4[1] = h.bits&halfDstV4 != 0
 	c.reused, c.handshake = h.bits&halfReused != 0, true
 	c.last, c.lastRef = last, lastRef
 	e := &c.ep[0]

@@ -2,8 +2,10 @@ package pcapstate
 
 import (
 	"cmp"
+	"math/bits"
 	"net/netip"
 	"slices"
+	"unsafe"
 )
 
 // endpointKey is an endpoint as the engine keeps it: address, port, VLAN
@@ -59,11 +61,30 @@ type halfOpenSums struct {
 	// The last endpoint looked up and its group: a flood has one.
 	lastKey endpointKey
 	lastG   int
-	// The connections' source values, in the order added, in scratch
-	// memory when it is large enough; their groups when there are
-	// several.
-	vals, tmp []uint64
-	gids      []uint32
+	// The sources seen, as sourceKeys, in an open-addressing set (linear
+	// probing, 0 for an empty slot) at most half full, in scratch memory
+	// when it is large enough. A source is added a batch at a time: the
+	// set's slots of one batch are prefetched while the batch before is
+	// added, so that the random reads of the set (32 MiB for two million
+	// sources) do not wait for the memory one after the other.
+	set   []uint64
+	shift uint8 // 64 - log2(len(set))
+	batch [sourceBatches]sourceBatch
+	cur   int // the batch being filled; the others wait for their slots
+}
+
+// Sources are added to the set sourceBatchSize at a time, their slots
+// prefetched sourceBatches-1 batches before.
+const (
+	sourceBatchSize = 8
+	sourceBatches   = 4
+)
+
+type sourceBatch struct {
+	n     int
+	keys  [sourceBatchSize]uint64
+	gs    [sourceBatchSize]uint32
+	slots [sourceBatchSize]uintptr // the keys' first slots, for prefetching
 }
 
 type halfOpenGroup struct {
@@ -74,10 +95,17 @@ type halfOpenGroup struct {
 	vlan              uint16
 }
 
-// newHalfOpenSums returns sums that put the sources' values in spare, if
-// it is large enough, as long as it has room for twice their number.
-func newHalfOpenSums(spare []uint64) *halfOpenSums {
-	return &halfOpenSums{index: map[halfOpenKey]int{}, vals: spare[:0], tmp: spare[len(spare)/2:]}
+// newHalfOpenSums returns sums for at most n half-open connections whose
+// set of sources is spare, cleared, if its length is a power of two and at
+// least 2n; else the set is allocated.
+func newHalfOpenSums(spare []uint64, n int) *halfOpenSums {
+	size := 1 << bits.Len(uint(max(2*n, 1024)-1))
+	if len(spare) >= size && len(spare)&(len(spare)-1) == 0 {
+		clear(spare)
+	} else {
+		spare = make([]uint64, size)
+	}
+	return &halfOpenSums{index: map[halfOpenKey]int{}, set: spare, shift: uint8(64 - bits.Len(uint(len(spare))-1))}
 }
 
 // group returns the index of the group of local endpoint k.
@@ -91,9 +119,6 @@ func (s *halfOpenSums) group(k endpointKey) int {
 		g = len(s.groups)
 		s.index[hk] = g
 		s.groups = append(s.groups, halfOpenGroup{local: hk.local, vlan: k.vlan, first: 1<<63 - 1})
-		if g == 1 {
-			s.gids = make([]uint32, len(s.vals), max(cap(s.vals)/2, len(s.vals)))
-		}
 	}
 	s.lastKey, s.lastG = k, g
 	return g
@@ -114,89 +139,99 @@ func (s *halfOpenSums) add(k endpointKey, src uint64, first int64, firstRef ref,
 	if last > h.last || h.lastRef == (ref{}) || last == h.last && !refLess(lastRef, h.lastRef) {
 		h.last, h.lastRef = last, lastRef
 	}
-	if len(s.vals) == len(s.tmp) {
-		// Out of scratch memory: the rest on the Go heap.
-		s.vals = append(s.vals[:len(s.vals):len(s.vals)], src)
-		s.tmp = nil
-	} else {
-		s.vals = append(s.vals, src)
-	}
-	if s.gids != nil {
-		s.gids = append(s.gids, uint32(g))
-	}
+	s.addSource(sourceKey(src, g), g)
 }
 
-// countSources counts each group's distinct sources: the values are
-// grouped (when there are several groups) and each group's sorted.
-func (s *halfOpenSums) countSources() {
-	vals := s.vals
-	if len(s.groups) > 1 {
-		grouped := make([]uint64, len(vals))
-		next := make([]int, len(s.groups)) // where group g's next value goes
-		off := 0
-		for i, g := range s.groups {
-			next[i] = off
-			off += int(g.conns)
-		}
-		for i, v := range vals {
-			g := s.gids[i]
-			grouped[next[g]] = v
-			next[g]++
-		}
-		vals = grouped
-	}
-	if len(s.tmp) < len(vals) {
-		s.tmp = make([]uint64, len(vals))
-	}
-	off := uint64(0)
-	for i := range s.groups {
-		n := s.groups[i].conns
-		seg := vals[off : off+n]
-		radixSort(seg, s.tmp[:n])
-		d := uint64(0)
-		for j := range seg {
-			if j == 0 || seg[j] != seg[j-1] {
-				d++
+// addHalves counts the halves that are half-open connections an endpoint
+// accepted (see Stream.summarizeHalf; SummarizeHalfOpen is set) and
+// returns how many. It is add for each, with the group of the last
+// acceptor checked in place: a flood has millions of halves to one.
+func (s *halfOpenSums) addHalves(tr *tracker, x *exporter) int {
+	n, g := 0, -1
+	var grp *halfOpenGroup
+	var last endpointKey
+	for _, ch := range tr.halfChunks {
+		for j := range ch.halves {
+			h := &ch.halves[j]
+			if h.bits&(halfLive|halfReused) != halfLive || len(x.local) != 0 && !x.acceptorLocal(h) {
+				continue
 			}
+			n++
+			a, port, src := &h.lo, h.loPort, &h.hi
+			if h.bits&halfSrcLo != 0 {
+				a, port, src = &h.hi, h.hiPort, &h.lo
+			}
+			v4 := h.bits&halfDstV4 != 0
+			if g < 0 || a[1] != last.a[1] || a[0] != last.a[0] || port != last.port || h.vlan != last.vlan || v4 != last.v4 {
+				last = endpointKey{*a, port, h.vlan, v4}
+				g = s.group(last)
+				grp = &s.groups[g]
+			}
+			grp.conns++
+			if h.first < grp.first || h.first == grp.first && refLess(h.firstRef, grp.firstRef) {
+				grp.first, grp.firstRef = h.first, h.firstRef
+			}
+			_, lt, lr := tr.lastSYN(h)
+			if lt > grp.last || grp.lastRef == (ref{}) || lt == grp.last && !refLess(lr, grp.lastRef) {
+				grp.last, grp.lastRef = lt, lr
+			}
+			s.addSource(sourceKey(sourceValue(src, h.bits&halfSrcV4 != 0), g), g)
 		}
-		s.groups[i].sources = d
-		off += n
 	}
-	s.vals, s.tmp, s.gids = nil, nil, nil
+	return n
 }
 
-// radixSort sorts v, using tmp (as long) as scratch: four passes of 16
-// bits, linear where a comparison sort of millions of values is not.
-func radixSort(v, tmp []uint64) {
-	if len(v) < 1<<12 {
-		slices.Sort(v)
-		return
+// addSource adds key, a source of group g, to the batch being filled; when
+// the batch is full, it prefetches its slots and adds the oldest batch to
+// the set.
+func (s *halfOpenSums) addSource(key uint64, g int) {
+	b := &s.batch[s.cur]
+	b.keys[b.n], b.gs[b.n] = key, uint32(g)
+	b.slots[b.n] = uintptr(unsafe.Pointer(&s.set[key*0x9e3779b97f4a7c15>>s.shift]))
+	if b.n++; b.n == sourceBatchSize {
+		prefetch(b.slots[:])
+		s.cur = (s.cur + 1) % sourceBatches
+		s.insert(&s.batch[s.cur])
 	}
-	var count [1 << 16]int
-	src, dst := v, tmp
-	for shift := 0; shift < 64; shift += 16 {
-		clear(count[:])
-		for _, x := range src {
-			count[x>>shift&0xffff]++
-		}
-		if count[src[0]>>shift&0xffff] == len(src) {
-			continue // one digit: this pass would move nothing
-		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
-		}
-		for _, x := range src {
-			d := x >> shift & 0xffff
-			dst[count[d]] = x
-			count[d]++
-		}
-		src, dst = dst, src
+}
+
+// sourceKey is the key of source value src among group g's sources: an
+// IPv4 address exactly, with g in the bits above it; an IPv6 address's
+// hash mixed with g (unchanged for the first group). It is never 0.
+func sourceKey(src uint64, g int) uint64 {
+	if src>>63 != 0 && g < 1<<31 {
+		return src | uint64(g)<<32
 	}
-	if &src[0] != &v[0] {
-		copy(v, src)
+	if g != 0 {
+		src = mix(src^uint64(g), 0x9e3779b97f4a7c15) &^ (1 << 63)
 	}
+	return max(src, 1)
+}
+
+// insert adds batch b's sources to the set, counting the new ones in
+// their groups, and empties b.
+func (s *halfOpenSums) insert(b *sourceBatch) {
+	set, mask := s.set, uint64(len(s.set)-1)
+	for j, key := range b.keys[:b.n] {
+		i := key * 0x9e3779b97f4a7c15 >> s.shift
+		for set[i] != key {
+			if set[i] == 0 {
+				set[i] = key
+				s.groups[b.gs[j]].sources++
+				break
+			}
+			i = (i + 1) & mask
+		}
+	}
+	b.n = 0
+}
+
+// countSources adds the sources still in batches to the groups' counts.
+func (s *halfOpenSums) countSources() {
+	for i := range s.batch {
+		s.insert(&s.batch[i])
+	}
+	s.set = nil
 }
 
 // result returns the groups as HalfOpen values, sorted by local endpoint

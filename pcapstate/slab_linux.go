@@ -51,3 +51,15 @@ func adviseHuge(b unsafe.Pointer, n uintptr) {
 		_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(b, start-uintptr(b))), end-start), unix.MADV_HUGEPAGE)
 	}
 }
+
+// populateDown faults in the n bytes at p (from mapHuge), a chunk at a time
+// from the top down, without writing them (MADV_POPULATE_WRITE, Linux 5.14
+// and later; earlier kernels refuse it and the pages fault in when
+// written). A chunk already faulted in costs a page-table walk.
+func populateDown(p unsafe.Pointer, n uintptr) {
+	for off := n; off >= chunkBytes; off -= chunkBytes {
+		if unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, off-chunkBytes)), chunkBytes), unix.MADV_POPULATE_WRITE) != nil {
+			return
+		}
+	}
+}

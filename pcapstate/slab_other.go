@@ -15,3 +15,5 @@ func mapHuge(uintptr) unsafe.Pointer { return nil }
 func unmapHuge(unsafe.Pointer, uintptr) {}
 
 func adviseHuge(unsafe.Pointer, uintptr) {}
+
+func populateDown(unsafe.Pointer, uintptr) {}

@@ -326,9 +326,10 @@ func (s *Stream) endOfCaptures() bool {
 	spare := tr.table
 	tr.table, tr.free, tr.queue = table{}, nil, nil
 	n := tr.compact(s.opts.Retain == RetainNone)
-	hs := newHalfOpenSums(spare.slots)
 	halvesLeft := tr.halves // exported as Conns
 	if s.opts.SummarizeHalfOpen {
+		// At most as many sources as connections in the table.
+		hs := newHalfOpenSums(spare.slots, spare.n)
 		// The few half-open connections that are conns (their SYN
 		// retransmitted with another ISN, or cut by the snaplen), then the
 		// halves.
@@ -344,19 +345,11 @@ func (s *Stream) endOfCaptures() bool {
 				}
 			}
 		}
-		tr.eachHalf(func(h *half) {
-			if !s.summarizeHalf(h) {
-				return
-			}
-			halvesLeft--
-			_, last, lastRef := tr.lastSYN(h)
-			a, v4 := h.opener()
-			hs.add(h.acceptor(), sourceValue(a, v4), h.first, h.firstRef, last, lastRef)
-		})
+		halvesLeft -= hs.addHalves(tr, &s.ex)
 		hs.countSources()
+		res.HalfOpen = hs.result(&s.ex)
 	}
 	spare.release()
-	res.HalfOpen = hs.result(&s.ex)
 	for i := range res.Files {
 		res.Files[i].finish()
 	}

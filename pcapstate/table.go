@@ -72,6 +72,18 @@ func (t *table) insert(h uint64, idx uint32) {
 	t.n++
 }
 
+// insertAt is insert for a key whose probe ended at slot empty-1, empty
+// (no key added or removed since): the key goes there unless the table
+// must grow first. With empty 0 it is insert.
+func (t *table) insertAt(empty uint32, h uint64, idx uint32) {
+	if empty == 0 || 2*(t.n+1) > len(t.slots) {
+		t.insert(h, idx)
+		return
+	}
+	t.slots[empty-1] = h>>32<<32 | uint64(idx+1)
+	t.n++
+}
+
 func (t *table) put(v uint64) {
 	i := t.home(uint32(v >> 32))
 	for t.slots[i] != 0 {
@@ -101,6 +113,18 @@ func (t *table) release() {
 func (t *table) grow() {
 	old, oldMapped := t.slots, t.mapped
 	t.slots, t.mapped = newSlots(2 * len(old))
+	if m := t.mapped; m != nil && m.n >= 2*chunkBytes {
+		// The rehash below writes the new slots from the bottom up, and
+		// each page it first writes faults, zeroing it: a SYN flood's
+		// table grows to 32 MiB, and on a virtual machine whose host
+		// backs its memory lazily that zeroing cost the engine tens of
+		// milliseconds. Another goroutine faults them in from the top
+		// down meanwhile, on the core the producer leaves idle part of
+		// the time: each does about half. Faulting in writes nothing:
+		// should the table be released first, it fails and stops (or
+		// faults in memory mapped there since, which is all it does).
+		go populateDown(m.p, m.n)
+	}
 	t.mask = uint32(len(t.slots) - 1)
 	t.shift = 32 - uint32(bits.Len(uint(len(t.slots)))-1)
 	for _, v := range old {

@@ -156,23 +156,28 @@ type tupleState struct {
 
 // tupleTable numbers the tuples of a partial state. A tuple keeps its
 // number while it is used: at each block's start, the tuples not used in
-// the last two blocks are forgotten and their numbers reused, lowest
-// first, so that the writer and the reader, doing the same, agree, and
-// the table holds the tuples of a few blocks, not of the whole capture.
+// the last keepBlocks blocks are forgotten and their numbers reused,
+// lowest first, so that the writer and the reader, doing the same, agree,
+// and the table holds the tuples of those blocks (about 350,000 records),
+// not of the whole capture: a connection open among 60,000 others is
+// numbered once, a SYN flood's tuples are forgotten.
 type tupleTable struct {
 	states []tupleState
 	free   []uint32
 	block  uint32
 }
 
+// keepBlocks is how many blocks a tuple is kept unused.
+const keepBlocks = 16
+
 // newBlock starts a block, calling forget for each tuple it forgets.
 func (t *tupleTable) newBlock(forget func(k tupleKey)) {
 	t.block++
-	if t.block < 3 {
+	if t.block <= keepBlocks {
 		return
 	}
 	for i := range t.states {
-		if st := &t.states[i]; st.live && st.used+2 < t.block {
+		if st := &t.states[i]; st.live && st.used+keepBlocks < t.block {
 			if forget != nil {
 				forget(st.key)
 			}

@@ -234,3 +234,40 @@ func BenchmarkReplayProgress(b *testing.B) {
 	b.ReportMetric(float64(n.Load()*uint64(b.N))/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(st.Packets), "packets/op")
 }
+
+// BenchmarkPartialWrite writes the partial state of BenchmarkReplay's
+// capture (pcapstate.WritePartial): the cost of a slice's task.
+func BenchmarkPartialWrite(b *testing.B) {
+	data, st := loadCapture(b, 20000, 2000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		var out bytes.Buffer
+		if _, err := pcapstate.WritePartial(&out, []pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, pcapstate.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		size = out.Len()
+	}
+	b.ReportMetric(float64(st.Packets)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(len(data))/float64(size), "capture/partial")
+}
+
+// BenchmarkPartialRead is BenchmarkReplay reading the capture's partial
+// state instead: the merge's cost.
+func BenchmarkPartialRead(b *testing.B) {
+	data, st := loadCapture(b, 20000, 2000)
+	var part bytes.Buffer
+	if _, err := pcapstate.WritePartial(&part, []pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, pcapstate.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(part.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pcapstate.Read([]pcapstate.Input{{Name: "load.cwfp", R: bytes.NewReader(part.Bytes())}},
+			pcapstate.Options{Retain: pcapstate.RetainNone}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(st.Packets)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}

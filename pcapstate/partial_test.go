@@ -236,13 +236,16 @@ func TestPartialRotatedLoad(t *testing.T) {
 // TestPartialSize: the partial state of the reference load's shape (see
 // docs/performance.md: a packet every millisecond, 13-packet connections
 // with 100-byte payloads, every 20th leaked) is at most a tenth of its
-// capture.
+// capture, and long enough (over 16 blocks) that tuples are forgotten and
+// their numbers reused, which reading it must follow exactly.
 func TestPartialSize(t *testing.T) {
 	var b bytes.Buffer
-	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 20000, Open: 2000, LeakEvery: 20, Step: time.Millisecond}); err != nil {
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 50000, Open: 2000, LeakEvery: 20, Step: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	p := partialOf(t, pcapstate.Options{}, input("load.pcap", b.Bytes()))
+	opts := pcapstate.Options{Retain: pcapstate.RetainCloseWait}
+	sameResult(t, "load", readAll(t, opts, input("load.cwfp", p)), readAll(t, opts, input("load.pcap", b.Bytes())))
 	t.Logf("capture %d bytes, partial state %d bytes (1/%.1f)", b.Len(), len(p), float64(b.Len())/float64(len(p)))
 	if len(p)*10 > b.Len() {
 		t.Errorf("partial state is %d bytes, more than a tenth of the capture's %d", len(p), b.Len())

@@ -906,12 +906,7 @@ func (p *producer) writePartial(pw *partWriter) error {
 	var dec Decoder
 	var seg Segment
 	for len(h) > 0 {
-		bi := 0
-		for i := 1; i < len(h); i++ {
-			if h[i].rec.ts < h[bi].rec.ts {
-				bi = i
-			}
-		}
+		bi := earliest(h)
 		s := h[bi]
 		rec := &s.rec
 		p.packets++

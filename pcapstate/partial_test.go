@@ -3,7 +3,6 @@ package pcapstate_test
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -171,27 +170,11 @@ func TestPartialCutBetweenFINAndACK(t *testing.T) {
 // splitPcap cuts a classic pcap file into files of at most n packets each.
 func splitPcap(t testing.TB, b []byte, n int) [][]byte {
 	t.Helper()
-	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
-		t.Fatal("not a little-endian microsecond pcap")
+	files, err := capgen.SplitPcap(b, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	hdr := b[:24]
-	var out [][]byte
-	var cur []byte
-	count := 0
-	for off := 24; off < len(b); {
-		l := int(binary.LittleEndian.Uint32(b[off+8:]))
-		rec := b[off : off+16+l]
-		off += 16 + l
-		if count%n == 0 {
-			if cur != nil {
-				out = append(out, cur)
-			}
-			cur = append([]byte(nil), hdr...)
-		}
-		cur = append(cur, rec...)
-		count++
-	}
-	return append(out, cur)
+	return files
 }
 
 // TestPartialRotatedLoad reads a load of interleaved connections, some

@@ -339,12 +339,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	}
 	b := get()
 	for len(h) > 0 {
-		bi := 0
-		for i := 1; i < len(h); i++ {
-			if h[i].rec.ts < h[bi].rec.ts {
-				bi = i
-			}
-		}
+		bi := earliest(h)
 		s := h[bi]
 		rec := &s.rec
 		if p.packets == 0 || rec.ts < p.start {
@@ -603,4 +598,16 @@ func SortConns(conns []Conn) {
 			j = k
 		}
 	}
+}
+
+// earliest returns the index of the source whose packet comes first; ties
+// go to the file named first.
+func earliest(h []*source) int {
+	bi := 0
+	for i := 1; i < len(h); i++ {
+		if h[i].rec.ts < h[bi].rec.ts {
+			bi = i
+		}
+	}
+	return bi
 }

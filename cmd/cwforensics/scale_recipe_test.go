@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -132,23 +131,11 @@ func TestScaleRecipe(t *testing.T) {
 	}
 }
 
-// splitPcapFile cuts a little-endian microsecond pcap into files of n
-// packets.
 func splitPcapFile(t *testing.T, b []byte, n int) [][]byte {
 	t.Helper()
-	hdr := b[:24]
-	var out [][]byte
-	var cur []byte
-	for off, count := 24, 0; off < len(b); count++ {
-		l := int(binary.LittleEndian.Uint32(b[off+8:]))
-		if count%n == 0 {
-			if cur != nil {
-				out = append(out, cur)
-			}
-			cur = append([]byte(nil), hdr...)
-		}
-		cur = append(cur, b[off:off+16+l]...)
-		off += 16 + l
+	files, err := capgen.SplitPcap(b, n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return append(out, cur)
+	return files
 }

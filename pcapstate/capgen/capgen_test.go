@@ -639,3 +639,34 @@ func TestFormatStored(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitPcap: the files SplitPcap makes hold every packet once, in
+// order, at most n each; a cut file is an error.
+func TestSplitPcap(t *testing.T) {
+	var b bytes.Buffer
+	st, err := Load(&b, LoadOptions{Conns: 50, Open: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := SplitPcap(b.Bytes(), 97)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (int(st.Packets) + 96) / 97; len(files) != want {
+		t.Fatalf("%d files, want %d", len(files), want)
+	}
+	var joined []byte
+	for i, f := range files {
+		if i == 0 {
+			joined = append(joined, f...)
+		} else {
+			joined = append(joined, f[24:]...)
+		}
+	}
+	if !bytes.Equal(joined, b.Bytes()) {
+		t.Error("the files do not add up to the capture")
+	}
+	if _, err := SplitPcap(b.Bytes()[:b.Len()-3], 97); err == nil {
+		t.Error("a cut capture was split")
+	}
+}

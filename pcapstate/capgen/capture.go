@@ -1,6 +1,8 @@
 package capgen
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -148,4 +150,34 @@ func (c *Capture) FilePos(n int) (file, packet int) {
 		}
 	}
 	return file, packet
+}
+
+// SplitPcap cuts a classic pcap file (as Load and Flood write it: little
+// endian, microseconds) into files of at most n packets each, as tcpdump
+// -C rotates them, each with the file header.
+func SplitPcap(b []byte, n int) ([][]byte, error) {
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		return nil, errors.New("not a little-endian microsecond pcap file")
+	}
+	hdr := b[:24]
+	var out [][]byte
+	var cur []byte
+	for off, count := 24, 0; off < len(b); count++ {
+		if off+16 > len(b) {
+			return nil, errors.New("a record header is cut short")
+		}
+		l := int(binary.LittleEndian.Uint32(b[off+8:]))
+		if off+16+l > len(b) {
+			return nil, errors.New("a record is cut short")
+		}
+		if count%n == 0 {
+			if cur != nil {
+				out = append(out, cur)
+			}
+			cur = append([]byte(nil), hdr...)
+		}
+		cur = append(cur, b[off:off+16+l]...)
+		off += 16 + l
+	}
+	return append(out, cur), nil
 }

@@ -35,8 +35,9 @@ import (
 //	magic "cwforensics partial state\n", uvarint version
 //	frames: type byte, uvarint length, payload, CRC-32C of type and payload
 //	  'H' header: JSON {filter, files: [{name, format}]}
-//	  'B' block of records (a block decodes on its own: its tuples and
-//	      times start afresh)
+//	  'B' block of records, read in order (a tuple is numbered in the
+//	      block that first needs it and kept while it is used, see
+//	      tupleTable; times are differences from the file's last record)
 //	  'T' trailer: JSON {records, files: [{link_types}]}, the last frame
 //
 // A file that ends before its trailer, or whose frame fails its checksum,
@@ -259,7 +260,8 @@ func (pw *partWriter) frame(typ byte, payload []byte) {
 	pw.raw(binary.LittleEndian.AppendUint32(nil, crc))
 }
 
-// flush writes the block being coded, and starts the next afresh.
+// flush writes the block being coded and starts the next one, forgetting
+// the tuples no longer used.
 func (pw *partWriter) flush() {
 	if len(pw.buf) == 0 {
 		return
@@ -279,18 +281,25 @@ func (pw *partWriter) begin(b uint8, f int, ts int64, warn string, offset int64)
 	if warn != "" {
 		b |= recWarn
 	}
-	pw.buf = append(pw.buf, b)
+	pw.buf = pw.appendContext(append(pw.buf, b), f, ts, warn, offset)
+}
+
+// appendContext appends what every record has after its first byte (or
+// bytes): its file when it is not the last record's, its warning if any,
+// and its time.
+func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offset int64) []byte {
 	if f != pw.cur {
-		pw.buf = binary.AppendUvarint(pw.buf, uint64(f))
+		b = binary.AppendUvarint(b, uint64(f))
 		pw.cur = f
 	}
 	if warn != "" {
-		pw.buf = binary.AppendVarint(pw.buf, offset)
-		pw.buf = binary.AppendUvarint(pw.buf, uint64(len(warn)))
-		pw.buf = append(pw.buf, warn...)
+		b = binary.AppendVarint(b, offset)
+		b = binary.AppendUvarint(b, uint64(len(warn)))
+		b = append(b, warn...)
 	}
-	pw.buf = appendTS(pw.buf, ts-pw.lastTS[f])
+	b = appendTS(b, ts-pw.lastTS[f])
 	pw.lastTS[f] = ts
+	return b
 }
 
 // room starts a new block when the one being coded is full; every record
@@ -303,13 +312,25 @@ func (pw *partWriter) room() {
 
 // appendTS codes a time difference in ns: in microseconds when it is a
 // whole number of them (as in every pcap file written in microseconds),
-// the low bit saying which.
+// else in ns, the two low bits saying which; a difference too large for
+// that (over 2^60 ns, 36 years: a damaged or odd timestamp) follows whole.
 func appendTS(b []byte, d int64) []byte {
-	if d%1000 == 0 {
-		return binary.AppendUvarint(b, zigzag(d/1000)<<1)
+	const limit = 1 << 60
+	switch {
+	case d%1000 == 0 && d/1000 > -limit && d/1000 < limit:
+		return binary.AppendUvarint(b, zigzag(d/1000)<<2|tsMicros)
+	case d > -limit && d < limit:
+		return binary.AppendUvarint(b, zigzag(d)<<2|tsNanos)
 	}
-	return binary.AppendUvarint(b, zigzag(d)<<1|1)
+	return binary.AppendVarint(binary.AppendUvarint(b, tsWhole), d)
 }
+
+// The two low bits of a coded time difference.
+const (
+	tsMicros = iota
+	tsNanos
+	tsWhole
+)
 
 func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
 
@@ -318,10 +339,18 @@ func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 // ts decodes what appendTS coded.
 func (d *decoder) ts() int64 {
 	u := d.uvarint()
-	if u&1 == 0 {
-		return unzigzag(u>>1) * 1000
+	switch u & 3 {
+	case tsMicros:
+		return unzigzag(u>>2) * 1000
+	case tsNanos:
+		return unzigzag(u >> 2)
+	case tsWhole:
+		return d.varint()
 	}
-	return unzigzag(u >> 1)
+	if d.err == nil {
+		d.err = errors.New("bad time difference")
+	}
+	return 0
 }
 
 // tick records a packet that gave no segment: kind is its Skip, or
@@ -439,17 +468,7 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 	if fi == segFlagsRaw {
 		buf = append(buf, uint8(seg.Flags))
 	}
-	if ext&extFile != 0 {
-		buf = binary.AppendUvarint(buf, uint64(f))
-		pw.cur = f
-	}
-	if ext&extWarn != 0 {
-		buf = binary.AppendVarint(buf, offset)
-		buf = binary.AppendUvarint(buf, uint64(len(warn)))
-		buf = append(buf, warn...)
-	}
-	buf = appendTS(buf, ts-pw.lastTS[f])
-	pw.lastTS[f] = ts
+	buf = pw.appendContext(buf, f, ts, warn, offset)
 	if ext&extNewTup != 0 {
 		buf = appendAddr(buf, k.a.Addr())
 		buf = appendAddr(buf, k.b.Addr())

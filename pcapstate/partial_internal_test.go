@@ -170,3 +170,15 @@ func FuzzReadPartial(f *testing.F) {
 		}
 	})
 }
+
+// TestTimeDifferences: every time difference comes back as it was coded,
+// microseconds, nanoseconds, and the whole ones too large for either.
+func TestTimeDifferences(t *testing.T) {
+	for _, d := range []int64{0, 1000, -1000, 1, -1, 999, 1e9, -1e9, 1 << 59, 1<<60 - 1, 1 << 60, 1<<62 + 7, -(1 << 62), 1<<63 - 1, -1 << 63, (1<<52 + 1) * 1000, 4611686018427387000} {
+		b := appendTS(nil, d)
+		dec := decoder{b: b}
+		if got := dec.ts(); got != d || dec.err != nil || dec.i != len(b) {
+			t.Errorf("%d: read back %d (%v, %d of %d bytes)", d, got, dec.err, dec.i, len(b))
+		}
+	}
+}

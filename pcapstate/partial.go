@@ -551,7 +551,9 @@ type partReader struct {
 func openPartial(r io.Reader) (*partReader, error) {
 	pr := &partReader{r: bufio.NewReaderSize(r, 64<<10)}
 	magic := make([]byte, len(partialMagic))
-	if _, err := io.ReadFull(pr.r, magic); err != nil || string(magic) != partialMagic {
+	if _, err := io.ReadFull(pr.r, magic); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	} else if err != nil || string(magic) != partialMagic {
 		return nil, fmt.Errorf("%w: no partial state magic", errPartial)
 	}
 	pr.off = int64(len(magic))
@@ -590,13 +592,31 @@ func (pr *partReader) frame() (byte, []byte, error) {
 		}
 		return 0, nil, err
 	}
-	n, err := binary.ReadUvarint(pr.r)
-	if err != nil || n > maxFrame {
+	// The length, read a byte at a time so that a failure to read (a
+	// spool's writer failing) is told from a bad or cut length.
+	var n uint64
+	for shift := uint(0); ; shift += 7 {
+		c, err := pr.r.ReadByte()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, nil, err
+		}
+		if err != nil || shift > 63 {
+			return 0, nil, fmt.Errorf("%w: frame at byte %d has a bad length", errPartial, start)
+		}
+		n |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			break
+		}
+	}
+	if n > maxFrame {
 		return 0, nil, fmt.Errorf("%w: frame at byte %d has a bad length", errPartial, start)
 	}
 	payload := slices.Grow(pr.block[:0], int(n)+4)[:n+4]
 	if _, err := io.ReadFull(pr.r, payload); err != nil {
-		return 0, nil, fmt.Errorf("%w: frame at byte %d is cut short: truncated", errPartial, start)
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return 0, nil, fmt.Errorf("%w: frame at byte %d is cut short: truncated", errPartial, start)
+		}
+		return 0, nil, err
 	}
 	pr.off += 1 + int64(len(binary.AppendUvarint(nil, n))) + int64(n) + 4
 	crc := crc32.Update(crc32.Checksum([]byte{typ}, castagnoli), castagnoli, payload[:n])
@@ -642,6 +662,7 @@ func (pr *partReader) next(rec *partRecord) error {
 }
 
 var errShort = errors.New("record cut short")
+
 
 // decode decodes the record at pr.pos.
 func (pr *partReader) decode(rec *partRecord) error {
@@ -1011,6 +1032,10 @@ func (s *source) advancePart(warnings *[]Warning) bool {
 						}
 					}
 				}
+				return false
+			}
+			if !errors.Is(err, errPartial) {
+				s.failed = err
 				return false
 			}
 			f := s.part.cur

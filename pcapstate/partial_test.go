@@ -429,3 +429,30 @@ func TestJobsClosedEarly(t *testing.T) {
 		t.Errorf("%d goroutines after Close, %d before", n, before)
 	}
 }
+
+// TestJobsFilterError: a filter that fails on a capture's link type stops
+// the reading with the same error whether the captures are read in one
+// pass or spooled (a spool's writer failing is no damage of its content).
+func TestJobsFilterError(t *testing.T) {
+	data, err := os.ReadFile("testdata/public/nflog.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(jobs int) (*pcapstate.Result, error) {
+		return pcapstate.Read([]pcapstate.Input{input("a.pcap", data), input("b.pcap", data)}, pcapstate.Options{Filter: "tcp port 80", Jobs: jobs, SpoolDir: t.TempDir()})
+	}
+	want, werr := read(1)
+	got, gerr := read(2)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("spooled: %v; one pass: %v", gerr, werr)
+	}
+	if werr == nil {
+		// A build whose filter reads the link type (libpcap): the same
+		// result both ways.
+		for i := range got.Files {
+			got.Files[i].Via, got.Files[i].Input = "", 0
+			want.Files[i].Via, want.Files[i].Input = "", 0
+		}
+		sameResult(t, "filter", got, want)
+	}
+}

@@ -206,6 +206,10 @@ type source struct {
 	part    *partReader
 	prec    partRecord
 	spooled bool // part reads a spool of a capture given (Options.Jobs)
+	// failed is what stopped a partial state's reading that is not damage
+	// of its content: a spool's writer failed (a filter error, a full
+	// disk), an error as reading the capture itself would be.
+	failed error
 	base    int
 	files   []*FileStats
 	ns      []uint64
@@ -304,6 +308,9 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 	for _, s := range p.srcs {
 		if s.advance(&p.warnings) {
 			h = append(h, s)
+		} else if s.failed != nil {
+			p.err = s.failed
+			return
 		}
 	}
 	var dec Decoder
@@ -412,6 +419,10 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 		}
 		if !s.advance(&p.warnings) {
+			if s.failed != nil {
+				p.err = s.failed
+				return
+			}
 			h = slices.Delete(h, bi, bi+1)
 		}
 	}

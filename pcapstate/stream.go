@@ -130,6 +130,9 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			pr, err := openPartial(readers[k])
 			if err != nil {
 				stop()
+				if !errors.Is(err, errPartial) {
+					return nil, err // the writer's, as the one pass would say it
+				}
 				return nil, fmt.Errorf("%s: %w", src.name, err)
 			}
 			src.pr, src.part, src.spooled = nil, pr, true

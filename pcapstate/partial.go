@@ -663,7 +663,6 @@ func (pr *partReader) next(rec *partRecord) error {
 
 var errShort = errors.New("record cut short")
 
-
 // decode decodes the record at pr.pos.
 func (pr *partReader) decode(rec *partRecord) error {
 	d := decoder{b: pr.block, i: pr.pos}

@@ -210,9 +210,9 @@ type source struct {
 	// of its content: a spool's writer failed (a filter error, a full
 	// disk), an error as reading the capture itself would be.
 	failed error
-	base    int
-	files   []*FileStats
-	ns      []uint64
+	base   int
+	files  []*FileStats
+	ns     []uint64
 }
 
 // Read reads the captures, merging their packets in timestamp order, and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -50,5 +51,39 @@ func TestStreamCaptures(t *testing.T) {
 	}
 	if !errors.Is(cs.Err(), context.Canceled) || n > ctxEvery {
 		t.Errorf("after the context ended: err %v, %d connections handed over (at most %d)", cs.Err(), n, ctxEvery)
+	}
+}
+
+// cancelAfter calls cancel once n bytes have been read.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n -= n; c.n <= 0 {
+		c.cancel()
+	}
+	return n, err
+}
+
+// TestWritePartialCancelled: a context ending while the captures are read
+// is WritePartial's error, not a partial state of the packets read so far
+// that would look whole.
+func TestWritePartialCancelled(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 5000, Open: 100}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := Source{Name: "load.pcap", Size: int64(b.Len()), Open: func() (io.ReadCloser, error) {
+		return io.NopCloser(&cancelAfter{r: bytes.NewReader(b.Bytes()), n: b.Len() / 2, cancel: cancel}), nil
+	}}
+	var out bytes.Buffer
+	if _, _, err := WritePartial(ctx, []Source{src}, &out, pcapstate.Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WritePartial: %v, want context.Canceled", err)
 	}
 }

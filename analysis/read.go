@@ -85,13 +85,12 @@ func WritePartial(ctx context.Context, srcs []Source, w io.Writer, opts pcapstat
 		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
 	}
 	st, err := pcapstate.WritePartial(w, ins, opts)
-	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return st, skipped, cerr
-		}
-		return st, skipped, err
+	// A context ending while the captures were read cuts them short, which
+	// reading takes as damage: the partial state would look whole.
+	if cerr := ctx.Err(); cerr != nil {
+		return st, skipped, cerr
 	}
-	return st, skipped, nil
+	return st, skipped, err
 }
 
 // ReadEvidence reads the sources as evidence files, each opened once, and

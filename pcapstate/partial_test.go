@@ -456,3 +456,20 @@ func TestJobsFilterError(t *testing.T) {
 		sameResult(t, "filter", got, want)
 	}
 }
+
+// TestPartialCaptureTwice: a capture read both through a partial state and
+// itself, or through two partial states, is an error naming both.
+func TestPartialCaptureTwice(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	a, _ := cutScenario(t, sc, sc.Capture.Len(), capgen.Format{})
+	p := partialOf(t, pcapstate.Options{}, input("a.pcap", a))
+	for _, ins := range [][]pcapstate.Input{
+		{input("a.part", p), input("a.pcap", a)},
+		{input("a.part", p), input("copy.part", p)},
+	} {
+		_, err := pcapstate.Read(ins, pcapstate.Options{})
+		if err == nil || !strings.Contains(err.Error(), "capture a.pcap is read twice (through a.part and ") {
+			t.Errorf("%s + %s: %v", ins[0].Name, ins[1].Name, err)
+		}
+	}
+}

@@ -159,8 +159,19 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 		srcs = append(srcs, src)
 	}
 	names := make([]string, len(s.res.Files))
+	seen := make(map[string]int, len(s.res.Files))
 	for i := range s.res.Files {
-		names[i] = s.res.Files[i].Name
+		f := &s.res.Files[i]
+		names[i] = f.Name
+		if j, ok := seen[f.Name]; ok && (f.Via != "" || s.res.Files[j].Via != "") {
+			// A capture twice would double every packet; two captures
+			// of one name would make positions ambiguous.
+			if s.stopSpools != nil {
+				s.stopSpools()
+			}
+			return nil, fmt.Errorf("capture %s is read twice (%s and %s): a capture read twice doubles every packet; if these are two captures of the same name, write their partial states from paths that tell them apart (a folder per host)", f.Name, viaName(s.res.Files[j]), viaName(*f))
+		}
+		seen[f.Name] = i
 	}
 	for _, src := range srcs {
 		if src.part == nil {
@@ -455,4 +466,12 @@ func sortWarnings(ws []Warning, files []FileStats) {
 	slices.SortStableFunc(ws, func(a, b Warning) int {
 		return cmp.Or(cmp.Compare(idx[a.Pos.File], idx[b.Pos.File]), cmp.Compare(a.Pos.Packet, b.Pos.Packet))
 	})
+}
+
+// viaName says where a file was read: its partial state, or itself.
+func viaName(f FileStats) string {
+	if f.Via != "" {
+		return "through " + f.Via
+	}
+	return "itself"
 }

@@ -38,10 +38,12 @@ func (c *PartialCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	if c.Output != "-" {
-		if err := checkOutputs([]string{c.Output}, srcs); err != nil {
-			return err
+	if c.Output == "-" {
+		if _, tty := terminalFD(e.Stdout); tty {
+			return &exitError{exitUsage, fmt.Errorf("-o -: standard output is a terminal; a partial state is binary: redirect it to a file or a pipe")}
 		}
+	} else if err := checkOutputs([]string{c.Output}, srcs); err != nil {
+		return err
 	}
 	var read meter
 	srcs = countSources(srcs, &read)

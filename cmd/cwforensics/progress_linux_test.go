@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"testing"
@@ -30,5 +31,10 @@ func TestTerminalFDPty(t *testing.T) {
 	defer pts.Close()
 	if _, tty := terminalFD(pts); !tty {
 		t.Error("a pseudo-terminal is not taken for a terminal")
+	}
+	// partial -o - refuses to write its binary state onto a terminal.
+	code := runContext(t.Context(), []string{"partial", "-o", "-", "../../testdata/cases/java-pool-leak/capture.pcap"}, nil, pts, io.Discard)
+	if code != exitUsage {
+		t.Errorf("partial -o - onto a terminal: exit %d, want %d", code, exitUsage)
 	}
 }

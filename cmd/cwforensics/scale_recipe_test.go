@@ -65,8 +65,10 @@ func docBlock(t *testing.T, path, name string) string {
 // with leaks, and checks that the merged partial states list exactly the
 // connections the captures do.
 func TestScaleRecipe(t *testing.T) {
-	if _, err := exec.LookPath("xargs"); err != nil {
-		t.Skip("no xargs")
+	for _, tool := range []string{"bash", "xargs", "nproc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s to run the recipe with", tool) // the recipe is GNU/Linux's
+		}
 	}
 	inRoot(t)
 	recipe := docBlock(t, "docs/scale.md", "one-host-recipe")

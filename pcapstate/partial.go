@@ -885,20 +885,17 @@ func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, erro
 	stats := make([]FileStats, len(inputs))
 	var srcs []*source
 	for i, in := range inputs {
-		br := bufio.NewReaderSize(in.R, 64<<10)
-		if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
+		src, err := openInput(in)
+		if err != nil {
+			return PartialStats{}, err
+		}
+		if src.part != nil {
 			return PartialStats{}, fmt.Errorf("%s: already a partial state: give partial states to conns or analyze, or the captures to partial", in.Name)
 		}
-		pr, err := openCapture(br)
-		if err != nil {
-			if errors.Is(err, ErrNotCapture) {
-				return PartialStats{}, fmt.Errorf("%s: %w", in.Name, err)
-			}
-			return PartialStats{}, fmt.Errorf("open capture %s: %w", in.Name, err)
-		}
-		hdr.Files = append(hdr.Files, partialFile{Name: in.Name, Format: pr.format()})
+		hdr.Files = append(hdr.Files, partialFile{Name: in.Name, Format: src.pr.format()})
 		stats[i] = FileStats{Name: in.Name, linkSeen: map[uint32]bool{}}
-		srcs = append(srcs, &source{idx: i, name: in.Name, pr: pr, stats: &stats[i]})
+		src.idx, src.stats = i, &stats[i]
+		srcs = append(srcs, src)
 	}
 	pw := newPartWriter(w, hdr)
 	p := &producer{srcs: srcs, filter: filter, progress: opts.Packets}

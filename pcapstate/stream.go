@@ -96,27 +96,16 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	opened := make([]*source, len(inputs))
 	var caps []*source
 	for i, in := range inputs {
-		br := bufio.NewReaderSize(in.R, 64<<10)
-		if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
-			pr, err := openPartial(br)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", in.Name, err)
-			}
-			if pr.hdr.Filter != opts.Filter {
-				return nil, fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written", in.Name, pr.hdr.Filter, opts.Filter)
-			}
-			opened[i] = &source{name: in.Name, part: pr}
-			continue
-		}
-		pr, err := openCapture(br)
+		src, err := openInput(in)
 		if err != nil {
-			if errors.Is(err, ErrNotCapture) {
-				return nil, fmt.Errorf("%s: %w", in.Name, err)
-			}
-			return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+			return nil, err
 		}
-		opened[i] = &source{name: in.Name, pr: pr}
-		caps = append(caps, opened[i])
+		if src.part != nil && src.part.hdr.Filter != opts.Filter {
+			return nil, fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written", in.Name, src.part.hdr.Filter, opts.Filter)
+		}
+		if opened[i] = src; src.part == nil {
+			caps = append(caps, src)
+		}
 	}
 	if opts.Jobs > 1 && len(caps) > 1 {
 		// Rotated captures: each decoded on its own into a spool, read
@@ -474,4 +463,25 @@ func viaName(f FileStats) string {
 		return "through " + f.Via
 	}
 	return "itself"
+}
+
+// openInput opens a capture or a partial state, recognised by content, as
+// a source; anything else is an error naming it.
+func openInput(in Input) (*source, error) {
+	br := bufio.NewReaderSize(in.R, 64<<10)
+	if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
+		pr, err := openPartial(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.Name, err)
+		}
+		return &source{name: in.Name, part: pr}, nil
+	}
+	pr, err := openCapture(br)
+	if err != nil {
+		if errors.Is(err, ErrNotCapture) {
+			return nil, fmt.Errorf("%s: %w", in.Name, err)
+		}
+		return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+	}
+	return &source{name: in.Name, pr: pr}, nil
 }

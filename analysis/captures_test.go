@@ -87,3 +87,16 @@ func TestWritePartialCancelled(t *testing.T) {
 		t.Fatalf("WritePartial: %v, want context.Canceled", err)
 	}
 }
+
+// TestChooseJobs: the one pass for one file or fewer than 4 cores (where
+// the pass already uses two), else every core but the engine's, at most
+// one per file.
+func TestChooseJobs(t *testing.T) {
+	for _, tc := range []struct{ files, cores, want int }{
+		{1, 16, 1}, {8, 2, 1}, {8, 3, 1}, {2, 4, 2}, {8, 4, 3}, {8, 16, 8}, {40, 16, 15},
+	} {
+		if got := ChooseJobs(tc.files, tc.cores); got != tc.want {
+			t.Errorf("%d files, %d cores: %d jobs, want %d", tc.files, tc.cores, got, tc.want)
+		}
+	}
+}

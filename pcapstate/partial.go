@@ -648,7 +648,12 @@ func (pr *partReader) next(rec *partRecord) error {
 			if tr.Records != pr.records {
 				return fmt.Errorf("%w: trailer counts %d records, the blocks hold %d", errPartial, tr.Records, pr.records)
 			}
+			// Read to its end: what decoding needed is released, so
+			// that the partial states already read cost nothing while
+			// the others are (rotated slices are read one after the
+			// other).
 			pr.trailer, pr.block, pr.pos = &tr, nil, 0
+			pr.tab = tupleTable{}
 			return io.EOF
 		default:
 			return fmt.Errorf("%w: unknown frame type %q", errPartial, typ)

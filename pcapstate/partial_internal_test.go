@@ -182,3 +182,20 @@ func TestTimeDifferences(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialReaderReleases: a partial state read to its end holds no
+// block and no tuple.
+func TestPartialReaderReleases(t *testing.T) {
+	pr, err := openPartial(bytes.NewReader(writePartialOf(t, partialGoldens[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec partRecord
+	n := 0
+	for pr.next(&rec) == nil {
+		n++
+	}
+	if n == 0 || pr.trailer == nil || pr.block != nil || len(pr.tab.states) != 0 {
+		t.Errorf("%d records, trailer %v: %d bytes of block and %d tuples kept", n, pr.trailer != nil, len(pr.block), len(pr.tab.states))
+	}
+}

@@ -318,7 +318,7 @@ func appendTS(b []byte, d int64) []byte {
 	const limit = 1 << 60
 	switch {
 	case d%1000 == 0 && d/1000 > -limit && d/1000 < limit:
-		return binary.AppendUvarint(b, zigzag(d/1000)<<2|tsMicros)
+		return binary.AppendUvarint(b, zigzag(d/1000)<<2) // tsMicros
 	case d > -limit && d < limit:
 		return binary.AppendUvarint(b, zigzag(d)<<2|tsNanos)
 	}

@@ -14,19 +14,24 @@ import (
 )
 
 // listedProc is what the process listings (ps, /proc/PID/cmdline,
-// /proc/PID/stat) say of one pid.
+// /proc/PID/stat) say of one pid: its name, and the rest, which a proc
+// takes as it is.
 type listedProc struct {
-	name        string
-	nameFrom    Pos
-	nameRank    int
-	cmdline     string
+	procName
+	procListing
+}
+
+// procListing is what the process listings say of a process besides its
+// name: its command line, start time and uptime.
+type procListing struct {
+	cmdline     string // the full command line
 	cmdFrom     Pos
-	cmdByName   bool
-	cmdHow      string
+	cmdByName   bool   // from a file naming no pid, matched by name
+	cmdHow      string // how such a cmdline was tied when its name fits several processes
 	start       time.Time
-	startRank   int
+	startRank   int // how exact start is, see startRank
 	startFrom   Pos
-	elapsed     time.Duration
+	elapsed     time.Duration // how long it had run when ps listed it
 	elapsedAt   time.Time
 	elapsedOK   bool
 	elapsedFrom Pos
@@ -104,9 +109,7 @@ func (b *builder) indexProcessListings() {
 			if p.Command == "" {
 				rank = nameRank(dumps.KindSS) // stat's comm: the kernel's 15 bytes
 			}
-			if name != "" && (rank > lp.nameRank || rank == lp.nameRank && len(name) > len(lp.name)) {
-				lp.name, lp.nameRank, lp.nameFrom = name, rank, from
-			}
+			lp.takeName(name, rank, from)
 			start := p.Start
 			if start.IsZero() && p.StartTicks != nil && !boot.IsZero() {
 				start = dumps.StartAfterBoot(boot, *p.StartTicks)
@@ -141,11 +144,7 @@ func (b *builder) applyProcessListings() {
 			continue
 		}
 		p.takeName(lp.name, lp.nameRank, lp.nameFrom)
-		if lp.cmdline != "" {
-			p.cmdline, p.cmdFrom, p.cmdByName, p.cmdHow = lp.cmdline, lp.cmdFrom, lp.cmdByName, lp.cmdHow
-		}
-		p.start, p.startRank, p.startFrom = lp.start, lp.startRank, lp.startFrom
-		p.elapsed, p.elapsedOK, p.elapsedFrom = lp.elapsed, lp.elapsedOK, lp.elapsedFrom
+		p.procListing = lp.procListing
 	}
 }
 

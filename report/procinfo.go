@@ -420,19 +420,21 @@ func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 		return Process{}, Claim{}, false
 	}
 	h := hits[0]
-	proc := Process{Name: commandName(h.cmd), Cmdline: h.cmd, CmdlineFrom: h.from, NameFrom: h.from}
-	who := proc.Name + ", whose pid the evidence does not give,"
+	// A command line that names no pid is a process of its own name.
+	p := &proc{procName: procName{name: commandName(h.cmd), nameFrom: h.from}, procListing: procListing{cmdline: h.cmd, cmdFrom: h.from}}
 	if h.pid > 0 {
-		if _, listed := b.procs[h.pid]; listed {
-			proc = b.process(h.pid)
-		} else {
-			lp := b.plist[h.pid] // known only to the process listings
-			proc = Process{PID: h.pid, Name: lp.name, NameFrom: lp.nameFrom, Runtime: runtimeOfName(lp.name),
-				Cmdline: lp.cmdline, CmdlineFrom: lp.cmdFrom, CmdlineByName: lp.cmdByName}
+		p = b.procs[h.pid]
+		if p == nil { // known only to the process listings
+			lp := b.plist[h.pid]
+			p = &proc{pid: h.pid, procName: lp.procName, procListing: lp.procListing}
 		}
-		who = proc.String()
 	}
-	return proc, Claim{
+	pr := p.describe()
+	who := pr.String()
+	if h.pid == 0 {
+		who = pr.Name + ", whose pid the evidence does not give,"
+	}
+	return pr, Claim{
 		Text: fmt.Sprintf("%s names the peer %s in its command line and no other process does: the orphaned FIN_WAIT2 sockets were most likely its connections, which it closed (a weak link: no listing shows it holding one)",
 			who, h.peer),
 		Evidence: []Pos{h.from},

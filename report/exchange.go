@@ -107,32 +107,46 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 			out = append(out, g)
 			continue
 		}
-		var by [lastExchanges][]key
+		// Each socket's last exchange, classed once: the finding reads
+		// them again (lastExchangeFinding).
+		exch := make([]exchangeSeen, len(g.keys))
+		var n [lastExchanges]int
+		for i, k := range g.keys {
+			exch[i] = b.lastExchangeOf(k)
+			n[exch[i].class]++
+		}
 		kinds := 0 // seen in the capture
-		for _, k := range g.keys {
-			c := b.lastExchangeOf(k).class
-			if len(by[c]) == 0 && c != LastUnknown {
+		for c, m := range n {
+			if m > 0 && Exchange(c) != LastUnknown {
 				kinds++
 			}
-			by[c] = append(by[c], k)
 		}
 		if kinds < 2 {
 			// One kind: the group is classed by it when the capture saw
 			// every one of its sockets.
-			if len(by[LastUnknown]) == 0 {
-				g.last = b.lastExchangeOf(g.keys[0]).class
+			if n[LastUnknown] == 0 {
+				g.last, g.exch = exch[0].class, exch
 			}
 			out = append(out, g)
 			continue
 		}
 		// The sockets the capture did not see (older than it) are a group
 		// of their own, not classed.
-		for c, keys := range by {
-			if len(keys) > 0 {
-				sub := g
-				sub.keys, sub.last, sub.byLast = keys, Exchange(c), true
-				out = append(out, sub)
+		for c, m := range n {
+			if m == 0 {
+				continue
 			}
+			sub := g
+			sub.keys, sub.exch, sub.last, sub.byLast = make([]key, 0, m), make([]exchangeSeen, 0, m), Exchange(c), true
+			for i, e := range exch {
+				if e.class == Exchange(c) {
+					sub.keys, sub.exch = append(sub.keys, g.keys[i]), append(sub.exch, e)
+				}
+			}
+			if sub.last == LastUnknown {
+				sub.exch = nil
+			}
+			out = append(out, sub)
 		}
 	}
 	return out
@@ -193,8 +207,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
 	ours := 0
 	var fins []Pos
-	for _, k := range sg.keys {
-		e := b.lastExchangeOf(k)
+	for _, e := range sg.exch {
 		if e.status != 0 {
 			statuses[e.status]++
 		}

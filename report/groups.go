@@ -82,9 +82,11 @@ type sockGroup struct {
 	issuers []suspect
 	// last is the last exchange before the peer's FIN that the group's
 	// sockets share (LastUnknown: not classed), and byLast says the group
-	// was split from the others of its mechanism and flow by it.
+	// was split from the others of its mechanism and flow by it; exch
+	// are the keys' last exchanges, in their order, when last is known.
 	last   Exchange
 	byLast bool
+	exch   []exchangeSeen
 }
 
 // exchange classes of a socket's connection at the peer's FIN, in the

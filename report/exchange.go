@@ -344,6 +344,16 @@ var closeOnError = map[Runtime]string{
 	RuntimeUnknown: "close the connection in the timeout and error branches",
 }
 
+// errorStatusFix is, per runtime, the fix for a client whose branch that
+// returns on an error status leaves the response unclosed.
+var errorStatusFix = map[Runtime]string{
+	RuntimeGo:      "The branch that returns on the error status (`if resp.StatusCode != http.StatusOK { return ... }`) never closes the body: put `defer resp.Body.Close()` right after the error check of `client.Do`, before the status check, and drain it (`io.Copy(io.Discard, resp.Body)`) so the connection goes back to the pool.",
+	RuntimeJava:    "The branch that throws on the error status never releases the response: `try (CloseableHttpResponse r = client.execute(req)) { if (r.getCode() >= 400) { EntityUtils.consume(r.getEntity()); throw ...; } }`; with `HttpURLConnection`, read and close `getErrorStream()` (or call `disconnect()`) before throwing.",
+	RuntimePython:  "The branch that raises on the error status never closes the response nor gives the connection back: `resp.close()` and release or close the connection before raising (`with conn.getresponse() as resp:`, `finally: conn.close()`; with requests, `with session.get(url) as r:`).",
+	RuntimeNode:    "The branch that returns on the error status never consumes the response: call `res.resume()` (or `res.destroy()`) before returning so the socket is freed; with fetch, `await res.body?.cancel()`.",
+	RuntimeUnknown: "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released.",
+}
+
 // adviseErrorStatus is the fix for a group whose last exchange was an
 // error status: the branch that returns on it. client says the process
 // got the status (it is the client); otherwise it sent it.
@@ -351,15 +361,9 @@ func adviseErrorStatus(rt Runtime, client bool, status string) Advice {
 	if !client {
 		return Advice{Runtime: rt, Text: fmt.Sprintf("The branch that answers with an error status (%s) returns without closing the connection, while the success path closes it: close it after writing the error response (`finally`, `with`, `defer`), or keep it alive on purpose with an idle timeout.", status)}
 	}
-	text := map[Runtime]string{
-		RuntimeGo:      "The branch that returns on the error status (`if resp.StatusCode != http.StatusOK { return ... }`) never closes the body: put `defer resp.Body.Close()` right after the error check of `client.Do`, before the status check, and drain it (`io.Copy(io.Discard, resp.Body)`) so the connection goes back to the pool.",
-		RuntimeJava:    "The branch that throws on the error status never releases the response: `try (CloseableHttpResponse r = client.execute(req)) { if (r.getCode() >= 400) { EntityUtils.consume(r.getEntity()); throw ...; } }`; with `HttpURLConnection`, read and close `getErrorStream()` (or call `disconnect()`) before throwing.",
-		RuntimePython:  "The branch that raises on the error status never closes the response nor gives the connection back: `resp.close()` and release or close the connection before raising (`with conn.getresponse() as resp:`, `finally: conn.close()`; with requests, `with session.get(url) as r:`).",
-		RuntimeNode:    "The branch that returns on the error status never consumes the response: call `res.resume()` (or `res.destroy()`) before returning so the socket is freed; with fetch, `await res.body?.cancel()`.",
-		RuntimeUnknown: "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released.",
-	}[rt]
-	if text == "" {
-		text = "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released."
+	text, ok := errorStatusFix[rt]
+	if !ok {
+		text = errorStatusFix[RuntimeUnknown]
 	}
 	return Advice{Runtime: rt, Text: fmt.Sprintf("Error statuses (%s): %s", status, text)}
 }

@@ -196,7 +196,9 @@ func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
 // lastExchangeFinding adds to f what the capture shows of its group's
 // last exchanges: a claim citing the peer's FINs, the group's name, and,
 // where the exchange names the path that skipped the close, the category
-// and the confidence; it returns the fix for that path, if any, to lead
+// and the confidence. That confidence is the exchange's or the one the
+// mechanism's evidence already gave f, the higher (the capture agrees with
+// the dump, it does not weaken it), capped as a split group's is; it returns the fix for that path, if any, to lead
 // the advice. rt is the process's runtime.
 func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Advice, bool) {
 	if sg.last == LastUnknown {
@@ -284,11 +286,11 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			conf = confidences.LastError
 			f.Supporting = append(f.Supporting, c)
 		}
-		f.Confidence = b.capSplit(conf, sg)
+		f.Confidence = b.capSplit(max(f.Confidence, conf), sg)
 		return adviseErrorStatus(rt, outbound && ours == 0, status), true
 	case sg.last == LastOurs && outbound && method != "":
 		f.Category = CategoryErrorHandling
-		f.Confidence = b.capSplit(confidences.LastUnanswered, sg)
+		f.Confidence = b.capSplit(max(f.Confidence, confidences.LastUnanswered), sg)
 		return Advice{Runtime: rt, Text: fmt.Sprintf("These requests (%s) were never answered: the peer closed while the client waited. The branch that handles the timeout or the failed read returns without closing the connection; close it there (%s).", method, closeOnError[rt])}, true
 	}
 	return Advice{}, false

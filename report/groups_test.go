@@ -601,6 +601,74 @@ func TestLastExchangeKeepsConfidence(t *testing.T) {
 	}
 }
 
+// TestErrorStatusContrastPeers: a JVM client's stuck sockets toward port
+// 8443 of four server addresses (one flow: more than maxPeerFlows peers)
+// all got a 503 before the server's FIN. The contrast counts the
+// connections the client closed after a success to every one of the
+// group's peers, not only to the first, and says how many peers; a fifth
+// address of the port, with no stuck socket, is not the group's.
+func TestErrorStatusContrastPeers(t *testing.T) {
+	client := netip.MustParseAddr("10.0.0.5")
+	port := 0
+	conn := func(c *capgen.Capture, server netip.AddrPort, status string, closed bool) netip.AddrPort {
+		local := netip.AddrPortFrom(client, uint16(50000+port))
+		port++
+		k := c.Conn(local, server, capgen.ConnOptions{})
+		k.Handshake()
+		k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+		k.Message(capgen.FromServer, status, 300)
+		k.ACK(capgen.FromClient)
+		c.Wait(time.Second)
+		if closed {
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		k.FIN(capgen.FromServer)
+		k.ACK(capgen.FromClient)
+		return local
+	}
+	const (
+		ok   = "HTTP/1.1 200 OK\r\n"
+		fail = "HTTP/1.1 503 Service Unavailable\r\n"
+	)
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	res := capture(t, func(c *capgen.Capture) {
+		for i := range 5 {
+			server := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(8 + i)}), 8443)
+			for range i + 1 {
+				conn(c, server, ok, true) // 1+2+3+4 to the group's peers, 5 to the fifth
+			}
+			if i == 4 {
+				continue // no stuck socket toward the fifth address
+			}
+			if i == 0 {
+				conn(c, server, fail, true)
+			}
+			for range 2 {
+				local := conn(c, server, fail, false)
+				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
+			}
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+	if i < 0 {
+		t.Fatalf("no error-status group: %s", m.Verdict.Text)
+	}
+	f := m.Findings[i]
+	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status (and 1 after an error status)"
+	if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.HasPrefix(c.Text, want) }) {
+		t.Errorf("no claim %q in %+v", want, f.Supporting)
+	}
+	if len(f.Sockets) != 8 || f.Confidence != confidences.LastError {
+		t.Errorf("%d sockets at %.2f, want 8 at %.2f", len(f.Sockets), f.Confidence, confidences.LastError)
+	}
+}
+
 // TestManyPeersOneFlow: a server's stuck sockets from up to three client
 // addresses are a flow each; from more, one flow of the port that names
 // how many addresses, so that a server many clients reach is one finding.

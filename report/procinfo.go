@@ -266,6 +266,9 @@ func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
 // such process or several, it is left out with a warning that says
 // which. A command line is matched once.
 func (b *builder) matchUnowned() {
+	// Whose the fd listings are, read once when a name fits several
+	// processes: it indexes every listed socket by inode.
+	var listings map[string]ownedBy
 	for _, p := range b.unowned {
 		name := commandName(p.Command)
 		// The candidates are the processes the other evidence names and
@@ -286,7 +289,10 @@ func (b *builder) matchUnowned() {
 		from := TextPos(p.Src)
 		how := ""
 		if len(pids) > 1 {
-			if pid, why := b.besideUnowned(p, pids); pid > 0 {
+			if listings == nil {
+				listings = b.fdListingsOf()
+			}
+			if pid, why := b.besideUnowned(p, pids, listings); pid > 0 {
 				pids, how = []int{pid}, why
 			}
 		}
@@ -321,15 +327,14 @@ func (b *builder) matchUnowned() {
 // one process's sockets. It holds only when the folder has no other
 // command line without a pid, and those files name exactly one of the
 // candidates; it returns 0 otherwise, and how it tied the two when it
-// did.
-func (b *builder) besideUnowned(p *dumps.ProcessInfo, pids []int) (int, string) {
+// did. listings is fdListingsOf's.
+func (b *builder) besideUnowned(p *dumps.ProcessInfo, pids []int, listings map[string]ownedBy) (int, string) {
 	dir := filepath.Dir(p.Src.File)
 	for _, o := range b.unowned {
 		if o != p && filepath.Dir(o.Src.File) == dir {
 			return 0, ""
 		}
 	}
-	listings := b.fdListingsOf()
 	var (
 		found []int
 		whys  []string

@@ -169,7 +169,12 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 // closedByClient counts, per server endpoint (the acceptor), the captured
 // connections whose client (the opener) closed them, by the class of the
 // server's last status: what the clients do on the paths that do close.
-type closedByClient struct{ success, errors int }
+// firstSuccess is the client's FIN of the earliest close after a success
+// (by position), for the contrast to cite.
+type closedByClient struct {
+	success, errors int
+	firstSuccess    Pos
+}
 
 // noteClosedByClient counts c in b.closedClient when its opener closed it.
 func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
@@ -189,6 +194,9 @@ func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
 		n.errors++
 	} else {
 		n.success++
+		if fin := PacketPos(client.FIN); n.firstSuccess.IsZero() || fin.Compare(n.firstSuccess) < 0 {
+			n.firstSuccess = fin
+		}
 	}
 	b.closedClient[a] = n
 }
@@ -318,12 +326,18 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// The group's peers: one, or several when their flow folds a port
 	// many peers share.
 	seen := map[netip.AddrPort]bool{}
-	var success, errors int
+	var (
+		success, errors int
+		cites           []Pos
+	)
 	for _, k := range sg.keys {
 		if !seen[k.remote] {
 			seen[k.remote] = true
 			n := b.closedClient[k.remote]
 			success, errors = success+n.success, errors+n.errors
+			if !n.firstSuccess.IsZero() {
+				cites = append(cites, n.firstSuccess)
+			}
 		}
 	}
 	if success == 0 {
@@ -333,9 +347,14 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if len(seen) > 1 {
 		to = fmt.Sprintf("the group's %d peers", len(seen))
 	}
+	cites = sortOwnPositions(cites)
 	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-		success, plural("connection", success), to, errors)}, true
+		success, plural("connection", success), to, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 }
+
+// maxContrastCited is how many peers' earliest success-path closes the
+// error-status contrast cites.
+const maxContrastCited = 3
 
 // closeOnError is how each runtime closes a connection on an error path.
 var closeOnError = map[Runtime]string{

@@ -605,8 +605,9 @@ func TestLastExchangeKeepsConfidence(t *testing.T) {
 // 8443 of four server addresses (one flow: more than maxPeerFlows peers)
 // all got a 503 before the server's FIN. The contrast counts the
 // connections the client closed after a success to every one of the
-// group's peers, not only to the first, and says how many peers; a fifth
-// address of the port, with no stuck socket, is not the group's.
+// group's peers, not only to the first, says how many peers, and cites
+// the closes; a fifth address of the port, with no stuck socket, is not
+// the group's.
 func TestErrorStatusContrastPeers(t *testing.T) {
 	client := netip.MustParseAddr("10.0.0.5")
 	port := 0
@@ -661,8 +662,14 @@ func TestErrorStatusContrastPeers(t *testing.T) {
 	}
 	f := m.Findings[i]
 	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status (and 1 after an error status)"
-	if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.HasPrefix(c.Text, want) }) {
-		t.Errorf("no claim %q in %+v", want, f.Supporting)
+	j := slices.IndexFunc(f.Supporting, func(c Claim) bool { return strings.HasPrefix(c.Text, want) })
+	if j < 0 {
+		t.Fatalf("no claim %q in %+v", want, f.Supporting)
+	}
+	// It cites the earliest close after a success of each peer, the
+	// first maxContrastCited of them.
+	if ev := f.Supporting[j].Evidence; len(ev) != maxContrastCited || slices.ContainsFunc(ev, func(p Pos) bool { return p.Kind != PosPacket || p.File != "c.pcap" }) {
+		t.Errorf("the contrast cites %v, want %d packets of c.pcap", ev, maxContrastCited)
 	}
 	if len(f.Sockets) != 8 || f.Confidence != confidences.LastError {
 		t.Errorf("%d sockets at %.2f, want 8 at %.2f", len(f.Sockets), f.Confidence, confidences.LastError)

@@ -196,11 +196,7 @@ func streamCaptures(ctx context.Context, caps []*opened, opts pcapstate.Options)
 	if opts.Jobs == 0 {
 		opts.Jobs = ChooseJobs(len(caps), runtime.NumCPU())
 	}
-	ins := make([]pcapstate.Input, len(caps))
-	for i, c := range caps {
-		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
-	}
-	s, err := pcapstate.NewStream(ins, opts)
+	s, err := pcapstate.NewStream(captureInputs(caps), opts)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
@@ -208,6 +204,16 @@ func streamCaptures(ctx context.Context, caps []*opened, opts pcapstate.Options)
 		return nil, err
 	}
 	return &Captures{s: s, ctx: ctx, caps: caps}, nil
+}
+
+// captureInputs are the opened captures as pcapstate reads them, by
+// their paths.
+func captureInputs(caps []*opened) []pcapstate.Input {
+	ins := make([]pcapstate.Input, len(caps))
+	for i, c := range caps {
+		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
+	}
+	return ins
 }
 
 // Next advances to the next connection, as pcapstate.Stream.Next does,

@@ -80,11 +80,7 @@ func WritePartial(ctx context.Context, srcs []Source, w io.Writer, opts pcapstat
 			c.close()
 		}
 	}()
-	ins := make([]pcapstate.Input, len(caps))
-	for i, c := range caps {
-		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
-	}
-	st, err := pcapstate.WritePartial(w, ins, opts)
+	st, err := pcapstate.WritePartial(w, captureInputs(caps), opts)
 	// A context ending while the captures were read cuts them short, which
 	// reading takes as damage: the partial state would look whole.
 	if cerr := ctx.Err(); cerr != nil {

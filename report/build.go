@@ -67,34 +67,22 @@ type listing struct {
 
 // proc is what the evidence says about one process.
 type proc struct {
-	pid       int
-	name      string
-	nameRank  int    // how complete the source of name is, see nameRank
-	nameFrom  Pos    // the position of the listing that gave name
-	cmdline   string // the full command line, when a process listing gives it
-	cmdFrom   Pos
-	cmdByName bool   // cmdline from a file naming no pid, matched by name
-	cmdHow    string // how such a cmdline was tied when its name fits several processes
+	pid int
+	procName
 	// listed says a socket listing or a runtime report names the process:
 	// only those are candidates for a dump (a ps listing names every
 	// process of the machine).
 	listed bool
-	// start is when the process started, when a process listing says
-	// (startRank: how exact, see startRank), and elapsed how long it had
-	// run when ps listed it.
-	start       time.Time
-	startRank   int
-	startFrom   Pos
-	elapsed     time.Duration
-	elapsedOK   bool
-	elapsedFrom Pos
-	runtime     Runtime
-	fdLimit     int
-	fdFrom      Pos
-	listening   map[uint16]Pos // local ports it listens on -> position
-	socks       map[key]bool   // its TCP sockets other than listeners, as listed
-	dumps       []*dumps.Evidence
-	dumpNotes   []dumpNote
+	// procListing is what the process listings say of it (command line,
+	// start, uptime), as they say it.
+	procListing
+	runtime   Runtime
+	fdLimit   int
+	fdFrom    Pos
+	listening map[uint16]Pos // local ports it listens on -> position
+	socks     map[key]bool   // its TCP sockets other than listeners, as listed
+	dumps     []*dumps.Evidence
+	dumpNotes []dumpNote
 	// weakDump is the score of the weakest link of a dump tied to the
 	// process by its content below a moderate link, 0 when none is;
 	// strongDump says another dump is tied to it at least moderately.
@@ -328,9 +316,17 @@ func nameRank(tool dumps.Kind) int {
 	return 1
 }
 
+// procName is a process's name, how complete its source is (see
+// nameRank) and where it was read.
+type procName struct {
+	name     string
+	nameRank int
+	nameFrom Pos
+}
+
 // takeName keeps the name from the most complete source, and of two from
 // sources of the same rank the longer (lsof's cut beside ss's).
-func (p *proc) takeName(name string, rank int, from Pos) {
+func (p *procName) takeName(name string, rank int, from Pos) {
 	if name == "" || rank < p.nameRank || (rank == p.nameRank && len(name) <= len(p.name)) {
 		return
 	}

@@ -84,12 +84,16 @@ func (b *builder) process(pid int) Process {
 	if pid == 0 {
 		return Process{}
 	}
-	p := b.proc(pid)
+	return b.proc(pid).describe()
+}
+
+// describe is the Process of a finding that p is.
+func (p *proc) describe() Process {
 	rt := p.runtime
 	if rt == RuntimeUnknown {
 		rt = runtimeOfName(p.name)
 	}
-	return Process{PID: pid, Name: p.name, Runtime: rt, NameFrom: p.nameFrom, Cmdline: p.cmdline, CmdlineFrom: p.cmdFrom, CmdlineByName: p.cmdByName, CmdlineHow: p.cmdHow}
+	return Process{PID: p.pid, Name: p.name, Runtime: rt, NameFrom: p.nameFrom, Cmdline: p.cmdline, CmdlineFrom: p.cmdFrom, CmdlineByName: p.cmdByName, CmdlineHow: p.cmdHow}
 }
 
 // measure rates a group of a process's stuck sockets against the

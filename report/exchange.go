@@ -107,32 +107,46 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 			out = append(out, g)
 			continue
 		}
-		var by [lastExchanges][]key
+		// Each socket's last exchange, classed once: the finding reads
+		// them again (lastExchangeFinding).
+		exch := make([]exchangeSeen, len(g.keys))
+		var n [lastExchanges]int
+		for i, k := range g.keys {
+			exch[i] = b.lastExchangeOf(k)
+			n[exch[i].class]++
+		}
 		kinds := 0 // seen in the capture
-		for _, k := range g.keys {
-			c := b.lastExchangeOf(k).class
-			if len(by[c]) == 0 && c != LastUnknown {
+		for c, m := range n {
+			if m > 0 && Exchange(c) != LastUnknown {
 				kinds++
 			}
-			by[c] = append(by[c], k)
 		}
 		if kinds < 2 {
 			// One kind: the group is classed by it when the capture saw
 			// every one of its sockets.
-			if len(by[LastUnknown]) == 0 {
-				g.last = b.lastExchangeOf(g.keys[0]).class
+			if n[LastUnknown] == 0 {
+				g.last, g.exch = exch[0].class, exch
 			}
 			out = append(out, g)
 			continue
 		}
 		// The sockets the capture did not see (older than it) are a group
 		// of their own, not classed.
-		for c, keys := range by {
-			if len(keys) > 0 {
-				sub := g
-				sub.keys, sub.last, sub.byLast = keys, Exchange(c), true
-				out = append(out, sub)
+		for c, m := range n {
+			if m == 0 {
+				continue
 			}
+			sub := g
+			sub.keys, sub.exch, sub.last, sub.byLast = make([]key, 0, m), make([]exchangeSeen, 0, m), Exchange(c), true
+			for i, e := range exch {
+				if e.class == Exchange(c) {
+					sub.keys, sub.exch = append(sub.keys, g.keys[i]), append(sub.exch, e)
+				}
+			}
+			if sub.last == LastUnknown {
+				sub.exch = nil
+			}
+			out = append(out, sub)
 		}
 	}
 	return out
@@ -155,7 +169,12 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 // closedByClient counts, per server endpoint (the acceptor), the captured
 // connections whose client (the opener) closed them, by the class of the
 // server's last status: what the clients do on the paths that do close.
-type closedByClient struct{ success, errors int }
+// firstSuccess is the client's FIN of the earliest close after a success
+// (by position), for the contrast to cite.
+type closedByClient struct {
+	success, errors int
+	firstSuccess    Pos
+}
 
 // noteClosedByClient counts c in b.closedClient when its opener closed it.
 func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
@@ -175,6 +194,9 @@ func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
 		n.errors++
 	} else {
 		n.success++
+		if fin := PacketPos(client.FIN); n.firstSuccess.IsZero() || fin.Compare(n.firstSuccess) < 0 {
+			n.firstSuccess = fin
+		}
 	}
 	b.closedClient[a] = n
 }
@@ -182,7 +204,9 @@ func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
 // lastExchangeFinding adds to f what the capture shows of its group's
 // last exchanges: a claim citing the peer's FINs, the group's name, and,
 // where the exchange names the path that skipped the close, the category
-// and the confidence; it returns the fix for that path, if any, to lead
+// and the confidence. That confidence is the exchange's or the one the
+// mechanism's evidence already gave f, the higher (the capture agrees with
+// the dump, it does not weaken it), capped as a split group's is; it returns the fix for that path, if any, to lead
 // the advice. rt is the process's runtime.
 func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Advice, bool) {
 	if sg.last == LastUnknown {
@@ -193,8 +217,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
 	ours := 0
 	var fins []Pos
-	for _, k := range sg.keys {
-		e := b.lastExchangeOf(k)
+	for _, e := range sg.exch {
 		if e.status != 0 {
 			statuses[e.status]++
 		}
@@ -271,11 +294,11 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			conf = confidences.LastError
 			f.Supporting = append(f.Supporting, c)
 		}
-		f.Confidence = b.capSplit(conf, sg)
+		f.Confidence = b.capSplit(max(f.Confidence, conf), sg)
 		return adviseErrorStatus(rt, outbound && ours == 0, status), true
 	case sg.last == LastOurs && outbound && method != "":
 		f.Category = CategoryErrorHandling
-		f.Confidence = b.capSplit(confidences.LastUnanswered, sg)
+		f.Confidence = b.capSplit(max(f.Confidence, confidences.LastUnanswered), sg)
 		return Advice{Runtime: rt, Text: fmt.Sprintf("These requests (%s) were never answered: the peer closed while the client waited. The branch that handles the timeout or the failed read returns without closing the connection; close it there (%s).", method, closeOnError[rt])}, true
 	}
 	return Advice{}, false
@@ -303,12 +326,18 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// The group's peers: one, or several when their flow folds a port
 	// many peers share.
 	seen := map[netip.AddrPort]bool{}
-	var success, errors int
+	var (
+		success, errors int
+		cites           []Pos
+	)
 	for _, k := range sg.keys {
 		if !seen[k.remote] {
 			seen[k.remote] = true
 			n := b.closedClient[k.remote]
 			success, errors = success+n.success, errors+n.errors
+			if !n.firstSuccess.IsZero() {
+				cites = append(cites, n.firstSuccess)
+			}
 		}
 	}
 	if success == 0 {
@@ -318,9 +347,14 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if len(seen) > 1 {
 		to = fmt.Sprintf("the group's %d peers", len(seen))
 	}
+	cites = sortOwnPositions(cites)
 	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-		success, plural("connection", success), to, errors)}, true
+		success, plural("connection", success), to, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 }
+
+// maxContrastCited is how many peers' earliest success-path closes the
+// error-status contrast cites.
+const maxContrastCited = 3
 
 // closeOnError is how each runtime closes a connection on an error path.
 var closeOnError = map[Runtime]string{
@@ -331,6 +365,16 @@ var closeOnError = map[Runtime]string{
 	RuntimeUnknown: "close the connection in the timeout and error branches",
 }
 
+// errorStatusFix is, per runtime, the fix for a client whose branch that
+// returns on an error status leaves the response unclosed.
+var errorStatusFix = map[Runtime]string{
+	RuntimeGo:      "The branch that returns on the error status (`if resp.StatusCode != http.StatusOK { return ... }`) never closes the body: put `defer resp.Body.Close()` right after the error check of `client.Do`, before the status check, and drain it (`io.Copy(io.Discard, resp.Body)`) so the connection goes back to the pool.",
+	RuntimeJava:    "The branch that throws on the error status never releases the response: `try (CloseableHttpResponse r = client.execute(req)) { if (r.getCode() >= 400) { EntityUtils.consume(r.getEntity()); throw ...; } }`; with `HttpURLConnection`, read and close `getErrorStream()` (or call `disconnect()`) before throwing.",
+	RuntimePython:  "The branch that raises on the error status never closes the response nor gives the connection back: `resp.close()` and release or close the connection before raising (`with conn.getresponse() as resp:`, `finally: conn.close()`; with requests, `with session.get(url) as r:`).",
+	RuntimeNode:    "The branch that returns on the error status never consumes the response: call `res.resume()` (or `res.destroy()`) before returning so the socket is freed; with fetch, `await res.body?.cancel()`.",
+	RuntimeUnknown: "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released.",
+}
+
 // adviseErrorStatus is the fix for a group whose last exchange was an
 // error status: the branch that returns on it. client says the process
 // got the status (it is the client); otherwise it sent it.
@@ -338,15 +382,9 @@ func adviseErrorStatus(rt Runtime, client bool, status string) Advice {
 	if !client {
 		return Advice{Runtime: rt, Text: fmt.Sprintf("The branch that answers with an error status (%s) returns without closing the connection, while the success path closes it: close it after writing the error response (`finally`, `with`, `defer`), or keep it alive on purpose with an idle timeout.", status)}
 	}
-	text := map[Runtime]string{
-		RuntimeGo:      "The branch that returns on the error status (`if resp.StatusCode != http.StatusOK { return ... }`) never closes the body: put `defer resp.Body.Close()` right after the error check of `client.Do`, before the status check, and drain it (`io.Copy(io.Discard, resp.Body)`) so the connection goes back to the pool.",
-		RuntimeJava:    "The branch that throws on the error status never releases the response: `try (CloseableHttpResponse r = client.execute(req)) { if (r.getCode() >= 400) { EntityUtils.consume(r.getEntity()); throw ...; } }`; with `HttpURLConnection`, read and close `getErrorStream()` (or call `disconnect()`) before throwing.",
-		RuntimePython:  "The branch that raises on the error status never closes the response nor gives the connection back: `resp.close()` and release or close the connection before raising (`with conn.getresponse() as resp:`, `finally: conn.close()`; with requests, `with session.get(url) as r:`).",
-		RuntimeNode:    "The branch that returns on the error status never consumes the response: call `res.resume()` (or `res.destroy()`) before returning so the socket is freed; with fetch, `await res.body?.cancel()`.",
-		RuntimeUnknown: "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released.",
-	}[rt]
-	if text == "" {
-		text = "The branch that returns on the error status never closes or reads the response: close it (or read it to its end) before returning, so the connection is released."
+	text, ok := errorStatusFix[rt]
+	if !ok {
+		text = errorStatusFix[RuntimeUnknown]
 	}
 	return Advice{Runtime: rt, Text: fmt.Sprintf("Error statuses (%s): %s", status, text)}
 }

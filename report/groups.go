@@ -82,9 +82,11 @@ type sockGroup struct {
 	issuers []suspect
 	// last is the last exchange before the peer's FIN that the group's
 	// sockets share (LastUnknown: not classed), and byLast says the group
-	// was split from the others of its mechanism and flow by it.
+	// was split from the others of its mechanism and flow by it; exch
+	// are the keys' last exchanges, in their order, when last is known.
 	last   Exchange
 	byLast bool
+	exch   []exchangeSeen
 }
 
 // exchange classes of a socket's connection at the peer's FIN, in the
@@ -367,7 +369,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	proc := b.process(pid)
 	f = Finding{Process: proc, Sockets: b.keysOf(sg.keys), Mechanism: sg.mech}
 	var confirmed, captureOnly, kernelOnly int
-	peers := map[string]int{}
+	onePeer := n > 0 // every socket goes to the same peer
 	for _, k := range sg.keys {
 		switch b.sockets[k].Status {
 		case StatusConfirmed:
@@ -377,7 +379,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		case StatusKernelOnly:
 			kernelOnly++
 		}
-		peers[k.remote.String()]++
+		onePeer = onePeer && k.remote == sg.keys[0].remote
 	}
 	owner := "an unknown process"
 	if pid > 0 {
@@ -516,10 +518,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if text := b.exchangeText(sg.keys); text != "" {
 		f.Supporting = append(f.Supporting, Claim{Text: text})
 	}
-	if len(peers) == 1 {
-		for p := range peers {
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every socket of the group goes to the same peer %s", p)})
-		}
+	if onePeer {
+		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every socket of the group goes to the same peer %s", sg.keys[0].remote)})
 	}
 	pausedFloor(&f, paused, n)
 	if sg.mech != MechanismPool {

@@ -463,6 +463,56 @@ func splitCase(t *testing.T, unanswered int) Finding {
 // branch), the unanswered requests (error-handling: the timeout path), and
 // the successes (the pool's).
 func TestGroupsByLastExchange(t *testing.T) {
+	m := lastExchangeCase(t)
+	byLast := map[Exchange]Finding{}
+	for _, f := range m.Findings {
+		if f.Process.PID == 700 {
+			byLast[f.LastExchange] = f
+		}
+	}
+	for _, want := range []struct {
+		last     Exchange
+		n        int
+		category Category
+		conf     float64
+		advice   string
+	}{
+		{LastErrorStatus, 5, CategoryErrorHandling, confidences.LastError, "EntityUtils.consume"},
+		{LastOurs, 3, CategoryErrorHandling, confidences.LastUnanswered, "never answered"},
+		{LastSuccessStatus, 2, CategoryPoolLeak, confidences.PoolNoDump, ""},
+	} {
+		f, ok := byLast[want.last]
+		if !ok {
+			t.Errorf("no %v group: %v", want.last, slices.Collect(func(yield func(string) bool) {
+				for _, f := range m.Findings {
+					yield(fmt.Sprintf("%v %v %d", f.Category, f.LastExchange, len(f.Sockets)))
+				}
+			}))
+			continue
+		}
+		if len(f.Sockets) != want.n || f.Category != want.category || f.Confidence != want.conf {
+			t.Errorf("%v: %d sockets, %v at %.2f; want %d, %v at %.2f", want.last, len(f.Sockets), f.Category, f.Confidence, want.n, want.category, want.conf)
+		}
+		if want.advice != "" && (len(f.Advice) == 0 || !strings.Contains(f.Advice[0].Text, want.advice)) {
+			t.Errorf("%v: advice %+v, want first %q", want.last, f.Advice, want.advice)
+		}
+		cites := false
+		for _, c := range f.Supporting {
+			cites = cites || strings.Contains(c.Text, "last data before the peer's FIN") && len(c.Evidence) > 0 && c.Evidence[0].Kind == PosPacket && c.Evidence[0].File == "c.pcap"
+		}
+		if !cites {
+			t.Errorf("%v: no claim citing the peer's FINs: %+v", want.last, f.Supporting)
+		}
+	}
+	if !strings.Contains(m.Verdict.Text, "5 kept by a pool with no thread on them, last response before the peer's FIN an error status (error-handling)") {
+		t.Errorf("verdict %q does not add up the groups by last exchange", m.Verdict.Text)
+	}
+}
+
+// lastExchangeCase builds the case of TestGroupsByLastExchange, with more
+// evidence beside its ss listing.
+func lastExchangeCase(t *testing.T, more ...*dumps.Evidence) *Model {
+	t.Helper()
 	server := netip.MustParseAddrPort("10.0.0.8:8443")
 	client := netip.MustParseAddr("10.0.0.5")
 	type conn struct {
@@ -508,10 +558,23 @@ func TestGroupsByLastExchange(t *testing.T) {
 	for i := range 10 {
 		ss += fmt.Sprintf("CLOSE-WAIT 1      0      10.0.0.5:%d      10.0.0.8:8443   users:((\"java\",pid=700,fd=%d))\n", 50000+i, 30+i)
 	}
-	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	m, err := Build(BuildInput{Capture: res, Evidence: append([]*dumps.Evidence{readEv(t, "ss.txt", ss)}, more...)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// TestLastExchangeKeepsConfidence: the last exchange names the path that
+// skipped the close, and never lowers what the mechanism's evidence
+// already says: with a thread dump of the client showing nothing on its
+// sockets (missing-close at 0.75), the unanswered requests' group is
+// error-handling at 0.75, not at the 0.60 the capture alone gives it, and
+// the error statuses' group, which the capture's contrast makes stronger,
+// at 0.80.
+func TestLastExchangeKeepsConfidence(t *testing.T) {
+	idle := [3]string{"main", "TIMED_WAITING (sleeping)", "\tat java.lang.Thread.sleep(java.base@17.0.15/Native Method)\n\tat com.example.Main.main(Main.java:12)\n"}
+	m := lastExchangeCase(t, readEv(t, "jcmd.txt", jcmdDump(700, idle)))
 	byLast := map[Exchange]Finding{}
 	for _, f := range m.Findings {
 		if f.Process.PID == 700 {
@@ -520,40 +583,96 @@ func TestGroupsByLastExchange(t *testing.T) {
 	}
 	for _, want := range []struct {
 		last     Exchange
-		n        int
 		category Category
 		conf     float64
-		advice   string
 	}{
-		{LastErrorStatus, 5, CategoryErrorHandling, confidences.LastError, "EntityUtils.consume"},
-		{LastOurs, 3, CategoryErrorHandling, confidences.LastUnanswered, "never answered"},
-		{LastSuccessStatus, 2, CategoryPoolLeak, confidences.PoolNoDump, ""},
+		{LastErrorStatus, CategoryErrorHandling, max(confidences.MissingCloseDump, confidences.LastError)},
+		{LastOurs, CategoryErrorHandling, max(confidences.MissingCloseDump, confidences.LastUnanswered)},
+		{LastSuccessStatus, CategoryMissingClose, confidences.MissingCloseDump},
 	} {
 		f, ok := byLast[want.last]
 		if !ok {
-			t.Errorf("no %v group: %v", want.last, slices.Collect(func(yield func(string) bool) {
-				for _, f := range m.Findings {
-					yield(fmt.Sprintf("%v %v %d", f.Category, f.LastExchange, len(f.Sockets)))
-				}
-			}))
+			t.Errorf("no %v group", want.last)
 			continue
 		}
-		if len(f.Sockets) != want.n || f.Category != want.category || f.Confidence != want.conf {
-			t.Errorf("%v: %d sockets, %v at %.2f; want %d, %v at %.2f", want.last, len(f.Sockets), f.Category, f.Confidence, want.n, want.category, want.conf)
-		}
-		if want.advice != "" && (len(f.Advice) == 0 || !strings.Contains(f.Advice[0].Text, want.advice)) {
-			t.Errorf("%v: advice %+v, want first %q", want.last, f.Advice, want.advice)
-		}
-		cites := false
-		for _, c := range f.Supporting {
-			cites = cites || strings.Contains(c.Text, "last data before the peer's FIN") && len(c.Evidence) > 0 && c.Evidence[0].Kind == PosPacket && c.Evidence[0].File == "c.pcap"
-		}
-		if !cites {
-			t.Errorf("%v: no claim citing the peer's FINs: %+v", want.last, f.Supporting)
+		if f.Mechanism != MechanismUnreferenced || f.Category != want.category || f.Confidence != want.conf {
+			t.Errorf("%v: %v, %v at %.2f; want %v, %v at %.2f", want.last, f.Mechanism, f.Category, f.Confidence, MechanismUnreferenced, want.category, want.conf)
 		}
 	}
-	if !strings.Contains(m.Verdict.Text, "5 kept by a pool with no thread on them, last response before the peer's FIN an error status (error-handling)") {
-		t.Errorf("verdict %q does not add up the groups by last exchange", m.Verdict.Text)
+}
+
+// TestErrorStatusContrastPeers: a JVM client's stuck sockets toward port
+// 8443 of four server addresses (one flow: more than maxPeerFlows peers)
+// all got a 503 before the server's FIN. The contrast counts the
+// connections the client closed after a success to every one of the
+// group's peers, not only to the first, says how many peers, and cites
+// the closes; a fifth address of the port, with no stuck socket, is not
+// the group's.
+func TestErrorStatusContrastPeers(t *testing.T) {
+	client := netip.MustParseAddr("10.0.0.5")
+	port := 0
+	conn := func(c *capgen.Capture, server netip.AddrPort, status string, closed bool) netip.AddrPort {
+		local := netip.AddrPortFrom(client, uint16(50000+port))
+		port++
+		k := c.Conn(local, server, capgen.ConnOptions{})
+		k.Handshake()
+		k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+		k.Message(capgen.FromServer, status, 300)
+		k.ACK(capgen.FromClient)
+		c.Wait(time.Second)
+		if closed {
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		k.FIN(capgen.FromServer)
+		k.ACK(capgen.FromClient)
+		return local
+	}
+	const (
+		ok   = "HTTP/1.1 200 OK\r\n"
+		fail = "HTTP/1.1 503 Service Unavailable\r\n"
+	)
+	ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	res := capture(t, func(c *capgen.Capture) {
+		for i := range 5 {
+			server := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(8 + i)}), 8443)
+			for range i + 1 {
+				conn(c, server, ok, true) // 1+2+3+4 to the group's peers, 5 to the fifth
+			}
+			if i == 4 {
+				continue // no stuck socket toward the fifth address
+			}
+			if i == 0 {
+				conn(c, server, fail, true)
+			}
+			for range 2 {
+				local := conn(c, server, fail, false)
+				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
+			}
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+	if i < 0 {
+		t.Fatalf("no error-status group: %s", m.Verdict.Text)
+	}
+	f := m.Findings[i]
+	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status (and 1 after an error status)"
+	j := slices.IndexFunc(f.Supporting, func(c Claim) bool { return strings.HasPrefix(c.Text, want) })
+	if j < 0 {
+		t.Fatalf("no claim %q in %+v", want, f.Supporting)
+	}
+	// It cites the earliest close after a success of each peer, the
+	// first maxContrastCited of them.
+	if ev := f.Supporting[j].Evidence; len(ev) != maxContrastCited || slices.ContainsFunc(ev, func(p Pos) bool { return p.Kind != PosPacket || p.File != "c.pcap" }) {
+		t.Errorf("the contrast cites %v, want %d packets of c.pcap", ev, maxContrastCited)
+	}
+	if len(f.Sockets) != 8 || f.Confidence != confidences.LastError {
+		t.Errorf("%d sockets at %.2f, want 8 at %.2f", len(f.Sockets), f.Confidence, confidences.LastError)
 	}
 }
 

@@ -14,19 +14,24 @@ import (
 )
 
 // listedProc is what the process listings (ps, /proc/PID/cmdline,
-// /proc/PID/stat) say of one pid.
+// /proc/PID/stat) say of one pid: its name, and the rest, which a proc
+// takes as it is.
 type listedProc struct {
-	name        string
-	nameFrom    Pos
-	nameRank    int
-	cmdline     string
+	procName
+	procListing
+}
+
+// procListing is what the process listings say of a process besides its
+// name: its command line, start time and uptime.
+type procListing struct {
+	cmdline     string // the full command line
 	cmdFrom     Pos
-	cmdByName   bool
-	cmdHow      string
+	cmdByName   bool   // from a file naming no pid, matched by name
+	cmdHow      string // how such a cmdline was tied when its name fits several processes
 	start       time.Time
-	startRank   int
+	startRank   int // how exact start is, see startRank
 	startFrom   Pos
-	elapsed     time.Duration
+	elapsed     time.Duration // how long it had run when ps listed it
 	elapsedAt   time.Time
 	elapsedOK   bool
 	elapsedFrom Pos
@@ -104,9 +109,7 @@ func (b *builder) indexProcessListings() {
 			if p.Command == "" {
 				rank = nameRank(dumps.KindSS) // stat's comm: the kernel's 15 bytes
 			}
-			if name != "" && (rank > lp.nameRank || rank == lp.nameRank && len(name) > len(lp.name)) {
-				lp.name, lp.nameRank, lp.nameFrom = name, rank, from
-			}
+			lp.takeName(name, rank, from)
 			start := p.Start
 			if start.IsZero() && p.StartTicks != nil && !boot.IsZero() {
 				start = dumps.StartAfterBoot(boot, *p.StartTicks)
@@ -141,11 +144,7 @@ func (b *builder) applyProcessListings() {
 			continue
 		}
 		p.takeName(lp.name, lp.nameRank, lp.nameFrom)
-		if lp.cmdline != "" {
-			p.cmdline, p.cmdFrom, p.cmdByName, p.cmdHow = lp.cmdline, lp.cmdFrom, lp.cmdByName, lp.cmdHow
-		}
-		p.start, p.startRank, p.startFrom = lp.start, lp.startRank, lp.startFrom
-		p.elapsed, p.elapsedOK, p.elapsedFrom = lp.elapsed, lp.elapsedOK, lp.elapsedFrom
+		p.procListing = lp.procListing
 	}
 }
 
@@ -267,6 +266,9 @@ func (b *builder) dumpClock(p *proc, at time.Time) time.Time {
 // such process or several, it is left out with a warning that says
 // which. A command line is matched once.
 func (b *builder) matchUnowned() {
+	// Whose the fd listings are, read once when a name fits several
+	// processes: it indexes every listed socket by inode.
+	var listings map[string]ownedBy
 	for _, p := range b.unowned {
 		name := commandName(p.Command)
 		// The candidates are the processes the other evidence names and
@@ -287,7 +289,10 @@ func (b *builder) matchUnowned() {
 		from := TextPos(p.Src)
 		how := ""
 		if len(pids) > 1 {
-			if pid, why := b.besideUnowned(p, pids); pid > 0 {
+			if listings == nil {
+				listings = b.fdListingsOf()
+			}
+			if pid, why := b.besideUnowned(p, pids, listings); pid > 0 {
 				pids, how = []int{pid}, why
 			}
 		}
@@ -322,15 +327,14 @@ func (b *builder) matchUnowned() {
 // one process's sockets. It holds only when the folder has no other
 // command line without a pid, and those files name exactly one of the
 // candidates; it returns 0 otherwise, and how it tied the two when it
-// did.
-func (b *builder) besideUnowned(p *dumps.ProcessInfo, pids []int) (int, string) {
+// did. listings is fdListingsOf's.
+func (b *builder) besideUnowned(p *dumps.ProcessInfo, pids []int, listings map[string]ownedBy) (int, string) {
 	dir := filepath.Dir(p.Src.File)
 	for _, o := range b.unowned {
 		if o != p && filepath.Dir(o.Src.File) == dir {
 			return 0, ""
 		}
 	}
-	listings := b.fdListingsOf()
 	var (
 		found []int
 		whys  []string
@@ -421,19 +425,21 @@ func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 		return Process{}, Claim{}, false
 	}
 	h := hits[0]
-	proc := Process{Name: commandName(h.cmd), Cmdline: h.cmd, CmdlineFrom: h.from, NameFrom: h.from}
-	who := proc.Name + ", whose pid the evidence does not give,"
+	// A command line that names no pid is a process of its own name.
+	p := &proc{procName: procName{name: commandName(h.cmd), nameFrom: h.from}, procListing: procListing{cmdline: h.cmd, cmdFrom: h.from}}
 	if h.pid > 0 {
-		if _, listed := b.procs[h.pid]; listed {
-			proc = b.process(h.pid)
-		} else {
-			lp := b.plist[h.pid] // known only to the process listings
-			proc = Process{PID: h.pid, Name: lp.name, NameFrom: lp.nameFrom, Runtime: runtimeOfName(lp.name),
-				Cmdline: lp.cmdline, CmdlineFrom: lp.cmdFrom, CmdlineByName: lp.cmdByName}
+		p = b.procs[h.pid]
+		if p == nil { // known only to the process listings
+			lp := b.plist[h.pid]
+			p = &proc{pid: h.pid, procName: lp.procName, procListing: lp.procListing}
 		}
-		who = proc.String()
 	}
-	return proc, Claim{
+	pr := p.describe()
+	who := pr.String()
+	if h.pid == 0 {
+		who = pr.Name + ", whose pid the evidence does not give,"
+	}
+	return pr, Claim{
 		Text: fmt.Sprintf("%s names the peer %s in its command line and no other process does: the orphaned FIN_WAIT2 sockets were most likely its connections, which it closed (a weak link: no listing shows it holding one)",
 			who, h.peer),
 		Evidence: []Pos{h.from},

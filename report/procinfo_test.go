@@ -285,7 +285,8 @@ func TestCmdlineNames(t *testing.T) {
 // TestRemoteLeakNamedByCmdline: orphaned FIN_WAIT2 sockets toward a peer
 // that no listed socket connects to are given to the one process whose
 // command line names the peer, as a weak link; two such command lines
-// name nobody.
+// name nobody. The process named has the runtime its name says, with a
+// pid or without.
 func TestRemoteLeakNamedByCmdline(t *testing.T) {
 	peer := netip.MustParseAddrPort("10.0.0.9:5432")
 	res := capture(t, func(c *capgen.Capture) {
@@ -301,15 +302,18 @@ func TestRemoteLeakNamedByCmdline(t *testing.T) {
 	shipper := "==> /proc/101/cmdline <==\n/opt/bin/shipper\x00-collector\x0010.0.0.9:5432\x00\n"
 	other := "==> /proc/202/cmdline <==\n/opt/bin/backfill\x00--to=10.0.0.9:5432\x00\n"
 	for _, tt := range []struct {
-		name  string
-		cmds  string
-		named string
-		pid   int
+		name    string
+		cmds    string
+		named   string
+		pid     int
+		runtime Runtime
 	}{
-		{"one names the peer", shipper, "shipper", 101},
-		{"no pid", "/opt/bin/shipper\x00-collector\x0010.0.0.9:5432\x00", "shipper", 0},
-		{"two name it", shipper + other, "", 0},
-		{"none names it", strings.ReplaceAll(shipper, "5432", "5433"), "", 0},
+		{"one names the peer", shipper, "shipper", 101, RuntimeUnknown},
+		{"no pid", "/opt/bin/shipper\x00-collector\x0010.0.0.9:5432\x00", "shipper", 0, RuntimeUnknown},
+		{"a python script", "==> /proc/101/cmdline <==\npython3\x00ship.py\x0010.0.0.9:5432\x00\n", "python3", 101, RuntimePython},
+		{"a python script, no pid", "python3\x00ship.py\x0010.0.0.9:5432\x00", "python3", 0, RuntimePython},
+		{"two name it", shipper + other, "", 0, RuntimeUnknown},
+		{"none names it", strings.ReplaceAll(shipper, "5432", "5433"), "", 0, RuntimeUnknown},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), readEv(t, "cmdline.txt", tt.cmds)}})
@@ -321,8 +325,8 @@ func TestRemoteLeakNamedByCmdline(t *testing.T) {
 				t.Fatalf("no remote-peer-leak finding in %+v", m.Findings)
 			}
 			f := m.Findings[i]
-			if f.Process.Name != tt.named || f.Process.PID != tt.pid {
-				t.Errorf("process %q, want %q", f.Process, tt.named)
+			if f.Process.Name != tt.named || f.Process.PID != tt.pid || f.Process.Runtime != tt.runtime {
+				t.Errorf("process %q (%v), want %q (%v)", f.Process, f.Process.Runtime, tt.named, tt.runtime)
 			}
 			cites := slices.ContainsFunc(f.Supporting, func(c Claim) bool {
 				return strings.Contains(c.Text, "names the peer 10.0.0.9:5432 in its command line")

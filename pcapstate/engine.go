@@ -236,7 +236,7 @@ type tracker struct {
 	// in chunks beside the slab, with their free slots; the halfMores of
 	// those whose SYN was retransmitted; how many are live.
 	halfChunks   []halfChunk
-	halfNext     chan halfChunk // the next chunk, being made ready (prepareHalfChunk)
+	halfNext     *mapping // the next chunk's memory, being faulted in (prepareHalfChunk)
 	halfFree     []uint32
 	halfMore     []halfMore
 	halfMoreFree []uint32
@@ -778,9 +778,7 @@ func (t *tracker) alloc() uint32 {
 		return idx
 	}
 	idx, n := t.grow()
-	for i := range n - 1 {
-		t.free = append(t.free, idx+n-1-i)
-	}
+	t.free = pushFree(t.free, idx+1, n-1)
 	return idx
 }
 

@@ -47,12 +47,8 @@ func (c *conn) confirmed(s int) bool {
 // localSide chooses which endpoint of c is local, and by which rule.
 func (x *exporter) localSide(c *conn) (int, LocalRule) {
 	if len(x.local) > 0 {
-		l0, l1 := x.isLocal(c.addrPort(0).Addr()), x.isLocal(c.addrPort(1).Addr())
-		if l0 != l1 {
-			if l0 {
-				return 0, LocalByFlag
-			}
-			return 1, LocalByFlag
+		if s, ok := x.flagged(c.addrPort(0).Addr(), c.addrPort(1).Addr()); ok {
+			return s, LocalByFlag
 		}
 	}
 	// Confirmed CLOSE_WAIT first, then any CLOSE_WAIT, then the acceptor.
@@ -67,6 +63,19 @@ func (x *exporter) localSide(c *conn) (int, LocalRule) {
 		}
 	}
 	return 1, LocalByServer
+}
+
+// flagged returns which of addresses a0 and a1 the local addresses name,
+// if they name exactly one: localSide's first rule.
+func (x *exporter) flagged(a0, a1 netip.Addr) (int, bool) {
+	l0, l1 := x.isLocal(a0), x.isLocal(a1)
+	if l0 == l1 {
+		return 0, false
+	}
+	if l0 {
+		return 0, true
+	}
+	return 1, true
 }
 
 func (x *exporter) side(c *conn, s int) Side {

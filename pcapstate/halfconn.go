@@ -1,10 +1,5 @@
 package pcapstate
 
-import (
-	"runtime"
-	"unsafe"
-)
-
 // half is a connection that has seen only SYNs, all alike, from its opener:
 // no answer, no data, no RST. A SYN flood leaves millions of them and a
 // conn (320 bytes, five cache lines) each would be most of the engine's
@@ -87,10 +82,11 @@ const (
 // index.
 const halfBit = 1 << 31
 
+// halfChunk is a chunk of halves and, when it was mapped outside the Go
+// heap, its mapping.
 type halfChunk struct {
-	halves  []half
-	mapped  bool
-	cleanup runtime.Cleanup
+	halves []half
+	mem    *mapping
 }
 
 // halfAt returns the half in slot i.
@@ -111,52 +107,28 @@ func (t *tracker) allocHalf() uint32 {
 		return idx
 	}
 	var ch halfChunk
-	switch {
-	case len(t.halfChunks) == 0:
+	if len(t.halfChunks) == 0 {
 		ch.halves = make([]half, halfFirstChunk)
-	case t.halfNext != nil:
-		ch = <-t.halfNext
-		t.halfNext = nil
-	default:
-		ch = t.mapHalfChunk(false)
-	}
-	if ch.halves == nil {
-		ch.halves = make([]half, halfChunkSize)
+	} else {
+		if ch.mem, t.halfNext = t.halfNext, nil; ch.mem == nil {
+			ch.mem = newMapping(chunkBytes)
+		}
+		ch.halves = chunkOf[half](ch.mem)
 	}
 	t.halfChunks = append(t.halfChunks, ch)
 	first, n := uint32(len(t.halfChunks)-1)*halfChunkSize, uint32(len(ch.halves))
-	for i := range n - 1 {
-		t.halfFree = append(t.halfFree, first+n-1-i)
-	}
+	t.halfFree = pushFree(t.halfFree, first+1, n-1)
 	return first
 }
 
-// mapHalfChunk maps a half chunk outside the Go heap, faulting its pages
-// in when fault is set; its halves are nil if it cannot.
-func (t *tracker) mapHalfChunk(fault bool) halfChunk {
-	p := mapChunk()
-	if p == nil {
-		return halfChunk{}
-	}
-	if fault {
-		b := unsafe.Slice((*byte)(p), chunkBytes)
-		for i := 0; i < len(b); i += 4096 {
-			b[i] = 0
-		}
-	}
-	return halfChunk{halves: unsafe.Slice((*half)(p), halfChunkSize), mapped: true, cleanup: runtime.AddCleanup(t, unmapChunk, p)}
-}
-
-// prepareHalfChunk maps the next half chunk and faults its pages in on
-// another goroutine, for allocHalf to take from t.halfNext. A page fault
-// zeroes a page (2 MiB with huge pages), and on a virtual machine whose
-// host backs its memory lazily that took the flood's engine 0.1 s or
-// more of its 2 million SYNs (64 chunks); the other core, which the
-// producer leaves idle part of the time, does it instead.
+// prepareHalfChunk maps the next half chunk and has its pages faulted in
+// on another goroutine (mapping.populate), for allocHalf to take from
+// t.halfNext: a SYN flood fills 64 chunks, and the other core zeroes their
+// pages instead of the engine.
 func (t *tracker) prepareHalfChunk() {
-	next := make(chan halfChunk, 1)
-	t.halfNext = next
-	go func() { next <- t.mapHalfChunk(true) }()
+	if t.halfNext = newMapping(chunkBytes); t.halfNext != nil {
+		t.halfNext.populate()
+	}
 }
 
 // nextHalf returns the half the k-th newHalf from now will take (from 0),
@@ -170,10 +142,8 @@ func (t *tracker) nextHalf(k int) *half {
 
 // releaseHalves returns the memory of every half chunk.
 func (t *tracker) releaseHalves() {
-	if t.halfNext != nil {
-		t.halfChunks = append(t.halfChunks, <-t.halfNext)
-		t.halfNext = nil
-	}
+	t.halfNext.release()
+	t.halfNext = nil
 	for i := range t.halfChunks {
 		t.releaseHalfChunk(i)
 	}
@@ -183,12 +153,8 @@ func (t *tracker) releaseHalves() {
 // releaseHalfChunk returns half chunk i's memory; its halves must not be
 // used again.
 func (t *tracker) releaseHalfChunk(i int) {
-	ch := &t.halfChunks[i]
-	if ch.mapped {
-		ch.cleanup.Stop()
-		unmapChunk(unsafe.Pointer(unsafe.SliceData(ch.halves)))
-	}
-	*ch = halfChunk{}
+	t.halfChunks[i].mem.release()
+	t.halfChunks[i] = halfChunk{}
 }
 
 // compactable reports whether seg may start a half: a SYN and nothing else

@@ -17,32 +17,29 @@ type endpointKey struct {
 	v4   bool
 }
 
-// opener returns the address of h's opener and whether it is IPv4.
-func (h *half) opener() (*addr128, bool) {
-	if h.bits&halfSrcLo != 0 {
-		return &h.lo, h.bits&halfSrcV4 != 0
+// endpoints returns h's opener and acceptor endpoints, ep[0] and ep[1] of
+// the conn it stands for.
+func (h *half) endpoints() (opener, acceptor endpointKey) {
+	lo := endpointKey{h.lo, h.loPort, h.vlan, false}
+	hi := endpointKey{h.hi, h.hiPort, h.vlan, false}
+	if h.bits&halfSrcLo == 0 {
+		lo, hi = hi, lo
 	}
-	return &h.hi, h.bits&halfSrcV4 != 0
+	lo.v4, hi.v4 = h.bits&halfSrcV4 != 0, h.bits&halfDstV4 != 0
+	return lo, hi
 }
 
-// acceptor returns h's acceptor endpoint.
-func (h *half) acceptor() endpointKey {
-	if h.bits&halfSrcLo != 0 {
-		return endpointKey{h.hi, h.hiPort, h.vlan, h.bits&halfDstV4 != 0}
-	}
-	return endpointKey{h.lo, h.loPort, h.vlan, h.bits&halfDstV4 != 0}
-}
-
-// acceptorLocal reports whether the local endpoint of h's connection is
-// its acceptor, as localSide would choose it (nothing is in CLOSE_WAIT).
+// acceptorLocal reports whether localSide would choose the acceptor (ep[1])
+// of h's connection as its local endpoint: unless the local addresses name
+// the opener alone, it does, by LocalByFlag or, nothing being in
+// CLOSE_WAIT, LocalByServer.
 func (x *exporter) acceptorLocal(h *half) bool {
 	if len(x.local) == 0 {
 		return true
 	}
-	oa, o4 := h.opener()
-	ak := h.acceptor()
-	lo, la := x.isLocal(oa.netip(o4)), x.isLocal(ak.a.netip(ak.v4))
-	return lo == la || la
+	o, a := h.endpoints()
+	s, ok := x.flagged(o.a.netip(o.v4), a.a.netip(a.v4))
+	return !ok || s == 1
 }
 
 // sourceValue is the value sources are counted by: an IPv4 address

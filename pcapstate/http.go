@@ -109,7 +109,7 @@ func httpStartOf(p []byte) HTTPStart {
 	default:
 		return 0
 	}
-	if len(p) <= n || string(p[:n-1]) != methodNames[m] || p[n-1] != ' ' {
+	if len(p) <= n || string(p[:n-1]) != m.String() || p[n-1] != ' ' {
 		return 0
 	}
 	switch t := p[n]; {
@@ -128,10 +128,4 @@ func httpStartOf(p []byte) HTTPStart {
 		}
 	}
 	return HTTPStart(m)
-}
-
-// methodNames are the methods as a request line spells them.
-var methodNames = [...]string{
-	MethodGET: "GET", MethodHEAD: "HEAD", MethodPOST: "POST", MethodPUT: "PUT", MethodDELETE: "DELETE",
-	MethodCONNECT: "CONNECT", MethodOPTIONS: "OPTIONS", MethodTRACE: "TRACE", MethodPATCH: "PATCH",
 }

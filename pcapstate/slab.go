@@ -2,6 +2,7 @@ package pcapstate
 
 import (
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -19,12 +20,11 @@ const (
 	firstChunk = 1024                   // conns in the first chunk
 )
 
-// chunk is a slab chunk and, when it was mapped outside the Go heap, what
-// releases it.
+// chunk is a slab chunk and, when it was mapped outside the Go heap, its
+// mapping.
 type chunk struct {
-	conns   []conn
-	mapped  bool
-	cleanup runtime.Cleanup // unmaps the chunk if the tracker is lost without release
+	conns []conn
+	mem   *mapping
 }
 
 // at returns the conn in slab slot i.
@@ -35,10 +35,9 @@ func (t *tracker) grow() (first, n uint32) {
 	var ch chunk
 	if len(t.chunks) == 0 {
 		ch.conns = make([]conn, firstChunk)
-	} else if p := mapChunk(); p != nil {
-		ch = chunk{conns: unsafe.Slice((*conn)(p), chunkSize), mapped: true, cleanup: runtime.AddCleanup(t, unmapChunk, p)}
 	} else {
-		ch.conns = make([]conn, chunkSize)
+		ch.mem = newMapping(chunkBytes)
+		ch.conns = chunkOf[conn](ch.mem)
 	}
 	t.chunks = append(t.chunks, ch)
 	return uint32(len(t.chunks)-1) * chunkSize, uint32(len(ch.conns))
@@ -46,12 +45,90 @@ func (t *tracker) grow() (first, n uint32) {
 
 // releaseChunk returns chunk i's memory; its conns must not be used again.
 func (t *tracker) releaseChunk(i int) {
-	ch := &t.chunks[i]
-	if ch.mapped {
-		ch.cleanup.Stop()
-		unmapChunk(unsafe.Pointer(unsafe.SliceData(ch.conns)))
+	t.chunks[i].mem.release()
+	t.chunks[i] = chunk{}
+}
+
+// chunkOf returns the Ts of a chunk (chunkBytes of them) in m, or on the
+// Go heap when m is nil (mapping failed).
+func chunkOf[T any](m *mapping) []T {
+	n := chunkBytes / unsafe.Sizeof(*new(T))
+	if m == nil {
+		return make([]T, n)
 	}
-	*ch = chunk{}
+	return unsafe.Slice((*T)(m.p), n)
+}
+
+// pushFree adds the n slots from first to the free list free, so that the
+// lowest is taken first, and returns it.
+func pushFree(free []uint32, first, n uint32) []uint32 {
+	for i := range n {
+		free = append(free, first+n-1-i)
+	}
+	return free
+}
+
+// mapping is memory mapped outside the Go heap (mapHuge): the slab's and
+// the halves' chunks, and a large table's slots. A cleanup unmaps it if it
+// is lost without release.
+type mapping struct {
+	cleanup runtime.Cleanup
+	p       unsafe.Pointer
+	n       uintptr
+	// populated is closed when the goroutine populate started ends; nil
+	// if none was. stop asks it to end early.
+	populated chan struct{}
+	stop      atomic.Bool
+}
+
+type region struct {
+	p unsafe.Pointer
+	n uintptr
+}
+
+// newMapping maps n bytes, a multiple of chunkBytes; nil if it cannot (the
+// caller uses the Go heap instead).
+func newMapping(n uintptr) *mapping {
+	p := mapHuge(n)
+	if p == nil {
+		return nil
+	}
+	m := &mapping{p: p, n: n}
+	m.cleanup = runtime.AddCleanup(m, func(r region) { unmapHuge(r.p, r.n) }, region{p, n})
+	return m
+}
+
+// populate faults m's pages in on another goroutine, a chunk at a time
+// from the top down, without writing them (populateChunk), so that the
+// engine does not zero them itself as it first writes them: on a virtual
+// machine whose host backs its memory lazily, that zeroing took a SYN
+// flood's engine up to a quarter of its time. The other core, which the
+// producer leaves idle part of the time, does it instead. release stops
+// the goroutine and waits for it, so that it never outlives m.
+func (m *mapping) populate() {
+	m.populated = make(chan struct{})
+	go func() {
+		defer close(m.populated)
+		for off := m.n; off >= chunkBytes && !m.stop.Load(); off -= chunkBytes {
+			if !populateChunk(unsafe.Add(m.p, off-chunkBytes)) {
+				return
+			}
+		}
+	}()
+}
+
+// release unmaps m's memory, once populate's goroutine (if any) has
+// ended; nil releases nothing.
+func (m *mapping) release() {
+	if m == nil {
+		return
+	}
+	if m.populated != nil {
+		m.stop.Store(true)
+		<-m.populated
+	}
+	m.cleanup.Stop()
+	unmapHuge(m.p, m.n)
 }
 
 // release returns the memory of every chunk.

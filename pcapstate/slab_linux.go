@@ -6,14 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mapChunk maps chunkBytes of memory outside the Go heap, on a chunkBytes
-// boundary, and asks for transparent huge pages there. It returns nil if
-// the memory cannot be mapped: the caller uses the Go heap instead.
-func mapChunk() unsafe.Pointer { return mapHuge(chunkBytes) }
-
-// unmapChunk returns a chunk from mapChunk to the system.
-func unmapChunk(p unsafe.Pointer) { unmapHuge(p, chunkBytes) }
-
 // mapHuge maps n bytes (a multiple of chunkBytes) outside the Go heap, on
 // a chunkBytes boundary, with transparent huge pages asked for; nil if it
 // cannot.
@@ -52,14 +44,10 @@ func adviseHuge(b unsafe.Pointer, n uintptr) {
 	}
 }
 
-// populateDown faults in the n bytes at p (from mapHuge), a chunk at a time
-// from the top down, without writing them (MADV_POPULATE_WRITE, Linux 5.14
-// and later; earlier kernels refuse it and the pages fault in when
+// populateChunk faults in the chunk at p (in memory from mapHuge) without
+// writing it (MADV_POPULATE_WRITE, Linux 5.14 and later); it reports
+// false if it cannot (earlier kernels refuse it: the pages fault in when
 // written). A chunk already faulted in costs a page-table walk.
-func populateDown(p unsafe.Pointer, n uintptr) {
-	for off := n; off >= chunkBytes; off -= chunkBytes {
-		if unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, off-chunkBytes)), chunkBytes), unix.MADV_POPULATE_WRITE) != nil {
-			return
-		}
-	}
+func populateChunk(p unsafe.Pointer) bool {
+	return unix.Madvise(unsafe.Slice((*byte)(p), chunkBytes), unix.MADV_POPULATE_WRITE) == nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,15 +24,16 @@ func streamCapture(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-// countingReader counts the bytes read from r.
+// countingReader counts the bytes read from r, atomically: the Stream's
+// producer reads while the test looks.
 type countingReader struct {
 	r io.Reader
-	n int
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += n
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -53,7 +55,7 @@ func TestStreamHandsOverWhileReading(t *testing.T) {
 			continue
 		}
 		if firstAt < 0 {
-			firstAt = r.n
+			firstAt = int(r.n.Load())
 		}
 		whileReading++
 		maxBatch = max(maxBatch, len(s.pending))
@@ -125,7 +127,7 @@ func TestStreamClose(t *testing.T) {
 		}
 	}
 	s.Close()
-	read := r.n
+	read := int(r.n.Load())
 	if _, ok := <-s.full; ok {
 		t.Fatal("the reader still sends batches after Close")
 	}
@@ -136,8 +138,8 @@ func TestStreamClose(t *testing.T) {
 		t.Errorf("a closed stream hands over connections or holds the engine's memory")
 	}
 	s.Close()
-	if r.n != read {
-		t.Errorf("%d bytes read after Close", r.n-read)
+	if int(r.n.Load()) != read {
+		t.Errorf("%d bytes read after Close", int(r.n.Load())-read)
 	}
 }
 

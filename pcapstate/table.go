@@ -2,7 +2,6 @@ package pcapstate
 
 import (
 	"math/bits"
-	"runtime"
 	"unsafe"
 )
 
@@ -25,33 +24,6 @@ type table struct {
 	// leaving them to the collector, and huge pages spare the page
 	// faults of touching tens of MiB.
 	mapped *mapping
-}
-
-// mapping is memory from mapHuge, unmapped by a cleanup if it is lost
-// without release.
-type mapping struct {
-	cleanup runtime.Cleanup
-	p       unsafe.Pointer
-	n       uintptr
-}
-
-type region struct {
-	p unsafe.Pointer
-	n uintptr
-}
-
-func newMapping(p unsafe.Pointer, n uintptr) *mapping {
-	m := &mapping{p: p, n: n}
-	m.cleanup = runtime.AddCleanup(m, func(r region) { unmapHuge(r.p, r.n) }, region{p, n})
-	return m
-}
-
-// release unmaps m's memory; nil releases nothing.
-func (m *mapping) release() {
-	if m != nil {
-		m.cleanup.Stop()
-		unmapHuge(m.p, m.n)
-	}
 }
 
 const tableMinBits = 10
@@ -96,8 +68,8 @@ func (t *table) put(v uint64) {
 // take a chunk or more (with their mapping), else on the Go heap.
 func newSlots(n int) ([]uint64, *mapping) {
 	if size := uintptr(n) * 8; size >= chunkBytes {
-		if p := mapHuge(size); p != nil {
-			return unsafe.Slice((*uint64)(p), n), newMapping(p, size)
+		if m := newMapping(size); m != nil {
+			return unsafe.Slice((*uint64)(m.p), n), m
 		}
 	}
 	return make([]uint64, n), nil
@@ -120,10 +92,8 @@ func (t *table) grow() {
 		// backs its memory lazily that zeroing cost the engine tens of
 		// milliseconds. Another goroutine faults them in from the top
 		// down meanwhile, on the core the producer leaves idle part of
-		// the time: each does about half. Faulting in writes nothing:
-		// should the table be released first, it fails and stops (or
-		// faults in memory mapped there since, which is all it does).
-		go populateDown(m.p, m.n)
+		// the time: each does about half.
+		m.populate()
 	}
 	t.mask = uint32(len(t.slots) - 1)
 	t.shift = 32 - uint32(bits.Len(uint(len(t.slots)))-1)

@@ -223,7 +223,7 @@ func tunnelCell(t pcapstate.Tunnel) string {
 // rounded, aligned in columns as a tabwriter would, without holding the
 // rows (writeAligned formats each twice).
 func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
-	header := []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS"}
+	header := []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS", "LAST"}
 	return writeAligned(w, len(conns)+1, func(i int, cells []string) []string {
 		if i == 0 {
 			return append(cells, header...)
@@ -243,8 +243,37 @@ func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
 		return append(cells, c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
 			idleOf(c, end).Round(time.Millisecond).String(), c.Remote.State.String(), verdictCell(c.Verdict),
 			strconv.FormatUint(c.Local.Packets, 10)+"/"+strconv.FormatUint(c.Remote.Packets, 10),
-			strconv.FormatUint(c.Local.Bytes, 10)+"/"+strconv.FormatUint(c.Remote.Bytes, 10), markers)
+			strconv.FormatUint(c.Local.Bytes, 10)+"/"+strconv.FormatUint(c.Remote.Bytes, 10), markers, lastCell(c))
 	})
+}
+
+// lastCell is the table's LAST: the TSV's last exchange in one cell, the
+// local endpoint's last request method and response status bare and the
+// peer's after "peer:", as MARKERS has them, then who sent the last data
+// (data:local or data:peer); for example "peer:GET data:peer", a request
+// left unanswered.
+func lastCell(c *pcapstate.Conn) string {
+	var b []byte
+	add := func(prefix string, s pcapstate.Side) {
+		if s.LastRequest != pcapstate.MethodNone {
+			b = append(append(append(b, ' '), prefix...), s.LastRequest.String()...)
+		}
+		if s.LastStatus != 0 {
+			b = appendStatus(append(append(b, ' '), prefix...), s.LastStatus)
+		}
+	}
+	add("", c.Local)
+	add("peer:", c.Remote)
+	switch c.LastDataFrom {
+	case pcapstate.SenderLocal:
+		b = append(b, " data:local"...)
+	case pcapstate.SenderRemote:
+		b = append(b, " data:peer"...)
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	return string(b[1:])
 }
 
 // writeConnsSummary writes the line under the table: what the captures

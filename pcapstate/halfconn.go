@@ -262,9 +262,6 @@ func (t *tracker) promote(idx uint32, hash uint64) *conn {
 	return c
 }
 
-// halfOpen reports whether h, open at the end, is half-open as
-// conn.halfOpen says.
-func (h *half) halfOpen() bool { return h.bits&halfReused == 0 }
 
 // eachHalf calls f on every live half, in slot order.
 func (t *tracker) eachHalf(f func(h *half)) {

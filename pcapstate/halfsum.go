@@ -140,8 +140,8 @@ func (s *halfOpenSums) add(k endpointKey, src uint64, first int64, firstRef ref,
 }
 
 // addHalves counts the halves that are half-open connections an endpoint
-// accepted (see Stream.summarizeHalf; SummarizeHalfOpen is set) and
-// returns how many. It is add for each, with the group of the last
+// accepted (SummarizeHalfOpen is set), marks them no longer live, so that
+// the Stream does not hand them over too, and returns how many. It is add for each, with the group of the last
 // acceptor checked in place: a flood has millions of halves to one.
 func (s *halfOpenSums) addHalves(tr *tracker, x *exporter) int {
 	n, g := 0, -1
@@ -154,6 +154,7 @@ func (s *halfOpenSums) addHalves(tr *tracker, x *exporter) int {
 				continue
 			}
 			n++
+			h.bits &^= halfLive
 			a, port, src := &h.lo, h.loPort, &h.hi
 			if h.bits&halfSrcLo != 0 {
 				a, port, src = &h.hi, h.hiPort, &h.lo

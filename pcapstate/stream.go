@@ -340,6 +340,9 @@ func (s *Stream) endOfCaptures() bool {
 			for j := range ch.conns {
 				if c := &ch.conns[j]; c.live && !c.done() {
 					if l, ok := s.summarize(c); ok {
+						// Counted, not handed over: nextConn passes
+						// over it as no longer live.
+						c.live = false
 						n--
 						a, port := c.addr(l)
 						ra, _ := c.addr(1 - l)
@@ -375,11 +378,6 @@ func (s *Stream) summarize(c *conn) (int, bool) {
 	return l, l == 1
 }
 
-// summarizeHalf is summarize for a half.
-func (s *Stream) summarizeHalf(h *half) bool {
-	return s.opts.SummarizeHalfOpen && h.halfOpen() && s.ex.acceptorLocal(h)
-}
-
 // nextHalf hands over the next half left at the end as the conn it stands
 // for; at the last, it releases the halves and moves on to the conns.
 func (s *Stream) nextHalf() bool {
@@ -389,8 +387,8 @@ func (s *Stream) nextHalf() bool {
 		for s.hj < len(ch.halves) {
 			h := &ch.halves[s.hj]
 			s.hj++
-			if h.bits&halfLive == 0 || s.summarizeHalf(h) {
-				continue
+			if h.bits&halfLive == 0 {
+				continue // or counted in the half-open summary
 			}
 			s.half = conn{live: true}
 			tr.fill(&s.half, h)
@@ -422,9 +420,6 @@ func (s *Stream) nextConn() bool {
 					return true
 				}
 			default:
-				if _, ok := s.summarize(c); ok {
-					continue // counted in the half-open summary
-				}
 				s.handOver(s.ex.export(c, s.end))
 				return true
 			}

@@ -262,7 +262,6 @@ func (t *tracker) promote(idx uint32, hash uint64) *conn {
 	return c
 }
 
-
 // eachHalf calls f on every live half, in slot order.
 func (t *tracker) eachHalf(f func(h *half)) {
 	for _, ch := range t.halfChunks {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,7 +264,7 @@ func parseStampLine(s string) (time.Time, bool) {
 		s = strings.TrimSpace(s[i+2:]) // "date: ...", "time: ..."
 	}
 	s = strings.Join(strings.Fields(s), " ")
-	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') {
+	if !stampStart(s) {
 		return time.Time{}, false
 	}
 	for _, l := range stampLayouts {
@@ -272,6 +273,39 @@ func parseStampLine(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// stampStart reports whether s can begin one of stampLayouts: a year and a
+// dash (2006-01-02...) or a weekday (Mon Jan 2..., Mon, 02 Jan...). Most
+// lines are not stamps, and this keeps them from trying every layout.
+func stampStart(s string) bool {
+	switch {
+	case len(s) < 5:
+		return false
+	case s[0] >= '0' && s[0] <= '9':
+		return s[4] == '-'
+	case s[0] >= 'A' && s[0] <= 'Z':
+		return slices.ContainsFunc(weekdays, func(d string) bool { return strings.EqualFold(s[:3], d) })
+	}
+	return false
+}
+
+// promptLike reports whether t can begin as one of shellPromptRe's prompts
+// does: "(venv) ", "[user@host dir]$", "user@host:~$", "$", "#", "%", ">",
+// "PS C:\>", "C:\>". Rows of listings, the usual lines, begin otherwise
+// and skip the regexp.
+func promptLike(t string) bool {
+	if t == "" {
+		return false
+	}
+	if strings.IndexByte("([$#%>", t[0]) >= 0 || strings.HasPrefix(t, "PS ") {
+		return true
+	}
+	if len(t) >= 3 && t[1] == ':' && t[2] == '\\' {
+		return true
+	}
+	w, _, _ := strings.Cut(t, " ")
+	return strings.Contains(w, "@")
 }
 
 // listingMarker is what a non-record line says about the listings around it.
@@ -286,18 +320,24 @@ func parseListingMarker(text string) listingMarker {
 	if t == "" {
 		return listingMarker{}
 	}
-	if m := watchHeaderRe.FindStringSubmatch(t); m != nil {
-		ts, _ := time.Parse("Mon Jan 2 15:04:05 2006", strings.Join(strings.Fields(m[3]), " "))
-		return listingMarker{is: true, time: ts, cmd: m[1]}
+	if strings.HasPrefix(t, "Every") {
+		if m := watchHeaderRe.FindStringSubmatch(t); m != nil {
+			ts, _ := time.Parse("Mon Jan 2 15:04:05 2006", strings.Join(strings.Fields(m[3]), " "))
+			return listingMarker{is: true, time: ts, cmd: m[1]}
+		}
 	}
 	if ts, ok := parseStampLine(t); ok {
 		return listingMarker{is: true, time: ts}
 	}
-	if m := commandHeaderRe.FindStringSubmatch(t); m != nil {
-		return listingMarker{is: true, cmd: m[1]}
+	if c := strings.TrimLeft(t, "# \t"); c != "" && (c[0] == 'c' || c[0] == 'C') {
+		if m := commandHeaderRe.FindStringSubmatch(t); m != nil {
+			return listingMarker{is: true, cmd: m[1]}
+		}
 	}
-	if m := shellPromptRe.FindStringSubmatch(t); m != nil {
-		return listingMarker{is: true, cmd: m[1]}
+	if promptLike(t) {
+		if m := shellPromptRe.FindStringSubmatch(t); m != nil {
+			return listingMarker{is: true, cmd: m[1]}
+		}
 	}
 	return listingMarker{}
 }

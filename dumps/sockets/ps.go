@@ -105,12 +105,15 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			pid = -1
 			return
 		}
+		// Each regexp runs only on a line that has the form's first or
+		// last bytes, so that a ps row, the usual line, costs none.
+		stat := statLike(text)
 		switch {
-		case psHeaderRe.MatchString(text):
+		case isPSHeader(text):
 			snaps.header(n, text)
 			mode, cols = psRows, strings.Fields(text)
 			return
-		case procStatRe.MatchString(text):
+		case stat && procStatRe.MatchString(text):
 			mode = psNone
 			p, err := parseProcStat(text)
 			if err != nil {
@@ -121,10 +124,10 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			p.Snapshot, p.SnapshotTime = snaps.record(n)
 			ev.Procs = append(ev.Procs, p)
 			return
-		case procStatStartRe.MatchString(text):
+		case stat && procStatStartRe.MatchString(text):
 			warn(n, "stat: line cut before field 22 (starttime): %q", dumps.Clip(text))
 			return
-		case btimeRe.MatchString(text):
+		case strings.HasPrefix(text, "btime ") && btimeRe.MatchString(text):
 			v, err := strconv.ParseInt(btimeRe.FindStringSubmatch(text)[1], 10, 64)
 			if err != nil || plausible(time.Unix(v, 0)).IsZero() {
 				warn(n, "stat: bad btime %q", dumps.Clip(text))
@@ -133,10 +136,12 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			ev.BootTimes = append(ev.BootTimes, dumps.BootTime{Time: time.Unix(v, 0).UTC(), Src: dumps.Pos{File: name, Line: n}})
 			return
 		}
-		if m := headTailRe.FindStringSubmatch(text); m != nil {
-			snaps.mark(n, text, time.Time{})
-			mode, pid = cmdlineTarget(m[1])
-			return
+		if strings.HasPrefix(text, "==> ") {
+			if m := headTailRe.FindStringSubmatch(text); m != nil {
+				snaps.mark(n, text, time.Time{})
+				mode, pid = cmdlineTarget(m[1])
+				return
+			}
 		}
 		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)
@@ -177,6 +182,23 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 	}
 	ev.SocketSnapshots = snaps.list
 	return ev, warns, err
+}
+
+// isPSHeader reports whether text is a ps header (psHeaderRe), looking at
+// its last word before running the regexp.
+func isPSHeader(text string) bool {
+	return (strings.HasSuffix(text, "COMMAND") || strings.HasSuffix(text, "CMD") || strings.HasSuffix(text, "ARGS")) &&
+		psHeaderRe.MatchString(text)
+}
+
+// statLike reports whether text begins as a /proc/PID/stat line does, a
+// number and " (", which a ps row never does: its second column is a word.
+func statLike(text string) bool {
+	i := 0
+	for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+		i++
+	}
+	return i > 0 && strings.HasPrefix(text[i:], " (")
 }
 
 // maxTicks bounds /proc/PID/stat's starttime: 300 years of uptime.
@@ -320,6 +342,13 @@ func clockLike(w string) bool {
 // parseElapsed parses ps's etimes (seconds), etime ([[dd-]hh:]mm:ss), or
 // BusyBox's etime past an hour (1h02, 3d05, 123d).
 func parseElapsed(s string) (time.Duration, error) {
+	if digitsOnly(s) { // etimes, the usual
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v > 1<<33 {
+			return 0, fmt.Errorf("bad elapsed time %q", dumps.Clip(s))
+		}
+		return time.Duration(v) * time.Second, nil
+	}
 	bad := fmt.Errorf("bad elapsed time %q", dumps.Clip(s))
 	if m := busyboxElapsedRe.FindStringSubmatch(s); m != nil {
 		big, _ := strconv.ParseInt(m[1], 10, 32)
@@ -328,13 +357,6 @@ func parseElapsed(s string) (time.Duration, error) {
 			return time.Duration(big)*time.Hour + time.Duration(small)*time.Minute, nil
 		}
 		return time.Duration(big)*24*time.Hour + time.Duration(small)*time.Hour, nil
-	}
-	if digitsOnly(s) {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v > 1<<33 {
-			return 0, bad
-		}
-		return time.Duration(v) * time.Second, nil
 	}
 	var days int64
 	if d, rest, ok := strings.Cut(s, "-"); ok {

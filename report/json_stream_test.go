@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,20 +30,7 @@ func TestWriteJSONStreamsSockets(t *testing.T) {
 			if err := report.WriteJSON(&got, m); err != nil {
 				t.Fatal(err)
 			}
-			var whole bytes.Buffer
-			enc := json.NewEncoder(&whole)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(m); err != nil {
-				t.Fatal(err)
-			}
-			var want []byte
-			for _, r := range whole.String() {
-				if r != '\n' && r != '\t' && (r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
-					want = fmt.Appendf(want, `\u%04x`, r)
-					continue
-				}
-				want = utf8.AppendRune(want, r)
-			}
+			want := encodedWhole(t, m)
 			if !bytes.Equal(got.Bytes(), want) {
 				i := 0
 				for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
@@ -51,6 +40,72 @@ func TestWriteJSONStreamsSockets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodedWhole is m encoded whole by encoding/json and made safe as
+// WriteJSON promises: what WriteJSON's own encoding must equal.
+func encodedWhole(t testing.TB, m *report.Model) []byte {
+	var whole bytes.Buffer
+	enc := json.NewEncoder(&whole)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, r := range whole.String() {
+		if r != '\n' && r != '\t' && (r == utf8.RuneError || unicode.IsControl(r) || invisible(r)) {
+			want = fmt.Appendf(want, `\u%04x`, r)
+			continue
+		}
+		want = utf8.AppendRune(want, r)
+	}
+	return want
+}
+
+// invisible lists the characters the report shows as escapes besides
+// control characters (docs/report.md): the bidi overrides, embeddings and
+// isolates, the direction marks, the line and paragraph separators and
+// the byte order mark.
+func invisible(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') ||
+		r == '\u200e' || r == '\u200f' || r == '\u2028' || r == '\u2029' || r == '\ufeff'
+}
+
+// FuzzWriteJSONSocket: a socket with any strings, numbers, addresses and
+// evidence is written as encoding/json writes it, made safe.
+func FuzzWriteJSONSocket(f *testing.F) {
+	f.Add("10.0.0.1:8080-10.0.0.2:5000", "java", "<b>&\u2028\x7f\xc2\x85\u202e\xff\"\\\b\f\r\t\x01", "cap.pcap", []byte{10, 0, 0, 1}, uint16(8080), int64(3e9), 42, 7, uint64(51234), true, uint8(2))
+	f.Add("", "", "", "", []byte{}, uint16(0), int64(-1), 0, 0, uint64(0), false, uint8(0))
+	f.Add("k", "p\u2029", "\U0001f600\u00e9", "ss.txt", []byte{0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, uint16(443), int64(1), -3, 1<<20, uint64(1<<40), false, uint8(3))
+	f.Fuzz(func(t *testing.T, key, process, text, file string, addr []byte, port uint16, age int64, pid, fd int, n uint64, lower bool, nev uint8) {
+		a, _ := netip.AddrFromSlice(addr)
+		s := report.Socket{
+			Key: key, Process: process, SinceText: text, AgeText: text, Finding: text,
+			Local: report.Endpoint{Addr: a, Port: port}, Remote: report.Endpoint{Addr: a.Unmap(), Port: ^port},
+			Status: report.Status(nev % 8), Age: time.Duration(age), AgeLowerBound: lower, PID: pid, FD: fd,
+		}
+		if nev%5 != 0 {
+			s.Since = time.Unix(0, age).UTC()
+		}
+		switch nev % 3 {
+		case 1:
+			s.Evidence = []report.Pos{}
+		case 2:
+			s.Evidence = []report.Pos{report.FilePos(file), report.SourcePos(text)}
+			for i := range nev % 7 {
+				s.Evidence = append(s.Evidence, report.Pos{Kind: report.PosKind(i % 5), File: file, N: n + uint64(i)})
+			}
+		}
+		m := sample.Empty()
+		m.Sockets = []report.Socket{s, s}
+		var got bytes.Buffer
+		if err := report.WriteJSON(&got, m); err != nil {
+			t.Fatal(err)
+		}
+		if want := encodedWhole(t, m); !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("got\n%s\nwant\n%s", got.Bytes(), want)
+		}
+	})
 }
 
 // TestVerdictCountsGrouped: the verdict writes counts as the rest of the

@@ -742,8 +742,8 @@ func (b *builder) timeline() {
 		return
 	}
 	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
-	slices.Sort(b.closedAt)
-	slices.Sort(b.closedEnd)
+	sortTimes(b.closedAt)
+	sortTimes(b.closedEnd)
 	// instants yields every instant with an event, in time order, and the
 	// count after its events, merging the three sorted lists.
 	instants := func(yield func(at int64, n int) bool) {

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSortTimes: the radix sort orders as slices.Sort does, for short and
+// long lists, spans of one instant to the whole int64 range, negative
+// instants, duplicates and lists already in order or reversed.
+func TestSortTimes(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	gens := map[string]func(i int) int64{
+		"capture": func(int) int64 { return 1_773_500_000e9 + r.Int64N(600e9) },
+		"same":     func(int) int64 { return 42 },
+		"full":     func(int) int64 { return int64(r.Uint64()) },
+		"negative": func(int) int64 { return -r.Int64N(1 << 50) },
+		"extremes": func(i int) int64 { return []int64{math.MinInt64, math.MaxInt64, 0, -1, 1}[i%5] },
+		"ordered":  func(i int) int64 { return int64(i) * 1000 },
+		"reversed": func(i int) int64 { return -int64(i) * 7 },
+		"few":      func(int) int64 { return r.Int64N(3) << 40 },
+	}
+	for name, gen := range gens {
+		for _, n := range []int{0, 1, 100, 1 << 12, 100_000} {
+			xs := make([]int64, n)
+			for i := range xs {
+				xs[i] = gen(i)
+			}
+			want := slices.Clone(xs)
+			slices.Sort(want)
+			sortTimes(xs)
+			if !slices.Equal(xs, want) {
+				t.Errorf("%s, %d: not sorted as slices.Sort sorts", name, n)
+			}
+		}
+	}
+}
+
+func BenchmarkSortTimes(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	xs := make([]int64, 950_000)
+	for i := range xs {
+		xs[i] = 1_773_500_000e9 + r.Int64N(600e9)
+	}
+	ys := make([]int64, len(xs))
+	b.Run("radix", func(b *testing.B) {
+		for b.Loop() {
+			copy(ys, xs)
+			sortTimes(ys)
+		}
+	})
+	b.Run("pdqsort", func(b *testing.B) {
+		for b.Loop() {
+			copy(ys, xs)
+			slices.Sort(ys)
+		}
+	})
+}

@@ -281,7 +281,9 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b.findings()
 	b.summary()
 	b.warnings()
-	for _, s := range b.sortedSockets() {
+	socks := b.sortedSockets()
+	b.m.Sockets = slices.Grow(b.m.Sockets, len(socks))
+	for _, s := range socks {
 		s.Evidence = slices.DeleteFunc(s.Evidence, Pos.IsZero)
 		b.m.Sockets = append(b.m.Sockets, *s)
 	}

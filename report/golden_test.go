@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -154,5 +155,36 @@ func BenchmarkWrite(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(m.Sockets))*float64(b.N)/b.Elapsed().Seconds(), "sockets/s")
 		})
+	}
+}
+
+// TestWritersShareModel: the three formats rendered side by side from one
+// model (as analyze writes its -o files) read it only, and write what
+// they write one after another; go test -race checks the reading.
+func TestWritersShareModel(t *testing.T) {
+	for _, c := range sample.Cases() {
+		m := finalized(t, c)
+		want := make([]bytes.Buffer, len(writers))
+		for i, w := range writers {
+			if err := w.write(&want[i], m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := make([]bytes.Buffer, len(writers))
+		errs := make([]error, len(writers))
+		var wg sync.WaitGroup
+		for i, w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = w.write(&got[i], m)
+			}()
+		}
+		wg.Wait()
+		for i, w := range writers {
+			if errs[i] != nil || !bytes.Equal(got[i].Bytes(), want[i].Bytes()) {
+				t.Errorf("%s.%s: side by side gives other bytes (error %v)", c.Name, w.ext, errs[i])
+			}
+		}
 	}
 }

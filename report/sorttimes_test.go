@@ -1,10 +1,13 @@
 package report
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // TestSortTimes: the radix sort orders as slices.Sort does, for short and
@@ -13,7 +16,7 @@ import (
 func TestSortTimes(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	gens := map[string]func(i int) int64{
-		"capture": func(int) int64 { return 1_773_500_000e9 + r.Int64N(600e9) },
+		"capture":  func(int) int64 { return 1_773_500_000e9 + r.Int64N(600e9) },
 		"same":     func(int) int64 { return 42 },
 		"full":     func(int) int64 { return int64(r.Uint64()) },
 		"negative": func(int) int64 { return -r.Int64N(1 << 50) },
@@ -57,4 +60,25 @@ func BenchmarkSortTimes(b *testing.B) {
 			slices.Sort(ys)
 		}
 	})
+}
+
+// TestSortSockets: sorting the sockets by their indices gives the order
+// sorting them in place gives.
+func TestSortSockets(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 7, 1000} {
+		socks := make([]Socket, n)
+		for i := range socks {
+			socks[i] = Socket{Key: strconv.Itoa(r.IntN(1 << 30)), Status: Status(r.IntN(8)), Age: time.Duration(r.IntN(5)), PID: i}
+		}
+		want := slices.Clone(socks)
+		slices.SortFunc(want, func(a, b Socket) int {
+			return cmp.Or(compareBool(b.Status.Stuck(), a.Status.Stuck()), cmp.Compare(b.Age, a.Age),
+				cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmp.Compare(a.Key, b.Key))
+		})
+		sortSockets(socks)
+		if !slices.EqualFunc(socks, want, func(a, b Socket) bool { return a.PID == b.PID }) {
+			t.Errorf("%d sockets: order differs", n)
+		}
+	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cwforensics/cwforensics/analysis"
@@ -136,13 +138,22 @@ func (c *AnalyzeCmd) write(e *env, m *report.Model) error {
 	if len(c.Output) == 0 {
 		return report.Write(e.Stdout, c.Format, m)
 	}
-	for _, path := range c.Output {
-		format, _ := formatOf(path)
-		if err := writeAtomic(path, func(w *bufioWriter) error { return report.Write(w, format, m) }); err != nil {
-			return fmt.Errorf("write report %s: %w", path, err)
-		}
+	// The formats are rendered side by side: the model is only read, and
+	// the JSON of a large report takes longer than the rest together.
+	errs := make([]error, len(c.Output))
+	var wg sync.WaitGroup
+	for i, path := range c.Output {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			format, _ := formatOf(path)
+			if err := writeAtomic(path, func(w *bufioWriter) error { return report.Write(w, format, m) }); err != nil {
+				errs[i] = fmt.Errorf("write report %s: %w", path, err)
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // parseDumps parses --dump PID=FILE values.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -725,6 +726,17 @@ func (b *builder) timeline() {
 		at    int64
 		delta int
 	}
+	// The closed-later sockets' two lists sort on other goroutines
+	// meanwhile: they are most of the work, and Build has the other
+	// core to itself.
+	var sorting sync.WaitGroup
+	for _, xs := range [][]int64{b.closedAt, b.closedEnd} {
+		sorting.Add(1)
+		go func() {
+			defer sorting.Done()
+			sortTimes(xs)
+		}()
+	}
 	var evs []ev
 	for k, ivs := range b.spans {
 		if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
@@ -737,13 +749,12 @@ func (b *builder) timeline() {
 			}
 		}
 	}
+	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
+	sorting.Wait()
 	if len(evs) == 0 && len(b.closedAt) == 0 {
 		b.m.Timeline = b.kernelTimeline()
 		return
 	}
-	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
-	sortTimes(b.closedAt)
-	sortTimes(b.closedEnd)
 	// instants yields every instant with an event, in time order, and the
 	// count after its events, merging the three sorted lists.
 	instants := func(yield func(at int64, n int) bool) {

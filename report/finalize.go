@@ -207,16 +207,23 @@ func ageText(d time.Duration, lowerBound bool) string {
 // and oldest age.
 func (m *Model) finishFindingSockets(f *Finding, index map[string]int) []error {
 	var errs []error
-	keys := make([]string, 0, len(f.Sockets))
+	// The sockets in the model's order: sorted by their indices, looked
+	// up once each rather than twice a comparison.
+	at := make([]int, 0, len(f.Sockets))
 	for _, k := range f.Sockets {
-		if _, ok := index[k]; !ok {
+		i, ok := index[k]
+		if !ok {
 			errs = append(errs, fmt.Errorf("finding %s: no socket %s", f.ID, k))
 			continue
 		}
-		keys = append(keys, k)
+		at = append(at, i)
 	}
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(index[a], index[b]) })
-	f.Sockets = slices.Compact(keys)
+	slices.Sort(at)
+	at = slices.Compact(at)
+	f.Sockets = make([]string, len(at))
+	for j, i := range at {
+		f.Sockets[j] = m.Sockets[i].Key
+	}
 	f.SocketCount = len(f.Sockets)
 
 	type flowKey struct{ local, remote string }

@@ -237,7 +237,14 @@ type Socket struct {
 // SocketKey is the key of the socket between two endpoints, as in
 // Socket.Key and Finding.Sockets: "10.0.0.4:8080-10.0.0.9:51544".
 func SocketKey(local, remote Endpoint) string {
-	return local.String() + "-" + remote.String()
+	if !local.Addr.IsValid() || !remote.Addr.IsValid() {
+		return local.String() + "-" + remote.String()
+	}
+	// One allocation rather than three: Finalize keys every socket.
+	var buf [2*len("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535") + 1]byte
+	b := netip.AddrPortFrom(local.Addr.Unmap(), local.Port).AppendTo(buf[:0])
+	b = append(b, '-')
+	return string(netip.AddrPortFrom(remote.Addr.Unmap(), remote.Port).AppendTo(b))
 }
 
 // Flow is a group of a finding's sockets with the same local port and peer.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strconv"
 	"testing"
@@ -80,5 +81,26 @@ func TestSortSockets(t *testing.T) {
 		if !slices.EqualFunc(socks, want, func(a, b Socket) bool { return a.PID == b.PID }) {
 			t.Errorf("%d sockets: order differs", n)
 		}
+	}
+}
+
+// TestSocketKey: the key is the two endpoints as Endpoint.String prints
+// them, joined by "-", for IPv4, IPv4-mapped IPv6, IPv6 with a zone and
+// the zero address.
+func TestSocketKey(t *testing.T) {
+	for _, c := range []struct{ l, r string }{
+		{"10.0.0.4:8080", "10.0.0.9:51544"},
+		{"[::ffff:10.0.0.4]:80", "[2001:db8::1]:443"},
+		{"[fe80::1%a-very-long-interface-name-beyond-the-buffer]:22", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"},
+	} {
+		l, r := netip.MustParseAddrPort(c.l), netip.MustParseAddrPort(c.r)
+		le, re := Endpoint{l.Addr(), l.Port()}, Endpoint{r.Addr(), r.Port()}
+		if got, want := SocketKey(le, re), le.String()+"-"+re.String(); got != want {
+			t.Errorf("SocketKey = %q, want %q", got, want)
+		}
+	}
+	var zero Endpoint
+	if got, want := SocketKey(zero, zero), zero.String()+"-"+zero.String(); got != want {
+		t.Errorf("zero SocketKey = %q, want %q", got, want)
 	}
 }

@@ -30,6 +30,9 @@ type spool struct {
 	done bool
 	err  error // the writer's, when it failed
 	stop bool  // the reader is gone: the writer stops
+	// name is the file's name when it could not be removed while open
+	// (Windows refuses to), for close to remove it.
+	name string
 }
 
 func newSpool(dir string) (*spool, error) {
@@ -38,9 +41,12 @@ func newSpool(dir string) (*spool, error) {
 		return nil, fmt.Errorf("spool for parallel reading: %w", err)
 	}
 	// The file has no name once created: nothing is left behind, whatever
-	// ends the process.
-	os.Remove(f.Name())
+	// ends the process. Where an open file cannot be removed (Windows),
+	// close removes it.
 	sp := &spool{f: f}
+	if os.Remove(f.Name()) != nil {
+		sp.name = f.Name()
+	}
 	sp.cond = sync.NewCond(&sp.mu)
 	return sp, nil
 }
@@ -77,6 +83,9 @@ func (sp *spool) close() {
 	}
 	sp.mu.Unlock()
 	sp.f.Close()
+	if sp.name != "" {
+		os.Remove(sp.name)
+	}
 }
 
 // spoolReader reads a spool from its start.

@@ -47,7 +47,18 @@ func dumpPartial(t testing.TB, data []byte) string {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "filter %q files %+v\n", pr.hdr.Filter, pr.hdr.Files)
+	fmt.Fprintf(&b, "filter %q files [", pr.hdr.Filter)
+	for i, f := range pr.hdr.Files {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "{Name:%s Format:%s", f.Name, f.Format)
+		if len(f.Through) > 0 {
+			fmt.Fprintf(&b, " Through:%v", f.Through)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString("]\n")
 	var rec partRecord
 	for {
 		if err := pr.next(&rec); err != nil {
@@ -97,7 +108,9 @@ func TestPartialGolden(t *testing.T) {
 }
 
 // TestPartialZeekTraces reads every Zeek trace through its partial state,
-// and all of them through one, against reading the traces themselves.
+// all of them through one, and all of them through a tree of merges (the
+// traces' partial states merged four at a time, those merged into one),
+// against reading the traces themselves.
 func TestPartialZeekTraces(t *testing.T) {
 	traces := traceFiles(t)
 	var caps, parts []Input
@@ -119,7 +132,7 @@ func TestPartialZeekTraces(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range res.Files {
-			res.Files[i].Via, res.Files[i].Input = "", 0
+			res.Files[i].Via, res.Files[i].Through, res.Files[i].Input = "", nil, 0
 		}
 		return res
 	}
@@ -132,6 +145,28 @@ func TestPartialZeekTraces(t *testing.T) {
 	if want, got := read(caps), read([]Input{all}); !reflect.DeepEqual(got, want) {
 		t.Errorf("all traces: the partial state gives another result")
 	}
+	var level1 []Input
+	for i := 0; i < len(parts); i += 4 {
+		level1 = append(level1, Input{Name: fmt.Sprintf("level1-%d.cwfp", i/4), R: bytes.NewReader(mergePartial(t, parts[i:min(i+4, len(parts))]...))})
+	}
+	tree := Input{Name: "tree.cwfp", R: bytes.NewReader(mergePartial(t, level1...))}
+	if want, got := read(caps), read([]Input{tree}); !reflect.DeepEqual(got, want) {
+		t.Errorf("all traces through a tree of merges: the partial state gives another result")
+	}
+}
+
+// mergePartial writes the partial state of the inputs, read from their
+// start.
+func mergePartial(t testing.TB, ins ...Input) []byte {
+	t.Helper()
+	for i := range ins {
+		ins[i].R.(*bytes.Reader).Seek(0, 0)
+	}
+	var b bytes.Buffer
+	if _, err := WritePartial(&b, ins, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // FuzzReadPartial feeds damaged partial states to Read: no panic, an error

@@ -40,7 +40,7 @@ func readAll(t testing.TB, opts pcapstate.Options, ins ...pcapstate.Input) *pcap
 		t.Fatal(err)
 	}
 	for i := range res.Files {
-		res.Files[i].Via, res.Files[i].Input = "", 0
+		res.Files[i].Via, res.Files[i].Through, res.Files[i].Input = "", nil, 0
 	}
 	return res
 }
@@ -98,8 +98,10 @@ func cutScenario(t testing.TB, sc capgen.Scenario, k int, f capgen.Format) (a, b
 // across every port reuse, and checks that the partial states of the two
 // slices read together give exactly what the two captures give: the same
 // connections, verdicts, positions, counts, files and warnings. So do
-// one partial state of both slices, and a partial state read with the
-// other slice's capture.
+// one partial state of both slices, a partial state read with the other
+// slice's capture, and the two levels of a tree: the two slices' partial
+// states merged into one (or one merged with the other's capture), read
+// alone.
 func TestPartialCutEverywhere(t *testing.T) {
 	framings := []struct {
 		name string
@@ -125,6 +127,10 @@ func TestPartialCutEverywhere(t *testing.T) {
 				sameResult(t, name+": a partial state and a capture", readAll(t, opts, input("a.part", pa), input("b.pcap", b)), want)
 				pab := partialOf(t, opts, input("a.pcap", a), input("b.pcap", b))
 				sameResult(t, name+": one partial state of both", readAll(t, opts, input("ab.part", pab)), want)
+				merged := partialOf(t, opts, input("a.part", pa), input("b.part", pb))
+				sameResult(t, name+": the two partial states merged", readAll(t, opts, input("merged.part", merged)), want)
+				mixed := partialOf(t, opts, input("a.part", pa), input("b.pcap", b))
+				sameResult(t, name+": a partial state merged with a capture", readAll(t, opts, input("mixed.part", mixed)), want)
 				cuts++
 				if t.Failed() {
 					t.Logf("scenario: %s", sc.Doc)
@@ -180,7 +186,9 @@ func splitPcap(t testing.TB, b []byte, n int) [][]byte {
 // TestPartialRotatedLoad reads a load of interleaved connections, some
 // left in CLOSE_WAIT, cut into rotated files of a prime number of packets
 // (so the cuts fall anywhere in the connections), through one partial
-// state per file, and compares with reading the files themselves.
+// state per file, and compares with reading the files themselves; then
+// through a tree of merges: the partial states merged three at a time
+// (the middle group with a capture among them), those merged into one.
 func TestPartialRotatedLoad(t *testing.T) {
 	var b bytes.Buffer
 	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 3000, Open: 300, LeakEvery: 7, HTTP: true, Step: 50 * time.Millisecond}); err != nil {
@@ -192,18 +200,38 @@ func TestPartialRotatedLoad(t *testing.T) {
 	}
 	opts := pcapstate.Options{Retain: pcapstate.RetainCloseWait}
 	var caps, parts []pcapstate.Input
+	var partData [][]byte
 	var capBytes, partBytes int
 	for i, f := range files {
 		name := fmt.Sprintf("load.pcap%d", i)
 		caps = append(caps, input(name, f))
 		p := partialOf(t, opts, input(name, f))
 		parts = append(parts, input(name+".part", p))
+		partData = append(partData, p)
 		capBytes += len(f)
 		partBytes += len(p)
 	}
 	want := readAll(t, opts, caps...)
 	got := readAll(t, opts, parts...)
 	sameResult(t, "rotated load", got, want)
+	var level1 []pcapstate.Input
+	for i := 0; i < len(parts); i += 3 {
+		var group []pcapstate.Input
+		for j := i; j < min(i+3, len(parts)); j++ {
+			if j == 4 {
+				group = append(group, input(caps[j].Name, files[j]))
+			} else {
+				group = append(group, input(parts[j].Name, partData[j]))
+			}
+		}
+		level1 = append(level1, input(fmt.Sprintf("level1-%d.part", i/3), partialOf(t, opts, group...)))
+	}
+	sameResult(t, "rotated load, partial states merged three at a time", readAll(t, opts, level1...), want)
+	for i := range level1 {
+		level1[i].R.(*bytes.Reader).Seek(0, 0)
+	}
+	all := partialOf(t, opts, level1...)
+	sameResult(t, "rotated load, merged in a tree", readAll(t, opts, input("all.part", all)), want)
 	leaked := 0
 	for _, c := range want.Conns {
 		if c.Verdict == pcapstate.CloseWaitConfirmed {
@@ -285,9 +313,6 @@ func TestPartialDamage(t *testing.T) {
 	v2[len("cwforensics partial state\n")] = 2
 	if _, err := pcapstate.Read([]pcapstate.Input{input("v2.part", v2)}, opts); err == nil || !strings.Contains(err.Error(), "version 2") {
 		t.Errorf("version 2: %v", err)
-	}
-	if _, err := pcapstate.WritePartial(&bytes.Buffer{}, []pcapstate.Input{input("load.part", p)}, opts); err == nil || !strings.Contains(err.Error(), "already a partial state") {
-		t.Errorf("partial of a partial: %v", err)
 	}
 }
 

@@ -235,13 +235,14 @@ type partWriter struct {
 	tab     tupleTable
 	lastTS  []int64
 	cur     int // file of the last record in the block
+	limit   int // blockBytes, or less in tests
 	records uint64
 	written int64
 	err     error
 }
 
 func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
-	pw := &partWriter{w: bufio.NewWriterSize(w, 64<<10), tuples: map[tupleKey]uint32{}, lastTS: make([]int64, len(hdr.Files))}
+	pw := &partWriter{w: bufio.NewWriterSize(w, 64<<10), tuples: map[tupleKey]uint32{}, lastTS: make([]int64, len(hdr.Files)), limit: blockBytes}
 	pw.tab.newBlock(nil)
 	pw.raw([]byte(partialMagic))
 	pw.raw(binary.AppendUvarint(nil, PartialVersion))
@@ -319,7 +320,7 @@ func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offs
 // room starts a new block when the one being coded is full; every record
 // begins with it, before it looks at the block's tuples.
 func (pw *partWriter) room() {
-	if len(pw.buf) >= blockBytes {
+	if len(pw.buf) >= pw.limit {
 		pw.flush()
 	}
 }
@@ -907,6 +908,13 @@ type PartialStats struct {
 // opts.Filter is empty, which then applies to the captures among them
 // too.
 func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, error) {
+	return writePartialBlocks(w, inputs, opts, blockBytes)
+}
+
+// writePartialBlocks is WritePartial with blocks flushed once they pass limit
+// bytes: the tests cut partial states after every record with a limit of
+// 1.
+func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (PartialStats, error) {
 	var srcs []*source
 	for _, in := range inputs {
 		src, err := openInput(in)
@@ -958,6 +966,7 @@ func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, erro
 		k += n
 	}
 	pw := newPartWriter(w, hdr)
+	pw.limit = limit
 	p := &producer{srcs: srcs, filter: filter, progress: opts.Packets}
 	if err := p.writePartial(pw); err != nil {
 		return PartialStats{}, err

@@ -3,6 +3,7 @@ package pcapstate_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -322,21 +323,40 @@ func flip(b []byte, i int) []byte {
 	return out
 }
 
-// TestPartialDamagedCapture: a capture cut inside a packet gives its
-// warning through the partial state as it does read directly.
+// TestPartialDamagedCapture: a capture cut inside a packet, whose records'
+// headers have a timestamp to repair, gives its warnings through its
+// partial state as it does read directly, and through that partial state
+// merged into another, alone or with a capture.
 func TestPartialDamagedCapture(t *testing.T) {
 	var b bytes.Buffer
 	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 200, Open: 20, LeakEvery: 3}); err != nil {
 		t.Fatal(err)
 	}
-	cut := b.Bytes()[:b.Len()-30]
+	cut := bytes.Clone(b.Bytes()[:b.Len()-30])
+	// The first two records' fractions of a second out of range: clamped,
+	// with a warning each (a pcap file header is 24 bytes, a record's
+	// header 16, its captured length at 8).
+	off := 24
+	for range 2 {
+		binary.LittleEndian.PutUint32(cut[off+4:], 1_500_000)
+		off += 16 + int(binary.LittleEndian.Uint32(cut[off+8:]))
+	}
 	opts := pcapstate.Options{}
 	want := readAll(t, opts, input("cut.pcap", cut))
-	if len(want.Warnings) == 0 {
-		t.Fatal("no warning for the cut capture")
+	if len(want.Warnings) != 3 {
+		t.Fatalf("warnings %v, want two clamped timestamps and the cut", want.Warnings)
 	}
-	got := readAll(t, opts, input("cut.part", partialOf(t, opts, input("cut.pcap", cut))))
-	sameResult(t, "damaged capture", got, want)
+	p := partialOf(t, opts, input("cut.pcap", cut))
+	sameResult(t, "damaged capture", readAll(t, opts, input("cut.part", p)), want)
+	merged := partialOf(t, opts, input("cut.part", p))
+	sameResult(t, "damaged capture, its partial state merged", readAll(t, opts, input("merged.part", merged)), want)
+	var other bytes.Buffer
+	if _, err := capgen.Load(&other, capgen.LoadOptions{Conns: 100, Open: 10, IPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	want = readAll(t, opts, input("cut.pcap", cut), input("other.pcap", other.Bytes()))
+	merged = partialOf(t, opts, input("cut.part", p), input("other.pcap", other.Bytes()))
+	sameResult(t, "damaged capture, its partial state merged with a capture", readAll(t, opts, input("merged.part", merged)), want)
 }
 
 // TestPartialTestdata writes the partial states of the public and generated

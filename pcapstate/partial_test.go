@@ -280,6 +280,69 @@ func TestPartialFilter(t *testing.T) {
 	}
 }
 
+// TestPartialMergeFilter: a partial state merged from partial states
+// written with a filter keeps it, given again or not (carried over, and
+// applied to the captures merged with them); one written with another
+// filter, or two with different ones, are an error naming them.
+func TestPartialMergeFilter(t *testing.T) {
+	var v4, v6 bytes.Buffer
+	if _, err := capgen.Load(&v4, capgen.LoadOptions{Conns: 300, Open: 30, LeakEvery: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capgen.Load(&v6, capgen.LoadOptions{Conns: 300, Open: 30, LeakEvery: 4, IPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	files := splitPcap(t, v4.Bytes(), 1999)
+	a, b, c := files[0], files[1], v6.Bytes()
+	filtered := pcapstate.Options{Filter: "ip"}
+	want := readAll(t, filtered, input("a.pcap", a), input("b.pcap", b), input("c.pcap", c))
+	if want.Filtered != readAll(t, pcapstate.Options{}, input("c.pcap", c)).Packets || want.Filtered == 0 {
+		t.Fatalf("%d packets filtered out, want c.pcap's", want.Filtered)
+	}
+	pa := partialOf(t, filtered, input("a.pcap", a))
+	pb := partialOf(t, filtered, input("b.pcap", b))
+	for _, tc := range []struct {
+		name string
+		opts pcapstate.Options
+		ins  func() []pcapstate.Input
+	}{
+		{"the filter given again", filtered, func() []pcapstate.Input {
+			return []pcapstate.Input{input("a.part", pa), input("b.part", pb), input("c.pcap", c)}
+		}},
+		{"the filter carried over", pcapstate.Options{}, func() []pcapstate.Input {
+			return []pcapstate.Input{input("a.part", pa), input("b.part", pb), input("c.pcap", c)}
+		}},
+		{"the filter carried over to a capture merged first", pcapstate.Options{}, func() []pcapstate.Input {
+			return []pcapstate.Input{input("a.part", pa), input("bc.part", partialOf(t, pcapstate.Options{}, input("b.part", pb), input("c.pcap", c)))}
+		}},
+	} {
+		merged := partialOf(t, tc.opts, tc.ins()...)
+		sameResult(t, tc.name, readAll(t, filtered, input("merged.part", merged)), want)
+		_, err := pcapstate.Read([]pcapstate.Input{input("merged.part", merged)}, pcapstate.Options{})
+		if err == nil || !strings.Contains(err.Error(), `merged.part: a partial state written with filter "ip"`) {
+			t.Errorf("%s: read without the filter: %v", tc.name, err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		opts pcapstate.Options
+		ins  []pcapstate.Input
+		want string
+	}{
+		{"another filter", pcapstate.Options{Filter: "tcp"}, []pcapstate.Input{input("a.part", pa)},
+			`a.part: a partial state written with filter "ip" cannot be merged with filter "tcp"`},
+		{"a filter on an unfiltered partial state", filtered, []pcapstate.Input{input("a.part", pa), input("c.part", partialOf(t, pcapstate.Options{}, input("c.pcap", c)))},
+			`c.part: a partial state written with filter "" cannot be merged with filter "ip"`},
+		{"two filters", pcapstate.Options{}, []pcapstate.Input{input("a.part", pa), input("c.part", partialOf(t, pcapstate.Options{}, input("c.pcap", c)))},
+			`c.part: a partial state written with filter "" cannot be merged with a.part, written with filter "ip"`},
+	} {
+		_, err := pcapstate.WritePartial(&bytes.Buffer{}, tc.ins, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
 // TestPartialDamage: a partial state cut short, or with a byte changed,
 // gives the records before the damage and a warning naming the partial
 // state; one of another version is an error.
@@ -516,5 +579,32 @@ func TestPartialCaptureTwice(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "capture a.pcap is read twice (through a.part and ") {
 			t.Errorf("%s + %s: %v", ins[0].Name, ins[1].Name, err)
 		}
+	}
+	// Across the levels of a tree: the merge itself refuses a capture it
+	// would hold twice, and the read one counted in a merged partial state
+	// and beside it.
+	_, b := cutScenario(t, capgen.Scenarios(capgen.Options{})[1], 0, capgen.Format{})
+	m := partialOf(t, pcapstate.Options{}, input("a.part", p), input("b.pcap", b))
+	m2 := partialOf(t, pcapstate.Options{}, input("m.part", m))
+	for _, tc := range []struct {
+		ins  []pcapstate.Input
+		want string
+	}{
+		{[]pcapstate.Input{input("a.part", p), input("a.pcap", a)}, "capture a.pcap is read twice (through a.part and itself)"},
+		{[]pcapstate.Input{input("m.part", m), input("a.part", p)}, "capture a.pcap is read twice (through m.part (merged from a.part) and through a.part)"},
+		{[]pcapstate.Input{input("a.pcap", a), input("a.pcap", a)}, "capture a.pcap is read twice (itself and itself)"},
+	} {
+		_, err := pcapstate.WritePartial(&bytes.Buffer{}, tc.ins, pcapstate.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("partial of %s + %s: %v, want %q", tc.ins[0].Name, tc.ins[1].Name, err, tc.want)
+		}
+	}
+	_, err := pcapstate.Read([]pcapstate.Input{input("m2.part", m2), input("b.pcap", b)}, pcapstate.Options{})
+	if want := "capture b.pcap is read twice (through m2.part (merged from m.part) and itself)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("read of m2.part + b.pcap: %v, want %q", err, want)
+	}
+	_, err = pcapstate.Read([]pcapstate.Input{input("m2.part", m2), input("a.part", p)}, pcapstate.Options{})
+	if want := "capture a.pcap is read twice (through m2.part (merged from m.part, merged from a.part) and through a.part)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("read of m2.part + a.part: %v, want %q", err, want)
 	}
 }

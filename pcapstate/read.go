@@ -120,20 +120,14 @@ type FileStats struct {
 }
 
 // ViaChain names the partial states the file was read through: the one
-// read first, then those it was merged from, "all.cwfp, merged from
-// hosts-1.cwfp, merged from web-3.cwfp"; "" when the file was read
+// read, then each one the last named was merged from, "all.cwfp (merged
+// from hosts-1.cwfp, merged from web-3.cwfp)"; "" when the file was read
 // itself.
 func (f *FileStats) ViaChain() string {
-	if f.Via == "" {
-		return ""
+	if len(f.Through) == 0 {
+		return f.Via
 	}
-	var b strings.Builder
-	b.WriteString(f.Via)
-	for _, t := range f.Through {
-		b.WriteString(", merged from ")
-		b.WriteString(t)
-	}
-	return b.String()
+	return f.Via + " (merged from " + strings.Join(f.Through, ", merged from ") + ")"
 }
 
 // SkipCount is how many frames were not TCP segments, by kind.

@@ -262,6 +262,79 @@ func TestPartialSize(t *testing.T) {
 	if len(p)*10 > b.Len() {
 		t.Errorf("partial state is %d bytes, more than a tenth of the capture's %d", len(p), b.Len())
 	}
+	// The same load as 8 slices, rotated files (one after the other in
+	// time) or the captures of 8 hosts (at the same time, each with its
+	// share of the connections), their partial states merged into one:
+	// the same result, and the size of the partial state of the 8
+	// captures written at once. Rotated, that is about the size of its
+	// inputs and at most a tenth of the captures; the hosts' records
+	// alternate between files, and a record whose file is not the last
+	// one's names it (a byte, two for a segment that had none extra): a
+	// fifth more on this load of small records, which is bounded.
+	for _, split := range []struct {
+		name  string
+		files [][]byte
+	}{
+		{"rotated", splitPcap(t, b.Bytes(), 50000*13/8+1)},
+		{"hosts", splitByConn(t, b.Bytes(), 8)},
+	} {
+		var caps, parts []pcapstate.Input
+		sum := 0
+		for i, f := range split.files {
+			name := fmt.Sprintf("%s-%d.pcap", split.name, i)
+			caps = append(caps, input(name, f))
+			pp := partialOf(t, pcapstate.Options{}, input(name, f))
+			parts = append(parts, input(name+".cwfp", pp))
+			sum += len(pp)
+		}
+		merged := partialOf(t, pcapstate.Options{}, parts...)
+		sameResult(t, split.name+", merged", readAll(t, opts, input("merged.cwfp", merged)), readAll(t, opts, caps...))
+		for i := range caps {
+			caps[i].R.(*bytes.Reader).Seek(0, 0)
+		}
+		once := partialOf(t, pcapstate.Options{}, caps...)
+		ratio := float64(len(merged)) / float64(sum)
+		t.Logf("%s: %d files, their partial states %d bytes, merged %d bytes (%.3f of theirs, 1/%.1f of the captures); written at once from the captures %d bytes",
+			split.name, len(split.files), sum, len(merged), ratio, float64(b.Len())/float64(len(merged)), len(once))
+		// The merged header names the partial states: a few bytes per file.
+		if d := len(merged) - len(once); d < 0 || d > 64*len(caps) {
+			t.Errorf("%s: merged partial state is %d bytes, the captures' written at once %d", split.name, len(merged), len(once))
+		}
+		switch {
+		case split.name == "rotated" && (len(merged)*10 > b.Len() || ratio > 1):
+			t.Errorf("%s: merged partial state is %d bytes, more than a tenth of the captures' %d or than its inputs' %d", split.name, len(merged), b.Len(), sum)
+		case ratio > 1.25:
+			t.Errorf("%s: merged partial state is %d bytes, %.2f times its inputs'", split.name, len(merged), ratio)
+		}
+	}
+}
+
+// splitByConn cuts a classic pcap file of plain Ethernet IPv4 frames
+// (capgen.Load's) into n files by connection, as n hosts would capture
+// their shares of the traffic at the same time: by the client's port
+// (the one that is not the server's, 8080).
+func splitByConn(t testing.TB, b []byte, n int) [][]byte {
+	t.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = append([]byte(nil), b[:24]...)
+	}
+	for off := 24; off+16 <= len(b); {
+		capLen := int(binary.LittleEndian.Uint32(b[off+8:]))
+		rec := b[off : off+16+capLen]
+		frame := rec[16:]
+		if len(frame) < 14+20+4 || frame[12] != 0x08 || frame[13] != 0 {
+			t.Fatalf("record at %d is no Ethernet IPv4 frame", off)
+		}
+		tcp := frame[14+int(frame[14]&0xf)*4:]
+		port := binary.BigEndian.Uint16(tcp)
+		if port == 8080 {
+			port = binary.BigEndian.Uint16(tcp[2:])
+		}
+		out[int(port)%n] = append(out[int(port)%n], rec...)
+		off += 16 + capLen
+	}
+	return out
 }
 
 // TestPartialFilter: a partial state keeps the filter it was written with,

@@ -97,14 +97,30 @@ func dumpPartial(t testing.TB, data []byte) string {
 
 // TestPartialGolden keeps the partial states of real captures (IPv6,
 // retransmissions, a Teredo tunnel, ERSPAN) byte for byte, and their
-// records as text.
+// records as text; and so the partial state merged from the first two
+// and the third's capture, whose header names the partial states its
+// captures came through.
 func TestPartialGolden(t *testing.T) {
-	for _, p := range partialGoldens {
+	var ins []Input
+	for i, p := range partialGoldens {
 		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
 		data := writePartialOf(t, p)
 		golden.Check(t, filepath.Join("testdata", "partial", name+".cwfp"), data)
 		golden.Check(t, filepath.Join("testdata", "partial", name+".records"), []byte(dumpPartial(t, data)))
+		switch i {
+		case 0, 1:
+			ins = append(ins, Input{Name: name + ".cwfp", R: bytes.NewReader(data)})
+		case 2:
+			capture, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins = append(ins, Input{Name: filepath.Base(p), R: bytes.NewReader(capture)})
+		}
 	}
+	merged := mergePartial(t, ins...)
+	golden.Check(t, filepath.Join("testdata", "partial", "merged.cwfp"), merged)
+	golden.Check(t, filepath.Join("testdata", "partial", "merged.records"), []byte(dumpPartial(t, merged)))
 }
 
 // TestPartialZeekTraces reads every Zeek trace through its partial state,
@@ -202,6 +218,45 @@ func FuzzReadPartial(f *testing.F) {
 		}
 		if segs != res.Segments || res.Segments+res.NonTCP()+res.Filtered != res.Packets {
 			t.Fatalf("packet counts disagree: %d in conns, %d segments, %d non-TCP, %d filtered, %d packets", segs, res.Segments, res.NonTCP(), res.Filtered, res.Packets)
+		}
+	})
+}
+
+// FuzzMergePartial merges damaged partial states into another: the merge
+// fails only where reading fails (a bad header), and reading what it
+// wrote gives what reading the damaged one gives, warnings and positions
+// included.
+func FuzzMergePartial(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	for _, p := range seeds {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, err := Read([]Input{{Name: "fuzz.cwfp", R: bytes.NewReader(data)}}, Options{})
+		var merged bytes.Buffer
+		_, merr := WritePartial(&merged, []Input{{Name: "fuzz.cwfp", R: bytes.NewReader(data)}}, Options{})
+		if err != nil || merr != nil {
+			if (err == nil) != (merr == nil) {
+				t.Fatalf("read: %v; merge: %v", err, merr)
+			}
+			return
+		}
+		got, err := Read([]Input{{Name: "merged.cwfp", R: bytes.NewReader(merged.Bytes())}}, Options{})
+		if err != nil {
+			t.Fatalf("reading the merged partial state: %v", err)
+		}
+		for _, res := range []*Result{want, got} {
+			for i := range res.Files {
+				res.Files[i].Via, res.Files[i].Through = "", nil
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("the merged partial state gives another result\n got %+v\nwant %+v", got, want)
 		}
 	})
 }

@@ -263,7 +263,7 @@ func (c *Captures) Close() {
 func captureInput(o *opened, f *pcapstate.FileStats, res *pcapstate.Result) report.Input {
 	in := report.CaptureInput(f, res)
 	if f.Via != "" {
-		in.Kind += ", from partial state " + f.Via
+		in.Kind += ", from partial state " + f.ViaChain()
 	}
 	if o.bound != nil && o.bound.tripped != nil {
 		in.Status, in.Cause, in.Reason = report.InputFailed, report.CauseTooLarge, o.bound.tripped.Error()

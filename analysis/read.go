@@ -69,7 +69,8 @@ func openCaptures(ctx context.Context, srcs []Source) ([]*opened, []report.Input
 
 // WritePartial writes to w the partial state of the captures among srcs
 // (pcapstate.WritePartial), each opened once, recognised by content as
-// StreamCaptures recognises them; a partial state among them is an error.
+// StreamCaptures recognises them; the partial states among them are
+// merged into it.
 func WritePartial(ctx context.Context, srcs []Source, w io.Writer, opts pcapstate.Options) (pcapstate.PartialStats, []report.Input, error) {
 	caps, skipped, err := openCaptures(ctx, srcs)
 	if err != nil {

@@ -34,7 +34,7 @@ import (
 //
 //	magic "cwforensics partial state\n", uvarint version
 //	frames: type byte, uvarint length, payload, CRC-32C of type and payload
-//	  'H' header: JSON {filter, files: [{name, format}]}
+//	  'H' header: JSON {filter, files: [{name, format, through}]}
 //	  'B' block of records, read in order (a tuple is numbered in the
 //	      block that first needs it and kept while it is used, see
 //	      tupleTable; times are differences from the file's last record)
@@ -42,6 +42,16 @@ import (
 //
 // A file that ends before its trailer, or whose frame fails its checksum,
 // is damaged: what came before the damage is used, with a warning.
+//
+// Partial states merge into partial states (WritePartial given some among
+// its inputs), so that a fleet's can be reduced in a tree before the last
+// read: the merged one lists their captures in its header, each with the
+// partial states it came through ("through", which a reader that does not
+// know it passes over: the version stays 1), and holds their records
+// merged in time order as reading them would merge them, recoded against
+// its own blocks and tuples; the ends of their files, and the damage that
+// cut one short, are end records with their warnings at their positions.
+// Reading the merged partial state gives what reading its inputs gives.
 
 // partialMagic begins every partial state file.
 const partialMagic = "cwforensics partial state\n"
@@ -82,6 +92,10 @@ type partialHeader struct {
 type partialFile struct {
 	Name   string `json:"name"`
 	Format string `json:"format"`
+	// Through lists the partial states a merged partial state took the
+	// capture's records from, the last merged first: a partial state
+	// written from partial states holds their captures, not them.
+	Through []string `json:"through,omitempty"`
 }
 
 type partialTrailer struct {
@@ -221,13 +235,14 @@ type partWriter struct {
 	tab     tupleTable
 	lastTS  []int64
 	cur     int // file of the last record in the block
+	limit   int // blockBytes, or less in tests
 	records uint64
 	written int64
 	err     error
 }
 
 func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
-	pw := &partWriter{w: bufio.NewWriterSize(w, 64<<10), tuples: map[tupleKey]uint32{}, lastTS: make([]int64, len(hdr.Files))}
+	pw := &partWriter{w: bufio.NewWriterSize(w, 64<<10), tuples: map[tupleKey]uint32{}, lastTS: make([]int64, len(hdr.Files)), limit: blockBytes}
 	pw.tab.newBlock(nil)
 	pw.raw([]byte(partialMagic))
 	pw.raw(binary.AppendUvarint(nil, PartialVersion))
@@ -305,7 +320,7 @@ func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offs
 // room starts a new block when the one being coded is full; every record
 // begins with it, before it looks at the block's tuples.
 func (pw *partWriter) room() {
-	if len(pw.buf) >= blockBytes {
+	if len(pw.buf) >= pw.limit {
 		pw.flush()
 	}
 }
@@ -870,39 +885,88 @@ func (d *decoder) addr() netip.Addr {
 
 // PartialStats is what WritePartial wrote.
 type PartialStats struct {
-	Files    int    // capture files read
+	Files    int    // capture files the partial state holds
+	Merged   int    // partial states among the inputs, merged into it
 	Packets  uint64 // packets read
 	Segments uint64 // of which TCP segments
 	Bytes    int64  // bytes written
 }
 
-// WritePartial reads the captures as Read would (merged in time order,
+// WritePartial reads the inputs as Read would (merged in time order,
 // through opts.Filter) and writes their partial state to w. Only
 // opts.Filter is used: the rest applies when partial states are read. A
 // damaged capture gives the packets before the damage, and its warning
 // goes into the partial state, as Read would report it.
+//
+// An input may itself be a partial state: its captures are listed in the
+// new one's header (each with the partial states it came through) and its
+// records merged with the others', so that reading the new partial state
+// gives what reading its inputs gives, and partial states reduce in a
+// tree. Damage in it cuts it short as reading it would, its warning kept
+// at its position. Its filter carries over: the inputs' partial states
+// must have been written with opts.Filter, or with one same filter when
+// opts.Filter is empty, which then applies to the captures among them
+// too.
 func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, error) {
-	filter, err := newFilter(opts.Filter)
-	if err != nil {
-		return PartialStats{}, err
-	}
-	hdr := partialHeader{Version: PartialVersion, Filter: opts.Filter}
-	stats := make([]FileStats, len(inputs))
+	return writePartialBlocks(w, inputs, opts, blockBytes)
+}
+
+// writePartialBlocks is WritePartial with blocks flushed once they pass limit
+// bytes: the tests cut partial states after every record with a limit of
+// 1.
+func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (PartialStats, error) {
 	var srcs []*source
-	for i, in := range inputs {
+	for _, in := range inputs {
 		src, err := openInput(in)
 		if err != nil {
 			return PartialStats{}, err
 		}
-		if src.part != nil {
-			return PartialStats{}, fmt.Errorf("%s: already a partial state: give partial states to conns or analyze, or the captures to partial", in.Name)
-		}
-		hdr.Files = append(hdr.Files, partialFile{Name: in.Name, Format: src.pr.format()})
-		stats[i] = FileStats{Name: in.Name, linkSeen: map[uint32]bool{}}
-		src.idx, src.stats = i, &stats[i]
 		srcs = append(srcs, src)
 	}
+	expr, err := mergedFilter(srcs, opts.Filter)
+	if err != nil {
+		return PartialStats{}, err
+	}
+	filter, err := newFilter(expr)
+	if err != nil {
+		return PartialStats{}, err
+	}
+	hdr := partialHeader{Version: PartialVersion, Filter: expr}
+	var stats []FileStats
+	merged := 0
+	for _, src := range srcs {
+		if src.part == nil {
+			hdr.Files = append(hdr.Files, partialFile{Name: src.name, Format: src.pr.format()})
+			stats = append(stats, FileStats{Name: src.name, linkSeen: map[uint32]bool{}})
+			continue
+		}
+		merged++
+		for _, f := range src.part.hdr.Files {
+			through := append([]string{src.name}, f.Through...)
+			hdr.Files = append(hdr.Files, partialFile{Name: f.Name, Format: f.Format, Through: through})
+			stats = append(stats, FileStats{Name: f.Name, Via: src.name, Through: f.Through, linkSeen: map[uint32]bool{}})
+		}
+	}
+	if err := checkTwice(stats, true); err != nil {
+		return PartialStats{}, err
+	}
+	k := 0
+	for _, src := range srcs {
+		if src.part == nil {
+			src.idx, src.stats = k, &stats[k]
+			k++
+			continue
+		}
+		n := len(src.part.hdr.Files)
+		src.base, src.ns, src.ended, src.merging = k, make([]uint64, n), make([]bool, n), true
+		for j := range n {
+			src.files = append(src.files, &stats[k+j])
+		}
+		src.idx, src.stats = k, src.files[0]
+		k += n
+	}
 	pw := newPartWriter(w, hdr)
+	pw.limit = limit
 	p := &producer{srcs: srcs, filter: filter, progress: opts.Packets}
 	if err := p.writePartial(pw); err != nil {
 		return PartialStats{}, err
@@ -910,7 +974,35 @@ func WritePartial(w io.Writer, inputs []Input, opts Options) (PartialStats, erro
 	if err := pw.close(trailerOf(stats)); err != nil {
 		return PartialStats{}, fmt.Errorf("write partial state: %w", err)
 	}
-	return PartialStats{Files: len(inputs), Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+	return PartialStats{Files: len(hdr.Files), Merged: merged, Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+}
+
+// mergedFilter is the filter of a partial state written from srcs with
+// the filter expr: expr, or when it is empty the one the partial states
+// among srcs were written with, carried over. Their packets were filtered
+// when they were written, with no way back: one written with another
+// filter than expr, or two with different filters, are an error naming
+// them.
+func mergedFilter(srcs []*source, expr string) (string, error) {
+	var from *source
+	for _, s := range srcs {
+		if s.part == nil {
+			continue
+		}
+		f := s.part.hdr.Filter
+		switch {
+		case expr != "" && f != expr:
+			return "", fmt.Errorf("%s: a partial state written with filter %q cannot be merged with filter %q: its packets were filtered when it was written", s.name, f, expr)
+		case from == nil:
+			from = s
+		case f != from.part.hdr.Filter:
+			return "", fmt.Errorf("%s: a partial state written with filter %q cannot be merged with %s, written with filter %q: give partial states written with one filter", s.name, f, from.name, from.part.hdr.Filter)
+		}
+	}
+	if expr == "" && from != nil {
+		return from.part.hdr.Filter, nil
+	}
+	return expr, nil
 }
 
 // trailerOf is the trailer of a partial state of files with these stats.
@@ -928,7 +1020,8 @@ func trailerOf(stats []FileStats) partialTrailer {
 }
 
 // writePartial reads the sources in timestamp order, as run does, and
-// codes every packet into pw.
+// codes every packet into pw: a capture's decoded, a partial state's
+// record recoded as it was.
 func (p *producer) writePartial(pw *partWriter) error {
 	if p.progress != nil {
 		defer func() { p.progress.Store(p.packets) }()
@@ -936,12 +1029,15 @@ func (p *producer) writePartial(pw *partWriter) error {
 	h := p.srcs[:0]
 	var warn []Warning
 	for _, s := range p.srcs {
-		if s.advance(&warn) {
+		ok := s.advance(&warn)
+		if s.failed != nil {
+			return s.failed
+		}
+		if ok {
 			h = append(h, s)
 			s.pend(warn)
-		} else {
-			pw.eofOf(s, warn)
 		}
+		pw.endsOf(s, ok, warn)
 		warn = warn[:0]
 	}
 	var dec Decoder
@@ -958,7 +1054,10 @@ func (p *producer) writePartial(pw *partWriter) error {
 		s.pendWarn = Warning{}
 		f := s.idx
 		keep := true
-		if p.filter != nil {
+		if s.part != nil {
+			keep = false
+			p.recode(pw, f, &s.prec)
+		} else if p.filter != nil {
 			ok, err := p.filter.match(rec)
 			if err != nil {
 				return fmt.Errorf("filter %s: packet %d: %w", s.name, s.n, err)
@@ -983,18 +1082,60 @@ func (p *producer) writePartial(pw *partWriter) error {
 				p.segments++
 			}
 		}
-		if !s.advance(&warn) {
+		ok := s.advance(&warn)
+		if s.failed != nil {
+			return s.failed
+		}
+		if !ok {
 			h = slices.Delete(h, bi, bi+1)
-			pw.eofOf(s, warn)
 		} else {
 			s.pend(warn)
 		}
+		pw.endsOf(s, ok, warn)
 		warn = warn[:0]
 		if pw.err != nil {
 			return fmt.Errorf("write partial state: %w", pw.err)
 		}
 	}
 	return nil
+}
+
+// recode writes a partial state's packet record r again, as the record of
+// file f: filtered and decoded when it was first written.
+func (p *producer) recode(pw *partWriter, f int, r *partRecord) {
+	switch r.kind {
+	case recTick:
+		kind := uint8(r.skip)
+		if r.filt {
+			kind = tickFiltered
+		}
+		pw.tick(f, r.ts, kind, r.warn, r.offset)
+	case recFrag:
+		if r.skip == SkipNone {
+			p.segments++
+		}
+		pw.frag(f, r.ts, r.skip, &r.seg, r.warn, r.offset)
+	case recSeg:
+		p.segments++
+		pw.seg(f, r.ts, &r.seg, r.warn, r.offset)
+	}
+}
+
+// endsOf records where s's files ended, after advance read its next
+// packet (ok) or found its end: a capture's end, with the warning advance
+// gave when it ended at damage; the ends a partial state's records said,
+// or its damage.
+func (pw *partWriter) endsOf(s *source, ok bool, warn []Warning) {
+	if s.part == nil {
+		if !ok {
+			pw.eofOf(s, warn)
+		}
+		return
+	}
+	for _, e := range s.ends {
+		pw.eof(s.base+e.file, e.trunc, e.warn, e.offset)
+	}
+	s.ends = s.ends[:0]
 }
 
 // eofOf records the end of s's file, with the warning advance gave when
@@ -1009,9 +1150,9 @@ func (pw *partWriter) eofOf(s *source, warn []Warning) {
 }
 
 // pend keeps the warning advance gave for the packet it read, if any, for
-// that packet's record.
+// that packet's record; a partial state's record carries its own.
 func (s *source) pend(warn []Warning) {
-	if len(warn) > 0 {
+	if len(warn) > 0 && s.part == nil {
 		s.pendWarn = warn[len(warn)-1]
 	}
 }
@@ -1033,6 +1174,7 @@ func (s *source) advancePart(warnings *[]Warning) bool {
 						}
 					}
 				}
+				s.endAll()
 				return false
 			}
 			if !errors.Is(err, errPartial) {
@@ -1041,11 +1183,17 @@ func (s *source) advancePart(warnings *[]Warning) bool {
 			}
 			f := s.part.cur
 			s.files[f].Truncated = true
-			*warnings = append(*warnings, Warning{
+			w := Warning{
 				Pos:    Pos{File: s.files[f].Name, Packet: s.ns[f] + 1},
 				Offset: s.part.off,
 				Msg:    fmt.Sprintf("partial state %s: %v; the records before it were used", s.name, err),
-			})
+			}
+			*warnings = append(*warnings, w)
+			if s.merging {
+				s.ends = append(s.ends, partEnd{file: f, trunc: true, warn: w.Msg, offset: w.Offset})
+				s.ended[f] = true
+				s.endAll()
+			}
 			return false
 		}
 		st := s.files[r.file]
@@ -1053,6 +1201,10 @@ func (s *source) advancePart(warnings *[]Warning) bool {
 			if r.trunc {
 				st.Truncated = true
 				*warnings = append(*warnings, Warning{Pos: Pos{File: st.Name, Packet: s.ns[r.file] + 1}, Offset: r.offset, Msg: r.warn})
+			}
+			if s.merging {
+				s.ends = append(s.ends, partEnd{file: r.file, trunc: r.trunc, warn: r.warn, offset: r.offset})
+				s.ended[r.file] = true
 			}
 			continue
 		}
@@ -1070,5 +1222,29 @@ func (s *source) advancePart(warnings *[]Warning) bool {
 		}
 		s.rec.ts = r.ts
 		return true
+	}
+}
+
+// partEnd is where a file of a partial state being merged ended: its end
+// record, or the damage that cut the partial state short (trunc, with
+// the warning reading it gives).
+type partEnd struct {
+	file   int
+	trunc  bool
+	warn   string
+	offset int64
+}
+
+// endAll ends, when s is being merged, its files that have no end yet:
+// the partial state is read to its end, or cut short.
+func (s *source) endAll() {
+	if !s.merging {
+		return
+	}
+	for f, done := range s.ended {
+		if !done {
+			s.ends = append(s.ends, partEnd{file: f})
+			s.ended[f] = true
+		}
 	}
 }

@@ -47,7 +47,18 @@ func dumpPartial(t testing.TB, data []byte) string {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "filter %q files %+v\n", pr.hdr.Filter, pr.hdr.Files)
+	fmt.Fprintf(&b, "filter %q files [", pr.hdr.Filter)
+	for i, f := range pr.hdr.Files {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "{Name:%s Format:%s", f.Name, f.Format)
+		if len(f.Through) > 0 {
+			fmt.Fprintf(&b, " Through:%v", f.Through)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString("]\n")
 	var rec partRecord
 	for {
 		if err := pr.next(&rec); err != nil {
@@ -86,18 +97,36 @@ func dumpPartial(t testing.TB, data []byte) string {
 
 // TestPartialGolden keeps the partial states of real captures (IPv6,
 // retransmissions, a Teredo tunnel, ERSPAN) byte for byte, and their
-// records as text.
+// records as text; and so the partial state merged from the first two
+// and the third's capture, whose header names the partial states its
+// captures came through.
 func TestPartialGolden(t *testing.T) {
-	for _, p := range partialGoldens {
+	var ins []Input
+	for i, p := range partialGoldens {
 		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
 		data := writePartialOf(t, p)
 		golden.Check(t, filepath.Join("testdata", "partial", name+".cwfp"), data)
 		golden.Check(t, filepath.Join("testdata", "partial", name+".records"), []byte(dumpPartial(t, data)))
+		switch i {
+		case 0, 1:
+			ins = append(ins, Input{Name: name + ".cwfp", R: bytes.NewReader(data)})
+		case 2:
+			capture, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins = append(ins, Input{Name: filepath.Base(p), R: bytes.NewReader(capture)})
+		}
 	}
+	merged := mergePartial(t, ins...)
+	golden.Check(t, filepath.Join("testdata", "partial", "merged.cwfp"), merged)
+	golden.Check(t, filepath.Join("testdata", "partial", "merged.records"), []byte(dumpPartial(t, merged)))
 }
 
 // TestPartialZeekTraces reads every Zeek trace through its partial state,
-// and all of them through one, against reading the traces themselves.
+// all of them through one, and all of them through a tree of merges (the
+// traces' partial states merged four at a time, those merged into one),
+// against reading the traces themselves.
 func TestPartialZeekTraces(t *testing.T) {
 	traces := traceFiles(t)
 	var caps, parts []Input
@@ -119,7 +148,7 @@ func TestPartialZeekTraces(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range res.Files {
-			res.Files[i].Via, res.Files[i].Input = "", 0
+			res.Files[i].Via, res.Files[i].Through, res.Files[i].Input = "", nil, 0
 		}
 		return res
 	}
@@ -132,6 +161,28 @@ func TestPartialZeekTraces(t *testing.T) {
 	if want, got := read(caps), read([]Input{all}); !reflect.DeepEqual(got, want) {
 		t.Errorf("all traces: the partial state gives another result")
 	}
+	var level1 []Input
+	for i := 0; i < len(parts); i += 4 {
+		level1 = append(level1, Input{Name: fmt.Sprintf("level1-%d.cwfp", i/4), R: bytes.NewReader(mergePartial(t, parts[i:min(i+4, len(parts))]...))})
+	}
+	tree := Input{Name: "tree.cwfp", R: bytes.NewReader(mergePartial(t, level1...))}
+	if want, got := read(caps), read([]Input{tree}); !reflect.DeepEqual(got, want) {
+		t.Errorf("all traces through a tree of merges: the partial state gives another result")
+	}
+}
+
+// mergePartial writes the partial state of the inputs, read from their
+// start.
+func mergePartial(t testing.TB, ins ...Input) []byte {
+	t.Helper()
+	for i := range ins {
+		ins[i].R.(*bytes.Reader).Seek(0, 0)
+	}
+	var b bytes.Buffer
+	if _, err := WritePartial(&b, ins, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // FuzzReadPartial feeds damaged partial states to Read: no panic, an error
@@ -167,6 +218,48 @@ func FuzzReadPartial(f *testing.F) {
 		}
 		if segs != res.Segments || res.Segments+res.NonTCP()+res.Filtered != res.Packets {
 			t.Fatalf("packet counts disagree: %d in conns, %d segments, %d non-TCP, %d filtered, %d packets", segs, res.Segments, res.NonTCP(), res.Filtered, res.Packets)
+		}
+	})
+}
+
+// FuzzMergePartial merges damaged partial states into another: the merge
+// fails only where reading fails (a bad header), and reading what it
+// wrote gives what reading the damaged one gives, warnings and positions
+// included.
+func FuzzMergePartial(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	for _, p := range seeds {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+		f.Add(data[:len(data)/2])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, err := Read([]Input{{Name: "fuzz.cwfp", R: bytes.NewReader(data)}}, Options{})
+		var merged bytes.Buffer
+		_, merr := WritePartial(&merged, []Input{{Name: "fuzz.cwfp", R: bytes.NewReader(data)}}, Options{})
+		if err != nil && merr == nil && strings.Contains(err.Error(), "written with filter") {
+			return // read without its filter, merged with it (carried over)
+		}
+		if err != nil || merr != nil {
+			if (err == nil) != (merr == nil) {
+				t.Fatalf("read: %v; merge: %v", err, merr)
+			}
+			return
+		}
+		got, err := Read([]Input{{Name: "merged.cwfp", R: bytes.NewReader(merged.Bytes())}}, Options{})
+		if err != nil {
+			t.Fatalf("reading the merged partial state: %v", err)
+		}
+		for _, res := range []*Result{want, got} {
+			for i := range res.Files {
+				res.Files[i].Via, res.Files[i].Through = "", nil
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("the merged partial state gives another result\n got %+v\nwant %+v", got, want)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package pcapstate_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -40,7 +41,7 @@ func readAll(t testing.TB, opts pcapstate.Options, ins ...pcapstate.Input) *pcap
 		t.Fatal(err)
 	}
 	for i := range res.Files {
-		res.Files[i].Via, res.Files[i].Input = "", 0
+		res.Files[i].Via, res.Files[i].Through, res.Files[i].Input = "", nil, 0
 	}
 	return res
 }
@@ -98,8 +99,10 @@ func cutScenario(t testing.TB, sc capgen.Scenario, k int, f capgen.Format) (a, b
 // across every port reuse, and checks that the partial states of the two
 // slices read together give exactly what the two captures give: the same
 // connections, verdicts, positions, counts, files and warnings. So do
-// one partial state of both slices, and a partial state read with the
-// other slice's capture.
+// one partial state of both slices, a partial state read with the other
+// slice's capture, and the two levels of a tree: the two slices' partial
+// states merged into one (or one merged with the other's capture), read
+// alone.
 func TestPartialCutEverywhere(t *testing.T) {
 	framings := []struct {
 		name string
@@ -125,6 +128,10 @@ func TestPartialCutEverywhere(t *testing.T) {
 				sameResult(t, name+": a partial state and a capture", readAll(t, opts, input("a.part", pa), input("b.pcap", b)), want)
 				pab := partialOf(t, opts, input("a.pcap", a), input("b.pcap", b))
 				sameResult(t, name+": one partial state of both", readAll(t, opts, input("ab.part", pab)), want)
+				merged := partialOf(t, opts, input("a.part", pa), input("b.part", pb))
+				sameResult(t, name+": the two partial states merged", readAll(t, opts, input("merged.part", merged)), want)
+				mixed := partialOf(t, opts, input("a.part", pa), input("b.pcap", b))
+				sameResult(t, name+": a partial state merged with a capture", readAll(t, opts, input("mixed.part", mixed)), want)
 				cuts++
 				if t.Failed() {
 					t.Logf("scenario: %s", sc.Doc)
@@ -180,7 +187,9 @@ func splitPcap(t testing.TB, b []byte, n int) [][]byte {
 // TestPartialRotatedLoad reads a load of interleaved connections, some
 // left in CLOSE_WAIT, cut into rotated files of a prime number of packets
 // (so the cuts fall anywhere in the connections), through one partial
-// state per file, and compares with reading the files themselves.
+// state per file, and compares with reading the files themselves; then
+// through a tree of merges: the partial states merged three at a time
+// (the middle group with a capture among them), those merged into one.
 func TestPartialRotatedLoad(t *testing.T) {
 	var b bytes.Buffer
 	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 3000, Open: 300, LeakEvery: 7, HTTP: true, Step: 50 * time.Millisecond}); err != nil {
@@ -192,18 +201,38 @@ func TestPartialRotatedLoad(t *testing.T) {
 	}
 	opts := pcapstate.Options{Retain: pcapstate.RetainCloseWait}
 	var caps, parts []pcapstate.Input
+	var partData [][]byte
 	var capBytes, partBytes int
 	for i, f := range files {
 		name := fmt.Sprintf("load.pcap%d", i)
 		caps = append(caps, input(name, f))
 		p := partialOf(t, opts, input(name, f))
 		parts = append(parts, input(name+".part", p))
+		partData = append(partData, p)
 		capBytes += len(f)
 		partBytes += len(p)
 	}
 	want := readAll(t, opts, caps...)
 	got := readAll(t, opts, parts...)
 	sameResult(t, "rotated load", got, want)
+	var level1 []pcapstate.Input
+	for i := 0; i < len(parts); i += 3 {
+		var group []pcapstate.Input
+		for j := i; j < min(i+3, len(parts)); j++ {
+			if j == 4 {
+				group = append(group, input(caps[j].Name, files[j]))
+			} else {
+				group = append(group, input(parts[j].Name, partData[j]))
+			}
+		}
+		level1 = append(level1, input(fmt.Sprintf("level1-%d.part", i/3), partialOf(t, opts, group...)))
+	}
+	sameResult(t, "rotated load, partial states merged three at a time", readAll(t, opts, level1...), want)
+	for i := range level1 {
+		level1[i].R.(*bytes.Reader).Seek(0, 0)
+	}
+	all := partialOf(t, opts, level1...)
+	sameResult(t, "rotated load, merged in a tree", readAll(t, opts, input("all.part", all)), want)
 	leaked := 0
 	for _, c := range want.Conns {
 		if c.Verdict == pcapstate.CloseWaitConfirmed {
@@ -233,6 +262,79 @@ func TestPartialSize(t *testing.T) {
 	if len(p)*10 > b.Len() {
 		t.Errorf("partial state is %d bytes, more than a tenth of the capture's %d", len(p), b.Len())
 	}
+	// The same load as 8 slices, rotated files (one after the other in
+	// time) or the captures of 8 hosts (at the same time, each with its
+	// share of the connections), their partial states merged into one:
+	// the same result, and the size of the partial state of the 8
+	// captures written at once. Rotated, that is about the size of its
+	// inputs and at most a tenth of the captures; the hosts' records
+	// alternate between files, and a record whose file is not the last
+	// one's names it (a byte, two for a segment that had none extra): a
+	// fifth more on this load of small records, which is bounded.
+	for _, split := range []struct {
+		name  string
+		files [][]byte
+	}{
+		{"rotated", splitPcap(t, b.Bytes(), 50000*13/8+1)},
+		{"hosts", splitByConn(t, b.Bytes(), 8)},
+	} {
+		var caps, parts []pcapstate.Input
+		sum := 0
+		for i, f := range split.files {
+			name := fmt.Sprintf("%s-%d.pcap", split.name, i)
+			caps = append(caps, input(name, f))
+			pp := partialOf(t, pcapstate.Options{}, input(name, f))
+			parts = append(parts, input(name+".cwfp", pp))
+			sum += len(pp)
+		}
+		merged := partialOf(t, pcapstate.Options{}, parts...)
+		sameResult(t, split.name+", merged", readAll(t, opts, input("merged.cwfp", merged)), readAll(t, opts, caps...))
+		for i := range caps {
+			caps[i].R.(*bytes.Reader).Seek(0, 0)
+		}
+		once := partialOf(t, pcapstate.Options{}, caps...)
+		ratio := float64(len(merged)) / float64(sum)
+		t.Logf("%s: %d files, their partial states %d bytes, merged %d bytes (%.3f of theirs, 1/%.1f of the captures); written at once from the captures %d bytes",
+			split.name, len(split.files), sum, len(merged), ratio, float64(b.Len())/float64(len(merged)), len(once))
+		// The merged header names the partial states: a few bytes per file.
+		if d := len(merged) - len(once); d < 0 || d > 64*len(caps) {
+			t.Errorf("%s: merged partial state is %d bytes, the captures' written at once %d", split.name, len(merged), len(once))
+		}
+		switch {
+		case split.name == "rotated" && (len(merged)*10 > b.Len() || ratio > 1):
+			t.Errorf("%s: merged partial state is %d bytes, more than a tenth of the captures' %d or than its inputs' %d", split.name, len(merged), b.Len(), sum)
+		case ratio > 1.25:
+			t.Errorf("%s: merged partial state is %d bytes, %.2f times its inputs'", split.name, len(merged), ratio)
+		}
+	}
+}
+
+// splitByConn cuts a classic pcap file of plain Ethernet IPv4 frames
+// (capgen.Load's) into n files by connection, as n hosts would capture
+// their shares of the traffic at the same time: by the client's port
+// (the one that is not the server's, 8080).
+func splitByConn(t testing.TB, b []byte, n int) [][]byte {
+	t.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = append([]byte(nil), b[:24]...)
+	}
+	for off := 24; off+16 <= len(b); {
+		capLen := int(binary.LittleEndian.Uint32(b[off+8:]))
+		rec := b[off : off+16+capLen]
+		frame := rec[16:]
+		if len(frame) < 14+20+4 || frame[12] != 0x08 || frame[13] != 0 {
+			t.Fatalf("record at %d is no Ethernet IPv4 frame", off)
+		}
+		tcp := frame[14+int(frame[14]&0xf)*4:]
+		port := binary.BigEndian.Uint16(tcp)
+		if port == 8080 {
+			port = binary.BigEndian.Uint16(tcp[2:])
+		}
+		out[int(port)%n] = append(out[int(port)%n], rec...)
+		off += 16 + capLen
+	}
+	return out
 }
 
 // TestPartialFilter: a partial state keeps the filter it was written with,
@@ -248,6 +350,69 @@ func TestPartialFilter(t *testing.T) {
 	_, err := pcapstate.Read([]pcapstate.Input{input("a.part", pa)}, pcapstate.Options{})
 	if err == nil || !strings.Contains(err.Error(), "a.part: a partial state written with filter") {
 		t.Errorf("read with another filter: %v", err)
+	}
+}
+
+// TestPartialMergeFilter: a partial state merged from partial states
+// written with a filter keeps it, given again or not (carried over, and
+// applied to the captures merged with them); one written with another
+// filter, or two with different ones, are an error naming them.
+func TestPartialMergeFilter(t *testing.T) {
+	var v4, v6 bytes.Buffer
+	if _, err := capgen.Load(&v4, capgen.LoadOptions{Conns: 300, Open: 30, LeakEvery: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capgen.Load(&v6, capgen.LoadOptions{Conns: 300, Open: 30, LeakEvery: 4, IPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	files := splitPcap(t, v4.Bytes(), 1999)
+	a, b, c := files[0], files[1], v6.Bytes()
+	filtered := pcapstate.Options{Filter: "ip"}
+	want := readAll(t, filtered, input("a.pcap", a), input("b.pcap", b), input("c.pcap", c))
+	if want.Filtered != readAll(t, pcapstate.Options{}, input("c.pcap", c)).Packets || want.Filtered == 0 {
+		t.Fatalf("%d packets filtered out, want c.pcap's", want.Filtered)
+	}
+	pa := partialOf(t, filtered, input("a.pcap", a))
+	pb := partialOf(t, filtered, input("b.pcap", b))
+	for _, tc := range []struct {
+		name string
+		opts pcapstate.Options
+		ins  func() []pcapstate.Input
+	}{
+		{"the filter given again", filtered, func() []pcapstate.Input {
+			return []pcapstate.Input{input("a.part", pa), input("b.part", pb), input("c.pcap", c)}
+		}},
+		{"the filter carried over", pcapstate.Options{}, func() []pcapstate.Input {
+			return []pcapstate.Input{input("a.part", pa), input("b.part", pb), input("c.pcap", c)}
+		}},
+		{"the filter carried over to a capture merged first", pcapstate.Options{}, func() []pcapstate.Input {
+			return []pcapstate.Input{input("a.part", pa), input("bc.part", partialOf(t, pcapstate.Options{}, input("b.part", pb), input("c.pcap", c)))}
+		}},
+	} {
+		merged := partialOf(t, tc.opts, tc.ins()...)
+		sameResult(t, tc.name, readAll(t, filtered, input("merged.part", merged)), want)
+		_, err := pcapstate.Read([]pcapstate.Input{input("merged.part", merged)}, pcapstate.Options{})
+		if err == nil || !strings.Contains(err.Error(), `merged.part: a partial state written with filter "ip"`) {
+			t.Errorf("%s: read without the filter: %v", tc.name, err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		opts pcapstate.Options
+		ins  []pcapstate.Input
+		want string
+	}{
+		{"another filter", pcapstate.Options{Filter: "tcp"}, []pcapstate.Input{input("a.part", pa)},
+			`a.part: a partial state written with filter "ip" cannot be merged with filter "tcp"`},
+		{"a filter on an unfiltered partial state", filtered, []pcapstate.Input{input("a.part", pa), input("c.part", partialOf(t, pcapstate.Options{}, input("c.pcap", c)))},
+			`c.part: a partial state written with filter "" cannot be merged with filter "ip"`},
+		{"two filters", pcapstate.Options{}, []pcapstate.Input{input("a.part", pa), input("c.part", partialOf(t, pcapstate.Options{}, input("c.pcap", c)))},
+			`c.part: a partial state written with filter "" cannot be merged with a.part, written with filter "ip"`},
+	} {
+		_, err := pcapstate.WritePartial(&bytes.Buffer{}, tc.ins, tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }
 
@@ -286,9 +451,6 @@ func TestPartialDamage(t *testing.T) {
 	if _, err := pcapstate.Read([]pcapstate.Input{input("v2.part", v2)}, opts); err == nil || !strings.Contains(err.Error(), "version 2") {
 		t.Errorf("version 2: %v", err)
 	}
-	if _, err := pcapstate.WritePartial(&bytes.Buffer{}, []pcapstate.Input{input("load.part", p)}, opts); err == nil || !strings.Contains(err.Error(), "already a partial state") {
-		t.Errorf("partial of a partial: %v", err)
-	}
 }
 
 func flip(b []byte, i int) []byte {
@@ -297,21 +459,40 @@ func flip(b []byte, i int) []byte {
 	return out
 }
 
-// TestPartialDamagedCapture: a capture cut inside a packet gives its
-// warning through the partial state as it does read directly.
+// TestPartialDamagedCapture: a capture cut inside a packet, whose records'
+// headers have a timestamp to repair, gives its warnings through its
+// partial state as it does read directly, and through that partial state
+// merged into another, alone or with a capture.
 func TestPartialDamagedCapture(t *testing.T) {
 	var b bytes.Buffer
 	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 200, Open: 20, LeakEvery: 3}); err != nil {
 		t.Fatal(err)
 	}
-	cut := b.Bytes()[:b.Len()-30]
+	cut := bytes.Clone(b.Bytes()[:b.Len()-30])
+	// The first two records' fractions of a second out of range: clamped,
+	// with a warning each (a pcap file header is 24 bytes, a record's
+	// header 16, its captured length at 8).
+	off := 24
+	for range 2 {
+		binary.LittleEndian.PutUint32(cut[off+4:], 1_500_000)
+		off += 16 + int(binary.LittleEndian.Uint32(cut[off+8:]))
+	}
 	opts := pcapstate.Options{}
 	want := readAll(t, opts, input("cut.pcap", cut))
-	if len(want.Warnings) == 0 {
-		t.Fatal("no warning for the cut capture")
+	if len(want.Warnings) != 3 {
+		t.Fatalf("warnings %v, want two clamped timestamps and the cut", want.Warnings)
 	}
-	got := readAll(t, opts, input("cut.part", partialOf(t, opts, input("cut.pcap", cut))))
-	sameResult(t, "damaged capture", got, want)
+	p := partialOf(t, opts, input("cut.pcap", cut))
+	sameResult(t, "damaged capture", readAll(t, opts, input("cut.part", p)), want)
+	merged := partialOf(t, opts, input("cut.part", p))
+	sameResult(t, "damaged capture, its partial state merged", readAll(t, opts, input("merged.part", merged)), want)
+	var other bytes.Buffer
+	if _, err := capgen.Load(&other, capgen.LoadOptions{Conns: 100, Open: 10, IPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	want = readAll(t, opts, input("cut.pcap", cut), input("other.pcap", other.Bytes()))
+	merged = partialOf(t, opts, input("cut.part", p), input("other.pcap", other.Bytes()))
+	sameResult(t, "damaged capture, its partial state merged with a capture", readAll(t, opts, input("merged.part", merged)), want)
 }
 
 // TestPartialTestdata writes the partial states of the public and generated
@@ -471,5 +652,32 @@ func TestPartialCaptureTwice(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "capture a.pcap is read twice (through a.part and ") {
 			t.Errorf("%s + %s: %v", ins[0].Name, ins[1].Name, err)
 		}
+	}
+	// Across the levels of a tree: the merge itself refuses a capture it
+	// would hold twice, and the read one counted in a merged partial state
+	// and beside it.
+	_, b := cutScenario(t, capgen.Scenarios(capgen.Options{})[1], 0, capgen.Format{})
+	m := partialOf(t, pcapstate.Options{}, input("a.part", p), input("b.pcap", b))
+	m2 := partialOf(t, pcapstate.Options{}, input("m.part", m))
+	for _, tc := range []struct {
+		ins  []pcapstate.Input
+		want string
+	}{
+		{[]pcapstate.Input{input("a.part", p), input("a.pcap", a)}, "capture a.pcap is read twice (through a.part and itself)"},
+		{[]pcapstate.Input{input("m.part", m), input("a.part", p)}, "capture a.pcap is read twice (through m.part (merged from a.part) and through a.part)"},
+		{[]pcapstate.Input{input("a.pcap", a), input("a.pcap", a)}, "capture a.pcap is read twice (itself and itself)"},
+	} {
+		_, err := pcapstate.WritePartial(&bytes.Buffer{}, tc.ins, pcapstate.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("partial of %s + %s: %v, want %q", tc.ins[0].Name, tc.ins[1].Name, err, tc.want)
+		}
+	}
+	_, err := pcapstate.Read([]pcapstate.Input{input("m2.part", m2), input("b.pcap", b)}, pcapstate.Options{})
+	if want := "capture b.pcap is read twice (through m2.part (merged from m.part) and itself)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("read of m2.part + b.pcap: %v, want %q", err, want)
+	}
+	_, err = pcapstate.Read([]pcapstate.Input{input("m2.part", m2), input("a.part", p)}, pcapstate.Options{})
+	if want := "capture a.pcap is read twice (through m2.part (merged from m.part, merged from a.part) and through a.part)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("read of m2.part + a.part: %v, want %q", err, want)
 	}
 }

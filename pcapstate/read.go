@@ -106,12 +106,28 @@ type FileStats struct {
 	// Via names the partial state the file was read through, "" when
 	// it was read itself; Input is the index, among the Stream's
 	// inputs, of the capture or partial state it came from.
-	Via      string `json:"via,omitempty"`
-	Input    int    `json:"-"`
+	Via string `json:"via,omitempty"`
+	// Through lists the partial states the one named by Via was merged
+	// from, the last merged first, when the file came through a tree of
+	// merges (a partial state written from partial states); ViaChain
+	// names the whole path.
+	Through  []string `json:"through,omitempty"`
+	Input    int      `json:"-"`
 	linkSeen map[uint32]bool
 	skips    [SkipKinds]uint64
 	first    int64
 	last     int64
+}
+
+// ViaChain names the partial states the file was read through: the one
+// read, then each one the last named was merged from, "all.cwfp (merged
+// from hosts-1.cwfp, merged from web-3.cwfp)"; "" when the file was read
+// itself.
+func (f *FileStats) ViaChain() string {
+	if len(f.Through) == 0 {
+		return f.Via
+	}
+	return f.Via + " (merged from " + strings.Join(f.Through, ", merged from ") + ")"
 }
 
 // SkipCount is how many frames were not TCP segments, by kind.
@@ -213,6 +229,13 @@ type source struct {
 	base   int
 	files  []*FileStats
 	ns     []uint64
+	// merging is set when WritePartial merges this partial state into
+	// another: advancePart keeps in ends where each of its files ended
+	// (its end record, or the damage that stopped the reading), for the
+	// merged partial state to record them; ended says which have.
+	merging bool
+	ends    []partEnd
+	ended   []bool
 }
 
 // Read reads the captures, merging their packets in timestamp order, and

@@ -143,24 +143,23 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			via = ""
 		}
 		for _, f := range src.part.hdr.Files {
-			s.res.Files = append(s.res.Files, FileStats{Name: f.Name, Format: f.Format, Via: via, Input: i, linkSeen: map[uint32]bool{}})
+			fs := FileStats{Name: f.Name, Format: f.Format, Via: via, Input: i, linkSeen: map[uint32]bool{}}
+			if via != "" {
+				fs.Through = f.Through
+			}
+			s.res.Files = append(s.res.Files, fs)
 		}
 		srcs = append(srcs, src)
 	}
-	names := make([]string, len(s.res.Files))
-	seen := make(map[string]int, len(s.res.Files))
-	for i := range s.res.Files {
-		f := &s.res.Files[i]
-		names[i] = f.Name
-		if j, ok := seen[f.Name]; ok && (f.Via != "" || s.res.Files[j].Via != "") {
-			// A capture twice would double every packet; two captures
-			// of one name would make positions ambiguous.
-			if s.stopSpools != nil {
-				s.stopSpools()
-			}
-			return nil, fmt.Errorf("capture %s is read twice (%s and %s): a capture read twice doubles every packet; if these are two captures of the same name, write their partial states from paths that tell them apart (a folder per host)", f.Name, viaName(s.res.Files[j]), viaName(*f))
+	if err := checkTwice(s.res.Files, false); err != nil {
+		if s.stopSpools != nil {
+			s.stopSpools()
 		}
-		seen[f.Name] = i
+		return nil, err
+	}
+	names := make([]string, len(s.res.Files))
+	for i := range s.res.Files {
+		names[i] = s.res.Files[i].Name
 	}
 	for _, src := range srcs {
 		if src.part == nil {
@@ -452,10 +451,28 @@ func sortWarnings(ws []Warning, files []FileStats) {
 	})
 }
 
-// viaName says where a file was read: its partial state, or itself.
-func viaName(f FileStats) string {
+// checkTwice fails when a capture's name comes twice among files and one
+// of the two came through a partial state (any two, when all is set: a
+// partial state cannot hold two captures of one name). A capture twice
+// would double every packet; two captures of one name would make
+// positions ambiguous. Captures given twice themselves are read twice,
+// as asked.
+func checkTwice(files []FileStats, all bool) error {
+	seen := make(map[string]int, len(files))
+	for i := range files {
+		f := &files[i]
+		if j, ok := seen[f.Name]; ok && (all || f.Via != "" || files[j].Via != "") {
+			return fmt.Errorf("capture %s is read twice (%s and %s): a capture read twice doubles every packet; if these are two captures of the same name, write their partial states from paths that tell them apart (a folder per host)", f.Name, viaName(&files[j]), viaName(f))
+		}
+		seen[f.Name] = i
+	}
+	return nil
+}
+
+// viaName says where a file was read: its partial states, or itself.
+func viaName(f *FileStats) string {
 	if f.Via != "" {
-		return "through " + f.Via
+		return "through " + f.ViaChain()
 	}
 	return "itself"
 }

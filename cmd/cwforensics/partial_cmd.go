@@ -11,9 +11,9 @@ import (
 // PartialCmd writes the partial state of a slice of the captures.
 type PartialCmd struct {
 	Output   string   `short:"o" required:"" placeholder:"FILE" env:"CWFORENSICS_PARTIAL_OUTPUT" help:"File to write the partial state to (written atomically: a failed run leaves no file); - is standard output."`
-	Filter   string   `placeholder:"EXPR" env:"CWFORENSICS_PARTIAL_FILTER,CWFORENSICS_FILTER" help:"Keep only packets matching this tcpdump filter expression; conns and analyze must then read the partial state with the same --filter."`
+	Filter   string   `placeholder:"EXPR" env:"CWFORENSICS_PARTIAL_FILTER,CWFORENSICS_FILTER" help:"Keep only packets matching this tcpdump filter expression; conns and analyze must then read the partial state with the same --filter. Partial states among the inputs must have been written with it; without it, theirs carries over (and filters the captures given with them)."`
 	Progress string   `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_PARTIAL_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, always, never (${enum})."`
-	Captures []string `arg:"" name:"capture" help:"Capture files of the slice: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several are merged in timestamp order."`
+	Captures []string `arg:"" name:"capture" help:"Capture files of the slice: pcap or pcapng, optionally gzip-compressed, partial states to merge, or folders of them; - is standard input; several are merged in timestamp order."`
 }
 
 // Help is shown below the flags by --help.
@@ -24,11 +24,14 @@ wherever they read captures (they are recognised by content) and merge them in
 time order: the result is the one reading all the captures at once gives,
 whatever the slices (a connection cut by a slice boundary continues in the
 next). Write one partial state per slice, on as many machines or cores as you
-like, then read them all together: see docs/scale.md.
+like, then read them all together: see docs/scale.md. Partial states given to
+partial are merged into one, which holds their captures: a fleet's partial
+states can be reduced in a tree (64 into 8 into 1) before the last read.
 
 Examples:
   cwforensics partial -o slice-03.cwfp capture-03.pcap.gz
   ls capture-*.pcap.gz | xargs -P 8 -I{} cwforensics partial --progress never -o {}.cwfp {}
+  cwforensics partial -o rack-1.cwfp host-1*.cwfp
   cwforensics analyze -o report.html capture-*.pcap.gz.cwfp ss.txt jstack.txt`
 }
 
@@ -70,11 +73,17 @@ func (c *PartialCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	ratio := ""
-	if read.total > 0 && st.Bytes > 0 {
+	ratio, merged := "", ""
+	switch {
+	case read.total > 0 && st.Bytes > 0 && st.Merged > 0:
+		ratio = fmt.Sprintf(", %.2f times the inputs' %s", float64(st.Bytes)/float64(read.total), formatBytes(read.total))
+	case read.total > 0 && st.Bytes > 0:
 		ratio = fmt.Sprintf(", 1/%.1f of the captures' %s", float64(read.total)/float64(st.Bytes), formatBytes(read.total))
 	}
-	fmt.Fprintf(e.Stderr, "partial: %s, %d packets (%d TCP segments): %s written to %s%s\n",
-		plural(st.Files, "capture"), st.Packets, st.Segments, formatBytes(st.Bytes), c.Output, ratio)
+	if st.Merged > 0 {
+		merged = fmt.Sprintf(" (%s merged)", plural(st.Merged, "partial state"))
+	}
+	fmt.Fprintf(e.Stderr, "partial: %s%s, %d packets (%d TCP segments): %s written to %s%s\n",
+		plural(st.Files, "capture"), merged, st.Packets, st.Segments, formatBytes(st.Bytes), c.Output, ratio)
 	return nil
 }

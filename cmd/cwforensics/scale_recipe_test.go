@@ -65,13 +65,43 @@ func docBlock(t *testing.T, path, name string) string {
 // with leaks, and checks that the merged partial states list exactly the
 // connections the captures do.
 func TestScaleRecipe(t *testing.T) {
+	dir, caps := recipeFolder(t)
+	runRecipe(t, dir, "one-host-recipe")
+	parts, _ := filepath.Glob(filepath.Join(dir, "partial", "*.cwfp"))
+	if len(parts) != len(caps) {
+		t.Fatalf("%d partial states for %d captures", len(parts), len(caps))
+	}
+	checkRecipeReport(t, dir, `"kind": "pcap, from partial state partial/capture-03.pcap.gz.cwfp"`)
+	sameConns(t, dir, caps, filepath.Join(dir, "partial"))
+}
+
+// TestScaleTreeRecipe runs docs/scale.md's tree of merges on one host
+// (partial on each capture, partial on those four at a time, then analyze
+// on the merged ones), and checks that the report still lists every
+// capture with the partial states it came through, and that the merged
+// partial states list exactly the connections the captures do.
+func TestScaleTreeRecipe(t *testing.T) {
+	dir, caps := recipeFolder(t)
+	runRecipe(t, dir, "tree-recipe")
+	merged, _ := filepath.Glob(filepath.Join(dir, "merged", "*.cwfp"))
+	if want := (len(caps) + 3) / 4; len(merged) != want {
+		t.Fatalf("%d merged partial states for %d captures, want %d", len(merged), len(caps), want)
+	}
+	checkRecipeReport(t, dir, `"kind": "pcap, from partial state merged/capture-00.pcap.gz.cwfp (merged from partial/capture-03.pcap.gz.cwfp)"`)
+	sameConns(t, dir, caps, filepath.Join(dir, "merged"))
+}
+
+// recipeFolder writes the folder the recipes run in: rotated
+// gzip-compressed captures of a load with leaks (capture-*.pcap.gz) and
+// evidence/.
+func recipeFolder(t *testing.T) (string, []string) {
+	t.Helper()
 	for _, tool := range []string{"bash", "xargs", "nproc"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("no %s to run the recipe with", tool) // the recipe is GNU/Linux's
 		}
 	}
 	inRoot(t)
-	recipe := docBlock(t, "docs/scale.md", "one-host-recipe")
 	dir := t.TempDir()
 	var b bytes.Buffer
 	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 4000, Open: 400, LeakEvery: 9, Step: 10 * time.Millisecond}); err != nil {
@@ -95,17 +125,24 @@ func TestScaleRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "evidence", "ss.txt"), ss, 0o644)
+	return dir, caps
+}
 
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", recipe)
+// runRecipe runs docs/scale.md's block name in dir.
+func runRecipe(t *testing.T, dir, name string) {
+	t.Helper()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", docBlock(t, "docs/scale.md", name))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PATH="+cliOnPath(t))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("recipe: %v\n%s", err, out)
 	}
-	parts, _ := filepath.Glob(filepath.Join(dir, "partial", "*.cwfp"))
-	if len(parts) != len(caps) {
-		t.Fatalf("%d partial states for %d captures", len(parts), len(caps))
-	}
+}
+
+// checkRecipeReport checks the recipe's report files, and that the JSON
+// lists the captures behind the partial states, one of them with kind.
+func checkRecipeReport(t *testing.T, dir, kind string) {
+	t.Helper()
 	for _, f := range []string{"report.html", "report.json"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
@@ -115,11 +152,20 @@ func TestScaleRecipe(t *testing.T) {
 	if !bytes.Contains(js, []byte(`"path": "capture-03.pcap.gz"`)) {
 		t.Errorf("the report does not list the captures behind the partial states")
 	}
+	if !bytes.Contains(js, []byte(kind)) {
+		t.Errorf("the report does not say %s", kind)
+	}
+}
+
+// sameConns checks that conns on the folder of partial states lists what
+// it lists on the captures, with their CLOSE_WAIT.
+func sameConns(t *testing.T, dir string, caps []string, folder string) {
+	t.Helper()
 	code, fromCaps, stderr := cli(t, append([]string{"conns", "--jobs", "1", "--format", "tsv"}, caps...)...)
 	if code != 0 {
 		t.Fatalf("conns on the captures: exit %d: %s", code, stderr)
 	}
-	code, fromParts, stderr := cli(t, "conns", "--format", "tsv", filepath.Join(dir, "partial"))
+	code, fromParts, stderr := cli(t, "conns", "--format", "tsv", folder)
 	if code != 0 {
 		t.Fatalf("conns on the partial states: exit %d: %s", code, stderr)
 	}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPartialMerge: partial given partial states (and a capture) merges
+// them into one, says so on stderr, and conns reads the merged partial
+// state as it reads the captures; a partial state written with a filter
+// merged with another filter is an error naming it.
+func TestPartialMerge(t *testing.T) {
+	inRoot(t)
+	dir := t.TempDir()
+	caps := []string{
+		"testdata/cases/java-pool-leak/capture.pcap",
+		"testdata/cases/go-client-pool-leak/capture.pcap",
+		"testdata/cases/nginx-upstream-leak/capture.pcap",
+	}
+	p0, p1, m := filepath.Join(dir, "p0.cwfp"), filepath.Join(dir, "p1.cwfp"), filepath.Join(dir, "m.cwfp")
+	for i, p := range []string{p0, p1} {
+		if code, _, stderr := cli(t, "partial", "--progress", "never", "-o", p, caps[i]); code != 0 {
+			t.Fatalf("partial %s: exit %d: %s", caps[i], code, stderr)
+		}
+	}
+	code, _, stderr := cli(t, "partial", "--progress", "never", "-o", m, p0, p1, caps[2])
+	if code != 0 {
+		t.Fatalf("partial of partial states: exit %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`^partial: 3 captures \(2 partial states merged\), \d+ packets \(\d+ TCP segments\): .* written to .*m\.cwfp, \d+\.\d\d times the inputs' `).MatchString(stderr) {
+		t.Errorf("stderr: %s", stderr)
+	}
+	_, want, _ := cli(t, "conns", "--format", "tsv", caps[0], caps[1], caps[2])
+	code, got, stderr := cli(t, "conns", "--format", "tsv", m)
+	if code != 0 || got != want {
+		t.Errorf("conns on the merged partial state: exit %d, %s\n got %s\nwant %s", code, stderr, got, want)
+	}
+	f := filepath.Join(dir, "f.cwfp")
+	if code, _, stderr := cli(t, "partial", "--progress", "never", "--filter", "tcp", "-o", f, caps[0]); code != 0 {
+		t.Fatalf("partial --filter: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = cli(t, "partial", "--progress", "never", "--filter", "tcp port 80", "-o", filepath.Join(dir, "g.cwfp"), f)
+	if code == 0 || !strings.Contains(stderr, `f.cwfp: a partial state written with filter "tcp" cannot be merged with filter "tcp port 80"`) {
+		t.Errorf("merge with another filter: exit %d: %s", code, stderr)
+	}
+}

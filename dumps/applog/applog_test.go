@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestGolden compares the records of every file of testdata/ with its
@@ -147,6 +149,54 @@ func TestJSStacks(t *testing.T) {
 			}
 			if got := strings.Join(ds, "; "); got != tt.want {
 				t.Errorf("stacks %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestJSStacksPrefixed reads one run of line-relay (testdata/gen/node-stderr-stacks)
+// as journald and rsyslog wrote it: every line of a stack carries the
+// journal's or syslog's prefix, and each stack must be read as from the
+// plain stderr, at the line of its header, with the prefix's pid.
+func TestJSStacksPrefixed(t *testing.T) {
+	type stack struct {
+		pid, line, frames int
+		name, first, last string
+	}
+	want := func(pid0 int) []stack {
+		return []stack{
+			{pid0, 2, 1, "Error: connect ECONNREFUSED 127.0.0.1:18198", "TCPConnectWrap.afterConnect [as oncomplete]", "TCPConnectWrap.afterConnect [as oncomplete]"},
+			{6125, 10, 5, "UpstreamWarning: upstream 127.0.0.1:18198 down (ECONNREFUSED), relaying nothing", "Socket.<anonymous>", "process.processTicksAndRejections"},
+			{6125, 16, 11, dumps.Clip("MaxListenersExceededWarning: Possible EventEmitter memory leak detected. 11 close listeners added to [Socket]. MaxListeners is 10. Use emitter.setMaxListeners() to increase limit"), "genericNodeError", "TCP.onStreamRead"},
+		}
+	}
+	for file, pid0 := range map[string]int{
+		"node-journal-short.log":     6125, // journalctl -o short
+		"node-journal-short-iso.log": 6125, // journalctl -o short-iso
+		"node-rsyslog.log":           6125, // rsyslog, RSYSLOG_FileFormat
+		"node-journal-cat.log":       0,    // journalctl -o cat: no prefix, no pid on the error
+	} {
+		t.Run(file, func(t *testing.T) {
+			data := dumptest.ReadFile(t, "testdata/"+file)
+			if !Match(data) {
+				t.Errorf("not recognised")
+			}
+			ev, err := Read(bytes.NewReader(data), file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []stack
+			for _, d := range ev.ThreadDumps {
+				for _, th := range d.Threads {
+					if th.Pos.File != file {
+						t.Errorf("position %v", th.Pos)
+					}
+					got = append(got, stack{d.PID, th.Pos.Line, len(th.Frames), th.Name, th.Frames[0].Func, th.Frames[len(th.Frames)-1].Func})
+				}
+			}
+			slices.SortFunc(got, func(a, b stack) int { return a.line - b.line })
+			if diff := cmp.Diff(want(pid0), got, cmp.AllowUnexported(stack{})); diff != "" {
+				t.Errorf("stacks (-want +got):\n%s", diff)
 			}
 		})
 	}

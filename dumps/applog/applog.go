@@ -171,15 +171,25 @@ func isLogfmt(s string) bool {
 }
 
 // Match reports whether head is a log: at least 3 lines that are not
-// continuations, and at least 3 in 5 of them with a log structure.
+// continuations, and at least 3 in 5 of them with a log structure; or a
+// Node.js process warning followed by its stack (node --trace-warnings),
+// which a stderr of one or two warnings is, too short for the count.
 func Match(head []byte) bool {
 	if i := bytes.LastIndexByte(head, '\n'); i >= 0 && i < len(head)-1 {
 		head = head[:i+1] // the last line may be cut
 	}
 	total, structured := 0, 0
+	prev := shapeOther
 	for line := range bytes.Lines(head) {
 		s := strings.TrimRight(string(line), "\r\n")
-		switch lineShape(s) {
+		sh := lineShape(s)
+		if prev == shapeNodeWarning && sh == shapeCont {
+			if _, ok := dumps.ParseJSFrame(s); ok {
+				return true
+			}
+		}
+		prev = sh
+		switch sh {
 		case shapeCont:
 		case shapeOther:
 			if strings.TrimSpace(s) != "" {

@@ -55,6 +55,17 @@ func TestMatch(t *testing.T) {
 		"2026-12-02 10:00:00 a\nplain\nplain\nplain\n2026-12-02 10:00:02 c\n":                          false,
 		"a=1 b=2 msg=x\na=1 b=2 msg=y\na=1 b=2 msg=z\n":                                                true,
 		"2026-12-02 10:00:00 one line only\n":                                                          false,
+		// Node.js's stderr with one or two --trace-warnings blocks and
+		// nothing else: too few lines for the count, a log by its shape.
+		"(node:6050) MaxListenersExceededWarning: Possible EventEmitter memory leak detected.\n    at _addListener (node:events:598:17)\n    at Socket.<anonymous> (/srv/relay.js:22:10)\n": true,
+		"(node:6050) UpstreamWarning: down\n    at Socket.<anonymous> (/srv/relay.js:32:13)\n(node:6050) Warning: again\n    at f (/srv/relay.js:40:1)\n":                                   true,
+		"listening\n(node:6050) UpstreamWarning: down\n    at Socket.<anonymous> (/srv/relay.js:32:13)\n":                                                                                   true,
+		// A warning without its stack (no --trace-warnings), a stack without
+		// Node's warning line, a JVM stack under a Node-like line: not enough.
+		"(node:6050) Warning: x\n(Use `node --trace-warnings ...` to show where the warning was created)\n": false,
+		"Error: x\n    at f (/srv/a.js:1:1)\n":                                false,
+		"(node:6050) Warning: x\n\tat java.net.Socket.read(Socket.java:10)\n": false,
+		"(node:6050) Warning: x\n\n    at f (/srv/a.js:1:1)\n":                false,
 	} {
 		if got := Match([]byte(text)); got != want {
 			t.Errorf("Match(%q) = %v, want %v", text, got, want)

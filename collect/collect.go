@@ -264,6 +264,19 @@ func (c *collector) step(phase int, s Step) *Step {
 	return st
 }
 
+// stepAfter adds a step right after parent, wherever the steps added
+// since have gone, so that a fallback run in parent's goroutine is listed
+// beside it whatever the timing.
+func (c *collector) stepAfter(parent *Step, s Step) *Step {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := &s
+	st.phase = parent.phase
+	i := slices.Index(c.m.Steps, parent) + 1
+	c.m.Steps = slices.Insert(c.m.Steps, i, st)
+	return st
+}
+
 // done marks st finished and prints its progress line.
 func (c *collector) done(st *Step) {
 	c.mu.Lock()
@@ -484,7 +497,26 @@ func (c *collector) listings(ctx context.Context, round int) {
 	run(c.step(phase, Step{Name: "netstat", Round: round}), Command{Name: "netstat", Args: []string{"-antp"}}, "netstat-antp.txt")
 	// ps in UTC: lstart prints local time without a zone. Its etimes
 	// under the date line gives the start as well.
-	run(c.step(phase, Step{Name: "ps", Round: round, Note: "run with TZ=UTC"}), Command{Name: "ps", Args: []string{"-eo", "pid,ppid,lstart,etimes,args"}, Env: []string{"TZ=UTC"}}, "ps-eo.txt")
+	ps := c.step(phase, Step{Name: "ps", Round: round, Note: "run with TZ=UTC"})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.command(ctx, ps, Command{Name: "ps", Args: []string{"-eo", "pid,ppid,lstart,etimes,args"}, Env: []string{"TZ=UTC"}}, "ps-eo.txt", true)
+		// BusyBox's ps (Alpine, distroless debug images) knows neither
+		// lstart nor etimes and exits 1 ("bad -o argument 'lstart'"):
+		// its etime under the date line dates the start. A BusyBox built
+		// without FEATURE_PS_TIME (Debian's) has no etime either: the
+		// names then, and /proc/PID/stat dates the processes collected.
+		prev := ps
+		for _, cols := range []string{"pid,ppid,etime,args", "pid,ppid,args"} {
+			if prev.Status != StatusFailed || prev.ExitCode == nil || *prev.ExitCode == 0 || ctx.Err() != nil {
+				return
+			}
+			fb := c.stepAfter(prev, Step{Name: "ps", Round: round, Note: "BusyBox fallback: " + strings.Join(prev.Argv, " ") + " failed"})
+			c.command(ctx, fb, Command{Name: "ps", Args: []string{"-o", cols}}, "ps-o.txt", true)
+			prev = fb
+		}
+	}()
 	for _, t := range []string{"tcp", "tcp6"} {
 		c.readProcFile(c.step(phase, Step{Name: "proc net " + t, Round: round}), "net/"+t, "proc-net-"+t+".txt", true, false)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -587,5 +588,114 @@ func TestProcessListingsRead(t *testing.T) {
 	}
 	if !start(got[0].Start) || got[3].Start != "0001-01-01T00:00:00Z" || got[4].Start != "2026-12-02T17:00:00Z" {
 		t.Errorf("start times %+v", got)
+	}
+}
+
+// busyboxPS is BusyBox's ps (procps/ps.c, with CONFIG_DESKTOP): -e is
+// accepted and ignored, and an -o column it does not know ends it with
+// exit status 1 and the list of those it knows. With psTime (Alpine's
+// build) it knows etime, minutes and seconds in a column of 7 under
+// ELAPSED; without (Debian's busybox 1.35, whose messages and header these
+// are), neither etime nor time.
+func busyboxPS(psTime bool) func(context.Context, Command, io.Writer, io.Writer) (int, error) {
+	known := "user,group,comm,args,pid,ppid,pgid,nice,rgroup,ruser,tty,vsz,sid,stat,rss"
+	if psTime {
+		known = "user,group,comm,args,pid,ppid,pgid,etime,nice,rgroup,ruser,time,tty,vsz,sid,stat,rss"
+	}
+	return func(_ context.Context, c Command, stdout, stderr io.Writer) (int, error) {
+		cols := ""
+		for i, a := range c.Args {
+			if (a == "-o" || a == "-eo") && i+1 < len(c.Args) {
+				cols = c.Args[i+1]
+			}
+		}
+		for _, col := range strings.Split(cols, ",") {
+			if !slices.Contains(strings.Split(known, ","), col) {
+				fmt.Fprintf(stderr, "ps: bad -o argument '%s', supported arguments: %s\n", col, known)
+				return 1, nil
+			}
+		}
+		switch cols {
+		case "pid,ppid,etime,args":
+			io.WriteString(stdout, "PID   PPID  ELAPSED COMMAND\n    1     0 1500:00 /sbin/init\n  100     1  25:00 java -jar app.jar\n")
+		case "pid,ppid,args":
+			io.WriteString(stdout, "PID   PPID  COMMAND\n    1     0 /sbin/init\n  100     1 java -jar app.jar\n")
+		default:
+			return 1, fmt.Errorf("the fake knows no -o %s", cols)
+		}
+		return 0, nil
+	}
+}
+
+// TestPSBusyBox: where ps is BusyBox's, which refuses lstart and etimes,
+// collect runs ps -o with the columns BusyBox has after each failed step,
+// lists each right after the one it replaces, and saves process names (and
+// start times, where BusyBox has etime) that are read by content as
+// analyze and evidence read them.
+func TestPSBusyBox(t *testing.T) {
+	tests := []struct {
+		name   string
+		psTime bool
+		argv   []string // per round: the ps steps' argv and status
+		want   []string // the records of ps-o.txt
+	}{
+		{"Alpine: etime", true,
+			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args ok ps-o.txt"},
+			// the date lines are at 17:35 and after (the fake clock), less
+			// 1500 and 25 minutes
+			[]string{"ps 1 /sbin/init 16:35", "ps 100 java -jar app.jar 17:10", "ps 1 /sbin/init 16:35", "ps 100 java -jar app.jar 17:10"}},
+		{"Debian's busybox: no etime", false,
+			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args failed ps-o.txt", "ps -o pid,ppid,args ok ps-o.txt"},
+			[]string{"ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00", "ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, p := fakeRunnerFor(), world(t)
+			r.progs["ps"] = busyboxPS(tt.psTime)
+			o := testOptions(t, r, p)
+			o.PIDs, o.Dumps, o.Duration = []int{100}, 0, 0
+			m, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The steps of each round, in a row.
+			var got, want []string
+			first := -1
+			for i, s := range m.Steps {
+				if s.Name != "ps" {
+					continue
+				}
+				if first < 0 || s.Round != m.Steps[first].Round {
+					first = i
+				}
+				got = append(got, fmt.Sprintf("%d %d %s %s %s", s.Round, i-first, strings.Join(s.Argv, " "), s.Status, s.Output))
+			}
+			for round := 1; round <= 2; round++ {
+				for i, a := range tt.argv {
+					want = append(want, fmt.Sprintf("%d %d %s", round, i, a))
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ps steps (-want +got):\n%s", diff)
+			}
+			data, err := os.ReadFile(filepath.Join(o.Dir, "ps-o.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := dumps.Chain(sockets.Formats()).Read(bytes.NewReader(data), "ps-o.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Warnings) > 0 {
+				t.Errorf("warnings %v", ev.Warnings)
+			}
+			var recs []string
+			for _, p := range ev.Procs {
+				recs = append(recs, fmt.Sprintf("%s %d %s %s", ev.Kind, p.PID, p.Command, p.Start.Format("15:04")))
+			}
+			if diff := cmp.Diff(tt.want, recs); diff != "" {
+				t.Errorf("records (-want +got):\n%s\n%s", diff, data)
+			}
+		})
 	}
 }

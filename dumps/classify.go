@@ -175,7 +175,9 @@ var ioRules = []frameRule{
 	{"asyncio.selector_events.sock_recv", ActSocketRead, ""},
 	{"asyncio.streams.read", ActSocketRead, ""},
 	// Node.js: the libuv stream callbacks V8 names after their wraps
-	// (node:internal/stream_base_commons, node:net).
+	// (node:internal/stream_base_commons, node:net): the I/O that has
+	// completed, which FinishThreadDump reports as running in that
+	// callback (nodeCallback).
 	{"TCP.onStreamRead", ActSocketRead, ""},
 	{"TCPConnectWrap.afterConnect", ActConnect, ""},
 	{"TCPWrap.onconnection", ActAccept, ""},

@@ -59,3 +59,72 @@ func FuzzParseJSFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestClassifyNodeCallbacks: a JavaScript stack is code the event loop is
+// running, never a thread blocked on a socket. A frame of libuv's stream
+// callbacks says which callback it runs in (data arrived, a connect or an
+// accept finished): running there, not waiting. Stacks from
+// applog/testdata/node-stderr-two-warnings.log (Node.js 20) and of Node 12.
+func TestClassifyNodeCallbacks(t *testing.T) {
+	tests := []struct {
+		name   string
+		frames []string
+		want   Activity
+		fn     string // the frame that decided
+	}{
+		{"MaxListenersExceededWarning added in a data handler", []string{
+			"    at genericNodeError (node:internal/errors:984:15)",
+			"    at wrappedFn (node:internal/errors:538:14)",
+			"    at _addListener (node:events:598:17)",
+			"    at Socket.addListener (node:events:616:10)",
+			"    at Readable.on (node:internal/streams/readable:1128:35)",
+			"    at Socket.<anonymous> (/srv/relay.js:22:10)",
+			"    at Socket.emit (node:events:524:28)",
+			"    at addChunk (node:internal/streams/readable:561:12)",
+			"    at readableAddChunkPushByteMode (node:internal/streams/readable:512:3)",
+			"    at Readable.push (node:internal/streams/readable:392:5)",
+			"    at TCP.onStreamRead (node:internal/stream_base_commons:191:23)",
+		}, ActRunning, "TCP.onStreamRead"},
+		{"a user callback in socket.on('data'), Node 12", []string{
+			"    at Socket.<anonymous> (/srv/app/server.js:14:11)",
+			"    at Socket.emit (events.js:315:20)",
+			"    at addChunk (_stream_readable.js:295:12)",
+			"    at readableAddChunk (_stream_readable.js:271:9)",
+			"    at Socket.Readable.push (_stream_readable.js:212:10)",
+			"    at TCP.onStreamRead (internal/stream_base_commons.js:186:23)",
+		}, ActRunning, "TCP.onStreamRead"},
+		{"a connect error's stack", []string{
+			"    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16) {",
+		}, ActRunning, "TCPConnectWrap.afterConnect [as oncomplete]"},
+		{"a connection handler", []string{
+			"    at Server.<anonymous> (/srv/app/server.js:5:9)",
+			"    at Server.emit (node:events:517:28)",
+			"    at TCP.onconnection (node:net:2191:8)",
+		}, ActRunning, "TCP.onconnection"},
+		{"an error handler under emitErrorNT", []string{
+			"    at Socket.<anonymous> (/srv/relay.js:32:13)",
+			"    at Socket.emit (node:events:524:28)",
+			"    at emitErrorNT (node:internal/streams/destroy:169:8)",
+			"    at emitErrorCloseNT (node:internal/streams/destroy:128:3)",
+			"    at process.processTicksAndRejections (node:internal/process/task_queues:82:21)",
+		}, ActUnknown, "Socket.<anonymous>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := Thread{Name: "stack"}
+			for _, l := range tt.frames {
+				f, ok := ParseJSFrame(l)
+				if !ok {
+					t.Fatalf("not a frame: %q", l)
+				}
+				th.Frames = append(th.Frames, f)
+			}
+			d := &ThreadDump{Runtime: "node", Threads: []Thread{th}}
+			FinishThreadDump(d)
+			c := d.Threads[0].Class
+			if c.Activity != tt.want || c.Func != tt.fn || c.Activity.Blocked() {
+				t.Errorf("class %+v, want %s decided by %s, not blocked", c, tt.want, tt.fn)
+			}
+		})
+	}
+}

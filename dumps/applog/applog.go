@@ -171,15 +171,25 @@ func isLogfmt(s string) bool {
 }
 
 // Match reports whether head is a log: at least 3 lines that are not
-// continuations, and at least 3 in 5 of them with a log structure.
+// continuations, and at least 3 in 5 of them with a log structure; or a
+// Node.js process warning followed by its stack (node --trace-warnings),
+// which a stderr of one or two warnings is, too short for the count.
 func Match(head []byte) bool {
 	if i := bytes.LastIndexByte(head, '\n'); i >= 0 && i < len(head)-1 {
 		head = head[:i+1] // the last line may be cut
 	}
 	total, structured := 0, 0
+	prev := shapeOther
 	for line := range bytes.Lines(head) {
 		s := strings.TrimRight(string(line), "\r\n")
-		switch lineShape(s) {
+		sh := lineShape(s)
+		if prev == shapeNodeWarning && sh == shapeCont {
+			if _, ok := dumps.ParseJSFrame(s); ok {
+				return true
+			}
+		}
+		prev = sh
+		switch sh {
 		case shapeCont:
 		case shapeOther:
 			if strings.TrimSpace(s) != "" {
@@ -491,7 +501,8 @@ const (
 
 // jsStacks collects the JavaScript stacks a log prints (Node.js prints an
 // error's or a warning's stack under its message, one "    at fn
-// (file:line:col)" line a frame): each becomes a "thread" of a Node.js
+// (file:line:col)" line a frame, on stderr, or each line under its own
+// journal or syslog prefix): each becomes a "thread" of a Node.js
 // thread dump, named by the line above it, so that the code the stacks
 // name can be joined to the process like a thread dump's. The pid is the
 // one that line names ("(node:29625) Warning: ...", a syslog or journal
@@ -509,29 +520,79 @@ type jsStacks struct {
 	warns      []dumps.Warning
 }
 
-// line takes one line of the log and reports whether it is a stack frame.
+// line takes one line of the log and reports whether it is a stack frame:
+// an indented V8 frame, bare as on stderr or after a journal or syslog
+// prefix (prefixedFrame).
 func (j *jsStacks) line(n int, text string) bool {
 	if text[0] == ' ' || text[0] == '\t' {
 		if f, ok := dumps.ParseJSFrame(text); ok {
-			j.frame(n, f)
+			j.frame(n, f, 0)
 			return true
 		}
+	} else if f, pid, ok := prefixedFrame(text); ok {
+		j.frame(n, f, pid)
+		return true
 	}
 	j.flush()
 	j.header, j.headerLine = text, n
 	return false
 }
 
-func (j *jsStacks) frame(n int, f dumps.Frame) {
+// prefixedFrame reads a V8 frame that journald or syslog prefixed with a
+// time, a host and the program's name and pid, each line of a stack
+// carrying its own:
+//
+//	Dec 03 12:20:31 vm line-relay[6125]:     at TCP.onStreamRead (node:internal/stream_base_commons:191:23)
+//	2026-12-03T12:20:31+0000 vm line-relay[6125]:     at ...           (journalctl -o short-iso)
+//	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
+//
+// pid is the prefix's, 0 when it names none. Only a line with ": " followed
+// by a blank, as a prefixed frame has, is parsed.
+func prefixedFrame(text string) (f dumps.Frame, pid int, ok bool) {
+	i := strings.Index(text, ": ")
+	if i < 0 || i+2 >= len(text) || text[i+2] != ' ' && text[i+2] != '\t' || !strings.Contains(text[i:], "at ") {
+		return f, 0, false
+	}
+	sh := lineShape(text)
+	if sh != shapeSyslog && sh != shapeStamped {
+		return f, 0, false
+	}
+	e := parseLine(text, sh)
+	if e.Program == "" || e.Message == "" || e.Message[0] != ' ' && e.Message[0] != '\t' {
+		return f, 0, false // a time stamp and an indented message, but no program
+	}
+	f, ok = dumps.ParseJSFrame(e.Message)
+	return f, e.PID, ok
+}
+
+// frame adds a frame to the stack being read, or starts one under the line
+// above; pid is the frame's prefix's, 0 when it has none. A prefixed frame
+// of another pid than its stack's starts a stack of its own: the journal
+// interleaves processes.
+func (j *jsStacks) frame(n int, f dumps.Frame, pid int) {
+	if j.cur != nil && pid != 0 && j.curPID != pid {
+		j.flush()
+		j.headerLine = 0
+	}
 	if j.cur == nil {
 		at := j.headerLine
 		if at == 0 || at < n-1 {
 			at = n // no line right above: the stack starts here
 		}
 		h := parseLine(j.header, lineShape(j.header))
+		if h.Program != "" {
+			// A prefixed header: the message may still open with Node's
+			// "(node:PID) ", which a bare stderr line is read by.
+			if m := reNodeWarning.FindStringSubmatch(h.Message); m != nil {
+				h.Message = h.Message[len(m[0]):]
+			}
+		}
 		name := strings.TrimSpace(h.Message)
 		if at == n || name == "" {
 			name = "stack"
+		}
+		if at == n {
+			h.PID = pid
 		}
 		j.cur = &dumps.Thread{Pos: dumps.Pos{File: j.name, Line: at}, Name: dumps.Clip(name)}
 		j.curPID = h.PID

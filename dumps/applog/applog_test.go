@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestGolden compares the records of every file of testdata/ with its
@@ -53,6 +55,17 @@ func TestMatch(t *testing.T) {
 		"2026-12-02 10:00:00 a\nplain\nplain\nplain\n2026-12-02 10:00:02 c\n":                          false,
 		"a=1 b=2 msg=x\na=1 b=2 msg=y\na=1 b=2 msg=z\n":                                                true,
 		"2026-12-02 10:00:00 one line only\n":                                                          false,
+		// Node.js's stderr with one or two --trace-warnings blocks and
+		// nothing else: too few lines for the count, a log by its shape.
+		"(node:6050) MaxListenersExceededWarning: Possible EventEmitter memory leak detected.\n    at _addListener (node:events:598:17)\n    at Socket.<anonymous> (/srv/relay.js:22:10)\n": true,
+		"(node:6050) UpstreamWarning: down\n    at Socket.<anonymous> (/srv/relay.js:32:13)\n(node:6050) Warning: again\n    at f (/srv/relay.js:40:1)\n":                                   true,
+		"listening\n(node:6050) UpstreamWarning: down\n    at Socket.<anonymous> (/srv/relay.js:32:13)\n":                                                                                   true,
+		// A warning without its stack (no --trace-warnings), a stack without
+		// Node's warning line, a JVM stack under a Node-like line: not enough.
+		"(node:6050) Warning: x\n(Use `node --trace-warnings ...` to show where the warning was created)\n": false,
+		"Error: x\n    at f (/srv/a.js:1:1)\n":                                false,
+		"(node:6050) Warning: x\n\tat java.net.Socket.read(Socket.java:10)\n": false,
+		"(node:6050) Warning: x\n\n    at f (/srv/a.js:1:1)\n":                false,
 	} {
 		if got := Match([]byte(text)); got != want {
 			t.Errorf("Match(%q) = %v, want %v", text, got, want)
@@ -121,6 +134,12 @@ func TestJSStacks(t *testing.T) {
 		{"two processes in a journal",
 			"2026-12-03T10:00:00+0000 host app[10]: Error: x\n    at a (/srv/a.js:1:1)\n2026-12-03T10:00:01+0000 host app[11]: Error: y\n    at b (/srv/b.js:2:2)\n",
 			"10:Error: x/a; 11:Error: y/b"},
+		{"journal lines of two processes interleaved in a stack",
+			"Dec 03 12:20:31 vm relay[10]: (node:10) Warning: x\nDec 03 12:20:31 vm relay[10]:     at a (/srv/a.js:1:1)\nDec 03 12:20:31 vm other[11]:     at b (/srv/b.js:2:2)\nDec 03 12:20:31 vm relay[10]:     at c (/srv/a.js:3:3)\n",
+			"10:Warning: x/a,stack/c; 11:stack/b"},
+		{"a prefixed line with an indented message that is no frame",
+			"2026-12-03T12:20:31+0000 vm relay[10]: Error: x\n2026-12-03T12:20:31+0000 vm relay[10]:   errno: -111,\n",
+			""},
 		{"Java frames are not JavaScript",
 			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
 			""},
@@ -147,6 +166,54 @@ func TestJSStacks(t *testing.T) {
 			}
 			if got := strings.Join(ds, "; "); got != tt.want {
 				t.Errorf("stacks %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestJSStacksPrefixed reads one run of line-relay (testdata/gen/node-stderr-stacks)
+// as journald and rsyslog wrote it: every line of a stack carries the
+// journal's or syslog's prefix, and each stack must be read as from the
+// plain stderr, at the line of its header, with the prefix's pid.
+func TestJSStacksPrefixed(t *testing.T) {
+	type stack struct {
+		pid, line, frames int
+		name, first, last string
+	}
+	want := func(pid0 int) []stack {
+		return []stack{
+			{pid0, 2, 1, "Error: connect ECONNREFUSED 127.0.0.1:18198", "TCPConnectWrap.afterConnect [as oncomplete]", "TCPConnectWrap.afterConnect [as oncomplete]"},
+			{6125, 10, 5, "UpstreamWarning: upstream 127.0.0.1:18198 down (ECONNREFUSED), relaying nothing", "Socket.<anonymous>", "process.processTicksAndRejections"},
+			{6125, 16, 11, dumps.Clip("MaxListenersExceededWarning: Possible EventEmitter memory leak detected. 11 close listeners added to [Socket]. MaxListeners is 10. Use emitter.setMaxListeners() to increase limit"), "genericNodeError", "TCP.onStreamRead"},
+		}
+	}
+	for file, pid0 := range map[string]int{
+		"node-journal-short.log":     6125, // journalctl -o short
+		"node-journal-short-iso.log": 6125, // journalctl -o short-iso
+		"node-rsyslog.log":           6125, // rsyslog, RSYSLOG_FileFormat
+		"node-journal-cat.log":       0,    // journalctl -o cat: no prefix, no pid on the error
+	} {
+		t.Run(file, func(t *testing.T) {
+			data := dumptest.ReadFile(t, "testdata/"+file)
+			if !Match(data) {
+				t.Errorf("not recognised")
+			}
+			ev, err := Read(bytes.NewReader(data), file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []stack
+			for _, d := range ev.ThreadDumps {
+				for _, th := range d.Threads {
+					if th.Pos.File != file {
+						t.Errorf("position %v", th.Pos)
+					}
+					got = append(got, stack{d.PID, th.Pos.Line, len(th.Frames), th.Name, th.Frames[0].Func, th.Frames[len(th.Frames)-1].Func})
+				}
+			}
+			slices.SortFunc(got, func(a, b stack) int { return a.line - b.line })
+			if diff := cmp.Diff(want(pid0), got, cmp.AllowUnexported(stack{})); diff != "" {
+				t.Errorf("stacks (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -75,3 +75,14 @@ func BenchmarkSniffSockets(b *testing.B) {
 func BenchmarkReadPS(b *testing.B) {
 	benchSocketReader(b, ReadPS, "../../testdata/sockets/real-ps-eo.txt")
 }
+
+// BenchmarkParseLstart measures the start time of one ps row, as
+// parsePSRow reads it.
+func BenchmarkParseLstart(b *testing.B) {
+	ws := []string{"Thu", "Dec", "3", "07:22:57", "2026"}
+	for b.Loop() {
+		if _, err := parseLstart(ws); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -303,7 +303,7 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 				// In another language ("Do  3 Dez 07:01:02 2026") it is
 				// still five words: taken, with no start time, so that
 				// the columns after it stay in place.
-				t, err := time.Parse("Mon Jan 2 15:04:05 2006", strings.Join(ws, " "))
+				t, err := parseLstart(ws)
 				if err != nil && slices.Contains(weekdays, w) {
 					return p, fmt.Errorf("bad start time %q", dumps.Clip(strings.Join(ws, " ")))
 				}
@@ -331,6 +331,53 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 		return p, fmt.Errorf("no command after the %d columns of the header", len(cols)-1)
 	}
 	return p, nil
+}
+
+// lstartLayout is ps's lstart, five words once its padding is taken out.
+const lstartLayout = "Mon Jan 2 15:04:05 2006"
+
+// parseLstart reads lstart's five words ("Thu", "Dec", "3", "07:01:02",
+// "2026") as UTC. The form ps prints (English names, a day of one or two
+// digits, hh:mm:ss, a year of four digits) is read by hand, since a listing
+// has one on every row and time.Parse costs several times as much; any
+// other spelling goes to time.Parse with lstartLayout, so that both accept
+// and give the same times (FuzzParseLstart).
+func parseLstart(ws []string) (time.Time, error) {
+	if t, ok := lstartFast(ws); ok {
+		return t, nil
+	}
+	return time.Parse(lstartLayout, strings.Join(ws, " "))
+}
+
+// lstartFast is parseLstart's hand-written path: ok is false for anything
+// but the usual form, valid dates only.
+func lstartFast(ws []string) (time.Time, bool) {
+	if len(ws) != 5 || !slices.Contains(weekdays, ws[0]) || len(ws[1]) != 3 || len(ws[4]) != 4 || !clockLike(ws[3]) {
+		return time.Time{}, false
+	}
+	mi := slices.Index(months, ws[1])
+	d := ws[2]
+	if mi < 0 || len(d) < 1 || len(d) > 2 || !digitsOnly(d) || !digitsOnly(ws[4]) {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	month, day, year := time.Month(mi+1), num(d), num(ws[4])
+	c := ws[3]
+	hour, minute, sec := num(c[:2]), num(c[3:5]), num(c[6:])
+	if day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, month, day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // the 31st of a 30-day month, or Feb 29 in a common year
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // clockLike reports whether w is a time of day as lstart prints it,

@@ -140,3 +140,75 @@ func TestSniffProcessListings(t *testing.T) {
 		}
 	}
 }
+
+// lstartSeeds are lstart's words as ps prints them and as damaged or
+// foreign rows give them: each must read as time.Parse reads it.
+var lstartSeeds = []string{
+	"Thu Dec 3 07:01:02 2026",
+	"Thu Dec 03 07:01:02 2026",
+	"Mon Jan 1 00:00:00 1970",
+	"Sun Dec 31 23:59:59 9999",
+	"Sat Feb 29 12:00:00 2024",
+	"Sun Feb 29 12:00:00 2026", // no such day
+	"Thu Apr 31 07:01:02 2026", // no such day
+	"Thu Dec 0 07:01:02 2026",
+	"Thu Dec 33 07:01:02 2026",
+	"Thu Dec 3 24:00:00 2026",
+	"Thu Dec 3 07:60:00 2026",
+	"Thu Dec 3 07:00:60 2026",
+	"Thu Dec 3 7:01:02 2026", // one-digit hour: time.Parse's business
+	"thu dec 3 07:01:02 2026",
+	"Thursday Dec 3 07:01:02 2026",
+	"Thu December 3 07:01:02 2026",
+	"Thu Dec 3 07:01:02 26",
+	"Thu Dec 3 07:01:02 20266",
+	"Do 3 Dez 07:01:02 2026",
+	"Thu Dec +3 07:01:02 2026",
+	"Thu Dec 3 07:0a:02 2026",
+	"Thu Dec 3 07:01:02 0000",
+}
+
+func TestParseLstart(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time // zero: an error
+	}{
+		{"Thu Dec 3 07:01:02 2026", time.Date(2026, 12, 3, 7, 1, 2, 0, time.UTC)},
+		{"Sat Feb 29 12:00:00 2024", time.Date(2024, 2, 29, 12, 0, 0, 0, time.UTC)},
+		{"Thu Dec 3 7:01:02 2026", time.Date(2026, 12, 3, 7, 1, 2, 0, time.UTC)}, // by time.Parse
+		{"Sun Feb 29 12:00:00 2026", time.Time{}},
+		{"Thu Dec 33 07:01:02 2026", time.Time{}},
+		{"Thu Dec 3 24:00:00 2026", time.Time{}},
+		{"Do 3 Dez 07:01:02 2026", time.Time{}},
+	}
+	for _, tt := range tests {
+		got, err := parseLstart(strings.Fields(tt.in))
+		if tt.want.IsZero() {
+			if err == nil {
+				t.Errorf("%q: got %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || !got.Equal(tt.want) || got.Location() != time.UTC {
+			t.Errorf("%q: got %v, %v, want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// FuzzParseLstart holds the hand-written path to time.Parse's answers.
+func FuzzParseLstart(f *testing.F) {
+	for _, s := range lstartSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ws := strings.Fields(s)
+		if len(ws) != 5 {
+			return
+		}
+		got, err := parseLstart(ws)
+		want, werr := time.Parse(lstartLayout, strings.Join(ws, " "))
+		if (err == nil) != (werr == nil) || !got.Equal(want) || got.Location() != want.Location() {
+			t.Fatalf("%q: parseLstart = %v, %v; time.Parse = %v, %v", s, got, err, want, werr)
+		}
+	})
+}

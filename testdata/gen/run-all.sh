@@ -3,7 +3,8 @@
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
 # net-tools, iproute2 (with network namespaces: `ip netns add`), python3,
 # curl, Go, a JDK 17 (and optionally 25), Debian's libhttpclient-java and
-# libcommons-pool2-java, nginx (nginx-light) and Node.js (nodejs).
+# libcommons-pool2-java, nginx (nginx-light), Node.js (nodejs), systemd
+# (journald, systemd-cat) and rsyslog.
 # Loopback, or network namespaces the scripts make and delete; about 15
 # minutes. The outputs
 # differ on every run (pids, ports, times): commit them
@@ -22,7 +23,7 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	older-than-capture gotest fd-exhaustion \
 	go-two-services netns-remote-leak java-two-mechanisms \
 	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed \
-	python-client-error-status node-reports; do
+	python-client-error-status node-reports node-stderr-stacks; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

@@ -926,7 +926,7 @@ func (b *builder) warnings() {
 	for _, ev := range b.in.Evidence {
 		for _, w := range ev.Warnings {
 			msg := w.Msg
-			if msg == dumps.NoStateNote && len(from[w.Pos.File]) > 0 {
+			if w.Kind == dumps.WarnNoState && len(from[w.Pos.File]) > 0 {
 				msg = stateNote(w.Pos.File)
 				noted[w.Pos.File] = true
 			}

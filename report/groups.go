@@ -288,24 +288,34 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 			// sockets whose exchange was unfinished at the peer's FIN go
 			// to the holders first; then the newest to enter CLOSE_WAIT
 			// (a leak by a path that returned accumulates from the start).
-			keys := slices.Clone(f.keys)
-			slices.SortStableFunc(keys, func(x, y key) int {
-				return cmp.Or(cmp.Compare(b.exchange(x), b.exchange(y)),
-					b.sockets[y].Since.Compare(b.sockets[x].Since), compareKeys(x, y))
+			// Each socket's exchange and age are read once, not at
+			// every comparison.
+			type ranked struct {
+				k     key
+				ex    int
+				since time.Time
+			}
+			rs := make([]ranked, len(f.keys))
+			for i, k := range f.keys {
+				rs[i] = ranked{k, b.exchange(k), b.sockets[k].Since}
+			}
+			slices.SortStableFunc(rs, func(x, y ranked) int {
+				return cmp.Or(cmp.Compare(x.ex, y.ex), y.since.Compare(x.since), compareKeys(x.k, y.k))
 			})
-			held := keys[:h]
-			slices.SortFunc(held, compareKeys)
-			others := slices.Clone(keys[h:])
-			slices.SortFunc(others, compareKeys)
 			// The split follows the exchanges when exactly the held
 			// sockets had an unfinished one.
 			byExchange := true
-			for _, k := range held {
-				byExchange = byExchange && b.exchange(k) == exchangeUnfinished
+			held, others := make([]key, h), make([]key, len(rs)-h)
+			for i, r := range rs {
+				if i < h {
+					held[i] = r.k
+				} else {
+					others[i-h] = r.k
+				}
+				byExchange = byExchange && (r.ex == exchangeUnfinished) == (i < h)
 			}
-			for _, k := range others {
-				byExchange = byExchange && b.exchange(k) != exchangeUnfinished
-			}
+			slices.SortFunc(held, compareKeys)
+			slices.SortFunc(others, compareKeys)
 			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: held, holders: f.holders, split: true, byExchange: byExchange, of: n})
 			rest(f, others, true)
 			out[len(out)-1].byExchange = byExchange

@@ -193,7 +193,7 @@ func TestLinkAmbiguous(t *testing.T) {
 }
 
 // capture builds a capture with gen and reads it.
-func capture(t *testing.T, gen func(c *capgen.Capture), local ...string) *pcapstate.Result {
+func capture(t testing.TB, gen func(c *capgen.Capture), local ...string) *pcapstate.Result {
 	t.Helper()
 	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC))
 	gen(c)
@@ -727,4 +727,50 @@ func clientCloses(c *capgen.Capture, client, server netip.AddrPort) {
 	k.Data(capgen.FromServer, 20)
 	k.FIN(capgen.FromClient)
 	k.ACK(capgen.FromServer)
+}
+
+// BenchmarkSplitFlow builds a flow of 20,000 stuck sockets with 4 holders,
+// a quarter of them unanswered: sockGroups shares the flow out by each
+// socket's exchange and age.
+func BenchmarkSplitFlow(b *testing.B) {
+	const n = 20000
+	server := netip.MustParseAddrPort("10.0.0.5:8080")
+	res := capture(b, func(c *capgen.Capture) {
+		for i := range n {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), uint16(20000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 100)
+			if i%4 != 0 {
+				k.Data(capgen.FromServer, 500)
+			}
+			c.Wait(time.Millisecond)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	var threads [][3]string
+	for i := range 4 {
+		threads = append(threads, parkedHolder(fmt.Sprintf("conn-handler-%d", i+1)))
+	}
+	ev, err := readDumps(strings.NewReader(jcmdDump(500, threads...)), "jcmd.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ss strings.Builder
+	ss.WriteString("State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("java",pid=500,fd=5))` + "\n")
+	for i := range n {
+		fmt.Fprintf(&ss, `CLOSE-WAIT 1      0      10.0.0.5:8080      10.0.0.9:%d   users:(("java",pid=500,fd=%d))`+"\n", 20000+i, 20+i)
+	}
+	lev, err := readDumps(strings.NewReader(ss.String()), "ss.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{lev, ev}})
+		if err != nil || len(m.Findings) < 2 {
+			b.Fatalf("%v: %d findings", err, len(m.Findings))
+		}
+	}
 }

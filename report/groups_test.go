@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -772,5 +773,41 @@ func BenchmarkSplitFlow(b *testing.B) {
 		if err != nil || len(m.Findings) < 2 {
 			b.Fatalf("%v: %d findings", err, len(m.Findings))
 		}
+	}
+}
+
+// TestServerErrorStatusContrast: the real case python-server-error-status,
+// a server that closes after its 200s and returns without closing after
+// its 404, 400 and 500 responses. The 5 stuck sockets' last exchange is
+// the server's error response, and the contrast counts the connections
+// the server itself closed after a success on the same endpoint: the
+// ledger's 12 and the health probe's, none after an error.
+func TestServerErrorStatusContrast(t *testing.T) {
+	const dir = "../testdata/cases/python-server-error-status/"
+	data, err := os.ReadFile(dir + "capture.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
+	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if len(m.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	f := m.Findings[0]
+	if f.SocketCount != 5 || f.Category != CategoryErrorHandling || f.LastExchange != LastErrorStatus || f.Confidence != confidences.LastError {
+		t.Errorf("finding: %d sockets, %s, last exchange %s, confidence %.2f; want 5, error-handling, error-status, %.2f", f.SocketCount, f.Category, f.LastExchange, f.Confidence, confidences.LastError)
+	}
+	i := slices.IndexFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "closed by this server after a success status") })
+	if i < 0 {
+		t.Fatalf("no contrast: %+v", f.Supporting)
+	}
+	c := f.Supporting[i]
+	const want = "the capture shows 21 other connections on 127.0.0.1:18171 closed by this server after a success status (and 0 after an error status): the close is done on the success path and skipped on the error path"
+	if c.Text != want || len(c.Evidence) != 1 || c.Evidence[0].String() != "capture.pcap: packet 8" {
+		t.Errorf("contrast %q citing %v, want %q citing the server's first FIN after a 200 (packet 8)", c.Text, c.Evidence, want)
 	}
 }

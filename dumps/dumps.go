@@ -38,7 +38,27 @@ func (p Pos) String() string {
 type Warning struct {
 	Pos Pos    `json:"pos"`
 	Msg string `json:"msg"`
+	// Kind says which warning this is, for the few a reader acts on
+	// (the report replaces WarnNoState's); most are WarnInput, shown as
+	// they are.
+	Kind WarningKind `json:"kind,omitempty"`
 }
+
+// WarningKind names a warning that a reader of the records acts on, so
+// that it need not recognise the warning by its text. The zero value is a
+// plain problem with the input, only shown.
+type WarningKind uint8
+
+//go:generate stringer -type=WarningKind -linecomment -output=warningkind_string.go
+const (
+	WarnInput WarningKind = iota // input
+	// WarnNoState is NoStateNote: an ss listing's rows have no State
+	// column and nothing in the file names their state.
+	WarnNoState // no-state
+)
+
+// MarshalText writes the kind by its name, "no-state".
+func (k WarningKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 func (w Warning) String() string { return w.Pos.String() + ": " + w.Msg }
 
@@ -48,8 +68,8 @@ var ErrUnknownFormat = errors.New("not a recognised evidence format")
 
 // NoStateNote is the one note an ss listing gets, at its first row, when
 // its rows have no State column (a `state` filter such as `ss -tan state
-// close-wait`) and no command line in the file names the state. The
-// report replaces it with one note saying where the states were taken
+// close-wait`) and no command line in the file names the state; its
+// Kind is WarnNoState. The report replaces it with one note saying where the states were taken
 // from, so that a listing gets one note, not two.
 const NoStateNote = "ss: rows without a State column (a `state` filter) and no command line in the file naming one state: their state is left unknown here; analyze takes it from the other listings of the same socket"
 

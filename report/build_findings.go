@@ -179,6 +179,10 @@ type suspect struct {
 	// how many of the group's stuck sockets its report shows paused.
 	issuer bool
 	paused int
+	// sharedBy is how many groups of stuck sockets an issuer may be of,
+	// when nothing in it names one (see tieStacks); 0 when it is of its
+	// group.
+	sharedBy int
 }
 
 // nodeStacks lists the groups of JavaScript stacks that Node.js dumps of
@@ -481,6 +485,9 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		}
 		link := StrengthWeak
 		switch {
+		case s.sharedBy > 0:
+			// Whatever else fits, it is not known to be this group's.
+			why = append(why, fmt.Sprintf("nothing in the stack names one of the process's %d groups of stuck sockets: it may be another group's", s.sharedBy))
 		case score >= 3:
 			link = StrengthStrong
 		case score >= 2:
@@ -937,7 +944,7 @@ func (b *builder) warnings() {
 	for _, ev := range b.in.Evidence {
 		for _, w := range ev.Warnings {
 			msg := w.Msg
-			if msg == dumps.NoStateNote && len(from[w.Pos.File]) > 0 {
+			if w.Kind == dumps.WarnNoState && len(from[w.Pos.File]) > 0 {
 				msg = stateNote(w.Pos.File)
 				noted[w.Pos.File] = true
 			}

@@ -166,17 +166,30 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 	return strings.Join(parts, ", ")
 }
 
-// closedByClient counts, per server endpoint (the acceptor), the captured
-// connections whose client (the opener) closed them, by the class of the
-// server's last status: what the clients do on the paths that do close.
-// firstSuccess is the client's FIN of the earliest close after a success
-// (by position), for the contrast to cite.
-type closedByClient struct {
+// closedAfter counts, per server endpoint (the acceptor), the captured
+// connections one end closed (the client in closedClient, the server in
+// closedServer), by the server's last status: what that end does on the
+// paths that do close. firstSuccess is that end's FIN of the earliest
+// close after a success (by position), for the contrast to cite.
+type closedAfter struct {
 	success, errors int
 	firstSuccess    Pos
 }
 
-// noteClosedByClient counts c in b.closedClient when its opener closed it.
+// add counts a close by the FIN fin after a response of status.
+func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
+	if status >= 400 {
+		n.errors++
+		return
+	}
+	n.success++
+	if p := PacketPos(fin); n.firstSuccess.IsZero() || p.Compare(n.firstSuccess) < 0 {
+		n.firstSuccess = p
+	}
+}
+
+// noteClosedByClient counts c in b.closedClient when its opener closed it,
+// and in b.closedServer when its acceptor did, after a response.
 func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
 	if !c.Handshake {
 		return
@@ -185,20 +198,20 @@ func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
 	if c.LocalOpened {
 		client, server = c.Local, c.Remote
 	}
-	if client.FIN.IsZero() || server.LastStatus == 0 {
+	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
 	a := netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port())
-	n := b.closedClient[a]
-	if server.LastStatus >= 400 {
-		n.errors++
-	} else {
-		n.success++
-		if fin := PacketPos(client.FIN); n.firstSuccess.IsZero() || fin.Compare(n.firstSuccess) < 0 {
-			n.firstSuccess = fin
-		}
+	if !client.FIN.IsZero() {
+		n := b.closedClient[a]
+		n.add(server.LastStatus, client.FIN)
+		b.closedClient[a] = n
 	}
-	b.closedClient[a] = n
+	if !server.FIN.IsZero() {
+		n := b.closedServer[a]
+		n.add(server.LastStatus, server.FIN)
+		b.closedServer[a] = n
+	}
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -315,25 +328,33 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 	return conf
 }
 
-// errorStatusContrast says whether the capture shows the clients of the
-// same server closing their connections after a success, while none of
-// the group's was closed after its error: the close is skipped on the
-// error path only.
+// errorStatusContrast says whether the capture shows the connections of
+// the same server closed after a success, while none of the group's was
+// closed after its error: the close is skipped on the error path only. A
+// client's group (outbound) is compared with the connections the clients
+// closed; a server's (accepted), with those the server closed (its FIN,
+// whichever end closed first: a server in CLOSE_WAIT never sent one).
 func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
-	if !sg.flow.key.outbound || len(sg.keys) == 0 {
+	if len(sg.keys) == 0 {
 		return Claim{}, false
 	}
-	// The group's peers: one, or several when their flow folds a port
-	// many peers share.
+	outbound := sg.flow.key.outbound
+	// The group's servers: its peers (one, or several when their flow
+	// folds a port many peers share), or our own end.
+	closed, end := b.closedClient, func(k key) netip.AddrPort { return k.remote }
+	if !outbound {
+		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
+	}
 	seen := map[netip.AddrPort]bool{}
 	var (
 		success, errors int
 		cites           []Pos
 	)
 	for _, k := range sg.keys {
-		if !seen[k.remote] {
-			seen[k.remote] = true
-			n := b.closedClient[k.remote]
+		a := end(k)
+		if !seen[a] {
+			seen[a] = true
+			n := closed[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
 			success, errors = success+n.success, errors+n.errors
 			if !n.firstSuccess.IsZero() {
 				cites = append(cites, n.firstSuccess)
@@ -343,16 +364,24 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if success == 0 {
 		return Claim{}, false
 	}
+	cites = sortOwnPositions(cites)
+	if !outbound {
+		on := end(sg.keys[0]).String()
+		if len(seen) > 1 {
+			on = fmt.Sprintf("the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
+		}
+		return Claim{Text: fmt.Sprintf("the capture shows %d other %s on %s closed by this server after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
+			success, plural("connection", success), on, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+	}
 	to := sg.keys[0].remote.String()
 	if len(seen) > 1 {
 		to = fmt.Sprintf("the group's %d peers", len(seen))
 	}
-	cites = sortOwnPositions(cites)
 	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
 		success, plural("connection", success), to, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 }
 
-// maxContrastCited is how many peers' earliest success-path closes the
+// maxContrastCited is how many servers' earliest success-path closes the
 // error-status contrast cites.
 const maxContrastCited = 3
 

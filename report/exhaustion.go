@@ -17,60 +17,111 @@ type fdCount struct {
 	from string // how the listing was tied to the process
 }
 
-// openFDs counts each process's open fds from the fd listings (`ls -l
-// /proc/PID/fd`): the latest snapshot of each file, the largest over
-// files. A listing that does not say whose fds these are is tied to the
-// process owning its sockets' inodes.
-func (b *builder) openFDs() map[int]fdCount {
-	byInode := b.inodeOwners()
-	out := map[int]fdCount{}
+// fdListing is what one snapshot of one file of fd listings (`ls -l
+// /proc/PID/fd`) shows one process holding.
+type fdListing struct {
+	file     string
+	snapshot int
+	pid      int
+	fds      map[int]bool
+	pos      Pos    // the first entry
+	why      string // how the entries were tied to the process
+}
+
+// fdListings ties the entries of the fd listings to processes, by the one
+// rule that the fd counts (openFDs) and whose a file is (fdListingsOf)
+// both follow. Within one snapshot of a file, an entry that names its pid
+// (a "/proc/PID/fd:" line, or a prompt or header naming /proc/PID/fd) is
+// that process's; the entries that name none are the process's whose
+// sockets their socket inodes are, when that is one process, and no one's
+// when it is several or none (the collecting shell's own /proc/self/fd).
+// In the order of the files, then of their snapshots.
+func (b *builder) fdListings() []fdListing {
+	var byInode map[uint64]int
+	var out []fdListing
 	for _, ev := range b.in.Evidence {
 		if len(ev.FDs) == 0 {
 			continue
 		}
-		last := 0
-		for _, f := range ev.FDs {
-			last = max(last, f.Snapshot)
+		if byInode == nil {
+			byInode = b.inodeOwners()
 		}
-		type acc struct {
-			fds  map[int]bool
-			pos  Pos
-			from string
+		// The entries of one snapshot are consecutive: the snapshots of
+		// a file follow one another.
+		for i := 0; i < len(ev.FDs); {
+			j := i
+			for j < len(ev.FDs) && ev.FDs[j].Snapshot == ev.FDs[i].Snapshot {
+				j++
+			}
+			out = append(out, tieFDs(ev.File, ev.FDs[i:j], byInode)...)
+			i = j
 		}
-		per := map[int]*acc{}
-		votes := map[int]int{}
-		var anon []dumps.FD
-		for _, f := range ev.FDs {
-			if f.Snapshot != last {
-				continue
-			}
-			if f.PID == nil {
-				anon = append(anon, f)
-				if pid, ok := byInode[f.Inode]; ok && f.Inode != 0 {
-					votes[pid]++
-				}
-				continue
-			}
-			a := per[*f.PID]
-			if a == nil {
-				a = &acc{fds: map[int]bool{}, pos: TextPos(f.Src), from: "the listing names the pid"}
-				per[*f.PID] = a
-			}
-			a.fds[f.FD] = true
+	}
+	return out
+}
+
+// tieFDs ties the entries of one snapshot of one file to processes (see
+// fdListings).
+func tieFDs(file string, fds []dumps.FD, byInode map[uint64]int) []fdListing {
+	var out []fdListing
+	at := map[int]int{} // pid -> index into out
+	add := func(pid int, f dumps.FD, why string) {
+		i, ok := at[pid]
+		if !ok {
+			i = len(out)
+			at[pid] = i
+			out = append(out, fdListing{file: file, snapshot: f.Snapshot, pid: pid, fds: map[int]bool{}, pos: TextPos(f.Src), why: why})
 		}
-		if len(anon) > 0 && len(votes) == 1 {
-			for pid, n := range votes {
-				a := &acc{fds: map[int]bool{}, pos: TextPos(anon[0].Src), from: fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)}
-				for _, f := range anon {
-					a.fds[f.FD] = true
-				}
-				per[pid] = a
+		out[i].fds[f.FD] = true
+	}
+	var anon []dumps.FD
+	votes := map[int]int{}
+	for _, f := range fds {
+		if f.PID != nil {
+			add(*f.PID, f, namesPID)
+			continue
+		}
+		anon = append(anon, f)
+		if pid, ok := byInode[f.Inode]; ok && f.Inode != 0 {
+			votes[pid]++
+		}
+	}
+	if len(votes) == 1 {
+		for pid, n := range votes {
+			why := fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)
+			for _, f := range anon {
+				add(pid, f, why)
 			}
 		}
-		for pid, a := range per {
-			if len(a.fds) > out[pid].n {
-				out[pid] = fdCount{n: len(a.fds), pos: a.pos, from: a.from}
-			}
+	}
+	return out
+}
+
+// namesPID is why an fd listing that names its pid is that process's.
+const namesPID = "it names the pid"
+
+// openFDs counts each process's open fds from the fd listings: in each
+// file, the latest snapshot that shows the process (fdListings ties
+// entries to processes); the largest over files.
+func (b *builder) openFDs() map[int]fdCount {
+	type fileOf struct {
+		file string
+		pid  int
+	}
+	latest := map[fileOf]fdListing{}
+	var order []fileOf
+	for _, l := range b.fdListings() {
+		k := fileOf{l.file, l.pid}
+		if _, ok := latest[k]; !ok {
+			order = append(order, k)
+		}
+		latest[k] = l // the snapshots come in order
+	}
+	out := map[int]fdCount{}
+	for _, k := range order {
+		l := latest[k]
+		if len(l.fds) > out[l.pid].n {
+			out[l.pid] = fdCount{n: len(l.fds), pos: l.pos, from: l.why}
 		}
 	}
 	return out
@@ -102,38 +153,22 @@ type ownedBy struct {
 	why string
 }
 
-// fdListingsOf says, for each fd listing (`ls -l /proc/PID/fd`) that
-// is of one process by its content, whose it is and why: the pid it
-// names, or the one process that owns its sockets' inodes. A listing of
-// several processes, or of none the other evidence names, is left out.
+// fdListingsOf says, for each file of fd listings (`ls -l /proc/PID/fd`)
+// that is of one process by its content, whose it is and why: every entry
+// fdListings ties to a process is that one's. A file of several
+// processes, or of none the other evidence names, is left out.
 func (b *builder) fdListingsOf() map[string]ownedBy {
-	byInode := b.inodeOwners()
 	out := map[string]ownedBy{}
-	for _, ev := range b.in.Evidence {
-		if len(ev.FDs) == 0 {
-			continue
-		}
-		named, votes := map[int]bool{}, map[int]int{}
-		for _, f := range ev.FDs {
-			switch {
-			case f.PID != nil:
-				named[*f.PID] = true
-			case f.Inode != 0:
-				if pid, ok := byInode[f.Inode]; ok {
-					votes[pid]++
-				}
-			}
-		}
-		pos := TextPos(ev.FDs[0].Src)
+	several := map[string]bool{}
+	for _, l := range b.fdListings() {
+		o, ok := out[l.file]
 		switch {
-		case len(named) == 1 && len(votes) == 0:
-			for pid := range named {
-				out[ev.File] = ownedBy{pid: pid, pos: pos, why: "it names the pid"}
-			}
-		case len(named) == 0 && len(votes) == 1:
-			for pid, n := range votes {
-				out[ev.File] = ownedBy{pid: pid, pos: pos, why: fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)}
-			}
+		case several[l.file]:
+		case !ok:
+			out[l.file] = ownedBy{pid: l.pid, pos: l.pos, why: l.why}
+		case o.pid != l.pid:
+			several[l.file] = true
+			delete(out, l.file)
 		}
 	}
 	return out

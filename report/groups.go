@@ -80,6 +80,11 @@ type sockGroup struct {
 	// the code that made the sockets of a Node.js process, which no thread
 	// holds.
 	issuers []suspect
+	// shared are the process's JavaScript stacks that name none of its
+	// several groups (see stuckFindings): shown once, with its largest
+	// group; sharedWith, set on its other groups, says which that is.
+	shared     []suspect
+	sharedWith string
 	// last is the last exchange before the peer's FIN that the group's
 	// sockets share (LastUnknown: not classed), and byLast says the group
 	// was split from the others of its mechanism and flow by it; exch
@@ -288,24 +293,34 @@ func (b *builder) sockGroups(pid int, stuck []key, holders []suspect, pool, have
 			// sockets whose exchange was unfinished at the peer's FIN go
 			// to the holders first; then the newest to enter CLOSE_WAIT
 			// (a leak by a path that returned accumulates from the start).
-			keys := slices.Clone(f.keys)
-			slices.SortStableFunc(keys, func(x, y key) int {
-				return cmp.Or(cmp.Compare(b.exchange(x), b.exchange(y)),
-					b.sockets[y].Since.Compare(b.sockets[x].Since), compareKeys(x, y))
+			// Each socket's exchange and age are read once, not at
+			// every comparison.
+			type ranked struct {
+				k     key
+				ex    int
+				since time.Time
+			}
+			rs := make([]ranked, len(f.keys))
+			for i, k := range f.keys {
+				rs[i] = ranked{k, b.exchange(k), b.sockets[k].Since}
+			}
+			slices.SortStableFunc(rs, func(x, y ranked) int {
+				return cmp.Or(cmp.Compare(x.ex, y.ex), y.since.Compare(x.since), compareKeys(x.k, y.k))
 			})
-			held := keys[:h]
-			slices.SortFunc(held, compareKeys)
-			others := slices.Clone(keys[h:])
-			slices.SortFunc(others, compareKeys)
 			// The split follows the exchanges when exactly the held
 			// sockets had an unfinished one.
 			byExchange := true
-			for _, k := range held {
-				byExchange = byExchange && b.exchange(k) == exchangeUnfinished
+			held, others := make([]key, h), make([]key, len(rs)-h)
+			for i, r := range rs {
+				if i < h {
+					held[i] = r.k
+				} else {
+					others[i-h] = r.k
+				}
+				byExchange = byExchange && (r.ex == exchangeUnfinished) == (i < h)
 			}
-			for _, k := range others {
-				byExchange = byExchange && b.exchange(k) != exchangeUnfinished
-			}
+			slices.SortFunc(held, compareKeys)
+			slices.SortFunc(others, compareKeys)
 			out = append(out, sockGroup{mech: MechanismThread, flow: f, keys: held, holders: f.holders, split: true, byExchange: byExchange, of: n})
 			rest(f, others, true)
 			out[len(out)-1].byExchange = byExchange
@@ -333,15 +348,9 @@ func (b *builder) stuckFindings(g *group) []Finding {
 		}
 	}
 	groups := b.sockGroups(g.pid, g.stuck, holders, pool, haveDump)
-	// A Node.js process's stacks say which code made its sockets; with
-	// several groups nothing says which group a stack made.
-	var issuers []suspect
-	if len(groups) == 1 {
-		issuers, _ = b.nodeStacks(g.pid)
-	}
+	b.tieStacks(g.pid, groups)
 	var out []Finding
 	for i := range groups {
-		groups[i].issuers = issuers
 		f := b.groupFinding(g.pid, &groups[i], waiters, haveDump, from)
 		if len(groups) > 1 {
 			var parts []string
@@ -361,6 +370,48 @@ func (b *builder) stuckFindings(g *group) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// tieStacks gives a Node.js process's JavaScript stacks, which say which
+// code made its sockets, to its groups. With one group they are its. With
+// several, a stack goes to the one group whose peer or port its message
+// names (an error naming the address it failed on); the others may be any
+// group's: they are shown once, with the largest group (the first), which
+// says so, and the other groups say where they are.
+func (b *builder) tieStacks(pid int, groups []sockGroup) {
+	stacks, _ := b.nodeStacks(pid)
+	if len(stacks) == 0 || len(groups) == 0 {
+		return
+	}
+	if len(groups) == 1 {
+		groups[0].issuers = stacks
+		return
+	}
+	var shared []suspect
+	for _, s := range stacks {
+		at, n := 0, 0
+		for i := range groups {
+			if why := b.peerInNames(s.bucket, groups[i].keys); why != "" {
+				at, n = i, n+1
+				s.tie = why
+			}
+		}
+		if n == 1 {
+			groups[at].issuers = append(groups[at].issuers, s)
+			continue
+		}
+		s.tie, s.sharedBy = "", len(groups)
+		shared = append(shared, s)
+	}
+	if len(shared) == 0 {
+		return
+	}
+	groups[0].shared = shared
+	n := len(groups[0].keys)
+	where := fmt.Sprintf("its group of %d %s %s", n, plural("socket", n), groups[0].flow.key)
+	for i := 1; i < len(groups); i++ {
+		groups[i].sharedWith = where
+	}
 }
 
 // groupFinding makes the finding of one group.
@@ -512,6 +563,18 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		if sg.flow.key.outbound {
 			f.Contradicting = append(f.Contradicting, Claim{Text: "the sockets are outbound: a client or pool that never releases connections is as likely"})
 		}
+	}
+	for _, s := range sg.issuers {
+		if s.tie != "" {
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%s tied to the sockets %s: %s", topFunc(s.bucket), sg.flow.key, s.tie)})
+		}
+	}
+	if len(sg.shared) > 0 {
+		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + fmt.Sprintf("; nothing in them names one of the process's %d groups of stuck sockets, so they may be any group's: they are shown once, here, with the largest", sg.shared[0].sharedBy), Evidence: suspectEvidence(sg.shared)})
+		sus = append(sus, sg.shared...)
+	}
+	if sg.sharedWith != "" {
+		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("the JavaScript stacks %s printed name none of its groups of stuck sockets: they may be this group's, and are shown once, with %s", proc, sg.sharedWith)})
 	}
 	lead, haveLead := b.lastExchangeFinding(&f, sg, proc.Runtime)
 	f.Waiters = max(f.Waiters, holdCount(waiters))

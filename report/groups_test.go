@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -193,7 +194,7 @@ func TestLinkAmbiguous(t *testing.T) {
 }
 
 // capture builds a capture with gen and reads it.
-func capture(t *testing.T, gen func(c *capgen.Capture), local ...string) *pcapstate.Result {
+func capture(t testing.TB, gen func(c *capgen.Capture), local ...string) *pcapstate.Result {
 	t.Helper()
 	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC))
 	gen(c)
@@ -727,4 +728,86 @@ func clientCloses(c *capgen.Capture, client, server netip.AddrPort) {
 	k.Data(capgen.FromServer, 20)
 	k.FIN(capgen.FromClient)
 	k.ACK(capgen.FromServer)
+}
+
+// BenchmarkSplitFlow builds a flow of 20,000 stuck sockets with 4 holders,
+// a quarter of them unanswered: sockGroups shares the flow out by each
+// socket's exchange and age.
+func BenchmarkSplitFlow(b *testing.B) {
+	const n = 20000
+	server := netip.MustParseAddrPort("10.0.0.5:8080")
+	res := capture(b, func(c *capgen.Capture) {
+		for i := range n {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), uint16(20000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 100)
+			if i%4 != 0 {
+				k.Data(capgen.FromServer, 500)
+			}
+			c.Wait(time.Millisecond)
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	var threads [][3]string
+	for i := range 4 {
+		threads = append(threads, parkedHolder(fmt.Sprintf("conn-handler-%d", i+1)))
+	}
+	ev, err := readDumps(strings.NewReader(jcmdDump(500, threads...)), "jcmd.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ss strings.Builder
+	ss.WriteString("State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("java",pid=500,fd=5))` + "\n")
+	for i := range n {
+		fmt.Fprintf(&ss, `CLOSE-WAIT 1      0      10.0.0.5:8080      10.0.0.9:%d   users:(("java",pid=500,fd=%d))`+"\n", 20000+i, 20+i)
+	}
+	lev, err := readDumps(strings.NewReader(ss.String()), "ss.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{lev, ev}})
+		if err != nil || len(m.Findings) < 2 {
+			b.Fatalf("%v: %d findings", err, len(m.Findings))
+		}
+	}
+}
+
+// TestServerErrorStatusContrast: the real case python-server-error-status,
+// a server that closes after its 200s and returns without closing after
+// its 404, 400 and 500 responses. The 5 stuck sockets' last exchange is
+// the server's error response, and the contrast counts the connections
+// the server itself closed after a success on the same endpoint: the
+// ledger's 12 and the health probe's, none after an error.
+func TestServerErrorStatusContrast(t *testing.T) {
+	const dir = "../testdata/cases/python-server-error-status/"
+	data, err := os.ReadFile(dir + "capture.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
+	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if len(m.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	f := m.Findings[0]
+	if f.SocketCount != 5 || f.Category != CategoryErrorHandling || f.LastExchange != LastErrorStatus || f.Confidence != confidences.LastError {
+		t.Errorf("finding: %d sockets, %s, last exchange %s, confidence %.2f; want 5, error-handling, error-status, %.2f", f.SocketCount, f.Category, f.LastExchange, f.Confidence, confidences.LastError)
+	}
+	i := slices.IndexFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "closed by this server after a success status") })
+	if i < 0 {
+		t.Fatalf("no contrast: %+v", f.Supporting)
+	}
+	c := f.Supporting[i]
+	const want = "the capture shows 21 other connections on 127.0.0.1:18171 closed by this server after a success status (and 0 after an error status): the close is done on the success path and skipped on the error path"
+	if c.Text != want || len(c.Evidence) != 1 || c.Evidence[0].String() != "capture.pcap: packet 8" {
+		t.Errorf("contrast %q citing %v, want %q citing the server's first FIN after a 200 (packet 8)", c.Text, c.Evidence, want)
+	}
 }

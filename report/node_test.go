@@ -239,3 +239,119 @@ func TestHandlesNameOwners(t *testing.T) {
 		t.Errorf("%d stuck sockets, findings %+v: want 9 of pid 23891", stuck, m.Findings)
 	}
 }
+
+// nodeTwoPeers is the node-unconsumed case as if the client polled two
+// backends: its sockets of fds 24 to 27 go to 127.0.0.1:18095 (in the
+// listing and in the diagnostic report's handles), the other five to
+// 127.0.0.1:18094, so that the process has two groups of stuck sockets.
+func nodeTwoPeers(t *testing.T, logText string) *Model {
+	t.Helper()
+	const dir = "../testdata/cases/node-unconsumed/"
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(ssData), "\n")
+	moved := 0
+	for i, l := range lines {
+		for fd := 24; fd <= 27; fd++ {
+			if strings.Contains(l, fmt.Sprintf("pid=23891,fd=%d)", fd)) {
+				lines[i] = strings.Replace(l, "127.0.0.1:18094", "127.0.0.1:18095", 1)
+				moved++
+			}
+		}
+	}
+	if moved != 4 {
+		t.Fatalf("moved %d sockets to the second peer, want 4", moved)
+	}
+	ss, err := readDumps(strings.NewReader(strings.Join(lines, "\n")), "ss.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repData, err := os.ReadFile(dir + "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := node.Read(bytes.NewReader(repData), "node-report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rep.RuntimeSockets {
+		if s := &rep.RuntimeSockets[i]; s.FD >= 24 && s.FD <= 27 {
+			s.Remote.Port = 18095
+		}
+	}
+	log, err := applog.Read(strings.NewReader(logText), "client.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{ss, rep, log}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) != 2 || m.Findings[0].SocketCount != 5 || m.Findings[1].SocketCount != 4 {
+		t.Fatalf("findings %+v, want a group of 5 and one of 4", m.Findings)
+	}
+	return m
+}
+
+// stacksOf lists a finding's suspects that are JavaScript stacks, by
+// culprit and link.
+func stacksOf(f Finding) []string {
+	var out []string
+	for _, s := range f.Suspects {
+		if s.Kind == SuspectStack {
+			out = append(out, s.Culprit+" "+s.Link.String())
+		}
+	}
+	return out
+}
+
+// TestNodeStacksSeveralGroups: a Node.js process with two groups of stuck
+// sockets (two backends). Its stacks were shown in neither group. The
+// case's own stacks (the UnconsumedBodyWarning's, poll's) name no peer:
+// they are shown once, with the larger group, weakly linked and saying
+// why, and the other group says where they are. A stack whose message
+// names one group's peer (an error naming the address it failed on) is
+// that group's.
+func TestNodeStacksSeveralGroups(t *testing.T) {
+	logData, err := os.ReadFile("../testdata/cases/node-unconsumed/client.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nodeTwoPeers(t, string(logData))
+	first, second := m.Findings[0], m.Findings[1]
+	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
+		t.Errorf("the larger group's stacks %v, want poll's, weak", got)
+	}
+	if got := stacksOf(second); len(got) > 0 {
+		t.Errorf("the smaller group shows stacks %v again", got)
+	}
+	has := func(f Finding, text string) bool {
+		return slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, text) })
+	}
+	if !has(first, "nothing in them names one of the process's 2 groups of stuck sockets") {
+		t.Errorf("the larger group does not say the stacks may be any group's: %+v", first.Supporting)
+	}
+	if !has(second, "are shown once, with its group of 5 sockets outbound to 127.0.0.1:18094") {
+		t.Errorf("the smaller group does not say where the stacks are: %+v", second.Supporting)
+	}
+
+	// An error that names the second backend, with a stack of its own.
+	named := string(logData) + "2026-12-03T07:28:40.001Z report 60: failed\n" +
+		"(node:23891) Warning: quote fetch from 127.0.0.1:18095 aborted\n" +
+		"    at fetchQuote (/srv/quotes.js:14:9)\n" +
+		"    at Timeout._onTimeout (/srv/quotes.js:40:3)\n" +
+		"    at listOnTimeout (node:internal/timers:581:17)\n"
+	m = nodeTwoPeers(t, named)
+	first, second = m.Findings[0], m.Findings[1]
+	if got := stacksOf(second); len(got) != 1 || !strings.HasPrefix(got[0], "fetchQuote ") {
+		t.Errorf("the second backend's group shows stacks %v, want fetchQuote's", got)
+	}
+	if !has(second, "fetchQuote tied to the sockets outbound to 127.0.0.1:18095: thread name \"Warning: quote fetch from 127.0.0.1:18095 aborted\" names 127.0.0.1:18095") {
+		t.Errorf("the tie is not said: %+v", second.Supporting)
+	}
+	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
+		t.Errorf("the larger group's stacks %v, want poll's alone", got)
+	}
+}

@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,5 +58,44 @@ func TestStateFilterNote(t *testing.T) {
 				t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestStateFilterNoteByKind: the report knows the parser's note by its
+// kind, not its text. A real `ss -tanp state close-wait` (saved as
+// ss-close-wait.txt, so the file name says the state) gets the report's
+// note in place of the parser's, whatever the parser's words; another
+// warning that quotes them is shown as it is.
+func TestStateFilterNoteByKind(t *testing.T) {
+	data, err := os.ReadFile("../testdata/real/sockets/ss-tanp-state-close-wait.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := readDumps(bytes.NewReader(data), "ss-close-wait.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ev.Warnings, func(w dumps.Warning) bool { return w.Kind == dumps.WarnNoState })
+	if i < 0 {
+		t.Fatalf("the parser's note has no kind: %v", ev.Warnings)
+	}
+	// The parser's words may change; the report's note must not.
+	ev.Warnings[i].Msg = "ss: no State column"
+	quoted := dumps.Warning{Pos: dumps.Pos{File: "ss-close-wait.txt", Line: 9}, Msg: dumps.NoStateNote}
+	ev.Warnings = append(ev.Warnings, quoted)
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range m.Warnings {
+		got = append(got, w.Pos.String()+": "+w.Msg)
+	}
+	want := []string{
+		"ss-close-wait.txt:2: the listing prints no state (an ss state filter); states were taken from the file name ss-close-wait.txt",
+		"ss-close-wait.txt:9: " + dumps.NoStateNote,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -92,7 +92,7 @@ func ReadSS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			inRows = true
 			if s.StateRaw == "" && !noState {
 				noState = true
-				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: dumps.NoStateNote}) // once, at the first such row
+				warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name, Line: n}, Msg: dumps.NoStateNote, Kind: dumps.WarnNoState}) // once, at the first such row
 			}
 			return
 		}

@@ -144,9 +144,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 		if err != nil {
 			return nil, err
 		}
-		for cs.Next() {
-			builder.Add(cs.Conn())
-		}
+		addAll(cs, builder)
 		cs.Close()
 		if err := cs.Err(); err != nil {
 			return nil, err

@@ -30,8 +30,9 @@ test-pcap:
 	$(GO) test -tags pcap -count=1 ./cmd/... ./pcapstate/...
 
 # golden rewrites the golden files from the current output; review git diff.
+# Only the packages whose tests import internal/golden know -update.
 golden:
-	$(GO) test $(GOFLAGS_) -count=1 ./... -update
+	$(GO) test $(GOFLAGS_) -count=1 $$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | grep 'internal/golden' | cut -d' ' -f1) -update
 
 # fuzz runs every fuzz target for FUZZTIME each.
 fuzz:

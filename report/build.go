@@ -546,9 +546,12 @@ func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key)
 	k = mkKey(local.Addr, remote.Addr)
 	mine, theirs := len(b.kernel[k]) > 0, len(b.kernel[k.reversed()]) > 0
 	switch {
-	case !mine && theirs:
-		// The kernel lists the other end as ours (both ends are local
-		// on loopback): take the listing's side.
+	case !mine && theirs && !b.kernelLocal[k.local]:
+		// The kernel lists the other end as ours, and no socket of the
+		// end taken as local (both ends are local on loopback): take the
+		// listing's side. An end the listings show with other sockets
+		// stays: a server on loopback whose client's end lingers in
+		// TIME_WAIT is still the server.
 		local, remote, k = remote, local, k.reversed()
 	case mine && theirs && local.CloseWaitAt.IsZero() && !remote.CloseWaitAt.IsZero():
 		// Both ends are listed (loopback): the report is about the end

@@ -810,4 +810,10 @@ func TestServerErrorStatusContrast(t *testing.T) {
 	if c.Text != want || len(c.Evidence) != 1 || c.Evidence[0].String() != "capture.pcap: packet 8" {
 		t.Errorf("contrast %q citing %v, want %q citing the server's first FIN after a 200 (packet 8)", c.Text, c.Evidence, want)
 	}
+	// The error-path claim counts the same closes: on loopback the
+	// clients' ends the listing shows in TIME_WAIT are not taken as the
+	// server's side (it counted 16, the 5 listed ones on client ports).
+	if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "while it closed 21 other connections on :18171") }) {
+		t.Errorf("no error-path claim of the server's 21 closes: %+v", f.Supporting)
+	}
 }

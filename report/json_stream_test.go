@@ -23,7 +23,7 @@ func TestWriteJSONStreamsSockets(t *testing.T) {
 	none := sample.Empty()
 	none.Sockets = nil
 	for name, m := range map[string]*report.Model{
-		"hostile": sample.Hostile(), "stuck": sample.Stuck(300, 3), "empty list": empty, "nil": none,
+		"hostile": sample.Hostile(), "stuck": sample.Stuck(300, 3), "chunks": sample.Stuck(2500, 7), "empty list": empty, "nil": none,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var got bytes.Buffer

@@ -455,7 +455,7 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 				why = append(why, fmt.Sprintf("waiting %s, as old as the oldest socket (%s)", FormatDuration(bk.MaxWait), FormatDuration(oldest)))
 			}
 		}
-		if name := b.peerInNames(bk, stuck); name != "" {
+		if name := peerNamed(bk, stuck, "thread name"); name != "" {
 			score += 2
 			why = append(why, name)
 		}
@@ -534,14 +534,16 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 	return out
 }
 
-// peerInNames says when a thread name or frame names the local port or the
-// peer of a stuck socket (pool and executor threads often carry them).
-func (b *builder) peerInNames(bk dumps.Bucket, stuck []key) string {
+// peerNamed says how a member's name (what it is: a thread name, which
+// pool and executor threads often give the peer or port, or a JavaScript
+// stack's message) names the peer or local port of one of the stuck
+// sockets, "" when none does.
+func peerNamed(bk dumps.Bucket, stuck []key, what string) string {
 	for _, k := range stuck[:min(len(stuck), 50)] {
 		for _, needle := range []string{k.remote.String(), ":" + strconv.Itoa(int(k.remote.Port())), "-" + strconv.Itoa(int(k.local.Port())) + "-"} {
 			for _, m := range bk.Members {
 				if strings.Contains(m.Name, needle) {
-					return fmt.Sprintf("thread name %q names %s", m.Name, strings.Trim(needle, "-:"))
+					return fmt.Sprintf("%s %q names %s", what, m.Name, strings.Trim(needle, "-:"))
 				}
 			}
 		}

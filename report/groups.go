@@ -226,7 +226,7 @@ func (b *builder) tieHolders(flows []*flow, holders []suspect) {
 		var best *flow
 		why := ""
 		for _, f := range flows {
-			if name := b.peerInNames(h.bucket, f.keys); name != "" {
+			if name := peerNamed(h.bucket, f.keys, "thread name"); name != "" {
 				best, why = f, name
 				break
 			}
@@ -391,7 +391,7 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	for _, s := range stacks {
 		at, n := 0, 0
 		for i := range groups {
-			if why := b.peerInNames(s.bucket, groups[i].keys); why != "" {
+			if why := peerNamed(s.bucket, groups[i].keys, "the stack's message"); why != "" {
 				at, n = i, n+1
 				s.tie = why
 			}

@@ -348,7 +348,7 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 	if got := stacksOf(second); len(got) != 1 || !strings.HasPrefix(got[0], "fetchQuote ") {
 		t.Errorf("the second backend's group shows stacks %v, want fetchQuote's", got)
 	}
-	if !has(second, "fetchQuote tied to the sockets outbound to 127.0.0.1:18095: thread name \"Warning: quote fetch from 127.0.0.1:18095 aborted\" names 127.0.0.1:18095") {
+	if !has(second, "fetchQuote tied to the sockets outbound to 127.0.0.1:18095: the stack's message \"Warning: quote fetch from 127.0.0.1:18095 aborted\" names 127.0.0.1:18095") {
 		t.Errorf("the tie is not said: %+v", second.Supporting)
 	}
 	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {

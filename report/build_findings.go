@@ -815,8 +815,26 @@ func (b *builder) timeline() {
 			yield(Point{At: res.End, Count: prev.Count})
 		}
 	}
-	total := 0
-	for range points {
+	// How many points there are, counted on the instants alone (no time
+	// made of each of the millions): each instant is one, but the first
+	// when it is the capture's start; then the start, unless merged, and
+	// the end, unless the last instant is it.
+	total, first, last := 0, int64(0), int64(0)
+	for at := range instants {
+		if total == 0 {
+			first = at
+		}
+		last, total = at, total+1
+	}
+	lastAt := res.Start
+	if total > 0 {
+		lastAt = time.Unix(0, last).UTC()
+		if time.Unix(0, first).UTC().Equal(res.Start) {
+			total--
+		}
+	}
+	total++ // the start, or the first instant merged into it
+	if !lastAt.Equal(res.End) {
 		total++
 	}
 	b.m.Timeline = thin(total, 400, points)

@@ -23,27 +23,14 @@ func (m *Model) Finalize() error {
 		m.Title = "CLOSE_WAIT analysis"
 	}
 
-	// Sockets: normalise, key, sort.
-	seen := map[string]bool{}
-	for i := range m.Sockets {
-		s := &m.Sockets[i]
-		s.Local.Addr, s.Remote.Addr = s.Local.Addr.Unmap(), s.Remote.Addr.Unmap()
-		s.Key = SocketKey(s.Local, s.Remote)
-		if seen[s.Key] {
-			errs = append(errs, fmt.Errorf("socket %s listed twice", s.Key))
-		}
-		seen[s.Key] = true
-		if !s.Since.IsZero() {
-			s.Since = s.Since.UTC()
-		}
-		s.SinceText = FormatTime(s.Since)
-		s.AgeText = ageText(s.Age, s.AgeLowerBound)
-		s.Evidence = sortPositions(s.Evidence)
-		s.Finding = ""
-	}
+	// Sockets: normalise, key, sort, index.
+	eachHalf(m.Sockets, normaliseSocket)
 	sortSockets(m.Sockets)
 	index := make(map[string]int, len(m.Sockets))
 	for i, s := range m.Sockets {
+		if _, ok := index[s.Key]; ok {
+			errs = append(errs, fmt.Errorf("socket %s listed twice", s.Key))
+		}
 		index[s.Key] = i
 	}
 
@@ -696,4 +683,41 @@ func sortSockets(socks []Socket) {
 			at = from
 		}
 	}
+}
+
+// normaliseSocket derives a socket's key and texts from its fields.
+func normaliseSocket(s *Socket) {
+	s.Local.Addr, s.Remote.Addr = s.Local.Addr.Unmap(), s.Remote.Addr.Unmap()
+	s.Key = SocketKey(s.Local, s.Remote)
+	if !s.Since.IsZero() {
+		s.Since = s.Since.UTC()
+	}
+	s.SinceText = FormatTime(s.Since)
+	s.AgeText = ageText(s.Age, s.AgeLowerBound)
+	s.Evidence = sortPositions(s.Evidence)
+	s.Finding = ""
+}
+
+// eachHalf calls f on every socket, the second half of a long list on
+// another goroutine: the sockets are independent, and a large report has
+// tens of thousands.
+func eachHalf(socks []Socket, f func(*Socket)) {
+	if len(socks) < 4096 {
+		for i := range socks {
+			f(&socks[i])
+		}
+		return
+	}
+	half := len(socks) / 2
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range socks[half:] {
+			f(&socks[half+i])
+		}
+	}()
+	for i := range socks[:half] {
+		f(&socks[i])
+	}
+	<-done
 }

@@ -931,39 +931,27 @@ func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (P
 	if err != nil {
 		return PartialStats{}, err
 	}
-	hdr := partialHeader{Version: PartialVersion, Filter: expr}
-	var stats []FileStats
-	merged := 0
-	for _, src := range srcs {
-		if src.part == nil {
-			hdr.Files = append(hdr.Files, partialFile{Name: src.name, Format: src.pr.format()})
-			stats = append(stats, FileStats{Name: src.name, linkSeen: map[uint32]bool{}})
-			continue
-		}
-		merged++
-		for _, f := range src.part.hdr.Files {
-			through := append([]string{src.name}, f.Through...)
-			hdr.Files = append(hdr.Files, partialFile{Name: f.Name, Format: f.Format, Through: through})
-			stats = append(stats, FileStats{Name: f.Name, Via: src.name, Through: f.Through, linkSeen: map[uint32]bool{}})
-		}
-	}
+	stats := layoutFiles(srcs)
 	if err := checkTwice(stats, true); err != nil {
 		return PartialStats{}, err
 	}
-	k := 0
+	bindFiles(srcs, stats)
+	// The new header lists every capture, with the partial states it
+	// came through, this one's input first.
+	hdr := partialHeader{Version: PartialVersion, Filter: expr}
+	for _, fs := range stats {
+		f := partialFile{Name: fs.Name, Format: fs.Format}
+		if fs.Via != "" {
+			f.Through = append([]string{fs.Via}, fs.Through...)
+		}
+		hdr.Files = append(hdr.Files, f)
+	}
+	merged := 0
 	for _, src := range srcs {
-		if src.part == nil {
-			src.idx, src.stats = k, &stats[k]
-			k++
-			continue
+		if src.part != nil {
+			merged++
+			src.ended, src.merging = make([]bool, len(src.ns)), true
 		}
-		n := len(src.part.hdr.Files)
-		src.base, src.ns, src.ended, src.merging = k, make([]uint64, n), make([]bool, n), true
-		for j := range n {
-			src.files = append(src.files, &stats[k+j])
-		}
-		src.idx, src.stats = k, src.files[0]
-		k += n
 	}
 	pw := newPartWriter(w, hdr)
 	pw.limit = limit

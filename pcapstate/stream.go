@@ -127,30 +127,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			src.pr, src.part, src.spooled = nil, pr, true
 		}
 	}
-	// A capture is one of the Result's files; a partial state is those
-	// of its captures, in its order.
-	var srcs []*source
-	for i, src := range opened {
-		if src.part == nil {
-			s.res.Files = append(s.res.Files, FileStats{Name: src.name, Format: src.pr.format(), Input: i, linkSeen: map[uint32]bool{}})
-			src.idx = len(s.res.Files) - 1
-			srcs = append(srcs, src)
-			continue
-		}
-		src.base, src.ns = len(s.res.Files), make([]uint64, len(src.part.hdr.Files))
-		via := src.name
-		if src.spooled {
-			via = ""
-		}
-		for _, f := range src.part.hdr.Files {
-			fs := FileStats{Name: f.Name, Format: f.Format, Via: via, Input: i, linkSeen: map[uint32]bool{}}
-			if via != "" {
-				fs.Through = f.Through
-			}
-			s.res.Files = append(s.res.Files, fs)
-		}
-		srcs = append(srcs, src)
-	}
+	s.res.Files = layoutFiles(opened)
 	if err := checkTwice(s.res.Files, false); err != nil {
 		if s.stopSpools != nil {
 			s.stopSpools()
@@ -161,16 +138,8 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	for i := range s.res.Files {
 		names[i] = s.res.Files[i].Name
 	}
-	for _, src := range srcs {
-		if src.part == nil {
-			src.stats = &s.res.Files[src.idx]
-			continue
-		}
-		for j := range src.ns {
-			src.files = append(src.files, &s.res.Files[src.base+j])
-		}
-		src.idx, src.stats = src.base, src.files[0]
-	}
+	srcs := opened
+	bindFiles(srcs, s.res.Files)
 	s.ex = exporter{names: names, local: opts.Local}
 	s.tr = newTracker(s.retire)
 	s.tr.noHalves = opts.noHalves
@@ -467,6 +436,50 @@ func checkTwice(files []FileStats, all bool) error {
 		seen[f.Name] = i
 	}
 	return nil
+}
+
+// layoutFiles lists the files of srcs as a Result has them, in the
+// sources' order: a capture is one, a partial state is those of its
+// captures, in its order, each naming the partial state it came through
+// (a spool is none) and the ones that was merged from. Input is the
+// source's index.
+func layoutFiles(srcs []*source) []FileStats {
+	var files []FileStats
+	for i, src := range srcs {
+		if src.part == nil {
+			files = append(files, FileStats{Name: src.name, Format: src.pr.format(), Input: i, linkSeen: map[uint32]bool{}})
+			continue
+		}
+		for _, f := range src.part.hdr.Files {
+			fs := FileStats{Name: f.Name, Format: f.Format, Input: i, linkSeen: map[uint32]bool{}}
+			if !src.spooled {
+				fs.Via, fs.Through = src.name, f.Through
+			}
+			files = append(files, fs)
+		}
+	}
+	return files
+}
+
+// bindFiles points each of srcs at its files' stats among files, as
+// layoutFiles laid them out: a capture's, or from base on a partial
+// state's, with their packet counts.
+func bindFiles(srcs []*source, files []FileStats) {
+	k := 0
+	for _, src := range srcs {
+		if src.part == nil {
+			src.idx, src.stats = k, &files[k]
+			k++
+			continue
+		}
+		n := len(src.part.hdr.Files)
+		src.base, src.ns, src.files = k, make([]uint64, n), nil
+		for j := range n {
+			src.files = append(src.files, &files[k+j])
+		}
+		src.idx, src.stats = k, src.files[0]
+		k += n
+	}
 }
 
 // viaName says where a file was read: its partial states, or itself.

@@ -353,6 +353,30 @@ func TestPartialFilter(t *testing.T) {
 	}
 }
 
+// TestPartialFilterWords: reading a partial state with another filter
+// than its own says which filter it was written with and to read it with
+// that one, in words for an empty filter, never as filter "".
+func TestPartialFilterWords(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	a, _ := cutScenario(t, sc, 3, capgen.Format{})
+	filtered := partialOf(t, pcapstate.Options{Filter: "tcp"}, input("a.pcap", a))
+	plain := partialOf(t, pcapstate.Options{}, input("a.pcap", a))
+	for _, tc := range []struct {
+		part   []byte
+		filter string
+		want   string
+	}{
+		{filtered, "", `a.part: a partial state written with filter "tcp" cannot be read without a filter: its packets were filtered when it was written; read it with filter "tcp"`},
+		{filtered, "ip", `a.part: a partial state written with filter "tcp" cannot be read with filter "ip": its packets were filtered when it was written; read it with filter "tcp"`},
+		{plain, "tcp", `a.part: a partial state written without a filter cannot be read with filter "tcp": `},
+	} {
+		_, err := pcapstate.Read([]pcapstate.Input{input("a.part", tc.part)}, pcapstate.Options{Filter: tc.filter})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), `filter ""`) {
+			t.Errorf("read with filter %q: %v\nwant %s", tc.filter, err, tc.want)
+		}
+	}
+}
+
 // TestPartialMergeFilter: a partial state merged from partial states
 // written with a filter keeps it, given again or not (carried over, and
 // applied to the captures merged with them); one written with another

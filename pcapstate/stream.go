@@ -101,7 +101,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			return nil, err
 		}
 		if src.part != nil && src.part.hdr.Filter != opts.Filter {
-			return nil, fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written", in.Name, src.part.hdr.Filter, opts.Filter)
+			return nil, filterMismatch(in.Name, src.part.hdr.Filter, opts.Filter)
 		}
 		if opened[i] = src; src.part == nil {
 			caps = append(caps, src)
@@ -436,6 +436,19 @@ func checkTwice(files []FileStats, all bool) error {
 		seen[f.Name] = i
 	}
 	return nil
+}
+
+// filterMismatch is the error of reading partial state name, written with
+// filter written, with filter read: it says "without a filter" for an
+// empty one, and which filter to read it with.
+func filterMismatch(name, written, read string) error {
+	switch {
+	case read == "":
+		return fmt.Errorf("%s: a partial state written with filter %q cannot be read without a filter: its packets were filtered when it was written; read it with filter %q", name, written, written)
+	case written == "":
+		return fmt.Errorf("%s: a partial state written without a filter cannot be read with filter %q: its packets were decoded when it was written, with nothing left to filter; write it again with that filter, or read it without one", name, read)
+	}
+	return fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written; read it with filter %q", name, written, read, written)
 }
 
 // layoutFiles lists the files of srcs as a Result has them, in the

@@ -705,3 +705,24 @@ func TestPartialCaptureTwice(t *testing.T) {
 		t.Errorf("read of m2.part + a.part: %v, want %q", err, want)
 	}
 }
+
+// TestPartialCaptureTwiceSpelled: a capture written into a partial state
+// as "./a.pcap" and given beside it as "a.pcap" (or "x/../a.pcap") is the
+// same capture read twice, which reading and merging refuse as they do
+// for one spelling, instead of doubling its packets.
+func TestPartialCaptureTwiceSpelled(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	a, _ := cutScenario(t, sc, sc.Capture.Len(), capgen.Format{})
+	p := partialOf(t, pcapstate.Options{}, input("./a.pcap", a))
+	for _, name := range []string{"a.pcap", "x/../a.pcap"} {
+		ins := []pcapstate.Input{input("a.part", p), input(name, a)}
+		want := "capture " + name + " is read twice (through a.part and itself)"
+		if _, err := pcapstate.Read(ins, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("read of a.part + %s: %v, want %q", name, err, want)
+		}
+		ins = []pcapstate.Input{input("a.part", p), input(name, a)}
+		if _, err := pcapstate.WritePartial(&bytes.Buffer{}, ins, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("partial of a.part + %s: %v, want %q", name, err, want)
+		}
+	}
+}

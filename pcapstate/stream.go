@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -425,15 +426,17 @@ func sortWarnings(ws []Warning, files []FileStats) {
 // partial state cannot hold two captures of one name). A capture twice
 // would double every packet; two captures of one name would make
 // positions ambiguous. Captures given twice themselves are read twice,
-// as asked.
+// as asked. Names are compared cleaned (filepath.Clean): "./a.pcap"
+// written into a partial state is the a.pcap given beside it.
 func checkTwice(files []FileStats, all bool) error {
 	seen := make(map[string]int, len(files))
 	for i := range files {
 		f := &files[i]
-		if j, ok := seen[f.Name]; ok && (all || f.Via != "" || files[j].Via != "") {
+		name := filepath.Clean(f.Name)
+		if j, ok := seen[name]; ok && (all || f.Via != "" || files[j].Via != "") {
 			return fmt.Errorf("capture %s is read twice (%s and %s): a capture read twice doubles every packet; if these are two captures of the same name, write their partial states from paths that tell them apart (a folder per host)", f.Name, viaName(&files[j]), viaName(f))
 		}
-		seen[f.Name] = i
+		seen[name] = i
 	}
 	return nil
 }

@@ -1057,17 +1057,16 @@ func (p *producer) writePartial(pw *partWriter) error {
 		}
 		if keep {
 			k := dec.Decode(rec.link, rec.data, &seg)
+			if k == SkipNone {
+				p.segments++ // a fragment that is a segment too
+			}
 			switch {
 			case (k == SkipNone || k == SkipIPFragment) && seg.frag.end != 0:
 				pw.frag(f, rec.ts, k, &seg, w, off)
 			case k == SkipNone:
-				p.segments++
 				pw.seg(f, rec.ts, &seg, w, off)
 			default:
 				pw.tick(f, rec.ts, uint8(k), w, off)
-			}
-			if k == SkipNone && seg.frag.end != 0 {
-				p.segments++
 			}
 		}
 		ok := s.advance(&warn)

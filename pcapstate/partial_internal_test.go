@@ -292,3 +292,34 @@ func TestPartialReaderReleases(t *testing.T) {
 		t.Errorf("%d records, trailer %v: %d bytes of block and %d tuples kept", n, pr.trailer != nil, len(pr.block), len(pr.tab.states))
 	}
 }
+
+// TestPartialStatsCounts: the packets and TCP segments WritePartial says
+// it wrote are those Read counts in the same captures (fragments that
+// make a segment included), whether it wrote them from the captures or
+// merged them from their partial states.
+func TestPartialStatsCounts(t *testing.T) {
+	for _, p := range traceFiles(t) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Read([]Input{{Name: "a.pcap", R: bytes.NewReader(data)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part bytes.Buffer
+		st, err := WritePartial(&part, []Input{{Name: "a.pcap", R: bytes.NewReader(data)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mst, err := WritePartial(&bytes.Buffer{}, []Input{{Name: "a.cwfp", R: bytes.NewReader(part.Bytes())}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []PartialStats{st, mst} {
+			if s.Packets != res.Packets || s.Segments != res.Segments {
+				t.Errorf("%s: partial wrote %d packets, %d segments; read counts %d, %d", filepath.Base(p), s.Packets, s.Segments, res.Packets, res.Segments)
+			}
+		}
+	}
+}

@@ -890,6 +890,10 @@ type PartialStats struct {
 	Packets  uint64 // packets read
 	Segments uint64 // of which TCP segments
 	Bytes    int64  // bytes written
+	// Captures are the captures' stats as reading the partial state
+	// gives them (Read's Result.Files): Ignored says why one gives no
+	// TCP segment.
+	Captures []FileStats
 }
 
 // WritePartial reads the inputs as Read would (merged in time order,
@@ -962,7 +966,10 @@ func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (P
 	if err := pw.close(trailerOf(stats)); err != nil {
 		return PartialStats{}, fmt.Errorf("write partial state: %w", err)
 	}
-	return PartialStats{Files: len(hdr.Files), Merged: merged, Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+	for i := range stats {
+		stats[i].finish()
+	}
+	return PartialStats{Files: len(hdr.Files), Merged: merged, Packets: p.packets, Segments: p.segments, Bytes: pw.written, Captures: stats}, nil
 }
 
 // mergedFilter is the filter of a partial state written from srcs with
@@ -1045,6 +1052,7 @@ func (p *producer) writePartial(pw *partWriter) error {
 		if s.part != nil {
 			keep = false
 			p.recode(pw, f, &s.prec)
+			s.stats.count(s.prec.filt, s.prec.skip)
 		} else if p.filter != nil {
 			ok, err := p.filter.match(rec)
 			if err != nil {
@@ -1052,11 +1060,13 @@ func (p *producer) writePartial(pw *partWriter) error {
 			}
 			if !ok {
 				keep = false
+				s.stats.count(true, 0)
 				pw.tick(f, rec.ts, tickFiltered, w, off)
 			}
 		}
 		if keep {
 			k := dec.Decode(rec.link, rec.data, &seg)
+			s.stats.count(false, k)
 			if k == SkipNone {
 				p.segments++ // a fragment that is a segment too
 			}
@@ -1085,6 +1095,19 @@ func (p *producer) writePartial(pw *partWriter) error {
 		}
 	}
 	return nil
+}
+
+// count counts a packet of the file as Read does: filtered out, a TCP
+// segment (k is SkipNone), or passed over for k.
+func (f *FileStats) count(filtered bool, k Skip) {
+	switch {
+	case filtered:
+		f.Filtered++
+	case k == SkipNone:
+		f.Segments++
+	default:
+		f.skips[k]++
+	}
 }
 
 // recode writes a partial state's packet record r again, as the record of

@@ -294,9 +294,10 @@ func TestPartialReaderReleases(t *testing.T) {
 }
 
 // TestPartialStatsCounts: the packets and TCP segments WritePartial says
-// it wrote are those Read counts in the same captures (fragments that
-// make a segment included), whether it wrote them from the captures or
-// merged them from their partial states.
+// it wrote, and each capture's counts and why it is ignored, are those
+// Read gives for the same captures (fragments that make a segment
+// included), whether it wrote them from the captures or merged them from
+// their partial states.
 func TestPartialStatsCounts(t *testing.T) {
 	for _, p := range traceFiles(t) {
 		data, err := os.ReadFile(p)
@@ -319,6 +320,14 @@ func TestPartialStatsCounts(t *testing.T) {
 		for _, s := range []PartialStats{st, mst} {
 			if s.Packets != res.Packets || s.Segments != res.Segments {
 				t.Errorf("%s: partial wrote %d packets, %d segments; read counts %d, %d", filepath.Base(p), s.Packets, s.Segments, res.Packets, res.Segments)
+			}
+			if len(s.Captures) != 1 {
+				t.Fatalf("%s: %d captures' stats, want 1", filepath.Base(p), len(s.Captures))
+			}
+			got, want := s.Captures[0], res.Files[0]
+			if got.Packets != want.Packets || got.Segments != want.Segments || got.Filtered != want.Filtered ||
+				!reflect.DeepEqual(got.Skipped, want.Skipped) || got.Ignored != want.Ignored {
+				t.Errorf("%s: partial's stats %+v, read's %+v", filepath.Base(p), got, want)
 			}
 		}
 	}

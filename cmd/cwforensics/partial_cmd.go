@@ -59,6 +59,11 @@ func (c *PartialCmd) Run(e *env) error {
 		for _, in := range ins {
 			skipped = append(skipped, warning{in.Path, in.Status.String() + ": " + in.Reason})
 		}
+		for _, f := range s.Captures {
+			if f.Ignored != "" {
+				skipped = append(skipped, warning{f.Name, "no TCP segment, conns and analyze will ignore it: " + f.Ignored})
+			}
+		}
 		stop()
 		warn(e.Stderr, skipped)
 		st = s

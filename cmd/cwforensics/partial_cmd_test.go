@@ -71,3 +71,19 @@ func TestPartialSizeRatio(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialWarnsIgnored: partial says when a capture gives no TCP
+// segment (here, none passes the filter), as conns and analyze will
+// ignore it, instead of writing its partial state without a word.
+func TestPartialWarnsIgnored(t *testing.T) {
+	inRoot(t)
+	out := filepath.Join(t.TempDir(), "p.cwfp")
+	code, _, stderr := cli(t, "partial", "--progress", "never", "--filter", "tcp port 1", "-o", out, "testdata/cases/java-pool-leak/capture.pcap")
+	if code != 0 {
+		t.Fatalf("partial: exit %d: %s", code, stderr)
+	}
+	want := "warning: testdata/cases/java-pool-leak/capture.pcap: no TCP segment, conns and analyze will ignore it: all "
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "packets filtered out") {
+		t.Errorf("stderr: %s\nwant %q", stderr, want)
+	}
+}

@@ -128,7 +128,14 @@ func refLess(a, b ref) bool { return a.file < b.file || a.file == b.file && a.n 
 // whose value is src, whose first packet was at first and last at last.
 func (s *halfOpenSums) add(k endpointKey, src uint64, first int64, firstRef ref, last int64, lastRef ref) {
 	g := s.group(k)
-	h := &s.groups[g]
+	s.groups[g].count(first, firstRef, last, lastRef)
+	s.addSource(sourceKey(src, g), g)
+}
+
+// count counts a connection to the group whose first packet was at first
+// and last at last: the group's span is the earliest first and the latest
+// last, ties going to the packet read first and last.
+func (h *halfOpenGroup) count(first int64, firstRef ref, last int64, lastRef ref) {
 	h.conns++
 	if first < h.first || first == h.first && refLess(firstRef, h.firstRef) {
 		h.first, h.firstRef = first, firstRef
@@ -136,13 +143,13 @@ func (s *halfOpenSums) add(k endpointKey, src uint64, first int64, firstRef ref,
 	if last > h.last || h.lastRef == (ref{}) || last == h.last && !refLess(lastRef, h.lastRef) {
 		h.last, h.lastRef = last, lastRef
 	}
-	s.addSource(sourceKey(src, g), g)
 }
 
 // addHalves counts the halves that are half-open connections an endpoint
 // accepted (SummarizeHalfOpen is set), marks them no longer live, so that
-// the Stream does not hand them over too, and returns how many. It is add for each, with the group of the last
-// acceptor checked in place: a flood has millions of halves to one.
+// the Stream does not hand them over too, and returns how many. It is add
+// for each, with the group of the last acceptor checked in place: a flood
+// has millions of halves to one.
 func (s *halfOpenSums) addHalves(tr *tracker, x *exporter) int {
 	n, g := 0, -1
 	var grp *halfOpenGroup
@@ -165,14 +172,8 @@ func (s *halfOpenSums) addHalves(tr *tracker, x *exporter) int {
 				g = s.group(last)
 				grp = &s.groups[g]
 			}
-			grp.conns++
-			if h.first < grp.first || h.first == grp.first && refLess(h.firstRef, grp.firstRef) {
-				grp.first, grp.firstRef = h.first, h.firstRef
-			}
 			_, lt, lr := tr.lastSYN(h)
-			if lt > grp.last || grp.lastRef == (ref{}) || lt == grp.last && !refLess(lr, grp.lastRef) {
-				grp.last, grp.lastRef = lt, lr
-			}
+			grp.count(h.first, h.firstRef, lt, lr)
 			s.addSource(sourceKey(sourceValue(src, h.bits&halfSrcV4 != 0), g), g)
 		}
 	}

@@ -890,6 +890,10 @@ type PartialStats struct {
 	Packets  uint64 // packets read
 	Segments uint64 // of which TCP segments
 	Bytes    int64  // bytes written
+	// Captures are the captures' stats as reading the partial state
+	// gives them (Read's Result.Files): Ignored says why one gives no
+	// TCP segment.
+	Captures []FileStats
 }
 
 // WritePartial reads the inputs as Read would (merged in time order,
@@ -931,39 +935,27 @@ func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (P
 	if err != nil {
 		return PartialStats{}, err
 	}
-	hdr := partialHeader{Version: PartialVersion, Filter: expr}
-	var stats []FileStats
-	merged := 0
-	for _, src := range srcs {
-		if src.part == nil {
-			hdr.Files = append(hdr.Files, partialFile{Name: src.name, Format: src.pr.format()})
-			stats = append(stats, FileStats{Name: src.name, linkSeen: map[uint32]bool{}})
-			continue
-		}
-		merged++
-		for _, f := range src.part.hdr.Files {
-			through := append([]string{src.name}, f.Through...)
-			hdr.Files = append(hdr.Files, partialFile{Name: f.Name, Format: f.Format, Through: through})
-			stats = append(stats, FileStats{Name: f.Name, Via: src.name, Through: f.Through, linkSeen: map[uint32]bool{}})
-		}
-	}
+	stats := layoutFiles(srcs)
 	if err := checkTwice(stats, true); err != nil {
 		return PartialStats{}, err
 	}
-	k := 0
+	bindFiles(srcs, stats)
+	// The new header lists every capture, with the partial states it
+	// came through, this one's input first.
+	hdr := partialHeader{Version: PartialVersion, Filter: expr}
+	for _, fs := range stats {
+		f := partialFile{Name: fs.Name, Format: fs.Format}
+		if fs.Via != "" {
+			f.Through = append([]string{fs.Via}, fs.Through...)
+		}
+		hdr.Files = append(hdr.Files, f)
+	}
+	merged := 0
 	for _, src := range srcs {
-		if src.part == nil {
-			src.idx, src.stats = k, &stats[k]
-			k++
-			continue
+		if src.part != nil {
+			merged++
+			src.ended, src.merging = make([]bool, len(src.ns)), true
 		}
-		n := len(src.part.hdr.Files)
-		src.base, src.ns, src.ended, src.merging = k, make([]uint64, n), make([]bool, n), true
-		for j := range n {
-			src.files = append(src.files, &stats[k+j])
-		}
-		src.idx, src.stats = k, src.files[0]
-		k += n
 	}
 	pw := newPartWriter(w, hdr)
 	pw.limit = limit
@@ -974,7 +966,10 @@ func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (P
 	if err := pw.close(trailerOf(stats)); err != nil {
 		return PartialStats{}, fmt.Errorf("write partial state: %w", err)
 	}
-	return PartialStats{Files: len(hdr.Files), Merged: merged, Packets: p.packets, Segments: p.segments, Bytes: pw.written}, nil
+	for i := range stats {
+		stats[i].finish()
+	}
+	return PartialStats{Files: len(hdr.Files), Merged: merged, Packets: p.packets, Segments: p.segments, Bytes: pw.written, Captures: stats}, nil
 }
 
 // mergedFilter is the filter of a partial state written from srcs with
@@ -1057,6 +1052,7 @@ func (p *producer) writePartial(pw *partWriter) error {
 		if s.part != nil {
 			keep = false
 			p.recode(pw, f, &s.prec)
+			s.stats.count(s.prec.filt, s.prec.skip)
 		} else if p.filter != nil {
 			ok, err := p.filter.match(rec)
 			if err != nil {
@@ -1064,22 +1060,23 @@ func (p *producer) writePartial(pw *partWriter) error {
 			}
 			if !ok {
 				keep = false
+				s.stats.count(true, 0)
 				pw.tick(f, rec.ts, tickFiltered, w, off)
 			}
 		}
 		if keep {
 			k := dec.Decode(rec.link, rec.data, &seg)
+			s.stats.count(false, k)
+			if k == SkipNone {
+				p.segments++ // a fragment that is a segment too
+			}
 			switch {
 			case (k == SkipNone || k == SkipIPFragment) && seg.frag.end != 0:
 				pw.frag(f, rec.ts, k, &seg, w, off)
 			case k == SkipNone:
-				p.segments++
 				pw.seg(f, rec.ts, &seg, w, off)
 			default:
 				pw.tick(f, rec.ts, uint8(k), w, off)
-			}
-			if k == SkipNone && seg.frag.end != 0 {
-				p.segments++
 			}
 		}
 		ok := s.advance(&warn)
@@ -1098,6 +1095,19 @@ func (p *producer) writePartial(pw *partWriter) error {
 		}
 	}
 	return nil
+}
+
+// count counts a packet of the file as Read does: filtered out, a TCP
+// segment (k is SkipNone), or passed over for k.
+func (f *FileStats) count(filtered bool, k Skip) {
+	switch {
+	case filtered:
+		f.Filtered++
+	case k == SkipNone:
+		f.Segments++
+	default:
+		f.skips[k]++
+	}
 }
 
 // recode writes a partial state's packet record r again, as the record of

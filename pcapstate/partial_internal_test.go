@@ -292,3 +292,43 @@ func TestPartialReaderReleases(t *testing.T) {
 		t.Errorf("%d records, trailer %v: %d bytes of block and %d tuples kept", n, pr.trailer != nil, len(pr.block), len(pr.tab.states))
 	}
 }
+
+// TestPartialStatsCounts: the packets and TCP segments WritePartial says
+// it wrote, and each capture's counts and why it is ignored, are those
+// Read gives for the same captures (fragments that make a segment
+// included), whether it wrote them from the captures or merged them from
+// their partial states.
+func TestPartialStatsCounts(t *testing.T) {
+	for _, p := range traceFiles(t) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Read([]Input{{Name: "a.pcap", R: bytes.NewReader(data)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part bytes.Buffer
+		st, err := WritePartial(&part, []Input{{Name: "a.pcap", R: bytes.NewReader(data)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mst, err := WritePartial(&bytes.Buffer{}, []Input{{Name: "a.cwfp", R: bytes.NewReader(part.Bytes())}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []PartialStats{st, mst} {
+			if s.Packets != res.Packets || s.Segments != res.Segments {
+				t.Errorf("%s: partial wrote %d packets, %d segments; read counts %d, %d", filepath.Base(p), s.Packets, s.Segments, res.Packets, res.Segments)
+			}
+			if len(s.Captures) != 1 {
+				t.Fatalf("%s: %d captures' stats, want 1", filepath.Base(p), len(s.Captures))
+			}
+			got, want := s.Captures[0], res.Files[0]
+			if got.Packets != want.Packets || got.Segments != want.Segments || got.Filtered != want.Filtered ||
+				!reflect.DeepEqual(got.Skipped, want.Skipped) || got.Ignored != want.Ignored {
+				t.Errorf("%s: partial's stats %+v, read's %+v", filepath.Base(p), got, want)
+			}
+		}
+	}
+}

@@ -353,6 +353,30 @@ func TestPartialFilter(t *testing.T) {
 	}
 }
 
+// TestPartialFilterWords: reading a partial state with another filter
+// than its own says which filter it was written with and to read it with
+// that one, in words for an empty filter, never as filter "".
+func TestPartialFilterWords(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	a, _ := cutScenario(t, sc, 3, capgen.Format{})
+	filtered := partialOf(t, pcapstate.Options{Filter: "tcp"}, input("a.pcap", a))
+	plain := partialOf(t, pcapstate.Options{}, input("a.pcap", a))
+	for _, tc := range []struct {
+		part   []byte
+		filter string
+		want   string
+	}{
+		{filtered, "", `a.part: a partial state written with filter "tcp" cannot be read without a filter: its packets were filtered when it was written; read it with filter "tcp"`},
+		{filtered, "ip", `a.part: a partial state written with filter "tcp" cannot be read with filter "ip": its packets were filtered when it was written; read it with filter "tcp"`},
+		{plain, "tcp", `a.part: a partial state written without a filter cannot be read with filter "tcp": `},
+	} {
+		_, err := pcapstate.Read([]pcapstate.Input{input("a.part", tc.part)}, pcapstate.Options{Filter: tc.filter})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), `filter ""`) {
+			t.Errorf("read with filter %q: %v\nwant %s", tc.filter, err, tc.want)
+		}
+	}
+}
+
 // TestPartialMergeFilter: a partial state merged from partial states
 // written with a filter keeps it, given again or not (carried over, and
 // applied to the captures merged with them); one written with another
@@ -679,5 +703,26 @@ func TestPartialCaptureTwice(t *testing.T) {
 	_, err = pcapstate.Read([]pcapstate.Input{input("m2.part", m2), input("a.part", p)}, pcapstate.Options{})
 	if want := "capture a.pcap is read twice (through m2.part (merged from m.part, merged from a.part) and through a.part)"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("read of m2.part + a.part: %v, want %q", err, want)
+	}
+}
+
+// TestPartialCaptureTwiceSpelled: a capture written into a partial state
+// as "./a.pcap" and given beside it as "a.pcap" (or "x/../a.pcap") is the
+// same capture read twice, which reading and merging refuse as they do
+// for one spelling, instead of doubling its packets.
+func TestPartialCaptureTwiceSpelled(t *testing.T) {
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	a, _ := cutScenario(t, sc, sc.Capture.Len(), capgen.Format{})
+	p := partialOf(t, pcapstate.Options{}, input("./a.pcap", a))
+	for _, name := range []string{"a.pcap", "x/../a.pcap"} {
+		ins := []pcapstate.Input{input("a.part", p), input(name, a)}
+		want := "capture " + name + " is read twice (through a.part and itself)"
+		if _, err := pcapstate.Read(ins, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("read of a.part + %s: %v, want %q", name, err, want)
+		}
+		ins = []pcapstate.Input{input("a.part", p), input(name, a)}
+		if _, err := pcapstate.WritePartial(&bytes.Buffer{}, ins, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("partial of a.part + %s: %v, want %q", name, err, want)
+		}
 	}
 }

@@ -51,11 +51,15 @@ func newSpool(dir string) (*spool, error) {
 	return sp, nil
 }
 
-func (sp *spool) Write(p []byte) (int, error) {
+// stopped reports whether the reader is gone.
+func (sp *spool) stopped() bool {
 	sp.mu.Lock()
-	stop := sp.stop
-	sp.mu.Unlock()
-	if stop {
+	defer sp.mu.Unlock()
+	return sp.stop
+}
+
+func (sp *spool) Write(p []byte) (int, error) {
+	if sp.stopped() {
 		return 0, errSpoolStopped
 	}
 	n, err := sp.f.WriteAt(p, sp.size)
@@ -146,6 +150,12 @@ func spoolCaptures(srcs []*source, expr string, jobs int, dir string) ([]io.Read
 			slots <- struct{}{}
 			go func() {
 				defer func() { <-slots }()
+				if spools[i].stopped() {
+					// Closed before this writer's turn: its capture is
+					// not read at all.
+					spools[i].finish(errSpoolStopped)
+					return
+				}
 				spools[i].finish(writeSpool(spools[i], src, expr))
 			}()
 		}

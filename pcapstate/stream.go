@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -101,7 +102,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			return nil, err
 		}
 		if src.part != nil && src.part.hdr.Filter != opts.Filter {
-			return nil, fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written", in.Name, src.part.hdr.Filter, opts.Filter)
+			return nil, filterMismatch(in.Name, src.part.hdr.Filter, opts.Filter)
 		}
 		if opened[i] = src; src.part == nil {
 			caps = append(caps, src)
@@ -127,30 +128,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 			src.pr, src.part, src.spooled = nil, pr, true
 		}
 	}
-	// A capture is one of the Result's files; a partial state is those
-	// of its captures, in its order.
-	var srcs []*source
-	for i, src := range opened {
-		if src.part == nil {
-			s.res.Files = append(s.res.Files, FileStats{Name: src.name, Format: src.pr.format(), Input: i, linkSeen: map[uint32]bool{}})
-			src.idx = len(s.res.Files) - 1
-			srcs = append(srcs, src)
-			continue
-		}
-		src.base, src.ns = len(s.res.Files), make([]uint64, len(src.part.hdr.Files))
-		via := src.name
-		if src.spooled {
-			via = ""
-		}
-		for _, f := range src.part.hdr.Files {
-			fs := FileStats{Name: f.Name, Format: f.Format, Via: via, Input: i, linkSeen: map[uint32]bool{}}
-			if via != "" {
-				fs.Through = f.Through
-			}
-			s.res.Files = append(s.res.Files, fs)
-		}
-		srcs = append(srcs, src)
-	}
+	s.res.Files = layoutFiles(opened)
 	if err := checkTwice(s.res.Files, false); err != nil {
 		if s.stopSpools != nil {
 			s.stopSpools()
@@ -161,16 +139,8 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	for i := range s.res.Files {
 		names[i] = s.res.Files[i].Name
 	}
-	for _, src := range srcs {
-		if src.part == nil {
-			src.stats = &s.res.Files[src.idx]
-			continue
-		}
-		for j := range src.ns {
-			src.files = append(src.files, &s.res.Files[src.base+j])
-		}
-		src.idx, src.stats = src.base, src.files[0]
-	}
+	srcs := opened
+	bindFiles(srcs, s.res.Files)
 	s.ex = exporter{names: names, local: opts.Local}
 	s.tr = newTracker(s.retire)
 	s.tr.noHalves = opts.noHalves
@@ -456,17 +426,76 @@ func sortWarnings(ws []Warning, files []FileStats) {
 // partial state cannot hold two captures of one name). A capture twice
 // would double every packet; two captures of one name would make
 // positions ambiguous. Captures given twice themselves are read twice,
-// as asked.
+// as asked. Names are compared cleaned (filepath.Clean): "./a.pcap"
+// written into a partial state is the a.pcap given beside it.
 func checkTwice(files []FileStats, all bool) error {
 	seen := make(map[string]int, len(files))
 	for i := range files {
 		f := &files[i]
-		if j, ok := seen[f.Name]; ok && (all || f.Via != "" || files[j].Via != "") {
+		name := filepath.Clean(f.Name)
+		if j, ok := seen[name]; ok && (all || f.Via != "" || files[j].Via != "") {
 			return fmt.Errorf("capture %s is read twice (%s and %s): a capture read twice doubles every packet; if these are two captures of the same name, write their partial states from paths that tell them apart (a folder per host)", f.Name, viaName(&files[j]), viaName(f))
 		}
-		seen[f.Name] = i
+		seen[name] = i
 	}
 	return nil
+}
+
+// filterMismatch is the error of reading partial state name, written with
+// filter written, with filter read: it says "without a filter" for an
+// empty one, and which filter to read it with.
+func filterMismatch(name, written, read string) error {
+	switch {
+	case read == "":
+		return fmt.Errorf("%s: a partial state written with filter %q cannot be read without a filter: its packets were filtered when it was written; read it with filter %q", name, written, written)
+	case written == "":
+		return fmt.Errorf("%s: a partial state written without a filter cannot be read with filter %q: its packets were decoded when it was written, with nothing left to filter; write it again with that filter, or read it without one", name, read)
+	}
+	return fmt.Errorf("%s: a partial state written with filter %q cannot be read with filter %q: its packets were filtered when it was written; read it with filter %q", name, written, read, written)
+}
+
+// layoutFiles lists the files of srcs as a Result has them, in the
+// sources' order: a capture is one, a partial state is those of its
+// captures, in its order, each naming the partial state it came through
+// (a spool is none) and the ones that was merged from. Input is the
+// source's index.
+func layoutFiles(srcs []*source) []FileStats {
+	var files []FileStats
+	for i, src := range srcs {
+		if src.part == nil {
+			files = append(files, FileStats{Name: src.name, Format: src.pr.format(), Input: i, linkSeen: map[uint32]bool{}})
+			continue
+		}
+		for _, f := range src.part.hdr.Files {
+			fs := FileStats{Name: f.Name, Format: f.Format, Input: i, linkSeen: map[uint32]bool{}}
+			if !src.spooled {
+				fs.Via, fs.Through = src.name, f.Through
+			}
+			files = append(files, fs)
+		}
+	}
+	return files
+}
+
+// bindFiles points each of srcs at its files' stats among files, as
+// layoutFiles laid them out: a capture's, or from base on a partial
+// state's, with their packet counts.
+func bindFiles(srcs []*source, files []FileStats) {
+	k := 0
+	for _, src := range srcs {
+		if src.part == nil {
+			src.idx, src.stats = k, &files[k]
+			k++
+			continue
+		}
+		n := len(src.part.hdr.Files)
+		src.base, src.ns, src.files = k, make([]uint64, n), nil
+		for j := range n {
+			src.files = append(src.files, &files[k+j])
+		}
+		src.idx, src.stats = k, src.files[0]
+		k += n
+	}
 }
 
 // viaName says where a file was read: its partial states, or itself.

@@ -59,6 +59,11 @@ func (c *PartialCmd) Run(e *env) error {
 		for _, in := range ins {
 			skipped = append(skipped, warning{in.Path, in.Status.String() + ": " + in.Reason})
 		}
+		for _, f := range s.Captures {
+			if f.Ignored != "" {
+				skipped = append(skipped, warning{f.Name, "no TCP segment, conns and analyze will ignore it: " + f.Ignored})
+			}
+		}
 		stop()
 		warn(e.Stderr, skipped)
 		st = s
@@ -73,17 +78,26 @@ func (c *PartialCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	ratio, merged := "", ""
-	switch {
-	case read.total > 0 && st.Bytes > 0 && st.Merged > 0:
-		ratio = fmt.Sprintf(", %.2f times the inputs' %s", float64(st.Bytes)/float64(read.total), formatBytes(read.total))
-	case read.total > 0 && st.Bytes > 0:
-		ratio = fmt.Sprintf(", 1/%.1f of the captures' %s", float64(read.total)/float64(st.Bytes), formatBytes(read.total))
-	}
+	merged := ""
 	if st.Merged > 0 {
 		merged = fmt.Sprintf(" (%s merged)", plural(st.Merged, "partial state"))
 	}
 	fmt.Fprintf(e.Stderr, "partial: %s%s, %d packets (%d TCP segments): %s written to %s%s\n",
-		plural(st.Files, "capture"), merged, st.Packets, st.Segments, formatBytes(st.Bytes), c.Output, ratio)
+		plural(st.Files, "capture"), merged, st.Packets, st.Segments, formatBytes(st.Bytes), c.Output, sizeRatio(st, read.total))
 	return nil
+}
+
+// sizeRatio compares the partial state written (st) with the inputs read
+// (total bytes): ", 1/9.8 of the captures' 1.4 GiB" when it is smaller
+// than captures alone, else ", 1.05 times the inputs' ..." (a merge, or
+// captures too small for the header to be paid back); "" when either is
+// empty.
+func sizeRatio(st pcapstate.PartialStats, total int64) string {
+	switch {
+	case total <= 0 || st.Bytes <= 0:
+		return ""
+	case st.Merged == 0 && st.Bytes < total:
+		return fmt.Sprintf(", 1/%.1f of the captures' %s", float64(total)/float64(st.Bytes), formatBytes(total))
+	}
+	return fmt.Sprintf(", %.2f times the inputs' %s", float64(st.Bytes)/float64(total), formatBytes(total))
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
 // TestPartialMerge: partial given partial states (and a capture) merges
@@ -44,5 +46,44 @@ func TestPartialMerge(t *testing.T) {
 	code, _, stderr = cli(t, "partial", "--progress", "never", "--filter", "tcp port 80", "-o", filepath.Join(dir, "g.cwfp"), f)
 	if code == 0 || !strings.Contains(stderr, `f.cwfp: a partial state written with filter "tcp" cannot be merged with filter "tcp port 80"`) {
 		t.Errorf("merge with another filter: exit %d: %s", code, stderr)
+	}
+}
+
+// TestPartialSizeRatio: partial's line compares the partial state with
+// its inputs as a fraction only when it is smaller than captures alone; a
+// partial state larger than its captures (a capture of a few packets,
+// which the header outweighs) says how many times, never "1/0.2".
+func TestPartialSizeRatio(t *testing.T) {
+	for _, tc := range []struct {
+		st    pcapstate.PartialStats
+		total int64
+		want  string
+	}{
+		{pcapstate.PartialStats{Bytes: 100}, 1000, ", 1/10.0 of the captures' 1000 B"},
+		{pcapstate.PartialStats{Bytes: 159}, 24, ", 6.62 times the inputs' 24 B"},
+		{pcapstate.PartialStats{Bytes: 105, Merged: 1}, 100, ", 1.05 times the inputs' 100 B"},
+		{pcapstate.PartialStats{Bytes: 93, Merged: 2}, 100, ", 0.93 times the inputs' 100 B"},
+		{pcapstate.PartialStats{Bytes: 100}, -1, ""},
+		{pcapstate.PartialStats{}, 100, ""},
+	} {
+		if got := sizeRatio(tc.st, tc.total); got != tc.want {
+			t.Errorf("sizeRatio(%+v, %d) = %q, want %q", tc.st, tc.total, got, tc.want)
+		}
+	}
+}
+
+// TestPartialWarnsIgnored: partial says when a capture gives no TCP
+// segment (here, none passes the filter), as conns and analyze will
+// ignore it, instead of writing its partial state without a word.
+func TestPartialWarnsIgnored(t *testing.T) {
+	inRoot(t)
+	out := filepath.Join(t.TempDir(), "p.cwfp")
+	code, _, stderr := cli(t, "partial", "--progress", "never", "--filter", "tcp port 1", "-o", out, "testdata/cases/java-pool-leak/capture.pcap")
+	if code != 0 {
+		t.Fatalf("partial: exit %d: %s", code, stderr)
+	}
+	want := "warning: testdata/cases/java-pool-leak/capture.pcap: no TCP segment, conns and analyze will ignore it: all "
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "packets filtered out") {
+		t.Errorf("stderr: %s\nwant %q", stderr, want)
 	}
 }

@@ -467,7 +467,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
 		b.closedByUs[k.local.Port()]++
 	}
-	b.noteClosedByClient(c)
+	b.noteClosed(c)
 	if pid := b.portPID[k.local.Port()]; pid > 0 {
 		b.connsByPID[pid]++
 		if !local.RST.IsZero() {

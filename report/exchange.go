@@ -188,9 +188,9 @@ func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 	}
 }
 
-// noteClosedByClient counts c in b.closedClient when its opener closed it,
+// noteClosed counts c in b.closedClient when its opener closed it,
 // and in b.closedServer when its acceptor did, after a response.
-func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
+func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if !c.Handshake {
 		return
 	}

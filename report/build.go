@@ -120,6 +120,9 @@ type builder struct {
 	defLimit     int            // ulimit -n without a pid
 	limFrom      Pos
 	sockets      map[key]*Socket
+	// fdTies is fdListings' result once fdTied.
+	fdTies []fdListing
+	fdTied bool
 	// kernelCW holds the sockets a listing shows in CLOSE_WAIT; seen and
 	// spans what the report keeps of the capture's connections of the
 	// sockets that may be stuck, ends those open at the end that wait for

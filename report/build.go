@@ -120,6 +120,9 @@ type builder struct {
 	defLimit     int            // ulimit -n without a pid
 	limFrom      Pos
 	sockets      map[key]*Socket
+	// fdTies is fdListings' result once fdTied.
+	fdTies []fdListing
+	fdTied bool
 	// kernelCW holds the sockets a listing shows in CLOSE_WAIT; seen and
 	// spans what the report keeps of the capture's connections of the
 	// sockets that may be stuck, ends those open at the end that wait for
@@ -467,7 +470,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
 		b.closedByUs[k.local.Port()]++
 	}
-	b.noteClosedByClient(c)
+	b.noteClosed(c)
 	if pid := b.portPID[k.local.Port()]; pid > 0 {
 		b.connsByPID[pid]++
 		if !local.RST.IsZero() {
@@ -546,12 +549,14 @@ func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key)
 	k = mkKey(local.Addr, remote.Addr)
 	mine, theirs := len(b.kernel[k]) > 0, len(b.kernel[k.reversed()]) > 0
 	switch {
-	case !mine && theirs && !b.kernelLocal[k.local]:
-		// The kernel lists the other end as ours, and no socket of the
-		// end taken as local (both ends are local on loopback): take the
-		// listing's side. An end the listings show with other sockets
-		// stays: a server on loopback whose client's end lingers in
-		// TIME_WAIT is still the server.
+	case !mine && theirs && !b.onlyTimeWait(k.reversed()):
+		// The kernel lists the other end as ours (both ends are local
+		// on loopback): take the listing's side. An end listed only in
+		// TIME_WAIT says nothing of which end the report is about (it
+		// closed first, and no process holds it), so the capture's
+		// choice stays: a server whose client's end lingers in TIME_WAIT
+		// is still the server, and a client in CLOSE_WAIT whose server's
+		// end lingers is still the client.
 		local, remote, k = remote, local, k.reversed()
 	case mine && theirs && local.CloseWaitAt.IsZero() && !remote.CloseWaitAt.IsZero():
 		// Both ends are listed (loopback): the report is about the end
@@ -559,6 +564,16 @@ func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key)
 		local, remote, k = remote, local, k.reversed()
 	}
 	return local, remote, k
+}
+
+// onlyTimeWait reports whether every listing of k shows it in TIME_WAIT.
+func (b *builder) onlyTimeWait(k key) bool {
+	for _, l := range b.kernel[k] {
+		if l.state != dumps.StateTimeWait {
+			return false
+		}
+	}
+	return true
 }
 
 // closedLater reports whether a local end left a CLOSE_WAIT that lasted
@@ -767,6 +782,11 @@ func (b *builder) captureCloseWait(e *openEnd) {
 		// another state, or a timed listing of its port without it, says it
 		// was closed since.
 		if l, ok := b.kernelState(k); ok && !l.at.IsZero() && l.at.After(res.End) {
+			s.Status = StatusGoneLater
+			s.Evidence = append(s.Evidence, l.pos)
+		} else if l, ok := b.kernelState(k.reversed()); ok && l.state == dumps.StateTimeWait && !l.at.IsZero() && l.at.After(res.End) {
+			// The peer's end on this host (loopback) listed in TIME_WAIT
+			// after the capture: it has had our FIN, so ours closed.
 			s.Status = StatusGoneLater
 			s.Evidence = append(s.Evidence, l.pos)
 		}

@@ -169,10 +169,12 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 // closedAfter counts, per server endpoint (the acceptor), the captured
 // connections one end closed (the client in closedClient, the server in
 // closedServer), by the server's last status: what that end does on the
-// paths that do close. firstSuccess is that end's FIN of the earliest
-// close after a success (by position), for the contrast to cite.
+// paths that do close. byError counts the closes after errors by status.
+// firstSuccess is that end's FIN of the earliest close after a success (by
+// position), for the contrast to cite.
 type closedAfter struct {
 	success, errors int
+	byError         map[uint16]int
 	firstSuccess    Pos
 }
 
@@ -180,6 +182,10 @@ type closedAfter struct {
 func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 	if status >= 400 {
 		n.errors++
+		if n.byError == nil {
+			n.byError = map[uint16]int{}
+		}
+		n.byError[status]++
 		return
 	}
 	n.success++
@@ -188,9 +194,9 @@ func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 	}
 }
 
-// noteClosedByClient counts c in b.closedClient when its opener closed it,
+// noteClosed counts c in b.closedClient when its opener closed it,
 // and in b.closedServer when its acceptor did, after a response.
-func (b *builder) noteClosedByClient(c *pcapstate.Conn) {
+func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if !c.Handshake {
 		return
 	}
@@ -329,8 +335,11 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 }
 
 // errorStatusContrast says whether the capture shows the connections of
-// the same server closed after a success, while none of the group's was
-// closed after its error: the close is skipped on the error path only. A
+// the same server closed after a success, while the group's were not
+// closed after its error: the close is skipped on the error path only.
+// When the same servers' connections closed after the group's own
+// statuses are as many as the group's sockets, that path closes as often
+// as not, and there is no contrast. A
 // client's group (outbound) is compared with the connections the clients
 // closed; a server's (accepted), with those the server closed (its FIN,
 // whichever end closed first: a server in CLOSE_WAIT never sent one).
@@ -345,10 +354,16 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if !outbound {
 		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
 	}
+	statuses := map[uint16]bool{}
+	for _, e := range sg.exch {
+		if e.status >= 400 {
+			statuses[e.status] = true
+		}
+	}
 	seen := map[netip.AddrPort]bool{}
 	var (
-		success, errors int
-		cites           []Pos
+		success, errors, same int
+		cites                 []Pos
 	)
 	for _, k := range sg.keys {
 		a := end(k)
@@ -356,12 +371,17 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 			seen[a] = true
 			n := closed[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
 			success, errors = success+n.success, errors+n.errors
+			for st, c := range n.byError {
+				if statuses[st] {
+					same += c
+				}
+			}
 			if !n.firstSuccess.IsZero() {
 				cites = append(cites, n.firstSuccess)
 			}
 		}
 	}
-	if success == 0 {
+	if success == 0 || same >= len(sg.keys) {
 		return Claim{}, false
 	}
 	cites = sortOwnPositions(cites)

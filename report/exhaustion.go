@@ -35,8 +35,13 @@ type fdListing struct {
 // that process's; the entries that name none are the process's whose
 // sockets their socket inodes are, when that is one process, and no one's
 // when it is several or none (the collecting shell's own /proc/self/fd).
-// In the order of the files, then of their snapshots.
+// In the order of the files, then of their snapshots. It ties them once
+// and keeps them: inodeOwners reads every listed socket.
 func (b *builder) fdListings() []fdListing {
+	if b.fdTied {
+		return b.fdTies
+	}
+	b.fdTied = true
 	var byInode map[uint64]int
 	var out []fdListing
 	for _, ev := range b.in.Evidence {
@@ -57,6 +62,7 @@ func (b *builder) fdListings() []fdListing {
 			i = j
 		}
 	}
+	b.fdTies = out
 	return out
 }
 

@@ -817,3 +817,70 @@ func TestServerErrorStatusContrast(t *testing.T) {
 		t.Errorf("no error-path claim of the server's 21 closes: %+v", f.Supporting)
 	}
 }
+
+// TestErrorStatusContrastSamePathCloses: a JVM client's 3 stuck sockets
+// toward one server all got a 503 before the server's FIN, and the client
+// closed 5 other connections after a 200. When it also closed 4 after a
+// 503, the error path closes as often as not and the capture shows no
+// contrast (the error-status group stays at the confidence without it);
+// closes after a 404, another status, leave the contrast standing.
+func TestErrorStatusContrastSamePathCloses(t *testing.T) {
+	client, server := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddrPort("10.0.0.8:8443")
+	for _, tt := range []struct {
+		closedError string // the status line of the 4 closes after an error
+		contrast    bool
+	}{
+		{"HTTP/1.1 503 Service Unavailable\r\n", false},
+		{"HTTP/1.1 404 Not Found\r\n", true},
+	} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+		conn := func(c *capgen.Capture, status string, closed bool) {
+			local := netip.AddrPortFrom(client, uint16(50000+port))
+			port++
+			k := c.Conn(local, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+			k.Message(capgen.FromServer, status, 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if closed {
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+			} else {
+				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
+			}
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 5 {
+				conn(c, "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range 4 {
+				conn(c, tt.closedError, true)
+			}
+			for range 3 {
+				conn(c, "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.5/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+		if i < 0 {
+			t.Fatalf("%q: no error-status group: %s", tt.closedError, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		has := slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "closed by the client after a success status") })
+		want := confidences.LastErrorAlone
+		if tt.contrast {
+			want = confidences.LastError
+		}
+		if has != tt.contrast || len(f.Sockets) != 3 || f.Confidence != want {
+			t.Errorf("%q: contrast %v, %d sockets at %.2f; want contrast %v, 3 sockets at %.2f", tt.closedError, has, len(f.Sockets), f.Confidence, tt.contrast, want)
+		}
+	}
+}

@@ -202,10 +202,10 @@ func encodeJSON(v any, prefix string) ([]byte, error) {
 // writeSafe writes encoded JSON with the characters that needsRewrite
 // names as \uNNNN escapes.
 func writeSafe(w *bufio.Writer, out []byte) error {
-	if !jsonSafe(out) {
+	if !allVisible(out) {
 		var esc []byte
 		for _, r := range string(out) {
-			if needsRewrite(r, utf8.RuneLen(r)) && r != '\n' {
+			if needsRewrite(r, utf8.RuneLen(r)) {
 				esc = fmt.Appendf(esc, `\u%04x`, r)
 				continue
 			}
@@ -217,29 +217,6 @@ func writeSafe(w *bufio.Writer, out []byte) error {
 		return fmt.Errorf("write json report: %w", err)
 	}
 	return nil
-}
-
-// jsonSafe reports whether out, encoded JSON, has no character that
-// writeSafe rewrites. ASCII other than controls and DEL is skipped a byte
-// at a time, so that a large report, almost all ASCII, is not decoded
-// rune by rune.
-func jsonSafe(out []byte) bool {
-	for i := 0; i < len(out); {
-		c := out[i]
-		if c < utf8.RuneSelf {
-			if (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(out[i:])
-		if needsRewrite(r, size) {
-			return false
-		}
-		i += size
-	}
-	return true
 }
 
 // ReadJSON reads a report written by WriteJSON, rejecting unknown fields and

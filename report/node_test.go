@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -353,5 +354,32 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 	}
 	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
 		t.Errorf("the larger group's stacks %v, want poll's alone", got)
+	}
+}
+
+// TestPeerNamedWholeNumbers: a name or a stack's message names a peer or
+// port only as a whole address or number, so that a JavaScript error about
+// 10.0.0.9:8080 is not tied to the group of sockets toward port 80, nor
+// one about 110.0.0.7 to 10.0.0.7's.
+func TestPeerNamedWholeNumbers(t *testing.T) {
+	stuck := []key{mkKey(netip.MustParseAddrPort("10.0.0.5:41000"), netip.MustParseAddrPort("10.0.0.7:80"))}
+	for _, tt := range []struct {
+		name string
+		want string // what it names, "" for nothing
+	}{
+		{"Error: connect ETIMEDOUT 10.0.0.7:80", "10.0.0.7:80"},
+		{"Error: connect ETIMEDOUT 10.0.0.7:80 (after 30s)", "10.0.0.7:80"},
+		{"Error: connect ETIMEDOUT 10.0.0.9:8080", ""},
+		{"Error: connect ETIMEDOUT 110.0.0.7:80", "80"}, // its port still names the group's
+		{"Error: connect ETIMEDOUT 110.0.0.7:8000", ""},
+		{"proxy-to:80", "80"},
+		{"worker-41000-1", "41000"},
+		{"worker-141000-1", ""},
+	} {
+		bk := dumps.Bucket{Members: []dumps.Member{{Name: tt.name}}}
+		got := peerNamed(bk, stuck, "the name")
+		if (tt.want == "") != (got == "") || tt.want != "" && !strings.HasSuffix(got, " names "+tt.want) {
+			t.Errorf("peerNamed(%q) = %q, want it to name %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -185,16 +185,7 @@ func isInvisible(r rune) bool {
 // invalid UTF-8 as U+FFFD. The templates themselves contain none, so only
 // evidence is affected.
 func visible(b []byte) []byte {
-	clean := true
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if needsRewrite(r, size) {
-			clean = false
-			break
-		}
-		i += size
-	}
-	if clean {
+	if allVisible(b) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+32)
@@ -215,6 +206,32 @@ func visible(b []byte) []byte {
 	return out
 }
 
+// allVisible reports whether b has no character that needsRewrite names,
+// which visible and writeSafe leave b as it is for. ASCII other than
+// controls and DEL is skipped a byte at a time, so that a large report,
+// almost all ASCII, is not decoded rune by rune.
+func allVisible(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if needsRewrite(r, size) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// needsRewrite reports the characters visible and writeSafe rewrite:
+// controls other than newline and tab, invisible ones (isInvisible) and
+// invalid UTF-8 (size 1).
 func needsRewrite(r rune, size int) bool {
 	if r == utf8.RuneError && size == 1 {
 		return true

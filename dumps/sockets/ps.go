@@ -31,10 +31,10 @@ var (
 	// ("==> /proc/1234/cmdline <==" of head or tail) or a prompt.
 	procFileRe = regexp.MustCompile(`/proc/(\d+|self|\*)/(cmdline|stat)\b`)
 	// headTailRe is the header head and tail print before each file.
+	headTailRe = regexp.MustCompile(`^==> (.+) <==$`)
 	// busyboxElapsedRe is BusyBox's etime past an hour: hours and
 	// minutes (1h02), days and hours (3d05), or days (123d).
 	busyboxElapsedRe = regexp.MustCompile(`^(\d{1,9})(h|d)(\d\d)?$`)
-	headTailRe       = regexp.MustCompile(`^==> (.+) <==$`)
 	// cmdlineNameRe finds the pid in the name of a file that holds one
 	// cmdline and no header: proc/1234/cmdline, proc-1234-cmdline.txt.
 	cmdlineNameRe = regexp.MustCompile(`(?:^|[/_.-])(\d+)[/_.-]cmdline(?:\.[A-Za-z]+)?$`)
@@ -396,8 +396,14 @@ func parseElapsed(s string) (time.Duration, error) {
 		}
 		return time.Duration(v) * time.Second, nil
 	}
-	bad := fmt.Errorf("bad elapsed time %q", dumps.Clip(s))
-	if m := busyboxElapsedRe.FindStringSubmatch(s); m != nil {
+	// The error is made only when it is returned: etime is on every row.
+	whole := s
+	bad := func() (time.Duration, error) { return 0, fmt.Errorf("bad elapsed time %q", dumps.Clip(whole)) }
+	if strings.ContainsAny(s, "hd") { // procps's etime has neither: no regexp for it
+		m := busyboxElapsedRe.FindStringSubmatch(s)
+		if m == nil {
+			return bad()
+		}
 		big, _ := strconv.ParseInt(m[1], 10, 32)
 		small, _ := strconv.ParseInt(m[3], 10, 32) // "" for 123d: 0
 		if m[2] == "h" {
@@ -409,19 +415,19 @@ func parseElapsed(s string) (time.Duration, error) {
 	if d, rest, ok := strings.Cut(s, "-"); ok {
 		v, err := strconv.ParseInt(d, 10, 32)
 		if err != nil || !digitsOnly(d) {
-			return 0, bad
+			return bad()
 		}
 		days, s = v, rest
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return 0, bad
+		return bad()
 	}
 	var secs int64
 	for _, x := range parts {
 		v, err := strconv.ParseInt(x, 10, 32)
 		if err != nil || !digitsOnly(x) {
-			return 0, bad
+			return bad()
 		}
 		secs = secs*60 + v
 	}

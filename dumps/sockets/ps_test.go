@@ -43,6 +43,8 @@ func TestParsePSRow(t *testing.T) {
 		{"cut row", lstartCols, "1 0", dumps.ProcessInfo{}, "row ends before its STARTED column"},
 		{"no command", lstartCols, "1 0 Thu Dec  3 07:00:00 2026 60", dumps.ProcessInfo{}, "no command"},
 		{"bad etime", lstartCols, "1 0 Thu Dec  3 07:00:00 2026 1:2:3:4 a", dumps.ProcessInfo{}, "bad elapsed time"},
+		{"bad etime with days", strings.Fields("PID ELAPSED COMMAND"), "7 1-02:0x:04 a", dumps.ProcessInfo{}, `bad elapsed time "1-02:0x:04"`},
+		{"bad BusyBox etime", strings.Fields("PID ELAPSED COMMAND"), "7 1h2 a", dumps.ProcessInfo{}, `bad elapsed time "1h2"`},
 		{"no pid column", strings.Fields("USER COMMAND"), "root x", dumps.ProcessInfo{}, "no PID"},
 	}
 	for _, tt := range tests {

@@ -72,8 +72,10 @@ var (
 	// 2026-12-02T16:40:41.832Z, 2026-12-02 16:40:41,832, 2026/12/02 16:40:41,
 	// 2026-12-02T16:40:41+0000 (short-iso), optionally in brackets.
 	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
-	// Dec  2 16:40:41 host prog[123]: (RFC 3164)
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d) (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// Dec  2 16:40:41 host prog[123]: (RFC 3164, rsyslog's traditional
+	// format, journalctl -o short), Dec 02 16:40:41.823026 host
+	// prog[123]: (journalctl -o short-precise)
+	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// host prog[123]: after a short-iso stamp
@@ -545,12 +547,14 @@ func (j *jsStacks) line(n int, text string) bool {
 //	Dec 03 12:20:31 vm line-relay[6125]:     at TCP.onStreamRead (node:internal/stream_base_commons:191:23)
 //	2026-12-03T12:20:31+0000 vm line-relay[6125]:     at ...           (journalctl -o short-iso)
 //	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
+//	<12>1 2026-12-03T12:20:31.823026+00:00 vm line-relay 6125 - -     at ...   (RFC 5424)
 //
-// pid is the prefix's, 0 when it names none. Only a line with ": " followed
-// by a blank, as a prefixed frame has, is parsed.
+// and the forms reBSD reads (rsyslog's traditional format, journalctl -o
+// short-precise). pid is the prefix's, 0 when it names none. Only a line
+// with "at " after two blanks (the prefix's separator and the frame's
+// indent) is parsed.
 func prefixedFrame(text string) (f dumps.Frame, pid int, ok bool) {
-	i := strings.Index(text, ": ")
-	if i < 0 || i+2 >= len(text) || text[i+2] != ' ' && text[i+2] != '\t' || !strings.Contains(text[i:], "at ") {
+	if !strings.Contains(text, "  at ") && !strings.Contains(text, "\tat ") {
 		return f, 0, false
 	}
 	sh := lineShape(text)
@@ -583,6 +587,8 @@ func (j *jsStacks) frame(n int, f dumps.Frame, pid int) {
 		if h.Program != "" {
 			// A prefixed header: the message may still open with Node's
 			// "(node:PID) ", which a bare stderr line is read by.
+			// rsyslog's msg keeps the blank after the tag.
+			h.Message = strings.TrimLeft(h.Message, " \t")
 			if m := reNodeWarning.FindStringSubmatch(h.Message); m != nil {
 				h.Message = h.Message[len(m[0]):]
 			}

@@ -55,6 +55,8 @@ func TestMatch(t *testing.T) {
 		"2026-12-02 10:00:00 a\nplain\nplain\nplain\n2026-12-02 10:00:02 c\n":                          false,
 		"a=1 b=2 msg=x\na=1 b=2 msg=y\na=1 b=2 msg=z\n":                                                true,
 		"2026-12-02 10:00:00 one line only\n":                                                          false,
+		// journalctl -o short-precise: a syslog prefix with microseconds.
+		"Dec 03 09:12:01.823026 vm relay[10]: a\nDec 03 09:12:01.823100 vm relay[10]: b\nDec 03 09:12:02.000001 vm relay[10]: c\n": true,
 		// Node.js's stderr with one or two --trace-warnings blocks and
 		// nothing else: too few lines for the count, a log by its shape.
 		"(node:6050) MaxListenersExceededWarning: Possible EventEmitter memory leak detected.\n    at _addListener (node:events:598:17)\n    at Socket.<anonymous> (/srv/relay.js:22:10)\n": true,
@@ -140,6 +142,18 @@ func TestJSStacks(t *testing.T) {
 		{"a prefixed line with an indented message that is no frame",
 			"2026-12-03T12:20:31+0000 vm relay[10]: Error: x\n2026-12-03T12:20:31+0000 vm relay[10]:   errno: -111,\n",
 			""},
+		// The other prefixes a stack's lines may carry (no real fixture:
+		// the lines are written as rsyslog's templates and journalctl's
+		// formats print them).
+		{"rsyslog's traditional format",
+			"Dec  3 09:12:01 vm relay[10]: (node:10) Warning: x\nDec  3 09:12:01 vm relay[10]:     at a (/srv/a.js:1:1)\nDec  3 09:12:01 vm relay[10]:     at b (/srv/a.js:2:2)\n",
+			"10:Warning: x/a"},
+		{"RFC 5424 (rsyslog's RSYSLOG_SyslogProtocol23Format)",
+			"<12>1 2026-12-03T09:12:01.823026+00:00 vm relay 10 - -  (node:10) Warning: x\n<12>1 2026-12-03T09:12:01.823026+00:00 vm relay 10 - -      at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-precise",
+			"Dec 03 09:12:01.823026 vm relay[10]: (node:10) Warning: x\nDec 03 09:12:01.823026 vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
 		{"Java frames are not JavaScript",
 			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
 			""},

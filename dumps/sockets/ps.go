@@ -296,24 +296,29 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 			}
 			p.PPID = dumps.IntPtr(v)
 		case "STARTED", "START", "STIME":
+			english := slices.Contains(weekdays, w)
+			if !english && c != "STARTED" {
+				break // start_time, stime: one word ("07:01", "Dec02", "2025")
+			}
 			saved := rest
-			ws := []string{w, word(), word(), word(), word()}
+			ws := [5]string{w, word(), word(), word(), word()}
 			switch {
-			case slices.Contains(weekdays, w) || c == "STARTED" && clockLike(ws[3]): // lstart
+			case english || !clockLike(w) && clockLike(ws[3]): // lstart
 				// In another language ("Do  3 Dez 07:01:02 2026") it is
 				// still five words: taken, with no start time, so that
-				// the columns after it stay in place.
-				t, err := parseLstart(ws)
-				if err != nil && slices.Contains(weekdays, w) {
-					return p, fmt.Errorf("bad start time %q", dumps.Clip(strings.Join(ws, " ")))
-				}
-				if err == nil {
+				// the columns after it stay in place. start's time of
+				// day ("07:01:02") is one word, whatever follows it.
+				t, err := parseLstart(ws[:])
+				switch {
+				case err == nil:
 					p.Start = plausible(t)
+				case english:
+					return p, fmt.Errorf("bad start time %q", dumps.Clip(strings.Join(ws[:], " ")))
 				}
-			case slices.Contains(months, w) && c == "STARTED": // start: "Dec 02"
+			case slices.Contains(months, w): // start: "Dec 02"
 				rest = saved
 				word()
-			default:
+			default: // start: "07:01:02", one word
 				rest = saved
 			}
 		case "ELAPSED":

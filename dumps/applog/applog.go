@@ -10,8 +10,9 @@
 // stamp, a syslog prefix, or are JSON objects or logfmt records. Plain
 // time-stamped lines (Python logging, Log4j/Logback, Go's log, nginx's
 // error log), JSON lines (Bunyan, Pino, zap, logrus, slog), logfmt,
-// `journalctl -o json`, `journalctl -o short-iso` and syslog (RFC 3164 and
-// 5424) are read.
+// `journalctl -o json`, `journalctl -o short-iso` (and -o short,
+// short-precise, short-monotonic, short-unix, short-full) and syslog (RFC
+// 3164 and 5424) are read.
 package applog
 
 import (
@@ -78,6 +79,10 @@ var (
 	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
+	// journalctl's other short forms, a stamp then host prog[123]:
+	// -o short-monotonic "[  123.456789]" (no wall time), -o short-unix
+	// "1764764431.823026", -o short-full "Thu 2026-12-03 12:20:31 UTC".
+	reJournalShort = regexp.MustCompile(`^(?:\[ *(\d+\.\d{6})\]|(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
@@ -118,6 +123,8 @@ func lineShape(s string) shape {
 	case stampStart(s) && reISO.MatchString(s):
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
+		return shapeSyslog
+	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
@@ -318,6 +325,24 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 		}
 		if m := reBSD.FindStringSubmatch(s); m != nil {
 			// No year: the time is left out rather than guessed.
+			e.Program = m[5]
+			e.PID, _ = strconv.Atoi(m[6])
+			e.Message = s[len(m[0]):]
+			e.Level, e.Message = level(e.Message)
+			return e
+		}
+		if m := reJournalShort.FindStringSubmatch(s); m != nil {
+			switch {
+			case m[2] != "": // short-unix
+				sec, frac, _ := strings.Cut(m[2], ".")
+				v, _ := strconv.ParseInt(sec, 10, 64)
+				us, _ := strconv.ParseInt(frac, 10, 64)
+				e.Time = time.Unix(v, us*1000).UTC()
+			case m[3] != "": // short-full; a zone other than UTC has no known offset
+				if t, err := time.Parse("Mon 2006-01-02 15:04:05 MST", m[3]); err == nil {
+					e.Time = t.UTC()
+				}
+			} // short-monotonic: time since boot, left out
 			e.Program = m[5]
 			e.PID, _ = strconv.Atoi(m[6])
 			e.Message = s[len(m[0]):]

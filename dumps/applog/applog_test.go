@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
@@ -154,6 +155,15 @@ func TestJSStacks(t *testing.T) {
 		{"journalctl -o short-precise",
 			"Dec 03 09:12:01.823026 vm relay[10]: (node:10) Warning: x\nDec 03 09:12:01.823026 vm relay[10]:     at a (/srv/a.js:1:1)\n",
 			"10:Warning: x/a"},
+		{"journalctl -o short-monotonic",
+			"[ 1234.567890] vm relay[10]: (node:10) Warning: x\n[ 1234.567901] vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-unix",
+			"1796289121.823026 vm relay[10]: (node:10) Warning: x\n1796289121.823100 vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-full",
+			"Thu 2026-12-03 09:12:01 UTC vm relay[10]: (node:10) Warning: x\nThu 2026-12-03 09:12:01 UTC vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
 		{"Java frames are not JavaScript",
 			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
 			""},
@@ -230,5 +240,34 @@ func TestJSStacksPrefixed(t *testing.T) {
 				t.Errorf("stacks (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestJournalShortForms: an event under journalctl's other short forms
+// takes the prefix's program, pid and wall time where the form has one;
+// a kernel ring buffer line (dmesg: "[  12.345678] TCP: ...") is no
+// journal line and names no program.
+func TestJournalShortForms(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 12, 1, 0, time.UTC)
+	tests := []struct {
+		line string
+		time time.Time
+		prog string
+		pid  int
+	}{
+		{"[ 1234.567890] vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
+		{"1796289121.823026 vm relay[10]: Error: read ECONNRESET", at.Add(823026 * time.Microsecond), "relay", 10},
+		{"Thu 2026-12-03 09:12:01 UTC vm relay[10]: Error: read ECONNRESET", at, "relay", 10},
+		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
+	}
+	for _, tt := range tests {
+		evs, _, _, err := ReadLog(strings.NewReader(tt.line+"\n"), "l")
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%q: %d events, %v", tt.line, len(evs), err)
+		}
+		e := evs[0]
+		if !e.Time.Equal(tt.time) || e.Program != tt.prog || e.PID != tt.pid {
+			t.Errorf("%q: time %v program %q pid %d, want %v %q %d", tt.line, e.Time, e.Program, e.PID, tt.time, tt.prog, tt.pid)
+		}
 	}
 }

@@ -12,7 +12,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 TAGS     ?=
 GOFLAGS_ := -tags '$(TAGS)'
 
-.PHONY: all build test test-pcap golden fuzz bench lint demo e2e load clean
+.PHONY: all build test test-pcap golden golden-packages fuzz bench lint demo e2e load clean
 
 all: lint test
 
@@ -30,9 +30,17 @@ test-pcap:
 	$(GO) test -tags pcap -count=1 ./cmd/... ./pcapstate/...
 
 # golden rewrites the golden files from the current output; review git diff.
-# Only the packages whose tests import internal/golden know -update.
+# Only the packages whose test binaries link internal/golden know -update,
+# directly or through a helper (dumps/internal/dumptest): go list -test
+# lists each test binary (pkg.test) with all it depends on.
+# golden-packages prints them (internal/golden's test checks that every
+# package with goldens of its own is among them).
+GOLDEN_PKGS = $(GO) list $(GOFLAGS_) -test -f '{{.ImportPath}} {{join .Deps " "}}' ./... | awk '$$1 ~ /\.test$$/ && / github\.com\/cwforensics\/cwforensics\/internal\/golden( |$$)/ { sub(/\.test$$/, "", $$1); print $$1 }'
 golden:
-	$(GO) test $(GOFLAGS_) -count=1 $$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | grep 'internal/golden' | cut -d' ' -f1) -update
+	$(GO) test $(GOFLAGS_) -count=1 $$($(GOLDEN_PKGS)) -update
+
+golden-packages:
+	@$(GOLDEN_PKGS)
 
 # fuzz runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -507,13 +507,23 @@ func (c *collector) listings(ctx context.Context, round int) {
 		// its etime under the date line dates the start. A BusyBox built
 		// without FEATURE_PS_TIME (Debian's) has no etime either: the
 		// names then, and /proc/PID/stat dates the processes collected.
+		// A BusyBox built without CONFIG_DESKTOP has no -o at all
+		// ("invalid option -- 'o'", exit 1): its plain ps still names
+		// every process ("PID USER VSZ STAT COMMAND").
 		prev := ps
-		for _, cols := range []string{"pid,ppid,etime,args", "pid,ppid,args"} {
+		for _, fall := range []struct {
+			args []string
+			out  string
+		}{
+			{[]string{"-o", "pid,ppid,etime,args"}, "ps-o.txt"},
+			{[]string{"-o", "pid,ppid,args"}, "ps-o.txt"},
+			{nil, "ps.txt"},
+		} {
 			if prev.Status != StatusFailed || prev.ExitCode == nil || *prev.ExitCode == 0 || ctx.Err() != nil {
 				return
 			}
 			fb := c.stepAfter(prev, Step{Name: "ps", Round: round, Note: "BusyBox fallback: " + strings.Join(prev.Argv, " ") + " failed"})
-			c.command(ctx, fb, Command{Name: "ps", Args: []string{"-o", cols}}, "ps-o.txt", true)
+			c.command(ctx, fb, Command{Name: "ps", Args: fall.args}, fall.out, true)
 			prev = fb
 		}
 	}()

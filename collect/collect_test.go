@@ -627,6 +627,21 @@ func busyboxPS(psTime bool) func(context.Context, Command, io.Writer, io.Writer)
 	}
 }
 
+// busyboxPSNoDesktop is BusyBox's ps built without CONFIG_DESKTOP
+// (procps/ps.c's other ps_main): only -w (and -T) are options, any other
+// ends it through bb_show_usage with exit status 1, and plain ps prints
+// pid, user, vsz, stat and the command line.
+func busyboxPSNoDesktop(_ context.Context, c Command, stdout, stderr io.Writer) (int, error) {
+	for _, a := range c.Args {
+		if a != "-w" && a != "-T" {
+			fmt.Fprintf(stderr, "ps: invalid option -- '%c'\nBusyBox v1.36.1 (2026-06-01 00:00:00 UTC) multi-call binary.\n\nUsage: ps\n", a[1])
+			return 1, nil
+		}
+	}
+	io.WriteString(stdout, "  PID USER       VSZ STAT COMMAND\n    1 root      1604 S    /sbin/init\n  100 app       212m S    java -jar app.jar\n")
+	return 0, nil
+}
+
 // TestPSBusyBox: where ps is BusyBox's, which refuses lstart and etimes,
 // collect runs ps -o with the columns BusyBox has after each failed step,
 // lists each right after the one it replaces, and saves process names (and
@@ -638,20 +653,34 @@ func TestPSBusyBox(t *testing.T) {
 		psTime bool
 		argv   []string // per round: the ps steps' argv and status
 		want   []string // the records of ps-o.txt
+		// fake replaces busyboxPS(psTime), out ps-o.txt, when set.
+		fake func(context.Context, Command, io.Writer, io.Writer) (int, error)
+		out  string
 	}{
 		{"Alpine: etime", true,
 			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args ok ps-o.txt"},
 			// the date lines are at 17:35 and after (the fake clock), less
 			// 1500 and 25 minutes
-			[]string{"ps 1 /sbin/init 16:35", "ps 100 java -jar app.jar 17:10", "ps 1 /sbin/init 16:35", "ps 100 java -jar app.jar 17:10"}},
+			[]string{"ps 1 /sbin/init 16:35", "ps 100 java -jar app.jar 17:10", "ps 1 /sbin/init 16:35", "ps 100 java -jar app.jar 17:10"}, nil, ""},
 		{"Debian's busybox: no etime", false,
 			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args failed ps-o.txt", "ps -o pid,ppid,args ok ps-o.txt"},
-			[]string{"ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00", "ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00"}},
+			[]string{"ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00", "ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00"}, nil, ""},
+		{"BusyBox without CONFIG_DESKTOP: no -o", false,
+			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args failed ps-o.txt", "ps -o pid,ppid,args failed ps-o.txt", "ps ok ps.txt"},
+			[]string{"ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00", "ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00"},
+			busyboxPSNoDesktop, "ps.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, p := fakeRunnerFor(), world(t)
 			r.progs["ps"] = busyboxPS(tt.psTime)
+			if tt.fake != nil {
+				r.progs["ps"] = tt.fake
+			}
+			out := "ps-o.txt"
+			if tt.out != "" {
+				out = tt.out
+			}
 			o := testOptions(t, r, p)
 			o.PIDs, o.Dumps, o.Duration = []int{100}, 0, 0
 			m, err := Run(context.Background(), o)
@@ -678,11 +707,11 @@ func TestPSBusyBox(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("ps steps (-want +got):\n%s", diff)
 			}
-			data, err := os.ReadFile(filepath.Join(o.Dir, "ps-o.txt"))
+			data, err := os.ReadFile(filepath.Join(o.Dir, out))
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev, err := dumps.Chain(sockets.Formats()).Read(bytes.NewReader(data), "ps-o.txt")
+			ev, err := dumps.Chain(sockets.Formats()).Read(bytes.NewReader(data), out)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,8 +10,9 @@
 // stamp, a syslog prefix, or are JSON objects or logfmt records. Plain
 // time-stamped lines (Python logging, Log4j/Logback, Go's log, nginx's
 // error log), JSON lines (Bunyan, Pino, zap, logrus, slog), logfmt,
-// `journalctl -o json`, `journalctl -o short-iso` and syslog (RFC 3164 and
-// 5424) are read.
+// `journalctl -o json`, `journalctl -o short-iso` (and -o short,
+// short-precise, short-monotonic, short-unix, short-full) and syslog (RFC
+// 3164 and 5424) are read.
 package applog
 
 import (
@@ -72,10 +73,16 @@ var (
 	// 2026-12-02T16:40:41.832Z, 2026-12-02 16:40:41,832, 2026/12/02 16:40:41,
 	// 2026-12-02T16:40:41+0000 (short-iso), optionally in brackets.
 	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
-	// Dec  2 16:40:41 host prog[123]: (RFC 3164)
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d) (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// Dec  2 16:40:41 host prog[123]: (RFC 3164, rsyslog's traditional
+	// format, journalctl -o short), Dec 02 16:40:41.823026 host
+	// prog[123]: (journalctl -o short-precise)
+	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
+	// journalctl's other short forms, a stamp then host prog[123]:
+	// -o short-monotonic "[  123.456789]" (no wall time), -o short-unix
+	// "1764764431.823026", -o short-full "Thu 2026-12-03 12:20:31 UTC".
+	reJournalShort = regexp.MustCompile(`^(?:\[ *(\d+\.\d{6})\]|(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
@@ -116,6 +123,8 @@ func lineShape(s string) shape {
 	case stampStart(s) && reISO.MatchString(s):
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
+		return shapeSyslog
+	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
@@ -316,6 +325,24 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 		}
 		if m := reBSD.FindStringSubmatch(s); m != nil {
 			// No year: the time is left out rather than guessed.
+			e.Program = m[5]
+			e.PID, _ = strconv.Atoi(m[6])
+			e.Message = s[len(m[0]):]
+			e.Level, e.Message = level(e.Message)
+			return e
+		}
+		if m := reJournalShort.FindStringSubmatch(s); m != nil {
+			switch {
+			case m[2] != "": // short-unix
+				sec, frac, _ := strings.Cut(m[2], ".")
+				v, _ := strconv.ParseInt(sec, 10, 64)
+				us, _ := strconv.ParseInt(frac, 10, 64)
+				e.Time = time.Unix(v, us*1000).UTC()
+			case m[3] != "": // short-full; a zone other than UTC has no known offset
+				if t, err := time.Parse("Mon 2006-01-02 15:04:05 MST", m[3]); err == nil {
+					e.Time = t.UTC()
+				}
+			} // short-monotonic: time since boot, left out
 			e.Program = m[5]
 			e.PID, _ = strconv.Atoi(m[6])
 			e.Message = s[len(m[0]):]
@@ -545,12 +572,14 @@ func (j *jsStacks) line(n int, text string) bool {
 //	Dec 03 12:20:31 vm line-relay[6125]:     at TCP.onStreamRead (node:internal/stream_base_commons:191:23)
 //	2026-12-03T12:20:31+0000 vm line-relay[6125]:     at ...           (journalctl -o short-iso)
 //	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
+//	<12>1 2026-12-03T12:20:31.823026+00:00 vm line-relay 6125 - -     at ...   (RFC 5424)
 //
-// pid is the prefix's, 0 when it names none. Only a line with ": " followed
-// by a blank, as a prefixed frame has, is parsed.
+// and the forms reBSD reads (rsyslog's traditional format, journalctl -o
+// short-precise). pid is the prefix's, 0 when it names none. Only a line
+// with "at " after two blanks (the prefix's separator and the frame's
+// indent) is parsed.
 func prefixedFrame(text string) (f dumps.Frame, pid int, ok bool) {
-	i := strings.Index(text, ": ")
-	if i < 0 || i+2 >= len(text) || text[i+2] != ' ' && text[i+2] != '\t' || !strings.Contains(text[i:], "at ") {
+	if !strings.Contains(text, "  at ") && !strings.Contains(text, "\tat ") {
 		return f, 0, false
 	}
 	sh := lineShape(text)
@@ -583,6 +612,8 @@ func (j *jsStacks) frame(n int, f dumps.Frame, pid int) {
 		if h.Program != "" {
 			// A prefixed header: the message may still open with Node's
 			// "(node:PID) ", which a bare stderr line is read by.
+			// rsyslog's msg keeps the blank after the tag.
+			h.Message = strings.TrimLeft(h.Message, " \t")
 			if m := reNodeWarning.FindStringSubmatch(h.Message); m != nil {
 				h.Message = h.Message[len(m[0]):]
 			}

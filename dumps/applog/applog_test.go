@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/dumps/internal/dumptest"
@@ -55,6 +56,8 @@ func TestMatch(t *testing.T) {
 		"2026-12-02 10:00:00 a\nplain\nplain\nplain\n2026-12-02 10:00:02 c\n":                          false,
 		"a=1 b=2 msg=x\na=1 b=2 msg=y\na=1 b=2 msg=z\n":                                                true,
 		"2026-12-02 10:00:00 one line only\n":                                                          false,
+		// journalctl -o short-precise: a syslog prefix with microseconds.
+		"Dec 03 09:12:01.823026 vm relay[10]: a\nDec 03 09:12:01.823100 vm relay[10]: b\nDec 03 09:12:02.000001 vm relay[10]: c\n": true,
 		// Node.js's stderr with one or two --trace-warnings blocks and
 		// nothing else: too few lines for the count, a log by its shape.
 		"(node:6050) MaxListenersExceededWarning: Possible EventEmitter memory leak detected.\n    at _addListener (node:events:598:17)\n    at Socket.<anonymous> (/srv/relay.js:22:10)\n": true,
@@ -140,6 +143,27 @@ func TestJSStacks(t *testing.T) {
 		{"a prefixed line with an indented message that is no frame",
 			"2026-12-03T12:20:31+0000 vm relay[10]: Error: x\n2026-12-03T12:20:31+0000 vm relay[10]:   errno: -111,\n",
 			""},
+		// The other prefixes a stack's lines may carry (no real fixture:
+		// the lines are written as rsyslog's templates and journalctl's
+		// formats print them).
+		{"rsyslog's traditional format",
+			"Dec  3 09:12:01 vm relay[10]: (node:10) Warning: x\nDec  3 09:12:01 vm relay[10]:     at a (/srv/a.js:1:1)\nDec  3 09:12:01 vm relay[10]:     at b (/srv/a.js:2:2)\n",
+			"10:Warning: x/a"},
+		{"RFC 5424 (rsyslog's RSYSLOG_SyslogProtocol23Format)",
+			"<12>1 2026-12-03T09:12:01.823026+00:00 vm relay 10 - -  (node:10) Warning: x\n<12>1 2026-12-03T09:12:01.823026+00:00 vm relay 10 - -      at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-precise",
+			"Dec 03 09:12:01.823026 vm relay[10]: (node:10) Warning: x\nDec 03 09:12:01.823026 vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-monotonic",
+			"[ 1234.567890] vm relay[10]: (node:10) Warning: x\n[ 1234.567901] vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-unix",
+			"1796289121.823026 vm relay[10]: (node:10) Warning: x\n1796289121.823100 vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
+		{"journalctl -o short-full",
+			"Thu 2026-12-03 09:12:01 UTC vm relay[10]: (node:10) Warning: x\nThu 2026-12-03 09:12:01 UTC vm relay[10]:     at a (/srv/a.js:1:1)\n",
+			"10:Warning: x/a"},
 		{"Java frames are not JavaScript",
 			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
 			""},
@@ -216,5 +240,34 @@ func TestJSStacksPrefixed(t *testing.T) {
 				t.Errorf("stacks (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestJournalShortForms: an event under journalctl's other short forms
+// takes the prefix's program, pid and wall time where the form has one;
+// a kernel ring buffer line (dmesg: "[  12.345678] TCP: ...") is no
+// journal line and names no program.
+func TestJournalShortForms(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 12, 1, 0, time.UTC)
+	tests := []struct {
+		line string
+		time time.Time
+		prog string
+		pid  int
+	}{
+		{"[ 1234.567890] vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
+		{"1796289121.823026 vm relay[10]: Error: read ECONNRESET", at.Add(823026 * time.Microsecond), "relay", 10},
+		{"Thu 2026-12-03 09:12:01 UTC vm relay[10]: Error: read ECONNRESET", at, "relay", 10},
+		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
+	}
+	for _, tt := range tests {
+		evs, _, _, err := ReadLog(strings.NewReader(tt.line+"\n"), "l")
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%q: %d events, %v", tt.line, len(evs), err)
+		}
+		e := evs[0]
+		if !e.Time.Equal(tt.time) || e.Program != tt.prog || e.PID != tt.pid {
+			t.Errorf("%q: time %v program %q pid %d, want %v %q %d", tt.line, e.Time, e.Program, e.PID, tt.time, tt.prog, tt.pid)
+		}
 	}
 }

@@ -263,10 +263,12 @@ func parseStampLine(s string) (time.Time, bool) {
 	if i := strings.Index(s, ": "); i > 0 && i < 20 && !strings.ContainsAny(s[:i], " 0123456789") {
 		s = strings.TrimSpace(s[i+2:]) // "date: ...", "time: ..."
 	}
-	s = strings.Join(strings.Fields(s), " ")
+	// s starts with its first word, which the joining below keeps: a line
+	// that cannot be a stamp is let go before it allocates.
 	if !stampStart(s) {
 		return time.Time{}, false
 	}
+	s = strings.Join(strings.Fields(s), " ")
 	for _, l := range stampLayouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t, true

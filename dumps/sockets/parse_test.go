@@ -157,11 +157,27 @@ func TestMarkers(t *testing.T) {
 		{"COMMAND     PID   USER   FD   TYPE DEVICE SIZE/OFF NODE NAME", false, time.Time{}, ""},
 		{"tcp 0 0 10.0.0.1:80 10.0.0.2:5000 CLOSE_WAIT", false, time.Time{}, ""},
 		{"State Recv-Q Send-Q", false, time.Time{}, ""},
+		{"=== Mon   Nov  23   07:01:07 UTC 2026 ===", true, utc("2026-11-23T07:01:07Z"), ""},
+		{"14573 14570 Thu Dec  3 07:22:57 2026       3 ./server/repository-sync", false, time.Time{}, ""},
 	}
 	for _, tt := range tests {
 		m := parseListingMarker(tt.in)
 		if m.is != tt.is || !m.time.Equal(tt.time) || m.cmd != tt.cmd {
 			t.Errorf("parseListingMarker(%q) = %+v; want is=%v time=%v cmd=%q", tt.in, m, tt.is, tt.time, tt.cmd)
+		}
+	}
+}
+
+// TestMarkerRowAllocs: a listing's row, the usual line, is no marker and
+// costs no allocation to tell (parseStampLine normalised its spaces first).
+func TestMarkerRowAllocs(t *testing.T) {
+	for _, row := range []string{
+		"14573 14570 Thu Dec  3 07:22:57 2026       3 ./server/repository-sync -c import",
+		"tcp        0      0 10.0.0.1:80        10.0.0.2:5000      CLOSE_WAIT  4002/java",
+		"CLOSE-WAIT 1      0      10.0.0.1:80      10.0.0.2:5000   users:((\"java\",pid=4002,fd=12))",
+	} {
+		if n := testing.AllocsPerRun(100, func() { parseListingMarker(row) }); n != 0 {
+			t.Errorf("parseListingMarker(%q): %v allocations", row, n)
 		}
 	}
 }

@@ -31,10 +31,10 @@ var (
 	// ("==> /proc/1234/cmdline <==" of head or tail) or a prompt.
 	procFileRe = regexp.MustCompile(`/proc/(\d+|self|\*)/(cmdline|stat)\b`)
 	// headTailRe is the header head and tail print before each file.
+	headTailRe = regexp.MustCompile(`^==> (.+) <==$`)
 	// busyboxElapsedRe is BusyBox's etime past an hour: hours and
 	// minutes (1h02), days and hours (3d05), or days (123d).
 	busyboxElapsedRe = regexp.MustCompile(`^(\d{1,9})(h|d)(\d\d)?$`)
-	headTailRe       = regexp.MustCompile(`^==> (.+) <==$`)
 	// cmdlineNameRe finds the pid in the name of a file that holds one
 	// cmdline and no header: proc/1234/cmdline, proc-1234-cmdline.txt.
 	cmdlineNameRe = regexp.MustCompile(`(?:^|[/_.-])(\d+)[/_.-]cmdline(?:\.[A-Za-z]+)?$`)
@@ -296,24 +296,29 @@ func parsePSRow(line string, cols []string) (dumps.ProcessInfo, error) {
 			}
 			p.PPID = dumps.IntPtr(v)
 		case "STARTED", "START", "STIME":
+			english := slices.Contains(weekdays, w)
+			if !english && c != "STARTED" {
+				break // start_time, stime: one word ("07:01", "Dec02", "2025")
+			}
 			saved := rest
-			ws := []string{w, word(), word(), word(), word()}
+			ws := [5]string{w, word(), word(), word(), word()}
 			switch {
-			case slices.Contains(weekdays, w) || c == "STARTED" && clockLike(ws[3]): // lstart
+			case english || !clockLike(w) && clockLike(ws[3]): // lstart
 				// In another language ("Do  3 Dez 07:01:02 2026") it is
 				// still five words: taken, with no start time, so that
-				// the columns after it stay in place.
-				t, err := parseLstart(ws)
-				if err != nil && slices.Contains(weekdays, w) {
-					return p, fmt.Errorf("bad start time %q", dumps.Clip(strings.Join(ws, " ")))
-				}
-				if err == nil {
+				// the columns after it stay in place. start's time of
+				// day ("07:01:02") is one word, whatever follows it.
+				t, err := parseLstart(ws[:])
+				switch {
+				case err == nil:
 					p.Start = plausible(t)
+				case english:
+					return p, fmt.Errorf("bad start time %q", dumps.Clip(strings.Join(ws[:], " ")))
 				}
-			case slices.Contains(months, w) && c == "STARTED": // start: "Dec 02"
+			case slices.Contains(months, w): // start: "Dec 02"
 				rest = saved
 				word()
-			default:
+			default: // start: "07:01:02", one word
 				rest = saved
 			}
 		case "ELAPSED":
@@ -396,8 +401,14 @@ func parseElapsed(s string) (time.Duration, error) {
 		}
 		return time.Duration(v) * time.Second, nil
 	}
-	bad := fmt.Errorf("bad elapsed time %q", dumps.Clip(s))
-	if m := busyboxElapsedRe.FindStringSubmatch(s); m != nil {
+	// The error is made only when it is returned: etime is on every row.
+	whole := s
+	bad := func() (time.Duration, error) { return 0, fmt.Errorf("bad elapsed time %q", dumps.Clip(whole)) }
+	if strings.ContainsAny(s, "hd") { // procps's etime has neither: no regexp for it
+		m := busyboxElapsedRe.FindStringSubmatch(s)
+		if m == nil {
+			return bad()
+		}
 		big, _ := strconv.ParseInt(m[1], 10, 32)
 		small, _ := strconv.ParseInt(m[3], 10, 32) // "" for 123d: 0
 		if m[2] == "h" {
@@ -409,19 +420,19 @@ func parseElapsed(s string) (time.Duration, error) {
 	if d, rest, ok := strings.Cut(s, "-"); ok {
 		v, err := strconv.ParseInt(d, 10, 32)
 		if err != nil || !digitsOnly(d) {
-			return 0, bad
+			return bad()
 		}
 		days, s = v, rest
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return 0, bad
+		return bad()
 	}
 	var secs int64
 	for _, x := range parts {
 		v, err := strconv.ParseInt(x, 10, 32)
 		if err != nil || !digitsOnly(x) {
-			return 0, bad
+			return bad()
 		}
 		secs = secs*60 + v
 	}

@@ -29,6 +29,12 @@ func TestParsePSRow(t *testing.T) {
 			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "/usr/sbin/sshd -D"}, ""},
 		{"start as month day", strings.Fields("PID STARTED COMMAND"), "12 Dec 02 sshd",
 			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "sshd"}, ""},
+		{"start as a time", strings.Fields("PID STARTED COMMAND"), "12 07:01:02 sh -c sleep 10:00:00",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "sh -c sleep 10:00:00"}, ""},
+		{"start as a time, a time in the command", strings.Fields("PID STARTED COMMAND"), "12 07:01:02 at now 10:00:00 2026",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "at now 10:00:00 2026"}, ""},
+		{"ps aux's START", strings.Fields("USER PID START COMMAND"), "root 12 07:01 sh -c x 10:00:00 y",
+			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 12, Command: "sh -c x 10:00:00 y"}, ""},
 		{"lstart in German: no start, columns in place", lstartCols, " 4002  1 Do  3 Dez 07:00:00 2026   60 ./quote-cache -journal",
 			dumps.ProcessInfo{Tool: dumps.KindPS, PID: 4002, PPID: dumps.IntPtr(1), Elapsed: sec(60), Command: "./quote-cache -journal"}, ""},
 		{"BusyBox etime hours", strings.Fields("PID ELAPSED COMMAND"), "7 1h02 x",
@@ -43,6 +49,8 @@ func TestParsePSRow(t *testing.T) {
 		{"cut row", lstartCols, "1 0", dumps.ProcessInfo{}, "row ends before its STARTED column"},
 		{"no command", lstartCols, "1 0 Thu Dec  3 07:00:00 2026 60", dumps.ProcessInfo{}, "no command"},
 		{"bad etime", lstartCols, "1 0 Thu Dec  3 07:00:00 2026 1:2:3:4 a", dumps.ProcessInfo{}, "bad elapsed time"},
+		{"bad etime with days", strings.Fields("PID ELAPSED COMMAND"), "7 1-02:0x:04 a", dumps.ProcessInfo{}, `bad elapsed time "1-02:0x:04"`},
+		{"bad BusyBox etime", strings.Fields("PID ELAPSED COMMAND"), "7 1h2 a", dumps.ProcessInfo{}, `bad elapsed time "1h2"`},
 		{"no pid column", strings.Fields("USER COMMAND"), "root x", dumps.ProcessInfo{}, "no PID"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,7 @@
 // Package golden compares test output with golden files. Tests of every
 // package use it, so that one -update flag rewrites them all:
 //
-//	go test ./... -update
+//	make golden   (go test -update on the packages that link this one)
 //
 // and then the diff is reviewed like code.
 package golden

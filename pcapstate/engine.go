@@ -799,6 +799,11 @@ func (t *tracker) takeConn() *conn {
 		idx = t.ready[t.rhead]
 		if t.rhead++; t.rhead == len(t.ready) {
 			t.ready, t.rhead = t.ready[:0], 0
+		} else if t.rhead >= 1024 && t.rhead*2 > len(t.ready) {
+			// The reserves run ahead of the takes and the queue may
+			// never empty: its front is cut so that it follows the
+			// reserves outstanding, not the connections ever made.
+			t.ready, t.rhead = t.ready[:copy(t.ready, t.ready[t.rhead:])], 0
 		}
 	} else {
 		idx = t.alloc()

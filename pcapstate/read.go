@@ -607,12 +607,7 @@ func (a *connKeyOrder) compare(b *connKeyOrder) int {
 // remote endpoint, then first packet (connKeyOrder), for a caller that
 // keeps some of those a Stream hands over.
 func SortConns(conns []Conn) {
-	keys := make([]connKeyOrder, len(conns))
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(keys)), uintptr(len(keys))*unsafe.Sizeof(connKeyOrder{}))
-	for i := range conns {
-		keys[i] = keyOrderOf(&conns[i], i)
-	}
-	slices.SortFunc(keys, func(a, b connKeyOrder) int { return a.compare(&b) })
+	keys := sortKeys(len(conns), func(i int) *Conn { return &conns[i] })
 	// Put each Conn in its place, following the permutation's cycles:
 	// the Conn at j must become the one at keys[j].i.
 	for i := range keys {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +64,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	// handed over (the finished ones while the captures are read), so
 	// memory follows the connections listed. The summary counts every
 	// connection, before the filters.
-	var conns []pcapstate.Conn
+	var conns pcapstate.ConnList
 	confirmed, unconfirmed := 0, 0
 	for cs.Next() {
 		cn := cs.Conn()
@@ -76,17 +75,7 @@ func (c *ConnsCmd) Run(e *env) error {
 			unconfirmed++
 		}
 		if keep(cn) {
-			if len(conns) == cap(conns) {
-				// Doubling, not append's quarter steps for large
-				// slices, whose copies were most of conns' memory; no
-				// more than the connections still to come need.
-				n := max(2*cap(conns), 1024)
-				if left := cs.Left(); left > 0 {
-					n = min(n, len(conns)+left)
-				}
-				conns = slices.Grow(conns, n-len(conns))
-			}
-			conns = append(conns, *cn)
+			conns.Add(cn)
 		}
 	}
 	cs.Close()
@@ -108,34 +97,22 @@ func (c *ConnsCmd) Run(e *env) error {
 	// written as they are formatted: a capture can leave tens of thousands
 	// of connections, and neither a copy of them nor the whole output is
 	// ever held in memory.
-	n := 0
-	for i := range conns {
-		if conns[i].Idle(res.End) >= c.MinIdle {
-			conns[n] = conns[i]
-			n++
-		}
-	}
-	clear(conns[n:])
-	conns = conns[:n]
-	if n == 0 {
-		conns = nil
-	}
-	pcapstate.SortConns(conns)
-	res.Conns = conns
+	conns.Keep(func(cn *pcapstate.Conn) bool { return cn.Idle(res.End) >= c.MinIdle })
+	sorted := conns.Sorted()
 	// A capture that gave no TCP segment says why: in the JSON's files,
 	// under the table, and on stderr with TSV, whose stdout is the rows.
 	ignored := ignoredCaptures(res)
 	w := bufio.NewWriterSize(e.Stdout, 64<<10)
 	switch c.Format {
 	case "json":
-		err = writeConnsJSON(w, res)
+		err = writeConnsJSON(w, res, sorted)
 	case "tsv":
-		err = writeConnsTSV(w, res.Conns, res.End)
+		err = writeConnsTSV(w, sorted, res.End)
 		for _, s := range ignored {
 			fmt.Fprintf(e.Stderr, "warning: %s\n", s)
 		}
 	default:
-		err = writeConnsText(w, res.Conns, res.End)
+		err = writeConnsText(w, sorted, res.End)
 		if err == nil {
 			err = writeConnsSummary(w, res, confirmed, unconfirmed)
 		}

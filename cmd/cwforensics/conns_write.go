@@ -12,19 +12,21 @@ import (
 	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
-// writeConnsJSON writes res as the schema_version 1 JSON of conns, one
-// connection at a time: the same bytes as encoding the whole document
-// with two-space indentation, without holding it in memory.
-func writeConnsJSON(w io.Writer, res *pcapstate.Result) error {
+// writeConnsJSON writes res, with conns as its connections, as the
+// schema_version 1 JSON of conns, one connection at a time: the same bytes
+// as encoding the whole document with two-space indentation, without
+// holding it in memory. res.Conns is not read.
+func writeConnsJSON(w io.Writer, res *pcapstate.Result, conns []*pcapstate.Conn) error {
 	type doc struct {
 		SchemaVersion int `json:"schema_version"`
 		*pcapstate.Result
 	}
-	conns := res.Conns
 	if len(conns) == 0 {
+		out := *res
+		out.Conns = nil
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(doc{connsSchemaVersion, res})
+		return enc.Encode(doc{connsSchemaVersion, &out})
 	}
 	// Encode the document with a placeholder for the conns, then write
 	// each connection in its place, indented as the array's elements.
@@ -48,7 +50,7 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result) error {
 	enc.SetIndent("    ", "  ")
 	for i := range conns {
 		buf.Reset()
-		if err := enc.Encode(&conns[i]); err != nil {
+		if err := enc.Encode(conns[i]); err != nil {
 			return err
 		}
 		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
@@ -102,13 +104,13 @@ var connsHeader = []string{
 }
 
 // writeConnsTSV writes the TSV header and a row per connection.
-func writeConnsTSV(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
+func writeConnsTSV(w io.Writer, conns []*pcapstate.Conn, end time.Time) error {
 	if err := writeTSVRow(w, connsHeader); err != nil {
 		return err
 	}
 	var row []byte
 	for i := range conns {
-		row = appendConnTSV(row[:0], &conns[i], end)
+		row = appendConnTSV(row[:0], conns[i], end)
 		if _, err := w.Write(row); err != nil {
 			return err
 		}
@@ -222,13 +224,13 @@ func tunnelCell(t pcapstate.Tunnel) string {
 // writeConnsText writes the table for people: fewer columns, durations
 // rounded, aligned in columns as a tabwriter would, without holding the
 // rows (writeAligned formats each twice).
-func writeConnsText(w io.Writer, conns []pcapstate.Conn, end time.Time) error {
+func writeConnsText(w io.Writer, conns []*pcapstate.Conn, end time.Time) error {
 	header := []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS", "LAST"}
 	return writeAligned(w, len(conns)+1, func(i int, cells []string) []string {
 		if i == 0 {
 			return append(cells, header...)
 		}
-		c := &conns[i-1]
+		c := conns[i-1]
 		markers := c.Local.Markers.String()
 		if m := c.Remote.Markers.String(); m != "" {
 			if markers != "" {

@@ -329,7 +329,11 @@ func TestConnsJSONStreamed(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got bytes.Buffer
-		if err := writeConnsJSON(&got, &r); err != nil {
+		ptrs := make([]*pcapstate.Conn, len(conns))
+		for i := range conns {
+			ptrs[i] = &conns[i]
+		}
+		if err := writeConnsJSON(&got, res, ptrs); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(want.String(), got.String()); diff != "" {

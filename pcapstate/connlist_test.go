@@ -1,0 +1,51 @@
+package pcapstate
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestConnList keeps connections across several chunks, drops some with
+// Keep, and checks that Sorted gives SortConns' order of the same ones.
+func TestConnList(t *testing.T) {
+	base := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	mk := func(i int) Conn {
+		// Local ports repeat so that the remote, then the time, decide.
+		return Conn{
+			Local:       Side{Addr: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(8000+i%7))},
+			Remote:      Side{Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i % 3), 2}), uint16(40000+i%11))},
+			First:       base.Add(time.Duration((i*7919)%5003) * time.Millisecond),
+			FirstPacket: Pos{File: "c.pcap", Packet: uint64(i + 1)},
+			Why:         "kept",
+		}
+	}
+	for _, n := range []int{0, 1, connListChunk, 2*connListChunk + 17} {
+		var l ConnList
+		var want []Conn
+		for i := range n {
+			c := mk(i)
+			l.Add(&c)
+			if i%3 != 1 {
+				want = append(want, c)
+			}
+		}
+		if l.Len() != n {
+			t.Fatalf("%d added, Len %d", n, l.Len())
+		}
+		l.Keep(func(c *Conn) bool { return (c.FirstPacket.Packet-1)%3 != 1 })
+		if l.Len() != len(want) {
+			t.Fatalf("%d added: %d kept, want %d", n, l.Len(), len(want))
+		}
+		if got, max := len(l.chunks), (len(want)+connListChunk-1)/connListChunk; got != max {
+			t.Errorf("%d kept in %d chunks, want %d", len(want), got, max)
+		}
+		SortConns(want)
+		got := l.Sorted()
+		for i := range want {
+			if got[i].FirstPacket != want[i].FirstPacket {
+				t.Fatalf("%d added: sorted[%d] is packet %d, want %d", n, i, got[i].FirstPacket.Packet, want[i].FirstPacket.Packet)
+			}
+		}
+	}
+}

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"unicode/utf8"
+
+	"github.com/cwforensics/cwforensics/internal/ordered"
 )
 
 // WriteJSON writes the model as indented JSON in the schema of
@@ -93,7 +94,7 @@ func writeSockets(w *bufio.Writer, socks []Socket) error {
 		}
 		return nil
 	}
-	if err := inOrder(len(socks), socketsChunk, runtime.GOMAXPROCS(0), encode, write); err != nil {
+	if err := ordered.Encode(len(socks), socketsChunk, runtime.GOMAXPROCS(0), encode, write); err != nil {
 		return err
 	}
 	_, err := w.WriteString("\n  ]")
@@ -102,90 +103,6 @@ func writeSockets(w *bufio.Writer, socks []Socket) error {
 
 // socketsChunk is how many sockets one goroutine encodes at a time.
 const socketsChunk = 1024
-
-// inOrder encodes items [0, n) in chunks of size on up to workers
-// goroutines and writes the chunks in order, at most 2 x workers chunks
-// ahead of the writing, so that memory stays bounded. It returns the first
-// error in item order.
-func inOrder(n, size, workers int, encode func(buf []byte, from, to int) ([]byte, error), write func([]byte) error) error {
-	chunks := (n + size - 1) / size
-	workers = min(workers, chunks)
-	if workers <= 1 {
-		var buf []byte
-		for from := 0; from < n; from += size {
-			var err error
-			if buf, err = encode(buf[:0], from, min(from+size, n)); err != nil {
-				return err
-			}
-			if err := write(buf); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	type result struct {
-		buf []byte
-		err error
-	}
-	type job struct {
-		i   int
-		buf []byte
-	}
-	results := make([]chan result, chunks)
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	ahead := 2 * workers
-	free := make(chan []byte, ahead)
-	for range ahead {
-		free <- nil
-	}
-	jobs := make(chan job)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(jobs)
-		for i := range chunks {
-			select {
-			case buf := <-free:
-				select {
-				case jobs <- job{i, buf}:
-				case <-stop:
-					return
-				}
-			case <-stop:
-				return
-			}
-		}
-	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				from := j.i * size
-				buf, err := encode(j.buf[:0], from, min(from+size, n))
-				results[j.i] <- result{buf, err}
-			}
-		}()
-	}
-	var err error
-	for i := range chunks {
-		r := <-results[i]
-		if err = r.err; err == nil {
-			err = write(r.buf)
-		}
-		if err != nil {
-			break
-		}
-		free <- r.buf
-	}
-	close(stop)
-	wg.Wait()
-	return err
-}
 
 // encodeJSON encodes v indented as WriteJSON does, each line after the
 // first prefixed.

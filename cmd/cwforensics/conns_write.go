@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cwforensics/cwforensics/internal/ordered"
 	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
@@ -44,26 +46,33 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result, conns []*pcapstate.Conn)
 	if _, err := w.Write(append(before, `"conns": [`...)); err != nil {
 		return err
 	}
-	// One encoder into one buffer for all of them: it reuses its buffers.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
-	for i := range conns {
-		buf.Reset()
-		if err := enc.Encode(conns[i]); err != nil {
-			return err
+	// The connections are encoded in chunks on every core and written in
+	// order (ordered.Encode); each chunk has its own encoder.
+	encode := func(b []byte, from, to int) ([]byte, error) {
+		buf := bytes.NewBuffer(b)
+		var one bytes.Buffer
+		enc := json.NewEncoder(&one)
+		enc.SetIndent("    ", "  ")
+		for i := from; i < to; i++ {
+			one.Reset()
+			if err := enc.Encode(conns[i]); err != nil {
+				return buf.Bytes(), err
+			}
+			if i == 0 {
+				buf.WriteString("\n    ")
+			} else {
+				buf.WriteString(",\n    ")
+			}
+			buf.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
 		}
-		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		sep := ",\n    "
-		if i == 0 {
-			sep = "\n    "
-		}
-		if _, err := io.WriteString(w, sep); err != nil {
-			return err
-		}
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
+		return buf.Bytes(), nil
+	}
+	write := func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	}
+	if err := ordered.Encode(len(conns), connsChunk, runtime.GOMAXPROCS(0), encode, write); err != nil {
+		return err
 	}
 	if _, err := io.WriteString(w, "\n  ]"); err != nil {
 		return err
@@ -108,15 +117,22 @@ func writeConnsTSV(w io.Writer, conns []*pcapstate.Conn, end time.Time) error {
 	if err := writeTSVRow(w, connsHeader); err != nil {
 		return err
 	}
-	var row []byte
-	for i := range conns {
-		row = appendConnTSV(row[:0], conns[i], end)
-		if _, err := w.Write(row); err != nil {
-			return err
+	encode := func(b []byte, from, to int) ([]byte, error) {
+		for i := from; i < to; i++ {
+			b = appendConnTSV(b, conns[i], end)
 		}
+		return b, nil
 	}
-	return nil
+	return ordered.Encode(len(conns), connsChunk, runtime.GOMAXPROCS(0), encode, func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
+
+// connsChunk is how many connections one goroutine encodes at a time:
+// tens of thousands of rows are formatted on every core (the reference
+// capture's 50,000 rows of TSV took 0.16 s on one).
+const connsChunk = 1024
 
 // appendConnTSV appends the TSV row of c, the columns of connsHeader, to
 // b. Cells are formatted in place, so that tens of thousands of rows make

@@ -300,7 +300,7 @@ func splitArgs(s string) []string {
 // TestConnsJSONStreamed checks that conns, which writes its JSON one
 // connection at a time, writes the bytes encoding the whole document at
 // once would: on every connection of a capture (many, with anomalies and
-// both verdicts), on one, and on none.
+// both verdicts), on one, on none, and on more than two chunks of them.
 func TestConnsJSONStreamed(t *testing.T) {
 	inRoot(t)
 	f, err := os.Open("testdata/cases/python-skip-close/capture.pcap")
@@ -316,7 +316,16 @@ func TestConnsJSONStreamed(t *testing.T) {
 		t.Fatalf("only %d conns", len(res.Conns))
 	}
 	all := res.Conns
-	for _, conns := range [][]pcapstate.Conn{all, all[:1], nil} {
+	// More than two chunks of connections, encoded on several goroutines,
+	// each told apart by its packet count so that chunks out of order show.
+	var many []pcapstate.Conn
+	for len(many) <= 2*connsChunk+1 {
+		many = append(many, all...)
+	}
+	for i := range many {
+		many[i].Local.Packets = uint64(i)
+	}
+	for _, conns := range [][]pcapstate.Conn{all, all[:1], nil, many} {
 		r := *res
 		r.Conns = conns
 		var want bytes.Buffer
@@ -445,5 +454,41 @@ func TestEnvNames(t *testing.T) {
 	}
 	if _, ok := shared["CWFORENSICS_FORMAT"]; ok {
 		t.Error("CWFORENSICS_FORMAT is shared, but --format means different things")
+	}
+}
+
+// TestConnsTSVChunks checks that the TSV rows, formatted in chunks on
+// several goroutines, come out in the connections' order, as formatting
+// them one after another does.
+func TestConnsTSVChunks(t *testing.T) {
+	inRoot(t)
+	f, err := os.Open("testdata/cases/python-skip-close/capture.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := pcapstate.Read([]pcapstate.Input{{Name: "capture.pcap", R: f}}, pcapstate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each told apart by its packet count, so that chunks out of order show.
+	var conns []*pcapstate.Conn
+	for len(conns) <= 2*connsChunk+1 {
+		for i := range res.Conns {
+			c := res.Conns[i]
+			c.Local.Packets = uint64(len(conns))
+			conns = append(conns, &c)
+		}
+	}
+	want := []byte(strings.Join(connsHeader, "\t") + "\n")
+	for _, c := range conns {
+		want = appendConnTSV(want, c, res.End)
+	}
+	var got bytes.Buffer
+	if err := writeConnsTSV(&got, conns, res.End); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("%d rows in chunks differ from one after another", len(conns))
 	}
 }

@@ -232,6 +232,23 @@ func (c *Captures) Next() bool {
 	return false
 }
 
+// NextBatch hands over the next connections at once, as
+// pcapstate.Stream.NextBatch does, and returns nil when the context ends.
+func (c *Captures) NextBatch(reuse []pcapstate.Conn) []pcapstate.Conn {
+	if c.err != nil {
+		return nil
+	}
+	if c.err = c.ctx.Err(); c.err != nil {
+		return nil
+	}
+	if b := c.s.NextBatch(reuse); b != nil {
+		c.n += len(b)
+		return b
+	}
+	c.err = cmp.Or(c.ctx.Err(), c.s.Err())
+	return nil
+}
+
 // Conn returns the connection Next advanced to, valid until the next
 // call to Next.
 func (c *Captures) Conn() *pcapstate.Conn { return c.s.Conn() }

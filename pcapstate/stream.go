@@ -190,18 +190,9 @@ func (s *Stream) Next() bool {
 				s.handed++
 				return true
 			}
-			clear(s.pending) // their anomalies and texts are the caller's now
-			s.pending, s.next = s.pending[:0], 0
-			b, ok := <-s.full
-			if !ok {
-				if !s.endOfCaptures() {
-					return false
-				}
-				continue
+			if !s.refill() {
+				return false
 			}
-			s.tr.run(b.items)
-			b.items = b.items[:0]
-			s.free <- b
 		case phaseHalves:
 			if s.nextHalf() {
 				return true
@@ -215,6 +206,52 @@ func (s *Stream) Next() bool {
 			return false
 		}
 	}
+}
+
+// refill runs the state machines on the producer's next batch of
+// segments, into an empty pending batch; at the end of the captures it
+// completes the Result. It reports whether connections may follow.
+func (s *Stream) refill() bool {
+	clear(s.pending) // their anomalies and texts are the caller's now
+	s.pending, s.next = s.pending[:0], 0
+	b, ok := <-s.full
+	if !ok {
+		return s.endOfCaptures()
+	}
+	s.tr.run(b.items)
+	b.items = b.items[:0]
+	s.free <- b
+	return true
+}
+
+// NextBatch hands over the next connections at once, in the order Next
+// would advance to them, at least one; nil at the end of the captures or
+// at an error, which Err returns. The batch is the caller's until it gives
+// it back as reuse, which the stream fills again (nil: a new one), so that
+// the finished connections released while the captures are read reach the
+// caller without a copy. After the captures' end the batches hold at most
+// cap(reuse) connections, or 256. Next and NextBatch may be mixed.
+func (s *Stream) NextBatch(reuse []Conn) []Conn {
+	clear(reuse) // what the caller left in it is not kept alive
+	for s.phase == phaseRead {
+		if s.next < len(s.pending) {
+			out := s.pending[s.next:]
+			s.handed += uint64(len(out))
+			s.pending, s.next, s.cur = reuse[:0], 0, nil
+			return out
+		}
+		if !s.refill() {
+			return nil
+		}
+	}
+	out, n := reuse[:0], max(cap(reuse), 256)
+	for len(out) < n && s.Next() {
+		out = append(out, *s.cur)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // Conn returns the connection Next advanced to. It is valid until the next

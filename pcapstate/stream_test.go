@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -179,6 +180,121 @@ func TestStreamLeft(t *testing.T) {
 		}
 		if after == 0 || s.Left() < after || opts.Retain == RetainNone && (s.Left() != after || during != 0) {
 			t.Errorf("retain %d: %d handed over while reading, %d after; Left %d", opts.Retain, during, after, s.Left())
+		}
+	}
+}
+
+// TestStreamNextBatch: NextBatch hands over the connections Next would, in
+// Next's order, whether its batches are given back or not and mixed with
+// Next; the batches handed over while reading are the stream's own (no
+// copy), and what a caller leaves in a batch it gives back is cleared.
+func TestStreamNextBatch(t *testing.T) {
+	data := streamCapture(t)
+	var want []Conn
+	s, err := NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{Retain: RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reading := 0 // handed over while reading
+	for s.Next() {
+		if s.phase == phaseRead {
+			reading++
+		}
+		want = append(want, *s.Conn())
+	}
+	// The order of those left at the end follows the slab, whose layout
+	// can differ from one stream to the next (the table's hash seed): they
+	// are compared as sets.
+	inOrder := func(cs []Conn) []byte {
+		cs = slices.Clone(cs)
+		if len(cs) > reading {
+			SortConns(cs[reading:])
+		}
+		b, _ := json.Marshal(cs)
+		return b
+	}
+	wantJSON := inOrder(want)
+	for _, tt := range []struct {
+		name  string
+		reuse bool // give the batches back
+		mix   bool // every third step a Next instead
+	}{{"new batches", false, false}, {"batches given back", true, false}, {"mixed with Next", true, true}} {
+		s, err := NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{Retain: RetainAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Conn
+		var back [][]Conn
+		shared, batches := 0, 0
+		for step := 0; ; step++ {
+			if tt.mix && step%3 == 2 {
+				if !s.Next() {
+					break
+				}
+				got = append(got, *s.Conn())
+				continue
+			}
+			var reuse []Conn
+			if tt.reuse && len(back) == 3 {
+				reuse, back = back[0], back[1:]
+			}
+			reading := s.phase == phaseRead
+			b := s.NextBatch(reuse)
+			if b == nil {
+				break
+			}
+			for _, r := range back {
+				if len(r) > 0 && len(b) > 0 && &r[:cap(r)][cap(r)-1] == &b[:cap(b)][cap(b)-1] {
+					t.Fatalf("%s: a batch handed over twice while the caller holds it", tt.name)
+				}
+			}
+			if reading && s.phase == phaseRead {
+				batches++
+				if s.pending != nil && len(s.pending) > 0 && &s.pending[0] == &b[0] {
+					shared++
+				}
+			}
+			got = append(got, b...)
+			if tt.reuse {
+				back = append(back, b)
+			}
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if shared > 0 {
+			t.Errorf("%s: %d batches still the stream's pending list after being handed over", tt.name, shared)
+		}
+		if batches == 0 {
+			t.Errorf("%s: no batch handed over while reading", tt.name)
+		}
+		if gotJSON := inOrder(got); !bytes.Equal(gotJSON, wantJSON) {
+			first := -1
+			for i := range min(len(got), len(want)) {
+				if got[i].FirstPacket != want[i].FirstPacket {
+					first = i
+					break
+				}
+			}
+			t.Errorf("%s: %d connections handed over, want Next's %d in its order (first difference at %d)", tt.name, len(got), len(want), first)
+		}
+	}
+	// A batch given back is cleared: the texts and anomalies it held are
+	// not kept alive.
+	s, err = NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{Retain: RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := s.NextBatch(nil)
+	if b == nil {
+		t.Fatal("no batch")
+	}
+	old := b[:len(b):len(b)]
+	s.NextBatch(b)
+	for i := range old {
+		if !reflect.DeepEqual(old[i], Conn{}) && (len(s.pending) == 0 || &s.pending[0] != &old[0]) {
+			t.Fatalf("connection %d of a batch given back is still set", i)
 		}
 	}
 }

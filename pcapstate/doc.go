@@ -4,8 +4,10 @@
 //
 // Data flows one way: pcapstate -> report -> renderers. A Stream hands
 // over the connections as typed values (Conn) that its caller pulls with
-// Next: the finished ones while the captures are read, in batches the
-// Stream reuses, then those still open at the end; Result has the rest
+// Next, or NextBatch for a batch at once: the finished ones while the
+// captures are read, in batches the Stream reuses (NextBatch hands the
+// batch itself over and takes back one its caller is done with), then
+// those still open at the end; Result has the rest
 // (files, times, counts, the half-open summary, warnings). The engine runs
 // inside Next and never calls its caller's code: Options holds values
 // only, no callback. report.Builder consumes a Stream (analysis does the

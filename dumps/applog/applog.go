@@ -82,6 +82,8 @@ var (
 	// journalctl's other short forms, a stamp then host prog[123]:
 	// -o short-monotonic "[  123.456789]" (no wall time), -o short-unix
 	// "1764764431.823026", -o short-full "Thu 2026-12-03 12:20:31 UTC".
+	// Under short-monotonic's stamp, which dmesg prints too, see
+	// journalShort.
 	reJournalShort = regexp.MustCompile(`^(?:\[ *(\d+\.\d{6})\]|(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
@@ -124,13 +126,28 @@ func lineShape(s string) shape {
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
 		return shapeSyslog
-	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
+	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && journalShort(s) != nil:
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
 		return shapeLogfmt
 	}
 	return shapeOther
+}
+
+// journalShort matches reJournalShort, except a line under
+// short-monotonic's stamp whose program has no pid and is not the kernel:
+// dmesg prints the same stamp before "usb 1-1: new high-speed USB device",
+// "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or subsystem's
+// name where the journal has host and program, while journalctl prints
+// every entry of a process as "host prog[pid]:" and the kernel's, which
+// have no pid, as "host kernel:".
+func journalShort(s string) []string {
+	m := reJournalShort.FindStringSubmatch(s)
+	if m != nil && m[1] != "" && m[6] == "" && m[5] != "kernel" {
+		return nil
+	}
+	return m
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -331,7 +348,7 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 			e.Level, e.Message = level(e.Message)
 			return e
 		}
-		if m := reJournalShort.FindStringSubmatch(s); m != nil {
+		if m := journalShort(s); m != nil {
 			switch {
 			case m[2] != "": // short-unix
 				sec, frac, _ := strings.Cut(m[2], ".")

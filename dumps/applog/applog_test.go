@@ -259,6 +259,7 @@ func TestJournalShortForms(t *testing.T) {
 		{"1796289121.823026 vm relay[10]: Error: read ECONNRESET", at.Add(823026 * time.Microsecond), "relay", 10},
 		{"Thu 2026-12-03 09:12:01 UTC vm relay[10]: Error: read ECONNRESET", at, "relay", 10},
 		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
+		{"[   12.345678] vm kernel: TCP: request_sock_TCP: connection reset", time.Time{}, "kernel", 0},
 	}
 	for _, tt := range tests {
 		evs, _, _, err := ReadLog(strings.NewReader(tt.line+"\n"), "l")
@@ -268,6 +269,32 @@ func TestJournalShortForms(t *testing.T) {
 		e := evs[0]
 		if !e.Time.Equal(tt.time) || e.Program != tt.prog || e.PID != tt.pid {
 			t.Errorf("%q: time %v program %q pid %d, want %v %q %d", tt.line, e.Time, e.Program, e.PID, tt.time, tt.prog, tt.pid)
+		}
+	}
+}
+
+// TestDmesgNotJournal: dmesg prints short-monotonic's stamp before the
+// kernel's messages, many of which start with two words and a colon (a
+// device's driver and name, a subsystem); they are no journal lines, which
+// journalctl prints as "host prog[pid]:" or, for the kernel, "host
+// kernel:". The dmesg lines are this machine's (Linux 6.18) and the
+// brief's usb line.
+func TestDmesgNotJournal(t *testing.T) {
+	tests := []struct {
+		line string
+		want shape
+	}{
+		{"[    1.234567] usb 1-1: new high-speed USB device number 2 using xhci_hcd", shapeOther},
+		{"[    0.100596] CPU topo: Max. logical packages:   1", shapeOther},
+		{"[    0.400020] platform rtc_cmos: registered platform RTC device (no PNP device found)", shapeOther},
+		{"[    0.435244] virtio_blk virtio1: 1/0/0 default/read/poll queues", shapeOther},
+		{"[ 6920.724460] lo: left promiscuous mode", shapeOther},
+		{"[ 1234.567890] vm relay[10]: Error: read ECONNRESET", shapeSyslog},
+		{"[    0.000000] vm kernel: Linux version 6.18.44", shapeSyslog},
+	}
+	for _, tt := range tests {
+		if got := lineShape(tt.line); got != tt.want {
+			t.Errorf("lineShape(%q) = %d, want %d", tt.line, got, tt.want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -137,9 +138,14 @@ func TestJSStacks(t *testing.T) {
 		{"two processes in a journal",
 			"2026-12-03T10:00:00+0000 host app[10]: Error: x\n    at a (/srv/a.js:1:1)\n2026-12-03T10:00:01+0000 host app[11]: Error: y\n    at b (/srv/b.js:2:2)\n",
 			"10:Error: x/a; 11:Error: y/b"},
+		// A frame of another process inside a stack neither ends it nor
+		// joins it: the journal interleaves processes' lines, and frames a
+		// and c are one stack of pid 10 (TestJSStacksInterleaved checks the
+		// frames; node-two-journal-short.log is a real run). Splitting it
+		// at b, as once, made a nameless second stack of c.
 		{"journal lines of two processes interleaved in a stack",
 			"Dec 03 12:20:31 vm relay[10]: (node:10) Warning: x\nDec 03 12:20:31 vm relay[10]:     at a (/srv/a.js:1:1)\nDec 03 12:20:31 vm other[11]:     at b (/srv/b.js:2:2)\nDec 03 12:20:31 vm relay[10]:     at c (/srv/a.js:3:3)\n",
-			"10:Warning: x/a,stack/c; 11:stack/b"},
+			"10:Warning: x/a; 11:stack/b"},
 		{"a prefixed line with an indented message that is no frame",
 			"2026-12-03T12:20:31+0000 vm relay[10]: Error: x\n2026-12-03T12:20:31+0000 vm relay[10]:   errno: -111,\n",
 			""},
@@ -190,6 +196,73 @@ func TestJSStacks(t *testing.T) {
 			}
 			if got := strings.Join(ds, "; "); got != tt.want {
 				t.Errorf("stacks %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestJSStacksInterleaved: in a journal or syslog file a stack is read per
+// writer (program and pid): another writer's line, frame or not, neither
+// ends nor joins it, and a stack's header is its writer's last line before
+// its first frame, however many lines of others come between. A line that
+// names no writer ends every stack, as on stderr; so does a writer's
+// silence for more than maxStackGap lines.
+func TestJSStacksInterleaved(t *testing.T) {
+	gap := strings.Repeat("Dec 03 12:20:32 vm other[11]: tick\n", maxStackGap+1)
+	tests := []struct {
+		name string
+		in   string
+		want string // per stack "pid@line name: frames", by line
+	}{
+		{"two stacks' lines interleaved, headers too",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[11]: Error: b\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm app[11]:     at g (/srv/b.js:1:1)\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\nDec 03 12:20:31 vm app[11]:     at k (/srv/b.js:2:2)\n",
+			"10@1 Error: a: f,h; 11@2 Error: b: g,k"},
+		{"a line of another process inside a stack",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm sshd[99]: Accepted publickey for root\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f,h"},
+		{"the writer's next line ends its stack",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm app[10]: Error: b\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@3 Error: b: h"},
+		{"same pid, another program: another writer",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm sidecar[10]: Error: b\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f,h"},
+		{"a line naming no writer ends every stack",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n-- Boot 0123456789abcdef --\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@4 stack: h"},
+		{"a stack silent for maxStackGap lines is ended",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n" + gap + "Dec 03 12:20:33 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@" + strconv.Itoa(maxStackGap+4) + " stack: h"},
+		{"stderr: bare frames under Node's warnings",
+			"(node:5) Warning: a\n    at f (/srv/a.js:1:1)\n(node:5) Warning: b\n    at h (/srv/a.js:2:2)\n",
+			"5@1 Warning: a: f; 5@3 Warning: b: h"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := Read(strings.NewReader(tt.in), "l")
+			if err != nil {
+				t.Fatal(err)
+			}
+			type stack struct {
+				line int
+				s    string
+			}
+			var got []stack
+			for _, d := range ev.ThreadDumps {
+				for _, th := range d.Threads {
+					var fs []string
+					for _, f := range th.Frames {
+						fs = append(fs, f.Func)
+					}
+					got = append(got, stack{th.Pos.Line, fmt.Sprintf("%d@%d %s: %s", d.PID, th.Pos.Line, th.Name, strings.Join(fs, ","))})
+				}
+			}
+			slices.SortStableFunc(got, func(a, b stack) int { return a.line - b.line })
+			var ss []string
+			for _, g := range got {
+				ss = append(ss, g.s)
+			}
+			if s := strings.Join(ss, "; "); s != tt.want {
+				t.Errorf("stacks %q\nwant   %q", s, tt.want)
 			}
 		})
 	}

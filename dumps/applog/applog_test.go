@@ -149,9 +149,10 @@ func TestJSStacks(t *testing.T) {
 		{"a prefixed line with an indented message that is no frame",
 			"2026-12-03T12:20:31+0000 vm relay[10]: Error: x\n2026-12-03T12:20:31+0000 vm relay[10]:   errno: -111,\n",
 			""},
-		// The other prefixes a stack's lines may carry (no real fixture:
-		// the lines are written as rsyslog's templates and journalctl's
-		// formats print them).
+		// The other prefixes a stack's lines may carry, written as
+		// rsyslog's templates and journalctl's formats print them
+		// (traditional, RFC 5424 and short-monotonic have real fixtures
+		// too, read by TestJSStacksTwoWriters).
 		{"rsyslog's traditional format",
 			"Dec  3 09:12:01 vm relay[10]: (node:10) Warning: x\nDec  3 09:12:01 vm relay[10]:     at a (/srv/a.js:1:1)\nDec  3 09:12:01 vm relay[10]:     at b (/srv/a.js:2:2)\n",
 			"10:Warning: x/a"},
@@ -369,5 +370,52 @@ func TestDmesgNotJournal(t *testing.T) {
 		if got := lineShape(tt.line); got != tt.want {
 			t.Errorf("lineShape(%q) = %d, want %d", tt.line, got, tt.want)
 		}
+	}
+}
+
+// TestJSStacksTwoWriters reads one run of two line-loggers
+// (testdata/gen/node-stderr-stacks/two.sh) as journald and rsyslog wrote
+// it: the two processes logged a stack each, a line at a time, from the
+// same moment, so their headers and frames alternate line by line. Each
+// stack must be read whole, at its own header's line, with its writer's
+// pid, in every form: journalctl -o short and -o short-monotonic, and
+// rsyslog's RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat and
+// RSYSLOG_SyslogProtocol23Format (RFC 5424).
+func TestJSStacksTwoWriters(t *testing.T) {
+	type stack struct {
+		pid, line, frames int
+		name, first, last string
+		act               dumps.Activity
+	}
+	want := []stack{
+		{16984, 3, 6, "Error: a: request from 127.0.0.1:37714 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+		{16985, 4, 6, "Error: b: request from 127.0.0.1:57980 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+	}
+	for _, file := range []string{
+		"node-two-journal-short.log",
+		"node-two-journal-short-monotonic.log",
+		"node-two-rsyslog.log",
+		"node-two-rsyslog-traditional.log",
+		"node-two-rsyslog-5424.log",
+	} {
+		t.Run(file, func(t *testing.T) {
+			data := dumptest.ReadFile(t, "testdata/"+file)
+			if !Match(data) {
+				t.Errorf("not recognised")
+			}
+			ev, err := Read(bytes.NewReader(data), file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []stack
+			for _, d := range ev.ThreadDumps {
+				for _, th := range d.Threads {
+					got = append(got, stack{d.PID, th.Pos.Line, len(th.Frames), th.Name, th.Frames[0].Func, th.Frames[len(th.Frames)-1].Func, th.Class.Activity})
+				}
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(stack{})); diff != "" {
+				t.Errorf("stacks (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

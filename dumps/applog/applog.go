@@ -324,30 +324,39 @@ func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []d
 
 // parseLine splits a line into its prefix fields and its message.
 func parseLine(s string, sh shape) dumps.LogEvent {
-	var e dumps.LogEvent
+	e, plain := parsePrefix(s, sh)
+	if plain {
+		e.Level, e.Message = level(e.Message)
+	}
+	return e
+}
+
+// parsePrefix is parseLine but for the level a plain message (a syslog or
+// journal line's, a time-stamped line's) may hold in its first words,
+// which plain reports; lineKey needs no level.
+func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 	switch sh {
 	case shapeJSON:
 		if parseJSON(s, &e) {
-			return e
+			return e, false
 		}
 	case shapeLogfmt:
 		parseLogfmt(s, &e)
-		return e
+		return e, false
 	case shapeSyslog:
 		if m := re5424.FindStringSubmatch(s); m != nil {
 			e.Time, _ = parseTime(m[1])
 			e.Program = nilDash(m[3])
 			e.PID, _ = strconv.Atoi(m[4])
 			e.Message = s[len(m[0]):]
-			return e
+			return e, false
 		}
 		if m := reBSD.FindStringSubmatch(s); m != nil {
 			// No year: the time is left out rather than guessed.
 			e.Program = m[5]
 			e.PID, _ = strconv.Atoi(m[6])
 			e.Message = s[len(m[0]):]
-			e.Level, e.Message = level(e.Message)
-			return e
+			return e, true
 		}
 		if m := journalShort(s); m != nil {
 			switch {
@@ -364,15 +373,14 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 			e.Program = m[5]
 			e.PID, _ = strconv.Atoi(m[6])
 			e.Message = s[len(m[0]):]
-			e.Level, e.Message = level(e.Message)
-			return e
+			return e, true
 		}
 	case shapeNodeWarning:
 		m := reNodeWarning.FindStringSubmatch(s)
 		e.Program = "node"
 		e.PID, _ = strconv.Atoi(m[1])
 		e.Level, e.Message = "warning", s[len(m[0]):]
-		return e
+		return e, false
 	case shapeStamped:
 		m := reISO.FindStringSubmatchIndex(s)
 		e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
@@ -382,11 +390,11 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 			e.PID, _ = strconv.Atoi(hp[3])
 			rest = rest[len(hp[0]):]
 		}
-		e.Level, e.Message = level(rest)
-		return e
+		e.Message = rest
+		return e, true
 	}
 	e.Message = s
-	return e
+	return e, false
 }
 
 // level takes a level word from the first few words of a message.
@@ -622,7 +630,7 @@ func lineKey(text string) (stackKey, bool) {
 	sh := lineShape(text)
 	switch sh {
 	case shapeSyslog, shapeStamped, shapeNodeWarning:
-		if e := parseLine(text, sh); e.Program != "" {
+		if e, _ := parsePrefix(text, sh); e.Program != "" {
 			return stackKey{e.Program, e.PID}, true
 		}
 	}
@@ -692,7 +700,7 @@ func prefixedFrame(text string) (f dumps.Frame, key stackKey, ok bool) {
 	if sh != shapeSyslog && sh != shapeStamped {
 		return f, key, false
 	}
-	e := parseLine(text, sh)
+	e, _ := parsePrefix(text, sh)
 	if e.Program == "" || e.Message == "" || e.Message[0] != ' ' && e.Message[0] != '\t' {
 		return f, key, false // a time stamp and an indented message, but no program
 	}
@@ -757,7 +765,7 @@ func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame)
 	at, name := n, "stack"
 	if header != nil {
 		at = header.n
-		h := parseLine(header.text, lineShape(header.text))
+		h, _ := parsePrefix(header.text, lineShape(header.text))
 		if h.Program != "" {
 			// A prefixed header: the message may still open with Node's
 			// "(node:PID) ", which a bare stderr line is read by.

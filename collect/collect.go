@@ -509,7 +509,9 @@ func (c *collector) listings(ctx context.Context, round int) {
 		// names then, and /proc/PID/stat dates the processes collected.
 		// A BusyBox built without CONFIG_DESKTOP has no -o at all
 		// ("invalid option -- 'o'", exit 1): its plain ps still names
-		// every process ("PID USER VSZ STAT COMMAND").
+		// every process ("PID USER VSZ STAT COMMAND"), but neither
+		// parents nor start times. Then, or when there is no ps at all,
+		// /proc itself lists them (procPS).
 		prev := ps
 		for _, fall := range []struct {
 			args []string
@@ -520,12 +522,20 @@ func (c *collector) listings(ctx context.Context, round int) {
 			{nil, "ps.txt"},
 		} {
 			if prev.Status != StatusFailed || prev.ExitCode == nil || *prev.ExitCode == 0 || ctx.Err() != nil {
-				return
+				break
 			}
 			fb := c.stepAfter(prev, Step{Name: "ps", Round: round, Note: "BusyBox fallback: " + strings.Join(prev.Argv, " ") + " failed"})
 			c.command(ctx, fb, Command{Name: "ps", Args: fall.args}, fall.out, true)
 			prev = fb
 		}
+		if ctx.Err() != nil || prev.Status == StatusOK && len(prev.Argv) > 1 {
+			return // a ps -o listed the parents
+		}
+		why := strings.Join(prev.Argv, " ") + " " + string(prev.Status)
+		if prev.Status == StatusOK {
+			why = "ps has no -o: no parents or start times"
+		}
+		c.procListing(c.stepAfter(prev, Step{Name: "proc processes", Round: round, Note: "from /proc: " + why}), "ps-proc.txt")
 	}()
 	for _, t := range []string{"tcp", "tcp6"} {
 		c.readProcFile(c.step(phase, Step{Name: "proc net " + t, Round: round}), "net/"+t, "proc-net-"+t+".txt", true, false)

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -300,7 +302,7 @@ func TestMissingTools(t *testing.T) {
 		statuses[fmt.Sprintf("%s %d %d", s.Name, s.PID, s.Round)] = s.Status
 	}
 	for k, want := range map[string]string{
-		"capture 0 0": StatusMissing, "ss 0 1": StatusMissing, "lsof 0 2": StatusMissing, "ps 0 1": StatusMissing, "proc stat 400 0": StatusOK,
+		"capture 0 0": StatusMissing, "ss 0 1": StatusMissing, "lsof 0 2": StatusMissing, "ps 0 1": StatusMissing, "proc processes 0 1": StatusOK, "proc stat 400 0": StatusOK,
 		"proc limits 400 0": StatusOK, "proc net tcp 0 1": StatusOK, "py-spy dump 400 2": StatusMissing,
 		"proc limits 999 0": StatusFailed, "fd listing 999 1": StatusMissing,
 	} {
@@ -665,8 +667,11 @@ func TestPSBusyBox(t *testing.T) {
 		{"Debian's busybox: no etime", false,
 			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args failed ps-o.txt", "ps -o pid,ppid,args ok ps-o.txt"},
 			[]string{"ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00", "ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00"}, nil, ""},
+		// Plain ps names the processes but not their parents or starts:
+		// /proc lists them after it (TestPSProcFallback reads that).
 		{"BusyBox without CONFIG_DESKTOP: no -o", false,
-			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args failed ps-o.txt", "ps -o pid,ppid,args failed ps-o.txt", "ps ok ps.txt"},
+			[]string{"ps -eo pid,ppid,lstart,etimes,args failed ps-eo.txt", "ps -o pid,ppid,etime,args failed ps-o.txt", "ps -o pid,ppid,args failed ps-o.txt", "ps ok ps.txt",
+				"read /proc/stat, /proc/[0-9]*/stat, /proc/[0-9]*/cmdline ok ps-proc.txt"},
 			[]string{"ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00", "ps 1 /sbin/init 00:00", "ps 100 java -jar app.jar 00:00"},
 			busyboxPSNoDesktop, "ps.txt"},
 	}
@@ -691,13 +696,17 @@ func TestPSBusyBox(t *testing.T) {
 			var got, want []string
 			first := -1
 			for i, s := range m.Steps {
-				if s.Name != "ps" {
+				if s.Name != "ps" && s.Name != "proc processes" {
 					continue
 				}
 				if first < 0 || s.Round != m.Steps[first].Round {
 					first = i
 				}
-				got = append(got, fmt.Sprintf("%d %d %s %s %s", s.Round, i-first, strings.Join(s.Argv, " "), s.Status, s.Output))
+				cmd := strings.Join(s.Argv, " ")
+				if s.Read != "" {
+					cmd = "read " + s.Read
+				}
+				got = append(got, fmt.Sprintf("%d %d %s %s %s", s.Round, i-first, cmd, s.Status, s.Output))
 			}
 			for round := 1; round <= 2; round++ {
 				for i, a := range tt.argv {
@@ -726,5 +735,141 @@ func TestPSBusyBox(t *testing.T) {
 				t.Errorf("records (-want +got):\n%s\n%s", diff, data)
 			}
 		})
+	}
+}
+
+// TestPSProcFallback: where ps has no -o (BusyBox without CONFIG_DESKTOP)
+// or there is no ps at all, collect lists the processes from /proc, after
+// the last ps step: each one's stat line (pid, ppid, start after btime) and
+// cmdline, which analyze reads as the records of ps -eo's columns.
+func TestPSProcFallback(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ps   func(context.Context, Command, io.Writer, io.Writer) (int, error)
+		note string
+	}{
+		{"no -o", busyboxPSNoDesktop, "from /proc: ps has no -o: no parents or start times"},
+		{"no ps", nil, "from /proc: ps -eo pid,ppid,lstart,etimes,args missing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, p := fakeRunnerFor(), world(t)
+			delete(r.progs, "ps")
+			if tt.ps != nil {
+				r.progs["ps"] = tt.ps
+			}
+			o := testOptions(t, r, p)
+			o.PIDs, o.Dumps, o.Duration = []int{100}, 0, 0
+			m, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var notes []string
+			for _, s := range m.Steps {
+				if s.Output == "ps-proc.txt" {
+					notes = append(notes, fmt.Sprintf("%d %s %s", s.Round, s.Status, s.Note))
+				}
+			}
+			if want := []string{"1 ok " + tt.note, "2 ok " + tt.note}; !slices.Equal(notes, want) {
+				t.Errorf("steps %q, want %q", notes, want)
+			}
+			data, err := os.ReadFile(filepath.Join(o.Dir, "ps-proc.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := dumps.Chain(sockets.Formats()).Read(bytes.NewReader(data), "ps-proc.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ev.Warnings) > 0 {
+				t.Errorf("warnings %v", ev.Warnings)
+			}
+			recs := map[string]bool{}
+			for _, p := range ev.Procs {
+				ppid := -1
+				if p.PPID != nil {
+					ppid = *p.PPID
+				}
+				recs[fmt.Sprintf("%s %d %d %q %s", p.Tool, p.PID, ppid, p.Command, p.Start.Format(time.RFC3339))] = true
+			}
+			// world's java: pid 100, ppid 1, starttime 100100 ticks after btime 1796230800.
+			for _, want := range []string{
+				fmt.Sprintf("proc-stat 100 1 \"\" %s", time.Unix(1796230800+1001, 0).UTC().Format(time.RFC3339)),
+				fmt.Sprintf("proc-cmdline 100 -1 %q %s", "java -jar app.jar", time.Time{}.Format(time.RFC3339)),
+			} {
+				if !recs[want] {
+					t.Errorf("no record %s in %v\n%s", want, recs, data)
+				}
+			}
+		})
+	}
+}
+
+// TestProcPSReal lists this machine's /proc and reads the listing back:
+// the test's own process and a child it starts are there with their
+// parents, their command lines and the start ps gives them.
+func TestProcPSReal(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	child := exec.Command("sleep", "30")
+	if err := child.Start(); err != nil {
+		t.Skip("cannot start sleep:", err)
+	}
+	defer func() { child.Process.Kill(); child.Wait() }()
+	data, procs, _, err := procPS(OSProc{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, warns, err := sockets.ReadPS(bytes.NewReader(data), "ps-proc.txt")
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("err %v, warnings %v", err, warns)
+	}
+	type rec struct {
+		ppid    int
+		command string
+		start   time.Time
+	}
+	got := map[int]*rec{}
+	stats := 0
+	for _, p := range ev.Procs {
+		r := got[p.PID]
+		if r == nil {
+			r = &rec{ppid: -1}
+			got[p.PID] = r
+		}
+		switch p.Tool {
+		case dumps.KindProcStat:
+			stats++
+			r.ppid, r.start = *p.PPID, p.Start
+		case dumps.KindProcCmdline:
+			r.command = p.Command
+		}
+	}
+	if stats != procs {
+		t.Errorf("%d stat records of %d processes listed", stats, procs)
+	}
+	self, kid := os.Getpid(), child.Process.Pid
+	if r := got[kid]; r == nil || r.ppid != self || r.command != "sleep 30" || r.start.IsZero() {
+		t.Errorf("child %d: %+v, want parent %d, sleep 30", kid, r, self)
+	}
+	if r := got[self]; r == nil || r.ppid != os.Getppid() || r.command != strings.Join(os.Args, " ") {
+		t.Errorf("self %d: %+v, want parent %d, %q", self, r, os.Getppid(), strings.Join(os.Args, " "))
+	}
+	// ps's lstart for the same processes, where ps has it: to the second.
+	for _, pid := range []int{self, kid} {
+		cmd := exec.Command("ps", "-o", "lstart=", "-p", strconv.Itoa(pid))
+		cmd.Env = append(os.Environ(), "TZ=UTC")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Logf("ps -o lstart: %v", err)
+			continue
+		}
+		lstart, err := time.Parse("Mon Jan _2 15:04:05 2006", strings.TrimSpace(string(out)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := got[pid]; r == nil || r.start.Truncate(time.Second).Sub(lstart).Abs() > time.Second {
+			t.Errorf("pid %d starts at %v by /proc, %v by ps", pid, r, lstart)
+		}
 	}
 }

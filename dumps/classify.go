@@ -175,13 +175,16 @@ var ioRules = []frameRule{
 	{"asyncio.selector_events.sock_recv", ActSocketRead, ""},
 	{"asyncio.streams.read", ActSocketRead, ""},
 	// Node.js: the libuv stream callbacks V8 names after their wraps
-	// (node:internal/stream_base_commons, node:net): the I/O that has
-	// completed, which FinishThreadDump reports as running in that
-	// callback (nodeCallback).
-	{"TCP.onStreamRead", ActSocketRead, ""},
-	{"TCPConnectWrap.afterConnect", ActConnect, ""},
-	{"TCPWrap.onconnection", ActAccept, ""},
-	{"TCP.onconnection", ActAccept, ""},
+	// (node:internal/stream_base_commons, node:net). A JavaScript stack is
+	// code the event loop is running, and these frames say in which
+	// callback: TCP.onStreamRead runs when data has arrived (a 'data'
+	// handler runs under it), TCPConnectWrap.afterConnect when a connect
+	// has finished or failed, TCP.onconnection when a connection was
+	// accepted. None of them waits on the socket, so they are running.
+	{"TCP.onStreamRead", ActRunning, ""},
+	{"TCPConnectWrap.afterConnect", ActRunning, ""},
+	{"TCPWrap.onconnection", ActRunning, ""},
+	{"TCP.onconnection", ActRunning, ""},
 }
 
 // netPoll is the JDK 13+ poll a socket read or write waits in; what it

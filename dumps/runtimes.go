@@ -137,28 +137,10 @@ func FinishThreadDump(d *ThreadDump) {
 			t.Frames = []Frame{}
 		}
 		t.Class = classifyScript(t)
-		if d.Runtime == "node" {
-			t.Class = nodeCallback(t.Class)
-		}
 		items[i] = StackItem{Kind: t.Kind(), State: t.State, Frames: t.Frames,
 			Member: Member{ID: t.ID, Name: t.Name, Count: 1, Pos: t.Pos}, Class: t.Class}
 	}
 	d.Buckets = BuildBuckets(items)
-}
-
-// nodeCallback turns the socket activity the frame rules give a Node.js
-// stack into running, keeping the frame that decided. A JavaScript stack is
-// code the event loop is running: TCP.onStreamRead is the callback of data
-// that has arrived (a 'data' handler runs under it),
-// TCPConnectWrap.afterConnect of a connect that has finished,
-// TCP.onconnection of an accepted connection. None of them waits on the
-// socket, and no JavaScript thread blocks in a read.
-func nodeCallback(c Class) Class {
-	switch c.Activity {
-	case ActSocketRead, ActSocketWrite, ActAccept, ActConnect, ActSelect:
-		c.Activity = ActRunning
-	}
-	return c
 }
 
 // sourceRules classify the top frame of a Python stack by its source line

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,8 @@ var (
 	// journalctl's other short forms, a stamp then host prog[123]:
 	// -o short-monotonic "[  123.456789]" (no wall time), -o short-unix
 	// "1764764431.823026", -o short-full "Thu 2026-12-03 12:20:31 UTC".
+	// Under short-monotonic's stamp, which dmesg prints too, see
+	// journalShort.
 	reJournalShort = regexp.MustCompile(`^(?:\[ *(\d+\.\d{6})\]|(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
@@ -124,13 +127,28 @@ func lineShape(s string) shape {
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
 		return shapeSyslog
-	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
+	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && journalShort(s) != nil:
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
 		return shapeLogfmt
 	}
 	return shapeOther
+}
+
+// journalShort matches reJournalShort, except a line under
+// short-monotonic's stamp whose program has no pid and is not the kernel:
+// dmesg prints the same stamp before "usb 1-1: new high-speed USB device",
+// "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or subsystem's
+// name where the journal has host and program, while journalctl prints
+// every entry of a process as "host prog[pid]:" and the kernel's, which
+// have no pid, as "host kernel:".
+func journalShort(s string) []string {
+	m := reJournalShort.FindStringSubmatch(s)
+	if m != nil && m[1] != "" && m[6] == "" && m[5] != "kernel" {
+		return nil
+	}
+	return m
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -306,32 +324,41 @@ func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []d
 
 // parseLine splits a line into its prefix fields and its message.
 func parseLine(s string, sh shape) dumps.LogEvent {
-	var e dumps.LogEvent
+	e, plain := parsePrefix(s, sh)
+	if plain {
+		e.Level, e.Message = level(e.Message)
+	}
+	return e
+}
+
+// parsePrefix is parseLine but for the level a plain message (a syslog or
+// journal line's, a time-stamped line's) may hold in its first words,
+// which plain reports; lineKey needs no level.
+func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 	switch sh {
 	case shapeJSON:
 		if parseJSON(s, &e) {
-			return e
+			return e, false
 		}
 	case shapeLogfmt:
 		parseLogfmt(s, &e)
-		return e
+		return e, false
 	case shapeSyslog:
 		if m := re5424.FindStringSubmatch(s); m != nil {
 			e.Time, _ = parseTime(m[1])
 			e.Program = nilDash(m[3])
 			e.PID, _ = strconv.Atoi(m[4])
 			e.Message = s[len(m[0]):]
-			return e
+			return e, false
 		}
 		if m := reBSD.FindStringSubmatch(s); m != nil {
 			// No year: the time is left out rather than guessed.
 			e.Program = m[5]
 			e.PID, _ = strconv.Atoi(m[6])
 			e.Message = s[len(m[0]):]
-			e.Level, e.Message = level(e.Message)
-			return e
+			return e, true
 		}
-		if m := reJournalShort.FindStringSubmatch(s); m != nil {
+		if m := journalShort(s); m != nil {
 			switch {
 			case m[2] != "": // short-unix
 				sec, frac, _ := strings.Cut(m[2], ".")
@@ -346,15 +373,14 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 			e.Program = m[5]
 			e.PID, _ = strconv.Atoi(m[6])
 			e.Message = s[len(m[0]):]
-			e.Level, e.Message = level(e.Message)
-			return e
+			return e, true
 		}
 	case shapeNodeWarning:
 		m := reNodeWarning.FindStringSubmatch(s)
 		e.Program = "node"
 		e.PID, _ = strconv.Atoi(m[1])
 		e.Level, e.Message = "warning", s[len(m[0]):]
-		return e
+		return e, false
 	case shapeStamped:
 		m := reISO.FindStringSubmatchIndex(s)
 		e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
@@ -364,11 +390,11 @@ func parseLine(s string, sh shape) dumps.LogEvent {
 			e.PID, _ = strconv.Atoi(hp[3])
 			rest = rest[len(hp[0]):]
 		}
-		e.Level, e.Message = level(rest)
-		return e
+		e.Message = rest
+		return e, true
 	}
 	e.Message = s
-	return e
+	return e, false
 }
 
 // level takes a level word from the first few words of a message.
@@ -520,48 +546,136 @@ func nilDash(s string) string {
 }
 
 // maxStacks and maxStackFrames bound the JavaScript stacks kept from one
-// log and the frames kept of one stack.
+// log and the frames kept of one stack; maxOpen bounds the stacks read at
+// once (one per writer, see jsStacks), maxRecent the lines kept as the
+// headers they may start under, and maxStackGap the lines a stack stays
+// open without a frame of its own.
 const (
 	maxStacks      = 10000
 	maxStackFrames = 200
+	maxOpen        = 64
+	maxRecent      = 16
+	maxStackGap    = 64
 )
 
 // jsStacks collects the JavaScript stacks a log prints (Node.js prints an
 // error's or a warning's stack under its message, one "    at fn
 // (file:line:col)" line a frame, on stderr, or each line under its own
 // journal or syslog prefix): each becomes a "thread" of a Node.js
-// thread dump, named by the line above it, so that the code the stacks
-// name can be joined to the process like a thread dump's. The pid is the
-// one that line names ("(node:29625) Warning: ...", a syslog or journal
-// prefix); the stacks of each pid make one dump, those of no pid another.
+// thread dump, named by its header, the line above it, so that the code the
+// stacks name can be joined to the process like a thread dump's. The pid is
+// the one the header names ("(node:29625) Warning: ...", a syslog or
+// journal prefix); the stacks of each pid make one dump, those of no pid
+// another.
+//
+// A journal or a syslog file interleaves the lines of processes that log
+// at the same time, each line under its writer's prefix (program and pid):
+//
+//	Dec 03 13:49:40 vm line-logger[16984]: Error: a: request from 127.0.0.1:37714 kept open
+//	Dec 03 13:49:40 vm line-logger[16985]: Error: b: request from 127.0.0.1:57980 kept open
+//	Dec 03 13:49:40 vm line-logger[16984]:     at Socket.<anonymous> (/srv/linelog.js:27:17)
+//	Dec 03 13:49:40 vm line-logger[16985]:     at Socket.<anonymous> (/srv/linelog.js:27:17)
+//
+// so a stack is read per writer: one stack is open per writer (stackKey),
+// a line of another writer neither ends it nor joins it, and its header is
+// the writer's own last line before its first frame. A line that names no
+// writer ends every stack, as any line that is no frame ends a stack on
+// stderr; so does a stack's silence for maxStackGap lines, so that a
+// process that logs a stack and never again does not keep every later line
+// parsed.
 type jsStacks struct {
 	name string
-	// header is the last line that is not a frame, and its number.
-	header     string
-	headerLine int
-	cur        *dumps.Thread
-	curPID     int
-	dumps      []*dumps.ThreadDump
-	kept       int
-	dropped    int
-	warns      []dumps.Warning
+	// recent are the last lines that are no frame, oldest first: the
+	// last maxRecent of them are the headers the next stacks may start
+	// under.
+	recent []recentLine
+	// open are the stacks being read, at most one per writer, in the order
+	// they began; prev is the one the line before went to, nil when that
+	// line was no frame.
+	open    []*openStack
+	prev    *openStack
+	dumps   []*dumps.ThreadDump
+	kept    int
+	dropped int
+	warns   []dumps.Warning
+}
+
+// A stackKey is a line's writer: the program and pid of its journal or
+// syslog prefix, or "node" and the pid of Node's "(node:PID) " warning; the
+// zero key for a line that names none.
+type stackKey struct {
+	prog string
+	pid  int
+}
+
+// openStack is a stack being read and the writer whose frames it takes.
+type openStack struct {
+	key  stackKey
+	t    *dumps.Thread
+	last int // the line of its last frame
+}
+
+// recentLine is a line that is no frame; its writer is read (keyed) only
+// when a stack needs it.
+type recentLine struct {
+	text   string
+	n      int
+	keyed  bool
+	key    stackKey
+	writer bool // the line names a writer
+}
+
+// lineKey reads the writer a line names.
+func lineKey(text string) (stackKey, bool) {
+	sh := lineShape(text)
+	switch sh {
+	case shapeSyslog, shapeStamped, shapeNodeWarning:
+		if e, _ := parsePrefix(text, sh); e.Program != "" {
+			return stackKey{e.Program, e.PID}, true
+		}
+	}
+	return stackKey{}, false
+}
+
+func (r *recentLine) writerKey() (stackKey, bool) {
+	if !r.keyed {
+		r.key, r.writer = lineKey(r.text)
+		r.keyed = true
+	}
+	return r.key, r.writer
 }
 
 // line takes one line of the log and reports whether it is a stack frame:
 // an indented V8 frame, bare as on stderr or after a journal or syslog
 // prefix (prefixedFrame).
 func (j *jsStacks) line(n int, text string) bool {
+	if len(j.open) > 0 {
+		j.flushSilent(n)
+	}
 	if text[0] == ' ' || text[0] == '\t' {
 		if f, ok := dumps.ParseJSFrame(text); ok {
-			j.frame(n, f, 0)
+			j.bareFrame(n, f)
 			return true
 		}
-	} else if f, pid, ok := prefixedFrame(text); ok {
-		j.frame(n, f, pid)
+	} else if f, key, ok := prefixedFrame(text); ok {
+		j.frame(n, f, key)
 		return true
 	}
-	j.flush()
-	j.header, j.headerLine = text, n
+	j.prev = nil
+	r := recentLine{text: text, n: n}
+	if len(j.open) > 0 {
+		// Only while a stack is open is a line's writer read at once.
+		if k, ok := r.writerKey(); !ok {
+			j.flushAll()
+		} else if s := j.find(k); s != nil {
+			j.flush(s)
+		}
+	}
+	if len(j.recent) == 2*maxRecent {
+		// Keep the last maxRecent, moved once per maxRecent lines.
+		j.recent = j.recent[:copy(j.recent, j.recent[maxRecent:])]
+	}
+	j.recent = append(j.recent, r)
 	return false
 }
 
@@ -572,43 +686,86 @@ func (j *jsStacks) line(n int, text string) bool {
 //	Dec 03 12:20:31 vm line-relay[6125]:     at TCP.onStreamRead (node:internal/stream_base_commons:191:23)
 //	2026-12-03T12:20:31+0000 vm line-relay[6125]:     at ...           (journalctl -o short-iso)
 //	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
-//	<12>1 2026-12-03T12:20:31.823026+00:00 vm line-relay 6125 - -     at ...   (RFC 5424)
+//	<14>1 2026-12-03T13:49:40.170000+00:00 vm line-logger 16984 - -      at ...   (RFC 5424)
 //
-// and the forms reBSD reads (rsyslog's traditional format, journalctl -o
-// short-precise). pid is the prefix's, 0 when it names none. Only a line
-// with "at " after two blanks (the prefix's separator and the frame's
-// indent) is parsed.
-func prefixedFrame(text string) (f dumps.Frame, pid int, ok bool) {
+// and the forms reBSD and reJournalShort read (rsyslog's traditional
+// format, journalctl -o short-precise, -o short-monotonic). key is the
+// prefix's program and pid. Only a line with "at " after two blanks (the
+// prefix's separator and the frame's indent) is parsed.
+func prefixedFrame(text string) (f dumps.Frame, key stackKey, ok bool) {
 	if !strings.Contains(text, "  at ") && !strings.Contains(text, "\tat ") {
-		return f, 0, false
+		return f, key, false
 	}
 	sh := lineShape(text)
 	if sh != shapeSyslog && sh != shapeStamped {
-		return f, 0, false
+		return f, key, false
 	}
-	e := parseLine(text, sh)
+	e, _ := parsePrefix(text, sh)
 	if e.Program == "" || e.Message == "" || e.Message[0] != ' ' && e.Message[0] != '\t' {
-		return f, 0, false // a time stamp and an indented message, but no program
+		return f, key, false // a time stamp and an indented message, but no program
 	}
 	f, ok = dumps.ParseJSFrame(e.Message)
-	return f, e.PID, ok
+	return f, stackKey{e.Program, e.PID}, ok
 }
 
-// frame adds a frame to the stack being read, or starts one under the line
-// above; pid is the frame's prefix's, 0 when it has none. A prefixed frame
-// of another pid than its stack's starts a stack of its own: the journal
-// interleaves processes.
-func (j *jsStacks) frame(n int, f dumps.Frame, pid int) {
-	if j.cur != nil && pid != 0 && j.curPID != pid {
-		j.flush()
-		j.headerLine = 0
+// bareFrame takes a frame without a prefix: the next frame of the stack the
+// line before went to, or the first of a stack under the line right above
+// (whose writer the stack takes: journalctl prints a message's later lines
+// under its first line's prefix) or under no line.
+func (j *jsStacks) bareFrame(n int, f dumps.Frame) {
+	if j.prev != nil {
+		j.add(j.prev, n, f)
+		return
 	}
-	if j.cur == nil {
-		at := j.headerLine
-		if at == 0 || at < n-1 {
-			at = n // no line right above: the stack starts here
+	var (
+		key    stackKey
+		header *recentLine
+	)
+	if i := len(j.recent) - 1; i >= 0 && j.recent[i].n == n-1 {
+		header = &j.recent[i]
+		key, _ = header.writerKey()
+	}
+	j.start(key, header, n, f)
+}
+
+// frame takes a prefixed frame of writer key: the next frame of the
+// writer's open stack, or the first of a stack under the writer's last line
+// among the recent ones. A line that names no writer ends the search: the
+// lines before it ended every stack.
+func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey) {
+	if s := j.find(key); s != nil {
+		j.add(s, n, f)
+		return
+	}
+	var header *recentLine
+	for i := len(j.recent) - 1; i >= 0 && i >= len(j.recent)-maxRecent; i-- {
+		k, ok := j.recent[i].writerKey()
+		if !ok {
+			break
 		}
-		h := parseLine(j.header, lineShape(j.header))
+		if k == key {
+			header = &j.recent[i]
+			break
+		}
+	}
+	j.start(key, header, n, f)
+}
+
+// start opens a stack of writer key under header (nil: none) with its first
+// frame, ending the writer's stack still open. The header, and the
+// writer's lines before it, are taken from recent: a later stack of the
+// writer must not start under them again.
+func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame) {
+	if s := j.find(key); s != nil {
+		j.flush(s)
+	}
+	if len(j.open) == maxOpen {
+		j.flush(j.open[0])
+	}
+	at, name := n, "stack"
+	if header != nil {
+		at = header.n
+		h, _ := parsePrefix(header.text, lineShape(header.text))
 		if h.Program != "" {
 			// A prefixed header: the message may still open with Node's
 			// "(node:PID) ", which a bare stderr line is read by.
@@ -618,28 +775,71 @@ func (j *jsStacks) frame(n int, f dumps.Frame, pid int) {
 				h.Message = h.Message[len(m[0]):]
 			}
 		}
-		name := strings.TrimSpace(h.Message)
-		if at == n || name == "" {
-			name = "stack"
+		if s := strings.TrimSpace(h.Message); s != "" {
+			name = s
 		}
-		if at == n {
-			h.PID = pid
+		kept := j.recent[:0]
+		for i := range j.recent {
+			r := &j.recent[i]
+			if r.n <= header.n {
+				if k, _ := r.writerKey(); k == key {
+					continue
+				}
+			}
+			kept = append(kept, *r)
 		}
-		j.cur = &dumps.Thread{Pos: dumps.Pos{File: j.name, Line: at}, Name: dumps.Clip(name)}
-		j.curPID = h.PID
+		j.recent = kept
 	}
-	if len(j.cur.Frames) < maxStackFrames {
-		j.cur.Frames = append(j.cur.Frames, f)
+	s := &openStack{key: key, last: n, t: &dumps.Thread{Pos: dumps.Pos{File: j.name, Line: at}, Name: dumps.Clip(name)}}
+	s.t.Frames = append(s.t.Frames, f)
+	j.open = append(j.open, s)
+	j.prev = s
+}
+
+// add adds a frame to an open stack.
+func (j *jsStacks) add(s *openStack, n int, f dumps.Frame) {
+	if len(s.t.Frames) < maxStackFrames {
+		s.t.Frames = append(s.t.Frames, f)
+	}
+	s.last = n
+	j.prev = s
+}
+
+func (j *jsStacks) find(key stackKey) *openStack {
+	for _, s := range j.open {
+		if s.key == key {
+			return s
+		}
+	}
+	return nil
+}
+
+// flushSilent ends the stacks without a frame in the last maxStackGap
+// lines.
+func (j *jsStacks) flushSilent(n int) {
+	for i := 0; i < len(j.open); {
+		if s := j.open[i]; n-s.last > maxStackGap {
+			j.flush(s)
+			continue
+		}
+		i++
 	}
 }
 
-// flush ends the stack being read, if any.
-func (j *jsStacks) flush() {
-	t := j.cur
-	if t == nil {
-		return
+func (j *jsStacks) flushAll() {
+	for len(j.open) > 0 {
+		j.flush(j.open[0])
 	}
-	j.cur = nil
+}
+
+// flush ends an open stack and files it in its pid's dump.
+func (j *jsStacks) flush(s *openStack) {
+	if i := slices.Index(j.open, s); i >= 0 {
+		j.open = slices.Delete(j.open, i, i+1)
+	}
+	if j.prev == s {
+		j.prev = nil
+	}
 	if j.kept >= maxStacks {
 		j.dropped++
 		return
@@ -647,26 +847,32 @@ func (j *jsStacks) flush() {
 	j.kept++
 	var d *dumps.ThreadDump
 	for _, x := range j.dumps {
-		if x.PID == j.curPID {
+		if x.PID == s.key.pid {
 			d = x
 			break
 		}
 	}
 	if d == nil {
-		d = &dumps.ThreadDump{Pos: t.Pos, Runtime: "node", PID: j.curPID, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
+		d = &dumps.ThreadDump{Pos: s.t.Pos, Runtime: "node", PID: s.key.pid, SMRLength: -1, JNIGlobalRefs: -1, ReportedDeadlockCount: -1}
 		j.dumps = append(j.dumps, d)
 	}
-	d.Threads = append(d.Threads, *t)
+	d.Threads = append(d.Threads, *s.t)
 }
 
-// finish ends the last stack and classifies and buckets every dump.
+// finish ends the stacks still open and classifies and buckets every dump;
+// the dumps are in the order of their first stacks, each dump's stacks in
+// the order of their lines.
 func (j *jsStacks) finish() []*dumps.ThreadDump {
-	j.flush()
+	j.flushAll()
 	if j.dropped > 0 {
 		j.warns = append(j.warns, dumps.Warning{Pos: dumps.Pos{File: j.name}, Msg: fmt.Sprintf("%d more JavaScript stacks not read (the first %d are)", j.dropped, maxStacks)})
 	}
+	byLine := func(a, b dumps.Thread) int { return a.Pos.Line - b.Pos.Line }
 	for _, d := range j.dumps {
+		slices.SortStableFunc(d.Threads, byLine)
+		d.Pos = d.Threads[0].Pos
 		dumps.FinishThreadDump(d)
 	}
+	slices.SortStableFunc(j.dumps, func(a, b *dumps.ThreadDump) int { return a.Pos.Line - b.Pos.Line })
 	return j.dumps
 }

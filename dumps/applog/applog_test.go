@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -137,15 +138,21 @@ func TestJSStacks(t *testing.T) {
 		{"two processes in a journal",
 			"2026-12-03T10:00:00+0000 host app[10]: Error: x\n    at a (/srv/a.js:1:1)\n2026-12-03T10:00:01+0000 host app[11]: Error: y\n    at b (/srv/b.js:2:2)\n",
 			"10:Error: x/a; 11:Error: y/b"},
+		// A frame of another process inside a stack neither ends it nor
+		// joins it: the journal interleaves processes' lines, and frames a
+		// and c are one stack of pid 10 (TestJSStacksInterleaved checks the
+		// frames; node-two-journal-short.log is a real run). Splitting it
+		// at b, as once, made a nameless second stack of c.
 		{"journal lines of two processes interleaved in a stack",
 			"Dec 03 12:20:31 vm relay[10]: (node:10) Warning: x\nDec 03 12:20:31 vm relay[10]:     at a (/srv/a.js:1:1)\nDec 03 12:20:31 vm other[11]:     at b (/srv/b.js:2:2)\nDec 03 12:20:31 vm relay[10]:     at c (/srv/a.js:3:3)\n",
-			"10:Warning: x/a,stack/c; 11:stack/b"},
+			"10:Warning: x/a; 11:stack/b"},
 		{"a prefixed line with an indented message that is no frame",
 			"2026-12-03T12:20:31+0000 vm relay[10]: Error: x\n2026-12-03T12:20:31+0000 vm relay[10]:   errno: -111,\n",
 			""},
-		// The other prefixes a stack's lines may carry (no real fixture:
-		// the lines are written as rsyslog's templates and journalctl's
-		// formats print them).
+		// The other prefixes a stack's lines may carry, written as
+		// rsyslog's templates and journalctl's formats print them
+		// (traditional, RFC 5424 and short-monotonic have real fixtures
+		// too, read by TestJSStacksTwoWriters).
 		{"rsyslog's traditional format",
 			"Dec  3 09:12:01 vm relay[10]: (node:10) Warning: x\nDec  3 09:12:01 vm relay[10]:     at a (/srv/a.js:1:1)\nDec  3 09:12:01 vm relay[10]:     at b (/srv/a.js:2:2)\n",
 			"10:Warning: x/a"},
@@ -190,6 +197,73 @@ func TestJSStacks(t *testing.T) {
 			}
 			if got := strings.Join(ds, "; "); got != tt.want {
 				t.Errorf("stacks %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestJSStacksInterleaved: in a journal or syslog file a stack is read per
+// writer (program and pid): another writer's line, frame or not, neither
+// ends nor joins it, and a stack's header is its writer's last line before
+// its first frame, however many lines of others come between. A line that
+// names no writer ends every stack, as on stderr; so does a writer's
+// silence for more than maxStackGap lines.
+func TestJSStacksInterleaved(t *testing.T) {
+	gap := strings.Repeat("Dec 03 12:20:32 vm other[11]: tick\n", maxStackGap+1)
+	tests := []struct {
+		name string
+		in   string
+		want string // per stack "pid@line name: frames", by line
+	}{
+		{"two stacks' lines interleaved, headers too",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[11]: Error: b\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm app[11]:     at g (/srv/b.js:1:1)\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\nDec 03 12:20:31 vm app[11]:     at k (/srv/b.js:2:2)\n",
+			"10@1 Error: a: f,h; 11@2 Error: b: g,k"},
+		{"a line of another process inside a stack",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm sshd[99]: Accepted publickey for root\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f,h"},
+		{"the writer's next line ends its stack",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm app[10]: Error: b\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@3 Error: b: h"},
+		{"same pid, another program: another writer",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\nDec 03 12:20:31 vm sidecar[10]: Error: b\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f,h"},
+		{"a line naming no writer ends every stack",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n-- Boot 0123456789abcdef --\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@4 stack: h"},
+		{"a stack silent for maxStackGap lines is ended",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n" + gap + "Dec 03 12:20:33 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@" + strconv.Itoa(maxStackGap+4) + " stack: h"},
+		{"stderr: bare frames under Node's warnings",
+			"(node:5) Warning: a\n    at f (/srv/a.js:1:1)\n(node:5) Warning: b\n    at h (/srv/a.js:2:2)\n",
+			"5@1 Warning: a: f; 5@3 Warning: b: h"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := Read(strings.NewReader(tt.in), "l")
+			if err != nil {
+				t.Fatal(err)
+			}
+			type stack struct {
+				line int
+				s    string
+			}
+			var got []stack
+			for _, d := range ev.ThreadDumps {
+				for _, th := range d.Threads {
+					var fs []string
+					for _, f := range th.Frames {
+						fs = append(fs, f.Func)
+					}
+					got = append(got, stack{th.Pos.Line, fmt.Sprintf("%d@%d %s: %s", d.PID, th.Pos.Line, th.Name, strings.Join(fs, ","))})
+				}
+			}
+			slices.SortStableFunc(got, func(a, b stack) int { return a.line - b.line })
+			var ss []string
+			for _, g := range got {
+				ss = append(ss, g.s)
+			}
+			if s := strings.Join(ss, "; "); s != tt.want {
+				t.Errorf("stacks %q\nwant   %q", s, tt.want)
 			}
 		})
 	}
@@ -259,6 +333,7 @@ func TestJournalShortForms(t *testing.T) {
 		{"1796289121.823026 vm relay[10]: Error: read ECONNRESET", at.Add(823026 * time.Microsecond), "relay", 10},
 		{"Thu 2026-12-03 09:12:01 UTC vm relay[10]: Error: read ECONNRESET", at, "relay", 10},
 		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
+		{"[   12.345678] vm kernel: TCP: request_sock_TCP: connection reset", time.Time{}, "kernel", 0},
 	}
 	for _, tt := range tests {
 		evs, _, _, err := ReadLog(strings.NewReader(tt.line+"\n"), "l")
@@ -269,5 +344,78 @@ func TestJournalShortForms(t *testing.T) {
 		if !e.Time.Equal(tt.time) || e.Program != tt.prog || e.PID != tt.pid {
 			t.Errorf("%q: time %v program %q pid %d, want %v %q %d", tt.line, e.Time, e.Program, e.PID, tt.time, tt.prog, tt.pid)
 		}
+	}
+}
+
+// TestDmesgNotJournal: dmesg prints short-monotonic's stamp before the
+// kernel's messages, many of which start with two words and a colon (a
+// device's driver and name, a subsystem); they are no journal lines, which
+// journalctl prints as "host prog[pid]:" or, for the kernel, "host
+// kernel:". The dmesg lines are this machine's (Linux 6.18) and the
+// brief's usb line.
+func TestDmesgNotJournal(t *testing.T) {
+	tests := []struct {
+		line string
+		want shape
+	}{
+		{"[    1.234567] usb 1-1: new high-speed USB device number 2 using xhci_hcd", shapeOther},
+		{"[    0.100596] CPU topo: Max. logical packages:   1", shapeOther},
+		{"[    0.400020] platform rtc_cmos: registered platform RTC device (no PNP device found)", shapeOther},
+		{"[    0.435244] virtio_blk virtio1: 1/0/0 default/read/poll queues", shapeOther},
+		{"[ 6920.724460] lo: left promiscuous mode", shapeOther},
+		{"[ 1234.567890] vm relay[10]: Error: read ECONNRESET", shapeSyslog},
+		{"[    0.000000] vm kernel: Linux version 6.18.44", shapeSyslog},
+	}
+	for _, tt := range tests {
+		if got := lineShape(tt.line); got != tt.want {
+			t.Errorf("lineShape(%q) = %d, want %d", tt.line, got, tt.want)
+		}
+	}
+}
+
+// TestJSStacksTwoWriters reads one run of two line-loggers
+// (testdata/gen/node-stderr-stacks/two.sh) as journald and rsyslog wrote
+// it: the two processes logged a stack each, a line at a time, from the
+// same moment, so their headers and frames alternate line by line. Each
+// stack must be read whole, at its own header's line, with its writer's
+// pid, in every form: journalctl -o short and -o short-monotonic, and
+// rsyslog's RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat and
+// RSYSLOG_SyslogProtocol23Format (RFC 5424).
+func TestJSStacksTwoWriters(t *testing.T) {
+	type stack struct {
+		pid, line, frames int
+		name, first, last string
+		act               dumps.Activity
+	}
+	want := []stack{
+		{16984, 3, 6, "Error: a: request from 127.0.0.1:37714 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+		{16985, 4, 6, "Error: b: request from 127.0.0.1:57980 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+	}
+	for _, file := range []string{
+		"node-two-journal-short.log",
+		"node-two-journal-short-monotonic.log",
+		"node-two-rsyslog.log",
+		"node-two-rsyslog-traditional.log",
+		"node-two-rsyslog-5424.log",
+	} {
+		t.Run(file, func(t *testing.T) {
+			data := dumptest.ReadFile(t, "testdata/"+file)
+			if !Match(data) {
+				t.Errorf("not recognised")
+			}
+			ev, err := Read(bytes.NewReader(data), file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []stack
+			for _, d := range ev.ThreadDumps {
+				for _, th := range d.Threads {
+					got = append(got, stack{d.PID, th.Pos.Line, len(th.Frames), th.Name, th.Frames[0].Func, th.Frames[len(th.Frames)-1].Func, th.Class.Activity})
+				}
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(stack{})); diff != "" {
+				t.Errorf("stacks (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

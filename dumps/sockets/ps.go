@@ -99,6 +99,11 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			}
 			return
 		}
+		if mode == psCmdline && strings.HasPrefix(text, "==> ") && headTailRe.MatchString(text) {
+			// tail's next header: the cmdline awaited was empty (a kernel
+			// thread, a zombie), and tail prints nothing for it.
+			mode = psNone
+		}
 		if mode == psCmdline {
 			mode = psNone
 			addCmdline(n, line, pid)

@@ -1,6 +1,7 @@
 package sockets
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,29 @@ func TestReadPSForms(t *testing.T) {
 		{"proc-stat", 10, "", time.Date(2026, 12, 3, 8, 1, 0, 0, time.UTC)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestReadPSTailEmptyCmdline: tail -n +1 /proc/[0-9]*/cmdline prints
+// nothing under the header of an empty cmdline (a kernel thread's), so the
+// next header follows; it is no cmdline of the pid before it. The lines
+// are this machine's (Linux 6.18), kernel threads 10 and 2 between
+// processes 1 and 20.
+func TestReadPSTailEmptyCmdline(t *testing.T) {
+	in := "==> /proc/1/cmdline <==\n/process_api\x00--firecracker-init\x00\n" +
+		"==> /proc/10/cmdline <==\n\n" +
+		"==> /proc/2/cmdline <==\n\n" +
+		"==> /proc/20/cmdline <==\nsleep\x0030\x00\n"
+	ev, warns, err := ReadPS(strings.NewReader(in), "in")
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("err %v, warnings %v", err, warns)
+	}
+	var got []string
+	for _, p := range ev.Procs {
+		got = append(got, fmt.Sprintf("%d %s", p.PID, p.Command))
+	}
+	if diff := cmp.Diff([]string{"1 /process_api --firecracker-init", "20 sleep 30"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

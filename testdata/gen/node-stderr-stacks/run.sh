@@ -13,6 +13,8 @@
 #     namespace (tmpfs over /run/systemd and /run/log, so that the
 #     machine's own /run is untouched), read back with journalctl -o short,
 #     -o short-iso and -o cat, and rsyslog's file.
+# two.sh, beside it, makes the fixtures of two processes whose stacks
+# interleave in the journal, in rsyslog's other formats too.
 # Needs root, node, systemd (journald, journalctl, systemd-cat), rsyslog,
 # unshare (util-linux).
 set -euo pipefail

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Run by two.sh in a private mount namespace (unshare -m), as journal.sh is:
+# starts rsyslogd (three files: RSYSLOG_FileFormat,
+# RSYSLOG_TraditionalFileFormat, RSYSLOG_SyslogProtocol23Format) and
+# systemd-journald on tmpfs copies of /run/systemd and /run/log, runs two
+# line-loggers (linelog.js) at once under systemd-cat -t line-logger, and
+# writes the journal as journalctl -o short and -o short-monotonic print it
+# and rsyslog's files to DIR.
+# Usage: two-journal.sh DIR NODE PORT1 PORT2
+set -euo pipefail
+DIR=$1
+NODE=$2
+P1=$3
+P2=$4
+HERE=$(cd "$(dirname "$0")" && pwd)
+mount -t tmpfs tmpfs /run/systemd
+mkdir -p /run/log && mount -t tmpfs tmpfs /run/log
+mkdir -p /run/systemd/journal
+printf '[Journal]\nStorage=volatile\nForwardToSyslog=yes\nRateLimitBurst=0\n' >"$DIR/journald.conf"
+mount --bind "$DIR/journald.conf" /etc/systemd/journald.conf
+cat >"$DIR/rsyslog.conf" <<CONF
+module(load="imuxsock" SysSock.Name="/run/systemd/journal/syslog")
+*.* action(type="omfile" file="$DIR/rsyslog.log" template="RSYSLOG_FileFormat")
+*.* action(type="omfile" file="$DIR/rsyslog-traditional.log" template="RSYSLOG_TraditionalFileFormat")
+*.* action(type="omfile" file="$DIR/rsyslog-5424.log" template="RSYSLOG_SyslogProtocol23Format")
+CONF
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+rsyslogd -n -f "$DIR/rsyslog.conf" -i "$DIR/rsyslog.pid" &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -S /run/systemd/journal/syslog ] && break; sleep 0.1; done
+/lib/systemd/systemd-journald &
+PIDS+=("$!")
+for _ in $(seq 50); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.1; done
+# Both write their stacks from the same moment on, a line every 7 ms.
+START=$(($(date +%s%3N) + 1500))
+systemd-cat -t line-logger "$NODE" "$HERE/linelog.js" "$P1" a "$START" &
+N1=$!
+PIDS+=("$N1")
+systemd-cat -t line-logger "$NODE" "$HERE/linelog.js" "$P2" b "$START" &
+N2=$!
+PIDS+=("$N2")
+sleep 3
+kill "$N1" "$N2"
+wait "$N1" "$N2" 2>/dev/null || true
+sleep 0.5
+journalctl --no-pager -o short SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short.log"
+journalctl --no-pager -o short-monotonic SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short-monotonic.log"
+# The kernel's own lines, if this journald reads /dev/kmsg, as -o
+# short-monotonic prints them ("host kernel: ..."), for the record only.
+journalctl --no-pager -o short-monotonic _TRANSPORT=kernel -n 5 >"$DIR/journal-kernel-short-monotonic.log" 2>&1 || true
+sleep 0.5
+grep -h line-logger "$DIR/rsyslog.log" >"$DIR/rsyslog-two.log" || true
+grep -h line-logger "$DIR/rsyslog-traditional.log" >"$DIR/rsyslog-two-traditional.log" || true
+grep -h line-logger "$DIR/rsyslog-5424.log" >"$DIR/rsyslog-two-5424.log" || true

@@ -250,7 +250,7 @@ func TestStreamNextBatch(t *testing.T) {
 			}
 			if reading && s.phase == phaseRead {
 				batches++
-				if s.pending != nil && len(s.pending) > 0 && &s.pending[0] == &b[0] {
+				if len(s.pending) > 0 && &s.pending[0] == &b[0] {
 					shared++
 				}
 			}

@@ -251,7 +251,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		}
 	}
 	fins = sortPositions(fins)
-	status := countsText(statuses, func(s uint16) string { return strconv.Itoa(int(s)) })
+	status := countsText(statuses, statusText)
 	method := countsText(methods, pcapstate.Method.String)
 	who := "the peer's"
 	if ours == n {
@@ -354,10 +354,10 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if !outbound {
 		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
 	}
-	statuses := map[uint16]bool{}
+	group := map[uint16]int{} // the group's statuses
 	for _, e := range sg.exch {
 		if e.status >= 400 {
-			statuses[e.status] = true
+			group[e.status]++
 		}
 	}
 	seen := map[netip.AddrPort]bool{}
@@ -365,6 +365,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		success, errors, same int
 		cites                 []Pos
 	)
+	closedErrors := map[uint16]int{} // the closes after an error, by status
 	for _, k := range sg.keys {
 		a := end(k)
 		if !seen[a] {
@@ -372,7 +373,8 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 			n := closed[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
 			success, errors = success+n.success, errors+n.errors
 			for st, c := range n.byError {
-				if statuses[st] {
+				closedErrors[st] += c
+				if group[st] > 0 {
 					same += c
 				}
 			}
@@ -385,21 +387,39 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		return Claim{}, false
 	}
 	cites = sortOwnPositions(cites)
+	after := statusesText(closedErrors, errors)
+	left := fmt.Sprintf("while these %d were left open after %s", len(sg.keys), countsText(group, statusText))
+	if len(sg.keys) == 1 {
+		left = "while this one was left open after " + countsText(group, statusText)
+	}
 	if !outbound {
 		on := end(sg.keys[0]).String()
 		if len(seen) > 1 {
 			on = fmt.Sprintf("the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
 		}
-		return Claim{Text: fmt.Sprintf("the capture shows %d other %s on %s closed by this server after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-			success, plural("connection", success), on, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+		return Claim{Text: fmt.Sprintf("the capture shows %d other %s on %s closed by this server after a success status and %s, %s: the close is done on the success path and skipped on the error path",
+			success, plural("connection", success), on, after, left), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 	}
 	to := sg.keys[0].remote.String()
 	if len(seen) > 1 {
 		to = fmt.Sprintf("the group's %d peers", len(seen))
 	}
-	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-		success, plural("connection", success), to, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status and %s, %s: the close is done on the success path and skipped on the error path",
+		success, plural("connection", success), to, after, left), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 }
+
+// statusesText says how many closes followed an error status, naming
+// the statuses by count, most frequent first: "0 after an error status",
+// "16 after an error status (404 ×9, 500 ×7)".
+func statusesText(by map[uint16]int, n int) string {
+	if n == 0 {
+		return "0 after an error status"
+	}
+	return fmt.Sprintf("%d after an error status (%s)", n, countsText(by, statusText))
+}
+
+// statusText writes an HTTP status.
+func statusText(s uint16) string { return strconv.Itoa(int(s)) }
 
 // maxContrastCited is how many servers' earliest success-path closes the
 // error-status contrast cites.

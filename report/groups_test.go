@@ -662,7 +662,7 @@ func TestErrorStatusContrastPeers(t *testing.T) {
 		t.Fatalf("no error-status group: %s", m.Verdict.Text)
 	}
 	f := m.Findings[i]
-	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status (and 1 after an error status)"
+	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status and 1 after an error status (503 ×1), while these 8 were left open after 503 ×8:"
 	j := slices.IndexFunc(f.Supporting, func(c Claim) bool { return strings.HasPrefix(c.Text, want) })
 	if j < 0 {
 		t.Fatalf("no claim %q in %+v", want, f.Supporting)
@@ -806,7 +806,7 @@ func TestServerErrorStatusContrast(t *testing.T) {
 		t.Fatalf("no contrast: %+v", f.Supporting)
 	}
 	c := f.Supporting[i]
-	const want = "the capture shows 21 other connections on 127.0.0.1:18171 closed by this server after a success status (and 0 after an error status): the close is done on the success path and skipped on the error path"
+	const want = "the capture shows 21 other connections on 127.0.0.1:18171 closed by this server after a success status and 0 after an error status, while these 5 were left open after 404 ×2, 500 ×2, 400 ×1: the close is done on the success path and skipped on the error path"
 	if c.Text != want || len(c.Evidence) != 1 || c.Evidence[0].String() != "capture.pcap: packet 8" {
 		t.Errorf("contrast %q citing %v, want %q citing the server's first FIN after a 200 (packet 8)", c.Text, c.Evidence, want)
 	}
@@ -881,6 +881,21 @@ func TestErrorStatusContrastSamePathCloses(t *testing.T) {
 		}
 		if has != tt.contrast || len(f.Sockets) != 3 || f.Confidence != want {
 			t.Errorf("%q: contrast %v, %d sockets at %.2f; want contrast %v, 3 sockets at %.2f", tt.closedError, has, len(f.Sockets), f.Confidence, tt.contrast, want)
+		}
+		if !tt.contrast {
+			continue
+		}
+		// The contrast names the statuses the error-path closes followed
+		// and those the stuck sockets got, by count, in every format.
+		const named = "closed by the client after a success status and 4 after an error status (404 ×4), while these 3 were left open after 503 ×3:"
+		for _, format := range []string{"markdown", "html", "json"} {
+			var b bytes.Buffer
+			if err := Write(&b, format, m); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), named) {
+				t.Errorf("%s: the contrast does not say %q", format, named)
+			}
 		}
 	}
 }

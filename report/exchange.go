@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -174,6 +175,7 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 // position), for the contrast to cite.
 type closedAfter struct {
 	success, errors int
+	successOpen     int // connections after a success that end left open after the other's FIN
 	byError         map[uint16]int
 	firstSuccess    Pos
 }
@@ -208,16 +210,20 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 		return
 	}
 	a := netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port())
-	if !client.FIN.IsZero() {
-		n := b.closedClient[a]
-		n.add(server.LastStatus, client.FIN)
-		b.closedClient[a] = n
+	note := func(m map[netip.AddrPort]closedAfter, fin, other pcapstate.Pos) {
+		n := m[a]
+		switch {
+		case !fin.IsZero():
+			n.add(server.LastStatus, fin)
+		case server.LastStatus < 400:
+			n.successOpen++ // the other end closed, this one did not
+		default:
+			return
+		}
+		m[a] = n
 	}
-	if !server.FIN.IsZero() {
-		n := b.closedServer[a]
-		n.add(server.LastStatus, server.FIN)
-		b.closedServer[a] = n
-	}
+	note(b.closedClient, client.FIN, server.FIN)
+	note(b.closedServer, server.FIN, client.FIN)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -312,6 +318,8 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		if c, ok := b.errorStatusContrast(sg); ok {
 			conf = confidences.LastError
 			f.Supporting = append(f.Supporting, c)
+		} else if c.Text != "" {
+			f.Contradicting = append(f.Contradicting, c)
 		}
 		f.Confidence = b.capSplit(max(f.Confidence, conf), sg)
 		return adviseErrorStatus(rt, outbound && ours == 0, status), true
@@ -337,12 +345,25 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 // errorStatusContrast says whether the capture shows the connections of
 // the same server closed after a success, while the group's were not
 // closed after its error: the close is skipped on the error path only.
-// When the same servers' connections closed after the group's own
-// statuses are as many as the group's sockets, that path closes as often
-// as not, and there is no contrast. A
-// client's group (outbound) is compared with the connections the clients
-// closed; a server's (accepted), with those the server closed (its FIN,
-// whichever end closed first: a server in CLOSE_WAIT never sent one).
+// Its claim counts both paths, and holds (raises the confidence) when
+// each path does what it is said to do more often than not and the
+// counts are too lopsided to come by chance:
+//   - the success path closed more than half of the connections the
+//     capture saw end after a success (closed by that end, or left open by
+//     it after the other end's FIN);
+//   - the error path closed fewer connections after the group's own
+//     statuses than the group left open (an error path that closes as
+//     often as not is no contrast);
+//   - Fisher's exact test (one-sided) on those four counts gives 0.05 or
+//     less: were the close independent of the status, a split at least as
+//     lopsided would come once in 20 or more rarely.
+//
+// When it does not hold but there is something to compare (a success
+// seen to end), the claim says why, for the finding's contradicting
+// evidence. A client's group (outbound) is compared with the connections
+// the clients closed; a server's (accepted), with those the server closed
+// (its FIN, whichever end closed first: a server in CLOSE_WAIT never sent
+// one).
 func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if len(sg.keys) == 0 {
 		return Claim{}, false
@@ -362,8 +383,8 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	}
 	seen := map[netip.AddrPort]bool{}
 	var (
-		success, errors, same int
-		cites                 []Pos
+		success, successOpen, errors, same int
+		cites                              []Pos
 	)
 	closedErrors := map[uint16]int{} // the closes after an error, by status
 	for _, k := range sg.keys {
@@ -371,7 +392,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		if !seen[a] {
 			seen[a] = true
 			n := closed[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
-			success, errors = success+n.success, errors+n.errors
+			success, successOpen, errors = success+n.success, successOpen+n.successOpen, errors+n.errors
 			for st, c := range n.byError {
 				closedErrors[st] += c
 				if group[st] > 0 {
@@ -383,29 +404,81 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 			}
 		}
 	}
-	if success == 0 || same >= len(sg.keys) {
-		return Claim{}, false
+	if success+successOpen == 0 {
+		return Claim{}, false // no success seen to end: nothing to compare
 	}
+	left := len(sg.keys)
+	chance := contrastChance(success, successOpen, same, left)
 	cites = sortOwnPositions(cites)
-	after := statusesText(closedErrors, errors)
-	left := fmt.Sprintf("while these %d were left open after %s", len(sg.keys), countsText(group, statusText))
-	if len(sg.keys) == 1 {
-		left = "while this one was left open after " + countsText(group, statusText)
+	who, where := "the client", "to "+sg.keys[0].remote.String()
+	if len(seen) > 1 {
+		where = fmt.Sprintf("to the group's %d peers", len(seen))
 	}
 	if !outbound {
-		on := end(sg.keys[0]).String()
+		who, where = "this server", "on "+end(sg.keys[0]).String()
 		if len(seen) > 1 {
-			on = fmt.Sprintf("the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
+			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
 		}
-		return Claim{Text: fmt.Sprintf("the capture shows %d other %s on %s closed by this server after a success status and %s, %s: the close is done on the success path and skipped on the error path",
-			success, plural("connection", success), on, after, left), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 	}
-	to := sg.keys[0].remote.String()
-	if len(seen) > 1 {
-		to = fmt.Sprintf("the group's %d peers", len(seen))
+	leftText := fmt.Sprintf("while these %d were left open after %s", left, countsText(group, statusText))
+	if left == 1 {
+		leftText = "while this one was left open after " + countsText(group, statusText)
 	}
-	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status and %s, %s: the close is done on the success path and skipped on the error path",
-		success, plural("connection", success), to, after, left), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+	counts := fmt.Sprintf("the capture shows %d other %s %s closed by %s after a success status (%d of the %d that ended after one) and %s, %s",
+		success, plural("connection", success), where, who, success, success+successOpen, statusesText(closedErrors, errors), leftText)
+	odds := fmt.Sprintf("a split at least this lopsided comes by chance %s if the close does not depend on the status (Fisher's exact test)", onceIn(chance))
+	var why string
+	switch {
+	case success*2 <= success+successOpen:
+		why = "the success path closed no more than half of its connections"
+	case same >= left:
+		why = fmt.Sprintf("the error path closed as many after the group's statuses (%d) as it left open", same)
+	case chance > contrastChanceMax:
+		why = "too few connections to tell the two paths apart: " + odds + ", and the contrast needs once in 20 or rarer"
+	default:
+		return Claim{Text: counts + ": the close is done on the success path and skipped on the error path; " + odds, Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+	}
+	return Claim{Text: "no contrast between the success and the error path: " + counts + "; " + why, Evidence: cites[:min(len(cites), maxContrastCited)]}, false
+}
+
+// contrastChanceMax is the largest chance (Fisher's exact test, one-sided)
+// at which the error-status contrast holds: the usual 0.05.
+const contrastChanceMax = 0.05
+
+// contrastChance is the one-sided p-value of Fisher's exact test on the
+// table of closes by path: of the successes, closed and left open; of the
+// errors, closed and left open. It is the chance, with every margin kept,
+// that at least closedOK of the closes fall on the successes were the
+// close independent of the status.
+func contrastChance(closedOK, openOK, closedErr, openErr int) float64 {
+	n, closes, oks := closedOK+openOK+closedErr+openErr, closedOK+closedErr, closedOK+openOK
+	lchoose := func(n, k int) float64 {
+		a, _ := math.Lgamma(float64(n + 1))
+		b, _ := math.Lgamma(float64(k + 1))
+		c, _ := math.Lgamma(float64(n - k + 1))
+		return a - b - c
+	}
+	total := lchoose(n, oks)
+	p := 0.0
+	for x := closedOK; x <= min(closes, oks); x++ {
+		term := math.Exp(lchoose(closes, x) + lchoose(n-closes, oks-x) - total)
+		p += term
+		if term < p*1e-17 {
+			break // the terms only fall from here: the rest cannot show
+		}
+	}
+	return min(p, 1)
+}
+
+// onceIn says a chance as "once in 84", "less than once in a million".
+func onceIn(p float64) string {
+	switch {
+	case p >= 1:
+		return "every time"
+	case p < 1e-6:
+		return "less than once in a million"
+	}
+	return "once in " + FormatCount(int(math.Round(1/p)))
 }
 
 // statusesText says how many closes followed an error status, naming

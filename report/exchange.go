@@ -64,7 +64,10 @@ type exchangeSeen struct {
 	ours   bool             // the last data came from our end
 	status uint16           // the status of that response
 	method pcapstate.Method // the method of that request, if it was one
-	fin    Pos              // the peer's FIN, a capture position
+	// answered is the method of the request that response answered,
+	// when the capture saw it (MethodNone otherwise).
+	answered pcapstate.Method
+	fin      Pos // the peer's FIN, a capture position
 }
 
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
@@ -83,7 +86,7 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 		return e
 	}
 	if c.lastStatus != 0 && c.lastRequest == pcapstate.MethodNone {
-		e.class, e.status = LastSuccessStatus, c.lastStatus
+		e.class, e.status, e.answered = LastSuccessStatus, c.lastStatus, c.answered
 		if c.lastStatus >= 400 {
 			e.class = LastErrorStatus
 		}
@@ -180,6 +183,13 @@ type closedAfter struct {
 	firstSuccess    Pos
 }
 
+// serverRequest is a server endpoint and the method of a client's last
+// request to it (MethodNone when the capture saw none).
+type serverRequest struct {
+	server netip.AddrPort
+	method pcapstate.Method
+}
+
 // add counts a close by the FIN fin after a response of status.
 func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 	if status >= 400 {
@@ -209,8 +219,8 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
-	a := netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port())
-	note := func(m map[netip.AddrPort]closedAfter, fin, other pcapstate.Pos) {
+	a := serverRequest{netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port()), client.LastRequest}
+	note := func(m map[serverRequest]closedAfter, fin, other pcapstate.Pos) {
 		n := m[a]
 		switch {
 		case !fin.IsZero():
@@ -268,13 +278,13 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	outbound := sg.flow.key.outbound
 	switch sg.last {
 	case LastErrorStatus:
-		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with an error status (%s)", conns, who, status)
+		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with an error status (%s)%s", conns, who, status, answeredText(sg))
 		group = "last response before the peer's FIN an error status (" + status + ")"
 		if outbound && ours == 0 {
 			text += ": the code that got it returned without closing or reading the response, so the connection was never released"
 		}
 	case LastSuccessStatus:
-		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with a success status (%s)", conns, who, status)
+		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with a success status (%s)%s", conns, who, status, answeredText(sg))
 		group = "last response before the peer's FIN a success (" + status + ")"
 	case LastOurs:
 		group = "last data before the peer's FIN from us"
@@ -376,22 +386,45 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
 	}
 	group := map[uint16]int{} // the group's statuses
+	// The methods of the requests the group's responses answered: when
+	// the capture saw every one, only the connections answering the same
+	// methods are compared, so that a server that closes after every POST
+	// and never after a GET is not taken for one whose error path skips
+	// the close.
+	methods, unseen := map[pcapstate.Method]bool{}, false
 	for _, e := range sg.exch {
 		if e.status >= 400 {
 			group[e.status]++
 		}
+		methods[e.answered] = true
+		unseen = unseen || e.answered == pcapstate.MethodNone
 	}
+	scoped := !unseen && len(methods) > 0
 	seen := map[netip.AddrPort]bool{}
 	var (
 		success, successOpen, errors, same int
 		cites                              []Pos
 	)
-	closedErrors := map[uint16]int{} // the closes after an error, by status
+	closedErrors := map[uint16]int{}      // the closes after an error, by status
+	outside := map[pcapstate.Method]int{} // the successes seen to end answering other methods
 	for _, k := range sg.keys {
 		a := end(k)
-		if !seen[a] {
-			seen[a] = true
-			n := closed[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		var first Pos
+		for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
+			n, ok := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
+			if !ok {
+				continue
+			}
+			if scoped && !methods[m] {
+				if n.success+n.successOpen > 0 {
+					outside[m] += n.success + n.successOpen
+				}
+				continue
+			}
 			success, successOpen, errors = success+n.success, successOpen+n.successOpen, errors+n.errors
 			for st, c := range n.byError {
 				closedErrors[st] += c
@@ -399,13 +432,34 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 					same += c
 				}
 			}
-			if !n.firstSuccess.IsZero() {
-				cites = append(cites, n.firstSuccess)
+			if !n.firstSuccess.IsZero() && (first.IsZero() || n.firstSuccess.Compare(first) < 0) {
+				first = n.firstSuccess
 			}
 		}
+		if !first.IsZero() {
+			cites = append(cites, first)
+		}
+	}
+	// scope says which requests were compared, when others were left out.
+	scope := ""
+	if len(outside) > 0 {
+		var names []string
+		for m := range methods {
+			names = append(names, m.String())
+		}
+		slices.Sort(names)
+		what := "the method these sockets answered"
+		if len(names) > 1 {
+			what = "the methods these sockets answered"
+		}
+		scope = fmt.Sprintf(" (counting only %s, %s; %s after a success left out)", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
 	}
 	if success+successOpen == 0 {
-		return Claim{}, false // no success seen to end: nothing to compare
+		if len(outside) == 0 {
+			return Claim{}, false // no success seen to end: nothing to compare
+		}
+		return Claim{Text: fmt.Sprintf("no contrast between the success and the error path: every connection the capture saw end after a success answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not its status",
+			countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String))}, false
 	}
 	left := len(sg.keys)
 	chance := contrastChance(success, successOpen, same, left)
@@ -424,8 +478,8 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if left == 1 {
 		leftText = "while this one was left open after " + countsText(group, statusText)
 	}
-	counts := fmt.Sprintf("the capture shows %d other %s %s closed by %s after a success status (%d of the %d that ended after one) and %s, %s",
-		success, plural("connection", success), where, who, success, success+successOpen, statusesText(closedErrors, errors), leftText)
+	counts := fmt.Sprintf("the capture shows %d other %s %s closed by %s after a success status (%d of the %d that ended after one) and %s%s, %s",
+		success, plural("connection", success), where, who, success, success+successOpen, statusesText(closedErrors, errors), scope, leftText)
 	odds := fmt.Sprintf("a split at least this lopsided comes by chance %s if the close does not depend on the status (Fisher's exact test)", onceIn(chance))
 	var why string
 	switch {
@@ -479,6 +533,37 @@ func onceIn(p float64) string {
 		return "less than once in a million"
 	}
 	return "once in " + FormatCount(int(math.Round(1/p)))
+}
+
+// answeredMethods counts the methods of the requests the group's
+// responses answered, those the capture saw.
+func (sg *sockGroup) answeredMethods() map[pcapstate.Method]int {
+	n := map[pcapstate.Method]int{}
+	for _, e := range sg.exch {
+		if e.answered != pcapstate.MethodNone {
+			n[e.answered]++
+		}
+	}
+	return n
+}
+
+// answeredText says, after a group's statuses, the methods of the
+// requests they answered, as far as the capture saw them: ", answering GET
+// ×4, POST ×1", "answering GET ×2 (1 request not seen)", or nothing.
+func answeredText(sg *sockGroup) string {
+	n := sg.answeredMethods()
+	if len(n) == 0 {
+		return ""
+	}
+	seen := 0
+	for _, c := range n {
+		seen += c
+	}
+	text := ", answering " + countsText(n, pcapstate.Method.String)
+	if unseen := len(sg.exch) - seen; unseen > 0 {
+		text += fmt.Sprintf(" (%d %s not seen)", unseen, plural("request", unseen))
+	}
+	return text
 }
 
 // statusesText says how many closes followed an error status, naming

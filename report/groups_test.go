@@ -1010,3 +1010,83 @@ func docSays(t *testing.T, text string) {
 		t.Errorf("docs/analyze.md does not quote %q", text)
 	}
 }
+
+// TestErrorStatusContrastMethods: a server whose stuck sockets answered
+// GETs with a 404 is compared only with the connections answering a GET.
+// When it closed after its POSTs alone, the capture cannot tell a close
+// skipped on the error path from one skipped on the GET path: no contrast,
+// and the finding says so; when it also closed after its GETs' 200s, the
+// contrast holds on those and says the POSTs were left out. The
+// error-status claim names the methods the responses answered.
+func TestErrorStatusContrastMethods(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	for _, tt := range []struct {
+		getClosed int
+		holds     bool
+		says      string
+	}{
+		{0, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method, not its status"},
+		{6, true, "the capture shows 6 other connections on 10.0.0.2:8080 closed by this server after a success status (6 of the 6 that ended after one) and 0 after an error status (counting only GET, the method these sockets answered; POST ×6 after a success left out), while these 3 were left open after 404 ×3: the close is done on the success path"},
+	} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+			`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("python3",pid=800,fd=3))` + "\n"
+		conn := func(c *capgen.Capture, request, status string, serverCloses bool) {
+			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
+			port++
+			k := c.Conn(client, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			k.Message(capgen.FromServer, status, 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if serverCloses {
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				return
+			}
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 6 {
+				conn(c, "POST", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range tt.getClosed {
+				conn(c, "GET", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range 3 {
+				conn(c, "GET", "HTTP/1.1 404 Not Found\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.2/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+		if i < 0 {
+			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		// Without the contrast, the finding stays at what the other
+		// evidence gives it (the answered-then-left-open path's 0.70).
+		claims := f.Contradicting
+		if tt.holds {
+			claims = f.Supporting
+		}
+		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || (f.Confidence == confidences.LastError) != tt.holds {
+			t.Errorf("%v: at %.2f, supporting %+v, contradicting %+v; want a claim %q, at %.2f: %v", tt, f.Confidence, f.Supporting, f.Contradicting, tt.says, confidences.LastError, tt.holds)
+		}
+		if !tt.holds {
+			docSays(t, tt.says)
+		}
+		const answered = "with an error status (404 ×3), answering GET ×3"
+		if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, answered) }) {
+			t.Errorf("%v: no claim %q: %+v", tt, answered, f.Supporting)
+		}
+	}
+}

@@ -544,24 +544,57 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 // local port a name holds whole (namesWhole) is the one said, by the first
 // member that names it.
 func peerNamed(bk dumps.Bucket, stuck []key, what string) string {
+	m, ok := peerMatch(bk, stuck)
+	if !ok {
+		return ""
+	}
+	return m.text(bk, what)
+}
+
+// peerHit is what a name names of a group's sockets: a peer's address
+// (addr), or a port (port, the peer's when remote); member is the first
+// member whose name holds it.
+type peerHit struct {
+	addr   netip.AddrPort
+	port   uint16
+	remote bool
+	member int
+}
+
+// named says what h names: an address, or a port.
+func (h peerHit) named() string {
+	if h.addr.IsValid() {
+		return h.addr.String()
+	}
+	return strconv.Itoa(int(h.port))
+}
+
+// text says how the member's name names h.
+func (h peerHit) text(bk dumps.Bucket, what string) string {
+	return fmt.Sprintf("%s %q names %s", what, bk.Members[h.member].Name, h.named())
+}
+
+// peerMatch finds what peerNamed says: the first socket whose peer, peer's
+// port or local port a member's name holds whole.
+func peerMatch(bk dumps.Bucket, stuck []key) (peerHit, bool) {
 	n := namedIn(bk.Members)
 	if len(n.colon)+len(n.dash) == 0 {
-		return "" // every address named ends in a port after a colon
+		return peerHit{}, false // every address named ends in a port after a colon
 	}
 	for _, k := range stuck {
 		if p := k.remote.Port(); n.colonBits.has(p) {
 			for _, a := range n.addrs {
 				if a.ap == k.remote {
-					return fmt.Sprintf("%s %q names %s", what, bk.Members[a.member].Name, k.remote)
+					return peerHit{addr: k.remote, port: p, remote: true, member: a.member}, true
 				}
 			}
-			return fmt.Sprintf("%s %q names %d", what, bk.Members[n.colon[p]].Name, p)
+			return peerHit{port: p, remote: true, member: n.colon[p]}, true
 		}
 		if p := k.local.Port(); n.dashBits.has(p) {
-			return fmt.Sprintf("%s %q names %d", what, bk.Members[n.dash[p]].Name, p)
+			return peerHit{port: p, member: n.dash[p]}, true
 		}
 	}
-	return ""
+	return peerHit{}, false
 }
 
 // named is what some names could name, each with the first member (by

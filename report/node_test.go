@@ -356,6 +356,70 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
 		t.Errorf("the larger group's stacks %v, want poll's alone", got)
 	}
+
+	// An error that names both backends is shown under each group, and
+	// each says it names the other; one that names a port both groups'
+	// peers share (127.0.0.1's, as a whole address of neither) ties to
+	// neither and stays shared.
+	both := string(logData) + "2026-12-03T07:28:40.001Z report 61: failed\n" +
+		"(node:23891) Warning: quote fetch from 127.0.0.1:18094 and 127.0.0.1:18095 aborted\n" +
+		"    at fetchBoth (/srv/quotes.js:22:9)\n" +
+		"    at Timeout._onTimeout (/srv/quotes.js:40:3)\n" +
+		"    at listOnTimeout (node:internal/timers:581:17)\n"
+	m = nodeTwoPeers(t, both)
+	first, second = m.Findings[0], m.Findings[1]
+	for _, tt := range []struct {
+		f           Finding
+		names, also string
+	}{
+		{first, "127.0.0.1:18094", "127.0.0.1:18095 (the sockets outbound to 127.0.0.1:18095)"},
+		{second, "127.0.0.1:18095", "127.0.0.1:18094 (the sockets outbound to 127.0.0.1:18094)"},
+	} {
+		if got := stacksOf(tt.f); !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "fetchBoth ") }) {
+			t.Errorf("the group toward %s shows stacks %v, want fetchBoth's among them", tt.names, got)
+		}
+		want := fmt.Sprintf("fetchBoth tied to the sockets outbound to %s: the stack's message \"Warning: quote fetch from 127.0.0.1:18094 and 127.0.0.1:18095 aborted\" names %s; it also names %s, so it is shown under both groups it names", tt.names, tt.names, tt.also)
+		if !has(tt.f, want) {
+			t.Errorf("the group toward %s does not say %q: %+v", tt.names, want, tt.f.Supporting)
+		}
+		if tt.names == "127.0.0.1:18094" {
+			docSays(t, want) // docs/analyze.md quotes the first
+		}
+	}
+}
+
+// TestStackHits: a message that names an address ties to its group, not
+// to another group toward the same port; two groups named alike (the
+// same port, no address) are named by neither; two addresses, two groups.
+func TestStackHits(t *testing.T) {
+	group := func(local, remote string) sockGroup {
+		return sockGroup{keys: []key{mkKey(netip.MustParseAddrPort(local), netip.MustParseAddrPort(remote))}}
+	}
+	groups := []sockGroup{
+		group("10.0.0.5:41000", "10.0.0.7:80"),
+		group("10.0.0.5:41001", "10.0.0.8:80"),
+		group("10.0.0.5:41002", "10.0.0.9:8080"),
+	}
+	for _, tt := range []struct {
+		message string
+		want    []int // the groups it names
+	}{
+		{"Error: connect ETIMEDOUT 10.0.0.7:80", []int{0}},
+		{"Error: connect ETIMEDOUT 10.0.0.10:80", nil},
+		{"proxy-to:80", nil},
+		{"10.0.0.7:80 and 10.0.0.9:8080 failed", []int{0, 2}},
+		{"10.0.0.7:80, 10.0.0.8:80 failed", []int{0, 1}},
+		{"retry :8080 then :80", []int{2}},
+		{"", nil},
+	} {
+		var got []int
+		for _, h := range stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups) {
+			got = append(got, h.group)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q names groups %v, want %v", tt.message, got, tt.want)
+		}
+	}
 }
 
 // TestPeerNamedWholeNumbers: a name or a stack's message names a peer or

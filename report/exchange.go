@@ -364,9 +364,10 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 //   - the error path closed fewer connections after the group's own
 //     statuses than the group left open (an error path that closes as
 //     often as not is no contrast);
-//   - Fisher's exact test (one-sided) on those four counts gives 0.05 or
-//     less: were the close independent of the status, a split at least as
-//     lopsided would come once in 20 or more rarely.
+//   - Fisher's exact test (one-sided) on those four counts gives about
+//     0.05 or less: were the close independent of the status, a split at
+//     least as lopsided would come once in 20 or more rarely
+//     (contrastOnceIn).
 //
 // When it does not hold but there is something to compare (a success
 // seen to end), the claim says why, for the finding's contradicting
@@ -487,7 +488,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		why = "the success path closed no more than half of its connections"
 	case same >= left:
 		why = fmt.Sprintf("the error path closed as many after the group's statuses (%d) as it left open", same)
-	case chance > contrastChanceMax:
+	case !rareEnough(chance):
 		why = "too few connections to tell the two paths apart: " + odds + ", and the contrast needs once in 20 or rarer"
 	default:
 		return Claim{Text: counts + ": the close is done on the success path and skipped on the error path; " + odds, Evidence: cites[:min(len(cites), maxContrastCited)]}, true
@@ -495,9 +496,11 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	return Claim{Text: "no contrast between the success and the error path: " + counts + "; " + why, Evidence: cites[:min(len(cites), maxContrastCited)]}, false
 }
 
-// contrastChanceMax is the largest chance (Fisher's exact test, one-sided)
-// at which the error-status contrast holds: the usual 0.05.
-const contrastChanceMax = 0.05
+// contrastOnceIn is how rare, at least, a split must be by chance (Fisher's
+// exact test, one-sided) for the error-status contrast to hold: once in 20,
+// the usual 0.05. It is compared as the claim writes it (1/p rounded), so
+// that a claim never says "once in 20" of a contrast that fails.
+const contrastOnceIn = 20
 
 // contrastChance is the one-sided p-value of Fisher's exact test on the
 // table of closes by path: of the successes, closed and left open; of the
@@ -523,6 +526,10 @@ func contrastChance(closedOK, openOK, closedErr, openErr int) float64 {
 	}
 	return min(p, 1)
 }
+
+// rareEnough says whether a chance is at most once in contrastOnceIn, as
+// onceIn writes it.
+func rareEnough(p float64) bool { return p <= 0 || math.Round(1/p) >= contrastOnceIn }
 
 // onceIn says a chance as "once in 84", "less than once in a million".
 func onceIn(p float64) string {

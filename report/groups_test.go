@@ -994,6 +994,13 @@ func TestContrastChance(t *testing.T) {
 			t.Errorf("contrastChance(%d, %d, %d, %d) = %g, want %g", tt.a, tt.b, tt.c, tt.d, got, tt.want)
 		}
 	}
+	// The rule is the one the claim writes: "once in 20" holds, "once in
+	// 19" does not.
+	for p, want := range map[float64]bool{0.0501: true, 0.05: true, 0.0513: false, 1.0 / 6: false, 0: true} {
+		if rareEnough(p) != want {
+			t.Errorf("rareEnough(%g) = %v (%s), want %v", p, rareEnough(p), onceIn(p), want)
+		}
+	}
 	if p := contrastChance(100_000, 0, 0, 100_000); p != 0 && p > 1e-300 {
 		t.Errorf("a lopsided table of 200,000 connections: %g", p)
 	}

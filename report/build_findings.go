@@ -181,8 +181,10 @@ type suspect struct {
 	paused int
 	// sharedBy is how many groups of stuck sockets an issuer may be of,
 	// when nothing in it names one (see tieStacks); 0 when it is of its
-	// group.
+	// group. alike is what its message names that several groups have
+	// alike (a port), "" when it names nothing of theirs.
 	sharedBy int
+	alike    string
 }
 
 // nodeStacks lists the groups of JavaScript stacks that Node.js dumps of
@@ -485,6 +487,8 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		}
 		link := StrengthWeak
 		switch {
+		case s.sharedBy > 0 && s.alike != "":
+			why = append(why, fmt.Sprintf("the stack's message names %s, which more than one of the process's %d groups of stuck sockets has: it may be another group's", s.alike, s.sharedBy))
 		case s.sharedBy > 0:
 			// Whatever else fits, it is not known to be this group's.
 			why = append(why, fmt.Sprintf("nothing in the stack names one of the process's %d groups of stuck sockets: it may be another group's", s.sharedBy))

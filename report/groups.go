@@ -395,9 +395,9 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	}
 	var shared []suspect
 	for _, s := range stacks {
-		hits := stackHits(s.bucket, groups)
+		hits, alike := stackHits(s.bucket, groups)
 		if len(hits) == 0 {
-			s.tie, s.sharedBy = "", len(groups)
+			s.tie, s.sharedBy, s.alike = "", len(groups), alike
 			shared = append(shared, s)
 			continue
 		}
@@ -439,16 +439,16 @@ type groupHit struct {
 
 // stackHits finds the groups a stack's message names each apart from the
 // others: a port named only as an address's port goes with the address,
-// and what names several groups alike names none of them.
-func stackHits(bk dumps.Bucket, groups []sockGroup) []groupHit {
-	var hits []groupHit
+// and what names several groups alike names none of them; alike is the
+// first such, when no group is left.
+func stackHits(bk dumps.Bucket, groups []sockGroup) (hits []groupHit, alike string) {
 	for i := range groups {
 		if h, ok := peerMatch(bk, groups[i].keys); ok {
 			hits = append(hits, groupHit{i, h})
 		}
 	}
 	if len(hits) < 2 {
-		return hits
+		return hits, ""
 	}
 	// The peers' ports of the addresses named.
 	addrPorts := map[uint16]bool{}
@@ -460,11 +460,20 @@ func stackHits(bk dumps.Bucket, groups []sockGroup) []groupHit {
 	hits = slices.DeleteFunc(hits, func(h groupHit) bool {
 		return !h.hit.addr.IsValid() && h.hit.remote && addrPorts[h.hit.port]
 	})
-	alike := map[string]int{}
+	same := map[string]int{}
 	for _, h := range hits {
-		alike[h.hit.named()]++
+		same[h.hit.named()]++
 	}
-	return slices.DeleteFunc(hits, func(h groupHit) bool { return alike[h.hit.named()] > 1 })
+	for _, h := range hits {
+		if same[h.hit.named()] > 1 && alike == "" {
+			alike = h.hit.named()
+		}
+	}
+	hits = slices.DeleteFunc(hits, func(h groupHit) bool { return same[h.hit.named()] > 1 })
+	if len(hits) > 0 {
+		alike = ""
+	}
+	return hits, alike
 }
 
 // groupFinding makes the finding of one group.
@@ -623,7 +632,11 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		}
 	}
 	if len(sg.shared) > 0 {
-		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + fmt.Sprintf("; nothing in them names one of the process's %d groups of stuck sockets, so they may be any group's: they are shown once, here, with the largest", sg.shared[0].sharedBy), Evidence: suspectEvidence(sg.shared)})
+		none := "nothing in them names one of the process's %d groups of stuck sockets"
+		if slices.ContainsFunc(sg.shared, func(s suspect) bool { return s.alike != "" }) {
+			none = "nothing in them names one of the process's %d groups of stuck sockets apart from the others"
+		}
+		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + "; " + fmt.Sprintf(none, sg.shared[0].sharedBy) + ", so they may be any group's: they are shown once, here, with the largest", Evidence: suspectEvidence(sg.shared)})
 		sus = append(sus, sg.shared...)
 	}
 	if sg.sharedWith != "" {

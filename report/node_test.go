@@ -402,22 +402,24 @@ func TestStackHits(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		message string
-		want    []int // the groups it names
+		want    []int  // the groups it names
+		alike   string // what it names of several groups alike
 	}{
-		{"Error: connect ETIMEDOUT 10.0.0.7:80", []int{0}},
-		{"Error: connect ETIMEDOUT 10.0.0.10:80", nil},
-		{"proxy-to:80", nil},
-		{"10.0.0.7:80 and 10.0.0.9:8080 failed", []int{0, 2}},
-		{"10.0.0.7:80, 10.0.0.8:80 failed", []int{0, 1}},
-		{"retry :8080 then :80", []int{2}},
-		{"", nil},
+		{"Error: connect ETIMEDOUT 10.0.0.7:80", []int{0}, ""},
+		{"Error: connect ETIMEDOUT 10.0.0.10:80", nil, "80"},
+		{"proxy-to:80", nil, "80"},
+		{"10.0.0.7:80 and 10.0.0.9:8080 failed", []int{0, 2}, ""},
+		{"10.0.0.7:80, 10.0.0.8:80 failed", []int{0, 1}, ""},
+		{"retry :8080 then :80", []int{2}, ""},
+		{"", nil, ""},
 	} {
 		var got []int
-		for _, h := range stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups) {
+		hits, alike := stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups)
+		for _, h := range hits {
 			got = append(got, h.group)
 		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("%q names groups %v, want %v", tt.message, got, tt.want)
+		if !slices.Equal(got, tt.want) || alike != tt.alike {
+			t.Errorf("%q names groups %v, alike %q; want %v, alike %q", tt.message, got, alike, tt.want, tt.alike)
 		}
 	}
 }

@@ -181,8 +181,10 @@ type suspect struct {
 	paused int
 	// sharedBy is how many groups of stuck sockets an issuer may be of,
 	// when nothing in it names one (see tieStacks); 0 when it is of its
-	// group.
+	// group. alike is what its message names that several groups have
+	// alike (a port), "" when it names nothing of theirs.
 	sharedBy int
+	alike    string
 }
 
 // nodeStacks lists the groups of JavaScript stacks that Node.js dumps of
@@ -485,6 +487,8 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		}
 		link := StrengthWeak
 		switch {
+		case s.sharedBy > 0 && s.alike != "":
+			why = append(why, fmt.Sprintf("the stack's message names %s, which more than one of the process's %d groups of stuck sockets has: it may be another group's", s.alike, s.sharedBy))
 		case s.sharedBy > 0:
 			// Whatever else fits, it is not known to be this group's.
 			why = append(why, fmt.Sprintf("nothing in the stack names one of the process's %d groups of stuck sockets: it may be another group's", s.sharedBy))
@@ -537,18 +541,154 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 // peerNamed says how a member's name (what it is: a thread name, which
 // pool and executor threads often give the peer or port, or a JavaScript
 // stack's message) names the peer or local port of one of the stuck
-// sockets, "" when none does.
+// sockets, "" when none does. It looks at every socket: the names are read
+// once for what they could name (namedIn), and each socket is looked up
+// in that, so a group of 400,000 sockets costs a pass without allocating.
+// The first socket, in the group's order, whose peer, peer's port or
+// local port a name holds whole (namesWhole) is the one said, by the first
+// member that names it.
 func peerNamed(bk dumps.Bucket, stuck []key, what string) string {
-	for _, k := range stuck[:min(len(stuck), 50)] {
-		for _, needle := range []string{k.remote.String(), ":" + strconv.Itoa(int(k.remote.Port())), "-" + strconv.Itoa(int(k.local.Port())) + "-"} {
-			for _, m := range bk.Members {
-				if namesWhole(m.Name, needle) {
-					return fmt.Sprintf("%s %q names %s", what, m.Name, strings.Trim(needle, "-:"))
+	m, ok := peerMatch(bk, stuck)
+	if !ok {
+		return ""
+	}
+	return m.text(bk, what)
+}
+
+// peerHit is what a name names of a group's sockets: a peer's address
+// (addr), or a port (port, the peer's when remote); member is the first
+// member whose name holds it.
+type peerHit struct {
+	addr   netip.AddrPort
+	port   uint16
+	remote bool
+	member int
+}
+
+// named says what h names: an address, or a port.
+func (h peerHit) named() string {
+	if h.addr.IsValid() {
+		return h.addr.String()
+	}
+	return strconv.Itoa(int(h.port))
+}
+
+// text says how the member's name names h.
+func (h peerHit) text(bk dumps.Bucket, what string) string {
+	return fmt.Sprintf("%s %q names %s", what, bk.Members[h.member].Name, h.named())
+}
+
+// peerMatch finds what peerNamed says: the first socket whose peer, peer's
+// port or local port a member's name holds whole.
+func peerMatch(bk dumps.Bucket, stuck []key) (peerHit, bool) {
+	n := namedIn(bk.Members)
+	if len(n.colon)+len(n.dash) == 0 {
+		return peerHit{}, false // every address named ends in a port after a colon
+	}
+	for _, k := range stuck {
+		if p := k.remote.Port(); n.colonBits.has(p) {
+			for _, a := range n.addrs {
+				if a.ap == k.remote {
+					return peerHit{addr: k.remote, port: p, remote: true, member: a.member}, true
 				}
 			}
+			return peerHit{port: p, remote: true, member: n.colon[p]}, true
+		}
+		if p := k.local.Port(); n.dashBits.has(p) {
+			return peerHit{port: p, member: n.dash[p]}, true
 		}
 	}
-	return ""
+	return peerHit{}, false
+}
+
+// named is what some names could name, each with the first member (by
+// index) that names it: addresses with a port, ports after a colon
+// (":8080") and ports between dashes ("-41000-"). The ports are in
+// bitsets too, which a socket is checked against without hashing.
+type named struct {
+	addrs               []namedAddr
+	colon, dash         map[uint16]int
+	colonBits, dashBits *portSet
+}
+
+// namedAddr is an address a name holds, and the first member that holds it.
+type namedAddr struct {
+	ap     netip.AddrPort
+	member int
+}
+
+// portSet is a set of ports, a bit each.
+type portSet [1 << 16 / 64]uint64
+
+func (s *portSet) add(p uint16) { s[p/64] |= 1 << (p % 64) }
+
+func (s *portSet) has(p uint16) bool { return s != nil && s[p/64]&(1<<(p%64)) != 0 }
+
+// namedIn reads the members' names for the addresses and ports they hold
+// whole, as namesWhole finds them: a port is a run of digits written as
+// strconv.Itoa writes it, whole (no digit on either side); an address is
+// the whole run of digits and dots before ":port" (not after a digit or a
+// dot) or a bracketed one, written as netip.AddrPort.String writes it.
+func namedIn(members []dumps.Member) named {
+	var n named
+	add := func(m map[uint16]int, bits **portSet, port string, i int) map[uint16]int {
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || strconv.FormatUint(p, 10) != port {
+			return m
+		}
+		if m == nil {
+			m, *bits = map[uint16]int{}, new(portSet)
+		}
+		if _, ok := m[uint16(p)]; !ok {
+			m[uint16(p)] = i
+			(*bits).add(uint16(p))
+		}
+		return m
+	}
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	for i, mb := range members {
+		s := mb.Name
+		for j := 0; j < len(s); j++ {
+			if s[j] != ':' && s[j] != '-' {
+				continue
+			}
+			e := j + 1
+			for e < len(s) && digit(s[e]) {
+				e++
+			}
+			if e == j+1 {
+				continue
+			}
+			port := s[j+1 : e]
+			if s[j] == '-' {
+				if e < len(s) && s[e] == '-' {
+					n.dash = add(n.dash, &n.dashBits, port, i)
+				}
+				continue
+			}
+			n.colon = add(n.colon, &n.colonBits, port, i)
+			// The address before the colon.
+			start := j
+			switch {
+			case j > 0 && s[j-1] == ']':
+				start = strings.LastIndexByte(s[:j-1], '[')
+			default:
+				for start > 0 && (digit(s[start-1]) || s[start-1] == '.') {
+					start--
+				}
+			}
+			if start < 0 || start == j {
+				continue
+			}
+			text := s[start:e]
+			ap, err := netip.ParseAddrPort(text)
+			if err != nil || ap.String() != text || slices.ContainsFunc(n.addrs, func(a namedAddr) bool { return a.ap == ap }) {
+				continue
+			}
+			n.addrs = append(n.addrs, namedAddr{ap, i})
+		}
+	}
+	return n
 }
 
 // namesWhole reports whether s holds needle (an address, ":port" or

@@ -42,6 +42,9 @@ type connSeen struct {
 	lastFrom    pcapstate.Sender
 	lastStatus  uint16
 	lastRequest pcapstate.Method
+	// answered is the method of the other end's last request when the
+	// last data was a response: the request that response answered.
+	answered pcapstate.Method
 	// theirFIN is the peer's FIN.
 	theirFIN pcapstate.Pos
 }
@@ -120,9 +123,9 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote pcapstate.Side, k key) {
 		}
 		switch s.lastFrom {
 		case pcapstate.SenderLocal:
-			s.lastStatus, s.lastRequest = local.LastStatus, local.LastRequest
+			s.lastStatus, s.lastRequest, s.answered = local.LastStatus, local.LastRequest, remote.LastRequest
 		case pcapstate.SenderRemote:
-			s.lastStatus, s.lastRequest = remote.LastStatus, remote.LastRequest
+			s.lastStatus, s.lastRequest, s.answered = remote.LastStatus, remote.LastRequest, local.LastRequest
 		}
 		if old := b.seen[k]; old == nil || s.later(old) {
 			b.seen[k] = &s

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -63,7 +64,10 @@ type exchangeSeen struct {
 	ours   bool             // the last data came from our end
 	status uint16           // the status of that response
 	method pcapstate.Method // the method of that request, if it was one
-	fin    Pos              // the peer's FIN, a capture position
+	// answered is the method of the request that response answered,
+	// when the capture saw it (MethodNone otherwise).
+	answered pcapstate.Method
+	fin      Pos // the peer's FIN, a capture position
 }
 
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
@@ -82,7 +86,7 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 		return e
 	}
 	if c.lastStatus != 0 && c.lastRequest == pcapstate.MethodNone {
-		e.class, e.status = LastSuccessStatus, c.lastStatus
+		e.class, e.status, e.answered = LastSuccessStatus, c.lastStatus, c.answered
 		if c.lastStatus >= 400 {
 			e.class = LastErrorStatus
 		}
@@ -174,8 +178,16 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 // position), for the contrast to cite.
 type closedAfter struct {
 	success, errors int
+	successOpen     int // connections after a success that end left open after the other's FIN
 	byError         map[uint16]int
 	firstSuccess    Pos
+}
+
+// serverRequest is a server endpoint and the method of a client's last
+// request to it (MethodNone when the capture saw none).
+type serverRequest struct {
+	server netip.AddrPort
+	method pcapstate.Method
 }
 
 // add counts a close by the FIN fin after a response of status.
@@ -207,17 +219,21 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
-	a := netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port())
-	if !client.FIN.IsZero() {
-		n := b.closedClient[a]
-		n.add(server.LastStatus, client.FIN)
-		b.closedClient[a] = n
+	a := serverRequest{netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port()), client.LastRequest}
+	note := func(m map[serverRequest]closedAfter, fin, other pcapstate.Pos) {
+		n := m[a]
+		switch {
+		case !fin.IsZero():
+			n.add(server.LastStatus, fin)
+		case server.LastStatus < 400:
+			n.successOpen++ // the other end closed, this one did not
+		default:
+			return
+		}
+		m[a] = n
 	}
-	if !server.FIN.IsZero() {
-		n := b.closedServer[a]
-		n.add(server.LastStatus, server.FIN)
-		b.closedServer[a] = n
-	}
+	note(b.closedClient, client.FIN, server.FIN)
+	note(b.closedServer, server.FIN, client.FIN)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -251,7 +267,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		}
 	}
 	fins = sortPositions(fins)
-	status := countsText(statuses, func(s uint16) string { return strconv.Itoa(int(s)) })
+	status := countsText(statuses, statusText)
 	method := countsText(methods, pcapstate.Method.String)
 	who := "the peer's"
 	if ours == n {
@@ -262,13 +278,13 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	outbound := sg.flow.key.outbound
 	switch sg.last {
 	case LastErrorStatus:
-		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with an error status (%s)", conns, who, status)
+		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with an error status (%s)%s", conns, who, status, answeredText(sg))
 		group = "last response before the peer's FIN an error status (" + status + ")"
 		if outbound && ours == 0 {
 			text += ": the code that got it returned without closing or reading the response, so the connection was never released"
 		}
 	case LastSuccessStatus:
-		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with a success status (%s)", conns, who, status)
+		text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was %s HTTP response with a success status (%s)%s", conns, who, status, answeredText(sg))
 		group = "last response before the peer's FIN a success (" + status + ")"
 	case LastOurs:
 		group = "last data before the peer's FIN from us"
@@ -312,6 +328,8 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		if c, ok := b.errorStatusContrast(sg); ok {
 			conf = confidences.LastError
 			f.Supporting = append(f.Supporting, c)
+		} else if c.Text != "" {
+			f.Contradicting = append(f.Contradicting, c)
 		}
 		f.Confidence = b.capSplit(max(f.Confidence, conf), sg)
 		return adviseErrorStatus(rt, outbound && ours == 0, status), true
@@ -337,12 +355,26 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 // errorStatusContrast says whether the capture shows the connections of
 // the same server closed after a success, while the group's were not
 // closed after its error: the close is skipped on the error path only.
-// When the same servers' connections closed after the group's own
-// statuses are as many as the group's sockets, that path closes as often
-// as not, and there is no contrast. A
-// client's group (outbound) is compared with the connections the clients
-// closed; a server's (accepted), with those the server closed (its FIN,
-// whichever end closed first: a server in CLOSE_WAIT never sent one).
+// Its claim counts both paths, and holds (raises the confidence) when
+// each path does what it is said to do more often than not and the
+// counts are too lopsided to come by chance:
+//   - the success path closed more than half of the connections the
+//     capture saw end after a success (closed by that end, or left open by
+//     it after the other end's FIN);
+//   - the error path closed fewer connections after the group's own
+//     statuses than the group left open (an error path that closes as
+//     often as not is no contrast);
+//   - Fisher's exact test (one-sided) on those four counts gives about
+//     0.05 or less: were the close independent of the status, a split at
+//     least as lopsided would come once in 20 or more rarely
+//     (contrastOnceIn).
+//
+// When it does not hold but there is something to compare (a success
+// seen to end), the claim says why, for the finding's contradicting
+// evidence. A client's group (outbound) is compared with the connections
+// the clients closed; a server's (accepted), with those the server closed
+// (its FIN, whichever end closed first: a server in CLOSE_WAIT never sent
+// one).
 func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if len(sg.keys) == 0 {
 		return Claim{}, false
@@ -354,52 +386,205 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	if !outbound {
 		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
 	}
-	statuses := map[uint16]bool{}
+	group := map[uint16]int{} // the group's statuses
+	// The methods of the requests the group's responses answered: when
+	// the capture saw every one, only the connections answering the same
+	// methods are compared, so that a server that closes after every POST
+	// and never after a GET is not taken for one whose error path skips
+	// the close.
+	methods, unseen := map[pcapstate.Method]bool{}, false
 	for _, e := range sg.exch {
 		if e.status >= 400 {
-			statuses[e.status] = true
+			group[e.status]++
 		}
+		methods[e.answered] = true
+		unseen = unseen || e.answered == pcapstate.MethodNone
 	}
+	scoped := !unseen && len(methods) > 0
 	seen := map[netip.AddrPort]bool{}
 	var (
-		success, errors, same int
-		cites                 []Pos
+		success, successOpen, errors, same int
+		cites                              []Pos
 	)
+	closedErrors := map[uint16]int{}      // the closes after an error, by status
+	outside := map[pcapstate.Method]int{} // the successes seen to end answering other methods
 	for _, k := range sg.keys {
 		a := end(k)
-		if !seen[a] {
-			seen[a] = true
-			n := closed[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())]
-			success, errors = success+n.success, errors+n.errors
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		var first Pos
+		for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
+			n, ok := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
+			if !ok {
+				continue
+			}
+			if scoped && !methods[m] {
+				if n.success+n.successOpen > 0 {
+					outside[m] += n.success + n.successOpen
+				}
+				continue
+			}
+			success, successOpen, errors = success+n.success, successOpen+n.successOpen, errors+n.errors
 			for st, c := range n.byError {
-				if statuses[st] {
+				closedErrors[st] += c
+				if group[st] > 0 {
 					same += c
 				}
 			}
-			if !n.firstSuccess.IsZero() {
-				cites = append(cites, n.firstSuccess)
+			if !n.firstSuccess.IsZero() && (first.IsZero() || n.firstSuccess.Compare(first) < 0) {
+				first = n.firstSuccess
 			}
 		}
-	}
-	if success == 0 || same >= len(sg.keys) {
-		return Claim{}, false
-	}
-	cites = sortOwnPositions(cites)
-	if !outbound {
-		on := end(sg.keys[0]).String()
-		if len(seen) > 1 {
-			on = fmt.Sprintf("the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
+		if !first.IsZero() {
+			cites = append(cites, first)
 		}
-		return Claim{Text: fmt.Sprintf("the capture shows %d other %s on %s closed by this server after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-			success, plural("connection", success), on, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
 	}
-	to := sg.keys[0].remote.String()
+	// scope says which requests were compared, when others were left out.
+	scope := ""
+	if len(outside) > 0 {
+		var names []string
+		for m := range methods {
+			names = append(names, m.String())
+		}
+		slices.Sort(names)
+		what := "the method these sockets answered"
+		if len(names) > 1 {
+			what = "the methods these sockets answered"
+		}
+		scope = fmt.Sprintf(" (counting only %s, %s; %s after a success left out)", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
+	}
+	if success+successOpen == 0 {
+		if len(outside) == 0 {
+			return Claim{}, false // no success seen to end: nothing to compare
+		}
+		return Claim{Text: fmt.Sprintf("no contrast between the success and the error path: every connection the capture saw end after a success answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not its status",
+			countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String))}, false
+	}
+	left := len(sg.keys)
+	chance := contrastChance(success, successOpen, same, left)
+	cites = sortOwnPositions(cites)
+	who, where := "the client", "to "+sg.keys[0].remote.String()
 	if len(seen) > 1 {
-		to = fmt.Sprintf("the group's %d peers", len(seen))
+		where = fmt.Sprintf("to the group's %d peers", len(seen))
 	}
-	return Claim{Text: fmt.Sprintf("the capture shows %d other %s to %s closed by the client after a success status (and %d after an error status): the close is done on the success path and skipped on the error path",
-		success, plural("connection", success), to, errors), Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+	if !outbound {
+		who, where = "this server", "on "+end(sg.keys[0]).String()
+		if len(seen) > 1 {
+			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
+		}
+	}
+	leftText := fmt.Sprintf("while these %d were left open after %s", left, countsText(group, statusText))
+	if left == 1 {
+		leftText = "while this one was left open after " + countsText(group, statusText)
+	}
+	counts := fmt.Sprintf("the capture shows %d other %s %s closed by %s after a success status (%d of the %d that ended after one) and %s%s, %s",
+		success, plural("connection", success), where, who, success, success+successOpen, statusesText(closedErrors, errors), scope, leftText)
+	odds := fmt.Sprintf("a split at least this lopsided comes by chance %s if the close does not depend on the status (Fisher's exact test)", onceIn(chance))
+	var why string
+	switch {
+	case success*2 <= success+successOpen:
+		why = "the success path closed no more than half of its connections"
+	case same >= left:
+		why = fmt.Sprintf("the error path closed as many after the group's statuses (%d) as it left open", same)
+	case !rareEnough(chance):
+		why = "too few connections to tell the two paths apart: " + odds + ", and the contrast needs once in 20 or rarer"
+	default:
+		return Claim{Text: counts + ": the close is done on the success path and skipped on the error path; " + odds, Evidence: cites[:min(len(cites), maxContrastCited)]}, true
+	}
+	return Claim{Text: "no contrast between the success and the error path: " + counts + "; " + why, Evidence: cites[:min(len(cites), maxContrastCited)]}, false
 }
+
+// contrastOnceIn is how rare, at least, a split must be by chance (Fisher's
+// exact test, one-sided) for the error-status contrast to hold: once in 20,
+// the usual 0.05. It is compared as the claim writes it (1/p rounded), so
+// that a claim never says "once in 20" of a contrast that fails.
+const contrastOnceIn = 20
+
+// contrastChance is the one-sided p-value of Fisher's exact test on the
+// table of closes by path: of the successes, closed and left open; of the
+// errors, closed and left open. It is the chance, with every margin kept,
+// that at least closedOK of the closes fall on the successes were the
+// close independent of the status.
+func contrastChance(closedOK, openOK, closedErr, openErr int) float64 {
+	n, closes, oks := closedOK+openOK+closedErr+openErr, closedOK+closedErr, closedOK+openOK
+	lchoose := func(n, k int) float64 {
+		a, _ := math.Lgamma(float64(n + 1))
+		b, _ := math.Lgamma(float64(k + 1))
+		c, _ := math.Lgamma(float64(n - k + 1))
+		return a - b - c
+	}
+	total := lchoose(n, oks)
+	p := 0.0
+	for x := closedOK; x <= min(closes, oks); x++ {
+		term := math.Exp(lchoose(closes, x) + lchoose(n-closes, oks-x) - total)
+		p += term
+		if term < p*1e-17 {
+			break // the terms only fall from here: the rest cannot show
+		}
+	}
+	return min(p, 1)
+}
+
+// rareEnough says whether a chance is at most once in contrastOnceIn, as
+// onceIn writes it.
+func rareEnough(p float64) bool { return p <= 0 || math.Round(1/p) >= contrastOnceIn }
+
+// onceIn says a chance as "once in 84", "less than once in a million".
+func onceIn(p float64) string {
+	switch {
+	case p >= 1:
+		return "every time"
+	case p < 1e-6:
+		return "less than once in a million"
+	}
+	return "once in " + FormatCount(int(math.Round(1/p)))
+}
+
+// answeredMethods counts the methods of the requests the group's
+// responses answered, those the capture saw.
+func (sg *sockGroup) answeredMethods() map[pcapstate.Method]int {
+	n := map[pcapstate.Method]int{}
+	for _, e := range sg.exch {
+		if e.answered != pcapstate.MethodNone {
+			n[e.answered]++
+		}
+	}
+	return n
+}
+
+// answeredText says, after a group's statuses, the methods of the
+// requests they answered, as far as the capture saw them: ", answering GET
+// ×4, POST ×1", "answering GET ×2 (1 request not seen)", or nothing.
+func answeredText(sg *sockGroup) string {
+	n := sg.answeredMethods()
+	if len(n) == 0 {
+		return ""
+	}
+	seen := 0
+	for _, c := range n {
+		seen += c
+	}
+	text := ", answering " + countsText(n, pcapstate.Method.String)
+	if unseen := len(sg.exch) - seen; unseen > 0 {
+		text += fmt.Sprintf(" (%d %s not seen)", unseen, plural("request", unseen))
+	}
+	return text
+}
+
+// statusesText says how many closes followed an error status, naming
+// the statuses by count, most frequent first: "0 after an error status",
+// "16 after an error status (404 ×9, 500 ×7)".
+func statusesText(by map[uint16]int, n int) string {
+	if n == 0 {
+		return "0 after an error status"
+	}
+	return fmt.Sprintf("%d after an error status (%s)", n, countsText(by, statusText))
+}
+
+// statusText writes an HTTP status.
+func statusText(s uint16) string { return strconv.Itoa(int(s)) }
 
 // maxContrastCited is how many servers' earliest success-path closes the
 // error-status contrast cites.

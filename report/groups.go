@@ -374,10 +374,16 @@ func (b *builder) stuckFindings(g *group) []Finding {
 
 // tieStacks gives a Node.js process's JavaScript stacks, which say which
 // code made its sockets, to its groups. With one group they are its. With
-// several, a stack goes to the one group whose peer or port its message
-// names (an error naming the address it failed on); the others may be any
-// group's: they are shown once, with the largest group (the first), which
-// says so, and the other groups say where they are.
+// several, a stack goes to the group whose peer or port its message names
+// (an error naming the address it failed on), and to each group when it
+// names several groups' peers (an error naming two backends): each shows
+// it and says it names the others too. A port named only as the port of
+// an address the message names is that address's, not another group's
+// toward the same port; a peer or port that names several groups alike
+// (two groups toward port 80 of hosts the message does not name) ties the
+// stack to none of them. The stacks that name no group, or only alike, may
+// be any group's: they are shown once, with the largest group (the
+// first), which says so, and the other groups say where they are.
 func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	stacks, _ := b.nodeStacks(pid)
 	if len(stacks) == 0 || len(groups) == 0 {
@@ -389,19 +395,30 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	}
 	var shared []suspect
 	for _, s := range stacks {
-		at, n := 0, 0
-		for i := range groups {
-			if why := peerNamed(s.bucket, groups[i].keys, "the stack's message"); why != "" {
-				at, n = i, n+1
-				s.tie = why
-			}
-		}
-		if n == 1 {
-			groups[at].issuers = append(groups[at].issuers, s)
+		hits, alike := stackHits(s.bucket, groups)
+		if len(hits) == 0 {
+			s.tie, s.sharedBy, s.alike = "", len(groups), alike
+			shared = append(shared, s)
 			continue
 		}
-		s.tie, s.sharedBy = "", len(groups)
-		shared = append(shared, s)
+		for _, h := range hits {
+			t := s
+			t.tie = h.hit.text(s.bucket, "the stack's message")
+			if len(hits) > 1 {
+				var others []string
+				for _, o := range hits {
+					if o.group != h.group {
+						others = append(others, fmt.Sprintf("%s (the sockets %s)", o.hit.named(), groups[o.group].flow.key))
+					}
+				}
+				both := "both"
+				if len(hits) > 2 {
+					both = fmt.Sprintf("all %d", len(hits))
+				}
+				t.tie += fmt.Sprintf("; it also names %s, so it is shown under %s groups it names", strings.Join(others, " and "), both)
+			}
+			groups[h.group].issuers = append(groups[h.group].issuers, t)
+		}
 	}
 	if len(shared) == 0 {
 		return
@@ -412,6 +429,51 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	for i := 1; i < len(groups); i++ {
 		groups[i].sharedWith = where
 	}
+}
+
+// groupHit is a group a stack's message names, and how.
+type groupHit struct {
+	group int
+	hit   peerHit
+}
+
+// stackHits finds the groups a stack's message names each apart from the
+// others: a port named only as an address's port goes with the address,
+// and what names several groups alike names none of them; alike is the
+// first such, when no group is left.
+func stackHits(bk dumps.Bucket, groups []sockGroup) (hits []groupHit, alike string) {
+	for i := range groups {
+		if h, ok := peerMatch(bk, groups[i].keys); ok {
+			hits = append(hits, groupHit{i, h})
+		}
+	}
+	if len(hits) < 2 {
+		return hits, ""
+	}
+	// The peers' ports of the addresses named.
+	addrPorts := map[uint16]bool{}
+	for _, h := range hits {
+		if h.hit.addr.IsValid() {
+			addrPorts[h.hit.port] = true
+		}
+	}
+	hits = slices.DeleteFunc(hits, func(h groupHit) bool {
+		return !h.hit.addr.IsValid() && h.hit.remote && addrPorts[h.hit.port]
+	})
+	same := map[string]int{}
+	for _, h := range hits {
+		same[h.hit.named()]++
+	}
+	for _, h := range hits {
+		if same[h.hit.named()] > 1 && alike == "" {
+			alike = h.hit.named()
+		}
+	}
+	hits = slices.DeleteFunc(hits, func(h groupHit) bool { return same[h.hit.named()] > 1 })
+	if len(hits) > 0 {
+		alike = ""
+	}
+	return hits, alike
 }
 
 // groupFinding makes the finding of one group.
@@ -570,7 +632,11 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		}
 	}
 	if len(sg.shared) > 0 {
-		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + fmt.Sprintf("; nothing in them names one of the process's %d groups of stuck sockets, so they may be any group's: they are shown once, here, with the largest", sg.shared[0].sharedBy), Evidence: suspectEvidence(sg.shared)})
+		none := "nothing in them names one of the process's %d groups of stuck sockets"
+		if slices.ContainsFunc(sg.shared, func(s suspect) bool { return s.alike != "" }) {
+			none = "nothing in them names one of the process's %d groups of stuck sockets apart from the others"
+		}
+		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + "; " + fmt.Sprintf(none, sg.shared[0].sharedBy) + ", so they may be any group's: they are shown once, here, with the largest", Evidence: suspectEvidence(sg.shared)})
 		sus = append(sus, sg.shared...)
 	}
 	if sg.sharedWith != "" {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"slices"
@@ -662,7 +663,7 @@ func TestErrorStatusContrastPeers(t *testing.T) {
 		t.Fatalf("no error-status group: %s", m.Verdict.Text)
 	}
 	f := m.Findings[i]
-	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status (and 1 after an error status)"
+	want := "the capture shows 10 other connections to the group's 4 peers closed by the client after a success status (10 of the 10 that ended after one) and 1 after an error status (503 ×1), while these 8 were left open after 503 ×8:"
 	j := slices.IndexFunc(f.Supporting, func(c Claim) bool { return strings.HasPrefix(c.Text, want) })
 	if j < 0 {
 		t.Fatalf("no claim %q in %+v", want, f.Supporting)
@@ -806,7 +807,8 @@ func TestServerErrorStatusContrast(t *testing.T) {
 		t.Fatalf("no contrast: %+v", f.Supporting)
 	}
 	c := f.Supporting[i]
-	const want = "the capture shows 21 other connections on 127.0.0.1:18171 closed by this server after a success status (and 0 after an error status): the close is done on the success path and skipped on the error path"
+	const want = "the capture shows 21 other connections on 127.0.0.1:18171 closed by this server after a success status (21 of the 21 that ended after one) and 0 after an error status, while these 5 were left open after 404 ×2, 500 ×2, 400 ×1: the close is done on the success path and skipped on the error path; a split at least this lopsided comes by chance once in 65,780 if the close does not depend on the status (Fisher's exact test)"
+	docSays(t, want)
 	if c.Text != want || len(c.Evidence) != 1 || c.Evidence[0].String() != "capture.pcap: packet 8" {
 		t.Errorf("contrast %q citing %v, want %q citing the server's first FIN after a 200 (packet 8)", c.Text, c.Evidence, want)
 	}
@@ -881,6 +883,217 @@ func TestErrorStatusContrastSamePathCloses(t *testing.T) {
 		}
 		if has != tt.contrast || len(f.Sockets) != 3 || f.Confidence != want {
 			t.Errorf("%q: contrast %v, %d sockets at %.2f; want contrast %v, 3 sockets at %.2f", tt.closedError, has, len(f.Sockets), f.Confidence, tt.contrast, want)
+		}
+		if !tt.contrast {
+			continue
+		}
+		// The contrast names the statuses the error-path closes followed
+		// and those the stuck sockets got, by count, in every format.
+		const named = "closed by the client after a success status (5 of the 5 that ended after one) and 4 after an error status (404 ×4), while these 3 were left open after 503 ×3:"
+		for _, format := range []string{"markdown", "html", "json"} {
+			var b bytes.Buffer
+			if err := Write(&b, format, m); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), named) {
+				t.Errorf("%s: the contrast does not say %q", format, named)
+			}
+		}
+	}
+}
+
+// TestErrorStatusContrastStrength: the contrast holds only when the
+// success path closes more often than not and the counts are too
+// lopsided to come by chance (Fisher's exact test at 0.05): one close
+// after a 200 beside 5 sockets left open after a 503 is a split that
+// comes once in 6 and raises nothing; 3 closes beside 4 successes the
+// client left open are a success path that does not close; 6 closes
+// beside 3 stuck sockets come once in 84, and hold. The finding says the
+// counts either way.
+func TestErrorStatusContrastStrength(t *testing.T) {
+	client, server := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddrPort("10.0.0.8:8443")
+	for n, tt := range []struct {
+		okClosed, okOpen, stuck int
+		holds                   bool
+		says                    string
+	}{
+		{1, 0, 5, false, "no contrast between the success and the error path: the capture shows 1 other connection to 10.0.0.8:8443 closed by the client after a success status (1 of the 1 that ended after one) and 0 after an error status, while these 5 were left open after 503 ×5; too few connections to tell the two paths apart: a split at least this lopsided comes by chance once in 6 if the close does not depend on the status (Fisher's exact test), and the contrast needs once in 20 or rarer"},
+		{3, 4, 3, false, "(3 of the 7 that ended after one) and 0 after an error status, while these 3 were left open after 503 ×3; the success path closed no more than half of its connections"},
+		{6, 0, 3, true, "(6 of the 6 that ended after one) and 0 after an error status, while these 3 were left open after 503 ×3: the close is done on the success path and skipped on the error path; a split at least this lopsided comes by chance once in 84 if"},
+	} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+		conn := func(c *capgen.Capture, status string, closed bool) {
+			local := netip.AddrPortFrom(client, uint16(50000+port))
+			port++
+			k := c.Conn(local, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+			k.Message(capgen.FromServer, status, 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if closed {
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+			} else {
+				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
+			}
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range tt.okClosed {
+				conn(c, "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range tt.okOpen {
+				conn(c, "HTTP/1.1 200 OK\r\n", false)
+			}
+			for range tt.stuck {
+				conn(c, "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.5/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+		if i < 0 {
+			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		claims, want := f.Contradicting, confidences.LastErrorAlone
+		if tt.holds {
+			claims, want = f.Supporting, confidences.LastError
+		}
+		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || f.Confidence != want {
+			t.Errorf("%v: at %.2f, supporting %+v, contradicting %+v; want at %.2f a claim %q", tt, f.Confidence, f.Supporting, f.Contradicting, want, tt.says)
+		}
+		if n == 0 {
+			docSays(t, tt.says) // docs/analyze.md quotes the first
+		}
+	}
+}
+
+// TestContrastChance: Fisher's exact test, one-sided, on known tables:
+// the lady tasting tea (3 of 4 right: 17/70), a split that cannot be
+// more lopsided (1/C(n, k)), and one with nothing to tell (1).
+func TestContrastChance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b, c, d int
+		want       float64
+	}{
+		{3, 1, 1, 3, 17.0 / 70},
+		{4, 0, 0, 4, 1.0 / 70},
+		{21, 0, 0, 5, 1.0 / 65780},
+		{1, 0, 0, 5, 1.0 / 6},
+		{0, 3, 0, 3, 1},
+		{2, 2, 2, 2, (36.0 + 16 + 1) / 70},
+	} {
+		if got := contrastChance(tt.a, tt.b, tt.c, tt.d); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("contrastChance(%d, %d, %d, %d) = %g, want %g", tt.a, tt.b, tt.c, tt.d, got, tt.want)
+		}
+	}
+	// The rule is the one the claim writes: "once in 20" holds, "once in
+	// 19" does not.
+	for p, want := range map[float64]bool{0.0501: true, 0.05: true, 0.0513: false, 1.0 / 6: false, 0: true} {
+		if rareEnough(p) != want {
+			t.Errorf("rareEnough(%g) = %v (%s), want %v", p, rareEnough(p), onceIn(p), want)
+		}
+	}
+	if p := contrastChance(100_000, 0, 0, 100_000); p != 0 && p > 1e-300 {
+		t.Errorf("a lopsided table of 200,000 connections: %g", p)
+	}
+}
+
+// docSays fails t unless docs/analyze.md quotes text, its lines joined.
+func docSays(t *testing.T, text string) {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/analyze.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(string(doc)), " "), text) {
+		t.Errorf("docs/analyze.md does not quote %q", text)
+	}
+}
+
+// TestErrorStatusContrastMethods: a server whose stuck sockets answered
+// GETs with a 404 is compared only with the connections answering a GET.
+// When it closed after its POSTs alone, the capture cannot tell a close
+// skipped on the error path from one skipped on the GET path: no contrast,
+// and the finding says so; when it also closed after its GETs' 200s, the
+// contrast holds on those and says the POSTs were left out. The
+// error-status claim names the methods the responses answered.
+func TestErrorStatusContrastMethods(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	for _, tt := range []struct {
+		getClosed int
+		holds     bool
+		says      string
+	}{
+		{0, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method, not its status"},
+		{6, true, "the capture shows 6 other connections on 10.0.0.2:8080 closed by this server after a success status (6 of the 6 that ended after one) and 0 after an error status (counting only GET, the method these sockets answered; POST ×6 after a success left out), while these 3 were left open after 404 ×3: the close is done on the success path"},
+	} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+			`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("python3",pid=800,fd=3))` + "\n"
+		conn := func(c *capgen.Capture, request, status string, serverCloses bool) {
+			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
+			port++
+			k := c.Conn(client, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			k.Message(capgen.FromServer, status, 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if serverCloses {
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				return
+			}
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 6 {
+				conn(c, "POST", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range tt.getClosed {
+				conn(c, "GET", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range 3 {
+				conn(c, "GET", "HTTP/1.1 404 Not Found\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.2/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+		if i < 0 {
+			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		// Without the contrast, the finding stays at what the other
+		// evidence gives it (the answered-then-left-open path's 0.70).
+		claims := f.Contradicting
+		if tt.holds {
+			claims = f.Supporting
+		}
+		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || (f.Confidence == confidences.LastError) != tt.holds {
+			t.Errorf("%v: at %.2f, supporting %+v, contradicting %+v; want a claim %q, at %.2f: %v", tt, f.Confidence, f.Supporting, f.Contradicting, tt.says, confidences.LastError, tt.holds)
+		}
+		if !tt.holds {
+			docSays(t, tt.says)
+		}
+		const answered = "with an error status (404 ×3), answering GET ×3"
+		if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, answered) }) {
+			t.Errorf("%v: no claim %q: %+v", tt, answered, f.Supporting)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -355,6 +356,72 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
 		t.Errorf("the larger group's stacks %v, want poll's alone", got)
 	}
+
+	// An error that names both backends is shown under each group, and
+	// each says it names the other; one that names a port both groups'
+	// peers share (127.0.0.1's, as a whole address of neither) ties to
+	// neither and stays shared.
+	both := string(logData) + "2026-12-03T07:28:40.001Z report 61: failed\n" +
+		"(node:23891) Warning: quote fetch from 127.0.0.1:18094 and 127.0.0.1:18095 aborted\n" +
+		"    at fetchBoth (/srv/quotes.js:22:9)\n" +
+		"    at Timeout._onTimeout (/srv/quotes.js:40:3)\n" +
+		"    at listOnTimeout (node:internal/timers:581:17)\n"
+	m = nodeTwoPeers(t, both)
+	first, second = m.Findings[0], m.Findings[1]
+	for _, tt := range []struct {
+		f           Finding
+		names, also string
+	}{
+		{first, "127.0.0.1:18094", "127.0.0.1:18095 (the sockets outbound to 127.0.0.1:18095)"},
+		{second, "127.0.0.1:18095", "127.0.0.1:18094 (the sockets outbound to 127.0.0.1:18094)"},
+	} {
+		if got := stacksOf(tt.f); !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "fetchBoth ") }) {
+			t.Errorf("the group toward %s shows stacks %v, want fetchBoth's among them", tt.names, got)
+		}
+		want := fmt.Sprintf("fetchBoth tied to the sockets outbound to %s: the stack's message \"Warning: quote fetch from 127.0.0.1:18094 and 127.0.0.1:18095 aborted\" names %s; it also names %s, so it is shown under both groups it names", tt.names, tt.names, tt.also)
+		if !has(tt.f, want) {
+			t.Errorf("the group toward %s does not say %q: %+v", tt.names, want, tt.f.Supporting)
+		}
+		if tt.names == "127.0.0.1:18094" {
+			docSays(t, want) // docs/analyze.md quotes the first
+		}
+	}
+}
+
+// TestStackHits: a message that names an address ties to its group, not
+// to another group toward the same port; two groups named alike (the
+// same port, no address) are named by neither; two addresses, two groups.
+func TestStackHits(t *testing.T) {
+	group := func(local, remote string) sockGroup {
+		return sockGroup{keys: []key{mkKey(netip.MustParseAddrPort(local), netip.MustParseAddrPort(remote))}}
+	}
+	groups := []sockGroup{
+		group("10.0.0.5:41000", "10.0.0.7:80"),
+		group("10.0.0.5:41001", "10.0.0.8:80"),
+		group("10.0.0.5:41002", "10.0.0.9:8080"),
+	}
+	for _, tt := range []struct {
+		message string
+		want    []int  // the groups it names
+		alike   string // what it names of several groups alike
+	}{
+		{"Error: connect ETIMEDOUT 10.0.0.7:80", []int{0}, ""},
+		{"Error: connect ETIMEDOUT 10.0.0.10:80", nil, "80"},
+		{"proxy-to:80", nil, "80"},
+		{"10.0.0.7:80 and 10.0.0.9:8080 failed", []int{0, 2}, ""},
+		{"10.0.0.7:80, 10.0.0.8:80 failed", []int{0, 1}, ""},
+		{"retry :8080 then :80", []int{2}, ""},
+		{"", nil, ""},
+	} {
+		var got []int
+		hits, alike := stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups)
+		for _, h := range hits {
+			got = append(got, h.group)
+		}
+		if !slices.Equal(got, tt.want) || alike != tt.alike {
+			t.Errorf("%q names groups %v, alike %q; want %v, alike %q", tt.message, got, alike, tt.want, tt.alike)
+		}
+	}
 }
 
 // TestPeerNamedWholeNumbers: a name or a stack's message names a peer or
@@ -380,6 +447,79 @@ func TestPeerNamedWholeNumbers(t *testing.T) {
 		got := peerNamed(bk, stuck, "the name")
 		if (tt.want == "") != (got == "") || tt.want != "" && !strings.HasSuffix(got, " names "+tt.want) {
 			t.Errorf("peerNamed(%q) = %q, want it to name %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestPeerNamedEverySocket: a name is matched against every socket of
+// the group, not the first ones: in a group of 400,000 sockets toward
+// distinct peers, the one it names is the last (the others' peers are on
+// another port); and the answer is the one
+// the plain search gives (every socket's needles in turn, namesWhole on
+// every member), over names that hold addresses, ports and near misses.
+func TestPeerNamedEverySocket(t *testing.T) {
+	const n = 400_000
+	stuck := make([]key, n)
+	for i := range stuck {
+		peer := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 8443)
+		stuck[i] = mkKey(netip.AddrPortFrom(netip.MustParseAddr("10.9.0.1"), uint16(1024+i%60000)), peer)
+	}
+	stuck[n-1] = mkKey(netip.MustParseAddrPort("10.9.0.1:65000"), netip.MustParseAddrPort("10.200.0.1:9999"))
+	last := stuck[n-1].remote.String()
+	bk := dumps.Bucket{Members: []dumps.Member{{Name: "pool-1-thread-3"}, {Name: "Error: connect ECONNREFUSED " + last}}}
+	if got, want := peerNamed(bk, stuck, "the message"), fmt.Sprintf("the message %q names %s", bk.Members[1].Name, last); got != want {
+		t.Errorf("peerNamed = %q, want %q", got, want)
+	}
+
+	keys := []key{
+		mkKey(netip.MustParseAddrPort("10.0.0.5:41000"), netip.MustParseAddrPort("10.0.0.7:80")),
+		mkKey(netip.MustParseAddrPort("10.0.0.5:41001"), netip.MustParseAddrPort("110.0.0.7:8080")),
+		mkKey(netip.MustParseAddrPort("[fd00::5]:41002"), netip.MustParseAddrPort("[fd00::7]:443")),
+		mkKey(netip.MustParseAddrPort("[::1]:41003"), netip.MustParseAddrPort("[::ffff:10.0.0.9]:1")),
+	}
+	for _, name := range []string{
+		"", "main", "pool-1-thread-3", "worker-41001-2", "worker-141001-2", "-41002-", "x-41000",
+		"fetch 10.0.0.7:80 failed", "fetch 10.0.0.7:8080", "fetch 110.0.0.7:8080", "a.10.0.0.7:80", "1.10.0.0.7:80",
+		"[fd00::7]:443", "[fd00::7]:4430", "[[fd00::7]:443]", "[fd00:0::7]:443", "[::ffff:10.0.0.9]:1", "[::1]:99",
+		":080", ":443x", "to :8080!", "10.0.0.7:80:443", "[fd00::7]:", ":", "-", "--", "[:]:1",
+	} {
+		back := slices.Clone(keys)
+		slices.Reverse(back)
+		for _, order := range [][]key{keys, back} {
+			bk := dumps.Bucket{Members: []dumps.Member{{Name: "idle"}, {Name: name}, {Name: name + " again"}}}
+			if got, want := peerNamed(bk, order, "it"), peerNamedPlain(bk, order, "it"); got != want {
+				t.Errorf("%q: peerNamed = %q, the plain search %q", name, got, want)
+			}
+		}
+	}
+}
+
+// peerNamedPlain is peerNamed as a plain search: each socket's needles in
+// turn, each looked for whole in every member's name.
+func peerNamedPlain(bk dumps.Bucket, stuck []key, what string) string {
+	for _, k := range stuck {
+		for _, needle := range []string{k.remote.String(), ":" + strconv.Itoa(int(k.remote.Port())), "-" + strconv.Itoa(int(k.local.Port())) + "-"} {
+			for _, m := range bk.Members {
+				if namesWhole(m.Name, needle) {
+					return fmt.Sprintf("%s %q names %s", what, m.Name, strings.Trim(needle, "-:"))
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// BenchmarkPeerNamed matches a thread name against a group of 400,000
+// sockets whose peers it does not name.
+func BenchmarkPeerNamed(b *testing.B) {
+	stuck := make([]key, 400_000)
+	for i := range stuck {
+		stuck[i] = mkKey(netip.AddrPortFrom(netip.MustParseAddr("10.9.0.1"), uint16(1024+i%60000)), netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 8443))
+	}
+	bk := dumps.Bucket{Members: []dumps.Member{{Name: "pool-1-thread-3"}, {Name: "http-nio-80-exec-1"}, {Name: "fetch 192.168.1.1:9000 failed"}}}
+	for b.Loop() {
+		if peerNamed(bk, stuck, "thread name") != "" {
+			b.Fatal("named")
 		}
 	}
 }

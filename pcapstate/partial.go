@@ -30,15 +30,22 @@ import (
 // and its ACK, across port reuse) is continued exactly as in one pass,
 // because nothing about it was decided when its slice was written.
 //
-// The format (version 1):
+// The format (version 2):
 //
 //	magic "cwforensics partial state\n", uvarint version
 //	frames: type byte, uvarint length, payload, CRC-32C of type and payload
 //	  'H' header: JSON {filter, files: [{name, format, through}]}
-//	  'B' block of records, read in order (a tuple is numbered in the
-//	      block that first needs it and kept while it is used, see
-//	      tupleTable; times are differences from the file's last record)
+//	  'B' block of records, each file's in a sub-stream of its own, read
+//	      back in the order they were written (see partorder.go; a tuple
+//	      is numbered in the block that first needs it and kept while it
+//	      is used, see tupleTable; times are differences from the file's
+//	      last record)
 //	  'T' trailer: JSON {records, files: [{link_types}]}, the last frame
+//
+// Version 1, still read, has the same frames, but a block is its records
+// in order, each record whose file is not the last record's naming it
+// (recFile, extFile): when the captures of several hosts taken at the
+// same time alternate, that is a byte or two a record.
 //
 // A file that ends before its trailer, or whose frame fails its checksum,
 // is damaged: what came before the damage is used, with a warning.
@@ -47,7 +54,7 @@ import (
 // its inputs), so that a fleet's can be reduced in a tree before the last
 // read: the merged one lists their captures in its header, each with the
 // partial states it came through ("through", which a reader that does not
-// know it passes over: the version stays 1), and holds their records
+// know it passes over), and holds their records
 // merged in time order as reading them would merge them, recoded against
 // its own blocks and tuples; the ends of their files, and the damage that
 // cut one short, are end records with their warnings at their positions.
@@ -57,8 +64,8 @@ import (
 const partialMagic = "cwforensics partial state\n"
 
 // PartialVersion is the version of the partial state format this package
-// writes and reads.
-const PartialVersion = 1
+// writes; it reads it and every version before it.
+const PartialVersion = 2
 
 // Frame types.
 const (
@@ -118,9 +125,9 @@ const (
 // Bits of a record's first byte above its kind. A segment's has its
 // direction, whether an extra byte follows, and its TCP flags as an index
 // in segFlags (segFlagsRaw: a byte of flags follows); the other records'
-// have the file and warning bits.
+// have the file (version 1 only) and warning bits.
 const (
-	recFile    = 1 << 2 // a file index follows: the record is another file's
+	recFile    = 1 << 2 // a file index follows: the record is another file's (version 1)
 	recWarn    = 1 << 3 // a warning follows (offset, text)
 	recTrunc   = 1 << 4 // end of file: reading stopped at damage
 	recReverse = 1 << 2 // segments: sent by the tuple's second endpoint
@@ -137,7 +144,7 @@ const segFlagsRaw = len(segFlags)
 
 // Bits of a segment's extra byte.
 const (
-	extFile      = 1 << iota // as recFile
+	extFile      = 1 << iota // as recFile (version 1)
 	extWarn                  // as recWarn
 	extNewTup                // the tuple is defined here
 	extZeroWin               // the window advertised is zero
@@ -227,18 +234,31 @@ func (st *tupleState) advance(dir int, seg *Segment) {
 	st.nxt[dir] = n
 }
 
-// partWriter codes records into blocks and frames.
+// partWriter codes records into blocks and frames. A block keeps each
+// file's records apart, one sub-stream per file (see blockOrder): the
+// records are coded in the order they come, into one buffer, and laid out
+// by file when the block is flushed.
 type partWriter struct {
 	w       *bufio.Writer
-	buf     []byte
+	buf     []byte    // the block's records, in the order they came
+	spans   []recSpan // where each of them ends in buf, with its file and key
+	out     []byte    // the block as written
 	tuples  map[tupleKey]uint32
 	tab     tupleTable
 	lastTS  []int64
-	cur     int // file of the last record in the block
+	order   blockOrder
 	limit   int // blockBytes, or less in tests
 	records uint64
 	written int64
 	err     error
+}
+
+// recSpan is a record of the block being written: its file, its key in
+// the reader's order, and the end of its bytes in the block's buffer.
+type recSpan struct {
+	key  headKey
+	file int32
+	end  int32
 }
 
 func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
@@ -278,35 +298,31 @@ func (pw *partWriter) frame(typ byte, payload []byte) {
 // flush writes the block being coded and starts the next one, forgetting
 // the tuples no longer used.
 func (pw *partWriter) flush() {
-	if len(pw.buf) == 0 {
+	if len(pw.spans) == 0 {
 		return
 	}
-	pw.frame(frameBlock, pw.buf)
-	pw.buf = pw.buf[:0]
+	pw.out = pw.order.layout(pw.out[:0], pw.buf, pw.spans, len(pw.lastTS))
+	pw.frame(frameBlock, pw.out)
+	pw.buf, pw.spans = pw.buf[:0], pw.spans[:0]
 	pw.tab.newBlock(func(k tupleKey) { delete(pw.tuples, k) })
 }
 
-// begin starts a record of file f at ts with first byte b, its warning if
-// any.
-func (pw *partWriter) begin(b uint8, f int, ts int64, warn string, offset int64) {
+// begin starts a record of file f at ts (end: the end of the file), after
+// room: the first byte b is its kind and bits, with recWarn when it has a
+// warning, which appendContext codes with its time.
+func (pw *partWriter) begin(b uint8, f int, ts int64, end bool, warn string, offset int64) {
 	pw.records++
-	if f != pw.cur {
-		b |= recFile
-	}
 	if warn != "" {
 		b |= recWarn
 	}
+	pw.spans = append(pw.spans, recSpan{key: headKey{ts: ts, end: end}, file: int32(f)})
 	pw.buf = pw.appendContext(append(pw.buf, b), f, ts, warn, offset)
 }
 
 // appendContext appends what every record has after its first byte (or
-// bytes): its file when it is not the last record's, its warning if any,
-// and its time.
+// bytes): its warning if any, and its time, as a difference from its
+// file's last record's.
 func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offset int64) []byte {
-	if f != pw.cur {
-		b = binary.AppendUvarint(b, uint64(f))
-		pw.cur = f
-	}
 	if warn != "" {
 		b = binary.AppendVarint(b, offset)
 		b = binary.AppendUvarint(b, uint64(len(warn)))
@@ -315,6 +331,11 @@ func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offs
 	b = appendTS(b, ts-pw.lastTS[f])
 	pw.lastTS[f] = ts
 	return b
+}
+
+// ended closes the record begun last: its bytes end here.
+func (pw *partWriter) ended() {
+	pw.spans[len(pw.spans)-1].end = int32(len(pw.buf))
 }
 
 // room starts a new block when the one being coded is full; every record
@@ -372,8 +393,9 @@ func (d *decoder) ts() int64 {
 // tickFiltered.
 func (pw *partWriter) tick(f int, ts int64, kind uint8, warn string, offset int64) {
 	pw.room()
-	pw.begin(recTick, f, ts, warn, offset)
+	pw.begin(recTick, f, ts, false, warn, offset)
 	pw.buf = append(pw.buf, kind)
+	pw.ended()
 }
 
 // eof records the end of file f; trunc when it ended at damage, with the
@@ -384,13 +406,14 @@ func (pw *partWriter) eof(f int, trunc bool, warn string, offset int64) {
 	if trunc {
 		b |= recTrunc
 	}
-	pw.begin(b, f, pw.lastTS[f], warn, offset)
+	pw.begin(b, f, pw.lastTS[f], true, warn, offset)
+	pw.ended()
 }
 
 // frag records an IPv4 fragment of TCP as Decode gave it (k).
 func (pw *partWriter) frag(f int, ts int64, k Skip, seg *Segment, warn string, offset int64) {
 	pw.room()
-	pw.begin(recFrag, f, ts, warn, offset)
+	pw.begin(recFrag, f, ts, false, warn, offset)
 	b := pw.buf
 	b = append(b, uint8(k))
 	b = appendAddr(b, seg.Src)
@@ -420,6 +443,7 @@ func (pw *partWriter) frag(f int, ts int64, k Skip, seg *Segment, warn string, o
 	b = binary.AppendUvarint(b, uint64(seg.frag.start))
 	b = binary.AppendUvarint(b, uint64(seg.frag.end))
 	pw.buf = b
+	pw.ended()
 }
 
 // seg records a TCP segment.
@@ -441,9 +465,6 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 	}
 	st := &pw.tab.states[idx]
 	st.used = pw.tab.block
-	if f != pw.cur {
-		ext |= extFile
-	}
 	if warn != "" {
 		ext |= extWarn
 	}
@@ -476,6 +497,7 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 	if ext != 0 {
 		b |= recExtra
 	}
+	pw.spans = append(pw.spans, recSpan{key: headKey{ts: ts}, file: int32(f)})
 	buf := append(pw.buf, b)
 	if ext != 0 {
 		buf = append(buf, ext)
@@ -504,6 +526,7 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 		buf = binary.AppendUvarint(buf, uint64(seg.HTTP))
 	}
 	pw.buf = buf
+	pw.ended()
 }
 
 // close writes the last block and the trailer.
@@ -554,12 +577,23 @@ type partReader struct {
 	off     int64 // bytes read
 	hdr     partialHeader
 	trailer *partialTrailer
-	block   []byte
+	version uint64
+	block   []byte // version 1: the block being read, from pos
 	pos     int
 	tab     tupleTable
 	lastTS  []int64
-	cur     int
+	cur     int // the file of the last record read
 	records uint64
+	// Version 2: the block's sub-streams, their heads merged as the
+	// writer merged them (merge) but at the switches, which say where
+	// the writer took another record; step counts the block's records
+	// read; pending is damage found decoding a head ahead.
+	subs     []partSub
+	merge    headMerge
+	switches []blockSwitch
+	swi      int
+	step     uint64
+	pending  error
 }
 
 // openPartial reads a partial state's magic, version and header from r.
@@ -577,9 +611,10 @@ func openPartial(r io.Reader) (*partReader, error) {
 		return nil, fmt.Errorf("%w: version: %w", errPartial, err)
 	}
 	pr.off += int64(len(binary.AppendUvarint(nil, v)))
-	if v != PartialVersion {
-		return nil, fmt.Errorf("partial state version %d: this cwforensics reads version %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
+	if v < 1 || v > PartialVersion {
+		return nil, fmt.Errorf("partial state version %d: this cwforensics reads versions 1 to %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
 	}
+	pr.version = v
 	typ, payload, err := pr.frame()
 	if err != nil {
 		return nil, err
@@ -643,7 +678,7 @@ func (pr *partReader) frame() (byte, []byte, error) {
 
 // next reads the next record into rec; io.EOF after the trailer.
 func (pr *partReader) next(rec *partRecord) error {
-	for pr.pos >= len(pr.block) {
+	for !pr.more() {
 		if pr.trailer != nil {
 			return io.EOF
 		}
@@ -653,8 +688,10 @@ func (pr *partReader) next(rec *partRecord) error {
 		}
 		switch typ {
 		case frameBlock:
-			pr.block, pr.pos = payload, 0
 			pr.tab.newBlock(nil)
+			if err := pr.startBlock(payload); err != nil {
+				return fmt.Errorf("%w: record %d: %w", errPartial, pr.records+1, err)
+			}
 		case frameTrailer:
 			var tr partialTrailer
 			if err := json.Unmarshal(payload, &tr); err != nil {
@@ -668,27 +705,54 @@ func (pr *partReader) next(rec *partRecord) error {
 			// the others are (rotated slices are read one after the
 			// other).
 			pr.trailer, pr.block, pr.pos = &tr, nil, 0
-			pr.tab = tupleTable{}
+			pr.tab, pr.subs, pr.switches, pr.merge = tupleTable{}, nil, nil, headMerge{}
 			return io.EOF
 		default:
 			return fmt.Errorf("%w: unknown frame type %q", errPartial, typ)
 		}
 	}
-	if err := pr.decode(rec); err != nil {
+	var err error
+	if pr.version == 1 {
+		err = pr.decode(rec)
+	} else {
+		err = pr.replay(rec)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: record %d: %w", errPartial, pr.records+1, err)
 	}
 	pr.records++
 	return nil
 }
 
+// more says whether the block being read has a record left (or, in
+// version 2, the damage found reading ahead).
+func (pr *partReader) more() bool {
+	if pr.version == 1 {
+		return pr.pos < len(pr.block)
+	}
+	return len(pr.merge.heap) > 0 || pr.pending != nil
+}
+
 var errShort = errors.New("record cut short")
 
-// decode decodes the record at pr.pos.
+// decode decodes the version 1 record at pr.pos.
 func (pr *partReader) decode(rec *partRecord) error {
 	d := decoder{b: pr.block, i: pr.pos}
-	b := d.byte()
-	*rec = partRecord{kind: b & 3, file: pr.cur}
-	var ext uint8
+	b, ext := pr.head(&d, rec, pr.cur)
+	if err := pr.body(&d, rec, b, ext); err != nil {
+		return err
+	}
+	pr.pos = d.i
+	return nil
+}
+
+// head decodes the first fields of a record of file f, up to its time,
+// into rec (a version 1 record may name another file, which becomes
+// pr.cur); it returns the record's first byte and its extra byte, and
+// leaves a failure in d.err.
+func (pr *partReader) head(d *decoder, rec *partRecord, f int) (b, ext uint8) {
+	b = d.byte()
+	*rec = partRecord{kind: b & 3, file: f}
 	hasFile, hasWarn := b&recFile != 0, b&recWarn != 0
 	if rec.kind == recSeg {
 		if b&recExtra != 0 {
@@ -704,9 +768,14 @@ func (pr *partReader) decode(rec *partRecord) error {
 		hasFile, hasWarn = ext&extFile != 0, ext&extWarn != 0
 	}
 	if hasFile {
+		if pr.version != 1 {
+			d.failWith(errors.New("a record names its file"))
+			return b, ext
+		}
 		f := d.uvarint()
 		if f >= uint64(len(pr.hdr.Files)) {
-			return fmt.Errorf("file %d of %d", f, len(pr.hdr.Files))
+			d.failWith(fmt.Errorf("file %d of %d", f, len(pr.hdr.Files)))
+			return b, ext
 		}
 		rec.file, pr.cur = int(f), int(f)
 	}
@@ -717,6 +786,14 @@ func (pr *partReader) decode(rec *partRecord) error {
 	}
 	rec.ts = pr.lastTS[rec.file] + d.ts()
 	pr.lastTS[rec.file] = rec.ts
+	return b, ext
+}
+
+// body decodes the rest of the record head began.
+func (pr *partReader) body(d *decoder, rec *partRecord, b, ext uint8) error {
+	if d.err != nil {
+		return d.err
+	}
 	switch rec.kind {
 	case recTick:
 		k := d.byte()
@@ -789,7 +866,6 @@ func (pr *partReader) decode(rec *partRecord) error {
 	if d.err != nil {
 		return d.err
 	}
-	pr.pos = d.i
 	return nil
 }
 
@@ -798,6 +874,14 @@ type decoder struct {
 	b   []byte
 	i   int
 	err error
+}
+
+// failWith stops d at err, unless it failed before.
+func (d *decoder) failWith(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.i = len(d.b)
 }
 
 func (d *decoder) fail() {

@@ -123,6 +123,52 @@ func TestPartialGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "partial", "merged.records"), []byte(dumpPartial(t, merged)))
 }
 
+// TestPartialVersion1 reads the version 1 partial states kept in
+// testdata/partial/v1 (written before version 2 kept each capture's
+// records apart in a block): the same records, in the same order, as
+// version 2's of the same captures, and the same result when read.
+func TestPartialVersion1(t *testing.T) {
+	olds, _ := filepath.Glob(filepath.Join("testdata", "partial", "v1", "*.cwfp"))
+	if len(olds) != len(partialGoldens)+1 {
+		t.Fatalf("%d version 1 partial states, want %d", len(olds), len(partialGoldens)+1)
+	}
+	for _, p := range olds {
+		old, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := old[len(partialMagic)]; v != 1 {
+			t.Fatalf("%s: version %d", p, v)
+		}
+		name := filepath.Base(p)
+		cur, err := os.ReadFile(filepath.Join("testdata", "partial", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur[len(partialMagic)] != PartialVersion {
+			t.Fatalf("testdata/partial/%s is not of version %d", name, PartialVersion)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata", "partial", strings.TrimSuffix(name, ".cwfp")+".records"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpPartial(t, old); got != string(want) {
+			t.Errorf("%s: records\n%s\nwant\n%s", p, got, want)
+		}
+		rold, err := Read([]Input{{Name: name, R: bytes.NewReader(old)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcur, err := Read([]Input{{Name: name, R: bytes.NewReader(cur)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(rold, rcur) {
+			t.Errorf("%s: version 1 gives\n%+v\nversion 2\n%+v", name, rold, rcur)
+		}
+	}
+}
+
 // TestPartialZeekTraces reads every Zeek trace through its partial state,
 // all of them through one, and all of them through a tree of merges (the
 // traces' partial states merged four at a time, those merged into one),
@@ -190,6 +236,8 @@ func mergePartial(t testing.TB, ins ...Input) []byte {
 // the partial state, counts that agree.
 func FuzzReadPartial(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	v1, _ := filepath.Glob(filepath.Join("testdata", "partial", "v1", "*.cwfp"))
+	seeds = append(seeds, v1...)
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -228,6 +276,8 @@ func FuzzReadPartial(f *testing.F) {
 // included.
 func FuzzMergePartial(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	v1, _ := filepath.Glob(filepath.Join("testdata", "partial", "v1", "*.cwfp"))
+	seeds = append(seeds, v1...)
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
 		if err != nil {

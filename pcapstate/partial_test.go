@@ -470,10 +470,10 @@ func TestPartialDamage(t *testing.T) {
 			}
 		})
 	}
-	v2 := bytes.Clone(p)
-	v2[len("cwforensics partial state\n")] = 2
-	if _, err := pcapstate.Read([]pcapstate.Input{input("v2.part", v2)}, opts); err == nil || !strings.Contains(err.Error(), "version 2") {
-		t.Errorf("version 2: %v", err)
+	v3 := bytes.Clone(p)
+	v3[len("cwforensics partial state\n")] = 3
+	if _, err := pcapstate.Read([]pcapstate.Input{input("v3.part", v3)}, opts); err == nil || !strings.Contains(err.Error(), "version 3") {
+		t.Errorf("version 3: %v", err)
 	}
 }
 

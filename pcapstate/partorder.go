@@ -63,7 +63,7 @@ func (m *headMerge) before(a, b int32) bool {
 	switch {
 	case ka.end != kb.end:
 		return ka.end
-	case ka.ts != kb.ts:
+	case !ka.end && ka.ts != kb.ts:
 		return ka.ts < kb.ts
 	}
 	return a < b

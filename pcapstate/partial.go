@@ -247,7 +247,8 @@ type partWriter struct {
 	tab     tupleTable
 	lastTS  []int64
 	order   blockOrder
-	limit   int // blockBytes, or less in tests
+	mixed   bool // the block has records of more than one file
+	limit   int  // blockBytes, or less in tests
 	records uint64
 	written int64
 	err     error
@@ -271,7 +272,7 @@ func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
 		pw.err = err
 		return pw
 	}
-	pw.frame(frameHeader, js)
+	pw.frame(frameHeader, js, nil)
 	return pw
 }
 
@@ -284,14 +285,17 @@ func (pw *partWriter) raw(b []byte) {
 	pw.err = err
 }
 
-// frame writes one frame: type, length, payload, checksum.
-func (pw *partWriter) frame(typ byte, payload []byte) {
+// frame writes one frame: type, length, payload (lead then rest),
+// checksum.
+func (pw *partWriter) frame(typ byte, lead, rest []byte) {
 	var head [1 + binary.MaxVarintLen64]byte
 	head[0] = typ
-	n := 1 + binary.PutUvarint(head[1:], uint64(len(payload)))
+	n := 1 + binary.PutUvarint(head[1:], uint64(len(lead)+len(rest)))
 	pw.raw(head[:n])
-	pw.raw(payload)
-	crc := crc32.Update(crc32.Checksum(head[:1], castagnoli), castagnoli, payload)
+	pw.raw(lead)
+	pw.raw(rest)
+	crc := crc32.Update(crc32.Checksum(head[:1], castagnoli), castagnoli, lead)
+	crc = crc32.Update(crc, castagnoli, rest)
 	pw.raw(binary.LittleEndian.AppendUint32(nil, crc))
 }
 
@@ -301,9 +305,15 @@ func (pw *partWriter) flush() {
 	if len(pw.spans) == 0 {
 		return
 	}
-	pw.out = pw.order.layout(pw.out[:0], pw.buf, pw.spans, len(pw.lastTS))
-	pw.frame(frameBlock, pw.out)
-	pw.buf, pw.spans = pw.buf[:0], pw.spans[:0]
+	if f := pw.spans[0].file; !pw.mixed {
+		// One file's records: one sub-stream, in order, no switch.
+		pw.out = append(binary.AppendUvarint(append(pw.out[:0], 1), uint64(f)), 0)
+		pw.frame(frameBlock, pw.out, pw.buf)
+	} else {
+		pw.out = pw.order.layout(pw.out[:0], pw.buf, pw.spans, len(pw.lastTS))
+		pw.frame(frameBlock, pw.out, nil)
+	}
+	pw.buf, pw.spans, pw.mixed = pw.buf[:0], pw.spans[:0], false
 	pw.tab.newBlock(func(k tupleKey) { delete(pw.tuples, k) })
 }
 
@@ -315,7 +325,7 @@ func (pw *partWriter) begin(b uint8, f int, ts int64, end bool, warn string, off
 	if warn != "" {
 		b |= recWarn
 	}
-	pw.spans = append(pw.spans, recSpan{key: headKey{ts: ts, end: end}, file: int32(f)})
+	pw.span(f, headKey{ts: ts, end: end})
 	pw.buf = pw.appendContext(append(pw.buf, b), f, ts, warn, offset)
 }
 
@@ -331,6 +341,14 @@ func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offs
 	b = appendTS(b, ts-pw.lastTS[f])
 	pw.lastTS[f] = ts
 	return b
+}
+
+// span adds a record of file f to the block, its end to come (ended).
+func (pw *partWriter) span(f int, k headKey) {
+	if len(pw.spans) > 0 && pw.spans[0].file != int32(f) {
+		pw.mixed = true
+	}
+	pw.spans = append(pw.spans, recSpan{key: k, file: int32(f)})
 }
 
 // ended closes the record begun last: its bytes end here.
@@ -497,7 +515,7 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 	if ext != 0 {
 		b |= recExtra
 	}
-	pw.spans = append(pw.spans, recSpan{key: headKey{ts: ts}, file: int32(f)})
+	pw.span(f, headKey{ts: ts})
 	buf := append(pw.buf, b)
 	if ext != 0 {
 		buf = append(buf, ext)
@@ -537,7 +555,7 @@ func (pw *partWriter) close(tr partialTrailer) error {
 	if err != nil {
 		return err
 	}
-	pw.frame(frameTrailer, js)
+	pw.frame(frameTrailer, js, nil)
 	if pw.err == nil {
 		pw.err = pw.w.Flush()
 	}

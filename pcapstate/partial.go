@@ -1089,17 +1089,27 @@ func mergedFilter(srcs []*source, expr string) (string, error) {
 		f := s.part.hdr.Filter
 		switch {
 		case expr != "" && f != expr:
-			return "", fmt.Errorf("%s: a partial state written with filter %q cannot be merged with filter %q: its packets were filtered when it was written", s.name, f, expr)
+			return "", fmt.Errorf("%s: a partial state %s cannot be merged with filter %q: its packets were filtered when it was written", s.name, writtenWith(f), expr)
 		case from == nil:
 			from = s
 		case f != from.part.hdr.Filter:
-			return "", fmt.Errorf("%s: a partial state written with filter %q cannot be merged with %s, written with filter %q: give partial states written with one filter", s.name, f, from.name, from.part.hdr.Filter)
+			return "", fmt.Errorf("%s: a partial state %s cannot be merged with %s, %s: give partial states written with one filter", s.name, writtenWith(f), from.name, writtenWith(from.part.hdr.Filter))
 		}
 	}
 	if expr == "" && from != nil {
 		return from.part.hdr.Filter, nil
 	}
 	return expr, nil
+}
+
+// writtenWith says how a partial state of filter expr was written, for
+// messages: with the filter, or without one ("" is no filter, not an
+// empty one).
+func writtenWith(expr string) string {
+	if expr == "" {
+		return "written without a filter"
+	}
+	return fmt.Sprintf("written with filter %q", expr)
 }
 
 // trailerOf is the trailer of a partial state of files with these stats.

@@ -612,6 +612,7 @@ type partReader struct {
 	swi      int
 	step     uint64
 	pending  error
+	single   bool // the block is one sub-stream with no switch, not read to its end
 }
 
 // openPartial reads a partial state's magic, version and header from r.
@@ -723,7 +724,7 @@ func (pr *partReader) next(rec *partRecord) error {
 			// the others are (rotated slices are read one after the
 			// other).
 			pr.trailer, pr.block, pr.pos = &tr, nil, 0
-			pr.tab, pr.subs, pr.switches, pr.merge = tupleTable{}, nil, nil, headMerge{}
+			pr.tab, pr.subs, pr.switches, pr.merge, pr.single = tupleTable{}, nil, nil, headMerge{}, false
 			return io.EOF
 		default:
 			return fmt.Errorf("%w: unknown frame type %q", errPartial, typ)
@@ -748,7 +749,7 @@ func (pr *partReader) more() bool {
 	if pr.version == 1 {
 		return pr.pos < len(pr.block)
 	}
-	return len(pr.merge.heap) > 0 || pr.pending != nil
+	return pr.single || len(pr.merge.heap) > 0 || pr.pending != nil
 }
 
 var errShort = errors.New("record cut short")

@@ -318,6 +318,9 @@ func (pr *partReader) startBlock(payload []byte) error {
 	}
 	pr.swi, pr.step = 0, 0
 	pr.merge.reset(len(pr.subs))
+	if pr.single = len(pr.subs) == 1 && len(pr.switches) == 0; pr.single {
+		return nil // read in order, each record whole (replay)
+	}
 	for i := range pr.subs {
 		pr.headOf(int32(i))
 	}
@@ -354,6 +357,18 @@ var errSwitchLate = errors.New("a switch after the block's last record")
 func (pr *partReader) replay(rec *partRecord) error {
 	if pr.pending != nil {
 		return pr.pending
+	}
+	if pr.single {
+		s := &pr.subs[0]
+		b, ext := pr.head(&s.d, rec, s.file)
+		if err := pr.body(&s.d, rec, b, ext); err != nil {
+			return err
+		}
+		pr.cur = rec.file
+		if s.d.i == len(s.d.b) {
+			pr.single = false
+		}
+		return nil
 	}
 	m := &pr.merge
 	i := m.top()

@@ -103,6 +103,9 @@ type partialFile struct {
 	// capture's records from, the last merged first: a partial state
 	// written from partial states holds their captures, not them.
 	Through []string `json:"through,omitempty"`
+	// ID is the capture's identity (CaptureID), when it has one, so
+	// that the same capture given again under another name is found.
+	ID string `json:"id,omitempty"`
 }
 
 type partialTrailer struct {
@@ -1039,15 +1042,16 @@ func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (P
 		return PartialStats{}, err
 	}
 	stats := layoutFiles(srcs)
-	if err := checkTwice(stats, true); err != nil {
+	ids := fileIDs(srcs)
+	if err := checkTwice(stats, ids, true); err != nil {
 		return PartialStats{}, err
 	}
 	bindFiles(srcs, stats)
 	// The new header lists every capture, with the partial states it
 	// came through, this one's input first.
 	hdr := partialHeader{Version: PartialVersion, Filter: expr}
-	for _, fs := range stats {
-		f := partialFile{Name: fs.Name, Format: fs.Format}
+	for i, fs := range stats {
+		f := partialFile{Name: fs.Name, Format: fs.Format, ID: ids[i]}
 		if fs.Via != "" {
 			f.Through = append([]string{fs.Via}, fs.Through...)
 		}

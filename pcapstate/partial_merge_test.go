@@ -28,7 +28,7 @@ func TestPartialMergeCutEverywhere(t *testing.T) {
 		opts := Options{Local: []netip.Prefix{local}}
 		a, b := splitScenario(t, sc.Capture)
 		var p bytes.Buffer
-		if _, err := writePartialBlocks(&p, []Input{{"a.pcap", bytes.NewReader(a)}, {"b.pcap", bytes.NewReader(b)}}, opts, 1); err != nil {
+		if _, err := writePartialBlocks(&p, []Input{{Name: "a.pcap", R: bytes.NewReader(a)}, {Name: "b.pcap", R: bytes.NewReader(b)}}, opts, 1); err != nil {
 			t.Fatal(err)
 		}
 		var other bytes.Buffer
@@ -37,21 +37,21 @@ func TestPartialMergeCutEverywhere(t *testing.T) {
 		}
 		for _, n := range cutPoints(t, p.Bytes()) {
 			cut := p.Bytes()[:n]
-			for _, with := range [][]Input{nil, {{"c.pcap", bytes.NewReader(other.Bytes())}}} {
+			for _, with := range [][]Input{nil, {{Name: "c.pcap", R: bytes.NewReader(other.Bytes())}}} {
 				name := fmt.Sprintf("%s: cut at byte %d of %d", sc.Name, n, p.Len())
 				if with != nil {
 					name += ", with a capture"
 					with[0].R.(*bytes.Reader).Seek(0, 0)
 				}
-				want := readMerged(t, opts, append([]Input{{"ab.part", bytes.NewReader(cut)}}, with...))
+				want := readMerged(t, opts, append([]Input{{Name: "ab.part", R: bytes.NewReader(cut)}}, with...))
 				if with != nil {
 					with[0].R.(*bytes.Reader).Seek(0, 0)
 				}
 				var m bytes.Buffer
-				if _, err := WritePartial(&m, append([]Input{{"ab.part", bytes.NewReader(cut)}}, with...), opts); err != nil {
+				if _, err := WritePartial(&m, append([]Input{{Name: "ab.part", R: bytes.NewReader(cut)}}, with...), opts); err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				got := readMerged(t, opts, []Input{{"merged.part", bytes.NewReader(m.Bytes())}})
+				got := readMerged(t, opts, []Input{{Name: "merged.part", R: bytes.NewReader(m.Bytes())}})
 				if !reflect.DeepEqual(got, want) {
 					t.Fatalf("%s: the merged partial state gives another result\n got %+v\nwant %+v", name, got, want)
 				}
@@ -222,9 +222,9 @@ func TestPartialHostsCutEverywhere(t *testing.T) {
 		}
 		for _, n := range cutPoints(t, few) {
 			cut := few[:n]
-			wantCut := readMerged(t, opts, []Input{{"hosts.part", bytes.NewReader(cut)}})
+			wantCut := readMerged(t, opts, []Input{{Name: "hosts.part", R: bytes.NewReader(cut)}})
 			m := partialBlocks(t, opts, 64, Input{Name: "hosts.part", R: bytes.NewReader(cut)})
-			if got := readMerged(t, opts, []Input{{"merged.part", bytes.NewReader(m)}}); !reflect.DeepEqual(got, wantCut) {
+			if got := readMerged(t, opts, []Input{{Name: "merged.part", R: bytes.NewReader(m)}}); !reflect.DeepEqual(got, wantCut) {
 				t.Fatalf("%s: cut at byte %d of %d: the merged partial state gives another result\n got %+v\nwant %+v", sc.Name, n, len(few), got, wantCut)
 			}
 			cuts++

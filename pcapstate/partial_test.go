@@ -729,3 +729,46 @@ func TestPartialCaptureTwiceSpelled(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialCaptureTwiceByContent: a capture written into a partial
+// state by its absolute path ("/x/a.pcap") and given beside it by a
+// relative one ("a.pcap", from /x), or under any other name, is found
+// read twice by its identity (its size and both of its ends), reading or
+// merging; a capture of other bytes under the same ends' sizes, or one
+// too small to have an identity (which two hosts' captures holding no
+// packet could share), is not.
+func TestPartialCaptureTwiceByContent(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := capgen.Load(&b, capgen.LoadOptions{Conns: 300, Open: 30, LeakEvery: 5}); err != nil {
+		t.Fatal(err)
+	}
+	capture := b.Bytes()
+	p := partialOf(t, pcapstate.Options{}, input("/x/a.pcap", capture))
+	want := "capture /x/a.pcap (through a.part) and capture a.pcap (itself) are one capture read twice"
+	if _, err := pcapstate.Read([]pcapstate.Input{input("a.part", p), input("a.pcap", capture)}, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("read of a.part + a.pcap: %v, want %q", err, want)
+	}
+	if _, err := pcapstate.WritePartial(&bytes.Buffer{}, []pcapstate.Input{input("a.part", p), input("a.pcap", capture)}, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("partial of a.part + a.pcap: %v, want %q", err, want)
+	}
+	// Through a merge, and two partial states of it.
+	m := partialOf(t, pcapstate.Options{}, input("a.part", p))
+	q := partialOf(t, pcapstate.Options{}, input("/y/b.pcap", capture))
+	want = "capture /x/a.pcap (through m.part (merged from a.part)) and capture /y/b.pcap (through q.part) are one capture read twice"
+	if _, err := pcapstate.Read([]pcapstate.Input{input("m.part", m), input("q.part", q)}, pcapstate.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("read of m.part + q.part: %v, want %q", err, want)
+	}
+	// Another capture: the same size and start, another end.
+	other := bytes.Clone(capture)
+	other[len(other)-1] ^= 1
+	if _, err := pcapstate.Read([]pcapstate.Input{input("a.part", p), input("a.pcap", other)}, pcapstate.Options{}); err != nil {
+		t.Errorf("read of a.part + another capture: %v", err)
+	}
+	// Too small for an identity: two hosts' captures of one packet-less
+	// header are alike.
+	empty := capture[:24]
+	pe := partialOf(t, pcapstate.Options{}, input("host1/a.pcap", empty))
+	if _, err := pcapstate.Read([]pcapstate.Input{input("host1.part", pe), input("host2/a.pcap", empty)}, pcapstate.Options{}); err != nil {
+		t.Errorf("read of two packet-less captures: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package pcapstate
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
 
 // partialGoldens are the captures whose partial states are kept in
@@ -121,6 +123,46 @@ func TestPartialGolden(t *testing.T) {
 	merged := mergePartial(t, ins...)
 	golden.Check(t, filepath.Join("testdata", "partial", "merged.cwfp"), merged)
 	golden.Check(t, filepath.Join("testdata", "partial", "merged.records"), []byte(dumpPartial(t, merged)))
+	// Three hosts' captures taken at the same time, interleaving in its
+	// blocks (version 2's sub-streams), and a partial state whose
+	// records came in an order that needs switches.
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	hosts := partialBlocks(t, Options{}, 64, hostsScenario(t, sc.Capture)...)
+	golden.Check(t, filepath.Join("testdata", "partial", "hosts.cwfp"), hosts)
+	golden.Check(t, filepath.Join("testdata", "partial", "hosts.records"), []byte(dumpPartial(t, hosts)))
+	sw := switchedPartial(t)
+	golden.Check(t, filepath.Join("testdata", "partial", "switched.cwfp"), sw)
+	golden.Check(t, filepath.Join("testdata", "partial", "switched.records"), []byte(dumpPartial(t, sw)))
+	if switches(t, hosts) != 0 || switches(t, sw) == 0 {
+		t.Errorf("%d switches in hosts.cwfp, %d in switched.cwfp", switches(t, hosts), switches(t, sw))
+	}
+}
+
+// switchedPartial is a partial state of three captures whose records
+// came in an order other than the merge's, as a version 1 partial state
+// written so would be merged: a later time first, a file's end before
+// another's records of the same time.
+func switchedPartial(t testing.TB) []byte {
+	t.Helper()
+	hdr := partialHeader{Version: PartialVersion, Files: []partialFile{{Name: "a.pcap", Format: "pcap"}, {Name: "b.pcap", Format: "pcap"}, {Name: "c.pcap", Format: "pcap"}}}
+	var b bytes.Buffer
+	pw := newPartWriter(&b, hdr)
+	seg := func(f int, ts int64, sport uint16, fl Flags, seq, ack uint32) {
+		s := Segment{Src: netip.MustParseAddr("10.0.0.1"), SrcPort: sport, Dst: netip.MustParseAddr("10.0.0.2"), DstPort: 80, Flags: fl, Seq: seq, Ack: ack, Window: 1}
+		pw.seg(f, ts, &s, "", 0)
+	}
+	seg(1, 2e9, 40000, SYN, 100, 0)
+	seg(0, 1e9, 40001, SYN, 500, 0)
+	pw.tick(2, 1e9, uint8(SkipARP), "", 0)
+	seg(0, 3e9, 40001, ACK, 501, 0)
+	pw.eof(0, false, "", 0)
+	seg(1, 3e9, 40000, ACK, 101, 0)
+	pw.eof(2, true, "damaged packet header", 90)
+	pw.eof(1, false, "", 0)
+	if err := pw.close(partialTrailer{Files: make([]partialLinked, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // TestPartialVersion1 reads the version 1 partial states kept in

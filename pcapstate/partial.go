@@ -760,55 +760,72 @@ var errShort = errors.New("record cut short")
 // decode decodes the version 1 record at pr.pos.
 func (pr *partReader) decode(rec *partRecord) error {
 	d := decoder{b: pr.block, i: pr.pos}
-	b, ext := pr.head(&d, rec, pr.cur)
-	if err := pr.body(&d, rec, b, ext); err != nil {
+	var h recHead
+	pr.head(&d, &h, pr.cur)
+	h.record(rec)
+	if err := pr.body(&d, rec, h.b, h.ext); err != nil {
 		return err
 	}
 	pr.pos = d.i
 	return nil
 }
 
+// recHead is a record's first fields, up to its time (head), with its
+// first byte b and extra byte ext, which the rest depends on (body).
+type recHead struct {
+	b, ext, kind uint8
+	flags        Flags
+	file         int
+	ts           int64
+	warn         string
+	offset       int64
+}
+
+// record begins rec with h.
+func (h *recHead) record(rec *partRecord) {
+	*rec = partRecord{kind: h.kind, file: h.file, ts: h.ts, warn: h.warn, offset: h.offset}
+	rec.seg.Flags = h.flags
+}
+
 // head decodes the first fields of a record of file f, up to its time,
-// into rec (a version 1 record may name another file, which becomes
-// pr.cur); it returns the record's first byte and its extra byte, and
-// leaves a failure in d.err.
-func (pr *partReader) head(d *decoder, rec *partRecord, f int) (b, ext uint8) {
-	b = d.byte()
-	*rec = partRecord{kind: b & 3, file: f}
+// into h (a version 1 record may name another file, which becomes
+// pr.cur), leaving a failure in d.err.
+func (pr *partReader) head(d *decoder, h *recHead, f int) {
+	b := d.byte()
+	*h = recHead{b: b, kind: b & 3, file: f}
 	hasFile, hasWarn := b&recFile != 0, b&recWarn != 0
-	if rec.kind == recSeg {
+	if h.kind == recSeg {
 		if b&recExtra != 0 {
-			ext = d.byte()
+			h.ext = d.byte()
 		}
 		fi := int(b >> recFlags)
 		switch {
 		case fi < len(segFlags):
-			rec.seg.Flags = segFlags[fi]
+			h.flags = segFlags[fi]
 		case fi == segFlagsRaw:
-			rec.seg.Flags = Flags(d.byte())
+			h.flags = Flags(d.byte())
 		}
-		hasFile, hasWarn = ext&extFile != 0, ext&extWarn != 0
+		hasFile, hasWarn = h.ext&extFile != 0, h.ext&extWarn != 0
 	}
 	if hasFile {
 		if pr.version != 1 {
 			d.failWith(errors.New("a record names its file"))
-			return b, ext
+			return
 		}
 		f := d.uvarint()
 		if f >= uint64(len(pr.hdr.Files)) {
 			d.failWith(fmt.Errorf("file %d of %d", f, len(pr.hdr.Files)))
-			return b, ext
+			return
 		}
-		rec.file, pr.cur = int(f), int(f)
+		h.file, pr.cur = int(f), int(f)
 	}
 	if hasWarn {
-		rec.offset = d.varint()
+		h.offset = d.varint()
 		n := d.uvarint()
-		rec.warn = string(d.bytes(n))
+		h.warn = string(d.bytes(n))
 	}
-	rec.ts = pr.lastTS[rec.file] + d.ts()
-	pr.lastTS[rec.file] = rec.ts
-	return b, ext
+	h.ts = pr.lastTS[h.file] + d.ts()
+	pr.lastTS[h.file] = h.ts
 }
 
 // body decodes the rest of the record head began.

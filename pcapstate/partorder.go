@@ -242,13 +242,11 @@ func (o *blockOrder) layout(out, buf []byte, spans []recSpan, nfiles int) []byte
 }
 
 // partSub is a sub-stream of a version 2 block being read: its file, its
-// bytes, and its head, decoded up to its time (its first byte b and its
-// extra byte ext kept for the rest).
+// bytes, and its head, decoded up to its time.
 type partSub struct {
-	file   int
-	d      decoder
-	rec    partRecord
-	b, ext uint8
+	file int
+	d    decoder
+	head recHead
 }
 
 // startBlock begins reading a version 2 block.
@@ -331,7 +329,7 @@ func (pr *partReader) startBlock(payload []byte) error {
 // failure is pending, for the next record read.
 func (pr *partReader) headOf(i int32) {
 	s := &pr.subs[i]
-	s.b, s.ext = pr.head(&s.d, &s.rec, s.file)
+	pr.head(&s.d, &s.head, s.file)
 	m := &pr.merge
 	if s.d.err != nil {
 		if pr.pending == nil {
@@ -342,7 +340,7 @@ func (pr *partReader) headOf(i int32) {
 		}
 		return
 	}
-	m.key[i] = headKey{ts: s.rec.ts, end: s.rec.kind == recEOF}
+	m.key[i] = headKey{ts: s.head.ts, end: s.head.kind == recEOF}
 	if m.pos[i] < 0 {
 		m.push(i)
 	} else {
@@ -360,8 +358,9 @@ func (pr *partReader) replay(rec *partRecord) error {
 	}
 	if pr.single {
 		s := &pr.subs[0]
-		b, ext := pr.head(&s.d, rec, s.file)
-		if err := pr.body(&s.d, rec, b, ext); err != nil {
+		pr.head(&s.d, &s.head, s.file)
+		s.head.record(rec)
+		if err := pr.body(&s.d, rec, s.head.b, s.head.ext); err != nil {
 			return err
 		}
 		pr.cur = rec.file
@@ -381,8 +380,8 @@ func (pr *partReader) replay(rec *partRecord) error {
 	}
 	pr.step++
 	s := &pr.subs[i]
-	*rec = s.rec
-	if err := pr.body(&s.d, rec, s.b, s.ext); err != nil {
+	s.head.record(rec)
+	if err := pr.body(&s.d, rec, s.head.b, s.head.ext); err != nil {
 		return err
 	}
 	pr.cur = rec.file

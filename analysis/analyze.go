@@ -209,7 +209,7 @@ func streamCaptures(ctx context.Context, caps []*opened, opts pcapstate.Options)
 func captureInputs(caps []*opened) []pcapstate.Input {
 	ins := make([]pcapstate.Input, len(caps))
 	for i, c := range caps {
-		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r}
+		ins[i] = pcapstate.Input{Name: c.in.Path, R: c.r, ID: c.id}
 	}
 	return ins
 }

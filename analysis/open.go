@@ -32,6 +32,7 @@ type opened struct {
 	encoding string   // "gzip", "utf-16le"... as read, for logs
 	bound    *bounded // the gzip layer, nil when none
 	closer   io.Closer
+	id       string // pcapstate.CaptureID of the file, "" when none
 }
 
 func (o *opened) close() {
@@ -65,6 +66,10 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 		return fail(report.InputIgnored, report.CauseUnreadable, "not readable: "+err.Error())
 	}
 	o := &opened{in: in, closer: rc}
+	// The file's identity, read from its ends before its content: a
+	// capture given twice by two names is found by it (pcapstate.Input).
+	// A file that cannot seek or fails to has none.
+	o.id, _ = pcapstate.CaptureID(rc)
 	raw := &counter{r: ctxReader{ctx, rc}}
 	o.r = bufio.NewReaderSize(raw, peekLen)
 	head, err := peek(o.r)

@@ -30,15 +30,22 @@ import (
 // and its ACK, across port reuse) is continued exactly as in one pass,
 // because nothing about it was decided when its slice was written.
 //
-// The format (version 1):
+// The format (version 2):
 //
 //	magic "cwforensics partial state\n", uvarint version
 //	frames: type byte, uvarint length, payload, CRC-32C of type and payload
 //	  'H' header: JSON {filter, files: [{name, format, through}]}
-//	  'B' block of records, read in order (a tuple is numbered in the
-//	      block that first needs it and kept while it is used, see
-//	      tupleTable; times are differences from the file's last record)
+//	  'B' block of records, each file's in a sub-stream of its own, read
+//	      back in the order they were written (see partorder.go; a tuple
+//	      is numbered in the block that first needs it and kept while it
+//	      is used, see tupleTable; times are differences from the file's
+//	      last record)
 //	  'T' trailer: JSON {records, files: [{link_types}]}, the last frame
+//
+// Version 1, still read, has the same frames, but a block is its records
+// in order, each record whose file is not the last record's naming it
+// (recFile, extFile): when the captures of several hosts taken at the
+// same time alternate, that is a byte or two a record.
 //
 // A file that ends before its trailer, or whose frame fails its checksum,
 // is damaged: what came before the damage is used, with a warning.
@@ -47,7 +54,7 @@ import (
 // its inputs), so that a fleet's can be reduced in a tree before the last
 // read: the merged one lists their captures in its header, each with the
 // partial states it came through ("through", which a reader that does not
-// know it passes over: the version stays 1), and holds their records
+// know it passes over), and holds their records
 // merged in time order as reading them would merge them, recoded against
 // its own blocks and tuples; the ends of their files, and the damage that
 // cut one short, are end records with their warnings at their positions.
@@ -57,8 +64,8 @@ import (
 const partialMagic = "cwforensics partial state\n"
 
 // PartialVersion is the version of the partial state format this package
-// writes and reads.
-const PartialVersion = 1
+// writes; it reads it and every version before it.
+const PartialVersion = 2
 
 // Frame types.
 const (
@@ -96,6 +103,9 @@ type partialFile struct {
 	// capture's records from, the last merged first: a partial state
 	// written from partial states holds their captures, not them.
 	Through []string `json:"through,omitempty"`
+	// ID is the capture's identity (CaptureID), when it has one, so
+	// that the same capture given again under another name is found.
+	ID string `json:"id,omitempty"`
 }
 
 type partialTrailer struct {
@@ -118,9 +128,9 @@ const (
 // Bits of a record's first byte above its kind. A segment's has its
 // direction, whether an extra byte follows, and its TCP flags as an index
 // in segFlags (segFlagsRaw: a byte of flags follows); the other records'
-// have the file and warning bits.
+// have the file (version 1 only) and warning bits.
 const (
-	recFile    = 1 << 2 // a file index follows: the record is another file's
+	recFile    = 1 << 2 // a file index follows: the record is another file's (version 1)
 	recWarn    = 1 << 3 // a warning follows (offset, text)
 	recTrunc   = 1 << 4 // end of file: reading stopped at damage
 	recReverse = 1 << 2 // segments: sent by the tuple's second endpoint
@@ -137,7 +147,7 @@ const segFlagsRaw = len(segFlags)
 
 // Bits of a segment's extra byte.
 const (
-	extFile      = 1 << iota // as recFile
+	extFile      = 1 << iota // as recFile (version 1)
 	extWarn                  // as recWarn
 	extNewTup                // the tuple is defined here
 	extZeroWin               // the window advertised is zero
@@ -227,18 +237,32 @@ func (st *tupleState) advance(dir int, seg *Segment) {
 	st.nxt[dir] = n
 }
 
-// partWriter codes records into blocks and frames.
+// partWriter codes records into blocks and frames. A block keeps each
+// file's records apart, one sub-stream per file (see blockOrder): the
+// records are coded in the order they come, into one buffer, and laid out
+// by file when the block is flushed.
 type partWriter struct {
 	w       *bufio.Writer
-	buf     []byte
+	buf     []byte    // the block's records, in the order they came
+	spans   []recSpan // where each of them ends in buf, with its file and key
+	out     []byte    // the block as written
 	tuples  map[tupleKey]uint32
 	tab     tupleTable
 	lastTS  []int64
-	cur     int // file of the last record in the block
-	limit   int // blockBytes, or less in tests
+	order   blockOrder
+	mixed   bool // the block has records of more than one file
+	limit   int  // blockBytes, or less in tests
 	records uint64
 	written int64
 	err     error
+}
+
+// recSpan is a record of the block being written: its file, its key in
+// the reader's order, and the end of its bytes in the block's buffer.
+type recSpan struct {
+	key  headKey
+	file int32
+	end  int32
 }
 
 func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
@@ -251,7 +275,7 @@ func newPartWriter(w io.Writer, hdr partialHeader) *partWriter {
 		pw.err = err
 		return pw
 	}
-	pw.frame(frameHeader, js)
+	pw.frame(frameHeader, js, nil)
 	return pw
 }
 
@@ -264,49 +288,54 @@ func (pw *partWriter) raw(b []byte) {
 	pw.err = err
 }
 
-// frame writes one frame: type, length, payload, checksum.
-func (pw *partWriter) frame(typ byte, payload []byte) {
+// frame writes one frame: type, length, payload (lead then rest),
+// checksum.
+func (pw *partWriter) frame(typ byte, lead, rest []byte) {
 	var head [1 + binary.MaxVarintLen64]byte
 	head[0] = typ
-	n := 1 + binary.PutUvarint(head[1:], uint64(len(payload)))
+	n := 1 + binary.PutUvarint(head[1:], uint64(len(lead)+len(rest)))
 	pw.raw(head[:n])
-	pw.raw(payload)
-	crc := crc32.Update(crc32.Checksum(head[:1], castagnoli), castagnoli, payload)
+	pw.raw(lead)
+	pw.raw(rest)
+	crc := crc32.Update(crc32.Checksum(head[:1], castagnoli), castagnoli, lead)
+	crc = crc32.Update(crc, castagnoli, rest)
 	pw.raw(binary.LittleEndian.AppendUint32(nil, crc))
 }
 
 // flush writes the block being coded and starts the next one, forgetting
 // the tuples no longer used.
 func (pw *partWriter) flush() {
-	if len(pw.buf) == 0 {
+	if len(pw.spans) == 0 {
 		return
 	}
-	pw.frame(frameBlock, pw.buf)
-	pw.buf = pw.buf[:0]
+	if f := pw.spans[0].file; !pw.mixed {
+		// One file's records: one sub-stream, in order, no switch.
+		pw.out = append(binary.AppendUvarint(append(pw.out[:0], 1), uint64(f)), 0)
+		pw.frame(frameBlock, pw.out, pw.buf)
+	} else {
+		pw.out = pw.order.layout(pw.out[:0], pw.buf, pw.spans, len(pw.lastTS))
+		pw.frame(frameBlock, pw.out, nil)
+	}
+	pw.buf, pw.spans, pw.mixed = pw.buf[:0], pw.spans[:0], false
 	pw.tab.newBlock(func(k tupleKey) { delete(pw.tuples, k) })
 }
 
-// begin starts a record of file f at ts with first byte b, its warning if
-// any.
-func (pw *partWriter) begin(b uint8, f int, ts int64, warn string, offset int64) {
+// begin starts a record of file f at ts (end: the end of the file), after
+// room: the first byte b is its kind and bits, with recWarn when it has a
+// warning, which appendContext codes with its time.
+func (pw *partWriter) begin(b uint8, f int, ts int64, end bool, warn string, offset int64) {
 	pw.records++
-	if f != pw.cur {
-		b |= recFile
-	}
 	if warn != "" {
 		b |= recWarn
 	}
+	pw.span(f, headKey{ts: ts, end: end})
 	pw.buf = pw.appendContext(append(pw.buf, b), f, ts, warn, offset)
 }
 
 // appendContext appends what every record has after its first byte (or
-// bytes): its file when it is not the last record's, its warning if any,
-// and its time.
+// bytes): its warning if any, and its time, as a difference from its
+// file's last record's.
 func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offset int64) []byte {
-	if f != pw.cur {
-		b = binary.AppendUvarint(b, uint64(f))
-		pw.cur = f
-	}
 	if warn != "" {
 		b = binary.AppendVarint(b, offset)
 		b = binary.AppendUvarint(b, uint64(len(warn)))
@@ -315,6 +344,19 @@ func (pw *partWriter) appendContext(b []byte, f int, ts int64, warn string, offs
 	b = appendTS(b, ts-pw.lastTS[f])
 	pw.lastTS[f] = ts
 	return b
+}
+
+// span adds a record of file f to the block, its end to come (ended).
+func (pw *partWriter) span(f int, k headKey) {
+	if len(pw.spans) > 0 && pw.spans[0].file != int32(f) {
+		pw.mixed = true
+	}
+	pw.spans = append(pw.spans, recSpan{key: k, file: int32(f)})
+}
+
+// ended closes the record begun last: its bytes end here.
+func (pw *partWriter) ended() {
+	pw.spans[len(pw.spans)-1].end = int32(len(pw.buf))
 }
 
 // room starts a new block when the one being coded is full; every record
@@ -372,8 +414,9 @@ func (d *decoder) ts() int64 {
 // tickFiltered.
 func (pw *partWriter) tick(f int, ts int64, kind uint8, warn string, offset int64) {
 	pw.room()
-	pw.begin(recTick, f, ts, warn, offset)
+	pw.begin(recTick, f, ts, false, warn, offset)
 	pw.buf = append(pw.buf, kind)
+	pw.ended()
 }
 
 // eof records the end of file f; trunc when it ended at damage, with the
@@ -384,13 +427,14 @@ func (pw *partWriter) eof(f int, trunc bool, warn string, offset int64) {
 	if trunc {
 		b |= recTrunc
 	}
-	pw.begin(b, f, pw.lastTS[f], warn, offset)
+	pw.begin(b, f, pw.lastTS[f], true, warn, offset)
+	pw.ended()
 }
 
 // frag records an IPv4 fragment of TCP as Decode gave it (k).
 func (pw *partWriter) frag(f int, ts int64, k Skip, seg *Segment, warn string, offset int64) {
 	pw.room()
-	pw.begin(recFrag, f, ts, warn, offset)
+	pw.begin(recFrag, f, ts, false, warn, offset)
 	b := pw.buf
 	b = append(b, uint8(k))
 	b = appendAddr(b, seg.Src)
@@ -420,6 +464,7 @@ func (pw *partWriter) frag(f int, ts int64, k Skip, seg *Segment, warn string, o
 	b = binary.AppendUvarint(b, uint64(seg.frag.start))
 	b = binary.AppendUvarint(b, uint64(seg.frag.end))
 	pw.buf = b
+	pw.ended()
 }
 
 // seg records a TCP segment.
@@ -441,9 +486,6 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 	}
 	st := &pw.tab.states[idx]
 	st.used = pw.tab.block
-	if f != pw.cur {
-		ext |= extFile
-	}
 	if warn != "" {
 		ext |= extWarn
 	}
@@ -476,6 +518,7 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 	if ext != 0 {
 		b |= recExtra
 	}
+	pw.span(f, headKey{ts: ts})
 	buf := append(pw.buf, b)
 	if ext != 0 {
 		buf = append(buf, ext)
@@ -504,6 +547,7 @@ func (pw *partWriter) seg(f int, ts int64, seg *Segment, warn string, offset int
 		buf = binary.AppendUvarint(buf, uint64(seg.HTTP))
 	}
 	pw.buf = buf
+	pw.ended()
 }
 
 // close writes the last block and the trailer.
@@ -514,7 +558,7 @@ func (pw *partWriter) close(tr partialTrailer) error {
 	if err != nil {
 		return err
 	}
-	pw.frame(frameTrailer, js)
+	pw.frame(frameTrailer, js, nil)
 	if pw.err == nil {
 		pw.err = pw.w.Flush()
 	}
@@ -554,12 +598,24 @@ type partReader struct {
 	off     int64 // bytes read
 	hdr     partialHeader
 	trailer *partialTrailer
-	block   []byte
+	version uint64
+	block   []byte // version 1: the block being read, from pos
 	pos     int
 	tab     tupleTable
 	lastTS  []int64
-	cur     int
+	cur     int // the file of the last record read
 	records uint64
+	// Version 2: the block's sub-streams, their heads merged as the
+	// writer merged them (merge) but at the switches, which say where
+	// the writer took another record; step counts the block's records
+	// read; pending is damage found decoding a head ahead.
+	subs     []partSub
+	merge    headMerge
+	switches []blockSwitch
+	swi      int
+	step     uint64
+	pending  error
+	single   bool // the block is one sub-stream with no switch, not read to its end
 }
 
 // openPartial reads a partial state's magic, version and header from r.
@@ -577,9 +633,10 @@ func openPartial(r io.Reader) (*partReader, error) {
 		return nil, fmt.Errorf("%w: version: %w", errPartial, err)
 	}
 	pr.off += int64(len(binary.AppendUvarint(nil, v)))
-	if v != PartialVersion {
-		return nil, fmt.Errorf("partial state version %d: this cwforensics reads version %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
+	if v < 1 || v > PartialVersion {
+		return nil, fmt.Errorf("partial state version %d: this cwforensics reads versions 1 to %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
 	}
+	pr.version = v
 	typ, payload, err := pr.frame()
 	if err != nil {
 		return nil, err
@@ -643,7 +700,7 @@ func (pr *partReader) frame() (byte, []byte, error) {
 
 // next reads the next record into rec; io.EOF after the trailer.
 func (pr *partReader) next(rec *partRecord) error {
-	for pr.pos >= len(pr.block) {
+	for !pr.more() {
 		if pr.trailer != nil {
 			return io.EOF
 		}
@@ -653,8 +710,10 @@ func (pr *partReader) next(rec *partRecord) error {
 		}
 		switch typ {
 		case frameBlock:
-			pr.block, pr.pos = payload, 0
 			pr.tab.newBlock(nil)
+			if err := pr.startBlock(payload); err != nil {
+				return fmt.Errorf("%w: record %d: %w", errPartial, pr.records+1, err)
+			}
 		case frameTrailer:
 			var tr partialTrailer
 			if err := json.Unmarshal(payload, &tr); err != nil {
@@ -668,55 +727,112 @@ func (pr *partReader) next(rec *partRecord) error {
 			// the others are (rotated slices are read one after the
 			// other).
 			pr.trailer, pr.block, pr.pos = &tr, nil, 0
-			pr.tab = tupleTable{}
+			pr.tab, pr.subs, pr.switches, pr.merge, pr.single = tupleTable{}, nil, nil, headMerge{}, false
 			return io.EOF
 		default:
 			return fmt.Errorf("%w: unknown frame type %q", errPartial, typ)
 		}
 	}
-	if err := pr.decode(rec); err != nil {
+	var err error
+	if pr.version == 1 {
+		err = pr.decode(rec)
+	} else {
+		err = pr.replay(rec)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: record %d: %w", errPartial, pr.records+1, err)
 	}
 	pr.records++
 	return nil
 }
 
+// more says whether the block being read has a record left (or, in
+// version 2, the damage found reading ahead).
+func (pr *partReader) more() bool {
+	if pr.version == 1 {
+		return pr.pos < len(pr.block)
+	}
+	return pr.single || len(pr.merge.heap) > 0 || pr.pending != nil
+}
+
 var errShort = errors.New("record cut short")
 
-// decode decodes the record at pr.pos.
+// decode decodes the version 1 record at pr.pos.
 func (pr *partReader) decode(rec *partRecord) error {
 	d := decoder{b: pr.block, i: pr.pos}
+	var h recHead
+	pr.head(&d, &h, pr.cur)
+	h.record(rec)
+	if err := pr.body(&d, rec, h.b, h.ext); err != nil {
+		return err
+	}
+	pr.pos = d.i
+	return nil
+}
+
+// recHead is a record's first fields, up to its time (head), with its
+// first byte b and extra byte ext, which the rest depends on (body).
+type recHead struct {
+	b, ext, kind uint8
+	flags        Flags
+	file         int
+	ts           int64
+	warn         string
+	offset       int64
+}
+
+// record begins rec with h.
+func (h *recHead) record(rec *partRecord) {
+	*rec = partRecord{kind: h.kind, file: h.file, ts: h.ts, warn: h.warn, offset: h.offset}
+	rec.seg.Flags = h.flags
+}
+
+// head decodes the first fields of a record of file f, up to its time,
+// into h (a version 1 record may name another file, which becomes
+// pr.cur), leaving a failure in d.err.
+func (pr *partReader) head(d *decoder, h *recHead, f int) {
 	b := d.byte()
-	*rec = partRecord{kind: b & 3, file: pr.cur}
-	var ext uint8
+	*h = recHead{b: b, kind: b & 3, file: f}
 	hasFile, hasWarn := b&recFile != 0, b&recWarn != 0
-	if rec.kind == recSeg {
+	if h.kind == recSeg {
 		if b&recExtra != 0 {
-			ext = d.byte()
+			h.ext = d.byte()
 		}
 		fi := int(b >> recFlags)
 		switch {
 		case fi < len(segFlags):
-			rec.seg.Flags = segFlags[fi]
+			h.flags = segFlags[fi]
 		case fi == segFlagsRaw:
-			rec.seg.Flags = Flags(d.byte())
+			h.flags = Flags(d.byte())
 		}
-		hasFile, hasWarn = ext&extFile != 0, ext&extWarn != 0
+		hasFile, hasWarn = h.ext&extFile != 0, h.ext&extWarn != 0
 	}
 	if hasFile {
+		if pr.version != 1 {
+			d.failWith(errors.New("a record names its file"))
+			return
+		}
 		f := d.uvarint()
 		if f >= uint64(len(pr.hdr.Files)) {
-			return fmt.Errorf("file %d of %d", f, len(pr.hdr.Files))
+			d.failWith(fmt.Errorf("file %d of %d", f, len(pr.hdr.Files)))
+			return
 		}
-		rec.file, pr.cur = int(f), int(f)
+		h.file, pr.cur = int(f), int(f)
 	}
 	if hasWarn {
-		rec.offset = d.varint()
+		h.offset = d.varint()
 		n := d.uvarint()
-		rec.warn = string(d.bytes(n))
+		h.warn = string(d.bytes(n))
 	}
-	rec.ts = pr.lastTS[rec.file] + d.ts()
-	pr.lastTS[rec.file] = rec.ts
+	h.ts = pr.lastTS[h.file] + d.ts()
+	pr.lastTS[h.file] = h.ts
+}
+
+// body decodes the rest of the record head began.
+func (pr *partReader) body(d *decoder, rec *partRecord, b, ext uint8) error {
+	if d.err != nil {
+		return d.err
+	}
 	switch rec.kind {
 	case recTick:
 		k := d.byte()
@@ -789,7 +905,6 @@ func (pr *partReader) decode(rec *partRecord) error {
 	if d.err != nil {
 		return d.err
 	}
-	pr.pos = d.i
 	return nil
 }
 
@@ -798,6 +913,14 @@ type decoder struct {
 	b   []byte
 	i   int
 	err error
+}
+
+// failWith stops d at err, unless it failed before.
+func (d *decoder) failWith(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+	d.i = len(d.b)
 }
 
 func (d *decoder) fail() {
@@ -936,15 +1059,16 @@ func writePartialBlocks(w io.Writer, inputs []Input, opts Options, limit int) (P
 		return PartialStats{}, err
 	}
 	stats := layoutFiles(srcs)
-	if err := checkTwice(stats, true); err != nil {
+	ids := fileIDs(srcs)
+	if err := checkTwice(stats, ids, true); err != nil {
 		return PartialStats{}, err
 	}
 	bindFiles(srcs, stats)
 	// The new header lists every capture, with the partial states it
 	// came through, this one's input first.
 	hdr := partialHeader{Version: PartialVersion, Filter: expr}
-	for _, fs := range stats {
-		f := partialFile{Name: fs.Name, Format: fs.Format}
+	for i, fs := range stats {
+		f := partialFile{Name: fs.Name, Format: fs.Format, ID: ids[i]}
 		if fs.Via != "" {
 			f.Through = append([]string{fs.Via}, fs.Through...)
 		}
@@ -987,17 +1111,27 @@ func mergedFilter(srcs []*source, expr string) (string, error) {
 		f := s.part.hdr.Filter
 		switch {
 		case expr != "" && f != expr:
-			return "", fmt.Errorf("%s: a partial state written with filter %q cannot be merged with filter %q: its packets were filtered when it was written", s.name, f, expr)
+			return "", fmt.Errorf("%s: a partial state %s cannot be merged with filter %q: its packets were filtered when it was written", s.name, writtenWith(f), expr)
 		case from == nil:
 			from = s
 		case f != from.part.hdr.Filter:
-			return "", fmt.Errorf("%s: a partial state written with filter %q cannot be merged with %s, written with filter %q: give partial states written with one filter", s.name, f, from.name, from.part.hdr.Filter)
+			return "", fmt.Errorf("%s: a partial state %s cannot be merged with %s, %s: give partial states written with one filter", s.name, writtenWith(f), from.name, writtenWith(from.part.hdr.Filter))
 		}
 	}
 	if expr == "" && from != nil {
 		return from.part.hdr.Filter, nil
 	}
 	return expr, nil
+}
+
+// writtenWith says how a partial state of filter expr was written, for
+// messages: with the filter, or without one ("" is no filter, not an
+// empty one).
+func writtenWith(expr string) string {
+	if expr == "" {
+		return "written without a filter"
+	}
+	return fmt.Sprintf("written with filter %q", expr)
 }
 
 // trailerOf is the trailer of a partial state of files with these stats.

@@ -3,6 +3,7 @@ package pcapstate
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cwforensics/cwforensics/internal/golden"
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
 
 // partialGoldens are the captures whose partial states are kept in
@@ -121,6 +123,92 @@ func TestPartialGolden(t *testing.T) {
 	merged := mergePartial(t, ins...)
 	golden.Check(t, filepath.Join("testdata", "partial", "merged.cwfp"), merged)
 	golden.Check(t, filepath.Join("testdata", "partial", "merged.records"), []byte(dumpPartial(t, merged)))
+	// Three hosts' captures taken at the same time, interleaving in its
+	// blocks (version 2's sub-streams), and a partial state whose
+	// records came in an order that needs switches.
+	sc := capgen.Scenarios(capgen.Options{})[0]
+	hosts := partialBlocks(t, Options{}, 64, hostsScenario(t, sc.Capture)...)
+	golden.Check(t, filepath.Join("testdata", "partial", "hosts.cwfp"), hosts)
+	golden.Check(t, filepath.Join("testdata", "partial", "hosts.records"), []byte(dumpPartial(t, hosts)))
+	sw := switchedPartial(t)
+	golden.Check(t, filepath.Join("testdata", "partial", "switched.cwfp"), sw)
+	golden.Check(t, filepath.Join("testdata", "partial", "switched.records"), []byte(dumpPartial(t, sw)))
+	if switches(t, hosts) != 0 || switches(t, sw) == 0 {
+		t.Errorf("%d switches in hosts.cwfp, %d in switched.cwfp", switches(t, hosts), switches(t, sw))
+	}
+}
+
+// switchedPartial is a partial state of three captures whose records
+// came in an order other than the merge's, as a version 1 partial state
+// written so would be merged: a later time first, a file's end before
+// another's records of the same time.
+func switchedPartial(t testing.TB) []byte {
+	t.Helper()
+	hdr := partialHeader{Version: PartialVersion, Files: []partialFile{{Name: "a.pcap", Format: "pcap"}, {Name: "b.pcap", Format: "pcap"}, {Name: "c.pcap", Format: "pcap"}}}
+	var b bytes.Buffer
+	pw := newPartWriter(&b, hdr)
+	seg := func(f int, ts int64, sport uint16, fl Flags, seq, ack uint32) {
+		s := Segment{Src: netip.MustParseAddr("10.0.0.1"), SrcPort: sport, Dst: netip.MustParseAddr("10.0.0.2"), DstPort: 80, Flags: fl, Seq: seq, Ack: ack, Window: 1}
+		pw.seg(f, ts, &s, "", 0)
+	}
+	seg(1, 2e9, 40000, SYN, 100, 0)
+	seg(0, 1e9, 40001, SYN, 500, 0)
+	pw.tick(2, 1e9, uint8(SkipARP), "", 0)
+	seg(0, 3e9, 40001, ACK, 501, 0)
+	pw.eof(0, false, "", 0)
+	seg(1, 3e9, 40000, ACK, 101, 0)
+	pw.eof(2, true, "damaged packet header", 90)
+	pw.eof(1, false, "", 0)
+	if err := pw.close(partialTrailer{Files: make([]partialLinked, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestPartialVersion1 reads the version 1 partial states kept in
+// testdata/partial/v1 (written before version 2 kept each capture's
+// records apart in a block): the same records, in the same order, as
+// version 2's of the same captures, and the same result when read.
+func TestPartialVersion1(t *testing.T) {
+	olds, _ := filepath.Glob(filepath.Join("testdata", "partial", "v1", "*.cwfp"))
+	if len(olds) != len(partialGoldens)+1 {
+		t.Fatalf("%d version 1 partial states, want %d", len(olds), len(partialGoldens)+1)
+	}
+	for _, p := range olds {
+		old, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := old[len(partialMagic)]; v != 1 {
+			t.Fatalf("%s: version %d", p, v)
+		}
+		name := filepath.Base(p)
+		cur, err := os.ReadFile(filepath.Join("testdata", "partial", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur[len(partialMagic)] != PartialVersion {
+			t.Fatalf("testdata/partial/%s is not of version %d", name, PartialVersion)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata", "partial", strings.TrimSuffix(name, ".cwfp")+".records"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dumpPartial(t, old); got != string(want) {
+			t.Errorf("%s: records\n%s\nwant\n%s", p, got, want)
+		}
+		rold, err := Read([]Input{{Name: name, R: bytes.NewReader(old)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcur, err := Read([]Input{{Name: name, R: bytes.NewReader(cur)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(rold, rcur) {
+			t.Errorf("%s: version 1 gives\n%+v\nversion 2\n%+v", name, rold, rcur)
+		}
+	}
 }
 
 // TestPartialZeekTraces reads every Zeek trace through its partial state,
@@ -190,6 +278,8 @@ func mergePartial(t testing.TB, ins ...Input) []byte {
 // the partial state, counts that agree.
 func FuzzReadPartial(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	v1, _ := filepath.Glob(filepath.Join("testdata", "partial", "v1", "*.cwfp"))
+	seeds = append(seeds, v1...)
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -228,6 +318,8 @@ func FuzzReadPartial(f *testing.F) {
 // included.
 func FuzzMergePartial(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "partial", "*.cwfp"))
+	v1, _ := filepath.Glob(filepath.Join("testdata", "partial", "v1", "*.cwfp"))
+	seeds = append(seeds, v1...)
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
 		if err != nil {

@@ -20,6 +20,11 @@ import (
 type Input struct {
 	Name string
 	R    io.Reader
+	// ID is the capture's identity (CaptureID of the file R reads, when
+	// R is not that file itself: a decompressing or buffered reader), so
+	// that a capture given twice under two names is found. Empty, it is
+	// CaptureID(R) when R can seek, else none.
+	ID string
 }
 
 // Options tune Read.
@@ -215,6 +220,8 @@ type source struct {
 	// pendWarn is the warning of the packet last read, kept by
 	// WritePartial for that packet's record.
 	pendWarn Warning
+	// id is a capture's identity (CaptureID), "" when it has none.
+	id string
 	// A partial state's source reads its records instead of packets
 	// (part), the last in prec. Its files are the Result's from base on,
 	// with their stats and packets read so far; idx, n and stats follow

@@ -2,6 +2,7 @@ package pcapstate_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -270,4 +271,30 @@ func BenchmarkPartialRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(st.Packets)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+}
+
+// BenchmarkPartialReadHosts is BenchmarkPartialRead on the partial state
+// of BenchmarkReplay's capture as the captures of 8 hosts taken at the
+// same time (splitByConn), written at once: the records of the 8
+// interleave in every block, put back in order as they are read.
+func BenchmarkPartialReadHosts(b *testing.B) {
+	data, st := loadCapture(b, 20000, 2000)
+	var ins []pcapstate.Input
+	for i, f := range splitByConn(b, data, 8) {
+		ins = append(ins, pcapstate.Input{Name: fmt.Sprintf("host%d.pcap", i), R: bytes.NewReader(f)})
+	}
+	var part bytes.Buffer
+	if _, err := pcapstate.WritePartial(&part, ins, pcapstate.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(part.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pcapstate.Read([]pcapstate.Input{{Name: "hosts.cwfp", R: bytes.NewReader(part.Bytes())}},
+			pcapstate.Options{Retain: pcapstate.RetainNone}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(st.Packets)*float64(b.N)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(len(data))/float64(part.Len()), "capture/partial")
 }

@@ -183,7 +183,7 @@ func writeSpool(sp *spool, src *source, expr string) error {
 	}
 	st := FileStats{Name: src.name, linkSeen: map[uint32]bool{}}
 	src.stats, src.idx = &st, 0
-	pw := newPartWriter(sp, partialHeader{Version: PartialVersion, Filter: expr, Files: []partialFile{{Name: src.name, Format: src.pr.format()}}})
+	pw := newPartWriter(sp, partialHeader{Version: PartialVersion, Filter: expr, Files: []partialFile{{Name: src.name, Format: src.pr.format(), ID: src.id}}})
 	p := &producer{srcs: []*source{src}, filter: filter}
 	if err := p.writePartial(pw); err != nil {
 		return err

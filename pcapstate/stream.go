@@ -3,8 +3,10 @@ package pcapstate
 import (
 	"bufio"
 	"cmp"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -129,7 +131,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 		}
 	}
 	s.res.Files = layoutFiles(opened)
-	if err := checkTwice(s.res.Files, false); err != nil {
+	if err := checkTwice(s.res.Files, fileIDs(opened), false); err != nil {
 		if s.stopSpools != nil {
 			s.stopSpools()
 		}
@@ -465,8 +467,9 @@ func sortWarnings(ws []Warning, files []FileStats) {
 // positions ambiguous. Captures given twice themselves are read twice,
 // as asked. Names are compared cleaned (filepath.Clean): "./a.pcap"
 // written into a partial state is the a.pcap given beside it.
-func checkTwice(files []FileStats, all bool) error {
+func checkTwice(files []FileStats, ids []string, all bool) error {
 	seen := make(map[string]int, len(files))
+	seenID := make(map[string]int, len(files))
 	for i := range files {
 		f := &files[i]
 		name := filepath.Clean(f.Name)
@@ -474,8 +477,77 @@ func checkTwice(files []FileStats, all bool) error {
 			return fmt.Errorf("capture %s is read twice (%s and %s): a capture read twice doubles every packet; if these are two captures of the same name, write their partial states from paths that tell them apart (a folder per host)", f.Name, viaName(&files[j]), viaName(f))
 		}
 		seen[name] = i
+		if ids[i] == "" {
+			continue
+		}
+		if j, ok := seenID[ids[i]]; ok && (all || f.Via != "" || files[j].Via != "") {
+			return fmt.Errorf("capture %s (%s) and capture %s (%s) are one capture read twice, their bytes the same: a capture read twice doubles every packet", files[j].Name, viaName(&files[j]), f.Name, viaName(f))
+		}
+		seenID[ids[i]] = i
 	}
 	return nil
+}
+
+// fileIDs lists the identities (CaptureID) of srcs' files, as
+// layoutFiles lays the files out: "" where there is none.
+func fileIDs(srcs []*source) []string {
+	var ids []string
+	for _, src := range srcs {
+		if src.part == nil {
+			ids = append(ids, src.id)
+			continue
+		}
+		for _, f := range src.part.hdr.Files {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// idBytes is how much of a capture's start and of its end its identity
+// hashes.
+const idBytes = 4096
+
+// CaptureID is the identity of the file r reads from where it is (a
+// capture, compressed or not), recorded in the partial states it is
+// written into, so that the same capture given under another name (an
+// absolute path and a relative one, a link, a copy, on another machine)
+// is found read twice: its size and a hash of its first and last idBytes
+// bytes, read where they are (io.ReaderAt), r left where it was. It is
+// none ("") when r cannot seek and read at (a pipe), or holds less than 2*idBytes: a capture that
+// small may hold no packet, and two of those taken on two hosts (the
+// same header, no packet) could be alike byte for byte though they are
+// not one capture. Larger, two captures alike in size and at both ends,
+// packet times to the microsecond, are one capture, wherever they were
+// read: nothing of the file system (paths, devices, inodes, times) is
+// compared, which a partial state written on another machine or in
+// another folder could share with a different capture.
+func CaptureID(r io.Reader) (string, error) {
+	s, ok := r.(io.Seeker)
+	ra, okAt := r.(io.ReaderAt)
+	if !ok || !okAt {
+		return "", nil
+	}
+	start, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return "", nil // not seekable after all (a pipe's *os.File)
+	}
+	end, err := s.Seek(0, io.SeekEnd)
+	if _, serr := s.Seek(start, io.SeekStart); err == nil {
+		err = serr
+	}
+	if err != nil || end-start < 2*idBytes {
+		return "", err
+	}
+	h := sha256.New()
+	var buf [idBytes]byte
+	for _, at := range []int64{start, end - idBytes} {
+		if _, err := ra.ReadAt(buf[:], at); err != nil {
+			return "", err
+		}
+		h.Write(buf[:])
+	}
+	return fmt.Sprintf("%d:%x", end-start, h.Sum(nil)[:16]), nil
 }
 
 // filterMismatch is the error of reading partial state name, written with
@@ -546,6 +618,13 @@ func viaName(f *FileStats) string {
 // openInput opens a capture or a partial state, recognised by content, as
 // a source; anything else is an error naming it.
 func openInput(in Input) (*source, error) {
+	id := in.ID
+	if id == "" {
+		var err error
+		if id, err = CaptureID(in.R); err != nil {
+			return nil, fmt.Errorf("open %s: %w", in.Name, err)
+		}
+	}
 	br := bufio.NewReaderSize(in.R, 64<<10)
 	if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
 		pr, err := openPartial(br)
@@ -561,5 +640,5 @@ func openInput(in Input) (*source, error) {
 		}
 		return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
 	}
-	return &source{name: in.Name, pr: pr}, nil
+	return &source{name: in.Name, pr: pr, id: id}, nil
 }

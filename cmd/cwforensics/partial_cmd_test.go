@@ -87,3 +87,27 @@ func TestPartialWarnsIgnored(t *testing.T) {
 		t.Errorf("stderr: %s\nwant %q", stderr, want)
 	}
 }
+
+// TestPartialCaptureTwiceAbsolute: a capture written into a partial state
+// by its absolute path and given beside it by a relative one is refused
+// as one capture read twice (by its identity, pcapstate.CaptureID), not
+// read twice; the same partial state with another capture is read.
+func TestPartialCaptureTwiceAbsolute(t *testing.T) {
+	inRoot(t)
+	rel := "testdata/cases/java-pool-leak/capture.pcap"
+	abs, err := filepath.Abs(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "p.cwfp")
+	if code, _, stderr := cli(t, "partial", "--progress", "never", "-o", p, abs); code != 0 {
+		t.Fatalf("partial %s: exit %d: %s", abs, code, stderr)
+	}
+	want := "capture " + abs + " (through " + p + ") and capture " + rel + " (itself) are one capture read twice"
+	if code, _, stderr := cli(t, "conns", p, rel); code == 0 || !strings.Contains(stderr, want) {
+		t.Errorf("conns %s %s: exit %d: %s\nwant %q", p, rel, code, stderr, want)
+	}
+	if code, _, stderr := cli(t, "conns", p, "testdata/cases/go-client-pool-leak/capture.pcap"); code != 0 {
+		t.Errorf("conns with another capture: exit %d: %s", code, stderr)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,6 +82,26 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (c *countingReader) Close() error { return c.rc.Close() }
+
+// errNoSeek is Seek's and ReadAt's error when the source is not a file.
+var errNoSeek = errors.New("not a file: cannot seek")
+
+// Seek and ReadAt reach the file itself, uncounted: pcapstate.CaptureID
+// reads its ends with them before its content is read. They fail when the
+// source is not a file (a pipe, standard input).
+func (c *countingReader) Seek(off int64, whence int) (int64, error) {
+	if s, ok := c.rc.(io.Seeker); ok {
+		return s.Seek(off, whence)
+	}
+	return 0, errNoSeek
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	if ra, ok := c.rc.(io.ReaderAt); ok {
+		return ra.ReadAt(p, off)
+	}
+	return 0, errNoSeek
+}
 
 // progressStat is one reading of the meter.
 type progressStat struct {

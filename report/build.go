@@ -544,8 +544,8 @@ func halfOpenText(n *HalfOpenNote) string {
 
 // sides returns c's local and remote ends as the report takes them, and
 // the key of its local end.
-func (b *builder) sides(c *pcapstate.Conn) (local, remote pcapstate.Side, k key) {
-	local, remote = c.Local, c.Remote
+func (b *builder) sides(c *pcapstate.Conn) (local, remote *pcapstate.Side, k key) {
+	local, remote = &c.Local, &c.Remote
 	k = mkKey(local.Addr, remote.Addr)
 	mine, theirs := len(b.kernel[k]) > 0, len(b.kernel[k.reversed()]) > 0
 	switch {
@@ -579,7 +579,7 @@ func (b *builder) onlyTimeWait(k key) bool {
 // closedLater reports whether a local end left a CLOSE_WAIT that lasted
 // long enough to show: a closed-later socket, in addConn's order of cases
 // (a local end in FIN_WAIT2 has no CLOSE_WAIT end).
-func (b *builder) closedLater(local pcapstate.Side) bool {
+func (b *builder) closedLater(local *pcapstate.Side) bool {
 	return local.State != pcapstate.CloseWait && !local.CloseWaitAt.IsZero() && !local.CloseWaitEnd.IsZero() &&
 		local.CloseWaitEnd.Sub(local.CloseWaitAt) >= max(b.in.MinIdle, transientMin)
 }

@@ -98,14 +98,14 @@ func comparePacket(a, b pcapstate.Pos) int {
 // listing shows it in CLOSE_WAIT, or its connection c (whose ends, as the
 // report takes them, are local and remote, k being local's key) is in
 // CLOSE_WAIT at the end.
-func (b *builder) mayBeStuck(k, ck key, local pcapstate.Side) bool {
+func (b *builder) mayBeStuck(k, ck key, local *pcapstate.Side) bool {
 	return b.kernelCW[k] || k == ck && local.State == pcapstate.CloseWait
 }
 
 // keep keeps what the report needs later of connection c, whose ends are
 // local and remote with k the key of local: its summary if k may be stuck,
 // and the CLOSE_WAIT spans of its ends whose sockets may be.
-func (b *builder) keep(c *pcapstate.Conn, local, remote pcapstate.Side, k key) {
+func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) {
 	if b.mayBeStuck(k, k, local) {
 		s := connSeen{
 			first: c.First, vlan: c.VLAN, firstPacket: c.FirstPacket, handshake: c.Handshake, weOpened: c.LocalOpened,
@@ -133,7 +133,7 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote pcapstate.Side, k key) {
 	}
 	// The CLOSE_WAIT of either end, but of a closed-later local end: that
 	// one the timeline takes among the closed-later sockets.
-	for _, end := range [2][2]pcapstate.Side{{local, remote}, {remote, local}} {
+	for _, end := range [2][2]*pcapstate.Side{{local, remote}, {remote, local}} {
 		s := end[0]
 		if s.CloseWaitAt.IsZero() || s.Addr == local.Addr && b.closedLater(local) {
 			continue

@@ -166,7 +166,12 @@ func (s *Stream) retire(c *conn) {
 	if !s.retained(c) {
 		return
 	}
-	s.pending = append(s.pending, s.ex.export(c, c.last))
+	if n := len(s.pending); n < cap(s.pending) {
+		s.pending = s.pending[:n+1]
+	} else {
+		s.pending = append(s.pending, Conn{})
+	}
+	s.ex.exportInto(&s.pending[len(s.pending)-1], c, c.last)
 }
 
 // retained reports whether Retain keeps c, a finished connection.

@@ -603,6 +603,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			f.Confidence = confidences.ErrorPath
 			f.Group = "answered, then left open by a path that skips the close"
 			f.Supporting = append(f.Supporting, c)
+		} else if c.Text != "" {
+			f.Contradicting = append(f.Contradicting, c)
 		}
 		if haveDump {
 			f.Confidence = max(f.Confidence, confidences.MissingCloseDump)
@@ -778,13 +780,21 @@ func lockOwner(d *dumps.ThreadDump, addr string, t *dumps.Thread) (string, strin
 
 // errorPath reports whether a group of sockets no code refers to was left
 // open by one path only: the capture shows every one of them answered (data
-// both ways before the peer's FIN), and the process closed other
-// connections of the same local port after answering them.
+// both ways before the peer's FIN), and the process closed more other
+// connections of the same local port after answering them than the group
+// left open after answering. An error or early-return path is the
+// exception in a handler: when the sockets left open are as many as the
+// closes or more, leaving them open is the handler's usual path (the
+// closes may come from another handler, a health check's), and a close
+// missing from it is as likely. When closes were seen but are too few,
+// the claim says the counts and why, for the finding's contradicting
+// evidence.
 func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 	if sg.flow.key.outbound {
 		return Claim{}, false
 	}
-	closed := b.closedByUs[sg.flow.key.port]
+	port := sg.flow.key.port
+	closed := b.closedByUs[port]
 	if closed == 0 {
 		return Claim{}, false
 	}
@@ -794,9 +804,20 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 		}
 	}
 	n := len(sg.keys)
+	these := fmt.Sprintf("these %d", n)
+	if n == 1 {
+		these = "this one"
+	}
+	if closed <= n {
+		return Claim{
+			Text: fmt.Sprintf("the close is not shown to be skipped on one path only: the process closed %d other %s on :%d after answering, and left %s open after answering; no more closed than left open, so the path that leaves them open is not the exception (the closes may come from another handler)",
+				closed, plural("connection", closed), port, these),
+			Evidence: b.evidenceOf(sg.keys, 2),
+		}, false
+	}
 	return Claim{
-		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering: the close is skipped on one path, an error or early-return path",
-			n, plural("connection", n), closed, plural("connection", closed), sg.flow.key.port),
+		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering (%d of the %d answered that ended), more than it left open: the close is skipped on one path, an error or early-return path",
+			n, plural("connection", n), closed, plural("connection", closed), port, closed, closed+n),
 		Evidence: b.evidenceOf(sg.keys, 2),
 	}, true
 }

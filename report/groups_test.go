@@ -1079,14 +1079,15 @@ func TestErrorStatusContrastMethods(t *testing.T) {
 			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
 		}
 		f := m.Findings[i]
-		// Without the contrast, the finding stays at what the other
-		// evidence gives it (the answered-then-left-open path's 0.70).
-		claims := f.Contradicting
+		// Without the contrast, the finding stays at the error status's
+		// own 0.65: the answered-then-left-open path does not hold either,
+		// since the only closes followed POSTs (TestErrorPathMethods).
+		claims, want := f.Contradicting, confidences.LastErrorAlone
 		if tt.holds {
-			claims = f.Supporting
+			claims, want = f.Supporting, confidences.LastError
 		}
-		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || (f.Confidence == confidences.LastError) != tt.holds {
-			t.Errorf("%v: at %.2f, supporting %+v, contradicting %+v; want a claim %q, at %.2f: %v", tt, f.Confidence, f.Supporting, f.Contradicting, tt.says, confidences.LastError, tt.holds)
+		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || f.Confidence != want {
+			t.Errorf("%v: at %.2f, supporting %+v, contradicting %+v; want a claim %q, at %.2f", tt, f.Confidence, f.Supporting, f.Contradicting, tt.says, want)
 		}
 		if !tt.holds {
 			docSays(t, tt.says)
@@ -1166,6 +1167,80 @@ func TestErrorPathShare(t *testing.T) {
 			t.Errorf("%+v: %s at %.2f, supporting %+v, contradicting %+v; want %s at %.2f with a claim %q", tt, f.Category, f.Confidence, f.Supporting, f.Contradicting, cat, want, tt.says)
 		}
 		if tt.closed != tt.open {
+			docSays(t, tt.says)
+		}
+	}
+}
+
+// TestErrorPathMethods: when the capture saw the method of every request
+// a group's sockets answered, the answered-then-left-open path counts only
+// the closes after the same methods. A server that closed only after its
+// POSTs and left its GETs open has no path that closes a GET: the close
+// may follow the method, and the group stays a missing close; when it
+// also closed after GETs, those count and the POSTs are said left out.
+func TestErrorPathMethods(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	for _, tt := range []struct {
+		getClosed int
+		holds     bool
+		says      string
+	}{
+		{0, false, "the close is not shown to be skipped on one path only: every connection the process closed on :8080 after answering answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method"},
+		{6, true, "while it closed 6 other connections on :8080 after answering (6 of the 9 answered that ended; counting only GET, the method these sockets answered; POST ×6 closed after answering left out), more than it left open"},
+		{2, false, "the process closed 2 other connections on :8080 after answering (counting only GET, the method these sockets answered; POST ×6 closed after answering left out), and left these 3 open after answering; no more closed than left open"},
+	} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+			`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("python3",pid=800,fd=3))` + "\n"
+		conn := func(c *capgen.Capture, request string, serverCloses bool) {
+			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
+			port++
+			k := c.Conn(client, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			k.Message(capgen.FromServer, "HTTP/1.1 200 OK\r\n", 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if serverCloses {
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				return
+			}
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 6 {
+				conn(c, "POST", true)
+			}
+			for range tt.getClosed {
+				conn(c, "GET", true)
+			}
+			for range 3 {
+				conn(c, "GET", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.2/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastSuccessStatus })
+		if i < 0 {
+			t.Fatalf("%+v: no success-status group: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		claims, want := f.Contradicting, confidences.MissingCloseNoDump
+		if tt.holds {
+			claims, want = f.Supporting, confidences.ErrorPath
+		}
+		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || f.Confidence != want {
+			t.Errorf("%+v: %s at %.2f, supporting %+v, contradicting %+v; want %.2f with a claim %q", tt, f.Category, f.Confidence, f.Supporting, f.Contradicting, want, tt.says)
+		}
+		if tt.getClosed != 2 {
 			docSays(t, tt.says)
 		}
 	}

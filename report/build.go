@@ -141,9 +141,10 @@ type builder struct {
 	// and the positions of the resets its side sent.
 	connsByPID map[int]int
 	resets     map[int]*resetList
-	// closedByUs counts, per local port, the connections whose local end
-	// sent data and then its own FIN: the application closes on that path.
-	closedByUs map[uint16]int
+	// closedByUs counts, per local port and method of the peer's last
+	// request, the connections whose local end sent data and then its own
+	// FIN: the application closes on that path.
+	closedByUs map[portRequest]int
 	// closedClient and closedServer count, per server endpoint and method
 	// of the client's last request, the connections their client closed
 	// and those their server closed, by the server's last status.
@@ -218,7 +219,7 @@ func NewBuilder(in BuildInput) *Builder {
 		spans:        map[key][]interval{},
 		seenLocal:    map[netip.AddrPort]bool{},
 		connsByPID:   map[int]int{},
-		closedByUs:   map[uint16]int{},
+		closedByUs:   map[portRequest]int{},
 		closedClient: map[serverRequest]closedAfter{},
 		closedServer: map[serverRequest]closedAfter{},
 
@@ -468,7 +469,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		b.seenLocal[k.local] = true
 	}
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
-		b.closedByUs[k.local.Port()]++
+		b.closedByUs[portRequest{k.local.Port(), remote.LastRequest}]++
 	}
 	b.noteClosed(c)
 	if pid := b.portPID[k.local.Port()]; pid > 0 {

@@ -190,6 +190,13 @@ type serverRequest struct {
 	method pcapstate.Method
 }
 
+// portRequest is a local port and the method of the peer's last request
+// on a connection of it (MethodNone when the capture saw none).
+type portRequest struct {
+	port   uint16
+	method pcapstate.Method
+}
+
 // add counts a close by the FIN fin after a response of status.
 func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 	if status >= 400 {

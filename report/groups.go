@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
 // A process's stuck sockets are split into groups, one finding each: first
@@ -603,6 +604,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			f.Confidence = confidences.ErrorPath
 			f.Group = "answered, then left open by a path that skips the close"
 			f.Supporting = append(f.Supporting, c)
+		} else if c.Text != "" {
+			f.Contradicting = append(f.Contradicting, c)
 		}
 		if haveDump {
 			f.Confidence = max(f.Confidence, confidences.MissingCloseDump)
@@ -778,14 +781,20 @@ func lockOwner(d *dumps.ThreadDump, addr string, t *dumps.Thread) (string, strin
 
 // errorPath reports whether a group of sockets no code refers to was left
 // open by one path only: the capture shows every one of them answered (data
-// both ways before the peer's FIN), and the process closed other
-// connections of the same local port after answering them.
+// both ways before the peer's FIN), and the process closed more other
+// connections of the same local port after answering them than the group
+// left open after answering. An error or early-return path is the
+// exception in a handler: when the sockets left open are as many as the
+// closes or more, leaving them open is the handler's usual path (the
+// closes may come from another handler, a health check's), and a close
+// missing from it is as likely. When the capture saw the method of every
+// request the group's responses answered, only the closes after those
+// methods count, as in the error-status contrast: a server that closes
+// after every POST and never after a GET has no path that closes a GET.
+// When closes were seen but do not count or are too few, the claim says
+// the counts and why, for the finding's contradicting evidence.
 func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 	if sg.flow.key.outbound {
-		return Claim{}, false
-	}
-	closed := b.closedByUs[sg.flow.key.port]
-	if closed == 0 {
 		return Claim{}, false
 	}
 	for _, k := range sg.keys {
@@ -793,11 +802,70 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 			return Claim{}, false
 		}
 	}
+	port := sg.flow.key.port
+	methods, unseen := map[pcapstate.Method]bool{}, len(sg.exch) < len(sg.keys)
+	for _, e := range sg.exch {
+		methods[e.answered] = true
+		unseen = unseen || e.answered == pcapstate.MethodNone
+	}
+	scoped := !unseen && len(methods) > 0
+	closed := 0
+	outside := map[pcapstate.Method]int{} // closes after other methods
+	for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
+		c := b.closedByUs[portRequest{port, m}]
+		switch {
+		case c == 0:
+		case scoped && !methods[m]:
+			outside[m] += c
+		default:
+			closed += c
+		}
+	}
 	n := len(sg.keys)
+	evidence := b.evidenceOf(sg.keys, 2)
+	const notShown = "the close is not shown to be skipped on one path only: "
+	if closed == 0 {
+		if len(outside) == 0 {
+			return Claim{}, false // no close seen: nothing to compare
+		}
+		return Claim{Text: fmt.Sprintf(notShown+"every connection the process closed on :%d after answering answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not a path that skips it",
+			port, countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String)), Evidence: evidence}, false
+	}
+	// scope says which closes were counted, when others were left out.
+	scope := ""
+	if len(outside) > 0 {
+		var names []string
+		for m := range methods {
+			names = append(names, m.String())
+		}
+		slices.Sort(names)
+		what := "the method these sockets answered"
+		if len(names) > 1 {
+			what = "the methods these sockets answered"
+		}
+		scope = fmt.Sprintf("counting only %s, %s; %s closed after answering left out", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
+	}
+	these := fmt.Sprintf("these %d", n)
+	if n == 1 {
+		these = "this one"
+	}
+	if closed <= n {
+		if scope != "" {
+			scope = " (" + scope + ")"
+		}
+		return Claim{
+			Text: fmt.Sprintf(notShown+"the process closed %d other %s on :%d after answering%s, and left %s open after answering; no more closed than left open, so the path that leaves them open is not the exception (the closes may come from another handler)",
+				closed, plural("connection", closed), port, scope, these),
+			Evidence: evidence,
+		}, false
+	}
+	if scope != "" {
+		scope = "; " + scope
+	}
 	return Claim{
-		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering: the close is skipped on one path, an error or early-return path",
-			n, plural("connection", n), closed, plural("connection", closed), sg.flow.key.port),
-		Evidence: b.evidenceOf(sg.keys, 2),
+		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering (%d of the %d answered that ended%s), more than it left open: the close is skipped on one path, an error or early-return path",
+			n, plural("connection", n), closed, plural("connection", closed), port, closed, closed+n, scope),
+		Evidence: evidence,
 	}, true
 }
 

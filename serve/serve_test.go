@@ -406,13 +406,27 @@ func TestShutdown(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- h.svc.Shutdown(ctx) }()
-	_, _ = pw.Write(body[len(body)/2 : len(body)/2+4096]) // the next read sees the shutdown
-	if code := <-resc; code != http.StatusServiceUnavailable {
-		t.Errorf("upload during shutdown: %d, want 503", code)
+	// The next read sees the shutdown. The write is not waited for: once
+	// the client has the 503 it may stop reading the body, and a write to
+	// the pipe would then block until pw.Close (it hung this test for 10
+	// minutes once, under load).
+	go func() { _, _ = pw.Write(body[len(body)/2 : len(body)/2+4096]) }()
+	select {
+	case code := <-resc:
+		if code != http.StatusServiceUnavailable {
+			t.Errorf("upload during shutdown: %d, want 503", code)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no answer to the upload under way a minute after the shutdown began")
 	}
 	pw.Close()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Shutdown has not returned a minute after its 100 ms grace period")
 	}
 	h.svc = nil
 	h.srv.Close()

@@ -820,6 +820,41 @@ func TestServerErrorStatusContrast(t *testing.T) {
 	}
 }
 
+// TestServerMethodClose: the real case python-server-method-close, a
+// server that closes after answering its POSTs and, after a GET, waits on
+// a keep-alive connection and returns without closing it when the client
+// closes. Every status is a success: the 6 stuck sockets answered GETs,
+// the 12 the server closed answered POSTs. The close follows the method,
+// so the closes are no evidence of an error path: the finding stays a
+// missing close, and says why.
+func TestServerMethodClose(t *testing.T) {
+	const dir = "../testdata/cases/python-server-method-close/"
+	data, err := os.ReadFile(dir + "capture.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
+	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if len(m.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(m.Findings))
+	}
+	f := m.Findings[0]
+	if f.SocketCount != 6 || f.Category != CategoryMissingClose {
+		t.Errorf("finding: %d sockets, %s; want 6, missing-close", f.SocketCount, f.Category)
+	}
+	const want = "every connection the process closed on :18191 after answering answered another method (POST ×12) than these sockets' requests (GET ×6): the close may follow the request's method, not a path that skips it"
+	if !slices.ContainsFunc(f.Contradicting, func(c Claim) bool { return strings.Contains(c.Text, want) }) {
+		t.Errorf("no claim that the closes followed POSTs: %+v", f.Contradicting)
+	}
+	if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "success status (200 ×6), answering GET ×6") }) {
+		t.Errorf("no claim of the stuck sockets' GETs: %+v", f.Supporting)
+	}
+}
+
 // TestErrorStatusContrastSamePathCloses: a JVM client's 3 stuck sockets
 // toward one server all got a 503 before the server's FIN, and the client
 // closed 5 other connections after a 200. When it also closed 4 after a

@@ -23,7 +23,8 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	older-than-capture gotest fd-exhaustion \
 	go-two-services netns-remote-leak java-two-mechanisms \
 	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed \
-	python-client-error-status python-server-error-status node-reports node-stderr-stacks; do
+	python-client-error-status python-server-error-status python-server-method-close \
+	node-reports node-stderr-stacks; do
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done

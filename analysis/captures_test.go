@@ -52,6 +52,33 @@ func TestStreamCaptures(t *testing.T) {
 	if !errors.Is(cs.Err(), context.Canceled) || n > ctxEvery {
 		t.Errorf("after the context ended: err %v, %d connections handed over (at most %d)", cs.Err(), n, ctxEvery)
 	}
+
+	// In batches, as analyze takes them: the batch after the context ends
+	// is none, and the error is the context's.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	cs, _, err = StreamCaptures(ctx, []Source{Bytes("load.pcap", data)}, pcapstate.Options{Retain: pcapstate.RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	batches, n := 0, 0
+	var batch []pcapstate.Conn
+	for {
+		if batch = cs.NextBatch(batch); batch == nil {
+			break
+		}
+		n += len(batch)
+		if batches++; batches == 2 {
+			cancel()
+		}
+	}
+	if !errors.Is(cs.Err(), context.Canceled) || batches != 2 || n >= st.Conns {
+		t.Errorf("batches after the context ended: err %v, %d batches (%d connections), want context.Canceled after 2", cs.Err(), batches, n)
+	}
+	if cs.NextBatch(nil) != nil {
+		t.Error("a batch after the stream's error")
+	}
 }
 
 // cancelAfter calls cancel once n bytes have been read.

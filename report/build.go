@@ -158,12 +158,11 @@ type builder struct {
 	queued map[key]int
 	unconf []Pos // unconfirmed capture CLOSE_WAIT, positions
 	// candidates are the closed-later sockets to list, the longest
-	// maxClosedLater of each local port; closedAt and closedEnd are when
-	// each of the closed-later sockets, listed or not, entered and left
-	// CLOSE_WAIT (ns since the epoch), apart so that the timeline can sort
-	// each in place: a busy capture has millions.
-	candidates          map[uint16]*candidates
-	closedAt, closedEnd []int64
+	// maxClosedLater of each local port; closed is when each of the
+	// closed-later sockets, listed or not, entered and left CLOSE_WAIT,
+	// for the timeline: a busy capture has millions.
+	candidates map[uint16]*candidates
+	closed     closedTimes
 	// closedLaterUnlisted counts, per process, the closed-later sockets
 	// beyond the longest maxClosedLater, which are counted but not listed.
 	closedLaterUnlisted map[int]int
@@ -494,8 +493,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 	case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
 		b.ends = append(b.ends, openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
 	case b.closedLater(local):
-		b.closedAt = append(b.closedAt, local.CloseWaitAt.UnixNano())
-		b.closedEnd = append(b.closedEnd, local.CloseWaitEnd.UnixNano())
+		b.closed.add(local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano())
 		cs := b.candidates[k.local.Port()]
 		if cs == nil {
 			cs = &candidates{}

@@ -888,7 +888,7 @@ func (b *builder) timeline() {
 	// Events in ns since the epoch: a busy capture has millions, and
 	// their order is all that matters (events at one instant merge). The
 	// closed-later sockets' (listed or not, as the connections were taken)
-	// are b.closedAt and b.closedEnd, each sorted in place; here are the
+	// are b.closed.at and b.closed.end, each sorted in place; here are the
 	// CLOSE_WAIT of the connections of stuck sockets (a CLOSE_WAIT of the
 	// remote end, or one too young, has none).
 	type ev struct {
@@ -897,9 +897,10 @@ func (b *builder) timeline() {
 	}
 	// The closed-later sockets' two lists sort on other goroutines
 	// meanwhile: they are most of the work, and Build has the other
-	// core to itself.
+	// core to itself. Past closedTimes' bound they are a grid of counts,
+	// whose cells are events among the others.
 	var sorting sync.WaitGroup
-	for _, xs := range [][]int64{b.closedAt, b.closedEnd} {
+	for _, xs := range [][]int64{b.closed.at, b.closed.end} {
 		sorting.Add(1)
 		go func() {
 			defer sorting.Done()
@@ -907,6 +908,13 @@ func (b *builder) timeline() {
 		}()
 	}
 	var evs []ev
+	if b.closed.gridded {
+		for i, d := range b.closed.cells {
+			if d != 0 {
+				evs = append(evs, ev{b.closed.origin + int64(i)*b.closed.width, int(d)})
+			}
+		}
+	}
 	for k, ivs := range b.spans {
 		if sk, ok := b.sockets[k]; !ok || !sk.Status.Stuck() {
 			continue
@@ -920,14 +928,14 @@ func (b *builder) timeline() {
 	}
 	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
 	sorting.Wait()
-	if len(evs) == 0 && len(b.closedAt) == 0 {
+	if len(evs) == 0 && b.closed.empty() {
 		b.m.Timeline = b.kernelTimeline()
 		return
 	}
 	// instants yields every instant with an event, in time order, and the
 	// count after its events, merging the three sorted lists.
 	instants := func(yield func(at int64, n int) bool) {
-		ups, downs, others := b.closedAt, b.closedEnd, evs
+		ups, downs, others := b.closed.at, b.closed.end, evs
 		n := 0
 		for len(ups)+len(downs)+len(others) > 0 {
 			at := int64(math.MaxInt64)

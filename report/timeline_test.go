@@ -64,11 +64,11 @@ func TestTimelineMemory(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	fill := func(b *builder) {
 		b.in.Capture = &pcapstate.Result{Start: start, End: end}
-		b.closedAt, b.closedEnd = make([]int64, conns), make([]int64, conns)
+		b.closed.at, b.closed.end = make([]int64, conns), make([]int64, conns)
 		for i := range conns {
 			at := start.Add(time.Duration(i)*time.Millisecond + time.Duration(r.IntN(1000))*time.Microsecond)
-			b.closedAt[i] = at.UnixNano()
-			b.closedEnd[i] = at.Add(time.Second + time.Duration(r.IntN(60_000))*time.Millisecond).UnixNano()
+			b.closed.at[i] = at.UnixNano()
+			b.closed.end[i] = at.Add(time.Second + time.Duration(r.IntN(60_000))*time.Millisecond).UnixNano()
 		}
 	}
 	b := NewBuilder(BuildInput{}).b
@@ -79,8 +79,8 @@ func TestTimelineMemory(t *testing.T) {
 		delta int
 	}
 	var evs []ev
-	for i := range b.closedAt {
-		evs = append(evs, ev{b.closedAt[i], 1}, ev{b.closedEnd[i], -1})
+	for i := range b.closed.at {
+		evs = append(evs, ev{b.closed.at[i], 1}, ev{b.closed.end[i], -1})
 	}
 	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
 	pts := []Point{{At: start}}

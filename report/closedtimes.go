@@ -1,0 +1,99 @@
+package report
+
+import "cmp"
+
+// closedTimes holds when the closed-later sockets entered and left
+// CLOSE_WAIT (ns since the epoch), for the timeline. Up to maxExact of each
+// it keeps the instants themselves, two lists the timeline sorts in place
+// (a busy capture has a million: 16 MB). Past that it keeps counts on a
+// grid of at most gridCells cells of capture time, the net change of the
+// count in each cell, whose width (a power of two nanoseconds) doubles as
+// the instants spread: its memory then stays the grid's, however many
+// connections close later, and the timeline shows each cell's change at
+// the cell's start (within a width of the instants; an entry and an exit
+// in one cell cancel).
+type closedTimes struct {
+	at, end []int64
+	// maxExact is how many instants of each kind are kept exactly (0:
+	// defaultMaxExact; tests set fewer).
+	maxExact int
+	// The grid, once gridded: cell i covers [origin+i*width,
+	// origin+(i+1)*width); origin is a multiple of width.
+	gridded       bool
+	cells         []int64
+	origin, width int64
+}
+
+const (
+	defaultMaxExact = 1 << 21 // 2 million of each: 32 MB
+	gridCells       = 1 << 16 // 512 KB of cells
+)
+
+// add notes one closed-later socket's CLOSE_WAIT, from at to end.
+func (c *closedTimes) add(at, end int64) {
+	if !c.gridded {
+		c.at, c.end = append(c.at, at), append(c.end, end)
+		if len(c.at) <= cmp.Or(c.maxExact, defaultMaxExact) {
+			return
+		}
+		c.toGrid()
+		return
+	}
+	c.fit(min(at, end), max(at, end))
+	c.cells[(at-c.origin)/c.width]++
+	c.cells[(end-c.origin)/c.width]--
+}
+
+// empty reports whether no closed-later socket was noted.
+func (c *closedTimes) empty() bool { return !c.gridded && len(c.at) == 0 }
+
+// toGrid moves the exact instants onto the grid.
+func (c *closedTimes) toGrid() {
+	lo, hi := c.at[0], c.at[0]
+	for _, xs := range [][]int64{c.at, c.end} {
+		for _, t := range xs {
+			lo, hi = min(lo, t), max(hi, t)
+		}
+	}
+	c.gridded, c.cells, c.width = true, make([]int64, gridCells), 1
+	c.origin = floorTo(lo, 1)
+	c.fit(lo, hi)
+	for i := range c.at {
+		c.cells[(c.at[i]-c.origin)/c.width]++
+		c.cells[(c.end[i]-c.origin)/c.width]--
+	}
+	c.at, c.end = nil, nil
+}
+
+// fit widens the grid until it covers [lo, hi], moving each cell's count
+// into the wider cell that holds it.
+func (c *closedTimes) fit(lo, hi int64) {
+	n := int64(len(c.cells))
+	if lo >= c.origin && (hi-c.origin)/c.width < n {
+		return
+	}
+	lo, hi = min(lo, c.origin), max(hi, c.origin+(n-1)*c.width)
+	w, o := c.width, int64(0)
+	for {
+		w *= 2
+		if o = floorTo(lo, w); (hi-o)/w < n {
+			break
+		}
+	}
+	cells := make([]int64, n)
+	for i, d := range c.cells {
+		if d != 0 {
+			cells[(c.origin+int64(i)*c.width-o)/w] += d
+		}
+	}
+	c.cells, c.origin, c.width = cells, o, w
+}
+
+// floorTo rounds t down to a multiple of w.
+func floorTo(t, w int64) int64 {
+	r := t % w
+	if r < 0 {
+		r += w
+	}
+	return t - r
+}

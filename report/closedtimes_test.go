@@ -1,0 +1,100 @@
+package report
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/pcapstate"
+)
+
+// TestClosedTimesGrid: past its bound, closedTimes keeps a grid of
+// counts, and the timeline made from it gives, at each cell's start, the
+// exact count at the end of the cell (the instants themselves, counted by
+// brute force), for instants that come out of order and spread the grid
+// both ways; its memory stays the grid's.
+func TestClosedTimesGrid(t *testing.T) {
+	start := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(5, 6))
+	const conns = 150 // fewer points than the timeline's 400: none thinned
+	type span struct{ at, end int64 }
+	var spans []span
+	for range conns {
+		// Most within a minute, a few hours away on either side, so that
+		// the grid widens after it is made.
+		off := time.Duration(r.IntN(60_000)) * time.Millisecond
+		if r.IntN(10) == 0 {
+			off = time.Duration(r.IntN(4)-2) * time.Hour
+		}
+		at := start.Add(time.Hour + off)
+		spans = append(spans, span{at.UnixNano(), at.Add(time.Duration(1+r.IntN(5000)) * time.Millisecond).UnixNano()})
+	}
+	b := NewBuilder(BuildInput{}).b
+	b.closed.maxExact = 20
+	for _, s := range spans {
+		b.closed.add(s.at, s.end)
+	}
+	c := &b.closed
+	if !c.gridded || c.at != nil || len(c.cells) != gridCells {
+		t.Fatalf("gridded %v, %d exact instants, %d cells", c.gridded, len(c.at), len(c.cells))
+	}
+	sum := int64(0)
+	for _, d := range c.cells {
+		sum += d
+	}
+	if sum != 0 {
+		t.Errorf("the cells' changes add up to %d, want 0 (every entry has its exit)", sum)
+	}
+	first, last := spans[0].at, spans[0].at
+	for _, s := range spans {
+		first, last = min(first, s.at), max(last, s.end)
+	}
+	b.in.Capture = &pcapstate.Result{Start: time.Unix(0, first).UTC().Add(-time.Second), End: time.Unix(0, last).UTC().Add(time.Second)}
+	b.timeline()
+	exact := func(at int64) int {
+		n := 0
+		for _, s := range spans {
+			if s.at <= at && s.end > at {
+				n++
+			}
+		}
+		return n
+	}
+	pts := b.m.Timeline
+	if len(pts) < 3 {
+		t.Fatalf("%d points", len(pts))
+	}
+	for _, p := range pts[1 : len(pts)-1] {
+		at := p.At.UnixNano()
+		if (at-c.origin)%c.width != 0 {
+			t.Errorf("point at %v is not at a cell's start", p.At)
+		}
+		if want := exact(at + c.width - 1); p.Count != want {
+			t.Errorf("point at %v (cells of %v): %d, want %d, the count at the cell's end", p.At, time.Duration(c.width), p.Count, want)
+		}
+	}
+	if last := pts[len(pts)-1]; last.Count != 0 {
+		t.Errorf("at the capture's end: %d, want 0", last.Count)
+	}
+}
+
+// TestClosedTimesBounded: three million closed-later sockets over 23 hours
+// hold the grid's memory, not a list of their instants.
+func TestClosedTimesBounded(t *testing.T) {
+	var c closedTimes
+	c.maxExact = 1000
+	base := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC).UnixNano()
+	for i := range int64(3_000_000) {
+		at := base + i*int64(28*time.Millisecond)
+		c.add(at, at+int64(time.Second))
+	}
+	if !c.gridded || cap(c.at) != 0 || len(c.cells) != gridCells {
+		t.Errorf("gridded %v, %d exact instants kept, %d cells; want the grid alone", c.gridded, cap(c.at), len(c.cells))
+	}
+	// 23 hours in 65,536 cells: 1.28 s at least; a power of two, and no
+	// more than twice what aligning the grid on it needs.
+	span := 3_000_000*int64(28*time.Millisecond) + int64(time.Second)
+	if least := span / gridCells; c.width < least || c.width > 4*least || c.width&(c.width-1) != 0 {
+		t.Errorf("cells of %v for %v", time.Duration(c.width), time.Duration(span))
+	}
+}

@@ -53,7 +53,8 @@ func (l *ConnList) Keep(keep func(*Conn) bool) {
 	l.chunks, l.n = l.chunks[:used], n
 }
 
-// Sorted returns the connections in the order SortConns puts them in.
+// Sorted returns the connections in the order SortConns puts them in, as
+// pointers into the list: valid until the list's next Keep.
 func (l *ConnList) Sorted() []*Conn {
 	keys := sortKeys(l.n, l.At)
 	out := make([]*Conn, len(keys))

@@ -855,6 +855,39 @@ func TestServerMethodClose(t *testing.T) {
 	}
 }
 
+// TestServerErrorFew: the real case python-server-error-few, the server of
+// python-server-error-status seen through 5 requests: 2 successes closed
+// by the server, 3 404s left open. 2 against 3 comes by chance once in 10:
+// the contrast is withheld and says so, with its counts, and the finding
+// keeps the error status's own confidence.
+func TestServerErrorFew(t *testing.T) {
+	const dir = "../testdata/cases/python-server-error-few/"
+	data, err := os.ReadFile(dir + "capture.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
+	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if len(m.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(m.Findings))
+	}
+	f := m.Findings[0]
+	if f.SocketCount != 3 || f.LastExchange != LastErrorStatus || f.Confidence != confidences.LastErrorAlone {
+		t.Errorf("finding: %d sockets, last exchange %s, confidence %.2f; want 3, error-status, %.2f", f.SocketCount, f.LastExchange, f.Confidence, confidences.LastErrorAlone)
+	}
+	const want = "too few connections to tell the two paths apart: a split at least this lopsided comes by chance once in 10 if the close does not depend on the status (Fisher's exact test), and the contrast needs once in 20 or rarer"
+	if !slices.ContainsFunc(f.Contradicting, func(c Claim) bool { return strings.Contains(c.Text, want) }) {
+		t.Errorf("no withheld contrast: %+v", f.Contradicting)
+	}
+	if slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "closed by this server after a success status") }) {
+		t.Errorf("the contrast supports the finding: %+v", f.Supporting)
+	}
+}
+
 // TestErrorStatusContrastSamePathCloses: a JVM client's 3 stuck sockets
 // toward one server all got a 503 before the server's FIN, and the client
 // closed 5 other connections after a 200. When it also closed 4 after a

@@ -3,7 +3,7 @@
 # python-server-error-status (../python-server-error-status/ledger_server.py:
 # 200s sent with Connection: close and closed, 404s, 400s and 500s sent
 # through send_error and left open), seen through only a handful of
-# requests, as early in an incident: few_client.py makes 5 lookups, 2 of
+# requests, as early in an incident: ../http_client.py makes 5 lookups, 2 of
 # known accounts (200, closed by the server) and 3 of unknown ones (404,
 # left in CLOSE_WAIT). No health probe. The capture alone cannot tell an
 # error path that skips the close from chance: a report must not claim the
@@ -27,8 +27,10 @@ PIDS+=("$SRV")
 wait_listen $PORT
 STARTED=$(now)
 
-log "few client: 5 lookups"
-"$PY" "$HERE/few_client.py" --port $PORT >"$SCRATCH/ledger-client.log"
+log "client: 5 lookups"
+"$PY" "$HERE/../http_client.py" --port $PORT \
+	"GET /ledger/1001" "GET /ledger/2001" "GET /ledger/1002" "GET /ledger/3001" "GET /ledger/4001" \
+	>"$SCRATCH/ledger-client.log"
 wait_count close-wait "( sport = :$PORT )" 3
 log "letting the CLOSE_WAIT sockets age"
 sleep 12

@@ -2,20 +2,13 @@
 """A well-behaved client of ledger-api: one http.client connection per
 request, the response read to its end, then closed, whatever the status."""
 import argparse
-import http.client
 import json
+import os
+import sys
 import time
 
-
-def call(port, method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
-        resp = conn.getresponse()
-        data = resp.read()
-        print("%s %s -> %d %s" % (method, path, resp.status, data.decode().strip()), flush=True)
-    finally:
-        conn.close()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from http_client import call  # noqa: E402  (testdata/gen/http_client.py)
 
 
 def main():

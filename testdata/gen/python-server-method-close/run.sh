@@ -4,7 +4,7 @@
 # after a POST (201, Connection: close) and keeps a GET's connection alive
 # for the next request, but returns without close() when the client closes
 # it instead: the socket stays in the server's table of connected clients.
-# notes_client.py, a well-behaved http.client program, makes one
+# ../http_client.py, a well-behaved http.client program, makes one
 # connection per request and closes it after reading the response: every
 # GET leaves the server's socket in CLOSE_WAIT, every POST is closed by the
 # server. Every status is a success: the close follows the method. No
@@ -28,8 +28,13 @@ PIDS+=("$SRV")
 wait_listen $PORT
 STARTED=$(now)
 
-log "notes client: 12 POSTs, 6 GETs"
-"$PY" notes_client.py --port $PORT >"$SCRATCH/notes-client.log"
+log "client: 12 POSTs, a GET after every second one"
+plan=()
+for i in $(seq 0 11); do
+	plan+=("POST /notes {\"text\": \"note $i\"}")
+	if [ $((i % 2)) = 1 ]; then plan+=("GET /notes/$((i / 2 + 1))"); fi
+done
+"$PY" "$HERE/../http_client.py" --port $PORT "${plan[@]}" >"$SCRATCH/notes-client.log"
 wait_count close-wait "( sport = :$PORT )" 6
 log "letting the CLOSE_WAIT sockets age"
 sleep 12

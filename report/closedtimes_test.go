@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -96,5 +97,44 @@ func TestClosedTimesBounded(t *testing.T) {
 	span := 3_000_000*int64(28*time.Millisecond) + int64(time.Second)
 	if least := span / gridCells; c.width < least || c.width > 4*least || c.width&(c.width-1) != 0 {
 		t.Errorf("cells of %v for %v", time.Duration(c.width), time.Duration(span))
+	}
+}
+
+// TestClosedTimesExtremes: instants on either side of the epoch and
+// centuries apart (a capture's clock can say anything) are gridded
+// without overflowing the offsets: every count lands in the cell that
+// holds its instant, and the changes still add up to nothing.
+func TestClosedTimesExtremes(t *testing.T) {
+	spans := [][2]int64{
+		{-5, 7}, {0, 1}, {1 << 40, 1<<40 + 9},
+		{math.MinInt64 + 3, math.MinInt64 + 100}, {math.MaxInt64 - 100, math.MaxInt64 - 1},
+		{-1 << 62, 1 << 62},
+	}
+	var c closedTimes
+	c.maxExact = 2
+	for _, s := range spans {
+		c.add(s[0], s[1])
+	}
+	if !c.gridded {
+		t.Fatal("not gridded")
+	}
+	sum := int64(0)
+	for _, d := range c.cells {
+		sum += d
+	}
+	if sum != 0 {
+		t.Errorf("the cells' changes add up to %d, want 0", sum)
+	}
+	for _, s := range spans {
+		for _, at := range s {
+			i := (uint64(at) - uint64(c.origin)) / uint64(c.width)
+			if i >= gridCells {
+				t.Errorf("%d: cell %d of %d", at, i, gridCells)
+				continue
+			}
+			if st := int64(uint64(c.origin) + i*uint64(c.width)); st > at || uint64(at)-uint64(st) >= uint64(c.width) {
+				t.Errorf("%d: in the cell from %d, %d wide", at, st, c.width)
+			}
+		}
 	}
 }

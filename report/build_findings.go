@@ -909,9 +909,13 @@ func (b *builder) timeline() {
 	}
 	var evs []ev
 	if b.closed.gridded {
+		// A cell's change is shown at its start, but not before the
+		// capture's: the first cell may begin before the capture did,
+		// and the timeline starts there.
+		start := res.Start.UnixNano()
 		for i, d := range b.closed.cells {
 			if d != 0 {
-				evs = append(evs, ev{b.closed.origin + int64(i)*b.closed.width, int(d)})
+				evs = append(evs, ev{max(b.closed.cellStart(i), start), int(d)})
 			}
 		}
 	}

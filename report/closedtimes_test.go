@@ -138,3 +138,33 @@ func TestClosedTimesExtremes(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedTimesBeforeStart: a grid whose first cell begins before the
+// capture does gives no timeline point before the capture's start, and
+// the points stay in time order.
+func TestClosedTimesBeforeStart(t *testing.T) {
+	start := time.Date(2026, 3, 14, 12, 0, 0, 123_456_789, time.UTC)
+	b := NewBuilder(BuildInput{}).b
+	b.closed.maxExact = 2
+	for i := range 10 {
+		at := start.Add(time.Duration(i) * 7 * time.Minute)
+		b.closed.add(at.UnixNano(), at.Add(3*time.Second).UnixNano())
+	}
+	if !b.closed.gridded || b.closed.origin >= start.UnixNano() {
+		t.Fatalf("gridded %v, origin %d: the test needs a grid from before the start %d", b.closed.gridded, b.closed.origin, start.UnixNano())
+	}
+	b.in.Capture = &pcapstate.Result{Start: start, End: start.Add(2 * time.Hour)}
+	b.timeline()
+	pts := b.m.Timeline
+	for i, p := range pts {
+		if p.At.Before(start) {
+			t.Errorf("point %d at %v, before the capture's start %v", i, p.At, start)
+		}
+		if i > 0 && !p.At.After(pts[i-1].At) {
+			t.Errorf("point %d at %v, not after %v", i, p.At, pts[i-1].At)
+		}
+	}
+	if pts[0].Count != 1 {
+		t.Errorf("at the start: %d, want 1 (the first socket entered CLOSE_WAIT then)", pts[0].Count)
+	}
+}

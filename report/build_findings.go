@@ -581,7 +581,12 @@ func (h peerHit) text(bk dumps.Bucket, what string) string {
 // peerMatch finds what peerNamed says: the first socket whose peer, peer's
 // port or local port a member's name holds whole.
 func peerMatch(bk dumps.Bucket, stuck []key) (peerHit, bool) {
-	n := namedIn(bk.Members)
+	return namedIn(bk.Members).match(stuck)
+}
+
+// match finds the first socket of stuck whose peer, peer's port or local
+// port the names hold whole (see peerMatch).
+func (n *named) match(stuck []key) (peerHit, bool) {
 	if len(n.colon)+len(n.dash) == 0 {
 		return peerHit{}, false // every address named ends in a port after a colon
 	}
@@ -629,8 +634,8 @@ func (s *portSet) has(p uint16) bool { return s != nil && s[p/64]&(1<<(p%64)) !=
 // strconv.Itoa writes it, whole (no digit on either side); an address is
 // the whole run of digits and dots before ":port" (not after a digit or a
 // dot) or a bracketed one, written as netip.AddrPort.String writes it.
-func namedIn(members []dumps.Member) named {
-	var n named
+func namedIn(members []dumps.Member) *named {
+	n := &named{}
 	add := func(m map[uint16]int, bits **portSet, port string, i int) map[uint16]int {
 		p, err := strconv.ParseUint(port, 10, 16)
 		if err != nil || strconv.FormatUint(p, 10) != port {

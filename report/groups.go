@@ -443,8 +443,9 @@ type groupHit struct {
 // and what names several groups alike names none of them; alike is the
 // first such, when no group is left.
 func stackHits(bk dumps.Bucket, groups []sockGroup) (hits []groupHit, alike string) {
+	n := namedIn(bk.Members) // the message is read once, not once a group
 	for i := range groups {
-		if h, ok := peerMatch(bk, groups[i].keys); ok {
+		if h, ok := n.match(groups[i].keys); ok {
 			hits = append(hits, groupHit{i, h})
 		}
 	}

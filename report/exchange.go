@@ -394,20 +394,16 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
 	}
 	group := map[uint16]int{} // the group's statuses
-	// The methods of the requests the group's responses answered: when
-	// the capture saw every one, only the connections answering the same
-	// methods are compared, so that a server that closes after every POST
-	// and never after a GET is not taken for one whose error path skips
-	// the close.
-	methods, unseen := map[pcapstate.Method]bool{}, false
 	for _, e := range sg.exch {
 		if e.status >= 400 {
 			group[e.status]++
 		}
-		methods[e.answered] = true
-		unseen = unseen || e.answered == pcapstate.MethodNone
 	}
-	scoped := !unseen && len(methods) > 0
+	// Only the connections answering the same methods are compared, when
+	// the capture saw them all, so that a server that closes after every
+	// POST and never after a GET is not taken for one whose error path
+	// skips the close.
+	methods, scoped := sg.answeredScope()
 	seen := map[netip.AddrPort]bool{}
 	var (
 		success, successOpen, errors, same int
@@ -451,16 +447,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// scope says which requests were compared, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		var names []string
-		for m := range methods {
-			names = append(names, m.String())
-		}
-		slices.Sort(names)
-		what := "the method these sockets answered"
-		if len(names) > 1 {
-			what = "the methods these sockets answered"
-		}
-		scope = fmt.Sprintf(" (counting only %s, %s; %s after a success left out)", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf(" (%s; %s after a success left out)", countingOnly(methods), countsText(outside, pcapstate.Method.String))
 	}
 	if success+successOpen == 0 {
 		if len(outside) == 0 {
@@ -547,6 +534,34 @@ func onceIn(p float64) string {
 		return "less than once in a million"
 	}
 	return "once in " + FormatCount(int(math.Round(1/p)))
+}
+
+// answeredScope returns the methods of the requests the group's responses
+// answered, and whether the capture saw every one (scoped): only then can
+// closes be counted by method, those after other methods left out (the
+// error-status contrast, errorPath).
+func (sg *sockGroup) answeredScope() (methods map[pcapstate.Method]bool, scoped bool) {
+	methods, scoped = map[pcapstate.Method]bool{}, len(sg.exch) > 0 && len(sg.exch) == len(sg.keys)
+	for _, e := range sg.exch {
+		methods[e.answered] = true
+		scoped = scoped && e.answered != pcapstate.MethodNone
+	}
+	return methods, scoped
+}
+
+// countingOnly says which methods a scoped count kept: "counting only
+// GET, the method these sockets answered".
+func countingOnly(methods map[pcapstate.Method]bool) string {
+	var names []string
+	for m := range methods {
+		names = append(names, m.String())
+	}
+	slices.Sort(names)
+	what := "the method these sockets answered"
+	if len(names) > 1 {
+		what = "the methods these sockets answered"
+	}
+	return fmt.Sprintf("counting only %s, %s", strings.Join(names, " or "), what)
 }
 
 // answeredMethods counts the methods of the requests the group's

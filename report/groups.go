@@ -804,12 +804,7 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 		}
 	}
 	port := sg.flow.key.port
-	methods, unseen := map[pcapstate.Method]bool{}, len(sg.exch) < len(sg.keys)
-	for _, e := range sg.exch {
-		methods[e.answered] = true
-		unseen = unseen || e.answered == pcapstate.MethodNone
-	}
-	scoped := !unseen && len(methods) > 0
+	methods, scoped := sg.answeredScope()
 	closed := 0
 	outside := map[pcapstate.Method]int{} // closes after other methods
 	for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
@@ -835,16 +830,7 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 	// scope says which closes were counted, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		var names []string
-		for m := range methods {
-			names = append(names, m.String())
-		}
-		slices.Sort(names)
-		what := "the method these sockets answered"
-		if len(names) > 1 {
-			what = "the methods these sockets answered"
-		}
-		scope = fmt.Sprintf("counting only %s, %s; %s closed after answering left out", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, pcapstate.Method.String))
 	}
 	these := fmt.Sprintf("these %d", n)
 	if n == 1 {

@@ -214,33 +214,37 @@ func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 }
 
 // noteClosed counts c in b.closedClient when its opener closed it,
-// and in b.closedServer when its acceptor did, after a response.
+// and in b.closedServer when its acceptor did, after a response. It takes
+// the sides by pointer, as addConn does: it runs on every connection.
 func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if !c.Handshake {
 		return
 	}
-	client, server := c.Remote, c.Local
+	client, server := &c.Remote, &c.Local
 	if c.LocalOpened {
-		client, server = c.Local, c.Remote
+		client, server = &c.Local, &c.Remote
 	}
 	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
 	a := serverRequest{netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port()), client.LastRequest}
-	note := func(m map[serverRequest]closedAfter, fin, other pcapstate.Pos) {
+	note := func(m map[serverRequest]*closedAfter, fin pcapstate.Pos) {
+		if fin.IsZero() && server.LastStatus >= 400 {
+			return // left open after an error: not counted
+		}
 		n := m[a]
-		switch {
-		case !fin.IsZero():
-			n.add(server.LastStatus, fin)
-		case server.LastStatus < 400:
+		if n == nil {
+			n = &closedAfter{}
+			m[a] = n
+		}
+		if fin.IsZero() {
 			n.successOpen++ // the other end closed, this one did not
-		default:
 			return
 		}
-		m[a] = n
+		n.add(server.LastStatus, fin)
 	}
-	note(b.closedClient, client.FIN, server.FIN)
-	note(b.closedServer, server.FIN, client.FIN)
+	note(b.closedClient, client.FIN)
+	note(b.closedServer, server.FIN)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -419,8 +423,8 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		seen[a] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
-			n, ok := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
-			if !ok {
+			n := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
+			if n == nil {
 				continue
 			}
 			if scoped && !methods[m] {

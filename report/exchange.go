@@ -183,6 +183,11 @@ type closedAfter struct {
 	firstSuccess    Pos
 }
 
+// lastMethod is pcapstate's last Method: the counts by method are read
+// method by method up to it (TestLastMethod fails when one is added
+// after it).
+const lastMethod = pcapstate.MethodPATCH
+
 // serverRequest is a server endpoint and the method of a client's last
 // request to it (MethodNone when the capture saw none).
 type serverRequest struct {
@@ -422,7 +427,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		}
 		seen[a] = true
 		var first Pos
-		for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
+		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
 			n := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
 			if n == nil {
 				continue

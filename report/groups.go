@@ -807,7 +807,7 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 	methods, scoped := sg.answeredScope()
 	closed := 0
 	outside := map[pcapstate.Method]int{} // closes after other methods
-	for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
+	for m := pcapstate.MethodNone; m <= lastMethod; m++ {
 		c := b.closedByUs[portRequest{port, m}]
 		switch {
 		case c == 0:

@@ -148,7 +148,7 @@ type builder struct {
 	// closedClient and closedServer count, per server endpoint and method
 	// of the client's last request, the connections their client closed
 	// and those their server closed, by the server's last status.
-	closedClient, closedServer map[serverRequest]closedAfter
+	closedClient, closedServer map[serverRequest]*closedAfter
 	// ownedListen says, per listing file, the local ports whose listener
 	// the file names an owner for: a connection of that port the file
 	// lists without an owner was never accepted.
@@ -219,8 +219,8 @@ func NewBuilder(in BuildInput) *Builder {
 		seenLocal:    map[netip.AddrPort]bool{},
 		connsByPID:   map[int]int{},
 		closedByUs:   map[portRequest]int{},
-		closedClient: map[serverRequest]closedAfter{},
-		closedServer: map[serverRequest]closedAfter{},
+		closedClient: map[serverRequest]*closedAfter{},
+		closedServer: map[serverRequest]*closedAfter{},
 
 		ownedListen: map[string]map[uint16]int{},
 		queued:      map[key]int{},

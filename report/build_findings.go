@@ -545,8 +545,8 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 // once for what they could name (namedIn), and each socket is looked up
 // in that, so a group of 400,000 sockets costs a pass without allocating.
 // The first socket, in the group's order, whose peer, peer's port or
-// local port a name holds whole (namesWhole) is the one said, by the first
-// member that names it.
+// local port a name holds whole is the one said, by the first member
+// that names it.
 func peerNamed(bk dumps.Bucket, stuck []key, what string) string {
 	m, ok := peerMatch(bk, stuck)
 	if !ok {
@@ -581,7 +581,12 @@ func (h peerHit) text(bk dumps.Bucket, what string) string {
 // peerMatch finds what peerNamed says: the first socket whose peer, peer's
 // port or local port a member's name holds whole.
 func peerMatch(bk dumps.Bucket, stuck []key) (peerHit, bool) {
-	n := namedIn(bk.Members)
+	return namedIn(bk.Members).match(stuck)
+}
+
+// match finds the first socket of stuck whose peer, peer's port or local
+// port the names hold whole (see peerMatch).
+func (n *named) match(stuck []key) (peerHit, bool) {
 	if len(n.colon)+len(n.dash) == 0 {
 		return peerHit{}, false // every address named ends in a port after a colon
 	}
@@ -625,12 +630,13 @@ func (s *portSet) add(p uint16) { s[p/64] |= 1 << (p % 64) }
 func (s *portSet) has(p uint16) bool { return s != nil && s[p/64]&(1<<(p%64)) != 0 }
 
 // namedIn reads the members' names for the addresses and ports they hold
-// whole, as namesWhole finds them: a port is a run of digits written as
-// strconv.Itoa writes it, whole (no digit on either side); an address is
+// whole, as the tests' plain search (namesWhole) finds them: a port is a
+// run of digits written as strconv.Itoa writes it, whole (no digit on
+// either side); an address is
 // the whole run of digits and dots before ":port" (not after a digit or a
 // dot) or a bracketed one, written as netip.AddrPort.String writes it.
-func namedIn(members []dumps.Member) named {
-	var n named
+func namedIn(members []dumps.Member) *named {
+	n := &named{}
 	add := func(m map[uint16]int, bits **portSet, port string, i int) map[uint16]int {
 		p, err := strconv.ParseUint(port, 10, 16)
 		if err != nil || strconv.FormatUint(p, 10) != port {
@@ -689,26 +695,6 @@ func namedIn(members []dumps.Member) named {
 		}
 	}
 	return n
-}
-
-// namesWhole reports whether s holds needle (an address, ":port" or
-// "-port-") as a whole: not inside a longer number, so that ":80" is not
-// named by "10.0.0.9:8080", nor "10.0.0.7:80" by "110.0.0.7:80".
-func namesWhole(s, needle string) bool {
-	digit := func(c byte) bool { return c >= '0' && c <= '9' }
-	for i := 0; ; {
-		j := strings.Index(s[i:], needle)
-		if j < 0 {
-			return false
-		}
-		at, end := i+j, i+j+len(needle)
-		before := at == 0 || !digit(needle[0]) || !digit(s[at-1]) && s[at-1] != '.'
-		after := end == len(s) || !digit(needle[len(needle)-1]) || !digit(s[end])
-		if before && after {
-			return true
-		}
-		i = at + 1
-	}
 }
 
 // remoteEnds keeps the FIN_WAIT2 sockets whose peer end is not a stuck
@@ -909,9 +895,13 @@ func (b *builder) timeline() {
 	}
 	var evs []ev
 	if b.closed.gridded {
+		// A cell's change is shown at its start, but not before the
+		// capture's: the first cell may begin before the capture did,
+		// and the timeline starts there.
+		start := res.Start.UnixNano()
 		for i, d := range b.closed.cells {
 			if d != 0 {
-				evs = append(evs, ev{b.closed.origin + int64(i)*b.closed.width, int(d)})
+				evs = append(evs, ev{max(b.closed.cellStart(i), start), int(d)})
 			}
 		}
 	}

@@ -22,6 +22,9 @@ type closedTimes struct {
 	gridded       bool
 	cells         []int64
 	origin, width int64
+	// lo and hi are the earliest and latest instant gridded: what the
+	// grid must cover.
+	lo, hi int64
 }
 
 const (
@@ -40,8 +43,21 @@ func (c *closedTimes) add(at, end int64) {
 		return
 	}
 	c.fit(min(at, end), max(at, end))
-	c.cells[(at-c.origin)/c.width]++
-	c.cells[(end-c.origin)/c.width]--
+	c.cells[c.cell(at)]++
+	c.cells[c.cell(end)]--
+}
+
+// cell is the index of the cell of t, an instant the grid covers. The
+// offset from the origin is taken as a uint64, which holds the distance
+// between any two int64s: instants decades apart, or on either side of
+// the epoch, do not overflow it.
+func (c *closedTimes) cell(t int64) uint64 {
+	return (uint64(t) - uint64(c.origin)) / uint64(c.width)
+}
+
+// cellStart is the first instant of cell i.
+func (c *closedTimes) cellStart(i int) int64 {
+	return int64(uint64(c.origin) + uint64(i)*uint64(c.width))
 }
 
 // empty reports whether no closed-later socket was noted.
@@ -56,34 +72,38 @@ func (c *closedTimes) toGrid() {
 		}
 	}
 	c.gridded, c.cells, c.width = true, make([]int64, gridCells), 1
-	c.origin = floorTo(lo, 1)
+	c.origin, c.lo, c.hi = lo, lo, lo
 	c.fit(lo, hi)
 	for i := range c.at {
-		c.cells[(c.at[i]-c.origin)/c.width]++
-		c.cells[(c.end[i]-c.origin)/c.width]--
+		c.cells[c.cell(c.at[i])]++
+		c.cells[c.cell(c.end[i])]--
 	}
 	c.at, c.end = nil, nil
 }
 
-// fit widens the grid until it covers [lo, hi], moving each cell's count
-// into the wider cell that holds it.
+// fit widens the grid until it covers [lo, hi] beside every instant it
+// holds, moving each cell's count into the wider cell that holds it. The
+// width stops doubling by 2^48 ns, when 65,536 cells cover any two int64
+// instants.
 func (c *closedTimes) fit(lo, hi int64) {
-	n := int64(len(c.cells))
-	if lo >= c.origin && (hi-c.origin)/c.width < n {
+	c.lo, c.hi = min(c.lo, lo), max(c.hi, hi)
+	n := uint64(len(c.cells))
+	if c.lo >= c.origin && c.cell(c.hi) < n {
 		return
 	}
-	lo, hi = min(lo, c.origin), max(hi, c.origin+(n-1)*c.width)
 	w, o := c.width, int64(0)
 	for {
 		w *= 2
-		if o = floorTo(lo, w); (hi-o)/w < n {
+		if o = floorTo(c.lo, w); (uint64(c.hi)-uint64(o))/uint64(w) < n {
 			break
 		}
 	}
 	cells := make([]int64, n)
 	for i, d := range c.cells {
 		if d != 0 {
-			cells[(c.origin+int64(i)*c.width-o)/w] += d
+			// A cell with a count holds an instant: its start is at or
+			// after the earliest, which o is at or before.
+			cells[(uint64(c.cellStart(i))-uint64(o))/uint64(w)] += d
 		}
 	}
 	c.cells, c.origin, c.width = cells, o, w

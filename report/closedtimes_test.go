@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -96,5 +97,74 @@ func TestClosedTimesBounded(t *testing.T) {
 	span := 3_000_000*int64(28*time.Millisecond) + int64(time.Second)
 	if least := span / gridCells; c.width < least || c.width > 4*least || c.width&(c.width-1) != 0 {
 		t.Errorf("cells of %v for %v", time.Duration(c.width), time.Duration(span))
+	}
+}
+
+// TestClosedTimesExtremes: instants on either side of the epoch and
+// centuries apart (a capture's clock can say anything) are gridded
+// without overflowing the offsets: every count lands in the cell that
+// holds its instant, and the changes still add up to nothing.
+func TestClosedTimesExtremes(t *testing.T) {
+	spans := [][2]int64{
+		{-5, 7}, {0, 1}, {1 << 40, 1<<40 + 9},
+		{math.MinInt64 + 3, math.MinInt64 + 100}, {math.MaxInt64 - 100, math.MaxInt64 - 1},
+		{-1 << 62, 1 << 62},
+	}
+	var c closedTimes
+	c.maxExact = 2
+	for _, s := range spans {
+		c.add(s[0], s[1])
+	}
+	if !c.gridded {
+		t.Fatal("not gridded")
+	}
+	sum := int64(0)
+	for _, d := range c.cells {
+		sum += d
+	}
+	if sum != 0 {
+		t.Errorf("the cells' changes add up to %d, want 0", sum)
+	}
+	for _, s := range spans {
+		for _, at := range s {
+			i := (uint64(at) - uint64(c.origin)) / uint64(c.width)
+			if i >= gridCells {
+				t.Errorf("%d: cell %d of %d", at, i, gridCells)
+				continue
+			}
+			if st := int64(uint64(c.origin) + i*uint64(c.width)); st > at || uint64(at)-uint64(st) >= uint64(c.width) {
+				t.Errorf("%d: in the cell from %d, %d wide", at, st, c.width)
+			}
+		}
+	}
+}
+
+// TestClosedTimesBeforeStart: a grid whose first cell begins before the
+// capture does gives no timeline point before the capture's start, and
+// the points stay in time order.
+func TestClosedTimesBeforeStart(t *testing.T) {
+	start := time.Date(2026, 3, 14, 12, 0, 0, 123_456_789, time.UTC)
+	b := NewBuilder(BuildInput{}).b
+	b.closed.maxExact = 2
+	for i := range 10 {
+		at := start.Add(time.Duration(i) * 7 * time.Minute)
+		b.closed.add(at.UnixNano(), at.Add(3*time.Second).UnixNano())
+	}
+	if !b.closed.gridded || b.closed.origin >= start.UnixNano() {
+		t.Fatalf("gridded %v, origin %d: the test needs a grid from before the start %d", b.closed.gridded, b.closed.origin, start.UnixNano())
+	}
+	b.in.Capture = &pcapstate.Result{Start: start, End: start.Add(2 * time.Hour)}
+	b.timeline()
+	pts := b.m.Timeline
+	for i, p := range pts {
+		if p.At.Before(start) {
+			t.Errorf("point %d at %v, before the capture's start %v", i, p.At, start)
+		}
+		if i > 0 && !p.At.After(pts[i-1].At) {
+			t.Errorf("point %d at %v, not after %v", i, p.At, pts[i-1].At)
+		}
+	}
+	if pts[0].Count != 1 {
+		t.Errorf("at the start: %d, want 1 (the first socket entered CLOSE_WAIT then)", pts[0].Count)
 	}
 }

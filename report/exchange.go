@@ -183,6 +183,11 @@ type closedAfter struct {
 	firstSuccess    Pos
 }
 
+// lastMethod is pcapstate's last Method: the counts by method are read
+// method by method up to it (TestLastMethod fails when one is added
+// after it).
+const lastMethod = pcapstate.MethodPATCH
+
 // serverRequest is a server endpoint and the method of a client's last
 // request to it (MethodNone when the capture saw none).
 type serverRequest struct {
@@ -214,33 +219,37 @@ func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 }
 
 // noteClosed counts c in b.closedClient when its opener closed it,
-// and in b.closedServer when its acceptor did, after a response.
+// and in b.closedServer when its acceptor did, after a response. It takes
+// the sides by pointer, as addConn does: it runs on every connection.
 func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if !c.Handshake {
 		return
 	}
-	client, server := c.Remote, c.Local
+	client, server := &c.Remote, &c.Local
 	if c.LocalOpened {
-		client, server = c.Local, c.Remote
+		client, server = &c.Local, &c.Remote
 	}
 	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
 	a := serverRequest{netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port()), client.LastRequest}
-	note := func(m map[serverRequest]closedAfter, fin, other pcapstate.Pos) {
+	note := func(m map[serverRequest]*closedAfter, fin pcapstate.Pos) {
+		if fin.IsZero() && server.LastStatus >= 400 {
+			return // left open after an error: not counted
+		}
 		n := m[a]
-		switch {
-		case !fin.IsZero():
-			n.add(server.LastStatus, fin)
-		case server.LastStatus < 400:
+		if n == nil {
+			n = &closedAfter{}
+			m[a] = n
+		}
+		if fin.IsZero() {
 			n.successOpen++ // the other end closed, this one did not
-		default:
 			return
 		}
-		m[a] = n
+		n.add(server.LastStatus, fin)
 	}
-	note(b.closedClient, client.FIN, server.FIN)
-	note(b.closedServer, server.FIN, client.FIN)
+	note(b.closedClient, client.FIN)
+	note(b.closedServer, server.FIN)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -394,20 +403,16 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
 	}
 	group := map[uint16]int{} // the group's statuses
-	// The methods of the requests the group's responses answered: when
-	// the capture saw every one, only the connections answering the same
-	// methods are compared, so that a server that closes after every POST
-	// and never after a GET is not taken for one whose error path skips
-	// the close.
-	methods, unseen := map[pcapstate.Method]bool{}, false
 	for _, e := range sg.exch {
 		if e.status >= 400 {
 			group[e.status]++
 		}
-		methods[e.answered] = true
-		unseen = unseen || e.answered == pcapstate.MethodNone
 	}
-	scoped := !unseen && len(methods) > 0
+	// Only the connections answering the same methods are compared, when
+	// the capture saw them all, so that a server that closes after every
+	// POST and never after a GET is not taken for one whose error path
+	// skips the close.
+	methods, scoped := sg.answeredScope()
 	seen := map[netip.AddrPort]bool{}
 	var (
 		success, successOpen, errors, same int
@@ -422,9 +427,9 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		}
 		seen[a] = true
 		var first Pos
-		for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
-			n, ok := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
-			if !ok {
+		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
+			n := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
+			if n == nil {
 				continue
 			}
 			if scoped && !methods[m] {
@@ -451,16 +456,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// scope says which requests were compared, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		var names []string
-		for m := range methods {
-			names = append(names, m.String())
-		}
-		slices.Sort(names)
-		what := "the method these sockets answered"
-		if len(names) > 1 {
-			what = "the methods these sockets answered"
-		}
-		scope = fmt.Sprintf(" (counting only %s, %s; %s after a success left out)", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf(" (%s; %s after a success left out)", countingOnly(methods), countsText(outside, pcapstate.Method.String))
 	}
 	if success+successOpen == 0 {
 		if len(outside) == 0 {
@@ -547,6 +543,34 @@ func onceIn(p float64) string {
 		return "less than once in a million"
 	}
 	return "once in " + FormatCount(int(math.Round(1/p)))
+}
+
+// answeredScope returns the methods of the requests the group's responses
+// answered, and whether the capture saw every one (scoped): only then can
+// closes be counted by method, those after other methods left out (the
+// error-status contrast, errorPath).
+func (sg *sockGroup) answeredScope() (methods map[pcapstate.Method]bool, scoped bool) {
+	methods, scoped = map[pcapstate.Method]bool{}, len(sg.exch) > 0 && len(sg.exch) == len(sg.keys)
+	for _, e := range sg.exch {
+		methods[e.answered] = true
+		scoped = scoped && e.answered != pcapstate.MethodNone
+	}
+	return methods, scoped
+}
+
+// countingOnly says which methods a scoped count kept: "counting only
+// GET, the method these sockets answered".
+func countingOnly(methods map[pcapstate.Method]bool) string {
+	var names []string
+	for m := range methods {
+		names = append(names, m.String())
+	}
+	slices.Sort(names)
+	what := "the method these sockets answered"
+	if len(names) > 1 {
+		what = "the methods these sockets answered"
+	}
+	return fmt.Sprintf("counting only %s, %s", strings.Join(names, " or "), what)
 }
 
 // answeredMethods counts the methods of the requests the group's

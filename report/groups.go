@@ -83,7 +83,8 @@ type sockGroup struct {
 	issuers []suspect
 	// shared are the process's JavaScript stacks that name none of its
 	// several groups (see stuckFindings): shown once, with its largest
-	// group; sharedWith, set on its other groups, says which that is.
+	// group; sharedWith, set on its other groups, ends their claim: how
+	// the stacks name the groups, and which group shows them.
 	shared     []suspect
 	sharedWith string
 	// last is the last exchange before the peer's FIN that the group's
@@ -426,10 +427,20 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	}
 	groups[0].shared = shared
 	n := len(groups[0].keys)
-	where := fmt.Sprintf("its group of %d %s %s", n, plural("socket", n), groups[0].flow.key)
+	where := fmt.Sprintf("%s: they may be this group's, and are shown once, with its group of %d %s %s", apartText(shared), n, plural("socket", n), groups[0].flow.key)
 	for i := 1; i < len(groups); i++ {
 		groups[i].sharedWith = where
 	}
+}
+
+// apartText is what the claims on shared stacks add when one of them names
+// several groups alike (a port they share): it names none of them apart
+// from the others, where the others name none at all.
+func apartText(shared []suspect) string {
+	if slices.ContainsFunc(shared, func(s suspect) bool { return s.alike != "" }) {
+		return " apart from the others"
+	}
+	return ""
 }
 
 // groupHit is a group a stack's message names, and how.
@@ -443,8 +454,9 @@ type groupHit struct {
 // and what names several groups alike names none of them; alike is the
 // first such, when no group is left.
 func stackHits(bk dumps.Bucket, groups []sockGroup) (hits []groupHit, alike string) {
+	n := namedIn(bk.Members) // the message is read once, not once a group
 	for i := range groups {
-		if h, ok := peerMatch(bk, groups[i].keys); ok {
+		if h, ok := n.match(groups[i].keys); ok {
 			hits = append(hits, groupHit{i, h})
 		}
 	}
@@ -635,15 +647,12 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		}
 	}
 	if len(sg.shared) > 0 {
-		none := "nothing in them names one of the process's %d groups of stuck sockets"
-		if slices.ContainsFunc(sg.shared, func(s suspect) bool { return s.alike != "" }) {
-			none = "nothing in them names one of the process's %d groups of stuck sockets apart from the others"
-		}
-		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + "; " + fmt.Sprintf(none, sg.shared[0].sharedBy) + ", so they may be any group's: they are shown once, here, with the largest", Evidence: suspectEvidence(sg.shared)})
+		none := fmt.Sprintf("nothing in them names one of the process's %d groups of stuck sockets%s", sg.shared[0].sharedBy, apartText(sg.shared))
+		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + "; " + none + ", so they may be any group's: they are shown once, here, with the largest", Evidence: suspectEvidence(sg.shared)})
 		sus = append(sus, sg.shared...)
 	}
 	if sg.sharedWith != "" {
-		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("the JavaScript stacks %s printed name none of its groups of stuck sockets: they may be this group's, and are shown once, with %s", proc, sg.sharedWith)})
+		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("the JavaScript stacks %s printed name none of its groups of stuck sockets%s", proc, sg.sharedWith)})
 	}
 	lead, haveLead := b.lastExchangeFinding(&f, sg, proc.Runtime)
 	f.Waiters = max(f.Waiters, holdCount(waiters))
@@ -803,15 +812,10 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 		}
 	}
 	port := sg.flow.key.port
-	methods, unseen := map[pcapstate.Method]bool{}, len(sg.exch) < len(sg.keys)
-	for _, e := range sg.exch {
-		methods[e.answered] = true
-		unseen = unseen || e.answered == pcapstate.MethodNone
-	}
-	scoped := !unseen && len(methods) > 0
+	methods, scoped := sg.answeredScope()
 	closed := 0
 	outside := map[pcapstate.Method]int{} // closes after other methods
-	for m := pcapstate.MethodNone; m <= pcapstate.MethodPATCH; m++ {
+	for m := pcapstate.MethodNone; m <= lastMethod; m++ {
 		c := b.closedByUs[portRequest{port, m}]
 		switch {
 		case c == 0:
@@ -834,16 +838,7 @@ func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
 	// scope says which closes were counted, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		var names []string
-		for m := range methods {
-			names = append(names, m.String())
-		}
-		slices.Sort(names)
-		what := "the method these sockets answered"
-		if len(names) > 1 {
-			what = "the methods these sockets answered"
-		}
-		scope = fmt.Sprintf("counting only %s, %s; %s closed after answering left out", strings.Join(names, " or "), what, countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, pcapstate.Method.String))
 	}
 	these := fmt.Sprintf("these %d", n)
 	if n == 1 {

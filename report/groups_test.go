@@ -1313,3 +1313,12 @@ func TestErrorPathMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestLastMethod: the error-status contrast and errorPath read their
+// counts method by method up to lastMethod, so a method pcapstate adds
+// after it would go uncounted.
+func TestLastMethod(t *testing.T) {
+	if s := (lastMethod + 1).String(); !strings.HasPrefix(s, "Method(") {
+		t.Errorf("pcapstate has a method after lastMethod (%s): %s", lastMethod, s)
+	}
+}

@@ -523,3 +523,23 @@ func BenchmarkPeerNamed(b *testing.B) {
 		}
 	}
 }
+
+// namesWhole, the plain search's test, reports whether s holds needle (an address, ":port" or
+// "-port-") as a whole: not inside a longer number, so that ":80" is not
+// named by "10.0.0.9:8080", nor "10.0.0.7:80" by "110.0.0.7:80".
+func namesWhole(s, needle string) bool {
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	for i := 0; ; {
+		j := strings.Index(s[i:], needle)
+		if j < 0 {
+			return false
+		}
+		at, end := i+j, i+j+len(needle)
+		before := at == 0 || !digit(needle[0]) || !digit(s[at-1]) && s[at-1] != '.'
+		after := end == len(s) || !digit(needle[len(needle)-1]) || !digit(s[end])
+		if before && after {
+			return true
+		}
+		i = at + 1
+	}
+}

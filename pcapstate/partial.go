@@ -633,8 +633,11 @@ func openPartial(r io.Reader) (*partReader, error) {
 		return nil, fmt.Errorf("%w: version: %w", errPartial, err)
 	}
 	pr.off += int64(len(binary.AppendUvarint(nil, v)))
-	if v < 1 || v > PartialVersion {
-		return nil, fmt.Errorf("partial state version %d: this cwforensics reads versions 1 to %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
+	switch {
+	case v > PartialVersion:
+		return nil, fmt.Errorf("partial state version %d, written by a newer cwforensics: this one reads versions 1 to %d; read it with the cwforensics that wrote it (or a newer one), or write it again from the captures with this one's `cwforensics partial`", v, PartialVersion)
+	case v < 1:
+		return nil, fmt.Errorf("%w: version %d, which no cwforensics wrote", errPartial, v)
 	}
 	pr.version = v
 	typ, payload, err := pr.frame()

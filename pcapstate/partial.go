@@ -53,8 +53,7 @@ import (
 // Partial states merge into partial states (WritePartial given some among
 // its inputs), so that a fleet's can be reduced in a tree before the last
 // read: the merged one lists their captures in its header, each with the
-// partial states it came through ("through", which a reader that does not
-// know it passes over), and holds their records
+// partial states it came through ("through"), and holds their records
 // merged in time order as reading them would merge them, recoded against
 // its own blocks and tuples; the ends of their files, and the damage that
 // cut one short, are end records with their warnings at their positions.

@@ -23,19 +23,16 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result, conns []*pcapstate.Conn)
 		SchemaVersion int `json:"schema_version"`
 		*pcapstate.Result
 	}
-	if len(conns) == 0 {
-		out := *res
-		out.Conns = nil
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc{connsSchemaVersion, &out})
-	}
 	// Encode the document with a placeholder for the conns, then write
 	// each connection in its place, indented as the array's elements.
 	out := *res
 	out.Conns = nil
 	head, err := json.MarshalIndent(doc{connsSchemaVersion, &out}, "", "  ")
 	if err != nil {
+		return err
+	}
+	if len(conns) == 0 {
+		_, err := w.Write(append(head, '\n')) // as an Encoder ends it
 		return err
 	}
 	const hole = `"conns": null`

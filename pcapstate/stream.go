@@ -421,7 +421,7 @@ func (s *Stream) nextHalf() bool {
 			}
 			s.half = conn{live: true}
 			tr.fill(&s.half, h)
-			s.handOver(s.ex.export(&s.half, s.end))
+			s.handOver(&s.half, s.end)
 			return true
 		}
 	}
@@ -445,11 +445,11 @@ func (s *Stream) nextConn() bool {
 				// Finished, still lingering: handed over as Retain says,
 				// like those released before the end.
 				if s.retained(c) {
-					s.handOver(s.ex.export(c, c.last))
+					s.handOver(c, c.last)
 					return true
 				}
 			default:
-				s.handOver(s.ex.export(c, s.end))
+				s.handOver(c, s.end)
 				return true
 			}
 		}
@@ -460,9 +460,11 @@ func (s *Stream) nextConn() bool {
 	return false
 }
 
-// handOver makes c, a connection left at the end, the current one.
-func (s *Stream) handOver(c Conn) {
-	s.one = c
+// handOver makes c, a connection left at the end, the current one,
+// exported at end straight into the Conn handed over (exportInto), not
+// built as a value and copied there.
+func (s *Stream) handOver(c *conn, end int64) {
+	s.ex.exportInto(&s.one, c, end)
 	s.cur = &s.one
 	s.handed++
 }

@@ -671,10 +671,12 @@ func (pr *partReader) frame() (byte, []byte, error) {
 	var n uint64
 	for shift := uint(0); ; shift += 7 {
 		c, err := pr.r.ReadByte()
-		if err != nil && !errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF):
+			return 0, nil, fmt.Errorf("%w: frame at byte %d is cut short in its length: truncated", errPartial, start)
+		case err != nil:
 			return 0, nil, err
-		}
-		if err != nil || shift > 63 {
+		case shift > 63:
 			return 0, nil, fmt.Errorf("%w: frame at byte %d has a bad length", errPartial, start)
 		}
 		n |= uint64(c&0x7f) << shift

@@ -253,10 +253,6 @@ func (c *Captures) NextBatch(reuse []pcapstate.Conn) []pcapstate.Conn {
 // call to Next.
 func (c *Captures) Conn() *pcapstate.Conn { return c.s.Conn() }
 
-// Left is pcapstate.Stream.Left: at most how many connections are handed
-// over after the captures' end, 0 while reading.
-func (c *Captures) Left() int { return c.s.Left() }
-
 // Err returns what ended the connections early: the context's end or the
 // stream's error.
 func (c *Captures) Err() error { return c.err }

@@ -45,10 +45,12 @@ func (l *ConnList) Keep(keep func(*Conn) bool) {
 			n++
 		}
 	}
-	for i := n; i < l.n; i++ {
-		*l.At(i) = Conn{} // the strings and anomalies they held
-	}
+	// The chunks left empty are released whole; only the rest of the
+	// last one kept is cleared (the strings and anomalies it held).
 	used := (n + connListChunk - 1) / connListChunk
+	if n < used*connListChunk {
+		clear(l.chunks[used-1][n%connListChunk : min(l.n-(used-1)*connListChunk, connListChunk)])
+	}
 	clear(l.chunks[used:])
 	l.chunks, l.n = l.chunks[:used], n
 }

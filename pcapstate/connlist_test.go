@@ -40,6 +40,13 @@ func TestConnList(t *testing.T) {
 		if got, max := len(l.chunks), (len(want)+connListChunk-1)/connListChunk; got != max {
 			t.Errorf("%d kept in %d chunks, want %d", len(want), got, max)
 		}
+		// The slots after the kept ones hold nothing of the dropped
+		// connections (their strings would stay reachable).
+		for i := l.Len(); i < len(l.chunks)*connListChunk; i++ {
+			if c := l.chunks[i/connListChunk][i%connListChunk]; c.Why != "" || !c.FirstPacket.IsZero() {
+				t.Fatalf("%d added: slot %d after the %d kept holds packet %d", n, i, l.Len(), c.FirstPacket.Packet)
+			}
+		}
 		SortConns(want)
 		got := l.Sorted()
 		for i := range want {

@@ -97,17 +97,10 @@ func (x *exporter) sideInto(out *Side, c *conn, s int) {
 	out.CloseWaitEnd = nsTime(ec.cwEnd)
 }
 
-// export describes c as seen at time end.
-func (x *exporter) export(c *conn, end int64) Conn {
-	var out Conn
-	x.exportInto(&out, c, end)
-	return out
-}
-
-// exportInto is export writing into *out, every field, whatever it held:
-// a Conn built as a value and then copied into a batch (640 bytes) cost
-// its copy, for each of a million connections handed over
-// (TestExportIntoEveryField).
+// exportInto describes c as seen at time end into *out, every field,
+// whatever it held: a Conn built as a value and then copied into a batch
+// or the Stream's current Conn (640 bytes) cost its copy, for each of a
+// million connections handed over (TestExportIntoEveryField).
 func (x *exporter) exportInto(out *Conn, c *conn, end int64) {
 	for s := range c.ep {
 		if e := &c.ep[s]; e.finHole && !c.rst {

@@ -10,6 +10,14 @@ import (
 	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
 
+// export describes c as seen at time end, into a Conn of its own: the
+// tests' way to collect what the engine releases.
+func (x *exporter) export(c *conn, end int64) Conn {
+	var out Conn
+	x.exportInto(&out, c, end)
+	return out
+}
+
 // fillNonZero sets every field of v, recursively, to a value that is not
 // its zero: what a reused slot of a batch may hold.
 func fillNonZero(v reflect.Value) {

@@ -53,8 +53,7 @@ import (
 // Partial states merge into partial states (WritePartial given some among
 // its inputs), so that a fleet's can be reduced in a tree before the last
 // read: the merged one lists their captures in its header, each with the
-// partial states it came through ("through", which a reader that does not
-// know it passes over), and holds their records
+// partial states it came through ("through"), and holds their records
 // merged in time order as reading them would merge them, recoded against
 // its own blocks and tuples; the ends of their files, and the damage that
 // cut one short, are end records with their warnings at their positions.
@@ -633,8 +632,11 @@ func openPartial(r io.Reader) (*partReader, error) {
 		return nil, fmt.Errorf("%w: version: %w", errPartial, err)
 	}
 	pr.off += int64(len(binary.AppendUvarint(nil, v)))
-	if v < 1 || v > PartialVersion {
-		return nil, fmt.Errorf("partial state version %d: this cwforensics reads versions 1 to %d (write it again with this version's `cwforensics partial`)", v, PartialVersion)
+	switch {
+	case v > PartialVersion:
+		return nil, fmt.Errorf("partial state version %d, written by a newer cwforensics: this one reads versions 1 to %d; read it with the cwforensics that wrote it (or a newer one), or write it again from the captures with this one's `cwforensics partial`", v, PartialVersion)
+	case v < 1:
+		return nil, fmt.Errorf("%w: version %d, which no cwforensics wrote", errPartial, v)
 	}
 	pr.version = v
 	typ, payload, err := pr.frame()
@@ -669,10 +671,12 @@ func (pr *partReader) frame() (byte, []byte, error) {
 	var n uint64
 	for shift := uint(0); ; shift += 7 {
 		c, err := pr.r.ReadByte()
-		if err != nil && !errors.Is(err, io.EOF) {
+		switch {
+		case errors.Is(err, io.EOF):
+			return 0, nil, fmt.Errorf("%w: frame at byte %d is cut short in its length: truncated", errPartial, start)
+		case err != nil:
 			return 0, nil, err
-		}
-		if err != nil || shift > 63 {
+		case shift > 63:
 			return 0, nil, fmt.Errorf("%w: frame at byte %d has a bad length", errPartial, start)
 		}
 		n |= uint64(c&0x7f) << shift

@@ -424,3 +424,30 @@ func TestPartialStatsCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialVersionUnknown: a partial state of a version this package
+// does not know is an error that says what to do, never damage read as
+// far as it goes: a later version's says it came from a newer
+// cwforensics, and a version 0 that none wrote one.
+func TestPartialVersionUnknown(t *testing.T) {
+	cur, err := os.ReadFile(filepath.Join("testdata", "partial", "ftp_ipv6.cwfp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[byte][]string{
+		PartialVersion + 1: {fmt.Sprintf("partial state version %d, written by a newer cwforensics", PartialVersion+1), fmt.Sprintf("reads versions 1 to %d", PartialVersion), "write it again"},
+		0:                  {"version 0, which no cwforensics wrote"},
+	} {
+		b := bytes.Clone(cur)
+		b[len(partialMagic)] = v
+		_, err := Read([]Input{{Name: "p.cwfp", R: bytes.NewReader(b)}}, Options{})
+		if err == nil {
+			t.Fatalf("version %d read", v)
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("version %d: error %q, want it to say %q", v, err, w)
+			}
+		}
+	}
+}

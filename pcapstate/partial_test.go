@@ -461,6 +461,10 @@ func TestPartialDamage(t *testing.T) {
 	}{
 		{"truncated", p[:len(p)*2/3], "cut short: truncated"},
 		{"no trailer", p[:len(p)-10], "truncated"},
+		// Cut after a frame's type byte, or inside its length: a cut
+		// short file all the same, not a bad length.
+		{"cut after a type", p[:frameStarts(t, p)[2]+1], "truncated"},
+		{"cut inside a length", p[:frameStarts(t, p)[2]+2], "truncated"},
 		{"flipped byte", flip(p, len(p)/2), "fails its checksum"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -478,6 +482,27 @@ func TestPartialDamage(t *testing.T) {
 	if _, err := pcapstate.Read([]pcapstate.Input{input("v3.part", v3)}, opts); err == nil || !strings.Contains(err.Error(), "version 3") {
 		t.Errorf("version 3: %v", err)
 	}
+}
+
+// frameStarts returns where each frame of partial state p begins (the
+// header's first), checking that the third is a block whose length takes
+// more than one byte.
+func frameStarts(t *testing.T, p []byte) []int {
+	t.Helper()
+	at := len("cwforensics partial state\n") + 1 // the version, one byte
+	var starts []int
+	for at < len(p) {
+		starts = append(starts, at)
+		n, k := binary.Uvarint(p[at+1:])
+		if k <= 0 {
+			t.Fatalf("frame at %d: bad length", at)
+		}
+		at += 1 + k + int(n) + 4
+	}
+	if len(starts) < 4 || p[starts[2]] != 'B' || p[starts[2]+1] < 0x80 {
+		t.Fatalf("frames at %v: no third frame that is a block with a length of several bytes", starts)
+	}
+	return starts
 }
 
 func flip(b []byte, i int) []byte {

@@ -219,13 +219,21 @@ func (s *Stream) Next() bool {
 // segments, into an empty pending batch; at the end of the captures it
 // completes the Result. It reports whether connections may follow.
 func (s *Stream) refill() bool {
-	clear(s.pending) // their anomalies and texts are the caller's now
+	// The connections in pending are the caller's now: the run exports
+	// over them (exportInto writes every field), and those it does not
+	// reach are cleared after it, so that their anomalies and texts are
+	// not kept alive, without zeroing a slot to write it again.
+	stale := len(s.pending)
 	s.pending, s.next = s.pending[:0], 0
 	b, ok := <-s.full
 	if !ok {
+		clear(s.pending[:stale])
 		return s.endOfCaptures()
 	}
 	s.tr.run(b.items)
+	if n := len(s.pending); n < stale {
+		clear(s.pending[n:stale]) // not moved: n is within its capacity
+	}
 	b.items = b.items[:0]
 	s.free <- b
 	return true
@@ -236,24 +244,32 @@ func (s *Stream) refill() bool {
 // at an error, which Err returns. The batch is the caller's until it gives
 // it back as reuse, which the stream fills again (nil: a new one), so that
 // the finished connections released while the captures are read reach the
-// caller without a copy. After the captures' end the batches hold at most
-// cap(reuse) connections, or 256. Next and NextBatch may be mixed.
+// caller without a copy; what the caller left in it up to its length is
+// not kept alive (its slots after its length must be as the stream gave
+// them). After the captures' end the batches hold at most cap(reuse)
+// connections, or 256. Next and NextBatch may be mixed.
 func (s *Stream) NextBatch(reuse []Conn) []Conn {
-	clear(reuse) // what the caller left in it is not kept alive
 	for s.phase == phaseRead {
 		if s.next < len(s.pending) {
 			out := s.pending[s.next:]
 			s.handed += uint64(len(out))
-			s.pending, s.next, s.cur = reuse[:0], 0, nil
+			// reuse becomes pending, every connection in it handed
+			// over: the next refill exports over it and clears the
+			// rest.
+			s.pending, s.next, s.cur = reuse, len(reuse), nil
 			return out
 		}
 		if !s.refill() {
+			clear(reuse)
 			return nil
 		}
 	}
 	out, n := reuse[:0], max(cap(reuse), 256)
 	for len(out) < n && s.Next() {
 		out = append(out, *s.cur)
+	}
+	if len(out) < len(reuse) {
+		clear(reuse[len(out):])
 	}
 	if len(out) == 0 {
 		return nil
@@ -405,7 +421,7 @@ func (s *Stream) nextHalf() bool {
 			}
 			s.half = conn{live: true}
 			tr.fill(&s.half, h)
-			s.handOver(s.ex.export(&s.half, s.end))
+			s.handOver(&s.half, s.end)
 			return true
 		}
 	}
@@ -429,11 +445,11 @@ func (s *Stream) nextConn() bool {
 				// Finished, still lingering: handed over as Retain says,
 				// like those released before the end.
 				if s.retained(c) {
-					s.handOver(s.ex.export(c, c.last))
+					s.handOver(c, c.last)
 					return true
 				}
 			default:
-				s.handOver(s.ex.export(c, s.end))
+				s.handOver(c, s.end)
 				return true
 			}
 		}
@@ -444,9 +460,11 @@ func (s *Stream) nextConn() bool {
 	return false
 }
 
-// handOver makes c, a connection left at the end, the current one.
-func (s *Stream) handOver(c Conn) {
-	s.one = c
+// handOver makes c, a connection left at the end, the current one,
+// exported at end straight into the Conn handed over (exportInto), not
+// built as a value and copied there.
+func (s *Stream) handOver(c *conn, end int64) {
+	s.ex.exportInto(&s.one, c, end)
 	s.cur = &s.one
 	s.handed++
 }

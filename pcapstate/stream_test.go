@@ -298,3 +298,57 @@ func TestStreamNextBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamPendingTail: after each run of the engine, the pending batch's
+// slots past the connections it released hold nothing, whether the batch
+// was Next's or one given back to NextBatch: the run exports over the
+// slots it reaches and clears the rest, so that the connections handed
+// over before are not kept alive.
+func TestStreamPendingTail(t *testing.T) {
+	data := streamCapture(t)
+	for _, batches := range []bool{false, true} {
+		s, err := NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{Retain: RetainAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(released []Conn) {
+			if s.phase != phaseRead {
+				return
+			}
+			tail := released[len(released):cap(released)]
+			for i := range tail {
+				if !reflect.DeepEqual(tail[i], Conn{}) {
+					t.Fatalf("batches %v: slot %d past the %d released is still set", batches, len(released)+i, len(released))
+				}
+			}
+		}
+		runs := 0
+		var back []Conn
+		for {
+			if !batches {
+				if !s.Next() {
+					break
+				}
+				if s.next == 1 {
+					runs++
+					check(s.pending)
+				}
+				continue
+			}
+			b := s.NextBatch(back)
+			if b == nil {
+				break
+			}
+			runs++
+			check(b)
+			back = b
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if runs < 2 {
+			t.Errorf("batches %v: %d runs checked", batches, runs)
+		}
+		s.Close()
+	}
+}

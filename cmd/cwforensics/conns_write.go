@@ -23,19 +23,16 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result, conns []*pcapstate.Conn)
 		SchemaVersion int `json:"schema_version"`
 		*pcapstate.Result
 	}
-	if len(conns) == 0 {
-		out := *res
-		out.Conns = nil
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc{connsSchemaVersion, &out})
-	}
 	// Encode the document with a placeholder for the conns, then write
 	// each connection in its place, indented as the array's elements.
 	out := *res
 	out.Conns = nil
 	head, err := json.MarshalIndent(doc{connsSchemaVersion, &out}, "", "  ")
 	if err != nil {
+		return err
+	}
+	if len(conns) == 0 {
+		_, err := w.Write(append(head, '\n')) // as an Encoder ends it
 		return err
 	}
 	const hole = `"conns": null`
@@ -50,20 +47,18 @@ func writeConnsJSON(w io.Writer, res *pcapstate.Result, conns []*pcapstate.Conn)
 	// order (ordered.Encode); each chunk has its own encoder.
 	encode := func(b []byte, from, to int) ([]byte, error) {
 		buf := bytes.NewBuffer(b)
-		var one bytes.Buffer
-		enc := json.NewEncoder(&one)
+		enc := json.NewEncoder(buf)
 		enc.SetIndent("    ", "  ")
 		for i := from; i < to; i++ {
-			one.Reset()
-			if err := enc.Encode(conns[i]); err != nil {
-				return buf.Bytes(), err
-			}
 			if i == 0 {
 				buf.WriteString("\n    ")
 			} else {
 				buf.WriteString(",\n    ")
 			}
-			buf.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+			if err := enc.Encode(conns[i]); err != nil {
+				return buf.Bytes(), err
+			}
+			buf.Truncate(buf.Len() - 1) // Encode's newline
 		}
 		return buf.Bytes(), nil
 	}
@@ -278,7 +273,7 @@ func lastCell(c *pcapstate.Conn) string {
 	var b []byte
 	add := func(prefix string, s pcapstate.Side) {
 		if s.LastRequest != pcapstate.MethodNone {
-			b = append(append(append(b, ' '), prefix...), s.LastRequest.String()...)
+			b = appendMethod(append(append(b, ' '), prefix...), s.LastRequest)
 		}
 		if s.LastStatus != 0 {
 			b = appendStatus(append(append(b, ' '), prefix...), s.LastStatus)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -109,5 +112,37 @@ func TestPartialCaptureTwiceAbsolute(t *testing.T) {
 	}
 	if code, _, stderr := cli(t, "conns", p, "testdata/cases/go-client-pool-leak/capture.pcap"); code != 0 {
 		t.Errorf("conns with another capture: exit %d: %s", code, stderr)
+	}
+}
+
+// TestPartialStdinTwice: two hosts' captures piped to partial - are both
+// named stdin, and their partial states are refused together as one
+// capture read twice, by conns and by a merge, as docs/scale.md says.
+func TestPartialStdinTwice(t *testing.T) {
+	inRoot(t)
+	dir := t.TempDir()
+	for i, c := range []string{"fd-exhaustion", "go-client-pool-leak"} {
+		f, err := os.Open(filepath.Join("testdata", "cases", c, "capture.pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		out := filepath.Join(dir, fmt.Sprintf("host%d.cwfp", i))
+		code := run([]string{"partial", "--progress", "never", "-o", out, "-"}, f, io.Discard, &stderr)
+		f.Close()
+		if code != 0 {
+			t.Fatalf("partial of %s: exit %d: %s", c, code, stderr.String())
+		}
+	}
+	a, b := filepath.Join(dir, "host0.cwfp"), filepath.Join(dir, "host1.cwfp")
+	for _, args := range [][]string{
+		{"conns", "--progress", "never", a, b},
+		{"partial", "--progress", "never", "-o", filepath.Join(dir, "merged.cwfp"), a, b},
+	} {
+		var stderr strings.Builder
+		code := run(args, nil, io.Discard, &stderr)
+		if want := "capture stdin is read twice"; code == 0 || !strings.Contains(stderr.String(), want) {
+			t.Errorf("%s: exit %d, %q; want an error saying %q", args[0], code, stderr.String(), want)
+		}
 	}
 }

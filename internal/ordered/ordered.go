@@ -33,11 +33,15 @@ func Encode(n, size, workers int, encode func(buf []byte, from, to int) ([]byte,
 		i   int
 		buf []byte
 	}
-	results := make([]chan result, chunks)
+	// Chunk i is handed out only once chunk i-ahead is written and its
+	// buffer back in free, so ahead slots, chunk i in slot i%ahead, hold
+	// every chunk in flight: a channel per chunk would be memory that
+	// grows with n (40,000 channels for ten million rows).
+	ahead := min(2*workers, chunks)
+	results := make([]chan result, ahead)
 	for i := range results {
 		results[i] = make(chan result, 1)
 	}
-	ahead := 2 * workers
 	free := make(chan []byte, ahead)
 	for range ahead {
 		free <- nil
@@ -69,13 +73,13 @@ func Encode(n, size, workers int, encode func(buf []byte, from, to int) ([]byte,
 			for j := range jobs {
 				from := j.i * size
 				buf, err := encode(j.buf[:0], from, min(from+size, n))
-				results[j.i] <- result{buf, err}
+				results[j.i%ahead] <- result{buf, err}
 			}
 		}()
 	}
 	var err error
 	for i := range chunks {
-		r := <-results[i]
+		r := <-results[i%ahead]
 		if err = r.err; err == nil {
 			err = write(r.buf)
 		}

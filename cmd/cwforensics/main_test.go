@@ -297,11 +297,10 @@ func splitArgs(s string) []string {
 	return args
 }
 
-// TestConnsJSONStreamed checks that conns, which writes its JSON one
-// connection at a time, writes the bytes encoding the whole document at
-// once would: on every connection of a capture (many, with anomalies and
-// both verdicts), on one, on none, and on more than two chunks of them.
-func TestConnsJSONStreamed(t *testing.T) {
+// readSkipClose reads python-skip-close's capture, many connections with
+// anomalies and both verdicts, for the tests of conns' writers.
+func readSkipClose(t *testing.T) *pcapstate.Result {
+	t.Helper()
 	inRoot(t)
 	f, err := os.Open("testdata/cases/python-skip-close/capture.pcap")
 	if err != nil {
@@ -312,6 +311,15 @@ func TestConnsJSONStreamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+// TestConnsJSONStreamed checks that conns, which writes its JSON one
+// connection at a time, writes the bytes encoding the whole document at
+// once would: on every connection of a capture (many, with anomalies and
+// both verdicts), on one, on none, and on more than two chunks of them.
+func TestConnsJSONStreamed(t *testing.T) {
+	res := readSkipClose(t)
 	if len(res.Conns) < 10 {
 		t.Fatalf("only %d conns", len(res.Conns))
 	}
@@ -461,16 +469,7 @@ func TestEnvNames(t *testing.T) {
 // several goroutines, come out in the connections' order, as formatting
 // them one after another does.
 func TestConnsTSVChunks(t *testing.T) {
-	inRoot(t)
-	f, err := os.Open("testdata/cases/python-skip-close/capture.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := pcapstate.Read([]pcapstate.Input{{Name: "capture.pcap", R: f}}, pcapstate.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readSkipClose(t)
 	// Each told apart by its packet count, so that chunks out of order show.
 	var conns []*pcapstate.Conn
 	for len(conns) <= 2*connsChunk+1 {

@@ -777,14 +777,12 @@ func BenchmarkSplitFlow(b *testing.B) {
 	}
 }
 
-// TestServerErrorStatusContrast: the real case python-server-error-status,
-// a server that closes after its 200s and returns without closing after
-// its 404, 400 and 500 responses. The 5 stuck sockets' last exchange is
-// the server's error response, and the contrast counts the connections
-// the server itself closed after a success on the same endpoint: the
-// ledger's 12 and the health probe's, none after an error.
-func TestServerErrorStatusContrast(t *testing.T) {
-	const dir = "../testdata/cases/python-server-error-status/"
+// buildLoopbackCase builds the report of one of the real cases made over
+// loopback (testdata/cases/NAME): its capture and its ss listing, with
+// 127.0.0.1 local.
+func buildLoopbackCase(t *testing.T, name string) *Model {
+	t.Helper()
+	dir := "../testdata/cases/" + name + "/"
 	data, err := os.ReadFile(dir + "capture.pcap")
 	if err != nil {
 		t.Fatal(err)
@@ -794,7 +792,17 @@ func TestServerErrorStatusContrast(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
-	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	return streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+}
+
+// TestServerErrorStatusContrast: the real case python-server-error-status,
+// a server that closes after its 200s and returns without closing after
+// its 404, 400 and 500 responses. The 5 stuck sockets' last exchange is
+// the server's error response, and the contrast counts the connections
+// the server itself closed after a success on the same endpoint: the
+// ledger's 12 and the health probe's, none after an error.
+func TestServerErrorStatusContrast(t *testing.T) {
+	m := buildLoopbackCase(t, "python-server-error-status")
 	if len(m.Findings) == 0 {
 		t.Fatal("no finding")
 	}
@@ -828,17 +836,7 @@ func TestServerErrorStatusContrast(t *testing.T) {
 // so the closes are no evidence of an error path: the finding stays a
 // missing close, and says why.
 func TestServerMethodClose(t *testing.T) {
-	const dir = "../testdata/cases/python-server-method-close/"
-	data, err := os.ReadFile(dir + "capture.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
-	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	m := buildLoopbackCase(t, "python-server-method-close")
 	if len(m.Findings) != 1 {
 		t.Fatalf("%d findings, want 1", len(m.Findings))
 	}
@@ -861,17 +859,7 @@ func TestServerMethodClose(t *testing.T) {
 // the contrast is withheld and says so, with its counts, and the finding
 // keeps the error status's own confidence.
 func TestServerErrorFew(t *testing.T) {
-	const dir = "../testdata/cases/python-server-error-few/"
-	data, err := os.ReadFile(dir + "capture.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss-tanpoei.txt", string(ssData))}}
-	m := streamBuild(t, in, "capture.pcap", data, pcapstate.Options{Local: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	m := buildLoopbackCase(t, "python-server-error-few")
 	if len(m.Findings) != 1 {
 		t.Fatalf("%d findings, want 1", len(m.Findings))
 	}

@@ -365,9 +365,16 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 				v, _ := strconv.ParseInt(sec, 10, 64)
 				us, _ := strconv.ParseInt(frac, 10, 64)
 				e.Time = time.Unix(v, us*1000).UTC()
-			case m[3] != "": // short-full; a zone other than UTC has no known offset
-				if t, err := time.Parse("Mon 2006-01-02 15:04:05 MST", m[3]); err == nil {
-					e.Time = t.UTC()
+			case m[3] != "": // short-full
+				// Only UTC's (GMT's) offset is known from its name: another
+				// zone's time is left out. time.Parse's MST would take
+				// the reading machine's offset for its own zone's name,
+				// and 0 for any other.
+				i := strings.LastIndexByte(m[3], ' ')
+				if z := m[3][i+1:]; z == "UTC" || z == "GMT" {
+					if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[3][:i]); err == nil {
+						e.Time = t
+					}
 				}
 			} // short-monotonic: time since boot, left out
 			e.Program = m[5]

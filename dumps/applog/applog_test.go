@@ -338,9 +338,15 @@ func TestJournalShortForms(t *testing.T) {
 		{"[ 1234.567890] vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
 		{"1796289121.823026 vm relay[10]: Error: read ECONNRESET", at.Add(823026 * time.Microsecond), "relay", 10},
 		{"Thu 2026-12-03 09:12:01 UTC vm relay[10]: Error: read ECONNRESET", at, "relay", 10},
+		// Another zone's name gives no offset: the time is left out, on
+		// whatever machine reads it, that zone's own too (time.Local below).
+		{"Thu 2026-12-03 10:12:01 CET vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
 		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
 		{"[   12.345678] vm kernel: TCP: request_sock_TCP: connection reset", time.Time{}, "kernel", 0},
 	}
+	local := time.Local
+	time.Local = time.FixedZone("CET", 3600) // a reader in Berlin
+	t.Cleanup(func() { time.Local = local })
 	for _, tt := range tests {
 		evs, _, _, err := ReadLog(strings.NewReader(tt.line+"\n"), "l")
 		if err != nil || len(evs) != 1 {

@@ -108,13 +108,10 @@ func choose(pr Proc, pids, ports []int) ([]Process, string) {
 		}
 		return nil, "no CLOSE_WAIT socket in /proc/net/tcp{,6} and no --pid or --port"
 	}
-	names, _ := pr.ReadDir(".")
+	names, _ := procPIDs(pr)
 	var out []Process
 	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil || pid <= 0 {
-			continue
-		}
+		pid, _ := strconv.Atoi(n)
 		fds, _ := pr.ReadDir(n + "/fd")
 		whys := map[string]bool{}
 		cw := 0

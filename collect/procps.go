@@ -38,15 +38,9 @@ func procPS(pr Proc) (out []byte, procs, gone int, err error) {
 	if btime == "" {
 		return nil, 0, 0, errors.New("read /proc/stat: no btime line")
 	}
-	names, err := pr.ReadDir(".")
+	pids, err := procPIDs(pr)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("list /proc: %w", err)
-	}
-	var pids []string
-	for _, n := range names {
-		if n != "" && strings.Trim(n, "0123456789") == "" {
-			pids = append(pids, n)
-		}
 	}
 	slices.Sort(pids) // the glob's order, as tail gets its files
 	stats := make([][]byte, len(pids))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -94,6 +95,19 @@ type Proc interface {
 	Open(name string) (File, error)
 	// Signal sends sig to pid.
 	Signal(pid int, sig syscall.Signal) error
+}
+
+// procPIDs lists the names in /proc that are pids (the processes'
+// directories), in ReadDir's order.
+func procPIDs(pr Proc) ([]string, error) {
+	names, err := pr.ReadDir(".")
+	var pids []string
+	for _, n := range names {
+		if pid, err := strconv.Atoi(n); err == nil && pid > 0 {
+			pids = append(pids, n)
+		}
+	}
+	return pids, err
 }
 
 // OSProc reads /proc of this machine.

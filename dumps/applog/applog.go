@@ -80,12 +80,19 @@ var (
 	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
-	// journalctl's other short forms, a stamp then host prog[123]:
-	// -o short-monotonic "[  123.456789]" (no wall time), -o short-unix
-	// "1764764431.823026", -o short-full "Thu 2026-12-03 12:20:31 UTC".
-	// Under short-monotonic's stamp, which dmesg prints too, see
-	// journalShort.
-	reJournalShort = regexp.MustCompile(`^(?:\[ *(\d+\.\d{6})\]|(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// journalctl's other short forms with a wall time, a stamp then host
+	// prog[123]: -o short-unix "1764764431.823026", -o short-full "Thu
+	// 2026-12-03 12:20:31 UTC".
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
+	// wall time) then "host prog[123]:" or the kernel's "host kernel:".
+	// dmesg prints the same stamp before "usb 1-1: new high-speed USB
+	// device", "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or
+	// subsystem's name where the journal has host and program; journalctl
+	// prints every entry of a process with its pid and the kernel's, which
+	// have none, as "kernel", so a program without a pid is only the
+	// kernel.
+	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
@@ -127,28 +134,14 @@ func lineShape(s string) shape {
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
 		return shapeSyslog
-	case (s[0] == '[' || s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && journalShort(s) != nil:
+	case s[0] == '[' && reJournalMonotonic.MatchString(s),
+		(s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
 		return shapeLogfmt
 	}
 	return shapeOther
-}
-
-// journalShort matches reJournalShort, except a line under
-// short-monotonic's stamp whose program has no pid and is not the kernel:
-// dmesg prints the same stamp before "usb 1-1: new high-speed USB device",
-// "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or subsystem's
-// name where the journal has host and program, while journalctl prints
-// every entry of a process as "host prog[pid]:" and the kernel's, which
-// have no pid, as "host kernel:".
-func journalShort(s string) []string {
-	m := reJournalShort.FindStringSubmatch(s)
-	if m != nil && m[1] != "" && m[6] == "" && m[5] != "kernel" {
-		return nil
-	}
-	return m
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -358,20 +351,34 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 			e.Message = s[len(m[0]):]
 			return e, true
 		}
-		if m := journalShort(s); m != nil {
+		if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
+			// Time since boot: left out.
+			e.Program = m[1] + m[2] // "kernel", or the program
+			e.PID, _ = strconv.Atoi(m[3])
+			e.Message = s[len(m[0]):]
+			return e, true
+		}
+		if m := reJournalShort.FindStringSubmatch(s); m != nil {
 			switch {
-			case m[2] != "": // short-unix
-				sec, frac, _ := strings.Cut(m[2], ".")
+			case m[1] != "": // short-unix
+				sec, frac, _ := strings.Cut(m[1], ".")
 				v, _ := strconv.ParseInt(sec, 10, 64)
 				us, _ := strconv.ParseInt(frac, 10, 64)
 				e.Time = time.Unix(v, us*1000).UTC()
-			case m[3] != "": // short-full; a zone other than UTC has no known offset
-				if t, err := time.Parse("Mon 2006-01-02 15:04:05 MST", m[3]); err == nil {
-					e.Time = t.UTC()
+			case m[2] != "": // short-full
+				// Only UTC's (GMT's) offset is known from its name: another
+				// zone's time is left out. time.Parse's MST would take
+				// the reading machine's offset for its own zone's name,
+				// and 0 for any other.
+				i := strings.LastIndexByte(m[2], ' ')
+				if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
+					if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
+						e.Time = t
+					}
 				}
-			} // short-monotonic: time since boot, left out
-			e.Program = m[5]
-			e.PID, _ = strconv.Atoi(m[6])
+			}
+			e.Program = m[4]
+			e.PID, _ = strconv.Atoi(m[5])
 			e.Message = s[len(m[0]):]
 			return e, true
 		}
@@ -688,7 +695,7 @@ func (j *jsStacks) line(n int, text string) bool {
 //	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
 //	<14>1 2026-12-03T13:49:40.170000+00:00 vm line-logger 16984 - -      at ...   (RFC 5424)
 //
-// and the forms reBSD and reJournalShort read (rsyslog's traditional
+// and the forms reBSD, reJournalShort and reJournalMonotonic read (rsyslog's traditional
 // format, journalctl -o short-precise, -o short-monotonic). key is the
 // prefix's program and pid. Only a line with "at " after two blanks (the
 // prefix's separator and the frame's indent) is parsed.

@@ -205,9 +205,9 @@ func TestJSStacks(t *testing.T) {
 // TestJSStacksInterleaved: in a journal or syslog file a stack is read per
 // writer (program and pid): another writer's line, frame or not, neither
 // ends nor joins it, and a stack's header is its writer's last line before
-// its first frame, however many lines of others come between. A line that
-// names no writer ends every stack, as on stderr; so does a writer's
-// silence for more than maxStackGap lines.
+// its first frame, when it is among the last maxRecent lines that are no
+// frame. A line that names no writer ends every stack, as on stderr; so
+// does a writer's silence for more than maxStackGap lines.
 func TestJSStacksInterleaved(t *testing.T) {
 	gap := strings.Repeat("Dec 03 12:20:32 vm other[11]: tick\n", maxStackGap+1)
 	tests := []struct {
@@ -233,6 +233,12 @@ func TestJSStacksInterleaved(t *testing.T) {
 		{"a stack silent for maxStackGap lines is ended",
 			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n" + gap + "Dec 03 12:20:33 vm app[10]:     at h (/srv/a.js:2:2)\n",
 			"10@1 Error: a: f; 10@" + strconv.Itoa(maxStackGap+4) + " stack: h"},
+		{"a header under maxRecent-1 lines of others",
+			"Dec 03 12:20:31 vm app[10]: Error: a\n" + strings.Repeat("Dec 03 12:20:31 vm other[11]: tick\n", maxRecent-1) + "Dec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n",
+			"10@1 Error: a: f"},
+		{"a header under maxRecent lines of others is not looked for",
+			"Dec 03 12:20:31 vm app[10]: Error: a\n" + strings.Repeat("Dec 03 12:20:31 vm other[11]: tick\n", maxRecent) + "Dec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n",
+			"10@" + strconv.Itoa(maxRecent+2) + " stack: f"},
 		{"stderr: bare frames under Node's warnings",
 			"(node:5) Warning: a\n    at f (/srv/a.js:1:1)\n(node:5) Warning: b\n    at h (/srv/a.js:2:2)\n",
 			"5@1 Warning: a: f; 5@3 Warning: b: h"},
@@ -332,9 +338,15 @@ func TestJournalShortForms(t *testing.T) {
 		{"[ 1234.567890] vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
 		{"1796289121.823026 vm relay[10]: Error: read ECONNRESET", at.Add(823026 * time.Microsecond), "relay", 10},
 		{"Thu 2026-12-03 09:12:01 UTC vm relay[10]: Error: read ECONNRESET", at, "relay", 10},
+		// Another zone's name gives no offset: the time is left out, on
+		// whatever machine reads it, that zone's own too (time.Local below).
+		{"Thu 2026-12-03 10:12:01 CET vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
 		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
 		{"[   12.345678] vm kernel: TCP: request_sock_TCP: connection reset", time.Time{}, "kernel", 0},
 	}
+	local := time.Local
+	time.Local = time.FixedZone("CET", 3600) // a reader in Berlin
+	t.Cleanup(func() { time.Local = local })
 	for _, tt := range tests {
 		evs, _, _, err := ReadLog(strings.NewReader(tt.line+"\n"), "l")
 		if err != nil || len(evs) != 1 {

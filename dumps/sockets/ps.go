@@ -99,10 +99,15 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			}
 			return
 		}
-		if mode == psCmdline && strings.HasPrefix(text, "==> ") && headTailRe.MatchString(text) {
-			// tail's next header: the cmdline awaited was empty (a kernel
-			// thread, a zombie), and tail prints nothing for it.
-			mode = psNone
+		// head's and tail's header before any cmdline awaited: tail prints
+		// nothing for an empty cmdline (a kernel thread, a zombie), and its
+		// next header follows at once.
+		if strings.HasPrefix(text, "==> ") {
+			if m := headTailRe.FindStringSubmatch(text); m != nil {
+				snaps.mark(n, text, time.Time{})
+				mode, pid = cmdlineTarget(m[1])
+				return
+			}
 		}
 		if mode == psCmdline {
 			mode = psNone
@@ -140,13 +145,6 @@ func ReadPS(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, er
 			}
 			ev.BootTimes = append(ev.BootTimes, dumps.BootTime{Time: time.Unix(v, 0).UTC(), Src: dumps.Pos{File: name, Line: n}})
 			return
-		}
-		if strings.HasPrefix(text, "==> ") {
-			if m := headTailRe.FindStringSubmatch(text); m != nil {
-				snaps.mark(n, text, time.Time{})
-				mode, pid = cmdlineTarget(m[1])
-				return
-			}
 		}
 		if m := parseListingMarker(text); m.is {
 			snaps.mark(n, text, m.time)

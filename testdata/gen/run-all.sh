@@ -29,5 +29,9 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	echo "== $g" >&2
 	bash "$g/run.sh"
 done
+# node-stderr-stacks' second script: the interleaved journal and syslog
+# fixtures of two processes (node-two-*.log).
+echo "== node-stderr-stacks/two.sh" >&2
+bash node-stderr-stacks/two.sh
 wait $GOGEN
 trap - EXIT

@@ -11,6 +11,13 @@ cd "$(dirname "$0")/.."
 sleep 30 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
+# Kernel threads are seen only in the host's pid namespace: in a container
+# pid 2 is a process of its own, with a cmdline, and kthreadd has no child.
+if [ "$(cat /proc/2/comm 2>/dev/null)" != kthreadd ]; then
+	echo "gen-proc-kthreads.sh: pid 2 is not kthreadd here (a container's pid namespace?): run it on the host" >&2
+	exit 1
+fi
 KW=$(awk '$4 == 2 { print $1; exit }' /proc/[0-9]*/stat)
+[ -n "$KW" ] || { echo "gen-proc-kthreads.sh: no child of kthreadd in /proc" >&2; exit 1; }
 tail -n +1 /proc/$PID/cmdline /proc/2/cmdline /proc/"$KW"/cmdline /proc/$$/cmdline > real-proc-cmdline-kthreads.txt
 echo "generated in $(pwd) (pid $PID, kernel threads 2 and $KW, parent $$)"

@@ -57,12 +57,14 @@ type Stream struct {
 	// At the end: the capture's last packet, the connections left to
 	// hand over (at most left), where the halves' (hc, hj) and the
 	// conns' (cc, cj) walks are, and the Conn the last one was exported
-	// to; handed counts the connections handed over.
+	// to: into, when NextBatch gives a slot of its batch, else one;
+	// handed counts the connections handed over.
 	end            int64
 	left           int
 	hc, hj, cc, cj int
 	half           conn
 	one            Conn
+	into           *Conn
 	handed         uint64
 	// stopSpools stops the goroutines writing spools and releases them
 	// (Options.Jobs), nil when none.
@@ -264,10 +266,22 @@ func (s *Stream) NextBatch(reuse []Conn) []Conn {
 			return nil
 		}
 	}
+	// After the read, each connection is exported straight into its slot
+	// of the batch (handOver), not into s.one and copied there: the
+	// connections still open at the end can be hundreds of thousands.
 	out, n := reuse[:0], max(cap(reuse), 256)
-	for len(out) < n && s.Next() {
-		out = append(out, *s.cur)
+	if cap(out) < n {
+		out = make([]Conn, 0, n)
 	}
+	for len(out) < n {
+		out = out[:len(out)+1]
+		s.into = &out[len(out)-1]
+		if !s.Next() {
+			out = out[:len(out)-1]
+			break
+		}
+	}
+	s.into = nil
 	if len(out) < len(reuse) {
 		clear(reuse[len(out):])
 	}
@@ -464,8 +478,12 @@ func (s *Stream) nextConn() bool {
 // exported at end straight into the Conn handed over (exportInto), not
 // built as a value and copied there.
 func (s *Stream) handOver(c *conn, end int64) {
-	s.ex.exportInto(&s.one, c, end)
-	s.cur = &s.one
+	to := s.into
+	if to == nil {
+		to = &s.one
+	}
+	s.ex.exportInto(to, c, end)
+	s.cur = to
 	s.handed++
 }
 
@@ -547,16 +565,32 @@ const idBytes = 4096
 // another folder could share with a different capture.
 func CaptureID(r io.Reader) (string, error) {
 	s, ok := r.(io.Seeker)
-	ra, okAt := r.(io.ReaderAt)
-	if !ok || !okAt {
+	if !ok {
 		return "", nil
 	}
 	start, err := s.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return "", nil // not seekable after all (a pipe's *os.File)
 	}
+	return CaptureIDAt(r, start)
+}
+
+// CaptureIDAt is CaptureID of the file r reads taken from offset start,
+// wherever r is now (it is left there): the identity of a capture
+// recognised from its first bytes, found to be one only once they were
+// read, so that other files cost no hashing.
+func CaptureIDAt(r io.Reader, start int64) (string, error) {
+	s, ok := r.(io.Seeker)
+	ra, okAt := r.(io.ReaderAt)
+	if !ok || !okAt {
+		return "", nil
+	}
+	cur, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return "", nil // not seekable after all (a pipe's *os.File)
+	}
 	end, err := s.Seek(0, io.SeekEnd)
-	if _, serr := s.Seek(start, io.SeekStart); err == nil {
+	if _, serr := s.Seek(cur, io.SeekStart); err == nil {
 		err = serr
 	}
 	if err != nil || end-start < 2*idBytes {

@@ -248,6 +248,12 @@ func TestHandlesNameOwners(t *testing.T) {
 // 127.0.0.1:18094, so that the process has two groups of stuck sockets.
 func nodeTwoPeers(t *testing.T, logText string) *Model {
 	t.Helper()
+	return nodePeers(t, logText, netip.MustParseAddrPort("127.0.0.1:18095"))
+}
+
+// nodePeers is nodeTwoPeers with the second backend at second.
+func nodePeers(t *testing.T, logText string, second netip.AddrPort) *Model {
+	t.Helper()
 	const dir = "../testdata/cases/node-unconsumed/"
 	ssData, err := os.ReadFile(dir + "ss-tanpoei.txt")
 	if err != nil {
@@ -258,7 +264,7 @@ func nodeTwoPeers(t *testing.T, logText string) *Model {
 	for i, l := range lines {
 		for fd := 24; fd <= 27; fd++ {
 			if strings.Contains(l, fmt.Sprintf("pid=23891,fd=%d)", fd)) {
-				lines[i] = strings.Replace(l, "127.0.0.1:18094", "127.0.0.1:18095", 1)
+				lines[i] = strings.Replace(l, "127.0.0.1:18094", second.String(), 1)
 				moved++
 			}
 		}
@@ -280,7 +286,7 @@ func nodeTwoPeers(t *testing.T, logText string) *Model {
 	}
 	for i := range rep.RuntimeSockets {
 		if s := &rep.RuntimeSockets[i]; s.FD >= 24 && s.FD <= 27 {
-			s.Remote.Port = 18095
+			s.Remote.Addr, s.Remote.Port = second.Addr(), second.Port()
 		}
 	}
 	log, err := applog.Read(strings.NewReader(logText), "client.log")
@@ -385,6 +391,46 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 		if tt.names == "127.0.0.1:18094" {
 			docSays(t, want) // docs/analyze.md quotes the first
 		}
+	}
+}
+
+// TestNodeStacksNamedAlike: the two backends on one port of two hosts.
+// A stack whose message names that port through a third host's address
+// names both groups alike, so neither apart: it is shown once, with the
+// larger group, and the report says what it names and why that ties it
+// to neither.
+func TestNodeStacksNamedAlike(t *testing.T) {
+	logData, err := os.ReadFile("../testdata/cases/node-unconsumed/client.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alike := string(logData) + "2026-12-03T07:28:40.001Z report 62: failed\n" +
+		"(node:23891) Warning: quote fetch from 127.0.0.9:18094 aborted\n" +
+		"    at fetchThird (/srv/quotes.js:30:9)\n" +
+		"    at Timeout._onTimeout (/srv/quotes.js:40:3)\n" +
+		"    at listOnTimeout (node:internal/timers:581:17)\n"
+	m := nodePeers(t, alike, netip.MustParseAddrPort("127.0.0.2:18094"))
+	first, second := m.Findings[0], m.Findings[1]
+	var why string
+	for _, s := range first.Suspects {
+		if s.Kind == SuspectStack && s.Culprit == "fetchThird" {
+			why = strings.Join(s.Why, "; ")
+		}
+	}
+	if want := "the stack's message names 18094, which more than one of the process's 2 groups of stuck sockets has: it may be another group's"; !strings.Contains(why, want) {
+		t.Errorf("the larger group's fetchThird says %q, want it to say %q", why, want)
+	}
+	if got := stacksOf(second); len(got) > 0 {
+		t.Errorf("the smaller group shows stacks %v, want them shown once, with the larger", got)
+	}
+	has := func(f Finding, text string) bool {
+		return slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, text) })
+	}
+	if !has(first, "nothing in them names one of the process's 2 groups of stuck sockets apart from the others, so they may be any group's") {
+		t.Errorf("the larger group does not say the stacks name no group apart: %+v", first.Supporting)
+	}
+	if !has(second, "apart from the others: they may be this group's, and are shown once, with its group of 5 sockets outbound to 127.0.0.1:18094") {
+		t.Errorf("the smaller group does not say where the stacks are: %+v", second.Supporting)
 	}
 }
 

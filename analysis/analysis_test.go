@@ -392,6 +392,18 @@ func TestWalk(t *testing.T) {
 	if _, err := Walk([]string{"-", "-"}, WalkOptions{Stdin: strings.NewReader("x")}); err == nil {
 		t.Errorf("- twice: no error")
 	}
+	// Named, it is that name, and still known as standard input; a name
+	// that is another path's too is an error, which sortSources would
+	// otherwise settle by dropping one of the two.
+	file := filepath.ToSlash(filepath.Join(root, "a.txt"))
+	os.WriteFile(filepath.FromSlash(file), []byte("x"), 0o644)
+	srcs, err = Walk([]string{"-", file}, WalkOptions{Stdin: strings.NewReader("x"), StdinName: "host-3.pcap"})
+	if err != nil || len(srcs) != 2 || srcs[0].Name != "host-3.pcap" || !srcs[0].Stdin || srcs[1].Stdin {
+		t.Errorf("- named host-3.pcap: %v %+v", err, srcs)
+	}
+	if _, err := Walk([]string{"-", file}, WalkOptions{Stdin: strings.NewReader("x"), StdinName: file}); err == nil || !strings.Contains(err.Error(), "as is a path given") {
+		t.Errorf("- named as a path given: %v", err)
+	}
 }
 
 // TestWalkSize: a regular file's source has its size, for progress; a

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,8 @@ type Source struct {
 	// Walked says the source was found in a folder rather than named:
 	// a command that reads one kind of input passes over the others.
 	Walked bool
+	// Stdin marks standard input ("-"), whatever its name.
+	Stdin bool
 	// Size is how many bytes Open's reader gives, when known before
 	// opening (a regular file; a gzip file counts compressed), for a
 	// progress display; -1 when unknown (a pipe, standard input).
@@ -45,13 +48,19 @@ func Reader(name string, r io.Reader) Source {
 	return Source{Name: name, Size: -1, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
 }
 
-// StdinName is how standard input ("-") is named in positions.
+// StdinName is how standard input ("-") is named in positions, unless
+// WalkOptions.StdinName names it.
 const StdinName = "stdin"
 
 // WalkOptions tune Walk.
 type WalkOptions struct {
 	// Stdin is what "-" reads; nil makes "-" an error.
 	Stdin io.Reader
+	// StdinName names "-" in positions and partial states; "" is
+	// StdinName. A capture piped from each of several hosts, named for
+	// its host, can then be merged with the others, which one name for
+	// all would make the same capture read twice.
+	StdinName string
 	// MaxDepth bounds how deep folders are walked below a path given;
 	// 0 means DefaultMaxDepth.
 	MaxDepth int
@@ -77,13 +86,16 @@ func Walk(paths []string, opts WalkOptions) ([]Source, error) {
 		w.opts.MaxDepth = DefaultMaxDepth
 	}
 	stdin := false
+	name := cmp.Or(opts.StdinName, StdinName)
 	for _, p := range paths {
 		if p == "-" {
 			if stdin || opts.Stdin == nil {
 				return nil, errors.New("-: standard input can be read once, and only from the command line")
 			}
 			stdin = true
-			w.out = append(w.out, Reader(StdinName, opts.Stdin))
+			src := Reader(name, opts.Stdin)
+			src.Stdin = true
+			w.out = append(w.out, src)
 			continue
 		}
 		fi, err := os.Stat(p)
@@ -95,6 +107,16 @@ func Walk(paths []string, opts WalkOptions) ([]Source, error) {
 			continue
 		}
 		w.file(p, fi, false)
+	}
+	if stdin {
+		// Sources are known by name (a path given twice is read once):
+		// standard input named as another source would be dropped or
+		// would drop it.
+		for _, s := range w.out {
+			if !s.Stdin && s.Name == name {
+				return nil, fmt.Errorf("-: standard input is named %s, as is a path given; give it another name", name)
+			}
+		}
 	}
 	return w.out, nil
 }

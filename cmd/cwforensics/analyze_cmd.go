@@ -19,18 +19,19 @@ const analyzeGCPercent = 50
 
 // AnalyzeCmd correlates captures and evidence into a report.
 type AnalyzeCmd struct {
-	Local    []string      `placeholder:"IP|CIDR" env:"CWFORENSICS_ANALYZE_LOCAL,CWFORENSICS_LOCAL" help:"Address or network whose endpoints are local (repeatable). Default: the local addresses the socket listings show, else the endpoints in CLOSE_WAIT."`
-	MinIdle  time.Duration `default:"0s" env:"CWFORENSICS_ANALYZE_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"Leave out capture sockets in CLOSE_WAIT for less than this at capture end (e.g. 1m)."`
-	MaxFDs   int           `name:"max-fds" placeholder:"N" env:"CWFORENSICS_ANALYZE_MAX_FDS" help:"The processes' open-files limit, when no /proc/PID/limits or ulimit -n output is given."`
-	FailOn   string        `name:"fail-on" default:"none" enum:"none,warning,critical" env:"CWFORENSICS_ANALYZE_FAIL_ON" help:"Exit with status 3 when a finding reaches this severity (${enum}); with status 1 when an input could not be read."`
-	Output   []string      `short:"o" placeholder:"FILE" env:"CWFORENSICS_ANALYZE_OUTPUT" help:"Write the report to FILE (repeatable), atomically; the format comes from the extension: .html, .md or .json. Without -o the report goes to stdout."`
-	Format   string        `default:"md" enum:"md,html,json" env:"CWFORENSICS_ANALYZE_FORMAT" help:"Format of the report on stdout, when no -o is given (${enum})."`
-	Dump     []string      `placeholder:"PID=FILE" env:"CWFORENSICS_ANALYZE_DUMP" help:"Say which process a thread or goroutine dump was taken from, when the dump and its name do not (repeatable)."`
-	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_ANALYZE_FILTER,CWFORENSICS_FILTER" help:"Read only capture packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/analyze.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
-	Title    string        `env:"CWFORENSICS_ANALYZE_TITLE" help:"Title of the report." default:"CLOSE_WAIT analysis"`
-	Progress string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_ANALYZE_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
-	Jobs     int           `default:"0" placeholder:"N" env:"CWFORENSICS_ANALYZE_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
-	Paths    []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked, links followed); - is standard input. Each file is recognised by its content."`
+	Local     []string      `placeholder:"IP|CIDR" env:"CWFORENSICS_ANALYZE_LOCAL,CWFORENSICS_LOCAL" help:"Address or network whose endpoints are local (repeatable). Default: the local addresses the socket listings show, else the endpoints in CLOSE_WAIT."`
+	MinIdle   time.Duration `default:"0s" env:"CWFORENSICS_ANALYZE_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"Leave out capture sockets in CLOSE_WAIT for less than this at capture end (e.g. 1m)."`
+	MaxFDs    int           `name:"max-fds" placeholder:"N" env:"CWFORENSICS_ANALYZE_MAX_FDS" help:"The processes' open-files limit, when no /proc/PID/limits or ulimit -n output is given."`
+	FailOn    string        `name:"fail-on" default:"none" enum:"none,warning,critical" env:"CWFORENSICS_ANALYZE_FAIL_ON" help:"Exit with status 3 when a finding reaches this severity (${enum}); with status 1 when an input could not be read."`
+	Output    []string      `short:"o" placeholder:"FILE" env:"CWFORENSICS_ANALYZE_OUTPUT" help:"Write the report to FILE (repeatable), atomically; the format comes from the extension: .html, .md or .json. Without -o the report goes to stdout."`
+	Format    string        `default:"md" enum:"md,html,json" env:"CWFORENSICS_ANALYZE_FORMAT" help:"Format of the report on stdout, when no -o is given (${enum})."`
+	Dump      []string      `placeholder:"PID=FILE" env:"CWFORENSICS_ANALYZE_DUMP" help:"Say which process a thread or goroutine dump was taken from, when the dump and its name do not (repeatable)."`
+	Filter    string        `placeholder:"EXPR" env:"CWFORENSICS_ANALYZE_FILTER,CWFORENSICS_FILTER" help:"Read only capture packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/analyze.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
+	Title     string        `env:"CWFORENSICS_ANALYZE_TITLE" help:"Title of the report." default:"CLOSE_WAIT analysis"`
+	Progress  string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_ANALYZE_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
+	Jobs      int           `default:"0" placeholder:"N" env:"CWFORENSICS_ANALYZE_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
+	StdinName string        `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_ANALYZE_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	Paths     []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked, links followed); - is standard input. Each file is recognised by its content."`
 }
 
 // Help is shown below the flags by --help.
@@ -78,7 +79,7 @@ func (c *AnalyzeCmd) Run(e *env) error {
 		return fmt.Errorf("--local %w", err)
 	}
 	dumpPIDs, _ := parseDumps(c.Dump)
-	srcs, err := analysis.Walk(c.Paths, analysis.WalkOptions{Stdin: e.Stdin})
+	srcs, err := analysis.Walk(c.Paths, analysis.WalkOptions{Stdin: e.Stdin, StdinName: c.StdinName})
 	if err != nil {
 		return err
 	}

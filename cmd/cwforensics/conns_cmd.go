@@ -13,14 +13,15 @@ import (
 
 // ConnsCmd lists the TCP connections of packet captures.
 type ConnsCmd struct {
-	Local    []string      `placeholder:"IP|CIDR" env:"CWFORENSICS_CONNS_LOCAL,CWFORENSICS_LOCAL" help:"Address or network whose endpoints are local (repeatable). Without it, an endpoint in CLOSE_WAIT is the local one of its row, else the endpoint that accepted the connection."`
-	State    string        `default:"all" placeholder:"STATE" env:"CWFORENSICS_CONNS_STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
-	MinIdle  time.Duration `default:"0s" env:"CWFORENSICS_CONNS_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
-	Format   string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Filter   string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
-	Progress string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_CONNS_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
-	Jobs     int           `default:"0" placeholder:"N" env:"CWFORENSICS_CONNS_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
-	Captures []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
+	Local     []string      `placeholder:"IP|CIDR" env:"CWFORENSICS_CONNS_LOCAL,CWFORENSICS_LOCAL" help:"Address or network whose endpoints are local (repeatable). Without it, an endpoint in CLOSE_WAIT is the local one of its row, else the endpoint that accepted the connection."`
+	State     string        `default:"all" placeholder:"STATE" env:"CWFORENSICS_CONNS_STATE" help:"Which connections to list, by the local endpoint's state at capture end: all, close-wait (confirmed CLOSE_WAIT only), unconfirmed (CLOSE_WAIT the capture cannot confirm), or a state name such as established, fin-wait2, time-wait."`
+	MinIdle   time.Duration `default:"0s" env:"CWFORENSICS_CONNS_MIN_IDLE,CWFORENSICS_MIN_IDLE" help:"List only connections whose local endpoint has been in its state at least this long at capture end (e.g. 5m)."`
+	Format    string        `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_CONNS_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
+	Filter    string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
+	Progress  string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_CONNS_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
+	Jobs      int           `default:"0" placeholder:"N" env:"CWFORENSICS_CONNS_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
+	StdinName string        `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_CONNS_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	Captures  []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 
 // Help is shown below the flags by --help.
@@ -48,7 +49,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := analysis.Walk(c.Captures, analysis.WalkOptions{Stdin: e.Stdin})
+	srcs, err := analysis.Walk(c.Captures, analysis.WalkOptions{Stdin: e.Stdin, StdinName: c.StdinName})
 	if err != nil {
 		return err
 	}

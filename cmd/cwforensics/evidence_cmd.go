@@ -11,8 +11,9 @@ import (
 
 // EvidenceCmd parses evidence files and prints their records.
 type EvidenceCmd struct {
-	Format string   `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_EVIDENCE_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	Files  []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles, Python faulthandler/py-spy dumps, Node.js diagnostic reports, application logs (plain, gzip or UTF-16), or folders of them; - is standard input."`
+	Format    string   `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_EVIDENCE_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
+	StdinName string   `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_EVIDENCE_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	Files     []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles, Python faulthandler/py-spy dumps, Node.js diagnostic reports, application logs (plain, gzip or UTF-16), or folders of them; - is standard input."`
 }
 
 // Help is shown below the flags by --help.
@@ -33,7 +34,7 @@ const evidenceSchemaVersion = 1
 
 // Run reads every file, then prints the records in the chosen format.
 func (c *EvidenceCmd) Run(e *env) error {
-	srcs, err := analysis.Walk(c.Files, analysis.WalkOptions{Stdin: e.Stdin})
+	srcs, err := analysis.Walk(c.Files, analysis.WalkOptions{Stdin: e.Stdin, StdinName: c.StdinName})
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func checkOutputs(outputs []string, srcs []analysis.Source) error {
 			return fmt.Errorf("-o %s: is a folder; name the report file", o)
 		}
 		for _, s := range srcs {
-			if s.Open == nil || s.Name == analysis.StdinName {
+			if s.Open == nil || s.Stdin {
 				continue
 			}
 			if si, err := os.Stat(filepath.FromSlash(s.Name)); err == nil && os.SameFile(fi, si) {

@@ -146,3 +146,52 @@ func TestPartialStdinTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestPartialStdinNamed: the same two hosts' captures piped with
+// --stdin-name, each named for its host, merge: conns reads their partial
+// states together as it reads the two captures, positions citing the
+// names given; a name that is also a path given is an error.
+func TestPartialStdinNamed(t *testing.T) {
+	inRoot(t)
+	dir := t.TempDir()
+	cases := []string{"fd-exhaustion", "go-client-pool-leak"}
+	var parts, caps []string
+	for i, c := range cases {
+		capture := filepath.Join("testdata", "cases", c, "capture.pcap")
+		caps = append(caps, capture)
+		f, err := os.Open(capture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr strings.Builder
+		out := filepath.Join(dir, fmt.Sprintf("host%d.cwfp", i))
+		code := run([]string{"partial", "--progress", "never", "--stdin-name", c + ".pcap", "-o", out, "-"}, f, io.Discard, &stderr)
+		f.Close()
+		if code != 0 {
+			t.Fatalf("partial of %s: exit %d: %s", c, code, stderr.String())
+		}
+		parts = append(parts, out)
+	}
+	_, want, _ := cli(t, "conns", "--format", "tsv", caps[0], caps[1])
+	// The rows cite the captures by the names given on stdin, where
+	// reading the files cites their paths.
+	for i, c := range cases {
+		want = strings.ReplaceAll(want, caps[i]+":", c+".pcap:")
+	}
+	code, got, stderr := cli(t, "conns", "--format", "tsv", parts[0], parts[1])
+	if code != 0 || got != want {
+		t.Errorf("conns on the named partial states: exit %d, %s\n got %s\nwant %s", code, stderr, got, want)
+	}
+	if !strings.Contains(got, "fd-exhaustion.pcap: packet ") {
+		t.Errorf("no position cites the name given: %s", got)
+	}
+	f, err := os.Open(caps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code, _, stderr = cliIn(t, f, "conns", "--stdin-name", caps[1], "-", caps[1])
+	if want := "standard input is named " + caps[1] + ", as is a path given"; code == 0 || !strings.Contains(stderr, want) {
+		t.Errorf("stdin named as a path given: exit %d, %q; want %q", code, stderr, want)
+	}
+}

@@ -59,3 +59,47 @@ func BenchmarkEngineLarge(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*(len(items)-warm))/b.Elapsed().Seconds(), "packets/s")
 }
+
+// BenchmarkProducerLarge runs the other stage alone: the producer reads,
+// merges and decodes the capture BenchmarkReplayLarge writes into
+// $CWFORENSICS_BENCH_LARGE into batches of items, which are handed
+// straight back, with no engine. With BenchmarkEngineLarge it says how
+// Read's two goroutines share the work: each runs on a core of its own,
+// so a read takes at least the longer of the two, and both together
+// bound the packets a second on two cores.
+func BenchmarkProducerLarge(b *testing.B) {
+	dir := os.Getenv("CWFORENSICS_BENCH_LARGE")
+	if testing.Short() || dir == "" {
+		b.Skip("set CWFORENSICS_BENCH_LARGE=DIR and run BenchmarkReplayLarge first, which writes the capture there")
+	}
+	path := filepath.Join(dir, "load-1000000-60000-20.pcap")
+	if _, err := os.Stat(path); err != nil {
+		b.Skip(err)
+	}
+	packets := 0
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		src, err := openInput(Input{Name: "load.pcap", R: f})
+		if err != nil {
+			b.Fatal(err)
+		}
+		src.stats = &FileStats{linkSeen: map[uint32]bool{}}
+		p := &producer{srcs: []*source{src}, seed: newTracker(nil).table.seed}
+		full := make(chan *batch, pipelineDepth)
+		free := make(chan *batch, pipelineDepth+1)
+		go p.run(full, free)
+		for bt := range full {
+			bt.items = bt.items[:0]
+			free <- bt
+		}
+		f.Close()
+		if p.err != nil {
+			b.Fatal(p.err)
+		}
+		packets += int(p.packets)
+	}
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+}

@@ -11,7 +11,7 @@ import (
 // field by field: most of a large report is its sockets, and
 // encoding/json's reflection, indenting and the second pass of writeSafe
 // made three quarters of the time the JSON report took.
-// TestSocketJSONMatchesEncoder and FuzzSocketJSON hold it to the
+// TestWriteJSONStreamsSockets and FuzzWriteJSONSocket hold it to the
 // encoder's bytes.
 func appendSocket(b []byte, s *Socket) ([]byte, error) {
 	const in = "\n      " // the fields' indent: prefix "    " and one level
@@ -69,7 +69,7 @@ func appendSocket(b []byte, s *Socket) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, in+"  "...)
-			b = appendJSONString(b, p.String())
+			b = appendPos(b, p)
 		}
 		b = append(b, in+"]"...)
 	}
@@ -96,6 +96,13 @@ const hexDigits = "0123456789abcdef"
 // C1 controls, bidi overrides and other invisible ones) as \uNNNN.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendJSONText(b, s)
+	return append(b, '"')
+}
+
+// appendJSONText appends s escaped as appendJSONString does, without the
+// quotes.
+func appendJSONText(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -142,6 +149,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -90,6 +90,17 @@ func appendEndpoint(b []byte, e Endpoint) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// asciiRaw are the ASCII characters appendJSONString writes as they are:
+// the printable ones but for ", \, <, > and &. A table, as encoding/json
+// keeps one: a large report's keys and positions are mostly ASCII, each
+// byte tested once.
+var asciiRaw = func() (t [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json quotes it with HTML
 // escaping (control characters, <, > and &, U+2028 and U+2029 escaped,
 // invalid UTF-8 as \ufffd), and the characters writeSafe rewrites (DEL,
@@ -107,7 +118,7 @@ func appendJSONText(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0x7f {
+			if asciiRaw[c] {
 				i++
 				continue
 			}

@@ -37,25 +37,24 @@ func WriteJSON(w io.Writer, m *Model) error {
 	return nil
 }
 
-// spliced are the top-level lists that writeJSON writes itself, in the
-// order of Model's fields, each with its field as the head's encoding
-// writes it when the list is left out (nil): the lines that give a large
-// report its size.
-var spliced = []struct {
-	null  string // the field with null, on its own line at the top level
-	write func(w *bufio.Writer, m *Model) error
-}{
-	{"\n  \"findings\": null", func(w *bufio.Writer, m *Model) error { return writeFindings(w, m.Findings) }},
-	{"\n  \"sockets\": null", func(w *bufio.Writer, m *Model) error { return writeSockets(w, m.Sockets) }},
-	{"\n  \"warnings\": null", func(w *bufio.Writer, m *Model) error { return writeWarnings(w, m.Warnings) }},
-}
-
 // writeJSON encodes the head, the model without the spliced lists, with
 // encoding/json and writes it with each list's null replaced by the list
 // as the whole model's encoding would write it. A field's line starts
 // with a newline and the top level's indent, which no string can hold
 // (a newline in a string is escaped): each null is found at its field.
 func writeJSON(w *bufio.Writer, m *Model) error {
+	// spliced are the top-level lists written here, in the order of
+	// Model's fields, each with its field as the head's encoding writes
+	// it when the list is left out (nil): the lines that give a large
+	// report its size.
+	spliced := []struct {
+		null  string // the field with null, on its own line at the top level
+		write func() error
+	}{
+		{"\n  \"findings\": null", func() error { return writeFindings(w, m.Findings) }},
+		{"\n  \"sockets\": null", func() error { return writeSockets(w, m.Sockets) }},
+		{"\n  \"warnings\": null", func() error { return writeWarnings(w, m.Warnings) }},
+	}
 	head := *m
 	head.Findings, head.Sockets, head.Warnings = nil, nil, nil
 	out, err := encodeJSON(&head, "")
@@ -80,7 +79,7 @@ func writeJSON(w *bufio.Writer, m *Model) error {
 		if err := writeSafe(w, out[from:at[k]]); err != nil {
 			return err
 		}
-		if err := s.write(w, m); err != nil {
+		if err := s.write(); err != nil {
 			return err
 		}
 		from = at[k] + len("null")

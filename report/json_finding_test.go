@@ -93,6 +93,48 @@ func TestWriteJSONUnsupportedFloat(t *testing.T) {
 	}
 }
 
+// FuzzWriteJSONFinding: a finding with any strings, confidence, counts
+// and positions, and a warning, are written as encoding/json writes them,
+// made safe; a confidence JSON has no number for is an error.
+func FuzzWriteJSONFinding(f *testing.F) {
+	f.Add("pool-leak-1", sample.HostileText, "capture.pcap", 0.8, uint64(51234), 3, uint8(2), false)
+	f.Add("", "", "", 1e-7, uint64(0), 0, uint8(0), true)
+	f.Add("x\u2028", "\xff<&>\u202e", "ss.txt:9", 1e21, uint64(1<<63), -7, uint8(9), false)
+	f.Add("id", "q\"\\", "f", -2.5e-300, uint64(7), 1<<40, uint8(4), true)
+	f.Fuzz(func(t *testing.T, id, text, file string, confidence float64, n uint64, count int, kind uint8, empty bool) {
+		pos := report.Pos{Kind: report.PosKind(kind % 6), File: file, N: n}
+		list := []string{text, id}
+		ps := []report.Pos{pos, report.FilePos(text)}
+		if empty {
+			list, ps = []string{}, nil
+		}
+		m := sample.Empty()
+		m.Findings = []report.Finding{{
+			ID: id, Category: report.Category(kind), Group: text, SeverityReasons: list, Confidence: confidence,
+			ConfidenceLabel: text, Title: text, Process: report.Process{PID: count, Name: text, Cmdline: text, NameFrom: pos, CmdlineHow: text},
+			Sockets: list, SocketCount: count, Flows: []report.Flow{{Local: text, Remote: id, Count: count, Oldest: file}},
+			Suspects:   []report.Suspect{{ID: id, Name: text, Wait: time.Duration(count), Frames: list, Why: list, Evidence: ps, Locks: list}},
+			Supporting: []report.Claim{{Text: text, Evidence: ps}}, Evidence: ps, Note: text, LastExchange: report.Exchange(kind % 7),
+			Advice: []report.Advice{{Text: text, Why: text, Config: file, Stopgap: empty}},
+		}}
+		m.Warnings = []report.Warning{{Pos: pos, Msg: text}}
+		var got bytes.Buffer
+		err := report.WriteJSON(&got, m)
+		if math.IsNaN(confidence) || math.IsInf(confidence, 0) {
+			if err == nil {
+				t.Fatalf("confidence %v written without an error", confidence)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := encodedWhole(t, m); !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("got\n%s\nwant\n%s", got.Bytes(), want)
+		}
+	})
+}
+
 // fillMode says what fillModel sets: every field to a value that is not
 // zero, or every field to its zero.
 type fillMode int

@@ -22,7 +22,10 @@ import (
 //
 // The sockets, which are most of a large report, are encoded one at a
 // time into the output, so that memory does not grow with the report's
-// size (400,000 stuck sockets make 270 MB of JSON).
+// size (400,000 stuck sockets make 270 MB of JSON); they, the findings,
+// which cite every socket, and the warnings are written field by field
+// (appendSocket, jsonOut.finding, writeWarnings) in the bytes
+// encoding/json would give, long lists on every core.
 func WriteJSON(w io.Writer, m *Model) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := writeJSON(bw, m); err != nil {
@@ -34,36 +37,54 @@ func WriteJSON(w io.Writer, m *Model) error {
 	return nil
 }
 
-// socketsNull is the top-level "sockets" field of the model encoded
-// without its sockets, where writeJSON streams them in.
-const socketsNull = "\n  \"sockets\": null"
-
+// writeJSON encodes the head, the model without the spliced lists, with
+// encoding/json and writes it with each list's null replaced by the list
+// as the whole model's encoding would write it. A field's line starts
+// with a newline and the top level's indent, which no string can hold
+// (a newline in a string is escaped): each null is found at its field.
 func writeJSON(w *bufio.Writer, m *Model) error {
+	// spliced are the top-level lists written here, in the order of
+	// Model's fields, each with its field as the head's encoding writes
+	// it when the list is left out (nil): the lines that give a large
+	// report its size.
+	spliced := []struct {
+		null  string // the field with null, on its own line at the top level
+		write func() error
+	}{
+		{"\n  \"findings\": null", func() error { return writeFindings(w, m.Findings) }},
+		{"\n  \"sockets\": null", func() error { return writeSockets(w, m.Sockets) }},
+		{"\n  \"warnings\": null", func() error { return writeWarnings(w, m.Warnings) }},
+	}
 	head := *m
-	head.Sockets = nil
+	head.Findings, head.Sockets, head.Warnings = nil, nil, nil
 	out, err := encodeJSON(&head, "")
 	if err != nil {
 		return err
 	}
-	i := bytes.Index(out, []byte(socketsNull))
-	if m.Sockets == nil {
-		return writeSafe(w, out) // head is the model
+	at := make([]int, len(spliced))
+	from := 0
+	for k, s := range spliced {
+		i := bytes.Index(out[from:], []byte(s.null))
+		if i < 0 { // not the head's encoding of today's Model
+			if out, err = encodeJSON(m, ""); err != nil {
+				return err
+			}
+			return writeSafe(w, out)
+		}
+		at[k] = from + i + len(s.null) - len("null")
+		from = at[k] + len("null")
 	}
-	if i < 0 {
-		out, err = encodeJSON(m, "")
-		if err != nil {
+	from = 0
+	for k, s := range spliced {
+		if err := writeSafe(w, out[from:at[k]]); err != nil {
 			return err
 		}
-		return writeSafe(w, out)
+		if err := s.write(); err != nil {
+			return err
+		}
+		from = at[k] + len("null")
 	}
-	i += len(socketsNull) - len("null")
-	if err := writeSafe(w, out[:i]); err != nil {
-		return err
-	}
-	if err := writeSockets(w, m.Sockets); err != nil {
-		return err
-	}
-	return writeSafe(w, out[i+len("null"):])
+	return writeSafe(w, out[from:])
 }
 
 // writeSockets writes the sockets as the model's encoding would indent
@@ -71,6 +92,10 @@ func writeJSON(w *bufio.Writer, m *Model) error {
 // written in order: the sockets are most of a large report's JSON, and
 // encoding 50,000 took 0.2 s on one core.
 func writeSockets(w *bufio.Writer, socks []Socket) error {
+	if socks == nil {
+		_, err := w.WriteString("null")
+		return err
+	}
 	if len(socks) == 0 {
 		_, err := w.WriteString("[]")
 		return err

@@ -11,7 +11,7 @@ import (
 // field by field: most of a large report is its sockets, and
 // encoding/json's reflection, indenting and the second pass of writeSafe
 // made three quarters of the time the JSON report took.
-// TestSocketJSONMatchesEncoder and FuzzSocketJSON hold it to the
+// TestWriteJSONStreamsSockets and FuzzWriteJSONSocket hold it to the
 // encoder's bytes.
 func appendSocket(b []byte, s *Socket) ([]byte, error) {
 	const in = "\n      " // the fields' indent: prefix "    " and one level
@@ -69,7 +69,7 @@ func appendSocket(b []byte, s *Socket) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, in+"  "...)
-			b = appendJSONString(b, p.String())
+			b = appendPos(b, p)
 		}
 		b = append(b, in+"]"...)
 	}
@@ -90,17 +90,35 @@ func appendEndpoint(b []byte, e Endpoint) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// asciiRaw are the ASCII characters appendJSONString writes as they are:
+// the printable ones but for ", \, <, > and &. A table, as encoding/json
+// keeps one: a large report's keys and positions are mostly ASCII, each
+// byte tested once.
+var asciiRaw = func() (t [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as encoding/json quotes it with HTML
 // escaping (control characters, <, > and &, U+2028 and U+2029 escaped,
 // invalid UTF-8 as \ufffd), and the characters writeSafe rewrites (DEL,
 // C1 controls, bidi overrides and other invisible ones) as \uNNNN.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendJSONText(b, s)
+	return append(b, '"')
+}
+
+// appendJSONText appends s escaped as appendJSONString does, without the
+// quotes.
+func appendJSONText(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != 0x7f {
+			if asciiRaw[c] {
 				i++
 				continue
 			}
@@ -142,6 +160,5 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }

@@ -249,84 +249,223 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []dumps.Warning, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
-	var (
-		events  []dumps.LogEvent
-		warns   []dumps.Warning
-		dropped = map[dumps.LogClass]int{}
-		kept    = map[dumps.LogClass]int{}
-		n       int
-		// lastRaw is the last line that may carry a prefix (a time, a
-		// level, a program), parsed only when a continuation needs it.
-		lastRaw    string
-		last       dumps.LogEvent
-		lastParsed bool
-	)
+	rd := eventReader{name: name, js: js, dropped: map[dumps.LogClass]int{}, kept: map[dumps.LogClass]int{}}
+	n := 0
 	for sc.Scan() {
 		n++
 		text := strings.TrimRight(sc.Text(), " \t\r")
 		if text == "" {
 			continue
 		}
-		if js != nil && js.line(n, text) {
+		// The stack reader and the event reader read the line in turn,
+		// sharing what they parse of it, and the stack reader keeps it
+		// after both: a line is parsed once (see logLine).
+		l := logLine{recentLine: recentLine{text: text, n: n}}
+		if js != nil && js.line(&l, &rd.lastRaw) {
 			continue // a stack frame
 		}
-		if Classify(text) == dumps.LogNone {
-			// Most lines: no event, and only a cheap look at the prefix.
-			if mayHavePrefix(text) {
-				lastRaw, lastParsed = text, false
-			}
-			continue
+		rd.take(&l)
+		if js != nil {
+			js.keep(&l)
 		}
-		sh := lineShape(text)
-		e := parseLine(text, sh)
-		if sh == shapeCont || (e.Time.IsZero() && e.Level == "" && e.Program == "") {
-			if !lastParsed {
-				if lastRaw != "" {
-					last = parseLine(lastRaw, lineShape(lastRaw))
-				}
-				lastParsed = true
-			}
-			e.Time, e.Level, e.Program, e.PID = last.Time, last.Level, last.Program, last.PID
-		} else {
-			lastRaw, last, lastParsed = text, e, true
-		}
-		e.Class = Classify(e.Message)
-		if e.Class == dumps.LogNone {
-			continue
-		}
-		if kept[e.Class] >= maxPerClass {
-			dropped[e.Class]++
-			continue
-		}
-		kept[e.Class]++
-		e.Pos = dumps.Pos{File: name, Line: n}
-		e.Endpoint = reEndpoint.FindString(e.Message)
-		e.Message = dumps.Bound(e.Message)
-		events = append(events, e)
 	}
+	var warns []dumps.Warning
 	for c := dumps.LogConnReset; c <= dumps.LogTimeout; c++ {
-		if dropped[c] > 0 {
-			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("%d more %s lines not listed (the first %d are)", dropped[c], c, maxPerClass)})
+		if rd.dropped[c] > 0 {
+			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("%d more %s lines not listed (the first %d are)", rd.dropped[c], c, maxPerClass)})
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return events, n, warns, fmt.Errorf("%s:%d: %w", name, n+1, err)
+		return rd.events, n, warns, fmt.Errorf("%s:%d: %w", name, n+1, err)
 	}
-	return events, n, warns, nil
+	return rd.events, n, warns, nil
 }
 
-// parseLine splits a line into its prefix fields and its message.
-func parseLine(s string, sh shape) dumps.LogEvent {
-	e, plain := parsePrefix(s, sh)
-	if plain {
+// eventReader makes the events of a log's lines that are no stack frames.
+// A continuation line takes the time, level and program of the last line
+// that may carry them.
+type eventReader struct {
+	name    string
+	js      *jsStacks // nil when stacks are not read
+	events  []dumps.LogEvent
+	dropped map[dumps.LogClass]int
+	kept    map[dumps.LogClass]int
+	// lastRaw is the last line that may carry a prefix (a time, a level, a
+	// program), parsed only when a continuation needs it, or the stack
+	// reader its writer.
+	lastRaw    logLine
+	last       dumps.LogEvent
+	lastParsed bool
+}
+
+// take reads a line for its event.
+func (rd *eventReader) take(l *logLine) {
+	if Classify(l.text) == dumps.LogNone {
+		// Most lines: no event, and only a cheap look at the prefix.
+		if mayHavePrefix(l.text) {
+			rd.lastRaw, rd.lastParsed = *l, false
+		}
+		return
+	}
+	e := l.event()
+	if l.shape() == shapeCont || (e.Time.IsZero() && e.Level == "" && e.Program == "") {
+		if !rd.lastParsed {
+			if rd.lastRaw.text != "" {
+				rd.last = rd.lastRaw.event()
+				// The stack reader's copy, when it still keeps the line,
+				// takes the reading, for its writer or a stack's name.
+				if r := rd.js.recentAt(rd.lastRaw.n); r != nil && !r.parsed {
+					r.take(&rd.lastRaw)
+				}
+			}
+			rd.lastParsed = true
+		}
+		e.Time, e.Level, e.Program, e.PID = rd.last.Time, rd.last.Level, rd.last.Program, rd.last.PID
+	} else {
+		rd.lastRaw, rd.last, rd.lastParsed = *l, e, true
+	}
+	e.Class = Classify(e.Message)
+	if e.Class == dumps.LogNone {
+		return
+	}
+	if rd.kept[e.Class] >= maxPerClass {
+		rd.dropped[e.Class]++
+		return
+	}
+	rd.kept[e.Class]++
+	e.Pos = dumps.Pos{File: rd.name, Line: l.n}
+	e.Endpoint = reEndpoint.FindString(e.Message)
+	e.Message = dumps.Bound(e.Message)
+	rd.events = append(rd.events, e)
+}
+
+// A logLine is a line of a log, its number, and what has been read of it,
+// each part once, when first needed: its shape, and its prefix's fields
+// (time, program and pid) with the message after it. The stack reader and
+// the event reader read a line in turn (the stack reader first, to tell
+// frames), sharing what they parse of it; the stack reader then keeps its
+// recentLine, and the event reader the whole line as its lastRaw when it
+// may carry a prefix. A recent line the stack reader reads later (a
+// stack's header, or a line looked at for it) takes the event reader's
+// reading when it is its lastRaw, and gives it its own, so that a line's
+// writer is parsed once whichever reader needs it first: not for a stack
+// and again for its event, nor for a stack's writer and again for its
+// name.
+type logLine struct {
+	recentLine
+	// The rest of the prefix's fields, which only an event needs.
+	time  time.Time
+	level string
+	plain bool // a plain message, whose first words may hold the level
+}
+
+// A recentLine is what the stack reader keeps of a line: its text, its
+// number, and what has been read of it: the shape and, once parsed, the
+// prefix's program, pid and the message after it.
+type recentLine struct {
+	text   string
+	n      int
+	sh     shape
+	shaped bool
+	parsed bool
+	prog   string
+	pid    int
+	msg    string
+}
+
+func (r *recentLine) shape() shape {
+	if !r.shaped {
+		r.sh, r.shaped = lineShape(r.text), true
+	}
+	return r.sh
+}
+
+// parse reads the line's prefix.
+func (l *logLine) parse() {
+	if !l.parsed {
+		e, plain := parsePrefix(l.text, l.shape())
+		l.prog, l.pid, l.msg, l.parsed = e.Program, e.PID, e.Message, true
+		l.time, l.level, l.plain = e.Time, e.Level, plain
+	}
+}
+
+// parse reads the line's prefix, or takes it from raw when raw is the same
+// line (the event reader's lastRaw), parsed there if it was not.
+func (r *recentLine) parse(raw *logLine) {
+	switch {
+	case r.parsed:
+	case raw != nil && raw.n == r.n:
+		raw.parse()
+		r.take(raw)
+	default:
+		e, _ := parsePrefix(r.text, r.shape())
+		r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
+	}
+}
+
+// take takes what l, the same line, has read.
+func (r *recentLine) take(l *logLine) {
+	if !r.shaped && l.shaped {
+		r.sh, r.shaped = l.sh, true
+	}
+	if !r.parsed && l.parsed {
+		r.prog, r.pid, r.msg, r.parsed = l.prog, l.pid, l.msg, true
+	}
+}
+
+// event splits the line into its prefix fields and its message, with the
+// level a plain message holds in its first words.
+func (l *logLine) event() dumps.LogEvent {
+	l.parse()
+	e := dumps.LogEvent{Time: l.time, Level: l.level, Program: l.prog, PID: l.pid, Message: l.msg}
+	if l.plain {
 		e.Level, e.Message = level(e.Message)
 	}
 	return e
 }
 
-// parsePrefix is parseLine but for the level a plain message (a syslog or
-// journal line's, a time-stamped line's) may hold in its first words,
-// which plain reports; lineKey needs no level.
+// hasWriter reports whether a line of shape sh may name a writer in its
+// prefix: a syslog, journal or time-stamped line, or Node's warning.
+func hasWriter(sh shape) bool {
+	return sh == shapeSyslog || sh == shapeStamped || sh == shapeNodeWarning
+}
+
+// writer reads the writer the line names (see hasWriter).
+func (l *logLine) writer() (stackKey, bool) {
+	if !hasWriter(l.shape()) {
+		return stackKey{}, false
+	}
+	l.parse()
+	return l.key()
+}
+
+// writer reads the writer the line names (see hasWriter), parsed as parse
+// does with raw.
+func (r *recentLine) writer(raw *logLine) (stackKey, bool) {
+	if raw != nil && raw.n == r.n {
+		k, ok := raw.writer()
+		r.take(raw)
+		return k, ok
+	}
+	if !hasWriter(r.shape()) {
+		return stackKey{}, false
+	}
+	r.parse(raw)
+	return r.key()
+}
+
+// key is the parsed line's writer.
+func (r *recentLine) key() (stackKey, bool) {
+	if r.prog == "" {
+		return stackKey{}, false
+	}
+	return stackKey{r.prog, r.pid}, true
+}
+
+// parsePrefix splits a line into its prefix fields and its message, but
+// for the level a plain message (a syslog or journal line's, a
+// time-stamped line's) may hold in its first words, which plain reports
+// and logLine.event reads; a line's writer needs no level.
 func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 	switch sh {
 	case shapeJSON:
@@ -594,7 +733,8 @@ type jsStacks struct {
 	name string
 	// recent are the last lines that are no frame, oldest first: the
 	// last maxRecent of them are the headers the next stacks may start
-	// under.
+	// under. Each keeps what has been read of it: its writer is read
+	// (parsed) only when a stack needs it, and once.
 	recent []recentLine
 	// open are the stacks being read, at most one per writer, in the order
 	// they began; prev is the one the line before went to, nil when that
@@ -622,68 +762,60 @@ type openStack struct {
 	last int // the line of its last frame
 }
 
-// recentLine is a line that is no frame; its writer is read (keyed) only
-// when a stack needs it.
-type recentLine struct {
-	text   string
-	n      int
-	keyed  bool
-	key    stackKey
-	writer bool // the line names a writer
-}
-
-// lineKey reads the writer a line names.
-func lineKey(text string) (stackKey, bool) {
-	sh := lineShape(text)
-	switch sh {
-	case shapeSyslog, shapeStamped, shapeNodeWarning:
-		if e, _ := parsePrefix(text, sh); e.Program != "" {
-			return stackKey{e.Program, e.PID}, true
-		}
-	}
-	return stackKey{}, false
-}
-
-func (r *recentLine) writerKey() (stackKey, bool) {
-	if !r.keyed {
-		r.key, r.writer = lineKey(r.text)
-		r.keyed = true
-	}
-	return r.key, r.writer
-}
-
 // line takes one line of the log and reports whether it is a stack frame:
 // an indented V8 frame, bare as on stderr or after a journal or syslog
-// prefix (prefixedFrame).
-func (j *jsStacks) line(n int, text string) bool {
+// prefix (prefixedFrame). What it reads of a line that is no frame stays
+// in l for the line's event; keep then keeps the line. raw is the event
+// reader's last line that may carry a prefix, whose reading a recent line
+// shares (recentLine.parse).
+func (j *jsStacks) line(l, raw *logLine) bool {
+	n, text := l.n, l.text
 	if len(j.open) > 0 {
 		j.flushSilent(n)
 	}
 	if text[0] == ' ' || text[0] == '\t' {
 		if f, ok := dumps.ParseJSFrame(text); ok {
-			j.bareFrame(n, f)
+			j.bareFrame(n, f, raw)
 			return true
 		}
-	} else if f, key, ok := prefixedFrame(text); ok {
-		j.frame(n, f, key)
+	} else if f, key, ok := prefixedFrame(l); ok {
+		j.frame(n, f, key, raw)
 		return true
 	}
 	j.prev = nil
-	r := recentLine{text: text, n: n}
 	if len(j.open) > 0 {
 		// Only while a stack is open is a line's writer read at once.
-		if k, ok := r.writerKey(); !ok {
+		if k, ok := l.writer(); !ok {
 			j.flushAll()
 		} else if s := j.find(k); s != nil {
 			j.flush(s)
 		}
 	}
+	return false
+}
+
+// keep keeps a line that is no frame, as line and the event reader have
+// read it, among the recent ones.
+func (j *jsStacks) keep(l *logLine) {
 	if len(j.recent) == 2*maxRecent {
 		// Keep the last maxRecent, moved once per maxRecent lines.
 		j.recent = j.recent[:copy(j.recent, j.recent[maxRecent:])]
 	}
-	j.recent = append(j.recent, r)
-	return false
+	j.recent = append(j.recent, l.recentLine)
+}
+
+// recentAt returns the recent line numbered n, nil when it is not kept (or j
+// is nil).
+func (j *jsStacks) recentAt(n int) *recentLine {
+	if j == nil {
+		return nil
+	}
+	for i := len(j.recent) - 1; i >= 0 && j.recent[i].n >= n; i-- {
+		if j.recent[i].n == n {
+			return &j.recent[i]
+		}
+	}
+	return nil
 }
 
 // prefixedFrame reads a V8 frame that journald or syslog prefixed with a
@@ -699,27 +831,26 @@ func (j *jsStacks) line(n int, text string) bool {
 // format, journalctl -o short-precise, -o short-monotonic). key is the
 // prefix's program and pid. Only a line with "at " after two blanks (the
 // prefix's separator and the frame's indent) is parsed.
-func prefixedFrame(text string) (f dumps.Frame, key stackKey, ok bool) {
-	if !strings.Contains(text, "  at ") && !strings.Contains(text, "\tat ") {
+func prefixedFrame(l *logLine) (f dumps.Frame, key stackKey, ok bool) {
+	if !strings.Contains(l.text, "  at ") && !strings.Contains(l.text, "\tat ") {
 		return f, key, false
 	}
-	sh := lineShape(text)
-	if sh != shapeSyslog && sh != shapeStamped {
+	if sh := l.shape(); sh != shapeSyslog && sh != shapeStamped {
 		return f, key, false
 	}
-	e, _ := parsePrefix(text, sh)
-	if e.Program == "" || e.Message == "" || e.Message[0] != ' ' && e.Message[0] != '\t' {
+	l.parse()
+	if l.prog == "" || l.msg == "" || l.msg[0] != ' ' && l.msg[0] != '\t' {
 		return f, key, false // a time stamp and an indented message, but no program
 	}
-	f, ok = dumps.ParseJSFrame(e.Message)
-	return f, stackKey{e.Program, e.PID}, ok
+	f, ok = dumps.ParseJSFrame(l.msg)
+	return f, stackKey{l.prog, l.pid}, ok
 }
 
 // bareFrame takes a frame without a prefix: the next frame of the stack the
 // line before went to, or the first of a stack under the line right above
 // (whose writer the stack takes: journalctl prints a message's later lines
 // under its first line's prefix) or under no line.
-func (j *jsStacks) bareFrame(n int, f dumps.Frame) {
+func (j *jsStacks) bareFrame(n int, f dumps.Frame, raw *logLine) {
 	if j.prev != nil {
 		j.add(j.prev, n, f)
 		return
@@ -730,23 +861,23 @@ func (j *jsStacks) bareFrame(n int, f dumps.Frame) {
 	)
 	if i := len(j.recent) - 1; i >= 0 && j.recent[i].n == n-1 {
 		header = &j.recent[i]
-		key, _ = header.writerKey()
+		key, _ = header.writer(raw)
 	}
-	j.start(key, header, n, f)
+	j.start(key, header, n, f, raw)
 }
 
 // frame takes a prefixed frame of writer key: the next frame of the
 // writer's open stack, or the first of a stack under the writer's last line
 // among the recent ones. A line that names no writer ends the search: the
 // lines before it ended every stack.
-func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey) {
+func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey, raw *logLine) {
 	if s := j.find(key); s != nil {
 		j.add(s, n, f)
 		return
 	}
 	var header *recentLine
 	for i := len(j.recent) - 1; i >= 0 && i >= len(j.recent)-maxRecent; i-- {
-		k, ok := j.recent[i].writerKey()
+		k, ok := j.recent[i].writer(raw)
 		if !ok {
 			break
 		}
@@ -755,14 +886,14 @@ func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey) {
 			break
 		}
 	}
-	j.start(key, header, n, f)
+	j.start(key, header, n, f, raw)
 }
 
 // start opens a stack of writer key under header (nil: none) with its first
 // frame, ending the writer's stack still open. The header, and the
 // writer's lines before it, are taken from recent: a later stack of the
 // writer must not start under them again.
-func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame) {
+func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame, raw *logLine) {
 	if s := j.find(key); s != nil {
 		j.flush(s)
 	}
@@ -772,24 +903,27 @@ func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame)
 	at, name := n, "stack"
 	if header != nil {
 		at = header.n
-		h, _ := parsePrefix(header.text, lineShape(header.text))
-		if h.Program != "" {
+		header.parse(raw)
+		msg := header.msg
+		if header.prog != "" {
 			// A prefixed header: the message may still open with Node's
 			// "(node:PID) ", which a bare stderr line is read by.
 			// rsyslog's msg keeps the blank after the tag.
-			h.Message = strings.TrimLeft(h.Message, " \t")
-			if m := reNodeWarning.FindStringSubmatch(h.Message); m != nil {
-				h.Message = h.Message[len(m[0]):]
+			msg = strings.TrimLeft(msg, " \t")
+			if m := reNodeWarning.FindStringSubmatch(msg); m != nil {
+				msg = msg[len(m[0]):]
 			}
 		}
-		if s := strings.TrimSpace(h.Message); s != "" {
+		if s := strings.TrimSpace(msg); s != "" {
 			name = s
 		}
+		// header points into recent, which the loop writes over.
+		hn := header.n
 		kept := j.recent[:0]
 		for i := range j.recent {
 			r := &j.recent[i]
-			if r.n <= header.n {
-				if k, _ := r.writerKey(); k == key {
+			if r.n <= hn {
+				if k, _ := r.writer(raw); k == key {
 					continue
 				}
 			}

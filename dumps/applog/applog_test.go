@@ -431,3 +431,82 @@ func TestJSStacksTwoWriters(t *testing.T) {
 		})
 	}
 }
+
+// TestLineReadOnce: the stack reader and the event reader share what they
+// read of a line (its shape, its prefix), whichever reads it first, so
+// that a line's writer is parsed once. Each step below is readLog's for
+// one line; the checks are that the reading of one reader is there for
+// the other.
+func TestLineReadOnce(t *testing.T) {
+	js := &jsStacks{name: "l"}
+	rd := eventReader{name: "l", js: js, dropped: map[dumps.LogClass]int{}, kept: map[dumps.LogClass]int{}}
+	n := 0
+	step := func(text string) *logLine {
+		n++
+		l := &logLine{recentLine: recentLine{text: text, n: n}}
+		if js.line(l, &rd.lastRaw) {
+			return l
+		}
+		rd.take(l)
+		js.keep(l)
+		return l
+	}
+	recent := func(n int) *recentLine {
+		r := js.recentAt(n)
+		if r == nil {
+			t.Fatalf("line %d not kept", n)
+		}
+		return r
+	}
+
+	// An event line, no stack open: the event reader's reading is kept
+	// for the stack reader.
+	step("Dec 03 12:20:31 vm app[10]: Error: read ECONNRESET")
+	if r := recent(1); !r.parsed || r.prog != "app" || r.pid != 10 {
+		t.Errorf("event line kept as %+v, want its reading", *r)
+	}
+	// A line that is no event, then a frame of its writer: the stack
+	// reader reads it as the header, through the event reader's lastRaw.
+	step("Dec 03 12:20:31 vm app[11]: (node:11) Warning: x")
+	if recent(2).parsed || rd.lastRaw.parsed {
+		t.Fatalf("line 2 read before a stack needed it")
+	}
+	step("Dec 03 12:20:31 vm app[11]:     at f (/srv/a.js:1:1)")
+	if !rd.lastRaw.parsed || rd.lastRaw.n != 2 || rd.lastRaw.prog != "app" {
+		t.Errorf("the header's reading is not the event reader's: lastRaw %+v", rd.lastRaw.recentLine)
+	}
+	// While a stack is open, a line is keyed at once: its event takes
+	// that reading.
+	l := step("Dec 03 12:20:31 vm app[12]: Error: write EPIPE")
+	if !l.parsed || rd.lastRaw.n != l.n || !rd.lastRaw.parsed {
+		t.Errorf("line keyed for the open stack not shared: %+v", l.recentLine)
+	}
+	// A line that is no event and reads as nothing yet, then a
+	// continuation event: the event reader's reading of it is given to
+	// the stack reader's copy.
+	step("-- Boot 0123 --") // no writer: ends every stack
+	step("Dec 03 12:20:32 vm app[13]: request failed")
+	if recent(6).parsed {
+		t.Fatalf("line 6 read before it was needed")
+	}
+	step("    errno: ECONNRESET")
+	if r := recent(6); !r.parsed || r.prog != "app" || r.pid != 13 {
+		t.Errorf("the continuation's reading of line 6 not kept: %+v", *r)
+	}
+	if len(rd.events) != 3 || rd.events[2].Program != "app" || rd.events[2].PID != 13 {
+		t.Errorf("events %+v", rd.events)
+	}
+	// A line whose shape names no writer, looked at for a prefixed
+	// frame's header: its shape is the event reader's too. Then a bare
+	// frame under it: it is parsed for the stack's name through lastRaw.
+	step(`{"msg":"polling","pid":14}`)
+	step("Dec 03 12:20:33 vm app[15]:     at g (/srv/b.js:1:1)")
+	if !rd.lastRaw.shaped || rd.lastRaw.n != 8 {
+		t.Errorf("the shape read for the stack is not lastRaw's: %+v", rd.lastRaw.recentLine)
+	}
+	step(`{"msg":"polled","pid":14}`)
+	step("    at h (/srv/c.js:1:1)")
+	if !rd.lastRaw.parsed || rd.lastRaw.n != 10 || rd.lastRaw.msg != "polled" {
+		t.Errorf("the header read for the stack's name is not lastRaw's: %+v", rd.lastRaw.recentLine)
+	}
+}

@@ -151,8 +151,7 @@ func TestJSStacks(t *testing.T) {
 			""},
 		// The other prefixes a stack's lines may carry, written as
 		// rsyslog's templates and journalctl's formats print them
-		// (traditional, RFC 5424 and short-monotonic have real fixtures
-		// too, read by TestJSStacksTwoWriters).
+		// (each has a real fixture too, read by TestJSStacksTwoWriters).
 		{"rsyslog's traditional format",
 			"Dec  3 09:12:01 vm relay[10]: (node:10) Warning: x\nDec  3 09:12:01 vm relay[10]:     at a (/srv/a.js:1:1)\nDec  3 09:12:01 vm relay[10]:     at b (/srv/a.js:2:2)\n",
 			"10:Warning: x/a"},
@@ -390,8 +389,9 @@ func TestDmesgNotJournal(t *testing.T) {
 // it: the two processes logged a stack each, a line at a time, from the
 // same moment, so their headers and frames alternate line by line. Each
 // stack must be read whole, at its own header's line, with its writer's
-// pid, in every form: journalctl -o short and -o short-monotonic, and
-// rsyslog's RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat and
+// pid, in every form: journalctl -o short, -o short-monotonic,
+// -o short-precise, -o short-unix and -o short-full, and rsyslog's
+// RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat and
 // RSYSLOG_SyslogProtocol23Format (RFC 5424).
 func TestJSStacksTwoWriters(t *testing.T) {
 	type stack struct {
@@ -400,12 +400,15 @@ func TestJSStacksTwoWriters(t *testing.T) {
 		act               dumps.Activity
 	}
 	want := []stack{
-		{16984, 3, 6, "Error: a: request from 127.0.0.1:37714 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
-		{16985, 4, 6, "Error: b: request from 127.0.0.1:57980 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+		{19432, 3, 6, "Error: b: request from 127.0.0.1:44750 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+		{19431, 4, 6, "Error: a: request from 127.0.0.1:53592 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
 	}
 	for _, file := range []string{
 		"node-two-journal-short.log",
 		"node-two-journal-short-monotonic.log",
+		"node-two-journal-short-precise.log",
+		"node-two-journal-short-unix.log",
+		"node-two-journal-short-full.log",
 		"node-two-rsyslog.log",
 		"node-two-rsyslog-traditional.log",
 		"node-two-rsyslog-5424.log",
@@ -508,5 +511,49 @@ func TestLineReadOnce(t *testing.T) {
 	step("    at h (/srv/c.js:1:1)")
 	if !rd.lastRaw.parsed || rd.lastRaw.n != 10 || rd.lastRaw.msg != "polled" {
 		t.Errorf("the header read for the stack's name is not lastRaw's: %+v", rd.lastRaw.recentLine)
+	}
+}
+
+// TestJournalShortTimes reads the times of one run's lines as journalctl
+// printed them (testdata/gen/node-stderr-stacks/two.sh): -o short-unix's
+// are the entries' times to the microsecond, -o short-full's (printed
+// with --utc) the same to the second, in UTC, and -o short-precise's are
+// left out, having no year, as -o short's are. Every line has its
+// writer's program and pid in each form.
+func TestJournalShortTimes(t *testing.T) {
+	read := func(file string) []dumps.LogEvent {
+		data := dumptest.ReadFile(t, "testdata/"+file)
+		var evs []dumps.LogEvent
+		for line := range strings.Lines(string(data)) {
+			l := logLine{recentLine: recentLine{text: strings.TrimRight(line, "\n")}}
+			evs = append(evs, l.event())
+		}
+		return evs
+	}
+	unix, full, precise := read("node-two-journal-short-unix.log"), read("node-two-journal-short-full.log"), read("node-two-journal-short-precise.log")
+	if len(unix) != 16 || len(full) != len(unix) || len(precise) != len(unix) {
+		t.Fatalf("%d, %d and %d lines", len(unix), len(full), len(precise))
+	}
+	// The run's first line, as -o short-unix printed it: 1796311833.957297.
+	if first := time.Date(2026, 12, 3, 15, 30, 33, 957297000, time.UTC); !unix[0].Time.Equal(first) {
+		t.Errorf("first short-unix time %v, want %v", unix[0].Time, first)
+	}
+	for i := range unix {
+		u, f, p := unix[i], full[i], precise[i]
+		if u.Time.IsZero() || u.Time.Location() != time.UTC || u.Time.Nanosecond()%1000 != 0 {
+			t.Errorf("line %d: short-unix time %v", i+1, u.Time)
+		}
+		if !f.Time.Equal(u.Time.Truncate(time.Second)) || f.Time.Location() != time.UTC {
+			t.Errorf("line %d: short-full time %v, want %v", i+1, f.Time, u.Time.Truncate(time.Second))
+		}
+		if !p.Time.IsZero() {
+			t.Errorf("line %d: short-precise time %v, want none (no year)", i+1, p.Time)
+		}
+		if u.Message != f.Message || u.Message != p.Message {
+			t.Errorf("line %d: not the same entry: %q, %q, %q", i+1, u.Message, f.Message, p.Message)
+		}
+		if u.Program != "line-logger" || u.PID == 0 || f.Program != u.Program || f.PID != u.PID || p.Program != u.Program || p.PID != u.PID {
+			t.Errorf("line %d: writers %s[%d], %s[%d], %s[%d]", i+1, u.Program, u.PID, f.Program, f.PID, p.Program, p.PID)
+		}
 	}
 }

@@ -85,14 +85,19 @@ var (
 	// 2026-12-03 12:20:31 UTC".
 	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
-	// wall time) then "host prog[123]:" or the kernel's "host kernel:".
-	// dmesg prints the same stamp before "usb 1-1: new high-speed USB
-	// device", "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or
-	// subsystem's name where the journal has host and program; journalctl
-	// prints every entry of a process with its pid and the kernel's, which
-	// have none, as "kernel", so a program without a pid is only the
-	// kernel.
+	// wall time) then "host prog[123]:" or the kernel's "host kernel:": a
+	// journal line by its own shape. dmesg prints the same stamp before
+	// "usb 1-1: new high-speed USB device", "virtio_blk virtio1: ..." or
+	// "CPU topo: ...", a device's or subsystem's name where the journal has
+	// host and program, so that a line of a program without a pid
+	// (reMonotonicNoPID), which journalctl prints for an entry with neither
+	// _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line only
+	// in a file whose journal lines named its host before (journalHosts).
 	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
+	// "[  123.456789] host prog: ", a program without a pid; journalctl
+	// puts ": " after it, a blank too, or ends the line there when the
+	// message is empty.
+	reMonotonicNoPID = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
@@ -142,6 +147,67 @@ func lineShape(s string) shape {
 		return shapeLogfmt
 	}
 	return shapeOther
+}
+
+// maxJournalHosts bounds the hosts a file's journal lines name that
+// journalHosts keeps.
+const maxJournalHosts = 16
+
+// journalHosts are the hosts that a file's short-monotonic journal lines
+// ("[  123.456789] host prog[123]:", "host kernel:") have named so far: a
+// line of a program without a pid under one of them ("[  123.456789] host
+// prog:") is a journal line too. Alone, such a line looks like dmesg's
+// "[    1.234567] usb 1-1: new high-speed USB device", a device's line,
+// which no journal line names the host of in a dmesg file. Only the first
+// maxJournalHosts hosts are kept (a journal merged from as many machines).
+type journalHosts []string
+
+// see shapes a line that starts with "[": shapeSyslog and true for a
+// short-monotonic journal line, whose host it learns, or a line of a
+// program without a pid under a host learned before; false for any other
+// line, which lineShape shapes.
+func (h *journalHosts) see(s string) (shape, bool) {
+	host, ok := monotonicHost(s)
+	switch {
+	case !ok:
+	case reJournalMonotonic.MatchString(s):
+		if len(*h) < maxJournalHosts && !slices.Contains(*h, host) {
+			*h = append(*h, host)
+		}
+		return shapeSyslog, true
+	case slices.Contains(*h, host) && reMonotonicNoPID.MatchString(s):
+		return shapeSyslog, true
+	}
+	return shapeOther, false
+}
+
+// monotonicHost returns the host of a line that starts with
+// short-monotonic's stamp and a word, "[  123.456789] host ", as
+// reJournalMonotonic reads them, without a regexp: the cheap test before
+// one.
+func monotonicHost(s string) (string, bool) {
+	i := 1
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j == i || len(s) < j+9 || s[j] != '.' || s[j+7] != ']' || s[j+8] != ' ' {
+		return "", false
+	}
+	for _, c := range []byte(s[j+1 : j+7]) {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	rest := s[j+9:]
+	k := strings.IndexByte(rest, ' ')
+	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
+		return "", false
+	}
+	return rest[:k], true
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -200,9 +266,16 @@ func Match(head []byte) bool {
 	}
 	total, structured := 0, 0
 	prev := shapeOther
+	var hosts journalHosts
 	for line := range bytes.Lines(head) {
 		s := strings.TrimRight(string(line), "\r\n")
-		sh := lineShape(s)
+		sh, ok := shapeOther, false
+		if s != "" && s[0] == '[' {
+			sh, ok = hosts.see(s)
+		}
+		if !ok {
+			sh = lineShape(s)
+		}
 		if prev == shapeNodeWarning && sh == shapeCont {
 			if _, ok := dumps.ParseJSFrame(s); ok {
 				return true
@@ -251,6 +324,7 @@ func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []d
 	sc.Buffer(nil, 1<<20)
 	rd := eventReader{name: name, js: js, dropped: map[dumps.LogClass]int{}, kept: map[dumps.LogClass]int{}}
 	n := 0
+	var hosts journalHosts
 	for sc.Scan() {
 		n++
 		text := strings.TrimRight(sc.Text(), " \t\r")
@@ -261,6 +335,11 @@ func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []d
 		// sharing what they parse of it, and the stack reader keeps it
 		// after both: a line is parsed once (see logLine).
 		l := logLine{recentLine: recentLine{text: text, n: n}}
+		if text[0] == '[' {
+			// Shaped now, in the file's order: a short-monotonic line's
+			// shape may follow from the lines before it.
+			l.sh, l.shaped = hosts.see(text)
+		}
 		if js != nil && js.line(&l, &rd.lastRaw) {
 			continue // a stack frame
 		}
@@ -518,6 +597,12 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 			}
 			e.Program = m[4]
 			e.PID, _ = strconv.Atoi(m[5])
+			e.Message = s[len(m[0]):]
+			return e, true
+		}
+		if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
+			// A line journalHosts took for the journal's.
+			e.Program = m[1]
 			e.Message = s[len(m[0]):]
 			return e, true
 		}

@@ -170,6 +170,11 @@ func TestJSStacks(t *testing.T) {
 		{"journalctl -o short-full",
 			"Thu 2026-12-03 09:12:01 UTC vm relay[10]: (node:10) Warning: x\nThu 2026-12-03 09:12:01 UTC vm relay[10]:     at a (/srv/a.js:1:1)\n",
 			"10:Warning: x/a"},
+		// No fixture: journalctl prints this for an entry without _PID
+		// (TestJournalMonotonicNoPID).
+		{"journalctl -o short-monotonic, a program without a pid under a journal's host",
+			"[    0.100000] vm kernel: Linux\n[ 1234.567890] vm relay: (node:10) Warning: x\n[ 1234.567901] vm relay:     at a (/srv/a.js:1:1)\n",
+			"0:Warning: x/a"},
 		{"Java frames are not JavaScript",
 			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
 			""},
@@ -362,8 +367,9 @@ func TestJournalShortForms(t *testing.T) {
 // kernel's messages, many of which start with two words and a colon (a
 // device's driver and name, a subsystem); they are no journal lines, which
 // journalctl prints as "host prog[pid]:" or, for the kernel, "host
-// kernel:". The dmesg lines are this machine's (Linux 6.18) and the
-// brief's usb line.
+// kernel:" (and "host prog:" for an entry without a pid, taken only under
+// a host such lines named: TestJournalMonotonicNoPID). The dmesg lines are
+// this machine's (Linux 6.18) and the brief's usb line.
 func TestDmesgNotJournal(t *testing.T) {
 	tests := []struct {
 		line string
@@ -554,6 +560,100 @@ func TestJournalShortTimes(t *testing.T) {
 		}
 		if u.Program != "line-logger" || u.PID == 0 || f.Program != u.Program || f.PID != u.PID || p.Program != u.Program || p.PID != u.PID {
 			t.Errorf("line %d: writers %s[%d], %s[%d], %s[%d]", i+1, u.Program, u.PID, f.Program, f.PID, p.Program, p.PID)
+		}
+	}
+}
+
+// TestJournalMonotonicNoPID: under -o short-monotonic's stamp, journalctl
+// prints an entry with neither _PID nor SYSLOG_PID as "host prog:" (an
+// audit record without a pid, an entry imported from another machine),
+// which dmesg's device lines look like ("usb 1-1:"). Such a line is a
+// journal line when a journal line of the file ("host prog[pid]:", "host
+// kernel:") named its host before it; alone, or under another host, it
+// names no program, and takes the writer of the line before it as any
+// plain line does. Each line below is an event; want is each event's
+// "program[pid]" in order, "" for none.
+func TestJournalMonotonicNoPID(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"after the kernel's line",
+			"[    0.100000] vm kernel: TCP: connection reset\n[ 1234.567890] vm audit: type=1400 msg=connection reset\n",
+			[]string{"kernel[0]", "audit[0]"}},
+		{"after a program's line with a pid",
+			"[   12.000000] vm app[10]: read ECONNRESET\n[   13.000000] vm unknown: read ECONNRESET\n[   14.000000] vm app[10]: read ECONNRESET\n",
+			[]string{"app[10]", "unknown[0]", "app[10]"}},
+		// Refused.
+		{"alone: no journal line named its host",
+			"[ 1234.567890] vm audit: connection reset\n[ 1235.000000] vm kernel: connection reset\n",
+			[]string{"", "kernel[0]"}},
+		{"under another host",
+			"[   12.000000] vm app[10]: read ECONNRESET\n[   13.000000] db audit: read ECONNRESET\n",
+			[]string{"app[10]", "app[10]"}},
+		{"dmesg, device lines only",
+			"[    1.234567] usb 1-1: connection reset\n[    1.234600] usb 1-1: connection reset again\n[    2.000000] virtio_net virtio0: connection reset\n",
+			[]string{"", "", ""}},
+		{"a word then a colon but no blank: a PCI address",
+			"[   12.000000] vm app[10]: read ECONNRESET\n[   13.000000] vm 0000:00:01.0: connection reset\n",
+			[]string{"app[10]", "app[10]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, _, _, err := ReadLog(strings.NewReader(tt.in), "l")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range evs {
+				w := ""
+				if e.Program != "" {
+					w = fmt.Sprintf("%s[%d]", e.Program, e.PID)
+				}
+				got = append(got, w)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("writers (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// journalctl ends a line of an empty message after the colon.
+	var hosts journalHosts
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{"[   13.000000] vm relay:", false}, // no host named yet
+		{"[   12.000000] vm app[10]: x", true},
+		{"[   13.000000] vm relay:", true},
+		{"[   13.000000] vm relay:x", false},
+		{"[   13.000000] vm relay[x]: ", false},
+	} {
+		if _, got := hosts.see(tt.line); got != tt.want {
+			t.Errorf("see(%q) = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+	// Only the first maxJournalHosts hosts are kept.
+	hosts = nil
+	for i := range maxJournalHosts + 1 {
+		hosts.see(fmt.Sprintf("[    1.000000] h%d app[1]: x", i))
+	}
+	if _, ok := hosts.see("[    2.000000] h0 relay: x"); !ok {
+		t.Errorf("the first host is not kept")
+	}
+	if _, ok := hosts.see(fmt.Sprintf("[    2.000000] h%d relay: x", maxJournalHosts)); ok {
+		t.Errorf("host %d of %d kept", maxJournalHosts+1, maxJournalHosts)
+	}
+	// A journal of pid-less lines after a kernel line is a log by its
+	// shape; a dmesg of device lines is not.
+	for in, want := range map[string]bool{
+		"[    0.100000] vm kernel: Linux\n[    1.000000] vm audit: a\n[    2.000000] vm audit: b\n[    3.000000] vm audit: c\n":   true,
+		"[    1.000000] vm audit: a\n[    2.000000] vm audit: b\n[    3.000000] vm audit: c\n[    4.000000] vm audit: d\n":        false,
+		"[    1.234567] usb 1-1: a\n[    1.300000] usb 1-1: b\n[    2.000000] CPU topo: c\n[    3.000000] platform rtc_cmos: d\n": false,
+	} {
+		if got := Match([]byte(in)); got != want {
+			t.Errorf("Match(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

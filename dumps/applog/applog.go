@@ -452,20 +452,43 @@ type recentLine struct {
 	msg    string
 }
 
+// shape reads the line's shape, and its prefix with it when one regexp
+// reads both (shapeAndPrefix).
 func (r *recentLine) shape() shape {
 	if !r.shaped {
-		r.sh, r.shaped = lineShape(r.text), true
+		sh, e, _, parsed := shapeAndPrefix(r.text)
+		r.sh, r.shaped = sh, true
+		if parsed {
+			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
+		}
 	}
 	return r.sh
+}
+
+// shape is recentLine's, keeping the whole prefix.
+func (l *logLine) shape() shape {
+	if !l.shaped {
+		sh, e, plain, parsed := shapeAndPrefix(l.text)
+		l.sh, l.shaped = sh, true
+		if parsed {
+			l.set(e, plain)
+		}
+	}
+	return l.sh
 }
 
 // parse reads the line's prefix.
 func (l *logLine) parse() {
 	if !l.parsed {
-		e, plain := parsePrefix(l.text, l.shape())
-		l.prog, l.pid, l.msg, l.parsed = e.Program, e.PID, e.Message, true
-		l.time, l.level, l.plain = e.Time, e.Level, plain
+		if sh := l.shape(); !l.parsed {
+			l.set(parsePrefix(l.text, sh))
+		}
 	}
+}
+
+func (l *logLine) set(e dumps.LogEvent, plain bool) {
+	l.prog, l.pid, l.msg, l.parsed = e.Program, e.PID, e.Message, true
+	l.time, l.level, l.plain = e.Time, e.Level, plain
 }
 
 // parse reads the line's prefix, or takes it from raw when raw is the same
@@ -477,8 +500,10 @@ func (r *recentLine) parse(raw *logLine) {
 		raw.parse()
 		r.take(raw)
 	default:
-		e, _ := parsePrefix(r.text, r.shape())
-		r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
+		if sh := r.shape(); !r.parsed {
+			e, _ := parsePrefix(r.text, sh)
+			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
+		}
 	}
 }
 
@@ -555,50 +580,8 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 		parseLogfmt(s, &e)
 		return e, false
 	case shapeSyslog:
-		if m := re5424.FindStringSubmatch(s); m != nil {
-			e.Time, _ = parseTime(m[1])
-			e.Program = nilDash(m[3])
-			e.PID, _ = strconv.Atoi(m[4])
-			e.Message = s[len(m[0]):]
-			return e, false
-		}
-		if m := reBSD.FindStringSubmatch(s); m != nil {
-			// No year: the time is left out rather than guessed.
-			e.Program = m[5]
-			e.PID, _ = strconv.Atoi(m[6])
-			e.Message = s[len(m[0]):]
-			return e, true
-		}
-		if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
-			// Time since boot: left out.
-			e.Program = m[1] + m[2] // "kernel", or the program
-			e.PID, _ = strconv.Atoi(m[3])
-			e.Message = s[len(m[0]):]
-			return e, true
-		}
-		if m := reJournalShort.FindStringSubmatch(s); m != nil {
-			switch {
-			case m[1] != "": // short-unix
-				sec, frac, _ := strings.Cut(m[1], ".")
-				v, _ := strconv.ParseInt(sec, 10, 64)
-				us, _ := strconv.ParseInt(frac, 10, 64)
-				e.Time = time.Unix(v, us*1000).UTC()
-			case m[2] != "": // short-full
-				// Only UTC's (GMT's) offset is known from its name: another
-				// zone's time is left out. time.Parse's MST would take
-				// the reading machine's offset for its own zone's name,
-				// and 0 for any other.
-				i := strings.LastIndexByte(m[2], ' ')
-				if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
-					if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
-						e.Time = t
-					}
-				}
-			}
-			e.Program = m[4]
-			e.PID, _ = strconv.Atoi(m[5])
-			e.Message = s[len(m[0]):]
-			return e, true
+		if e, plain, ok := parseSyslog(s); ok {
+			return e, plain
 		}
 		if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
 			// A line journalHosts took for the journal's.
@@ -607,25 +590,112 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 			return e, true
 		}
 	case shapeNodeWarning:
-		m := reNodeWarning.FindStringSubmatch(s)
-		e.Program = "node"
-		e.PID, _ = strconv.Atoi(m[1])
-		e.Level, e.Message = "warning", s[len(m[0]):]
-		return e, false
+		return nodeWarning(s, reNodeWarning.FindStringSubmatch(s)), false
 	case shapeStamped:
-		m := reISO.FindStringSubmatchIndex(s)
-		e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
-		rest := strings.TrimLeft(s[m[1]:], " ")
-		if hp := reHostProg.FindStringSubmatch(rest); hp != nil && !reLevel.MatchString(hp[1]) {
-			e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
-			e.PID, _ = strconv.Atoi(hp[3])
-			rest = rest[len(hp[0]):]
-		}
-		e.Message = rest
-		return e, true
+		return stamped(s, reISO.FindStringSubmatchIndex(s)), true
 	}
 	e.Message = s
 	return e, false
+}
+
+// shapeAndPrefix is lineShape, and parsePrefix's reading too when the
+// shape is that of a prefix a regexp reads (a syslog or journal line, a
+// time-stamped line, Node's warning), from the regexp's one match, so
+// that a line whose shape and writer are both needed is matched once
+// (parsed reports it). FuzzRead holds it to lineShape and parsePrefix.
+func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
+	switch {
+	case s == "" || s[0] == ' ' || s[0] == '\t' || s[0] == '{' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+		// lineShape's own: a continuation or JSON, before the prefixes.
+	case s[0] == '(':
+		if m := reNodeWarning.FindStringSubmatch(s); m != nil {
+			return shapeNodeWarning, nodeWarning(s, m), false, true
+		}
+	case stampStart(s):
+		if m := reISO.FindStringSubmatchIndex(s); m != nil {
+			return shapeStamped, stamped(s, m), true, true
+		}
+	case s[0] == '<' || s[0] == '[' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
+		// Each of parseSyslog's regexps wants the first byte lineShape
+		// tries it on.
+		if e, plain, ok := parseSyslog(s); ok {
+			return shapeSyslog, e, plain, true
+		}
+	}
+	return lineShape(s), e, false, false
+}
+
+// parseSyslog reads the syslog and journal prefixes that are such by their
+// own shape: RFC 5424, RFC 3164 and journalctl -o short, -o
+// short-precise, -o short-monotonic, -o short-unix and -o short-full.
+func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
+	if m := re5424.FindStringSubmatch(s); m != nil {
+		e.Time, _ = parseTime(m[1])
+		e.Program = nilDash(m[3])
+		e.PID, _ = strconv.Atoi(m[4])
+		e.Message = s[len(m[0]):]
+		return e, false, true
+	}
+	if m := reBSD.FindStringSubmatch(s); m != nil {
+		// No year: the time is left out rather than guessed.
+		e.Program = m[5]
+		e.PID, _ = strconv.Atoi(m[6])
+		e.Message = s[len(m[0]):]
+		return e, true, true
+	}
+	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
+		// Time since boot: left out.
+		e.Program = m[1] + m[2] // "kernel", or the program
+		e.PID, _ = strconv.Atoi(m[3])
+		e.Message = s[len(m[0]):]
+		return e, true, true
+	}
+	if m := reJournalShort.FindStringSubmatch(s); m != nil {
+		switch {
+		case m[1] != "": // short-unix
+			sec, frac, _ := strings.Cut(m[1], ".")
+			v, _ := strconv.ParseInt(sec, 10, 64)
+			us, _ := strconv.ParseInt(frac, 10, 64)
+			e.Time = time.Unix(v, us*1000).UTC()
+		case m[2] != "": // short-full
+			// Only UTC's (GMT's) offset is known from its name: another
+			// zone's time is left out. time.Parse's MST would take
+			// the reading machine's offset for its own zone's name,
+			// and 0 for any other.
+			i := strings.LastIndexByte(m[2], ' ')
+			if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
+				if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
+					e.Time = t
+				}
+			}
+		}
+		e.Program = m[4]
+		e.PID, _ = strconv.Atoi(m[5])
+		e.Message = s[len(m[0]):]
+		return e, true, true
+	}
+	return e, false, false
+}
+
+// nodeWarning reads Node's warning, m being reNodeWarning's match.
+func nodeWarning(s string, m []string) (e dumps.LogEvent) {
+	e.Program = "node"
+	e.PID, _ = strconv.Atoi(m[1])
+	e.Level, e.Message = "warning", s[len(m[0]):]
+	return e
+}
+
+// stamped reads a time-stamped line, m being reISO's match.
+func stamped(s string, m []int) (e dumps.LogEvent) {
+	e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
+	rest := strings.TrimLeft(s[m[1]:], " ")
+	if hp := reHostProg.FindStringSubmatch(rest); hp != nil && !reLevel.MatchString(hp[1]) {
+		e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
+		e.PID, _ = strconv.Atoi(hp[3])
+		rest = rest[len(hp[0]):]
+	}
+	e.Message = rest
+	return e
 }
 
 // level takes a level word from the first few words of a message.

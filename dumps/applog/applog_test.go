@@ -109,6 +109,18 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Match(data)
+		for line := range strings.Lines(string(data)) {
+			line = strings.TrimRight(line, " \t\r\n")
+			sh, e, plain, parsed := shapeAndPrefix(line)
+			if want := lineShape(line); sh != want {
+				t.Fatalf("shapeAndPrefix(%q) shape %d, lineShape's %d", line, sh, want)
+			}
+			if parsed {
+				if we, wplain := parsePrefix(line, sh); e != we || plain != wplain {
+					t.Fatalf("shapeAndPrefix(%q) = %+v %v, parsePrefix's %+v %v", line, e, plain, we, wplain)
+				}
+			}
+		}
 		ev, err := Read(bytes.NewReader(data), "fuzz")
 		if err != nil && !errors.Is(err, bufio.ErrTooLong) {
 			t.Fatalf("in-memory input failed: %v", err)

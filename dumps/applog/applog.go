@@ -85,14 +85,19 @@ var (
 	// 2026-12-03 12:20:31 UTC".
 	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
-	// wall time) then "host prog[123]:" or the kernel's "host kernel:".
-	// dmesg prints the same stamp before "usb 1-1: new high-speed USB
-	// device", "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or
-	// subsystem's name where the journal has host and program; journalctl
-	// prints every entry of a process with its pid and the kernel's, which
-	// have none, as "kernel", so a program without a pid is only the
-	// kernel.
+	// wall time) then "host prog[123]:" or the kernel's "host kernel:": a
+	// journal line by its own shape. dmesg prints the same stamp before
+	// "usb 1-1: new high-speed USB device", "virtio_blk virtio1: ..." or
+	// "CPU topo: ...", a device's or subsystem's name where the journal has
+	// host and program, so that a line of a program without a pid
+	// (reMonotonicNoPID), which journalctl prints for an entry with neither
+	// _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line only
+	// in a file whose journal lines named its host before (journalHosts).
 	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
+	// "[  123.456789] host prog: ", a program without a pid; journalctl
+	// puts ": " after it, a blank too, or ends the line there when the
+	// message is empty.
+	reMonotonicNoPID = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
@@ -142,6 +147,67 @@ func lineShape(s string) shape {
 		return shapeLogfmt
 	}
 	return shapeOther
+}
+
+// maxJournalHosts bounds the hosts a file's journal lines name that
+// journalHosts keeps.
+const maxJournalHosts = 16
+
+// journalHosts are the hosts that a file's short-monotonic journal lines
+// ("[  123.456789] host prog[123]:", "host kernel:") have named so far: a
+// line of a program without a pid under one of them ("[  123.456789] host
+// prog:") is a journal line too. Alone, such a line looks like dmesg's
+// "[    1.234567] usb 1-1: new high-speed USB device", a device's line,
+// which no journal line names the host of in a dmesg file. Only the first
+// maxJournalHosts hosts are kept (a journal merged from as many machines).
+type journalHosts []string
+
+// see shapes a line that starts with "[": shapeSyslog and true for a
+// short-monotonic journal line, whose host it learns, or a line of a
+// program without a pid under a host learned before; false for any other
+// line, which lineShape shapes.
+func (h *journalHosts) see(s string) (shape, bool) {
+	host, ok := monotonicHost(s)
+	switch {
+	case !ok:
+	case reJournalMonotonic.MatchString(s):
+		if len(*h) < maxJournalHosts && !slices.Contains(*h, host) {
+			*h = append(*h, host)
+		}
+		return shapeSyslog, true
+	case slices.Contains(*h, host) && reMonotonicNoPID.MatchString(s):
+		return shapeSyslog, true
+	}
+	return shapeOther, false
+}
+
+// monotonicHost returns the host of a line that starts with
+// short-monotonic's stamp and a word, "[  123.456789] host ", as
+// reJournalMonotonic reads them, without a regexp: the cheap test before
+// one.
+func monotonicHost(s string) (string, bool) {
+	i := 1
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j == i || len(s) < j+9 || s[j] != '.' || s[j+7] != ']' || s[j+8] != ' ' {
+		return "", false
+	}
+	for _, c := range []byte(s[j+1 : j+7]) {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	rest := s[j+9:]
+	k := strings.IndexByte(rest, ' ')
+	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
+		return "", false
+	}
+	return rest[:k], true
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -200,9 +266,16 @@ func Match(head []byte) bool {
 	}
 	total, structured := 0, 0
 	prev := shapeOther
+	var hosts journalHosts
 	for line := range bytes.Lines(head) {
 		s := strings.TrimRight(string(line), "\r\n")
-		sh := lineShape(s)
+		sh, ok := shapeOther, false
+		if s != "" && s[0] == '[' {
+			sh, ok = hosts.see(s)
+		}
+		if !ok {
+			sh = lineShape(s)
+		}
 		if prev == shapeNodeWarning && sh == shapeCont {
 			if _, ok := dumps.ParseJSFrame(s); ok {
 				return true
@@ -249,84 +322,254 @@ func ReadLog(r io.Reader, name string) ([]dumps.LogEvent, int, []dumps.Warning, 
 func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []dumps.Warning, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
-	var (
-		events  []dumps.LogEvent
-		warns   []dumps.Warning
-		dropped = map[dumps.LogClass]int{}
-		kept    = map[dumps.LogClass]int{}
-		n       int
-		// lastRaw is the last line that may carry a prefix (a time, a
-		// level, a program), parsed only when a continuation needs it.
-		lastRaw    string
-		last       dumps.LogEvent
-		lastParsed bool
-	)
+	rd := eventReader{name: name, js: js, dropped: map[dumps.LogClass]int{}, kept: map[dumps.LogClass]int{}}
+	n := 0
+	var hosts journalHosts
 	for sc.Scan() {
 		n++
 		text := strings.TrimRight(sc.Text(), " \t\r")
 		if text == "" {
 			continue
 		}
-		if js != nil && js.line(n, text) {
+		// The stack reader and the event reader read the line in turn,
+		// sharing what they parse of it, and the stack reader keeps it
+		// after both: a line is parsed once (see logLine).
+		l := logLine{recentLine: recentLine{text: text, n: n}}
+		if text[0] == '[' {
+			// Shaped now, in the file's order: a short-monotonic line's
+			// shape may follow from the lines before it.
+			l.sh, l.shaped = hosts.see(text)
+		}
+		if js != nil && js.line(&l, &rd.lastRaw) {
 			continue // a stack frame
 		}
-		if Classify(text) == dumps.LogNone {
-			// Most lines: no event, and only a cheap look at the prefix.
-			if mayHavePrefix(text) {
-				lastRaw, lastParsed = text, false
-			}
-			continue
+		rd.take(&l)
+		if js != nil {
+			js.keep(&l)
 		}
-		sh := lineShape(text)
-		e := parseLine(text, sh)
-		if sh == shapeCont || (e.Time.IsZero() && e.Level == "" && e.Program == "") {
-			if !lastParsed {
-				if lastRaw != "" {
-					last = parseLine(lastRaw, lineShape(lastRaw))
-				}
-				lastParsed = true
-			}
-			e.Time, e.Level, e.Program, e.PID = last.Time, last.Level, last.Program, last.PID
-		} else {
-			lastRaw, last, lastParsed = text, e, true
-		}
-		e.Class = Classify(e.Message)
-		if e.Class == dumps.LogNone {
-			continue
-		}
-		if kept[e.Class] >= maxPerClass {
-			dropped[e.Class]++
-			continue
-		}
-		kept[e.Class]++
-		e.Pos = dumps.Pos{File: name, Line: n}
-		e.Endpoint = reEndpoint.FindString(e.Message)
-		e.Message = dumps.Bound(e.Message)
-		events = append(events, e)
 	}
+	var warns []dumps.Warning
 	for c := dumps.LogConnReset; c <= dumps.LogTimeout; c++ {
-		if dropped[c] > 0 {
-			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("%d more %s lines not listed (the first %d are)", dropped[c], c, maxPerClass)})
+		if rd.dropped[c] > 0 {
+			warns = append(warns, dumps.Warning{Pos: dumps.Pos{File: name}, Msg: fmt.Sprintf("%d more %s lines not listed (the first %d are)", rd.dropped[c], c, maxPerClass)})
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return events, n, warns, fmt.Errorf("%s:%d: %w", name, n+1, err)
+		return rd.events, n, warns, fmt.Errorf("%s:%d: %w", name, n+1, err)
 	}
-	return events, n, warns, nil
+	return rd.events, n, warns, nil
 }
 
-// parseLine splits a line into its prefix fields and its message.
-func parseLine(s string, sh shape) dumps.LogEvent {
-	e, plain := parsePrefix(s, sh)
-	if plain {
+// eventReader makes the events of a log's lines that are no stack frames.
+// A continuation line takes the time, level and program of the last line
+// that may carry them.
+type eventReader struct {
+	name    string
+	js      *jsStacks // nil when stacks are not read
+	events  []dumps.LogEvent
+	dropped map[dumps.LogClass]int
+	kept    map[dumps.LogClass]int
+	// lastRaw is the last line that may carry a prefix (a time, a level, a
+	// program), parsed only when a continuation needs it, or the stack
+	// reader its writer.
+	lastRaw    logLine
+	last       dumps.LogEvent
+	lastParsed bool
+}
+
+// take reads a line for its event.
+func (rd *eventReader) take(l *logLine) {
+	if Classify(l.text) == dumps.LogNone {
+		// Most lines: no event, and only a cheap look at the prefix.
+		if mayHavePrefix(l.text) {
+			rd.lastRaw, rd.lastParsed = *l, false
+		}
+		return
+	}
+	e := l.event()
+	if l.shape() == shapeCont || (e.Time.IsZero() && e.Level == "" && e.Program == "") {
+		if !rd.lastParsed {
+			if rd.lastRaw.text != "" {
+				rd.last = rd.lastRaw.event()
+				// The stack reader's copy, when it still keeps the line,
+				// takes the reading, for its writer or a stack's name.
+				if r := rd.js.recentAt(rd.lastRaw.n); r != nil && !r.parsed {
+					r.take(&rd.lastRaw)
+				}
+			}
+			rd.lastParsed = true
+		}
+		e.Time, e.Level, e.Program, e.PID = rd.last.Time, rd.last.Level, rd.last.Program, rd.last.PID
+	} else {
+		rd.lastRaw, rd.last, rd.lastParsed = *l, e, true
+	}
+	e.Class = Classify(e.Message)
+	if e.Class == dumps.LogNone {
+		return
+	}
+	if rd.kept[e.Class] >= maxPerClass {
+		rd.dropped[e.Class]++
+		return
+	}
+	rd.kept[e.Class]++
+	e.Pos = dumps.Pos{File: rd.name, Line: l.n}
+	e.Endpoint = reEndpoint.FindString(e.Message)
+	e.Message = dumps.Bound(e.Message)
+	rd.events = append(rd.events, e)
+}
+
+// A logLine is a line of a log, its number, and what has been read of it,
+// each part once, when first needed: its shape, and its prefix's fields
+// (time, program and pid) with the message after it. The stack reader and
+// the event reader read a line in turn (the stack reader first, to tell
+// frames), sharing what they parse of it; the stack reader then keeps its
+// recentLine, and the event reader the whole line as its lastRaw when it
+// may carry a prefix. A recent line the stack reader reads later (a
+// stack's header, or a line looked at for it) takes the event reader's
+// reading when it is its lastRaw, and gives it its own, so that a line's
+// writer is parsed once whichever reader needs it first: not for a stack
+// and again for its event, nor for a stack's writer and again for its
+// name.
+type logLine struct {
+	recentLine
+	// The rest of the prefix's fields, which only an event needs.
+	time  time.Time
+	level string
+	plain bool // a plain message, whose first words may hold the level
+}
+
+// A recentLine is what the stack reader keeps of a line: its text, its
+// number, and what has been read of it: the shape and, once parsed, the
+// prefix's program, pid and the message after it.
+type recentLine struct {
+	text   string
+	n      int
+	sh     shape
+	shaped bool
+	parsed bool
+	prog   string
+	pid    int
+	msg    string
+}
+
+// shape reads the line's shape, and its prefix with it when one regexp
+// reads both (shapeAndPrefix).
+func (r *recentLine) shape() shape {
+	if !r.shaped {
+		sh, e, _, parsed := shapeAndPrefix(r.text)
+		r.sh, r.shaped = sh, true
+		if parsed {
+			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
+		}
+	}
+	return r.sh
+}
+
+// shape is recentLine's, keeping the whole prefix.
+func (l *logLine) shape() shape {
+	if !l.shaped {
+		sh, e, plain, parsed := shapeAndPrefix(l.text)
+		l.sh, l.shaped = sh, true
+		if parsed {
+			l.set(e, plain)
+		}
+	}
+	return l.sh
+}
+
+// parse reads the line's prefix.
+func (l *logLine) parse() {
+	if !l.parsed {
+		if sh := l.shape(); !l.parsed {
+			l.set(parsePrefix(l.text, sh))
+		}
+	}
+}
+
+func (l *logLine) set(e dumps.LogEvent, plain bool) {
+	l.prog, l.pid, l.msg, l.parsed = e.Program, e.PID, e.Message, true
+	l.time, l.level, l.plain = e.Time, e.Level, plain
+}
+
+// parse reads the line's prefix, or takes it from raw when raw is the same
+// line (the event reader's lastRaw), parsed there if it was not.
+func (r *recentLine) parse(raw *logLine) {
+	switch {
+	case r.parsed:
+	case raw != nil && raw.n == r.n:
+		raw.parse()
+		r.take(raw)
+	default:
+		if sh := r.shape(); !r.parsed {
+			e, _ := parsePrefix(r.text, sh)
+			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
+		}
+	}
+}
+
+// take takes what l, the same line, has read.
+func (r *recentLine) take(l *logLine) {
+	if !r.shaped && l.shaped {
+		r.sh, r.shaped = l.sh, true
+	}
+	if !r.parsed && l.parsed {
+		r.prog, r.pid, r.msg, r.parsed = l.prog, l.pid, l.msg, true
+	}
+}
+
+// event splits the line into its prefix fields and its message, with the
+// level a plain message holds in its first words.
+func (l *logLine) event() dumps.LogEvent {
+	l.parse()
+	e := dumps.LogEvent{Time: l.time, Level: l.level, Program: l.prog, PID: l.pid, Message: l.msg}
+	if l.plain {
 		e.Level, e.Message = level(e.Message)
 	}
 	return e
 }
 
-// parsePrefix is parseLine but for the level a plain message (a syslog or
-// journal line's, a time-stamped line's) may hold in its first words,
-// which plain reports; lineKey needs no level.
+// hasWriter reports whether a line of shape sh may name a writer in its
+// prefix: a syslog, journal or time-stamped line, or Node's warning.
+func hasWriter(sh shape) bool {
+	return sh == shapeSyslog || sh == shapeStamped || sh == shapeNodeWarning
+}
+
+// writer reads the writer the line names (see hasWriter).
+func (l *logLine) writer() (stackKey, bool) {
+	if !hasWriter(l.shape()) {
+		return stackKey{}, false
+	}
+	l.parse()
+	return l.key()
+}
+
+// writer reads the writer the line names (see hasWriter), parsed as parse
+// does with raw.
+func (r *recentLine) writer(raw *logLine) (stackKey, bool) {
+	if raw != nil && raw.n == r.n {
+		k, ok := raw.writer()
+		r.take(raw)
+		return k, ok
+	}
+	if !hasWriter(r.shape()) {
+		return stackKey{}, false
+	}
+	r.parse(raw)
+	return r.key()
+}
+
+// key is the parsed line's writer.
+func (r *recentLine) key() (stackKey, bool) {
+	if r.prog == "" {
+		return stackKey{}, false
+	}
+	return stackKey{r.prog, r.pid}, true
+}
+
+// parsePrefix splits a line into its prefix fields and its message, but
+// for the level a plain message (a syslog or journal line's, a
+// time-stamped line's) may hold in its first words, which plain reports
+// and logLine.event reads; a line's writer needs no level.
 func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 	switch sh {
 	case shapeJSON:
@@ -337,71 +580,122 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 		parseLogfmt(s, &e)
 		return e, false
 	case shapeSyslog:
-		if m := re5424.FindStringSubmatch(s); m != nil {
-			e.Time, _ = parseTime(m[1])
-			e.Program = nilDash(m[3])
-			e.PID, _ = strconv.Atoi(m[4])
-			e.Message = s[len(m[0]):]
-			return e, false
+		if e, plain, ok := parseSyslog(s); ok {
+			return e, plain
 		}
-		if m := reBSD.FindStringSubmatch(s); m != nil {
-			// No year: the time is left out rather than guessed.
-			e.Program = m[5]
-			e.PID, _ = strconv.Atoi(m[6])
-			e.Message = s[len(m[0]):]
-			return e, true
-		}
-		if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
-			// Time since boot: left out.
-			e.Program = m[1] + m[2] // "kernel", or the program
-			e.PID, _ = strconv.Atoi(m[3])
-			e.Message = s[len(m[0]):]
-			return e, true
-		}
-		if m := reJournalShort.FindStringSubmatch(s); m != nil {
-			switch {
-			case m[1] != "": // short-unix
-				sec, frac, _ := strings.Cut(m[1], ".")
-				v, _ := strconv.ParseInt(sec, 10, 64)
-				us, _ := strconv.ParseInt(frac, 10, 64)
-				e.Time = time.Unix(v, us*1000).UTC()
-			case m[2] != "": // short-full
-				// Only UTC's (GMT's) offset is known from its name: another
-				// zone's time is left out. time.Parse's MST would take
-				// the reading machine's offset for its own zone's name,
-				// and 0 for any other.
-				i := strings.LastIndexByte(m[2], ' ')
-				if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
-					if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
-						e.Time = t
-					}
-				}
-			}
-			e.Program = m[4]
-			e.PID, _ = strconv.Atoi(m[5])
+		if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
+			// A line journalHosts took for the journal's.
+			e.Program = m[1]
 			e.Message = s[len(m[0]):]
 			return e, true
 		}
 	case shapeNodeWarning:
-		m := reNodeWarning.FindStringSubmatch(s)
-		e.Program = "node"
-		e.PID, _ = strconv.Atoi(m[1])
-		e.Level, e.Message = "warning", s[len(m[0]):]
-		return e, false
+		return nodeWarning(s, reNodeWarning.FindStringSubmatch(s)), false
 	case shapeStamped:
-		m := reISO.FindStringSubmatchIndex(s)
-		e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
-		rest := strings.TrimLeft(s[m[1]:], " ")
-		if hp := reHostProg.FindStringSubmatch(rest); hp != nil && !reLevel.MatchString(hp[1]) {
-			e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
-			e.PID, _ = strconv.Atoi(hp[3])
-			rest = rest[len(hp[0]):]
-		}
-		e.Message = rest
-		return e, true
+		return stamped(s, reISO.FindStringSubmatchIndex(s)), true
 	}
 	e.Message = s
 	return e, false
+}
+
+// shapeAndPrefix is lineShape, and parsePrefix's reading too when the
+// shape is that of a prefix a regexp reads (a syslog or journal line, a
+// time-stamped line, Node's warning), from the regexp's one match, so
+// that a line whose shape and writer are both needed is matched once
+// (parsed reports it). FuzzRead holds it to lineShape and parsePrefix.
+func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
+	switch {
+	case s == "" || s[0] == ' ' || s[0] == '\t' || s[0] == '{' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+		// lineShape's own: a continuation or JSON, before the prefixes.
+	case s[0] == '(':
+		if m := reNodeWarning.FindStringSubmatch(s); m != nil {
+			return shapeNodeWarning, nodeWarning(s, m), false, true
+		}
+	case stampStart(s):
+		if m := reISO.FindStringSubmatchIndex(s); m != nil {
+			return shapeStamped, stamped(s, m), true, true
+		}
+	case s[0] == '<' || s[0] == '[' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
+		// Each of parseSyslog's regexps wants the first byte lineShape
+		// tries it on.
+		if e, plain, ok := parseSyslog(s); ok {
+			return shapeSyslog, e, plain, true
+		}
+	}
+	return lineShape(s), e, false, false
+}
+
+// parseSyslog reads the syslog and journal prefixes that are such by their
+// own shape: RFC 5424, RFC 3164 and journalctl -o short, -o
+// short-precise, -o short-monotonic, -o short-unix and -o short-full.
+func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
+	if m := re5424.FindStringSubmatch(s); m != nil {
+		e.Time, _ = parseTime(m[1])
+		e.Program = nilDash(m[3])
+		e.PID, _ = strconv.Atoi(m[4])
+		e.Message = s[len(m[0]):]
+		return e, false, true
+	}
+	if m := reBSD.FindStringSubmatch(s); m != nil {
+		// No year: the time is left out rather than guessed.
+		e.Program = m[5]
+		e.PID, _ = strconv.Atoi(m[6])
+		e.Message = s[len(m[0]):]
+		return e, true, true
+	}
+	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
+		// Time since boot: left out.
+		e.Program = m[1] + m[2] // "kernel", or the program
+		e.PID, _ = strconv.Atoi(m[3])
+		e.Message = s[len(m[0]):]
+		return e, true, true
+	}
+	if m := reJournalShort.FindStringSubmatch(s); m != nil {
+		switch {
+		case m[1] != "": // short-unix
+			sec, frac, _ := strings.Cut(m[1], ".")
+			v, _ := strconv.ParseInt(sec, 10, 64)
+			us, _ := strconv.ParseInt(frac, 10, 64)
+			e.Time = time.Unix(v, us*1000).UTC()
+		case m[2] != "": // short-full
+			// Only UTC's (GMT's) offset is known from its name: another
+			// zone's time is left out. time.Parse's MST would take
+			// the reading machine's offset for its own zone's name,
+			// and 0 for any other.
+			i := strings.LastIndexByte(m[2], ' ')
+			if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
+				if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
+					e.Time = t
+				}
+			}
+		}
+		e.Program = m[4]
+		e.PID, _ = strconv.Atoi(m[5])
+		e.Message = s[len(m[0]):]
+		return e, true, true
+	}
+	return e, false, false
+}
+
+// nodeWarning reads Node's warning, m being reNodeWarning's match.
+func nodeWarning(s string, m []string) (e dumps.LogEvent) {
+	e.Program = "node"
+	e.PID, _ = strconv.Atoi(m[1])
+	e.Level, e.Message = "warning", s[len(m[0]):]
+	return e
+}
+
+// stamped reads a time-stamped line, m being reISO's match.
+func stamped(s string, m []int) (e dumps.LogEvent) {
+	e.Time, _ = parseTime(strings.Trim(s[m[0]:m[1]], "[]"))
+	rest := strings.TrimLeft(s[m[1]:], " ")
+	if hp := reHostProg.FindStringSubmatch(rest); hp != nil && !reLevel.MatchString(hp[1]) {
+		e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
+		e.PID, _ = strconv.Atoi(hp[3])
+		rest = rest[len(hp[0]):]
+	}
+	e.Message = rest
+	return e
 }
 
 // level takes a level word from the first few words of a message.
@@ -594,7 +888,8 @@ type jsStacks struct {
 	name string
 	// recent are the last lines that are no frame, oldest first: the
 	// last maxRecent of them are the headers the next stacks may start
-	// under.
+	// under. Each keeps what has been read of it: its writer is read
+	// (parsed) only when a stack needs it, and once.
 	recent []recentLine
 	// open are the stacks being read, at most one per writer, in the order
 	// they began; prev is the one the line before went to, nil when that
@@ -622,68 +917,60 @@ type openStack struct {
 	last int // the line of its last frame
 }
 
-// recentLine is a line that is no frame; its writer is read (keyed) only
-// when a stack needs it.
-type recentLine struct {
-	text   string
-	n      int
-	keyed  bool
-	key    stackKey
-	writer bool // the line names a writer
-}
-
-// lineKey reads the writer a line names.
-func lineKey(text string) (stackKey, bool) {
-	sh := lineShape(text)
-	switch sh {
-	case shapeSyslog, shapeStamped, shapeNodeWarning:
-		if e, _ := parsePrefix(text, sh); e.Program != "" {
-			return stackKey{e.Program, e.PID}, true
-		}
-	}
-	return stackKey{}, false
-}
-
-func (r *recentLine) writerKey() (stackKey, bool) {
-	if !r.keyed {
-		r.key, r.writer = lineKey(r.text)
-		r.keyed = true
-	}
-	return r.key, r.writer
-}
-
 // line takes one line of the log and reports whether it is a stack frame:
 // an indented V8 frame, bare as on stderr or after a journal or syslog
-// prefix (prefixedFrame).
-func (j *jsStacks) line(n int, text string) bool {
+// prefix (prefixedFrame). What it reads of a line that is no frame stays
+// in l for the line's event; keep then keeps the line. raw is the event
+// reader's last line that may carry a prefix, whose reading a recent line
+// shares (recentLine.parse).
+func (j *jsStacks) line(l, raw *logLine) bool {
+	n, text := l.n, l.text
 	if len(j.open) > 0 {
 		j.flushSilent(n)
 	}
 	if text[0] == ' ' || text[0] == '\t' {
 		if f, ok := dumps.ParseJSFrame(text); ok {
-			j.bareFrame(n, f)
+			j.bareFrame(n, f, raw)
 			return true
 		}
-	} else if f, key, ok := prefixedFrame(text); ok {
-		j.frame(n, f, key)
+	} else if f, key, ok := prefixedFrame(l); ok {
+		j.frame(n, f, key, raw)
 		return true
 	}
 	j.prev = nil
-	r := recentLine{text: text, n: n}
 	if len(j.open) > 0 {
 		// Only while a stack is open is a line's writer read at once.
-		if k, ok := r.writerKey(); !ok {
+		if k, ok := l.writer(); !ok {
 			j.flushAll()
 		} else if s := j.find(k); s != nil {
 			j.flush(s)
 		}
 	}
+	return false
+}
+
+// keep keeps a line that is no frame, as line and the event reader have
+// read it, among the recent ones.
+func (j *jsStacks) keep(l *logLine) {
 	if len(j.recent) == 2*maxRecent {
 		// Keep the last maxRecent, moved once per maxRecent lines.
 		j.recent = j.recent[:copy(j.recent, j.recent[maxRecent:])]
 	}
-	j.recent = append(j.recent, r)
-	return false
+	j.recent = append(j.recent, l.recentLine)
+}
+
+// recentAt returns the recent line numbered n, nil when it is not kept (or j
+// is nil).
+func (j *jsStacks) recentAt(n int) *recentLine {
+	if j == nil {
+		return nil
+	}
+	for i := len(j.recent) - 1; i >= 0 && j.recent[i].n >= n; i-- {
+		if j.recent[i].n == n {
+			return &j.recent[i]
+		}
+	}
+	return nil
 }
 
 // prefixedFrame reads a V8 frame that journald or syslog prefixed with a
@@ -699,27 +986,26 @@ func (j *jsStacks) line(n int, text string) bool {
 // format, journalctl -o short-precise, -o short-monotonic). key is the
 // prefix's program and pid. Only a line with "at " after two blanks (the
 // prefix's separator and the frame's indent) is parsed.
-func prefixedFrame(text string) (f dumps.Frame, key stackKey, ok bool) {
-	if !strings.Contains(text, "  at ") && !strings.Contains(text, "\tat ") {
+func prefixedFrame(l *logLine) (f dumps.Frame, key stackKey, ok bool) {
+	if !strings.Contains(l.text, "  at ") && !strings.Contains(l.text, "\tat ") {
 		return f, key, false
 	}
-	sh := lineShape(text)
-	if sh != shapeSyslog && sh != shapeStamped {
+	if sh := l.shape(); sh != shapeSyslog && sh != shapeStamped {
 		return f, key, false
 	}
-	e, _ := parsePrefix(text, sh)
-	if e.Program == "" || e.Message == "" || e.Message[0] != ' ' && e.Message[0] != '\t' {
+	l.parse()
+	if l.prog == "" || l.msg == "" || l.msg[0] != ' ' && l.msg[0] != '\t' {
 		return f, key, false // a time stamp and an indented message, but no program
 	}
-	f, ok = dumps.ParseJSFrame(e.Message)
-	return f, stackKey{e.Program, e.PID}, ok
+	f, ok = dumps.ParseJSFrame(l.msg)
+	return f, stackKey{l.prog, l.pid}, ok
 }
 
 // bareFrame takes a frame without a prefix: the next frame of the stack the
 // line before went to, or the first of a stack under the line right above
 // (whose writer the stack takes: journalctl prints a message's later lines
 // under its first line's prefix) or under no line.
-func (j *jsStacks) bareFrame(n int, f dumps.Frame) {
+func (j *jsStacks) bareFrame(n int, f dumps.Frame, raw *logLine) {
 	if j.prev != nil {
 		j.add(j.prev, n, f)
 		return
@@ -730,23 +1016,23 @@ func (j *jsStacks) bareFrame(n int, f dumps.Frame) {
 	)
 	if i := len(j.recent) - 1; i >= 0 && j.recent[i].n == n-1 {
 		header = &j.recent[i]
-		key, _ = header.writerKey()
+		key, _ = header.writer(raw)
 	}
-	j.start(key, header, n, f)
+	j.start(key, header, n, f, raw)
 }
 
 // frame takes a prefixed frame of writer key: the next frame of the
 // writer's open stack, or the first of a stack under the writer's last line
 // among the recent ones. A line that names no writer ends the search: the
 // lines before it ended every stack.
-func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey) {
+func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey, raw *logLine) {
 	if s := j.find(key); s != nil {
 		j.add(s, n, f)
 		return
 	}
 	var header *recentLine
 	for i := len(j.recent) - 1; i >= 0 && i >= len(j.recent)-maxRecent; i-- {
-		k, ok := j.recent[i].writerKey()
+		k, ok := j.recent[i].writer(raw)
 		if !ok {
 			break
 		}
@@ -755,14 +1041,14 @@ func (j *jsStacks) frame(n int, f dumps.Frame, key stackKey) {
 			break
 		}
 	}
-	j.start(key, header, n, f)
+	j.start(key, header, n, f, raw)
 }
 
 // start opens a stack of writer key under header (nil: none) with its first
 // frame, ending the writer's stack still open. The header, and the
 // writer's lines before it, are taken from recent: a later stack of the
 // writer must not start under them again.
-func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame) {
+func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame, raw *logLine) {
 	if s := j.find(key); s != nil {
 		j.flush(s)
 	}
@@ -772,24 +1058,27 @@ func (j *jsStacks) start(key stackKey, header *recentLine, n int, f dumps.Frame)
 	at, name := n, "stack"
 	if header != nil {
 		at = header.n
-		h, _ := parsePrefix(header.text, lineShape(header.text))
-		if h.Program != "" {
+		header.parse(raw)
+		msg := header.msg
+		if header.prog != "" {
 			// A prefixed header: the message may still open with Node's
 			// "(node:PID) ", which a bare stderr line is read by.
 			// rsyslog's msg keeps the blank after the tag.
-			h.Message = strings.TrimLeft(h.Message, " \t")
-			if m := reNodeWarning.FindStringSubmatch(h.Message); m != nil {
-				h.Message = h.Message[len(m[0]):]
+			msg = strings.TrimLeft(msg, " \t")
+			if m := reNodeWarning.FindStringSubmatch(msg); m != nil {
+				msg = msg[len(m[0]):]
 			}
 		}
-		if s := strings.TrimSpace(h.Message); s != "" {
+		if s := strings.TrimSpace(msg); s != "" {
 			name = s
 		}
+		// header points into recent, which the loop writes over.
+		hn := header.n
 		kept := j.recent[:0]
 		for i := range j.recent {
 			r := &j.recent[i]
-			if r.n <= header.n {
-				if k, _ := r.writerKey(); k == key {
+			if r.n <= hn {
+				if k, _ := r.writer(raw); k == key {
 					continue
 				}
 			}

@@ -109,6 +109,18 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Match(data)
+		for line := range strings.Lines(string(data)) {
+			line = strings.TrimRight(line, " \t\r\n")
+			sh, e, plain, parsed := shapeAndPrefix(line)
+			if want := lineShape(line); sh != want {
+				t.Fatalf("shapeAndPrefix(%q) shape %d, lineShape's %d", line, sh, want)
+			}
+			if parsed {
+				if we, wplain := parsePrefix(line, sh); e != we || plain != wplain {
+					t.Fatalf("shapeAndPrefix(%q) = %+v %v, parsePrefix's %+v %v", line, e, plain, we, wplain)
+				}
+			}
+		}
 		ev, err := Read(bytes.NewReader(data), "fuzz")
 		if err != nil && !errors.Is(err, bufio.ErrTooLong) {
 			t.Fatalf("in-memory input failed: %v", err)
@@ -151,8 +163,7 @@ func TestJSStacks(t *testing.T) {
 			""},
 		// The other prefixes a stack's lines may carry, written as
 		// rsyslog's templates and journalctl's formats print them
-		// (traditional, RFC 5424 and short-monotonic have real fixtures
-		// too, read by TestJSStacksTwoWriters).
+		// (each has a real fixture too, read by TestJSStacksTwoWriters).
 		{"rsyslog's traditional format",
 			"Dec  3 09:12:01 vm relay[10]: (node:10) Warning: x\nDec  3 09:12:01 vm relay[10]:     at a (/srv/a.js:1:1)\nDec  3 09:12:01 vm relay[10]:     at b (/srv/a.js:2:2)\n",
 			"10:Warning: x/a"},
@@ -171,6 +182,11 @@ func TestJSStacks(t *testing.T) {
 		{"journalctl -o short-full",
 			"Thu 2026-12-03 09:12:01 UTC vm relay[10]: (node:10) Warning: x\nThu 2026-12-03 09:12:01 UTC vm relay[10]:     at a (/srv/a.js:1:1)\n",
 			"10:Warning: x/a"},
+		// No fixture: journalctl prints this for an entry without _PID
+		// (TestJournalMonotonicNoPID).
+		{"journalctl -o short-monotonic, a program without a pid under a journal's host",
+			"[    0.100000] vm kernel: Linux\n[ 1234.567890] vm relay: (node:10) Warning: x\n[ 1234.567901] vm relay:     at a (/srv/a.js:1:1)\n",
+			"0:Warning: x/a"},
 		{"Java frames are not JavaScript",
 			"2026-12-03 10:00:00 ERROR x\njava.io.IOException: Too many open files\n\tat java.net.ServerSocket.accept(ServerSocket.java:10)\n",
 			""},
@@ -363,8 +379,9 @@ func TestJournalShortForms(t *testing.T) {
 // kernel's messages, many of which start with two words and a colon (a
 // device's driver and name, a subsystem); they are no journal lines, which
 // journalctl prints as "host prog[pid]:" or, for the kernel, "host
-// kernel:". The dmesg lines are this machine's (Linux 6.18) and the
-// brief's usb line.
+// kernel:" (and "host prog:" for an entry without a pid, taken only under
+// a host such lines named: TestJournalMonotonicNoPID). The dmesg lines are
+// this machine's (Linux 6.18) and the brief's usb line.
 func TestDmesgNotJournal(t *testing.T) {
 	tests := []struct {
 		line string
@@ -390,8 +407,9 @@ func TestDmesgNotJournal(t *testing.T) {
 // it: the two processes logged a stack each, a line at a time, from the
 // same moment, so their headers and frames alternate line by line. Each
 // stack must be read whole, at its own header's line, with its writer's
-// pid, in every form: journalctl -o short and -o short-monotonic, and
-// rsyslog's RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat and
+// pid, in every form: journalctl -o short, -o short-monotonic,
+// -o short-precise, -o short-unix and -o short-full, and rsyslog's
+// RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat and
 // RSYSLOG_SyslogProtocol23Format (RFC 5424).
 func TestJSStacksTwoWriters(t *testing.T) {
 	type stack struct {
@@ -400,12 +418,15 @@ func TestJSStacksTwoWriters(t *testing.T) {
 		act               dumps.Activity
 	}
 	want := []stack{
-		{16984, 3, 6, "Error: a: request from 127.0.0.1:37714 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
-		{16985, 4, 6, "Error: b: request from 127.0.0.1:57980 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+		{19432, 3, 6, "Error: b: request from 127.0.0.1:44750 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
+		{19431, 4, 6, "Error: a: request from 127.0.0.1:53592 kept open", "Socket.<anonymous>", "TCP.onStreamRead", dumps.ActRunning},
 	}
 	for _, file := range []string{
 		"node-two-journal-short.log",
 		"node-two-journal-short-monotonic.log",
+		"node-two-journal-short-precise.log",
+		"node-two-journal-short-unix.log",
+		"node-two-journal-short-full.log",
 		"node-two-rsyslog.log",
 		"node-two-rsyslog-traditional.log",
 		"node-two-rsyslog-5424.log",
@@ -429,5 +450,222 @@ func TestJSStacksTwoWriters(t *testing.T) {
 				t.Errorf("stacks (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLineReadOnce: the stack reader and the event reader share what they
+// read of a line (its shape, its prefix), whichever reads it first, so
+// that a line's writer is parsed once. Each step below is readLog's for
+// one line; the checks are that the reading of one reader is there for
+// the other.
+func TestLineReadOnce(t *testing.T) {
+	js := &jsStacks{name: "l"}
+	rd := eventReader{name: "l", js: js, dropped: map[dumps.LogClass]int{}, kept: map[dumps.LogClass]int{}}
+	n := 0
+	step := func(text string) *logLine {
+		n++
+		l := &logLine{recentLine: recentLine{text: text, n: n}}
+		if js.line(l, &rd.lastRaw) {
+			return l
+		}
+		rd.take(l)
+		js.keep(l)
+		return l
+	}
+	recent := func(n int) *recentLine {
+		r := js.recentAt(n)
+		if r == nil {
+			t.Fatalf("line %d not kept", n)
+		}
+		return r
+	}
+
+	// An event line, no stack open: the event reader's reading is kept
+	// for the stack reader.
+	step("Dec 03 12:20:31 vm app[10]: Error: read ECONNRESET")
+	if r := recent(1); !r.parsed || r.prog != "app" || r.pid != 10 {
+		t.Errorf("event line kept as %+v, want its reading", *r)
+	}
+	// A line that is no event, then a frame of its writer: the stack
+	// reader reads it as the header, through the event reader's lastRaw.
+	step("Dec 03 12:20:31 vm app[11]: (node:11) Warning: x")
+	if recent(2).parsed || rd.lastRaw.parsed {
+		t.Fatalf("line 2 read before a stack needed it")
+	}
+	step("Dec 03 12:20:31 vm app[11]:     at f (/srv/a.js:1:1)")
+	if !rd.lastRaw.parsed || rd.lastRaw.n != 2 || rd.lastRaw.prog != "app" {
+		t.Errorf("the header's reading is not the event reader's: lastRaw %+v", rd.lastRaw.recentLine)
+	}
+	// While a stack is open, a line is keyed at once: its event takes
+	// that reading.
+	l := step("Dec 03 12:20:31 vm app[12]: Error: write EPIPE")
+	if !l.parsed || rd.lastRaw.n != l.n || !rd.lastRaw.parsed {
+		t.Errorf("line keyed for the open stack not shared: %+v", l.recentLine)
+	}
+	// A line that is no event and reads as nothing yet, then a
+	// continuation event: the event reader's reading of it is given to
+	// the stack reader's copy.
+	step("-- Boot 0123 --") // no writer: ends every stack
+	step("Dec 03 12:20:32 vm app[13]: request failed")
+	if recent(6).parsed {
+		t.Fatalf("line 6 read before it was needed")
+	}
+	step("    errno: ECONNRESET")
+	if r := recent(6); !r.parsed || r.prog != "app" || r.pid != 13 {
+		t.Errorf("the continuation's reading of line 6 not kept: %+v", *r)
+	}
+	if len(rd.events) != 3 || rd.events[2].Program != "app" || rd.events[2].PID != 13 {
+		t.Errorf("events %+v", rd.events)
+	}
+	// A line whose shape names no writer, looked at for a prefixed
+	// frame's header: its shape is the event reader's too. Then a bare
+	// frame under it: it is parsed for the stack's name through lastRaw.
+	step(`{"msg":"polling","pid":14}`)
+	step("Dec 03 12:20:33 vm app[15]:     at g (/srv/b.js:1:1)")
+	if !rd.lastRaw.shaped || rd.lastRaw.n != 8 {
+		t.Errorf("the shape read for the stack is not lastRaw's: %+v", rd.lastRaw.recentLine)
+	}
+	step(`{"msg":"polled","pid":14}`)
+	step("    at h (/srv/c.js:1:1)")
+	if !rd.lastRaw.parsed || rd.lastRaw.n != 10 || rd.lastRaw.msg != "polled" {
+		t.Errorf("the header read for the stack's name is not lastRaw's: %+v", rd.lastRaw.recentLine)
+	}
+}
+
+// TestJournalShortTimes reads the times of one run's lines as journalctl
+// printed them (testdata/gen/node-stderr-stacks/two.sh): -o short-unix's
+// are the entries' times to the microsecond, -o short-full's (printed
+// with --utc) the same to the second, in UTC, and -o short-precise's are
+// left out, having no year, as -o short's are. Every line has its
+// writer's program and pid in each form.
+func TestJournalShortTimes(t *testing.T) {
+	read := func(file string) []dumps.LogEvent {
+		data := dumptest.ReadFile(t, "testdata/"+file)
+		var evs []dumps.LogEvent
+		for line := range strings.Lines(string(data)) {
+			l := logLine{recentLine: recentLine{text: strings.TrimRight(line, "\n")}}
+			evs = append(evs, l.event())
+		}
+		return evs
+	}
+	unix, full, precise := read("node-two-journal-short-unix.log"), read("node-two-journal-short-full.log"), read("node-two-journal-short-precise.log")
+	if len(unix) != 16 || len(full) != len(unix) || len(precise) != len(unix) {
+		t.Fatalf("%d, %d and %d lines", len(unix), len(full), len(precise))
+	}
+	// The run's first line, as -o short-unix printed it: 1796311833.957297.
+	if first := time.Date(2026, 12, 3, 15, 30, 33, 957297000, time.UTC); !unix[0].Time.Equal(first) {
+		t.Errorf("first short-unix time %v, want %v", unix[0].Time, first)
+	}
+	for i := range unix {
+		u, f, p := unix[i], full[i], precise[i]
+		if u.Time.IsZero() || u.Time.Location() != time.UTC || u.Time.Nanosecond()%1000 != 0 {
+			t.Errorf("line %d: short-unix time %v", i+1, u.Time)
+		}
+		if !f.Time.Equal(u.Time.Truncate(time.Second)) || f.Time.Location() != time.UTC {
+			t.Errorf("line %d: short-full time %v, want %v", i+1, f.Time, u.Time.Truncate(time.Second))
+		}
+		if !p.Time.IsZero() {
+			t.Errorf("line %d: short-precise time %v, want none (no year)", i+1, p.Time)
+		}
+		if u.Message != f.Message || u.Message != p.Message {
+			t.Errorf("line %d: not the same entry: %q, %q, %q", i+1, u.Message, f.Message, p.Message)
+		}
+		if u.Program != "line-logger" || u.PID == 0 || f.Program != u.Program || f.PID != u.PID || p.Program != u.Program || p.PID != u.PID {
+			t.Errorf("line %d: writers %s[%d], %s[%d], %s[%d]", i+1, u.Program, u.PID, f.Program, f.PID, p.Program, p.PID)
+		}
+	}
+}
+
+// TestJournalMonotonicNoPID: under -o short-monotonic's stamp, journalctl
+// prints an entry with neither _PID nor SYSLOG_PID as "host prog:" (an
+// audit record without a pid, an entry imported from another machine),
+// which dmesg's device lines look like ("usb 1-1:"). Such a line is a
+// journal line when a journal line of the file ("host prog[pid]:", "host
+// kernel:") named its host before it; alone, or under another host, it
+// names no program, and takes the writer of the line before it as any
+// plain line does. Each line below is an event; want is each event's
+// "program[pid]" in order, "" for none.
+func TestJournalMonotonicNoPID(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"after the kernel's line",
+			"[    0.100000] vm kernel: TCP: connection reset\n[ 1234.567890] vm audit: type=1400 msg=connection reset\n",
+			[]string{"kernel[0]", "audit[0]"}},
+		{"after a program's line with a pid",
+			"[   12.000000] vm app[10]: read ECONNRESET\n[   13.000000] vm unknown: read ECONNRESET\n[   14.000000] vm app[10]: read ECONNRESET\n",
+			[]string{"app[10]", "unknown[0]", "app[10]"}},
+		// Refused.
+		{"alone: no journal line named its host",
+			"[ 1234.567890] vm audit: connection reset\n[ 1235.000000] vm kernel: connection reset\n",
+			[]string{"", "kernel[0]"}},
+		{"under another host",
+			"[   12.000000] vm app[10]: read ECONNRESET\n[   13.000000] db audit: read ECONNRESET\n",
+			[]string{"app[10]", "app[10]"}},
+		{"dmesg, device lines only",
+			"[    1.234567] usb 1-1: connection reset\n[    1.234600] usb 1-1: connection reset again\n[    2.000000] virtio_net virtio0: connection reset\n",
+			[]string{"", "", ""}},
+		{"a word then a colon but no blank: a PCI address",
+			"[   12.000000] vm app[10]: read ECONNRESET\n[   13.000000] vm 0000:00:01.0: connection reset\n",
+			[]string{"app[10]", "app[10]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, _, _, err := ReadLog(strings.NewReader(tt.in), "l")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range evs {
+				w := ""
+				if e.Program != "" {
+					w = fmt.Sprintf("%s[%d]", e.Program, e.PID)
+				}
+				got = append(got, w)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("writers (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// journalctl ends a line of an empty message after the colon.
+	var hosts journalHosts
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{"[   13.000000] vm relay:", false}, // no host named yet
+		{"[   12.000000] vm app[10]: x", true},
+		{"[   13.000000] vm relay:", true},
+		{"[   13.000000] vm relay:x", false},
+		{"[   13.000000] vm relay[x]: ", false},
+	} {
+		if _, got := hosts.see(tt.line); got != tt.want {
+			t.Errorf("see(%q) = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+	// Only the first maxJournalHosts hosts are kept.
+	hosts = nil
+	for i := range maxJournalHosts + 1 {
+		hosts.see(fmt.Sprintf("[    1.000000] h%d app[1]: x", i))
+	}
+	if _, ok := hosts.see("[    2.000000] h0 relay: x"); !ok {
+		t.Errorf("the first host is not kept")
+	}
+	if _, ok := hosts.see(fmt.Sprintf("[    2.000000] h%d relay: x", maxJournalHosts)); ok {
+		t.Errorf("host %d of %d kept", maxJournalHosts+1, maxJournalHosts)
+	}
+	// A journal of pid-less lines after a kernel line is a log by its
+	// shape; a dmesg of device lines is not.
+	for in, want := range map[string]bool{
+		"[    0.100000] vm kernel: Linux\n[    1.000000] vm audit: a\n[    2.000000] vm audit: b\n[    3.000000] vm audit: c\n":   true,
+		"[    1.000000] vm audit: a\n[    2.000000] vm audit: b\n[    3.000000] vm audit: c\n[    4.000000] vm audit: d\n":        false,
+		"[    1.234567] usb 1-1: a\n[    1.300000] usb 1-1: b\n[    2.000000] CPU topo: c\n[    3.000000] platform rtc_cmos: d\n": false,
+	} {
+		if got := Match([]byte(in)); got != want {
+			t.Errorf("Match(%q) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -4,8 +4,9 @@
 # RSYSLOG_TraditionalFileFormat, RSYSLOG_SyslogProtocol23Format) and
 # systemd-journald on tmpfs copies of /run/systemd and /run/log, runs two
 # line-loggers (linelog.js) at once under systemd-cat -t line-logger, and
-# writes the journal as journalctl -o short and -o short-monotonic print it
-# and rsyslog's files to DIR.
+# writes the journal as journalctl -o short, -o short-monotonic,
+# -o short-precise, -o short-unix and -o short-full (--utc) print it and
+# rsyslog's files to DIR.
 # Usage: two-journal.sh DIR NODE PORT1 PORT2
 set -euo pipefail
 DIR=$1
@@ -46,6 +47,10 @@ wait "$N1" "$N2" 2>/dev/null || true
 sleep 0.5
 journalctl --no-pager -o short SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short.log"
 journalctl --no-pager -o short-monotonic SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short-monotonic.log"
+journalctl --no-pager -o short-precise SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short-precise.log"
+journalctl --no-pager -o short-unix SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short-unix.log"
+# short-full names the zone of its times: UTC whatever this machine's is.
+journalctl --no-pager --utc -o short-full SYSLOG_IDENTIFIER=line-logger >"$DIR/journal-two-short-full.log"
 # The kernel's own lines, if this journald reads /dev/kmsg, as -o
 # short-monotonic prints them ("host kernel: ..."), for the record only.
 journalctl --no-pager -o short-monotonic _TRANSPORT=kernel -n 5 >"$DIR/journal-kernel-short-monotonic.log" 2>&1 || true

@@ -8,6 +8,9 @@
 # from the same moment, so that the lines of the two stacks interleave:
 #   node-two-journal-short.log            journalctl -o short
 #   node-two-journal-short-monotonic.log  journalctl -o short-monotonic
+#   node-two-journal-short-precise.log    journalctl -o short-precise
+#   node-two-journal-short-unix.log       journalctl -o short-unix
+#   node-two-journal-short-full.log       journalctl --utc -o short-full
 #   node-two-rsyslog.log                  RSYSLOG_FileFormat
 #   node-two-rsyslog-traditional.log      RSYSLOG_TraditionalFileFormat
 #   node-two-rsyslog-5424.log             RSYSLOG_SyslogProtocol23Format (RFC 5424)
@@ -33,6 +36,9 @@ awk '/     at / { match($0, /\[[0-9]+\]/); p = substr($0, RSTART, RLENGTH); if (
 	{ echo "two.sh: the two stacks did not interleave; run again" >&2; exit 1; }
 cp "$SCRATCH/journal-two-short.log" "$OUT/node-two-journal-short.log"
 cp "$SCRATCH/journal-two-short-monotonic.log" "$OUT/node-two-journal-short-monotonic.log"
+cp "$SCRATCH/journal-two-short-precise.log" "$OUT/node-two-journal-short-precise.log"
+cp "$SCRATCH/journal-two-short-unix.log" "$OUT/node-two-journal-short-unix.log"
+cp "$SCRATCH/journal-two-short-full.log" "$OUT/node-two-journal-short-full.log"
 cp "$SCRATCH/rsyslog-two.log" "$OUT/node-two-rsyslog.log"
 cp "$SCRATCH/rsyslog-two-traditional.log" "$OUT/node-two-rsyslog-traditional.log"
 cp "$SCRATCH/rsyslog-two-5424.log" "$OUT/node-two-rsyslog-5424.log"

@@ -109,6 +109,7 @@ func (b *builder) measure(pid int, keys []key, confirmed bool) (Severity, []stri
 	if limit == 0 {
 		limit = b.defLimit
 	}
+	b.waitTimeline()
 	growth, span := Growth(b.m.Timeline)
 	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, OldestLower: lower, Growth: growth, GrowthSpan: span, Confirmed: confirmed,
 		ExhaustedLog: b.exhaustedLog(pid)})

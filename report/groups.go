@@ -175,15 +175,16 @@ func (b *builder) flowsOf(pid int, stuck []key) []*flow {
 		port
 		peer netip.Addr
 	}
-	portOf := func(k key) port {
-		if b.outbound(pid, k) {
-			return port{true, k.remote.Port()}
-		}
-		return port{false, k.local.Port()}
-	}
+	// Each socket's port, found once: outbound looks the socket up in
+	// maps keyed by its endpoints, and a process may have 50,000.
+	ports := make([]port, len(stuck))
 	peers := map[port]map[netip.Addr]bool{}
-	for _, k := range stuck {
-		p := portOf(k)
+	for i, k := range stuck {
+		p := port{false, k.local.Port()}
+		if b.outbound(pid, k) {
+			p = port{true, k.remote.Port()}
+		}
+		ports[i] = p
 		if peers[p] == nil {
 			peers[p] = map[netip.Addr]bool{}
 		}
@@ -191,8 +192,8 @@ func (b *builder) flowsOf(pid int, stuck []key) []*flow {
 	}
 	index := map[peerFlow]*flow{}
 	var out []*flow
-	for _, k := range stuck {
-		p := portOf(k)
+	for i, k := range stuck {
+		p := ports[i]
 		pf := peerFlow{port: p}
 		n := len(peers[p])
 		if n <= maxPeerFlows {

@@ -48,9 +48,9 @@ func (b *builder) findings() {
 	pids := make([]int, 0, len(groups))
 	for pid, g := range groups {
 		pids = append(pids, pid)
-		slices.SortFunc(g.stuck, compareKeys)
-		slices.SortFunc(g.finWait2, compareKeys)
-		slices.SortFunc(g.closed, compareKeys)
+		sortSplit(g.stuck, compareKeys) // the keys of a map: no two alike
+		sortSplit(g.finWait2, compareKeys)
+		sortSplit(g.closed, compareKeys)
 	}
 	for pid := range b.procs {
 		if groups[pid] == nil {

@@ -494,6 +494,20 @@ func stackHits(bk dumps.Bucket, groups []sockGroup) (hits []groupHit, alike stri
 func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDump bool, from Pos) (f Finding) {
 	n := len(sg.keys)
 	proc := b.process(pid)
+	// What the capture shows of the sockets' exchanges reads only what
+	// the builder kept of their connections, which nothing here changes:
+	// for a large group it is found on another goroutine meanwhile.
+	var exText string
+	exDone := make(chan struct{})
+	if n >= parallelMin {
+		go func() {
+			defer close(exDone)
+			exText = b.exchangeText(sg.keys)
+		}()
+	} else {
+		exText = b.exchangeText(sg.keys)
+		close(exDone)
+	}
 	f = Finding{Process: proc, Sockets: b.keysOf(sg.keys), Mechanism: sg.mech}
 	var confirmed, captureOnly, kernelOnly int
 	onePeer := n > 0 // every socket goes to the same peer
@@ -657,8 +671,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	}
 	lead, haveLead := b.lastExchangeFinding(&f, sg, proc.Runtime)
 	f.Waiters = max(f.Waiters, holdCount(waiters))
-	if text := b.exchangeText(sg.keys); text != "" {
-		f.Supporting = append(f.Supporting, Claim{Text: text})
+	if <-exDone; exText != "" {
+		f.Supporting = append(f.Supporting, Claim{Text: exText})
 	}
 	if onePeer {
 		f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("every socket of the group goes to the same peer %s", sg.keys[0].remote)})

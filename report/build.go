@@ -280,6 +280,18 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 		return nil, errNoResult
 	}
 	b.in.Capture = res
+	// Every socket is added from here on: the ends open at the capture's
+	// end, the closed-later candidates and the sockets listed in
+	// CLOSE_WAIT, at most. The map is made that large at once rather
+	// than grown through its sizes (50,000 sockets on the reference
+	// capture).
+	if len(b.sockets) == 0 {
+		n := len(b.ends) + len(b.kernelCW)
+		for _, cs := range b.candidates {
+			n += len(cs.h)
+		}
+		b.sockets = make(map[key]*Socket, n)
+	}
 	if res != nil {
 		b.openEnds()
 		for i := range res.HalfOpen {

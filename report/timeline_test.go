@@ -43,7 +43,7 @@ func TestThinStreamed(t *testing.T) {
 			for i := range pts {
 				pts[i] = Point{At: t0.Add(time.Duration(i) * time.Millisecond), Count: r.IntN(50)}
 			}
-			got := thin(total, n, slices.Values(pts))
+			got := thin(total, n, slices.Values(pts), func(p Point) int { return p.Count })
 			if want := thinAll(pts, n); !slices.Equal(got, want) {
 				t.Errorf("thin of %d points to %d: %d points, want %d\n got %v\nwant %v", total, n, len(got), len(want), got, want)
 			}

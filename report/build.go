@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -166,6 +167,8 @@ type builder struct {
 	// closedLaterUnlisted counts, per process, the closed-later sockets
 	// beyond the longest maxClosedLater, which are counted but not listed.
 	closedLaterUnlisted map[int]int
+	// closedSorting is sortClosed's, nil until it begins.
+	closedSorting *sync.WaitGroup
 	// timelineDone is closed once the timeline is drawn, in Build; nil
 	// before it is begun (see waitTimeline).
 	timelineDone chan struct{}
@@ -280,6 +283,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 		return nil, errNoResult
 	}
 	b.in.Capture = res
+	b.sortClosed() // while the sockets are made
 	// Every socket is added from here on: the ends open at the capture's
 	// end, the closed-later candidates and the sockets listed in
 	// CLOSE_WAIT, at most. The map is made that large at once rather

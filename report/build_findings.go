@@ -879,17 +879,10 @@ func (b *builder) timeline() {
 	// CLOSE_WAIT of the connections of stuck sockets (a CLOSE_WAIT of the
 	// remote end, or one too young, has none).
 	// The closed-later sockets' two lists sort on other goroutines
-	// meanwhile: they are most of the work, and Build has the other
-	// core to itself. Past closedTimes' bound they are a grid of counts,
-	// whose cells are events among the others.
-	var sorting sync.WaitGroup
-	for _, xs := range [][]int64{b.closed.at, b.closed.end} {
-		sorting.Add(1)
-		go func() {
-			defer sorting.Done()
-			sortTimes(xs)
-		}()
-	}
+	// meanwhile (Build began them when it began): they are most of the
+	// work. Past closedTimes' bound they are a grid of counts, whose cells
+	// are events among the others.
+	b.sortClosed()
 	var evs []timeEvent
 	if b.closed.gridded {
 		// A cell's change is shown at its start, but not before the
@@ -914,7 +907,7 @@ func (b *builder) timeline() {
 		}
 	}
 	slices.SortFunc(evs, func(a, c timeEvent) int { return cmp.Compare(a.at, c.at) })
-	sorting.Wait()
+	b.closedSorting.Wait()
 	if len(evs) == 0 && b.closed.empty() {
 		b.m.Timeline = b.kernelTimeline()
 		return
@@ -992,6 +985,23 @@ func (b *builder) timeline() {
 	b.m.Timeline = make([]Point, len(kept))
 	for i, p := range kept {
 		b.m.Timeline[i] = p.point(res.Start, res.End)
+	}
+}
+
+// sortClosed begins to sort the closed-later sockets' instants, for the
+// timeline, on two goroutines, unless it has begun: the lists are complete
+// once the connections are all added, long before the timeline is drawn.
+func (b *builder) sortClosed() {
+	if b.closedSorting != nil {
+		return
+	}
+	b.closedSorting = &sync.WaitGroup{}
+	for _, xs := range [][]int64{b.closed.at, b.closed.end} {
+		b.closedSorting.Add(1)
+		go func() {
+			defer b.closedSorting.Done()
+			sortTimes(xs)
+		}()
 	}
 }
 

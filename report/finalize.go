@@ -677,10 +677,13 @@ func sortSockets(socks []Socket) {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(i, j int32) int {
+	// The keys differ but in a model Finalize rejects (a socket listed
+	// twice), where the order given decides: the order is total, as
+	// sortSplit needs.
+	sortSplit(order, func(i, j int32) int {
 		a, b := &socks[i], &socks[j]
 		return cmp.Or(compareBool(b.Status.Stuck(), a.Status.Stuck()), cmp.Compare(b.Age, a.Age),
-			cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmp.Compare(a.Key, b.Key))
+			cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmp.Compare(a.Key, b.Key), cmp.Compare(i, j))
 	})
 	// Apply the permutation by its cycles: socks[i] becomes the socket
 	// at order[i].

@@ -427,6 +427,9 @@ func suspectEvidence(ss []suspect) []Pos {
 // reportSuspects turns suspects into the report's, with the strength of
 // their tie to the stuck sockets and why.
 func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
+	if len(ss) == 0 {
+		return nil // no lookup of each of thousands of stuck sockets for none
+	}
 	n := len(stuck)
 	var oldest time.Duration
 	for _, k := range stuck {

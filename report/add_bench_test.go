@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,3 +32,49 @@ func BenchmarkBuilderAdd(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(res.Conns)), "ns/conn")
 }
+
+// BenchmarkBuilderBuild is what analyze does once the captures are read: a
+// Builder given 200,000 connections of a load shaped as the reference
+// capture (12,000 open at once, every 20th left in CLOSE_WAIT, one packet
+// a millisecond, so that most CLOSE_WAITs last long enough to be closed
+// later) builds its model. Only Build is timed (ms/op): on the reference
+// capture it runs after the stream, alone, for most of the time analyze
+// takes beyond conns'.
+func BenchmarkBuilderBuild(b *testing.B) {
+	res, err := buildBenchCapture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rest := *res
+	rest.Conns = nil
+	b.ReportAllocs()
+	b.ResetTimer()
+	var stuck int
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		bb := NewBuilder(BuildInput{})
+		for i := range res.Conns {
+			bb.Add(&res.Conns[i])
+		}
+		b.StartTimer()
+		m, err := bb.Build(&rest)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stuck = m.Summary.CloseWait
+	}
+	if stuck != 200000/20 {
+		b.Fatalf("%d sockets stuck, want %d", stuck, 200000/20)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
+// buildBenchCapture reads BenchmarkBuilderBuild's load once for all its
+// runs.
+var buildBenchCapture = sync.OnceValues(func() (*pcapstate.Result, error) {
+	var capture bytes.Buffer
+	if _, err := capgen.Load(&capture, capgen.LoadOptions{Conns: 200000, Open: 12000, LeakEvery: 20, Seed: 1, Step: time.Millisecond}); err != nil {
+		return nil, err
+	}
+	return pcapstate.Read([]pcapstate.Input{{Name: "load.pcap", R: bytes.NewReader(capture.Bytes())}}, pcapstate.Options{Retain: pcapstate.RetainAll, SummarizeHalfOpen: true})
+})

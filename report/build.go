@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
@@ -166,6 +167,19 @@ type builder struct {
 	// closedLaterUnlisted counts, per process, the closed-later sockets
 	// beyond the longest maxClosedLater, which are counted but not listed.
 	closedLaterUnlisted map[int]int
+	// closedSorting is sortClosed's, nil until it begins.
+	closedSorting *sync.WaitGroup
+	// timelineDone is closed once the timeline is drawn, in Build; nil
+	// before it is begun (see waitTimeline).
+	timelineDone chan struct{}
+}
+
+// waitTimeline waits until b.m.Timeline is drawn, when Build draws it on
+// another goroutine.
+func (b *builder) waitTimeline() {
+	if b.timelineDone != nil {
+		<-b.timelineDone
+	}
 }
 
 // Build correlates captures, socket listings and dumps into a Model:
@@ -269,6 +283,19 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 		return nil, errNoResult
 	}
 	b.in.Capture = res
+	b.sortClosed() // while the sockets are made
+	// Every socket is added from here on: the ends open at the capture's
+	// end, the closed-later candidates and the sockets listed in
+	// CLOSE_WAIT, at most. The map is made that large at once rather
+	// than grown through its sizes (50,000 sockets on the reference
+	// capture).
+	if len(b.sockets) == 0 {
+		n := len(b.ends) + len(b.kernelCW)
+		for _, cs := range b.candidates {
+			n += len(cs.h)
+		}
+		b.sockets = make(map[key]*Socket, n)
+	}
 	if res != nil {
 		b.openEnds()
 		for i := range res.HalfOpen {
@@ -278,15 +305,28 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	b.closedLaterSockets()
 	b.kernelSockets()
 	b.owners()
-	// The timeline first: the findings rate the growth it shows.
-	b.timeline()
+	b.limitClosedLater()
+	// From here on no socket is added or removed, and the timeline reads
+	// of the sockets only their statuses, which the findings leave as
+	// they are: the timeline is drawn, and the sockets' keys sorted, on
+	// other goroutines while the findings are made, which wait for the
+	// timeline only where they rate the growth it shows (measure). On
+	// the reference capture the findings take most of Build's time, on
+	// one core.
+	b.timelineDone = make(chan struct{})
+	go func() {
+		defer close(b.timelineDone)
+		b.timeline()
+	}()
+	sorted := make(chan []*Socket, 1)
+	go func() { sorted <- b.sortedSockets() }()
 	b.logTimeline()
 	b.countTimeline()
-	b.limitClosedLater()
 	b.findings()
+	b.waitTimeline()
 	b.summary()
 	b.warnings()
-	socks := b.sortedSockets()
+	socks := <-sorted
 	b.m.Sockets = slices.Grow(b.m.Sockets, len(socks))
 	for _, s := range socks {
 		s.Evidence = slices.DeleteFunc(s.Evidence, Pos.IsZero)
@@ -696,8 +736,8 @@ func (rl *resetList) add(p Pos) {
 const maxClosedLater = 100
 
 // limitClosedLater keeps the longest maxClosedLater closed-later sockets of
-// every process and counts the others. It runs after the timeline, which
-// draws them all.
+// every process and counts the others. The timeline draws them all from
+// b.closed, not from the sockets.
 func (b *builder) limitClosedLater() {
 	type aged struct {
 		age time.Duration

@@ -48,9 +48,9 @@ func (b *builder) findings() {
 	pids := make([]int, 0, len(groups))
 	for pid, g := range groups {
 		pids = append(pids, pid)
-		slices.SortFunc(g.stuck, compareKeys)
-		slices.SortFunc(g.finWait2, compareKeys)
-		slices.SortFunc(g.closed, compareKeys)
+		sortSplit(g.stuck, compareKeys) // the keys of a map: no two alike
+		sortSplit(g.finWait2, compareKeys)
+		sortSplit(g.closed, compareKeys)
 	}
 	for pid := range b.procs {
 		if groups[pid] == nil {
@@ -109,6 +109,7 @@ func (b *builder) measure(pid int, keys []key, confirmed bool) (Severity, []stri
 	if limit == 0 {
 		limit = b.defLimit
 	}
+	b.waitTimeline()
 	growth, span := Growth(b.m.Timeline)
 	return Rate(b.in.Thresholds, Measure{Count: len(keys), FDLimit: limit, Oldest: oldest, OldestLower: lower, Growth: growth, GrowthSpan: span, Confirmed: confirmed,
 		ExhaustedLog: b.exhaustedLog(pid)})
@@ -426,6 +427,9 @@ func suspectEvidence(ss []suspect) []Pos {
 // reportSuspects turns suspects into the report's, with the strength of
 // their tie to the stuck sockets and why.
 func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
+	if len(ss) == 0 {
+		return nil // no lookup of each of thousands of stuck sockets for none
+	}
 	n := len(stuck)
 	var oldest time.Duration
 	for _, k := range stuck {
@@ -877,23 +881,12 @@ func (b *builder) timeline() {
 	// are b.closed.at and b.closed.end, each sorted in place; here are the
 	// CLOSE_WAIT of the connections of stuck sockets (a CLOSE_WAIT of the
 	// remote end, or one too young, has none).
-	type ev struct {
-		at    int64
-		delta int
-	}
 	// The closed-later sockets' two lists sort on other goroutines
-	// meanwhile: they are most of the work, and Build has the other
-	// core to itself. Past closedTimes' bound they are a grid of counts,
-	// whose cells are events among the others.
-	var sorting sync.WaitGroup
-	for _, xs := range [][]int64{b.closed.at, b.closed.end} {
-		sorting.Add(1)
-		go func() {
-			defer sorting.Done()
-			sortTimes(xs)
-		}()
-	}
-	var evs []ev
+	// meanwhile (Build began them when it began): they are most of the
+	// work. Past closedTimes' bound they are a grid of counts, whose cells
+	// are events among the others.
+	b.sortClosed()
+	var evs []timeEvent
 	if b.closed.gridded {
 		// A cell's change is shown at its start, but not before the
 		// capture's: the first cell may begin before the capture did,
@@ -901,7 +894,7 @@ func (b *builder) timeline() {
 		start := res.Start.UnixNano()
 		for i, d := range b.closed.cells {
 			if d != 0 {
-				evs = append(evs, ev{max(b.closed.cellStart(i), start), int(d)})
+				evs = append(evs, timeEvent{max(b.closed.cellStart(i), start), int(d)})
 			}
 		}
 	}
@@ -910,14 +903,14 @@ func (b *builder) timeline() {
 			continue
 		}
 		for _, iv := range ivs {
-			evs = append(evs, ev{iv.at, 1})
+			evs = append(evs, timeEvent{iv.at, 1})
 			if iv.end != 0 {
-				evs = append(evs, ev{iv.end, -1})
+				evs = append(evs, timeEvent{iv.end, -1})
 			}
 		}
 	}
-	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
-	sorting.Wait()
+	slices.SortFunc(evs, func(a, c timeEvent) int { return cmp.Compare(a.at, c.at) })
+	b.closedSorting.Wait()
 	if len(evs) == 0 && b.closed.empty() {
 		b.m.Timeline = b.kernelTimeline()
 		return
@@ -952,50 +945,143 @@ func (b *builder) timeline() {
 			}
 		}
 	}
+	// The capture's start and end as instants, when they are instants
+	// (ns since the epoch in an int64): an instant is the start or the
+	// end when it is that ns; one that is not can be neither.
+	startNS, startOK := instantOf(res.Start)
+	endNS, endOK := instantOf(res.End)
 	// The points are the capture's start, the instants (the first merged
 	// into the start when it is the same instant) and the capture's end
 	// unless the last instant is it; thin looks at them in order, so that
-	// there is no Point for each of the millions.
-	points := func(yield func(Point) bool) {
-		prev := Point{At: res.Start, Count: 0}
+	// there is no Point for each of the millions: a timePoint is made a
+	// Point only when it is kept.
+	points := func(yield func(timePoint) bool) {
+		prev := timePoint{edge: edgeStart}
 		for at, n := range instants {
-			t := time.Unix(0, at).UTC()
-			if prev.At.Equal(t) {
-				prev.Count = n
+			if prev.edge == edgeStart && startOK && at == startNS {
+				prev.n = n // the instants are distinct: only the first can be the start
 				continue
 			}
 			if !yield(prev) {
 				return
 			}
-			prev = Point{At: t, Count: n}
+			prev = timePoint{at: at, n: n}
 		}
-		if yield(prev) && !prev.At.Equal(res.End) {
-			yield(Point{At: res.End, Count: prev.Count})
-		}
-	}
-	// How many points there are, counted on the instants alone (no time
-	// made of each of the millions): each instant is one, but the first
-	// when it is the capture's start; then the start, unless merged, and
-	// the end, unless the last instant is it.
-	total, first, last := 0, int64(0), int64(0)
-	for at := range instants {
-		if total == 0 {
-			first = at
-		}
-		last, total = at, total+1
-	}
-	lastAt := res.Start
-	if total > 0 {
-		lastAt = time.Unix(0, last).UTC()
-		if time.Unix(0, first).UTC().Equal(res.Start) {
-			total--
+		last := prev.edge == edgeNone && endOK && prev.at == endNS || prev.edge == edgeStart && res.Start.Equal(res.End)
+		if yield(prev) && !last {
+			yield(timePoint{n: prev.n, edge: edgeEnd})
 		}
 	}
-	total++ // the start, or the first instant merged into it
-	if !lastAt.Equal(res.End) {
+	// How many points there are, counted on the instants alone: each
+	// instant is one, but the first when it is the capture's start; then
+	// the start, unless merged, and the end, unless the last instant is
+	// it.
+	n, first, last := countInstants(b.closed.at, b.closed.end, evs)
+	total := n + 1 // the start, or the first instant merged into it
+	if n > 0 && startOK && first == startNS {
+		total--
+	}
+	if n == 0 && !res.Start.Equal(res.End) || n > 0 && !(endOK && last == endNS) {
 		total++
 	}
-	b.m.Timeline = thin(total, 400, points)
+	kept := thin(total, 400, points, timePoint.count)
+	b.m.Timeline = make([]Point, len(kept))
+	for i, p := range kept {
+		b.m.Timeline[i] = p.point(res.Start, res.End)
+	}
+}
+
+// sortClosed begins to sort the closed-later sockets' instants, for the
+// timeline, on two goroutines, unless it has begun: the lists are complete
+// once the connections are all added, long before the timeline is drawn.
+func (b *builder) sortClosed() {
+	if b.closedSorting != nil {
+		return
+	}
+	b.closedSorting = &sync.WaitGroup{}
+	for _, xs := range [][]int64{b.closed.at, b.closed.end} {
+		b.closedSorting.Add(1)
+		go func() {
+			defer b.closedSorting.Done()
+			sortTimes(xs)
+		}()
+	}
+}
+
+// timeEvent is a change of the count of sockets in CLOSE_WAIT at an
+// instant (ns since the epoch).
+type timeEvent struct {
+	at    int64
+	delta int
+}
+
+// countInstants counts the distinct instants of three sorted lists of
+// events (entries, exits and others), with the first and the last: the
+// instants the timeline's merge yields, without yielding each.
+func countInstants(ups, downs []int64, others []timeEvent) (n int, first, last int64) {
+	for len(ups)+len(downs)+len(others) > 0 {
+		at := int64(math.MaxInt64)
+		if len(ups) > 0 {
+			at = ups[0]
+		}
+		if len(downs) > 0 {
+			at = min(at, downs[0])
+		}
+		if len(others) > 0 {
+			at = min(at, others[0].at)
+		}
+		for len(ups) > 0 && ups[0] == at {
+			ups = ups[1:]
+		}
+		for len(downs) > 0 && downs[0] == at {
+			downs = downs[1:]
+		}
+		for len(others) > 0 && others[0].at == at {
+			others = others[1:]
+		}
+		if n == 0 {
+			first = at
+		}
+		last, n = at, n+1
+	}
+	return n, first, last
+}
+
+// timePoint is a point of the timeline until thin keeps it: an instant,
+// or the capture's start or end.
+type timePoint struct {
+	at   int64 // an instant's, in ns since the epoch
+	n    int
+	edge pointEdge
+}
+
+// pointEdge says which end of the capture a timePoint is, if any.
+type pointEdge uint8
+
+const (
+	edgeNone pointEdge = iota
+	edgeStart
+	edgeEnd
+)
+
+func (p timePoint) count() int { return p.n }
+
+// point is the Point p is, in a capture from start to end.
+func (p timePoint) point(start, end time.Time) Point {
+	switch p.edge {
+	case edgeStart:
+		return Point{At: start, Count: p.n}
+	case edgeEnd:
+		return Point{At: end, Count: p.n}
+	}
+	return Point{At: time.Unix(0, p.at).UTC(), Count: p.n}
+}
+
+// instantOf is t in ns since the epoch, and whether that is t (an int64
+// holds the ns of 1678 to 2262 only).
+func instantOf(t time.Time) (int64, bool) {
+	ns := t.UnixNano()
+	return ns, time.Unix(0, ns).Equal(t)
 }
 
 // kernelTimeline counts CLOSE_WAIT sockets per timed listing snapshot.
@@ -1021,9 +1107,9 @@ func (b *builder) kernelTimeline() []Point {
 
 // thin keeps at most n of the total points pts yields in order, the first,
 // the last and the highest of each stretch, so a long capture draws fast
-// and keeps its peaks; it keeps no other point.
-func thin(total, n int, pts iter.Seq[Point]) []Point {
-	out := make([]Point, 0, min(total, n))
+// and keeps its peaks (count is a point's count); it keeps no other point.
+func thin[P any](total, n int, pts iter.Seq[P], count func(P) int) []P {
+	out := make([]P, 0, min(total, n))
 	if total <= n {
 		for p := range pts {
 			out = append(out, p)
@@ -1034,7 +1120,7 @@ func thin(total, n int, pts iter.Seq[Point]) []Point {
 	// begins where the one before ends, and holds one point at least
 	// (step is more than 1).
 	step := float64(total-2) / float64(n-2)
-	var best Point
+	var best P
 	i, j := 0, 0
 	for p := range pts {
 		switch {
@@ -1042,7 +1128,7 @@ func thin(total, n int, pts iter.Seq[Point]) []Point {
 			out = append(out, p)
 		case i < n-2:
 			lo, hi := 1+int(float64(i)*step), min(1+int(float64(i+1)*step), total-1)
-			if j == lo || p.Count > best.Count {
+			if j == lo || count(p) > count(best) {
 				best = p
 			}
 			if j == hi-1 {

@@ -212,11 +212,20 @@ func (b *builder) logTimeline() {
 // and lines that name no process when their log is given to it with
 // --dump PID=FILE or only one process holds stuck sockets.
 func (b *builder) logEventsOf(pid int) []dumps.LogEvent {
-	stuckPIDs := map[int]bool{}
-	for _, s := range b.sockets {
-		if s.Status.Stuck() {
-			stuckPIDs[s.PID] = true
+	// The processes holding stuck sockets, found when a line that names
+	// no process asks: every socket is looked at, and most reports have
+	// no log.
+	var stuckPIDs map[int]bool
+	onlyStuck := func() bool {
+		if stuckPIDs == nil {
+			stuckPIDs = map[int]bool{}
+			for _, s := range b.sockets {
+				if s.Status.Stuck() {
+					stuckPIDs[s.PID] = true
+				}
+			}
 		}
+		return len(stuckPIDs) == 1 && stuckPIDs[pid]
 	}
 	var out []dumps.LogEvent
 	for _, ev := range b.in.Evidence {
@@ -231,7 +240,7 @@ func (b *builder) logEventsOf(pid int) []dumps.LogEvent {
 				if given != pid {
 					continue
 				}
-			case len(stuckPIDs) != 1 || !stuckPIDs[pid]:
+			case !onlyStuck():
 				continue
 			}
 			out = append(out, e)

@@ -2,7 +2,6 @@ package report
 
 import (
 	"cmp"
-	"slices"
 	"strings"
 	"time"
 
@@ -154,7 +153,7 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) 
 // that it is known: in CLOSE_WAIT, or in FIN_WAIT2 toward a peer in
 // CLOSE_WAIT.
 func (b *builder) openEnds() {
-	slices.SortFunc(b.ends, func(x, y openEnd) int { return x.compare(&y) })
+	sortSplit(b.ends, func(x, y openEnd) int { return x.compare(&y) })
 	for i := range b.ends {
 		if e := &b.ends[i]; e.finWait2 {
 			b.finWait2(e)

@@ -267,7 +267,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	n := len(sg.keys)
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
 	ours := 0
-	var fins []Pos
+	fins := make([]Pos, 0, maxFINEvidence+1) // the earliest, of thousands
 	for _, e := range sg.exch {
 		if e.status != 0 {
 			statuses[e.status]++
@@ -279,10 +279,9 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			ours++
 		}
 		if !e.fin.IsZero() {
-			fins = append(fins, e.fin)
+			fins = keepFirst(fins, e.fin, maxFINEvidence)
 		}
 	}
-	fins = sortPositions(fins)
 	status := countsText(statuses, statusText)
 	method := countsText(methods, pcapstate.Method.String)
 	who := "the peer's"
@@ -331,7 +330,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	if sg.byLast {
 		text += fmt.Sprintf("; the other sockets of the flow (%d in all) ended otherwise, so they are groups of their own", sg.of)
 	}
-	f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: fins[:min(len(fins), 6)]})
+	f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: fins})
 	if f.Group == "" {
 		f.Group = group
 	} else {
@@ -355,6 +354,21 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		return Advice{Runtime: rt, Text: fmt.Sprintf("These requests (%s) were never answered: the peer closed while the client waited. The branch that handles the timeout or the failed read returns without closing the connection; close it there (%s).", method, closeOnError[rt])}, true
 	}
 	return Advice{}, false
+}
+
+// maxFINEvidence is how many of the peer's FINs a last-exchange claim
+// cites, the earliest.
+const maxFINEvidence = 6
+
+// keepFirst adds p to ps, the n earliest distinct positions in order: p
+// goes in unless it is there or n earlier ones are.
+func keepFirst(ps []Pos, p Pos, n int) []Pos {
+	i, found := slices.BinarySearchFunc(ps, p, Pos.Compare)
+	if found || i >= n {
+		return ps
+	}
+	ps = slices.Insert(ps, i, p)
+	return ps[:min(len(ps), n)]
 }
 
 // capSplit caps a confidence as a group split from its flow by counts is.

@@ -42,6 +42,34 @@ func TestSortTimes(t *testing.T) {
 	}
 }
 
+// TestSortSplit: sorting the halves on two goroutines and merging them
+// orders keys as slices.SortFunc does, for lists shorter than parallelMin
+// (sorted in one piece), of odd and even lengths, in order, reversed and
+// shuffled, with keys alike but for one port.
+func TestSortSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 17, parallelMin - 1, parallelMin, parallelMin + 1, 50_001} {
+		for _, order := range []string{"shuffled", "ordered", "reversed"} {
+			ks := make([]key, n)
+			for i := range ks {
+				ks[i] = key{netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 16), byte(i >> 8)}), 80), netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, 1}), uint16(i))}
+			}
+			switch order {
+			case "shuffled":
+				r.Shuffle(n, func(i, j int) { ks[i], ks[j] = ks[j], ks[i] })
+			case "reversed":
+				slices.Reverse(ks)
+			}
+			want := slices.Clone(ks)
+			slices.SortFunc(want, compareKeys)
+			sortSplit(ks, compareKeys)
+			if !slices.Equal(ks, want) {
+				t.Errorf("%d keys, %s: not sorted as slices.SortFunc sorts", n, order)
+			}
+		}
+	}
+}
+
 func BenchmarkSortTimes(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	xs := make([]int64, 950_000)

@@ -23,9 +23,12 @@ func (m *Model) Finalize() error {
 		m.Title = "CLOSE_WAIT analysis"
 	}
 
-	// Sockets: normalise, key, sort, index.
+	// Sockets: normalise, key, sort, index. The charts count the sockets
+	// by fields nothing below changes, while the findings are finished.
 	eachHalf(m.Sockets, normaliseSocket)
 	sortSockets(m.Sockets)
+	charts := make(chan Charts, 1)
+	go func() { charts <- chartsOf(m.Sockets) }()
 	index := make(map[string]int, len(m.Sockets))
 	for i, s := range m.Sockets {
 		if _, ok := index[s.Key]; ok {
@@ -63,7 +66,6 @@ func (m *Model) Finalize() error {
 		if len(f.Advice) == 0 {
 			f.Advice = Advise(f.Category, f.Process.Runtime)
 		}
-		errs = append(errs, m.finishFindingSockets(f, index)...)
 		for j := range f.Suspects {
 			finishSuspect(&f.Suspects[j])
 		}
@@ -76,7 +78,19 @@ func (m *Model) Finalize() error {
 		}
 		finishClaims(f.Supporting)
 		finishClaims(f.Contradicting)
-		f.Evidence = findingEvidence(f, m.Sockets, index)
+		// The positions the finding cites and its sockets' order, counts
+		// and flows are independent: for a finding of many sockets (the
+		// reference capture's has 50,000) they are found side by side.
+		keys := f.Sockets
+		var evidence []Pos
+		both(len(keys) >= parallelMin, func() {
+			evidence = findingEvidence(keys, f, m.Sockets, index)
+		}, func() {
+			errs = append(errs, m.finishFindingSockets(f, index)...)
+		})
+		f.Evidence = evidence
+		f.Supporting, f.Contradicting = nonNil(f.Supporting), nonNil(f.Contradicting)
+		f.Suspects = nonNil(f.Suspects)
 	}
 	// Most severe first; of equal severity, stuck sockets before context
 	// (transient churn, resets), a known process before none, then the
@@ -100,7 +114,7 @@ func (m *Model) Finalize() error {
 
 	m.finishTimeline()
 	m.finishSummary()
-	m.Charts = chartsOf(m.Sockets)
+	m.Charts = <-charts
 	m.Verdict = verdictOf(m)
 
 	slices.SortFunc(m.Inputs, func(a, b Input) int { return cmp.Compare(a.Path, b.Path) })
@@ -296,12 +310,15 @@ func finishClaims(cs []Claim) {
 	}
 }
 
-// findingEvidence is every position a finding cites: its sockets', its
-// suspects' and its claims'.
-func findingEvidence(f *Finding, socks []Socket, index map[string]int) []Pos {
+// findingEvidence is every position a finding cites: its sockets' (keys,
+// in any order; those that name no socket are left out) its suspects' and
+// its claims'. It reads f's suspects and claims and changes nothing.
+func findingEvidence(keys []string, f *Finding, socks []Socket, index map[string]int) []Pos {
 	n := 0
-	for _, k := range f.Sockets {
-		n += len(socks[index[k]].Evidence)
+	for _, k := range keys {
+		if i, ok := index[k]; ok {
+			n += len(socks[i].Evidence)
+		}
 	}
 	for _, s := range f.Suspects {
 		n += len(s.Evidence)
@@ -313,8 +330,10 @@ func findingEvidence(f *Finding, socks []Socket, index map[string]int) []Pos {
 		n += len(c.Evidence)
 	}
 	all := make([]Pos, 0, n) // a finding of 400,000 sockets cites a million positions
-	for _, k := range f.Sockets {
-		all = append(all, socks[index[k]].Evidence...)
+	for _, k := range keys {
+		if i, ok := index[k]; ok {
+			all = append(all, socks[i].Evidence...)
+		}
 	}
 	for _, s := range f.Suspects {
 		all = append(all, s.Evidence...)
@@ -325,9 +344,11 @@ func findingEvidence(f *Finding, socks []Socket, index map[string]int) []Pos {
 	for _, c := range f.Contradicting {
 		all = append(all, c.Evidence...)
 	}
-	f.Supporting, f.Contradicting = nonNil(f.Supporting), nonNil(f.Contradicting)
-	f.Suspects = nonNil(f.Suspects)
-	return sortOwnPositions(all)
+	// sortOwnPositions, its halves sorted on two goroutines: alike
+	// positions are equal, so the order is sortOwnPositions'.
+	all = slices.DeleteFunc(all, Pos.IsZero)
+	sortSplit(all, Pos.Compare)
+	return nonNil(slices.Compact(all))
 }
 
 func (m *Model) finishTimeline() {
@@ -431,7 +452,8 @@ func chartsOf(socks []Socket) Charts {
 		ages[i] = Bar{Label: b.label, Level: b.level}
 	}
 	unknownAge := 0
-	for _, s := range socks {
+	for i := range socks {
+		s := &socks[i] // only the fields read: Finalize sets Finding meanwhile
 		if !s.Status.Stuck() {
 			continue
 		}
@@ -659,10 +681,13 @@ func sortSockets(socks []Socket) {
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(i, j int32) int {
+	// The keys differ but in a model Finalize rejects (a socket listed
+	// twice), where the order given decides: the order is total, as
+	// sortSplit needs.
+	sortSplit(order, func(i, j int32) int {
 		a, b := &socks[i], &socks[j]
 		return cmp.Or(compareBool(b.Status.Stuck(), a.Status.Stuck()), cmp.Compare(b.Age, a.Age),
-			cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmp.Compare(a.Key, b.Key))
+			cmp.Compare(statusRank(a.Status), statusRank(b.Status)), cmp.Compare(a.Key, b.Key), cmp.Compare(i, j))
 	})
 	// Apply the permutation by its cycles: socks[i] becomes the socket
 	// at order[i].
@@ -698,11 +723,31 @@ func normaliseSocket(s *Socket) {
 	s.Finding = ""
 }
 
+// parallelMin is the shortest list of sockets whose work is split between
+// goroutines: below it a goroutine costs more than it saves.
+const parallelMin = 4096
+
+// both calls f and g, on two goroutines when parallel says so.
+func both(parallel bool, f, g func()) {
+	if !parallel {
+		f()
+		g()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	g()
+	<-done
+}
+
 // eachHalf calls f on every socket, the second half of a long list on
 // another goroutine: the sockets are independent, and a large report has
 // tens of thousands.
 func eachHalf(socks []Socket, f func(*Socket)) {
-	if len(socks) < 4096 {
+	if len(socks) < parallelMin {
 		for i := range socks {
 			f(&socks[i])
 		}

@@ -122,14 +122,19 @@ func (b *builder) exchange(k key) int {
 	return exchangeNone
 }
 
-// exchangeText says what the capture shows of some sockets' exchanges, ""
-// when it saw none of them.
-func (b *builder) exchangeText(keys []key) string {
+// exchangeCounts counts some sockets by exchange.
+func (b *builder) exchangeCounts(keys []key) [4]int {
 	var n [4]int
 	for _, k := range keys {
 		n[b.exchange(k)]++
 	}
-	if n[exchangeUnknown] == len(keys) {
+	return n
+}
+
+// exchangeText says what the capture shows of some sockets' exchanges
+// (counted by exchangeCounts), "" when it saw none of them.
+func exchangeText(n [4]int) string {
+	if n[exchangeUnknown] == n[0]+n[1]+n[2]+n[3] {
 		return ""
 	}
 	var parts []string
@@ -175,15 +180,16 @@ func (b *builder) flowsOf(pid int, stuck []key) []*flow {
 		port
 		peer netip.Addr
 	}
-	portOf := func(k key) port {
-		if b.outbound(pid, k) {
-			return port{true, k.remote.Port()}
-		}
-		return port{false, k.local.Port()}
-	}
+	// Each socket's port, found once: outbound looks the socket up in
+	// maps keyed by its endpoints, and a process may have 50,000.
+	ports := make([]port, len(stuck))
 	peers := map[port]map[netip.Addr]bool{}
-	for _, k := range stuck {
-		p := portOf(k)
+	for i, k := range stuck {
+		p := port{false, k.local.Port()}
+		if b.outbound(pid, k) {
+			p = port{true, k.remote.Port()}
+		}
+		ports[i] = p
 		if peers[p] == nil {
 			peers[p] = map[netip.Addr]bool{}
 		}
@@ -191,8 +197,8 @@ func (b *builder) flowsOf(pid int, stuck []key) []*flow {
 	}
 	index := map[peerFlow]*flow{}
 	var out []*flow
-	for _, k := range stuck {
-		p := portOf(k)
+	for i, k := range stuck {
+		p := ports[i]
 		pf := peerFlow{port: p}
 		n := len(peers[p])
 		if n <= maxPeerFlows {
@@ -493,6 +499,20 @@ func stackHits(bk dumps.Bucket, groups []sockGroup) (hits []groupHit, alike stri
 func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDump bool, from Pos) (f Finding) {
 	n := len(sg.keys)
 	proc := b.process(pid)
+	// The sockets' exchanges are counted from what the builder kept of
+	// their connections, which nothing here changes: for a large group
+	// on another goroutine meanwhile.
+	var exchanges [4]int
+	exDone := make(chan struct{})
+	if n >= parallelMin {
+		go func() {
+			defer close(exDone)
+			exchanges = b.exchangeCounts(sg.keys)
+		}()
+	} else {
+		exchanges = b.exchangeCounts(sg.keys)
+		close(exDone)
+	}
 	f = Finding{Process: proc, Sockets: b.keysOf(sg.keys), Mechanism: sg.mech}
 	var confirmed, captureOnly, kernelOnly int
 	onePeer := n > 0 // every socket goes to the same peer
@@ -608,7 +628,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Category = CategoryMissingClose
 		f.Confidence = confidences.MissingCloseNoDump
 		f.Group = "referenced by no running code"
-		if c, ok := b.errorPath(sg); ok {
+		<-exDone
+		if c, ok := b.errorPath(sg, exchanges[exchangeDone] == n); ok {
 			// Answered, then dropped, where other connections of the
 			// same port are closed after their answer: the close is
 			// skipped on one path, not missing from all.
@@ -656,7 +677,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	}
 	lead, haveLead := b.lastExchangeFinding(&f, sg, proc.Runtime)
 	f.Waiters = max(f.Waiters, holdCount(waiters))
-	if text := b.exchangeText(sg.keys); text != "" {
+	<-exDone
+	if text := exchangeText(exchanges); text != "" {
 		f.Supporting = append(f.Supporting, Claim{Text: text})
 	}
 	if onePeer {
@@ -801,15 +823,12 @@ func lockOwner(d *dumps.ThreadDump, addr string, t *dumps.Thread) (string, strin
 // methods count, as in the error-status contrast: a server that closes
 // after every POST and never after a GET has no path that closes a GET.
 // When closes were seen but do not count or are too few, the claim says
-// the counts and why, for the finding's contradicting evidence.
-func (b *builder) errorPath(sg *sockGroup) (Claim, bool) {
-	if sg.flow.key.outbound {
+// the counts and why, for the finding's contradicting evidence. answered
+// says the capture shows every socket of the group answered
+// (exchangeCounts).
+func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
+	if sg.flow.key.outbound || !answered {
 		return Claim{}, false
-	}
-	for _, k := range sg.keys {
-		if b.exchange(k) != exchangeDone {
-			return Claim{}, false
-		}
 	}
 	port := sg.flow.key.port
 	methods, scoped := sg.answeredScope()

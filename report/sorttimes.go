@@ -70,3 +70,26 @@ func flagSort(xs []int64, lo uint64, shift int) {
 		}
 	}
 }
+
+// sortSplit sorts xs by cmp, which must order any two elements that differ
+// (a total order), as slices.SortFunc does; a long list's halves are sorted
+// on two goroutines and then merged, through a copy of the first half.
+func sortSplit[T any](xs []T, cmp func(a, b T) int) {
+	if len(xs) < parallelMin {
+		slices.SortFunc(xs, cmp)
+		return
+	}
+	half := len(xs) / 2
+	both(true, func() { slices.SortFunc(xs[half:], cmp) }, func() { slices.SortFunc(xs[:half], cmp) })
+	lo := slices.Clone(xs[:half])
+	i, j, k := 0, half, 0 // k <= j: the merged never overtake the second half
+	for i < len(lo) && j < len(xs) {
+		if cmp(xs[j], lo[i]) < 0 {
+			xs[k], j = xs[j], j+1
+		} else {
+			xs[k], i = lo[i], i+1
+		}
+		k++
+	}
+	copy(xs[k:], lo[i:]) // what is left of the second half is in place
+}

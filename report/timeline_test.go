@@ -43,7 +43,7 @@ func TestThinStreamed(t *testing.T) {
 			for i := range pts {
 				pts[i] = Point{At: t0.Add(time.Duration(i) * time.Millisecond), Count: r.IntN(50)}
 			}
-			got := thin(total, n, slices.Values(pts))
+			got := thin(total, n, slices.Values(pts), func(p Point) int { return p.Count })
 			if want := thinAll(pts, n); !slices.Equal(got, want) {
 				t.Errorf("thin of %d points to %d: %d points, want %d\n got %v\nwant %v", total, n, len(got), len(want), got, want)
 			}
@@ -113,5 +113,73 @@ func TestTimelineMemory(t *testing.T) {
 	t.Logf("the timeline of %d closed-later sockets allocated %d bytes", conns, got)
 	if got > limit {
 		t.Errorf("the timeline of %d closed-later sockets allocated %d bytes, want at most %d", conns, got, limit)
+	}
+}
+
+// TestTimelineEdges: the timeline's first instant merges into the capture's
+// start only when it is the start, its last is the end only when it is the
+// end, for few points and for more than are kept, and a capture whose
+// start is no instant (ns since the epoch in an int64) keeps every instant.
+func TestTimelineEdges(t *testing.T) {
+	start := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name           string
+		conns          int
+		atStart, atEnd bool
+		start          time.Time
+	}{
+		{name: "few", conns: 3},
+		{name: "few, at both ends", conns: 3, atStart: true, atEnd: true},
+		{name: "many, at the start", conns: 1000, atStart: true},
+		{name: "many, at the end", conns: 1000, atEnd: true},
+		{name: "start no instant", conns: 5, start: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "none", conns: 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			first := start
+			if !c.start.IsZero() {
+				first = c.start
+			}
+			end := start.Add(time.Duration(c.conns+2) * time.Second)
+			b := NewBuilder(BuildInput{}).b
+			b.in.Capture = &pcapstate.Result{Start: first, End: end}
+			var pts []timeEvent
+			for i := range c.conns {
+				at, out := start.Add(time.Duration(i+1)*time.Second), start.Add(time.Duration(i+2)*time.Second+time.Millisecond)
+				if i == 0 && c.atStart {
+					at = start
+				}
+				if i == c.conns-1 && c.atEnd {
+					out = end
+				}
+				b.closed.at, b.closed.end = append(b.closed.at, at.UnixNano()), append(b.closed.end, out.UnixNano())
+				pts = append(pts, timeEvent{at.UnixNano(), 1}, timeEvent{out.UnixNano(), -1})
+			}
+			slices.SortFunc(pts, func(a, c timeEvent) int { return cmp.Compare(a.at, c.at) })
+			want := []Point{{At: first}}
+			n := 0
+			for i, e := range pts {
+				n += e.delta
+				if i+1 < len(pts) && pts[i+1].at == e.at {
+					continue
+				}
+				if at := time.Unix(0, e.at).UTC(); want[len(want)-1].At.Equal(at) {
+					want[len(want)-1].Count = n
+				} else {
+					want = append(want, Point{At: at, Count: n})
+				}
+			}
+			if !want[len(want)-1].At.Equal(end) {
+				want = append(want, Point{At: end, Count: n})
+			}
+			want = thinAll(want, 400)
+			if c.conns == 0 {
+				want = nil // no event: the kernel's listings make the timeline, and there are none
+			}
+			b.timeline()
+			if !slices.Equal(b.m.Timeline, want) {
+				t.Errorf("timeline %v\nwant %v", b.m.Timeline, want)
+			}
+		})
 	}
 }

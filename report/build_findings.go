@@ -1085,15 +1085,19 @@ func instantOf(t time.Time) (int64, bool) {
 }
 
 // kernelTimeline counts CLOSE_WAIT sockets per timed listing snapshot.
+// Snapshots are known by their instant, in UTC: two listings taken at
+// one instant, their times written in two zones, are one point (as
+// time.Time map keys they were two, in map order).
 func (b *builder) kernelTimeline() []Point {
 	counts := map[time.Time]map[key]bool{}
 	for k, ls := range b.kernel {
 		for _, l := range ls {
 			if l.state == dumps.StateCloseWait && !l.at.IsZero() {
-				if counts[l.at] == nil {
-					counts[l.at] = map[key]bool{}
+				at := l.at.UTC()
+				if counts[at] == nil {
+					counts[at] = map[key]bool{}
 				}
-				counts[l.at][k] = true
+				counts[at][k] = true
 			}
 		}
 	}

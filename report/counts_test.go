@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -87,4 +88,46 @@ func TestCountTimelineGolden(t *testing.T) {
 		t.Fatalf("no socket count section:\n%s", text)
 	}
 	golden.Check(t, "testdata/ss-s-loop.md.golden", []byte(text[i:j]))
+}
+
+// TestKernelTimelineZones: without a capture, the timeline counts the
+// sockets that timed listings show in CLOSE_WAIT per snapshot. Two
+// listings taken at one instant, their times written in two zones (ss's
+// date in UTC, lsof's in CET), are one point, counting their sockets
+// once each, in UTC: as two points tied at one instant, their order
+// followed map order.
+func TestKernelTimelineZones(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	first := time.Date(2026, 12, 3, 7, 30, 0, 0, time.UTC)
+	second := first.Add(time.Minute)
+	sock := func(file string, line int, when time.Time, port uint16) dumps.Socket {
+		return dumps.Socket{
+			Src: dumps.Pos{File: file, Line: line}, Tool: dumps.KindSS, Proto: dumps.ProtoTCP, State: dumps.StateCloseWait,
+			Local:        dumps.Endpoint{Addr: netip.MustParseAddr("10.0.0.5"), Port: 8080},
+			Remote:       dumps.Endpoint{Addr: netip.MustParseAddr("10.0.0.9"), Port: port},
+			SnapshotTime: when,
+		}
+	}
+	ev := func(file string, socks ...dumps.Socket) *dumps.Evidence {
+		e := &dumps.Evidence{File: file}
+		e.Sockets = socks
+		return e
+	}
+	in := []*dumps.Evidence{
+		ev("ss.txt", sock("ss.txt", 2, first, 40001), sock("ss.txt", 3, first, 40002), sock("ss.txt", 9, second, 40001)),
+		ev("lsof.txt", sock("lsof.txt", 2, first.In(cet), 40002), sock("lsof.txt", 3, first.In(cet), 40003)),
+	}
+	for range 20 { // map order differs from run to run
+		m, err := Build(BuildInput{Evidence: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range m.Timeline {
+			got = append(got, p.At.Format(time.RFC3339)+" "+itoa(p.Count))
+		}
+		if g, want := strings.Join(got, "; "), "2026-12-03T07:30:00Z 3; 2026-12-03T07:31:00Z 1"; g != want {
+			t.Fatalf("timeline %q, want %q", g, want)
+		}
+	}
 }

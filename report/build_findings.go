@@ -915,36 +915,7 @@ func (b *builder) timeline() {
 		b.m.Timeline = b.kernelTimeline()
 		return
 	}
-	// instants yields every instant with an event, in time order, and the
-	// count after its events, merging the three sorted lists.
-	instants := func(yield func(at int64, n int) bool) {
-		ups, downs, others := b.closed.at, b.closed.end, evs
-		n := 0
-		for len(ups)+len(downs)+len(others) > 0 {
-			at := int64(math.MaxInt64)
-			if len(ups) > 0 {
-				at = ups[0]
-			}
-			if len(downs) > 0 {
-				at = min(at, downs[0])
-			}
-			if len(others) > 0 {
-				at = min(at, others[0].at)
-			}
-			for len(ups) > 0 && ups[0] == at {
-				n, ups = n+1, ups[1:]
-			}
-			for len(downs) > 0 && downs[0] == at {
-				n, downs = n-1, downs[1:]
-			}
-			for len(others) > 0 && others[0].at == at {
-				n, others = n+others[0].delta, others[1:]
-			}
-			if !yield(at, n) {
-				return
-			}
-		}
-	}
+	instants := mergeInstants(b.closed.at, b.closed.end, evs)
 	// The capture's start and end as instants, when they are instants
 	// (ns since the epoch in an int64): an instant is the start or the
 	// end when it is that ns; one that is not can be neither.
@@ -1015,30 +986,43 @@ type timeEvent struct {
 	delta int
 }
 
-// countInstants counts the distinct instants of three sorted lists of
-// events (entries, exits and others), with the first and the last: the
-// instants the timeline's merge yields, without yielding each.
+// mergeInstants yields every instant of three sorted lists of events
+// (entries, exits and others) in time order, with the count after its
+// events: the timeline's instants.
+func mergeInstants(ups, downs []int64, others []timeEvent) iter.Seq2[int64, int] {
+	return func(yield func(at int64, n int) bool) {
+		n := 0
+		for len(ups)+len(downs)+len(others) > 0 {
+			at := int64(math.MaxInt64)
+			if len(ups) > 0 {
+				at = ups[0]
+			}
+			if len(downs) > 0 {
+				at = min(at, downs[0])
+			}
+			if len(others) > 0 {
+				at = min(at, others[0].at)
+			}
+			for len(ups) > 0 && ups[0] == at {
+				n, ups = n+1, ups[1:]
+			}
+			for len(downs) > 0 && downs[0] == at {
+				n, downs = n-1, downs[1:]
+			}
+			for len(others) > 0 && others[0].at == at {
+				n, others = n+others[0].delta, others[1:]
+			}
+			if !yield(at, n) {
+				return
+			}
+		}
+	}
+}
+
+// countInstants counts the instants mergeInstants yields, with the first
+// and the last, before thin looks at them.
 func countInstants(ups, downs []int64, others []timeEvent) (n int, first, last int64) {
-	for len(ups)+len(downs)+len(others) > 0 {
-		at := int64(math.MaxInt64)
-		if len(ups) > 0 {
-			at = ups[0]
-		}
-		if len(downs) > 0 {
-			at = min(at, downs[0])
-		}
-		if len(others) > 0 {
-			at = min(at, others[0].at)
-		}
-		for len(ups) > 0 && ups[0] == at {
-			ups = ups[1:]
-		}
-		for len(downs) > 0 && downs[0] == at {
-			downs = downs[1:]
-		}
-		for len(others) > 0 && others[0].at == at {
-			others = others[1:]
-		}
+	for at := range mergeInstants(ups, downs, others) {
 		if n == 0 {
 			first = at
 		}

@@ -48,13 +48,12 @@ func BenchmarkBuilderBuild(b *testing.B) {
 	rest := *res
 	rest.Conns = nil
 	b.ReportAllocs()
-	b.ResetTimer()
 	var stuck int
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		b.StopTimer()
 		bb := NewBuilder(BuildInput{})
-		for i := range res.Conns {
-			bb.Add(&res.Conns[i])
+		for j := range res.Conns {
+			bb.Add(&res.Conns[j])
 		}
 		b.StartTimer()
 		m, err := bb.Build(&rest)

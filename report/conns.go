@@ -74,8 +74,10 @@ type openEnd struct {
 	fin, finAck pcapstate.Pos
 }
 
-// compare orders open ends by socket, then kind, time and packets, so that
-// Build takes them in the same order whatever order they came in.
+// compare orders open ends by socket, then kind, time, packets and
+// verdict: a total order, so that Build takes them in the same order
+// whatever order they came in, sorted in one piece or in halves
+// (sortSplit).
 func (e *openEnd) compare(o *openEnd) int {
 	if c := compareKeys(e.k, o.k); c != 0 {
 		return c
@@ -86,7 +88,7 @@ func (e *openEnd) compare(o *openEnd) int {
 		}
 		return -1
 	}
-	return cmp.Or(e.since.Compare(o.since), comparePacket(e.fin, o.fin), comparePacket(e.finAck, o.finAck))
+	return cmp.Or(e.since.Compare(o.since), comparePacket(e.fin, o.fin), comparePacket(e.finAck, o.finAck), cmp.Compare(e.verdict, o.verdict))
 }
 
 func comparePacket(a, b pcapstate.Pos) int {

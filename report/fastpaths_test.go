@@ -45,7 +45,8 @@ func TestSortTimes(t *testing.T) {
 // TestSortSplit: sorting the halves on two goroutines and merging them
 // orders keys as slices.SortFunc does, for lists shorter than parallelMin
 // (sorted in one piece), of odd and even lengths, in order, reversed and
-// shuffled, with keys alike but for one port.
+// shuffled, with keys alike but for the local address's third and fourth
+// bytes and the remote port.
 func TestSortSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{0, 1, 17, parallelMin - 1, parallelMin, parallelMin + 1, 50_001} {

@@ -348,41 +348,32 @@ func appendAdvice(b []byte, as []Advice) []byte {
 // appendStrings appends a list of strings under a field whose line
 // starts with in: null when nil.
 func appendStrings(b []byte, ss []string, in string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	if len(ss) == 0 {
-		return append(b, "[]"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, in...)
-		b = append(b, "  "...)
-		b = appendJSONString(b, s)
-	}
-	b = append(b, in...)
-	return append(b, ']')
+	return appendScalars(b, ss, in, appendJSONString)
 }
 
 // appendPositions appends a list of positions as appendStrings does.
 func appendPositions(b []byte, ps []Pos, in string) []byte {
-	if ps == nil {
+	return appendScalars(b, ps, in, appendPos)
+}
+
+// appendScalars appends a list of values each on its line, as
+// appendValue writes it, under a field whose line starts with in: null
+// when nil.
+func appendScalars[T any](b []byte, vs []T, in string, appendValue func([]byte, T) []byte) []byte {
+	if vs == nil {
 		return append(b, "null"...)
 	}
-	if len(ps) == 0 {
+	if len(vs) == 0 {
 		return append(b, "[]"...)
 	}
 	b = append(b, '[')
-	for i, p := range ps {
+	for i, v := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, in...)
 		b = append(b, "  "...)
-		b = appendPos(b, p)
+		b = appendValue(b, v)
 	}
 	b = append(b, in...)
 	return append(b, ']')

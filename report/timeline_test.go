@@ -74,31 +74,11 @@ func TestTimelineMemory(t *testing.T) {
 	b := NewBuilder(BuildInput{}).b
 	fill(b)
 	// Every point, as the timeline was made before it was streamed.
-	type ev struct {
-		at    int64
-		delta int
-	}
-	var evs []ev
+	var evs []timeEvent
 	for i := range b.closed.at {
-		evs = append(evs, ev{b.closed.at[i], 1}, ev{b.closed.end[i], -1})
+		evs = append(evs, timeEvent{b.closed.at[i], 1}, timeEvent{b.closed.end[i], -1})
 	}
-	slices.SortFunc(evs, func(a, c ev) int { return cmp.Compare(a.at, c.at) })
-	pts := []Point{{At: start}}
-	n := 0
-	for i, e := range evs {
-		n += e.delta
-		if i+1 < len(evs) && evs[i+1].at == e.at {
-			continue
-		}
-		if at := time.Unix(0, e.at).UTC(); pts[len(pts)-1].At.Equal(at) {
-			pts[len(pts)-1].Count = n
-		} else {
-			pts = append(pts, Point{At: at, Count: n})
-		}
-	}
-	if !pts[len(pts)-1].At.Equal(end) {
-		pts = append(pts, Point{At: end, Count: n})
-	}
+	pts := everyPoint(evs, start, end)
 	want := thinAll(pts, 400)
 
 	var before, after runtime.MemStats
@@ -155,24 +135,7 @@ func TestTimelineEdges(t *testing.T) {
 				b.closed.at, b.closed.end = append(b.closed.at, at.UnixNano()), append(b.closed.end, out.UnixNano())
 				pts = append(pts, timeEvent{at.UnixNano(), 1}, timeEvent{out.UnixNano(), -1})
 			}
-			slices.SortFunc(pts, func(a, c timeEvent) int { return cmp.Compare(a.at, c.at) })
-			want := []Point{{At: first}}
-			n := 0
-			for i, e := range pts {
-				n += e.delta
-				if i+1 < len(pts) && pts[i+1].at == e.at {
-					continue
-				}
-				if at := time.Unix(0, e.at).UTC(); want[len(want)-1].At.Equal(at) {
-					want[len(want)-1].Count = n
-				} else {
-					want = append(want, Point{At: at, Count: n})
-				}
-			}
-			if !want[len(want)-1].At.Equal(end) {
-				want = append(want, Point{At: end, Count: n})
-			}
-			want = thinAll(want, 400)
+			want := thinAll(everyPoint(pts, first, end), 400)
 			if c.conns == 0 {
 				want = nil // no event: the kernel's listings make the timeline, and there are none
 			}
@@ -182,4 +145,30 @@ func TestTimelineEdges(t *testing.T) {
 			}
 		})
 	}
+}
+
+// everyPoint is the timeline of evs from start to end before thinning,
+// made the plain way: every event sorted, a point at each instant with
+// the count after its events, the first merged into start when it is
+// start, and end unless the last instant is it.
+func everyPoint(evs []timeEvent, start, end time.Time) []Point {
+	evs = slices.Clone(evs)
+	slices.SortFunc(evs, func(a, c timeEvent) int { return cmp.Compare(a.at, c.at) })
+	pts := []Point{{At: start}}
+	n := 0
+	for i, e := range evs {
+		n += e.delta
+		if i+1 < len(evs) && evs[i+1].at == e.at {
+			continue
+		}
+		if at := time.Unix(0, e.at).UTC(); pts[len(pts)-1].At.Equal(at) {
+			pts[len(pts)-1].Count = n
+		} else {
+			pts = append(pts, Point{At: at, Count: n})
+		}
+	}
+	if !pts[len(pts)-1].At.Equal(end) {
+		pts = append(pts, Point{At: end, Count: n})
+	}
+	return pts
 }

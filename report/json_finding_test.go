@@ -59,19 +59,7 @@ func TestWriteJSONEveryField(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m := tt.model(t)
-			var got bytes.Buffer
-			if err := report.WriteJSON(&got, m); err != nil {
-				t.Fatal(err)
-			}
-			want := encodedWhole(t, m)
-			if !bytes.Equal(got.Bytes(), want) {
-				i := 0
-				for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
-					i++
-				}
-				t.Fatalf("differs at byte %d of %d: got %q, want %q", i, len(want), got.Bytes()[max(0, i-80):min(got.Len(), i+80)], want[max(0, i-80):min(len(want), i+80)])
-			}
+			writesAsEncoded(t, tt.model(t))
 		})
 	}
 }

@@ -26,19 +26,26 @@ func TestWriteJSONStreamsSockets(t *testing.T) {
 		"hostile": sample.Hostile(), "stuck": sample.Stuck(300, 3), "chunks": sample.Stuck(2500, 7), "empty list": empty, "nil": none,
 	} {
 		t.Run(name, func(t *testing.T) {
-			var got bytes.Buffer
-			if err := report.WriteJSON(&got, m); err != nil {
-				t.Fatal(err)
-			}
-			want := encodedWhole(t, m)
-			if !bytes.Equal(got.Bytes(), want) {
-				i := 0
-				for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
-					i++
-				}
-				t.Fatalf("differs at byte %d: got %q, want %q", i, got.Bytes()[max(0, i-40):min(got.Len(), i+40)], want[max(0, i-40):min(len(want), i+40)])
-			}
+			writesAsEncoded(t, m)
 		})
+	}
+}
+
+// writesAsEncoded checks that WriteJSON writes m as encodedWhole does,
+// showing where they differ.
+func writesAsEncoded(t *testing.T, m *report.Model) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := report.WriteJSON(&got, m); err != nil {
+		t.Fatal(err)
+	}
+	want := encodedWhole(t, m)
+	if !bytes.Equal(got.Bytes(), want) {
+		i := 0
+		for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
+			i++
+		}
+		t.Fatalf("differs at byte %d of %d: got %q, want %q", i, len(want), got.Bytes()[max(0, i-80):min(got.Len(), i+80)], want[max(0, i-80):min(len(want), i+80)])
 	}
 }
 

@@ -404,6 +404,20 @@ func TestWalk(t *testing.T) {
 	if _, err := Walk([]string{"-", file}, WalkOptions{Stdin: strings.NewReader("x"), StdinName: file}); err == nil || !strings.Contains(err.Error(), "as is a path given") {
 		t.Errorf("- named as a path given: %v", err)
 	}
+	// The same name spelled otherwise is the same name: pcapstate tells
+	// captures apart by their names cleaned (checkTwice), so "./a.pcap"
+	// on stdin beside a.pcap would be refused by partial as one capture
+	// read "itself and itself", and cited by conns and analyze under two
+	// names pcapstate takes for one.
+	t.Chdir(root)
+	for _, spelled := range []string{"./a.txt", "x/../a.txt", "a.txt/"} {
+		if _, err := Walk([]string{"-", "a.txt"}, WalkOptions{Stdin: strings.NewReader("x"), StdinName: spelled}); err == nil || !strings.Contains(err.Error(), "as is a path given") {
+			t.Errorf("- named %s beside a.txt: %v", spelled, err)
+		}
+	}
+	if _, err := Walk([]string{"-", "./a.txt"}, WalkOptions{Stdin: strings.NewReader("x"), StdinName: "a.txt"}); err == nil || !strings.Contains(err.Error(), "as is a path given") {
+		t.Errorf("- named a.txt beside ./a.txt: %v", err)
+	}
 }
 
 // TestWalkSize: a regular file's source has its size, for progress; a

@@ -111,9 +111,11 @@ func Walk(paths []string, opts WalkOptions) ([]Source, error) {
 	if stdin {
 		// Sources are known by name (a path given twice is read once):
 		// standard input named as another source would be dropped or
-		// would drop it.
+		// would drop it. Names are compared cleaned, as pcapstate tells
+		// captures apart ("./a.pcap" is a.pcap).
+		clean := filepath.Clean(filepath.FromSlash(name))
 		for _, s := range w.out {
-			if !s.Stdin && s.Name == name {
+			if !s.Stdin && filepath.Clean(filepath.FromSlash(s.Name)) == clean {
 				return nil, fmt.Errorf("-: standard input is named %s, as is a path given; give it another name", name)
 			}
 		}

@@ -30,7 +30,7 @@ type AnalyzeCmd struct {
 	Title     string        `env:"CWFORENSICS_ANALYZE_TITLE" help:"Title of the report." default:"CLOSE_WAIT analysis"`
 	Progress  string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_ANALYZE_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
 	Jobs      int           `default:"0" placeholder:"N" env:"CWFORENSICS_ANALYZE_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
-	StdinName string        `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_ANALYZE_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	StdinName string        `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_ANALYZE_STDIN_NAME" help:"Name standard input (-) NAME in positions and the report, instead of stdin: the name of what is piped in (host-3.pcap)."`
 	Paths     []string      `arg:"" name:"path" help:"Captures, socket listings and dumps, or folders holding them (walked, links followed); - is standard input. Each file is recognised by its content."`
 }
 

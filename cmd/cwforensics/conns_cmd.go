@@ -20,7 +20,7 @@ type ConnsCmd struct {
 	Filter    string        `placeholder:"EXPR" env:"CWFORENSICS_CONNS_FILTER,CWFORENSICS_FILTER" help:"Read only packets matching this tcpdump filter expression, e.g. 'tcp port 8080 and host 10.0.0.5' (the subset docs/conns.md lists; a build with libpcap, make build TAGS=pcap, has the whole language)."`
 	Progress  string        `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_CONNS_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, when stderr is a terminal and reading takes more than a second; always; never (${enum})."`
 	Jobs      int           `default:"0" placeholder:"N" env:"CWFORENSICS_CONNS_JOBS,CWFORENSICS_JOBS" help:"With several capture files (rotated captures), decode this many at once, each on its own core into a temporary spool read back in time order (same result): 0 uses every core but one when there are several files and 4 cores or more, 1 reads them in one pass."`
-	StdinName string        `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_CONNS_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	StdinName string        `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_CONNS_STDIN_NAME" help:"Name standard input (-) NAME in positions, instead of stdin: the name of the capture piped in (host-3.pcap)."`
 	Captures  []string      `arg:"" name:"capture" help:"Capture files: pcap or pcapng, optionally gzip-compressed, or folders of them; - is standard input; several files (rotated captures) are merged in timestamp order."`
 }
 

@@ -12,7 +12,7 @@ import (
 // EvidenceCmd parses evidence files and prints their records.
 type EvidenceCmd struct {
 	Format    string   `default:"table" enum:"table,tsv,json" env:"CWFORENSICS_EVIDENCE_FORMAT" help:"Output format: table (aligned, for people), tsv (stable, for scripts) or json (${enum})."`
-	StdinName string   `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_EVIDENCE_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	StdinName string   `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_EVIDENCE_STDIN_NAME" help:"Name standard input (-) NAME in positions, instead of stdin: the name of the file piped in (ss-host-3.txt)."`
 	Files     []string `arg:"" help:"Evidence files: ss, lsof, netstat, /proc, jstack/jcmd, Go goroutine dumps or profiles, Python faulthandler/py-spy dumps, Node.js diagnostic reports, application logs (plain, gzip or UTF-16), or folders of them; - is standard input."`
 }
 

@@ -13,7 +13,7 @@ type PartialCmd struct {
 	Output    string   `short:"o" required:"" placeholder:"FILE" env:"CWFORENSICS_PARTIAL_OUTPUT" help:"File to write the partial state to (written atomically: a failed run leaves no file); - is standard output."`
 	Filter    string   `placeholder:"EXPR" env:"CWFORENSICS_PARTIAL_FILTER,CWFORENSICS_FILTER" help:"Keep only packets matching this tcpdump filter expression; conns and analyze must then read the partial state with the same --filter. Partial states among the inputs must have been written with it; without it, theirs carries over (and filters the captures given with them)."`
 	Progress  string   `default:"auto" enum:"auto,always,never" env:"CWFORENSICS_PARTIAL_PROGRESS,CWFORENSICS_PROGRESS" help:"Show a progress line on stderr while reading: auto, always, never (${enum})."`
-	StdinName string   `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_PARTIAL_STDIN_NAME" help:"Name standard input (-) NAME in positions, reports and partial states, instead of stdin: the name of what is piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
+	StdinName string   `name:"stdin-name" placeholder:"NAME" env:"CWFORENSICS_PARTIAL_STDIN_NAME" help:"Name standard input (-) NAME in positions and the partial state, instead of stdin: the name of the capture piped in (host-3.pcap), so that captures piped on several hosts can be merged."`
 	Captures  []string `arg:"" name:"capture" help:"Capture files of the slice: pcap or pcapng, optionally gzip-compressed, partial states to merge, or folders of them; - is standard input; several are merged in timestamp order."`
 }
 

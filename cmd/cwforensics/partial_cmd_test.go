@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -193,5 +194,40 @@ func TestPartialStdinNamed(t *testing.T) {
 	code, _, stderr = cliIn(t, f, "conns", "--stdin-name", caps[1], "-", caps[1])
 	if want := "standard input is named " + caps[1] + ", as is a path given"; code == 0 || !strings.Contains(stderr, want) {
 		t.Errorf("stdin named as a path given: exit %d, %q; want %q", code, stderr, want)
+	}
+}
+
+// TestStdinNameHelp: each command's --stdin-name help says what the name
+// appears in for that command: only partial writes partial states, which
+// are what lets captures piped on several hosts be merged; evidence and
+// conns write no report.
+func TestStdinNameHelp(t *testing.T) {
+	for _, tt := range []struct {
+		cmd     any
+		says    []string
+		saysNot []string
+	}{
+		{PartialCmd{}, []string{"partial state", "merged"}, nil},
+		{AnalyzeCmd{}, []string{"report"}, []string{"partial state", "merged"}},
+		{ConnsCmd{}, nil, []string{"report", "partial state", "merged"}},
+		{EvidenceCmd{}, nil, []string{"report", "partial state", "merged", "capture"}},
+	} {
+		typ := reflect.TypeOf(tt.cmd)
+		f, ok := typ.FieldByName("StdinName")
+		if !ok {
+			t.Errorf("%s: no StdinName", typ.Name())
+			continue
+		}
+		help := f.Tag.Get("help")
+		for _, s := range tt.says {
+			if !strings.Contains(help, s) {
+				t.Errorf("%s: --stdin-name's help %q does not say %q", typ.Name(), help, s)
+			}
+		}
+		for _, s := range tt.saysNot {
+			if strings.Contains(help, s) {
+				t.Errorf("%s: --stdin-name's help %q says %q, which the command does not do", typ.Name(), help, s)
+			}
+		}
 	}
 }

@@ -167,25 +167,30 @@ type journalHosts []string
 // program without a pid under a host learned before; false for any other
 // line, which lineShape shapes.
 func (h *journalHosts) see(s string) (shape, bool) {
-	host, ok := monotonicHost(s)
+	host, journal, noPID := monotonicLine(s)
 	switch {
-	case !ok:
-	case reJournalMonotonic.MatchString(s):
+	case journal:
 		if len(*h) < maxJournalHosts && !slices.Contains(*h, host) {
 			*h = append(*h, host)
 		}
 		return shapeSyslog, true
-	case slices.Contains(*h, host) && reMonotonicNoPID.MatchString(s):
+	case noPID && slices.Contains(*h, host):
 		return shapeSyslog, true
 	}
 	return shapeOther, false
 }
 
-// monotonicHost returns the host of a line that starts with
-// short-monotonic's stamp and a word, "[  123.456789] host ", as
-// reJournalMonotonic reads them, without a regexp: the cheap test before
-// one.
-func monotonicHost(s string) (string, bool) {
+// monotonicLine reads a line that starts with short-monotonic's stamp and
+// a word, "[  123.456789] host ", without a regexp, since readLog and
+// Match look at every line that starts with "[" for it: its host, and
+// whether a journal line's "prog[123]:" or "kernel:" follows
+// (reJournalMonotonic matches), or else a program without a pid, "prog: "
+// or "prog:" at the line's end (reMonotonicNoPID matches). FuzzRead holds
+// it to the two regexps.
+func monotonicLine(s string) (host string, journal, noPID bool) {
+	if s == "" || s[0] != '[' {
+		return "", false, false
+	}
 	i := 1
 	for i < len(s) && s[i] == ' ' {
 		i++
@@ -195,19 +200,38 @@ func monotonicHost(s string) (string, bool) {
 		j++
 	}
 	if j == i || len(s) < j+9 || s[j] != '.' || s[j+7] != ']' || s[j+8] != ' ' {
-		return "", false
+		return "", false, false
 	}
 	for _, c := range []byte(s[j+1 : j+7]) {
 		if c < '0' || c > '9' {
-			return "", false
+			return "", false, false
 		}
 	}
 	rest := s[j+9:]
 	k := strings.IndexByte(rest, ' ')
 	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
-		return "", false
+		return "", false, false
 	}
-	return rest[:k], true
+	host, rest = rest[:k], rest[k+1:]
+	if strings.HasPrefix(rest, "kernel:") {
+		return host, true, false
+	}
+	// The program: [^\s:\[]+, then "[123]:" or ":".
+	p := strings.IndexAny(rest, " \t\n\f\r:[")
+	if p <= 0 {
+		return host, false, false
+	}
+	if rest[p] == ':' {
+		return host, false, p+1 == len(rest) || rest[p+1] == ' '
+	}
+	if rest[p] != '[' {
+		return host, false, false
+	}
+	q := p + 1
+	for q < len(rest) && rest[q] >= '0' && rest[q] <= '9' {
+		q++
+	}
+	return host, q > p+1 && q+1 < len(rest) && rest[q] == ']' && rest[q+1] == ':', false
 }
 
 // stampStart reports whether s starts with four digits, optionally after

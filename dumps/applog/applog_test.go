@@ -111,6 +111,10 @@ func FuzzRead(f *testing.F) {
 		Match(data)
 		for line := range strings.Lines(string(data)) {
 			line = strings.TrimRight(line, " \t\r\n")
+			if host, journal, noPID := monotonicLine(line); journal != reJournalMonotonic.MatchString(line) ||
+				!journal && noPID != reMonotonicNoPID.MatchString(line) || (journal || noPID) && !strings.Contains(line, "] "+host+" ") {
+				t.Fatalf("monotonicLine(%q) = %q %v %v, not the regexps' reading", line, host, journal, noPID)
+			}
 			sh, e, plain, parsed := shapeAndPrefix(line)
 			if want := lineShape(line); sh != want {
 				t.Fatalf("shapeAndPrefix(%q) shape %d, lineShape's %d", line, sh, want)
@@ -666,6 +670,28 @@ func TestJournalMonotonicNoPID(t *testing.T) {
 	} {
 		if got := Match([]byte(in)); got != want {
 			t.Errorf("Match(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestMonotonicLine holds monotonicLine to the two regexps it stands for
+// on the edges of each part (FuzzRead does on every line of its inputs).
+func TestMonotonicLine(t *testing.T) {
+	for _, line := range []string{
+		"[    1.000000] vm kernel:", "[    1.000000] vm kernel: x", "[    1.000000] vm kernel[3]: x",
+		"[    1.000000] vm kernelx: x", "[    1.000000] vm kernel", "[    1.000000] vm app[]: x",
+		"[    1.000000] vm app[1]", "[    1.000000] vm app[1]x: x", "[    1.000000] vm app[1]:",
+		"[    1.000000] vm app:", "[    1.000000] vm app: x", "[    1.000000] vm app:x",
+		"[    1.000000] vm app :", "[    1.000000] vm  app[1]: x", "[1.000000] vm app[1]: x",
+		"[ 1.00000] vm app[1]: x", "[ 1.0000000] vm app[1]: x", "[ 1.000000]vm app[1]: x",
+		"[ .000000] vm app[1]: x", "[    1.000000] vm:x app[1]: x", "[    1.000000] v\vm app[1]: x",
+		"[    1.000000] vm a\vpp: x", "[    1.000000] vm app[1]:\tx", "[    1.000000] usb 1-1: x",
+		"[    1.000000] pci 0000:00:01.0: x", "[    1.000000]  vm app[1]: x", "[", "[    1.000000] ",
+		" [    1.000000] vm app[1]: x", "[    1.000000] vm \xff[1]: x", "[    1.000000] vm \xff: x",
+	} {
+		host, journal, noPID := monotonicLine(line)
+		if journal != reJournalMonotonic.MatchString(line) || !journal && noPID != reMonotonicNoPID.MatchString(line) {
+			t.Errorf("monotonicLine(%q) = %q %v %v; regexps %v %v", line, host, journal, noPID, reJournalMonotonic.MatchString(line), reMonotonicNoPID.MatchString(line))
 		}
 	}
 }

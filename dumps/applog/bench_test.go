@@ -56,3 +56,23 @@ func benchLog(b *testing.B) []byte {
 	}
 	return bytes.Repeat(mix, 200)
 }
+
+// BenchmarkReadMonotonic reads a journal as journalctl -o short-monotonic
+// prints it (the two line-loggers' run, then 20 ordinary lines, 200
+// times): each of its lines is looked at for its host as it is read
+// (journalHosts), so that it costs more than other forms' lines, which no
+// reader looks at unless they name a problem.
+func BenchmarkReadMonotonic(b *testing.B) {
+	one := append(dumptest.ReadFile(b, "testdata/node-two-journal-short-monotonic.log"),
+		strings.Repeat("[29834.361633] vm line-logger[19431]: handled request in 3 ms\n", 20)...)
+	data := bytes.Repeat(one, 200)
+	lines := bytes.Count(data, []byte("\n"))
+	n := 0
+	for b.Loop() {
+		if _, err := Read(bytes.NewReader(data), "bench"); err != nil {
+			b.Fatal(err)
+		}
+		n += lines
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+}

@@ -77,6 +77,7 @@ func BenchmarkProducerLarge(b *testing.B) {
 		b.Skip(err)
 	}
 	packets := 0
+	seed := newTracker(nil).table.seed
 	for b.Loop() {
 		f, err := os.Open(path)
 		if err != nil {
@@ -87,7 +88,7 @@ func BenchmarkProducerLarge(b *testing.B) {
 			b.Fatal(err)
 		}
 		src.stats = &FileStats{linkSeen: map[uint32]bool{}}
-		p := &producer{srcs: []*source{src}, seed: newTracker(nil).table.seed}
+		p := &producer{srcs: []*source{src}, seed: seed}
 		full := make(chan *batch, pipelineDepth)
 		free := make(chan *batch, pipelineDepth+1)
 		go p.run(full, free)

@@ -1235,19 +1235,6 @@ func (p *producer) writePartial(pw *partWriter) error {
 	return nil
 }
 
-// count counts a packet of the file as Read does: filtered out, a TCP
-// segment (k is SkipNone), or passed over for k.
-func (f *FileStats) count(filtered bool, k Skip) {
-	switch {
-	case filtered:
-		f.Filtered++
-	case k == SkipNone:
-		f.Segments++
-	default:
-		f.skips[k]++
-	}
-}
-
 // recode writes a partial state's packet record r again, as the record of
 // file f: filtered and decoded when it was first written.
 func (p *producer) recode(pw *partWriter, f int, r *partRecord) {

@@ -675,11 +675,13 @@ func viaName(f *FileStats) string {
 // openInput opens a capture or a partial state, recognised by content, as
 // a source; anything else is an error naming it.
 func openInput(in Input) (*source, error) {
-	id := in.ID
-	if id == "" {
-		var err error
-		if id, err = CaptureID(in.R); err != nil {
-			return nil, fmt.Errorf("open %s: %w", in.Name, err)
+	// Where R starts, for a capture's identity (CaptureIDAt), taken once
+	// it is known to be a capture: a partial state's captures have theirs
+	// in its header, and its own ends are neither read nor hashed.
+	start := int64(-1)
+	if s, ok := in.R.(io.Seeker); ok && in.ID == "" {
+		if off, err := s.Seek(0, io.SeekCurrent); err == nil {
+			start = off
 		}
 	}
 	br := bufio.NewReaderSize(in.R, 64<<10)
@@ -696,6 +698,12 @@ func openInput(in Input) (*source, error) {
 			return nil, fmt.Errorf("%s: %w", in.Name, err)
 		}
 		return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+	}
+	id := in.ID
+	if start >= 0 {
+		if id, err = CaptureIDAt(in.R, start); err != nil {
+			return nil, fmt.Errorf("open %s: %w", in.Name, err)
+		}
 	}
 	return &source{name: in.Name, pr: pr, id: id}, nil
 }

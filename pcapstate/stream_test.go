@@ -352,3 +352,52 @@ func TestStreamPendingTail(t *testing.T) {
 		s.Close()
 	}
 }
+
+// readAtCounter counts the reads at an offset (io.ReaderAt) of its bytes:
+// those of an identity (CaptureIDAt).
+type readAtCounter struct {
+	*bytes.Reader
+	n int
+}
+
+func (r *readAtCounter) ReadAt(p []byte, off int64) (int, error) {
+	r.n++
+	return r.Reader.ReadAt(p, off)
+}
+
+// TestOpenInputIDOnlyCaptures: a capture opened gets the identity
+// CaptureID gives it before a byte is read; a partial state's ends are not
+// read for one (its captures' are in its header).
+func TestOpenInputIDOnlyCaptures(t *testing.T) {
+	data := streamCapture(t)
+	var part bytes.Buffer
+	if _, err := WritePartial(&part, []Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := CaptureID(bytes.NewReader(data))
+	if err != nil || want == "" {
+		t.Fatalf("CaptureID %q, %v", want, err)
+	}
+	for _, tt := range []struct {
+		name    string
+		data    []byte
+		capture bool
+	}{{"load.pcap", data, true}, {"load.cwfp", part.Bytes(), false}} {
+		if len(tt.data) < 2*idBytes {
+			t.Fatalf("%s: %d bytes, too small to have an identity", tt.name, len(tt.data))
+		}
+		r := &readAtCounter{Reader: bytes.NewReader(tt.data)}
+		src, err := openInput(Input{Name: tt.name, R: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case (src.part == nil) != tt.capture:
+			t.Errorf("%s: opened as a capture %v, want %v", tt.name, src.part == nil, tt.capture)
+		case tt.capture && src.id != want:
+			t.Errorf("%s: identity %q, want %q", tt.name, src.id, want)
+		case !tt.capture && r.n != 0:
+			t.Errorf("%s: a partial state's ends read %d times for an identity it does not use", tt.name, r.n)
+		}
+	}
+}

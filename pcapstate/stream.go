@@ -295,12 +295,6 @@ func (s *Stream) NextBatch(reuse []Conn) []Conn {
 // call to Next or Close, which may reuse it: copy what you keep.
 func (s *Stream) Conn() *Conn { return s.cur }
 
-// Left returns, once the captures are read, at most how many connections
-// the stream hands over after their end (those still open, and those
-// lingering that Retain keeps), so that a caller keeping them can size
-// its list once; 0 while reading.
-func (s *Stream) Left() int { return s.left }
-
 // Err returns the error that ended the stream, nil at the end of the
 // captures.
 func (s *Stream) Err() error { return s.err }

@@ -156,10 +156,10 @@ func TestOptionsHoldNoCode(t *testing.T) {
 	}
 }
 
-// TestStreamLeft: Left is 0 while the captures are read and, after their
+// TestStreamLeft: left is 0 while the captures are read and, after their
 // end, bounds the connections handed over from then on (exactly them
-// when Retain keeps no finished connection), so that a caller can size
-// its list once.
+// when Retain keeps no finished connection), so that Read can size its
+// list once.
 func TestStreamLeft(t *testing.T) {
 	data := streamCapture(t)
 	for _, opts := range []Options{{Retain: RetainAll}, {Retain: RetainNone, SummarizeHalfOpen: true}} {
@@ -169,7 +169,7 @@ func TestStreamLeft(t *testing.T) {
 		}
 		during, after := 0, 0
 		for s.Next() {
-			if s.Left() == 0 {
+			if s.left == 0 {
 				during++
 			} else {
 				after++
@@ -178,8 +178,8 @@ func TestStreamLeft(t *testing.T) {
 		if err := s.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if after == 0 || s.Left() < after || opts.Retain == RetainNone && (s.Left() != after || during != 0) {
-			t.Errorf("retain %d: %d handed over while reading, %d after; Left %d", opts.Retain, during, after, s.Left())
+		if after == 0 || s.left < after || opts.Retain == RetainNone && (s.left != after || during != 0) {
+			t.Errorf("retain %d: %d handed over while reading, %d after; Left %d", opts.Retain, during, after, s.left)
 		}
 	}
 }

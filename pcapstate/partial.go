@@ -598,7 +598,7 @@ type partReader struct {
 	hdr     partialHeader
 	trailer *partialTrailer
 	version uint64
-	block   []byte // version 1: the block being read, from pos
+	block   []byte // the last frame's payload, whose array the next frame reuses; version 1 reads its records from pos
 	pos     int
 	tab     tupleTable
 	lastTS  []int64

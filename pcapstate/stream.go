@@ -249,7 +249,8 @@ func (s *Stream) refill() bool {
 // caller without a copy; what the caller left in it up to its length is
 // not kept alive (its slots after its length must be as the stream gave
 // them). After the captures' end the batches hold at most cap(reuse)
-// connections, or 256. Next and NextBatch may be mixed.
+// connections, or 256 in a new batch when cap(reuse) is less. Next and
+// NextBatch may be mixed.
 func (s *Stream) NextBatch(reuse []Conn) []Conn {
 	for s.phase == phaseRead {
 		if s.next < len(s.pending) {

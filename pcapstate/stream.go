@@ -143,8 +143,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	for i := range s.res.Files {
 		names[i] = s.res.Files[i].Name
 	}
-	srcs := opened
-	bindFiles(srcs, s.res.Files)
+	bindFiles(opened, s.res.Files)
 	s.ex = exporter{names: names, local: opts.Local}
 	s.tr = newTracker(s.retire)
 	s.tr.noHalves = opts.noHalves
@@ -155,7 +154,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	s.full = make(chan *batch, pipelineDepth)
 	s.free = make(chan *batch, pipelineDepth+1)
 	s.stop = make(chan struct{})
-	s.pr = &producer{srcs: srcs, filter: filter, seed: s.tr.table.seed, progress: opts.Packets, stop: s.stop}
+	s.pr = &producer{srcs: opened, filter: filter, seed: s.tr.table.seed, progress: opts.Packets, stop: s.stop}
 	go s.pr.run(s.full, s.free)
 	return s, nil
 }

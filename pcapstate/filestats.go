@@ -67,3 +67,17 @@ func plural(n uint64, word string) string {
 	}
 	return strconv.FormatUint(n, 10) + " " + word + "s"
 }
+
+// count counts a packet of the file: filtered out, a TCP segment (k is
+// SkipNone), or passed over for k. Read and WritePartial both count by it,
+// so that a partial state's stats are Read's.
+func (f *FileStats) count(filtered bool, k Skip) {
+	switch {
+	case filtered:
+		f.Filtered++
+	case k == SkipNone:
+		f.Segments++
+	default:
+		f.skips[k]++
+	}
+}

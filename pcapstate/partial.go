@@ -598,7 +598,7 @@ type partReader struct {
 	hdr     partialHeader
 	trailer *partialTrailer
 	version uint64
-	block   []byte // version 1: the block being read, from pos
+	block   []byte // the last frame's payload, whose array the next frame reuses; version 1 reads its records from pos
 	pos     int
 	tab     tupleTable
 	lastTS  []int64
@@ -1233,19 +1233,6 @@ func (p *producer) writePartial(pw *partWriter) error {
 		}
 	}
 	return nil
-}
-
-// count counts a packet of the file as Read does: filtered out, a TCP
-// segment (k is SkipNone), or passed over for k.
-func (f *FileStats) count(filtered bool, k Skip) {
-	switch {
-	case filtered:
-		f.Filtered++
-	case k == SkipNone:
-		f.Segments++
-	default:
-		f.skips[k]++
-	}
 }
 
 // recode writes a partial state's packet record r again, as the record of

@@ -400,7 +400,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			// was written.
 			if keep = !s.prec.filt; !keep {
 				p.filtered++
-				s.stats.Filtered++
+				s.stats.count(true, 0)
 			}
 		} else if p.filter != nil {
 			ok, err := p.filter.match(rec)
@@ -410,7 +410,7 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			}
 			if !ok {
 				p.filtered++
-				s.stats.Filtered++
+				s.stats.count(true, 0)
 				keep = false
 			}
 		}
@@ -423,12 +423,11 @@ func (p *producer) run(full chan<- *batch, free <-chan *batch) {
 			} else {
 				k = dec.Decode(rec.link, rec.data, &seg)
 			}
+			s.stats.count(false, k)
 			if k == SkipNone {
 				p.segments++
-				s.stats.Segments++
 			} else {
 				p.skipped[k]++
-				s.stats.skips[k]++
 			}
 			if (k == SkipNone || k == SkipIPFragment) && sp.frag.end != 0 {
 				// A fragment of TCP: the segment waits for its datagram's

@@ -143,8 +143,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	for i := range s.res.Files {
 		names[i] = s.res.Files[i].Name
 	}
-	srcs := opened
-	bindFiles(srcs, s.res.Files)
+	bindFiles(opened, s.res.Files)
 	s.ex = exporter{names: names, local: opts.Local}
 	s.tr = newTracker(s.retire)
 	s.tr.noHalves = opts.noHalves
@@ -155,7 +154,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 	s.full = make(chan *batch, pipelineDepth)
 	s.free = make(chan *batch, pipelineDepth+1)
 	s.stop = make(chan struct{})
-	s.pr = &producer{srcs: srcs, filter: filter, seed: s.tr.table.seed, progress: opts.Packets, stop: s.stop}
+	s.pr = &producer{srcs: opened, filter: filter, seed: s.tr.table.seed, progress: opts.Packets, stop: s.stop}
 	go s.pr.run(s.full, s.free)
 	return s, nil
 }
@@ -249,7 +248,8 @@ func (s *Stream) refill() bool {
 // caller without a copy; what the caller left in it up to its length is
 // not kept alive (its slots after its length must be as the stream gave
 // them). After the captures' end the batches hold at most cap(reuse)
-// connections, or 256. Next and NextBatch may be mixed.
+// connections, or 256 in a new batch when cap(reuse) is less. Next and
+// NextBatch may be mixed.
 func (s *Stream) NextBatch(reuse []Conn) []Conn {
 	for s.phase == phaseRead {
 		if s.next < len(s.pending) {
@@ -294,12 +294,6 @@ func (s *Stream) NextBatch(reuse []Conn) []Conn {
 // Conn returns the connection Next advanced to. It is valid until the next
 // call to Next or Close, which may reuse it: copy what you keep.
 func (s *Stream) Conn() *Conn { return s.cur }
-
-// Left returns, once the captures are read, at most how many connections
-// the stream hands over after their end (those still open, and those
-// lingering that Retain keeps), so that a caller keeping them can size
-// its list once; 0 while reading.
-func (s *Stream) Left() int { return s.left }
 
 // Err returns the error that ended the stream, nil at the end of the
 // captures.
@@ -675,11 +669,13 @@ func viaName(f *FileStats) string {
 // openInput opens a capture or a partial state, recognised by content, as
 // a source; anything else is an error naming it.
 func openInput(in Input) (*source, error) {
-	id := in.ID
-	if id == "" {
-		var err error
-		if id, err = CaptureID(in.R); err != nil {
-			return nil, fmt.Errorf("open %s: %w", in.Name, err)
+	// Where R starts, for a capture's identity (CaptureIDAt), taken once
+	// it is known to be a capture: a partial state's captures have theirs
+	// in its header, and its own ends are neither read nor hashed.
+	start := int64(-1)
+	if s, ok := in.R.(io.Seeker); ok && in.ID == "" {
+		if off, err := s.Seek(0, io.SeekCurrent); err == nil {
+			start = off
 		}
 	}
 	br := bufio.NewReaderSize(in.R, 64<<10)
@@ -696,6 +692,12 @@ func openInput(in Input) (*source, error) {
 			return nil, fmt.Errorf("%s: %w", in.Name, err)
 		}
 		return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
+	}
+	id := in.ID
+	if start >= 0 {
+		if id, err = CaptureIDAt(in.R, start); err != nil {
+			return nil, fmt.Errorf("open %s: %w", in.Name, err)
+		}
 	}
 	return &source{name: in.Name, pr: pr, id: id}, nil
 }

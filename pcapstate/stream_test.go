@@ -156,10 +156,10 @@ func TestOptionsHoldNoCode(t *testing.T) {
 	}
 }
 
-// TestStreamLeft: Left is 0 while the captures are read and, after their
+// TestStreamLeft: left is 0 while the captures are read and, after their
 // end, bounds the connections handed over from then on (exactly them
-// when Retain keeps no finished connection), so that a caller can size
-// its list once.
+// when Retain keeps no finished connection), so that Read can size its
+// list once.
 func TestStreamLeft(t *testing.T) {
 	data := streamCapture(t)
 	for _, opts := range []Options{{Retain: RetainAll}, {Retain: RetainNone, SummarizeHalfOpen: true}} {
@@ -169,7 +169,7 @@ func TestStreamLeft(t *testing.T) {
 		}
 		during, after := 0, 0
 		for s.Next() {
-			if s.Left() == 0 {
+			if s.left == 0 {
 				during++
 			} else {
 				after++
@@ -178,8 +178,8 @@ func TestStreamLeft(t *testing.T) {
 		if err := s.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if after == 0 || s.Left() < after || opts.Retain == RetainNone && (s.Left() != after || during != 0) {
-			t.Errorf("retain %d: %d handed over while reading, %d after; Left %d", opts.Retain, during, after, s.Left())
+		if after == 0 || s.left < after || opts.Retain == RetainNone && (s.left != after || during != 0) {
+			t.Errorf("retain %d: %d handed over while reading, %d after; Left %d", opts.Retain, during, after, s.left)
 		}
 	}
 }
@@ -280,22 +280,50 @@ func TestStreamNextBatch(t *testing.T) {
 		}
 	}
 	// A batch given back is cleared: the texts and anomalies it held are
-	// not kept alive.
+	// not kept alive. It becomes the stream's pending batch, which its
+	// next refill, in the call after, exports over or clears: then each
+	// of its slots is empty or a connection of the batch that call hands
+	// over. The refill may outgrow it, which then holds copies of the
+	// first connections moved to a larger one: a slot is checked by
+	// value, not by address. Every batch of the read is given back so,
+	// so that some are refilled with fewer than they held.
 	s, err = NewStream([]Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{Retain: RetainAll})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	b := s.NextBatch(nil)
-	if b == nil {
-		t.Fatal("no batch")
-	}
-	old := b[:len(b):len(b)]
-	s.NextBatch(b)
-	for i := range old {
-		if !reflect.DeepEqual(old[i], Conn{}) && (len(s.pending) == 0 || &s.pending[0] != &old[0]) {
-			t.Fatalf("connection %d of a batch given back is still set", i)
+	cleared := 0
+	for s.phase == phaseRead {
+		b := s.NextBatch(nil)
+		if b == nil {
+			break
 		}
+		old := b[:len(b):len(b)]
+		was := make([]Pos, len(old))
+		for i := range old {
+			was[i] = old[i].FirstPacket
+		}
+		if s.NextBatch(b) == nil || s.phase != phaseRead {
+			// The captures ended in that call: b was not made the
+			// pending batch (the connections left go into b or a new
+			// batch, which the stream does not keep).
+			break
+		}
+		handed := map[Pos]bool{}
+		for _, cn := range s.NextBatch(nil) {
+			handed[cn.FirstPacket] = true
+		}
+		for i := range old {
+			switch {
+			case reflect.DeepEqual(old[i], Conn{}):
+				cleared++
+			case old[i].FirstPacket == was[i] || !handed[old[i].FirstPacket]:
+				t.Fatalf("connection %d of a batch given back (packet %d) is still set", i, old[i].FirstPacket.Packet)
+			}
+		}
+	}
+	if cleared == 0 {
+		t.Error("no batch given back was refilled with fewer connections than it held: its clearing is not checked")
 	}
 }
 
@@ -350,5 +378,54 @@ func TestStreamPendingTail(t *testing.T) {
 			t.Errorf("batches %v: %d runs checked", batches, runs)
 		}
 		s.Close()
+	}
+}
+
+// readAtCounter counts the reads at an offset (io.ReaderAt) of its bytes:
+// those of an identity (CaptureIDAt).
+type readAtCounter struct {
+	*bytes.Reader
+	n int
+}
+
+func (r *readAtCounter) ReadAt(p []byte, off int64) (int, error) {
+	r.n++
+	return r.Reader.ReadAt(p, off)
+}
+
+// TestOpenInputIDOnlyCaptures: a capture opened gets the identity
+// CaptureID gives it before a byte is read; a partial state's ends are not
+// read for one (its captures' are in its header).
+func TestOpenInputIDOnlyCaptures(t *testing.T) {
+	data := streamCapture(t)
+	var part bytes.Buffer
+	if _, err := WritePartial(&part, []Input{{Name: "load.pcap", R: bytes.NewReader(data)}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := CaptureID(bytes.NewReader(data))
+	if err != nil || want == "" {
+		t.Fatalf("CaptureID %q, %v", want, err)
+	}
+	for _, tt := range []struct {
+		name    string
+		data    []byte
+		capture bool
+	}{{"load.pcap", data, true}, {"load.cwfp", part.Bytes(), false}} {
+		if len(tt.data) < 2*idBytes {
+			t.Fatalf("%s: %d bytes, too small to have an identity", tt.name, len(tt.data))
+		}
+		r := &readAtCounter{Reader: bytes.NewReader(tt.data)}
+		src, err := openInput(Input{Name: tt.name, R: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case (src.part == nil) != tt.capture:
+			t.Errorf("%s: opened as a capture %v, want %v", tt.name, src.part == nil, tt.capture)
+		case tt.capture && src.id != want:
+			t.Errorf("%s: identity %q, want %q", tt.name, src.id, want)
+		case !tt.capture && r.n != 0:
+			t.Errorf("%s: a partial state's ends read %d times for an identity it does not use", tt.name, r.n)
+		}
 	}
 }

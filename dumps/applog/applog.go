@@ -82,8 +82,11 @@ var (
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
 	// prog[123]: -o short-unix "1764764431.823026", -o short-full "Thu
-	// 2026-12-03 12:20:31 UTC".
-	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// 2026-12-03 12:20:31 UTC". short-full's zone is the zone's
+	// abbreviation as strftime's %Z gives it: a name ("UTC", "CET",
+	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
+	// "+0545").
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
 	// wall time) then "host prog[123]:" or the kernel's "host kernel:": a
 	// journal line by its own shape. dmesg prints the same stamp before
@@ -682,14 +685,10 @@ func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 			us, _ := strconv.ParseInt(frac, 10, 64)
 			e.Time = time.Unix(v, us*1000).UTC()
 		case m[2] != "": // short-full
-			// Only UTC's (GMT's) offset is known from its name: another
-			// zone's time is left out. time.Parse's MST would take
-			// the reading machine's offset for its own zone's name,
-			// and 0 for any other.
 			i := strings.LastIndexByte(m[2], ' ')
-			if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
+			if off, ok := zoneOffset(m[2][i+1:]); ok {
 				if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
-					e.Time = t
+					e.Time = t.Add(-off)
 				}
 			}
 		}
@@ -699,6 +698,33 @@ func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 		return e, true, true
 	}
 	return e, false, false
+}
+
+// zoneOffset is the offset of journalctl -o short-full's zone: UTC's
+// (GMT's), or the offset a zone without a name prints ("+04", "+0545").
+// Another zone's name gives none: time.Parse's MST would take the reading
+// machine's offset for its own zone's name, and 0 for any other, an hour
+// off for "CET" read in Berlin or anywhere else.
+func zoneOffset(z string) (time.Duration, bool) {
+	if z == "UTC" || z == "GMT" {
+		return 0, true
+	}
+	if len(z) != 3 && len(z) != 5 || z[0] != '+' && z[0] != '-' {
+		return 0, false
+	}
+	h, err1 := strconv.Atoi(z[1:3])
+	m, err2 := 0, error(nil)
+	if len(z) == 5 {
+		m, err2 = strconv.Atoi(z[3:])
+	}
+	if err1 != nil || err2 != nil || h > 23 || m > 59 {
+		return 0, false
+	}
+	off := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
+	if z[0] == '-' {
+		off = -off
+	}
+	return off, true
 }
 
 // nodeWarning reads Node's warning, m being reNodeWarning's match.

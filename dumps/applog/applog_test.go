@@ -361,6 +361,14 @@ func TestJournalShortForms(t *testing.T) {
 		// Another zone's name gives no offset: the time is left out, on
 		// whatever machine reads it, that zone's own too (time.Local below).
 		{"Thu 2026-12-03 10:12:01 CET vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
+		// A zone without a name prints its offset, which gives the time;
+		// a name in mixed case is a name. The stamps are one entry's as
+		// journalctl (systemd 252) printed it under TZ=Asia/Dubai,
+		// America/Sao_Paulo, Asia/Kathmandu and Pacific/Guam.
+		{"Thu 2026-12-03 20:37:47 +04 vm zt[12254]: Error: read ECONNRESET", time.Date(2026, 12, 3, 16, 37, 47, 0, time.UTC), "zt", 12254},
+		{"Thu 2026-12-03 13:37:47 -03 vm zt[12254]: Error: read ECONNRESET", time.Date(2026, 12, 3, 16, 37, 47, 0, time.UTC), "zt", 12254},
+		{"Thu 2026-12-03 22:22:47 +0545 vm zt[12254]: Error: read ECONNRESET", time.Date(2026, 12, 3, 16, 37, 47, 0, time.UTC), "zt", 12254},
+		{"Fri 2026-12-04 02:37:47 ChST vm zt[12254]: Error: read ECONNRESET", time.Time{}, "zt", 12254},
 		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
 		{"[   12.345678] vm kernel: TCP: request_sock_TCP: connection reset", time.Time{}, "kernel", 0},
 	}

@@ -128,6 +128,10 @@ const (
 	shapeNodeWarning
 )
 
+// lineShape is a line's shape by the line alone. A line under
+// short-monotonic's stamp ("[  123.456789] host prog[123]:") is shaped by
+// journalHosts.see, in the file's order, before lineShape is asked: the
+// journal's pid-less lines are such only after others.
 func lineShape(s string) shape {
 	switch {
 	case s == "":
@@ -142,8 +146,7 @@ func lineShape(s string) shape {
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
 		return shapeSyslog
-	case s[0] == '[' && reJournalMonotonic.MatchString(s),
-		(s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
+	case (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
@@ -168,7 +171,7 @@ type journalHosts []string
 // see shapes a line that starts with "[": shapeSyslog and true for a
 // short-monotonic journal line, whose host it learns, or a line of a
 // program without a pid under a host learned before; false for any other
-// line, which lineShape shapes.
+// line, which lineShape shapes (see shape).
 func (h *journalHosts) see(s string) (shape, bool) {
 	host, journal, noPID := monotonicLine(s)
 	switch {
@@ -181,6 +184,16 @@ func (h *journalHosts) see(s string) (shape, bool) {
 		return shapeSyslog, true
 	}
 	return shapeOther, false
+}
+
+// shape shapes the file's next line: by see, or else by lineShape.
+func (h *journalHosts) shape(s string) shape {
+	if s != "" && s[0] == '[' {
+		if sh, ok := h.see(s); ok {
+			return sh
+		}
+	}
+	return lineShape(s)
 }
 
 // monotonicLine reads a line that starts with short-monotonic's stamp and
@@ -296,13 +309,7 @@ func Match(head []byte) bool {
 	var hosts journalHosts
 	for line := range bytes.Lines(head) {
 		s := strings.TrimRight(string(line), "\r\n")
-		sh, ok := shapeOther, false
-		if s != "" && s[0] == '[' {
-			sh, ok = hosts.see(s)
-		}
-		if !ok {
-			sh = lineShape(s)
-		}
+		sh := hosts.shape(s)
 		if prev == shapeNodeWarning && sh == shapeCont {
 			if _, ok := dumps.ParseJSFrame(s); ok {
 				return true
@@ -642,9 +649,10 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		if m := reISO.FindStringSubmatchIndex(s); m != nil {
 			return shapeStamped, stamped(s, m), true, true
 		}
-	case s[0] == '<' || s[0] == '[' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
-		// Each of parseSyslog's regexps wants the first byte lineShape
-		// tries it on.
+	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
+		// Each of parseSyslog's regexps but short-monotonic's wants the
+		// first byte lineShape tries it on; a short-monotonic line is
+		// shaped by journalHosts, never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}

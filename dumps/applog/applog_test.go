@@ -408,8 +408,9 @@ func TestDmesgNotJournal(t *testing.T) {
 		{"[    0.000000] vm kernel: Linux version 6.18.44", shapeSyslog},
 	}
 	for _, tt := range tests {
-		if got := lineShape(tt.line); got != tt.want {
-			t.Errorf("lineShape(%q) = %d, want %d", tt.line, got, tt.want)
+		// Each as a file's first line.
+		if got := new(journalHosts).shape(tt.line); got != tt.want {
+			t.Errorf("shape(%q) = %d, want %d", tt.line, got, tt.want)
 		}
 	}
 }

@@ -907,8 +907,8 @@ func nilDash(s string) string {
 // maxStacks and maxStackFrames bound the JavaScript stacks kept from one
 // log and the frames kept of one stack; maxOpen bounds the stacks read at
 // once (one per writer, see jsStacks), maxRecent the lines kept as the
-// headers they may start under, and maxStackGap the lines a stack stays
-// open without a frame of its own.
+// headers they may start under, and maxStackGap the lines without a frame
+// of its own that end a stack.
 const (
 	maxStacks      = 10000
 	maxStackFrames = 200

@@ -486,20 +486,29 @@ type recentLine struct {
 	msg    string
 }
 
-// shape reads the line's shape, and its prefix with it when one regexp
-// reads both (shapeAndPrefix).
-func (r *recentLine) shape() shape {
+// shape reads the line's shape, through raw when raw is the same line
+// (see reading).
+func (r *recentLine) shape(raw *logLine) shape {
 	if !r.shaped {
-		sh, e, _, parsed := shapeAndPrefix(r.text)
-		r.sh, r.shaped = sh, true
-		if parsed {
-			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
-		}
+		l := r.reading(raw)
+		l.shape()
+		r.take(l)
 	}
 	return r.sh
 }
 
-// shape is recentLine's, keeping the whole prefix.
+// reading is the logLine the line is read through: raw when raw is the
+// same line (the event reader's lastRaw), which then keeps the reading,
+// else a copy of r's own.
+func (r *recentLine) reading(raw *logLine) *logLine {
+	if raw != nil && raw.n == r.n {
+		return raw
+	}
+	return &logLine{recentLine: *r}
+}
+
+// shape reads the line's shape, and its prefix with it when one regexp
+// reads both (shapeAndPrefix).
 func (l *logLine) shape() shape {
 	if !l.shaped {
 		sh, e, plain, parsed := shapeAndPrefix(l.text)
@@ -525,19 +534,13 @@ func (l *logLine) set(e dumps.LogEvent, plain bool) {
 	l.time, l.level, l.plain = e.Time, e.Level, plain
 }
 
-// parse reads the line's prefix, or takes it from raw when raw is the same
-// line (the event reader's lastRaw), parsed there if it was not.
+// parse reads the line's prefix, through raw when raw is the same line
+// (see reading).
 func (r *recentLine) parse(raw *logLine) {
-	switch {
-	case r.parsed:
-	case raw != nil && raw.n == r.n:
-		raw.parse()
-		r.take(raw)
-	default:
-		if sh := r.shape(); !r.parsed {
-			e, _ := parsePrefix(r.text, sh)
-			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
-		}
+	if !r.parsed {
+		l := r.reading(raw)
+		l.parse()
+		r.take(l)
 	}
 }
 
@@ -577,15 +580,10 @@ func (l *logLine) writer() (stackKey, bool) {
 	return l.key()
 }
 
-// writer reads the writer the line names (see hasWriter), parsed as parse
-// does with raw.
+// writer reads the writer the line names (see hasWriter), through raw
+// when raw is the same line (see reading).
 func (r *recentLine) writer(raw *logLine) (stackKey, bool) {
-	if raw != nil && raw.n == r.n {
-		k, ok := raw.writer()
-		r.take(raw)
-		return k, ok
-	}
-	if !hasWriter(r.shape()) {
+	if !hasWriter(r.shape(raw)) {
 		return stackKey{}, false
 	}
 	r.parse(raw)

@@ -512,24 +512,25 @@ func (c *collector) listings(ctx context.Context, round int) {
 		// every process ("PID USER VSZ STAT COMMAND"), but neither
 		// parents nor start times. Then, or when there is no ps at all,
 		// /proc itself lists them (procPS).
-		prev := ps
+		prev, parents := ps, true // parents: prev's listing has them
 		for _, fall := range []struct {
-			args []string
-			out  string
+			args    []string
+			out     string
+			parents bool
 		}{
-			{[]string{"-o", "pid,ppid,etime,args"}, "ps-o.txt"},
-			{[]string{"-o", "pid,ppid,args"}, "ps-o.txt"},
-			{nil, "ps.txt"},
+			{[]string{"-o", "pid,ppid,etime,args"}, "ps-o.txt", true},
+			{[]string{"-o", "pid,ppid,args"}, "ps-o.txt", true},
+			{nil, "ps.txt", false},
 		} {
 			if prev.Status != StatusFailed || prev.ExitCode == nil || *prev.ExitCode == 0 || ctx.Err() != nil {
 				break
 			}
 			fb := c.stepAfter(prev, Step{Name: "ps", Round: round, Note: "BusyBox fallback: " + strings.Join(prev.Argv, " ") + " failed"})
 			c.command(ctx, fb, Command{Name: "ps", Args: fall.args}, fall.out, true)
-			prev = fb
+			prev, parents = fb, fall.parents
 		}
-		if ctx.Err() != nil || prev.Status == StatusOK && len(prev.Argv) > 1 {
-			return // a ps -o listed the parents
+		if ctx.Err() != nil || prev.Status == StatusOK && parents {
+			return
 		}
 		why := strings.Join(prev.Argv, " ") + " " + string(prev.Status)
 		if prev.Status == StatusOK {

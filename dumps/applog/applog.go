@@ -82,8 +82,11 @@ var (
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
 	// prog[123]: -o short-unix "1764764431.823026", -o short-full "Thu
-	// 2026-12-03 12:20:31 UTC".
-	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3,5})) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// 2026-12-03 12:20:31 UTC". short-full's zone is the zone's
+	// abbreviation as strftime's %Z gives it: a name ("UTC", "CET",
+	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
+	// "+0545").
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
 	// wall time) then "host prog[123]:" or the kernel's "host kernel:": a
 	// journal line by its own shape. dmesg prints the same stamp before
@@ -125,6 +128,10 @@ const (
 	shapeNodeWarning
 )
 
+// lineShape is a line's shape by the line alone. A line under
+// short-monotonic's stamp ("[  123.456789] host prog[123]:") is shaped by
+// journalHosts.see, in the file's order, before lineShape is asked: the
+// journal's pid-less lines are such only after others.
 func lineShape(s string) shape {
 	switch {
 	case s == "":
@@ -139,8 +146,7 @@ func lineShape(s string) shape {
 		return shapeStamped
 	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
 		return shapeSyslog
-	case s[0] == '[' && reJournalMonotonic.MatchString(s),
-		(s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
+	case (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
@@ -165,7 +171,7 @@ type journalHosts []string
 // see shapes a line that starts with "[": shapeSyslog and true for a
 // short-monotonic journal line, whose host it learns, or a line of a
 // program without a pid under a host learned before; false for any other
-// line, which lineShape shapes.
+// line, which lineShape shapes (see shape).
 func (h *journalHosts) see(s string) (shape, bool) {
 	host, journal, noPID := monotonicLine(s)
 	switch {
@@ -178,6 +184,16 @@ func (h *journalHosts) see(s string) (shape, bool) {
 		return shapeSyslog, true
 	}
 	return shapeOther, false
+}
+
+// shape shapes the file's next line: by see, or else by lineShape.
+func (h *journalHosts) shape(s string) shape {
+	if s != "" && s[0] == '[' {
+		if sh, ok := h.see(s); ok {
+			return sh
+		}
+	}
+	return lineShape(s)
 }
 
 // monotonicLine reads a line that starts with short-monotonic's stamp and
@@ -293,13 +309,7 @@ func Match(head []byte) bool {
 	var hosts journalHosts
 	for line := range bytes.Lines(head) {
 		s := strings.TrimRight(string(line), "\r\n")
-		sh, ok := shapeOther, false
-		if s != "" && s[0] == '[' {
-			sh, ok = hosts.see(s)
-		}
-		if !ok {
-			sh = lineShape(s)
-		}
+		sh := hosts.shape(s)
 		if prev == shapeNodeWarning && sh == shapeCont {
 			if _, ok := dumps.ParseJSFrame(s); ok {
 				return true
@@ -476,20 +486,29 @@ type recentLine struct {
 	msg    string
 }
 
-// shape reads the line's shape, and its prefix with it when one regexp
-// reads both (shapeAndPrefix).
-func (r *recentLine) shape() shape {
+// shape reads the line's shape, through raw when raw is the same line
+// (see reading).
+func (r *recentLine) shape(raw *logLine) shape {
 	if !r.shaped {
-		sh, e, _, parsed := shapeAndPrefix(r.text)
-		r.sh, r.shaped = sh, true
-		if parsed {
-			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
-		}
+		l := r.reading(raw)
+		l.shape()
+		r.take(l)
 	}
 	return r.sh
 }
 
-// shape is recentLine's, keeping the whole prefix.
+// reading is the logLine the line is read through: raw when raw is the
+// same line (the event reader's lastRaw), which then keeps the reading,
+// else a copy of r's own.
+func (r *recentLine) reading(raw *logLine) *logLine {
+	if raw != nil && raw.n == r.n {
+		return raw
+	}
+	return &logLine{recentLine: *r}
+}
+
+// shape reads the line's shape, and its prefix with it when one regexp
+// reads both (shapeAndPrefix).
 func (l *logLine) shape() shape {
 	if !l.shaped {
 		sh, e, plain, parsed := shapeAndPrefix(l.text)
@@ -515,19 +534,13 @@ func (l *logLine) set(e dumps.LogEvent, plain bool) {
 	l.time, l.level, l.plain = e.Time, e.Level, plain
 }
 
-// parse reads the line's prefix, or takes it from raw when raw is the same
-// line (the event reader's lastRaw), parsed there if it was not.
+// parse reads the line's prefix, through raw when raw is the same line
+// (see reading).
 func (r *recentLine) parse(raw *logLine) {
-	switch {
-	case r.parsed:
-	case raw != nil && raw.n == r.n:
-		raw.parse()
-		r.take(raw)
-	default:
-		if sh := r.shape(); !r.parsed {
-			e, _ := parsePrefix(r.text, sh)
-			r.prog, r.pid, r.msg, r.parsed = e.Program, e.PID, e.Message, true
-		}
+	if !r.parsed {
+		l := r.reading(raw)
+		l.parse()
+		r.take(l)
 	}
 }
 
@@ -567,15 +580,10 @@ func (l *logLine) writer() (stackKey, bool) {
 	return l.key()
 }
 
-// writer reads the writer the line names (see hasWriter), parsed as parse
-// does with raw.
+// writer reads the writer the line names (see hasWriter), through raw
+// when raw is the same line (see reading).
 func (r *recentLine) writer(raw *logLine) (stackKey, bool) {
-	if raw != nil && raw.n == r.n {
-		k, ok := raw.writer()
-		r.take(raw)
-		return k, ok
-	}
-	if !hasWriter(r.shape()) {
+	if !hasWriter(r.shape(raw)) {
 		return stackKey{}, false
 	}
 	r.parse(raw)
@@ -639,9 +647,10 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		if m := reISO.FindStringSubmatchIndex(s); m != nil {
 			return shapeStamped, stamped(s, m), true, true
 		}
-	case s[0] == '<' || s[0] == '[' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
-		// Each of parseSyslog's regexps wants the first byte lineShape
-		// tries it on.
+	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
+		// Each of parseSyslog's regexps but short-monotonic's wants the
+		// first byte lineShape tries it on; a short-monotonic line is
+		// shaped by journalHosts, never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}
@@ -682,14 +691,10 @@ func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 			us, _ := strconv.ParseInt(frac, 10, 64)
 			e.Time = time.Unix(v, us*1000).UTC()
 		case m[2] != "": // short-full
-			// Only UTC's (GMT's) offset is known from its name: another
-			// zone's time is left out. time.Parse's MST would take
-			// the reading machine's offset for its own zone's name,
-			// and 0 for any other.
 			i := strings.LastIndexByte(m[2], ' ')
-			if z := m[2][i+1:]; z == "UTC" || z == "GMT" {
+			if off, ok := zoneOffset(m[2][i+1:]); ok {
 				if t, err := time.Parse("Mon 2006-01-02 15:04:05", m[2][:i]); err == nil {
-					e.Time = t
+					e.Time = t.Add(-off)
 				}
 			}
 		}
@@ -699,6 +704,33 @@ func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 		return e, true, true
 	}
 	return e, false, false
+}
+
+// zoneOffset is the offset of journalctl -o short-full's zone: UTC's
+// (GMT's), or the offset a zone without a name prints ("+04", "+0545").
+// Another zone's name gives none: time.Parse's MST would take the reading
+// machine's offset for its own zone's name, and 0 for any other, an hour
+// off for "CET" read in Berlin or anywhere else.
+func zoneOffset(z string) (time.Duration, bool) {
+	if z == "UTC" || z == "GMT" {
+		return 0, true
+	}
+	if len(z) != 3 && len(z) != 5 || z[0] != '+' && z[0] != '-' {
+		return 0, false
+	}
+	h, err1 := strconv.Atoi(z[1:3])
+	m, err2 := 0, error(nil)
+	if len(z) == 5 {
+		m, err2 = strconv.Atoi(z[3:])
+	}
+	if err1 != nil || err2 != nil || h > 23 || m > 59 {
+		return 0, false
+	}
+	off := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute
+	if z[0] == '-' {
+		off = -off
+	}
+	return off, true
 }
 
 // nodeWarning reads Node's warning, m being reNodeWarning's match.
@@ -873,8 +905,8 @@ func nilDash(s string) string {
 // maxStacks and maxStackFrames bound the JavaScript stacks kept from one
 // log and the frames kept of one stack; maxOpen bounds the stacks read at
 // once (one per writer, see jsStacks), maxRecent the lines kept as the
-// headers they may start under, and maxStackGap the lines a stack stays
-// open without a frame of its own.
+// headers they may start under, and maxStackGap the lines without a frame
+// of its own that end a stack.
 const (
 	maxStacks      = 10000
 	maxStackFrames = 200

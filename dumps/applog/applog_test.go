@@ -250,9 +250,17 @@ func TestJSStacksInterleaved(t *testing.T) {
 		{"a line naming no writer ends every stack",
 			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n-- Boot 0123456789abcdef --\nDec 03 12:20:31 vm app[10]:     at h (/srv/a.js:2:2)\n",
 			"10@1 Error: a: f; 10@4 stack: h"},
-		{"a stack silent for maxStackGap lines is ended",
+		{"a stack silent for maxStackGap+1 lines is ended",
 			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n" + gap + "Dec 03 12:20:33 vm app[10]:     at h (/srv/a.js:2:2)\n",
 			"10@1 Error: a: f; 10@" + strconv.Itoa(maxStackGap+4) + " stack: h"},
+		// The bound: maxStackGap lines without a frame end the stack,
+		// one fewer does not.
+		{"a stack silent for maxStackGap lines is ended",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n" + strings.Repeat("Dec 03 12:20:32 vm other[11]: tick\n", maxStackGap) + "Dec 03 12:20:33 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f; 10@" + strconv.Itoa(maxStackGap+3) + " stack: h"},
+		{"a stack silent for maxStackGap-1 lines goes on",
+			"Dec 03 12:20:31 vm app[10]: Error: a\nDec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n" + strings.Repeat("Dec 03 12:20:32 vm other[11]: tick\n", maxStackGap-1) + "Dec 03 12:20:33 vm app[10]:     at h (/srv/a.js:2:2)\n",
+			"10@1 Error: a: f,h"},
 		{"a header under maxRecent-1 lines of others",
 			"Dec 03 12:20:31 vm app[10]: Error: a\n" + strings.Repeat("Dec 03 12:20:31 vm other[11]: tick\n", maxRecent-1) + "Dec 03 12:20:31 vm app[10]:     at f (/srv/a.js:1:1)\n",
 			"10@1 Error: a: f"},
@@ -361,6 +369,14 @@ func TestJournalShortForms(t *testing.T) {
 		// Another zone's name gives no offset: the time is left out, on
 		// whatever machine reads it, that zone's own too (time.Local below).
 		{"Thu 2026-12-03 10:12:01 CET vm relay[10]: Error: read ECONNRESET", time.Time{}, "relay", 10},
+		// A zone without a name prints its offset, which gives the time;
+		// a name in mixed case is a name. The stamps are one entry's as
+		// journalctl (systemd 252) printed it under TZ=Asia/Dubai,
+		// America/Sao_Paulo, Asia/Kathmandu and Pacific/Guam.
+		{"Thu 2026-12-03 20:37:47 +04 vm zt[12254]: Error: read ECONNRESET", time.Date(2026, 12, 3, 16, 37, 47, 0, time.UTC), "zt", 12254},
+		{"Thu 2026-12-03 13:37:47 -03 vm zt[12254]: Error: read ECONNRESET", time.Date(2026, 12, 3, 16, 37, 47, 0, time.UTC), "zt", 12254},
+		{"Thu 2026-12-03 22:22:47 +0545 vm zt[12254]: Error: read ECONNRESET", time.Date(2026, 12, 3, 16, 37, 47, 0, time.UTC), "zt", 12254},
+		{"Fri 2026-12-04 02:37:47 ChST vm zt[12254]: Error: read ECONNRESET", time.Time{}, "zt", 12254},
 		{"[   12.345678] TCP: request_sock_TCP: connection reset", time.Time{}, "", 0},
 		{"[   12.345678] vm kernel: TCP: request_sock_TCP: connection reset", time.Time{}, "kernel", 0},
 	}
@@ -400,8 +416,9 @@ func TestDmesgNotJournal(t *testing.T) {
 		{"[    0.000000] vm kernel: Linux version 6.18.44", shapeSyslog},
 	}
 	for _, tt := range tests {
-		if got := lineShape(tt.line); got != tt.want {
-			t.Errorf("lineShape(%q) = %d, want %d", tt.line, got, tt.want)
+		// Each as a file's first line.
+		if got := new(journalHosts).shape(tt.line); got != tt.want {
+			t.Errorf("shape(%q) = %d, want %d", tt.line, got, tt.want)
 		}
 	}
 }

@@ -37,6 +37,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# need HINT TOOL... fails at once when a TOOL is not installed, saying
+# what to install (HINT), rather than half-way through a run.
+need() {
+	local hint=$1 tool
+	shift
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "$(basename "$(dirname "$0")")/$(basename "$0"): $tool is missing ($hint)" >&2; exit 1; }
+	done
+}
+
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 log() { echo "[$(date -u +%T)] $*" >&2; }
 

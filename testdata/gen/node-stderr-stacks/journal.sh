@@ -9,23 +9,9 @@ DIR=$1
 NODE=$2
 shift 2
 PORT=$4 # ARGS: --trace-warnings --stack-trace-limit=20 relay.js PORT ...
-mount -t tmpfs tmpfs /run/systemd
-mkdir -p /run/log && mount -t tmpfs tmpfs /run/log
-mkdir -p /run/systemd/journal
-printf '[Journal]\nStorage=volatile\nForwardToSyslog=yes\nRateLimitBurst=0\n' >"$DIR/journald.conf"
-mount --bind "$DIR/journald.conf" /etc/systemd/journald.conf
-cat >"$DIR/rsyslog.conf" <<CONF
-module(load="imuxsock" SysSock.Name="/run/systemd/journal/syslog")
-*.* action(type="omfile" file="$DIR/rsyslog.log" template="RSYSLOG_FileFormat")
-CONF
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-rsyslogd -n -f "$DIR/rsyslog.conf" -i "$DIR/rsyslog.pid" &
-PIDS+=("$!")
-for _ in $(seq 50); do [ -S /run/systemd/journal/syslog ] && break; sleep 0.1; done
-/lib/systemd/systemd-journald &
-PIDS+=("$!")
-for _ in $(seq 50); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.1; done
+# shellcheck source=SCRIPTDIR/journald-lib.sh
+. "$(dirname "$0")/journald-lib.sh"
+start_journal "$DIR" rsyslog.log:RSYSLOG_FileFormat
 systemd-cat -t line-relay "$NODE" "$@" &
 NODEPID=$!
 PIDS+=("$NODEPID")

@@ -24,10 +24,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 OUT=$REPO/dumps/applog/testdata
 NODE=${NODE:-node}
-# Said at once rather than half-way: rsyslog is not on a bare Debian.
-for tool in "$NODE" systemd-cat journalctl /lib/systemd/systemd-journald rsyslogd unshare; do
-	command -v "$tool" >/dev/null || { echo "node-stderr-stacks: $tool is missing (apt-get install nodejs systemd rsyslog util-linux)" >&2; exit 1; }
-done
+# rsyslog is not on a bare Debian.
+need "apt-get install nodejs systemd rsyslog util-linux" "$NODE" systemd-cat journalctl /lib/systemd/systemd-journald rsyslogd unshare
 PORT=18197   # line-relay
 DOWN=18198   # its upstream: nothing listens
 ARGS=(--trace-warnings --stack-trace-limit=20 relay.js $PORT $DOWN 12)

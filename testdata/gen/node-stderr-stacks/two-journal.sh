@@ -14,25 +14,10 @@ NODE=$2
 P1=$3
 P2=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
-mount -t tmpfs tmpfs /run/systemd
-mkdir -p /run/log && mount -t tmpfs tmpfs /run/log
-mkdir -p /run/systemd/journal
-printf '[Journal]\nStorage=volatile\nForwardToSyslog=yes\nRateLimitBurst=0\n' >"$DIR/journald.conf"
-mount --bind "$DIR/journald.conf" /etc/systemd/journald.conf
-cat >"$DIR/rsyslog.conf" <<CONF
-module(load="imuxsock" SysSock.Name="/run/systemd/journal/syslog")
-*.* action(type="omfile" file="$DIR/rsyslog.log" template="RSYSLOG_FileFormat")
-*.* action(type="omfile" file="$DIR/rsyslog-traditional.log" template="RSYSLOG_TraditionalFileFormat")
-*.* action(type="omfile" file="$DIR/rsyslog-5424.log" template="RSYSLOG_SyslogProtocol23Format")
-CONF
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
-rsyslogd -n -f "$DIR/rsyslog.conf" -i "$DIR/rsyslog.pid" &
-PIDS+=("$!")
-for _ in $(seq 50); do [ -S /run/systemd/journal/syslog ] && break; sleep 0.1; done
-/lib/systemd/systemd-journald &
-PIDS+=("$!")
-for _ in $(seq 50); do [ -S /run/systemd/journal/stdout ] && break; sleep 0.1; done
+# shellcheck source=SCRIPTDIR/journald-lib.sh
+. "$HERE/journald-lib.sh"
+start_journal "$DIR" rsyslog.log:RSYSLOG_FileFormat rsyslog-traditional.log:RSYSLOG_TraditionalFileFormat \
+	rsyslog-5424.log:RSYSLOG_SyslogProtocol23Format
 # Both write their stacks from the same moment on, a line every 7 ms.
 START=$(($(date +%s%3N) + 1500))
 systemd-cat -t line-logger "$NODE" "$HERE/linelog.js" "$P1" a "$START" &

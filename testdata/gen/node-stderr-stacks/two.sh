@@ -24,9 +24,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 OUT=$REPO/dumps/applog/testdata
 NODE=${NODE:-node}
-for tool in "$NODE" systemd-cat journalctl /lib/systemd/systemd-journald rsyslogd unshare; do
-	command -v "$tool" >/dev/null || { echo "node-stderr-stacks: $tool is missing (apt-get install nodejs systemd rsyslog util-linux)" >&2; exit 1; }
-done
+# rsyslog is not on a bare Debian.
+need "apt-get install nodejs systemd rsyslog util-linux" "$NODE" systemd-cat journalctl /lib/systemd/systemd-journald rsyslogd unshare
 
 log "journald and rsyslog run, two line-loggers"
 unshare -m --propagation private bash "$HERE/two-journal.sh" "$SCRATCH" "$NODE" 18301 18302

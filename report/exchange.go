@@ -470,14 +470,14 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// scope says which requests were compared, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		scope = fmt.Sprintf(" (%s; %s after a success left out)", countingOnly(methods), countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf(" (%s; %s after a success left out)", countingOnly(methods), countsText(outside, requestText))
 	}
 	if success+successOpen == 0 {
 		if len(outside) == 0 {
 			return Claim{}, false // no success seen to end: nothing to compare
 		}
-		return Claim{Text: fmt.Sprintf("no contrast between the success and the error path: every connection the capture saw end after a success answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not its status",
-			countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String))}, false
+		return Claim{Text: "no contrast between the success and the error path: every connection the capture saw end after a success answered " +
+			leftOutText(outside, sg.answeredMethods(), "not its status")}, false
 	}
 	left := len(sg.keys)
 	chance := contrastChance(success, successOpen, same, left)
@@ -626,6 +626,35 @@ func statusesText(by map[uint16]int, n int) string {
 		return "0 after an error status"
 	}
 	return fmt.Sprintf("%d after an error status (%s)", n, countsText(by, statusText))
+}
+
+// requestText writes the method of a request counted by method, "request
+// not seen" for a connection whose request the capture did not see (it
+// began before the capture, or was no HTTP request).
+func requestText(m pcapstate.Method) string {
+	if m == pcapstate.MethodNone {
+		return "request not seen"
+	}
+	return m.String()
+}
+
+// leftOutText says why the connections a count by method left out, all of
+// them, are no contrast with a group whose requests had the methods own:
+// they answered another method, "another method (POST ×6) than these
+// sockets' requests (GET ×3): the close may follow the request's method,
+// " and then not what (not its status); or a request the capture did not
+// see, which is not taken for another method: nothing is known of it.
+func leftOutText(outside, own map[pcapstate.Method]int, not string) string {
+	ownText := countsText(own, pcapstate.Method.String)
+	unseen := outside[pcapstate.MethodNone]
+	if unseen > 0 && len(outside) == 1 {
+		return fmt.Sprintf("a request the capture did not see (%d %s), so none is compared with these sockets' requests (%s)", unseen, plural("connection", unseen), ownText)
+	}
+	mayFollow := "the close may follow the request's method, " + not
+	if unseen == 0 {
+		return fmt.Sprintf("another method (%s) than these sockets' requests (%s): %s", countsText(outside, requestText), ownText, mayFollow)
+	}
+	return fmt.Sprintf("another method than these sockets' requests (%s) or a request the capture did not see (%s): %s", ownText, countsText(outside, requestText), mayFollow)
 }
 
 // statusText writes an HTTP status.

@@ -851,13 +851,13 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 		if len(outside) == 0 {
 			return Claim{}, false // no close seen: nothing to compare
 		}
-		return Claim{Text: fmt.Sprintf(notShown+"every connection the process closed on :%d after answering answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not a path that skips it",
-			port, countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String)), Evidence: evidence}, false
+		return Claim{Text: fmt.Sprintf(notShown+"every connection the process closed on :%d after answering answered %s",
+			port, leftOutText(outside, sg.answeredMethods(), "not a path that skips it")), Evidence: evidence}, false
 	}
 	// scope says which closes were counted, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, requestText))
 	}
 	these := fmt.Sprintf("these %d", n)
 	if n == 1 {

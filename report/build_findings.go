@@ -548,9 +548,9 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 // sockets, "" when none does. It looks at every socket: the names are read
 // once for what they could name (namedIn), and each socket is looked up
 // in that, so a group of 400,000 sockets costs a pass without allocating.
-// The first socket, in the group's order, whose peer, peer's port or
-// local port a name holds whole is the one said, by the first member
-// that names it.
+// The first socket, in the group's order, whose peer a name holds whole
+// is the one said, or else the first whose peer's port or local port a
+// name holds, by the first member that names it.
 func peerNamed(bk dumps.Bucket, stuck []key, what string) string {
 	m, ok := peerMatch(bk, stuck)
 	if !ok {
@@ -588,12 +588,18 @@ func peerMatch(bk dumps.Bucket, stuck []key) (peerHit, bool) {
 	return namedIn(bk.Members).match(stuck)
 }
 
-// match finds the first socket of stuck whose peer, peer's port or local
-// port the names hold whole (see peerMatch).
+// match finds what the names hold whole of stuck (see peerMatch): the
+// first socket whose peer's address they name, or else the first whose
+// peer's port or local port they name. An address is looked for past a
+// socket whose port alone is named, so that a group of many peers is
+// named by the peer it holds, wherever that is in the group's order (a
+// port alone names a group only when no other names it: stackHits).
 func (n *named) match(stuck []key) (peerHit, bool) {
 	if len(n.colon)+len(n.dash) == 0 {
 		return peerHit{}, false // every address named ends in a port after a colon
 	}
+	var first peerHit
+	found := false
 	for _, k := range stuck {
 		if p := k.remote.Port(); n.colonBits.has(p) {
 			for _, a := range n.addrs {
@@ -601,13 +607,17 @@ func (n *named) match(stuck []key) (peerHit, bool) {
 					return peerHit{addr: k.remote, port: p, remote: true, member: a.member}, true
 				}
 			}
-			return peerHit{port: p, remote: true, member: n.colon[p]}, true
+			if !found {
+				first, found = peerHit{port: p, remote: true, member: n.colon[p]}, true
+			}
+		} else if p := k.local.Port(); n.dashBits.has(p) && !found {
+			first, found = peerHit{port: p, member: n.dash[p]}, true
 		}
-		if p := k.local.Port(); n.dashBits.has(p) {
-			return peerHit{port: p, member: n.dash[p]}, true
+		if found && len(n.addrs) == 0 {
+			break // no address to look for
 		}
 	}
-	return peerHit{}, false
+	return first, found
 }
 
 // named is what some names could name, each with the first member (by

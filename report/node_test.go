@@ -437,20 +437,35 @@ func TestNodeStacksNamedAlike(t *testing.T) {
 // TestStackHits: a message that names an address ties to its group, not
 // to another group toward the same port; two groups named alike (the
 // same port, no address) are named by neither; two addresses, two groups.
+// In groups of many peers the address counts wherever it is in the group,
+// not only as its first socket's peer.
 func TestStackHits(t *testing.T) {
-	group := func(local, remote string) sockGroup {
-		return sockGroup{keys: []key{mkKey(netip.MustParseAddrPort(local), netip.MustParseAddrPort(remote))}}
-	}
-	groups := []sockGroup{
-		group("10.0.0.5:41000", "10.0.0.7:80"),
-		group("10.0.0.5:41001", "10.0.0.8:80"),
-		group("10.0.0.5:41002", "10.0.0.9:8080"),
-	}
-	for _, tt := range []struct {
+	type names struct {
 		message string
 		want    []int  // the groups it names
 		alike   string // what it names of several groups alike
-	}{
+	}
+	check := func(groups []sockGroup, tests []names) {
+		t.Helper()
+		for _, tt := range tests {
+			var got []int
+			hits, alike := stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups)
+			for _, h := range hits {
+				got = append(got, h.group)
+			}
+			if !slices.Equal(got, tt.want) || alike != tt.alike {
+				t.Errorf("%q names groups %v, alike %q; want %v, alike %q", tt.message, got, alike, tt.want, tt.alike)
+			}
+		}
+	}
+	group := func(local, remote string) sockGroup {
+		return sockGroup{keys: []key{mkKey(netip.MustParseAddrPort(local), netip.MustParseAddrPort(remote))}}
+	}
+	check([]sockGroup{
+		group("10.0.0.5:41000", "10.0.0.7:80"),
+		group("10.0.0.5:41001", "10.0.0.8:80"),
+		group("10.0.0.5:41002", "10.0.0.9:8080"),
+	}, []names{
 		{"Error: connect ETIMEDOUT 10.0.0.7:80", []int{0}, ""},
 		{"Error: connect ETIMEDOUT 10.0.0.10:80", nil, "80"},
 		{"proxy-to:80", nil, "80"},
@@ -458,16 +473,28 @@ func TestStackHits(t *testing.T) {
 		{"10.0.0.7:80, 10.0.0.8:80 failed", []int{0, 1}, ""},
 		{"retry :8080 then :80", []int{2}, ""},
 		{"", nil, ""},
-	} {
-		var got []int
-		hits, alike := stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups)
-		for _, h := range hits {
-			got = append(got, h.group)
+	})
+
+	// Two groups of many peers toward one port (a flow split by its last
+	// exchange): the address a message names ties it to the group that
+	// holds it wherever it is in the group, and to none when both do.
+	peers := func(local uint16, remotes ...string) sockGroup {
+		var g sockGroup
+		for i, r := range remotes {
+			g.keys = append(g.keys, mkKey(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.5"), local+uint16(i)), netip.MustParseAddrPort(r)))
 		}
-		if !slices.Equal(got, tt.want) || alike != tt.alike {
-			t.Errorf("%q names groups %v, alike %q; want %v, alike %q", tt.message, got, alike, tt.want, tt.alike)
-		}
+		return g
 	}
+	check([]sockGroup{
+		peers(41000, "10.0.0.3:80", "10.0.0.9:80"),
+		peers(41010, "10.0.0.4:80", "10.0.0.8:80", "10.0.0.3:80"),
+	}, []names{
+		{"Error: connect ECONNREFUSED 10.0.0.9:80", []int{0}, ""},
+		{"Error: connect ECONNREFUSED 10.0.0.8:80", []int{1}, ""},
+		{"10.0.0.9:80 and 10.0.0.8:80 failed", []int{0, 1}, ""},
+		{"Error: connect ECONNREFUSED 10.0.0.7:80", nil, "80"},
+		{"Error: connect ECONNREFUSED 10.0.0.3:80", nil, "10.0.0.3:80"},
+	})
 }
 
 // TestPeerNamedWholeNumbers: a name or a stack's message names a peer or
@@ -540,9 +567,17 @@ func TestPeerNamedEverySocket(t *testing.T) {
 	}
 }
 
-// peerNamedPlain is peerNamed as a plain search: each socket's needles in
-// turn, each looked for whole in every member's name.
+// peerNamedPlain is peerNamed as a plain search: each socket's peer
+// looked for whole in every member's name, then each socket's ports in
+// turn.
 func peerNamedPlain(bk dumps.Bucket, stuck []key, what string) string {
+	for _, k := range stuck {
+		for _, m := range bk.Members {
+			if namesWhole(m.Name, k.remote.String()) {
+				return fmt.Sprintf("%s %q names %s", what, m.Name, k.remote)
+			}
+		}
+	}
 	for _, k := range stuck {
 		for _, needle := range []string{k.remote.String(), ":" + strconv.Itoa(int(k.remote.Port())), "-" + strconv.Itoa(int(k.local.Port())) + "-"} {
 			for _, m := range bk.Members {

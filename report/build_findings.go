@@ -461,7 +461,13 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 				why = append(why, fmt.Sprintf("waiting %s, as old as the oldest socket (%s)", FormatDuration(bk.MaxWait), FormatDuration(oldest)))
 			}
 		}
-		if name := peerNamed(bk, stuck, "thread name"); name != "" {
+		// A JavaScript stack's member is its message, not a thread; one
+		// that names several groups alike says so below instead.
+		what := "thread name"
+		if s.issuer {
+			what = "the stack's message"
+		}
+		if name := peerNamed(bk, stuck, what); name != "" && s.alike == "" {
 			score += 2
 			why = append(why, name)
 		}

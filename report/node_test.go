@@ -362,6 +362,13 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
 		t.Errorf("the larger group's stacks %v, want poll's alone", got)
 	}
+	// Its suspect says the same of the message, which is no thread name.
+	for _, s := range second.Suspects {
+		why := strings.Join(s.Why, "; ")
+		if s.Culprit == "fetchQuote" && (!strings.Contains(why, "the stack's message \"Warning: quote fetch from 127.0.0.1:18095 aborted\" names 127.0.0.1:18095") || strings.Contains(why, "thread name")) {
+			t.Errorf("fetchQuote's suspect says %q, want the stack's message to name 127.0.0.1:18095", why)
+		}
+	}
 
 	// An error that names both backends is shown under each group, and
 	// each says it names the other; one that names a port both groups'
@@ -419,6 +426,9 @@ func TestNodeStacksNamedAlike(t *testing.T) {
 	}
 	if want := "the stack's message names 18094, which more than one of the process's 2 groups of stuck sockets has: it may be another group's"; !strings.Contains(why, want) {
 		t.Errorf("the larger group's fetchThird says %q, want it to say %q", why, want)
+	}
+	if strings.Contains(why, "thread name") || strings.Count(why, "names 18094") != 1 {
+		t.Errorf("fetchThird says %q, want its message named once, as the stack's, not a thread's", why)
 	}
 	if got := stacksOf(second); len(got) > 0 {
 		t.Errorf("the smaller group shows stacks %v, want them shown once, with the larger", got)

@@ -188,11 +188,20 @@ type closedAfter struct {
 // after it).
 const lastMethod = pcapstate.MethodPATCH
 
-// serverRequest is a server endpoint and the method of a client's last
-// request to it (MethodNone when the capture saw none).
+// serverRequest is a server endpoint, the client's host (in
+// closedClient; the zero Addr in closedServer, where every client counts)
+// and the method of a client's last request to it (MethodNone when the
+// capture saw none).
 type serverRequest struct {
 	server netip.AddrPort
+	client netip.Addr
 	method pcapstate.Method
+}
+
+// endOf is the key of a server endpoint and a client's host, unmapped, so
+// that an IPv4-mapped address and the plain one are one endpoint.
+func endOf(server netip.AddrPort, client netip.Addr) serverRequest {
+	return serverRequest{server: netip.AddrPortFrom(server.Addr().Unmap(), server.Port()), client: client.Unmap()}
 }
 
 // portRequest is a local port and the method of the peer's last request
@@ -232,8 +241,7 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
-	a := serverRequest{netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port()), client.LastRequest}
-	note := func(m map[serverRequest]*closedAfter, fin pcapstate.Pos) {
+	note := func(m map[serverRequest]*closedAfter, a serverRequest, fin pcapstate.Pos) {
 		if fin.IsZero() && server.LastStatus >= 400 {
 			return // left open after an error: not counted
 		}
@@ -248,8 +256,11 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 		}
 		n.add(server.LastStatus, fin)
 	}
-	note(b.closedClient, client.FIN)
-	note(b.closedServer, server.FIN)
+	a := endOf(server.Addr, client.Addr.Addr())
+	a.method = client.LastRequest
+	note(b.closedClient, a, client.FIN)
+	a.client = netip.Addr{}
+	note(b.closedServer, a, server.FIN)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -411,10 +422,12 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	}
 	outbound := sg.flow.key.outbound
 	// The group's servers: its peers (one, or several when their flow
-	// folds a port many peers share), or our own end.
-	closed, end := b.closedClient, func(k key) netip.AddrPort { return k.remote }
+	// folds a port many peers share), each with our host, whose clients'
+	// closes are the ones to compare (a capture on a router or a bridge
+	// also sees other hosts' clients of the same server); or our own end.
+	closed, end := b.closedClient, func(k key) serverRequest { return endOf(k.remote, k.local.Addr()) }
 	if !outbound {
-		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
+		closed, end = b.closedServer, func(k key) serverRequest { return endOf(k.local, netip.Addr{}) }
 	}
 	group := map[uint16]int{} // the group's statuses
 	for _, e := range sg.exch {
@@ -427,7 +440,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// POST and never after a GET is not taken for one whose error path
 	// skips the close.
 	methods, scoped := sg.answeredScope()
-	seen := map[netip.AddrPort]bool{}
+	seen := map[serverRequest]bool{}
 	var (
 		success, successOpen, errors, same int
 		cites                              []Pos
@@ -442,7 +455,8 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		seen[a] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-			n := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
+			a.method = m
+			n := closed[a]
 			if n == nil {
 				continue
 			}
@@ -487,7 +501,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		where = fmt.Sprintf("to the group's %d peers", len(seen))
 	}
 	if !outbound {
-		who, where = "this server", "on "+end(sg.keys[0]).String()
+		who, where = "this server", "on "+sg.keys[0].local.String()
 		if len(seen) > 1 {
 			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
 		}

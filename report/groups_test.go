@@ -1031,6 +1031,72 @@ func TestErrorStatusContrastStrength(t *testing.T) {
 	}
 }
 
+// TestErrorStatusContrastOtherHost: a capture that sees two hosts' clients
+// of one server (taken on a router or a bridge) compares a client's stuck
+// sockets with its own host's closes only: another host's 21 closes after
+// a 200 say nothing of this client's success path, and with none of its
+// own there is no contrast; with its own 6 the contrast holds on those.
+func TestErrorStatusContrastOtherHost(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.8:8443")
+	for _, tt := range []struct {
+		ownClosed int
+		holds     bool
+	}{{0, false}, {6, true}} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+		conn := func(c *capgen.Capture, host, status string, closed bool) {
+			local := netip.AddrPortFrom(netip.MustParseAddr(host), uint16(50000+port))
+			port++
+			k := c.Conn(local, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+			k.Message(capgen.FromServer, status, 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if closed {
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+			} else {
+				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
+			}
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 21 {
+				conn(c, "10.0.0.6", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range tt.ownClosed {
+				conn(c, "10.0.0.5", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range 3 {
+				conn(c, "10.0.0.5", "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.5/32", "10.0.0.6/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+		if i < 0 {
+			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		contrast := slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "the close is done on the success path") })
+		want := confidences.LastErrorAlone
+		if tt.holds {
+			want = confidences.LastError
+		}
+		if contrast != tt.holds || f.Confidence != want {
+			t.Errorf("%v: at %.2f, supporting %+v; want at %.2f, the contrast %v", tt, f.Confidence, f.Supporting, want, tt.holds)
+		}
+		if says := fmt.Sprintf("the capture shows %d other connections to 10.0.0.8:8443 closed by the client", tt.ownClosed); tt.holds && !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) {
+			t.Errorf("%v: no claim %q: %+v", tt, says, f.Supporting)
+		}
+	}
+}
+
 // TestContrastChance: Fisher's exact test, one-sided, on known tables:
 // the lady tasting tea (3 of 4 right: 17/70), a split that cannot be
 // more lopsided (1/C(n, k)), and one with nothing to tell (1).

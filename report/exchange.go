@@ -204,13 +204,6 @@ func endOf(server netip.AddrPort, client netip.Addr) serverRequest {
 	return serverRequest{server: netip.AddrPortFrom(server.Addr().Unmap(), server.Port()), client: client.Unmap()}
 }
 
-// portRequest is a local port and the method of the peer's last request
-// on a connection of it (MethodNone when the capture saw none).
-type portRequest struct {
-	port   uint16
-	method pcapstate.Method
-}
-
 // add counts a close by the FIN fin after a response of status.
 func (n *closedAfter) add(status uint16, fin pcapstate.Pos) {
 	if status >= 400 {

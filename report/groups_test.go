@@ -1307,6 +1307,74 @@ func TestErrorPathShare(t *testing.T) {
 	}
 }
 
+// TestErrorPathOtherHost: a capture of two hosts serving the same port (a
+// bridge of containers) counts, for one host's stuck sockets, only the
+// closes of its own endpoint: the other host's 6 closes on :7070 do not
+// make its 3 stuck sockets an error path; its own 6 do.
+func TestErrorPathOtherHost(t *testing.T) {
+	leaky, other := netip.MustParseAddrPort("10.0.0.2:7070"), netip.MustParseAddrPort("10.0.0.3:7070")
+	for _, tt := range []struct {
+		ownClosed int
+		holds     bool
+	}{{0, false}, {6, true}} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+			`LISTEN     0      50     10.0.0.2:7070       0.0.0.0:*         users:(("relayd",pid=800,fd=3))` + "\n"
+		conn := func(c *capgen.Capture, server netip.AddrPort, serverCloses bool) {
+			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
+			port++
+			k := c.Conn(client, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "PING\n", 120)
+			k.Message(capgen.FromServer, "PONG\n", 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if serverCloses {
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				return
+			}
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"relayd\",pid=800,fd=%d))\n", server, client, 10+port)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 6 {
+				conn(c, other, true)
+			}
+			for range tt.ownClosed {
+				conn(c, leaky, true)
+			}
+			for range 3 {
+				conn(c, leaky, false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.2/32", "10.0.0.3/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return len(f.Sockets) == 3 })
+		if i < 0 {
+			t.Fatalf("%+v: no group of 3: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		want, cat := confidences.MissingCloseNoDump, CategoryMissingClose
+		if tt.holds {
+			want, cat = confidences.ErrorPath, CategoryErrorHandling
+		}
+		if f.Category != cat || f.Confidence != want {
+			t.Errorf("%+v: %s at %.2f, supporting %+v; want %s at %.2f", tt, f.Category, f.Confidence, f.Supporting, cat, want)
+		}
+		says := fmt.Sprintf("while it closed %d other connections on :7070 after answering", tt.ownClosed)
+		if tt.holds && !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) {
+			t.Errorf("%+v: no claim %q: %+v", tt, says, f.Supporting)
+		}
+	}
+}
+
 // TestErrorPathMethods: when the capture saw the method of every request
 // a group's sockets answered, the answered-then-left-open path counts only
 // the closes after the same methods. A server that closed only after its

@@ -434,6 +434,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// skips the close.
 	methods, scoped := sg.answeredScope()
 	seen := map[serverRequest]bool{}
+	servers := map[netip.AddrPort]bool{} // a client's servers, seen from one host or several
 	var (
 		success, successOpen, errors, same int
 		cites                              []Pos
@@ -446,6 +447,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 			continue
 		}
 		seen[a] = true
+		servers[a.server] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
 			a.method = m
@@ -490,13 +492,13 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	chance := contrastChance(success, successOpen, same, left)
 	cites = sortOwnPositions(cites)
 	who, where := "the client", "to "+sg.keys[0].remote.String()
-	if len(seen) > 1 {
-		where = fmt.Sprintf("to the group's %d peers", len(seen))
+	if len(servers) > 1 {
+		where = fmt.Sprintf("to the group's %d peers", len(servers))
 	}
 	if !outbound {
 		who, where = "this server", "on "+sg.keys[0].local.String()
-		if len(seen) > 1 {
-			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
+		if len(servers) > 1 {
+			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(servers), sg.flow.key.port)
 		}
 	}
 	leftText := fmt.Sprintf("while these %d were left open after %s", left, countsText(group, statusText))

@@ -1041,7 +1041,12 @@ func TestErrorStatusContrastOtherHost(t *testing.T) {
 	for _, tt := range []struct {
 		ownClosed int
 		holds     bool
-	}{{0, false}, {6, true}} {
+		// otherStuck: the other host's process leaks too, the same
+		// process (one pid in both listings' lines): both hosts' closes
+		// count, and the server is still one peer.
+		otherStuck bool
+		closed     int
+	}{{0, false, false, 0}, {6, true, false, 6}, {6, true, true, 27}} {
 		port := 0
 		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
 		conn := func(c *capgen.Capture, host, status string, closed bool) {
@@ -1072,6 +1077,9 @@ func TestErrorStatusContrastOtherHost(t *testing.T) {
 			for range 3 {
 				conn(c, "10.0.0.5", "HTTP/1.1 503 Service Unavailable\r\n", false)
 			}
+			if tt.otherStuck {
+				conn(c, "10.0.0.6", "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.5/32", "10.0.0.6/32")
 		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
@@ -1091,7 +1099,7 @@ func TestErrorStatusContrastOtherHost(t *testing.T) {
 		if contrast != tt.holds || f.Confidence != want {
 			t.Errorf("%v: at %.2f, supporting %+v; want at %.2f, the contrast %v", tt, f.Confidence, f.Supporting, want, tt.holds)
 		}
-		if says := fmt.Sprintf("the capture shows %d other connections to 10.0.0.8:8443 closed by the client", tt.ownClosed); tt.holds && !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) {
+		if says := fmt.Sprintf("the capture shows %d other connections to 10.0.0.8:8443 closed by the client", tt.closed); tt.holds && !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) {
 			t.Errorf("%v: no claim %q: %+v", tt, says, f.Supporting)
 		}
 	}

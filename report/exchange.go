@@ -406,7 +406,8 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 // When it does not hold but there is something to compare (a success
 // seen to end), the claim says why, for the finding's contradicting
 // evidence. A client's group (outbound) is compared with the connections
-// the clients closed; a server's (accepted), with those the server closed
+// its host's clients closed to the same servers; a server's (accepted),
+// with those the server closed
 // (its FIN, whichever end closed first: a server in CLOSE_WAIT never sent
 // one).
 func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {

@@ -649,12 +649,43 @@ func (s *portSet) add(p uint16) { s[p/64] |= 1 << (p % 64) }
 
 func (s *portSet) has(p uint16) bool { return s != nil && s[p/64]&(1<<(p%64)) != 0 }
 
+// addAddr adds an address a name holds, unless an earlier member holds it.
+func (n *named) addAddr(ap netip.AddrPort, member int) {
+	if !slices.ContainsFunc(n.addrs, func(a namedAddr) bool { return a.ap == ap }) {
+		n.addrs = append(n.addrs, namedAddr{ap, member})
+	}
+}
+
+// hex says whether c is a hexadecimal digit.
+func hex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// bareIPv6 reads the IPv6 address without brackets that ends at s[j], the
+// colon before the port s[j+1:e]: the whole run of hexadecimal digits,
+// colons and dots before it, written as netip.Addr.String writes it. The
+// last colon is taken for the port's, as Node.js means it.
+func bareIPv6(s string, j, e int) (netip.AddrPort, bool) {
+	start := j
+	for start > 0 && (hex(s[start-1]) || s[start-1] == ':' || s[start-1] == '.') {
+		start--
+	}
+	a, err := netip.ParseAddr(s[start:j])
+	if err != nil || !a.Is6() || a.Zone() != "" || a.String() != s[start:j] {
+		return netip.AddrPort{}, false
+	}
+	p, err := strconv.ParseUint(s[j+1:e], 10, 16)
+	if err != nil || strconv.FormatUint(p, 10) != s[j+1:e] {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(p)), true
+}
+
 // namedIn reads the members' names for the addresses and ports they hold
 // whole, as the tests' plain search (namesWhole) finds them: a port is a
 // run of digits written as strconv.Itoa writes it, whole (no digit on
 // either side); an address is
 // the whole run of digits and dots before ":port" (not after a digit or a
-// dot) or a bracketed one, written as netip.AddrPort.String writes it.
+// dot) or a bracketed one, written as netip.AddrPort.String writes it, or
+// an IPv6 address without brackets, as Node.js writes one (bareIPv6).
 func namedIn(members []dumps.Member) *named {
 	n := &named{}
 	add := func(m map[uint16]int, bits **portSet, port string, i int) map[uint16]int {
@@ -702,16 +733,22 @@ func namedIn(members []dumps.Member) *named {
 				for start > 0 && (digit(s[start-1]) || s[start-1] == '.') {
 					start--
 				}
+				if start > 0 && (hex(s[start-1]) || s[start-1] == ':') {
+					// An IPv6 address without brackets, as Node.js
+					// writes one: "connect ECONNREFUSED ::1:3000".
+					// The IPv4 one it may end in is read below.
+					if ap, ok := bareIPv6(s, j, e); ok {
+						n.addAddr(ap, i)
+					}
+				}
 			}
 			if start < 0 || start == j {
 				continue
 			}
 			text := s[start:e]
-			ap, err := netip.ParseAddrPort(text)
-			if err != nil || ap.String() != text || slices.ContainsFunc(n.addrs, func(a namedAddr) bool { return a.ap == ap }) {
-				continue
+			if ap, err := netip.ParseAddrPort(text); err == nil && ap.String() == text {
+				n.addAddr(ap, i)
 			}
-			n.addrs = append(n.addrs, namedAddr{ap, i})
 		}
 	}
 	return n

@@ -532,6 +532,24 @@ func TestPeerNamedWholeNumbers(t *testing.T) {
 			t.Errorf("peerNamed(%q) = %q, want it to name %q", tt.name, got, tt.want)
 		}
 	}
+	// Node.js writes an IPv6 peer without brackets: "::1:3000" is [::1]'s
+	// port 3000, the whole address, not a port alone.
+	stuck = []key{mkKey(netip.MustParseAddrPort("[::1]:41000"), netip.MustParseAddrPort("[::1]:3000"))}
+	for _, tt := range []struct {
+		name string
+		want string
+	}{
+		{"Error: connect ECONNREFUSED ::1:3000", "[::1]:3000"},
+		{"Error: connect ECONNREFUSED [::1]:3000", "[::1]:3000"},
+		{"Error: connect ECONNREFUSED fe80::1:3000", "3000"}, // another host, the same port
+		{"Error: connect ECONNREFUSED ::1:30000", ""},
+	} {
+		bk := dumps.Bucket{Members: []dumps.Member{{Name: tt.name}}}
+		got := peerNamed(bk, stuck, "the name")
+		if (tt.want == "") != (got == "") || tt.want != "" && !strings.HasSuffix(got, " names "+tt.want) {
+			t.Errorf("peerNamed(%q) = %q, want it to name %q", tt.name, got, tt.want)
+		}
+	}
 }
 
 // TestPeerNamedEverySocket: a name is matched against every socket of
@@ -565,6 +583,8 @@ func TestPeerNamedEverySocket(t *testing.T) {
 		"fetch 10.0.0.7:80 failed", "fetch 10.0.0.7:8080", "fetch 110.0.0.7:8080", "a.10.0.0.7:80", "1.10.0.0.7:80",
 		"[fd00::7]:443", "[fd00::7]:4430", "[[fd00::7]:443]", "[fd00:0::7]:443", "[::ffff:10.0.0.9]:1", "[::1]:99",
 		":080", ":443x", "to :8080!", "10.0.0.7:80:443", "[fd00::7]:", ":", "-", "--", "[:]:1",
+		"connect ECONNREFUSED fd00::7:443", "fd00::7:4430", "afd00::7:443", "x:fd00::7:443", "fd00::7:443.", "fd00:0::7:443",
+		"::ffff:10.0.0.9:1", "fe80::7:443", "fd00::7:443:1", "::7:443",
 	} {
 		back := slices.Clone(keys)
 		slices.Reverse(back)
@@ -582,8 +602,14 @@ func TestPeerNamedEverySocket(t *testing.T) {
 // turn.
 func peerNamedPlain(bk dumps.Bucket, stuck []key, what string) string {
 	for _, k := range stuck {
+		// An IPv6 peer also without brackets, as Node.js writes it,
+		// whole: no hexadecimal digit, colon or dot before it.
+		bare := ""
+		if k.remote.Addr().Is6() {
+			bare = k.remote.Addr().String() + ":" + strconv.Itoa(int(k.remote.Port()))
+		}
 		for _, m := range bk.Members {
-			if namesWhole(m.Name, k.remote.String()) {
+			if namesWhole(m.Name, k.remote.String()) || bare != "" && namesBare(m.Name, bare) {
 				return fmt.Sprintf("%s %q names %s", what, m.Name, k.remote)
 			}
 		}
@@ -612,6 +638,25 @@ func BenchmarkPeerNamed(b *testing.B) {
 		if peerNamed(bk, stuck, "thread name") != "" {
 			b.Fatal("named")
 		}
+	}
+}
+
+// namesBare reports whether s holds needle, an IPv6 address and port
+// without brackets, whole: not after a hexadecimal digit, a colon or a
+// dot, nor before a digit.
+func namesBare(s, needle string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], needle)
+		if j < 0 {
+			return false
+		}
+		at, end := i+j, i+j+len(needle)
+		before := at == 0 || !strings.ContainsRune("0123456789abcdefABCDEF:.", rune(s[at-1]))
+		after := end == len(s) || s[end] < '0' || s[end] > '9'
+		if before && after {
+			return true
+		}
+		i = at + 1
 	}
 }
 

@@ -142,10 +142,12 @@ type builder struct {
 	// and the positions of the resets its side sent.
 	connsByPID map[int]int
 	resets     map[int]*resetList
-	// closedByUs counts, per local port and method of the peer's last
-	// request, the connections whose local end sent data and then its own
-	// FIN: the application closes on that path.
-	closedByUs map[portRequest]int
+	// closedByUs counts, per local endpoint (a serverRequest with no
+	// client) and method of the peer's last request, the connections whose
+	// local end sent data and then its own FIN: the application closes on
+	// that path. By endpoint, not port: a capture of several hosts (a
+	// bridge of containers) sees each one's server on the same port.
+	closedByUs map[serverRequest]int
 	// closedClient and closedServer count, per server endpoint and method
 	// of the client's last request, the connections their client closed
 	// and those their server closed, by the server's last status.
@@ -232,7 +234,7 @@ func NewBuilder(in BuildInput) *Builder {
 		spans:        map[key][]interval{},
 		seenLocal:    map[netip.AddrPort]bool{},
 		connsByPID:   map[int]int{},
-		closedByUs:   map[portRequest]int{},
+		closedByUs:   map[serverRequest]int{},
 		closedClient: map[serverRequest]*closedAfter{},
 		closedServer: map[serverRequest]*closedAfter{},
 
@@ -508,7 +510,9 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		b.seenLocal[k.local] = true
 	}
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
-		b.closedByUs[portRequest{k.local.Port(), remote.LastRequest}]++
+		a := endOf(k.local, netip.Addr{})
+		a.method = remote.LastRequest
+		b.closedByUs[a]++
 	}
 	b.noteClosed(c)
 	if pid := b.portPID[k.local.Port()]; pid > 0 {

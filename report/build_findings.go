@@ -461,7 +461,13 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 				why = append(why, fmt.Sprintf("waiting %s, as old as the oldest socket (%s)", FormatDuration(bk.MaxWait), FormatDuration(oldest)))
 			}
 		}
-		if name := peerNamed(bk, stuck, "thread name"); name != "" {
+		// A JavaScript stack's member is its message, not a thread; one
+		// that names several groups alike says so below instead.
+		what := "thread name"
+		if s.issuer {
+			what = "the stack's message"
+		}
+		if name := peerNamed(bk, stuck, what); name != "" && s.alike == "" {
 			score += 2
 			why = append(why, name)
 		}
@@ -548,9 +554,9 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 // sockets, "" when none does. It looks at every socket: the names are read
 // once for what they could name (namedIn), and each socket is looked up
 // in that, so a group of 400,000 sockets costs a pass without allocating.
-// The first socket, in the group's order, whose peer, peer's port or
-// local port a name holds whole is the one said, by the first member
-// that names it.
+// The first socket, in the group's order, whose peer a name holds whole
+// is the one said, or else the first whose peer's port or local port a
+// name holds, by the first member that names it.
 func peerNamed(bk dumps.Bucket, stuck []key, what string) string {
 	m, ok := peerMatch(bk, stuck)
 	if !ok {
@@ -588,12 +594,18 @@ func peerMatch(bk dumps.Bucket, stuck []key) (peerHit, bool) {
 	return namedIn(bk.Members).match(stuck)
 }
 
-// match finds the first socket of stuck whose peer, peer's port or local
-// port the names hold whole (see peerMatch).
+// match finds what the names hold whole of stuck (see peerMatch): the
+// first socket whose peer's address they name, or else the first whose
+// peer's port or local port they name. An address is looked for past a
+// socket whose port alone is named, so that a group of many peers is
+// named by the peer it holds, wherever that is in the group's order (a
+// port alone names a group only when no other names it: stackHits).
 func (n *named) match(stuck []key) (peerHit, bool) {
 	if len(n.colon)+len(n.dash) == 0 {
 		return peerHit{}, false // every address named ends in a port after a colon
 	}
+	var first peerHit
+	found := false
 	for _, k := range stuck {
 		if p := k.remote.Port(); n.colonBits.has(p) {
 			for _, a := range n.addrs {
@@ -601,13 +613,17 @@ func (n *named) match(stuck []key) (peerHit, bool) {
 					return peerHit{addr: k.remote, port: p, remote: true, member: a.member}, true
 				}
 			}
-			return peerHit{port: p, remote: true, member: n.colon[p]}, true
+			if !found {
+				first, found = peerHit{port: p, remote: true, member: n.colon[p]}, true
+			}
+		} else if p := k.local.Port(); n.dashBits.has(p) && !found {
+			first, found = peerHit{port: p, member: n.dash[p]}, true
 		}
-		if p := k.local.Port(); n.dashBits.has(p) {
-			return peerHit{port: p, member: n.dash[p]}, true
+		if found && len(n.addrs) == 0 {
+			break // no address to look for
 		}
 	}
-	return peerHit{}, false
+	return first, found
 }
 
 // named is what some names could name, each with the first member (by
@@ -633,12 +649,43 @@ func (s *portSet) add(p uint16) { s[p/64] |= 1 << (p % 64) }
 
 func (s *portSet) has(p uint16) bool { return s != nil && s[p/64]&(1<<(p%64)) != 0 }
 
+// addAddr adds an address a name holds, unless an earlier member holds it.
+func (n *named) addAddr(ap netip.AddrPort, member int) {
+	if !slices.ContainsFunc(n.addrs, func(a namedAddr) bool { return a.ap == ap }) {
+		n.addrs = append(n.addrs, namedAddr{ap, member})
+	}
+}
+
+// hex says whether c is a hexadecimal digit.
+func hex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// bareIPv6 reads the IPv6 address without brackets that ends at s[j], the
+// colon before the port s[j+1:e]: the whole run of hexadecimal digits,
+// colons and dots before it, written as netip.Addr.String writes it. The
+// last colon is taken for the port's, as Node.js means it.
+func bareIPv6(s string, j, e int) (netip.AddrPort, bool) {
+	start := j
+	for start > 0 && (hex(s[start-1]) || s[start-1] == ':' || s[start-1] == '.') {
+		start--
+	}
+	a, err := netip.ParseAddr(s[start:j])
+	if err != nil || !a.Is6() || a.Zone() != "" || a.String() != s[start:j] {
+		return netip.AddrPort{}, false
+	}
+	p, err := strconv.ParseUint(s[j+1:e], 10, 16)
+	if err != nil || strconv.FormatUint(p, 10) != s[j+1:e] {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(p)), true
+}
+
 // namedIn reads the members' names for the addresses and ports they hold
 // whole, as the tests' plain search (namesWhole) finds them: a port is a
 // run of digits written as strconv.Itoa writes it, whole (no digit on
 // either side); an address is
 // the whole run of digits and dots before ":port" (not after a digit or a
-// dot) or a bracketed one, written as netip.AddrPort.String writes it.
+// dot) or a bracketed one, written as netip.AddrPort.String writes it, or
+// an IPv6 address without brackets, as Node.js writes one (bareIPv6).
 func namedIn(members []dumps.Member) *named {
 	n := &named{}
 	add := func(m map[uint16]int, bits **portSet, port string, i int) map[uint16]int {
@@ -686,16 +733,22 @@ func namedIn(members []dumps.Member) *named {
 				for start > 0 && (digit(s[start-1]) || s[start-1] == '.') {
 					start--
 				}
+				if start > 0 && (hex(s[start-1]) || s[start-1] == ':') {
+					// An IPv6 address without brackets, as Node.js
+					// writes one: "connect ECONNREFUSED ::1:3000".
+					// The IPv4 one it may end in is read below.
+					if ap, ok := bareIPv6(s, j, e); ok {
+						n.addAddr(ap, i)
+					}
+				}
 			}
 			if start < 0 || start == j {
 				continue
 			}
 			text := s[start:e]
-			ap, err := netip.ParseAddrPort(text)
-			if err != nil || ap.String() != text || slices.ContainsFunc(n.addrs, func(a namedAddr) bool { return a.ap == ap }) {
-				continue
+			if ap, err := netip.ParseAddrPort(text); err == nil && ap.String() == text {
+				n.addAddr(ap, i)
 			}
-			n.addrs = append(n.addrs, namedAddr{ap, i})
 		}
 	}
 	return n

@@ -188,18 +188,20 @@ type closedAfter struct {
 // after it).
 const lastMethod = pcapstate.MethodPATCH
 
-// serverRequest is a server endpoint and the method of a client's last
-// request to it (MethodNone when the capture saw none).
+// serverRequest is a server endpoint, the client's host (in
+// closedClient; the zero Addr in closedServer, where every client counts)
+// and the method of a client's last request to it (MethodNone when the
+// capture saw none).
 type serverRequest struct {
 	server netip.AddrPort
+	client netip.Addr
 	method pcapstate.Method
 }
 
-// portRequest is a local port and the method of the peer's last request
-// on a connection of it (MethodNone when the capture saw none).
-type portRequest struct {
-	port   uint16
-	method pcapstate.Method
+// endOf is the key of a server endpoint and a client's host, unmapped, so
+// that an IPv4-mapped address and the plain one are one endpoint.
+func endOf(server netip.AddrPort, client netip.Addr) serverRequest {
+	return serverRequest{server: netip.AddrPortFrom(server.Addr().Unmap(), server.Port()), client: client.Unmap()}
 }
 
 // add counts a close by the FIN fin after a response of status.
@@ -232,8 +234,7 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
 		return
 	}
-	a := serverRequest{netip.AddrPortFrom(server.Addr.Addr().Unmap(), server.Addr.Port()), client.LastRequest}
-	note := func(m map[serverRequest]*closedAfter, fin pcapstate.Pos) {
+	note := func(m map[serverRequest]*closedAfter, a serverRequest, fin pcapstate.Pos) {
 		if fin.IsZero() && server.LastStatus >= 400 {
 			return // left open after an error: not counted
 		}
@@ -248,8 +249,11 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 		}
 		n.add(server.LastStatus, fin)
 	}
-	note(b.closedClient, client.FIN)
-	note(b.closedServer, server.FIN)
+	a := endOf(server.Addr, client.Addr.Addr())
+	a.method = client.LastRequest
+	note(b.closedClient, a, client.FIN)
+	a.client = netip.Addr{}
+	note(b.closedServer, a, server.FIN)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's
@@ -402,7 +406,8 @@ func (b *builder) capSplit(conf float64, sg *sockGroup) float64 {
 // When it does not hold but there is something to compare (a success
 // seen to end), the claim says why, for the finding's contradicting
 // evidence. A client's group (outbound) is compared with the connections
-// the clients closed; a server's (accepted), with those the server closed
+// its host's clients closed to the same servers; a server's (accepted),
+// with those the server closed
 // (its FIN, whichever end closed first: a server in CLOSE_WAIT never sent
 // one).
 func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
@@ -411,10 +416,12 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	}
 	outbound := sg.flow.key.outbound
 	// The group's servers: its peers (one, or several when their flow
-	// folds a port many peers share), or our own end.
-	closed, end := b.closedClient, func(k key) netip.AddrPort { return k.remote }
+	// folds a port many peers share), each with our host, whose clients'
+	// closes are the ones to compare (a capture on a router or a bridge
+	// also sees other hosts' clients of the same server); or our own end.
+	closed, end := b.closedClient, func(k key) serverRequest { return endOf(k.remote, k.local.Addr()) }
 	if !outbound {
-		closed, end = b.closedServer, func(k key) netip.AddrPort { return k.local }
+		closed, end = b.closedServer, func(k key) serverRequest { return endOf(k.local, netip.Addr{}) }
 	}
 	group := map[uint16]int{} // the group's statuses
 	for _, e := range sg.exch {
@@ -427,7 +434,8 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// POST and never after a GET is not taken for one whose error path
 	// skips the close.
 	methods, scoped := sg.answeredScope()
-	seen := map[netip.AddrPort]bool{}
+	seen := map[serverRequest]bool{}
+	servers := map[netip.AddrPort]bool{} // a client's servers, seen from one host or several
 	var (
 		success, successOpen, errors, same int
 		cites                              []Pos
@@ -440,9 +448,11 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 			continue
 		}
 		seen[a] = true
+		servers[a.server] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-			n := closed[serverRequest{netip.AddrPortFrom(a.Addr().Unmap(), a.Port()), m}]
+			a.method = m
+			n := closed[a]
 			if n == nil {
 				continue
 			}
@@ -470,26 +480,26 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// scope says which requests were compared, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		scope = fmt.Sprintf(" (%s; %s after a success left out)", countingOnly(methods), countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf(" (%s; %s after a success left out)", countingOnly(methods), countsText(outside, requestText))
 	}
 	if success+successOpen == 0 {
 		if len(outside) == 0 {
 			return Claim{}, false // no success seen to end: nothing to compare
 		}
-		return Claim{Text: fmt.Sprintf("no contrast between the success and the error path: every connection the capture saw end after a success answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not its status",
-			countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String))}, false
+		return Claim{Text: "no contrast between the success and the error path: every connection the capture saw end after a success answered " +
+			leftOutText(outside, sg.answeredMethods(), "not its status")}, false
 	}
 	left := len(sg.keys)
 	chance := contrastChance(success, successOpen, same, left)
 	cites = sortOwnPositions(cites)
 	who, where := "the client", "to "+sg.keys[0].remote.String()
-	if len(seen) > 1 {
-		where = fmt.Sprintf("to the group's %d peers", len(seen))
+	if len(servers) > 1 {
+		where = fmt.Sprintf("to the group's %d peers", len(servers))
 	}
 	if !outbound {
-		who, where = "this server", "on "+end(sg.keys[0]).String()
-		if len(seen) > 1 {
-			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(seen), sg.flow.key.port)
+		who, where = "this server", "on "+sg.keys[0].local.String()
+		if len(servers) > 1 {
+			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(servers), sg.flow.key.port)
 		}
 	}
 	leftText := fmt.Sprintf("while these %d were left open after %s", left, countsText(group, statusText))
@@ -626,6 +636,35 @@ func statusesText(by map[uint16]int, n int) string {
 		return "0 after an error status"
 	}
 	return fmt.Sprintf("%d after an error status (%s)", n, countsText(by, statusText))
+}
+
+// requestText writes the method of a request counted by method, "request
+// not seen" for a connection whose request the capture did not see (it
+// began before the capture, or was no HTTP request).
+func requestText(m pcapstate.Method) string {
+	if m == pcapstate.MethodNone {
+		return "request not seen"
+	}
+	return m.String()
+}
+
+// leftOutText says why the connections a count by method left out, all of
+// them, are no contrast with a group whose requests had the methods own:
+// they answered another method, "another method (POST ×6) than these
+// sockets' requests (GET ×3): the close may follow the request's method,
+// " and then not what (not its status); or a request the capture did not
+// see, which is not taken for another method: nothing is known of it.
+func leftOutText(outside, own map[pcapstate.Method]int, not string) string {
+	ownText := countsText(own, pcapstate.Method.String)
+	unseen := outside[pcapstate.MethodNone]
+	if unseen > 0 && len(outside) == 1 {
+		return fmt.Sprintf("a request the capture did not see (%d %s), so none is compared with these sockets' requests (%s)", unseen, plural("connection", unseen), ownText)
+	}
+	mayFollow := "the close may follow the request's method, " + not
+	if unseen == 0 {
+		return fmt.Sprintf("another method (%s) than these sockets' requests (%s): %s", countsText(outside, requestText), ownText, mayFollow)
+	}
+	return fmt.Sprintf("another method than these sockets' requests (%s) or a request the capture did not see (%s): %s", ownText, countsText(outside, requestText), mayFollow)
 }
 
 // statusText writes an HTTP status.

@@ -344,11 +344,7 @@ func findingEvidence(keys []string, f *Finding, socks []Socket, index map[string
 	for _, c := range f.Contradicting {
 		all = append(all, c.Evidence...)
 	}
-	// sortOwnPositions, its halves sorted on two goroutines: alike
-	// positions are equal, so the order is sortOwnPositions'.
-	all = slices.DeleteFunc(all, Pos.IsZero)
-	sortSplit(all, Pos.Compare)
-	return nonNil(slices.Compact(all))
+	return sortOwnPositions(all)
 }
 
 func (m *Model) finishTimeline() {

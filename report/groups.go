@@ -813,8 +813,10 @@ func lockOwner(d *dumps.ThreadDump, addr string, t *dumps.Thread) (string, strin
 // errorPath reports whether a group of sockets no code refers to was left
 // open by one path only: the capture shows every one of them answered (data
 // both ways before the peer's FIN), and the process closed more other
-// connections of the same local port after answering them than the group
-// left open after answering. An error or early-return path is the
+// connections of the same local endpoints (the group's addresses of its
+// port; not another host's server on that port, which a capture of a
+// bridge also sees) after answering them than the group left open after
+// answering. An error or early-return path is the
 // exception in a handler: when the sockets left open are as many as the
 // closes or more, leaving them open is the handler's usual path (the
 // closes may come from another handler, a health check's), and a close
@@ -834,14 +836,23 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 	methods, scoped := sg.answeredScope()
 	closed := 0
 	outside := map[pcapstate.Method]int{} // closes after other methods
-	for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-		c := b.closedByUs[portRequest{port, m}]
-		switch {
-		case c == 0:
-		case scoped && !methods[m]:
-			outside[m] += c
-		default:
-			closed += c
+	seen := map[serverRequest]bool{}      // the group's local endpoints of the port
+	for _, k := range sg.keys {
+		a := endOf(k.local, netip.Addr{})
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
+			a.method = m
+			c := b.closedByUs[a]
+			switch {
+			case c == 0:
+			case scoped && !methods[m]:
+				outside[m] += c
+			default:
+				closed += c
+			}
 		}
 	}
 	n := len(sg.keys)
@@ -851,13 +862,13 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 		if len(outside) == 0 {
 			return Claim{}, false // no close seen: nothing to compare
 		}
-		return Claim{Text: fmt.Sprintf(notShown+"every connection the process closed on :%d after answering answered another method (%s) than these sockets' requests (%s): the close may follow the request's method, not a path that skips it",
-			port, countsText(outside, pcapstate.Method.String), countsText(sg.answeredMethods(), pcapstate.Method.String)), Evidence: evidence}, false
+		return Claim{Text: fmt.Sprintf(notShown+"every connection the process closed on :%d after answering answered %s",
+			port, leftOutText(outside, sg.answeredMethods(), "not a path that skips it")), Evidence: evidence}, false
 	}
 	// scope says which closes were counted, when others were left out.
 	scope := ""
 	if len(outside) > 0 {
-		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, pcapstate.Method.String))
+		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, requestText))
 	}
 	these := fmt.Sprintf("these %d", n)
 	if n == 1 {

@@ -1031,6 +1031,80 @@ func TestErrorStatusContrastStrength(t *testing.T) {
 	}
 }
 
+// TestErrorStatusContrastOtherHost: a capture that sees two hosts' clients
+// of one server (taken on a router or a bridge) compares a client's stuck
+// sockets with its own host's closes only: another host's 21 closes after
+// a 200 say nothing of this client's success path, and with none of its
+// own there is no contrast; with its own 6 the contrast holds on those.
+func TestErrorStatusContrastOtherHost(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.8:8443")
+	for _, tt := range []struct {
+		ownClosed int
+		holds     bool
+		// otherStuck: the other host's process leaks too, the same
+		// process (one pid in both listings' lines): both hosts' closes
+		// count, and the server is still one peer.
+		otherStuck bool
+		closed     int
+	}{{0, false, false, 0}, {6, true, false, 6}, {6, true, true, 27}} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+		conn := func(c *capgen.Capture, host, status string, closed bool) {
+			local := netip.AddrPortFrom(netip.MustParseAddr(host), uint16(50000+port))
+			port++
+			k := c.Conn(local, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+			k.Message(capgen.FromServer, status, 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if closed {
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+			} else {
+				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
+			}
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 21 {
+				conn(c, "10.0.0.6", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range tt.ownClosed {
+				conn(c, "10.0.0.5", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range 3 {
+				conn(c, "10.0.0.5", "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
+			if tt.otherStuck {
+				conn(c, "10.0.0.6", "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.5/32", "10.0.0.6/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+		if i < 0 {
+			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		contrast := slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "the close is done on the success path") })
+		want := confidences.LastErrorAlone
+		if tt.holds {
+			want = confidences.LastError
+		}
+		if contrast != tt.holds || f.Confidence != want {
+			t.Errorf("%v: at %.2f, supporting %+v; want at %.2f, the contrast %v", tt, f.Confidence, f.Supporting, want, tt.holds)
+		}
+		if says := fmt.Sprintf("the capture shows %d other connections to 10.0.0.8:8443 closed by the client", tt.closed); tt.holds && !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) {
+			t.Errorf("%v: no claim %q: %+v", tt, says, f.Supporting)
+		}
+	}
+}
+
 // TestContrastChance: Fisher's exact test, one-sided, on known tables:
 // the lady tasting tea (3 of 4 right: 17/70), a split that cannot be
 // more lopsided (1/C(n, k)), and one with nothing to tell (1).
@@ -1080,16 +1154,21 @@ func docSays(t *testing.T, text string) {
 // skipped on the error path from one skipped on the GET path: no contrast,
 // and the finding says so; when it also closed after its GETs' 200s, the
 // contrast holds on those and says the POSTs were left out. The
-// error-status claim names the methods the responses answered.
+// error-status claim names the methods the responses answered. A close
+// after a request the capture did not see (unseen: it began before the
+// capture) is left out too, but is said unseen, not another method.
 func TestErrorStatusContrastMethods(t *testing.T) {
 	server := netip.MustParseAddrPort("10.0.0.2:8080")
 	for _, tt := range []struct {
-		getClosed int
-		holds     bool
-		says      string
+		posts, getClosed, unseen int
+		holds                    bool
+		says                     string
 	}{
-		{0, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method, not its status"},
-		{6, true, "the capture shows 6 other connections on 10.0.0.2:8080 closed by this server after a success status (6 of the 6 that ended after one) and 0 after an error status (counting only GET, the method these sockets answered; POST ×6 after a success left out), while these 3 were left open after 404 ×3: the close is done on the success path"},
+		{6, 0, 0, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method, not its status"},
+		{6, 6, 0, true, "the capture shows 6 other connections on 10.0.0.2:8080 closed by this server after a success status (6 of the 6 that ended after one) and 0 after an error status (counting only GET, the method these sockets answered; POST ×6 after a success left out), while these 3 were left open after 404 ×3: the close is done on the success path"},
+		{0, 0, 6, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered a request the capture did not see (6 connections), so none is compared with these sockets' requests (GET ×3)"},
+		{6, 0, 2, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered another method than these sockets' requests (GET ×3) or a request the capture did not see (POST ×6, request not seen ×2): the close may follow the request's method, not its status"},
+		{6, 6, 2, true, "(counting only GET, the method these sockets answered; POST ×6, request not seen ×2 after a success left out)"},
 	} {
 		port := 0
 		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
@@ -1099,7 +1178,12 @@ func TestErrorStatusContrastMethods(t *testing.T) {
 			port++
 			k := c.Conn(client, server, capgen.ConnOptions{})
 			k.Handshake()
-			k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			if request == "" {
+				// The rest of a request begun before the capture.
+				k.Message(capgen.FromClient, "Host: ledger\r\n\r\n", 120)
+			} else {
+				k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			}
 			k.Message(capgen.FromServer, status, 300)
 			k.ACK(capgen.FromClient)
 			c.Wait(time.Second)
@@ -1115,11 +1199,14 @@ func TestErrorStatusContrastMethods(t *testing.T) {
 			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
 		}
 		res := capture(t, func(c *capgen.Capture) {
-			for range 6 {
+			for range tt.posts {
 				conn(c, "POST", "HTTP/1.1 200 OK\r\n", true)
 			}
 			for range tt.getClosed {
 				conn(c, "GET", "HTTP/1.1 200 OK\r\n", true)
+			}
+			for range tt.unseen {
+				conn(c, "", "HTTP/1.1 200 OK\r\n", true)
 			}
 			for range 3 {
 				conn(c, "GET", "HTTP/1.1 404 Not Found\r\n", false)
@@ -1145,7 +1232,7 @@ func TestErrorStatusContrastMethods(t *testing.T) {
 		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || f.Confidence != want {
 			t.Errorf("%v: at %.2f, supporting %+v, contradicting %+v; want a claim %q, at %.2f", tt, f.Confidence, f.Supporting, f.Contradicting, tt.says, want)
 		}
-		if !tt.holds {
+		if !tt.holds && tt.unseen == 0 {
 			docSays(t, tt.says)
 		}
 		const answered = "with an error status (404 ×3), answering GET ×3"
@@ -1228,6 +1315,74 @@ func TestErrorPathShare(t *testing.T) {
 	}
 }
 
+// TestErrorPathOtherHost: a capture of two hosts serving the same port (a
+// bridge of containers) counts, for one host's stuck sockets, only the
+// closes of its own endpoint: the other host's 6 closes on :7070 do not
+// make its 3 stuck sockets an error path; its own 6 do.
+func TestErrorPathOtherHost(t *testing.T) {
+	leaky, other := netip.MustParseAddrPort("10.0.0.2:7070"), netip.MustParseAddrPort("10.0.0.3:7070")
+	for _, tt := range []struct {
+		ownClosed int
+		holds     bool
+	}{{0, false}, {6, true}} {
+		port := 0
+		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+			`LISTEN     0      50     10.0.0.2:7070       0.0.0.0:*         users:(("relayd",pid=800,fd=3))` + "\n"
+		conn := func(c *capgen.Capture, server netip.AddrPort, serverCloses bool) {
+			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
+			port++
+			k := c.Conn(client, server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Message(capgen.FromClient, "PING\n", 120)
+			k.Message(capgen.FromServer, "PONG\n", 300)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Second)
+			if serverCloses {
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				return
+			}
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"relayd\",pid=800,fd=%d))\n", server, client, 10+port)
+		}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 6 {
+				conn(c, other, true)
+			}
+			for range tt.ownClosed {
+				conn(c, leaky, true)
+			}
+			for range 3 {
+				conn(c, leaky, false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.2/32", "10.0.0.3/32")
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return len(f.Sockets) == 3 })
+		if i < 0 {
+			t.Fatalf("%+v: no group of 3: %s", tt, m.Verdict.Text)
+		}
+		f := m.Findings[i]
+		want, cat := confidences.MissingCloseNoDump, CategoryMissingClose
+		if tt.holds {
+			want, cat = confidences.ErrorPath, CategoryErrorHandling
+		}
+		if f.Category != cat || f.Confidence != want {
+			t.Errorf("%+v: %s at %.2f, supporting %+v; want %s at %.2f", tt, f.Category, f.Confidence, f.Supporting, cat, want)
+		}
+		says := fmt.Sprintf("while it closed %d other connections on :7070 after answering", tt.ownClosed)
+		if tt.holds && !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) {
+			t.Errorf("%+v: no claim %q: %+v", tt, says, f.Supporting)
+		}
+	}
+}
+
 // TestErrorPathMethods: when the capture saw the method of every request
 // a group's sockets answered, the answered-then-left-open path counts only
 // the closes after the same methods. A server that closed only after its
@@ -1237,13 +1392,17 @@ func TestErrorPathShare(t *testing.T) {
 func TestErrorPathMethods(t *testing.T) {
 	server := netip.MustParseAddrPort("10.0.0.2:8080")
 	for _, tt := range []struct {
-		getClosed int
-		holds     bool
-		says      string
+		posts, getClosed, unseen int
+		holds                    bool
+		says                     string
 	}{
-		{0, false, "the close is not shown to be skipped on one path only: every connection the process closed on :8080 after answering answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method"},
-		{6, true, "while it closed 6 other connections on :8080 after answering (6 of the 9 answered that ended; counting only GET, the method these sockets answered; POST ×6 closed after answering left out), more than it left open"},
-		{2, false, "the process closed 2 other connections on :8080 after answering (counting only GET, the method these sockets answered; POST ×6 closed after answering left out), and left these 3 open after answering; no more closed than left open"},
+		{6, 0, 0, false, "the close is not shown to be skipped on one path only: every connection the process closed on :8080 after answering answered another method (POST ×6) than these sockets' requests (GET ×3): the close may follow the request's method"},
+		{6, 6, 0, true, "while it closed 6 other connections on :8080 after answering (6 of the 9 answered that ended; counting only GET, the method these sockets answered; POST ×6 closed after answering left out), more than it left open"},
+		{6, 2, 0, false, "the process closed 2 other connections on :8080 after answering (counting only GET, the method these sockets answered; POST ×6 closed after answering left out), and left these 3 open after answering; no more closed than left open"},
+		// Closes after a request the capture did not see are left out
+		// as unseen, not as another method.
+		{0, 0, 6, false, "the close is not shown to be skipped on one path only: every connection the process closed on :8080 after answering answered a request the capture did not see (6 connections), so none is compared with these sockets' requests (GET ×3)"},
+		{6, 0, 2, false, "every connection the process closed on :8080 after answering answered another method than these sockets' requests (GET ×3) or a request the capture did not see (POST ×6, request not seen ×2): the close may follow the request's method, not a path that skips it"},
 	} {
 		port := 0
 		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
@@ -1253,7 +1412,12 @@ func TestErrorPathMethods(t *testing.T) {
 			port++
 			k := c.Conn(client, server, capgen.ConnOptions{})
 			k.Handshake()
-			k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			if request == "" {
+				// The rest of a request begun before the capture.
+				k.Message(capgen.FromClient, "Host: ledger\r\n\r\n", 120)
+			} else {
+				k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
+			}
 			k.Message(capgen.FromServer, "HTTP/1.1 200 OK\r\n", 300)
 			k.ACK(capgen.FromClient)
 			c.Wait(time.Second)
@@ -1269,11 +1433,14 @@ func TestErrorPathMethods(t *testing.T) {
 			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
 		}
 		res := capture(t, func(c *capgen.Capture) {
-			for range 6 {
+			for range tt.posts {
 				conn(c, "POST", true)
 			}
 			for range tt.getClosed {
 				conn(c, "GET", true)
+			}
+			for range tt.unseen {
+				conn(c, "", true)
 			}
 			for range 3 {
 				conn(c, "GET", false)
@@ -1296,7 +1463,7 @@ func TestErrorPathMethods(t *testing.T) {
 		if !slices.ContainsFunc(claims, func(c Claim) bool { return strings.Contains(c.Text, tt.says) }) || f.Confidence != want {
 			t.Errorf("%+v: %s at %.2f, supporting %+v, contradicting %+v; want %.2f with a claim %q", tt, f.Category, f.Confidence, f.Supporting, f.Contradicting, want, tt.says)
 		}
-		if tt.getClosed != 2 {
+		if tt.getClosed != 2 && tt.unseen == 0 {
 			docSays(t, tt.says)
 		}
 	}

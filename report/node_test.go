@@ -362,6 +362,13 @@ func TestNodeStacksSeveralGroups(t *testing.T) {
 	if got := stacksOf(first); !slices.Equal(got, []string{"poll weak"}) {
 		t.Errorf("the larger group's stacks %v, want poll's alone", got)
 	}
+	// Its suspect says the same of the message, which is no thread name.
+	for _, s := range second.Suspects {
+		why := strings.Join(s.Why, "; ")
+		if s.Culprit == "fetchQuote" && (!strings.Contains(why, "the stack's message \"Warning: quote fetch from 127.0.0.1:18095 aborted\" names 127.0.0.1:18095") || strings.Contains(why, "thread name")) {
+			t.Errorf("fetchQuote's suspect says %q, want the stack's message to name 127.0.0.1:18095", why)
+		}
+	}
 
 	// An error that names both backends is shown under each group, and
 	// each says it names the other; one that names a port both groups'
@@ -420,6 +427,9 @@ func TestNodeStacksNamedAlike(t *testing.T) {
 	if want := "the stack's message names 18094, which more than one of the process's 2 groups of stuck sockets has: it may be another group's"; !strings.Contains(why, want) {
 		t.Errorf("the larger group's fetchThird says %q, want it to say %q", why, want)
 	}
+	if strings.Contains(why, "thread name") || strings.Count(why, "names 18094") != 1 {
+		t.Errorf("fetchThird says %q, want its message named once, as the stack's, not a thread's", why)
+	}
 	if got := stacksOf(second); len(got) > 0 {
 		t.Errorf("the smaller group shows stacks %v, want them shown once, with the larger", got)
 	}
@@ -437,20 +447,35 @@ func TestNodeStacksNamedAlike(t *testing.T) {
 // TestStackHits: a message that names an address ties to its group, not
 // to another group toward the same port; two groups named alike (the
 // same port, no address) are named by neither; two addresses, two groups.
+// In groups of many peers the address counts wherever it is in the group,
+// not only as its first socket's peer.
 func TestStackHits(t *testing.T) {
-	group := func(local, remote string) sockGroup {
-		return sockGroup{keys: []key{mkKey(netip.MustParseAddrPort(local), netip.MustParseAddrPort(remote))}}
-	}
-	groups := []sockGroup{
-		group("10.0.0.5:41000", "10.0.0.7:80"),
-		group("10.0.0.5:41001", "10.0.0.8:80"),
-		group("10.0.0.5:41002", "10.0.0.9:8080"),
-	}
-	for _, tt := range []struct {
+	type names struct {
 		message string
 		want    []int  // the groups it names
 		alike   string // what it names of several groups alike
-	}{
+	}
+	check := func(groups []sockGroup, tests []names) {
+		t.Helper()
+		for _, tt := range tests {
+			var got []int
+			hits, alike := stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups)
+			for _, h := range hits {
+				got = append(got, h.group)
+			}
+			if !slices.Equal(got, tt.want) || alike != tt.alike {
+				t.Errorf("%q names groups %v, alike %q; want %v, alike %q", tt.message, got, alike, tt.want, tt.alike)
+			}
+		}
+	}
+	group := func(local, remote string) sockGroup {
+		return sockGroup{keys: []key{mkKey(netip.MustParseAddrPort(local), netip.MustParseAddrPort(remote))}}
+	}
+	check([]sockGroup{
+		group("10.0.0.5:41000", "10.0.0.7:80"),
+		group("10.0.0.5:41001", "10.0.0.8:80"),
+		group("10.0.0.5:41002", "10.0.0.9:8080"),
+	}, []names{
 		{"Error: connect ETIMEDOUT 10.0.0.7:80", []int{0}, ""},
 		{"Error: connect ETIMEDOUT 10.0.0.10:80", nil, "80"},
 		{"proxy-to:80", nil, "80"},
@@ -458,16 +483,28 @@ func TestStackHits(t *testing.T) {
 		{"10.0.0.7:80, 10.0.0.8:80 failed", []int{0, 1}, ""},
 		{"retry :8080 then :80", []int{2}, ""},
 		{"", nil, ""},
-	} {
-		var got []int
-		hits, alike := stackHits(dumps.Bucket{Members: []dumps.Member{{Name: tt.message}}}, groups)
-		for _, h := range hits {
-			got = append(got, h.group)
+	})
+
+	// Two groups of many peers toward one port (a flow split by its last
+	// exchange): the address a message names ties it to the group that
+	// holds it wherever it is in the group, and to none when both do.
+	peers := func(local uint16, remotes ...string) sockGroup {
+		var g sockGroup
+		for i, r := range remotes {
+			g.keys = append(g.keys, mkKey(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.5"), local+uint16(i)), netip.MustParseAddrPort(r)))
 		}
-		if !slices.Equal(got, tt.want) || alike != tt.alike {
-			t.Errorf("%q names groups %v, alike %q; want %v, alike %q", tt.message, got, alike, tt.want, tt.alike)
-		}
+		return g
 	}
+	check([]sockGroup{
+		peers(41000, "10.0.0.3:80", "10.0.0.9:80"),
+		peers(41010, "10.0.0.4:80", "10.0.0.8:80", "10.0.0.3:80"),
+	}, []names{
+		{"Error: connect ECONNREFUSED 10.0.0.9:80", []int{0}, ""},
+		{"Error: connect ECONNREFUSED 10.0.0.8:80", []int{1}, ""},
+		{"10.0.0.9:80 and 10.0.0.8:80 failed", []int{0, 1}, ""},
+		{"Error: connect ECONNREFUSED 10.0.0.7:80", nil, "80"},
+		{"Error: connect ECONNREFUSED 10.0.0.3:80", nil, "10.0.0.3:80"},
+	})
 }
 
 // TestPeerNamedWholeNumbers: a name or a stack's message names a peer or
@@ -488,6 +525,24 @@ func TestPeerNamedWholeNumbers(t *testing.T) {
 		{"proxy-to:80", "80"},
 		{"worker-41000-1", "41000"},
 		{"worker-141000-1", ""},
+	} {
+		bk := dumps.Bucket{Members: []dumps.Member{{Name: tt.name}}}
+		got := peerNamed(bk, stuck, "the name")
+		if (tt.want == "") != (got == "") || tt.want != "" && !strings.HasSuffix(got, " names "+tt.want) {
+			t.Errorf("peerNamed(%q) = %q, want it to name %q", tt.name, got, tt.want)
+		}
+	}
+	// Node.js writes an IPv6 peer without brackets: "::1:3000" is [::1]'s
+	// port 3000, the whole address, not a port alone.
+	stuck = []key{mkKey(netip.MustParseAddrPort("[::1]:41000"), netip.MustParseAddrPort("[::1]:3000"))}
+	for _, tt := range []struct {
+		name string
+		want string
+	}{
+		{"Error: connect ECONNREFUSED ::1:3000", "[::1]:3000"},
+		{"Error: connect ECONNREFUSED [::1]:3000", "[::1]:3000"},
+		{"Error: connect ECONNREFUSED fe80::1:3000", "3000"}, // another host, the same port
+		{"Error: connect ECONNREFUSED ::1:30000", ""},
 	} {
 		bk := dumps.Bucket{Members: []dumps.Member{{Name: tt.name}}}
 		got := peerNamed(bk, stuck, "the name")
@@ -528,6 +583,8 @@ func TestPeerNamedEverySocket(t *testing.T) {
 		"fetch 10.0.0.7:80 failed", "fetch 10.0.0.7:8080", "fetch 110.0.0.7:8080", "a.10.0.0.7:80", "1.10.0.0.7:80",
 		"[fd00::7]:443", "[fd00::7]:4430", "[[fd00::7]:443]", "[fd00:0::7]:443", "[::ffff:10.0.0.9]:1", "[::1]:99",
 		":080", ":443x", "to :8080!", "10.0.0.7:80:443", "[fd00::7]:", ":", "-", "--", "[:]:1",
+		"connect ECONNREFUSED fd00::7:443", "fd00::7:4430", "afd00::7:443", "x:fd00::7:443", "fd00::7:443.", "fd00:0::7:443",
+		"::ffff:10.0.0.9:1", "fe80::7:443", "fd00::7:443:1", "::7:443",
 	} {
 		back := slices.Clone(keys)
 		slices.Reverse(back)
@@ -540,9 +597,23 @@ func TestPeerNamedEverySocket(t *testing.T) {
 	}
 }
 
-// peerNamedPlain is peerNamed as a plain search: each socket's needles in
-// turn, each looked for whole in every member's name.
+// peerNamedPlain is peerNamed as a plain search: each socket's peer
+// looked for whole in every member's name, then each socket's ports in
+// turn.
 func peerNamedPlain(bk dumps.Bucket, stuck []key, what string) string {
+	for _, k := range stuck {
+		// An IPv6 peer also without brackets, as Node.js writes it,
+		// whole: no hexadecimal digit, colon or dot before it.
+		bare := ""
+		if k.remote.Addr().Is6() {
+			bare = k.remote.Addr().String() + ":" + strconv.Itoa(int(k.remote.Port()))
+		}
+		for _, m := range bk.Members {
+			if namesWhole(m.Name, k.remote.String()) || bare != "" && namesBare(m.Name, bare) {
+				return fmt.Sprintf("%s %q names %s", what, m.Name, k.remote)
+			}
+		}
+	}
 	for _, k := range stuck {
 		for _, needle := range []string{k.remote.String(), ":" + strconv.Itoa(int(k.remote.Port())), "-" + strconv.Itoa(int(k.local.Port())) + "-"} {
 			for _, m := range bk.Members {
@@ -567,6 +638,25 @@ func BenchmarkPeerNamed(b *testing.B) {
 		if peerNamed(bk, stuck, "thread name") != "" {
 			b.Fatal("named")
 		}
+	}
+}
+
+// namesBare reports whether s holds needle, an IPv6 address and port
+// without brackets, whole: not after a hexadecimal digit, a colon or a
+// dot, nor before a digit.
+func namesBare(s, needle string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], needle)
+		if j < 0 {
+			return false
+		}
+		at, end := i+j, i+j+len(needle)
+		before := at == 0 || !strings.ContainsRune("0123456789abcdefABCDEF:.", rune(s[at-1]))
+		after := end == len(s) || s[end] < '0' || s[end] > '9'
+		if before && after {
+			return true
+		}
+		i = at + 1
 	}
 }
 

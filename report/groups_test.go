@@ -891,26 +891,8 @@ func TestErrorStatusContrastSamePathCloses(t *testing.T) {
 		{"HTTP/1.1 503 Service Unavailable\r\n", false},
 		{"HTTP/1.1 404 Not Found\r\n", true},
 	} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
-		conn := func(c *capgen.Capture, status string, closed bool) {
-			local := netip.AddrPortFrom(client, uint16(50000+port))
-			port++
-			k := c.Conn(local, server, capgen.ConnOptions{})
-			k.Handshake()
-			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
-			k.Message(capgen.FromServer, status, 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if closed {
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-			} else {
-				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
-			}
-			k.FIN(capgen.FromServer)
-			k.ACK(capgen.FromClient)
-		}
+		sc := &statusClients{server: server}
+		conn := func(c *capgen.Capture, status string, closed bool) { sc.conn(c, client, status, closed) }
 		res := capture(t, func(c *capgen.Capture) {
 			for range 5 {
 				conn(c, "HTTP/1.1 200 OK\r\n", true)
@@ -923,15 +905,7 @@ func TestErrorStatusContrastSamePathCloses(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.5/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
-		if i < 0 {
-			t.Fatalf("%q: no error-status group: %s", tt.closedError, m.Verdict.Text)
-		}
-		f := m.Findings[i]
+		m, f := errorStatusFinding(t, res, sc.ss, fmt.Sprintf("%q", tt.closedError))
 		has := slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "closed by the client after a success status") })
 		want := confidences.LastErrorAlone
 		if tt.contrast {
@@ -977,26 +951,8 @@ func TestErrorStatusContrastStrength(t *testing.T) {
 		{3, 4, 3, false, "(3 of the 7 that ended after one) and 0 after an error status, while these 3 were left open after 503 ×3; the success path closed no more than half of its connections"},
 		{6, 0, 3, true, "(6 of the 6 that ended after one) and 0 after an error status, while these 3 were left open after 503 ×3: the close is done on the success path and skipped on the error path; a split at least this lopsided comes by chance once in 84 if"},
 	} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
-		conn := func(c *capgen.Capture, status string, closed bool) {
-			local := netip.AddrPortFrom(client, uint16(50000+port))
-			port++
-			k := c.Conn(local, server, capgen.ConnOptions{})
-			k.Handshake()
-			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
-			k.Message(capgen.FromServer, status, 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if closed {
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-			} else {
-				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
-			}
-			k.FIN(capgen.FromServer)
-			k.ACK(capgen.FromClient)
-		}
+		sc := &statusClients{server: server}
+		conn := func(c *capgen.Capture, status string, closed bool) { sc.conn(c, client, status, closed) }
 		res := capture(t, func(c *capgen.Capture) {
 			for range tt.okClosed {
 				conn(c, "HTTP/1.1 200 OK\r\n", true)
@@ -1009,15 +965,7 @@ func TestErrorStatusContrastStrength(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.5/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
-		if i < 0 {
-			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
-		}
-		f := m.Findings[i]
+		_, f := errorStatusFinding(t, res, sc.ss, fmt.Sprint(tt))
 		claims, want := f.Contradicting, confidences.LastErrorAlone
 		if tt.holds {
 			claims, want = f.Supporting, confidences.LastError
@@ -1047,25 +995,9 @@ func TestErrorStatusContrastOtherHost(t *testing.T) {
 		otherStuck bool
 		closed     int
 	}{{0, false, false, 0}, {6, true, false, 6}, {6, true, true, 27}} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+		sc := &statusClients{server: server}
 		conn := func(c *capgen.Capture, host, status string, closed bool) {
-			local := netip.AddrPortFrom(netip.MustParseAddr(host), uint16(50000+port))
-			port++
-			k := c.Conn(local, server, capgen.ConnOptions{})
-			k.Handshake()
-			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
-			k.Message(capgen.FromServer, status, 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if closed {
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-			} else {
-				ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, server, 30+port)
-			}
-			k.FIN(capgen.FromServer)
-			k.ACK(capgen.FromClient)
+			sc.conn(c, netip.MustParseAddr(host), status, closed)
 		}
 		res := capture(t, func(c *capgen.Capture) {
 			for range 21 {
@@ -1082,15 +1014,7 @@ func TestErrorStatusContrastOtherHost(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.5/32", "10.0.0.6/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
-		if i < 0 {
-			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
-		}
-		f := m.Findings[i]
+		_, f := errorStatusFinding(t, res, sc.ss, fmt.Sprint(tt))
 		contrast := slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "the close is done on the success path") })
 		want := confidences.LastErrorAlone
 		if tt.holds {
@@ -1170,33 +1094,9 @@ func TestErrorStatusContrastMethods(t *testing.T) {
 		{6, 0, 2, false, "no contrast between the success and the error path: every connection the capture saw end after a success answered another method than these sockets' requests (GET ×3) or a request the capture did not see (POST ×6, request not seen ×2): the close may follow the request's method, not its status"},
 		{6, 6, 2, true, "(counting only GET, the method these sockets answered; POST ×6, request not seen ×2 after a success left out)"},
 	} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
-			`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("python3",pid=800,fd=3))` + "\n"
+		sv := newServerConns("python3", "0.0.0.0:8080")
 		conn := func(c *capgen.Capture, request, status string, serverCloses bool) {
-			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
-			port++
-			k := c.Conn(client, server, capgen.ConnOptions{})
-			k.Handshake()
-			if request == "" {
-				// The rest of a request begun before the capture.
-				k.Message(capgen.FromClient, "Host: ledger\r\n\r\n", 120)
-			} else {
-				k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
-			}
-			k.Message(capgen.FromServer, status, 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if serverCloses {
-				k.FIN(capgen.FromServer)
-				k.ACK(capgen.FromClient)
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-				return
-			}
-			k.FIN(capgen.FromClient)
-			k.ACK(capgen.FromServer)
-			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
+			sv.conn(c, server, ledgerRequest(request), status, serverCloses)
 		}
 		res := capture(t, func(c *capgen.Capture) {
 			for range tt.posts {
@@ -1213,15 +1113,7 @@ func TestErrorStatusContrastMethods(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.2/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
-		if i < 0 {
-			t.Fatalf("%v: no error-status group: %s", tt, m.Verdict.Text)
-		}
-		f := m.Findings[i]
+		_, f := errorStatusFinding(t, res, sv.ss, fmt.Sprint(tt))
 		// Without the contrast, the finding stays at the error status's
 		// own 0.65: the answered-then-left-open path does not hold either,
 		// since the only closes followed POSTs (TestErrorPathMethods).
@@ -1261,29 +1153,8 @@ func TestErrorPathShare(t *testing.T) {
 		{5, 5, false, "the process closed 5 other connections on :7070 after answering, and left these 5 open after answering; no more closed than left open"},
 		{6, 5, true, "the process answered each of these 5 connections (data both ways before the peer's FIN) and never closed them, while it closed 6 other connections on :7070 after answering (6 of the 11 answered that ended), more than it left open: the close is skipped on one path, an error or early-return path"},
 	} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
-			`LISTEN     0      50     0.0.0.0:7070       0.0.0.0:*         users:(("relayd",pid=800,fd=3))` + "\n"
-		conn := func(c *capgen.Capture, serverCloses bool) {
-			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
-			port++
-			k := c.Conn(client, server, capgen.ConnOptions{})
-			k.Handshake()
-			k.Message(capgen.FromClient, "PING\n", 120)
-			k.Message(capgen.FromServer, "PONG\n", 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if serverCloses {
-				k.FIN(capgen.FromServer)
-				k.ACK(capgen.FromClient)
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-				return
-			}
-			k.FIN(capgen.FromClient)
-			k.ACK(capgen.FromServer)
-			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"relayd\",pid=800,fd=%d))\n", server, client, 10+port)
-		}
+		sv := newServerConns("relayd", "0.0.0.0:7070")
+		conn := func(c *capgen.Capture, serverCloses bool) { sv.conn(c, server, "PING\n", "PONG\n", serverCloses) }
 		res := capture(t, func(c *capgen.Capture) {
 			for range tt.closed {
 				conn(c, true)
@@ -1293,7 +1164,7 @@ func TestErrorPathShare(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.2/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", sv.ss)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1325,28 +1196,9 @@ func TestErrorPathOtherHost(t *testing.T) {
 		ownClosed int
 		holds     bool
 	}{{0, false}, {6, true}} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
-			`LISTEN     0      50     10.0.0.2:7070       0.0.0.0:*         users:(("relayd",pid=800,fd=3))` + "\n"
+		sv := newServerConns("relayd", "10.0.0.2:7070")
 		conn := func(c *capgen.Capture, server netip.AddrPort, serverCloses bool) {
-			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
-			port++
-			k := c.Conn(client, server, capgen.ConnOptions{})
-			k.Handshake()
-			k.Message(capgen.FromClient, "PING\n", 120)
-			k.Message(capgen.FromServer, "PONG\n", 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if serverCloses {
-				k.FIN(capgen.FromServer)
-				k.ACK(capgen.FromClient)
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-				return
-			}
-			k.FIN(capgen.FromClient)
-			k.ACK(capgen.FromServer)
-			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"relayd\",pid=800,fd=%d))\n", server, client, 10+port)
+			sv.conn(c, server, "PING\n", "PONG\n", serverCloses)
 		}
 		res := capture(t, func(c *capgen.Capture) {
 			for range 6 {
@@ -1360,7 +1212,7 @@ func TestErrorPathOtherHost(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.2/32", "10.0.0.3/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", sv.ss)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1404,33 +1256,9 @@ func TestErrorPathMethods(t *testing.T) {
 		{0, 0, 6, false, "the close is not shown to be skipped on one path only: every connection the process closed on :8080 after answering answered a request the capture did not see (6 connections), so none is compared with these sockets' requests (GET ×3)"},
 		{6, 0, 2, false, "every connection the process closed on :8080 after answering answered another method than these sockets' requests (GET ×3) or a request the capture did not see (POST ×6, request not seen ×2): the close may follow the request's method, not a path that skips it"},
 	} {
-		port := 0
-		ss := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
-			`LISTEN     0      50     0.0.0.0:8080       0.0.0.0:*         users:(("python3",pid=800,fd=3))` + "\n"
+		sv := newServerConns("python3", "0.0.0.0:8080")
 		conn := func(c *capgen.Capture, request string, serverCloses bool) {
-			client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+port))
-			port++
-			k := c.Conn(client, server, capgen.ConnOptions{})
-			k.Handshake()
-			if request == "" {
-				// The rest of a request begun before the capture.
-				k.Message(capgen.FromClient, "Host: ledger\r\n\r\n", 120)
-			} else {
-				k.Message(capgen.FromClient, request+" /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n", 120)
-			}
-			k.Message(capgen.FromServer, "HTTP/1.1 200 OK\r\n", 300)
-			k.ACK(capgen.FromClient)
-			c.Wait(time.Second)
-			if serverCloses {
-				k.FIN(capgen.FromServer)
-				k.ACK(capgen.FromClient)
-				k.FIN(capgen.FromClient)
-				k.ACK(capgen.FromServer)
-				return
-			}
-			k.FIN(capgen.FromClient)
-			k.ACK(capgen.FromServer)
-			ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"python3\",pid=800,fd=%d))\n", server, client, 10+port)
+			sv.conn(c, server, ledgerRequest(request), "HTTP/1.1 200 OK\r\n", serverCloses)
 		}
 		res := capture(t, func(c *capgen.Capture) {
 			for range tt.posts {
@@ -1447,7 +1275,7 @@ func TestErrorPathMethods(t *testing.T) {
 			}
 			c.Wait(10 * time.Second)
 		}, "10.0.0.2/32")
-		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+		m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", sv.ss)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1476,4 +1304,98 @@ func TestLastMethod(t *testing.T) {
 	if s := (lastMethod + 1).String(); !strings.HasPrefix(s, "Method(") {
 		t.Errorf("pcapstate has a method after lastMethod (%s): %s", lastMethod, s)
 	}
+}
+
+// statusClients makes, on a capgen capture, HTTP/1.1 clients of server
+// that each send a GET and get a status line back, then close the
+// connection after it or leave it in CLOSE_WAIT when the server closes,
+// listed in an ss listing as pid 700's (java).
+type statusClients struct {
+	server netip.AddrPort
+	ss     string
+	port   int
+}
+
+// conn adds one connection of a client on host.
+func (sc *statusClients) conn(c *capgen.Capture, host netip.Addr, status string, closed bool) {
+	if sc.ss == "" {
+		sc.ss = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	}
+	local := netip.AddrPortFrom(host, uint16(50000+sc.port))
+	sc.port++
+	k := c.Conn(local, sc.server, capgen.ConnOptions{})
+	k.Handshake()
+	k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+	k.Message(capgen.FromServer, status, 300)
+	k.ACK(capgen.FromClient)
+	c.Wait(time.Second)
+	if closed {
+		k.FIN(capgen.FromClient)
+		k.ACK(capgen.FromServer)
+	} else {
+		sc.ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((\"java\",pid=700,fd=%d))\n", local, sc.server, 30+sc.port)
+	}
+	k.FIN(capgen.FromServer)
+	k.ACK(capgen.FromClient)
+}
+
+// errorStatusFinding builds the report of res with the ss listing ss and
+// returns it with its finding of sockets left after an error status.
+func errorStatusFinding(t *testing.T, res *pcapstate.Result, ss, name string) (*Model, Finding) {
+	t.Helper()
+	m, err := Build(BuildInput{Capture: res, Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(m.Findings, func(f Finding) bool { return f.LastExchange == LastErrorStatus })
+	if i < 0 {
+		t.Fatalf("%s: no error-status group: %s", name, m.Verdict.Text)
+	}
+	return m, m.Findings[i]
+}
+
+// serverConns makes, on a capgen capture, connections of a client
+// (10.0.1.9) to a server process proc (pid 800) listening on listen: a
+// request and its answer, then the server's close, or the client's FIN
+// left in CLOSE_WAIT and listed in an ss listing (ss).
+type serverConns struct {
+	proc string
+	ss   string
+	port int
+}
+
+func newServerConns(proc, listen string) *serverConns {
+	return &serverConns{proc: proc, ss: "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" +
+		fmt.Sprintf("LISTEN     0      50     %s       0.0.0.0:*         users:((%q,pid=800,fd=3))\n", listen, proc)}
+}
+
+// conn adds one connection to server.
+func (sv *serverConns) conn(c *capgen.Capture, server netip.AddrPort, request, answer string, serverCloses bool) {
+	client := netip.AddrPortFrom(netip.MustParseAddr("10.0.1.9"), uint16(40000+sv.port))
+	sv.port++
+	k := c.Conn(client, server, capgen.ConnOptions{})
+	k.Handshake()
+	k.Message(capgen.FromClient, request, 120)
+	k.Message(capgen.FromServer, answer, 300)
+	k.ACK(capgen.FromClient)
+	c.Wait(time.Second)
+	if serverCloses {
+		k.FIN(capgen.FromServer)
+		k.ACK(capgen.FromClient)
+		k.FIN(capgen.FromClient)
+		k.ACK(capgen.FromServer)
+		return
+	}
+	k.FIN(capgen.FromClient)
+	k.ACK(capgen.FromServer)
+	sv.ss += fmt.Sprintf("CLOSE-WAIT 1      0      %s      %s   users:((%q,pid=800,fd=%d))\n", server, client, sv.proc, 10+sv.port)
+}
+
+// ledgerRequest is an HTTP/1.1 request of method to /ledger, or, for no
+// method, the rest of a request begun before the capture.
+func ledgerRequest(method string) string {
+	if method == "" {
+		return "Host: ledger\r\n\r\n"
+	}
+	return method + " /ledger HTTP/1.1\r\nHost: ledger\r\n\r\n"
 }

@@ -1023,11 +1023,16 @@ func (b *builder) sortClosed() {
 		return
 	}
 	b.closedSorting = &sync.WaitGroup{}
-	for _, xs := range [][]int64{b.closed.at, b.closed.end} {
+	c := &b.closed
+	if c.gridded {
+		return
+	}
+	for kind, xs := range [2]*[]int64{&c.at, &c.end} {
 		b.closedSorting.Add(1)
 		go func() {
 			defer b.closedSorting.Done()
-			sortTimes(xs)
+			*xs = c.gather(kind)
+			sortTimes(*xs)
 		}()
 	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -166,5 +167,47 @@ func TestClosedTimesBeforeStart(t *testing.T) {
 	}
 	if pts[0].Count != 1 {
 		t.Errorf("at the start: %d, want 1 (the first socket entered CLOSE_WAIT then)", pts[0].Count)
+	}
+}
+
+// TestClosedTimesChunks: instants added past a chunk's size come back
+// whole from the sort, and moved onto the grid from several chunks, each
+// counts once.
+func TestClosedTimesChunks(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 3*lastChunk + 17 // the chunks grow to their last size and fill it again
+	var ats, ends []int64
+	b := NewBuilder(BuildInput{}).b
+	for range n {
+		at := r.Int64N(1e12)
+		end := at + r.Int64N(1e9)
+		ats, ends = append(ats, at), append(ends, end)
+		b.closed.add(at, end)
+	}
+	if len(b.closed.full) < 2 {
+		t.Fatalf("%d full chunks, want several", len(b.closed.full))
+	}
+	b.sortClosed()
+	b.closedSorting.Wait()
+	slices.Sort(ats)
+	slices.Sort(ends)
+	if !slices.Equal(b.closed.at, ats) || !slices.Equal(b.closed.end, ends) {
+		t.Errorf("gathered and sorted: %d and %d instants, not the %d added", len(b.closed.at), len(b.closed.end), n)
+	}
+
+	g := closedTimes{maxExact: 2*firstChunk + 5} // gridded from three chunks
+	for i := range g.maxExact + 1 {
+		g.add(ats[i], ends[i])
+	}
+	if !g.gridded {
+		t.Fatal("not gridded")
+	}
+	want := make([]int64, len(g.cells))
+	for i := range g.maxExact + 1 {
+		want[g.cell(ats[i])]++
+		want[g.cell(ends[i])]--
+	}
+	if !slices.Equal(g.cells, want) {
+		t.Error("the grid's cells are not the changes of the instants added")
 	}
 }

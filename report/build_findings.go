@@ -1031,7 +1031,7 @@ func (b *builder) sortClosed() {
 		b.closedSorting.Add(1)
 		go func() {
 			defer b.closedSorting.Done()
-			*xs = c.gather(kind)
+			c.gather(kind)
 			sortTimes(*xs)
 		}()
 	}

@@ -5,22 +5,20 @@ import "cmp"
 // closedTimes holds when the closed-later sockets entered and left
 // CLOSE_WAIT (ns since the epoch), for the timeline. Up to maxExact of each
 // it keeps the instants themselves, two lists the timeline sorts in place
-// (a busy capture has a million: 16 MB), filled in chunks that are never
-// copied as they grow and gathered once, by the goroutines that sort them
-// (gather). Past that it keeps counts on a
-// grid of at most gridCells cells of capture time, the net change of the
+// (a busy capture has a million: 16 MB), added in chunks that never move
+// and gathered once, by the goroutines that sort them (gather). Past that
+// it keeps counts on a grid of at most gridCells cells of capture time,
+// the net change of the
 // count in each cell, whose width (a power of two nanoseconds) doubles as
 // the instants spread: its memory then stays the grid's, however many
 // connections close later, and the timeline shows each cell's change at
 // the cell's start (within a width of the instants; an entry and an exit
 // in one cell cancel).
 type closedTimes struct {
-	// at and end are the instants of the chunk being filled, and once
-	// gathered all of them; full holds the chunks filled before it, in
-	// pairs of the same length, n counts every instant.
+	// adding holds the instants (0: at, 1: end) as they come; at and end
+	// are each of them in one list once gathered (gather).
+	adding  [2]chunked[int64]
 	at, end []int64
-	full    [][2][]int64
-	n       int
 	// maxExact is how many instants of each kind are kept exactly (0:
 	// defaultMaxExact; tests set fewer).
 	maxExact int
@@ -37,19 +35,14 @@ type closedTimes struct {
 const (
 	defaultMaxExact = 1 << 21 // 2 million of each: 32 MB
 	gridCells       = 1 << 16 // 512 KB of cells
-	// firstChunk and lastChunk bound a chunk's instants: each chunk holds
-	// twice the one before, up to 256 KB.
-	firstChunk, lastChunk = 1 << 8, 1 << 15
 )
 
 // add notes one closed-later socket's CLOSE_WAIT, from at to end.
 func (c *closedTimes) add(at, end int64) {
 	if !c.gridded {
-		if len(c.at) == cap(c.at) {
-			c.newChunk()
-		}
-		c.at, c.end = append(c.at, at), append(c.end, end)
-		if c.n++; c.n <= cmp.Or(c.maxExact, defaultMaxExact) {
+		c.adding[0].push(at)
+		c.adding[1].push(end)
+		if c.adding[0].len() <= cmp.Or(c.maxExact, defaultMaxExact) {
 			return
 		}
 		c.toGrid()
@@ -60,38 +53,20 @@ func (c *closedTimes) add(at, end int64) {
 	c.cells[c.cell(end)]--
 }
 
-// newChunk sets the chunk being filled aside, full, and begins the next.
-// Growing one list by append would copy it at every doubling and leave
-// the copies to the collector: on a capture of a million closed-later
-// sockets that was 7% of analyze's CPU, most of it faulting in the fresh
-// pages the copies went to.
-func (c *closedTimes) newChunk() {
-	size := firstChunk
-	if cap(c.at) > 0 {
-		c.full = append(c.full, [2][]int64{c.at, c.end})
-		size = min(2*cap(c.at), lastChunk)
-	}
-	c.at, c.end = make([]int64, 0, size), make([]int64, 0, size)
-}
-
-// gather returns the instants of one kind (0: at, 1: end) in one list, in
-// the order they came, letting go of each chunk once it is copied. The
-// two kinds may be gathered at once, on two goroutines: each touches its
-// own kind's lists alone.
-func (c *closedTimes) gather(kind int) []int64 {
-	last := &c.at
+// gather puts the instants of one kind (0: at, 1: end) in one list, at or
+// end, after those set there before, in the order they came. The two
+// kinds may be gathered at once, on two goroutines: each touches its own
+// kind's lists alone.
+func (c *closedTimes) gather(kind int) {
+	xs := &c.at
 	if kind == 1 {
-		last = &c.end
+		xs = &c.end
 	}
-	if len(c.full) == 0 {
-		return *last
+	if *xs == nil {
+		*xs = c.adding[kind].gather()
+		return
 	}
-	xs := make([]int64, 0, c.n)
-	for i := range c.full {
-		xs = append(xs, c.full[i][kind]...)
-		c.full[i][kind] = nil
-	}
-	return append(xs, *last...)
+	*xs = append(*xs, c.adding[kind].gather()...)
 }
 
 // cell is the index of the cell of t, an instant the grid covers. The
@@ -108,14 +83,15 @@ func (c *closedTimes) cellStart(i int) int64 {
 }
 
 // empty reports whether no closed-later socket was noted.
-func (c *closedTimes) empty() bool { return !c.gridded && c.n == 0 && len(c.at) == 0 }
+func (c *closedTimes) empty() bool {
+	return !c.gridded && c.adding[0].len() == 0 && len(c.at) == 0
+}
 
 // toGrid moves the exact instants onto the grid.
 func (c *closedTimes) toGrid() {
-	chunks := append(c.full, [2][]int64{c.at, c.end})
-	lo, hi := c.at[0], c.at[0]
-	for _, ch := range chunks {
-		for _, xs := range ch {
+	lo, hi := c.adding[0].last[0], c.adding[0].last[0]
+	for _, a := range c.adding {
+		for _, xs := range a.chunks() {
 			for _, t := range xs {
 				lo, hi = min(lo, t), max(hi, t)
 			}
@@ -124,13 +100,14 @@ func (c *closedTimes) toGrid() {
 	c.gridded, c.cells, c.width = true, make([]int64, gridCells), 1
 	c.origin, c.lo, c.hi = lo, lo, lo
 	c.fit(lo, hi)
-	for _, ch := range chunks {
-		for i := range ch[0] {
-			c.cells[c.cell(ch[0][i])]++
-			c.cells[c.cell(ch[1][i])]--
+	for kind, a := range c.adding {
+		for _, xs := range a.chunks() {
+			for _, t := range xs {
+				c.cells[c.cell(t)] += 1 - 2*int64(kind) // +1 for an entry, -1 for an exit
+			}
 		}
 	}
-	c.at, c.end, c.full = nil, nil, nil
+	c.adding = [2]chunked[int64]{}
 }
 
 // fit widens the grid until it covers [lo, hi] beside every instant it

@@ -175,7 +175,7 @@ func TestClosedTimesBeforeStart(t *testing.T) {
 // counts once.
 func TestClosedTimesChunks(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	const n = 3*lastChunk + 17 // the chunks grow to their last size and fill it again
+	const n = 3*maxChunk + 17 // the chunks grow to their largest and fill it again
 	var ats, ends []int64
 	b := NewBuilder(BuildInput{}).b
 	for range n {
@@ -184,8 +184,8 @@ func TestClosedTimesChunks(t *testing.T) {
 		ats, ends = append(ats, at), append(ends, end)
 		b.closed.add(at, end)
 	}
-	if len(b.closed.full) < 2 {
-		t.Fatalf("%d full chunks, want several", len(b.closed.full))
+	if len(b.closed.adding[0].full) < 2 {
+		t.Fatalf("%d full chunks, want several", len(b.closed.adding[0].full))
 	}
 	b.sortClosed()
 	b.closedSorting.Wait()
@@ -195,7 +195,7 @@ func TestClosedTimesChunks(t *testing.T) {
 		t.Errorf("gathered and sorted: %d and %d instants, not the %d added", len(b.closed.at), len(b.closed.end), n)
 	}
 
-	g := closedTimes{maxExact: 2*firstChunk + 5} // gridded from three chunks
+	g := closedTimes{maxExact: 3*256 + 5} // gridded from three chunks
 	for i := range g.maxExact + 1 {
 		g.add(ats[i], ends[i])
 	}

@@ -679,13 +679,48 @@ func bareIPv6(s string, j, e int) (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(a, uint16(p)), true
 }
 
+// inBareIPv6 reports whether the colon s[j] and the digits after it, up
+// to s[e], are a group inside an IPv6 address written without brackets,
+// not a port: in "::1:3000", Node.js's way of writing [::1]:3000, the 1
+// is not a port. They are when the run of hexadecimal digits, colons and
+// dots around them (the colons and dots ending it aside, as in
+// "::1:3000: refused" or "to ::1:3000.") goes on after them and is an
+// IPv6 address, whole or but for its last group, the port Node.js
+// appends.
+func inBareIPv6(s string, j, e int) bool {
+	start, end := j, e
+	for start > 0 && (hex(s[start-1]) || s[start-1] == ':' || s[start-1] == '.') {
+		start--
+	}
+	for end < len(s) && (hex(s[end]) || s[end] == ':' || s[end] == '.') {
+		end++
+	}
+	for end > e && (s[end-1] == ':' || s[end-1] == '.') {
+		end--
+	}
+	if end == e {
+		return false // the run's last group: a port
+	}
+	run := s[start:end]
+	if a, err := netip.ParseAddr(run); err == nil && a.Is6() {
+		return true
+	}
+	if k := strings.LastIndexByte(run, ':'); k > 0 {
+		if a, err := netip.ParseAddr(run[:k]); err == nil && a.Is6() {
+			return true
+		}
+	}
+	return false
+}
+
 // namedIn reads the members' names for the addresses and ports they hold
 // whole, as the tests' plain search (namesWhole) finds them: a port is a
 // run of digits written as strconv.Itoa writes it, whole (no digit on
-// either side); an address is
-// the whole run of digits and dots before ":port" (not after a digit or a
-// dot) or a bracketed one, written as netip.AddrPort.String writes it, or
-// an IPv6 address without brackets, as Node.js writes one (bareIPv6).
+// either side), and not a group inside an IPv6 address written without
+// brackets (inBareIPv6); an address is the whole run of digits and dots
+// before ":port" (not after a digit or a dot) or a bracketed one, written
+// as netip.AddrPort.String writes it, or an IPv6 address without
+// brackets, as Node.js writes one (bareIPv6).
 func namedIn(members []dumps.Member) *named {
 	n := &named{}
 	add := func(m map[uint16]int, bits **portSet, port string, i int) map[uint16]int {
@@ -713,7 +748,7 @@ func namedIn(members []dumps.Member) *named {
 			for e < len(s) && digit(s[e]) {
 				e++
 			}
-			if e == j+1 {
+			if e == j+1 || s[j] == ':' && inBareIPv6(s, j, e) {
 				continue
 			}
 			port := s[j+1 : e]

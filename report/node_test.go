@@ -543,6 +543,9 @@ func TestPeerNamedWholeNumbers(t *testing.T) {
 		{"Error: connect ECONNREFUSED [::1]:3000", "[::1]:3000"},
 		{"Error: connect ECONNREFUSED fe80::1:3000", "3000"}, // another host, the same port
 		{"Error: connect ECONNREFUSED ::1:30000", ""},
+		{"Error: connect ECONNREFUSED ::3000:1", ""}, // [::3000]'s port 1: no group's
+		{"Error: connect ECONNREFUSED ::1:3000: refused", "[::1]:3000"},
+		{"Error: connect ECONNREFUSED ::1:3000.", "[::1]:3000"},
 	} {
 		bk := dumps.Bucket{Members: []dumps.Member{{Name: tt.name}}}
 		got := peerNamed(bk, stuck, "the name")
@@ -585,6 +588,7 @@ func TestPeerNamedEverySocket(t *testing.T) {
 		":080", ":443x", "to :8080!", "10.0.0.7:80:443", "[fd00::7]:", ":", "-", "--", "[:]:1",
 		"connect ECONNREFUSED fd00::7:443", "fd00::7:4430", "afd00::7:443", "x:fd00::7:443", "fd00::7:443.", "fd00:0::7:443",
 		"::ffff:10.0.0.9:1", "fe80::7:443", "fd00::7:443:1", "::7:443",
+		"2001:db8:0:443::1:5432", "::443:1", "::1:443: refused", "fd00::7:443: x", "to fd00::7:443.", "12:443:1",
 	} {
 		back := slices.Clone(keys)
 		slices.Reverse(back)
@@ -653,7 +657,10 @@ func namesBare(s, needle string) bool {
 		at, end := i+j, i+j+len(needle)
 		before := at == 0 || !strings.ContainsRune("0123456789abcdefABCDEF:.", rune(s[at-1]))
 		after := end == len(s) || s[end] < '0' || s[end] > '9'
-		if before && after {
+		// Not followed by another group: in "fd00::7:443:1" the address
+		// is fd00::7:443 and the port 1.
+		more := end+1 < len(s) && s[end] == ':' && strings.ContainsRune("0123456789abcdefABCDEF", rune(s[end+1]))
+		if before && after && !more {
 			return true
 		}
 		i = at + 1
@@ -673,9 +680,47 @@ func namesWhole(s, needle string) bool {
 		at, end := i+j, i+j+len(needle)
 		before := at == 0 || !digit(needle[0]) || !digit(s[at-1]) && s[at-1] != '.'
 		after := end == len(s) || !digit(needle[len(needle)-1]) || !digit(s[end])
-		if before && after {
+		// ":port" inside an IPv6 address without brackets is a group of
+		// it, not a port (TestInBareIPv6 holds that rule to its cases).
+		group := needle[0] == ':' && inBareIPv6(s, at, end)
+		if before && after && !group {
 			return true
 		}
 		i = at + 1
+	}
+}
+
+// TestInBareIPv6: a colon and digits inside an IPv6 address written
+// without brackets are a group of it, not a port; the last group of such
+// an address (Node.js's port) and a port after any other address are a
+// port.
+func TestInBareIPv6(t *testing.T) {
+	for _, tt := range []struct {
+		s     string
+		group string // the ":digits" looked at, its first occurrence
+		in    bool
+	}{
+		{"connect ECONNREFUSED ::1:3000", ":1", true},
+		{"connect ECONNREFUSED ::1:3000", ":3000", false},
+		{"::1:3000: refused", ":3000", false},
+		{"to ::1:3000.", ":3000", false},
+		{"2001:db8:0:443::1:5432", ":443", true},
+		{"2001:db8:0:443::1:5432", ":5432", false},
+		{"fd00::7:443:1", ":443", true},
+		{"fe80::1%eth0:80", ":1", false}, // a zone ends the run: not an address of digits alone
+		{"10.0.0.7:80:443", ":80", false},
+		{"dial tcp 10.0.0.7:80: connect: refused", ":80", false},
+		{"12:34:56", ":34", false}, // a time, not an address
+		{"aa:bb:cc:dd:ee:ff:00:11", ":00", true},
+		{"[::1]:3000", ":3000", false},
+		{":8080", ":8080", false},
+	} {
+		j := strings.Index(tt.s, tt.group)
+		if j < 0 {
+			t.Fatalf("%q has no %q", tt.s, tt.group)
+		}
+		if got := inBareIPv6(tt.s, j, j+len(tt.group)); got != tt.in {
+			t.Errorf("inBareIPv6(%q at %q) = %v, want %v", tt.s, tt.group, got, tt.in)
+		}
 	}
 }

@@ -160,11 +160,11 @@ func adviseGroup(c Category, rt Runtime, sus []Suspect) []Advice {
 	var a Advice
 	switch {
 	case c == CategoryPoolLeak && s.Role == RoleHolder && rt == RuntimeGo:
-		a.Text = fmt.Sprintf("Each of the %d goroutines in %s belongs to a pooled connection whose response was never finished: in the code that calls `http.Client.Do` (or `Get`, `Post`), add `defer resp.Body.Close()` right after the error check and drain the body (`io.Copy(io.Discard, resp.Body)`) on every path, error statuses included, so the connection goes back to the pool.", s.Count, code)
+		a.Text = fmt.Sprintf("Each of the %d goroutines in %s belongs to a pooled connection whose response was never finished: in the code that calls `http.Client.Do` (or `Get`, `Post`), add `defer resp.Body.Close()` right after the error check and drain the body (`io.Copy(io.Discard, resp.Body)`) on every path, error statuses included, so the connection goes back to the pool.", count(s.Count), code)
 	case c == CategoryPoolLeak && s.Role == RoleWaiter && rt == RuntimeJava:
-		a.Text = fmt.Sprintf("%s borrows the pooled connections (%d %s wait there for one): release the lease on every path, `try (CloseableHttpResponse r = client.execute(req)) { ... EntityUtils.consume(r.getEntity()); }` or `try (Connection c = ds.getConnection())`, the error and early-return paths included.", code, s.Count, plural("thread", s.Count))
+		a.Text = fmt.Sprintf("%s borrows the pooled connections (%d %s wait there for one): release the lease on every path, `try (CloseableHttpResponse r = client.execute(req)) { ... EntityUtils.consume(r.getEntity()); }` or `try (Connection c = ds.getConnection())`, the error and early-return paths included.", code, count(s.Count), plural("thread", s.Count))
 	case c == CategoryPoolLeak && s.Role == RoleWaiter:
-		a.Text = fmt.Sprintf("%s borrows the pooled connections (%d wait there for one): give each back on every path (a context manager, `finally`, `defer`), the error and early-return paths included.", code, s.Count)
+		a.Text = fmt.Sprintf("%s borrows the pooled connections (%d wait there for one): give each back on every path (a context manager, `finally`, `defer`), the error and early-return paths included.", code, count(s.Count))
 	case c == CategoryBlockedHoldingSocket && rt == RuntimeJava:
 		a.Text = fmt.Sprintf("%s holds its socket while it waits (%s): put a timeout on the wait (`Socket.setSoTimeout`, `wait(ms)`, `tryLock(timeout)`), and close the socket in `finally` or try-with-resources so the timeout path releases it.", code, s.State)
 	case c == CategoryBlockedHoldingSocket && rt == RuntimeGo:

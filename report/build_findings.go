@@ -361,7 +361,7 @@ func (b *builder) agesFromDump(stuck []key, sus []Suspect) (Claim, bool) {
 			b.sockets[k].Age, b.sockets[k].AgeLowerBound = s.Wait, true
 		}
 		return Claim{
-			Text:     fmt.Sprintf("no capture dates the sockets; the %d %s holding them have waited %s, so the sockets are at least that old", s.Count, plural(s.Kind.String(), s.Count), FormatDuration(s.Wait)),
+			Text:     fmt.Sprintf("no capture dates the sockets; the %d %s holding them have waited %s, so the sockets are at least that old", count(s.Count), plural(s.Kind.String(), s.Count), FormatDuration(s.Wait)),
 			Evidence: s.Evidence,
 		}, true
 	}
@@ -380,7 +380,7 @@ func poolName(ss []suspect) string {
 func poolActivity(ss []suspect) string {
 	var parts []string
 	for _, s := range ss {
-		parts = append(parts, fmt.Sprintf("%d %s in %s", s.bucket.Count, s.bucket.Class.Activity, topFunc(s.bucket)))
+		parts = append(parts, fmt.Sprintf("%d %s in %s", count(s.bucket.Count), s.bucket.Class.Activity, topFunc(s.bucket)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -442,9 +442,9 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		score := 0
 		if bk.Count*5 >= n*4 && bk.Count*2 <= n*3 {
 			score += 2
-			why = append(why, fmt.Sprintf("%d %s with this stack for %d stuck %s", bk.Count, plural(s.kind.String(), bk.Count), n, plural("socket", n)))
+			why = append(why, fmt.Sprintf("%d %s with this stack for %d stuck %s", count(bk.Count), plural(s.kind.String(), bk.Count), count(n), plural("socket", n)))
 		} else {
-			why = append(why, fmt.Sprintf("%d %s with this stack, %d stuck %s", bk.Count, plural(s.kind.String(), bk.Count), n, plural("socket", n)))
+			why = append(why, fmt.Sprintf("%d %s with this stack, %d stuck %s", count(bk.Count), plural(s.kind.String(), bk.Count), count(n), plural("socket", n)))
 		}
 		switch s.series {
 		case dumps.SeriesGrowing:
@@ -492,7 +492,7 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 			why = append(why, fmt.Sprintf("where the process's code ran (JavaScript %s it printed, %s), not a thread holding the sockets: Node.js runs its code on one event loop", plural("stack", bk.Count), topFunc(bk)))
 			if s.paused > 0 && s.paused*2 >= n {
 				score++
-				why = append(why, fmt.Sprintf("the process's Node.js report shows %d of the %d stuck %s paused: open, and read by nothing", s.paused, n, plural("socket", n)))
+				why = append(why, fmt.Sprintf("the process's Node.js report shows %d of the %d stuck %s paused: open, and read by nothing", count(s.paused), count(n), plural("socket", n)))
 			}
 		}
 		link := StrengthWeak
@@ -511,7 +511,7 @@ func (b *builder) reportSuspects(ss []suspect, stuck []key) []Suspect {
 		if s.kind == SuspectThread && len(bk.Members) > 0 && bk.Members[0].Name != "" {
 			name = bk.Members[0].Name
 			if bk.Count > 1 {
-				name += fmt.Sprintf(" (and %d more)", bk.Count-1)
+				name += fmt.Sprintf(" (and %d more)", count(bk.Count-1))
 			}
 		}
 		frames := make([]string, 0, len(bk.Frames))
@@ -832,13 +832,13 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 	}
 	slices.Sort(names)
 	f.Title = "The peers never close their side"
-	f.Group = fmt.Sprintf("%d peers: %s", len(names), strings.Join(names[:min(3, len(names))], ", "))
+	f.Group = fmt.Sprintf("%d peers: %s", count(len(names)), strings.Join(names[:min(3, len(names))], ", "))
 	if len(names) == 1 {
 		f.Title = "The peer " + names[0] + " never closes its side"
 		f.Group = "peer " + names[0]
 	}
 	f.Supporting = append(f.Supporting, Claim{
-		Text:     fmt.Sprintf("%d of our %s sent a FIN that the peer acknowledged, and the peer never sent its own: ours wait in FIN_WAIT2, the peer's sockets are in CLOSE_WAIT (peer %s)", n, plural("socket", n), strings.Join(names[:min(3, len(names))], ", ")),
+		Text:     fmt.Sprintf("%d of our %s sent a FIN that the peer acknowledged, and the peer never sent its own: ours wait in FIN_WAIT2, the peer's sockets are in CLOSE_WAIT (peer %s)", count(n), plural("socket", n), strings.Join(names[:min(3, len(names))], ", ")),
 		Evidence: b.evidenceOf(g.finWait2, 6),
 	})
 	f.Severity, f.SeverityReasons = b.measure(0, g.finWait2, false)
@@ -854,7 +854,7 @@ func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
 	for _, k := range keys {
 		peers[k.remote] = true
 	}
-	count := map[int]int{}
+	owned := map[int]int{}
 	ev := map[int][]Pos{}
 	total := 0
 	for k, ls := range b.kernel {
@@ -867,7 +867,7 @@ func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
 			}
 			for _, o := range l.owners {
 				if o.PID != nil {
-					count[*o.PID]++
+					owned[*o.PID]++
 					total++
 					ev[*o.PID] = append(ev[*o.PID], l.pos)
 					break
@@ -876,7 +876,7 @@ func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
 		}
 	}
 	best, bestN := 0, 0
-	for pid, n := range count {
+	for pid, n := range owned {
 		if n > bestN || (n == bestN && pid < best) {
 			best, bestN = pid, n
 		}
@@ -892,7 +892,7 @@ func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
 	slices.Sort(names)
 	return best, Claim{
 		Text: fmt.Sprintf("%s owns %d of the %d live connections the listings show to the same peer (%s): the orphaned FIN_WAIT2 sockets were its connections, which it closed",
-			b.process(best), bestN, total, strings.Join(names[:min(3, len(names))], ", ")),
+			b.process(best), count(bestN), count(total), strings.Join(names[:min(3, len(names))], ", ")),
 		Evidence: e[:min(6, len(e))],
 	}, true
 }
@@ -920,12 +920,12 @@ func (b *builder) churnFinding(g *group) Finding {
 	f.SeverityReasons = []string{"info: transient CLOSE_WAIT, each socket closed by the application; not a leak"}
 	var parts []string
 	if n > 0 {
-		text := fmt.Sprintf("%d %s went through CLOSE_WAIT and the application closed each of them (the longest after %s): transient CLOSE_WAIT, not a leak", n, plural("socket", n), FormatDuration(longest))
+		text := fmt.Sprintf("%d %s went through CLOSE_WAIT and the application closed each of them (the longest after %s): transient CLOSE_WAIT, not a leak", count(n), plural("socket", n), FormatDuration(longest))
 		if unlisted > 0 {
-			text += fmt.Sprintf("; the %d longest are listed", len(closed))
+			text += fmt.Sprintf("; the %d longest are listed", count(len(closed)))
 		}
 		f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: b.evidenceOf(closed, 6)})
-		parts = append(parts, fmt.Sprintf("%d closed after up to %s", n, FormatDuration(longest)))
+		parts = append(parts, fmt.Sprintf("%d closed after up to %s", count(n), FormatDuration(longest)))
 	}
 	if len(gone) > 0 {
 		var oldest time.Duration
@@ -933,10 +933,10 @@ func (b *builder) churnFinding(g *group) Finding {
 			oldest = max(oldest, b.sockets[k].Age)
 		}
 		f.Supporting = append(f.Supporting, Claim{
-			Text:     fmt.Sprintf("%d %s in CLOSE_WAIT at the end of the capture (for up to %s) are gone from a later listing: closed since, transient", len(gone), plural("socket", len(gone)), FormatDuration(oldest)),
+			Text:     fmt.Sprintf("%d %s in CLOSE_WAIT at the end of the capture (for up to %s) are gone from a later listing: closed since, transient", count(len(gone)), plural("socket", len(gone)), FormatDuration(oldest)),
 			Evidence: b.evidenceOf(gone, 6),
 		})
-		parts = append(parts, fmt.Sprintf("%d gone from a later listing", len(gone)))
+		parts = append(parts, fmt.Sprintf("%d gone from a later listing", count(len(gone))))
 	}
 	f.Group = strings.Join(parts, ", ")
 	return f
@@ -951,9 +951,9 @@ func (b *builder) errorHandlingFinding(pid int) (Finding, bool) {
 		return Finding{}, false
 	}
 	f := Finding{Category: CategoryErrorHandling, Process: b.process(pid), Confidence: 0.5, Severity: SeverityInfo}
-	f.SeverityReasons = []string{fmt.Sprintf("info: %d of %d connections reset by this process", resets.n, total)}
+	f.SeverityReasons = []string{fmt.Sprintf("info: %d of %d connections reset by this process", count(resets.n), count(total))}
 	f.Supporting = append(f.Supporting, Claim{
-		Text:     fmt.Sprintf("the process reset %d of its %d captured connections instead of closing them: error paths that abort sockets", resets.n, total),
+		Text:     fmt.Sprintf("the process reset %d of its %d captured connections instead of closing them: error paths that abort sockets", count(resets.n), count(total)),
 		Evidence: slices.Clone(resets.first),
 	})
 	return f, true
@@ -1264,7 +1264,7 @@ func (b *builder) warnings() {
 		}
 		for _, sk := range res.Skipped {
 			if sk.Kind == "truncated" || sk.Kind == "malformed" {
-				b.m.Warnings = append(b.m.Warnings, Warning{Pos: SourcePos("captures"), Msg: fmt.Sprintf("%d %s frames could not be decoded", sk.Packets, sk.Kind)})
+				b.m.Warnings = append(b.m.Warnings, Warning{Pos: SourcePos("captures"), Msg: fmt.Sprintf("%d %s frames could not be decoded", count(sk.Packets), sk.Kind)})
 			}
 		}
 	}
@@ -1297,7 +1297,7 @@ func (b *builder) warnings() {
 		}
 	}
 	if n := len(b.unconf); n > 0 {
-		b.m.Warnings = append(b.m.Warnings, Warning{Pos: slices.MinFunc(b.unconf, Pos.Compare), Msg: fmt.Sprintf("%d %s in CLOSE_WAIT at capture end cannot be confirmed (the FIN's acknowledgement is not in the capture, or only one direction was captured) and no listing shows them; they are left out", n, plural("socket", n))})
+		b.m.Warnings = append(b.m.Warnings, Warning{Pos: slices.MinFunc(b.unconf, Pos.Compare), Msg: fmt.Sprintf("%d %s in CLOSE_WAIT at capture end cannot be confirmed (the FIN's acknowledgement is not in the capture, or only one direction was captured) and no listing shows them; they are left out", count(n), plural("socket", n))})
 	}
 	files := slices.Sorted(maps.Keys(from))
 	for _, f := range files {

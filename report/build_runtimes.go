@@ -124,23 +124,23 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 	if handles > 0 {
 		fdList := strings.Join(fds, ", ")
 		if len(fds) < handles {
-			fdList += fmt.Sprintf(" and %d more", handles-len(fds))
+			fdList += fmt.Sprintf(" and %d more", count(handles-len(fds)))
 		}
-		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", handles, report, fdList)
+		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", count(handles), report, fdList)
 		switch {
 		case paused > 0 && paused == handles:
-			text += fmt.Sprintf("; all %d are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them", paused)
+			text += fmt.Sprintf("; all %d are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them", count(paused))
 		case paused > 0:
 			list := strings.Join(pausedFDs, ", ")
 			if len(pausedFDs) < paused {
-				list += fmt.Sprintf(" and %d more", paused-len(pausedFDs))
+				list += fmt.Sprintf(" and %d more", count(paused-len(pausedFDs)))
 			}
-			text += fmt.Sprintf("; %d of them are paused (open, not reading: fd %s): nothing reads them, so the peer's FIN is never read and nothing closes them", paused, list)
+			text += fmt.Sprintf("; %d of them are paused (open, not reading: fd %s): nothing reads them, so the peer's FIN is never read and nothing closes them", count(paused), list)
 		}
 		cs = append(cs, Claim{Text: text, Evidence: hpos})
 	}
 	if warned > 0 {
-		text := fmt.Sprintf("Python reported %d %s on the same local endpoint that the program dropped without close() (ResourceWarning: unclosed socket)", warned, plural("socket", warned))
+		text := fmt.Sprintf("Python reported %d %s on the same local endpoint that the program dropped without close() (ResourceWarning: unclosed socket)", count(warned), plural("socket", warned))
 		if len(alloc) > 0 {
 			text += ", made at " + strings.Join(alloc, ", ")
 		}
@@ -283,7 +283,7 @@ func (b *builder) logClaim(pid int) (Claim, bool) {
 	slices.Sort(classes)
 	parts := make([]string, len(classes))
 	for i, c := range classes {
-		parts[i] = fmt.Sprintf("%d %s", counts[c], c)
+		parts[i] = fmt.Sprintf("%d %s", count(counts[c]), c)
 	}
 	return Claim{Text: "the process's logs name " + strings.Join(parts, ", ") + " (log lines by class)", Evidence: pos}, true
 }

@@ -165,7 +165,7 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 	slices.SortFunc(vals, func(a, c T) int { return cmp.Or(cmp.Compare(n[c], n[a]), cmp.Compare(a, c)) })
 	parts := make([]string, len(vals))
 	for i, v := range vals {
-		parts[i] = name(v) + " ×" + strconv.Itoa(n[v])
+		parts[i] = name(v) + " ×" + FormatCount(n[v])
 	}
 	return strings.Join(parts, ", ")
 }
@@ -292,7 +292,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	if ours == n {
 		who = "our"
 	}
-	conns := fmt.Sprintf("%d %s", n, plural("connection", n))
+	conns := fmt.Sprintf("%d %s", count(n), plural("connection", n))
 	var text, group string
 	outbound := sg.flow.key.outbound
 	switch sg.last {
@@ -332,7 +332,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		group = "no data before the peer's FIN"
 	}
 	if sg.byLast {
-		text += fmt.Sprintf("; the other sockets of the flow (%d in all) ended otherwise, so they are groups of their own", sg.of)
+		text += fmt.Sprintf("; the other sockets of the flow (%d in all) ended otherwise, so they are groups of their own", count(sg.of))
 	}
 	f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: fins})
 	if f.Group == "" {
@@ -494,27 +494,27 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	cites = sortOwnPositions(cites)
 	who, where := "the client", "to "+sg.keys[0].remote.String()
 	if len(servers) > 1 {
-		where = fmt.Sprintf("to the group's %d peers", len(servers))
+		where = fmt.Sprintf("to the group's %d peers", count(len(servers)))
 	}
 	if !outbound {
 		who, where = "this server", "on "+sg.keys[0].local.String()
 		if len(servers) > 1 {
-			where = fmt.Sprintf("on the group's %d local addresses of :%d", len(servers), sg.flow.key.port)
+			where = fmt.Sprintf("on the group's %d local addresses of :%d", count(len(servers)), sg.flow.key.port)
 		}
 	}
-	leftText := fmt.Sprintf("while these %d were left open after %s", left, countsText(group, statusText))
+	leftText := fmt.Sprintf("while these %d were left open after %s", count(left), countsText(group, statusText))
 	if left == 1 {
 		leftText = "while this one was left open after " + countsText(group, statusText)
 	}
 	counts := fmt.Sprintf("the capture shows %d other %s %s closed by %s after a success status (%d of the %d that ended after one) and %s%s, %s",
-		success, plural("connection", success), where, who, success, success+successOpen, statusesText(closedErrors, errors), scope, leftText)
+		count(success), plural("connection", success), where, who, count(success), count(success+successOpen), statusesText(closedErrors, errors), scope, leftText)
 	odds := fmt.Sprintf("a split at least this lopsided comes by chance %s if the close does not depend on the status (Fisher's exact test)", onceIn(chance))
 	var why string
 	switch {
 	case success*2 <= success+successOpen:
 		why = "the success path closed no more than half of its connections"
 	case same >= left:
-		why = fmt.Sprintf("the error path closed as many after the group's statuses (%d) as it left open", same)
+		why = fmt.Sprintf("the error path closed as many after the group's statuses (%d) as it left open", count(same))
 	case !rareEnough(chance):
 		why = "too few connections to tell the two paths apart: " + odds + ", and the contrast needs once in 20 or rarer"
 	default:
@@ -623,7 +623,7 @@ func answeredText(sg *sockGroup) string {
 	}
 	text := ", answering " + countsText(n, pcapstate.Method.String)
 	if unseen := len(sg.exch) - seen; unseen > 0 {
-		text += fmt.Sprintf(" (%d %s not seen)", unseen, plural("request", unseen))
+		text += fmt.Sprintf(" (%d %s not seen)", count(unseen), plural("request", unseen))
 	}
 	return text
 }
@@ -635,7 +635,7 @@ func statusesText(by map[uint16]int, n int) string {
 	if n == 0 {
 		return "0 after an error status"
 	}
-	return fmt.Sprintf("%d after an error status (%s)", n, countsText(by, statusText))
+	return fmt.Sprintf("%d after an error status (%s)", count(n), countsText(by, statusText))
 }
 
 // requestText writes the method of a request counted by method, "request
@@ -658,7 +658,7 @@ func leftOutText(outside, own map[pcapstate.Method]int, not string) string {
 	ownText := countsText(own, pcapstate.Method.String)
 	unseen := outside[pcapstate.MethodNone]
 	if unseen > 0 && len(outside) == 1 {
-		return fmt.Sprintf("a request the capture did not see (%d %s), so none is compared with these sockets' requests (%s)", unseen, plural("connection", unseen), ownText)
+		return fmt.Sprintf("a request the capture did not see (%d %s), so none is compared with these sockets' requests (%s)", count(unseen), plural("connection", unseen), ownText)
 	}
 	mayFollow := "the close may follow the request's method, " + not
 	if unseen == 0 {

@@ -94,7 +94,7 @@ func tieFDs(file string, fds []dumps.FD, byInode map[uint64]int) []fdListing {
 	}
 	if len(votes) == 1 {
 		for pid, n := range votes {
-			why := fmt.Sprintf("%d of its socket inodes are sockets of pid %d", n, pid)
+			why := fmt.Sprintf("%d of its socket inodes are sockets of pid %d", count(n), pid)
 			for _, f := range anon {
 				add(pid, f, why)
 			}
@@ -242,18 +242,18 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 		var claims []Claim
 		var parts []string
 		if open.n > 0 && limit > 0 {
-			parts = append(parts, fmt.Sprintf("%d open fds of a limit of %d", open.n, limit))
+			parts = append(parts, fmt.Sprintf("%d open fds of a limit of %d", count(open.n), count(limit)))
 			claims = append(claims, Claim{
-				Text:     fmt.Sprintf("%s has %d open fds and may open %d (%.0f%%); the fd listing is tied to it because %s", b.process(pid), open.n, limit, 100*float64(open.n)/float64(limit), open.from),
+				Text:     fmt.Sprintf("%s has %d open fds and may open %d (%.0f%%); the fd listing is tied to it because %s", b.process(pid), count(open.n), count(limit), 100*float64(open.n)/float64(limit), open.from),
 				Evidence: filePositions(open.pos, limFrom),
 			})
 		}
 		if len(q) > 0 {
 			ports := b.listenPorts(pid)
-			parts = append(parts, fmt.Sprintf("%d %s waiting unaccepted on %s", len(q), plural("connection", len(q)), ports))
+			parts = append(parts, fmt.Sprintf("%d %s waiting unaccepted on %s", count(len(q)), plural("connection", len(q)), ports))
 			slices.SortFunc(q, Pos.Compare)
 			claims = append(claims, Claim{
-				Text:     fmt.Sprintf("%d %s on %s, the process's listening port, that no process owns: they wait in the listen queue and are never accepted", len(q), plural("connection", len(q)), ports),
+				Text:     fmt.Sprintf("%d %s on %s, the process's listening port, that no process owns: they wait in the listen queue and are never accepted", count(len(q)), plural("connection", len(q)), ports),
 				Evidence: q[:min(6, len(q))],
 			})
 		}
@@ -261,10 +261,10 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 		var reason string
 		if full[pid] {
 			sev = SeverityCritical
-			reason = fmt.Sprintf("critical: %d open fds reach %.0f%% of the fd limit %d: accept() and open() fail with EMFILE", open.n, b.in.Thresholds.FDExhausted*100, limit)
+			reason = fmt.Sprintf("critical: %d open fds reach %.0f%% of the fd limit %d: accept() and open() fail with EMFILE", count(open.n), b.in.Thresholds.FDExhausted*100, count(limit))
 		} else {
 			sev = SeverityWarning
-			reason = fmt.Sprintf("warning: %d %s wait unaccepted; the fd count is unknown or below %.0f%% of the limit", len(q), plural("connection", len(q)), b.in.Thresholds.FDExhausted*100)
+			reason = fmt.Sprintf("warning: %d %s wait unaccepted; the fd count is unknown or below %.0f%% of the limit", count(len(q)), plural("connection", len(q)), b.in.Thresholds.FDExhausted*100)
 		}
 		if i := largestGroup(fs, pid); full[pid] && i >= 0 {
 			// The leak is what exhausts the descriptors: one finding.
@@ -274,7 +274,7 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 			f.Severity = SeverityCritical
 			f.SeverityReasons = append([]string{reason}, f.SeverityReasons...)
 			f.Supporting = append(claims, f.Supporting...)
-			f.Group = fmt.Sprintf("%s; %d %s in CLOSE_WAIT %s", strings.Join(parts, ", "), len(f.Sockets), plural("socket", len(f.Sockets)), f.Group)
+			f.Group = fmt.Sprintf("%s; %d %s in CLOSE_WAIT %s", strings.Join(parts, ", "), count(len(f.Sockets)), plural("socket", len(f.Sockets)), f.Group)
 			f.Advice = append(adviseExhaustion(), f.Advice...)
 			continue
 		}
@@ -293,7 +293,7 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 			}
 		}
 		if stuck > 0 {
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d of its descriptors are sockets stuck in CLOSE_WAIT (see its other findings)", stuck)})
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d of its descriptors are sockets stuck in CLOSE_WAIT (see its other findings)", count(stuck))})
 		}
 		f.Advice = adviseExhaustion()
 		fs = append(fs, f)
@@ -314,10 +314,10 @@ func (b *builder) exhaustionFindings(fs []Finding) []Finding {
 			Title: "Connections never accepted, in CLOSE_WAIT in a listen queue"}
 		f.Group = fmt.Sprintf("never accepted: in the listen queue of %s (the listener of %s)", b.listenPorts(pid), b.process(pid))
 		f.Supporting = append(f.Supporting, Claim{
-			Text:     fmt.Sprintf("%d %s in CLOSE_WAIT that no process owns, on %s, listed by a listing that names the listener's owner %s: the kernel completed them, no process accepted them, and their clients gave up; they are not %s's sockets and nothing can close them until an accept succeeds", n, plural("connection", n), b.listenPorts(pid), b.process(pid), b.process(pid)),
+			Text:     fmt.Sprintf("%d %s in CLOSE_WAIT that no process owns, on %s, listed by a listing that names the listener's owner %s: the kernel completed them, no process accepted them, and their clients gave up; they are not %s's sockets and nothing can close them until an accept succeeds", count(n), plural("connection", n), b.listenPorts(pid), b.process(pid), b.process(pid)),
 			Evidence: b.evidenceOf(keys, 6),
 		})
-		f.Severity, f.SeverityReasons = SeverityWarning, []string{fmt.Sprintf("warning: %d %s wait in the listen queue of %s in CLOSE_WAIT", n, plural("connection", n), b.process(pid))}
+		f.Severity, f.SeverityReasons = SeverityWarning, []string{fmt.Sprintf("warning: %d %s wait in the listen queue of %s in CLOSE_WAIT", count(n), plural("connection", n), b.process(pid))}
 		if full[pid] {
 			f.Confidence = confidences.Exhaustion
 			f.Severity, f.SeverityReasons = SeverityCritical, []string{fmt.Sprintf("critical: %s is out of descriptors, so its listen queue is not drained", b.process(pid))}

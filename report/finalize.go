@@ -519,10 +519,10 @@ func topOf(counts map[barKey]int, noun string) []Bar {
 	if len(bars) > topBars && bars[len(bars)-1].Count == 1 {
 		first := slices.IndexFunc(bars, func(b Bar) bool { return b.Count == 1 })
 		ones := len(bars) - first
-		bars = append(bars[:first], Bar{Label: fmt.Sprintf("%d %s, 1 each", ones, noun), Count: ones})
+		bars = append(bars[:first], Bar{Label: fmt.Sprintf("%d %s, 1 each", count(ones), noun), Count: ones})
 	}
 	if len(bars) > topBars {
-		other := Bar{Label: fmt.Sprintf("%d others", len(bars)-topBars+1)}
+		other := Bar{Label: fmt.Sprintf("%d others", count(len(bars)-topBars+1))}
 		for _, b := range bars[topBars-1:] {
 			other.Count += b.Count
 		}
@@ -576,15 +576,15 @@ func verdictOf(m *Model) Verdict {
 		s := f.Suspects[0]
 		switch {
 		case s.Role == RoleWaiter:
-			v.Text += fmt.Sprintf(", %d %s waiting in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
+			v.Text += fmt.Sprintf(", %d %s waiting in %s", count(s.Count), plural(s.Kind.String(), s.Count), s.Culprit)
 		case s.Kind == SuspectStack:
-			v.Text += fmt.Sprintf(", made by %s (%d %s the process printed)", s.Culprit, s.Count, plural("stack", s.Count))
+			v.Text += fmt.Sprintf(", made by %s (%d %s the process printed)", s.Culprit, count(s.Count), plural("stack", s.Count))
 		default:
-			v.Text += fmt.Sprintf(", held by %d %s in %s", s.Count, plural(s.Kind.String(), s.Count), s.Culprit)
+			v.Text += fmt.Sprintf(", held by %d %s in %s", count(s.Count), plural(s.Kind.String(), s.Count), s.Culprit)
 		}
 	}
 	if parts, total := groupsOf(m.Findings, f.Process.PID); len(parts) > 1 {
-		v.Text += fmt.Sprintf("; the process's %d stuck sockets are %d groups: %s", total, len(parts), strings.Join(parts, " + "))
+		v.Text += fmt.Sprintf("; the process's %d stuck sockets are %d groups: %s", count(total), len(parts), strings.Join(parts, " + "))
 	}
 	return v
 }
@@ -606,11 +606,11 @@ func groupsOf(fs []Finding, pid int) (parts []string, total int) {
 		total += f.SocketCount
 		switch {
 		case f.Mechanism == MechanismUnknown:
-			parts = append(parts, fmt.Sprintf("%d (%s)", f.SocketCount, f.Category))
+			parts = append(parts, fmt.Sprintf("%d (%s)", count(f.SocketCount), f.Category))
 		case f.LastExchange != LastUnknown:
-			parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", f.SocketCount, mechanismPhrase[f.Mechanism], lastPhrase[f.LastExchange], f.Category))
+			parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(f.SocketCount), mechanismPhrase[f.Mechanism], lastPhrase[f.LastExchange], f.Category))
 		default:
-			parts = append(parts, fmt.Sprintf("%d %s (%s)", f.SocketCount, mechanismPhrase[f.Mechanism], f.Category))
+			parts = append(parts, fmt.Sprintf("%d %s (%s)", count(f.SocketCount), mechanismPhrase[f.Mechanism], f.Category))
 		}
 	}
 	return parts, total

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"hash/fnv"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -88,4 +89,21 @@ func anchor(pos string) string {
 	h := fnv.New64a()
 	h.Write([]byte(strings.ToValidUTF8(pos, "\uFFFD")))
 	return fmt.Sprintf("ev-%016x", h.Sum64())
+}
+
+// count is a number of things in a report's sentence (sockets,
+// connections, threads, closes), which fmt's %d writes as FormatCount
+// does, "50,000", so that a large incident's sentences read as its cards
+// and tables show the counts. Ports, pids, fds, statuses and packet
+// numbers are names and stay plain ints.
+type count int
+
+// Format writes c with thousands separators for %d and %v, and as an int
+// for any other verb.
+func (c count) Format(f fmt.State, verb rune) {
+	if verb != 'd' && verb != 'v' {
+		fmt.Fprintf(f, fmt.FormatString(f, verb), int(c))
+		return
+	}
+	io.WriteString(f, FormatCount(int(c)))
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,26 @@ func TestFormatDuration(t *testing.T) {
 	for _, tt := range tests {
 		if got := FormatDuration(tt.d); got != tt.want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestCount: a count in a sentence is written as FormatCount writes it by
+// %d and %v, and as an int by other verbs.
+func TestCount(t *testing.T) {
+	for _, tt := range []struct {
+		format string
+		n      int
+		want   string
+	}{
+		{"%d sockets", 50_000, "50,000 sockets"},
+		{"%v", 1_234_567, "1,234,567"},
+		{"%d", -4096, "-4,096"},
+		{"%d", 999, "999"},
+		{"%x", 255, "ff"},
+	} {
+		if got := fmt.Sprintf(tt.format, count(tt.n)); got != tt.want {
+			t.Errorf("Sprintf(%q, count(%d)) = %q, want %q", tt.format, tt.n, got, tt.want)
 		}
 	}
 }

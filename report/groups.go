@@ -35,9 +35,9 @@ type flowKey struct {
 func (f flowKey) String() string {
 	switch {
 	case f.peers > 1 && f.outbound:
-		return fmt.Sprintf("outbound to port %d of %d addresses", f.port, f.peers)
+		return fmt.Sprintf("outbound to port %d of %d addresses", f.port, count(f.peers))
 	case f.peers > 1:
-		return fmt.Sprintf("accepted on :%d from %d addresses", f.port, f.peers)
+		return fmt.Sprintf("accepted on :%d from %d addresses", f.port, count(f.peers))
 	case f.outbound:
 		return "outbound to " + netJoin(f.peer, f.port)
 	}
@@ -143,7 +143,7 @@ func exchangeText(n [4]int) string {
 		text string
 	}{{exchangeUnfinished, "had an unfinished exchange (one side sent data, the other never answered)"}, {exchangeDone, "carried data both ways"}, {exchangeNone, "carried no data"}, {exchangeUnknown, "are not in the capture"}} {
 		if n[c.i] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[c.i], c.text))
+			parts = append(parts, fmt.Sprintf("%d %s", count(n[c.i]), c.text))
 		}
 	}
 	return "before the peer's FIN, of these sockets " + strings.Join(parts, ", ")
@@ -253,7 +253,7 @@ func (b *builder) tieHolders(flows []*flow, holders []suspect) {
 					best = f
 				}
 			}
-			why = fmt.Sprintf("%d %s, the flow whose count (%d) is closest; no name or frame ties it to a flow", n, plural(h.kind.String(), n), len(best.keys))
+			why = fmt.Sprintf("%d %s, the flow whose count (%d) is closest; no name or frame ties it to a flow", count(n), plural(h.kind.String(), n), count(len(best.keys)))
 		}
 		h.tie = why
 		best.holders = append(best.holders, h)
@@ -364,16 +364,16 @@ func (b *builder) stuckFindings(g *group) []Finding {
 			var parts []string
 			for j, o := range groups {
 				if o.byLast {
-					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", len(o.keys), mechanismPhrase[o.mech], lastPhrase[o.last], o.flow.key))
+					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], lastPhrase[o.last], o.flow.key))
 				} else {
-					parts = append(parts, fmt.Sprintf("%d %s (%s)", len(o.keys), mechanismPhrase[o.mech], o.flow.key))
+					parts = append(parts, fmt.Sprintf("%d %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], o.flow.key))
 				}
 				if j == i {
 					parts[j] = "**" + parts[j] + "**"
 				}
 			}
 			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("group %d of %d of the %d sockets %s holds in CLOSE_WAIT: %s",
-				i+1, len(groups), len(g.stuck), b.process(g.pid), strings.ReplaceAll(strings.Join(parts, " + "), "**", ""))})
+				i+1, len(groups), count(len(g.stuck)), b.process(g.pid), strings.ReplaceAll(strings.Join(parts, " + "), "**", ""))})
 		}
 		out = append(out, f)
 	}
@@ -421,7 +421,7 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 				}
 				both := "both"
 				if len(hits) > 2 {
-					both = fmt.Sprintf("all %d", len(hits))
+					both = fmt.Sprintf("all %d", count(len(hits)))
 				}
 				t.tie += fmt.Sprintf("; it also names %s, so it is shown under %s groups it names", strings.Join(others, " and "), both)
 			}
@@ -433,7 +433,7 @@ func (b *builder) tieStacks(pid int, groups []sockGroup) {
 	}
 	groups[0].shared = shared
 	n := len(groups[0].keys)
-	where := fmt.Sprintf("%s: they may be this group's, and are shown once, with its group of %d %s %s", apartText(shared), n, plural("socket", n), groups[0].flow.key)
+	where := fmt.Sprintf("%s: they may be this group's, and are shown once, with its group of %d %s %s", apartText(shared), count(n), plural("socket", n), groups[0].flow.key)
 	for i := 1; i < len(groups); i++ {
 		groups[i].sharedWith = where
 	}
@@ -532,7 +532,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		owner = proc.String()
 	}
 	f.Supporting = append(f.Supporting, Claim{
-		Text:     fmt.Sprintf("%d %s in CLOSE_WAIT held by %s, %s: %d listed by the kernel and confirmed by the capture, %d seen only in the capture, %d listed only by the kernel", n, plural("socket", n), owner, sg.flow.key, confirmed, captureOnly, kernelOnly),
+		Text:     fmt.Sprintf("%d %s in CLOSE_WAIT held by %s, %s: %d listed by the kernel and confirmed by the capture, %d seen only in the capture, %d listed only by the kernel", count(n), plural("socket", n), owner, sg.flow.key, count(confirmed), count(captureOnly), count(kernelOnly)),
 		Evidence: b.evidenceOf(sg.keys, 6),
 	})
 	if pid == 0 {
@@ -566,8 +566,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			// connections were never given back (a body left unclosed).
 			f.Category = CategoryPoolLeak
 			f.Confidence = confidences.PoolLoops
-			f.Group = fmt.Sprintf("held by the per-connection %ss of %s (%d connections)", sg.holders[0].kind, poolName(sg.holders), h)
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s per pooled connection of %s (%s): connections that were never given back, each waiting for its response body to be read or closed", h, plural(sg.holders[0].kind.String(), h), poolName(sg.holders), poolActivity(sg.holders)), Evidence: suspectEvidence(sg.holders)})
+			f.Group = fmt.Sprintf("held by the per-connection %ss of %s (%d connections)", sg.holders[0].kind, poolName(sg.holders), count(h))
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s per pooled connection of %s (%s): connections that were never given back, each waiting for its response body to be read or closed", count(h), plural(sg.holders[0].kind.String(), h), poolName(sg.holders), poolActivity(sg.holders)), Evidence: suspectEvidence(sg.holders)})
 		} else {
 			f.Category = CategoryBlockedHoldingSocket
 			f.Confidence = confidences.BlockedFew
@@ -576,10 +576,10 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			}
 			var by []string
 			for _, s := range sg.holders {
-				by = append(by, fmt.Sprintf("%d %s in %s", s.bucket.Count, plural(s.kind.String(), s.bucket.Count), topFunc(s.bucket)))
+				by = append(by, fmt.Sprintf("%d %s in %s", count(s.bucket.Count), plural(s.kind.String(), s.bucket.Count), topFunc(s.bucket)))
 			}
 			f.Group = "held by " + strings.Join(by, ", ")
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s blocked indefinitely in application code while holding a socket (%s)", h, plural(sg.holders[0].kind.String(), h), poolActivity(sg.holders)), Evidence: suspectEvidence(sg.holders)})
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s blocked indefinitely in application code while holding a socket (%s)", count(h), plural(sg.holders[0].kind.String(), h), poolActivity(sg.holders)), Evidence: suspectEvidence(sg.holders)})
 		}
 		for _, s := range sg.holders {
 			if s.tie != onlyFlow {
@@ -589,10 +589,10 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		switch {
 		case sg.split && sg.byExchange:
 			f.Confidence = min(f.Confidence, confidences.SplitByExchange)
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow, and exactly %d of them had an unfinished exchange at the peer's FIN (a request not answered, or a response not received): the holders wait inside those", h, sg.of, n)})
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow, and exactly %d of them had an unfinished exchange at the peer's FIN (a request not answered, or a response not received): the holders wait inside those", count(h), count(sg.of), count(n))})
 		case sg.split:
 			f.Confidence = min(f.Confidence, confidences.Split)
-			f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow: the dump carries no fds, so which %d sockets they hold is not known; those with an unfinished exchange, then the newest to enter CLOSE_WAIT, are listed here; the counts are what the evidence shows", h, sg.of, n)})
+			f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("%d holders for %d stuck sockets of this flow: the dump carries no fds, so which %d sockets they hold is not known; those with an unfinished exchange, then the newest to enter CLOSE_WAIT, are listed here; the counts are what the evidence shows", count(h), count(sg.of), count(n))})
 		}
 	case MechanismPool:
 		f.Category = CategoryPoolLeak
@@ -605,8 +605,8 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 			if f.Waiters >= n {
 				f.Confidence = confidences.PoolBorrowersAll
 			}
-			f.Group = fmt.Sprintf("kept by %s, %d %s waiting to borrow", poolName(pw), f.Waiters, plural(pw[0].kind.String(), f.Waiters))
-			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s wait to borrow from the connection pool of %s (%s) and hold no connection: the pool's connections are leased and never returned, and no thread is on them", f.Waiters, plural(pw[0].kind.String(), f.Waiters), poolName(pw), poolActivity(pw)), Evidence: suspectEvidence(pw)})
+			f.Group = fmt.Sprintf("kept by %s, %d %s waiting to borrow", poolName(pw), count(f.Waiters), plural(pw[0].kind.String(), f.Waiters))
+			f.Supporting = append(f.Supporting, Claim{Text: fmt.Sprintf("%d %s wait to borrow from the connection pool of %s (%s) and hold no connection: the pool's connections are leased and never returned, and no thread is on them", count(f.Waiters), plural(pw[0].kind.String(), f.Waiters), poolName(pw), poolActivity(pw)), Evidence: suspectEvidence(pw)})
 		case len(sg.issuers) > 0:
 			f.Confidence = confidences.PoolFrames
 			f.Group = "kept open by the process, no code on them, made by " + topFunc(sg.issuers[0].bucket)
@@ -649,7 +649,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 					cap = confidences.SplitByExchange
 				}
 				f.Confidence = min(f.Confidence, cap)
-				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, sg.of-n, sg.of, n)
+				text = fmt.Sprintf("the dump (%s) shows %d holders for the %d stuck sockets of this flow: these %d are held by no running code (an error or early-return path dropped them without close)", from, count(sg.of-n), count(sg.of), count(n))
 			}
 			f.Supporting = append(f.Supporting, Claim{Text: text, Evidence: []Pos{from}})
 		} else if len(sg.issuers) > 0 {
@@ -668,7 +668,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		}
 	}
 	if len(sg.shared) > 0 {
-		none := fmt.Sprintf("nothing in them names one of the process's %d groups of stuck sockets%s", sg.shared[0].sharedBy, apartText(sg.shared))
+		none := fmt.Sprintf("nothing in them names one of the process's %d groups of stuck sockets%s", count(sg.shared[0].sharedBy), apartText(sg.shared))
 		f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.shared) + "; " + none + ", so they may be any group's: they are shown once, here, with the largest", Evidence: suspectEvidence(sg.shared)})
 		sus = append(sus, sg.shared...)
 	}
@@ -870,7 +870,7 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 	if len(outside) > 0 {
 		scope = fmt.Sprintf("%s; %s closed after answering left out", countingOnly(methods), countsText(outside, requestText))
 	}
-	these := fmt.Sprintf("these %d", n)
+	these := fmt.Sprintf("these %d", count(n))
 	if n == 1 {
 		these = "this one"
 	}
@@ -880,7 +880,7 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 		}
 		return Claim{
 			Text: fmt.Sprintf(notShown+"the process closed %d other %s on :%d after answering%s, and left %s open after answering; no more closed than left open, so the path that leaves them open is not the exception (the closes may come from another handler)",
-				closed, plural("connection", closed), port, scope, these),
+				count(closed), plural("connection", closed), port, scope, these),
 			Evidence: evidence,
 		}, false
 	}
@@ -889,7 +889,7 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 	}
 	return Claim{
 		Text: fmt.Sprintf("the process answered each of these %d %s (data both ways before the peer's FIN) and never closed them, while it closed %d other %s on :%d after answering (%d of the %d answered that ended%s), more than it left open: the close is skipped on one path, an error or early-return path",
-			n, plural("connection", n), closed, plural("connection", closed), port, closed, closed+n, scope),
+			count(n), plural("connection", n), count(closed), plural("connection", closed), port, count(closed), count(closed+n), scope),
 		Evidence: evidence,
 	}, true
 }
@@ -906,5 +906,5 @@ func issuersText(is []suspect) string {
 			where = append(where, s.bucket.Frames[i].String())
 		}
 	}
-	return fmt.Sprintf("%d JavaScript %s the process printed name the code that made these sockets: %s (Node.js holds a socket in the objects of the code that made it, not in a waiting thread)", n, plural("stack", n), strings.Join(where, ", "))
+	return fmt.Sprintf("%d JavaScript %s the process printed name the code that made these sockets: %s (Node.js holds a socket in the objects of the code that made it, not in a waiting thread)", count(n), plural("stack", n), strings.Join(where, ", "))
 }

@@ -95,7 +95,7 @@ func (in Input) StatusLine() string {
 	case in.Reason != "":
 		s += " (" + in.Reason + ")"
 	case in.Warnings > 0:
-		s += fmt.Sprintf(" (%d %s, first at %s)", in.Warnings, plural("warning", in.Warnings), joinPositions(in.FirstWarnings, ", "))
+		s += fmt.Sprintf(" (%d %s, first at %s)", count(in.Warnings), plural("warning", in.Warnings), joinPositions(in.FirstWarnings, ", "))
 	}
 	return s
 }

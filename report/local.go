@@ -75,7 +75,7 @@ func evidenceLocals(evs []*dumps.Evidence) ([]netip.Prefix, []string) {
 	}
 	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
 	if len(from) > 3 {
-		from = append(from[:3], fmt.Sprintf("%d more", len(from)-3))
+		from = append(from[:3], fmt.Sprintf("%d more", count(len(from)-3)))
 	}
 	return out, from
 }

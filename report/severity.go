@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -133,9 +132,9 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 	switch {
 	case fdCritical > 0 && float64(m.Count) > fdCritical:
 		raise(SeverityCritical, "%d sockets in CLOSE_WAIT is more than %.0f%% of the fd limit %d",
-			m.Count, t.FDShareCritical*100, m.FDLimit)
+			count(m.Count), t.FDShareCritical*100, count(m.FDLimit))
 	case m.Count > t.CountWarning:
-		raise(SeverityWarning, "%d sockets in CLOSE_WAIT is more than %d", m.Count, t.CountWarning)
+		raise(SeverityWarning, "%d sockets in CLOSE_WAIT is more than %d", count(m.Count), count(t.CountWarning))
 	}
 	oldest := ageText(m.Oldest, m.OldestLower)
 	switch {
@@ -152,7 +151,7 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		switch {
 		case fdCritical > 0 && left > 0 && eta <= t.ExhaustCritical:
 			raise(SeverityCritical, "growing %s over %s: %.0f%% of the fd limit %d is reached in about %s",
-				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), t.FDShareCritical*100, m.FDLimit, FormatDuration(eta))
+				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), t.FDShareCritical*100, count(m.FDLimit), FormatDuration(eta))
 		case m.Growth >= t.GrowthWarning:
 			raise(SeverityWarning, "growing %s over %s, at least %s",
 				FormatGrowth(m.Growth), FormatDuration(m.GrowthSpan), FormatGrowth(t.GrowthWarning))
@@ -161,12 +160,12 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 	if len(m.ExhaustedLog) > 0 {
 		at := m.ExhaustedLog[0].String()
 		if n := len(m.ExhaustedLog); n > 1 {
-			at += fmt.Sprintf(" and %d more", n-1)
+			at += fmt.Sprintf(" and %d more", count(n-1))
 		}
 		switch {
 		case m.FDLimit > 0 && float64(m.Count) >= t.FDLogShare*float64(m.FDLimit):
 			raise(SeverityCritical, "the log says descriptors ran out (%s) while %d sockets in CLOSE_WAIT hold %.0f%% of the fd limit %d",
-				at, m.Count, 100*float64(m.Count)/float64(m.FDLimit), m.FDLimit)
+				at, count(m.Count), 100*float64(m.Count)/float64(m.FDLimit), count(m.FDLimit))
 		case m.FDLimit == 0:
 			raise(SeverityWarning, "the log says descriptors ran out (%s); the fd limit is unknown", at)
 		}
@@ -174,10 +173,10 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 	if sev < SeverityWarning && m.Confirmed && m.Oldest >= t.ConfirmedMinAge {
 		limit := "the fd limit"
 		if m.FDLimit > 0 {
-			limit += " " + strconv.Itoa(m.FDLimit)
+			limit += " " + FormatCount(m.FDLimit)
 		}
 		raise(SeverityWarning, "a confirmed leak: %d %s one process holds, still listed by the kernel after %s (warning above %d sockets or %s, critical above %.0f%% of %s or %s)",
-			m.Count, plural("socket", m.Count), oldest, t.CountWarning, FormatDuration(t.AgeWarning),
+			count(m.Count), plural("socket", m.Count), oldest, count(t.CountWarning), FormatDuration(t.AgeWarning),
 			t.FDShareCritical*100, limit, FormatDuration(t.AgeCritical))
 	}
 	if len(why) == 0 {
@@ -189,7 +188,7 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		if m.GrowthSpan >= t.GrowthMinSpan {
 			growth = "no sustained growth"
 		}
-		why = append(why, fmt.Sprintf("info: %d sockets, %s, %s", m.Count, age, growth))
+		why = append(why, fmt.Sprintf("info: %d %s, %s, %s", count(m.Count), plural("socket", m.Count), age, growth))
 	}
 	return sev, why
 }

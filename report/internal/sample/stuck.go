@@ -19,7 +19,7 @@ func Stuck(n, procs int) *report.Model {
 	span := 30 * time.Minute
 	end := start.Add(span)
 	m := &report.Model{
-		Title:       fmt.Sprintf("CLOSE_WAIT analysis: %d stuck sockets in %d %s", n, procs, plural("process", procs)),
+		Title:       fmt.Sprintf("CLOSE_WAIT analysis: %s stuck sockets in %d %s", report.FormatCount(n), procs, plural("process", procs)),
 		Summary:     report.Summary{Connections: 3*n + 17, CaptureStart: start, CaptureEnd: end, FDLimit: 1 << 20, FDLimitFrom: line("limits.txt", 9)},
 		LocalSource: report.LocalSource{Method: report.LocalEvidence, Addrs: []string{"10.40.0.2"}, Note: "local addresses of the sockets listed in ss.txt"},
 	}
@@ -79,10 +79,10 @@ func Stuck(n, procs int) *report.Model {
 				Frames: []string{"jdk.internal.misc.Unsafe.park", "java.util.concurrent.locks.LockSupport.parkNanos",
 					"com.example.billing.infrastructure.persistence.connection.ResilientConnectionProviderWithRetries.acquireConnectionOrWaitForTheConfiguredTimeout",
 					"com.example.billing.api.InvoiceController.handle"},
-				Why:      []string{fmt.Sprintf("%d threads wait on a pool of %d sockets in CLOSE_WAIT", len(g.keys)/10+1, len(g.keys))},
+				Why:      []string{fmt.Sprintf("%s threads wait on a pool of %s sockets in CLOSE_WAIT", report.FormatCount(len(g.keys)/10+1), report.FormatCount(len(g.keys)))},
 				Evidence: []report.Pos{line(fmt.Sprintf("threads/jstack-%d-very-long-file-name-from-the-incident-bundle-2026-11-20T03-42-00Z.txt", g.proc.PID), 40+p)},
 			}},
-			Supporting: []report.Claim{{Text: fmt.Sprintf("%d sockets on :%d stay in CLOSE_WAIT", len(g.keys), g.port),
+			Supporting: []report.Claim{{Text: fmt.Sprintf("%s sockets on :%d stay in CLOSE_WAIT", report.FormatCount(len(g.keys)), g.port),
 				Evidence: []report.Pos{line("ss.txt", 2), packet("evidence/host-a/captures/rotated/capture-2026-11-20T03-12-00Z.pcapng", 100+p)}}},
 		})
 	}

@@ -165,7 +165,11 @@ type builder struct {
 	// closed-later sockets, listed or not, entered and left CLOSE_WAIT,
 	// for the timeline: a busy capture has millions.
 	candidates map[uint16]*candidates
-	closed     closedTimes
+	// lastCands is the candidates of lastCandPort, the port of the last
+	// closed-later socket (candidatesOf).
+	lastCandPort uint16
+	lastCands    *candidates
+	closed       closedTimes
 	// closedLaterUnlisted counts, per process, the closed-later sockets
 	// beyond the longest maxClosedLater, which are counted but not listed.
 	closedLaterUnlisted map[int]int
@@ -538,12 +542,13 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		b.ends = append(b.ends, openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
 	case b.closedLater(local):
 		b.closed.add(local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano())
-		cs := b.candidates[k.local.Port()]
-		if cs == nil {
-			cs = &candidates{}
-			b.candidates[k.local.Port()] = cs
+		cs := b.candidatesOf(k.local.Port())
+		age := local.CloseWaitEnd.Sub(local.CloseWaitAt)
+		if cs.shorter(age) {
+			cs.dropped++ // most of a busy port's: not built to be dropped
+		} else {
+			cs.add(candidate{k: k, since: local.CloseWaitAt, age: age, fins: [2]pcapstate.Pos{remote.FIN, local.FIN}})
 		}
-		cs.add(candidate{k: k, since: local.CloseWaitAt, age: local.CloseWaitEnd.Sub(local.CloseWaitAt), fins: [2]pcapstate.Pos{remote.FIN, local.FIN}})
 	}
 }
 
@@ -675,6 +680,28 @@ func (c *candidate) less(o *candidate) bool {
 type candidates struct {
 	h       []candidate
 	dropped int
+}
+
+// candidatesOf returns the closed-later candidates of a local port,
+// looking the port up only when it is not the last one's: a server's
+// connections come on one port or a few, one after another.
+func (b *builder) candidatesOf(port uint16) *candidates {
+	if b.lastCands != nil && b.lastCandPort == port {
+		return b.lastCands
+	}
+	cs := b.candidates[port]
+	if cs == nil {
+		cs = &candidates{}
+		b.candidates[port] = cs
+	}
+	b.lastCandPort, b.lastCands = port, cs
+	return cs
+}
+
+// shorter reports whether a candidate of this age would be dropped
+// whatever its key: the heap is full and its least kept is longer.
+func (cs *candidates) shorter(age time.Duration) bool {
+	return len(cs.h) >= maxClosedLater && age < cs.h[0].age
 }
 
 func (cs *candidates) add(c candidate) {

@@ -706,12 +706,35 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Confidence = min(f.Confidence, confidences.WeakDump)
 		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
 	}
+	if oldest, ok := b.allYoung(sg.keys); ok {
+		f.Confidence = min(f.Confidence, confidences.Young)
+		f.Contradicting = append(f.Contradicting, Claim{
+			Text: fmt.Sprintf("every one of these sockets entered CLOSE_WAIT less than %s before the capture's end (the oldest %s before it), and no listing shows them after it: a process that closes its sockets a moment after the peer's FIN has a few in CLOSE_WAIT whenever a capture stops, so these may yet be closed; a longer capture, or a listing taken later, tells",
+				FormatDuration(transientMin), FormatDuration(oldest)),
+			Evidence: b.evidenceOf(sg.keys, 6),
+		})
+	}
 	f.Advice = adviseGroup(f.Category, proc.Runtime, f.Suspects)
 	if haveLead {
 		f.Advice = append([]Advice{lead}, f.Advice...)
 	}
 	f.Severity, f.SeverityReasons = b.measure(pid, sg.keys, pid > 0 && confirmed+kernelOnly > 0)
 	return f
+}
+
+// allYoung reports whether every one of some sockets was seen only in the
+// capture and entered CLOSE_WAIT less than transientMin before its end,
+// and returns the oldest one's age.
+func (b *builder) allYoung(keys []key) (time.Duration, bool) {
+	var oldest time.Duration
+	for _, k := range keys {
+		s := b.sockets[k]
+		if s.Status != StatusCaptureOnly || s.Age >= transientMin {
+			return 0, false
+		}
+		oldest = max(oldest, s.Age)
+	}
+	return oldest, len(keys) > 0
 }
 
 // poolWaiters are the waiters that wait to borrow from a pool.

@@ -60,6 +60,7 @@ var confidences = struct {
 	Split              float64 // a flow shared between holders and the rest by count
 	SplitByExchange    float64 // the same, when exactly the held sockets had an unfinished exchange in the capture
 	WeakDump           float64 // the dump behind it is tied to the process weakly (score below 0.45)
+	Young              float64 // every socket entered CLOSE_WAIT within transientMin of the capture's end, no listing after it
 	MissingCloseDump   float64 // a dump shows nobody holding the sockets
 	ErrorPath          float64 // answered then left open, while the port's other connections are closed after their answer
 	LastError          float64 // the last response before the peer's FIN was an error status, and the capture shows the success path closing
@@ -82,6 +83,7 @@ var confidences = struct {
 	Split:              0.65,
 	SplitByExchange:    0.75,
 	WeakDump:           0.6,
+	Young:              0.35,
 	MissingCloseDump:   0.75,
 	ErrorPath:          0.7,
 	LastError:          0.8,
@@ -145,7 +147,12 @@ func Rate(t Thresholds, m Measure) (Severity, []string) {
 		raise(SeverityWarning, "oldest socket stuck for %s, more than %s",
 			oldest, FormatDuration(t.AgeWarning))
 	}
-	if m.Growth > 0 && m.GrowthSpan >= t.GrowthMinSpan {
+	// Growth is judged only once the sockets have been stuck for the
+	// span the rule asks of the timeline: a count that became non-zero in
+	// the last seconds of a long capture (a busy server's last few
+	// sockets, which it closes a moment later) is a step, not a trend.
+	sustained := m.GrowthSpan >= t.GrowthMinSpan && (m.Oldest == 0 || m.OldestLower || m.Oldest >= t.GrowthMinSpan)
+	if m.Growth > 0 && sustained {
 		left := fdCritical - float64(m.Count)
 		eta := time.Duration(left / m.Growth * float64(time.Minute))
 		switch {

@@ -544,6 +544,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		b.closed.add(local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano())
 		cs := b.candidatesOf(k.local.Port())
 		age := local.CloseWaitEnd.Sub(local.CloseWaitAt)
+		cs.longest = max(cs.longest, age)
 		if cs.shorter(age) {
 			cs.dropped++ // most of a busy port's: not built to be dropped
 		} else {
@@ -680,6 +681,9 @@ func (c *candidate) less(o *candidate) bool {
 type candidates struct {
 	h       []candidate
 	dropped int
+	// longest is the longest CLOSE_WAIT of the port that the application
+	// closed, listed or not (youngBefore).
+	longest time.Duration
 }
 
 // candidatesOf returns the closed-later candidates of a local port,

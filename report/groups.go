@@ -706,11 +706,15 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Confidence = min(f.Confidence, confidences.WeakDump)
 		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
 	}
-	if oldest, ok := b.allYoung(sg.keys); ok {
+	if oldest, before, ok := b.allYoung(sg.keys); ok {
 		f.Confidence = min(f.Confidence, confidences.Young)
+		than := fmt.Sprintf("less than %s", FormatDuration(transientMin))
+		if before > transientMin {
+			than = fmt.Sprintf("no longer than the process took to close others of their port in the capture (up to %s)", FormatDuration(before))
+		}
 		f.Contradicting = append(f.Contradicting, Claim{
-			Text: fmt.Sprintf("every one of these sockets entered CLOSE_WAIT less than %s before the capture's end (the oldest %s before it), and no listing shows them after it: a process that closes its sockets a moment after the peer's FIN has a few in CLOSE_WAIT whenever a capture stops, so these may yet be closed; a longer capture, or a listing taken later, tells",
-				FormatDuration(transientMin), FormatDuration(oldest)),
+			Text: fmt.Sprintf("every one of these sockets entered CLOSE_WAIT %s before the capture's end (the oldest %s before it), and no listing shows them after it: a process that closes its sockets some time after the peer's FIN has a few in CLOSE_WAIT whenever a capture stops, so these may yet be closed; a longer capture, or a listing taken later, tells",
+				than, FormatDuration(oldest)),
 			Evidence: b.evidenceOf(sg.keys, 6),
 		})
 	}
@@ -723,18 +727,32 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 }
 
 // allYoung reports whether every one of some sockets was seen only in the
-// capture and entered CLOSE_WAIT less than transientMin before its end,
-// and returns the oldest one's age.
-func (b *builder) allYoung(keys []key) (time.Duration, bool) {
-	var oldest time.Duration
+// capture and is younger than youngBefore of its port, and returns the
+// oldest one's age and the longest youngBefore among them.
+func (b *builder) allYoung(keys []key) (oldest, before time.Duration, ok bool) {
 	for _, k := range keys {
-		s := b.sockets[k]
-		if s.Status != StatusCaptureOnly || s.Age >= transientMin {
-			return 0, false
+		s, young := b.sockets[k], b.youngBefore(k.local.Port())
+		if s.Status != StatusCaptureOnly || s.Age >= young {
+			return 0, 0, false
 		}
-		oldest = max(oldest, s.Age)
+		oldest, before = max(oldest, s.Age), max(before, young)
 	}
-	return oldest, len(keys) > 0
+	return oldest, before, len(keys) > 0
+}
+
+// youngBefore is the age under which a socket of a local port in
+// CLOSE_WAIT at the capture's end, with no listing after it, may yet be
+// closed: the longest CLOSE_WAIT the application closed on that port in
+// the capture, at least transientMin (a busy server that closes each
+// socket a moment after its peer's FIN has a few in CLOSE_WAIT whenever a
+// capture stops), and at most the age the practitioners warn at, past
+// which a socket is worth a look whatever the others did.
+func (b *builder) youngBefore(port uint16) time.Duration {
+	young := transientMin
+	if cs := b.candidates[port]; cs != nil {
+		young = max(young, cs.longest)
+	}
+	return min(young, b.in.Thresholds.AgeWarning)
 }
 
 // poolWaiters are the waiters that wait to borrow from a pool.

@@ -13,13 +13,34 @@ import (
 // youngCapture is a healthy server's capture: 300 connections answered and
 // closed by the server 3 ms after the client's FIN, but the capture stops
 // while the last three are in CLOSE_WAIT (1 ms, 208 ms and 415 ms old),
-// then runs on for after more.
-func youngCapture(t *testing.T, after time.Duration) *pcapstate.Result {
+// then runs on for after more. With slow, the server first closes 10
+// connections that long after their clients' FINs.
+func youngCapture(t *testing.T, slow, after time.Duration) *pcapstate.Result {
 	t.Helper()
 	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	client := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i))
+	}
 	return capture(t, func(c *capgen.Capture) {
+		if slow > 0 {
+			var ks []*capgen.Conn
+			for i := range 10 {
+				k := c.Conn(client(300+i), server, capgen.ConnOptions{})
+				k.Handshake()
+				k.Data(capgen.FromClient, 100)
+				k.Data(capgen.FromServer, 500)
+				k.FIN(capgen.FromClient)
+				k.ACK(capgen.FromServer)
+				ks = append(ks, k)
+			}
+			c.Wait(slow)
+			for _, k := range ks {
+				k.FIN(capgen.FromServer)
+				k.ACK(capgen.FromClient)
+			}
+		}
 		for i := range 300 {
-			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i)), server, capgen.ConnOptions{})
+			k := c.Conn(client(i), server, capgen.ConnOptions{})
 			k.Handshake()
 			k.Data(capgen.FromClient, 100)
 			k.Data(capgen.FromServer, 500)
@@ -71,18 +92,27 @@ func youngFinding(t *testing.T, res *pcapstate.Result) (Finding, string) {
 // capture's last second, with no listing after it, are not a trend for
 // the growth rule and get a contradicting claim and a low confidence: a
 // busy server that closes each socket a moment after its peer's FIN has a
-// few in CLOSE_WAIT whenever a capture stops. The same sockets two
-// minutes old keep the finding's usual confidence.
+// few in CLOSE_WAIT whenever a capture stops. So do sockets no older than
+// the server took to close others of their port. The same sockets older
+// than that keep the finding's usual confidence.
 func TestYoungSocketsAtCaptureEnd(t *testing.T) {
-	f, young := youngFinding(t, youngCapture(t, 0))
+	f, young := youngFinding(t, youngCapture(t, 0, 0))
 	if f.Severity != SeverityInfo || f.Confidence > confidences.Young {
 		t.Errorf("severity %s, confidence %.2f (%v); want info and at most %.2f", f.Severity, f.Confidence, f.SeverityReasons, confidences.Young)
 	}
 	if !strings.Contains(young, "less than 1s before the capture's end (the oldest 415ms before it)") {
 		t.Errorf("no claim that the sockets are too young: %q", young)
 	}
-	f, young = youngFinding(t, youngCapture(t, 2*time.Minute))
-	if f.Confidence != confidences.ErrorPath || young != "" {
-		t.Errorf("two minutes later: confidence %.2f, claim %q; want the error path's %.2f and no claim", f.Confidence, young, confidences.ErrorPath)
+
+	f, young = youngFinding(t, youngCapture(t, 30*time.Second, 10*time.Second))
+	if f.Confidence > confidences.Young || !strings.Contains(young, "no longer than the process took to close others of their port in the capture (up to 30s)") {
+		t.Errorf("10 s old beside closes after 30 s: confidence %.2f, claim %q; want at most %.2f and the port's closes named", f.Confidence, young, confidences.Young)
+	}
+
+	for _, slow := range []time.Duration{0, 30 * time.Second} {
+		f, young = youngFinding(t, youngCapture(t, slow, 2*time.Minute))
+		if f.Confidence != confidences.ErrorPath || young != "" {
+			t.Errorf("two minutes later (closes after %v): confidence %.2f, claim %q; want the error path's %.2f and no claim", slow, f.Confidence, young, confidences.ErrorPath)
+		}
 	}
 }

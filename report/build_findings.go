@@ -659,15 +659,24 @@ func (n *named) addAddr(ap netip.AddrPort, member int) {
 // hex says whether c is a hexadecimal digit.
 func hex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
+// addrChar says whether c may be in an address written without brackets:
+// a hexadecimal digit, a colon or a dot.
+func addrChar(c byte) bool { return hex(c) || c == ':' || c == '.' }
+
+// addrStart is where the run of addrChar before s[j] begins.
+func addrStart(s string, j int) int {
+	for j > 0 && addrChar(s[j-1]) {
+		j--
+	}
+	return j
+}
+
 // bareIPv6 reads the IPv6 address without brackets that ends at s[j], the
 // colon before the port s[j+1:e]: the whole run of hexadecimal digits,
 // colons and dots before it, written as netip.Addr.String writes it. The
 // last colon is taken for the port's, as Node.js means it.
 func bareIPv6(s string, j, e int) (netip.AddrPort, bool) {
-	start := j
-	for start > 0 && (hex(s[start-1]) || s[start-1] == ':' || s[start-1] == '.') {
-		start--
-	}
+	start := addrStart(s, j)
 	a, err := netip.ParseAddr(s[start:j])
 	if err != nil || !a.Is6() || a.Zone() != "" || a.String() != s[start:j] {
 		return netip.AddrPort{}, false
@@ -688,11 +697,8 @@ func bareIPv6(s string, j, e int) (netip.AddrPort, bool) {
 // IPv6 address, whole or but for its last group, the port Node.js
 // appends.
 func inBareIPv6(s string, j, e int) bool {
-	start, end := j, e
-	for start > 0 && (hex(s[start-1]) || s[start-1] == ':' || s[start-1] == '.') {
-		start--
-	}
-	for end < len(s) && (hex(s[end]) || s[end] == ':' || s[end] == '.') {
+	start, end := addrStart(s, j), e
+	for end < len(s) && addrChar(s[end]) {
 		end++
 	}
 	for end > e && (s[end-1] == ':' || s[end-1] == '.') {

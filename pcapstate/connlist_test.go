@@ -20,7 +20,7 @@ func TestConnList(t *testing.T) {
 			Why:         "kept",
 		}
 	}
-	for _, n := range []int{0, 1, connListChunk, 2*connListChunk + 17} {
+	for _, n := range []int{0, 1, connListFirst + 1, connListChunk, 2*connListChunk + 17} {
 		var l ConnList
 		var want []Conn
 		for i := range n {
@@ -42,9 +42,11 @@ func TestConnList(t *testing.T) {
 		}
 		// The slots after the kept ones hold nothing of the dropped
 		// connections (their strings would stay reachable).
-		for i := l.Len(); i < len(l.chunks)*connListChunk; i++ {
-			if c := l.chunks[i/connListChunk][i%connListChunk]; c.Why != "" || !c.FirstPacket.IsZero() {
-				t.Fatalf("%d added: slot %d after the %d kept holds packet %d", n, i, l.Len(), c.FirstPacket.Packet)
+		for k, ch := range l.chunks {
+			for j, c := range ch {
+				if i := k*connListChunk + j; i >= l.Len() && (c.Why != "" || !c.FirstPacket.IsZero()) {
+					t.Fatalf("%d added: slot %d after the %d kept holds packet %d", n, i, l.Len(), c.FirstPacket.Packet)
+				}
 			}
 		}
 		SortConns(want)

@@ -55,13 +55,48 @@ var rules = []rule{
 	{dumps.LogTimeout, []string{"etimedout", "read timed out", "i/o timeout", "sockettimeoutexception", "[errno 110]"}},
 }
 
+// rulePhrases are rules' phrases as bytes, rule by rule, searched in a
+// message lowered into a buffer (classify).
+var rulePhrases = func() [][][]byte {
+	ps := make([][][]byte, len(rules))
+	for i, r := range rules {
+		for _, p := range r.phrases {
+			ps[i] = append(ps[i], []byte(p))
+		}
+	}
+	return ps
+}()
+
 // Classify returns the class of a log message, LogNone when it names no
 // connection or descriptor problem.
 func Classify(msg string) dumps.LogClass {
-	low := strings.ToLower(msg)
-	for _, r := range rules {
-		for _, p := range r.phrases {
-			if strings.Contains(low, p) {
+	var low []byte
+	return classify(msg, &low)
+}
+
+// classify is Classify, lowering msg into *low, a buffer reused from one
+// line to the next, instead of a new string for every line of a log.
+func classify(msg string, low *[]byte) dumps.LogClass {
+	b, ascii := (*low)[:0], true
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	if !ascii {
+		// strings.ToLower's Unicode cases (the Kelvin sign lowers to 'k').
+		b = append(b[:0], strings.ToLower(msg)...)
+	}
+	*low = b
+	for i, r := range rules {
+		for _, p := range rulePhrases[i] {
+			if bytes.Contains(b, p) {
 				return r.class
 			}
 		}
@@ -409,11 +444,12 @@ type eventReader struct {
 	lastRaw    logLine
 	last       dumps.LogEvent
 	lastParsed bool
+	low        []byte // classify's buffer
 }
 
 // take reads a line for its event.
 func (rd *eventReader) take(l *logLine) {
-	if Classify(l.text) == dumps.LogNone {
+	if classify(l.text, &rd.low) == dumps.LogNone {
 		// Most lines: no event, and only a cheap look at the prefix.
 		if mayHavePrefix(l.text) {
 			rd.lastRaw, rd.lastParsed = *l, false
@@ -437,7 +473,7 @@ func (rd *eventReader) take(l *logLine) {
 	} else {
 		rd.lastRaw, rd.last, rd.lastParsed = *l, e, true
 	}
-	e.Class = Classify(e.Message)
+	e.Class = classify(e.Message, &rd.low)
 	if e.Class == dumps.LogNone {
 		return
 	}

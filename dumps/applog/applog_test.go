@@ -712,3 +712,33 @@ func TestMonotonicLine(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLogOrdinaryLinesAllocs: a line that names no problem is classed
+// without a lower-case copy of its own (classify lowers it into the
+// reader's buffer): reading a log of ordinary lines allocates a string a
+// line for its text (the scanner's Text) and little more.
+func TestReadLogOrdinaryLinesAllocs(t *testing.T) {
+	data := []byte(strings.Repeat("Dec  2 10:05:00 web-1 haproxy[911]: GET /v1/orders 200 in 12 ms\n", 1000))
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, _, _, err := ReadLog(bytes.NewReader(data), "t"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1100 {
+		t.Errorf("ReadLog of 1,000 ordinary lines: %.0f allocations, want at most 1,100", allocs)
+	}
+}
+
+// TestClassifyUnicode: a message with bytes past ASCII is lowered as
+// strings.ToLower lowers it, whose Kelvin sign is a 'k'.
+func TestClassifyUnicode(t *testing.T) {
+	for msg, want := range map[string]dumps.LogClass{
+		"BRO\u212aEN PIPE":            dumps.LogBrokenPipe,
+		"Fehler: ECONNRESET – zurück": dumps.LogConnReset,
+		"zurück":                      dumps.LogNone,
+	} {
+		if got := Classify(msg); got != want {
+			t.Errorf("Classify(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}

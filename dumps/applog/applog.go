@@ -184,6 +184,12 @@ func lineShape(s string) shape {
 	case (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
+	return unprefixedShape(s)
+}
+
+// unprefixedShape is the shape of a line that is no continuation, JSON,
+// nor a line of a prefix a regexp reads: logfmt or other.
+func unprefixedShape(s string) shape {
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
 		return shapeLogfmt
 	}
@@ -679,10 +685,13 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		if m := reNodeWarning.FindStringSubmatch(s); m != nil {
 			return shapeNodeWarning, nodeWarning(s, m), false, true
 		}
+		return unprefixedShape(s), e, false, false
 	case stampStart(s):
 		if m := reISO.FindStringSubmatchIndex(s); m != nil {
 			return shapeStamped, stamped(s, m), true, true
 		}
+		// No syslog or journal stamp starts with four digits and a dash.
+		return unprefixedShape(s), e, false, false
 	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
 		// Each of parseSyslog's regexps but short-monotonic's wants the
 		// first byte lineShape tries it on; a short-monotonic line is
@@ -690,6 +699,8 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}
+		// lineShape would try the same regexps again.
+		return unprefixedShape(s), e, false, false
 	}
 	return lineShape(s), e, false, false
 }

@@ -122,20 +122,8 @@ var (
 	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
 	// "+0545").
 	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
-	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
-	// wall time) then "host prog[123]:" or the kernel's "host kernel:": a
-	// journal line by its own shape. dmesg prints the same stamp before
-	// "usb 1-1: new high-speed USB device", "virtio_blk virtio1: ..." or
-	// "CPU topo: ...", a device's or subsystem's name where the journal has
-	// host and program, so that a line of a program without a pid
-	// (reMonotonicNoPID), which journalctl prints for an entry with neither
-	// _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line only
-	// in a file whose journal lines named its host before (journalHosts).
-	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
-	// "[  123.456789] host prog: ", a program without a pid; journalctl
-	// puts ": " after it, a blank too, or ends the line there when the
-	// message is empty.
-	reMonotonicNoPID = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
+	// journalctl -o short-monotonic's "[  123.456789] host prog[123]:" is
+	// read by hand (monotonicLine), in the file's order (journalHosts).
 	// host prog[123]: after a short-iso stamp
 	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
@@ -209,44 +197,53 @@ const maxJournalHosts = 16
 // maxJournalHosts hosts are kept (a journal merged from as many machines).
 type journalHosts []string
 
-// see shapes a line that starts with "[": shapeSyslog and true for a
-// short-monotonic journal line, whose host it learns, or a line of a
-// program without a pid under a host learned before; false for any other
-// line, which lineShape shapes (see shape).
-func (h *journalHosts) see(s string) (shape, bool) {
-	host, journal, noPID := monotonicLine(s)
+// see reads a line that starts with "[": true, and its prefix's program,
+// pid and message, for a short-monotonic journal line, whose host it
+// learns, or a line of a program without a pid under a host learned
+// before, a line of shape shapeSyslog; false for any other line, which
+// lineShape shapes (see shape).
+func (h *journalHosts) see(s string) (dumps.LogEvent, bool) {
+	host, journal, noPID, e := monotonicLine(s)
 	switch {
 	case journal:
 		if len(*h) < maxJournalHosts && !slices.Contains(*h, host) {
 			*h = append(*h, host)
 		}
-		return shapeSyslog, true
+		return e, true
 	case noPID && slices.Contains(*h, host):
-		return shapeSyslog, true
+		return e, true
 	}
-	return shapeOther, false
+	return e, false
 }
 
 // shape shapes the file's next line: by see, or else by lineShape.
 func (h *journalHosts) shape(s string) shape {
 	if s != "" && s[0] == '[' {
-		if sh, ok := h.see(s); ok {
-			return sh
+		if _, ok := h.see(s); ok {
+			return shapeSyslog
 		}
 	}
 	return lineShape(s)
 }
 
-// monotonicLine reads a line that starts with short-monotonic's stamp and
-// a word, "[  123.456789] host ", without a regexp, since readLog and
-// Match look at every line that starts with "[" for it: its host, and
-// whether a journal line's "prog[123]:" or "kernel:" follows
-// (reJournalMonotonic matches), or else a program without a pid, "prog: "
-// or "prog:" at the line's end (reMonotonicNoPID matches). FuzzRead holds
-// it to the two regexps.
-func monotonicLine(s string) (host string, journal, noPID bool) {
+// monotonicLine reads a line that starts with journalctl -o
+// short-monotonic's stamp and a word, "[  123.456789] host " (time since
+// boot, no wall time), without a regexp, since readLog and Match look at
+// every line that starts with "[" for it: its host, and whether a journal
+// line's "prog[123]:" or the kernel's "kernel:" follows (journal), or
+// else a program without a pid, "prog: " or "prog:" at the line's end
+// (noPID); e is then the prefix's program, pid and the message after its
+// ": " (time since boot is left out). A journal line is such by its own
+// shape; dmesg prints the same stamp before "usb 1-1: new high-speed USB
+// device", "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or
+// subsystem's name where the journal has host and program, so that a line
+// of a program without a pid, which journalctl prints for an entry with
+// neither _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line
+// only in a file whose journal lines named its host before
+// (journalHosts). TestMonotonicLine and FuzzRead hold it to two regexps.
+func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent) {
 	if s == "" || s[0] != '[' {
-		return "", false, false
+		return "", false, false, e
 	}
 	i := 1
 	for i < len(s) && s[i] == ' ' {
@@ -257,38 +254,48 @@ func monotonicLine(s string) (host string, journal, noPID bool) {
 		j++
 	}
 	if j == i || len(s) < j+9 || s[j] != '.' || s[j+7] != ']' || s[j+8] != ' ' {
-		return "", false, false
+		return "", false, false, e
 	}
 	for _, c := range []byte(s[j+1 : j+7]) {
 		if c < '0' || c > '9' {
-			return "", false, false
+			return "", false, false, e
 		}
 	}
 	rest := s[j+9:]
 	k := strings.IndexByte(rest, ' ')
 	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
-		return "", false, false
+		return "", false, false, e
 	}
 	host, rest = rest[:k], rest[k+1:]
-	if strings.HasPrefix(rest, "kernel:") {
-		return host, true, false
+	if msg, ok := strings.CutPrefix(rest, "kernel:"); ok {
+		e.Program, e.Message = "kernel", strings.TrimPrefix(msg, " ")
+		return host, true, false, e
 	}
 	// The program: [^\s:\[]+, then "[123]:" or ":".
 	p := strings.IndexAny(rest, " \t\n\f\r:[")
 	if p <= 0 {
-		return host, false, false
+		return host, false, false, e
 	}
 	if rest[p] == ':' {
-		return host, false, p+1 == len(rest) || rest[p+1] == ' '
+		if p+1 < len(rest) && rest[p+1] != ' ' {
+			return host, false, false, e
+		}
+		e.Program, e.Message = rest[:p], strings.TrimPrefix(rest[p+1:], " ")
+		return host, false, true, e
 	}
 	if rest[p] != '[' {
-		return host, false, false
+		return host, false, false, e
 	}
 	q := p + 1
 	for q < len(rest) && rest[q] >= '0' && rest[q] <= '9' {
 		q++
 	}
-	return host, q > p+1 && q+1 < len(rest) && rest[q] == ']' && rest[q+1] == ':', false
+	if q == p+1 || q+1 >= len(rest) || rest[q] != ']' || rest[q+1] != ':' {
+		return host, false, false, e
+	}
+	e.Program, e.Message = rest[:p], strings.TrimPrefix(rest[q+2:], " ")
+	e.PID, _ = strconv.Atoi(rest[p+1 : q])
+	return host, true, false, e
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -411,9 +418,13 @@ func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []d
 		// after both: a line is parsed once (see logLine).
 		l := logLine{recentLine: recentLine{text: text, n: n}}
 		if text[0] == '[' {
-			// Shaped now, in the file's order: a short-monotonic line's
-			// shape may follow from the lines before it.
-			l.sh, l.shaped = hosts.see(text)
+			// Shaped and parsed now, in the file's order: a
+			// short-monotonic line's shape may follow from the lines
+			// before it.
+			if e, ok := hosts.see(text); ok {
+				l.sh, l.shaped = shapeSyslog, true
+				l.set(e, true)
+			}
 		}
 		if js != nil && js.line(&l, &rd.lastRaw) {
 			continue // a stack frame
@@ -654,14 +665,10 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 		parseLogfmt(s, &e)
 		return e, false
 	case shapeSyslog:
+		// A short-monotonic line is parsed by journalHosts as it is
+		// shaped, never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return e, plain
-		}
-		if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
-			// A line journalHosts took for the journal's.
-			e.Program = m[1]
-			e.Message = s[len(m[0]):]
-			return e, true
 		}
 	case shapeNodeWarning:
 		return nodeWarning(s, reNodeWarning.FindStringSubmatch(s)), false
@@ -693,9 +700,9 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		// No syslog or journal stamp starts with four digits and a dash.
 		return unprefixedShape(s), e, false, false
 	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
-		// Each of parseSyslog's regexps but short-monotonic's wants the
-		// first byte lineShape tries it on; a short-monotonic line is
-		// shaped by journalHosts, never here.
+		// Each of parseSyslog's regexps wants the first byte lineShape
+		// tries it on; a short-monotonic line is shaped by journalHosts,
+		// never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}
@@ -707,7 +714,8 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 
 // parseSyslog reads the syslog and journal prefixes that are such by their
 // own shape: RFC 5424, RFC 3164 and journalctl -o short, -o
-// short-precise, -o short-monotonic, -o short-unix and -o short-full.
+// short-precise, -o short-unix and -o short-full (-o short-monotonic's is
+// monotonicLine's).
 func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 	if m := re5424.FindStringSubmatch(s); m != nil {
 		e.Time, _ = parseTime(m[1])
@@ -720,13 +728,6 @@ func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 		// No year: the time is left out rather than guessed.
 		e.Program = m[5]
 		e.PID, _ = strconv.Atoi(m[6])
-		e.Message = s[len(m[0]):]
-		return e, true, true
-	}
-	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
-		// Time since boot: left out.
-		e.Program = m[1] + m[2] // "kernel", or the program
-		e.PID, _ = strconv.Atoi(m[3])
 		e.Message = s[len(m[0]):]
 		return e, true, true
 	}
@@ -1085,7 +1086,7 @@ func (j *jsStacks) recentAt(n int) *recentLine {
 //	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
 //	<14>1 2026-12-03T13:49:40.170000+00:00 vm line-logger 16984 - -      at ...   (RFC 5424)
 //
-// and the forms reBSD, reJournalShort and reJournalMonotonic read (rsyslog's traditional
+// and the forms reBSD, reJournalShort and monotonicLine read (rsyslog's traditional
 // format, journalctl -o short-precise, -o short-monotonic). key is the
 // prefix's program and pid. Only a line with "at " after two blanks (the
 // prefix's separator and the frame's indent) is parsed.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,9 +112,11 @@ func FuzzRead(f *testing.F) {
 		Match(data)
 		for line := range strings.Lines(string(data)) {
 			line = strings.TrimRight(line, " \t\r\n")
-			if host, journal, noPID := monotonicLine(line); journal != reJournalMonotonic.MatchString(line) ||
+			if host, journal, noPID, e := monotonicLine(line); journal != reJournalMonotonic.MatchString(line) ||
 				!journal && noPID != reMonotonicNoPID.MatchString(line) || (journal || noPID) && !strings.Contains(line, "] "+host+" ") {
 				t.Fatalf("monotonicLine(%q) = %q %v %v, not the regexps' reading", line, host, journal, noPID)
+			} else if want := monotonicByRegexp(line); e != want {
+				t.Fatalf("monotonicLine(%q) = %+v, the regexps' reading %+v", line, e, want)
 			}
 			sh, e, plain, parsed := shapeAndPrefix(line)
 			if want := lineShape(line); sh != want {
@@ -706,11 +709,39 @@ func TestMonotonicLine(t *testing.T) {
 		"[    1.000000] pci 0000:00:01.0: x", "[    1.000000]  vm app[1]: x", "[", "[    1.000000] ",
 		" [    1.000000] vm app[1]: x", "[    1.000000] vm \xff[1]: x", "[    1.000000] vm \xff: x",
 	} {
-		host, journal, noPID := monotonicLine(line)
+		host, journal, noPID, e := monotonicLine(line)
 		if journal != reJournalMonotonic.MatchString(line) || !journal && noPID != reMonotonicNoPID.MatchString(line) {
 			t.Errorf("monotonicLine(%q) = %q %v %v; regexps %v %v", line, host, journal, noPID, reJournalMonotonic.MatchString(line), reMonotonicNoPID.MatchString(line))
 		}
+		if want := monotonicByRegexp(line); e != want {
+			t.Errorf("monotonicLine(%q) = %+v; regexps %+v", line, e, want)
+		}
 	}
+}
+
+// The two regexps monotonicLine stands for: journalctl -o
+// short-monotonic's "[  123.456789] host prog[123]:" or the kernel's
+// "host kernel:", and a program without a pid, "[  123.456789] host prog:
+// ", after which journalctl puts ": ", a blank too, or ends the line when
+// the message is empty.
+var (
+	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
+	reMonotonicNoPID   = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
+)
+
+// monotonicByRegexp reads a short-monotonic line's program, pid and
+// message by the two regexps, as parseSyslog and parsePrefix read it
+// before monotonicLine did.
+func monotonicByRegexp(s string) (e dumps.LogEvent) {
+	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
+		e.Program = m[1] + m[2]
+		e.PID, _ = strconv.Atoi(m[3])
+		e.Message = s[len(m[0]):]
+	} else if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
+		e.Program = m[1]
+		e.Message = s[len(m[0]):]
+	}
+	return e
 }
 
 // TestReadLogOrdinaryLinesAllocs: a line that names no problem is classed
@@ -740,5 +771,31 @@ func TestClassifyUnicode(t *testing.T) {
 		if got := Classify(msg); got != want {
 			t.Errorf("Classify(%q) = %v, want %v", msg, got, want)
 		}
+	}
+}
+
+// TestMonotonicLinesParsedOnce: a short-monotonic journal line is read
+// for its program, pid and message as it is shaped (monotonicLine), not
+// matched again by a regexp when a reader needs its writer: while another
+// writer's stack is open, each line is keyed to its writer, and reading
+// them allocates a string a line for its text and little more.
+func TestMonotonicLinesParsedOnce(t *testing.T) {
+	var b strings.Builder
+	lines := 0
+	for range 10 {
+		b.WriteString("[  100.000000] vm app[1]: Error: kept open\n[  100.000000] vm app[1]:     at f (/srv/a.js:1:1)\n")
+		for range 60 {
+			b.WriteString("[  100.000001] vm relay[2]: handled request in 3 ms\n")
+		}
+		lines += 62
+	}
+	data := []byte(b.String())
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := Read(bytes.NewReader(data), "t"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if max := float64(lines + 150); allocs > max {
+		t.Errorf("Read of %d short-monotonic lines: %.0f allocations, want at most %.0f", lines, allocs, max)
 	}
 }

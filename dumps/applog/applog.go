@@ -124,8 +124,10 @@ var (
 	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic's "[  123.456789] host prog[123]:" is
 	// read by hand (monotonicLine), in the file's order (journalHosts).
-	// host prog[123]: after a short-iso stamp
-	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// host prog[123]: after a short-iso stamp; a host names no colon, as
+	// in reJournalShort, so that Go's log.Lshortfile "main.go:42: http:
+	// ..." is no host and program "http".
+	reHostProg = regexp.MustCompile(`^([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
 	reNodeWarning = regexp.MustCompile(`^\(node:(\d+)\) `)
 	// A level word near the start.

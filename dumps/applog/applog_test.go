@@ -799,3 +799,21 @@ func TestMonotonicLinesParsedOnce(t *testing.T) {
 		t.Errorf("Read of %d short-monotonic lines: %.0f allocations, want at most %.0f", lines, allocs, max)
 	}
 }
+
+// TestStampedFileLine: Go's log with Lshortfile ("2026/12/02 10:05:09
+// proxy.go:88: http: ...") names a file and line after its time, no host
+// and program as journalctl -o short-iso's "host prog[123]:": the line has
+// no program, and its message keeps what follows the time.
+func TestStampedFileLine(t *testing.T) {
+	evs, _, _, err := ReadLog(strings.NewReader("2026/12/02 10:05:09 proxy.go:88: http: proxy error: read tcp 10.0.0.1:80: connection reset by peer\n"+
+		"2026-12-02T10:05:09+0000 vm app[12]: read ECONNRESET\n"), "t")
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events %+v, %v", evs, err)
+	}
+	if e := evs[0]; e.Program != "" || !strings.HasPrefix(e.Message, "proxy.go:88: http: ") {
+		t.Errorf("Go log line read as program %q, message %q", e.Program, e.Message)
+	}
+	if e := evs[1]; e.Program != "app" || e.PID != 12 || e.Message != "read ECONNRESET" {
+		t.Errorf("short-iso line read as %+v", e)
+	}
+}

@@ -111,8 +111,11 @@ var (
 	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
 	// Dec  2 16:40:41 host prog[123]: (RFC 3164, rsyslog's traditional
 	// format, journalctl -o short), Dec 02 16:40:41.823026 host
-	// prog[123]: (journalctl -o short-precise)
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// prog[123]: (journalctl -o short-precise). journalctl --no-hostname
+	// leaves the host out ("Dec 02 16:40:41 prog[123]: Error: ..."): a
+	// host ends in no colon, so that prog[123]: is not taken for one and
+	// the message's "Error:" for the program.
+	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (?:(\S*[^\s:]) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
@@ -120,8 +123,8 @@ var (
 	// 2026-12-03 12:20:31 UTC". short-full's zone is the zone's
 	// abbreviation as strftime's %Z gives it: a name ("UTC", "CET",
 	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
-	// "+0545").
-	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// "+0545"). The host may be left out (--no-hostname), as in reBSD.
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) (?:([^\s:]+) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic's "[  123.456789] host prog[123]:" is
 	// read by hand (monotonicLine), in the file's order (journalHosts).
 	// host prog[123]: after a short-iso stamp; a host names no colon, as

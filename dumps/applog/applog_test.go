@@ -817,3 +817,29 @@ func TestStampedFileLine(t *testing.T) {
 		t.Errorf("short-iso line read as %+v", e)
 	}
 }
+
+// TestJournalNoHostname: journalctl --no-hostname prints the short forms
+// without the host ("Dec 03 13:49:40 line-logger[16984]: ..."); each line
+// names its writer, not "Error" read from the message, and a stack is read
+// under its writer's header.
+func TestJournalNoHostname(t *testing.T) {
+	for _, stamp := range []string{"Dec 03 13:49:40", "Dec 03 13:49:40.170000", "1764769780.170000", "Thu 2026-12-03 13:49:40 UTC"} {
+		log := stamp + " line-logger[16984]: Error: read ECONNRESET\n" +
+			stamp + " line-logger[16984]:     at Socket.<anonymous> (/srv/linelog.js:27:17)\n" +
+			stamp + " kernel: TCP: request_sock_TCP: Possible SYN flooding on port 8080\n"
+		ev, err := Read(strings.NewReader(log), "t")
+		if err != nil || len(ev.LogEvents) != 1 {
+			t.Fatalf("%s: events %+v, %v", stamp, ev.LogEvents, err)
+		}
+		if e := ev.LogEvents[0]; e.Program != "line-logger" || e.PID != 16984 || e.Message != "Error: read ECONNRESET" {
+			t.Errorf("%s: event %+v", stamp, e)
+		}
+		if len(ev.ThreadDumps) != 1 || ev.ThreadDumps[0].PID != 16984 || len(ev.ThreadDumps[0].Threads) != 1 ||
+			ev.ThreadDumps[0].Threads[0].Name != "Error: read ECONNRESET" {
+			t.Errorf("%s: stacks %+v", stamp, ev.ThreadDumps)
+		}
+		if !Match([]byte(log)) {
+			t.Errorf("%s: not matched as a log", stamp)
+		}
+	}
+}

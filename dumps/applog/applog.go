@@ -55,13 +55,48 @@ var rules = []rule{
 	{dumps.LogTimeout, []string{"etimedout", "read timed out", "i/o timeout", "sockettimeoutexception", "[errno 110]"}},
 }
 
+// rulePhrases are rules' phrases as bytes, rule by rule, searched in a
+// message lowered into a buffer (classify).
+var rulePhrases = func() [][][]byte {
+	ps := make([][][]byte, len(rules))
+	for i, r := range rules {
+		for _, p := range r.phrases {
+			ps[i] = append(ps[i], []byte(p))
+		}
+	}
+	return ps
+}()
+
 // Classify returns the class of a log message, LogNone when it names no
 // connection or descriptor problem.
 func Classify(msg string) dumps.LogClass {
-	low := strings.ToLower(msg)
-	for _, r := range rules {
-		for _, p := range r.phrases {
-			if strings.Contains(low, p) {
+	var low []byte
+	return classify(msg, &low)
+}
+
+// classify is Classify, lowering msg into *low, a buffer reused from one
+// line to the next, instead of a new string for every line of a log.
+func classify(msg string, low *[]byte) dumps.LogClass {
+	b, ascii := (*low)[:0], true
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if c >= 0x80 {
+			ascii = false
+			break
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	if !ascii {
+		// strings.ToLower's Unicode cases (the Kelvin sign lowers to 'k').
+		b = append(b[:0], strings.ToLower(msg)...)
+	}
+	*low = b
+	for i, r := range rules {
+		for _, p := range rulePhrases[i] {
+			if bytes.Contains(b, p) {
 				return r.class
 			}
 		}
@@ -76,8 +111,11 @@ var (
 	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
 	// Dec  2 16:40:41 host prog[123]: (RFC 3164, rsyslog's traditional
 	// format, journalctl -o short), Dec 02 16:40:41.823026 host
-	// prog[123]: (journalctl -o short-precise)
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (\S+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// prog[123]: (journalctl -o short-precise). journalctl --no-hostname
+	// leaves the host out ("Dec 02 16:40:41 prog[123]: Error: ..."): a
+	// host ends in no colon, so that prog[123]: is not taken for one and
+	// the message's "Error:" for the program.
+	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (?:(\S*[^\s:]) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
@@ -85,24 +123,14 @@ var (
 	// 2026-12-03 12:20:31 UTC". short-full's zone is the zone's
 	// abbreviation as strftime's %Z gives it: a name ("UTC", "CET",
 	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
-	// "+0545").
-	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) ([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: ?`)
-	// journalctl -o short-monotonic, "[  123.456789]" (time since boot, no
-	// wall time) then "host prog[123]:" or the kernel's "host kernel:": a
-	// journal line by its own shape. dmesg prints the same stamp before
-	// "usb 1-1: new high-speed USB device", "virtio_blk virtio1: ..." or
-	// "CPU topo: ...", a device's or subsystem's name where the journal has
-	// host and program, so that a line of a program without a pid
-	// (reMonotonicNoPID), which journalctl prints for an entry with neither
-	// _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line only
-	// in a file whose journal lines named its host before (journalHosts).
-	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
-	// "[  123.456789] host prog: ", a program without a pid; journalctl
-	// puts ": " after it, a blank too, or ends the line there when the
-	// message is empty.
-	reMonotonicNoPID = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
-	// host prog[123]: after a short-iso stamp
-	reHostProg = regexp.MustCompile(`^(\S+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// "+0545"). The host may be left out (--no-hostname), as in reBSD.
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) (?:([^\s:]+) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// journalctl -o short-monotonic's "[  123.456789] host prog[123]:" is
+	// read by hand (monotonicLine), in the file's order (journalHosts).
+	// host prog[123]: after a short-iso stamp; a host names no colon, as
+	// in reJournalShort, so that Go's log.Lshortfile "main.go:42: http:
+	// ..." is no host and program "http".
+	reHostProg = regexp.MustCompile(`^([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
 	reNodeWarning = regexp.MustCompile(`^\(node:(\d+)\) `)
 	// A level word near the start.
@@ -149,6 +177,12 @@ func lineShape(s string) shape {
 	case (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
 		return shapeSyslog
 	}
+	return unprefixedShape(s)
+}
+
+// unprefixedShape is the shape of a line that is no continuation, JSON,
+// nor a line of a prefix a regexp reads: logfmt or other.
+func unprefixedShape(s string) shape {
 	if strings.IndexByte(s, '=') > 0 && isLogfmt(s) {
 		return shapeLogfmt
 	}
@@ -168,44 +202,53 @@ const maxJournalHosts = 16
 // maxJournalHosts hosts are kept (a journal merged from as many machines).
 type journalHosts []string
 
-// see shapes a line that starts with "[": shapeSyslog and true for a
-// short-monotonic journal line, whose host it learns, or a line of a
-// program without a pid under a host learned before; false for any other
-// line, which lineShape shapes (see shape).
-func (h *journalHosts) see(s string) (shape, bool) {
-	host, journal, noPID := monotonicLine(s)
+// see reads a line that starts with "[": true, and its prefix's program,
+// pid and message, for a short-monotonic journal line, whose host it
+// learns, or a line of a program without a pid under a host learned
+// before, a line of shape shapeSyslog; false for any other line, which
+// lineShape shapes (see shape).
+func (h *journalHosts) see(s string) (dumps.LogEvent, bool) {
+	host, journal, noPID, e := monotonicLine(s)
 	switch {
 	case journal:
 		if len(*h) < maxJournalHosts && !slices.Contains(*h, host) {
 			*h = append(*h, host)
 		}
-		return shapeSyslog, true
+		return e, true
 	case noPID && slices.Contains(*h, host):
-		return shapeSyslog, true
+		return e, true
 	}
-	return shapeOther, false
+	return e, false
 }
 
 // shape shapes the file's next line: by see, or else by lineShape.
 func (h *journalHosts) shape(s string) shape {
 	if s != "" && s[0] == '[' {
-		if sh, ok := h.see(s); ok {
-			return sh
+		if _, ok := h.see(s); ok {
+			return shapeSyslog
 		}
 	}
 	return lineShape(s)
 }
 
-// monotonicLine reads a line that starts with short-monotonic's stamp and
-// a word, "[  123.456789] host ", without a regexp, since readLog and
-// Match look at every line that starts with "[" for it: its host, and
-// whether a journal line's "prog[123]:" or "kernel:" follows
-// (reJournalMonotonic matches), or else a program without a pid, "prog: "
-// or "prog:" at the line's end (reMonotonicNoPID matches). FuzzRead holds
-// it to the two regexps.
-func monotonicLine(s string) (host string, journal, noPID bool) {
+// monotonicLine reads a line that starts with journalctl -o
+// short-monotonic's stamp and a word, "[  123.456789] host " (time since
+// boot, no wall time), without a regexp, since readLog and Match look at
+// every line that starts with "[" for it: its host, and whether a journal
+// line's "prog[123]:" or the kernel's "kernel:" follows (journal), or
+// else a program without a pid, "prog: " or "prog:" at the line's end
+// (noPID); e is then the prefix's program, pid and the message after its
+// ": " (time since boot is left out). A journal line is such by its own
+// shape; dmesg prints the same stamp before "usb 1-1: new high-speed USB
+// device", "virtio_blk virtio1: ..." or "CPU topo: ...", a device's or
+// subsystem's name where the journal has host and program, so that a line
+// of a program without a pid, which journalctl prints for an entry with
+// neither _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line
+// only in a file whose journal lines named its host before
+// (journalHosts). TestMonotonicLine and FuzzRead hold it to two regexps.
+func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent) {
 	if s == "" || s[0] != '[' {
-		return "", false, false
+		return "", false, false, e
 	}
 	i := 1
 	for i < len(s) && s[i] == ' ' {
@@ -216,38 +259,48 @@ func monotonicLine(s string) (host string, journal, noPID bool) {
 		j++
 	}
 	if j == i || len(s) < j+9 || s[j] != '.' || s[j+7] != ']' || s[j+8] != ' ' {
-		return "", false, false
+		return "", false, false, e
 	}
 	for _, c := range []byte(s[j+1 : j+7]) {
 		if c < '0' || c > '9' {
-			return "", false, false
+			return "", false, false, e
 		}
 	}
 	rest := s[j+9:]
 	k := strings.IndexByte(rest, ' ')
 	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
-		return "", false, false
+		return "", false, false, e
 	}
 	host, rest = rest[:k], rest[k+1:]
-	if strings.HasPrefix(rest, "kernel:") {
-		return host, true, false
+	if msg, ok := strings.CutPrefix(rest, "kernel:"); ok {
+		e.Program, e.Message = "kernel", strings.TrimPrefix(msg, " ")
+		return host, true, false, e
 	}
 	// The program: [^\s:\[]+, then "[123]:" or ":".
 	p := strings.IndexAny(rest, " \t\n\f\r:[")
 	if p <= 0 {
-		return host, false, false
+		return host, false, false, e
 	}
 	if rest[p] == ':' {
-		return host, false, p+1 == len(rest) || rest[p+1] == ' '
+		if p+1 < len(rest) && rest[p+1] != ' ' {
+			return host, false, false, e
+		}
+		e.Program, e.Message = rest[:p], strings.TrimPrefix(rest[p+1:], " ")
+		return host, false, true, e
 	}
 	if rest[p] != '[' {
-		return host, false, false
+		return host, false, false, e
 	}
 	q := p + 1
 	for q < len(rest) && rest[q] >= '0' && rest[q] <= '9' {
 		q++
 	}
-	return host, q > p+1 && q+1 < len(rest) && rest[q] == ']' && rest[q+1] == ':', false
+	if q == p+1 || q+1 >= len(rest) || rest[q] != ']' || rest[q+1] != ':' {
+		return host, false, false, e
+	}
+	e.Program, e.Message = rest[:p], strings.TrimPrefix(rest[q+2:], " ")
+	e.PID, _ = strconv.Atoi(rest[p+1 : q])
+	return host, true, false, e
 }
 
 // stampStart reports whether s starts with four digits, optionally after
@@ -370,9 +423,13 @@ func readLog(r io.Reader, name string, js *jsStacks) ([]dumps.LogEvent, int, []d
 		// after both: a line is parsed once (see logLine).
 		l := logLine{recentLine: recentLine{text: text, n: n}}
 		if text[0] == '[' {
-			// Shaped now, in the file's order: a short-monotonic line's
-			// shape may follow from the lines before it.
-			l.sh, l.shaped = hosts.see(text)
+			// Shaped and parsed now, in the file's order: a
+			// short-monotonic line's shape may follow from the lines
+			// before it.
+			if e, ok := hosts.see(text); ok {
+				l.sh, l.shaped = shapeSyslog, true
+				l.set(e, true)
+			}
 		}
 		if js != nil && js.line(&l, &rd.lastRaw) {
 			continue // a stack frame
@@ -409,11 +466,12 @@ type eventReader struct {
 	lastRaw    logLine
 	last       dumps.LogEvent
 	lastParsed bool
+	low        []byte // classify's buffer
 }
 
 // take reads a line for its event.
 func (rd *eventReader) take(l *logLine) {
-	if Classify(l.text) == dumps.LogNone {
+	if classify(l.text, &rd.low) == dumps.LogNone {
 		// Most lines: no event, and only a cheap look at the prefix.
 		if mayHavePrefix(l.text) {
 			rd.lastRaw, rd.lastParsed = *l, false
@@ -437,7 +495,7 @@ func (rd *eventReader) take(l *logLine) {
 	} else {
 		rd.lastRaw, rd.last, rd.lastParsed = *l, e, true
 	}
-	e.Class = Classify(e.Message)
+	e.Class = classify(e.Message, &rd.low)
 	if e.Class == dumps.LogNone {
 		return
 	}
@@ -612,14 +670,10 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 		parseLogfmt(s, &e)
 		return e, false
 	case shapeSyslog:
+		// A short-monotonic line is parsed by journalHosts as it is
+		// shaped, never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return e, plain
-		}
-		if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
-			// A line journalHosts took for the journal's.
-			e.Program = m[1]
-			e.Message = s[len(m[0]):]
-			return e, true
 		}
 	case shapeNodeWarning:
 		return nodeWarning(s, reNodeWarning.FindStringSubmatch(s)), false
@@ -643,24 +697,30 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		if m := reNodeWarning.FindStringSubmatch(s); m != nil {
 			return shapeNodeWarning, nodeWarning(s, m), false, true
 		}
+		return unprefixedShape(s), e, false, false
 	case stampStart(s):
 		if m := reISO.FindStringSubmatchIndex(s); m != nil {
 			return shapeStamped, stamped(s, m), true, true
 		}
+		// No syslog or journal stamp starts with four digits and a dash.
+		return unprefixedShape(s), e, false, false
 	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
-		// Each of parseSyslog's regexps but short-monotonic's wants the
-		// first byte lineShape tries it on; a short-monotonic line is
-		// shaped by journalHosts, never here.
+		// Each of parseSyslog's regexps wants the first byte lineShape
+		// tries it on; a short-monotonic line is shaped by journalHosts,
+		// never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}
+		// lineShape would try the same regexps again.
+		return unprefixedShape(s), e, false, false
 	}
 	return lineShape(s), e, false, false
 }
 
 // parseSyslog reads the syslog and journal prefixes that are such by their
 // own shape: RFC 5424, RFC 3164 and journalctl -o short, -o
-// short-precise, -o short-monotonic, -o short-unix and -o short-full.
+// short-precise, -o short-unix and -o short-full (-o short-monotonic's is
+// monotonicLine's).
 func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 	if m := re5424.FindStringSubmatch(s); m != nil {
 		e.Time, _ = parseTime(m[1])
@@ -673,13 +733,6 @@ func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
 		// No year: the time is left out rather than guessed.
 		e.Program = m[5]
 		e.PID, _ = strconv.Atoi(m[6])
-		e.Message = s[len(m[0]):]
-		return e, true, true
-	}
-	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
-		// Time since boot: left out.
-		e.Program = m[1] + m[2] // "kernel", or the program
-		e.PID, _ = strconv.Atoi(m[3])
 		e.Message = s[len(m[0]):]
 		return e, true, true
 	}
@@ -1038,7 +1091,7 @@ func (j *jsStacks) recentAt(n int) *recentLine {
 //	2026-12-03T12:20:31.823026+00:00 vm line-relay[6125]:     at ...   (rsyslog)
 //	<14>1 2026-12-03T13:49:40.170000+00:00 vm line-logger 16984 - -      at ...   (RFC 5424)
 //
-// and the forms reBSD, reJournalShort and reJournalMonotonic read (rsyslog's traditional
+// and the forms reBSD, reJournalShort and monotonicLine read (rsyslog's traditional
 // format, journalctl -o short-precise, -o short-monotonic). key is the
 // prefix's program and pid. Only a line with "at " after two blanks (the
 // prefix's separator and the frame's indent) is parsed.

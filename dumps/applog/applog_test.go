@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,9 +112,11 @@ func FuzzRead(f *testing.F) {
 		Match(data)
 		for line := range strings.Lines(string(data)) {
 			line = strings.TrimRight(line, " \t\r\n")
-			if host, journal, noPID := monotonicLine(line); journal != reJournalMonotonic.MatchString(line) ||
+			if host, journal, noPID, e := monotonicLine(line); journal != reJournalMonotonic.MatchString(line) ||
 				!journal && noPID != reMonotonicNoPID.MatchString(line) || (journal || noPID) && !strings.Contains(line, "] "+host+" ") {
 				t.Fatalf("monotonicLine(%q) = %q %v %v, not the regexps' reading", line, host, journal, noPID)
+			} else if want := monotonicByRegexp(line); e != want {
+				t.Fatalf("monotonicLine(%q) = %+v, the regexps' reading %+v", line, e, want)
 			}
 			sh, e, plain, parsed := shapeAndPrefix(line)
 			if want := lineShape(line); sh != want {
@@ -706,9 +709,137 @@ func TestMonotonicLine(t *testing.T) {
 		"[    1.000000] pci 0000:00:01.0: x", "[    1.000000]  vm app[1]: x", "[", "[    1.000000] ",
 		" [    1.000000] vm app[1]: x", "[    1.000000] vm \xff[1]: x", "[    1.000000] vm \xff: x",
 	} {
-		host, journal, noPID := monotonicLine(line)
+		host, journal, noPID, e := monotonicLine(line)
 		if journal != reJournalMonotonic.MatchString(line) || !journal && noPID != reMonotonicNoPID.MatchString(line) {
 			t.Errorf("monotonicLine(%q) = %q %v %v; regexps %v %v", line, host, journal, noPID, reJournalMonotonic.MatchString(line), reMonotonicNoPID.MatchString(line))
+		}
+		if want := monotonicByRegexp(line); e != want {
+			t.Errorf("monotonicLine(%q) = %+v; regexps %+v", line, e, want)
+		}
+	}
+}
+
+// The two regexps monotonicLine stands for: journalctl -o
+// short-monotonic's "[  123.456789] host prog[123]:" or the kernel's
+// "host kernel:", and a program without a pid, "[  123.456789] host prog:
+// ", after which journalctl puts ": ", a blank too, or ends the line when
+// the message is empty.
+var (
+	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
+	reMonotonicNoPID   = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
+)
+
+// monotonicByRegexp reads a short-monotonic line's program, pid and
+// message by the two regexps, as parseSyslog and parsePrefix read it
+// before monotonicLine did.
+func monotonicByRegexp(s string) (e dumps.LogEvent) {
+	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
+		e.Program = m[1] + m[2]
+		e.PID, _ = strconv.Atoi(m[3])
+		e.Message = s[len(m[0]):]
+	} else if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
+		e.Program = m[1]
+		e.Message = s[len(m[0]):]
+	}
+	return e
+}
+
+// TestReadLogOrdinaryLinesAllocs: a line that names no problem is classed
+// without a lower-case copy of its own (classify lowers it into the
+// reader's buffer): reading a log of ordinary lines allocates a string a
+// line for its text (the scanner's Text) and little more.
+func TestReadLogOrdinaryLinesAllocs(t *testing.T) {
+	data := []byte(strings.Repeat("Dec  2 10:05:00 web-1 haproxy[911]: GET /v1/orders 200 in 12 ms\n", 1000))
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, _, _, err := ReadLog(bytes.NewReader(data), "t"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1100 {
+		t.Errorf("ReadLog of 1,000 ordinary lines: %.0f allocations, want at most 1,100", allocs)
+	}
+}
+
+// TestClassifyUnicode: a message with bytes past ASCII is lowered as
+// strings.ToLower lowers it, whose Kelvin sign is a 'k'.
+func TestClassifyUnicode(t *testing.T) {
+	for msg, want := range map[string]dumps.LogClass{
+		"BRO\u212aEN PIPE":            dumps.LogBrokenPipe,
+		"Fehler: ECONNRESET – zurück": dumps.LogConnReset,
+		"zurück":                      dumps.LogNone,
+	} {
+		if got := Classify(msg); got != want {
+			t.Errorf("Classify(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}
+
+// TestMonotonicLinesParsedOnce: a short-monotonic journal line is read
+// for its program, pid and message as it is shaped (monotonicLine), not
+// matched again by a regexp when a reader needs its writer: while another
+// writer's stack is open, each line is keyed to its writer, and reading
+// them allocates a string a line for its text and little more.
+func TestMonotonicLinesParsedOnce(t *testing.T) {
+	var b strings.Builder
+	lines := 0
+	for range 10 {
+		b.WriteString("[  100.000000] vm app[1]: Error: kept open\n[  100.000000] vm app[1]:     at f (/srv/a.js:1:1)\n")
+		for range 60 {
+			b.WriteString("[  100.000001] vm relay[2]: handled request in 3 ms\n")
+		}
+		lines += 62
+	}
+	data := []byte(b.String())
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := Read(bytes.NewReader(data), "t"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if max := float64(lines + 150); allocs > max {
+		t.Errorf("Read of %d short-monotonic lines: %.0f allocations, want at most %.0f", lines, allocs, max)
+	}
+}
+
+// TestStampedFileLine: Go's log with Lshortfile ("2026/12/02 10:05:09
+// proxy.go:88: http: ...") names a file and line after its time, no host
+// and program as journalctl -o short-iso's "host prog[123]:": the line has
+// no program, and its message keeps what follows the time.
+func TestStampedFileLine(t *testing.T) {
+	evs, _, _, err := ReadLog(strings.NewReader("2026/12/02 10:05:09 proxy.go:88: http: proxy error: read tcp 10.0.0.1:80: connection reset by peer\n"+
+		"2026-12-02T10:05:09+0000 vm app[12]: read ECONNRESET\n"), "t")
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events %+v, %v", evs, err)
+	}
+	if e := evs[0]; e.Program != "" || !strings.HasPrefix(e.Message, "proxy.go:88: http: ") {
+		t.Errorf("Go log line read as program %q, message %q", e.Program, e.Message)
+	}
+	if e := evs[1]; e.Program != "app" || e.PID != 12 || e.Message != "read ECONNRESET" {
+		t.Errorf("short-iso line read as %+v", e)
+	}
+}
+
+// TestJournalNoHostname: journalctl --no-hostname prints the short forms
+// without the host ("Dec 03 13:49:40 line-logger[16984]: ..."); each line
+// names its writer, not "Error" read from the message, and a stack is read
+// under its writer's header.
+func TestJournalNoHostname(t *testing.T) {
+	for _, stamp := range []string{"Dec 03 13:49:40", "Dec 03 13:49:40.170000", "1764769780.170000", "Thu 2026-12-03 13:49:40 UTC"} {
+		log := stamp + " line-logger[16984]: Error: read ECONNRESET\n" +
+			stamp + " line-logger[16984]:     at Socket.<anonymous> (/srv/linelog.js:27:17)\n" +
+			stamp + " kernel: TCP: request_sock_TCP: Possible SYN flooding on port 8080\n"
+		ev, err := Read(strings.NewReader(log), "t")
+		if err != nil || len(ev.LogEvents) != 1 {
+			t.Fatalf("%s: events %+v, %v", stamp, ev.LogEvents, err)
+		}
+		if e := ev.LogEvents[0]; e.Program != "line-logger" || e.PID != 16984 || e.Message != "Error: read ECONNRESET" {
+			t.Errorf("%s: event %+v", stamp, e)
+		}
+		if len(ev.ThreadDumps) != 1 || ev.ThreadDumps[0].PID != 16984 || len(ev.ThreadDumps[0].Threads) != 1 ||
+			ev.ThreadDumps[0].Threads[0].Name != "Error: read ECONNRESET" {
+			t.Errorf("%s: stacks %+v", stamp, ev.ThreadDumps)
+		}
+		if !Match([]byte(log)) {
+			t.Errorf("%s: not matched as a log", stamp)
 		}
 	}
 }

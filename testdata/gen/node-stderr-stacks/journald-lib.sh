@@ -8,6 +8,10 @@
 # rsyslog TEMPLATE, then systemd-journald (volatile, ForwardToSyslog, no
 # rate limit), and waits for both sockets. Appends their pids to PIDS and
 # stops every pid in PIDS on exit.
+# journalctl names months and weekdays (-o short, short-precise,
+# short-full) in LC_TIME's language ("Dez 03", "Do 2026-12-03"): the
+# fixtures are C's, which applog reads, whatever this machine's locale.
+export LC_ALL=C
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 

@@ -247,10 +247,14 @@ func (s *Stream) refill() bool {
 // the finished connections released while the captures are read reach the
 // caller without a copy; what the caller left in it up to its length is
 // not kept alive (its slots after its length must be as the stream gave
-// them). After the captures' end the batches hold at most cap(reuse)
-// connections, or 256 in a new batch when cap(reuse) is less. Next and
-// NextBatch may be mixed.
+// them). A batch given back with room for more than maxReuse connections
+// is dropped, not refilled. After the captures' end the batches hold at
+// most cap(reuse) connections, or 256 in a new batch when cap(reuse) is
+// less. Next and NextBatch may be mixed.
 func (s *Stream) NextBatch(reuse []Conn) []Conn {
+	if cap(reuse) > maxReuse {
+		reuse = nil
+	}
 	for s.phase == phaseRead {
 		if s.next < len(s.pending) {
 			out := s.pending[s.next:]
@@ -290,6 +294,15 @@ func (s *Stream) NextBatch(reuse []Conn) []Conn {
 	}
 	return out
 }
+
+// maxReuse is the largest batch NextBatch refills, twice the segments of a
+// run: a run releases about as many connections as segments finished them
+// two minutes (the linger) earlier, at most 307 in a run of the reference
+// capture. A gap in capture time longer than the linger releases every
+// connection lingering in one run, into a batch as large (77 MB for
+// 120,000); kept, it would stay in a caller's rotation (analyze keeps 8
+// batches), and each gap would leave another (TestStreamBurstBatches).
+const maxReuse = 2 * batchSize
 
 // Conn returns the connection Next advanced to. It is valid until the next
 // call to Next or Close, which may reuse it: copy what you keep.

@@ -66,22 +66,9 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 		return fail(report.InputIgnored, report.CauseUnreadable, "not readable: "+err.Error())
 	}
 	o := &opened{in: in, closer: rc}
-	// Where the file starts, for its identity if it is a capture (see
-	// captureID). A file that cannot seek has none.
-	start := int64(-1)
-	if s, ok := rc.(io.Seeker); ok {
-		if off, err := s.Seek(0, io.SeekCurrent); err == nil {
-			start = off
-		}
-	}
-	captureID := func() {
-		// A capture given twice by two names is found by its identity
-		// (pcapstate.Input), read from the file's ends where they are.
-		// A file that fails to has none.
-		if start >= 0 {
-			o.id, _ = pcapstate.CaptureIDAt(rc, start)
-		}
-	}
+	// Where the file starts, for its identity if it is a capture. A file
+	// that cannot seek has none.
+	start := pcapstate.CaptureStart(rc)
 	raw := &counter{r: ctxReader{ctx, rc}}
 	o.r = bufio.NewReaderSize(raw, peekLen)
 	head, err := peek(o.r)
@@ -130,7 +117,10 @@ func recognise(ctx context.Context, src Source) (*opened, report.Input) {
 			return fail(report.InputFailed, report.CauseCorrupt, err.Error())
 		}
 		o.capture, o.in.Kind = true, format
-		captureID()
+		// A capture given twice by two names is found by its identity
+		// (pcapstate.Input), read from the file's ends where they are.
+		// A file that fails to has none.
+		o.id, _ = pcapstate.CaptureIDAt(rc, start)
 		return o, o.in
 	}
 	if k, err := Formats().RecognizeBinary(head); err == nil {

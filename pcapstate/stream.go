@@ -247,10 +247,14 @@ func (s *Stream) refill() bool {
 // the finished connections released while the captures are read reach the
 // caller without a copy; what the caller left in it up to its length is
 // not kept alive (its slots after its length must be as the stream gave
-// them). After the captures' end the batches hold at most cap(reuse)
-// connections, or 256 in a new batch when cap(reuse) is less. Next and
-// NextBatch may be mixed.
+// them). A batch given back with room for more than maxReuse connections
+// is dropped, not refilled. After the captures' end the batches hold at
+// most cap(reuse) connections, or 256 in a new batch when cap(reuse) is
+// less. Next and NextBatch may be mixed.
 func (s *Stream) NextBatch(reuse []Conn) []Conn {
+	if cap(reuse) > maxReuse {
+		reuse = nil
+	}
 	for s.phase == phaseRead {
 		if s.next < len(s.pending) {
 			out := s.pending[s.next:]
@@ -290,6 +294,15 @@ func (s *Stream) NextBatch(reuse []Conn) []Conn {
 	}
 	return out
 }
+
+// maxReuse is the largest batch NextBatch refills, twice the segments of a
+// run: a run releases about as many connections as segments finished them
+// two minutes (the linger) earlier, at most 307 in a run of the reference
+// capture. A gap in capture time longer than the linger releases every
+// connection lingering in one run, into a batch as large (77 MB for
+// 120,000); kept, it would stay in a caller's rotation (analyze keeps 8
+// batches), and each gap would leave another (TestStreamBurstBatches).
+const maxReuse = 2 * batchSize
 
 // Conn returns the connection Next advanced to. It is valid until the next
 // call to Next or Close, which may reuse it: copy what you keep.
@@ -558,25 +571,33 @@ const idBytes = 4096
 // compared, which a partial state written on another machine or in
 // another folder could share with a different capture.
 func CaptureID(r io.Reader) (string, error) {
+	return CaptureIDAt(r, CaptureStart(r))
+}
+
+// CaptureStart is where r is now, to be given to CaptureIDAt once what r
+// reads from there is known to be a capture; -1 when r cannot seek (a
+// pipe), whose capture has no identity.
+func CaptureStart(r io.Reader) int64 {
 	s, ok := r.(io.Seeker)
 	if !ok {
-		return "", nil
+		return -1
 	}
 	start, err := s.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return "", nil // not seekable after all (a pipe's *os.File)
+		return -1 // not seekable after all (a pipe's *os.File)
 	}
-	return CaptureIDAt(r, start)
+	return start
 }
 
-// CaptureIDAt is CaptureID of the file r reads taken from offset start,
-// wherever r is now (it is left there): the identity of a capture
-// recognised from its first bytes, found to be one only once they were
-// read, so that other files cost no hashing.
+// CaptureIDAt is CaptureID of the file r reads taken from offset start
+// (CaptureStart; none when start is negative), wherever r is now (it is
+// left there): the identity of a capture recognised from its first bytes,
+// found to be one only once they were read, so that other files cost no
+// hashing.
 func CaptureIDAt(r io.Reader, start int64) (string, error) {
 	s, ok := r.(io.Seeker)
 	ra, okAt := r.(io.ReaderAt)
-	if !ok || !okAt {
+	if !ok || !okAt || start < 0 {
 		return "", nil
 	}
 	cur, err := s.Seek(0, io.SeekCurrent)
@@ -673,10 +694,8 @@ func openInput(in Input) (*source, error) {
 	// it is known to be a capture: a partial state's captures have theirs
 	// in its header, and its own ends are neither read nor hashed.
 	start := int64(-1)
-	if s, ok := in.R.(io.Seeker); ok && in.ID == "" {
-		if off, err := s.Seek(0, io.SeekCurrent); err == nil {
-			start = off
-		}
+	if in.ID == "" {
+		start = CaptureStart(in.R)
 	}
 	br := bufio.NewReaderSize(in.R, 64<<10)
 	if head, _ := br.Peek(len(partialMagic)); SniffPartial(head) {
@@ -694,7 +713,7 @@ func openInput(in Input) (*source, error) {
 		return nil, fmt.Errorf("open capture %s: %w", in.Name, err)
 	}
 	id := in.ID
-	if start >= 0 {
+	if id == "" {
 		if id, err = CaptureIDAt(in.R, start); err != nil {
 			return nil, fmt.Errorf("open %s: %w", in.Name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/netip"
 	"reflect"
 	"slices"
 	"sync/atomic"
@@ -426,6 +427,62 @@ func TestOpenInputIDOnlyCaptures(t *testing.T) {
 			t.Errorf("%s: identity %q, want %q", tt.name, src.id, want)
 		case !tt.capture && r.n != 0:
 			t.Errorf("%s: a partial state's ends read %d times for an identity it does not use", tt.name, r.n)
+		}
+	}
+}
+
+// TestStreamBurstBatches: each gap in capture time longer than the linger
+// releases every connection lingering in one run, into one large batch. A
+// caller that rotates its batches, as analyze's handoff does with 8, must
+// not keep a burst's worth in each of them: a batch given back that large
+// is dropped, so that at the end no batch in the rotation is one.
+func TestStreamBurstBatches(t *testing.T) {
+	const burst = maxReuse + 500
+	c := capgen.New(time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC))
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	for g := range 4 {
+		if g > 0 {
+			c.Wait(3 * time.Minute) // longer than the linger
+		}
+		for i := range burst {
+			k := c.Conn(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(g), 1}), uint16(10000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+			c.Wait(time.Millisecond)
+		}
+	}
+	var data bytes.Buffer
+	if err := c.Write(&data, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStream([]Input{{Name: "gaps.pcap", R: &data}}, Options{Retain: RetainAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rotation := make([][]Conn, 8)
+	handed, largest := 0, 0
+	for {
+		b := s.NextBatch(rotation[0])
+		if b == nil {
+			break
+		}
+		handed += len(b)
+		largest = max(largest, len(b))
+		rotation = append(rotation[1:], b)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if handed != 4*burst || largest < burst {
+		t.Fatalf("%d connections handed over, at most %d at once; want %d, and a burst of %d at once", handed, largest, 4*burst, burst)
+	}
+	for i, b := range rotation {
+		if cap(b) > maxReuse {
+			t.Errorf("batch %d of the rotation keeps room for %d connections at the end, more than %d", i, cap(b), maxReuse)
 		}
 	}
 }

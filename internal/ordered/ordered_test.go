@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestEncode: chunks encoded on several goroutines are written in order,
@@ -54,5 +56,36 @@ func TestEncode(t *testing.T) {
 	})
 	if err == nil || writes != 3 {
 		t.Errorf("failing write: %d writes, error %v; want 3 and the error", writes, err)
+	}
+}
+
+// TestEncodeBounded: however many workers are asked for, at most
+// 2 x maxWorkers chunks are encoded ahead of the writing, so that Encode's
+// memory does not grow with the host's cores. The first chunk is slow, so
+// that every chunk Encode lets ahead is encoded before it is written.
+func TestEncodeBounded(t *testing.T) {
+	var mu sync.Mutex
+	encoded, written, most := 0, 0, 0
+	encode := func(buf []byte, from, to int) ([]byte, error) {
+		if from == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+		mu.Lock()
+		encoded++
+		most = max(most, encoded-written)
+		mu.Unlock()
+		return append(buf, 'x'), nil
+	}
+	write := func([]byte) error {
+		mu.Lock()
+		written++
+		mu.Unlock()
+		return nil
+	}
+	if err := Encode(10000, 10, 64, encode, write); err != nil {
+		t.Fatal(err)
+	}
+	if most > 2*maxWorkers {
+		t.Errorf("%d chunks encoded ahead of the writing with 64 workers asked for, want at most %d", most, 2*maxWorkers)
 	}
 }

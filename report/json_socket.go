@@ -57,22 +57,7 @@ func appendSocket(b []byte, s *Socket) ([]byte, error) {
 		b = appendJSONString(b, s.Finding)
 	}
 	b = append(b, ","+in+`"evidence": `...)
-	switch {
-	case s.Evidence == nil:
-		b = append(b, "null"...)
-	case len(s.Evidence) == 0:
-		b = append(b, "[]"...)
-	default:
-		b = append(b, '[')
-		for i, p := range s.Evidence {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, in+"  "...)
-			b = appendPos(b, p)
-		}
-		b = append(b, in+"]"...)
-	}
+	b = appendPositions(b, s.Evidence, in)
 	return append(b, "\n    }"...), nil
 }
 

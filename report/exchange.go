@@ -231,8 +231,8 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if c.LocalOpened {
 		client, server = &c.Local, &c.Remote
 	}
-	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
-		return
+	if server.LastStatus < 200 || client.FIN.IsZero() && server.FIN.IsZero() {
+		return // no final response (none, an interim 1xx, or a 101's upgrade), or not closed
 	}
 	// An end that sent no FIN left the connection open only when it is
 	// still in CLOSE_WAIT at the capture's end: one that either end reset

@@ -1031,6 +1031,30 @@ func TestErrorStatusContrastResets(t *testing.T) {
 	}
 }
 
+// TestErrorStatusContrastUpgrades: a connection upgraded by a 101 (a
+// WebSocket) carries another protocol's data after it, and its close is
+// none after a success response: a client's WebSockets it closes are no
+// success path that would make its 3 sockets left open after a 503 an
+// error path that skips the close.
+func TestErrorStatusContrastUpgrades(t *testing.T) {
+	const upgrade = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	client, peer := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddrPort("10.0.0.8:8443")
+	sc := &statusClients{server: peer}
+	res := capture(t, func(c *capgen.Capture) {
+		for range 6 {
+			sc.conn(c, client, upgrade, true)
+		}
+		for range 3 {
+			sc.conn(c, client, "HTTP/1.1 503 Service Unavailable\r\n", false)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	_, f := errorStatusFinding(t, res, sc.ss, "websockets")
+	if f.Confidence != confidences.LastErrorAlone || slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "after a success status") }) {
+		t.Errorf("at %.2f, supporting %+v: the WebSockets' closes taken for closes after a success; want %.2f", f.Confidence, f.Supporting, confidences.LastErrorAlone)
+	}
+}
+
 // TestErrorStatusContrastOtherHost: a capture that sees two hosts' clients
 // of one server (taken on a router or a bridge) compares a client's stuck
 // sockets with its own host's closes only: another host's 21 closes after

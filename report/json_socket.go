@@ -24,12 +24,13 @@ func appendSocket(b []byte, s *Socket) ([]byte, error) {
 	b = append(b, ","+in+`"status": `...)
 	b = appendJSONString(b, s.Status.String())
 	if !s.Since.IsZero() {
-		t, err := s.Since.MarshalJSON()
-		if err != nil {
+		// Since's MarshalJSON, quoted RFC 3339, appended in place.
+		b = append(b, ","+in+`"since": "`...)
+		var err error
+		if b, err = s.Since.AppendText(b); err != nil {
 			return b, fmt.Errorf("render json report: socket %s: %w", s.Key, err)
 		}
-		b = append(b, ","+in+`"since": `...)
-		b = append(b, t...)
+		b = append(b, '"')
 	}
 	b = append(b, ","+in+`"since_text": `...)
 	b = appendJSONString(b, s.SinceText)

@@ -178,7 +178,7 @@ func countsText[T cmp.Ordered](n map[T]int, name func(T) string) string {
 // position), for the contrast to cite.
 type closedAfter struct {
 	success, errors int
-	successOpen     int // connections after a success that end left open after the other's FIN
+	successOpen     int // connections after a success that end left open after the other's FIN (in CLOSE_WAIT at the capture's end)
 	byError         map[uint16]int
 	firstSuccess    Pos
 }
@@ -231,29 +231,35 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 	if c.LocalOpened {
 		client, server = &c.Local, &c.Remote
 	}
-	if server.LastStatus == 0 || client.FIN.IsZero() && server.FIN.IsZero() {
-		return
+	if server.LastStatus < 200 || client.FIN.IsZero() && server.FIN.IsZero() {
+		return // no final response (none, an interim 1xx, or a 101's upgrade), or not closed
 	}
-	note := func(m map[serverRequest]*closedAfter, a serverRequest, fin pcapstate.Pos) {
-		if fin.IsZero() && server.LastStatus >= 400 {
-			return // left open after an error: not counted
+	// An end that sent no FIN left the connection open only when it is
+	// still in CLOSE_WAIT at the capture's end: one that either end reset
+	// (an abortive close, or a request crossing the other's FIN) was not
+	// left open, nor is it a close after the status, and counts for
+	// neither path.
+	note := func(m map[serverRequest]*closedAfter, a serverRequest, end *pcapstate.Side) {
+		open := end.FIN.IsZero()
+		if open && (server.LastStatus >= 400 || end.State != pcapstate.CloseWait) {
+			return // left open after an error, or reset: not counted
 		}
 		n := m[a]
 		if n == nil {
 			n = &closedAfter{}
 			m[a] = n
 		}
-		if fin.IsZero() {
+		if open {
 			n.successOpen++ // the other end closed, this one did not
 			return
 		}
-		n.add(server.LastStatus, fin)
+		n.add(server.LastStatus, end.FIN)
 	}
 	a := endOf(server.Addr, client.Addr.Addr())
 	a.method = client.LastRequest
-	note(b.closedClient, a, client.FIN)
+	note(b.closedClient, a, client)
 	a.client = netip.Addr{}
-	note(b.closedServer, a, server.FIN)
+	note(b.closedServer, a, server)
 }
 
 // lastExchangeFinding adds to f what the capture shows of its group's

@@ -979,6 +979,82 @@ func TestErrorStatusContrastStrength(t *testing.T) {
 	}
 }
 
+// TestErrorStatusContrastResets: a connection reset after a success was
+// not left open by the client, so it does not count against the success
+// path: a client that aborts its connections after the server's FIN
+// (SO_LINGER 0, as proxies do), or whose next request crosses the
+// server's idle close and is reset by the server, still shows its 6
+// closes after a 200 against 3 sockets left open after a 503 (once in
+// 84), where counting the 6 resets as left open made the success path
+// close no more than half of its connections.
+func TestErrorStatusContrastResets(t *testing.T) {
+	client, server := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddrPort("10.0.0.8:8443")
+	for _, reset := range []struct {
+		name  string
+		after func(k *capgen.Conn)
+	}{
+		{"the client resets after the server's FIN", func(k *capgen.Conn) {
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+			k.RST(capgen.FromClient)
+		}},
+		{"the server resets a request crossing its FIN", func(k *capgen.Conn) {
+			k.FIN(capgen.FromServer)
+			k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+			k.RST(capgen.FromServer)
+		}},
+	} {
+		sc := &statusClients{server: server}
+		res := capture(t, func(c *capgen.Capture) {
+			for range 6 {
+				sc.conn(c, client, "HTTP/1.1 200 OK\r\n", true)
+			}
+			for i := range 6 {
+				k := c.Conn(netip.AddrPortFrom(client, uint16(51000+i)), server, capgen.ConnOptions{})
+				k.Handshake()
+				k.Message(capgen.FromClient, "GET /v1/rates HTTP/1.1\r\nHost: rates\r\n\r\n", 120)
+				k.Message(capgen.FromServer, "HTTP/1.1 200 OK\r\n", 300)
+				k.ACK(capgen.FromClient)
+				c.Wait(time.Second)
+				reset.after(k)
+			}
+			for range 3 {
+				sc.conn(c, client, "HTTP/1.1 503 Service Unavailable\r\n", false)
+			}
+			c.Wait(10 * time.Second)
+		}, "10.0.0.5/32")
+		_, f := errorStatusFinding(t, res, sc.ss, reset.name)
+		const says = "(6 of the 6 that ended after one) and 0 after an error status, while these 3 were left open after 503 ×3: the close is done on the success path"
+		if !slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, says) }) || f.Confidence != confidences.LastError {
+			t.Errorf("%s: at %.2f, supporting %+v, contradicting %+v; want at %.2f a claim %q", reset.name, f.Confidence, f.Supporting, f.Contradicting, confidences.LastError, says)
+		}
+	}
+}
+
+// TestErrorStatusContrastUpgrades: a connection upgraded by a 101 (a
+// WebSocket) carries another protocol's data after it, and its close is
+// none after a success response: a client's WebSockets it closes are no
+// success path that would make its 3 sockets left open after a 503 an
+// error path that skips the close.
+func TestErrorStatusContrastUpgrades(t *testing.T) {
+	const upgrade = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	client, peer := netip.MustParseAddr("10.0.0.5"), netip.MustParseAddrPort("10.0.0.8:8443")
+	sc := &statusClients{server: peer}
+	res := capture(t, func(c *capgen.Capture) {
+		for range 6 {
+			sc.conn(c, client, upgrade, true)
+		}
+		for range 3 {
+			sc.conn(c, client, "HTTP/1.1 503 Service Unavailable\r\n", false)
+		}
+		c.Wait(10 * time.Second)
+	}, "10.0.0.5/32")
+	_, f := errorStatusFinding(t, res, sc.ss, "websockets")
+	if f.Confidence != confidences.LastErrorAlone || slices.ContainsFunc(f.Supporting, func(c Claim) bool { return strings.Contains(c.Text, "after a success status") }) {
+		t.Errorf("at %.2f, supporting %+v: the WebSockets' closes taken for closes after a success; want %.2f", f.Confidence, f.Supporting, confidences.LastErrorAlone)
+	}
+}
+
 // TestErrorStatusContrastOtherHost: a capture that sees two hosts' clients
 // of one server (taken on a router or a bridge) compares a client's stuck
 // sockets with its own host's closes only: another host's 21 closes after

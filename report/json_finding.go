@@ -243,90 +243,59 @@ func appendFlow(b []byte, f *Flow) []byte {
 
 // appendSuspects appends a finding's suspects.
 func appendSuspects(b []byte, ss []Suspect) []byte {
-	if ss == nil {
-		return append(b, "null"...)
+	return appendScalars(b, ss, inField, appendSuspect)
+}
+
+// appendSuspect appends a suspect, an item of a finding's suspects.
+func appendSuspect(b []byte, s *Suspect) []byte {
+	b = append(b, "{"+inSub+`"id": `...)
+	b = appendJSONString(b, s.ID)
+	b = append(b, ","+inSub+`"kind": `...)
+	b = appendJSONString(b, s.Kind.String())
+	b = append(b, ","+inSub+`"name": `...)
+	b = appendJSONString(b, s.Name)
+	b = append(b, ","+inSub+`"state": `...)
+	b = appendJSONString(b, s.State)
+	b = append(b, ","+inSub+`"wait_ns": `...)
+	b = strconv.AppendInt(b, int64(s.Wait), 10)
+	b = append(b, ","+inSub+`"wait": `...)
+	b = appendJSONString(b, s.WaitText)
+	b = append(b, ","+inSub+`"count": `...)
+	b = strconv.AppendInt(b, int64(s.Count), 10)
+	b = append(b, ","+inSub+`"frames": `...)
+	b = appendStrings(b, s.Frames, inSub)
+	b = append(b, ","+inSub+`"culprit": `...)
+	b = appendJSONString(b, s.Culprit)
+	b = append(b, ","+inSub+`"role": `...)
+	b = appendJSONString(b, s.Role.String())
+	b = append(b, ","+inSub+`"link": `...)
+	b = appendJSONString(b, s.Link.String())
+	b = append(b, ","+inSub+`"why": `...)
+	b = appendStrings(b, s.Why, inSub)
+	b = append(b, ","+inSub+`"evidence": `...)
+	b = appendPositions(b, s.Evidence, inSub)
+	if len(s.Locks) > 0 {
+		b = append(b, ","+inSub+`"locks": `...)
+		b = appendStrings(b, s.Locks, inSub)
 	}
-	if len(ss) == 0 {
-		return append(b, "[]"...)
-	}
-	b = append(b, '[')
-	for i := range ss {
-		s := &ss[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, inItem+"{"+inSub+`"id": `...)
-		b = appendJSONString(b, s.ID)
-		b = append(b, ","+inSub+`"kind": `...)
-		b = appendJSONString(b, s.Kind.String())
-		b = append(b, ","+inSub+`"name": `...)
-		b = appendJSONString(b, s.Name)
-		b = append(b, ","+inSub+`"state": `...)
-		b = appendJSONString(b, s.State)
-		b = append(b, ","+inSub+`"wait_ns": `...)
-		b = strconv.AppendInt(b, int64(s.Wait), 10)
-		b = append(b, ","+inSub+`"wait": `...)
-		b = appendJSONString(b, s.WaitText)
-		b = append(b, ","+inSub+`"count": `...)
-		b = strconv.AppendInt(b, int64(s.Count), 10)
-		b = append(b, ","+inSub+`"frames": `...)
-		b = appendStrings(b, s.Frames, inSub)
-		b = append(b, ","+inSub+`"culprit": `...)
-		b = appendJSONString(b, s.Culprit)
-		b = append(b, ","+inSub+`"role": `...)
-		b = appendJSONString(b, s.Role.String())
-		b = append(b, ","+inSub+`"link": `...)
-		b = appendJSONString(b, s.Link.String())
-		b = append(b, ","+inSub+`"why": `...)
-		b = appendStrings(b, s.Why, inSub)
-		b = append(b, ","+inSub+`"evidence": `...)
-		b = appendPositions(b, s.Evidence, inSub)
-		if len(s.Locks) > 0 {
-			b = append(b, ","+inSub+`"locks": `...)
-			b = appendStrings(b, s.Locks, inSub)
-		}
-		b = append(b, inItem+"}"...)
-	}
-	return append(b, inField+"]"...)
+	return append(b, inItem+"}"...)
 }
 
 // appendClaims appends a finding's supporting or contradicting claims.
 func appendClaims(b []byte, cs []Claim) []byte {
-	if cs == nil {
-		return append(b, "null"...)
-	}
-	if len(cs) == 0 {
-		return append(b, "[]"...)
-	}
-	b = append(b, '[')
-	for i := range cs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, inItem+"{"+inSub+`"text": `...)
-		b = appendJSONString(b, cs[i].Text)
+	return appendScalars(b, cs, inField, func(b []byte, c *Claim) []byte {
+		b = append(b, "{"+inSub+`"text": `...)
+		b = appendJSONString(b, c.Text)
 		b = append(b, ","+inSub+`"evidence": `...)
-		b = appendPositions(b, cs[i].Evidence, inSub)
-		b = append(b, inItem+"}"...)
-	}
-	return append(b, inField+"]"...)
+		b = appendPositions(b, c.Evidence, inSub)
+		return append(b, inItem+"}"...)
+	})
 }
 
 // appendAdvice appends a finding's advice.
 func appendAdvice(b []byte, as []Advice) []byte {
-	if as == nil {
-		return append(b, "null"...)
-	}
-	if len(as) == 0 {
-		return append(b, "[]"...)
-	}
-	b = append(b, '[')
-	for i := range as {
-		a := &as[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, inItem+"{"+inSub+`"runtime": `...)
+	return appendScalars(b, as, inField, func(b []byte, a *Advice) []byte {
+		b = append(b, "{"+inSub+`"runtime": `...)
 		b = appendJSONString(b, a.Runtime.String())
 		b = append(b, ","+inSub+`"text": `...)
 		b = appendJSONString(b, a.Text)
@@ -340,26 +309,25 @@ func appendAdvice(b []byte, as []Advice) []byte {
 			b = append(b, ","+inSub+`"config": `...)
 			b = appendJSONString(b, a.Config)
 		}
-		b = append(b, inItem+"}"...)
-	}
-	return append(b, inField+"]"...)
+		return append(b, inItem+"}"...)
+	})
 }
 
 // appendStrings appends a list of strings under a field whose line
 // starts with in: null when nil.
 func appendStrings(b []byte, ss []string, in string) []byte {
-	return appendScalars(b, ss, in, appendJSONString)
+	return appendScalars(b, ss, in, func(b []byte, s *string) []byte { return appendJSONString(b, *s) })
 }
 
 // appendPositions appends a list of positions as appendStrings does.
 func appendPositions(b []byte, ps []Pos, in string) []byte {
-	return appendScalars(b, ps, in, appendPos)
+	return appendScalars(b, ps, in, func(b []byte, p *Pos) []byte { return appendPos(b, *p) })
 }
 
-// appendScalars appends a list of values each on its line, as
-// appendValue writes it, under a field whose line starts with in: null
-// when nil.
-func appendScalars[T any](b []byte, vs []T, in string, appendValue func([]byte, T) []byte) []byte {
+// appendScalars appends a list of values, each on its line one level
+// under a field whose line starts with in, as appendValue writes it (an
+// object's lines are indented by appendValue): null when nil.
+func appendScalars[T any](b []byte, vs []T, in string, appendValue func([]byte, *T) []byte) []byte {
 	if vs == nil {
 		return append(b, "null"...)
 	}
@@ -367,13 +335,13 @@ func appendScalars[T any](b []byte, vs []T, in string, appendValue func([]byte, 
 		return append(b, "[]"...)
 	}
 	b = append(b, '[')
-	for i, v := range vs {
+	for i := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, in...)
 		b = append(b, "  "...)
-		b = appendValue(b, v)
+		b = appendValue(b, &vs[i])
 	}
 	b = append(b, in...)
 	return append(b, ']')

@@ -24,12 +24,13 @@ func appendSocket(b []byte, s *Socket) ([]byte, error) {
 	b = append(b, ","+in+`"status": `...)
 	b = appendJSONString(b, s.Status.String())
 	if !s.Since.IsZero() {
-		t, err := s.Since.MarshalJSON()
-		if err != nil {
+		// Since's MarshalJSON, quoted RFC 3339, appended in place.
+		b = append(b, ","+in+`"since": "`...)
+		var err error
+		if b, err = s.Since.AppendText(b); err != nil {
 			return b, fmt.Errorf("render json report: socket %s: %w", s.Key, err)
 		}
-		b = append(b, ","+in+`"since": `...)
-		b = append(b, t...)
+		b = append(b, '"')
 	}
 	b = append(b, ","+in+`"since_text": `...)
 	b = appendJSONString(b, s.SinceText)
@@ -57,22 +58,7 @@ func appendSocket(b []byte, s *Socket) ([]byte, error) {
 		b = appendJSONString(b, s.Finding)
 	}
 	b = append(b, ","+in+`"evidence": `...)
-	switch {
-	case s.Evidence == nil:
-		b = append(b, "null"...)
-	case len(s.Evidence) == 0:
-		b = append(b, "[]"...)
-	default:
-		b = append(b, '[')
-		for i, p := range s.Evidence {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, in+"  "...)
-			b = appendPos(b, p)
-		}
-		b = append(b, in+"]"...)
-	}
+	b = appendPositions(b, s.Evidence, in)
 	return append(b, "\n    }"...), nil
 }
 

@@ -25,7 +25,7 @@ import (
 // size (400,000 stuck sockets make 270 MB of JSON); they, the findings,
 // which cite every socket, and the warnings are written field by field
 // (appendSocket, jsonOut.finding, writeWarnings) in the bytes
-// encoding/json would give, long lists on every core.
+// encoding/json would give, long lists on up to 4 cores (internal/ordered).
 func WriteJSON(w io.Writer, m *Model) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := writeJSON(bw, m); err != nil {
@@ -88,7 +88,7 @@ func writeJSON(w *bufio.Writer, m *Model) error {
 }
 
 // writeSockets writes the sockets as the model's encoding would indent
-// them. Large lists are encoded a chunk at a time on every core and
+// them. Large lists are encoded a chunk at a time on up to 4 cores and
 // written in order: the sockets are most of a large report's JSON, and
 // encoding 50,000 took 0.2 s on one core.
 func writeSockets(w *bufio.Writer, socks []Socket) error {

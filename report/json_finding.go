@@ -54,13 +54,13 @@ func (o *jsonOut) flush() error {
 }
 
 // listChunk is how many items of a list one goroutine encodes at a time,
-// and the length from which a list is encoded in chunks on every core.
+// and the length from which a list is encoded in chunks on up to 4 cores.
 const listChunk = 2048
 
 // list appends n items as an indented array, "[]" for none, under a
 // field whose line starts with in; item appends item i, and may be
 // called for several items at once. A list of listChunk items or more is
-// encoded a chunk at a time on every core and written in order.
+// encoded a chunk at a time on up to 4 cores and written in order.
 func (o *jsonOut) list(n int, in string, item func(b []byte, i int) []byte) error {
 	encode := func(b []byte, from, to int) ([]byte, error) {
 		for i := from; i < to; i++ {

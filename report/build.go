@@ -532,14 +532,14 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 	}
 	switch {
 	case local.State == pcapstate.CloseWait:
-		b.ends = append(b.ends, openEnd{k: k, verdict: c.Verdict, since: local.Since, fin: remote.FIN, finAck: remote.FINAck})
+		b.ends = appendDoubling(b.ends, openEnd{k: k, verdict: c.Verdict, since: local.Since, fin: remote.FIN, finAck: remote.FINAck})
 		if remote.State == pcapstate.FinWait2 && b.kernelListsFinWait2(k.reversed()) {
 			// Both ends on this host (loopback): the kernel lists our
 			// end in FIN_WAIT2 too when it is still there.
-			b.ends = append(b.ends, openEnd{k: k.reversed(), finWait2: true, since: remote.Since, fin: remote.FIN, finAck: local.FINAck})
+			b.ends = appendDoubling(b.ends, openEnd{k: k.reversed(), finWait2: true, since: remote.Since, fin: remote.FIN, finAck: local.FINAck})
 		}
 	case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
-		b.ends = append(b.ends, openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
+		b.ends = appendDoubling(b.ends, openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
 	case b.closedLater(local):
 		b.closed.add(local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano())
 		cs := b.candidatesOf(k.local.Port())

@@ -3,7 +3,6 @@ package pcapstate
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 )
 
@@ -57,17 +56,21 @@ const (
 var markerNames = [...]string{"rst", "retransmitted-fin", "out-of-order-fin", "keep-alive", "zero-window", "data-after-peer-fin", "header-cut"}
 
 // String lists the markers, comma-separated, or "" when none.
-func (m Markers) String() string {
-	var b strings.Builder
+func (m Markers) String() string { return string(m.AppendTo(nil)) }
+
+// AppendTo appends m as String writes it to b: tables of tens of
+// thousands of rows format their markers in place.
+func (m Markers) AppendTo(b []byte) []byte {
+	start := len(b)
 	for i, name := range markerNames {
 		if m&(1<<i) != 0 {
-			if b.Len() > 0 {
-				b.WriteByte(',')
+			if len(b) > start {
+				b = append(b, ',')
 			}
-			b.WriteString(name)
+			b = append(b, name...)
 		}
 	}
-	return b.String()
+	return b
 }
 
 // MarshalText makes Markers appear as their comma-separated names in JSON.

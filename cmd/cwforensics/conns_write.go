@@ -216,10 +216,7 @@ func appendPos(b []byte, p pcapstate.Pos) []byte {
 
 // appendMarkers appends m.String() without building it when empty.
 func appendMarkers(b []byte, m pcapstate.Markers) []byte {
-	if m == 0 {
-		return b
-	}
-	return append(b, m.String()...)
+	return m.AppendTo(b)
 }
 
 func verdictCell(v pcapstate.Verdict) string {
@@ -241,36 +238,63 @@ func tunnelCell(t pcapstate.Tunnel) string {
 // rows (writeAligned formats each twice).
 func writeConnsText(w io.Writer, conns []*pcapstate.Conn, end time.Time) error {
 	header := []string{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS", "LAST"}
-	return writeAligned(w, len(conns)+1, func(i int, cells []string) []string {
+	return writeAlignedRows(w, len(conns)+1, runtime.GOMAXPROCS(0), func(i int, b []byte, ends []int) ([]byte, []int) {
 		if i == 0 {
-			return append(cells, header...)
-		}
-		c := conns[i-1]
-		markers := c.Local.Markers.String()
-		if m := c.Remote.Markers.String(); m != "" {
-			if markers != "" {
-				markers += " "
+			for _, h := range header {
+				b = append(b, h...)
+				ends = append(ends, len(b))
 			}
-			markers += "peer:" + m
+			return b, ends
 		}
-		since := ""
-		if !c.Local.Since.IsZero() {
-			since = c.Local.Since.UTC().Format("2006-01-02 15:04:05.000")
-		}
-		return append(cells, c.Local.Addr.String(), c.Remote.Addr.String(), c.Local.State.String(), since,
-			idleOf(c, end).Round(time.Millisecond).String(), c.Remote.State.String(), verdictCell(c.Verdict),
-			strconv.FormatUint(c.Local.Packets, 10)+"/"+strconv.FormatUint(c.Remote.Packets, 10),
-			strconv.FormatUint(c.Local.Bytes, 10)+"/"+strconv.FormatUint(c.Remote.Bytes, 10), markers, lastCell(c))
+		return appendConnText(b, ends, conns[i-1], end)
 	})
 }
 
-// lastCell is the table's LAST: the TSV's last exchange in one cell, the
-// local endpoint's last request method and response status bare and the
-// peer's after "peer:", as MARKERS has them, then who sent the last data
-// (data:local or data:peer); for example "peer:GET data:peer", a request
-// left unanswered.
-func lastCell(c *pcapstate.Conn) string {
-	var b []byte
+// appendConnText appends the cells of c's row of the table for people to
+// b, and the end of each to ends: formatted in place, as appendConnTSV's.
+func appendConnText(b []byte, ends []int, c *pcapstate.Conn, end time.Time) ([]byte, []int) {
+	b = c.Local.Addr.AppendTo(b)
+	ends = append(ends, len(b))
+	b = c.Remote.Addr.AppendTo(b)
+	ends = append(ends, len(b))
+	b = append(b, c.Local.State.String()...)
+	ends = append(ends, len(b))
+	if !c.Local.Since.IsZero() {
+		b = c.Local.Since.UTC().AppendFormat(b, "2006-01-02 15:04:05.000")
+	}
+	ends = append(ends, len(b))
+	b = append(b, idleOf(c, end).Round(time.Millisecond).String()...)
+	ends = append(ends, len(b))
+	b = append(b, c.Remote.State.String()...)
+	ends = append(ends, len(b))
+	b = append(b, verdictCell(c.Verdict)...)
+	ends = append(ends, len(b))
+	b = strconv.AppendUint(b, c.Local.Packets, 10)
+	b = strconv.AppendUint(append(b, '/'), c.Remote.Packets, 10)
+	ends = append(ends, len(b))
+	b = strconv.AppendUint(b, c.Local.Bytes, 10)
+	b = strconv.AppendUint(append(b, '/'), c.Remote.Bytes, 10)
+	ends = append(ends, len(b))
+	start := len(b)
+	b = appendMarkers(b, c.Local.Markers)
+	if c.Remote.Markers != 0 {
+		if len(b) > start {
+			b = append(b, ' ')
+		}
+		b = appendMarkers(append(b, "peer:"...), c.Remote.Markers)
+	}
+	ends = append(ends, len(b))
+	b = appendLast(b, c)
+	return b, append(ends, len(b))
+}
+
+// appendLast appends the table's LAST: the TSV's last exchange in one
+// cell, the local endpoint's last request method and response status bare
+// and the peer's after "peer:", as MARKERS has them, then who sent the
+// last data (data:local or data:peer); for example "peer:GET data:peer",
+// a request left unanswered.
+func appendLast(b []byte, c *pcapstate.Conn) []byte {
+	start := len(b)
 	add := func(prefix string, s pcapstate.Side) {
 		if s.LastRequest != pcapstate.MethodNone {
 			b = appendMethod(append(append(b, ' '), prefix...), s.LastRequest)
@@ -287,10 +311,11 @@ func lastCell(c *pcapstate.Conn) string {
 	case pcapstate.SenderRemote:
 		b = append(b, " data:peer"...)
 	}
-	if len(b) == 0 {
-		return ""
+	if len(b) == start {
+		return b
 	}
-	return string(b[1:])
+	// Every part began with a space: the first is dropped.
+	return append(b[:start], b[start+1:]...)
 }
 
 // writeConnsSummary writes the line under the table: what the captures

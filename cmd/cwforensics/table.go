@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/cwforensics/cwforensics/internal/ordered"
 )
 
 // table is rows of text cells under a header, printed as TSV for programs or
@@ -57,40 +60,112 @@ func (t *table) writeText(w io.Writer) error {
 }
 
 // writeAligned writes n rows of cells aligned in columns two spaces apart,
-// as text/tabwriter pads them, without holding them: row(i, cells) appends
-// row i's cells to cells, and is called twice for each row, to measure the
-// columns and to write. Cells are escaped with escapeCell; a column's
-// width counts runes, the last cell of a row is not padded.
+// as text/tabwriter pads them: row(i, cells) appends row i's cells to
+// cells (see writeAlignedRows, here on one goroutine).
 func writeAligned(w io.Writer, n int, row func(i int, cells []string) []string) error {
-	var widths []int
 	var cells []string
-	for i := range n {
+	return writeAlignedRows(w, n, 1, func(i int, b []byte, ends []int) ([]byte, []int) {
 		cells = row(i, cells[:0])
-		for j := range max(len(cells)-1, 0) { // the last cell is not a column
+		for _, c := range cells {
+			b = append(b, c...)
+			ends = append(ends, len(b))
+		}
+		return b, ends
+	})
+}
+
+// alignedRow appends row i's cells to b, one after the other, and the end
+// of each in b to ends. It is called from several goroutines at once.
+type alignedRow func(i int, b []byte, ends []int) ([]byte, []int)
+
+// alignedChunk is how many rows one goroutine formats at a time.
+const alignedChunk = 256
+
+// writeAlignedRows writes n rows aligned in columns two spaces apart, as
+// text/tabwriter pads them, without holding them: row formats each row
+// twice, to measure the columns and to write, each time on up to workers
+// goroutines (conns' 50,000 rows of the reference capture took 0.17 s
+// as strings on one core, after the captures were read). Cells are
+// escaped with escapeCell; a column's width counts runes, and the last
+// cell of a row is not padded.
+func writeAlignedRows(w io.Writer, n, workers int, row alignedRow) error {
+	widths := columnWidths(n, workers, row)
+	encode := func(out []byte, from, to int) ([]byte, error) {
+		var b []byte
+		var ends []int
+		for i := from; i < to; i++ {
+			b, ends = row(i, b[:0], ends[:0])
+			start := 0
+			for j, e := range ends {
+				c := b[start:e]
+				start = e
+				if !cellClean(c) {
+					c = []byte(escapeCell(string(c)))
+				}
+				out = append(out, c...)
+				if j < len(ends)-1 {
+					for k := utf8.RuneCount(c); k < widths[j]+2; k++ {
+						out = append(out, ' ')
+					}
+				}
+			}
+			out = append(out, '\n')
+		}
+		return out, nil
+	}
+	return ordered.Encode(n, alignedChunk, workers, encode, func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// columnWidths measures the columns of n rows, but for each row's last
+// cell, on up to workers goroutines, each taking a stretch of rows.
+func columnWidths(n, workers int, row alignedRow) []int {
+	parts := max(min(workers, (n+alignedChunk-1)/alignedChunk), 1)
+	found := make([][]int, parts)
+	measure := func(p int) {
+		var b []byte
+		var ends []int
+		var widths []int
+		for i := n * p / parts; i < n*(p+1)/parts; i++ {
+			b, ends = row(i, b[:0], ends[:0])
+			start := 0
+			for j := range max(len(ends)-1, 0) {
+				c := b[start:ends[j]]
+				start = ends[j]
+				if j == len(widths) {
+					widths = append(widths, 0)
+				}
+				width := len(c)
+				if !cellClean(c) {
+					width = utf8.RuneCountInString(escapeCell(string(c)))
+				}
+				widths[j] = max(widths[j], width)
+			}
+		}
+		found[p] = widths
+	}
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			measure(p)
+		}()
+	}
+	measure(0)
+	wg.Wait()
+	var widths []int
+	for _, ws := range found {
+		for j, x := range ws {
 			if j == len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[j] = max(widths[j], utf8.RuneCountInString(escapeCell(cells[j])))
+			widths[j] = max(widths[j], x)
 		}
 	}
-	var b []byte
-	for i := range n {
-		cells = row(i, cells[:0])
-		b = b[:0]
-		for j, c := range cells {
-			c = escapeCell(c)
-			b = append(b, c...)
-			if j < len(cells)-1 {
-				for k := utf8.RuneCountInString(c); k < widths[j]+2; k++ {
-					b = append(b, ' ')
-				}
-			}
-		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
-			return err
-		}
-	}
-	return nil
+	return widths
 }
 
 // appendEscaped appends escapeCell(s) to b.
@@ -103,7 +178,7 @@ func appendEscaped(b []byte, s string) []byte {
 
 // cellClean reports whether s needs no escaping: printable ASCII only,
 // no backslash (the common case, checked without decoding).
-func cellClean(s string) bool {
+func cellClean[S ~string | ~[]byte](s S) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
 			return false

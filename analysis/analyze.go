@@ -140,7 +140,7 @@ func Analyze(ctx context.Context, srcs []Source, opts Options) (*report.Model, e
 	})
 	var res *pcapstate.Result
 	if len(caps) > 0 {
-		cs, err := streamCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets, Jobs: opts.Jobs})
+		cs, err := streamCaptures(ctx, caps, pcapstate.Options{Local: local, Filter: opts.Filter, Retain: pcapstate.RetainAll, OmitWhy: true, SummarizeHalfOpen: true, Log: log, Packets: opts.Packets, Jobs: opts.Jobs})
 		if err != nil {
 			return nil, err
 		}

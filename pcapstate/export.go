@@ -8,9 +8,10 @@ import (
 
 // exporter turns the engine's compact bookkeeping into Conn values.
 type exporter struct {
-	names []string
-	local []netip.Prefix
-	tr    *tracker // the tracker whose conns are exported
+	names   []string
+	local   []netip.Prefix
+	tr      *tracker // the tracker whose conns are exported
+	omitWhy bool     // Options.OmitWhy
 }
 
 func (x *exporter) pos(r ref) Pos {
@@ -102,15 +103,7 @@ func (x *exporter) sideInto(out *Side, c *conn, s int) {
 // or the Stream's current Conn (640 bytes) cost its copy, for each of a
 // million connections handed over (TestExportIntoEveryField).
 func (x *exporter) exportInto(out *Conn, c *conn, end int64) {
-	for s := range c.ep {
-		if e := &c.ep[s]; e.finHole && !c.rst {
-			// The capture ends before the hole in front of this FIN was
-			// seen filled: the peer may have the FIN (the capture missed
-			// the data) or not. Count it as received, unconfirmed.
-			e.finHole = false
-			x.tr.apply(c, 1-s, RecvFIN, c.cold[s].finAt, c.cold[s].finRef)
-		}
-	}
+	x.settle(c)
 	l, rule := x.localSide(c)
 	le, re := &c.ep[l], &c.ep[1-l]
 	x.sideInto(&out.Local, c, l)
@@ -144,10 +137,31 @@ func (x *exporter) exportInto(out *Conn, c *conn, end int64) {
 	}
 }
 
+// settle gives c, a connection open at the capture's end, the states it
+// ends in: a FIN behind a hole the capture never saw filled counts as
+// received. Settling twice changes nothing.
+func (x *exporter) settle(c *conn) {
+	for s := range c.ep {
+		if e := &c.ep[s]; e.finHole && !c.rst {
+			// The capture ends before the hole in front of this FIN was
+			// seen filled: the peer may have the FIN (the capture missed
+			// the data) or not. Count it as received, unconfirmed.
+			e.finHole = false
+			x.tr.apply(c, 1-s, RecvFIN, c.cold[s].finAt, c.cold[s].finRef)
+		}
+	}
+}
+
 // explain gives the verdict on a local endpoint in CLOSE_WAIT and the
 // packets behind it. The text is built on the stack and allocated once, at
 // its size: tens of thousands of connections can be left in CLOSE_WAIT.
 func (x *exporter) explain(c *conn, l int, end int64) (Verdict, string) {
+	if x.omitWhy {
+		if c.confirmed(l) {
+			return CloseWaitConfirmed, ""
+		}
+		return CloseWaitUnconfirmed, ""
+	}
 	le, re := &c.ep[l], &c.ep[1-l]
 	var buf [320]byte
 	b := append(buf[:0], "remote FIN at "...)

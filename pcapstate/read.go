@@ -42,6 +42,17 @@ type Options struct {
 	// soon as its linger time passes. Connections still open at the end
 	// are always handed over.
 	Retain Retain
+	// Open, when not nil, limits the connections still open at the end
+	// that a Stream hands over (and Read keeps) to those whose local
+	// endpoint ends in one of these states: a caller that lists the
+	// connections in CLOSE_WAIT exports none of the others (the reference
+	// capture leaves 50,000 more open). The Result still counts every
+	// connection.
+	Open []State
+	// OmitWhy leaves every Conn's Why empty, for a caller that does not
+	// show it (the Verdict is set as ever): the text is built for each
+	// connection left in CLOSE_WAIT, tens of thousands at times.
+	OmitWhy bool
 	// SummarizeHalfOpen leaves out of Conns the connections an endpoint
 	// accepted that are still half-open at the end (the opener's SYN seen,
 	// retransmitted or not, nothing else from either side, no anomaly) and

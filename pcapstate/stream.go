@@ -144,7 +144,7 @@ func NewStream(inputs []Input, opts Options) (*Stream, error) {
 		names[i] = s.res.Files[i].Name
 	}
 	bindFiles(opened, s.res.Files)
-	s.ex = exporter{names: names, local: opts.Local}
+	s.ex = exporter{names: names, local: opts.Local, omitWhy: opts.OmitWhy}
 	s.tr = newTracker(s.retire)
 	s.tr.noHalves = opts.noHalves
 	s.ex.tr = s.tr
@@ -469,6 +469,8 @@ func (s *Stream) nextConn() bool {
 					s.handOver(c, c.last)
 					return true
 				}
+			case s.opts.Open != nil && !s.openWanted(c):
+				// Left out, as Options.Open says.
 			default:
 				s.handOver(c, s.end)
 				return true
@@ -479,6 +481,14 @@ func (s *Stream) nextConn() bool {
 	s.log.Debug("captures read", "files", s.files, "packets", s.res.Packets, "segments", s.res.Segments, "conns", s.handed)
 	s.finish()
 	return false
+}
+
+// openWanted reports whether c, open at the end, has its local endpoint
+// in one of the states of Options.Open, once settled as exported.
+func (s *Stream) openWanted(c *conn) bool {
+	s.ex.settle(c)
+	l, _ := s.ex.localSide(c)
+	return slices.Contains(s.opts.Open, c.ep[l].state)
 }
 
 // handOver makes c, a connection left at the end, the current one,

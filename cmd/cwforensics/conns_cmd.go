@@ -45,7 +45,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--local %w", err)
 	}
-	keep, retain, err := stateFilter(c.State)
+	keep, retain, open, err := stateFilter(c.State)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (c *ConnsCmd) Run(e *env) error {
 	var read meter
 	srcs = countSources(srcs, &read)
 	stop := startProgress(e, c.Progress, &read)
-	cs, skipped, err := analysis.StreamCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets, Jobs: c.Jobs})
+	cs, skipped, err := analysis.StreamCaptures(e.Ctx, srcs, pcapstate.Options{Local: local, Filter: c.Filter, Retain: retain, Open: open, OmitWhy: c.Format == "table", SummarizeHalfOpen: !listsHalfOpen(c.State), Log: e.Log, Packets: &read.packets, Jobs: c.Jobs})
 	if err != nil {
 		stop()
 		return err
@@ -157,18 +157,21 @@ func ignoredCaptures(res *pcapstate.Result) []string {
 	return out
 }
 
-// stateFilter returns the predicate for --state, and which finished
+// stateFilter returns the predicate for --state, which finished
 // connections the engine must retain for it (a finished connection is
-// CLOSED or TIME_WAIT on both sides).
-func stateFilter(s string) (func(*pcapstate.Conn) bool, pcapstate.Retain, error) {
+// CLOSED or TIME_WAIT on both sides), and which of those open at the end
+// it must hand over (pcapstate.Options.Open; nil: all): those the
+// predicate may keep, and those in CLOSE_WAIT, which the summary counts.
+func stateFilter(s string) (func(*pcapstate.Conn) bool, pcapstate.Retain, []pcapstate.State, error) {
 	norm := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", "_"))
+	closeWait := []pcapstate.State{pcapstate.CloseWait}
 	switch norm {
 	case "ALL", "":
-		return func(*pcapstate.Conn) bool { return true }, pcapstate.RetainAll, nil
+		return func(*pcapstate.Conn) bool { return true }, pcapstate.RetainAll, nil, nil
 	case "CLOSE_WAIT":
-		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitConfirmed }, pcapstate.RetainNone, nil
+		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitConfirmed }, pcapstate.RetainNone, closeWait, nil
 	case "UNCONFIRMED":
-		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitUnconfirmed }, pcapstate.RetainNone, nil
+		return func(c *pcapstate.Conn) bool { return c.Verdict == pcapstate.CloseWaitUnconfirmed }, pcapstate.RetainNone, closeWait, nil
 	}
 	for st := pcapstate.Unknown; st <= pcapstate.Closed; st++ {
 		if st.String() == norm || strings.ReplaceAll(st.String(), "_", "") == norm {
@@ -176,8 +179,10 @@ func stateFilter(s string) (func(*pcapstate.Conn) bool, pcapstate.Retain, error)
 			if st == pcapstate.Closed || st == pcapstate.TimeWait {
 				retain = pcapstate.RetainAll
 			}
-			return func(c *pcapstate.Conn) bool { return c.Local.State == st }, retain, nil
+			// The connections in CLOSE_WAIT are handed over whatever
+			// the state: the summary counts them.
+			return func(c *pcapstate.Conn) bool { return c.Local.State == st }, retain, []pcapstate.State{st, pcapstate.CloseWait}, nil
 		}
 	}
-	return nil, 0, fmt.Errorf("--state %q: want all, close-wait, unconfirmed or a TCP state name (established, syn-sent, syn-recv, fin-wait1, fin-wait2, closing, time-wait, last-ack, closed, unknown)", s)
+	return nil, 0, nil, fmt.Errorf("--state %q: want all, close-wait, unconfirmed or a TCP state name (established, syn-sent, syn-recv, fin-wait1, fin-wait2, closing, time-wait, last-ack, closed, unknown)", s)
 }

@@ -140,3 +140,30 @@ func TestWriteConnsTextCells(t *testing.T) {
 		t.Errorf("conns' table differs from its cells made as strings (-strings +written):\n%s", diff)
 	}
 }
+
+// TestConnsSummaryWhateverState: the line under the table counts the
+// connections in CLOSE_WAIT whatever --state lists (the engine hands over
+// only the open connections the filter may keep, and those in
+// CLOSE_WAIT), on a bundled case that ends with ESTABLISHED, TIME_WAIT and
+// CLOSE_WAIT connections.
+func TestConnsSummaryWhateverState(t *testing.T) {
+	inRoot(t)
+	const capture = "testdata/cases/fd-exhaustion/capture.pcap"
+	summary := func(state string) string {
+		code, out, stderr := cli(t, "conns", "--progress", "never", "--state", state, capture)
+		if code != 0 {
+			t.Fatalf("--state %s: exit %d: %s", state, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1]
+	}
+	want := summary("all")
+	if !strings.Contains(want, "61 CLOSE_WAIT (confirmed)") {
+		t.Fatalf("--state all: summary %q, want 61 in CLOSE_WAIT", want)
+	}
+	for _, state := range []string{"close-wait", "established", "time-wait", "syn-sent", "unconfirmed"} {
+		if got := summary(state); got != want {
+			t.Errorf("--state %s: summary %q, want %q", state, got, want)
+		}
+	}
+}

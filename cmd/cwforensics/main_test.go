@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"text/tabwriter"
 
 	"github.com/alecthomas/kong"
 	"github.com/cwforensics/cwforensics/internal/golden"
@@ -371,24 +369,11 @@ func TestWriteAligned(t *testing.T) {
 		{"", "ESTABLISHED", "", "peer:rst"},
 		{"büro:1", "tab\there", "new\nline", "back\\slash"},
 	}
-	var want, got bytes.Buffer
-	tw := tabwriter.NewWriter(&want, 0, 0, 2, ' ', 0)
-	for _, r := range rows {
-		for i, c := range r {
-			if i > 0 {
-				fmt.Fprint(tw, "\t")
-			}
-			fmt.Fprint(tw, escapeCell(c))
-		}
-		fmt.Fprint(tw, "\n")
-	}
-	if err := tw.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	var got bytes.Buffer
 	if err := writeAligned(&got, len(rows), func(i int, cells []string) []string { return append(cells, rows[i]...) }); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+	if diff := cmp.Diff(tabwriterText(t, rows), got.String()); diff != "" {
 		t.Errorf("writeAligned differs from text/tabwriter (-tabwriter +writeAligned):\n%s", diff)
 	}
 }

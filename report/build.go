@@ -64,6 +64,10 @@ type listing struct {
 	file      string
 	snap      int
 	at        time.Time // snapshot time, zero when the file shows none
+	// recvQ is the socket's receive queue as the Linux kernel counts it
+	// (ss's Recv-Q, /proc/net/tcp's rx_queue), -1 when the listing shows
+	// none or another kernel's count (finRead).
+	recvQ int64
 }
 
 // proc is what the evidence says about one process.
@@ -445,7 +449,7 @@ func (b *builder) indexEvidence() {
 					b.proc(*o.PID).socks[k] = true
 				}
 			}
-			l := listing{state: s.State, owners: s.Owners, pos: TextPos(s.Src), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime}
+			l := listing{state: s.State, owners: s.Owners, pos: TextPos(s.Src), file: ev.File, snap: s.Snapshot, at: s.SnapshotTime, recvQ: linuxRecvQ(&s)}
 			if l.state == dumps.StateUnknown {
 				if st, ok := known[k]; ok {
 					l.state, l.stateFrom = st, "the same socket in another listing"

@@ -64,6 +64,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		handles    int
 		fds        []string
 		pausedFDs  []string
+		pausedKeys []key
 		hpos, wpos []Pos
 		warned     int
 		allocated  = map[string]bool{}
@@ -79,6 +80,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		report = h.file
 		if s.Paused {
 			paused++
+			pausedKeys = append(pausedKeys, h.k)
 			if s.FD >= 0 && len(pausedFDs) < maxClaimEvidence {
 				pausedFDs = append(pausedFDs, strconv.Itoa(s.FD))
 			}
@@ -129,13 +131,13 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		text := fmt.Sprintf("%d of the stuck sockets are open tcp handles in the Node.js report %s (fd %s)", count(handles), report, fdList)
 		switch {
 		case paused > 0 && paused == handles:
-			text += fmt.Sprintf("; all %d are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them", count(paused))
+			text += "; all " + notReadingText(paused, "", b.finRead(pausedKeys))
 		case paused > 0:
 			list := strings.Join(pausedFDs, ", ")
 			if len(pausedFDs) < paused {
 				list += fmt.Sprintf(" and %d more", count(paused-len(pausedFDs)))
 			}
-			text += fmt.Sprintf("; %d of them are paused (open, not reading: fd %s): nothing reads them, so the peer's FIN is never read and nothing closes them", count(paused), list)
+			text += "; " + notReadingText(paused, "fd "+list, b.finRead(pausedKeys))
 		}
 		cs = append(cs, Claim{Text: text, Evidence: hpos})
 	}
@@ -147,6 +149,30 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 		cs = append(cs, Claim{Text: text, Evidence: wpos})
 	}
 	return cs, paused
+}
+
+// notReadingText says what n handles of a Node.js report that are open and
+// not reading (fds: which, "" when all) mean, with what the kernel's
+// receive queues show of their sockets (r): paused before the peer's FIN,
+// which then stays unread; or at the end of the stream, read, with nothing
+// that ended the socket (an upgraded socket, or one with allowHalfOpen,
+// stays half-open until end() or destroy()).
+func notReadingText(n int, fds string, r finReading) string {
+	what := fmt.Sprintf("%d are", count(n))
+	if fds != "" {
+		what = fmt.Sprintf("%d of them are", count(n))
+		fds = ": " + fds
+	}
+	listed := r.read + r.unread
+	switch {
+	case listed == n && r.read == 0:
+		return fmt.Sprintf("%s paused (open, not reading%s): nothing reads them, so the peer's FIN is never read and nothing closes them", what, fds)
+	case listed == n && r.unread == 0:
+		return fmt.Sprintf("%s open and not reading%s, and the kernel shows each read to the peer's FIN (Recv-Q 0): the program got each 'end' and nothing ended the socket (an upgraded socket, or one with allowHalfOpen, stays half-open until end() or destroy())", what, fds)
+	case listed == n:
+		return fmt.Sprintf("%s open and not reading%s: %d read to the peer's FIN (Recv-Q 0) that nothing ended, %d paused with the FIN unread behind them", what, fds, count(r.read), count(r.unread))
+	}
+	return fmt.Sprintf("%s open and not reading%s: paused before the peer's FIN, which then stays unread, or read to its end with nothing that ended them (the Recv-Q of an ss listing tells which)", what, fds)
 }
 
 // pausedFloor raises the confidence of a connection-leak finding whose

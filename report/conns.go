@@ -46,6 +46,10 @@ type connSeen struct {
 	answered pcapstate.Method
 	// theirFIN is the peer's FIN.
 	theirFIN pcapstate.Pos
+	// upgraded says an end answered 101 (Switching Protocols): what
+	// followed was another protocol (a WebSocket, HTTP/2), not HTTP/1.x,
+	// whose message starts are all the capture's exchanges show.
+	upgraded bool
 }
 
 // later reports whether s is of a later connection of the endpoints than
@@ -111,6 +115,7 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) 
 		s := connSeen{
 			first: c.First, vlan: c.VLAN, firstPacket: c.FirstPacket, handshake: c.Handshake, weOpened: c.LocalOpened,
 			ours: local.Bytes, theirs: remote.Bytes, lastFrom: c.LastDataFrom, theirFIN: remote.FIN,
+			upgraded: local.LastStatus == statusSwitching || remote.LastStatus == statusSwitching,
 		}
 		if local.Addr != c.Local.Addr {
 			// The report takes the connection's remote end as ours.

@@ -68,7 +68,13 @@ type exchangeSeen struct {
 	// when the capture saw it (MethodNone otherwise).
 	answered pcapstate.Method
 	fin      Pos // the peer's FIN, a capture position
+	// upgraded says the connection left HTTP/1.x by a 101 (connSeen's).
+	upgraded bool
 }
+
+// statusSwitching is HTTP's 101 Switching Protocols: the connection
+// carries another protocol after it (a WebSocket, HTTP/2).
+const statusSwitching = 101
 
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
 // LastUnknown when the capture did not see the connection.
@@ -83,6 +89,16 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 		e.ours = true
 	case pcapstate.SenderRemote:
 	default:
+		return e
+	}
+	if c.upgraded {
+		// The last data was of the protocol the 101 switched to: the
+		// last HTTP messages (the upgrade's request and 101) were not
+		// the last exchange.
+		e.class, e.upgraded = LastTheirs, true
+		if e.ours {
+			e.class = LastOurs
+		}
 		return e
 	}
 	if c.lastStatus != 0 && c.lastRequest == pcapstate.MethodNone {
@@ -276,9 +292,12 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	f.LastExchange = sg.last
 	n := len(sg.keys)
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
-	ours := 0
+	ours, upgraded := 0, 0
 	fins := make([]Pos, 0, maxFINEvidence+1) // the earliest, of thousands
 	for _, e := range sg.exch {
+		if e.upgraded {
+			upgraded++
+		}
 		if e.status != 0 {
 			statuses[e.status]++
 		}
@@ -320,6 +339,9 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			if outbound {
 				text += ": the peer closed while we waited for the response, and the path that handles the timeout or the failed read returned without closing"
 			}
+		case upgraded == n:
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2): the peer closed after our last write", conns)
+			group += ", after an upgrade (101)"
 		case outbound:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us (no HTTP request recognised), and the peer never answered it", conns)
 		default:
@@ -327,15 +349,22 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		}
 	case LastTheirs:
 		group = "last data before the peer's FIN from the peer"
-		if method != "" {
+		switch {
+		case upgraded == n:
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2), and this process sent nothing after it", conns)
+			group += ", after an upgrade (101)"
+		case method != "":
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was the peer's request (%s), which this process never answered", conns, method)
 			group += ": a request (" + method + ") never answered"
-		} else {
+		default:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer (no HTTP recognised), and this process sent nothing after it", conns)
 		}
 	case LastNoData:
 		text = fmt.Sprintf("the capture saw no data on these %s before the peer's FIN", conns)
 		group = "no data before the peer's FIN"
+	}
+	if upgraded > 0 && upgraded < n {
+		text += fmt.Sprintf("; %d of them had left HTTP for another protocol by a 101 (Switching Protocols) first", count(upgraded))
 	}
 	if sg.byLast {
 		text += fmt.Sprintf("; the other sockets of the flow (%d in all) ended otherwise, so they are groups of their own", count(sg.of))

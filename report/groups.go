@@ -543,6 +543,9 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	}
 	rtClaims, paused := b.runtimeSocketClaims(pid, sg.keys)
 	f.Supporting = append(f.Supporting, rtClaims...)
+	if c, ok := b.finReadClaim(sg.keys); ok {
+		f.Supporting = append(f.Supporting, c)
+	}
 	if c, ok := b.logClaim(pid); ok {
 		f.Supporting = append(f.Supporting, c)
 	}

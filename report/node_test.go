@@ -123,14 +123,12 @@ func TestPausedHandles(t *testing.T) {
 	if len(m.Findings) == 0 {
 		t.Fatal("no finding")
 	}
-	var claim string
-	for _, c := range m.Findings[0].Supporting {
-		if strings.Contains(c.Text, "tcp handles") {
-			claim = c.Text
-		}
-	}
-	if !strings.Contains(claim, "6 of them are paused (open, not reading: fd "+strings.Join(want, ", ")) {
-		t.Errorf("claim %q does not name the 6 paused fds", claim)
+	claim := claimWith(m.Findings[0].Supporting, "tcp handles")
+	// Of the six, ss shows one read to the server's FIN (Recv-Q 0) and
+	// five with 3,072 bytes and the FIN unread (Recv-Q 3073).
+	if !strings.Contains(claim, "6 of them are open and not reading: fd "+strings.Join(want, ", ")) ||
+		!strings.Contains(claim, "1 read to the peer's FIN (Recv-Q 0) that nothing ended, 5 paused with the FIN unread behind them") {
+		t.Errorf("claim %q does not name the 6 paused fds and what the kernel shows of them", claim)
 	}
 	cited := 0
 	for _, s := range m.Sockets {
@@ -173,7 +171,9 @@ func TestHostOnlyHandles(t *testing.T) {
 				if withFD {
 					owner = fmt.Sprintf(` users:(("node",pid=%d,fd=%d))`, s.PID, s.FD)
 				}
-				ss += fmt.Sprintf("CLOSE-WAIT 0 0 127.0.0.1:%d 127.0.0.1:%d%s\n", s.Local.Port, s.Remote.Port, owner)
+				// Recv-Q 1: the server's FIN unread behind the pause, as
+				// paused.js leaves it.
+				ss += fmt.Sprintf("CLOSE-WAIT 1 0 127.0.0.1:%d 127.0.0.1:%d%s\n", s.Local.Port, s.Remote.Port, owner)
 				n++
 			}
 			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", ss), rep}})

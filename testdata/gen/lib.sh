@@ -261,3 +261,18 @@ fresh_case_dir() {
 	mkdir -p "$1"
 	find "$1" -mindepth 1 -maxdepth 1 ! -name EXPECTED.md -exec rm -rf {} +
 }
+
+# scrub_node_report SRC DST copies the Node.js diagnostic report SRC to DST
+# without the machine's environment, network interfaces and host name, which
+# stay out of the repository (Node 20 has no --report-exclude-env); the
+# environment says which script removed it.
+scrub_node_report() {
+	"$PY" - "$1" "$2" "testdata/gen/$(basename "$(dirname "$0")")/$(basename "$0")" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["environmentVariables"] = {"REMOVED": "by " + sys.argv[3]}
+r["header"]["networkInterfaces"] = []
+r["header"]["host"] = "REMOVED"
+json.dump(r, open(sys.argv[2], "w"), indent=2)
+PY
+}

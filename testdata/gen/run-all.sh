@@ -24,7 +24,7 @@ for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
 	go-two-services netns-remote-leak java-two-mechanisms \
 	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed \
 	python-client-error-status python-server-error-status python-server-method-close \
-	python-server-error-few \
+	python-server-error-few node-websocket-noclose \
 	node-reports node-stderr-stacks; do
 	echo "== $g" >&2
 	bash "$g/run.sh"

@@ -40,16 +40,7 @@ save_evidence "$OUT" "$CLI" $PORT
 EVIDENCE=$(now)
 CW=$(count_state close-wait "( dport = :$PORT )")
 stop_capture
-# The report holds the machine's environment and network interfaces: keep
-# them out of the repository (Node 20 has no --report-exclude-env).
-"$PY" - "$SCRATCH"/reports/report.*.json "$OUT/node-report.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["environmentVariables"] = {"REMOVED": "by testdata/gen/node-unconsumed/run.sh"}
-r["header"]["networkInterfaces"] = []
-r["header"]["host"] = "REMOVED"
-json.dump(r, open(sys.argv[2], "w"), indent=2)
-PY
+scrub_node_report "$SCRATCH"/reports/report.*.json "$OUT/node-report.json"
 cp "$SCRATCH/client.log" "$OUT/client.log"
 versions "$OUT/VERSIONS.txt"
 echo "node: $("$NODE" --version)" >>"$OUT/VERSIONS.txt"

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// linuxRecvQ is a listed socket's receive queue when the tool printed it
+// as the Linux kernel counts it: rcv_nxt - copied_seq, where the peer's
+// FIN takes one sequence number, so that a socket in CLOSE_WAIT shows 1 or
+// more until a read returns the end of the stream, and 0 after. ss and
+// /proc/net/tcp are Linux's alone; netstat and lsof also print other
+// kernels' counts (the bytes in the buffer, without the FIN), so their
+// queues are not taken. -1 when not known.
+func linuxRecvQ(s *dumps.Socket) int64 {
+	if s.RecvQ == nil || *s.RecvQ > math.MaxInt64 {
+		return -1
+	}
+	switch s.Tool {
+	case dumps.KindSS, dumps.KindProcNetTCP:
+		return int64(*s.RecvQ)
+	}
+	return -1
+}
+
+// finReading is what the kernel's receive queues say of some sockets in
+// CLOSE_WAIT: how many were read to the peer's FIN (queue 0), how many
+// still hold it unread (1 or more), and of those how many have data
+// before it; the listings they come from.
+type finReading struct {
+	read, unread, withData int
+	evidence               []Pos
+}
+
+// finRead reads, for each of keys, the receive queue of its latest CLOSE_WAIT
+// listing that shows one (linuxRecvQ).
+func (b *builder) finRead(keys []key) finReading {
+	var r finReading
+	for _, k := range keys {
+		var best listing
+		found := false
+		for _, l := range b.kernel[k] {
+			if l.state == dumps.StateCloseWait && l.recvQ >= 0 && (!found || l.at.After(best.at)) {
+				best, found = l, true
+			}
+		}
+		if !found {
+			continue
+		}
+		switch {
+		case best.recvQ == 0:
+			r.read++
+		case best.recvQ == 1:
+			r.unread++
+		default:
+			r.unread++
+			r.withData++
+		}
+		if len(r.evidence) < maxClaimEvidence {
+			r.evidence = append(r.evidence, best.pos)
+		}
+	}
+	return r
+}
+
+// finReadClaim says what the kernel's receive queues show of a group's
+// sockets: read to the peer's FIN, the program having seen the end of the
+// stream and kept the socket; or the FIN still unread, nothing having
+// read the socket to its end since the peer closed. false when no listing
+// shows a queue as Linux counts it.
+func (b *builder) finReadClaim(keys []key) (Claim, bool) {
+	r := b.finRead(keys)
+	listed := r.read + r.unread
+	if listed == 0 {
+		return Claim{}, false
+	}
+	const how = "the FIN counts as one byte of Recv-Q until a read returns the end of the stream"
+	var text string
+	switch {
+	case r.unread == 0:
+		text = fmt.Sprintf("the kernel shows %s read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT; %s): the program read the end of each stream and kept the socket open", allOf(listed, "socket"), how)
+	case r.read == 0:
+		queue := fmt.Sprintf("Recv-Q 1 or more in CLOSE_WAIT, %d with data before the FIN", count(r.withData))
+		switch r.withData {
+		case 0:
+			queue = "Recv-Q 1 in CLOSE_WAIT: the FIN alone"
+		case r.unread:
+			queue = "Recv-Q above 1 in CLOSE_WAIT: data, then the FIN"
+		}
+		text = fmt.Sprintf("the kernel shows the peer's FIN unread on %s (%s; %s): nothing has read these sockets to the end since the peer closed", allOf(listed, "socket"), queue, how)
+	default:
+		data := ""
+		if r.withData > 0 {
+			data = fmt.Sprintf(", %d of them with data before it", count(r.withData))
+		}
+		text = fmt.Sprintf("of %d listed sockets, the kernel shows %d read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and %d with the FIN still unread (Recv-Q 1 or more)%s; %s", count(listed), count(r.read), count(r.unread), data, how)
+	}
+	if listed < len(keys) {
+		text += fmt.Sprintf("; %d of the %d sockets are not in a listing that shows the queue", count(len(keys)-listed), count(len(keys)))
+	}
+	return Claim{Text: text, Evidence: r.evidence}, true
+}
+
+// allOf is "the socket", "both sockets" or "all 3 sockets".
+func allOf(n int, noun string) string {
+	switch n {
+	case 1:
+		return "the " + noun
+	case 2:
+		return "both " + plural(noun, n)
+	}
+	return fmt.Sprintf("all %d %s", count(n), plural(noun, n))
+}

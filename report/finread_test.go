@@ -1,0 +1,120 @@
+package report
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cwforensics/cwforensics/dumps"
+)
+
+// TestFinReadClaim: the claim on a group's receive queues, from listings
+// whose Recv-Q Linux counts with the peer's FIN as one byte (ss,
+// /proc/net/tcp), and none from netstat's or lsof's (other kernels count
+// the buffer alone); the latest listing of a socket decides.
+func TestFinReadClaim(t *testing.T) {
+	const ssHead = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	cw := func(q string, port int) string {
+		return "CLOSE-WAIT " + q + " 0 10.0.0.5:8080 10.0.0.9:" + strconv.Itoa(port) + " users:((\"srv\",pid=42,fd=" + strconv.Itoa(port-40000) + "))\n"
+	}
+	tests := []struct {
+		name, file, listing string
+		want                []string // in the claim; nil: no claim
+	}{
+		{"all read", "ss.txt", ssHead + cw("0", 40001) + cw("0", 40002),
+			[]string{"the kernel shows both sockets read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT;", "the program read the end of each stream and kept the socket open"}},
+		{"all unread", "ss.txt", ssHead + cw("1", 40001) + cw("3073", 40002) + cw("1", 40003),
+			[]string{"the peer's FIN unread on all 3 sockets (Recv-Q 1 or more in CLOSE_WAIT, 1 with data before the FIN;", "nothing has read these sockets to the end since the peer closed"}},
+		{"the FIN alone", "ss.txt", ssHead + cw("1", 40001) + cw("1", 40002),
+			[]string{"the peer's FIN unread on both sockets (Recv-Q 1 in CLOSE_WAIT: the FIN alone;"}},
+		{"data, then the FIN", "ss.txt", ssHead + cw("3073", 40001) + cw("2", 40002),
+			[]string{"the peer's FIN unread on both sockets (Recv-Q above 1 in CLOSE_WAIT: data, then the FIN;"}},
+		{"one", "ss.txt", ssHead + cw("0", 40001),
+			[]string{"the kernel shows the socket read to the peer's FIN"}},
+		{"mixed", "ss.txt", ssHead + cw("0", 40001) + cw("1", 40002) + cw("17", 40003),
+			[]string{"of 3 listed sockets, the kernel shows 1 read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and 2 with the FIN still unread (Recv-Q 1 or more), 1 of them with data before it"}},
+		{"mixed, no data", "ss.txt", ssHead + cw("0", 40001) + cw("1", 40002),
+			[]string{"the kernel shows 1 read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and 1 with the FIN still unread (Recv-Q 1 or more); the FIN counts"}},
+		{"netstat's queues are not Linux's alone", "netstat.txt",
+			"Active Internet connections (servers and established)\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\ntcp        0      0 10.0.0.5:8080           10.0.0.9:40001          CLOSE_WAIT  42/srv\n",
+			nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, tt.file, tt.listing)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) == 0 {
+				t.Fatal("no finding")
+			}
+			claim := claimWith(m.Findings[0].Supporting, "Recv-Q")
+			if tt.want == nil {
+				if claim != "" {
+					t.Errorf("claim %q, want none", claim)
+				}
+				return
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(claim, w) {
+					t.Errorf("claim %q does not say %q", claim, w)
+				}
+			}
+		})
+	}
+}
+
+// TestFinReadLatest: of two listings of one socket, the later decides (a
+// program that read the FIN between them).
+func TestFinReadLatest(t *testing.T) {
+	b := NewBuilder(BuildInput{}).b
+	k := mkKey(netip.MustParseAddrPort("10.0.0.5:8080"), netip.MustParseAddrPort("10.0.0.9:40001"))
+	at := func(s int) time.Time { return time.Date(2026, 12, 3, 10, 0, s, 0, time.UTC) }
+	b.kernel[k] = []listing{
+		{state: dumps.StateCloseWait, recvQ: 1, at: at(10)},
+		{state: dumps.StateCloseWait, recvQ: 0, at: at(20)},
+		{state: dumps.StateCloseWait, recvQ: -1, at: at(30)}, // no queue shown
+	}
+	if r := b.finRead([]key{k}); r.read != 1 || r.unread != 0 {
+		t.Errorf("finRead = %+v, want the listing at 20 s: read", r)
+	}
+	b.kernel[k][0].at, b.kernel[k][1].at = at(20), at(10)
+	if r := b.finRead([]key{k}); r.read != 0 || r.unread != 1 {
+		t.Errorf("finRead = %+v, want the listing at 20 s: unread", r)
+	}
+}
+
+// TestNotReadingText: a Node.js report's handles not reading, told apart by
+// the kernel's queues.
+func TestNotReadingText(t *testing.T) {
+	tests := []struct {
+		n    int
+		fds  string
+		r    finReading
+		want string
+	}{
+		{3, "", finReading{unread: 3}, "3 are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them"},
+		{2, "fd 7, 8", finReading{unread: 2, withData: 2}, "2 of them are paused (open, not reading: fd 7, 8): nothing reads them"},
+		{3, "", finReading{read: 3}, "3 are open and not reading, and the kernel shows each read to the peer's FIN (Recv-Q 0): the program got each 'end' and nothing ended the socket"},
+		{3, "", finReading{read: 1, unread: 2}, "3 are open and not reading: 1 read to the peer's FIN (Recv-Q 0) that nothing ended, 2 paused with the FIN unread behind them"},
+		{3, "", finReading{read: 1}, "3 are open and not reading: paused before the peer's FIN, which then stays unread, or read to its end with nothing that ended them"},
+	}
+	for _, tt := range tests {
+		if got := notReadingText(tt.n, tt.fds, tt.r); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("notReadingText(%d, %q, %+v) = %q, want it to begin %q", tt.n, tt.fds, tt.r, got, tt.want)
+		}
+	}
+}
+
+// claimWith is the text of the last of claims that says sub, "" if none.
+func claimWith(claims []Claim, sub string) string {
+	text := ""
+	for _, c := range claims {
+		if strings.Contains(c.Text, sub) {
+			text = c.Text
+		}
+	}
+	return text
+}

@@ -47,7 +47,7 @@ func (b *builder) finRead(keys []key) finReading {
 		var best listing
 		found := false
 		for _, l := range b.kernel[k] {
-			if l.state == dumps.StateCloseWait && l.recvQ >= 0 && (!found || l.at.After(best.at)) {
+			if l.state == dumps.StateCloseWait && l.recvQ >= 0 && (!found || l.after(&best)) {
 				best, found = l, true
 			}
 		}

@@ -1,13 +1,18 @@
 package pcapstate
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
 
 // addrs compares addresses as values.
@@ -79,5 +84,41 @@ func TestOpenStates(t *testing.T) {
 	}
 	if diff := cmp.Diff(all.Conns, got.Conns, addrs); diff != "" {
 		t.Errorf("OmitWhy changed more than Why:\n%s", diff)
+	}
+}
+
+// TestOpenStatesHalves: Options.Open applies to the connections that saw
+// only their opener's SYN as to the others: a local client's SYNs to a
+// dead server (SYN_SENT, not summed up as half-open, since the local end
+// opened them) are not handed over to a caller that asks for CLOSE_WAIT.
+func TestOpenStatesHalves(t *testing.T) {
+	c := capgen.New(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC))
+	server := netip.MustParseAddrPort("10.0.0.8:8080")
+	k := c.Conn(netip.MustParseAddrPort("10.0.0.5:40000"), server, capgen.ConnOptions{})
+	k.Handshake()
+	k.FIN(capgen.FromServer)
+	k.ACK(capgen.FromClient)
+	for i := range 3 {
+		syn := c.Conn(netip.MustParseAddrPort("10.0.0.5:"+strconv.Itoa(41000+i)), netip.MustParseAddrPort("10.0.0.9:80"), capgen.ConnOptions{})
+		syn.Send(capgen.Segment{Dir: capgen.FromClient, Flags: capgen.SYN, Seq: 1000, Window: 64240})
+	}
+	c.Wait(time.Second)
+	var pcap bytes.Buffer
+	if err := c.Write(&pcap, capgen.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	local := []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32")}
+	for _, opts := range []Options{{Local: local, Open: []State{CloseWait}}, {Local: local, Open: []State{CloseWait}, SummarizeHalfOpen: true}} {
+		res, err := Read([]Input{{Name: "c.pcap", R: bytes.NewReader(pcap.Bytes())}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []State
+		for _, c := range res.Conns {
+			got = append(got, c.Local.State)
+		}
+		if !slices.Equal(got, []State{CloseWait}) {
+			t.Errorf("SummarizeHalfOpen %v: handed over connections in %v, want [CLOSE_WAIT] alone", opts.SummarizeHalfOpen, got)
+		}
 	}
 }

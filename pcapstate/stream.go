@@ -442,6 +442,9 @@ func (s *Stream) nextHalf() bool {
 			}
 			s.half = conn{live: true}
 			tr.fill(&s.half, h)
+			if s.opts.Open != nil && !s.openWanted(&s.half) {
+				continue // left out, as Options.Open says
+			}
 			s.handOver(&s.half, s.end)
 			return true
 		}

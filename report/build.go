@@ -477,6 +477,16 @@ func sockKey(s *dumps.Socket) (key, bool) {
 	return mkKey(netip.AddrPortFrom(s.Local.Addr.WithZone(""), s.Local.Port), netip.AddrPortFrom(s.Remote.Addr.WithZone(""), s.Remote.Port)), true
 }
 
+// after reports whether l was taken after o: by their times, or, for two
+// snapshots of one file that shows none (a loop of ss without date), by
+// their order in it.
+func (l *listing) after(o *listing) bool {
+	if l.at.IsZero() && o.at.IsZero() && l.file == o.file {
+		return l.snap > o.snap
+	}
+	return l.at.After(o.at)
+}
+
 // kernelState is the latest state the listings give a socket, with the
 // listing it comes from.
 func (b *builder) kernelState(k key) (listing, bool) {
@@ -486,7 +496,7 @@ func (b *builder) kernelState(k key) (listing, bool) {
 	}
 	best := ls[0]
 	for _, l := range ls[1:] {
-		if l.at.After(best.at) {
+		if l.after(&best) {
 			best = l
 		}
 	}

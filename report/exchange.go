@@ -115,11 +115,23 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 	return e
 }
 
+// kind is e's class, and whether the connection was upgraded by a 101:
+// the index of its kind in splitByLastExchange's counts.
+func (e *exchangeSeen) kind() int {
+	k := 2 * int(e.class)
+	if e.upgraded {
+		k++
+	}
+	return k
+}
+
 // splitByLastExchange splits the groups no thread holds by their sockets'
 // last exchanges, when the capture saw more than one kind among them; a
-// group of one kind is marked with it. Groups held by threads are not
-// split: their holders wait inside the exchange, which already decided
-// which sockets they hold.
+// group of one kind is marked with it. A kind is a class and whether a 101
+// upgraded the connection first: a WebSocket whose peer sent the last
+// frame and a request never answered are both LastTheirs, but not one
+// path. Groups held by threads are not split: their holders wait inside
+// the exchange, which already decided which sockets they hold.
 func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 	var out []sockGroup
 	for _, g := range gs {
@@ -130,14 +142,14 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 		// Each socket's last exchange, classed once: the finding reads
 		// them again (lastExchangeFinding).
 		exch := make([]exchangeSeen, len(g.keys))
-		var n [lastExchanges]int
+		var n [2 * lastExchanges]int
 		for i, k := range g.keys {
 			exch[i] = b.lastExchangeOf(k)
-			n[exch[i].class]++
+			n[exch[i].kind()]++
 		}
 		kinds := 0 // seen in the capture
 		for c, m := range n {
-			if m > 0 && Exchange(c) != LastUnknown {
+			if m > 0 && Exchange(c/2) != LastUnknown {
 				kinds++
 			}
 		}
@@ -157,9 +169,9 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 				continue
 			}
 			sub := g
-			sub.keys, sub.exch, sub.last, sub.byLast = make([]key, 0, m), make([]exchangeSeen, 0, m), Exchange(c), true
+			sub.keys, sub.exch, sub.last, sub.byLast = make([]key, 0, m), make([]exchangeSeen, 0, m), Exchange(c/2), true
 			for i, e := range exch {
-				if e.class == Exchange(c) {
+				if e.kind() == c {
 					sub.keys, sub.exch = append(sub.keys, g.keys[i]), append(sub.exch, e)
 				}
 			}
@@ -292,12 +304,12 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	f.LastExchange = sg.last
 	n := len(sg.keys)
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
-	ours, upgraded := 0, 0
+	ours := 0
+	// A group's connections were all upgraded by a 101 or none
+	// (splitByLastExchange).
+	upgraded := len(sg.exch) > 0 && sg.exch[0].upgraded
 	fins := make([]Pos, 0, maxFINEvidence+1) // the earliest, of thousands
 	for _, e := range sg.exch {
-		if e.upgraded {
-			upgraded++
-		}
 		if e.status != 0 {
 			statuses[e.status]++
 		}
@@ -339,7 +351,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			if outbound {
 				text += ": the peer closed while we waited for the response, and the path that handles the timeout or the failed read returned without closing"
 			}
-		case upgraded == n:
+		case upgraded:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2): the peer closed after our last write", conns)
 			group += ", after an upgrade (101)"
 		case outbound:
@@ -350,7 +362,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	case LastTheirs:
 		group = "last data before the peer's FIN from the peer"
 		switch {
-		case upgraded == n:
+		case upgraded:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2), and this process sent nothing after it", conns)
 			group += ", after an upgrade (101)"
 		case method != "":
@@ -362,9 +374,6 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	case LastNoData:
 		text = fmt.Sprintf("the capture saw no data on these %s before the peer's FIN", conns)
 		group = "no data before the peer's FIN"
-	}
-	if upgraded > 0 && upgraded < n {
-		text += fmt.Sprintf("; %d of them had left HTTP for another protocol by a 101 (Switching Protocols) first", count(upgraded))
 	}
 	if sg.byLast {
 		text += fmt.Sprintf("; the other sockets of the flow (%d in all) ended otherwise, so they are groups of their own", count(sg.of))

@@ -10,7 +10,12 @@ import (
 // linuxRecvQ is a listed socket's receive queue when the tool printed it
 // as the Linux kernel counts it: rcv_nxt - copied_seq, where the peer's
 // FIN takes one sequence number, so that a socket in CLOSE_WAIT shows 1 or
-// more until a read returns the end of the stream, and 0 after. ss and
+// more until a read takes the FIN, and 0 after. A read takes it with the
+// last bytes before it when they share a buffer (a segment carrying data
+// and the FIN, or a FIN the kernel merged into the data queued before
+// it), then returns those bytes; the next read returns the end of the
+// stream. So 0 says the program read everything the peer sent, not that
+// it saw the end (tcp_recvmsg's found_fin_ok). ss and
 // /proc/net/tcp are Linux's alone; netstat and lsof also print other
 // kernels' counts (the bytes in the buffer, without the FIN), so their
 // queues are not taken. -1 when not known.
@@ -42,7 +47,7 @@ func (b *builder) finRead(keys []key) finReading {
 		var best listing
 		found := false
 		for _, l := range b.kernel[k] {
-			if l.state == dumps.StateCloseWait && l.recvQ >= 0 && (!found || l.at.After(best.at)) {
+			if l.state == dumps.StateCloseWait && l.recvQ >= 0 && (!found || l.after(&best)) {
 				best, found = l, true
 			}
 		}
@@ -66,8 +71,8 @@ func (b *builder) finRead(keys []key) finReading {
 }
 
 // finReadClaim says what the kernel's receive queues show of a group's
-// sockets: read to the peer's FIN, the program having seen the end of the
-// stream and kept the socket; or the FIN still unread, nothing having
+// sockets: read to the peer's FIN, the program having read all the peer
+// sent and kept the socket; or the FIN still unread, nothing having
 // read the socket to its end since the peer closed. false when no listing
 // shows a queue as Linux counts it.
 func (b *builder) finReadClaim(keys []key) (Claim, bool) {
@@ -76,7 +81,7 @@ func (b *builder) finReadClaim(keys []key) (Claim, bool) {
 	if listed == 0 {
 		return Claim{}, false
 	}
-	const how = "the FIN counts as one byte of Recv-Q until a read returns the end of the stream"
+	const how = "the FIN counts as one byte of Recv-Q until a read takes it, the read that returns the end of the stream or the one that returns the last data before it"
 	var text string
 	switch {
 	case r.unread == 0:

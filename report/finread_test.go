@@ -118,3 +118,23 @@ func claimWith(claims []Claim, sub string) string {
 	}
 	return text
 }
+
+// TestFinReadLatestSnapshot: of two snapshots of one file that shows no
+// times (ss run twice, no date between), the second decides: the program
+// read the FIN between them.
+func TestFinReadLatestSnapshot(t *testing.T) {
+	const head = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	row := func(q string) string {
+		return "CLOSE-WAIT " + q + " 0 10.0.0.5:8080 10.0.0.9:40001 users:((\"srv\",pid=42,fd=7))\n"
+	}
+	m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", head+row("1")+head+row("0"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	if claim := claimWith(m.Findings[0].Supporting, "Recv-Q"); !strings.Contains(claim, "the kernel shows the socket read to the peer's FIN") {
+		t.Errorf("claim %q, want the second snapshot's: read to the FIN", claim)
+	}
+}

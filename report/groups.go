@@ -90,7 +90,8 @@ type sockGroup struct {
 	// last is the last exchange before the peer's FIN that the group's
 	// sockets share (LastUnknown: not classed), and byLast says the group
 	// was split from the others of its mechanism and flow by it; exch
-	// are the keys' last exchanges, in their order, when last is known.
+	// are the keys' last exchanges, in their order, when last is known:
+	// upgraded by a 101 all or none.
 	last   Exchange
 	byLast bool
 	exch   []exchangeSeen
@@ -364,7 +365,11 @@ func (b *builder) stuckFindings(g *group) []Finding {
 			var parts []string
 			for j, o := range groups {
 				if o.byLast {
-					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], lastPhrase[o.last], o.flow.key))
+					phrase := lastPhrase[o.last]
+					if len(o.exch) > 0 && o.exch[0].upgraded {
+						phrase += ", after an upgrade (101)"
+					}
+					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], phrase, o.flow.key))
 				} else {
 					parts = append(parts, fmt.Sprintf("%d %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], o.flow.key))
 				}

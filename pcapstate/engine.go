@@ -161,14 +161,24 @@ type conn struct {
 	status [2]uint16
 }
 
-// noteHTTP records that endpoint s began the HTTP/1.x message h.
+// noteHTTP records that endpoint s began the HTTP/1.x message h, unless
+// either end answered 101 (Switching Protocols) before: what follows is
+// another protocol (a WebSocket, HTTP/2, a hijacked stream), whose bytes
+// may look like a message's start ("HTTP/1.1 200" split across frames),
+// and the 101 and its request stay the last HTTP exchange.
 func (c *conn) noteHTTP(s int, h HTTPStart) {
+	if c.status[0] == statusSwitching || c.status[1] == statusSwitching {
+		return
+	}
 	if m := h.Method(); m != MethodNone {
 		c.method[s] = m
 		return
 	}
 	c.status[s] = h.Status()
 }
+
+// statusSwitching is HTTP's 101 Switching Protocols.
+const statusSwitching = 101
 
 // The size of a conn and of its hot part; a test checks the layout.
 const (

@@ -163,6 +163,17 @@ func TestLastExchange(t *testing.T) {
 			last: SenderRemote, local: Side{LastRequest: MethodPOST}, remote: Side{LastStatus: 500}, localCW: true,
 		},
 		{
+			// Frames after a 101 whose bytes begin as a request or a
+			// status line are not HTTP/1.x.
+			name: "nothing after a 101 is HTTP",
+			tail: []step{
+				{'c', PSH | ACK, 1201, 6501, 50, HTTPStart(MethodGET)}, {'s', PSH | ACK, 6501, 1251, 40, 101},
+				{'c', PSH | ACK, 1251, 6541, 30, HTTPStart(MethodPOST)}, {'s', PSH | ACK, 6541, 1281, 20, 200},
+				{'s', FIN | ACK, 6561, 1281, 0, 0}, {'c', ACK, 1281, 6562, 0, 0},
+			},
+			last: SenderRemote, local: Side{LastRequest: MethodGET}, remote: Side{LastStatus: 101}, localCW: true,
+		},
+		{
 			name: "a retransmitted request is not new data",
 			tail: []step{{'c', PSH | ACK, 1101, 6501, 100, HTTPStart(MethodPOST)}, {'s', FIN | ACK, 6501, 1201, 0, 0}, {'c', ACK, 1201, 6502, 0, 0}},
 			last: SenderRemote, local: Side{LastRequest: MethodPOST}, remote: Side{LastStatus: 500}, localCW: true,

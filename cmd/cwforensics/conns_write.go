@@ -159,8 +159,8 @@ func appendConnTSV(b []byte, c *pcapstate.Conn, end time.Time) []byte {
 	b = strconv.AppendBool(append(b, '\t'), c.Handshake)
 	b = strconv.AppendBool(append(b, '\t'), c.LocalOpened)
 	b = append(append(b, '\t'), c.LocalBy.String()...)
-	b = appendMarkers(append(b, '\t'), c.Local.Markers)
-	b = appendMarkers(append(b, '\t'), c.Remote.Markers)
+	b = c.Local.Markers.AppendTo(append(b, '\t'))
+	b = c.Remote.Markers.AppendTo(append(b, '\t'))
 	b = appendPos(append(b, '\t'), c.FirstPacket)
 	b = appendPos(append(b, '\t'), c.Remote.FIN)
 	b = appendPos(append(b, '\t'), c.Remote.FINAck)
@@ -212,11 +212,6 @@ func appendPos(b []byte, p pcapstate.Pos) []byte {
 	}
 	b = appendEscaped(b, p.File)
 	return strconv.AppendUint(append(b, ": packet "...), p.Packet, 10)
-}
-
-// appendMarkers appends m.String() without building it when empty.
-func appendMarkers(b []byte, m pcapstate.Markers) []byte {
-	return m.AppendTo(b)
 }
 
 func verdictCell(v pcapstate.Verdict) string {
@@ -276,12 +271,12 @@ func appendConnText(b []byte, ends []int, c *pcapstate.Conn, end time.Time) ([]b
 	b = strconv.AppendUint(append(b, '/'), c.Remote.Bytes, 10)
 	ends = append(ends, len(b))
 	start := len(b)
-	b = appendMarkers(b, c.Local.Markers)
+	b = c.Local.Markers.AppendTo(b)
 	if c.Remote.Markers != 0 {
 		if len(b) > start {
 			b = append(b, ' ')
 		}
-		b = appendMarkers(append(b, "peer:"...), c.Remote.Markers)
+		b = c.Remote.Markers.AppendTo(append(b, "peer:"...))
 	}
 	ends = append(ends, len(b))
 	b = appendLast(b, c)

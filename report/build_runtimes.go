@@ -154,9 +154,12 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 // notReadingText says what n handles of a Node.js report that are open and
 // not reading (fds: which, "" when all) mean, with what the kernel's
 // receive queues show of their sockets (r): paused before the peer's FIN,
-// which then stays unread; or at the end of the stream, read, with nothing
-// that ended the socket (an upgraded socket, or one with allowHalfOpen,
-// stays half-open until end() or destroy()).
+// which then stays unread; or with all the peer sent read, the FIN too
+// (Recv-Q 0), and nothing that ended the socket (an upgraded socket, or
+// one with allowHalfOpen, stays half-open after its 'end' until end() or
+// destroy()). Recv-Q 0 does not say the program saw the 'end': a read
+// takes the FIN with the last bytes before it, and a stream paused after
+// that read has not emitted 'end'.
 func notReadingText(n int, fds string, r finReading) string {
 	what := fmt.Sprintf("%d are", count(n))
 	if fds != "" {
@@ -168,9 +171,9 @@ func notReadingText(n int, fds string, r finReading) string {
 	case listed == n && r.read == 0:
 		return fmt.Sprintf("%s paused (open, not reading%s): nothing reads them, so the peer's FIN is never read and nothing closes them", what, fds)
 	case listed == n && r.unread == 0:
-		return fmt.Sprintf("%s open and not reading%s, and the kernel shows each read to the peer's FIN (Recv-Q 0): the program got each 'end' and nothing ended the socket (an upgraded socket, or one with allowHalfOpen, stays half-open until end() or destroy())", what, fds)
+		return fmt.Sprintf("%s open and not reading%s, and the kernel shows all the peer sent read from each, up to its FIN (Recv-Q 0): nothing ended them (an upgraded socket, or one with allowHalfOpen, stays half-open after its 'end' until end() or destroy())", what, fds)
 	case listed == n:
-		return fmt.Sprintf("%s open and not reading%s: %d read to the peer's FIN (Recv-Q 0) that nothing ended, %d paused with the FIN unread behind them", what, fds, count(r.read), count(r.unread))
+		return fmt.Sprintf("%s open and not reading%s: %d read up to the peer's FIN (Recv-Q 0) that nothing ended, %d paused with the FIN unread behind them", what, fds, count(r.read), count(r.unread))
 	}
 	return fmt.Sprintf("%s open and not reading%s: paused before the peer's FIN, which then stays unread, or read to its end with nothing that ended them (the Recv-Q of an ss listing tells which)", what, fds)
 }

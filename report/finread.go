@@ -85,7 +85,7 @@ func (b *builder) finReadClaim(keys []key) (Claim, bool) {
 	var text string
 	switch {
 	case r.unread == 0:
-		text = fmt.Sprintf("the kernel shows %s read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT; %s): the program read the end of each stream and kept the socket open", allOf(listed, "socket"), how)
+		text = fmt.Sprintf("the kernel shows %s read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT; %s): the program read all the peer sent, up to its FIN, and kept the socket open", allOf(listed, "socket"), how)
 	case r.read == 0:
 		queue := fmt.Sprintf("Recv-Q 1 or more in CLOSE_WAIT, %d with data before the FIN", count(r.withData))
 		switch r.withData {

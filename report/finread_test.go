@@ -24,7 +24,7 @@ func TestFinReadClaim(t *testing.T) {
 		want                []string // in the claim; nil: no claim
 	}{
 		{"all read", "ss.txt", ssHead + cw("0", 40001) + cw("0", 40002),
-			[]string{"the kernel shows both sockets read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT;", "the program read the end of each stream and kept the socket open"}},
+			[]string{"the kernel shows both sockets read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT;", "the program read all the peer sent, up to its FIN, and kept the socket open"}},
 		{"all unread", "ss.txt", ssHead + cw("1", 40001) + cw("3073", 40002) + cw("1", 40003),
 			[]string{"the peer's FIN unread on all 3 sockets (Recv-Q 1 or more in CLOSE_WAIT, 1 with data before the FIN;", "nothing has read these sockets to the end since the peer closed"}},
 		{"the FIN alone", "ss.txt", ssHead + cw("1", 40001) + cw("1", 40002),
@@ -97,8 +97,8 @@ func TestNotReadingText(t *testing.T) {
 	}{
 		{3, "", finReading{unread: 3}, "3 are paused (open, not reading): nothing reads them, so the peer's FIN is never read and nothing closes them"},
 		{2, "fd 7, 8", finReading{unread: 2, withData: 2}, "2 of them are paused (open, not reading: fd 7, 8): nothing reads them"},
-		{3, "", finReading{read: 3}, "3 are open and not reading, and the kernel shows each read to the peer's FIN (Recv-Q 0): the program got each 'end' and nothing ended the socket"},
-		{3, "", finReading{read: 1, unread: 2}, "3 are open and not reading: 1 read to the peer's FIN (Recv-Q 0) that nothing ended, 2 paused with the FIN unread behind them"},
+		{3, "", finReading{read: 3}, "3 are open and not reading, and the kernel shows all the peer sent read from each, up to its FIN (Recv-Q 0): nothing ended them"},
+		{3, "", finReading{read: 1, unread: 2}, "3 are open and not reading: 1 read up to the peer's FIN (Recv-Q 0) that nothing ended, 2 paused with the FIN unread behind them"},
 		{3, "", finReading{read: 1}, "3 are open and not reading: paused before the peer's FIN, which then stays unread, or read to its end with nothing that ended them"},
 	}
 	for _, tt := range tests {

@@ -127,7 +127,7 @@ func TestPausedHandles(t *testing.T) {
 	// Of the six, ss shows one read to the server's FIN (Recv-Q 0) and
 	// five with 3,072 bytes and the FIN unread (Recv-Q 3073).
 	if !strings.Contains(claim, "6 of them are open and not reading: fd "+strings.Join(want, ", ")) ||
-		!strings.Contains(claim, "1 read to the peer's FIN (Recv-Q 0) that nothing ended, 5 paused with the FIN unread behind them") {
+		!strings.Contains(claim, "1 read up to the peer's FIN (Recv-Q 0) that nothing ended, 5 paused with the FIN unread behind them") {
 		t.Errorf("claim %q does not name the 6 paused fds and what the kernel shows of them", claim)
 	}
 	cited := 0

@@ -61,7 +61,7 @@ const listChunk = 2048
 // field whose line starts with in; item appends item i, and may be
 // called for several items at once. A list of listChunk items or more is
 // encoded a chunk at a time on up to 4 cores and written in order.
-func (o *jsonOut) list(n int, in string, item func(b []byte, i int) []byte) error {
+func (o *jsonOut) list(n int, in string, item func(b []byte, i int) ([]byte, error)) error {
 	encode := func(b []byte, from, to int) ([]byte, error) {
 		for i := from; i < to; i++ {
 			if i > 0 {
@@ -69,7 +69,10 @@ func (o *jsonOut) list(n int, in string, item func(b []byte, i int) []byte) erro
 			}
 			b = append(b, in...)
 			b = append(b, "  "...)
-			b = item(b, i)
+			var err error
+			if b, err = item(b, i); err != nil {
+				return b, err
+			}
 		}
 		return b, nil
 	}
@@ -79,7 +82,10 @@ func (o *jsonOut) list(n int, in string, item func(b []byte, i int) []byte) erro
 		return nil
 	case n < listChunk:
 		o.b = append(o.b, '[')
-		o.b, _ = encode(o.b, 0, n)
+		var err error
+		if o.b, err = encode(o.b, 0, n); err != nil {
+			return err
+		}
 	default:
 		o.b = append(o.b, '[')
 		if err := o.flush(); err != nil {
@@ -150,7 +156,7 @@ func (o *jsonOut) finding(f *Finding) error {
 	o.b = b
 	if f.Sockets == nil {
 		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(f.Sockets), inField, func(b []byte, i int) []byte { return appendJSONString(b, f.Sockets[i]) }); err != nil {
+	} else if err := o.list(len(f.Sockets), inField, func(b []byte, i int) ([]byte, error) { return appendJSONString(b, f.Sockets[i]), nil }); err != nil {
 		return err
 	}
 	b = append(o.b, ","+inField+`"socket_count": `...)
@@ -159,7 +165,7 @@ func (o *jsonOut) finding(f *Finding) error {
 	o.b = b
 	if f.Flows == nil {
 		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(f.Flows), inField, func(b []byte, i int) []byte { return appendFlow(b, &f.Flows[i]) }); err != nil {
+	} else if err := o.list(len(f.Flows), inField, func(b []byte, i int) ([]byte, error) { return appendFlow(b, &f.Flows[i]), nil }); err != nil {
 		return err
 	}
 	b = append(o.b, ","+inField+`"oldest": `...)
@@ -178,7 +184,7 @@ func (o *jsonOut) finding(f *Finding) error {
 	o.b = b
 	if f.Evidence == nil {
 		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(f.Evidence), inField, func(b []byte, i int) []byte { return appendPos(b, f.Evidence[i]) }); err != nil {
+	} else if err := o.list(len(f.Evidence), inField, func(b []byte, i int) ([]byte, error) { return appendPos(b, f.Evidence[i]), nil }); err != nil {
 		return err
 	}
 	b = append(o.b, ","+inField+`"advice": `...)
@@ -395,12 +401,12 @@ func writeWarnings(w *bufio.Writer, ws []Warning) error {
 	o := &jsonOut{w: w}
 	if ws == nil {
 		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(ws), "\n  ", func(b []byte, i int) []byte {
+	} else if err := o.list(len(ws), "\n  ", func(b []byte, i int) ([]byte, error) {
 		b = append(b, "{\n      \"pos\": "...)
 		b = appendPos(b, ws[i].Pos)
 		b = append(b, ",\n      \"msg\": "...)
 		b = appendJSONString(b, ws[i].Msg)
-		return append(b, "\n    }"...)
+		return append(b, "\n    }"...), nil
 	}); err != nil {
 		return err
 	}

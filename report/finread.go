@@ -71,12 +71,11 @@ func (b *builder) finRead(keys []key) finReading {
 }
 
 // finReadClaim says what the kernel's receive queues show of a group's
-// sockets: read to the peer's FIN, the program having read all the peer
+// sockets (r, their finRead): read to the peer's FIN, the program having read all the peer
 // sent and kept the socket; or the FIN still unread, nothing having
 // read the socket to its end since the peer closed. false when no listing
 // shows a queue as Linux counts it.
-func (b *builder) finReadClaim(keys []key) (Claim, bool) {
-	r := b.finRead(keys)
+func (b *builder) finReadClaim(keys []key, r finReading) (Claim, bool) {
 	listed := r.read + r.unread
 	if listed == 0 {
 		return Claim{}, false
@@ -117,4 +116,22 @@ func allOf(n int, noun string) string {
 		return "both " + plural(noun, n)
 	}
 	return fmt.Sprintf("all %d %s", count(n), plural(noun, n))
+}
+
+// allUnread reports whether the listings show the peer's FIN unread on
+// every one of n sockets.
+func (r finReading) allUnread(n int) bool { return n > 0 && r.unread == n }
+
+// unreadNoDump is the claim against a group no dump shows, whose sockets
+// all hold the peer's FIN unread: the code that holds them does not read
+// them, as a thread blocked before its next read would not.
+func unreadNoDump(n int) string {
+	return fmt.Sprintf("no thread or goroutine dump of this process, and the kernel shows the peer's FIN unread on %s: whatever holds them has not read them since the peer closed, as a thread blocked before its next read would not; a dump shows whether one is", allOf(n, "socket"))
+}
+
+// unreadAdvice leads the advice of such a group: where to look, since the
+// path that reads to the end of the stream and returns without closing is
+// not what the kernel shows.
+func unreadAdvice(rt Runtime) Advice {
+	return Advice{Runtime: rt, Text: "Nothing has read these sockets since the peer closed (their Recv-Q holds the FIN): look for the code that keeps them without reading, a thread or goroutine blocked before its next read (a dump taken during the incident shows it), a connection set aside and forgotten, or a paused stream, and close them there."}
 }

@@ -138,3 +138,59 @@ func TestFinReadLatestSnapshot(t *testing.T) {
 		t.Errorf("claim %q, want the second snapshot's: read to the FIN", claim)
 	}
 }
+
+// TestUnreadNoDump: a group no dump shows, every socket of which holds the
+// peer's FIN unread, says so against the finding, and its advice leads
+// with where to look in place of the path that reads to the end and
+// returns; sockets read up to the FIN, or a mix, keep the plain claim and
+// advice.
+func TestUnreadNoDump(t *testing.T) {
+	const ssHead = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	listing := func(qs ...string) string {
+		s := ssHead
+		for i, q := range qs {
+			s += "CLOSE-WAIT " + q + " 0 10.0.0.5:8080 10.0.0.9:" + strconv.Itoa(40001+i) + " users:((\"srv\",pid=42,fd=" + strconv.Itoa(10+i) + "))\n"
+		}
+		return s
+	}
+	readToEnd := advice[CategoryMissingClose][RuntimeUnknown][0]
+	for _, tt := range []struct {
+		name   string
+		qs     []string
+		unread bool
+	}{
+		{"all unread", []string{"1", "1", "57"}, true},
+		{"all read", []string{"0", "0", "0"}, false},
+		{"mixed", []string{"1", "0", "1"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", listing(tt.qs...))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) != 1 {
+				t.Fatalf("%d findings, want 1", len(m.Findings))
+			}
+			f := m.Findings[0]
+			if f.Category != CategoryMissingClose {
+				t.Fatalf("category %v, want missing-close", f.Category)
+			}
+			against := claimWith(f.Contradicting, "no thread or goroutine dump")
+			lead := f.Advice[0].Text
+			if tt.unread {
+				if !strings.Contains(against, "the kernel shows the peer's FIN unread on all 3 sockets") || !strings.HasPrefix(lead, "Nothing has read these sockets since the peer closed") {
+					t.Errorf("against %q, advice %q: want the FIN unread said and the advice led by where to look", against, lead)
+				}
+				for _, a := range f.Advice {
+					if a == readToEnd {
+						t.Errorf("advice still says %q", a.Text)
+					}
+				}
+				return
+			}
+			if strings.Contains(against, "unread") || lead != readToEnd.Text {
+				t.Errorf("against %q, advice %q: want the plain claim and advice", against, lead)
+			}
+		})
+	}
+}

@@ -548,13 +548,15 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	}
 	rtClaims, paused := b.runtimeSocketClaims(pid, sg.keys)
 	f.Supporting = append(f.Supporting, rtClaims...)
-	if c, ok := b.finReadClaim(sg.keys); ok {
+	fins := b.finRead(sg.keys)
+	if c, ok := b.finReadClaim(sg.keys, fins); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
 	if c, ok := b.logClaim(pid); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
 	var sus []suspect
+	unreadLead := false // no dump, and every socket holds the peer's FIN unread
 	switch sg.mech {
 	case MechanismThread:
 		sus = sg.holders
@@ -663,6 +665,9 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		} else if len(sg.issuers) > 0 {
 			f.Supporting = append(f.Supporting, Claim{Text: issuersText(sg.issuers), Evidence: suspectEvidence(sg.issuers)})
 			sus = sg.issuers
+		} else if fins.allUnread(n) {
+			f.Contradicting = append(f.Contradicting, Claim{Text: unreadNoDump(n), Evidence: fins.evidence})
+			unreadLead = true
 		} else {
 			f.Contradicting = append(f.Contradicting, Claim{Text: "no thread or goroutine dump of this process: a thread blocked while holding the sockets cannot be ruled out"})
 		}
@@ -727,6 +732,12 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		})
 	}
 	f.Advice = adviseGroup(f.Category, proc.Runtime, f.Suspects)
+	if unreadLead && f.Category == CategoryMissingClose {
+		// In place of the path that reads to the end of the stream and
+		// returns without closing: the kernel shows no such read.
+		readToEnd := advice[CategoryMissingClose][RuntimeUnknown][0]
+		f.Advice = append([]Advice{unreadAdvice(proc.Runtime)}, slices.DeleteFunc(f.Advice, func(a Advice) bool { return a == readToEnd })...)
+	}
 	if haveLead {
 		f.Advice = append([]Advice{lead}, f.Advice...)
 	}

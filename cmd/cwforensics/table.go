@@ -102,14 +102,11 @@ func writeAlignedRows(w io.Writer, n, workers int, row alignedRow) error {
 			b, ends = row(i, b[:0], ends[:0])
 			start := 0
 			for j, e := range ends {
-				c := b[start:e]
+				c, width := printedCell(b[start:e])
 				start = e
-				if !cellClean(c) {
-					c = []byte(escapeCell(string(c)))
-				}
 				out = append(out, c...)
 				if j < len(ends)-1 {
-					for k := utf8.RuneCount(c); k < widths[j]+2; k++ {
+					for ; width < widths[j]+2; width++ {
 						out = append(out, ' ')
 					}
 				}
@@ -138,14 +135,10 @@ func columnWidths(n, workers int, row alignedRow) []int {
 			b, ends = row(i, b[:0], ends[:0])
 			start := 0
 			for j := range max(len(ends)-1, 0) {
-				c := b[start:ends[j]]
+				_, width := printedCell(b[start:ends[j]])
 				start = ends[j]
 				if j == len(widths) {
 					widths = append(widths, 0)
-				}
-				width := len(c)
-				if !cellClean(c) {
-					width = utf8.RuneCountInString(escapeCell(string(c)))
 				}
 				widths[j] = max(widths[j], width)
 			}
@@ -172,6 +165,17 @@ func columnWidths(n, workers int, row alignedRow) []int {
 		}
 	}
 	return widths
+}
+
+// printedCell returns cell c as the table prints it (escapeCell) and its
+// width in runes, the one rule columnWidths measures by and
+// writeAlignedRows pads by: a clean cell is itself, as wide as it is long.
+func printedCell(c []byte) ([]byte, int) {
+	if cellClean(c) {
+		return c, len(c)
+	}
+	e := escapeCell(string(c))
+	return []byte(e), utf8.RuneCountInString(e)
 }
 
 // appendEscaped appends escapeCell(s) to b.

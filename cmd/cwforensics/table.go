@@ -81,11 +81,6 @@ type alignedRow func(i int, b []byte, ends []int) ([]byte, []int)
 // alignedChunk is how many rows one goroutine formats at a time.
 const alignedChunk = 256
 
-// maxMeasurers bounds the goroutines that measure the columns, as
-// internal/ordered bounds those that format the rows: each holds a row's
-// buffer, and a few keep up with the writing.
-const maxMeasurers = 4
-
 // writeAlignedRows writes n rows aligned in columns two spaces apart, as
 // text/tabwriter pads them, without holding them: row formats each row
 // twice, to measure the columns and to write, each time on up to workers
@@ -122,10 +117,11 @@ func writeAlignedRows(w io.Writer, n, workers int, row alignedRow) error {
 }
 
 // columnWidths measures the columns of n rows, but for each row's last
-// cell, on up to workers goroutines (maxMeasurers at most), each taking a
+// cell, on up to workers goroutines (ordered.MaxWorkers at most, as the
+// rows are formatted: each holds a row's buffer), each taking a
 // stretch of rows.
 func columnWidths(n, workers int, row alignedRow) []int {
-	parts := max(min(workers, maxMeasurers, (n+alignedChunk-1)/alignedChunk), 1)
+	parts := max(min(workers, ordered.MaxWorkers, (n+alignedChunk-1)/alignedChunk), 1)
 	found := make([][]int, parts)
 	measure := func(p int) {
 		var b []byte

@@ -816,6 +816,15 @@ func TestProcPSReal(t *testing.T) {
 		t.Skip("cannot start sleep:", err)
 	}
 	defer func() { child.Process.Kill(); child.Wait() }()
+	// Start returns once the exec closed its close-on-exec pipe, which the
+	// kernel does before it sets the new program's arguments up: until
+	// then the child's cmdline reads empty.
+	cmdline := fmt.Sprintf("/proc/%d/cmdline", child.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if b, err := os.ReadFile(cmdline); err != nil || len(b) > 0 {
+			break
+		}
+	}
 	data, procs, _, err := procPS(OSProc{})
 	if err != nil {
 		t.Fatal(err)

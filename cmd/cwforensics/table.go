@@ -81,11 +81,6 @@ type alignedRow func(i int, b []byte, ends []int) ([]byte, []int)
 // alignedChunk is how many rows one goroutine formats at a time.
 const alignedChunk = 256
 
-// maxMeasurers bounds the goroutines that measure the columns, as
-// internal/ordered bounds those that format the rows: each holds a row's
-// buffer, and a few keep up with the writing.
-const maxMeasurers = 4
-
 // writeAlignedRows writes n rows aligned in columns two spaces apart, as
 // text/tabwriter pads them, without holding them: row formats each row
 // twice, to measure the columns and to write, each time on up to workers
@@ -102,14 +97,11 @@ func writeAlignedRows(w io.Writer, n, workers int, row alignedRow) error {
 			b, ends = row(i, b[:0], ends[:0])
 			start := 0
 			for j, e := range ends {
-				c := b[start:e]
+				c, width := printedCell(b[start:e])
 				start = e
-				if !cellClean(c) {
-					c = []byte(escapeCell(string(c)))
-				}
 				out = append(out, c...)
 				if j < len(ends)-1 {
-					for k := utf8.RuneCount(c); k < widths[j]+2; k++ {
+					for ; width < widths[j]+2; width++ {
 						out = append(out, ' ')
 					}
 				}
@@ -125,10 +117,11 @@ func writeAlignedRows(w io.Writer, n, workers int, row alignedRow) error {
 }
 
 // columnWidths measures the columns of n rows, but for each row's last
-// cell, on up to workers goroutines (maxMeasurers at most), each taking a
+// cell, on up to workers goroutines (ordered.MaxWorkers at most, as the
+// rows are formatted: each holds a row's buffer), each taking a
 // stretch of rows.
 func columnWidths(n, workers int, row alignedRow) []int {
-	parts := max(min(workers, maxMeasurers, (n+alignedChunk-1)/alignedChunk), 1)
+	parts := max(min(workers, ordered.MaxWorkers, (n+alignedChunk-1)/alignedChunk), 1)
 	found := make([][]int, parts)
 	measure := func(p int) {
 		var b []byte
@@ -138,14 +131,10 @@ func columnWidths(n, workers int, row alignedRow) []int {
 			b, ends = row(i, b[:0], ends[:0])
 			start := 0
 			for j := range max(len(ends)-1, 0) {
-				c := b[start:ends[j]]
+				_, width := printedCell(b[start:ends[j]])
 				start = ends[j]
 				if j == len(widths) {
 					widths = append(widths, 0)
-				}
-				width := len(c)
-				if !cellClean(c) {
-					width = utf8.RuneCountInString(escapeCell(string(c)))
 				}
 				widths[j] = max(widths[j], width)
 			}
@@ -172,6 +161,17 @@ func columnWidths(n, workers int, row alignedRow) []int {
 		}
 	}
 	return widths
+}
+
+// printedCell returns cell c as the table prints it (escapeCell) and its
+// width in runes, the one rule columnWidths measures by and
+// writeAlignedRows pads by: a clean cell is itself, as wide as it is long.
+func printedCell(c []byte) ([]byte, int) {
+	if cellClean(c) {
+		return c, len(c)
+	}
+	e := escapeCell(string(c))
+	return []byte(e), utf8.RuneCountInString(e)
 }
 
 // appendEscaped appends escapeCell(s) to b.

@@ -2,6 +2,7 @@ package applog
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 
@@ -12,11 +13,25 @@ import (
 // service log, most lines name no problem: each testdata file followed by
 // 20 ordinary lines of its format. It reports lines/s.
 func BenchmarkReadLog(b *testing.B) {
-	data := benchLog(b)
+	benchLines(b, benchLog(b), func(r io.Reader) error {
+		_, _, _, err := ReadLog(r, "bench")
+		return err
+	})
+}
+
+// BenchmarkRead reads the same logs with Node.js's warnings and their
+// JavaScript stacks among them, through Read, which collects the stacks.
+func BenchmarkRead(b *testing.B) {
+	data := append(benchLog(b), bytes.Repeat(dumptest.ReadFile(b, "testdata/node-trace-warnings.log"), 200)...)
+	benchLines(b, data, readAll)
+}
+
+// benchLines reads data with read in each of b's loops and reports lines/s.
+func benchLines(b *testing.B, data []byte, read func(io.Reader) error) {
 	lines := bytes.Count(data, []byte("\n"))
 	n := 0
 	for b.Loop() {
-		if _, _, _, err := ReadLog(bytes.NewReader(data), "bench"); err != nil {
+		if err := read(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 		n += lines
@@ -24,19 +39,10 @@ func BenchmarkReadLog(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
 }
 
-// BenchmarkRead reads the same logs with Node.js's warnings and their
-// JavaScript stacks among them, through Read, which collects the stacks.
-func BenchmarkRead(b *testing.B) {
-	data := append(benchLog(b), bytes.Repeat(dumptest.ReadFile(b, "testdata/node-trace-warnings.log"), 200)...)
-	lines := bytes.Count(data, []byte("\n"))
-	n := 0
-	for b.Loop() {
-		if _, err := Read(bytes.NewReader(data), "bench"); err != nil {
-			b.Fatal(err)
-		}
-		n += lines
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+// readAll reads r through Read, which collects the stacks too.
+func readAll(r io.Reader) error {
+	_, err := Read(r, "bench")
+	return err
 }
 
 // benchLog is each testdata log followed by 20 ordinary lines of its
@@ -66,13 +72,5 @@ func BenchmarkReadMonotonic(b *testing.B) {
 	one := append(dumptest.ReadFile(b, "testdata/node-two-journal-short-monotonic.log"),
 		strings.Repeat("[29834.361633] vm line-logger[19431]: handled request in 3 ms\n", 20)...)
 	data := bytes.Repeat(one, 200)
-	lines := bytes.Count(data, []byte("\n"))
-	n := 0
-	for b.Loop() {
-		if _, err := Read(bytes.NewReader(data), "bench"); err != nil {
-			b.Fatal(err)
-		}
-		n += lines
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "lines/s")
+	benchLines(b, data, readAll)
 }

@@ -5,20 +5,20 @@ package ordered
 
 import "sync"
 
-// maxWorkers bounds the goroutines Encode uses, whatever the workers asked
+// MaxWorkers bounds the goroutines Encode uses, whatever the workers asked
 // for: the chunks in flight, 2 x workers, are Encode's memory, and on a
 // host of 64 cores they would be 128 (60 MB of conns' JSON rows, 2 KB each
 // in chunks of 256), where the one writer gains little from more than a few
 // formatting ahead of it (conns' 50,000 TSV rows take 0.16 s on one core).
-const maxWorkers = 4
+const MaxWorkers = 4
 
 // Encode encodes items [0, n) in chunks of size on up to workers
-// goroutines (at most maxWorkers) and writes the chunks in order, at most
+// goroutines (at most MaxWorkers) and writes the chunks in order, at most
 // 2 x workers chunks ahead of the writing, so that memory stays bounded.
 // It returns the first error in item order.
 func Encode(n, size, workers int, encode func(buf []byte, from, to int) ([]byte, error), write func([]byte) error) error {
 	chunks := (n + size - 1) / size
-	workers = min(workers, chunks, maxWorkers)
+	workers = min(workers, chunks, MaxWorkers)
 	if workers <= 1 {
 		var buf []byte
 		for from := 0; from < n; from += size {

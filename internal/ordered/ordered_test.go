@@ -60,7 +60,7 @@ func TestEncode(t *testing.T) {
 }
 
 // TestEncodeBounded: however many workers are asked for, at most
-// 2 x maxWorkers chunks are encoded ahead of the writing, so that Encode's
+// 2 x MaxWorkers chunks are encoded ahead of the writing, so that Encode's
 // memory does not grow with the host's cores. The first chunk is slow, so
 // that every chunk Encode lets ahead is encoded before it is written.
 func TestEncodeBounded(t *testing.T) {
@@ -85,7 +85,7 @@ func TestEncodeBounded(t *testing.T) {
 	if err := Encode(10000, 10, 64, encode, write); err != nil {
 		t.Fatal(err)
 	}
-	if most > 2*maxWorkers {
-		t.Errorf("%d chunks encoded ahead of the writing with 64 workers asked for, want at most %d", most, 2*maxWorkers)
+	if most > 2*MaxWorkers {
+		t.Errorf("%d chunks encoded ahead of the writing with 64 workers asked for, want at most %d", most, 2*MaxWorkers)
 	}
 }

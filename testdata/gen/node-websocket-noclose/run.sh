@@ -11,12 +11,12 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$HERE/../lib.sh"
-need "apt install nodejs" node
+NODE=${NODE:-node}
+need "apt-get install nodejs" "$NODE"
 
 NAME=node-websocket-noclose
 OUT=$REPO/testdata/cases/$NAME
 PORT=18201
-NODE=${NODE:-node}
 rm -rf "$OUT" && mkdir -p "$OUT" "$SCRATCH/reports"
 
 start_capture "$OUT/capture.pcap" lo "tcp port $PORT"

@@ -97,6 +97,10 @@ type sockGroup struct {
 	exch   []exchangeSeen
 }
 
+// upgraded reports whether a 101 upgraded the group's connections: all
+// of them or none, as splitByLastExchange splits them.
+func (sg *sockGroup) upgraded() bool { return len(sg.exch) > 0 && sg.exch[0].upgraded }
+
 // exchange classes of a socket's connection at the peer's FIN, in the
 // order holders are given sockets.
 const (
@@ -366,8 +370,8 @@ func (b *builder) stuckFindings(g *group) []Finding {
 			for j, o := range groups {
 				if o.byLast {
 					phrase := lastPhrase[o.last]
-					if len(o.exch) > 0 && o.exch[0].upgraded {
-						phrase += ", after an upgrade (101)"
+					if o.upgraded() {
+						phrase += afterUpgrade
 					}
 					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], phrase, o.flow.key))
 				} else {

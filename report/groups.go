@@ -739,8 +739,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if unreadLead && f.Category == CategoryMissingClose {
 		// In place of the path that reads to the end of the stream and
 		// returns without closing: the kernel shows no such read.
-		readToEnd := advice[CategoryMissingClose][RuntimeUnknown][0]
-		f.Advice = append([]Advice{unreadAdvice(proc.Runtime)}, slices.DeleteFunc(f.Advice, func(a Advice) bool { return a == readToEnd })...)
+		f.Advice = append([]Advice{unreadAdvice(proc.Runtime)}, slices.DeleteFunc(f.Advice, func(a Advice) bool { return a.Text == readToEnd.Text })...)
 	}
 	if haveLead {
 		f.Advice = append([]Advice{lead}, f.Advice...)

@@ -553,7 +553,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	rtClaims, paused := b.runtimeSocketClaims(pid, sg.keys)
 	f.Supporting = append(f.Supporting, rtClaims...)
 	fins := b.finRead(sg.keys)
-	if c, ok := b.finReadClaim(sg.keys, fins); ok {
+	if c, ok := fins.claim(n); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
 	if c, ok := b.logClaim(pid); ok {

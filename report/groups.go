@@ -723,7 +723,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Confidence = min(f.Confidence, confidences.WeakDump)
 		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
 	}
-	if oldest, before, ok := b.allYoung(sg.keys); ok {
+	if oldest, before, ok := b.allYoung(sg); ok {
 		f.Confidence = min(f.Confidence, confidences.Young)
 		than := fmt.Sprintf("less than %s", FormatDuration(transientMin))
 		if before > transientMin {
@@ -748,30 +748,35 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	return f
 }
 
-// allYoung reports whether every one of some sockets was seen only in the
-// capture and is younger than youngBefore of its port, and returns the
-// oldest one's age and the longest youngBefore among them.
-func (b *builder) allYoung(keys []key) (oldest, before time.Duration, ok bool) {
-	for _, k := range keys {
-		s, young := b.sockets[k], b.youngBefore(k.local.Port())
-		if s.Status != StatusCaptureOnly || s.Age >= young {
+// allYoung reports whether every socket of sg was seen only in the
+// capture and is younger than youngBefore of its flow, and returns the
+// oldest one's age and that youngBefore.
+func (b *builder) allYoung(sg *sockGroup) (oldest, before time.Duration, ok bool) {
+	before = b.youngBefore(sg.flow.key)
+	for _, k := range sg.keys {
+		s := b.sockets[k]
+		if s.Status != StatusCaptureOnly || s.Age >= before {
 			return 0, 0, false
 		}
-		oldest, before = max(oldest, s.Age), max(before, young)
+		oldest = max(oldest, s.Age)
 	}
-	return oldest, before, len(keys) > 0
+	return oldest, before, len(sg.keys) > 0
 }
 
-// youngBefore is the age under which a socket of a local port in
-// CLOSE_WAIT at the capture's end, with no listing after it, may yet be
-// closed: the longest CLOSE_WAIT the application closed on that port in
-// the capture, at least transientMin (a busy server that closes each
-// socket a moment after its peer's FIN has a few in CLOSE_WAIT whenever a
-// capture stops), and at most the age the practitioners warn at, past
-// which a socket is worth a look whatever the others did.
-func (b *builder) youngBefore(port uint16) time.Duration {
+// youngBefore is the age under which a socket of a flow in CLOSE_WAIT at
+// the capture's end, with no listing after it, may yet be closed: the
+// longest CLOSE_WAIT the application closed on the flow's port in the
+// capture (the local port of a server's flow; the peer's port of an
+// outbound flow, whose local ports are new on every connection), at
+// least transientMin (a busy server that closes each socket a moment
+// after its peer's FIN has a few in CLOSE_WAIT whenever a capture stops),
+// and at most the age the practitioners warn at, past which a socket is
+// worth a look whatever the others did.
+func (b *builder) youngBefore(f flowKey) time.Duration {
 	young := transientMin
-	if cs := b.candidates[port]; cs != nil {
+	if f.outbound {
+		young = max(young, b.closedOut[f.port])
+	} else if cs := b.candidates[f.port]; cs != nil {
 		young = max(young, cs.longest)
 	}
 	return min(young, b.in.Thresholds.AgeWarning)

@@ -18,6 +18,11 @@ var keepaliveStopgap = Advice{
 		"also only buys time.",
 }
 
+// readToEnd is a missing close's advice when the runtime is not known:
+// the path that reads to the end of the stream. A group whose sockets all
+// hold the peer's FIN unread is advised otherwise (unreadAdvice).
+var readToEnd = Advice{Text: "Find the code path that reads until end-of-stream (or hits an error) and returns without closing the socket; close it on every path."}
+
 // advice lists, per root cause and runtime, what to change. RuntimeUnknown
 // entries apply when nothing more specific is known.
 var advice = map[Category]map[Runtime][]Advice{
@@ -39,9 +44,7 @@ var advice = map[Category]map[Runtime][]Advice{
 		RuntimeNode: {
 			{Text: "Call `socket.end()` or `socket.destroy()` on 'end', 'error' and 'timeout'; with `allowHalfOpen: true` the socket stays in CLOSE_WAIT until you do."},
 		},
-		RuntimeUnknown: {
-			{Text: "Find the code path that reads until end-of-stream (or hits an error) and returns without closing the socket; close it on every path."},
-		},
+		RuntimeUnknown: {readToEnd},
 	},
 	CategoryPoolLeak: {
 		RuntimeGo: {

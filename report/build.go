@@ -156,6 +156,10 @@ type builder struct {
 	// of the client's last request, the connections their client closed
 	// and those their server closed, by the server's last status.
 	closedClient, closedServer map[serverRequest]*closedAfter
+	// closedOut is, per peer's port, the longest CLOSE_WAIT the
+	// application closed on a connection it opened (youngBefore of an
+	// outbound flow: its local ports are new on every connection).
+	closedOut map[uint16]time.Duration
 	// ownedListen says, per listing file, the local ports whose listener
 	// the file names an owner for: a connection of that port the file
 	// lists without an owner was never accepted.
@@ -245,6 +249,7 @@ func NewBuilder(in BuildInput) *Builder {
 		closedByUs:   map[serverRequest]int{},
 		closedClient: map[serverRequest]*closedAfter{},
 		closedServer: map[serverRequest]*closedAfter{},
+		closedOut:    map[uint16]time.Duration{},
 
 		ownedListen: map[string]map[uint16]int{},
 		queued:      map[key]int{},
@@ -559,6 +564,9 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		cs := b.candidatesOf(k.local.Port())
 		age := local.CloseWaitEnd.Sub(local.CloseWaitAt)
 		cs.longest = max(cs.longest, age)
+		if c.LocalOpened {
+			b.closedOut[k.remote.Port()] = max(b.closedOut[k.remote.Port()], age)
+		}
 		if cs.shorter(age) {
 			cs.dropped++ // most of a busy port's: not built to be dropped
 		} else {

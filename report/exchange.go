@@ -72,6 +72,10 @@ type exchangeSeen struct {
 	upgraded bool
 }
 
+// afterUpgrade ends the phrase of a group's last exchange when a 101
+// upgraded its connections (sockGroup.upgraded).
+const afterUpgrade = ", after an upgrade (101)"
+
 // statusSwitching is HTTP's 101 Switching Protocols: the connection
 // carries another protocol after it (a WebSocket, HTTP/2).
 const statusSwitching = 101
@@ -305,9 +309,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	n := len(sg.keys)
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
 	ours := 0
-	// A group's connections were all upgraded by a 101 or none
-	// (splitByLastExchange).
-	upgraded := len(sg.exch) > 0 && sg.exch[0].upgraded
+	upgraded := sg.upgraded()
 	fins := make([]Pos, 0, maxFINEvidence+1) // the earliest, of thousands
 	for _, e := range sg.exch {
 		if e.status != 0 {
@@ -353,7 +355,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			}
 		case upgraded:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2): the peer closed after our last write", conns)
-			group += ", after an upgrade (101)"
+			group += afterUpgrade
 		case outbound:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us (no HTTP request recognised), and the peer never answered it", conns)
 		default:
@@ -364,7 +366,7 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 		switch {
 		case upgraded:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2), and this process sent nothing after it", conns)
-			group += ", after an upgrade (101)"
+			group += afterUpgrade
 		case method != "":
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was the peer's request (%s), which this process never answered", conns, method)
 			group += ": a request (" + method + ") never answered"

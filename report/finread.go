@@ -70,12 +70,12 @@ func (b *builder) finRead(keys []key) finReading {
 	return r
 }
 
-// finReadClaim says what the kernel's receive queues show of a group's
-// sockets (r, their finRead): read to the peer's FIN, the program having read all the peer
-// sent and kept the socket; or the FIN still unread, nothing having
-// read the socket to its end since the peer closed. false when no listing
-// shows a queue as Linux counts it.
-func (b *builder) finReadClaim(keys []key, r finReading) (Claim, bool) {
+// claim says what the kernel's receive queues show of a group's n
+// sockets (r, their finRead): read to the peer's FIN, the program having
+// read all the peer sent and kept the socket; or the FIN still unread,
+// nothing having read the socket to its end since the peer closed. false
+// when no listing shows a queue as Linux counts it.
+func (r finReading) claim(n int) (Claim, bool) {
 	listed := r.read + r.unread
 	if listed == 0 {
 		return Claim{}, false
@@ -101,8 +101,8 @@ func (b *builder) finReadClaim(keys []key, r finReading) (Claim, bool) {
 		}
 		text = fmt.Sprintf("of %d listed sockets, the kernel shows %d read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and %d with the FIN still unread (Recv-Q 1 or more)%s; %s", count(listed), count(r.read), count(r.unread), data, how)
 	}
-	if listed < len(keys) {
-		text += fmt.Sprintf("; %d of the %d sockets are not in a listing that shows the queue", count(len(keys)-listed), count(len(keys)))
+	if listed < n {
+		text += fmt.Sprintf("; %d of the %d sockets are not in a listing that shows the queue", count(n-listed), count(n))
 	}
 	return Claim{Text: text, Evidence: r.evidence}, true
 }

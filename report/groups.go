@@ -97,6 +97,10 @@ type sockGroup struct {
 	exch   []exchangeSeen
 }
 
+// upgraded reports whether a 101 upgraded the group's connections: all
+// of them or none, as splitByLastExchange splits them.
+func (sg *sockGroup) upgraded() bool { return len(sg.exch) > 0 && sg.exch[0].upgraded }
+
 // exchange classes of a socket's connection at the peer's FIN, in the
 // order holders are given sockets.
 const (
@@ -366,8 +370,8 @@ func (b *builder) stuckFindings(g *group) []Finding {
 			for j, o := range groups {
 				if o.byLast {
 					phrase := lastPhrase[o.last]
-					if len(o.exch) > 0 && o.exch[0].upgraded {
-						phrase += ", after an upgrade (101)"
+					if o.upgraded() {
+						phrase += afterUpgrade
 					}
 					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], phrase, o.flow.key))
 				} else {
@@ -549,7 +553,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	rtClaims, paused := b.runtimeSocketClaims(pid, sg.keys)
 	f.Supporting = append(f.Supporting, rtClaims...)
 	fins := b.finRead(sg.keys)
-	if c, ok := b.finReadClaim(sg.keys, fins); ok {
+	if c, ok := fins.claim(n); ok {
 		f.Supporting = append(f.Supporting, c)
 	}
 	if c, ok := b.logClaim(pid); ok {
@@ -719,7 +723,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 		f.Confidence = min(f.Confidence, confidences.WeakDump)
 		f.Contradicting = append(f.Contradicting, Claim{Text: fmt.Sprintf("a dump is tied to this process only weakly by its content (score %.2f): give --dump PID=FILE if it is another process's", w)})
 	}
-	if oldest, before, ok := b.allYoung(sg.keys); ok {
+	if oldest, before, ok := b.allYoung(sg); ok {
 		f.Confidence = min(f.Confidence, confidences.Young)
 		than := fmt.Sprintf("less than %s", FormatDuration(transientMin))
 		if before > transientMin {
@@ -735,8 +739,7 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	if unreadLead && f.Category == CategoryMissingClose {
 		// In place of the path that reads to the end of the stream and
 		// returns without closing: the kernel shows no such read.
-		readToEnd := advice[CategoryMissingClose][RuntimeUnknown][0]
-		f.Advice = append([]Advice{unreadAdvice(proc.Runtime)}, slices.DeleteFunc(f.Advice, func(a Advice) bool { return a == readToEnd })...)
+		f.Advice = append([]Advice{unreadAdvice(proc.Runtime)}, slices.DeleteFunc(f.Advice, func(a Advice) bool { return a.Text == readToEnd.Text })...)
 	}
 	if haveLead {
 		f.Advice = append([]Advice{lead}, f.Advice...)
@@ -745,30 +748,35 @@ func (b *builder) groupFinding(pid int, sg *sockGroup, waiters []suspect, haveDu
 	return f
 }
 
-// allYoung reports whether every one of some sockets was seen only in the
-// capture and is younger than youngBefore of its port, and returns the
-// oldest one's age and the longest youngBefore among them.
-func (b *builder) allYoung(keys []key) (oldest, before time.Duration, ok bool) {
-	for _, k := range keys {
-		s, young := b.sockets[k], b.youngBefore(k.local.Port())
-		if s.Status != StatusCaptureOnly || s.Age >= young {
+// allYoung reports whether every socket of sg was seen only in the
+// capture and is younger than youngBefore of its flow, and returns the
+// oldest one's age and that youngBefore.
+func (b *builder) allYoung(sg *sockGroup) (oldest, before time.Duration, ok bool) {
+	before = b.youngBefore(sg.flow.key)
+	for _, k := range sg.keys {
+		s := b.sockets[k]
+		if s.Status != StatusCaptureOnly || s.Age >= before {
 			return 0, 0, false
 		}
-		oldest, before = max(oldest, s.Age), max(before, young)
+		oldest = max(oldest, s.Age)
 	}
-	return oldest, before, len(keys) > 0
+	return oldest, before, len(sg.keys) > 0
 }
 
-// youngBefore is the age under which a socket of a local port in
-// CLOSE_WAIT at the capture's end, with no listing after it, may yet be
-// closed: the longest CLOSE_WAIT the application closed on that port in
-// the capture, at least transientMin (a busy server that closes each
-// socket a moment after its peer's FIN has a few in CLOSE_WAIT whenever a
-// capture stops), and at most the age the practitioners warn at, past
-// which a socket is worth a look whatever the others did.
-func (b *builder) youngBefore(port uint16) time.Duration {
+// youngBefore is the age under which a socket of a flow in CLOSE_WAIT at
+// the capture's end, with no listing after it, may yet be closed: the
+// longest CLOSE_WAIT the application closed on the flow's port in the
+// capture (the local port of a server's flow; the peer's port of an
+// outbound flow, whose local ports are new on every connection), at
+// least transientMin (a busy server that closes each socket a moment
+// after its peer's FIN has a few in CLOSE_WAIT whenever a capture stops),
+// and at most the age the practitioners warn at, past which a socket is
+// worth a look whatever the others did.
+func (b *builder) youngBefore(f flowKey) time.Duration {
 	young := transientMin
-	if cs := b.candidates[port]; cs != nil {
+	if f.outbound {
+		young = max(young, b.closedOut[f.port])
+	} else if cs := b.candidates[f.port]; cs != nil {
 		young = max(young, cs.longest)
 	}
 	return min(young, b.in.Thresholds.AgeWarning)

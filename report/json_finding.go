@@ -57,11 +57,13 @@ func (o *jsonOut) flush() error {
 // and the length from which a list is encoded in chunks on up to 4 cores.
 const listChunk = 2048
 
-// list appends n items as an indented array, "[]" for none, under a
-// field whose line starts with in; item appends item i, and may be
-// called for several items at once. A list of listChunk items or more is
-// encoded a chunk at a time on up to 4 cores and written in order.
-func (o *jsonOut) list(n int, in string, item func(b []byte, i int) ([]byte, error)) error {
+// listOf appends vs as an indented array under a field whose line starts
+// with in: null when nil, "[]" when empty. item appends one item, and may
+// be called for several items at once: a list of listChunk items or more
+// (a finding's sockets, the report's sockets and warnings) is encoded a
+// chunk at a time on up to 4 cores and written in order. A short list of
+// a finding is written by appendScalars.
+func listOf[T any](o *jsonOut, vs []T, in string, item func(b []byte, v *T) ([]byte, error)) error {
 	encode := func(b []byte, from, to int) ([]byte, error) {
 		for i := from; i < to; i++ {
 			if i > 0 {
@@ -70,13 +72,16 @@ func (o *jsonOut) list(n int, in string, item func(b []byte, i int) ([]byte, err
 			b = append(b, in...)
 			b = append(b, "  "...)
 			var err error
-			if b, err = item(b, i); err != nil {
+			if b, err = item(b, &vs[i]); err != nil {
 				return b, err
 			}
 		}
 		return b, nil
 	}
-	switch {
+	switch n := len(vs); {
+	case vs == nil:
+		o.b = append(o.b, "null"...)
+		return nil
 	case n == 0:
 		o.b = append(o.b, "[]"...)
 		return nil
@@ -154,18 +159,14 @@ func (o *jsonOut) finding(f *Finding) error {
 	b = appendProcess(b, &f.Process)
 	b = append(b, ","+inField+`"sockets": `...)
 	o.b = b
-	if f.Sockets == nil {
-		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(f.Sockets), inField, func(b []byte, i int) ([]byte, error) { return appendJSONString(b, f.Sockets[i]), nil }); err != nil {
+	if err := listOf(o, f.Sockets, inField, func(b []byte, s *string) ([]byte, error) { return appendJSONString(b, *s), nil }); err != nil {
 		return err
 	}
 	b = append(o.b, ","+inField+`"socket_count": `...)
 	b = strconv.AppendInt(b, int64(f.SocketCount), 10)
 	b = append(b, ","+inField+`"flows": `...)
 	o.b = b
-	if f.Flows == nil {
-		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(f.Flows), inField, func(b []byte, i int) ([]byte, error) { return appendFlow(b, &f.Flows[i]), nil }); err != nil {
+	if err := listOf(o, f.Flows, inField, func(b []byte, fl *Flow) ([]byte, error) { return appendFlow(b, fl), nil }); err != nil {
 		return err
 	}
 	b = append(o.b, ","+inField+`"oldest": `...)
@@ -182,9 +183,7 @@ func (o *jsonOut) finding(f *Finding) error {
 	b = appendClaims(b, f.Contradicting)
 	b = append(b, ","+inField+`"evidence": `...)
 	o.b = b
-	if f.Evidence == nil {
-		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(f.Evidence), inField, func(b []byte, i int) ([]byte, error) { return appendPos(b, f.Evidence[i]), nil }); err != nil {
+	if err := listOf(o, f.Evidence, inField, func(b []byte, p *Pos) ([]byte, error) { return appendPos(b, *p), nil }); err != nil {
 		return err
 	}
 	b = append(o.b, ","+inField+`"advice": `...)
@@ -399,13 +398,11 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 // damaged throughout warns of each bad packet or line.
 func writeWarnings(w *bufio.Writer, ws []Warning) error {
 	o := &jsonOut{w: w}
-	if ws == nil {
-		o.b = append(o.b, "null"...)
-	} else if err := o.list(len(ws), "\n  ", func(b []byte, i int) ([]byte, error) {
+	if err := listOf(o, ws, "\n  ", func(b []byte, w *Warning) ([]byte, error) {
 		b = append(b, "{\n      \"pos\": "...)
-		b = appendPos(b, ws[i].Pos)
+		b = appendPos(b, w.Pos)
 		b = append(b, ",\n      \"msg\": "...)
-		b = appendJSONString(b, ws[i].Msg)
+		b = appendJSONString(b, w.Msg)
 		return append(b, "\n    }"...), nil
 	}); err != nil {
 		return err

@@ -116,3 +116,43 @@ func TestYoungSocketsAtCaptureEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestYoungClientSockets: a client whose ephemeral ports are new on every
+// connection closes its connections to 10.0.0.2:8080 30 s after the
+// server's FINs (a pool that reaps its dead connections on a timer); the
+// capture stops 10 s after the server closed the last three. Those are
+// no older than the client took to close the others to that port, so
+// they may yet be closed: the port that counts is the server's, not the
+// local one, which no other connection shares.
+func TestYoungClientSockets(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:8080")
+	res := capture(t, func(c *capgen.Capture) {
+		conn := func(i int) *capgen.Conn {
+			k := c.Conn(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(41000+i)), server, capgen.ConnOptions{})
+			k.Handshake()
+			k.Data(capgen.FromClient, 100)
+			k.Data(capgen.FromServer, 500)
+			k.FIN(capgen.FromServer)
+			k.ACK(capgen.FromClient)
+			return k
+		}
+		var ks []*capgen.Conn
+		for i := range 10 {
+			ks = append(ks, conn(i))
+		}
+		c.Wait(30 * time.Second)
+		for _, k := range ks {
+			k.FIN(capgen.FromClient)
+			k.ACK(capgen.FromServer)
+		}
+		for i := range 3 {
+			conn(10 + i)
+		}
+		c.Wait(10 * time.Second)
+		c.Conn(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.3:443"), capgen.ConnOptions{}).Handshake()
+	}, "10.0.0.1/32")
+	f, young := youngFinding(t, res)
+	if f.Confidence > confidences.Young || !strings.Contains(young, "(up to 30s)") {
+		t.Errorf("10 s old beside closes after 30 s to the same port: confidence %.2f, claim %q; want at most %.2f and the port's closes named", f.Confidence, young, confidences.Young)
+	}
+}

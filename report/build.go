@@ -564,7 +564,9 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		cs := b.candidatesOf(k.local.Port())
 		age := local.CloseWaitEnd.Sub(local.CloseWaitAt)
 		cs.longest = max(cs.longest, age)
-		if c.LocalOpened {
+		// Ours opened it: the capture's opener, unless the report took
+		// the connection's remote end as ours (sides, on loopback).
+		if c.LocalOpened == (local == &c.Local) {
 			b.closedOut[k.remote.Port()] = max(b.closedOut[k.remote.Port()], age)
 		}
 		if cs.shorter(age) {

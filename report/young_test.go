@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwforensics/cwforensics/dumps"
 	"github.com/cwforensics/cwforensics/pcapstate"
 	"github.com/cwforensics/cwforensics/pcapstate/capgen"
 )
@@ -154,5 +155,35 @@ func TestYoungClientSockets(t *testing.T) {
 	f, young := youngFinding(t, res)
 	if f.Confidence > confidences.Young || !strings.Contains(young, "(up to 30s)") {
 		t.Errorf("10 s old beside closes after 30 s to the same port: confidence %.2f, claim %q; want at most %.2f and the port's closes named", f.Confidence, young, confidences.Young)
+	}
+}
+
+// TestClosedOutOpener: the longest close of connections ours opened is
+// kept by the peer's port only when ours opened them, as the report takes
+// the ends: a loopback connection whose server end a listing names is the
+// server's, which did not open it, whatever the capture's own opener.
+func TestClosedOutOpener(t *testing.T) {
+	client, server := netip.MustParseAddrPort("127.0.0.1:41000"), netip.MustParseAddrPort("127.0.0.1:8080")
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	c := pcapstate.Conn{
+		Local:       pcapstate.Side{Addr: client, State: pcapstate.Closed},
+		Remote:      pcapstate.Side{Addr: server, State: pcapstate.Closed, CloseWaitAt: t0, CloseWaitEnd: t0.Add(20 * time.Second)},
+		LocalOpened: true,
+		Handshake:   true,
+	}
+	listed := "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\nESTAB 0 0 127.0.0.1:8080 127.0.0.1:41000 users:((\"srv\",pid=42,fd=9))\n"
+	bb := NewBuilder(BuildInput{Evidence: []*dumps.Evidence{readEv(t, "ss.txt", listed)}})
+	bb.Add(&c)
+	if len(bb.b.closedOut) != 0 {
+		t.Errorf("closedOut %v: the server's close kept as one of a connection ours opened", bb.b.closedOut)
+	}
+	// The client's own close, 20 s after the server's FIN, on a
+	// connection it opened: kept by the server's port.
+	c.Remote.CloseWaitAt, c.Remote.CloseWaitEnd = time.Time{}, time.Time{}
+	c.Local.CloseWaitAt, c.Local.CloseWaitEnd = t0, t0.Add(20*time.Second)
+	bb = NewBuilder(BuildInput{})
+	bb.Add(&c)
+	if got := bb.b.closedOut[8080]; got != 20*time.Second {
+		t.Errorf("closedOut[8080] = %v, want 20s: a client that closed 20 s after the server's FIN", got)
 	}
 }

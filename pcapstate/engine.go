@@ -167,7 +167,7 @@ type conn struct {
 // may look like a message's start ("HTTP/1.1 200" split across frames),
 // and the 101 and its request stay the last HTTP exchange.
 func (c *conn) noteHTTP(s int, h HTTPStart) {
-	if c.status[0] == statusSwitching || c.status[1] == statusSwitching {
+	if c.status[0] == StatusSwitching || c.status[1] == StatusSwitching {
 		return
 	}
 	if m := h.Method(); m != MethodNone {
@@ -177,8 +177,10 @@ func (c *conn) noteHTTP(s int, h HTTPStart) {
 	c.status[s] = h.Status()
 }
 
-// statusSwitching is HTTP's 101 Switching Protocols.
-const statusSwitching = 101
+// StatusSwitching is HTTP's 101 Switching Protocols: a connection carries
+// another protocol after it (a WebSocket, HTTP/2), and Side.LastStatus
+// keeps it as the last HTTP/1.x exchange.
+const StatusSwitching = 101
 
 // The size of a conn and of its hot part; a test checks the layout.
 const (

@@ -115,7 +115,7 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) 
 		s := connSeen{
 			first: c.First, vlan: c.VLAN, firstPacket: c.FirstPacket, handshake: c.Handshake, weOpened: c.LocalOpened,
 			ours: local.Bytes, theirs: remote.Bytes, lastFrom: c.LastDataFrom, theirFIN: remote.FIN,
-			upgraded: local.LastStatus == statusSwitching || remote.LastStatus == statusSwitching,
+			upgraded: local.LastStatus == pcapstate.StatusSwitching || remote.LastStatus == pcapstate.StatusSwitching,
 		}
 		if local.Addr != c.Local.Addr {
 			// The report takes the connection's remote end as ours.

@@ -76,10 +76,6 @@ type exchangeSeen struct {
 // upgraded its connections (sockGroup.upgraded).
 const afterUpgrade = ", after an upgrade (101)"
 
-// statusSwitching is HTTP's 101 Switching Protocols: the connection
-// carries another protocol after it (a WebSocket, HTTP/2).
-const statusSwitching = 101
-
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
 // LastUnknown when the capture did not see the connection.
 func (b *builder) lastExchangeOf(k key) exchangeSeen {

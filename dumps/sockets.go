@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-//go:generate stringer -type=State,Proto -linecomment -output=socket_string.go
+//go:generate stringer -type=State,Proto,OS -linecomment -output=socket_string.go
 
 // State is a TCP state in one enum for every tool's spelling: ss writes
 // CLOSE-WAIT, netstat and lsof CLOSE_WAIT, /proc/net/tcp 08, Windows
@@ -106,6 +106,31 @@ const (
 // MarshalText makes a Proto appear by name in JSON.
 func (p Proto) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
+// OS is the system whose tool printed a listed socket, as far as the row
+// and its file tell: each writes netstat (and lsof) in its own dialect, and
+// counts the queues its own way (Linux's Recv-Q holds the peer's FIN as one
+// byte until a read takes it; the BSDs' and macOS's count the bytes
+// buffered). ss and /proc/net/tcp are Linux's alone. The zero value means
+// the row and file do not tell.
+type OS uint8
+
+// Systems, by the dialect of their tools.
+const (
+	OSUnknown OS = iota //
+	// OSLinux: ss, /proc/net/tcp; net-tools and busybox netstat (tcp/tcp6
+	// rows in addr:port notation, ::1:22, :::*); lsof with a decimal DEVICE
+	// (the socket's inode).
+	OSLinux // linux
+	// OSBSD: macOS, FreeBSD and the other BSDs' netstat (tcp4, tcp6, tcp46
+	// rows in addr.port notation, *.22, *.*).
+	OSBSD // bsd
+	// OSWindows: Windows netstat (TCP rows, no queues).
+	OSWindows // windows
+)
+
+// MarshalText makes an OS appear by name in JSON ("" when unknown).
+func (o OS) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
 // Endpoint is one end of a socket as the tool printed it. Addr is set when
 // the address is an IP address (IPv6 zones kept, as netip prints them);
 // otherwise Host holds the text as written: a resolved host name, "*", a
@@ -153,6 +178,7 @@ type Socket struct {
 	Tool     Kind     `json:"tool"`
 	Proto    Proto    `json:"proto"`
 	ProtoRaw string   `json:"proto_raw,omitempty"` // as written: tcp6, TCP, u_str, tcp46
+	OS       OS       `json:"os,omitempty"`        // the system whose dialect the row and its file show
 	Local    Endpoint `json:"local"`
 	Remote   Endpoint `json:"remote"`
 	State    State    `json:"state"`

@@ -15,19 +15,19 @@ import (
 // and the FIN, or a FIN the kernel merged into the data queued before
 // it), then returns those bytes; the next read returns the end of the
 // stream. So 0 says the program read everything the peer sent, not that
-// it saw the end (tcp_recvmsg's found_fin_ok). ss and
-// /proc/net/tcp are Linux's alone; netstat and lsof also print other
-// kernels' counts (the bytes in the buffer, without the FIN), so their
-// queues are not taken. -1 when not known.
+// it saw the end (tcp_recvmsg's found_fin_ok). ss, /proc/net/tcp and, on
+// Linux, netstat (net-tools, busybox) and lsof -T q all print that count
+// (the last three read /proc/net/tcp's rx_queue); on other kernels netstat
+// and lsof count the bytes buffered, without the FIN. So a queue is taken
+// only from a row the parser tells is Linux's (dumps.Socket.OS: ss,
+// /proc, netstat's tcp/tcp6 rows in addr:port notation, lsof's with a
+// decimal DEVICE); a row whose system its file does not tell is not. -1
+// when not known.
 func linuxRecvQ(s *dumps.Socket) int64 {
-	if s.RecvQ == nil || *s.RecvQ > math.MaxInt64 {
+	if s.RecvQ == nil || *s.RecvQ > math.MaxInt64 || s.OS != dumps.OSLinux {
 		return -1
 	}
-	switch s.Tool {
-	case dumps.KindSS, dumps.KindProcNetTCP:
-		return int64(*s.RecvQ)
-	}
-	return -1
+	return int64(*s.RecvQ)
 }
 
 // finReading is what the kernel's receive queues say of some sockets in

@@ -2,6 +2,9 @@ package report
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,10 +15,16 @@ import (
 
 // TestFinReadClaim: the claim on a group's receive queues, from listings
 // whose Recv-Q Linux counts with the peer's FIN as one byte (ss,
-// /proc/net/tcp), and none from netstat's or lsof's (other kernels count
-// the buffer alone); the latest listing of a socket decides.
+// /proc/net/tcp, and netstat's and lsof's rows the parser tells are
+// Linux's), and none from netstat's or lsof's rows of other kernels, which
+// count the buffer alone, or of no kernel the rows tell; the latest
+// listing of a socket decides.
 func TestFinReadClaim(t *testing.T) {
-	const ssHead = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+	const (
+		ssHead      = "State      Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n"
+		netstatHead = "Active Internet connections (servers and established)\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n"
+		lsofHead    = "COMMAND  PID USER   FD   TYPE DEVICE SIZE/OFF NODE NAME\n"
+	)
 	cw := func(q string, port int) string {
 		return "CLOSE-WAIT " + q + " 0 10.0.0.5:8080 10.0.0.9:" + strconv.Itoa(port) + " users:((\"srv\",pid=42,fd=" + strconv.Itoa(port-40000) + "))\n"
 	}
@@ -37,8 +46,22 @@ func TestFinReadClaim(t *testing.T) {
 			[]string{"of 3 listed sockets, the kernel shows 1 read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and 2 with the FIN still unread (Recv-Q 1 or more), 1 of them with data before it"}},
 		{"mixed, no data", "ss.txt", ssHead + cw("0", 40001) + cw("1", 40002),
 			[]string{"the kernel shows 1 read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and 1 with the FIN still unread (Recv-Q 1 or more); the FIN counts"}},
-		{"netstat's queues are not Linux's alone", "netstat.txt",
-			"Active Internet connections (servers and established)\nProto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\ntcp        0      0 10.0.0.5:8080           10.0.0.9:40001          CLOSE_WAIT  42/srv\n",
+		{"Linux netstat, read", "netstat.txt", netstatHead + "tcp        0      0 10.0.0.5:8080           10.0.0.9:40001          CLOSE_WAIT  42/srv\n",
+			[]string{"the kernel shows the socket read to the peer's FIN"}},
+		{"Linux netstat, unread, no header", "netstat.txt",
+			"tcp6       1      0 2001:db8::5:8080        2001:db8::9:40001       CLOSE_WAIT  42/srv\ntcp6       7      0 2001:db8::5:8080        2001:db8::9:40002       CLOSE_WAIT  42/srv\n",
+			[]string{"the peer's FIN unread on both sockets (Recv-Q 1 or more in CLOSE_WAIT, 1 with data before the FIN;"}},
+		{"busybox netstat", "netstat.txt", "Proto Recv-Q Send-Q Local Address           Foreign Address         State\ntcp        1      0 ::ffff:10.0.0.5:8080    ::ffff:10.0.0.9:40001   CLOSE_WAIT\n",
+			[]string{"the peer's FIN unread on the socket (Recv-Q 1 in CLOSE_WAIT: the FIN alone;"}},
+		{"BSD netstat counts the buffer", "netstat.txt",
+			"Active Internet connections\nProto Recv-Q Send-Q  Local Address          Foreign Address        (state)\ntcp4       0      0  10.0.0.5.8080          10.0.0.9.40001         CLOSE_WAIT\ntcp4       6      0  10.0.0.5.8080          10.0.0.9.40002         CLOSE_WAIT\n",
+			nil},
+		{"a Linux row under a BSD header", "netstat.txt",
+			"Active Internet connections\nProto Recv-Q Send-Q  Local Address          Foreign Address        (state)\ntcp        1      0 10.0.0.5:8080           10.0.0.9:40001          CLOSE_WAIT\n",
+			nil},
+		{"Linux lsof -T q", "lsof.txt", lsofHead + "srv      42 app    7u  IPv4 555001      0t0  TCP 10.0.0.5:8080->10.0.0.9:40001 (CLOSE_WAIT QR=1 QS=0)\n",
+			[]string{"the peer's FIN unread on the socket (Recv-Q 1 in CLOSE_WAIT: the FIN alone;"}},
+		{"macOS lsof -T q counts the buffer", "lsof.txt", lsofHead + "srv      42 app    7u  IPv4 0x1f2e3d4c5b6a7980      0t0  TCP 10.0.0.5:8080->10.0.0.9:40001 (CLOSE_WAIT QR=0 QS=0)\n",
 			nil},
 	}
 	for _, tt := range tests {
@@ -190,6 +213,70 @@ func TestUnreadNoDump(t *testing.T) {
 			}
 			if strings.Contains(against, "unread") || lead != readToEnd.Text {
 				t.Errorf("against %q, advice %q: want the plain claim and advice", against, lead)
+			}
+		})
+	}
+}
+
+// TestFinReadRealListings: this machine's listings of sockets whose
+// queues are known (testdata/gen/recvq: of 4 on 127.0.0.1, the FIN alone
+// unread, 6 bytes and the FIN unread, two read to the end; of 3 on ::1, 6
+// bytes and the FIN unread, the FIN alone unread, one read) give the same
+// claims from net-tools netstat, busybox netstat and lsof -T q as from ss,
+// and none from lsof -F without the d field, whose rows do not say
+// which kernel printed them, nor from macOS netstat (jc's sample).
+func TestFinReadRealListings(t *testing.T) {
+	const dir = "../testdata/real/recvq/"
+	want := []string{
+		"of 3 listed sockets, the kernel shows 1 read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and 2 with the FIN still unread (Recv-Q 1 or more), 1 of them with data before it",
+		"of 4 listed sockets, the kernel shows 2 read to the peer's FIN (Recv-Q 0 in CLOSE_WAIT) and 2 with the FIN still unread (Recv-Q 1 or more), 1 of them with data before it",
+	}
+	for _, tt := range []struct {
+		file  string
+		claim bool
+	}{
+		{"ss-tanp.txt", true},
+		{"netstat-tanp.txt", true},
+		{"netstat-grep-close-wait.txt", true},
+		{"busybox-netstat-tan.txt", true},
+		{"lsof-Tqs.txt", true},
+		{"lsof-F-Tqs.txt", true},
+		{"lsof-F-no-device.txt", false},
+		// macOS: 6 sockets in CLOSE_WAIT, their Recv-Q the bytes buffered.
+		{"../../conformance/sockets/jc/osx-10.14.6_netstat-An.out", false},
+	} {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			data, err := os.ReadFile(dir + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Build(BuildInput{Evidence: []*dumps.Evidence{readEv(t, filepath.Base(tt.file), string(data))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Findings) == 0 {
+				t.Fatal("no finding")
+			}
+			var got []string
+			for _, f := range m.Findings {
+				if c := claimWith(f.Supporting, "Recv-Q"); c != "" {
+					got = append(got, c)
+				}
+			}
+			slices.Sort(got)
+			if !tt.claim {
+				if len(got) > 0 {
+					t.Errorf("claims %q, want none", got)
+				}
+				return
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d claims %q, want %d", len(got), got, len(want))
+			}
+			for i := range want {
+				if !strings.HasPrefix(got[i], want[i]) {
+					t.Errorf("claim %q, want it to begin %q", got[i], want[i])
+				}
 			}
 		})
 	}

@@ -27,7 +27,9 @@ var lsofTypes = map[string]bool{"IPv4": true, "IPv6": true, "unix": true, "sock"
 // records (IPv4, IPv6, unix, and "sock" files that lsof cannot identify);
 // other files are lsof's too and are passed over. The state lsof writes in
 // the NAME column, "(CLOSE_WAIT)" or "(TST=CLOSE_WAIT QR=0 QS=0)" with -T,
-// is the socket's state.
+// is the socket's state. An Internet socket whose DEVICE is a decimal
+// number (its inode) is Linux's (OS); other kernels' lsof writes an
+// address there (0x...), which does not say which.
 func ReadLsof(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
 		ev    dumps.SocketEvidence
@@ -196,6 +198,7 @@ func parseLsofLine(text string) (s dumps.Socket, ours bool, err error) {
 	s.Proto = lsofProtos[f[node]]
 	if node > t+1 && digitsOnly(f[t+1]) {
 		s.Inode, _ = strconv.ParseUint(f[t+1], 10, 64) // Linux: DEVICE of a socket is its inode
+		s.OS = dumps.OSLinux                           // other kernels' lsof writes an address there, 0x...
 	}
 	if node+1 >= len(f) {
 		return s, true, errors.New("no NAME column")
@@ -293,7 +296,8 @@ func parseLsofInfo(s *dumps.Socket, words []string) error {
 // one field per line (or NUL-terminated fields with -F0), p starting a
 // process set and f a file set. A file becomes a socket record when its type
 // (t) is IPv4, IPv6, unix or sock, its protocol (P) or TCP info (T) is
-// given, or its name is an address pair.
+// given, or its name is an address pair. With the d field, an Internet
+// socket's OS is told as ReadLsof tells it from DEVICE.
 func ReadLsofFields(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
 		ev    dumps.SocketEvidence
@@ -398,6 +402,7 @@ func isLsofFieldLine(line string) bool {
 // lsofFile is one file set of lsof -F output.
 type lsofFile struct {
 	fd, typ, proto, name string
+	dev                  string // d: the DEVICE column, a socket's inode on Linux
 	inode                uint64
 	info                 []string // T fields
 	src                  dumps.Pos
@@ -411,6 +416,8 @@ func (f *lsofFile) set(id byte, val string) {
 		f.proto = val
 	case 'n':
 		f.name = val
+	case 'd':
+		f.dev = val
 	case 'i':
 		f.inode, _ = strconv.ParseUint(val, 10, 64)
 	case 'T':
@@ -449,6 +456,9 @@ func (f *lsofFile) socket(proc dumps.Owner) (s dumps.Socket, ok bool, err error)
 		s.Proto = dumps.ProtoTCP // T fields are TCP/TPI information
 	case f.typ == "sock":
 		s.Proto = dumps.ProtoOther
+	}
+	if (f.typ == "IPv4" || f.typ == "IPv6") && digitsOnly(f.dev) {
+		s.OS = dumps.OSLinux // as in ReadLsof's DEVICE column
 	}
 	if f.typ == "sock" || f.name == "" {
 		s.Extra = f.name

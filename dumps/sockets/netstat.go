@@ -29,7 +29,9 @@ var netstatTimerRe = regexp.MustCompile(`\s*((?:off|on|keepalive|timewait|probe|
 // ReadNetstat parses netstat output from Linux (net-tools: -antp, -aeep,
 // -lnp, -o, the unix section), macOS and the BSDs (addr.port notation, -A's
 // PCB columns) and Windows (-an, -ano, -aonb with the component and [exe]
-// lines under each row). Only I/O failures are errors; bad rows become
+// lines under each row). Each row's OS is what its Proto word and address
+// notation tell (netstatRowOS), checked against the title or column header
+// above it (fileOS). Only I/O failures are errors; bad rows become
 // warnings.
 func ReadNetstat(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, error) {
 	var (
@@ -37,6 +39,7 @@ func ReadNetstat(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warnin
 		warns  []dumps.Warning
 		snaps  = socketSnaps{name: name}
 		bsd    netstatLayout // the columns a BSD header names around the addresses
+		hdrOS  dumps.OS      // the system the last title or column header shows
 		inRows bool
 		cut    = -1 // the record whose details were cut, warned once
 	)
@@ -50,11 +53,18 @@ func ReadNetstat(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warnin
 		switch {
 		case strings.HasPrefix(text, "Active Internet connections"), text == "Active Connections":
 			snaps.header(n, text)
-			bsd = netstatLayout{}
+			bsd, hdrOS = netstatLayout{}, dumps.OSUnknown
+			if text == "Active Connections" {
+				hdrOS = dumps.OSWindows
+			}
 			return
 		}
 		if l, ok := parseNetstatHeader(text); ok {
-			bsd = l
+			bsd, hdrOS = l, dumps.OSBSD
+			return
+		}
+		if o := netstatHeaderOS(text); o != dumps.OSUnknown {
+			hdrOS = o
 			return
 		}
 		switch {
@@ -77,6 +87,7 @@ func ReadNetstat(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warnin
 			if pre != "" {
 				s.Extra = strings.TrimSpace(pre + " " + s.Extra)
 			}
+			s.OS = fileOS(s.OS, hdrOS)
 			s.Src = dumps.Pos{File: name, Line: n}
 			s.Snapshot, s.SnapshotTime = snaps.record(n)
 			ev.Sockets = append(ev.Sockets, s)
@@ -106,6 +117,43 @@ func ReadNetstat(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warnin
 	})
 	ev.SocketSnapshots = snaps.list
 	return ev, warns, err
+}
+
+// netstatHeaderOS tells the system from a column header that
+// parseNetstatHeader did not take as a BSD one:
+//
+//	Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name
+//	Proto RefCnt Flags       Type       State         I-Node   PID/Program name    Path
+//	Proto  Local Address          Foreign Address        State           PID
+//
+// The first two are Linux's (net-tools and busybox, the unix section's),
+// the last is Windows'. OSUnknown for anything else.
+func netstatHeaderOS(text string) dumps.OS {
+	f := strings.Fields(text)
+	if len(f) < 3 || f[0] != "Proto" {
+		return dumps.OSUnknown
+	}
+	switch {
+	case f[1] == "Recv-Q" && slices.Contains(f, "State"), f[1] == "RefCnt":
+		return dumps.OSLinux
+	case f[1] == "Local" && f[2] == "Address":
+		return dumps.OSWindows
+	}
+	return dumps.OSUnknown
+}
+
+// fileOS is the system of a row that shows row by itself, under a title or
+// header that shows file: either when the other does not tell, unknown when
+// they disagree (two systems' outputs pasted under one header: the row
+// cannot be told).
+func fileOS(row, file dumps.OS) dumps.OS {
+	switch {
+	case file == dumps.OSUnknown || row == file:
+		return row
+	case row == dumps.OSUnknown:
+		return file
+	}
+	return dumps.OSUnknown
 }
 
 // netstatEndpoint parses an address in either notation: Linux and Windows
@@ -193,6 +241,7 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 	s.Tool = dumps.KindNetstat
 	tok, rest := dumps.NextField(text)
 	if typ, r := dumps.NextField(rest); len(tok) >= 8 && dumps.HexOnly(tok) && bsdUnixTypes[typ] {
+		s.OS = dumps.OSBSD
 		return s, preExtra, true, parseBSDUnix(&s, typ, r)
 	}
 	if _, ok := netstatProtos[tok]; !ok && len(tok) >= 8 && dumps.HexOnly(tok) { // macOS -A: PCB address and flow hash
@@ -207,6 +256,7 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 	}
 	s.Proto, s.ProtoRaw = proto, tok
 	if proto == dumps.ProtoUnix {
+		s.OS = dumps.OSLinux // the BSDs' unix rows begin with their PCB, above
 		return s, preExtra, true, parseNetstatUnix(&s, rest)
 	}
 	windows := tok == strings.ToUpper(tok)
@@ -241,13 +291,14 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 	if foreign == "" {
 		return s, preExtra, true, errors.New("truncated row: want local and foreign address")
 	}
-	var bsd bool
+	var bsd, bsdRemote bool
 	if s.Local, bsd, err = netstatEndpoint(local, tok); err != nil {
 		return s, preExtra, true, fmt.Errorf("local %w", err)
 	}
-	if s.Remote, _, err = netstatEndpoint(foreign, tok); err != nil {
+	if s.Remote, bsdRemote, err = netstatEndpoint(foreign, tok); err != nil {
 		return s, preExtra, true, fmt.Errorf("foreign %w", err)
 	}
+	s.OS = netstatRowOS(tok, bsd, bsdRemote)
 	if strings.IndexByte(rest, '(') >= 0 { // only then can there be a Timer: the regexp is costly
 		if m := netstatTimerRe.FindStringSubmatchIndex(rest); m != nil {
 			s.Timer, rest = rest[m[2]:m[3]], rest[:m[0]]
@@ -302,6 +353,25 @@ func parseNetstatRow(text string, pre []string) (s dumps.Socket, preExtra string
 		s.Extra = strings.Join(f, " ")
 	}
 	return s, preExtra, true, nil
+}
+
+// netstatRowOS tells the system of an Internet row from its Proto word
+// and the notation of its two addresses (bsd, bsdRemote: addr.port):
+// Windows writes TCP and UDP in capitals; only the BSDs write tcp4 and
+// tcp46, and addr.port; Linux (net-tools, busybox) writes tcp and tcp6 in
+// addr:port, ::1:22 and :::*. OpenBSD's and NetBSD's tcp rows are in
+// addr.port too, so the Proto word alone does not say Linux. Addresses in
+// two notations say nothing.
+func netstatRowOS(proto string, bsd, bsdRemote bool) dumps.OS {
+	switch {
+	case proto != "" && proto[0] >= 'A' && proto[0] <= 'Z': // TCP, UDP, TCPv6
+		return dumps.OSWindows
+	case bsd != bsdRemote:
+		return dumps.OSUnknown
+	case bsd || strings.HasSuffix(proto, "4") || strings.HasSuffix(proto, "46"):
+		return dumps.OSBSD
+	}
+	return dumps.OSLinux
 }
 
 // isStateLike reports whether a column looks like a state word the enum does

@@ -122,7 +122,7 @@ func readProc(r io.Reader, name string) (dumps.SocketEvidence, []dumps.Warning, 
 // sl, local and remote address:port in hex, st, tx_queue:rx_queue,
 // tr:tm->when, retrnsmt, uid, timeout, inode, then details not kept.
 func parseProcNetLine(text string, udp bool) (dumps.Socket, error) {
-	s := dumps.Socket{Tool: dumps.KindProcNetTCP, Proto: dumps.ProtoTCP, ProtoRaw: "tcp"}
+	s := dumps.Socket{Tool: dumps.KindProcNetTCP, OS: dumps.OSLinux, Proto: dumps.ProtoTCP, ProtoRaw: "tcp"}
 	if udp {
 		s.Proto, s.ProtoRaw = dumps.ProtoUDP, "udp"
 	}

@@ -15,11 +15,12 @@ import (
 )
 
 // socketInputs lists every socket input file: testdata/sockets/ and, when
-// it exists, testdata/real/sockets/ (outputs of this machine's tools).
+// they exist, testdata/real/sockets/ and testdata/real/recvq/ (outputs of
+// this machine's tools).
 func socketInputs(t testing.TB) []string {
 	t.Helper()
 	var files []string
-	for _, dir := range []string{"../../testdata/sockets", "../../testdata/real/sockets"} {
+	for _, dir := range []string{"../../testdata/sockets", "../../testdata/real/sockets", "../../testdata/real/recvq"} {
 		ents, err := os.ReadDir(dir)
 		if os.IsNotExist(err) {
 			continue
@@ -30,7 +31,7 @@ func socketInputs(t testing.TB) []string {
 		for _, e := range ents {
 			n := e.Name()
 			if e.IsDir() || strings.HasSuffix(n, ".golden") || strings.HasSuffix(n, ".sh") || strings.HasSuffix(n, ".py") || strings.HasSuffix(n, ".md") ||
-				n == "COMMANDS.txt" || n == "VERSIONS.txt" {
+				n == "COMMANDS.txt" || n == "VERSIONS.txt" || n == "EXPECTED.txt" {
 				continue
 			}
 			files = append(files, filepath.Join(dir, n))
@@ -111,6 +112,9 @@ func dumpSocketEvidence(b *bytes.Buffer, ev *dumps.Evidence) {
 		fmt.Fprintf(b, "socket %s snap=%d tool=%s %s(%s) %s(%q) local=%s remote=%s q=%s/%s",
 			s.Src, s.Snapshot, s.Tool, s.Proto, s.ProtoRaw, s.State, s.StateRaw,
 			endpointString(s.Local), endpointString(s.Remote), fmtOptU64(s.RecvQ), fmtOptU64(s.SendQ))
+		if s.OS != dumps.OSUnknown {
+			fmt.Fprintf(b, " os=%s", s.OS)
+		}
 		for _, o := range s.Owners {
 			fmt.Fprintf(b, " owner=[%q pid=%s fd=%s user=%q]", o.Process, fmtOptInt(o.PID), fmtOptInt(o.FD), o.User)
 		}

@@ -187,7 +187,7 @@ func parseSSCounts(total, list string) (map[string]int, error) {
 // ours is false when the line does not start like an ss record; err is set
 // when it does but cannot be read.
 func parseSSLine(text string, hint ssHint) (s dumps.Socket, ours bool, err error) {
-	s.Tool = dumps.KindSS
+	s.Tool, s.OS = dumps.KindSS, dumps.OSLinux
 	s.Proto, s.State = hint.proto, hint.state
 	if s.Proto == dumps.ProtoUnknown {
 		s.Proto = dumps.ProtoTCP // ss shows no Netid column when it lists one protocol, -t by default

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every real fixture (testdata/real/*, testdata/cases/*) on this
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
-# net-tools, iproute2 (with network namespaces: `ip netns add`), python3,
+# net-tools, busybox, iproute2 (with network namespaces: `ip netns add`), python3,
 # curl, Go, a JDK 17 (and optionally 25), Debian's libhttpclient-java and
 # libcommons-pool2-java, nginx (nginx-light), Node.js (nodejs), systemd
 # (journald, systemd-cat) and rsyslog.
@@ -18,7 +18,7 @@ cd "$(dirname "$0")"
 bash go/run.sh &
 GOGEN=$!
 trap 'kill $GOGEN 2>/dev/null || true' EXIT
-for g in sockets jvm go-server-noclose java-pool-leak python-skip-close \
+for g in sockets recvq jvm go-server-noclose java-pool-leak python-skip-close \
 	go-client-pool-leak remote-peer-leak transient hostile-names \
 	older-than-capture gotest fd-exhaustion \
 	go-two-services netns-remote-leak java-two-mechanisms \

@@ -42,17 +42,6 @@ type BuildInput struct {
 	Thresholds Thresholds
 }
 
-// key is a socket by its endpoints, IPv4-mapped IPv6 addresses unmapped.
-type key struct{ local, remote netip.AddrPort }
-
-func mkKey(l, r netip.AddrPort) key {
-	return key{netip.AddrPortFrom(l.Addr().Unmap(), l.Port()), netip.AddrPortFrom(r.Addr().Unmap(), r.Port())}
-}
-
-func (k key) reversed() key { return key{k.remote, k.local} }
-
-func endpointOf(a netip.AddrPort) Endpoint { return Endpoint{Addr: a.Addr(), Port: a.Port()} }
-
 // listing is one socket line of a kernel listing.
 type listing struct {
 	state dumps.State
@@ -140,8 +129,8 @@ type builder struct {
 	// seenLocal holds the local endpoints of the captured connections
 	// that are local endpoints of listed sockets (kernelLocal), the only
 	// ones asked about.
-	seenLocal   map[netip.AddrPort]bool
-	kernelLocal map[netip.AddrPort]bool
+	seenLocal   map[ep]bool
+	kernelLocal map[ep]bool
 	// connsByPID counts, per listening process, its captured connections
 	// and the positions of the resets its side sent.
 	connsByPID map[int]int
@@ -244,7 +233,7 @@ func NewBuilder(in BuildInput) *Builder {
 		kernelCW:     map[key]bool{},
 		seen:         map[key]*connSeen{},
 		spans:        map[key][]interval{},
-		seenLocal:    map[netip.AddrPort]bool{},
+		seenLocal:    map[ep]bool{},
 		connsByPID:   map[int]int{},
 		closedByUs:   map[serverRequest]int{},
 		closedClient: map[serverRequest]*closedAfter{},
@@ -254,7 +243,7 @@ func NewBuilder(in BuildInput) *Builder {
 		ownedListen: map[string]map[uint16]int{},
 		queued:      map[key]int{},
 
-		kernelLocal: map[netip.AddrPort]bool{},
+		kernelLocal: map[ep]bool{},
 		resets:      map[int]*resetList{},
 		candidates:  map[uint16]*candidates{},
 
@@ -533,7 +522,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		b.seenLocal[k.local] = true
 	}
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
-		a := endOf(k.local, netip.Addr{})
+		a := endOf(k.local, ep{})
 		a.method = remote.LastRequest
 		b.closedByUs[a]++
 	}
@@ -582,7 +571,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 // process on that port and show the endpoint in the capture, as each would
 // through addConn, and make a note of their own.
 func (b *builder) addHalfOpen(h *pcapstate.HalfOpen) {
-	local := netip.AddrPortFrom(h.Local.Addr().Unmap(), h.Local.Port())
+	local := epOf(h.Local)
 	if b.kernelLocal[local] {
 		b.seenLocal[local] = true
 	}
@@ -947,10 +936,6 @@ func (b *builder) kernelSockets() {
 			s.Age, s.AgeLowerBound = last.Sub(first), true
 		}
 	}
-}
-
-func compareKeys(a, b key) int {
-	return cmp.Or(a.local.Compare(b.local), a.remote.Compare(b.remote))
 }
 
 func (b *builder) socket(k key) *Socket {

@@ -906,7 +906,7 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 	outside := map[pcapstate.Method]int{} // closes after other methods
 	seen := map[serverRequest]bool{}      // the group's local endpoints of the port
 	for _, k := range sg.keys {
-		a := endOf(k.local, netip.Addr{})
+		a := endOf(k.local, ep{})
 		if seen[a] {
 			continue
 		}

@@ -124,7 +124,7 @@ type builder struct {
 	kernelCW map[key]bool
 	seen     map[key]*connSeen
 	spans    map[key][]interval
-	ends     []openEnd
+	ends     chunked[openEnd]
 	added    int // connections given to Add
 	// seenLocal holds the local endpoints of the captured connections
 	// that are local endpoints of listed sockets (kernelLocal), the only
@@ -294,7 +294,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 	// than grown through its sizes (50,000 sockets on the reference
 	// capture).
 	if len(b.sockets) == 0 {
-		n := len(b.ends) + len(b.kernelCW)
+		n := b.ends.len() + len(b.kernelCW)
 		for _, cs := range b.candidates {
 			n += len(cs.h)
 		}
@@ -540,14 +540,14 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 	}
 	switch {
 	case local.State == pcapstate.CloseWait:
-		b.ends = appendDoubling(b.ends, openEnd{k: k, verdict: c.Verdict, since: local.Since, fin: remote.FIN, finAck: remote.FINAck})
+		b.ends.push(openEnd{k: k, verdict: c.Verdict, since: local.Since, fin: remote.FIN, finAck: remote.FINAck})
 		if remote.State == pcapstate.FinWait2 && b.kernelListsFinWait2(k.reversed()) {
 			// Both ends on this host (loopback): the kernel lists our
 			// end in FIN_WAIT2 too when it is still there.
-			b.ends = appendDoubling(b.ends, openEnd{k: k.reversed(), finWait2: true, since: remote.Since, fin: remote.FIN, finAck: local.FINAck})
+			b.ends.push(openEnd{k: k.reversed(), finWait2: true, since: remote.Since, fin: remote.FIN, finAck: local.FINAck})
 		}
 	case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
-		b.ends = appendDoubling(b.ends, openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
+		b.ends.push(openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
 	case b.closedLater(local):
 		b.closed.add(local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano())
 		cs := b.candidatesOf(k.local.Port())

@@ -159,16 +159,27 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) 
 // openEnds lists the sockets of the ends open at the capture's end, now
 // that it is known: in CLOSE_WAIT, or in FIN_WAIT2 toward a peer in
 // CLOSE_WAIT.
+//
+// The ends are sorted by pointer, where they lie in their chunks: the
+// reference capture's 50,000 ends of 128 bytes were copied at every swap
+// of a sort, and into a new array at every doubling of the list while
+// the capture's end was added, on one core.
 func (b *builder) openEnds() {
-	sortSplit(b.ends, func(x, y openEnd) int { return x.compare(&y) })
-	for i := range b.ends {
-		if e := &b.ends[i]; e.finWait2 {
+	ends := make([]*openEnd, 0, b.ends.len())
+	for _, ch := range b.ends.chunks() {
+		for i := range ch {
+			ends = append(ends, &ch[i])
+		}
+	}
+	sortSplit(ends, (*openEnd).compare)
+	for _, e := range ends {
+		if e.finWait2 {
 			b.finWait2(e)
 		} else {
 			b.captureCloseWait(e)
 		}
 	}
-	b.ends = nil
+	b.ends = chunked[openEnd]{}
 }
 
 // kernelListsFinWait2 reports whether a listing shows socket k in

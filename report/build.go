@@ -524,7 +524,7 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 	}
 	if !local.FIN.IsZero() && local.Bytes > 0 && remote.Bytes > 0 && local.State != pcapstate.CloseWait {
 		a := endOf(k.local, ep{})
-		a.method = remote.LastRequest
+		a.method = uint64(remote.LastRequest)
 		b.closedByUs[a]++
 	}
 	b.noteClosed(c)

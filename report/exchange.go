@@ -222,13 +222,15 @@ const lastMethod = pcapstate.MethodPATCH
 type serverRequest struct {
 	server ep
 	client ep // its address alone: port 0
-	method pcapstate.Method
+	// method is a pcapstate.Method in a word, so that the struct has no
+	// padding and maps hash it as plain memory (see key).
+	method uint64
 }
 
 // endOf is the key of a server endpoint and a client's host, unmapped, so
 // that an IPv4-mapped address and the plain one are one endpoint.
 func endOf(server, client ep) serverRequest {
-	client.port = 0
+	client = client.withPort(0)
 	return serverRequest{server: server, client: client}
 }
 
@@ -284,7 +286,7 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 		n.add(server.LastStatus, end.FIN)
 	}
 	a := endOf(epOf(server.Addr), epOf(client.Addr))
-	a.method = client.LastRequest
+	a.method = uint64(client.LastRequest)
 	note(b.closedClient, a, client)
 	a.client = ep{}
 	note(b.closedServer, a, server)
@@ -493,7 +495,7 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 		servers[a.server] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-			a.method = m
+			a.method = uint64(m)
 			n := closed[a]
 			if n == nil {
 				continue

@@ -912,7 +912,7 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 		}
 		seen[a] = true
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-			a.method = m
+			a.method = uint64(m)
 			c := b.closedByUs[a]
 			switch {
 			case c == 0:

@@ -3,6 +3,7 @@ package report
 import (
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"testing"
 )
 
@@ -52,6 +53,26 @@ func TestEpMatchesAddrPort(t *testing.T) {
 		k, ko := mkKey(a, b), mkKey(b, a)
 		if k.reversed() != ko || compareKeys(k, ko) != -compareKeys(ko, k) {
 			t.Fatalf("keys of %v and %v: reversed or order wrong", a, b)
+		}
+	}
+}
+
+// TestKeysWithoutPadding: the structs the builder's large maps are keyed by
+// have no padding, so that Go hashes them as plain memory rather than field
+// by field (see key).
+func TestKeysWithoutPadding(t *testing.T) {
+	for _, v := range []any{key{}, ep{}, serverRequest{}} {
+		typ := reflect.TypeOf(v)
+		var sum uintptr
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if f.Offset != sum || f.Name == "_" {
+				t.Errorf("%v: field %s at offset %d after %d bytes of fields", typ, f.Name, f.Offset, sum)
+			}
+			sum += f.Type.Size()
+		}
+		if sum != typ.Size() {
+			t.Errorf("%v: %d bytes of fields in %d", typ, sum, typ.Size())
 		}
 	}
 }

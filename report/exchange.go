@@ -486,12 +486,14 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	)
 	closedErrors := map[uint16]int{}      // the closes after an error, by status
 	outside := map[pcapstate.Method]int{} // the successes seen to end answering other methods
-	for _, k := range sg.keys {
+	var last serverRequest
+	for i, k := range sg.keys {
 		a := end(k)
-		if seen[a] {
+		// The keys are sorted, so the same server's come together.
+		if i > 0 && a == last || seen[a] {
 			continue
 		}
-		seen[a] = true
+		seen[a], last = true, a
 		servers[a.server] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {

@@ -518,7 +518,8 @@ func (b *builder) kernelCloseWait(k key) []listing {
 func (b *builder) addConn(c *pcapstate.Conn) {
 	b.added++
 	local, remote, k := b.sides(c)
-	b.keep(c, local, remote, k)
+	later, age := b.closedLater(local)
+	b.keep(c, local, remote, k, later)
 	if b.kernelLocal[k.local] {
 		b.seenLocal[k.local] = true
 	}
@@ -549,10 +550,9 @@ func (b *builder) addConn(c *pcapstate.Conn) {
 		}
 	case local.State == pcapstate.FinWait2 && remote.State == pcapstate.CloseWait:
 		b.ends.push(openEnd{k: k, finWait2: true, since: local.Since, fin: local.FIN, finAck: remote.FINAck})
-	case b.closedLater(local):
+	case later:
 		b.closed.add(local.CloseWaitAt.UnixNano(), local.CloseWaitEnd.UnixNano())
 		cs := b.candidatesOf(k.local.Port())
-		age := local.CloseWaitEnd.Sub(local.CloseWaitAt)
 		cs.longest = max(cs.longest, age)
 		// Ours opened it: the capture's opener, unless the report took
 		// the connection's remote end as ours (sides, on loopback).
@@ -610,6 +610,9 @@ func halfOpenText(n *HalfOpenNote) string {
 func (b *builder) sides(c *pcapstate.Conn) (local, remote *pcapstate.Side, k key) {
 	local, remote = &c.Local, &c.Remote
 	k = mkKey(local.Addr, remote.Addr)
+	if len(b.kernel) == 0 {
+		return local, remote, k // no listing: the capture's choice (most of a busy capture's connections)
+	}
 	mine, theirs := len(b.kernel[k]) > 0, len(b.kernel[k.reversed()]) > 0
 	switch {
 	case !mine && theirs && !b.onlyTimeWait(k.reversed()):
@@ -640,11 +643,15 @@ func (b *builder) onlyTimeWait(k key) bool {
 }
 
 // closedLater reports whether a local end left a CLOSE_WAIT that lasted
-// long enough to show: a closed-later socket, in addConn's order of cases
-// (a local end in FIN_WAIT2 has no CLOSE_WAIT end).
-func (b *builder) closedLater(local *pcapstate.Side) bool {
-	return local.State != pcapstate.CloseWait && !local.CloseWaitAt.IsZero() && !local.CloseWaitEnd.IsZero() &&
-		local.CloseWaitEnd.Sub(local.CloseWaitAt) >= max(b.in.MinIdle, transientMin)
+// long enough to show, and how long it lasted: a closed-later socket, in
+// addConn's order of cases (a local end in FIN_WAIT2 has no CLOSE_WAIT
+// end).
+func (b *builder) closedLater(local *pcapstate.Side) (bool, time.Duration) {
+	if local.State == pcapstate.CloseWait || local.CloseWaitAt.IsZero() || local.CloseWaitEnd.IsZero() {
+		return false, 0
+	}
+	age := local.CloseWaitEnd.Sub(local.CloseWaitAt)
+	return age >= max(b.in.MinIdle, transientMin), age
 }
 
 // closedLaterSockets makes the closed-later sockets of the candidates, where

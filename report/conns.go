@@ -104,13 +104,13 @@ func comparePacket(a, b pcapstate.Pos) int {
 // report takes them, are local and remote, k being local's key) is in
 // CLOSE_WAIT at the end.
 func (b *builder) mayBeStuck(k, ck key, local *pcapstate.Side) bool {
-	return b.kernelCW[k] || k == ck && local.State == pcapstate.CloseWait
+	return len(b.kernelCW) > 0 && b.kernelCW[k] || k == ck && local.State == pcapstate.CloseWait
 }
 
 // keep keeps what the report needs later of connection c, whose ends are
 // local and remote with k the key of local: its summary if k may be stuck,
 // and the CLOSE_WAIT spans of its ends whose sockets may be.
-func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) {
+func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key, later bool) {
 	if b.mayBeStuck(k, k, local) {
 		s := connSeen{
 			first: c.First, vlan: c.VLAN, firstPacket: c.FirstPacket, handshake: c.Handshake, weOpened: c.LocalOpened,
@@ -141,7 +141,7 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key) 
 	// one the timeline takes among the closed-later sockets.
 	for _, end := range [2][2]*pcapstate.Side{{local, remote}, {remote, local}} {
 		s := end[0]
-		if s.CloseWaitAt.IsZero() || s.Addr == local.Addr && b.closedLater(local) {
+		if s.CloseWaitAt.IsZero() || s == local && later {
 			continue
 		}
 		ek := mkKey(s.Addr, end[1].Addr)

@@ -609,8 +609,8 @@ func (n *named) match(stuck []key) (peerHit, bool) {
 	for _, k := range stuck {
 		if p := k.remote.Port(); n.colonBits.has(p) {
 			for _, a := range n.addrs {
-				if a.ap == k.remote {
-					return peerHit{addr: k.remote, port: p, remote: true, member: a.member}, true
+				if a.ap == k.remote.AddrPort() {
+					return peerHit{addr: k.remote.AddrPort(), port: p, remote: true, member: a.member}, true
 				}
 			}
 			if !found {
@@ -858,13 +858,13 @@ func (b *builder) remoteLeakFinding(g *group) Finding {
 func (b *builder) peerOwner(keys []key) (int, Claim, bool) {
 	peers := map[netip.AddrPort]bool{}
 	for _, k := range keys {
-		peers[k.remote] = true
+		peers[k.remote.AddrPort()] = true
 	}
 	owned := map[int]int{}
 	ev := map[int][]Pos{}
 	total := 0
 	for k, ls := range b.kernel {
-		if !peers[k.remote] {
+		if !peers[k.remote.AddrPort()] {
 			continue
 		}
 		for _, l := range ls {

@@ -58,7 +58,7 @@ func (b *builder) runtimeSocketClaims(pid int, stuck []key) (cs []Claim, paused 
 	locals := map[netip.AddrPort]bool{}
 	for _, k := range stuck {
 		inStuck[k] = true
-		locals[k.local] = true
+		locals[k.local.AddrPort()] = true
 	}
 	var (
 		handles    int

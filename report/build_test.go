@@ -334,3 +334,48 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("%d lines against %d", len(al), len(bl))
 }
+
+// TestMadeSockets: the sockets Build makes come out once each, in the
+// order they were made, from chunks grown past the first, without those
+// dropped and without zero positions, each as it was last written through
+// its pointer.
+func TestMadeSockets(t *testing.T) {
+	b := NewBuilder(BuildInput{}).b
+	var keys []key
+	for i := range 300 {
+		k := mkKey(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, 1}), 8080), netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 1, byte(i)}), uint16(40000+i)))
+		keys = append(keys, k)
+		s := b.socket(k)
+		s.Evidence = append(s.Evidence, Pos{}, PacketPos(pcapstate.Pos{File: "c.pcap", Packet: uint64(i + 1)}))
+	}
+	if len(b.made) < 2 {
+		t.Fatalf("%d chunks for 300 sockets from none: the test does not cover growth", len(b.made))
+	}
+	for i, k := range keys {
+		if b.socket(k) != b.sockets[k] || len(b.sockets) != 300 {
+			t.Fatalf("socket %d made again", i)
+		}
+		b.socket(k).Age = time.Duration(i)
+	}
+	b.dropped = map[*Socket]bool{b.sockets[keys[7]]: true, b.sockets[keys[299]]: true}
+	delete(b.sockets, keys[7])
+	delete(b.sockets, keys[299])
+	got := b.madeSockets()
+	if len(got) != 298 {
+		t.Fatalf("%d sockets, want 298", len(got))
+	}
+	j := 0
+	for i, k := range keys {
+		if i == 7 || i == 299 {
+			continue
+		}
+		s := got[j]
+		j++
+		if s.Local != endpointOf(k.local) || s.Remote != endpointOf(k.remote) || s.Age != time.Duration(i) {
+			t.Fatalf("socket %d is %v-%v age %v, want %v-%v age %d", j-1, s.Local, s.Remote, s.Age, k.local, k.remote, i)
+		}
+		if len(s.Evidence) != 1 || s.Evidence[0].N != uint64(i+1) {
+			t.Fatalf("socket %d cites %v", i, s.Evidence)
+		}
+	}
+}

@@ -1,7 +1,5 @@
 package report
 
-import "slices"
-
 // chunked is a list that grows in chunks that never move, each twice the
 // size of the one before up to maxChunk elements: a long list appended to
 // one element at a time, as the closed-later sockets' instants are while
@@ -52,17 +50,4 @@ func (c *chunked[T]) gather() []T {
 	xs = append(xs, c.last...)
 	*c = chunked[T]{}
 	return xs
-}
-
-// appendDoubling appends v to xs, doubling the capacity when xs is full.
-// append grows a slice of 256 or more elements by about a quarter, so a
-// list appended to one element at a time to n elements has had arrays of
-// about 5n elements allocated, each faulted in page by page; doubling
-// allocates about 2n. For a list gathered into one sorted slice (the
-// ends open at the capture's end), where chunks would need a copy.
-func appendDoubling[T any](xs []T, v T) []T {
-	if len(xs) == cap(xs) && len(xs) >= 256 {
-		xs = slices.Grow(xs, len(xs))
-	}
-	return append(xs, v)
 }

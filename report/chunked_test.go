@@ -37,31 +37,3 @@ func TestChunked(t *testing.T) {
 		}
 	}
 }
-
-// TestAppendDoubling: a list appended to one at a time keeps its order,
-// and the arrays allocated on the way add up to about twice its length
-// (append's quarter steps would make them about five times).
-func TestAppendDoubling(t *testing.T) {
-	for _, n := range []int{0, 1, 255, 256, 257, 1000, 100_000} {
-		var xs []int
-		allocated := 0
-		for i := range n {
-			before := cap(xs)
-			xs = appendDoubling(xs, i)
-			if cap(xs) != before {
-				allocated += cap(xs)
-			}
-		}
-		for i, x := range xs {
-			if x != i {
-				t.Fatalf("n=%d: xs[%d] = %d", n, i, x)
-			}
-		}
-		if len(xs) != n {
-			t.Fatalf("n=%d: len %d", n, len(xs))
-		}
-		if n >= 1000 && allocated > 3*n {
-			t.Errorf("n=%d: arrays of %d elements allocated in all, want at most %d", n, allocated, 3*n)
-		}
-	}
-}

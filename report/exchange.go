@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,15 +220,18 @@ const lastMethod = pcapstate.MethodPATCH
 // and the method of a client's last request to it (MethodNone when the
 // capture saw none).
 type serverRequest struct {
-	server netip.AddrPort
-	client netip.Addr
-	method pcapstate.Method
+	server ep
+	client ep // its address alone: port 0
+	// method is a pcapstate.Method in a word, so that the struct has no
+	// padding and maps hash it as plain memory (see key).
+	method uint64
 }
 
 // endOf is the key of a server endpoint and a client's host, unmapped, so
 // that an IPv4-mapped address and the plain one are one endpoint.
-func endOf(server netip.AddrPort, client netip.Addr) serverRequest {
-	return serverRequest{server: netip.AddrPortFrom(server.Addr().Unmap(), server.Port()), client: client.Unmap()}
+func endOf(server, client ep) serverRequest {
+	client = client.withPort(0)
+	return serverRequest{server: server, client: client}
 }
 
 // add counts a close by the FIN fin after a response of status.
@@ -283,10 +285,10 @@ func (b *builder) noteClosed(c *pcapstate.Conn) {
 		}
 		n.add(server.LastStatus, end.FIN)
 	}
-	a := endOf(server.Addr, client.Addr.Addr())
-	a.method = client.LastRequest
+	a := endOf(epOf(server.Addr), epOf(client.Addr))
+	a.method = uint64(client.LastRequest)
 	note(b.closedClient, a, client)
-	a.client = netip.Addr{}
+	a.client = ep{}
 	note(b.closedServer, a, server)
 }
 
@@ -461,9 +463,9 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// folds a port many peers share), each with our host, whose clients'
 	// closes are the ones to compare (a capture on a router or a bridge
 	// also sees other hosts' clients of the same server); or our own end.
-	closed, end := b.closedClient, func(k key) serverRequest { return endOf(k.remote, k.local.Addr()) }
+	closed, end := b.closedClient, func(k key) serverRequest { return endOf(k.remote, k.local) }
 	if !outbound {
-		closed, end = b.closedServer, func(k key) serverRequest { return endOf(k.local, netip.Addr{}) }
+		closed, end = b.closedServer, func(k key) serverRequest { return endOf(k.local, ep{}) }
 	}
 	group := map[uint16]int{} // the group's statuses
 	for _, e := range sg.exch {
@@ -477,23 +479,25 @@ func (b *builder) errorStatusContrast(sg *sockGroup) (Claim, bool) {
 	// skips the close.
 	methods, scoped := sg.answeredScope()
 	seen := map[serverRequest]bool{}
-	servers := map[netip.AddrPort]bool{} // a client's servers, seen from one host or several
+	servers := map[ep]bool{} // a client's servers, seen from one host or several
 	var (
 		success, successOpen, errors, same int
 		cites                              []Pos
 	)
 	closedErrors := map[uint16]int{}      // the closes after an error, by status
 	outside := map[pcapstate.Method]int{} // the successes seen to end answering other methods
-	for _, k := range sg.keys {
+	var last serverRequest
+	for i, k := range sg.keys {
 		a := end(k)
-		if seen[a] {
+		// The keys are sorted, so the same server's come together.
+		if i > 0 && a == last || seen[a] {
 			continue
 		}
-		seen[a] = true
+		seen[a], last = true, a
 		servers[a.server] = true
 		var first Pos
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-			a.method = m
+			a.method = uint64(m)
 			n := closed[a]
 			if n == nil {
 				continue

@@ -53,7 +53,7 @@ func TestSortSplit(t *testing.T) {
 		for _, order := range []string{"shuffled", "ordered", "reversed"} {
 			ks := make([]key, n)
 			for i := range ks {
-				ks[i] = key{netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 16), byte(i >> 8)}), 80), netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, 1}), uint16(i))}
+				ks[i] = mkKey(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 16), byte(i >> 8)}), 80), netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, 1}), uint16(i)))
 			}
 			switch order {
 			case "shuffled":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -227,33 +228,36 @@ func (m *Model) finishFindingSockets(f *Finding, index map[string]int) []error {
 	}
 	f.SocketCount = len(f.Sockets)
 
-	type flowKey struct{ local, remote string }
+	// A flow's sockets share their addresses; it names a port when they
+	// all share it (its first socket's, unless another differs).
+	type flowKey struct{ local, remote netip.Addr }
 	type flow struct {
 		Flow
-		lports, rports map[uint16]bool
-		lip, rip       string
-		oldest         time.Duration
-		lower          bool
+		lport, rport uint16
+		lmany, rmany bool
+		lip, rip     string
+		oldest       time.Duration
+		lower        bool
 	}
 	groups := map[flowKey]*flow{}
 	var order []flowKey
 	var oldest time.Duration
 	var oldestLower bool
-	for _, k := range f.Sockets {
-		s := m.Sockets[index[k]]
+	for _, i := range at {
+		s := &m.Sockets[i]
 		if s.Age > oldest || (s.Age == oldest && s.AgeLowerBound) {
 			oldest, oldestLower = s.Age, s.AgeLowerBound
 		}
-		fk := flowKey{s.Local.Addr.String(), s.Remote.Addr.String()}
+		fk := flowKey{s.Local.Addr, s.Remote.Addr}
 		g := groups[fk]
 		if g == nil {
-			g = &flow{lports: map[uint16]bool{}, rports: map[uint16]bool{}}
+			g = &flow{lport: s.Local.Port, rport: s.Remote.Port}
 			g.lip, g.rip = hostPart(s.Local), hostPart(s.Remote)
 			groups[fk] = g
 			order = append(order, fk)
 		}
 		g.Count++
-		g.lports[s.Local.Port], g.rports[s.Remote.Port] = true, true
+		g.lmany, g.rmany = g.lmany || s.Local.Port != g.lport, g.rmany || s.Remote.Port != g.rport
 		if s.Age > g.oldest {
 			g.oldest, g.lower = s.Age, s.AgeLowerBound
 		}
@@ -262,7 +266,7 @@ func (m *Model) finishFindingSockets(f *Finding, index map[string]int) []error {
 	f.Flows = make([]Flow, 0, len(order))
 	for _, fk := range order {
 		g := groups[fk]
-		g.Local, g.Remote = g.lip+":"+portsText(g.lports), g.rip+":"+portsText(g.rports)
+		g.Local, g.Remote = g.lip+":"+portText(g.lport, g.lmany), g.rip+":"+portText(g.rport, g.rmany)
 		g.Oldest = ageText(g.oldest, g.lower)
 		f.Flows = append(f.Flows, g.Flow)
 	}
@@ -281,15 +285,13 @@ func hostPart(e Endpoint) string {
 	return s
 }
 
-// portsText is the port all sockets of a flow share, or "*" when they differ.
-func portsText(ports map[uint16]bool) string {
-	if len(ports) != 1 {
+// portText is the port all sockets of a flow share, or "*" when they
+// differ (many).
+func portText(port uint16, many bool) string {
+	if many {
 		return "*"
 	}
-	for p := range ports {
-		return strconv.Itoa(int(p))
-	}
-	return "*"
+	return strconv.Itoa(int(port))
 }
 
 func finishSuspect(s *Suspect) {

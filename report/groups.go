@@ -3,7 +3,6 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,43 +180,55 @@ func (b *builder) flowsOf(pid int, stuck []key) []*flow {
 		outbound bool
 		port     uint16
 	}
+	// A peer is its address alone (an ep of port 0).
 	type peerFlow struct {
 		port
-		peer netip.Addr
+		peer ep
 	}
 	// Each socket's port, found once: outbound looks the socket up in
-	// maps keyed by its endpoints, and a process may have 50,000.
+	// maps keyed by its endpoints, and a process may have 50,000. A
+	// socket of the same port and peer as the one before it (the keys
+	// are sorted) takes the same sets and flow without a lookup.
 	ports := make([]port, len(stuck))
-	peers := map[port]map[netip.Addr]bool{}
+	peers := map[port]map[ep]bool{}
+	var last peerFlow
 	for i, k := range stuck {
 		p := port{false, k.local.Port()}
 		if b.outbound(pid, k) {
 			p = port{true, k.remote.Port()}
 		}
 		ports[i] = p
-		if peers[p] == nil {
-			peers[p] = map[netip.Addr]bool{}
+		pf := peerFlow{p, k.remote.withPort(0)}
+		if i > 0 && pf == last {
+			continue
 		}
-		peers[p][k.remote.Addr()] = true
+		last = pf
+		if peers[p] == nil {
+			peers[p] = map[ep]bool{}
+		}
+		peers[p][pf.peer] = true
 	}
 	index := map[peerFlow]*flow{}
 	var out []*flow
+	var f *flow
 	for i, k := range stuck {
 		p := ports[i]
 		pf := peerFlow{port: p}
 		n := len(peers[p])
 		if n <= maxPeerFlows {
-			pf.peer = k.remote.Addr()
+			pf.peer = k.remote.withPort(0)
 		}
-		f := index[pf]
-		if f == nil {
-			fk := flowKey{outbound: p.outbound, port: p.port, peers: n}
-			if n <= maxPeerFlows {
-				fk.peer, fk.peers = pf.peer.String(), 0
+		if i == 0 || pf != last {
+			last, f = pf, index[pf]
+			if f == nil {
+				fk := flowKey{outbound: p.outbound, port: p.port, peers: n}
+				if n <= maxPeerFlows {
+					fk.peer, fk.peers = pf.peer.Addr().String(), 0
+				}
+				f = &flow{key: fk}
+				index[pf] = f
+				out = append(out, f)
 			}
-			f = &flow{key: fk}
-			index[pf] = f
-			out = append(out, f)
 		}
 		f.keys = append(f.keys, k)
 	}
@@ -905,14 +916,17 @@ func (b *builder) errorPath(sg *sockGroup, answered bool) (Claim, bool) {
 	closed := 0
 	outside := map[pcapstate.Method]int{} // closes after other methods
 	seen := map[serverRequest]bool{}      // the group's local endpoints of the port
-	for _, k := range sg.keys {
-		a := endOf(k.local, netip.Addr{})
-		if seen[a] {
+	var last serverRequest
+	for i, k := range sg.keys {
+		a := endOf(k.local, ep{})
+		// The keys are sorted, so the same endpoint's come together: a
+		// group of 50,000 sockets has a few.
+		if i > 0 && a == last || seen[a] {
 			continue
 		}
-		seen[a] = true
+		seen[a], last = true, a
 		for m := pcapstate.MethodNone; m <= lastMethod; m++ {
-			a.method = m
+			a.method = uint64(m)
 			c := b.closedByUs[a]
 			switch {
 			case c == 0:

@@ -391,7 +391,7 @@ func joinInts(v []int) string {
 func (b *builder) peerInCmdline(keys []key) (Process, Claim, bool) {
 	peers := map[netip.AddrPort]bool{}
 	for _, k := range keys {
-		peers[k.remote] = true
+		peers[k.remote.AddrPort()] = true
 	}
 	type hit struct {
 		pid  int

@@ -102,6 +102,13 @@ type Side struct {
 	// of a segment's payload.
 	LastRequest Method `json:"last_request"`
 	LastStatus  uint16 `json:"last_status"`
+	// Upgrade says that this endpoint's answer, LastStatus, took the
+	// connection out of HTTP/1.x: a 101 (Switching Protocols), or a 2xx
+	// answer to the peer's CONNECT (LastRequest of the other Side), which
+	// opened a tunnel. What followed was another protocol (a WebSocket,
+	// HTTP/2, the TLS a proxy relays), so the last HTTP messages are not
+	// the last exchange, and no later bytes were read as HTTP.
+	Upgrade Upgrade `json:"upgrade"`
 }
 
 // Verdict is what the capture proves about the local endpoint's CLOSE_WAIT.

@@ -155,31 +155,56 @@ type conn struct {
 	tunnel   Tunnel
 	// method and status are, per endpoint, the method of the last HTTP/1.x
 	// request and the status of the last response it began sending before
-	// the peer's FIN; only a segment that begins one writes them.
+	// the peer's FIN; only a segment that begins one writes them, and none
+	// does once upgrade is set.
 	// They fill the conn's last bytes (TestConnLayout checks the size).
 	method [2]Method
-	status [2]uint16
+	// upgrade is how the connection left HTTP/1.x (an Upgrade) shifted
+	// left by one, plus the endpoint whose answer did it; 0 while it has
+	// not.
+	upgrade uint8
+	status  [2]uint16
 }
 
 // noteHTTP records that endpoint s began the HTTP/1.x message h, unless
-// either end answered 101 (Switching Protocols) before: what follows is
-// another protocol (a WebSocket, HTTP/2, a hijacked stream), whose bytes
-// may look like a message's start ("HTTP/1.1 200" split across frames),
-// and the 101 and its request stay the last HTTP exchange.
+// the connection left HTTP/1.x before: after a 101 (Switching Protocols)
+// or a 2xx answer to CONNECT, what follows is another protocol (a
+// WebSocket, HTTP/2, the TLS of a proxy's tunnel, a hijacked stream),
+// whose bytes may look like a message's start ("HTTP/1.1 200" split
+// across frames, a plain request sent through the tunnel), and the answer
+// and its request stay the last HTTP exchange. A CONNECT answered
+// otherwise (407, 403, 502) opened nothing: HTTP goes on, or the
+// connection closes.
 func (c *conn) noteHTTP(s int, h HTTPStart) {
-	if c.status[0] == StatusSwitching || c.status[1] == StatusSwitching {
+	if c.upgrade != 0 {
 		return
 	}
 	if m := h.Method(); m != MethodNone {
 		c.method[s] = m
 		return
 	}
-	c.status[s] = h.Status()
+	st := h.Status()
+	c.status[s] = st
+	switch {
+	case st == StatusSwitching:
+		c.upgrade = uint8(UpgradeSwitching)<<1 | uint8(s)
+	case st >= 200 && st < 300 && c.method[1-s] == MethodCONNECT:
+		c.upgrade = uint8(UpgradeConnect)<<1 | uint8(s)
+	}
+}
+
+// upgradeBy is how the connection left HTTP/1.x if endpoint s's answer
+// made it leave, UpgradeNone otherwise.
+func (c *conn) upgradeBy(s int) Upgrade {
+	if c.upgrade == 0 || int(c.upgrade&1) != s {
+		return UpgradeNone
+	}
+	return Upgrade(c.upgrade >> 1)
 }
 
 // StatusSwitching is HTTP's 101 Switching Protocols: a connection carries
 // another protocol after it (a WebSocket, HTTP/2), and Side.LastStatus
-// keeps it as the last HTTP/1.x exchange.
+// keeps it as the last HTTP/1.x exchange (Side.Upgrade says so).
 const StatusSwitching = 101
 
 // The size of a conn and of its hot part; a test checks the layout.

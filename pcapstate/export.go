@@ -84,6 +84,7 @@ func (x *exporter) sideInto(out *Side, c *conn, s int) {
 	e, ec := &c.ep[s], &c.cold[s]
 	out.LastRequest = c.method[s]
 	out.LastStatus = c.status[s]
+	out.Upgrade = c.upgradeBy(s)
 	out.Addr = c.addrPort(s)
 	out.State = e.state
 	out.Since = nsTime(e.since)

@@ -30,6 +30,33 @@ func (m Method) MarshalText() ([]byte, error) {
 	return []byte(m.String()), nil
 }
 
+// Upgrade is how a connection left HTTP/1.x: what it carried after the
+// answer that did it is another protocol, whose bytes are not HTTP/1.x
+// messages even where they look like one. The zero value means it did not,
+// or the capture did not show it.
+type Upgrade uint8
+
+//go:generate stringer -type=Upgrade -linecomment
+
+// Upgrades. UpgradeSwitching is a 101 (Switching Protocols) answer to an
+// Upgrade request: a WebSocket, HTTP/2 over cleartext (h2c).
+// UpgradeConnect is a 2xx answer to a CONNECT request, which opened a
+// tunnel through a proxy to the request's host:port: the bytes after it
+// are the client's and the host's (usually TLS), relayed.
+const (
+	UpgradeNone      Upgrade = iota // none
+	UpgradeSwitching                // 101
+	UpgradeConnect                  // connect
+)
+
+// MarshalText writes an Upgrade by name, and none as "".
+func (u Upgrade) MarshalText() ([]byte, error) {
+	if u == UpgradeNone {
+		return []byte{}, nil
+	}
+	return []byte(u.String()), nil
+}
+
 // HTTPStart is the beginning of an HTTP/1.x message recognised at the
 // start of a segment's payload, in 16 bits: a request's Method (1 to 15)
 // or a response's status code (100 to 999). The zero value means the

@@ -141,7 +141,7 @@ func TestLastExchange(t *testing.T) {
 		name     string
 		tail     []step
 		last     Sender
-		local    Side // LastRequest and LastStatus only
+		local    Side // LastRequest, LastStatus and Upgrade only
 		remote   Side
 		localCW  bool
 		wantPeer State
@@ -171,7 +171,51 @@ func TestLastExchange(t *testing.T) {
 				{'c', PSH | ACK, 1251, 6541, 30, HTTPStart(MethodPOST)}, {'s', PSH | ACK, 6541, 1281, 20, 200},
 				{'s', FIN | ACK, 6561, 1281, 0, 0}, {'c', ACK, 1281, 6562, 0, 0},
 			},
-			last: SenderRemote, local: Side{LastRequest: MethodGET}, remote: Side{LastStatus: 101}, localCW: true,
+			last: SenderRemote, local: Side{LastRequest: MethodGET}, remote: Side{LastStatus: 101, Upgrade: UpgradeSwitching}, localCW: true,
+		},
+		{
+			// A proxy's 200 to CONNECT opens a tunnel: the client's
+			// request and the origin's response relayed through it are
+			// not the proxy's exchange.
+			name: "nothing after a 2xx to CONNECT is HTTP",
+			tail: []step{
+				{'c', PSH | ACK, 1201, 6501, 50, HTTPStart(MethodCONNECT)}, {'s', PSH | ACK, 6501, 1251, 40, 200},
+				{'c', PSH | ACK, 1251, 6541, 30, HTTPStart(MethodGET)}, {'s', PSH | ACK, 6541, 1281, 20, 404},
+				{'s', FIN | ACK, 6561, 1281, 0, 0}, {'c', ACK, 1281, 6562, 0, 0},
+			},
+			last: SenderRemote, local: Side{LastRequest: MethodCONNECT}, remote: Side{LastStatus: 200, Upgrade: UpgradeConnect}, localCW: true,
+		},
+		{
+			name: "a CONNECT answered 407 opens no tunnel",
+			tail: []step{
+				{'c', PSH | ACK, 1201, 6501, 50, HTTPStart(MethodCONNECT)}, {'s', PSH | ACK, 6501, 1251, 40, 407},
+				{'c', PSH | ACK, 1251, 6541, 30, HTTPStart(MethodGET)}, {'s', PSH | ACK, 6541, 1281, 20, 404},
+				{'s', FIN | ACK, 6561, 1281, 0, 0}, {'c', ACK, 1281, 6562, 0, 0},
+			},
+			last: SenderRemote, local: Side{LastRequest: MethodGET}, remote: Side{LastStatus: 404}, localCW: true,
+		},
+		{
+			// The 200 answered the GET before the CONNECT, not the
+			// CONNECT, which the proxy refused.
+			name: "a CONNECT after an answered request, refused",
+			tail: []step{
+				{'c', PSH | ACK, 1201, 6501, 50, HTTPStart(MethodGET)}, {'s', PSH | ACK, 6501, 1251, 40, 200},
+				{'c', PSH | ACK, 1251, 6541, 30, HTTPStart(MethodCONNECT)}, {'s', PSH | ACK, 6541, 1281, 20, 403},
+				{'c', PSH | ACK, 1281, 6561, 30, HTTPStart(MethodGET)}, {'s', PSH | ACK, 6561, 1311, 20, 200},
+				{'s', FIN | ACK, 6581, 1311, 0, 0}, {'c', ACK, 1311, 6582, 0, 0},
+			},
+			last: SenderRemote, local: Side{LastRequest: MethodGET}, remote: Side{LastStatus: 200}, localCW: true,
+		},
+		{
+			// Only the answer to CONNECT counts: a 200 that the client
+			// sends is not one.
+			name: "a 2xx from the end that sent CONNECT opens nothing",
+			tail: []step{
+				{'c', PSH | ACK, 1201, 6501, 50, HTTPStart(MethodCONNECT)}, {'c', PSH | ACK, 1251, 6501, 40, 200},
+				{'s', PSH | ACK, 6501, 1291, 20, 502},
+				{'s', FIN | ACK, 6521, 1291, 0, 0}, {'c', ACK, 1291, 6522, 0, 0},
+			},
+			last: SenderRemote, local: Side{LastRequest: MethodCONNECT, LastStatus: 200}, remote: Side{LastStatus: 502}, localCW: true,
 		},
 		{
 			name: "a retransmitted request is not new data",
@@ -186,10 +230,11 @@ func TestLastExchange(t *testing.T) {
 				t.Fatalf("local %v in %v, want the client in CLOSE_WAIT", c.Local.Addr, c.Local.State)
 			}
 			if c.LastDataFrom != tt.last || c.Local.LastRequest != tt.local.LastRequest || c.Local.LastStatus != tt.local.LastStatus ||
-				c.Remote.LastRequest != tt.remote.LastRequest || c.Remote.LastStatus != tt.remote.LastStatus {
-				t.Errorf("last data from %v, local %v %d, remote %v %d; want %v, %v %d, %v %d", c.LastDataFrom,
-					c.Local.LastRequest, c.Local.LastStatus, c.Remote.LastRequest, c.Remote.LastStatus,
-					tt.last, tt.local.LastRequest, tt.local.LastStatus, tt.remote.LastRequest, tt.remote.LastStatus)
+				c.Remote.LastRequest != tt.remote.LastRequest || c.Remote.LastStatus != tt.remote.LastStatus ||
+				c.Local.Upgrade != tt.local.Upgrade || c.Remote.Upgrade != tt.remote.Upgrade {
+				t.Errorf("last data from %v, local %v %d %v, remote %v %d %v; want %v, %v %d %v, %v %d %v", c.LastDataFrom,
+					c.Local.LastRequest, c.Local.LastStatus, c.Local.Upgrade, c.Remote.LastRequest, c.Remote.LastStatus, c.Remote.Upgrade,
+					tt.last, tt.local.LastRequest, tt.local.LastStatus, tt.local.Upgrade, tt.remote.LastRequest, tt.remote.LastStatus, tt.remote.Upgrade)
 			}
 		})
 	}

@@ -46,10 +46,11 @@ type connSeen struct {
 	answered pcapstate.Method
 	// theirFIN is the peer's FIN.
 	theirFIN pcapstate.Pos
-	// upgraded says an end answered 101 (Switching Protocols): what
-	// followed was another protocol (a WebSocket, HTTP/2), not HTTP/1.x,
-	// whose message starts are all the capture's exchanges show.
-	upgraded bool
+	// upgrade says an end's answer took the connection out of HTTP/1.x:
+	// a 101 (Switching Protocols) or a 2xx to CONNECT. What followed was
+	// another protocol (a WebSocket, HTTP/2, a proxy's tunnel), not
+	// HTTP/1.x, whose message starts are all the capture's exchanges show.
+	upgrade Upgrade
 }
 
 // later reports whether s is of a later connection of the endpoints than
@@ -115,7 +116,7 @@ func (b *builder) keep(c *pcapstate.Conn, local, remote *pcapstate.Side, k key, 
 		s := connSeen{
 			first: c.First, vlan: c.VLAN, firstPacket: c.FirstPacket, handshake: c.Handshake, weOpened: c.LocalOpened,
 			ours: local.Bytes, theirs: remote.Bytes, lastFrom: c.LastDataFrom, theirFIN: remote.FIN,
-			upgraded: local.LastStatus == pcapstate.StatusSwitching || remote.LastStatus == pcapstate.StatusSwitching,
+			upgrade: upgradeOf(local.Upgrade, remote.Upgrade),
 		}
 		if local.Addr != c.Local.Addr {
 			// The report takes the connection's remote end as ours.

@@ -2,7 +2,7 @@ package report
 
 import "fmt"
 
-//go:generate stringer -type=Category,Severity,Runtime,Status,Strength,SuspectKind,LocalMethod,InputStatus,InputCause,Mechanism,Role,Exchange,PosKind -linecomment -output=enums_string.go
+//go:generate stringer -type=Category,Severity,Runtime,Status,Strength,SuspectKind,LocalMethod,InputStatus,InputCause,Mechanism,Role,Exchange,Upgrade,PosKind -linecomment -output=enums_string.go
 
 // Category is a root cause of a CLOSE_WAIT pile-up. The zero value means
 // unknown.

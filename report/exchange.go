@@ -37,6 +37,61 @@ const (
 // lastExchanges is the number of Exchange values.
 const lastExchanges = LastNoData + 1
 
+// Upgrade says how a group's connections left HTTP/1.x before their last
+// exchange: an answer switched them to another protocol, so that their
+// last data, not their last HTTP messages, classes them. The zero value
+// means they did not.
+type Upgrade uint8
+
+// Upgrades, as named in the JSON schema: a 101 (Switching Protocols: a
+// WebSocket, h2c), or a 2xx answer to CONNECT, which opened a tunnel (a
+// forward proxy relays the client's bytes, usually TLS, to the host it
+// named).
+const (
+	UpgradeNone      Upgrade = iota // none
+	UpgradeSwitching                // 101
+	UpgradeConnect                  // connect
+)
+
+// upgrades is the number of Upgrade values.
+const upgrades = UpgradeConnect + 1
+
+// MarshalText makes an Upgrade appear by name in JSON.
+func (u Upgrade) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// UnmarshalText reads an Upgrade by name.
+func (u *Upgrade) UnmarshalText(b []byte) (err error) {
+	*u, err = enumText(`upgrade`, b, int(upgrades), Upgrade.String)
+	return err
+}
+
+// upgradeOf is how the answer of one of a connection's ends, a and b
+// (pcapstate.Side.Upgrade), took it out of HTTP/1.x.
+func upgradeOf(a, b pcapstate.Upgrade) Upgrade {
+	switch max(a, b) {
+	case pcapstate.UpgradeSwitching:
+		return UpgradeSwitching
+	case pcapstate.UpgradeConnect:
+		return UpgradeConnect
+	}
+	return UpgradeNone
+}
+
+// upgradePhrase ends the phrase of a group's last exchange, in its name
+// and in the lists of a process's groups, when an answer took its
+// connections out of HTTP/1.x (sockGroup.upgrade, Finding.Upgrade).
+var upgradePhrase = [upgrades]string{
+	UpgradeSwitching: ", after an upgrade (101)",
+	UpgradeConnect:   ", through a CONNECT tunnel",
+}
+
+// upgradeClaim says, in a last-exchange claim, what the connections
+// carried after the answer that took them out of HTTP/1.x.
+var upgradeClaim = [upgrades]string{
+	UpgradeSwitching: "over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2)",
+	UpgradeConnect:   "through the tunnel a 2xx answer to CONNECT opened (the bytes a proxy relays between the client and the host it named, usually TLS, not HTTP/1.x)",
+}
+
 // MarshalText makes an Exchange appear by name in JSON.
 func (l Exchange) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
@@ -67,13 +122,9 @@ type exchangeSeen struct {
 	// when the capture saw it (MethodNone otherwise).
 	answered pcapstate.Method
 	fin      Pos // the peer's FIN, a capture position
-	// upgraded says the connection left HTTP/1.x by a 101 (connSeen's).
-	upgraded bool
+	// upgrade says how the connection left HTTP/1.x, if it did (connSeen's).
+	upgrade Upgrade
 }
-
-// afterUpgrade ends the phrase of a group's last exchange when a 101
-// upgraded its connections (sockGroup.upgraded).
-const afterUpgrade = ", after an upgrade (101)"
 
 // lastExchangeOf classes the last exchange of stuck socket k's connection;
 // LastUnknown when the capture did not see the connection.
@@ -90,11 +141,12 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 	default:
 		return e
 	}
-	if c.upgraded {
-		// The last data was of the protocol the 101 switched to: the
-		// last HTTP messages (the upgrade's request and 101) were not
-		// the last exchange.
-		e.class, e.upgraded = LastTheirs, true
+	if c.upgrade != UpgradeNone {
+		// The last data was of the protocol the 101 switched to, or
+		// relayed through the tunnel a CONNECT opened: the last HTTP
+		// messages (the request and its answer) were not the last
+		// exchange.
+		e.class, e.upgrade = LastTheirs, c.upgrade
 		if e.ours {
 			e.class = LastOurs
 		}
@@ -114,22 +166,16 @@ func (b *builder) lastExchangeOf(k key) exchangeSeen {
 	return e
 }
 
-// kind is e's class, and whether the connection was upgraded by a 101:
-// the index of its kind in splitByLastExchange's counts.
-func (e *exchangeSeen) kind() int {
-	k := 2 * int(e.class)
-	if e.upgraded {
-		k++
-	}
-	return k
-}
+// kind is e's class, and how the connection left HTTP/1.x: the index of
+// its kind in splitByLastExchange's counts, kinds of one class together.
+func (e *exchangeSeen) kind() int { return int(e.class)*int(upgrades) + int(e.upgrade) }
 
 // splitByLastExchange splits the groups no thread holds by their sockets'
 // last exchanges, when the capture saw more than one kind among them; a
-// group of one kind is marked with it. A kind is a class and whether a 101
-// upgraded the connection first: a WebSocket whose peer sent the last
-// frame and a request never answered are both LastTheirs, but not one
-// path. Groups held by threads are not split: their holders wait inside
+// group of one kind is marked with it. A kind is a class and how the
+// connection left HTTP/1.x first, if it did: a WebSocket whose peer sent
+// the last frame, a proxy's tunnel whose client did and a request never
+// answered are all LastTheirs, but not one path. Groups held by threads are not split: their holders wait inside
 // the exchange, which already decided which sockets they hold.
 func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 	var out []sockGroup
@@ -141,14 +187,14 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 		// Each socket's last exchange, classed once: the finding reads
 		// them again (lastExchangeFinding).
 		exch := make([]exchangeSeen, len(g.keys))
-		var n [2 * lastExchanges]int
+		var n [int(lastExchanges) * int(upgrades)]int
 		for i, k := range g.keys {
 			exch[i] = b.lastExchangeOf(k)
 			n[exch[i].kind()]++
 		}
 		kinds := 0 // seen in the capture
 		for c, m := range n {
-			if m > 0 && Exchange(c/2) != LastUnknown {
+			if m > 0 && Exchange(c/int(upgrades)) != LastUnknown {
 				kinds++
 			}
 		}
@@ -168,7 +214,7 @@ func (b *builder) splitByLastExchange(gs []sockGroup) []sockGroup {
 				continue
 			}
 			sub := g
-			sub.keys, sub.exch, sub.last, sub.byLast = make([]key, 0, m), make([]exchangeSeen, 0, m), Exchange(c/2), true
+			sub.keys, sub.exch, sub.last, sub.byLast = make([]key, 0, m), make([]exchangeSeen, 0, m), Exchange(c/int(upgrades)), true
 			for i, e := range exch {
 				if e.kind() == c {
 					sub.keys, sub.exch = append(sub.keys, g.keys[i]), append(sub.exch, e)
@@ -307,7 +353,8 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	n := len(sg.keys)
 	statuses, methods := map[uint16]int{}, map[pcapstate.Method]int{}
 	ours := 0
-	upgraded := sg.upgraded()
+	upgrade := sg.upgrade()
+	f.Upgrade = upgrade
 	fins := make([]Pos, 0, maxFINEvidence+1) // the earliest, of thousands
 	for _, e := range sg.exch {
 		if e.status != 0 {
@@ -351,9 +398,9 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 			if outbound {
 				text += ": the peer closed while we waited for the response, and the path that handles the timeout or the failed read returned without closing"
 			}
-		case upgraded:
-			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2): the peer closed after our last write", conns)
-			group += afterUpgrade
+		case upgrade != UpgradeNone:
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us, %s: the peer closed after our last write", conns, upgradeClaim[upgrade])
+			group += upgradePhrase[upgrade]
 		case outbound:
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from us (no HTTP request recognised), and the peer never answered it", conns)
 		default:
@@ -362,9 +409,9 @@ func (b *builder) lastExchangeFinding(f *Finding, sg *sockGroup, rt Runtime) (Ad
 	case LastTheirs:
 		group = "last data before the peer's FIN from the peer"
 		switch {
-		case upgraded:
-			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer, over the protocol a 101 (Switching Protocols) upgraded it to (a WebSocket, HTTP/2), and this process sent nothing after it", conns)
-			group += afterUpgrade
+		case upgrade != UpgradeNone:
+			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN came from the peer, %s, and this process sent nothing after it", conns, upgradeClaim[upgrade])
+			group += upgradePhrase[upgrade]
 		case method != "":
 			text = fmt.Sprintf("on each of these %s the last data before the peer's FIN was the peer's request (%s), which this process never answered", conns, method)
 			group += ": a request (" + method + ") never answered"

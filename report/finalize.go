@@ -610,7 +610,7 @@ func groupsOf(fs []Finding, pid int) (parts []string, total int) {
 		case f.Mechanism == MechanismUnknown:
 			parts = append(parts, fmt.Sprintf("%d (%s)", count(f.SocketCount), f.Category))
 		case f.LastExchange != LastUnknown:
-			parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(f.SocketCount), mechanismPhrase[f.Mechanism], lastPhrase[f.LastExchange], f.Category))
+			parts = append(parts, fmt.Sprintf("%d %s, %s%s (%s)", count(f.SocketCount), mechanismPhrase[f.Mechanism], lastPhrase[f.LastExchange], upgradePhrase[f.Upgrade], f.Category))
 		default:
 			parts = append(parts, fmt.Sprintf("%d %s (%s)", count(f.SocketCount), mechanismPhrase[f.Mechanism], f.Category))
 		}

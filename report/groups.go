@@ -90,15 +90,20 @@ type sockGroup struct {
 	// sockets share (LastUnknown: not classed), and byLast says the group
 	// was split from the others of its mechanism and flow by it; exch
 	// are the keys' last exchanges, in their order, when last is known:
-	// upgraded by a 101 all or none.
+	// all of one Upgrade.
 	last   Exchange
 	byLast bool
 	exch   []exchangeSeen
 }
 
-// upgraded reports whether a 101 upgraded the group's connections: all
-// of them or none, as splitByLastExchange splits them.
-func (sg *sockGroup) upgraded() bool { return len(sg.exch) > 0 && sg.exch[0].upgraded }
+// upgrade is how the group's connections left HTTP/1.x, if they did: all
+// of them alike, as splitByLastExchange splits them.
+func (sg *sockGroup) upgrade() Upgrade {
+	if len(sg.exch) == 0 {
+		return UpgradeNone
+	}
+	return sg.exch[0].upgrade
+}
 
 // exchange classes of a socket's connection at the peer's FIN, in the
 // order holders are given sockets.
@@ -380,11 +385,7 @@ func (b *builder) stuckFindings(g *group) []Finding {
 			var parts []string
 			for j, o := range groups {
 				if o.byLast {
-					phrase := lastPhrase[o.last]
-					if o.upgraded() {
-						phrase += afterUpgrade
-					}
-					parts = append(parts, fmt.Sprintf("%d %s, %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], phrase, o.flow.key))
+					parts = append(parts, fmt.Sprintf("%d %s, %s%s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], lastPhrase[o.last], upgradePhrase[o.upgrade()], o.flow.key))
 				} else {
 					parts = append(parts, fmt.Sprintf("%d %s (%s)", count(len(o.keys)), mechanismPhrase[o.mech], o.flow.key))
 				}

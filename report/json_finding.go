@@ -196,6 +196,10 @@ func (o *jsonOut) finding(f *Finding) error {
 		b = append(b, ","+inField+`"last_exchange": `...)
 		b = appendJSONString(b, f.LastExchange.String())
 	}
+	if f.Upgrade != UpgradeNone { // omitempty: the zero value
+		b = append(b, ","+inField+`"upgrade": `...)
+		b = appendJSONString(b, f.Upgrade.String())
+	}
 	o.b = append(b, inFinding+"}"...)
 	if len(o.b) >= 64<<10 {
 		return o.flush()

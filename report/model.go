@@ -168,6 +168,11 @@ type Finding struct {
 	// LastExchange is what the group's connections carried last before
 	// the peer's FIN, when the group is classed by it (unknown: it is not).
 	LastExchange Exchange `json:"last_exchange,omitempty"`
+	// Upgrade is how the group's connections left HTTP/1.x before that
+	// last exchange, when an answer took them out of it (a 101, a 2xx to
+	// CONNECT): their last data was of another protocol (none: they did
+	// not, or the group is not classed by its last exchange).
+	Upgrade Upgrade `json:"upgrade,omitempty"`
 }
 
 // Process identifies the process holding sockets.

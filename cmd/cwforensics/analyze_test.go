@@ -67,6 +67,9 @@ type caseGroup struct {
 	// LastExchange, when set, is the finding's last_exchange: it tells
 	// apart two groups of one process and category.
 	LastExchange string `json:"last_exchange"`
+	// Upgrade, when set, is the finding's upgrade: how the group's
+	// connections left HTTP/1.x (101, connect).
+	Upgrade string `json:"upgrade"`
 }
 
 // gapCheck reports the outcome of one named check of a case, turned around
@@ -206,6 +209,9 @@ func checkGroups(c gapCheck, m *report.Model, truth caseTruth) {
 		if g.Peer != "" {
 			c.check(key+"peer", strings.Contains(m.Verdict.Text, g.Peer) || strings.Contains(f.Title, g.Peer),
 				"the verdict (%q) and the finding's title (%q) do not name the peer %s", m.Verdict.Text, f.Title, g.Peer)
+		}
+		if g.Upgrade != "" {
+			c.check(key+"upgrade", f.Upgrade.String() == g.Upgrade, "%s (pid %d): upgrade %s, want %s: %s", g.Name, g.PID, f.Upgrade, g.Upgrade, f.Group)
 		}
 		c.check(key+"count", f.SocketCount == g.CloseWait, "%s (pid %d): %d sockets, want %d", g.Name, g.PID, f.SocketCount, g.CloseWait)
 		if g.Holder != "" {

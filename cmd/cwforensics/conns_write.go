@@ -285,9 +285,11 @@ func appendConnText(b []byte, ends []int, c *pcapstate.Conn, end time.Time) ([]b
 
 // appendLast appends the table's LAST: the TSV's last exchange in one
 // cell, the local endpoint's last request method and response status bare
-// and the peer's after "peer:", as MARKERS has them, then who sent the
-// last data (data:local or data:peer); for example "peer:GET data:peer",
-// a request left unanswered.
+// and the peer's after "peer:", as MARKERS has them, then how an answer
+// took the connection out of HTTP/1.x (upgrade:101, upgrade:connect) and
+// who sent the last data (data:local or data:peer); for example
+// "peer:GET data:peer", a request left unanswered, or "200 peer:CONNECT
+// upgrade:connect data:local", a proxy's tunnel.
 func appendLast(b []byte, c *pcapstate.Conn) []byte {
 	start := len(b)
 	add := func(prefix string, s pcapstate.Side) {
@@ -300,6 +302,9 @@ func appendLast(b []byte, c *pcapstate.Conn) []byte {
 	}
 	add("", c.Local)
 	add("peer:", c.Remote)
+	if u := max(c.Local.Upgrade, c.Remote.Upgrade); u != pcapstate.UpgradeNone {
+		b = append(append(b, " upgrade:"...), u.String()...)
+	}
 	switch c.LastDataFrom {
 	case pcapstate.SenderLocal:
 		b = append(b, " data:local"...)

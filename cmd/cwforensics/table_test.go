@@ -93,6 +93,7 @@ func TestWriteConnsTextCells(t *testing.T) {
 		c.Remote.LastRequest = pcapstate.Method(i / 2 % 3)
 		c.Local.LastStatus = uint16(i / 7 % 2 * 503)
 		c.LastDataFrom = pcapstate.Sender(i % 3)
+		c.Remote.Upgrade = pcapstate.Upgrade(i / 11 % 3)
 		conns = append(conns, c)
 	}
 	rows := [][]string{{"LOCAL", "REMOTE", "STATE", "SINCE", "IDLE", "PEER", "VERDICT", "PKTS", "BYTES", "MARKERS", "LAST"}}
@@ -116,6 +117,9 @@ func TestWriteConnsTextCells(t *testing.T) {
 			if s.side.LastStatus != 0 {
 				last = append(last, s.prefix+strconv.Itoa(int(s.side.LastStatus)))
 			}
+		}
+		if u := max(c.Local.Upgrade, c.Remote.Upgrade); u != pcapstate.UpgradeNone {
+			last = append(last, "upgrade:"+u.String())
 		}
 		switch c.LastDataFrom {
 		case pcapstate.SenderLocal:

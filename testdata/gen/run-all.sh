@@ -2,7 +2,7 @@
 # Regenerates every real fixture (testdata/real/*, testdata/cases/*) on this
 # machine: `make fixtures`. Needs root, tcpdump, dumpcap (optional), lsof,
 # net-tools, busybox, iproute2 (with network namespaces: `ip netns add`), python3,
-# curl, Go, a JDK 17 (and optionally 25), Debian's libhttpclient-java and
+# curl, openssl, Go, a JDK 17 (and optionally 25), Debian's libhttpclient-java and
 # libcommons-pool2-java, nginx (nginx-light), Node.js (nodejs), systemd
 # (journald, systemd-cat) and rsyslog.
 # Loopback, or network namespaces the scripts make and delete; about 15
@@ -24,7 +24,7 @@ for g in sockets recvq jvm go-server-noclose java-pool-leak python-skip-close \
 	go-two-services netns-remote-leak java-two-mechanisms \
 	nginx-upstream-leak pool-idle-evict python-faulthandler node-unconsumed \
 	python-client-error-status python-server-error-status python-server-method-close \
-	python-server-error-few node-websocket-noclose \
+	python-server-error-few node-websocket-noclose python-connect-proxy \
 	node-reports node-stderr-stacks; do
 	echo "== $g" >&2
 	bash "$g/run.sh"

@@ -129,8 +129,12 @@ var (
 	// read by hand (monotonicLine), in the file's order (journalHosts).
 	// host prog[123]: after a short-iso stamp; a host names no colon, as
 	// in reJournalShort, so that Go's log.Lshortfile "main.go:42: http:
-	// ..." is no host and program "http".
+	// ..." is no host and program "http". --no-hostname's prog[123]: is
+	// reProg's.
 	reHostProg = regexp.MustCompile(`^([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// prog[123]: or prog: right after a short-iso stamp, without the host
+	// (journalctl --no-hostname); see stampedWriter.
+	reProg = regexp.MustCompile(`^([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
 	reNodeWarning = regexp.MustCompile(`^\(node:(\d+)\) `)
 	// A level word near the start.
@@ -198,8 +202,14 @@ const maxJournalHosts = 16
 // line of a program without a pid under one of them ("[  123.456789] host
 // prog:") is a journal line too. Alone, such a line looks like dmesg's
 // "[    1.234567] usb 1-1: new high-speed USB device", a device's line,
-// which no journal line names the host of in a dmesg file. Only the first
-// maxJournalHosts hosts are kept (a journal merged from as many machines).
+// which no journal line names the host of in a dmesg file. journalctl
+// --no-hostname's lines name the host "": "[  123.456789] prog[123]:"
+// learns it, after which "[  123.456789] kernel:" and "prog:" are journal
+// lines, which alone look like dmesg's "[    0.523438] ACPI: Interpreter
+// enabled" (a dmesg whose lines include the kernel's "prog[123]: segfault
+// at ..." is then read as such a journal: its lines' first words are
+// taken as programs). Only the first maxJournalHosts hosts are kept (a
+// journal merged from as many machines).
 type journalHosts []string
 
 // see reads a line that starts with "[": true, and its prefix's program,
@@ -245,7 +255,11 @@ func (h *journalHosts) shape(s string) shape {
 // of a program without a pid, which journalctl prints for an entry with
 // neither _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line
 // only in a file whose journal lines named its host before
-// (journalHosts). TestMonotonicLine and FuzzRead hold it to two regexps.
+// (journalHosts). journalctl --no-hostname leaves the host out: a first
+// word with a colon is no host but the writer ("[  123.456789]
+// prog[123]: ", a journal line, or "kernel: ", "prog: ", a program
+// without a pid), and host is "". TestMonotonicLine and FuzzRead hold it
+// to two regexps.
 func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent) {
 	if s == "" || s[0] != '[' {
 		return "", false, false, e
@@ -268,13 +282,23 @@ func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent
 	}
 	rest := s[j+9:]
 	k := strings.IndexByte(rest, ' ')
-	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
+	if k < 0 {
+		k = len(rest)
+	}
+	if k == 0 {
 		return "", false, false, e
 	}
-	host, rest = rest[:k], rest[k+1:]
-	if msg, ok := strings.CutPrefix(rest, "kernel:"); ok {
-		e.Program, e.Message = "kernel", strings.TrimPrefix(msg, " ")
-		return host, true, false, e
+	// A host names no colon; a first word with one is the writer of
+	// journalctl --no-hostname ("[  123.456789] prog[123]: "), host "".
+	if strings.IndexByte(rest[:k], ':') < 0 {
+		if k == len(rest) || strings.ContainsAny(rest[:k], "\t\n\f\r") {
+			return "", false, false, e
+		}
+		host, rest = rest[:k], rest[k+1:]
+		if msg, ok := strings.CutPrefix(rest, "kernel:"); ok {
+			e.Program, e.Message = "kernel", strings.TrimPrefix(msg, " ")
+			return host, true, false, e
+		}
 	}
 	// The program: [^\s:\[]+, then "[123]:" or ":".
 	p := strings.IndexAny(rest, " \t\n\f\r:[")
@@ -802,9 +826,62 @@ func stamped(s string, m []int) (e dumps.LogEvent) {
 		e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
 		e.PID, _ = strconv.Atoi(hp[3])
 		rest = rest[len(hp[0]):]
+	} else if p := reProg.FindStringSubmatch(rest); p != nil && stampedWriter(s[m[0]:m[1]], p[1], p[2] != "") {
+		e.Program = p[1] // journalctl --no-hostname -o short-iso: prog[pid]:
+		e.PID, _ = strconv.Atoi(p[2])
+		rest = rest[len(p[0]):]
 	}
 	e.Message = rest
 	return e
+}
+
+// stampedWriter reports whether prog, after the time stamp stamp and
+// before ": ", is the writer of journalctl --no-hostname -o short-iso
+// (or short-iso-precise): with a pid ("prog[123]: "), after any stamp,
+// unless it is a level word; without one ("kernel: ", "pgbouncer: "), only
+// after a stamp of journalctl's own shape (isoJournalStamp) and unless it
+// is a level word or an exception's or a warning's name ("Error:",
+// "java.net.SocketException:", "ConnectionResetError:"), which a message
+// starts with.
+func stampedWriter(stamp, prog string, pid bool) bool {
+	if reLevel.MatchString(prog) {
+		return false
+	}
+	if pid {
+		return true
+	}
+	if !isoJournalStamp(stamp) || strings.IndexByte(prog, '.') >= 0 {
+		return false
+	}
+	for _, suffix := range []string{"Error", "Exception", "Warning"} {
+		if strings.HasSuffix(prog, suffix) {
+			return false
+		}
+	}
+	return true
+}
+
+// isoJournalStamp reports whether a stamp reISO matched is in journalctl
+// -o short-iso's shape, 2026-12-03T09:12:01+0000, or short-iso-precise's,
+// 2026-12-03T09:12:01.943063+0000: a "T", microseconds or none, and a
+// numeric zone (with a colon too, "+00:00", as RFC 3339 writes it).
+func isoJournalStamp(s string) bool {
+	if len(s) < 24 || s[10] != 'T' || s[4] != '-' {
+		return false
+	}
+	z := s[19:]
+	if z[0] == '.' {
+		if len(z) < 7 {
+			return false
+		}
+		for _, c := range []byte(z[1:7]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		z = z[7:]
+	}
+	return (len(z) == 5 || len(z) == 6 && z[3] == ':') && (z[0] == '+' || z[0] == '-')
 }
 
 // level takes a level word from the first few words of a message.

@@ -113,7 +113,7 @@ func FuzzRead(f *testing.F) {
 		for line := range strings.Lines(string(data)) {
 			line = strings.TrimRight(line, " \t\r\n")
 			if host, journal, noPID, e := monotonicLine(line); journal != reJournalMonotonic.MatchString(line) ||
-				!journal && noPID != reMonotonicNoPID.MatchString(line) || (journal || noPID) && !strings.Contains(line, "] "+host+" ") {
+				!journal && noPID != reMonotonicNoPID.MatchString(line) || (journal || noPID) && host != "" && !strings.Contains(line, "] "+host+" ") {
 				t.Fatalf("monotonicLine(%q) = %q %v %v, not the regexps' reading", line, host, journal, noPID)
 			} else if want := monotonicByRegexp(line); e != want {
 				t.Fatalf("monotonicLine(%q) = %+v, the regexps' reading %+v", line, e, want)
@@ -708,6 +708,10 @@ func TestMonotonicLine(t *testing.T) {
 		"[    1.000000] vm a\vpp: x", "[    1.000000] vm app[1]:\tx", "[    1.000000] usb 1-1: x",
 		"[    1.000000] pci 0000:00:01.0: x", "[    1.000000]  vm app[1]: x", "[", "[    1.000000] ",
 		" [    1.000000] vm app[1]: x", "[    1.000000] vm \xff[1]: x", "[    1.000000] vm \xff: x",
+		// journalctl --no-hostname.
+		"[    1.000000] app[1]: x", "[    1.000000] app[1]:x", "[    1.000000] app[1]:", "[    1.000000] kernel: x",
+		"[    1.000000] kernel:", "[    1.000000] app: x", "[    1.000000] app:x y", "[    1.000000] app[]: x",
+		"[    1.000000] app[1]x: y", "[    1.000000] 0000:00:01.0: x", "[    1.000000] a:b c: x", "[    1.000000] app[1]:\tx",
 	} {
 		host, journal, noPID, e := monotonicLine(line)
 		if journal != reJournalMonotonic.MatchString(line) || !journal && noPID != reMonotonicNoPID.MatchString(line) {
@@ -721,12 +725,13 @@ func TestMonotonicLine(t *testing.T) {
 
 // The two regexps monotonicLine stands for: journalctl -o
 // short-monotonic's "[  123.456789] host prog[123]:" or the kernel's
-// "host kernel:", and a program without a pid, "[  123.456789] host prog:
-// ", after which journalctl puts ": ", a blank too, or ends the line when
-// the message is empty.
+// "host kernel:", or without the host (--no-hostname) "prog[123]:", and a
+// program without a pid, "[  123.456789] host prog: " or "prog: ", after
+// which journalctl puts ": ", a blank too, or ends the line when the
+// message is empty.
 var (
-	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\]): ?`)
-	reMonotonicNoPID   = regexp.MustCompile(`^\[ *\d+\.\d{6}\] [^\s:]+ ([^\s:\[]+):(?: |$)`)
+	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] (?:[^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\])|([^\s:\[]+)\[(\d+)\]): ?`)
+	reMonotonicNoPID   = regexp.MustCompile(`^\[ *\d+\.\d{6}\] (?:[^\s:]+ )?([^\s:\[]+):(?: |$)`)
 )
 
 // monotonicByRegexp reads a short-monotonic line's program, pid and
@@ -734,8 +739,8 @@ var (
 // before monotonicLine did.
 func monotonicByRegexp(s string) (e dumps.LogEvent) {
 	if m := reJournalMonotonic.FindStringSubmatch(s); m != nil {
-		e.Program = m[1] + m[2]
-		e.PID, _ = strconv.Atoi(m[3])
+		e.Program = m[1] + m[2] + m[4]
+		e.PID, _ = strconv.Atoi(m[3] + m[5])
 		e.Message = s[len(m[0]):]
 	} else if m := reMonotonicNoPID.FindStringSubmatch(s); m != nil {
 		e.Program = m[1]
@@ -840,6 +845,150 @@ func TestJournalNoHostname(t *testing.T) {
 		}
 		if !Match([]byte(log)) {
 			t.Errorf("%s: not matched as a log", stamp)
+		}
+	}
+}
+
+// journalRelay is what each line of testdata/journal-nohost-*.log and
+// journal-ipv6host-*.log names (testdata/gen/journal-forms/entries.sh):
+// the writer, and the class of the lines that are events.
+var journalRelay = []struct {
+	prog  string
+	pid   int
+	class dumps.LogClass
+	msg   string
+}{
+	{"relay", 4242, dumps.LogNone, "listening on 127.0.0.1:18401"},
+	{"kernel", 0, dumps.LogNone, "TCP: request_sock_TCP: Possible SYN flooding on port 18401. Sending cookies."},
+	{"relay", 4242, dumps.LogConnReset, "Error: read ECONNRESET"},
+	{"relay", 4242, dumps.LogNone, "    at TCP.onStreamRead (node:internal/stream_base_commons:217:20)"},
+	{"relay", 4242, dumps.LogFDExhausted, "accept4: too many open files; retrying in 5ms"},
+	{"pgbouncer", 0, dumps.LogUpstreamClosed, "C-0x55d0: app/app@10.0.0.7:51234 closing because: client unexpected eof (age=0s)"},
+	{"relay", 4242, dumps.LogBrokenPipe, "write EPIPE to 10.0.0.7:5432"},
+}
+
+// checkJournalRelay reads a journal of journalRelay's entries as journalctl
+// printed it: every line names its writer, pid and message (the time when
+// the form has one with a year), the events are the four problem lines,
+// and the stack is read under its writer's header.
+func checkJournalRelay(t *testing.T, file string) {
+	t.Helper()
+	data := dumptest.ReadFile(t, file)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != len(journalRelay) {
+		t.Fatalf("%s: %d lines, want %d", file, len(lines), len(journalRelay))
+	}
+	// The first line at 2026-12-03 09:12:01.729353 UTC (short-monotonic's
+	// and the year-less forms': none).
+	first := time.Date(2026, 12, 3, 9, 12, 1, 729353000, time.UTC)
+	var hosts journalHosts
+	for i, line := range lines {
+		want := journalRelay[i]
+		if sh := hosts.shape(line); sh != shapeSyslog && sh != shapeStamped {
+			t.Errorf("%s:%d: shape %d, want a journal line", file, i+1, sh)
+		}
+		l := logLine{recentLine: recentLine{text: line}}
+		if e, ok := hosts.see(line); ok {
+			l.sh, l.shaped = shapeSyslog, true
+			l.set(e, true)
+		}
+		e := l.event()
+		if e.Program != want.prog || e.PID != want.pid || e.Message != want.msg {
+			t.Errorf("%s:%d: %s[%d] %q, want %s[%d] %q", file, i+1, e.Program, e.PID, e.Message, want.prog, want.pid, want.msg)
+		}
+		if i == 0 && !e.Time.IsZero() && !e.Time.Equal(first) && !e.Time.Equal(first.Truncate(time.Second)) {
+			t.Errorf("%s:1: time %v, want %v", file, e.Time, first)
+		}
+	}
+	ev, err := Read(bytes.NewReader(data), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ev.LogEvents {
+		got = append(got, fmt.Sprintf("%d %s %s[%d]", e.Pos.Line, e.Class, e.Program, e.PID))
+	}
+	want := []string{"3 conn-reset relay[4242]", "5 fd-exhausted relay[4242]", "6 upstream-closed pgbouncer[0]", "7 broken-pipe relay[4242]"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: events (-want +got):\n%s", file, diff)
+	}
+	if len(ev.ThreadDumps) != 1 || ev.ThreadDumps[0].PID != 4242 || len(ev.ThreadDumps[0].Threads) != 1 ||
+		ev.ThreadDumps[0].Threads[0].Name != "Error: read ECONNRESET" {
+		t.Errorf("%s: stacks %+v", file, ev.ThreadDumps)
+	}
+	if !Match(data) {
+		t.Errorf("%s: not matched as a log", file)
+	}
+}
+
+// TestJournalNoHostnameFiles: journalctl --no-hostname in every short form
+// (testdata/journal-nohost-*.log, printed by the real journalctl from
+// entries of a program with a pid, the kernel and a program without one):
+// after short-iso's and short-monotonic's stamps too, the writer follows
+// the stamp, and is no host.
+func TestJournalNoHostnameFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/journal-nohost-*.log")
+	if len(files) != 7 {
+		t.Fatalf("%d files", len(files))
+	}
+	for _, file := range files {
+		checkJournalRelay(t, file)
+	}
+}
+
+// TestJournalNoHostnameLines: the class of --no-hostname lines, and the
+// lines that are not of it. A short-monotonic line of a program without a
+// pid ("[ 1.0] kernel: ...") is dmesg's shape ("[ 1.0] ACPI: ..."): it is
+// a journal line only after a journal line of the file named a writer
+// with its pid, as a host-less journal's lines do (journalHosts); after a
+// short-iso stamp, in journalctl's own shape (a "T" and a zone of four
+// digits), a word then ": " is a writer unless it is a level or an
+// exception's name.
+func TestJournalNoHostnameLines(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string // each event's "program[pid] message"
+	}{
+		{"short-monotonic, the kernel after a program",
+			"[   12.000000] app[10]: read ECONNRESET\n[   13.000000] kernel: TCP: connection reset\n",
+			[]string{"app[10] read ECONNRESET", "kernel[0] TCP: connection reset"}},
+		{"short-monotonic, the kernel alone: dmesg's shape",
+			"[   13.000000] kernel: TCP: connection reset\n",
+			[]string{"[0] [   13.000000] kernel: TCP: connection reset"}},
+		{"short-iso",
+			"2026-12-03T09:12:01+0000 app[10]: read ECONNRESET\n2026-12-03T09:12:02+0000 kernel: TCP: connection reset\n",
+			[]string{"app[10] read ECONNRESET", "kernel[0] TCP: connection reset"}},
+		{"short-iso-precise, a program without a pid",
+			"2026-12-03T09:12:01.943063+0000 pgbouncer: closing because: client unexpected eof\n",
+			[]string{"pgbouncer[0] closing because: client unexpected eof"}},
+		{"short-iso: a level or an exception is no writer",
+			"2026-12-03T09:12:01+0000 Error: read ECONNRESET\n2026-12-03T09:12:01+0000 java.net.SocketException: Connection reset\n2026-12-03T09:12:01+0000 ConnectionResetError: [Errno 104] Connection reset by peer\n",
+			[]string{"[0] Error: read ECONNRESET", "[0] java.net.SocketException: Connection reset", "[0] ConnectionResetError: [Errno 104] Connection reset by peer"}},
+		{"another stamp: only a writer with a pid",
+			"2026-12-03 09:12:01,123 app[10]: read ECONNRESET\n2026-12-03 09:12:01,123 urllib3: connection reset\n",
+			[]string{"app[10] read ECONNRESET", "[0] urllib3: connection reset"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			evs, _, _, err := ReadLog(strings.NewReader(tt.in), "l")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range evs {
+				got = append(got, fmt.Sprintf("%s[%d] %s", e.Program, e.PID, e.Message))
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// dmesg's own lines stay dmesg's: under no journal line of the file,
+	// and the first line of the file.
+	for _, line := range []string{"[    0.523438] ACPI: Interpreter enabled", "[ 6920.724460] lo: left promiscuous mode", "[   13.000000] kernel: x"} {
+		if sh := new(journalHosts).shape(line); sh != shapeOther {
+			t.Errorf("shape(%q) = %d, want %d", line, sh, shapeOther)
 		}
 	}
 }

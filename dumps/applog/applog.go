@@ -104,6 +104,29 @@ func classify(msg string, low *[]byte) dumps.LogClass {
 	return dumps.LogNone
 }
 
+// ipv6Host is a host named by its IPv6 address, as rsyslog and journald
+// name a host that has no name (RFC 4291's text forms: "::" within,
+// "fe80::", "2001:db8::1", "::ffff:10.0.0.7", or all eight groups), and a
+// zone ("fe80::1%eth0"). A host names no colon otherwise, so that Go's
+// log.Lshortfile "main.go:42:" or a message's "Error:" is none; an
+// address is told from those by its "::" or its seven colons, in hex
+// digits and dots only (isIPv6Host reads it by hand).
+const ipv6Host = `(?:[0-9A-Fa-f.]*:){7}[0-9A-Fa-f:.]*(?:%[^\s:]+)?|[0-9A-Fa-f:.]*::[0-9A-Fa-f:.]*(?:%[^\s:]+)?`
+
+// isIPv6Host reports whether w is all of ipv6Host's match.
+func isIPv6Host(w string) bool {
+	addr, zone, hasZone := strings.Cut(w, "%")
+	if hasZone && (zone == "" || strings.ContainsAny(zone, ": \t\n\f\r")) {
+		return false
+	}
+	for _, c := range []byte(addr) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
+			return false
+		}
+	}
+	return strings.Contains(addr, "::") || strings.Count(addr, ":") >= 7
+}
+
 // Time stamps and prefixes a log line may start with.
 var (
 	// 2026-12-02T16:40:41.832Z, 2026-12-02 16:40:41,832, 2026/12/02 16:40:41,
@@ -115,7 +138,8 @@ var (
 	// leaves the host out ("Dec 02 16:40:41 prog[123]: Error: ..."): a
 	// host ends in no colon, so that prog[123]: is not taken for one and
 	// the message's "Error:" for the program.
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (?:(\S*[^\s:]) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// A host may be an IPv6 address ending in "::" (ipv6Host).
+	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (?:(\S*[^\s:]|` + ipv6Host + `) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
@@ -124,14 +148,14 @@ var (
 	// abbreviation as strftime's %Z gives it: a name ("UTC", "CET",
 	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
 	// "+0545"). The host may be left out (--no-hostname), as in reBSD.
-	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) (?:([^\s:]+) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) (?:([^\s:]+|` + ipv6Host + `) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic's "[  123.456789] host prog[123]:" is
 	// read by hand (monotonicLine), in the file's order (journalHosts).
 	// host prog[123]: after a short-iso stamp; a host names no colon, as
 	// in reJournalShort, so that Go's log.Lshortfile "main.go:42: http:
 	// ..." is no host and program "http". --no-hostname's prog[123]: is
 	// reProg's.
-	reHostProg = regexp.MustCompile(`^([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	reHostProg = regexp.MustCompile(`^([^\s:]+|` + ipv6Host + `) ([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// prog[123]: or prog: right after a short-iso stamp, without the host
 	// (journalctl --no-hostname); see stampedWriter.
 	reProg = regexp.MustCompile(`^([^\s:\[]+)(?:\[(\d+)\])?: `)
@@ -288,9 +312,10 @@ func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent
 	if k == 0 {
 		return "", false, false, e
 	}
-	// A host names no colon; a first word with one is the writer of
-	// journalctl --no-hostname ("[  123.456789] prog[123]: "), host "".
-	if strings.IndexByte(rest[:k], ':') < 0 {
+	// A host names no colon but an IPv6 address's (ipv6Host); a first
+	// word with another is the writer of journalctl --no-hostname
+	// ("[  123.456789] prog[123]: "), host "".
+	if strings.IndexByte(rest[:k], ':') < 0 || isIPv6Host(rest[:k]) {
 		if k == len(rest) || strings.ContainsAny(rest[:k], "\t\n\f\r") {
 			return "", false, false, e
 		}

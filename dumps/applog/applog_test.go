@@ -712,6 +712,10 @@ func TestMonotonicLine(t *testing.T) {
 		"[    1.000000] app[1]: x", "[    1.000000] app[1]:x", "[    1.000000] app[1]:", "[    1.000000] kernel: x",
 		"[    1.000000] kernel:", "[    1.000000] app: x", "[    1.000000] app:x y", "[    1.000000] app[]: x",
 		"[    1.000000] app[1]x: y", "[    1.000000] 0000:00:01.0: x", "[    1.000000] a:b c: x", "[    1.000000] app[1]:\tx",
+		// An IPv6 address as the host.
+		"[    1.000000] fe80:: app[1]: x", "[    1.000000] fe80:: kernel: x", "[    1.000000] ::1 app: x", "[    1.000000] fe80::1%eth0 app[1]: x",
+		"[    1.000000] fe80::% app[1]: x", "[    1.000000] 1:2:3:4:5:6:7:8 app[1]: x", "[    1.000000] 1:2:3:4:5:6:7 app[1]: x",
+		"[    1.000000] fe80:: x", "[    1.000000] fe80::g app[1]: x", "[    1.000000] :: app:", "[    1.000000] fe80::%a:b app[1]: x",
 	} {
 		host, journal, noPID, e := monotonicLine(line)
 		if journal != reJournalMonotonic.MatchString(line) || !journal && noPID != reMonotonicNoPID.MatchString(line) {
@@ -730,8 +734,8 @@ func TestMonotonicLine(t *testing.T) {
 // which journalctl puts ": ", a blank too, or ends the line when the
 // message is empty.
 var (
-	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] (?:[^\s:]+ (?:(kernel)|([^\s:\[]+)\[(\d+)\])|([^\s:\[]+)\[(\d+)\]): ?`)
-	reMonotonicNoPID   = regexp.MustCompile(`^\[ *\d+\.\d{6}\] (?:[^\s:]+ )?([^\s:\[]+):(?: |$)`)
+	reJournalMonotonic = regexp.MustCompile(`^\[ *\d+\.\d{6}\] (?:(?:[^\s:]+|` + ipv6Host + `) (?:(kernel)|([^\s:\[]+)\[(\d+)\])|([^\s:\[]+)\[(\d+)\]): ?`)
+	reMonotonicNoPID   = regexp.MustCompile(`^\[ *\d+\.\d{6}\] (?:(?:[^\s:]+|` + ipv6Host + `) )?([^\s:\[]+):(?: |$)`)
 )
 
 // monotonicByRegexp reads a short-monotonic line's program, pid and
@@ -989,6 +993,51 @@ func TestJournalNoHostnameLines(t *testing.T) {
 	for _, line := range []string{"[    0.523438] ACPI: Interpreter enabled", "[ 6920.724460] lo: left promiscuous mode", "[   13.000000] kernel: x"} {
 		if sh := new(journalHosts).shape(line); sh != shapeOther {
 			t.Errorf("shape(%q) = %d, want %d", line, sh, shapeOther)
+		}
+	}
+}
+
+// TestJournalIPv6Host: a host named by an IPv6 address (rsyslog and
+// journald print a host without a name so) is a host in every prefix,
+// ending in "::" too, which a host ending in no colon is not: the real
+// journalctl's lines (testdata/journal-ipv6host-*.log, host "2001:db8::"),
+// then each form of address in each prefix.
+func TestJournalIPv6Host(t *testing.T) {
+	files, _ := filepath.Glob("testdata/journal-ipv6host-*.log")
+	if len(files) != 4 {
+		t.Fatalf("%d files", len(files))
+	}
+	for _, file := range files {
+		checkJournalRelay(t, file)
+	}
+	stamps := []string{"Dec 03 09:12:01", "Dec  3 09:12:01.823026", "2026-12-03T09:12:01+0000", "2026-12-03T09:12:01.823026+00:00",
+		"1796289121.823026", "Thu 2026-12-03 09:12:01 UTC", "[29834.368633]"}
+	hosts := []string{"fe80::", "2001:db8:0:1::", "::", "::1", "fe80::1%eth0", "2001:db8:0:0:0:0:0:1", "::ffff:10.0.0.7", "2001:DB8::A"}
+	for _, stamp := range stamps {
+		for _, host := range hosts {
+			line := stamp + " " + host + " relay[4242]: Error: read ECONNRESET"
+			evs, _, _, err := ReadLog(strings.NewReader(line+"\n"), "l")
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("%q: %d events, %v", line, len(evs), err)
+			}
+			if e := evs[0]; e.Program != "relay" || e.PID != 4242 || e.Message != "Error: read ECONNRESET" {
+				t.Errorf("%q: %s[%d] %q", line, e.Program, e.PID, e.Message)
+			}
+		}
+	}
+	// Not addresses: Go's log.Lshortfile and words with colons stay in
+	// the message.
+	for _, line := range []string{
+		"2026/12/02 10:05:09 cafe.go:88: http: proxy error: read: connection reset by peer",
+		"2026-12-02T10:05:09+0000 bad:88: http: connection reset by peer",
+		"2026-12-02T10:05:09+0000 a:b:c:d: http: connection reset by peer",
+	} {
+		evs, _, _, err := ReadLog(strings.NewReader(line+"\n"), "l")
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%q: %d events, %v", line, len(evs), err)
+		}
+		if e := evs[0]; e.Program != "" {
+			t.Errorf("%q: program %q, want none", line, e.Program)
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cwforensics/cwforensics/dumps"
 )
@@ -134,12 +135,13 @@ var (
 	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
 	// Dec  2 16:40:41 host prog[123]: (RFC 3164, rsyslog's traditional
 	// format, journalctl -o short), Dec 02 16:40:41.823026 host
-	// prog[123]: (journalctl -o short-precise). journalctl --no-hostname
-	// leaves the host out ("Dec 02 16:40:41 prog[123]: Error: ..."): a
-	// host ends in no colon, so that prog[123]: is not taken for one and
-	// the message's "Error:" for the program.
-	// A host may be an IPv6 address ending in "::" (ipv6Host).
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (?:(\S*[^\s:]|` + ipv6Host + `) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// prog[123]: (journalctl -o short-precise): the stamp is bsdStamp's,
+	// the rest reBSDRest's. journalctl --no-hostname leaves the host out
+	// ("Dec 02 16:40:41 prog[123]: Error: ..."): a host ends in no colon,
+	// so that prog[123]: is not taken for one and the message's "Error:"
+	// for the program, unless it is an IPv6 address ending in "::"
+	// (ipv6Host).
+	reBSDRest = regexp.MustCompile(`^(?:(\S*[^\s:]|` + ipv6Host + `) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
@@ -169,6 +171,149 @@ var (
 	reEndpoint = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}\b|\[[0-9A-Fa-f:.]+\]:\d{1,5}`)
 )
 
+// maxMonth bounds the bytes of a month's name in a syslog stamp (glibc's
+// longest abbreviations, Arabic's "كانون الثاني", are 23).
+const maxMonth = 32
+
+// bsdStamp reads the syslog stamp a line starts with, after an optional
+// "<PRI>": a month, the day and the time, "Dec  2 16:40:41" (RFC 3164,
+// rsyslog's traditional format, journalctl -o short) or "Dec 02
+// 16:40:41.823026" (-o short-precise). It returns the index after the
+// stamp and its blank, -1 when there is none. journalctl names the month
+// in LC_TIME's language, as glibc's locales abbreviate it: "Dez", "Mär",
+// "déc.", "févr.", "12月", " 1月" (Japanese and Korean pad it), "Thg 1",
+// "كانون الثاني" (see isMonth); the month is not read, since a stamp
+// without a year gets no time in any language.
+func bsdStamp(s string) int {
+	i := 0
+	if s != "" && s[0] == '<' {
+		j := strings.IndexByte(s, '>')
+		if j < 2 || j > 4 || !allDigits(s[1:j]) {
+			return -1
+		}
+		i = j + 1
+	}
+	// The hour's colon is the first: no month's name has one.
+	c := strings.IndexByte(s[i:min(len(s), i+maxMonth+8)], ':')
+	if c < 0 {
+		return -1
+	}
+	c += i
+	if c < i+5 || c+6 > len(s) || !allDigits(s[c-2:c]) || s[c-3] != ' ' || !allDigits(s[c+1:c+3]) || s[c+3] != ':' || !allDigits(s[c+4:c+6]) {
+		return -1
+	}
+	end := c + 6
+	if end < len(s) && s[end] == '.' {
+		k := end + 1
+		for k < len(s) && k <= end+9 && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		if k == end+1 {
+			return -1
+		}
+		end = k
+	}
+	if end >= len(s) || s[end] != ' ' {
+		return -1
+	}
+	// The day, one or two digits, after one to three blanks.
+	d := c - 4
+	if d < i || !allDigits(s[d:d+1]) {
+		return -1
+	}
+	if d > i && allDigits(s[d-1:d]) {
+		d--
+	}
+	m := d
+	for m > i && s[m-1] == ' ' && d-m < 3 {
+		m--
+	}
+	if m == d || m > i && s[m-1] == ' ' || d > i && allDigits(s[d-1:d]) {
+		return -1
+	}
+	if !isMonth(s[i:m]) {
+		return -1
+	}
+	return end + 1
+}
+
+// isMonth reports whether w may be a month's name as a locale of glibc
+// abbreviates it: at most maxMonth bytes, at most three words (one blank
+// before it, as Japanese and Korean pad " 1月"), a letter in it, and
+// nothing but letters, marks, digits and ".'’-" (no bracket, quote, "=",
+// "/", which a log's other first words have).
+func isMonth(w string) bool {
+	w = strings.TrimPrefix(w, " ")
+	if w == "" || len(w) > maxMonth || w[0] == ' ' || strings.Count(w, " ") > 2 {
+		return false
+	}
+	letter := false
+	for _, r := range w {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsMark(r) || unicode.IsDigit(r) || r == ' ' || r == '.' || r == '\'' || r == '’' || r == '-' || r == '\u200d' || r == '॰':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// bsdPrefix reads a line that starts with a syslog stamp (bsdStamp):
+// the host, program and pid after it, and the message.
+func bsdPrefix(s string) (e dumps.LogEvent, ok bool) {
+	k := bsdStamp(s)
+	if k < 0 {
+		return e, false
+	}
+	m := reBSDRest.FindStringSubmatchIndex(s[k:])
+	if m == nil {
+		return e, false
+	}
+	e.Program = s[k+m[4] : k+m[5]]
+	if m[6] >= 0 {
+		e.PID, _ = strconv.Atoi(s[k+m[6] : k+m[7]])
+	}
+	e.Message = s[k+m[1]:]
+	return e, true
+}
+
+// isCont reports whether a line continues the one before: indented (a
+// stack's frame), "Caused by:", "Traceback (". A line indented by one
+// blank before a digit may be a syslog stamp of a month padded so (" 1月
+// 03 09:12:01", journalctl under ja_JP or ko_KR), which is none.
+func isCont(s string) bool {
+	switch s[0] {
+	case '\t':
+		return true
+	case ' ':
+		return len(s) < 2 || s[1] < '1' || s[1] > '9' || bsdStamp(s) < 0
+	}
+	return strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback (")
+}
+
+// isSyslog reports whether a line starts with a syslog or journal prefix
+// that is such by its own shape (parseSyslog reads it).
+func isSyslog(s string) bool {
+	if s[0] == '<' && re5424.MatchString(s) {
+		return true
+	}
+	if k := bsdStamp(s); k >= 0 && reBSDRest.MatchString(s[k:]) {
+		return true
+	}
+	return (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s)
+}
+
 // A line's structure.
 type shape uint8
 
@@ -192,7 +337,7 @@ func lineShape(s string) shape {
 	switch {
 	case s == "":
 		return shapeOther
-	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+	case isCont(s):
 		return shapeCont
 	case s[0] == '{' && strings.HasSuffix(strings.TrimSpace(s), "}"):
 		return shapeJSON
@@ -200,9 +345,7 @@ func lineShape(s string) shape {
 		return shapeNodeWarning
 	case stampStart(s) && reISO.MatchString(s):
 		return shapeStamped
-	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
-		return shapeSyslog
-	case (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
+	case isSyslog(s):
 		return shapeSyslog
 	}
 	return unprefixedShape(s)
@@ -373,14 +516,14 @@ func stampStart(s string) bool {
 // a syslog prefix, or be a JSON or logfmt record: not a continuation.
 func mayHavePrefix(s string) bool {
 	switch {
-	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+	case isCont(s):
 		return false
 	case s[0] == '{' || s[0] == '<' || s[0] == '[' || s[0] == '(' || s[0] >= '0' && s[0] <= '9':
 		return true
 	case s[0] >= 'A' && s[0] <= 'Z' && len(s) > 16 && s[3] == ' ':
 		return true // Dec  2 10:05:00 ...
 	}
-	return strings.IndexByte(s, '=') > 0
+	return strings.IndexByte(s, '=') > 0 || bsdStamp(s) >= 0 // Dez, déc., 12月
 }
 
 // isLogfmt: three key=value pairs, one of them a time, level or message.
@@ -740,7 +883,7 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 // (parsed reports it). FuzzRead holds it to lineShape and parsePrefix.
 func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 	switch {
-	case s == "" || s[0] == ' ' || s[0] == '\t' || s[0] == '{' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+	case s == "" || s[0] == '{' || isCont(s):
 		// lineShape's own: a continuation or JSON, before the prefixes.
 	case s[0] == '(':
 		if m := reNodeWarning.FindStringSubmatch(s); m != nil {
@@ -753,10 +896,9 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		}
 		// No syslog or journal stamp starts with four digits and a dash.
 		return unprefixedShape(s), e, false, false
-	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
-		// Each of parseSyslog's regexps wants the first byte lineShape
-		// tries it on; a short-monotonic line is shaped by journalHosts,
-		// never here.
+	default:
+		// parseSyslog reads what isSyslog takes; a short-monotonic line
+		// is shaped by journalHosts, never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}
@@ -771,19 +913,22 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 // short-precise, -o short-unix and -o short-full (-o short-monotonic's is
 // monotonicLine's).
 func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
-	if m := re5424.FindStringSubmatch(s); m != nil {
+	if s == "" {
+		return e, false, false
+	}
+	if m := re5424.FindStringSubmatch(s); s[0] == '<' && m != nil {
 		e.Time, _ = parseTime(m[1])
 		e.Program = nilDash(m[3])
 		e.PID, _ = strconv.Atoi(m[4])
 		e.Message = s[len(m[0]):]
 		return e, false, true
 	}
-	if m := reBSD.FindStringSubmatch(s); m != nil {
+	if e, ok := bsdPrefix(s); ok {
 		// No year: the time is left out rather than guessed.
-		e.Program = m[5]
-		e.PID, _ = strconv.Atoi(m[6])
-		e.Message = s[len(m[0]):]
 		return e, true, true
+	}
+	if s[0] < '0' || s[0] > '9' && s[0] < 'A' || s[0] > 'Z' {
+		return e, false, false
 	}
 	if m := reJournalShort.FindStringSubmatch(s); m != nil {
 		switch {
@@ -1139,14 +1284,19 @@ func (j *jsStacks) line(l, raw *logLine) bool {
 	if len(j.open) > 0 {
 		j.flushSilent(n)
 	}
-	if text[0] == ' ' || text[0] == '\t' {
+	indented := text[0] == ' ' || text[0] == '\t'
+	if indented {
 		if f, ok := dumps.ParseJSFrame(text); ok {
 			j.bareFrame(n, f, raw)
 			return true
 		}
-	} else if f, key, ok := prefixedFrame(l); ok {
-		j.frame(n, f, key, raw)
-		return true
+	}
+	// An indented line may be a prefixed one too (" 1月 03 ...", isCont).
+	if !indented || !isCont(text) {
+		if f, key, ok := prefixedFrame(l); ok {
+			j.frame(n, f, key, raw)
+			return true
+		}
 	}
 	j.prev = nil
 	if len(j.open) > 0 {

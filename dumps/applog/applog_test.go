@@ -1041,3 +1041,67 @@ func TestJournalIPv6Host(t *testing.T) {
 		}
 	}
 }
+
+// TestSyslogMonthNames: journalctl names the month in LC_TIME's language
+// ("Dez 03", "déc. 03", "12月 03", " 1月 03"): the real journalctl's -o
+// short of one entry a month under 15 locales
+// (testdata/journal-locales-short.log) is read as under C's, writer and
+// message, no time (no year, as in English); then month names of other
+// glibc locales (its locales/*: abmon), written by hand, with blanks,
+// dots and marks in them, and lines that are no syslog prefix.
+func TestSyslogMonthNames(t *testing.T) {
+	data := string(dumptest.ReadFile(t, "testdata/journal-locales-short.log"))
+	blocks := strings.Split(data, "# ")[1:]
+	if len(blocks) != 15 {
+		t.Fatalf("%d locales", len(blocks))
+	}
+	for _, block := range blocks {
+		loc, body, _ := strings.Cut(block, "\n")
+		lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+		if len(lines) != 12 {
+			t.Fatalf("%s: %d lines", loc, len(lines))
+		}
+		for i, line := range lines {
+			if sh := new(journalHosts).shape(line); sh != shapeSyslog {
+				t.Errorf("%s: shape(%q) = %d, want syslog", loc, line, sh)
+			}
+			l := logLine{recentLine: recentLine{text: line}}
+			if e := l.event(); e.Program != "relay" || e.PID != 4242 || e.Message != fmt.Sprintf("poll %d ok", i+1) || !e.Time.IsZero() {
+				t.Errorf("%s: %q read as %s[%d] %q at %v", loc, line, e.Program, e.PID, e.Message, e.Time)
+			}
+		}
+		if !Match([]byte(body)) {
+			t.Errorf("%s: not matched as a log", loc)
+		}
+	}
+	for _, month := range []string{"Ιαν", "ינו", "лис", "saus.", "ม.ค.", "जन॰", "Thg 1", "Thg 12", "كانون الثاني", "apr  ", "d’abr.", "1-р сар", "fé"} {
+		for _, sep := range []string{" 03 09:12:01", " 3 09:12:01.823026"} {
+			line := month + sep + " vm relay[4242]: Error: read ECONNRESET"
+			evs, _, _, err := ReadLog(strings.NewReader(line+"\n"), "l")
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("%q: %d events, %v", line, len(evs), err)
+			}
+			if e := evs[0]; e.Program != "relay" || e.PID != 4242 || e.Message != "Error: read ECONNRESET" {
+				t.Errorf("%q: %s[%d] %q", line, e.Program, e.PID, e.Message)
+			}
+		}
+	}
+	// A stack under a padded month's prefix.
+	ev, err := Read(strings.NewReader(" 1月 03 09:12:01 vm relay[4242]: Error: read ECONNRESET\n 1月 03 09:12:01 vm relay[4242]:     at f (/srv/a.js:1:1)\n"), "l")
+	if err != nil || len(ev.LogEvents) != 1 || len(ev.ThreadDumps) != 1 || ev.ThreadDumps[0].PID != 4242 || ev.ThreadDumps[0].Threads[0].Name != "Error: read ECONNRESET" {
+		t.Errorf("ja_JP stack: events %+v, dumps %+v, %v", ev.LogEvents, ev.ThreadDumps, err)
+	}
+	for _, line := range []string{
+		"2026 03 09:12:01 vm relay[4242]: x",           // no letter
+		"[main] 03 09:12:01 vm relay[4242]: x",         // no month's characters
+		"a b c d 03 09:12:01 vm relay[4242]: x",        // four words
+		"Dec 103 09:12:01 vm relay[4242]: x",           // a day of three digits
+		"Dec    3 09:12:01 vm relay[4242]: x",          // four blanks
+		"Dec 03 09:12:1 vm relay[4242]: x",             // no seconds
+		"    at f (/srv/a.js:1:1) 03 09:12:01 vm r: x", // a frame
+	} {
+		if sh := lineShape(line); sh == shapeSyslog {
+			t.Errorf("lineShape(%q) = syslog", line)
+		}
+	}
+}

@@ -327,7 +327,17 @@ const (
 	// shapeNodeWarning is Node.js's process warning on stderr:
 	// "(node:29625) Warning: ...", "(node:29625) [DEP0005] DeprecationWarning: ...".
 	shapeNodeWarning
+	// shapeJSONString is a line that is one JSON string, "read
+	// ECONNRESET": a logger that writes its messages so, `jq .msg` of a
+	// JSON log. Its message is the string; it names no time, level or
+	// writer.
+	shapeJSONString
 )
+
+// isJSONString reports whether s is one JSON string and nothing else.
+func isJSONString(s string) bool {
+	return len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && json.Valid([]byte(s))
+}
 
 // lineShape is a line's shape by the line alone. A line under
 // short-monotonic's stamp ("[  123.456789] host prog[123]:") is shaped by
@@ -341,6 +351,8 @@ func lineShape(s string) shape {
 		return shapeCont
 	case s[0] == '{' && strings.HasSuffix(strings.TrimSpace(s), "}"):
 		return shapeJSON
+	case s[0] == '"' && isJSONString(s):
+		return shapeJSONString
 	case s[0] == '(' && reNodeWarning.MatchString(s):
 		return shapeNodeWarning
 	case stampStart(s) && reISO.MatchString(s):
@@ -861,6 +873,10 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 	case shapeLogfmt:
 		parseLogfmt(s, &e)
 		return e, false
+	case shapeJSONString:
+		if json.Unmarshal([]byte(s), &e.Message) == nil {
+			return e, false
+		}
 	case shapeSyslog:
 		// A short-monotonic line is parsed by journalHosts as it is
 		// shaped, never here.
@@ -883,7 +899,7 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 // (parsed reports it). FuzzRead holds it to lineShape and parsePrefix.
 func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 	switch {
-	case s == "" || s[0] == '{' || isCont(s):
+	case s == "" || s[0] == '{' || s[0] == '"' || isCont(s):
 		// lineShape's own: a continuation or JSON, before the prefixes.
 	case s[0] == '(':
 		if m := reNodeWarning.FindStringSubmatch(s); m != nil {

@@ -1105,3 +1105,41 @@ func TestSyslogMonthNames(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONStringLines: a log of one JSON string a line (a logger that
+// writes its messages so, `jq .msg` of a JSON log) is a log, and each
+// line's message is the string, unquoted and unescaped; a line that is
+// not one JSON string (CSV's quoted fields, a string cut short, a bad
+// escape) is no such line.
+func TestJSONStringLines(t *testing.T) {
+	in := `"listening on :8080"` + "\n" +
+		`"read tcp 10.0.0.5:8080->10.0.0.9:51234: read: connection reset by peer"` + "\n" +
+		`"write: broken pipe \u2014 peer \"api\"\n    at x"` + "\n" +
+		`"request completed"` + "\n"
+	if !Match([]byte(in)) {
+		t.Errorf("a log of JSON strings not matched")
+	}
+	evs, _, _, err := ReadLog(strings.NewReader(in), "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, fmt.Sprintf("%d %s %q %s", e.Pos.Line, e.Class, e.Message, e.Endpoint))
+	}
+	want := []string{
+		`2 conn-reset "read tcp 10.0.0.5:8080->10.0.0.9:51234: read: connection reset by peer" 10.0.0.5:8080`,
+		`3 broken-pipe "write: broken pipe — peer \"api\"\n    at x" `,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	for _, line := range []string{`"a","connection reset"`, `"connection reset`, `"bad \x escape: connection reset"`, `"a" "connection reset"`} {
+		if sh := lineShape(line); sh != shapeOther {
+			t.Errorf("lineShape(%q) = %d, want %d", line, sh, shapeOther)
+		}
+		if Match([]byte(strings.Repeat(line+"\n", 5))) {
+			t.Errorf("Match(5 × %q) = true", line)
+		}
+	}
+}

@@ -538,15 +538,15 @@ func mayHavePrefix(s string) bool {
 	return strings.IndexByte(s, '=') > 0 || bsdStamp(s) >= 0 // Dez, déc., 12月
 }
 
-// isLogfmt: three key=value pairs, one of them a time, level or message.
+// isLogfmt: three key=value pairs, one of them a time, level or message
+// (recordKeys).
 func isLogfmt(s string) bool {
 	ms := reLogfmt.FindAllStringSubmatch(s, 8)
 	if len(ms) < 3 {
 		return false
 	}
 	for _, m := range ms {
-		switch strings.ToLower(m[1]) {
-		case "time", "ts", "t", "timestamp", "level", "lvl", "msg", "message":
+		if recordKeys[strings.ToLower(m[1])] {
 			return true
 		}
 	}
@@ -1097,63 +1097,113 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// JSON keys that hold a line's fields, in order of preference.
-var (
-	timeKeys  = []string{"__REALTIME_TIMESTAMP", "@timestamp", "timestamp", "time", "ts", "t", "date"}
-	levelKeys = []string{"level", "severity", "lvl", "log.level", "PRIORITY", "levelname"}
-	msgKeys   = []string{"MESSAGE", "msg", "message", "error", "err", "exception", "stack"}
-	progKeys  = []string{"SYSLOG_IDENTIFIER", "_COMM", "logger", "name", "service", "app"}
-	pidKeys   = []string{"_PID", "pid"}
-)
+// fieldKeys are the keys of a JSON object's or a logfmt record's fields
+// that hold a line's time, level, message, program and pid, each in order
+// of preference: one table for both (record), which isLogfmt knows a
+// record by too (recordKeys).
+var fieldKeys = struct {
+	time, level, msg, prog, pid []string
+}{
+	time:  []string{"__REALTIME_TIMESTAMP", "@timestamp", "timestamp", "time", "ts", "t", "date"},
+	level: []string{"level", "severity", "lvl", "log.level", "PRIORITY", "levelname"},
+	msg:   []string{"MESSAGE", "msg", "message", "error", "err", "exception", "stack"},
+	prog:  []string{"SYSLOG_IDENTIFIER", "_COMM", "logger", "name", "service", "app"},
+	pid:   []string{"_PID", "pid"},
+}
+
+// recordKeys are fieldKeys' time, level and message keys in lower case:
+// a logfmt record names one of them.
+var recordKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ks := range [][]string{fieldKeys.time, fieldKeys.level, fieldKeys.msg} {
+		for _, k := range ks {
+			m[strings.ToLower(k)] = true
+		}
+	}
+	return m
+}()
 
 func parseJSON(s string, e *dumps.LogEvent) bool {
 	var obj map[string]any
 	if json.Unmarshal([]byte(s), &obj) != nil {
 		return false
 	}
-	for _, k := range timeKeys {
-		if v, ok := obj[k]; ok {
-			if t, ok := jsonTime(k, v); ok {
+	record(obj, s, e)
+	return true
+}
+
+func parseLogfmt(s string, e *dumps.LogEvent) {
+	fields := map[string]any{}
+	for _, m := range reLogfmt.FindAllStringSubmatch(s, -1) {
+		v := m[2]
+		if u, err := strconv.Unquote(v); err == nil {
+			v = u
+		}
+		fields[m[1]] = v
+	}
+	record(fields, s, e)
+}
+
+// record sets e's fields from a JSON object's or a logfmt record's
+// (fieldKeys): the first time that reads, the first level, program and
+// pid, and the message and the error both ("request failed" + "read:
+// connection reset by peer"), or the whole line when no key holds a
+// message (an error code in a field of its own).
+func record(fields map[string]any, line string, e *dumps.LogEvent) {
+	for _, k := range fieldKeys.time {
+		if v, ok := fields[k]; ok {
+			if t, ok := fieldTime(k, v); ok {
 				e.Time = t
 				break
 			}
 		}
 	}
-	e.Level = firstString(obj, levelKeys)
-	e.Program = dumps.Bound(firstString(obj, progKeys))
-	if p := firstString(obj, pidKeys); p != "" {
+	e.Level = firstString(fields, fieldKeys.level)
+	e.Program = dumps.Bound(firstString(fields, fieldKeys.prog))
+	if p := firstString(fields, fieldKeys.pid); p != "" {
 		e.PID, _ = strconv.Atoi(p)
 	}
-	// The message and the error both: "request failed" + "read: connection reset by peer".
 	var parts []string
-	for _, k := range msgKeys {
-		if v := str(obj[k]); v != "" {
+	for _, k := range fieldKeys.msg {
+		if v := str(fields[k]); v != "" {
 			parts = append(parts, v)
 		}
 	}
 	e.Message = strings.Join(parts, ": ")
-	return true
+	if e.Message == "" {
+		e.Message = line
+	}
 }
 
-func jsonTime(key string, v any) (time.Time, bool) {
-	switch v := v.(type) {
-	case string:
+// fieldTime reads a time field: journald's microseconds, an RFC 3339
+// stamp, or epoch seconds or milliseconds, a number or a string of one (as
+// logfmt writes every value).
+func fieldTime(key string, v any) (time.Time, bool) {
+	if s, ok := v.(string); ok {
 		if key == "__REALTIME_TIMESTAMP" {
-			us, err := strconv.ParseInt(v, 10, 64)
+			us, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
 				return time.Time{}, false
 			}
 			return time.UnixMicro(us).UTC(), true
 		}
-		return parseTime(v)
-	case float64:
+		if t, ok := parseTime(s); ok {
+			return t, true
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		v = f
+	}
+	if f, ok := v.(float64); ok {
 		// Epoch seconds (zap, Python), milliseconds (Pino, Bunyan's numbers).
 		switch {
-		case v > 1e11 && v < 1e14:
-			return time.UnixMilli(int64(v)).UTC(), true
-		case v > 1e8 && v < 1e11:
-			sec := int64(v)
-			return time.Unix(sec, int64((v-float64(sec))*1e9)).UTC().Truncate(time.Microsecond), true
+		case f > 1e11 && f < 1e14:
+			return time.UnixMilli(int64(f)).UTC(), true
+		case f > 1e8 && f < 1e11:
+			sec := int64(f)
+			return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Truncate(time.Microsecond), true
 		}
 	}
 	return time.Time{}, false
@@ -1178,37 +1228,6 @@ func str(v any) string {
 		return strconv.FormatBool(v)
 	}
 	return ""
-}
-
-func parseLogfmt(s string, e *dumps.LogEvent) {
-	fields := map[string]any{}
-	for _, m := range reLogfmt.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if u, err := strconv.Unquote(v); err == nil {
-			v = u
-		}
-		fields[m[1]] = v
-	}
-	for _, k := range timeKeys {
-		if v, ok := fields[k]; ok {
-			if t, ok := jsonTime(k, v); ok {
-				e.Time = t
-				break
-			}
-		}
-	}
-	e.Level = firstString(fields, levelKeys)
-	e.Program = dumps.Bound(firstString(fields, progKeys))
-	var parts []string
-	for _, k := range msgKeys {
-		if v := str(fields[k]); v != "" {
-			parts = append(parts, v)
-		}
-	}
-	e.Message = strings.Join(parts, ": ")
-	if e.Message == "" {
-		e.Message = s
-	}
 }
 
 func nilDash(s string) string {

@@ -1143,3 +1143,45 @@ func TestJSONStringLines(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldRecords: a JSON object and a logfmt record of the same fields
+// are read alike, by one table of keys: time (RFC 3339 or epoch, a
+// string in logfmt), level, program, pid and message (the line itself when
+// no key holds one); logfmt is told by the same keys.
+func TestFieldRecords(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 5, 0, 0, time.UTC)
+	tests := []struct {
+		name, json, logfmt string
+		want               dumps.LogEvent
+	}{
+		{"zap's epoch seconds, a pid",
+			`{"ts":1796205911.5,"level":"error","logger":"client","pid":812,"msg":"dial failed","error":"socket: too many open files"}`,
+			`ts=1796205911.5 level=error logger=client pid=812 msg="dial failed" error="socket: too many open files"`,
+			dumps.LogEvent{Time: time.Date(2026, 12, 2, 10, 5, 11, 500000000, time.UTC), Class: dumps.LogFDExhausted, Level: "error", Program: "client", PID: 812, Message: "dial failed: socket: too many open files"}},
+		{"keys of the table only: date, severity, exception",
+			`{"date":"2026-12-02T10:05:00Z","severity":"ERROR","exception":"java.net.SocketException: Connection reset"}`,
+			`date=2026-12-02T10:05:00Z severity=ERROR exception="java.net.SocketException: Connection reset"`,
+			dumps.LogEvent{Time: at, Class: dumps.LogConnReset, Level: "ERROR", Message: "java.net.SocketException: Connection reset"}},
+		{"no message key: the line",
+			`{"time":"2026-12-02T10:05:00Z","level":"warn","code":"ECONNRESET"}`,
+			`time=2026-12-02T10:05:00Z level=warn code=ECONNRESET`,
+			dumps.LogEvent{Time: at, Class: dumps.LogConnReset, Level: "warn"}},
+	}
+	for _, tt := range tests {
+		for _, line := range []string{tt.json, tt.logfmt} {
+			evs, _, _, err := ReadLog(strings.NewReader(line+"\n"), "l")
+			if err != nil || len(evs) != 1 {
+				t.Errorf("%s: %q: %d events, %v", tt.name, line, len(evs), err)
+				continue
+			}
+			want := tt.want
+			want.Pos = dumps.Pos{File: "l", Line: 1}
+			if want.Message == "" {
+				want.Message = line
+			}
+			if diff := cmp.Diff(want, evs[0]); diff != "" {
+				t.Errorf("%s: %q (-want +got):\n%s", tt.name, line, diff)
+			}
+		}
+	}
+}

@@ -874,7 +874,11 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 		parseLogfmt(s, &e)
 		return e, false
 	case shapeJSONString:
-		if json.Unmarshal([]byte(s), &e.Message) == nil {
+		// Its own variable: &e.Message would move e to the heap on every
+		// call.
+		var msg string
+		if json.Unmarshal([]byte(s), &msg) == nil {
+			e.Message = msg
 			return e, false
 		}
 	case shapeSyslog:

@@ -193,8 +193,10 @@ func bsdStamp(s string) int {
 		}
 		i = j + 1
 	}
-	// The hour's colon is the first: no month's name has one.
-	c := strings.IndexByte(s[i:min(len(s), i+maxMonth+8)], ':')
+	// The hour's colon is the first: no month's name has one. It comes
+	// after a blank, the month, three blanks, the day, a blank and the hour
+	// at most.
+	c := strings.IndexByte(s[i:min(len(s), i+maxMonth+10)], ':')
 	if c < 0 {
 		return -1
 	}
@@ -1030,9 +1032,9 @@ func stamped(s string, m []int) (e dumps.LogEvent) {
 // (or short-iso-precise): with a pid ("prog[123]: "), after any stamp,
 // unless it is a level word; without one ("kernel: ", "pgbouncer: "), only
 // after a stamp of journalctl's own shape (isoJournalStamp) and unless it
-// is a level word or an exception's or a warning's name ("Error:",
-// "java.net.SocketException:", "ConnectionResetError:"), which a message
-// starts with.
+// is a level word, a dotted name or one ending in Error, Exception or
+// Warning ("Error:", "java.net.SocketException:", "ConnectionResetError:"),
+// which a message starts with.
 func stampedWriter(stamp, prog string, pid bool) bool {
 	if reLevel.MatchString(prog) {
 		return false

@@ -1185,3 +1185,17 @@ func TestFieldRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestBSDStampLongestMonth: a month's name of maxMonth bytes, padded by a
+// blank and followed by three blanks, is still read.
+func TestBSDStampLongestMonth(t *testing.T) {
+	month := strings.Repeat("é", maxMonth/2)
+	for _, line := range []string{month + "   3 09:12:01 vm relay[1]: x", " " + month + "   3 09:12:01 vm relay[1]: x", month + " 13 09:12:01 vm relay[1]: x"} {
+		if k := bsdStamp(line); k < 0 || !strings.HasPrefix(line[k:], "vm ") {
+			t.Errorf("bsdStamp(%q) = %d", line, k)
+		}
+	}
+	if k := bsdStamp(strings.Repeat("é", maxMonth/2+1) + " 03 09:12:01 vm relay[1]: x"); k >= 0 {
+		t.Errorf("a month of %d bytes read", maxMonth+2)
+	}
+}

@@ -7,12 +7,14 @@
 //
 // A file is a log by its line structure: most of its lines that are not
 // continuation lines (indented stack frames, "Caused by:") start with a time
-// stamp, a syslog prefix, or are JSON objects or logfmt records. Plain
-// time-stamped lines (Python logging, Log4j/Logback, Go's log, nginx's
-// error log), JSON lines (Bunyan, Pino, zap, logrus, slog), logfmt,
-// `journalctl -o json`, `journalctl -o short-iso` (and -o short,
-// short-precise, short-monotonic, short-unix, short-full) and syslog (RFC
-// 3164 and 5424) are read.
+// stamp, a syslog prefix, or are JSON objects, JSON strings or logfmt
+// records. Plain time-stamped lines (Python logging, Log4j/Logback, Go's
+// log, nginx's error log), JSON lines (Bunyan, Pino, zap, logrus, slog),
+// logfmt, one JSON string a line, `journalctl -o json`, `journalctl -o
+// short-iso` (and -o short-iso-precise, short, short-precise,
+// short-monotonic, short-unix, short-full, with or without the host, the
+// month in any locale's language) and syslog (RFC 3164 and 5424) are
+// read.
 package applog
 
 import (

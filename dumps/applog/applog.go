@@ -7,12 +7,14 @@
 //
 // A file is a log by its line structure: most of its lines that are not
 // continuation lines (indented stack frames, "Caused by:") start with a time
-// stamp, a syslog prefix, or are JSON objects or logfmt records. Plain
-// time-stamped lines (Python logging, Log4j/Logback, Go's log, nginx's
-// error log), JSON lines (Bunyan, Pino, zap, logrus, slog), logfmt,
-// `journalctl -o json`, `journalctl -o short-iso` (and -o short,
-// short-precise, short-monotonic, short-unix, short-full) and syslog (RFC
-// 3164 and 5424) are read.
+// stamp, a syslog prefix, or are JSON objects, JSON strings or logfmt
+// records. Plain time-stamped lines (Python logging, Log4j/Logback, Go's
+// log, nginx's error log), JSON lines (Bunyan, Pino, zap, logrus, slog),
+// logfmt, one JSON string a line, `journalctl -o json`, `journalctl -o
+// short-iso` (and -o short-iso-precise, short, short-precise,
+// short-monotonic, short-unix, short-full, with or without the host, the
+// month in any locale's language) and syslog (RFC 3164 and 5424) are
+// read.
 package applog
 
 import (
@@ -26,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cwforensics/cwforensics/dumps"
 )
@@ -104,6 +107,29 @@ func classify(msg string, low *[]byte) dumps.LogClass {
 	return dumps.LogNone
 }
 
+// ipv6Host is a host named by its IPv6 address, as rsyslog and journald
+// name a host that has no name (RFC 4291's text forms: "::" within,
+// "fe80::", "2001:db8::1", "::ffff:10.0.0.7", or all eight groups), and a
+// zone ("fe80::1%eth0"). A host names no colon otherwise, so that Go's
+// log.Lshortfile "main.go:42:" or a message's "Error:" is none; an
+// address is told from those by its "::" or its seven colons, in hex
+// digits and dots only (isIPv6Host reads it by hand).
+const ipv6Host = `(?:[0-9A-Fa-f.]*:){7}[0-9A-Fa-f:.]*(?:%[^\s:]+)?|[0-9A-Fa-f:.]*::[0-9A-Fa-f:.]*(?:%[^\s:]+)?`
+
+// isIPv6Host reports whether w is all of ipv6Host's match.
+func isIPv6Host(w string) bool {
+	addr, zone, hasZone := strings.Cut(w, "%")
+	if hasZone && (zone == "" || strings.ContainsAny(zone, ": \t\n\f\r")) {
+		return false
+	}
+	for _, c := range []byte(addr) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
+			return false
+		}
+	}
+	return strings.Contains(addr, "::") || strings.Count(addr, ":") >= 7
+}
+
 // Time stamps and prefixes a log line may start with.
 var (
 	// 2026-12-02T16:40:41.832Z, 2026-12-02 16:40:41,832, 2026/12/02 16:40:41,
@@ -111,11 +137,13 @@ var (
 	reISO = regexp.MustCompile(`^\[?(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?\]?`)
 	// Dec  2 16:40:41 host prog[123]: (RFC 3164, rsyslog's traditional
 	// format, journalctl -o short), Dec 02 16:40:41.823026 host
-	// prog[123]: (journalctl -o short-precise). journalctl --no-hostname
-	// leaves the host out ("Dec 02 16:40:41 prog[123]: Error: ..."): a
-	// host ends in no colon, so that prog[123]: is not taken for one and
-	// the message's "Error:" for the program.
-	reBSD = regexp.MustCompile(`^(?:<\d{1,3}>)?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d{1,9})? (?:(\S*[^\s:]) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	// prog[123]: (journalctl -o short-precise): the stamp is bsdStamp's,
+	// the rest reBSDRest's. journalctl --no-hostname leaves the host out
+	// ("Dec 02 16:40:41 prog[123]: Error: ..."): a host ends in no colon,
+	// so that prog[123]: is not taken for one and the message's "Error:"
+	// for the program, unless it is an IPv6 address ending in "::"
+	// (ipv6Host).
+	reBSDRest = regexp.MustCompile(`^(?:(\S*[^\s:]|` + ipv6Host + `) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// <34>1 2026-12-02T16:40:41.832Z host app 123 ID47 - msg (RFC 5424)
 	re5424 = regexp.MustCompile(`^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) (\S+) (?:-|\[.*?\]) ?`)
 	// journalctl's other short forms with a wall time, a stamp then host
@@ -124,13 +152,17 @@ var (
 	// abbreviation as strftime's %Z gives it: a name ("UTC", "CET",
 	// "ChST") or, for a zone that has none, its offset ("+04", "-03",
 	// "+0545"). The host may be left out (--no-hostname), as in reBSD.
-	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) (?:([^\s:]+) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
+	reJournalShort = regexp.MustCompile(`^(?:(\d{9,11}\.\d{6})|((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:[A-Za-z]{3,5}|[+-]\d\d(?:\d\d)?))) (?:([^\s:]+|` + ipv6Host + `) )?([^\s:\[]+)(?:\[(\d+)\])?: ?`)
 	// journalctl -o short-monotonic's "[  123.456789] host prog[123]:" is
 	// read by hand (monotonicLine), in the file's order (journalHosts).
 	// host prog[123]: after a short-iso stamp; a host names no colon, as
 	// in reJournalShort, so that Go's log.Lshortfile "main.go:42: http:
-	// ..." is no host and program "http".
-	reHostProg = regexp.MustCompile(`^([^\s:]+) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// ..." is no host and program "http". --no-hostname's prog[123]: is
+	// reProg's.
+	reHostProg = regexp.MustCompile(`^([^\s:]+|` + ipv6Host + `) ([^\s:\[]+)(?:\[(\d+)\])?: `)
+	// prog[123]: or prog: right after a short-iso stamp, without the host
+	// (journalctl --no-hostname); see stampedWriter.
+	reProg = regexp.MustCompile(`^([^\s:\[]+)(?:\[(\d+)\])?: `)
 	// Node.js's process warning prefix, with the pid.
 	reNodeWarning = regexp.MustCompile(`^\(node:(\d+)\) `)
 	// A level word near the start.
@@ -140,6 +172,151 @@ var (
 	// An endpoint a message names: 10.0.0.5:8080, [::1]:8080.
 	reEndpoint = regexp.MustCompile(`\b\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}\b|\[[0-9A-Fa-f:.]+\]:\d{1,5}`)
 )
+
+// maxMonth bounds the bytes of a month's name in a syslog stamp (glibc's
+// longest abbreviations, Arabic's "كانون الثاني", are 23).
+const maxMonth = 32
+
+// bsdStamp reads the syslog stamp a line starts with, after an optional
+// "<PRI>": a month, the day and the time, "Dec  2 16:40:41" (RFC 3164,
+// rsyslog's traditional format, journalctl -o short) or "Dec 02
+// 16:40:41.823026" (-o short-precise). It returns the index after the
+// stamp and its blank, -1 when there is none. journalctl names the month
+// in LC_TIME's language, as glibc's locales abbreviate it: "Dez", "Mär",
+// "déc.", "févr.", "12月", " 1月" (Japanese and Korean pad it), "Thg 1",
+// "كانون الثاني" (see isMonth); the month is not read, since a stamp
+// without a year gets no time in any language.
+func bsdStamp(s string) int {
+	i := 0
+	if s != "" && s[0] == '<' {
+		j := strings.IndexByte(s, '>')
+		if j < 2 || j > 4 || !allDigits(s[1:j]) {
+			return -1
+		}
+		i = j + 1
+	}
+	// The hour's colon is the first: no month's name has one. It comes
+	// after a blank, the month, three blanks, the day, a blank and the hour
+	// at most.
+	c := strings.IndexByte(s[i:min(len(s), i+maxMonth+10)], ':')
+	if c < 0 {
+		return -1
+	}
+	c += i
+	if c < i+5 || c+6 > len(s) || !allDigits(s[c-2:c]) || s[c-3] != ' ' || !allDigits(s[c+1:c+3]) || s[c+3] != ':' || !allDigits(s[c+4:c+6]) {
+		return -1
+	}
+	end := c + 6
+	if end < len(s) && s[end] == '.' {
+		k := end + 1
+		for k < len(s) && k <= end+9 && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		if k == end+1 {
+			return -1
+		}
+		end = k
+	}
+	if end >= len(s) || s[end] != ' ' {
+		return -1
+	}
+	// The day, one or two digits, after one to three blanks.
+	d := c - 4
+	if d < i || !allDigits(s[d:d+1]) {
+		return -1
+	}
+	if d > i && allDigits(s[d-1:d]) {
+		d--
+	}
+	m := d
+	for m > i && s[m-1] == ' ' && d-m < 3 {
+		m--
+	}
+	if m == d || m > i && s[m-1] == ' ' || d > i && allDigits(s[d-1:d]) {
+		return -1
+	}
+	if !isMonth(s[i:m]) {
+		return -1
+	}
+	return end + 1
+}
+
+// isMonth reports whether w may be a month's name as a locale of glibc
+// abbreviates it: at most maxMonth bytes, at most three words (one blank
+// before it, as Japanese and Korean pad " 1月"), a letter in it, and
+// nothing but letters, marks, digits and ".'’-" (no bracket, quote, "=",
+// "/", which a log's other first words have).
+func isMonth(w string) bool {
+	w = strings.TrimPrefix(w, " ")
+	if w == "" || len(w) > maxMonth || w[0] == ' ' || strings.Count(w, " ") > 2 {
+		return false
+	}
+	letter := false
+	for _, r := range w {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsMark(r) || unicode.IsDigit(r) || r == ' ' || r == '.' || r == '\'' || r == '’' || r == '-' || r == '\u200d' || r == '॰':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+func allDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// bsdPrefix reads a line that starts with a syslog stamp (bsdStamp):
+// the host, program and pid after it, and the message.
+func bsdPrefix(s string) (e dumps.LogEvent, ok bool) {
+	k := bsdStamp(s)
+	if k < 0 {
+		return e, false
+	}
+	m := reBSDRest.FindStringSubmatchIndex(s[k:])
+	if m == nil {
+		return e, false
+	}
+	e.Program = s[k+m[4] : k+m[5]]
+	if m[6] >= 0 {
+		e.PID, _ = strconv.Atoi(s[k+m[6] : k+m[7]])
+	}
+	e.Message = s[k+m[1]:]
+	return e, true
+}
+
+// isCont reports whether a line continues the one before: indented (a
+// stack's frame), "Caused by:", "Traceback (". A line indented by one
+// blank before a digit may be a syslog stamp of a month padded so (" 1月
+// 03 09:12:01", journalctl under ja_JP or ko_KR), which is none.
+func isCont(s string) bool {
+	switch s[0] {
+	case '\t':
+		return true
+	case ' ':
+		return len(s) < 2 || s[1] < '1' || s[1] > '9' || bsdStamp(s) < 0
+	}
+	return strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback (")
+}
+
+// isSyslog reports whether a line starts with a syslog or journal prefix
+// that is such by its own shape (parseSyslog reads it).
+func isSyslog(s string) bool {
+	if s[0] == '<' && re5424.MatchString(s) {
+		return true
+	}
+	if k := bsdStamp(s); k >= 0 && reBSDRest.MatchString(s[k:]) {
+		return true
+	}
+	return (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s)
+}
 
 // A line's structure.
 type shape uint8
@@ -154,7 +331,17 @@ const (
 	// shapeNodeWarning is Node.js's process warning on stderr:
 	// "(node:29625) Warning: ...", "(node:29625) [DEP0005] DeprecationWarning: ...".
 	shapeNodeWarning
+	// shapeJSONString is a line that is one JSON string, "read
+	// ECONNRESET": a logger that writes its messages so, `jq .msg` of a
+	// JSON log. Its message is the string; it names no time, level or
+	// writer.
+	shapeJSONString
 )
+
+// isJSONString reports whether s is one JSON string and nothing else.
+func isJSONString(s string) bool {
+	return len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && json.Valid([]byte(s))
+}
 
 // lineShape is a line's shape by the line alone. A line under
 // short-monotonic's stamp ("[  123.456789] host prog[123]:") is shaped by
@@ -164,17 +351,17 @@ func lineShape(s string) shape {
 	switch {
 	case s == "":
 		return shapeOther
-	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+	case isCont(s):
 		return shapeCont
 	case s[0] == '{' && strings.HasSuffix(strings.TrimSpace(s), "}"):
 		return shapeJSON
+	case s[0] == '"' && isJSONString(s):
+		return shapeJSONString
 	case s[0] == '(' && reNodeWarning.MatchString(s):
 		return shapeNodeWarning
 	case stampStart(s) && reISO.MatchString(s):
 		return shapeStamped
-	case (s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z') && (reBSD.MatchString(s) || re5424.MatchString(s)):
-		return shapeSyslog
-	case (s[0] >= '0' && s[0] <= '9' || s[0] >= 'A' && s[0] <= 'Z') && reJournalShort.MatchString(s):
+	case isSyslog(s):
 		return shapeSyslog
 	}
 	return unprefixedShape(s)
@@ -198,8 +385,14 @@ const maxJournalHosts = 16
 // line of a program without a pid under one of them ("[  123.456789] host
 // prog:") is a journal line too. Alone, such a line looks like dmesg's
 // "[    1.234567] usb 1-1: new high-speed USB device", a device's line,
-// which no journal line names the host of in a dmesg file. Only the first
-// maxJournalHosts hosts are kept (a journal merged from as many machines).
+// which no journal line names the host of in a dmesg file. journalctl
+// --no-hostname's lines name the host "": "[  123.456789] prog[123]:"
+// learns it, after which "[  123.456789] kernel:" and "prog:" are journal
+// lines, which alone look like dmesg's "[    0.523438] ACPI: Interpreter
+// enabled" (a dmesg whose lines include the kernel's "prog[123]: segfault
+// at ..." is then read as such a journal: its lines' first words are
+// taken as programs). Only the first maxJournalHosts hosts are kept (a
+// journal merged from as many machines).
 type journalHosts []string
 
 // see reads a line that starts with "[": true, and its prefix's program,
@@ -245,7 +438,11 @@ func (h *journalHosts) shape(s string) shape {
 // of a program without a pid, which journalctl prints for an entry with
 // neither _PID nor SYSLOG_PID, looks like dmesg's: it is a journal line
 // only in a file whose journal lines named its host before
-// (journalHosts). TestMonotonicLine and FuzzRead hold it to two regexps.
+// (journalHosts). journalctl --no-hostname leaves the host out: a first
+// word with a colon is no host but the writer ("[  123.456789]
+// prog[123]: ", a journal line, or "kernel: ", "prog: ", a program
+// without a pid), and host is "". TestMonotonicLine and FuzzRead hold it
+// to two regexps.
 func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent) {
 	if s == "" || s[0] != '[' {
 		return "", false, false, e
@@ -268,13 +465,24 @@ func monotonicLine(s string) (host string, journal, noPID bool, e dumps.LogEvent
 	}
 	rest := s[j+9:]
 	k := strings.IndexByte(rest, ' ')
-	if k <= 0 || strings.ContainsAny(rest[:k], ":\t\n\f\r") {
+	if k < 0 {
+		k = len(rest)
+	}
+	if k == 0 {
 		return "", false, false, e
 	}
-	host, rest = rest[:k], rest[k+1:]
-	if msg, ok := strings.CutPrefix(rest, "kernel:"); ok {
-		e.Program, e.Message = "kernel", strings.TrimPrefix(msg, " ")
-		return host, true, false, e
+	// A host names no colon but an IPv6 address's (ipv6Host); a first
+	// word with another is the writer of journalctl --no-hostname
+	// ("[  123.456789] prog[123]: "), host "".
+	if strings.IndexByte(rest[:k], ':') < 0 || isIPv6Host(rest[:k]) {
+		if k == len(rest) || strings.ContainsAny(rest[:k], "\t\n\f\r") {
+			return "", false, false, e
+		}
+		host, rest = rest[:k], rest[k+1:]
+		if msg, ok := strings.CutPrefix(rest, "kernel:"); ok {
+			e.Program, e.Message = "kernel", strings.TrimPrefix(msg, " ")
+			return host, true, false, e
+		}
 	}
 	// The program: [^\s:\[]+, then "[123]:" or ":".
 	p := strings.IndexAny(rest, " \t\n\f\r:[")
@@ -324,25 +532,25 @@ func stampStart(s string) bool {
 // a syslog prefix, or be a JSON or logfmt record: not a continuation.
 func mayHavePrefix(s string) bool {
 	switch {
-	case s[0] == ' ' || s[0] == '\t' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+	case isCont(s):
 		return false
 	case s[0] == '{' || s[0] == '<' || s[0] == '[' || s[0] == '(' || s[0] >= '0' && s[0] <= '9':
 		return true
 	case s[0] >= 'A' && s[0] <= 'Z' && len(s) > 16 && s[3] == ' ':
 		return true // Dec  2 10:05:00 ...
 	}
-	return strings.IndexByte(s, '=') > 0
+	return strings.IndexByte(s, '=') > 0 || bsdStamp(s) >= 0 // Dez, déc., 12月
 }
 
-// isLogfmt: three key=value pairs, one of them a time, level or message.
+// isLogfmt: three key=value pairs, one of them a time, level or message
+// (recordKeys).
 func isLogfmt(s string) bool {
 	ms := reLogfmt.FindAllStringSubmatch(s, 8)
 	if len(ms) < 3 {
 		return false
 	}
 	for _, m := range ms {
-		switch strings.ToLower(m[1]) {
-		case "time", "ts", "t", "timestamp", "level", "lvl", "msg", "message":
+		if recordKeys[strings.ToLower(m[1])] {
 			return true
 		}
 	}
@@ -669,6 +877,14 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 	case shapeLogfmt:
 		parseLogfmt(s, &e)
 		return e, false
+	case shapeJSONString:
+		// Its own variable: &e.Message would move e to the heap on every
+		// call.
+		var msg string
+		if json.Unmarshal([]byte(s), &msg) == nil {
+			e.Message = msg
+			return e, false
+		}
 	case shapeSyslog:
 		// A short-monotonic line is parsed by journalHosts as it is
 		// shaped, never here.
@@ -691,7 +907,7 @@ func parsePrefix(s string, sh shape) (e dumps.LogEvent, plain bool) {
 // (parsed reports it). FuzzRead holds it to lineShape and parsePrefix.
 func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 	switch {
-	case s == "" || s[0] == ' ' || s[0] == '\t' || s[0] == '{' || strings.HasPrefix(s, "Caused by:") || strings.HasPrefix(s, "Traceback ("):
+	case s == "" || s[0] == '{' || s[0] == '"' || isCont(s):
 		// lineShape's own: a continuation or JSON, before the prefixes.
 	case s[0] == '(':
 		if m := reNodeWarning.FindStringSubmatch(s); m != nil {
@@ -704,10 +920,9 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 		}
 		// No syslog or journal stamp starts with four digits and a dash.
 		return unprefixedShape(s), e, false, false
-	case s[0] == '<' || s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9':
-		// Each of parseSyslog's regexps wants the first byte lineShape
-		// tries it on; a short-monotonic line is shaped by journalHosts,
-		// never here.
+	default:
+		// parseSyslog reads what isSyslog takes; a short-monotonic line
+		// is shaped by journalHosts, never here.
 		if e, plain, ok := parseSyslog(s); ok {
 			return shapeSyslog, e, plain, true
 		}
@@ -722,19 +937,22 @@ func shapeAndPrefix(s string) (sh shape, e dumps.LogEvent, plain, parsed bool) {
 // short-precise, -o short-unix and -o short-full (-o short-monotonic's is
 // monotonicLine's).
 func parseSyslog(s string) (e dumps.LogEvent, plain, ok bool) {
-	if m := re5424.FindStringSubmatch(s); m != nil {
+	if s == "" {
+		return e, false, false
+	}
+	if m := re5424.FindStringSubmatch(s); s[0] == '<' && m != nil {
 		e.Time, _ = parseTime(m[1])
 		e.Program = nilDash(m[3])
 		e.PID, _ = strconv.Atoi(m[4])
 		e.Message = s[len(m[0]):]
 		return e, false, true
 	}
-	if m := reBSD.FindStringSubmatch(s); m != nil {
+	if e, ok := bsdPrefix(s); ok {
 		// No year: the time is left out rather than guessed.
-		e.Program = m[5]
-		e.PID, _ = strconv.Atoi(m[6])
-		e.Message = s[len(m[0]):]
 		return e, true, true
+	}
+	if s[0] < '0' || s[0] > '9' && s[0] < 'A' || s[0] > 'Z' {
+		return e, false, false
 	}
 	if m := reJournalShort.FindStringSubmatch(s); m != nil {
 		switch {
@@ -802,9 +1020,62 @@ func stamped(s string, m []int) (e dumps.LogEvent) {
 		e.Program = hp[2] // journalctl -o short-iso: host prog[pid]:
 		e.PID, _ = strconv.Atoi(hp[3])
 		rest = rest[len(hp[0]):]
+	} else if p := reProg.FindStringSubmatch(rest); p != nil && stampedWriter(s[m[0]:m[1]], p[1], p[2] != "") {
+		e.Program = p[1] // journalctl --no-hostname -o short-iso: prog[pid]:
+		e.PID, _ = strconv.Atoi(p[2])
+		rest = rest[len(p[0]):]
 	}
 	e.Message = rest
 	return e
+}
+
+// stampedWriter reports whether prog, after the time stamp stamp and
+// before ": ", is the writer of journalctl --no-hostname -o short-iso
+// (or short-iso-precise): with a pid ("prog[123]: "), after any stamp,
+// unless it is a level word; without one ("kernel: ", "pgbouncer: "), only
+// after a stamp of journalctl's own shape (isoJournalStamp) and unless it
+// is a level word, a dotted name or one ending in Error, Exception or
+// Warning ("Error:", "java.net.SocketException:", "ConnectionResetError:"),
+// which a message starts with.
+func stampedWriter(stamp, prog string, pid bool) bool {
+	if reLevel.MatchString(prog) {
+		return false
+	}
+	if pid {
+		return true
+	}
+	if !isoJournalStamp(stamp) || strings.IndexByte(prog, '.') >= 0 {
+		return false
+	}
+	for _, suffix := range []string{"Error", "Exception", "Warning"} {
+		if strings.HasSuffix(prog, suffix) {
+			return false
+		}
+	}
+	return true
+}
+
+// isoJournalStamp reports whether a stamp reISO matched is in journalctl
+// -o short-iso's shape, 2026-12-03T09:12:01+0000, or short-iso-precise's,
+// 2026-12-03T09:12:01.943063+0000: a "T", microseconds or none, and a
+// numeric zone (with a colon too, "+00:00", as RFC 3339 writes it).
+func isoJournalStamp(s string) bool {
+	if len(s) < 24 || s[10] != 'T' || s[4] != '-' {
+		return false
+	}
+	z := s[19:]
+	if z[0] == '.' {
+		if len(z) < 7 {
+			return false
+		}
+		for _, c := range []byte(z[1:7]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		z = z[7:]
+	}
+	return (len(z) == 5 || len(z) == 6 && z[3] == ':') && (z[0] == '+' || z[0] == '-')
 }
 
 // level takes a level word from the first few words of a message.
@@ -834,63 +1105,113 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// JSON keys that hold a line's fields, in order of preference.
-var (
-	timeKeys  = []string{"__REALTIME_TIMESTAMP", "@timestamp", "timestamp", "time", "ts", "t", "date"}
-	levelKeys = []string{"level", "severity", "lvl", "log.level", "PRIORITY", "levelname"}
-	msgKeys   = []string{"MESSAGE", "msg", "message", "error", "err", "exception", "stack"}
-	progKeys  = []string{"SYSLOG_IDENTIFIER", "_COMM", "logger", "name", "service", "app"}
-	pidKeys   = []string{"_PID", "pid"}
-)
+// fieldKeys are the keys of a JSON object's or a logfmt record's fields
+// that hold a line's time, level, message, program and pid, each in order
+// of preference: one table for both (record), which isLogfmt knows a
+// record by too (recordKeys).
+var fieldKeys = struct {
+	time, level, msg, prog, pid []string
+}{
+	time:  []string{"__REALTIME_TIMESTAMP", "@timestamp", "timestamp", "time", "ts", "t", "date"},
+	level: []string{"level", "severity", "lvl", "log.level", "PRIORITY", "levelname"},
+	msg:   []string{"MESSAGE", "msg", "message", "error", "err", "exception", "stack"},
+	prog:  []string{"SYSLOG_IDENTIFIER", "_COMM", "logger", "name", "service", "app"},
+	pid:   []string{"_PID", "pid"},
+}
+
+// recordKeys are fieldKeys' time, level and message keys in lower case:
+// a logfmt record names one of them.
+var recordKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ks := range [][]string{fieldKeys.time, fieldKeys.level, fieldKeys.msg} {
+		for _, k := range ks {
+			m[strings.ToLower(k)] = true
+		}
+	}
+	return m
+}()
 
 func parseJSON(s string, e *dumps.LogEvent) bool {
 	var obj map[string]any
 	if json.Unmarshal([]byte(s), &obj) != nil {
 		return false
 	}
-	for _, k := range timeKeys {
-		if v, ok := obj[k]; ok {
-			if t, ok := jsonTime(k, v); ok {
+	record(obj, s, e)
+	return true
+}
+
+func parseLogfmt(s string, e *dumps.LogEvent) {
+	fields := map[string]any{}
+	for _, m := range reLogfmt.FindAllStringSubmatch(s, -1) {
+		v := m[2]
+		if u, err := strconv.Unquote(v); err == nil {
+			v = u
+		}
+		fields[m[1]] = v
+	}
+	record(fields, s, e)
+}
+
+// record sets e's fields from a JSON object's or a logfmt record's
+// (fieldKeys): the first time that reads, the first level, program and
+// pid, and the message and the error both ("request failed" + "read:
+// connection reset by peer"), or the whole line when no key holds a
+// message (an error code in a field of its own).
+func record(fields map[string]any, line string, e *dumps.LogEvent) {
+	for _, k := range fieldKeys.time {
+		if v, ok := fields[k]; ok {
+			if t, ok := fieldTime(k, v); ok {
 				e.Time = t
 				break
 			}
 		}
 	}
-	e.Level = firstString(obj, levelKeys)
-	e.Program = dumps.Bound(firstString(obj, progKeys))
-	if p := firstString(obj, pidKeys); p != "" {
+	e.Level = firstString(fields, fieldKeys.level)
+	e.Program = dumps.Bound(firstString(fields, fieldKeys.prog))
+	if p := firstString(fields, fieldKeys.pid); p != "" {
 		e.PID, _ = strconv.Atoi(p)
 	}
-	// The message and the error both: "request failed" + "read: connection reset by peer".
 	var parts []string
-	for _, k := range msgKeys {
-		if v := str(obj[k]); v != "" {
+	for _, k := range fieldKeys.msg {
+		if v := str(fields[k]); v != "" {
 			parts = append(parts, v)
 		}
 	}
 	e.Message = strings.Join(parts, ": ")
-	return true
+	if e.Message == "" {
+		e.Message = line
+	}
 }
 
-func jsonTime(key string, v any) (time.Time, bool) {
-	switch v := v.(type) {
-	case string:
+// fieldTime reads a time field: journald's microseconds, an RFC 3339
+// stamp, or epoch seconds or milliseconds, a number or a string of one (as
+// logfmt writes every value).
+func fieldTime(key string, v any) (time.Time, bool) {
+	if s, ok := v.(string); ok {
 		if key == "__REALTIME_TIMESTAMP" {
-			us, err := strconv.ParseInt(v, 10, 64)
+			us, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
 				return time.Time{}, false
 			}
 			return time.UnixMicro(us).UTC(), true
 		}
-		return parseTime(v)
-	case float64:
+		if t, ok := parseTime(s); ok {
+			return t, true
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		v = f
+	}
+	if f, ok := v.(float64); ok {
 		// Epoch seconds (zap, Python), milliseconds (Pino, Bunyan's numbers).
 		switch {
-		case v > 1e11 && v < 1e14:
-			return time.UnixMilli(int64(v)).UTC(), true
-		case v > 1e8 && v < 1e11:
-			sec := int64(v)
-			return time.Unix(sec, int64((v-float64(sec))*1e9)).UTC().Truncate(time.Microsecond), true
+		case f > 1e11 && f < 1e14:
+			return time.UnixMilli(int64(f)).UTC(), true
+		case f > 1e8 && f < 1e11:
+			sec := int64(f)
+			return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC().Truncate(time.Microsecond), true
 		}
 	}
 	return time.Time{}, false
@@ -915,37 +1236,6 @@ func str(v any) string {
 		return strconv.FormatBool(v)
 	}
 	return ""
-}
-
-func parseLogfmt(s string, e *dumps.LogEvent) {
-	fields := map[string]any{}
-	for _, m := range reLogfmt.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if u, err := strconv.Unquote(v); err == nil {
-			v = u
-		}
-		fields[m[1]] = v
-	}
-	for _, k := range timeKeys {
-		if v, ok := fields[k]; ok {
-			if t, ok := jsonTime(k, v); ok {
-				e.Time = t
-				break
-			}
-		}
-	}
-	e.Level = firstString(fields, levelKeys)
-	e.Program = dumps.Bound(firstString(fields, progKeys))
-	var parts []string
-	for _, k := range msgKeys {
-		if v := str(fields[k]); v != "" {
-			parts = append(parts, v)
-		}
-	}
-	e.Message = strings.Join(parts, ": ")
-	if e.Message == "" {
-		e.Message = s
-	}
 }
 
 func nilDash(s string) string {
@@ -1037,14 +1327,19 @@ func (j *jsStacks) line(l, raw *logLine) bool {
 	if len(j.open) > 0 {
 		j.flushSilent(n)
 	}
-	if text[0] == ' ' || text[0] == '\t' {
+	indented := text[0] == ' ' || text[0] == '\t'
+	if indented {
 		if f, ok := dumps.ParseJSFrame(text); ok {
 			j.bareFrame(n, f, raw)
 			return true
 		}
-	} else if f, key, ok := prefixedFrame(l); ok {
-		j.frame(n, f, key, raw)
-		return true
+	}
+	// An indented line may be a prefixed one too (" 1月 03 ...", isCont).
+	if !indented || !isCont(text) {
+		if f, key, ok := prefixedFrame(l); ok {
+			j.frame(n, f, key, raw)
+			return true
+		}
 	}
 	j.prev = nil
 	if len(j.open) > 0 {

@@ -3,6 +3,8 @@ package pcapstate
 import (
 	"slices"
 	"unsafe"
+
+	"github.com/cwforensics/cwforensics/internal/hugepage"
 )
 
 // connListChunk is how many Conns a chunk of a ConnList holds after the
@@ -60,7 +62,7 @@ func newConnChunk() []Conn {
 	all := make([]Conn, connListChunk+chunkBytes/int(size)+2)
 	p := unsafe.Pointer(unsafe.SliceData(all))
 	skip := (chunkBytes - uintptr(p)%chunkBytes) % chunkBytes // to the boundary
-	adviseHuge(unsafe.Add(p, skip), 3*chunkBytes)
+	hugepage.Advise(unsafe.Add(p, skip), 3*chunkBytes)
 	off := int((skip + size - 1) / size)
 	return all[off : off+connListChunk : off+connListChunk]
 }
@@ -126,7 +128,7 @@ func (l *ConnList) Sorted() []*Conn {
 // SortConns' order.
 func sortKeys(n int, at func(int) *Conn) []connKeyOrder {
 	keys := make([]connKeyOrder, n)
-	adviseHuge(unsafe.Pointer(unsafe.SliceData(keys)), uintptr(n)*unsafe.Sizeof(connKeyOrder{}))
+	hugepage.Advise(unsafe.Pointer(unsafe.SliceData(keys)), uintptr(n)*unsafe.Sizeof(connKeyOrder{}))
 	for i := range keys {
 		keys[i] = keyOrderOf(at(i), i)
 	}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/cwforensics/cwforensics/internal/hugepage"
 )
 
 // Input is one capture to read: its name as the user gave it (used only in
@@ -282,7 +284,7 @@ func Read(inputs []Input, opts Options) (*Result, error) {
 			// huge pages).
 			grown = true
 			conns = slices.Grow(conns, s.left)
-			adviseHuge(unsafe.Pointer(unsafe.SliceData(conns)), uintptr(cap(conns))*unsafe.Sizeof(Conn{}))
+			hugepage.Advise(unsafe.Pointer(unsafe.SliceData(conns)), uintptr(cap(conns))*unsafe.Sizeof(Conn{}))
 		}
 		conns = append(conns, *s.Conn())
 	}

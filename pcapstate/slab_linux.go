@@ -33,17 +33,6 @@ func mapHuge(n uintptr) unsafe.Pointer {
 // unmapHuge returns n bytes from mapHuge to the system.
 func unmapHuge(p unsafe.Pointer, n uintptr) { _ = unix.MunmapPtr(p, n) }
 
-// adviseHuge asks for transparent huge pages over the whole 2 MiB pages
-// inside b, memory just allocated and not yet touched (its first touch
-// then faults in 2 MiB at a time).
-func adviseHuge(b unsafe.Pointer, n uintptr) {
-	start := (uintptr(b) + chunkBytes - 1) &^ (chunkBytes - 1)
-	end := (uintptr(b) + n) &^ (chunkBytes - 1)
-	if end > start {
-		_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(b, start-uintptr(b))), end-start), unix.MADV_HUGEPAGE)
-	}
-}
-
 // populateChunk faults in the chunk at p (in memory from mapHuge) without
 // writing it (MADV_POPULATE_WRITE, Linux 5.14 and later); it reports
 // false if it cannot (earlier kernels refuse it: the pages fault in when

@@ -9,6 +9,4 @@ func mapHuge(uintptr) unsafe.Pointer { return nil }
 
 func unmapHuge(unsafe.Pointer, uintptr) {}
 
-func adviseHuge(unsafe.Pointer, uintptr) {}
-
 func populateChunk(unsafe.Pointer) bool { return false }

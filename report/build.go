@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cwforensics/cwforensics/dumps"
+	"github.com/cwforensics/cwforensics/internal/hugepage"
 	"github.com/cwforensics/cwforensics/pcapstate"
 )
 
@@ -306,7 +307,7 @@ func (bb *Builder) Build(res *pcapstate.Result) (*Model, error) {
 			n += len(cs.h)
 		}
 		b.sockets = make(map[key]*Socket, n)
-		b.made = [][]Socket{make([]Socket, 0, n)}
+		b.made = [][]Socket{hugepage.Make[Socket](0, n)}
 	}
 	if res != nil {
 		b.openEnds()

@@ -1,5 +1,7 @@
 package report
 
+import "github.com/cwforensics/cwforensics/internal/hugepage"
+
 // chunked is a list that grows in chunks that never move, each twice the
 // size of the one before up to maxChunk elements: a long list appended to
 // one element at a time, as the closed-later sockets' instants are while
@@ -22,7 +24,7 @@ func (c *chunked[T]) push(v T) {
 			c.full = append(c.full, c.last)
 			size = min(2*cap(c.last), maxChunk)
 		}
-		c.last = make([]T, 0, size)
+		c.last = hugepage.Make[T](0, size)
 	}
 	c.last = append(c.last, v)
 	c.n++
@@ -42,7 +44,7 @@ func (c *chunked[T]) gather() []T {
 		*c = chunked[T]{}
 		return xs
 	}
-	xs := make([]T, 0, c.n)
+	xs := hugepage.Make[T](0, c.n)
 	for i, ch := range c.full {
 		xs = append(xs, ch...)
 		c.full[i] = nil
